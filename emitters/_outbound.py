@@ -1,0 +1,23 @@
+"""The value every emitter returns, and the control-number source emitters draw from."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+
+class ControlNumberSource(Protocol):
+    """Hands out the next control number of a kind ("ISA", "GS" or "ST") for one partner."""
+
+    def next(self, kind: str) -> int: ...
+
+
+class OutboundDocument(BaseModel):
+    kind: str
+    partner: str
+    content: bytes
+    interchange_control_number: int | None = None
+    group_control_number: int | None = None
+    transaction_control_numbers: list[int] = Field(default_factory=list)
+    refers_to: str | None = None

@@ -1,0 +1,211 @@
+"""The canonical order model: every channel's orders become these pydantic objects.
+
+Money is ``Decimal``. Quantities carry their unit of measure. Every object keeps a
+``provenance`` map from field name to where that value came from in the source document.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Channel(StrEnum):
+    X12 = "x12"
+    PDF = "pdf"
+    EXCEL = "excel"
+    EMAIL = "email"
+
+
+class OrderPurpose(StrEnum):
+    """BEG01 and its equivalents in other channels."""
+
+    ORIGINAL = "original"
+    CHANGE = "change"
+    CANCEL = "cancel"
+    CONFIRMATION = "confirmation"
+    OTHER = "other"
+
+
+class Provenance(BaseModel):
+    """Where one value came from. Only the locator fields of its channel are set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    document_id: str | None = None
+    segment_index: int | None = None
+    segment_id: str | None = None
+    element: str | None = None
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    mime_part: str | None = None
+    confidence: float | None = None
+
+
+class Traced(BaseModel):
+    """Base for canonical objects: ``provenance`` maps a field name to its source."""
+
+    provenance: dict[str, Provenance] = Field(default_factory=dict)
+
+
+class Quantity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    value: Decimal
+    uom: str
+
+
+class Reference(Traced):
+    """A qualified reference such as REF*DP*038 or N9*BO*..."""
+
+    qualifier: str
+    value: str
+    description: str | None = None
+
+
+class DatedEvent(Traced):
+    """A qualified date such as DTM*002 (requested delivery)."""
+
+    qualifier: str
+    value: date | None
+    raw: str
+    time: str | None = None
+
+
+class Contact(Traced):
+    function: str
+    name: str | None = None
+    channels: dict[str, str] = Field(default_factory=dict)
+
+
+class Address(Traced):
+    lines: list[str] = Field(default_factory=list)
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Party(Traced):
+    """N1 loop: a role (ST ship-to, BT bill-to, BY buyer...) with its identity and address."""
+
+    role: str
+    name: str | None = None
+    id_qualifier: str | None = None
+    id: str | None = None
+    extra_names: list[str] = Field(default_factory=list)
+    address: Address | None = None
+    contacts: list[Contact] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+
+
+class Terms(Traced):
+    type_code: str | None = None
+    basis_date_code: str | None = None
+    discount_percent: Decimal | None = None
+    discount_days: int | None = None
+    net_days: int | None = None
+    description: str | None = None
+
+
+class Carrier(Traced):
+    routing: str | None = None
+    transport_method: str | None = None
+    scac: str | None = None
+    service_level: str | None = None
+
+
+class Charge(Traced):
+    """SAC: an allowance (A) or charge (C)."""
+
+    indicator: str
+    code: str | None = None
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    description: str | None = None
+
+
+class PackInfo(Traced):
+    """PO4: how the item is packed."""
+
+    pack: Decimal | None = None
+    inner_size: Decimal | None = None
+    inner_uom: str | None = None
+    packaging_code: str | None = None
+    weight: Decimal | None = None
+    weight_uom: str | None = None
+
+
+class StoreQuantity(Traced):
+    """One store's share of a line (SDQ)."""
+
+    location_qualifier: str | None
+    location: str
+    quantity: Decimal
+
+
+class OrderLine(Traced):
+    line_no: str
+    buyer_part: str | None = None
+    vendor_sku: str | None = None
+    upc: str | None = None
+    other_ids: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    quantity: Quantity | None = None
+    unit_price: Decimal | None = None
+    price_basis: str | None = None
+    pack: PackInfo | None = None
+    distribution: list[StoreQuantity] = Field(default_factory=list)
+    requested_dates: list[DatedEvent] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    charges: list[Charge] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Order(Traced):
+    """One purchase order: one X12 ST/SE, one PDF order, one sheet, one email body order."""
+
+    partner: str | None
+    channel: Channel
+    document_id: str | None = None
+    po_number: str | None
+    po_date: date | None = None
+    purpose: OrderPurpose = OrderPurpose.ORIGINAL
+    purpose_code: str | None = None
+    po_type: str | None = None
+    release_number: str | None = None
+    currency: str | None = None
+    terms: list[Terms] = Field(default_factory=list)
+    dates: list[DatedEvent] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    carriers: list[Carrier] = Field(default_factory=list)
+    fob: dict[str, str] = Field(default_factory=dict)
+    charges: list[Charge] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    lines: list[OrderLine] = Field(default_factory=list)
+    stated_line_count: int | None = None
+    stated_total: Decimal | None = None
+    control_number: str | None = None
+
+    def party(self, role: str) -> Party | None:
+        return next((p for p in self.parties if p.role == role), None)
+
+    @property
+    def ship_to(self) -> Party | None:
+        return self.party("ST")
+
+    @property
+    def bill_to(self) -> Party | None:
+        return self.party("BT")
+
+    @property
+    def buyer(self) -> Party | None:
+        return self.party("BY")

@@ -1,0 +1,9 @@
+"""Partner profiles: the schema, the loader, the registry, and the profiles themselves."""
+
+from ._profile import OutboundSeparators as OutboundSeparators
+from ._profile import PartnerProfile as PartnerProfile
+from ._profile import X12Identity as X12Identity
+from ._registry import PROFILES_DIR as PROFILES_DIR
+from ._registry import PartnerRegistry as PartnerRegistry
+from ._registry import ProfileError as ProfileError
+from ._registry import load_profile as load_profile

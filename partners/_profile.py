@@ -1,0 +1,81 @@
+"""The partner profile schema: one TOML file per trading partner."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+X12Version = Literal["004010", "005010"]
+AckKind = Literal["997", "999", "855"]
+
+
+class X12Identity(BaseModel):
+    """An ISA qualifier and id, plus the GS application id that goes with them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    qualifier: str = Field(min_length=2, max_length=2)
+    id: str = Field(min_length=1, max_length=15)
+    gs_id: str | None = Field(default=None, min_length=2, max_length=15)
+
+    @property
+    def application_id(self) -> str:
+        return self.gs_id or self.id
+
+
+class OutboundSeparators(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    element: str = Field(default="*", min_length=1, max_length=1)
+    component: str = Field(default=">", min_length=1, max_length=1)
+    repetition: str = Field(default="^", min_length=1, max_length=1)
+    segment: str = Field(default="~", min_length=1, max_length=1)
+    line_break: bool = True
+
+    @model_validator(mode="after")
+    def _distinct(self) -> OutboundSeparators:
+        chars = [self.element, self.component, self.repetition, self.segment]
+        if len(set(chars)) != len(chars):
+            raise ValueError(f"separators must all differ, got {chars}")
+        if any(c.isalnum() or c == " " for c in chars):
+            raise ValueError("a separator cannot be a letter, digit or space")
+        return self
+
+
+class PartnerProfile(BaseModel):
+    """How one trading partner reaches us and what it expects back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    display_name: str | None = None
+    customer_account: str
+    isa: X12Identity
+    us: X12Identity
+    version: X12Version = "004010"
+    separators: OutboundSeparators = Field(default_factory=OutboundSeparators)
+    acks: list[AckKind] = Field(default_factory=lambda: ["997"])
+    ta1: Literal["on_request", "always", "never"] = "on_request"
+    usage: Literal["P", "T"] = "P"
+    narrow: dict[str, list[str]] = Field(default_factory=dict)
+    email_senders: list[str] = Field(default_factory=list)
+
+    @field_validator("narrow")
+    @classmethod
+    def _narrow_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key in value:
+            if not (len(key) >= 4 and key[:-2].isalnum() and key[-2:].isdigit()):
+                raise ValueError(f"narrow key {key!r} must be a segment id plus element number, e.g. BEG02")
+        return value
+
+    @property
+    def functional_ack(self) -> Literal["997", "999"] | None:
+        for kind in self.acks:
+            if kind in ("997", "999"):
+                return kind
+        return None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
