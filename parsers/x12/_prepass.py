@@ -1,0 +1,478 @@
+"""The X12 pre-pass: bytes in, interchange headers and segment texts out, streamed.
+
+It covers what pyx12's reader gets wrong or silently drops, each with a precise issue:
+a BOM or leading whitespace, several interchanges with different separators in one
+file, the 5010 repetition separator, newline-only terminators, ISAs that are short,
+long, wrapped or padded with non-ASCII spaces, empty segments (``~~``), line-wrapped
+segments and garbage between interchanges.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from typing import BinaryIO
+
+from gateway.receipts import Issue
+from gateway.receipts import Level
+from gateway.receipts import Separators
+from gateway.receipts import Severity
+
+CHUNK_SIZE = 1 << 20
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
+ISA_LENGTH = 106
+_ODD_SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u3000"
+_ODD_SPACE_TABLE = str.maketrans(dict.fromkeys(_ODD_SPACES, " "))
+_LINE_BREAKS = "\r\n"
+_KNOWN_ISA_VERSIONS = {
+    "00200",
+    "00300",
+    "00400",
+    "00401",
+    "00402",
+    "00403",
+    "00404",
+    "00405",
+    "00406",
+    "00501",
+}
+_ISA_SCAN_LIMIT = 400
+
+
+@dataclass(slots=True)
+class InterchangeHeader:
+    """An ISA as found, with its fields cleaned and the separators it declares."""
+
+    index: int
+    fields: tuple[str, ...]
+    separators: Separators
+    normalized: str
+    issues: list[Issue] = field(default_factory=list)
+
+    def value(self, position: int) -> str:
+        """ISA element ``position`` (1-16), stripped of padding."""
+        return self.fields[position - 1].strip()
+
+
+@dataclass(slots=True)
+class RawSegment:
+    """One segment's text, terminator removed; ``index`` counts from 1 over the document."""
+
+    index: int
+    text: str
+
+
+@dataclass(slots=True)
+class ScanIssue:
+    issue: Issue
+
+
+ScanEvent = InterchangeHeader | RawSegment | ScanIssue
+
+
+def _issue(code: str, message: str, *, severity: Severity = Severity.ERROR, **where: object) -> Issue:
+    level = where.pop("level", Level.INTERCHANGE)
+    return Issue(code=code, message=message, severity=severity, level=level, **where)  # type: ignore[arg-type]
+
+
+def _show(text: str, limit: int = 40) -> str:
+    snippet = text[:limit]
+    return repr(snippet) + ("..." if len(text) > limit else "")
+
+
+class _Text:
+    """A decoded, growing window over the byte stream."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        first = stream.read(CHUNK_SIZE)
+        if first.startswith(codecs.BOM_UTF8):
+            first = first[len(codecs.BOM_UTF8) :]
+        self.encoding = _sniff_encoding(first)
+        self._decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        self.buf = self._decoder.decode(first, final=not first)
+        self.pos = 0
+        self.eof = not first
+        self.replaced = "\ufffd" in self.buf
+
+    def fill(self) -> bool:
+        """Read one more chunk; False at end of stream."""
+        if self.eof:
+            return False
+        chunk = self._stream.read(CHUNK_SIZE)
+        if not chunk:
+            self.eof = True
+            self.buf += self._decoder.decode(b"", final=True)
+            return False
+        text = self._decoder.decode(chunk)
+        self.replaced = self.replaced or "\ufffd" in text
+        if self.pos > CHUNK_SIZE:
+            self.buf = self.buf[self.pos :]
+            self.pos = 0
+        self.buf += text
+        return True
+
+    def find(self, needle: str) -> int:
+        while True:
+            found = self.buf.find(needle, self.pos)
+            if found >= 0 or not self.fill():
+                return found
+
+    def ensure(self, count: int) -> None:
+        while len(self.buf) - self.pos < count and self.fill():
+            pass
+
+
+def _sniff_encoding(head: bytes) -> str:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp1252" if _decodes(head, "cp1252") else "latin-1"
+    return "utf-8"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def scan(stream: BinaryIO) -> Iterator[ScanEvent]:
+    """Stream ``stream`` as interchange headers, segments and issues, in document order."""
+    text = _Text(stream)
+    if text.encoding != "utf-8":
+        yield ScanIssue(
+            _issue(
+                "x12.encoding",
+                f"the document is not valid UTF-8; it was read as {text.encoding}",
+                severity=Severity.WARNING,
+                level=Level.DOCUMENT,
+            )
+        )
+    segment_index = 0
+    interchanges = 0
+    while True:
+        garbage = _skip_to_isa(text)
+        if garbage:
+            where = "before the first interchange" if interchanges == 0 else "after an interchange"
+            if text.pos >= len(text.buf) and interchanges == 0:
+                yield ScanIssue(
+                    _issue(
+                        "x12.not_x12",
+                        f"not an X12 document: no ISA segment found (starts with {_show(garbage)})",
+                        level=Level.DOCUMENT,
+                    )
+                )
+                break
+            yield ScanIssue(
+                _issue(
+                    "x12.garbage",
+                    f"{len(garbage)} characters of non-X12 content {where}: {_show(garbage)}",
+                    level=Level.DOCUMENT,
+                    segment_index=segment_index + 1,
+                )
+            )
+        if text.pos >= len(text.buf):
+            if interchanges == 0 and not garbage:
+                yield ScanIssue(_issue("x12.empty", "the document is empty", level=Level.DOCUMENT))
+            break
+        segment_index += 1
+        header = _read_isa(text, segment_index)
+        if header is None:
+            yield ScanIssue(_short_isa_issue(text, segment_index))
+            break
+        interchanges += 1
+        yield header
+        yield RawSegment(segment_index, header.normalized)
+        for event in _read_segments(text, header.separators, segment_index):
+            if isinstance(event, RawSegment):
+                segment_index = event.index
+            yield event
+    if text.replaced:
+        yield ScanIssue(
+            _issue(
+                "x12.encoding",
+                "the document holds bytes that are not valid in its encoding; they were replaced",
+                level=Level.DOCUMENT,
+            )
+        )
+
+
+def _skip_to_isa(text: _Text) -> str:
+    """Move to the next ISA; return what was skipped that is not whitespace or a BOM."""
+    skipped: list[str] = []
+    while True:
+        text.ensure(4)
+        buf, pos = text.buf, text.pos
+        while pos < len(buf) and (buf[pos].isspace() or buf[pos] == "\ufeff"):
+            pos += 1
+        text.pos = pos
+        text.ensure(4)
+        if _isa_at(text.buf, text.pos) or text.pos >= len(text.buf):
+            return "".join(skipped)
+        found = _next_isa(text)
+        end = found if found >= 0 else len(text.buf)
+        if sum(len(s) for s in skipped) < 200:
+            skipped.append(text.buf[text.pos : end])
+        text.pos = end
+
+
+def _isa_at(buf: str, pos: int) -> bool:
+    return buf.startswith("ISA", pos) and pos + 3 < len(buf) and _can_separate(buf[pos + 3])
+
+
+def _can_separate(char: str) -> bool:
+    return not (char.isalnum() or char.isspace())
+
+
+def _next_isa(text: _Text) -> int:
+    offset = 1
+    while True:
+        found = text.buf.find("ISA", text.pos + offset)
+        if found < 0 or found + 3 >= len(text.buf):
+            if text.fill():
+                continue
+            return found if found >= 0 and _isa_at(text.buf, found) else -1
+        if _isa_at(text.buf, found):
+            return found
+        offset = found + 1 - text.pos
+
+
+def _short_isa_issue(text: _Text, index: int) -> Issue:
+    rest = text.buf[text.pos : text.pos + 120]
+    text.pos = len(text.buf)
+    return _issue(
+        "x12.isa_short",
+        "the ISA segment is incomplete: an ISA has 16 elements and ends with the component "
+        f"separator and the segment terminator, but the document ends after {_show(rest, 120)}",
+        segment="ISA",
+        segment_index=index,
+        x12_code="024",
+    )
+
+
+def _read_isa(text: _Text, index: int) -> InterchangeHeader | None:
+    """Parse the ISA at ``text.pos`` by its element separator, not by fixed offsets."""
+    text.ensure(_ISA_SCAN_LIMIT)
+    buf, start = text.buf, text.pos
+    separator = buf[start + 3] if start + 3 < len(buf) else ""
+    if not separator or not _can_separate(separator):
+        return None
+    fields: list[str] = []
+    current: list[str] = []
+    wrapped = False
+    pos = start + 4
+    limit = min(len(buf), start + _ISA_SCAN_LIMIT)
+    while pos < limit and len(fields) < 15:
+        char = buf[pos]
+        if char == separator:
+            fields.append("".join(current))
+            current = []
+        elif char in _LINE_BREAKS:
+            wrapped = True
+        else:
+            current.append(char)
+        pos += 1
+    while pos < limit and buf[pos] in _LINE_BREAKS:
+        pos += 1
+    if len(fields) < 15 or pos + 1 >= len(buf):
+        return None
+    component = buf[pos]
+    fields.append(component)
+    pos += 1
+    terminator, pos, term_issue = _read_terminator(buf, pos)
+    if terminator is None:
+        return None
+    text.pos = pos
+    issues: list[Issue] = []
+    if term_issue:
+        issues.append(term_issue)
+    if wrapped:
+        issues.append(
+            _issue(
+                "x12.isa_wrapped",
+                "the ISA segment is broken across lines; the line breaks were ignored",
+                severity=Severity.WARNING,
+                segment="ISA",
+                segment_index=index,
+            )
+        )
+    cleaned = _clean_isa_fields(fields, index, issues)
+    separators = _separators(cleaned, separator, component, terminator, index, issues)
+    normalized = separator.join(["ISA", *(_pad(v, w) for v, w in zip(cleaned, ISA_WIDTHS, strict=False))])
+    normalized += separator + component
+    return InterchangeHeader(index, tuple(cleaned), separators, normalized, issues)
+
+
+def _read_terminator(buf: str, pos: int) -> tuple[str | None, int, Issue | None]:
+    if pos >= len(buf):
+        return None, pos, None
+    char = buf[pos]
+    if char in _LINE_BREAKS:
+        return "\n", pos + 1, None
+    if char in " \t":
+        after = pos + 1
+        while after < len(buf) and buf[after] in " \t":
+            after += 1
+        if after < len(buf) and buf[after] in _LINE_BREAKS:
+            return (
+                "\n",
+                after + 1,
+                _issue(
+                    "x12.space_terminator",
+                    "the segment terminator after ISA16 is a space followed by a line break; "
+                    "line breaks were read as the terminator so that spaces inside values survive",
+                    severity=Severity.WARNING,
+                    segment="ISA",
+                ),
+            )
+    return char, pos + 1, None
+
+
+def _clean_isa_fields(fields: list[str], index: int, issues: list[Issue]) -> list[str]:
+    cleaned: list[str] = []
+    for number, (value, width) in enumerate(zip(fields, ISA_WIDTHS, strict=False), start=1):
+        plain = value.translate(_ODD_SPACE_TABLE)
+        if plain != value:
+            issues.append(
+                _issue(
+                    "x12.isa_odd_spaces",
+                    f"ISA{number:02d} is padded with non-ASCII spaces; they were read as spaces",
+                    severity=Severity.WARNING,
+                    segment="ISA",
+                    element=number,
+                    segment_index=index,
+                )
+            )
+        if len(plain) > width and plain[width:].strip() == "":
+            plain = plain[:width]
+        if len(plain) != width:
+            issues.append(
+                _issue(
+                    "x12.isa_width",
+                    f"ISA{number:02d} is {len(plain)} characters ({plain!r}); the standard fixes it at "
+                    f"{width}, so this ISA is not the 106 characters fixed-offset readers expect",
+                    severity=Severity.WARNING,
+                    segment="ISA",
+                    element=number,
+                    segment_index=index,
+                    bad_value=plain,
+                )
+            )
+        cleaned.append(plain)
+    cleaned.append(fields[15])
+    version = cleaned[11].strip()
+    if version not in _KNOWN_ISA_VERSIONS:
+        issues.append(
+            _issue(
+                "x12.isa_version",
+                f"ISA12 {version!r} is not a known interchange control version",
+                severity=Severity.WARNING,
+                segment="ISA",
+                element=12,
+                segment_index=index,
+                bad_value=version,
+            )
+        )
+    return cleaned
+
+
+def _separators(
+    fields: list[str], element: str, component: str, terminator: str, index: int, issues: list[Issue]
+) -> Separators:
+    repetition: str | None = None
+    isa11 = fields[10].strip()
+    if fields[11].strip() >= "00402" and isa11 and not isa11.isalnum():
+        repetition = isa11
+    declared = {"element": element, "component": component, "segment terminator": terminator}
+    if repetition is not None:
+        declared["repetition"] = repetition
+    clashes = [name for name, char in declared.items() if list(declared.values()).count(char) > 1]
+    if clashes:
+        names = " and ".join(clashes)
+        if "repetition" in clashes:
+            repetition = None
+            issues.append(
+                _issue(
+                    "x12.separator_clash",
+                    f"the {names} separators are the same character; repetitions are not split",
+                    severity=Severity.WARNING,
+                    segment="ISA",
+                    element=11,
+                    segment_index=index,
+                )
+            )
+        else:
+            issues.append(
+                _issue(
+                    "x12.separator_clash",
+                    f"the {names} separators are the same character ({element!r}, {component!r}, "
+                    f"{terminator!r}); values cannot be told apart",
+                    segment="ISA",
+                    element=16,
+                    segment_index=index,
+                    x12_code="024",
+                )
+            )
+    return Separators(element=element, component=component, repetition=repetition, segment=terminator)
+
+
+def _pad(value: str, width: int) -> str:
+    return value.ljust(width) if len(value) < width else value
+
+
+def _read_segments(text: _Text, separators: Separators, index: int) -> Iterator[RawSegment | ScanIssue]:
+    """Segments up to and including IEA; stops early, unread, at an ISA that has no IEA before it."""
+    terminator = separators.segment
+    newline_mode = terminator == "\n"
+    strip_chars = " \t\r\n" if not newline_mode else " \t\r"
+    while True:
+        end = text.find(terminator)
+        at_end = end < 0
+        raw = text.buf[text.pos :] if at_end else text.buf[text.pos : end]
+        segment = _clean(raw, newline_mode, strip_chars)
+        if _isa_at(segment, 0):
+            text.pos += len(raw) - len(raw.lstrip())
+            return
+        text.pos = len(text.buf) if at_end else end + len(terminator)
+        if not segment:
+            if newline_mode or at_end:
+                if at_end:
+                    return
+                continue
+            yield ScanIssue(
+                _issue(
+                    "x12.empty_segment",
+                    f"an empty segment (two terminators {terminator!r} in a row) after segment {index} "
+                    "was skipped",
+                    severity=Severity.WARNING,
+                    level=Level.SEGMENT,
+                    segment_index=index,
+                )
+            )
+            continue
+        index += 1
+        if at_end:
+            yield ScanIssue(
+                _issue(
+                    "x12.no_final_terminator",
+                    f"the last segment ({segment[:3]}) has no segment terminator",
+                    severity=Severity.WARNING,
+                    segment=segment[:3],
+                    segment_index=index,
+                )
+            )
+        yield RawSegment(index, segment)
+        if at_end or segment.startswith("IEA"):
+            return
+
+
+def _clean(raw: str, newline_mode: bool, strip_chars: str) -> str:
+    segment = raw.strip(strip_chars) if newline_mode else raw.lstrip(strip_chars).rstrip("\r\n")
+    if not newline_mode and ("\n" in segment or "\r" in segment):
+        segment = segment.replace("\r", "").replace("\n", "")
+    return segment
