@@ -1,0 +1,31 @@
+"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, audit.
+
+Functions here take a session and never commit; the caller owns the unit of work.
+"""
+
+from ._audit import record_audit as record_audit
+from ._config import data_home as data_home
+from ._config import database_url as database_url
+from ._control_numbers import ControlNumbers as ControlNumbers
+from ._control_numbers import allocate_control_number as allocate_control_number
+from ._documents import document_bytes as document_bytes
+from ._documents import open_document as open_document
+from ._documents import safe_filename as safe_filename
+from ._documents import store_document as store_document
+from ._engine import make_engine as make_engine
+from ._engine import make_sessionmaker as make_sessionmaker
+from ._engine import upgrade as upgrade
+from ._models import AuditEntry as AuditEntry
+from ._models import Base as Base
+from ._models import ControlCounter as ControlCounter
+from ._models import CreditAccount as CreditAccount
+from ._models import CustomerPartXref as CustomerPartXref
+from ._models import Document as Document
+from ._models import DocumentChunk as DocumentChunk
+from ._models import Finding as Finding
+from ._models import InventoryLevel as InventoryLevel
+from ._models import OrderLineRecord as OrderLineRecord
+from ._models import OutboundRecord as OutboundRecord
+from ._models import PriceAgreement as PriceAgreement
+from ._models import Product as Product
+from ._models import PurchaseOrder as PurchaseOrder

@@ -1,0 +1,213 @@
+"""The tables: documents and their raw bytes, orders, findings, outbound, counters, audit, master data."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import LargeBinary
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
+        Decimal: Numeric(18, 4),
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Document(Base):
+    """One inbound document, keyed by the SHA-256 of its bytes."""
+
+    __tablename__ = "document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    partner: Mapped[str | None] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    format: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DocumentChunk(Base):
+    """The raw bytes of a document, in order, 1 MiB at a time."""
+
+    __tablename__ = "document_chunk"
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PurchaseOrder(Base):
+    """A canonical order; (document_id, ordinal) makes storing it idempotent."""
+
+    __tablename__ = "purchase_order"
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal"),
+        Index("ix_purchase_order_partner_po", "partner", "po_number"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    ordinal: Mapped[int]
+    partner: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    po_number: Mapped[str | None] = mapped_column(String(64))
+    po_date: Mapped[date | None]
+    purpose: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    control_number: Mapped[str | None] = mapped_column(String(16))
+    group_control_number: Mapped[str | None] = mapped_column(String(16))
+    interchange_control_number: Mapped[str | None] = mapped_column(String(16))
+    line_count: Mapped[int]
+    canonical: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class OrderLineRecord(Base):
+    __tablename__ = "order_line"
+    __table_args__ = (UniqueConstraint("order_id", "ordinal"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"))
+    ordinal: Mapped[int]
+    line_no: Mapped[str] = mapped_column(String(32))
+    buyer_part: Mapped[str | None] = mapped_column(String(64))
+    vendor_sku: Mapped[str | None] = mapped_column(String(64), index=True)
+    upc: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal | None]
+    uom: Mapped[str | None] = mapped_column(String(8))
+    unit_price: Mapped[Decimal | None]
+
+
+class Finding(Base):
+    """Something found about a document or an order: a parse issue now, a validation result later."""
+
+    __tablename__ = "finding"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(String(64))
+    line_no: Mapped[str | None] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class OutboundRecord(Base):
+    """A document we send: an ack now; 855/856/810 and ERP payloads later."""
+
+    __tablename__ = "outbound_document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    interchange_control_number: Mapped[int | None] = mapped_column(BigInteger)
+    group_control_number: Mapped[int | None] = mapped_column(BigInteger)
+    transaction_control_numbers: Mapped[list[Any]] = mapped_column(default=list)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    refers_to: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class ControlCounter(Base):
+    """The last control number handed out per partner and kind (ISA, GS, ST)."""
+
+    __tablename__ = "control_counter"
+    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+
+
+class Product(Base):
+    __tablename__ = "product"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    upc: Mapped[str | None] = mapped_column(String(32), index=True)
+    uom: Mapped[str] = mapped_column(String(8))
+    pack_size: Mapped[Decimal]
+    list_price: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CustomerPartXref(Base):
+    __tablename__ = "customer_part_xref"
+    __table_args__ = (UniqueConstraint("customer_account", "customer_part"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_account: Mapped[str] = mapped_column(String(32))
+    customer_part: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+
+
+class PriceAgreement(Base):
+    __tablename__ = "price_agreement"
+    __table_args__ = (Index("ix_price_agreement_sku", "sku", "customer_account", "customer_group"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_account: Mapped[str | None] = mapped_column(String(32))
+    customer_group: Mapped[str | None] = mapped_column(String(32))
+    sku: Mapped[str] = mapped_column(String(64))
+    uom: Mapped[str] = mapped_column(String(8))
+    min_quantity: Mapped[Decimal]
+    unit_price: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+
+
+class CreditAccount(Base):
+    __tablename__ = "credit_account"
+    account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    customer_group: Mapped[str | None] = mapped_column(String(32))
+    credit_limit: Mapped[Decimal]
+    open_ar: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    on_hold: Mapped[bool] = mapped_column(default=False)
+
+
+class InventoryLevel(Base):
+    __tablename__ = "inventory"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(16), primary_key=True)
+    on_hand: Mapped[Decimal]
+    allocated: Mapped[Decimal]
