@@ -10,7 +10,9 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
 
 
 class Channel(StrEnum):
@@ -31,7 +33,10 @@ class OrderPurpose(StrEnum):
 
 
 class Provenance(BaseModel):
-    """Where one value came from. Only the locator fields of its channel are set."""
+    """Where one value came from. Only the locator fields of its channel are set.
+
+    ``document_id`` is left unset when the value comes from the order's own document.
+    """
 
     model_config = ConfigDict(frozen=True)
 

@@ -1,0 +1,164 @@
+"""The ``gateway`` command line: init, ingest, orders, show, outbox."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from gateway import reports
+from gateway import storage
+from gateway.master_data import load_demo_master_data
+from gateway.pipeline import IngestOutcome
+from gateway.pipeline import Pipeline
+from partners import PartnerRegistry
+from partners import ProfileError
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DEMO_INBOX = FIXTURES / "inbox"
+
+
+class _Context:
+    def __init__(self) -> None:
+        self._sessions: sessionmaker[Session] | None = None
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        if self._sessions is None:
+            engine = storage.make_engine(storage.database_url())
+            storage.upgrade(engine)
+            self._sessions = storage.make_sessionmaker(engine)
+        return self._sessions
+
+    def pipeline(self) -> Pipeline:
+        try:
+            partners = PartnerRegistry.from_directory()
+        except ProfileError as exc:
+            raise click.ClickException(str(exc)) from exc
+        return Pipeline(self.sessions, partners)
+
+
+pass_context = click.make_pass_decorator(_Context, ensure=True)
+
+
+@click.group()
+def main() -> None:
+    """B2B order gateway: X12 850s in, canonical orders stored, 997/999/TA1 out."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load the demo master data and ingest the demo inbox.")
+@pass_context
+def init(ctx: _Context, demo: bool) -> None:
+    """Create or upgrade the database (under $GATEWAY_HOME, default ./var)."""
+    sessions = ctx.sessions
+    click.echo(f"database ready: {storage.database_url()}")
+    if not demo:
+        return
+    with sessions() as session, session.begin():
+        counts = load_demo_master_data(session, FIXTURES / "master")
+    click.echo("master data: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    pipeline = ctx.pipeline()
+    for path in sorted(DEMO_INBOX.iterdir()):
+        if path.is_file():
+            outcome = pipeline.ingest_path(path, channel="demo")
+            click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per document on stdout.")
+@pass_context
+def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Store and process inbound documents (files, or folders of files)."""
+    pipeline = ctx.pipeline()
+    failed = 0
+    for path in _files(paths):
+        try:
+            outcome = pipeline.ingest_path(path)
+        except Exception as exc:  # the document could not even be stored
+            failed += 1
+            click.echo(f"{path}: NOT STORED: {exc}", err=True)
+            continue
+        with ctx.sessions() as session:
+            report = reports.document_report(session, outcome)
+        if as_json:
+            click.echo(json.dumps(report, default=str))
+        else:
+            click.echo(_summary_line(path, outcome, report))
+    if failed:
+        sys.exit(1)
+
+
+def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) -> str:
+    dup = " (already received)" if outcome.duplicate else ""
+    acks = ", ".join(o["kind"] for o in report["outbound"]) or "no ack"
+    text = f"{path.name}: document {outcome.document_id} {outcome.status}{dup}; {len(report['orders'])} orders; {acks}"
+    for error in report["errors"][:5]:
+        text += f"\n  {error['code']}: {error['message']}"
+    return text
+
+
+@main.command()
+@click.option("--status", default=None, help="Only orders in this status (accepted, rejected, exception).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
+    """List stored orders, newest first."""
+    with ctx.sessions() as session:
+        rows = reports.order_list(session, status=status)
+    if as_json:
+        click.echo(json.dumps(rows, default=str))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['order_id']:>6}  {row['status']:<9}  {row['partner'] or '-':<10}  "
+            f"{row['po_number'] or '-':<22}  {row['line_count']:>4} lines  {row['findings']} findings"
+        )
+
+
+@main.command()
+@click.argument("order_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def show(ctx: _Context, order_id: int, as_json: bool) -> None:
+    """Show one order with its lines, findings and provenance."""
+    with ctx.sessions() as session:
+        detail = reports.order_detail(session, order_id)
+    if detail is None:
+        raise click.ClickException(f"no order {order_id}")
+    if as_json:
+        click.echo(json.dumps(detail, default=str))
+        return
+    click.echo(reports.render_order(detail))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def outbox(ctx: _Context, as_json: bool) -> None:
+    """List outbound documents (acks) waiting to be sent or sent."""
+    with ctx.sessions() as session:
+        rows = reports.outbox_list(session)
+    if as_json:
+        click.echo(json.dumps(rows, default=str))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:>6}  {row['kind']:<4} {row['partner']:<10} ISA13 {row['interchange_control_number']}  "
+            f"{row['status']:<8} answers document {row['document_id']}"
+        )

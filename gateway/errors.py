@@ -1,0 +1,33 @@
+"""The gateway's exception tree.
+
+Raise only when processing cannot go on; faults a 997 or 855 must report are ``Issue``
+values, not exceptions::
+
+    GatewayError
+    ├── ConfigError            settings or partner profiles that cannot be used
+    ├── StorageError           the store refused or failed a write
+    │   └── ControlNumberExhausted
+    └── InboundError           a document that cannot be taken in at all
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+
+class ConfigError(GatewayError):
+    pass
+
+
+class StorageError(GatewayError):
+    pass
+
+
+class ControlNumberExhausted(StorageError):
+    pass
+
+
+class InboundError(GatewayError):
+    pass

@@ -1,0 +1,382 @@
+"""The inbound pipeline: store the raw bytes, then parse, persist orders and answer with acks.
+
+Storing is its own committed transaction, so a document is durable before anything else
+happens to it. Processing one document is one more transaction: a crash part-way leaves the
+document stored with status ``received``, and processing it again starts clean.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from typing import BinaryIO
+
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+import emitters
+from gateway import storage
+from gateway.receipts import Issue
+from gateway.receipts import Level
+from parsers import DocumentIssue
+from parsers import ParsedInterchange
+from parsers import ParsedOrder
+from parsers import parse_stream
+from partners import PartnerProfile
+from partners import PartnerRegistry
+
+log = logging.getLogger(__name__)
+
+RECEIVED = "received"
+PROCESSED = "processed"
+REJECTED = "rejected"
+UNKNOWN_PARTNER = "unknown_partner"
+FAILED = "failed"
+
+ORDER_ACCEPTED = "accepted"
+ORDER_REJECTED = "rejected"
+ORDER_EXCEPTION = "exception"
+
+_BATCH = 500
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    """What became of one inbound document."""
+
+    document_id: int
+    sha256: str
+    duplicate: bool
+    status: str
+    order_ids: list[int] = field(default_factory=list)
+    outbound_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Run:
+    """State of one document's processing transaction."""
+
+    session: Session
+    document_id: int
+    when: datetime
+    order_rows: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[tuple[ParsedOrder, str, list[dict[str, Any]]]] = field(default_factory=list)
+    order_ids: list[int] = field(default_factory=list)
+    outbound_ids: list[int] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    partners_seen: list[str] = field(default_factory=list)
+    unknown_senders: list[str] = field(default_factory=list)
+    orders_stored: int = 0
+    orders_rejected: int = 0
+
+
+class Pipeline:
+    """Takes documents in and carries each through parse, store and acknowledgement."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        partners: PartnerRegistry,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._partners = partners
+        self._clock = clock
+
+    def ingest_path(self, path: Path, *, channel: str = "file") -> IngestOutcome:
+        with path.open("rb") as source:
+            return self.ingest_stream(source, channel=channel, filename=path.name)
+
+    def ingest_stream(self, source: BinaryIO, *, channel: str, filename: str | None) -> IngestOutcome:
+        """Store ``source`` durably, then process it unless the same bytes were already processed."""
+        with self._sessions() as session, session.begin():
+            document, created = storage.store_document(
+                session, source, channel=channel, filename=filename, received_at=self._clock()
+            )
+            document_id, sha256, status = document.id, document.sha256, document.status
+        if not created and status != RECEIVED:
+            return self._existing(document_id, sha256, status)
+        outcome = self.process(document_id)
+        outcome.duplicate = not created
+        return outcome
+
+    def process(self, document_id: int) -> IngestOutcome:
+        """Parse a stored document and persist its orders and acks in one transaction."""
+        try:
+            with self._sessions() as session, session.begin():
+                return self._process(session, document_id)
+        except Exception as exc:
+            log.exception("processing document %s failed", document_id)
+            with self._sessions() as session, session.begin():
+                _set_document(
+                    session,
+                    document_id,
+                    status=FAILED,
+                    error_code="internal_error",
+                    error=f"internal error while processing: {type(exc).__name__}: {exc}",
+                    errors=[{"code": "internal_error", "message": str(exc), "location": None}],
+                )
+                sha256 = session.get(storage.Document, document_id).sha256  # type: ignore[union-attr]
+            return IngestOutcome(document_id, sha256, False, FAILED)
+
+    def _existing(self, document_id: int, sha256: str, status: str) -> IngestOutcome:
+        with self._sessions() as session:
+            order_ids = list(
+                session.scalars(
+                    select(storage.PurchaseOrder.id)
+                    .where(storage.PurchaseOrder.document_id == document_id)
+                    .order_by(storage.PurchaseOrder.ordinal)
+                )
+            )
+            outbound_ids = list(
+                session.scalars(
+                    select(storage.OutboundRecord.id)
+                    .where(storage.OutboundRecord.document_id == document_id)
+                    .order_by(storage.OutboundRecord.id)
+                )
+            )
+        return IngestOutcome(document_id, sha256, True, status, order_ids, outbound_ids)
+
+    def _process(self, session: Session, document_id: int) -> IngestOutcome:
+        document = session.get(storage.Document, document_id)
+        if document is None:
+            raise LookupError(f"no document {document_id}")
+        run = _Run(session=session, document_id=document_id, when=self._clock())
+        _clear_previous_attempt(session, document_id)
+        stream = storage.open_document(session, document_id)
+        fmt, events = parse_stream(stream, partners=self._partners, document_id=str(document_id))
+        for event in events:
+            if isinstance(event, ParsedOrder):
+                self._take_order(run, event)
+            elif isinstance(event, ParsedInterchange):
+                self._flush(run)
+                self._answer(run, event)
+            elif isinstance(event, DocumentIssue):
+                run.issues.append(event.issue)
+        self._flush(run)
+        status, error_code, error = _verdict(run)
+        _set_document(
+            session,
+            document_id,
+            status=status,
+            format=fmt or ("x12" if run.partners_seen or run.unknown_senders else None),
+            partner=run.partners_seen[0] if run.partners_seen else None,
+            error_code=error_code,
+            error=error,
+            errors=[_error_json(i) for i in run.issues if i.is_error],
+        )
+        return IngestOutcome(document_id, document.sha256, False, status, run.order_ids, run.outbound_ids)
+
+    def _take_order(self, run: _Run, parsed: ParsedOrder) -> None:
+        order = parsed.order
+        if order.partner is None:
+            return
+        status = ORDER_REJECTED if parsed.rejected else ORDER_ACCEPTED
+        findings = [_finding_row(i) for i in (*parsed.transaction.issues, *parsed.issues)]
+        if (
+            status == ORDER_ACCEPTED
+            and order.po_number
+            and _is_duplicate_po(run, order.partner, order.po_number)
+        ):
+            status = ORDER_EXCEPTION
+            findings.append(
+                {
+                    "code": "order.duplicate_po",
+                    "severity": "error",
+                    "message": f"PO {order.po_number} from {order.partner} was already received",
+                    "field": "po_number",
+                    "line_no": None,
+                    "details": {},
+                }
+            )
+        run.pending.append((parsed, status, findings))
+        if len(run.pending) >= _BATCH:
+            self._flush(run)
+
+    def _flush(self, run: _Run) -> None:
+        if not run.pending:
+            return
+        session = run.session
+        rows = [_order_row(run, parsed, status) for parsed, status, _ in run.pending]
+        ids = list(session.scalars(insert(storage.PurchaseOrder).returning(storage.PurchaseOrder.id), rows))
+        line_rows: list[dict[str, Any]] = []
+        finding_rows: list[dict[str, Any]] = []
+        for order_id, (parsed, status, findings) in zip(ids, run.pending, strict=True):
+            line_rows.extend(_line_rows(order_id, parsed))
+            finding_rows.extend({**f, "order_id": order_id, "document_id": run.document_id} for f in findings)
+            run.orders_stored += 1
+            run.orders_rejected += status == ORDER_REJECTED
+        if line_rows:
+            session.execute(insert(storage.OrderLineRecord), line_rows)
+        if finding_rows:
+            session.execute(insert(storage.Finding), [{**f, "created_at": run.when} for f in finding_rows])
+        run.order_ids.extend(ids)
+        run.pending.clear()
+
+    def _answer(self, run: _Run, parsed: ParsedInterchange) -> None:
+        partner = parsed.partner
+        receipt = parsed.receipt
+        if partner is None:
+            run.unknown_senders.append(parsed.sender)
+            run.issues.append(
+                Issue(
+                    code="partner.unknown",
+                    message=f"unknown partner: no profile matches ISA sender {parsed.sender}; "
+                    "the document is stored and can be reprocessed once a profile exists",
+                    level=Level.INTERCHANGE,
+                )
+            )
+            return
+        if partner.name not in run.partners_seen:
+            run.partners_seen.append(partner.name)
+        run.issues.extend(receipt.issues)
+        for group in receipt.groups:
+            run.issues.extend(group.issues)
+        for document in _acks_for(receipt, partner, run):
+            run.outbound_ids.append(_store_outbound(run, document))
+
+    # Acks are answers to this document; a reprocess replaces them (see _clear_previous_attempt).
+
+
+def _acks_for(receipt: Any, partner: PartnerProfile, run: _Run) -> list[emitters.OutboundDocument]:
+    numbers = storage.ControlNumbers(run.session, partner.name)
+    answers: list[emitters.OutboundDocument] = []
+    wants_ta1 = partner.ta1 == "always" or (
+        partner.ta1 == "on_request" and (receipt.ack_requested or receipt.has_errors)
+    )
+    if wants_ta1 or (receipt.has_errors and not receipt.groups):
+        answers.append(emitters.x12_ta1.emit(receipt, partner, numbers=numbers, when=run.when))
+    kind = partner.functional_ack
+    if receipt.groups and kind is not None:
+        emitter = emitters.x12_999 if kind == "999" else emitters.x12_997
+        answers.append(emitter.emit(receipt, partner, numbers=numbers, when=run.when))
+    return answers
+
+
+def _store_outbound(run: _Run, document: emitters.OutboundDocument) -> int:
+    row = {
+        "partner": document.partner,
+        "kind": document.kind,
+        "content": document.content,
+        "interchange_control_number": document.interchange_control_number,
+        "group_control_number": document.group_control_number,
+        "transaction_control_numbers": document.transaction_control_numbers,
+        "document_id": run.document_id,
+        "status": "pending",
+        "created_at": run.when,
+        "refers_to": document.refers_to,
+    }
+    return int(run.session.scalar(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row))
+
+
+def _clear_previous_attempt(session: Session, document_id: int) -> None:
+    """Processing is one transaction, so leftovers only exist if a reprocess was asked for."""
+    order_ids = select(storage.PurchaseOrder.id).where(storage.PurchaseOrder.document_id == document_id)
+    session.execute(
+        storage.OrderLineRecord.__table__.delete().where(storage.OrderLineRecord.order_id.in_(order_ids))
+    )
+    session.execute(storage.Finding.__table__.delete().where(storage.Finding.document_id == document_id))
+    session.execute(
+        storage.PurchaseOrder.__table__.delete().where(storage.PurchaseOrder.document_id == document_id)
+    )
+
+
+def _is_duplicate_po(run: _Run, partner: str, po_number: str) -> bool:
+    """An earlier, not rejected order with the same PO number from the same customer."""
+    earlier = run.session.scalar(
+        select(storage.PurchaseOrder.id)
+        .where(
+            storage.PurchaseOrder.partner == partner,
+            storage.PurchaseOrder.po_number == po_number,
+            storage.PurchaseOrder.status != ORDER_REJECTED,
+        )
+        .limit(1)
+    )
+    if earlier is not None:
+        return True
+    return any(
+        p.order.po_number == po_number and p.order.partner == partner
+        for p, s, _ in run.pending
+        if s != ORDER_REJECTED
+    )
+
+
+def _order_row(run: _Run, parsed: ParsedOrder, status: str) -> dict[str, Any]:
+    order = parsed.order
+    return {
+        "document_id": run.document_id,
+        "ordinal": parsed.ordinal,
+        "partner": order.partner,
+        "channel": order.channel.value,
+        "po_number": order.po_number,
+        "po_date": order.po_date,
+        "purpose": order.purpose.value,
+        "status": status,
+        "currency": order.currency,
+        "control_number": parsed.transaction.control_number,
+        "group_control_number": parsed.group_control_number,
+        "interchange_control_number": parsed.interchange_control_number,
+        "line_count": len(order.lines),
+        "canonical": order.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+        "created_at": run.when,
+    }
+
+
+def _line_rows(order_id: int, parsed: ParsedOrder) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "ordinal": ordinal,
+            "line_no": line.line_no,
+            "buyer_part": line.buyer_part,
+            "vendor_sku": line.vendor_sku,
+            "upc": line.upc,
+            "description": line.description,
+            "quantity": line.quantity.value if line.quantity else None,
+            "uom": line.quantity.uom if line.quantity else None,
+            "unit_price": line.unit_price,
+        }
+        for ordinal, line in enumerate(parsed.order.lines)
+    ]
+
+
+def _finding_row(issue: Issue) -> dict[str, Any]:
+    return {
+        "code": issue.code,
+        "severity": issue.severity.value,
+        "message": issue.message,
+        "field": f"{issue.segment}{issue.element:02d}" if issue.segment and issue.element else issue.segment,
+        "line_no": None,
+        "details": issue.model_dump(mode="json", exclude_none=True),
+    }
+
+
+def _error_json(issue: Issue) -> dict[str, Any]:
+    return {"code": issue.code, "message": issue.message, "location": issue.location}
+
+
+def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
+    if run.unknown_senders and not run.partners_seen:
+        return UNKNOWN_PARTNER, "partner.unknown", f"unknown partner: {', '.join(run.unknown_senders)}"
+    errors = [i for i in run.issues if i.is_error]
+    if run.orders_stored and run.orders_stored > run.orders_rejected:
+        return PROCESSED, None, None
+    if errors:
+        first = errors[0]
+        return REJECTED, first.code, first.message
+    if not run.orders_stored:
+        return REJECTED, "x12.no_orders", "the document holds no 850 purchase order"
+    return REJECTED, "x12.all_rejected", "every transaction set in the document was rejected"
+
+
+def _set_document(session: Session, document_id: int, **values: Any) -> None:
+    session.execute(update(storage.Document).where(storage.Document.id == document_id).values(**values))

@@ -1,0 +1,201 @@
+"""Read-side views of the store for the CLI: plain dicts, ready for JSON or text."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import storage
+
+if TYPE_CHECKING:
+    from gateway.pipeline import IngestOutcome
+
+
+def document_report(session: Session, outcome: IngestOutcome) -> dict[str, Any]:
+    """The ``ingest --json`` object for one document."""
+    document = session.get(storage.Document, outcome.document_id)
+    assert document is not None
+    orders = _orders_with_lines(session, outcome.order_ids)
+    outbound = [
+        {"kind": kind, "id": oid}
+        for oid, kind in session.execute(
+            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
+            .where(storage.OutboundRecord.id.in_(outcome.outbound_ids))
+            .order_by(storage.OutboundRecord.id)
+        )
+    ]
+    return {
+        "document_id": document.id,
+        "sha256": document.sha256,
+        "status": document.status,
+        "format": document.format,
+        "partner": document.partner,
+        "duplicate": outcome.duplicate,
+        "errors": list(document.errors or []),
+        "orders": orders,
+        "outbound": outbound,
+    }
+
+
+def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str, Any]]:
+    if not order_ids:
+        return []
+    result: list[dict[str, Any]] = []
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start : start + 500]
+        lines = _group(
+            session.execute(
+                select(storage.OrderLineRecord)
+                .where(storage.OrderLineRecord.order_id.in_(chunk))
+                .order_by(storage.OrderLineRecord.order_id, storage.OrderLineRecord.ordinal)
+            ).scalars(),
+            "order_id",
+        )
+        findings = _group(
+            session.execute(
+                select(storage.Finding)
+                .where(storage.Finding.order_id.in_(chunk))
+                .order_by(storage.Finding.id)
+            ).scalars(),
+            "order_id",
+        )
+        orders = session.scalars(
+            select(storage.PurchaseOrder)
+            .where(storage.PurchaseOrder.id.in_(chunk))
+            .order_by(storage.PurchaseOrder.id)
+        )
+        for order in orders:
+            result.append(
+                {
+                    "order_id": order.id,
+                    "po_number": order.po_number,
+                    "status": order.status,
+                    "lines": [_line_json(line) for line in lines.get(order.id, [])],
+                    "findings": [_finding_json(f) for f in findings.get(order.id, [])],
+                }
+            )
+    return result
+
+
+def _group(rows: Any, key: str) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(getattr(row, key), []).append(row)
+    return grouped
+
+
+def _line_json(line: Any) -> dict[str, Any]:
+    return {
+        "line_no": line.line_no,
+        "buyer_part": line.buyer_part,
+        "vendor_sku": line.vendor_sku,
+        "upc": line.upc,
+        "quantity": str(line.quantity) if line.quantity is not None else None,
+        "uom": line.uom,
+        "unit_price": str(line.unit_price) if line.unit_price is not None else None,
+    }
+
+
+def _finding_json(finding: Any) -> dict[str, Any]:
+    details = finding.details or {}
+    return {
+        "code": finding.code,
+        "severity": finding.severity,
+        "message": finding.message,
+        "location": details.get("segment_index") and f"segment {details['segment_index']}",
+    }
+
+
+def order_list(session: Session, *, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    findings = (
+        select(storage.Finding.order_id, func.count().label("n"))
+        .group_by(storage.Finding.order_id)
+        .subquery()
+    )
+    query = (
+        select(storage.PurchaseOrder, func.coalesce(findings.c.n, 0))
+        .outerjoin(findings, findings.c.order_id == storage.PurchaseOrder.id)
+        .order_by(storage.PurchaseOrder.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(storage.PurchaseOrder.status == status)
+    return [
+        {
+            "order_id": order.id,
+            "document_id": order.document_id,
+            "partner": order.partner,
+            "channel": order.channel,
+            "po_number": order.po_number,
+            "po_date": order.po_date,
+            "status": order.status,
+            "line_count": order.line_count,
+            "findings": count,
+        }
+        for order, count in session.execute(query)
+    ]
+
+
+def order_detail(session: Session, order_id: int) -> dict[str, Any] | None:
+    order = session.get(storage.PurchaseOrder, order_id)
+    if order is None:
+        return None
+    detail = _orders_with_lines(session, [order_id])[0]
+    detail.update(
+        {
+            "document_id": order.document_id,
+            "partner": order.partner,
+            "channel": order.channel,
+            "po_date": order.po_date,
+            "canonical": order.canonical,
+        }
+    )
+    return detail
+
+
+def render_order(detail: dict[str, Any]) -> str:
+    canonical = detail["canonical"]
+    out = [
+        f"order {detail['order_id']}  PO {detail['po_number']}  {detail['status']}",
+        f"  partner {detail['partner']}  channel {detail['channel']}  document {detail['document_id']}",
+        f"  po date {detail['po_date']}  currency {canonical.get('currency', '-')}",
+    ]
+    for party in canonical.get("parties", []):
+        out.append(f"  party {party['role']}: {party.get('name', '')} {party.get('id', '')}".rstrip())
+    provenance = canonical.get("provenance", {})
+    if "po_number" in provenance:
+        where = provenance["po_number"]
+        out.append(f"  po number from segment {where.get('segment_index')} {where.get('element')}")
+    out.append("  lines:")
+    for line in detail["lines"]:
+        out.append(
+            f"    {line['line_no']:>4}  {line['quantity']} {line['uom']}  {line['vendor_sku'] or '-'}"
+            f"  buyer {line['buyer_part'] or '-'}  upc {line['upc'] or '-'}  @ {line['unit_price']}"
+        )
+    if detail["findings"]:
+        out.append("  findings:")
+        out.extend(f"    [{f['severity']}] {f['code']}: {f['message']}" for f in detail["findings"])
+    return "\n".join(out)
+
+
+def outbox_list(session: Session, limit: int = 500) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(storage.OutboundRecord).order_by(storage.OutboundRecord.id.desc()).limit(limit)
+    )
+    return [
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "partner": row.partner,
+            "document_id": row.document_id,
+            "interchange_control_number": row.interchange_control_number,
+            "status": row.status,
+            "created_at": row.created_at,
+            "content": row.content.decode("latin-1"),
+        }
+        for row in rows
+    ]

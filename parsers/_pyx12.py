@@ -1,0 +1,208 @@
+"""The pyx12 boundary: the only module that imports pyx12.
+
+It runs pyx12's envelope checks, map walker and element validation over segments the
+pre-pass has already split, and turns every pyx12 finding into our ``Issue``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import pyx12.errors
+import pyx12.map_if
+import pyx12.params
+import pyx12.segment
+import pyx12.x12file
+from pyx12.map_walker import walk_tree
+
+from gateway.receipts import Issue
+from gateway.receipts import Level
+from gateway.receipts import Separators
+from gateway.receipts import Severity
+
+logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+
+# Checks the gateway makes itself: versions (003xxx/004030/004060 are read with a warning), the
+# functional id (850s outside a PO group get a warning) and ID qualifiers, which pyx12's
+# control map narrows to the HIPAA list.
+_OWN_CHECKS = frozenset({"ISA05", "ISA07", "ISA11", "ISA12", "GS01", "GS08"})
+_ENVELOPE_LEVEL = {"isa": Level.INTERCHANGE, "gs": Level.GROUP, "st": Level.TRANSACTION}
+_NOT_ERRORS = {"SEG1"}
+
+
+@functools.cache
+def _params() -> pyx12.params.params:
+    return pyx12.params.params()
+
+
+@functools.cache
+def load_map(map_dir: Path, map_file: str) -> Any:
+    """Load a pyx12 map once per process."""
+    return pyx12.map_if.load_map_file(map_file, _params(), str(map_dir))
+
+
+class _EnvelopeTracker(pyx12.x12file.X12Reader):
+    """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling."""
+
+    def __init__(self) -> None:
+        pyx12.x12file.X12Base.__init__(self)
+
+
+@dataclass(slots=True)
+class SegmentCheck:
+    """What validation found for one segment, and where the segment sits."""
+
+    issues: list[Issue] = field(default_factory=list)
+    loop_id: str | None = None
+    position: int = 0
+
+
+class InterchangeValidator:
+    """Validates one interchange, segment by segment, in bounded memory."""
+
+    def __init__(self, map_dir: Path, separators: Separators) -> None:
+        self._map_dir = map_dir
+        self._separators = separators
+        self._tracker = _EnvelopeTracker()
+        self._walker = walk_tree()
+        self._control = load_map(map_dir, "x12.control.00401.xml")
+        self._node: Any = self._control.getnodebypath("/ISA_LOOP/ISA")
+        self._map_file: str | None = None
+        self._validating = False
+
+    def start_transaction(self, map_file: str | None) -> None:
+        """Validate the coming transaction set against ``map_file``, or its envelope only when None."""
+        self._validating = map_file is not None
+        if map_file is not None and map_file != self._map_file:
+            self._node = load_map(self._map_dir, map_file).getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+            self._map_file = map_file
+
+    def check(self, text: str, segment_index: int) -> SegmentCheck:
+        seps = self._separators
+        segment = pyx12.segment.Segment(
+            _first_repetition(text, seps), seps.segment, seps.element, seps.component
+        )
+        seg_id = segment.get_seg_id() or ""
+        result = SegmentCheck()
+        try:
+            self._tracker._parse_segment(segment)
+        except pyx12.errors.X12Error as exc:
+            result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg_id))
+        result.issues.extend(self._envelope_issues(segment_index))
+        result.position = self._tracker.get_seg_count()
+        node = self._locate(segment, seg_id, result)
+        if node is not None and isinstance(node, pyx12.map_if.segment_if):
+            result.loop_id = _loop_id(node)
+            if seg_id in ("ISA", "GS", "GE", "IEA", "ST", "SE") or self._validating:
+                self._element_issues(node, segment, seg_id, result)
+        for issue in result.issues:
+            issue.segment_index = segment_index
+            if issue.level in (Level.SEGMENT, Level.ELEMENT):
+                issue.position = result.position
+                issue.loop_id = issue.loop_id or result.loop_id
+        return result
+
+    def finish(self) -> list[Issue]:
+        """Issues for trailers still missing at the end of the interchange."""
+        self._tracker.cleanup()
+        return self._envelope_issues(None)
+
+    def _locate(self, segment: Any, seg_id: str, result: SegmentCheck) -> Any:
+        if seg_id == "ISA":
+            self._node = self._control.getnodebypath("/ISA_LOOP/ISA")
+            self._walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
+            return self._node
+        if seg_id == "GS":
+            current = load_map(self._map_dir, self._map_file) if self._map_file else self._control
+            self._node = current.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+            self._walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
+            return self._node
+        if not self._validating and seg_id not in ("GE", "IEA"):
+            return None
+        try:
+            node, _, _, errors = self._walker.walk_errors(
+                self._node, segment, self._tracker.get_seg_count(), self._tracker.get_cur_line(), None
+            )
+        except pyx12.errors.EngineError as exc:
+            result.issues.append(_issue("x12.structure", str(exc), Level.SEGMENT, "2", seg_id))
+            return None
+        for error in errors:
+            where = error.seg_data.get_seg_id() if error.seg_data is not None else seg_id
+            loop = _loop_id(error.map_node) if error.map_node is not None else None
+            issue = _issue("x12.segment", error.err_str, Level.SEGMENT, error.err_cde, where)
+            issue.loop_id = loop
+            issue.bad_value = error.err_val
+            result.issues.append(issue)
+        if node is not None:
+            self._node = node
+        return node
+
+    def _element_issues(self, node: Any, segment: Any, seg_id: str, result: SegmentCheck) -> None:
+        _, errors = node.is_valid_errors(segment)
+        for error in errors:
+            refdes = error.refdes or ""
+            if refdes in _OWN_CHECKS:
+                continue
+            if error.map_node is None:
+                issue = _issue("x12.segment", error.err_str, Level.SEGMENT, "8", seg_id)
+            else:
+                element, component = _element_position(refdes)
+                issue = _issue("x12.element", error.err_str, Level.ELEMENT, error.err_cde, seg_id)
+                issue.element = element
+                issue.component = component
+                issue.element_ref = getattr(error.map_node, "data_ele", None)
+                issue.bad_value = error.err_val
+            result.issues.append(issue)
+
+    def _envelope_issues(self, segment_index: int | None) -> list[Issue]:
+        issues: list[Issue] = []
+        for kind, code, message, value, _line in self._tracker.pop_errors():
+            if code in _NOT_ERRORS:
+                continue
+            if kind == "seg":
+                issue = _issue("x12.segment", message, Level.SEGMENT, code if code.isdigit() else "8", None)
+            else:
+                issue = _issue(f"x12.{kind}", message, _ENVELOPE_LEVEL[kind], code, None)
+            issue.bad_value = value
+            issue.segment_index = segment_index
+            issues.append(issue)
+        return issues
+
+
+def _issue(code: str, message: str, level: Level, x12_code: str | None, segment: str | None) -> Issue:
+    return Issue(
+        code=code, message=message, severity=Severity.ERROR, level=level, x12_code=x12_code, segment=segment
+    )
+
+
+def _loop_id(node: Any) -> str | None:
+    parent = getattr(node, "parent", None)
+    while parent is not None and not isinstance(parent, pyx12.map_if.loop_if):
+        parent = getattr(parent, "parent", None)
+    if parent is None:
+        return None
+    loop_id = parent.id or ""
+    return None if loop_id in ("ST_LOOP", "HEADER", "DETAIL", "FOOTER", "GS_LOOP", "ISA_LOOP") else loop_id
+
+
+def _element_position(refdes: str) -> tuple[int | None, int | None]:
+    digits = refdes[-4:] if len(refdes) >= 4 and refdes[-4:].isdigit() else refdes[-2:]
+    if not digits.isdigit():
+        return None, None
+    if len(digits) == 4:
+        return int(digits[:2]), int(digits[2:])
+    return int(digits), None
+
+
+def _first_repetition(text: str, separators: Separators) -> str:
+    """pyx12 does not split 5010 repetitions; validate the first occurrence of each element."""
+    rep = separators.repetition
+    if not rep or rep not in text:
+        return text
+    elements = text.split(separators.element)
+    return separators.element.join(e.split(rep, 1)[0] for e in elements)

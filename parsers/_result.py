@@ -1,0 +1,42 @@
+"""ParseResult: everything one document held, for callers that want it whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from gateway.receipts import Issue
+
+from .x12 import DocumentIssue
+from .x12 import ParsedInterchange
+from .x12 import ParsedOrder
+from .x12 import X12Event
+
+
+@dataclass(slots=True)
+class ParseResult:
+    format: str | None
+    orders: list[ParsedOrder] = field(default_factory=list)
+    interchanges: list[ParsedInterchange] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, event: X12Event) -> None:
+        if isinstance(event, ParsedOrder):
+            self.orders.append(event)
+        elif isinstance(event, ParsedInterchange):
+            self.interchanges.append(event)
+        elif isinstance(event, DocumentIssue):
+            self.issues.append(event.issue)
+
+    @property
+    def all_issues(self) -> list[Issue]:
+        found = list(self.issues)
+        for ix in self.interchanges:
+            found.extend(ix.receipt.issues)
+            for group in ix.receipt.groups:
+                found.extend(group.issues)
+                for transaction in group.transactions:
+                    found.extend(transaction.issues)
+        for parsed in self.orders:
+            found.extend(parsed.issues)
+        return found

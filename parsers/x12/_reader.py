@@ -1,0 +1,305 @@
+"""Reads X12 interchanges into 850 orders and receipts, streaming, one transaction set at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from typing import BinaryIO
+
+from gateway.model import Order
+from gateway.receipts import GroupReceipt
+from gateway.receipts import InterchangeReceipt
+from gateway.receipts import Issue
+from gateway.receipts import Level
+from gateway.receipts import Severity
+from gateway.receipts import TransactionReceipt
+from partners import PartnerProfile
+from partners import PartnerRegistry
+
+from .._pyx12 import InterchangeValidator
+from ._850 import X12Segment
+from ._850 import build_850
+from ._map_dir import MAP_DIR
+from ._prepass import InterchangeHeader
+from ._prepass import RawSegment
+from ._prepass import ScanIssue
+from ._prepass import scan
+
+MAPS = {"004010": "850.4010.xml", "005010": "850.5010.xml"}
+_PO_GROUP = "PO"
+_PO_SET = "850"
+
+
+@dataclass(slots=True)
+class ParsedOrder:
+    """One 850 as a canonical order, with the faults of its transaction set."""
+
+    order: Order
+    issues: list[Issue]
+    interchange_control_number: str
+    group_control_number: str
+    transaction: TransactionReceipt
+    ordinal: int
+
+    @property
+    def rejected(self) -> bool:
+        return self.transaction.has_errors
+
+
+@dataclass(slots=True)
+class ParsedInterchange:
+    """A whole interchange's receipt: what its 997/999/TA1 answers."""
+
+    receipt: InterchangeReceipt
+    partner: PartnerProfile | None
+    sender: str
+
+
+@dataclass(slots=True)
+class DocumentIssue:
+    issue: Issue
+
+
+X12Event = ParsedOrder | ParsedInterchange | DocumentIssue
+
+
+def map_for_version(version: str) -> tuple[str, Issue | None]:
+    """The 850 map for a GS08 version; other versions are read with the nearest map and a warning."""
+    family = version[:6]
+    if family in MAPS:
+        return MAPS[family], None
+    nearest = "005010" if family >= "005010" else "004010"
+    return MAPS[nearest], Issue(
+        code="x12.version",
+        message=f"version {version!r} is read with the {nearest} 850 map; check the partner's version",
+        severity=Severity.WARNING,
+        level=Level.GROUP,
+        segment="GS",
+        element=8,
+        bad_value=version,
+    )
+
+
+@dataclass(slots=True)
+class _Interchange:
+    header: InterchangeHeader
+    receipt: InterchangeReceipt
+    validator: InterchangeValidator
+    partners: PartnerRegistry
+    partner: PartnerProfile | None = None
+    identified: bool = False
+    group: GroupReceipt | None = None
+    transaction: TransactionReceipt | None = None
+    segments: list[X12Segment] = field(default_factory=list)
+    map_file: str = MAPS["004010"]
+    map_warning: Issue | None = None
+
+    def identify(self, gs_sender: str | None) -> None:
+        if not self.identified:
+            self.partner = self.partners.by_x12_sender(
+                self.receipt.sender_qualifier, self.receipt.sender_id, gs_sender
+            )
+            self.identified = True
+
+    def file_issue(self, issue: Issue) -> None:
+        if issue.level is Level.INTERCHANGE or (issue.level is Level.DOCUMENT):
+            self.receipt.issues.append(issue)
+        elif issue.level is Level.GROUP and self.group is not None:
+            self.group.issues.append(issue)
+        elif self.transaction is not None:
+            self.transaction.issues.append(issue)
+        elif self.group is not None:
+            self.group.issues.append(issue)
+        else:
+            self.receipt.issues.append(issue)
+
+
+def _receipt(header: InterchangeHeader) -> InterchangeReceipt:
+    return InterchangeReceipt(
+        sender_qualifier=header.value(5),
+        sender_id=header.value(6),
+        receiver_qualifier=header.value(7),
+        receiver_id=header.value(8),
+        date=header.value(9),
+        time=header.value(10),
+        version=header.value(12),
+        control_number=header.value(13),
+        ack_requested=header.value(14) == "1",
+        usage=header.value(15) or "P",
+        separators=header.separators,
+        issues=list(header.issues),
+    )
+
+
+def read_x12(stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | None) -> Iterator[X12Event]:
+    """Stream ``stream`` as orders (one per 850) and interchange receipts, in document order."""
+    current: _Interchange | None = None
+    ordinal = 0
+    for event in scan(stream):
+        if isinstance(event, InterchangeHeader):
+            if current is not None:
+                yield _close(current)
+            current = _Interchange(
+                header=event,
+                receipt=_receipt(event),
+                validator=InterchangeValidator(MAP_DIR, event.separators),
+                partners=partners,
+            )
+        elif isinstance(event, ScanIssue):
+            if current is None or event.issue.level is Level.DOCUMENT:
+                yield DocumentIssue(event.issue)
+            else:
+                current.file_issue(event.issue)
+        elif current is not None:
+            parsed = _segment(current, event, document_id, ordinal)
+            if parsed is not None:
+                ordinal += 1
+                yield parsed
+            if event.text.startswith("IEA"):
+                yield _close(current)
+                current = None
+    if current is not None:
+        yield _close(current)
+
+
+def _close(ix: _Interchange) -> ParsedInterchange:
+    for issue in ix.validator.finish():
+        ix.file_issue(issue)
+    ix.identify(None)
+    receipt = ix.receipt
+    sender = f"{receipt.sender_qualifier}/{receipt.sender_id}"
+    if receipt.groups:
+        sender += f" (GS02 {receipt.groups[0].sender})"
+    return ParsedInterchange(receipt=receipt, partner=ix.partner, sender=sender)
+
+
+def _segment(ix: _Interchange, raw: RawSegment, document_id: str | None, ordinal: int) -> ParsedOrder | None:
+    seps = ix.receipt.separators
+    seg = X12Segment(raw.index, raw.text.split(seps.element), seps.repetition)
+    seg_id = seg.id
+    if seg_id == "GS":
+        _open_group(ix, seg)
+    elif seg_id == "ST":
+        ix.transaction = TransactionReceipt(
+            set_id=seg.get(1), control_number=seg.get(2), implementation_ref=seg.get(3) or None
+        )
+        ix.segments = []
+        _open_transaction(ix, seg)
+    check = ix.validator.check(raw.text, raw.index)
+    for issue in check.issues:
+        ix.file_issue(issue)
+    if ix.transaction is not None:
+        ix.segments.append(seg)
+        if ix.partner is not None and ix.partner.narrow:
+            _narrow(ix.partner, seg, check.position, ix.transaction)
+    parsed = None
+    if seg_id == "SE" and ix.transaction is not None:
+        transaction = ix.transaction
+        transaction.segment_count = len(ix.segments)
+        if ix.group is not None:
+            ix.group.transactions.append(transaction)
+        if transaction.set_id == _PO_SET:
+            parsed = _order(ix, transaction, document_id, ordinal)
+        ix.transaction = None
+        ix.segments = []
+    elif seg_id == "GE":
+        ix.group = None
+    return parsed
+
+
+def _open_group(ix: _Interchange, seg: X12Segment) -> None:
+    ix.identify(seg.get(2))
+    group = GroupReceipt(
+        functional_id=seg.get(1),
+        sender=seg.get(2),
+        receiver=seg.get(3),
+        control_number=seg.get(6),
+        version=seg.get(8),
+    )
+    ix.receipt.groups.append(group)
+    ix.group = group
+    ix.map_file, ix.map_warning = map_for_version(seg.get(8))
+    if ix.map_warning is not None:
+        ix.map_warning.segment_index = seg.index
+
+
+def _open_transaction(ix: _Interchange, seg: X12Segment) -> None:
+    """850s are read in any group (with a warning outside PO); other sets are not supported."""
+    group = ix.group
+    if seg.get(1) != _PO_SET:
+        ix.validator.start_transaction(None)
+        assert ix.transaction is not None
+        ix.transaction.issues.append(_unsupported(seg, f"transaction set {seg.get(1)!r}"))
+        return
+    ix.validator.start_transaction(ix.map_file)
+    if group is None:
+        return
+    if ix.map_warning is not None and ix.map_warning not in group.issues:
+        group.issues.append(ix.map_warning)
+    if group.functional_id != _PO_GROUP and not any(i.code == "x12.functional_id" for i in group.issues):
+        group.issues.append(
+            Issue(
+                code="x12.functional_id",
+                message=f"850s belong in a PO functional group; GS01 is {group.functional_id!r}",
+                severity=Severity.WARNING,
+                level=Level.GROUP,
+                segment="GS",
+                element=1,
+                bad_value=group.functional_id,
+                segment_index=seg.index,
+            )
+        )
+
+
+def _unsupported(seg: X12Segment, what: str) -> Issue:
+    return Issue(
+        code="x12.unsupported",
+        message=f"{what} is not accepted here: this gateway takes 850 purchase orders",
+        level=Level.TRANSACTION,
+        x12_code="1",
+        segment=seg.id,
+        segment_index=seg.index,
+    )
+
+
+def _narrow(partner: PartnerProfile, seg: X12Segment, position: int, transaction: TransactionReceipt) -> None:
+    for key, allowed in partner.narrow.items():
+        if not key.startswith(seg.id) or not key[len(seg.id) :].isdigit() or len(key) - len(seg.id) != 2:
+            continue
+        element = int(key[-2:])
+        value = seg.get(element)
+        if value and value not in allowed:
+            transaction.issues.append(
+                Issue(
+                    code="x12.partner_code",
+                    message=f"{key} {value!r} is not one of the codes agreed with {partner.label}: "
+                    + ", ".join(allowed),
+                    level=Level.ELEMENT,
+                    x12_code="7",
+                    segment=seg.id,
+                    position=position,
+                    element=element,
+                    bad_value=value,
+                    segment_index=seg.index,
+                )
+            )
+
+
+def _order(
+    ix: _Interchange, transaction: TransactionReceipt, document_id: str | None, ordinal: int
+) -> ParsedOrder:
+    order, issues = build_850(
+        ix.segments,
+        partner=ix.partner.name if ix.partner else None,
+        document_id=document_id,
+        control_number=transaction.control_number,
+    )
+    return ParsedOrder(
+        order=order,
+        issues=issues,
+        interchange_control_number=ix.receipt.control_number,
+        group_control_number=ix.group.control_number if ix.group else "",
+        transaction=transaction,
+        ordinal=ordinal,
+    )
