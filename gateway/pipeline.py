@@ -25,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 
 import emitters
 from gateway import storage
+from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
 from gateway.receipts import Level
 from parsers import DocumentIssue
@@ -47,6 +48,7 @@ ORDER_REJECTED = "rejected"
 ORDER_EXCEPTION = "exception"
 
 _BATCH = 500
+_ACK_GROUP = "FA"  # acknowledgements are never acknowledged
 
 
 @dataclass(slots=True)
@@ -247,7 +249,10 @@ class Pipeline:
     # Acks are answers to this document; a reprocess replaces them (see _clear_previous_attempt).
 
 
-def _acks_for(receipt: Any, partner: PartnerProfile, run: _Run) -> list[emitters.OutboundDocument]:
+def _acks_for(
+    receipt: InterchangeReceipt, partner: PartnerProfile, run: _Run
+) -> list[emitters.OutboundDocument]:
+    """TA1 as the profile asks, and a 997/999 for every group that is not itself an acknowledgement."""
     numbers = storage.ControlNumbers(run.session, partner.name)
     answers: list[emitters.OutboundDocument] = []
     wants_ta1 = partner.ta1 == "always" or (
@@ -256,9 +261,11 @@ def _acks_for(receipt: Any, partner: PartnerProfile, run: _Run) -> list[emitters
     if wants_ta1 or (receipt.has_errors and not receipt.groups):
         answers.append(emitters.x12_ta1.emit(receipt, partner, numbers=numbers, when=run.when))
     kind = partner.functional_ack
-    if receipt.groups and kind is not None:
+    groups = [g for g in receipt.groups if g.functional_id != _ACK_GROUP]
+    if groups and kind is not None:
         emitter = emitters.x12_999 if kind == "999" else emitters.x12_997
-        answers.append(emitter.emit(receipt, partner, numbers=numbers, when=run.when))
+        answered = receipt.model_copy(update={"groups": groups})
+        answers.append(emitter.emit(answered, partner, numbers=numbers, when=run.when))
     return answers
 
 

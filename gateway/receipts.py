@@ -91,6 +91,7 @@ class GroupReceipt(BaseModel):
     receiver: str
     control_number: str
     version: str
+    declared_count: int | None = None
     transactions: list[TransactionReceipt] = Field(default_factory=list)
     issues: list[Issue] = Field(default_factory=list)
 

@@ -47,14 +47,6 @@ def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str,
     result: list[dict[str, Any]] = []
     for start in range(0, len(order_ids), 500):
         chunk = order_ids[start : start + 500]
-        lines = _group(
-            session.execute(
-                select(storage.OrderLineRecord)
-                .where(storage.OrderLineRecord.order_id.in_(chunk))
-                .order_by(storage.OrderLineRecord.order_id, storage.OrderLineRecord.ordinal)
-            ).scalars(),
-            "order_id",
-        )
         findings = _group(
             session.execute(
                 select(storage.Finding)
@@ -74,7 +66,7 @@ def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str,
                     "order_id": order.id,
                     "po_number": order.po_number,
                     "status": order.status,
-                    "lines": [_line_json(line) for line in lines.get(order.id, [])],
+                    "lines": [_line_json(line) for line in order.canonical.get("lines", [])],
                     "findings": [_finding_json(f) for f in findings.get(order.id, [])],
                 }
             )
@@ -88,15 +80,17 @@ def _group(rows: Any, key: str) -> dict[int, list[Any]]:
     return grouped
 
 
-def _line_json(line: Any) -> dict[str, Any]:
+def _line_json(line: dict[str, Any]) -> dict[str, Any]:
+    """A line as parsed: values exactly as the document wrote them."""
+    quantity = line.get("quantity") or {}
     return {
-        "line_no": line.line_no,
-        "buyer_part": line.buyer_part,
-        "vendor_sku": line.vendor_sku,
-        "upc": line.upc,
-        "quantity": str(line.quantity) if line.quantity is not None else None,
-        "uom": line.uom,
-        "unit_price": str(line.unit_price) if line.unit_price is not None else None,
+        "line_no": line.get("line_no"),
+        "buyer_part": line.get("buyer_part"),
+        "vendor_sku": line.get("vendor_sku"),
+        "upc": line.get("upc"),
+        "quantity": quantity.get("value"),
+        "uom": quantity.get("uom"),
+        "unit_price": line.get("unit_price"),
     }
 
 

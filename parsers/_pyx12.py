@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -27,10 +28,9 @@ from gateway.receipts import Severity
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 
-# Checks the gateway makes itself: versions (003xxx/004030/004060 are read with a warning), the
-# functional id (850s outside a PO group get a warning) and ID qualifiers, which pyx12's
-# control map narrows to the HIPAA list.
-_OWN_CHECKS = frozenset({"ISA05", "ISA07", "ISA11", "ISA12", "GS01", "GS08"})
+# Checks the gateway makes itself: versions (003xxx/004030/004060 are read with a warning) and
+# the functional id (850s outside a PO group get a warning).
+_OWN_CHECKS = frozenset({"ISA11", "ISA12", "GS01", "GS08"})
 _ENVELOPE_LEVEL = {"isa": Level.INTERCHANGE, "gs": Level.GROUP, "st": Level.TRANSACTION}
 _NOT_ERRORS = {"SEG1"}
 
@@ -149,13 +149,16 @@ class InterchangeValidator:
             if refdes in _OWN_CHECKS:
                 continue
             if error.map_node is None:
-                issue = _issue("x12.segment", error.err_str, Level.SEGMENT, "8", seg_id)
+                issue = _syntax_issue(error.err_str, segment, seg_id) or _issue(
+                    "x12.segment", error.err_str, Level.SEGMENT, "8", seg_id
+                )
             else:
                 element, component = _element_position(refdes)
                 issue = _issue("x12.element", error.err_str, Level.ELEMENT, error.err_cde, seg_id)
                 issue.element = element
                 issue.component = component
-                issue.element_ref = getattr(error.map_node, "data_ele", None)
+                reference = getattr(error.map_node, "data_ele", None) or ""
+                issue.element_ref = reference if reference.isdigit() else None
                 issue.bad_value = error.err_val
             result.issues.append(issue)
 
@@ -174,6 +177,27 @@ class InterchangeValidator:
         return issues
 
 
+_SYNTAX = re.compile(r"Syntax Error \(([PRCLE])((?:\d\d)+)\)")
+
+
+def _syntax_issue(message: str, segment: Any, seg_id: str) -> Issue | None:
+    """A broken syntax note as the element it makes missing (AK403 2) or excess (AK403 10)."""
+    match = _SYNTAX.search(message)
+    if match is None:
+        return None
+    rule, digits = match.group(1), match.group(2)
+    positions = [int(digits[i : i + 2]) for i in range(0, len(digits), 2)]
+    present = [p for p in positions if segment.get_value(f"{p:02d}") not in (None, "")]
+    if rule == "E":
+        element, code = (present[1] if len(present) > 1 else positions[-1]), "10"
+    else:
+        missing = [p for p in positions if p not in present]
+        element, code = (missing[0] if missing else positions[0]), "2"
+    issue = _issue("x12.syntax", message, Level.ELEMENT, code, seg_id)
+    issue.element = element
+    return issue
+
+
 def _issue(code: str, message: str, level: Level, x12_code: str | None, segment: str | None) -> Issue:
     return Issue(
         code=code, message=message, severity=Severity.ERROR, level=level, x12_code=x12_code, segment=segment
@@ -187,7 +211,9 @@ def _loop_id(node: Any) -> str | None:
     if parent is None:
         return None
     loop_id = parent.id or ""
-    return None if loop_id in ("ST_LOOP", "HEADER", "DETAIL", "FOOTER", "GS_LOOP", "ISA_LOOP") else loop_id
+    if loop_id in ("ST_LOOP", "HEADER", "DETAIL", "FOOTER", "GS_LOOP", "ISA_LOOP"):
+        return None
+    return loop_id.removesuffix("_LOOP")
 
 
 def _element_position(refdes: str) -> tuple[int | None, int | None]:

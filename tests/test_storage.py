@@ -39,9 +39,7 @@ def test_large_document_is_chunked_and_streams_back(sessions: sessionmaker[Sessi
     data = os.urandom(5 * 1024 * 1024 + 123)
     document_id, _ = store(sessions, data)
     with sessions() as session:
-        chunks = session.scalar(
-            select(func.count()).where(storage.DocumentChunk.document_id == document_id)
-        )
+        chunks = session.scalar(select(func.count()).where(storage.DocumentChunk.document_id == document_id))
         assert chunks == 6
         reader = storage.open_document(session, document_id)
         assert reader.read(10) == data[:10]

@@ -191,7 +191,7 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
             "819",
         ],
         ["R0203", "P0304", "P0607", "P0910", "C1413", "C1615"],
-    ),  # fmt: skip
+    ),
     "ITD": (
         "Terms of Sale/Deferred Terms of Sale",
         [
@@ -261,7 +261,7 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
         "Baseline Item Data",
         ["350", "330", "355", "212", "639", *_PRODUCT_ID_PAIRS],
         ["C0302", "C0504", *(f"P{n:02d}{n + 1:02d}" for n in range(6, 25, 2))],
-    ),  # fmt: skip
+    ),
     "PO4": (
         "Item Physical Details",
         [
@@ -285,7 +285,7 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
             "1470",
         ],
         ["C0203", "C0405", "P0607", "P0809"],
-    ),  # fmt: skip
+    ),
     "SDQ": ("Destination Quantity", ["355:M", "66", *(["67", "380"] * 10), "310"], []),
     "IT8": ("Conditions of Sale", _GENERIC[:7], []),
     "SPI": ("Specification Identifier", _GENERIC[:7], []),
@@ -400,7 +400,7 @@ HEADER: list[Node] = [
                 ],
             ),
         ],
-    ),  # fmt: skip
+    ),
     ("loop", "ADV", "S", ">1", [(590, "ADV", "R", "1"), (600, "DTM", "S", ">1")]),
 ]
 
@@ -553,7 +553,7 @@ DETAIL: list[Node] = [
             ),
             (900, "LE", "S", "1"),
         ],
-    ),  # fmt: skip
+    ),
 ]
 
 SUMMARY: list[Node] = [

@@ -204,6 +204,8 @@ def _segment(ix: _Interchange, raw: RawSegment, document_id: str | None, ordinal
         ix.transaction = None
         ix.segments = []
     elif seg_id == "GE":
+        if ix.group is not None and seg.get(1).isdigit():
+            ix.group.declared_count = int(seg.get(1))
         ix.group = None
     return parsed
 

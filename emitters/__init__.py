@@ -1,0 +1,11 @@
+"""Canonical objects -> outbound documents: 997/999/TA1 now; 855, 856, 810 and ERP payloads later.
+
+Each kind is a module with one ``emit(obj, partner, *, numbers, when) -> OutboundDocument``.
+"""
+
+from . import x12_997 as x12_997
+from . import x12_999 as x12_999
+from . import x12_ta1 as x12_ta1
+from ._envelope import EnvelopeError as EnvelopeError
+from ._outbound import ControlNumberSource as ControlNumberSource
+from ._outbound import OutboundDocument as OutboundDocument

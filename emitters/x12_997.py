@@ -1,0 +1,20 @@
+"""The 997 functional acknowledgement for 004010 partners."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.receipts import InterchangeReceipt
+from partners import PartnerProfile
+
+from ._functional_ack import ACK_997
+from ._functional_ack import emit_functional_ack
+from ._outbound import ControlNumberSource
+from ._outbound import OutboundDocument
+
+
+def emit(
+    receipt: InterchangeReceipt, partner: PartnerProfile, *, numbers: ControlNumberSource, when: datetime
+) -> OutboundDocument:
+    """One 997 interchange answering every functional group of ``receipt``."""
+    return emit_functional_ack(ACK_997, receipt, partner, numbers=numbers, when=when)

@@ -1,0 +1,151 @@
+"""The ``gateway`` CLI end to end on a temporary GATEWAY_HOME."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import main
+from tests.conftest import INBOX
+
+JSON_KEYS = {
+    "document_id",
+    "sha256",
+    "status",
+    "format",
+    "partner",
+    "duplicate",
+    "errors",
+    "orders",
+    "outbound",
+}
+LINE_KEYS = {"line_no", "buyer_part", "vendor_sku", "upc", "quantity", "uom", "unit_price"}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+def ingest_json(cli: CliRunner, *paths: Path) -> list[dict[str, Any]]:
+    result = cli.invoke(main, ["ingest", "--json", *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_ingest_json_shape_for_a_clean_850(cli: CliRunner) -> None:
+    [doc] = ingest_json(cli, INBOX / "acme-4500012345.edi")
+    assert set(doc) == JSON_KEYS
+    assert doc["status"] == "processed" and doc["format"] == "x12" and doc["partner"] == "acme"
+    assert doc["duplicate"] is False and doc["errors"] == []
+    [order] = doc["orders"]
+    assert order["po_number"] == "4500012345" and order["status"] == "accepted"
+    assert [line["vendor_sku"] for line in order["lines"]] == ["NW-10042", "NW-20017", "NW-30555"]
+    first = order["lines"][0]
+    assert set(first) == LINE_KEYS
+    assert first == {
+        "line_no": "1",
+        "buyer_part": "AC-778",
+        "vendor_sku": "NW-10042",
+        "upc": "012345678905",
+        "quantity": "24",
+        "uom": "EA",
+        "unit_price": "4.50",
+    }
+    assert [o["kind"] for o in doc["outbound"]] == ["997"]
+
+
+def test_same_bytes_twice_are_one_document(cli: CliRunner, tmp_path: Path) -> None:
+    copy = tmp_path / "renamed-copy.edi"
+    copy.write_bytes((INBOX / "acme-4500012345.edi").read_bytes())
+    first, second = ingest_json(cli, INBOX / "acme-4500012345.edi", copy)
+    assert second["duplicate"] is True
+    assert second["document_id"] == first["document_id"]
+    assert [o["order_id"] for o in second["orders"]] == [o["order_id"] for o in first["orders"]]
+    orders = json.loads(cli.invoke(main, ["orders", "--json"]).stdout)
+    assert len(orders) == 1
+    outbox = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
+    assert len(outbox) == 1, "an ack is written once per document, not per delivery"
+
+
+def test_same_po_in_new_bytes_is_flagged_duplicate(cli: CliRunner, tmp_path: Path) -> None:
+    original = (INBOX / "acme-4500012345.edi").read_bytes()
+    resent = tmp_path / "resend.edi"
+    resent.write_bytes(original.replace(b"000001001", b"000001077"))
+    _first, second = ingest_json(cli, INBOX / "acme-4500012345.edi", resent)
+    assert second["duplicate"] is False
+    assert second["orders"][0]["status"] == "exception"
+    assert "order.duplicate_po" in [f["code"] for f in second["orders"][0]["findings"]]
+
+
+def test_unknown_partner_is_stored_and_named(cli: CliRunner) -> None:
+    [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
+    assert doc["status"] == "unknown_partner"
+    assert doc["orders"] == [] and doc["outbound"] == []
+    [error] = [e for e in doc["errors"] if e["code"] == "partner.unknown"]
+    assert "ZZ/STRANGERCO" in error["message"] and "STRANGERCO" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "x12.empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00 not an order", "x12.not_x12"),
+        (b"ISA*00*  *00", "x12.isa_short"),
+    ],
+)
+def test_bad_input_is_stored_with_a_specific_error(
+    cli: CliRunner, tmp_path: Path, content: bytes, code: str
+) -> None:
+    path = tmp_path / "../../etc/passwd.edi".replace("/", "_")
+    path.write_bytes(content)
+    [doc] = ingest_json(cli, path)
+    assert doc["status"] == "rejected"
+    assert code in [e["code"] for e in doc["errors"]]
+    assert doc["document_id"] > 0 and len(doc["sha256"]) == 64
+
+
+def test_errors_in_one_set_reject_it_and_keep_the_other(cli: CliRunner) -> None:
+    [doc] = ingest_json(cli, INBOX / "acme-errors.edi")
+    statuses = {o["po_number"]: o["status"] for o in doc["orders"]}
+    assert statuses == {"4500012399": "rejected", "4500012400": "accepted"}
+    rejected = next(o for o in doc["orders"] if o["status"] == "rejected")
+    codes = {f["code"] for f in rejected["findings"]}
+    assert "x12.partner_code" in codes  # PO103 "XX" is outside what acme agreed to
+    assert "x12.segment" in codes  # ZZZ is not an 850 segment
+    assert [o["kind"] for o in doc["outbound"]] == ["997"]
+
+
+def test_show_and_orders_commands(cli: CliRunner) -> None:
+    [doc] = ingest_json(cli, INBOX / "globex-GX-778812.edi")
+    order_id = doc["orders"][0]["order_id"]
+    shown = cli.invoke(main, ["show", str(order_id)])
+    assert shown.exit_code == 0, shown.output
+    assert "GX-778812" in shown.stdout
+    detail = json.loads(cli.invoke(main, ["show", str(order_id), "--json"]).stdout)
+    canonical = detail["canonical"]
+    assert canonical["lines"][0]["distribution"][0] == {
+        "provenance": {"quantity": {"segment_index": 12, "segment_id": "SDQ", "element": "SDQ04"}},
+        "location_qualifier": "92",
+        "location": "0101",
+        "quantity": "12",
+    }
+    assert canonical["provenance"]["po_number"]["element"] == "BEG03"
+    listed = cli.invoke(main, ["orders", "--status", "accepted"])
+    assert "GX-778812" in listed.stdout
+    assert cli.invoke(main, ["show", "999999"]).exit_code != 0
+
+
+def test_init_demo_ingests_the_inbox(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["init", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "master data:" in result.stdout
+    assert "acme-4500012345.edi: processed" in result.stdout
+    outbox = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
+    assert {row["kind"] for row in outbox} >= {"997", "999", "TA1"}
