@@ -31,6 +31,10 @@ logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 # Checks the gateway makes itself: versions (003xxx/004030/004060 are read with a warning) and
 # the functional id (850s outside a PO group get a warning).
 _OWN_CHECKS = frozenset({"ISA11", "ISA12", "GS01", "GS08"})
+# Before 004010, dates were YYMMDD; those versions are read with the 004010 map.
+_DATE_ELEMENTS = frozenset({"373", "29"})
+_LEGACY_BEFORE = "004010"
+_TOO_SHORT = "4"
 _ENVELOPE_LEVEL = {"isa": Level.INTERCHANGE, "gs": Level.GROUP, "st": Level.TRANSACTION}
 _NOT_ERRORS = {"SEG1"}
 
@@ -74,6 +78,7 @@ class InterchangeValidator:
         self._node: Any = self._control.getnodebypath("/ISA_LOOP/ISA")
         self._map_file: str | None = None
         self._validating = False
+        self._legacy_dates = False
 
     def start_transaction(self, map_file: str | None) -> None:
         """Validate the coming transaction set against ``map_file``, or its envelope only when None."""
@@ -88,6 +93,8 @@ class InterchangeValidator:
             _first_repetition(text, seps), seps.segment, seps.element, seps.component
         )
         seg_id = segment.get_seg_id() or ""
+        if seg_id == "GS":
+            self._legacy_dates = (segment.get_value("GS08") or "")[:6] < _LEGACY_BEFORE
         result = SegmentCheck()
         try:
             self._tracker._parse_segment(segment)
@@ -146,7 +153,7 @@ class InterchangeValidator:
         _, errors = node.is_valid_errors(segment)
         for error in errors:
             refdes = error.refdes or ""
-            if refdes in _OWN_CHECKS:
+            if refdes in _OWN_CHECKS or self._legacy_date(error):
                 continue
             if error.map_node is None:
                 issue = _syntax_issue(error.err_str, segment, seg_id) or _issue(
@@ -161,6 +168,17 @@ class InterchangeValidator:
                 issue.element_ref = reference if reference.isdigit() else None
                 issue.bad_value = error.err_val
             result.issues.append(issue)
+
+    def _legacy_date(self, error: Any) -> bool:
+        """A YYMMDD date in a pre-004010 group is right, though the 004010 map wants CCYYMMDD."""
+        value = error.err_val or ""
+        return (
+            self._legacy_dates
+            and error.err_cde == _TOO_SHORT
+            and getattr(error.map_node, "data_ele", None) in _DATE_ELEMENTS
+            and len(value) == 6
+            and value.isdigit()
+        )
 
     def _envelope_issues(self, segment_index: int | None) -> list[Issue]:
         issues: list[Issue] = []

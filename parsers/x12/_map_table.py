@@ -79,7 +79,7 @@ DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "740": ("R", 1, 20, "Range Minimum"),
     "741": ("R", 1, 20, "Range Maximum"),
     "750": ("ID", 2, 3, "Product/Process Characteristic Code"),
-    "753": ("ID", 1, 1, "Packaging Characteristic Code"),
+    "753": ("ID", 1, 5, "Packaging Characteristic Code"),
     "754": ("AN", 1, 7, "Packaging Description Code"),
     "765": ("N0", 1, 2, "Day of Month"),
     "810": ("N0", 1, 6, "Inner Pack"),
@@ -90,6 +90,8 @@ DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "936": ("ID", 2, 2, "Measurement Attribute Code"),
     "368": ("ID", 2, 2, "Shipment/Order Status Code"),
     "1000": ("ID", 2, 2, "Service Characteristics Qualifier"),
+    "662": ("ID", 1, 1, "Relationship Code"),
+    "624": ("N0", 2, 2, "Century"),
     "1019": ("ID", 3, 3, "Invoice Type Code"),
     "1073": ("ID", 1, 1, "Yes/No Condition or Response Code"),
     "1166": ("ID", 2, 2, "Contract Type Code"),
@@ -228,7 +230,7 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
     ),
     "MEA": ("Measurements", ["737", "738", "739", "C001", "740", "741", "935", "936", "752", "1373"], []),
     "PWK": ("Paperwork", ["755:M", "756", "757", "98", "66", "67", "352"], ["P0506"]),
-    "PKG": ("Marking, Packaging, Loading", ["753", "753", "559", "754", "352", "400"], []),
+    "PKG": ("Marking, Packaging, Loading", ["349", "753", "559", "754", "352", "400"], ["R040506", "C0403"]),
     "TD1": (
         "Carrier Details (Quantity and Weight)",
         ["103", "80", "23", "22", "79", "187", "81", "355", "183", "355"],
@@ -284,13 +286,17 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
             "350",
             "1470",
         ],
-        ["C0203", "C0405", "P0607", "P0809"],
+        ["C0203", "C0506", "P0607", "P0809"],
     ),
     "SDQ": ("Destination Quantity", ["355:M", "66", *(["67", "380"] * 10), "310"], []),
     "IT8": ("Conditions of Sale", _GENERIC[:7], []),
     "SPI": ("Specification Identifier", _GENERIC[:7], []),
     "SCH": ("Line Item Schedule", _GENERIC[:12], []),
-    "SLN": ("Subline Item Detail", ["350:M", *_GENERIC[:27]], []),
+    "SLN": (
+        "Subline Item Detail",
+        ["350:M", "350", "662:M", "380", "C001", "212", "639", "662", *_PRODUCT_ID_PAIRS],
+        ["P0405", "C0706", "C0806", *(f"P{n:02d}{n + 1:02d}" for n in range(9, 28, 2))],
+    ),
     "CTT": ("Transaction Totals", ["354:M", "347", "81", "355", "183", "355", "352"], []),
     **{
         seg: (name, _GENERIC[:count], [])
@@ -560,9 +566,14 @@ SUMMARY: list[Node] = [
     ("loop", "CTT", "S", "1", [(10, "CTT", "R", "1"), (20, "AMT", "S", "1")]),
 ]
 
-# What differs in 005010: extra elements and codes; everything else is shared.
-VERSION_OVERRIDES: dict[str, dict[str, list[str]]] = {
-    "004010": {"ST": ["143:M", "329:M"]},
+# What differs by version; everything else is shared. 003050 stands for the 003xxx releases,
+# whose DTM carried a century (DTM05) where 004010 has a period format qualifier.
+VERSION_OVERRIDES: dict[str, dict[str, tuple[str, list[str], list[str]]]] = {
+    "003050": {
+        "ST": ("Transaction Set Header", ["143:M", "329:M"], []),
+        "DTM": ("Date/Time Reference", ["374:M", "373", "337", "623", "624"], ["R020305", "C0403"]),
+    },
+    "004010": {"ST": ("Transaction Set Header", ["143:M", "329:M"], [])},
     "005010": {},
 }
 ST01_CODES = ["850"]

@@ -26,7 +26,7 @@ from ._prepass import RawSegment
 from ._prepass import ScanIssue
 from ._prepass import scan
 
-MAPS = {"004010": "850.4010.xml", "005010": "850.5010.xml"}
+MAPS = {"003050": "850.3050.xml", "004010": "850.4010.xml", "005010": "850.5010.xml"}
 _PO_GROUP = "PO"
 _PO_SET = "850"
 
@@ -67,9 +67,9 @@ X12Event = ParsedOrder | ParsedInterchange | DocumentIssue
 def map_for_version(version: str) -> tuple[str, Issue | None]:
     """The 850 map for a GS08 version; other versions are read with the nearest map and a warning."""
     family = version[:6]
-    if family in MAPS:
+    if family in ("004010", "005010"):
         return MAPS[family], None
-    nearest = "005010" if family >= "005010" else "004010"
+    nearest = next(f for f in ("005010", "004010", "003050") if family >= f or f == "003050")
     return MAPS[nearest], Issue(
         code="x12.version",
         message=f"version {version!r} is read with the {nearest} 850 map; check the partner's version",
