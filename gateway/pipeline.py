@@ -49,6 +49,7 @@ ORDER_EXCEPTION = "exception"
 
 _BATCH = 500
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
+_ORDER_SET = "850"
 
 
 @dataclass(slots=True)
@@ -79,6 +80,7 @@ class _Run:
     unknown_senders: list[str] = field(default_factory=list)
     orders_stored: int = 0
     orders_rejected: int = 0
+    first_rejection: Issue | None = None
 
 
 class Pipeline:
@@ -183,6 +185,8 @@ class Pipeline:
         if order.partner is None:
             return
         status = ORDER_REJECTED if parsed.rejected else ORDER_ACCEPTED
+        if parsed.rejected and run.first_rejection is None:
+            run.first_rejection = next(i for i in parsed.transaction.issues if i.is_error)
         findings = [_finding_row(i) for i in (*parsed.transaction.issues, *parsed.issues)]
         if (
             status == ORDER_ACCEPTED
@@ -243,6 +247,9 @@ class Pipeline:
         run.issues.extend(receipt.issues)
         for group in receipt.groups:
             run.issues.extend(group.issues)
+            for transaction in group.transactions:
+                if transaction.set_id != _ORDER_SET:
+                    run.issues.extend(transaction.issues)
         for document in _acks_for(receipt, partner, run):
             run.outbound_ids.append(_store_outbound(run, document))
 
@@ -372,17 +379,25 @@ def _error_json(issue: Issue) -> dict[str, Any]:
 
 
 def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
+    """The document's status and headline error; a headline not yet among the issues is added."""
     if run.unknown_senders and not run.partners_seen:
         return UNKNOWN_PARTNER, "partner.unknown", f"unknown partner: {', '.join(run.unknown_senders)}"
-    errors = [i for i in run.issues if i.is_error]
-    if run.orders_stored and run.orders_stored > run.orders_rejected:
+    if run.orders_stored > run.orders_rejected:
         return PROCESSED, None, None
+    errors = [i for i in run.issues if i.is_error]
     if errors:
-        first = errors[0]
-        return REJECTED, first.code, first.message
-    if not run.orders_stored:
-        return REJECTED, "x12.no_orders", "the document holds no 850 purchase order"
-    return REJECTED, "x12.all_rejected", "every transaction set in the document was rejected"
+        return REJECTED, errors[0].code, errors[0].message
+    if run.first_rejection is not None:
+        first = run.first_rejection
+        where = f" at {first.location}" if first.location else ""
+        headline = Issue(
+            code="x12.all_rejected",
+            message=f"every purchase order in the document was rejected; the first because {first.message}{where}",
+        )
+    else:
+        headline = Issue(code="x12.no_orders", message="the document holds no 850 purchase order")
+    run.issues.append(headline)
+    return REJECTED, headline.code, headline.message
 
 
 def _set_document(session: Session, document_id: int, **values: Any) -> None:

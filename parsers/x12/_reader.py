@@ -136,10 +136,12 @@ def read_x12(stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | 
     """Stream ``stream`` as orders (one per 850) and interchange receipts, in document order."""
     current: _Interchange | None = None
     ordinal = 0
+    seen_isa13: set[str] = set()
     for event in scan(stream):
         if isinstance(event, InterchangeHeader):
             if current is not None:
                 yield _close(current)
+            _check_repeated_isa13(event, seen_isa13)
             current = _Interchange(
                 header=event,
                 receipt=_receipt(event),
@@ -161,6 +163,25 @@ def read_x12(stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | 
                 current = None
     if current is not None:
         yield _close(current)
+
+
+def _check_repeated_isa13(header: InterchangeHeader, seen: set[str]) -> None:
+    """pyx12 checks ISA13 only within one interchange; a file can repeat a whole interchange."""
+    control = header.value(13)
+    if control in seen:
+        header.issues.append(
+            Issue(
+                code="x12.duplicate_interchange",
+                message=f"interchange control number {control} appears twice in this document",
+                level=Level.INTERCHANGE,
+                x12_code="025",
+                segment="ISA",
+                element=13,
+                bad_value=control,
+                segment_index=header.index,
+            )
+        )
+    seen.add(control)
 
 
 def _close(ix: _Interchange) -> ParsedInterchange:
