@@ -156,7 +156,7 @@ class InterchangeValidator:
             if refdes in _OWN_CHECKS or self._legacy_date(error):
                 continue
             if error.map_node is None:
-                issue = _syntax_issue(error.err_str, segment, seg_id) or _issue(
+                issue = _syntax_issue(error.err_str, node, segment, seg_id) or _issue(
                     "x12.segment", error.err_str, Level.SEGMENT, "8", seg_id
                 )
             else:
@@ -164,8 +164,7 @@ class InterchangeValidator:
                 issue = _issue("x12.element", error.err_str, Level.ELEMENT, error.err_cde, seg_id)
                 issue.element = element
                 issue.component = component
-                reference = getattr(error.map_node, "data_ele", None) or ""
-                issue.element_ref = reference if reference.isdigit() else None
+                issue.element_ref = _data_element(error.map_node)
                 issue.bad_value = error.err_val
             result.issues.append(issue)
 
@@ -198,7 +197,7 @@ class InterchangeValidator:
 _SYNTAX = re.compile(r"Syntax Error \(([PRCLE])((?:\d\d)+)\)")
 
 
-def _syntax_issue(message: str, segment: Any, seg_id: str) -> Issue | None:
+def _syntax_issue(message: str, node: Any, segment: Any, seg_id: str) -> Issue | None:
     """A broken syntax note as the element it makes missing (AK403 2) or excess (AK403 10)."""
     match = _SYNTAX.search(message)
     if match is None:
@@ -213,7 +212,13 @@ def _syntax_issue(message: str, segment: Any, seg_id: str) -> Issue | None:
         element, code = (missing[0] if missing else positions[0]), "2"
     issue = _issue("x12.syntax", message, Level.ELEMENT, code, seg_id)
     issue.element = element
+    issue.element_ref = _data_element(node.get_child_node_by_idx(element - 1))
     return issue
+
+
+def _data_element(element_node: Any) -> str | None:
+    reference = getattr(element_node, "data_ele", None) or ""
+    return reference if reference.isdigit() else None
 
 
 def _issue(code: str, message: str, level: Level, x12_code: str | None, segment: str | None) -> Issue:
