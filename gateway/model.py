@@ -71,6 +71,7 @@ class Reference(Traced):
     qualifier: str
     value: str
     description: str | None = None
+    repeats: list[str] = Field(default_factory=list)
 
 
 class DatedEvent(Traced):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -57,6 +58,19 @@ class _EnvelopeTracker(pyx12.x12file.X12Reader):
         pyx12.x12file.X12Base.__init__(self)
 
 
+_GS_PATH = "/ISA_LOOP/GS_LOOP/GS"
+_GROUP_ENVELOPE = {"GS": _GS_PATH, "GE": "/ISA_LOOP/GS_LOOP/GE"}
+_CACHE_LIMIT = 100_000
+_WALKS: dict[Any, list[tuple[Any, list[Issue]]]] = {}
+_ELEMENTS: dict[Any, list[Issue]] = {}
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
 @dataclass(slots=True)
 class SegmentCheck:
     """What validation found for one segment, and where the segment sits."""
@@ -67,34 +81,81 @@ class SegmentCheck:
 
 
 class InterchangeValidator:
-    """Validates one interchange, segment by segment, in bounded memory."""
+    """Validates one interchange, segment by segment, in bounded memory.
 
-    def __init__(self, map_dir: Path, separators: Separators) -> None:
+    Both pyx12 steps are deterministic, so their results are memoized: the map walk per
+    transaction-set shape (its segment ids and qualifiers) and the element checks per map
+    node and segment text. ``cache=False`` turns that off (tests compare both ways).
+    """
+
+    def __init__(self, map_dir: Path, separators: Separators, *, cache: bool = True) -> None:
         self._map_dir = map_dir
         self._separators = separators
+        self._cache = cache
         self._tracker = _EnvelopeTracker()
         self._walker = walk_tree()
         self._control = load_map(map_dir, "x12.control.00401.xml")
-        self._node: Any = self._control.getnodebypath("/ISA_LOOP/ISA")
+        self._node: Any = self._control.getnodebypath(_GS_PATH)
         self._map_file: str | None = None
         self._validating = False
         self._legacy_dates = False
 
     def start_transaction(self, map_file: str | None) -> None:
-        """Validate the coming transaction set against ``map_file``, or its envelope only when None."""
+        """Validate the coming transaction set against ``map_file``, or its envelope only when None.
+
+        Every set is walked from its group's GS with a fresh walker, so a set's walk depends on
+        nothing but its own segments and can be reused for the next set of the same shape.
+        """
         self._validating = map_file is not None
-        if map_file is not None and map_file != self._map_file:
-            self._node = load_map(self._map_dir, map_file).getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+        if map_file is not None:
             self._map_file = map_file
+            self._node = load_map(self._map_dir, map_file).getnodebypath(_GS_PATH)
+            self._walker = walk_tree()
+            self._walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", _GS_PATH)
 
     def check(self, text: str, segment_index: int) -> SegmentCheck:
-        seps = self._separators
-        segment = pyx12.segment.Segment(
-            _first_repetition(text, seps), seps.segment, seps.element, seps.component
-        )
+        """Check one segment outside a validated transaction set (envelopes, unsupported sets)."""
+        segment = self._segment(text)
         seg_id = segment.get_seg_id() or ""
         if seg_id == "GS":
             self._legacy_dates = (segment.get_value("GS08") or "")[:6] < _LEGACY_BEFORE
+        result = self._track(segment, seg_id, segment_index)
+        node = self._locate(segment, seg_id, result.issues)
+        return self._finish(node, segment, seg_id, segment_index, result)
+
+    def check_transaction(self, items: Sequence[tuple[str, int]]) -> list[SegmentCheck]:
+        """Check a validated transaction set, ST through SE, given as (text, segment index) pairs."""
+        segments = [self._segment(text) for text, _ in items]
+        ids = [s.get_seg_id() or "" for s in segments]
+        key = (self._map_file, tuple((i, s.get_value("01")) for i, s in zip(ids, segments, strict=True)))
+        walked = _WALKS.get(key) if self._cache else None
+        if walked is None:
+            walked = []
+            for segment, seg_id in zip(segments, ids, strict=True):
+                issues: list[Issue] = []
+                node = self._locate(segment, seg_id, issues)
+                walked.append((node, issues))
+            if self._cache:
+                _remember(_WALKS, key, walked)
+        results: list[SegmentCheck] = []
+        for segment, seg_id, (_, index), (node, issues) in zip(segments, ids, items, walked, strict=True):
+            result = self._track(segment, seg_id, index)
+            result.issues.extend(i.model_copy() for i in issues)
+            results.append(self._finish(node, segment, seg_id, index, result))
+        return results
+
+    def finish(self) -> list[Issue]:
+        """Issues for trailers still missing at the end of the interchange."""
+        self._tracker.cleanup()
+        return self._envelope_issues(None)
+
+    def _segment(self, text: str) -> Any:
+        seps = self._separators
+        return pyx12.segment.Segment(
+            _first_repetition(text, seps), seps.segment, seps.element, seps.component
+        )
+
+    def _track(self, segment: Any, seg_id: str, segment_index: int) -> SegmentCheck:
         result = SegmentCheck()
         try:
             self._tracker._parse_segment(segment)
@@ -102,11 +163,15 @@ class InterchangeValidator:
             result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg_id))
         result.issues.extend(self._envelope_issues(segment_index))
         result.position = self._tracker.get_seg_count()
-        node = self._locate(segment, seg_id, result)
+        return result
+
+    def _finish(
+        self, node: Any, segment: Any, seg_id: str, segment_index: int, result: SegmentCheck
+    ) -> SegmentCheck:
         if node is not None and isinstance(node, pyx12.map_if.segment_if):
             result.loop_id = _loop_id(node)
             if seg_id in ("ISA", "GS", "GE", "IEA", "ST", "SE") or self._validating:
-                self._element_issues(node, segment, seg_id, result)
+                result.issues.extend(self._element_issues_cached(node, segment, seg_id))
         for issue in result.issues:
             issue.segment_index = segment_index
             if issue.level in (Level.SEGMENT, Level.ELEMENT):
@@ -114,29 +179,22 @@ class InterchangeValidator:
                 issue.loop_id = issue.loop_id or result.loop_id
         return result
 
-    def finish(self) -> list[Issue]:
-        """Issues for trailers still missing at the end of the interchange."""
-        self._tracker.cleanup()
-        return self._envelope_issues(None)
-
-    def _locate(self, segment: Any, seg_id: str, result: SegmentCheck) -> Any:
+    def _locate(self, segment: Any, seg_id: str, issues: list[Issue]) -> Any:
         if seg_id == "ISA":
-            self._node = self._control.getnodebypath("/ISA_LOOP/ISA")
-            self._walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
-            return self._node
-        if seg_id == "GS":
+            return self._control.getnodebypath("/ISA_LOOP/ISA")
+        if seg_id in _GROUP_ENVELOPE:
             current = load_map(self._map_dir, self._map_file) if self._map_file else self._control
-            self._node = current.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
-            self._walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
-            return self._node
-        if not self._validating and seg_id not in ("GE", "IEA"):
+            return current.getnodebypath(_GROUP_ENVELOPE[seg_id])
+        if seg_id == "IEA":
+            return self._control.getnodebypath("/ISA_LOOP/IEA")
+        if not self._validating:
             return None
         try:
             node, _, _, errors = self._walker.walk_errors(
                 self._node, segment, self._tracker.get_seg_count(), self._tracker.get_cur_line(), None
             )
         except pyx12.errors.EngineError as exc:
-            result.issues.append(_issue("x12.structure", str(exc), Level.SEGMENT, "2", seg_id))
+            issues.append(_issue("x12.structure", str(exc), Level.SEGMENT, "2", seg_id))
             return None
         for error in errors:
             where = error.seg_data.get_seg_id() if error.seg_data is not None else seg_id
@@ -144,12 +202,23 @@ class InterchangeValidator:
             issue = _issue("x12.segment", error.err_str, Level.SEGMENT, error.err_cde, where)
             issue.loop_id = loop
             issue.bad_value = error.err_val
-            result.issues.append(issue)
+            issues.append(issue)
         if node is not None:
             self._node = node
         return node
 
-    def _element_issues(self, node: Any, segment: Any, seg_id: str, result: SegmentCheck) -> None:
+    def _element_issues_cached(self, node: Any, segment: Any, seg_id: str) -> list[Issue]:
+        if not self._cache:
+            return self._element_issues(node, segment, seg_id)
+        key = (id(node), self._legacy_dates, segment.format())
+        found = _ELEMENTS.get(key)
+        if found is None:
+            found = self._element_issues(node, segment, seg_id)
+            _remember(_ELEMENTS, key, found)
+        return [i.model_copy() for i in found]
+
+    def _element_issues(self, node: Any, segment: Any, seg_id: str) -> list[Issue]:
+        found: list[Issue] = []
         _, errors = node.is_valid_errors(segment)
         for error in errors:
             refdes = error.refdes or ""
@@ -166,7 +235,8 @@ class InterchangeValidator:
                 issue.component = component
                 issue.element_ref = _data_element(error.map_node)
                 issue.bad_value = error.err_val
-            result.issues.append(issue)
+            found.append(issue)
+        return found
 
     def _legacy_date(self, error: Any) -> bool:
         """A YYMMDD date in a pre-004010 group is right, though the 004010 map wants CCYYMMDD."""

@@ -47,9 +47,15 @@ class X12Segment:
         return self.elements[0]
 
     def get(self, position: int) -> str:
-        if position < len(self.elements):
-            return self.elements[position].strip()
-        return ""
+        """Element ``position``; of a repeated (5010) element, its first occurrence."""
+        return self.repetitions(position)[0]
+
+    def repetitions(self, position: int) -> list[str]:
+        if position >= len(self.elements):
+            return [""]
+        value = self.elements[position]
+        parts = value.split(self.repetition) if self.repetition and self.repetition in value else [value]
+        return [p.strip() for p in parts]
 
     def ref(self, position: int) -> str:
         return f"{self.id}{position:02d}"
@@ -153,7 +159,12 @@ def _header_fields(seg_id: str) -> list[tuple[tuple[str, int], str]]:
 
 def _ref(b: _Builder, seg: X12Segment) -> None:
     target = b.current()
-    ref = Reference(qualifier=seg.get(1), value=seg.get(2) or seg.get(3), description=seg.get(3) or None)
+    ref = Reference(
+        qualifier=seg.get(1),
+        value=seg.get(2) or seg.get(3),
+        description=seg.get(3) or None,
+        repeats=[v for v in seg.repetitions(2)[1:] if v],
+    )
     ref.provenance["value"] = b.source(seg, 2 if seg.get(2) else 3)
     target.references.append(ref)  # type: ignore[attr-defined]
 

@@ -18,6 +18,7 @@ from partners import PartnerProfile
 from partners import PartnerRegistry
 
 from .._pyx12 import InterchangeValidator
+from .._pyx12 import SegmentCheck
 from ._850 import X12Segment
 from ._850 import build_850
 from ._map_dir import MAP_DIR
@@ -28,6 +29,7 @@ from ._prepass import scan
 
 MAPS = {"003050": "850.3050.xml", "004010": "850.4010.xml", "005010": "850.5010.xml"}
 _PO_GROUP = "PO"
+_ENDS_A_SET = frozenset({"ST", "GE", "GS", "IEA"})
 _PO_SET = "850"
 
 
@@ -92,6 +94,8 @@ class _Interchange:
     group: GroupReceipt | None = None
     transaction: TransactionReceipt | None = None
     segments: list[X12Segment] = field(default_factory=list)
+    texts: list[tuple[str, int]] = field(default_factory=list)
+    validated: bool = False
     map_file: str = MAPS["004010"]
     map_warning: Issue | None = None
 
@@ -132,8 +136,13 @@ def _receipt(header: InterchangeHeader) -> InterchangeReceipt:
     )
 
 
-def read_x12(stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | None) -> Iterator[X12Event]:
-    """Stream ``stream`` as orders (one per 850) and interchange receipts, in document order."""
+def read_x12(
+    stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | None, cache: bool = True
+) -> Iterator[X12Event]:
+    """Stream ``stream`` as orders (one per 850) and interchange receipts, in document order.
+
+    ``cache=False`` re-runs pyx12 for every segment instead of reusing identical results.
+    """
     current: _Interchange | None = None
     ordinal = 0
     seen_isa13: set[str] = set()
@@ -145,7 +154,7 @@ def read_x12(stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | 
             current = _Interchange(
                 header=event,
                 receipt=_receipt(event),
-                validator=InterchangeValidator(MAP_DIR, event.separators),
+                validator=InterchangeValidator(MAP_DIR, event.separators, cache=cache),
                 partners=partners,
             )
         elif isinstance(event, ScanIssue):
@@ -154,14 +163,21 @@ def read_x12(stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | 
             else:
                 current.file_issue(event.issue)
         elif current is not None:
-            parsed = _segment(current, event, document_id, ordinal)
-            if parsed is not None:
+            for parsed in _segment(current, event, document_id, ordinal):
                 ordinal += 1
                 yield parsed
             if event.text.startswith("IEA"):
                 yield _close(current)
                 current = None
     if current is not None:
+        if current.transaction is not None:
+            end = RawSegment(current.segments[-1].index, "IEA")
+            current.transaction.issues.append(
+                _unterminated(current.transaction, X12Segment(end.index, ["end of file"]))
+            )
+            for parsed in _close_transaction(current, document_id, ordinal):
+                ordinal += 1
+                yield parsed
         yield _close(current)
 
 
@@ -195,40 +211,72 @@ def _close(ix: _Interchange) -> ParsedInterchange:
     return ParsedInterchange(receipt=receipt, partner=ix.partner, sender=sender)
 
 
-def _segment(ix: _Interchange, raw: RawSegment, document_id: str | None, ordinal: int) -> ParsedOrder | None:
+def _segment(ix: _Interchange, raw: RawSegment, document_id: str | None, ordinal: int) -> list[ParsedOrder]:
     seps = ix.receipt.separators
     seg = X12Segment(raw.index, raw.text.split(seps.element), seps.repetition)
     seg_id = seg.id
+    parsed: list[ParsedOrder] = []
+    if ix.transaction is not None and seg_id in _ENDS_A_SET:
+        ix.transaction.issues.append(_unterminated(ix.transaction, seg))
+        parsed.extend(_close_transaction(ix, document_id, ordinal))
     if seg_id == "GS":
         _open_group(ix, seg)
     elif seg_id == "ST":
         ix.transaction = TransactionReceipt(
             set_id=seg.get(1), control_number=seg.get(2), implementation_ref=seg.get(3) or None
         )
-        ix.segments = []
-        _open_transaction(ix, seg)
-    check = ix.validator.check(raw.text, raw.index)
-    for issue in check.issues:
-        ix.file_issue(issue)
+        ix.segments, ix.texts = [], []
+        ix.validated = _open_transaction(ix, seg)
     if ix.transaction is not None:
         ix.segments.append(seg)
-        if ix.partner is not None and ix.partner.narrow:
-            _narrow(ix.partner, seg, check.position, ix.transaction)
-    parsed = None
-    if seg_id == "SE" and ix.transaction is not None:
-        transaction = ix.transaction
-        transaction.segment_count = len(ix.segments)
-        if ix.group is not None:
-            ix.group.transactions.append(transaction)
-        if transaction.set_id == _PO_SET:
-            parsed = _order(ix, transaction, document_id, ordinal)
-        ix.transaction = None
-        ix.segments = []
-    elif seg_id == "GE":
+        ix.texts.append((raw.text, raw.index))
+        if not ix.validated:
+            _file(ix, [ix.validator.check(raw.text, raw.index)])
+        if seg_id == "SE":
+            parsed.extend(_close_transaction(ix, document_id, ordinal + len(parsed)))
+        return parsed
+    _file(ix, [ix.validator.check(raw.text, raw.index)])
+    if seg_id == "GE":
         if ix.group is not None and seg.get(1).isdigit():
             ix.group.declared_count = int(seg.get(1))
         ix.group = None
     return parsed
+
+
+def _file(ix: _Interchange, checks: list[SegmentCheck]) -> None:
+    for check in checks:
+        for issue in check.issues:
+            ix.file_issue(issue)
+
+
+def _close_transaction(ix: _Interchange, document_id: str | None, ordinal: int) -> list[ParsedOrder]:
+    """Validate a buffered 850 as a whole, then map it; a set that is not an 850 is only closed."""
+    transaction = ix.transaction
+    assert transaction is not None
+    if ix.validated:
+        checks = ix.validator.check_transaction(ix.texts)
+        _file(ix, checks)
+        if ix.partner is not None and ix.partner.narrow:
+            for seg, check in zip(ix.segments, checks, strict=True):
+                _narrow(ix.partner, seg, check.position, transaction)
+    transaction.segment_count = len(ix.segments)
+    if ix.group is not None:
+        ix.group.transactions.append(transaction)
+    parsed = [_order(ix, transaction, document_id, ordinal)] if transaction.set_id == _PO_SET else []
+    ix.transaction = None
+    ix.segments, ix.texts = [], []
+    return parsed
+
+
+def _unterminated(transaction: TransactionReceipt, seg: X12Segment) -> Issue:
+    return Issue(
+        code="x12.se_missing",
+        message=f"transaction set {transaction.control_number} has no SE: {seg.id} came first",
+        level=Level.TRANSACTION,
+        x12_code="2",
+        segment=seg.id,
+        segment_index=seg.index,
+    )
 
 
 def _open_group(ix: _Interchange, seg: X12Segment) -> None:
@@ -247,17 +295,20 @@ def _open_group(ix: _Interchange, seg: X12Segment) -> None:
         ix.map_warning.segment_index = seg.index
 
 
-def _open_transaction(ix: _Interchange, seg: X12Segment) -> None:
-    """850s are read in any group (with a warning outside PO); other sets are not supported."""
+def _open_transaction(ix: _Interchange, seg: X12Segment) -> bool:
+    """850s are read in any group (with a warning outside PO); other sets are not supported.
+
+    Returns whether the set is validated against an 850 map.
+    """
     group = ix.group
     if seg.get(1) != _PO_SET:
         ix.validator.start_transaction(None)
         assert ix.transaction is not None
         ix.transaction.issues.append(_unsupported(seg, f"transaction set {seg.get(1)!r}"))
-        return
+        return False
     ix.validator.start_transaction(ix.map_file)
     if group is None:
-        return
+        return True
     if ix.map_warning is not None and ix.map_warning not in group.issues:
         group.issues.append(ix.map_warning)
     if group.functional_id != _PO_GROUP and not any(i.code == "x12.functional_id" for i in group.issues):
@@ -273,6 +324,7 @@ def _open_transaction(ix: _Interchange, seg: X12Segment) -> None:
                 segment_index=seg.index,
             )
         )
+    return True
 
 
 def _unsupported(seg: X12Segment, what: str) -> Issue:

@@ -1,0 +1,84 @@
+"""The X12 reader end to end: memoized validation, multi-interchange files, 5010, big files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from parsers import parse
+from parsers.x12 import read_x12
+from partners import PartnerRegistry
+from tests.conftest import CORPUS
+from tests.conftest import INBOX
+from tests.test_acks import CORPUS_850S
+
+
+def issue_dump(data: bytes, partners: PartnerRegistry, cache: bool) -> list[str]:
+    found = []
+    for event in read_x12(io.BytesIO(data), partners=partners, document_id="1", cache=cache):
+        found.append(repr(event))
+    return found
+
+
+@pytest.mark.parametrize("path", [*sorted(INBOX.iterdir()), *(CORPUS / p for p in CORPUS_850S)], ids=str)
+def test_memoized_validation_finds_exactly_what_a_full_run_finds(
+    path: Path, corpus_partners: PartnerRegistry
+) -> None:
+    data = Path(path).read_bytes()
+    doubled = data + b"\n" + data  # the second copy is served from the caches
+    assert issue_dump(doubled, corpus_partners, cache=True) == issue_dump(
+        doubled, corpus_partners, cache=False
+    )
+
+
+def test_file_with_two_interchanges_and_different_separators(partners: PartnerRegistry) -> None:
+    acme = (INBOX / "acme-4500012345.edi").read_bytes()
+    globex = (INBOX / "globex-GX-778812.edi").read_bytes()
+    result = parse(acme + globex + acme.replace(b"000001001", b"000001003"), partners=partners)
+    assert [p.order.partner for p in result.orders] == ["acme", "globex", "acme"]
+    assert [ix.receipt.separators.element for ix in result.interchanges] == ["*", "|", "*"]
+    assert not [i for i in result.all_issues if i.is_error]
+
+
+def test_5010_repetition_separator_is_split_not_mistaken_for_data(partners: PartnerRegistry) -> None:
+    data = (INBOX / "initech-INI-2026-0042.edi").read_bytes()
+    data = data.replace(b"REF*CO*ORDER 42~", b"REF*CO*ORDER 42^ORDER 43~")
+    result = parse(data, partners=partners)
+    [parsed] = result.orders
+    assert not parsed.rejected, [i.message for i in parsed.transaction.issues]
+    assert parsed.order.references[0].value == "ORDER 42"
+    assert parsed.order.references[0].repeats == ["ORDER 43"]
+
+
+def test_missing_se_is_reported_and_the_order_kept(partners: PartnerRegistry) -> None:
+    data = (INBOX / "acme-4500012345.edi").read_bytes().replace(b"SE*22*0001~\n", b"")
+    result = parse(data, partners=partners)
+    [parsed] = result.orders
+    assert parsed.rejected
+    assert "x12.se_missing" in [i.code for i in parsed.transaction.issues]
+    assert parsed.order.po_number == "4500012345"
+
+
+def test_canonical_order_fields_and_provenance(partners: PartnerRegistry) -> None:
+    [parsed] = parse((INBOX / "acme-4500012345.edi").read_bytes(), partners=partners, document_id="7").orders
+    order = parsed.order
+    assert (order.po_number, str(order.po_date), order.currency, order.purpose.value) == (
+        "4500012345",
+        "2026-11-18",
+        "USD",
+        "original",
+    )
+    assert order.ship_to is not None and order.ship_to.address is not None
+    assert order.ship_to.address.city == "Columbus" and order.ship_to.id == "DC12"
+    assert order.terms[0].net_days == 60 and str(order.terms[0].discount_percent) == "2"
+    assert order.carriers[0].scac == "UPSN"
+    assert order.stated_total is not None and str(order.stated_total) == "544.80"
+    line = order.lines[1]
+    assert (line.vendor_sku, line.buyer_part, str(line.unit_price)) == ("NW-20017", "AC-913", "52.80")
+    assert line.quantity is not None and (str(line.quantity.value), line.quantity.uom) == ("6", "CA")
+    assert line.description == "BOLT M8X40 ZINC CASE/100"
+    where = line.provenance["unit_price"]
+    assert (where.segment_index, where.segment_id, where.element) == (18, "PO1", "PO104")
+    assert order.document_id == "7"
