@@ -188,22 +188,6 @@ class Pipeline:
         if parsed.rejected and run.first_rejection is None:
             run.first_rejection = next(i for i in parsed.transaction.issues if i.is_error)
         findings = [_finding_row(i) for i in (*parsed.transaction.issues, *parsed.issues)]
-        if (
-            status == ORDER_ACCEPTED
-            and order.po_number
-            and _is_duplicate_po(run, order.partner, order.po_number)
-        ):
-            status = ORDER_EXCEPTION
-            findings.append(
-                {
-                    "code": "order.duplicate_po",
-                    "severity": "error",
-                    "message": f"PO {order.po_number} from {order.partner} was already received",
-                    "field": "po_number",
-                    "line_no": None,
-                    "details": {},
-                }
-            )
         run.pending.append((parsed, status, findings))
         if len(run.pending) >= _BATCH:
             self._flush(run)
@@ -211,6 +195,7 @@ class Pipeline:
     def _flush(self, run: _Run) -> None:
         if not run.pending:
             return
+        _flag_duplicate_pos(run)
         session = run.session
         rows = [_order_row(run, parsed, status) for parsed, status, _ in run.pending]
         ids = list(session.scalars(insert(storage.PurchaseOrder).returning(storage.PurchaseOrder.id), rows))
@@ -304,24 +289,44 @@ def _clear_previous_attempt(session: Session, document_id: int) -> None:
     )
 
 
-def _is_duplicate_po(run: _Run, partner: str, po_number: str) -> bool:
-    """An earlier, not rejected order with the same PO number from the same customer."""
-    earlier = run.session.scalar(
-        select(storage.PurchaseOrder.id)
-        .where(
-            storage.PurchaseOrder.partner == partner,
-            storage.PurchaseOrder.po_number == po_number,
-            storage.PurchaseOrder.status != ORDER_REJECTED,
-        )
-        .limit(1)
-    )
-    if earlier is not None:
-        return True
-    return any(
-        p.order.po_number == po_number and p.order.partner == partner
-        for p, s, _ in run.pending
-        if s != ORDER_REJECTED
-    )
+def _flag_duplicate_pos(run: _Run) -> None:
+    """Accepted orders whose customer already sent the PO number (and it was not rejected)."""
+    wanted = {
+        (p.order.partner, p.order.po_number)
+        for p, status, _ in run.pending
+        if status == ORDER_ACCEPTED and p.order.po_number
+    }
+    seen: set[tuple[str | None, str | None]] = set()
+    for partner in {partner for partner, _ in wanted}:
+        numbers = [number for who, number in wanted if who == partner]
+        for start in range(0, len(numbers), 500):
+            seen.update(
+                (row[0], row[1])
+                for row in run.session.execute(
+                    select(storage.PurchaseOrder.partner, storage.PurchaseOrder.po_number).where(
+                        storage.PurchaseOrder.partner == partner,
+                        storage.PurchaseOrder.po_number.in_(numbers[start : start + 500]),
+                        storage.PurchaseOrder.status != ORDER_REJECTED,
+                    )
+                )
+            )
+    for index, (parsed, status, findings) in enumerate(run.pending):
+        key = (parsed.order.partner, parsed.order.po_number)
+        if status != ORDER_ACCEPTED or not key[1]:
+            continue
+        if key in seen:
+            findings.append(
+                {
+                    "code": "order.duplicate_po",
+                    "severity": "error",
+                    "message": f"PO {key[1]} from {key[0]} was already received",
+                    "field": "po_number",
+                    "line_no": None,
+                    "details": {},
+                }
+            )
+            run.pending[index] = (parsed, ORDER_EXCEPTION, findings)
+        seen.add(key)
 
 
 def _order_row(run: _Run, parsed: ParsedOrder, status: str) -> dict[str, Any]:

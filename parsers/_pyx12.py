@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -51,6 +52,11 @@ def load_map(map_dir: Path, map_file: str) -> Any:
     return pyx12.map_if.load_map_file(map_file, _params(), str(map_dir))
 
 
+@functools.cache
+def _node(map_dir: Path, map_file: str, path: str) -> Any:
+    return load_map(map_dir, map_file).getnodebypath(path)
+
+
 class _EnvelopeTracker(pyx12.x12file.X12Reader):
     """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling."""
 
@@ -59,16 +65,82 @@ class _EnvelopeTracker(pyx12.x12file.X12Reader):
 
 
 _GS_PATH = "/ISA_LOOP/GS_LOOP/GS"
+_CONTROL_MAP = "x12.control.00401.xml"
 _GROUP_ENVELOPE = {"GS": _GS_PATH, "GE": "/ISA_LOOP/GS_LOOP/GE"}
 _CACHE_LIMIT = 100_000
 _WALKS: dict[Any, list[tuple[Any, list[Issue]]]] = {}
 _ELEMENTS: dict[Any, list[Issue]] = {}
+_CLEAN: dict[Any, bool] = {}
+# A value's shape keeps what pyx12's element checks look at (length, character classes,
+# control characters, spaces) and hides the rest; dates, times, coded and composite
+# elements stay verbatim. Only results without errors are shared between equal shapes.
+_TEXT_SHAPE = str.maketrans(
+    {**dict.fromkeys("0123456789", "9"), **dict.fromkeys(string.ascii_uppercase, "A"),
+     **dict.fromkeys(string.ascii_lowercase, "a")}
+)  # fmt: skip
+_NUMBER_SHAPE = str.maketrans(dict.fromkeys("0123456789", "9"))
+_VERBATIM_TYPES = frozenset({"DT", "TM", "D8", "D6", "RD8"})
+_VERBATIM_ELEMENTS = frozenset({"1250", "1251"})
+_PLANS: dict[int, list[dict[int, int] | None]] = {}
+
+
+def _plan(node: Any) -> list[dict[int, int] | None]:
+    """Per element position of ``node``: the translation table giving its shape, or None (verbatim)."""
+    plan = _PLANS.get(id(node))
+    if plan is None:
+        plan = []
+        for index in range(node.get_child_count()):
+            child = node.get_child_node_by_idx(index)
+            table: dict[int, int] | None = None
+            plain = isinstance(child, pyx12.map_if.element_if) and not child.valid_codes
+            if plain and child.data_ele not in _VERBATIM_ELEMENTS:
+                data_type = child.root.data_elements.get_by_elem_num(child.data_ele)["data_type"] or ""
+                if data_type not in _VERBATIM_TYPES:
+                    numeric = data_type == "R" or data_type.startswith("N")
+                    table = _NUMBER_SHAPE if numeric else _TEXT_SHAPE
+            plan.append(table)
+        _PLANS[id(node)] = plan
+    return plan
+
+
+def _shape(node: Any, text: str, element_separator: str) -> str:
+    plan = _plan(node)
+    parts = text.split(element_separator)
+    for index in range(1, len(parts)):
+        table = plan[index - 1] if index - 1 < len(plan) else None
+        if table is not None:
+            parts[index] = parts[index].translate(table)
+    return element_separator.join(parts)
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value
+
+
+_ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+
+
+class _Seg:
+    """A segment's text (first repetitions only), with pyx12's Segment built only when needed."""
+
+    __slots__ = ("_parsed", "_separators", "first", "id", "text")
+
+    def __init__(self, text: str, separators: Separators) -> None:
+        self.text = _first_repetition(text, separators)
+        self._separators = separators
+        parts = self.text.split(separators.element, 2)
+        self.id = parts[0]
+        self.first = parts[1] if len(parts) > 1 else ""
+        self._parsed: Any = None
+
+    @property
+    def segment(self) -> Any:
+        if self._parsed is None:
+            seps = self._separators
+            self._parsed = pyx12.segment.Segment(self.text, seps.segment, seps.element, seps.component)
+        return self._parsed
 
 
 @dataclass(slots=True)
@@ -94,8 +166,7 @@ class InterchangeValidator:
         self._cache = cache
         self._tracker = _EnvelopeTracker()
         self._walker = walk_tree()
-        self._control = load_map(map_dir, "x12.control.00401.xml")
-        self._node: Any = self._control.getnodebypath(_GS_PATH)
+        self._node: Any = _node(map_dir, _CONTROL_MAP, _GS_PATH)
         self._map_file: str | None = None
         self._validating = False
         self._legacy_dates = False
@@ -109,39 +180,37 @@ class InterchangeValidator:
         self._validating = map_file is not None
         if map_file is not None:
             self._map_file = map_file
-            self._node = load_map(self._map_dir, map_file).getnodebypath(_GS_PATH)
+            self._node = _node(self._map_dir, map_file, _GS_PATH)
             self._walker = walk_tree()
             self._walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", _GS_PATH)
 
     def check(self, text: str, segment_index: int) -> SegmentCheck:
         """Check one segment outside a validated transaction set (envelopes, unsupported sets)."""
-        segment = self._segment(text)
-        seg_id = segment.get_seg_id() or ""
-        if seg_id == "GS":
-            self._legacy_dates = (segment.get_value("GS08") or "")[:6] < _LEGACY_BEFORE
-        result = self._track(segment, seg_id, segment_index)
-        node = self._locate(segment, seg_id, result.issues)
-        return self._finish(node, segment, seg_id, segment_index, result)
+        seg = _Seg(text, self._separators)
+        if seg.id == "GS":
+            self._legacy_dates = (seg.segment.get_value("GS08") or "")[:6] < _LEGACY_BEFORE
+        result = self._track(seg, segment_index)
+        node = self._locate(seg.segment, seg.id, result.issues)
+        return self._finish(node, seg, segment_index, result)
 
     def check_transaction(self, items: Sequence[tuple[str, int]]) -> list[SegmentCheck]:
         """Check a validated transaction set, ST through SE, given as (text, segment index) pairs."""
-        segments = [self._segment(text) for text, _ in items]
-        ids = [s.get_seg_id() or "" for s in segments]
-        key = (self._map_file, tuple((i, s.get_value("01")) for i, s in zip(ids, segments, strict=True)))
+        segs = [_Seg(text, self._separators) for text, _ in items]
+        key = (self._map_file, tuple((seg.id, seg.first) for seg in segs))
         walked = _WALKS.get(key) if self._cache else None
         if walked is None:
             walked = []
-            for segment, seg_id in zip(segments, ids, strict=True):
+            for seg in segs:
                 issues: list[Issue] = []
-                node = self._locate(segment, seg_id, issues)
+                node = self._locate(seg.segment, seg.id, issues)
                 walked.append((node, issues))
             if self._cache:
                 _remember(_WALKS, key, walked)
         results: list[SegmentCheck] = []
-        for segment, seg_id, (_, index), (node, issues) in zip(segments, ids, items, walked, strict=True):
-            result = self._track(segment, seg_id, index)
+        for seg, (_, index), (node, issues) in zip(segs, items, walked, strict=True):
+            result = self._track(seg, index)
             result.issues.extend(i.model_copy() for i in issues)
-            results.append(self._finish(node, segment, seg_id, index, result))
+            results.append(self._finish(node, seg, index, result))
         return results
 
     def finish(self) -> list[Issue]:
@@ -149,29 +218,26 @@ class InterchangeValidator:
         self._tracker.cleanup()
         return self._envelope_issues(None)
 
-    def _segment(self, text: str) -> Any:
-        seps = self._separators
-        return pyx12.segment.Segment(
-            _first_repetition(text, seps), seps.segment, seps.element, seps.component
-        )
-
-    def _track(self, segment: Any, seg_id: str, segment_index: int) -> SegmentCheck:
+    def _track(self, seg: _Seg, segment_index: int) -> SegmentCheck:
         result = SegmentCheck()
-        try:
-            self._tracker._parse_segment(segment)
-        except pyx12.errors.X12Error as exc:
-            result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg_id))
-        result.issues.extend(self._envelope_issues(segment_index))
+        if seg.id in _ENVELOPE_IDS:
+            try:
+                self._tracker._parse_segment(seg.segment)
+            except pyx12.errors.X12Error as exc:
+                result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg.id))
+            result.issues.extend(self._envelope_issues(segment_index))
+        else:
+            # What X12Base._parse_segment does for a body segment of an 850 (no HL, no LX).
+            self._tracker.seg_count += 1
+            self._tracker.cur_line += 1
         result.position = self._tracker.get_seg_count()
         return result
 
-    def _finish(
-        self, node: Any, segment: Any, seg_id: str, segment_index: int, result: SegmentCheck
-    ) -> SegmentCheck:
+    def _finish(self, node: Any, seg: _Seg, segment_index: int, result: SegmentCheck) -> SegmentCheck:
         if node is not None and isinstance(node, pyx12.map_if.segment_if):
             result.loop_id = _loop_id(node)
-            if seg_id in ("ISA", "GS", "GE", "IEA", "ST", "SE") or self._validating:
-                result.issues.extend(self._element_issues_cached(node, segment, seg_id))
+            if seg.id in _ENVELOPE_IDS or self._validating:
+                result.issues.extend(self._element_issues_cached(node, seg))
         for issue in result.issues:
             issue.segment_index = segment_index
             if issue.level in (Level.SEGMENT, Level.ELEMENT):
@@ -181,12 +247,11 @@ class InterchangeValidator:
 
     def _locate(self, segment: Any, seg_id: str, issues: list[Issue]) -> Any:
         if seg_id == "ISA":
-            return self._control.getnodebypath("/ISA_LOOP/ISA")
+            return _node(self._map_dir, _CONTROL_MAP, "/ISA_LOOP/ISA")
         if seg_id in _GROUP_ENVELOPE:
-            current = load_map(self._map_dir, self._map_file) if self._map_file else self._control
-            return current.getnodebypath(_GROUP_ENVELOPE[seg_id])
+            return _node(self._map_dir, self._map_file or _CONTROL_MAP, _GROUP_ENVELOPE[seg_id])
         if seg_id == "IEA":
-            return self._control.getnodebypath("/ISA_LOOP/IEA")
+            return _node(self._map_dir, _CONTROL_MAP, "/ISA_LOOP/IEA")
         if not self._validating:
             return None
         try:
@@ -207,14 +272,21 @@ class InterchangeValidator:
             self._node = node
         return node
 
-    def _element_issues_cached(self, node: Any, segment: Any, seg_id: str) -> list[Issue]:
+    def _element_issues_cached(self, node: Any, seg: _Seg) -> list[Issue]:
+        """Element checks, reused for the same text, and (when clean) for the same value shapes."""
         if not self._cache:
-            return self._element_issues(node, segment, seg_id)
-        key = (id(node), self._legacy_dates, segment.format())
-        found = _ELEMENTS.get(key)
+            return self._element_issues(node, seg.segment, seg.id)
+        exact = (id(node), self._legacy_dates, self._separators.segment, seg.text)
+        found = _ELEMENTS.get(exact)
         if found is None:
-            found = self._element_issues(node, segment, seg_id)
-            _remember(_ELEMENTS, key, found)
+            shape = (id(node), self._legacy_dates, _shape(node, seg.text, self._separators.element))
+            if shape in _CLEAN:
+                found = []
+            else:
+                found = self._element_issues(node, seg.segment, seg.id)
+                if not found:
+                    _remember(_CLEAN, shape, True)
+            _remember(_ELEMENTS, exact, found)
         return [i.model_copy() for i in found]
 
     def _element_issues(self, node: Any, segment: Any, seg_id: str) -> list[Issue]:

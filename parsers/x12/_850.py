@@ -70,7 +70,7 @@ class _Builder:
     in_summary: bool = False
 
     def source(self, seg: X12Segment, position: int) -> Provenance:
-        return Provenance(
+        return Provenance.model_construct(
             segment_index=seg.index,
             segment_id=seg.id,
             element=seg.ref(position),
