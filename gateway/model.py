@@ -9,10 +9,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import SerializerFunctionWrapHandler
+from pydantic import model_serializer
+from pydantic import model_validator
 
 
 class Channel(StrEnum):
@@ -35,7 +39,8 @@ class OrderPurpose(StrEnum):
 class Provenance(BaseModel):
     """Where one value came from. Only the locator fields of its channel are set.
 
-    ``document_id`` is left unset when the value comes from the order's own document.
+    ``document_id`` is left unset when the value comes from the order's own document. An X12
+    location serializes compactly as ``"PO104@18"`` (element PO104 of segment 18).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -50,6 +55,24 @@ class Provenance(BaseModel):
     cell: str | None = None
     mime_part: str | None = None
     confidence: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_compact(cls, value: Any) -> Any:
+        if isinstance(value, str) and "@" in value:
+            element, _, index = value.partition("@")
+            return {"segment_index": int(index), "segment_id": element[:-2], "element": element}
+        return value
+
+    @model_serializer(mode="wrap")
+    def _to_compact(self, handler: SerializerFunctionWrapHandler) -> Any:
+        x12_only = self.segment_index is not None and self.element is not None and self.document_id is None
+        if x12_only and all(getattr(self, name) is None for name in _NON_X12_FIELDS):
+            return f"{self.element}@{self.segment_index}"
+        return handler(self)
+
+
+_NON_X12_FIELDS = ("page", "bbox", "sheet", "cell", "mime_part", "confidence")
 
 
 class Traced(BaseModel):

@@ -162,8 +162,7 @@ def render_order(detail: dict[str, Any]) -> str:
         out.append(f"  party {party['role']}: {party.get('name', '')} {party.get('id', '')}".rstrip())
     provenance = canonical.get("provenance", {})
     if "po_number" in provenance:
-        where = provenance["po_number"]
-        out.append(f"  po number from segment {where.get('segment_index')} {where.get('element')}")
+        out.append(f"  po number from {provenance['po_number']}")
     out.append("  lines:")
     for line in detail["lines"]:
         out.append(

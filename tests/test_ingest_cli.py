@@ -131,12 +131,12 @@ def test_show_and_orders_commands(cli: CliRunner) -> None:
     detail = json.loads(cli.invoke(main, ["show", str(order_id), "--json"]).stdout)
     canonical = detail["canonical"]
     assert canonical["lines"][0]["distribution"][0] == {
-        "provenance": {"quantity": {"segment_index": 12, "segment_id": "SDQ", "element": "SDQ04"}},
+        "provenance": {"quantity": "SDQ04@12"},
         "location_qualifier": "92",
         "location": "0101",
         "quantity": "12",
     }
-    assert canonical["provenance"]["po_number"]["element"] == "BEG03"
+    assert canonical["provenance"]["po_number"] == "BEG03@4"
     listed = cli.invoke(main, ["orders", "--status", "accepted"])
     assert "GX-778812" in listed.stdout
     assert cli.invoke(main, ["show", "999999"]).exit_code != 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,38 @@ def test_canonical_order_fields_and_provenance(partners: PartnerRegistry) -> Non
     where = line.provenance["unit_price"]
     assert (where.segment_index, where.segment_id, where.element) == (18, "PO1", "PO104")
     assert order.document_id == "7"
+
+
+@pytest.mark.slow
+def test_50_mb_interchange_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
+    """A non-streaming reader would hold the 53 MB text and ~30,000 parsed orders at once."""
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "big_ingest.py"), str(tmp_path), "50"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts["size_mb"] > 50
+    assert facts["status"] == "processed"
+    assert facts["orders"] == 29411
+    assert facts["outbound"] == 1
+    assert facts["peak_rss_mb"] < 400, facts
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("kputnam__stupidedi/spec/fixtures/003050/PO850/fail/1.edi", "x12.version"),
+        ("Stedi-Demos__bootstrap-archived/src/resources/X12/5010/850/input.edi", "x12.functional_id"),
+        ("Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/Example3_Adobe_CLP.txt",
+         "x12.isa_width"),
+    ],
+)  # fmt: skip
+def test_envelope_warnings_reach_the_orders(path: str, code: str, corpus_partners: PartnerRegistry) -> None:
+    result = parse((CORPUS / path).read_bytes(), partners=corpus_partners)
+    assert result.orders
+    for parsed in result.orders:
+        assert code in [i.code for i in parsed.issues if not i.is_error]

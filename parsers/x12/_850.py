@@ -48,7 +48,12 @@ class X12Segment:
 
     def get(self, position: int) -> str:
         """Element ``position``; of a repeated (5010) element, its first occurrence."""
-        return self.repetitions(position)[0]
+        if position >= len(self.elements):
+            return ""
+        value = self.elements[position]
+        if self.repetition and self.repetition in value:
+            value = value.split(self.repetition, 1)[0]
+        return value.strip()
 
     def repetitions(self, position: int) -> list[str]:
         if position >= len(self.elements):
@@ -70,7 +75,7 @@ class _Builder:
     in_summary: bool = False
 
     def source(self, seg: X12Segment, position: int) -> Provenance:
-        return Provenance.model_construct(
+        return Provenance(
             segment_index=seg.index,
             segment_id=seg.id,
             element=seg.ref(position),

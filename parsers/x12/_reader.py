@@ -370,6 +370,9 @@ def _order(
         document_id=document_id,
         control_number=transaction.control_number,
     )
+    # Warnings about the envelope (old version, odd ISA, GS01 not PO) concern every order in it.
+    envelope = [*ix.receipt.issues, *(ix.group.issues if ix.group else [])]
+    issues = [*(i for i in envelope if not i.is_error), *issues]
     return ParsedOrder(
         order=order,
         issues=issues,
