@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import reports
 from gateway import storage
+from gateway.config import partners_dir
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import IngestOutcome
 from gateway.pipeline import Pipeline
@@ -38,7 +39,7 @@ class _Context:
 
     def pipeline(self) -> Pipeline:
         try:
-            partners = PartnerRegistry.from_directory()
+            partners = PartnerRegistry.from_directory(partners_dir())
         except ProfileError as exc:
             raise click.ClickException(str(exc)) from exc
         return Pipeline(self.sessions, partners)
@@ -111,6 +112,24 @@ def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) ->
     for error in report["errors"][:5]:
         text += f"\n  {error['code']}: {error['message']}"
     return text
+
+
+@main.command()
+@click.argument("document_ids", nargs=-1, type=int)
+@click.option("--pending", is_flag=True, help="Every document stored but not processed (after a crash).")
+@pass_context
+def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool) -> None:
+    """Process stored documents again: after a crash, or once a missing partner profile exists."""
+    pipeline = ctx.pipeline()
+    targets = list(document_ids)
+    if pending:
+        with ctx.sessions() as session:
+            targets += reports.document_ids(session, status="received")
+    if not targets:
+        raise click.UsageError("name DOCUMENT_IDS or use --pending")
+    for document_id in targets:
+        outcome = pipeline.process(document_id)
+        click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
 
 
 @main.command()

@@ -114,7 +114,11 @@ class Pipeline:
         return outcome
 
     def process(self, document_id: int) -> IngestOutcome:
-        """Parse a stored document and persist its orders and acks in one transaction."""
+        """Parse a stored document and persist its orders and acks in one transaction.
+
+        Processing again replaces the document's orders and findings; acks already written
+        stay, and new ones get new control numbers.
+        """
         try:
             with self._sessions() as session, session.begin():
                 return self._process(session, document_id)

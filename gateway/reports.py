@@ -192,3 +192,11 @@ def outbox_list(session: Session, limit: int = 500) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def document_ids(session: Session, *, status: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(storage.Document.id).where(storage.Document.status == status).order_by(storage.Document.id)
+        )
+    )

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import main
+from partners import PROFILES_DIR
 from tests.conftest import INBOX
 
 JSON_KEYS = {
@@ -149,3 +150,44 @@ def test_init_demo_ingests_the_inbox(cli: CliRunner) -> None:
     assert "acme-4500012345.edi: processed" in result.stdout
     outbox = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
     assert {row["kind"] for row in outbox} >= {"997", "999", "TA1"}
+
+
+def test_unknown_partner_document_is_reprocessed_once_a_profile_exists(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
+    assert doc["status"] == "unknown_partner"
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    for source in PROFILES_DIR.glob("*.toml"):
+        (profiles / source.name).write_text(source.read_text())
+    (profiles / "strangerco.toml").write_text(
+        'name = "strangerco"\ncustomer_account = "C9999"\n'
+        'isa = { qualifier = "ZZ", id = "STRANGERCO" }\nus = { qualifier = "ZZ", id = "NORTHWINDDIST" }\n'
+    )
+    monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(profiles))
+    result = cli.invoke(main, ["reprocess", str(doc["document_id"])])
+    assert result.exit_code == 0, result.output
+    assert "processed, 1 orders" in result.stdout
+    outbox = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
+    assert [row["kind"] for row in outbox] == ["997"]
+
+
+def test_crash_before_processing_is_resumed(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+
+    def crash(self: object, document_id: int) -> None:
+        raise KeyboardInterrupt  # the process dies after the store committed
+
+    monkeypatch.setattr("gateway.pipeline.Pipeline.process", crash)
+    crashed = cli.invoke(main, ["ingest", str(INBOX / "acme-4500012345.edi")])
+    assert crashed.exit_code != 0
+    monkeypatch.undo()
+    monkeypatch.setenv("GATEWAY_HOME", str(home))
+    result = cli.invoke(main, ["reprocess", "--pending"])
+    assert result.exit_code == 0, result.output
+    assert "processed, 1 orders" in result.stdout
+    [doc] = ingest_json(cli, INBOX / "acme-4500012345.edi")
+    assert doc["duplicate"] is True and doc["status"] == "processed"
