@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 from typing import Any
+from typing import NamedTuple
 
 from pydantic import BaseModel
+from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
-from pydantic import SerializerFunctionWrapHandler
-from pydantic import model_serializer
-from pydantic import model_validator
+from pydantic import PlainSerializer
 
 
 class Channel(StrEnum):
@@ -36,14 +37,13 @@ class OrderPurpose(StrEnum):
     OTHER = "other"
 
 
-class Provenance(BaseModel):
+class Provenance(NamedTuple):
     """Where one value came from. Only the locator fields of its channel are set.
 
-    ``document_id`` is left unset when the value comes from the order's own document. An X12
-    location serializes compactly as ``"PO104@18"`` (element PO104 of segment 18).
+    ``document_id`` is left unset when the value comes from the order's own document. A plain
+    tuple, because parsers make one for nearly every value they read. In JSON an X12
+    location is written compactly as ``"PO104@18"`` (element PO104 of segment 18).
     """
-
-    model_config = ConfigDict(frozen=True)
 
     document_id: str | None = None
     segment_index: int | None = None
@@ -56,29 +56,44 @@ class Provenance(BaseModel):
     mime_part: str | None = None
     confidence: float | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_compact(cls, value: Any) -> Any:
-        if isinstance(value, str) and "@" in value:
-            element, _, index = value.partition("@")
-            return {"segment_index": int(index), "segment_id": element[:-2], "element": element}
-        return value
-
-    @model_serializer(mode="wrap")
-    def _to_compact(self, handler: SerializerFunctionWrapHandler) -> Any:
-        x12_only = self.segment_index is not None and self.element is not None and self.document_id is None
-        if x12_only and all(getattr(self, name) is None for name in _NON_X12_FIELDS):
-            return f"{self.element}@{self.segment_index}"
-        return handler(self)
+    @property
+    def is_x12_only(self) -> bool:
+        return (
+            self.segment_index is not None
+            and self.element is not None
+            and self.document_id is None
+            and all(getattr(self, name) is None for name in _NON_X12_FIELDS)
+        )
 
 
 _NON_X12_FIELDS = ("page", "bbox", "sheet", "cell", "mime_part", "confidence")
 
 
+def _provenance_in(value: Any) -> Any:
+    if isinstance(value, str) and "@" in value:
+        element, _, index = value.partition("@")
+        return Provenance(segment_index=int(index), segment_id=element[:-2], element=element)
+    if isinstance(value, dict):
+        fields = dict(value)
+        if fields.get("bbox") is not None:
+            fields["bbox"] = tuple(float(v) for v in fields["bbox"])
+        return Provenance(**fields)
+    return value
+
+
+def _provenance_out(value: Provenance) -> Any:
+    if value.is_x12_only:
+        return f"{value.element}@{value.segment_index}"
+    return {k: v for k, v in value._asdict().items() if v is not None}
+
+
+Source = Annotated[Provenance, BeforeValidator(_provenance_in), PlainSerializer(_provenance_out)]
+
+
 class Traced(BaseModel):
     """Base for canonical objects: ``provenance`` maps a field name to its source."""
 
-    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    provenance: dict[str, Source] = Field(default_factory=dict)
 
 
 class Quantity(BaseModel):

@@ -242,8 +242,6 @@ class Pipeline:
         for document in _acks_for(receipt, partner, run):
             run.outbound_ids.append(_store_outbound(run, document))
 
-    # Acks are answers to this document; a reprocess replaces them (see _clear_previous_attempt).
-
 
 def _acks_for(
     receipt: InterchangeReceipt, partner: PartnerProfile, run: _Run
@@ -254,7 +252,7 @@ def _acks_for(
     wants_ta1 = partner.ta1 == "always" or (
         partner.ta1 == "on_request" and (receipt.ack_requested or receipt.has_errors)
     )
-    if wants_ta1 or (receipt.has_errors and not receipt.groups):
+    if wants_ta1:
         answers.append(emitters.x12_ta1.emit(receipt, partner, numbers=numbers, when=run.when))
     kind = partner.functional_ack
     groups = [g for g in receipt.groups if g.functional_id != _ACK_GROUP]
