@@ -283,13 +283,18 @@ def _n4(b: _Builder, seg: X12Segment) -> None:
 
 def _po1(b: _Builder, seg: X12Segment) -> None:
     line = OrderLine(line_no=seg.get(1) or str(len(b.order.lines) + 1))
-    line.provenance["line_no"] = b.source(seg, 1)
-    b.put(line, "unit_price", b.decimal(seg, 4), seg, 4)
-    b.put(line, "price_basis", seg.get(5) or None, seg, 5)
+    for (_, position), name in fields.LINE.items():
+        value: object = (
+            b.decimal(seg, position) if name in fields.LINE_DECIMALS else seg.get(position) or None
+        )
+        b.put(line, name, value, seg, position)
     (_, qty_pos), (_, uom_pos) = fields.QUANTITY
     quantity = b.decimal(seg, qty_pos)
     if quantity is not None:
-        b.put(line, "quantity", Quantity(value=quantity, uom=seg.get(uom_pos) or "EA"), seg, qty_pos)
+        uom = seg.get(uom_pos)
+        if not uom:
+            b.warn(seg, uom_pos, f"{seg.ref(uom_pos)} is empty; the quantity is read as eaches (EA)")
+        b.put(line, "quantity", Quantity(value=quantity, uom=uom or "EA"), seg, qty_pos)
     _product_ids(b, line, seg)
     b.order.lines.append(line)
     b.line = line

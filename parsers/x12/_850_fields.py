@@ -17,6 +17,7 @@ LINE = {
     ("PO1", 4): "unit_price",
     ("PO1", 5): "price_basis",
 }
+LINE_DECIMALS = frozenset({"unit_price"})
 QUANTITY = (("PO1", 2), ("PO1", 3))
 PRODUCT_ID_PAIRS = {"PO1": range(6, 25, 2), "LIN": range(2, 31, 2)}
 PRODUCT_ID_QUALIFIERS = {
