@@ -1,0 +1,137 @@
+"""xlsx/xlsm and CSV order sheets -> canonical orders, with resource limits checked first."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from dataclasses import field
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from gateway.model import Channel
+from gateway.model import Order
+from gateway.receipts import Issue
+from gateway.receipts import Level
+
+from ._sheet_orders import Grid
+from ._sheet_orders import find_header
+from ._sheet_orders import read_sheet_order
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_RATIO = 100
+MAX_ROWS = 50_000
+MAX_COLUMNS = 200
+_ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
+
+
+@dataclass(slots=True)
+class SheetResult:
+    orders: list[Order] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _error(code: str, message: str) -> SheetResult:
+    return SheetResult(issues=[Issue(code=code, message=message, level=Level.DOCUMENT)])
+
+
+def parse_excel_order(data: bytes, *, partner: str | None, document_id: str | None) -> SheetResult:
+    """The order in a workbook: the sheet whose line table reads best."""
+    if data.startswith(OLE_MAGIC):
+        if _ENCRYPTED_MARKER in data:
+            return _error(
+                "excel.encrypted", "the workbook is password-protected; ask for an unprotected copy"
+            )
+        return _error(
+            "excel.legacy_xls", "this is a legacy .xls workbook; please send it as .xlsx (File > Save As)"
+        )
+    refusal = _zip_refusal(data)
+    if refusal is not None:
+        return refusal
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        return _error("excel.corrupt", f"the workbook cannot be read: {type(exc).__name__}: {exc}")
+    try:
+        grids = [g for g in (_grid(ws) for ws in workbook.worksheets) if g is not None]
+    finally:
+        workbook.close()
+    oversized = [g for g in grids if isinstance(g, Issue)]
+    if oversized:
+        return SheetResult(issues=[i for i in oversized if isinstance(i, Issue)])
+    return _best(_as_grids(grids), partner=partner, channel=Channel.EXCEL, document_id=document_id)
+
+
+def parse_csv_order(data: bytes, *, partner: str | None, document_id: str | None) -> SheetResult:
+    text = data.decode("utf-8-sig", errors="replace")
+    grid = Grid("csv")
+    for row_number, row in enumerate(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), start=1):
+        if row_number > MAX_ROWS:
+            return _error(
+                "csv.too_large", f"the file has more than {MAX_ROWS} rows; split it or send it as EDI"
+            )
+        for column, value in enumerate(row[:MAX_COLUMNS], start=1):
+            if value.strip():
+                grid.put(row_number, column, value.strip())
+    return _best([grid], partner=partner, channel=Channel.EXCEL, document_id=document_id)
+
+
+def _delimiter(text: str) -> str:
+    """The candidate found on the most lines; a decimal comma appears on fewer lines than ``;``."""
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    return max(",;\t|", key=lambda d: (sum(d in line for line in lines), d == ","))
+
+
+def _zip_refusal(data: bytes) -> SheetResult | None:
+    if not data.startswith(ZIP_MAGIC):
+        return _error("excel.not_a_workbook", "the file is not an xlsx workbook (no zip container)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        return _error("excel.corrupt", f"the workbook's zip container is damaged: {exc}")
+    total = sum(e.file_size for e in entries)
+    packed = max(sum(e.compress_size for e in entries), 1)
+    if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
+        return _error(
+            "excel.too_large",
+            f"the workbook unpacks to {total / 1e6:.0f} MB from {packed / 1e6:.1f} MB (ratio {total / packed:.0f}); "
+            f"refused above {MAX_UNCOMPRESSED // 1_000_000} MB or a ratio of {MAX_RATIO}",
+        )
+    return None
+
+
+def _grid(worksheet: object) -> Grid | Issue | None:
+    grid = Grid(getattr(worksheet, "title", "sheet"))
+    for row_number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+        if row_number > MAX_ROWS:
+            return Issue(
+                code="excel.too_large",
+                message=f"sheet {grid.name!r} has more than {MAX_ROWS} rows; refused",
+                level=Level.DOCUMENT,
+            )
+        for column, value in enumerate(row[:MAX_COLUMNS], start=1):
+            if value is not None and str(value).strip() != "":
+                grid.put(row_number, column, value)
+    return grid if grid.cells else None
+
+
+def _as_grids(items: list[Grid | Issue]) -> list[Grid]:
+    return [g for g in items if isinstance(g, Grid)]
+
+
+def _best(
+    grids: list[Grid], *, partner: str | None, channel: Channel, document_id: str | None
+) -> SheetResult:
+    if not grids:
+        return _error("excel.empty", "the workbook has no filled cells")
+    ranked = sorted(grids, key=lambda g: -(h.score if (h := find_header(g)) else 0.0))
+    found = read_sheet_order(ranked[0], partner=partner, channel=channel, document_id=document_id)
+    result = SheetResult(issues=found.issues)
+    if found.order is not None and found.order.lines:
+        result.orders.append(found.order)
+    return result
