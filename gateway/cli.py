@@ -75,14 +75,17 @@ def init(ctx: _Context, demo: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per document on stdout.")
+@click.option("--partner", default=None, help="The customer of documents that do not name one (sheets).")
 @pass_context
-def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool) -> None:
-    """Store and process inbound documents (files, or folders of files)."""
+def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool, partner: str | None) -> None:
+    """Store and process inbound documents (files, or folders of files): X12, xlsx, CSV."""
     pipeline = ctx.pipeline()
+    if partner is not None and pipeline.partners.get(partner) is None:
+        raise click.BadParameter(f"no partner profile named {partner!r}", param_hint="--partner")
     failed = 0
     for path in _files(paths):
         try:
-            outcome = pipeline.ingest_path(path)
+            outcome = pipeline.ingest_path(path, partner=partner)
         except Exception as exc:  # the document could not even be stored
             failed += 1
             click.echo(f"{path}: NOT STORED: {exc}", err=True)

@@ -50,6 +50,7 @@ ORDER_EXCEPTION = "exception"
 _BATCH = 500
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
 _ORDER_SET = "850"
+_NO_CUSTOMER = "no customer: name one with `gateway ingest --partner NAME`, or send it from a known address"
 
 
 @dataclass(slots=True)
@@ -96,18 +97,38 @@ class Pipeline:
         self._partners = partners
         self._clock = clock
 
-    def ingest_path(self, path: Path, *, channel: str = "file") -> IngestOutcome:
-        with path.open("rb") as source:
-            return self.ingest_stream(source, channel=channel, filename=path.name)
+    @property
+    def partners(self) -> PartnerRegistry:
+        return self._partners
 
-    def ingest_stream(self, source: BinaryIO, *, channel: str, filename: str | None) -> IngestOutcome:
-        """Store ``source`` durably, then process it unless the same bytes were already processed."""
+    def ingest_path(self, path: Path, *, channel: str = "file", partner: str | None = None) -> IngestOutcome:
+        with path.open("rb") as source:
+            return self.ingest_stream(source, channel=channel, filename=path.name, partner=partner)
+
+    def ingest_stream(
+        self, source: BinaryIO, *, channel: str, filename: str | None, partner: str | None = None
+    ) -> IngestOutcome:
+        """Store ``source`` durably, then process it unless the same bytes were already processed.
+
+        ``partner`` names the customer of a document that does not name it itself (a sheet or
+        PDF); a document stored earlier without one is processed again once it is given.
+        """
         with self._sessions() as session, session.begin():
             document, created = storage.store_document(
-                session, source, channel=channel, filename=filename, received_at=self._clock()
+                session,
+                source,
+                channel=channel,
+                filename=filename,
+                received_at=self._clock(),
+                partner=partner,
             )
             document_id, sha256, status = document.id, document.sha256, document.status
-        if not created and status != RECEIVED:
+            newly_named = (
+                not created and status == UNKNOWN_PARTNER and partner and document.partner != partner
+            )
+            if newly_named:
+                document.partner = partner
+        if not created and status != RECEIVED and not newly_named:
             return self._existing(document_id, sha256, status)
         outcome = self.process(document_id)
         outcome.duplicate = not created
@@ -161,7 +182,10 @@ class Pipeline:
         run = _Run(session=session, document_id=document_id, when=self._clock())
         _clear_previous_attempt(session, document_id)
         stream = storage.open_document(session, document_id)
-        fmt, events = parse_stream(stream, partners=self._partners, document_id=str(document_id))
+        named = self._partners.get(document.partner) if document.partner else None
+        fmt, events = parse_stream(
+            stream, partners=self._partners, document_id=str(document_id), partner=named
+        )
         for event in events:
             if isinstance(event, ParsedOrder):
                 self._take_order(run, event)
@@ -176,8 +200,8 @@ class Pipeline:
             session,
             document_id,
             status=status,
-            format=fmt or ("x12" if run.partners_seen or run.unknown_senders else None),
-            partner=run.partners_seen[0] if run.partners_seen else None,
+            format=fmt,
+            partner=run.partners_seen[0] if run.partners_seen else document.partner,
             error_code=error_code,
             error=error,
             errors=[_error_json(i) for i in run.issues if i.is_error],
@@ -187,11 +211,20 @@ class Pipeline:
     def _take_order(self, run: _Run, parsed: ParsedOrder) -> None:
         order = parsed.order
         if order.partner is None:
+            if parsed.transaction is None and _NO_CUSTOMER not in run.unknown_senders:
+                run.unknown_senders.append(_NO_CUSTOMER)
+                run.issues.append(Issue(code="partner.unknown", message=f"unknown partner: {_NO_CUSTOMER}"))
             return
-        status = ORDER_REJECTED if parsed.rejected else ORDER_ACCEPTED
-        if parsed.rejected and run.first_rejection is None:
-            run.first_rejection = next(i for i in parsed.transaction.issues if i.is_error)
-        findings = [_finding_row(i) for i in (*parsed.transaction.issues, *parsed.issues)]
+        if order.partner not in run.partners_seen:
+            run.partners_seen.append(order.partner)
+        transaction_issues = parsed.transaction.issues if parsed.transaction else []
+        if parsed.rejected:
+            status = ORDER_REJECTED
+            if run.first_rejection is None:
+                run.first_rejection = next(i for i in transaction_issues if i.is_error)
+        else:
+            status = ORDER_EXCEPTION if parsed.needs_review else ORDER_ACCEPTED
+        findings = [_finding_row(i) for i in (*transaction_issues, *parsed.issues)]
         run.pending.append((parsed, status, findings))
         if len(run.pending) >= _BATCH:
             self._flush(run)
@@ -343,7 +376,7 @@ def _order_row(run: _Run, parsed: ParsedOrder, status: str) -> dict[str, Any]:
         "purpose": order.purpose.value,
         "status": status,
         "currency": order.currency,
-        "control_number": parsed.transaction.control_number,
+        "control_number": parsed.transaction.control_number if parsed.transaction else None,
         "group_control_number": parsed.group_control_number,
         "interchange_control_number": parsed.interchange_control_number,
         "line_count": len(order.lines),

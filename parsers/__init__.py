@@ -1,4 +1,8 @@
-"""Bytes -> canonical orders. ``parse`` is the front door; ``parse_stream`` streams large input."""
+"""Bytes -> canonical orders. ``parse`` is the front door; ``parse_stream`` streams large input.
+
+The format is told from the content: X12 is streamed; xlsx and CSV order sheets are read
+whole (up to ``MAX_SHEET_BYTES``). PDF and email are recognised and not read yet.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,84 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from gateway.receipts import Issue
+from gateway.receipts import Level
+from partners import PartnerProfile
 from partners import PartnerRegistry
 
+from ._detect import CSV as CSV
+from ._detect import EMAIL as EMAIL
+from ._detect import PDF as PDF
 from ._detect import X12 as X12
+from ._detect import XLSX as XLSX
 from ._detect import detect_format as detect_format
+from ._events import DocumentIssue as DocumentIssue
+from ._events import ParsedOrder as ParsedOrder
+from ._excel import SheetResult
+from ._excel import parse_csv_order as parse_csv_order
+from ._excel import parse_excel_order as parse_excel_order
 from ._result import ParseResult as ParseResult
-from .x12 import DocumentIssue as DocumentIssue
 from .x12 import ParsedInterchange as ParsedInterchange
-from .x12 import ParsedOrder as ParsedOrder
-from .x12 import X12Event as X12Event
 from .x12 import read_x12
+
+ParseEvent = ParsedOrder | ParsedInterchange | DocumentIssue
+MAX_SHEET_BYTES = 50 * 1024 * 1024
+_NOT_YET = {
+    PDF: "PDF purchase orders are recognised but not read yet; the document is kept for reprocessing",
+    EMAIL: "email messages are recognised but not read yet; the document is kept for reprocessing",
+}
 
 
 def parse_stream(
-    stream: BinaryIO, *, partners: PartnerRegistry, document_id: str | None = None
-) -> tuple[str | None, Iterator[X12Event]]:
-    """The document's format and a stream of its events; ``stream`` must be seekable."""
-    head = stream.read(4096)
+    stream: BinaryIO,
+    *,
+    partners: PartnerRegistry,
+    document_id: str | None = None,
+    partner: PartnerProfile | None = None,
+) -> tuple[str | None, Iterator[ParseEvent]]:
+    """The document's format and a stream of its events; ``stream`` must be seekable.
+
+    X12 names its own partner in the ISA; other formats are read for ``partner``.
+    """
+    head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
-    # Only X12 is read so far; its pre-pass explains precisely why other bytes are not X12.
+    if fmt in (XLSX, CSV):
+        return fmt, _sheet_events(fmt, stream, partner, document_id)
+    if fmt in _NOT_YET:
+        issue = Issue(code=f"{fmt}.not_supported_yet", message=_NOT_YET[fmt], level=Level.DOCUMENT)
+        return fmt, iter([DocumentIssue(issue)])
+    # X12, or bytes of no known format: the X12 pre-pass says precisely why they are not X12.
     return fmt, read_x12(stream, partners=partners, document_id=document_id)
 
 
+def _sheet_events(
+    fmt: str, stream: BinaryIO, partner: PartnerProfile | None, document_id: str | None
+) -> Iterator[ParseEvent]:
+    data = stream.read(MAX_SHEET_BYTES + 1)
+    if len(data) > MAX_SHEET_BYTES:
+        message = f"the order sheet is larger than {MAX_SHEET_BYTES // 1024 // 1024} MB; refused"
+        yield DocumentIssue(Issue(code=f"{fmt}.too_large", message=message, level=Level.DOCUMENT))
+        return
+    reader = parse_csv_order if fmt == CSV else parse_excel_order
+    found: SheetResult = reader(data, partner=partner.name if partner else None, document_id=document_id)
+    if not found.orders:
+        for issue in found.issues:
+            yield DocumentIssue(issue)
+    for ordinal, order in enumerate(found.orders):
+        yield ParsedOrder(order=order, issues=list(found.issues), ordinal=ordinal)
+
+
 def parse(
-    document: bytes | BinaryIO, *, partners: PartnerRegistry, document_id: str | None = None
+    document: bytes | BinaryIO,
+    *,
+    partners: PartnerRegistry,
+    document_id: str | None = None,
+    partner: PartnerProfile | None = None,
 ) -> ParseResult:
     """Parse a whole document into orders, interchange receipts and document issues."""
     stream = io.BytesIO(document) if isinstance(document, bytes) else document
-    fmt, events = parse_stream(stream, partners=partners, document_id=document_id)
+    fmt, events = parse_stream(stream, partners=partners, document_id=document_id, partner=partner)
     result = ParseResult(format=fmt)
     for event in events:
         result.add(event)

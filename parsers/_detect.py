@@ -1,19 +1,62 @@
-"""Tells a document's format from its first bytes, never from its file name."""
+"""Tells a document's format from its bytes, never from its file name."""
 
 from __future__ import annotations
 
 import codecs
+import io
+import re
+import zipfile
 
 X12 = "x12"
-_X12_LEAD = frozenset(" \t\r\n\ufeff")
+XLSX = "xlsx"
+CSV = "csv"
+PDF = "pdf"
+EMAIL = "email"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]", re.MULTILINE)
+_MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"received:")
 
 
-def detect_format(head: bytes) -> str | None:
-    """``"x12"`` when the document opens with an ISA (after a BOM or whitespace), else None."""
-    text = head[:4096]
+def detect_format(head: bytes, whole: bytes | None = None) -> str | None:
+    """The format of a document from its first bytes (``whole`` helps tell a zip apart)."""
+    text = head[:8192]
     if text.startswith(codecs.BOM_UTF8):
         text = text[len(codecs.BOM_UTF8) :]
-    stripped = text.decode("latin-1").lstrip("".join(_X12_LEAD))
-    if stripped.startswith("ISA") and len(stripped) > 3 and not stripped[3].isalnum():
+    stripped = text.lstrip(b" \t\r\n")
+    if stripped.startswith(b"ISA") and len(stripped) > 3 and not chr(stripped[3]).isalnum():
         return X12
+    if text.startswith(b"%PDF"):
+        return PDF
+    if text.startswith(_OLE) or (text.startswith(b"PK\x03\x04") and _is_workbook(whole or head)):
+        return XLSX
+    if _looks_like_mail(stripped):
+        return EMAIL
+    if _looks_like_csv(stripped):
+        return CSV
     return None
+
+
+def _is_workbook(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(name.startswith("xl/") for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return True  # a damaged zip is most likely a workbook; its reader says what is wrong
+
+
+def _looks_like_mail(text: bytes) -> bool:
+    block = text.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    lines = [line for line in block.splitlines() if line and not line[:1].isspace()]
+    known = sum(line.lower().startswith(_MAIL_HEADERS) for line in lines)
+    return bool(lines) and known >= 2 and all(_HEADER_LINE.match(line) for line in lines)
+
+
+def _looks_like_csv(text: bytes) -> bool:
+    try:
+        sample = text[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if len(lines) < 2 or any("\x00" in line for line in lines):
+        return False
+    return any(sum(d in line for line in lines) >= len(lines) - 1 for d in ",;\t|")

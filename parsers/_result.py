@@ -7,10 +7,9 @@ from dataclasses import field
 
 from gateway.receipts import Issue
 
-from .x12 import DocumentIssue
+from ._events import DocumentIssue
+from ._events import ParsedOrder
 from .x12 import ParsedInterchange
-from .x12 import ParsedOrder
-from .x12 import X12Event
 
 
 @dataclass(slots=True)
@@ -20,7 +19,7 @@ class ParseResult:
     interchanges: list[ParsedInterchange] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
 
-    def add(self, event: X12Event) -> None:
+    def add(self, event: ParsedOrder | ParsedInterchange | DocumentIssue) -> None:
         if isinstance(event, ParsedOrder):
             self.orders.append(event)
         elif isinstance(event, ParsedInterchange):

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from gateway.cli import main
 from partners import PROFILES_DIR
 from tests.conftest import INBOX
+from tests.conftest import ROOT
 
 JSON_KEYS = {
     "document_id",
@@ -191,3 +192,45 @@ def test_crash_before_processing_is_resumed(
     assert "processed, 1 orders" in result.stdout
     [doc] = ingest_json(cli, INBOX / "acme-4500012345.edi")
     assert doc["duplicate"] is True and doc["status"] == "processed"
+
+
+def test_order_sheet_is_ingested_for_the_named_partner(cli: CliRunner) -> None:
+    sheet = ROOT / "fixtures" / "sheets" / "plain-export.xlsx"
+    [doc] = ingest_json(cli, sheet)
+    assert doc["status"] == "unknown_partner" and doc["format"] == "xlsx"
+    assert "--partner" in doc["errors"][0]["message"]
+    result = cli.invoke(main, ["ingest", "--json", "--partner", "acme", str(sheet)])
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)
+    assert again["document_id"] == doc["document_id"]
+    assert again["status"] == "processed" and again["partner"] == "acme" and again["outbound"] == []
+    [order] = again["orders"]
+    assert order["po_number"] == "4500099001" and order["status"] == "accepted"
+    assert [line["vendor_sku"] for line in order["lines"]] == ["NW-10042", "NW-20017", "NW-30555"]
+    detail = json.loads(cli.invoke(main, ["show", str(order["order_id"]), "--json"]).stdout)
+    assert detail["canonical"]["lines"][0]["provenance"]["quantity"]["cell"] == "C6"
+    assert cli.invoke(main, ["ingest", "--partner", "nobody", str(sheet)]).exit_code != 0
+
+
+def test_sheet_with_a_wrong_extension_becomes_an_exception(cli: CliRunner, tmp_path: Path) -> None:
+    sheet = tmp_path / "order.csv"
+    sheet.write_text("PO Number,PO-1\nItem,Qty,Unit Price,Amount\nNW-10042,10,2.00,25.00\n")
+    result = cli.invoke(main, ["ingest", "--json", "--partner", "acme", str(sheet)])
+    doc = json.loads(result.stdout)
+    [order] = doc["orders"]
+    assert order["status"] == "exception"
+    assert "sheet.extension_mismatch" in [f["code"] for f in order["findings"]]
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt"),
+    [(b"%PDF-1.7\n...", "pdf"), (b"From: a@b.example\nTo: c@d.example\nSubject: PO\n\nhi", "email")],
+)
+def test_pdf_and_email_are_kept_with_a_not_yet_error(
+    cli: CliRunner, tmp_path: Path, content: bytes, fmt: str
+) -> None:
+    path = tmp_path / "in.bin"
+    path.write_bytes(content)
+    [doc] = ingest_json(cli, path)
+    assert doc["format"] == fmt and doc["status"] == "rejected"
+    assert doc["errors"][0]["code"] == f"{fmt}.not_supported_yet"

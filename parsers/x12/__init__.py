@@ -2,8 +2,6 @@
 
 from ._850 import build_850 as build_850
 from ._850 import parse_x12_date as parse_x12_date
-from ._reader import DocumentIssue as DocumentIssue
 from ._reader import ParsedInterchange as ParsedInterchange
-from ._reader import ParsedOrder as ParsedOrder
 from ._reader import X12Event as X12Event
 from ._reader import read_x12 as read_x12

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import BinaryIO
 
-from gateway.model import Order
 from gateway.receipts import GroupReceipt
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
@@ -17,6 +16,8 @@ from gateway.receipts import TransactionReceipt
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
+from .._events import DocumentIssue
+from .._events import ParsedOrder
 from .._pyx12 import InterchangeValidator
 from .._pyx12 import SegmentCheck
 from ._850 import X12Segment
@@ -34,33 +35,12 @@ _PO_SET = "850"
 
 
 @dataclass(slots=True)
-class ParsedOrder:
-    """One 850 as a canonical order, with the faults of its transaction set."""
-
-    order: Order
-    issues: list[Issue]
-    interchange_control_number: str
-    group_control_number: str
-    transaction: TransactionReceipt
-    ordinal: int
-
-    @property
-    def rejected(self) -> bool:
-        return self.transaction.has_errors
-
-
-@dataclass(slots=True)
 class ParsedInterchange:
     """A whole interchange's receipt: what its 997/999/TA1 answers."""
 
     receipt: InterchangeReceipt
     partner: PartnerProfile | None
     sender: str
-
-
-@dataclass(slots=True)
-class DocumentIssue:
-    issue: Issue
 
 
 X12Event = ParsedOrder | ParsedInterchange | DocumentIssue

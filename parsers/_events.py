@@ -1,0 +1,39 @@
+"""What parsers stream to the pipeline: orders, interchange receipts and document-level issues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.model import Order
+from gateway.receipts import Issue
+from gateway.receipts import TransactionReceipt
+
+
+@dataclass(slots=True)
+class ParsedOrder:
+    """One order as found in a document, with what was wrong with it.
+
+    X12 orders carry their transaction set receipt (what a 997 reports) and envelope numbers.
+    """
+
+    order: Order
+    issues: list[Issue]
+    ordinal: int
+    transaction: TransactionReceipt | None = None
+    interchange_control_number: str | None = None
+    group_control_number: str | None = None
+
+    @property
+    def rejected(self) -> bool:
+        """The sender's syntax was broken: an X12 set the 997 rejects."""
+        return self.transaction is not None and self.transaction.has_errors
+
+    @property
+    def needs_review(self) -> bool:
+        """Something found while reading needs a person: the order goes to the exception queue."""
+        return any(i.is_error for i in self.issues)
+
+
+@dataclass(slots=True)
+class DocumentIssue:
+    issue: Issue
