@@ -23,6 +23,7 @@ from partners import ProfileError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_INBOX = FIXTURES / "inbox"
+DEMO_EMAILS = FIXTURES / "emails"
 
 
 class _Context:
@@ -66,10 +67,9 @@ def init(ctx: _Context, demo: bool) -> None:
         counts = load_demo_master_data(session, FIXTURES / "master")
     click.echo("master data: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     pipeline = ctx.pipeline()
-    for path in sorted(DEMO_INBOX.iterdir()):
-        if path.is_file():
-            outcome = pipeline.ingest_path(path, channel="demo")
-            click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
+    for path in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml")):
+        outcome = pipeline.ingest_path(path, channel="demo")
+        click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
 
 
 @main.command()

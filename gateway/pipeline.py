@@ -213,7 +213,10 @@ class Pipeline:
         if order.partner is None:
             if parsed.transaction is None and _NO_CUSTOMER not in run.unknown_senders:
                 run.unknown_senders.append(_NO_CUSTOMER)
-                run.issues.append(Issue(code="partner.unknown", message=f"unknown partner: {_NO_CUSTOMER}"))
+                if not any(i.code == "partner.unknown" for i in run.issues):
+                    run.issues.append(
+                        Issue(code="partner.unknown", message=f"unknown partner: {_NO_CUSTOMER}")
+                    )
             return
         if order.partner not in run.partners_seen:
             run.partners_seen.append(order.partner)
@@ -421,7 +424,9 @@ def _error_json(issue: Issue) -> dict[str, Any]:
 def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
     """The document's status and headline error; a headline not yet among the issues is added."""
     if run.unknown_senders and not run.partners_seen:
-        return UNKNOWN_PARTNER, "partner.unknown", f"unknown partner: {', '.join(run.unknown_senders)}"
+        named = next((i for i in run.issues if i.code == "partner.unknown"), None)
+        message = named.message if named else f"unknown partner: {', '.join(run.unknown_senders)}"
+        return UNKNOWN_PARTNER, "partner.unknown", message
     if run.orders_stored > run.orders_rejected:
         return PROCESSED, None, None
     errors = [i for i in run.issues if i.is_error]

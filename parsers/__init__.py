@@ -1,7 +1,8 @@
 """Bytes -> canonical orders. ``parse`` is the front door; ``parse_stream`` streams large input.
 
 The format is told from the content: X12 is streamed; xlsx and CSV order sheets are read
-whole (up to ``MAX_SHEET_BYTES``). PDF and email are recognised and not read yet.
+whole (up to ``MAX_SHEET_BYTES``); email messages are read with their attachments. PDF is
+recognised and not read yet.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ._detect import PDF as PDF
 from ._detect import X12 as X12
 from ._detect import XLSX as XLSX
 from ._detect import detect_format as detect_format
+from ._email import read_email
 from ._events import DocumentIssue as DocumentIssue
 from ._events import ParsedOrder as ParsedOrder
 from ._excel import SheetResult
@@ -34,7 +36,6 @@ ParseEvent = ParsedOrder | ParsedInterchange | DocumentIssue
 MAX_SHEET_BYTES = 50 * 1024 * 1024
 _NOT_YET = {
     PDF: "PDF purchase orders are recognised but not read yet; the document is kept for reprocessing",
-    EMAIL: "email messages are recognised but not read yet; the document is kept for reprocessing",
 }
 
 
@@ -54,6 +55,8 @@ def parse_stream(
     fmt = detect_format(head)
     if fmt in (XLSX, CSV):
         return fmt, _sheet_events(fmt, stream, partner, document_id)
+    if fmt == EMAIL:
+        return fmt, read_email(stream.read(), partners=partners, document_id=document_id)
     if fmt in _NOT_YET:
         issue = Issue(code=f"{fmt}.not_supported_yet", message=_NOT_YET[fmt], level=Level.DOCUMENT)
         return fmt, iter([DocumentIssue(issue)])

@@ -70,6 +70,17 @@ class PartnerRegistry:
             return exact[0]
         return next((p for p in candidates if p.isa.gs_id is None), None)
 
+    def by_email(self, address: str) -> PartnerProfile | None:
+        """The profile listing ``address`` in ``email_senders``, or its domain as ``@domain``."""
+        wanted = address.strip().lower()
+        domain = "@" + wanted.rpartition("@")[2]
+        for exact in (True, False):
+            for profile in self._by_name.values():
+                senders = [s.lower() for s in profile.email_senders]
+                if (exact and wanted in senders) or (not exact and domain in senders):
+                    return profile
+        return None
+
     def __iter__(self) -> Iterator[PartnerProfile]:
         return iter(sorted(self._by_name.values(), key=lambda p: p.name))
 

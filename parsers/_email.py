@@ -1,0 +1,227 @@
+"""RFC 5322 messages -> orders: the body's typed order plus every attachment, routed by content.
+
+The customer is found from From, Sender or Reply-To against the profiles' ``email_senders``
+(an address, or ``@domain``); for a forwarded message, from the original sender inside it.
+Nested messages are read to a bounded depth; inline images and other non-order parts are
+ignored; a PDF is kept with a "not read yet" note.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+from gateway.model import Order
+from gateway.receipts import Issue
+from gateway.receipts import Level
+from gateway.receipts import Severity
+from partners import PartnerProfile
+from partners import PartnerRegistry
+
+from ._detect import CSV
+from ._detect import PDF
+from ._detect import X12
+from ._detect import XLSX
+from ._detect import detect_format
+from ._events import DocumentIssue
+from ._events import ParsedOrder
+from ._excel import parse_csv_order
+from ._excel import parse_excel_order
+from ._text_orders import parse_text_order
+from .x12 import ParsedInterchange
+from .x12 import read_x12
+
+MAX_DEPTH = 8
+MAX_PARTS = 200
+MAX_PART_BYTES = 50 * 1024 * 1024
+_FORWARDED_FROM = re.compile(r"^\s*>?\s*From:\s*(?P<who>.+)$", re.IGNORECASE | re.MULTILINE)
+_TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+Event = ParsedOrder | ParsedInterchange | DocumentIssue
+
+
+def _issue(code: str, message: str, severity: Severity = Severity.ERROR) -> DocumentIssue:
+    return DocumentIssue(Issue(code=code, message=message, severity=severity, level=Level.DOCUMENT))
+
+
+def read_email(data: bytes, *, partners: PartnerRegistry, document_id: str | None) -> Iterator[Event]:
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    partner, sender = identify_sender(message, partners)
+    if partner is None:
+        yield _issue(
+            "partner.unknown",
+            f"unknown partner: the sender {sender or '(none)'} matches no profile's email_senders; "
+            "the message is stored and can be reprocessed once a profile lists it",
+        )
+    reader = _Reader(partners, partner, document_id)
+    ordinal = 0
+    for event in reader.message(message, "1", depth=0):
+        if isinstance(event, ParsedOrder):  # X12 attachments number their own orders from 0
+            event.ordinal, ordinal = ordinal, ordinal + 1
+        yield event
+    if reader.orders == 0 and not reader.x12:
+        yield _issue(
+            "email.no_order", f"no order found in the message body or its {reader.attachments} attachments"
+        )
+
+
+def identify_sender(message: Message, partners: PartnerRegistry) -> tuple[PartnerProfile | None, str | None]:
+    """The profile of the sender: From, then Sender and Reply-To, then a forwarded original."""
+    candidates: list[str] = []
+    for header in ("from", "sender", "reply-to"):
+        candidates += [address for _, address in getaddresses(message.get_all(header, [])) if address]
+    for address in candidates:
+        profile = partners.by_email(address)
+        if profile is not None:
+            return profile, address
+    for address in _forwarded_senders(message):
+        profile = partners.by_email(address)
+        if profile is not None:
+            return profile, address
+    return None, candidates[0] if candidates else None
+
+
+def _forwarded_senders(message: Message) -> list[str]:
+    found: list[str] = []
+    for part in message.walk():
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                found += [a for _, a in getaddresses(inner[0].get_all("from", [])) if a]
+        elif part.get_content_type() == "text/plain" and not part.is_attachment():
+            text = _text(part)
+            found += [
+                a for m in _FORWARDED_FROM.finditer(text) for _, a in getaddresses([m.group("who")]) if a
+            ]
+    return found
+
+
+def _text(part: Message) -> str:
+    try:
+        content = part.get_content() if isinstance(part, EmailMessage) else part.get_payload(decode=True)
+    except (LookupError, ValueError, AssertionError):
+        payload = part.get_payload(decode=True)
+        content = payload.decode("latin-1") if isinstance(payload, bytes) else ""
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", errors="replace")
+    return content if isinstance(content, str) else ""
+
+
+class _Reader:
+    def __init__(
+        self, partners: PartnerRegistry, partner: PartnerProfile | None, document_id: str | None
+    ) -> None:
+        self.partners = partners
+        self.partner = partner
+        self.document_id = document_id
+        self.orders = 0
+        self.parts = 0
+        self.attachments = 0
+        self.x12 = False
+        self.body_read = False
+
+    def message(self, message: Message, path: str, depth: int) -> Iterator[Event]:
+        if depth > MAX_DEPTH:
+            yield _issue(
+                "email.too_deep", f"MIME part {path} is nested more than {MAX_DEPTH} levels deep; not read"
+            )
+            return
+        leaves = self._leaves(message, path)
+        plain = [(p, n) for p, n in leaves if p.get_content_type() == "text/plain" and not p.is_attachment()]
+        for part, number in leaves:
+            self.parts += 1
+            if self.parts > MAX_PARTS:
+                yield _issue(
+                    "email.too_many_parts",
+                    f"the message has more than {MAX_PARTS} parts; the rest is not read",
+                )
+                return
+            yield from self._part(part, number, depth, prefer_plain=bool(plain))
+
+    def _leaves(self, message: Message, path: str) -> list[tuple[Message, str]]:
+        if not message.is_multipart() or message.get_content_type() == "message/rfc822":
+            return [(message, path)]
+        found: list[tuple[Message, str]] = []
+        payload = message.get_payload()
+        for index, child in enumerate(payload if isinstance(payload, list) else [], start=1):
+            found += self._leaves(child, f"{path}.{index}") if len(found) < MAX_PARTS else []
+        return found
+
+    def _part(self, part: Message, number: str, depth: int, *, prefer_plain: bool) -> Iterator[Event]:
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                yield from self.message(inner[0], number, depth + 1)
+            return
+        if not part.is_attachment() and ctype in ("text/plain", "text/html"):
+            if self.body_read or (ctype == "text/html" and prefer_plain):
+                return
+            self.body_read = True
+            text = _text(part)
+            if ctype == "text/html":
+                text = html.unescape(_TAGS.sub("\n", text))
+            yield from self._body(text, number)
+            return
+        if ctype.startswith(("image/", "multipart/")):
+            return  # logos, signatures and other pictures are not orders
+        yield from self._attachment(part, number)
+
+    def _body(self, text: str, number: str) -> Iterator[Event]:
+        found = parse_text_order(text, partner=self._name(), document_id=self.document_id, mime_part=number)
+        if found.order is not None:
+            yield self._order(found.order, found.issues)
+
+    def _attachment(self, part: Message, number: str) -> Iterator[Event]:
+        self.attachments += 1
+        name = part.get_filename() or f"part {number}"
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes) or not payload:
+            return
+        if len(payload) > MAX_PART_BYTES:
+            yield _issue(
+                "email.attachment_too_large",
+                f"attachment {name!r} is over {MAX_PART_BYTES >> 20} MB; not read",
+            )
+            return
+        fmt = detect_format(payload[:8192], whole=payload)
+        if fmt == X12:
+            self.x12 = True
+            yield from read_x12(io.BytesIO(payload), partners=self.partners, document_id=self.document_id)
+        elif fmt in (XLSX, CSV):
+            reader = parse_csv_order if fmt == CSV else parse_excel_order
+            found = reader(payload, partner=self._name(), document_id=self.document_id)
+            for order in found.orders:
+                _stamp(order, number)
+                yield self._order(order, found.issues)
+            if not found.orders:
+                for issue in found.issues:
+                    issue.message = f"attachment {name!r}: {issue.message}"
+                    yield DocumentIssue(issue)
+        elif fmt == PDF:
+            yield _issue(
+                "pdf.not_supported_yet", f"attachment {name!r} is a PDF; PDF orders are not read yet"
+            )
+        else:
+            yield _issue(
+                "email.attachment_ignored", f"attachment {name!r} is not an order format", Severity.WARNING
+            )
+
+    def _order(self, order: Order, issues: list[Issue]) -> ParsedOrder:
+        self.orders += 1
+        return ParsedOrder(order=order, issues=list(issues), ordinal=self.orders - 1)
+
+    def _name(self) -> str | None:
+        return self.partner.name if self.partner else None
+
+
+def _stamp(order: Order, mime_part: str) -> None:
+    """Sheet values keep their sheet and cell, and learn which MIME part they came from."""
+    for traced in (order, *order.lines):
+        traced.provenance = {k: v._replace(mime_part=mime_part) for k, v in traced.provenance.items()}

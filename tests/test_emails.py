@@ -1,0 +1,72 @@
+"""Order emails from fixtures/emails end to end through the pipeline, against their expected results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from gateway import reports
+from gateway.pipeline import Pipeline
+from tests.conftest import ROOT
+
+EMAILS = sorted((ROOT / "fixtures" / "emails").glob("*.eml"))
+
+
+@pytest.mark.parametrize("path", EMAILS, ids=lambda p: p.stem)
+def test_email_outcome(path: Path, pipeline: Pipeline, sessions: sessionmaker[Session]) -> None:
+    expected = json.loads(path.with_suffix(".expected.json").read_text())
+    outcome = pipeline.ingest_path(path)
+    with sessions() as session:
+        report = reports.document_report(session, outcome)
+    assert report["format"] == "email"
+    assert report["status"] == expected["status"], report["errors"]
+    assert [e["code"] for e in report["errors"]] == expected["errors"]
+    found = [
+        {
+            "po_number": order["po_number"],
+            "lines": [
+                [line["vendor_sku"], line["quantity"], line["uom"], line["unit_price"]]
+                for line in order["lines"]
+            ],
+        }
+        for order in report["orders"]
+    ]
+    assert found == expected["orders"]
+    assert all(order["status"] == "accepted" for order in report["orders"])
+
+
+def test_attachment_values_know_their_mime_part(pipeline: Pipeline, sessions: sessionmaker[Session]) -> None:
+    outcome = pipeline.ingest_path(ROOT / "fixtures" / "emails" / "xlsx-attachment.eml")
+    with sessions() as session:
+        detail = reports.order_detail(session, outcome.order_ids[0])
+    assert detail is not None
+    where = detail["canonical"]["lines"][0]["provenance"]["quantity"]
+    assert where["mime_part"] == "1.2" and where["sheet"] == "PO" and where["cell"] == "C6"
+
+
+def test_x12_attached_to_an_email_is_acknowledged(pipeline: Pipeline) -> None:
+    outcome = pipeline.ingest_path(ROOT / "fixtures" / "emails" / "x12-attachment.eml")
+    assert len(outcome.outbound_ids) == 1
+
+
+def test_deeply_nested_mime_is_refused_without_a_crash(pipeline: Pipeline, tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    inner = EmailMessage()
+    inner["From"] = "orders@acme-retail.example"
+    inner.set_content("5 x NW-10042")
+    for depth in range(12):
+        outer = EmailMessage()
+        outer["From"] = "orders@acme-retail.example"
+        outer["Subject"] = f"level {depth}"
+        outer.set_content("see attached")
+        outer.add_attachment(inner)
+        inner = outer
+    path = tmp_path / "deep.eml"
+    path.write_bytes(inner.as_bytes())
+    outcome = pipeline.ingest_path(path)
+    assert outcome.status == "rejected"
