@@ -1,8 +1,8 @@
 """Bytes -> canonical orders. ``parse`` is the front door; ``parse_stream`` streams large input.
 
-The format is told from the content: X12 is streamed; xlsx and CSV order sheets are read
-whole (up to ``MAX_SHEET_BYTES``); email messages are read with their attachments. PDF is
-recognised and not read yet.
+The format is told from the content: X12 is streamed; xlsx and CSV order sheets and PDF
+purchase orders are read whole (up to ``MAX_SHEET_BYTES``); email messages are read with
+their attachments.
 """
 
 from __future__ import annotations
@@ -25,18 +25,15 @@ from ._detect import detect_format as detect_format
 from ._email import read_email
 from ._events import DocumentIssue as DocumentIssue
 from ._events import ParsedOrder as ParsedOrder
-from ._excel import SheetResult
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
+from ._pdf import parse_pdf_order as parse_pdf_order
 from ._result import ParseResult as ParseResult
 from .x12 import ParsedInterchange as ParsedInterchange
 from .x12 import read_x12
 
 ParseEvent = ParsedOrder | ParsedInterchange | DocumentIssue
 MAX_SHEET_BYTES = 50 * 1024 * 1024
-_NOT_YET = {
-    PDF: "PDF purchase orders are recognised but not read yet; the document is kept for reprocessing",
-}
 
 
 def parse_stream(
@@ -53,13 +50,10 @@ def parse_stream(
     head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
-    if fmt in (XLSX, CSV):
+    if fmt in (XLSX, CSV, PDF):
         return fmt, _sheet_events(fmt, stream, partner, document_id)
     if fmt == EMAIL:
         return fmt, read_email(stream.read(), partners=partners, document_id=document_id)
-    if fmt in _NOT_YET:
-        issue = Issue(code=f"{fmt}.not_supported_yet", message=_NOT_YET[fmt], level=Level.DOCUMENT)
-        return fmt, iter([DocumentIssue(issue)])
     # X12, or bytes of no known format: the X12 pre-pass says precisely why they are not X12.
     return fmt, read_x12(stream, partners=partners, document_id=document_id)
 
@@ -69,11 +63,11 @@ def _sheet_events(
 ) -> Iterator[ParseEvent]:
     data = stream.read(MAX_SHEET_BYTES + 1)
     if len(data) > MAX_SHEET_BYTES:
-        message = f"the order sheet is larger than {MAX_SHEET_BYTES // 1024 // 1024} MB; refused"
+        message = f"the document is larger than {MAX_SHEET_BYTES // 1024 // 1024} MB; refused"
         yield DocumentIssue(Issue(code=f"{fmt}.too_large", message=message, level=Level.DOCUMENT))
         return
-    reader = parse_csv_order if fmt == CSV else parse_excel_order
-    found: SheetResult = reader(data, partner=partner.name if partner else None, document_id=document_id)
+    reader = {CSV: parse_csv_order, XLSX: parse_excel_order, PDF: parse_pdf_order}[fmt]
+    found = reader(data, partner=partner.name if partner else None, document_id=document_id)
     if not found.orders:
         for issue in found.issues:
             yield DocumentIssue(issue)

@@ -3,7 +3,7 @@
 The customer is found from From, Sender or Reply-To against the profiles' ``email_senders``
 (an address, or ``@domain``); for a forwarded message, from the original sender inside it.
 Nested messages are read to a bounded depth; inline images and other non-order parts are
-ignored; a PDF is kept with a "not read yet" note.
+ignored.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ._events import DocumentIssue
 from ._events import ParsedOrder
 from ._excel import parse_csv_order
 from ._excel import parse_excel_order
+from ._pdf import parse_pdf_order
 from ._text_orders import parse_text_order
 from .x12 import ParsedInterchange
 from .x12 import read_x12
@@ -194,8 +195,8 @@ class _Reader:
         if fmt == X12:
             self.x12 = True
             yield from read_x12(io.BytesIO(payload), partners=self.partners, document_id=self.document_id)
-        elif fmt in (XLSX, CSV):
-            reader = parse_csv_order if fmt == CSV else parse_excel_order
+        elif fmt in (XLSX, CSV, PDF):
+            reader = {CSV: parse_csv_order, XLSX: parse_excel_order, PDF: parse_pdf_order}[fmt]
             found = reader(payload, partner=self._name(), document_id=self.document_id)
             for order in found.orders:
                 _stamp(order, number)

@@ -222,12 +222,21 @@ def test_sheet_with_a_wrong_extension_becomes_an_exception(cli: CliRunner, tmp_p
     assert "sheet.extension_mismatch" in [f["code"] for f in order["findings"]]
 
 
-def test_pdf_is_kept_with_a_not_yet_error(cli: CliRunner, tmp_path: Path) -> None:
+def test_pdf_order_is_ingested_for_the_named_partner(cli: CliRunner) -> None:
+    result = cli.invoke(
+        main, ["ingest", "--json", "--partner", "acme", str(ROOT / "fixtures/pdfs/ruled-simple.pdf")]
+    )
+    doc = json.loads(result.stdout)
+    assert doc["format"] == "pdf" and doc["status"] == "processed"
+    assert doc["orders"][0]["po_number"] == "4500077001"
+
+
+def test_corrupt_pdf_is_kept_with_a_specific_error(cli: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "in.bin"
     path.write_bytes(b"%PDF-1.7\n...")
     [doc] = ingest_json(cli, path)
     assert doc["format"] == "pdf" and doc["status"] == "rejected"
-    assert doc["errors"][0]["code"] == "pdf.not_supported_yet"
+    assert doc["errors"][0]["code"] == "pdf.corrupt"
 
 
 def test_eml_files_are_ingested(cli: CliRunner) -> None:

@@ -1,0 +1,341 @@
+"""PDF purchase orders -> canonical orders, read from the layout alone with pdfplumber.
+
+Words are grouped into lines by position. The line table's header row is found by fuzzy
+column synonyms (as for sheets), its columns by the header words' x-ranges; later rows are
+assigned to columns by position, wrapped text joins the line above, a repeated header on
+the next page is skipped, and the table ends at a total. Every value keeps its page and
+bounding box, and a confidence; failed cross-checks become findings.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from typing import Any
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
+
+from gateway.model import Address
+from gateway.model import Channel
+from gateway.model import Order
+from gateway.model import OrderLine
+from gateway.model import Party
+from gateway.model import Provenance
+from gateway.model import Quantity
+from gateway.model import Terms
+from gateway.receipts import Issue
+from gateway.receipts import Level
+from gateway.receipts import Severity
+
+from ._sheet_orders import COLUMN_SYNONYMS
+from ._sheet_orders import _match
+from ._sheet_orders import parse_date
+from ._sheet_orders import parse_number
+
+MAX_PAGES = 300
+LINE_TOLERANCE = 3.0
+_LABELS = {
+    "po_number": re.compile(r"\b(?:p\.?\s?o\.?|purchase\s+order|order)\s*(?:number|no\.?|#)?\s*[:#]?\s*(?P<v>[A-Z0-9][\w/-]*\d[\w/-]*)",
+                            re.IGNORECASE),
+    "po_date": re.compile(r"\b(?:po\s+|order\s+)?date\s*:?\s*(?P<v>\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|[A-Z][a-z]{2} \d{1,2}, \d{4})",
+                          re.IGNORECASE),
+    "terms": re.compile(r"\b(?:payment\s+)?terms\s*:?\s*(?P<v>.+)$", re.IGNORECASE),
+}  # fmt: skip
+_SHIP_TO = re.compile(r"^\s*(?:ship\s*-?\s*to|deliver\s+to)\s*:?\s*(?P<v>.*)$", re.IGNORECASE)
+_TOTAL = re.compile(r"^\s*(?:grand\s+)?total\b|^\s*(?:order|po)\s+total\b|^\s*amount\s+due\b", re.IGNORECASE)
+_SUBTOTAL = re.compile(r"^\s*(sub\s*total|tax|freight|shipping|discount)\b", re.IGNORECASE)
+_PAGE_FOOTER = re.compile(r"\bpage\s+\d+\s*(?:of\s*\d+)?\b", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    page: int
+
+
+@dataclass(slots=True)
+class Line:
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def page(self) -> int:
+        return self.words[0].page
+
+
+@dataclass(slots=True)
+class PdfResult:
+    orders: list[Order] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _error(code: str, message: str) -> PdfResult:
+    return PdfResult(issues=[Issue(code=code, message=message, level=Level.DOCUMENT)])
+
+
+def parse_pdf_order(data: bytes, *, partner: str | None, document_id: str | None) -> PdfResult:
+    """The order in a PDF, or a specific error: encrypted, corrupt, too long, no text layer."""
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) > MAX_PAGES:
+                return _error(
+                    "pdf.too_many_pages", f"the PDF has {len(pdf.pages)} pages; refused above {MAX_PAGES}"
+                )
+            lines = [line for number, page in enumerate(pdf.pages, start=1) for line in _lines(page, number)]
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        return _error("pdf.encrypted", f"the PDF is encrypted or password-protected ({type(exc).__name__})")
+    except PdfminerException as exc:
+        cause = exc.args[0] if exc.args else exc
+        if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
+            return _error("pdf.encrypted", "the PDF is encrypted or password-protected")
+        return _error("pdf.corrupt", f"the PDF cannot be read: {type(cause).__name__}: {cause}")
+    except (PDFSyntaxError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        return _error("pdf.corrupt", f"the PDF cannot be read: {type(exc).__name__}: {exc}")
+    if not lines:
+        return _error(
+            "pdf.no_text", "the PDF has no text layer (a scanned image); it needs OCR, which is not done here"
+        )
+    return _read(lines, partner=partner, document_id=document_id)
+
+
+def _lines(page: Any, number: int) -> list[Line]:
+    words = [
+        Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), number)
+        for w in page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
+    ]
+    words.sort(key=lambda w: (round(w.top), w.x0))
+    lines: list[Line] = []
+    for word in words:
+        if lines and abs(lines[-1].words[0].top - word.top) <= LINE_TOLERANCE:
+            lines[-1].words.append(word)
+        else:
+            lines.append(Line([word]))
+    for line in lines:
+        line.words.sort(key=lambda w: w.x0)
+    return lines
+
+
+def _where(words: list[Word], confidence: float) -> Provenance:
+    return Provenance(
+        page=words[0].page,
+        bbox=(min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words),
+              max(w.bottom for w in words)),
+        confidence=round(confidence, 2),
+    )  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Column:
+    name: str
+    x0: float
+    x1: float
+    score: float
+
+
+def _phrases(line: Line) -> list[list[Word]]:
+    """Words set closer than about a space apart read as one label ("Unit Price")."""
+    phrases: list[list[Word]] = []
+    for word in line.words:
+        gap_limit = 0.6 * (word.bottom - word.top)
+        if phrases and word.x0 - phrases[-1][-1].x1 <= gap_limit:
+            phrases[-1].append(word)
+        else:
+            phrases.append([word])
+    return phrases
+
+
+def _header(line: Line) -> list[_Column] | None:
+    """Columns of a table header line, from its phrases (or, failing a phrase, its words)."""
+    columns: list[_Column] = []
+    for phrase in _phrases(line):
+        found = _match(" ".join(w.text for w in phrase), COLUMN_SYNONYMS)
+        parts = [phrase] if found else [[w] for w in phrase]
+        for part in parts:
+            found = _match(" ".join(w.text for w in part), COLUMN_SYNONYMS)
+            if found and found[0] not in {c.name for c in columns}:
+                columns.append(_Column(found[0], part[0].x0, part[-1].x1, found[1]))
+    names = {c.name for c in columns}
+    if "quantity" in names and names & {"vendor_sku", "buyer_part", "description", "upc"}:
+        return columns
+    return None
+
+
+def _assign(line: Line, columns: list[_Column]) -> dict[str, list[Word]]:
+    """Each word goes to the column whose span it overlaps most, or whose centre is nearest."""
+    cells: dict[str, list[Word]] = {}
+    for word in line.words:
+        centre = (word.x0 + word.x1) / 2
+        best = min(
+            columns,
+            key=lambda c: (
+                0 if c.x0 - 2 <= centre <= c.x1 + 2 else min(abs(centre - c.x0), abs(centre - c.x1))
+            ),
+        )
+        cells.setdefault(best.name, []).append(word)
+    return cells
+
+
+def _read(lines: list[Line], *, partner: str | None, document_id: str | None) -> PdfResult:
+    result = PdfResult()
+    order = Order(partner=partner, channel=Channel.PDF, document_id=document_id, po_number=None)
+    header_at = next((i for i, line in enumerate(lines) if _header(line)), None)
+    _header_fields(order, lines[: header_at if header_at is not None else len(lines)])
+    if header_at is None:
+        result.issues.append(
+            Issue(code="pdf.no_line_table", message="no line table found: no header row with a quantity "
+                  "column and an item or description column", level=Level.DOCUMENT)
+        )  # fmt: skip
+        return result
+    columns = _header(lines[header_at]) or []
+    stated_total = _table(order, lines[header_at + 1 :], columns, result.issues)
+    _cross_check(order, stated_total, result.issues)
+    if order.lines:
+        result.orders.append(order)
+    else:
+        result.issues.append(
+            Issue(code="pdf.no_lines", message="the line table has no order lines", level=Level.DOCUMENT)
+        )
+    return result
+
+
+def _header_fields(order: Order, lines: list[Line]) -> None:
+    for index, line in enumerate(lines):
+        text = line.text
+        for name, pattern in _LABELS.items():
+            match = pattern.search(text)
+            if match is None:
+                continue
+            value = match.group("v").strip()
+            words = [w for w in line.words if w.text in value.split()] or line.words
+            if name == "po_number" and order.po_number is None:
+                order.po_number = value
+                order.provenance["po_number"] = _where(words, 0.9)
+            elif name == "po_date" and order.po_date is None and (parsed := parse_date(value)):
+                order.po_date = parsed
+                order.provenance["po_date"] = _where(words, 0.9)
+            elif name == "terms" and not order.terms:
+                terms = Terms(description=value)
+                terms.provenance["description"] = _where(words, 0.8)
+                order.terms.append(terms)
+        ship = _SHIP_TO.match(text)
+        if ship and order.ship_to is None:
+            block = [ship.group("v")] if ship.group("v") else []
+            block_words = list(line.words[1:])
+            for follow in lines[index + 1 : index + 5]:
+                if any(p.search(follow.text) for p in _LABELS.values()) or not follow.text.strip():
+                    break
+                block.append(follow.text)
+                block_words += follow.words
+            if block:
+                party = Party(role="ST", name=block[0], address=Address(lines=block[1:]))
+                party.provenance["name"] = _where(block_words or line.words, 0.7)
+                order.parties.append(party)
+
+
+def _table(order: Order, lines: list[Line], columns: list[_Column], issues: list[Issue]) -> Decimal | None:
+    names = {c.name for c in columns}
+    for line in lines:
+        text = line.text
+        if _TOTAL.search(text):
+            return parse_number(line.words[-1].text)
+        if _header(line) or _PAGE_FOOTER.search(text) or _SUBTOTAL.search(text):
+            continue  # a repeated header on the next page, a footer, or a subtotal
+        cells = _assign(line, columns)
+        quantity_words = cells.get("quantity", [])
+        quantity = parse_number(" ".join(w.text for w in quantity_words)) if quantity_words else None
+        if quantity is None:
+            if order.lines and (cells.keys() <= {"description", "vendor_sku", "buyer_part"}):
+                _continue_line(order.lines[-1], cells)
+            continue
+        if not names & cells.keys() - {"quantity", "unit_price", "amount", "uom", "line_no"}:
+            continue
+        order.lines.append(_line(cells, quantity, len(order.lines) + 1, issues))
+    return None
+
+
+def _continue_line(line: OrderLine, cells: dict[str, list[Word]]) -> None:
+    """Text wrapped onto the next row belongs to the line above."""
+    for name in ("description", "vendor_sku", "buyer_part"):
+        words = cells.get(name)
+        if not words:
+            continue
+        extra = " ".join(w.text for w in words)
+        current = getattr(line, name)
+        joiner = "" if name != "description" and current and current.endswith("-") else " "
+        setattr(line, name, f"{current}{joiner}{extra}".strip() if current else extra)
+        where = line.provenance.get(name)
+        if where is not None and where.bbox is not None:
+            bbox = where.bbox
+            line.provenance[name] = where._replace(
+                bbox=(
+                    min(bbox[0], words[0].x0),
+                    bbox[1],
+                    max(bbox[2], words[-1].x1),
+                    max(w.bottom for w in words),
+                ),
+                confidence=0.7,
+            )
+
+
+def _line(cells: dict[str, list[Word]], quantity: Decimal, number: int, issues: list[Issue]) -> OrderLine:
+    line = OrderLine(line_no=str(number))
+    for name in ("line_no", "vendor_sku", "buyer_part", "upc", "description"):
+        words = cells.get(name)
+        if words:
+            setattr(line, name, " ".join(w.text for w in words))
+            line.provenance[name] = _where(words, 0.85)
+    uom = " ".join(w.text for w in cells.get("uom", [])).upper()
+    line.quantity = Quantity(value=quantity, uom=uom or "EA")
+    line.provenance["quantity"] = _where(cells["quantity"], 0.9)
+    price_words = cells.get("unit_price")
+    if price_words:
+        price = parse_number(" ".join(w.text for w in price_words))
+        if price is not None:
+            line.unit_price = price
+            line.provenance["unit_price"] = _where(price_words, 0.9)
+    amount_words = cells.get("amount")
+    if amount_words and line.unit_price is not None:
+        amount = parse_number(" ".join(w.text for w in amount_words))
+        if amount is not None:
+            line.notes.append(f"extension {amount}")
+            if abs(amount - quantity * line.unit_price) > Decimal("0.01"):
+                issues.append(
+                    Issue(
+                        code="pdf.extension_mismatch",
+                        message=f"page {amount_words[0].page} line {number}: quantity {quantity} x unit price "
+                        f"{line.unit_price} is {quantity * line.unit_price}, but the line says {amount}",
+                        level=Level.DOCUMENT,
+                    )
+                )
+    return line
+
+
+def _cross_check(order: Order, stated: Decimal | None, issues: list[Issue]) -> None:
+    if stated is None:
+        return
+    order.stated_total = stated
+    computed = sum((line.quantity.value * line.unit_price for line in order.lines
+                    if line.quantity and line.unit_price is not None), Decimal(0))  # fmt: skip
+    if abs(computed - stated) > Decimal("0.01"):
+        issues.append(
+            Issue(
+                code="pdf.total_mismatch",
+                message=f"the lines add up to {computed}, but the stated total is {stated}",
+                level=Level.DOCUMENT,
+                severity=Severity.ERROR,
+            )
+        )
