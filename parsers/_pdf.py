@@ -34,6 +34,7 @@ from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
 
+from ._confidence import low_confidence_issues
 from ._sheet_orders import COLUMN_SYNONYMS
 from ._sheet_orders import _match
 from ._sheet_orders import parse_date
@@ -203,6 +204,7 @@ def _read(lines: list[Line], *, partner: str | None, document_id: str | None) ->
     columns = _header(lines[header_at]) or []
     stated_total = _table(order, lines[header_at + 1 :], columns, result.issues)
     _cross_check(order, stated_total, result.issues)
+    result.issues.extend(low_confidence_issues(order))
     if order.lines:
         result.orders.append(order)
     else:

@@ -32,6 +32,8 @@ from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
 
+from ._confidence import low_confidence_issues
+
 Value = str | int | float | Decimal | date | datetime | None
 
 COLUMN_SYNONYMS: dict[str, list[str]] = {
@@ -234,6 +236,7 @@ def read_sheet_order(
     order = Order(partner=partner, channel=channel, document_id=document_id, po_number=None)
     _header_fields(reader, order, header.row)
     order.lines = list(_lines(reader, header))
+    reader.issues.extend(low_confidence_issues(order))
     if not order.lines:
         reader.issue("sheet.no_lines", "the line table has a header but no order lines", header.row, 1)
     elif order.po_number is None:

@@ -1,0 +1,27 @@
+"""Turns guesses into findings: values read with low confidence are flagged for a person."""
+
+from __future__ import annotations
+
+from gateway.model import Order
+from gateway.receipts import Issue
+from gateway.receipts import Level
+
+REVIEW_BELOW = 0.8
+
+
+def low_confidence_issues(order: Order) -> list[Issue]:
+    """One issue per value whose provenance confidence is below ``REVIEW_BELOW``."""
+    found: list[Issue] = []
+    for label, traced in (("order", order), *((f"line {line.line_no}", line) for line in order.lines)):
+        for name, where in traced.provenance.items():
+            if where.confidence is not None and where.confidence < REVIEW_BELOW:
+                place = f"page {where.page}" if where.page else where.cell or where.mime_part or "?"
+                found.append(
+                    Issue(
+                        code="extraction.low_confidence",
+                        message=f"{label} {name} was read with confidence {where.confidence:.2f} ({place}); "
+                        "please check it against the document",
+                        level=Level.DOCUMENT,
+                    )
+                )
+    return found
