@@ -66,8 +66,14 @@ def _sheet_events(
         message = f"the document is larger than {MAX_SHEET_BYTES // 1024 // 1024} MB; refused"
         yield DocumentIssue(Issue(code=f"{fmt}.too_large", message=message, level=Level.DOCUMENT))
         return
-    reader = {CSV: parse_csv_order, XLSX: parse_excel_order, PDF: parse_pdf_order}[fmt]
-    found = reader(data, partner=partner.name if partner else None, document_id=document_id)
+    name = partner.name if partner else None
+    if fmt == PDF:
+        found = parse_pdf_order(data, partner=name, document_id=document_id)
+    else:
+        reader = parse_csv_order if fmt == CSV else parse_excel_order
+        found = reader(
+            data, partner=name, document_id=document_id, pinned=partner.sheet_columns if partner else None
+        )
     if not found.orders:
         for issue in found.issues:
             yield DocumentIssue(issue)

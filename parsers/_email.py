@@ -32,8 +32,10 @@ from ._detect import XLSX
 from ._detect import detect_format
 from ._events import DocumentIssue
 from ._events import ParsedOrder
+from ._excel import SheetResult
 from ._excel import parse_csv_order
 from ._excel import parse_excel_order
+from ._pdf import PdfResult
 from ._pdf import parse_pdf_order
 from ._text_orders import parse_text_order
 from .x12 import ParsedInterchange
@@ -196,8 +198,7 @@ class _Reader:
             self.x12 = True
             yield from read_x12(io.BytesIO(payload), partners=self.partners, document_id=self.document_id)
         elif fmt in (XLSX, CSV, PDF):
-            reader = {CSV: parse_csv_order, XLSX: parse_excel_order, PDF: parse_pdf_order}[fmt]
-            found = reader(payload, partner=self._name(), document_id=self.document_id)
+            found = self._document(fmt, payload)
             for order in found.orders:
                 _stamp(order, number)
                 yield self._order(order, found.issues)
@@ -213,6 +214,13 @@ class _Reader:
             yield _issue(
                 "email.attachment_ignored", f"attachment {name!r} is not an order format", Severity.WARNING
             )
+
+    def _document(self, fmt: str, payload: bytes) -> PdfResult | SheetResult:
+        if fmt == PDF:
+            return parse_pdf_order(payload, partner=self._name(), document_id=self.document_id)
+        reader = parse_csv_order if fmt == CSV else parse_excel_order
+        pinned = self.partner.sheet_columns if self.partner else None
+        return reader(payload, partner=self._name(), document_id=self.document_id, pinned=pinned)
 
     def _order(self, order: Order, issues: list[Issue]) -> ParsedOrder:
         self.orders += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -39,7 +40,9 @@ def _error(code: str, message: str) -> SheetResult:
     return SheetResult(issues=[Issue(code=code, message=message, level=Level.DOCUMENT)])
 
 
-def parse_excel_order(data: bytes, *, partner: str | None, document_id: str | None) -> SheetResult:
+def parse_excel_order(
+    data: bytes, *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None = None
+) -> SheetResult:
     """The order in a workbook: the sheet whose line table reads best."""
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_MARKER in data:
@@ -63,10 +66,12 @@ def parse_excel_order(data: bytes, *, partner: str | None, document_id: str | No
     oversized = [g for g in grids if isinstance(g, Issue)]
     if oversized:
         return SheetResult(issues=[i for i in oversized if isinstance(i, Issue)])
-    return _best(_as_grids(grids), partner=partner, channel=Channel.EXCEL, document_id=document_id)
+    return _best(_as_grids(grids), partner=partner, document_id=document_id, pinned=pinned)
 
 
-def parse_csv_order(data: bytes, *, partner: str | None, document_id: str | None) -> SheetResult:
+def parse_csv_order(
+    data: bytes, *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None = None
+) -> SheetResult:
     text = data.decode("utf-8-sig", errors="replace")
     grid = Grid("csv")
     for row_number, row in enumerate(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), start=1):
@@ -77,7 +82,7 @@ def parse_csv_order(data: bytes, *, partner: str | None, document_id: str | None
         for column, value in enumerate(row[:MAX_COLUMNS], start=1):
             if value.strip():
                 grid.put(row_number, column, value.strip())
-    return _best([grid], partner=partner, channel=Channel.EXCEL, document_id=document_id)
+    return _best([grid], partner=partner, document_id=document_id, pinned=pinned)
 
 
 def _delimiter(text: str) -> str:
@@ -125,12 +130,14 @@ def _as_grids(items: list[Grid | Issue]) -> list[Grid]:
 
 
 def _best(
-    grids: list[Grid], *, partner: str | None, channel: Channel, document_id: str | None
+    grids: list[Grid], *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None
 ) -> SheetResult:
     if not grids:
         return _error("excel.empty", "the workbook has no filled cells")
-    ranked = sorted(grids, key=lambda g: -(h.score if (h := find_header(g)) else 0.0))
-    found = read_sheet_order(ranked[0], partner=partner, channel=channel, document_id=document_id)
+    ranked = sorted(grids, key=lambda g: -(h.score if (h := find_header(g, pinned)) else 0.0))
+    found = read_sheet_order(
+        ranked[0], partner=partner, channel=Channel.EXCEL, document_id=document_id, pinned=pinned
+    )
     result = SheetResult(issues=found.issues)
     if found.order is not None and found.order.lines:
         result.orders.append(found.order)

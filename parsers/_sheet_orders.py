@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -134,14 +135,19 @@ class _Header:
         return sum(score for _, score in self.columns.values())
 
 
-def find_header(grid: Grid) -> _Header | None:
-    """The row that best reads as a line-table header: needs a quantity and an item or description."""
+def find_header(grid: Grid, pinned: Mapping[str, str] | None = None) -> _Header | None:
+    """The row that best reads as a line-table header: needs a quantity and an item or description.
+
+    ``pinned`` maps a partner's own column titles to fields; those titles match exactly.
+    """
+    exact = {title.strip().lower(): name for title, name in (pinned or {}).items()}
     best: _Header | None = None
     for row in range(1, min(grid.max_row, HEADER_SCAN_ROWS) + 1):
         columns: dict[int, tuple[str, float]] = {}
         for column, value in grid.row(row):
             if isinstance(value, str):
-                matched = _match(value, COLUMN_SYNONYMS)
+                title = value.strip().lower()
+                matched = (exact[title], 100.0) if title in exact else _match(value, COLUMN_SYNONYMS)
                 if matched and matched[0] not in {f for f, _ in columns.values()}:
                     columns[column] = matched
         fields = {f for f, _ in columns.values()}
@@ -215,11 +221,16 @@ class _Reader:
 
 
 def read_sheet_order(
-    grid: Grid, *, partner: str | None, channel: Channel, document_id: str | None
+    grid: Grid,
+    *,
+    partner: str | None,
+    channel: Channel,
+    document_id: str | None,
+    pinned: Mapping[str, str] | None = None,
 ) -> SheetOrder:
     """The order in ``grid``, or None with an issue saying what was missing."""
     reader = _Reader(grid, document_id)
-    header = find_header(grid)
+    header = find_header(grid, pinned)
     if header is None:
         return SheetOrder(
             None,

@@ -12,6 +12,9 @@ from pydantic import model_validator
 
 X12Version = Literal["004010", "005010"]
 AckKind = Literal["997", "999", "855"]
+SheetField = Literal[
+    "line_no", "vendor_sku", "buyer_part", "upc", "description", "quantity", "uom", "unit_price", "amount"
+]
 
 
 class X12Identity(BaseModel):
@@ -64,6 +67,7 @@ class PartnerProfile(BaseModel):
     usage: Literal["P", "T"] = "P"
     narrow: dict[str, list[str]] = Field(default_factory=dict)
     email_senders: list[str] = Field(default_factory=list)
+    sheet_columns: dict[str, SheetField] = Field(default_factory=dict)
 
     @field_validator("narrow")
     @classmethod

@@ -102,3 +102,28 @@ def test_oversized_csv_is_refused() -> None:
     data = b"Item,Qty\n" + b"A,1\n" * (MAX_ROWS + 5)
     result = parse_csv_order(data, partner="a", document_id="1")
     assert [i.code for i in result.issues] == ["csv.too_large"]
+
+
+def test_a_partner_can_pin_its_own_column_titles() -> None:
+    data = b"Artikel,Menge,Preis\nNW-10042,12,4.50\n"
+    assert parse_csv_order(data, partner="a", document_id="1").orders == []
+    pinned = {"Artikel": "vendor_sku", "Menge": "quantity", "Preis": "unit_price"}
+    [order] = parse_csv_order(data, partner="a", document_id="1", pinned=pinned).orders
+    line = order.lines[0]
+    assert (line.vendor_sku, str(line.quantity.value), str(line.unit_price)) == ("NW-10042", "12", "4.50")
+
+
+def test_profile_rejects_an_unknown_pinned_field() -> None:
+    from pydantic import ValidationError
+
+    from partners import PartnerProfile
+
+    base = {
+        "name": "x",
+        "customer_account": "C",
+        "isa": {"qualifier": "ZZ", "id": "X"},
+        "us": {"qualifier": "ZZ", "id": "Y"},
+    }
+    PartnerProfile.model_validate({**base, "sheet_columns": {"Menge": "quantity"}})
+    with pytest.raises(ValidationError):
+        PartnerProfile.model_validate({**base, "sheet_columns": {"Menge": "qty"}})
