@@ -28,6 +28,7 @@ from ._events import ParsedOrder as ParsedOrder
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
 from ._pdf import parse_pdf_order as parse_pdf_order
+from ._pdf import pdf_template as pdf_template
 from ._result import ParseResult as ParseResult
 from .x12 import ParsedInterchange as ParsedInterchange
 from .x12 import read_x12
@@ -68,7 +69,7 @@ def _sheet_events(
         return
     name = partner.name if partner else None
     if fmt == PDF:
-        found = parse_pdf_order(data, partner=name, document_id=document_id)
+        found = parse_pdf_order(data, partner=name, document_id=document_id, template=pdf_template(partner))
     else:
         reader = parse_csv_order if fmt == CSV else parse_excel_order
         found = reader(

@@ -37,6 +37,7 @@ from ._excel import parse_csv_order
 from ._excel import parse_excel_order
 from ._pdf import PdfResult
 from ._pdf import parse_pdf_order
+from ._pdf import pdf_template
 from ._text_orders import parse_text_order
 from .x12 import ParsedInterchange
 from .x12 import read_x12
@@ -217,7 +218,10 @@ class _Reader:
 
     def _document(self, fmt: str, payload: bytes) -> PdfResult | SheetResult:
         if fmt == PDF:
-            return parse_pdf_order(payload, partner=self._name(), document_id=self.document_id)
+            template = pdf_template(self.partner)
+            return parse_pdf_order(
+                payload, partner=self._name(), document_id=self.document_id, template=template
+            )
         reader = parse_csv_order if fmt == CSV else parse_excel_order
         pinned = self.partner.sheet_columns if self.partner else None
         return reader(payload, partner=self._name(), document_id=self.document_id, pinned=pinned)

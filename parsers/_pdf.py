@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -33,6 +34,7 @@ from gateway.model import Terms
 from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
+from partners import PartnerProfile
 
 from ._confidence import low_confidence_issues
 from ._sheet_orders import COLUMN_SYNONYMS
@@ -78,6 +80,21 @@ class Line:
         return self.words[0].page
 
 
+@dataclass(frozen=True, slots=True)
+class PdfTemplate:
+    """A partner's declarative PDF layout: anchor labels for header fields, its own column titles."""
+
+    anchors: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+def pdf_template(partner: PartnerProfile | None) -> PdfTemplate | None:
+    """The partner's PDF template from its profile: ``pdf_anchors`` and ``sheet_columns``."""
+    if partner is None or not (partner.pdf_anchors or partner.sheet_columns):
+        return None
+    return PdfTemplate(anchors=dict(partner.pdf_anchors), columns=dict(partner.sheet_columns))
+
+
 @dataclass(slots=True)
 class PdfResult:
     orders: list[Order] = field(default_factory=list)
@@ -88,8 +105,13 @@ def _error(code: str, message: str) -> PdfResult:
     return PdfResult(issues=[Issue(code=code, message=message, level=Level.DOCUMENT)])
 
 
-def parse_pdf_order(data: bytes, *, partner: str | None, document_id: str | None) -> PdfResult:
-    """The order in a PDF, or a specific error: encrypted, corrupt, too long, no text layer."""
+def parse_pdf_order(
+    data: bytes, *, partner: str | None, document_id: str | None, template: PdfTemplate | None = None
+) -> PdfResult:
+    """The order in a PDF, or a specific error: encrypted, corrupt, too long, no text layer.
+
+    A partner's ``template`` is applied first; the generic layout reading fills in the rest.
+    """
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) > MAX_PAGES:
@@ -110,7 +132,7 @@ def parse_pdf_order(data: bytes, *, partner: str | None, document_id: str | None
         return _error(
             "pdf.no_text", "the PDF has no text layer (a scanned image); it needs OCR, which is not done here"
         )
-    return _read(lines, partner=partner, document_id=document_id)
+    return _read(lines, partner=partner, document_id=document_id, template=template or PdfTemplate())
 
 
 def _lines(page: Any, number: int) -> list[Line]:
@@ -159,14 +181,19 @@ def _phrases(line: Line) -> list[list[Word]]:
     return phrases
 
 
-def _header(line: Line) -> list[_Column] | None:
+def _header(line: Line, pinned: Mapping[str, str] | None = None) -> list[_Column] | None:
     """Columns of a table header line, from its phrases (or, failing a phrase, its words)."""
+    exact = {title.strip().lower(): name for title, name in (pinned or {}).items()}
+
+    def match(text: str) -> tuple[str, float] | None:
+        return (exact[text.lower()], 100.0) if text.lower() in exact else _match(text, COLUMN_SYNONYMS)
+
     columns: list[_Column] = []
     for phrase in _phrases(line):
-        found = _match(" ".join(w.text for w in phrase), COLUMN_SYNONYMS)
+        found = match(" ".join(w.text for w in phrase))
         parts = [phrase] if found else [[w] for w in phrase]
         for part in parts:
-            found = _match(" ".join(w.text for w in part), COLUMN_SYNONYMS)
+            found = match(" ".join(w.text for w in part))
             if found and found[0] not in {c.name for c in columns}:
                 columns.append(_Column(found[0], part[0].x0, part[-1].x1, found[1]))
     names = {c.name for c in columns}
@@ -190,19 +217,23 @@ def _assign(line: Line, columns: list[_Column]) -> dict[str, list[Word]]:
     return cells
 
 
-def _read(lines: list[Line], *, partner: str | None, document_id: str | None) -> PdfResult:
+def _read(
+    lines: list[Line], *, partner: str | None, document_id: str | None, template: PdfTemplate
+) -> PdfResult:
     result = PdfResult()
     order = Order(partner=partner, channel=Channel.PDF, document_id=document_id, po_number=None)
-    header_at = next((i for i, line in enumerate(lines) if _header(line)), None)
-    _header_fields(order, lines[: header_at if header_at is not None else len(lines)])
+    header_at = next((i for i, line in enumerate(lines) if _header(line, template.columns)), None)
+    above = lines[: header_at if header_at is not None else len(lines)]
+    _anchored_fields(order, above, template.anchors)
+    _header_fields(order, above)
     if header_at is None:
         result.issues.append(
             Issue(code="pdf.no_line_table", message="no line table found: no header row with a quantity "
                   "column and an item or description column", level=Level.DOCUMENT)
         )  # fmt: skip
         return result
-    columns = _header(lines[header_at]) or []
-    stated_total = _table(order, lines[header_at + 1 :], columns, result.issues)
+    columns = _header(lines[header_at], template.columns) or []
+    stated_total = _table(order, lines[header_at + 1 :], columns, result.issues, template.columns)
     _cross_check(order, stated_total, result.issues)
     result.issues.extend(low_confidence_issues(order))
     if order.lines:
@@ -212,6 +243,31 @@ def _read(lines: list[Line], *, partner: str | None, document_id: str | None) ->
             Issue(code="pdf.no_lines", message="the line table has no order lines", level=Level.DOCUMENT)
         )
     return result
+
+
+def _anchored_fields(order: Order, lines: list[Line], anchors: Mapping[str, str]) -> None:
+    """Template fields: the text after the anchor label on its line."""
+    for name, anchor in anchors.items():
+        for line in lines:
+            at = line.text.lower().find(anchor.lower())
+            if at < 0:
+                continue
+            value = line.text[at + len(anchor) :].strip(" :#\t")
+            words = [w for w in line.words if w.text in value.split()]
+            if not value or not words:
+                continue
+            where = _where(words, 1.0)
+            if name == "po_number":
+                order.po_number = value
+                order.provenance["po_number"] = where
+            elif name == "po_date" and (parsed := parse_date(value)):
+                order.po_date = parsed
+                order.provenance["po_date"] = where
+            elif name == "terms":
+                terms = Terms(description=value)
+                terms.provenance["description"] = where
+                order.terms.append(terms)
+            break
 
 
 def _header_fields(order: Order, lines: list[Line]) -> None:
@@ -248,13 +304,15 @@ def _header_fields(order: Order, lines: list[Line]) -> None:
                 order.parties.append(party)
 
 
-def _table(order: Order, lines: list[Line], columns: list[_Column], issues: list[Issue]) -> Decimal | None:
+def _table(
+    order: Order, lines: list[Line], columns: list[_Column], issues: list[Issue], pinned: Mapping[str, str]
+) -> Decimal | None:
     names = {c.name for c in columns}
     for line in lines:
         text = line.text
         if _TOTAL.search(text):
             return parse_number(line.words[-1].text)
-        if _header(line) or _PAGE_FOOTER.search(text) or _SUBTOTAL.search(text):
+        if _header(line, pinned) or _PAGE_FOOTER.search(text) or _SUBTOTAL.search(text):
             continue  # a repeated header on the next page, a footer, or a subtotal
         cells = _assign(line, columns)
         quantity_words = cells.get("quantity", [])

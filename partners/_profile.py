@@ -12,6 +12,7 @@ from pydantic import model_validator
 
 X12Version = Literal["004010", "005010"]
 AckKind = Literal["997", "999", "855"]
+PdfField = Literal["po_number", "po_date", "terms"]
 SheetField = Literal[
     "line_no", "vendor_sku", "buyer_part", "upc", "description", "quantity", "uom", "unit_price", "amount"
 ]
@@ -68,6 +69,7 @@ class PartnerProfile(BaseModel):
     narrow: dict[str, list[str]] = Field(default_factory=dict)
     email_senders: list[str] = Field(default_factory=list)
     sheet_columns: dict[str, SheetField] = Field(default_factory=dict)
+    pdf_anchors: dict[PdfField, str] = Field(default_factory=dict)
 
     @field_validator("narrow")
     @classmethod

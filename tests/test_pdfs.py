@@ -10,7 +10,10 @@ import pytest
 from fpdf import FPDF
 
 from parsers._pdf import MAX_PAGES
+from parsers._pdf import PdfTemplate
 from parsers._pdf import parse_pdf_order
+from parsers._pdf import pdf_template
+from partners import PartnerRegistry
 from tests.conftest import ROOT
 
 PDFS = sorted((ROOT / "fixtures" / "pdfs").glob("*.pdf"))
@@ -83,3 +86,50 @@ def test_too_many_pages_is_refused() -> None:
 def test_corrupt_pdf(data: bytes) -> None:
     result = parse_pdf_order(data, partner="a", document_id="1")
     assert [i.code for i in result.issues] == ["pdf.corrupt"]
+
+
+def unusual_layout() -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for text in ("Initech GmbH", "Vorgang XK-4410", "Bestellt am 21.11.2026"):
+        pdf.cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for row in (["Art.Nr", "Bezeichnung", "Menge", "Preis"], ["NW-50010", "DECKBLATT", "100", "0,85"]):
+        for value in row:
+            pdf.cell(40, 7, value)
+        pdf.ln()
+    return pdf_bytes(pdf)
+
+
+def test_partner_template_reads_a_layout_the_generic_reader_cannot() -> None:
+    data = unusual_layout()
+    generic = parse_pdf_order(data, partner="initech", document_id="1")
+    assert generic.orders == [] and [i.code for i in generic.issues] == ["pdf.no_line_table"]
+    template = PdfTemplate(
+        anchors={"po_number": "Vorgang", "po_date": "Bestellt am"},
+        columns={
+            "Art.Nr": "vendor_sku",
+            "Bezeichnung": "description",
+            "Menge": "quantity",
+            "Preis": "unit_price",
+        },
+    )
+    [order] = parse_pdf_order(data, partner="initech", document_id="1", template=template).orders
+    assert (order.po_number, str(order.po_date)) == ("XK-4410", "2026-11-21")
+    line = order.lines[0]
+    assert (line.vendor_sku, line.description, str(line.quantity.value), str(line.unit_price)) == (
+        "NW-50010",
+        "DECKBLATT",
+        "100",
+        "0.85",
+    )
+    assert order.provenance["po_number"].confidence == 1.0
+
+
+def test_template_comes_from_the_profile(partners: PartnerRegistry) -> None:
+    initech = partners.get("initech")
+    assert initech is not None
+    assert pdf_template(initech) is None
+    profiled = initech.model_copy(update={"pdf_anchors": {"po_number": "Vorgang"}})
+    assert pdf_template(profiled) == PdfTemplate(anchors={"po_number": "Vorgang"}, columns={})
