@@ -323,7 +323,9 @@ def _lines(reader: _Reader, header: _Header) -> Iterable[OrderLine]:
         quantity_cell = by_field.get("quantity")
         quantity = parse_number(cells.get(quantity_cell[0])) if quantity_cell else None
         row_text = " ".join(_text(v) for _, v in grid.row(row))
-        if not any(_usable(v) for v in ident) or (quantity is None and _SUBTOTAL.search(row_text)):
+        codes = [cells.get(by_field[f][0]) for f in ("vendor_sku", "buyer_part", "upc") if f in by_field]
+        total_row = _SUBTOTAL.search(row_text) and (quantity is None or not any(_usable(v) for v in codes))
+        if not any(_usable(v) for v in ident) or total_row:
             continue
         yield _line(reader, row, by_field, cells, quantity)
 
