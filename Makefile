@@ -18,6 +18,7 @@ run: $(BIN)/.installed
 	$(BIN)/gateway outbox
 
 test: $(BIN)/.installed
+	scripts/system-packages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

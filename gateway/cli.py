@@ -15,6 +15,8 @@ from sqlalchemy.orm import sessionmaker
 from gateway import reports
 from gateway import storage
 from gateway.config import partners_dir
+from gateway.imap_intake import ImapPoller
+from gateway.imap_intake import ImapSettings
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import IngestOutcome
 from gateway.pipeline import Pipeline
@@ -115,6 +117,26 @@ def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) ->
     for error in report["errors"][:5]:
         text += f"\n  {error['code']}: {error['message']}"
     return text
+
+
+@main.command("poll-imap")
+@click.option("--once", is_flag=True, help="Take what is waiting now, then exit.")
+@pass_context
+def poll_imap(ctx: _Context, once: bool) -> None:
+    """Take order emails from an IMAP folder (settings from GATEWAY_IMAP_* variables)."""
+    try:
+        settings = ImapSettings.from_environment()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    poller = ImapPoller(settings, ctx.pipeline())
+    if once:
+        report = poller.poll_once()
+        click.echo(f"{len(report.taken)} messages taken, {report.new_documents} new documents")
+        return
+    click.echo(
+        f"polling {settings.host}:{settings.port}/{settings.folder} every {settings.poll_seconds:.0f} s"
+    )
+    poller.run()
 
 
 @main.command()
