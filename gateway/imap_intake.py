@@ -43,6 +43,7 @@ class ImapSettings:
     processed_folder: str = "Processed"
     poll_seconds: float = 60.0
     max_backoff_seconds: float = 300.0
+    ca_file: str | None = None
 
     @classmethod
     def from_environment(cls) -> ImapSettings:
@@ -67,6 +68,7 @@ class ImapSettings:
             mark=mark,  # type: ignore[arg-type]
             processed_folder=env.get("GATEWAY_IMAP_PROCESSED_FOLDER", "Processed"),
             poll_seconds=float(env.get("GATEWAY_IMAP_POLL_SECONDS", "60")),
+            ca_file=env.get("GATEWAY_IMAP_CA_FILE") or None,
         )
 
 
@@ -152,11 +154,13 @@ class ImapPoller:
 
 
 def _connect(settings: ImapSettings) -> IMAPClient:
+    """A connection over TLS or STARTTLS (certificates verified), or plain when configured."""
+    context = ssl.create_default_context(cafile=settings.ca_file)
     if settings.security == "tls":
-        return IMAPClient(settings.host, port=settings.port, ssl=True, timeout=30)
+        return IMAPClient(settings.host, port=settings.port, ssl=True, ssl_context=context, timeout=30)
     client = IMAPClient(settings.host, port=settings.port, ssl=False, timeout=30)
     if settings.security == "starttls":
-        client.starttls(ssl.create_default_context())
+        client.starttls(context)
     return client
 
 

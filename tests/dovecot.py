@@ -20,7 +20,9 @@ listen = 127.0.0.1
 base_dir = {home}/run
 state_dir = {home}/state
 log_path = {home}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{home}/cert.pem
+ssl_key = <{home}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{home}/mail/%u
@@ -39,7 +41,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 service stats {{
@@ -70,13 +74,21 @@ class Dovecot:
         home.chmod(0o755)
         self.home = home
         self.port = free_port()
+        self.tls_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         for name in ("run", "state", "mail", "home"):
             (home / name).mkdir(parents=True, exist_ok=True)
         shutil.chown(home / "mail", "nobody", "nogroup")
         shutil.chown(home / "home", "nobody", "nogroup")
         (home / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-        (home / "dovecot.conf").write_text(CONFIG.format(home=home, port=self.port))
+        self.certificate = home / "cert.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(home / "key.pem"),
+             "-out", str(self.certificate)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        (home / "dovecot.conf").write_text(CONFIG.format(home=home, port=self.port, tls_port=self.tls_port))
 
     def start(self) -> None:
         self.process = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,3 +130,20 @@ def test_poll_imap_command(dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest
     assert "1 messages taken, 1 new documents" in result.stdout
     monkeypatch.delenv("GATEWAY_IMAP_HOST")
     assert CliRunner().invoke(main, ["poll-imap", "--once"]).exit_code != 0
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_tls_and_starttls_with_a_verified_certificate(
+    security: str, dovecot: Dovecot, pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    dovecot.deliver(EMAILS[0].read_bytes())
+    secure = ImapSettings(
+        host="127.0.0.1", port=dovecot.tls_port if security == "tls" else dovecot.port, username=USER,
+        password=PASSWORD, security=security, ca_file=str(dovecot.certificate),  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert ImapPoller(secure, pipeline).poll_once().new_documents == 1
+    untrusted = ImapSettings(
+        host="127.0.0.1", port=secure.port, username=USER, password=PASSWORD, security=security
+    )  # type: ignore[arg-type]
+    with pytest.raises(ssl.SSLError):
+        ImapPoller(untrusted, pipeline).poll_once()
