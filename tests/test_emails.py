@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import reports
 from gateway.pipeline import Pipeline
+from partners import PartnerRegistry
 from tests.conftest import ROOT
 
 EMAILS = sorted((ROOT / "fixtures" / "emails").glob("*.eml"))
@@ -70,3 +71,18 @@ def test_deeply_nested_mime_is_refused_without_a_crash(pipeline: Pipeline, tmp_p
     path.write_bytes(inner.as_bytes())
     outcome = pipeline.ingest_path(path)
     assert outcome.status == "rejected"
+
+
+def test_reply_to_identifies_the_customer_when_from_does_not(partners: PartnerRegistry) -> None:
+    from email.message import EmailMessage
+
+    from parsers._email import identify_sender
+
+    mail = EmailMessage()
+    mail["From"] = "noreply@portal.example"
+    mail["Reply-To"] = "Jane <jane@acme-retail.example>"
+    mail.set_content("10 x NW-10042")
+    profile, address = identify_sender(mail, partners)
+    assert profile is not None and profile.name == "acme" and address == "jane@acme-retail.example"
+    del mail["Reply-To"]
+    assert identify_sender(mail, partners) == (None, "noreply@portal.example")
