@@ -31,11 +31,10 @@ from ._detect import X12
 from ._detect import XLSX
 from ._detect import detect_format
 from ._events import DocumentIssue
+from ._events import FoundOrders
 from ._events import ParsedOrder
-from ._excel import SheetResult
 from ._excel import parse_csv_order
 from ._excel import parse_excel_order
-from ._pdf import PdfResult
 from ._pdf import parse_pdf_order
 from ._pdf import pdf_template
 from ._text_orders import parse_text_order
@@ -216,7 +215,7 @@ class _Reader:
                 "email.attachment_ignored", f"attachment {name!r} is not an order format", Severity.WARNING
             )
 
-    def _document(self, fmt: str, payload: bytes) -> PdfResult | SheetResult:
+    def _document(self, fmt: str, payload: bytes) -> FoundOrders:
         if fmt == PDF:
             template = pdf_template(self.partner)
             return parse_pdf_order(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 
 from gateway.model import Order
 from gateway.receipts import Issue
+from gateway.receipts import Level
 from gateway.receipts import TransactionReceipt
 
 
@@ -37,3 +39,15 @@ class ParsedOrder:
 @dataclass(slots=True)
 class DocumentIssue:
     issue: Issue
+
+
+@dataclass(slots=True)
+class FoundOrders:
+    """What a whole-document reader (a sheet, a PDF) found: its orders and its issues."""
+
+    orders: list[Order] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @classmethod
+    def failed(cls, code: str, message: str) -> FoundOrders:
+        return cls(issues=[Issue(code=code, message=message, level=Level.DOCUMENT)])

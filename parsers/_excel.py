@@ -6,17 +6,15 @@ import csv
 import io
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import field
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from gateway.model import Channel
-from gateway.model import Order
 from gateway.receipts import Issue
 from gateway.receipts import Level
 
+from ._events import FoundOrders
 from ._sheet_orders import Grid
 from ._sheet_orders import find_header
 from ._sheet_orders import read_sheet_order
@@ -30,26 +28,16 @@ MAX_COLUMNS = 200
 _ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
 
 
-@dataclass(slots=True)
-class SheetResult:
-    orders: list[Order] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-
-
-def _error(code: str, message: str) -> SheetResult:
-    return SheetResult(issues=[Issue(code=code, message=message, level=Level.DOCUMENT)])
-
-
 def parse_excel_order(
     data: bytes, *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None = None
-) -> SheetResult:
+) -> FoundOrders:
     """The order in a workbook: the sheet whose line table reads best."""
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_MARKER in data:
-            return _error(
+            return FoundOrders.failed(
                 "excel.encrypted", "the workbook is password-protected; ask for an unprotected copy"
             )
-        return _error(
+        return FoundOrders.failed(
             "excel.legacy_xls", "this is a legacy .xls workbook; please send it as .xlsx (File > Save As)"
         )
     refusal = _zip_refusal(data)
@@ -58,25 +46,27 @@ def parse_excel_order(
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        return _error("excel.corrupt", f"the workbook cannot be read: {type(exc).__name__}: {exc}")
+        return FoundOrders.failed(
+            "excel.corrupt", f"the workbook cannot be read: {type(exc).__name__}: {exc}"
+        )
     try:
         grids = [g for g in (_grid(ws) for ws in workbook.worksheets) if g is not None]
     finally:
         workbook.close()
     oversized = [g for g in grids if isinstance(g, Issue)]
     if oversized:
-        return SheetResult(issues=[i for i in oversized if isinstance(i, Issue)])
+        return FoundOrders(issues=[i for i in oversized if isinstance(i, Issue)])
     return _best(_as_grids(grids), partner=partner, document_id=document_id, pinned=pinned)
 
 
 def parse_csv_order(
     data: bytes, *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None = None
-) -> SheetResult:
+) -> FoundOrders:
     text = data.decode("utf-8-sig", errors="replace")
     grid = Grid("csv")
     for row_number, row in enumerate(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), start=1):
         if row_number > MAX_ROWS:
-            return _error(
+            return FoundOrders.failed(
                 "csv.too_large", f"the file has more than {MAX_ROWS} rows; split it or send it as EDI"
             )
         for column, value in enumerate(row[:MAX_COLUMNS], start=1):
@@ -91,18 +81,20 @@ def _delimiter(text: str) -> str:
     return max(",;\t|", key=lambda d: (sum(d in line for line in lines), d == ","))
 
 
-def _zip_refusal(data: bytes) -> SheetResult | None:
+def _zip_refusal(data: bytes) -> FoundOrders | None:
     if not data.startswith(ZIP_MAGIC):
-        return _error("excel.not_a_workbook", "the file is not an xlsx workbook (no zip container)")
+        return FoundOrders.failed(
+            "excel.not_a_workbook", "the file is not an xlsx workbook (no zip container)"
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except zipfile.BadZipFile as exc:
-        return _error("excel.corrupt", f"the workbook's zip container is damaged: {exc}")
+        return FoundOrders.failed("excel.corrupt", f"the workbook's zip container is damaged: {exc}")
     total = sum(e.file_size for e in entries)
     packed = max(sum(e.compress_size for e in entries), 1)
     if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
-        return _error(
+        return FoundOrders.failed(
             "excel.too_large",
             f"the workbook unpacks to {total / 1e6:.0f} MB from {packed / 1e6:.1f} MB (ratio {total / packed:.0f}); "
             f"refused above {MAX_UNCOMPRESSED // 1_000_000} MB or a ratio of {MAX_RATIO}",
@@ -131,14 +123,14 @@ def _as_grids(items: list[Grid | Issue]) -> list[Grid]:
 
 def _best(
     grids: list[Grid], *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None
-) -> SheetResult:
+) -> FoundOrders:
     if not grids:
-        return _error("excel.empty", "the workbook has no filled cells")
+        return FoundOrders.failed("excel.empty", "the workbook has no filled cells")
     ranked = sorted(grids, key=lambda g: -(h.score if (h := find_header(g, pinned)) else 0.0))
     found = read_sheet_order(
         ranked[0], partner=partner, channel=Channel.EXCEL, document_id=document_id, pinned=pinned
     )
-    result = SheetResult(issues=found.issues)
+    result = FoundOrders(issues=found.issues)
     if found.order is not None and found.order.lines:
         result.orders.append(found.order)
     return result

@@ -37,6 +37,7 @@ from gateway.receipts import Severity
 from partners import PartnerProfile
 
 from ._confidence import low_confidence_issues
+from ._events import FoundOrders
 from ._sheet_orders import COLUMN_SYNONYMS
 from ._sheet_orders import _match
 from ._sheet_orders import parse_date
@@ -95,19 +96,9 @@ def pdf_template(partner: PartnerProfile | None) -> PdfTemplate | None:
     return PdfTemplate(anchors=dict(partner.pdf_anchors), columns=dict(partner.sheet_columns))
 
 
-@dataclass(slots=True)
-class PdfResult:
-    orders: list[Order] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-
-
-def _error(code: str, message: str) -> PdfResult:
-    return PdfResult(issues=[Issue(code=code, message=message, level=Level.DOCUMENT)])
-
-
 def parse_pdf_order(
     data: bytes, *, partner: str | None, document_id: str | None, template: PdfTemplate | None = None
-) -> PdfResult:
+) -> FoundOrders:
     """The order in a PDF, or a specific error: encrypted, corrupt, too long, no text layer.
 
     A partner's ``template`` is applied first; the generic layout reading fills in the rest.
@@ -115,21 +106,23 @@ def parse_pdf_order(
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) > MAX_PAGES:
-                return _error(
+                return FoundOrders.failed(
                     "pdf.too_many_pages", f"the PDF has {len(pdf.pages)} pages; refused above {MAX_PAGES}"
                 )
             lines = [line for number, page in enumerate(pdf.pages, start=1) for line in _lines(page, number)]
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        return _error("pdf.encrypted", f"the PDF is encrypted or password-protected ({type(exc).__name__})")
+        return FoundOrders.failed(
+            "pdf.encrypted", f"the PDF is encrypted or password-protected ({type(exc).__name__})"
+        )
     except PdfminerException as exc:
         cause = exc.args[0] if exc.args else exc
         if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
-            return _error("pdf.encrypted", "the PDF is encrypted or password-protected")
-        return _error("pdf.corrupt", f"the PDF cannot be read: {type(cause).__name__}: {cause}")
+            return FoundOrders.failed("pdf.encrypted", "the PDF is encrypted or password-protected")
+        return FoundOrders.failed("pdf.corrupt", f"the PDF cannot be read: {type(cause).__name__}: {cause}")
     except (PDFSyntaxError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        return _error("pdf.corrupt", f"the PDF cannot be read: {type(exc).__name__}: {exc}")
+        return FoundOrders.failed("pdf.corrupt", f"the PDF cannot be read: {type(exc).__name__}: {exc}")
     if not lines:
-        return _error(
+        return FoundOrders.failed(
             "pdf.no_text", "the PDF has no text layer (a scanned image); it needs OCR, which is not done here"
         )
     return _read(lines, partner=partner, document_id=document_id, template=template or PdfTemplate())
@@ -219,8 +212,8 @@ def _assign(line: Line, columns: list[_Column]) -> dict[str, list[Word]]:
 
 def _read(
     lines: list[Line], *, partner: str | None, document_id: str | None, template: PdfTemplate
-) -> PdfResult:
-    result = PdfResult()
+) -> FoundOrders:
+    result = FoundOrders()
     order = Order(partner=partner, channel=Channel.PDF, document_id=document_id, po_number=None)
     header_at = next((i for i, line in enumerate(lines) if _header(line, template.columns)), None)
     above = lines[: header_at if header_at is not None else len(lines)]
