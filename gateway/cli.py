@@ -17,6 +17,8 @@ from gateway import storage
 from gateway.config import partners_dir
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
+from gateway.master_data import KINDS
+from gateway.master_data import import_file
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import IngestOutcome
 from gateway.pipeline import Pipeline
@@ -117,6 +119,21 @@ def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) ->
     for error in report["errors"][:5]:
         text += f"\n  {error['code']}: {error['message']}"
     return text
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_master_data(ctx: _Context, kind: str, path: Path) -> None:
+    """Load master data from a CSV or xlsx export; bad rows are listed, good rows still load."""
+    with ctx.sessions() as session, session.begin():
+        report = import_file(session, kind, path)
+    click.echo(f"{kind}: {report.loaded} rows loaded, {len(report.errors)} rejected")
+    for number, problem in report.errors[:50]:
+        click.echo(f"  row {number}: {problem}", err=True)
+    if len(report.errors) > 50:
+        click.echo(f"  ... and {len(report.errors) - 50} more", err=True)
 
 
 @main.command("poll-imap")

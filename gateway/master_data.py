@@ -1,9 +1,14 @@
-"""Loads master data exports (CSV) into the store, row by row, reporting bad rows by number."""
+"""Imports master data exports (CSV or xlsx) row by row: idempotent, bad rows reported by number.
+
+The column headers are the contract in issue 4: matched case-insensitively, extra columns
+ignored. Importing the same file twice leaves the same rows.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -11,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import ValidationError
@@ -23,7 +29,7 @@ from gateway import storage
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -39,35 +45,32 @@ class ProductRow(_Row):
     pack_size: Decimal = Decimal(1)
     list_price: Decimal
     currency: str = "USD"
-    active: bool = True
 
 
 class XrefRow(_Row):
-    customer_account: str
+    customer: str
     customer_part: str
     sku: str
 
 
 class PriceRow(_Row):
-    customer_account: str | None = None
-    customer_group: str | None = None
+    customer: str | None = None
     sku: str
-    uom: str
-    min_quantity: Decimal = Decimal(1)
-    unit_price: Decimal
+    min_qty: Decimal = Decimal(1)
+    price: Decimal
     currency: str = "USD"
     valid_from: date | None = None
     valid_to: date | None = None
 
 
 class CustomerRow(_Row):
-    account: str
+    customer: str
     name: str
-    customer_group: str | None = None
+    partner: str | None = None
     credit_limit: Decimal
     open_ar: Decimal = Decimal(0)
-    currency: str = "USD"
     on_hold: bool = False
+    currency: str = "USD"
 
 
 class InventoryRow(_Row):
@@ -77,6 +80,38 @@ class InventoryRow(_Row):
     allocated: Decimal = Decimal(0)
 
 
+class ShipToRow(_Row):
+    customer: str
+    code: str
+    name: str | None = None
+    address1: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    row: type[_Row]
+    table: Any
+    columns: dict[str, str]  # contract column -> table column, where they differ
+    key: tuple[str, ...]  # table columns that identify a row
+
+
+KINDS: dict[str, _Kind] = {
+    "products": _Kind(ProductRow, storage.Product, {}, ("sku",)),
+    "xref": _Kind(XrefRow, storage.CustomerPartXref, {"customer": "customer_account"},
+                  ("customer_account", "customer_part")),
+    "prices": _Kind(PriceRow, storage.PriceAgreement,
+                    {"customer": "customer_account", "min_qty": "min_quantity", "price": "unit_price"},
+                    ("customer_account", "sku", "min_quantity", "valid_from")),
+    "customers": _Kind(CustomerRow, storage.CreditAccount, {"customer": "account"}, ("account",)),
+    "inventory": _Kind(InventoryRow, storage.InventoryLevel, {}, ("sku", "warehouse")),
+    "shiptos": _Kind(ShipToRow, storage.ShipTo, {"customer": "customer_account"}, ("customer_account", "code")),
+}  # fmt: skip
+
+
 @dataclass(slots=True)
 class ImportReport:
     kind: str
@@ -84,43 +119,45 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Kind:
-    row: type[_Row]
-    table: Any
-    key: tuple[str, ...]
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, {lower-case header: value}) for a CSV or xlsx export; the header is row 1."""
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            header = [str(v or "").strip().lower() for v in next(rows, ())]
+            for number, values in enumerate(rows, start=2):
+                if any(v not in (None, "") for v in values):
+                    yield (
+                        number,
+                        {h: ("" if v is None else v) for h, v in zip(header, values, strict=False) if h},
+                    )
+        finally:
+            workbook.close()
+        return
+    text = data.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    for number, raw in enumerate(reader, start=2):
+        yield number, {str(k).strip().lower(): v for k, v in raw.items() if k is not None}
 
 
-KINDS: dict[str, Callable[[], _Kind]] = {
-    "products": lambda: _Kind(ProductRow, storage.Product, ("sku",)),
-    "xref": lambda: _Kind(XrefRow, storage.CustomerPartXref, ("customer_account", "customer_part")),
-    "prices": lambda: _Kind(
-        PriceRow,
-        storage.PriceAgreement,
-        ("customer_account", "customer_group", "sku", "uom", "min_quantity", "valid_from"),
-    ),
-    "customers": lambda: _Kind(CustomerRow, storage.CreditAccount, ("account",)),
-    "inventory": lambda: _Kind(InventoryRow, storage.InventoryLevel, ("sku", "warehouse")),
-}
-
-
-def import_csv(session: Session, kind: str, path: Path) -> ImportReport:
+def import_file(session: Session, kind: str, path: Path) -> ImportReport:
     """Replace-or-insert every valid row of ``path``; bad rows are reported, good ones still load."""
-    spec = KINDS[kind]()
+    spec = KINDS[kind]
     report = ImportReport(kind)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, raw in enumerate(csv.DictReader(handle), start=2):
-            try:
-                row = spec.row.model_validate(raw)
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                report.errors.append((number, problems))
-                continue
-            values = row.model_dump()
-            match = [getattr(spec.table, k) == values[k] for k in spec.key]
-            session.execute(delete(spec.table).where(*match))
-            session.execute(insert(spec.table).values(**values))
-            report.loaded += 1
+    for number, raw in read_rows(path):
+        try:
+            row = spec.row.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            report.errors.append((number, problems))
+            continue
+        values = {spec.columns.get(name, name): value for name, value in row.model_dump().items()}
+        match = [getattr(spec.table, k) == values[k] for k in spec.key]
+        session.execute(delete(spec.table).where(*match))
+        session.execute(insert(spec.table).values(**values))
+        report.loaded += 1
     return report
 
 
@@ -130,7 +167,7 @@ def load_demo_master_data(session: Session, folder: Path) -> dict[str, int]:
     for kind in KINDS:
         path = folder / f"{kind}.csv"
         if path.exists():
-            report = import_csv(session, kind, path)
+            report = import_file(session, kind, path)
             if report.errors:
                 first = report.errors[0]
                 raise ValueError(

@@ -29,3 +29,4 @@ from ._models import OutboundRecord as OutboundRecord
 from ._models import PriceAgreement as PriceAgreement
 from ._models import Product as Product
 from ._models import PurchaseOrder as PurchaseOrder
+from ._models import ShipTo as ShipTo

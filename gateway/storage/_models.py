@@ -186,7 +186,7 @@ class PriceAgreement(Base):
     customer_account: Mapped[str | None] = mapped_column(String(32))
     customer_group: Mapped[str | None] = mapped_column(String(32))
     sku: Mapped[str] = mapped_column(String(64))
-    uom: Mapped[str] = mapped_column(String(8))
+    uom: Mapped[str | None] = mapped_column(String(8))
     min_quantity: Mapped[Decimal]
     unit_price: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
@@ -198,6 +198,7 @@ class CreditAccount(Base):
     __tablename__ = "credit_account"
     account: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
+    partner: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_group: Mapped[str | None] = mapped_column(String(32))
     credit_limit: Mapped[Decimal]
     open_ar: Mapped[Decimal]
@@ -211,3 +212,17 @@ class InventoryLevel(Base):
     warehouse: Mapped[str] = mapped_column(String(16), primary_key=True)
     on_hand: Mapped[Decimal]
     allocated: Mapped[Decimal]
+
+
+class ShipTo(Base):
+    """A customer's address book: store and DC codes an order may ship to."""
+
+    __tablename__ = "ship_to"
+    customer_account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(128))
+    address1: Mapped[str | None] = mapped_column(String(128))
+    city: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str | None] = mapped_column(String(32))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(String(3))
