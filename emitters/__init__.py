@@ -3,6 +3,8 @@
 Each kind is a module with one ``emit(obj, partner, *, numbers, when) -> OutboundDocument``.
 """
 
+from __future__ import annotations
+
 from . import x12_997 as x12_997
 from . import x12_999 as x12_999
 from . import x12_ta1 as x12_ta1

@@ -1,7 +1,9 @@
 """Writes outbound X12 interchanges: ISA/GS/ST ... SE/GE/IEA around segments, per partner profile.
 
-Every emitter goes through ``build_interchange``; control numbers come from the caller's
-``ControlNumberSource`` and the timestamp is passed in, so emitters stay pure.
+``build_interchange`` is the one way an emitter writes an envelope. Control numbers come from
+the caller's ``ControlNumberSource`` and the timestamp is passed in, so emitters stay pure.
+A value that would corrupt the interchange (a separator, a control or non-ASCII character)
+raises ``EnvelopeError``; values echoed from what a partner sent go through ``echo`` first.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from partners import PartnerProfile
 
 from ._outbound import ControlNumberSource
 
-Segment = Sequence[str]
+# An element is a string, or a tuple of components for a composite (joined with ISA16).
+Element = str | tuple[str, ...]
+Segment = Sequence[Element]
 ISA_VERSIONS = {"004010": "00401", "005010": "00501"}
+_MAX_CONTROL = 999_999_999
+_ISA_REPETITION = 11
 
 
 class EnvelopeError(ValueError):
@@ -25,6 +31,8 @@ class EnvelopeError(ValueError):
 
 @dataclass(slots=True)
 class TransactionSet:
+    """One set to write: ST and SE are added around ``body``."""
+
     set_id: str
     body: list[Segment]
     implementation_ref: str | None = None
@@ -32,6 +40,8 @@ class TransactionSet:
 
 @dataclass(slots=True)
 class FunctionalGroup:
+    """One group to write: GS and GE are added around ``sets``; ``version`` is GS08."""
+
     functional_id: str
     version: str
     sets: list[TransactionSet] = field(default_factory=list)
@@ -39,38 +49,99 @@ class FunctionalGroup:
 
 @dataclass(slots=True)
 class Interchange:
+    """A written interchange and the control numbers it used."""
+
     content: bytes
     interchange_control_number: int
     group_control_numbers: list[int]
     transaction_control_numbers: list[int]
 
 
+def delimiters(partner: PartnerProfile) -> str:
+    """The characters that delimit data in an interchange to ``partner`` (repetition only in 005010)."""
+    seps = partner.separators
+    chars = seps.element + seps.component + seps.segment
+    return chars + seps.repetition if partner.version >= "005010" else chars
+
+
+def echo(value: str | None, partner: PartnerProfile, limit: int = 99) -> str:
+    """``value``, as received from a partner, made safe to send back (AK404 bad data, AK3 ids).
+
+    Separator, control and non-ASCII characters are dropped, then it is trimmed and cut to
+    ``limit`` characters.
+    """
+    if not value:
+        return ""
+    drop = set(delimiters(partner))
+    kept = "".join(c for c in value if c not in drop and c.isascii() and c.isprintable())
+    return kept.strip()[:limit].strip()
+
+
+def _control(numbers: ControlNumberSource, kind: str) -> int:
+    value = numbers.next(kind)
+    if not 0 < value <= _MAX_CONTROL:
+        raise EnvelopeError(f"control number source gave {kind} number {value}; it must be 1..{_MAX_CONTROL}")
+    return value
+
+
 class _Writer:
     def __init__(self, partner: PartnerProfile) -> None:
         seps = partner.separators
         self.element = seps.element
-        self.terminator = seps.segment + ("\n" if seps.line_break else "")
-        self.forbidden = {seps.element, seps.component, seps.segment, seps.repetition}
+        self.component = seps.component
+        newline = seps.line_break and seps.segment != "\n"
+        self.terminator = seps.segment + ("\n" if newline else "")
+        self.forbidden = frozenset(delimiters(partner))
         self.lines: list[str] = []
 
+    def check(self, segment_id: str, index: int, value: str) -> None:
+        bad = self.forbidden.intersection(value)
+        if bad:
+            raise EnvelopeError(
+                f"{segment_id}{index:02d} value {value!r} contains the separator {sorted(bad)[0]!r}"
+            )
+        if not (value.isascii() and value.isprintable()):
+            raise EnvelopeError(
+                f"{segment_id}{index:02d} value {value!r} has a control or non-ASCII character"
+            )
+
     def add(self, elements: Segment) -> None:
-        for value in elements:
-            bad = self.forbidden.intersection(value)
-            if bad:
-                raise EnvelopeError(
-                    f"value {value!r} in {elements[0]} contains the separator {sorted(bad)[0]!r}"
-                )
-        while len(elements) > 1 and elements[-1] == "":
-            elements = elements[:-1]
-        self.lines.append(self.element.join(elements))
+        if not elements or not isinstance(elements[0], str) or not elements[0]:
+            raise EnvelopeError(f"a segment needs an id, got {list(elements)!r}")
+        segment_id = elements[0]
+        values: list[str] = []
+        for index, element in enumerate(elements):
+            parts = (element,) if isinstance(element, str) else element
+            for part in parts:
+                self.check(segment_id, index, part)
+            values.append(self.component.join(_trimmed(list(parts))))
+        self.lines.append(self.element.join(_trimmed(values)))
+
+    def add_isa(self, elements: list[str], component: str) -> None:
+        """ISA is fixed width: every element is written, padded; ISA11 (005010) and ISA16 are separators."""
+        for index, value in enumerate(elements):
+            if index != _ISA_REPETITION:
+                self.check("ISA", index, value)
+        self.lines.append(self.element.join(elements) + self.element + component)
 
     def text(self) -> str:
-        return self.terminator.join(self.lines) + self.terminator
+        return "".join(line + self.terminator for line in self.lines)
 
 
-def isa_segment(
-    partner: PartnerProfile, when: datetime, control: int, ack_requested: bool = False
-) -> list[str]:
+def _trimmed(values: list[str]) -> list[str]:
+    """Trailing empty elements (or components) are not written."""
+    while len(values) > 1 and values[-1] == "":
+        values.pop()
+    return values
+
+
+def _fixed(value: str, width: int, what: str) -> str:
+    if len(value) > width:
+        raise EnvelopeError(f"{what} {value!r} is longer than {width} characters")
+    return value.ljust(width)
+
+
+def _isa(partner: PartnerProfile, when: datetime, control: int) -> list[str]:
     version = ISA_VERSIONS[partner.version]
     return [
         "ISA",
@@ -78,16 +149,16 @@ def isa_segment(
         " " * 10,
         "00",
         " " * 10,
-        partner.us.qualifier,
-        partner.us.id.ljust(15),
-        partner.isa.qualifier,
-        partner.isa.id.ljust(15),
+        _fixed(partner.us.qualifier, 2, "ISA05"),
+        _fixed(partner.us.id, 15, "ISA06"),
+        _fixed(partner.isa.qualifier, 2, "ISA07"),
+        _fixed(partner.isa.id, 15, "ISA08"),
         when.strftime("%y%m%d"),
         when.strftime("%H%M"),
-        partner.separators.repetition if version >= "00501" else "U",
+        partner.separators.repetition if partner.version >= "005010" else "U",
         version,
         f"{control:09d}",
-        "1" if ack_requested else "0",
+        "0",
         partner.usage,
     ]
 
@@ -98,19 +169,26 @@ def build_interchange(
     *,
     numbers: ControlNumberSource,
     when: datetime,
-    loose_segments: Sequence[Segment] = (),
+    leading: Sequence[Segment] = (),
 ) -> Interchange:
-    """One interchange to ``partner`` holding ``groups`` (and ``loose_segments`` such as TA1 first)."""
+    """One interchange to ``partner`` holding ``groups``; ``leading`` segments (a TA1) go before them.
+
+    ISA13, GS06 and ST02 are drawn from ``numbers`` in writing order; SE01, GE01 and IEA01
+    are counted here.
+    """
+    if not groups and not leading:
+        raise EnvelopeError("an interchange needs at least one functional group or a TA1")
     writer = _Writer(partner)
-    isa13 = numbers.next("ISA")
-    isa = isa_segment(partner, when, isa13)
-    writer.lines.append(writer.element.join(isa) + writer.element + partner.separators.component)
-    for segment in loose_segments:
+    isa13 = _control(numbers, "ISA")
+    writer.add_isa(_isa(partner, when, isa13), partner.separators.component)
+    for segment in leading:
         writer.add(segment)
     group_numbers: list[int] = []
     set_numbers: list[int] = []
     for group in groups:
-        gs06 = numbers.next("GS")
+        if not group.sets:
+            raise EnvelopeError(f"functional group {group.functional_id!r} has no transaction set")
+        gs06 = _control(numbers, "GS")
         group_numbers.append(gs06)
         writer.add(
             [
@@ -126,26 +204,13 @@ def build_interchange(
             ]
         )
         for transaction in group.sets:
-            st02 = f"{numbers.next('ST'):04d}"
-            set_numbers.append(int(st02))
-            header = ["ST", transaction.set_id, st02]
-            if transaction.implementation_ref:
-                header.append(transaction.implementation_ref)
-            writer.add(header)
+            st = _control(numbers, "ST")
+            set_numbers.append(st)
+            st02 = f"{st:04d}"
+            writer.add(["ST", transaction.set_id, st02, transaction.implementation_ref or ""])
             for segment in transaction.body:
                 writer.add(segment)
             writer.add(["SE", str(len(transaction.body) + 2), st02])
         writer.add(["GE", str(len(group.sets)), str(gs06)])
     writer.add(["IEA", str(len(groups)), f"{isa13:09d}"])
-    return Interchange(writer.text().encode("ascii", "replace"), isa13, group_numbers, set_numbers)
-
-
-def clean_value(value: str | None, partner: PartnerProfile, limit: int = 99) -> str:
-    """``value`` made safe to echo back (AK404 copies of bad data): separators become spaces."""
-    if not value:
-        return ""
-    seps = partner.separators
-    table = str.maketrans(dict.fromkeys(seps.element + seps.component + seps.segment + seps.repetition, " "))
-    return "".join(c if c.isprintable() and c.isascii() else " " for c in value.translate(table)).strip()[
-        :limit
-    ]
+    return Interchange(writer.text().encode("ascii"), isa13, group_numbers, set_numbers)

@@ -1,13 +1,27 @@
 """The body of a 997 or 999: one set per functional group received, reporting every error.
 
-Rules: a transaction set with any error is rejected (AK5/IK5 ``R``) and lists its
-segment and element errors; warnings are not reported. A group is ``A`` when every set was
-accepted and the group envelope is sound, ``E`` when every set was accepted but the group
-envelope had errors, ``P`` when some sets were accepted and ``R`` when none were.
+Only ERROR-severity issues count; warnings never appear in an acknowledgement.
+
+Transaction set (AK5/IK5): ``R`` when the set has any error, else ``A``. ``E`` is never
+written: a set we take is taken clean. AK502..AK506 are the distinct TRANSACTION-level
+codes, plus ``5`` (one or more segments in error) when a segment or element error was
+reported, or as the only code when the set was rejected for an error that has no code.
+
+Segment and element errors: issues are taken in segment position order; each segment in
+error gets one AK3/IK3 (AK303 = its loop id when that fits the 4 characters allowed;
+AK304 = the SEGMENT-level code, or ``8`` when it only has element errors), followed by one AK4/IK4 per ELEMENT-level issue that has an element number and a code
+(AK403 has no "unknown" code). Issues with no position still reject the set but cannot
+be placed.
+
+Group (AK9): ``A`` when every set was accepted and the group has no error, ``E`` when
+every set was accepted but the group envelope had errors (AK905 codes), ``P`` when some
+sets were accepted, ``R`` when none were (or none was received). AK904 always counts the
+sets we actually accept, so AK9 never contradicts the AK5s above it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,15 +36,20 @@ from ._envelope import FunctionalGroup
 from ._envelope import Segment
 from ._envelope import TransactionSet
 from ._envelope import build_interchange
-from ._envelope import clean_value
+from ._envelope import echo
 from ._outbound import ControlNumberSource
 from ._outbound import OutboundDocument
 
 _MAX_CODES = 5
+_SEGMENTS_IN_ERROR = "5"
+_HAS_ELEMENT_ERRORS = "8"
+_LOOP_ID_MAX = 4
 
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
+    """What differs between the 997 and the 999."""
+
     kind: str
     group_version: str
     implementation_ref: str | None
@@ -45,86 +64,93 @@ ACK_997 = Dialect("997", "004010", None, "AK3", "AK4", "AK5", False, False)
 ACK_999 = Dialect("999", "005010X231A1", "005010X231A1", "IK3", "IK4", "IK5", True, True)
 
 
-def _codes(issues: list[Issue], level: Level) -> list[str]:
+def _codes(issues: Iterable[Issue], level: Level) -> list[str]:
     codes: list[str] = []
     for issue in issues:
         if issue.is_error and issue.level is level and issue.x12_code and issue.x12_code not in codes:
             codes.append(issue.x12_code)
-    return codes[:_MAX_CODES]
+    return codes
+
+
+def _loop_id(loop_id: str | None, partner: PartnerProfile) -> str:
+    """AK303/IK303 is AN 1-4: a longer loop id (HIPAA's ``2010AA``) is left out, not cut."""
+    cleaned = echo(loop_id, partner)
+    return cleaned if len(cleaned) <= _LOOP_ID_MAX else ""
+
+
+def _element_error(dialect: Dialect, issue: Issue, partner: PartnerProfile) -> Segment:
+    position = (str(issue.element), str(issue.component) if issue.component else "")
+    return [
+        dialect.element_error,
+        position,
+        echo(issue.element_ref, partner, 4),
+        issue.x12_code or "",  # callers pass only issues with a code
+        echo(issue.bad_value, partner),
+    ]
+
+
+def _placed(dialect: Dialect, errors: list[Issue], partner: PartnerProfile) -> list[Segment]:
+    """AK3/AK4 (IK3/IK4) for the segment and element errors that have a position."""
+    placed = [i for i in errors if i.level in (Level.SEGMENT, Level.ELEMENT) and i.position is not None]
+    placed.sort(key=lambda i: i.position or 0)
+    by_segment: dict[tuple[int, str], list[Issue]] = {}
+    for issue in placed:
+        by_segment.setdefault((issue.position or 0, issue.segment or ""), []).append(issue)
+    body: list[Segment] = []
+    for (position, segment_id), issues in by_segment.items():
+        segment_codes = _codes(issues, Level.SEGMENT)
+        loop_id = next((i.loop_id for i in issues if i.loop_id), None)
+        code = segment_codes[0] if segment_codes else _HAS_ELEMENT_ERRORS
+        body.append(
+            [
+                dialect.segment_error,
+                echo(segment_id, partner, 3),
+                str(position),
+                _loop_id(loop_id, partner),
+                code,
+            ]
+        )
+        body.extend(
+            _element_error(dialect, i, partner)
+            for i in issues
+            if i.level is Level.ELEMENT and i.element is not None and i.x12_code
+        )
+    return body
 
 
 def _set_body(dialect: Dialect, transaction: TransactionReceipt, partner: PartnerProfile) -> list[Segment]:
-    body: list[Segment] = []
     errors = [i for i in transaction.issues if i.is_error]
-    placed = [i for i in errors if i.level in (Level.SEGMENT, Level.ELEMENT) and i.position is not None]
-    last_key: tuple[int | None, str | None] | None = None
-    for issue in placed:
-        key = (issue.position, issue.segment)
-        if key != last_key:
-            code = issue.x12_code if issue.level is Level.SEGMENT else "8"
-            body.append(
-                [
-                    dialect.segment_error,
-                    issue.segment or "",
-                    str(issue.position),
-                    issue.loop_id or "",
-                    code or "8",
-                ]
-            )
-            last_key = key
-        elif issue.level is Level.SEGMENT and issue.x12_code:
-            body.append(
-                [
-                    dialect.segment_error,
-                    issue.segment or "",
-                    str(issue.position),
-                    issue.loop_id or "",
-                    issue.x12_code,
-                ]
-            )
-        if issue.level is Level.ELEMENT and issue.element is not None:
-            position = str(issue.element)
-            if issue.component:
-                position += partner.separators.component + str(issue.component)
-            body.append(
-                [
-                    dialect.element_error,
-                    position,
-                    issue.element_ref or "",
-                    issue.x12_code or "1",
-                    clean_value(issue.bad_value, partner),
-                ]
-            )
+    body = _placed(dialect, errors, partner)
     codes = _codes(errors, Level.TRANSACTION)
-    if errors and placed and "5" not in codes:
-        codes = [*codes, "5"][:_MAX_CODES]
-    body.append([dialect.set_response, "R" if errors else "A", *codes])
+    if errors and (body or not codes) and _SEGMENTS_IN_ERROR not in codes:
+        codes.append(_SEGMENTS_IN_ERROR)
+    body.append([dialect.set_response, "R" if errors else "A", *codes[:_MAX_CODES]])
     return body
 
 
 def _group_set(dialect: Dialect, group: GroupReceipt, partner: PartnerProfile) -> TransactionSet:
-    ak1 = ["AK1", group.functional_id, group.control_number]
+    ak1 = ["AK1", echo(group.functional_id, partner, 2), echo(group.control_number, partner, 9)]
     if dialect.ak1_has_version:
-        ak1.append(group.version)
+        ak1.append(echo(group.version, partner, 12))
     body: list[Segment] = [ak1]
     accepted = 0
     for transaction in group.transactions:
-        ak2 = ["AK2", transaction.set_id, transaction.control_number]
-        if dialect.ak2_has_reference and transaction.implementation_ref:
-            ak2.append(transaction.implementation_ref)
+        ak2 = ["AK2", echo(transaction.set_id, partner, 3), echo(transaction.control_number, partner, 9)]
+        if dialect.ak2_has_reference:
+            ak2.append(echo(transaction.implementation_ref, partner, 35))
         body.append(ak2)
         body.extend(_set_body(dialect, transaction, partner))
         accepted += not transaction.has_errors
     received = len(group.transactions)
     group_codes = _codes(group.issues, Level.GROUP)
-    if accepted == received and received > 0:
+    if received and accepted == received:
         status = "E" if group_codes else "A"
-    elif accepted > 0:
+    elif accepted:
         status = "P"
     else:
         status = "R"
     included = group.declared_count if group.declared_count is not None else received
-    body.append(["AK9", status, str(included), str(received), str(accepted), *group_codes])
+    body.append(["AK9", status, str(included), str(received), str(accepted), *group_codes[:_MAX_CODES]])
     return TransactionSet(dialect.kind, body, dialect.implementation_ref)
 
 
@@ -136,9 +162,15 @@ def emit_functional_ack(
     numbers: ControlNumberSource,
     when: datetime,
 ) -> OutboundDocument:
+    """One interchange with one FA group holding one 997/999 per functional group of ``receipt``."""
+    if not receipt.groups:
+        raise ValueError(
+            f"interchange {receipt.control_number} has no functional group to acknowledge; send a TA1"
+        )
     sets = [_group_set(dialect, group, partner) for group in receipt.groups]
-    group = FunctionalGroup("FA", dialect.group_version, sets)
-    interchange = build_interchange(partner, [group], numbers=numbers, when=when)
+    interchange = build_interchange(
+        partner, [FunctionalGroup("FA", dialect.group_version, sets)], numbers=numbers, when=when
+    )
     return OutboundDocument(
         kind=dialect.kind,
         partner=partner.name,
