@@ -38,10 +38,10 @@ from partners import PartnerProfile
 
 from ._confidence import low_confidence_issues
 from ._events import FoundOrders
-from ._sheet_orders import COLUMN_SYNONYMS
-from ._sheet_orders import _match
+from ._sheet_orders import match_column
 from ._sheet_orders import parse_date
 from ._sheet_orders import parse_number
+from ._sheet_orders import pinned_titles
 
 MAX_PAGES = 300
 LINE_TOLERANCE = 3.0
@@ -176,17 +176,13 @@ def _phrases(line: Line) -> list[list[Word]]:
 
 def _header(line: Line, pinned: Mapping[str, str] | None = None) -> list[_Column] | None:
     """Columns of a table header line, from its phrases (or, failing a phrase, its words)."""
-    exact = {title.strip().lower(): name for title, name in (pinned or {}).items()}
-
-    def match(text: str) -> tuple[str, float] | None:
-        return (exact[text.lower()], 100.0) if text.lower() in exact else _match(text, COLUMN_SYNONYMS)
-
+    exact = pinned_titles(pinned)
     columns: list[_Column] = []
     for phrase in _phrases(line):
-        found = match(" ".join(w.text for w in phrase))
+        found = match_column(" ".join(w.text for w in phrase), exact)
         parts = [phrase] if found else [[w] for w in phrase]
         for part in parts:
-            found = match(" ".join(w.text for w in part))
+            found = match_column(" ".join(w.text for w in part), exact)
             if found and found[0] not in {c.name for c in columns}:
                 columns.append(_Column(found[0], part[0].x0, part[-1].x1, found[1]))
     names = {c.name for c in columns}

@@ -135,19 +135,29 @@ class _Header:
         return sum(score for _, score in self.columns.values())
 
 
+def pinned_titles(pinned: Mapping[str, str] | None) -> dict[str, str]:
+    """A partner's own column titles, lower-cased, for ``match_column``."""
+    return {title.strip().lower(): name for title, name in (pinned or {}).items()}
+
+
+def match_column(text: str, exact: Mapping[str, str]) -> tuple[str, float] | None:
+    """The field a column title names: a pinned title exactly, else the best fuzzy synonym."""
+    title = text.strip().lower()
+    return (exact[title], 100.0) if title in exact else _match(text, COLUMN_SYNONYMS)
+
+
 def find_header(grid: Grid, pinned: Mapping[str, str] | None = None) -> _Header | None:
     """The row that best reads as a line-table header: needs a quantity and an item or description.
 
     ``pinned`` maps a partner's own column titles to fields; those titles match exactly.
     """
-    exact = {title.strip().lower(): name for title, name in (pinned or {}).items()}
+    exact = pinned_titles(pinned)
     best: _Header | None = None
     for row in range(1, min(grid.max_row, HEADER_SCAN_ROWS) + 1):
         columns: dict[int, tuple[str, float]] = {}
         for column, value in grid.row(row):
             if isinstance(value, str):
-                title = value.strip().lower()
-                matched = (exact[title], 100.0) if title in exact else _match(value, COLUMN_SYNONYMS)
+                matched = match_column(value, exact)
                 if matched and matched[0] not in {f for f, _ in columns.values()}:
                     columns[column] = matched
         fields = {f for f, _ in columns.values()}
