@@ -197,6 +197,7 @@ class OrderLine(Traced):
     line_no: str
     buyer_part: str | None = None
     vendor_sku: str | None = None
+    sku: str | None = Field(default=None, description="the catalog SKU validation resolved the line to")
     upc: str | None = None
     other_ids: dict[str, str] = Field(default_factory=dict)
     description: str | None = None
