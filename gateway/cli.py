@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import reports
 from gateway import storage
+from gateway.config import clock
 from gateway.config import partners_dir
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
@@ -47,7 +48,7 @@ class _Context:
             partners = PartnerRegistry.from_directory(partners_dir())
         except ProfileError as exc:
             raise click.ClickException(str(exc)) from exc
-        return Pipeline(self.sessions, partners)
+        return Pipeline(self.sessions, partners, clock=clock())
 
 
 pass_context = click.make_pass_decorator(_Context, ensure=True)

@@ -1,7 +1,8 @@
-"""Imports master data exports (CSV or xlsx) row by row: idempotent, bad rows reported by number.
+"""Master data in the store: imports of ERP exports (CSV or xlsx) and the snapshot validation reads.
 
-The column headers are the contract in issue 4: matched case-insensitively, extra columns
-ignored. Importing the same file twice leaves the same rows.
+The import column headers are the contract in issue 4: matched case-insensitively, extra
+columns ignored. Importing the same file twice leaves the same rows; bad rows are reported by
+number. Every import bumps a revision, so a process holding a snapshot knows to reload it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,10 +24,15 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import ValidationError
 from pydantic import field_validator
+from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import insert
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+import validators
 from gateway import storage
 
 
@@ -67,6 +75,7 @@ class CustomerRow(_Row):
     customer: str
     name: str
     partner: str | None = None
+    group: str | None = None  # beyond the contract: prices may name a customer group
     credit_limit: Decimal
     open_ar: Decimal = Decimal(0)
     on_hold: bool = False
@@ -106,7 +115,8 @@ KINDS: dict[str, _Kind] = {
     "prices": _Kind(PriceRow, storage.PriceAgreement,
                     {"customer": "customer_account", "min_qty": "min_quantity", "price": "unit_price"},
                     ("customer_account", "sku", "min_quantity", "valid_from")),
-    "customers": _Kind(CustomerRow, storage.CreditAccount, {"customer": "account"}, ("account",)),
+    "customers": _Kind(CustomerRow, storage.CreditAccount, {"customer": "account", "group": "customer_group"},
+                       ("account",)),
     "inventory": _Kind(InventoryRow, storage.InventoryLevel, {}, ("sku", "warehouse")),
     "shiptos": _Kind(ShipToRow, storage.ShipTo, {"customer": "customer_account"}, ("customer_account", "code")),
 }  # fmt: skip
@@ -143,9 +153,13 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def import_file(session: Session, kind: str, path: Path) -> ImportReport:
-    """Replace-or-insert every valid row of ``path``; bad rows are reported, good ones still load."""
+    """Replace-or-insert every valid row of ``path``; bad rows are reported, good ones still load.
+
+    A key that appears twice in the file keeps its last row, as if the rows were applied in order.
+    """
     spec = KINDS[kind]
     report = ImportReport(kind)
+    batch: dict[tuple[Any, ...], dict[str, Any]] = {}
     for number, raw in read_rows(path):
         try:
             row = spec.row.model_validate(raw)
@@ -154,11 +168,86 @@ def import_file(session: Session, kind: str, path: Path) -> ImportReport:
             report.errors.append((number, problems))
             continue
         values = {spec.columns.get(name, name): value for name, value in row.model_dump().items()}
-        match = [getattr(spec.table, k) == values[k] for k in spec.key]
-        session.execute(delete(spec.table).where(*match))
-        session.execute(insert(spec.table).values(**values))
+        batch[tuple(values[k] for k in spec.key)] = values
         report.loaded += 1
+        if len(batch) >= _IMPORT_BATCH:
+            _replace(session, spec, batch)
+    _replace(session, spec, batch)
+    if report.loaded:
+        bump_revision(session)
     return report
+
+
+_IMPORT_BATCH = 200
+
+
+def _replace(session: Session, spec: _Kind, batch: dict[tuple[Any, ...], dict[str, Any]]) -> None:
+    if not batch:
+        return
+    columns = [getattr(spec.table, k) for k in spec.key]
+    if len(columns) == 1:
+        session.execute(delete(spec.table).where(columns[0].in_([key[0] for key in batch])))
+    else:
+        matches = [and_(*(c == v for c, v in zip(columns, key, strict=True))) for key in batch]
+        session.execute(delete(spec.table).where(or_(*matches)))
+    session.execute(insert(spec.table), list(batch.values()))
+    batch.clear()
+
+
+def bump_revision(session: Session) -> None:
+    now = datetime.now(UTC)
+    changed = session.execute(
+        update(storage.MasterDataRevision)
+        .where(storage.MasterDataRevision.id == 1)
+        .values(revision=storage.MasterDataRevision.revision + 1, changed_at=now)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.execute(insert(storage.MasterDataRevision).values(id=1, revision=1, changed_at=now))
+
+
+def revision(session: Session) -> int:
+    """The master data revision: 0 before the first import."""
+    return (
+        session.scalar(select(storage.MasterDataRevision.revision).where(storage.MasterDataRevision.id == 1))
+        or 0
+    )
+
+
+def load_snapshot(session: Session) -> validators.MasterData:
+    """Catalog, cross-references, prices and address books as validation reads them."""
+    P, R = storage.Product, storage.PriceAgreement
+    products = (
+        validators.Product(sku, description, upc, uom, pack_size, list_price, currency)
+        for sku, description, upc, uom, pack_size, list_price, currency in session.execute(
+            select(P.sku, P.description, P.upc, P.uom, P.pack_size, P.list_price, P.currency).where(P.active)
+        )
+    )
+    xref = session.execute(
+        select(
+            storage.CustomerPartXref.customer_account,
+            storage.CustomerPartXref.customer_part,
+            storage.CustomerPartXref.sku,
+        )
+    )
+    prices = (
+        validators.PriceRule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
+        for rule_id, sku, customer, min_quantity, unit_price, currency, valid_from, valid_to in session.execute(
+            select(
+                R.id,
+                R.sku,
+                R.customer_account,
+                R.min_quantity,
+                R.unit_price,
+                R.currency,
+                R.valid_from,
+                R.valid_to,
+            )
+        )
+    )
+    ship_tos = session.execute(select(storage.ShipTo.customer_account, storage.ShipTo.code))
+    return validators.MasterData(
+        products, ((a, b, c) for a, b, c in xref), prices, ((a, b) for a, b in ship_tos)
+    )
 
 
 def load_demo_master_data(session: Session, folder: Path) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""The inbound pipeline: store the raw bytes, then parse, persist orders and answer with acks.
+"""The inbound pipeline: store the raw bytes, then parse, validate, persist orders and answer with acks.
 
 Storing is its own committed transaction, so a document is durable before anything else
 happens to it. Processing one document is one more transaction: a crash part-way leaves the
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
@@ -24,10 +25,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 import emitters
+import validators
 from gateway import storage
+from gateway.model import Order
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
 from gateway.receipts import Level
+from gateway.validation import MasterDataCache
+from gateway.validation import StoreValidator
 from parsers import DocumentIssue
 from parsers import ParsedInterchange
 from parsers import ParsedOrder
@@ -66,14 +71,26 @@ class IngestOutcome:
 
 
 @dataclass(slots=True)
+class _Pending:
+    """An order read from the document, waiting to be validated and stored with the next batch."""
+
+    parsed: ParsedOrder
+    status: str
+    findings: list[dict[str, Any]]
+    order: Order
+    customer_account: str | None
+    total: Decimal | None = None
+
+
+@dataclass(slots=True)
 class _Run:
     """State of one document's processing transaction."""
 
     session: Session
     document_id: int
     when: datetime
-    order_rows: list[dict[str, Any]] = field(default_factory=list)
-    pending: list[tuple[ParsedOrder, str, list[dict[str, Any]]]] = field(default_factory=list)
+    validator: StoreValidator | None = None
+    pending: list[_Pending] = field(default_factory=list)
     order_ids: list[int] = field(default_factory=list)
     outbound_ids: list[int] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
@@ -81,7 +98,7 @@ class _Run:
     unknown_senders: list[str] = field(default_factory=list)
     orders_stored: int = 0
     orders_rejected: int = 0
-    first_rejection: Issue | None = None
+    first_rejection: tuple[str, str] | None = None  # (stable code, why)
 
 
 class Pipeline:
@@ -92,10 +109,15 @@ class Pipeline:
         sessions: sessionmaker[Session],
         partners: PartnerRegistry,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        validate: bool = True,
     ) -> None:
+        """``validate=False`` stores orders as parsed: for tests and benchmarks of the readers alone."""
         self._sessions = sessions
         self._partners = partners
         self._clock = clock
+        self._validate = validate
+        self._master = MasterDataCache()
 
     @property
     def partners(self) -> PartnerRegistry:
@@ -180,6 +202,8 @@ class Pipeline:
         if document is None:
             raise LookupError(f"no document {document_id}")
         run = _Run(session=session, document_id=document_id, when=self._clock())
+        if self._validate:
+            run.validator = StoreValidator(session, self._master.get(session), run.when.date())
         _clear_previous_attempt(session, document_id)
         stream = storage.open_document(session, document_id)
         named = self._partners.get(document.partner) if document.partner else None
@@ -224,34 +248,62 @@ class Pipeline:
         if parsed.rejected:
             status = ORDER_REJECTED
             if run.first_rejection is None:
-                run.first_rejection = next(i for i in transaction_issues if i.is_error)
+                first = next(i for i in transaction_issues if i.is_error)
+                where = f" at {first.location}" if first.location else ""
+                run.first_rejection = (validators.FindingCode.SYNTAX.value, f"{first.message}{where}")
         else:
             status = ORDER_EXCEPTION if parsed.needs_review else ORDER_ACCEPTED
-        findings = [_finding_row(i) for i in (*transaction_issues, *parsed.issues)]
-        run.pending.append((parsed, status, findings))
+        findings = [_issue_row(i, rejected=parsed.rejected) for i in (*transaction_issues, *parsed.issues)]
+        profile = self._partners.get(order.partner)
+        account = profile.customer_account if profile else None
+        run.pending.append(_Pending(parsed, status, findings, order, account))
         if len(run.pending) >= _BATCH:
             self._flush(run)
 
     def _flush(self, run: _Run) -> None:
         if not run.pending:
             return
-        _flag_duplicate_pos(run)
+        self._validate_pending(run)
         session = run.session
-        rows = [_order_row(run, parsed, status) for parsed, status, _ in run.pending]
+        rows = [_order_row(run, item) for item in run.pending]
         ids = list(session.scalars(insert(storage.PurchaseOrder).returning(storage.PurchaseOrder.id), rows))
         line_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
-        for order_id, (parsed, status, findings) in zip(ids, run.pending, strict=True):
-            line_rows.extend(_line_rows(order_id, parsed))
-            finding_rows.extend({**f, "order_id": order_id, "document_id": run.document_id} for f in findings)
+        for order_id, item in zip(ids, run.pending, strict=True):
+            line_rows.extend(_line_rows(order_id, item.order))
+            finding_rows.extend(
+                {**f, "order_id": order_id, "document_id": run.document_id} for f in item.findings
+            )
             run.orders_stored += 1
-            run.orders_rejected += status == ORDER_REJECTED
+            run.orders_rejected += item.status == ORDER_REJECTED
         if line_rows:
             session.execute(insert(storage.OrderLineRecord), line_rows)
         if finding_rows:
             session.execute(insert(storage.Finding), [{**f, "created_at": run.when} for f in finding_rows])
         run.order_ids.extend(ids)
         run.pending.clear()
+
+    def _validate_pending(self, run: _Run) -> None:
+        """Business validation of the batch; a parse rejection is final, a parse hold stays held."""
+        validator = run.validator
+        if validator is None:
+            return
+        todo = [
+            (item, profile)
+            for item in run.pending
+            if item.status != ORDER_REJECTED and (profile := self._partners.get(item.order.partner or ""))
+        ]
+        validator.prepare((item.order, profile) for item, profile in todo)
+        for item, profile in todo:
+            result = validator.validate(item.order, profile, held=item.status == ORDER_EXCEPTION)
+            item.order = result.order
+            item.total = result.total
+            item.findings.extend(_finding_row(f) for f in result.findings)
+            if result.outcome == ORDER_REJECTED or item.status == ORDER_ACCEPTED:
+                item.status = result.outcome
+            if item.status == ORDER_REJECTED and run.first_rejection is None:
+                first = next(f for f in result.findings if f.action == "reject")
+                run.first_rejection = (first.code.value, first.message)
 
     def _answer(self, run: _Run, parsed: ParsedInterchange) -> None:
         partner = parsed.partner
@@ -327,58 +379,20 @@ def _clear_previous_attempt(session: Session, document_id: int) -> None:
     )
 
 
-def _flag_duplicate_pos(run: _Run) -> None:
-    """Accepted orders whose customer already sent the PO number (and it was not rejected)."""
-    wanted = {
-        (p.order.partner, p.order.po_number)
-        for p, status, _ in run.pending
-        if status == ORDER_ACCEPTED and p.order.po_number
-    }
-    seen: set[tuple[str | None, str | None]] = set()
-    for partner in {partner for partner, _ in wanted}:
-        numbers = [number for who, number in wanted if who == partner]
-        for start in range(0, len(numbers), 500):
-            seen.update(
-                (row[0], row[1])
-                for row in run.session.execute(
-                    select(storage.PurchaseOrder.partner, storage.PurchaseOrder.po_number).where(
-                        storage.PurchaseOrder.partner == partner,
-                        storage.PurchaseOrder.po_number.in_(numbers[start : start + 500]),
-                        storage.PurchaseOrder.status != ORDER_REJECTED,
-                    )
-                )
-            )
-    for index, (parsed, status, findings) in enumerate(run.pending):
-        key = (parsed.order.partner, parsed.order.po_number)
-        if status != ORDER_ACCEPTED or not key[1]:
-            continue
-        if key in seen:
-            findings.append(
-                {
-                    "code": "order.duplicate_po",
-                    "severity": "error",
-                    "message": f"PO {key[1]} from {key[0]} was already received",
-                    "field": "po_number",
-                    "line_no": None,
-                    "details": {},
-                }
-            )
-            run.pending[index] = (parsed, ORDER_EXCEPTION, findings)
-        seen.add(key)
-
-
-def _order_row(run: _Run, parsed: ParsedOrder, status: str) -> dict[str, Any]:
-    order = parsed.order
+def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
+    order, parsed = item.order, item.parsed
     return {
         "document_id": run.document_id,
         "ordinal": parsed.ordinal,
         "partner": order.partner,
+        "customer_account": item.customer_account,
         "channel": order.channel.value,
         "po_number": order.po_number,
         "po_date": order.po_date,
         "purpose": order.purpose.value,
-        "status": status,
+        "status": item.status,
         "currency": order.currency,
+        "order_total": item.total,
         "control_number": parsed.transaction.control_number if parsed.transaction else None,
         "group_control_number": parsed.group_control_number,
         "interchange_control_number": parsed.interchange_control_number,
@@ -388,7 +402,7 @@ def _order_row(run: _Run, parsed: ParsedOrder, status: str) -> dict[str, Any]:
     }
 
 
-def _line_rows(order_id: int, parsed: ParsedOrder) -> list[dict[str, Any]]:
+def _line_rows(order_id: int, order: Order) -> list[dict[str, Any]]:
     return [
         {
             "order_id": order_id,
@@ -396,53 +410,76 @@ def _line_rows(order_id: int, parsed: ParsedOrder) -> list[dict[str, Any]]:
             "line_no": line.line_no,
             "buyer_part": line.buyer_part,
             "vendor_sku": line.vendor_sku,
+            "sku": line.sku,
             "upc": line.upc,
             "description": line.description,
             "quantity": line.quantity.value if line.quantity else None,
             "uom": line.quantity.uom if line.quantity else None,
             "unit_price": line.unit_price,
         }
-        for ordinal, line in enumerate(parsed.order.lines)
+        for ordinal, line in enumerate(order.lines)
     ]
 
 
-def _finding_row(issue: Issue) -> dict[str, Any]:
+def _issue_row(issue: Issue, *, rejected: bool) -> dict[str, Any]:
+    """A parser's issue as a finding: its stable code, and its own code kept as ``reason``."""
+    action = ("reject" if rejected else "hold") if issue.is_error else "warn"
     return {
-        "code": issue.code,
+        "code": validators.code_for_parse_issue(issue.code).value,
         "severity": issue.severity.value,
+        "action": action,
         "message": issue.message,
         "field": f"{issue.segment}{issue.element:02d}" if issue.segment and issue.element else issue.segment,
         "line_no": None,
-        "details": issue.model_dump(mode="json", exclude_none=True),
+        "expected": None,
+        "received": None,
+        "suggestions": [],
+        "details": {"reason": issue.code, **issue.model_dump(mode="json", exclude_none=True)},
+    }
+
+
+def _finding_row(finding: validators.Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code.value,
+        "severity": finding.severity,
+        "action": finding.action,
+        "message": finding.message,
+        "field": finding.field,
+        "line_no": finding.line_no,
+        "expected": finding.expected,
+        "received": finding.received,
+        "suggestions": [s.model_dump(mode="json") for s in finding.suggestions],
+        "details": finding.details,
     }
 
 
 def _error_json(issue: Issue) -> dict[str, Any]:
-    return {"code": issue.code, "message": issue.message, "location": issue.location}
+    code = validators.code_for_parse_issue(issue.code).value
+    return {"code": code, "reason": issue.code, "message": issue.message, "location": issue.location}
 
 
 def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
-    """The document's status and headline error; a headline not yet among the issues is added."""
+    """The document's status, headline code and message; a headline not yet among the issues is added."""
     if run.unknown_senders and not run.partners_seen:
         named = next((i for i in run.issues if i.code == "partner.unknown"), None)
         message = named.message if named else f"unknown partner: {', '.join(run.unknown_senders)}"
-        return UNKNOWN_PARTNER, "partner.unknown", message
+        return UNKNOWN_PARTNER, validators.FindingCode.UNKNOWN_PARTNER.value, message
     if run.orders_stored > run.orders_rejected:
         return PROCESSED, None, None
     errors = [i for i in run.issues if i.is_error]
     if errors:
-        return REJECTED, errors[0].code, errors[0].message
+        return REJECTED, validators.code_for_parse_issue(errors[0].code).value, errors[0].message
     if run.first_rejection is not None:
-        first = run.first_rejection
-        where = f" at {first.location}" if first.location else ""
+        code, why = run.first_rejection
         headline = Issue(
-            code="x12.all_rejected",
-            message=f"every purchase order in the document was rejected; the first because {first.message}{where}",
+            code="x12.all_rejected" if code == validators.FindingCode.SYNTAX else "orders.all_rejected",
+            message=f"every purchase order in the document was rejected; the first because {why}",
         )
-    else:
-        headline = Issue(code="x12.no_orders", message="the document holds no 850 purchase order")
+        run.issues.append(headline)
+        return REJECTED, code, headline.message
+    headline = Issue(code="x12.no_orders", message="the document holds no 850 purchase order")
     run.issues.append(headline)
-    return REJECTED, headline.code, headline.message
+    return REJECTED, validators.FindingCode.SYNTAX.value, headline.message
 
 
 def _set_document(session: Session, document_id: int, **values: Any) -> None:

@@ -87,6 +87,7 @@ def _line_json(line: dict[str, Any]) -> dict[str, Any]:
         "line_no": line.get("line_no"),
         "buyer_part": line.get("buyer_part"),
         "vendor_sku": line.get("vendor_sku"),
+        "sku": line.get("sku"),
         "upc": line.get("upc"),
         "quantity": quantity.get("value"),
         "uom": quantity.get("uom"),
@@ -95,11 +96,19 @@ def _line_json(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finding_json(finding: Any) -> dict[str, Any]:
+    """The finding contract of issue 4, plus what the policy did and, for parse issues, the reason."""
     details = finding.details or {}
     return {
         "code": finding.code,
         "severity": finding.severity,
+        "action": finding.action,
+        "line_no": finding.line_no,
+        "field": finding.field,
         "message": finding.message,
+        "expected": finding.expected,
+        "received": finding.received,
+        "suggestions": [{"sku": s["sku"], "score": s["score"]} for s in finding.suggestions or []],
+        "reason": details.get("reason"),
         "location": details.get("segment_index") and f"segment {details['segment_index']}",
     }
 
@@ -127,6 +136,7 @@ def order_list(session: Session, *, status: str | None = None, limit: int = 500)
             "po_number": order.po_number,
             "po_date": order.po_date,
             "status": order.status,
+            "total": order.order_total,
             "line_count": order.line_count,
             "findings": count,
         }
@@ -171,7 +181,15 @@ def render_order(detail: dict[str, Any]) -> str:
         )
     if detail["findings"]:
         out.append("  findings:")
-        out.extend(f"    [{f['severity']}] {f['code']}: {f['message']}" for f in detail["findings"])
+        for finding in detail["findings"]:
+            out.append(
+                f"    [{finding['action'] or finding['severity']}] {finding['code']}: {finding['message']}"
+            )
+            if finding["suggestions"]:
+                out.append(
+                    "      suggestions: "
+                    + ", ".join(f"{s['sku']} ({s['score']:g})" for s in finding["suggestions"])
+                )
     return "\n".join(out)
 
 

@@ -10,6 +10,8 @@ from pydantic import Field
 from pydantic import field_validator
 from pydantic import model_validator
 
+from validators import ValidationPolicy
+
 X12Version = Literal["004010", "005010"]
 AckKind = Literal["997", "999", "855"]
 PdfField = Literal["po_number", "po_date", "terms"]
@@ -70,6 +72,7 @@ class PartnerProfile(BaseModel):
     email_senders: list[str] = Field(default_factory=list)
     sheet_columns: dict[str, SheetField] = Field(default_factory=dict)
     pdf_anchors: dict[PdfField, str] = Field(default_factory=dict)
+    validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
 
     @field_validator("narrow")
     @classmethod

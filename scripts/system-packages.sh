@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite's real servers need (Dovecot for IMAP).
+# Installs the Debian packages the test suite's real servers need: Dovecot (IMAP), PostgreSQL.
 # Run as root, as CI is; a developer without root installs them once by hand.
 set -euo pipefail
-packages=(dovecot-imapd)
+packages=(dovecot-imapd postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -15,4 +15,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# The package may start a system-wide Dovecot; the tests start their own on free ports.
+# The packages may start system-wide servers; the tests start their own on free ports.

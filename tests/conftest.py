@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.master_data import load_demo_master_data
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
 from partners import load_profile
+from tests.postgres import Postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -29,6 +32,36 @@ def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     storage.upgrade(engine)
     yield storage.make_sessionmaker(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def master_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store holding the demo master data, built once; tests copy it."""
+    path = tmp_path_factory.mktemp("master") / "gateway.db"
+    engine = storage.make_engine(f"sqlite:///{path}")
+    storage.upgrade(engine)
+    with storage.make_sessionmaker(engine)() as session, session.begin():
+        load_demo_master_data(session, ROOT / "fixtures" / "master")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def master_sessions(tmp_path: Path, master_template: Path) -> Iterator[sessionmaker[Session]]:
+    """A fresh store with the demo master data loaded."""
+    path = tmp_path / "gateway.db"
+    shutil.copyfile(master_template, path)
+    engine = storage.make_engine(f"sqlite:///{path}")
+    yield storage.make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One PostgreSQL server for the session; each test makes its own database."""
+    server = Postgres().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -46,9 +79,10 @@ def corpus_partners() -> PartnerRegistry:
 
 @pytest.fixture
 def pipeline(sessions: sessionmaker[Session], partners: PartnerRegistry) -> Pipeline:
-    return Pipeline(sessions, partners, clock=lambda: FIXED_NOW)
+    """Parse-only: these tests are about reading documents; validation has its own tests."""
+    return Pipeline(sessions, partners, clock=lambda: FIXED_NOW, validate=False)
 
 
 @pytest.fixture
 def corpus_pipeline(sessions: sessionmaker[Session], corpus_partners: PartnerRegistry) -> Pipeline:
-    return Pipeline(sessions, corpus_partners, clock=lambda: FIXED_NOW)
+    return Pipeline(sessions, corpus_partners, clock=lambda: FIXED_NOW, validate=False)

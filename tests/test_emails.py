@@ -25,7 +25,7 @@ def test_email_outcome(path: Path, pipeline: Pipeline, sessions: sessionmaker[Se
         report = reports.document_report(session, outcome)
     assert report["format"] == "email"
     assert report["status"] == expected["status"], report["errors"]
-    assert [e["code"] for e in report["errors"]] == expected["errors"]
+    assert [e["reason"] for e in report["errors"]] == expected["errors"]
     found = [
         {
             "po_number": order["po_number"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 from partners import PROFILES_DIR
+from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
 
@@ -25,12 +27,19 @@ JSON_KEYS = {
     "orders",
     "outbound",
 }
-LINE_KEYS = {"line_no", "buyer_part", "vendor_sku", "upc", "quantity", "uom", "unit_price"}
+LINE_KEYS = {"line_no", "buyer_part", "vendor_sku", "sku", "upc", "quantity", "uom", "unit_price"}
+FINDING_KEYS = {
+    "code", "severity", "action", "line_no", "field", "message", "expected", "received", "suggestions",
+    "reason", "location",
+}  # fmt: skip
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, master_template: Path) -> CliRunner:
+    (tmp_path / "home").mkdir()
+    shutil.copyfile(master_template, tmp_path / "home" / "gateway.db")
     monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GATEWAY_NOW", FIXED_NOW.isoformat())
     monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
     return CliRunner()
 
@@ -55,6 +64,7 @@ def test_ingest_json_shape_for_a_clean_850(cli: CliRunner) -> None:
         "line_no": "1",
         "buyer_part": "AC-778",
         "vendor_sku": "NW-10042",
+        "sku": "NW-10042",
         "upc": "012345678905",
         "quantity": "24",
         "uom": "EA",
@@ -83,14 +93,17 @@ def test_same_po_in_new_bytes_is_flagged_duplicate(cli: CliRunner, tmp_path: Pat
     _first, second = ingest_json(cli, INBOX / "acme-4500012345.edi", resent)
     assert second["duplicate"] is False
     assert second["orders"][0]["status"] == "exception"
-    assert "order.duplicate_po" in [f["code"] for f in second["orders"][0]["findings"]]
+    [finding] = second["orders"][0]["findings"]
+    assert set(finding) == FINDING_KEYS
+    assert finding["code"] == "duplicate_po" and finding["action"] == "hold" and finding["line_no"] is None
+    assert finding["received"] == "4500012345" and finding["suggestions"] == []
 
 
 def test_unknown_partner_is_stored_and_named(cli: CliRunner) -> None:
     [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
     assert doc["status"] == "unknown_partner"
     assert doc["orders"] == [] and doc["outbound"] == []
-    [error] = [e for e in doc["errors"] if e["code"] == "partner.unknown"]
+    [error] = [e for e in doc["errors"] if e["code"] == "unknown_partner"]
     assert "ZZ/STRANGERCO" in error["message"] and "STRANGERCO" in error["message"]
 
 
@@ -109,7 +122,8 @@ def test_bad_input_is_stored_with_a_specific_error(
     path.write_bytes(content)
     [doc] = ingest_json(cli, path)
     assert doc["status"] == "rejected"
-    assert code in [e["code"] for e in doc["errors"]]
+    assert code in [e["reason"] for e in doc["errors"]]
+    assert {e["code"] for e in doc["errors"]} == {"syntax"}
     assert doc["document_id"] > 0 and len(doc["sha256"]) == 64
 
 
@@ -118,7 +132,8 @@ def test_errors_in_one_set_reject_it_and_keep_the_other(cli: CliRunner) -> None:
     statuses = {o["po_number"]: o["status"] for o in doc["orders"]}
     assert statuses == {"4500012399": "rejected", "4500012400": "accepted"}
     rejected = next(o for o in doc["orders"] if o["status"] == "rejected")
-    codes = {f["code"] for f in rejected["findings"]}
+    codes = {f["reason"] for f in rejected["findings"]}
+    assert {f["code"] for f in rejected["findings"]} == {"syntax"}
     assert "x12.partner_code" in codes  # PO103 "XX" is outside what acme agreed to
     assert "x12.segment" in codes  # ZZZ is not an 850 segment
     assert [o["kind"] for o in doc["outbound"]] == ["997"]
@@ -219,7 +234,7 @@ def test_sheet_with_a_wrong_extension_becomes_an_exception(cli: CliRunner, tmp_p
     doc = json.loads(result.stdout)
     [order] = doc["orders"]
     assert order["status"] == "exception"
-    assert "sheet.extension_mismatch" in [f["code"] for f in order["findings"]]
+    assert "sheet.extension_mismatch" in [f["reason"] for f in order["findings"]]
 
 
 def test_pdf_order_is_ingested_for_the_named_partner(cli: CliRunner) -> None:
@@ -236,7 +251,7 @@ def test_corrupt_pdf_is_kept_with_a_specific_error(cli: CliRunner, tmp_path: Pat
     path.write_bytes(b"%PDF-1.7\n...")
     [doc] = ingest_json(cli, path)
     assert doc["format"] == "pdf" and doc["status"] == "rejected"
-    assert doc["errors"][0]["code"] == "pdf.corrupt"
+    assert doc["errors"][0]["code"] == "syntax" and doc["errors"][0]["reason"] == "pdf.corrupt"
 
 
 def test_eml_files_are_ingested(cli: CliRunner) -> None:

@@ -24,6 +24,7 @@ from ._models import Document as Document
 from ._models import DocumentChunk as DocumentChunk
 from ._models import Finding as Finding
 from ._models import InventoryLevel as InventoryLevel
+from ._models import MasterDataRevision as MasterDataRevision
 from ._models import OrderLineRecord as OrderLineRecord
 from ._models import OutboundRecord as OutboundRecord
 from ._models import PriceAgreement as PriceAgreement

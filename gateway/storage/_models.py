@@ -66,6 +66,8 @@ class PurchaseOrder(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "ordinal"),
         Index("ix_purchase_order_partner_po", "partner", "po_number"),
+        Index("ix_purchase_order_customer_po", "customer_account", "po_number"),
+        Index("ix_purchase_order_customer_status", "customer_account", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
@@ -83,6 +85,9 @@ class PurchaseOrder(Base):
     line_count: Mapped[int]
     canonical: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    customer_account: Mapped[str | None] = mapped_column(String(32))
+    order_total: Mapped[Decimal | None]
+    invoiced_at: Mapped[datetime | None]
 
 
 class OrderLineRecord(Base):
@@ -94,6 +99,7 @@ class OrderLineRecord(Base):
     line_no: Mapped[str] = mapped_column(String(32))
     buyer_part: Mapped[str | None] = mapped_column(String(64))
     vendor_sku: Mapped[str | None] = mapped_column(String(64), index=True)
+    sku: Mapped[str | None] = mapped_column(String(64))
     upc: Mapped[str | None] = mapped_column(String(32))
     description: Mapped[str | None] = mapped_column(Text)
     quantity: Mapped[Decimal | None]
@@ -102,7 +108,11 @@ class OrderLineRecord(Base):
 
 
 class Finding(Base):
-    """Something found about a document or an order: a parse issue now, a validation result later."""
+    """Something found about a document or an order: a parse issue or a validation finding.
+
+    ``code`` is one of the stable finding codes; ``action`` is what the partner's policy did
+    with it (auto_fix, warn, hold, reject).
+    """
 
     __tablename__ = "finding"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +127,10 @@ class Finding(Base):
     line_no: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+    action: Mapped[str | None] = mapped_column(String(16))
+    expected: Mapped[str | None] = mapped_column(Text)
+    received: Mapped[str | None] = mapped_column(Text)
+    suggestions: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class OutboundRecord(Base):
@@ -156,6 +170,15 @@ class AuditEntry(Base):
     subject_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+
+
+class MasterDataRevision(Base):
+    """Bumped by every master data import, so a cached copy knows it is stale."""
+
+    __tablename__ = "master_data_revision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime]
 
 
 class Product(Base):

@@ -1,0 +1,96 @@
+"""A real PostgreSQL server on 127.0.0.1 for tests, in its own folder, started from Debian's binaries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from tests.dovecot import free_port
+
+USER = "gateway"
+
+
+def _binaries() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        raise RuntimeError(
+            "PostgreSQL is not installed: `make test` installs Debian's postgresql (needs root)"
+        )
+    return found[-1].parent
+
+
+class Postgres:
+    """initdb + postgres on a free loopback port; as root the server runs as the ``postgres`` user."""
+
+    def __init__(self) -> None:
+        self.bin = _binaries()
+        self.home = Path(tempfile.mkdtemp(prefix="gateway-postgres-"))
+        self.data = self.home / "data"
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._user = "postgres" if os.geteuid() == 0 else None
+        if self._user:
+            shutil.chown(self.home, self._user)
+            self.home.chmod(0o755)
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(args, check=True, capture_output=True, user=self._user)
+
+    def start(self) -> Postgres:
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            USER,
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        log = (self.home / "postgres.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.home}",
+                "-c", "fsync=off", "-c", "max_connections=200",
+            ],
+            stdout=log, stderr=subprocess.STDOUT, user=self._user,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "PostgreSQL did not start: " + (self.home / "postgres.log").read_text()[-2000:]
+                    ) from None
+                time.sleep(0.2)
+
+    def dsn(self, database: str) -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
