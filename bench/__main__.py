@@ -5,19 +5,26 @@ from __future__ import annotations
 import argparse
 
 from bench import extraction
+from bench import validation
 from bench import x12_ingest
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--orders", type=int, default=20_000, help="850s in the generated interchange")
-    parser.add_argument("--only", choices=["x12", "extraction"], help="run one benchmark")
+    parser.add_argument(
+        "--validation-orders", type=int, default=20_000, help="orders the validation bench checks"
+    )
+    parser.add_argument("--only", choices=["x12", "extraction", "validation"], help="run one benchmark")
     args = parser.parse_args()
-    if args.only != "x12":
+    if args.only in (None, "extraction"):
         for line in extraction.run():
             print(line, flush=True)
-    if args.only != "extraction":
+    if args.only in (None, "x12"):
         for line in x12_ingest.run(args.orders).lines():
+            print(line, flush=True)
+    if args.only in (None, "validation"):
+        for line in validation.run(args.validation_orders).lines():
             print(line, flush=True)
 
 
