@@ -1,11 +1,15 @@
 """The X12 850 purchase order as data: the input of ``_mapgen``, which writes the pyx12 maps.
 
+The segments and elements here are shared with the outbound sets (``_map_table_outbound``).
+
 Segments list their elements as ``"<data element>[:M]"`` tokens (``:M`` mandatory, else
 optional); ``C`` tokens are composites. Syntax notes use pyx12's notation (P0304, C0302,
 R0203, L010203, E0102). The structure lists (position, segment or loop, usage, max use).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 # (data element number) -> (data type, min length, max length, name); what pyx12's own
 # dataele.xml lacks for the 850. Lengths follow 005010 where it widened 004010.
@@ -307,7 +311,6 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
             ("LDT", "Lead Time", 4),
             ("PCT", "Percent Amounts", 2),
             ("CTB", "Restrictions/Conditions", 6),
-            ("TXI", "Tax Information", 10),
             ("NX2", "Location ID Component", 3),
             ("LM", "Code Source Information", 2),
             ("LQ", "Industry Code", 2),
@@ -576,4 +579,20 @@ VERSION_OVERRIDES: dict[str, dict[str, tuple[str, list[str], list[str]]]] = {
     "004010": {"ST": ("Transaction Set Header", ["143:M", "329:M"], [])},
     "005010": {},
 }
-ST01_CODES = ["850"]
+
+
+@dataclass(frozen=True)
+class SetTable:
+    """One transaction set's structure: its three tables, and the GS01 group it travels in."""
+
+    set_id: str
+    name: str
+    functional_id: str
+    header: list[Node]
+    detail: list[Node]
+    summary: list[Node]
+    detail_usage: str = "R"
+    summary_usage: str = "S"
+
+
+PURCHASE_ORDER = SetTable("850", "Purchase Order", "PO", HEADER, DETAIL, SUMMARY)
