@@ -5,6 +5,9 @@ Each kind is a module with one ``emit(obj, partner, *, numbers, when) -> Outboun
 
 from __future__ import annotations
 
+from . import erp_business_central as erp_business_central
+from . import erp_canonical as erp_canonical
+from . import erp_netsuite as erp_netsuite
 from . import x12_997 as x12_997
 from . import x12_999 as x12_999
 from . import x12_ta1 as x12_ta1

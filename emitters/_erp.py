@@ -1,0 +1,140 @@
+"""What the three ERP payload emitters share: exact-decimal JSON, line amounts, dates, keys.
+
+Money and quantities stay ``Decimal`` from the canonical order to the bytes. ``json_bytes``
+writes a ``Decimal`` as a JSON number with exactly its own digits (``52.80`` stays ``52.80``,
+``0.3`` stays ``0.3``), and line arithmetic runs in a context that raises instead of rounding.
+Nothing here ever holds an amount in a float.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from datetime import date
+from decimal import MAX_PREC
+from decimal import Context
+from decimal import Decimal
+from decimal import Inexact
+from typing import TypeAlias
+
+from gateway.model import Order
+from gateway.model import OrderLine
+from gateway.model import Party
+
+JsonValue: TypeAlias = "bool | int | str | Decimal | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
+
+# DTM01 qualifiers, best first: when the customer wants the goods, and when we should ship them.
+DELIVERY_DATES = ("002", "074", "106")  # delivery requested, requested for delivery (prior to), required by
+SHIP_DATES = ("010", "037")  # requested ship, ship not before
+
+# Products and sums of finite decimals are exact at this precision; Inexact is trapped anyway.
+_EXACT = Context(prec=MAX_PREC, traps=[Inexact])
+# Fixed, so a key never changes between releases: it is stored by the receivers of our requests.
+_KEY_NAMESPACE = uuid.UUID("98029b0d-94a5-489e-8816-83c62fed562e")
+
+
+class ErpPayloadError(ValueError):
+    """An accepted order lacks something no ERP payload can be written without."""
+
+
+def json_bytes(value: JsonValue) -> bytes:
+    """Compact UTF-8 JSON; a ``Decimal`` becomes a JSON number written with its own digits.
+
+    Keys keep the order of the mappings given, so the same value always gives the same bytes.
+    Strings, integers, booleans and null are written by the ``json`` module; a float is refused.
+    """
+    return "".join(_json_chunks(value)).encode("utf-8")
+
+
+def _json_chunks(value: JsonValue) -> Iterator[str]:
+    if isinstance(value, Decimal):
+        yield decimal_text(value)
+    elif isinstance(value, float):
+        raise TypeError("an ERP payload never carries a float; use Decimal")
+    elif value is None or isinstance(value, bool | int | str):
+        yield json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, Mapping):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            yield ("," if index else "") + json.dumps(key, ensure_ascii=False) + ":"
+            yield from _json_chunks(item)
+        yield "}"
+    else:
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from _json_chunks(item)
+        yield "]"
+
+
+def decimal_text(value: Decimal) -> str:
+    """Fixed-point text with every digit of ``value``: ``52.80``, never ``5.280E+1``."""
+    if not value.is_finite():
+        raise ErpPayloadError(f"{value} is not an amount")
+    return format(value, "f")
+
+
+def drop_none(fields: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """``fields`` without the keys whose value is None: a payload leaves unknowns out."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def line_amount(line: OrderLine) -> Decimal | None:
+    """Quantity times unit price, exactly; None when the line has no quantity or no price."""
+    if line.quantity is None or line.unit_price is None:
+        return None
+    return _EXACT.multiply(line.quantity.value, line.unit_price)
+
+
+def order_total(order: Order) -> Decimal | None:
+    """The exact sum of the line amounts; None when there are no lines or a line has no amount."""
+    total = Decimal(0)
+    for line in order.lines:
+        amount = line_amount(line)
+        if amount is None:
+            return None
+        total = _EXACT.add(total, amount)
+    return total if order.lines else None
+
+
+def item_number(line: OrderLine) -> str:
+    """The item to order: the catalog SKU validation resolved, else the partner's vendor SKU."""
+    number = line.sku or line.vendor_sku
+    if not number:
+        raise ErpPayloadError(f"line {line.line_no} has neither a catalog SKU nor a vendor SKU to order")
+    return number
+
+
+def first_date(order: Order, qualifiers: Sequence[str]) -> date | None:
+    """The header date of the first qualifier in ``qualifiers`` that the order carries."""
+    found: dict[str, date] = {}
+    for event in order.dates:
+        if event.value is not None:
+            found.setdefault(event.qualifier, event.value)
+    return next((found[q] for q in qualifiers if q in found), None)
+
+
+def party_contact(party: Party) -> str | None:
+    """The name of the party's first named contact (for an "attention" line)."""
+    return next((c.name for c in party.contacts if c.name), None)
+
+
+def address_lines(lines: Sequence[str], slots: int) -> list[str]:
+    """At most ``slots`` street lines; any beyond go comma-joined into the last one, not dropped."""
+    kept = [text for text in (line.strip() for line in lines) if text]
+    if len(kept) <= slots:
+        return kept
+    return [*kept[: slots - 1], ", ".join(kept[slots - 1 :])]
+
+
+def idempotency_key(kind: str, partner: str, order_id: int) -> str:
+    """The ``Idempotency-Key`` for delivering one order in one shape: same parts, same key.
+
+    A name-based UUID (RFC 4122 version 5) of the three parts: NetSuite's
+    ``X-NetSuite-Idempotency-Key`` wants a UUID, and to any other receiver it is an opaque string.
+    """
+    return str(uuid.uuid5(_KEY_NAMESPACE, json.dumps([kind, partner, order_id])))

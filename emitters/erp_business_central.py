@@ -1,0 +1,105 @@
+"""Business Central payload (kind ``erp.business_central``): a ``salesOrders`` create with its lines.
+
+The body for ``POST {businesscentralPrefix}/api/v2.0/companies({id})/salesOrders``, Business
+Central API v2.0. Followed: Microsoft Learn, "API (v2.0) for Dynamics 365 Business Central":
+"salesOrder resource type", "salesOrderLine resource type", "Create salesOrders" and "Create
+salesOrderLines". The lines go in the same request as a deep insert (a ``salesOrderLines``
+array in the order body), as Microsoft Learn's "Work with API limits" module recommends for
+creating a sales order with its lines in one call.
+
+Mapping: ``externalDocumentNumber`` the PO number; ``orderDate`` the PO date;
+``customerNumber`` partner.customer_account; ``currencyCode`` the order's ISO code (the API
+takes the company's local currency code too); ``requestedDeliveryDate`` DTM 002, else 074, else
+106; ``shipToName``, ``shipToContact``, ``shipToAddressLine1``/``2`` (more street lines are
+comma-joined into line 2), ``shipToCity``, ``shipToState``, ``shipToPostCode``,
+``shipToCountry``; lines: ``lineType`` "Item", ``lineObjectNumber`` the catalog SKU (else the
+vendor SKU), ``description``, ``quantity``, ``unitPrice``, ``unitOfMeasureCode`` the PO's unit
+code as sent (EA, CA, ...). A value the order lacks is left out, so Business Central applies
+its default (work date, the customer's ship-to, the item's price) instead of refusing a null.
+``quantity`` and ``unitPrice`` are OData decimals: JSON numbers written from the ``Decimal``
+digits, never through a float.
+
+Not confirmed: the deep insert against a live tenant (the v2.0 reference pages show header and
+lines created in separate requests); that the items carry the partners' X12 unit codes as item
+units of measure (otherwise a code mapping is needed); field lengths (e.g. ``shipToCity`` 30
+characters) are not enforced here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.model import Order
+from gateway.model import OrderLine
+from gateway.model import OrderPurpose
+from gateway.model import Party
+from partners import PartnerProfile
+
+from ._erp import DELIVERY_DATES
+from ._erp import ErpPayloadError
+from ._erp import JsonValue
+from ._erp import address_lines
+from ._erp import drop_none
+from ._erp import first_date
+from ._erp import item_number
+from ._erp import json_bytes
+from ._erp import party_contact
+from ._outbound import OutboundDocument
+
+KIND = "erp.business_central"
+ENTITY_SET_PATH = "/api/v2.0/companies({company_id})/salesOrders"
+
+
+def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
+    """The ``salesOrders`` create body for ``order``, with ``salesOrderLines`` inserted in the same request.
+
+    ``order_id`` and ``when`` are not written: Business Central has no field for a foreign key,
+    and the same order always gives the same bytes. Only an original order becomes a new sales
+    order.
+    """
+    if order.purpose is not OrderPurpose.ORIGINAL:
+        raise ErpPayloadError(f"a {order.purpose.value} order is not a new Business Central sales order")
+    delivery = first_date(order, DELIVERY_DATES)
+    body = drop_none(
+        {
+            "externalDocumentNumber": order.po_number,
+            "orderDate": order.po_date.isoformat() if order.po_date else None,
+            "customerNumber": partner.customer_account,
+            "currencyCode": order.currency,
+            "requestedDeliveryDate": delivery.isoformat() if delivery else None,
+            **_ship_to(order.ship_to),
+            "salesOrderLines": [_line(line) for line in order.lines],
+        }
+    )
+    return OutboundDocument(
+        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
+    )
+
+
+def _line(line: OrderLine) -> dict[str, JsonValue]:
+    return drop_none(
+        {
+            "lineType": "Item",
+            "lineObjectNumber": item_number(line),
+            "description": line.description,
+            "quantity": line.quantity.value if line.quantity else None,
+            "unitPrice": line.unit_price,
+            "unitOfMeasureCode": line.quantity.uom if line.quantity else None,
+        }
+    )
+
+
+def _ship_to(party: Party | None) -> dict[str, JsonValue]:
+    if party is None:
+        return {}
+    address = party.address
+    street = address_lines(address.lines, 2) if address else []
+    return {
+        "shipToName": party.name,
+        "shipToContact": party_contact(party),
+        **{f"shipToAddressLine{number}": text for number, text in enumerate(street, start=1)},
+        "shipToCity": address.city if address else None,
+        "shipToState": address.region if address else None,
+        "shipToPostCode": address.postal_code if address else None,
+        "shipToCountry": address.country if address else None,
+    }
