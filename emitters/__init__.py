@@ -1,4 +1,4 @@
-"""Canonical objects -> outbound documents: 997/999/TA1 now; 855, 856, 810 and ERP payloads later.
+"""Canonical objects -> outbound documents: 997/999/TA1, 855, 856, 810 and ERP payloads.
 
 Each kind is a module with one ``emit(obj, partner, *, numbers, when) -> OutboundDocument``.
 """
@@ -8,9 +8,14 @@ from __future__ import annotations
 from . import erp_business_central as erp_business_central
 from . import erp_canonical as erp_canonical
 from . import erp_netsuite as erp_netsuite
+from . import x12_810 as x12_810
+from . import x12_855 as x12_855
+from . import x12_856 as x12_856
 from . import x12_997 as x12_997
 from . import x12_999 as x12_999
 from . import x12_ta1 as x12_ta1
 from ._envelope import EnvelopeError as EnvelopeError
+from ._erp import ErpPayloadError as ErpPayloadError
+from ._erp import idempotency_key as idempotency_key
 from ._outbound import ControlNumberSource as ControlNumberSource
 from ._outbound import OutboundDocument as OutboundDocument

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 from datetime import datetime
+from decimal import Decimal
 
 from partners import PartnerProfile
 
@@ -75,6 +77,17 @@ def echo(value: str | None, partner: PartnerProfile, limit: int = 99) -> str:
     drop = set(delimiters(partner))
     kept = "".join(c for c in value if c not in drop and c.isascii() and c.isprintable())
     return kept.strip()[:limit].strip()
+
+
+def number(value: Decimal) -> str:
+    """An X12 decimal (R): the shortest exact text, ``24``, ``52.8``, ``0.125``; never an exponent."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+def date8(value: date) -> str:
+    """An X12 date (DT, 8): CCYYMMDD."""
+    return value.strftime("%Y%m%d")
 
 
 def _control(numbers: ControlNumberSource, kind: str) -> int:

@@ -1,14 +1,17 @@
-"""The ``gateway`` command line: init, ingest, orders, show, outbox."""
+"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -16,6 +19,10 @@ from gateway import reports
 from gateway import storage
 from gateway.config import clock
 from gateway.config import partners_dir
+from gateway.delivery import ErpSettings
+from gateway.delivery import deliver_due
+from gateway.delivery import redeliver
+from gateway.errors import OutboundRefused
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
 from gateway.master_data import KINDS
@@ -23,6 +30,9 @@ from gateway.master_data import import_file
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import IngestOutcome
 from gateway.pipeline import Pipeline
+from gateway.records import invoice_shipment
+from gateway.records import submit_invoice
+from gateway.records import submit_shipment
 from partners import PartnerRegistry
 from partners import ProfileError
 
@@ -48,7 +58,14 @@ class _Context:
             partners = PartnerRegistry.from_directory(partners_dir())
         except ProfileError as exc:
             raise click.ClickException(str(exc)) from exc
-        return Pipeline(self.sessions, partners, clock=clock())
+        return Pipeline(self.sessions, partners, clock=clock(), erp_kind=self.erp.kind if self.erp else None)
+
+    @property
+    def erp(self) -> ErpSettings | None:
+        try:
+            return ErpSettings.from_environment()
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 pass_context = click.make_pass_decorator(_Context, ensure=True)
@@ -56,7 +73,7 @@ pass_context = click.make_pass_decorator(_Context, ensure=True)
 
 @click.group()
 def main() -> None:
-    """B2B order gateway: X12 850s in, canonical orders stored, 997/999/TA1 out."""
+    """B2B order gateway: orders in (X12, PDF, sheets, email), validated; 997/999, 855, 856, 810 and ERP payloads out."""
 
 
 @main.command()
@@ -211,16 +228,117 @@ def show(ctx: _Context, order_id: int, as_json: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--overdue", is_flag=True, help="Only documents whose 997/999 is overdue.")
 @pass_context
-def outbox(ctx: _Context, as_json: bool) -> None:
-    """List outbound documents (acks) waiting to be sent or sent."""
+def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
+    """List outbound documents: acks, 855s, 856s, 810s and ERP payloads, with their state."""
     with ctx.sessions() as session:
-        rows = reports.outbox_list(session)
+        rows = reports.outbox_list(session, now=clock()(), overdue_only=overdue)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return
     for row in rows:
+        about = f"answers document {row['document_id']}" if row["document_id"] else f"for {row['refers_to']}"
+        flags = "  997 OVERDUE" if row["overdue"] else ""
         click.echo(
             f"{row['id']:>6}  {row['kind']:<4} {row['partner']:<10} ISA13 {row['interchange_control_number']}  "
-            f"{row['status']:<8} answers document {row['document_id']}"
+            f"{row['status']:<8} {about}{flags}"
         )
+        for error in row["errors"]:
+            click.echo(f"        ! {error}")
+
+
+def _submit(as_json: bool, action: Callable[[], Any]) -> None:
+    """Run a shipment or invoice submission; a refusal lists its reasons and exits 1."""
+    try:
+        result = action()
+    except OutboundRefused as exc:
+        if as_json:
+            click.echo(json.dumps({"refused": exc.problems}))
+        else:
+            click.echo("refused:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    for outcome in result if isinstance(result, list) else [result]:
+        if as_json:
+            click.echo(json.dumps(outcome, default=str))
+            continue
+        state = "already recorded; " if outcome["duplicate"] else ""
+        what = outcome.get("shipment_id") or outcome.get("invoice_number")
+        click.echo(f"{what}: {state}outbound {outcome['outbound_id']} {outcome['status']}")
+        for error in outcome["errors"]:
+            click.echo(f"  ! {error}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def ship(ctx: _Context, path: Path, as_json: bool) -> None:
+    """Record a shipment from the ERP/WMS (JSON) and queue its 856 ASN."""
+    partners = ctx.pipeline().partners
+    _submit(as_json, lambda: submit_shipment(ctx.sessions, partners, path.read_bytes(), when=clock()()))
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from-shipment", "shipment_id", default=None, help="Invoice what this shipment shipped.")
+@click.option("--partner", default=None, help="The partner of --from-shipment.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def invoice(
+    ctx: _Context, path: Path | None, shipment_id: str | None, partner: str | None, as_json: bool
+) -> None:
+    """Record an invoice from the ERP (JSON), or make one per PO from a shipment; queue the 810s."""
+    partners = ctx.pipeline().partners
+    if (path is None) == (shipment_id is None):
+        raise click.UsageError("give either an invoice FILE or --from-shipment ID --partner NAME")
+    if path is not None:
+        _submit(as_json, lambda: submit_invoice(ctx.sessions, partners, path.read_bytes(), when=clock()()))
+        return
+    if partner is None:
+        raise click.UsageError("--from-shipment needs --partner")
+    _submit(
+        as_json,
+        lambda: invoice_shipment(ctx.sessions, partners, partner, shipment_id or "", when=clock()()),
+    )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One pass over what is due, then exit.")
+@pass_context
+def deliver(ctx: _Context, once: bool) -> None:
+    """POST queued ERP payloads to GATEWAY_ERP_URL, retrying with backoff; dead ones raise alerts."""
+    settings = ctx.erp
+    if settings is None:
+        raise click.ClickException("set GATEWAY_ERP_URL (and GATEWAY_ERP_KIND, GATEWAY_ERP_TOKEN) to deliver")
+    with httpx.Client() as client:
+        while True:
+            report = deliver_due(ctx.sessions, settings, now=clock()(), client=client)
+            if report.delivered or report.retrying or report.dead or once:
+                click.echo(
+                    f"delivered {report.delivered}, retrying {report.retrying}, dead-lettered {report.dead}"
+                )
+            if once:
+                return
+            time.sleep(5)
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Also resolved alerts.")
+@click.option("--redeliver", "outbound_id", type=int, default=None, help="Queue a dead ERP payload again.")
+@pass_context
+def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
+    """Alerts a person must see: dead-lettered deliveries, payloads that could not be written."""
+    if outbound_id is not None:
+        with ctx.sessions() as session, session.begin():
+            if not redeliver(session, outbound_id, now=clock()()):
+                raise click.ClickException(f"outbound {outbound_id} is not a dead-lettered payload")
+        click.echo(f"outbound {outbound_id} queued again")
+        return
+    with ctx.sessions() as session:
+        rows = reports.alert_list(session, include_resolved=show_all)
+    for row in rows:
+        state = f"resolved {row['resolved_at']}" if row["resolved_at"] else "OPEN"
+        click.echo(f"{row['id']:>5}  {row['at']}  {row['kind']:<14} {state}  {row['message']}")

@@ -7,7 +7,8 @@ values, not exceptions::
     ├── ConfigError            settings or partner profiles that cannot be used
     ├── StorageError           the store refused or failed a write
     │   └── ControlNumberExhausted
-    └── InboundError           a document that cannot be taken in at all
+    ├── InboundError           a document that cannot be taken in at all
+    └── OutboundRefused        a shipment or invoice that cannot become an ASN or 810
 """
 
 from __future__ import annotations
@@ -31,3 +32,11 @@ class ControlNumberExhausted(StorageError):
 
 class InboundError(GatewayError):
     pass
+
+
+class OutboundRefused(GatewayError):
+    """A shipment or invoice record the gateway will not send; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,11 @@ from sqlalchemy.orm import sessionmaker
 import emitters
 import validators
 from gateway import storage
+from gateway.acknowledgments import acknowledgment_for
+from gateway.model import Channel
 from gateway.model import Order
+from gateway.outbox import queue_erp_payload
+from gateway.outbox import store_outbound
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
 from gateway.receipts import Level
@@ -111,12 +116,18 @@ class Pipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         validate: bool = True,
+        erp_kind: str | None = None,
     ) -> None:
-        """``validate=False`` stores orders as parsed: for tests and benchmarks of the readers alone."""
+        """``validate=False`` stores orders as parsed: for tests and benchmarks of the readers alone.
+
+        ``erp_kind`` (``erp.canonical``, ``erp.netsuite``, ``erp.business_central``) queues that
+        payload for every accepted order; None queues none.
+        """
         self._sessions = sessions
         self._partners = partners
         self._clock = clock
         self._validate = validate
+        self._erp_kind = erp_kind
         self._master = MasterDataCache()
 
     @property
@@ -270,6 +281,13 @@ class Pipeline:
         line_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
         for order_id, item in zip(ids, run.pending, strict=True):
+            profile = self._partners.get(item.order.partner or "")
+            if profile is not None and profile.wants_855 and run.validator is not None:
+                _acknowledge(run, order_id, item, profile)
+            if profile is not None and self._erp_kind and item.status == ORDER_ACCEPTED:
+                queue_erp_payload(
+                    run.session, self._erp_kind, item.order, profile, order_id=order_id, when=run.when
+                )
             line_rows.extend(_line_rows(order_id, item.order))
             finding_rows.extend(
                 {**f, "order_id": order_id, "document_id": run.document_id} for f in item.findings
@@ -352,24 +370,50 @@ def _acks_for(
 
 
 def _store_outbound(run: _Run, document: emitters.OutboundDocument) -> int:
-    row = {
-        "partner": document.partner,
-        "kind": document.kind,
-        "content": document.content,
-        "interchange_control_number": document.interchange_control_number,
-        "group_control_number": document.group_control_number,
-        "transaction_control_numbers": document.transaction_control_numbers,
-        "document_id": run.document_id,
-        "status": "pending",
-        "created_at": run.when,
-        "refers_to": document.refers_to,
-    }
-    return int(run.session.scalar(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row))
+    return store_outbound(run.session, document, when=run.when, document_id=run.document_id)
+
+
+def _acknowledge(run: _Run, order_id: int, item: _Pending, partner: PartnerProfile) -> None:
+    """The 855 for a decided EDI order, when the partner's profile asks for one.
+
+    A set the 997 already rejects for syntax gets no 855: for the partner it was never received.
+    """
+    order = item.order
+    if (
+        item.status == ORDER_EXCEPTION
+        or item.parsed.rejected
+        or order.channel != Channel.X12
+        or not order.po_number
+    ):
+        return
+    ack = acknowledgment_for(item.order, item.findings, item.status, run.when.date())
+    document = emitters.x12_855.emit(
+        ack, partner, numbers=storage.ControlNumbers(run.session, partner.name), when=run.when
+    )
+    run.outbound_ids.append(
+        store_outbound(
+            run.session,
+            document,
+            when=run.when,
+            document_id=run.document_id,
+            order_id=order_id,
+            ack_window=timedelta(hours=partner.ack_window_hours),
+        )
+    )
 
 
 def _clear_previous_attempt(session: Session, document_id: int) -> None:
-    """Processing is one transaction, so leftovers only exist if a reprocess was asked for."""
+    """Processing is one transaction, so leftovers only exist if a reprocess was asked for.
+
+    Outbound documents are kept (they may have left, and their control numbers are spent); they
+    just stop pointing at the orders being replaced.
+    """
     order_ids = select(storage.PurchaseOrder.id).where(storage.PurchaseOrder.document_id == document_id)
+    session.execute(
+        update(storage.OutboundRecord)
+        .where(storage.OutboundRecord.order_id.in_(order_ids))
+        .values(order_id=None)
+    )
     session.execute(
         storage.OrderLineRecord.__table__.delete().where(storage.OrderLineRecord.order_id.in_(order_ids))
     )

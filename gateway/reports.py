@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -193,23 +195,41 @@ def render_order(detail: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def outbox_list(session: Session, limit: int = 500) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(storage.OutboundRecord).order_by(storage.OutboundRecord.id.desc()).limit(limit)
-    )
+def outbox_list(
+    session: Session, *, now: datetime, overdue_only: bool = False, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Outbound documents, newest first; ``overdue`` when a 997/999 was due before ``now`` and none came."""
+    outbound = storage.OutboundRecord
+    query = select(outbound).order_by(outbound.id.desc()).limit(limit)
+    if overdue_only:
+        query = query.where(outbound.ack_received_at.is_(None), outbound.ack_due_at < now)
     return [
         {
             "id": row.id,
             "kind": row.kind,
             "partner": row.partner,
             "document_id": row.document_id,
+            "order_id": row.order_id,
+            "refers_to": row.refers_to,
             "interchange_control_number": row.interchange_control_number,
             "status": row.status,
+            "errors": row.errors,
             "created_at": row.created_at,
+            "ack_due_at": row.ack_due_at,
+            "ack_received_at": row.ack_received_at,
+            "ack_code": row.ack_code,
+            "overdue": _overdue(row, now),
             "content": row.content.decode("latin-1"),
         }
-        for row in rows
+        for row in session.scalars(query)
     ]
+
+
+def _overdue(row: storage.OutboundRecord, now: datetime) -> bool:
+    if row.ack_due_at is None or row.ack_received_at is not None:
+        return False
+    due = row.ack_due_at if row.ack_due_at.tzinfo else row.ack_due_at.replace(tzinfo=UTC)
+    return due < now
 
 
 def document_ids(session: Session, *, status: str) -> list[int]:
@@ -218,3 +238,23 @@ def document_ids(session: Session, *, status: str) -> list[int]:
             select(storage.Document.id).where(storage.Document.status == status).order_by(storage.Document.id)
         )
     )
+
+
+def alert_list(session: Session, *, include_resolved: bool = False, limit: int = 500) -> list[dict[str, Any]]:
+    """Alerts, newest first; open ones only unless ``include_resolved``."""
+    alert = storage.Alert
+    query = select(alert).order_by(alert.id.desc()).limit(limit)
+    if not include_resolved:
+        query = query.where(alert.resolved_at.is_(None))
+    return [
+        {
+            "id": row.id,
+            "at": row.at,
+            "kind": row.kind,
+            "partner": row.partner,
+            "outbound_id": row.outbound_id,
+            "message": row.message,
+            "resolved_at": row.resolved_at,
+        }
+        for row in session.scalars(query)
+    ]

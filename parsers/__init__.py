@@ -29,6 +29,7 @@ from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_template as pdf_template
+from ._pyx12 import check_interchange as check_interchange
 from ._result import ParseResult as ParseResult
 from .x12 import ParsedInterchange as ParsedInterchange
 from .x12 import read_x12

@@ -7,6 +7,8 @@ pre-pass has already split, and turns every pyx12 finding into our ``Issue``.
 from __future__ import annotations
 
 import functools
+import io
+import json
 import logging
 import re
 import string
@@ -21,6 +23,7 @@ import pyx12.map_if
 import pyx12.params
 import pyx12.segment
 import pyx12.x12file
+import pyx12.x12n_document
 from pyx12.map_walker import walk_tree
 
 from gateway.receipts import Issue
@@ -397,3 +400,45 @@ def _first_repetition(text: str, separators: Separators) -> str:
         return text
     elements = text.split(separators.element)
     return separators.element.join(e.split(rep, 1)[0] for e in elements)
+
+
+def check_interchange(content: bytes, map_dir: Path | None) -> list[str]:
+    """pyx12's own validator over a whole interchange with the maps in ``map_dir``: its errors, or [].
+
+    ``map_dir=None`` uses the maps bundled with pyx12.
+    For documents the gateway writes, before they may leave: each error names the segment path.
+    """
+    out = io.StringIO()
+    try:
+        valid = pyx12.x12n_document.x12n_document(
+            _params(),
+            io.StringIO(content.decode("ascii")),
+            None,
+            None,
+            fd_json=out,
+            map_path=str(map_dir) if map_dir else None,
+        )
+    except (UnicodeDecodeError, pyx12.errors.X12Error, pyx12.errors.EngineError) as exc:
+        return [f"pyx12 cannot read it: {exc}"]
+    text = out.getvalue()
+    errors = _json_errors(json.loads(text)) if text.strip() else ["pyx12 wrote no report"]
+    if not valid and not errors:
+        errors.append("pyx12 refused the interchange without naming an error")
+    return errors
+
+
+def _json_errors(node: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        where = path + "/" + str(node.get("seg_id") or node.get("trn_set_control_num") or "")
+        for error in node.get("errors") or []:
+            found.append(
+                f"{where}: {error.get('err_str', error)}" if isinstance(error, dict) else f"{where}: {error}"
+            )
+        for key, value in node.items():
+            if key != "errors":
+                found += _json_errors(value, where)
+    elif isinstance(node, list):
+        for item in node:
+            found += _json_errors(item, path)
+    return found

@@ -73,6 +73,9 @@ class PartnerProfile(BaseModel):
     sheet_columns: dict[str, SheetField] = Field(default_factory=dict)
     pdf_anchors: dict[PdfField, str] = Field(default_factory=dict)
     validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
+    ack_window_hours: float = Field(default=24, gt=0, description="a 997/999 for what we send is due within")
+    asn_structure: Literal["SOPI", "SOI"] = "SOPI"
+    gs1_company_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
 
     @field_validator("narrow")
     @classmethod
@@ -88,6 +91,10 @@ class PartnerProfile(BaseModel):
             if kind in ("997", "999"):
                 return kind
         return None
+
+    @property
+    def wants_855(self) -> bool:
+        return "855" in self.acks
 
     @property
     def label(self) -> str:

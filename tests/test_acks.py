@@ -10,8 +10,6 @@ two code lists (and widening ISA qualifiers), see ``parsers/x12/_mapgen.py``.
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
@@ -20,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pyx12.params
-import pyx12.x12n_document
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+import parsers
 from emitters import EnvelopeError
 from emitters import OutboundDocument
 from emitters import x12_997
@@ -201,33 +198,10 @@ def sets_of(found: list[list[str]]) -> Iterator[list[list[str]]]:
             body.append(seg)
 
 
-def _errors_in(node: Any, path: str = "") -> list[str]:
-    found: list[str] = []
-    if isinstance(node, dict):
-        where = path + "/" + str(node.get("seg_id") or node.get("trn_set_control_num") or "")
-        found += [f"{where}: {e}" for e in node.get("errors") or []]
-        for key, value in node.items():
-            if key != "errors":
-                found += _errors_in(value, where)
-    elif isinstance(node, list):
-        for item in node:
-            found += _errors_in(item, path)
-    return found
-
-
 def pyx12_check(content: bytes, map_path: Path | None = None) -> tuple[bool, list[str]]:
     """Run pyx12's validator (its bundled maps unless ``map_path``): (valid, the errors it reported)."""
-    out = io.StringIO()
-    valid = pyx12.x12n_document.x12n_document(
-        pyx12.params.params(),
-        io.StringIO(content.decode("ascii")),
-        fd_997=None,
-        fd_html=None,
-        fd_json=out,
-        map_path=str(map_path) if map_path else None,
-    )
-    text = out.getvalue()
-    return bool(valid), _errors_in(json.loads(text)) if text.strip() else ["no JSON written"]
+    errors = parsers.check_interchange(content, map_path)
+    return not errors, errors
 
 
 def assert_pyx12_valid(document: OutboundDocument, map_path: Path | None = None) -> None:

@@ -70,7 +70,7 @@ def test_ingest_json_shape_for_a_clean_850(cli: CliRunner) -> None:
         "uom": "EA",
         "unit_price": "4.50",
     }
-    assert [o["kind"] for o in doc["outbound"]] == ["997"]
+    assert [o["kind"] for o in doc["outbound"]] == ["855", "997"]
 
 
 def test_same_bytes_twice_are_one_document(cli: CliRunner, tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_same_bytes_twice_are_one_document(cli: CliRunner, tmp_path: Path) -> No
     orders = json.loads(cli.invoke(main, ["orders", "--json"]).stdout)
     assert len(orders) == 1
     outbox = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
-    assert len(outbox) == 1, "an ack is written once per document, not per delivery"
+    assert sorted(o["kind"] for o in outbox) == ["855", "997"], "answers are written once per document"
 
 
 def test_same_po_in_new_bytes_is_flagged_duplicate(cli: CliRunner, tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_errors_in_one_set_reject_it_and_keep_the_other(cli: CliRunner) -> None:
     assert {f["code"] for f in rejected["findings"]} == {"syntax"}
     assert "x12.partner_code" in codes  # PO103 "XX" is outside what acme agreed to
     assert "x12.segment" in codes  # ZZZ is not an 850 segment
-    assert [o["kind"] for o in doc["outbound"]] == ["997"]
+    assert [o["kind"] for o in doc["outbound"]] == ["855", "997"], "an 855 for the good set only"
 
 
 def test_show_and_orders_commands(cli: CliRunner) -> None:

@@ -15,6 +15,7 @@ from ._documents import store_document as store_document
 from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import upgrade as upgrade
+from ._models import Alert as Alert
 from ._models import AuditEntry as AuditEntry
 from ._models import Base as Base
 from ._models import ControlCounter as ControlCounter
@@ -24,10 +25,13 @@ from ._models import Document as Document
 from ._models import DocumentChunk as DocumentChunk
 from ._models import Finding as Finding
 from ._models import InventoryLevel as InventoryLevel
+from ._models import InvoiceRow as InvoiceRow
 from ._models import MasterDataRevision as MasterDataRevision
 from ._models import OrderLineRecord as OrderLineRecord
 from ._models import OutboundRecord as OutboundRecord
 from ._models import PriceAgreement as PriceAgreement
 from ._models import Product as Product
 from ._models import PurchaseOrder as PurchaseOrder
+from ._models import ShipmentRow as ShipmentRow
+from ._models import ShippedLine as ShippedLine
 from ._models import ShipTo as ShipTo

@@ -134,21 +134,90 @@ class Finding(Base):
 
 
 class OutboundRecord(Base):
-    """A document we send: an ack now; 855/856/810 and ERP payloads later."""
+    """A document we send (997/999/TA1, 855, 856, 810, ERP payload) and where it stands.
+
+    ``status``: ``pending`` (may leave), ``invalid`` (failed its pre-send check; ``errors``
+    says why), ``sent``, ``dead`` (delivery gave up). ``ack_due_at`` is set for X12 documents
+    the partner must answer with a 997/999; ``ack_received_at`` when one came.
+    """
 
     __tablename__ = "outbound_document"
+    __table_args__ = (Index("ix_outbound_document_ack_due", "ack_received_at", "ack_due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     partner: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     interchange_control_number: Mapped[int | None] = mapped_column(BigInteger)
     group_control_number: Mapped[int | None] = mapped_column(BigInteger)
     transaction_control_numbers: Mapped[list[Any]] = mapped_column(default=list)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     refers_to: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+    ack_due_at: Mapped[datetime | None]
+    ack_received_at: Mapped[datetime | None]
+    ack_code: Mapped[str | None] = mapped_column(String(2))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class ShipmentRow(Base):
+    """A shipment the ERP or WMS reported; ``record`` is the ShipmentRecord as received."""
+
+    __tablename__ = "shipment"
+    __table_args__ = (UniqueConstraint("partner", "shipment_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    shipment_id: Mapped[str] = mapped_column(String(30))
+    record: Mapped[dict[str, Any]]
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
+    created_at: Mapped[datetime]
+
+
+class ShippedLine(Base):
+    """Units of one PO line on one shipment: what the over-shipment check sums."""
+
+    __tablename__ = "shipped_line"
+    __table_args__ = (Index("ix_shipped_line_order_line", "order_id", "line_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_pk: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"))
+    line_no: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[Decimal]
+    uom: Mapped[str] = mapped_column(String(8))
+
+
+class InvoiceRow(Base):
+    """An invoice sent; ``record`` is the InvoiceRecord, ``total`` what TDS stated."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("partner", "invoice_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    invoice_number: Mapped[str] = mapped_column(String(22))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"), index=True)
+    record: Mapped[dict[str, Any]]
+    total: Mapped[Decimal]
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
+    created_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """Something a person must see: a delivery that gave up, an overdue 997. Open until resolved."""
+
+    __tablename__ = "alert"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    partner: Mapped[str | None] = mapped_column(String(64))
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
+    message: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class ControlCounter(Base):

@@ -1,0 +1,192 @@
+"""ERP delivery: POST each queued payload with its idempotency key; retry with backoff; dead-letter loudly.
+
+A 2xx (or a 409 that says the key was seen) is delivered. A 408, 425, 429, 5xx, timeout or
+connection failure is retried at ``base * 2**(attempt-1)`` seconds (capped; a Retry-After
+header is honoured when longer). Any other 4xx cannot succeed by repeating it and, like the
+last failed retry, moves the payload to ``dead`` and raises an alert: logged at ERROR and
+stored in the ``alert`` table (``gateway alerts``). Rows are claimed with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several deliverers never send one payload twice
+at once; the receiver's idempotency key covers a crash between its answer and our commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+from sqlalchemy import insert
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from gateway import storage
+from gateway.outbox import DEAD
+from gateway.outbox import ERP_EMITTERS
+from gateway.outbox import PENDING
+from gateway.outbox import SENT
+
+log = logging.getLogger(__name__)
+
+ERP_KINDS = tuple(ERP_EMITTERS)
+_RETRYABLE = frozenset({408, 425, 429})
+_BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ErpSettings:
+    url: str
+    kind: str = "erp.canonical"
+    token: str | None = None
+    max_attempts: int = 8
+    backoff_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+    timeout_seconds: float = 20.0
+
+    @classmethod
+    def from_environment(cls) -> ErpSettings | None:
+        """From GATEWAY_ERP_*; None when GATEWAY_ERP_URL is unset (no ERP payloads are queued)."""
+        env = os.environ
+        url = env.get("GATEWAY_ERP_URL")
+        if not url:
+            return None
+        kind = env.get("GATEWAY_ERP_KIND", "erp.canonical")
+        if kind not in ERP_KINDS:
+            raise ValueError(f"GATEWAY_ERP_KIND must be one of {', '.join(ERP_KINDS)}, not {kind!r}")
+        return cls(
+            url=url,
+            kind=kind,
+            token=env.get("GATEWAY_ERP_TOKEN") or None,
+            max_attempts=int(env.get("GATEWAY_ERP_MAX_ATTEMPTS", "8")),
+            backoff_seconds=float(env.get("GATEWAY_ERP_BACKOFF_SECONDS", "30")),
+            backoff_cap_seconds=float(env.get("GATEWAY_ERP_BACKOFF_CAP_SECONDS", "3600")),
+            timeout_seconds=float(env.get("GATEWAY_ERP_TIMEOUT_SECONDS", "20")),
+        )
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+
+def deliver_due(
+    sessions: sessionmaker[Session], settings: ErpSettings, *, now: datetime, client: httpx.Client
+) -> DeliveryReport:
+    """Try every ERP payload that is due now, once; returns what became of them."""
+    report = DeliveryReport()
+    while True:
+        with sessions() as session, session.begin():
+            rows = _claim(session, now)
+            for row in rows:
+                _attempt(session, row, settings, now, client, report)
+        if len(rows) < _BATCH:
+            return report
+
+
+def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
+    outbound = storage.OutboundRecord
+    return list(
+        session.scalars(
+            select(outbound)
+            .where(
+                outbound.kind.in_(ERP_KINDS),
+                outbound.status == PENDING,
+                or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
+            )
+            .order_by(outbound.id)
+            .limit(_BATCH)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def _attempt(
+    session: Session,
+    row: storage.OutboundRecord,
+    settings: ErpSettings,
+    now: datetime,
+    client: httpx.Client,
+    report: DeliveryReport,
+) -> None:
+    row.attempts += 1
+    headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key or str(row.id)}
+    if settings.token:
+        headers["Authorization"] = f"Bearer {settings.token}"
+    retry_after: float | None = None
+    try:
+        response = client.post(
+            settings.url, content=row.content, headers=headers, timeout=settings.timeout_seconds
+        )
+    except httpx.HTTPError as exc:
+        error, retryable = f"{type(exc).__name__}: {exc or 'no detail'}", True
+    else:
+        if response.is_success or response.status_code == 409:
+            row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, now, None, None
+            report.delivered += 1
+            return
+        error = f"HTTP {response.status_code}: {response.text[:300]}"
+        retryable = response.status_code in _RETRYABLE or response.status_code >= 500
+        retry_after = _retry_after(response, now)
+    row.last_error = error
+    if not retryable or row.attempts >= settings.max_attempts:
+        row.status, row.next_attempt_at = DEAD, None
+        why = "the ERP refused it" if not retryable else f"{row.attempts} attempts failed"
+        _alert(
+            session,
+            row,
+            now,
+            f"{row.kind} {row.id} for {row.refers_to} is dead-lettered: {why}; last: {error}",
+        )
+        report.dead += 1
+        return
+    delay = min(settings.backoff_seconds * 2 ** (row.attempts - 1), settings.backoff_cap_seconds)
+    row.next_attempt_at = now + timedelta(seconds=max(delay, retry_after or 0))
+    report.retrying += 1
+
+
+def _retry_after(response: httpx.Response, now: datetime) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        return max((parsedate_to_datetime(value) - now).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _alert(session: Session, row: storage.OutboundRecord, now: datetime, message: str) -> None:
+    log.error(message)
+    session.execute(
+        insert(storage.Alert),
+        {
+            "at": now,
+            "kind": "delivery_dead",
+            "partner": row.partner,
+            "outbound_id": row.id,
+            "message": message,
+        },
+    )
+
+
+def redeliver(session: Session, outbound_id: int, *, now: datetime) -> bool:
+    """Put a dead payload back in the queue, due now (once the ERP is fixed); resolves its alert."""
+    row = session.get(storage.OutboundRecord, outbound_id)
+    if row is None or row.status != DEAD:
+        return False
+    row.status, row.attempts, row.next_attempt_at = PENDING, 0, None
+    for alert in session.scalars(
+        select(storage.Alert).where(
+            storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None)
+        )
+    ):
+        alert.resolved_at = now
+    return True

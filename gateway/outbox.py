@@ -1,0 +1,97 @@
+"""The outbox: every document the gateway sends is stored here first, checked, then delivered.
+
+An 855, 856 or 810 is run through pyx12 with the project's own maps before it may leave; one
+that fails stays in the outbox as ``invalid`` with pyx12's errors beside it. Documents the
+partner must answer with a 997/999 get a due time, so an answer that never comes is seen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+import emitters
+import parsers
+from gateway import storage
+from gateway.model import Order
+from parsers.x12 import MAP_DIR
+from partners import PartnerProfile
+
+PENDING = "pending"
+INVALID = "invalid"
+SENT = "sent"
+DEAD = "dead"
+CHECKED_KINDS = frozenset({"855", "856", "810"})
+ERP_EMITTERS = {
+    "erp.canonical": emitters.erp_canonical,
+    "erp.netsuite": emitters.erp_netsuite,
+    "erp.business_central": emitters.erp_business_central,
+}
+
+
+def pre_send_errors(document: emitters.OutboundDocument) -> list[str]:
+    """What stops ``document`` from leaving: pyx12's errors for X12 business documents, else none."""
+    if document.kind not in CHECKED_KINDS:
+        return []
+    return parsers.check_interchange(document.content, MAP_DIR)
+
+
+def store_outbound(
+    session: Session,
+    document: emitters.OutboundDocument,
+    *,
+    when: datetime,
+    document_id: int | None = None,
+    order_id: int | None = None,
+    ack_window: timedelta | None = None,
+    idempotency_key: str | None = None,
+) -> int:
+    """Store ``document`` in the outbox, checked; returns its id. ``ack_window`` sets when a 997 is due."""
+    errors = pre_send_errors(document)
+    row = {
+        "partner": document.partner,
+        "kind": document.kind,
+        "content": document.content,
+        "interchange_control_number": document.interchange_control_number,
+        "group_control_number": document.group_control_number,
+        "transaction_control_numbers": document.transaction_control_numbers,
+        "document_id": document_id,
+        "order_id": order_id,
+        "status": INVALID if errors else PENDING,
+        "errors": errors,
+        "created_at": when,
+        "refers_to": document.refers_to,
+        "ack_due_at": when + ack_window if ack_window is not None and not errors else None,
+        "idempotency_key": idempotency_key,
+    }
+    return int(session.scalar(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row))
+
+
+def queue_erp_payload(
+    session: Session, kind: str, order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> int | None:
+    """Queue the ERP payload of an accepted order; one that cannot be written raises an alert instead."""
+    emitter = ERP_EMITTERS[kind]
+    try:
+        document = emitter.emit(order, partner, order_id=order_id, when=when)
+    except emitters.ErpPayloadError as exc:
+        session.execute(
+            insert(storage.Alert),
+            {
+                "at": when,
+                "kind": "erp_payload",
+                "partner": partner.name,
+                "message": f"order {order_id} (PO {order.po_number}) cannot go to the ERP: {exc}",
+            },
+        )
+        return None
+    return store_outbound(
+        session,
+        document,
+        when=when,
+        order_id=order_id,
+        idempotency_key=emitters.idempotency_key(kind, partner.name, order_id),
+    )

@@ -1,0 +1,435 @@
+"""856 ASNs and 810 invoices: pre-flight refusals, SSCC labels, HL chains, totals that reconcile, the API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from emitters import x12_856
+from emitters._envelope import Segment
+from gateway import storage
+from gateway.errors import OutboundRefused
+from gateway.gs1 import is_valid_sscc
+from gateway.gs1 import sscc
+from gateway.outbound_model import InvoiceRecord
+from gateway.outbound_model import ShipmentRecord
+from gateway.outbox import PENDING
+from gateway.pipeline import Pipeline
+from gateway.records import invoice_shipment
+from gateway.records import submit_invoice
+from gateway.records import submit_shipment
+from gateway.web import create_app
+from parsers.x12 import MAP_DIR
+from partners import PartnerRegistry
+from tests.conftest import CORPUS
+from tests.conftest import FIXED_NOW
+from tests.conftest import INBOX
+from tests.conftest import ROOT
+from tests.test_acks import pyx12_check
+
+SHIPMENT = ROOT / "fixtures" / "shipments" / "acme-SH-26001.json"
+INVOICE = ROOT / "fixtures" / "invoices" / "acme-INV-90001.json"
+LATER = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+TOKEN = "test-token-1234"
+
+
+@pytest.fixture
+def shop(master_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The demo store with acme's PO 4500012345 accepted (24 EA, 6 CA, 10 EA)."""
+    outcome = Pipeline(
+        master_sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW
+    ).ingest_path(INBOX / "acme-4500012345.edi")
+    with master_sessions() as session:
+        order = session.get(storage.PurchaseOrder, outcome.order_ids[0])
+        assert order is not None and order.status == "accepted"
+    return master_sessions
+
+
+def shipment(**changes: Any) -> str:
+    record = json.loads(SHIPMENT.read_text())
+    record.update(changes)
+    return json.dumps(record)
+
+
+def x12(sessions: sessionmaker[Session], outbound_id: int) -> list[list[str]]:
+    with sessions() as session:
+        row = session.get(storage.OutboundRecord, outbound_id)
+        assert row is not None
+        text = row.content.decode("ascii")
+    return [s.strip().split("*") for s in text.split("~") if s.strip()]
+
+
+def body(segments: list[list[str]]) -> list[list[str]]:
+    start = next(i for i, s in enumerate(segments) if s[0] == "ST")
+    end = next(i for i, s in enumerate(segments) if s[0] == "SE")
+    return segments[start + 1 : end]
+
+
+def refused(action: Any) -> list[str]:
+    with pytest.raises(OutboundRefused) as caught:
+        action()
+    return caught.value.problems
+
+
+# --- SSCC -----------------------------------------------------------------------------------
+
+
+def test_sscc_has_the_gs1_check_digit() -> None:
+    assert sscc("0614141", 123456789, extension=1) == "106141411234567897"  # GS1's own example
+    assert is_valid_sscc("106141411234567897") and not is_valid_sscc("106141411234567896")
+    with pytest.raises(ValueError, match="does not fit"):
+        sscc("0614141", 10**9)
+
+
+# --- 856 --------------------------------------------------------------------------------------
+
+
+def test_a_shipment_becomes_a_valid_sopi_asn_that_reconciles_to_the_po(shop: sessionmaker[Session]) -> None:
+    outcome = submit_shipment(shop, PartnerRegistry.from_directory(), SHIPMENT.read_bytes(), when=LATER)
+    assert outcome["status"] == PENDING and outcome["errors"] == [] and not outcome["duplicate"]
+    segments = x12(shop, outcome["outbound_id"])
+    with shop() as session:
+        content = session.get(storage.OutboundRecord, outcome["outbound_id"]).content  # type: ignore[union-attr]
+    assert pyx12_check(content, MAP_DIR) == (True, [])
+    asn = body(segments)
+    assert asn[0][:6] == ["BSN", "00", "SH-26001", "20261124", "1430", "0001"]
+    assert [s[3] for s in asn if s[0] == "HL"] == ["S", "O", "P", "I", "I", "P", "I"]
+    assert x12_856.hierarchy_errors(asn, "SOPI") == []
+    assert ["TD5", "", "2", "UPSN", "M", "UPS GROUND"] in asn and ["REF", "CN", "1Z999AA10123456784"] in asn
+    assert ["REF", "BM", "BOL-77001"] in asn and ["TD1", "CTN25", "2", "", "", "", "G", "84.5", "LB"] in asn
+    assert ["PRF", "4500012345", "", "", "20261118"] in asn
+    assert [s[1] for s in asn if s[0] == "N1"] == ["SF", "ST"], "ship-to taken from the PO"
+    labels = [s[2] for s in asn if s[0] == "MAN"]
+    assert labels == outcome["ssccs"] and all(
+        is_valid_sscc(label) and label.startswith("00614141") for label in labels
+    )
+    shipped: dict[str, Decimal] = {}
+    for lin, sn1 in zip([s for s in asn if s[0] == "LIN"], [s for s in asn if s[0] == "SN1"], strict=True):
+        shipped[lin[1]] = shipped.get(lin[1], Decimal(0)) + Decimal(sn1[2])
+    assert shipped == {"1": 24, "2": 6, "3": 10}, "the SN1 quantities add up to the ordered lines"
+    assert ["LIN", "1", "VN", "NW-10042", "UP", "012345678905", "BP", "AC-778"] in asn
+    assert asn[-1] == ["CTT", "7"]
+
+
+def test_the_same_shipment_twice_is_one_asn_and_a_changed_one_is_refused(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    first = submit_shipment(shop, partners, SHIPMENT.read_bytes(), when=LATER)
+    again = submit_shipment(shop, partners, SHIPMENT.read_bytes(), when=LATER)
+    assert again["duplicate"] and again["outbound_id"] == first["outbound_id"]
+    problems = refused(lambda: submit_shipment(shop, partners, shipment(tracking_number="OTHER"), when=LATER))
+    assert "already sent with other contents" in problems[0]
+
+
+def test_over_shipment_unknown_po_line_and_unit_are_refused_with_every_reason(
+    shop: sessionmaker[Session],
+) -> None:
+    partners = PartnerRegistry.from_directory()
+    submit_shipment(shop, partners, SHIPMENT.read_bytes(), when=LATER)
+    record = json.loads(SHIPMENT.read_text())
+    record["shipment_id"] = "SH-26002"
+    record["orders"][0]["packs"] = [
+        {"items": [{"line_no": "1", "quantity": "1", "uom": "EA"}, {"line_no": "9", "quantity": "1"}]},
+        {"items": [{"line_no": "2", "quantity": "1", "uom": "EA"}]},
+    ]
+    record["orders"].append(
+        {"po_number": "NOPE-1", "packs": [{"items": [{"line_no": "1", "quantity": "1"}]}]}
+    )
+    problems = refused(lambda: submit_shipment(shop, partners, json.dumps(record), when=LATER))
+    text = "\n".join(problems)
+    assert "line 1: ships 1, ordered 24, already shipped 24" in text
+    assert "has no line 9" in text
+    assert "line 2 was ordered in CA, the shipment says EA" in text
+    assert "PO NOPE-1 is unknown" in text
+    with shop() as session:
+        assert session.scalars(select(storage.ShipmentRow)).all().__len__() == 1, (
+            "nothing of a refusal is kept"
+        )
+
+
+def test_a_partial_shipment_then_the_rest(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    record = json.loads(SHIPMENT.read_text())
+    record["orders"][0]["packs"] = [{"items": [{"line_no": "1", "quantity": "20", "uom": "EA"}]}]
+    submit_shipment(shop, partners, json.dumps(record), when=LATER)
+    record["shipment_id"] = "SH-26003"
+    record["orders"][0]["packs"] = [{"items": [{"line_no": "1", "quantity": "4", "uom": "EA"}]}]
+    assert submit_shipment(shop, partners, json.dumps(record), when=LATER)["status"] == PENDING
+    record["shipment_id"] = "SH-26004"
+    record["orders"][0]["packs"] = [{"items": [{"line_no": "1", "quantity": "1", "uom": "EA"}]}]
+    assert (
+        "already shipped 24"
+        in refused(lambda: submit_shipment(shop, partners, json.dumps(record), when=LATER))[0]
+    )
+
+
+def test_a_rejected_or_held_po_cannot_ship(shop: sessionmaker[Session]) -> None:
+    with shop() as session, session.begin():
+        order = session.scalars(select(storage.PurchaseOrder)).one()
+        order.status = "exception"
+    problems = refused(
+        lambda: submit_shipment(shop, PartnerRegistry.from_directory(), SHIPMENT.read_bytes(), when=LATER)
+    )
+    assert problems == ["PO 4500012345 is exception, not accepted: it cannot ship"]
+
+
+def with_profile(tmp_path: Path, **changes: str) -> PartnerRegistry:
+    folder = tmp_path / "profiles"
+    folder.mkdir(exist_ok=True)
+    acme = (ROOT / "partners" / "profiles" / "acme.toml").read_text()
+    for old, new in changes.items():
+        assert old in acme
+        acme = acme.replace(old, new)
+    (folder / "acme.toml").write_text(acme)
+    return PartnerRegistry.from_directory(folder)
+
+
+def test_an_soi_partner_gets_no_pack_level_and_a_5010_one_a_valid_5010_asn(
+    shop: sessionmaker[Session], tmp_path: Path
+) -> None:
+    partners = with_profile(
+        tmp_path,
+        **{'asn_structure = "SOPI"': 'asn_structure = "SOI"', 'version = "004010"': 'version = "005010"'},
+    )
+    outcome = submit_shipment(shop, partners, SHIPMENT.read_bytes(), when=LATER)
+    assert outcome["status"] == PENDING, outcome["errors"]
+    segments = x12(shop, outcome["outbound_id"])
+    asn = body(segments)
+    assert [s[3] for s in asn if s[0] == "HL"] == ["S", "O", "I", "I", "I"]
+    assert asn[0][5] == "0004" and next(s for s in segments if s[0] == "GS")[8] == "005010"
+    assert [s for s in asn if s[0] == "MAN"] == []
+
+
+def test_packs_need_an_sscc_or_a_prefix_to_make_one(shop: sessionmaker[Session], tmp_path: Path) -> None:
+    partners = with_profile(tmp_path, **{'gs1_company_prefix = "0614141"': ""})
+    problems = refused(lambda: submit_shipment(shop, partners, SHIPMENT.read_bytes(), when=LATER))
+    assert "sets no gs1_company_prefix" in problems[0]
+    record = json.loads(SHIPMENT.read_text())
+    record["orders"][0]["packs"][0]["sscc"] = "106141411234567897"
+    record["orders"][0]["packs"][1]["sscc"] = "106141411234567896"
+    problems = refused(lambda: submit_shipment(shop, partners, json.dumps(record), when=LATER))
+    assert problems == ["SSCC 106141411234567896 on PO 4500012345 has a wrong check digit"]
+
+
+def test_a_malformed_record_names_each_bad_field(shop: sessionmaker[Session]) -> None:
+    record = json.loads(SHIPMENT.read_text())
+    record["ship_date"] = "yesterday"
+    record["orders"][0]["packs"][0]["items"][0]["quantity"] = "-3"
+    problems = refused(
+        lambda: submit_shipment(shop, PartnerRegistry.from_directory(), json.dumps(record), when=LATER)
+    )
+    assert any(p.startswith("ship_date:") for p in problems)
+    assert any(p.startswith("orders.0.packs.0.items.0.quantity:") for p in problems)
+    assert refused(lambda: submit_shipment(shop, PartnerRegistry.from_directory(), b"{not json", when=LATER))
+
+
+def hl(number: int, parent: int | None, level: str) -> Segment:
+    return ["HL", str(number), "" if parent is None else str(parent), level]
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        ([hl(1, None, "S"), hl(2, 1, "O"), hl(3, 2, "P"), hl(4, 3, "I")], []),
+        ([hl(1, None, "S"), hl(2, 1, "O"), hl(3, 2, "P"), hl(4, 9, "I")], ["not an earlier HL"]),
+        ([hl(1, None, "S"), hl(2, 1, "O"), hl(3, 2, "I")], ["hangs under a O level, not P"]),
+        ([hl(1, None, "S"), hl(3, 1, "O"), hl(4, 3, "P"), hl(5, 4, "I")], ["out of sequence"]),
+        (
+            [hl(1, None, "S"), hl(2, 1, "O"), hl(3, 1, "O"), hl(4, 3, "P"), hl(5, 4, "I")],
+            ["HL 2 (O) has nothing"],
+        ),
+        ([hl(1, None, "O"), hl(2, 1, "P"), hl(3, 2, "I")], ["first HL must be the shipment"]),
+        ([hl(1, 7, "S"), hl(2, 1, "O"), hl(3, 2, "P"), hl(4, 3, "I")], ["must not have a parent"]),
+    ],
+)
+def test_a_broken_hl_chain_is_caught(levels: list[Segment], expected: list[str]) -> None:
+    problems = x12_856.hierarchy_errors(levels, "SOPI")
+    assert bool(problems) == bool(expected)
+    for words in expected:
+        assert any(words in problem for problem in problems), problems
+
+
+def test_the_asn_follows_the_order_of_a_real_vics_asn(shop: sessionmaker[Session]) -> None:
+    outcome = submit_shipment(shop, PartnerRegistry.from_directory(), SHIPMENT.read_bytes(), when=LATER)
+    ours = body(x12(shop, outcome["outbound_id"]))
+    real = CORPUS / "olmelabs__EdiEngine/EdiEngine.Tests/TestData/856.Crossdock.OK.edi"
+    theirs = body(split_x12(real.read_text()))
+    assert_same_relative_order(ours, theirs)
+
+
+def split_x12(text: str) -> list[list[str]]:
+    """Segments of a real interchange, whatever its terminator (the character after ISA16)."""
+    text = text.lstrip()
+    terminator = text[105]
+    return [s.strip().split(text[3]) for s in text.split(terminator) if s.strip()]
+
+
+def assert_same_relative_order(ours: list[list[str]], theirs: list[list[str]]) -> None:
+    """Segments both write come in the same order: each id's first use, compared pairwise."""
+
+    def firsts(segments: list[list[str]]) -> list[str]:
+        seen: list[str] = []
+        for segment in segments:
+            if segment[0] not in seen:
+                seen.append(segment[0])
+        return seen
+
+    mine, real = firsts(ours), firsts(theirs)
+    shared = [s for s in mine if s in real]
+    assert len(shared) >= 6, shared
+    assert shared == [s for s in real if s in mine]
+
+
+# --- 810 --------------------------------------------------------------------------------------
+
+
+def test_an_invoice_totals_reconcile_and_pass_pyx12(shop: sessionmaker[Session]) -> None:
+    outcome = submit_invoice(shop, PartnerRegistry.from_directory(), INVOICE.read_bytes(), when=LATER)
+    assert outcome["status"] == PENDING and outcome["errors"] == []
+    segments = x12(shop, outcome["outbound_id"])
+    with shop() as session:
+        row = session.get(storage.OutboundRecord, outcome["outbound_id"])
+        assert row is not None and pyx12_check(row.content, MAP_DIR) == (True, [])
+    invoice = body(segments)
+    lines = sum((Decimal(s[2]) * Decimal(s[4]) for s in invoice if s[0] == "IT1"), Decimal(0))
+    charges = sum(
+        (Decimal(s[5]) / 100 * (1 if s[1] == "C" else -1) for s in invoice if s[0] == "SAC"), Decimal(0)
+    )
+    tax = sum((Decimal(s[2]) for s in invoice if s[0] == "TXI"), Decimal(0))
+    [tds] = [s for s in invoice if s[0] == "TDS"]
+    assert Decimal(tds[1]) / 100 == lines + charges + tax == Decimal("590.07")
+    assert Decimal(outcome["total"]) == Decimal("590.07")
+    assert invoice[0] == ["BIG", "20261124", "INV-90001", "20261118", "4500012345"]
+    assert ["ITD", "01", "3", "2", "", "30", "", "60", "", "", "", "", "2% 30 NET 60"] in invoice
+    assert ["CAD", "M", "", "", "UPSN", "UPS GROUND"] in invoice and invoice[-1] == ["CTT", "3"]
+    with shop() as session:
+        order = session.scalars(select(storage.PurchaseOrder)).one()
+        assert order.invoiced_at is not None, "an invoiced order leaves open-order credit exposure"
+
+
+def test_tds_rounds_sub_cent_totals_half_up() -> None:
+    record = InvoiceRecord.model_validate_json(INVOICE.read_text())
+    odd = record.model_copy(
+        update={
+            "lines": [
+                record.lines[0].model_copy(update={"unit_price": Decimal("0.125"), "quantity": Decimal(3)})
+            ]
+        }
+    )
+    assert odd.total == Decimal("0.375") + Decimal("18.50") - Decimal("10.00") + Decimal("36.77")
+    from emitters.x12_810 import cents
+
+    assert cents(odd.total) == "4565" and cents(Decimal("0.005")) == "1"
+
+
+def test_over_invoicing_and_wrong_currency_are_refused(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    submit_invoice(shop, partners, INVOICE.read_bytes(), when=LATER)
+    record = json.loads(INVOICE.read_text())
+    record.update(invoice_number="INV-90002", currency="EUR")
+    problems = refused(lambda: submit_invoice(shop, partners, json.dumps(record), when=LATER))
+    assert "invoice currency EUR is not the order's USD" in problems
+    assert any("already invoiced 24" in p for p in problems)
+
+
+def test_invoices_from_a_shipment_use_the_accepted_prices(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    record = json.loads(SHIPMENT.read_text())
+    record["orders"][0]["packs"] = [{"items": [{"line_no": "2", "quantity": "4", "uom": "CA"}]}]
+    submit_shipment(shop, partners, json.dumps(record), when=LATER)
+    [outcome] = invoice_shipment(shop, partners, "acme", "SH-26001", when=LATER)
+    assert outcome["status"] == PENDING and outcome["invoice_number"] == "IN00000001"
+    assert Decimal(outcome["total"]) == Decimal("211.20")  # 4 cases at 52.80
+    invoice = body(x12(shop, outcome["outbound_id"]))
+    assert ["IT1", "2", "4", "CA", "52.8", "", "VN", "NW-20017", "BP", "AC-913"] in invoice
+    assert ["REF", "PK", "SH-26001"] in invoice and [
+        "N1",
+        "RI",
+        "NORTHWIND DISTRIBUTION",
+        "92",
+        "NW01",
+    ] in invoice
+    problems = refused(lambda: invoice_shipment(shop, partners, "acme", "SH-NOPE", when=LATER))
+    assert problems == ["no shipment SH-NOPE was sent to Acme Retail"]
+
+
+def test_the_invoice_follows_the_order_of_a_real_810(shop: sessionmaker[Session]) -> None:
+    outcome = submit_invoice(shop, PartnerRegistry.from_directory(), INVOICE.read_bytes(), when=LATER)
+    ours = body(x12(shop, outcome["outbound_id"]))
+    real = CORPUS / "xlate__staedi/src/test/resources/x12/simple810.edi"
+    theirs = body(split_x12(real.read_text()))
+    assert_same_relative_order(ours, theirs)
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+def client(sessions: sessionmaker[Session], token: str | None = TOKEN) -> FlaskClient:
+    app = create_app(sessions, PartnerRegistry.from_directory(), api_token=token, clock=lambda: LATER)
+    return app.test_client()
+
+
+def test_the_shipment_endpoint_records_and_answers(shop: sessionmaker[Session]) -> None:
+    api = client(shop)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    created = api.post(
+        "/api/shipments", data=SHIPMENT.read_bytes(), headers=auth, content_type="application/json"
+    )
+    assert created.status_code == 201 and created.json["status"] == PENDING  # type: ignore[index]
+    again = api.post(
+        "/api/shipments", data=SHIPMENT.read_bytes(), headers=auth, content_type="application/json"
+    )
+    assert again.status_code == 200 and again.json["duplicate"] is True  # type: ignore[index]
+    over = api.post(
+        "/api/shipments", data=shipment(shipment_id="SH-2"), headers=auth, content_type="application/json"
+    )
+    assert over.status_code == 422 and "more than was ordered" in over.json["refused"][0]  # type: ignore[index]
+    invoice = api.post(
+        "/api/invoices", data=INVOICE.read_bytes(), headers=auth, content_type="application/json"
+    )
+    assert invoice.status_code == 201 and invoice.json["total"] == "590.07"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("token", "headers", "content_type", "status"),
+    [
+        (None, {"Authorization": f"Bearer {TOKEN}"}, "application/json", 503),
+        (TOKEN, {}, "application/json", 401),
+        (TOKEN, {"Authorization": "Bearer wrong"}, "application/json", 401),
+        (TOKEN, {"Authorization": f"Bearer {TOKEN}"}, "text/plain", 415),
+    ],
+)
+def test_the_api_refuses_what_it_must(
+    shop: sessionmaker[Session], token: str | None, headers: dict[str, str], content_type: str, status: int
+) -> None:
+    response = client(shop, token).post(
+        "/api/shipments", data=SHIPMENT.read_bytes(), headers=headers, content_type=content_type
+    )
+    assert response.status_code == status and response.json["refused"]  # type: ignore[index]
+    with shop() as session:
+        assert session.scalars(select(storage.ShipmentRow)).first() is None
+
+
+def test_the_api_refuses_a_huge_body(shop: sessionmaker[Session]) -> None:
+    response = client(shop).post(
+        "/api/shipments",
+        data=b"{" + b" " * (6 * 1024 * 1024) + b"}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+
+
+def test_shipment_dates_are_plain_dates() -> None:
+    record = ShipmentRecord.model_validate_json(SHIPMENT.read_text())
+    assert record.ship_date == date(2026, 11, 24) and record.orders[0].packs[1].items[0].uom == "CA"
