@@ -11,6 +11,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import emitters
@@ -25,6 +26,8 @@ INVALID = "invalid"
 SENT = "sent"
 DEAD = "dead"
 CHECKED_KINDS = frozenset({"855", "856", "810"})
+KIND_OF_GROUP = {"PR": "855", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
+_BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
 ERP_EMITTERS = {
     "erp.canonical": emitters.erp_canonical,
     "erp.netsuite": emitters.erp_netsuite,
@@ -95,3 +98,40 @@ def queue_erp_payload(
         order_id=order_id,
         idempotency_key=emitters.idempotency_key(kind, partner.name, order_id),
     )
+
+
+def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: datetime) -> str | None:
+    """Mark what a partner's 997/999 answers as acknowledged; a bad verdict raises an alert.
+
+    Returns why nothing matched, or None.
+    """
+    kind = KIND_OF_GROUP.get(ack.functional_id)
+    if kind is None or ack.partner is None or not ack.group_control_number.isdigit():
+        return f"a 997/999 for group {ack.functional_id} {ack.group_control_number} answers nothing we track"
+    outbound = storage.OutboundRecord
+    rows = session.scalars(
+        select(outbound).where(
+            outbound.partner == ack.partner,
+            outbound.kind == kind,
+            outbound.group_control_number == int(ack.group_control_number),
+        )
+    ).all()
+    if not rows:
+        return f"the 997/999 answers {kind} group {ack.group_control_number}, which we never sent to {ack.partner}"
+    for row in rows:
+        row.ack_received_at, row.ack_code = when, ack.code or None
+        verdict = _BAD_VERDICTS.get(ack.code)
+        if verdict:
+            rejected = ", ".join(f"set {n} {code}" for n, code in sorted(ack.sets.items()) if code != "A")
+            session.execute(
+                insert(storage.Alert),
+                {
+                    "at": when,
+                    "kind": "ack_rejected",
+                    "partner": ack.partner,
+                    "outbound_id": row.id,
+                    "message": f"{ack.partner} {verdict} our {kind} {row.refers_to} (group {ack.group_control_number})"
+                    + (f": {rejected}" if rejected else ""),
+                },
+            )
+    return None

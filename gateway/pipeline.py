@@ -32,6 +32,7 @@ from gateway.acknowledgments import acknowledgment_for
 from gateway.model import Channel
 from gateway.model import Order
 from gateway.outbox import queue_erp_payload
+from gateway.outbox import record_partner_ack
 from gateway.outbox import store_outbound
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
@@ -41,6 +42,7 @@ from gateway.validation import StoreValidator
 from parsers import DocumentIssue
 from parsers import ParsedInterchange
 from parsers import ParsedOrder
+from parsers import ReceivedAck
 from parsers import parse_stream
 from partners import PartnerProfile
 from partners import PartnerRegistry
@@ -102,6 +104,7 @@ class _Run:
     partners_seen: list[str] = field(default_factory=list)
     unknown_senders: list[str] = field(default_factory=list)
     orders_stored: int = 0
+    acks_received: int = 0
     orders_rejected: int = 0
     first_rejection: tuple[str, str] | None = None  # (stable code, why)
 
@@ -227,6 +230,8 @@ class Pipeline:
             elif isinstance(event, ParsedInterchange):
                 self._flush(run)
                 self._answer(run, event)
+            elif isinstance(event, ReceivedAck):
+                self._take_ack(run, event)
             elif isinstance(event, DocumentIssue):
                 run.issues.append(event.issue)
         self._flush(run)
@@ -322,6 +327,13 @@ class Pipeline:
             if item.status == ORDER_REJECTED and run.first_rejection is None:
                 first = next(f for f in result.findings if f.action == "reject")
                 run.first_rejection = (first.code.value, first.message)
+
+    def _take_ack(self, run: _Run, ack: ReceivedAck) -> None:
+        """A partner's 997/999 about what we sent: the document it answers is acknowledged."""
+        run.acks_received += 1
+        unmatched = record_partner_ack(run.session, ack, when=run.when)
+        if unmatched:
+            run.issues.append(Issue(code="x12.ack_unmatched", message=unmatched))
 
     def _answer(self, run: _Run, parsed: ParsedInterchange) -> None:
         partner = parsed.partner
@@ -508,7 +520,7 @@ def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
         named = next((i for i in run.issues if i.code == "partner.unknown"), None)
         message = named.message if named else f"unknown partner: {', '.join(run.unknown_senders)}"
         return UNKNOWN_PARTNER, validators.FindingCode.UNKNOWN_PARTNER.value, message
-    if run.orders_stored > run.orders_rejected:
+    if run.orders_stored > run.orders_rejected or (run.acks_received and not run.orders_stored):
         return PROCESSED, None, None
     errors = [i for i in run.issues if i.is_error]
     if errors:

@@ -25,6 +25,7 @@ from ._detect import detect_format as detect_format
 from ._email import read_email
 from ._events import DocumentIssue as DocumentIssue
 from ._events import ParsedOrder as ParsedOrder
+from ._events import ReceivedAck as ReceivedAck
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
 from ._pdf import parse_pdf_order as parse_pdf_order
@@ -34,7 +35,7 @@ from ._result import ParseResult as ParseResult
 from .x12 import ParsedInterchange as ParsedInterchange
 from .x12 import read_x12
 
-ParseEvent = ParsedOrder | ParsedInterchange | DocumentIssue
+ParseEvent = ParsedOrder | ReceivedAck | ParsedInterchange | DocumentIssue
 MAX_SHEET_BYTES = 50 * 1024 * 1024
 
 

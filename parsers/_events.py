@@ -1,4 +1,4 @@
-"""What parsers stream to the pipeline: orders, interchange receipts and document-level issues."""
+"""What parsers stream to the pipeline: orders, interchange receipts, acks of what we sent, document issues."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ class ParsedOrder:
     def needs_review(self) -> bool:
         """Something found while reading needs a person: the order goes to the exception queue."""
         return any(i.is_error for i in self.issues)
+
+
+@dataclass(slots=True)
+class ReceivedAck:
+    """A partner's 997/999 about a group we sent: AK1 names it, AK9 judges it, AK2/AK5 each set."""
+
+    partner: str | None
+    functional_id: str
+    group_control_number: str
+    code: str
+    sets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from partners import PartnerRegistry
 
 from .._events import DocumentIssue
 from .._events import ParsedOrder
+from .._events import ReceivedAck
 from .._pyx12 import InterchangeValidator
 from .._pyx12 import SegmentCheck
 from ._850 import X12Segment
@@ -32,6 +33,7 @@ MAPS = {"003050": "850.3050.xml", "004010": "850.4010.xml", "005010": "850.5010.
 _PO_GROUP = "PO"
 _ENDS_A_SET = frozenset({"ST", "GE", "GS", "IEA"})
 _PO_SET = "850"
+_ACK_SETS = frozenset({"997", "999"})
 
 
 @dataclass(slots=True)
@@ -43,7 +45,7 @@ class ParsedInterchange:
     sender: str
 
 
-X12Event = ParsedOrder | ParsedInterchange | DocumentIssue
+X12Event = ParsedOrder | ReceivedAck | ParsedInterchange | DocumentIssue
 
 
 def map_for_version(version: str) -> tuple[str, Issue | None]:
@@ -191,11 +193,13 @@ def _close(ix: _Interchange) -> ParsedInterchange:
     return ParsedInterchange(receipt=receipt, partner=ix.partner, sender=sender)
 
 
-def _segment(ix: _Interchange, raw: RawSegment, document_id: str | None, ordinal: int) -> list[ParsedOrder]:
+def _segment(
+    ix: _Interchange, raw: RawSegment, document_id: str | None, ordinal: int
+) -> list[ParsedOrder | ReceivedAck]:
     seps = ix.receipt.separators
     seg = X12Segment(raw.index, raw.text.split(seps.element), seps.repetition)
     seg_id = seg.id
-    parsed: list[ParsedOrder] = []
+    parsed: list[ParsedOrder | ReceivedAck] = []
     if ix.transaction is not None and seg_id in _ENDS_A_SET:
         ix.transaction.issues.append(_unterminated(ix.transaction, seg))
         parsed.extend(_close_transaction(ix, document_id, ordinal))
@@ -229,8 +233,10 @@ def _file(ix: _Interchange, checks: list[SegmentCheck]) -> None:
             ix.file_issue(issue)
 
 
-def _close_transaction(ix: _Interchange, document_id: str | None, ordinal: int) -> list[ParsedOrder]:
-    """Validate a buffered 850 as a whole, then map it; a set that is not an 850 is only closed."""
+def _close_transaction(
+    ix: _Interchange, document_id: str | None, ordinal: int
+) -> list[ParsedOrder | ReceivedAck]:
+    """Validate a buffered 850 as a whole, then map it; a 997/999 is read as an ack; others are closed."""
     transaction = ix.transaction
     assert transaction is not None
     if ix.validated:
@@ -242,10 +248,37 @@ def _close_transaction(ix: _Interchange, document_id: str | None, ordinal: int) 
     transaction.segment_count = len(ix.segments)
     if ix.group is not None:
         ix.group.transactions.append(transaction)
-    parsed = [_order(ix, transaction, document_id, ordinal)] if transaction.set_id == _PO_SET else []
+    parsed: list[ParsedOrder | ReceivedAck] = []
+    if transaction.set_id == _PO_SET:
+        parsed.append(_order(ix, transaction, document_id, ordinal))
+    elif transaction.set_id in _ACK_SETS:
+        parsed.extend(_ack(ix))
     ix.transaction = None
     ix.segments, ix.texts = [], []
     return parsed
+
+
+def _ack(ix: _Interchange) -> list[ReceivedAck]:
+    """The group a 997/999 answers (AK1), its verdict (AK9) and each set's (AK2 + AK5/IK5)."""
+    found: list[ReceivedAck] = []
+    current_set: str | None = None
+    for seg in ix.segments:
+        if seg.id == "AK1":
+            found.append(
+                ReceivedAck(
+                    partner=ix.partner.name if ix.partner else None,
+                    functional_id=seg.get(1),
+                    group_control_number=seg.get(2),
+                    code="",
+                )
+            )
+        elif seg.id == "AK2":
+            current_set = seg.get(2)
+        elif seg.id in ("AK5", "IK5") and found and current_set is not None:
+            found[-1].sets[current_set] = seg.get(1)
+        elif seg.id == "AK9" and found:
+            found[-1].code = seg.get(1)
+    return found
 
 
 def _unterminated(transaction: TransactionReceipt, seg: X12Segment) -> Issue:
@@ -281,6 +314,9 @@ def _open_transaction(ix: _Interchange, seg: X12Segment) -> bool:
     Returns whether the set is validated against an 850 map.
     """
     group = ix.group
+    if seg.get(1) in _ACK_SETS:
+        ix.validator.start_transaction(None)
+        return False
     if seg.get(1) != _PO_SET:
         ix.validator.start_transaction(None)
         assert ix.transaction is not None
