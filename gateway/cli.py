@@ -92,6 +92,19 @@ def init(ctx: _Context, demo: bool) -> None:
     for path in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml")):
         outcome = pipeline.ingest_path(path, channel="demo")
         click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
+    for path in sorted((FIXTURES / "shipments").glob("*.json")):
+        _demo_record(path, lambda data: submit_shipment(sessions, pipeline.partners, data, when=clock()()))
+    for path in sorted((FIXTURES / "invoices").glob("*.json")):
+        _demo_record(path, lambda data: submit_invoice(sessions, pipeline.partners, data, when=clock()()))
+
+
+def _demo_record(path: Path, submit: Callable[[bytes], dict[str, Any]]) -> None:
+    try:
+        outcome = submit(path.read_bytes())
+    except OutboundRefused as exc:
+        click.echo(f"{path.name}: refused: {'; '.join(exc.problems)}")
+        return
+    click.echo(f"{path.name}: outbound {outcome['outbound_id']} {outcome['status']}")
 
 
 @main.command()

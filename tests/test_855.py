@@ -29,6 +29,7 @@ from gateway.pipeline import Pipeline
 from parsers.x12 import MAP_DIR
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.test_acks import Counter
@@ -229,3 +230,20 @@ def test_reprocessing_keeps_the_855_already_written(master_sessions: sessionmake
 def _order_ids(sessions: sessionmaker[Session]) -> set[int]:
     with sessions() as session:
         return set(session.scalars(select(storage.PurchaseOrder.id)))
+
+
+def test_the_855_follows_the_order_of_a_real_855_and_globex_separators_pass(
+    master_sessions: sessionmaker[Session],
+) -> None:
+    from tests.test_shipments_invoices import assert_same_relative_order
+    from tests.test_shipments_invoices import split_x12
+
+    ack = decided({"short_stock": "backorder"}, qty="36", ctx={"available": {"SKU-100": D(24)}})
+    globex = PartnerRegistry.from_directory().get("globex")
+    assert globex is not None and globex.separators.element == "|"
+    document = x12_855.emit(ack, globex, numbers=Counter(), when=WHEN)
+    assert pyx12_check(document.content, MAP_DIR) == (True, [])
+    ours = next(iter(sets_of(split_x12(document.content.decode()))))
+    real = (CORPUS / "aaronhuggins__node-x12/test/test-data/855.edi").read_text()
+    theirs = next(iter(sets_of(split_x12(real))))
+    assert_same_relative_order(ours, theirs, minimum=5)

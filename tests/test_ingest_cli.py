@@ -164,8 +164,32 @@ def test_init_demo_ingests_the_inbox(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "master data:" in result.stdout
     assert "acme-4500012345.edi: processed" in result.stdout
+    assert (
+        "acme-SH-26001.json: outbound" in result.stdout and "acme-INV-90001.json: outbound" in result.stdout
+    )
     outbox = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
-    assert {row["kind"] for row in outbox} >= {"997", "999", "TA1"}
+    assert {row["kind"] for row in outbox} >= {"997", "999", "TA1", "855", "856", "810"}
+    assert all(row["status"] == "pending" for row in outbox), [r["errors"] for r in outbox]
+
+
+def test_ship_invoice_outbox_and_alerts_on_the_command_line(cli: CliRunner, tmp_path: Path) -> None:
+    ingest_json(cli, INBOX / "acme-4500012345.edi")
+    shipment = ROOT / "fixtures" / "shipments" / "acme-SH-26001.json"
+    shipped = cli.invoke(main, ["ship", "--json", str(shipment)])
+    assert shipped.exit_code == 0, shipped.output
+    assert json.loads(shipped.stdout)["status"] == "pending"
+    again = cli.invoke(main, ["ship", str(shipment)])
+    assert again.exit_code == 0 and "already recorded" in again.stdout
+    over = tmp_path / "over.json"
+    over.write_text(shipment.read_text().replace("SH-26001", "SH-26009"))
+    refused = cli.invoke(main, ["ship", str(over)])
+    assert refused.exit_code == 1 and "more than was ordered" in refused.stderr
+    invoiced = cli.invoke(main, ["invoice", "--from-shipment", "SH-26001", "--partner", "acme"])
+    assert invoiced.exit_code == 0 and "IN00000001: outbound" in invoiced.stdout
+    assert cli.invoke(main, ["invoice"]).exit_code == 2
+    listed = cli.invoke(main, ["outbox"])
+    assert "856" in listed.stdout and "810" in listed.stdout and "OVERDUE" not in listed.stdout
+    assert cli.invoke(main, ["alerts"]).stdout == ""
 
 
 def test_unknown_partner_document_is_reprocessed_once_a_profile_exists(
