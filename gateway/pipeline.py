@@ -331,6 +331,8 @@ class Pipeline:
     def _take_ack(self, run: _Run, ack: ReceivedAck) -> None:
         """A partner's 997/999 about what we sent: the document it answers is acknowledged."""
         run.acks_received += 1
+        if ack.partner is None:  # the unknown sender is already the document's error
+            return
         unmatched = record_partner_ack(run.session, ack, when=run.when)
         if unmatched:
             run.issues.append(Issue(code="x12.ack_unmatched", message=unmatched))
