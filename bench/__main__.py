@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import extraction
+from bench import outbound
 from bench import validation
 from bench import x12_ingest
 
@@ -15,7 +16,12 @@ def main() -> None:
     parser.add_argument(
         "--validation-orders", type=int, default=20_000, help="orders the validation bench checks"
     )
-    parser.add_argument("--only", choices=["x12", "extraction", "validation"], help="run one benchmark")
+    parser.add_argument(
+        "--shipments", type=int, default=10_000, help="shipments the outbound bench writes an 856 and 810 for"
+    )
+    parser.add_argument(
+        "--only", choices=["x12", "extraction", "validation", "outbound"], help="run one benchmark"
+    )
     args = parser.parse_args()
     if args.only in (None, "extraction"):
         for line in extraction.run():
@@ -25,6 +31,9 @@ def main() -> None:
             print(line, flush=True)
     if args.only in (None, "validation"):
         for line in validation.run(args.validation_orders).lines():
+            print(line, flush=True)
+    if args.only in (None, "outbound"):
+        for line in outbound.run(args.shipments).lines():
             print(line, flush=True)
 
 
