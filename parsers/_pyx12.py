@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import string
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -402,6 +403,24 @@ def _first_repetition(text: str, separators: Separators) -> str:
     return separators.element.join(e.split(rep, 1)[0] for e in elements)
 
 
+# x12n_document parses its XML maps again on every call (~90% of its time on a small document).
+# The maps are never changed while validating (the walker keeps its own counts, as the inbound
+# path relies on), so one parsed copy per file serves every call; the lock keeps the swap local.
+_MAPS_LOADED_ONCE = threading.Lock()
+
+
+@functools.cache
+def _map_file_once(map_file: str, map_path: str | None) -> Any:
+    return _PYX12_LOAD_MAP_FILE(map_file, _params(), map_path)
+
+
+def _loaded_map_file(map_file: str, param: Any, map_path: str | None = None) -> Any:
+    return _map_file_once(map_file, map_path)
+
+
+_PYX12_LOAD_MAP_FILE = pyx12.map_if.load_map_file
+
+
 def check_interchange(content: bytes, map_dir: Path | None) -> list[str]:
     """pyx12's own validator over a whole interchange with the maps in ``map_dir``: its errors, or [].
 
@@ -410,14 +429,19 @@ def check_interchange(content: bytes, map_dir: Path | None) -> list[str]:
     """
     out = io.StringIO()
     try:
-        valid = pyx12.x12n_document.x12n_document(
-            _params(),
-            io.StringIO(content.decode("ascii")),
-            None,
-            None,
-            fd_json=out,
-            map_path=str(map_dir) if map_dir else None,
-        )
+        with _MAPS_LOADED_ONCE:
+            original, pyx12.map_if.load_map_file = pyx12.map_if.load_map_file, _loaded_map_file
+            try:
+                valid = pyx12.x12n_document.x12n_document(
+                    _params(),
+                    io.StringIO(content.decode("ascii")),
+                    None,
+                    None,
+                    fd_json=out,
+                    map_path=str(map_dir) if map_dir else None,
+                )
+            finally:
+                pyx12.map_if.load_map_file = original
     except (UnicodeDecodeError, pyx12.errors.X12Error, pyx12.errors.EngineError) as exc:
         return [f"pyx12 cannot read it: {exc}"]
     text = out.getvalue()
