@@ -8,7 +8,8 @@ values, not exceptions::
     ├── StorageError           the store refused or failed a write
     │   └── ControlNumberExhausted
     ├── InboundError           a document that cannot be taken in at all
-    └── OutboundRefused        a shipment or invoice that cannot become an ASN or 810
+    ├── OutboundRefused        a shipment or invoice that cannot become an ASN or 810
+    └── TransportError         a connection, login, transfer or MDN that failed
 """
 
 from __future__ import annotations
@@ -40,3 +41,11 @@ class OutboundRefused(GatewayError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class TransportError(GatewayError):
+    """A transfer that failed; ``retryable`` is False when repeating it cannot help (refused, bad key)."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        self.retryable = retryable
+        super().__init__(message)

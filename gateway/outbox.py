@@ -24,6 +24,7 @@ from partners import PartnerProfile
 PENDING = "pending"
 INVALID = "invalid"
 SENT = "sent"
+AWAITING_MDN = "awaiting_mdn"  # sent by AS2; the partner's asynchronous MDN has not come yet
 DEAD = "dead"
 CHECKED_KINDS = frozenset({"855", "856", "810"})
 KIND_OF_GROUP = {"PR": "855", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
@@ -135,3 +136,12 @@ def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: date
                 },
             )
     return None
+
+
+def confirm_delivery(session: Session, outbound_id: int, *, at: datetime) -> bool:
+    """Mark a document that waited for its receipt (an async MDN) as sent; False if it was not waiting."""
+    row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
+    if row is None or row.status not in (AWAITING_MDN, PENDING):
+        return False
+    row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, at, None, None
+    return True

@@ -7,3 +7,9 @@ from ._registry import PROFILES_DIR as PROFILES_DIR
 from ._registry import PartnerRegistry as PartnerRegistry
 from ._registry import ProfileError as ProfileError
 from ._registry import load_profile as load_profile
+from ._transports import As2Link as As2Link
+from ._transports import Delivery as Delivery
+from ._transports import DropInbox as DropInbox
+from ._transports import SftpPull as SftpPull
+from ._transports import SftpPush as SftpPush
+from ._transports import SftpServer as SftpServer

@@ -12,6 +12,12 @@ from pydantic import model_validator
 
 from validators import ValidationPolicy
 
+from ._transports import As2Link
+from ._transports import Delivery
+from ._transports import DropInbox
+from ._transports import SftpPull
+from ._transports import SftpPush
+
 X12Version = Literal["004010", "005010"]
 AckKind = Literal["997", "999", "855"]
 PdfField = Literal["po_number", "po_date", "terms"]
@@ -76,6 +82,19 @@ class PartnerProfile(BaseModel):
     ack_window_hours: float = Field(default=24, gt=0, description="a 997/999 for what we send is due within")
     asn_structure: Literal["SOPI", "SOI"] = "SOPI"
     gs1_company_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
+    sftp_pull: SftpPull | None = None
+    sftp_push: SftpPush | None = None
+    drop: DropInbox | None = None
+    as2: As2Link | None = None
+    delivery: Delivery | None = None
+
+    @model_validator(mode="after")
+    def _delivery_route(self) -> PartnerProfile:
+        if self.delivery and self.delivery.via == "sftp" and self.sftp_push is None:
+            raise ValueError("delivery via sftp needs an [sftp_push] table")
+        if self.delivery and self.delivery.via == "as2" and (self.as2 is None or not self.as2.url):
+            raise ValueError("delivery via as2 needs an [as2] table with a url")
+        return self
 
     @field_validator("narrow")
     @classmethod

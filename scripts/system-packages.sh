@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite's real servers need: Dovecot (IMAP), PostgreSQL.
+# Installs the Debian packages the test suite's real servers need: Dovecot (IMAP), PostgreSQL,
+# OpenSSH (sshd and its sftp-server).
 # Run as root, as CI is; a developer without root installs them once by hand.
 set -euo pipefail
-packages=(dovecot-imapd postgresql)
+packages=(dovecot-imapd postgresql openssh-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -35,3 +35,4 @@ from ._models import PurchaseOrder as PurchaseOrder
 from ._models import ShipmentRow as ShipmentRow
 from ._models import ShippedLine as ShippedLine
 from ._models import ShipTo as ShipTo
+from ._models import TransportStatus as TransportStatus

@@ -318,3 +318,16 @@ class ShipTo(Base):
     state: Mapped[str | None] = mapped_column(String(32))
     postal_code: Mapped[str | None] = mapped_column(String(16))
     country: Mapped[str | None] = mapped_column(String(3))
+
+
+class TransportStatus(Base):
+    """The last success and last failure of one partner's channel (``sftp-pull``, ``as2-in``...)."""
+
+    __tablename__ = "transport_status"
+    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_success_at: Mapped[datetime | None]
+    last_success: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures_in_a_row: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,53 @@
+"""Last success and last failure per partner and channel: what `gateway status` shows.
+
+Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``.
+A failure is also logged; the row keeps the newest of each and a count of failures in a row.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from gateway import storage
+
+log = logging.getLogger(__name__)
+CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp")
+_TEXT_LIMIT = 2000
+
+
+def record_success(session: Session, *, partner: str, channel: str, at: datetime, detail: str) -> None:
+    row = _row(session, partner, channel)
+    row.last_success_at, row.last_success, row.failures_in_a_row = at, detail[:_TEXT_LIMIT], 0
+
+
+def record_failure(session: Session, *, partner: str, channel: str, at: datetime, error: str) -> None:
+    log.warning("%s %s failed: %s", partner, channel, error)
+    row = _row(session, partner, channel)
+    row.last_error_at, row.last_error = at, error[:_TEXT_LIMIT]
+    row.failures_in_a_row += 1
+
+
+def status_rows(session: Session) -> list[storage.TransportStatus]:
+    status = storage.TransportStatus
+    return list(session.scalars(select(status).order_by(status.partner, status.channel)))
+
+
+def _row(session: Session, partner: str, channel: str) -> storage.TransportStatus:
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown transport channel {channel!r}")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(storage.TransportStatus)
+        .values(partner=partner, channel=channel, failures_in_a_row=0)
+        .on_conflict_do_nothing()
+    )
+    row = session.get(storage.TransportStatus, (partner, channel), with_for_update=True)
+    assert row is not None
+    return row
