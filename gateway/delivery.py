@@ -15,27 +15,30 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
-from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.outbox import DEAD
 from gateway.outbox import ERP_EMITTERS
 from gateway.outbox import PENDING
 from gateway.outbox import SENT
+from gateway.retries import RetryPolicy
+from gateway.retries import record_failed_attempt
+from gateway.retries import redeliver as redeliver
+from gateway.transport_status import record_failure
+from gateway.transport_status import record_success
 
 log = logging.getLogger(__name__)
 
 ERP_KINDS = tuple(ERP_EMITTERS)
 _RETRYABLE = frozenset({408, 425, 429})
 _BATCH = 50
+ERP_STATUS = "(erp)"  # the status row of the ERP, which belongs to no one partner
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,10 @@ class ErpSettings:
     backoff_seconds: float = 30.0
     backoff_cap_seconds: float = 3600.0
     timeout_seconds: float = 20.0
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
 
     @classmethod
     def from_environment(cls) -> ErpSettings | None:
@@ -129,26 +136,29 @@ def _attempt(
     else:
         if response.is_success or response.status_code == 409:
             row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, now, None, None
+            record_success(session, partner=ERP_STATUS, channel="erp", at=now, detail=f"{row.kind} {row.id}")
             report.delivered += 1
             return
         error = f"HTTP {response.status_code}: {response.text[:300]}"
         retryable = response.status_code in _RETRYABLE or response.status_code >= 500
         retry_after = _retry_after(response, now)
-    row.last_error = error
-    if not retryable or row.attempts >= settings.max_attempts:
-        row.status, row.next_attempt_at = DEAD, None
-        why = "the ERP refused it" if not retryable else f"{row.attempts} attempts failed"
-        _alert(
+    record_failure(session, partner=ERP_STATUS, channel="erp", at=now, error=f"{row.kind} {row.id}: {error}")
+    if (
+        record_failed_attempt(
             session,
             row,
-            now,
-            f"{row.kind} {row.id} for {row.refers_to} is dead-lettered: {why}; last: {error}",
+            error,
+            policy=settings.policy,
+            retryable=retryable,
+            now=now,
+            retry_after=retry_after,
+            refused_by="the ERP",
         )
+        == "dead"
+    ):
         report.dead += 1
-        return
-    delay = min(settings.backoff_seconds * 2 ** (row.attempts - 1), settings.backoff_cap_seconds)
-    row.next_attempt_at = now + timedelta(seconds=max(delay, retry_after or 0))
-    report.retrying += 1
+    else:
+        report.retrying += 1
 
 
 def _retry_after(response: httpx.Response, now: datetime) -> float | None:
@@ -161,32 +171,3 @@ def _retry_after(response: httpx.Response, now: datetime) -> float | None:
         return max((parsedate_to_datetime(value) - now).total_seconds(), 0.0)
     except (TypeError, ValueError):
         return None
-
-
-def _alert(session: Session, row: storage.OutboundRecord, now: datetime, message: str) -> None:
-    log.error(message)
-    session.execute(
-        insert(storage.Alert),
-        {
-            "at": now,
-            "kind": "delivery_dead",
-            "partner": row.partner,
-            "outbound_id": row.id,
-            "message": message,
-        },
-    )
-
-
-def redeliver(session: Session, outbound_id: int, *, now: datetime) -> bool:
-    """Put a dead payload back in the queue, due now (once the ERP is fixed); resolves its alert."""
-    row = session.get(storage.OutboundRecord, outbound_id)
-    if row is None or row.status != DEAD:
-        return False
-    row.status, row.attempts, row.next_attempt_at = PENDING, 0, None
-    for alert in session.scalars(
-        select(storage.Alert).where(
-            storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None)
-        )
-    ):
-        alert.resolved_at = now
-    return True
