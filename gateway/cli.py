@@ -1,8 +1,9 @@
-"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts."""
+"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, status."""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +34,9 @@ from gateway.pipeline import Pipeline
 from gateway.records import invoice_shipment
 from gateway.records import submit_invoice
 from gateway.records import submit_shipment
+from gateway.runner import ROLES
+from gateway.runner import RunSettings
+from gateway.runner import Supervisor
 from partners import PartnerRegistry
 from partners import ProfileError
 
@@ -355,3 +359,48 @@ def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
     for row in rows:
         state = f"resolved {row['resolved_at']}" if row["resolved_at"] else "OPEN"
         click.echo(f"{row['id']:>5}  {row['at']}  {row['kind']:<14} {state}  {row['message']}")
+
+
+@main.command()
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(ROLES),
+    help="Run only these parts (repeatable); default: web, pollers and worker.",
+)
+def run(roles: tuple[str, ...]) -> None:
+    """Run the gateway: web server (API, AS2), pollers (SFTP, drop folders, IMAP) and worker, until SIGTERM."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = RunSettings.from_environment()
+        PartnerRegistry.from_directory(partners_dir())
+    except (ValueError, ProfileError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(Supervisor(roles or ROLES, settings).run())
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def status(ctx: _Context, as_json: bool) -> None:
+    """Last success and last error of every partner's channels (SFTP, drop folder, AS2, IMAP, ERP)."""
+    with ctx.sessions() as session:
+        rows = reports.transport_status(session, ctx.pipeline().partners)
+    if as_json:
+        click.echo(json.dumps(rows, default=str))
+        return
+    if not rows:
+        click.echo("no transports configured or used yet")
+    for row in rows:
+        ok = (
+            f"ok {row['last_success_at']} ({row['last_success']})"
+            if row["last_success_at"]
+            else "never succeeded"
+        )
+        click.echo(f"{row['partner']:<12} {row['channel']:<10} {ok}")
+        if row["last_error_at"]:
+            repeated = f" ({row['failures_in_a_row']} in a row)" if row["failures_in_a_row"] > 1 else ""
+            click.echo(f"{'':<23} last error {row['last_error_at']}{repeated}: {row['last_error']}")

@@ -137,6 +137,10 @@ class Pipeline:
     def partners(self) -> PartnerRegistry:
         return self._partners
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._sessions
+
     def ingest_path(self, path: Path, *, channel: str = "file", partner: str | None = None) -> IngestOutcome:
         with path.open("rb") as source:
             return self.ingest_stream(source, channel=channel, filename=path.name, partner=partner)

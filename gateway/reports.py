@@ -12,6 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.transport_status import status_rows
+from partners import PartnerProfile
+from partners import PartnerRegistry
 
 if TYPE_CHECKING:
     from gateway.pipeline import IngestOutcome
@@ -258,3 +261,38 @@ def alert_list(session: Session, *, include_resolved: bool = False, limit: int =
         }
         for row in session.scalars(query)
     ]
+
+
+def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
+    """Last success and last error per partner and channel; configured channels never run show too."""
+    seen = {(row.partner, row.channel): row for row in status_rows(session)}
+    configured = {(p.name, channel) for p in partners for channel in configured_channels(p)}
+    result = []
+    for partner, channel in sorted(configured | set(seen)):
+        row = seen.get((partner, channel))
+        result.append(
+            {
+                "partner": partner,
+                "channel": channel,
+                "configured": (partner, channel) in configured,
+                "last_success_at": row.last_success_at if row else None,
+                "last_success": row.last_success if row else None,
+                "last_error_at": row.last_error_at if row else None,
+                "last_error": row.last_error if row else None,
+                "failures_in_a_row": row.failures_in_a_row if row else 0,
+            }
+        )
+    return result
+
+
+def configured_channels(profile: PartnerProfile) -> list[str]:
+    channels = []
+    if profile.sftp_pull:
+        channels.append("sftp-pull")
+    if profile.drop:
+        channels.append("drop")
+    if profile.as2:
+        channels.append("as2-in")
+    if profile.delivery:
+        channels.append("sftp-push" if profile.delivery.via == "sftp" else "as2-out")
+    return channels

@@ -1,0 +1,137 @@
+"""What each `gateway run` child does: serve the web app, run the pollers, or run the worker.
+
+Everything is built from the environment, as the CLI builds it: the store
+(``GATEWAY_DATABASE_URL`` or ``$GATEWAY_HOME``), the profiles (``GATEWAY_PARTNERS_DIR``), the ERP
+route (``GATEWAY_ERP_*``), IMAP (``GATEWAY_IMAP_*``) and our AS2 identity (``GATEWAY_AS2_*``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from gateway import storage
+from gateway.config import clock
+from gateway.config import partners_dir
+from gateway.delivery import ErpSettings
+from gateway.dispatch import Sender
+from gateway.imap_intake import ImapPoller
+from gateway.imap_intake import ImapSettings
+from gateway.pipeline import Pipeline
+from gateway.runner import RunSettings
+from gateway.schedule import PollJob
+from gateway.schedule import run_polls
+from gateway.worker import Worker
+from partners import PartnerRegistry
+
+log = logging.getLogger(__name__)
+IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
+
+
+def pipeline_from_environment() -> Pipeline:
+    engine = storage.make_engine(storage.database_url())
+    storage.upgrade(engine)
+    erp = ErpSettings.from_environment()
+    return Pipeline(
+        storage.make_sessionmaker(engine),
+        PartnerRegistry.from_directory(partners_dir()),
+        clock=clock(),
+        erp_kind=erp.kind if erp else None,
+    )
+
+
+def poll_jobs(pipeline: Pipeline) -> list[PollJob]:
+    """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
+    from gateway.transports.drop_inbox import DropWatcher
+    from gateway.transports.sftp_pull import SftpPuller
+
+    jobs: list[PollJob] = []
+    for profile in pipeline.partners:
+        if profile.sftp_pull is not None:
+            puller = SftpPuller(profile, pipeline, clock=clock())
+            jobs.append(PollJob(profile.name, "sftp-pull", profile.sftp_pull.poll_seconds, puller.poll_once))
+        if profile.drop is not None:
+            watcher = DropWatcher(profile, pipeline, clock=clock())
+            jobs.append(PollJob(profile.name, "drop", profile.drop.poll_seconds, watcher.poll_once))
+    if os.environ.get("GATEWAY_IMAP_HOST"):
+        settings = ImapSettings.from_environment()
+        imap = ImapPoller(settings, pipeline)
+        jobs.append(
+            PollJob(
+                IMAP_STATUS,
+                "imap",
+                settings.poll_seconds,
+                imap.poll_once,
+                lambda r: f"{len(r.taken)} messages taken, {r.new_documents} new documents",
+            )
+        )
+    return jobs
+
+
+def senders() -> dict[str, Sender]:
+    from gateway.transports.as2_send import As2Sender
+    from gateway.transports.sftp_push import SftpSender
+
+    return {"sftp": SftpSender(), "as2": As2Sender.from_environment()}
+
+
+def _stop_on_sigterm() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def run_pollers(settings: RunSettings) -> None:
+    stop = _stop_on_sigterm()
+    pipeline = pipeline_from_environment()
+    jobs = poll_jobs(pipeline)
+    if not jobs:
+        log.info("no pollers configured (no sftp_pull or drop in any profile, no GATEWAY_IMAP_HOST)")
+    for job in jobs:
+        log.info("polling %s every %.0f s", job.label, job.every)
+    run_polls(jobs, pipeline.sessions, stop, clock=clock())
+
+
+def run_worker(settings: RunSettings) -> None:
+    stop = _stop_on_sigterm()
+    pipeline = pipeline_from_environment()
+    worker = Worker(pipeline, senders(), ErpSettings.from_environment(), clock())
+    worker.run(stop, every=settings.worker_seconds)
+
+
+def run_web(settings: RunSettings) -> None:
+    from waitress.server import create_server
+
+    from gateway.web import create_app
+
+    pipeline = pipeline_from_environment()
+    app = create_app(
+        pipeline.sessions, pipeline.partners, api_token=os.environ.get("GATEWAY_API_TOKEN"), clock=clock()
+    )
+    server = create_server(app, host=settings.host, port=settings.port, threads=8)
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)  # waitress stops accepting and lets requests in flight finish
+
+    signal.signal(signal.SIGTERM, handler)
+    log.info("web server on http://%s:%s", settings.host, settings.port)
+    server.run()
+    deadline = time.monotonic() + settings.shutdown_seconds
+    while server.task_dispatcher.threads and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+ROLE_BODIES: dict[str, Callable[[RunSettings], None]] = {
+    "web": run_web,
+    "pollers": run_pollers,
+    "worker": run_worker,
+}

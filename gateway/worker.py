@@ -1,0 +1,99 @@
+"""The worker: what happens after a document is stored, and everything that leaves.
+
+Each pass it processes documents a crash left stored but unprocessed, sends due X12 documents
+over each partner's route (SFTP or AS2), and posts due ERP payloads. A stop request is
+honoured between passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from gateway import storage
+from gateway.delivery import ErpSettings
+from gateway.delivery import deliver_due
+from gateway.dispatch import Sender
+from gateway.dispatch import send_due
+from gateway.pipeline import RECEIVED
+from gateway.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class WorkReport:
+    recovered: int = 0
+    sent: int = 0
+    awaiting_mdn: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return any((self.recovered, self.sent, self.awaiting_mdn, self.delivered, self.retrying, self.dead))
+
+
+@dataclass(slots=True)
+class Worker:
+    pipeline: Pipeline
+    senders: Mapping[str, Sender]
+    erp: ErpSettings | None
+    clock: Callable[[], datetime]
+    stale_after: timedelta = timedelta(minutes=5)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.pipeline.sessions
+
+    def work_once(self, client: httpx.Client) -> WorkReport:
+        report = WorkReport()
+        now = self.clock()
+        for document_id in self._stranded(now):
+            self.pipeline.process(document_id)
+            report.recovered += 1
+        dispatched = send_due(self.sessions, self.pipeline.partners, self.senders, now=now)
+        report.sent, report.awaiting_mdn = dispatched.sent, dispatched.awaiting_mdn
+        report.retrying, report.dead = dispatched.retrying, dispatched.dead
+        if self.erp is not None:
+            delivered = deliver_due(self.sessions, self.erp, now=now, client=client)
+            report.delivered = delivered.delivered
+            report.retrying += delivered.retrying
+            report.dead += delivered.dead
+        return report
+
+    def run(self, stop: threading.Event, *, every: float = 5.0) -> None:
+        with httpx.Client() as client:
+            while not stop.is_set():
+                try:
+                    report = self.work_once(client)
+                except Exception:  # a failing pass (the store restarting) is logged and retried
+                    log.exception("worker pass failed")
+                else:
+                    if report.busy:
+                        log.info("worker: %s", report)
+                stop.wait(every)
+
+    def _stranded(self, now: datetime) -> list[int]:
+        """Documents stored but left unprocessed by a crash (not ones being processed right now)."""
+        document = storage.Document
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(document.id)
+                    .where(document.status == RECEIVED, document.received_at <= now - self.stale_after)
+                    .order_by(document.id)
+                    .limit(100)
+                )
+            )
