@@ -1,0 +1,90 @@
+"""What the SFTP pull and the drop inbox share: which names to take, when a file is complete, the report."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable
+from collections.abc import Hashable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+
+from gateway.pipeline import IngestOutcome
+
+
+def wanted(name: str, patterns: Iterable[str], ignore: Iterable[str]) -> bool:
+    """Matches a pattern and no ignore glob (case-sensitive, as the file systems are)."""
+    if any(fnmatch.fnmatchcase(name, glob) for glob in ignore):
+        return False
+    return any(fnmatch.fnmatchcase(name, glob) for glob in patterns)
+
+
+@dataclass(slots=True)
+class _Sighting:
+    signature: Hashable
+    since: float
+
+
+class StabilityGate:
+    """Says when a file is complete: the same size and mtime (its signature) for ``seconds``.
+
+    Sightings are remembered between polls, in memory: after a restart every file waits one
+    more poll, which costs time but never a half-written file.
+    """
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._monotonic = monotonic
+        self._seen: dict[str, _Sighting] = {}
+
+    def ready(self, name: str, signature: Hashable) -> bool:
+        now = self._monotonic()
+        seen = self._seen.get(name)
+        if seen is None or seen.signature != signature:
+            self._seen[name] = _Sighting(signature, now)
+            return self._seconds <= 0
+        return now - seen.since >= self._seconds
+
+    def forget(self, name: str) -> None:
+        self._seen.pop(name, None)
+
+    def keep_only(self, names: Iterable[str]) -> None:
+        """Drop what is no longer there, so memory stays bounded by the folder's size."""
+        present = set(names)
+        for gone in [n for n in self._seen if n not in present]:
+            del self._seen[gone]
+
+
+@dataclass(slots=True)
+class TakenFile:
+    name: str
+    size: int
+    outcome: IngestOutcome
+
+
+@dataclass(slots=True)
+class IntakeReport:
+    """One poll: files stored (new or duplicate), files still being written, and per-file problems."""
+
+    taken: list[TakenFile] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def new_documents(self) -> int:
+        return sum(not t.outcome.duplicate for t in self.taken)
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.taken) - self.new_documents
+
+    def __str__(self) -> str:
+        text = f"{len(self.taken)} files taken, {self.new_documents} new documents"
+        if self.duplicates:
+            text += f", {self.duplicates} already stored"
+        if self.waiting:
+            text += f", {len(self.waiting)} still being written"
+        if self.problems:
+            text += f", {len(self.problems)} problems: " + "; ".join(self.problems[:3])
+        return text

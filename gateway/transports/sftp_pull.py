@@ -1,0 +1,193 @@
+"""SFTP pull: fetch each complete file from a partner's server, store it, only then delete or move it.
+
+One poll lists ``remote_dir``, takes the files whose name matches the profile's patterns (and
+no ignore glob) and whose size and mtime have not changed for ``stable_seconds`` (so a file
+still being uploaded waits), downloads each into a spool, commits it to the store, and only
+then deletes it or moves it to ``move_to``. A crash or a lost connection at any instant leaves
+each file either on the server or stored; one stored and still on the server is fetched again
+next time, found to be the same bytes (one document), and then removed.
+
+Remote names are hostile: they only ever name remote paths (never local ones), a name holding
+``/`` is refused, and the store sanitises what it records. Paths on the server are relative to
+the login folder unless absolute, as in any SFTP client.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import paramiko
+
+from gateway.errors import TransportError
+from gateway.pipeline import Pipeline
+from gateway.transport_status import record_failure
+from gateway.transports._intake import IntakeReport
+from gateway.transports._intake import StabilityGate
+from gateway.transports._intake import TakenFile
+from gateway.transports._intake import wanted
+from gateway.transports._sftp_connect import Connect
+from gateway.transports._sftp_connect import SftpConnection
+from gateway.transports._sftp_connect import open_sftp
+from gateway.transports._sftp_connect import remote_path
+from partners import PartnerProfile
+from partners import SftpPull
+
+log = logging.getLogger(__name__)
+CHANNEL = "sftp"  # the stored documents' channel
+STATUS_CHANNEL = "sftp-pull"
+SPOOL_BYTES = 8 << 20  # larger downloads spill from memory to a temporary file
+PREFETCH_REQUESTS = 64  # read requests in flight per file (32 KiB each)
+
+
+class PullReport(IntakeReport):
+    """One SFTP poll: ``taken`` (stored, then removed remotely), ``waiting``, ``problems``."""
+
+
+class SftpPuller:
+    """Takes every complete file waiting on one partner's SFTP server into the pipeline."""
+
+    def __init__(
+        self,
+        profile: PartnerProfile,
+        pipeline: Pipeline,
+        *,
+        clock: Callable[[], datetime],
+        connect: Connect | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``connect`` opens the session (default: ``open_sftp``, keys relative to the profiles folder)."""
+        if profile.sftp_pull is None:
+            raise ValueError(f"partner {profile.name} has no [sftp_pull] table")
+        self._profile = profile
+        self._settings: SftpPull = profile.sftp_pull
+        self._pipeline = pipeline
+        self._clock = clock
+        self._connect = connect or open_sftp
+        self._gate = StabilityGate(self._settings.stable_seconds, monotonic)
+
+    def poll_once(self) -> PullReport:
+        """One pass. Raises TransportError when the server cannot be reached or the connection drops."""
+        report = PullReport()
+        with self._connect(self._settings) as conn:
+            for entry in self._complete_files(conn, report):
+                self._take(conn, entry, report)
+        for problem in report.problems:
+            self._record(problem)
+        return report
+
+    def _complete_files(self, conn: SftpConnection, report: PullReport) -> list[paramiko.SFTPAttributes]:
+        settings = self._settings
+        folder = settings.remote_dir
+        try:
+            entries = conn.sftp.listdir_attr(folder)
+        except UnicodeDecodeError as exc:
+            raise TransportError(
+                f"{conn.where}: a file name in {folder} is not UTF-8, so the folder cannot be listed",
+                retryable=False,
+            ) from exc
+        except Exception as exc:
+            raise conn.failure(exc, f"listing {folder}") from exc
+        ready = []
+        for entry in sorted(entries, key=lambda e: (e.st_mtime or 0, e.filename)):
+            name = entry.filename
+            if not wanted(name, settings.patterns, settings.ignore):
+                continue
+            if "/" in name or "\0" in name:
+                report.problems.append(f"refused a remote file name holding '/': {name!r}")
+                continue
+            mode = entry.st_mode or 0
+            if stat.S_ISDIR(mode):
+                continue  # e.g. the move_to folder inside remote_dir
+            if not stat.S_ISREG(mode):
+                report.problems.append(f"{remote_path(folder, name)} is not a regular file: left alone")
+                continue
+            if self._gate.ready(name, (entry.st_size, entry.st_mtime)):
+                ready.append(entry)
+            else:
+                report.waiting.append(name)
+        self._gate.keep_only(e.filename for e in entries)
+        return ready
+
+    def _take(self, conn: SftpConnection, entry: paramiko.SFTPAttributes, report: PullReport) -> None:
+        name = entry.filename
+        path = remote_path(self._settings.remote_dir, name)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            try:
+                size = conn.sftp.getfo(path, spool, max_concurrent_prefetch_requests=PREFETCH_REQUESTS)
+                after = conn.sftp.stat(path)
+            except Exception as exc:
+                failure = conn.failure(exc, f"downloading {path}")
+                if conn.broken(exc):
+                    raise failure from exc
+                self._gate.forget(name)
+                report.problems.append(str(failure))
+                return
+            if size != entry.st_size or (after.st_size, after.st_mtime) != (entry.st_size, entry.st_mtime):
+                self._gate.forget(name)  # it changed while we read: not finished after all
+                report.waiting.append(name)
+                return
+            spool.seek(0)
+            outcome = self._pipeline.ingest_stream(
+                spool, channel=CHANNEL, filename=name, partner=self._profile.name
+            )
+        report.taken.append(TakenFile(name, size, outcome))
+        self._gate.forget(name)
+        self._release(conn, path, name, outcome.document_id, report)  # only now: the bytes are committed
+
+    def _release(
+        self, conn: SftpConnection, path: str, name: str, document_id: int, report: PullReport
+    ) -> None:
+        """Delete the stored file remotely, or move it to ``move_to``."""
+        settings = self._settings
+        try:
+            if settings.after == "delete":
+                doing = f"deleting {path}"
+                conn.sftp.remove(path)
+            else:
+                assert settings.move_to is not None
+                target = remote_path(settings.move_to, name)
+                doing = f"moving {path} to {target}"
+                _move(conn.sftp, path, target)
+        except Exception as exc:
+            failure = conn.failure(exc, doing)
+            if conn.broken(exc):
+                raise failure from exc
+            if isinstance(exc, FileNotFoundError) and settings.after == "delete":
+                return  # already gone: what matters is that it is stored
+            report.problems.append(
+                f"{failure} (stored as document {document_id}; it will be fetched again as a duplicate)"
+            )
+
+    def _record(self, problem: str) -> None:
+        try:
+            with self._pipeline.sessions() as session, session.begin():
+                record_failure(
+                    session,
+                    partner=self._profile.name,
+                    channel=STATUS_CHANNEL,
+                    at=self._clock(),
+                    error=problem,
+                )
+        except Exception:  # the status row is a courtesy; the poll's own report still says it
+            log.exception("could not record an SFTP pull problem for %s", self._profile.name)
+
+
+def _move(sftp: paramiko.SFTPClient, path: str, target: str) -> None:
+    """Rename over any earlier file of that name (posix-rename), else rename beside it."""
+    try:
+        sftp.posix_rename(path, target)
+        return
+    except OSError as exc:
+        if exc.errno is not None or "unsupported" not in str(exc).lower():
+            raise
+    try:
+        sftp.rename(path, target)
+    except OSError as exc:
+        if exc.errno is not None:
+            raise
+        sftp.rename(path, f"{target}.{int(time.time())}")  # plain rename refuses an existing target
