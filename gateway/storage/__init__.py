@@ -16,6 +16,7 @@ from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import upgrade as upgrade
 from ._models import Alert as Alert
+from ._models import As2Message as As2Message
 from ._models import AuditEntry as AuditEntry
 from ._models import Base as Base
 from ._models import ControlCounter as ControlCounter

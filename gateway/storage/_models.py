@@ -331,3 +331,43 @@ class TransportStatus(Base):
     last_error_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     failures_in_a_row: Mapped[int] = mapped_column(default=0)
+
+
+class As2Message(Base):
+    """One AS2 message received (``in``) or sent (``out``), with its MDN kept for non-repudiation.
+
+    ``status`` in: ``processed`` (stored, positive MDN), ``refused`` (negative MDN), ``failed``
+    (our store failed; no MDN, so the partner resends and the resend is taken). Out:
+    ``sending``, ``awaiting_mdn``, ``delivered`` (positive MDN), ``refused`` (negative MDN),
+    ``failed`` (no usable answer). ``mdn`` holds the MDN's headers and body as sent or
+    received, signature included; ``mdn_at`` is when it left us (in) or reached us (out): an
+    async MDN still to be delivered has ``mdn`` but no ``mdn_at``. ``mic`` is ``base64, alg``.
+    """
+
+    __tablename__ = "as2_message"
+    __table_args__ = (UniqueConstraint("partner_as2_id", "message_id", "direction"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    partner: Mapped[str] = mapped_column(String(64), index=True)
+    partner_as2_id: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"), index=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    signed: Mapped[bool] = mapped_column(default=False)
+    encrypted: Mapped[bool] = mapped_column(default=False)
+    compressed: Mapped[bool] = mapped_column(default=False)
+    mic: Mapped[str | None] = mapped_column(String(160))
+    mdn_mode: Mapped[str | None] = mapped_column(String(8))
+    mdn_url: Mapped[str | None] = mapped_column(Text)
+    mdn: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mdn_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mdn_message_id: Mapped[str | None] = mapped_column(String(255))
+    mdn_disposition: Mapped[str | None] = mapped_column(Text)
+    mdn_mic: Mapped[str | None] = mapped_column(String(160))
+    mdn_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
