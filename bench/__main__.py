@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from bench import as2_receive
 from bench import extraction
 from bench import outbound
+from bench import sftp_pull
 from bench import validation
 from bench import x12_ingest
 
@@ -20,7 +22,18 @@ def main() -> None:
         "--shipments", type=int, default=10_000, help="shipments the outbound bench writes an 856 and 810 for"
     )
     parser.add_argument(
-        "--only", choices=["x12", "extraction", "validation", "outbound"], help="run one benchmark"
+        "--sftp-files",
+        type=int,
+        default=1_000,
+        help="small files the SFTP bench pulls (needs root: it runs sshd)",
+    )
+    parser.add_argument(
+        "--as2-messages", type=int, default=200, help="1 KB AS2 messages the AS2 bench receives"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["x12", "extraction", "validation", "outbound", "sftp", "as2"],
+        help="run one benchmark",
     )
     args = parser.parse_args()
     if args.only in (None, "extraction"):
@@ -34,6 +47,12 @@ def main() -> None:
             print(line, flush=True)
     if args.only in (None, "outbound"):
         for line in outbound.run(args.shipments).lines():
+            print(line, flush=True)
+    if args.only in (None, "as2"):
+        for line in as2_receive.run(args.as2_messages).lines():
+            print(line, flush=True)
+    if args.only in (None, "sftp"):
+        for line in sftp_pull.run(args.sftp_files).lines():
             print(line, flush=True)
 
 

@@ -344,7 +344,13 @@ def deliver(ctx: _Context, once: bool) -> None:
 
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Also resolved alerts.")
-@click.option("--redeliver", "outbound_id", type=int, default=None, help="Queue a dead ERP payload again.")
+@click.option(
+    "--redeliver",
+    "outbound_id",
+    type=int,
+    default=None,
+    help="Queue a dead-lettered document (ERP payload or X12 send) again.",
+)
 @pass_context
 def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
     """Alerts a person must see: dead-lettered deliveries, payloads that could not be written."""

@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from types import FrameType
 
 from gateway import storage
@@ -33,9 +34,15 @@ log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
 
 
-def pipeline_from_environment() -> Pipeline:
+def migrate_from_environment() -> None:
+    """Bring the store to the newest schema: once, in the supervisor, before any child starts."""
     engine = storage.make_engine(storage.database_url())
     storage.upgrade(engine)
+    engine.dispose()
+
+
+def pipeline_from_environment() -> Pipeline:
+    engine = storage.make_engine(storage.database_url())
     erp = ErpSettings.from_environment()
     return Pipeline(
         storage.make_sessionmaker(engine),
@@ -45,7 +52,7 @@ def pipeline_from_environment() -> Pipeline:
     )
 
 
-def poll_jobs(pipeline: Pipeline) -> list[PollJob]:
+def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
     """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
     from gateway.transports.drop_inbox import DropWatcher
     from gateway.transports.sftp_pull import SftpPuller
@@ -54,10 +61,16 @@ def poll_jobs(pipeline: Pipeline) -> list[PollJob]:
     for profile in pipeline.partners:
         if profile.sftp_pull is not None:
             puller = SftpPuller(profile, pipeline, clock=clock())
-            jobs.append(PollJob(profile.name, "sftp-pull", profile.sftp_pull.poll_seconds, puller.poll_once))
+            jobs.append(
+                PollJob(
+                    profile.name, "sftp-pull", profile.sftp_pull.poll_seconds, partial(puller.poll_once, stop)
+                )
+            )
         if profile.drop is not None:
             watcher = DropWatcher(profile, pipeline, clock=clock())
-            jobs.append(PollJob(profile.name, "drop", profile.drop.poll_seconds, watcher.poll_once))
+            jobs.append(
+                PollJob(profile.name, "drop", profile.drop.poll_seconds, partial(watcher.poll_once, stop))
+            )
     if os.environ.get("GATEWAY_IMAP_HOST"):
         settings = ImapSettings.from_environment()
         imap = ImapPoller(settings, pipeline)
@@ -73,11 +86,11 @@ def poll_jobs(pipeline: Pipeline) -> list[PollJob]:
     return jobs
 
 
-def senders() -> dict[str, Sender]:
+def senders(pipeline: Pipeline) -> dict[str, Sender]:
     from gateway.transports.as2_send import As2Sender
     from gateway.transports.sftp_push import SftpSender
 
-    return {"sftp": SftpSender(), "as2": As2Sender.from_environment()}
+    return {"sftp": SftpSender(), "as2": As2Sender.from_environment(pipeline.sessions)}
 
 
 def _stop_on_sigterm() -> threading.Event:
@@ -93,7 +106,7 @@ def _stop_on_sigterm() -> threading.Event:
 def run_pollers(settings: RunSettings) -> None:
     stop = _stop_on_sigterm()
     pipeline = pipeline_from_environment()
-    jobs = poll_jobs(pipeline)
+    jobs = poll_jobs(pipeline, stop)
     if not jobs:
         log.info("no pollers configured (no sftp_pull or drop in any profile, no GATEWAY_IMAP_HOST)")
     for job in jobs:
@@ -104,19 +117,29 @@ def run_pollers(settings: RunSettings) -> None:
 def run_worker(settings: RunSettings) -> None:
     stop = _stop_on_sigterm()
     pipeline = pipeline_from_environment()
-    worker = Worker(pipeline, senders(), ErpSettings.from_environment(), clock())
+    worker = Worker(pipeline, senders(pipeline), ErpSettings.from_environment(), clock())
     worker.run(stop, every=settings.worker_seconds)
 
 
 def run_web(settings: RunSettings) -> None:
     from waitress.server import create_server
 
+    from gateway.transports.as2_identity import As2Identity
     from gateway.web import create_app
 
     pipeline = pipeline_from_environment()
+    identity = As2Identity.from_environment(at=clock()())
     app = create_app(
-        pipeline.sessions, pipeline.partners, api_token=os.environ.get("GATEWAY_API_TOKEN"), clock=clock()
+        pipeline.sessions,
+        pipeline.partners,
+        api_token=os.environ.get("GATEWAY_API_TOKEN"),
+        clock=clock(),
+        as2_identity=identity,
+        pipeline=pipeline,
     )
+    inbox = app.extensions["gateway"]["as2"]
+    if inbox is not None:
+        inbox.redeliver_mdns()  # async MDNs stored but not delivered before a restart
     server = create_server(app, host=settings.host, port=settings.port, threads=8)
 
     def handler(_signum: int, _frame: FrameType | None) -> None:

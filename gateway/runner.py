@@ -65,7 +65,10 @@ class Supervisor:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> int:
-        """Start the children and watch them until SIGTERM/SIGINT; returns the exit code."""
+        """Migrate the store, start the children and watch them until SIGTERM/SIGINT; returns the exit code."""
+        from gateway.roles import migrate_from_environment
+
+        migrate_from_environment()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         context = multiprocessing.get_context("spawn")

@@ -27,14 +27,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.dispatch import send_due
 from gateway.errors import TransportError
 from gateway.pipeline import Pipeline
+from gateway.transport_status import status_rows
 from gateway.transports._sftp_connect import SftpConnection
 from gateway.transports._sftp_connect import open_sftp
 from gateway.transports.drop_inbox import CLAIM_DIR
 from gateway.transports.drop_inbox import DropWatcher
 from gateway.transports.sftp_pull import SftpPuller
 from gateway.transports.sftp_push import SftpSender
+from partners import Delivery
 from partners import DropInbox
 from partners import PartnerProfile
 from partners import PartnerRegistry
@@ -541,3 +544,31 @@ def test_push_failures_that_repeating_cannot_cure_are_not_retryable(sshd: Sshd) 
 def test_paramiko_reports_the_fingerprint_ssh_keygen_prints(sshd: Sshd) -> None:
     key = paramiko.PKey.from_path(sshd.home / "ssh_host_ecdsa_key")
     assert key.fingerprint == sshd.host_key_sha256("ecdsa")
+
+
+# --- round trip ---------------------------------------------------------------------------
+
+
+def test_an_850_pulled_by_sftp_is_answered_by_sftp(
+    sshd: Sshd, master_sessions: sessionmaker[Session]
+) -> None:
+    """Pull the PO, process it, and the dispatcher pushes its 997 and 855 to the partner."""
+    pulled = pull_profile(sshd)
+    profile = pulled.model_copy(
+        update={"sftp_push": push_profile(sshd).sftp_push, "delivery": Delivery(via="sftp", max_attempts=3)}
+    )
+    registry = PartnerRegistry([profile, *(p for p in PartnerRegistry.from_directory() if p.name != "acme")])
+    pipeline = Pipeline(master_sessions, registry, clock=lambda: FIXED_NOW)
+    put(sshd, {"po.edi": (INBOX / "acme-4500012345.edi").read_bytes()})
+    report = SftpPuller(profile, pipeline, clock=lambda: FIXED_NOW).poll_once()
+    assert report.new_documents == 1 and remote(sshd) == {}
+    sent = send_due(master_sessions, registry, {"sftp": SftpSender()}, now=FIXED_NOW)
+    assert (sent.sent, sent.retrying, sent.dead) == (2, 0, 0)
+    delivered = remote(sshd, "inbox")
+    assert sorted(name.split("-")[1] for name in delivered) == ["855", "997"]
+    assert all(body.startswith(b"ISA*") for body in delivered.values())
+    with master_sessions() as session:
+        rows = session.scalars(select(storage.OutboundRecord)).all()
+        assert {r.status for r in rows} == {"sent"} and all(r.delivered_at for r in rows)
+        [status] = status_rows(session)
+    assert (status.channel, status.failures_in_a_row) == ("sftp-push", 0)

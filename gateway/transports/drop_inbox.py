@@ -29,6 +29,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -82,8 +83,8 @@ class DropWatcher:
         path = Path(self._settings.path).expanduser()
         return path if path.is_absolute() else partners_dir() / path
 
-    def poll_once(self) -> DropReport:
-        """One pass. Raises TransportError when the inbox cannot be opened."""
+    def poll_once(self, stop: threading.Event | None = None) -> DropReport:
+        """One pass, ended early between files once ``stop`` is set. Raises TransportError when the inbox cannot be opened."""
         report = DropReport()
         inbox = self.inbox
         try:
@@ -95,6 +96,8 @@ class DropWatcher:
             try:
                 self._leftovers(inbox_fd, claim_fd, report)
                 for name, signature in self._complete_files(inbox_fd, report):
+                    if stop is not None and stop.is_set():
+                        break
                     if self._claim(inbox_fd, claim_fd, name, signature, report):
                         self._store(inbox_fd, claim_fd, name, report)
             finally:

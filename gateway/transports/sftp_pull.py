@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -70,11 +71,16 @@ class SftpPuller:
         self._connect = connect or open_sftp
         self._gate = StabilityGate(self._settings.stable_seconds, monotonic)
 
-    def poll_once(self) -> PullReport:
-        """One pass. Raises TransportError when the server cannot be reached or the connection drops."""
+    def poll_once(self, stop: threading.Event | None = None) -> PullReport:
+        """One pass, ended early between files once ``stop`` is set.
+
+        Raises TransportError when the server cannot be reached or the connection drops.
+        """
         report = PullReport()
         with self._connect(self._settings) as conn:
             for entry in self._complete_files(conn, report):
+                if stop is not None and stop.is_set():
+                    break
                 self._take(conn, entry, report)
         for problem in report.problems:
             self._record(problem)
