@@ -23,6 +23,7 @@ from gateway.config import partners_dir
 from gateway.delivery import ErpSettings
 from gateway.delivery import deliver_due
 from gateway.delivery import redeliver
+from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
@@ -410,3 +411,6 @@ def status(ctx: _Context, as_json: bool) -> None:
         if row["last_error_at"]:
             repeated = f" ({row['failures_in_a_row']} in a row)" if row["failures_in_a_row"] > 1 else ""
             click.echo(f"{'':<23} last error {row['last_error_at']}{repeated}: {row['last_error']}")
+
+
+main.add_command(user)

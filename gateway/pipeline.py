@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -291,12 +293,21 @@ class Pipeline:
         finding_rows: list[dict[str, Any]] = []
         for order_id, item in zip(ids, run.pending, strict=True):
             profile = self._partners.get(item.order.partner or "")
-            if profile is not None and profile.wants_855 and run.validator is not None:
-                _acknowledge(run, order_id, item, profile)
-            if profile is not None and self._erp_kind and item.status == ORDER_ACCEPTED:
-                queue_erp_payload(
-                    run.session, self._erp_kind, item.order, profile, order_id=order_id, when=run.when
+            if profile is not None:
+                sent = send_decision(
+                    session,
+                    item.order,
+                    profile,
+                    order_id=order_id,
+                    status=item.status,
+                    findings=item.findings,
+                    when=run.when,
+                    erp_kind=self._erp_kind,
+                    document_id=run.document_id,
+                    acknowledge=run.validator is not None and not item.parsed.rejected,
                 )
+                if sent.acknowledgment_id is not None:
+                    run.outbound_ids.append(sent.acknowledgment_id)
             line_rows.extend(_line_rows(order_id, item.order))
             finding_rows.extend(
                 {**f, "order_id": order_id, "document_id": run.document_id} for f in item.findings
@@ -391,33 +402,58 @@ def _store_outbound(run: _Run, document: emitters.OutboundDocument) -> int:
     return store_outbound(run.session, document, when=run.when, document_id=run.document_id)
 
 
-def _acknowledge(run: _Run, order_id: int, item: _Pending, partner: PartnerProfile) -> None:
-    """The 855 for a decided EDI order, when the partner's profile asks for one.
+@dataclass(frozen=True, slots=True)
+class DecisionSent:
+    """The outbox rows a decided order produced: its 855 and its ERP payload, when it got them."""
 
-    A set the 997 already rejects for syntax gets no 855: for the partner it was never received.
+    acknowledgment_id: int | None = None
+    erp_payload_id: int | None = None
+
+
+def send_decision(
+    session: Session,
+    order: Order,
+    partner: PartnerProfile,
+    *,
+    order_id: int,
+    status: str,
+    findings: Sequence[Mapping[str, Any]],
+    when: datetime,
+    erp_kind: str | None,
+    document_id: int | None,
+    acknowledge: bool = True,
+) -> DecisionSent:
+    """What a decided order sends, whether the gateway or the order desk decided it.
+
+    The 855 goes to EDI (X12) orders whose partner's profile asks for one, for an accepted or a
+    rejected order; ``acknowledge=False`` withholds it (a set the 997 already rejects for syntax:
+    for the partner it was never received). An accepted order's ERP payload is queued when the
+    gateway has an ERP (``erp_kind``). An order still in exception sends nothing.
     """
-    order = item.order
+    acknowledgment_id = None
     if (
-        item.status == ORDER_EXCEPTION
-        or item.parsed.rejected
-        or order.channel != Channel.X12
-        or not order.po_number
+        acknowledge
+        and partner.wants_855
+        and status != ORDER_EXCEPTION
+        and order.channel == Channel.X12
+        and order.po_number
     ):
-        return
-    ack = acknowledgment_for(item.order, item.findings, item.status, run.when.date())
-    document = emitters.x12_855.emit(
-        ack, partner, numbers=storage.ControlNumbers(run.session, partner.name), when=run.when
-    )
-    run.outbound_ids.append(
-        store_outbound(
-            run.session,
+        ack = acknowledgment_for(order, findings, status, when.date())
+        document = emitters.x12_855.emit(
+            ack, partner, numbers=storage.ControlNumbers(session, partner.name), when=when
+        )
+        acknowledgment_id = store_outbound(
+            session,
             document,
-            when=run.when,
-            document_id=run.document_id,
+            when=when,
+            document_id=document_id,
             order_id=order_id,
             ack_window=timedelta(hours=partner.ack_window_hours),
         )
-    )
+    erp_payload_id = None
+    if erp_kind and status == ORDER_ACCEPTED:
+        erp_payload_id = queue_erp_payload(session, erp_kind, order, partner, order_id=order_id, when=when)
+    return DecisionSent(acknowledgment_id, erp_payload_id)
 
 
 def _clear_previous_attempt(session: Session, document_id: int) -> None:

@@ -22,6 +22,7 @@ from ._models import Base as Base
 from ._models import ControlCounter as ControlCounter
 from ._models import CreditAccount as CreditAccount
 from ._models import CustomerPartXref as CustomerPartXref
+from ._models import DeskUser as DeskUser
 from ._models import Document as Document
 from ._models import DocumentChunk as DocumentChunk
 from ._models import Finding as Finding
@@ -29,6 +30,7 @@ from ._models import InventoryLevel as InventoryLevel
 from ._models import InvoiceRow as InvoiceRow
 from ._models import MasterDataRevision as MasterDataRevision
 from ._models import OrderLineRecord as OrderLineRecord
+from ._models import OrderOverride as OrderOverride
 from ._models import OutboundRecord as OutboundRecord
 from ._models import PriceAgreement as PriceAgreement
 from ._models import Product as Product

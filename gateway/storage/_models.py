@@ -88,6 +88,14 @@ class PurchaseOrder(Base):
     customer_account: Mapped[str | None] = mapped_column(String(32))
     order_total: Mapped[Decimal | None]
     invoiced_at: Mapped[datetime | None]
+    # The order desk (gateway.desk): ``version`` is bumped by every desk action (optimistic
+    # locking); ``decided_by`` is the desk user who accepted or rejected the order, None when the
+    # gateway decided it alone; ``duplicate_of`` is the order this one was merged into.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    duplicate_of: Mapped[int | None]
 
 
 class OrderLineRecord(Base):
@@ -371,3 +379,33 @@ class As2Message(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class DeskUser(Base):
+    """A person who works the order desk; ``role`` is clerk, credit or admin. Disabled users cannot log in."""
+
+    __tablename__ = "desk_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+
+class OrderOverride(Base):
+    """A desk decision that re-validation honours: a price accepted, a credit hold released, a duplicate dismissed.
+
+    ``code`` is the finding code it answers, ``line_no`` the line (None: the whole order), and
+    ``value`` what was accepted (the unit price, for a price difference).
+    """
+
+    __tablename__ = "order_override"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[str | None] = mapped_column(String(32))
+    value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -1,0 +1,31 @@
+"""The order desk: what staff may do to an order in exception, with audit and optimistic locking; the web queue calls it.
+
+``OrderDesk`` holds the actions (fix a SKU, quantity, UOM or date; accept a price; release
+credit; merge or dismiss a duplicate; approve; reject). Users and roles are in ``_users``;
+``gateway user add|list`` in ``cli``. Functions take a session and never commit.
+"""
+
+from ._actions import CREDIT_ROLES as CREDIT_ROLES
+from ._actions import DESK_ROLES as DESK_ROLES
+from ._actions import DeskOutcome as DeskOutcome
+from ._actions import OrderDesk as OrderDesk
+from ._actions import order_history as order_history
+from ._catalog import CatalogHit as CatalogHit
+from ._catalog import search_catalog as search_catalog
+from ._errors import DeskError as DeskError
+from ._errors import InvalidChange as InvalidChange
+from ._errors import InvalidUser as InvalidUser
+from ._errors import NotInException as NotInException
+from ._errors import OrderNotFound as OrderNotFound
+from ._errors import PermissionDenied as PermissionDenied
+from ._errors import StaleOrder as StaleOrder
+from ._replies import rejection_text as rejection_text
+from ._users import ADMIN as ADMIN
+from ._users import CLERK as CLERK
+from ._users import CREDIT as CREDIT
+from ._users import ROLES as ROLES
+from ._users import add_user as add_user
+from ._users import authenticate as authenticate
+from ._users import find_user as find_user
+from ._users import list_users as list_users
+from ._users import require_role as require_role

@@ -1,0 +1,646 @@
+"""What staff may do to an order in exception: fix it, accept a difference, then approve or reject it.
+
+Every action takes the session (the caller owns the unit of work and commits), the order id,
+the ``version`` of the order the user's screen showed, and the acting ``DeskUser``. It checks
+the user's role, locks the order and compares versions (``StaleOrder`` when someone else got
+there first), makes its change, bumps the version, and writes one audit entry with the user,
+the time, and before/after of only the fields it changed.
+
+Decisions:
+
+- **Fixes** (SKU, quantity/UOM, date) edit the stored canonical order and its line rows; the
+  findings stay as they were until the order is approved and re-validated.
+- **Accepting a price difference, releasing a credit hold, dismissing a duplicate** record an
+  override (``order_override``) that re-validation honours; see ``_revalidation``.
+- **Approve** re-validates with the pipeline's validator and replaces the order's findings.
+  Accepted: the stock is allocated, the order counts towards the customer's open orders, and
+  ``gateway.pipeline.send_decision`` sends what the pipeline sends for an accepted order (855
+  AD/AC for X12 partners that want one, ERP payload when the gateway has an ERP). Still
+  blocked (hold or reject findings): the order stays in exception, nothing is sent, and the
+  findings are returned. Approval never rejects; rejecting is the clerk's own action.
+- **Reject**: an X12 order gets a rejecting 855 (BAK02 = RD, reject with detail, every line
+  IR) when the partner wants 855s, with the clerk's reason and the blocking findings as its
+  messages; an X12 partner without 855s gets nothing more (its 997/999 went at intake). An
+  order that came as a PDF, sheet or email text gets a drafted email reply (``_replies``).
+  An order in exception holds no stock and does not count towards credit (the pipeline
+  allocates only accepted orders), so there is nothing to release.
+- **Merge a duplicate** closes this order as a duplicate of order N: status ``rejected``,
+  ``duplicate_of = N``, and nothing is sent, neither 855 nor email. The partner's answer to
+  that PO number is order N's own acknowledgment; a rejecting 855 quoting the same PO number
+  would read as rejecting the order we accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import storage
+from gateway.model import Channel
+from gateway.model import Order
+from gateway.model import OrderLine
+from gateway.pipeline import send_decision
+from gateway.storage import DeskUser
+from gateway.storage import PurchaseOrder
+from gateway.validation import LiveStock
+from gateway.validation import MasterDataCache
+from partners import PartnerProfile
+from partners import PartnerRegistry
+from validators import FindingCode
+
+from . import _edits
+from ._catalog import CatalogHit
+from ._catalog import search_catalog
+from ._errors import DeskError
+from ._errors import InvalidChange
+from ._errors import OrderNotFound
+from ._locking import SUBJECT
+from ._locking import bump
+from ._locking import lock_order
+from ._replies import draft_rejection
+from ._revalidation import ACCEPTED
+from ._revalidation import BLOCKING
+from ._revalidation import REJECTED
+from ._revalidation import Revalidation
+from ._revalidation import other_live_order
+from ._revalidation import revalidate
+from ._revalidation import stored_row
+from ._users import ADMIN
+from ._users import CLERK
+from ._users import CREDIT
+from ._users import require_role
+
+DESK_ROLES = (CLERK, ADMIN)  # fix, accept a price, handle duplicates, approve, reject
+CREDIT_ROLES = (CREDIT, ADMIN)  # release a credit hold
+CREDIT_CODES = (FindingCode.CREDIT_HOLD.value, FindingCode.CREDIT_LIMIT.value)
+MAX_REASON = 1000
+
+
+@dataclass(slots=True)
+class DeskOutcome:
+    """What an action left: the order's new version and status, and what it produced.
+
+    ``findings`` are the order's findings after an approval (empty for other actions);
+    ``outbound_ids`` the outbox rows made (855, ERP payload, email draft).
+    """
+
+    order_id: int
+    version: int
+    status: str
+    audit_id: int
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    outbound_ids: list[int] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[dict[str, Any]]:
+        """The findings that keep the order in exception."""
+        return [f for f in self.findings if f["action"] in BLOCKING]
+
+
+class OrderDesk:
+    """The order desk's actions, bound to the partner profiles, the ERP setting and the clock.
+
+    ``erp_kind`` is the pipeline's: approved orders queue the same ERP payload as orders the
+    gateway accepts alone. Pass the pipeline's ``MasterDataCache`` to share its snapshot.
+    """
+
+    def __init__(
+        self,
+        partners: PartnerRegistry,
+        *,
+        erp_kind: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        master: MasterDataCache | None = None,
+    ) -> None:
+        self._partners = partners
+        self._erp_kind = erp_kind
+        self._clock = clock
+        self._master = master or MasterDataCache()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def search_catalog(
+        self, session: Session, text: str, limit: int = 10, *, order_id: int | None = None
+    ) -> list[CatalogHit]:
+        """Catalog items for the SKU picker; with ``order_id``, its customer's part numbers match too."""
+        account = None
+        if order_id is not None:
+            stored = session.get(PurchaseOrder, order_id)
+            if stored is None:
+                raise OrderNotFound(order_id)
+            account = stored.customer_account
+        return search_catalog(self._master.get(session), text, limit, customer_account=account)
+
+    # -- fixes ----------------------------------------------------------------------------
+
+    def pick_sku(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, line_no: str, sku: str
+    ) -> DeskOutcome:
+        """Order catalog ``sku`` on the line: a suggestion, or any active SKU the clerk found."""
+        require_role(actor, *DESK_ROLES, doing="change an order's SKU")
+        product = _catalog_product(session, sku)
+        return self._edit(
+            session, order_id, version, actor, "order.pick_sku", lambda o: _edits.set_sku(o, line_no, product)
+        )
+
+    def correct_quantity(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        line_no: str,
+        quantity: Decimal | str | None = None,
+        uom: str | None = None,
+    ) -> DeskOutcome:
+        """A line's quantity, its unit of measure, or both."""
+        require_role(actor, *DESK_ROLES, doing="correct a quantity")
+        return self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_quantity",
+            lambda o: _edits.set_quantity(o, line_no, quantity, uom),
+        )
+
+    def correct_date(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        qualifier: str,
+        value: date,
+        line_no: str | None = None,
+    ) -> DeskOutcome:
+        """A requested date the order (or a line, with ``line_no``) carries, by qualifier (``002``, ``010``…)."""
+        require_role(actor, *DESK_ROLES, doing="correct a date")
+        return self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_date",
+            lambda o: _edits.set_date(o, qualifier, value, line_no),
+        )
+
+    # -- overrides ------------------------------------------------------------------------
+
+    def accept_price(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, line_no: str, reason: str
+    ) -> DeskOutcome:
+        """Accept the line's price as the customer sent it; re-validation no longer holds on it."""
+        require_role(actor, *DESK_ROLES, doing="accept a price difference")
+        reason = _reason(reason)
+        stored = lock_order(session, order_id, version)
+        _require_finding(session, stored, (FindingCode.PRICE_MISMATCH.value,), line_no, "a price difference")
+        line = _edits.find_line(Order.model_validate(stored.canonical), line_no)
+        if line.unit_price is None:
+            raise InvalidChange(f"line {line_no} has no unit price to accept")
+        price = f"{line.unit_price.normalize():f}"
+        when = self._clock()
+        previous = _set_override(
+            session, stored, actor, FindingCode.PRICE_MISMATCH.value, line_no, price, reason, when
+        )
+        key = f"lines[{line_no}].accepted_price"
+        return self._record(
+            session,
+            stored,
+            actor,
+            "order.accept_price",
+            {key: previous},
+            {key: price, "reason": reason},
+            when,
+        )
+
+    def release_credit(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, reason: str
+    ) -> DeskOutcome:
+        """Let this order go despite the customer's credit hold or limit (credit or admin role)."""
+        require_role(actor, *CREDIT_ROLES, doing="release a credit hold")
+        reason = _reason(reason)
+        stored = lock_order(session, order_id, version)
+        _require_finding(session, stored, CREDIT_CODES, None, "a credit hold")
+        when = self._clock()
+        previous = None
+        for code in CREDIT_CODES:
+            previous = _set_override(session, stored, actor, code, None, None, reason, when) or previous
+        return self._record(
+            session,
+            stored,
+            actor,
+            "order.release_credit",
+            {"credit_released": previous is not None},
+            {"credit_released": True, "reason": reason},
+            when,
+        )
+
+    def dismiss_duplicate(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, reason: str
+    ) -> DeskOutcome:
+        """This order is not a duplicate after all: re-validation no longer holds on its PO number."""
+        require_role(actor, *DESK_ROLES, doing="dismiss a duplicate")
+        reason = _reason(reason)
+        stored = lock_order(session, order_id, version)
+        _require_finding(session, stored, (FindingCode.DUPLICATE_PO.value,), None, "a duplicate PO")
+        when = self._clock()
+        previous = _set_override(
+            session, stored, actor, FindingCode.DUPLICATE_PO.value, None, None, reason, when
+        )
+        return self._record(
+            session,
+            stored,
+            actor,
+            "order.dismiss_duplicate",
+            {"duplicate_dismissed": previous is not None},
+            {"duplicate_dismissed": True, "reason": reason},
+            when,
+        )
+
+    # -- decisions ------------------------------------------------------------------------
+
+    def merge_duplicate(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        into: int | None = None,
+        reason: str | None = None,
+    ) -> DeskOutcome:
+        """Close this order as a duplicate of order ``into`` (default: the customer's other live
+        order with the same PO number). Nothing is sent; see the module docstring."""
+        require_role(actor, *DESK_ROLES, doing="merge a duplicate")
+        stored = lock_order(session, order_id, version)
+        target_id = into if into is not None else other_live_order(session, stored)
+        if target_id is None:
+            raise InvalidChange(
+                f"no other order of {stored.customer_account} has PO {stored.po_number}; "
+                "say which order this one duplicates"
+            )
+        if target_id == stored.id:
+            raise InvalidChange("an order cannot be a duplicate of itself")
+        target = session.get(PurchaseOrder, target_id)
+        if target is None:
+            raise InvalidChange(f"there is no order {target_id} to merge into")
+        if target.customer_account != stored.customer_account:
+            raise InvalidChange(
+                f"order {target_id} is {target.customer_account}'s, not {stored.customer_account}'s; "
+                "only the same customer's orders are duplicates"
+            )
+        if target.status == REJECTED:
+            raise InvalidChange(f"order {target_id} is rejected; merge into the order that stands")
+        when = self._clock()
+        why = f"duplicate of order {target.id} (PO {target.po_number})"
+        if reason and reason.strip():
+            why += f": {_reason(reason)}"
+        before = _decision_fields(stored) | {"duplicate_of": stored.duplicate_of}
+        stored.status = REJECTED
+        stored.duplicate_of = target.id
+        _decide(stored, actor, when, why)
+        after = _decision_fields(stored) | {"duplicate_of": target.id}
+        return self._record(session, stored, actor, "order.merge_duplicate", before, after, when)
+
+    def approve(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, note: str | None = None
+    ) -> DeskOutcome:
+        """Re-validate the order as edited; accepted, it flows on as the pipeline's accepted orders do.
+
+        Still blocked, it stays in exception with its new findings, which ``DeskOutcome.blocking``
+        lists; nothing is sent.
+        """
+        require_role(actor, *DESK_ROLES, doing="approve an order")
+        stored = lock_order(session, order_id, version)
+        profile = self._profile(stored)
+        when = self._clock()
+        previous = _findings(session, stored)
+        check = revalidate(
+            session,
+            stored,
+            Order.model_validate(stored.canonical),
+            profile,
+            master=self._master.get(session),
+            today=when.date(),
+            previous=previous,
+            reviewer=actor.username,
+        )
+        before = {
+            "findings": _summary(previous),
+            "order_total": _money(stored.order_total),
+            **_decision_fields(stored),
+        }
+        _replace_findings(session, stored, check.findings, when)
+        _store_order(session, stored, check.order)
+        stored.order_total = check.total
+        outbound: list[int] = []
+        if check.outcome == ACCEPTED:
+            outbound = self._accept(session, stored, check, profile, actor, when, note)
+        after = {
+            "findings": _summary(check.findings),
+            "order_total": _money(check.total),
+            **_decision_fields(stored),
+        }
+        if outbound:
+            after["outbound_ids"] = outbound
+        outcome = self._record(
+            session, stored, actor, "order.approve", before, after, when, keep=("findings",)
+        )
+        outcome.findings = check.findings
+        outcome.outbound_ids = outbound
+        return outcome
+
+    def reject(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, reason: str
+    ) -> DeskOutcome:
+        """Reject the order: a rejecting 855 (RD) for an X12 partner that wants 855s, else a drafted email reply."""
+        require_role(actor, *DESK_ROLES, doing="reject an order")
+        reason = _reason(reason)
+        stored = lock_order(session, order_id, version)
+        profile = self._profile(stored)
+        order = Order.model_validate(stored.canonical)
+        findings = _findings(session, stored)
+        when = self._clock()
+        before = _decision_fields(stored)
+        stored.status = REJECTED
+        _decide(stored, actor, when, reason)
+        outbound: list[int] = []
+        if order.channel == Channel.X12:
+            said = [{"code": "rejected", "action": "reject", "message": reason, "line_no": None}]
+            said += [{**f, "action": "reject"} for f in findings if f["action"] in BLOCKING]
+            sent = send_decision(
+                session,
+                order,
+                profile,
+                order_id=stored.id,
+                status=REJECTED,
+                findings=said,
+                when=when,
+                erp_kind=self._erp_kind,
+                document_id=stored.document_id,
+            )
+            outbound += [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
+        else:
+            outbound.append(
+                draft_rejection(session, stored, order, profile, reason=reason, findings=findings, when=when)
+            )
+        after = _decision_fields(stored) | ({"outbound_ids": outbound} if outbound else {})
+        outcome = self._record(session, stored, actor, "order.reject", before, after, when)
+        outcome.outbound_ids = outbound
+        return outcome
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _accept(
+        self,
+        session: Session,
+        stored: PurchaseOrder,
+        check: Revalidation,
+        profile: PartnerProfile,
+        actor: DeskUser,
+        when: datetime,
+        note: str | None,
+    ) -> list[int]:
+        """The approved order takes its stock and counts towards credit, then sends what accepted orders send."""
+        stock = LiveStock(session)
+        stock.prefetch(check.allocations)
+        for sku, quantity in check.allocations.items():
+            stock.allocate(sku, quantity)
+        stored.status = ACCEPTED  # with order_total set, it is among the customer's open orders
+        _decide(stored, actor, when, note.strip() if note and note.strip() else None)
+        sent = send_decision(
+            session,
+            check.order,
+            profile,
+            order_id=stored.id,
+            status=ACCEPTED,
+            findings=check.findings,
+            when=when,
+            erp_kind=self._erp_kind,
+            document_id=stored.document_id,
+        )
+        return [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
+
+    def _edit(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        action: str,
+        edit: Callable[[Order], _edits.Changes],
+    ) -> DeskOutcome:
+        stored = lock_order(session, order_id, version)
+        order = Order.model_validate(stored.canonical)
+        before, after = edit(order)
+        _store_order(session, stored, order)
+        return self._record(session, stored, actor, action, before, after, self._clock())
+
+    def _record(
+        self,
+        session: Session,
+        stored: PurchaseOrder,
+        actor: DeskUser,
+        action: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        when: datetime,
+        keep: Sequence[str] = (),
+    ) -> DeskOutcome:
+        """Bump the version and write the audit entry with only what changed (and ``keep``).
+
+        A key only in ``after`` (a reason, the outbox rows made) is new: it has no before.
+        """
+        old = stored.version
+        new = bump(stored)
+        changed = [k for k in after if k in keep or before.get(k) != after[k]]
+        entry = storage.record_audit(
+            session,
+            actor=actor.username,
+            action=action,
+            subject_type=SUBJECT,
+            subject_id=str(stored.id),
+            before={"version": old, **{k: before[k] for k in changed if k in before}},
+            after={"version": new, **{k: after[k] for k in changed}},
+            at=when,
+        )
+        session.flush()
+        return DeskOutcome(stored.id, new, stored.status, entry.id)
+
+    def _profile(self, stored: PurchaseOrder) -> PartnerProfile:
+        profile = self._partners.get(stored.partner or "")
+        if profile is None:
+            raise DeskError(
+                f"order {stored.id} is from partner {stored.partner!r}, which has no profile; "
+                "restore the profile before deciding the order"
+            )
+        return profile
+
+
+def order_history(session: Session, order_id: int) -> list[storage.AuditEntry]:
+    """Every desk action on the order, oldest first."""
+    entry = storage.AuditEntry
+    return list(
+        session.scalars(
+            select(entry)
+            .where(entry.subject_type == SUBJECT, entry.subject_id == str(order_id))
+            .order_by(entry.id)
+        )
+    )
+
+
+def _catalog_product(session: Session, sku: str) -> str:
+    """The catalog's spelling of an active SKU; ``InvalidChange`` when there is none."""
+    wanted = sku.strip()
+    product = storage.Product
+    found = session.scalars(
+        select(product.sku)
+        .where(func.upper(product.sku) == wanted.upper(), product.active)
+        .order_by(product.sku != wanted)
+        .limit(1)
+    ).first()
+    if not wanted or found is None:
+        raise InvalidChange(f"SKU {wanted!r} is not an active item in the catalog")
+    return found
+
+
+def _reason(text: str | None) -> str:
+    reason = (text or "").strip()
+    if not reason:
+        raise InvalidChange("give a reason; it goes to the audit log (and to the customer on a rejection)")
+    if len(reason) > MAX_REASON:
+        raise InvalidChange(f"the reason is longer than {MAX_REASON} characters")
+    return reason
+
+
+def _findings(session: Session, stored: PurchaseOrder) -> list[dict[str, Any]]:
+    finding = storage.Finding
+    rows = session.scalars(select(finding).where(finding.order_id == stored.id).order_by(finding.id))
+    return [stored_row(f) for f in rows]
+
+
+def _require_finding(
+    session: Session, stored: PurchaseOrder, codes: Sequence[str], line_no: str | None, what: str
+) -> None:
+    for found in _findings(session, stored):
+        if (
+            found["code"] in codes
+            and found["action"] in BLOCKING
+            and (line_no is None or found["line_no"] == line_no)
+        ):
+            return
+    where = f"line {line_no} of order {stored.id}" if line_no is not None else f"order {stored.id}"
+    raise InvalidChange(f"{where} is not held for {what}; there is nothing to accept")
+
+
+def _set_override(
+    session: Session,
+    stored: PurchaseOrder,
+    actor: DeskUser,
+    code: str,
+    line_no: str | None,
+    value: str | None,
+    reason: str,
+    when: datetime,
+) -> str | None:
+    """Record an override, replacing an earlier one for the same finding; returns the earlier value or reason."""
+    override = storage.OrderOverride
+    same = (
+        override.order_id == stored.id,
+        override.code == code,
+        override.line_no.is_(None) if line_no is None else override.line_no == line_no,
+    )
+    earlier = session.scalars(select(override).where(*same)).first()
+    session.execute(delete(override).where(*same))
+    session.add(
+        override(
+            order_id=stored.id,
+            code=code,
+            line_no=line_no,
+            value=value,
+            reason=reason,
+            created_by=actor.username,
+            created_at=when,
+        )
+    )
+    return (earlier.value or earlier.reason) if earlier is not None else None
+
+
+def _replace_findings(
+    session: Session, stored: PurchaseOrder, findings: Sequence[Mapping[str, Any]], when: datetime
+) -> None:
+    session.execute(delete(storage.Finding).where(storage.Finding.order_id == stored.id))
+    if findings:
+        session.execute(
+            insert(storage.Finding),
+            [
+                {**f, "order_id": stored.id, "document_id": stored.document_id, "created_at": when}
+                for f in findings
+            ],
+        )
+
+
+def _store_order(session: Session, stored: PurchaseOrder, order: Order) -> None:
+    """Write the canonical order as the pipeline stores it, and its line rows."""
+    stored.canonical = order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    stored.line_count = len(order.lines)
+    session.execute(delete(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == stored.id))
+    if order.lines:
+        session.execute(
+            insert(storage.OrderLineRecord),
+            [_line_row(stored.id, ordinal, line) for ordinal, line in enumerate(order.lines)],
+        )
+
+
+def _line_row(order_id: int, ordinal: int, line: OrderLine) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "ordinal": ordinal,
+        "line_no": line.line_no,
+        "buyer_part": line.buyer_part,
+        "vendor_sku": line.vendor_sku,
+        "sku": line.sku,
+        "upc": line.upc,
+        "description": line.description,
+        "quantity": line.quantity.value if line.quantity else None,
+        "uom": line.quantity.uom if line.quantity else None,
+        "unit_price": line.unit_price,
+    }
+
+
+def _decide(stored: PurchaseOrder, actor: DeskUser, when: datetime, reason: str | None) -> None:
+    stored.decided_at, stored.decided_by, stored.decision_reason = when, actor.username, reason
+
+
+def _decision_fields(stored: PurchaseOrder) -> dict[str, Any]:
+    return {
+        "status": stored.status,
+        "decided_by": stored.decided_by,
+        "decided_at": stored.decided_at.isoformat() if stored.decided_at else None,
+        "decision_reason": stored.decision_reason,
+    }
+
+
+def _summary(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"code": f["code"], "line_no": f["line_no"], "action": f["action"]} for f in findings]
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount.quantize(Decimal('0.01'))}"

@@ -1,0 +1,73 @@
+"""Catalog search for the desk's SKU picker: plain substring hits first, then validation's fuzzy suggestions.
+
+The fuzzy part is the same ``SuggestionIndex`` that proposes SKUs on an ``unknown_item``
+finding (rapidfuzz over SKU, the customer's part numbers and descriptions), asked once with
+the text as a code and once as a description. Substring hits catch what a clerk types as
+a fragment ("hex key"), which a whole-string fuzzy ratio scores too low.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import validators
+
+SKU_HIT = 99.0  # the text is part of the SKU (the whole SKU scores 100)
+DESCRIPTION_HIT = 95.0  # the text is part of the description
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogHit:
+    sku: str
+    description: str
+    uom: str
+    pack_size: Decimal
+    list_price: Decimal
+    currency: str
+    score: float
+    matched: str
+
+
+def search_catalog(
+    master: validators.MasterData, text: str, limit: int = 10, *, customer_account: str | None = None
+) -> list[CatalogHit]:
+    """Active catalog items matching ``text``, best first; ``customer_account`` adds its part numbers."""
+    query = text.strip()
+    limit = max(1, min(limit, MAX_LIMIT))
+    if not query:
+        return []
+    best: dict[str, tuple[float, str]] = {}
+    needle = query.casefold()
+    for product in master.products.values():
+        sku = product.sku.casefold()
+        if needle in sku:
+            best[product.sku] = (100.0 if needle == sku else SKU_HIT, product.sku)
+        elif needle in product.description.casefold():
+            best[product.sku] = (DESCRIPTION_HIT, product.description)
+    index = master.suggestions
+    fuzzy = [
+        *index.suggest(customer_account, query, None, limit),
+        *index.suggest(customer_account, None, query, limit),
+    ]
+    for suggestion in fuzzy:
+        if suggestion.score > best.get(suggestion.sku, (-1.0, ""))[0]:
+            best[suggestion.sku] = (suggestion.score, suggestion.matched)
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    hits: list[CatalogHit] = []
+    for sku, (score, matched) in ranked:
+        product = master.products[sku]
+        hits.append(
+            CatalogHit(
+                sku=sku,
+                description=product.description,
+                uom=product.uom,
+                pack_size=product.pack_size,
+                list_price=product.list_price,
+                currency=product.currency,
+                score=score,
+                matched=matched,
+            )
+        )
+    return hits

@@ -1,0 +1,215 @@
+"""Re-validation of an edited order: the pipeline's validator, the desk's overrides, and what still stands.
+
+The order goes through ``gateway.validation.StoreValidator``, exactly as the pipeline runs it
+(customer row locked, live open orders, live stock), with two differences:
+
+- the order being re-validated is not its own duplicate: its PO number counts as seen only
+  when *another* live order of the customer has it;
+- nothing is allocated here: the caller allocates the stock once the order is accepted.
+
+Then the desk's overrides (``order_override``) are applied: a finding an override answers
+(a price difference accepted on that line at that price, a credit hold released, a duplicate
+dismissed) is kept, with ``action = "warn"`` and the override under ``details.override``, so
+it no longer holds the order but still shows.
+
+Findings of the earlier run that re-validation cannot see again are carried over:
+
+- auto-fixes whose fixed value the line still carries (the stored order is the fixed one,
+  so a price corrected at intake no longer differs, but the 855 must still say it changed);
+- the parser's own findings (``syntax``, ``low_confidence``): the clerk who approves has
+  reviewed the values, so one that held the order becomes ``warn``, with ``details.reviewed_by``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import validators
+from gateway import storage
+from gateway.model import Order
+from gateway.model import OrderLine
+from gateway.validation import StoreValidator
+from partners import PartnerProfile
+from validators import FindingCode
+
+ACCEPTED = "accepted"
+EXCEPTION = "exception"
+REJECTED = "rejected"
+BLOCKING = frozenset({"hold", "reject"})
+PARSE_CODES = frozenset({FindingCode.SYNTAX.value, FindingCode.LOW_CONFIDENCE.value})
+_QUANTITY_FIXES = frozenset({FindingCode.PACK_MULTIPLE.value, FindingCode.SHORT_STOCK.value})
+
+
+@dataclass(slots=True)
+class Revalidation:
+    """The order as validation left it, its findings as stored rows, and the outcome they give."""
+
+    order: Order
+    findings: list[dict[str, Any]]
+    total: Decimal
+    allocations: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        actions = {f["action"] for f in self.findings}
+        if "reject" in actions:
+            return REJECTED
+        return EXCEPTION if "hold" in actions else ACCEPTED
+
+    @property
+    def blocking(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["action"] in BLOCKING]
+
+
+class _DeskValidator(StoreValidator):
+    """The pipeline's validator, except that the order being re-validated is not its own duplicate."""
+
+    def __init__(
+        self, session: Session, master: validators.MasterData, today: date, order: storage.PurchaseOrder
+    ) -> None:
+        super().__init__(session, master, today)
+        self._revalidating = order
+
+    def prepare(self, orders: Iterable[tuple[Order, PartnerProfile]]) -> None:
+        batch = list(orders)
+        super().prepare(batch)
+        for order, profile in batch:  # prepare() saw this order's own row among the customer's POs
+            key = (profile.customer_account, order.po_number or "")
+            if order.po_number and other_live_order(self._session, self._revalidating) is None:
+                self._seen.discard(key)
+
+
+def other_live_order(session: Session, order: storage.PurchaseOrder) -> int | None:
+    """Another order of the same customer with the same PO number, not rejected: what it duplicates."""
+    if not order.po_number:
+        return None
+    purchase_order = storage.PurchaseOrder
+    return session.scalar(
+        select(purchase_order.id)
+        .where(
+            purchase_order.customer_account == order.customer_account,
+            purchase_order.po_number == order.po_number,
+            purchase_order.status != REJECTED,
+            purchase_order.id != order.id,
+        )
+        .order_by(purchase_order.id)
+        .limit(1)
+    )
+
+
+def revalidate(
+    session: Session,
+    stored: storage.PurchaseOrder,
+    order: Order,
+    profile: PartnerProfile,
+    *,
+    master: validators.MasterData,
+    today: date,
+    previous: Sequence[Mapping[str, Any]],
+    reviewer: str,
+) -> Revalidation:
+    """Validate ``order`` (the stored order as edited) as the pipeline would, then apply the desk's decisions."""
+    validator = _DeskValidator(session, master, today, stored)
+    validator.prepare([(order, profile)])
+    result = validator.validate(order, profile, held=True)
+    overrides = list(
+        session.scalars(
+            select(storage.OrderOverride)
+            .where(storage.OrderOverride.order_id == stored.id)
+            .order_by(storage.OrderOverride.id)
+        )
+    )
+    fresh = [finding_row(_overridden(f, overrides)) for f in result.findings]
+    seen = {(f["code"], f["line_no"]) for f in fresh}
+    lines = {line.line_no: line for line in result.order.lines}
+    carried = [row for old in previous if (row := _carried_over(old, seen, lines, reviewer)) is not None]
+    return Revalidation(result.order, carried + fresh, result.total, dict(result.allocations))
+
+
+def finding_row(finding: validators.Finding) -> dict[str, Any]:
+    """A validation finding as the ``finding`` table stores it (the pipeline's shape)."""
+    return {**finding.model_dump(mode="json"), "severity": finding.severity}
+
+
+def stored_row(finding: storage.Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity,
+        "action": finding.action,
+        "message": finding.message,
+        "field": finding.field,
+        "line_no": finding.line_no,
+        "expected": finding.expected,
+        "received": finding.received,
+        "suggestions": list(finding.suggestions or []),
+        "details": dict(finding.details or {}),
+    }
+
+
+def _overridden(finding: validators.Finding, overrides: list[storage.OrderOverride]) -> validators.Finding:
+    if finding.action not in BLOCKING:
+        return finding
+    for override in reversed(overrides):  # the newest decision about it wins
+        if (
+            override.code == finding.code.value
+            and override.line_no == finding.line_no
+            and (override.value is None or _same_amount(override.value, finding.received))
+        ):
+            note = {
+                "reason": override.reason,
+                "by": override.created_by,
+                "at": override.created_at.isoformat(),
+                "was": finding.action,
+            }
+            return finding.model_copy(
+                update={"action": "warn", "details": {**finding.details, "override": note}}
+            )
+    return finding
+
+
+def _carried_over(
+    old: Mapping[str, Any], seen: set[tuple[str, str | None]], lines: Mapping[str, OrderLine], reviewer: str
+) -> dict[str, Any] | None:
+    row = dict(old)
+    if row["code"] in PARSE_CODES:
+        if row["action"] == "hold":
+            row["action"], row["severity"] = "warn", "warning"
+            row["details"] = {**(row.get("details") or {}), "reviewed_by": reviewer}
+        return row
+    if row["action"] != "auto_fix" or (row["code"], row["line_no"]) in seen:
+        return None
+    line = lines.get(row["line_no"] or "")
+    return row if line is not None and _fix_stands(row, line) else None
+
+
+def _fix_stands(row: Mapping[str, Any], line: OrderLine) -> bool:
+    """Whether the line still carries the value the auto-fix set (the clerk may have changed it since)."""
+    expected = row.get("expected")
+    code = row["code"]
+    if code == FindingCode.PRICE_MISMATCH.value:
+        return line.unit_price is not None and _same_amount(expected, str(line.unit_price))
+    if code in _QUANTITY_FIXES:
+        return line.quantity is not None and _same_amount(expected, str(line.quantity.value))
+    if code == FindingCode.UNKNOWN_ITEM.value:
+        return line.sku is not None and line.sku == expected
+    return False
+
+
+def _same_amount(left: str | None, right: str | None) -> bool:
+    if left is None or right is None:
+        return left == right
+    try:
+        return Decimal(left) == Decimal(right)
+    except InvalidOperation:
+        return left == right

@@ -1,0 +1,103 @@
+"""Desk users: created with a hashed password (Werkzeug's scrypt), authenticated, checked for a role.
+
+Roles: ``clerk`` works the queue (fixes, approves, rejects), ``credit`` releases credit holds,
+``admin`` may do both. Functions take a session and never commit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from gateway import storage
+from gateway.storage import DeskUser
+
+from ._errors import InvalidUser
+from ._errors import PermissionDenied
+
+CLERK = "clerk"
+CREDIT = "credit"
+ADMIN = "admin"
+ROLES = (CLERK, CREDIT, ADMIN)
+MIN_PASSWORD_LENGTH = 8
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+def add_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    actor: str = "system",
+    at: datetime | None = None,
+) -> DeskUser:
+    """Create a desk user; raises ``InvalidUser`` for a bad or taken name, an unknown role or a short password."""
+    if not _USERNAME.match(username):
+        raise InvalidUser(
+            f"username {username!r} is not allowed: use 1-64 letters, digits, '.', '_', '@' or '-', "
+            "starting with a letter or digit"
+        )
+    if role not in ROLES:
+        raise InvalidUser(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if find_user(session, username) is not None:
+        raise InvalidUser(f"there is already a user {username!r}")
+    when = at or datetime.now(UTC)
+    user = DeskUser(
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        created_at=when,
+        disabled=False,
+    )
+    session.add(user)
+    session.flush()
+    storage.record_audit(
+        session,
+        actor=actor,
+        action="user.add",
+        subject_type="desk_user",
+        subject_id=username,
+        after={"username": username, "role": role},
+        at=when,
+    )
+    return user
+
+
+def find_user(session: Session, username: str) -> DeskUser | None:
+    return session.scalars(select(DeskUser).where(DeskUser.username == username)).first()
+
+
+def list_users(session: Session) -> list[DeskUser]:
+    return list(session.scalars(select(DeskUser).order_by(DeskUser.username)))
+
+
+def authenticate(session: Session, username: str, password: str) -> DeskUser | None:
+    """The user whose name and password these are, or None (unknown, wrong password, or disabled)."""
+    user = find_user(session, username)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or user.disabled:
+        return None
+    return user
+
+
+def require_role(user: DeskUser, *roles: str, doing: str = "do this") -> None:
+    """Raise ``PermissionDenied`` unless ``user`` is enabled and has one of ``roles``."""
+    if user.disabled:
+        raise PermissionDenied(f"user {user.username} is disabled and may not {doing}")
+    if user.role not in roles:
+        raise PermissionDenied(
+            f"{user.username} ({user.role}) may not {doing}: that needs the {' or '.join(roles)} role"
+        )

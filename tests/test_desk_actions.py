@@ -1,0 +1,662 @@
+"""The order desk's actions on real exception orders: fixes, overrides, approve, reject, locking, audit."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from gateway import desk
+from gateway import storage
+from gateway.desk import OrderDesk
+from gateway.pipeline import Pipeline
+from gateway.storage import DeskUser
+from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
+from tests.conftest import INBOX
+from tests.conftest import ROOT
+
+ACME = (INBOX / "acme-4500012345.edi").read_bytes()
+EMAILS = ROOT / "fixtures" / "emails"
+ERP = "erp.canonical"
+
+
+@pytest.fixture
+def sessions(master_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return master_sessions
+
+
+@pytest.fixture
+def intake(sessions: sessionmaker[Session], partners: PartnerRegistry) -> Pipeline:
+    return Pipeline(sessions, partners, clock=lambda: FIXED_NOW, erp_kind=ERP)
+
+
+@pytest.fixture
+def order_desk(partners: PartnerRegistry) -> OrderDesk:
+    return OrderDesk(partners, erp_kind=ERP, clock=lambda: FIXED_NOW)
+
+
+@pytest.fixture
+def staff(sessions: sessionmaker[Session]) -> dict[str, DeskUser]:
+    with sessions() as session, session.begin():
+        return {
+            name: desk.add_user(session, name, f"{name}-password", role, at=FIXED_NOW)
+            for name, role in (("alice", "clerk"), ("bob", "clerk"), ("carol", "credit"), ("root", "admin"))
+        }
+
+
+def acme(tmp_path: Path, po: str, control: str, *changes: tuple[bytes, bytes]) -> Path:
+    """The demo acme 850 under another PO and interchange number (same lengths), with ``changes``."""
+    assert len(po) == 10 and len(control) == 9
+    data = ACME.replace(b"4500012345", po.encode()).replace(b"000001001", control.encode())
+    for old, new in changes:
+        assert old in data
+        data = data.replace(old, new)
+    path = tmp_path / f"{po}.edi"
+    path.write_bytes(data)
+    return path
+
+
+def exception_order(intake: Pipeline, path: Path, **kw: str) -> int:
+    outcome = intake.ingest_path(path, **kw)
+    [order_id] = outcome.order_ids
+    with intake.sessions() as session:
+        stored = session.get(storage.PurchaseOrder, order_id)
+        assert stored is not None and stored.status == "exception" and stored.version == 1
+    return order_id
+
+
+def act(sessions: sessionmaker[Session], action: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """One action in its own committed transaction, as a web request runs it."""
+    with sessions() as session, session.begin():
+        return action(session, *args, **kw)
+
+
+def order(sessions: sessionmaker[Session], order_id: int) -> storage.PurchaseOrder:
+    with sessions() as session:
+        stored = session.get(storage.PurchaseOrder, order_id)
+        assert stored is not None
+        return stored
+
+
+def findings(sessions: sessionmaker[Session], order_id: int) -> list[storage.Finding]:
+    with sessions() as session:
+        return list(session.scalars(select(storage.Finding).where(storage.Finding.order_id == order_id)))
+
+
+def outbox(sessions: sessionmaker[Session], order_id: int) -> list[storage.OutboundRecord]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(storage.OutboundRecord)
+                .where(storage.OutboundRecord.order_id == order_id)
+                .order_by(storage.OutboundRecord.id)
+            )
+        )
+
+
+def history(sessions: sessionmaker[Session], order_id: int) -> list[storage.AuditEntry]:
+    with sessions() as session:
+        return desk.order_history(session, order_id)
+
+
+def segments(content: bytes) -> list[list[str]]:
+    return [s.strip().split("*") for s in content.decode().split("~") if s.strip()]
+
+
+def allocated(sessions: sessionmaker[Session], sku: str) -> Decimal:
+    with sessions() as session:
+        return Decimal(
+            session.scalar(
+                select(func.sum(storage.InventoryLevel.allocated)).where(storage.InventoryLevel.sku == sku)
+            )
+        )
+
+
+def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_erp_payload(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040001", "000040001", (b"NW-30555", b"NW-99001")))
+    [unknown] = findings(sessions, order_id)
+    assert unknown.code == "unknown_item" and unknown.line_no == "3"
+    suggested = unknown.suggestions[0]["sku"]
+    assert suggested == "NW-30555"
+    assert outbox(sessions, order_id) == []  # an order in the queue gets no 855 yet
+    stock_before = allocated(sessions, "NW-30555")
+
+    picked = act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku=suggested)
+    assert (picked.version, picked.status) == (2, "exception")
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+
+    assert (approved.version, approved.status, approved.findings, approved.blocking) == (
+        3,
+        "accepted",
+        [],
+        [],
+    )
+    stored = order(sessions, order_id)
+    assert stored.status == "accepted" and stored.decided_by == "alice"
+    assert stored.decided_at is not None and stored.order_total == Decimal("544.80")
+    assert findings(sessions, order_id) == []
+    ack, payload = outbox(sessions, order_id)
+    assert approved.outbound_ids == [ack.id, payload.id]
+    assert (ack.kind, ack.status, ack.document_id) == ("855", "pending", stored.document_id)
+    body = segments(ack.content)
+    assert next(s for s in body if s[0] == "BAK")[1:4] == ["00", "AD", "4500040001"]
+    po1s = [s for s in body if s[0] == "PO1"]
+    assert [s[7] for s in po1s] == ["NW-10042", "NW-20017", "NW-30555"]
+    assert (payload.kind, payload.status) == (ERP, "pending")
+    assert allocated(sessions, "NW-30555") - stock_before == 10
+    with sessions() as session:
+        line = session.scalars(
+            select(storage.OrderLineRecord).where(
+                storage.OrderLineRecord.order_id == order_id, storage.OrderLineRecord.line_no == "3"
+            )
+        ).one()
+        assert (line.vendor_sku, line.sku) == ("NW-30555", "NW-30555")
+
+    pick, approve = history(sessions, order_id)
+    assert (pick.actor, pick.action, pick.at.replace(tzinfo=None)) == (
+        "alice",
+        "order.pick_sku",
+        FIXED_NOW.replace(tzinfo=None),
+    )
+    assert pick.before == {"version": 1, "lines[3].vendor_sku": "NW-99001", "lines[3].sku": None}
+    assert pick.after == {"version": 2, "lines[3].vendor_sku": "NW-30555", "lines[3].sku": "NW-30555"}
+    assert approve.before["status"] == "exception" and approve.after["status"] == "accepted"
+    assert approve.before["findings"] == [{"code": "unknown_item", "line_no": "3", "action": "hold"}]
+    assert approve.after["findings"] == [] and approve.after["decided_by"] == "alice"
+    assert approve.after["outbound_ids"] == [ack.id, payload.id]
+
+
+def test_a_sku_must_be_an_active_catalog_item(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040002", "000040002", (b"NW-30555", b"NW-99001")))
+    with pytest.raises(desk.InvalidChange, match=r"NW-77777.*not an active item"):
+        act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="NW-77777")
+    with pytest.raises(desk.InvalidChange, match="no line 9"):
+        act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="9", sku="NW-30555")
+    picked = act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="nw-30555")
+    assert picked.version == 2  # the catalog's own spelling is stored
+    assert order(sessions, order_id).canonical["lines"][2]["vendor_sku"] == "NW-30555"
+
+
+def test_search_the_catalog_by_fragment_by_near_miss_and_by_customer_part(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040003", "000040003", (b"NW-30555", b"NW-99001")))
+    with sessions() as session:
+        [hit] = order_desk.search_catalog(session, "hex key set", 5)
+        assert (hit.sku, hit.description, hit.matched) == (
+            "NW-30555",
+            "HEX KEY SET METRIC",
+            "HEX KEY SET METRIC",
+        )
+        near = order_desk.search_catalog(session, "NW-3O555", 5)
+        assert near[0].sku == "NW-30555" and near[0].score >= 80
+        assert order_desk.search_catalog(session, "NW-30555")[0].score == 100
+        assert all(h.matched != "AC-778" for h in order_desk.search_catalog(session, "AC778", 3))
+        by_part = order_desk.search_catalog(session, "AC778", 3, order_id=order_id)
+        assert by_part[0].sku == "NW-10042" and by_part[0].matched == "AC-778"
+        assert order_desk.search_catalog(session, "   ") == []
+        with pytest.raises(desk.OrderNotFound):
+            order_desk.search_catalog(session, "hex", order_id=999_999)
+
+
+def test_correct_a_quantity_on_an_emailed_order_then_approve_queues_the_erp_payload_only(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    order_id = exception_order(intake, EMAILS / "typed-lines.eml")
+    [pack] = findings(sessions, order_id)
+    assert (pack.code, pack.line_no, pack.expected) == ("pack_multiple", "5", "12")
+    for bad in ("0", "-3", "twelve", "1.23456"):
+        with pytest.raises(desk.InvalidChange):
+            act(sessions, order_desk.correct_quantity, order_id, 1, staff["alice"], line_no="5", quantity=bad)
+    with pytest.raises(desk.InvalidChange, match="already the value"):
+        act(sessions, order_desk.correct_quantity, order_id, 1, staff["alice"], line_no="5", quantity="10")
+
+    fixed = act(
+        sessions, order_desk.correct_quantity, order_id, 1, staff["alice"], line_no="5", quantity=Decimal(12)
+    )
+    approved = act(sessions, order_desk.approve, order_id, fixed.version, staff["alice"], note="called Jane")
+
+    assert approved.status == "accepted"
+    [payload] = outbox(sessions, order_id)  # no 855 for an order that came by email
+    assert payload.kind == ERP and approved.outbound_ids == [payload.id]
+    assert order(sessions, order_id).decision_reason == "called Jane"
+    correct, _ = history(sessions, order_id)
+    assert correct.action == "order.correct_quantity"
+    assert correct.before == {"version": 1, "lines[5].quantity": "10"}
+    assert correct.after == {"version": 2, "lines[5].quantity": "12"}
+
+
+def test_correct_a_unit_of_measure_changes_only_the_unit(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    order_id = exception_order(intake, EMAILS / "typed-lines.eml")
+    with pytest.raises(desk.InvalidChange, match="unit of measure"):
+        act(sessions, order_desk.correct_quantity, order_id, 1, staff["alice"], line_no="5", uom="E A")
+    act(sessions, order_desk.correct_quantity, order_id, 1, staff["alice"], line_no="5", uom="ca")
+    [entry] = history(sessions, order_id)
+    assert entry.before == {"version": 1, "lines[5].uom": "EA"}
+    assert entry.after == {"version": 2, "lines[5].uom": "CA"}
+    line = next(x for x in order(sessions, order_id).canonical["lines"] if x["line_no"] == "5")
+    assert line["quantity"] == {"value": "10", "uom": "CA"}
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert approved.status == "accepted"  # 10 cases of 12 is 120 each, whole packs
+
+
+def test_correct_a_requested_date_then_approve(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    path = acme(tmp_path, "4500040004", "000040004", (b"DTM*002*20261201", b"DTM*002*20261101"))
+    order_id = exception_order(intake, path)
+    assert [f.code for f in findings(sessions, order_id)] == ["date_past"]
+    with pytest.raises(desk.InvalidChange, match="no date 010"):
+        act(
+            sessions,
+            order_desk.correct_date,
+            order_id,
+            1,
+            staff["alice"],
+            qualifier="010",
+            value=date(2026, 12, 1),
+        )
+    act(
+        sessions,
+        order_desk.correct_date,
+        order_id,
+        1,
+        staff["alice"],
+        qualifier="002",
+        value=date(2026, 12, 1),
+    )
+    [entry] = history(sessions, order_id)
+    assert (entry.before, entry.after) == (
+        {"version": 1, "dates[002]": "2026-11-01"},
+        {"version": 2, "dates[002]": "2026-12-01"},
+    )
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert approved.status == "accepted"
+    ack, _ = outbox(sessions, order_id)
+    assert ack.kind == "855"
+    assert order(sessions, order_id).canonical["dates"][0]["value"] == "2026-12-01"
+
+
+def test_an_auto_fix_made_at_intake_still_shows_in_the_855_after_approval(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    globex = (INBOX / "globex-GX-778812.edi").read_bytes()
+    path = tmp_path / "globex.edi"  # 45 of a 12-pack is rounded up (globex's policy), the date is past
+    path.write_bytes(
+        globex.replace(b"PO1|1|48|", b"PO1|1|45|").replace(b"DTM|010|20261205", b"DTM|010|20261101")
+    )
+    order_id = exception_order(intake, path)
+    assert {(f.code, f.action) for f in findings(sessions, order_id)} == {
+        ("pack_multiple", "auto_fix"),
+        ("date_past", "hold"),
+    }
+    act(
+        sessions,
+        order_desk.correct_date,
+        order_id,
+        1,
+        staff["alice"],
+        qualifier="010",
+        value=date(2026, 12, 5),
+    )
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert approved.status == "accepted"
+    assert [(f["code"], f["action"]) for f in approved.findings] == [("pack_multiple", "auto_fix")]
+    ack, _ = outbox(sessions, order_id)
+    body = [s.strip().split("|") for s in ack.content.decode().split("~") if s.strip()]
+    assert next(s for s in body if s[0] == "BAK")[2] == "AC"
+    assert next(s for s in body if s[0] == "PO1")[2] == "45"  # as ordered
+    assert next(s[1:3] for s in body if s[0] == "ACK") == ["IQ", "48"]  # as accepted
+
+
+def test_approve_with_problems_left_keeps_the_order_and_returns_them_then_an_accepted_price_lets_it_go(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040005", "000040005", (b"*4.50*", b"*4.95*")))
+    still = act(sessions, order_desk.approve, order_id, 1, staff["alice"])
+    assert (still.status, still.version) == ("exception", 2)
+    [blocking] = still.blocking
+    assert (blocking["code"], blocking["line_no"], blocking["received"]) == ("price_mismatch", "1", "4.95")
+    assert outbox(sessions, order_id) == []
+    stored = order(sessions, order_id)
+    assert stored.status == "exception" and stored.decided_by is None
+    [entry] = history(sessions, order_id)
+    assert entry.action == "order.approve" and "status" not in entry.after  # it did not change
+    assert entry.after["findings"] == [{"code": "price_mismatch", "line_no": "1", "action": "hold"}]
+
+    with pytest.raises(desk.InvalidChange, match="reason"):
+        act(sessions, order_desk.accept_price, order_id, 2, staff["alice"], line_no="1", reason="  ")
+    with pytest.raises(desk.InvalidChange, match=r"line 2 .* not held for a price difference"):
+        act(sessions, order_desk.accept_price, order_id, 2, staff["alice"], line_no="2", reason="ok")
+    act(
+        sessions,
+        order_desk.accept_price,
+        order_id,
+        2,
+        staff["alice"],
+        line_no="1",
+        reason="promo agreed by phone",
+    )
+    approved = act(sessions, order_desk.approve, order_id, 3, staff["alice"])
+
+    assert approved.status == "accepted" and approved.blocking == []
+    [kept] = findings(sessions, order_id)
+    assert (kept.code, kept.action, kept.severity) == ("price_mismatch", "warn", "warning")
+    assert kept.details["override"]["reason"] == "promo agreed by phone"
+    assert kept.details["override"]["by"] == "alice" and kept.details["override"]["was"] == "hold"
+    ack, _ = outbox(sessions, order_id)
+    body = segments(ack.content)
+    assert next(s for s in body if s[0] == "BAK")[2] == "AD"  # the buyer's price, accepted as sent
+    assert next(s for s in body if s[0] == "PO1")[4] == "4.95"
+    accept = history(sessions, order_id)[1]
+    assert accept.action == "order.accept_price"
+    assert accept.before == {"version": 2, "lines[1].accepted_price": None}
+    assert accept.after == {
+        "version": 3,
+        "lines[1].accepted_price": "4.95",
+        "reason": "promo agreed by phone",
+    }
+
+
+def test_an_accepted_price_holds_only_for_that_price(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040006", "000040006", (b"*4.50*", b"*4.95*")))
+    act(sessions, order_desk.accept_price, order_id, 1, staff["alice"], line_no="1", reason="promo")
+    with sessions() as session, session.begin():  # the customer's price changes again before approval
+        stored = session.get(storage.PurchaseOrder, order_id)
+        assert stored is not None
+        canonical = dict(stored.canonical)
+        canonical["lines"] = [dict(line) for line in canonical["lines"]]
+        canonical["lines"][0]["unit_price"] = "5.95"
+        stored.canonical = canonical
+    still = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert still.status == "exception" and [f["received"] for f in still.blocking] == ["5.95"]
+
+
+def test_only_credit_or_admin_release_a_credit_hold_then_a_clerk_approves(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    with sessions() as session, session.begin():
+        session.execute(
+            update(storage.CreditAccount).where(storage.CreditAccount.account == "C1001").values(on_hold=True)
+        )
+    order_id = exception_order(intake, acme(tmp_path, "4500040007", "000040007"))
+    assert [f.code for f in findings(sessions, order_id)] == ["credit_hold"]
+    with pytest.raises(
+        desk.PermissionDenied, match=r"alice \(clerk\) may not release a credit hold.*credit or admin"
+    ):
+        act(sessions, order_desk.release_credit, order_id, 1, staff["alice"], reason="paid")
+    with pytest.raises(desk.PermissionDenied):
+        act(sessions, order_desk.approve, order_id, 1, staff["carol"])
+    released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="cheque received")
+    approved = act(sessions, order_desk.approve, order_id, released.version, staff["alice"])
+    assert approved.status == "accepted"
+    [kept] = findings(sessions, order_id)
+    assert kept.code == "credit_hold" and kept.action == "warn"
+    assert kept.details["override"] == {
+        "reason": "cheque received",
+        "by": "carol",
+        "at": kept.details["override"]["at"],
+        "was": "hold",
+    }
+    assert [row.kind for row in outbox(sessions, order_id)] == ["855", ERP]
+    release = history(sessions, order_id)[0]
+    assert (release.actor, release.action) == ("carol", "order.release_credit")
+    assert release.after == {"version": 2, "credit_released": True, "reason": "cheque received"}
+
+
+def test_an_admin_may_release_credit_and_nobody_may_without_a_hold(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040008", "000040008", (b"NW-30555", b"NW-99001")))
+    with pytest.raises(desk.InvalidChange, match="not held for a credit hold"):
+        act(sessions, order_desk.release_credit, order_id, 1, staff["root"], reason="fine")
+    with sessions() as session, session.begin():
+        session.execute(
+            update(storage.CreditAccount).where(storage.CreditAccount.account == "C1001").values(on_hold=True)
+        )
+    held = exception_order(intake, acme(tmp_path, "4500040009", "000040009"))
+    assert act(sessions, order_desk.release_credit, held, 1, staff["root"], reason="ok").version == 2
+
+
+def test_a_credit_limit_released_on_an_edi_order_of_a_partner_without_855s(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
+    assert [f.code for f in findings(sessions, order_id)] == ["credit_limit"]
+    still = act(sessions, order_desk.approve, order_id, 1, staff["alice"])
+    assert [f["code"] for f in still.blocking] == ["credit_limit"]
+    act(sessions, order_desk.release_credit, order_id, 2, staff["carol"], reason="limit raised next week")
+    approved = act(sessions, order_desk.approve, order_id, 3, staff["alice"])
+    assert approved.status == "accepted"
+    assert [row.kind for row in outbox(sessions, order_id)] == [ERP]  # initech asks for a 999, no 855
+
+
+def test_merge_a_duplicate_850_closes_it_without_sending_anything(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    first = intake.ingest_path(acme(tmp_path, "4500040010", "000040010")).order_ids[0]
+    resend = tmp_path / "resend"
+    resend.mkdir()
+    duplicate = exception_order(intake, acme(resend, "4500040010", "000040011"))
+    assert [f.code for f in findings(sessions, duplicate)] == ["duplicate_po"]
+    with pytest.raises(desk.InvalidChange, match="itself"):
+        act(sessions, order_desk.merge_duplicate, duplicate, 1, staff["alice"], into=duplicate)
+    merged = act(sessions, order_desk.merge_duplicate, duplicate, 1, staff["alice"], reason="EDI resend")
+    assert merged.status == "rejected" and merged.outbound_ids == []
+    stored = order(sessions, duplicate)
+    assert stored.duplicate_of == first and stored.decided_by == "alice"
+    assert stored.decision_reason == f"duplicate of order {first} (PO 4500040010): EDI resend"
+    assert (
+        outbox(sessions, duplicate) == []
+    )  # no rejecting 855 quoting the PO the partner already has an AD for
+    [entry] = history(sessions, duplicate)
+    assert entry.action == "order.merge_duplicate"
+    assert entry.before["status"] == "exception" and entry.before["duplicate_of"] is None
+    assert entry.after["status"] == "rejected" and entry.after["duplicate_of"] == first
+
+
+def test_dismiss_a_duplicate_then_approve_a_pdf_order(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    intake.ingest_path(EMAILS / "pdf-attachment.eml")
+    order_id = exception_order(intake, ROOT / "fixtures" / "pdfs" / "ruled-simple.pdf", partner="acme")
+    assert [f.code for f in findings(sessions, order_id)] == ["duplicate_po"]
+    with pytest.raises(desk.InvalidChange, match="reason"):
+        act(sessions, order_desk.dismiss_duplicate, order_id, 1, staff["alice"], reason="")
+    act(sessions, order_desk.dismiss_duplicate, order_id, 1, staff["alice"], reason="a second, real order")
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert approved.status == "accepted"
+    [kept] = findings(sessions, order_id)
+    assert kept.code == "duplicate_po" and kept.action == "warn"
+    assert [row.kind for row in outbox(sessions, order_id)] == [ERP]
+
+
+def test_an_order_is_not_its_own_duplicate_when_approved(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040012", "000040012", (b"NW-30555", b"NW-99001")))
+    act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="NW-30555")
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert "duplicate_po" not in {f["code"] for f in approved.findings}
+
+
+def test_reject_an_edi_order_sends_a_rejecting_855_with_the_reason(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040013", "000040013", (b"NW-30555", b"NW-99001")))
+    with pytest.raises(desk.InvalidChange, match="reason"):
+        act(sessions, order_desk.reject, order_id, 1, staff["alice"], reason="")
+    rejected = act(sessions, order_desk.reject, order_id, 1, staff["alice"], reason="item discontinued")
+    assert rejected.status == "rejected"
+    [ack] = outbox(sessions, order_id)
+    assert rejected.outbound_ids == [ack.id] and (ack.kind, ack.status) == ("855", "pending")
+    body = segments(ack.content)
+    assert next(s for s in body if s[0] == "BAK")[1:4] == ["00", "RD", "4500040013"]
+    assert {s[1] for s in body if s[0] == "ACK"} == {"IR"}
+    messages = [s[1] for s in body if s[0] == "MSG"]
+    assert messages[0] == "item discontinued" and "NW-99001" in messages[1]
+    stored = order(sessions, order_id)
+    assert (stored.status, stored.decided_by, stored.decision_reason) == (
+        "rejected",
+        "alice",
+        "item discontinued",
+    )
+    [entry] = history(sessions, order_id)
+    assert entry.action == "order.reject"
+    assert entry.before == {
+        "version": 1,
+        "status": "exception",
+        "decided_by": None,
+        "decided_at": None,
+        "decision_reason": None,
+    }
+    assert entry.after["status"] == "rejected" and entry.after["decision_reason"] == "item discontinued"
+    assert entry.after["outbound_ids"] == [ack.id]
+
+
+def test_reject_an_emailed_order_drafts_a_reply_to_the_sender(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    order_id = exception_order(intake, EMAILS / "typed-lines.eml")
+    rejected = act(
+        sessions, order_desk.reject, order_id, 1, staff["bob"], reason="we no longer sell single units"
+    )
+    [draft] = outbox(sessions, order_id)
+    assert rejected.outbound_ids == [draft.id]
+    assert (draft.kind, draft.status, draft.partner) == ("email.reply", "draft", "acme")
+    message = email.message_from_bytes(draft.content, policy=policy.default)
+    assert message["To"] == "orders@acme-retail.example"
+    assert message["Subject"] == "Re: PO 778812"
+    assert message["In-Reply-To"] == "<order-for-next-week@mail.example>"
+    body = message.get_content()
+    assert "purchase order 778812" in body
+    assert "Reason: we no longer sell single units" in body
+    assert "- line 5: 10 EA of NW-10042 is not a multiple of its pack of 12" in body
+
+
+def test_two_clerks_on_one_order_the_second_is_told_who_changed_it(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040014", "000040014", (b"NW-30555", b"NW-99001")))
+    seen_by_alice = seen_by_bob = order(sessions, order_id).version
+    act(sessions, order_desk.pick_sku, order_id, seen_by_alice, staff["alice"], line_no="3", sku="NW-30555")
+    with pytest.raises(desk.StaleOrder) as stale:
+        act(sessions, order_desk.pick_sku, order_id, seen_by_bob, staff["bob"], line_no="3", sku="NW-40001")
+    assert str(stale.value) == (
+        f"order {order_id} was changed by alice at 2026-11-23 09:30:00 UTC since you opened it "
+        "(you saw version 1, it is now version 2); reload it and make your change again"
+    )
+    assert (stale.value.expected, stale.value.current, stale.value.changed_by) == (1, 2, "alice")
+    with pytest.raises(desk.StaleOrder):
+        act(sessions, order_desk.reject, order_id, seen_by_bob, staff["bob"], reason="no")
+    stored = order(sessions, order_id)
+    assert stored.version == 2 and stored.status == "exception"
+    assert stored.canonical["lines"][2]["vendor_sku"] == "NW-30555"  # alice's change stands
+    assert [e.actor for e in history(sessions, order_id)] == ["alice"]
+
+
+def test_roles_disabled_users_and_decided_orders_are_refused(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040015", "000040015", (b"NW-30555", b"NW-99001")))
+    carol = staff["carol"]
+    for action, kw in (
+        (order_desk.pick_sku, {"line_no": "3", "sku": "NW-30555"}),
+        (order_desk.correct_quantity, {"line_no": "1", "quantity": "12"}),
+        (order_desk.correct_date, {"qualifier": "002", "value": date(2026, 12, 2)}),
+        (order_desk.accept_price, {"line_no": "1", "reason": "x"}),
+        (order_desk.dismiss_duplicate, {"reason": "x"}),
+        (order_desk.merge_duplicate, {}),
+        (order_desk.approve, {}),
+        (order_desk.reject, {"reason": "x"}),
+    ):
+        with pytest.raises(desk.PermissionDenied, match=r"carol \(credit\) may not"):
+            act(sessions, action, order_id, 1, carol, **kw)
+    with sessions() as session, session.begin():
+        session.execute(
+            update(storage.DeskUser).where(storage.DeskUser.username == "bob").values(disabled=True)
+        )
+        bob = desk.find_user(session, "bob")
+    with pytest.raises(desk.PermissionDenied, match="bob is disabled"):
+        act(sessions, order_desk.approve, order_id, 1, bob)
+    with pytest.raises(desk.OrderNotFound):
+        act(sessions, order_desk.approve, 999_999, 1, staff["alice"])
+    act(sessions, order_desk.reject, order_id, 1, staff["root"], reason="customer cancelled by phone")
+    with pytest.raises(desk.NotInException, match="is rejected, not in exception"):
+        act(sessions, order_desk.pick_sku, order_id, 2, staff["alice"], line_no="3", sku="NW-30555")
+    assert order(sessions, order_id).version == 2
