@@ -1,0 +1,37 @@
+"""What the order desk shows of an original document: PDF pages as images with boxes, sheets as grids, EDI as segments, email text; each with the places the order's values came from.
+
+No Flask here: ``source_view`` returns plain data for a template, which escapes every text;
+``render_document_page`` makes the PNG of one PDF page for an image route.
+"""
+
+from __future__ import annotations
+
+from ._model import Attachment as Attachment
+from ._model import CannotShow as CannotShow
+from ._model import CellRef as CellRef
+from ._model import EmailSummary as EmailSummary
+from ._model import GridCell as GridCell
+from ._model import GridColumn as GridColumn
+from ._model import GridRow as GridRow
+from ._model import Highlight as Highlight
+from ._model import LineRef as LineRef
+from ._model import Pane as Pane
+from ._model import PdfBox as PdfBox
+from ._model import PdfPage as PdfPage
+from ._model import PdfPane as PdfPane
+from ._model import RenderedPage as RenderedPage
+from ._model import SegmentElement as SegmentElement
+from ._model import SegmentLine as SegmentLine
+from ._model import SegmentPane as SegmentPane
+from ._model import SegmentRef as SegmentRef
+from ._model import SheetPane as SheetPane
+from ._model import SourceView as SourceView
+from ._model import Target as Target
+from ._model import TextLine as TextLine
+from ._model import TextPane as TextPane
+from ._model import Unplaced as Unplaced
+from ._pdf_view import DEFAULT_SCALE as DEFAULT_SCALE
+from ._pdf_view import render_pdf_page as render_pdf_page
+from ._view import build_view as build_view
+from ._view import render_document_page as render_document_page
+from ._view import source_view as source_view

@@ -1,0 +1,183 @@
+"""X12 one segment per line, read with the parser's own pre-pass, around the order's transaction set.
+
+Segment numbers are the pre-pass's, counted from 1 over the whole document, which is what X12
+provenance records. The document is streamed: only the order's ST..SE (with its ISA and GS
+before it and GE and IEA after it) is kept, never the whole interchange. With no provenance
+and no control number to find the order by, the first segments are shown.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from gateway.receipts import Separators
+from parsers.x12._prepass import InterchangeHeader
+from parsers.x12._prepass import RawSegment
+from parsers.x12._prepass import scan
+
+from ._highlights import Wanted
+from ._highlights import element_position
+from ._model import CannotShow
+from ._model import Highlight
+from ._model import SegmentElement
+from ._model import SegmentLine
+from ._model import SegmentPane
+from ._model import SegmentRef
+from ._model import Unplaced
+
+MAX_SEGMENTS = 2000
+HARD_LIMIT = 2 * MAX_SEGMENTS
+MAX_ELEMENT_CHARS = 500
+_ENVELOPE = {"ISA", "GS", "GE", "IEA"}
+
+
+@dataclass(slots=True)
+class _Seg:
+    index: int
+    id: str
+    elements: list[str]
+    separators: Separators
+
+
+def segment_pane(
+    stream: BinaryIO,
+    wanted: Sequence[Wanted],
+    *,
+    key: str,
+    title: str,
+    mime_part: str | None,
+    control_number: str | None = None,
+) -> tuple[SegmentPane, list[Highlight], list[Unplaced]]:
+    """The segments of the order's transaction set, with its values' elements highlighted."""
+    targets = {w.source.segment_index for w in wanted if w.source.segment_index is not None}
+    kept, more, seen_any = _window(stream, targets, control_number)
+    if seen_any and not kept:  # the order's segments are not in this document: show its start
+        stream.seek(0)
+        kept, more, seen_any = _window(stream, set(), None)
+    if not seen_any:
+        problem = CannotShow("x12.not_x12", "the document holds no X12 segments (no ISA was found)")
+        missed = [w.miss("the X12 document cannot be read") for w in wanted]
+        return SegmentPane(key=key, title=title, mime_part=mime_part, problem=problem), [], missed
+    by_index = {seg.index: seg for seg in kept}
+    placed: list[Highlight] = []
+    missed: list[Unplaced] = []
+    on_segment: dict[int, list[Highlight]] = {}
+    on_element: dict[tuple[int, int], list[Highlight]] = {}
+    for item in wanted:
+        index = item.source.segment_index
+        seg = by_index.get(index) if index is not None else None
+        expected = item.source.segment_id
+        if index is None:
+            missed.append(item.miss("its source names no segment"))
+        elif seg is None:
+            missed.append(item.miss(f"segment {index} is not among the segments shown"))
+        elif expected and seg.id != expected:
+            missed.append(item.miss(f"segment {index} is {seg.id}, not the {expected} its source names"))
+        else:
+            position = element_position(item.source)
+            ref = SegmentRef(index, seg.id, item.source.element, position)
+            highlight = item.place(key, _anchor(key, index), ref)
+            placed.append(highlight)
+            on_segment.setdefault(index, []).append(highlight)
+            if position is not None:
+                on_element.setdefault((index, position), []).append(highlight)
+    lines: list[SegmentLine] = []
+    previous = 0
+    for seg in kept:
+        elements = tuple(
+            SegmentElement(position, _clip(text), tuple(on_element.get((seg.index, position), ())))
+            for position, text in enumerate(seg.elements)
+        )
+        lines.append(
+            SegmentLine(
+                index=seg.index,
+                segment_id=seg.id,
+                separator=seg.separators.element,
+                terminator=seg.separators.segment if seg.separators.segment not in "\r\n" else "",
+                anchor=_anchor(key, seg.index),
+                elements=elements,
+                gap_before=seg.index - previous - 1,
+                highlights=tuple(on_segment.get(seg.index, ())),
+            )
+        )
+        previous = seg.index
+    pane = SegmentPane(key=key, title=title, mime_part=mime_part, segments=tuple(lines), more_after=more)
+    return pane, placed, missed
+
+
+def _window(stream: BinaryIO, targets: set[int], control: str | None) -> tuple[list[_Seg], bool, bool]:
+    """The segments to show, whether any follow them, and whether any segment was found at all."""
+    low = min(targets) if targets else None
+    high = max(targets) if targets else None
+    find_by_control = low is None and bool(control)
+    kept: list[_Seg] = []
+    pending: deque[_Seg] = deque(maxlen=MAX_SEGMENTS)
+    isa: _Seg | None = None
+    gs: _Seg | None = None
+    phase = "before"
+    separators = Separators()
+    seen_any = False
+    for event in scan(stream):
+        if isinstance(event, InterchangeHeader):
+            separators = event.separators
+            continue
+        if not isinstance(event, RawSegment):
+            continue
+        seen_any = True
+        elements = event.text.split(separators.element)
+        seg = _Seg(event.index, elements[0].strip(), elements, separators)
+        if phase == "done":
+            return kept, True, True
+        if phase == "before":
+            if low is None and not find_by_control:
+                kept.append(seg)
+                phase = "done" if len(kept) >= MAX_SEGMENTS else phase
+                continue
+            if seg.id == "ISA":
+                isa, gs = seg, None
+                pending.clear()
+            elif seg.id == "GS":
+                gs = seg
+                pending.clear()
+            else:
+                if seg.id == "ST":
+                    pending.clear()
+                    if find_by_control and len(elements) > 2 and elements[2].strip() == control:
+                        low = seg.index
+                pending.append(seg)
+            if low is not None and seg.index >= low:
+                kept = [s for s in (isa, gs) if s is not None and s is not seg] + list(pending)
+                kept += [seg] if seg.id in ("ISA", "GS") else []
+                phase = "inside"
+            elif seg.id == "SE":
+                pending.clear()
+            continue
+        if phase == "inside":
+            if (
+                len(kept) < MAX_SEGMENTS
+                or (seg.index in targets and len(kept) < HARD_LIMIT)
+                or seg.id == "SE"
+            ):
+                kept.append(seg)
+            past = high is None or seg.index >= high
+            if past and seg.id in ("SE", "GE", "IEA"):
+                phase = "done" if seg.id == "IEA" else "tail"
+            continue
+        if seg.id in _ENVELOPE - {"ISA", "GS"}:
+            kept.append(seg)
+        if seg.id in ("IEA", "ISA"):
+            if seg.id == "ISA":
+                return kept, True, True
+            phase = "done"
+    return kept, False, seen_any
+
+
+def _anchor(pane: str, index: int) -> str:
+    return f"{pane}-seg-{index}"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ELEMENT_CHARS else text[:MAX_ELEMENT_CHARS] + "…"

@@ -1,0 +1,299 @@
+"""The plain data a template needs to show an original document: panes, places and highlights.
+
+Every type here is a frozen dataclass of strings and numbers. Nothing is HTML: the template
+escapes every text. Each pane, page, row, cell, segment and line that can be scrolled to has
+an ``anchor``, an ASCII id safe to use as an HTML ``id``; a highlight's ``anchor`` names the
+place it points at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class CannotShow:
+    """Why a document, a part of it, or a page cannot be shown: a stable code and a plain sentence."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PdfBox:
+    """A value's box on a rendered PDF page.
+
+    ``x0, y0, x1, y1`` are pixels in the page image that ``render_pdf_page`` makes at the page's
+    ``scale`` (origin top left); ``left, top, width, height`` are percentages of that image, for
+    overlays that do not depend on how large the image is drawn.
+    """
+
+    kind: ClassVar[str] = "pdf"
+    page: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class CellRef:
+    """A value's cell in a sheet; ``row`` and ``column`` count from 1, ``ref`` is like ``B6``."""
+
+    kind: ClassVar[str] = "cell"
+    sheet: str
+    row: int
+    column: int
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRef:
+    """A value's X12 segment (``segment_index`` counts from 1 over the document) and element."""
+
+    kind: ClassVar[str] = "segment"
+    segment_index: int
+    segment_id: str
+    element: str | None
+    position: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    """A value's line in a text (an email body); ``line`` counts from 1."""
+
+    kind: ClassVar[str] = "line"
+    line: int
+
+
+Target = PdfBox | CellRef | SegmentRef | LineRef
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """One canonical value and the place in the original it came from.
+
+    ``field_path`` is ``header.<name>`` for order-level values (``header.po_number``,
+    ``header.parties[0].name``) and ``lines[<i>].<name>`` for line values, ``i`` counting
+    from 0 over the canonical lines (``lines[2].quantity``). ``field`` is the last name
+    (``quantity``) and ``line_no`` the line's own number, to match findings by.
+    """
+
+    key: str
+    field_path: str
+    label: str
+    field: str
+    value: str | None
+    line_index: int | None
+    line_no: str | None
+    confidence: float | None
+    pane: str
+    anchor: str
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    """A canonical value this view cannot point at, and why (no provenance, outside the window...)."""
+
+    field_path: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PdfPage:
+    """One page of a PDF pane: its image size in pixels at ``scale``, and the boxes on it."""
+
+    number: int
+    width: int
+    height: int
+    scale: float
+    anchor: str
+    highlights: tuple[Highlight, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PdfPane:
+    """A PDF shown as page images; fetch each with ``render_pdf_page`` or ``render_document_page``."""
+
+    kind: ClassVar[str] = "pdf"
+    key: str
+    title: str
+    mime_part: str | None
+    page_count: int = 0
+    pages: tuple[PdfPage, ...] = ()
+    problem: CannotShow | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GridColumn:
+    """A shown column; ``gap_before`` columns are left out between it and the one before."""
+
+    number: int
+    letter: str
+    gap_before: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    column: int
+    ref: str
+    text: str
+    anchor: str
+    highlights: tuple[Highlight, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    """A shown row with one cell per shown column; ``gap_before`` rows are left out above it."""
+
+    number: int
+    anchor: str
+    cells: tuple[GridCell, ...]
+    gap_before: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SheetPane:
+    """A window of one sheet (or CSV file) as a grid; ``sheets`` names every sheet in the workbook."""
+
+    kind: ClassVar[str] = "sheet"
+    key: str
+    title: str
+    mime_part: str | None
+    sheet: str = ""
+    sheets: tuple[str, ...] = ()
+    columns: tuple[GridColumn, ...] = ()
+    rows: tuple[GridRow, ...] = ()
+    more_rows: bool = False
+    more_columns: bool = False
+    problem: CannotShow | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentElement:
+    """An element of a segment; position 0 is the segment id."""
+
+    position: int
+    text: str
+    highlights: tuple[Highlight, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentLine:
+    """One X12 segment; show ``elements`` joined by ``separator``, then ``terminator``."""
+
+    index: int
+    segment_id: str
+    separator: str
+    terminator: str
+    anchor: str
+    elements: tuple[SegmentElement, ...]
+    gap_before: int = 0
+    highlights: tuple[Highlight, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.separator.join(e.text for e in self.elements)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentPane:
+    """X12 one segment per line: the order's transaction set, its envelope, and gaps between."""
+
+    kind: ClassVar[str] = "segments"
+    key: str
+    title: str
+    mime_part: str | None
+    segments: tuple[SegmentLine, ...] = ()
+    more_after: bool = False
+    problem: CannotShow | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    number: int
+    text: str
+    anchor: str
+    gap_before: int = 0
+    highlights: tuple[Highlight, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TextPane:
+    """Lines of a text, numbered as the parser numbered them (an email body after tags are removed)."""
+
+    kind: ClassVar[str] = "text"
+    key: str
+    title: str
+    mime_part: str | None
+    lines: tuple[TextLine, ...] = ()
+    more_lines: bool = False
+    problem: CannotShow | None = None
+
+
+Pane = PdfPane | SheetPane | SegmentPane | TextPane
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A MIME part of an email other than its body; ``format`` as told from its bytes, or None."""
+
+    mime_part: str
+    filename: str | None
+    content_type: str
+    size: int
+    format: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSummary:
+    """An email's main headers (name, value) and its attachments."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """Everything the order desk shows of one original document for one order.
+
+    ``problem`` is set when nothing can be shown (then ``panes`` is empty); a pane can carry its
+    own ``problem`` (one unreadable attachment). ``notices`` are plain sentences for the clerk.
+    """
+
+    document_id: int | None
+    filename: str | None
+    format: str | None
+    panes: tuple[Pane, ...] = ()
+    highlights: tuple[Highlight, ...] = ()
+    unplaced: tuple[Unplaced, ...] = ()
+    notices: tuple[str, ...] = ()
+    problem: CannotShow | None = None
+    email: EmailSummary | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def highlights_for(self, field_path: str) -> tuple[Highlight, ...]:
+        """The highlights of one canonical field (``header.po_number``, ``lines[0].quantity``)."""
+        return tuple(h for h in self.highlights if h.field_path == field_path)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    """A PDF page as PNG bytes; the same bytes, page and scale always give the same ``png``."""
+
+    page: int
+    width: int
+    height: int
+    scale: float
+    png: bytes
+    etag: str

@@ -1,0 +1,231 @@
+"""PDF pages as PNG images (pypdfium2), with the boxes order values came from (pdfplumber's).
+
+The parsers record a box as pdfplumber reports it: points from the top left of the page as
+displayed (rotation applied), in the frame of the page's boxes. A box becomes image pixels
+through the page's crop box in that same frame, since PDFium renders the crop box, rotated.
+
+PDFium is not thread-safe; every call into it holds one process-wide lock. Hostile input is
+bounded: at most ``MAX_PAGES`` pages are listed, and a page image is at most ``MAX_SIDE``
+pixels on its long side and ``MAX_PIXELS`` pixels in all, whatever the page claims to measure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pdfplumber
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdfminer.pdfdocument import PDFEncryptionError
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
+
+from ._highlights import Wanted
+from ._model import CannotShow
+from ._model import Highlight
+from ._model import PdfBox
+from ._model import PdfPage
+from ._model import PdfPane
+from ._model import RenderedPage
+from ._model import Unplaced
+
+DEFAULT_SCALE = 1.5
+MAX_SCALE = 4.0
+MAX_PAGES = 300
+MAX_SIDE = 2400
+MAX_PIXELS = 6_000_000
+_PDFIUM = threading.Lock()
+_PDFPLUMBER_ERRORS = (
+    PdfminerException,
+    PDFSyntaxError,
+    PDFPasswordIncorrect,
+    PDFEncryptionError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Geometry:
+    """A page's displayed size in points, from PDFium."""
+
+    width: float
+    height: float
+
+
+def page_scale(width: float, height: float, scale: float = DEFAULT_SCALE) -> float:
+    """``scale``, lowered so that the image of a ``width`` x ``height`` point page stays bounded."""
+    scale = min(max(scale, 0.1), MAX_SCALE)
+    if width <= 0 or height <= 0:
+        return scale
+    scale = min(scale, MAX_SIDE / max(width, height), math.sqrt(MAX_PIXELS / (width * height)))
+    return math.floor(scale * 1000) / 1000
+
+
+def _pixels(geometry: _Geometry, scale: float) -> tuple[int, int]:
+    """The bitmap size PDFium makes: it rounds each side up."""
+    return math.ceil(geometry.width * scale), math.ceil(geometry.height * scale)
+
+
+def _open(data: bytes) -> tuple[pdfium.PdfDocument | None, CannotShow | None]:
+    """Call with ``_PDFIUM`` held."""
+    if b"%PDF-" not in data[:1024]:
+        return None, CannotShow("pdf.not_a_pdf", "the file is not a PDF (no %PDF- header at its start)")
+    try:
+        return pdfium.PdfDocument(data), None
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            return None, CannotShow("pdf.encrypted", "the PDF is password-protected, so it cannot be shown")
+        return None, CannotShow("pdf.corrupt", f"the PDF cannot be read: {exc}")
+
+
+def _geometries(data: bytes) -> tuple[list[_Geometry], int, CannotShow | None]:
+    with _PDFIUM:
+        document, problem = _open(data)
+        if document is None:
+            return [], 0, problem
+        try:
+            count = len(document)
+            sizes = [document.get_page_size(i) for i in range(min(count, MAX_PAGES))]
+        except pdfium.PdfiumError as exc:
+            return [], 0, CannotShow("pdf.corrupt", f"the PDF's pages cannot be read: {exc}")
+        finally:
+            document.close()
+    if count == 0:
+        return [], 0, CannotShow("pdf.no_pages", "the PDF has no pages")
+    return [_Geometry(float(w), float(h)) for w, h in sizes], count, None
+
+
+def _crop_boxes(data: bytes, pages: set[int]) -> dict[int, tuple[float, float, float, float]]:
+    """pdfplumber's crop box (x0, top, x1, bottom) for each of ``pages``; empty if it cannot say."""
+    boxes: dict[int, tuple[float, float, float, float]] = {}
+    if not pages:
+        return boxes
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for number in sorted(pages):
+                if number <= len(pdf.pages):
+                    x0, top, x1, bottom = pdf.pages[number - 1].cropbox
+                    boxes[number] = (float(x0), float(top), float(x1), float(bottom))
+    except _PDFPLUMBER_ERRORS:
+        return {}
+    return boxes
+
+
+def pdf_pane(
+    data: bytes,
+    wanted: Sequence[Wanted],
+    *,
+    key: str,
+    title: str,
+    mime_part: str | None,
+    scale: float = DEFAULT_SCALE,
+) -> tuple[PdfPane, list[Highlight], list[Unplaced]]:
+    """The PDF's pages (size and boxes); the images come from ``render_pdf_page`` at each page's scale."""
+    geometries, count, problem = _geometries(data)
+    if problem is not None:
+        missed = [w.miss(problem.message) for w in wanted]
+        return PdfPane(key=key, title=title, mime_part=mime_part, problem=problem), [], missed
+    crops = _crop_boxes(data, {w.source.page for w in wanted if w.source.page is not None})
+    placed: list[Highlight] = []
+    missed: list[Unplaced] = []
+    on_page: dict[int, list[Highlight]] = {}
+    for item in wanted:
+        number, bbox = item.source.page, item.source.bbox
+        if number is None or bbox is None:
+            missed.append(item.miss("its source is not a box on a PDF page"))
+            continue
+        if not 1 <= number <= len(geometries):
+            missed.append(item.miss(f"page {number} is not among the {len(geometries)} pages shown"))
+            continue
+        geometry = geometries[number - 1]
+        box = _box(
+            number, bbox, geometry, crops.get(number), page_scale(geometry.width, geometry.height, scale)
+        )
+        if box is None:
+            missed.append(item.miss(f"its box lies outside page {number}"))
+            continue
+        highlight = item.place(key, f"{key}-{item.key}", box)
+        placed.append(highlight)
+        on_page.setdefault(number, []).append(highlight)
+    pages = []
+    for number, geometry in enumerate(geometries, start=1):
+        page_at = page_scale(geometry.width, geometry.height, scale)
+        width, height = _pixels(geometry, page_at)
+        pages.append(
+            PdfPage(number, width, height, page_at, f"{key}-page-{number}", tuple(on_page.get(number, ())))
+        )
+    pane = PdfPane(key=key, title=title, mime_part=mime_part, page_count=count, pages=tuple(pages))
+    return pane, placed, missed
+
+
+def _box(
+    page: int,
+    bbox: tuple[float, float, float, float],
+    geometry: _Geometry,
+    crop: tuple[float, float, float, float] | None,
+    scale: float,
+) -> PdfBox | None:
+    width, height = _pixels(geometry, scale)
+    cx0, ctop, cx1, cbottom = crop or (0.0, 0.0, geometry.width, geometry.height)
+    if cx1 <= cx0 or cbottom <= ctop or width <= 0 or height <= 0:
+        return None
+    sx, sy = width / (cx1 - cx0), height / (cbottom - ctop)
+    x0, top, x1, bottom = bbox
+    px0 = max(0.0, min(width, (min(x0, x1) - cx0) * sx))
+    px1 = max(0.0, min(width, (max(x0, x1) - cx0) * sx))
+    py0 = max(0.0, min(height, (min(top, bottom) - ctop) * sy))
+    py1 = max(0.0, min(height, (max(top, bottom) - ctop) * sy))
+    if px1 <= px0 or py1 <= py0:
+        return None
+    return PdfBox(
+        page=page,
+        x0=round(px0, 1),
+        y0=round(py0, 1),
+        x1=round(px1, 1),
+        y1=round(py1, 1),
+        left=round(100 * px0 / width, 3),
+        top=round(100 * py0 / height, 3),
+        width=round(100 * (px1 - px0) / width, 3),
+        height=round(100 * (py1 - py0) / height, 3),
+    )
+
+
+def render_pdf_page(data: bytes, page: int, scale: float = DEFAULT_SCALE) -> RenderedPage | CannotShow:
+    """Page ``page`` (from 1) as a PNG at ``scale`` (lowered for huge pages, as the pane says)."""
+    with _PDFIUM:
+        document, problem = _open(data)
+        if document is None:
+            return problem or CannotShow("pdf.corrupt", "the PDF cannot be read")
+        try:
+            count = len(document)
+            if not 1 <= page <= min(count, MAX_PAGES):
+                return CannotShow("pdf.no_page", f"the PDF has no page {page} to show (it has {count})")
+            width, height = document.get_page_size(page - 1)
+            geometry = _Geometry(float(width), float(height))
+            if geometry.width <= 0 or geometry.height <= 0:
+                return CannotShow("pdf.bad_page", f"page {page} has no area ({width} x {height} points)")
+            at = page_scale(geometry.width, geometry.height, scale)
+            pdf_page = document[page - 1]
+            try:
+                bitmap = pdf_page.render(scale=at, may_draw_forms=False)
+                image = bitmap.to_pil()
+            finally:
+                pdf_page.close()
+        except (pdfium.PdfiumError, ValueError) as exc:
+            return CannotShow("pdf.render_failed", f"page {page} cannot be drawn: {exc}")
+        finally:
+            document.close()
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="PNG", compress_level=6)
+    digest = hashlib.sha256(data).hexdigest()[:24]
+    return RenderedPage(page, image.width, image.height, at, out.getvalue(), f"{digest}-{page}-{at}")

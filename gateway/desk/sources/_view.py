@@ -1,0 +1,238 @@
+"""The front door: a stored document plus an order's canonical JSON -> a ``SourceView``.
+
+The view is told by the document's format: PDF, xlsx and CSV are read whole (up to
+``MAX_VIEW_BYTES``, the parsers' own limit), X12 is streamed, and an email is split into
+its body and the attachments its order's values came from. Whatever goes wrong (a missing
+document, an unknown format, a corrupt or encrypted file) becomes a ``CannotShow`` in the
+view, never an exception.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from gateway.storage import Document
+from gateway.storage import document_bytes
+from gateway.storage import open_document
+from parsers import CSV
+from parsers import EMAIL
+from parsers import PDF
+from parsers import X12
+from parsers import XLSX
+from parsers import detect_format
+
+from ._edi_view import segment_pane
+from ._email_view import email_view
+from ._email_view import part_payload
+from ._highlights import CELL
+from ._highlights import LINE
+from ._highlights import SEGMENT
+from ._highlights import Wanted
+from ._highlights import collect
+from ._model import CannotShow
+from ._model import Highlight
+from ._model import Pane
+from ._model import RenderedPage
+from ._model import SourceView
+from ._model import Unplaced
+from ._pdf_view import DEFAULT_SCALE
+from ._pdf_view import pdf_pane
+from ._pdf_view import render_pdf_page
+from ._sheet_view import sheet_panes
+
+MAX_VIEW_BYTES = 50 * 1024 * 1024
+FORMATS = (PDF, XLSX, CSV, X12, EMAIL)
+_KIND_OF_FORMAT = {PDF: "pdf", XLSX: CELL, CSV: CELL, X12: SEGMENT}
+_KIND_NAMES = {"pdf": "a box on a PDF page", CELL: "a sheet cell", LINE: "a line of an email body",
+               SEGMENT: "an X12 segment", "part": "a MIME part"}  # fmt: skip
+_FORMAT_NAMES = {PDF: "a PDF", XLSX: "an xlsx workbook", CSV: "a CSV file", X12: "X12"}
+NO_PROVENANCE = "None of this order's values records where it came from, so nothing can be highlighted."
+
+
+class _Keys:
+    """Pane keys in the order panes are made: ``src-1``, ``src-2``..."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1
+        return f"src-{self.count}"
+
+
+def source_view(session: Session, document_id: int, canonical: dict[str, Any] | None = None) -> SourceView:
+    """What the desk shows of stored document ``document_id``, highlighted for ``canonical``.
+
+    ``canonical`` is ``PurchaseOrder.canonical`` (or None to show the document alone).
+    """
+    document = session.get(Document, document_id)
+    if document is None:
+        return SourceView(
+            document_id,
+            None,
+            None,
+            problem=CannotShow("document.missing", f"document {document_id} is not stored"),
+        )
+    fmt = document.format if document.format in FORMATS else None
+    if fmt is None:
+        fmt = detect_format(open_document(session, document_id).read(8192))
+    if fmt == X12:
+        return build_view(
+            open_document(session, document_id),
+            fmt=fmt,
+            canonical=canonical,
+            document_id=document_id,
+            filename=document.filename,
+        )
+    if fmt in FORMATS and document.size > MAX_VIEW_BYTES:
+        problem = CannotShow(
+            "document.too_large",
+            f"the document is {document.size / 1e6:.0f} MB; documents over {MAX_VIEW_BYTES >> 20} MB "
+            "are not shown here (download the raw bytes instead)",
+        )
+        return SourceView(document_id, document.filename, fmt, problem=problem)
+    return build_view(
+        document_bytes(session, document_id) if fmt in FORMATS else b"",
+        fmt=fmt,
+        canonical=canonical,
+        document_id=document_id,
+        filename=document.filename,
+    )
+
+
+def build_view(
+    source: bytes | BinaryIO,
+    *,
+    fmt: str | None = None,
+    canonical: dict[str, Any] | None = None,
+    document_id: int | None = None,
+    filename: str | None = None,
+) -> SourceView:
+    """The view of a document's bytes (or a rewindable stream, for X12); ``fmt`` is told if not given."""
+    if fmt is None:
+        head = source[:8192] if isinstance(source, bytes) else _peek(source)
+        fmt = detect_format(head)
+    if fmt not in FORMATS:
+        problem = CannotShow(
+            "format.unknown",
+            "the document is not X12, a PDF, an xlsx or CSV sheet, or an email, so it cannot be shown "
+            "here; download the raw bytes instead",
+        )
+        return SourceView(document_id, filename, fmt, problem=problem)
+    collected = collect(canonical)
+    wanted, foreign = _own(collected.wanted, document_id)
+    missed = list(collected.unplaced) + foreign
+    notices = [NO_PROVENANCE] if canonical and not collected.any_provenance else []
+    keys = _Keys()
+    control = str(canonical["control_number"]) if canonical and canonical.get("control_number") else None
+    panes: list[Pane] = []
+    placed: list[Highlight] = []
+    summary = None
+    if fmt == EMAIL:
+        result = email_view(_bytes(source), wanted, control_number=control, next_key=keys)
+        if result.problem is not None:
+            return SourceView(
+                document_id, filename, fmt, unplaced=tuple(missed + result.missed), problem=result.problem
+            )
+        panes, placed, summary = result.panes, result.placed, result.summary
+        missed += result.missed
+        notices += result.notices
+    else:
+        fitting = [w for w in wanted if w.kind == _KIND_OF_FORMAT[fmt]]
+        missed += [_misfit(w, fmt) for w in wanted if w.kind != _KIND_OF_FORMAT[fmt]]
+        title = filename or (f"document {document_id}" if document_id is not None else "the document")
+        if fmt == PDF:
+            pane, placed, more = pdf_pane(_bytes(source), fitting, key=keys(), title=title, mime_part=None)
+            panes = [pane]
+        elif fmt == X12:
+            stream = io.BytesIO(source) if isinstance(source, bytes) else source
+            edi, placed, more = segment_pane(
+                stream, fitting, key=keys(), title=title, mime_part=None, control_number=control
+            )
+            panes = [edi]
+        else:
+            sheets, placed, more = sheet_panes(
+                _bytes(source), fmt, fitting, key=keys(), title=title, mime_part=None
+            )
+            panes = list(sheets)
+        missed += more
+    problems = [p.problem for p in panes if p.problem is not None]
+    if panes and len(problems) == len(panes):
+        return SourceView(
+            document_id, filename, fmt, unplaced=tuple(missed), problem=problems[0], email=summary
+        )
+    order = {w.key: n for n, w in enumerate(collected.wanted)}
+    return SourceView(
+        document_id=document_id,
+        filename=filename,
+        format=fmt,
+        panes=tuple(panes),
+        highlights=tuple(sorted(placed, key=lambda h: order.get(h.key, 0))),
+        unplaced=tuple(missed),
+        notices=tuple(notices),
+        email=summary,
+    )
+
+
+def render_document_page(
+    session: Session,
+    document_id: int,
+    page: int,
+    *,
+    mime_part: str | None = None,
+    scale: float = DEFAULT_SCALE,
+) -> RenderedPage | CannotShow:
+    """A page of a stored PDF, or of the PDF in MIME part ``mime_part`` of a stored email, as a PNG.
+
+    ``etag`` is made from the document's SHA-256, so a response can be cached for good.
+    """
+    document = session.get(Document, document_id)
+    if document is None:
+        return CannotShow("document.missing", f"document {document_id} is not stored")
+    if document.size > MAX_VIEW_BYTES:
+        return CannotShow("document.too_large", f"the document is over {MAX_VIEW_BYTES >> 20} MB; not shown")
+    data: bytes | None = document_bytes(session, document_id)
+    if mime_part is not None and data is not None:
+        is_email = (document.format or detect_format(data[:8192])) == EMAIL
+        data = part_payload(data, mime_part) if is_email else None
+        if data is None:
+            return CannotShow("email.no_part", f"document {document_id} has no MIME part {mime_part}")
+    rendered = render_pdf_page(data, page, scale)
+    if isinstance(rendered, CannotShow):
+        return rendered
+    etag = f"{document.sha256[:32]}-{mime_part or 0}-{rendered.page}-{rendered.scale}"
+    return RenderedPage(rendered.page, rendered.width, rendered.height, rendered.scale, rendered.png, etag)
+
+
+def _own(wanted: Sequence[Wanted], document_id: int | None) -> tuple[list[Wanted], list[Unplaced]]:
+    """Values from this document, and the others (a source may name another document)."""
+    own: list[Wanted] = []
+    foreign: list[Unplaced] = []
+    for item in wanted:
+        other = item.source.document_id
+        if other is not None and document_id is not None and str(other) != str(document_id):
+            foreign.append(item.miss(f"it came from another document ({other})"))
+        else:
+            own.append(item)
+    return own, foreign
+
+
+def _misfit(item: Wanted, fmt: str) -> Unplaced:
+    if item.kind is None:
+        return item.miss("its recorded source names no place")
+    return item.miss(f"its source is {_KIND_NAMES[item.kind]}, but the document is {_FORMAT_NAMES[fmt]}")
+
+
+def _bytes(source: bytes | BinaryIO) -> bytes:
+    return source if isinstance(source, bytes) else source.read(MAX_VIEW_BYTES + 1)
+
+
+def _peek(stream: BinaryIO) -> bytes:
+    head = stream.read(8192)
+    stream.seek(0)
+    return head
