@@ -109,8 +109,14 @@ class StoreValidator:
         self._seen: set[tuple[str, str]] = set()
         self._stock = LiveStock(session)
 
-    def prepare(self, orders: Iterable[tuple[Order, PartnerProfile]]) -> None:
-        """Lock and read the customers, and read the POs and stock a batch of orders will ask about."""
+    def prepare(
+        self, orders: Iterable[tuple[Order, PartnerProfile]], *, exclude_order_ids: Iterable[int] = ()
+    ) -> None:
+        """Lock and read the customers, and read the POs and stock a batch of orders will ask about.
+
+        ``exclude_order_ids``: stored orders being validated again, which are not their own duplicates.
+        """
+        excluded = list(exclude_order_ids)
         batch = list(orders)
         for account in sorted({p.customer_account for _, p in batch} - set(self._customers)):
             self._customers[account] = self._lock_customer(account)
@@ -126,6 +132,7 @@ class StoreValidator:
                         purchase_order.customer_account == account,
                         purchase_order.po_number.in_(pos[start : start + _CHUNK]),
                         purchase_order.status != REJECTED,
+                        purchase_order.id.not_in(excluded),
                     )
                 )
                 self._seen.update((account, number) for (number,) in rows)

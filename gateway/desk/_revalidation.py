@@ -22,7 +22,6 @@ Findings of the earlier run that re-validation cannot see again are carried over
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,24 +71,6 @@ class Revalidation:
         return [f for f in self.findings if f["action"] in BLOCKING]
 
 
-class _DeskValidator(StoreValidator):
-    """The pipeline's validator, except that the order being re-validated is not its own duplicate."""
-
-    def __init__(
-        self, session: Session, master: validators.MasterData, today: date, order: storage.PurchaseOrder
-    ) -> None:
-        super().__init__(session, master, today)
-        self._revalidating = order
-
-    def prepare(self, orders: Iterable[tuple[Order, PartnerProfile]]) -> None:
-        batch = list(orders)
-        super().prepare(batch)
-        for order, profile in batch:  # prepare() saw this order's own row among the customer's POs
-            key = (profile.customer_account, order.po_number or "")
-            if order.po_number and other_live_order(self._session, self._revalidating) is None:
-                self._seen.discard(key)
-
-
 def other_live_order(session: Session, order: storage.PurchaseOrder) -> int | None:
     """Another order of the same customer with the same PO number, not rejected: what it duplicates."""
     if not order.po_number:
@@ -120,8 +101,8 @@ def revalidate(
     reviewer: str,
 ) -> Revalidation:
     """Validate ``order`` (the stored order as edited) as the pipeline would, then apply the desk's decisions."""
-    validator = _DeskValidator(session, master, today, stored)
-    validator.prepare([(order, profile)])
+    validator = StoreValidator(session, master, today)
+    validator.prepare([(order, profile)], exclude_order_ids=[stored.id])
     result = validator.validate(order, profile, held=True)
     overrides = list(
         session.scalars(
