@@ -19,6 +19,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from gateway.model import Order
+from gateway.model import Traced
 from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
@@ -196,7 +197,10 @@ class _Reader:
         fmt = detect_format(payload[:8192], whole=payload)
         if fmt == X12:
             self.x12 = True
-            yield from read_x12(io.BytesIO(payload), partners=self.partners, document_id=self.document_id)
+            for event in read_x12(io.BytesIO(payload), partners=self.partners, document_id=self.document_id):
+                if isinstance(event, ParsedOrder):
+                    _stamp(event.order, number)
+                yield event
         elif fmt in (XLSX, CSV, PDF):
             found = self._document(fmt, payload)
             for order in found.orders:
@@ -206,10 +210,6 @@ class _Reader:
                 for issue in found.issues:
                     issue.message = f"attachment {name!r}: {issue.message}"
                     yield DocumentIssue(issue)
-        elif fmt == PDF:
-            yield _issue(
-                "pdf.not_supported_yet", f"attachment {name!r} is a PDF; PDF orders are not read yet"
-            )
         else:
             yield _issue(
                 "email.attachment_ignored", f"attachment {name!r} is not an order format", Severity.WARNING
@@ -234,6 +234,17 @@ class _Reader:
 
 
 def _stamp(order: Order, mime_part: str) -> None:
-    """Sheet values keep their sheet and cell, and learn which MIME part they came from."""
-    for traced in (order, *order.lines):
+    """Every value of an attachment's order keeps its place in the file and learns its MIME part."""
+    for traced in _traced(order):
         traced.provenance = {k: v._replace(mime_part=mime_part) for k, v in traced.provenance.items()}
+
+
+def _traced(value: object) -> Iterator[Traced]:
+    """``value`` and every traced object inside it: parties, contacts, dates, lines, their packs..."""
+    if isinstance(value, Traced):
+        yield value
+        for name in type(value).model_fields:
+            yield from _traced(getattr(value, name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _traced(item)

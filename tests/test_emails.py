@@ -49,6 +49,30 @@ def test_attachment_values_know_their_mime_part(pipeline: Pipeline, sessions: se
     assert where["mime_part"] == "1.2" and where["sheet"] == "PO" and where["cell"] == "C6"
 
 
+def _provenance(value: object) -> list[dict[str, object]]:
+    """Every provenance entry anywhere in a canonical order's JSON."""
+    if isinstance(value, dict):
+        found = (
+            list(value.get("provenance", {}).values()) if isinstance(value.get("provenance"), dict) else []
+        )
+        return found + [p for k, v in value.items() if k != "provenance" for p in _provenance(v)]
+    if isinstance(value, list):
+        return [p for item in value for p in _provenance(item)]
+    return []
+
+
+@pytest.mark.parametrize("name", ["pdf-attachment", "xlsx-attachment", "x12-attachment"])
+def test_every_value_of_an_attachment_names_its_mime_part(
+    name: str, pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    outcome = pipeline.ingest_path(ROOT / "fixtures" / "emails" / f"{name}.eml")
+    with sessions() as session:
+        detail = reports.order_detail(session, outcome.order_ids[0])
+    assert detail is not None
+    entries = _provenance(detail["canonical"])
+    assert len(entries) > 5 and all(entry.get("mime_part") for entry in entries), entries
+
+
 def test_x12_attached_to_an_email_is_acknowledged(pipeline: Pipeline) -> None:
     outcome = pipeline.ingest_path(ROOT / "fixtures" / "emails" / "x12-attachment.eml")
     assert len(outcome.outbound_ids) == 1

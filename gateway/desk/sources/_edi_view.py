@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from gateway.receipts import Separators
-from parsers.x12._prepass import InterchangeHeader
-from parsers.x12._prepass import RawSegment
-from parsers.x12._prepass import scan
+from parsers.x12 import InterchangeHeader
+from parsers.x12 import RawSegment
+from parsers.x12 import scan
 
 from ._highlights import Wanted
 from ._highlights import element_position

@@ -26,9 +26,9 @@ from parsers import PDF
 from parsers import X12
 from parsers import XLSX
 from parsers import detect_format
-from parsers.x12._prepass import InterchangeHeader
-from parsers.x12._prepass import RawSegment
-from parsers.x12._prepass import scan
+from parsers.x12 import InterchangeHeader
+from parsers.x12 import RawSegment
+from parsers.x12 import scan
 
 from ._edi_view import segment_pane
 from ._highlights import CELL
