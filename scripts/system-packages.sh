@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite's real servers need: Dovecot (IMAP), PostgreSQL,
-# OpenSSH (sshd and its sftp-server).
+# OpenSSH (sshd and its sftp-server), and Chromium for the web queue's browser tests (Playwright
+# drives Debian's chromium; it never downloads a browser of its own).
 # Run as root, as CI is; a developer without root installs them once by hand.
 set -euo pipefail
-packages=(dovecot-imapd postgresql openssh-server)
+packages=(dovecot-imapd postgresql openssh-server chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
