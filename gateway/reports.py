@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -205,7 +207,7 @@ def outbox_list(
     outbound = storage.OutboundRecord
     query = select(outbound).order_by(outbound.id.desc()).limit(limit)
     if overdue_only:
-        query = query.where(outbound.ack_received_at.is_(None), outbound.ack_due_at < now)
+        query = query.where(ack_overdue(now))
     return [
         {
             "id": row.id,
@@ -226,6 +228,12 @@ def outbox_list(
         }
         for row in session.scalars(query)
     ]
+
+
+def ack_overdue(now: datetime) -> ColumnElement[bool]:
+    """Outbound documents whose 997/999 was due before ``now`` and has not come (SQL; indexed)."""
+    outbound = storage.OutboundRecord
+    return and_(outbound.ack_received_at.is_(None), outbound.ack_due_at < now)
 
 
 def _overdue(row: storage.OutboundRecord, now: datetime) -> bool:

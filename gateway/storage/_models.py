@@ -35,6 +35,7 @@ class Document(Base):
     """One inbound document, keyed by the SHA-256 of its bytes."""
 
     __tablename__ = "document"
+    __table_args__ = (Index("ix_document_status_received", "status", "received_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)
@@ -68,6 +69,20 @@ class PurchaseOrder(Base):
         Index("ix_purchase_order_partner_po", "partner", "po_number"),
         Index("ix_purchase_order_customer_po", "customer_account", "po_number"),
         Index("ix_purchase_order_customer_status", "customer_account", "status"),
+        # The order desk (gateway.desk.queue, gateway.desk.dashboard); migration 0009.
+        Index(
+            "ix_purchase_order_queue",
+            "status",
+            "created_at",
+            "partner",
+            "channel",
+            "customer_account",
+            "po_number",
+            "decided_by",
+        ),
+        Index("ix_purchase_order_partner_created", "partner", "created_at"),
+        Index("ix_purchase_order_channel_created", "channel", "created_at"),
+        Index("ix_purchase_order_decided", "decided_at", "decided_by", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
@@ -123,6 +138,7 @@ class Finding(Base):
     """
 
     __tablename__ = "finding"
+    __table_args__ = (Index("ix_finding_order_code_action", "order_id", "code", "action"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int | None] = mapped_column(
         ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True
