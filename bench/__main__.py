@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import as2_receive
+from bench import desk_queue
 from bench import extraction
 from bench import outbound
 from bench import sftp_pull
@@ -28,11 +29,14 @@ def main() -> None:
         help="small files the SFTP bench pulls (needs root: it runs sshd)",
     )
     parser.add_argument(
+        "--desk-orders", type=int, default=100_000, help="orders in the order-desk queue bench"
+    )
+    parser.add_argument(
         "--as2-messages", type=int, default=200, help="1 KB AS2 messages the AS2 bench receives"
     )
     parser.add_argument(
         "--only",
-        choices=["x12", "extraction", "validation", "outbound", "sftp", "as2"],
+        choices=["x12", "extraction", "validation", "outbound", "sftp", "as2", "desk"],
         help="run one benchmark",
     )
     args = parser.parse_args()
@@ -50,6 +54,9 @@ def main() -> None:
             print(line, flush=True)
     if args.only in (None, "as2"):
         for line in as2_receive.run(args.as2_messages).lines():
+            print(line, flush=True)
+    if args.only in (None, "desk"):
+        for line in desk_queue.run(args.desk_orders).lines():
             print(line, flush=True)
     if args.only in (None, "sftp"):
         for line in sftp_pull.run(args.sftp_files).lines():
