@@ -126,9 +126,11 @@ def run_web(settings: RunSettings) -> None:
 
     from gateway.transports.as2_identity import As2Identity
     from gateway.web import create_app
+    from gateway.web.desk.security import load_secret_key
 
     pipeline = pipeline_from_environment()
     identity = As2Identity.from_environment(at=clock()())
+    erp = ErpSettings.from_environment()
     app = create_app(
         pipeline.sessions,
         pipeline.partners,
@@ -136,6 +138,8 @@ def run_web(settings: RunSettings) -> None:
         clock=clock(),
         as2_identity=identity,
         pipeline=pipeline,
+        erp_kind=erp.kind if erp else None,
+        config={"SECRET_KEY": load_secret_key()},  # read (or made) now: a bad key stops the start
     )
     inbox = app.extensions["gateway"]["as2"]
     if inbox is not None:

@@ -1,0 +1,178 @@
+"""How the desk's templates write times, ages, money and codes. Plain text out; Jinja escapes it."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+
+FINDING_TITLES = {
+    "unknown_item": "Unknown item",
+    "price_mismatch": "Price differs from the agreement",
+    "currency_mismatch": "Currency differs",
+    "credit_limit": "Over the credit limit",
+    "credit_hold": "Customer on credit hold",
+    "short_stock": "Not enough stock",
+    "duplicate_po": "Duplicate PO number",
+    "below_minimum": "Below the minimum quantity",
+    "pack_multiple": "Not a multiple of the pack size",
+    "date_past": "Date in the past",
+    "date_horizon": "Date too far ahead",
+    "unknown_ship_to": "Unknown ship-to",
+    "unknown_order_ref": "Unknown order reference",
+    "missing_field": "Missing value",
+    "low_confidence": "Read with low confidence",
+    "unknown_partner": "Unknown partner",
+    "syntax": "Syntax error",
+}
+FINDING_HINTS = {
+    "unknown_item": "Pick the item the customer meant from the suggestions, or search the catalog.",
+    "price_mismatch": "If the customer's price is agreed, accept it with a reason; if not, reject the order.",
+    "currency_mismatch": "The desk cannot change the currency: reject the order with a reason.",
+    "credit_limit": "A credit or admin user can release the hold with a reason; or reject the order.",
+    "credit_hold": "A credit or admin user can release the hold with a reason; or reject the order.",
+    "short_stock": "Lower the quantity to what is in stock, or approve later when stock has come in.",
+    "duplicate_po": "The same order sent twice: merge it into the first. A new order that reuses the number: "
+    "dismiss the duplicate with a reason.",
+    "below_minimum": "Correct the quantity or the unit of measure.",
+    "pack_multiple": "Correct the quantity to a whole number of packs, or change the unit of measure.",
+    "date_past": "Correct the date.",
+    "date_horizon": "Correct the date.",
+    "unknown_ship_to": "The ship-to is not in the customer's address book: add it to the master data and "
+    "approve, or reject the order.",
+    "unknown_order_ref": "The order refers to something we do not know: check it with the customer, or reject.",
+    "missing_field": "A value the order needs is missing and cannot be added here: reject with a reason.",
+    "low_confidence": "Check the value against the document (click a value to see where it came from). "
+    "Correct it if it is wrong; approving records that you checked it.",
+    "syntax": "The document broke a rule of its format. If the order is still right, approving records that "
+    "you reviewed it; if not, reject it.",
+}
+DATE_TITLES = {
+    "001": "Cancel after",
+    "002": "Deliver by",
+    "010": "Ship on",
+    "037": "Ship not before",
+    "038": "Ship no later than",
+    "063": "Do not deliver after",
+    "064": "Do not deliver before",
+    "068": "Ship by",
+    "106": "Deliver on",
+}
+AUDIT_TITLES = {
+    "order.pick_sku": "Picked the SKU",
+    "order.correct_quantity": "Corrected a quantity",
+    "order.correct_date": "Corrected a date",
+    "order.accept_price": "Accepted a price",
+    "order.release_credit": "Released the credit hold",
+    "order.dismiss_duplicate": "Dismissed the duplicate",
+    "order.merge_duplicate": "Merged as a duplicate",
+    "order.approve": "Approved",
+    "order.reject": "Rejected",
+}
+ACTION_TITLES = {
+    "hold": "holds the order",
+    "reject": "rejects the order",
+    "warn": "warning",
+    "auto_fix": "fixed automatically",
+}
+
+
+def when(value: datetime | date | None) -> str:
+    """``2026-11-23 09:30 UTC``; a date as ``2026-11-23``; nothing as an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return value.isoformat()
+
+
+def age(hours: float | None) -> str:
+    """``45 min``, ``3 h 20 min``, ``2 d 4 h``."""
+    if hours is None:
+        return ""
+    minutes = max(0, round(hours * 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        whole, rest = divmod(minutes, 60)
+        return f"{whole} h {rest} min" if rest else f"{whole} h"
+    days, rest = divmod(minutes // 60, 24)
+    return f"{days} d {rest} h" if rest else f"{days} d"
+
+
+def money(value: Decimal | str | float | None, currency: str | None = None) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    text = f"{amount:,.2f}" if amount == amount.quantize(Decimal("0.01")) else f"{amount.normalize():,f}"
+    return f"{text} {currency}" if currency else text
+
+
+def number(value: Any) -> str:
+    """``12``, ``1.5``, ``4`` (not ``4.0``): a quantity or an hour count as people write it."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, Decimal | str):
+        try:
+            return f"{Decimal(str(value)).normalize():f}"
+        except ArithmeticError:
+            return str(value)
+    return str(value)
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f} %"
+
+
+def finding_hint(code: str) -> str:
+    return FINDING_HINTS.get(code, "")
+
+
+def finding_title(code: str) -> str:
+    return FINDING_TITLES.get(code, code.replace("_", " ").capitalize())
+
+
+def action_title(action: str | None) -> str:
+    return ACTION_TITLES.get(action or "", action or "")
+
+
+def audit_title(action: str) -> str:
+    return AUDIT_TITLES.get(action, label(action.rsplit(".", 1)[-1]))
+
+
+def date_title(qualifier: str) -> str:
+    """``002`` -> ``Deliver by (002)``: the X12 date qualifier in words, the code kept for reference."""
+    title = DATE_TITLES.get(qualifier)
+    return f"{title} ({qualifier})" if title else f"Date {qualifier}"
+
+
+def label(code: str | None) -> str:
+    """``unknown_partner`` -> ``Unknown partner``."""
+    return (code or "").replace("_", " ").replace(".", " ").capitalize()
+
+
+def register(app: Flask) -> None:
+    for name, function in (
+        ("when", when),
+        ("age", age),
+        ("money", money),
+        ("number", number),
+        ("percent", percent),
+        ("finding_title", finding_title),
+        ("finding_hint", finding_hint),
+        ("action_title", action_title),
+        ("label", label),
+        ("date_title", date_title),
+        ("audit_title", audit_title),
+    ):
+        app.add_template_filter(function, name)

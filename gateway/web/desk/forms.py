@@ -1,0 +1,98 @@
+"""The desk's forms: each says what a POST must carry, and WTForms checks it.
+
+CSRF is checked for every POST by ``CSRFProtect`` before any view runs, so these forms leave
+their own CSRF check off; templates put the token in with the ``csrf_field()`` macro. Every
+form that changes an order carries the ``version`` of the order the page showed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms import DecimalField
+from wtforms import HiddenField
+from wtforms import IntegerField
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+
+MAX_REASON = 1000
+_LINE_NO = [DataRequired("say which line"), Length(max=32)]
+
+
+class _Form(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect has checked the token already
+
+    def problems(self) -> list[str]:
+        """Every field error as one sentence naming the field."""
+        out: list[str] = []
+        for field in self:
+            out += [f"{field.label.text}: {message}" for message in field.errors]
+        return out
+
+
+class LoginForm(_Form):
+    username = StringField("Username", [DataRequired("type your username"), Length(max=64)])
+    password = PasswordField("Password", [DataRequired("type your password"), Length(max=1000)])
+    next = HiddenField()
+
+
+class OrderForm(_Form):
+    version = IntegerField("Version", [InputRequired("reload the order"), NumberRange(min=1)])
+
+
+class PickSkuForm(OrderForm):
+    line_no = StringField("Line", _LINE_NO)
+    sku = StringField("SKU", [DataRequired("pick or type a catalog SKU"), Length(max=64)])
+
+
+class QuantityForm(OrderForm):
+    line_no = StringField("Line", _LINE_NO)
+    quantity = DecimalField("Quantity", [Optional()])
+    uom = StringField("Unit of measure", [Optional(), Length(max=8)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.quantity.data is None and not (self.uom.data or "").strip():
+            self.quantity.errors.append("give a quantity, a unit of measure, or both")
+            return False
+        return True
+
+
+class DateForm(OrderForm):
+    qualifier = StringField("Date", [DataRequired("say which date"), Regexp(r"^[A-Za-z0-9]{1,3}$")])
+    line_no = StringField("Line", [Optional(), Length(max=32)])
+    value = DateField("New date", [InputRequired("pick a date")])
+
+
+class ReasonForm(OrderForm):
+    """Accept a price (with ``line_no``), release credit, dismiss a duplicate, reject: a reason is required."""
+
+    reason = TextAreaField("Reason", [DataRequired("give a reason"), Length(max=MAX_REASON)])
+
+
+class AcceptPriceForm(ReasonForm):
+    line_no = StringField("Line", _LINE_NO)
+
+
+class MergeForm(OrderForm):
+    into = IntegerField("Order it duplicates", [Optional(), NumberRange(min=1)])
+    reason = TextAreaField("Reason", [Optional(), Length(max=MAX_REASON)])
+
+
+class ApproveForm(OrderForm):
+    note = TextAreaField("Note", [Optional(), Length(max=MAX_REASON)])
+
+
+class PlainForm(_Form):
+    """A button: logout, reprocess. Only its CSRF token matters."""

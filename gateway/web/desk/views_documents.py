@@ -1,0 +1,262 @@
+"""Inbound documents (every one, also those that made no order) and what we sent out.
+
+``GET /documents``, ``GET /documents/<id>``, ``GET /documents/<id>/raw`` (the stored bytes, as
+an attachment), ``GET /documents/<id>/pages/<n>.png`` (a PDF page for the source view),
+``POST /documents/<id>/reprocess``; ``GET /outbound/<id>`` and ``GET /outbound/<id>/raw``.
+
+Raw bytes always go out as ``application/octet-stream`` attachments with a cleaned file name,
+so a hostile upload is never shown inline by the browser.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import send_file
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import storage
+from gateway.desk import PermissionDenied
+from gateway.desk import require_role
+from gateway.desk.sources import CannotShow
+from gateway.desk.sources import render_document_page
+from gateway.desk.sources import source_view
+
+from .auth import REPROCESS_ROLES
+from .context import db
+from .context import desk
+from .context import now
+from .context import render
+from .context import services
+from .context import user
+from .forms import PlainForm
+
+STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed")
+PER_PAGE = 50
+MAX_PAGE = 10_000
+_EXTENSIONS = {"x12": "edi", "pdf": "pdf", "xlsx": "xlsx", "csv": "csv", "email": "eml"}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    document: storage.Document
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentList:
+    rows: list[DocumentRow]
+    total: int
+    page: int
+    pages: int
+    status: str
+    search: str
+
+
+def document_list(session: Session, *, status: str, search: str, page: int) -> DocumentList:
+    """Documents newest first, by status and by a search over id, file name and partner."""
+    document = storage.Document
+    where = []
+    if status:
+        where.append(document.status == status)
+    if search:
+        pattern = f"%{search.replace('%', '').replace('_', '')}%"
+        alternatives = [document.filename.ilike(pattern), document.partner.ilike(pattern)]
+        if search.isdigit():
+            alternatives.append(document.id == int(search))
+        where.append(or_(*alternatives))
+    total = session.scalar(select(func.count()).select_from(document).where(*where)) or 0
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(1, page), pages)
+    orders = (
+        select(storage.PurchaseOrder.document_id, func.count().label("n"))
+        .group_by(storage.PurchaseOrder.document_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(document, func.coalesce(orders.c.n, 0))
+        .outerjoin(orders, orders.c.document_id == document.id)
+        .where(*where)
+        .order_by(document.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    )
+    return DocumentList([DocumentRow(d, n) for d, n in rows], total, page, pages, status, search)
+
+
+@desk.get("/documents")
+def documents() -> ResponseReturnValue:
+    status = request.args.get("status", "")
+    status = status if status in STATUSES else ""
+    search = request.args.get("q", "").strip()[:100]
+    page = _page_number(request.args.get("page"))
+    listing = document_list(db(), status=status, search=search, page=page)
+    return render("documents.html", listing=listing, statuses=STATUSES)
+
+
+@desk.get("/documents/<int:document_id>")
+def document(document_id: int) -> ResponseReturnValue:
+    session = db()
+    found = _document(session, document_id)
+    purchase_order = storage.PurchaseOrder
+    outbound = storage.OutboundRecord
+    orders = list(
+        session.scalars(
+            select(purchase_order)
+            .where(purchase_order.document_id == document_id)
+            .order_by(purchase_order.ordinal)
+        )
+    )
+    sent = list(
+        session.scalars(select(outbound).where(outbound.document_id == document_id).order_by(outbound.id))
+    )
+    return render(
+        "document.html",
+        document=found,
+        orders=orders,
+        outbound=sent,
+        source=source_view(session, document_id, orders[0].canonical if len(orders) == 1 else None),
+        refusal=reprocess_refusal(orders),
+        reprocess_form=PlainForm(),
+    )
+
+
+@desk.get("/documents/<int:document_id>/raw")
+def document_raw(document_id: int) -> ResponseReturnValue:
+    session = db()
+    found = _document(session, document_id)
+    data = storage.document_bytes(session, document_id)
+    session.commit()
+    name = (
+        storage.safe_filename(found.filename)
+        or f"document-{document_id}.{_EXTENSIONS.get(found.format or '', 'bin')}"
+    )
+    return _attachment(data, name)
+
+
+@desk.get("/documents/<int:document_id>/pages/<int:page>.png")
+def document_page(document_id: int, page: int) -> ResponseReturnValue:
+    part = request.args.get("part") or None
+    session = db()
+    rendered = render_document_page(session, document_id, page, mime_part=part)
+    session.commit()
+    if isinstance(rendered, CannotShow):
+        abort(404, rendered.message)
+    response = send_file(io.BytesIO(rendered.png), mimetype="image/png", etag=rendered.etag, max_age=86400)
+    response.cache_control.private = True
+    response.cache_control.public = False
+    return response.make_conditional(request)
+
+
+@desk.post("/documents/<int:document_id>/reprocess")
+def reprocess(document_id: int) -> ResponseReturnValue:
+    session = db()
+    actor = user()
+    try:
+        require_role(actor, *REPROCESS_ROLES, doing="reprocess a document")
+    except PermissionDenied as exc:
+        abort(403, str(exc))
+    _document(session, document_id)
+    orders = list(
+        session.scalars(select(storage.PurchaseOrder).where(storage.PurchaseOrder.document_id == document_id))
+    )
+    refusal = reprocess_refusal(orders)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("desk.document", document_id=document_id), 303)
+    session.commit()  # the pipeline works in its own transaction; on SQLite ours would block it
+    outcome = services().pipeline.process(document_id)
+    storage.record_audit(
+        session,
+        actor=actor.username,
+        action="document.reprocess",
+        subject_type="document",
+        subject_id=str(document_id),
+        after={"status": outcome.status, "order_ids": outcome.order_ids},
+        at=now(),
+    )
+    session.commit()
+    count = len(outcome.order_ids)
+    flash(
+        f"Processed again: {outcome.status.replace('_', ' ')}, {count} order{'s' if count != 1 else ''}.",
+        "success",
+    )
+    return redirect(url_for("desk.document", document_id=document_id), 303)
+
+
+def reprocess_refusal(orders: list[storage.PurchaseOrder]) -> str | None:
+    """Why processing the document again is not offered, or None.
+
+    Processing again replaces the document's orders; one already decided (accepted, rejected,
+    answered with an 855) or changed on the desk would be lost, so those documents are refused.
+    """
+    for found in orders:
+        if found.status != "exception":
+            return f"Order {found.id} from this document is already {found.status}; processing again would replace it."
+        if found.version > 1:
+            return f"Order {found.id} from this document was changed on the desk; processing again would undo that."
+    return None
+
+
+@desk.get("/outbound/<int:outbound_id>")
+def outbound(outbound_id: int) -> ResponseReturnValue:
+    found = db().get(storage.OutboundRecord, outbound_id)
+    if found is None:
+        abort(404)
+    text = found.content.decode("utf-8", errors="replace")
+    return render("outbound.html", outbound=found, text=text)
+
+
+@desk.get("/outbound/<int:outbound_id>/raw")
+def outbound_raw(outbound_id: int) -> ResponseReturnValue:
+    session = db()
+    found = session.get(storage.OutboundRecord, outbound_id)
+    if found is None:
+        abort(404)
+    session.commit()
+    return _attachment(
+        found.content, f"{_kind_name(found.kind)}-{found.id}.{_outbound_extension(found.kind)}"
+    )
+
+
+def _document(session: Session, document_id: int) -> storage.Document:
+    found = session.get(storage.Document, document_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _attachment(data: bytes, name: str) -> ResponseReturnValue:
+    response = send_file(
+        io.BytesIO(data), mimetype="application/octet-stream", as_attachment=True, download_name=name
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _kind_name(kind: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in kind)
+
+
+def _outbound_extension(kind: str) -> str:
+    if kind.startswith("erp."):
+        return "json"
+    if kind.startswith("email."):
+        return "eml"
+    return "edi"
+
+
+def _page_number(raw: str | None) -> int:
+    return min(int(raw), MAX_PAGE) if raw and raw.isdigit() and int(raw) > 0 else 1

@@ -1,0 +1,191 @@
+"""The order screen and its fixes: ``GET /orders/<id>``, ``POST /orders/<id>/<action>``.
+
+Each fix is one ``OrderDesk`` action in one transaction. Success: the change is committed and
+the browser is sent back to the order (303) with a message saying what changed. Refused: the
+transaction is rolled back and the order is shown again, as it now stands, with why (403 not
+your role, 409 someone else changed it first or it is already decided, 422 the change itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from gateway import storage
+from gateway.desk import DeskError
+from gateway.desk import DeskOutcome
+from gateway.desk import InvalidChange
+from gateway.desk import NotInException
+from gateway.desk import OrderDesk
+from gateway.desk import OrderNotFound
+from gateway.desk import PermissionDenied
+from gateway.desk import StaleOrder
+from gateway.storage import DeskUser
+
+from . import forms
+from .context import db
+from .context import desk
+from .context import render
+from .context import services
+from .context import user
+from .order_page import audit_changes
+from .order_page import order_page
+
+CATALOG_LIMIT = 12
+_STATUS_OF_ERROR: tuple[tuple[type[DeskError], int], ...] = (
+    (PermissionDenied, 403),
+    (OrderNotFound, 404),
+    (StaleOrder, 409),
+    (NotInException, 409),
+    (InvalidChange, 422),
+)
+
+Act = Callable[[OrderDesk, Session, int, int, DeskUser, Any], DeskOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    form: type[forms.OrderForm]
+    act: Act
+    done: Callable[[Any, DeskOutcome], str]
+
+
+def _pick_sku(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.pick_sku(s, o, v, u, line_no=f.line_no.data.strip(), sku=f.sku.data)
+
+
+def _quantity(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    uom = (f.uom.data or "").strip() or None
+    return d.correct_quantity(s, o, v, u, line_no=f.line_no.data.strip(), quantity=f.quantity.data, uom=uom)
+
+
+def _date(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    line_no = (f.line_no.data or "").strip() or None
+    return d.correct_date(s, o, v, u, qualifier=f.qualifier.data.strip(), value=f.value.data, line_no=line_no)
+
+
+def _accept_price(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.accept_price(s, o, v, u, line_no=f.line_no.data.strip(), reason=f.reason.data)
+
+
+def _release_credit(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.release_credit(s, o, v, u, reason=f.reason.data)
+
+
+def _dismiss(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.dismiss_duplicate(s, o, v, u, reason=f.reason.data)
+
+
+def _merge(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.merge_duplicate(s, o, v, u, into=f.into.data, reason=f.reason.data or None)
+
+
+def _approve(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.approve(s, o, v, u, note=f.note.data or None)
+
+
+def _reject(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.reject(s, o, v, u, reason=f.reason.data)
+
+
+def _approved(_: Any, outcome: DeskOutcome) -> str:
+    if outcome.status == "accepted":
+        sent = len(outcome.outbound_ids)
+        return "Approved: the order is accepted" + (
+            f" and {sent} document{'s' if sent != 1 else ''} went to the outbox (see Sent below)."
+            if sent
+            else "."
+        )
+    return "Checked again, but the order is still held; the findings left are shown below."
+
+
+def _rejected(outcome: DeskOutcome) -> str:
+    if outcome.outbound_ids:
+        return "Rejected; the answer to the customer is in the outbox (see Sent below)."
+    return "Rejected; this partner gets no 855, so nothing more is sent."
+
+
+ACTIONS: dict[str, Action] = {
+    "pick-sku": Action(
+        forms.PickSkuForm, _pick_sku, lambda f, _: f"Line {f.line_no.data} now orders {f.sku.data.strip()}."
+    ),
+    "quantity": Action(forms.QuantityForm, _quantity, lambda f, _: f"Line {f.line_no.data} corrected."),
+    "date": Action(
+        forms.DateForm, _date, lambda f, _: f"Date {f.qualifier.data} is now {f.value.data:%Y-%m-%d}."
+    ),
+    "accept-price": Action(
+        forms.AcceptPriceForm, _accept_price, lambda f, _: f"The price on line {f.line_no.data} is accepted."
+    ),
+    "release-credit": Action(forms.ReasonForm, _release_credit, lambda *_: "The credit hold is released."),
+    "dismiss-duplicate": Action(
+        forms.ReasonForm, _dismiss, lambda *_: "Marked as not a duplicate: the PO number no longer holds it."
+    ),
+    "merge-duplicate": Action(
+        forms.MergeForm, _merge, lambda *_: "Closed as a duplicate; nothing was sent to the customer."
+    ),
+    "approve": Action(forms.ApproveForm, _approve, _approved),
+    "reject": Action(forms.ReasonForm, _reject, lambda _, o: _rejected(o)),
+}
+AFTER_APPROVE_HINT = "Fixes are checked when you approve: the order is validated again then."
+
+
+@desk.get("/orders/<int:order_id>")
+def order(order_id: int) -> ResponseReturnValue:
+    return _show(order_id)
+
+
+@desk.post("/orders/<int:order_id>/<action>")
+def act(order_id: int, action: str) -> ResponseReturnValue:
+    chosen = ACTIONS.get(action)
+    if chosen is None:
+        abort(404)
+    form = chosen.form()
+    if not form.validate():
+        return _show(order_id, error=" ".join(form.problems()), status=422)
+    session = db()
+    try:
+        outcome = chosen.act(services().order_desk, session, order_id, form.version.data, user(), form)
+    except DeskError as exc:
+        session.rollback()
+        status = next((code for kind, code in _STATUS_OF_ERROR if isinstance(exc, kind)), 422)
+        if status == 404:
+            abort(404)
+        return _show(order_id, error=str(exc), status=status, stale=isinstance(exc, StaleOrder))
+    session.commit()
+    message = chosen.done(form, outcome)
+    still_held = action == "approve" and outcome.status != "accepted"
+    flash(message, "warning" if still_held else "success")
+    return redirect(url_for("desk.order", order_id=order_id, _anchor="top"), 303)
+
+
+def _show(
+    order_id: int, *, error: str | None = None, status: int = 200, stale: bool = False
+) -> ResponseReturnValue:
+    session = db()
+    stored = session.get(storage.PurchaseOrder, order_id)
+    if stored is None:
+        abort(404)
+    page = order_page(session, stored)
+    query = request.args.get("q", "").strip()[:100]
+    line = request.args.get("line", "").strip()[:32] or None
+    if query and page.in_exception:
+        page.catalog = services().order_desk.search_catalog(session, query, CATALOG_LIMIT, order_id=order_id)
+        page.catalog_query, page.catalog_line = query, line
+    return render(
+        "order.html",
+        status,
+        page=page,
+        error=error,
+        stale=stale,
+        audit_changes=audit_changes,
+        hint=AFTER_APPROVE_HINT,
+    )
