@@ -1,0 +1,365 @@
+"""The desk's safety: login, every route behind it for every role, CSRF, cookies, redirects, headers, secret key."""
+
+from __future__ import annotations
+
+import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy import update
+
+from gateway import storage
+from gateway.web.desk import security
+from tests.test_web_desk_support import ROLE_USER
+from tests.test_web_desk_support import UNKNOWN_SKU_PO
+from tests.test_web_desk_support import DeskApp
+from tests.test_web_desk_support import build_store
+from tests.test_web_desk_support import open_app
+from tests.test_web_desk_support import password
+from tests.test_web_desk_support import post
+from tests.test_web_desk_support import token
+
+
+@pytest.fixture(scope="module")
+def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_store(master_template, tmp_path_factory.mktemp("desk-auth"))
+
+
+@pytest.fixture
+def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
+    opened, engine = open_app(store, tmp_path)
+    yield opened
+    engine.dispose()  # type: ignore[attr-defined]
+
+
+def _pages(desk: DeskApp) -> list[str]:
+    """Every GET route of the desk, with real ids."""
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    pdf = desk.document_id("ruled-simple.pdf")
+    with desk.sessions() as session:
+        outbound_id = session.scalar(select(storage.OutboundRecord.id).limit(1))
+    return [
+        "/queue",
+        "/queue?reason=price&search=45",
+        f"/orders/{order_id}",
+        f"/orders/{order_id}?q=hex&line=3",
+        "/documents",
+        f"/documents/{pdf}",
+        f"/documents/{pdf}/raw",
+        f"/documents/{pdf}/pages/1.png",
+        f"/outbound/{outbound_id}",
+        f"/outbound/{outbound_id}/raw",
+        "/dashboard",
+        "/dashboard?days=7",
+        "/partners",
+        "/partners/acme",
+    ]
+
+
+@pytest.mark.parametrize("role", [None, "clerk", "credit", "admin"])
+def test_every_page_needs_a_login_and_opens_for_every_role(desk: DeskApp, role: str | None) -> None:
+    client = desk.client(ROLE_USER[role] if role else None)
+    for page in _pages(desk):
+        response = client.get(page)
+        if role is None:
+            assert response.status_code == 302, page
+            assert response.headers["Location"].startswith("/login?next="), page
+        else:
+            assert response.status_code == 200, (page, response.status_code)
+    if role is None:
+        assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_anonymous_is_sent_to_login_and_back_to_the_page_asked_for(desk: DeskApp) -> None:
+    client = desk.client()
+    response = client.get("/documents?status=failed")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/documents?status%3Dfailed"
+    login = client.get(response.headers["Location"])
+    assert 'value="/documents?status=failed"' in login.text
+    response = client.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": password("alice"),
+            "next": "/documents?status=failed",
+            "csrf_token": token(client, "/login"),
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/documents?status=failed"
+
+
+def test_a_form_sent_after_the_session_ended_returns_to_its_page_after_login(desk: DeskApp) -> None:
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    client = desk.client()
+    csrf = token(client, "/login")  # a session with a token, but nobody logged in (e.g. it expired)
+    response = client.post(
+        f"/orders/{order_id}/approve",
+        data={"version": 1, "csrf_token": csrf},
+        headers={"Referer": f"http://localhost/orders/{order_id}"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next=/orders/{order_id}"
+    elsewhere = client.post(
+        f"/orders/{order_id}/approve",
+        data={"version": 1, "csrf_token": csrf},
+        headers={"Referer": "https://evil.example/orders/1"},
+    )
+    assert elsewhere.headers["Location"] == "/login"
+    assert desk.order(order_id).version == 1
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "/ok\r\nLocation: https://evil.example",
+        "evil.example",
+    ],
+)
+def test_no_open_redirect_after_login(desk: DeskApp, target: str) -> None:
+    client = desk.client()
+    response = client.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": password("alice"),
+            "next": target,
+            "csrf_token": token(client, "/login"),
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/queue"
+    # Once logged in, /login?next= is a redirect too: it must not leave the site either.
+    assert client.get("/login", query_string={"next": target}).headers["Location"] == "/queue"
+
+
+def test_safe_next_keeps_only_paths_on_this_site() -> None:
+    assert security.safe_next("/orders/3?q=a#top") == "/orders/3?q=a#top"
+    for bad in ("", None, "//x", "/\\x", "https://x", "x", "/a b", "/a\x00", "/" + "a" * 3000):
+        assert security.safe_next(bad) is None, bad
+
+
+def test_wrong_password_unknown_user_and_disabled_user_cannot_log_in(desk: DeskApp) -> None:
+    client = desk.client()
+    for username, secret in (("alice", "wrong-password"), ("nobody", "whatever-it-is"), ("", "")):
+        response = client.post(
+            "/login", data={"username": username, "password": secret, "csrf_token": token(client, "/login")}
+        )
+        assert response.status_code in (400, 401)
+        assert client.get("/queue").status_code == 302
+    with desk.sessions() as session, session.begin():
+        session.execute(
+            update(storage.DeskUser).where(storage.DeskUser.username == "bob").values(disabled=True)
+        )
+    response = client.post(
+        "/login", data={"username": "bob", "password": password("bob"), "csrf_token": token(client, "/login")}
+    )
+    assert response.status_code == 401
+    assert "Wrong username or password" in response.text
+
+
+def test_disabling_a_user_or_changing_the_password_ends_their_session(desk: DeskApp) -> None:
+    alice = desk.client("alice")
+    bob = desk.client("bob")
+    assert alice.get("/queue").status_code == 200
+    with desk.sessions() as session, session.begin():
+        session.execute(
+            update(storage.DeskUser).where(storage.DeskUser.username == "alice").values(disabled=True)
+        )
+        session.execute(
+            update(storage.DeskUser)
+            .where(storage.DeskUser.username == "bob")
+            .values(password_hash="scrypt:changed")
+        )
+    assert alice.get("/queue").status_code == 302
+    assert bob.get("/queue").status_code == 302
+
+
+def test_login_writes_the_audit_log_and_logout_ends_the_session(desk: DeskApp) -> None:
+    client = desk.client("alice")
+    with desk.sessions() as session:
+        entry = session.scalars(
+            select(storage.AuditEntry).where(storage.AuditEntry.action == "user.login")
+        ).one()
+        assert entry.actor == "alice"
+    response = post(client, "/logout", page="/queue")
+    assert response.status_code == 303
+    assert client.get("/queue").status_code == 302
+    assert client.get("/logout").status_code == 405  # logging out is a POST with a CSRF token
+
+
+def test_the_session_is_new_after_login_and_the_old_csrf_token_is_dead(desk: DeskApp) -> None:
+    client = desk.client()
+    before_token = token(client, "/login")
+    before_cookie = client.get_cookie("gateway_desk")
+    assert before_cookie is not None
+    response = client.post(
+        "/login", data={"username": "alice", "password": password("alice"), "csrf_token": before_token}
+    )
+    assert response.status_code == 303
+    after_cookie = client.get_cookie("gateway_desk")
+    assert after_cookie is not None and after_cookie.value != before_cookie.value
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    stale = client.post(f"/orders/{order_id}/approve", data={"version": "1", "csrf_token": before_token})
+    assert stale.status_code == 400
+    assert desk.order(order_id).status == "exception"
+
+
+def test_session_cookie_is_httponly_lax_and_secure_when_asked_or_on_https(
+    store: Path, tmp_path: Path
+) -> None:
+    plain, engine = open_app(store, tmp_path / "plain")
+    try:
+        client = plain.app.test_client()
+        cookie = _login_cookie(client, "http://localhost")
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+        cookie = _login_cookie(plain.app.test_client(), "https://localhost")
+        assert "Secure" in cookie
+    finally:
+        engine.dispose()  # type: ignore[attr-defined]
+    secure, engine = open_app(store, tmp_path / "secure", config={"SESSION_COOKIE_SECURE": True})
+    try:
+        assert "Secure" in _login_cookie(secure.app.test_client(), "http://localhost")
+    finally:
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+def _login_cookie(client: Any, base_url: str) -> str:
+    page = client.get("/login", base_url=base_url)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    response = client.post(
+        "/login",
+        base_url=base_url,
+        data={"username": "alice", "password": password("alice"), "csrf_token": csrf},
+        headers={"Referer": f"{base_url}/login"},
+    )
+    assert response.status_code == 303, response.text
+    [cookie] = [v for v in response.headers.getlist("Set-Cookie") if v.startswith("gateway_desk=")]
+    return cookie
+
+
+def test_settings_from_the_environment() -> None:
+    from gateway.web.desk import settings
+
+    assert settings.from_environment({}) == {}
+    assert settings.from_environment({"GATEWAY_SLA_HOURS": "2.5", "GATEWAY_SECURE_COOKIES": "1"}) == {
+        "DESK_SLA_HOURS": 2.5,
+        "SESSION_COOKIE_SECURE": True,
+    }
+    for bad in (
+        {"GATEWAY_SLA_HOURS": "soon"},
+        {"GATEWAY_SLA_HOURS": "-1"},
+        {"GATEWAY_SECURE_COOKIES": "maybe"},
+    ):
+        with pytest.raises(ValueError, match="GATEWAY_"):
+            settings.from_environment(bad)
+
+
+# -- CSRF -----------------------------------------------------------------------------------------
+
+
+def test_every_form_post_without_a_csrf_token_is_refused(desk: DeskApp) -> None:
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    document_id = desk.document_id("unknown-sender.edi")
+    client = desk.client("root")
+    for path, data in (
+        (f"/orders/{order_id}/approve", {"version": "1"}),
+        (f"/orders/{order_id}/pick-sku", {"version": "1", "line_no": "3", "sku": "NW-30555"}),
+        (f"/orders/{order_id}/reject", {"version": "1", "reason": "no"}),
+        (f"/documents/{document_id}/reprocess", {}),
+        ("/logout", {}),
+    ):
+        # none, made up, and a real one from someone else's session
+        for csrf in (None, "forged-token", token(desk.client("bob"), "/queue")):
+            response = client.post(path, data={**data, **({"csrf_token": csrf} if csrf else {})})
+            assert response.status_code == 400, (path, csrf)
+            assert "This form has expired" in response.text
+    assert desk.order(order_id).status == "exception" and desk.order(order_id).version == 1
+    assert client.get("/queue").status_code == 200  # still logged in: the logout was refused too
+    anonymous = desk.client()
+    response = anonymous.post("/login", data={"username": "alice", "password": password("alice")})
+    assert response.status_code == 400
+
+
+def test_the_api_and_as2_stay_csrf_exempt_and_sessionless(desk: DeskApp) -> None:
+    client = desk.app.test_client()
+    response = client.post("/api/shipments", json={}, headers={"Authorization": "Bearer api-token"})
+    assert response.status_code == 422  # refused for its content, not for CSRF
+    assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("gateway_desk=")]
+    response = client.post("/as2", data=b"x", headers={"Content-Type": "application/pkcs7-mime"})
+    assert response.status_code == 503  # no AS2 identity configured; not a CSRF 400
+    assert not response.headers.getlist("Set-Cookie")
+
+
+# -- headers -------------------------------------------------------------------------------------
+
+
+def test_security_headers_and_no_inline_script_or_style(desk: DeskApp) -> None:
+    client = desk.client("alice")
+    for page in _pages(desk):
+        response = client.get(page)
+        headers = response.headers
+        assert headers["X-Frame-Options"] == "DENY", page
+        assert headers["X-Content-Type-Options"] == "nosniff", page
+        policy = headers["Content-Security-Policy"]
+        assert (
+            "script-src 'self'" in policy
+            and "unsafe-inline" not in policy
+            and "frame-ancestors 'none'" in policy
+        )
+        if response.mimetype == "text/html":
+            assert headers["Cache-Control"] == "no-store", page
+            assert not re.search(r"<script(?![^>]*\ssrc=)", response.text), page
+            assert not re.search(r"\sstyle=", response.text), page
+            assert not re.search(r"\son[a-z]+=", response.text), page
+
+
+# -- the secret key -------------------------------------------------------------------------------
+
+
+def test_secret_key_is_made_once_per_install_private_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GATEWAY_SECRET_KEY", raising=False)
+    first = security.load_secret_key(tmp_path)
+    path = tmp_path / security.SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32 and security.load_secret_key(tmp_path) == first
+    path.chmod(0o644)
+    assert security.load_secret_key(tmp_path) == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [security.SECRET_FILE]  # no temporary file left
+    monkeypatch.setenv("GATEWAY_SECRET_KEY", "k" * 40)
+    assert security.load_secret_key(tmp_path) == "k" * 40
+    monkeypatch.setenv("GATEWAY_SECRET_KEY", "short")
+    with pytest.raises(ValueError, match="too short"):
+        security.load_secret_key(tmp_path)
+
+
+def test_the_app_takes_its_secret_key_from_the_data_home_only_when_the_desk_needs_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("GATEWAY_HOME", str(home))
+    monkeypatch.delenv("GATEWAY_SECRET_KEY", raising=False)
+    opened, engine = open_app(store, tmp_path, config={"SECRET_KEY": None})
+    try:
+        client = opened.app.test_client()
+        client.post("/api/shipments", json={}, headers={"Authorization": "Bearer api-token"})
+        assert not (home / security.SECRET_FILE).exists()
+        assert client.get("/login").status_code == 200
+        assert stat.S_IMODE((home / security.SECRET_FILE).stat().st_mode) == 0o600
+        assert opened.app.secret_key == (home / security.SECRET_FILE).read_text().strip()
+    finally:
+        engine.dispose()  # type: ignore[attr-defined]
