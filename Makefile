@@ -1,4 +1,4 @@
-# The two commands: `make run` (demo gateway on SQLite) and `make test` (the whole suite).
+# The two commands: `make run` (demo gateway and order desk on SQLite) and `make test` (the whole suite).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,8 +14,8 @@ $(BIN)/.installed: pyproject.toml
 
 run: $(BIN)/.installed
 	$(BIN)/gateway init --demo
-	$(BIN)/gateway orders
-	$(BIN)/gateway outbox
+	@echo "order desk: http://$${GATEWAY_HOST:-127.0.0.1}:$${GATEWAY_PORT:-8080}  (stop with Ctrl-C)"
+	$(BIN)/gateway run
 
 test: $(BIN)/.installed
 	scripts/system-packages.sh

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import httpx
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from gateway import desk
 from gateway import reports
 from gateway import storage
 from gateway.config import clock
@@ -44,6 +46,7 @@ from partners import ProfileError
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_INBOX = FIXTURES / "inbox"
 DEMO_EMAILS = FIXTURES / "emails"
+DEMO_PDFS = FIXTURES / "pdfs"
 
 
 class _Context:
@@ -82,7 +85,11 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--demo", is_flag=True, help="Load the demo master data and ingest the demo inbox.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the demo master data, ingest the demo documents, make the demo desk user.",
+)
 @pass_context
 def init(ctx: _Context, demo: bool) -> None:
     """Create or upgrade the database (under $GATEWAY_HOME, default ./var)."""
@@ -97,10 +104,35 @@ def init(ctx: _Context, demo: bool) -> None:
     for path in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml")):
         outcome = pipeline.ingest_path(path, channel="demo")
         click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
+    for path in sorted(DEMO_PDFS.glob("*.pdf")):  # PDFs name no customer: the demo says acme sent them
+        outcome = pipeline.ingest_path(path, channel="demo", partner="acme")
+        click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
     for path in sorted((FIXTURES / "shipments").glob("*.json")):
         _demo_record(path, lambda data: submit_shipment(sessions, pipeline.partners, data, when=clock()()))
     for path in sorted((FIXTURES / "invoices").glob("*.json")):
         _demo_record(path, lambda data: submit_invoice(sessions, pipeline.partners, data, when=clock()()))
+    username, password = _demo_user(sessions)
+    click.echo(f"order desk demo user: {username} / {password} (admin; also in {DEMO_CREDENTIALS_FILE})")
+
+
+DEMO_USER = "demo"
+DEMO_CREDENTIALS_FILE = "$GATEWAY_HOME/demo-user.txt"
+
+
+def _demo_user(sessions: sessionmaker[Session]) -> tuple[str, str]:
+    """The demo admin: made once with a random password, kept (mode 0600) under the data home."""
+    saved = storage.data_home() / "demo-user.txt"
+    with sessions() as session, session.begin():
+        if desk.find_user(session, DEMO_USER) is not None and saved.exists():
+            return DEMO_USER, saved.read_text().strip()
+        password = secrets.token_urlsafe(12)
+        if desk.find_user(session, DEMO_USER) is not None:
+            desk.set_password(session, DEMO_USER, password)
+        else:
+            desk.add_user(session, DEMO_USER, password, desk.ADMIN)
+    saved.touch(mode=0o600)
+    saved.write_text(password + "\n")
+    return DEMO_USER, password
 
 
 def _demo_record(path: Path, submit: Callable[[bytes], dict[str, Any]]) -> None:

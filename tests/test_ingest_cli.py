@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from gateway import desk
+from gateway import storage
 from gateway.cli import main
 from partners import PROFILES_DIR
 from tests.conftest import FIXED_NOW
@@ -170,6 +173,19 @@ def test_init_demo_ingests_the_inbox(cli: CliRunner) -> None:
     outbox = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
     assert {row["kind"] for row in outbox} >= {"997", "999", "TA1", "855", "856", "810"}
     assert all(row["status"] == "pending" for row in outbox), [r["errors"] for r in outbox]
+    exceptions = json.loads(cli.invoke(main, ["orders", "--status", "exception", "--json"]).stdout)
+    assert {"x12", "pdf", "excel", "email"} <= {o["channel"] for o in exceptions}, (
+        "real exceptions to work on"
+    )
+    [user_line] = [line for line in result.stdout.splitlines() if line.startswith("order desk demo user:")]
+    password = user_line.split(" / ")[1].split(" ")[0]
+    again = cli.invoke(main, ["init", "--demo"])
+    assert user_line in again.stdout, "the same demo password on a second run"
+    engine = storage.make_engine(storage.database_url())
+    with storage.make_sessionmaker(engine)() as session:
+        assert desk.authenticate(session, "demo", password) is not None
+    engine.dispose()
+    assert oct((Path(os.environ["GATEWAY_HOME"]) / "demo-user.txt").stat().st_mode & 0o777) == "0o600"
 
 
 def test_ship_invoice_outbox_and_alerts_on_the_command_line(cli: CliRunner, tmp_path: Path) -> None:

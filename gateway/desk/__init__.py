@@ -29,3 +29,4 @@ from ._users import authenticate as authenticate
 from ._users import find_user as find_user
 from ._users import list_users as list_users
 from ._users import require_role as require_role
+from ._users import set_password as set_password

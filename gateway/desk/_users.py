@@ -74,6 +74,27 @@ def add_user(
     return user
 
 
+def set_password(
+    session: Session, username: str, password: str, *, actor: str = "system", at: datetime | None = None
+) -> DeskUser:
+    """Give an existing user a new password; raises ``InvalidUser`` for an unknown name or a short password."""
+    user = find_user(session, username)
+    if user is None:
+        raise InvalidUser(f"there is no user {username!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = generate_password_hash(password)
+    storage.record_audit(
+        session,
+        actor=actor,
+        action="user.password",
+        subject_type="desk_user",
+        subject_id=username,
+        at=at or datetime.now(UTC),
+    )
+    return user
+
+
 def find_user(session: Session, username: str) -> DeskUser | None:
     return session.scalars(select(DeskUser).where(DeskUser.username == username)).first()
 
