@@ -12,7 +12,6 @@ baseline: the ratio says how many documents are written in the time pyx12 checks
 from __future__ import annotations
 
 import random
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from decimal import Decimal
 from stdnum import ean
 
 import emitters
+from bench._memory import peak_rss_mb
 from gateway.gs1 import sscc
 from gateway.outbound_model import Allowance
 from gateway.outbound_model import Carrier
@@ -119,10 +119,6 @@ class Result:
             f"  peak RSS after generation: {self.peak_rss_mb_after_generation:.0f} MB; "
             f"after pyx12: {self.peak_rss_mb:.0f} MB",
         ]
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _upc(product: int) -> str:
@@ -240,7 +236,7 @@ def run(shipments: int = 10_000) -> Result:
     work = records(shipments, partner.gs1_company_prefix)
     kinds = {"856": _asn_emitters(work, partner), "810": _invoice_emitters(work, partner)}
     generated = {kind: _generation(emits) for kind, emits in kinds.items()}
-    rss_generation = _peak_rss_mb()
+    rss_generation = peak_rss_mb()
     results = []
     for kind, emits in kinds.items():
         seconds, size = generated[kind]
@@ -248,4 +244,4 @@ def run(shipments: int = 10_000) -> Result:
         results.append(KindResult(kind, len(emits), size / 1e6, seconds, checking, combined, passed))
     packs = sum(len(order.packs) for shipment, _ in work for order in shipment.orders)
     items = sum(len(invoice.lines) for _, invoice in work)
-    return Result(shipments, packs, items, results[0], results[1], rss_generation, _peak_rss_mb())
+    return Result(shipments, packs, items, results[0], results[1], rss_generation, peak_rss_mb())

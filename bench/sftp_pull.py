@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import random
-import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
+from bench._memory import peak_rss_mb
 from bench._sshd import REMOTE_USER
 from bench._sshd import Sshd
 from bench.generate import write_interchange
@@ -139,7 +139,7 @@ def run(files: int = 1000) -> Report:
             store_seconds=store_seconds,
             new_documents=report.new_documents,
             left_on_server=len(list(outbox.iterdir())),
-            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            peak_rss_mb=peak_rss_mb(),
         )
     finally:
         sshd.remove()

@@ -11,7 +11,6 @@ prepared keys buy.
 from __future__ import annotations
 
 import random
-import resource
 import time
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from rapidfuzz import process
 from stdnum import ean
 
 import validators
+from bench._memory import peak_rss_mb
 from gateway.model import Channel
 from gateway.model import Order
 from gateway.model import OrderLine
@@ -209,7 +209,7 @@ def run(count: int = 20_000, skus: int = SKUS, customer_count: int = CUSTOMERS) 
     extra_ms = max(fuzzy_seconds - known_seconds, 1e-9) * 1000 / max(unknown, 1)
     return Result(
         count, skus, customer_count, known_seconds, fuzzy_seconds, unknown, hits, baseline_ms, extra_ms,
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_rss_mb(),
     )  # fmt: skip
 
 

@@ -5,7 +5,6 @@ Both run in this process on the same generated interchange of 850s.
 
 from __future__ import annotations
 
-import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import pyx12.params
 import pyx12.x12n_document
 
+from bench._memory import peak_rss_mb
 from bench.generate import write_file
 from gateway import storage
 from gateway.pipeline import Pipeline
@@ -49,10 +49,6 @@ class Result:
         ]
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(orders: int = 20_000) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -70,7 +66,7 @@ def run(orders: int = 20_000) -> Result:
             raise RuntimeError(
                 f"expected {orders} orders, stored {len(outcome.order_ids)} ({outcome.status})"
             )
-        rss_ours = _peak_rss_mb()
+        rss_ours = peak_rss_mb()
 
         started = time.perf_counter()
         pyx12.x12n_document.x12n_document(
@@ -78,4 +74,4 @@ def run(orders: int = 20_000) -> Result:
         )
         theirs = time.perf_counter() - started
         engine.dispose()
-        return Result(orders, path.stat().st_size / 1e6, ours, theirs, rss_ours, _peak_rss_mb())
+        return Result(orders, path.stat().st_size / 1e6, ours, theirs, rss_ours, peak_rss_mb())

@@ -6,11 +6,11 @@ Run as a subprocess by the bounded-memory test, so that its peak RSS is its own.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 
+from bench._memory import peak_rss_mb
 from bench.generate import write_file
 from gateway import storage
 from gateway.pipeline import Pipeline
@@ -24,7 +24,7 @@ def main(folder: Path, megabytes: int) -> None:
     engine = storage.make_engine(f"sqlite:///{folder / 'big.db'}")
     storage.upgrade(engine)
     pipeline = Pipeline(storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), validate=False)
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = peak_rss_mb()
     started = time.perf_counter()
     outcome = pipeline.ingest_path(path)
     facts = {
@@ -34,7 +34,7 @@ def main(folder: Path, megabytes: int) -> None:
         "orders": len(outcome.order_ids),
         "outbound": len(outcome.outbound_ids),
         "rss_before_mb": baseline,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
     print(json.dumps(facts))
 
