@@ -237,9 +237,18 @@ def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool) -> No
             targets += reports.document_ids(session, status="received")
     if not targets:
         raise click.UsageError("name DOCUMENT_IDS or use --pending")
+    refused = 0
     for document_id in targets:
+        with ctx.sessions() as session:
+            refusal = desk.reprocess_refusal(session, document_id)
+        if refusal is not None:
+            click.echo(f"document {document_id}: not processed again: {refusal}", err=True)
+            refused += 1
+            continue
         outcome = pipeline.process(document_id)
         click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
+    if refused:
+        sys.exit(1)
 
 
 @main.command()

@@ -298,3 +298,14 @@ def test_eml_files_are_ingested(cli: CliRunner) -> None:
     [doc] = ingest_json(cli, ROOT / "fixtures" / "emails" / "typed-lines.eml")
     assert doc["format"] == "email" and doc["status"] == "processed" and doc["partner"] == "acme"
     assert doc["orders"][0]["po_number"] == "778812"
+
+
+def test_reprocess_refuses_a_document_whose_orders_were_decided(cli: CliRunner) -> None:
+    [doc] = ingest_json(cli, INBOX / "acme-4500012345.edi")
+    [order] = doc["orders"]
+    assert order["status"] == "accepted"
+    result = cli.invoke(main, ["reprocess", str(doc["document_id"])])
+    assert result.exit_code == 1
+    assert f"Order {order['order_id']} from this document is already accepted" in result.stderr
+    orders = json.loads(cli.invoke(main, ["orders", "--json"]).stdout)
+    assert [o["order_id"] for o in orders] == [order["order_id"]], "not replaced"

@@ -20,6 +20,7 @@ from ._errors import OrderNotFound as OrderNotFound
 from ._errors import PermissionDenied as PermissionDenied
 from ._errors import StaleOrder as StaleOrder
 from ._replies import rejection_text as rejection_text
+from ._reprocessing import reprocess_refusal as reprocess_refusal
 from ._users import ADMIN as ADMIN
 from ._users import CLERK as CLERK
 from ._users import CREDIT as CREDIT

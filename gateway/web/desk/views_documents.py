@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from gateway import storage
 from gateway.desk import PermissionDenied
+from gateway.desk import reprocess_refusal
 from gateway.desk import require_role
 from gateway.desk.sources import CannotShow
 from gateway.desk.sources import render_document_page
@@ -127,7 +128,7 @@ def document(document_id: int) -> ResponseReturnValue:
         orders=orders,
         outbound=sent,
         source=source_view(session, document_id, orders[0].canonical if len(orders) == 1 else None),
-        refusal=reprocess_refusal(orders),
+        refusal=reprocess_refusal(session, document_id),
         reprocess_form=PlainForm(),
     )
 
@@ -168,10 +169,7 @@ def reprocess(document_id: int) -> ResponseReturnValue:
     except PermissionDenied as exc:
         abort(403, str(exc))
     _document(session, document_id)
-    orders = list(
-        session.scalars(select(storage.PurchaseOrder).where(storage.PurchaseOrder.document_id == document_id))
-    )
-    refusal = reprocess_refusal(orders)
+    refusal = reprocess_refusal(session, document_id)
     if refusal is not None:
         flash(refusal, "error")
         return redirect(url_for("desk.document", document_id=document_id), 303)
@@ -193,20 +191,6 @@ def reprocess(document_id: int) -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("desk.document", document_id=document_id), 303)
-
-
-def reprocess_refusal(orders: list[storage.PurchaseOrder]) -> str | None:
-    """Why processing the document again is not offered, or None.
-
-    Processing again replaces the document's orders; one already decided (accepted, rejected,
-    answered with an 855) or changed on the desk would be lost, so those documents are refused.
-    """
-    for found in orders:
-        if found.status != "exception":
-            return f"Order {found.id} from this document is already {found.status}; processing again would replace it."
-        if found.version > 1:
-            return f"Order {found.id} from this document was changed on the desk; processing again would undo that."
-    return None
 
 
 @desk.get("/outbound/<int:outbound_id>")
