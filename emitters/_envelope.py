@@ -18,6 +18,7 @@ from decimal import Decimal
 from partners import PartnerProfile
 
 from ._outbound import ControlNumberSource
+from ._outbound import OutboundDocument
 
 # An element is a string, or a tuple of components for a composite (joined with ISA16).
 Element = str | tuple[str, ...]
@@ -57,6 +58,18 @@ class Interchange:
     interchange_control_number: int
     group_control_numbers: list[int]
     transaction_control_numbers: list[int]
+
+    def outbound(self, *, kind: str, partner: PartnerProfile, refers_to: str) -> OutboundDocument:
+        """The outbox document of an interchange that holds one functional group."""
+        return OutboundDocument(
+            kind=kind,
+            partner=partner.name,
+            content=self.content,
+            interchange_control_number=self.interchange_control_number,
+            group_control_number=self.group_control_numbers[0],
+            transaction_control_numbers=self.transaction_control_numbers,
+            refers_to=refers_to,
+        )
 
 
 def delimiters(partner: PartnerProfile) -> str:

@@ -171,12 +171,6 @@ def emit_functional_ack(
     interchange = build_interchange(
         partner, [FunctionalGroup("FA", dialect.group_version, sets)], numbers=numbers, when=when
     )
-    return OutboundDocument(
-        kind=dialect.kind,
-        partner=partner.name,
-        content=interchange.content,
-        interchange_control_number=interchange.interchange_control_number,
-        group_control_number=interchange.group_control_numbers[0],
-        transaction_control_numbers=interchange.transaction_control_numbers,
-        refers_to=f"ISA13 {receipt.control_number}",
+    return interchange.outbound(
+        kind=dialect.kind, partner=partner, refers_to=f"ISA13 {receipt.control_number}"
     )

@@ -41,15 +41,7 @@ def emit(
         numbers=numbers,
         when=when,
     )
-    return OutboundDocument(
-        kind=KIND,
-        partner=partner.name,
-        content=interchange.content,
-        interchange_control_number=interchange.interchange_control_number,
-        group_control_number=interchange.group_control_numbers[0],
-        transaction_control_numbers=interchange.transaction_control_numbers,
-        refers_to=ack.po_number,
-    )
+    return interchange.outbound(kind=KIND, partner=partner, refers_to=ack.po_number)
 
 
 def body_segments(ack: OrderAcknowledgment, partner: PartnerProfile) -> list[Segment]:

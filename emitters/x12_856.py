@@ -57,15 +57,7 @@ def emit(
         numbers=numbers,
         when=when,
     )
-    return OutboundDocument(
-        kind=KIND,
-        partner=partner.name,
-        content=interchange.content,
-        interchange_control_number=interchange.interchange_control_number,
-        group_control_number=interchange.group_control_numbers[0],
-        transaction_control_numbers=interchange.transaction_control_numbers,
-        refers_to=shipment.shipment_id,
-    )
+    return interchange.outbound(kind=KIND, partner=partner, refers_to=shipment.shipment_id)
 
 
 def body_segments(shipment: ShipmentRecord, partner: PartnerProfile, structure: Structure) -> list[Segment]:
