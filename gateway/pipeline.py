@@ -308,7 +308,7 @@ class Pipeline:
                 )
                 if sent.acknowledgment_id is not None:
                     run.outbound_ids.append(sent.acknowledgment_id)
-            line_rows.extend(_line_rows(order_id, item.order))
+            line_rows.extend(order_line_rows(order_id, item.order))
             finding_rows.extend(
                 {**f, "order_id": order_id, "document_id": run.document_id} for f in item.findings
             )
@@ -500,7 +500,8 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
     }
 
 
-def _line_rows(order_id: int, order: Order) -> list[dict[str, Any]]:
+def order_line_rows(order_id: int, order: Order) -> list[dict[str, Any]]:
+    """The ``order_line`` rows of a stored order: the pipeline's and the order desk's."""
     return [
         {
             "order_id": order_id,

@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 from gateway import storage
 from gateway.model import Channel
 from gateway.model import Order
-from gateway.model import OrderLine
+from gateway.pipeline import order_line_rows
 from gateway.pipeline import send_decision
 from gateway.storage import DeskUser
 from gateway.storage import PurchaseOrder
@@ -603,26 +603,7 @@ def _store_order(session: Session, stored: PurchaseOrder, order: Order) -> None:
     stored.line_count = len(order.lines)
     session.execute(delete(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == stored.id))
     if order.lines:
-        session.execute(
-            insert(storage.OrderLineRecord),
-            [_line_row(stored.id, ordinal, line) for ordinal, line in enumerate(order.lines)],
-        )
-
-
-def _line_row(order_id: int, ordinal: int, line: OrderLine) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "ordinal": ordinal,
-        "line_no": line.line_no,
-        "buyer_part": line.buyer_part,
-        "vendor_sku": line.vendor_sku,
-        "sku": line.sku,
-        "upc": line.upc,
-        "description": line.description,
-        "quantity": line.quantity.value if line.quantity else None,
-        "uom": line.quantity.uom if line.quantity else None,
-        "unit_price": line.unit_price,
-    }
+        session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, order))
 
 
 def _decide(stored: PurchaseOrder, actor: DeskUser, when: datetime, reason: str | None) -> None:
