@@ -117,6 +117,14 @@ def _text(part: Message) -> str:
     return content if isinstance(content, str) else ""
 
 
+def body_text(part: Message) -> str:
+    """A body part's text as orders are read from it: decoded, and for HTML with its tags removed."""
+    text = _text(part)
+    if part.get_content_type() == "text/html":
+        text = html.unescape(_TAGS.sub("\n", text))
+    return text
+
+
 class _Reader:
     def __init__(
         self, partners: PartnerRegistry, partner: PartnerProfile | None, document_id: str | None
@@ -168,10 +176,7 @@ class _Reader:
             if self.body_read or (ctype == "text/html" and prefer_plain):
                 return
             self.body_read = True
-            text = _text(part)
-            if ctype == "text/html":
-                text = html.unescape(_TAGS.sub("\n", text))
-            yield from self._body(text, number)
+            yield from self._body(body_text(part), number)
             return
         if ctype.startswith(("image/", "multipart/")):
             return  # logos, signatures and other pictures are not orders

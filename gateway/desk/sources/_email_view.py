@@ -7,15 +7,12 @@ values find their part: the message is ``1``, the children of a multipart part `
 
 from __future__ import annotations
 
-import html
 import io
-import re
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
-from email.message import EmailMessage
 from email.message import Message
 from email.parser import BytesParser
 from functools import cached_property
@@ -25,6 +22,7 @@ from parsers import CSV
 from parsers import PDF
 from parsers import X12
 from parsers import XLSX
+from parsers import body_text
 from parsers import detect_format
 from parsers.x12 import InterchangeHeader
 from parsers.x12 import RawSegment
@@ -52,7 +50,6 @@ from ._text_view import text_pane
 MAX_DEPTH = 8
 MAX_PARTS = 200
 SUMMARY_HEADERS = ("From", "To", "Cc", "Date", "Subject")
-_TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 _KIND_FORMATS = {SEGMENT: (X12,), BOX: (PDF,), CELL: (XLSX, CSV)}
 
 
@@ -125,21 +122,6 @@ def part_payload(data: bytes, mime_part: str) -> bytes | None:
         return None
     found = next((p for p in parts(message) if p.number == mime_part), None)
     return found.data if found is not None else None
-
-
-def body_text(part: Message) -> str:
-    """A body part's text as the email parser reads it: decoded, and for HTML with its tags removed."""
-    try:
-        content = part.get_content() if isinstance(part, EmailMessage) else part.get_payload(decode=True)
-    except (LookupError, ValueError, AssertionError):
-        payload = part.get_payload(decode=True)
-        content = payload.decode("latin-1") if isinstance(payload, bytes) else ""
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", errors="replace")
-    text = content if isinstance(content, str) else ""
-    if part.get_content_type() == "text/html":
-        text = html.unescape(_TAGS.sub("\n", text))
-    return text
 
 
 def email_view(
