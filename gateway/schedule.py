@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway.transport_status import record_failure
-from gateway.transport_status import record_success
+from gateway.transport_status import record_outcome
 
 log = logging.getLogger(__name__)
 _FIRST_RETRY_SECONDS = 2.0
@@ -78,28 +77,10 @@ def run_one(
         job.due = monotonic() + delay
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         log.warning("%s failed (%s); next try in %.0f s", job.label, error, delay)
-        _record(sessions, job, clock(), error=error)
+        record_outcome(sessions, partner=job.partner, channel=job.channel, at=clock(), error=error)
         return False
     job.failures, job.due = 0, monotonic() + job.every
     detail = job.describe(report)
     log.info("%s: %s", job.label, detail)
-    _record(sessions, job, clock(), detail=detail)
+    record_outcome(sessions, partner=job.partner, channel=job.channel, at=clock(), detail=detail)
     return True
-
-
-def _record(
-    sessions: sessionmaker[Session],
-    job: PollJob,
-    at: datetime,
-    *,
-    detail: str | None = None,
-    error: str | None = None,
-) -> None:
-    try:
-        with sessions() as session, session.begin():
-            if error is None:
-                record_success(session, partner=job.partner, channel=job.channel, at=at, detail=detail or "")
-            else:
-                record_failure(session, partner=job.partner, channel=job.channel, at=at, error=error)
-    except Exception:  # the store being down must not stop the poller; the next poll tries again
-        log.exception("could not record the status of %s", job.label)

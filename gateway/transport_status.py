@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 
@@ -31,6 +32,29 @@ def record_failure(session: Session, *, partner: str, channel: str, at: datetime
     row = _row(session, partner, channel)
     row.last_error_at, row.last_error = at, error[:_TEXT_LIMIT]
     row.failures_in_a_row += 1
+
+
+def record_outcome(
+    sessions: sessionmaker[Session],
+    *,
+    partner: str,
+    channel: str,
+    at: datetime,
+    detail: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Record a success (``detail``) or a failure (``error``) in its own transaction; never raises.
+
+    The status row is a courtesy: a store that is down must not stop the transfer that reports it.
+    """
+    try:
+        with sessions() as session, session.begin():
+            if error is None:
+                record_success(session, partner=partner, channel=channel, at=at, detail=detail or "")
+            else:
+                record_failure(session, partner=partner, channel=channel, at=at, error=error)
+    except Exception:
+        log.exception("could not record the %s status of %s", channel, partner)
 
 
 def status_rows(session: Session) -> list[storage.TransportStatus]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from gateway.config import partners_dir
 from gateway.errors import TransportError
 from gateway.pipeline import Pipeline
-from gateway.transport_status import record_failure
+from gateway.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile
@@ -105,7 +105,13 @@ class DropWatcher:
         finally:
             os.close(inbox_fd)
         for problem in report.problems:
-            self._record(problem)
+            record_outcome(
+                self._pipeline.sessions,
+                partner=self._profile.name,
+                channel=CHANNEL,
+                at=self._clock(),
+                error=problem,
+            )
         return report
 
     def _leftovers(self, inbox_fd: int, claim_fd: int, report: DropReport) -> None:
@@ -219,15 +225,6 @@ class DropWatcher:
             report.problems.append(f"refused {kind} {name!r} in {self.inbox}: put back and left alone")
             return
         report.problems.append(f"refused {kind} {name!r} in {self.inbox}: kept in {CLAIM_DIR}/ (name taken)")
-
-    def _record(self, problem: str) -> None:
-        try:
-            with self._pipeline.sessions() as session, session.begin():
-                record_failure(
-                    session, partner=self._profile.name, channel=CHANNEL, at=self._clock(), error=problem
-                )
-        except Exception:  # the status row is a courtesy; the poll's own report still says it
-            log.exception("could not record a drop inbox problem for %s", self._profile.name)
 
 
 def _claim_folder(inbox_fd: int, inbox: Path) -> int:

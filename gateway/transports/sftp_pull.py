@@ -26,7 +26,7 @@ import paramiko
 
 from gateway.errors import TransportError
 from gateway.pipeline import Pipeline
-from gateway.transport_status import record_failure
+from gateway.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile
@@ -83,7 +83,13 @@ class SftpPuller:
                     break
                 self._take(conn, entry, report)
         for problem in report.problems:
-            self._record(problem)
+            record_outcome(
+                self._pipeline.sessions,
+                partner=self._profile.name,
+                channel=STATUS_CHANNEL,
+                at=self._clock(),
+                error=problem,
+            )
         return report
 
     def _complete_files(self, conn: SftpConnection, report: PullReport) -> list[paramiko.SFTPAttributes]:
@@ -168,19 +174,6 @@ class SftpPuller:
             report.problems.append(
                 f"{failure} (stored as document {document_id}; it will be fetched again as a duplicate)"
             )
-
-    def _record(self, problem: str) -> None:
-        try:
-            with self._pipeline.sessions() as session, session.begin():
-                record_failure(
-                    session,
-                    partner=self._profile.name,
-                    channel=STATUS_CHANNEL,
-                    at=self._clock(),
-                    error=problem,
-                )
-        except Exception:  # the status row is a courtesy; the poll's own report still says it
-            log.exception("could not record an SFTP pull problem for %s", self._profile.name)
 
 
 def _move(sftp: paramiko.SFTPClient, path: str, target: str) -> None:
