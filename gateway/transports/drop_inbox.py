@@ -24,7 +24,6 @@ internal-sftp``; the inbox inside it is writable by the partner's user and by th
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import shutil
 import stat
@@ -46,7 +45,6 @@ from gateway.transports._intake import wanted
 from partners import DropInbox
 from partners import PartnerProfile
 
-log = logging.getLogger(__name__)
 CHANNEL = "drop"  # the stored documents' channel, and the transport status channel
 CLAIM_DIR = ".gateway-claimed"
 SPOOL_BYTES = 8 << 20

@@ -14,7 +14,6 @@ the login folder unless absolute, as in any SFTP client.
 
 from __future__ import annotations
 
-import logging
 import stat
 import tempfile
 import threading
@@ -38,7 +37,6 @@ from gateway.transports._sftp_connect import remote_path
 from partners import PartnerProfile
 from partners import SftpPull
 
-log = logging.getLogger(__name__)
 CHANNEL = "sftp"  # the stored documents' channel
 STATUS_CHANNEL = "sftp-pull"
 SPOOL_BYTES = 8 << 20  # larger downloads spill from memory to a temporary file
