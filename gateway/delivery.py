@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.outbox import ERP_EMITTERS
+from gateway.outbox import ERP_KINDS
 from gateway.outbox import PENDING
 from gateway.outbox import SENT
 from gateway.retries import RetryPolicy
@@ -35,7 +35,6 @@ from gateway.transport_status import record_success
 
 log = logging.getLogger(__name__)
 
-ERP_KINDS = tuple(ERP_EMITTERS)
 _RETRYABLE = frozenset({408, 425, 429})
 _BATCH = 50
 ERP_STATUS = "(erp)"  # the status row of the ERP, which belongs to no one partner

@@ -24,7 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.errors import TransportError
 from gateway.outbox import AWAITING_MDN
-from gateway.outbox import ERP_EMITTERS
+from gateway.outbox import ERP_KINDS
 from gateway.outbox import PENDING
 from gateway.outbox import SENT
 from gateway.retries import RetryPolicy
@@ -35,7 +35,6 @@ from partners import PartnerProfile
 from partners import PartnerRegistry
 
 log = logging.getLogger(__name__)
-ERP_KINDS = tuple(ERP_EMITTERS)
 _CHANNEL = {"sftp": "sftp-push", "as2": "as2-out"}
 _LEASE = timedelta(minutes=10)
 

@@ -34,6 +34,7 @@ ERP_EMITTERS = {
     "erp.netsuite": emitters.erp_netsuite,
     "erp.business_central": emitters.erp_business_central,
 }
+ERP_KINDS = tuple(ERP_EMITTERS)
 
 
 def pre_send_errors(document: emitters.OutboundDocument) -> list[str]:
