@@ -31,6 +31,7 @@ from gateway.retries import RetryPolicy
 from gateway.retries import record_failed_attempt
 from gateway.transport_status import record_failure
 from gateway.transport_status import record_success
+from partners import As2Link
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
@@ -127,7 +128,7 @@ def _claim(
     for row in rows:
         if row.status == AWAITING_MDN:
             policy = _policy(routes[row.partner])
-            window = routes[row.partner].as2.mdn_window_minutes if routes[row.partner].as2 else 30.0
+            window = _mdn_window(routes[row.partner])
             error = f"no MDN came within {window:g} minutes of attempt {row.attempts}"
             if row.attempts >= policy.max_attempts:
                 record_failed_attempt(session, row, error, policy=policy, retryable=True, now=now)
@@ -158,8 +159,7 @@ def _succeeded(
             row.next_attempt_at, row.last_error = None, None
             report.sent += 1
         else:
-            window = profile.as2.mdn_window_minutes if profile.as2 else 30.0
-            row.status, row.next_attempt_at = AWAITING_MDN, now + timedelta(minutes=window)
+            row.status, row.next_attempt_at = AWAITING_MDN, now + timedelta(minutes=_mdn_window(profile))
             report.awaiting_mdn += 1
         record_success(session, partner=profile.name, channel=channel, at=now, detail=sent.detail)
 
@@ -194,3 +194,10 @@ def _policy(profile: PartnerProfile) -> RetryPolicy:
     delivery = profile.delivery
     assert delivery is not None
     return RetryPolicy(delivery.max_attempts, delivery.backoff_seconds, delivery.backoff_cap_seconds)
+
+
+def _mdn_window(profile: PartnerProfile) -> float:
+    """Minutes an asynchronous MDN may take before the document is sent again."""
+    return (
+        profile.as2.mdn_window_minutes if profile.as2 else As2Link.model_fields["mdn_window_minutes"].default
+    )
