@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,9 +25,12 @@ def cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[object]], *, numeric_from: int = 1) -> str:
-    """A GitHub markdown table; columns from ``numeric_from`` on are right-aligned."""
-    align = ["---:" if index >= numeric_from else "---" for index in range(len(header))]
+def table(
+    header: Sequence[str], rows: Sequence[Sequence[object]], *, right: Collection[int] | None = None
+) -> str:
+    """A GitHub markdown table; the ``right`` columns (by default all but the first: figures) align right."""
+    right = range(1, len(header)) if right is None else right
+    align = ["---:" if index in right else "---" for index in range(len(header))]
     out = ["| " + " | ".join(cell(name) for name in header) + " |", "| " + " | ".join(align) + " |"]
     out.extend("| " + " | ".join(cell(value) for value in row) + " |" for row in rows)
     return "\n".join(out)

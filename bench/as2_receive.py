@@ -32,6 +32,8 @@ import httpx
 from pyas2lib import Message
 from pyas2lib import Partner
 
+from bench._markdown import Headline
+from bench._markdown import table
 from bench.generate import write_interchange
 from gateway import storage
 from gateway.pipeline import IngestOutcome
@@ -94,6 +96,28 @@ class SizeResult:
             f"without the X12 processing: {self.transport_rate / self.baseline_rate:.2f}x",
         ]
 
+    def row(self) -> list[str]:
+        megabytes = self.messages * self.payload_bytes / 1e6
+        return [
+            self.label,
+            f"{self.messages:,}",
+            f"{self.payload_bytes:,} ({self.wire_bytes:,})",
+            f"{self.endpoint_rate:,.1f} ({self.endpoint_seconds:.2f} s)",
+            f"{megabytes / self.endpoint_seconds:.2f}",
+            f"{self.processing_seconds:.2f}",
+            f"{self.baseline_rate:,.1f} ({self.baseline_seconds:.2f} s)",
+            f"{self.endpoint_rate / self.baseline_rate:.2f}x",
+            f"{self.transport_rate / self.baseline_rate:.2f}x",
+        ]
+
+    def headline(self) -> Headline:
+        return Headline(
+            f"receive {self.label} messages",
+            f"{self.endpoint_rate:,.1f} msg/s",
+            f"{self.endpoint_rate / self.baseline_rate:.2f}x",
+            f"pyas2lib parse + MDN alone, {self.baseline_rate:,.1f} msg/s",
+        )
+
 
 @dataclass(slots=True)
 class Report:
@@ -106,6 +130,23 @@ class Report:
             *(line for result in self.results for line in result.lines()),
             f"  MDNs verified by the partner: {self.mdns_verified:,} processed",
         ]
+
+    def markdown(self) -> str:
+        header = [
+            "payload", "messages", "bytes (on the wire)", "endpoint msg/s", "endpoint MB/s",
+            "of which X12 processing s", "pyas2lib alone msg/s", "ratio", "ratio without X12 processing",
+        ]  # fmt: skip
+        return "\n\n".join(
+            [
+                "Signed (sha256) and encrypted (aes_256_cbc) messages with a signed synchronous MDN, "
+                "posted to the endpoint (HTTP, pyas2lib, SQLite store, X12 processing, MDN).",
+                table(header, [result.row() for result in self.results]),
+                f"MDNs verified by the partner: {self.mdns_verified:,} processed.",
+            ]
+        )
+
+    def headlines(self) -> list[Headline]:
+        return [result.headline() for result in self.results]
 
 
 def run(messages: int = 200) -> Report:

@@ -40,6 +40,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from bench._markdown import Headline
+from bench._markdown import table
 from gateway import storage
 from gateway.desk.dashboard import dashboard
 from gateway.desk.queue import QueueFilter
@@ -110,6 +112,32 @@ class Report:
             )
         out.append("  same answers with and without the indexes: " + ("yes" if self.same_answers else "NO"))
         return out
+
+    def markdown(self) -> str:
+        rows = [
+            [case.name, f"{case.indexed_ms:.1f}", f"{case.baseline_ms:.1f}", f"{case.ratio:.1f}x"]
+            for case in self.cases
+        ]
+        return "\n\n".join(
+            [
+                f"{self.orders:,} orders ({self.exceptions:,} in exception), {self.findings:,} findings, "
+                f"{self.waiting_documents:,} waiting documents, {self.outbound:,} outbound; SQLite "
+                f"{self.database_mb:.0f} MB, built in {self.build_seconds:.1f} s. Median of {self.runs} runs.",
+                table(["query", "ms with 0009", "ms without", "ratio"], rows),
+                "Same answers with and without the indexes: " + ("yes." if self.same_answers else "**NO**."),
+            ]
+        )
+
+    def headlines(self) -> list[Headline]:
+        return [
+            Headline(
+                case.name,
+                f"{case.indexed_ms:.1f} ms",
+                f"{case.ratio:.1f}x",
+                f"without 0009, {case.baseline_ms:.1f} ms",
+            )
+            for case in self.cases[:1] + self.cases[-1:]
+        ]
 
 
 def run(orders: int = 100_000, *, runs: int = RUNS, seed: int = 11) -> Report:

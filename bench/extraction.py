@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pdfplumber
 
+from bench._markdown import Headline
+from bench._markdown import table
 from gateway.model import Order
 from parsers import parse
 from partners import PartnerRegistry
@@ -78,12 +80,60 @@ def _expected_fields(expected: dict[str, object]) -> Counter[tuple[str, ...]]:
     return _fields(expected.get("po_number"), expected.get("po_date"), lines)  # type: ignore[arg-type]
 
 
-def run() -> list[str]:
+@dataclass(slots=True)
+class Result:
+    """Scores per format (pdf, sheet, email) and the PDF extraction speed."""
+
+    scores: dict[str, Score]
+    pdf_pages: int
+    pdf_seconds: float
+
+    @property
+    def seconds_per_page(self) -> float:
+        return self.pdf_seconds / self.pdf_pages
+
+    def lines(self) -> list[str]:
+        out = ["Extraction quality (field-level, labelled fixtures):"]
+        for kind, score in self.scores.items():
+            out.append(f"  {kind:6} precision {score.precision:.3f}  recall {score.recall:.3f}  "
+                       f"({score.correct}/{score.found} found correct, {score.correct}/{score.expected} expected found)")  # fmt: skip
+        out.append(f"  pdf speed: {self.seconds_per_page:.3f} s per page over {self.pdf_pages} pages")
+        return out
+
+    def markdown(self) -> str:
+        rows = [
+            [
+                kind,
+                f"{s.precision:.3f}",
+                f"{s.recall:.3f}",
+                f"{s.correct}/{s.found}",
+                f"{s.correct}/{s.expected}",
+            ]
+            for kind, s in self.scores.items()
+        ]
+        return "\n\n".join(
+            [
+                "Field-level scores over the labelled fixtures (PO number, PO date, each line's SKU, "
+                "quantity, UOM and unit price).",
+                table(["format", "precision", "recall", "found correct", "expected found"], rows),
+                f"PDF speed: {self.seconds_per_page:.3f} s per page over {self.pdf_pages} pages.",
+            ]
+        )
+
+    def headlines(self) -> list[Headline]:
+        scores = ", ".join(f"{kind} {s.precision:.3f}/{s.recall:.3f}" for kind, s in self.scores.items())
+        return [
+            Headline("extraction precision/recall", scores),
+            Headline("PDF extraction", f"{self.seconds_per_page:.3f} s/page"),
+        ]
+
+
+def score() -> Result:
     partners = PartnerRegistry.from_directory()
     acme = partners.get("acme")
-    out = ["Extraction quality (field-level, labelled fixtures):"]
+    scores: dict[str, Score] = {}
     for kind, (folder, patterns) in SOURCES.items():
-        score = Score()
+        scores[kind] = score_ = Score()
         for path in sorted(p for pattern in patterns for p in (FIXTURES / folder).glob(pattern)):
             expected_path = path.with_suffix(".expected.json")
             if not expected_path.exists():
@@ -98,16 +148,18 @@ def run() -> list[str]:
             wanted = _expected_fields(expected)
             if kind == "email":  # expected emails list no PO date
                 found = Counter({k: v for k, v in found.items() if k[0] != "po_date"})
-            score.found += sum(found.values())
-            score.expected += sum(wanted.values())
-            score.correct += sum((found & wanted).values())
-        out.append(f"  {kind:6} precision {score.precision:.3f}  recall {score.recall:.3f}  "
-                   f"({score.correct}/{score.found} found correct, {score.correct}/{score.expected} expected found)")  # fmt: skip
+            score_.found += sum(found.values())
+            score_.expected += sum(wanted.values())
+            score_.correct += sum((found & wanted).values())
     pages = 0
     started = time.perf_counter()
     for path in sorted((FIXTURES / "pdfs").glob("*.pdf")):
         with pdfplumber.open(path) as pdf:
             pages += len(pdf.pages)
         parse(path.read_bytes(), partners=partners, partner=acme)
-    out.append(f"  pdf speed: {(time.perf_counter() - started) / pages:.3f} s per page over {pages} pages")
-    return out
+    return Result(scores, pages, time.perf_counter() - started)
+
+
+def run() -> list[str]:
+    """The scores as printed lines (``score()`` has the figures)."""
+    return score().lines()

@@ -64,7 +64,7 @@ class Result:
             ["peak RSS (VmHWM)", f"{self.peak_rss_mb:.0f} MB"],
             ["peak RSS / input size", f"{self.rss_per_input:.2f}"],
         ]
-        return table(["", f"{self.requested_mb} MB ingest, SQLite"], rows, numeric_from=2)
+        return table(["", f"{self.requested_mb} MB ingest, SQLite"], rows, right=())
 
     def headlines(self) -> list[Headline]:
         return [

@@ -25,6 +25,8 @@ from decimal import Decimal
 from stdnum import ean
 
 import emitters
+from bench._markdown import Headline
+from bench._markdown import table
 from bench._memory import peak_rss_mb
 from gateway.gs1 import sscc
 from gateway.outbound_model import Allowance
@@ -99,6 +101,36 @@ class KindResult:
             f"    ratio generation / pyx12 validation: {generation / validation:,.0f}x",
         ]
 
+    def row(self) -> list[str]:
+        """This kind's row of the markdown table: each rate with its seconds."""
+
+        def rate(seconds: float) -> str:
+            return f"{self.rate(seconds):,.1f} ({seconds:.2f} s)"
+
+        return [
+            self.kind,
+            f"{self.documents:,}",
+            f"{self.megabytes:.1f}",
+            f"{self.passed:,}",
+            rate(self.generation_seconds),
+            rate(self.validation_seconds),
+            rate(self.combined_seconds),
+            f"{self.ratio:,.0f}x",
+        ]
+
+    @property
+    def ratio(self) -> float:
+        """Documents written in the time pyx12 checks one."""
+        return self.validation_seconds / self.generation_seconds
+
+    def headline(self) -> Headline:
+        return Headline(
+            f"{self.kind} generation",
+            f"{self.rate(self.generation_seconds):,.0f} docs/s",
+            f"{self.ratio:,.0f}x",
+            f"pyx12 pre-send check, {self.rate(self.validation_seconds):,.1f} docs/s",
+        )
+
 
 @dataclass(slots=True)
 class Result:
@@ -119,6 +151,24 @@ class Result:
             f"  peak RSS after generation: {self.peak_rss_mb_after_generation:.0f} MB; "
             f"after pyx12: {self.peak_rss_mb:.0f} MB",
         ]
+
+    def markdown(self) -> str:
+        header = [
+            "document", "documents", "MB", "passed pyx12", "generation docs/s", "pyx12 check docs/s",
+            "both docs/s", "generation / pyx12",
+        ]  # fmt: skip
+        return "\n\n".join(
+            [
+                f"{self.shipments:,} shipments to {PARTNER} (1 PO, {self.packs:,} cartons, {self.items:,} "
+                "items), one interchange per document.",
+                table(header, [self.asn.row(), self.invoice.row()]),
+                f"Peak RSS after generation: {self.peak_rss_mb_after_generation:.0f} MB; "
+                f"after pyx12: {self.peak_rss_mb:.0f} MB.",
+            ]
+        )
+
+    def headlines(self) -> list[Headline]:
+        return [self.asn.headline(), self.invoice.headline()]
 
 
 def _upc(product: int) -> str:

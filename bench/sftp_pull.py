@@ -19,6 +19,8 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
+from bench._markdown import Headline
+from bench._markdown import table
 from bench._memory import peak_rss_mb
 from bench._sshd import REMOTE_USER
 from bench._sshd import Sshd
@@ -59,6 +61,43 @@ class Report:
             f"the pull takes {transport_ms:.1f} ms per file more than the pipeline alone",
             f"  {self.new_documents:,} new documents stored, {self.left_on_server} files left on the server; "
             f"peak RSS {self.peak_rss_mb:.0f} MB",
+        ]
+
+    def markdown(self) -> str:
+        def row(label: str, seconds: float) -> list[str]:
+            return [
+                label,
+                f"{seconds:.2f}",
+                f"{self.files / seconds:,.0f}",
+                f"{self.megabytes / seconds:.1f}",
+            ]
+
+        transport_ms = (self.puller_seconds - self.store_seconds) / self.files * 1000
+        rows = [
+            row("SftpPuller: download, store in SQLite, delete", self.puller_seconds),
+            row("paramiko `getfo` into memory (baseline)", self.baseline_seconds),
+            row("pipeline alone, same bytes from memory", self.store_seconds),
+        ]
+        return "\n\n".join(
+            [
+                f"{self.files:,} files ({self.files - self.files // 2:,} X12 850s under 1 KB, {self.files // 2:,} "
+                f"PDF-sized blobs of 30-120 KB), {self.megabytes:.1f} MB, OpenSSH on 127.0.0.1.",
+                table(["", "seconds", "files/s", "MB/s"], rows),
+                f"Ratio SftpPuller / paramiko: **{self.baseline_seconds / self.puller_seconds:.2f}x**; the pull "
+                f"takes {transport_ms:.1f} ms per file more than the pipeline alone. "
+                f"{self.new_documents:,} new documents stored, {self.left_on_server} files left on the server; "
+                f"peak RSS {self.peak_rss_mb:.0f} MB.",
+            ]
+        )
+
+    def headlines(self) -> list[Headline]:
+        return [
+            Headline(
+                "pull: download, store, delete",
+                f"{self.files / self.puller_seconds:,.0f} files/s",
+                f"{self.baseline_seconds / self.puller_seconds:.2f}x",
+                f"paramiko getfo, {self.files / self.baseline_seconds:,.0f} files/s",
+            )
         ]
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pyx12.params
 import pyx12.x12n_document
 
+from bench._markdown import Headline
+from bench._markdown import table
 from bench._memory import peak_rss_mb
 from bench.generate import write_file
 from gateway import storage
@@ -46,6 +48,34 @@ class Result:
             f"  ratio gateway / pyx12: {self.ours_rate / self.pyx12_rate:.2f}x",
             f"  peak RSS after gateway: {self.peak_rss_mb_after_ours:.0f} MB; "
             f"after pyx12: {self.peak_rss_mb_after_pyx12:.0f} MB",
+        ]
+
+    def markdown(self) -> str:
+        rows = [
+            [
+                "gateway: parse + canonical + store (SQLite)",
+                f"{self.ours_seconds:.2f}",
+                f"{self.ours_rate:,.0f}",
+            ],
+            ["pyx12 x12n_document: validation only", f"{self.pyx12_seconds:.2f}", f"{self.pyx12_rate:,.0f}"],
+        ]
+        return "\n\n".join(
+            [
+                f"{self.orders:,} POs x 5 lines, {self.size_mb:.1f} MB, one interchange, in this process.",
+                table(["", "seconds", "POs/s"], rows),
+                f"Ratio gateway / pyx12: **{self.ours_rate / self.pyx12_rate:.2f}x**. Peak RSS after the "
+                f"gateway: {self.peak_rss_mb_after_ours:.0f} MB; after pyx12: {self.peak_rss_mb_after_pyx12:.0f} MB.",
+            ]
+        )
+
+    def headlines(self) -> list[Headline]:
+        return [
+            Headline(
+                "ingest: parse + canonical + store",
+                f"{self.ours_rate:,.0f} POs/s",
+                f"{self.ours_rate / self.pyx12_rate:.2f}x",
+                f"pyx12 x12n_document, {self.pyx12_rate:,.0f} POs/s",
+            )
         ]
 
 
