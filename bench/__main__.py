@@ -1,67 +1,81 @@
-"""Runs every benchmark and prints its figures and ratios."""
+"""Runs every benchmark, prints its figures and ratios, and writes a markdown report of them."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
+from pathlib import Path
 
 from bench import as2_receive
 from bench import desk_queue
 from bench import extraction
+from bench import memory
 from bench import outbound
 from bench import sftp_pull
 from bench import validation
 from bench import x12_ingest
+from bench.report import LATEST
+from bench.report import Bench
+from bench.report import Run
+from bench.report import Size
+from bench.report import default_path
+from bench.report import run_bench
+from bench.report import write
+
+# Every benchmark, in the order they run: name (for --only) -> title, runner, size option.
+# A runner returns an object with lines(), and optionally markdown(), headlines(), environment().
+BENCHES: dict[str, Bench] = {
+    "extraction": Bench("Extraction quality", extraction.score),
+    "x12": Bench("X12 850 ingest", x12_ingest.run, Size("--orders", 20_000, "850s in the generated interchange")),
+    "validation": Bench("Validation", validation.run, Size("--validation-orders", 20_000, "orders validated")),
+    "outbound": Bench("Outbound 856 and 810", outbound.run, Size("--shipments", 10_000, "shipments to write an 856 and 810 for")),
+    "as2": Bench("AS2 receive", as2_receive.run, Size("--as2-messages", 200, "1 KB AS2 messages received")),
+    "desk": Bench("Order desk queue", desk_queue.run, Size("--desk-orders", 100_000, "orders in the desk's store")),
+    "sftp": Bench("SFTP pull", sftp_pull.run, Size("--sftp-files", 1_000, "files pulled (needs root: it runs sshd)")),
+    "memory": Bench("Peak memory of a big ingest", memory.run, Size("--memory-mb", 200, "MB of the interchange ingested")),
+}  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--orders", type=int, default=20_000, help="850s in the generated interchange")
+    for name, bench in BENCHES.items():
+        if bench.size is not None:
+            parser.add_argument(
+                bench.size.flag,
+                dest=f"size_{name}",
+                metavar="N",
+                type=type(bench.size.default),
+                default=bench.size.default,
+                help=f"{bench.size.help} (default: %(default)s)",
+            )
     parser.add_argument(
-        "--validation-orders", type=int, default=20_000, help="orders the validation bench checks"
+        "--only", action="append", choices=list(BENCHES), help="run this benchmark only (may be repeated)"
     )
-    parser.add_argument(
-        "--shipments", type=int, default=10_000, help="shipments the outbound bench writes an 856 and 810 for"
+    reports = parser.add_mutually_exclusive_group()
+    reports.add_argument(
+        "--report",
+        type=Path,
+        help="write the report here (default: bench/reports/<date>-<sha>.md and a copy at latest.md)",
     )
-    parser.add_argument(
-        "--sftp-files",
-        type=int,
-        default=1_000,
-        help="small files the SFTP bench pulls (needs root: it runs sshd)",
-    )
-    parser.add_argument(
-        "--desk-orders", type=int, default=100_000, help="orders in the order-desk queue bench"
-    )
-    parser.add_argument(
-        "--as2-messages", type=int, default=200, help="1 KB AS2 messages the AS2 bench receives"
-    )
-    parser.add_argument(
-        "--only",
-        choices=["x12", "extraction", "validation", "outbound", "sftp", "as2", "desk"],
-        help="run one benchmark",
-    )
-    args = parser.parse_args()
-    if args.only in (None, "extraction"):
-        for line in extraction.run():
-            print(line, flush=True)
-    if args.only in (None, "x12"):
-        for line in x12_ingest.run(args.orders).lines():
-            print(line, flush=True)
-    if args.only in (None, "validation"):
-        for line in validation.run(args.validation_orders).lines():
-            print(line, flush=True)
-    if args.only in (None, "outbound"):
-        for line in outbound.run(args.shipments).lines():
-            print(line, flush=True)
-    if args.only in (None, "as2"):
-        for line in as2_receive.run(args.as2_messages).lines():
-            print(line, flush=True)
-    if args.only in (None, "desk"):
-        for line in desk_queue.run(args.desk_orders).lines():
-            print(line, flush=True)
-    if args.only in (None, "sftp"):
-        for line in sftp_pull.run(args.sftp_files).lines():
-            print(line, flush=True)
+    reports.add_argument("--no-report", action="store_true", help="print the figures only")
+    args = parser.parse_args(args_in)
+
+    only = args.only or []
+    run = Run(command=shlex.join(["python", "-m", "bench", *args_in]))
+    for name, bench in BENCHES.items():
+        if not only or name in only:
+            run.outcomes.append(run_bench(name, bench, getattr(args, f"size_{name}", None)))
+    if not args.no_report:
+        # latest.md is the last full run: a run of some benchmarks only does not replace it
+        path = args.report or default_path(run, only)
+        write(run, path, latest=None if args.report or only else LATEST)
+        print(f"bench: report written to {path}", file=sys.stderr)
+    for outcome in run.failed:
+        print(f"bench: {outcome.name} failed: {outcome.error}", file=sys.stderr)
+    return 1 if run.failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
