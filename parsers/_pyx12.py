@@ -124,6 +124,8 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
 
 
 _ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+# Each trailer, the header it closes and what that envelope is called.
+_TRAILERS = {"SE": ("ST", "transaction set"), "GE": ("GS", "functional group"), "IEA": ("ISA", "interchange")}
 
 
 class _Seg:
@@ -224,7 +226,11 @@ class InterchangeValidator:
 
     def _track(self, seg: _Seg, segment_index: int) -> SegmentCheck:
         result = SegmentCheck()
-        if seg.id in _ENVELOPE_IDS:
+        orphan = self._orphan_trailer(seg.id)
+        if orphan is not None:
+            # pyx12's bookkeeping pops a loop per trailer and fails (IndexError) when none is open.
+            result.issues.append(_issue("x12.envelope", orphan, Level.INTERCHANGE, "024", seg.id))
+        elif seg.id in _ENVELOPE_IDS:
             try:
                 self._tracker._parse_segment(seg.segment)
             except pyx12.errors.X12Error as exc:
@@ -236,6 +242,15 @@ class InterchangeValidator:
             self._tracker.cur_line += 1
         result.position = self._tracker.get_seg_count()
         return result
+
+    def _orphan_trailer(self, seg_id: str) -> str | None:
+        """Why a trailer cannot be tracked: no header of its kind is open; None when one is."""
+        if seg_id not in _TRAILERS:
+            return None
+        header, name = _TRAILERS[seg_id]
+        if any(loop[0] == header for loop in self._tracker.loops):
+            return None
+        return f"{seg_id} ends a {name} that was never started: there is no open {header} before it"
 
     def _finish(self, node: Any, seg: _Seg, segment_index: int, result: SegmentCheck) -> SegmentCheck:
         if node is not None and isinstance(node, pyx12.map_if.segment_if):
