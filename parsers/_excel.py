@@ -64,14 +64,21 @@ def parse_csv_order(
 ) -> FoundOrders:
     text = data.decode("utf-8-sig", errors="replace")
     grid = Grid("csv")
-    for row_number, row in enumerate(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), start=1):
-        if row_number > MAX_ROWS:
-            return FoundOrders.failed(
-                "csv.too_large", f"the file has more than {MAX_ROWS} rows; split it or send it as EDI"
-            )
-        for column, value in enumerate(row[:MAX_COLUMNS], start=1):
-            if value.strip():
-                grid.put(row_number, column, value.strip())
+    # newline="": the csv module splits rows itself, also on a lone CR (old Mac line ends).
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        for row_number, row in enumerate(rows, start=1):
+            if row_number > MAX_ROWS:
+                return FoundOrders.failed(
+                    "csv.too_large", f"the file has more than {MAX_ROWS} rows; split it or send it as EDI"
+                )
+            for column, value in enumerate(row[:MAX_COLUMNS], start=1):
+                if value.strip():
+                    grid.put(row_number, column, value.strip())
+    except csv.Error as exc:  # e.g. a field over the csv module's limit (an unclosed quote)
+        return FoundOrders.failed(
+            "csv.unreadable", f"the CSV file cannot be read at line {rows.line_num}: {exc}"
+        )
     return _best([grid], partner=partner, document_id=document_id, pinned=pinned)
 
 
