@@ -79,7 +79,7 @@ def identify_sender(message: Message, partners: PartnerRegistry) -> tuple[Partne
     """The profile of the sender: From, then Sender and Reply-To, then a forwarded original."""
     candidates: list[str] = []
     for header in ("from", "sender", "reply-to"):
-        candidates += [address for _, address in getaddresses(message.get_all(header, [])) if address]
+        candidates += [address for _, address in getaddresses(_raw_values(message, header)) if address]
     for address in candidates:
         profile = partners.by_email(address)
         if profile is not None:
@@ -91,13 +91,22 @@ def identify_sender(message: Message, partners: PartnerRegistry) -> tuple[Partne
     return None, candidates[0] if candidates else None
 
 
+def _raw_values(message: Message, name: str) -> list[str]:
+    """A header's values as sent, for ``getaddresses``.
+
+    ``policy.default`` parses address headers on access, and its parser raises IndexError on
+    some truncated addresses (``From: a <b@``, a CPython bug), so they are not read through it.
+    """
+    return [str(value) for key, value in message.raw_items() if key.lower() == name]
+
+
 def _forwarded_senders(message: Message) -> list[str]:
     found: list[str] = []
     for part in message.walk():
         if part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
             if isinstance(inner, list) and inner:
-                found += [a for _, a in getaddresses(inner[0].get_all("from", [])) if a]
+                found += [a for _, a in getaddresses(_raw_values(inner[0], "from")) if a]
         elif part.get_content_type() == "text/plain" and not part.is_attachment():
             text = _text(part)
             found += [
