@@ -72,12 +72,16 @@ class Bench:
 
 @dataclass(slots=True)
 class Outcome:
-    """One benchmark's run: its result, or the error that stopped it."""
+    """One benchmark's run: what its result rendered to, or the error that stopped it."""
 
     name: str
     title: str
     seconds: float
     result: Result | None = None
+    lines: list[str] = field(default_factory=list)
+    markdown: str = ""
+    headlines: list[Headline] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
     error: str = ""
     trace: str = ""
 
@@ -106,19 +110,25 @@ def run_bench(
     sized = f" ({bench.size.flag} {size})" if bench.size else ""
     print(f"bench: {name}{sized} ...", file=err, flush=True)
     started = time.perf_counter()
+    outcome = Outcome(name, bench.title, 0.0)
     try:
         result = bench.run(size) if bench.size else bench.run()
-        lines = result.lines()
+        outcome.seconds = time.perf_counter() - started
+        outcome.lines = result.lines()
+        for line in outcome.lines:
+            print(line, file=out, flush=True)
+        # rendered now, so that a result that cannot render fails here, not the whole report later
+        outcome.markdown = result.markdown() if isinstance(result, HasMarkdown) else ""
+        outcome.headlines = result.headlines() if isinstance(result, HasHeadlines) else []
+        outcome.environment = result.environment() if isinstance(result, HasEnvironment) else {}
+        outcome.result = result
     except Exception as exc:  # any failure is the report's to show; the next benchmark still runs
-        seconds = time.perf_counter() - started
-        error = f"{type(exc).__name__}: {exc}"
-        print(f"bench: {name} failed after {seconds:.1f} s: {error}", file=err, flush=True)
-        return Outcome(name, bench.title, seconds, error=error, trace=traceback.format_exc())
-    seconds = time.perf_counter() - started
-    for line in lines:
-        print(line, file=out, flush=True)
-    print(f"bench: {name} done in {seconds:.1f} s", file=err, flush=True)
-    return Outcome(name, bench.title, seconds, result)
+        outcome.seconds = outcome.seconds or time.perf_counter() - started
+        outcome.error, outcome.trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
+        print(f"bench: {name} failed after {outcome.seconds:.1f} s: {outcome.error}", file=err, flush=True)
+        return outcome
+    print(f"bench: {name} done in {outcome.seconds:.1f} s", file=err, flush=True)
+    return outcome
 
 
 def _summary(outcomes: Sequence[Outcome]) -> str:
@@ -127,13 +137,12 @@ def _summary(outcomes: Sequence[Outcome]) -> str:
         title = f"[{outcome.title}](#{_anchor(outcome)})"
         if outcome.result is None:
             rows.append([title, f"**failed**: {_short(outcome.error)}", "", "", ""])
-        elif isinstance(outcome.result, HasHeadlines):
-            for index, h in enumerate(outcome.result.headlines()):  # the title on its first row only
+        elif outcome.headlines:
+            for index, h in enumerate(outcome.headlines):  # the title on its first row only
                 ratio = f"**{h.ratio}**" if h.ratio else ""
                 rows.append([title if index == 0 else "", h.measure, h.figure, ratio, h.against])
         else:
-            first = outcome.result.lines()
-            rows.append([title, first[0].strip() if first else "", "", "", ""])
+            rows.append([title, outcome.lines[0].strip() if outcome.lines else "", "", "", ""])
     return "\n\n".join(
         [
             "## Summary",
@@ -147,9 +156,7 @@ def _summary(outcomes: Sequence[Outcome]) -> str:
 def _machine_section(run: Run) -> str:
     facts = dict(run.facts)
     for outcome in run.outcomes:
-        if isinstance(outcome.result, HasEnvironment):
-            for key, value in outcome.result.environment().items():
-                facts[key] = f"{value} ({outcome.name})"
+        facts.update({key: f"{value} ({outcome.name})" for key, value in outcome.environment.items()})
     facts["command"] = f"`{run.command}`"
     if run.checkout.dirty:
         facts["changed files"] = ", ".join(run.checkout.changed)
@@ -164,9 +171,9 @@ def _section(outcome: Outcome) -> str:
             f"{head} **Failed**: `{cell(_short(outcome.error, 500))}`\n\n"
             f"<details><summary>traceback</summary>\n\n```\n{outcome.trace.rstrip()}\n```\n\n</details>"
         )
-    if isinstance(outcome.result, HasMarkdown):
-        return f"{head}\n\n{outcome.result.markdown()}"
-    return f"{head}\n\n```\n" + "\n".join(outcome.result.lines()) + "\n```"
+    if outcome.markdown:
+        return f"{head}\n\n{outcome.markdown}"
+    return f"{head}\n\n```\n" + "\n".join(outcome.lines) + "\n```"
 
 
 def render(run: Run) -> str:

@@ -44,6 +44,11 @@ class Full:
         return [Headline("widgets", "1,234/s", "2.50x", "the old way, 494/s"), Headline("sprockets", "7 ms")]
 
 
+class Unrenderable(Full):
+    def markdown(self) -> str:
+        raise KeyError("widgets")
+
+
 def _fail(files: int) -> LinesOnly:
     raise RuntimeError("sshd needs root | chroots")
 
@@ -78,16 +83,18 @@ def test_a_failing_benchmark_is_recorded_and_the_others_still_run(tmp_path: Path
         "sftp": report.Bench("SFTP pull", _fail, report.Size("--sftp-files", 1_000, "files")),
         "scaling": report.Bench("Scaling on PostgreSQL", LinesOnly),
         "full": report.Bench("Full result", Full),
+        "broken": report.Bench("Broken markdown", Unrenderable),
     }
     run = report.Run(command="python -m bench")
     run.outcomes = [report.run_bench(name, bench, 3, out=out, err=err) for name, bench in benches.items()]
-    assert [o.name for o in run.failed] == ["sftp"] and "sftp failed after" in err.getvalue()
+    assert [o.name for o in run.failed] == ["sftp", "broken"] and "sftp failed after" in err.getvalue()
     assert "scaling: 3 worker counts" in out.getvalue()
 
     latest = tmp_path / "latest.md"
     text = report.write(run, tmp_path / "r.md", latest=latest)
     assert latest.read_text() == text == (tmp_path / "r.md").read_text()
-    assert "2 of 3 benchmarks ran; failed: sftp." in text
+    assert "2 of 4 benchmarks ran; failed: sftp, broken." in text
+    assert "| [Broken markdown](#broken-markdown) | **failed**: KeyError: 'widgets' |" in text
     assert "| [SFTP pull](#sftp-pull) | **failed**: RuntimeError: sshd needs root \\| chroots |" in text
     assert "**Failed**: `RuntimeError: sshd needs root \\| chroots`" in text and "Traceback" in text
     # lines only: a code block, its first line in the summary, its environment with the machine facts
