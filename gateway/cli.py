@@ -1,9 +1,10 @@
-"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, status."""
+"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import sys
 import time
@@ -29,9 +30,11 @@ from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
+from gateway.jobs import queue_from_environment
 from gateway.master_data import KINDS
 from gateway.master_data import import_file
 from gateway.master_data import load_demo_master_data
+from gateway.pipeline import RECEIVED
 from gateway.pipeline import IngestOutcome
 from gateway.pipeline import Pipeline
 from gateway.records import invoice_shipment
@@ -61,12 +64,19 @@ class _Context:
             self._sessions = storage.make_sessionmaker(engine)
         return self._sessions
 
-    def pipeline(self) -> Pipeline:
+    def pipeline(self, *, queued: bool = False) -> Pipeline:
+        """Processes inline; ``queued`` (intake commands) hands processing to the job queue on PostgreSQL."""
         try:
             partners = PartnerRegistry.from_directory(partners_dir())
         except ProfileError as exc:
             raise click.ClickException(str(exc)) from exc
-        return Pipeline(self.sessions, partners, clock=clock(), erp_kind=self.erp.kind if self.erp else None)
+        return Pipeline(
+            self.sessions,
+            partners,
+            clock=clock(),
+            erp_kind=self.erp.kind if self.erp else None,
+            queue=queue_from_environment() if queued else None,
+        )
 
     @property
     def erp(self) -> ErpSettings | None:
@@ -150,8 +160,11 @@ def _demo_record(path: Path, submit: Callable[[bytes], dict[str, Any]]) -> None:
 @click.option("--partner", default=None, help="The customer of documents that do not name one (sheets).")
 @pass_context
 def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool, partner: str | None) -> None:
-    """Store and process inbound documents (files, or folders of files): X12, xlsx, CSV."""
-    pipeline = ctx.pipeline()
+    """Store and process inbound documents (files, or folders of files): X12, xlsx, CSV.
+
+    On PostgreSQL they are stored and queued; `gateway worker` processes them.
+    """
+    pipeline = ctx.pipeline(queued=True)
     if partner is not None and pipeline.partners.get(partner) is None:
         raise click.BadParameter(f"no partner profile named {partner!r}", param_hint="--partner")
     failed = 0
@@ -182,6 +195,8 @@ def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
 
 def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) -> str:
     dup = " (already received)" if outcome.duplicate else ""
+    if outcome.status == RECEIVED:
+        return f"{path.name}: document {outcome.document_id} stored{dup}; queued for a worker"
     acks = ", ".join(o["kind"] for o in report["outbound"]) or "no ack"
     text = f"{path.name}: document {outcome.document_id} {outcome.status}{dup}; {len(report['orders'])} orders; {acks}"
     for error in report["errors"][:5]:
@@ -213,7 +228,7 @@ def poll_imap(ctx: _Context, once: bool) -> None:
         settings = ImapSettings.from_environment()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    poller = ImapPoller(settings, ctx.pipeline())
+    poller = ImapPoller(settings, ctx.pipeline(queued=True))
     if once:
         report = poller.poll_once()
         click.echo(f"{len(report.taken)} messages taken, {report.new_documents} new documents")
@@ -428,6 +443,30 @@ def run(roles: tuple[str, ...]) -> None:
     except (ValueError, ProfileError) as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(Supervisor(roles or ROLES, settings).run())
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Jobs at once in this process (GATEWAY_WORKER_CONCURRENCY, 1); run more processes to use more cores.",
+)
+def worker(concurrency: int | None) -> None:
+    """Run jobs until SIGTERM: on PostgreSQL one of any number of workers on any machines, on SQLite the one inline worker.
+
+    It does not migrate the store: `gateway init` (or `gateway run`) does that once.
+    """
+    from gateway.runner import run_role
+
+    if concurrency is not None:
+        os.environ["GATEWAY_WORKER_CONCURRENCY"] = str(concurrency)
+    try:
+        settings = RunSettings.from_environment()
+        PartnerRegistry.from_directory(partners_dir())
+    except (ValueError, ProfileError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    run_role("worker", settings)
 
 
 @main.command()

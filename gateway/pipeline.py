@@ -3,6 +3,10 @@
 Storing is its own committed transaction, so a document is durable before anything else
 happens to it. Processing one document is one more transaction: a crash part-way leaves the
 document stored with status ``received``, and processing it again starts clean.
+
+Processing runs inline (the embedded SQLite default) or, given a job queue, as a job that a
+``gateway worker`` runs. Either way it starts by locking the document's row and does nothing
+to a document already processed, so a job run twice has no second effect.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
+from typing import Protocol
 
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -111,6 +118,12 @@ class _Run:
     first_rejection: tuple[str, str] | None = None  # (stable code, why)
 
 
+class DocumentQueue(Protocol):
+    """Where stored documents wait to be processed by a worker (see gateway.jobs)."""
+
+    def defer(self, document_id: int) -> None: ...
+
+
 class Pipeline:
     """Takes documents in and carries each through parse, store and acknowledgement."""
 
@@ -122,17 +135,20 @@ class Pipeline:
         *,
         validate: bool = True,
         erp_kind: str | None = None,
+        queue: DocumentQueue | None = None,
     ) -> None:
         """``validate=False`` stores orders as parsed: for tests and benchmarks of the readers alone.
 
         ``erp_kind`` (``erp.canonical``, ``erp.netsuite``, ``erp.business_central``) queues that
-        payload for every accepted order; None queues none.
+        payload for every accepted order; None queues none. With a ``queue``, ingesting stores
+        the document and defers its processing to a worker; without one it processes inline.
         """
         self._sessions = sessions
         self._partners = partners
         self._clock = clock
         self._validate = validate
         self._erp_kind = erp_kind
+        self._queue = queue
         self._master = MasterDataCache()
 
     @property
@@ -170,21 +186,40 @@ class Pipeline:
             )
             if newly_named:
                 document.partner = partner
+                document.status = RECEIVED
         if not created and status != RECEIVED and not newly_named:
             return self._existing(document_id, sha256, status)
-        outcome = self.process(document_id)
+        if self._queue is not None:
+            self._defer(document_id)
+            return IngestOutcome(document_id, sha256, not created, RECEIVED)
+        outcome = self.process(document_id, again=False)
         outcome.duplicate = not created
         return outcome
 
-    def process(self, document_id: int) -> IngestOutcome:
+    def _defer(self, document_id: int) -> None:
+        """Queue a stored document; if the queue is down, the worker's recovery pass queues it later."""
+        assert self._queue is not None
+        try:
+            self._queue.defer(document_id)
+        except Exception:
+            log.exception(
+                "document %s is stored but could not be queued; recovery will queue it", document_id
+            )
+
+    def process(self, document_id: int, *, again: bool = True) -> IngestOutcome:
         """Parse a stored document and persist its orders and acks in one transaction.
 
-        Processing again replaces the document's orders and findings; acks already written
-        stay, and new ones get new control numbers.
+        The document's row is locked first. ``again=False`` (ingest, jobs, crash recovery)
+        leaves a document that is no longer ``received`` as it is. ``again=True`` (reprocess)
+        replaces the document's orders and findings; acks already written stay, and new ones
+        get new control numbers. A lost or restarting store raises, leaving the document
+        ``received`` for a retry; any other failure is stored on the document.
         """
         try:
             with self._sessions() as session, session.begin():
-                return self._process(session, document_id)
+                return self._process(session, document_id, again=again)
+        except (OperationalError, InterfaceError):
+            raise
         except Exception as exc:
             log.exception("processing document %s failed", document_id)
             with self._sessions() as session, session.begin():
@@ -201,26 +236,14 @@ class Pipeline:
 
     def _existing(self, document_id: int, sha256: str, status: str) -> IngestOutcome:
         with self._sessions() as session:
-            order_ids = list(
-                session.scalars(
-                    select(storage.PurchaseOrder.id)
-                    .where(storage.PurchaseOrder.document_id == document_id)
-                    .order_by(storage.PurchaseOrder.ordinal)
-                )
-            )
-            outbound_ids = list(
-                session.scalars(
-                    select(storage.OutboundRecord.id)
-                    .where(storage.OutboundRecord.document_id == document_id)
-                    .order_by(storage.OutboundRecord.id)
-                )
-            )
-        return IngestOutcome(document_id, sha256, True, status, order_ids, outbound_ids)
+            return _existing_outcome(session, document_id, sha256, status)
 
-    def _process(self, session: Session, document_id: int) -> IngestOutcome:
-        document = session.get(storage.Document, document_id)
+    def _process(self, session: Session, document_id: int, *, again: bool) -> IngestOutcome:
+        document = session.get(storage.Document, document_id, with_for_update=True)
         if document is None:
             raise LookupError(f"no document {document_id}")
+        if not again and document.status != RECEIVED:
+            return _existing_outcome(session, document_id, document.sha256, document.status)
         run = _Run(session=session, document_id=document_id, when=self._clock())
         if self._validate:
             run.validator = StoreValidator(session, self._master.get(session), run.when.date())
@@ -376,6 +399,25 @@ class Pipeline:
                     run.issues.extend(transaction.issues)
         for document in _acks_for(receipt, partner, run):
             run.outbound_ids.append(_store_outbound(run, document))
+
+
+def _existing_outcome(session: Session, document_id: int, sha256: str, status: str) -> IngestOutcome:
+    """What an earlier processing of the document left: its orders and outbound documents."""
+    order_ids = list(
+        session.scalars(
+            select(storage.PurchaseOrder.id)
+            .where(storage.PurchaseOrder.document_id == document_id)
+            .order_by(storage.PurchaseOrder.ordinal)
+        )
+    )
+    outbound_ids = list(
+        session.scalars(
+            select(storage.OutboundRecord.id)
+            .where(storage.OutboundRecord.document_id == document_id)
+            .order_by(storage.OutboundRecord.id)
+        )
+    )
+    return IngestOutcome(document_id, sha256, True, status, order_ids, outbound_ids)
 
 
 def _acks_for(

@@ -41,7 +41,13 @@ def migrate_from_environment() -> None:
     engine.dispose()
 
 
-def pipeline_from_environment() -> Pipeline:
+def pipeline_from_environment(*, queued: bool = True) -> Pipeline:
+    """The pipeline every role uses; on PostgreSQL it defers processing to the job queue.
+
+    The worker's own pipeline (``queued=False``) processes what the queue hands it.
+    """
+    from gateway.jobs import queue_from_environment
+
     engine = storage.make_engine(storage.database_url())
     erp = ErpSettings.from_environment()
     return Pipeline(
@@ -49,6 +55,7 @@ def pipeline_from_environment() -> Pipeline:
         PartnerRegistry.from_directory(partners_dir()),
         clock=clock(),
         erp_kind=erp.kind if erp else None,
+        queue=queue_from_environment() if queued else None,
     )
 
 
@@ -115,10 +122,18 @@ def run_pollers(settings: RunSettings) -> None:
 
 
 def run_worker(settings: RunSettings) -> None:
+    """On PostgreSQL a job-queue worker (any number, on any machines); on SQLite the inline one."""
+    from gateway import jobs
+
     stop = _stop_on_sigterm()
-    pipeline = pipeline_from_environment()
+    pipeline = pipeline_from_environment(queued=False)
     worker = Worker(pipeline, senders(pipeline), ErpSettings.from_environment(), clock())
-    worker.run(stop, every=settings.worker_seconds)
+    url = storage.database_url()
+    if jobs.uses_job_queue(url):
+        services = jobs.WorkerServices.of(worker, jobs.QueueSettings.from_environment())
+        jobs.run_queue_worker(url, services, stop)
+    else:
+        worker.run(stop, every=settings.worker_seconds)
 
 
 def run_web(settings: RunSettings) -> None:

@@ -2,7 +2,8 @@
 
 Each pass it processes documents a crash left stored but unprocessed, sends due X12 documents
 over each partner's route (SFTP or AS2), and posts due ERP payloads. A stop request is
-honoured between passes.
+honoured between passes. This is the embedded (SQLite) worker; on PostgreSQL the job queue
+(gateway.jobs) runs the same steps as jobs.
 """
 
 from __future__ import annotations
@@ -58,11 +59,18 @@ class Worker:
         return self.pipeline.sessions
 
     def work_once(self, client: httpx.Client) -> WorkReport:
+        recovered = 0
+        for document_id in self.stranded(self.clock()):
+            self.pipeline.process(document_id, again=False)
+            recovered += 1
+        report = self.send_out(client)
+        report.recovered = recovered
+        return report
+
+    def send_out(self, client: httpx.Client) -> WorkReport:
+        """Send the X12 documents and post the ERP payloads that are due now."""
         report = WorkReport()
         now = self.clock()
-        for document_id in self._stranded(now):
-            self.pipeline.process(document_id)
-            report.recovered += 1
         dispatched = send_due(self.sessions, self.pipeline.partners, self.senders, now=now)
         report.sent, report.awaiting_mdn = dispatched.sent, dispatched.awaiting_mdn
         report.retrying, report.dead = dispatched.retrying, dispatched.dead
@@ -85,15 +93,18 @@ class Worker:
                         log.info("worker: %s", report)
                 stop.wait(every)
 
-    def _stranded(self, now: datetime) -> list[int]:
+    def stranded(self, now: datetime) -> list[int]:
         """Documents stored but left unprocessed by a crash (not ones being processed right now)."""
-        document = storage.Document
-        with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(document.id)
-                    .where(document.status == RECEIVED, document.received_at <= now - self.stale_after)
-                    .order_by(document.id)
-                    .limit(100)
-                )
-            )
+        return received_documents(self.sessions, received_before=now - self.stale_after)
+
+
+def received_documents(
+    sessions: sessionmaker[Session], *, received_before: datetime | None = None, limit: int = 100
+) -> list[int]:
+    """Documents still waiting to be processed, oldest first."""
+    document = storage.Document
+    query = select(document.id).where(document.status == RECEIVED)
+    if received_before is not None:
+        query = query.where(document.received_at <= received_before)
+    with sessions() as session:
+        return list(session.scalars(query.order_by(document.id).limit(limit)))

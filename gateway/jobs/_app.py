@@ -1,0 +1,58 @@
+"""The procrastinate app: its connection to the store's PostgreSQL and the gateway's jobs."""
+
+from __future__ import annotations
+
+import procrastinate
+from procrastinate import RetryStrategy
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+
+from . import tasks
+from ._names import DOCUMENTS_QUEUE
+from ._names import OUTBOUND_QUEUE
+from ._names import PROCESS_DOCUMENT
+from ._names import RECOVER
+from ._names import SEND_OUTBOUND
+
+JOB_NAMES = (PROCESS_DOCUMENT, SEND_OUTBOUND, RECOVER)
+
+# A store that is restarting: try again for about five minutes; the recovery pass takes over after.
+_STORE_DOWN = RetryStrategy(
+    max_attempts=12, linear_wait=5, retry_exceptions={OperationalError, InterfaceError}
+)
+
+
+def uses_job_queue(url: str) -> bool:
+    """PostgreSQL stores run work through the queue; SQLite processes inline."""
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def conninfo(url: str) -> str:
+    """The libpq connection string for the store's SQLAlchemy URL (any ``+driver`` dropped)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_app(url: str) -> procrastinate.App:
+    """An app on the store's database, with the gateway's three jobs registered on it.
+
+    - ``process_document``: one document, locked per document so two never run at once;
+    - ``send_outbound``: every 5 s, the X12 sends and ERP posts that are due;
+    - ``recover``: every 10 s, jobs of workers that died, and stored documents with no job.
+    """
+    connector = procrastinate.PsycopgConnector(
+        conninfo=conninfo(url), min_size=1, max_size=4, kwargs={"connect_timeout": 10}
+    )
+    app = procrastinate.App(connector=connector)
+    app.task(name=PROCESS_DOCUMENT, queue=DOCUMENTS_QUEUE, pass_context=True, retry=_STORE_DOWN)(
+        tasks.process_document
+    )
+    send = app.task(name=SEND_OUTBOUND, queue=OUTBOUND_QUEUE, pass_context=True, queueing_lock=SEND_OUTBOUND)(
+        tasks.send_outbound
+    )
+    app.periodic(cron="* * * * * */5", periodic_id=SEND_OUTBOUND)(send)
+    recover = app.task(name=RECOVER, queue=OUTBOUND_QUEUE, pass_context=True, queueing_lock=RECOVER)(
+        tasks.recover
+    )
+    app.periodic(cron="* * * * * */10", periodic_id=RECOVER)(recover)
+    return app

@@ -1,0 +1,56 @@
+"""What a queue worker's jobs work with: the pipeline, the senders, and the worker's settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import httpx
+
+from gateway.worker import Worker
+from gateway.worker import WorkReport
+from gateway.worker import received_documents
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    """``GATEWAY_WORKER_*``: jobs at once per process, heartbeat, and when a silent worker is dead."""
+
+    concurrency: int = 1
+    heartbeat_seconds: float = 10.0
+    stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs run again elsewhere
+    shutdown_seconds: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> QueueSettings:
+        env = os.environ
+        heartbeat = float(env.get("GATEWAY_WORKER_HEARTBEAT_SECONDS", "10"))
+        stalled = float(env.get("GATEWAY_WORKER_STALLED_SECONDS", "30"))
+        if stalled <= heartbeat:
+            raise ValueError("GATEWAY_WORKER_STALLED_SECONDS must be longer than the heartbeat")
+        return cls(
+            concurrency=int(env.get("GATEWAY_WORKER_CONCURRENCY", "1")),
+            heartbeat_seconds=heartbeat,
+            stalled_seconds=stalled,
+            shutdown_seconds=float(env.get("GATEWAY_SHUTDOWN_SECONDS", "30")),
+        )
+
+
+@dataclass(slots=True)
+class WorkerServices:
+    """One per worker process, shared by its jobs (handed to them as procrastinate context)."""
+
+    outbound: Worker
+    settings: QueueSettings
+    client: httpx.Client
+
+    @classmethod
+    def of(cls, outbound: Worker, settings: QueueSettings) -> WorkerServices:
+        return cls(outbound, settings, httpx.Client())
+
+    def send_due(self) -> WorkReport:
+        return self.outbound.send_out(self.client)
+
+    def received(self) -> list[int]:
+        """Documents waiting to be processed; the recovery job queues those that have no job."""
+        return received_documents(self.outbound.sessions, limit=500)

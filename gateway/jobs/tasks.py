@@ -1,0 +1,74 @@
+"""The jobs' bodies. Each is safe to run twice: processing skips a document already processed,
+sends are leased per row, and recovery only queues what has no job (a race can queue a
+document twice; its second job finds it processed and does nothing)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from procrastinate import App
+from procrastinate import JobContext
+from procrastinate.exceptions import AlreadyEnqueued
+
+from ._names import PROCESS_DOCUMENT
+from ._names import SEND_OUTBOUND
+from ._names import document_lock
+from .services import WorkerServices
+
+log = logging.getLogger(__name__)
+_WAITING = ("todo", "doing")
+
+
+def _services(context: JobContext) -> WorkerServices:
+    return context.additional_context["services"]
+
+
+async def process_document(context: JobContext, document_id: int) -> str:
+    """Process one stored document; its acks then go out without waiting for the next send pass."""
+    services = _services(context)
+    outcome = await asyncio.to_thread(services.outbound.pipeline.process, document_id, again=False)
+    if outcome.outbound_ids and not outcome.duplicate:
+        await send_soon(context.app)
+    return f"document {document_id}: {outcome.status}"
+
+
+async def send_outbound(context: JobContext, timestamp: int) -> str:
+    """Every X12 send and ERP post that is due (rows are leased, so workers never send one twice)."""
+    report = await asyncio.to_thread(_services(context).send_due)
+    return str(report)
+
+
+async def recover(context: JobContext, timestamp: int) -> str:
+    """Run again the jobs of workers that stopped beating (SIGKILL, a lost machine), and queue
+    stored documents that have no job (the queue was down when they were stored)."""
+    services = _services(context)
+    manager = context.app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=services.settings.stalled_seconds))
+    for job in stalled:
+        log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
+        await manager.retry_job(job)
+    received = await asyncio.to_thread(services.received)  # read first: a document stored later has its job
+    queued: set[int] = set()
+    for status in _WAITING:
+        for job in await manager.list_jobs_async(task=PROCESS_DOCUMENT, status=status):
+            queued.add(int(job.task_kwargs["document_id"]))
+    stranded = [d for d in received if d not in queued]
+    for document_id in stranded:
+        await defer_document(context.app, document_id)
+    if stranded:
+        log.warning("queued %d stored documents that had no job", len(stranded))
+    return f"{len(stalled)} jobs of dead workers retried, {len(stranded)} stranded documents queued"
+
+
+async def defer_document(app: App, document_id: int) -> None:
+    await app.configure_task(PROCESS_DOCUMENT, lock=document_lock(document_id)).defer_async(
+        document_id=document_id
+    )
+
+
+async def send_soon(app: App) -> None:
+    """A send pass now, unless one is already waiting."""
+    with contextlib.suppress(AlreadyEnqueued):
+        await app.configure_task(SEND_OUTBOUND, queueing_lock=SEND_OUTBOUND).defer_async(timestamp=0)
