@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -55,7 +56,10 @@ class Postgres:
             "UTF8",
             "--no-sync",
         )
-        log = (self.home / "postgres.log").open("wb")
+        return self._launch()
+
+    def _launch(self) -> Postgres:
+        log = (self.home / "postgres.log").open("ab")
         self.process = subprocess.Popen(
             [
                 str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
@@ -75,6 +79,14 @@ class Postgres:
                         "PostgreSQL did not start: " + (self.home / "postgres.log").read_text()[-2000:]
                     ) from None
                 time.sleep(0.2)
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        """A fast shutdown (every client disconnected, as in a real restart), a pause, and up again."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        time.sleep(down_seconds)
+        self._launch()
 
     def dsn(self, database: str) -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"

@@ -1,0 +1,316 @@
+"""A scaled-out gateway for tests and benchmarks: a PostgreSQL store, `gateway worker` processes,
+and a stream of distinct, mixed documents (X12 batches, PDFs, xlsx, CSV, emails) made from the
+fixtures."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from bench.generate import write_interchange
+from gateway import jobs
+from gateway import storage
+from gateway.master_data import load_demo_master_data
+from gateway.pipeline import Pipeline
+from partners import PartnerRegistry
+from tests.postgres import Postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+GATEWAY = Path(sys.executable).parent / "gateway"
+EMAILS = ("typed-lines", "pasted-table-and-csv", "forwarded", "xlsx-attachment", "pdf-attachment")
+X12_FIXTURES = ("acme-4500012345", "globex-GX-778812", "initech-INI-2026-0042")
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One document to ingest: its bytes, a name, and the customer when the document names none."""
+
+    name: str
+    content: bytes
+    partner: str | None = None
+
+
+def _renumbered_x12(text: str, number: int) -> str:
+    """The interchange with its own ISA13/GS06 and PO numbers, so each copy is a new document."""
+    element, terminator = text[3], text[105]
+    segments = [s for s in text.split(terminator) if s.strip()]
+    out = []
+    for raw in segments:
+        lead = raw[: len(raw) - len(raw.lstrip())]
+        parts = raw.strip().split(element)
+        tag = parts[0]
+        if tag == "ISA":
+            parts[13] = f"{number:09d}"
+        elif tag == "IEA":
+            parts[2] = f"{number:09d}"
+        elif tag in ("GS", "GE"):
+            parts[6 if tag == "GS" else 2] = str(number)
+        elif tag == "BEG":
+            parts[3] = f"{parts[3]}-{number}"
+        out.append(lead + element.join(parts))
+    return terminator.join(out) + terminator + "\n"
+
+
+def _x12_batch(number: int) -> bytes:
+    """A generated acme interchange of 2 to 6 orders with PO numbers of its own."""
+    out = io.StringIO()
+    write_interchange(out, orders=2 + number % 5, lines=3, control=number)
+    return out.getvalue().replace("BEG*00*SA*PO", f"BEG*00*SA*B{number}-").encode("ascii")
+
+
+def _unique_pdf(path: Path, number: int) -> bytes:
+    return path.read_bytes() + f"\n% copy {number}\n".encode()  # after %%EOF: readers ignore it
+
+
+def _unique_xlsx(path: Path, number: int) -> bytes:
+    book = openpyxl.load_workbook(path)
+    book.properties.identifier = f"copy-{number}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _unique_email(path: Path, number: int) -> bytes:
+    raw = path.read_bytes()
+    return f"X-Copy: {number}\r\n".encode() + raw.replace(
+        b"Message-ID: <", f"Message-ID: <{number}.".encode(), 1
+    )
+
+
+def mixed_documents(count: int, *, seed: int = 8) -> list[Inbound]:
+    """``count`` distinct documents: about half X12 (generated batches and renumbered partner
+    files), the rest PDFs, xlsx and CSV order forms, and emails, in a shuffled order."""
+    pdfs = sorted((FIXTURES / "pdfs").glob("*.pdf"))
+    sheets = sorted((FIXTURES / "sheets").glob("*.xlsx"))
+    csvs = sorted((FIXTURES / "sheets").glob("*.csv"))
+    x12 = [(FIXTURES / "inbox" / f"{name}.edi").read_text("ascii") for name in X12_FIXTURES]
+    makers: list[Callable[[int], Inbound]] = [
+        lambda n: Inbound(f"batch-{n}.edi", _x12_batch(n)),
+        lambda n: Inbound(f"batch-{n}.edi", _x12_batch(n)),
+        lambda n: Inbound(f"partner-{n}.edi", _renumbered_x12(x12[n % len(x12)], n).encode("ascii")),
+        lambda n: Inbound(f"partner-{n}.x12", _renumbered_x12(x12[n % len(x12)], n).encode("ascii")),
+        lambda n: Inbound(f"form-{n}.pdf", _unique_pdf(pdfs[n % len(pdfs)], n), "acme"),
+        lambda n: Inbound(f"form-{n}.xlsx", _unique_xlsx(sheets[n % len(sheets)], n), "acme"),
+        lambda n: Inbound(
+            f"form-{n}.csv", csvs[n % len(csvs)].read_bytes() + f"\n# copy {n}\n".encode(), "acme"
+        ),
+        lambda n: Inbound(f"mail-{n}.eml", _unique_email(FIXTURES / "emails" / f"{EMAILS[n % 5]}.eml", n)),
+    ]
+    documents = [makers[n % len(makers)](n + 1000) for n in range(count)]
+    random.Random(seed).shuffle(documents)
+    return documents
+
+
+def fresh_database(postgres: Postgres, name: str) -> str:
+    """A new, migrated database with the demo master data; returns its SQLAlchemy URL."""
+    url = postgres.create_database(name)
+    engine = storage.make_engine(url)
+    storage.upgrade(engine)
+    with storage.make_sessionmaker(engine)() as session, session.begin():
+        load_demo_master_data(session, FIXTURES / "master")
+    engine.dispose()
+    return url
+
+
+@dataclass
+class Cluster:
+    """``gateway worker`` processes on one store, each with its own log file."""
+
+    url: str
+    logs: Path
+    env: dict[str, str] = field(default_factory=dict)
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    started: itertools.count[int] = field(default_factory=itertools.count)
+    started_at: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        base = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        self.env = {
+            **base,
+            "GATEWAY_DATABASE_URL": self.url,
+            "GATEWAY_HOME": str(self.logs),
+            "GATEWAY_WORKER_HEARTBEAT_SECONDS": "1",
+            "GATEWAY_WORKER_STALLED_SECONDS": "4",
+            "GATEWAY_SHUTDOWN_SECONDS": "10",
+            **self.env,
+        }
+
+    def start(self, count: int = 1) -> None:
+        for _ in range(count):
+            log = (self.logs / f"worker-{next(self.started)}.log").open("wb")
+            worker = subprocess.Popen(
+                [str(GATEWAY), "worker"], env=self.env, stdout=log, stderr=log, cwd=ROOT
+            )
+            self.workers.append(worker)
+            self.started_at[worker.pid] = time.monotonic()
+
+    def alive(self) -> list[subprocess.Popen[bytes]]:
+        return [w for w in self.workers if w.poll() is None]
+
+    def kill_one(self, rng: random.Random, *, up_for: float) -> bool:
+        """SIGKILL a worker that has been up ``up_for`` seconds (so it is at work), wherever it is."""
+        now = time.monotonic()
+        working = [w for w in self.alive() if now - self.started_at[w.pid] >= up_for]
+        if not working:
+            return False
+        victim = rng.choice(working)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        return True
+
+    def stop(self) -> list[int | None]:
+        for worker in self.alive():
+            worker.send_signal(signal.SIGTERM)
+        codes = []
+        for worker in self.workers:
+            try:
+                codes.append(worker.wait(timeout=30))
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                codes.append(worker.wait())
+        return codes
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = "".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("worker-*.log")))
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def queued_pipeline(url: str) -> Iterator[Pipeline]:
+    """A pipeline that stores and queues, as the pollers and the web do on PostgreSQL."""
+    queue = jobs.queue_for(url)
+    assert queue is not None
+    engine = storage.make_engine(url)
+    try:
+        yield Pipeline(storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), queue=queue)
+    finally:
+        queue.close()
+        engine.dispose()
+
+
+def _count(sessions: sessionmaker[Session], status: str) -> int | None:
+    """Documents in ``status``; None while the store is unreachable (it may be restarting)."""
+    try:
+        with sessions() as session:
+            return session.scalar(
+                select(func.count()).select_from(storage.Document).where(storage.Document.status == status)
+            )
+    except OperationalError:
+        return None
+
+
+def waiting_documents(sessions: sessionmaker[Session]) -> int | None:
+    return _count(sessions, "received")
+
+
+def processed_count(sessions: sessionmaker[Session]) -> int:
+    return _count(sessions, "processed") or 0
+
+
+def wait_until_processed(
+    sessions: sessionmaker[Session],
+    cluster: Cluster,
+    *,
+    timeout: float,
+    during: Callable[[], Any] | None = None,
+) -> float:
+    """Seconds until no document waits (``during`` runs every half second meanwhile)."""
+    started = time.monotonic()
+    while waiting_documents(sessions) != 0:
+        if time.monotonic() - started > timeout:
+            raise AssertionError(
+                f"{waiting_documents(sessions)} documents still waiting after {timeout:.0f} s:\n{cluster.log_tail()}"
+            )
+        if during is not None:
+            during()
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def ingest_all(pipeline: Pipeline, documents: list[Inbound]) -> Iterator[int]:
+    """Store (and queue) each document; yields document ids."""
+    for item in documents:
+        outcome = pipeline.ingest_stream(
+            io.BytesIO(item.content), channel="file", filename=item.name, partner=item.partner
+        )
+        yield outcome.document_id
+
+
+def exactly_once_problems(
+    sessions: sessionmaker[Session], documents: list[Inbound], document_ids: list[int], *, erp: bool
+) -> list[str]:
+    """Everything that shows a document, order or ack lost or doubled; empty when all is well."""
+    problems: list[str] = []
+    document, order, outbound = storage.Document, storage.PurchaseOrder, storage.OutboundRecord
+    with sessions() as session:
+        stored: dict[int, str] = {i: s for i, s in session.execute(select(document.id, document.status))}
+        if sorted(stored) != sorted(set(document_ids)) or len(set(document_ids)) != len(documents):
+            problems.append(f"{len(documents)} documents sent, {len(stored)} stored")
+        for status in ("received", "failed"):
+            if (n := sum(s == status for s in stored.values())) > 0:
+                problems.append(f"{n} documents {status}")
+        orders = session.execute(select(order.id, order.document_id, order.status, order.channel)).all()
+        per_document: dict[int, int] = {}
+        for row in orders:
+            per_document[row.document_id] = per_document.get(row.document_id, 0) + 1
+        for item, document_id in zip(documents, document_ids, strict=True):
+            if item.name.startswith("batch-"):
+                expected = 2 + int(item.name.split("-")[1].split(".")[0]) % 5
+                if per_document.get(document_id) != expected:
+                    problems.append(
+                        f"{item.name}: {per_document.get(document_id)} orders, expected {expected}"
+                    )
+            elif stored.get(document_id) == "processed" and not per_document.get(document_id):
+                problems.append(f"{item.name}: processed without orders")
+        rows = session.execute(
+            select(outbound.partner, outbound.kind, outbound.document_id, outbound.order_id,
+                   outbound.interchange_control_number, outbound.group_control_number,
+                   outbound.transaction_control_numbers, outbound.status)
+        ).all()  # fmt: skip
+    x12 = [r for r in rows if not r.kind.startswith("erp.")]
+    for label, key in (
+        ("ISA13", lambda r: (r.partner, r.interchange_control_number)),
+        ("GS06", lambda r: (r.partner, r.group_control_number)),
+    ):
+        keys = [key(r) for r in x12 if key(r)[1] is not None]  # a TA1 has no group
+        if len(keys) != len(set(keys)):
+            problems.append(f"{label} used twice: {sorted(k for k in set(keys) if keys.count(k) > 1)[:5]}")
+    functional = [r.document_id for r in x12 if r.kind in ("997", "999")]
+    if len(functional) != len(set(functional)):
+        problems.append(f"{len(functional) - len(set(functional))} extra 997/999s for the same document")
+    x12_documents = {i for i, s in stored.items() if s in ("processed", "rejected")} & set(
+        d for item, d in zip(documents, document_ids, strict=True) if item.name.endswith((".edi", ".x12"))
+    )
+    if missing := x12_documents - set(functional):
+        problems.append(f"{len(missing)} X12 documents without their 997/999")
+    answered = [r.order_id for r in x12 if r.kind == "855"]
+    if len(answered) != len(set(answered)):
+        problems.append(f"{len(answered) - len(set(answered))} extra 855s for the same order")
+    if erp:
+        payloads = [r.order_id for r in rows if r.kind.startswith("erp.")]
+        accepted = {r.id for r in orders if r.status == "accepted"}
+        if sorted(payloads) != sorted(accepted):
+            problems.append(f"{len(payloads)} ERP payloads for {len(accepted)} accepted orders")
+    return problems

@@ -1,0 +1,99 @@
+"""Scale-out on PostgreSQL: documents queued through procrastinate and processed by `gateway worker`
+processes, each exactly once however many workers run and however often a job runs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from gateway import jobs
+from gateway import storage
+from gateway.pipeline import PROCESSED
+from gateway.pipeline import RECEIVED
+from gateway.pipeline import IngestOutcome
+from tests.conftest import INBOX
+from tests.erp_server import ErpServer
+from tests.postgres import Postgres
+from tests.queue_cluster import Cluster
+from tests.queue_cluster import exactly_once_problems
+from tests.queue_cluster import fresh_database
+from tests.queue_cluster import ingest_all
+from tests.queue_cluster import mixed_documents
+from tests.queue_cluster import queued_pipeline
+from tests.queue_cluster import wait_until_processed
+
+
+def job_rows(postgres: Postgres, database: str) -> list[tuple[str, str, str | None, dict]]:
+    with psycopg.connect(postgres.dsn(database)) as connection:
+        return connection.execute(
+            "SELECT task_name, status::text, lock, args FROM procrastinate_jobs ORDER BY id"
+        ).fetchall()
+
+
+def test_sqlite_has_no_queue_and_postgresql_has_one() -> None:
+    assert not jobs.uses_job_queue("sqlite:////tmp/gateway.db")
+    assert jobs.uses_job_queue("postgresql+psycopg://gateway@127.0.0.1:5432/gateway")
+
+
+def test_ingest_on_postgresql_stores_and_queues_one_locked_job(postgres: Postgres) -> None:
+    url = fresh_database(postgres, "queue_defer")
+    with queued_pipeline(url) as pipeline:
+        outcome = pipeline.ingest_path(INBOX / "acme-4500012345.edi")
+        again = pipeline.ingest_path(INBOX / "acme-4500012345.edi")  # still waiting: queued again, harmlessly
+    assert (outcome.status, outcome.order_ids, outcome.outbound_ids) == (RECEIVED, [], [])
+    assert again.duplicate and again.document_id == outcome.document_id
+    lock = f"document:{outcome.document_id}"
+    assert (
+        job_rows(postgres, "queue_defer")
+        == [("process_document", "todo", lock, {"document_id": outcome.document_id})] * 2
+    )
+
+
+def test_a_document_processed_by_two_jobs_at_once_is_processed_once(postgres: Postgres) -> None:
+    url = fresh_database(postgres, "queue_twice")
+    outcomes: list[IngestOutcome] = []
+    with queued_pipeline(url) as pipeline:
+        document_id = pipeline.ingest_path(INBOX / "acme-4500012345.edi").document_id
+        threads = [
+            threading.Thread(target=lambda: outcomes.append(pipeline.process(document_id, again=False)))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with pipeline.sessions() as session:
+            kinds = list(
+                session.scalars(select(storage.OutboundRecord.kind).order_by(storage.OutboundRecord.kind))
+            )
+            orders = session.scalar(select(func.count()).select_from(storage.PurchaseOrder))
+    assert sorted(o.duplicate for o in outcomes) == [False, True, True, True]
+    assert {o.status for o in outcomes} == {PROCESSED}
+    assert (kinds, orders) == (["855", "997"], 1)
+
+
+@pytest.mark.slow
+def test_four_workers_process_2000_mixed_documents_exactly_once(postgres: Postgres, tmp_path: Path) -> None:
+    url = fresh_database(postgres, "queue_four")
+    erp = ErpServer()
+    cluster = Cluster(url, tmp_path / "workers", env={"GATEWAY_ERP_URL": erp.url})
+    documents = mixed_documents(2000)
+    cluster.start(4)
+    try:
+        with queued_pipeline(url) as pipeline:
+            ids = list(ingest_all(pipeline, documents))  # the workers start on them as they arrive
+            wait_until_processed(pipeline.sessions, cluster, timeout=400)
+            problems = exactly_once_problems(pipeline.sessions, documents, ids, erp=True)
+            with pipeline.sessions() as session:
+                formats = set(session.scalars(select(storage.Document.format).distinct()))
+    finally:
+        codes = cluster.stop()
+        erp.stop()
+    assert not problems, problems
+    assert codes == [0, 0, 0, 0], cluster.log_tail()
+    assert {"x12", "pdf", "xlsx", "csv", "email"} <= formats, formats
