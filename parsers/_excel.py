@@ -96,7 +96,7 @@ def _zip_refusal(data: bytes) -> FoundOrders | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError) as exc:  # also a zip version Python cannot read
         return FoundOrders.failed("excel.corrupt", f"the workbook's zip container is damaged: {exc}")
     total = sum(e.file_size for e in entries)
     packed = max(sum(e.compress_size for e in entries), 1)
