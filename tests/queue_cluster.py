@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import psycopg
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -122,15 +123,25 @@ def mixed_documents(count: int, *, seed: int = 8) -> list[Inbound]:
     return documents
 
 
+_TEMPLATE = "gateway_template"
+
+
 def fresh_database(postgres: Postgres, name: str) -> str:
-    """A new, migrated database with the demo master data; returns its SQLAlchemy URL."""
-    url = postgres.create_database(name)
-    engine = storage.make_engine(url)
-    storage.upgrade(engine)
-    with storage.make_sessionmaker(engine)() as session, session.begin():
-        load_demo_master_data(session, FIXTURES / "master")
-    engine.dispose()
-    return url
+    """A new database, migrated and with the demo master data; returns its SQLAlchemy URL.
+
+    The first call on a server builds a template (migrations, master data); the others copy it.
+    """
+    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_TEMPLATE,)).fetchone()
+    if not exists:
+        engine = storage.make_engine(postgres.create_database(_TEMPLATE))
+        storage.upgrade(engine)
+        with storage.make_sessionmaker(engine)() as session, session.begin():
+            load_demo_master_data(session, FIXTURES / "master")
+        engine.dispose()
+    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
+    return postgres.dsn(name).replace("postgresql://", "postgresql+psycopg://")
 
 
 @dataclass
