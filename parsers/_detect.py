@@ -40,7 +40,7 @@ def _is_workbook(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return any(name.startswith("xl/") for name in archive.namelist())
-    except (zipfile.BadZipFile, NotImplementedError):  # NotImplementedError: an unknown zip version
+    except Exception:  # zipfile has no one error for a damaged archive (see _excel._zip_refusal)
         return True  # a damaged zip is most likely a workbook; its reader says what is wrong
 
 

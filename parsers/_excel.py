@@ -96,8 +96,12 @@ def _zip_refusal(data: bytes) -> FoundOrders | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, NotImplementedError) as exc:  # also a zip version Python cannot read
-        return FoundOrders.failed("excel.corrupt", f"the workbook's zip container is damaged: {exc}")
+    except Exception as exc:
+        # zipfile has no one error for a damaged archive: BadZipFile, NotImplementedError (an
+        # unknown version or compression), UnicodeDecodeError (a name flagged UTF-8 that is not).
+        return FoundOrders.failed(
+            "excel.corrupt", f"the workbook's zip container is damaged: {type(exc).__name__}: {exc}"
+        )
     total = sum(e.file_size for e in entries)
     packed = max(sum(e.compress_size for e in entries), 1)
     if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
