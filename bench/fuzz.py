@@ -122,7 +122,9 @@ class Result:
     def headlines(self) -> list[Headline]:
         executions = sum(run.executions for run in self.runs)
         return [
-            Headline("fuzzing the readers: executions", f"{executions:,}", f"{len(self.crashes)} crashes")
+            Headline(
+                "fuzzing the readers: executions", f"{executions:,}", against=f"{len(self.crashes)} crashes"
+            )
         ]
 
 
@@ -172,8 +174,12 @@ def _atheris(target: str, corpus: Path, deadline: float, crashes: Path) -> Targe
         with log.open("wb") as sink, contextlib.suppress(subprocess.TimeoutExpired):
             subprocess.run(command, cwd=ROOT, stdout=sink, stderr=sink, timeout=left + 60, check=False)
         counted = count.read_text() if count.exists() else ""
-        executions += int(counted) if counted.isdigit() else _executions(log.read_bytes())
+        done = int(counted) if counted.isdigit() else _executions(log.read_bytes())
+        executions += done
         starts += 1
+        if not done and deadline - time.time() >= 1:  # it could not start: say why, do not spin
+            tail = log.read_bytes().decode(errors="replace").strip().splitlines()[-1:]
+            return TargetRun(target, "atheris", executions, time.time() - started, [], f"failed: {tail}")
     note = f"restarted {starts - 1} times after a hang" if starts > 1 else ""
     found = _new_inputs(crashes, before, f"{target}-atheris-")
     return TargetRun(target, "atheris", executions, time.time() - started, found, note)
