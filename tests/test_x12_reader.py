@@ -88,10 +88,12 @@ def test_canonical_order_fields_and_provenance(partners: PartnerRegistry) -> Non
 
 
 @pytest.mark.slow
-def test_50_mb_interchange_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
-    """A non-streaming reader would hold the 53 MB text and ~30,000 parsed orders at once."""
+def test_20_mb_interchange_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
+    """A non-streaming reader would hold the 21 MB text and ~12,000 parsed orders of 20 lines at
+    once; streaming, the peak is the process and its validation caches (about 260 MB, the same
+    as for 53 MB). `python -m bench --only memory` measures a 200 MB interchange."""
     result = subprocess.run(
-        [sys.executable, "-m", "tests.big_ingest", str(tmp_path), "50"],
+        [sys.executable, "-m", "tests.big_ingest", str(tmp_path), "20"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -100,11 +102,11 @@ def test_50_mb_interchange_is_ingested_in_bounded_memory(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout.strip().splitlines()[-1])
-    assert facts["size_mb"] > 50
+    assert facts["size_mb"] > 20
     assert facts["status"] == "processed"
-    assert facts["orders"] == 29411
+    assert facts["orders"] == 11764
     assert facts["outbound"] == 1
-    assert facts["peak_rss_mb"] < 400, facts
+    assert facts["peak_rss_mb"] < 350, facts
 
 
 @pytest.mark.parametrize(
