@@ -45,6 +45,12 @@ from .x12 import read_x12
 MAX_DEPTH = 8
 MAX_PARTS = 200
 MAX_PART_BYTES = 50 * 1024 * 1024
+# The stdlib parser recurses once per nested multipart: about a thousand levels raise
+# RecursionError. A message declaring more containers than this is refused before parsing.
+MAX_CONTAINERS = MAX_PARTS
+_CONTAINER = re.compile(
+    rb"^content-type:[ \t]*(?:\r?\n[ \t]+)*(?:multipart/|message/rfc822)", re.IGNORECASE | re.MULTILINE
+)
 _FORWARDED_FROM = re.compile(r"^\s*>?\s*From:\s*(?P<who>.+)$", re.IGNORECASE | re.MULTILINE)
 _TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 Event = ParsedOrder | ParsedInterchange | DocumentIssue
@@ -55,6 +61,12 @@ def _issue(code: str, message: str, severity: Severity = Severity.ERROR) -> Docu
 
 
 def read_email(data: bytes, *, partners: PartnerRegistry, document_id: str | None) -> Iterator[Event]:
+    refusal = nesting_refusal(data)
+    if refusal is not None:  # only the top headers are read, to say who sent it
+        headers = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+        sender = identify_sender(headers, partners)[1]
+        yield _issue("email.too_complex", f"{refusal} (from {sender or 'an unknown sender'})")
+        return
     message = BytesParser(policy=policy.default).parsebytes(data)
     partner, sender = identify_sender(message, partners)
     if partner is None:
@@ -73,6 +85,17 @@ def read_email(data: bytes, *, partners: PartnerRegistry, document_id: str | Non
         yield _issue(
             "email.no_order", f"no order found in the message body or its {reader.attachments} attachments"
         )
+
+
+def nesting_refusal(data: bytes) -> str | None:
+    """Why ``data`` is not parsed as MIME at all (too many multipart or message parts), or None."""
+    containers = len(_CONTAINER.findall(data))
+    if containers <= MAX_CONTAINERS:
+        return None
+    return (
+        f"the message declares {containers} multipart or attached-message parts, nested or side by "
+        f"side; more than {MAX_CONTAINERS} are refused unread"
+    )
 
 
 def identify_sender(message: Message, partners: PartnerRegistry) -> tuple[PartnerProfile | None, str | None]:

@@ -24,6 +24,7 @@ from parsers import X12
 from parsers import XLSX
 from parsers import body_text
 from parsers import detect_format
+from parsers import nesting_refusal
 from parsers.x12 import InterchangeHeader
 from parsers.x12 import RawSegment
 from parsers.x12 import scan
@@ -84,6 +85,8 @@ class EmailResult:
 
 
 def parse_message(data: bytes) -> Message | None:
+    if nesting_refusal(data) is not None:  # the stdlib parser would recurse past Python's limit
+        return None
     try:
         return BytesParser(policy=policy.default).parsebytes(data)
     except (ValueError, LookupError, TypeError, IndexError, AttributeError):
