@@ -43,7 +43,10 @@ MAX_UNSIZED_SHEET = MAX_WHOLE_PART
 _DIMENSION = re.compile(rb"<(?:\w+:)?(dimension|sheetData)\b")
 _ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
 # What a damaged or hostile workbook raises, also lazily while its sheets are read: a zip entry
-# whose size or CRC lies, truncated deflate data, malformed XML, entities defusedxml forbids.
+# whose size or CRC lies, truncated deflate data, malformed XML, entities defusedxml forbids;
+# and, found by fuzzing: an XML attribute openpyxl does not know or of the wrong type
+# (TypeError), a shared-string index past the table (IndexError), an unknown compression
+# method (NotImplementedError), an encrypted zip entry (RuntimeError).
 _UNREADABLE = (
     InvalidFileException,
     zipfile.BadZipFile,
@@ -53,6 +56,10 @@ _UNREADABLE = (
     EOFError,
     zlib.error,
     ParseError,
+    TypeError,
+    IndexError,
+    NotImplementedError,
+    RuntimeError,
 )
 
 
