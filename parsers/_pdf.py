@@ -38,6 +38,9 @@ from partners import PartnerProfile
 
 from ._confidence import low_confidence_issues
 from ._events import FoundOrders
+from ._pdf_budget import OverBudget
+from ._pdf_budget import PdfBudget
+from ._pdf_budget import inflation_refusal
 from ._sheet_orders import match_column
 from ._sheet_orders import parse_date
 from ._sheet_orders import parse_number
@@ -99,17 +102,27 @@ def pdf_template(partner: PartnerProfile | None) -> PdfTemplate | None:
 def parse_pdf_order(
     data: bytes, *, partner: str | None, document_id: str | None, template: PdfTemplate | None = None
 ) -> FoundOrders:
-    """The order in a PDF, or a specific error: encrypted, corrupt, too long, no text layer.
+    """The order in a PDF, or a specific error: encrypted, corrupt, too long, too costly to read, no text.
 
     A partner's ``template`` is applied first; the generic layout reading fills in the rest.
     """
+    refusal = inflation_refusal(data)
+    if refusal is not None:
+        return FoundOrders.failed("pdf.too_large", f"the PDF is refused: {refusal}")
+    budget = PdfBudget()
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) > MAX_PAGES:
                 return FoundOrders.failed(
                     "pdf.too_many_pages", f"the PDF has {len(pdf.pages)} pages; refused above {MAX_PAGES}"
                 )
-            lines = [line for number, page in enumerate(pdf.pages, start=1) for line in _lines(page, number)]
+            lines = [
+                line
+                for number, page in enumerate(pdf.pages, start=1)
+                for line in _lines(page, number, budget)
+            ]
+    except OverBudget as exc:
+        return FoundOrders.failed("pdf.too_complex", f"{exc}: send it as EDI or a sheet, or split it")
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         return FoundOrders.failed(
             "pdf.encrypted", f"the PDF is encrypted or password-protected ({type(exc).__name__})"
@@ -128,7 +141,8 @@ def parse_pdf_order(
     return _read(lines, partner=partner, document_id=document_id, template=template or PdfTemplate())
 
 
-def _lines(page: Any, number: int) -> list[Line]:
+def _lines(page: Any, number: int, budget: PdfBudget) -> list[Line]:
+    budget.layout(page)  # pdfminer's reading of the page, paid for as it goes
     words = [
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), number)
         for w in page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
