@@ -24,28 +24,28 @@ from tests.security._stored import ingest
 SECONDS = 15  # each refusal on a loaded two-core machine; most take well under one
 
 
-def _ingest_pdf(pipeline: Pipeline, data: bytes, name: str) -> object:
+def _ingest_pdf(store_pipeline: Pipeline, data: bytes, name: str) -> object:
     started = time.monotonic()
-    document = ingest(pipeline, data, filename=f"{name}.pdf", channel="drop", partner="acme")
+    document = ingest(store_pipeline, data, filename=f"{name}.pdf", channel="drop", partner="acme")
     assert time.monotonic() - started < SECONDS, name
     return document
 
 
-def test_a_pdf_order_inside_the_budget_still_reads(pipeline: Pipeline) -> None:
+def test_a_pdf_order_inside_the_budget_still_reads(store_pipeline: Pipeline) -> None:
     data = (ROOT / "fixtures" / "pdfs" / "multipage.pdf").read_bytes()
-    document = _ingest_pdf(pipeline, data, "multipage")
+    document = _ingest_pdf(store_pipeline, data, "multipage")
     assert (document.status, document.error_code) == ("processed", None)
 
 
-def test_more_pages_than_the_limit_are_refused_before_any_is_read(pipeline: Pipeline) -> None:
-    document = _ingest_pdf(pipeline, hostile.pdf_pages([hostile.PDF_TEXT] * (MAX_PAGES + 1)), "pages")
+def test_more_pages_than_the_limit_are_refused_before_any_is_read(store_pipeline: Pipeline) -> None:
+    document = _ingest_pdf(store_pipeline, hostile.pdf_pages([hostile.PDF_TEXT] * (MAX_PAGES + 1)), "pages")
     assert_refused(document, "pdf.too_many_pages", says=f"refused above {MAX_PAGES}")
 
 
-def test_a_page_drawing_more_characters_than_the_budget_is_refused(pipeline: Pipeline) -> None:
+def test_a_page_drawing_more_characters_than_the_budget_is_refused(store_pipeline: Pipeline) -> None:
     """150,000 characters in one string: 150 KB of content, some 13 s in pdfplumber before."""
     page = hostile.PDF_TEXT + b"BT /F1 1 Tf 10 20 Td (" + b"AB CD " * 25_000 + b") Tj ET"
-    document = _ingest_pdf(pipeline, hostile.pdf_pages([page]), "dense")
+    document = _ingest_pdf(store_pipeline, hostile.pdf_pages([page]), "dense")
     assert_refused(document, "pdf.too_complex", says=f"more than {MAX_GLYPHS:,} characters")
 
 
@@ -86,7 +86,6 @@ def _content_bomb(*, damaged: bool) -> bytes:
             f"exceed {MAX_CONTENT_BYTES >> 20} MB",
         ),
         (lambda: hostile.pdf_form_fanout(4, 100), "pdf.too_complex", "draws more than"),
-        (lambda: hostile.pdf_form_fanout(12, 2), "pdf.too_complex", "draws more than"),
     ],
     ids=[
         "content-inflating-to-64-MiB",
@@ -95,12 +94,11 @@ def _content_bomb(*, damaged: bool) -> bytes:
         "content-inflating-to-8-MiB",
         "3-MB-of-plain-drawing",
         "forms-drawing-forms-100-wide",
-        "forms-drawing-forms-12-deep",
     ],
 )
 def test_enormous_content_is_refused_quickly(
-    pipeline: Pipeline, build: object, reason: str, says: str
+    store_pipeline: Pipeline, build: object, reason: str, says: str
 ) -> None:
     data = build()  # type: ignore[operator]
-    document = _ingest_pdf(pipeline, data, reason)
+    document = _ingest_pdf(store_pipeline, data, reason)
     assert_refused(document, reason, says=says)

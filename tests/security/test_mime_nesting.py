@@ -50,24 +50,24 @@ def _side_by_side(count: int) -> bytes:
         "200-multiparts-side-by-side",
     ],
 )
-def test_thousands_of_nested_parts_are_refused_unread(pipeline: Pipeline, data: bytes) -> None:
+def test_thousands_of_nested_parts_are_refused_unread(store_pipeline: Pipeline, data: bytes) -> None:
     started = time.monotonic()
-    document = ingest(pipeline, data, filename="nested.eml")
+    document = ingest(store_pipeline, data, filename="nested.eml")
     assert time.monotonic() - started < SECONDS
     assert_refused(document, "email.too_complex", says="(from orders@acme-retail.example)")
     assert f"more than {MAX_CONTAINERS} are refused unread" in (document.error or "")
 
 
-def test_nesting_under_the_limit_is_read_to_the_order_at_its_bottom(pipeline: Pipeline) -> None:
+def test_nesting_under_the_limit_is_read_to_the_order_at_its_bottom(store_pipeline: Pipeline) -> None:
     data = hostile.nested_mime(MAX_CONTAINERS - 1)
     assert nesting_refusal(data) is None
-    document = ingest(pipeline, data, filename="deep-but-fine.eml")
+    document = ingest(store_pipeline, data, filename="deep-but-fine.eml")
     assert (document.status, document.error_code) == ("processed", None)
 
 
-def test_attached_messages_past_the_depth_limit_are_said_not_read(pipeline: Pipeline) -> None:
+def test_attached_messages_past_the_depth_limit_are_said_not_read(store_pipeline: Pipeline) -> None:
     """Within the container limit, message/rfc822 nesting still stops at its own depth, saying so."""
-    document = ingest(pipeline, _forwarded(20), filename="forwards.eml")
+    document = ingest(store_pipeline, _forwarded(20), filename="forwards.eml")
     assert document.error_code != "internal_error"
     assert "email.too_deep" in reasons(document)
 

@@ -23,17 +23,17 @@ from tests.security._stored import ingest
 SECONDS = 10  # each refusal, on a loaded two-core machine; they take well under one
 
 
-def _ingest_sheet(pipeline: Pipeline, data: bytes, name: str) -> object:
+def _ingest_sheet(store_pipeline: Pipeline, data: bytes, name: str) -> object:
     started = time.monotonic()
-    document = ingest(pipeline, data, filename=f"{name}.xlsx", channel="drop", partner="acme")
+    document = ingest(store_pipeline, data, filename=f"{name}.xlsx", channel="drop", partner="acme")
     assert time.monotonic() - started < SECONDS
     return document
 
 
-def test_the_builders_make_a_workbook_that_reads_as_an_order(pipeline: Pipeline) -> None:
+def test_the_builders_make_a_workbook_that_reads_as_an_order(store_pipeline: Pipeline) -> None:
     """The control: without the hostile part, the same workbook is an order (so refusals are not accidents)."""
     for data in (hostile.xlsx(), hostile.xlsx(shared_strings=hostile.shared_strings_xml())):
-        document = ingest(pipeline, data, filename="order.xlsx", channel="drop", partner="acme")
+        document = ingest(store_pipeline, data, filename="order.xlsx", channel="drop", partner="acme")
         assert (document.status, document.error_code) == ("processed", None)
 
 
@@ -59,39 +59,39 @@ def _sheet_bomb(size_claimed: int | None, *, crc_of_claim: bool) -> bytes:
     ids=["truthful", "lying-size", "lying-size-and-crc"],
 )
 def test_a_sheet_bomb_is_refused_whatever_its_headers_claim(
-    pipeline: Pipeline, claimed: int | None, crc_of_claim: bool, reason: str, says: str
+    store_pipeline: Pipeline, claimed: int | None, crc_of_claim: bool, reason: str, says: str
 ) -> None:
-    document = _ingest_sheet(pipeline, _sheet_bomb(claimed, crc_of_claim=crc_of_claim), "bomb")
+    document = _ingest_sheet(store_pipeline, _sheet_bomb(claimed, crc_of_claim=crc_of_claim), "bomb")
     assert_refused(document, reason, says=says)
 
 
-def test_malformed_sheet_xml_is_corrupt_not_a_crash(pipeline: Pipeline) -> None:
+def test_malformed_sheet_xml_is_corrupt_not_a_crash(store_pipeline: Pipeline) -> None:
     broken = hostile.sheet_xml()[:-40]
-    document = _ingest_sheet(pipeline, hostile.xlsx(sheet=broken), "broken")
+    document = _ingest_sheet(store_pipeline, hostile.xlsx(sheet=broken), "broken")
     assert_refused(document, "excel.corrupt", says="ParseError")
 
 
-def test_a_sheet_past_the_row_limit_is_refused(pipeline: Pipeline) -> None:
+def test_a_sheet_past_the_row_limit_is_refused(store_pipeline: Pipeline) -> None:
     """Its last cell is Excel's last: openpyxl pads every row in between, and reading stops at MAX_ROWS."""
     rows = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
     data = hostile.xlsx(sheet=hostile.sheet_xml(rows=rows, dimension="A1:XFD1048576"))
-    document = _ingest_sheet(pipeline, data, "huge")
+    document = _ingest_sheet(store_pipeline, data, "huge")
     assert_refused(document, "excel.too_large", says=f"more than {MAX_ROWS} rows")
 
 
-def test_a_million_empty_rows_without_a_dimension_are_refused_unread(pipeline: Pipeline) -> None:
+def test_a_million_empty_rows_without_a_dimension_are_refused_unread(store_pipeline: Pipeline) -> None:
     """Without <dimension>, openpyxl parses the whole sheet when it opens it (17 s for these 15 MB)."""
     rows = b"".join(b'<row r="%d"/>' % n for n in range(4, 1_000_000))
     data = hostile.xlsx(sheet=hostile.sheet_xml(rows=rows))
     assert len(data) < 3 * hostile.MIB  # small on the wire
-    document = _ingest_sheet(pipeline, data, "unsized")
+    document = _ingest_sheet(store_pipeline, data, "unsized")
     assert_refused(document, "excel.too_large", says="does not say its size (no <dimension>)")
 
 
-def test_a_huge_dimension_alone_costs_nothing(pipeline: Pipeline) -> None:
+def test_a_huge_dimension_alone_costs_nothing(store_pipeline: Pipeline) -> None:
     """openpyxl pads rows only up to the last row present, not to what <dimension> claims."""
     data = hostile.xlsx(sheet=hostile.sheet_xml(dimension="A1:XFD1048576"))
-    document = _ingest_sheet(pipeline, data, "claims-huge")
+    document = _ingest_sheet(store_pipeline, data, "claims-huge")
     assert (document.status, document.error_code) == ("processed", None)
 
 
@@ -101,19 +101,19 @@ def _random_texts(count: int) -> list[str]:
     return [text[4 * n : 4 * n + 4] for n in range(count)]
 
 
-def test_a_shared_strings_table_openpyxl_would_read_for_minutes_is_refused(pipeline: Pipeline) -> None:
+def test_a_shared_strings_table_openpyxl_would_read_for_minutes_is_refused(store_pipeline: Pipeline) -> None:
     """openpyxl reads the whole table at open, about 60 µs a string: 600,000 is 12 MB (2 MB zipped), 40 s."""
     table = hostile.shared_strings_xml(tuple(_random_texts(600_000)))
     assert len(table) > MAX_WHOLE_PART
-    document = _ingest_sheet(pipeline, hostile.xlsx(shared_strings=table), "strings")
+    document = _ingest_sheet(store_pipeline, hostile.xlsx(shared_strings=table), "strings")
     assert_refused(document, "excel.too_large", says="part 'xl/sharedStrings.xml' unpacks to 11 MB")
 
 
-def test_a_styles_part_openpyxl_would_read_for_minutes_is_refused(pipeline: Pipeline) -> None:
+def test_a_styles_part_openpyxl_would_read_for_minutes_is_refused(store_pipeline: Pipeline) -> None:
     """xl/styles.xml is read whole, into a tree: 16 MB of cell formats take 30 s and 300 MB."""
     formats = "".join(f'<xf numFmtId="{len(t)}" borderId="{t[0]}"/>' for t in _random_texts(400_000))
     styles = f'<styleSheet xmlns="{hostile.SHEET_NS}"><cellXfs>{formats}</cellXfs></styleSheet>'.encode()
     assert len(styles) > MAX_WHOLE_PART
     data = hostile.zipped({**hostile.xlsx_parts(), "xl/styles.xml": styles})
-    document = _ingest_sheet(pipeline, data, "styles")
+    document = _ingest_sheet(store_pipeline, data, "styles")
     assert_refused(document, "excel.too_large", says="part 'xl/styles.xml' unpacks to")

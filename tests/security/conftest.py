@@ -1,0 +1,27 @@
+"""Fixtures of the security suite: one store per test module (migrating a store takes a second)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from gateway import storage
+from gateway.pipeline import Pipeline
+from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
+
+
+@pytest.fixture(scope="module")
+def store_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A parse-only pipeline (as the readers' own tests use) over a store shared by the module's tests.
+
+    Each hostile document is its own bytes, so tests do not see each other's documents.
+    """
+    path = tmp_path_factory.mktemp("security") / "gateway.db"
+    engine = storage.make_engine(f"sqlite:///{path}")
+    storage.upgrade(engine)
+    yield Pipeline(
+        storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), lambda: FIXED_NOW, validate=False
+    )
+    engine.dispose()

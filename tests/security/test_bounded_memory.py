@@ -1,0 +1,48 @@
+"""Decompression bombs in bounded memory: each inflates to 2 GiB (or draws ten million glyphs), and
+the process ingesting all of them must stay under ``PEAK_MB`` of its own RSS.
+
+A child process (``tests/security/_bomb_child.py``) ingests them through the real pipeline, so
+its VmHWM is its own, not the pytest parent's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.security._bomb_child import BOMBS
+
+PEAK_MB = 300  # the child needs some 130 MB with nothing inflated; any bomb read whole is 2,000 or more
+SECONDS = 10  # each document, on a loaded two-core machine
+EXPECTED = {
+    "xlsx-bomb": ("excel.too_large", "ratio 1010"),
+    "xlsx-lying-bomb": ("excel.corrupt", "ParseError"),
+    "xlsx-a-million-rows": ("excel.too_large", "more than 50000 rows"),
+    "pdf-bomb": ("pdf.too_large", "inflates beyond 64 MB"),
+    "pdf-billion-laughs": ("pdf.too_complex", "draws more than"),
+    "deep-mime": ("email.too_complex", "5000 multipart or attached-message parts"),
+}
+
+
+def test_every_bomb_is_refused_quickly_in_bounded_memory(tmp_path: Path) -> None:
+    assert set(EXPECTED) == set(BOMBS)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.security._bomb_child", str(tmp_path / "bombs.db")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    *reports, peak = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["name"] for r in reports] == list(EXPECTED)
+    for report in reports:
+        reason, says = EXPECTED[report["name"]]
+        assert report["status"] == "rejected" and report["error_code"] != "internal_error", report
+        assert report["reasons"][:1] == [reason] and says in report["error"], report
+        assert report["seconds"] < SECONDS, report
+    assert peak["peak_mb"] < PEAK_MB, peak
