@@ -310,11 +310,15 @@ class Pipeline:
             return
         self._validate_pending(run)
         session = run.session
-        rows = [_order_row(run, item) for item in run.pending]
+        lines = [order_line_rows(0, item.order) for item in run.pending]
+        rows = [
+            _fitted_order_row(run, item, item_lines)
+            for item, item_lines in zip(run.pending, lines, strict=True)
+        ]
         ids = list(session.scalars(insert(storage.PurchaseOrder).returning(storage.PurchaseOrder.id), rows))
         line_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
-        for order_id, item in zip(ids, run.pending, strict=True):
+        for order_id, item, item_lines in zip(ids, run.pending, lines, strict=True):
             profile = self._partners.get(item.order.partner or "")
             if profile is not None:
                 sent = send_decision(
@@ -331,7 +335,7 @@ class Pipeline:
                 )
                 if sent.acknowledgment_id is not None:
                     run.outbound_ids.append(sent.acknowledgment_id)
-            line_rows.extend(order_line_rows(order_id, item.order))
+            line_rows.extend({**line, "order_id": order_id} for line in item_lines)
             finding_rows.extend(
                 {**f, "order_id": order_id, "document_id": run.document_id} for f in item.findings
             )
@@ -340,7 +344,10 @@ class Pipeline:
         if line_rows:
             session.execute(insert(storage.OrderLineRecord), line_rows)
         if finding_rows:
-            session.execute(insert(storage.Finding), [{**f, "created_at": run.when} for f in finding_rows])
+            finding_rows = [{**f, "created_at": run.when} for f in finding_rows]
+            for row in finding_rows:
+                storage.fit_to_columns(storage.Finding.__table__, row)  # a quoted value may be long
+            session.execute(insert(storage.Finding), finding_rows)
         run.order_ids.extend(ids)
         run.pending.clear()
 
@@ -539,6 +546,38 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "line_count": len(order.lines),
         "canonical": order.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
         "created_at": run.when,
+    }
+
+
+def _fitted_order_row(run: _Run, item: _Pending, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The order's row, its line rows fitted to their columns; a value that did not fit holds the order."""
+    row = _order_row(run, item)
+    changed = storage.fit_to_columns(storage.PurchaseOrder.__table__, row)
+    for line in lines:
+        changed += [
+            (f"line {line['line_no']} {column}", what)
+            for column, what in storage.fit_to_columns(storage.OrderLineRecord.__table__, line)
+        ]
+    if changed:
+        item.findings.append(_too_wide_finding(changed))
+        if item.status == ORDER_ACCEPTED:
+            item.status = row["status"] = ORDER_EXCEPTION
+    return row
+
+
+def _too_wide_finding(changed: list[tuple[str, str]]) -> dict[str, Any]:
+    where = "; ".join(f"{column}: {what}" for column, what in changed[:5])
+    return {
+        "code": validators.FindingCode.SYNTAX.value,
+        "severity": "error",
+        "action": "hold",
+        "message": f"values too large to store as they are (the original is kept in the order): {where}",
+        "field": changed[0][0][:64],
+        "line_no": None,
+        "expected": None,
+        "received": None,
+        "suggestions": [],
+        "details": {"reason": "value.too_large", "columns": [c for c, _ in changed]},
     }
 
 

@@ -15,6 +15,7 @@ from ._documents import store_document as store_document
 from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import upgrade as upgrade
+from ._fit import fit_to_columns as fit_to_columns
 from ._models import Alert as Alert
 from ._models import As2Message as As2Message
 from ._models import AuditEntry as AuditEntry

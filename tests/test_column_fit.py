@@ -1,0 +1,41 @@
+"""Values wider than their columns, which PostgreSQL refuses (SQLite stores anything): the order is
+held with a specific finding, the row carries what fits, and the canonical order keeps it all."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from gateway import storage
+from gateway.pipeline import Pipeline
+from partners import PartnerRegistry
+from tests.postgres import Postgres
+from tests.queue_cluster import fresh_database
+
+WIDE_SHEET = b"PO Number," + b"P" * 80 + b"\nItem,Qty,UOM\nNW-10042,1E+20,CARTONS-OF-TWELVE\n"
+
+
+def test_too_wide_values_hold_the_order_on_postgresql(postgres: Postgres) -> None:
+    engine = storage.make_engine(fresh_database(postgres, "column_fit"))
+    pipeline = Pipeline(storage.make_sessionmaker(engine), PartnerRegistry.from_directory())
+    outcome = pipeline.ingest_stream(
+        io.BytesIO(WIDE_SHEET), channel="file", filename="wide.csv", partner="acme"
+    )
+    with pipeline.sessions() as session:
+        document = session.get(storage.Document, outcome.document_id)
+        order = session.scalars(select(storage.PurchaseOrder)).one()
+        line = session.scalars(select(storage.OrderLineRecord)).one()
+        findings = list(session.scalars(select(storage.Finding).where(storage.Finding.order_id == order.id)))
+    engine.dispose()
+    assert document is not None and (document.status, document.error_code) == ("processed", None)
+    assert order.status == "exception" and order.po_number == "P" * 64
+    assert order.canonical["po_number"] == "P" * 80
+    assert (line.uom, line.quantity) == ("CARTONS-", None)
+    too_large = [f for f in findings if f.details.get("reason") == "value.too_large"]
+    assert len(too_large) == 1 and too_large[0].action == "hold"
+    assert set(too_large[0].details["columns"]) == {
+        "po_number",
+        "line 3 quantity",
+        "line 3 uom",
+    }  # the sheet row
