@@ -65,13 +65,8 @@ def test_a_trailer_without_its_header_is_an_envelope_error(name: str, partners: 
     assert any(i.code == "x12.envelope" and "never started" in i.message for i in found.all_issues)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the pipeline stores ISA13 as sent; purchase_order.interchange_control_number is String(16)",
-)
 def test_an_overlong_isa13_fits_the_postgresql_column(pipeline: Pipeline) -> None:
-    """Found by fuzzing: on PostgreSQL the insert fails, and the document becomes an internal error."""
+    """Found by fuzzing: on PostgreSQL the insert failed (interchange_control_number is String(16))."""
     data = (ROOT / "fixtures" / "inbox" / "acme-4500012345.edi").read_bytes()
     data = data.replace(b"*000001001*", b"*000001001XXXXXXXX*", 1)
     check_ingest(pipeline, data, channel="sftp", filename="acme.edi", postgres_widths=True)
