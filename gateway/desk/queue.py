@@ -63,6 +63,7 @@ OTHER = "other"
 DEFAULT_SLA_HOURS = 4.0
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+MAX_EXPORT_ROWS = 10_000
 MAX_PAGE = 1_000_000
 MAX_HOURS = 24.0 * 366 * 10
 MAX_SEARCH = 100
@@ -297,16 +298,9 @@ def exception_queue(
     A page past the last is the last page. A ``reason`` or ``channel`` that is no key of
     ``ALL_REASONS`` or ``CHANNELS`` raises ``ValueError``; ``QueueFilter.from_args`` never makes one.
     """
-    if filters.reason is not None and filters.reason not in ALL_REASONS:
-        raise ValueError(f"unknown reason {filters.reason!r}")
-    if filters.channel is not None and filters.channel not in CHANNELS:
-        raise ValueError(f"unknown channel {filters.channel!r}")
     now = as_utc(now)
     overdue_before = now - timedelta(hours=sla_hours)
-    needle = (filters.search or "").strip().lower()
-    search = _Search(needle, _customers_named(session, needle)) if needle else None
-    orders = _order_query(filters, now, search)
-    documents = _document_query(filters, now, search)
+    orders, documents = _queries(session, filters, now)
     total, overdue = _count(session, orders, storage.PurchaseOrder.created_at, overdue_before)
     if documents is not None:
         more, more_overdue = _count(session, documents, storage.Document.received_at, overdue_before)
@@ -327,6 +321,35 @@ def exception_queue(
         sla_hours=sla_hours,
         filters=filters,
     )
+
+
+def all_queue_rows(
+    session: Session,
+    filters: QueueFilter,
+    *,
+    now: datetime,
+    sla_hours: float = DEFAULT_SLA_HOURS,
+    limit: int = MAX_EXPORT_ROWS,
+) -> list[QueueRow]:
+    """Every item ``filters`` lets through (its paging ignored), oldest first, at most ``limit``: for exports.
+
+    Raises ``ValueError`` as ``exception_queue`` does.
+    """
+    now = as_utc(now)
+    orders, documents = _queries(session, filters, now)
+    keys = _page_keys(session, orders, documents, limit=limit, offset=0)
+    return _rows(session, keys, now=now, sla_hours=sla_hours)
+
+
+def _queries(session: Session, filters: QueueFilter, now: datetime) -> tuple[Select[Any], Select[Any] | None]:
+    """The orders and the documents ``filters`` lets through; None for documents when none can be."""
+    if filters.reason is not None and filters.reason not in ALL_REASONS:
+        raise ValueError(f"unknown reason {filters.reason!r}")
+    if filters.channel is not None and filters.channel not in CHANNELS:
+        raise ValueError(f"unknown channel {filters.channel!r}")
+    needle = (filters.search or "").strip().lower()
+    search = _Search(needle, _customers_named(session, needle)) if needle else None
+    return _order_query(filters, now, search), _document_query(filters, now, search)
 
 
 def queue_facets(session: Session) -> QueueFacets:
