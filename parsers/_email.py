@@ -115,12 +115,18 @@ def identify_sender(message: Message, partners: PartnerRegistry) -> tuple[Partne
 
 
 def _raw_values(message: Message, name: str) -> list[str]:
-    """A header's values as sent, for ``getaddresses``.
+    """A header's values as sent, for ``getaddresses``, with 8-bit bytes read as UTF-8.
 
     ``policy.default`` parses address headers on access, and its parser raises IndexError on
     some truncated addresses (``From: a <b@``, a CPython bug), so they are not read through it.
+    The parser keeps raw 8-bit bytes as surrogate escapes, which no store can write: they are
+    decoded as UTF-8 here, and what is not UTF-8 becomes U+FFFD.
     """
-    return [str(value) for key, value in message.raw_items() if key.lower() == name]
+    return [
+        str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        for key, value in message.raw_items()
+        if key.lower() == name
+    ]
 
 
 def _forwarded_senders(message: Message) -> list[str]:

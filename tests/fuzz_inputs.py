@@ -768,6 +768,23 @@ def sheet_documents() -> st.SearchStrategy[bytes]:
 
 def _check_issue(issue: Issue, where: str) -> None:
     assert issue.code and issue.message.strip(), f"{where}: an issue without a code or message: {issue!r}"
+    _check_storable(issue.model_dump(mode="json"), f"{where}: issue {issue.code}")
+
+
+def _check_storable(value: object, where: str) -> None:
+    """Every text can be written as UTF-8: a lone surrogate (an undecoded byte) fails the store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise AssertionError(f"{where}: text the store cannot write: {value[:80]!r}") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, where)
+            _check_storable(item, where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_storable(item, where)
 
 
 def check_prepass(data: bytes) -> list[object]:
@@ -800,6 +817,7 @@ def check_events(events: list[object], where: str) -> None:
         elif isinstance(event, ParsedOrder):
             for issue in event.issues:
                 _check_issue(issue, where)
+            _check_storable(event.order.model_dump(mode="json"), f"{where}: order")
         else:
             assert isinstance(event, ParsedInterchange | ReceivedAck), f"{where}: unexpected event {event!r}"
 
@@ -829,6 +847,7 @@ def check_sheet(data: bytes) -> None:
     assert found.orders or found.issues, f"{reader.__name__}: neither an order nor an issue"
     for order in found.orders:
         assert order.lines, f"{reader.__name__}: an order without lines"
+        _check_storable(order.model_dump(mode="json"), f"{reader.__name__}: order")
 
 
 def check_ingest(
