@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -312,10 +313,12 @@ def _hypothesis(target: str, deadline: float, crashes: Path) -> TargetRun:
     seen = _known_signatures(crashes)
     executions, last = 0, b""
     started = time.time()
-    pipeline_log = logging.getLogger("gateway.pipeline")
-    pipeline_log.disabled = True  # it logs what escaped a parser; here that is a finding, kept below
+    # The pipeline logs what escaped a parser (here a finding, kept below); pdfminer and openpyxl
+    # warn about every damaged file.
+    logging.disable(logging.CRITICAL)
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             pipeline = fuzz_inputs.sqlite_pipeline(Path(folder))
             while time.time() < deadline:
 
@@ -346,7 +349,7 @@ def _hypothesis(target: str, deadline: float, crashes: Path) -> TargetRun:
                 except Exception as exc:  # hypothesis runs the failing example again, last
                     _keep(crashes, f"{target}-hypothesis", last, exc, seen)
     finally:
-        pipeline_log.disabled = False
+        logging.disable(logging.NOTSET)
     found = _new_inputs(crashes, before, f"{target}-hypothesis-")
     return TargetRun(target, "hypothesis", executions, time.time() - started, found, "through the pipeline")
 
@@ -364,11 +367,17 @@ def _new_inputs(crashes: Path, before: set[Path], prefix: str) -> list[Path]:
     )
 
 
-def _signature(exc: BaseException) -> str:
-    """Where it was raised: the exception type and the innermost frame."""
+def _signature(prefix: str, exc: BaseException) -> str:
+    """What tells one failure from another: target and engine, exception type, innermost frame.
+
+    A broken property (an assertion of tests/fuzz_inputs.py) adds what it says, without numbers.
+    """
     frames = traceback.extract_tb(exc.__traceback__)
     where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
-    return f"{type(exc).__name__}@{where}"
+    said = (
+        re.sub(r"[\d'\"].*", "", str(exc).partition("\n")[0])[:80] if isinstance(exc, AssertionError) else ""
+    )
+    return f"{prefix} {type(exc).__name__}@{where} {said}".rstrip()
 
 
 def _known_signatures(crashes: Path) -> set[str]:
@@ -381,7 +390,7 @@ def _known_signatures(crashes: Path) -> set[str]:
 
 
 def _keep(crashes: Path, prefix: str, data: bytes, exc: BaseException, seen: set[str]) -> None:
-    signature = _signature(exc)
+    signature = _signature(prefix, exc)
     if signature in seen:
         return
     seen.add(signature)
