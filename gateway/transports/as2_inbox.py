@@ -48,6 +48,7 @@ from gateway.retries import RetryPolicy
 from gateway.retries import record_failed_attempt
 from gateway.transport_status import record_failure
 from gateway.transport_status import record_success
+from parsers import nesting_refusal
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
@@ -128,6 +129,9 @@ class As2Inbox:
                 now,
             )
         raw = messages.http_message(items, body)
+        nesting = nesting_refusal(raw)  # the MIME parsers (ours, pyas2lib's) would recurse too deep
+        if nesting is not None:
+            return self._reject(400, profile.name, f"cannot read the AS2 message: {nesting}", now)
         if mdn_only or _is_mdn(named.get("content-type", ""), raw):
             return self._take_mdn(profile, raw, now)
         return self._take_message(profile, named["message-id"].strip().strip("<>"), raw, now)

@@ -25,3 +25,9 @@ def store_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipelin
         storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), lambda: FIXED_NOW, validate=False
     )
     engine.dispose()
+
+
+# The AS2 world (our endpoint and a real pyas2lib partner, both served on loopback) and its keys,
+# shared with tests/test_as2.py rather than copied.
+from tests.test_as2 import keys as keys  # noqa: E402
+from tests.test_as2 import world as world  # noqa: E402
