@@ -45,8 +45,9 @@ _ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
 # What a damaged or hostile workbook raises, also lazily while its sheets are read: a zip entry
 # whose size or CRC lies, truncated deflate data, malformed XML, entities defusedxml forbids;
 # and, found by fuzzing: an XML attribute openpyxl does not know or of the wrong type
-# (TypeError), a shared-string index past the table (IndexError), an unknown compression
-# method (NotImplementedError), an encrypted zip entry (RuntimeError).
+# (TypeError), a shared-string index past the table (IndexError) or an XML declaration naming
+# an encoding Python lacks (both LookupError), an unknown compression method
+# (NotImplementedError), an encrypted zip entry (RuntimeError).
 _UNREADABLE = (
     InvalidFileException,
     zipfile.BadZipFile,
@@ -57,7 +58,7 @@ _UNREADABLE = (
     zlib.error,
     ParseError,
     TypeError,
-    IndexError,
+    LookupError,
     NotImplementedError,
     RuntimeError,
 )

@@ -420,6 +420,8 @@ SENDERS = (
     "", "<>", "<<@>>", "=?utf-8?b?SmFuZQ==?= <jane@acme-retail.example>", "=?x-bogus?q?J=FFne?= <a@b>",
     "=?utf-8?b?!!!?=", "\"Unclosed <jane@acme-retail.example>", "a@b@c", "(comment) jane@acme-retail.example",
     "jane@acme-retail.example, orders@initech.example", "x" * 2000 + "@acme-retail.example",
+    # Raw 8-bit bytes (written through surrogateescape): latin-1 in a name, a byte inside an address.
+    "J\udce9r\udcf4me <orders@acme-retail.example>", "orders@a\udca0cme-retail.example",
 )  # fmt: skip
 CHARSETS = (
     "utf-8", "us-ascii", "iso-8859-1", "cp1252", "utf-16", "utf-7", "iso-2022-jp", "x-unknown", "", "\"utf-8",
@@ -533,7 +535,11 @@ def _mime_entity(draw: st.DrawFn, depth: int, top: bool = False) -> bytes:
         encoding = draw(st.sampled_from(ENCODINGS))
         if kind == "attachment":
             ctype, payload = draw(_attachment_payload())
-            name = draw(st.sampled_from(("order.csv", "../../x.edi", "", "=?utf-8?q?=FF?=", "a\x00b.xlsx")))
+            name = draw(
+                st.sampled_from(
+                    ("order.csv", "../../x.edi", "", "=?utf-8?q?=FF?=", "a\x00b.xlsx", "caf\udce9.csv")
+                )
+            )
             disposition = draw(
                 st.sampled_from(
                     (
