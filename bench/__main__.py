@@ -10,8 +10,10 @@ from pathlib import Path
 from bench import as2_receive
 from bench import desk_queue
 from bench import extraction
+from bench import fuzz
 from bench import memory
 from bench import outbound
+from bench import scaling
 from bench import sftp_pull
 from bench import validation
 from bench import x12_ingest
@@ -34,6 +36,8 @@ BENCHES: dict[str, Bench] = {
     "desk": Bench("Order desk queue", desk_queue.run, Size("--desk-orders", 100_000, "orders in the desk's store")),
     "sftp": Bench("SFTP pull", sftp_pull.run, Size("--sftp-files", 1_000, "files pulled (needs root: it runs sshd)")),
     "memory": Bench("Peak memory of a big ingest", memory.run, Size("--memory-mb", 200, "MB of the interchange ingested")),
+    "scaling": Bench("Scale-out on PostgreSQL", scaling.run, Size("--scaling-documents", 400, "mixed documents per worker count")),
+    "fuzz": Bench("Fuzzing", fuzz.run, Size("--fuzz-seconds", 300.0, "seconds of fuzzing, every target at once")),
 }  # fmt: skip
 
 
