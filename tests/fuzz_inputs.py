@@ -863,13 +863,13 @@ def check_ingest(
     channel: str,
     filename: str | None,
     partner: str | None = None,
-    postgres_widths: bool = False,
+    postgres_widths: bool = True,
 ) -> str:
     """Through the pipeline: stored byte for byte, a final status, and a specific error when refused.
 
     ``partner`` names the customer, as ``gateway ingest --partner`` does for sheets, so their orders
-    are stored. ``postgres_widths`` also requires every stored value to fit its PostgreSQL column
-    (SQLite stores anything). Returns the document's status.
+    are stored. ``postgres_widths`` also requires every stored value to fit its PostgreSQL column,
+    since SQLite, which the tests run on, stores anything. Returns the document's status.
     """
     outcome = pipeline.ingest_stream(io.BytesIO(data), channel=channel, filename=filename, partner=partner)
     with pipeline.sessions() as session:
