@@ -249,7 +249,7 @@ def _delete_segment(draw: st.DrawFn, doc: X12Doc) -> None:
 def _duplicate_segment(draw: st.DrawFn, doc: X12Doc) -> None:
     if doc.segments:
         at = _pick(draw, doc)
-        doc.segments[at:at] = [list(doc.segments[at])] * draw(st.integers(1, 3))
+        doc.segments[at:at] = [list(doc.segments[at]) for _ in range(draw(st.integers(1, 3)))]
 
 
 def _move_segment(draw: st.DrawFn, doc: X12Doc) -> None:
@@ -345,7 +345,7 @@ def _repeat_transaction(draw: st.DrawFn, doc: X12Doc) -> None:
         start = ids.index("ST")
         end = ids.index("SE", start) + 1 if "SE" in ids[start:] else len(ids)
         block = doc.segments[start:end]
-        doc.segments[end:end] = [list(s) for s in block] * draw(st.integers(1, 20))
+        doc.segments[end:end] = [list(s) for _ in range(draw(st.integers(1, 20))) for s in block]
 
 
 def _append_interchange(draw: st.DrawFn, doc: X12Doc) -> None:
