@@ -28,8 +28,10 @@ from ._email import read_email
 from ._events import DocumentIssue as DocumentIssue
 from ._events import ParsedOrder as ParsedOrder
 from ._events import ReceivedAck as ReceivedAck
+from ._excel import WORKBOOK_ERRORS as WORKBOOK_ERRORS
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
+from ._excel import workbook_refusal as workbook_refusal
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_template as pdf_template
 from ._pyx12 import check_interchange as check_interchange

@@ -126,6 +126,16 @@ def _delimiter(text: str) -> str:
     return max(",;\t|", key=lambda d: (sum(d in line for line in lines), d == ","))
 
 
+WORKBOOK_ERRORS = _UNREADABLE  # what opening or reading a workbook with openpyxl may raise
+
+
+def workbook_refusal(data: bytes) -> Issue | None:
+    """Why ``data`` is not opened as a workbook at all (no zip, a damaged one, a part too large for
+    how openpyxl reads it), or None: for any other reader of workbooks, such as the desk's view."""
+    refused = _zip_refusal(data)
+    return refused.issues[0] if refused is not None else None
+
+
 def _zip_refusal(data: bytes) -> FoundOrders | None:
     if not data.startswith(ZIP_MAGIC):
         return FoundOrders.failed(

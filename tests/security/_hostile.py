@@ -269,16 +269,19 @@ def nested_mime(depth: int, *, inner: bytes = b"Content-Type: text/plain\r\n\r\n
 def email_with_attachment(
     filename: str, content: bytes, content_type: str = "application/octet-stream"
 ) -> bytes:
-    """An email from acme with one base64 attachment named ``filename`` (RFC 2231 encoded when not ASCII)."""
-    from email.message import EmailMessage
-    from email.policy import SMTP
+    """An email from acme with one base64 attachment named ``filename``, any character of it
+    percent-encoded as RFC 2231 allows (so CR, LF and NUL reach the reader as the name)."""
+    import base64
+    from urllib.parse import quote
 
-    message = EmailMessage(policy=SMTP)
-    message["From"] = "Acme Purchasing <orders@acme-retail.example>"
-    message["To"] = "orders@northwind.example"
-    message["Subject"] = "PO attached"
-    message["Message-ID"] = "<attachment@acme-retail.example>"
-    message.set_content("Our order is attached.\n")
-    maintype, subtype = content_type.split("/")
-    message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
-    return message.as_bytes()
+    encoded = quote(filename, safe="")
+    return (
+        MAIL_HEADERS
+        + b'Content-Type: multipart/mixed; boundary="part"\r\n\r\n'
+        + b"--part\r\nContent-Type: text/plain\r\n\r\nOur order is attached.\r\n"
+        + f"--part\r\nContent-Type: {content_type}\r\n".encode()
+        + f"Content-Disposition: attachment; filename*=utf-8''{encoded}\r\n".encode()
+        + b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(content).replace(b"\n", b"\r\n")
+        + b"--part--\r\n"
+    )

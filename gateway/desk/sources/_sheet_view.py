@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable
 from collections.abc import Sequence
 from datetime import date
@@ -20,7 +19,9 @@ from decimal import Decimal
 from typing import Any
 
 import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
+
+from parsers import WORKBOOK_ERRORS
+from parsers import workbook_refusal
 
 from ._highlights import Wanted
 from ._highlights import column_letter
@@ -42,8 +43,6 @@ MAX_ROWS = 400
 MAX_COLUMNS = 26
 SCAN_COLUMNS = 200
 MAX_CELL_CHARS = 300
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_RATIO = 100
 CSV_SHEET = "csv"
 
 Rows = dict[int, dict[int, str]]
@@ -64,17 +63,21 @@ def sheet_panes(
         )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        problem = CannotShow("sheet.corrupt", f"the workbook cannot be read: {type(exc).__name__}: {exc}")
-        return (
-            [SheetPane(key=key, title=title, mime_part=mime_part, problem=problem)],
-            [],
-            _all_missed(wanted),
-        )
+    except WORKBOOK_ERRORS as exc:
+        return _unreadable(exc, wanted, key=key, title=title, mime_part=mime_part)
     try:
         return _panes(_XlsxBook(workbook), wanted, key=key, title=title, mime_part=mime_part)
+    except WORKBOOK_ERRORS as exc:  # read-only sheets are only unpacked and parsed here
+        return _unreadable(exc, wanted, key=key, title=title, mime_part=mime_part)
     finally:
         workbook.close()
+
+
+def _unreadable(
+    exc: Exception, wanted: Sequence[Wanted], *, key: str, title: str, mime_part: str | None
+) -> tuple[list[SheetPane], list[Highlight], list[Unplaced]]:
+    problem = CannotShow("sheet.corrupt", f"the workbook cannot be read: {type(exc).__name__}: {exc}")
+    return [SheetPane(key=key, title=title, mime_part=mime_part, problem=problem)], [], _all_missed(wanted)
 
 
 def _all_missed(wanted: Iterable[Wanted]) -> list[Unplaced]:
@@ -238,18 +241,9 @@ def _delimiter(text: str) -> str:
 
 
 def _zip_refusal(data: bytes) -> CannotShow | None:
-    if not data.startswith(b"PK\x03\x04"):
-        return CannotShow("sheet.not_a_workbook", "the file is not an xlsx workbook (no zip container)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        return CannotShow("sheet.corrupt", f"the workbook's zip container is damaged: {exc}")
-    total = sum(e.file_size for e in entries)
-    packed = max(sum(e.compress_size for e in entries), 1)
-    if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
-        return CannotShow(
-            "sheet.too_large",
-            f"the workbook unpacks to {total / 1e6:.0f} MB (ratio {total / packed:.0f}); not shown",
-        )
-    return None
+    """The parser's own refusal (``parsers.workbook_refusal``), as the desk words it: one rule for
+    what is too large or too damaged to open, whoever opens it."""
+    issue = workbook_refusal(data)
+    if issue is None:
+        return None
+    return CannotShow(issue.code.replace("excel.", "sheet.", 1), f"{issue.message}; not shown")

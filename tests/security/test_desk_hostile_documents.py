@@ -1,0 +1,123 @@
+"""The order desk showing hostile documents: the document page (which renders the original beside
+the error) and the raw download must answer quickly, escape what they show, and download under
+a safe name, as an attachment the browser never renders.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from gateway import desk as order_desk
+from gateway import storage
+from gateway.pipeline import Pipeline
+from gateway.storage import safe_filename
+from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
+from tests.security import _bomb_child as bombs
+from tests.security import _hostile as hostile
+from tests.security.test_hostile_names import HOSTILE
+from tests.security.test_xlsx_bombs import _random_texts
+from tests.test_web_desk_support import DeskApp
+from tests.test_web_desk_support import open_app
+from tests.test_web_desk_support import password
+
+SECONDS = 10
+SCRIPT = "<script>alert(1)</script>"
+
+
+@functools.cache
+def _documents() -> dict[str, tuple[bytes, str | None]]:
+    """name -> (bytes, partner named by the channel); smaller kin of the bombs the other modules test."""
+    strings = hostile.shared_strings_xml(tuple(_random_texts(450_000)))
+    unsized = b"".join(b'<row r="%d"/>' % n for n in range(4, 700_000))
+    found: dict[str, tuple[bytes, str | None]] = {
+        "xlsx-bomb.xlsx": (bombs.xlsx_bomb(), "acme"),
+        "xlsx-lying-bomb.xlsx": (bombs.xlsx_lying_bomb(), "acme"),
+        "strings.xlsx": (hostile.xlsx(shared_strings=strings), "acme"),
+        "unsized.xlsx": (hostile.xlsx(sheet=hostile.sheet_xml(rows=unsized)), "acme"),
+        "pdf-bomb.pdf": (
+            hostile.pdf_pages([hostile.zlib_repeated(b"", b" " * hostile.MIB, 65)], flate=True),
+            "acme",
+        ),
+        "laughs.pdf": (hostile.pdf_form_fanout(4, 100), "acme"),
+        "deep.eml": (bombs.deep_mime(), None),
+        "attachment.eml": (hostile.email_with_attachment(f"{SCRIPT}../../x.pdf", b"%PDF-1.7 broken"), None),
+    }
+    for number, name in enumerate(HOSTILE):
+        found[name] = (f"not an order {number} {SCRIPT}\n".encode(), "acme")
+    return found
+
+
+@pytest.fixture(scope="module")
+def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("desk-hostile") / "desk.db"
+    shutil.copyfile(master_template, path)
+    engine = storage.make_engine(f"sqlite:///{path}")
+    storage.upgrade(engine)
+    sessions = storage.make_sessionmaker(engine)
+    pipeline = Pipeline(sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW, validate=False)
+    for name, (data, partner) in _documents().items():
+        pipeline.ingest_stream(io.BytesIO(data), channel="drop", filename=name, partner=partner)
+    with sessions() as session, session.begin():
+        order_desk.add_user(session, "alice", password("alice"), "clerk", at=FIXED_NOW)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
+    opened, engine = open_app(store, tmp_path)
+    yield opened
+    engine.dispose()  # type: ignore[attr-defined]
+
+
+def _stored(desk: DeskApp) -> list[storage.Document]:
+    with desk.sessions() as session:
+        return list(session.query(storage.Document).order_by(storage.Document.id))
+
+
+def test_every_hostile_document_page_answers_quickly_and_escaped(desk: DeskApp) -> None:
+    client = desk.client("alice")
+    documents = _stored(desk)
+    assert len(documents) == len(_documents())
+    for document in documents:
+        assert document.error_code != "internal_error", (document.filename, document.error)
+        started = time.monotonic()
+        response = client.get(f"/documents/{document.id}")
+        assert response.status_code == 200, document.filename
+        assert time.monotonic() - started < SECONDS, document.filename
+        assert SCRIPT not in response.text and "<script>alert" not in response.text
+    listing = client.get("/documents").text
+    assert SCRIPT not in listing
+
+
+def test_raw_downloads_are_attachments_under_safe_names(desk: DeskApp) -> None:
+    client = desk.client("alice")
+    for document in _stored(desk):
+        response = client.get(f"/documents/{document.id}/raw")
+        assert response.status_code == 200
+        disposition = response.headers["Content-Disposition"]
+        assert "\r" not in disposition and "\n" not in disposition
+        assert disposition.startswith("attachment;")
+        assert response.mimetype == "application/octet-stream"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        found = re.search(r"filename\*=UTF-8''([^;]+)", disposition) or re.search(
+            r'filename="?([^";]+)"?', disposition
+        )
+        assert found is not None, disposition
+        name = unquote(found.group(1))
+        assert name == (
+            safe_filename(document.filename) or f"document-{document.id}.{name.rsplit('.', 1)[-1]}"
+        )
+        assert "/" not in name and "\\" not in name and name != ".."
+        with desk.sessions() as session:
+            assert response.data == storage.document_bytes(session, document.id)
