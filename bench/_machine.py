@@ -72,6 +72,12 @@ def memory() -> str:
     return "unknown"
 
 
+def load() -> str:
+    """The 1, 5 and 15 minute load averages, from /proc/loadavg: is someone else using the cores?"""
+    fields = _proc("/proc/loadavg").split()
+    return " / ".join(fields[:3]) if len(fields) >= 3 else "unknown"
+
+
 def library_versions() -> dict[str, str]:
     versions = {}
     for name in LIBRARIES:
@@ -87,6 +93,7 @@ def facts() -> dict[str, str]:
     return {
         "CPU": cpu(),
         "RAM": memory(),
+        "load average at the start (1/5/15 min)": load(),
         "kernel": f"{platform.system()} {platform.release()}",
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         **library_versions(),

@@ -178,11 +178,12 @@ def _section(outcome: Outcome) -> str:
 
 def render(run: Run) -> str:
     """The report as markdown: title, summary, machine facts, then one section per benchmark."""
-    tree = (
-        f"work tree with {len(run.checkout.changed)} changed tracked files"
-        if run.checkout.dirty
-        else "clean work tree"
-    )
+    if run.checkout.commit == "unknown":
+        tree = "not a git checkout"
+    elif run.checkout.dirty:
+        tree = f"work tree with {len(run.checkout.changed)} changed tracked files"
+    else:
+        tree = "clean work tree"
     title = (
         f"# Benchmarks, {run.started:%Y-%m-%d}, commit {run.checkout.short}"
         f"{' (dirty)' if run.checkout.dirty else ''}\n\n"

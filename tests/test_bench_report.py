@@ -72,6 +72,7 @@ def test_python_m_bench_writes_a_report_of_what_it_ran(
     assert "| format | precision | recall |" in text and "| pdf | 1.000 | 1.000 |" in text
     # the machine facts are this machine's
     assert f"{os.cpu_count()} logical CPUs" in text and re.search(r"\| RAM \| \d+\.\d GiB \|", text)
+    assert re.search(r"\| load average at the start \(1/5/15 min\) \| [\d.]+ / [\d.]+ / [\d.]+ \|", text)
     assert f"| pyx12 | {metadata.version('pyx12')} |" in text and "| SQLAlchemy |" in text
     assert "| pyas2lib |" in text and "| procrastinate |" in text and "PostgreSQL" not in text
     assert "| command | `python -m bench --only extraction --only x12 --orders 20 --report " in text
