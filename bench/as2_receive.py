@@ -225,10 +225,10 @@ class _TimedPipeline(Pipeline):
 
     seconds = 0.0
 
-    def process(self, document_id: int) -> IngestOutcome:
+    def process(self, document_id: int, *, again: bool = True) -> IngestOutcome:
         started = time.perf_counter()
         try:
-            return super().process(document_id)
+            return super().process(document_id, again=again)
         finally:
             self.seconds += time.perf_counter() - started
 
