@@ -34,6 +34,8 @@ from ._excel import parse_excel_order as parse_excel_order
 from ._excel import workbook_refusal as workbook_refusal
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_template as pdf_template
+from ._pdf_budget import pdf_drawing_refusal as pdf_drawing_refusal
+from ._pdf_budget import pdf_inflation_refusal as pdf_inflation_refusal
 from ._pyx12 import check_interchange as check_interchange
 from ._result import ParseResult as ParseResult
 from .x12 import ParsedInterchange as ParsedInterchange

@@ -40,7 +40,7 @@ from ._confidence import low_confidence_issues
 from ._events import FoundOrders
 from ._pdf_budget import OverBudget
 from ._pdf_budget import PdfBudget
-from ._pdf_budget import inflation_refusal
+from ._pdf_budget import pdf_inflation_refusal
 from ._sheet_orders import match_column
 from ._sheet_orders import parse_date
 from ._sheet_orders import parse_number
@@ -106,7 +106,7 @@ def parse_pdf_order(
 
     A partner's ``template`` is applied first; the generic layout reading fills in the rest.
     """
-    refusal = inflation_refusal(data)
+    refusal = pdf_inflation_refusal(data)
     if refusal is not None:
         return FoundOrders.failed("pdf.too_large", f"the PDF is refused: {refusal}")
     budget = PdfBudget()

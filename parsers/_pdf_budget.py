@@ -5,7 +5,7 @@ pdfminer inflates a stream whole in memory and interprets every operator in Pyth
 10 s per MB of drawing operators, and 85 µs per glyph once pdfplumber has made it a char).
 Two checks keep that bounded:
 
-- ``inflation_refusal(data)``, before opening: every zlib stream in the file is inflated in C,
+- ``pdf_inflation_refusal(data)``, before opening: every zlib stream in the file is inflated in C,
   counting the output and keeping none of it. Refused: a stream over ``MAX_STREAM_BYTES``,
   more than ``MAX_INFLATED_BYTES`` in all, or a damaged stream pdfminer would re-inflate byte
   by byte (its fallback is quadratic) for too long. This covers the streams pdfminer decodes
@@ -27,7 +27,12 @@ from typing import Any
 from pdfminer.ascii85 import ascii85decode
 from pdfminer.ascii85 import asciihexdecode
 from pdfminer.lzw import LZWDecoder
+from pdfminer.pdfdevice import PDFTextDevice
+from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfinterp import PDFPageInterpreter
+from pdfminer.pdfinterp import PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import LITERALS_ASCII85_DECODE
 from pdfminer.pdftypes import LITERALS_ASCIIHEX_DECODE
 from pdfminer.pdftypes import LITERALS_DCT_DECODE
@@ -58,7 +63,7 @@ class OverBudget(Exception):
     """The PDF costs more to read than the budget allows; the message says what."""
 
 
-def inflation_refusal(data: bytes) -> str | None:
+def pdf_inflation_refusal(data: bytes) -> str | None:
     """Why the zlib streams in ``data`` are too much to inflate, or None."""
     view = memoryview(data)
     total = 0
@@ -138,7 +143,7 @@ class _CountingAggregator(PDFPageAggregatorWithMarkedContent):
 class _BudgetedInterpreter(PDFPageInterpreter):
     """pdfminer's interpreter; each content stream is paid for before it runs (forms each time)."""
 
-    device: _CountingAggregator
+    device: _CountingAggregator | _CountingDevice
 
     def render_contents(
         self, resources: dict[object, object], streams: Any, ctm: Matrix = MATRIX_IDENTITY
@@ -214,3 +219,41 @@ def _unlzw(data: bytes, limit: int) -> bytes:
         if out.tell() > limit:
             break
     return out.getvalue()
+
+
+def pdf_drawing_refusal(data: bytes, page: int) -> str | None:
+    """Why page ``page`` (from 1) of the PDF ``data`` is beyond the reader's budgets, or None: for
+    another renderer of the same untrusted bytes (the desk draws pages with PDFium).
+
+    The streams are checked as ``pdf_inflation_refusal`` does, and the page is run through pdfminer's
+    interpreter with a device that only counts, against a fresh ``PdfBudget``. A PDF pdfminer
+    cannot read at all is not refused here: the renderer says what is wrong with it.
+    """
+    refusal = pdf_inflation_refusal(data)
+    if refusal is not None:
+        return refusal
+    budget = PdfBudget()
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        for number, found in enumerate(PDFPage.create_pages(document), start=1):
+            if number == page:
+                manager = PDFResourceManager()
+                device = _CountingDevice(manager)
+                device.budget = budget
+                _BudgetedInterpreter(manager, device).process_page(found)
+                break
+    except OverBudget as exc:
+        return str(exc)
+    except Exception:  # unreadable to pdfminer: the renderer's own error says why
+        return None
+    return None
+
+
+class _CountingDevice(PDFTextDevice):
+    """Draws nothing; counts glyphs against the budget."""
+
+    budget: PdfBudget
+
+    def render_char(self, *args: Any, **kwargs: Any) -> float:
+        self.budget.spend_glyph()
+        return 0.0

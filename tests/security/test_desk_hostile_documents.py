@@ -22,6 +22,7 @@ from gateway.pipeline import Pipeline
 from gateway.storage import safe_filename
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
+from tests.conftest import ROOT
 from tests.security import _bomb_child as bombs
 from tests.security import _hostile as hostile
 from tests.security.test_hostile_names import HOSTILE
@@ -51,6 +52,7 @@ def _documents() -> dict[str, tuple[bytes, str | None]]:
         "laughs.pdf": (hostile.pdf_form_fanout(4, 100), "acme"),
         "deep.eml": (bombs.deep_mime(), None),
         "attachment.eml": (hostile.email_with_attachment(f"{SCRIPT}../../x.pdf", b"%PDF-1.7 broken"), None),
+        "ruled-simple.pdf": ((ROOT / "fixtures" / "pdfs" / "ruled-simple.pdf").read_bytes(), "acme"),
     }
     for number, name in enumerate(HOSTILE):
         found[name] = (f"not an order {number} {SCRIPT}\n".encode(), "acme")
@@ -91,6 +93,7 @@ def test_every_hostile_document_page_answers_quickly_and_escaped(desk: DeskApp) 
     assert len(documents) == len(_documents())
     for document in documents:
         assert document.error_code != "internal_error", (document.filename, document.error)
+        assert document.status == "rejected" or document.filename == "ruled-simple.pdf", document.filename
         started = time.monotonic()
         response = client.get(f"/documents/{document.id}")
         assert response.status_code == 200, document.filename
@@ -121,3 +124,23 @@ def test_raw_downloads_are_attachments_under_safe_names(desk: DeskApp) -> None:
         assert "/" not in name and "\\" not in name and name != ".."
         with desk.sessions() as session:
             assert response.data == storage.document_bytes(session, document.id)
+
+
+@pytest.mark.parametrize(
+    ("filename", "status", "says"),
+    [
+        ("pdf-bomb.pdf", 404, "inflates beyond 64 MB"),  # PDFium took 3.2 GB and 9 s for the 2 GiB one
+        ("laughs.pdf", 404, "draws more than"),  # and 1.7 GB and 15 s for forms drawing forms
+        ("ruled-simple.pdf", 200, ""),
+    ],
+)
+def test_pdf_pages_beyond_the_readers_budget_are_not_drawn(
+    desk: DeskApp, filename: str, status: int, says: str
+) -> None:
+    client = desk.client("alice")
+    [document] = [d for d in _stored(desk) if d.filename == filename]
+    started = time.monotonic()
+    response = client.get(f"/documents/{document.id}/pages/1.png")
+    assert time.monotonic() - started < SECONDS
+    assert response.status_code == status
+    assert says in response.text if says else response.mimetype == "image/png"

@@ -26,6 +26,9 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfplumber.utils.exceptions import PdfminerException
 
+from parsers import pdf_drawing_refusal
+from parsers import pdf_inflation_refusal
+
 from ._highlights import Wanted
 from ._model import CannotShow
 from ._model import Highlight
@@ -80,6 +83,9 @@ def _open(data: bytes) -> tuple[pdfium.PdfDocument | None, CannotShow | None]:
     """Call with ``_PDFIUM`` held."""
     if b"%PDF-" not in data[:1024]:
         return None, CannotShow("pdf.not_a_pdf", "the file is not a PDF (no %PDF- header at its start)")
+    refusal = pdf_inflation_refusal(data)  # PDFium would inflate it whole, as pdfminer would
+    if refusal is not None:
+        return None, CannotShow("pdf.too_large", f"the PDF is not shown: {refusal}")
     try:
         return pdfium.PdfDocument(data), None
     except pdfium.PdfiumError as exc:
@@ -201,7 +207,14 @@ def _box(
 
 
 def render_pdf_page(data: bytes, page: int, scale: float = DEFAULT_SCALE) -> RenderedPage | CannotShow:
-    """Page ``page`` (from 1) as a PNG at ``scale`` (lowered for huge pages, as the pane says)."""
+    """Page ``page`` (from 1) as a PNG at ``scale`` (lowered for huge pages, as the pane says).
+
+    A page beyond the reader's budgets (``parsers.pdf_drawing_refusal``) is not drawn: PDFium,
+    though faster, also draws forms drawing forms, and holds every inflated stream.
+    """
+    refusal = pdf_drawing_refusal(data, page)
+    if refusal is not None:
+        return CannotShow("pdf.too_complex", f"page {page} is not shown: {refusal}")
     with _PDFIUM:
         document, problem = _open(data)
         if document is None:
