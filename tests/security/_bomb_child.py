@@ -60,11 +60,6 @@ def pdf_bomb() -> bytes:
     return hostile.pdf_pages([content], flate=True)
 
 
-def pdf_billion_laughs() -> bytes:
-    """Forms drawing forms: ten million glyphs from a few KB."""
-    return hostile.pdf_form_fanout(8, 10)
-
-
 def deep_mime() -> bytes:
     return hostile.nested_mime(5000)
 
@@ -75,7 +70,6 @@ BOMBS: dict[str, tuple[Callable[[], bytes], str, str | None]] = {
     "xlsx-lying-bomb": (xlsx_lying_bomb, "drop", "acme"),
     "xlsx-a-million-rows": (xlsx_a_million_rows, "drop", "acme"),
     "pdf-bomb": (pdf_bomb, "drop", "acme"),
-    "pdf-billion-laughs": (pdf_billion_laughs, "drop", "acme"),
     "deep-mime": (deep_mime, "email", None),
 }
 
