@@ -204,6 +204,9 @@ def _has_dimension(archive: zipfile.ZipFile, name: str) -> bool:
 
 def _grid(worksheet: object) -> Grid | Issue | None:
     grid = Grid(getattr(worksheet, "title", "sheet"))
+    # Read-only openpyxl stops at the row its <dimension> names: a stale or hostile one would
+    # silently drop the lines below it. Forget it and read every row there is (up to MAX_ROWS).
+    worksheet.reset_dimensions()  # type: ignore[attr-defined]
     for row_number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
         if row_number > MAX_ROWS:
             return Issue(

@@ -12,7 +12,9 @@ import time
 import zlib
 
 import pytest
+from sqlalchemy import select
 
+from gateway import storage
 from gateway.pipeline import Pipeline
 from parsers._excel import MAX_ROWS
 from parsers._excel import MAX_WHOLE_PART
@@ -23,7 +25,7 @@ from tests.security._stored import ingest
 SECONDS = 10  # each refusal, on a loaded two-core machine; they take well under one
 
 
-def _ingest_sheet(store_pipeline: Pipeline, data: bytes, name: str) -> object:
+def _ingest_sheet(store_pipeline: Pipeline, data: bytes, name: str) -> storage.Document:
     started = time.monotonic()
     document = ingest(store_pipeline, data, filename=f"{name}.xlsx", channel="drop", partner="acme")
     assert time.monotonic() - started < SECONDS
@@ -117,3 +119,20 @@ def test_a_styles_part_openpyxl_would_read_for_minutes_is_refused(store_pipeline
     data = hostile.zipped({**hostile.xlsx_parts(), "xl/styles.xml": styles})
     document = _ingest_sheet(store_pipeline, data, "styles")
     assert_refused(document, "excel.too_large", says="part 'xl/styles.xml' unpacks to")
+
+
+def test_a_dimension_claiming_fewer_rows_hides_no_line(store_pipeline: Pipeline) -> None:
+    """openpyxl (read-only) stops at the last row <dimension> names: a stale or hostile A1:C3 used
+    to drop line 4 silently, and the order went on without it."""
+    row = b'<row r="4"><c r="A4" t="inlineStr"><is><t>NW-10042</t></is></c><c r="B4"><v>7</v></c></row>'
+    data = hostile.xlsx(sheet=hostile.sheet_xml(rows=row, dimension="A1:C3"))
+    document = _ingest_sheet(store_pipeline, data, "stale-dimension")
+    assert (document.status, document.error_code) == ("processed", None)
+    with store_pipeline.sessions() as session:
+        skus = session.scalars(
+            select(storage.OrderLineRecord.vendor_sku)
+            .join(storage.PurchaseOrder, storage.PurchaseOrder.id == storage.OrderLineRecord.order_id)
+            .where(storage.PurchaseOrder.document_id == document.id)
+            .order_by(storage.OrderLineRecord.ordinal)
+        )
+        assert list(skus) == ["NW-30555", "NW-10042"]
