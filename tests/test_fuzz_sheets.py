@@ -39,6 +39,7 @@ def test_every_sheet_is_stored_with_a_specific_outcome(data: bytes, pipeline: Pi
     check_ingest(pipeline, data, channel="file", filename="fuzz.xlsx", partner="acme")
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # openpyxl warns about the parts these break
 @pytest.mark.parametrize("path", regression_files("sheet"), ids=lambda p: p.name)
 def test_sheet_regressions(path: Path, pipeline: Pipeline) -> None:
     data = path.read_bytes()
