@@ -115,7 +115,11 @@ class Result:
             [
                 f"{self.seconds:.0f} s of fuzzing (atheris and hypothesis side by side); inputs that break "
                 f"a reader are kept in `{self.folder}`.",
-                table(["engine", "target", "executions", "seconds", "per second", "new crashes"], rows),
+                table(
+                    ["engine", "target", "executions", "seconds", "per second", "new crashes"],
+                    rows,
+                    right=range(2, 6),
+                ),
                 found,
             ]
         )
@@ -124,7 +128,9 @@ class Result:
         executions = sum(run.executions for run in self.runs)
         return [
             Headline(
-                "fuzzing the readers: executions", f"{executions:,}", against=f"{len(self.crashes)} crashes"
+                "fuzzing the readers: executions",
+                f"{executions:,}",
+                against=f"new crashes: {len(self.crashes)}",
             )
         ]
 
