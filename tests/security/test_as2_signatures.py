@@ -3,7 +3,8 @@ signature gets a negative MDN saying why, and nothing is stored, processed or an
 
 Cases beyond ``tests/test_as2.py``'s encrypted-but-unsigned one: plain EDI with AS2 headers,
 compressed only, encrypted and compressed, a multipart/signed whose signature part is missing
-or garbage. A message nesting thousands of multiparts is refused as unreadable, not a 500.
+or garbage. A message nesting thousands of multiparts is refused as unreadable, not a 500, and
+a payload's file name only ever names the stored document.
 """
 
 from __future__ import annotations
@@ -115,3 +116,12 @@ def test_thousands_of_nested_multiparts_are_refused_as_unreadable(world: Callabl
     assert response.status_code == 400 and "refused unread" in response.text
     assert w.rows(storage.Document) == []
     assert "refused unread" in (w.status("acme", "as2-in").last_error or "")  # type: ignore[union-attr]
+
+
+def test_a_signed_message_naming_a_path_is_stored_under_its_base_name(world: Callable[..., World]) -> None:
+    """The payload's Content-Disposition file name comes from the partner: it only ever names the document."""
+    w = world()
+    _, status, _, _ = w.partner.send(PO, filename="../../etc/cron.d/evil.edi")
+    assert status == "processed"
+    [document] = w.rows(storage.Document)
+    assert document.filename == "evil.edi" and "../../etc" in document.meta["original_filename"]
