@@ -135,7 +135,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if data.startswith(b"PK\x03\x04"):
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()  # type: ignore[union-attr]  # a stale <dimension> would hide rows
+            rows = sheet.iter_rows(values_only=True)
             header = [str(v or "").strip().lower() for v in next(rows, ())]
             for number, values in enumerate(rows, start=2):
                 if any(v not in (None, "") for v in values):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -80,6 +83,28 @@ def test_xlsx_exports_load_too(sessions: sessionmaker[Session], tmp_path: Path) 
     with sessions() as session:
         dc = session.get(storage.ShipTo, ("C1001", "DC12"))
         assert dc is not None and dc.postal_code == "43219"
+
+
+def test_an_xlsx_whose_dimension_names_fewer_rows_still_loads_them_all(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Customer", "Code", "Name", "Address1", "City", "State", "Postal_Code", "Country"])
+    for code in ("DC12", "DC14", "DC16"):
+        sheet.append(["C1001", code, f"ACME {code}", "4100 Commerce Way", "Columbus", "OH", "43219", "US"])
+    saved = io.BytesIO()
+    workbook.save(saved)
+    path = tmp_path / "shiptos.xlsx"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:H2"', data)  # stale: 1 row
+            target.writestr(item, data)
+    with sessions() as session, session.begin():
+        report = import_file(session, "shiptos", path)
+    assert (report.loaded, report.errors) == (3, [])
 
 
 def test_import_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
