@@ -33,10 +33,13 @@ def run_queue_worker(url: str, services: WorkerServices, stop: threading.Event) 
         try:
             asyncio.run(_serve(make_app(url), services, stop))
         except Exception as exc:
-            log.error("worker lost the job queue: %s: %s", type(exc).__name__, exc)
+            if not stop.is_set():
+                log.error("worker lost the job queue: %s: %s", type(exc).__name__, exc)
+        else:
+            if not stop.is_set():
+                log.error("worker lost the job queue (procrastinate stopped: a lost connection)")
         if stop.is_set():
             break
-        log.error("worker lost the job queue (procrastinate stopped: a lost connection)")
         if time.monotonic() - started > 2 * _MAX_DELAY:
             delay = 1.0  # it had been up a while: this is a fresh outage
         log.warning("worker starts again in %.0f s", delay)
