@@ -56,6 +56,11 @@ async def _serve(app: procrastinate.App, services: WorkerServices, stop: threadi
                 concurrency=settings.concurrency,
                 additional_context={"services": services},
                 delete_jobs="successful",
+                # LISTEN/NOTIFY wakes the event loop hundreds of times a second, and each wake
+                # takes the GIL from the job's thread: polling every 0.5 s processed 150
+                # documents in 7.3-8.0 s instead of 9.2-10.4 s on one worker.
+                listen_notify=False,
+                fetch_job_polling_interval=0.5,
                 install_signal_handlers=False,
                 update_heartbeat_interval=settings.heartbeat_seconds,
                 stalled_worker_timeout=settings.stalled_seconds,
