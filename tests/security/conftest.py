@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,16 @@ from gateway import storage
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
+from tests.test_web_desk_support import DeskApp
+from tests.test_web_desk_support import open_app
+
+
+@pytest.fixture
+def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
+    """The order desk over the module's own ``store`` (each desk test module builds one)."""
+    opened, engine = open_app(store, tmp_path)
+    yield opened
+    engine.dispose()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

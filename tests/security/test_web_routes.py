@@ -9,7 +9,6 @@ argument the tests do not know fails ``test_every_route_is_filed`` until someone
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +28,6 @@ from tests.security._routes import every_route
 from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
 from tests.test_web_desk_support import build_store
-from tests.test_web_desk_support import open_app
 from tests.test_web_desk_support import token
 
 API_TOKEN = "api-token"  # what open_app gives the app
@@ -38,13 +36,6 @@ API_TOKEN = "api-token"  # what open_app gives the app
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_store(master_template, tmp_path_factory.mktemp("routes"))
-
-
-@pytest.fixture
-def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
-    opened, engine = open_app(store, tmp_path)
-    yield opened
-    engine.dispose()  # type: ignore[attr-defined]
 
 
 def _state(desk: DeskApp) -> tuple[object, ...]:
