@@ -30,7 +30,6 @@ from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
-from gateway.jobs import queue_from_environment
 from gateway.master_data import KINDS
 from gateway.master_data import import_file
 from gateway.master_data import load_demo_master_data
@@ -40,6 +39,7 @@ from gateway.pipeline import Pipeline
 from gateway.records import invoice_shipment
 from gateway.records import submit_invoice
 from gateway.records import submit_shipment
+from gateway.roles import pipeline_from_environment
 from gateway.runner import ROLES
 from gateway.runner import RunSettings
 from gateway.runner import Supervisor
@@ -66,17 +66,11 @@ class _Context:
 
     def pipeline(self, *, queued: bool = False) -> Pipeline:
         """Processes inline; ``queued`` (intake commands) hands processing to the job queue on PostgreSQL."""
+        sessions = self.sessions
         try:
-            partners = PartnerRegistry.from_directory(partners_dir())
-        except ProfileError as exc:
+            return pipeline_from_environment(queued=queued, sessions=sessions)
+        except (ProfileError, ValueError) as exc:  # a broken profile or GATEWAY_ERP_* setting
             raise click.ClickException(str(exc)) from exc
-        return Pipeline(
-            self.sessions,
-            partners,
-            clock=clock(),
-            erp_kind=self.erp.kind if self.erp else None,
-            queue=queue_from_environment() if queued else None,
-        )
 
     @property
     def erp(self) -> ErpSettings | None:

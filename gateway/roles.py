@@ -16,6 +16,9 @@ from collections.abc import Callable
 from functools import partial
 from types import FrameType
 
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
 from gateway import storage
 from gateway.config import clock
 from gateway.config import partners_dir
@@ -41,17 +44,17 @@ def migrate_from_environment() -> None:
     engine.dispose()
 
 
-def pipeline_from_environment(*, queued: bool = True) -> Pipeline:
-    """The pipeline every role uses; on PostgreSQL it defers processing to the job queue.
-
-    The worker's own pipeline (``queued=False``) processes what the queue hands it.
+def pipeline_from_environment(
+    *, queued: bool = True, sessions: sessionmaker[Session] | None = None
+) -> Pipeline:
+    """The pipeline every role and command uses; ``queued`` defers processing to the job queue
+    on PostgreSQL. The worker's own pipeline (``queued=False``) processes what the queue hands it.
     """
     from gateway.jobs import queue_from_environment
 
-    engine = storage.make_engine(storage.database_url())
     erp = ErpSettings.from_environment()
     return Pipeline(
-        storage.make_sessionmaker(engine),
+        sessions or storage.make_sessionmaker(storage.make_engine(storage.database_url())),
         PartnerRegistry.from_directory(partners_dir()),
         clock=clock(),
         erp_kind=erp.kind if erp else None,
