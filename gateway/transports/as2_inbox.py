@@ -10,8 +10,11 @@ stored again; one whose earlier attempt failed before its MDN is taken as new.
 Refusals get a negative MDN whose text says why, and every refusal or failure is logged and
 recorded on the partner's ``as2-in`` status row (``(unknown)`` when no profile matches).
 What is not AS2 at all (no AS2 headers, unknown AS2-From, not addressed to us) gets a 4xx
-with the reason in plain text. An MDN answering a message we sent is verified, stored and
-matched to its outbound document.
+with the reason in plain text. An MDN answering a message we sent is verified first: only one
+that verifies against the partner's pinned certificate (and is signed, where the profile asks
+for signed MDNs) is stored and changes the message, and only the first such MDN: a later one
+that disagrees with it changes nothing. An MDN that changes nothing is kept apart as suspect,
+logged, and alerted (``gateway alerts``).
 """
 
 from __future__ import annotations
@@ -343,9 +346,22 @@ class As2Inbox:
         )
         verdict = mdn_verdict(status, detail, sent_mic=bare_mic(mic), facts=facts)
         text = f"MDN for AS2 message {original}: {verdict.reason}"
-        with self._sessions() as session, session.begin():
+        with self._sessions() as session, session.begin():  # judged first; stored only if it counts
             row = messages.outbound_row(session, profile.as2.as2_id, original)
             assert row is not None
+            if not verdict.verified:
+                suspect = self._keep_apart(session, profile, row, raw, text, now)
+                return Reply.text(403, f"{text}; kept apart as suspect MDN {suspect}, nothing changed")
+            if row.mdn is not None:  # answered already: one MDN per message, and the first one stays
+                if raw == row.mdn or verdict.delivered == (row.status == messages.DELIVERED):
+                    log.info("%s: MDN for AS2 message %s repeated; nothing changes", profile.name, original)
+                    return Reply.text(200, f"MDN for AS2 message {original}: already answered ({row.status})")
+                error = (
+                    f"MDN for AS2 message {original} contradicts the MDN already kept "
+                    f"({row.status}: {row.mdn_disposition}): {verdict.reason}"
+                )
+                suspect = self._keep_apart(session, profile, row, raw, error, now)
+                return Reply.text(409, f"{error}; kept apart as suspect MDN {suspect}, nothing changed")
             messages.store_mdn(row, raw, at=now)
             row.updated_at = now
             if verdict.delivered:
@@ -361,6 +377,31 @@ class As2Inbox:
         if not verdict.delivered:
             log.warning("%s: %s", profile.name, text)
         return Reply.text(200, text)
+
+    def _keep_apart(
+        self,
+        session: Session,
+        profile: PartnerProfile,
+        sent: storage.As2Message,
+        raw: bytes,
+        error: str,
+        now: datetime,
+    ) -> int:
+        """An MDN that must change nothing: kept as suspect, logged, alerted; returns its id."""
+        assert profile.as2 is not None
+        suspect = messages.keep_suspect_mdn(
+            session,
+            partner=profile.name,
+            partner_as2_id=profile.as2.as2_id,
+            original_message_id=sent.message_id,
+            sent=sent,
+            raw=raw,
+            reason=error,
+            at=now,
+        )
+        log.warning("%s: %s; kept apart as suspect MDN %d, nothing changed", profile.name, error, suspect.id)
+        record_failure(session, partner=profile.name, channel=OUT_CHANNEL, at=now, error=error)
+        return suspect.id
 
     def _undelivered(
         self,

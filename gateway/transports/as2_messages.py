@@ -1,7 +1,8 @@
 """The ``as2_message`` table: AS2 messages in and out, and their MDNs kept for non-repudiation.
 
 Functions take a session and never commit. ``mdn_facts`` reads what an MDN says (who answers
-which message, the disposition, the MIC, the signature) from its raw bytes, for storing.
+which message, the disposition, the MIC, the signature) from its raw bytes, for storing. An MDN
+that must change nothing goes to ``as2_suspect_mdn`` instead, with an alert (``keep_suspect_mdn``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway import storage
 
 IN, OUT = "in", "out"
+SUSPECT_MDN_ALERT = "as2_suspect_mdn"
 # inbound
 PROCESSED = "processed"
 REFUSED = "refused"
@@ -207,3 +210,43 @@ def pending_async_mdns(session: Session, *, limit: int = 100) -> list[storage.As
             .limit(limit)
         )
     )
+
+
+def keep_suspect_mdn(
+    session: Session,
+    *,
+    partner: str,
+    partner_as2_id: str,
+    original_message_id: str,
+    sent: storage.As2Message | None,
+    raw: bytes,
+    reason: str,
+    at: datetime,
+) -> storage.As2SuspectMdn:
+    """Keep an MDN apart from the message it names (which it must not change), and alert a person."""
+    facts = mdn_facts(raw)
+    suspect = storage.As2SuspectMdn(
+        received_at=at,
+        partner=partner,
+        partner_as2_id=partner_as2_id,
+        original_message_id=original_message_id[:255],
+        as2_message_id=sent.id if sent is not None else None,
+        mdn_message_id=facts.message_id[:255] if facts.message_id else None,
+        disposition=facts.disposition,
+        raw=raw,
+        reason=reason[:_TEXT_LIMIT],
+    )
+    session.add(suspect)
+    session.flush()
+    session.execute(
+        insert(storage.Alert),
+        {
+            "at": at,
+            "kind": SUSPECT_MDN_ALERT,
+            "partner": partner,
+            "outbound_id": sent.outbound_id if sent is not None else None,
+            "message": f"suspect MDN {suspect.id} from {partner} for AS2 message {original_message_id} "
+            f"changed nothing: {reason}"[:_TEXT_LIMIT],
+        },
+    )
+    return suspect
