@@ -151,9 +151,18 @@ class As2Partner:
     # -- sending to the gateway -----------------------------------------------------------------
 
     def build(
-        self, payload: bytes, *, filename: str = "po.edi", sign_with: KeyPair | None = None, **how: Any
+        self,
+        payload: bytes,
+        *,
+        filename: str = "po.edi",
+        sign_with: KeyPair | None = None,
+        message_id: str | None = None,
+        **how: Any,
     ) -> Message:
-        """A message to the gateway; ``how`` overrides ``sending``; ``sign_with`` signs with other keys."""
+        """A message to the gateway; ``how`` overrides ``sending``; ``sign_with`` signs with other keys.
+
+        ``message_id`` reuses an id already sent.
+        """
         sending = replace(self.sending, **how)
         receiver = Partner(
             as2_name=self.gateway_id,
@@ -172,8 +181,12 @@ class As2Partner:
             key = sign_with.key_pem + sign_with.cert_pem
             organization = Organization(as2_name=self.as2_id, sign_key=key, decrypt_key=key)
         organization.mdn_url = f"{self.url}/mdn" if self.url else None
+        local = None
+        if message_id is not None:
+            organization = copy.copy(organization)
+            local, _, organization.domain = message_id.rpartition("@")
         message = Message(sender=organization, receiver=receiver)
-        message.build(payload, filename=filename, content_type="application/edi-x12")
+        message.build(payload, filename=filename, content_type="application/edi-x12", message_id=local)
         with self._lock:
             self._sent[message.message_id] = message
         return message

@@ -90,16 +90,29 @@ def mdn_facts(raw: bytes) -> MdnFacts:
     )
 
 
-def is_processed(session: Session, partner_as2_id: str, message_id: str) -> bool:
-    """True when this Message-ID from this partner was stored and answered with a positive MDN."""
-    status = session.scalar(
-        select(storage.As2Message.status).where(
-            storage.As2Message.partner_as2_id == partner_as2_id,
-            storage.As2Message.message_id == message_id,
-            storage.As2Message.direction == IN,
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """An inbound Message-ID already stored and answered: its document and that document's hash."""
+
+    document_id: int | None
+    sha256: str | None
+
+
+def processed(session: Session, partner_as2_id: str, message_id: str) -> Processed | None:
+    """This Message-ID from this partner, if it was stored and answered with a positive MDN."""
+    message, document = storage.As2Message, storage.Document
+    found = session.execute(
+        select(message.status, message.document_id, document.sha256)
+        .outerjoin(document, document.id == message.document_id)
+        .where(
+            message.partner_as2_id == partner_as2_id,
+            message.message_id == message_id,
+            message.direction == IN,
         )
-    )
-    return status == PROCESSED
+    ).first()
+    if found is None or found.status != PROCESSED:
+        return None
+    return Processed(found.document_id, found.sha256)
 
 
 def claim(
