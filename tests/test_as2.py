@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func
 from sqlalchemy import select
@@ -35,6 +36,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import reports
 from gateway import storage
+from gateway.cli import main
 from gateway.desk.queue import count_waiting_documents
 from gateway.dispatch import send_due
 from gateway.errors import ConfigError
@@ -110,6 +112,14 @@ class World:
     def status(self, partner: str, channel: str) -> storage.TransportStatus | None:
         with self.sessions() as session:
             return session.get(storage.TransportStatus, (partner, channel))
+
+    def cli(self, *args: str) -> str:
+        """The ``gateway`` command over this store; its output."""
+        engine = self.sessions.kw["bind"]
+        url = engine.url.render_as_string(hide_password=False)
+        result = CliRunner().invoke(main, list(args), env={"GATEWAY_DATABASE_URL": url})
+        assert result.exit_code == 0, result.output
+        return result.output
 
     def sender(self) -> As2Sender:
         return As2Sender(self.sessions, self.identity, clock=lambda: FIXED_NOW, timeout=30)
@@ -439,8 +449,10 @@ def test_reused_message_id_with_other_content_is_stored_held_for_a_person_and_an
     assert w.partner.verify_mdn(again) == ("processed/Warning", "duplicate-document")
     assert len(w.rows(storage.Document)) == 2
 
-    released = Pipeline(w.sessions, w.partners, lambda: FIXED_NOW).process(held.id)  # a person says: new PO
-    assert released.status == "processed" and len(released.order_ids) == 1
+    listed = w.cli("alerts")  # what a person sees, and does once they know it is a new PO
+    assert "as2_duplicate_id" in listed and f"document {held.id}" in listed
+    assert w.cli("reprocess", str(held.id)).startswith(f"document {held.id}: processed, 1 orders")
+    assert len(w.rows(storage.PurchaseOrder)) == 2
 
 
 def test_a_forged_message_reusing_a_processed_id_is_refused_and_touches_nothing(

@@ -92,6 +92,8 @@ def test_a_forged_mdn_after_a_delivered_one_changes_nothing_and_is_kept_apart_wi
     assert alert["partner"] == "acme" and before.message_id in alert["message"]
     assert f"suspect MDN {suspect.id}" in alert["message"] and alert["outbound_id"] == outbound_id
     assert len(w.rows(storage.Alert)) == alerts_before + 1
+    listed = w.cli("alerts")
+    assert "as2_suspect_mdn" in listed and f"suspect MDN {suspect.id}" in listed
     status_row = w.status("acme", "as2-out")
     assert status_row is not None and why in (status_row.last_error or "")
 
