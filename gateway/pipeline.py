@@ -63,6 +63,7 @@ PROCESSED = "processed"
 REJECTED = "rejected"
 UNKNOWN_PARTNER = "unknown_partner"
 FAILED = "failed"
+HELD = "held"  # stored, not processed: a person decides (``process`` releases it)
 
 ORDER_ACCEPTED = "accepted"
 ORDER_REJECTED = "rejected"
@@ -195,6 +196,36 @@ class Pipeline:
         outcome = self.process(document_id, again=False)
         outcome.duplicate = not created
         return outcome
+
+    def hold_stream(
+        self,
+        source: BinaryIO,
+        *,
+        channel: str,
+        filename: str | None,
+        partner: str | None,
+        error_code: str,
+        error: str,
+        meta: dict[str, Any] | None = None,
+    ) -> IngestOutcome:
+        """Store ``source`` durably but do not process it: held for a person, marked ``error_code``.
+
+        Bytes stored already stay one document, as they are (``duplicate`` says so).
+        """
+        with self._sessions() as session, session.begin():
+            document, created = storage.store_document(
+                session,
+                source,
+                channel=channel,
+                filename=filename,
+                received_at=self._clock(),
+                partner=partner,
+                meta=meta,
+            )
+            if created:
+                document.status, document.error_code, document.error = HELD, error_code, error
+                document.errors = [{"code": error_code, "message": error, "location": None}]
+            return IngestOutcome(document.id, document.sha256, not created, document.status)
 
     def _defer(self, document_id: int) -> None:
         """Queue a stored document; if the queue is down, the worker's recovery pass queues it later."""

@@ -13,6 +13,7 @@ from gateway.transports import _oscrypto_compat  # noqa: F401 - before pyas2lib:
 
 # isort: split
 
+import copy
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -150,9 +151,18 @@ class As2Partner:
     # -- sending to the gateway -----------------------------------------------------------------
 
     def build(
-        self, payload: bytes, *, filename: str = "po.edi", sign_with: KeyPair | None = None, **how: Any
+        self,
+        payload: bytes,
+        *,
+        filename: str = "po.edi",
+        sign_with: KeyPair | None = None,
+        message_id: str | None = None,
+        **how: Any,
     ) -> Message:
-        """A message to the gateway; ``how`` overrides ``sending``; ``sign_with`` signs with other keys."""
+        """A message to the gateway; ``how`` overrides ``sending``; ``sign_with`` signs with other keys.
+
+        ``message_id`` reuses an id already sent.
+        """
         sending = replace(self.sending, **how)
         receiver = Partner(
             as2_name=self.gateway_id,
@@ -171,8 +181,12 @@ class As2Partner:
             key = sign_with.key_pem + sign_with.cert_pem
             organization = Organization(as2_name=self.as2_id, sign_key=key, decrypt_key=key)
         organization.mdn_url = f"{self.url}/mdn" if self.url else None
+        local = None
+        if message_id is not None:
+            organization = copy.copy(organization)
+            local, _, organization.domain = message_id.rpartition("@")
         message = Message(sender=organization, receiver=receiver)
-        message.build(payload, filename=filename, content_type="application/edi-x12")
+        message.build(payload, filename=filename, content_type="application/edi-x12", message_id=local)
         with self._lock:
             self._sent[message.message_id] = message
         return message
@@ -243,6 +257,20 @@ class As2Partner:
                 self.held_mdns.append((mdn.mdn_url, dict(mdn.headers), mdn.content))
             return Response("", 200)
         return Response(mdn.content, 200, headers=dict(mdn.headers))
+
+    def forged_mdn(
+        self, received: Received, status: str, detail: str | None = None, *, sign_with: KeyPair | None = None
+    ) -> tuple[dict[str, str], bytes]:
+        """Another MDN for a message the gateway sent us: unsigned, or signed with ``sign_with``'s key.
+
+        What someone who is not the partner could post to the gateway's MDN URL.
+        """
+        forger = copy.copy(received.message)
+        key = sign_with.key_pem + sign_with.cert_pem if sign_with is not None else None
+        forger.receiver = Organization(as2_name=self.as2_id, sign_key=key)
+        mdn = Mdn(mdn_mode="ASYNC", mdn_url=received.message.headers.get("receipt-delivery-option"))
+        mdn.build(message=forger, status=status, detailed_status=detail)
+        return dict(mdn.headers), mdn.content
 
     def deliver_async_mdns(self) -> list[httpx.Response]:
         """Post every held MDN to the URL the gateway asked for."""

@@ -27,13 +27,17 @@ from typing import BinaryIO
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from gateway import reports
 from gateway import storage
+from gateway.cli import main
+from gateway.desk.queue import count_waiting_documents
 from gateway.dispatch import send_due
 from gateway.errors import ConfigError
 from gateway.errors import TransportError
@@ -108,6 +112,14 @@ class World:
     def status(self, partner: str, channel: str) -> storage.TransportStatus | None:
         with self.sessions() as session:
             return session.get(storage.TransportStatus, (partner, channel))
+
+    def cli(self, *args: str) -> str:
+        """The ``gateway`` command over this store; its output."""
+        engine = self.sessions.kw["bind"]
+        url = engine.url.render_as_string(hide_password=False)
+        result = CliRunner().invoke(main, list(args), env={"GATEWAY_DATABASE_URL": url})
+        assert result.exit_code == 0, result.output
+        return result.output
 
     def sender(self) -> As2Sender:
         return As2Sender(self.sessions, self.identity, clock=lambda: FIXED_NOW, timeout=30)
@@ -392,6 +404,74 @@ def test_replayed_message_id_gets_a_duplicate_mdn_and_is_not_stored_twice(
     assert len(w.rows(storage.Document)) == 1 and len(w.rows(storage.PurchaseOrder)) == 1
     [row] = w.rows(storage.As2Message)
     assert row.attempts == 1 and row.status == "processed"
+
+
+def test_reused_message_id_with_other_content_is_stored_held_for_a_person_and_answered(
+    world: Callable[..., World],
+) -> None:
+    """RFC 4130 wants Message-IDs unique: a second payload under a processed id is stored, not dropped,
+    held (processing it could double an order), marked ``as2.duplicate_message_id`` and alerted; the
+    MDN is ``processed/warning: duplicate-document`` with the MIC of what did arrive, and says so."""
+    w = world()
+    first = w.partner.build(PO)
+    assert w.partner.verify_mdn(w.partner.post(*raw_message(first))) == ("processed", None)
+    outbound_before = len(w.rows(storage.OutboundRecord))
+    other = PO.replace(b"4500012345", b"4500012399")
+    second = w.partner.build(other, message_id=first.message_id)
+    assert second.message_id == first.message_id
+
+    response = w.partner.post(*raw_message(second))
+
+    assert response.status_code == 200
+    assert w.partner.verify_mdn(response) == ("processed/Warning", "duplicate-document")
+    assert w.partner.sent_mic(second.message_id) in response.text  # proof of receipt of the new bytes
+    assert "stored" in response.text and "held" in response.text
+    original, held = w.rows(storage.Document)
+    assert (held.status, held.error_code, held.partner, held.channel) == (
+        "held",
+        "as2.duplicate_message_id",
+        "acme",
+        "as2",
+    )
+    assert first.message_id in (held.error or "") and f"document {original.id}" in (held.error or "")
+    assert held.meta["as2_message_id"] == first.message_id
+    with w.sessions() as session:
+        assert storage.document_bytes(session, held.id).replace(b"\r\n", b"\n") == other
+        assert count_waiting_documents(session) == 1  # on the desk's queue
+        [alert] = reports.alert_list(session)
+    assert alert["kind"] == "as2_duplicate_id" and f"document {held.id}" in alert["message"]
+    [order] = w.rows(storage.PurchaseOrder)  # not processed: no second order, no second 997
+    assert order.document_id == original.id and len(w.rows(storage.OutboundRecord)) == outbound_before
+    [row] = w.rows(storage.As2Message)  # the first message's record and MDN stay as they were
+    assert (row.status, row.document_id, row.attempts) == ("processed", original.id, 1)
+
+    again = w.partner.post(*raw_message(second))  # the same second payload once more: one document
+    assert w.partner.verify_mdn(again) == ("processed/Warning", "duplicate-document")
+    assert len(w.rows(storage.Document)) == 2
+
+    listed = w.cli("alerts")  # what a person sees, and does once they know it is a new PO
+    assert "as2_duplicate_id" in listed and f"document {held.id}" in listed
+    assert w.cli("reprocess", str(held.id)).startswith(f"document {held.id}: processed, 1 orders")
+    assert len(w.rows(storage.PurchaseOrder)) == 2
+
+
+def test_a_forged_message_reusing_a_processed_id_is_refused_and_touches_nothing(
+    world: Callable[..., World], keys: dict[str, KeyPair]
+) -> None:
+    w = world()
+    first = w.partner.build(PO)
+    w.partner.post(*raw_message(first))
+    [before] = w.rows(storage.As2Message)
+    forged = w.partner.build(PO.replace(b"4500012345", b"4500066666"), sign_with=keys["stranger"])
+    headers, body = raw_message(forged)
+    headers["Message-ID"] = f"<{first.message_id}>"
+
+    response = w.partner.post(headers, body)
+
+    assert "processed/Error: authentication-failed" in response.text
+    assert len(w.rows(storage.Document)) == 1
+    [row] = w.rows(storage.As2Message)
+    assert (row.status, row.mdn, row.attempts, row.error) == ("processed", before.mdn, 1, None)
 
 
 class _FlakyPipeline(Pipeline):

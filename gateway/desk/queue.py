@@ -6,7 +6,8 @@ Two kinds of row:
   findings (action ``hold`` or ``reject``), each finding code mapped to one of ``REASONS``
   (codes no reason names, and an order held with no blocking finding, are ``other``).
 - ``document``: an inbound document that produced no order and that nobody has answered:
-  ``unknown_partner`` (no profile matched its sender), ``failed`` (processing crashed) and
+  ``unknown_partner`` (no profile matched its sender), ``failed`` (processing crashed),
+  ``held`` (stored unprocessed for a person, e.g. an AS2 Message-ID reused with other content) and
   ``rejected`` (unreadable: a broken PDF, bytes of no known format) when no acknowledgment
   or reply went back for it. An X12 interchange rejected with a 997/TA1 has been answered:
   its sender knows, so it is not in the queue (the documents screen still lists it).
@@ -50,6 +51,7 @@ from sqlalchemy.orm import Session
 from gateway import storage
 from gateway.model import Channel
 from gateway.pipeline import FAILED
+from gateway.pipeline import HELD
 from gateway.pipeline import ORDER_EXCEPTION
 from gateway.pipeline import REJECTED
 from gateway.pipeline import UNKNOWN_PARTNER
@@ -69,7 +71,7 @@ MAX_HOURS = 24.0 * 366 * 10
 MAX_SEARCH = 100
 MAX_NAME = 64
 CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
-DOCUMENT_STATUSES: tuple[str, ...] = (UNKNOWN_PARTNER, FAILED, REJECTED)
+DOCUMENT_STATUSES: tuple[str, ...] = (UNKNOWN_PARTNER, FAILED, REJECTED, HELD)
 # A document's format (``parsers.detect_format``) as the channel its orders would have had.
 FORMAT_CHANNEL: dict[str, str] = {
     "x12": Channel.X12.value,
@@ -127,7 +129,9 @@ REASONS: dict[str, ReasonSpec] = {
             "duplicate",
             "Duplicate PO",
             _codes(FindingCode.DUPLICATE_PO),
-            hint="Merge it into the earlier order, or dismiss the duplicate.",
+            frozenset({HELD}),
+            hint="Merge it into the earlier order, or dismiss the duplicate. A held document: "
+            "process it if it is new, otherwise leave it.",
         ),
         ReasonSpec(
             "parse_confidence",

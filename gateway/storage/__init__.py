@@ -18,6 +18,7 @@ from ._engine import upgrade as upgrade
 from ._fit import fit_to_columns as fit_to_columns
 from ._models import Alert as Alert
 from ._models import As2Message as As2Message
+from ._models import As2SuspectMdn as As2SuspectMdn
 from ._models import AuditEntry as AuditEntry
 from ._models import Base as Base
 from ._models import ControlCounter as ControlCounter

@@ -397,6 +397,26 @@ class As2Message(Base):
     updated_at: Mapped[datetime]
 
 
+class As2SuspectMdn(Base):
+    """An MDN that changed nothing: it did not verify, or contradicts the one already kept. For a person.
+
+    ``raw`` is its headers and body as received; ``as2_message_id`` the outbound message it names.
+    An open alert points here.
+    """
+
+    __tablename__ = "as2_suspect_mdn"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime]
+    partner: Mapped[str] = mapped_column(String(64), index=True)
+    partner_as2_id: Mapped[str] = mapped_column(String(128))
+    original_message_id: Mapped[str] = mapped_column(String(255))
+    as2_message_id: Mapped[int | None] = mapped_column(ForeignKey("as2_message.id"), index=True)
+    mdn_message_id: Mapped[str | None] = mapped_column(String(255))
+    disposition: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class DeskUser(Base):
     """A person who works the order desk; ``role`` is clerk, credit or admin. Disabled users cannot log in."""
 

@@ -4,14 +4,21 @@ A message: pyas2lib's ``Message.parse`` decrypts, verifies the signature against
 pinned certificate, decompresses, computes the MIC and builds the signed MDN. The payload is
 then stored durably (the pipeline commits it, then processes it), and only after that does the
 MDN go out, synchronously in the answer or posted to the partner's Receipt-Delivery-Option URL
-in the background. A Message-ID already processed gets a ``duplicate-document`` MDN and is not
-stored again; one whose earlier attempt failed before its MDN is taken as new.
+in the background. A Message-ID already processed is verified like any message, then compared
+by content: the same bytes get a ``processed/warning: duplicate-document`` MDN and are not
+stored again (RFC 4130 7.5.6, 9.3); other bytes are stored but held for a person, marked
+``as2.duplicate_message_id`` and alerted, since processing them could double an order, and get
+the same disposition, with the MIC of what arrived and a text saying so. One whose earlier
+attempt failed before its MDN is taken as new.
 
 Refusals get a negative MDN whose text says why, and every refusal or failure is logged and
 recorded on the partner's ``as2-in`` status row (``(unknown)`` when no profile matches).
 What is not AS2 at all (no AS2 headers, unknown AS2-From, not addressed to us) gets a 4xx
-with the reason in plain text. An MDN answering a message we sent is verified, stored and
-matched to its outbound document.
+with the reason in plain text. An MDN answering a message we sent is verified first: only one
+that verifies against the partner's pinned certificate (and is signed, where the profile asks
+for signed MDNs) is stored and changes the message, and only the first such MDN: a later one
+that disagrees with it changes nothing. An MDN that changes nothing is kept apart as suspect,
+logged, and alerted (``gateway alerts``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from gateway.transports import _oscrypto_compat  # noqa: F401 - before pyas2lib:
 import email
 import email.policy
 import email.utils
+import hashlib
 import io
 import logging
 from collections.abc import Callable
@@ -36,6 +44,7 @@ from pyas2lib import Mdn
 from pyas2lib import Message
 from pyas2lib.exceptions import AS2Exception
 from pyas2lib.exceptions import DuplicateDocument
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -67,6 +76,8 @@ log = logging.getLogger(__name__)
 IN_CHANNEL, OUT_CHANNEL = "as2-in", "as2-out"
 UNKNOWN_SENDER = "(unknown)"  # the status row of senders no profile matches
 _TEXT = {"Content-Type": "text/plain; charset=utf-8"}
+DUPLICATE_MESSAGE_ID = "as2.duplicate_message_id"  # the held document's error code
+DUPLICATE_ID_ALERT = "as2_duplicate_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +174,7 @@ class As2Inbox:
             )
         try:  # asked here, not inside pyas2lib: a store that is down must not become a negative MDN
             with self._sessions() as session:
-                seen = messages.is_processed(session, sender.as2_name, message_id)
+                seen = messages.processed(session, sender.as2_name, message_id)
         except Exception as exc:
             log.exception("cannot look up AS2 message %s from %s", message_id, profile.name)
             return self._reject(
@@ -175,17 +186,16 @@ class As2Inbox:
                 raw,
                 find_org_cb=lambda as2_id: organization if as2_id == organization.as2_name else None,
                 find_partner_cb=lambda as2_id: sender if as2_id == sender.as2_name else None,
-                find_message_cb=lambda _message_id, _as2_id: seen,
-            )
+            )  # no find_message_cb: pyas2lib would answer a known id before verifying anything
         except Exception as exc:  # pyas2lib fails outside its own guard (e.g. building the MDN)
             log.warning("AS2 message from %s cannot be parsed", profile.name, exc_info=True)
             return self._reject(
                 400, profile.name, f"cannot read the AS2 message: {type(exc).__name__}: {exc}", now
             )
-        if isinstance(problem, DuplicateDocument):
-            return self._duplicate(profile, message, _Receipt.of(mdn))
-        if problem is not None or status != "processed":
-            return self._refuse(profile, message, status, problem, mdn, now)
+        if problem is not None or status != "processed":  # the processed message's row stays as it is
+            return self._refuse(profile, message, status, problem, mdn, now, claim=seen is None)
+        if seen is not None:
+            return self._reused(profile, message, seen, mdn, now)
         return self._accept(profile, message, _Receipt.of(mdn), now)
 
     def _accept(
@@ -274,6 +284,8 @@ class As2Inbox:
         problem: BaseException | None,
         mdn: Mdn | None,
         now: datetime,
+        *,
+        claim: bool = True,
     ) -> Reply:
         modifier = getattr(problem, "disposition_modifier", "") or "unexpected-processing-error"
         if isinstance(problem, AS2Exception):
@@ -281,24 +293,94 @@ class As2Inbox:
         else:
             reason = f"cannot read it: {type(problem).__name__}: {str(problem)[:200]}"
         # rebuilt so its text part says why, not just that it failed
-        receipt = _Receipt.of(_explained(message, mdn, status, modifier, reason) if mdn else None)
+        text = f"The AS2 message could not be processed: {reason}"
+        receipt = _Receipt.of(_explained(message, mdn, status, modifier, text) if mdn else None)
         error = f"AS2 message {message.message_id} refused ({status}: {modifier}): {reason}"
         log.warning("%s: %s", profile.name, error)
         with self._sessions() as session, session.begin():
-            row = self._claim(session, profile, message, receipt, messages.REFUSED, now, error=error)
+            row_id = None
+            if claim:
+                row = self._claim(session, profile, message, receipt, messages.REFUSED, now, error=error)
+                row_id = row.id
             record_failure(session, partner=profile.name, channel=IN_CHANNEL, at=now, error=error)
-            row_id = row.id
         if receipt is None:
             return Reply.text(400, error)
         return self._answer(profile, message, receipt, row_id, error)
 
-    def _duplicate(self, profile: PartnerProfile, message: Message, mdn: _Receipt | None) -> Reply:
-        log.warning(
-            "%s: AS2 message %s was already processed; answered duplicate-document, not stored again",
-            profile.name,
-            message.message_id,
+    def _reused(
+        self,
+        profile: PartnerProfile,
+        message: Message,
+        seen: messages.Processed,
+        mdn: Mdn | None,
+        now: datetime,
+    ) -> Reply:
+        """A Message-ID already processed, verified again: the same bytes are a resend, others are held."""
+        message_id = message.message_id
+        if hashlib.sha256(message.content).hexdigest() == seen.sha256:
+            log.warning(
+                "%s: AS2 message %s was already processed; answered duplicate-document, not stored again",
+                profile.name,
+                message_id,
+            )
+            text = f"An identical message already exists at the destination (document {seen.document_id})."
+            return self._answer(
+                profile, message, _duplicate_mdn(message, mdn, text), None, "duplicate of a processed message"
+            )
+        filename = message.payload.get_filename() if message.payload is not None else None
+        error = (
+            f"AS2 message {message_id} from {profile.name} reuses the Message-ID of document "
+            f"{seen.document_id}, with other content: held unprocessed, as processing it could double an "
+            "order. Process it if it is a new document; otherwise leave it"
         )
-        return self._answer(profile, message, mdn, None, "duplicate of a processed message")
+        try:  # stored and committed before anything answers the partner
+            outcome = self._pipeline.hold_stream(
+                io.BytesIO(message.content),
+                channel="as2",
+                filename=filename,
+                partner=profile.name,
+                error_code=DUPLICATE_MESSAGE_ID,
+                error=error,
+                meta={"as2_message_id": message_id},
+            )
+        except Exception as exc:
+            log.exception("AS2 message %s from %s could not be stored", message_id, profile.name)
+            return self._reject(
+                503,
+                profile.name,
+                f"AS2 message {message_id} could not be stored ({type(exc).__name__}); "
+                "no MDN was sent, so the partner should send it again",
+                now,
+            )
+        document_id = outcome.document_id
+        if outcome.duplicate:
+            what = f"the same content as document {document_id}, stored already: nothing new was stored"
+        else:
+            what = f"stored as document {document_id} and held for review by a person; it was not processed"
+        log.warning("%s: AS2 Message-ID %s reused with other content: %s", profile.name, message_id, what)
+        with self._sessions() as session, session.begin():
+            if not outcome.duplicate:
+                session.execute(
+                    insert(storage.Alert),
+                    {
+                        "at": now,
+                        "kind": DUPLICATE_ID_ALERT,
+                        "partner": profile.name,
+                        "message": f"document {document_id}: {error}",
+                    },
+                )
+            record_success(
+                session,
+                partner=profile.name,
+                channel=IN_CHANNEL,
+                at=now,
+                detail=f"AS2 message {message_id}: reused Message-ID, {what}",
+            )
+        text = (
+            f"This message reuses Message-ID {message_id} of a message already processed, with different "
+            f"content. It was {what}. Send each new document with a new Message-ID."
+        )
+        return self._answer(profile, message, _duplicate_mdn(message, mdn, text), None, what)
 
     def _answer(
         self, profile: PartnerProfile, message: Message, mdn: _Receipt | None, row_id: int | None, what: str
@@ -343,9 +425,22 @@ class As2Inbox:
         )
         verdict = mdn_verdict(status, detail, sent_mic=bare_mic(mic), facts=facts)
         text = f"MDN for AS2 message {original}: {verdict.reason}"
-        with self._sessions() as session, session.begin():
+        with self._sessions() as session, session.begin():  # judged first; stored only if it counts
             row = messages.outbound_row(session, profile.as2.as2_id, original)
             assert row is not None
+            if not verdict.verified:
+                suspect = self._keep_apart(session, profile, row, raw, text, now)
+                return Reply.text(403, f"{text}; kept apart as suspect MDN {suspect}, nothing changed")
+            if row.mdn is not None:  # answered already: one MDN per message, and the first one stays
+                if raw == row.mdn or verdict.delivered == (row.status == messages.DELIVERED):
+                    log.info("%s: MDN for AS2 message %s repeated; nothing changes", profile.name, original)
+                    return Reply.text(200, f"MDN for AS2 message {original}: already answered ({row.status})")
+                error = (
+                    f"MDN for AS2 message {original} contradicts the MDN already kept "
+                    f"({row.status}: {row.mdn_disposition}): {verdict.reason}"
+                )
+                suspect = self._keep_apart(session, profile, row, raw, error, now)
+                return Reply.text(409, f"{error}; kept apart as suspect MDN {suspect}, nothing changed")
             messages.store_mdn(row, raw, at=now)
             row.updated_at = now
             if verdict.delivered:
@@ -361,6 +456,31 @@ class As2Inbox:
         if not verdict.delivered:
             log.warning("%s: %s", profile.name, text)
         return Reply.text(200, text)
+
+    def _keep_apart(
+        self,
+        session: Session,
+        profile: PartnerProfile,
+        sent: storage.As2Message,
+        raw: bytes,
+        error: str,
+        now: datetime,
+    ) -> int:
+        """An MDN that must change nothing: kept as suspect, logged, alerted; returns its id."""
+        assert profile.as2 is not None
+        suspect = messages.keep_suspect_mdn(
+            session,
+            partner=profile.name,
+            partner_as2_id=profile.as2.as2_id,
+            original_message_id=sent.message_id,
+            sent=sent,
+            raw=raw,
+            reason=error,
+            at=now,
+        )
+        log.warning("%s: %s; kept apart as suspect MDN %d, nothing changed", profile.name, error, suspect.id)
+        record_failure(session, partner=profile.name, channel=OUT_CHANNEL, at=now, error=error)
+        return suspect.id
 
     def _undelivered(
         self,
@@ -441,12 +561,16 @@ def _is_mdn(content_type: str, raw: bytes) -> bool:
     return any(part.get_content_type() == "multipart/report" for part in parsed.walk())
 
 
-def _explained(message: Message, mdn: Mdn, status: str, modifier: str, reason: str) -> Mdn:
+def _explained(message: Message, mdn: Mdn, status: str, modifier: str, text: str) -> Mdn:
+    """``mdn`` built again with this disposition, and ``text`` in its human-readable part."""
     explained = Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
-    explained.build(
-        message=message,
-        status=status,
-        detailed_status=modifier,
-        failed_text=f"The AS2 message could not be processed: {reason}",
-    )
+    explained.build(message=message, status=status, detailed_status=modifier, failed_text=text)
     return explained
+
+
+def _duplicate_mdn(message: Message, mdn: Mdn | None, text: str) -> _Receipt | None:
+    """RFC 4130's answer to a known Message-ID: ``processed/warning: duplicate-document``, saying ``text``."""
+    if mdn is None:
+        return None
+    status, modifier = DuplicateDocument.disposition_type, DuplicateDocument.disposition_modifier
+    return _Receipt.of(_explained(message, mdn, status, modifier, text))

@@ -1,7 +1,8 @@
 """The ``as2_message`` table: AS2 messages in and out, and their MDNs kept for non-repudiation.
 
 Functions take a session and never commit. ``mdn_facts`` reads what an MDN says (who answers
-which message, the disposition, the MIC, the signature) from its raw bytes, for storing.
+which message, the disposition, the MIC, the signature) from its raw bytes, for storing. An MDN
+that must change nothing goes to ``as2_suspect_mdn`` instead, with an alert (``keep_suspect_mdn``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway import storage
 
 IN, OUT = "in", "out"
+SUSPECT_MDN_ALERT = "as2_suspect_mdn"
 # inbound
 PROCESSED = "processed"
 REFUSED = "refused"
@@ -87,16 +90,29 @@ def mdn_facts(raw: bytes) -> MdnFacts:
     )
 
 
-def is_processed(session: Session, partner_as2_id: str, message_id: str) -> bool:
-    """True when this Message-ID from this partner was stored and answered with a positive MDN."""
-    status = session.scalar(
-        select(storage.As2Message.status).where(
-            storage.As2Message.partner_as2_id == partner_as2_id,
-            storage.As2Message.message_id == message_id,
-            storage.As2Message.direction == IN,
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """An inbound Message-ID already stored and answered: its document and that document's hash."""
+
+    document_id: int | None
+    sha256: str | None
+
+
+def processed(session: Session, partner_as2_id: str, message_id: str) -> Processed | None:
+    """This Message-ID from this partner, if it was stored and answered with a positive MDN."""
+    message, document = storage.As2Message, storage.Document
+    found = session.execute(
+        select(message.status, message.document_id, document.sha256)
+        .outerjoin(document, document.id == message.document_id)
+        .where(
+            message.partner_as2_id == partner_as2_id,
+            message.message_id == message_id,
+            message.direction == IN,
         )
-    )
-    return status == PROCESSED
+    ).first()
+    if found is None or found.status != PROCESSED:
+        return None
+    return Processed(found.document_id, found.sha256)
 
 
 def claim(
@@ -207,3 +223,43 @@ def pending_async_mdns(session: Session, *, limit: int = 100) -> list[storage.As
             .limit(limit)
         )
     )
+
+
+def keep_suspect_mdn(
+    session: Session,
+    *,
+    partner: str,
+    partner_as2_id: str,
+    original_message_id: str,
+    sent: storage.As2Message | None,
+    raw: bytes,
+    reason: str,
+    at: datetime,
+) -> storage.As2SuspectMdn:
+    """Keep an MDN apart from the message it names (which it must not change), and alert a person."""
+    facts = mdn_facts(raw)
+    suspect = storage.As2SuspectMdn(
+        received_at=at,
+        partner=partner,
+        partner_as2_id=partner_as2_id,
+        original_message_id=original_message_id[:255],
+        as2_message_id=sent.id if sent is not None else None,
+        mdn_message_id=facts.message_id[:255] if facts.message_id else None,
+        disposition=facts.disposition,
+        raw=raw,
+        reason=reason[:_TEXT_LIMIT],
+    )
+    session.add(suspect)
+    session.flush()
+    session.execute(
+        insert(storage.Alert),
+        {
+            "at": at,
+            "kind": SUSPECT_MDN_ALERT,
+            "partner": partner,
+            "outbound_id": sent.outbound_id if sent is not None else None,
+            "message": f"suspect MDN {suspect.id} from {partner} for AS2 message {original_message_id} "
+            f"changed nothing: {reason}"[:_TEXT_LIMIT],
+        },
+    )
+    return suspect

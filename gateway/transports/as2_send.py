@@ -3,7 +3,8 @@
 pyas2lib builds the message (compress, sign, encrypt as the profile says) and verifies the
 MDN; httpx posts it. A synchronous MDN decides at once: positive (signature good, MIC equal
 to ours) is ``Sent(confirmed=True)``, anything else a ``TransportError`` that says why and
-whether repeating can help. With an asynchronous MDN the send is ``Sent(confirmed=False)``;
+whether repeating can help. An answer that does not verify is not stored as the message's
+MDN: it is kept apart as suspect, with an alert, and the attempt fails. With an asynchronous MDN the send is ``Sent(confirmed=False)``;
 the MDN arrives later at our ``POST /as2`` and is matched by its Original-Message-ID.
 
 A resend of a document whose last message got no MDN keeps that Message-ID, so the partner
@@ -63,7 +64,8 @@ PERMANENT_MODIFIERS = frozenset(
     }
 )
 _MDN_TYPES = ("multipart/report", "multipart/signed")
-_NOT_VERIFIED = ("Failed to parse received MDN", "Expected signed MDN but unsigned MDN returned")
+_NOT_VERIFIED = "Failed to parse received MDN"
+_UNSIGNED = "Expected signed MDN but unsigned MDN returned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class MdnVerdict:
     delivered: bool
     retryable: bool
     reason: str
+    verified: bool = True  # False: unsigned where signed ones are asked for, a bad signature, or no MDN
 
 
 def mdn_verdict(
@@ -80,12 +83,19 @@ def mdn_verdict(
 ) -> MdnVerdict:
     """Judge pyas2lib's ``Mdn.parse`` result (``status``, ``detail``) and the MIC the MDN states."""
     state, detail = (status or "").strip(), (detail or "").strip()
+    if detail.startswith(_UNSIGNED):
+        return MdnVerdict(
+            False, False, "the MDN is unsigned, but the profile asks for signed MDNs", verified=False
+        )
     if detail.startswith(_NOT_VERIFIED):
         return MdnVerdict(
-            False, False, f"the MDN does not verify against the partner's certificate: {detail}"
+            False,
+            False,
+            f"the MDN does not verify against the partner's certificate: {detail}",
+            verified=False,
         )
     if detail == "mdn-not-found":
-        return MdnVerdict(False, True, "the answer is not an MDN")
+        return MdnVerdict(False, True, "the answer is not an MDN", verified=False)
     if state.lower() == "processed":
         if sent_mic and not facts.mic:
             return MdnVerdict(False, False, "the MDN states no Received-Content-MIC, so it proves nothing")
@@ -259,14 +269,29 @@ class As2Sender:
         status, detail = Mdn().parse(
             raw, find_message_cb=lambda mid, _to: message if mid == message.message_id else None
         )
+        now = self._clock()
         with self._sessions() as session, session.begin():
             row = session.get(storage.As2Message, row_id, with_for_update=True)
             assert row is not None
-            facts = messages.store_mdn(row, raw, at=self._clock())
-            verdict = mdn_verdict(status, detail, sent_mic=bare_mic(row.mic), facts=facts)
-            row.status = messages.DELIVERED if verdict.delivered else messages.REFUSED
+            verdict = mdn_verdict(status, detail, sent_mic=bare_mic(row.mic), facts=messages.mdn_facts(raw))
+            if verdict.verified:  # judged first: only an MDN that verifies is the message's MDN
+                messages.store_mdn(row, raw, at=now)
+                row.status = messages.DELIVERED if verdict.delivered else messages.REFUSED
+            else:  # no usable answer; the partner may hold the message, so a resend keeps its id
+                suspect = messages.keep_suspect_mdn(
+                    session,
+                    partner=row.partner,
+                    partner_as2_id=row.partner_as2_id,
+                    original_message_id=row.message_id,
+                    sent=row,
+                    raw=raw,
+                    reason=f"{where}: {verdict.reason}",
+                    at=now,
+                )
+                log.warning("%s: %s; kept apart as suspect MDN %d", where, verdict.reason, suspect.id)
+                row.status = messages.FAILED
             row.error = None if verdict.delivered else verdict.reason[:4000]
-            row.updated_at = self._clock()
+            row.updated_at = now
         if not verdict.delivered:
             raise TransportError(f"{where}: {verdict.reason}", retryable=verdict.retryable)
         return Sent(f"{where}: {verdict.reason}", confirmed=True)
