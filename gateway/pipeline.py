@@ -602,7 +602,7 @@ def _too_wide_finding(changed: list[tuple[str, str]]) -> dict[str, Any]:
         "code": validators.FindingCode.SYNTAX.value,
         "severity": "error",
         "action": "hold",
-        "message": f"values too large to store as they are (the original is kept in the order): {where}",
+        "message": f"values too large to store as they are (the original document keeps them whole): {where}",
         "field": changed[0][0][:64],
         "line_no": None,
         "expected": None,
@@ -694,4 +694,5 @@ def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
 
 
 def _set_document(session: Session, document_id: int, **values: Any) -> None:
+    storage.fit_to_columns(storage.Document.__table__, values)  # an error may quote a long value
     session.execute(update(storage.Document).where(storage.Document.id == document_id).values(**values))

@@ -8,7 +8,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel
+from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import field_validator
+
+from gateway.truncation import capped
 
 
 class Severity(StrEnum):
@@ -33,7 +37,12 @@ class Issue(BaseModel):
     ``x12_code`` is the code an acknowledgement carries for it: TA105 at interchange
     level, AK905 at group level, AK502/IK502 at transaction level, AK304/IK304 at
     segment level and AK403/IK403 at element level.
+
+    ``message`` and ``bad_value`` are capped (``gateway.truncation``), also when assigned: a
+    message quoting a value of megabytes keeps its head and says it was cut.
     """
+
+    model_config = ConfigDict(validate_assignment=True)
 
     code: str
     message: str
@@ -48,6 +57,11 @@ class Issue(BaseModel):
     element_ref: str | None = None
     bad_value: str | None = None
     segment_index: int | None = None
+
+    @field_validator("message", "bad_value")
+    @classmethod
+    def _capped(cls, value: str | None) -> str | None:
+        return capped(value) if value is not None else None
 
     @property
     def is_error(self) -> bool:

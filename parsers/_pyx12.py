@@ -156,6 +156,7 @@ class SegmentCheck:
     issues: list[Issue] = field(default_factory=list)
     loop_id: str | None = None
     position: int = 0
+    index: int = 0
 
 
 class InterchangeValidator:
@@ -253,6 +254,7 @@ class InterchangeValidator:
         return f"{seg_id} ends a {name} that was never started: there is no open {header} before it"
 
     def _finish(self, node: Any, seg: _Seg, segment_index: int, result: SegmentCheck) -> SegmentCheck:
+        result.index = segment_index
         if node is not None and isinstance(node, pyx12.map_if.segment_if):
             result.loop_id = _loop_id(node)
             if seg.id in _ENVELOPE_IDS or self._validating:

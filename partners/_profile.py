@@ -21,6 +21,7 @@ from ._transports import SftpPush
 X12Version = Literal["004010", "005010"]
 AckKind = Literal["997", "999", "855"]
 PdfField = Literal["po_number", "po_date", "terms"]
+DEFAULT_MAX_SEGMENT_BYTES = 65536
 SheetField = Literal[
     "line_no", "vendor_sku", "buyer_part", "upc", "description", "quantity", "uom", "unit_price", "amount"
 ]
@@ -75,6 +76,13 @@ class PartnerProfile(BaseModel):
     ta1: Literal["on_request", "always", "never"] = "on_request"
     usage: Literal["P", "T"] = "P"
     narrow: dict[str, list[str]] = Field(default_factory=dict)
+    max_segment_bytes: int = Field(
+        default=DEFAULT_MAX_SEGMENT_BYTES,
+        ge=1024,
+        le=16 << 20,
+        description="a longer X12 segment is a syntax error; measured in characters as decoded, "
+        "which for X12's single-byte character sets are bytes",
+    )
     email_senders: list[str] = Field(default_factory=list)
     sheet_columns: dict[str, SheetField] = Field(default_factory=dict)
     pdf_anchors: dict[PdfField, str] = Field(default_factory=dict)

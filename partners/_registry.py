@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ._profile import DEFAULT_MAX_SEGMENT_BYTES
 from ._profile import PartnerProfile
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -69,6 +70,11 @@ class PartnerRegistry:
         if exact:
             return exact[0]
         return next((p for p in candidates if p.isa.gs_id is None), None)
+
+    def max_segment_bytes(self, qualifier: str, isa_id: str) -> int:
+        """The longest X12 segment an ISA sender may send: the most any of its profiles allows."""
+        profiles = self._by_isa.get(_key(qualifier, isa_id), [])
+        return max((p.max_segment_bytes for p in profiles), default=DEFAULT_MAX_SEGMENT_BYTES)
 
     def by_email(self, address: str) -> PartnerProfile | None:
         """The profile listing ``address`` in ``email_senders``, or its domain as ``@domain``."""

@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from gateway import storage
 from gateway.pipeline import Pipeline
+from gateway.truncation import VALUE_CAP
+from gateway.truncation import capped
 from partners import PartnerRegistry
 from tests.postgres import Postgres
 from tests.queue_cluster import fresh_database
@@ -39,3 +41,17 @@ def test_too_wide_values_hold_the_order_on_postgresql(postgres: Postgres) -> Non
         "line 3 quantity",
         "line 3 uom",
     }  # the sheet row
+
+
+def test_text_and_json_past_the_cap_are_cut_with_a_note_once() -> None:
+    long = "x" * 10_000
+    row = {"message": long, "details": {"quoted": [long, "short"]}, "code": "syntax"}
+    changed = storage.fit_to_columns(storage.Finding.__table__, row)
+    note = f" … (truncated: 10,000 characters, showing the first {VALUE_CAP:,})"
+    assert row["message"] == "x" * VALUE_CAP + note
+    assert row["details"] == {"quoted": ["x" * VALUE_CAP + note, "short"]}
+    assert [column for column, _ in changed] == ["message", "details"]
+    assert capped(row["message"]) == row["message"]  # cut once: the note keeps the first length
+    assert capped("y" * 5000, total=52_428_800).endswith(
+        "(truncated: 52,428,800 characters, showing the first 4,096)"
+    )

@@ -152,3 +152,18 @@ def test_large_input_streams_across_chunks() -> None:
     body = BODY[:2] + [f"REF*ZZ*{i:06d}" for i in range(120_000)] + BODY[3:]
     found = events(document(body=body))
     assert len(segments(found)) == len(body) + 1
+
+
+@pytest.mark.parametrize("terminator", ["~\n", "\n"], ids=["tilde", "newline"])
+def test_a_segment_past_the_limit_keeps_its_head_and_the_segments_after_it_are_read(terminator: str) -> None:
+    long = "BEG*00*SA*" + "P" * 5000 + "**20261120"
+    text = terminator.join([ISA, *BODY[:2], long, *BODY[3:]]) + terminator
+    found = list(scan(io.BytesIO(text.encode()), segment_limit=lambda header: 1024))
+    raws = [e for e in found if isinstance(e, RawSegment)]
+    assert [r.text.split("*")[0] for r in raws] == ["ISA", "GS", "ST", "BEG", "SE", "GE", "IEA"]
+    beg = raws[3]
+    assert beg.oversize is not None and beg.oversize.issue.code == "x12.segment_too_long"
+    assert beg.text == long[:1024] and len(beg.text) == 1024  # the head only, its elements as read
+    assert (beg.oversize.element, beg.oversize.element_length) == (3, 5000)
+    assert f"{len(long):,} characters long, longer than the limit of 1,024" in beg.oversize.issue.message
+    assert beg.oversize.issue.segment_index == 4 and raws[4].index == 5

@@ -5,11 +5,17 @@ a BOM or leading whitespace, several interchanges with different separators in o
 file, the 5010 repetition separator, newline-only terminators, ISAs that are short,
 long, wrapped or padded with non-ASCII spaces, empty segments (``~~``), line-wrapped
 segments and garbage between interchanges.
+
+It holds at most one segment of ``segment_limit`` characters (the partner's ``max_segment_bytes``)
+plus a chunk: a longer segment is a syntax error (``x12.segment_too_long``), found while streaming;
+its head is kept, the element the limit falls in is cut to ``VALUE_CAP`` characters, and the rest
+is skipped unread up to the next terminator.
 """
 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -19,6 +25,8 @@ from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Separators
 from gateway.receipts import Severity
+from gateway.truncation import VALUE_CAP
+from partners import DEFAULT_MAX_SEGMENT_BYTES
 
 CHUNK_SIZE = 1 << 20
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
@@ -57,11 +65,24 @@ class InterchangeHeader:
 
 
 @dataclass(slots=True)
+class Oversize:
+    """A segment longer than the limit: its issue, the element the limit fell in and that element's length."""
+
+    issue: Issue
+    element: int
+    element_length: int
+
+
+@dataclass(slots=True)
 class RawSegment:
-    """One segment's text, terminator removed; ``index`` counts from 1 over the document."""
+    """One segment's text, terminator removed; ``index`` counts from 1 over the document.
+
+    A segment longer than the limit has ``oversize`` set and ``text`` holds only its head.
+    """
 
     index: int
     text: str
+    oversize: Oversize | None = None
 
 
 @dataclass(slots=True)
@@ -114,10 +135,12 @@ class _Text:
         self.buf += text
         return True
 
-    def find(self, needle: str) -> int:
+    def find(self, needle: str, within: int | None = None) -> int:
+        """The next ``needle`` from ``pos``, reading on; -1 at the end, or past ``within`` characters."""
         while True:
-            found = self.buf.find(needle, self.pos)
-            if found >= 0 or not self.fill():
+            end = None if within is None else self.pos + within + len(needle)
+            found = self.buf.find(needle, self.pos, end)
+            if found >= 0 or (end is not None and len(self.buf) >= end) or not self.fill():
                 return found
 
     def ensure(self, count: int) -> None:
@@ -141,8 +164,13 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def scan(stream: BinaryIO) -> Iterator[ScanEvent]:
-    """Stream ``stream`` as interchange headers, segments and issues, in document order."""
+def scan(
+    stream: BinaryIO, *, segment_limit: Callable[[InterchangeHeader], int] | None = None
+) -> Iterator[ScanEvent]:
+    """Stream ``stream`` as interchange headers, segments and issues, in document order.
+
+    ``segment_limit`` gives the longest segment an interchange may hold (default 64 KiB).
+    """
     text = _Text(stream)
     if text.encoding != "utf-8":
         yield ScanIssue(
@@ -188,7 +216,8 @@ def scan(stream: BinaryIO) -> Iterator[ScanEvent]:
         interchanges += 1
         yield header
         yield RawSegment(segment_index, header.normalized)
-        for event in _read_segments(text, header.separators, segment_index):
+        limit = segment_limit(header) if segment_limit is not None else DEFAULT_MAX_SEGMENT_BYTES
+        for event in _read_segments(text, header.separators, segment_index, limit):
             if isinstance(event, RawSegment):
                 segment_index = event.index
             yield event
@@ -425,13 +454,30 @@ def _pad(value: str, width: int) -> str:
     return value.ljust(width) if len(value) < width else value
 
 
-def _read_segments(text: _Text, separators: Separators, index: int) -> Iterator[RawSegment | ScanIssue]:
+def _read_segments(
+    text: _Text, separators: Separators, index: int, limit: int
+) -> Iterator[RawSegment | ScanIssue]:
     """Segments up to and including IEA; stops early, unread, at an ISA that has no IEA before it."""
     terminator = separators.segment
     newline_mode = terminator == "\n"
     strip_chars = " \t\r\n" if not newline_mode else " \t\r"
     while True:
-        end = text.find(terminator)
+        end = text.find(terminator, limit)
+        if end < 0 and len(text.buf) - text.pos > limit:
+            raw = text.buf[text.pos : text.pos + limit]
+            lead = len(raw) - len(raw.lstrip(strip_chars))
+            if lead:  # the limit counts from the segment's first character
+                text.pos += lead
+                continue
+            head = _clean(raw, newline_mode, strip_chars)
+            if _isa_at(head, 0):
+                return
+            index += 1
+            segment = _oversized(text, separators, index, raw, head)
+            yield segment
+            if text.pos >= len(text.buf) and not text.fill():
+                return
+            continue
         at_end = end < 0
         raw = text.buf[text.pos :] if at_end else text.buf[text.pos : end]
         segment = _clean(raw, newline_mode, strip_chars)
@@ -469,6 +515,56 @@ def _read_segments(text: _Text, separators: Separators, index: int) -> Iterator[
         yield RawSegment(index, segment)
         if at_end or segment.startswith("IEA"):
             return
+
+
+def _oversized(text: _Text, separators: Separators, index: int, raw: str, head: str) -> RawSegment:
+    """The segment at ``text.pos``, longer than the limit (``raw``, cleaned to ``head``): its head kept,
+    the rest skipped to its terminator.
+
+    Only one chunk is held while skipping; the length of the segment and of the element the limit
+    fell in are counted on the way.
+    """
+    element_sep, terminator = separators.element, separators.segment
+    parts = head.split(element_sep)
+    element = len(parts) - 1
+    kept = element_sep.join([*parts[:-1], parts[-1][:VALUE_CAP]])
+    element_length = len(parts[-1])
+    limit = len(raw)
+    text.pos += limit
+    length = limit
+    element_open = True
+    terminated = False
+    while True:
+        buf, pos = text.buf, text.pos
+        found = buf.find(terminator, pos)
+        stop = found if found >= 0 else len(buf)
+        if element_open:
+            next_element = buf.find(element_sep, pos, stop)
+            element_open = next_element < 0
+            element_length += (stop if element_open else next_element) - pos
+        length += stop - pos
+        if found >= 0:
+            text.pos = found + len(terminator)
+            terminated = True
+            break
+        text.pos = len(buf)
+        if not text.fill():
+            break
+    seg_id = parts[0].strip()[:3] or "?"
+    where = "" if terminated else " with no terminator before the end of the document"
+    issue = _issue(
+        "x12.segment_too_long",
+        f"segment {index} ({seg_id}) is {length:,} characters long{where}, longer than the limit of "
+        f"{limit:,} (max_segment_bytes): element {element:02d} ({element_length:,} characters) is kept "
+        f"to its first {min(element_length, VALUE_CAP):,} and the rest of the segment is skipped",
+        level=Level.ELEMENT if element <= 99 else Level.SEGMENT,
+        segment=seg_id,
+        element=element if element <= 99 else None,
+        segment_index=index,
+        x12_code="5" if element <= 99 else "8",
+        bad_value=parts[-1][:VALUE_CAP],
+    )
+    return RawSegment(index, kept, Oversize(issue, element, element_length))
 
 
 def _clean(raw: str, newline_mode: bool, strip_chars: str) -> str:

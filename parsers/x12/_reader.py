@@ -13,6 +13,7 @@ from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
 from gateway.receipts import TransactionReceipt
+from gateway.truncation import capped
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
@@ -25,6 +26,7 @@ from ._850 import X12Segment
 from ._850 import build_850
 from ._map_dir import MAP_DIR
 from ._prepass import InterchangeHeader
+from ._prepass import Oversize
 from ._prepass import RawSegment
 from ._prepass import ScanIssue
 from ._prepass import scan
@@ -77,6 +79,7 @@ class _Interchange:
     transaction: TransactionReceipt | None = None
     segments: list[X12Segment] = field(default_factory=list)
     texts: list[tuple[str, int]] = field(default_factory=list)
+    oversized: dict[int, Oversize] = field(default_factory=dict)
     validated: bool = False
     map_file: str = MAPS["004010"]
     map_warning: Issue | None = None
@@ -128,7 +131,11 @@ def read_x12(
     current: _Interchange | None = None
     ordinal = 0
     seen_isa13: set[str] = set()
-    for event in scan(stream):
+
+    def segment_limit(header: InterchangeHeader) -> int:
+        return partners.max_segment_bytes(header.value(5), header.value(6))
+
+    for event in scan(stream, segment_limit=segment_limit):
         if isinstance(event, InterchangeHeader):
             if current is not None:
                 yield _close(current)
@@ -198,6 +205,12 @@ def _segment(
 ) -> list[ParsedOrder | ReceivedAck]:
     seps = ix.receipt.separators
     seg = X12Segment(raw.index, raw.text.split(seps.element), seps.repetition)
+    if raw.oversize is not None:
+        # Mapped values say they were cut; pyx12 checks the head as it is (see ``_file``).
+        ix.oversized[raw.index] = raw.oversize
+        element = raw.oversize.element
+        if element < len(seg.elements):
+            seg.elements[element] = capped(seg.elements[element], total=raw.oversize.element_length)
     seg_id = seg.id
     parsed: list[ParsedOrder | ReceivedAck] = []
     if ix.transaction is not None and seg_id in _ENDS_A_SET:
@@ -229,8 +242,25 @@ def _segment(
 
 def _file(ix: _Interchange, checks: list[SegmentCheck]) -> None:
     for check in checks:
-        for issue in check.issues:
+        issues = check.issues
+        oversize = ix.oversized.pop(check.index, None)
+        if oversize is not None:
+            issues = _with_oversize(oversize, check)
+        for issue in issues:
             ix.file_issue(issue)
+
+
+def _with_oversize(oversize: Oversize, check: SegmentCheck) -> list[Issue]:
+    """A segment past the limit: its issue, placed where pyx12 found the segment.
+
+    pyx12 saw only the cut head, so what it says of the cut element (and of any later one, which
+    were not read) would misstate them; what it says of the earlier elements stands.
+    """
+    issue = oversize.issue
+    issue.position, issue.loop_id = check.position, check.loop_id
+    issue.element_ref = next((i.element_ref for i in check.issues if i.element == oversize.element), None)
+    kept = [i for i in check.issues if i.level is not Level.ELEMENT or (i.element or 0) < oversize.element]
+    return [issue, *kept]
 
 
 def _close_transaction(

@@ -285,3 +285,34 @@ def email_with_attachment(
         + base64.encodebytes(content).replace(b"\n", b"\r\n")
         + b"--part--\r\n"
     )
+
+
+# An acme 850 whose one line's PID05 (the line's description) is ``size`` characters long.
+X12_HEAD = (
+    b"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*NORTHWINDDIST  *261120*0930*U*00401*000007001*0*P*>~\n"
+    b"GS*PO*ACMERETAIL*NORTHWIND*20261120*0930*7001*X*004010~\nST*850*0001~\n"
+    b"BEG*00*SA*4500070001**20261118~\nPO1*1*24*EA*4.50*PE*VN*NW-10042~\nPID*F****"
+)
+X12_TAIL = b"~\nCTT*1~\nSE*6*0001~\nGE*1*7001~\nIEA*1*000007001~\n"
+
+X12_LONG_SEGMENT_INDEX = 6
+
+
+def write_x12_long_element(path: str, size: int, *, terminated: bool, fill: bytes = b"A") -> None:
+    """Write the 850 with a ``size``-character PID05 to ``path`` in 1 MiB blocks, never whole in memory.
+
+    ``terminated=False`` ends the file inside the element: no segment terminator, no trailers.
+    """
+    with open(path, "wb") as out:
+        out.write(X12_HEAD)
+        block = fill * MIB
+        for _ in range(size // MIB):
+            out.write(block)
+        out.write(fill * (size % MIB))
+        if terminated:
+            out.write(X12_TAIL)
+
+
+def x12_long_element(size: int, *, terminated: bool, fill: bytes = b"A") -> bytes:
+    """The same document as bytes, for sizes a test can hold."""
+    return X12_HEAD + fill * size + (X12_TAIL if terminated else b"")

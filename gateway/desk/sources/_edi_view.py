@@ -4,6 +4,10 @@ Segment numbers are the pre-pass's, counted from 1 over the whole document, whic
 provenance records. The document is streamed: only the order's ST..SE (with its ISA and GS
 before it and GE and IEA after it) is kept, never the whole interchange. With no provenance
 and no control number to find the order by, the first segments are shown.
+
+Each line shows at most ``MAX_ELEMENTS`` elements and ``MAX_LINE_CHARS`` characters, and says
+what it leaves out, so the pane is bounded whatever the segments hold; a segment longer than
+the reader's limit shows its head, noted.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import BinaryIO
 
 from gateway.receipts import Separators
 from parsers.x12 import InterchangeHeader
+from parsers.x12 import Oversize
 from parsers.x12 import RawSegment
 from parsers.x12 import scan
 
@@ -31,6 +36,8 @@ from ._model import Unplaced
 MAX_SEGMENTS = 2000
 HARD_LIMIT = 2 * MAX_SEGMENTS
 MAX_ELEMENT_CHARS = 500
+MAX_ELEMENTS = 64
+MAX_LINE_CHARS = 1000
 _ENVELOPE = {"ISA", "GS", "GE", "IEA"}
 
 
@@ -40,6 +47,7 @@ class _Seg:
     id: str
     elements: list[str]
     separators: Separators
+    oversize: Oversize | None = None
 
 
 def segment_pane(
@@ -87,10 +95,7 @@ def segment_pane(
     lines: list[SegmentLine] = []
     previous = 0
     for seg in kept:
-        elements = tuple(
-            SegmentElement(position, _clip(text), tuple(on_element.get((seg.index, position), ())))
-            for position, text in enumerate(seg.elements)
-        )
+        elements = _shown(seg, on_element)
         lines.append(
             SegmentLine(
                 index=seg.index,
@@ -128,7 +133,7 @@ def _window(stream: BinaryIO, targets: set[int], control: str | None) -> tuple[l
             continue
         seen_any = True
         elements = event.text.split(separators.element)
-        seg = _Seg(event.index, elements[0].strip(), elements, separators)
+        seg = _Seg(event.index, elements[0].strip(), elements, separators, event.oversize)
         if phase == "done":
             return kept, True, True
         if phase == "before":
@@ -175,9 +180,29 @@ def _window(stream: BinaryIO, targets: set[int], control: str | None) -> tuple[l
     return kept, False, seen_any
 
 
+def _shown(seg: _Seg, on_element: dict[tuple[int, int], list[Highlight]]) -> tuple[SegmentElement, ...]:
+    """The elements of one line, each clipped, up to the line's budget; the last says what is left out."""
+    shown: list[SegmentElement] = []
+    budget = MAX_LINE_CHARS
+    for position, text in enumerate(seg.elements):
+        if budget <= 0 or position >= MAX_ELEMENTS:
+            left = len(seg.elements) - position
+            shown.append(SegmentElement(position, f"… ({left:,} more elements not shown)", ()))
+            break
+        clipped = _clip(text, min(MAX_ELEMENT_CHARS, budget))
+        budget -= len(clipped)
+        shown.append(SegmentElement(position, clipped, tuple(on_element.get((seg.index, position), ()))))
+    if seg.oversize is not None:
+        last = shown[-1]
+        note = f" (the segment is longer than the reader's limit; element {seg.oversize.element:02d} "
+        note += f"holds {seg.oversize.element_length:,} characters, cut)"
+        shown[-1] = SegmentElement(last.position, last.text + note, last.highlights)
+    return tuple(shown)
+
+
 def _anchor(pane: str, index: int) -> str:
     return f"{pane}-seg-{index}"
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_ELEMENT_CHARS else text[:MAX_ELEMENT_CHARS] + "…"
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

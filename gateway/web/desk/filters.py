@@ -1,4 +1,9 @@
-"""How the desk's templates write times, ages, money and codes. Plain text out; Jinja escapes it."""
+"""How the desk's templates write times, ages, money and codes. Plain text out; Jinja escapes it.
+
+Every ``{{ value }}`` goes through ``shown``: no plain text is written longer than ``VALUE_CAP``
+characters (a longer one keeps its head and says how long it was), so no stored value, however
+large, makes a page large.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
+from markupsafe import Markup
+
+from gateway.truncation import VALUE_CAP
+from gateway.truncation import capped
 
 FINDING_TITLES = {
     "unknown_item": "Unknown item",
@@ -161,7 +170,15 @@ def label(code: str | None) -> str:
     return (code or "").replace("_", " ").replace(".", " ").capitalize()
 
 
+def shown(value: Any) -> Any:
+    """What a template writes for ``value``: plain text capped, with a note; markup as it is."""
+    if isinstance(value, str) and len(value) > VALUE_CAP and not isinstance(value, Markup):
+        return capped(value)
+    return value
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.finalize = shown
     for name, function in (
         ("when", when),
         ("age", age),

@@ -44,6 +44,7 @@ LINE_COLUMNS = {
     "unit_price": "price",
 }
 ITEM_PATHS = ("vendor_sku", "buyer_part", "upc", "sku")
+LISTED = 50  # findings about the whole order shown at most (a broken set can have hundreds)
 
 
 @dataclass(slots=True)
@@ -80,6 +81,7 @@ class OrderPage:
     catalog: list[CatalogHit] = field(default_factory=list)
     catalog_line: str | None = None
     catalog_query: str = ""
+    listed: int = LISTED
 
     @property
     def in_exception(self) -> bool:

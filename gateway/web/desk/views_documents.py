@@ -21,6 +21,7 @@ from flask import request
 from flask import send_file
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -45,6 +46,7 @@ from .forms import PlainForm
 
 STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed")
 PER_PAGE = 50
+LISTED = 200  # orders and errors a document's page lists at most
 MAX_PAGE = 10_000
 _EXTENSIONS = {"x12": "edi", "pdf": "pdf", "xlsx": "xlsx", "csv": "csv", "email": "eml"}
 
@@ -117,15 +119,23 @@ def document(document_id: int) -> ResponseReturnValue:
             select(purchase_order)
             .where(purchase_order.document_id == document_id)
             .order_by(purchase_order.ordinal)
+            .limit(LISTED)
         )
     )
+    order_count = session.scalar(
+        select(func.count()).select_from(purchase_order).where(purchase_order.document_id == document_id)
+    )
     sent = list(
-        session.scalars(select(outbound).where(outbound.document_id == document_id).order_by(outbound.id))
+        session.scalars(
+            select(outbound).where(outbound.document_id == document_id).order_by(outbound.id).limit(LISTED)
+        )
     )
     return render(
         "document.html",
         document=found,
         orders=orders,
+        order_count=order_count or 0,
+        listed=LISTED,
         outbound=sent,
         source=source_view(session, document_id, orders[0].canonical if len(orders) == 1 else None),
         refusal=reprocess_refusal(session, document_id),
@@ -198,7 +208,8 @@ def outbound(outbound_id: int) -> ResponseReturnValue:
     found = db().get(storage.OutboundRecord, outbound_id)
     if found is None:
         abort(404)
-    text = found.content.decode("utf-8", errors="replace")
+    # What we wrote ourselves is shown whole (escaped here), past the cap on values from outside.
+    text = Markup.escape(found.content.decode("utf-8", errors="replace"))
     return render("outbound.html", outbound=found, text=text)
 
 
