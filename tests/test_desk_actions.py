@@ -26,6 +26,7 @@ from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.test_web_desk_support import password
 
 ACME = (INBOX / "acme-4500012345.edi").read_bytes()
 EMAILS = ROOT / "fixtures" / "emails"
@@ -51,7 +52,7 @@ def order_desk(partners: PartnerRegistry) -> OrderDesk:
 def staff(sessions: sessionmaker[Session]) -> dict[str, DeskUser]:
     with sessions() as session, session.begin():
         return {
-            name: desk.add_user(session, name, f"{name}-password", role, at=FIXED_NOW)
+            name: desk.add_user(session, name, password(name), role, at=FIXED_NOW)
             for name, role in (("alice", "clerk"), ("bob", "clerk"), ("carol", "credit"), ("root", "admin"))
         }
 

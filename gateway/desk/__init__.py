@@ -19,6 +19,8 @@ from ._errors import NotInException as NotInException
 from ._errors import OrderNotFound as OrderNotFound
 from ._errors import PermissionDenied as PermissionDenied
 from ._errors import StaleOrder as StaleOrder
+from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from ._passwords import password_problem as password_problem
 from ._replies import rejection_text as rejection_text
 from ._reprocessing import reprocess_refusal as reprocess_refusal
 from ._users import ADMIN as ADMIN
@@ -27,6 +29,8 @@ from ._users import CREDIT as CREDIT
 from ._users import ROLES as ROLES
 from ._users import add_user as add_user
 from ._users import authenticate as authenticate
+from ._users import disable_user as disable_user
+from ._users import end_sessions as end_sessions
 from ._users import find_user as find_user
 from ._users import list_users as list_users
 from ._users import require_role as require_role
