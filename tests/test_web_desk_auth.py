@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
+from gateway import desk as gateway_desk
 from gateway import storage
 from gateway.web.desk import security
 from tests.security._routes import desk_routes
@@ -177,6 +178,32 @@ def test_login_writes_the_audit_log_and_logout_ends_the_session(desk: DeskApp) -
     assert response.status_code == 303
     assert client.get("/queue").status_code == 302
     assert client.get("/logout").status_code == 405  # logging out is a POST with a CSRF token
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_afterwards(desk: DeskApp) -> None:
+    """Issue 14, item 10: logout ends the session on the server, not only in the browser."""
+    client = desk.client("alice")
+    elsewhere = desk.client("alice")  # the same user in another browser
+    copied = client.get_cookie("gateway_desk")
+    assert copied is not None
+    assert post(client, "/logout", page="/queue").status_code == 303
+    replay = desk.app.test_client()
+    replay.set_cookie("gateway_desk", copied.value)
+    assert replay.get("/queue").status_code == 302
+    assert elsewhere.get("/queue").status_code == 302  # logout ends every session of the user
+    assert desk.client("alice").get("/queue").status_code == 200  # logging in again works
+
+
+def test_disabling_or_a_new_password_through_the_desk_functions_revokes_sessions(desk: DeskApp) -> None:
+    alice = desk.client("alice")
+    bob = desk.client("bob")
+    carol = desk.client("carol")
+    with desk.sessions() as session, session.begin():
+        gateway_desk.disable_user(session, "alice", actor="root")
+        gateway_desk.set_password(session, "bob", "amber-otter-meadow-2", actor="root")
+    assert alice.get("/queue").status_code == 302
+    assert bob.get("/queue").status_code == 302
+    assert carol.get("/queue").status_code == 200  # others keep theirs
 
 
 def test_the_session_is_new_after_login_and_the_old_csrf_token_is_dead(desk: DeskApp) -> None:

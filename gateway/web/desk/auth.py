@@ -1,8 +1,11 @@
 """Logging in and out, the login check in front of every desk page, and who may do what.
 
-The session holds the user's id and a keyed fingerprint of their password hash; each request
-loads the user again, so a disabled user or a changed password ends the session at once. The
-session is emptied at login (a new CSRF token with it), so nothing from before carries over.
+The session holds the user's id, their session generation and a keyed fingerprint of their
+password hash; each request loads the user again and compares, so the server revokes sessions:
+logout, a new password and disabling the user raise the generation, and every session made
+before (a copied cookie too) is dead at once. Logout so ends the user's sessions in every
+browser. The session is emptied at login (a new CSRF token with it), so nothing from before
+carries over.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from gateway.desk import CLERK
 from gateway.desk import CREDIT_ROLES
 from gateway.desk import DESK_ROLES
 from gateway.desk import authenticate
+from gateway.desk import end_sessions
 from gateway.storage import DeskUser
 
 from .context import db
@@ -70,6 +74,7 @@ def _session_user() -> DeskUser | None:
     if (
         found is None
         or found.disabled
+        or session.get("generation") != found.session_generation
         or not isinstance(fingerprint, str)
         or fingerprint != password_fingerprint(current_app.secret_key or "", found.password_hash)
     ):
@@ -110,6 +115,7 @@ def login() -> ResponseReturnValue:
     session.clear()
     session.permanent = True
     session["user"] = found.id
+    session["generation"] = found.session_generation
     session["auth"] = password_fingerprint(current_app.secret_key or "", found.password_hash)
     storage.record_audit(
         db(),
@@ -126,6 +132,17 @@ def login() -> ResponseReturnValue:
 
 @desk.post("/logout")
 def logout() -> ResponseReturnValue:
+    end_sessions(g.user)  # a copy of this cookie (or of any other of theirs) opens nothing now
+    storage.record_audit(
+        db(),
+        actor=g.user.username,
+        action="user.logout",
+        subject_type="desk_user",
+        subject_id=g.user.username,
+        after={"remote_addr": request.remote_addr},
+        at=now(),
+    )
+    db().commit()
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("desk.login"), 303)
