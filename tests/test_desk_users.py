@@ -24,7 +24,9 @@ def test_a_user_is_stored_with_a_scrypt_hash_and_authenticates(sessions: session
     with sessions() as session:
         stored = desk.find_user(session, "alice")
         assert stored is not None and stored.role == "clerk" and not stored.disabled
-        assert stored.password_hash.startswith("scrypt:") and "correct horse battery" not in stored.password_hash
+        assert (
+            stored.password_hash.startswith("scrypt:") and "correct horse battery" not in stored.password_hash
+        )
         assert desk.authenticate(session, "alice", "correct horse battery") is not None
         assert desk.authenticate(session, "alice", "wrong horse battery") is None
         assert desk.authenticate(session, "nobody", "correct horse battery") is None
@@ -100,7 +102,9 @@ def test_gateway_user_add_from_stdin_and_list(cli: CliRunner, tmp_path: Path) ->
     )
     assert added.exit_code == 0, added.output
     assert added.output == "user alice added with role clerk\n"
-    cli.invoke(main, ["user", "add", "carol", "--role", "credit", "--password-stdin"], input="other-pw-river-7\n")
+    cli.invoke(
+        main, ["user", "add", "carol", "--role", "credit", "--password-stdin"], input="other-pw-river-7\n"
+    )
     listed = cli.invoke(main, ["user", "list"])
     assert listed.exit_code == 0
     assert [line.split()[:2] for line in listed.output.splitlines()] == [
@@ -139,7 +143,9 @@ def test_gateway_user_add_refuses_bad_input_clearly(cli: CliRunner) -> None:
     assert again.exit_code == 1 and "there is already a user 'alice'" in again.output
     short = cli.invoke(main, ["user", "add", "bob", "--role", "clerk", "--password-stdin"], input="abc\n")
     assert short.exit_code == 1 and "at least 12 characters" in short.output
-    role = cli.invoke(main, ["user", "add", "bob", "--role", "boss", "--password-stdin"], input="s3cret-pw-long-one\n")
+    role = cli.invoke(
+        main, ["user", "add", "bob", "--role", "boss", "--password-stdin"], input="s3cret-pw-long-one\n"
+    )
     assert role.exit_code == 2 and "'boss' is not one of" in role.output
 
 
@@ -180,7 +186,9 @@ def test_weak_passwords_are_refused_for_a_new_user_and_a_new_password(
 
 def _for(username: str, template: str) -> str:
     """A password made from ``username``: ``{u}`` is the name, ``{U}`` capitalised, ``{r}`` reversed."""
-    return template.replace("{u}", username).replace("{U}", username.capitalize()).replace("{r}", username[::-1])
+    return (
+        template.replace("{u}", username).replace("{U}", username.capitalize()).replace("{r}", username[::-1])
+    )
 
 
 def test_strong_passwords_pass_the_rule() -> None:
@@ -188,9 +196,13 @@ def test_strong_passwords_pass_the_rule() -> None:
         assert desk.password_problem("root", good) is None, good
 
 
-def test_the_cli_applies_the_password_rule_to_add_and_to_a_new_password(cli: CliRunner, tmp_path: Path) -> None:
+def test_the_cli_applies_the_password_rule_to_add_and_to_a_new_password(
+    cli: CliRunner, tmp_path: Path
+) -> None:
     for weak in ("password", "12345678", " " * 8, "\x00" * 8, "root", "rootrootroot"):
-        refused = cli.invoke(main, ["user", "add", "root", "--role", "admin", "--password-stdin"], input=weak + "\n")
+        refused = cli.invoke(
+            main, ["user", "add", "root", "--role", "admin", "--password-stdin"], input=weak + "\n"
+        )
         assert refused.exit_code == 1, (weak, refused.output)
         assert "password" in refused.output
     added = cli.invoke(
@@ -202,7 +214,9 @@ def test_the_cli_applies_the_password_rule_to_add_and_to_a_new_password(cli: Cli
     changed = cli.invoke(main, ["user", "password", "root", "--password-stdin"], input="amber-otter-meadow\n")
     assert changed.exit_code == 0, changed.output
     assert changed.output == "new password set for root; their sessions are ended\n"
-    unknown = cli.invoke(main, ["user", "password", "nobody", "--password-stdin"], input="amber-otter-meadow\n")
+    unknown = cli.invoke(
+        main, ["user", "password", "nobody", "--password-stdin"], input="amber-otter-meadow\n"
+    )
     assert unknown.exit_code == 1 and "there is no user 'nobody'" in unknown.output
     with home_sessions(tmp_path)() as session:
         assert desk.authenticate(session, "root", "amber-otter-meadow") is not None
@@ -213,7 +227,9 @@ def test_the_cli_applies_the_password_rule_to_add_and_to_a_new_password(cli: Cli
 
 
 def test_gateway_user_disable_disables_and_revokes(cli: CliRunner, tmp_path: Path) -> None:
-    cli.invoke(main, ["user", "add", "alice", "--role", "clerk", "--password-stdin"], input="s3cret-pw-long-one\n")
+    cli.invoke(
+        main, ["user", "add", "alice", "--role", "clerk", "--password-stdin"], input="s3cret-pw-long-one\n"
+    )
     with home_sessions(tmp_path)() as session:
         user = desk.find_user(session, "alice")
         assert user is not None and user.session_generation == 0
