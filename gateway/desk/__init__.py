@@ -2,7 +2,8 @@
 
 ``OrderDesk`` holds the actions (fix a SKU, quantity, UOM or date; accept a price; release
 credit; merge or dismiss a duplicate; approve; reject). Users and roles are in ``_users``;
-``gateway user add|list`` in ``cli``. Functions take a session and never commit.
+``gateway user add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the
+failed-login throttle in ``_throttle``. Functions take a session and never commit.
 """
 
 from ._actions import CREDIT_ROLES as CREDIT_ROLES
@@ -23,6 +24,10 @@ from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
 from ._passwords import password_problem as password_problem
 from ._replies import rejection_text as rejection_text
 from ._reprocessing import reprocess_refusal as reprocess_refusal
+from ._throttle import Throttled as Throttled
+from ._throttle import clear_login_failures as clear_login_failures
+from ._throttle import login_throttle as login_throttle
+from ._throttle import record_login_failure as record_login_failure
 from ._users import ADMIN as ADMIN
 from ._users import CLERK as CLERK
 from ._users import CREDIT as CREDIT

@@ -28,7 +28,10 @@ from gateway.desk import CLERK
 from gateway.desk import CREDIT_ROLES
 from gateway.desk import DESK_ROLES
 from gateway.desk import authenticate
+from gateway.desk import clear_login_failures
 from gateway.desk import end_sessions
+from gateway.desk import login_throttle
+from gateway.desk import record_login_failure
 from gateway.storage import DeskUser
 
 from .context import db
@@ -107,11 +110,32 @@ def login() -> ResponseReturnValue:
         return render("login.html", form=form)
     if not form.validate():
         return render("login.html", 400, form=form, error=" ".join(form.problems()))
-    found = authenticate(db(), form.username.data or "", form.password.data or "")
+    username, address, when = form.username.data or "", request.remote_addr or "unknown", now()
+    throttled = login_throttle(db(), username, address, at=when)
+    if throttled is not None:
+        log.warning(
+            "desk login throttled for %r from %s: too many failures for the %s; retry after %d s",
+            username,
+            address,
+            throttled.by,
+            throttled.retry_after,
+        )
+        page, status = render(
+            "login.html",
+            429,
+            form=form,
+            error=f"Too many failed logins for the {throttled.by}. "
+            f"Try again in {throttled.retry_after} seconds.",
+        )
+        return page, status, {"Retry-After": str(throttled.retry_after)}
+    found = authenticate(db(), username, form.password.data or "")
     if found is None:
-        log.warning("failed desk login for %r from %s", form.username.data, request.remote_addr)
+        log.warning("failed desk login for %r from %s", username, address)
         db().rollback()
+        record_login_failure(db(), username, address, at=when)
+        db().commit()
         return render("login.html", 401, form=form, error=WRONG_LOGIN)
+    clear_login_failures(db(), username, address)
     session.clear()
     session.permanent = True
     session["user"] = found.id
@@ -123,8 +147,8 @@ def login() -> ResponseReturnValue:
         action="user.login",
         subject_type="desk_user",
         subject_id=found.username,
-        after={"remote_addr": request.remote_addr},
-        at=now(),
+        after={"remote_addr": address},
+        at=when,
     )
     db().commit()
     return redirect(target or url_for("desk.queue"), 303)
