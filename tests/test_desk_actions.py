@@ -487,6 +487,104 @@ def test_a_credit_limit_released_on_an_edi_order_of_a_partner_without_855s(
     assert [row.kind for row in outbox(sessions, order_id)] == [ERP]  # initech asks for a 999, no 855
 
 
+def overrides(sessions: sessionmaker[Session], order_id: int) -> dict[str, storage.OrderOverride]:
+    with sessions() as session:
+        rows = session.scalars(
+            select(storage.OrderOverride).where(storage.OrderOverride.order_id == order_id)
+        )
+        return {row.code: row for row in rows}
+
+
+def test_a_credit_release_does_not_cover_an_order_a_clerk_then_made_bigger(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    """Issue 14, item 9: released at 133.00, the quantity raised from 100 to 1,000,000, then approved."""
+    order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
+    [held] = findings(sessions, order_id)
+    assert held.code == "credit_limit" and order(sessions, order_id).order_total == Decimal("133.00")
+    released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="limit raised")
+    kept = overrides(sessions, order_id)
+    assert kept["credit_limit"].value == held.received  # the exposure the release covered
+    assert kept["credit_limit"].order_total == kept["credit_hold"].order_total == Decimal("133.00")
+    raised = act(
+        sessions,
+        order_desk.correct_quantity,
+        order_id,
+        released.version,
+        staff["alice"],
+        line_no="1",
+        quantity="1000000",
+    )
+    still = act(sessions, order_desk.approve, order_id, raised.version, staff["alice"])
+    assert still.status == "exception"
+    [blocking] = still.blocking
+    assert blocking["code"] == "credit_limit" and blocking["action"] == "hold"
+    assert "850048.00" in blocking["message"]
+    assert blocking["details"]["released"] == {
+        "override_id": kept["credit_limit"].id,
+        "by": "carol",
+        "at": blocking["details"]["released"]["at"],
+        "reason": "limit raised",
+        "order_total": "133.00",
+        "exposure": held.received,
+    }
+    assert order(sessions, order_id).status == "exception" and outbox(sessions, order_id) == []
+    # the credit user sees the hold again, releases the new exposure, and then the order goes
+    again = act(
+        sessions, order_desk.release_credit, order_id, still.version, staff["carol"], reason="prepaid"
+    )
+    assert overrides(sessions, order_id)["credit_hold"].order_total == Decimal("850048.00")
+    assert act(sessions, order_desk.approve, order_id, again.version, staff["alice"]).status == "accepted"
+
+
+def test_a_credit_release_still_covers_an_order_made_smaller(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
+    released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="limit raised")
+    lowered = act(
+        sessions,
+        order_desk.correct_quantity,
+        order_id,
+        released.version,
+        staff["alice"],
+        line_no="2",
+        quantity="1",
+    )
+    approved = act(sessions, order_desk.approve, order_id, lowered.version, staff["alice"])
+    assert approved.status == "accepted", approved.blocking
+    assert [(f["code"], f["action"]) for f in approved.findings] == [("credit_limit", "warn")]
+
+
+def test_a_released_credit_hold_reopens_when_the_order_grows(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    with sessions() as session, session.begin():
+        session.execute(
+            update(storage.CreditAccount).where(storage.CreditAccount.account == "C1001").values(on_hold=True)
+        )
+    order_id = exception_order(intake, acme(tmp_path, "4500040017", "000040017"))
+    released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="cheque received")
+    line_no = order(sessions, order_id).canonical["lines"][0]["line_no"]
+    quantity = Decimal(order(sessions, order_id).canonical["lines"][0]["quantity"]["value"])
+    raised = act(
+        sessions,
+        order_desk.correct_quantity,
+        order_id,
+        released.version,
+        staff["alice"],
+        line_no=line_no,
+        quantity=str(quantity * 10),
+    )
+    still = act(sessions, order_desk.approve, order_id, raised.version, staff["alice"])
+    [hold] = [f for f in still.blocking if f["code"] == "credit_hold"]
+    assert hold["details"]["released"]["reason"] == "cheque received"
+
+
 def test_merge_a_duplicate_850_closes_it_without_sending_anything(
     sessions: sessionmaker[Session],
     intake: Pipeline,
