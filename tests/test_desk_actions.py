@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command as alembic_command
+from alembic.config import Config
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -20,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import desk
 from gateway import storage
 from gateway.desk import OrderDesk
+from gateway.master_data import load_demo_master_data
 from gateway.pipeline import Pipeline
 from gateway.storage import DeskUser
 from partners import PartnerRegistry
@@ -759,3 +762,44 @@ def test_roles_disabled_users_and_decided_orders_are_refused(
     with pytest.raises(desk.NotInException, match="is rejected, not in exception"):
         act(sessions, order_desk.pick_sku, order_id, 2, staff["alice"], line_no="3", sku="NW-30555")
     assert order(sessions, order_id).version == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0011_gives_earlier_credit_releases_what_they_covered(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, partners: PartnerRegistry
+) -> None:
+    """A release made before 0011 (no order total, no exposure) covers what its findings showed,
+    on SQLite and PostgreSQL; 0011 also downgrades."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("migration_0011")
+    engine = storage.make_engine(url)
+    try:
+        storage.upgrade(engine)
+        sessions = storage.make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            load_demo_master_data(session, ROOT / "fixtures" / "master")
+            carol = desk.add_user(session, "carol", password("carol"), "credit", at=FIXED_NOW)
+            alice = desk.add_user(session, "alice", password("alice"), "clerk", at=FIXED_NOW)
+        intake = Pipeline(sessions, partners, clock=lambda: FIXED_NOW, erp_kind=ERP)
+        order_desk = OrderDesk(partners, erp_kind=ERP, clock=lambda: FIXED_NOW)
+        order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
+        act(sessions, order_desk.release_credit, order_id, 1, carol, reason="limit raised")
+        with sessions() as session, session.begin():  # as 0010 stored it
+            session.execute(update(storage.OrderOverride).values(order_total=None, value=None))
+        config = Config()
+        config.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            alembic_command.downgrade(config, "0010")
+        storage.upgrade(engine)
+        kept = overrides(sessions, order_id)
+        assert (kept["credit_limit"].value, kept["credit_limit"].order_total) == (
+            "5033.00",
+            Decimal("133.00"),
+        )
+        assert (kept["credit_hold"].value, kept["credit_hold"].order_total) == (None, Decimal("133.00"))
+        assert act(sessions, order_desk.approve, order_id, 2, alice).status == "accepted"
+    finally:
+        engine.dispose()
