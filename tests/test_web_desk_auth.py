@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import stat
 from collections.abc import Iterator
@@ -458,3 +459,54 @@ def test_the_throttle_holds_across_app_processes_sharing_the_store(timed_desk: D
     assert _try(second, "alice", password("alice")).status_code == 429
     with timed_desk.sessions() as session:
         assert session.scalar(select(func.count()).select_from(storage.LoginFailure)) == 5
+
+
+# -- the password form (issue 14, items 10 and 12) -------------------------------------------------
+
+
+def _change(client: Any, current: str, new: str, repeat: str | None = None) -> Any:
+    return post(
+        client,
+        "/password",
+        {"current": current, "new": new, "repeat": new if repeat is None else repeat},
+        page="/password",
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("password", "at least 12 characters"),
+        ("12345678", "at least 12 characters"),
+        (" " * 8, "at least 12 characters"),
+        ("\x00" * 8, "at least 12 characters"),
+        ("root", "at least 12 characters"),
+        (" " * 14, "only spaces"),
+        ("\x00" * 14, "control character"),
+        ("passwordpassword", "too easy to guess"),
+        ("rootrootroot", "built from the user name"),
+    ],
+)
+def test_the_password_form_applies_the_same_rule_as_the_cli(desk: DeskApp, new: str, message: str) -> None:
+    admin = desk.client("root")
+    response = _change(admin, password("root"), new)
+    assert response.status_code == 400
+    assert message in html.unescape(response.text)
+    assert desk.client("root").get("/queue").status_code == 200  # the old password still works
+
+
+def test_the_password_form_changes_it_and_ends_the_other_sessions(desk: DeskApp) -> None:
+    here, elsewhere = desk.client("alice"), desk.client("alice")
+    assert "The current password is wrong" in _change(here, "not-my-password", "amber-otter-meadow-2").text
+    assert "differ" in _change(here, password("alice"), "amber-otter-meadow-2", "amber-otter-meadow-3").text
+    response = _change(here, password("alice"), "amber-otter-meadow-2")
+    assert response.status_code == 303 and response.headers["Location"] == "/queue"
+    assert here.get("/queue").status_code == 200  # this browser stays in
+    assert elsewhere.get("/queue").status_code == 302  # every other session ended
+    assert _try(desk, "alice", password("alice")).status_code == 401
+    assert _try(desk, "alice", "amber-otter-meadow-2").status_code == 303
+    with desk.sessions() as session:
+        entry = session.scalars(
+            select(storage.AuditEntry).where(storage.AuditEntry.action == "user.password")
+        ).one()
+        assert (entry.actor, entry.subject_id) == ("alice", "alice")
