@@ -20,9 +20,12 @@ from gateway import desk as gateway_desk
 from gateway import storage
 from gateway.web import create_app
 from gateway.web.desk import security
+from partners import PartnerRegistry
+from tests.postgres import Postgres
 from tests.security._routes import desk_routes
 from tests.test_web_desk_support import NOW
 from tests.test_web_desk_support import ROLE_USER
+from tests.test_web_desk_support import SECRET
 from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
 from tests.test_web_desk_support import build_store
@@ -510,3 +513,34 @@ def test_the_password_form_changes_it_and_ends_the_other_sessions(desk: DeskApp)
             select(storage.AuditEntry).where(storage.AuditEntry.action == "user.password")
         ).one()
         assert (entry.actor, entry.subject_id) == ("alice", "alice")
+
+
+def test_the_throttle_holds_across_workers_on_postgresql(postgres: Postgres, clock: Clock) -> None:
+    """Two apps over one PostgreSQL store, as two web workers or two machines: one count."""
+    engine = storage.make_engine(postgres.create_database("desk_throttle"))
+    try:
+        storage.upgrade(engine)
+        sessions = storage.make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            gateway_desk.add_user(session, "alice", password("alice"), "clerk")
+        workers = [
+            DeskApp(
+                create_app(
+                    sessions,
+                    PartnerRegistry.from_directory(),
+                    api_token="api-token",
+                    clock=clock,
+                    config={"SECRET_KEY": SECRET},
+                ),
+                sessions,
+            )
+            for _ in range(2)
+        ]
+        for attempt in range(5):
+            assert _try(workers[attempt % 2], "alice", "wrong-password-guess").status_code == 401
+        refused = _try(workers[1], "alice", password("alice"))
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+        clock.wait(60)
+        assert _try(workers[0], "alice", password("alice")).status_code == 303
+    finally:
+        engine.dispose()
