@@ -1,7 +1,9 @@
 """Desk users: created with a hashed password (Werkzeug's scrypt), authenticated, checked for a role.
 
 Roles: ``clerk`` works the queue (fixes, approves, rejects), ``credit`` releases credit holds,
-``admin`` may do both. Functions take a session and never commit.
+``admin`` may do both. Passwords follow the rule in ``_passwords``. A new password, disabling
+(``disable_user``) and logout (``end_sessions``) raise the user's session generation, which
+ends every session made before. Functions take a session and never commit.
 """
 
 from __future__ import annotations
