@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command as alembic_command
+from alembic.config import Config
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -20,12 +22,14 @@ from sqlalchemy.orm import sessionmaker
 from gateway import desk
 from gateway import storage
 from gateway.desk import OrderDesk
+from gateway.master_data import load_demo_master_data
 from gateway.pipeline import Pipeline
 from gateway.storage import DeskUser
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.test_web_desk_support import password
 
 ACME = (INBOX / "acme-4500012345.edi").read_bytes()
 EMAILS = ROOT / "fixtures" / "emails"
@@ -51,7 +55,7 @@ def order_desk(partners: PartnerRegistry) -> OrderDesk:
 def staff(sessions: sessionmaker[Session]) -> dict[str, DeskUser]:
     with sessions() as session, session.begin():
         return {
-            name: desk.add_user(session, name, f"{name}-password", role, at=FIXED_NOW)
+            name: desk.add_user(session, name, password(name), role, at=FIXED_NOW)
             for name, role in (("alice", "clerk"), ("bob", "clerk"), ("carol", "credit"), ("root", "admin"))
         }
 
@@ -486,6 +490,104 @@ def test_a_credit_limit_released_on_an_edi_order_of_a_partner_without_855s(
     assert [row.kind for row in outbox(sessions, order_id)] == [ERP]  # initech asks for a 999, no 855
 
 
+def overrides(sessions: sessionmaker[Session], order_id: int) -> dict[str, storage.OrderOverride]:
+    with sessions() as session:
+        rows = session.scalars(
+            select(storage.OrderOverride).where(storage.OrderOverride.order_id == order_id)
+        )
+        return {row.code: row for row in rows}
+
+
+def test_a_credit_release_does_not_cover_an_order_a_clerk_then_made_bigger(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    """Issue 14, item 9: released at 133.00, the quantity raised from 100 to 1,000,000, then approved."""
+    order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
+    [held] = findings(sessions, order_id)
+    assert held.code == "credit_limit" and order(sessions, order_id).order_total == Decimal("133.00")
+    released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="limit raised")
+    kept = overrides(sessions, order_id)
+    assert kept["credit_limit"].value == held.received  # the exposure the release covered
+    assert kept["credit_limit"].order_total == kept["credit_hold"].order_total == Decimal("133.00")
+    raised = act(
+        sessions,
+        order_desk.correct_quantity,
+        order_id,
+        released.version,
+        staff["alice"],
+        line_no="1",
+        quantity="1000000",
+    )
+    still = act(sessions, order_desk.approve, order_id, raised.version, staff["alice"])
+    assert still.status == "exception"
+    [blocking] = still.blocking
+    assert blocking["code"] == "credit_limit" and blocking["action"] == "hold"
+    assert "850048.00" in blocking["message"]
+    assert blocking["details"]["released"] == {
+        "override_id": kept["credit_limit"].id,
+        "by": "carol",
+        "at": blocking["details"]["released"]["at"],
+        "reason": "limit raised",
+        "order_total": "133.00",
+        "exposure": held.received,
+    }
+    assert order(sessions, order_id).status == "exception" and outbox(sessions, order_id) == []
+    # the credit user sees the hold again, releases the new exposure, and then the order goes
+    again = act(
+        sessions, order_desk.release_credit, order_id, still.version, staff["carol"], reason="prepaid"
+    )
+    assert overrides(sessions, order_id)["credit_hold"].order_total == Decimal("850048.00")
+    assert act(sessions, order_desk.approve, order_id, again.version, staff["alice"]).status == "accepted"
+
+
+def test_a_credit_release_still_covers_an_order_made_smaller(
+    sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
+) -> None:
+    order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
+    released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="limit raised")
+    lowered = act(
+        sessions,
+        order_desk.correct_quantity,
+        order_id,
+        released.version,
+        staff["alice"],
+        line_no="2",
+        quantity="1",
+    )
+    approved = act(sessions, order_desk.approve, order_id, lowered.version, staff["alice"])
+    assert approved.status == "accepted", approved.blocking
+    assert [(f["code"], f["action"]) for f in approved.findings] == [("credit_limit", "warn")]
+
+
+def test_a_released_credit_hold_reopens_when_the_order_grows(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    with sessions() as session, session.begin():
+        session.execute(
+            update(storage.CreditAccount).where(storage.CreditAccount.account == "C1001").values(on_hold=True)
+        )
+    order_id = exception_order(intake, acme(tmp_path, "4500040017", "000040017"))
+    released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="cheque received")
+    line_no = order(sessions, order_id).canonical["lines"][0]["line_no"]
+    quantity = Decimal(order(sessions, order_id).canonical["lines"][0]["quantity"]["value"])
+    raised = act(
+        sessions,
+        order_desk.correct_quantity,
+        order_id,
+        released.version,
+        staff["alice"],
+        line_no=line_no,
+        quantity=str(quantity * 10),
+    )
+    still = act(sessions, order_desk.approve, order_id, raised.version, staff["alice"])
+    [hold] = [f for f in still.blocking if f["code"] == "credit_hold"]
+    assert hold["details"]["released"]["reason"] == "cheque received"
+
+
 def test_merge_a_duplicate_850_closes_it_without_sending_anything(
     sessions: sessionmaker[Session],
     intake: Pipeline,
@@ -660,3 +762,44 @@ def test_roles_disabled_users_and_decided_orders_are_refused(
     with pytest.raises(desk.NotInException, match="is rejected, not in exception"):
         act(sessions, order_desk.pick_sku, order_id, 2, staff["alice"], line_no="3", sku="NW-30555")
     assert order(sessions, order_id).version == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0011_gives_earlier_credit_releases_what_they_covered(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, partners: PartnerRegistry
+) -> None:
+    """A release made before 0011 (no order total, no exposure) covers what its findings showed,
+    on SQLite and PostgreSQL; 0011 also downgrades."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("migration_0011")
+    engine = storage.make_engine(url)
+    try:
+        storage.upgrade(engine)
+        sessions = storage.make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            load_demo_master_data(session, ROOT / "fixtures" / "master")
+            carol = desk.add_user(session, "carol", password("carol"), "credit", at=FIXED_NOW)
+            alice = desk.add_user(session, "alice", password("alice"), "clerk", at=FIXED_NOW)
+        intake = Pipeline(sessions, partners, clock=lambda: FIXED_NOW, erp_kind=ERP)
+        order_desk = OrderDesk(partners, erp_kind=ERP, clock=lambda: FIXED_NOW)
+        order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
+        act(sessions, order_desk.release_credit, order_id, 1, carol, reason="limit raised")
+        with sessions() as session, session.begin():  # as 0010 stored it
+            session.execute(update(storage.OrderOverride).values(order_total=None, value=None))
+        config = Config()
+        config.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            alembic_command.downgrade(config, "0010")
+        storage.upgrade(engine)
+        kept = overrides(sessions, order_id)
+        assert (kept["credit_limit"].value, kept["credit_limit"].order_total) == (
+            "5033.00",
+            Decimal("133.00"),
+        )
+        assert (kept["credit_hold"].value, kept["credit_hold"].order_total) == (None, Decimal("133.00"))
+        assert act(sessions, order_desk.approve, order_id, 2, alice).status == "accepted"
+    finally:
+        engine.dispose()

@@ -33,6 +33,7 @@ from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.test_web_desk_support import password
 from validators import FindingCode
 
 NOW = FIXED_NOW
@@ -150,7 +151,7 @@ def build_desk(
         )
         documents["failed"] = failed.id
         for name, role in (("alice", "clerk"), ("carol", "credit")):
-            desk.add_user(session, name, f"{name}-password", role, at=NOW)
+            desk.add_user(session, name, password(name), role, at=NOW)
     return orders, documents
 
 

@@ -179,6 +179,7 @@ def test_init_demo_ingests_the_inbox(cli: CliRunner) -> None:
     )
     [user_line] = [line for line in result.stdout.splitlines() if line.startswith("order desk demo user:")]
     password = user_line.split(" / ")[1].split(" ")[0]
+    assert desk.password_problem("demo", password) is None  # the rule every desk password passes
     again = cli.invoke(main, ["init", "--demo"])
     assert user_line in again.stdout, "the same demo password on a second run"
     engine = storage.make_engine(storage.database_url())

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import html
 import re
 import stat
 from collections.abc import Iterator
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
+from gateway import desk as gateway_desk
 from gateway import storage
+from gateway.web import create_app
 from gateway.web.desk import security
+from partners import PartnerRegistry
+from tests.postgres import Postgres
 from tests.security._routes import desk_routes
+from tests.test_web_desk_support import NOW
 from tests.test_web_desk_support import ROLE_USER
+from tests.test_web_desk_support import SECRET
 from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
 from tests.test_web_desk_support import build_store
@@ -179,6 +189,32 @@ def test_login_writes_the_audit_log_and_logout_ends_the_session(desk: DeskApp) -
     assert client.get("/logout").status_code == 405  # logging out is a POST with a CSRF token
 
 
+def test_a_cookie_copied_before_logout_opens_nothing_afterwards(desk: DeskApp) -> None:
+    """Issue 14, item 10: logout ends the session on the server, not only in the browser."""
+    client = desk.client("alice")
+    elsewhere = desk.client("alice")  # the same user in another browser
+    copied = client.get_cookie("gateway_desk")
+    assert copied is not None
+    assert post(client, "/logout", page="/queue").status_code == 303
+    replay = desk.app.test_client()
+    replay.set_cookie("gateway_desk", copied.value)
+    assert replay.get("/queue").status_code == 302
+    assert elsewhere.get("/queue").status_code == 302  # logout ends every session of the user
+    assert desk.client("alice").get("/queue").status_code == 200  # logging in again works
+
+
+def test_disabling_or_a_new_password_through_the_desk_functions_revokes_sessions(desk: DeskApp) -> None:
+    alice = desk.client("alice")
+    bob = desk.client("bob")
+    carol = desk.client("carol")
+    with desk.sessions() as session, session.begin():
+        gateway_desk.disable_user(session, "alice", actor="root")
+        gateway_desk.set_password(session, "bob", "amber-otter-meadow-2", actor="root")
+    assert alice.get("/queue").status_code == 302
+    assert bob.get("/queue").status_code == 302
+    assert carol.get("/queue").status_code == 200  # others keep theirs
+
+
 def test_the_session_is_new_after_login_and_the_old_csrf_token_is_dead(desk: DeskApp) -> None:
     client = desk.client()
     before_token = token(client, "/login")
@@ -320,3 +356,191 @@ def test_the_app_takes_its_secret_key_from_the_data_home_only_when_the_desk_need
         assert opened.app.secret_key == (home / security.SECRET_FILE).read_text().strip()
     finally:
         engine.dispose()  # type: ignore[attr-defined]
+
+
+# -- failed-login throttle (issue 14, item 11) -----------------------------------------------------
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.at = NOW
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def wait(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def timed_desk(store: Path, tmp_path: Path, clock: Clock) -> Iterator[DeskApp]:
+    opened, engine = open_app(store, tmp_path, clock=clock)
+    yield opened
+    engine.dispose()  # type: ignore[attr-defined]
+
+
+def _try(desk: DeskApp, username: str, secret: str, address: str = "192.0.2.10") -> Any:
+    client = desk.app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client.post(
+        "/login", data={"username": username, "password": secret, "csrf_token": token(client, "/login")}
+    )
+
+
+def test_five_failures_then_429_with_a_retry_after_that_grows(
+    timed_desk: DeskApp, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(5):
+        assert _try(timed_desk, "alice", "wrong-password-guess").status_code == 401
+    refused = _try(timed_desk, "alice", password("alice"))  # the right password is not even checked
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"
+    assert "Too many failed logins" in refused.text
+    assert "desk login throttled" in caplog.text and "'alice'" in caplog.text
+    for wait in (60, 120, 240):
+        clock.wait(wait - 1)
+        assert _try(timed_desk, "alice", password("alice")).headers["Retry-After"] == "1"
+        clock.wait(1)
+        assert _try(timed_desk, "alice", "wrong-password-guess").status_code == 401
+        assert _try(timed_desk, "alice", password("alice")).headers["Retry-After"] == str(wait * 2)
+    clock.wait(480)  # the first five are 15 minutes old: three failures are recent
+    for _ in range(2):
+        assert _try(timed_desk, "alice", "wrong-password-guess").status_code == 401
+    # five recent again: the wait grows with the day's failures (ten), 60 s * 2**5
+    assert _try(timed_desk, "alice", password("alice")).headers["Retry-After"] == "1920"
+    clock.wait(1920)
+    for _ in range(5):
+        assert _try(timed_desk, "alice", "wrong-password-guess").status_code == 401
+    assert _try(timed_desk, "alice", password("alice")).headers["Retry-After"] == "3600"  # the cap
+    clock.wait(3600)
+    for _ in range(2):  # a success clears this name's failures from this address
+        for _ in range(4):
+            assert _try(timed_desk, "alice", "wrong-password-guess").status_code == 401
+        assert _try(timed_desk, "alice", password("alice")).status_code == 303
+
+
+def test_the_throttle_counts_per_address_across_names_and_per_name_across_addresses(
+    timed_desk: DeskApp,
+) -> None:
+    for name in ("nobody", "mallory", "carol", "root", "eve"):
+        assert _try(timed_desk, name, "wrong-password-guess", "198.51.100.7").status_code == 401
+    assert _try(timed_desk, "alice", password("alice"), "198.51.100.7").status_code == 429
+    assert _try(timed_desk, "alice", password("alice"), "192.0.2.10").status_code == 303
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "203.0.113.5"):
+        assert _try(timed_desk, "bob", "wrong-password-guess", address).status_code == 401
+    assert _try(timed_desk, "bob", password("bob"), "192.0.2.99").status_code == 429
+
+
+def test_a_success_does_not_reset_the_address_count_for_other_names(timed_desk: DeskApp) -> None:
+    for _ in range(4):
+        assert _try(timed_desk, "bob", "wrong-password-guess").status_code == 401
+    assert _try(timed_desk, "alice", password("alice")).status_code == 303
+    assert _try(timed_desk, "bob", "wrong-password-guess").status_code == 401
+    assert _try(timed_desk, "carol", password("carol")).status_code == 429  # five from this address
+    assert _try(timed_desk, "carol", password("carol"), "192.0.2.11").status_code == 303
+
+
+def test_the_throttle_holds_across_app_processes_sharing_the_store(timed_desk: DeskApp, clock: Clock) -> None:
+    """Two apps over one store stand for two web workers: the failures are counted in the store."""
+    other = create_app(
+        timed_desk.sessions,
+        timed_desk.app.extensions["desk"].partners,
+        api_token="api-token",
+        clock=clock,
+        config={"SECRET_KEY": "another-worker-secret-0123456789"},
+    )
+    second = DeskApp(other, timed_desk.sessions)
+    for desk in (timed_desk, second, timed_desk, second, timed_desk):
+        assert _try(desk, "alice", "wrong-password-guess").status_code == 401
+    assert _try(second, "alice", password("alice")).status_code == 429
+    with timed_desk.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(storage.LoginFailure)) == 5
+
+
+# -- the password form (issue 14, items 10 and 12) -------------------------------------------------
+
+
+def _change(client: Any, current: str, new: str, repeat: str | None = None) -> Any:
+    return post(
+        client,
+        "/password",
+        {"current": current, "new": new, "repeat": new if repeat is None else repeat},
+        page="/password",
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("password", "at least 12 characters"),
+        ("12345678", "at least 12 characters"),
+        (" " * 8, "at least 12 characters"),
+        ("\x00" * 8, "at least 12 characters"),
+        ("root", "at least 12 characters"),
+        (" " * 14, "only spaces"),
+        ("\x00" * 14, "control character"),
+        ("passwordpassword", "too easy to guess"),
+        ("rootrootroot", "built from the user name"),
+    ],
+)
+def test_the_password_form_applies_the_same_rule_as_the_cli(desk: DeskApp, new: str, message: str) -> None:
+    admin = desk.client("root")
+    response = _change(admin, password("root"), new)
+    assert response.status_code == 400
+    assert message in html.unescape(response.text)
+    assert desk.client("root").get("/queue").status_code == 200  # the old password still works
+
+
+def test_the_password_form_changes_it_and_ends_the_other_sessions(desk: DeskApp) -> None:
+    here, elsewhere = desk.client("alice"), desk.client("alice")
+    assert "The current password is wrong" in _change(here, "not-my-password", "amber-otter-meadow-2").text
+    assert "differ" in _change(here, password("alice"), "amber-otter-meadow-2", "amber-otter-meadow-3").text
+    response = _change(here, password("alice"), "amber-otter-meadow-2")
+    assert response.status_code == 303 and response.headers["Location"] == "/queue"
+    assert here.get("/queue").status_code == 200  # this browser stays in
+    assert elsewhere.get("/queue").status_code == 302  # every other session ended
+    assert _try(desk, "alice", password("alice")).status_code == 401
+    assert _try(desk, "alice", "amber-otter-meadow-2").status_code == 303
+    with desk.sessions() as session:
+        entry = session.scalars(
+            select(storage.AuditEntry).where(storage.AuditEntry.action == "user.password")
+        ).one()
+        assert (entry.actor, entry.subject_id) == ("alice", "alice")
+
+
+def test_the_throttle_holds_across_workers_on_postgresql(postgres: Postgres, clock: Clock) -> None:
+    """Two apps over one PostgreSQL store, as two web workers or two machines: one count."""
+    engine = storage.make_engine(postgres.create_database("desk_throttle"))
+    try:
+        storage.upgrade(engine)
+        sessions = storage.make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            gateway_desk.add_user(session, "alice", password("alice"), "clerk")
+        workers = [
+            DeskApp(
+                create_app(
+                    sessions,
+                    PartnerRegistry.from_directory(),
+                    api_token="api-token",
+                    clock=clock,
+                    config={"SECRET_KEY": SECRET},
+                ),
+                sessions,
+            )
+            for _ in range(2)
+        ]
+        for attempt in range(5):
+            assert _try(workers[attempt % 2], "alice", "wrong-password-guess").status_code == 401
+        refused = _try(workers[1], "alice", password("alice"))
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+        clock.wait(60)
+        assert _try(workers[0], "alice", password("alice")).status_code == 303
+    finally:
+        engine.dispose()

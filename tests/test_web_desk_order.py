@@ -241,6 +241,33 @@ def test_release_a_credit_hold_as_credit_then_approve_as_clerk(desk: DeskApp) ->
     assert desk.order(order_id).status == "accepted"
 
 
+def test_a_credit_release_reopens_for_the_credit_user_when_a_clerk_grows_the_order(desk: DeskApp) -> None:
+    """Issue 14, item 9, through the screens: released at 133.00, raised to 1,000,000, approved."""
+    order_id = desk.order_id("INI-2026-0042")
+    page = f"/orders/{order_id}"
+    carol, alice = desk.client("carol"), desk.client("alice")
+    assert (
+        post(carol, f"{page}/release-credit", {"version": 1, "reason": "paid"}, page=page).status_code == 303
+    )
+    raised = post(alice, f"{page}/quantity", {"version": 2, "line_no": "1", "quantity": "1000000"}, page=page)
+    assert raised.status_code == 303
+    assert post(alice, f"{page}/approve", {"version": 3}, page=page).status_code == 303
+    assert desk.order(order_id).status == "exception" and desk.outbound(order_id) == []
+    shown = html.unescape(carol.get(page).text)
+    assert 'data-testid="override"' not in shown  # the old release no longer answers it
+    assert 'data-testid="release-credit"' in shown
+    assert (
+        'data-testid="outgrown-release"' in shown
+        and "released by carol for an order of 133.00 (exposure 5033.00)" in shown
+    )
+    assert (
+        post(carol, f"{page}/release-credit", {"version": 4, "reason": "prepaid"}, page=page).status_code
+        == 303
+    )
+    assert post(alice, f"{page}/approve", {"version": 5}, page=page).status_code == 303
+    assert desk.order(order_id).status == "accepted"
+
+
 def test_duplicates_merge_into_the_first_order_and_nothing_is_sent(desk: DeskApp) -> None:
     order_id = desk.order_id("4500077001", status="exception")
     page = f"/orders/{order_id}"

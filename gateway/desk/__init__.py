@@ -2,7 +2,8 @@
 
 ``OrderDesk`` holds the actions (fix a SKU, quantity, UOM or date; accept a price; release
 credit; merge or dismiss a duplicate; approve; reject). Users and roles are in ``_users``;
-``gateway user add|list`` in ``cli``. Functions take a session and never commit.
+``gateway user add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the
+failed-login throttle in ``_throttle``. Functions take a session and never commit.
 """
 
 from ._actions import CREDIT_ROLES as CREDIT_ROLES
@@ -19,14 +20,22 @@ from ._errors import NotInException as NotInException
 from ._errors import OrderNotFound as OrderNotFound
 from ._errors import PermissionDenied as PermissionDenied
 from ._errors import StaleOrder as StaleOrder
+from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from ._passwords import password_problem as password_problem
 from ._replies import rejection_text as rejection_text
 from ._reprocessing import reprocess_refusal as reprocess_refusal
+from ._throttle import Throttled as Throttled
+from ._throttle import clear_login_failures as clear_login_failures
+from ._throttle import login_throttle as login_throttle
+from ._throttle import record_login_failure as record_login_failure
 from ._users import ADMIN as ADMIN
 from ._users import CLERK as CLERK
 from ._users import CREDIT as CREDIT
 from ._users import ROLES as ROLES
 from ._users import add_user as add_user
 from ._users import authenticate as authenticate
+from ._users import disable_user as disable_user
+from ._users import end_sessions as end_sessions
 from ._users import find_user as find_user
 from ._users import list_users as list_users
 from ._users import require_role as require_role

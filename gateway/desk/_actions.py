@@ -74,6 +74,7 @@ from ._locking import lock_order
 from ._replies import draft_rejection
 from ._revalidation import ACCEPTED
 from ._revalidation import BLOCKING
+from ._revalidation import CREDIT_CODES
 from ._revalidation import REJECTED
 from ._revalidation import Revalidation
 from ._revalidation import other_live_order
@@ -86,7 +87,6 @@ from ._users import require_role
 
 DESK_ROLES = (CLERK, ADMIN)  # fix, accept a price, handle duplicates, approve, reject
 CREDIT_ROLES = (CREDIT, ADMIN)  # release a credit hold
-CREDIT_CODES = (FindingCode.CREDIT_HOLD.value, FindingCode.CREDIT_LIMIT.value)
 MAX_REASON = 1000
 
 
@@ -239,9 +239,32 @@ class OrderDesk:
         stored = lock_order(session, order_id, version)
         _require_finding(session, stored, CREDIT_CODES, None, "a credit hold")
         when = self._clock()
+        # What the release covers: the order's value and the exposure its findings were computed on.
+        exposure = next(
+            (
+                f["received"]
+                for f in _findings(session, stored)
+                if f["code"] == FindingCode.CREDIT_LIMIT.value
+            ),
+            None,
+        )
+        covered = {FindingCode.CREDIT_HOLD.value: None, FindingCode.CREDIT_LIMIT.value: exposure}
         previous = None
         for code in CREDIT_CODES:
-            previous = _set_override(session, stored, actor, code, None, None, reason, when) or previous
+            previous = (
+                _set_override(
+                    session,
+                    stored,
+                    actor,
+                    code,
+                    None,
+                    covered[code],
+                    reason,
+                    when,
+                    order_total=stored.order_total,
+                )
+                or previous
+            )
         return self._record(
             session,
             stored,
@@ -559,8 +582,12 @@ def _set_override(
     value: str | None,
     reason: str,
     when: datetime,
+    *,
+    order_total: Decimal | None = None,
 ) -> str | None:
-    """Record an override, replacing an earlier one for the same finding; returns the earlier value or reason."""
+    """Record an override, replacing an earlier one for the same finding; returns the earlier value or reason.
+
+    ``order_total`` is the order value a credit release covers."""
     override = storage.OrderOverride
     same = (
         override.order_id == stored.id,
@@ -578,6 +605,7 @@ def _set_override(
             reason=reason,
             created_by=actor.username,
             created_at=when,
+            order_total=order_total,
         )
     )
     return (earlier.value or earlier.reason) if earlier is not None else None

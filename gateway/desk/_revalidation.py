@@ -10,7 +10,10 @@ The order goes through ``gateway.validation.StoreValidator``, exactly as the pip
 Then the desk's overrides (``order_override``) are applied: a finding an override answers
 (a price difference accepted on that line at that price, a credit hold released, a duplicate
 dismissed) is kept, with ``action = "warn"`` and the override under ``details.override``, so
-it no longer holds the order but still shows.
+it no longer holds the order but still shows. A credit release answers a credit finding only
+while the order's value is no higher than the value it was released at and, for a credit
+limit, the exposure no higher than the exposure it covered; otherwise the hold stands again
+for a credit user, with the release it outgrew under ``details.released``.
 
 Findings of the earlier run that re-validation cannot see again are carried over:
 
@@ -47,6 +50,7 @@ EXCEPTION = "exception"
 REJECTED = "rejected"
 BLOCKING = frozenset({"hold", "reject"})
 PARSE_CODES = frozenset({FindingCode.SYNTAX.value, FindingCode.LOW_CONFIDENCE.value})
+CREDIT_CODES = (FindingCode.CREDIT_HOLD.value, FindingCode.CREDIT_LIMIT.value)
 _QUANTITY_FIXES = frozenset({FindingCode.PACK_MULTIPLE.value, FindingCode.SHORT_STOCK.value})
 
 
@@ -111,7 +115,7 @@ def revalidate(
             .order_by(storage.OrderOverride.id)
         )
     )
-    fresh = [finding_row(_overridden(f, overrides)) for f in result.findings]
+    fresh = [finding_row(_overridden(f, overrides, result.total)) for f in result.findings]
     seen = {(f["code"], f["line_no"]) for f in fresh}
     lines = {line.line_no: line for line in result.order.lines}
     carried = [row for old in previous if (row := _carried_over(old, seen, lines, reviewer)) is not None]
@@ -138,15 +142,22 @@ def stored_row(finding: storage.Finding) -> dict[str, Any]:
     }
 
 
-def _overridden(finding: validators.Finding, overrides: list[storage.OrderOverride]) -> validators.Finding:
+def _overridden(
+    finding: validators.Finding, overrides: list[storage.OrderOverride], total: Decimal
+) -> validators.Finding:
     if finding.action not in BLOCKING:
         return finding
     for override in reversed(overrides):  # the newest decision about it wins
-        if (
-            override.code == finding.code.value
-            and override.line_no == finding.line_no
-            and (override.value is None or _same_amount(override.value, finding.received))
-        ):
+        if override.code != finding.code.value or override.line_no != finding.line_no:
+            continue
+        if finding.code.value in CREDIT_CODES:
+            answers = _release_covers(override, finding, total)
+            if not answers:  # the order outgrew the release: the hold stands, for a credit user
+                released = {**finding.details, "released": _release(override)}
+                return finding.model_copy(update={"details": released})
+        else:
+            answers = override.value is None or _same_amount(override.value, finding.received)
+        if answers:
             note = {
                 "reason": override.reason,
                 "by": override.created_by,
@@ -157,6 +168,38 @@ def _overridden(finding: validators.Finding, overrides: list[storage.OrderOverri
                 update={"action": "warn", "details": {**finding.details, "override": note}}
             )
     return finding
+
+
+def _release_covers(override: storage.OrderOverride, finding: validators.Finding, total: Decimal) -> bool:
+    """Whether a credit release still answers ``finding``: the order is worth no more than it was
+    released at and, for a credit limit, the exposure is no higher than the release covered."""
+    if override.order_total is None or total > override.order_total:
+        return False
+    if finding.code != FindingCode.CREDIT_LIMIT:
+        return True
+    covered, exposure = _amount(override.value), _amount(finding.received)
+    return covered is not None and exposure is not None and exposure <= covered
+
+
+def _release(override: storage.OrderOverride) -> dict[str, Any]:
+    """A credit release the order outgrew, as the reopened hold shows it."""
+    return {
+        "override_id": override.id,
+        "by": override.created_by,
+        "at": override.created_at.isoformat(),
+        "reason": override.reason,
+        "order_total": None
+        if override.order_total is None
+        else f"{override.order_total.quantize(Decimal('0.01'))}",
+        "exposure": override.value,
+    }
+
+
+def _amount(text: str | None) -> Decimal | None:
+    try:
+        return None if text is None else Decimal(text)
+    except InvalidOperation:
+        return None
 
 
 def _carried_over(

@@ -1,7 +1,9 @@
 """Desk users: created with a hashed password (Werkzeug's scrypt), authenticated, checked for a role.
 
 Roles: ``clerk`` works the queue (fixes, approves, rejects), ``credit`` releases credit holds,
-``admin`` may do both. Functions take a session and never commit.
+``admin`` may do both. Passwords follow the rule in ``_passwords``. A new password, disabling
+(``disable_user``) and logout (``end_sessions``) raise the user's session generation, which
+ends every session made before. Functions take a session and never commit.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,15 +23,21 @@ from gateway.storage import DeskUser
 
 from ._errors import InvalidUser
 from ._errors import PermissionDenied
+from ._passwords import password_problem
 
 CLERK = "clerk"
 CREDIT = "credit"
 ADMIN = "admin"
 ROLES = (CLERK, CREDIT, ADMIN)
-MIN_PASSWORD_LENGTH = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-# Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
+
+    Made on first use, not at import: an scrypt hash takes a noticeable moment."""
+    return generate_password_hash("not a password of anyone")
 
 
 def add_user(
@@ -40,7 +49,8 @@ def add_user(
     actor: str = "system",
     at: datetime | None = None,
 ) -> DeskUser:
-    """Create a desk user; raises ``InvalidUser`` for a bad or taken name, an unknown role or a short password."""
+    """Create a desk user; raises ``InvalidUser`` for a bad or taken name, an unknown role or a weak password
+    (see ``_passwords``)."""
     if not _USERNAME.match(username):
         raise InvalidUser(
             f"username {username!r} is not allowed: use 1-64 letters, digits, '.', '_', '@' or '-', "
@@ -48,8 +58,7 @@ def add_user(
         )
     if role not in ROLES:
         raise InvalidUser(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidUser(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    _require_good_password(username, password)
     if find_user(session, username) is not None:
         raise InvalidUser(f"there is already a user {username!r}")
     when = at or datetime.now(UTC)
@@ -77,13 +86,12 @@ def add_user(
 def set_password(
     session: Session, username: str, password: str, *, actor: str = "system", at: datetime | None = None
 ) -> DeskUser:
-    """Give an existing user a new password; raises ``InvalidUser`` for an unknown name or a short password."""
-    user = find_user(session, username)
-    if user is None:
-        raise InvalidUser(f"there is no user {username!r}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidUser(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    """Give an existing user a new password, ending their sessions; raises ``InvalidUser`` for an unknown
+    name or a weak password."""
+    user = _existing(session, username)
+    _require_good_password(username, password)
     user.password_hash = generate_password_hash(password)
+    user.session_generation += 1
     storage.record_audit(
         session,
         actor=actor,
@@ -93,6 +101,31 @@ def set_password(
         at=at or datetime.now(UTC),
     )
     return user
+
+
+def disable_user(
+    session: Session, username: str, *, actor: str = "system", at: datetime | None = None
+) -> DeskUser:
+    """Disable a user: they can no longer log in, and every session of theirs ends at once."""
+    user = _existing(session, username)
+    user.disabled = True
+    user.session_generation += 1
+    storage.record_audit(
+        session,
+        actor=actor,
+        action="user.disable",
+        subject_type="desk_user",
+        subject_id=username,
+        before={"disabled": False},
+        after={"disabled": True},
+        at=at or datetime.now(UTC),
+    )
+    return user
+
+
+def end_sessions(user: DeskUser) -> None:
+    """End every session of ``user`` (logout): a session is valid only with the current generation."""
+    user.session_generation += 1
 
 
 def find_user(session: Session, username: str) -> DeskUser | None:
@@ -107,11 +140,24 @@ def authenticate(session: Session, username: str, password: str) -> DeskUser | N
     """The user whose name and password these are, or None (unknown, wrong password, or disabled)."""
     user = find_user(session, username)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or user.disabled:
         return None
     return user
+
+
+def _existing(session: Session, username: str) -> DeskUser:
+    user = find_user(session, username)
+    if user is None:
+        raise InvalidUser(f"there is no user {username!r}")
+    return user
+
+
+def _require_good_password(username: str, password: str) -> None:
+    problem = password_problem(username, password)
+    if problem is not None:
+        raise InvalidUser(problem)
 
 
 def require_role(user: DeskUser, *roles: str, doing: str = "do this") -> None:

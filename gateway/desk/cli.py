@@ -1,4 +1,4 @@
-"""``gateway user add|list``: desk users, created from the command line only."""
+"""``gateway user add|password|disable|list``: desk users, created and managed from the command line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from gateway.config import clock
 from ._errors import InvalidUser
 from ._users import ROLES
 from ._users import add_user
+from ._users import disable_user
 from ._users import list_users
+from ._users import set_password
 
 
 def _sessions() -> sessionmaker[Session]:
@@ -37,17 +39,52 @@ def user() -> None:
     help="Read the password from the first line of stdin instead of prompting for it.",
 )
 def add(username: str, role: str, password_stdin: bool) -> None:
-    """Create USERNAME with ROLE; the password is prompted for twice, hidden, unless --password-stdin."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    """Create USERNAME with ROLE; the password is prompted for twice, hidden, unless --password-stdin.
+
+    A password has at least 12 characters, is hard to guess and is not built from the user name."""
+    password = _read_password(password_stdin)
     try:
         with _sessions()() as session, session.begin():
             add_user(session, username, password, role, actor="cli", at=clock()())
     except InvalidUser as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username} added with role {role}")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin instead of prompting for it.",
+)
+def password(username: str, password_stdin: bool) -> None:
+    """Give USERNAME a new password (same rule as `user add`); every session of theirs ends."""
+    new = _read_password(password_stdin)
+    try:
+        with _sessions()() as session, session.begin():
+            set_password(session, username, new, actor="cli", at=clock()())
+    except InvalidUser as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"new password set for {username}; their sessions are ended")
+
+
+@user.command("disable")
+@click.argument("username")
+def disable(username: str) -> None:
+    """Disable USERNAME: no more logins, and every session of theirs ends at once."""
+    try:
+        with _sessions()() as session, session.begin():
+            disable_user(session, username, actor="cli", at=clock()())
+    except InvalidUser as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username} disabled; their sessions are ended")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @user.command("list")

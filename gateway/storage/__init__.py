@@ -30,6 +30,7 @@ from ._models import DocumentChunk as DocumentChunk
 from ._models import Finding as Finding
 from ._models import InventoryLevel as InventoryLevel
 from ._models import InvoiceRow as InvoiceRow
+from ._models import LoginFailure as LoginFailure
 from ._models import MasterDataRevision as MasterDataRevision
 from ._models import OrderLineRecord as OrderLineRecord
 from ._models import OrderOverride as OrderOverride

@@ -418,7 +418,11 @@ class As2SuspectMdn(Base):
 
 
 class DeskUser(Base):
-    """A person who works the order desk; ``role`` is clerk, credit or admin. Disabled users cannot log in."""
+    """A person who works the order desk; ``role`` is clerk, credit or admin. Disabled users cannot log in.
+
+    ``session_generation`` is copied into each login's session; raising it (logout, a new
+    password, disabling) ends every session made before.
+    """
 
     __tablename__ = "desk_user"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -427,13 +431,33 @@ class DeskUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(default=False)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """One failed desk login: the name tried and the client address, kept while it counts (15 minutes).
+
+    The login throttle counts these rows per name and per address, so it holds across web workers.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_username_at", "username", "at"),
+        Index("ix_login_failure_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
 
 
 class OrderOverride(Base):
     """A desk decision that re-validation honours: a price accepted, a credit hold released, a duplicate dismissed.
 
     ``code`` is the finding code it answers, ``line_no`` the line (None: the whole order), and
-    ``value`` what was accepted (the unit price, for a price difference).
+    ``value`` what was accepted (the unit price, for a price difference; the exposure, for a
+    credit limit). A credit release keeps in ``order_total`` the order value it covered: a
+    higher value (or exposure) later is not covered.
     """
 
     __tablename__ = "order_override"
@@ -445,3 +469,4 @@ class OrderOverride(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    order_total: Mapped[Decimal | None]

@@ -28,6 +28,7 @@ from tests.security._routes import every_route
 from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
 from tests.test_web_desk_support import build_store
+from tests.test_web_desk_support import password
 from tests.test_web_desk_support import token
 
 API_TOKEN = "api-token"  # what open_app gives the app
@@ -95,7 +96,7 @@ def test_every_state_changing_desk_route_refuses_a_request_without_a_csrf_token(
             assert "This form has expired" in response.text  # type: ignore[attr-defined]
     assert _state(desk) == before
     assert admin.get("/queue").status_code == 200  # the logout was refused too
-    login = desk.client().post("/login", data={"username": "root", "password": "root-password"})
+    login = desk.client().post("/login", data={"username": "root", "password": password("root")})
     assert login.status_code == 400  # the login form itself wants its token
 
 

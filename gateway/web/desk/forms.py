@@ -46,6 +46,16 @@ class LoginForm(_Form):
     next = HiddenField()
 
 
+class PasswordForm(_Form):
+    """A user's own new password; the rule itself is ``gateway.desk.password_problem``, as for the CLI."""
+
+    current = PasswordField(
+        "Current password", [DataRequired("type your current password"), Length(max=1000)]
+    )
+    new = PasswordField("New password", [InputRequired("type a new password"), Length(max=1000)])
+    repeat = PasswordField("New password again", [InputRequired("type the new password twice")])
+
+
 class OrderForm(_Form):
     version = IntegerField("Version", [InputRequired("reload the order"), NumberRange(min=1)])
 

@@ -101,9 +101,14 @@ class OrderPage:
         return [f for f in self.findings if f.action in BLOCKING]
 
     def override_for(self, finding: storage.Finding) -> storage.OrderOverride | None:
-        """The desk's decision that answers ``finding`` (applied when the order is approved), if any."""
+        """The desk's decision that answers ``finding`` (applied when the order is approved), if any.
+
+        Not a credit release that approval found the order had outgrown (``details.released``)."""
+        outgrown = (finding.details or {}).get("released")
         for found in reversed(self.overrides):
             if found.code == finding.code and found.line_no == finding.line_no:
+                if isinstance(outgrown, dict) and outgrown.get("override_id") == found.id:
+                    return None
                 return found
         return None
 
