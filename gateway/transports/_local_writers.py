@@ -31,17 +31,21 @@ class CloseEvents:
     """The names in one folder whose writer has closed them since they were last made."""
 
     def __init__(self) -> None:
-        self._inotify = INotify(nonblocking=True)
+        self._inotify: INotify | None = None
         self._watch: int | None = None
         self._closed: set[str] = set()
+        try:
+            self._inotify = INotify(nonblocking=True)
+        except OSError as exc:  # e.g. fs.inotify.max_user_instances reached
+            log.warning("no inotify instance (%s): closed uploads are found by stable_seconds", exc)
 
-    def fileno(self) -> int:
+    def fileno(self) -> int | None:
         """Readable when something happened in the folder: a poller can wake on it."""
-        return self._inotify.fileno()
+        return None if self._inotify is None else self._inotify.fileno()
 
     def watch(self, folder: Path) -> None:
         """Watch ``folder`` from now on (again after it was removed); a failure only costs speed."""
-        if self._watch is not None:
+        if self._inotify is None or self._watch is not None:
             return
         try:
             self._watch = self._inotify.add_watch(folder, _MASK)
@@ -50,6 +54,8 @@ class CloseEvents:
 
     def drain(self) -> None:
         """Read what happened since the last call."""
+        if self._inotify is None:
+            return
         for event in self._inotify.read(timeout=0):
             if event.mask & flags.Q_OVERFLOW:
                 self._closed.clear()  # events were lost: stability decides for everything open now
@@ -67,7 +73,8 @@ class CloseEvents:
         self._closed.discard(name)
 
     def close(self) -> None:
-        self._inotify.close()
+        if self._inotify is not None:
+            self._inotify.close()
 
 
 def open_for_writing(fd: int) -> bool | None:

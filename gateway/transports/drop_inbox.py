@@ -101,7 +101,7 @@ class DropWatcher:
         path = Path(self._settings.path).expanduser()
         return path if path.is_absolute() else partners_dir() / path
 
-    def fileno(self) -> int:
+    def fileno(self) -> int | None:
         """Readable when something happened in the inbox: the poller's schedule wakes on it."""
         return self._events.fileno()
 
