@@ -155,7 +155,8 @@ class SftpPuller:
                 after=(after.st_size, after.st_mtime),
             )
             if changed:
-                self._gate.forget(name)  # not finished after all: stable again first
+                self._gate.forget(name)  # not finished after all: stable again from now on
+                self._gate.ready(name, (after.st_size, after.st_mtime))
                 report.waiting.append(name)
                 report.problems.append(
                     f"{path}: {changed}; left on the server, taken once it is stable again"
@@ -167,7 +168,7 @@ class SftpPuller:
             )
         report.taken.append(TakenFile(name, size, outcome))
         self._gate.forget(name)
-        if self._changed_since(conn, path, listed, outcome.document_id, report):
+        if self._changed_since(conn, path, name, listed, outcome.document_id, report):
             return
         self._release(conn, path, name, outcome.document_id, report)  # only now: the bytes are committed
 
@@ -175,6 +176,7 @@ class SftpPuller:
         self,
         conn: SftpConnection,
         path: str,
+        name: str,
         listed: tuple[int | None, int | None],
         document_id: int,
         report: PullReport,
@@ -192,6 +194,7 @@ class SftpPuller:
             return True
         if (now.st_size, now.st_mtime) == listed:
             return False
+        self._gate.ready(name, (now.st_size, now.st_mtime))  # stable again from now on
         report.problems.append(
             f"{path} changed after it was stored as document {document_id}, which may be incomplete: "
             "left on the server, taken again once it is stable"
