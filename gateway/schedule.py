@@ -72,8 +72,10 @@ def _wait(jobs: list[PollJob], stop: threading.Event, timeout: float, monotonic:
     if not waking:
         stop.wait(timeout=timeout)
         return
-    readable, _, _ = select.select(list(waking), [], [], timeout)
-    for fd in readable:
+    poller = select.poll()  # not select(): no limit on descriptor numbers
+    for fd in waking:
+        poller.register(fd, select.POLLIN)
+    for fd, _event in poller.poll(timeout * 1000):
         waking[fd].due = min(waking[fd].due, monotonic())
 
 
