@@ -78,8 +78,9 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
             )
         if profile.drop is not None:
             watcher = DropWatcher(profile, pipeline, clock=clock())
+            poll = partial(watcher.poll_once, stop)
             jobs.append(
-                PollJob(profile.name, "drop", profile.drop.poll_seconds, partial(watcher.poll_once, stop))
+                PollJob(profile.name, "drop", profile.drop.poll_seconds, poll, wake_fd=watcher.fileno())
             )
     if os.environ.get("GATEWAY_IMAP_HOST"):
         settings = ImapSettings.from_environment()

@@ -3,12 +3,16 @@
 A poll that succeeds is due again ``every`` seconds later. A poll that fails is recorded
 (``gateway status`` shows it) and retried with exponential backoff starting at a few seconds
 and never later than ``every``, so a brief outage heals quickly and a long one is not hammered.
-A stop request is honoured between polls; a poll in progress runs to its end.
+A job with a ``wake_fd`` (the drop inbox's inotify descriptor) is also polled as soon as that
+descriptor is readable, so a file is taken the moment its writer closes it, not a
+``poll_seconds`` later. A stop request is honoured between polls (within a second); a poll in
+progress runs to its end.
 """
 
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +38,7 @@ class PollJob:
     every: float
     poll: Callable[[], Any]
     describe: Callable[[Any], str] = str
+    wake_fd: int | None = None  # readable: poll now (the poll must consume what made it readable)
     due: float = 0.0
     failures: int = 0
 
@@ -58,7 +63,20 @@ def run_polls(
             if job.due <= monotonic():
                 run_one(job, sessions, clock=clock, monotonic=monotonic)
         next_due = min((job.due for job in jobs), default=monotonic() + 60)
-        stop.wait(timeout=min(max(next_due - monotonic(), 0.05), 1.0))
+        _wait(jobs, stop, min(max(next_due - monotonic(), 0.05), 1.0), monotonic)
+
+
+def _wait(jobs: list[PollJob], stop: threading.Event, timeout: float, monotonic: Callable[[], float]) -> None:
+    """Sleep until ``timeout``, a stop request, or a wake descriptor of a healthy job (due at once)."""
+    waking = {job.wake_fd: job for job in jobs if job.wake_fd is not None and job.failures == 0}
+    if not waking:
+        stop.wait(timeout=timeout)
+        return
+    poller = select.poll()  # not select(): no limit on descriptor numbers
+    for fd in waking:
+        poller.register(fd, select.POLLIN)
+    for fd, _event in poller.poll(timeout * 1000):
+        waking[fd].due = min(waking[fd].due, monotonic())
 
 
 def run_one(

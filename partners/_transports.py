@@ -71,7 +71,14 @@ class DropInbox(BaseModel):
     path: str
     patterns: list[str] = Field(default_factory=lambda: ["*"])
     ignore: list[str] = Field(default_factory=lambda: [".*", "*.tmp", "*.part", "*.filepart"])
-    stable_seconds: float = Field(default=5, ge=0)
+    stable_seconds: float = Field(
+        default=5, ge=0, description="unchanged this long = complete, for a file whose close was not seen"
+    )
+    stalled_seconds: float = Field(
+        default=900,
+        gt=0,
+        description="held open for writing yet unchanged this long: reported in gateway status (never taken while open)",
+    )
     poll_seconds: float = Field(default=30, gt=0)
 
 

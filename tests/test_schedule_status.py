@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -21,7 +22,9 @@ from gateway.pipeline import Pipeline
 from gateway.schedule import PollJob
 from gateway.schedule import run_one
 from gateway.schedule import run_polls
+from gateway.transports.drop_inbox import DropWatcher
 from gateway.worker import Worker
+from partners import DropInbox
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
@@ -78,6 +81,45 @@ def test_run_polls_returns_promptly_when_stopped(sessions: sessionmaker[Session]
 
     run_polls([PollJob("acme", "drop", 0.01, poll)], sessions, stop, clock=lambda: FIXED_NOW)
     assert len(calls) == 3
+
+
+def test_a_drop_inbox_is_polled_the_moment_a_writer_closes_a_file(
+    pipeline: Pipeline, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Neither poll_seconds nor stable_seconds (an hour each) is waited for: the close wakes the poll."""
+    acme = PartnerRegistry.from_directory().get("acme")
+    assert acme is not None
+    inbox = DropInbox(path=str(tmp_path), stable_seconds=3600, poll_seconds=3600)
+    watcher = DropWatcher(acme.model_copy(update={"drop": inbox}), pipeline, clock=lambda: FIXED_NOW)
+    stop, first_poll, reports = threading.Event(), threading.Event(), []
+
+    def poll() -> object:
+        report = watcher.poll_once(stop)
+        reports.append(report)
+        first_poll.set()
+        if report.taken:
+            stop.set()
+        return report
+
+    job = PollJob("acme", "drop", inbox.poll_seconds, poll, wake_fd=watcher.fileno())
+    polls = threading.Thread(
+        target=run_polls, args=([job], sessions, stop), kwargs={"clock": lambda: FIXED_NOW}
+    )
+    polls.start()
+    try:
+        assert first_poll.wait(timeout=30)
+        content = (INBOX / "acme-4500012345.edi").read_bytes()
+        with (tmp_path / "po.edi").open("wb") as upload:
+            upload.write(content)
+        polls.join(timeout=60)
+    finally:
+        stop.set()
+        polls.join()
+        watcher.close()
+    assert [t.name for t in reports[-1].taken] == ["po.edi"] and reports[0].taken == []
+    with sessions() as session:
+        [document] = session.scalars(select(storage.Document)).all()
+        assert storage.document_bytes(session, document.id) == content
 
 
 def test_status_lists_configured_channels_that_never_ran(sessions: sessionmaker[Session]) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -463,6 +465,230 @@ def test_a_claim_folder_planted_by_the_partner_stops_the_watcher(sshd: Sshd, pip
         sftp.mkdir(f"/inbox/{CLAIM_DIR}")
     with pytest.raises(TransportError, match="is not the gateway's private folder"):
         drop_watcher(sshd, pipeline).poll_once()
+
+
+# --- uploads that pause ------------------------------------------------------------------
+
+ORDER_CSV = b"po,line,sku,qty,price\n" + b"".join(
+    b"PO-9001,%d,SKU-%04d,%d,%d.50\n" % (n, n * 7, n, n) for n in range(1, 40)
+)
+STABLE = 2.0
+
+
+class PausingUpload:
+    """A partner's client uploading over real SFTP in a thread: half the bytes, a pause, the rest, close.
+
+    ``paused`` is set once the first half is on disk; the upload goes on when ``resume`` is set,
+    and ``done`` is set once the file is closed (the server has closed its handle).
+    """
+
+    def __init__(self, sshd: Sshd, user: str, path: str, content: bytes, cut: int) -> None:
+        self.paused, self.resume, self.done = threading.Event(), threading.Event(), threading.Event()
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._upload, args=(sshd, user, path, content, cut), daemon=True
+        )
+
+    def _upload(self, sshd: Sshd, user: str, path: str, content: bytes, cut: int) -> None:
+        try:
+            with sshd.client(user) as sftp:
+                upload = sftp.open(path, "wb")
+                upload.write(content[:cut])
+                upload.flush()
+                self.paused.set()
+                if not self.resume.wait(timeout=60):
+                    raise TimeoutError("never told to resume")
+                upload.write(content[cut:])
+                upload.close()
+        except BaseException as exc:  # reported by finish()
+            self.failure = exc
+        finally:
+            self.paused.set()
+            self.done.set()
+
+    def __enter__(self) -> PausingUpload:
+        self._thread.start()
+        assert self.paused.wait(timeout=30) and self.failure is None, self.failure
+        return self
+
+    def finish(self) -> None:
+        """Let the upload go on, and wait until its file is closed."""
+        self.resume.set()
+        assert self.done.wait(timeout=30) and self.failure is None, self.failure
+
+    def __exit__(self, *exc: object) -> None:
+        self.resume.set()
+        self._thread.join(timeout=30)
+
+
+def test_a_drop_upload_that_pauses_is_taken_only_once_its_writer_closes_it(
+    sshd: Sshd, pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    """Issue 14: 566 of 1,154 bytes, a pause longer than stable_seconds, the rest: stored whole."""
+    ticker = Ticker()
+    watcher = drop_watcher(sshd, pipeline, monotonic=ticker, stable_seconds=STABLE)
+    inbox = sshd.chroot(DROP_USER) / "inbox"
+    with PausingUpload(sshd, DROP_USER, "/inbox/orders.csv", ORDER_CSV, 566) as upload:
+        first = watcher.poll_once()
+        ticker.now += 3 * STABLE  # the pause: unchanged three times longer than stable_seconds
+        second = watcher.poll_once()
+        assert (inbox / "orders.csv").stat().st_size == 566  # still the partner's, still half
+        upload.finish()
+    third = watcher.poll_once()  # closed: taken at once, without waiting stable_seconds again
+    assert [r.waiting for r in (first, second)] == [["orders.csv"]] * 2
+    assert [len(r.taken) for r in (first, second, third)] == [0, 0, 1]
+    assert stored(sessions) == [("orders.csv", ORDER_CSV, "drop")]
+    assert sorted(p.name for p in inbox.iterdir()) == [CLAIM_DIR] and not list((inbox / CLAIM_DIR).iterdir())
+
+
+def test_a_drop_upload_already_there_when_the_watcher_starts_waits_for_its_writer(
+    sshd: Sshd, pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    """No close event was seen: stable is not enough while a writer holds the file open."""
+    ticker = Ticker()
+    with PausingUpload(sshd, DROP_USER, "/inbox/orders.csv", ORDER_CSV, 566) as upload:
+        watcher = drop_watcher(sshd, pipeline, monotonic=ticker, stable_seconds=STABLE)
+        waiting = [watcher.poll_once()]
+        for _ in range(3):
+            ticker.now += STABLE
+            waiting.append(watcher.poll_once())
+        upload.finish()
+    ticker.now += STABLE
+    last = watcher.poll_once()
+    assert all(r.taken == [] and r.waiting == ["orders.csv"] for r in waiting)
+    assert [t.name for t in last.taken] == ["orders.csv"]
+    assert stored(sessions) == [("orders.csv", ORDER_CSV, "drop")]
+
+
+def test_an_upload_held_open_but_stalled_is_reported_and_never_taken(
+    sshd: Sshd, pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    """A hung session keeps its file open: gateway status says so each poll; the file stays put."""
+    ticker = Ticker()
+    watcher = drop_watcher(sshd, pipeline, monotonic=ticker, stable_seconds=STABLE, stalled_seconds=60)
+    with PausingUpload(sshd, DROP_USER, "/inbox/orders.csv", ORDER_CSV, 566) as upload:
+        watcher.poll_once()
+        ticker.now += 59
+        early = watcher.poll_once()
+        ticker.now += 1
+        stalled = watcher.poll_once()
+        upload.finish()
+    after = watcher.poll_once()
+    assert early.problems == [] and early.waiting == ["orders.csv"]
+    [problem] = stalled.problems
+    assert "'orders.csv'" in problem and "held open for writing by pid" in problem and "not taken" in problem
+    assert stalled.taken == [] and stalled.waiting == ["orders.csv"]
+    with sessions() as session:
+        status = session.get(storage.TransportStatus, ("acme", "drop"))
+        assert status is not None and status.last_error == problem
+    assert [t.name for t in after.taken] == ["orders.csv"]
+    assert stored(sessions) == [("orders.csv", ORDER_CSV, "drop")]
+
+
+def test_without_cap_lease_the_watcher_says_it_cannot_see_writers_and_still_takes_closed_files(
+    sshd: Sshd, pipeline: Pipeline, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    put(sshd, {"po.edi": EDI[0].read_bytes()}, folder="/inbox", user=DROP_USER)  # owned by the partner
+    inbox = DropInbox(path=str(sshd.chroot(DROP_USER) / "inbox"), stable_seconds=0)
+    worker = subprocess.run(
+        ["setpriv", "--bounding-set=-lease", sys.executable, "-m", "tests.drop_worker",
+         f"sqlite:///{tmp_path / 'gateway.db'}", acme(drop=inbox).model_dump_json()],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert worker.returncode == 0, worker.stderr
+    report = json.loads(worker.stdout)
+    assert report["taken"] == ["po.edi"] and report["waiting"] == []
+    [problem] = report["problems"]
+    assert "cannot ask whether uploads in" in problem and "CAP_LEASE" in problem
+    assert stored(sessions) == [("po.edi", EDI[0].read_bytes(), "drop")]
+    with sessions() as session:
+        status = session.get(storage.TransportStatus, ("acme", "drop"))
+        assert status is not None and status.last_error == problem
+
+
+def test_a_claimed_file_still_held_open_for_writing_is_not_stored(
+    sshd: Sshd, pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    """A file claimed while its writer still had it open (its writer paused) waits in the claim folder."""
+    ticker = Ticker()
+    watcher = drop_watcher(sshd, pipeline, monotonic=ticker, stable_seconds=STABLE)
+    watcher.poll_once()  # makes the claim folder
+    claimed = sshd.chroot(DROP_USER) / "inbox" / CLAIM_DIR / "orders.csv"
+    with claimed.open("wb") as writer:
+        writer.write(ORDER_CSV[:566])
+        writer.flush()
+        waiting = [watcher.poll_once()]
+        ticker.now += 3 * STABLE
+        waiting.append(watcher.poll_once())
+        writer.write(ORDER_CSV[566:])
+    ticker.now += STABLE
+    watcher.poll_once()
+    ticker.now += STABLE
+    last = watcher.poll_once()
+    assert all(r.taken == [] and r.waiting == ["orders.csv"] for r in waiting)
+    assert [t.name for t in last.taken] == ["orders.csv"] and not claimed.exists()
+    assert stored(sessions) == [("orders.csv", ORDER_CSV, "drop")]
+
+
+def pull_with_writer_resuming(
+    sshd: Sshd, pipeline: Pipeline, upload: PausingUpload, ticker: Ticker, when: str
+) -> SftpPuller:
+    """A puller whose first download lets ``upload`` finish ``when`` "downloading" or "storing"."""
+
+    def connect(server: SftpServer) -> SftpConnection:
+        connection = open_sftp(server)
+        real_getfo = connection.sftp.getfo
+
+        def getfo(path: str, target: Any, **options: Any) -> int:
+            def progress(done: int, total: int) -> None:
+                if when == "downloading" and not upload.done.is_set():
+                    upload.finish()  # the writer goes on under the read
+
+            return real_getfo(path, target, callback=progress, **options)
+
+        connection.sftp.getfo = getfo  # type: ignore[method-assign]
+        return connection
+
+    real_ingest = pipeline.ingest_stream
+
+    def ingest_stream(source: Any, **options: Any) -> Any:
+        if when == "storing" and not upload.done.is_set():
+            upload.finish()  # the writer goes on after the download was checked
+        return real_ingest(source, **options)
+
+    pipeline.ingest_stream = ingest_stream  # type: ignore[method-assign]
+    return SftpPuller(
+        pull_profile(sshd, stable_seconds=STABLE),
+        pipeline,
+        clock=lambda: FIXED_NOW,
+        connect=connect,
+        monotonic=ticker,
+    )
+
+
+@pytest.mark.parametrize("when", ["downloading", "storing"])
+def test_a_pulled_file_whose_writer_pauses_is_left_on_the_server_until_whole(
+    sshd: Sshd, pipeline: Pipeline, sessions: sessionmaker[Session], when: str
+) -> None:
+    ticker = Ticker()
+    with PausingUpload(sshd, REMOTE_USER, "/outbox/orders.csv", ORDER_CSV, 566) as upload:
+        poller = pull_with_writer_resuming(sshd, pipeline, upload, ticker, when)
+        first = poller.poll_once()
+        ticker.now += 3 * STABLE  # paused three times longer than stable_seconds
+        second = poller.poll_once()
+        assert upload.done.is_set()
+    assert first.waiting == ["orders.csv"]
+    assert remote(sshd) == {"orders.csv": ORDER_CSV}  # left on the server, whole now
+    [problem] = second.problems
+    assert "/outbox/orders.csv" in problem and "left on the server" in problem
+    with sessions() as session:
+        status = session.get(storage.TransportStatus, ("acme", "sftp-pull"))
+        assert status is not None and "/outbox/orders.csv" in (status.last_error or "")
+    third = poller.poll_once()
+    ticker.now += STABLE
+    fourth = poller.poll_once()
+    assert third.taken == [] and [t.name for t in fourth.taken] == ["orders.csv"]
+    assert ("orders.csv", ORDER_CSV, "sftp") in stored(sessions) and remote(sshd) == {}
 
 
 # --- push ---------------------------------------------------------------------------------

@@ -1,4 +1,11 @@
-"""What the SFTP pull and the drop inbox share: which names to take, when a file is complete, the report."""
+"""What the SFTP pull and the drop inbox share: which names to take, when a file is complete, the report.
+
+A file is judged complete from a listing (its signature: size and mtime, unchanged for
+``stable_seconds``, or closed by its writer where that can be seen), then read. What was read
+is stored only if it is the file judged complete: as many bytes as listed, and the same
+signature after the read (``changed_while_read``). Otherwise the file is left where it was,
+the reason is reported as a problem (so ``gateway status`` shows it), and a later poll tries again.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +53,11 @@ class StabilityGate:
             return self._seconds <= 0
         return now - seen.since >= self._seconds
 
+    def still_for(self, name: str) -> float:
+        """Seconds since ``name``'s signature last changed (0 when not seen yet)."""
+        seen = self._seen.get(name)
+        return 0.0 if seen is None else self._monotonic() - seen.since
+
     def forget(self, name: str) -> None:
         self._seen.pop(name, None)
 
@@ -54,6 +66,15 @@ class StabilityGate:
         present = set(names)
         for gone in [n for n in self._seen if n not in present]:
             del self._seen[gone]
+
+
+def changed_while_read(*, listed: Hashable, listed_size: int, size_read: int, after: Hashable) -> str | None:
+    """Why the bytes read are not the file judged complete, or None when they are."""
+    if size_read != listed_size:
+        return f"{size_read} bytes read where the listing showed {listed_size}"
+    if after != listed:
+        return "it changed while it was read"
+    return None
 
 
 @dataclass(slots=True)

@@ -6,15 +6,29 @@ Each poll of the folder ``profile.drop.path`` (relative to the profiles folder u
    Folders are passed over; symlinks, FIFOs and other non-regular files are refused (left
    where they are, and recorded as a ``drop`` failure), so an upload can never make us read
    outside the inbox.
-2. A regular file whose size and mtime have not changed for ``stable_seconds`` is complete. It
-   is *claimed*: renamed into ``.gateway-claimed/`` inside the inbox, a folder only the
-   gateway's user may enter. From then on the partner cannot change or replace it; an upload
-   of the same name is a new file, which is never removed unseen.
-3. The claimed file is read, committed to the store, and only then removed. It is not moved
-   to a processed folder: the store keeps the bytes and the original name.
+2. A regular file is complete once its writer has closed it (inotify ``IN_CLOSE_WRITE``, or
+   renamed in whole: ``IN_MOVED_TO``) or, for a file whose close was not seen (there before
+   the watcher started), once its size and mtime have not changed for ``stable_seconds``; and
+   in both cases only while no process holds it open for writing (a read lease, see
+   ``_local_writers``). A paused upload is still open, so it waits however long it pauses; one
+   held open but unchanged for ``stalled_seconds`` (a hung session) is reported as a problem
+   each poll, so ``gateway status`` shows it, and still left where it is.
+3. The complete file is *claimed*: renamed into ``.gateway-claimed/`` inside the inbox, a
+   folder only the gateway's user may enter. From then on the partner cannot open it again;
+   an upload of the same name is a new file, which is never removed unseen.
+4. The claimed file is checked again (the same inode, size and mtime, and no writer: one that
+   still had it open is given back to the inbox), read, checked once more, committed to the
+   store, and only then removed. It is not moved to a processed folder: the store keeps the
+   bytes and the original name. Since nobody can open it after the claim, "no writer" then
+   stays true: no byte can land in it after the store.
 
 A crash after the claim leaves the file in the claim folder, and the next poll stores it
-(again, if the crash came after the store: the same bytes are one document) and removes it.
+(again, if the crash came after the store: the same bytes are one document) and removes it,
+once it is stable and nobody writes to it.
+
+Without ``CAP_LEASE`` (a gateway user that owns neither the uploads nor the capability) the
+watcher cannot ask about writers: it says so once in ``gateway status`` and goes by close
+events, and by ``stable_seconds`` alone for files it saw no close of.
 
 Setup: OpenSSH with ``ChrootDirectory`` (root-owned) per partner and ``ForceCommand
 internal-sftp``; the inbox inside it is writable by the partner's user and by the gateway's
@@ -41,7 +55,11 @@ from gateway.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile
+from gateway.transports._intake import changed_while_read
 from gateway.transports._intake import wanted
+from gateway.transports._local_writers import CloseEvents
+from gateway.transports._local_writers import open_for_writing
+from gateway.transports._local_writers import writers
 from partners import DropInbox
 from partners import PartnerProfile
 
@@ -75,14 +93,24 @@ class DropWatcher:
         self._clock = clock
         self._inbox_gate = StabilityGate(self._settings.stable_seconds, monotonic)
         self._claimed_gate = StabilityGate(self._settings.stable_seconds, monotonic)
+        self._events = CloseEvents()
+        self._blind_reported = False
 
     @property
     def inbox(self) -> Path:
         path = Path(self._settings.path).expanduser()
         return path if path.is_absolute() else partners_dir() / path
 
+    def fileno(self) -> int | None:
+        """Readable when something happened in the inbox: the poller's schedule wakes on it."""
+        return self._events.fileno()
+
+    def close(self) -> None:
+        self._events.close()
+
     def poll_once(self, stop: threading.Event | None = None) -> DropReport:
         """One pass, ended early between files once ``stop`` is set. Raises TransportError when the inbox cannot be opened."""
+        self._events.drain()  # first: what wakes the schedule is consumed even if the pass fails
         report = DropReport()
         inbox = self.inbox
         try:
@@ -90,6 +118,7 @@ class DropWatcher:
         except OSError as exc:
             raise TransportError(f"drop inbox {inbox}: cannot open it ({exc.strerror})") from exc
         try:
+            self._events.watch(inbox)
             claim_fd = _claim_folder(inbox_fd, inbox)
             try:
                 self._leftovers(inbox_fd, claim_fd, report)
@@ -97,7 +126,7 @@ class DropWatcher:
                     if stop is not None and stop.is_set():
                         break
                     if self._claim(inbox_fd, claim_fd, name, signature, report):
-                        self._store(inbox_fd, claim_fd, name, report)
+                        self._store(inbox_fd, claim_fd, name, report, fresh=True)
             finally:
                 os.close(claim_fd)
         finally:
@@ -123,7 +152,7 @@ class DropWatcher:
             if not stat.S_ISREG(info.st_mode):  # swapped in just before the claim
                 self._give_back(inbox_fd, claim_fd, name, _kind(info.st_mode), report)
             elif self._claimed_gate.ready(name, _signature(info)):
-                self._store(inbox_fd, claim_fd, name, report)
+                self._store(inbox_fd, claim_fd, name, report, fresh=False)
             else:
                 report.waiting.append(name)
         self._claimed_gate.keep_only(names)
@@ -143,12 +172,48 @@ class DropWatcher:
                 continue
             if not stat.S_ISREG(info.st_mode):
                 report.problems.append(f"refused {_kind(info.st_mode)} {name!r} in {self.inbox}: left alone")
-            elif self._inbox_gate.ready(name, _signature(info)):
+                continue
+            stable = self._inbox_gate.ready(name, _signature(info))
+            if (stable or self._events.closed(name)) and self._nobody_writes(
+                inbox_fd, name, self._inbox_gate, report
+            ):
                 ready.append((name, _signature(info)))
             else:
                 report.waiting.append(name)
         self._inbox_gate.keep_only(names)
         return ready
+
+    def _nobody_writes(self, folder_fd: int, name: str, gate: StabilityGate, report: DropReport) -> bool:
+        """True unless a process holds ``name`` open for writing (a stalled one is reported)."""
+        try:
+            fd = os.open(name, _READ, dir_fd=folder_fd)
+        except OSError:
+            return False  # gone, or swapped for a link: the next listing says which
+        try:
+            return self._writer_check(fd, name, gate, report)
+        finally:
+            os.close(fd)
+
+    def _writer_check(self, fd: int, name: str, gate: StabilityGate, report: DropReport) -> bool:
+        writing = open_for_writing(fd)
+        if writing is None:
+            if not self._blind_reported:
+                self._blind_reported = True
+                report.problems.append(
+                    f"cannot ask whether uploads in {self.inbox} are still open for writing (a read lease "
+                    "was refused: the pollers need CAP_LEASE, on a local file system); a file is taken "
+                    "when closed, or else after stable_seconds alone"
+                )
+            return True
+        if writing:
+            stalled = gate.still_for(name)
+            if stalled >= self._settings.stalled_seconds:
+                held_by = ", ".join(writers(os.fstat(fd))) or "a process this one cannot see"
+                report.problems.append(
+                    f"{name!r} in {self.inbox} is held open for writing by {held_by} yet unchanged for "
+                    f"{stalled:.0f} s: not taken, it may be incomplete (end the stalled session to release it)"
+                )
+        return not writing
 
     def _claim(
         self, inbox_fd: int, claim_fd: int, name: str, signature: _Signature, report: DropReport
@@ -168,6 +233,7 @@ class DropWatcher:
             report.problems.append(f"cannot claim {name!r} in {self.inbox}: {exc.strerror}")
             return False
         self._inbox_gate.forget(name)
+        self._events.forget(name)
         try:
             info = os.stat(name, dir_fd=claim_fd, follow_symlinks=False)
         except FileNotFoundError:
@@ -177,8 +243,8 @@ class DropWatcher:
             return False
         return True
 
-    def _store(self, inbox_fd: int, claim_fd: int, name: str, report: DropReport) -> None:
-        """Store one claimed file, then remove it."""
+    def _store(self, inbox_fd: int, claim_fd: int, name: str, report: DropReport, *, fresh: bool) -> None:
+        """Store one claimed file, then remove it; ``fresh``: claimed by this poll."""
         try:
             fd = os.open(name, _READ, dir_fd=claim_fd)
         except OSError as exc:
@@ -193,9 +259,18 @@ class DropWatcher:
             self._give_back(inbox_fd, claim_fd, name, _kind(before.st_mode), report)
             return
         with os.fdopen(fd, "rb") as source, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            if not self._writer_check(fd, name, self._claimed_gate, report):
+                self._still_open(inbox_fd, claim_fd, name, report, fresh=fresh)
+                return
             shutil.copyfileobj(source, spool, 1 << 20)
             size = spool.tell()
-            if size != before.st_size or _signature(os.fstat(fd)) != _signature(before):
+            changed = changed_while_read(
+                listed=_signature(before),
+                listed_size=before.st_size,
+                size_read=size,
+                after=_signature(os.fstat(fd)),
+            )
+            if changed or not self._writer_check(fd, name, self._claimed_gate, report):
                 self._claimed_gate.forget(name)  # still being written: next poll
                 report.waiting.append(name)
                 return
@@ -214,15 +289,33 @@ class DropWatcher:
                 f"stored {name!r} as document {outcome.document_id} but cannot remove it: {exc.strerror}"
             )
 
+    def _still_open(
+        self, inbox_fd: int, claim_fd: int, name: str, report: DropReport, *, fresh: bool
+    ) -> None:
+        """A claimed file a writer still holds: a fresh claim goes back to the partner, whose upload goes on."""
+        report.waiting.append(name)
+        if fresh and _return_to_inbox(inbox_fd, claim_fd, name):
+            self._claimed_gate.forget(name)
+        # else it waits in the claim folder until its writer lets go
+
     def _give_back(self, inbox_fd: int, claim_fd: int, name: str, kind: str, report: DropReport) -> None:
         """Return a claimed entry that is not a regular file to the inbox, where it is refused and left alone."""
-        try:
-            os.stat(name, dir_fd=inbox_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            os.rename(name, name, src_dir_fd=claim_fd, dst_dir_fd=inbox_fd)
+        if _return_to_inbox(inbox_fd, claim_fd, name):
             report.problems.append(f"refused {kind} {name!r} in {self.inbox}: put back and left alone")
-            return
-        report.problems.append(f"refused {kind} {name!r} in {self.inbox}: kept in {CLAIM_DIR}/ (name taken)")
+        else:
+            report.problems.append(
+                f"refused {kind} {name!r} in {self.inbox}: kept in {CLAIM_DIR}/ (name taken)"
+            )
+
+
+def _return_to_inbox(inbox_fd: int, claim_fd: int, name: str) -> bool:
+    """Move a claimed entry back under its name, unless the inbox has a new file of that name."""
+    try:
+        os.stat(name, dir_fd=inbox_fd, follow_symlinks=False)
+        return False
+    except FileNotFoundError:
+        os.rename(name, name, src_dir_fd=claim_fd, dst_dir_fd=inbox_fd)
+        return True
 
 
 def _claim_folder(inbox_fd: int, inbox: Path) -> int:

@@ -7,6 +7,15 @@ then deletes it or moves it to ``move_to``. A crash or a lost connection at any 
 each file either on the server or stored; one stored and still on the server is fetched again
 next time, found to be the same bytes (one document), and then removed.
 
+A remote writer cannot be seen, only its file, so a file is stored only if the download has
+the size the listing showed and the file still has that size and mtime after the download; and
+it is deleted or moved only if it still has them after the store. Otherwise it is left on the
+server, the reason goes to ``gateway status``, and a later poll takes it once it is stable again.
+An upload that pauses longer than ``stable_seconds`` and goes on before either check is thus
+never lost; one that goes on only after the delete cannot be seen by any SFTP client, which is
+why ``stable_seconds`` should exceed the partner's longest pause (or the partner should upload
+under a temporary name, which ``ignore`` skips).
+
 Remote names are hostile: they only ever name remote paths (never local ones), a name holding
 ``/`` is refused, and the store sanitises what it records. Paths on the server are relative to
 the login folder unless absolute, as in any SFTP client.
@@ -29,6 +38,7 @@ from gateway.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile
+from gateway.transports._intake import changed_while_read
 from gateway.transports._intake import wanted
 from gateway.transports._sftp_connect import Connect
 from gateway.transports._sftp_connect import SftpConnection
@@ -126,6 +136,7 @@ class SftpPuller:
     def _take(self, conn: SftpConnection, entry: paramiko.SFTPAttributes, report: PullReport) -> None:
         name = entry.filename
         path = remote_path(self._settings.remote_dir, name)
+        listed = (entry.st_size, entry.st_mtime)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
             try:
                 size = conn.sftp.getfo(path, spool, max_concurrent_prefetch_requests=PREFETCH_REQUESTS)
@@ -137,9 +148,19 @@ class SftpPuller:
                 self._gate.forget(name)
                 report.problems.append(str(failure))
                 return
-            if size != entry.st_size or (after.st_size, after.st_mtime) != (entry.st_size, entry.st_mtime):
-                self._gate.forget(name)  # it changed while we read: not finished after all
+            changed = changed_while_read(
+                listed=listed,
+                listed_size=entry.st_size or 0,
+                size_read=size,
+                after=(after.st_size, after.st_mtime),
+            )
+            if changed:
+                self._gate.forget(name)  # not finished after all: stable again from now on
+                self._gate.ready(name, (after.st_size, after.st_mtime))
                 report.waiting.append(name)
+                report.problems.append(
+                    f"{path}: {changed}; left on the server, taken once it is stable again"
+                )
                 return
             spool.seek(0)
             outcome = self._pipeline.ingest_stream(
@@ -147,7 +168,38 @@ class SftpPuller:
             )
         report.taken.append(TakenFile(name, size, outcome))
         self._gate.forget(name)
+        if self._changed_since(conn, path, name, listed, outcome.document_id, report):
+            return
         self._release(conn, path, name, outcome.document_id, report)  # only now: the bytes are committed
+
+    def _changed_since(
+        self,
+        conn: SftpConnection,
+        path: str,
+        name: str,
+        listed: tuple[int | None, int | None],
+        document_id: int,
+        report: PullReport,
+    ) -> bool:
+        """True (and reported) when the file changed after its download was checked: it stays on the server."""
+        try:
+            now = conn.sftp.stat(path)
+        except Exception as exc:
+            if isinstance(exc, FileNotFoundError):
+                return True  # already gone: what matters is that it is stored
+            failure = conn.failure(exc, f"checking {path} before removing it")
+            if conn.broken(exc):
+                raise failure from exc
+            report.problems.append(str(failure))
+            return True
+        if (now.st_size, now.st_mtime) == listed:
+            return False
+        self._gate.ready(name, (now.st_size, now.st_mtime))  # stable again from now on
+        report.problems.append(
+            f"{path} changed after it was stored as document {document_id}, which may be incomplete: "
+            "left on the server, taken again once it is stable"
+        )
+        return True
 
     def _release(
         self, conn: SftpConnection, path: str, name: str, document_id: int, report: PullReport
