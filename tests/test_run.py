@@ -33,7 +33,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
+    """Wait for a condition; the ceiling only ends a hung run, it is no speed requirement."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -144,14 +145,14 @@ def test_sigterm_mid_intake_loses_and_duplicates_nothing(gateway: Gateway) -> No
     for n, name in enumerate(names):
         (gateway.inbox / name).write_text(f"PO: 9{n:05d}\n{n + 1} x SKU-{n:05d}\n")
     gateway.start(wait=False)
-    wait_for(lambda: len(gateway.stored_filenames()) >= 20, "the first documents to be stored", timeout=60)
+    wait_for(lambda: len(gateway.stored_filenames()) >= 20, "the first documents to be stored")
     assert gateway.terminate() == 0
     stored, waiting = gateway.stored_filenames(), gateway.waiting()
     assert len(stored) == len(set(stored)), "a file was stored twice"
     assert sorted(stored + waiting) == names, "a file was lost, or is both stored and still waiting"
     assert len(stored) < len(names), "SIGTERM came too late to test anything"
     gateway.start()
-    wait_for(lambda: len(gateway.stored_filenames()) == len(names), "the rest after a restart", timeout=120)
+    wait_for(lambda: len(gateway.stored_filenames()) == len(names), "the rest after a restart")
     wait_for(lambda: gateway.waiting() == [], "the inbox to be emptied")
     assert gateway.terminate() == 0
     assert sorted(gateway.stored_filenames()) == names
