@@ -7,10 +7,15 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import Engine
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -106,3 +111,45 @@ def test_migrations_match_the_models_and_upgrade_twice_is_harmless(tmp_path: Pat
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), storage.Base.metadata)
     assert diff == []
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(storage.MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_keys_the_po_numbers_already_stored(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("po_key_migration")
+    engine = storage.make_engine(url)
+    upgrade_to(engine, "0010")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO document (id, sha256, size, channel, received_at, status, errors, meta) "
+                "VALUES (1, 'x', 1, 'test', :at, 'processed', '[]', '{}')"
+            ),
+            {"at": FIXED_NOW},
+        )
+        for ordinal, number in enumerate([" B-77812 ", "b77812", None]):
+            connection.execute(
+                text(
+                    "INSERT INTO purchase_order (document_id, ordinal, channel, po_number, purpose, status, "
+                    "line_count, canonical, created_at) "
+                    "VALUES (1, :ordinal, 'x12', :number, 'original', 'accepted', 0, '{}', :at)"
+                ),
+                {"ordinal": ordinal, "number": number, "at": FIXED_NOW},
+            )
+    storage.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT po_number, po_key FROM purchase_order ORDER BY ordinal")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [(" B-77812 ", "b77812"), ("b77812", "b77812"), (None, None)]

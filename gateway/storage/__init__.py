@@ -12,6 +12,7 @@ from ._documents import document_bytes as document_bytes
 from ._documents import open_document as open_document
 from ._documents import safe_filename as safe_filename
 from ._documents import store_document as store_document
+from ._engine import MIGRATIONS as MIGRATIONS
 from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import upgrade as upgrade

@@ -68,6 +68,7 @@ class PurchaseOrder(Base):
         UniqueConstraint("document_id", "ordinal"),
         Index("ix_purchase_order_partner_po", "partner", "po_number"),
         Index("ix_purchase_order_customer_po", "customer_account", "po_number"),
+        Index("ix_purchase_order_customer_po_key", "customer_account", "po_key"),
         Index("ix_purchase_order_customer_status", "customer_account", "status"),
         # The order desk (gateway.desk.queue, gateway.desk.dashboard); migration 0009.
         Index(
@@ -90,6 +91,8 @@ class PurchaseOrder(Base):
     partner: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     po_number: Mapped[str | None] = mapped_column(String(64))
+    # gateway.model.po_key(po_number): what the duplicate check compares (migration 0012)
+    po_key: Mapped[str | None] = mapped_column(String(64))
     po_date: Mapped[date | None]
     purpose: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
