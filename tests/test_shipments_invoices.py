@@ -22,8 +22,10 @@ from gateway import storage
 from gateway.errors import OutboundRefused
 from gateway.gs1 import is_valid_sscc
 from gateway.gs1 import sscc
+from gateway.invoicing import release_invoice
 from gateway.outbound_model import InvoiceRecord
 from gateway.outbound_model import ShipmentRecord
+from gateway.outbox import HELD
 from gateway.outbox import PENDING
 from gateway.pipeline import Pipeline
 from gateway.records import invoice_shipment
@@ -32,6 +34,7 @@ from gateway.records import submit_shipment
 from gateway.web import create_app
 from parsers.x12 import MAP_DIR
 from partners import PartnerRegistry
+from partners import ProfileError
 from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
@@ -340,6 +343,100 @@ def test_over_invoicing_and_wrong_currency_are_refused(shop: sessionmaker[Sessio
     problems = refused(lambda: submit_invoice(shop, partners, json.dumps(record), when=LATER))
     assert "invoice currency EUR is not the order's USD" in problems
     assert any("already invoiced 24" in p for p in problems)
+
+
+def priced(number: str, price: str, line: int = 0) -> str:
+    """The demo invoice under ``number`` with line ``line`` at ``price``."""
+    record = json.loads(INVOICE.read_text())
+    record["invoice_number"] = number
+    record["lines"][line]["unit_price"] = price
+    return json.dumps(record)
+
+
+def only_line(number: str, price: str, line: int) -> str:
+    """The demo invoice under ``number``, billing only line ``line``, at ``price``."""
+    record = json.loads(priced(number, price, line))
+    record["lines"] = [record["lines"][line]]
+    return json.dumps(record)
+
+
+INVOICE_HOLD = '[invoicing]\nprice_tolerance = { absolute = "0.01" }\nprice_mismatch = "hold"\n\n[narrow]'
+
+
+def test_an_invoice_above_the_accepted_price_is_refused_naming_po_line_and_prices(
+    shop: sessionmaker[Session],
+) -> None:
+    partners = PartnerRegistry.from_directory()
+    problems = refused(lambda: submit_invoice(shop, partners, priced("INV-90010", "5.99"), when=LATER))
+    assert problems == [
+        "PO 4500012345 line 1: invoiced at 5.99, the accepted order price is 4.50 "
+        "(Acme Retail's tolerance: none)"
+    ]
+    with shop() as session:
+        assert session.scalars(select(storage.InvoiceRow)).first() is None, "nothing of a refusal is kept"
+        assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is None
+    below = refused(lambda: submit_invoice(shop, partners, priced("INV-90011", "52.79", 1), when=LATER))
+    assert below == [
+        "PO 4500012345 line 2: invoiced at 52.79, the accepted order price is 52.80 "
+        "(Acme Retail's tolerance: none)"
+    ], "a lower price is a difference too: the partner's three-way match fails either way"
+
+
+def test_the_partners_tolerance_allows_a_rounding_difference(
+    shop: sessionmaker[Session], tmp_path: Path
+) -> None:
+    partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"refuse"')})
+    outcome = submit_invoice(shop, partners, only_line("INV-90012", "4.51", 0), when=LATER)
+    assert outcome["status"] == PENDING and outcome["errors"] == []
+    problems = refused(lambda: submit_invoice(shop, partners, only_line("INV-90013", "12.02", 2), when=LATER))
+    assert problems == [
+        "PO 4500012345 line 3: invoiced at 12.02, the accepted order price is 12.00 "
+        "(Acme Retail's tolerance: 0.01)"
+    ]
+
+
+def test_a_held_invoice_waits_with_an_alert_until_released_or_corrected(
+    shop: sessionmaker[Session], tmp_path: Path
+) -> None:
+    partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD})
+    outcome = submit_invoice(shop, partners, only_line("INV-90014", "5.99", 0), when=LATER)
+    finding = "PO 4500012345 line 1: invoiced at 5.99, the accepted order price is 4.50 (Acme Retail's tolerance: 0.01)"
+    assert outcome["status"] == HELD and outcome["errors"] == [finding]
+    with shop() as session:
+        row = session.get(storage.OutboundRecord, outcome["outbound_id"])
+        assert row is not None and row.status == HELD and row.errors == [finding] and row.ack_due_at is None
+        [alert] = session.scalars(select(storage.Alert)).all()
+        assert alert.kind == "invoice_held" and alert.outbound_id == row.id and finding in alert.message
+        assert "INV-90014" in alert.message and alert.resolved_at is None
+        assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is None, "not sent yet"
+    again = submit_invoice(shop, partners, only_line("INV-90014", "5.99", 0), when=LATER)
+    assert again["duplicate"] and again["status"] == HELD and again["outbound_id"] == outcome["outbound_id"]
+
+    corrected = submit_invoice(shop, partners, only_line("INV-90014", "4.50", 0), when=LATER)
+    assert corrected["status"] == PENDING and corrected["outbound_id"] != outcome["outbound_id"]
+    with shop() as session:
+        assert session.scalars(select(storage.Alert)).one().resolved_at is not None
+        assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is not None
+        assert len(session.scalars(select(storage.InvoiceRow)).all()) == 1, "the correction took the number"
+
+    held = submit_invoice(shop, partners, only_line("INV-90015", "14.00", 2), when=LATER)
+    assert held["status"] == HELD
+    acme = partners.get("acme")
+    assert acme is not None
+    with shop() as session, session.begin():
+        assert release_invoice(session, acme, "INV-90015", now=LATER) == held["outbound_id"]
+    with shop() as session:
+        row = session.get(storage.OutboundRecord, held["outbound_id"])
+        assert row is not None and row.status == PENDING and row.ack_due_at is not None
+        assert all(a.resolved_at is not None for a in session.scalars(select(storage.Alert)))
+    with shop() as session, session.begin(), pytest.raises(OutboundRefused, match="not held"):
+        release_invoice(session, acme, "INV-90015", now=LATER)
+
+
+def test_invoice_policy_is_checked_when_the_profile_loads(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="price_mismatch"):
+        with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"ignore"')})
+    assert PartnerRegistry.from_directory().get("acme").invoicing.price_mismatch == "refuse"  # type: ignore[union-attr]
 
 
 def test_invoices_from_a_shipment_use_the_accepted_prices(shop: sessionmaker[Session]) -> None:

@@ -163,9 +163,11 @@ class Finding(Base):
 class OutboundRecord(Base):
     """A document we send (997/999/TA1, 855, 856, 810, ERP payload) and where it stands.
 
-    ``status``: ``pending`` (may leave), ``invalid`` (failed its pre-send check; ``errors``
-    says why), ``sent``, ``dead`` (delivery gave up). ``ack_due_at`` is set for X12 documents
-    the partner must answer with a 997/999; ``ack_received_at`` when one came.
+    ``status``: ``pending`` (may leave), ``invalid`` (failed its pre-send check, or a held
+    invoice replaced by its correction; ``errors`` says why), ``held`` (an invoice off the
+    order's price, waiting for a person; ``errors`` says why), ``sent``, ``dead`` (delivery
+    gave up). ``ack_due_at`` is set for X12 documents the partner must answer with a 997/999
+    once they may leave; ``ack_received_at`` when one came.
     """
 
     __tablename__ = "outbound_document"
