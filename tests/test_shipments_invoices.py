@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 from emitters import x12_856
 from emitters._envelope import Segment
 from gateway import storage
+from gateway.errors import ControlNumberExhausted
 from gateway.errors import OutboundRefused
 from gateway.gs1 import is_valid_sscc
 from gateway.gs1 import sscc
@@ -26,6 +27,7 @@ from gateway.invoicing import release_invoice
 from gateway.outbound_model import InvoiceRecord
 from gateway.outbound_model import ShipmentRecord
 from gateway.outbox import HELD
+from gateway.outbox import INVALID
 from gateway.outbox import PENDING
 from gateway.pipeline import Pipeline
 from gateway.records import invoice_shipment
@@ -222,6 +224,96 @@ def test_packs_need_an_sscc_or_a_prefix_to_make_one(shop: sessionmaker[Session],
     record["orders"][0]["packs"][1]["sscc"] = "106141411234567896"
     problems = refused(lambda: submit_shipment(shop, partners, json.dumps(record), when=LATER))
     assert problems == ["SSCC 106141411234567896 on PO 4500012345 has a wrong check digit"]
+
+
+PREFIX = "0614141"
+
+
+def packed(shipment_id: str, *packs: tuple[str | None, list[dict[str, str]]]) -> str:
+    """The demo shipment under ``shipment_id`` with ``packs`` of (SSCC or None, items)."""
+    record = json.loads(SHIPMENT.read_text())
+    record["shipment_id"] = shipment_id
+    record["orders"][0]["packs"] = [
+        {"items": items, **({"sscc": label} if label else {})} for label, items in packs
+    ]
+    return json.dumps(record)
+
+
+def units(line: str, quantity: int) -> list[dict[str, str]]:
+    return [{"line_no": line, "quantity": str(quantity), "uom": "CA" if line == "2" else "EA"}]
+
+
+def test_an_allocated_sscc_never_equals_one_supplied_in_the_same_shipment(
+    shop: sessionmaker[Session],
+) -> None:
+    supplied = sscc(PREFIX, 1)  # what the counter would hand out first
+    record = packed("SH-26101", (None, units("1", 2)), (supplied, units("1", 2)))
+    outcome = submit_shipment(shop, PartnerRegistry.from_directory(), record, when=LATER)
+    assert outcome["status"] == PENDING, outcome["errors"]
+    assert outcome["ssccs"] == [sscc(PREFIX, 2), supplied]
+    labels = [s[2] for s in body(x12(shop, outcome["outbound_id"])) if s[0] == "MAN"]
+    assert labels == outcome["ssccs"] and len(set(labels)) == 2
+
+
+def test_an_sscc_is_used_once_ever_whoever_chose_it(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    first = submit_shipment(shop, partners, packed("SH-26102", (None, units("1", 2))), when=LATER)
+    [allocated] = first["ssccs"]
+    again = packed("SH-26103", (allocated, units("1", 2)))
+    assert refused(lambda: submit_shipment(shop, partners, again, when=LATER)) == [
+        f"SSCC {allocated} on PO 4500012345 is already used, on shipment SH-26102 to Acme Retail; "
+        "an SSCC is never used twice"
+    ]
+    twice = packed("SH-26104", (sscc(PREFIX, 7), units("1", 1)), (sscc(PREFIX, 7), units("1", 1)))
+    assert refused(lambda: submit_shipment(shop, partners, twice, when=LATER)) == [
+        f"SSCC {sscc(PREFIX, 7)} is on two packs of shipment SH-26104; an SSCC is never used twice"
+    ]
+    supplied = packed("SH-26105", (sscc(PREFIX, 2), units("1", 1)), (sscc(PREFIX, 3), units("1", 1)))
+    assert submit_shipment(shop, partners, supplied, when=LATER)["status"] == PENDING
+    later = submit_shipment(shop, partners, packed("SH-26106", (None, units("1", 1))), when=LATER)
+    assert later["ssccs"] == [sscc(PREFIX, 4)], "the serials supplied meanwhile are skipped"
+    with shop() as session:
+        used = {row.sscc: (row.shipment_id, row.allocated) for row in session.scalars(select(storage.Sscc))}
+    assert used == {
+        allocated: ("SH-26102", True),
+        sscc(PREFIX, 2): ("SH-26105", False),
+        sscc(PREFIX, 3): ("SH-26105", False),
+        sscc(PREFIX, 4): ("SH-26106", True),
+    }, "a refused shipment claims nothing"
+
+
+def test_a_corrected_shipment_whose_856_never_left_keeps_its_ssccs(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    label = sscc(PREFIX, 5)
+    first = submit_shipment(shop, partners, packed("SH-26107", (label, units("1", 2))), when=LATER)
+    with shop() as session, session.begin():  # as if it had failed its pre-send check
+        row = session.get(storage.OutboundRecord, first["outbound_id"])
+        assert row is not None
+        row.status = INVALID
+    corrected = submit_shipment(shop, partners, packed("SH-26107", (label, units("1", 3))), when=LATER)
+    assert corrected["status"] == PENDING and corrected["ssccs"] == [label]
+
+
+def test_sscc_serials_count_per_company_prefix_not_per_partner(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session, session.begin():
+        storage.claim_sscc(session, sscc(PREFIX, 1), partner="acme", shipment_id="S-0", when=LATER)
+        labels = [
+            storage.allocate_sscc(session, PREFIX, partner=partner, shipment_id="S-1", when=LATER)
+            for partner in ("acme", "globex", "acme")
+        ]
+        other = storage.allocate_sscc(session, "0614142", partner="globex", shipment_id="S-2", when=LATER)
+    assert labels == [sscc(PREFIX, 2), sscc(PREFIX, 3), sscc(PREFIX, 4)] and other == sscc("0614142", 1)
+
+
+def test_sscc_serials_that_run_out_refuse_the_shipment(sessions: sessionmaker[Session]) -> None:
+    prefix = "061414112345"  # 12 digits leave 4 for the serial
+    with sessions() as session, session.begin():
+        session.add(storage.ControlCounter(partner=f"gs1:{prefix}", kind="SSCC", last_value=9998))
+        assert storage.allocate_sscc(session, prefix, partner="acme", shipment_id="S", when=LATER) == sscc(
+            prefix, 9999
+        )
+        with pytest.raises(ControlNumberExhausted, match="prefix 061414112345 are used up"):
+            storage.allocate_sscc(session, prefix, partner="acme", shipment_id="S", when=LATER)
 
 
 def test_a_malformed_record_names_each_bad_field(shop: sessionmaker[Session]) -> None:

@@ -12,7 +12,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import JSON
 from sqlalchemy import Engine
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -153,3 +155,43 @@ def test_the_migration_keys_the_po_numbers_already_stored(
         rows = connection.execute(text("SELECT po_number, po_key FROM purchase_order ORDER BY ordinal")).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [(" B-77812 ", "b77812"), ("b77812", "b77812"), (None, None)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_records_the_ssccs_of_the_856s_already_sent(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("sscc_migration")
+    engine = storage.make_engine(url)
+    upgrade_to(engine, "0010")
+    isa = "ISA|00|          |00|          |ZZ|NORTHWINDDIST  |ZZ|ACMERETAIL     |261124|1430|U|00401|000000001|0|P|>"
+    assert len(isa) == 105
+    content = f"{isa}!GS|SH|X!ST|856|0001!MAN|GM|006141410000000012!MAN|GM|106141411234567897!SE|4|0001!"
+    record = {"orders": [{"packs": [{"items": []}, {"sscc": "106141411234567897", "items": []}]}]}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO outbound_document (id, partner, kind, content, transaction_control_numbers, status, "
+                "created_at, errors, attempts) VALUES (1, 'acme', '856', :content, '[]', 'sent', :at, '[]', 0)"
+            ),
+            {"content": content.encode(), "at": FIXED_NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO shipment (partner, shipment_id, record, outbound_id, created_at) "
+                "VALUES ('acme', 'SH-1', :record, 1, :at)"
+            ).bindparams(bindparam("record", type_=JSON)),
+            {"record": record, "at": FIXED_NOW},
+        )
+    storage.upgrade(engine)
+    sessions = storage.make_sessionmaker(engine)
+    with sessions() as session:
+        used = {row.sscc: (row.shipment_id, row.allocated) for row in session.scalars(select(storage.Sscc))}
+    assert used == {"006141410000000012": ("SH-1", True), "106141411234567897": ("SH-1", False)}
+    with sessions() as session, session.begin():
+        fresh = storage.allocate_sscc(session, "0614141", partner="acme", shipment_id="SH-2", when=FIXED_NOW)
+    engine.dispose()
+    assert fresh == "006141410000000029", "serial 1 was used before the migration: skipped"

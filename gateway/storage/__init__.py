@@ -1,4 +1,4 @@
-"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, audit.
+"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, SSCCs, audit.
 
 Functions here take a session and never commit; the caller owns the unit of work.
 """
@@ -40,4 +40,7 @@ from ._models import PurchaseOrder as PurchaseOrder
 from ._models import ShipmentRow as ShipmentRow
 from ._models import ShippedLine as ShippedLine
 from ._models import ShipTo as ShipTo
+from ._models import Sscc as Sscc
 from ._models import TransportStatus as TransportStatus
+from ._sscc import allocate_sscc as allocate_sscc
+from ._sscc import claim_sscc as claim_sscc

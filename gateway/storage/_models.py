@@ -208,6 +208,23 @@ class ShipmentRow(Base):
     created_at: Mapped[datetime]
 
 
+class Sscc(Base):
+    """Every SSCC-18 put on an ASN, supplied by the WMS or allocated by us: each is used once, ever.
+
+    The 18 digits hold the extension digit, the GS1 company prefix and the serial, and GS1
+    prefixes never begin one another, so the key on the SSCC itself is the GS1 rule: unique per
+    company prefix (and extension). ``allocated`` tells ours from the supplied ones.
+    """
+
+    __tablename__ = "sscc"
+    __table_args__ = (Index("ix_sscc_partner_shipment", "partner", "shipment_id"),)
+    sscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    shipment_id: Mapped[str] = mapped_column(String(30))
+    allocated: Mapped[bool]
+    created_at: Mapped[datetime]
+
+
 class ShippedLine(Base):
     """Units of one PO line on one shipment: what the over-shipment check sums."""
 
@@ -250,7 +267,11 @@ class Alert(Base):
 
 
 class ControlCounter(Base):
-    """The last control number handed out per partner and kind (ISA, GS, ST)."""
+    """The last control number handed out per partner and kind (ISA, GS, ST, INVOICE).
+
+    Also the last SSCC serial per GS1 company prefix: partner ``gs1:<prefix>``, kind ``SSCC``
+    (no partner name has a colon).
+    """
 
     __tablename__ = "control_counter"
     partner: Mapped[str] = mapped_column(String(64), primary_key=True)
