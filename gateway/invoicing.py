@@ -75,11 +75,12 @@ def record_invoice(
         if existing and existing.outbound_id
         else None
     )
-    replaceable = outbound is not None and (
-        outbound.status == INVALID
-        or (outbound.status == HELD and existing is not None and existing.record != received)
-    )
-    if existing is not None and outbound is not None and replaceable:
+    if (
+        existing is not None
+        and outbound is not None
+        and (outbound.status == INVALID or (outbound.status == HELD and existing.record != received))
+    ):
+        # its 810 never left: a corrected record takes the number (the same one held is a duplicate)
         if outbound.status == HELD:
             outbound.status = INVALID
             outbound.errors = [
@@ -87,7 +88,7 @@ def record_invoice(
                 f"replaced: invoice {record.invoice_number} was sent again corrected",
             ]
             _resolve_alerts(session, outbound.id, when)
-        session.delete(existing)  # its 810 never left: a corrected record takes the number
+        session.delete(existing)
         session.flush()
     elif existing is not None:
         if existing.record != received:
