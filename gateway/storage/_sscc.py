@@ -3,8 +3,8 @@
 A supplied SSCC is claimed as it is; ours take the next serial of the GS1 company prefix's
 counter (a ``control_counter`` row, locked until the caller commits, as control numbers are),
 skipping any serial whose SSCC is already recorded. The ``sscc`` key settles a race with a
-concurrent claim: the loser's insert fails inside a savepoint and it moves on (allocating) or
-is told who holds it (supplying).
+concurrent claim: the loser's ``INSERT … ON CONFLICT DO NOTHING`` inserts nothing, and it moves
+on (allocating) or is told who holds it (supplying).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,9 +41,6 @@ def claim_sscc(
     session: Session, value: str, *, partner: str, shipment_id: str, when: datetime, allocated: bool = False
 ) -> Sscc | None:
     """Record ``value`` as used by this shipment; None if done, else the row that already holds it."""
-    held = session.get(Sscc, value)
-    if held is not None:
-        return held
     row = {
         "sscc": value,
         "partner": partner,
@@ -49,12 +48,20 @@ def claim_sscc(
         "allocated": allocated,
         "created_at": when,
     }
-    try:
-        with session.begin_nested():
-            session.execute(insert(Sscc), row)
-    except IntegrityError:  # claimed by a concurrent transaction that has committed since
-        return session.get(Sscc, value, populate_existing=True)
-    return None
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        # PostgreSQL waits for a concurrent claim of the same SSCC to commit or roll back first
+        table = postgresql.insert(Sscc) if dialect == "postgresql" else sqlite.insert(Sscc)
+        claimed = session.scalar(table.values(**row).on_conflict_do_nothing().returning(Sscc.sscc))
+    else:
+        try:
+            with session.begin_nested():
+                claimed = session.scalar(insert(Sscc).values(**row).returning(Sscc.sscc))
+        except IntegrityError:
+            claimed = None
+    if claimed is not None:
+        return None
+    return session.get(Sscc, value, populate_existing=True)
 
 
 def allocate_sscc(
@@ -64,18 +71,19 @@ def allocate_sscc(
     key = sscc_counter(company_prefix)
     limit = 10 ** serial_digits(company_prefix)
     while True:
-        serial = allocate_control_number(session, key, SSCC_KIND)
-        serial = _first_unused(session, company_prefix, serial, limit)
+        drawn = allocate_control_number(session, key, SSCC_KIND)
+        serial = _first_unused(session, company_prefix, drawn, limit)
         if serial >= limit:
             raise ControlNumberExhausted(
                 f"the SSCC serials of GS1 company prefix {company_prefix} are used up "
                 f"({limit - 1} is the last that fits); SSCCs are never reused, so another prefix is needed"
             )
-        session.execute(
-            update(ControlCounter)
-            .where(ControlCounter.partner == key, ControlCounter.kind == SSCC_KIND)
-            .values(last_value=serial)
-        )
+        if serial != drawn:  # the counter moves past the serials skipped
+            session.execute(
+                update(ControlCounter)
+                .where(ControlCounter.partner == key, ControlCounter.kind == SSCC_KIND)
+                .values(last_value=serial)
+            )
         value = sscc(company_prefix, serial)
         if (
             claim_sscc(session, value, partner=partner, shipment_id=shipment_id, when=when, allocated=True)
