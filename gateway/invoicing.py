@@ -168,8 +168,13 @@ def _accepted_order(session: Session, partner: PartnerProfile, po_number: str) -
     raise OutboundRefused([f"PO {po_number} is unknown: {partner.label} never sent it"])
 
 
-def release_invoice(session: Session, partner: PartnerProfile, invoice_number: str, *, now: datetime) -> int:
-    """Let a held invoice's 810 leave as it is, a person having looked; returns its outbound id."""
+def release_invoice(
+    session: Session, partner: PartnerProfile, invoice_number: str, *, now: datetime, actor: str = "cli"
+) -> int:
+    """Let a held invoice's 810 leave as it is, a person having looked; returns its outbound id.
+
+    The release is in the audit log under ``actor``, with the reasons it was held.
+    """
     row = session.scalars(
         select(storage.InvoiceRow).where(
             storage.InvoiceRow.partner == partner.name, storage.InvoiceRow.invoice_number == invoice_number
@@ -183,7 +188,7 @@ def release_invoice(session: Session, partner: PartnerProfile, invoice_number: s
         raise OutboundRefused([f"invoice {invoice_number} is not held: its 810 is {outbound.status}"])
     storage.record_audit(
         session,
-        actor="cli",
+        actor=actor,
         action="invoice.release",
         subject_type="outbound",
         subject_id=str(outbound.id),

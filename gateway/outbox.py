@@ -61,9 +61,9 @@ def store_outbound(
 
     ``hold``: why it must wait for a person; it is stored ``held`` (``invalid`` wins) with those reasons.
     """
-    errors = pre_send_errors(document)
-    status = INVALID if errors else HELD if hold else PENDING
-    errors += hold
+    checked = pre_send_errors(document)
+    status = INVALID if checked else HELD if hold else PENDING
+    errors = [*checked, *hold]
     row = {
         "partner": document.partner,
         "kind": document.kind,

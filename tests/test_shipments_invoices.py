@@ -521,6 +521,9 @@ def test_a_held_invoice_waits_with_an_alert_until_released_or_corrected(
         row = session.get(storage.OutboundRecord, held["outbound_id"])
         assert row is not None and row.status == PENDING and row.ack_due_at is not None
         assert all(a.resolved_at is not None for a in session.scalars(select(storage.Alert)))
+        [audit] = session.scalars(select(storage.AuditEntry)).all()
+        assert (audit.action, audit.actor, audit.subject_id) == ("invoice.release", "cli", str(row.id))
+        assert audit.before is not None and "invoiced at 14.00" in audit.before["errors"][0]
     with shop() as session, session.begin(), pytest.raises(OutboundRefused, match="not held"):
         release_invoice(session, acme, "INV-90015", now=LATER)
 
