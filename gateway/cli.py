@@ -30,6 +30,7 @@ from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
+from gateway.invoicing import release_invoice
 from gateway.master_data import KINDS
 from gateway.master_data import import_file
 from gateway.master_data import load_demo_master_data
@@ -43,6 +44,7 @@ from gateway.roles import pipeline_from_environment
 from gateway.runner import ROLES
 from gateway.runner import RunSettings
 from gateway.runner import Supervisor
+from gateway.shipping import partner_for
 from partners import PartnerRegistry
 from partners import ProfileError
 
@@ -360,14 +362,33 @@ def ship(ctx: _Context, path: Path, as_json: bool) -> None:
 @main.command()
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--from-shipment", "shipment_id", default=None, help="Invoice what this shipment shipped.")
-@click.option("--partner", default=None, help="The partner of --from-shipment.")
+@click.option("--partner", default=None, help="The partner of --from-shipment or --release.")
+@click.option("--release", "release", default=None, help="Let this held invoice's 810 leave as it is.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def invoice(
-    ctx: _Context, path: Path | None, shipment_id: str | None, partner: str | None, as_json: bool
+    ctx: _Context,
+    path: Path | None,
+    shipment_id: str | None,
+    partner: str | None,
+    release: str | None,
+    as_json: bool,
 ) -> None:
-    """Record an invoice from the ERP (JSON), or make one per PO from a shipment; queue the 810s."""
+    """Record an invoice from the ERP (JSON), or make one per PO from a shipment; queue the 810s.
+
+    ``--release NUMBER --partner NAME`` lets an invoice held for its prices go as it is.
+    """
     partners = ctx.pipeline().partners
+    if release is not None:
+        if partner is None or path is not None or shipment_id is not None:
+            raise click.UsageError("--release NUMBER needs --partner NAME and nothing else")
+        try:
+            with ctx.sessions() as session, session.begin():
+                outbound_id = release_invoice(session, partner_for(partners, partner), release, now=clock()())
+        except OutboundRefused as exc:
+            raise click.ClickException("; ".join(exc.problems)) from exc
+        click.echo(f"{release}: outbound {outbound_id} released, pending")
+        return
     if (path is None) == (shipment_id is None):
         raise click.UsageError("give either an invoice FILE or --from-shipment ID --partner NAME")
     if path is not None:

@@ -4,6 +4,13 @@ An invoice is refused, with every reason at once, when its PO is unknown or not 
 line names no PO line or another unit, more is invoiced than was ordered (counting earlier
 invoices), or its currency is not the order's. Sending one sets the order's ``invoiced_at``:
 from then on it is open AR in the ERP, not an open order here.
+
+A line's unit price is held to the accepted order line's, within the partner's
+``[invoicing] price_tolerance``. Beyond it, ``price_mismatch = "refuse"`` refuses the invoice
+with the other reasons; ``"hold"`` records it with its 810 ``held`` in the outbox and an open
+``invoice_held`` alert, until ``release_invoice`` lets it go or a corrected record under the
+same number replaces it. A held invoice counts as invoiced quantity but does not set
+``invoiced_at`` until it is released.
 """
 
 from __future__ import annotations
@@ -21,13 +28,16 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import emitters
+import validators
 from gateway import storage
 from gateway.errors import OutboundRefused
 from gateway.outbound_model import InvoiceLine
 from gateway.outbound_model import InvoiceRecord
 from gateway.outbound_model import Place
 from gateway.outbound_model import ShipmentRecord
+from gateway.outbox import HELD
 from gateway.outbox import INVALID
+from gateway.outbox import PENDING
 from gateway.outbox import store_outbound
 from gateway.shipping import partner_for
 from partners import PartnerProfile
@@ -65,8 +75,20 @@ def record_invoice(
         if existing and existing.outbound_id
         else None
     )
-    if existing is not None and outbound is not None and outbound.status == INVALID:
-        session.delete(existing)  # its 810 never left: a corrected record takes the number
+    if (
+        existing is not None
+        and outbound is not None
+        and (outbound.status == INVALID or (outbound.status == HELD and existing.record != received))
+    ):
+        # its 810 never left: a corrected record takes the number (the same one held is a duplicate)
+        if outbound.status == HELD:
+            outbound.status = INVALID
+            outbound.errors = [
+                *outbound.errors,
+                f"replaced: invoice {record.invoice_number} was sent again corrected",
+            ]
+            _resolve_alerts(session, outbound.id, when)
+        session.delete(existing)
         session.flush()
     elif existing is not None:
         if existing.record != received:
@@ -81,7 +103,7 @@ def record_invoice(
         )
     invoice = record.model_copy(deep=True)
     order = _accepted_order(session, partner, invoice.po_number)
-    _check_lines(session, order, invoice)
+    held = _check_lines(session, order, invoice, partner)
     invoice.po_date = invoice.po_date or order.po_date
     document = emitters.x12_810.emit(
         invoice, partner, numbers=storage.ControlNumbers(session, partner.name), when=when
@@ -92,6 +114,7 @@ def record_invoice(
         when=when,
         order_id=order.id,
         ack_window=timedelta(hours=partner.ack_window_hours),
+        hold=held,
     )
     pk = int(
         session.scalar(
@@ -107,13 +130,23 @@ def record_invoice(
             },
         )
     )
-    session.execute(
-        update(storage.PurchaseOrder)
-        .where(storage.PurchaseOrder.id == order.id, storage.PurchaseOrder.invoiced_at.is_(None))
-        .values(invoiced_at=when)
-    )
     outbound = session.get(storage.OutboundRecord, outbound_id)
     assert outbound is not None
+    if outbound.status == HELD:
+        session.execute(
+            insert(storage.Alert),
+            {
+                "at": when,
+                "kind": "invoice_held",
+                "partner": partner.name,
+                "outbound_id": outbound_id,
+                "message": f"invoice {record.invoice_number} to {partner.label} is held: {'; '.join(held)}. "
+                f"Release it (gateway invoice --release {record.invoice_number} --partner {partner.name}) "
+                "or send it corrected under the same number",
+            },
+        )
+    else:
+        _mark_invoiced(session, order.id, when)
     return InvoiceOutcome(
         pk, record.invoice_number, outbound_id, outbound.status, invoice.total, errors=list(outbound.errors)
     )
@@ -135,8 +168,66 @@ def _accepted_order(session: Session, partner: PartnerProfile, po_number: str) -
     raise OutboundRefused([f"PO {po_number} is unknown: {partner.label} never sent it"])
 
 
-def _check_lines(session: Session, order: storage.PurchaseOrder, invoice: InvoiceRecord) -> None:
+def release_invoice(
+    session: Session, partner: PartnerProfile, invoice_number: str, *, now: datetime, actor: str = "cli"
+) -> int:
+    """Let a held invoice's 810 leave as it is, a person having looked; returns its outbound id.
+
+    The release is in the audit log under ``actor``, with the reasons it was held.
+    """
+    row = session.scalars(
+        select(storage.InvoiceRow).where(
+            storage.InvoiceRow.partner == partner.name, storage.InvoiceRow.invoice_number == invoice_number
+        )
+    ).first()
+    if row is None or row.outbound_id is None:
+        raise OutboundRefused([f"no invoice {invoice_number} was recorded for {partner.label}"])
+    outbound = session.get(storage.OutboundRecord, row.outbound_id, with_for_update=True)
+    assert outbound is not None
+    if outbound.status != HELD:
+        raise OutboundRefused([f"invoice {invoice_number} is not held: its 810 is {outbound.status}"])
+    storage.record_audit(
+        session,
+        actor=actor,
+        action="invoice.release",
+        subject_type="outbound",
+        subject_id=str(outbound.id),
+        before={"status": HELD, "errors": outbound.errors},
+        after={"status": PENDING},
+        at=now,
+    )
+    outbound.status, outbound.errors = PENDING, []
+    outbound.ack_due_at = now + timedelta(hours=partner.ack_window_hours)
+    _resolve_alerts(session, outbound.id, now)
+    if row.order_id is not None:
+        _mark_invoiced(session, row.order_id, now)
+    return outbound.id
+
+
+def _mark_invoiced(session: Session, order_id: int, when: datetime) -> None:
+    session.execute(
+        update(storage.PurchaseOrder)
+        .where(storage.PurchaseOrder.id == order_id, storage.PurchaseOrder.invoiced_at.is_(None))
+        .values(invoiced_at=when)
+    )
+
+
+def _resolve_alerts(session: Session, outbound_id: int, when: datetime) -> None:
+    session.execute(
+        update(storage.Alert)
+        .where(storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None))
+        .values(resolved_at=when)
+    )
+
+
+def _check_lines(
+    session: Session, order: storage.PurchaseOrder, invoice: InvoiceRecord, partner: PartnerProfile
+) -> list[str]:
+    """Refuses what cannot be invoiced; returns the price differences a ``hold`` policy holds for."""
     problems: list[str] = []
+    prices: list[str] = []
+    policy = partner.invoicing
+    tolerance = policy.price_tolerance
     if order.currency and invoice.currency != order.currency:
         problems.append(f"invoice currency {invoice.currency} is not the order's {order.currency}")
     lines = {
@@ -159,6 +250,12 @@ def _check_lines(session: Session, order: storage.PurchaseOrder, invoice: Invoic
             continue
         if ordered.uom and line.uom != ordered.uom:
             problems.append(f"line {line.line_no} was ordered in {ordered.uom}, the invoice says {line.uom}")
+        elif ordered.unit_price is not None and not tolerance.allows(ordered.unit_price, line.unit_price):
+            prices.append(
+                f"PO {invoice.po_number} line {line.line_no}: invoiced at {validators.money(line.unit_price)}, "
+                f"the accepted order price is {validators.money(ordered.unit_price)} "
+                f"({partner.label}'s tolerance: {tolerance.describe()})"
+            )
         now[line.line_no] = now.get(line.line_no, Decimal(0)) + line.quantity
     for line_no, quantity in now.items():
         ordered_quantity = lines[line_no].quantity or Decimal(0)
@@ -168,8 +265,11 @@ def _check_lines(session: Session, order: storage.PurchaseOrder, invoice: Invoic
                 f"line {line_no}: invoices {quantity.normalize():f}, ordered {ordered_quantity.normalize():f}, "
                 f"already invoiced {before.normalize():f}; that is more than was ordered"
             )
+    if policy.price_mismatch == "refuse":
+        problems += prices
     if problems:
         raise OutboundRefused(problems)
+    return prices
 
 
 def invoices_for_shipment(

@@ -6,6 +6,7 @@ Money is ``Decimal``. Quantities carry their unit of measure. Every object keeps
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -211,6 +212,26 @@ class OrderLine(Traced):
     charges: list[Charge] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+
+
+PO_KEY_LENGTH = 64
+
+
+def po_key(po_number: str | None) -> str | None:
+    """The form two PO numbers are compared in for the duplicate check; None when nothing is left.
+
+    NFKC-normalised, casefolded, and only its letters and digits kept: case, whitespace and
+    punctuation anywhere (``"PO-123"``, ``"po 123"``, ``"po#123 "``) do not make another PO.
+    Inner separators are dropped too: the same PO typed into a PDF or an email gains and loses
+    dashes and spaces, and a false duplicate costs one look on the desk (dismiss it), while a
+    missed one ships the order twice. Letters and digits all count: ``"PO123"`` is not ``"123"``.
+    The stored ``po_number`` stays as sent; this is only the comparison key, at most
+    ``PO_KEY_LENGTH`` characters (its column's width).
+    """
+    if po_number is None:
+        return None
+    key = "".join(c for c in unicodedata.normalize("NFKC", po_number).casefold() if c.isalnum())
+    return key[:PO_KEY_LENGTH] or None
 
 
 class Order(Traced):

@@ -7,6 +7,7 @@ partner must answer with a 997/999 get a due time, so an answer that never comes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from partners import PartnerProfile
 
 PENDING = "pending"
 INVALID = "invalid"
+HELD = "held"  # checked, but kept back until a person releases it (an invoice off the order's price)
 SENT = "sent"
 AWAITING_MDN = "awaiting_mdn"  # sent by AS2; the partner's asynchronous MDN has not come yet
 DEAD = "dead"
@@ -53,9 +55,15 @@ def store_outbound(
     order_id: int | None = None,
     ack_window: timedelta | None = None,
     idempotency_key: str | None = None,
+    hold: Sequence[str] = (),
 ) -> int:
-    """Store ``document`` in the outbox, checked; returns its id. ``ack_window`` sets when a 997 is due."""
-    errors = pre_send_errors(document)
+    """Store ``document`` in the outbox, checked; returns its id. ``ack_window`` sets when a 997 is due.
+
+    ``hold``: why it must wait for a person; it is stored ``held`` (``invalid`` wins) with those reasons.
+    """
+    checked = pre_send_errors(document)
+    status = INVALID if checked else HELD if hold else PENDING
+    errors = [*checked, *hold]
     row = {
         "partner": document.partner,
         "kind": document.kind,
@@ -65,11 +73,11 @@ def store_outbound(
         "transaction_control_numbers": document.transaction_control_numbers,
         "document_id": document_id,
         "order_id": order_id,
-        "status": INVALID if errors else PENDING,
+        "status": status,
         "errors": errors,
         "created_at": when,
         "refers_to": document.refers_to,
-        "ack_due_at": when + ack_window if ack_window is not None and not errors else None,
+        "ack_due_at": when + ack_window if ack_window is not None and status == PENDING else None,
         "idempotency_key": idempotency_key,
     }
     return int(session.scalar(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row))

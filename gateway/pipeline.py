@@ -40,6 +40,7 @@ from gateway import storage
 from gateway.acknowledgments import acknowledgment_for
 from gateway.model import Channel
 from gateway.model import Order
+from gateway.model import po_key
 from gateway.outbox import queue_erp_payload
 from gateway.outbox import record_partner_ack
 from gateway.outbox import store_outbound
@@ -566,6 +567,7 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "customer_account": item.customer_account,
         "channel": order.channel.value,
         "po_number": order.po_number,
+        "po_key": po_key(order.po_number),
         "po_date": order.po_date,
         "purpose": order.purpose.value,
         "status": item.status,

@@ -4,6 +4,11 @@ A shipment is refused, with every reason at once, when it names a PO the partner
 (or one not accepted), a PO line that does not exist, a unit other than the one ordered, or
 more units than were ordered once earlier shipments are counted. The PO rows are locked
 while checking, so two shipments for one PO cannot both slip past the ordered quantity.
+
+Every SSCC on the ASN is recorded once, ever (``storage.Sscc``): a supplied one already used,
+on any shipment, is refused; ours come from the GS1 company prefix's counter and skip every
+SSCC recorded. A shipment whose 856 never left (``invalid``) gives its SSCCs back to the
+corrected record.
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ from sqlalchemy.orm import Session
 import emitters
 from emitters.x12_856 import AsnError
 from gateway import storage
+from gateway.errors import ControlNumberExhausted
 from gateway.errors import OutboundRefused
 from gateway.gs1 import is_valid_sscc
-from gateway.gs1 import sscc
 from gateway.outbound_model import Place
 from gateway.outbound_model import ShipmentRecord
 from gateway.outbound_model import ShippedItem
@@ -75,6 +80,11 @@ def record_shipment(
     if existing is not None and outbound is not None and outbound.status == INVALID:
         # its 856 never left: a corrected record takes the shipment id
         session.execute(delete(storage.ShippedLine).where(storage.ShippedLine.shipment_pk == existing.id))
+        session.execute(  # nor did its labels: the corrected record may carry the same ones
+            delete(storage.Sscc).where(
+                storage.Sscc.partner == partner.name, storage.Sscc.shipment_id == record.shipment_id
+            )
+        )
         session.delete(existing)
         session.flush()
     elif existing is not None:
@@ -91,7 +101,7 @@ def record_shipment(
         if order_id is not None:
             order_ids[order.po_number] = order_id
     problems += _check_structure(shipment, partner)
-    ssccs = _label_packs(session, shipment, partner, problems)
+    ssccs = _label_packs(session, shipment, partner, when, problems)
     if shipment.ship_to is None and shipment.orders[0].po_number in order_ids:
         shipment.ship_to = _ship_to_of(session, order_ids[shipment.orders[0].po_number])
     if problems:
@@ -224,26 +234,48 @@ def _check_structure(shipment: ShipmentRecord, partner: PartnerProfile) -> list[
 
 
 def _label_packs(
-    session: Session, shipment: ShipmentRecord, partner: PartnerProfile, problems: list[str]
+    session: Session, shipment: ShipmentRecord, partner: PartnerProfile, when: datetime, problems: list[str]
 ) -> list[str]:
-    """Give every pack without an SSCC the next one under the partner's GS1 prefix; check the rest."""
-    labels: list[str] = []
-    for order in shipment.orders:
-        for pack in order.packs:
-            if pack.sscc is not None:
-                if not is_valid_sscc(pack.sscc):
-                    problems.append(f"SSCC {pack.sscc} on PO {order.po_number} has a wrong check digit")
-            elif partner.gs1_company_prefix is None:
-                problems.append(
-                    f"a pack of PO {order.po_number} has no SSCC and {partner.label}'s profile sets no "
-                    "gs1_company_prefix to make one"
-                )
-                continue
-            else:
-                serial = storage.allocate_control_number(session, partner.name, "SSCC")
-                pack.sscc = sscc(partner.gs1_company_prefix, serial)
-            labels.append(pack.sscc)
-    return labels
+    """Claim every supplied SSCC, then give each pack without one the next unused SSCC of the prefix.
+
+    Supplied ones go first, so a serial allocated here can never be one a later pack supplies.
+    An SSCC recorded before (on any shipment, ours or supplied) is refused: it is used once, ever.
+    """
+    claim = {"partner": partner.name, "shipment_id": shipment.shipment_id, "when": when}
+    packs = [(order, pack) for order in shipment.orders for pack in order.packs]
+    for order, pack in packs:
+        if pack.sscc is None:
+            continue
+        if not is_valid_sscc(pack.sscc):
+            problems.append(f"SSCC {pack.sscc} on PO {order.po_number} has a wrong check digit")
+            continue
+        holder = storage.claim_sscc(session, pack.sscc, **claim)
+        if holder is None:
+            continue
+        if holder.partner == partner.name and holder.shipment_id == shipment.shipment_id:
+            problems.append(
+                f"SSCC {pack.sscc} is on two packs of shipment {shipment.shipment_id}; an SSCC is never used twice"
+            )
+        else:
+            problems.append(
+                f"SSCC {pack.sscc} on PO {order.po_number} is already used, on shipment {holder.shipment_id} "
+                f"to {partner.label if holder.partner == partner.name else holder.partner}; an SSCC is never used twice"
+            )
+    for order, pack in packs:
+        if pack.sscc is not None:
+            continue
+        if partner.gs1_company_prefix is None:
+            problems.append(
+                f"a pack of PO {order.po_number} has no SSCC and {partner.label}'s profile sets no "
+                "gs1_company_prefix to make one"
+            )
+            continue
+        try:
+            pack.sscc = storage.allocate_sscc(session, partner.gs1_company_prefix, **claim)
+        except ControlNumberExhausted as exc:
+            problems.append(str(exc))
+            return []
+    return [pack.sscc for _, pack in packs if pack.sscc is not None]
 
 
 def _ship_to_of(session: Session, order_id: int) -> Place | None:

@@ -23,6 +23,7 @@ import validators
 from gateway import master_data
 from gateway import storage
 from gateway.model import Order
+from gateway.model import po_key
 from partners import PartnerProfile
 
 ACCEPTED = "accepted"
@@ -120,22 +121,23 @@ class StoreValidator:
         batch = list(orders)
         for account in sorted({p.customer_account for _, p in batch} - set(self._customers)):
             self._customers[account] = self._lock_customer(account)
-        numbers: dict[str, list[str]] = {}
+        keys: dict[str, list[str]] = {}
         for order, profile in batch:
-            if order.po_number:
-                numbers.setdefault(profile.customer_account, []).append(order.po_number)
+            key = po_key(order.po_number)
+            if key:
+                keys.setdefault(profile.customer_account, []).append(key)
         purchase_order = storage.PurchaseOrder
-        for account, pos in numbers.items():
+        for account, pos in keys.items():
             for start in range(0, len(pos), _CHUNK):
                 rows = self._session.execute(
-                    select(purchase_order.po_number).where(
+                    select(purchase_order.po_key).where(
                         purchase_order.customer_account == account,
-                        purchase_order.po_number.in_(pos[start : start + _CHUNK]),
+                        purchase_order.po_key.in_(pos[start : start + _CHUNK]),
                         purchase_order.status != REJECTED,
                         purchase_order.id.not_in(excluded),
                     )
                 )
-                self._seen.update((account, number) for (number,) in rows)
+                self._seen.update((account, key) for (key,) in rows)
         self._stock.prefetch(line.vendor_sku for order, _ in batch for line in order.lines if line.vendor_sku)
 
     def validate(
@@ -146,7 +148,8 @@ class StoreValidator:
         ``held`` says the order goes to the queue whatever validation finds (a parse finding).
         """
         account = profile.customer_account
-        key = (account, order.po_number or "")
+        number = po_key(order.po_number)
+        key = (account, number or "")
         context = validators.ValidationContext(
             master=self._master,
             policy=profile.validation,
@@ -158,7 +161,7 @@ class StoreValidator:
             po_seen=key in self._seen,
         )
         result = validators.validate(order, context)
-        if result.outcome != REJECTED and order.po_number:
+        if result.outcome != REJECTED and number:
             self._seen.add(key)
         if result.outcome == ACCEPTED and not held:
             self._open_orders[account] = self._open_orders.get(account, Decimal(0)) + result.total

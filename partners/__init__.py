@@ -1,6 +1,7 @@
 """Partner profiles: the schema, the loader, the registry, and the profiles themselves."""
 
 from ._profile import DEFAULT_MAX_SEGMENT_BYTES as DEFAULT_MAX_SEGMENT_BYTES
+from ._profile import InvoicePolicy as InvoicePolicy
 from ._profile import OutboundSeparators as OutboundSeparators
 from ._profile import PartnerProfile as PartnerProfile
 from ._profile import X12Identity as X12Identity

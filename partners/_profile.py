@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic import field_validator
 from pydantic import model_validator
 
+from validators import PriceTolerance
 from validators import ValidationPolicy
 
 from ._transports import As2Link
@@ -60,6 +61,21 @@ class OutboundSeparators(BaseModel):
         return self
 
 
+class InvoicePolicy(BaseModel):
+    """The ``[invoicing]`` table: how far an 810's unit price may stray from the accepted order's.
+
+    ``price_tolerance`` (default none: the price must be the accepted one) bounds the
+    difference either way; beyond it, ``price_mismatch = "refuse"`` (default) refuses the
+    invoice with the reasons, and ``"hold"`` records it with its 810 held in the outbox and an
+    alert, until it is released (``gateway invoice --release``) or corrected under its number.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    price_tolerance: PriceTolerance = Field(default_factory=PriceTolerance)
+    price_mismatch: Literal["refuse", "hold"] = "refuse"
+
+
 class PartnerProfile(BaseModel):
     """How one trading partner reaches us and what it expects back."""
 
@@ -87,6 +103,7 @@ class PartnerProfile(BaseModel):
     sheet_columns: dict[str, SheetField] = Field(default_factory=dict)
     pdf_anchors: dict[PdfField, str] = Field(default_factory=dict)
     validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
+    invoicing: InvoicePolicy = Field(default_factory=InvoicePolicy)
     ack_window_hours: float = Field(default=24, gt=0, description="a 997/999 for what we send is due within")
     asn_structure: Literal["SOPI", "SOI"] = "SOPI"
     gs1_company_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")

@@ -25,6 +25,7 @@ from gateway.desk import OrderDesk
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import Pipeline
 from gateway.storage import DeskUser
+from gateway.web.desk.order_page import order_page
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
@@ -614,6 +615,26 @@ def test_merge_a_duplicate_850_closes_it_without_sending_anything(
     assert entry.action == "order.merge_duplicate"
     assert entry.before["status"] == "exception" and entry.before["duplicate_of"] is None
     assert entry.after["status"] == "rejected" and entry.after["duplicate_of"] == first
+
+
+def test_a_duplicate_in_other_case_is_found_by_revalidation_and_merge(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    first = intake.ingest_path(acme(tmp_path, "B-77812-AA", "000040021")).order_ids[0]
+    resend = tmp_path / "resend"
+    resend.mkdir()
+    duplicate = exception_order(intake, acme(resend, "b-77812-aa", "000040022"))
+    with sessions() as session:
+        page = order_page(session, order(sessions, duplicate))
+        assert [o.id for o in page.duplicates] == [first], "the order screen lists it to merge into"
+    still = act(sessions, order_desk.approve, duplicate, 1, staff["alice"])
+    assert [f["code"] for f in still.blocking] == ["duplicate_po"], "re-validation sees it too"
+    merged = act(sessions, order_desk.merge_duplicate, duplicate, still.version, staff["alice"])
+    assert merged.status == "rejected" and order(sessions, duplicate).duplicate_of == first
 
 
 def test_dismiss_a_duplicate_then_approve_a_pdf_order(

@@ -310,3 +310,26 @@ def test_reprocess_refuses_a_document_whose_orders_were_decided(cli: CliRunner) 
     assert f"Order {order['order_id']} from this document is already accepted" in result.stderr
     orders = json.loads(cli.invoke(main, ["orders", "--json"]).stdout)
     assert [o["order_id"] for o in orders] == [order["order_id"]], "not replaced"
+
+
+def test_a_held_invoice_is_released_from_the_command_line(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    acme = (ROOT / "partners" / "profiles" / "acme.toml").read_text()
+    (profiles / "acme.toml").write_text(
+        acme.replace("[narrow]", '[invoicing]\nprice_mismatch = "hold"\n\n[narrow]')
+    )
+    monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(profiles))
+    ingest_json(cli, INBOX / "acme-4500012345.edi")
+    record = json.loads((ROOT / "fixtures" / "invoices" / "acme-INV-90001.json").read_text())
+    record["lines"][0]["unit_price"] = "5.99"
+    invoice = tmp_path / "invoice.json"
+    invoice.write_text(json.dumps(record))
+    held = cli.invoke(main, ["invoice", str(invoice)])
+    assert held.exit_code == 0 and "held" in held.stdout and "invoiced at 5.99" in held.stdout, held.output
+    released = cli.invoke(main, ["invoice", "--release", "INV-90001", "--partner", "acme"])
+    assert released.exit_code == 0 and "released, pending" in released.stdout, released.output
+    again = cli.invoke(main, ["invoice", "--release", "INV-90001", "--partner", "acme"])
+    assert again.exit_code != 0 and "is not held" in again.output

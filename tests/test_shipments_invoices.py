@@ -19,11 +19,15 @@ from sqlalchemy.orm import sessionmaker
 from emitters import x12_856
 from emitters._envelope import Segment
 from gateway import storage
+from gateway.errors import ControlNumberExhausted
 from gateway.errors import OutboundRefused
 from gateway.gs1 import is_valid_sscc
 from gateway.gs1 import sscc
+from gateway.invoicing import release_invoice
 from gateway.outbound_model import InvoiceRecord
 from gateway.outbound_model import ShipmentRecord
+from gateway.outbox import HELD
+from gateway.outbox import INVALID
 from gateway.outbox import PENDING
 from gateway.pipeline import Pipeline
 from gateway.records import invoice_shipment
@@ -32,6 +36,7 @@ from gateway.records import submit_shipment
 from gateway.web import create_app
 from parsers.x12 import MAP_DIR
 from partners import PartnerRegistry
+from partners import ProfileError
 from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
@@ -221,6 +226,96 @@ def test_packs_need_an_sscc_or_a_prefix_to_make_one(shop: sessionmaker[Session],
     assert problems == ["SSCC 106141411234567896 on PO 4500012345 has a wrong check digit"]
 
 
+PREFIX = "0614141"
+
+
+def packed(shipment_id: str, *packs: tuple[str | None, list[dict[str, str]]]) -> str:
+    """The demo shipment under ``shipment_id`` with ``packs`` of (SSCC or None, items)."""
+    record = json.loads(SHIPMENT.read_text())
+    record["shipment_id"] = shipment_id
+    record["orders"][0]["packs"] = [
+        {"items": items, **({"sscc": label} if label else {})} for label, items in packs
+    ]
+    return json.dumps(record)
+
+
+def units(line: str, quantity: int) -> list[dict[str, str]]:
+    return [{"line_no": line, "quantity": str(quantity), "uom": "CA" if line == "2" else "EA"}]
+
+
+def test_an_allocated_sscc_never_equals_one_supplied_in_the_same_shipment(
+    shop: sessionmaker[Session],
+) -> None:
+    supplied = sscc(PREFIX, 1)  # what the counter would hand out first
+    record = packed("SH-26101", (None, units("1", 2)), (supplied, units("1", 2)))
+    outcome = submit_shipment(shop, PartnerRegistry.from_directory(), record, when=LATER)
+    assert outcome["status"] == PENDING, outcome["errors"]
+    assert outcome["ssccs"] == [sscc(PREFIX, 2), supplied]
+    labels = [s[2] for s in body(x12(shop, outcome["outbound_id"])) if s[0] == "MAN"]
+    assert labels == outcome["ssccs"] and len(set(labels)) == 2
+
+
+def test_an_sscc_is_used_once_ever_whoever_chose_it(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    first = submit_shipment(shop, partners, packed("SH-26102", (None, units("1", 2))), when=LATER)
+    [allocated] = first["ssccs"]
+    again = packed("SH-26103", (allocated, units("1", 2)))
+    assert refused(lambda: submit_shipment(shop, partners, again, when=LATER)) == [
+        f"SSCC {allocated} on PO 4500012345 is already used, on shipment SH-26102 to Acme Retail; "
+        "an SSCC is never used twice"
+    ]
+    twice = packed("SH-26104", (sscc(PREFIX, 7), units("1", 1)), (sscc(PREFIX, 7), units("1", 1)))
+    assert refused(lambda: submit_shipment(shop, partners, twice, when=LATER)) == [
+        f"SSCC {sscc(PREFIX, 7)} is on two packs of shipment SH-26104; an SSCC is never used twice"
+    ]
+    supplied = packed("SH-26105", (sscc(PREFIX, 2), units("1", 1)), (sscc(PREFIX, 3), units("1", 1)))
+    assert submit_shipment(shop, partners, supplied, when=LATER)["status"] == PENDING
+    later = submit_shipment(shop, partners, packed("SH-26106", (None, units("1", 1))), when=LATER)
+    assert later["ssccs"] == [sscc(PREFIX, 4)], "the serials supplied meanwhile are skipped"
+    with shop() as session:
+        used = {row.sscc: (row.shipment_id, row.allocated) for row in session.scalars(select(storage.Sscc))}
+    assert used == {
+        allocated: ("SH-26102", True),
+        sscc(PREFIX, 2): ("SH-26105", False),
+        sscc(PREFIX, 3): ("SH-26105", False),
+        sscc(PREFIX, 4): ("SH-26106", True),
+    }, "a refused shipment claims nothing"
+
+
+def test_a_corrected_shipment_whose_856_never_left_keeps_its_ssccs(shop: sessionmaker[Session]) -> None:
+    partners = PartnerRegistry.from_directory()
+    label = sscc(PREFIX, 5)
+    first = submit_shipment(shop, partners, packed("SH-26107", (label, units("1", 2))), when=LATER)
+    with shop() as session, session.begin():  # as if it had failed its pre-send check
+        row = session.get(storage.OutboundRecord, first["outbound_id"])
+        assert row is not None
+        row.status = INVALID
+    corrected = submit_shipment(shop, partners, packed("SH-26107", (label, units("1", 3))), when=LATER)
+    assert corrected["status"] == PENDING and corrected["ssccs"] == [label]
+
+
+def test_sscc_serials_count_per_company_prefix_not_per_partner(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session, session.begin():
+        storage.claim_sscc(session, sscc(PREFIX, 1), partner="acme", shipment_id="S-0", when=LATER)
+        labels = [
+            storage.allocate_sscc(session, PREFIX, partner=partner, shipment_id="S-1", when=LATER)
+            for partner in ("acme", "globex", "acme")
+        ]
+        other = storage.allocate_sscc(session, "0614142", partner="globex", shipment_id="S-2", when=LATER)
+    assert labels == [sscc(PREFIX, 2), sscc(PREFIX, 3), sscc(PREFIX, 4)] and other == sscc("0614142", 1)
+
+
+def test_sscc_serials_that_run_out_refuse_the_shipment(sessions: sessionmaker[Session]) -> None:
+    prefix = "061414112345"  # 12 digits leave 4 for the serial
+    with sessions() as session, session.begin():
+        session.add(storage.ControlCounter(partner=f"gs1:{prefix}", kind="SSCC", last_value=9998))
+        assert storage.allocate_sscc(session, prefix, partner="acme", shipment_id="S", when=LATER) == sscc(
+            prefix, 9999
+        )
+        with pytest.raises(ControlNumberExhausted, match="prefix 061414112345 are used up"):
+            storage.allocate_sscc(session, prefix, partner="acme", shipment_id="S", when=LATER)
+
+
 def test_a_malformed_record_names_each_bad_field(shop: sessionmaker[Session]) -> None:
     record = json.loads(SHIPMENT.read_text())
     record["ship_date"] = "yesterday"
@@ -340,6 +435,103 @@ def test_over_invoicing_and_wrong_currency_are_refused(shop: sessionmaker[Sessio
     problems = refused(lambda: submit_invoice(shop, partners, json.dumps(record), when=LATER))
     assert "invoice currency EUR is not the order's USD" in problems
     assert any("already invoiced 24" in p for p in problems)
+
+
+def priced(number: str, price: str, line: int = 0) -> str:
+    """The demo invoice under ``number`` with line ``line`` at ``price``."""
+    record = json.loads(INVOICE.read_text())
+    record["invoice_number"] = number
+    record["lines"][line]["unit_price"] = price
+    return json.dumps(record)
+
+
+def only_line(number: str, price: str, line: int) -> str:
+    """The demo invoice under ``number``, billing only line ``line``, at ``price``."""
+    record = json.loads(priced(number, price, line))
+    record["lines"] = [record["lines"][line]]
+    return json.dumps(record)
+
+
+INVOICE_HOLD = '[invoicing]\nprice_tolerance = { absolute = "0.01" }\nprice_mismatch = "hold"\n\n[narrow]'
+
+
+def test_an_invoice_above_the_accepted_price_is_refused_naming_po_line_and_prices(
+    shop: sessionmaker[Session],
+) -> None:
+    partners = PartnerRegistry.from_directory()
+    problems = refused(lambda: submit_invoice(shop, partners, priced("INV-90010", "5.99"), when=LATER))
+    assert problems == [
+        "PO 4500012345 line 1: invoiced at 5.99, the accepted order price is 4.50 "
+        "(Acme Retail's tolerance: none)"
+    ]
+    with shop() as session:
+        assert session.scalars(select(storage.InvoiceRow)).first() is None, "nothing of a refusal is kept"
+        assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is None
+    below = refused(lambda: submit_invoice(shop, partners, priced("INV-90011", "52.79", 1), when=LATER))
+    assert below == [
+        "PO 4500012345 line 2: invoiced at 52.79, the accepted order price is 52.80 "
+        "(Acme Retail's tolerance: none)"
+    ], "a lower price is a difference too: the partner's three-way match fails either way"
+
+
+def test_the_partners_tolerance_allows_a_rounding_difference(
+    shop: sessionmaker[Session], tmp_path: Path
+) -> None:
+    partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"refuse"')})
+    outcome = submit_invoice(shop, partners, only_line("INV-90012", "4.51", 0), when=LATER)
+    assert outcome["status"] == PENDING and outcome["errors"] == []
+    problems = refused(lambda: submit_invoice(shop, partners, only_line("INV-90013", "12.02", 2), when=LATER))
+    assert problems == [
+        "PO 4500012345 line 3: invoiced at 12.02, the accepted order price is 12.00 "
+        "(Acme Retail's tolerance: 0.01)"
+    ]
+
+
+def test_a_held_invoice_waits_with_an_alert_until_released_or_corrected(
+    shop: sessionmaker[Session], tmp_path: Path
+) -> None:
+    partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD})
+    outcome = submit_invoice(shop, partners, only_line("INV-90014", "5.99", 0), when=LATER)
+    finding = "PO 4500012345 line 1: invoiced at 5.99, the accepted order price is 4.50 (Acme Retail's tolerance: 0.01)"
+    assert outcome["status"] == HELD and outcome["errors"] == [finding]
+    with shop() as session:
+        row = session.get(storage.OutboundRecord, outcome["outbound_id"])
+        assert row is not None and row.status == HELD and row.errors == [finding] and row.ack_due_at is None
+        [alert] = session.scalars(select(storage.Alert)).all()
+        assert alert.kind == "invoice_held" and alert.outbound_id == row.id and finding in alert.message
+        assert "INV-90014" in alert.message and alert.resolved_at is None
+        assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is None, "not sent yet"
+    again = submit_invoice(shop, partners, only_line("INV-90014", "5.99", 0), when=LATER)
+    assert again["duplicate"] and again["status"] == HELD and again["outbound_id"] == outcome["outbound_id"]
+
+    corrected = submit_invoice(shop, partners, only_line("INV-90014", "4.50", 0), when=LATER)
+    assert corrected["status"] == PENDING and corrected["outbound_id"] != outcome["outbound_id"]
+    with shop() as session:
+        assert session.scalars(select(storage.Alert)).one().resolved_at is not None
+        assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is not None
+        assert len(session.scalars(select(storage.InvoiceRow)).all()) == 1, "the correction took the number"
+
+    held = submit_invoice(shop, partners, only_line("INV-90015", "14.00", 2), when=LATER)
+    assert held["status"] == HELD
+    acme = partners.get("acme")
+    assert acme is not None
+    with shop() as session, session.begin():
+        assert release_invoice(session, acme, "INV-90015", now=LATER) == held["outbound_id"]
+    with shop() as session:
+        row = session.get(storage.OutboundRecord, held["outbound_id"])
+        assert row is not None and row.status == PENDING and row.ack_due_at is not None
+        assert all(a.resolved_at is not None for a in session.scalars(select(storage.Alert)))
+        [audit] = session.scalars(select(storage.AuditEntry)).all()
+        assert (audit.action, audit.actor, audit.subject_id) == ("invoice.release", "cli", str(row.id))
+        assert audit.before is not None and "invoiced at 14.00" in audit.before["errors"][0]
+    with shop() as session, session.begin(), pytest.raises(OutboundRefused, match="not held"):
+        release_invoice(session, acme, "INV-90015", now=LATER)
+
+
+def test_invoice_policy_is_checked_when_the_profile_loads(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="price_mismatch"):
+        with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"ignore"')})
+    assert PartnerRegistry.from_directory().get("acme").invoicing.price_mismatch == "refuse"  # type: ignore[union-attr]
 
 
 def test_invoices_from_a_shipment_use_the_accepted_prices(shop: sessionmaker[Session]) -> None:

@@ -7,10 +7,17 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import JSON
+from sqlalchemy import Engine
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -106,3 +113,85 @@ def test_migrations_match_the_models_and_upgrade_twice_is_harmless(tmp_path: Pat
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), storage.Base.metadata)
     assert diff == []
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(storage.MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_keys_the_po_numbers_already_stored(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("po_key_migration")
+    engine = storage.make_engine(url)
+    upgrade_to(engine, "0010")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO document (id, sha256, size, channel, received_at, status, errors, meta) "
+                "VALUES (1, 'x', 1, 'test', :at, 'processed', '[]', '{}')"
+            ),
+            {"at": FIXED_NOW},
+        )
+        for ordinal, number in enumerate([" B-77812 ", "b77812", None]):
+            connection.execute(
+                text(
+                    "INSERT INTO purchase_order (document_id, ordinal, channel, po_number, purpose, status, "
+                    "line_count, canonical, created_at) "
+                    "VALUES (1, :ordinal, 'x12', :number, 'original', 'accepted', 0, '{}', :at)"
+                ),
+                {"ordinal": ordinal, "number": number, "at": FIXED_NOW},
+            )
+    storage.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT po_number, po_key FROM purchase_order ORDER BY ordinal")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [(" B-77812 ", "b77812"), ("b77812", "b77812"), (None, None)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_records_the_ssccs_of_the_856s_already_sent(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("sscc_migration")
+    engine = storage.make_engine(url)
+    upgrade_to(engine, "0010")
+    isa = "ISA|00|          |00|          |ZZ|NORTHWINDDIST  |ZZ|ACMERETAIL     |261124|1430|U|00401|000000001|0|P|>"
+    assert len(isa) == 105
+    content = f"{isa}!GS|SH|X!ST|856|0001!MAN|GM|006141410000000012!MAN|GM|106141411234567897!SE|4|0001!"
+    record = {"orders": [{"packs": [{"items": []}, {"sscc": "106141411234567897", "items": []}]}]}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO outbound_document (id, partner, kind, content, transaction_control_numbers, status, "
+                "created_at, errors, attempts) VALUES (1, 'acme', '856', :content, '[]', 'sent', :at, '[]', 0)"
+            ),
+            {"content": content.encode(), "at": FIXED_NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO shipment (partner, shipment_id, record, outbound_id, created_at) "
+                "VALUES ('acme', 'SH-1', :record, 1, :at)"
+            ).bindparams(bindparam("record", type_=JSON)),
+            {"record": record, "at": FIXED_NOW},
+        )
+    storage.upgrade(engine)
+    sessions = storage.make_sessionmaker(engine)
+    with sessions() as session:
+        used = {row.sscc: (row.shipment_id, row.allocated) for row in session.scalars(select(storage.Sscc))}
+    assert used == {"006141410000000012": ("SH-1", True), "106141411234567897": ("SH-1", False)}
+    with sessions() as session, session.begin():
+        fresh = storage.allocate_sscc(session, "0614141", partner="acme", shipment_id="SH-2", when=FIXED_NOW)
+    engine.dispose()
+    assert fresh == "006141410000000029", "serial 1 was used before the migration: skipped"

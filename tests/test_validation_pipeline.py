@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import reports
 from gateway import storage
 from gateway.master_data import import_file
+from gateway.model import po_key
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import CORPUS
@@ -99,6 +100,30 @@ def test_a_850_sent_again_as_a_pdf_is_a_duplicate(
     [order] = pdf["orders"]
     assert order["po_number"] == "4500077001" and order["status"] == "exception"
     assert [f["code"] for f in order["findings"]] == ["duplicate_po"]
+
+
+@pytest.mark.parametrize("again", ["ab-4500777", "AB4500777.", "ab 4500777", "#AB4500777"])
+def test_a_po_number_differing_only_in_case_or_separators_is_a_duplicate(
+    master: sessionmaker[Session], validating: Pipeline, tmp_path: Path, again: str
+) -> None:
+    first = report(master, validating, acme_po(tmp_path, "AB-4500777", "000003101"))
+    assert first["orders"][0]["status"] == "accepted"
+    resend = tmp_path / "resend"
+    resend.mkdir()
+    second = report(master, validating, acme_po(resend, again, "000003102"))
+    [order] = second["orders"]
+    assert order["status"] == "exception" and [f["code"] for f in order["findings"]] == ["duplicate_po"]
+    with master() as session:
+        stored = session.get(storage.PurchaseOrder, order["order_id"])
+        assert stored is not None and stored.po_number == again.strip(), "the PO number is kept as sent"
+        assert stored.po_key == "ab4500777"
+
+
+def test_po_key_is_the_one_comparison_rule() -> None:
+    assert po_key(" PO-123 ") == po_key("po 123") == po_key("po#123 ") == po_key("PO123") == "po123"
+    assert po_key("Ｂ－７７８１２") == po_key("b-77812") == "b77812", "full-width forms fold too"
+    assert po_key("PO-123") != po_key("PO-1234") and po_key("PO-123") != po_key("123")
+    assert po_key(None) is None and po_key(" -#- ") is None and po_key("") is None
 
 
 def test_the_same_po_twice_in_one_file_is_a_duplicate(

@@ -6,6 +6,7 @@ the policy gives them. Reading master data and live figures from the store is th
 """
 
 from ._context import ValidationContext as ValidationContext
+from ._context import money as money
 from ._findings import Action as Action
 from ._findings import Finding as Finding
 from ._findings import FindingCode as FindingCode

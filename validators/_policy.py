@@ -53,6 +53,12 @@ class PriceTolerance(BaseModel):
         difference = abs(received - expected)
         return difference <= self.absolute or difference * 100 <= self.percent * abs(expected)
 
+    def describe(self) -> str:
+        """``none``, ``0.01``, ``2%`` or ``0.01 or 2%``: what a message quotes."""
+        bounds = [f"{self.absolute.normalize():f}"] if self.absolute else []
+        bounds += [f"{self.percent.normalize():f}%"] if self.percent else []
+        return " or ".join(bounds) or "none"
+
 
 class ValidationPolicy(BaseModel):
     """The ``[validation]`` table of a partner profile; every key has a sane default."""

@@ -76,15 +76,15 @@ class Revalidation:
 
 
 def other_live_order(session: Session, order: storage.PurchaseOrder) -> int | None:
-    """Another order of the same customer with the same PO number, not rejected: what it duplicates."""
-    if not order.po_number:
+    """Another order of the same customer with the same PO number (by ``po_key``), not rejected: what it duplicates."""
+    if not order.po_key:
         return None
     purchase_order = storage.PurchaseOrder
     return session.scalar(
         select(purchase_order.id)
         .where(
             purchase_order.customer_account == order.customer_account,
-            purchase_order.po_number == order.po_number,
+            purchase_order.po_key == order.po_key,
             purchase_order.status != REJECTED,
             purchase_order.id != order.id,
         )

@@ -1,4 +1,4 @@
-"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, audit.
+"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, SSCCs, audit.
 
 Functions here take a session and never commit; the caller owns the unit of work.
 """
@@ -12,6 +12,7 @@ from ._documents import document_bytes as document_bytes
 from ._documents import open_document as open_document
 from ._documents import safe_filename as safe_filename
 from ._documents import store_document as store_document
+from ._engine import MIGRATIONS as MIGRATIONS
 from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import upgrade as upgrade
@@ -41,4 +42,7 @@ from ._models import PurchaseOrder as PurchaseOrder
 from ._models import ShipmentRow as ShipmentRow
 from ._models import ShippedLine as ShippedLine
 from ._models import ShipTo as ShipTo
+from ._models import Sscc as Sscc
 from ._models import TransportStatus as TransportStatus
+from ._sscc import allocate_sscc as allocate_sscc
+from ._sscc import claim_sscc as claim_sscc

@@ -68,6 +68,7 @@ class PurchaseOrder(Base):
         UniqueConstraint("document_id", "ordinal"),
         Index("ix_purchase_order_partner_po", "partner", "po_number"),
         Index("ix_purchase_order_customer_po", "customer_account", "po_number"),
+        Index("ix_purchase_order_customer_po_key", "customer_account", "po_key"),
         Index("ix_purchase_order_customer_status", "customer_account", "status"),
         # The order desk (gateway.desk.queue, gateway.desk.dashboard); migration 0009.
         Index(
@@ -90,6 +91,8 @@ class PurchaseOrder(Base):
     partner: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     po_number: Mapped[str | None] = mapped_column(String(64))
+    # gateway.model.po_key(po_number): what the duplicate check compares (migration 0012)
+    po_key: Mapped[str | None] = mapped_column(String(64))
     po_date: Mapped[date | None]
     purpose: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -160,9 +163,11 @@ class Finding(Base):
 class OutboundRecord(Base):
     """A document we send (997/999/TA1, 855, 856, 810, ERP payload) and where it stands.
 
-    ``status``: ``pending`` (may leave), ``invalid`` (failed its pre-send check; ``errors``
-    says why), ``sent``, ``dead`` (delivery gave up). ``ack_due_at`` is set for X12 documents
-    the partner must answer with a 997/999; ``ack_received_at`` when one came.
+    ``status``: ``pending`` (may leave), ``invalid`` (failed its pre-send check, or a held
+    invoice replaced by its correction; ``errors`` says why), ``held`` (an invoice off the
+    order's price, waiting for a person; ``errors`` says why), ``sent``, ``dead`` (delivery
+    gave up). ``ack_due_at`` is set for X12 documents the partner must answer with a 997/999
+    once they may leave; ``ack_received_at`` when one came.
     """
 
     __tablename__ = "outbound_document"
@@ -200,6 +205,23 @@ class ShipmentRow(Base):
     shipment_id: Mapped[str] = mapped_column(String(30))
     record: Mapped[dict[str, Any]]
     outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
+    created_at: Mapped[datetime]
+
+
+class Sscc(Base):
+    """Every SSCC-18 put on an ASN, supplied by the WMS or allocated by us: each is used once, ever.
+
+    The 18 digits hold the extension digit, the GS1 company prefix and the serial, and GS1
+    prefixes never begin one another, so the key on the SSCC itself is the GS1 rule: unique per
+    company prefix (and extension). ``allocated`` tells ours from the supplied ones.
+    """
+
+    __tablename__ = "sscc"
+    __table_args__ = (Index("ix_sscc_partner_shipment", "partner", "shipment_id"),)
+    sscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    shipment_id: Mapped[str] = mapped_column(String(30))
+    allocated: Mapped[bool]
     created_at: Mapped[datetime]
 
 
@@ -245,7 +267,11 @@ class Alert(Base):
 
 
 class ControlCounter(Base):
-    """The last control number handed out per partner and kind (ISA, GS, ST)."""
+    """The last control number handed out per partner and kind (ISA, GS, ST, INVOICE).
+
+    Also the last SSCC serial per GS1 company prefix: partner ``gs1:<prefix>``, kind ``SSCC``
+    (no partner name has a colon).
+    """
 
     __tablename__ = "control_counter"
     partner: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -224,8 +224,8 @@ def _canonical(stored: storage.PurchaseOrder) -> tuple[Order | None, str | None]
 
 
 def _same_po(session: Session, stored: storage.PurchaseOrder) -> list[storage.PurchaseOrder]:
-    """The customer's other orders with this PO number, oldest first: what a duplicate may be merged into."""
-    if not stored.po_number:
+    """The customer's other orders with this PO number (by ``po_key``), oldest first: what a duplicate may be merged into."""
+    if not stored.po_key:
         return []
     purchase_order = storage.PurchaseOrder
     return list(
@@ -233,7 +233,7 @@ def _same_po(session: Session, stored: storage.PurchaseOrder) -> list[storage.Pu
             select(purchase_order)
             .where(
                 purchase_order.customer_account == stored.customer_account,
-                purchase_order.po_number == stored.po_number,
+                purchase_order.po_key == stored.po_key,
                 purchase_order.id != stored.id,
             )
             .order_by(purchase_order.id)
