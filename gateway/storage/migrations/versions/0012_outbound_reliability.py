@@ -1,7 +1,7 @@
 """duplicate-PO key, and every SSCC ever used
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 
 - ``purchase_order.po_key``: ``gateway.model.po_key(po_number)``, what the duplicate-PO check
   compares (case, whitespace and punctuation do not count); indexed with the customer, and
@@ -25,7 +25,7 @@ from alembic import op
 from gateway.model import po_key
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -53,8 +53,8 @@ def downgrade() -> None:
     op.drop_index("ix_sscc_partner_shipment", table_name="sscc")
     op.drop_table("sscc")
     op.drop_index("ix_purchase_order_customer_po_key", table_name="purchase_order")
-    with op.batch_alter_table("purchase_order") as batch:
-        batch.drop_column("po_key")
+    # A plain DROP COLUMN: a batch copy of purchase_order would cascade-delete its children on SQLite.
+    op.drop_column("purchase_order", "po_key")
 
 
 def _fill_po_keys() -> None:
