@@ -62,8 +62,14 @@ class PartnerRegistry:
         return self._by_name.get(name)
 
     def by_x12_sender(self, qualifier: str, isa_id: str, gs_sender: str | None) -> PartnerProfile | None:
-        """The profile for ISA05/ISA06 and GS02; a profile without ``gs_id`` matches any GS02."""
+        """The profile for ISA05/ISA06 and GS02; a profile without ``gs_id`` matches any GS02.
+
+        ``gs_sender`` None means the interchange has no GS: the one profile with that ISA
+        sender is still the sender (its envelope is what is wrong), whatever its ``gs_id``.
+        """
         candidates = self._by_isa.get(_key(qualifier, isa_id), [])
+        if gs_sender is None and len(candidates) == 1:
+            return candidates[0]
         gs = (gs_sender or "").strip().upper()
         exact = [p for p in candidates if p.isa.gs_id and p.isa.gs_id.upper() == gs]
         if exact:
