@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from gateway.config import partners_dir
 from gateway.delivery import ErpSettings
 from gateway.delivery import deliver_due
 from gateway.delivery import redeliver
+from gateway.demo import dated
+from gateway.demo import days_from_demo_day
 from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.imap_intake import ImapPoller
@@ -105,16 +108,21 @@ def init(ctx: _Context, demo: bool) -> None:
         counts = load_demo_master_data(session, FIXTURES / "master")
     click.echo("master data: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     pipeline = ctx.pipeline()
-    for path in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml")):
-        outcome = pipeline.ingest_path(path, channel="demo")
-        click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
-    for path in sorted(DEMO_PDFS.glob("*.pdf")):  # PDFs name no customer: the demo says acme sent them
-        outcome = pipeline.ingest_path(path, channel="demo", partner="acme")
+    days = days_from_demo_day(clock()().date())  # the demo is dated from today: it never expires
+    documents = [(p, None) for p in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml"))]
+    documents += [(p, "acme") for p in sorted(DEMO_PDFS.glob("*.pdf"))]  # PDFs name no customer: acme's
+    for path, partner in documents:
+        source = io.BytesIO(dated(path, days))
+        outcome = pipeline.ingest_stream(source, channel="demo", filename=path.name, partner=partner)
         click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
     for path in sorted((FIXTURES / "shipments").glob("*.json")):
-        _demo_record(path, lambda data: submit_shipment(sessions, pipeline.partners, data, when=clock()()))
+        _demo_record(
+            path, days, lambda data: submit_shipment(sessions, pipeline.partners, data, when=clock()())
+        )
     for path in sorted((FIXTURES / "invoices").glob("*.json")):
-        _demo_record(path, lambda data: submit_invoice(sessions, pipeline.partners, data, when=clock()()))
+        _demo_record(
+            path, days, lambda data: submit_invoice(sessions, pipeline.partners, data, when=clock()())
+        )
     username, password = _demo_user(sessions)
     click.echo(f"order desk demo user: {username} / {password} (admin; also in {DEMO_CREDENTIALS_FILE})")
 
@@ -139,9 +147,9 @@ def _demo_user(sessions: sessionmaker[Session]) -> tuple[str, str]:
     return DEMO_USER, password
 
 
-def _demo_record(path: Path, submit: Callable[[bytes], dict[str, Any]]) -> None:
+def _demo_record(path: Path, days: int, submit: Callable[[bytes], dict[str, Any]]) -> None:
     try:
-        outcome = submit(path.read_bytes())
+        outcome = submit(dated(path, days))
     except OutboundRefused as exc:
         click.echo(f"{path.name}: refused: {'; '.join(exc.problems)}")
         return
