@@ -315,7 +315,9 @@ def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
         return
     for row in rows:
         about = f"answers document {row['document_id']}" if row["document_id"] else f"for {row['refers_to']}"
-        flags = "  997 OVERDUE" if row["overdue"] else ""
+        flags = {"overdue": "  997 OVERDUE", "not sent": "  not sent (997 clock starts when sent)"}.get(
+            row["ack"] or "", ""
+        )
         click.echo(
             f"{row['id']:>6}  {row['kind']:<4} {row['partner']:<10} ISA13 {row['interchange_control_number']}  "
             f"{row['status']:<8} {about}{flags}"

@@ -212,6 +212,13 @@ def test_outbound_documents_show_their_content_and_download(desk: DeskApp) -> No
     assert response.data == ack.content
     assert response.headers["Content-Disposition"] == f"attachment; filename=997-{ack.id}.edi"
     assert client.get("/outbound/999999").status_code == 404
+    with desk.sessions() as session:
+        answered = session.scalars(
+            select(storage.OutboundRecord).where(storage.OutboundRecord.kind == "855")
+        ).first()
+        assert answered is not None and answered.delivered_at is None
+    state = client.get(f"/outbound/{answered.id}").text
+    assert 'data-testid="ack-state">997 not due: not sent yet' in state, "its clock starts when it is sent"
 
 
 def test_the_dashboard_shows_the_figures_and_server_rendered_svg_charts(desk: DeskApp) -> None:
