@@ -1,4 +1,4 @@
-"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status."""
+"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status, partners."""
 
 from __future__ import annotations
 
@@ -102,6 +102,7 @@ def init(ctx: _Context, demo: bool) -> None:
     """Create or upgrade the database (under $GATEWAY_HOME, default ./var)."""
     sessions = ctx.sessions
     click.echo(f"database ready: {storage.database_url()}")
+    _profiles_loudly()
     if not demo:
         return
     with sessions() as session, session.begin():
@@ -443,9 +444,9 @@ def run(roles: tuple[str, ...]) -> None:
     )
     try:
         settings = RunSettings.from_environment()
-        PartnerRegistry.from_directory(partners_dir())
-    except (ValueError, ProfileError) as exc:
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    _profiles_loudly()
     sys.exit(Supervisor(roles or ROLES, settings).run())
 
 
@@ -467,9 +468,9 @@ def worker(concurrency: int | None) -> None:
         os.environ["GATEWAY_WORKER_CONCURRENCY"] = str(concurrency)
     try:
         settings = RunSettings.from_environment()
-        PartnerRegistry.from_directory(partners_dir())
-    except (ValueError, ProfileError) as exc:
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    _profiles_loudly()
     run_role("worker", settings)
 
 
@@ -477,15 +478,22 @@ def worker(concurrency: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def status(ctx: _Context, as_json: bool) -> None:
-    """Last success and last error of every partner's channels (SFTP, drop folder, AS2, IMAP, ERP)."""
+    """Last success and last error of every partner's channels (SFTP, drop folder, AS2, IMAP, ERP).
+
+    A refused profile file is listed too, as REFUSED with its error.
+    """
+    partners = _profiles_loudly(quiet=as_json)
     with ctx.sessions() as session:
-        rows = reports.transport_status(session, ctx.pipeline().partners)
+        rows = reports.transport_status(session, partners)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return
     if not rows:
         click.echo("no transports configured or used yet")
     for row in rows:
+        if row["channel"] == "profile":
+            click.echo(f"{row['partner']:<12} REFUSED    {row['last_error']}")
+            continue
         ok = (
             f"ok {row['last_success_at']} ({row['last_success']})"
             if row["last_success_at"]
@@ -495,6 +503,43 @@ def status(ctx: _Context, as_json: bool) -> None:
         if row["last_error_at"]:
             repeated = f" ({row['failures_in_a_row']} in a row)" if row["failures_in_a_row"] > 1 else ""
             click.echo(f"{'':<23} last error {row['last_error_at']}{repeated}: {row['last_error']}")
+
+
+def _profiles_loudly(*, quiet: bool = False) -> PartnerRegistry:
+    """The profiles in use; each refused file is named on stderr (the others load); no folder stops."""
+    try:
+        registry = PartnerRegistry.from_directory(partners_dir())
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not quiet:
+        for refused in registry.refused:
+            click.echo(
+                f"profile refused, its partner cannot trade until it is fixed: {refused.path}: {refused.error}",
+                err=True,
+            )
+    return registry
+
+
+@main.group()
+def partners() -> None:
+    """Partner profiles: check a folder before it is deployed."""
+
+
+@partners.command("check")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def check_partners(folder: Path | None) -> None:
+    """Load every profile in FOLDER ($GATEWAY_PARTNERS_DIR by default); list each bad file and exit 1."""
+    try:
+        registry = PartnerRegistry.from_directory(folder or partners_dir())
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for refused in registry.refused:
+        click.echo(f"{refused.path.name}: {refused.error}", err=True)
+    if registry.refused:
+        total = len(registry) + len(registry.refused)
+        click.echo(f"{len(registry.refused)} of {total} profile files refused", err=True)
+        sys.exit(1)
+    click.echo(f"{len(registry)} profiles ok: " + ", ".join(p.name for p in registry))
 
 
 main.add_command(user)

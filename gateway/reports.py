@@ -289,7 +289,11 @@ def alert_list(session: Session, *, include_resolved: bool = False, limit: int =
 
 
 def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
-    """Last success and last error per partner and channel; configured channels never run show too."""
+    """Last success and last error per partner and channel; configured channels never run show too.
+
+    A refused profile file is a row of its own: channel ``profile``, named by its file, its
+    error as ``last_error``.
+    """
     seen = {(row.partner, row.channel): row for row in status_rows(session)}
     configured = {(p.name, channel) for p in partners for channel in configured_channels(p)}
     result = []
@@ -305,6 +309,19 @@ def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[s
                 "last_error_at": row.last_error_at if row else None,
                 "last_error": row.last_error if row else None,
                 "failures_in_a_row": row.failures_in_a_row if row else 0,
+            }
+        )
+    for refused in partners.refused:
+        result.append(
+            {
+                "partner": refused.path.name,
+                "channel": "profile",
+                "configured": False,
+                "last_success_at": None,
+                "last_success": None,
+                "last_error_at": None,
+                "last_error": refused.error,
+                "failures_in_a_row": 1,
             }
         )
     return result
