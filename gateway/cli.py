@@ -1,7 +1,8 @@
-"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status."""
+"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status, partners."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from gateway.config import partners_dir
 from gateway.delivery import ErpSettings
 from gateway.delivery import deliver_due
 from gateway.delivery import redeliver
+from gateway.demo import dated
+from gateway.demo import days_from_demo_day
 from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.imap_intake import ImapPoller
@@ -101,22 +104,28 @@ def init(ctx: _Context, demo: bool) -> None:
     """Create or upgrade the database (under $GATEWAY_HOME, default ./var)."""
     sessions = ctx.sessions
     click.echo(f"database ready: {storage.database_url()}")
+    _profiles_loudly()
     if not demo:
         return
     with sessions() as session, session.begin():
         counts = load_demo_master_data(session, FIXTURES / "master")
     click.echo("master data: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     pipeline = ctx.pipeline()
-    for path in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml")):
-        outcome = pipeline.ingest_path(path, channel="demo")
-        click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
-    for path in sorted(DEMO_PDFS.glob("*.pdf")):  # PDFs name no customer: the demo says acme sent them
-        outcome = pipeline.ingest_path(path, channel="demo", partner="acme")
+    days = days_from_demo_day(clock()().date())  # the demo is dated from today: it never expires
+    documents = [(p, None) for p in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml"))]
+    documents += [(p, "acme") for p in sorted(DEMO_PDFS.glob("*.pdf"))]  # PDFs name no customer: acme's
+    for path, partner in documents:
+        source = io.BytesIO(dated(path, days))
+        outcome = pipeline.ingest_stream(source, channel="demo", filename=path.name, partner=partner)
         click.echo(f"{path.name}: {outcome.status}, {len(outcome.order_ids)} orders")
     for path in sorted((FIXTURES / "shipments").glob("*.json")):
-        _demo_record(path, lambda data: submit_shipment(sessions, pipeline.partners, data, when=clock()()))
+        _demo_record(
+            path, days, lambda data: submit_shipment(sessions, pipeline.partners, data, when=clock()())
+        )
     for path in sorted((FIXTURES / "invoices").glob("*.json")):
-        _demo_record(path, lambda data: submit_invoice(sessions, pipeline.partners, data, when=clock()()))
+        _demo_record(
+            path, days, lambda data: submit_invoice(sessions, pipeline.partners, data, when=clock()())
+        )
     username, password = _demo_user(sessions)
     click.echo(f"order desk demo user: {username} / {password} (admin; also in {DEMO_CREDENTIALS_FILE})")
 
@@ -149,9 +158,9 @@ def _demo_password() -> str:
     return password
 
 
-def _demo_record(path: Path, submit: Callable[[bytes], dict[str, Any]]) -> None:
+def _demo_record(path: Path, days: int, submit: Callable[[bytes], dict[str, Any]]) -> None:
     try:
-        outcome = submit(path.read_bytes())
+        outcome = submit(dated(path, days))
     except OutboundRefused as exc:
         click.echo(f"{path.name}: refused: {'; '.join(exc.problems)}")
         return
@@ -317,7 +326,9 @@ def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
         return
     for row in rows:
         about = f"answers document {row['document_id']}" if row["document_id"] else f"for {row['refers_to']}"
-        flags = "  997 OVERDUE" if row["overdue"] else ""
+        flags = {"overdue": "  997 OVERDUE", "not sent": "  not sent (997 clock starts when sent)"}.get(
+            row["ack"] or "", ""
+        )
         click.echo(
             f"{row['id']:>6}  {row['kind']:<4} {row['partner']:<10} ISA13 {row['interchange_control_number']}  "
             f"{row['status']:<8} {about}{flags}"
@@ -462,9 +473,9 @@ def run(roles: tuple[str, ...]) -> None:
     )
     try:
         settings = RunSettings.from_environment()
-        PartnerRegistry.from_directory(partners_dir())
-    except (ValueError, ProfileError) as exc:
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    _profiles_loudly()
     sys.exit(Supervisor(roles or ROLES, settings).run())
 
 
@@ -486,9 +497,9 @@ def worker(concurrency: int | None) -> None:
         os.environ["GATEWAY_WORKER_CONCURRENCY"] = str(concurrency)
     try:
         settings = RunSettings.from_environment()
-        PartnerRegistry.from_directory(partners_dir())
-    except (ValueError, ProfileError) as exc:
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    _profiles_loudly()
     run_role("worker", settings)
 
 
@@ -496,15 +507,22 @@ def worker(concurrency: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def status(ctx: _Context, as_json: bool) -> None:
-    """Last success and last error of every partner's channels (SFTP, drop folder, AS2, IMAP, ERP)."""
+    """Last success and last error of every partner's channels (SFTP, drop folder, AS2, IMAP, ERP).
+
+    A refused profile file is listed too, as REFUSED with its error.
+    """
+    partners = _profiles_loudly(quiet=as_json)
     with ctx.sessions() as session:
-        rows = reports.transport_status(session, ctx.pipeline().partners)
+        rows = reports.transport_status(session, partners)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return
     if not rows:
         click.echo("no transports configured or used yet")
     for row in rows:
+        if row["channel"] == "profile":
+            click.echo(f"{row['partner']:<12} REFUSED    {row['last_error']}")
+            continue
         ok = (
             f"ok {row['last_success_at']} ({row['last_success']})"
             if row["last_success_at"]
@@ -514,6 +532,43 @@ def status(ctx: _Context, as_json: bool) -> None:
         if row["last_error_at"]:
             repeated = f" ({row['failures_in_a_row']} in a row)" if row["failures_in_a_row"] > 1 else ""
             click.echo(f"{'':<23} last error {row['last_error_at']}{repeated}: {row['last_error']}")
+
+
+def _profiles_loudly(*, quiet: bool = False) -> PartnerRegistry:
+    """The profiles in use; each refused file is named on stderr (the others load); no folder stops."""
+    try:
+        registry = PartnerRegistry.from_directory(partners_dir())
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not quiet:
+        for refused in registry.refused:
+            click.echo(
+                f"profile refused, its partner cannot trade until it is fixed: {refused.path}: {refused.error}",
+                err=True,
+            )
+    return registry
+
+
+@main.group()
+def partners() -> None:
+    """Partner profiles: check a folder before it is deployed."""
+
+
+@partners.command("check")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def check_partners(folder: Path | None) -> None:
+    """Load every profile in FOLDER ($GATEWAY_PARTNERS_DIR by default); list each bad file and exit 1."""
+    try:
+        registry = PartnerRegistry.from_directory(folder or partners_dir())
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for refused in registry.refused:
+        click.echo(f"{refused.path.name}: {refused.error}", err=True)
+    if registry.refused:
+        total = len(registry) + len(registry.refused)
+        click.echo(f"{len(registry.refused)} of {total} profile files refused", err=True)
+        sys.exit(1)
+    click.echo(f"{len(registry)} profiles ok: " + ", ".join(p.name for p in registry))
 
 
 main.add_command(user)

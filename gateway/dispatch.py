@@ -27,6 +27,7 @@ from gateway.outbox import AWAITING_MDN
 from gateway.outbox import ERP_KINDS
 from gateway.outbox import PENDING
 from gateway.outbox import SENT
+from gateway.outbox import start_ack_clock
 from gateway.retries import RetryPolicy
 from gateway.retries import record_failed_attempt
 from gateway.transport_status import record_failure
@@ -161,6 +162,7 @@ def _succeeded(
         else:
             row.status, row.next_attempt_at = AWAITING_MDN, now + timedelta(minutes=_mdn_window(profile))
             report.awaiting_mdn += 1
+        start_ack_clock(row, at=now)  # it left now, confirmed or not: the partner can answer it
         record_success(session, partner=profile.name, channel=channel, at=now, detail=sent.detail)
 
 

@@ -197,7 +197,6 @@ def release_invoice(
         at=now,
     )
     outbound.status, outbound.errors = PENDING, []
-    outbound.ack_due_at = now + timedelta(hours=partner.ack_window_hours)
     _resolve_alerts(session, outbound.id, now)
     if row.order_id is not None:
         _mark_invoiced(session, row.order_id, now)

@@ -2,7 +2,9 @@
 
 An 855, 856 or 810 is run through pyx12 with the project's own maps before it may leave; one
 that fails stays in the outbox as ``invalid`` with pyx12's errors beside it. Documents the
-partner must answer with a 997/999 get a due time, so an answer that never comes is seen.
+partner must answer with a 997/999 carry the partner's window; the answer falls due that long
+after the document is sent (``start_ack_clock``), so an answer that never comes is seen, and a
+document that never left is shown as not sent instead of overdue.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def store_outbound(
     idempotency_key: str | None = None,
     hold: Sequence[str] = (),
 ) -> int:
-    """Store ``document`` in the outbox, checked; returns its id. ``ack_window`` sets when a 997 is due.
+    """Store ``document`` in the outbox, checked; returns its id.
 
+    ``ack_window``: the partner's 997/999 is due that long after the document is sent.
     ``hold``: why it must wait for a person; it is stored ``held`` (``invalid`` wins) with those reasons.
     """
     checked = pre_send_errors(document)
@@ -77,7 +80,9 @@ def store_outbound(
         "errors": errors,
         "created_at": when,
         "refers_to": document.refers_to,
-        "ack_due_at": when + ack_window if ack_window is not None and status == PENDING else None,
+        "ack_window_seconds": round(ack_window.total_seconds())
+        if ack_window is not None and status != INVALID
+        else None,
         "idempotency_key": idempotency_key,
     }
     return int(session.scalar(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row))
@@ -147,10 +152,17 @@ def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: date
     return None
 
 
+def start_ack_clock(row: storage.OutboundRecord, *, at: datetime) -> None:
+    """The document left at ``at``: the partner's 997/999 is due a window later (first send only)."""
+    if row.ack_window_seconds is not None and row.ack_due_at is None:
+        row.ack_due_at = at + timedelta(seconds=row.ack_window_seconds)
+
+
 def confirm_delivery(session: Session, outbound_id: int, *, at: datetime) -> bool:
     """Mark a document that waited for its receipt (an async MDN) as sent; False if it was not waiting."""
     row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
     if row is None or row.status not in (AWAITING_MDN, PENDING):
         return False
     row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, at, None, None
+    start_ack_clock(row, at=at)
     return True

@@ -419,10 +419,16 @@ class Pipeline:
         receipt = parsed.receipt
         if partner is None:
             run.unknown_senders.append(parsed.sender)
+            refusal = self._partners.refusal_for_x12_sender(receipt.sender_qualifier, receipt.sender_id)
+            why = (
+                f"ISA sender {parsed.sender} has no profile: {refusal}"
+                if refusal
+                else (f"no profile matches ISA sender {parsed.sender}")
+            )
             run.issues.append(
                 Issue(
                     code="partner.unknown",
-                    message=f"unknown partner: no profile matches ISA sender {parsed.sender}; "
+                    message=f"unknown partner: {why}; "
                     "the document is stored and can be reprocessed once a profile exists",
                     level=Level.INTERCHANGE,
                 )

@@ -203,7 +203,11 @@ def render_order(detail: dict[str, Any]) -> str:
 def outbox_list(
     session: Session, *, now: datetime, overdue_only: bool = False, limit: int = 500
 ) -> list[dict[str, Any]]:
-    """Outbound documents, newest first; ``overdue`` when a 997/999 was due before ``now`` and none came."""
+    """Outbound documents, newest first; ``overdue`` when a 997/999 was due before ``now`` and none came.
+
+    ``ack`` says where the partner's answer stands: ``not sent`` (its clock starts when the
+    document leaves), ``due``, ``overdue``, ``received``, or None when none is expected.
+    """
     outbound = storage.OutboundRecord
     query = select(outbound).order_by(outbound.id.desc()).limit(limit)
     if overdue_only:
@@ -220,9 +224,11 @@ def outbox_list(
             "status": row.status,
             "errors": row.errors,
             "created_at": row.created_at,
+            "delivered_at": row.delivered_at,
             "ack_due_at": row.ack_due_at,
             "ack_received_at": row.ack_received_at,
             "ack_code": row.ack_code,
+            "ack": ack_state(row, now),
             "overdue": _overdue(row, now),
             "content": row.content.decode("latin-1"),
         }
@@ -234,6 +240,17 @@ def ack_overdue(now: datetime) -> ColumnElement[bool]:
     """Outbound documents whose 997/999 was due before ``now`` and has not come (SQL; indexed)."""
     outbound = storage.OutboundRecord
     return and_(outbound.ack_received_at.is_(None), outbound.ack_due_at < now)
+
+
+def ack_state(row: storage.OutboundRecord, now: datetime) -> str | None:
+    """Where the partner's 997/999 to ``row`` stands (see ``outbox_list``)."""
+    if row.ack_received_at is not None:
+        return "received"
+    if row.ack_window_seconds is None:
+        return None
+    if row.ack_due_at is None:
+        return "not sent"
+    return "overdue" if _overdue(row, now) else "due"
 
 
 def _overdue(row: storage.OutboundRecord, now: datetime) -> bool:
@@ -272,7 +289,11 @@ def alert_list(session: Session, *, include_resolved: bool = False, limit: int =
 
 
 def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
-    """Last success and last error per partner and channel; configured channels never run show too."""
+    """Last success and last error per partner and channel; configured channels never run show too.
+
+    A refused profile file is a row of its own: channel ``profile``, named by its file, its
+    error as ``last_error``.
+    """
     seen = {(row.partner, row.channel): row for row in status_rows(session)}
     configured = {(p.name, channel) for p in partners for channel in configured_channels(p)}
     result = []
@@ -288,6 +309,19 @@ def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[s
                 "last_error_at": row.last_error_at if row else None,
                 "last_error": row.last_error if row else None,
                 "failures_in_a_row": row.failures_in_a_row if row else 0,
+            }
+        )
+    for refused in partners.refused:
+        result.append(
+            {
+                "partner": refused.path.name,
+                "channel": "profile",
+                "configured": False,
+                "last_success_at": None,
+                "last_success": None,
+                "last_error_at": None,
+                "last_error": refused.error,
+                "failures_in_a_row": 1,
             }
         )
     return result

@@ -44,6 +44,18 @@ def migrate_from_environment() -> None:
     engine.dispose()
 
 
+def partners_from_environment() -> PartnerRegistry:
+    """The profiles in ``GATEWAY_PARTNERS_DIR``; each refused file is logged as an error, the rest trade."""
+    registry = PartnerRegistry.from_directory(partners_dir())
+    for refused in registry.refused:
+        log.error(
+            "partner profile refused; that partner cannot trade until it is fixed: %s: %s",
+            refused.path,
+            refused.error,
+        )
+    return registry
+
+
 def pipeline_from_environment(
     *, queued: bool = True, sessions: sessionmaker[Session] | None = None
 ) -> Pipeline:
@@ -55,7 +67,7 @@ def pipeline_from_environment(
     erp = ErpSettings.from_environment()
     return Pipeline(
         sessions or storage.make_sessionmaker(storage.make_engine(storage.database_url())),
-        PartnerRegistry.from_directory(partners_dir()),
+        partners_from_environment(),
         clock=clock(),
         erp_kind=erp.kind if erp else None,
         queue=queue_from_environment() if queued else None,

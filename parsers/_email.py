@@ -70,9 +70,11 @@ def read_email(data: bytes, *, partners: PartnerRegistry, document_id: str | Non
     message = BytesParser(policy=policy.default).parsebytes(data)
     partner, sender = identify_sender(message, partners)
     if partner is None:
+        refusal = partners.refusal_for_email(sender) if sender else None
+        why = f"has no profile: {refusal}" if refusal else "matches no profile's email_senders"
         yield _issue(
             "partner.unknown",
-            f"unknown partner: the sender {sender or '(none)'} matches no profile's email_senders; "
+            f"unknown partner: the sender {sender or '(none)'} {why}; "
             "the message is stored and can be reprocessed once a profile lists it",
         )
     reader = _Reader(partners, partner, document_id)

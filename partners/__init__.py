@@ -8,6 +8,7 @@ from ._profile import X12Identity as X12Identity
 from ._registry import PROFILES_DIR as PROFILES_DIR
 from ._registry import PartnerRegistry as PartnerRegistry
 from ._registry import ProfileError as ProfileError
+from ._registry import RefusedProfile as RefusedProfile
 from ._registry import load_profile as load_profile
 from ._transports import As2Link as As2Link
 from ._transports import Delivery as Delivery

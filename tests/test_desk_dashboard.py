@@ -22,6 +22,7 @@ from gateway.desk.queue import ALL_REASONS
 from gateway.desk.queue import QueueFilter
 from gateway.desk.queue import reason_label
 from gateway.master_data import load_demo_master_data
+from gateway.outbox import start_ack_clock
 from gateway.retries import RetryPolicy
 from gateway.retries import record_failed_attempt
 from gateway.retries import redeliver
@@ -130,6 +131,10 @@ def test_volume_by_channel_partner_and_day(board_desk: Desk) -> None:
 
 
 def test_overdue_997s_follow_the_outbox_rule(board_desk: Desk) -> None:
+    assert figures(board_desk, hours_later=24 * 365).overdue_acks == 0, "no 855 was sent yet"
+    with board_desk.sessions() as session, session.begin():
+        for row in session.scalars(select(storage.OutboundRecord)):
+            start_ack_clock(row, at=row.created_at)  # each left the moment it was made
     for hours, expected in ((0, 2), (4.5, 3), (-30, 0)):
         with board_desk.sessions() as session:
             listed = reports.outbox_list(session, now=NOW + timedelta(hours=hours), overdue_only=True)

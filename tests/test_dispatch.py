@@ -199,3 +199,36 @@ def test_a_crash_mid_transfer_only_delays_the_document_until_its_lease_ends(
     sender = ScriptedSender()
     assert run(acme_outbox, registry, sender, timedelta(minutes=5)) == DispatchReport(), "leased"
     assert run(acme_outbox, registry, sender, timedelta(minutes=10)).sent == 2
+
+
+def acks(sessions: sessionmaker[Session], hours: float) -> dict[str, dict[str, Any]]:
+    with sessions() as session:
+        listed = reports.outbox_list(session, now=T0 + timedelta(hours=hours))
+    return {row["kind"]: row for row in listed if row["partner"] == "acme"}
+
+
+def test_the_997_clock_starts_when_our_855_is_sent_and_an_unsent_one_is_not_overdue(
+    acme_outbox: sessionmaker[Session],
+) -> None:
+    year = 24 * 365
+    unsent = acks(acme_outbox, year)["855"]
+    assert unsent["ack"] == "not sent" and not unsent["overdue"] and unsent["ack_due_at"] is None
+    assert acks(acme_outbox, year)["997"]["ack"] is None, "nobody answers our 997"
+    with acme_outbox() as session:
+        assert reports.outbox_list(session, now=T0 + timedelta(hours=year), overdue_only=True) == []
+    sender, registry = ScriptedSender(), routed("sftp")
+    assert run(acme_outbox, registry, sender, timedelta(hours=72)).sent == 2, "sent three days late"
+    assert acks(acme_outbox, 72 + 23.9)["855"]["ack"] == "due"
+    assert not acks(acme_outbox, 72 + 23.9)["855"]["overdue"], "acme's 24 h count from the send"
+    late = acks(acme_outbox, 72 + 24.1)["855"]
+    assert late["overdue"] and late["ack"] == "overdue"
+    assert late["ack_due_at"].replace(tzinfo=None) == (T0 + timedelta(hours=96)).replace(tzinfo=None)
+
+
+def test_an_async_mdn_transfer_starts_the_997_clock_when_it_leaves(
+    acme_outbox: sessionmaker[Session],
+) -> None:
+    sender, registry = ScriptedSender([Sent("posted", confirmed=False)]), routed("as2")
+    assert run(acme_outbox, registry, sender, timedelta(hours=2)).awaiting_mdn == 2
+    assert acks(acme_outbox, 2 + 24.1)["855"]["overdue"]
+    assert not acks(acme_outbox, 2 + 23.9)["855"]["overdue"]

@@ -206,6 +206,7 @@ def test_ship_invoice_outbox_and_alerts_on_the_command_line(cli: CliRunner, tmp_
     assert cli.invoke(main, ["invoice"]).exit_code == 2
     listed = cli.invoke(main, ["outbox"])
     assert "856" in listed.stdout and "810" in listed.stdout and "OVERDUE" not in listed.stdout
+    assert "not sent (997 clock starts when sent)" in listed.stdout
     assert cli.invoke(main, ["alerts"]).stdout == ""
 
 

@@ -11,12 +11,15 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import reports
 from gateway import storage
+from gateway.dispatch import send_due
 from gateway.pipeline import Pipeline
 from gateway.records import submit_shipment
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.test_dispatch import ScriptedSender
+from tests.test_dispatch import routed
 
 SHIPMENT = ROOT / "fixtures" / "shipments" / "acme-SH-26001.json"
 
@@ -99,6 +102,8 @@ def test_an_asn_without_a_997_in_its_window_is_overdue(
             rows = reports.outbox_list(session, now=FIXED_NOW + timedelta(hours=hours), overdue_only=True)
         return [r["id"] for r in rows]
 
+    assert overdue(24 * 365) == [], "nothing was sent yet"
+    assert send_due(master_sessions, routed("sftp"), {"sftp": ScriptedSender()}, now=FIXED_NOW).sent == 3
     assert asn.id not in overdue(23.9)
     assert asn.id in overdue(24.1), "acme's window is 24 hours"
     with master_sessions() as session:

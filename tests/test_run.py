@@ -140,6 +140,19 @@ def test_run_serves_polls_and_stops_cleanly_on_sigterm(gateway: Gateway) -> None
     assert "1 new" in status or "1 document" in status or "1 file" in status, status
 
 
+def test_a_bad_profile_is_refused_loudly_and_the_others_keep_trading(gateway: Gateway) -> None:
+    bad = gateway.env["GATEWAY_PARTNERS_DIR"] + "/strangerco.toml"
+    Path(bad).write_text(
+        'name = "strangerco"\nacks = ["998"]\nisa = { qualifier = "ZZ", id = "STRANGERCO" }\n'
+    )
+    gateway.start()
+    shutil.copyfile(INBOX / "acme-4500012345.edi", gateway.inbox / "acme-4500012345.edi")
+    wait_for(lambda: gateway.stored_filenames() == ["acme-4500012345.edi"], "acme's 850 to be stored")
+    assert gateway.terminate() == 0
+    assert "strangerco.toml" in gateway.log() and "refused" in gateway.log()
+    assert "strangerco.toml" in gateway.cli("status")
+
+
 def test_sigterm_mid_intake_loses_and_duplicates_nothing(gateway: Gateway) -> None:
     names = [f"order-{n:04d}.txt" for n in range(1000)]
     for n, name in enumerate(names):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,14 @@ from sqlalchemy import JSON
 from sqlalchemy import Engine
 from sqlalchemy import bindparam
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.storage._engine import MIGRATIONS
 from tests.conftest import FIXED_NOW
 
 
@@ -195,3 +198,31 @@ def test_the_migration_records_the_ssccs_of_the_856s_already_sent(
         fresh = storage.allocate_sscc(session, "0614141", partner="acme", shipment_id="SH-2", when=FIXED_NOW)
     engine.dispose()
     assert fresh == "006141410000000029", "serial 1 was used before the migration: skipped"
+
+
+def test_migration_0014_counts_stored_997_deadlines_from_the_send(tmp_path: Path) -> None:
+    """Rows stored under the old rule: an unsent one loses its due time, a sent one counts from its send."""
+    engine = storage.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0010")
+    window = timedelta(hours=24)
+    sent_at = FIXED_NOW + timedelta(days=3)
+    old = storage.OutboundRecord.__table__
+    base = {"partner": "acme", "kind": "855", "content": b"x", "created_at": FIXED_NOW, "errors": []}
+    with engine.begin() as connection:
+        columns = {c.name for c in old.columns} - {"ack_window_seconds"}
+        for status, delivered in (("pending", None), ("sent", sent_at)):
+            row = {**base, "status": status, "delivered_at": delivered, "ack_due_at": FIXED_NOW + window}
+            connection.execute(insert(old).values({k: v for k, v in row.items() if k in columns}))
+    storage.upgrade(engine)
+    with storage.make_sessionmaker(engine)() as session:
+        unsent, sent = session.scalars(select(storage.OutboundRecord).order_by(storage.OutboundRecord.id))
+        assert (unsent.ack_window_seconds, unsent.ack_due_at) == (86400, None)
+        assert sent.ack_window_seconds == 86400
+        assert sent.ack_due_at is not None and sent.ack_due_at.replace(tzinfo=None) == (
+            sent_at + window
+        ).replace(tzinfo=None)
+    engine.dispose()

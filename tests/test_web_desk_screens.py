@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -212,6 +213,13 @@ def test_outbound_documents_show_their_content_and_download(desk: DeskApp) -> No
     assert response.data == ack.content
     assert response.headers["Content-Disposition"] == f"attachment; filename=997-{ack.id}.edi"
     assert client.get("/outbound/999999").status_code == 404
+    with desk.sessions() as session:
+        answered = session.scalars(
+            select(storage.OutboundRecord).where(storage.OutboundRecord.kind == "855")
+        ).first()
+        assert answered is not None and answered.delivered_at is None
+    state = client.get(f"/outbound/{answered.id}").text
+    assert 'data-testid="ack-state">997 not due: not sent yet' in state, "its clock starts when it is sent"
 
 
 def test_the_dashboard_shows_the_figures_and_server_rendered_svg_charts(desk: DeskApp) -> None:
@@ -269,3 +277,16 @@ def test_partners_show_profiles_traffic_and_errors_but_no_secret(
         assert client.get("/partners/nobody").status_code == 404
     finally:
         engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_the_partners_page_shows_refused_profile_files_with_their_error(store: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "profiles"
+    shutil.copytree(PROFILES_DIR, folder)
+    (folder / "brokenco.toml").write_text('name = "brokenco"\nacks = ["998"]\n')
+    opened, engine = open_app(store, tmp_path / "app", partners=PartnerRegistry.from_directory(folder))
+    try:
+        page = opened.client("carol").get("/partners").text
+    finally:
+        engine.dispose()  # type: ignore[attr-defined]
+    assert 'data-testid="refused-profiles"' in page and "brokenco.toml" in page and "998" in page
+    assert page.count('data-testid="partner-row"') == 3, "the good profiles are listed as before"

@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
+from gateway import storage
+from gateway.pipeline import Pipeline
 from parsers import parse
 from parsers.x12 import read_x12
 from partners import PartnerRegistry
@@ -123,3 +128,39 @@ def test_envelope_warnings_reach_the_orders(path: str, code: str, corpus_partner
     assert result.orders
     for parsed in result.orders:
         assert code in [i.code for i in parsed.issues if not i.is_error]
+
+
+ACME_ISA = (INBOX / "acme-4500012345.edi").read_bytes()[:106]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "missing"),
+    [
+        ("isa-only", ACME_ISA, "IEA"),
+        ("isa-iea", ACME_ISA + b"\nIEA*0*000001001~\n", None),
+    ],
+)
+def test_an_envelope_without_a_group_from_a_known_sender_says_what_is_missing(
+    name: str, data: bytes, missing: str | None, pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    outcome = pipeline.ingest_stream(io.BytesIO(data), channel="file", filename=f"{name}.edi")
+    assert outcome.status == "rejected"
+    with sessions() as session:
+        document = session.get(storage.Document, outcome.document_id)
+        assert document is not None
+        assert document.partner == "acme" and document.error_code != "unknown_partner"
+        assert "no functional group" in (document.error or "") + " ".join(
+            e["message"] for e in document.errors
+        )
+        assert not any(e["code"] == "unknown_partner" for e in document.errors)
+        if missing:
+            assert any(missing in e["message"] for e in document.errors), document.errors
+        kinds = [row.kind for row in session.scalars(select(storage.OutboundRecord))]
+    assert kinds == ["TA1"], "acme asks for a TA1 when the envelope is wrong"
+
+
+def test_a_ta1_interchange_is_not_missing_a_group(partners: PartnerRegistry) -> None:
+    ta1 = ACME_ISA + b"\nTA1*000000042*261120*0930*A*000~\nIEA*0*000001001~\n"
+    [parsed] = list(read_x12(io.BytesIO(ta1), partners=partners, document_id="1"))
+    assert parsed.partner is not None and parsed.partner.name == "acme"
+    assert not any(i.code == "x12.no_group" for i in parsed.receipt.issues)

@@ -166,8 +166,9 @@ class OutboundRecord(Base):
     ``status``: ``pending`` (may leave), ``invalid`` (failed its pre-send check, or a held
     invoice replaced by its correction; ``errors`` says why), ``held`` (an invoice off the
     order's price, waiting for a person; ``errors`` says why), ``sent``, ``dead`` (delivery
-    gave up). ``ack_due_at`` is set for X12 documents the partner must answer with a 997/999
-    once they may leave; ``ack_received_at`` when one came.
+    gave up). X12 documents the partner must answer with a 997/999 carry ``ack_window_seconds``;
+    ``ack_due_at`` is set from it when the document is sent (never before: what has not left
+    cannot be answered), ``ack_received_at`` when one came.
     """
 
     __tablename__ = "outbound_document"
@@ -185,6 +186,7 @@ class OutboundRecord(Base):
     refers_to: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     errors: Mapped[list[Any]] = mapped_column(default=list)
+    ack_window_seconds: Mapped[int | None]
     ack_due_at: Mapped[datetime | None]
     ack_received_at: Mapped[datetime | None]
     ack_code: Mapped[str | None] = mapped_column(String(2))

@@ -81,6 +81,7 @@ class _Interchange:
     texts: list[tuple[str, int]] = field(default_factory=list)
     oversized: dict[int, Oversize] = field(default_factory=dict)
     validated: bool = False
+    ta1_seen: bool = False
     map_file: str = MAPS["004010"]
     map_warning: Issue | None = None
 
@@ -194,6 +195,8 @@ def _close(ix: _Interchange) -> ParsedInterchange:
         ix.file_issue(issue)
     ix.identify(None)
     receipt = ix.receipt
+    if not receipt.groups and not ix.ta1_seen:
+        receipt.issues.append(_no_group(ix.header))
     sender = f"{receipt.sender_qualifier}/{receipt.sender_id}"
     if receipt.groups:
         sender += f" (GS02 {receipt.groups[0].sender})"
@@ -218,6 +221,8 @@ def _segment(
         parsed.extend(_close_transaction(ix, document_id, ordinal))
     if seg_id == "GS":
         _open_group(ix, seg)
+    elif seg_id == "TA1":
+        ix.ta1_seen = True
     elif seg_id == "ST":
         ix.transaction = TransactionReceipt(
             set_id=seg.get(1), control_number=seg.get(2), implementation_ref=seg.get(3) or None
@@ -309,6 +314,17 @@ def _ack(ix: _Interchange) -> list[ReceivedAck]:
         elif seg.id == "AK9" and found:
             found[-1].code = seg.get(1)
     return found
+
+
+def _no_group(header: InterchangeHeader) -> Issue:
+    return Issue(
+        code="x12.no_group",
+        message=f"interchange {header.value(13)} holds no functional group: no GS segment follows the ISA",
+        level=Level.INTERCHANGE,
+        x12_code="024",
+        segment="ISA",
+        segment_index=header.index,
+    )
 
 
 def _unterminated(transaction: TransactionReceipt, seg: X12Segment) -> Issue:

@@ -1,6 +1,7 @@
 """Partner profiles, read-only, with each partner's recent traffic and last errors.
 
-``GET /partners`` and ``GET /partners/<name>``. A profile holds no secret by design: passwords
+``GET /partners`` and ``GET /partners/<name>``; profile files that were refused are listed
+with their error above the partners. A profile holds no secret by design: passwords
 and passphrases are named by the environment variable that holds them, and only that name
 is shown.
 """
@@ -62,6 +63,7 @@ def partners() -> ResponseReturnValue:
         failing=errors,
         channels=reports.configured_channels,
         days=TRAFFIC_DAYS,
+        refused=services().partners.refused,
     )
 
 
