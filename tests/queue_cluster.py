@@ -34,6 +34,7 @@ from gateway import storage
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,12 +211,20 @@ class Cluster:
 
 @contextmanager
 def queued_pipeline(url: str) -> Iterator[Pipeline]:
-    """A pipeline that stores and queues, as the pollers and the web do on PostgreSQL."""
+    """A pipeline that stores and queues, as the pollers and the web do on PostgreSQL.
+
+    Its clock is the fixtures' day: the fixtures' requested dates would be past on the real one.
+    """
     queue = jobs.queue_for(url)
     assert queue is not None
     engine = storage.make_engine(url)
     try:
-        yield Pipeline(storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), queue=queue)
+        yield Pipeline(
+            storage.make_sessionmaker(engine),
+            PartnerRegistry.from_directory(),
+            clock=lambda: FIXED_NOW,
+            queue=queue,
+        )
     finally:
         queue.close()
         engine.dispose()
