@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import logging
 
+import psycopg
 from procrastinate import App
 from procrastinate import JobContext
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import ConnectorException
 
 from ._names import PROCESS_DOCUMENT
 from ._names import SEND_OUTBOUND
@@ -46,9 +48,18 @@ async def recover(context: JobContext, timestamp: int) -> str:
     services = _services(context)
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=services.settings.stalled_seconds))
+    retried = 0
     for job in stalled:
+        try:
+            await manager.retry_job(job)
+        except ConnectorException as exc:
+            # A worker that was only slow (starved of CPU) finished or retried it meanwhile.
+            if not isinstance(exc.__cause__, psycopg.errors.RaiseException):
+                raise
+            log.info("job %s of a silent worker ended meanwhile: nothing to run again", job.id)
+            continue
+        retried += 1
         log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
-        await manager.retry_job(job)
     received = await asyncio.to_thread(services.received)  # read first: a document stored later has its job
     queued: set[int] = set()
     for status in _WAITING:
@@ -59,7 +70,7 @@ async def recover(context: JobContext, timestamp: int) -> str:
         await defer_document(context.app, document_id)
     if stranded:
         log.warning("queued %d stored documents that had no job", len(stranded))
-    return f"{len(stalled)} jobs of dead workers retried, {len(stranded)} stranded documents queued"
+    return f"{retried} jobs of dead workers retried, {len(stranded)} stranded documents queued"
 
 
 async def defer_document(app: App, document_id: int) -> None:

@@ -34,7 +34,8 @@ def run_queue_worker(url: str, services: WorkerServices, stop: threading.Event) 
             asyncio.run(_serve(make_app(url), services, stop))
         except Exception as exc:
             if not stop.is_set():
-                log.error("worker lost the job queue: %s: %s", type(exc).__name__, exc)
+                cause = exc.__cause__ or exc.__context__  # procrastinate's errors wrap psycopg's
+                log.error("worker lost the job queue: %s: %s (%r)", type(exc).__name__, exc, cause)
         else:
             if not stop.is_set():
                 log.error("worker lost the job queue (procrastinate stopped: a lost connection)")
