@@ -163,6 +163,7 @@ class Cluster:
         base = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         self.env = {
             **base,
+            "PYTHONPATH": str(ROOT),  # the workers run this checkout's code, not the installed one
             "GATEWAY_DATABASE_URL": self.url,
             "GATEWAY_HOME": str(self.logs),
             "GATEWAY_WORKER_HEARTBEAT_SECONDS": "1",

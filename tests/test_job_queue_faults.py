@@ -4,9 +4,11 @@ mid-run. Nothing is lost or done twice: documents, orders, acks and ERP deliveri
 from __future__ import annotations
 
 import random
+import signal
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -78,6 +80,51 @@ class Chaos:
             self.cluster.start(1)
             self.kills += 1
             self._plan_next(processed)
+
+
+def heartbeats(url: str) -> dict[int, float]:
+    """Seconds since each registered worker's last heartbeat."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        rows = connection.execute(
+            "SELECT id, extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers"
+        ).fetchall()
+    return {worker: float(age) for worker, age in rows}
+
+
+def test_a_starved_worker_is_not_forgotten_by_a_worker_starting(postgres: Postgres, tmp_path: Path) -> None:
+    """A worker starting forgets the workers silent past the stalled threshold. One that was only
+    starved of CPU then woke to a queue that no longer knew it, and its next job fetch failed
+    (a foreign key on the job's worker): it stopped and started again, its jobs aborted."""
+    url = fresh_database(postgres, "queue_forgotten")
+    cluster = Cluster(url, tmp_path / "workers")
+    cluster.start(1)
+    try:
+        while len(heartbeats(url)) < 1:
+            time.sleep(0.2)
+        starved = cluster.workers[0]
+        starved.send_signal(signal.SIGSTOP)
+        try:
+            while min(heartbeats(url).values()) < 6:  # past the cluster's 4 s stalled threshold
+                time.sleep(0.2)
+            cluster.start(1)
+            while not any(age < 2 for age in heartbeats(url).values()):
+                time.sleep(0.2)  # the new worker registers after forgetting those it judges dead
+            cluster.workers[1].send_signal(signal.SIGSTOP)  # the starved one takes the next jobs
+        finally:
+            starved.send_signal(signal.SIGCONT)
+        documents = mixed_documents(4, seed=12)
+        with queued_pipeline(url) as pipeline:
+            ids = list(ingest_all(pipeline, documents))
+            wait_until_processed(pipeline.sessions, cluster)
+            problems = exactly_once_problems(pipeline.sessions, documents, ids, erp=False)
+    finally:
+        for worker in cluster.alive():
+            worker.send_signal(signal.SIGCONT)
+        codes = cluster.stop()
+    first = (tmp_path / "workers" / "worker-0.log").read_text()
+    assert not problems, problems
+    assert "lost the job queue" not in first, first
+    assert codes == [0, 0], cluster.log_tail()
 
 
 @pytest.mark.slow
