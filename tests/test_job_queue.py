@@ -19,6 +19,7 @@ from sqlalchemy import select
 from gateway import jobs
 from gateway import storage
 from gateway.jobs import tasks
+from gateway.jobs._names import OUTBOUND_QUEUE
 from gateway.jobs._names import PROCESS_DOCUMENT
 from gateway.jobs._names import RECOVER
 from gateway.jobs._names import SEND_OUTBOUND
@@ -161,6 +162,53 @@ def test_recovery_carries_on_when_a_dead_workers_job_finishes_meanwhile(
     ]
     assert outcome == "0 jobs of dead workers retried, 2 stranded documents queued"
     assert sorted(queued) == [(first, "todo"), (second, "todo")]
+
+
+def test_a_dead_workers_send_pass_does_not_stop_recovery(postgres: Postgres) -> None:
+    """A worker died in a send pass and another pass is already waiting: the dead one cannot go
+    back to the queue (one waiting pass per queueing lock). Recovery used to fail there on every
+    pass, so the dead worker's document job behind it was never run again: the document was stuck."""
+    url = fresh_database(postgres, "queue_dead_send")
+    with queued_pipeline(url) as pipeline:
+        document_id = pipeline.ingest_path(INBOX / X12_FILES[0]).document_id
+        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), jobs.QueueSettings())
+        app = jobs.make_app(url)
+
+        async def recover() -> str:
+            async with app.open_async():
+                manager = app.job_manager
+                dead = await manager.register_worker()
+                await tasks.send_soon(app)
+                taken = [await manager.fetch_job(queues=None, worker_id=dead) for _ in range(2)]
+                assert [job.task_name for job in taken if job] == [SEND_OUTBOUND, PROCESS_DOCUMENT]
+                async with app.connector.pool.connection() as connection:
+                    await connection.execute(
+                        "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
+                    )
+                await app.configure_task(RECOVER).defer_async(timestamp=0)
+                alive = await manager.register_worker()
+                this = await manager.fetch_job(queues=[OUTBOUND_QUEUE], worker_id=alive)
+                assert this is not None and this.task_name == RECOVER
+                await tasks.send_soon(app)  # the next pass waits
+                context = JobContext(
+                    app=app,
+                    job=this,
+                    start_timestamp=0.0,
+                    abort_reason=lambda: None,
+                    additional_context={"services": services},
+                )
+                return await tasks.recover(context, timestamp=0)
+
+        outcome = asyncio.run(recover())
+        services.client.close()
+    rows = [(name, status, args) for name, status, _, args in job_rows(postgres, "queue_dead_send")]
+    assert outcome == "1 jobs of dead workers retried, 0 stranded documents queued"
+    assert sorted(rows) == [
+        (PROCESS_DOCUMENT, "todo", {"document_id": document_id}),
+        (RECOVER, "doing", {"timestamp": 0}),
+        (SEND_OUTBOUND, "aborted", {"timestamp": 0}),
+        (SEND_OUTBOUND, "todo", {"timestamp": 0}),
+    ]
 
 
 @pytest.mark.slow

@@ -7,12 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 
 import psycopg
 from procrastinate import App
 from procrastinate import JobContext
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.exceptions import ConnectorException
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Job
+from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 
 from ._names import PROCESS_DOCUMENT
 from ._names import SEND_OUTBOUND
@@ -50,16 +55,8 @@ async def recover(context: JobContext, timestamp: int) -> str:
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=services.settings.stalled_seconds))
     retried = 0
     for job in stalled:
-        try:
-            await manager.retry_job(job)
-        except ConnectorException as exc:
-            # A worker that was only slow (starved of CPU) finished or retried it meanwhile.
-            if not isinstance(exc.__cause__, psycopg.errors.RaiseException):
-                raise
-            log.info("job %s of a silent worker ended meanwhile: nothing to run again", job.id)
-            continue
-        retried += 1
-        log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
+        if job.id != context.job.id:  # its own worker was silent, but it is running now
+            retried += await _run_again(manager, job)
     received = await asyncio.to_thread(services.received)  # read first: a document stored later has its job
     queued: set[int] = set()
     for status in _WAITING:
@@ -71,6 +68,42 @@ async def recover(context: JobContext, timestamp: int) -> str:
     if stranded:
         log.warning("queued %d stored documents that had no job", len(stranded))
     return f"{retried} jobs of dead workers retried, {len(stranded)} stranded documents queued"
+
+
+async def _run_again(manager: JobManager, job: Job) -> bool:
+    """Back to the queue with a stalled job; False when that is not needed, and never an error
+    that would stop the recovery of the other jobs."""
+    try:
+        await manager.retry_job(job)
+    except UniqueViolation:
+        # A send or recovery pass, and its like is already waiting (one per queueing lock):
+        # that one does the work. Ending this one frees its lock.
+        with _ended_meanwhile():
+            await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
+        log.info("job %s of a dead worker ended: %s already waits", job.id, job.task_name)
+        return False
+    except ConnectorException as exc:
+        if not _is_ended_meanwhile(exc):
+            raise
+        # A worker that was only slow (starved of CPU) finished or retried it meanwhile.
+        log.info("job %s of a silent worker ended meanwhile: nothing to run again", job.id)
+        return False
+    log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
+    return True
+
+
+def _is_ended_meanwhile(exc: ConnectorException) -> bool:
+    """procrastinate's "job not found or in a status that cannot change so" (a RAISE in its SQL)."""
+    return isinstance(exc.__cause__, psycopg.errors.RaiseException)
+
+
+@contextlib.contextmanager
+def _ended_meanwhile() -> Iterator[None]:
+    try:
+        yield
+    except ConnectorException as exc:
+        if not _is_ended_meanwhile(exc):
+            raise
 
 
 async def defer_document(app: App, document_id: int) -> None:
