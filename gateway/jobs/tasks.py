@@ -1,6 +1,8 @@
 """The jobs' bodies. Each is safe to run twice: processing skips a document already processed,
 sends are leased per row, and recovery only queues what has no job (a race can queue a
-document twice; its second job finds it processed and does nothing)."""
+document twice; its second job finds it processed and does nothing). A worker judged dead may
+only be starved of CPU and still finish its job: the row lock on the document makes the second
+run find it processed."""
 
 from __future__ import annotations
 
@@ -74,35 +76,26 @@ async def _run_again(manager: JobManager, job: Job) -> bool:
     """Back to the queue with a stalled job; False when that is not needed, and never an error
     that would stop the recovery of the other jobs."""
     try:
-        await manager.retry_job(job)
+        with _ended_meanwhile():  # a worker only starved of CPU finished or retried it meanwhile
+            await manager.retry_job(job)
+            log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
+            return True
     except UniqueViolation:
         # A send or recovery pass, and its like is already waiting (one per queueing lock):
         # that one does the work. Ending this one frees its lock.
         with _ended_meanwhile():
             await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
-        log.info("job %s of a dead worker ended: %s already waits", job.id, job.task_name)
-        return False
-    except ConnectorException as exc:
-        if not _is_ended_meanwhile(exc):
-            raise
-        # A worker that was only slow (starved of CPU) finished or retried it meanwhile.
-        log.info("job %s of a silent worker ended meanwhile: nothing to run again", job.id)
-        return False
-    log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
-    return True
-
-
-def _is_ended_meanwhile(exc: ConnectorException) -> bool:
-    """procrastinate's "job not found or in a status that cannot change so" (a RAISE in its SQL)."""
-    return isinstance(exc.__cause__, psycopg.errors.RaiseException)
+        log.info("job %s of a dead worker ended: a %s already waits", job.id, job.task_name)
+    return False
 
 
 @contextlib.contextmanager
 def _ended_meanwhile() -> Iterator[None]:
+    """Passes over procrastinate's "job not found, or in a status that cannot change so"."""
     try:
         yield
     except ConnectorException as exc:
-        if not _is_ended_meanwhile(exc):
+        if not isinstance(exc.__cause__, psycopg.errors.RaiseException):  # a RAISE in its SQL
             raise
 
 
