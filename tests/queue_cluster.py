@@ -12,7 +12,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -213,11 +212,10 @@ class Cluster:
 
 
 class Starver:
-    """CPU starvation, made deterministic: in turns, a random worker is SIGSTOPped for longer than
-    the stalled threshold (its heartbeat stops, so it is judged dead and its job runs again
-    elsewhere while it still holds it), and a random database backend of the store is SIGSTOPped
-    for a moment (a slow database, holding whatever locks it holds). Runs in its own thread;
-    ``stop`` resumes everything it paused."""
+    """CPU starvation, made deterministic. ``starve_once`` SIGSTOPs a random worker for longer
+    than the stalled threshold (its heartbeat stops, so it is judged dead and its job runs again
+    elsewhere while it still holds it), and meanwhile a random database backend of the store for
+    a moment (a slow database, holding whatever locks it holds); everything runs again after."""
 
     def __init__(self, cluster: Cluster, *, worker_pause: tuple[float, float], seed: int) -> None:
         self.cluster = cluster
@@ -225,28 +223,19 @@ class Starver:
         self.rng = random.Random(seed)
         self.worker_pauses = 0
         self.database_pauses = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="starver", daemon=True)
 
-    def start(self) -> Starver:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _pause(self, pid: int, seconds: float) -> None:
-        try:
-            os.kill(pid, signal.SIGSTOP)
-        except ProcessLookupError:
-            return
-        try:
-            self._stop.wait(seconds)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+    def starve_once(self) -> None:
+        worker = self.rng.choice(self.cluster.alive())
+        seconds = self.rng.uniform(*self.worker_pause)
+        started = time.monotonic()
+        with _stopped(worker.pid):
+            self.worker_pauses += 1
+            time.sleep(1.0)
+            if (backend := self._backend()) is not None:
+                with _stopped(backend):
+                    self.database_pauses += 1
+                    time.sleep(self.rng.uniform(0.5, 3.0))
+            time.sleep(max(seconds - (time.monotonic() - started), 0.0))
 
     def _backend(self) -> int | None:
         dsn = self.cluster.url.replace("postgresql+psycopg://", "postgresql://")
@@ -260,17 +249,15 @@ class Starver:
             ]
         return self.rng.choice(pids) if pids else None
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if workers := self.cluster.alive():
-                self._pause(self.rng.choice(workers).pid, self.rng.uniform(*self.worker_pause))
-                self.worker_pauses += 1
-            if self._stop.wait(self.rng.uniform(0.5, 2.0)):
-                break
-            if (backend := self._backend()) is not None:
-                self._pause(backend, self.rng.uniform(0.5, 3.0))
-                self.database_pauses += 1
-            self._stop.wait(self.rng.uniform(0.5, 2.0))
+
+@contextmanager
+def _stopped(pid: int) -> Iterator[None]:
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
 
 
 @contextmanager
