@@ -4,6 +4,7 @@ fixtures."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -34,6 +35,7 @@ from gateway import storage
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +162,7 @@ class Cluster:
         base = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         self.env = {
             **base,
+            "PYTHONPATH": str(ROOT),  # the workers run this checkout's code, not the installed one
             "GATEWAY_DATABASE_URL": self.url,
             "GATEWAY_HOME": str(self.logs),
             "GATEWAY_WORKER_HEARTBEAT_SECONDS": "1",
@@ -208,14 +211,71 @@ class Cluster:
         return "\n".join(text.splitlines()[-lines:])
 
 
+class Starver:
+    """CPU starvation, made deterministic. ``starve_once`` SIGSTOPs a random worker for longer
+    than the stalled threshold (its heartbeat stops, so it is judged dead and its job runs again
+    elsewhere while it still holds it), and meanwhile a random database backend of the store for
+    a moment (a slow database, holding whatever locks it holds); everything runs again after."""
+
+    def __init__(self, cluster: Cluster, *, worker_pause: tuple[float, float], seed: int) -> None:
+        self.cluster = cluster
+        self.worker_pause = worker_pause
+        self.rng = random.Random(seed)
+        self.worker_pauses = 0
+        self.database_pauses = 0
+
+    def starve_once(self) -> None:
+        worker = self.rng.choice(self.cluster.alive())
+        seconds = self.rng.uniform(*self.worker_pause)
+        started = time.monotonic()
+        with _stopped(worker.pid):
+            self.worker_pauses += 1
+            time.sleep(1.0)
+            if (backend := self._backend()) is not None:
+                with _stopped(backend):
+                    self.database_pauses += 1
+                    time.sleep(self.rng.uniform(0.5, 3.0))
+            time.sleep(max(seconds - (time.monotonic() - started), 0.0))
+
+    def _backend(self) -> int | None:
+        dsn = self.cluster.url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            pids = [
+                pid
+                for (pid,) in connection.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                )
+            ]
+        return self.rng.choice(pids) if pids else None
+
+
+@contextmanager
+def _stopped(pid: int) -> Iterator[None]:
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
+
 @contextmanager
 def queued_pipeline(url: str) -> Iterator[Pipeline]:
-    """A pipeline that stores and queues, as the pollers and the web do on PostgreSQL."""
+    """A pipeline that stores and queues, as the pollers and the web do on PostgreSQL.
+
+    Its clock is the fixtures' day: the fixtures' requested dates would be past on the real one.
+    """
     queue = jobs.queue_for(url)
     assert queue is not None
     engine = storage.make_engine(url)
     try:
-        yield Pipeline(storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), queue=queue)
+        yield Pipeline(
+            storage.make_sessionmaker(engine),
+            PartnerRegistry.from_directory(),
+            clock=lambda: FIXED_NOW,
+            queue=queue,
+        )
     finally:
         queue.close()
         engine.dispose()
@@ -244,20 +304,66 @@ def wait_until_processed(
     sessions: sessionmaker[Session],
     cluster: Cluster,
     *,
-    timeout: float,
+    patience: float = 180.0,
     during: Callable[[], Any] | None = None,
 ) -> float:
-    """Seconds until no document waits (``during`` runs every half second meanwhile)."""
-    started = time.monotonic()
-    while waiting_documents(sessions) != 0:
-        if time.monotonic() - started > timeout:
+    """Seconds until no document waits (``during`` runs every half second meanwhile).
+
+    However slow the machine, this waits while documents keep getting processed; it fails only
+    when none has been for ``patience`` seconds, naming the documents left and their jobs.
+    """
+    started = last_progress = time.monotonic()
+    done = -1
+    while (waiting := waiting_documents(sessions)) != 0:
+        now_done = _done_count(sessions)
+        if now_done is not None and now_done != done:
+            done, last_progress = now_done, time.monotonic()
+        if time.monotonic() - last_progress > patience:
             raise AssertionError(
-                f"{waiting_documents(sessions)} documents still waiting after {timeout:.0f} s:\n{cluster.log_tail()}"
+                f"{waiting} documents still waiting, none processed in the last {patience:.0f} s:\n"
+                f"{stuck_report(sessions, cluster.url)}\n{cluster.log_tail()}"
             )
         if during is not None:
             during()
         time.sleep(0.5)
     return time.monotonic() - started
+
+
+def _done_count(sessions: sessionmaker[Session]) -> int | None:
+    try:
+        with sessions() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(storage.Document)
+                .where(storage.Document.status != "received")
+            )
+    except OperationalError:
+        return None
+
+
+def stuck_report(sessions: sessionmaker[Session], url: str) -> str:
+    """The documents still ``received`` and every job that names them, with its worker's heartbeat."""
+    with sessions() as session:
+        waiting = list(
+            session.scalars(
+                select(storage.Document.id).where(storage.Document.status == "received").limit(20)
+            )
+        )
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        jobs_of = connection.execute(
+            "SELECT j.id, (j.args->>'document_id')::int, j.status::text, j.attempts, j.scheduled_at,"
+            " j.worker_id, now() - w.last_heartbeat FROM procrastinate_jobs j"
+            " LEFT JOIN procrastinate_workers w ON w.id = j.worker_id"
+            " WHERE j.task_name = 'process_document' AND (j.args->>'document_id')::int = ANY(%s)",
+            (waiting,),
+        ).fetchall()
+        workers = connection.execute(
+            "SELECT id, now() - last_heartbeat FROM procrastinate_workers"
+        ).fetchall()
+        others = connection.execute(
+            "SELECT task_name, status::text, count(*) FROM procrastinate_jobs GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+    return f"waiting documents {waiting}\ntheir jobs {jobs_of}\nworkers {workers}\nall jobs {others}"
 
 
 def ingest_all(pipeline: Pipeline, documents: list[Inbound]) -> Iterator[int]:

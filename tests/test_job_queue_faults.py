@@ -4,9 +4,11 @@ mid-run. Nothing is lost or done twice: documents, orders, acks and ERP deliveri
 from __future__ import annotations
 
 import random
+import signal
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from gateway.outbox import SENT
 from tests.erp_server import ErpServer
 from tests.postgres import Postgres
 from tests.queue_cluster import Cluster
+from tests.queue_cluster import Starver
 from tests.queue_cluster import exactly_once_problems
 from tests.queue_cluster import fresh_database
 from tests.queue_cluster import ingest_all
@@ -38,10 +41,15 @@ def erp_rows(sessions: sessionmaker[Session]) -> list[tuple[str, str | None]]:
         ]
 
 
-def wait_until_delivered(sessions: sessionmaker[Session], cluster: Cluster, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while any(status != SENT for status, _ in erp_rows(sessions)):
-        assert time.monotonic() < deadline, f"ERP payloads still undelivered:\n{cluster.log_tail()}"
+def wait_until_delivered(sessions: sessionmaker[Session], cluster: Cluster, patience: float = 120.0) -> None:
+    """Until every ERP payload is sent; fails only when none has been for ``patience`` seconds."""
+    last, last_progress = -1, time.monotonic()
+    while (sent := [status == SENT for status, _ in erp_rows(sessions)]) and not all(sent):
+        if sum(sent) != last:
+            last, last_progress = sum(sent), time.monotonic()
+        assert time.monotonic() - last_progress < patience, (
+            f"ERP payloads undelivered, none sent in {patience:.0f} s:\n{cluster.log_tail()}"
+        )
         time.sleep(0.5)
 
 
@@ -74,6 +82,51 @@ class Chaos:
             self._plan_next(processed)
 
 
+def heartbeats(url: str) -> dict[int, float]:
+    """Seconds since each registered worker's last heartbeat."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        rows = connection.execute(
+            "SELECT id, extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers"
+        ).fetchall()
+    return {worker: float(age) for worker, age in rows}
+
+
+def test_a_starved_worker_is_not_forgotten_by_a_worker_starting(postgres: Postgres, tmp_path: Path) -> None:
+    """A worker starting forgets the workers silent past the stalled threshold. One that was only
+    starved of CPU then woke to a queue that no longer knew it, and its next job fetch failed
+    (a foreign key on the job's worker): it stopped and started again, its jobs aborted."""
+    url = fresh_database(postgres, "queue_forgotten")
+    cluster = Cluster(url, tmp_path / "workers")
+    cluster.start(1)
+    try:
+        while len(heartbeats(url)) < 1:
+            time.sleep(0.2)
+        starved = cluster.workers[0]
+        starved.send_signal(signal.SIGSTOP)
+        try:
+            while min(heartbeats(url).values()) < 6:  # past the cluster's 4 s stalled threshold
+                time.sleep(0.2)
+            cluster.start(1)
+            while not any(age < 2 for age in heartbeats(url).values()):
+                time.sleep(0.2)  # the new worker registers after forgetting those it judges dead
+            cluster.workers[1].send_signal(signal.SIGSTOP)  # the starved one takes the next jobs
+        finally:
+            starved.send_signal(signal.SIGCONT)
+        documents = mixed_documents(4, seed=12)
+        with queued_pipeline(url) as pipeline:
+            ids = list(ingest_all(pipeline, documents))
+            wait_until_processed(pipeline.sessions, cluster)
+            problems = exactly_once_problems(pipeline.sessions, documents, ids, erp=False)
+    finally:
+        for worker in cluster.alive():
+            worker.send_signal(signal.SIGCONT)
+        codes = cluster.stop()
+    first = (tmp_path / "workers" / "worker-0.log").read_text()
+    assert not problems, problems
+    assert "lost the job queue" not in first, first
+    assert codes == [0, 0], cluster.log_tail()
+
+
 @pytest.mark.slow
 def test_workers_killed_at_random_points_lose_and_double_nothing(postgres: Postgres, tmp_path: Path) -> None:
     url = fresh_database(postgres, "queue_crash")
@@ -88,8 +141,8 @@ def test_workers_killed_at_random_points_lose_and_double_nothing(postgres: Postg
             for document_id in ingest_all(pipeline, documents):
                 ids.append(document_id)
                 chaos()
-            wait_until_processed(pipeline.sessions, cluster, timeout=400, during=chaos)
-            wait_until_delivered(pipeline.sessions, cluster, timeout=120)
+            wait_until_processed(pipeline.sessions, cluster, during=chaos)
+            wait_until_delivered(pipeline.sessions, cluster)
             problems = exactly_once_problems(pipeline.sessions, documents, ids, erp=True)
             payload_keys = [key for _, key in erp_rows(pipeline.sessions)]
     finally:
@@ -117,7 +170,7 @@ def test_the_database_restarting_mid_run_is_survived(tmp_path: Path) -> None:
             while processed_count(pipeline.sessions) < 60:
                 time.sleep(0.2)
             server.restart(down_seconds=3)
-            wait_until_processed(pipeline.sessions, cluster, timeout=300)
+            wait_until_processed(pipeline.sessions, cluster)
             problems = exactly_once_problems(pipeline.sessions, documents, ids, erp=False)
             with pipeline.sessions() as session:
                 orders = session.scalar(select(func.count()).select_from(storage.PurchaseOrder))
@@ -128,3 +181,39 @@ def test_the_database_restarting_mid_run_is_survived(tmp_path: Path) -> None:
     assert orders > 300 and codes == [0, 0], cluster.log_tail()
     logs = cluster.log_tail(10_000)
     assert "Connection refused" in logs or "shutting down" in logs  # the workers saw the outage
+
+
+def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """After each wave of documents, a worker is stopped (SIGSTOP) for longer than the stalled
+    threshold while a database backend stalls: the stopped worker is judged dead and its job runs
+    again elsewhere while it still holds the document. Every document is still processed once."""
+    url = fresh_database(postgres, "queue_starved")
+    erp = ErpServer()
+    cluster = Cluster(url, tmp_path / "workers", env={"GATEWAY_ERP_URL": erp.url})
+    documents = mixed_documents(240, seed=11)
+    starver = Starver(cluster, worker_pause=(12.0, 16.0), seed=3)  # stalled after 4 s; recover every 10 s
+    cluster.start(3)
+    try:
+        with queued_pipeline(url) as pipeline:
+            ids: list[int] = []
+            for wave in range(0, len(documents), 48):
+                ids.extend(ingest_all(pipeline, documents[wave : wave + 48]))
+                starver.starve_once()  # with the wave still being processed
+            wait_until_processed(pipeline.sessions, cluster)
+            wait_until_delivered(pipeline.sessions, cluster)
+            problems = exactly_once_problems(pipeline.sessions, documents, ids, erp=True)
+            payload_keys = [key for _, key in erp_rows(pipeline.sessions)]
+    finally:
+        codes = cluster.stop()
+        erp.stop()
+    assert not problems, problems
+    # Nobody died, so nothing was posted twice either (an ERP row stays locked while it is posted).
+    posted = [headers.get("Idempotency-Key") for headers, _ in erp.requests]
+    assert sorted(posted) == sorted(payload_keys) and len(payload_keys) == len(set(payload_keys))
+    assert codes == [0, 0, 0], cluster.log_tail()
+    logs = cluster.log_tail(100_000)
+    assert "lost the job queue" not in logs, logs  # a starved worker is not mistaken for gone
+    rerun = logs.count("was left by a dead worker: running it again")
+    assert (starver.worker_pauses, starver.database_pauses) == (5, 5) and rerun >= 1, rerun

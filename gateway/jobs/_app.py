@@ -22,6 +22,10 @@ _STORE_DOWN = RetryStrategy(
     max_attempts=12, linear_wait=5, retry_exceptions={OperationalError, InterfaceError}
 )
 
+# Jobs run by priority, then oldest first: the sends and the recovery go ahead of any backlog of
+# documents, or a burst would hold back the acks already due and the rescue of dead workers' jobs.
+_AHEAD_OF_DOCUMENTS = 10
+
 
 def uses_job_queue(url: str) -> bool:
     """PostgreSQL stores run work through the queue; SQLite processes inline."""
@@ -47,12 +51,20 @@ def make_app(url: str) -> procrastinate.App:
     app.task(name=PROCESS_DOCUMENT, queue=DOCUMENTS_QUEUE, pass_context=True, retry=_STORE_DOWN)(
         tasks.process_document
     )
-    send = app.task(name=SEND_OUTBOUND, queue=OUTBOUND_QUEUE, pass_context=True, queueing_lock=SEND_OUTBOUND)(
-        tasks.send_outbound
-    )
+    send = app.task(
+        name=SEND_OUTBOUND,
+        queue=OUTBOUND_QUEUE,
+        pass_context=True,
+        queueing_lock=SEND_OUTBOUND,
+        priority=_AHEAD_OF_DOCUMENTS,
+    )(tasks.send_outbound)
     app.periodic(cron="* * * * * */5", periodic_id=SEND_OUTBOUND)(send)
-    recover = app.task(name=RECOVER, queue=OUTBOUND_QUEUE, pass_context=True, queueing_lock=RECOVER)(
-        tasks.recover
-    )
+    recover = app.task(
+        name=RECOVER,
+        queue=OUTBOUND_QUEUE,
+        pass_context=True,
+        queueing_lock=RECOVER,
+        priority=_AHEAD_OF_DOCUMENTS,
+    )(tasks.recover)
     app.periodic(cron="* * * * * */10", periodic_id=RECOVER)(recover)
     return app

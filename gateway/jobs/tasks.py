@@ -1,16 +1,25 @@
 """The jobs' bodies. Each is safe to run twice: processing skips a document already processed,
 sends are leased per row, and recovery only queues what has no job (a race can queue a
-document twice; its second job finds it processed and does nothing)."""
+document twice; its second job finds it processed and does nothing). A worker judged dead may
+only be starved of CPU and still finish its job: the row lock on the document makes the second
+run find it processed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 
+import psycopg
 from procrastinate import App
 from procrastinate import JobContext
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import ConnectorException
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Job
+from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 
 from ._names import PROCESS_DOCUMENT
 from ._names import SEND_OUTBOUND
@@ -46,9 +55,10 @@ async def recover(context: JobContext, timestamp: int) -> str:
     services = _services(context)
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=services.settings.stalled_seconds))
+    retried = 0
     for job in stalled:
-        log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
-        await manager.retry_job(job)
+        if job.id != context.job.id:  # its own worker was silent, but it is running now
+            retried += await _run_again(manager, job)
     received = await asyncio.to_thread(services.received)  # read first: a document stored later has its job
     queued: set[int] = set()
     for status in _WAITING:
@@ -59,7 +69,34 @@ async def recover(context: JobContext, timestamp: int) -> str:
         await defer_document(context.app, document_id)
     if stranded:
         log.warning("queued %d stored documents that had no job", len(stranded))
-    return f"{len(stalled)} jobs of dead workers retried, {len(stranded)} stranded documents queued"
+    return f"{retried} jobs of dead workers retried, {len(stranded)} stranded documents queued"
+
+
+async def _run_again(manager: JobManager, job: Job) -> bool:
+    """Back to the queue with a stalled job; False when that is not needed, and never an error
+    that would stop the recovery of the other jobs."""
+    try:
+        with _ended_meanwhile():  # a worker only starved of CPU finished or retried it meanwhile
+            await manager.retry_job(job)
+            log.warning("job %s (%s) was left by a dead worker: running it again", job.id, job.call_string)
+            return True
+    except UniqueViolation:
+        # A send or recovery pass, and its like is already waiting (one per queueing lock):
+        # that one does the work. Ending this one frees its lock.
+        with _ended_meanwhile():
+            await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
+        log.info("job %s of a dead worker ended: a %s already waits", job.id, job.task_name)
+    return False
+
+
+@contextlib.contextmanager
+def _ended_meanwhile() -> Iterator[None]:
+    """Passes over procrastinate's "job not found, or in a status that cannot change so"."""
+    try:
+        yield
+    except ConnectorException as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.RaiseException):  # a RAISE in its SQL
+            raise
 
 
 async def defer_document(app: App, document_id: int) -> None:

@@ -21,6 +21,10 @@ from .services import WorkerServices
 
 log = logging.getLogger(__name__)
 _MAX_DELAY = 30.0
+# A worker starting deletes the rows of workers silent this long. Judging a worker dead (its
+# jobs run again) goes by GATEWAY_WORKER_STALLED_SECONDS and needs no deletion; deleting a worker
+# that was only starved of CPU made its next job fetch fail, and it stopped and started again.
+_FORGET_SILENT_WORKERS_AFTER = 3600.0
 
 
 def run_queue_worker(url: str, services: WorkerServices, stop: threading.Event) -> None:
@@ -34,7 +38,8 @@ def run_queue_worker(url: str, services: WorkerServices, stop: threading.Event) 
             asyncio.run(_serve(make_app(url), services, stop))
         except Exception as exc:
             if not stop.is_set():
-                log.error("worker lost the job queue: %s: %s", type(exc).__name__, exc)
+                cause = exc.__cause__ or exc.__context__  # procrastinate's errors wrap psycopg's
+                log.error("worker lost the job queue: %s: %s (%r)", type(exc).__name__, exc, cause)
         else:
             if not stop.is_set():
                 log.error("worker lost the job queue (procrastinate stopped: a lost connection)")
@@ -63,7 +68,7 @@ async def _serve(app: procrastinate.App, services: WorkerServices, stop: threadi
                 fetch_job_polling_interval=0.5,
                 install_signal_handlers=False,
                 update_heartbeat_interval=settings.heartbeat_seconds,
-                stalled_worker_timeout=settings.stalled_seconds,
+                stalled_worker_timeout=max(settings.stalled_seconds, _FORGET_SILENT_WORKERS_AFTER),
                 shutdown_graceful_timeout=settings.shutdown_seconds,
             )
         )
