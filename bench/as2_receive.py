@@ -225,10 +225,10 @@ class _TimedPipeline(Pipeline):
 
     seconds = 0.0
 
-    def process(self, document_id: int, *, again: bool = True) -> IngestOutcome:
+    def process(self, document_id: int, *, again: bool, resend_acks: bool = False) -> IngestOutcome:
         started = time.perf_counter()
         try:
-            return super().process(document_id, again=again)
+            return super().process(document_id, again=again, resend_acks=resend_acks)
         finally:
             self.seconds += time.perf_counter() - started
 

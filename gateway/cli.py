@@ -236,25 +236,43 @@ def poll_imap(ctx: _Context, once: bool) -> None:
 @main.command()
 @click.argument("document_ids", nargs=-1, type=int)
 @click.option("--pending", is_flag=True, help="Every document stored but not processed (after a crash).")
+@click.option(
+    "--resend-acks",
+    is_flag=True,
+    help="Answer the named documents' interchanges again: a new TA1 and 997/999, with new control numbers.",
+)
 @pass_context
-def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool) -> None:
-    """Process stored documents again: after a crash, or once a missing partner profile exists."""
+def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool, resend_acks: bool) -> None:
+    """Process stored documents again: after a crash, or once a missing partner profile exists.
+
+    A named document is processed again; an interchange it already answered keeps its TA1 and
+    997/999 unless --resend-acks. --pending takes only what is still waiting when its turn comes.
+    """
+    if not document_ids and not pending:
+        raise click.UsageError("name DOCUMENT_IDS or use --pending")
     pipeline = ctx.pipeline()
-    targets = list(document_ids)
     if pending:
         with ctx.sessions() as session:
-            targets += reports.document_ids(session, status="received")
-    if not targets:
-        raise click.UsageError("name DOCUMENT_IDS or use --pending")
+            waiting = reports.document_ids(session, status=RECEIVED)
+        if not waiting:
+            click.echo("nothing pending")
+        for document_id in waiting:
+            outcome = pipeline.process(document_id, again=False)  # only if still received, under its row lock
+            if outcome.duplicate:
+                click.echo(
+                    f"document {document_id}: already processed meanwhile ({outcome.status}); left as it is"
+                )
+            else:
+                click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
     refused = 0
-    for document_id in targets:
+    for document_id in document_ids:
         with ctx.sessions() as session:
             refusal = desk.reprocess_refusal(session, document_id)
         if refusal is not None:
             click.echo(f"document {document_id}: not processed again: {refusal}", err=True)
             refused += 1
             continue
-        outcome = pipeline.process(document_id)
+        outcome = pipeline.process(document_id, again=True, resend_acks=resend_acks)
         click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
     if refused:
         sys.exit(1)

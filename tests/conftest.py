@@ -26,6 +26,18 @@ TEST_PROFILES = Path(__file__).parent / "profiles"
 FIXED_NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
+def three_po_interchange() -> bytes:
+    """acme's clean 850 three times in one interchange (POs 4500012346-48): three orders accepted at FIXED_NOW."""
+    text = (INBOX / "acme-4500012345.edi").read_text()
+    head, rest = text.split("ST*850*0001~\n", 1)
+    body, tail = rest.split("SE*22*0001~\n", 1)
+    sets = "".join(
+        f"ST*850*000{n}~\n" + body.replace("4500012345", f"45000123{45 + n}") + f"SE*22*000{n}~\n"
+        for n in (1, 2, 3)
+    )
+    return (head + sets + tail.replace("GE*1*", "GE*3*")).encode("ascii")
+
+
 @pytest.fixture
 def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     engine = storage.make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")

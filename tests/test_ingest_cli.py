@@ -234,7 +234,7 @@ def test_crash_before_processing_is_resumed(
 ) -> None:
     home = tmp_path / "home"
 
-    def crash(self: object, document_id: int) -> None:
+    def crash(self: object, document_id: int, *, again: bool) -> None:
         raise KeyboardInterrupt  # the process dies after the store committed
 
     monkeypatch.setattr("gateway.pipeline.Pipeline.process", crash)
@@ -309,3 +309,44 @@ def test_reprocess_refuses_a_document_whose_orders_were_decided(cli: CliRunner) 
     assert f"Order {order['order_id']} from this document is already accepted" in result.stderr
     orders = json.loads(cli.invoke(main, ["orders", "--json"]).stdout)
     assert [o["order_id"] for o in orders] == [order["order_id"]], "not replaced"
+
+
+def outbox_rows(cli: CliRunner) -> list[tuple[int, str, int, str]]:
+    rows = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
+    return sorted((r["id"], r["kind"], r["interchange_control_number"], r["refers_to"]) for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "control", "acks"),
+    [("acme-4500012345.edi", "000001001", ["997"]), ("globex-GX-778812.edi", "000005501", ["997", "TA1"])],
+)
+def test_reprocess_does_not_answer_an_interchange_again_unless_asked(
+    cli: CliRunner, tmp_path: Path, fixture: str, control: str, acks: list[str]
+) -> None:
+    original = (INBOX / fixture).read_bytes()
+    resent = tmp_path / f"resent-{fixture}"
+    resent.write_bytes(original.replace(control.encode(), b"000001077"))
+    _first, second = ingest_json(cli, INBOX / fixture, resent)
+    assert second["orders"][0]["status"] == "exception", (
+        "a duplicate PO waits on the desk: reprocess is allowed"
+    )
+    answered = outbox_rows(cli)
+    first_acks = [row for row in answered if row[3] == "ISA13 000001077"]
+    assert sorted(kind for _, kind, _, _ in first_acks) == acks
+    result = cli.invoke(main, ["reprocess", str(second["document_id"])])
+    assert result.exit_code == 0, result.output
+    assert outbox_rows(cli) == answered, "same rows, same control numbers: nothing answered twice"
+    result = cli.invoke(main, ["reprocess", "--resend-acks", str(second["document_id"])])
+    assert result.exit_code == 0, result.output
+    again = [row for row in outbox_rows(cli) if row not in answered]
+    assert sorted(kind for _, kind, _, _ in again) == acks
+    assert all(refers == "ISA13 000001077" for *_, refers in again)
+    spent = {number for _, _, number, _ in answered}
+    assert all(number not in spent for _, _, number, _ in again), "new acks get new control numbers"
+
+
+def test_reprocess_pending_with_nothing_pending_says_so(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["reprocess", "--pending"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "nothing pending\n"
+    assert cli.invoke(main, ["reprocess"]).exit_code == 2, "naming nothing at all is still a usage error"

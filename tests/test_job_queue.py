@@ -3,7 +3,13 @@ processes, each exactly once however many workers run and however often a job ru
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -16,7 +22,11 @@ from gateway import storage
 from gateway.pipeline import PROCESSED
 from gateway.pipeline import RECEIVED
 from gateway.pipeline import IngestOutcome
+from gateway.pipeline import Pipeline
+from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
+from tests.conftest import ROOT
+from tests.conftest import three_po_interchange
 from tests.erp_server import ErpServer
 from tests.postgres import Postgres
 from tests.queue_cluster import Cluster
@@ -75,6 +85,71 @@ def test_a_document_processed_by_two_jobs_at_once_is_processed_once(postgres: Po
     assert sorted(o.duplicate for o in outcomes) == [False, True, True, True]
     assert {o.status for o in outcomes} == {PROCESSED}
     assert (kinds, orders) == (["855", "997"], 1)
+
+
+def _lock_waiters(postgres: Postgres, database: str) -> int:
+    with psycopg.connect(postgres.dsn(database)) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            (database,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_reprocess_pending_does_not_answer_again_what_a_worker_is_processing(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """The race of issue 14: `reprocess --pending` lists a document a worker is processing."""
+    url = fresh_database(postgres, "reprocess_race")
+    path = tmp_path / "three-pos.edi"
+    path.write_bytes(three_po_interchange())
+    locked, release = threading.Event(), threading.Event()
+
+    def held_clock() -> datetime:
+        locked.set()  # the worker holds the document's row lock from here on...
+        release.wait(120)  # ...until the reprocess is waiting behind it
+        return FIXED_NOW
+
+    with queued_pipeline(url) as pipeline:
+        document_id = pipeline.ingest_path(path).document_id
+        worker = Pipeline(pipeline.sessions, pipeline.partners, clock=held_clock)
+        working = threading.Thread(target=lambda: worker.process(document_id, again=False))
+        working.start()
+        assert locked.wait(60)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        env |= {
+            "GATEWAY_DATABASE_URL": url,
+            "GATEWAY_HOME": str(tmp_path),
+            "GATEWAY_NOW": FIXED_NOW.isoformat(),
+        }
+        reprocess = subprocess.Popen(
+            [sys.executable, "-c", "from gateway.cli import main; main()", "reprocess", "--pending"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 120
+        while reprocess.poll() is None and not _lock_waiters(postgres, "reprocess_race"):
+            assert time.monotonic() < deadline, "reprocess neither waited for the worker nor finished"
+            time.sleep(0.05)
+        release.set()
+        working.join()
+        out, err = reprocess.communicate(timeout=120)
+        with pipeline.sessions() as session:
+            sent = session.execute(
+                select(storage.OutboundRecord.kind, storage.OutboundRecord.refers_to)
+            ).all()
+            orders = session.scalar(select(func.count()).select_from(storage.PurchaseOrder))
+    assert reprocess.returncode == 0, (out, err)
+    assert Counter(kind for kind, _ in sent) == {"997": 1, "855": 3}, sent
+    assert sorted(refers for kind, refers in sent if kind == "855") == [
+        "4500012346",
+        "4500012347",
+        "4500012348",
+    ]
+    assert orders == 3
+    assert f"document {document_id}: already processed".encode() in out, out
 
 
 @pytest.mark.slow

@@ -174,7 +174,7 @@ def reprocess(document_id: int) -> ResponseReturnValue:
         flash(refusal, "error")
         return redirect(url_for("desk.document", document_id=document_id), 303)
     session.commit()  # the pipeline works in its own transaction; on SQLite ours would block it
-    outcome = services().pipeline.process(document_id)
+    outcome = services().pipeline.process(document_id, again=True)  # its acks are not sent again
     storage.record_audit(
         session,
         actor=actor.username,
