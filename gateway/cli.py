@@ -59,8 +59,11 @@ class _Context:
     @property
     def sessions(self) -> sessionmaker[Session]:
         if self._sessions is None:
-            engine = storage.make_engine(storage.database_url())
-            storage.upgrade(engine)
+            try:
+                engine = storage.make_engine(storage.database_url())
+            except ValueError as exc:  # a bad GATEWAY_SQLITE_BUSY_SECONDS
+                raise click.ClickException(str(exc)) from exc
+            storage.retry_while_busy(lambda: storage.upgrade(engine), on_busy=_waiting("to open the store"))
             self._sessions = storage.make_sessionmaker(engine)
         return self._sessions
 
@@ -81,6 +84,15 @@ class _Context:
 
 
 pass_context = click.make_pass_decorator(_Context, ensure=True)
+
+
+def _waiting(doing: str) -> Callable[[Exception], None]:
+    """Says on stderr that the store is busy and the command waits; it tries again at once."""
+
+    def say(exc: Exception) -> None:
+        click.echo(f"store busy (another process is writing): still waiting {doing}", err=True)
+
+    return say
 
 
 @click.group()
@@ -163,14 +175,18 @@ def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool, partner: str |
         raise click.BadParameter(f"no partner profile named {partner!r}", param_hint="--partner")
     failed = 0
     for path in _files(paths):
-        try:
+
+        def take(path: Path = path) -> tuple[IngestOutcome, dict[str, Any]]:
             outcome = pipeline.ingest_path(path, partner=partner)
+            with ctx.sessions() as session:
+                return outcome, reports.document_report(session, outcome)
+
+        try:  # a busy store is waited for: taking the same bytes again is harmless
+            outcome, report = storage.retry_while_busy(take, on_busy=_waiting(f"to store {path}"))
         except Exception as exc:  # the document could not even be stored
             failed += 1
             click.echo(f"{path}: NOT STORED: {exc}", err=True)
             continue
-        with ctx.sessions() as session:
-            report = reports.document_report(session, outcome)
         if as_json:
             click.echo(json.dumps(report, default=str))
         else:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from gateway import desk
 from gateway import storage
@@ -18,6 +21,8 @@ from partners import PROFILES_DIR
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import gateway_command
+from tests.conftest import hold_write_lock
 
 JSON_KEYS = {
     "document_id",
@@ -350,3 +355,38 @@ def test_reprocess_pending_with_nothing_pending_says_so(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == "nothing pending\n"
     assert cli.invoke(main, ["reprocess"]).exit_code == 2, "naming nothing at all is still a usage error"
+
+
+def test_ingest_waits_for_a_busy_store_and_stores_every_file(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: an ingest of 8 files started during a long write died with "database is locked"."""
+    original = (INBOX / "acme-4500012345.edi").read_bytes()
+    files = []
+    for n in range(8):
+        path = tmp_path / f"in-{n}.edi"
+        path.write_bytes(original.replace(b"000001001", f"00000200{n}".encode()))
+        files.append(str(path))
+    monkeypatch.setenv("GATEWAY_SQLITE_BUSY_SECONDS", "1")
+    store = tmp_path / "home" / "gateway.db"
+    holder = hold_write_lock(store)
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("wb") as err:
+        ingest = subprocess.Popen(
+            gateway_command("ingest", *files), cwd=ROOT, stdout=subprocess.PIPE, stderr=err
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while ingest.poll() is None and "busy" not in stderr.read_text():
+                assert time.monotonic() < deadline, "ingest neither waited nor finished"
+                time.sleep(0.05)
+        finally:
+            holder.execute("COMMIT")
+        out, _ = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, stderr.read_text()
+    assert "NOT STORED" not in stderr.read_text()
+    assert len(out.decode().splitlines()) == 8, out
+    engine = storage.make_engine(f"sqlite:///{store}")
+    with storage.make_sessionmaker(engine)() as session:
+        assert len(session.scalars(select(storage.Document.id)).all()) == 8
+    engine.dispose()

@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func
@@ -16,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from tests.conftest import FIXED_NOW
+from tests.conftest import hold_write_lock
 
 
 def store(sessions: sessionmaker[Session], data: bytes, filename: str = "a.edi") -> tuple[int, bool]:
@@ -106,3 +108,24 @@ def test_migrations_match_the_models_and_upgrade_twice_is_harmless(tmp_path: Pat
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), storage.Base.metadata)
     assert diff == []
+
+
+def test_upgrade_of_a_current_schema_takes_no_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_SQLITE_BUSY_SECONDS", "1")
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    engine = storage.make_engine(url)
+    storage.upgrade(engine)
+    with engine.connect() as connection:
+        head = MigrationContext.configure(connection).get_current_heads()
+    engine.dispose()
+    holder = hold_write_lock(tmp_path / "gateway.db")  # a long write in another process
+    try:
+        engine = storage.make_engine(url)
+        storage.upgrade(engine)  # reads the revision; would fail with "database is locked" if it wrote
+    finally:
+        holder.execute("COMMIT")
+    with engine.connect() as connection:
+        assert head and MigrationContext.configure(connection).get_current_heads() == head
+    engine.dispose()

@@ -14,6 +14,7 @@ from ._documents import safe_filename as safe_filename
 from ._documents import store_document as store_document
 from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
+from ._engine import retry_while_busy as retry_while_busy
 from ._engine import upgrade as upgrade
 from ._fit import fit_to_columns as fit_to_columns
 from ._models import Alert as Alert

@@ -1,4 +1,4 @@
-"""Where the gateway keeps its data: GATEWAY_HOME and GATEWAY_DATABASE_URL."""
+"""Where the gateway keeps its data: GATEWAY_HOME, GATEWAY_DATABASE_URL, GATEWAY_SQLITE_BUSY_SECONDS."""
 
 from __future__ import annotations
 
@@ -16,3 +16,19 @@ def data_home() -> Path:
 def database_url() -> str:
     """``$GATEWAY_DATABASE_URL``, else a SQLite file under the data home."""
     return os.environ.get("GATEWAY_DATABASE_URL") or f"sqlite:///{data_home() / 'gateway.db'}"
+
+
+def sqlite_busy_seconds() -> float:
+    """``$GATEWAY_SQLITE_BUSY_SECONDS`` (default 30): how long one SQLite statement waits for another writer."""
+    configured = os.environ.get("GATEWAY_SQLITE_BUSY_SECONDS")
+    if not configured:
+        return 30.0
+    try:
+        seconds = float(configured)
+    except ValueError:
+        raise ValueError(
+            f"GATEWAY_SQLITE_BUSY_SECONDS must be a number of seconds, not {configured!r}"
+        ) from None
+    if seconds <= 0:
+        raise ValueError(f"GATEWAY_SQLITE_BUSY_SECONDS must be more than 0, not {configured!r}")
+    return seconds
