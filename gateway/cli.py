@@ -58,9 +58,31 @@ class _Context:
 
     @property
     def sessions(self) -> sessionmaker[Session]:
+        """The store, made when there is none yet (saying where when GATEWAY_HOME did not say)."""
+        return self._open(create=True)
+
+    @property
+    def existing_sessions(self) -> sessionmaker[Session]:
+        """The store, for a command that only reads: a missing one is an error, never made empty."""
+        return self._open(create=False)
+
+    def _open(self, *, create: bool) -> sessionmaker[Session]:
         if self._sessions is None:
+            url = storage.database_url()
+            file = storage.sqlite_file(url)
+            if file is not None and not file.exists():
+                if not create:
+                    raise click.ClickException(
+                        f"no store at {file}: set GATEWAY_HOME to the gateway's data folder "
+                        "(or GATEWAY_DATABASE_URL), or make one with `gateway init`"
+                    )
+                if not os.environ.get("GATEWAY_HOME") and not os.environ.get("GATEWAY_DATABASE_URL"):
+                    click.echo(
+                        f"creating a new store at {file} (GATEWAY_HOME is not set and ./var holds no store)",
+                        err=True,
+                    )
             try:
-                engine = storage.make_engine(storage.database_url())
+                engine = storage.make_engine(url)
             except ValueError as exc:  # a bad GATEWAY_SQLITE_BUSY_SECONDS
                 raise click.ClickException(str(exc)) from exc
             storage.retry_while_busy(lambda: storage.upgrade(engine), on_busy=_waiting("to open the store"))
@@ -300,7 +322,7 @@ def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool, resen
 @pass_context
 def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List stored orders, newest first."""
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.order_list(session, status=status)
     if as_json:
         click.echo(json.dumps(rows, default=str))
@@ -318,7 +340,7 @@ def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
 @pass_context
 def show(ctx: _Context, order_id: int, as_json: bool) -> None:
     """Show one order with its lines, findings and provenance."""
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         detail = reports.order_detail(session, order_id)
     if detail is None:
         raise click.ClickException(f"no order {order_id}")
@@ -334,7 +356,7 @@ def show(ctx: _Context, order_id: int, as_json: bool) -> None:
 @pass_context
 def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
     """List outbound documents: acks, 855s, 856s, 810s and ERP payloads, with their state."""
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.outbox_list(session, now=clock()(), overdue_only=overdue)
     if as_json:
         click.echo(json.dumps(rows, default=str))
@@ -445,7 +467,7 @@ def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
                 raise click.ClickException(f"outbound {outbound_id} is not a dead-lettered payload")
         click.echo(f"outbound {outbound_id} queued again")
         return
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.alert_list(session, include_resolved=show_all)
     for row in rows:
         state = f"resolved {row['resolved_at']}" if row["resolved_at"] else "OPEN"
@@ -502,7 +524,7 @@ def worker(concurrency: int | None) -> None:
 @pass_context
 def status(ctx: _Context, as_json: bool) -> None:
     """Last success and last error of every partner's channels (SFTP, drop folder, AS2, IMAP, ERP)."""
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.transport_status(session, ctx.pipeline().partners)
     if as_json:
         click.echo(json.dumps(rows, default=str))

@@ -390,3 +390,40 @@ def test_ingest_waits_for_a_busy_store_and_stores_every_file(
     with storage.make_sessionmaker(engine)() as session:
         assert len(session.scalars(select(storage.Document.id)).all()) == 8
     engine.dispose()
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder that is not the gateway's, with no GATEWAY_HOME set."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    for name in ("GATEWAY_HOME", "GATEWAY_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return folder
+
+
+@pytest.mark.parametrize("command", [["orders"], ["show", "1"], ["outbox"], ["status"], ["alerts"]])
+def test_read_only_commands_refuse_to_create_a_store(elsewhere: Path, command: list[str]) -> None:
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1, result.output
+    assert f"no store at {elsewhere / 'var' / 'gateway.db'}" in result.stderr
+    assert "GATEWAY_HOME" in result.stderr
+    assert list(elsewhere.iterdir()) == [], "nothing created"
+
+
+def test_a_new_store_says_where_it_is_made(elsewhere: Path) -> None:
+    result = CliRunner().invoke(main, ["ingest", str(INBOX / "unknown-sender.edi")])
+    assert result.exit_code == 0, result.output
+    store = elsewhere / "var" / "gateway.db"
+    assert f"creating a new store at {store}" in result.stderr
+    assert store.exists()
+    again = CliRunner().invoke(main, ["orders"])
+    assert again.exit_code == 0 and again.stderr == "", "an existing store is used quietly"
+
+
+def test_a_named_home_without_a_store_is_not_created_by_a_read(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "home" / "gateway.db").unlink()
+    result = cli.invoke(main, ["outbox"])
+    assert result.exit_code == 1 and "no store at" in result.stderr
+    assert not (tmp_path / "home" / "gateway.db").exists()

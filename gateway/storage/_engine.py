@@ -22,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from ._config import sqlite_busy_seconds
+from ._config import sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "gateway_read_only"  # execution option: on SQLite, BEGIN without taking the write lock
@@ -35,6 +36,9 @@ def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    file = sqlite_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
     busy = sqlite_busy_seconds()
     engine = create_engine(
         url,
