@@ -28,6 +28,7 @@ from gateway.delivery import deliver_due
 from gateway.delivery import redeliver
 from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
+from gateway.errors import ReprocessRefused
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
 from gateway.master_data import KINDS
@@ -304,13 +305,14 @@ def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool, resen
                 click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
     refused = 0
     for document_id in document_ids:
-        with ctx.sessions() as session:
-            refusal = desk.reprocess_refusal(session, document_id)
-        if refusal is not None:
-            click.echo(f"document {document_id}: not processed again: {refusal}", err=True)
+        try:  # the refusal is checked under the document's row lock
+            outcome = pipeline.process(
+                document_id, again=True, resend_acks=resend_acks, refuse=desk.reprocess_refusal
+            )
+        except ReprocessRefused as exc:
+            click.echo(f"document {document_id}: not processed again: {exc}", err=True)
             refused += 1
             continue
-        outcome = pipeline.process(document_id, again=True, resend_acks=resend_acks)
         click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
     if refused:
         sys.exit(1)

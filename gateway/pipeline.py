@@ -38,6 +38,7 @@ import emitters
 import validators
 from gateway import storage
 from gateway.acknowledgments import acknowledgment_for
+from gateway.errors import ReprocessRefused
 from gateway.model import Channel
 from gateway.model import Order
 from gateway.outbox import queue_erp_payload
@@ -209,7 +210,14 @@ class Pipeline:
                 "document %s is stored but could not be queued; recovery will queue it", document_id
             )
 
-    def process(self, document_id: int, *, again: bool, resend_acks: bool = False) -> IngestOutcome:
+    def process(
+        self,
+        document_id: int,
+        *,
+        again: bool,
+        resend_acks: bool = False,
+        refuse: Callable[[Session, int], str | None] | None = None,
+    ) -> IngestOutcome:
         """Parse a stored document and persist its orders and acks in one transaction.
 
         The document's row is locked first. ``again=False`` (ingest, jobs, crash recovery,
@@ -218,13 +226,17 @@ class Pipeline:
         document someone named (``gateway reprocess ID``, the desk's button): it replaces the
         document's orders and findings. Acks already written stay, and an interchange already
         answered (TA1, 997/999) is not answered again unless ``resend_acks``; new acks get new
-        control numbers. A lost or restarting store raises, leaving the document ``received``
-        for a retry; any other failure is stored on the document.
+        control numbers. ``refuse`` (the desk's ``reprocess_refusal``) is asked under the row
+        lock, so a worker's decision made a moment earlier is seen: a reason raises
+        ``ReprocessRefused``. A lost or restarting store raises, leaving the document
+        ``received`` for a retry; any other failure is stored on the document.
         """
         try:
             with self._sessions() as session, session.begin():
-                return self._process(session, document_id, again=again, resend_acks=resend_acks)
-        except (OperationalError, InterfaceError):
+                return self._process(
+                    session, document_id, again=again, resend_acks=resend_acks, refuse=refuse
+                )
+        except (OperationalError, InterfaceError, ReprocessRefused):
             raise
         except Exception as exc:
             log.exception("processing document %s failed", document_id)
@@ -245,13 +257,22 @@ class Pipeline:
             return _existing_outcome(session, document_id, sha256, status)
 
     def _process(
-        self, session: Session, document_id: int, *, again: bool, resend_acks: bool
+        self,
+        session: Session,
+        document_id: int,
+        *,
+        again: bool,
+        resend_acks: bool,
+        refuse: Callable[[Session, int], str | None] | None,
     ) -> IngestOutcome:
         document = session.get(storage.Document, document_id, with_for_update=True)
         if document is None:
             raise LookupError(f"no document {document_id}")
         if not again and document.status != RECEIVED:
             return _existing_outcome(session, document_id, document.sha256, document.status)
+        refusal = refuse(session, document_id) if refuse is not None else None
+        if refusal is not None:
+            raise ReprocessRefused(refusal)
         run = _Run(session=session, document_id=document_id, when=self._clock())
         if not resend_acks:
             run.answered = _answered_interchanges(session, document_id)

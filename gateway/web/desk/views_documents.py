@@ -33,6 +33,7 @@ from gateway.desk import require_role
 from gateway.desk.sources import CannotShow
 from gateway.desk.sources import render_document_page
 from gateway.desk.sources import source_view
+from gateway.errors import ReprocessRefused
 
 from .auth import REPROCESS_ROLES
 from .context import db
@@ -174,7 +175,11 @@ def reprocess(document_id: int) -> ResponseReturnValue:
         flash(refusal, "error")
         return redirect(url_for("desk.document", document_id=document_id), 303)
     session.commit()  # the pipeline works in its own transaction; on SQLite ours would block it
-    outcome = services().pipeline.process(document_id, again=True)  # its acks are not sent again
+    try:  # asked again under the row lock: a worker may have decided an order meanwhile
+        outcome = services().pipeline.process(document_id, again=True, refuse=reprocess_refusal)
+    except ReprocessRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("desk.document", document_id=document_id), 303)
     storage.record_audit(
         session,
         actor=actor.username,
