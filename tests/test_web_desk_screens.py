@@ -206,10 +206,16 @@ def test_reprocess_from_the_desk_does_not_answer_the_interchange_again(desk: Des
     assert [kind for _, kind, _ in before] == ["997"]
     page = f"/documents/{document_id}"
     client = desk.client("alice")
+    assert 'data-testid="reprocess-resend-acks"' in client.get(page).text
     assert post(client, f"{page}/reprocess", page=page).status_code == 303
     assert "Processed again: processed, 1 order." in client.get(page).text
     with desk.sessions() as session:
         assert session.execute(acks).all() == before
+    assert post(client, f"{page}/reprocess", {"resend_acks": "y"}, page=page).status_code == 303
+    with desk.sessions() as session:
+        after = session.execute(acks).all()
+    [(_, kind, number)] = after[len(before) :]
+    assert after[: len(before)] == before and kind == "997" and number not in {n for *_, n in before}
 
 
 @pytest.mark.parametrize("role", ["clerk", "credit", "admin"])

@@ -42,7 +42,7 @@ from .context import now
 from .context import render
 from .context import services
 from .context import user
-from .forms import PlainForm
+from .forms import ReprocessForm
 
 STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed")
 PER_PAGE = 50
@@ -130,7 +130,7 @@ def document(document_id: int) -> ResponseReturnValue:
         outbound=sent,
         source=source_view(session, document_id, orders[0].canonical if len(orders) == 1 else None),
         refusal=reprocess_refusal(session, document_id),
-        reprocess_form=PlainForm(),
+        reprocess_form=ReprocessForm(),
     )
 
 
@@ -176,7 +176,12 @@ def reprocess(document_id: int) -> ResponseReturnValue:
         return redirect(url_for("desk.document", document_id=document_id), 303)
     session.commit()  # the pipeline works in its own transaction; on SQLite ours would block it
     try:  # asked again under the row lock: a worker may have decided an order meanwhile
-        outcome = services().pipeline.process(document_id, again=True, refuse=reprocess_refusal)
+        outcome = services().pipeline.process(
+            document_id,
+            again=True,
+            resend_acks=bool(ReprocessForm().resend_acks.data),
+            refuse=reprocess_refusal,
+        )
     except ReprocessRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("desk.document", document_id=document_id), 303)
