@@ -6,11 +6,16 @@ export GATEWAY_HOME ?= $(CURDIR)/var
 
 .PHONY: run test lint bench clean
 
+# pip prints its own progress: the first install downloads and builds for a few minutes.
 $(BIN)/.installed: pyproject.toml
+	@echo "== 1/3 creating the virtualenv in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "== 2/3 upgrading pip"
+	$(BIN)/python -m pip install --progress-bar off --upgrade pip
+	@echo "== 3/3 installing the gateway and its dependencies (first time: a few minutes)"
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
 	touch $@
+	@echo "== installed"
 
 run: $(BIN)/.installed
 	$(BIN)/gateway init --demo

@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 from pyas2lib import Message
 from pyas2lib import Partner
+from sqlalchemy.orm import Session
 
 from bench._markdown import Headline
 from bench._markdown import table
@@ -225,10 +226,17 @@ class _TimedPipeline(Pipeline):
 
     seconds = 0.0
 
-    def process(self, document_id: int, *, again: bool = True) -> IngestOutcome:
+    def process(
+        self,
+        document_id: int,
+        *,
+        again: bool,
+        resend_acks: bool = False,
+        refuse: Callable[[Session, int], str | None] | None = None,
+    ) -> IngestOutcome:
         started = time.perf_counter()
         try:
-            return super().process(document_id, again=again)
+            return super().process(document_id, again=again, resend_acks=resend_acks, refuse=refuse)
         finally:
             self.seconds += time.perf_counter() - started
 

@@ -31,6 +31,7 @@ from gateway.demo import dated
 from gateway.demo import days_from_demo_day
 from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
+from gateway.errors import ReprocessRefused
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
 from gateway.invoicing import release_invoice
@@ -63,9 +64,34 @@ class _Context:
 
     @property
     def sessions(self) -> sessionmaker[Session]:
+        """The store, made when there is none yet (saying where when GATEWAY_HOME did not say)."""
+        return self._open(create=True)
+
+    @property
+    def existing_sessions(self) -> sessionmaker[Session]:
+        """The store, for a command that only reads: a missing one is an error, never made empty."""
+        return self._open(create=False)
+
+    def _open(self, *, create: bool) -> sessionmaker[Session]:
         if self._sessions is None:
-            engine = storage.make_engine(storage.database_url())
-            storage.upgrade(engine)
+            url = storage.database_url()
+            file = storage.sqlite_file(url)
+            if file is not None and not file.exists():
+                if not create:
+                    raise click.ClickException(
+                        f"no store at {file}: set GATEWAY_HOME to the gateway's data folder "
+                        "(or GATEWAY_DATABASE_URL), or make one with `gateway init`"
+                    )
+                if not os.environ.get("GATEWAY_HOME") and not os.environ.get("GATEWAY_DATABASE_URL"):
+                    click.echo(
+                        f"creating a new store at {file} (GATEWAY_HOME is not set and ./var holds no store)",
+                        err=True,
+                    )
+            try:
+                engine = storage.make_engine(url)
+            except ValueError as exc:  # a bad GATEWAY_SQLITE_BUSY_SECONDS
+                raise click.ClickException(str(exc)) from exc
+            storage.retry_while_busy(lambda: storage.upgrade(engine), on_busy=_waiting("to open the store"))
             self._sessions = storage.make_sessionmaker(engine)
         return self._sessions
 
@@ -86,6 +112,15 @@ class _Context:
 
 
 pass_context = click.make_pass_decorator(_Context, ensure=True)
+
+
+def _waiting(doing: str) -> Callable[[Exception], None]:
+    """Says on stderr that the store is busy and the command waits; it tries again at once."""
+
+    def say(exc: Exception) -> None:
+        click.echo(f"store busy (another process is writing): still waiting {doing}", err=True)
+
+    return say
 
 
 @click.group()
@@ -182,14 +217,18 @@ def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool, partner: str |
         raise click.BadParameter(f"no partner profile named {partner!r}", param_hint="--partner")
     failed = 0
     for path in _files(paths):
-        try:
+
+        def take(path: Path = path) -> tuple[IngestOutcome, dict[str, Any]]:
             outcome = pipeline.ingest_path(path, partner=partner)
+            with ctx.sessions() as session:
+                return outcome, reports.document_report(session, outcome)
+
+        try:  # a busy store is waited for: taking the same bytes again is harmless
+            outcome, report = storage.retry_while_busy(take, on_busy=_waiting(f"to store {path}"))
         except Exception as exc:  # the document could not even be stored
             failed += 1
             click.echo(f"{path}: NOT STORED: {exc}", err=True)
             continue
-        with ctx.sessions() as session:
-            report = reports.document_report(session, outcome)
         if as_json:
             click.echo(json.dumps(report, default=str))
         else:
@@ -255,25 +294,44 @@ def poll_imap(ctx: _Context, once: bool) -> None:
 @main.command()
 @click.argument("document_ids", nargs=-1, type=int)
 @click.option("--pending", is_flag=True, help="Every document stored but not processed (after a crash).")
+@click.option(
+    "--resend-acks",
+    is_flag=True,
+    help="Answer the named documents' interchanges again: a new TA1 and 997/999, with new control numbers.",
+)
 @pass_context
-def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool) -> None:
-    """Process stored documents again: after a crash, or once a missing partner profile exists."""
+def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool, resend_acks: bool) -> None:
+    """Process stored documents again: after a crash, or once a missing partner profile exists.
+
+    A named document is processed again; an interchange it already answered keeps its TA1 and
+    997/999 unless --resend-acks. --pending takes only what is still waiting when its turn comes.
+    """
+    if not document_ids and not pending:
+        raise click.UsageError("name DOCUMENT_IDS or use --pending")
     pipeline = ctx.pipeline()
-    targets = list(document_ids)
     if pending:
         with ctx.sessions() as session:
-            targets += reports.document_ids(session, status="received")
-    if not targets:
-        raise click.UsageError("name DOCUMENT_IDS or use --pending")
+            waiting = reports.document_ids(session, status=RECEIVED)
+        if not waiting:
+            click.echo("nothing pending")
+        for document_id in waiting:
+            outcome = pipeline.process(document_id, again=False)  # only if still received, under its row lock
+            if outcome.duplicate:
+                click.echo(
+                    f"document {document_id}: already processed meanwhile ({outcome.status}); left as it is"
+                )
+            else:
+                click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
     refused = 0
-    for document_id in targets:
-        with ctx.sessions() as session:
-            refusal = desk.reprocess_refusal(session, document_id)
-        if refusal is not None:
-            click.echo(f"document {document_id}: not processed again: {refusal}", err=True)
+    for document_id in document_ids:
+        try:  # the refusal is checked under the document's row lock
+            outcome = pipeline.process(
+                document_id, again=True, resend_acks=resend_acks, refuse=desk.reprocess_refusal
+            )
+        except ReprocessRefused as exc:
+            click.echo(f"document {document_id}: not processed again: {exc}", err=True)
             refused += 1
             continue
-        outcome = pipeline.process(document_id)
         click.echo(f"document {document_id}: {outcome.status}, {len(outcome.order_ids)} orders")
     if refused:
         sys.exit(1)
@@ -285,7 +343,7 @@ def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool) -> No
 @pass_context
 def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List stored orders, newest first."""
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.order_list(session, status=status)
     if as_json:
         click.echo(json.dumps(rows, default=str))
@@ -303,7 +361,7 @@ def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
 @pass_context
 def show(ctx: _Context, order_id: int, as_json: bool) -> None:
     """Show one order with its lines, findings and provenance."""
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         detail = reports.order_detail(session, order_id)
     if detail is None:
         raise click.ClickException(f"no order {order_id}")
@@ -319,7 +377,7 @@ def show(ctx: _Context, order_id: int, as_json: bool) -> None:
 @pass_context
 def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
     """List outbound documents: acks, 855s, 856s, 810s and ERP payloads, with their state."""
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.outbox_list(session, now=clock()(), overdue_only=overdue)
     if as_json:
         click.echo(json.dumps(rows, default=str))
@@ -451,7 +509,7 @@ def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
                 raise click.ClickException(f"outbound {outbound_id} is not a dead-lettered payload")
         click.echo(f"outbound {outbound_id} queued again")
         return
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.alert_list(session, include_resolved=show_all)
     for row in rows:
         state = f"resolved {row['resolved_at']}" if row["resolved_at"] else "OPEN"
@@ -512,7 +570,7 @@ def status(ctx: _Context, as_json: bool) -> None:
     A refused profile file is listed too, as REFUSED with its error.
     """
     partners = _profiles_loudly(quiet=as_json)
-    with ctx.sessions() as session:
+    with ctx.existing_sessions() as session:
         rows = reports.transport_status(session, partners)
     if as_json:
         click.echo(json.dumps(rows, default=str))

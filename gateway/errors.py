@@ -9,6 +9,7 @@ values, not exceptions::
     │   └── ControlNumberExhausted
     ├── InboundError           a document that cannot be taken in at all
     ├── OutboundRefused        a shipment or invoice that cannot become an ASN or 810
+    ├── ReprocessRefused       processing a document again would replace a decision or a desk edit
     └── TransportError         a connection, login, transfer or MDN that failed
 """
 
@@ -41,6 +42,10 @@ class OutboundRefused(GatewayError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class ReprocessRefused(GatewayError):
+    """Processing a document again is refused; the message says why."""
 
 
 class TransportError(GatewayError):

@@ -38,6 +38,7 @@ import emitters
 import validators
 from gateway import storage
 from gateway.acknowledgments import acknowledgment_for
+from gateway.errors import ReprocessRefused
 from gateway.model import Channel
 from gateway.model import Order
 from gateway.model import po_key
@@ -72,6 +73,8 @@ ORDER_EXCEPTION = "exception"
 
 _BATCH = 500
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
+_TA1 = "TA1"
+_INTERCHANGE_ACKS = (_TA1, "997", "999")  # outbound kinds that answer an interchange
 _ORDER_SET = "850"
 _NO_CUSTOMER = "no customer: name one with `gateway ingest --partner NAME`, or send it from a known address"
 
@@ -118,6 +121,7 @@ class _Run:
     acks_received: int = 0
     orders_rejected: int = 0
     first_rejection: tuple[str, str] | None = None  # (stable code, why)
+    answered: set[tuple[str, str]] = field(default_factory=set)  # (TA1 or FA, "ISA13 n") already sent
 
 
 class DocumentQueue(Protocol):
@@ -238,19 +242,33 @@ class Pipeline:
                 "document %s is stored but could not be queued; recovery will queue it", document_id
             )
 
-    def process(self, document_id: int, *, again: bool = True) -> IngestOutcome:
+    def process(
+        self,
+        document_id: int,
+        *,
+        again: bool,
+        resend_acks: bool = False,
+        refuse: Callable[[Session, int], str | None] | None = None,
+    ) -> IngestOutcome:
         """Parse a stored document and persist its orders and acks in one transaction.
 
-        The document's row is locked first. ``again=False`` (ingest, jobs, crash recovery)
-        leaves a document that is no longer ``received`` as it is. ``again=True`` (reprocess)
-        replaces the document's orders and findings; acks already written stay, and new ones
-        get new control numbers. A lost or restarting store raises, leaving the document
+        The document's row is locked first. ``again=False`` (ingest, jobs, crash recovery,
+        ``reprocess --pending``) processes it only if it is still ``received`` under that lock,
+        so a document a worker finished meanwhile is left as it is. ``again=True`` is for a
+        document someone named (``gateway reprocess ID``, the desk's button): it replaces the
+        document's orders and findings. Acks already written stay, and an interchange already
+        answered (TA1, 997/999) is not answered again unless ``resend_acks``; new acks get new
+        control numbers. ``refuse`` (the desk's ``reprocess_refusal``) is asked under the row
+        lock, so a worker's decision made a moment earlier is seen: a reason raises
+        ``ReprocessRefused``. A lost or restarting store raises, leaving the document
         ``received`` for a retry; any other failure is stored on the document.
         """
         try:
             with self._sessions() as session, session.begin():
-                return self._process(session, document_id, again=again)
-        except (OperationalError, InterfaceError):
+                return self._process(
+                    session, document_id, again=again, resend_acks=resend_acks, refuse=refuse
+                )
+        except (OperationalError, InterfaceError, ReprocessRefused):
             raise
         except Exception as exc:
             log.exception("processing document %s failed", document_id)
@@ -270,13 +288,26 @@ class Pipeline:
         with self._sessions() as session:
             return _existing_outcome(session, document_id, sha256, status)
 
-    def _process(self, session: Session, document_id: int, *, again: bool) -> IngestOutcome:
+    def _process(
+        self,
+        session: Session,
+        document_id: int,
+        *,
+        again: bool,
+        resend_acks: bool,
+        refuse: Callable[[Session, int], str | None] | None,
+    ) -> IngestOutcome:
         document = session.get(storage.Document, document_id, with_for_update=True)
         if document is None:
             raise LookupError(f"no document {document_id}")
         if not again and document.status != RECEIVED:
             return _existing_outcome(session, document_id, document.sha256, document.status)
+        refusal = refuse(session, document_id) if refuse is not None else None
+        if refusal is not None:
+            raise ReprocessRefused(refusal)
         run = _Run(session=session, document_id=document_id, when=self._clock())
+        if not resend_acks:
+            run.answered = _answered_interchanges(session, document_id)
         if self._validate:
             run.validator = StoreValidator(session, self._master.get(session), run.when.date())
         _clear_previous_attempt(session, document_id)
@@ -468,21 +499,43 @@ def _existing_outcome(session: Session, document_id: int, sha256: str, status: s
 def _acks_for(
     receipt: InterchangeReceipt, partner: PartnerProfile, run: _Run
 ) -> list[emitters.OutboundDocument]:
-    """TA1 as the profile asks, and a 997/999 for every group that is not itself an acknowledgement."""
+    """TA1 as the profile asks, and a 997/999 for every group that is not itself an acknowledgement.
+
+    An interchange this document already answered (``run.answered``) is not answered again.
+    """
     numbers = storage.ControlNumbers(run.session, partner.name)
     answers: list[emitters.OutboundDocument] = []
+    interchange = _interchange_reference(receipt.control_number)
     wants_ta1 = partner.ta1 == "always" or (
         partner.ta1 == "on_request" and (receipt.ack_requested or receipt.has_errors)
     )
-    if wants_ta1:
+    if wants_ta1 and (_TA1, interchange) not in run.answered:
         answers.append(emitters.x12_ta1.emit(receipt, partner, numbers=numbers, when=run.when))
     kind = partner.functional_ack
     groups = [g for g in receipt.groups if g.functional_id != _ACK_GROUP]
-    if groups and kind is not None:
+    if groups and kind is not None and (_ACK_GROUP, interchange) not in run.answered:
         emitter = emitters.x12_999 if kind == "999" else emitters.x12_997
         answered = receipt.model_copy(update={"groups": groups})
         answers.append(emitter.emit(answered, partner, numbers=numbers, when=run.when))
     return answers
+
+
+def _interchange_reference(control_number: str) -> str:
+    """How a TA1 or 997/999 names the interchange it answers (its ``refers_to``)."""
+    return f"ISA13 {control_number}"
+
+
+def _answered_interchanges(session: Session, document_id: int) -> set[tuple[str, str]]:
+    """The document's interchanges already answered: (``TA1`` or ``FA`` for a 997/999, reference)."""
+    record = storage.OutboundRecord
+    rows = session.execute(
+        select(record.kind, record.refers_to).where(
+            record.document_id == document_id,
+            record.kind.in_(_INTERCHANGE_ACKS),
+            record.refers_to.is_not(None),
+        )
+    )
+    return {(_TA1 if kind == _TA1 else _ACK_GROUP, str(refers_to)) for kind, refers_to in rows}
 
 
 def _store_outbound(run: _Run, document: emitters.OutboundDocument) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -24,6 +26,31 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 INBOX = ROOT / "fixtures" / "inbox"
 TEST_PROFILES = Path(__file__).parent / "profiles"
 FIXED_NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+def gateway_command(*args: str) -> list[str]:
+    """The ``gateway`` command as a child process; run with ``cwd=ROOT``, it imports this checkout's code."""
+    return [sys.executable, "-c", "from gateway.cli import main; main()", *args]
+
+
+def hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's long write transaction on a SQLite store: its write lock, held until COMMIT."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE document SET status = status WHERE id < 0")
+    return holder
+
+
+def three_po_interchange() -> bytes:
+    """acme's clean 850 three times in one interchange (POs 4500012346-48): three orders accepted at FIXED_NOW."""
+    text = (INBOX / "acme-4500012345.edi").read_text()
+    head, rest = text.split("ST*850*0001~\n", 1)
+    body, tail = rest.split("SE*22*0001~\n", 1)
+    sets = "".join(
+        f"ST*850*000{n}~\n" + body.replace("4500012345", f"45000123{45 + n}") + f"SE*22*000{n}~\n"
+        for n in (1, 2, 3)
+    )
+    return (head + sets + tail.replace("GE*1*", "GE*3*")).encode("ascii")
 
 
 @pytest.fixture

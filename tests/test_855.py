@@ -221,7 +221,7 @@ def _renumbered(tmp_path: Path, control: str) -> Path:
 def test_reprocessing_keeps_the_855_already_written(master_sessions: sessionmaker[Session]) -> None:
     pipeline = Pipeline(master_sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW)
     outcome = pipeline.ingest_path(INBOX / "acme-4500012345.edi")
-    pipeline.process(outcome.document_id)
+    pipeline.process(outcome.document_id, again=True)
     records = outbox(master_sessions)
     assert [r.kind for r in records].count("855") >= 1
     assert all(r.order_id is None or r.order_id in _order_ids(master_sessions) for r in records)

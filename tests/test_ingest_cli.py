@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from gateway import desk
 from gateway import storage
@@ -18,6 +21,8 @@ from partners import PROFILES_DIR
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import gateway_command
+from tests.conftest import hold_write_lock
 
 JSON_KEYS = {
     "document_id",
@@ -236,7 +241,7 @@ def test_crash_before_processing_is_resumed(
 ) -> None:
     home = tmp_path / "home"
 
-    def crash(self: object, document_id: int) -> None:
+    def crash(self: object, document_id: int, *, again: bool) -> None:
         raise KeyboardInterrupt  # the process dies after the store committed
 
     monkeypatch.setattr("gateway.pipeline.Pipeline.process", crash)
@@ -334,3 +339,116 @@ def test_a_held_invoice_is_released_from_the_command_line(
     assert released.exit_code == 0 and "released, pending" in released.stdout, released.output
     again = cli.invoke(main, ["invoice", "--release", "INV-90001", "--partner", "acme"])
     assert again.exit_code != 0 and "is not held" in again.output
+
+
+def outbox_rows(cli: CliRunner) -> list[tuple[int, str, int, str]]:
+    rows = json.loads(cli.invoke(main, ["outbox", "--json"]).stdout)
+    return sorted((r["id"], r["kind"], r["interchange_control_number"], r["refers_to"]) for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "control", "acks"),
+    [("acme-4500012345.edi", "000001001", ["997"]), ("globex-GX-778812.edi", "000005501", ["997", "TA1"])],
+)
+def test_reprocess_does_not_answer_an_interchange_again_unless_asked(
+    cli: CliRunner, tmp_path: Path, fixture: str, control: str, acks: list[str]
+) -> None:
+    original = (INBOX / fixture).read_bytes()
+    resent = tmp_path / f"resent-{fixture}"
+    resent.write_bytes(original.replace(control.encode(), b"000001077"))
+    _first, second = ingest_json(cli, INBOX / fixture, resent)
+    assert second["orders"][0]["status"] == "exception", (
+        "a duplicate PO waits on the desk: reprocess is allowed"
+    )
+    answered = outbox_rows(cli)
+    first_acks = [row for row in answered if row[3] == "ISA13 000001077"]
+    assert sorted(kind for _, kind, _, _ in first_acks) == acks
+    result = cli.invoke(main, ["reprocess", str(second["document_id"])])
+    assert result.exit_code == 0, result.output
+    assert outbox_rows(cli) == answered, "same rows, same control numbers: nothing answered twice"
+    result = cli.invoke(main, ["reprocess", "--resend-acks", str(second["document_id"])])
+    assert result.exit_code == 0, result.output
+    again = [row for row in outbox_rows(cli) if row not in answered]
+    assert sorted(kind for _, kind, _, _ in again) == acks
+    assert all(refers == "ISA13 000001077" for *_, refers in again)
+    spent = {number for _, _, number, _ in answered}
+    assert all(number not in spent for _, _, number, _ in again), "new acks get new control numbers"
+
+
+def test_reprocess_pending_with_nothing_pending_says_so(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["reprocess", "--pending"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "nothing pending\n"
+    assert cli.invoke(main, ["reprocess"]).exit_code == 2, "naming nothing at all is still a usage error"
+
+
+def test_ingest_waits_for_a_busy_store_and_stores_every_file(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: an ingest of 8 files started during a long write died with "database is locked"."""
+    original = (INBOX / "acme-4500012345.edi").read_bytes()
+    files = []
+    for n in range(8):
+        path = tmp_path / f"in-{n}.edi"
+        path.write_bytes(original.replace(b"000001001", f"00000200{n}".encode()))
+        files.append(str(path))
+    monkeypatch.setenv("GATEWAY_SQLITE_BUSY_SECONDS", "1")
+    store = tmp_path / "home" / "gateway.db"
+    holder = hold_write_lock(store)
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("wb") as err:
+        ingest = subprocess.Popen(
+            gateway_command("ingest", *files), cwd=ROOT, stdout=subprocess.PIPE, stderr=err
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while ingest.poll() is None and "busy" not in stderr.read_text():
+                assert time.monotonic() < deadline, "ingest neither waited nor finished"
+                time.sleep(0.05)
+        finally:
+            holder.execute("COMMIT")
+        out, _ = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, stderr.read_text()
+    assert "NOT STORED" not in stderr.read_text()
+    assert len(out.decode().splitlines()) == 8, out
+    engine = storage.make_engine(f"sqlite:///{store}")
+    with storage.make_sessionmaker(engine)() as session:
+        assert len(session.scalars(select(storage.Document.id)).all()) == 8
+    engine.dispose()
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder that is not the gateway's, with no GATEWAY_HOME set."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    for name in ("GATEWAY_HOME", "GATEWAY_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return folder
+
+
+@pytest.mark.parametrize("command", [["orders"], ["show", "1"], ["outbox"], ["status"], ["alerts"]])
+def test_read_only_commands_refuse_to_create_a_store(elsewhere: Path, command: list[str]) -> None:
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1, result.output
+    assert f"no store at {elsewhere / 'var' / 'gateway.db'}" in result.stderr
+    assert "GATEWAY_HOME" in result.stderr
+    assert list(elsewhere.iterdir()) == [], "nothing created"
+
+
+def test_a_new_store_says_where_it_is_made(elsewhere: Path) -> None:
+    result = CliRunner().invoke(main, ["ingest", str(INBOX / "unknown-sender.edi")])
+    assert result.exit_code == 0, result.output
+    store = elsewhere / "var" / "gateway.db"
+    assert f"creating a new store at {store}" in result.stderr
+    assert store.exists()
+    again = CliRunner().invoke(main, ["orders"])
+    assert again.exit_code == 0 and again.stderr == "", "an existing store is used quietly"
+
+
+def test_a_named_home_without_a_store_is_not_created_by_a_read(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "home" / "gateway.db").unlink()
+    result = cli.invoke(main, ["outbox"])
+    assert result.exit_code == 1 and "no store at" in result.stderr
+    assert not (tmp_path / "home" / "gateway.db").exists()

@@ -4,7 +4,12 @@ processes, each exactly once however many workers run and however often a job ru
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import threading
+import time
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +31,13 @@ from gateway.jobs._names import SEND_OUTBOUND
 from gateway.pipeline import PROCESSED
 from gateway.pipeline import RECEIVED
 from gateway.pipeline import IngestOutcome
+from gateway.pipeline import Pipeline
 from gateway.worker import Worker
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
+from tests.conftest import ROOT
+from tests.conftest import gateway_command
+from tests.conftest import three_po_interchange
 from tests.erp_server import ErpServer
 from tests.postgres import Postgres
 from tests.queue_cluster import X12_FIXTURES
@@ -209,6 +218,85 @@ def test_a_dead_workers_send_pass_does_not_stop_recovery(postgres: Postgres) -> 
         (SEND_OUTBOUND, "aborted", {"timestamp": 0}),
         (SEND_OUTBOUND, "todo", {"timestamp": 0}),
     ]
+
+
+def _lock_waiters(postgres: Postgres, database: str) -> int:
+    with psycopg.connect(postgres.dsn(database)) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            (database,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.parametrize(
+    ("named", "code", "said"),
+    [
+        (False, 0, "already processed meanwhile (processed); left as it is"),
+        (True, 1, "not processed again: Order"),
+    ],
+    ids=["pending", "named"],
+)
+def test_reprocess_does_not_answer_again_what_a_worker_is_processing(
+    postgres: Postgres, tmp_path: Path, named: bool, code: int, said: str
+) -> None:
+    """The race of issue 14: reprocess takes a document a worker is processing at that moment.
+
+    The worker holds the document's row lock; the reprocess has already listed it (or been
+    given it) and checked it, and waits behind that lock. Then the worker finishes.
+    """
+    database = f"reprocess_race_{'named' if named else 'pending'}"
+    url = fresh_database(postgres, database)
+    path = tmp_path / "three-pos.edi"
+    path.write_bytes(three_po_interchange())
+    locked, release = threading.Event(), threading.Event()
+
+    def held_clock() -> datetime:
+        locked.set()  # the worker holds the document's row lock from here on...
+        release.wait(120)  # ...until the reprocess is waiting behind it
+        return FIXED_NOW
+
+    with queued_pipeline(url) as pipeline:
+        document_id = pipeline.ingest_path(path).document_id
+        worker = Pipeline(pipeline.sessions, pipeline.partners, clock=held_clock)
+        working = threading.Thread(target=lambda: worker.process(document_id, again=False))
+        working.start()
+        assert locked.wait(60)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        env |= {
+            "GATEWAY_DATABASE_URL": url,
+            "GATEWAY_HOME": str(tmp_path),
+            "GATEWAY_NOW": FIXED_NOW.isoformat(),
+        }
+        which = str(document_id) if named else "--pending"
+        reprocess = subprocess.Popen(
+            gateway_command("reprocess", which),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 120
+        while reprocess.poll() is None and not _lock_waiters(postgres, database):
+            assert time.monotonic() < deadline, "reprocess neither waited for the worker nor finished"
+            time.sleep(0.05)
+        release.set()
+        working.join()
+        out, err = reprocess.communicate(timeout=120)
+        with pipeline.sessions() as session:
+            sent = session.execute(
+                select(storage.OutboundRecord.kind, storage.OutboundRecord.refers_to)
+            ).all()
+            orders = session.scalars(select(storage.PurchaseOrder.status)).all()
+    assert reprocess.returncode == code, (out, err)
+    assert f"document {document_id}: {said}" in (out + err).decode()
+    assert Counter(kind for kind, _ in sent) == {"997": 1, "855": 3}, sent
+    assert sorted(refers for kind, refers in sent if kind == "855") == [
+        "4500012346",
+        "4500012347",
+        "4500012348",
+    ]
+    assert orders == ["accepted"] * 3
 
 
 @pytest.mark.slow

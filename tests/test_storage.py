@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.storage._engine import MIGRATIONS
 from tests.conftest import FIXED_NOW
+from tests.conftest import hold_write_lock
 
 
 def store(sessions: sessionmaker[Session], data: bytes, filename: str = "a.edi") -> tuple[int, bool]:
@@ -225,4 +226,24 @@ def test_migration_0014_counts_stored_997_deadlines_from_the_send(tmp_path: Path
         assert sent.ack_due_at is not None and sent.ack_due_at.replace(tzinfo=None) == (
             sent_at + window
         ).replace(tzinfo=None)
+
+
+def test_upgrade_of_a_current_schema_takes_no_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_SQLITE_BUSY_SECONDS", "1")
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    engine = storage.make_engine(url)
+    storage.upgrade(engine)
+    with engine.connect() as connection:
+        head = MigrationContext.configure(connection).get_current_heads()
+    engine.dispose()
+    holder = hold_write_lock(tmp_path / "gateway.db")  # a long write in another process
+    try:
+        engine = storage.make_engine(url)
+        storage.upgrade(engine)  # reads the revision; would fail with "database is locked" if it wrote
+    finally:
+        holder.execute("COMMIT")
+    with engine.connect() as connection:
+        assert head and MigrationContext.configure(connection).get_current_heads() == head
     engine.dispose()

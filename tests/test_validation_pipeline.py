@@ -156,7 +156,7 @@ def test_master_data_imported_later_is_used_on_reprocess(
     with master() as session, session.begin():
         assert import_file(session, "products", products).loaded == 1
         assert import_file(session, "inventory", inventory).loaded == 1
-    again = validating.process(doc["document_id"])
+    again = validating.process(doc["document_id"], again=True)
     with master() as session:
         [order] = reports.document_report(session, again)["orders"]
     assert order["status"] == "accepted" and order["findings"] == []

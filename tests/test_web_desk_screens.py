@@ -190,6 +190,35 @@ def test_reprocess_is_refused_when_it_would_replace_a_decided_order(desk: DeskAp
         )
 
 
+def test_reprocess_from_the_desk_does_not_answer_the_interchange_again(desk: DeskApp) -> None:
+    with desk.sessions() as session:
+        document_id = session.get(storage.PurchaseOrder, desk.order_id(UNKNOWN_SKU_PO)).document_id  # type: ignore[union-attr]
+    acks = (
+        select(
+            storage.OutboundRecord.id,
+            storage.OutboundRecord.kind,
+            storage.OutboundRecord.interchange_control_number,
+        )
+        .where(storage.OutboundRecord.document_id == document_id)
+        .order_by(storage.OutboundRecord.id)
+    )
+    with desk.sessions() as session:
+        before = session.execute(acks).all()
+    assert [kind for _, kind, _ in before] == ["997"]
+    page = f"/documents/{document_id}"
+    client = desk.client("alice")
+    assert 'data-testid="reprocess-resend-acks"' in client.get(page).text
+    assert post(client, f"{page}/reprocess", page=page).status_code == 303
+    assert "Processed again: processed, 1 order." in client.get(page).text
+    with desk.sessions() as session:
+        assert session.execute(acks).all() == before
+    assert post(client, f"{page}/reprocess", {"resend_acks": "y"}, page=page).status_code == 303
+    with desk.sessions() as session:
+        after = session.execute(acks).all()
+    [(_, kind, number)] = after[len(before) :]
+    assert after[: len(before)] == before and kind == "997" and number not in {n for *_, n in before}
+
+
 @pytest.mark.parametrize("role", ["clerk", "credit", "admin"])
 def test_reprocess_button_follows_the_role(desk: DeskApp, role: str) -> None:
     document_id = desk.document_id("broken-pdf.eml")

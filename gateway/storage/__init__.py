@@ -6,6 +6,7 @@ Functions here take a session and never commit; the caller owns the unit of work
 from ._audit import record_audit as record_audit
 from ._config import data_home as data_home
 from ._config import database_url as database_url
+from ._config import sqlite_file as sqlite_file
 from ._control_numbers import ControlNumbers as ControlNumbers
 from ._control_numbers import allocate_control_number as allocate_control_number
 from ._documents import document_bytes as document_bytes
@@ -15,6 +16,7 @@ from ._documents import store_document as store_document
 from ._engine import MIGRATIONS as MIGRATIONS
 from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
+from ._engine import retry_while_busy as retry_while_busy
 from ._engine import upgrade as upgrade
 from ._fit import fit_to_columns as fit_to_columns
 from ._models import Alert as Alert

@@ -2,49 +2,100 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from ._config import sqlite_busy_seconds
+from ._config import sqlite_file
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "gateway_read_only"  # execution option: on SQLite, BEGIN without taking the write lock
+BUSY_PATIENCE_SECONDS = 600.0
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL, foreign keys, full fsync and a 30 s busy timeout."""
+    """An engine; SQLite gets WAL, foreign keys, full fsync and a busy timeout (GATEWAY_SQLITE_BUSY_SECONDS, 30 s)."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    file = sqlite_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
+    busy = sqlite_busy_seconds()
     engine = create_engine(
         url,
-        connect_args={"timeout": 30, "check_same_thread": False},
+        connect_args={"timeout": busy, "check_same_thread": False},
         poolclass=StaticPool if in_memory else None,
     )
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", lambda dbapi, record: _sqlite_pragmas(dbapi, busy))
     event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_seconds: float) -> None:
     dbapi_connection.isolation_level = None  # let "begin" below issue BEGIN itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
     cursor.close()
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    """Take the write lock at BEGIN so concurrent writers queue instead of failing to upgrade."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at BEGIN so concurrent writers queue instead of failing to upgrade.
+
+    A connection with the ``READ_ONLY`` execution option only reads: its BEGIN takes no lock
+    (in WAL mode it reads beside a writer).
+    """
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked": another connection held the write lock past the busy timeout."""
+    cause = exc.orig if isinstance(exc, OperationalError) else exc
+    code = getattr(cause, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def retry_while_busy(
+    action: Callable[[], T],
+    *,
+    on_busy: Callable[[OperationalError], None],
+    patience_seconds: float = BUSY_PATIENCE_SECONDS,
+) -> T:
+    """``action()``, tried again while the store is busy (each try already waits the busy timeout).
+
+    ``on_busy`` is told of every busy try, so a person sees the wait. Other errors, and a store
+    still busy after ``patience_seconds``, raise.
+    """
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            return action()
+        except OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            on_busy(exc)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -52,9 +103,23 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def upgrade(engine: Engine) -> None:
-    """Migrate the database to the newest schema; harmless when it is already there."""
+    """Migrate the database to the newest schema; harmless when it is already there.
+
+    The revision is read first without a write lock, so starting a command beside a long write
+    does not wait for it; only a store that is behind is migrated (under the write lock).
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    if schema_is_current(engine, config):
+        return
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def schema_is_current(engine: Engine, config: Config) -> bool:
+    """Whether the store is at the newest revision; read-only."""
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == heads

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import DecimalField
 from wtforms import HiddenField
@@ -104,5 +105,11 @@ class ApproveForm(OrderForm):
     note = TextAreaField("Note", [Optional(), Length(max=MAX_REASON)])
 
 
+class ReprocessForm(_Form):
+    """Process a document again; its interchange is answered again only when asked."""
+
+    resend_acks = BooleanField("Also send the partner the TA1 and 997/999 again, with new control numbers")
+
+
 class PlainForm(_Form):
-    """A button: logout, reprocess. Only its CSRF token matters."""
+    """A button: logout. Only its CSRF token matters."""

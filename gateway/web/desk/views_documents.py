@@ -34,6 +34,7 @@ from gateway.desk import require_role
 from gateway.desk.sources import CannotShow
 from gateway.desk.sources import render_document_page
 from gateway.desk.sources import source_view
+from gateway.errors import ReprocessRefused
 
 from .auth import REPROCESS_ROLES
 from .context import db
@@ -42,7 +43,7 @@ from .context import now
 from .context import render
 from .context import services
 from .context import user
-from .forms import PlainForm
+from .forms import ReprocessForm
 
 STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed")
 PER_PAGE = 50
@@ -139,7 +140,7 @@ def document(document_id: int) -> ResponseReturnValue:
         outbound=sent,
         source=source_view(session, document_id, orders[0].canonical if len(orders) == 1 else None),
         refusal=reprocess_refusal(session, document_id),
-        reprocess_form=PlainForm(),
+        reprocess_form=ReprocessForm(),
     )
 
 
@@ -184,7 +185,16 @@ def reprocess(document_id: int) -> ResponseReturnValue:
         flash(refusal, "error")
         return redirect(url_for("desk.document", document_id=document_id), 303)
     session.commit()  # the pipeline works in its own transaction; on SQLite ours would block it
-    outcome = services().pipeline.process(document_id)
+    try:  # asked again under the row lock: a worker may have decided an order meanwhile
+        outcome = services().pipeline.process(
+            document_id,
+            again=True,
+            resend_acks=bool(ReprocessForm().resend_acks.data),
+            refuse=reprocess_refusal,
+        )
+    except ReprocessRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("desk.document", document_id=document_id), 303)
     storage.record_audit(
         session,
         actor=actor.username,
