@@ -511,9 +511,10 @@ def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
         return
     with ctx.existing_sessions() as session:
         rows = reports.alert_list(session, include_resolved=show_all)
+    width = max((len(row["kind"]) for row in rows), default=0)
     for row in rows:
         state = f"resolved {row['resolved_at']}" if row["resolved_at"] else "OPEN"
-        click.echo(f"{row['id']:>5}  {row['at']}  {row['kind']:<14} {state}  {row['message']}")
+        click.echo(f"{row['id']:>5}  {row['at']}  {row['kind']:<{width}} {state}  {row['message']}")
 
 
 @main.command()
