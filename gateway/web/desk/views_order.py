@@ -19,6 +19,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import defer
 
 from gateway import storage
 from gateway.desk import DeskError
@@ -171,10 +172,17 @@ def _show(
     order_id: int, *, error: str | None = None, status: int = 200, stale: bool = False
 ) -> ResponseReturnValue:
     session = db()
-    stored = session.get(storage.PurchaseOrder, order_id)
+    # the canonical JSON is read in parts: the page's lines only
+    stored = session.get(storage.PurchaseOrder, order_id, options=[defer(storage.PurchaseOrder.canonical)])
     if stored is None:
         abort(404)
-    page = order_page(session, stored)
+    number = request.args.get("page", "")
+    page = order_page(
+        session,
+        stored,
+        page=int(number) if number.isdigit() and len(number) < 9 else None,
+        lines=request.args.get("lines"),
+    )
     query = request.args.get("q", "").strip()[:100]
     line = request.args.get("line", "").strip()[:32] or None
     if query and page.in_exception:
