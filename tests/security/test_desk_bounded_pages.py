@@ -114,10 +114,15 @@ def test_the_line_that_holds_the_order_comes_first_and_can_be_corrected(desk: De
     assert "1 line with findings" in first
     later = client.get(f"{url}?page=200").text  # all lines: lines 19,901–20,000
     assert "lines 19,901–20,000 of 20,000" in later and f'data-line-no="{UNKNOWN}"' in later
+    assert f'action="{url}/quantity?page=200"' in later  # a fix comes back to its page
     done = post(
-        client, f"{url}/quantity", {"version": order.version, "line_no": "19995", "quantity": "7"}, page=url
+        client,
+        f"{url}/quantity?page=200",
+        {"version": order.version, "line_no": "19995", "quantity": "7"},
+        page=f"{url}?page=200",
     )
     assert done.status_code == 303, done.text[:3000]
+    assert done.headers["Location"].endswith(f"{url}?page=200#top")
     with desk.sessions() as session:
         stored = session.get(storage.PurchaseOrder, order.id)
         assert stored is not None

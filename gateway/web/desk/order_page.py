@@ -140,6 +140,13 @@ class OrderPage:
         """The blocking findings the page shows (``blocking_count`` counts them all)."""
         return [f for f in self.findings if f.action in BLOCKING]
 
+    def paging_args(self) -> dict[str, str]:
+        """The query arguments that show this page of lines again (after a fix, a catalog search)."""
+        return paging_args(
+            self.paging.page if self.paging and self.paging.paged else None,
+            "findings" if self.paging and self.paging.only_findings else None,
+        )
+
     def shown_line(self, line_no: str | None) -> bool:
         return any(view.line.line_no == line_no for view in self.lines)
 
@@ -196,6 +203,12 @@ class OrderPage:
             return []
         shown = {f"lines[{index}].{name}" for name in (*ITEM_PATHS, "description", "quantity", "unit_price")}
         return [h for h in self.source.highlights if h.line_index == index and h.field_path not in shown]
+
+
+def paging_args(page: int | None, lines: str | None) -> dict[str, str]:
+    """``?page=N&lines=findings`` as a dict, the arguments left out that are not given."""
+    found = {"page": str(page)} if page is not None else {}
+    return found | ({"lines": lines} if lines in ("all", "findings") else {})
 
 
 def order_page(

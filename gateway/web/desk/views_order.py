@@ -40,6 +40,7 @@ from .context import services
 from .context import user
 from .order_page import audit_changes
 from .order_page import order_page
+from .order_page import paging_args
 
 CATALOG_LIMIT = 12
 _STATUS_OF_ERROR: tuple[tuple[type[DeskError], int], ...] = (
@@ -165,7 +166,14 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
     message = chosen.done(form, outcome)
     still_held = action == "approve" and outcome.status != "accepted"
     flash(message, "warning" if still_held else "success")
-    return redirect(url_for("desk.order", order_id=order_id, _anchor="top"), 303)
+    again = paging_args(_page_number(), request.args.get("lines"))
+    return redirect(url_for("desk.order", order_id=order_id, **again, _anchor="top"), 303)
+
+
+def _page_number() -> int | None:
+    """``?page=N``: which page of the order's lines to show (None: the first, findings first)."""
+    number = request.args.get("page", "")
+    return int(number) if number.isdigit() and len(number) < 9 else None
 
 
 def _show(
@@ -176,13 +184,7 @@ def _show(
     stored = session.get(storage.PurchaseOrder, order_id, options=[defer(storage.PurchaseOrder.canonical)])
     if stored is None:
         abort(404)
-    number = request.args.get("page", "")
-    page = order_page(
-        session,
-        stored,
-        page=int(number) if number.isdigit() and len(number) < 9 else None,
-        lines=request.args.get("lines"),
-    )
+    page = order_page(session, stored, page=_page_number(), lines=request.args.get("lines"))
     query = request.args.get("q", "").strip()[:100]
     line = request.args.get("line", "").strip()[:32] or None
     if query and page.in_exception:
