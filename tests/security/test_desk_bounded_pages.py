@@ -99,6 +99,8 @@ def test_an_order_of_many_lines_is_shown_a_page_at_a_time(desk: DeskApp) -> None
             response = client.get(url)
             assert response.status_code == 200, url
             assert len(response.data) < PAGE_BOUND, (name, url, len(response.data))
+    shown = client.get(f"/documents/{orders['many-rows.csv'].document_id}").text
+    assert "The order has 20,000 lines; only where its first 100 lines came from is highlighted" in shown
     page = client.get(f"/orders/{orders['many-rows.csv'].id}?page=2").text
     assert "lines 101–200 of 20,000" in page
     assert 'data-line-no="150"' in page and 'data-line-no="250"' not in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from typing import BinaryIO
 
@@ -75,8 +76,20 @@ def source_view(
     """What the desk shows of stored document ``document_id``, highlighted for ``canonical``.
 
     ``canonical`` is ``PurchaseOrder.canonical`` (or None to show the document alone), or a part
-    of it whose lines are those at ``line_indexes`` in the whole order.
+    of it whose lines are those at ``line_indexes`` in the whole order. The sources of at most
+    ``MAX_LINES`` lines are highlighted, so the view of a long order stays bounded.
     """
+    canonical, line_indexes, cut = _bounded(canonical, line_indexes)
+    view = _source_view(session, document_id, canonical, line_indexes)
+    return replace(view, notices=(*view.notices, cut)) if cut else view
+
+
+def _source_view(
+    session: Session,
+    document_id: int,
+    canonical: dict[str, Any] | None,
+    line_indexes: Sequence[int] | None,
+) -> SourceView:
     document = session.get(Document, document_id)
     if document is None:
         return SourceView(
@@ -134,12 +147,10 @@ def build_view(
             "here; download the raw bytes instead",
         )
         return SourceView(document_id, filename, fmt, problem=problem)
-    canonical, line_indexes, cut = _bounded(canonical, line_indexes)
     collected = collect(canonical, line_indexes)
     wanted, foreign = _own(collected.wanted, document_id)
     missed = list(collected.unplaced) + foreign
     notices = [NO_PROVENANCE] if canonical and not collected.any_provenance else []
-    notices += [cut] if cut else []
     keys = _Keys()
     control = str(canonical["control_number"]) if canonical and canonical.get("control_number") else None
     panes: list[Pane] = []
