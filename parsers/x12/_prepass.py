@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from typing import BinaryIO
+from typing import ClassVar
 
 from gateway.receipts import Issue
 from gateway.receipts import Level
@@ -184,8 +185,9 @@ def scan(
     segment_index = 0
     interchanges = 0
     while True:
-        garbage = _skip_to_isa(text)
-        if garbage:
+        skipped = _skip_to_isa(text)
+        garbage = skipped.head
+        if skipped.count:
             where = "before the first interchange" if interchanges == 0 else "after an interchange"
             if text.pos >= len(text.buf) and interchanges == 0:
                 yield ScanIssue(
@@ -199,13 +201,13 @@ def scan(
             yield ScanIssue(
                 _issue(
                     "x12.garbage",
-                    f"{len(garbage)} characters of non-X12 content {where}: {_show(garbage)}",
+                    f"{skipped.count} characters of non-X12 content {where}: {_show(garbage)}",
                     level=Level.DOCUMENT,
                     segment_index=segment_index + 1,
                 )
             )
         if text.pos >= len(text.buf):
-            if interchanges == 0 and not garbage:
+            if interchanges == 0 and not skipped.count:
                 yield ScanIssue(_issue("x12.empty", "the document is empty", level=Level.DOCUMENT))
             break
         segment_index += 1
@@ -231,9 +233,23 @@ def scan(
         )
 
 
-def _skip_to_isa(text: _Text) -> str:
+@dataclass(slots=True)
+class _Skipped:
+    """Non-X12 content passed over: its first ``SHOWN`` characters and how many there were."""
+
+    SHOWN: ClassVar[int] = 200
+    head: str = ""
+    count: int = 0
+
+    def add(self, part: str) -> None:
+        self.count += len(part)
+        if len(self.head) < self.SHOWN:
+            self.head += part[: self.SHOWN - len(self.head)]
+
+
+def _skip_to_isa(text: _Text) -> _Skipped:
     """Move to the next ISA; return what was skipped that is not whitespace or a BOM."""
-    skipped: list[str] = []
+    skipped = _Skipped()
     while True:
         text.ensure(4)
         buf, pos = text.buf, text.pos
@@ -242,12 +258,8 @@ def _skip_to_isa(text: _Text) -> str:
         text.pos = pos
         text.ensure(4)
         if _isa_at(text.buf, text.pos) or text.pos >= len(text.buf):
-            return "".join(skipped)
-        found = _next_isa(text)
-        end = found if found >= 0 else len(text.buf)
-        if sum(len(s) for s in skipped) < 200:
-            skipped.append(text.buf[text.pos : end])
-        text.pos = end
+            return skipped
+        _next_isa(text, skipped)
 
 
 def _isa_at(buf: str, pos: int) -> bool:
@@ -258,17 +270,32 @@ def _can_separate(char: str) -> bool:
     return not (char.isalnum() or char.isspace())
 
 
-def _next_isa(text: _Text) -> int:
-    offset = 1
+def _next_isa(text: _Text, skipped: _Skipped) -> None:
+    """Move past non-X12 content to the next ISA (or the end), keeping its first characters in ``skipped``.
+
+    The search goes chunk by chunk: what is searched is let go, all but the characters an ISA
+    cut by a chunk's end could start with, so a large file with no ISA is read in bounded memory.
+    """
+    start = text.pos + 1
     while True:
-        found = text.buf.find("ISA", text.pos + offset)
-        if found < 0 or found + 3 >= len(text.buf):
-            if text.fill():
-                continue
-            return found if found >= 0 and _isa_at(text.buf, found) else -1
-        if _isa_at(text.buf, found):
-            return found
-        offset = found + 1 - text.pos
+        buf = text.buf
+        found = buf.find("ISA", start)
+        while found >= 0 and found + 3 < len(buf) and not _can_separate(buf[found + 3]):
+            found = buf.find("ISA", found + 1)
+        if found >= 0 and (found + 3 < len(buf) or text.eof):
+            end = found if found + 3 < len(buf) else len(buf)
+            skipped.add(buf[text.pos : end])
+            text.pos = end
+            return
+        # no ISA yet: keep only the tail a cut "ISA" may begin in, and read on
+        end = max(text.pos, len(buf) - 3)
+        skipped.add(buf[text.pos : end])
+        text.pos = end
+        start = end
+        if not text.fill():
+            skipped.add(text.buf[text.pos :])
+            text.pos = len(text.buf)
+            return
 
 
 def _short_isa_issue(text: _Text, index: int) -> Issue:

@@ -262,3 +262,39 @@ def test_gateway_ingest_reads_a_50_mb_element_in_bounded_memory(tmp_path: Path) 
             longest = connection.execute(text("select max(length(canonical)) from purchase_order")).scalar()
         engine.dispose()
         assert longest is not None and longest < 3 * VALUE_CAP
+
+
+@pytest.mark.slow
+def test_gateway_ingest_reads_60_mb_with_no_isa_in_bounded_memory(tmp_path: Path) -> None:
+    """A big file that is not X12 at all: the pre-pass searches it for an ISA chunk by chunk.
+
+    Before the fix the search kept every chunk it had looked through: 60 MB of text peaked at
+    some 570 MB, and the garbage after a late ISA was kept whole until the ISA turned up.
+    """
+    line = b"no interchange here and only words and numbers 0123456789 IS SA I S A\n"
+    cases = {"none": b"", "late": b"ISA*00*          *00*          *ZZ*X*ZZ*Y*2"}
+    for name, tail in cases.items():
+        path = tmp_path / f"garbage-{name}.edi"
+        with path.open("wb") as out:
+            out.write(b"ISA" if name == "none" else b"")  # not an ISA: "ISA" then a letter follows
+            out.write(b"X ")
+            for _ in range(60 * hostile.MIB // (len(line) * 1000)):
+                out.write(line * 1000)
+            out.write(tail)
+        home = tmp_path / f"home-{name}"
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.security._ingest_child", str(path)],
+            cwd=ROOT,
+            env={**os.environ, "GATEWAY_HOME": str(home), "GATEWAY_DATABASE_URL": ""},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        report, peak = [json.loads(line) for line in done.stdout.splitlines()[-2:]]
+        assert report["status"] == "rejected", report
+        reasons = {e["reason"] for e in report["errors"]}
+        assert ("x12.not_x12" in reasons) == (name == "none"), report
+        assert name == "none" or "x12.garbage" in reasons, report
+        assert peak["peak_rss_mb"] < PEAK_MB, peak

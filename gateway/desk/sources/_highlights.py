@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,15 +168,22 @@ class Collected:
     any_provenance: bool
 
 
-def collect(canonical: dict[str, Any] | None) -> Collected:
-    """Every value of ``canonical`` that records a source, in the order the desk lists fields."""
+def collect(canonical: dict[str, Any] | None, line_indexes: Sequence[int] | None = None) -> Collected:
+    """Every value of ``canonical`` that records a source, in the order the desk lists fields.
+
+    ``line_indexes`` are the positions in the whole order of the lines ``canonical`` holds, when
+    it holds only some of them (a page of a long order).
+    """
     found = Collected([], [], False)
     if not canonical:
         return found
     header = {k: v for k, v in canonical.items() if k != "lines"}
     for path, label, line, name, value, raw in _walk(header, "header", "", None):
         _add(found, path, label, line, name, value, raw)
-    for index, line in enumerate(canonical.get("lines") or []):
+    lines = canonical.get("lines") or []
+    for index, line in zip(
+        line_indexes if line_indexes is not None else range(len(lines)), lines, strict=False
+    ):
         if not isinstance(line, dict):
             continue
         prefix = f"Line {line.get('line_no', index + 1)}"

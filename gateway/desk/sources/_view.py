@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from typing import BinaryIO
 
@@ -46,6 +47,7 @@ from ._pdf_view import render_pdf_page
 from ._sheet_view import sheet_panes
 
 MAX_VIEW_BYTES = 50 * 1024 * 1024
+MAX_LINES = 100  # an order's lines whose sources are highlighted at once: the order desk's page
 FORMATS = (PDF, XLSX, CSV, X12, EMAIL)
 _KIND_OF_FORMAT = {PDF: "pdf", XLSX: CELL, CSV: CELL, X12: SEGMENT}
 _KIND_NAMES = {"pdf": "a box on a PDF page", CELL: "a sheet cell", LINE: "a line of an email body",
@@ -65,11 +67,29 @@ class _Keys:
         return f"src-{self.count}"
 
 
-def source_view(session: Session, document_id: int, canonical: dict[str, Any] | None = None) -> SourceView:
+def source_view(
+    session: Session,
+    document_id: int,
+    canonical: dict[str, Any] | None = None,
+    line_indexes: Sequence[int] | None = None,
+) -> SourceView:
     """What the desk shows of stored document ``document_id``, highlighted for ``canonical``.
 
-    ``canonical`` is ``PurchaseOrder.canonical`` (or None to show the document alone).
+    ``canonical`` is ``PurchaseOrder.canonical`` (or None to show the document alone), or a part
+    of it whose lines are those at ``line_indexes`` in the whole order. The sources of at most
+    ``MAX_LINES`` lines are highlighted, so the view of a long order stays bounded.
     """
+    canonical, line_indexes, cut = _bounded(canonical, line_indexes)
+    view = _source_view(session, document_id, canonical, line_indexes)
+    return replace(view, notices=(*view.notices, cut)) if cut else view
+
+
+def _source_view(
+    session: Session,
+    document_id: int,
+    canonical: dict[str, Any] | None,
+    line_indexes: Sequence[int] | None,
+) -> SourceView:
     document = session.get(Document, document_id)
     if document is None:
         return SourceView(
@@ -86,6 +106,7 @@ def source_view(session: Session, document_id: int, canonical: dict[str, Any] | 
             open_document(session, document_id),
             fmt=fmt,
             canonical=canonical,
+            line_indexes=line_indexes,
             document_id=document_id,
             filename=document.filename,
         )
@@ -100,6 +121,7 @@ def source_view(session: Session, document_id: int, canonical: dict[str, Any] | 
         document_bytes(session, document_id) if fmt in FORMATS else b"",
         fmt=fmt,
         canonical=canonical,
+        line_indexes=line_indexes,
         document_id=document_id,
         filename=document.filename,
     )
@@ -110,6 +132,7 @@ def build_view(
     *,
     fmt: str | None = None,
     canonical: dict[str, Any] | None = None,
+    line_indexes: Sequence[int] | None = None,
     document_id: int | None = None,
     filename: str | None = None,
 ) -> SourceView:
@@ -124,7 +147,7 @@ def build_view(
             "here; download the raw bytes instead",
         )
         return SourceView(document_id, filename, fmt, problem=problem)
-    collected = collect(canonical)
+    collected = collect(canonical, line_indexes)
     wanted, foreign = _own(collected.wanted, document_id)
     missed = list(collected.unplaced) + foreign
     notices = [NO_PROVENANCE] if canonical and not collected.any_provenance else []
@@ -207,6 +230,21 @@ def render_document_page(
         return rendered
     etag = f"{document.sha256[:32]}-{mime_part or 0}-{rendered.page}-{rendered.scale}"
     return RenderedPage(rendered.page, rendered.width, rendered.height, rendered.scale, rendered.png, etag)
+
+
+def _bounded(
+    canonical: dict[str, Any] | None, line_indexes: Sequence[int] | None
+) -> tuple[dict[str, Any] | None, Sequence[int] | None, str | None]:
+    """At most ``MAX_LINES`` lines to highlight, and a note saying so when an order has more."""
+    lines = (canonical or {}).get("lines") or []
+    if canonical is None or len(lines) <= MAX_LINES:
+        return canonical, line_indexes, None
+    note = (
+        f"The order has {len(lines):,} lines; only where its first {MAX_LINES} lines came from is "
+        "highlighted here."
+    )
+    indexes = list(line_indexes[:MAX_LINES]) if line_indexes is not None else list(range(MAX_LINES))
+    return {**canonical, "lines": lines[:MAX_LINES]}, indexes, note
 
 
 def _own(wanted: Sequence[Wanted], document_id: int | None) -> tuple[list[Wanted], list[Unplaced]]:

@@ -125,6 +125,11 @@ def money(value: Decimal | str | float | None, currency: str | None = None) -> s
     return f"{text} {currency}" if currency else text
 
 
+def count(value: int) -> str:
+    """``20,000``: a count of things, with thousands separated."""
+    return f"{value:,}"
+
+
 def number(value: Any) -> str:
     """``12``, ``1.5``, ``4`` (not ``4.0``): a quantity or an hour count as people write it."""
     if value is None:
@@ -184,6 +189,7 @@ def register(app: Flask) -> None:
         ("age", age),
         ("money", money),
         ("number", number),
+        ("count", count),
         ("percent", percent),
         ("finding_title", finding_title),
         ("finding_hint", finding_hint),

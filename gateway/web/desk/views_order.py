@@ -19,6 +19,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import defer
 
 from gateway import storage
 from gateway.desk import DeskError
@@ -39,6 +40,7 @@ from .context import services
 from .context import user
 from .order_page import audit_changes
 from .order_page import order_page
+from .order_page import paging_args
 
 CATALOG_LIMIT = 12
 _STATUS_OF_ERROR: tuple[tuple[type[DeskError], int], ...] = (
@@ -164,17 +166,25 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
     message = chosen.done(form, outcome)
     still_held = action == "approve" and outcome.status != "accepted"
     flash(message, "warning" if still_held else "success")
-    return redirect(url_for("desk.order", order_id=order_id, _anchor="top"), 303)
+    again = paging_args(_page_number(), request.args.get("lines"))
+    return redirect(url_for("desk.order", order_id=order_id, **again, _anchor="top"), 303)
+
+
+def _page_number() -> int | None:
+    """``?page=N``: which page of the order's lines to show (None: the first, findings first)."""
+    number = request.args.get("page", "")
+    return int(number) if number.isdigit() and len(number) < 9 else None
 
 
 def _show(
     order_id: int, *, error: str | None = None, status: int = 200, stale: bool = False
 ) -> ResponseReturnValue:
     session = db()
-    stored = session.get(storage.PurchaseOrder, order_id)
+    # the canonical JSON is read in parts: the page's lines only
+    stored = session.get(storage.PurchaseOrder, order_id, options=[defer(storage.PurchaseOrder.canonical)])
     if stored is None:
         abort(404)
-    page = order_page(session, stored)
+    page = order_page(session, stored, page=_page_number(), lines=request.args.get("lines"))
     query = request.args.get("q", "").strip()[:100]
     line = request.args.get("line", "").strip()[:32] or None
     if query and page.in_exception:
