@@ -31,6 +31,11 @@ import pdfplumber
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bench._field_score import FLAGGED
+from bench._field_score import LINE_FIELDS
+from bench._field_score import ORDER_FIELDS
+from bench._field_score import RIGHT
+from bench._field_score import SILENT
 from bench._field_score import DocumentRead
 from bench._field_score import DocumentScore
 from bench._field_score import Flag
@@ -157,6 +162,17 @@ class CorpusResult:
         rows = [self._row(kind, s) for kind, s in self.by_kind().items()]
         return [*rows, self._row("all", self.total())]
 
+    def field_rows(self) -> list[list[object]]:
+        """Per scored field (PO number, ..., UOM): its outcomes over the whole corpus."""
+        counts: dict[str, Counter[str]] = {name: Counter() for name in (*ORDER_FIELDS, *LINE_FIELDS)}
+        for document in self.documents:
+            for _, _, name, outcome in document.score.outcomes:
+                counts[name][outcome] += 1
+        return [
+            [name, c.total(), c[RIGHT], c[FLAGGED], c[SILENT], _percent(c[RIGHT], c.total())]
+            for name, c in counts.items()
+        ]
+
     def document_rows(self) -> list[list[object]]:
         return [[d.name, d.kind, *self._row("", d.score)[1:], d.read_as] for d in self.documents]
 
@@ -187,6 +203,7 @@ class CorpusResult:
                 ["format", "fields", "right", "flagged", "silent", "% right", "invented lines"],
                 self.kind_rows(),
             ),
+            table(["field", "fields", "right", "flagged", "silent", "% right"], self.field_rows()),
             table(
                 [
                     "document",
@@ -329,6 +346,8 @@ def score_corpus(documents: Path = DOCUMENTS) -> CorpusResult:
             scored = score_document(expected[path], read)
             result.unplaced.update(scored.unplaced)
             result.documents.append(DocumentResult(path, expected[path]["kind"], _read_as(read), scored))
+    rank = {kind: index for index, kind in enumerate(KINDS)}
+    result.documents.sort(key=lambda d: (rank.get(d.kind, len(KINDS)), d.name.casefold(), d.path))
     return result
 
 

@@ -61,11 +61,19 @@ def test_every_corpus_document_is_scored_once_and_its_counts_add_up(corpus: extr
     assert total.fields == sum(_field_count(d) for d in expected.values())
     for name in ("right", "flagged", "silent", "invented", "invented_flagged"):
         assert getattr(total, name) == sum(getattr(s, name) for s in kinds.values())
+    per_field = corpus.field_rows()
+    assert [row[0] for row in per_field] == ["po_number", "po_date", "currency", "total", "part", "quantity",
+                                             "unit_price", "uom"]  # fmt: skip
+    for column, figure in ((1, total.fields), (2, total.right), (3, total.flagged), (4, total.silent)):
+        assert sum(row[column] for row in per_field) == figure  # type: ignore[misc]
+    kinds_seen = [d.kind for d in corpus.documents]
+    assert kinds_seen == sorted(kinds_seen, key=extraction.KINDS.index)  # grouped by format
 
 
 def test_the_report_has_the_per_format_and_per_document_tables(corpus: extraction.CorpusResult) -> None:
     text = corpus.markdown()
     assert "| format | fields | right | flagged | silent | % right | invented lines |" in text
+    assert "| field | fields | right | flagged | silent | % right |" in text
     assert (
         "| document | format | fields | right | flagged | silent | % right | invented lines | read as |"
         in text
@@ -225,7 +233,8 @@ def test_lines_align_past_an_invented_line_and_dropped_lines_are_never_right() -
         *read.lines, flags=(Flag(code="unknown_item", message="", field="sku", line_no="1"),)
     )
     assert score_document(_doc(LINE, second), DocumentRead(orders=(flagged_junk,))).invented_flagged == 1
-    dropped = score_document(_doc(LINE, second), DocumentRead(orders=(_order(_line("1")),)))
+    no_price = {**second, "unit_price": None, "unit_price_alternatives": [], "uom": None}
+    dropped = score_document(_doc(LINE, no_price), DocumentRead(orders=(_order(_line("1")),)))
     outcomes = {(line, name): o for _, line, name, o in dropped.outcomes}
     assert {outcomes[(1, name)] for name in ("part", "quantity", "unit_price", "uom")} == {SILENT}
 
