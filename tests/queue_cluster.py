@@ -225,7 +225,8 @@ class Starver:
         self.database_pauses = 0
 
     def starve_once(self) -> None:
-        worker = self.rng.choice(self.cluster.alive())
+        """Stop a worker caught mid-job (one still comes when the wave is done: any worker)."""
+        worker = self._worker_mid_job() or self.rng.choice(self.cluster.alive())
         seconds = self.rng.uniform(*self.worker_pause)
         started = time.monotonic()
         with _stopped(worker.pid):
@@ -236,6 +237,30 @@ class Starver:
                     self.database_pauses += 1
                     time.sleep(self.rng.uniform(0.5, 3.0))
             time.sleep(max(seconds - (time.monotonic() - started), 0.0))
+
+    def _worker_mid_job(self) -> subprocess.Popen[bytes] | None:
+        """A worker whose connection holds a document's row lock (processing locks it first),
+        found by matching the backend's client port to the worker's own sockets; None once no
+        worker has held one for a while (the wave is done)."""
+        dsn = self.cluster.url.replace("postgresql+psycopg://", "postgresql://")
+        idle_since = time.monotonic()
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            while time.monotonic() - idle_since < 5.0:
+                ports = {
+                    int(port)
+                    for (port,) in connection.execute(
+                        "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                        " WHERE l.relation = 'document'::regclass AND l.mode = 'RowShareLock'"
+                        " AND l.granted AND a.datname = current_database()"
+                    )
+                }
+                holders = [w for w in self.cluster.alive() if ports & _local_ports(w.pid)]
+                if holders:
+                    return self.rng.choice(holders)
+                if ports:
+                    idle_since = time.monotonic()
+                time.sleep(0.01)
+        return None
 
     def _backend(self) -> int | None:
         dsn = self.cluster.url.replace("postgresql+psycopg://", "postgresql://")
@@ -248,6 +273,25 @@ class Starver:
                 )
             ]
         return self.rng.choice(pids) if pids else None
+
+
+def _local_ports(pid: int) -> set[int]:
+    """The local TCP ports of the sockets process ``pid`` holds (Linux /proc)."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in os.scandir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd.path)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 @contextmanager
