@@ -138,12 +138,17 @@ def _forwarded_senders(message: Message) -> list[str]:
             inner = part.get_payload()
             if isinstance(inner, list) and inner:
                 found += [a for _, a in getaddresses(_raw_values(inner[0], "from")) if a]
-        elif part.get_content_type() == "text/plain" and not part.is_attachment():
+        elif part.get_content_type() == "text/plain" and not is_attachment(part):
             text = _text(part)
             found += [
                 a for m in _FORWARDED_FROM.finditer(text) for _, a in getaddresses([m.group("who")]) if a
             ]
     return found
+
+
+def is_attachment(part: Message) -> bool:
+    """``EmailMessage.is_attachment`` for any ``Message``: one parsed with compat32 lacks the method."""
+    return part.get_content_disposition() == "attachment"
 
 
 def _text(part: Message) -> str:
@@ -185,7 +190,7 @@ class _Reader:
             )
             return
         leaves = self._leaves(message, path)
-        plain = [(p, n) for p, n in leaves if p.get_content_type() == "text/plain" and not p.is_attachment()]
+        plain = [(p, n) for p, n in leaves if p.get_content_type() == "text/plain" and not is_attachment(p)]
         for part, number in leaves:
             self.parts += 1
             if self.parts > MAX_PARTS:
@@ -212,7 +217,7 @@ class _Reader:
             if isinstance(inner, list) and inner:
                 yield from self.message(inner[0], number, depth + 1)
             return
-        if not part.is_attachment() and ctype in ("text/plain", "text/html"):
+        if not is_attachment(part) and ctype in ("text/plain", "text/html"):
             if self.body_read or (ctype == "text/html" and prefer_plain):
                 return
             self.body_read = True
