@@ -34,6 +34,7 @@ from ._detect import detect_format
 from ._events import DocumentIssue
 from ._events import FoundOrders
 from ._events import ParsedOrder
+from ._events import ReceivedAck
 from ._excel import parse_csv_order
 from ._excel import parse_excel_order
 from ._pdf import parse_pdf_order
@@ -53,7 +54,7 @@ _CONTAINER = re.compile(
 )
 _FORWARDED_FROM = re.compile(r"^\s*>?\s*From:\s*(?P<who>.+)$", re.IGNORECASE | re.MULTILINE)
 _TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
-Event = ParsedOrder | ParsedInterchange | DocumentIssue
+Event = ParsedOrder | ReceivedAck | ParsedInterchange | DocumentIssue
 
 
 def _issue(code: str, message: str, severity: Severity = Severity.ERROR) -> DocumentIssue:
