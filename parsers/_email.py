@@ -137,7 +137,7 @@ def _forwarded_senders(message: Message) -> list[str]:
     for part in message.walk():
         if part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 found += [a for _, a in getaddresses(_raw_values(inner[0], "from")) if a]
         elif part.get_content_type() == "text/plain" and not is_attachment(part):
             text = _text(part)
@@ -215,7 +215,7 @@ class _Reader:
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 yield from self.message(inner[0], number, depth + 1)
             return
         if not is_attachment(part) and ctype in ("text/plain", "text/html"):

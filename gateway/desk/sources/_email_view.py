@@ -246,8 +246,8 @@ def _part_panes(
         w.miss(f"its source is a text line, but part {part.number} is an attachment") for w in line_sources
     ]
     if fmt == PDF:
-        pane, hits, more = pdf_pane(data, others, key=next_key(), title=title, mime_part=part.number)
-        return [pane], hits, misses + more
+        pdf, hits, more = pdf_pane(data, others, key=next_key(), title=title, mime_part=part.number)
+        return [pdf], hits, misses + more
     if fmt in (XLSX, CSV):
         panes, hits, more = sheet_panes(data, fmt, others, key=next_key(), title=title, mime_part=part.number)
         return list(panes), hits, misses + more

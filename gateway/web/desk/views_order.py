@@ -149,11 +149,11 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
     if chosen is None:
         abort(404)
     form = chosen.form()
-    if not form.validate():
+    if not form.validate() or (version := form.version.data) is None:  # InputRequired: never None here
         return _show(order_id, error=" ".join(form.problems()), status=422)
     session = db()
     try:
-        outcome = chosen.act(services().order_desk, session, order_id, form.version.data, user(), form)
+        outcome = chosen.act(services().order_desk, session, order_id, version, user(), form)
     except DeskError as exc:
         session.rollback()
         status = next((code for kind, code in _STATUS_OF_ERROR if isinstance(exc, kind)), 422)
