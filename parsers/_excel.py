@@ -181,7 +181,7 @@ def _oversized_part(archive: zipfile.ZipFile) -> str | None:
     # The worksheets, found as openpyxl finds them: the workbook part's relationships.
     # types-openpyxl types from_tree for its own element protocol, which an ElementTree Element is at run time
     manifest = Manifest.from_tree(safe_xml.fromstring(archive.read(ARC_CONTENT_TYPES)))  # type: ignore[arg-type]
-    relations = get_rels_path(_find_workbook_part(manifest).PartName[1:])
+    relations = get_rels_path(_find_workbook_part(manifest).PartName[1:])  # type: ignore[no-untyped-call]  # untyped in the stubs
     if sizes.get(relations, 0) > MAX_WHOLE_PART:
         return f"part {relations!r} unpacks to {sizes[relations] >> 20} MB"
     sheets = {r.target for r in get_dependents(archive, relations) if r.Type.endswith("/worksheet")}

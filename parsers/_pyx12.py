@@ -61,7 +61,7 @@ def _node(map_dir: Path, map_file: str, path: str) -> Any:
     return load_map(map_dir, map_file).getnodebypath(path)
 
 
-class _EnvelopeTracker(pyx12.x12file.X12Reader):
+class _EnvelopeTracker(pyx12.x12file.X12Reader):  # type: ignore[misc]  # pyx12 ships no types
     """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling."""
 
     def __init__(self) -> None:
