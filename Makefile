@@ -26,6 +26,7 @@ test: $(BIN)/.installed
 	scripts/system-packages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

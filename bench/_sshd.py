@@ -163,7 +163,8 @@ class Sshd:
         """Process ids of the sshd children serving connections (not the listener itself)."""
         if self.process is None:
             return []
-        found, frontier = [], [self.process.pid]
+        found: list[int] = []
+        frontier = [self.process.pid]
         while frontier:
             pid = frontier.pop()
             with contextlib.suppress(OSError):

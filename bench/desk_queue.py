@@ -260,7 +260,7 @@ def _fill(engine: Engine, orders: int, rng: random.Random) -> dict[str, Any]:
         (f"C{n:05d}", PARTNERS[n % len(PARTNERS)], f"Customer {n} Trading") for n in range(CUSTOMERS)
     ]
     canonical = [_canonical(lines) for lines in range(1, 7)]
-    counts = {"exceptions": 0, "findings": 0, "waiting": 0, "outbound": 0}
+    counts: dict[str, Any] = {"exceptions": 0, "findings": 0, "waiting": 0, "outbound": 0}
     documents: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []

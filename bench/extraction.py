@@ -104,7 +104,7 @@ def _order_fields(order: Order) -> Counter[tuple[str, ...]]:
     return _fields(order.po_number, str(order.po_date) if order.po_date else None, lines)
 
 
-def _expected_fields(expected: dict[str, object]) -> Counter[tuple[str, ...]]:
+def _expected_fields(expected: dict[str, Any]) -> Counter[tuple[str, ...]]:
     orders = expected.get("orders")
     if isinstance(orders, list):
         total: Counter[tuple[str, ...]] = Counter()
@@ -112,8 +112,8 @@ def _expected_fields(expected: dict[str, object]) -> Counter[tuple[str, ...]]:
             lines = [[*line[:3], line[3]] for line in order["lines"]]
             total += _fields(order["po_number"], None, lines)
         return total
-    lines = [[line[0], *(line[2:5] if len(line) == 5 else line[1:4])] for line in expected["lines"]]  # type: ignore[index]
-    return _fields(expected.get("po_number"), expected.get("po_date"), lines)  # type: ignore[arg-type]
+    lines = [[line[0], *(line[2:5] if len(line) == 5 else line[1:4])] for line in expected["lines"]]
+    return _fields(expected.get("po_number"), expected.get("po_date"), lines)
 
 
 @dataclass(slots=True)

@@ -207,11 +207,12 @@ def _seed_corpus(target: str) -> Path:
 
     corpus = OUT / "corpus" / target
     corpus.mkdir(parents=True, exist_ok=True)
-    seeds = {
+    by_target: dict[str, Callable[[], tuple[bytes, ...]]] = {
         "x12": fuzz_inputs.x12_seeds,
         "email": fuzz_inputs.email_seeds,
         "sheets": lambda: (*fuzz_inputs.xlsx_seeds(), *fuzz_inputs.csv_seeds()),
-    }[target]()
+    }
+    seeds = by_target[target]()
     for data in (*seeds, *fuzz_inputs.sample(_strategy(target), _CORPUS_SAMPLES)):
         path = corpus / hashlib.sha1(data).hexdigest()
         if not path.exists():

@@ -262,21 +262,21 @@ def _with_validation(emits: list[Emit]) -> tuple[float, float, int]:
 
 
 def _asn_emitters(work: list[tuple[ShipmentRecord, InvoiceRecord]], partner: PartnerProfile) -> list[Emit]:
-    return [
-        lambda numbers, shipment=shipment: emitters.x12_856.emit(
+    def emit(shipment: ShipmentRecord) -> Emit:
+        return lambda numbers: emitters.x12_856.emit(
             shipment, partner, structure="SOPI", numbers=numbers, when=WHEN
         )
-        for shipment, _ in work
-    ]
+
+    return [emit(shipment) for shipment, _ in work]
 
 
 def _invoice_emitters(
     work: list[tuple[ShipmentRecord, InvoiceRecord]], partner: PartnerProfile
 ) -> list[Emit]:
-    return [
-        lambda numbers, invoice=invoice: emitters.x12_810.emit(invoice, partner, numbers=numbers, when=WHEN)
-        for _, invoice in work
-    ]
+    def emit(invoice: InvoiceRecord) -> Emit:
+        return lambda numbers: emitters.x12_810.emit(invoice, partner, numbers=numbers, when=WHEN)
+
+    return [emit(invoice) for _, invoice in work]
 
 
 def run(shipments: int = 10_000) -> Result:

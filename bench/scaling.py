@@ -126,7 +126,9 @@ def run(documents: int = 400, workers: tuple[int, ...] = WORKERS) -> Result:
     server = Postgres().start()
     try:
         with psycopg.connect(server.dsn("postgres")) as connection:
-            result = Result(documents, server=str(connection.execute("SHOW server_version").fetchone()[0]))
+            version = connection.execute("SHOW server_version").fetchone()
+            assert version is not None  # SHOW always answers one row
+            result = Result(documents, server=str(version[0]))
         items = mixed_documents(documents)
         result.inline_rate = _inline_rate(server, items)
         with tempfile.TemporaryDirectory(prefix="gateway-scaling-") as logs:

@@ -138,7 +138,9 @@ def catalog(
         f"C{n:04d}": validators.Customer(f"C{n:04d}", f"Customer {n}", Decimal(10**9), Decimal(0), "USD")
         for n in range(customer_count)
     }
-    prices, xref, ship_tos = [], [], []
+    prices: list[validators.PriceRule] = []
+    xref: list[tuple[str, str, str]] = []
+    ship_tos: list[tuple[str, str]] = []
     for account in customers:
         for sku in rng.sample(range(skus), 50):
             list_price = products[sku].list_price

@@ -147,7 +147,9 @@ def init(ctx: _Context, demo: bool) -> None:
     click.echo("master data: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     pipeline = ctx.pipeline()
     days = days_from_demo_day(clock()().date())  # the demo is dated from today: it never expires
-    documents = [(p, None) for p in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml"))]
+    documents: list[tuple[Path, str | None]] = [
+        (p, None) for p in sorted(DEMO_INBOX.iterdir()) + sorted(DEMO_EMAILS.glob("*.eml"))
+    ]
     documents += [(p, "acme") for p in sorted(DEMO_PDFS.glob("*.pdf"))]  # PDFs name no customer: acme's
     for path, partner in documents:
         source = io.BytesIO(dated(path, days))

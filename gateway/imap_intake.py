@@ -165,5 +165,5 @@ def _connect(settings: ImapSettings) -> IMAPClient:
 
 
 def _close(client: Any) -> None:
-    with contextlib.suppress(RETRYABLE):
+    with contextlib.suppress(*RETRYABLE):
         client.logout()

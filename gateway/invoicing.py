@@ -117,7 +117,7 @@ def record_invoice(
         hold=held,
     )
     pk = int(
-        session.scalar(
+        session.execute(
             insert(storage.InvoiceRow).returning(storage.InvoiceRow.id),
             {
                 "partner": partner.name,
@@ -128,7 +128,7 @@ def record_invoice(
                 "outbound_id": outbound_id,
                 "created_at": when,
             },
-        )
+        ).scalar_one()
     )
     outbound = session.get(storage.OutboundRecord, outbound_id)
     assert outbound is not None

@@ -85,7 +85,9 @@ def store_outbound(
         else None,
         "idempotency_key": idempotency_key,
     }
-    return int(session.scalar(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row))
+    return int(
+        session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row).scalar_one()
+    )
 
 
 def queue_erp_payload(

@@ -22,8 +22,8 @@ from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 from typing import Any
-from typing import BinaryIO
 from typing import Protocol
 
 from sqlalchemy import insert
@@ -170,7 +170,7 @@ class Pipeline:
             return self.ingest_stream(source, channel=channel, filename=path.name, partner=partner)
 
     def ingest_stream(
-        self, source: BinaryIO, *, channel: str, filename: str | None, partner: str | None = None
+        self, source: IO[bytes], *, channel: str, filename: str | None, partner: str | None = None
     ) -> IngestOutcome:
         """Store ``source`` durably, then process it unless the same bytes were already processed.
 
@@ -204,7 +204,7 @@ class Pipeline:
 
     def hold_stream(
         self,
-        source: BinaryIO,
+        source: IO[bytes],
         *,
         channel: str,
         filename: str | None,

@@ -117,7 +117,7 @@ def record_shipment(
         session, document, when=when, ack_window=timedelta(hours=partner.ack_window_hours)
     )
     pk = int(
-        session.scalar(
+        session.execute(
             insert(storage.ShipmentRow).returning(storage.ShipmentRow.id),
             {
                 "partner": partner.name,
@@ -126,7 +126,7 @@ def record_shipment(
                 "outbound_id": outbound_id,
                 "created_at": when,
             },
-        )
+        ).scalar_one()
     )
     session.execute(
         insert(storage.ShippedLine),
@@ -241,7 +241,6 @@ def _label_packs(
     Supplied ones go first, so a serial allocated here can never be one a later pack supplies.
     An SSCC recorded before (on any shipment, ours or supplied) is refused: it is used once, ever.
     """
-    claim = {"partner": partner.name, "shipment_id": shipment.shipment_id, "when": when}
     packs = [(order, pack) for order in shipment.orders for pack in order.packs]
     for order, pack in packs:
         if pack.sscc is None:
@@ -249,7 +248,9 @@ def _label_packs(
         if not is_valid_sscc(pack.sscc):
             problems.append(f"SSCC {pack.sscc} on PO {order.po_number} has a wrong check digit")
             continue
-        holder = storage.claim_sscc(session, pack.sscc, **claim)
+        holder = storage.claim_sscc(
+            session, pack.sscc, partner=partner.name, shipment_id=shipment.shipment_id, when=when
+        )
         if holder is None:
             continue
         if holder.partner == partner.name and holder.shipment_id == shipment.shipment_id:
@@ -271,7 +272,13 @@ def _label_packs(
             )
             continue
         try:
-            pack.sscc = storage.allocate_sscc(session, partner.gs1_company_prefix, **claim)
+            pack.sscc = storage.allocate_sscc(
+                session,
+                partner.gs1_company_prefix,
+                partner=partner.name,
+                shipment_id=shipment.shipment_id,
+                when=when,
+            )
         except ControlNumberExhausted as exc:
             problems.append(str(exc))
             return []

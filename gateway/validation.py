@@ -137,7 +137,7 @@ class StoreValidator:
                         purchase_order.id.not_in(excluded),
                     )
                 )
-                self._seen.update((account, key) for (key,) in rows)
+                self._seen.update((account, key) for (key,) in rows if key is not None)
         self._stock.prefetch(line.vendor_sku for order, _ in batch for line in order.lines if line.vendor_sku)
 
     def validate(

@@ -23,6 +23,7 @@ from ._detect import X12 as X12
 from ._detect import XLSX as XLSX
 from ._detect import detect_format as detect_format
 from ._email import body_text as body_text
+from ._email import is_attachment as is_attachment
 from ._email import nesting_refusal as nesting_refusal
 from ._email import read_email
 from ._events import DocumentIssue as DocumentIssue

@@ -34,6 +34,7 @@ from ._detect import detect_format
 from ._events import DocumentIssue
 from ._events import FoundOrders
 from ._events import ParsedOrder
+from ._events import ReceivedAck
 from ._excel import parse_csv_order
 from ._excel import parse_excel_order
 from ._pdf import parse_pdf_order
@@ -53,7 +54,7 @@ _CONTAINER = re.compile(
 )
 _FORWARDED_FROM = re.compile(r"^\s*>?\s*From:\s*(?P<who>.+)$", re.IGNORECASE | re.MULTILINE)
 _TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
-Event = ParsedOrder | ParsedInterchange | DocumentIssue
+Event = ParsedOrder | ReceivedAck | ParsedInterchange | DocumentIssue
 
 
 def _issue(code: str, message: str, severity: Severity = Severity.ERROR) -> DocumentIssue:
@@ -136,14 +137,19 @@ def _forwarded_senders(message: Message) -> list[str]:
     for part in message.walk():
         if part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 found += [a for _, a in getaddresses(_raw_values(inner[0], "from")) if a]
-        elif part.get_content_type() == "text/plain" and not part.is_attachment():
+        elif part.get_content_type() == "text/plain" and not is_attachment(part):
             text = _text(part)
             found += [
                 a for m in _FORWARDED_FROM.finditer(text) for _, a in getaddresses([m.group("who")]) if a
             ]
     return found
+
+
+def is_attachment(part: Message) -> bool:
+    """``EmailMessage.is_attachment`` for any ``Message``: one parsed with compat32 lacks the method."""
+    return part.get_content_disposition() == "attachment"
 
 
 def _text(part: Message) -> str:
@@ -185,7 +191,7 @@ class _Reader:
             )
             return
         leaves = self._leaves(message, path)
-        plain = [(p, n) for p, n in leaves if p.get_content_type() == "text/plain" and not p.is_attachment()]
+        plain = [(p, n) for p, n in leaves if p.get_content_type() == "text/plain" and not is_attachment(p)]
         for part, number in leaves:
             self.parts += 1
             if self.parts > MAX_PARTS:
@@ -209,10 +215,10 @@ class _Reader:
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 yield from self.message(inner[0], number, depth + 1)
             return
-        if not part.is_attachment() and ctype in ("text/plain", "text/html"):
+        if not is_attachment(part) and ctype in ("text/plain", "text/html"):
             if self.body_read or (ctype == "text/html" and prefer_plain):
                 return
             self.body_read = True

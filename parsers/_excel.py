@@ -15,7 +15,7 @@ import openpyxl
 from openpyxl.packaging.manifest import Manifest
 from openpyxl.packaging.relationship import get_dependents
 from openpyxl.packaging.relationship import get_rels_path
-from openpyxl.reader.excel import _find_workbook_part
+from openpyxl.reader.excel import _find_workbook_part  # type: ignore[attr-defined]  # private: not in the stubs
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.constants import ARC_CONTENT_TYPES
 
@@ -179,8 +179,9 @@ def _oversized_part(archive: zipfile.ZipFile) -> str | None:
     if sizes.get(ARC_CONTENT_TYPES, 0) > MAX_WHOLE_PART:
         return f"part {ARC_CONTENT_TYPES!r} unpacks to {sizes[ARC_CONTENT_TYPES] >> 20} MB"
     # The worksheets, found as openpyxl finds them: the workbook part's relationships.
-    manifest = Manifest.from_tree(safe_xml.fromstring(archive.read(ARC_CONTENT_TYPES)))
-    relations = get_rels_path(_find_workbook_part(manifest).PartName[1:])
+    # types-openpyxl types from_tree for its own element protocol, which an ElementTree Element is at run time
+    manifest = Manifest.from_tree(safe_xml.fromstring(archive.read(ARC_CONTENT_TYPES)))  # type: ignore[arg-type]
+    relations = get_rels_path(_find_workbook_part(manifest).PartName[1:])  # type: ignore[no-untyped-call]  # untyped in the stubs
     if sizes.get(relations, 0) > MAX_WHOLE_PART:
         return f"part {relations!r} unpacks to {sizes[relations] >> 20} MB"
     sheets = {r.target for r in get_dependents(archive, relations) if r.Type.endswith("/worksheet")}

@@ -96,7 +96,9 @@ def pdf_template(partner: PartnerProfile | None) -> PdfTemplate | None:
     """The partner's PDF template from its profile: ``pdf_anchors`` and ``sheet_columns``."""
     if partner is None or not (partner.pdf_anchors or partner.sheet_columns):
         return None
-    return PdfTemplate(anchors=dict(partner.pdf_anchors), columns=dict(partner.sheet_columns))
+    return PdfTemplate(
+        anchors={k: v for k, v in partner.pdf_anchors.items()}, columns=dict(partner.sheet_columns)
+    )
 
 
 def parse_pdf_order(

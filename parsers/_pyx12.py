@@ -61,7 +61,7 @@ def _node(map_dir: Path, map_file: str, path: str) -> Any:
     return load_map(map_dir, map_file).getnodebypath(path)
 
 
-class _EnvelopeTracker(pyx12.x12file.X12Reader):
+class _EnvelopeTracker(pyx12.x12file.X12Reader):  # type: ignore[misc]  # pyx12 ships no types
     """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling."""
 
     def __init__(self) -> None:
@@ -85,17 +85,17 @@ _TEXT_SHAPE = str.maketrans(
 _NUMBER_SHAPE = str.maketrans(dict.fromkeys("0123456789", "9"))
 _VERBATIM_TYPES = frozenset({"DT", "TM", "D8", "D6", "RD8"})
 _VERBATIM_ELEMENTS = frozenset({"1250", "1251"})
-_PLANS: dict[int, list[dict[int, int] | None]] = {}
+_PLANS: dict[int, list[dict[int, str] | None]] = {}
 
 
-def _plan(node: Any) -> list[dict[int, int] | None]:
+def _plan(node: Any) -> list[dict[int, str] | None]:
     """Per element position of ``node``: the translation table giving its shape, or None (verbatim)."""
     plan = _PLANS.get(id(node))
     if plan is None:
         plan = []
         for index in range(node.get_child_count()):
             child = node.get_child_node_by_idx(index)
-            table: dict[int, int] | None = None
+            table: dict[int, str] | None = None
             plain = isinstance(child, pyx12.map_if.element_if) and not child.valid_codes
             if plain and child.data_ele not in _VERBATIM_ELEMENTS:
                 data_type = child.root.data_elements.get_by_elem_num(child.data_ele)["data_type"] or ""

@@ -9,6 +9,7 @@ from gateway.receipts import Issue
 
 from ._events import DocumentIssue
 from ._events import ParsedOrder
+from ._events import ReceivedAck
 from .x12 import ParsedInterchange
 
 
@@ -17,13 +18,16 @@ class ParseResult:
     format: str | None
     orders: list[ParsedOrder] = field(default_factory=list)
     interchanges: list[ParsedInterchange] = field(default_factory=list)
+    acks: list[ReceivedAck] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
 
-    def add(self, event: ParsedOrder | ParsedInterchange | DocumentIssue) -> None:
+    def add(self, event: ParsedOrder | ReceivedAck | ParsedInterchange | DocumentIssue) -> None:
         if isinstance(event, ParsedOrder):
             self.orders.append(event)
         elif isinstance(event, ParsedInterchange):
             self.interchanges.append(event)
+        elif isinstance(event, ReceivedAck):
+            self.acks.append(event)
         elif isinstance(event, DocumentIssue):
             self.issues.append(event.issue)
 

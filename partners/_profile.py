@@ -88,7 +88,7 @@ class PartnerProfile(BaseModel):
     us: X12Identity
     version: X12Version = "004010"
     separators: OutboundSeparators = Field(default_factory=OutboundSeparators)
-    acks: list[AckKind] = Field(default_factory=lambda: ["997"])
+    acks: list[AckKind] = Field(default_factory=lambda: list[AckKind](["997"]))
     ta1: Literal["on_request", "always", "never"] = "on_request"
     usage: Literal["P", "T"] = "P"
     narrow: dict[str, list[str]] = Field(default_factory=dict)

@@ -220,12 +220,11 @@ class As2Partner:
 
     @contextmanager
     def running(self) -> Iterator[As2Partner]:
-        with serve(self.wsgi) as url:
+        with serve(Request.application(self.answer)) as url:
             self.url = url
             yield self
 
-    @Request.application
-    def wsgi(self, request: Request) -> Response:
+    def answer(self, request: Request) -> Response:
         raw = _http_message(request.headers.items(), request.get_data())
         if request.path == "/mdn":
             verdict = Mdn().parse(raw, find_message_cb=self._find_sent)

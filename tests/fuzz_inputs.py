@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from typing import Literal
 
 from hypothesis import HealthCheck
 from hypothesis import given
@@ -748,7 +749,9 @@ def csv_documents(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(1, 10))):
         rows.append(draw(st.lists(values, min_size=len(titles) - 1, max_size=len(titles) + 2)))
     out = io.StringIO()
-    quoting = draw(st.sampled_from((csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC, csv.QUOTE_NONE)))
+    quoting: Literal[0, 1, 2, 3] = draw(
+        st.sampled_from((csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC, csv.QUOTE_NONE))
+    )
     terminator = draw(st.sampled_from(("\n", "\r\n", "\r")))
     writer = csv.writer(out, delimiter=delimiter, quoting=quoting, escapechar="\\", lineterminator=terminator)
     for row in rows:

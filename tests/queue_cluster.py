@@ -197,7 +197,7 @@ class Cluster:
     def stop(self) -> list[int | None]:
         for worker in self.alive():
             worker.send_signal(signal.SIGTERM)
-        codes = []
+        codes: list[int | None] = []
         for worker in self.workers:
             try:
                 codes.append(worker.wait(timeout=30))

@@ -80,8 +80,20 @@ def profile(version: str = "004010", **separators: Any) -> PartnerProfile:
 
 # Non-default separators, one set per version (005010: component and repetition must differ).
 # pyx12 refuses "^" as a 004010 ISA16 (not in its 004010 character set), so "\\" stands in.
-ODD_4010 = {"element": "|", "component": "\\", "repetition": "!", "segment": "~", "line_break": False}
-ODD_5010 = {"element": "|", "component": "\\", "repetition": "{", "segment": "'", "line_break": True}
+ODD_4010: dict[str, Any] = {
+    "element": "|",
+    "component": "\\",
+    "repetition": "!",
+    "segment": "~",
+    "line_break": False,
+}
+ODD_5010: dict[str, Any] = {
+    "element": "|",
+    "component": "\\",
+    "repetition": "{",
+    "segment": "'",
+    "line_break": True,
+}
 
 
 def err(level: Level, code: str | None, **where: Any) -> Issue:

@@ -22,8 +22,8 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import IO
 from typing import Any
-from typing import BinaryIO
 
 import httpx
 import pytest
@@ -52,6 +52,7 @@ from gateway.transports.as2_identity import As2Identity
 from gateway.transports.as2_inbox import As2Inbox
 from gateway.transports.as2_send import As2Sender
 from gateway.web import create_app
+from partners import PartnerProfile
 from partners import PartnerRegistry
 from tests.as2_partner import As2Partner
 from tests.as2_partner import KeyPair
@@ -123,6 +124,11 @@ class World:
 
     def sender(self) -> As2Sender:
         return As2Sender(self.sessions, self.identity, clock=lambda: FIXED_NOW, timeout=30)
+
+    def acme(self) -> PartnerProfile:
+        profile = self.partners.get("acme")
+        assert profile is not None
+        return profile
 
     def outbound(self, content: bytes = b"ISA*outbound~") -> int:
         with self.sessions() as session, session.begin():
@@ -229,6 +235,7 @@ def test_oscrypto_compat_lets_pyas2lib_import_and_sign(keys: dict[str, KeyPair])
     loaded = [sys.modules[n] for n in _oscrypto_compat.PATCHED_MODULES if n in sys.modules]
     assert loaded  # the cffi or the ctypes backend, loaded through our loader
     for module in loaded:
+        assert module.__spec__ is not None
         assert isinstance(module.__spec__.loader, _oscrypto_compat._PatchingLoader)
         assert module.__file__ and module.__file__.endswith(".py")
     fresh = subprocess.run(  # a new interpreter: the hook works when imported first
@@ -368,9 +375,7 @@ def test_partner_certificate_expired_is_refused_both_ways(
     assert (status, detail) == ("failed/Failure", "invalid-certificate")
     assert "expired on" in response.text and w.rows(storage.Document) == []
     with pytest.raises(TransportError, match="expired on") as refused:
-        w.sender().send(
-            content=PO, filename="x.edi", profile=w.partners.get("acme"), outbound_id=w.outbound()
-        )
+        w.sender().send(content=PO, filename="x.edi", profile=w.acme(), outbound_id=w.outbound())
     assert refused.value.retryable is False and w.partner.received == []
 
 
@@ -424,7 +429,8 @@ def test_reused_message_id_with_other_content_is_stored_held_for_a_person_and_an
 
     assert response.status_code == 200
     assert w.partner.verify_mdn(response) == ("processed/Warning", "duplicate-document")
-    assert w.partner.sent_mic(second.message_id) in response.text  # proof of receipt of the new bytes
+    mic = w.partner.sent_mic(second.message_id)
+    assert mic is not None and mic in response.text  # proof of receipt of the new bytes
     assert "stored" in response.text and "held" in response.text
     original, held = w.rows(storage.Document)
     assert (held.status, held.error_code, held.partner, held.channel) == (
@@ -482,7 +488,7 @@ class _FlakyPipeline(Pipeline):
         self.after_store = after_store
         self.calls = 0
 
-    def ingest_stream(self, source: BinaryIO, **kwargs: Any) -> IngestOutcome:
+    def ingest_stream(self, source: IO[bytes], **kwargs: Any) -> IngestOutcome:
         self.calls += 1
         if self.calls > 1:
             return super().ingest_stream(source, **kwargs)
@@ -555,9 +561,7 @@ def test_the_endpoint_says_what_to_set_when_as2_is_not_configured(
 def test_send_with_a_sync_mdn_is_confirmed_once_the_mdn_verifies(world: Callable[..., World]) -> None:
     w = world(compress=True)
     outbound_id = w.outbound()
-    sent = w.sender().send(
-        content=PO, filename="acme-856.edi", profile=w.partners.get("acme"), outbound_id=outbound_id
-    )
+    sent = w.sender().send(content=PO, filename="acme-856.edi", profile=w.acme(), outbound_id=outbound_id)
 
     assert sent.confirmed and "MDN" in sent.detail
     [received] = w.partner.received
@@ -598,7 +602,7 @@ def test_async_mdn_is_matched_to_the_outbound_document(world: Callable[..., Worl
 
 def test_negative_mdns_raise_transport_errors_that_say_whether_to_retry(world: Callable[..., World]) -> None:
     w = world(encrypt=False)  # the partner requires encryption: its MDN refuses the message
-    profile = w.partners.get("acme")
+    profile = w.acme()
     with pytest.raises(TransportError, match="insufficient-message-security") as refused:
         w.sender().send(content=PO, filename="a.edi", profile=profile, outbound_id=w.outbound())
     assert refused.value.retryable is False
@@ -614,6 +618,7 @@ def test_negative_mdns_raise_transport_errors_that_say_whether_to_retry(world: C
     rows = [r for r in w.rows(storage.As2Message) if r.outbound_id == w2_outbound]
     assert len(rows) == 1 and rows[0].attempts == 2  # the resend kept the unanswered Message-ID
 
+    assert profile.as2 is not None
     nowhere = profile.model_copy(
         update={"as2": profile.as2.model_copy(update={"url": "http://127.0.0.1:9/as2"})}
     )

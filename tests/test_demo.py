@@ -21,6 +21,7 @@ from gateway.demo import DEMO_DAY
 from gateway.demo import shift_email
 from gateway.demo import shift_record
 from gateway.demo import shift_x12
+from parsers import ParsedInterchange
 from parsers.x12 import read_x12
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
@@ -73,6 +74,7 @@ def test_x12_dates_move_by_whole_days_and_the_rest_stays() -> None:
     [*_, interchange] = read_x12(
         io.BytesIO(shifted), partners=PartnerRegistry.from_directory(), document_id="1"
     )
+    assert isinstance(interchange, ParsedInterchange)
     assert not [i for i in interchange.receipt.issues if i.is_error]
 
 

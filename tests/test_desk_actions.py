@@ -122,11 +122,11 @@ def segments(content: bytes) -> list[list[str]]:
 
 def allocated(sessions: sessionmaker[Session], sku: str) -> Decimal:
     with sessions() as session:
-        return Decimal(
-            session.scalar(
-                select(func.sum(storage.InventoryLevel.allocated)).where(storage.InventoryLevel.sku == sku)
-            )
+        total = session.scalar(
+            select(func.sum(storage.InventoryLevel.allocated)).where(storage.InventoryLevel.sku == sku)
         )
+    assert total is not None
+    return Decimal(total)
 
 
 def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_erp_payload(
@@ -183,6 +183,7 @@ def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_
     )
     assert pick.before == {"version": 1, "lines[3].vendor_sku": "NW-99001", "lines[3].sku": None}
     assert pick.after == {"version": 2, "lines[3].vendor_sku": "NW-30555", "lines[3].sku": "NW-30555"}
+    assert approve.before is not None and approve.after is not None
     assert approve.before["status"] == "exception" and approve.after["status"] == "accepted"
     assert approve.before["findings"] == [{"code": "unknown_item", "line_no": "3", "action": "hold"}]
     assert approve.after["findings"] == [] and approve.after["decided_by"] == "alice"
@@ -367,6 +368,7 @@ def test_approve_with_problems_left_keeps_the_order_and_returns_them_then_an_acc
     stored = order(sessions, order_id)
     assert stored.status == "exception" and stored.decided_by is None
     [entry] = history(sessions, order_id)
+    assert entry.after is not None
     assert entry.action == "order.approve" and "status" not in entry.after  # it did not change
     assert entry.after["findings"] == [{"code": "price_mismatch", "line_no": "1", "action": "hold"}]
 
@@ -613,6 +615,7 @@ def test_merge_a_duplicate_850_closes_it_without_sending_anything(
     )  # no rejecting 855 quoting the PO the partner already has an AD for
     [entry] = history(sessions, duplicate)
     assert entry.action == "order.merge_duplicate"
+    assert entry.before is not None and entry.after is not None
     assert entry.before["status"] == "exception" and entry.before["duplicate_of"] is None
     assert entry.after["status"] == "rejected" and entry.after["duplicate_of"] == first
 
@@ -700,6 +703,7 @@ def test_reject_an_edi_order_sends_a_rejecting_855_with_the_reason(
         "decided_at": None,
         "decision_reason": None,
     }
+    assert entry.after is not None
     assert entry.after["status"] == "rejected" and entry.after["decision_reason"] == "item discontinued"
     assert entry.after["outbound_ids"] == [ack.id]
 

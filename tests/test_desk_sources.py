@@ -304,7 +304,7 @@ def test_boxes_land_on_their_words_on_a_rotated_and_cropped_page() -> None:
     rendered = render_pdf_page(data, 1, view.panes[0].pages[0].scale)  # type: ignore[union-attr]
     assert isinstance(rendered, RenderedPage)
     image = Image.open(io.BytesIO(rendered.png)).convert("L")
-    dark = [(x, y) for x in range(image.width) for y in range(image.height) if image.getpixel((x, y)) < 128]
+    dark = [(x, y) for x in range(image.width) for y in range(image.height) if image.getpixel((x, y)) < 128]  # type: ignore[operator]  # Pillow types every mode's pixel; "L" gives int
     inside = [(x, y) for x, y in dark if box.x0 - 1 <= x <= box.x1 + 1 and box.y0 - 1 <= y <= box.y1 + 1]  # type: ignore[union-attr]
     assert image.size == (390, 540)
     assert 0.3 < len(inside) / len(dark) < 0.7  # one of the two words, all of it

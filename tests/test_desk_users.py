@@ -209,8 +209,8 @@ def test_the_cli_applies_the_password_rule_to_add_and_to_a_new_password(
         main, ["user", "add", "root", "--role", "admin", "--password-stdin"], input="violet-kite-harbour\n"
     )
     assert added.exit_code == 0, added.output
-    weak = cli.invoke(main, ["user", "password", "root", "--password-stdin"], input="12345678\n")
-    assert weak.exit_code == 1 and "at least 12 characters" in weak.output
+    short = cli.invoke(main, ["user", "password", "root", "--password-stdin"], input="12345678\n")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
     changed = cli.invoke(main, ["user", "password", "root", "--password-stdin"], input="amber-otter-meadow\n")
     assert changed.exit_code == 0, changed.output
     assert changed.output == "new password set for root; their sessions are ended\n"

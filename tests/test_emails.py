@@ -110,3 +110,18 @@ def test_reply_to_identifies_the_customer_when_from_does_not(partners: PartnerRe
     assert profile is not None and profile.name == "acme" and address == "jane@acme-retail.example"
     del mail["Reply-To"]
     assert identify_sender(mail, partners) == (None, "noreply@portal.example")
+
+
+def test_forwarded_sender_is_found_in_a_plain_message(partners: PartnerRegistry) -> None:
+    """identify_sender takes any Message: one parsed with the default compat32 policy has no is_attachment."""
+    import email
+
+    from parsers._email import identify_sender
+
+    raw = (
+        b"From: Desk <desk@ourco.example>\r\nSubject: Fwd: PO\r\nContent-Type: text/plain\r\n\r\n"
+        b"---------- Forwarded message ---------\r\nFrom: Jane <jane@acme-retail.example>\r\n\r\n10 x NW-10042\r\n"
+    )
+    mail = email.message_from_bytes(raw)
+    profile, address = identify_sender(mail, partners)
+    assert profile is not None and profile.name == "acme" and address == "jane@acme-retail.example"

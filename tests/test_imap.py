@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy import func
@@ -134,16 +135,19 @@ def test_poll_imap_command(dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 def test_tls_and_starttls_with_a_verified_certificate(
-    security: str, dovecot: Dovecot, pipeline: Pipeline, sessions: sessionmaker[Session]
+    security: Literal["tls", "starttls"],
+    dovecot: Dovecot,
+    pipeline: Pipeline,
+    sessions: sessionmaker[Session],
 ) -> None:
     dovecot.deliver(EMAILS[0].read_bytes())
     secure = ImapSettings(
         host="127.0.0.1", port=dovecot.tls_port if security == "tls" else dovecot.port, username=USER,
-        password=PASSWORD, security=security, ca_file=str(dovecot.certificate),  # type: ignore[arg-type]
+        password=PASSWORD, security=security, ca_file=str(dovecot.certificate),
     )  # fmt: skip
     assert ImapPoller(secure, pipeline).poll_once().new_documents == 1
     untrusted = ImapSettings(
         host="127.0.0.1", port=secure.port, username=USER, password=PASSWORD, security=security
-    )  # type: ignore[arg-type]
+    )
     with pytest.raises(ssl.SSLError):
         ImapPoller(untrusted, pipeline).poll_once()

@@ -22,3 +22,17 @@ def test_the_install_step_shows_its_progress(tmp_path: Path) -> None:
     assert not any("--quiet" in line or " -q" in line for line in installs), "pip's own output is shown"
     steps = [line for line in dry if line.startswith("echo ")]
     assert len(steps) >= 3 and any("few minutes" in line for line in steps), dry
+
+
+def test_the_test_target_type_checks_after_ruff_and_before_pytest(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    dry = subprocess.run(
+        ["make", "--dry-run", f"VENV={venv}", "test"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    steps = [line for line in dry if line.startswith(f"{venv}/bin/") and " -m pip " not in line]
+    assert steps == [
+        f"{venv}/bin/ruff check .",
+        f"{venv}/bin/ruff format --check .",
+        f"{venv}/bin/mypy",
+        f"{venv}/bin/python -m pytest",
+    ], dry

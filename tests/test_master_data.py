@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,6 +72,7 @@ def test_bad_rows_are_reported_by_number_and_good_rows_still_load(
 def test_xlsx_exports_load_too(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
     sheet.append(["Customer", "Code", "Name", "Address1", "City", "State", "Postal_Code", "Country"])
     sheet.append(["C1001", "DC12", "ACME DC 12", "4100 Commerce Way", "Columbus", "OH", 43219, "US"])
     sheet.append([None] * 8)
@@ -90,6 +92,7 @@ def test_an_xlsx_whose_dimension_names_fewer_rows_still_loads_them_all(
 ) -> None:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
     sheet.append(["Customer", "Code", "Name", "Address1", "City", "State", "Postal_Code", "Country"])
     for code in ("DC12", "DC14", "DC16"):
         sheet.append(["C1001", code, f"ACME {code}", "4100 Commerce Way", "Columbus", "OH", "43219", "US"])

@@ -117,3 +117,13 @@ def test_an_asn_without_a_997_in_its_window_is_overdue(
     st02 = f"{asn.transaction_control_numbers[0]:04d}"
     receive(pipeline, tmp_path, acme_997(asn.group_control_number or 0, st02, "A"), "997.edi")
     assert asn.id not in overdue(48)
+
+
+def test_parse_keeps_a_received_997() -> None:
+    """parse() gathers every event: a partner's 997 is kept in ``acks``, not dropped."""
+    from parsers import parse
+
+    result = parse(acme_997(7, "0001", "A"), partners=PartnerRegistry.from_directory())
+    assert [(a.partner, a.functional_id, a.group_control_number, a.code) for a in result.acks] == [
+        ("acme", "SH", "7", "A")
+    ]

@@ -28,8 +28,11 @@ def test_pdf_layout_reads_as_expected(path: Path) -> None:
     assert order.po_number == expected["po_number"]
     assert (str(order.po_date) if order.po_date else None) == expected["po_date"]
     assert (order.ship_to.name if order.ship_to else None) == expected["ship_to"]
+    assert all(ln.quantity is not None for ln in order.lines)
     found = [
-        [ln.vendor_sku, str(ln.quantity.value), ln.quantity.uom, str(ln.unit_price)] for ln in order.lines
+        [ln.vendor_sku, str(ln.quantity.value), ln.quantity.uom, str(ln.unit_price)]
+        for ln in order.lines
+        if ln.quantity is not None
     ]
     assert found == expected["lines"]
     if "descriptions" in expected:
@@ -118,6 +121,7 @@ def test_partner_template_reads_a_layout_the_generic_reader_cannot() -> None:
     [order] = parse_pdf_order(data, partner="initech", document_id="1", template=template).orders
     assert (order.po_number, str(order.po_date)) == ("XK-4410", "2026-11-21")
     line = order.lines[0]
+    assert line.quantity is not None
     assert (line.vendor_sku, line.description, str(line.quantity.value), str(line.unit_price)) == (
         "NW-50010",
         "DECKBLATT",

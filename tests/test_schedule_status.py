@@ -42,7 +42,7 @@ class FakeClock:
 def test_a_failing_poll_backs_off_up_to_its_interval_and_success_resets_it(
     sessions: sessionmaker[Session],
 ) -> None:
-    outcomes: list[Exception | str] = [TransportError("connection refused")] * 6 + ["3 files taken"]
+    outcomes: list[Exception | str] = [*[TransportError("connection refused")] * 6, "3 files taken"]
     monotonic = FakeClock()
 
     def poll() -> str:

@@ -120,7 +120,7 @@ def pull_profile(sshd: Sshd, **settings: Any) -> PartnerProfile:
 def puller(
     sshd: Sshd, pipeline: Pipeline, monotonic: Callable[[], float] | None = None, **settings: Any
 ) -> SftpPuller:
-    extra = {"monotonic": monotonic} if monotonic else {}
+    extra: dict[str, Any] = {"monotonic": monotonic} if monotonic else {}
     return SftpPuller(pull_profile(sshd, **settings), pipeline, clock=lambda: FIXED_NOW, **extra)
 
 
@@ -285,7 +285,7 @@ def test_a_connection_killed_mid_transfer_loses_and_duplicates_nothing(
 ) -> None:
     files = {"a.edi": EDI[0].read_bytes(), "b-big.pdf": os.urandom(8 << 20), "c.edi": EDI[1].read_bytes()}
     put(sshd, files)
-    killed = []
+    killed: list[int] = []
 
     def killing_connect(server: SftpServer) -> SftpConnection:
         connection = open_sftp(server)
@@ -298,7 +298,7 @@ def test_a_connection_killed_mid_transfer_loses_and_duplicates_nothing(
 
             return real_getfo(path, target, callback=progress, **options)
 
-        connection.sftp.getfo = getfo  # type: ignore[method-assign]
+        connection.sftp.getfo = getfo  # type: ignore[method-assign,assignment]  # a test double in paramiko's place
         return connection
 
     poller = SftpPuller(pull_profile(sshd), pipeline, clock=lambda: FIXED_NOW, connect=killing_connect)
@@ -360,7 +360,7 @@ def drop_watcher(
     sshd: Sshd, pipeline: Pipeline, monotonic: Callable[[], float] | None = None, **settings: Any
 ) -> DropWatcher:
     inbox = DropInbox(path=str(sshd.chroot(DROP_USER) / "inbox"), **{"stable_seconds": 0, **settings})
-    extra = {"monotonic": monotonic} if monotonic else {}
+    extra: dict[str, Any] = {"monotonic": monotonic} if monotonic else {}
     return DropWatcher(acme(drop=inbox), pipeline, clock=lambda: FIXED_NOW, **extra)
 
 
@@ -646,7 +646,7 @@ def pull_with_writer_resuming(
 
             return real_getfo(path, target, callback=progress, **options)
 
-        connection.sftp.getfo = getfo  # type: ignore[method-assign]
+        connection.sftp.getfo = getfo  # type: ignore[method-assign,assignment]  # a test double in paramiko's place
         return connection
 
     real_ingest = pipeline.ingest_stream
@@ -709,7 +709,7 @@ def test_push_uploads_under_a_temporary_name_then_renames(sshd: Sshd) -> None:
             seen_before_rename.append(sorted(connection.sftp.listdir("/inbox")))
             real(old, new)
 
-        connection.sftp.posix_rename = posix_rename  # type: ignore[method-assign]
+        connection.sftp.posix_rename = posix_rename  # type: ignore[method-assign,assignment]  # a test double in paramiko's place
         return connection
 
     profile = push_profile(sshd)
@@ -729,7 +729,7 @@ def test_push_without_posix_rename_replaces_the_stale_target(sshd: Sshd) -> None
         def unsupported(old: str, new: str) -> None:
             raise OSError("Operation unsupported")
 
-        connection.sftp.posix_rename = unsupported  # type: ignore[method-assign]
+        connection.sftp.posix_rename = unsupported  # type: ignore[method-assign,assignment]  # a test double in paramiko's place
         return connection
 
     put(sshd, {"810-1.edi": b"stale"}, folder="/inbox")

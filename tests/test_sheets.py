@@ -110,6 +110,7 @@ def test_a_partner_can_pin_its_own_column_titles() -> None:
     pinned = {"Artikel": "vendor_sku", "Menge": "quantity", "Preis": "unit_price"}
     [order] = parse_csv_order(data, partner="a", document_id="1", pinned=pinned).orders
     line = order.lines[0]
+    assert line.quantity is not None
     assert (line.vendor_sku, str(line.quantity.value), str(line.unit_price)) == ("NW-10042", "12", "4.50")
 
 

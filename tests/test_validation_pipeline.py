@@ -63,11 +63,13 @@ def test_clean_order_is_accepted_and_takes_its_stock(
 ) -> None:
     def allocated() -> Decimal:
         with master() as session:
-            return session.scalar(
+            total = session.scalar(
                 select(func.sum(storage.InventoryLevel.allocated)).where(
                     storage.InventoryLevel.sku == "NW-10042"
                 )
             )
+        assert total is not None
+        return total
 
     before = allocated()
     doc = report(master, validating, INBOX / "acme-4500012345.edi")

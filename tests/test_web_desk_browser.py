@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -58,7 +59,7 @@ class Desk:
         assert done.returncode == 0, f"gateway {' '.join(args)}: {done.stdout}{done.stderr}"
         return done.stdout
 
-    def ingest(self, path: Path, *extra: str) -> dict[str, object]:
+    def ingest(self, path: Path, *extra: str) -> dict[str, Any]:
         [line] = [
             line for line in self.cli("ingest", "--json", str(path), *extra).splitlines() if line.strip()
         ]
@@ -100,10 +101,10 @@ def desk(tmp_path: Path) -> Iterator[tuple[Desk, str]]:
     found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
     assert found is not None and found.group(1) == "demo"
     pdf = running.ingest(PDF, "--partner", "acme")
-    assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]  # type: ignore[index]
+    assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
     typo = tmp_path / f"acme-{TYPO_PO}.edi"
     typo.write_bytes(typo_850())
-    [order] = running.ingest(typo)["orders"]  # type: ignore[misc]
+    [order] = running.ingest(typo)["orders"]
     assert order["status"] == "exception"
     [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
     assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU

@@ -363,6 +363,7 @@ def test_the_history_lists_every_desk_action_with_before_and_after(desk: DeskApp
         entry = session.scalars(
             select(storage.AuditEntry).where(storage.AuditEntry.action == "order.correct_quantity")
         ).one()
+    assert entry.after is not None
     assert entry.actor == "alice" and entry.after["lines[3].quantity"] == "20"
     history = client.get(page).text
     assert "Corrected a quantity" in history and "lines[3].quantity</span>: 10 → 20" in history

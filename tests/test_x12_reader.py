@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.pipeline import Pipeline
+from parsers import ParsedInterchange
 from parsers import parse
 from parsers.x12 import read_x12
 from partners import PartnerRegistry
@@ -55,6 +56,7 @@ def test_5010_repetition_separator_is_split_not_mistaken_for_data(partners: Part
     data = data.replace(b"REF*CO*ORDER 42~", b"REF*CO*ORDER 42^ORDER 43~")
     result = parse(data, partners=partners)
     [parsed] = result.orders
+    assert parsed.transaction is not None
     assert not parsed.rejected, [i.message for i in parsed.transaction.issues]
     assert parsed.order.references[0].value == "ORDER 42"
     assert parsed.order.references[0].repeats == ["ORDER 43"]
@@ -64,7 +66,7 @@ def test_missing_se_is_reported_and_the_order_kept(partners: PartnerRegistry) ->
     data = (INBOX / "acme-4500012345.edi").read_bytes().replace(b"SE*22*0001~\n", b"")
     result = parse(data, partners=partners)
     [parsed] = result.orders
-    assert parsed.rejected
+    assert parsed.rejected and parsed.transaction is not None
     assert "x12.se_missing" in [i.code for i in parsed.transaction.issues]
     assert parsed.order.po_number == "4500012345"
 
@@ -162,5 +164,6 @@ def test_an_envelope_without_a_group_from_a_known_sender_says_what_is_missing(
 def test_a_ta1_interchange_is_not_missing_a_group(partners: PartnerRegistry) -> None:
     ta1 = ACME_ISA + b"\nTA1*000000042*261120*0930*A*000~\nIEA*0*000001001~\n"
     [parsed] = list(read_x12(io.BytesIO(ta1), partners=partners, document_id="1"))
+    assert isinstance(parsed, ParsedInterchange)
     assert parsed.partner is not None and parsed.partner.name == "acme"
     assert not any(i.code == "x12.no_group" for i in parsed.receipt.issues)

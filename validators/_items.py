@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.model import OrderLine
 
 from ._context import ValidationContext
+from ._findings import Action
 from ._findings import Finding
 from ._findings import FindingCode
 from ._master import Product
@@ -53,7 +54,7 @@ def resolve_item(line: OrderLine, context: ValidationContext) -> tuple[Product |
             )
         ]
     hint = f"; closest: {', '.join(f'{s.sku} ({s.score:g})' for s in suggestions)}" if suggestions else ""
-    action = "hold" if policy.action(FindingCode.UNKNOWN_ITEM) == "auto_fix" else None
+    action: Action | None = "hold" if policy.action(FindingCode.UNKNOWN_ITEM) == "auto_fix" else None
     return None, [
         context.finding(
             FindingCode.UNKNOWN_ITEM,

@@ -71,7 +71,9 @@ class ValidationPolicy(BaseModel):
     minimum_order_value: Decimal | None = Field(default=None, ge=0)
     horizon_days: int = Field(default=180, ge=1)
     short_stock: StockPolicy = "backorder"
-    required: list[RequiredField] = Field(default_factory=lambda: ["po_number", "quantity", "item"])
+    required: list[RequiredField] = Field(
+        default_factory=lambda: list[RequiredField](["po_number", "quantity", "item"])
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> ValidationPolicy:

@@ -66,7 +66,9 @@ def draft_rejection(
         "created_at": when,
         "refers_to": order.po_number,
     }
-    return int(session.scalar(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row))
+    return int(
+        session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row).scalar_one()
+    )
 
 
 def rejection_text(

@@ -28,6 +28,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -161,7 +162,9 @@ def _median_resolve_hours(session: Session, since: datetime, until: datetime) ->
     return round(sum(float(h) for h in middle) / len(middle), 2), count
 
 
-def _hours_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
+def _hours_between(
+    session: Session, start: Any, end: Any
+) -> ColumnElement[float | Decimal]:  # PostgreSQL: numeric
     """SQL: hours from ``start`` to ``end``, in the database's own date arithmetic."""
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 24.0
@@ -210,7 +213,7 @@ def _volume_by_channel_and_day(
 
 
 @lru_cache(maxsize=8)
-def _channel_days(days: int) -> Select[tuple[int, str, int]]:
+def _channel_days(days: int) -> Select[int, str, int]:
     """``(n, channel, orders)`` per day ``n`` of ``days`` (bound as ``start_n``, ``stop_n``) and channel."""
     order = storage.PurchaseOrder
     moment = DateTime(timezone=True)

@@ -37,6 +37,7 @@ from typing import Literal
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
+from sqlalchemy import SQLColumnExpression
 from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import distinct
@@ -345,7 +346,9 @@ def all_queue_rows(
     return _rows(session, keys, now=now, sla_hours=sla_hours)
 
 
-def _queries(session: Session, filters: QueueFilter, now: datetime) -> tuple[Select[Any], Select[Any] | None]:
+def _queries(
+    session: Session, filters: QueueFilter, now: datetime
+) -> tuple[Select[Any, int, datetime], Select[Any, int, datetime] | None]:
     """The orders and the documents ``filters`` lets through; None for documents when none can be."""
     if filters.reason is not None and filters.reason not in ALL_REASONS:
         raise ValueError(f"unknown reason {filters.reason!r}")
@@ -421,7 +424,7 @@ def count_waiting_documents(session: Session) -> int:
     )
 
 
-def reason_case(code: ColumnElement[str]) -> ColumnElement[str]:
+def reason_case(code: SQLColumnExpression[str]) -> ColumnElement[str]:
     """SQL: the reason key of a finding code (``other`` for codes no reason names, and for NULL)."""
     return case(REASON_OF_CODE, value=code, else_=OTHER)
 
@@ -450,9 +453,9 @@ class _Search:
         return f"%{_like_escape(self.needle)}%"
 
 
-def _order_query(filters: QueueFilter, now: datetime, search: _Search | None) -> Select[Any]:
+def _order_query(filters: QueueFilter, now: datetime, search: _Search | None) -> Select[Any, int, datetime]:
     order = storage.PurchaseOrder
-    query = select(
+    query: Select[Any, int, datetime] = select(
         literal_column("'order'").label("kind"), order.id.label("id"), order.created_at.label("at")
     )
     query = query.where(order.status == ORDER_EXCEPTION)
@@ -491,7 +494,9 @@ def _has_reason(reason: str) -> ColumnElement[bool]:
     )
 
 
-def _document_query(filters: QueueFilter, now: datetime, search: _Search | None) -> Select[Any] | None:
+def _document_query(
+    filters: QueueFilter, now: datetime, search: _Search | None
+) -> Select[Any, int, datetime] | None:
     """Waiting documents the filters let through; None when they let none through."""
     document = storage.Document
     statuses = set(DOCUMENT_STATUSES)
@@ -499,7 +504,7 @@ def _document_query(filters: QueueFilter, now: datetime, search: _Search | None)
         statuses &= ALL_REASONS[filters.reason].document_statuses
     if not statuses:
         return None
-    query = select(
+    query: Select[Any, int, datetime] = select(
         literal_column("'document'").label("kind"), document.id.label("id"), document.received_at.label("at")
     ).where(*_waiting_documents(statuses))
     if filters.partner is not None:
@@ -537,7 +542,10 @@ def _waiting_documents(statuses: Iterable[str] = DOCUMENT_STATUSES) -> list[Colu
 
 
 def _count(
-    session: Session, query: Select[Any], moment: ColumnElement[datetime], overdue_before: datetime
+    session: Session,
+    query: Select[Any, int, datetime],
+    moment: SQLColumnExpression[datetime],
+    overdue_before: datetime,
 ) -> tuple[int, int]:
     counted = query.with_only_columns(
         func.count(), func.count().filter(moment < overdue_before), maintain_column_froms=True
@@ -547,7 +555,12 @@ def _count(
 
 
 def _page_keys(
-    session: Session, orders: Select[Any], documents: Select[Any] | None, *, limit: int, offset: int
+    session: Session,
+    orders: Select[Any, int, datetime],
+    documents: Select[Any, int, datetime] | None,
+    *,
+    limit: int,
+    offset: int,
 ) -> list[tuple[str, int]]:
     """(kind, id) of the page's items, oldest first: a merge of the two index-ordered scans."""
     if documents is None:
@@ -555,8 +568,8 @@ def _page_keys(
         return [(kind, id_) for kind, id_, _ in session.execute(query.limit(limit).offset(offset))]
     merged = union_all(orders, documents)
     at, id_column = merged.selected_columns.at, merged.selected_columns.id
-    query = merged.order_by(at, id_column).limit(limit).offset(offset)
-    return [(kind, id_) for kind, id_, _ in session.execute(query)]
+    page = merged.order_by(at, id_column).limit(limit).offset(offset)
+    return [(kind, id_) for kind, id_, _ in session.execute(page)]
 
 
 def _rows(
@@ -597,6 +610,8 @@ def _order_rows(
         .where(finding.order_id.in_(order_ids))
         .order_by(finding.order_id, finding.id)
     ):
+        if order_id is None:  # never: in_() does not match NULL
+            continue
         first_any.setdefault(order_id, message)
         if action in BLOCKING:
             held.setdefault(order_id, []).append((code, message))

@@ -63,7 +63,7 @@ async def recover(context: JobContext, timestamp: int) -> str:
     queued: set[int] = set()
     for status in _WAITING:
         for job in await manager.list_jobs_async(task=PROCESS_DOCUMENT, status=status):
-            queued.add(int(job.task_kwargs["document_id"]))
+            queued.add(int(str(job.task_kwargs["document_id"])))
     stranded = [d for d in received if d not in queued]
     for document_id in stranded:
         await defer_document(context.app, document_id)

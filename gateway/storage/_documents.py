@@ -7,6 +7,7 @@ import io
 import re
 import unicodedata
 from datetime import datetime
+from typing import IO
 from typing import Any
 from typing import BinaryIO
 
@@ -33,7 +34,7 @@ def safe_filename(name: str | None) -> str | None:
     return base[:255] or None
 
 
-def _digest(source: BinaryIO) -> tuple[str, int]:
+def _digest(source: IO[bytes]) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     source.seek(0)
@@ -46,7 +47,7 @@ def _digest(source: BinaryIO) -> tuple[str, int]:
 
 def store_document(
     session: Session,
-    source: BinaryIO,
+    source: IO[bytes],
     *,
     channel: str,
     filename: str | None,

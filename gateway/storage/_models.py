@@ -6,6 +6,7 @@ from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from typing import ClassVar
 
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
@@ -15,6 +16,7 @@ from sqlalchemy import Index
 from sqlalchemy import LargeBinary
 from sqlalchemy import Numeric
 from sqlalchemy import String
+from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase
@@ -23,6 +25,7 @@ from sqlalchemy.orm import mapped_column
 
 
 class Base(DeclarativeBase):
+    __table__: ClassVar[Table]  # every model here is declared on a Table, not another FromClause
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
         Decimal: Numeric(18, 4),
         datetime: DateTime(timezone=True),

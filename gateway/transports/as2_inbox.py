@@ -419,7 +419,8 @@ class As2Inbox:
             )
         original_message = Message(sender=self._identity.organization(), receiver=receiver)
         original_message.message_id = original
-        original_message.mic = bare_mic(mic).encode() if mic else None
+        bare = bare_mic(mic)  # None exactly when mic is empty
+        original_message.mic = bare.encode() if bare is not None else None
         status, detail = Mdn().parse(
             raw, find_message_cb=lambda mid, _to: original_message if mid == original else None
         )

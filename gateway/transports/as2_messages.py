@@ -66,12 +66,13 @@ def split_http_message(raw: bytes) -> tuple[dict[str, str], bytes]:
 
 def mdn_facts(raw: bytes) -> MdnFacts:
     parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
-    signature = None
+    signature: bytes | None = None
     report: Any = None
     for part in parsed.walk():
         kind = part.get_content_type()
         if kind in _SIGNATURE_TYPES:
-            signature = part.get_payload(decode=True)
+            payload = part.get_payload(decode=True)
+            signature = payload if isinstance(payload, bytes) else None
         elif kind == "message/disposition-notification":
             fields = part.get_payload()
             report = fields[0] if isinstance(fields, list) and fields else None

@@ -231,9 +231,9 @@ class As2Sender:
                 row_id, f"{where}: HTTP {response.status_code} but no MDN in the answer", retryable=True
             )
         with self._sessions() as session, session.begin():
-            row = session.get(storage.As2Message, row_id, with_for_update=True)
-            if row is not None and row.status == messages.SENDING:  # an MDN may have come already
-                row.status, row.updated_at = messages.AWAITING_MDN, self._clock()
+            sent = session.get(storage.As2Message, row_id, with_for_update=True)
+            if sent is not None and sent.status == messages.SENDING:  # an MDN may have come already
+                sent.status, sent.updated_at = messages.AWAITING_MDN, self._clock()
         return Sent(f"{where}; asynchronous MDN due at {mdn_url}", confirmed=False)
 
     def _build(

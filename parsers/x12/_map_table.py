@@ -10,6 +10,7 @@ R0203, L010203, E0102). The structure lists (position, segment or loop, usage, m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # (data element number) -> (data type, min length, max length, name); what pyx12's own
 # dataele.xml lacks for the 850. Lengths follow 005010 where it widened 004010.
@@ -329,7 +330,7 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
 
 # Structure: (position, segment id, usage, max use) or ("loop", id, usage, repeat, [children]).
 # Usage is R (required) or S (situational); max use ">1" is unbounded.
-Node = tuple
+Node = tuple[Any, ...]
 
 _PARTY = [
     (310, "N1", "R", "1"),

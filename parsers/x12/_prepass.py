@@ -500,8 +500,7 @@ def _read_segments(
             if _isa_at(head, 0):
                 return
             index += 1
-            segment = _oversized(text, separators, index, raw, head)
-            yield segment
+            yield _oversized(text, separators, index, raw, head)
             if text.pos >= len(text.buf) and not text.fill():
                 return
             continue

@@ -29,6 +29,7 @@ ORDER_CELLS = (
     ("B2", "Qty"),
     ("C2", "Unit Price"),
 )
+ORDER_TEXTS = tuple(t for _, t in ORDER_CELLS)
 
 
 def sheet_xml(*, rows: bytes = b"", dimension: str | None = None, shared: bool = False) -> bytes:
@@ -49,7 +50,7 @@ def sheet_xml(*, rows: bytes = b"", dimension: str | None = None, shared: bool =
     )
 
 
-def shared_strings_xml(texts: tuple[str, ...] = tuple(t for _, t in ORDER_CELLS)) -> bytes:
+def shared_strings_xml(texts: tuple[str, ...] = ORDER_TEXTS) -> bytes:
     items = "".join(f"<si><t>{t}</t></si>" for t in texts)
     return f'<sst xmlns="{SHEET_NS}" count="{len(texts)}" uniqueCount="{len(texts)}">{items}</sst>'.encode()
 

@@ -9,6 +9,7 @@ the login, and behind a CSRF token when it changes anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -39,7 +40,7 @@ class Route:
         return self.method != "GET"
 
 
-def argument_values(desk: DeskApp) -> dict[str, list[object]]:
+def argument_values(desk: DeskApp) -> dict[str, list[Any]]:
     """Real values for each URL argument name the app uses (several for ``action``: every one)."""
     with desk.sessions() as session:
         outbound_id = session.scalar(select(storage.OutboundRecord.id).limit(1))

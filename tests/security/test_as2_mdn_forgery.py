@@ -172,9 +172,7 @@ def test_a_sync_mdn_that_does_not_verify_is_kept_apart_and_the_send_fails(
     outbound_id = w.outbound()
 
     with pytest.raises(TransportError, match="does not verify") as failed:
-        w.sender().send(
-            content=b"ISA*x~", filename="x.edi", profile=w.partners.get("acme"), outbound_id=outbound_id
-        )
+        w.sender().send(content=b"ISA*x~", filename="x.edi", profile=w.acme(), outbound_id=outbound_id)
 
     assert failed.value.retryable is False
     [row] = w.rows(storage.As2Message)

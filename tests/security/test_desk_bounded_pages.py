@@ -81,7 +81,7 @@ def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
 def _orders(desk: DeskApp) -> dict[str, storage.PurchaseOrder]:
     with desk.sessions() as session:
         return {
-            d.filename: o
+            str(d.filename): o
             for o, d in session.execute(
                 select(storage.PurchaseOrder, storage.Document).join(
                     storage.Document, storage.Document.id == storage.PurchaseOrder.document_id

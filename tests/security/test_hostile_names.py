@@ -237,8 +237,8 @@ def test_names_a_hostile_sftp_server_lists_never_leave_its_folder(
         profile.model_copy(update={"sftp_pull": pull}),
         store_pipeline,
         clock=lambda: FIXED_NOW,
-        connect=lambda _: server,
-    )  # type: ignore[arg-type,return-value]
+        connect=lambda _: server,  # type: ignore[arg-type,return-value]  # a fake server, duck-typed
+    )
     with _deep_working_folder(tmp_path, monkeypatch):
         report = puller.poll_once()
     refused = [n for n in names if "/" in n or "\x00" in n]

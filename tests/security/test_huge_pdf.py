@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from gateway import storage
 from gateway.pipeline import Pipeline
 from parsers._pdf import MAX_PAGES
 from parsers._pdf_budget import MAX_CONTENT_BYTES
@@ -24,7 +25,7 @@ from tests.security._stored import ingest
 SECONDS = 15  # each refusal on a loaded two-core machine; most take well under one
 
 
-def _ingest_pdf(store_pipeline: Pipeline, data: bytes, name: str) -> object:
+def _ingest_pdf(store_pipeline: Pipeline, data: bytes, name: str) -> storage.Document:
     started = time.monotonic()
     document = ingest(store_pipeline, data, filename=f"{name}.pdf", channel="drop", partner="acme")
     assert time.monotonic() - started < SECONDS, name

@@ -67,8 +67,8 @@ def segment_pane(
         kept, more, seen_any = _window(stream, set(), None)
     if not seen_any:
         problem = CannotShow("x12.not_x12", "the document holds no X12 segments (no ISA was found)")
-        missed = [w.miss("the X12 document cannot be read") for w in wanted]
-        return SegmentPane(key=key, title=title, mime_part=mime_part, problem=problem), [], missed
+        pane = SegmentPane(key=key, title=title, mime_part=mime_part, problem=problem)
+        return pane, [], [w.miss("the X12 document cannot be read") for w in wanted]
     by_index = {seg.index: seg for seg in kept}
     placed: list[Highlight] = []
     missed: list[Unplaced] = []

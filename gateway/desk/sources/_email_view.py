@@ -24,6 +24,7 @@ from parsers import X12
 from parsers import XLSX
 from parsers import body_text
 from parsers import detect_format
+from parsers import is_attachment
 from parsers import nesting_refusal
 from parsers.x12 import InterchangeHeader
 from parsers.x12 import RawSegment
@@ -114,7 +115,7 @@ def _leaves(message: Message, number: str, depth: int, found: list[_Part]) -> No
         for index, child in enumerate(payload if isinstance(payload, list) else [], start=1):
             _leaves(child, f"{number}.{index}", depth, found)
         return
-    body = ctype in ("text/plain", "text/html") and not message.is_attachment()
+    body = ctype in ("text/plain", "text/html") and not is_attachment(message)
     found.append(_Part(number, message, body))
 
 
@@ -245,8 +246,8 @@ def _part_panes(
         w.miss(f"its source is a text line, but part {part.number} is an attachment") for w in line_sources
     ]
     if fmt == PDF:
-        pane, hits, more = pdf_pane(data, others, key=next_key(), title=title, mime_part=part.number)
-        return [pane], hits, misses + more
+        pdf, hits, more = pdf_pane(data, others, key=next_key(), title=title, mime_part=part.number)
+        return [pdf], hits, misses + more
     if fmt in (XLSX, CSV):
         panes, hits, more = sheet_panes(data, fmt, others, key=next_key(), title=title, mime_part=part.number)
         return list(panes), hits, misses + more

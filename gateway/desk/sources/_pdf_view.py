@@ -139,8 +139,8 @@ def pdf_pane(
     """The PDF's pages (size and boxes); the images come from ``render_pdf_page`` at each page's scale."""
     geometries, count, problem = _geometries(data)
     if problem is not None:
-        missed = [w.miss(problem.message) for w in wanted]
-        return PdfPane(key=key, title=title, mime_part=mime_part, problem=problem), [], missed
+        pane = PdfPane(key=key, title=title, mime_part=mime_part, problem=problem)
+        return pane, [], [w.miss(problem.message) for w in wanted]
     crops = _crop_boxes(data, {w.source.page for w in wanted if w.source.page is not None})
     placed: list[Highlight] = []
     missed: list[Unplaced] = []

@@ -219,12 +219,13 @@ def render_document_page(
         return CannotShow("document.missing", f"document {document_id} is not stored")
     if document.size > MAX_VIEW_BYTES:
         return CannotShow("document.too_large", f"the document is over {MAX_VIEW_BYTES >> 20} MB; not shown")
-    data: bytes | None = document_bytes(session, document_id)
-    if mime_part is not None and data is not None:
+    data = document_bytes(session, document_id)
+    if mime_part is not None:
         is_email = (document.format or detect_format(data[:8192])) == EMAIL
-        data = part_payload(data, mime_part) if is_email else None
-        if data is None:
+        part = part_payload(data, mime_part) if is_email else None
+        if part is None:
             return CannotShow("email.no_part", f"document {document_id} has no MIME part {mime_part}")
+        data = part
     rendered = render_pdf_page(data, page, scale)
     if isinstance(rendered, CannotShow):
         return rendered

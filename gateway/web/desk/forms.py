@@ -75,7 +75,7 @@ class QuantityForm(OrderForm):
         if not super().validate(extra_validators):
             return False
         if self.quantity.data is None and not (self.uom.data or "").strip():
-            self.quantity.errors.append("give a quantity, a unit of measure, or both")
+            self.quantity.errors = [*self.quantity.errors, "give a quantity, a unit of measure, or both"]
             return False
         return True
 

@@ -364,7 +364,8 @@ def _canonical_part(session: Session, stored: storage.PurchaseOrder, ordinals: l
     statements = _PARTS.get(session.get_bind().dialect.name)
     if statements is None or "canonical" in stored.__dict__:  # already loaded: slice it
         canonical = stored.canonical or {}
-        lines = canonical.get("lines") if isinstance(canonical.get("lines"), list) else []
+        found_lines = canonical.get("lines")
+        lines: list[Any] = found_lines if isinstance(found_lines, list) else []
         return {**canonical, "lines": [lines[i] for i in ordinals if i < len(lines)]}
     head, lines_at = statements
     raw = session.execute(text(head), {"id": stored.id}).scalar()

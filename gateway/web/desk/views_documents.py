@@ -22,6 +22,7 @@ from flask import send_file
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
+from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -71,12 +72,15 @@ class DocumentList:
 def document_list(session: Session, *, status: str, search: str, page: int) -> DocumentList:
     """Documents newest first, by status and by a search over id, file name and partner."""
     document = storage.Document
-    where = []
+    where: list[ColumnElement[bool]] = []
     if status:
         where.append(document.status == status)
     if search:
         pattern = f"%{search.replace('%', '').replace('_', '')}%"
-        alternatives = [document.filename.ilike(pattern), document.partner.ilike(pattern)]
+        alternatives: list[ColumnElement[bool]] = [
+            document.filename.ilike(pattern),
+            document.partner.ilike(pattern),
+        ]
         if search.isdigit():
             alternatives.append(document.id == int(search))
         where.append(or_(*alternatives))

@@ -151,11 +151,11 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
     if chosen is None:
         abort(404)
     form = chosen.form()
-    if not form.validate():
+    if not form.validate() or (version := form.version.data) is None:  # InputRequired: never None here
         return _show(order_id, error=" ".join(form.problems()), status=422)
     session = db()
     try:
-        outcome = chosen.act(services().order_desk, session, order_id, form.version.data, user(), form)
+        outcome = chosen.act(services().order_desk, session, order_id, version, user(), form)
     except DeskError as exc:
         session.rollback()
         status = next((code for kind, code in _STATUS_OF_ERROR if isinstance(exc, kind)), 422)
@@ -166,8 +166,8 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
     message = chosen.done(form, outcome)
     still_held = action == "approve" and outcome.status != "accepted"
     flash(message, "warning" if still_held else "success")
-    again = paging_args(_page_number(), request.args.get("lines"))
-    return redirect(url_for("desk.order", order_id=order_id, **again, _anchor="top"), 303)
+    again: dict[str, Any] = paging_args(_page_number(), request.args.get("lines"))  # url_for's **values
+    return redirect(url_for("desk.order", order_id=order_id, _anchor="top", **again), 303)
 
 
 def _page_number() -> int | None:
