@@ -233,6 +233,22 @@ def test_the_segment_view_shows_a_long_segment_cut_with_a_note(desk: DeskApp) ->
     assert "longer than the limit of 65,536" in page
 
 
+def _ingest_in_child(path: Path, home: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`gateway ingest --json` of ``path`` into ``home`` in a child process: its report and peak RSS."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.security._ingest_child", str(path)],
+        cwd=ROOT,
+        env={**os.environ, "GATEWAY_HOME": str(home), "GATEWAY_DATABASE_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report, peak = [json.loads(line) for line in done.stdout.splitlines()[-2:]]
+    return report, peak
+
+
 @pytest.mark.slow
 def test_gateway_ingest_reads_a_50_mb_element_in_bounded_memory(tmp_path: Path) -> None:
     """``gateway ingest`` in a child process, whose own peak RSS (VmHWM) is reported by the child.
@@ -243,17 +259,7 @@ def test_gateway_ingest_reads_a_50_mb_element_in_bounded_memory(tmp_path: Path) 
         path = tmp_path / f"long-{terminated}.edi"
         hostile.write_x12_long_element(str(path), 50 * hostile.MIB, terminated=terminated)
         home = tmp_path / f"home-{terminated}"
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.security._ingest_child", str(path)],
-            cwd=ROOT,
-            env={**os.environ, "GATEWAY_HOME": str(home), "GATEWAY_DATABASE_URL": ""},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        report, peak = [json.loads(line) for line in done.stdout.splitlines()[-2:]]
+        report, peak = _ingest_in_child(path, home)
         assert report["status"] == "rejected", report
         assert any(e["code"] == "syntax" for e in report["errors"]), report
         assert peak["peak_rss_mb"] < PEAK_MB, peak
@@ -282,17 +288,7 @@ def test_gateway_ingest_reads_60_mb_with_no_isa_in_bounded_memory(tmp_path: Path
                 out.write(line * 1000)
             out.write(tail)
         home = tmp_path / f"home-{name}"
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.security._ingest_child", str(path)],
-            cwd=ROOT,
-            env={**os.environ, "GATEWAY_HOME": str(home), "GATEWAY_DATABASE_URL": ""},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        report, peak = [json.loads(line) for line in done.stdout.splitlines()[-2:]]
+        report, peak = _ingest_in_child(path, home)
         assert report["status"] == "rejected", report
         reasons = {e["reason"] for e in report["errors"]}
         assert ("x12.not_x12" in reasons) == (name == "none"), report
