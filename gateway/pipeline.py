@@ -701,13 +701,18 @@ def _issue_row(issue: Issue, *, rejected: bool) -> dict[str, Any]:
         "severity": issue.severity.value,
         "action": action,
         "message": issue.message,
-        "field": f"{issue.segment}{issue.element:02d}" if issue.segment and issue.element else issue.segment,
-        "line_no": None,
+        "field": issue.field or _x12_place(issue),
+        "line_no": issue.line_no,
         "expected": None,
         "received": None,
         "suggestions": [],
         "details": {"reason": issue.code, **issue.model_dump(mode="json", exclude_none=True)},
     }
+
+
+def _x12_place(issue: Issue) -> str | None:
+    """An X12 issue's place as a field name: ``BEG03``, or the segment alone."""
+    return f"{issue.segment}{issue.element:02d}" if issue.segment and issue.element else issue.segment
 
 
 def _finding_row(finding: validators.Finding) -> dict[str, Any]:

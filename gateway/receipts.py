@@ -57,6 +57,8 @@ class Issue(BaseModel):
     element_ref: str | None = None
     bad_value: str | None = None
     segment_index: int | None = None
+    field: str | None = None  # a document reader's canonical field ("po_date", "unit_price")
+    line_no: str | None = None  # ... and the order line it is on
 
     @field_validator("message", "bad_value")
     @classmethod

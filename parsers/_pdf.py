@@ -28,7 +28,6 @@ from gateway.model import Channel
 from gateway.model import Order
 from gateway.model import OrderLine
 from gateway.model import Party
-from gateway.model import Provenance
 from gateway.model import Quantity
 from gateway.model import Terms
 from gateway.receipts import Issue
@@ -41,13 +40,17 @@ from ._events import FoundOrders
 from ._pdf_budget import OverBudget
 from ._pdf_budget import PdfBudget
 from ._pdf_budget import pdf_inflation_refusal
-from ._sheet_orders import match_column
-from ._sheet_orders import parse_date
-from ._sheet_orders import parse_number
-from ._sheet_orders import pinned_titles
+from ._values import parse_date
+from ._values import parse_number
+from ._vocabulary import match_column
+from ._vocabulary import pinned_titles
+from .layout._words import Row
+from .layout._words import Word
+from .layout._words import phrases
+from .layout._words import provenance
+from .layout._words import rows_of
 
 MAX_PAGES = 300
-LINE_TOLERANCE = 3.0
 _LABELS = {
     "po_number": re.compile(r"\b(?:p\.?\s?o\.?|purchase\s+order|order)\s*(?:number|no\.?|#)?\s*[:#]?\s*(?P<v>[A-Z0-9][\w/-]*\d[\w/-]*)",
                             re.IGNORECASE),
@@ -59,29 +62,6 @@ _SHIP_TO = re.compile(r"^\s*(?:ship\s*-?\s*to|deliver\s+to)\s*:?\s*(?P<v>.*)$", 
 _TOTAL = re.compile(r"^\s*(?:grand\s+)?total\b|^\s*(?:order|po)\s+total\b|^\s*amount\s+due\b", re.IGNORECASE)
 _SUBTOTAL = re.compile(r"^\s*(sub\s*total|tax|freight|shipping|discount)\b", re.IGNORECASE)
 _PAGE_FOOTER = re.compile(r"\bpage\s+\d+\s*(?:of\s*\d+)?\b", re.IGNORECASE)
-
-
-@dataclass(slots=True)
-class Word:
-    text: str
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    page: int
-
-
-@dataclass(slots=True)
-class Line:
-    words: list[Word]
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @property
-    def page(self) -> int:
-        return self.words[0].page
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +99,7 @@ def parse_pdf_order(
                     "pdf.too_many_pages", f"the PDF has {len(pdf.pages)} pages; refused above {MAX_PAGES}"
                 )
             lines = [
-                line
-                for number, page in enumerate(pdf.pages, start=1)
-                for line in _lines(page, number, budget)
+                line for number, page in enumerate(pdf.pages, start=1) for line in _rows(page, number, budget)
             ]
     except OverBudget as exc:
         return FoundOrders.failed("pdf.too_complex", f"{exc}: send it as EDI or a sheet, or split it")
@@ -143,31 +121,12 @@ def parse_pdf_order(
     return _read(lines, partner=partner, document_id=document_id, template=template or PdfTemplate())
 
 
-def _lines(page: Any, number: int, budget: PdfBudget) -> list[Line]:
+def _rows(page: Any, number: int, budget: PdfBudget) -> list[Row]:
     budget.layout(page)  # pdfminer's reading of the page, paid for as it goes
-    words = [
+    return rows_of(
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), number)
         for w in page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
-    ]
-    words.sort(key=lambda w: (round(w.top), w.x0))
-    lines: list[Line] = []
-    for word in words:
-        if lines and abs(lines[-1].words[0].top - word.top) <= LINE_TOLERANCE:
-            lines[-1].words.append(word)
-        else:
-            lines.append(Line([word]))
-    for line in lines:
-        line.words.sort(key=lambda w: w.x0)
-    return lines
-
-
-def _where(words: list[Word], confidence: float) -> Provenance:
-    return Provenance(
-        page=words[0].page,
-        bbox=(min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words),
-              max(w.bottom for w in words)),
-        confidence=round(confidence, 2),
-    )  # fmt: skip
+    )
 
 
 @dataclass(slots=True)
@@ -178,23 +137,11 @@ class _Column:
     score: float
 
 
-def _phrases(line: Line) -> list[list[Word]]:
-    """Words set closer than about a space apart read as one label ("Unit Price")."""
-    phrases: list[list[Word]] = []
-    for word in line.words:
-        gap_limit = 0.6 * (word.bottom - word.top)
-        if phrases and word.x0 - phrases[-1][-1].x1 <= gap_limit:
-            phrases[-1].append(word)
-        else:
-            phrases.append([word])
-    return phrases
-
-
-def _header(line: Line, pinned: Mapping[str, str] | None = None) -> list[_Column] | None:
+def _header(line: Row, pinned: Mapping[str, str] | None = None) -> list[_Column] | None:
     """Columns of a table header line, from its phrases (or, failing a phrase, its words)."""
     exact = pinned_titles(pinned)
     columns: list[_Column] = []
-    for phrase in _phrases(line):
+    for phrase in phrases(line):
         found = match_column(" ".join(w.text for w in phrase), exact)
         parts = [phrase] if found else [[w] for w in phrase]
         for part in parts:
@@ -207,7 +154,7 @@ def _header(line: Line, pinned: Mapping[str, str] | None = None) -> list[_Column
     return None
 
 
-def _assign(line: Line, columns: list[_Column]) -> dict[str, list[Word]]:
+def _assign(line: Row, columns: list[_Column]) -> dict[str, list[Word]]:
     """Each word goes to the column whose span it overlaps most, or whose centre is nearest."""
     cells: dict[str, list[Word]] = {}
     for word in line.words:
@@ -223,7 +170,7 @@ def _assign(line: Line, columns: list[_Column]) -> dict[str, list[Word]]:
 
 
 def _read(
-    lines: list[Line], *, partner: str | None, document_id: str | None, template: PdfTemplate
+    lines: list[Row], *, partner: str | None, document_id: str | None, template: PdfTemplate
 ) -> FoundOrders:
     result = FoundOrders()
     order = Order(partner=partner, channel=Channel.PDF, document_id=document_id, po_number=None)
@@ -250,7 +197,7 @@ def _read(
     return result
 
 
-def _anchored_fields(order: Order, lines: list[Line], anchors: Mapping[str, str]) -> None:
+def _anchored_fields(order: Order, lines: list[Row], anchors: Mapping[str, str]) -> None:
     """Template fields: the text after the anchor label on its line."""
     for name, anchor in anchors.items():
         for line in lines:
@@ -261,7 +208,7 @@ def _anchored_fields(order: Order, lines: list[Line], anchors: Mapping[str, str]
             words = [w for w in line.words if w.text in value.split()]
             if not value or not words:
                 continue
-            where = _where(words, 1.0)
+            where = provenance(words, 1.0)
             if name == "po_number":
                 order.po_number = value
                 order.provenance["po_number"] = where
@@ -275,7 +222,7 @@ def _anchored_fields(order: Order, lines: list[Line], anchors: Mapping[str, str]
             break
 
 
-def _header_fields(order: Order, lines: list[Line]) -> None:
+def _header_fields(order: Order, lines: list[Row]) -> None:
     for index, line in enumerate(lines):
         text = line.text
         for name, pattern in _LABELS.items():
@@ -286,13 +233,13 @@ def _header_fields(order: Order, lines: list[Line]) -> None:
             words = [w for w in line.words if w.text in value.split()] or line.words
             if name == "po_number" and order.po_number is None:
                 order.po_number = value
-                order.provenance["po_number"] = _where(words, 0.9)
+                order.provenance["po_number"] = provenance(words, 0.9)
             elif name == "po_date" and order.po_date is None and (parsed := parse_date(value)):
                 order.po_date = parsed
-                order.provenance["po_date"] = _where(words, 0.9)
+                order.provenance["po_date"] = provenance(words, 0.9)
             elif name == "terms" and not order.terms:
                 terms = Terms(description=value)
-                terms.provenance["description"] = _where(words, 0.8)
+                terms.provenance["description"] = provenance(words, 0.8)
                 order.terms.append(terms)
         ship = _SHIP_TO.match(text)
         if ship and order.ship_to is None:
@@ -305,12 +252,12 @@ def _header_fields(order: Order, lines: list[Line]) -> None:
                 block_words += follow.words
             if block:
                 party = Party(role="ST", name=block[0], address=Address(lines=block[1:]))
-                party.provenance["name"] = _where(block_words or line.words, 0.7)
+                party.provenance["name"] = provenance(block_words or line.words, 0.7)
                 order.parties.append(party)
 
 
 def _table(
-    order: Order, lines: list[Line], columns: list[_Column], issues: list[Issue], pinned: Mapping[str, str]
+    order: Order, lines: list[Row], columns: list[_Column], issues: list[Issue], pinned: Mapping[str, str]
 ) -> Decimal | None:
     names = {c.name for c in columns}
     for line in lines:
@@ -362,16 +309,16 @@ def _line(cells: dict[str, list[Word]], quantity: Decimal, number: int, issues: 
         words = cells.get(name)
         if words:
             setattr(line, name, " ".join(w.text for w in words))
-            line.provenance[name] = _where(words, 0.85)
+            line.provenance[name] = provenance(words, 0.85)
     uom = " ".join(w.text for w in cells.get("uom", [])).upper()
     line.quantity = Quantity(value=quantity, uom=uom or "EA")
-    line.provenance["quantity"] = _where(cells["quantity"], 0.9)
+    line.provenance["quantity"] = provenance(cells["quantity"], 0.9)
     price_words = cells.get("unit_price")
     if price_words:
         price = parse_number(" ".join(w.text for w in price_words))
         if price is not None:
             line.unit_price = price
-            line.provenance["unit_price"] = _where(price_words, 0.9)
+            line.provenance["unit_price"] = provenance(price_words, 0.9)
     amount_words = cells.get("amount")
     if amount_words and line.unit_price is not None:
         amount = parse_number(" ".join(w.text for w in amount_words))

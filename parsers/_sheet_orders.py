@@ -12,14 +12,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import date
-from datetime import datetime
-from datetime import timedelta
 from decimal import Decimal
-from decimal import InvalidOperation
-
-from rapidfuzz import fuzz
-from rapidfuzz import process
 
 from gateway.model import Address
 from gateway.model import Channel
@@ -34,34 +27,16 @@ from gateway.receipts import Level
 from gateway.receipts import Severity
 
 from ._confidence import low_confidence_issues
+from ._values import Value
+from ._values import parse_date
+from ._values import parse_number
+from ._vocabulary import match_column
+from ._vocabulary import match_label
+from ._vocabulary import pinned_titles
 
-Value = str | int | float | Decimal | date | datetime | None
-
-COLUMN_SYNONYMS: dict[str, list[str]] = {
-    "line_no": ["line", "line no", "ln", "#", "item no", "pos"],
-    "vendor_sku": ["item", "item #", "sku", "part no", "part number", "product", "product code", "code",
-                   "article", "our item", "vendor part", "catalog no"],
-    "buyer_part": ["your part", "customer part", "buyer part", "cust part", "customer item", "our part no"],
-    "upc": ["upc", "gtin", "ean", "barcode"],
-    "description": ["description", "product description", "item description", "desc", "name"],
-    "quantity": ["qty", "quantity", "order qty", "qty ordered", "units", "quantity ordered"],
-    "uom": ["uom", "unit", "unit of measure", "u/m", "um"],
-    "unit_price": ["unit price", "price", "price each", "rate", "unit cost", "each"],
-    "amount": ["amount", "ext", "extended", "ext price", "line total", "total", "subtotal", "extension"],
-}  # fmt: skip
-LABEL_SYNONYMS: dict[str, list[str]] = {
-    "po_number": ["po number", "p.o. number", "po #", "po no", "purchase order", "purchase order number",
-                  "order number", "order no", "number"],
-    "po_date": ["date", "po date", "order date"],
-    "ship_to": ["ship to", "deliver to", "delivery address", "ship-to"],
-    "terms": ["terms", "payment terms", "shipping terms"],
-    "delivery_date": ["delivery date", "requested date", "need by", "required date"],
-}  # fmt: skip
-MATCH_CUTOFF = 85.0
 HEADER_SCAN_ROWS = 60
 _PLACEHOLDER = re.compile(r"^<.*>$|^[nmdy]{2}/[nmdy]{2}/[y]{2,4}$", re.IGNORECASE)
 _SUBTOTAL = re.compile(r"\b(sub)?total\b|\btax\b|\bfreight\b|\bshipping\b", re.IGNORECASE)
-_EXCEL_EPOCH = date(1899, 12, 30)
 
 
 @dataclass(slots=True)
@@ -112,19 +87,6 @@ def _usable(value: Value) -> bool:
     return bool(text) and not _PLACEHOLDER.match(text)
 
 
-def _match(text: str, synonyms: dict[str, list[str]]) -> tuple[str, float] | None:
-    """The field whose synonym best matches ``text``, with the score, if good enough."""
-    cleaned = re.sub(r"[^\w#/ ]", " ", text.lower()).strip()
-    if not cleaned:
-        return None
-    best: tuple[str, float] | None = None
-    for name, words in synonyms.items():
-        found = process.extractOne(cleaned, words, scorer=fuzz.ratio, score_cutoff=MATCH_CUTOFF)
-        if found and (best is None or found[1] > best[1]):
-            best = (name, float(found[1]))
-    return best
-
-
 @dataclass(slots=True)
 class _Header:
     row: int
@@ -133,17 +95,6 @@ class _Header:
     @property
     def score(self) -> float:
         return sum(score for _, score in self.columns.values())
-
-
-def pinned_titles(pinned: Mapping[str, str] | None) -> dict[str, str]:
-    """A partner's own column titles, lower-cased, for ``match_column``."""
-    return {title.strip().lower(): name for title, name in (pinned or {}).items()}
-
-
-def match_column(text: str, exact: Mapping[str, str]) -> tuple[str, float] | None:
-    """The field a column title names: a pinned title exactly, else the best fuzzy synonym."""
-    title = text.strip().lower()
-    return (exact[title], 100.0) if title in exact else _match(text, COLUMN_SYNONYMS)
 
 
 def find_header(grid: Grid, pinned: Mapping[str, str] | None = None) -> _Header | None:
@@ -166,44 +117,6 @@ def find_header(grid: Grid, pinned: Mapping[str, str] | None = None) -> _Header 
             if best is None or header.score > best.score:
                 best = header
     return best
-
-
-def parse_number(value: Value) -> Decimal | None:
-    """Numbers, also when stored as text: thousands separators, currency signs, decimal commas."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if not isinstance(value, str):
-        return None
-    text = re.sub(r"[\s$€£]", "", value)
-    if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d{1,2}", text):
-        text = text.replace(".", "").replace(",", ".")
-    else:
-        text = text.replace(",", "")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def parse_date(value: Value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and 20000 < value < 80000:
-        return _EXCEL_EPOCH + timedelta(days=int(value))
-    text = _text(value)
-    for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y%m%d", "%b %d, %Y", "%d %b %Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
 
 
 class _Reader:
@@ -272,7 +185,7 @@ def _header_fields(reader: _Reader, order: Order, header_row: int) -> None:
     for (row, column), value in sorted(grid.cells.items()):
         if row >= header_row or not isinstance(value, str):
             continue
-        matched = _match(value.rstrip(":"), LABEL_SYNONYMS)
+        matched = match_label(value.rstrip(":"))
         if matched is None:
             continue
         found = _label_value(grid, row, column, header_row)
@@ -305,10 +218,10 @@ def _label_value(grid: Grid, row: int, column: int, limit_row: int) -> tuple[tup
     """The value of a label: the next usable cell to its right (within 3), else the one below."""
     for offset in (1, 2, 3):
         right = grid.cells.get((row, column + offset))
-        if _usable(right) and _match(_text(right), LABEL_SYNONYMS) is None:
+        if _usable(right) and match_label(_text(right)) is None:
             return (row, column + offset), right
     below = grid.cells.get((row + 1, column))
-    if row + 1 < limit_row and _usable(below) and _match(_text(below), LABEL_SYNONYMS) is None:
+    if row + 1 < limit_row and _usable(below) and match_label(_text(below)) is None:
         return (row + 1, column), below
     return None
 

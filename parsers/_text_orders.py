@@ -19,8 +19,8 @@ from gateway.receipts import Issue
 
 from ._sheet_orders import Grid
 from ._sheet_orders import find_header
-from ._sheet_orders import parse_number
 from ._sheet_orders import read_sheet_order
+from ._values import parse_number
 
 _SKU = r"(?P<sku>[A-Z0-9][A-Z0-9._/-]*\d[A-Z0-9._/-]*)"
 _QTY = r"(?P<qty>\d+(?:[.,]\d+)?)"

@@ -35,7 +35,7 @@ from gateway.desk.sources import source_view
 from gateway.desk.sources._email_view import part_payload
 from gateway.pipeline import Pipeline
 from parsers._pdf import parse_pdf_order
-from parsers._sheet_orders import parse_number
+from parsers._values import parse_number
 from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
