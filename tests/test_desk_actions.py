@@ -236,8 +236,10 @@ def test_correct_a_quantity_on_an_emailed_order_then_approve_queues_the_erp_payl
     sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
 ) -> None:
     order_id = exception_order(intake, EMAILS / "typed-lines.eml")
-    [pack] = findings(sessions, order_id)
+    pack, *warnings = sorted(findings(sessions, order_id), key=lambda f: f.code != "pack_multiple")
     assert (pack.code, pack.line_no, pack.expected) == ("pack_multiple", "5", "12")
+    assert {(w.code, w.field, w.action) for w in warnings} <= {("missing_field", "po_date", "warn"),
+                                                              ("missing_field", "unit_price", "warn")}  # fmt: skip
     for bad in ("0", "-3", "twelve", "1.23456"):
         with pytest.raises(desk.InvalidChange):
             act(sessions, order_desk.correct_quantity, order_id, 1, staff["alice"], line_no="5", quantity=bad)

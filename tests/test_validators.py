@@ -330,6 +330,19 @@ def test_missing_required_fields() -> None:
     ]
 
 
+def test_a_missing_po_date_or_unit_price_is_never_silent() -> None:
+    """Not required, they still get a finding: a warning by default, a hold when the policy says so."""
+    bare = order(line(price=None), po_date=None)
+    warned = validators.validate(bare, context())
+    missing = [(f.field, f.line_no, f.action) for f in warned.findings if f.code == FindingCode.MISSING_FIELD]
+    assert missing == [("po_date", None, "warn"), ("unit_price", "1", "warn")]
+    assert warned.outcome == "accepted"
+    held = validators.validate(bare, context({"missing": "hold"}))
+    assert {f.action for f in held.findings if f.code == FindingCode.MISSING_FIELD} == {"hold"}
+    assert held.outcome != "accepted"
+    assert validators.validate(order(), context()).findings == []
+
+
 # Policy
 
 

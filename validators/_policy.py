@@ -74,6 +74,7 @@ class ValidationPolicy(BaseModel):
     required: list[RequiredField] = Field(
         default_factory=lambda: list[RequiredField](["po_number", "quantity", "item"])
     )
+    missing: Literal["warn", "hold"] = "warn"  # a PO date or unit price absent though not required
 
     @model_validator(mode="after")
     def _coherent(self) -> ValidationPolicy:

@@ -25,18 +25,24 @@ def missing_fields(order: Order, context: ValidationContext) -> list[Finding]:
     required = set(context.policy.required)
     found: list[Finding] = []
 
-    def missing(what: str, field: str, line_no: str | None = None) -> None:
+    def missing(what: str, field: str, line_no: str | None = None, *, optional: bool = False) -> None:
         where = f"line {line_no}: " if line_no else ""
+        action = context.policy.missing if optional else None
         found.append(
             context.finding(
-                FindingCode.MISSING_FIELD, f"{where}{what} is missing", line_no=line_no, field=field
+                FindingCode.MISSING_FIELD,
+                f"{where}{what} is missing"
+                + (" (not required, shown so it is not missed)" if optional else ""),
+                action=action,
+                line_no=line_no,
+                field=field,
             )
         )
 
     if "po_number" in required and not order.po_number:
         missing("the PO number", "po_number")
-    if "po_date" in required and order.po_date is None:
-        missing("the PO date", "po_date")
+    if order.po_date is None:
+        missing("the PO date", "po_date", optional="po_date" not in required)
     if "ship_to" in required and order.ship_to is None:
         missing("the ship-to party", "ship_to")
     if not order.lines and order.purpose != OrderPurpose.CANCEL:
@@ -44,8 +50,8 @@ def missing_fields(order: Order, context: ValidationContext) -> list[Finding]:
     for line in order.lines:
         if "quantity" in required and (line.quantity is None or line.quantity.value <= 0):
             missing("a positive quantity", "quantity", line.line_no)
-        if "unit_price" in required and line.unit_price is None:
-            missing("the unit price", "unit_price", line.line_no)
+        if line.unit_price is None:
+            missing("the unit price", "unit_price", line.line_no, optional="unit_price" not in required)
         if "item" in required and not (line.vendor_sku or line.buyer_part or line.upc or line.description):
             missing("an item identifier (SKU, customer part, UPC or description)", "sku", line.line_no)
     return found
