@@ -160,6 +160,22 @@ def test_vendor_customer_phone_and_other_dates_are_not_the_po_fields() -> None:
     assert (order.po_number, order.po_date) == ("4500248591", date(2026, 1, 27))
 
 
+def test_a_po_box_is_not_a_po_number() -> None:
+    order, result = read(
+        [(10, 20, "PO Box 156"), (10, 26, "502 Middle Street"), (110, 20, "Order Date: 01/14/2026")]
+    )
+    assert order.po_number is None
+    assert fields_flagged(result, "po_number") == ["pdf.no_po_number"]
+
+
+@pytest.mark.parametrize("written", ["P.O. #12345", "PO: 12345", "PO# 12345"])
+def test_po_with_a_number_sign_or_colon_is_sure(written: str) -> None:
+    order, _ = read([(110, 20, written), (110, 26, "PO Date: 01/14/2026")])
+    assert order.po_number == "12345"
+    confidence = order.provenance["po_number"].confidence
+    assert confidence is not None and confidence >= REVIEW_BELOW
+
+
 def test_a_bare_number_label_is_a_guess_flagged_for_review() -> None:
     order, _ = read([(110, 20, "No. 55102"), (110, 26, "PO Date: 01/14/2026")])
     assert order.po_number == "55102"

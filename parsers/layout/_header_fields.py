@@ -27,6 +27,7 @@ from .._values import date_readings
 from ._currency import read_currency
 from ._labels import Label
 from ._labels import Line
+from ._labels import adjacent
 from ._labels import below
 from ._labels import lines_of
 from ._labels import right_of
@@ -41,12 +42,13 @@ _STRENGTH = {
     "orden de compra": 0.85, "bestellung": 0.85, "bon de commande": 0.85, "bestelling": 0.85,
     "inkooporder": 0.85, "order number": 0.9, "order no": 0.9, "order #": 0.9, "your order": 0.8,
     "issue date": 0.9, "creation date": 0.9, "document date": 0.85, "date issued": 0.9, "invoice date": 0.6,
-    "fecha de factura": 0.6, "rechnungsdatum": 0.6, "date de facture": 0.6, "factuurdatum": 0.6,
+    "fecha de factura": 0.6, "rechnungsdatum": 0.6, "date de facture": 0.6, "factuurdatum": 0.6, "po": 0.85,
 }  # fmt: skip
 _GENERIC = 0.55  # "No.", "#", "Reference": a value under such a label is only a guess
 _DAY_FIRST_LABELS = re.compile(
-    r"fecha|datum|date de|date commande|besteldatum|orderdatum|bestell|beleg|auftrag", re.IGNORECASE
-)  # date labels in Spanish, German, French and Dutch: their dates are written day first
+    r"fecha|pedido|orden|proveedor|cliente|entrega|datum|bestell|beleg|auftrag|liefer|kunde|rechnung|"
+    r"date de|commande|livraison|facture|fournisseur|bestel|lever|klant|factuur"
+)  # label words of Spanish, German, French and Dutch: documents in those write the day first
 _FORMAT_HINT = re.compile(r"^\(?(?P<first>MM|DD|TT|JJ)[./-](?P<second>MM|DD|TT|JJ)[./-](?:YY|JJ|AA){1,2}\)?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})([/-])(\d{1,2})\2(\d{2}|\d{4})$")
 _PHONE = re.compile(r"^\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}$")
@@ -128,8 +130,10 @@ def _take_anchored(
     if not words:
         return False
     if name == "po_number":
-        order.po_number = " ".join(w.text for w in words).strip(" :#")
-        order.provenance["po_number"] = provenance(words, 1.0)
+        shaped = _po_number_in(words)  # "4512029509 / 01/27/2021" under "PO number/date" is the number
+        taken = shaped[0] if shaped else words
+        order.po_number = " ".join(w.text for w in taken).strip(" :#")
+        order.provenance["po_number"] = provenance(taken, 1.0)
         return True
     if name == "po_date":
         found = _date_in(words)
@@ -147,9 +151,11 @@ def _take_anchored(
 
 
 def _strength(label: Label) -> float:
+    if label.key in _STRENGTH:
+        return _STRENGTH[label.key]
     if label.score < 100:
         return _GENERIC if label.score <= 60 else 0.9 * label.score / 100
-    return _STRENGTH.get(label.key, 1.0)
+    return 1.0
 
 
 def _candidates(name: str, where: list[Line], lines: list[Line], weight: float) -> list[_Candidate]:
@@ -160,9 +166,10 @@ def _candidates(name: str, where: list[Line], lines: list[Line], weight: float) 
             if label.name not in (name, "po_number_date"):
                 continue
             page = 1.0 if label.words[0].page == 1 else 0.9
-            for words, geometry in ((right_of(label), 1.0), (below(label, lines), 0.95)):
-                if not words:
-                    continue
+            right = right_of(label)
+            for words, geometry in ((right, 1.0), (below(label, lines), 0.95)):
+                if not words or (geometry < 1.0 and adjacent(label, right)):
+                    continue  # a label followed by its own text ("PO Box 156") has nothing under it
                 if words[0].x0 - label.x1 > 80 and geometry == 1.0:
                     geometry = 0.9
                 score = _strength(label) * geometry * page * weight
@@ -267,7 +274,8 @@ def _day_first(chosen: _Candidate, lines: list[Line]) -> bool | None:
             elif second > 12 >= first:
                 votes[False] += 1
     by_dates = None if votes[True] == votes[False] else votes[True] > votes[False]
-    by_language = True if _DAY_FIRST_LABELS.search(chosen.label.key) else None
+    keys = [chosen.label.key, *(label.key for line in lines for label in line.labels)]
+    by_language = True if any(_DAY_FIRST_LABELS.search(key) for key in keys) else None
     if by_dates is not None and by_language is not None and by_dates != by_language:
         return None
     return by_dates if by_dates is not None else by_language

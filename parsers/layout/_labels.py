@@ -19,9 +19,9 @@ from ._words import Row
 from ._words import Word
 
 MAX_LABEL_WORDS = 5
-RIGHT_REACH = 160.0  # points: a value further right of its label belongs to another column
+RIGHT_REACH = 200.0  # points: a value further right of its label belongs to another column
 BELOW_REACH = 3.0  # label heights: how far under a label its value may stand
-_FUSED = re.compile(r"^(?P<label>\D*[A-Za-z#][.:#])(?P<value>[#\d]\S*)$")  # "No.4300004732", "Hora:11:07"
+_FUSED = re.compile(r"^(?P<label>#|\D*[A-Za-z#][.:#])(?P<value>[#\d]\S*)$")  # "No.4300004732", "#1497"
 _PUNCTUATION = re.compile(r"^[\W_]+$")
 
 
@@ -115,6 +115,11 @@ def label_of(line: Line, index: int) -> Label | None:
     return next((label for label in line.labels if label.start <= index < label.end), None)
 
 
+def adjacent(label: Label, words: list[Word]) -> bool:
+    """Whether ``words`` (right of the label) follow it as its own text does, a space or so apart."""
+    return bool(words) and words[0].x0 - label.x1 <= 1.5 * label.height
+
+
 def right_of(label: Label) -> list[Word]:
     """The words right of a label on its row, up to the next label; leading punctuation ("-->", ":") skipped."""
     line = label.line
@@ -166,7 +171,7 @@ def spans(lines: list[Line], texts: list[str]) -> Iterator[Label]:
     keys = {label_key(text) for text in texts}
     for line in lines:
         for at in range(len(line.words)):
-            for end in range(min(len(line.words), at + MAX_LABEL_WORDS), at, -1):
+            for end in range(min(len(line.words), at + 2 * MAX_LABEL_WORDS), at, -1):
                 key = label_key(" ".join(w.text for w in line.words[at:end]))
                 if key in keys:
                     yield Label("", key, 100.0, line.words[at:end], line, at, end)
