@@ -176,6 +176,13 @@ def test_po_with_a_number_sign_or_colon_is_sure(written: str) -> None:
     assert confidence is not None and confidence >= REVIEW_BELOW
 
 
+def test_a_label_misread_by_ocr_is_matched_fuzzily() -> None:
+    order = words_order(["P0 Number: 4500123", "Order Dat: 01/14/2026"])
+    assert (order.po_number, order.po_date) == ("4500123", date(2026, 1, 14))
+    confidence = order.provenance["po_number"].confidence  # read as "PO Number", not the bare "Number"
+    assert confidence is not None and confidence >= REVIEW_BELOW
+
+
 def test_a_bare_number_label_is_a_guess_flagged_for_review() -> None:
     order, _ = read([(110, 20, "No. 55102"), (110, 26, "PO Date: 01/14/2026")])
     assert order.po_number == "55102"
@@ -282,11 +289,12 @@ def test_template_anchor_wins_over_the_generic_labels() -> None:
 
 def words_order(lines: list[str]) -> Order:
     """An order read from plain rows of words (as OCR hands them in), one row per text line."""
-    words = [
-        Word(text, 20.0 + 60 * i, 20.0 + 60 * i + 6 * len(text), 20.0 + 14 * n, 29.0 + 14 * n, 1)
-        for n, line in enumerate(lines)
-        for i, text in enumerate(line.split())
-    ]
+    words: list[Word] = []
+    for n, line in enumerate(lines):
+        x = 20.0
+        for text in line.split():
+            words.append(Word(text, x, x + 5 * len(text), 20.0 + 14 * n, 29.0 + 14 * n, 1))
+            x += 5 * len(text) + 3  # a space apart
     order = Order(partner=None, channel=Channel.PDF, po_number=None)
     read_header_fields(order, rows_of(words), {})
     return order

@@ -102,8 +102,8 @@ def _label_at(line: Line, at: int, match: Callable[[str], tuple[str, float] | No
     for end in range(longest, at, -1):
         span = words[at:end]
         text = " ".join(w.text for w in span)
-        if any(c.isdigit() for c in text):
-            continue
+        if any(w.text[:1].isdigit() or sum(c.isdigit() for c in w.text) > 1 for w in span):
+            continue  # a number is a value, not a label ("P0" read by OCR for "PO" still is one)
         named = match(text)
         if named is not None:
             return Label(named[0], label_key(text), named[1], span, line, at, end)
