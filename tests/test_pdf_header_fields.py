@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -19,21 +20,23 @@ from gateway.model import Channel
 from gateway.model import Order
 from parsers._confidence import REVIEW_BELOW
 from parsers._events import FoundOrders
-from parsers._pdf import PdfTemplate
 from parsers._pdf import parse_pdf_order
 from parsers._values import date_readings
 from parsers._values import parse_date
 from parsers._vocabulary import match_label
 from parsers.layout._header_fields import read_header_fields
 from parsers.layout._table import find_table_header
+from parsers.layout._template import PdfTemplate
+from parsers.layout._words import Row
 from parsers.layout._words import Word
 from parsers.layout._words import rows_of
 from tests.conftest import CORPUS
 
 Text = tuple[float, float, str]  # x, y (mm from the top left), text
+Texts = Sequence[Text]
 
 
-def order_pdf(texts: list[Text], *, table_y: float = 110, size: float = 10) -> bytes:
+def order_pdf(texts: Texts, *, table_y: float = 110, size: float = 10) -> bytes:
     """A one-page order: ``texts`` placed where given, then a small line table."""
     pdf = FPDF()
     pdf.add_page()
@@ -51,9 +54,7 @@ def order_pdf(texts: list[Text], *, table_y: float = 110, size: float = 10) -> b
     return buffer.getvalue()
 
 
-def read(
-    texts: list[Text], template: PdfTemplate | None = None, **layout: float
-) -> tuple[Order, FoundOrders]:
+def read(texts: Texts, template: PdfTemplate | None = None, **layout: float) -> tuple[Order, FoundOrders]:
     result = parse_pdf_order(order_pdf(texts, **layout), partner="acme", document_id="1", template=template)
     [order] = result.orders
     return order, result
@@ -142,7 +143,7 @@ def test_label_fused_with_its_value() -> None:
     ],
     ids=["es", "es-long-date", "de", "de-month-name", "fr", "nl", "nl-month-name"],
 )
-def test_labels_in_spanish_german_french_and_dutch(texts: list[Text], number: str, day: date) -> None:
+def test_labels_in_spanish_german_french_and_dutch(texts: Texts, number: str, day: date) -> None:
     order, result = read(texts)
     assert (order.po_number, order.po_date) == (number, day)
     assert not fields_flagged(result, "po_date")  # their language says day first: no doubt left
@@ -382,7 +383,7 @@ def test_bare_short_labels_only_when_asked() -> None:
 DOCUMENTS = CORPUS / "documents"
 
 
-def _corpus_rows(path: Path) -> list:
+def _corpus_rows(path: Path) -> list[Row]:
     with pdfplumber.open(path) as pdf:
         return rows_of(
             Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), number)
