@@ -161,6 +161,25 @@ def test_vendor_customer_phone_and_other_dates_are_not_the_po_fields() -> None:
     assert (order.po_number, order.po_date) == ("4500248591", date(2026, 1, 27))
 
 
+def test_boxes_of_date_and_po_number_side_by_side() -> None:
+    order, _ = read([(120, 30, "Date"), (160, 30, "P.O. No."), (120, 36, "1/14/2026"), (160, 36, "1023")])
+    assert (order.po_number, order.po_date) == ("1023", date(2026, 1, 14))
+
+
+def test_a_date_label_followed_by_other_words_is_another_date() -> None:
+    order, result = read([(110, 20, "PO Number: 600131"), (110, 26, "Date of Shipment: 01/22/2026"),
+                          (110, 32, "01/23/2026")])  # fmt: skip
+    assert order.po_date is None
+    assert fields_flagged(result, "po_date") == ["pdf.no_po_date"]
+
+
+def test_your_order_number_is_a_sure_label() -> None:
+    order, _ = read([(110, 20, "Your Order No.: 55120"), (110, 26, "Order Date: 01/14/2026")])
+    assert order.po_number == "55120"
+    confidence = order.provenance["po_number"].confidence
+    assert confidence is not None and confidence >= REVIEW_BELOW
+
+
 def test_a_po_box_is_not_a_po_number() -> None:
     order, result = read(
         [(10, 20, "PO Box 156"), (10, 26, "502 Middle Street"), (110, 20, "Order Date: 01/14/2026")]
@@ -313,6 +332,8 @@ def words_order(lines: list[str]) -> Order:
         (["Price $12.50", "Total $1,234.00"], "USD", False),
         (["Price $12.50", "Total 1,234.00 CAD"], "CAD", True),
         (["Total 1,234.00"], None, False),
+        (["ATTN: RON SMITH", "Total 1,234.00"], None, False),
+        (["Currency: RON", "Total 1,234.00"], "RON", True),
     ],
 )
 def test_currency_from_labels_codes_and_signs(lines: list[str], currency: str | None, sure: bool) -> None:

@@ -27,6 +27,9 @@ ISO_CODES = frozenset((
     "KWD", "BHD", "OMR", "QAR", "AED", "SAR", "ILS", "EGP", "NGN", "KES", "SGD", "HKD", "KRW", "TWD", "THB",
     "MYR", "IDR", "VND", "PKR", "BDT", "LKR",
 ))  # fmt: skip  # codes that are not also common words ("ALL", "TOP", "PEN" are left out)
+_NAMES_TOO = frozenset(
+    ("RON", "COP", "SAR", "ARS", "KES", "ILS")
+)  # also names or abbreviations: only labelled
 _SIGNS = (  # sign -> code, score; longer signs first
     ("US$", "USD", 0.9), ("CA$", "CAD", 0.85), ("C$", "CAD", 0.85), ("AU$", "AUD", 0.85), ("A$", "AUD", 0.85),
     ("MX$", "MXN", 0.85), ("R$", "BRL", 0.85), ("€", "EUR", 0.85), ("£", "GBP", 0.85), ("₹", "INR", 0.85),
@@ -44,9 +47,11 @@ class _Evidence:
     words: list[Word]
 
 
-def _code(word: Word) -> str | None:
+def _code(word: Word, *, labelled: bool = False) -> str | None:
     match = _CODE.match(word.text)
     code = match and (match["a"] or match["b"] or match["c"])
+    if code and code in _NAMES_TOO and not labelled and not any(c.isdigit() for c in word.text):
+        return None
     return code if code in ISO_CODES else None
 
 
@@ -57,7 +62,7 @@ def _labelled(line: Line, lines: list[Line]) -> list[_Evidence]:
             continue
         label = Label("currency", label_key(word.text), 100.0, [word], line, at, at + 1)
         for words in (right_of(label), below(label, lines)):
-            code = _code(words[0]) if words else None
+            code = _code(words[0], labelled=True) if words else None
             if code:
                 found.append(_Evidence(code, 0.95, words[:1]))
                 break

@@ -167,13 +167,17 @@ def _candidates(name: str, where: list[Line], lines: list[Line], weight: float) 
                 continue
             page = 1.0 if label.words[0].page == 1 else 0.9
             right = right_of(label)
+            compound = label.end < len(line.words) and adjacent(label, line.words[label.end : label.end + 1])
             for words, geometry in ((right, 1.0), (below(label, lines), 0.95)):
-                if not words or (geometry < 1.0 and adjacent(label, right)):
-                    continue  # a label followed by its own text ("PO Box 156") has nothing under it
+                if not words or (geometry < 1.0 and compound):
+                    continue  # a label followed by its own text ("PO Box 156", "Date Required") has nothing under it
                 if words[0].x0 - label.x1 > 80 and geometry == 1.0:
                     geometry = 0.9
                 score = _strength(label) * geometry * page * weight
-                candidate = _po_number_in(words) if name == "po_number" else _date_in(words)
+                if name == "po_number":
+                    candidate = _po_number_in(words)
+                else:  # a date label's value starts with the date; a combined label's follows the number
+                    candidate = _date_in(words, anywhere=label.name == "po_number_date")
                 if candidate is not None:
                     taken, readings = candidate
                     value = taken[0].text.strip("#:.,;|") if name == "po_number" else ""
@@ -194,9 +198,9 @@ def _po_number_in(words: list[Word]) -> tuple[list[Word], None] | None:
     return [words[0]], None
 
 
-def _date_in(words: list[Word]) -> tuple[list[Word], list[date]] | None:
-    """The first date among the words, written in one to five of them ("8 de enero de 2026")."""
-    for start in range(len(words)):
+def _date_in(words: list[Word], *, anywhere: bool = True) -> tuple[list[Word], list[date]] | None:
+    """The first date among the words (``anywhere``) or at their start, in one to five words ("8 de enero de 2026")."""
+    for start in range(len(words) if anywhere else min(1, len(words))):
         for end in range(min(len(words), start + 5), start, -1):
             readings = date_readings(" ".join(w.text for w in words[start:end]))
             if readings:
