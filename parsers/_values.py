@@ -81,6 +81,8 @@ def _year(text: str) -> int:
 
 
 def _made(year: int, month: int, day: int) -> date | None:
+    if not 1900 <= year < 2200:
+        return None  # "4500-01-12" is a number, not a date
     try:
         return date(year, month, day)
     except ValueError:
@@ -107,7 +109,7 @@ def date_readings(value: str) -> list[date]:
         return list(dict.fromkeys(d for d in (month_first, day_first) if d is not None))
     if match := _COMPACT.fullmatch(text):
         found = _made(int(match[1]), int(match[2]), int(match[3]))
-        return [found] if found and 1900 < found.year < 2200 else []
+        return [found] if found else []
     folded = _fold(text)
     for pattern, day_at, month_at in ((_DAY_NAMED, 1, 2), (_NAMED_DAY, 2, 1)):
         if (match := pattern.fullmatch(folded)) and (month := _MONTHS.get(match[month_at])):

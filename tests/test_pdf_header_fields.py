@@ -298,6 +298,14 @@ def test_template_anchor_with_the_value_under_the_label() -> None:
     assert order.provenance["po_number"].confidence == 1.0
 
 
+def test_template_anchor_is_not_found_inside_a_longer_label() -> None:
+    template = PdfTemplate(anchors={"po_date": "Date"})
+    order, _ = read([(10, 20, "Delivery Date: 02/20/2026"), (110, 20, "PO Number: 600132"),
+                     (110, 26, "Date: 01/14/2026")], template=template)  # fmt: skip
+    assert order.po_date == date(2026, 1, 14)
+    assert order.provenance["po_date"].confidence == 1.0
+
+
 def test_template_anchor_wins_over_the_generic_labels() -> None:
     template = PdfTemplate(anchors={"po_number": "Kommission"})
     order, _ = read([(10, 20, "PO Number: 1234567"), (110, 20, "Kommission: KM-7781")], template=template)
@@ -363,7 +371,7 @@ def test_currency_under_its_column_label_on_a_document() -> None:
      ("01/14/2021 10:32:11", date(2021, 1, 14)), ("2021-01-14T10:32", date(2021, 1, 14)),
      ("1/14/21 9:15 AM", date(2021, 1, 14)), ("20260114", date(2026, 1, 14)), ("Sept 3, 2020", date(2020, 9, 3)),
      ("21/01/2021", date(2021, 1, 21)), ("février 2026", None), ("MM/DD/YYYY", None), ("31/31/2026", None),
-     ("1/3", None), ("", None)],
+     ("1/3", None), ("", None), ("4500-01-12", None)],
 )  # fmt: skip
 def test_parse_date_shapes(written: str, expected: date | None) -> None:
     assert parse_date(written) == expected

@@ -259,7 +259,7 @@ def _set_date(order: Order, chosen: _Candidate, lines: list[Line], issues: list[
         elif day_first:
             reading = readings[1]
     order.po_date = reading
-    order.provenance["po_date"] = provenance(chosen.words, round(min(0.95, chosen.score), 2))
+    order.provenance["po_date"] = provenance(chosen.words, round(chosen.score, 2))
 
 
 def _day_first(chosen: _Candidate, lines: list[Line]) -> bool | None:

@@ -173,6 +173,14 @@ def spans(lines: list[Line], texts: list[str]) -> Iterator[Label]:
         for at in range(len(line.words)):
             for end in range(min(len(line.words), at + 2 * MAX_LABEL_WORDS), at, -1):
                 key = label_key(" ".join(w.text for w in line.words[at:end]))
-                if key in keys:
+                if key in keys and not _inside_longer(line, at, end):
                     yield Label("", key, 100.0, line.words[at:end], line, at, end)
                     break
+
+
+def _inside_longer(line: Line, start: int, end: int) -> bool:
+    """Whether words ``start:end`` are only part of a longer label ("Date" of "Delivery Date")."""
+    return any(
+        label.start <= start and end <= label.end and (label.start, label.end) != (start, end)
+        for label in line.labels
+    )
