@@ -25,7 +25,6 @@ from parsers._values import date_readings
 from parsers._values import parse_date
 from parsers._vocabulary import match_label
 from parsers.layout._header_fields import read_header_fields
-from parsers.layout._table import find_table_header
 from parsers.layout._template import PdfTemplate
 from parsers.layout._words import Row
 from parsers.layout._words import Word
@@ -430,7 +429,7 @@ def test_real_corpus_po_numbers_and_dates_floor() -> None:
     for key, doc in documents:
         rows = _corpus_rows(DOCUMENTS / key)
         order = Order(partner=None, channel=Channel.PDF, po_number=None)
-        issues = read_header_fields(order, rows, {}, table_at=find_table_header(rows, {}))
+        issues = read_header_fields(order, rows, {})
         [want] = doc["orders"]
         got = {"po_number": order.po_number, "po_date": order.po_date and order.po_date.isoformat(),
                "currency": order.currency}  # fmt: skip
