@@ -174,6 +174,7 @@ def _candidates(name: str, where: list[Line], lines: list[Line], weight: float) 
                 if words[0].x0 - label.x1 > 80 and geometry == 1.0:
                     geometry = 0.9
                 score = _strength(label) * geometry * page * weight
+                candidate: tuple[list[Word], list[date] | None] | None
                 if name == "po_number":
                     candidate = _po_number_in(words)
                 else:  # a date label's value starts with the date; a combined label's follows the number
