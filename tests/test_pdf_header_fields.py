@@ -341,6 +341,8 @@ def words_order(lines: list[str]) -> Order:
         (["Total 1,234.00"], None, False),
         (["ATTN: RON SMITH", "Total 1,234.00"], None, False),
         (["Currency: RON", "Total 1,234.00"], "RON", True),
+        (["Currency: US Dollars", "Total 1,234.00"], "USD", True),
+        (["Devise: Euros"], "EUR", True),
     ],
 )
 def test_currency_from_labels_codes_and_signs(lines: list[str], currency: str | None, sure: bool) -> None:

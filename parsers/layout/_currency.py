@@ -35,6 +35,12 @@ _SIGNS = (  # sign -> code, score; longer signs first
     ("MX$", "MXN", 0.85), ("R$", "BRL", 0.85), ("€", "EUR", 0.85), ("£", "GBP", 0.85), ("₹", "INR", 0.85),
     ("Rs.", "INR", 0.8), ("$", "USD", 0.75),
 )  # fmt: skip
+_NAMES = {  # a currency written out under or beside its label
+    "us dollar": "USD", "us dollars": "USD", "dollars americains": "USD", "dolares": "USD", "euro": "EUR",
+    "euros": "EUR", "pound sterling": "GBP", "pounds sterling": "GBP", "canadian dollar": "CAD",
+    "canadian dollars": "CAD", "pesos": "MXN", "peso mexicano": "MXN", "pesos mexicanos": "MXN",
+    "swiss franc": "CHF", "swiss francs": "CHF", "schweizer franken": "CHF", "franken": "CHF",
+}  # fmt: skip
 _CODE = re.compile(r"^\(?(?P<a>[A-Z]{3})\)?[:.,]?$|^(?P<b>[A-Z]{3})-?[\d.,]*\d$|^[\d.,]*\d(?P<c>[A-Z]{3})$")
 _AMOUNT = re.compile(r"\d[\d.,]*[.,]\d{2}\b")
 _LABEL_KEYS = {label_key(text) for text in CURRENCY_LABELS}
@@ -55,6 +61,15 @@ def _code(word: Word, *, labelled: bool = False) -> str | None:
     return code if code in ISO_CODES else None
 
 
+def _named(words: list[Word]) -> _Evidence | None:
+    """A currency written out at the start of ``words`` ("US Dollars", "Euros")."""
+    for count in (3, 2, 1):
+        code = _NAMES.get(label_key(" ".join(w.text for w in words[:count])))
+        if code and len(words) >= count:
+            return _Evidence(code, 0.9, words[:count])
+    return None
+
+
 def _labelled(line: Line, lines: list[Line]) -> list[_Evidence]:
     found: list[_Evidence] = []
     for at, word in enumerate(line.words):
@@ -65,6 +80,10 @@ def _labelled(line: Line, lines: list[Line]) -> list[_Evidence]:
             code = _code(words[0], labelled=True) if words else None
             if code:
                 found.append(_Evidence(code, 0.95, words[:1]))
+                break
+            named = _named(words)
+            if named:
+                found.append(named)
                 break
     return found
 
