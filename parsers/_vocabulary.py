@@ -6,6 +6,7 @@ One vocabulary for every reader of laid-out documents (sheets, CSV, PDF, OCR).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from rapidfuzz import fuzz
@@ -24,13 +25,60 @@ COLUMN_SYNONYMS: dict[str, list[str]] = {
     "amount": ["amount", "ext", "extended", "ext price", "line total", "total", "subtotal", "extension"],
 }  # fmt: skip
 LABEL_SYNONYMS: dict[str, list[str]] = {
-    "po_number": ["po number", "p.o. number", "po #", "po no", "purchase order", "purchase order number",
-                  "order number", "order no", "number"],
-    "po_date": ["date", "po date", "order date"],
+    "po_number": ["po number", "p.o. number", "po #", "po no", "po nr", "po num", "purchase order",
+                  "purchase order number", "purchase order no", "purchase order #", "order number", "order no",
+                  "order #", "number", "customer po", "customer po number", "your order", "your po",
+                  "pedido de compra", "pedido de compra no", "pedido no", "numero de pedido", "no de pedido",
+                  "orden de compra", "orden de compra no", "numero de orden", "no de orden", "bestellnummer",
+                  "bestell nr", "bestellnr", "bestellung", "bestellung nr", "bestellung no", "numero de commande",
+                  "no de commande", "bon de commande", "commande no", "bestelnummer", "bestelling",
+                  "inkooporder", "inkoopordernummer", "ordernummer", "your order no", "your order number",
+                  "your po no", "your po number", "customer order no", "customer order number"],
+    "po_date": ["date", "po date", "order date", "purchase order date", "po issue date", "issue date",
+                "po creation date", "creation date", "date issued", "date of order", "document date",
+                "fecha", "fecha de pedido", "fecha pedido", "fecha de orden", "fecha de emision", "fecha orden",
+                "datum", "bestelldatum", "belegdatum", "bestellung vom", "date de commande", "date commande",
+                "date de la commande", "besteldatum", "orderdatum", "datum bestelling", "invoice date",
+                "fecha de factura", "rechnungsdatum", "date de facture", "factuurdatum"],
+    "po_number_date": ["po number/date", "po no/date", "order number/date", "purchase order/date",
+                       "po number / date", "order no/date"],
     "ship_to": ["ship to", "deliver to", "delivery address", "ship-to"],
     "terms": ["terms", "payment terms", "shipping terms"],
-    "delivery_date": ["delivery date", "requested date", "need by", "required date"],
+    "delivery_date": ["delivery date", "requested date", "need by", "required date", "required", "req date",
+                      "ship date", "due date", "promised date", "delivery", "deliv date", "need date",
+                      "requested delivery date", "receiving date", "pickup date", "fecha de entrega",
+                      "fecha entrega", "f ent", "liefertermin", "lieferdatum", "date de livraison",
+                      "date livraison", "leverdatum", "afleverdatum", "due", "date required", "date needed",
+                      "date wanted", "date due", "date shipped", "date promised", "date requested"],
+    "other_date": ["revision date", "po revision date", "change date", "cancel date", "expiry date",
+                   "valid until", "print date", "printed", "payment due", "run date", "date printed",
+                   "date revised", "date changed"],
+    "other_number": ["vendor no", "vendor number", "vendor #", "vendor code", "vendor id", "vendor",
+                     "supplier no", "supplier number", "supplier code", "supplier id", "customer no",
+                     "customer number", "customer #", "customer id", "account", "account no", "account number",
+                     "account #", "acct", "acct #", "your vendor number", "our vendor number",
+                     "your vendor number with us", "phone", "telephone", "tel", "fax", "page", "invoice no",
+                     "invoice number", "invoice #", "invoice", "quote no", "quote number", "quotation",
+                     "contract no", "contract number", "contract", "requisition no", "requisition", "req no",
+                     "release no", "release", "revision", "rev", "zip", "zip code", "postal code", "tax id",
+                     "vat no", "vat number", "orig order", "blanket order", "blanket", "sales order",
+                     "kundennummer", "kunden nr", "lieferantennummer", "lieferanten nr", "rechnung",
+                     "rechnungsnummer", "numero de proveedor", "proveedor", "no de proveedor", "cliente",
+                     "numero de cliente", "factura", "factura no", "no de client", "numero de client",
+                     "client", "fournisseur", "facture", "facture no", "numero de facture", "numero de dossier",
+                     "klantnummer", "leveranciersnummer", "leverancier", "factuur", "factuurnummer",
+                     "telefono", "telefon", "telephone no", "phone no", "fax no", "pagina", "seite", "contacto",
+                     "gln", "duns", "duns no", "ein"],
 }  # fmt: skip
+# Labels too short or too general to name a field by themselves: the layout reader takes them, but
+# only as weak evidence, where a value stands right of them or under them.
+GENERIC_LABELS: dict[str, list[str]] = {
+    "po_number": ["no", "#", "nr", "num", "numero", "nummer", "reference", "ref", "your reference",
+                  "customer reference", "client reference", "referencia", "referenz", "ihre referenz",
+                  "votre reference", "uw referentie", "onze referentie", "po"],
+}  # fmt: skip
+CURRENCY_LABELS = ["currency", "curr", "currency code", "moneda", "divisa", "wahrung", "waehrung", "devise",
+                   "monnaie", "valuta", "munt"]  # fmt: skip
 MATCH_CUTOFF = 85.0
 
 
@@ -47,9 +95,41 @@ def _best_synonym(text: str, synonyms: dict[str, list[str]]) -> tuple[str, float
     return best
 
 
-def match_label(text: str) -> tuple[str, float] | None:
-    """The header field a label names (PO number, date, ship-to...), with the match score."""
-    return _best_synonym(text, LABEL_SYNONYMS)
+def label_key(text: str) -> str:
+    """A label as compared: lower case without accents or dots, "#" and "/" set apart ("P.O.No." -> "po no")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("n°", "no ").replace("nº", "no "))
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    spaced = re.sub(r"[^a-z0-9#/]+", " ", folded.replace("#", " # ").replace("/", " / "))
+    joined = re.sub(r"\b([a-z]) (?=[a-z]\b)", r"\1", spaced)  # "p o" -> "po"
+    return " ".join(joined.split()).replace(" / ", "/")
+
+
+def _keyed(synonyms: dict[str, list[str]]) -> dict[str, str]:
+    return {label_key(word): name for name, words in synonyms.items() for word in words}
+
+
+_LABEL_KEYS = _keyed(LABEL_SYNONYMS)
+_GENERIC_KEYS = _keyed(GENERIC_LABELS)
+_FUZZY_MIN_LENGTH = 7  # shorter labels must match exactly: "no" is not "po"
+
+
+def match_label(text: str, *, generic: bool = False) -> tuple[str, float] | None:
+    """The header field a label names (PO number, date, ship-to...), with the match score.
+
+    Exact after ``label_key``, else by rapidfuzz for labels of some length ("Numero de Ordem").
+    ``generic`` also accepts the bare short labels of ``GENERIC_LABELS`` ("No.", "#"), scored 60.
+    """
+    key = label_key(text)
+    if not key:
+        return None
+    if key in _LABEL_KEYS:
+        return _LABEL_KEYS[key], 100.0
+    if generic and key in _GENERIC_KEYS:
+        return _GENERIC_KEYS[key], 60.0
+    if len(key) < _FUZZY_MIN_LENGTH:
+        return None
+    found = process.extractOne(key, list(_LABEL_KEYS), scorer=fuzz.ratio, score_cutoff=MATCH_CUTOFF + 3)
+    return (_LABEL_KEYS[found[0]], float(found[1])) if found else None
 
 
 def pinned_titles(pinned: Mapping[str, str] | None) -> dict[str, str]:

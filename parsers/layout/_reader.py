@@ -23,13 +23,14 @@ def read_order(
     result = FoundOrders()
     order = Order(partner=partner, channel=Channel.PDF, document_id=document_id, po_number=None)
     header_at = find_table_header(rows, template.columns)
-    read_header_fields(order, rows[: header_at if header_at is not None else len(rows)], template.anchors)
+    header_issues = read_header_fields(order, rows, template.anchors, table_at=header_at)
     if header_at is None:
         result.issues.append(
             Issue(code="pdf.no_line_table", message="no line table found: no header row with a quantity "
                   "column and an item or description column", level=Level.DOCUMENT)
         )  # fmt: skip
         return result
+    result.issues.extend(header_issues)
     read_line_table(order, rows, header_at, template.columns, result.issues)
     result.issues.extend(low_confidence_issues(order))
     if order.lines:
