@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from gateway.receipts import Issue
 from gateway.receipts import Level
+from partners import LayoutHint
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from partners import learned_layout
 
 from ._detect import CSV as CSV
 from ._detect import EMAIL as EMAIL
@@ -34,6 +38,7 @@ from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
 from ._excel import workbook_refusal as workbook_refusal
 from ._pdf import parse_pdf_order as parse_pdf_order
+from ._pdf import pdf_rows as pdf_rows
 from ._pdf import pdf_template as pdf_template
 from ._pdf_budget import pdf_drawing_refusal as pdf_drawing_refusal
 from ._pdf_budget import pdf_inflation_refusal as pdf_inflation_refusal
@@ -52,24 +57,32 @@ def parse_stream(
     partners: PartnerRegistry,
     document_id: str | None = None,
     partner: PartnerProfile | None = None,
+    learned: Mapping[str, Sequence[LayoutHint]] | None = None,
 ) -> tuple[str | None, Iterator[ParseEvent]]:
     """The document's format and a stream of its events; ``stream`` must be seekable.
 
-    X12 names its own partner in the ISA; other formats are read for ``partner``.
+    X12 names its own partner in the ISA; other formats are read for ``partner``. ``learned``
+    holds the layout hints learned on the desk, by partner name: a PDF or sheet is read with its
+    sender's, under what its profile says.
     """
     head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
     if fmt in (XLSX, CSV, PDF):
-        return fmt, _sheet_events(fmt, stream, partner, document_id)
+        hints = learned.get(partner.name, ()) if learned and partner else ()
+        return fmt, _sheet_events(fmt, stream, partner, document_id, hints)
     if fmt == EMAIL:
-        return fmt, read_email(stream.read(), partners=partners, document_id=document_id)
+        return fmt, read_email(stream.read(), partners=partners, document_id=document_id, learned=learned)
     # X12, or bytes of no known format: the X12 pre-pass says precisely why they are not X12.
     return fmt, read_x12(stream, partners=partners, document_id=document_id)
 
 
 def _sheet_events(
-    fmt: str, stream: BinaryIO, partner: PartnerProfile | None, document_id: str | None
+    fmt: str,
+    stream: BinaryIO,
+    partner: PartnerProfile | None,
+    document_id: str | None,
+    learned: Sequence[LayoutHint],
 ) -> Iterator[ParseEvent]:
     data = stream.read(MAX_SHEET_BYTES + 1)
     if len(data) > MAX_SHEET_BYTES:
@@ -78,12 +91,12 @@ def _sheet_events(
         return
     name = partner.name if partner else None
     if fmt == PDF:
-        found = parse_pdf_order(data, partner=name, document_id=document_id, template=pdf_template(partner))
+        template = pdf_template(partner, learned)
+        found = parse_pdf_order(data, partner=name, document_id=document_id, template=template)
     else:
         reader = parse_csv_order if fmt == CSV else parse_excel_order
-        found = reader(
-            data, partner=name, document_id=document_id, pinned=partner.sheet_columns if partner else None
-        )
+        pinned = learned_layout(partner, learned, "sheet").columns or None
+        found = reader(data, partner=name, document_id=document_id, pinned=pinned)
     if not found.orders:
         for issue in found.issues:
             yield DocumentIssue(issue)

@@ -22,6 +22,7 @@ from ._errors import InvalidChange
 
 Changes = tuple[dict[str, Any], dict[str, Any]]
 _UOM_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+MAX_PO_NUMBER = 64  # purchase_order.po_number
 
 
 def find_line(order: Order, line_no: str) -> OrderLine:
@@ -41,13 +42,32 @@ def set_sku(order: Order, line_no: str, sku: str) -> Changes:
     return _diff(f"lines[{line_no}]", before, {"vendor_sku": sku, "sku": sku})
 
 
+def set_po_number(order: Order, value: str) -> Changes:
+    """The PO number as the customer wrote it (a misread or missing one)."""
+    number = value.strip()
+    if not number:
+        raise InvalidChange("give the PO number")
+    if len(number) > MAX_PO_NUMBER:
+        raise InvalidChange(f"a PO number is at most {MAX_PO_NUMBER} characters")
+    before = {"po_number": order.po_number}
+    order.po_number = number
+    return _diff("", before, {"po_number": number})
+
+
+def set_po_date(order: Order, value: date) -> Changes:
+    """The PO date as the customer wrote it."""
+    before = {"po_date": order.po_date.isoformat() if order.po_date else None}
+    order.po_date = value
+    return _diff("", before, {"po_date": value.isoformat()})
+
+
 def set_quantity(order: Order, line_no: str, quantity: Decimal | str | None, uom: str | None) -> Changes:
     """A new quantity, unit of measure, or both; the other part stays as it was."""
     if quantity is None and uom is None:
         raise InvalidChange("give a quantity, a unit of measure, or both")
     line = find_line(order, line_no)
     current = line.quantity
-    value = _quantity(quantity) if quantity is not None else current.value if current else None
+    value = parse_quantity(quantity) if quantity is not None else current.value if current else None
     unit = _uom(uom) if uom is not None else current.uom if current else None
     if value is None:
         raise InvalidChange(f"line {line_no} has no quantity: give one with the unit of measure")
@@ -76,7 +96,7 @@ def _replace(events: list[DatedEvent], old: DatedEvent, new: DatedEvent) -> None
     events[events.index(old)] = new
 
 
-def _quantity(raw: Decimal | str) -> Decimal:
+def parse_quantity(raw: Decimal | str) -> Decimal:
     try:
         value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
     except InvalidOperation:
