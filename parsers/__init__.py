@@ -20,6 +20,7 @@ from partners import PartnerProfile
 from partners import PartnerRegistry
 from partners import learned_layout
 
+from ._cell_locate import column_title as column_title
 from ._detect import CSV as CSV
 from ._detect import EMAIL as EMAIL
 from ._detect import PDF as PDF
@@ -36,6 +37,7 @@ from ._events import ReceivedAck as ReceivedAck
 from ._excel import WORKBOOK_ERRORS as WORKBOOK_ERRORS
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
+from ._excel import sheet_grids as sheet_grids
 from ._excel import workbook_refusal as workbook_refusal
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_rows as pdf_rows

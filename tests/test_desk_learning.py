@@ -25,6 +25,7 @@ from partners import PartnerRegistry
 from tests.layout_documents import PART_TITLE
 from tests.layout_documents import PO_LABEL
 from tests.layout_documents import layout_pdf
+from tests.layout_documents import layout_sheet
 from tests.test_web_desk_support import ERP
 from tests.test_web_desk_support import NOW
 from tests.test_web_desk_support import DeskApp
@@ -188,3 +189,42 @@ def test_an_order_read_without_a_po_number_shows_on_the_desk_and_takes_one(
         post(client, f"{page}/po-number", {"version": 1, "po_number": "VK-2026-0500"}, page=page).status_code
         == 303
     )
+
+
+def test_a_picked_part_on_a_sheet_teaches_its_column_title_and_approval_confirms_it(
+    learning: tuple[DeskApp, Pipeline, str],
+) -> None:
+    app, pipeline, _ = learning
+    first = ingest(pipeline, layout_sheet("SH-0001", FIRST), "acme", "req-sh-0001.xlsx")
+    assert read(first)[:2] == ("SH-0001", [None, None]) and first.status == "exception"
+    line_no = Order.model_validate(first.canonical).lines[0].line_no
+    client = app.client("alice")
+    page = f"/orders/{first.id}"
+    response = post(
+        client, f"{page}/pick-sku", {"version": 1, "line_no": line_no, "sku": "NW-10042"}, page=page
+    )
+    assert response.status_code == 303
+    assert f"the part number is in the column “{PART_TITLE}” (seen once)" in client.get(page).text
+    assert hints(app) == {("acme", "sheet", "vendor_sku", PART_TITLE, "column", 1)}
+
+    second = ingest(pipeline, layout_sheet("SH-0002", SECOND), "acme", "req-sh-0002.xlsx")
+    assert read(second)[:2] == ("SH-0002", ["NW-20017", "NW-10042"]) and second.layout_learned_from == 1
+    assert second.status == "accepted"  # nothing for the desk to do
+
+    # Held for a price only: approved with the parts as read, it confirms the learned column.
+    held = ingest(
+        pipeline, layout_sheet("SH-0003", [(*FIRST[0][:3], Decimal("4.95"))]), "acme", "req-sh-0003.xlsx"
+    )
+    assert read(held)[:2] == ("SH-0003", ["NW-10042"]) and held.status == "exception"
+    page = f"/orders/{held.id}"
+    line_no = Order.model_validate(held.canonical).lines[0].line_no
+    reason = {"version": 1, "line_no": line_no, "reason": "promotion agreed by sales"}
+    assert post(client, f"{page}/accept-price", reason, page=page).status_code == 303
+    assert post(client, f"{page}/approve", {"version": 2}, page=page).status_code == 303
+    assert app.order(held.id).status == "accepted"
+    assert hints(app) == {("acme", "sheet", "vendor_sku", PART_TITLE, "column", 2)}
+    confirmed = audit(app, "layout.confirm")
+    assert [(e.actor, e.subject_id, e.before, e.after) for e in confirmed] == [
+        ("alice", "acme:sheet:vendor_sku", {"label": PART_TITLE, "geometry": "column", "support": 1},
+         {"label": PART_TITLE, "geometry": "column", "support": 2, "document_id": held.document_id}),
+    ]  # fmt: skip

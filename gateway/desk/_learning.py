@@ -1,8 +1,8 @@
 """Learning a sender's layout from the desk's corrections: where in its document the corrected value sits.
 
-After a clerk corrects a value on an order read from a PDF, the value is looked for on the
-document's pages: a header field's label (nearest left on its row, else right above it), or a
-line value's column title. That place becomes a layout hint for the sender (``gateway.storage.
+After a clerk corrects a value on an order read from a PDF or a sheet, the value is looked for
+in the document: on a PDF's pages, a header field's label (nearest left on its row, else right
+above it) or a line value's column title; in a sheet, a line value's column title. That place becomes a layout hint for the sender (``gateway.storage.
 learn_hint``, audited), and the sender's next documents are read with it. A value that cannot
 be found teaches nothing; the correction itself stands either way.
 """
@@ -23,8 +23,12 @@ from gateway.model import Channel
 from gateway.model import Order
 from gateway.storage import DeskUser
 from gateway.storage import PurchaseOrder
+from parsers import CSV
 from parsers import PDF
+from parsers import XLSX
+from parsers import column_title
 from parsers import pdf_rows
+from parsers import sheet_grids
 from parsers.layout import Matches
 from parsers.layout import Place
 from parsers.layout import column_place
@@ -38,10 +42,12 @@ from partners import LayoutHint
 
 from . import _edits
 from ._locking import SUBJECT
+from .sources._highlights import split_cell
 
 log = logging.getLogger(__name__)
 MAX_LEARN_BYTES = 50 * 1024 * 1024  # the readers' own limit
 _KINDS: dict[Channel, HintKind] = {Channel.PDF: "pdf", Channel.EXCEL: "sheet"}
+_FORMATS: dict[str, tuple[str, ...]] = {"pdf": (PDF,), "sheet": (XLSX, CSV)}
 _NAMES = {"po_number": "the PO number", "po_date": "the PO date", "vendor_sku": "the part number",
           "quantity": "the quantity"}  # fmt: skip
 
@@ -73,30 +79,50 @@ def learn_from_correction(
     actor: DeskUser,
     when: datetime,
 ) -> Learned | None:
-    """Remember where ``field``'s corrected ``value`` is in the order's PDF; None when it is not found there."""
-    if stored.partner is None or order.channel != Channel.PDF:
-        return None
+    """Remember where ``field``'s corrected ``value`` is in the order's PDF or sheet; None when not found there."""
+    kind = _KINDS.get(order.channel)
+    if stored.partner is None or kind is None or (kind == "sheet" and line_no is None):
+        return None  # the sheet reader reads header fields by their generic labels only
     document = session.get(storage.Document, stored.document_id)
-    if document is None or document.format != PDF or document.size > MAX_LEARN_BYTES:
-        return None  # a PDF inside an email keeps no part number with its boxes: not learned from
+    if document is None or document.format not in _FORMATS[kind] or document.size > MAX_LEARN_BYTES:
+        return None  # a PDF or sheet inside an email: its values keep no MIME part to find it by
     try:
-        rows = pdf_rows(storage.document_bytes(session, document.id))
-    except Exception:  # a PDF the reader read once; whatever fails now, the correction stands
+        data = storage.document_bytes(session, document.id)
+        place = (
+            _pdf_place(data, order, value, line_no)
+            if kind == "pdf"
+            else _sheet_place(data, document.format == CSV, order, value, line_no or "")
+        )
+    except Exception:  # a document the reader read once; whatever fails now, the correction stands
         log.exception("cannot read document %s to learn from a correction", document.id)
         return None
-    matches = _matcher(value)
-    place: Place | None
-    if line_no is None:
-        place = label_place(rows, matches)
-    else:
-        place = column_place(rows, matches, _line_near(order, line_no))
     if place is None:
         return None
-    hint = LayoutHint("pdf", field, place.label, place.geometry)
+    hint = LayoutHint(kind, field, place.label, place.geometry)
     record, _ = storage.learn_hint(
         session, partner=stored.partner, hint=hint, document_id=document.id, actor=actor.username, at=when
     )
     return Learned(field, record.label, record.geometry, record.support)
+
+
+def _pdf_place(data: bytes, order: Order, value: str | Decimal | date, line_no: str | None) -> Place | None:
+    rows = pdf_rows(data)
+    if line_no is None:
+        return label_place(rows, _matcher(value))
+    return column_place(rows, _matcher(value), _line_near(order, line_no))
+
+
+def _sheet_place(
+    data: bytes, is_csv: bool, order: Order, value: str | Decimal | date, line_no: str
+) -> Place | None:
+    """The column title over the value on the line's row, in the sheet the line was read from."""
+    cell = next((w for w in _edits.find_line(order, line_no).provenance.values() if w.cell), None)
+    at = split_cell(cell.cell or "") if cell is not None else None
+    if cell is None or at is None:
+        return None
+    grid = next((g for g in sheet_grids(data, is_csv=is_csv) if g.name == cell.sheet), None)
+    title = column_title(grid, at[0], value) if grid is not None else None
+    return Place(title, "column") if title else None
 
 
 def _matcher(value: str | Decimal | date) -> Matches:

@@ -37,6 +37,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("purchase_order", schema=None) as batch_op:
-        batch_op.drop_column("layout_learned_from")
+    # Not in batch mode: SQLite (3.35+) drops a column in place, where a batch would copy the
+    # table, and its foreign keys' ON DELETE CASCADE would take the orders' overrides with it.
+    op.drop_column("purchase_order", "layout_learned_from")
     op.drop_table("layout_hint")
