@@ -8,6 +8,7 @@ import io
 import shutil
 import tomllib
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,10 +19,14 @@ from sqlalchemy import select
 from gateway import desk
 from gateway import storage
 from gateway.cli import main
+from gateway.master_data import load_demo_master_data
 from gateway.model import Order
 from gateway.pipeline import Pipeline
 from parsers import parse
+from partners import LayoutHint
 from partners import PartnerRegistry
+from tests.conftest import ROOT
+from tests.layout_documents import DATE_LABEL
 from tests.layout_documents import PART_TITLE
 from tests.layout_documents import PO_LABEL
 from tests.layout_documents import layout_pdf
@@ -228,3 +233,59 @@ def test_a_picked_part_on_a_sheet_teaches_its_column_title_and_approval_confirms
         ("alice", "acme:sheet:vendor_sku", {"label": PART_TITLE, "geometry": "column", "support": 1},
          {"label": PART_TITLE, "geometry": "column", "support": 2, "document_id": held.document_id}),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The desk's actions and the pipeline on SQLite and PostgreSQL: a corrected PO date teaches its
+    label, which then wins over the generic reading; a value left as read or not in the document
+    teaches nothing; a second correction of the same place adds support."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("desk_learning")
+    engine = storage.make_engine(url)
+    try:
+        storage.upgrade(engine)
+        sessions = storage.make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            load_demo_master_data(session, ROOT / "fixtures" / "master")
+            alice = desk.add_user(session, "alice", password("alice"), "clerk", at=NOW)
+        partners = PartnerRegistry.from_directory()
+        pipeline = Pipeline(sessions, partners, clock=lambda: NOW, erp_kind=ERP)
+        order_desk = desk.OrderDesk(partners, erp_kind=ERP, clock=lambda: NOW)
+
+        def act(name: str, order_id: int, version: int, **kw: object) -> desk.DeskOutcome:
+            with sessions() as session, session.begin():
+                outcome: desk.DeskOutcome = getattr(order_desk, name)(session, order_id, version, alice, **kw)
+                return outcome
+
+        first = ingest(pipeline, layout_pdf("VK-1", "11/03/2026", FIRST), "acme", "a.pdf")
+        assert first.po_date != date(2026, 11, 3)  # the generic reader takes another date, or none
+        assert act("correct_po_number", first.id, 1, po_number="VK-1").learned is not None
+        unit = act("correct_quantity", first.id, 2, line_no="2", quantity="2", uom="CA")
+        assert unit.learned is None  # the quantity stays as read (only its unit changed): nothing to learn
+        assert act("correct_quantity", first.id, 3, line_no="2", quantity="3").learned is None  # not written
+        dated = act("correct_po_date", first.id, 4, po_date=date(2026, 11, 3)).learned
+        assert dated is not None and (dated.label, dated.geometry, dated.support) == (DATE_LABEL, "right", 1)
+
+        second = ingest(pipeline, layout_pdf("VK-2", "11/05/2026", SECOND), "acme", "b.pdf")
+        assert (read(second)[0], second.po_date, second.layout_learned_from) == ("VK-2", date(2026, 11, 5), 2)
+        assert (
+            act("correct_po_number", second.id, 1, po_number="VK-2x").learned is None
+        )  # not in the document
+        again = act("correct_po_number", second.id, 2, po_number="VK-2").learned
+        assert again is not None and again.support == 2
+        with sessions() as session, session.begin():
+            assert storage.learned_hints(session)["acme"] == [
+                LayoutHint("pdf", "po_number", PO_LABEL, "right", 2),
+                LayoutHint("pdf", "po_date", DATE_LABEL, "right", 1),
+            ]
+            gone = storage.forget_hints(session, partner="acme", actor="cli", at=NOW, field="po_number")
+            assert [row.field for row in gone] == ["po_number"]
+        third = ingest(pipeline, layout_pdf("VK-3", "11/06/2026", SECOND), "acme", "c.pdf")
+        assert (read(third)[0], third.po_date, third.layout_learned_from) == (None, date(2026, 11, 6), 1)
+    finally:
+        engine.dispose()

@@ -525,14 +525,16 @@ class OrderDesk:
         edit: Callable[[Order], _edits.Changes],
         learn: tuple[str, str | Decimal | date, str | None] | None = None,
     ) -> DeskOutcome:
-        """Make ``edit``; ``learn`` (field, value, line) is then looked for in the document to learn from."""
+        """Make ``edit``; ``learn`` (field, value, line), if the edit changed it, is then looked for in the
+        document to learn the sender's layout from."""
         stored = lock_order(session, order_id, version)
         order = Order.model_validate(stored.canonical)
         before, after = edit(order)
         _store_order(session, stored, order)
         when = self._clock()
         outcome = self._record(session, stored, actor, action, before, after, when)
-        if learn is not None:
+        changed = {key.rsplit(".", 1)[-1] for key in after}
+        if learn is not None and learn[0] in changed:  # a value left as read teaches nothing
             name, value, line_no = learn
             outcome.learned = learn_from_correction(
                 session, stored, order, field=name, value=value, line_no=line_no, actor=actor, when=when

@@ -27,6 +27,7 @@ from parsers import CSV
 from parsers import PDF
 from parsers import XLSX
 from parsers import column_title
+from parsers import match_column
 from parsers import pdf_rows
 from parsers import sheet_grids
 from parsers.layout import Matches
@@ -96,8 +97,8 @@ def learn_from_correction(
     except Exception:  # a document the reader read once; whatever fails now, the correction stands
         log.exception("cannot read document %s to learn from a correction", document.id)
         return None
-    if place is None:
-        return None
+    if place is None or (place.geometry == "column" and _generic_title(place.label) == field):
+        return None  # the generic reading already takes that column for that field
     hint = LayoutHint(kind, field, place.label, place.geometry)
     record, _ = storage.learn_hint(
         session, partner=stored.partner, hint=hint, document_id=document.id, actor=actor.username, at=when
@@ -123,6 +124,11 @@ def _sheet_place(
     grid = next((g for g in sheet_grids(data, is_csv=is_csv) if g.name == cell.sheet), None)
     title = column_title(grid, at[0], value) if grid is not None else None
     return Place(title, "column") if title else None
+
+
+def _generic_title(title: str) -> str | None:
+    found = match_column(title, {})
+    return found[0] if found else None
 
 
 def _matcher(value: str | Decimal | date) -> Matches:

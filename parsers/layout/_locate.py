@@ -45,7 +45,29 @@ def number_value(value: Decimal) -> Matches:
 
 
 def date_value(value: date) -> Matches:
-    return lambda words: parse_date(" ".join(w.text for w in words).strip(_EDGE)) == value
+    """Words that write ``value`` in a common way (11/03/2026, 3.11.26, 3 Nov. 2026, Nov 3, 2026...)."""
+    spellings = _date_spellings(value)
+
+    def matches(words: list[Word]) -> bool:
+        text = " ".join(w.text for w in words).strip(_EDGE)
+        return _norm(text) in spellings or parse_date(text) == value
+
+    return matches
+
+
+def _date_spellings(value: date) -> set[str]:
+    day, month, year = str(value.day), str(value.month), str(value.year)
+    days, months, years = {day, day.zfill(2)}, {month, month.zfill(2)}, {year, year[2:]}
+    short = value.strftime("%b")
+    names = {short, f"{short}.", value.strftime("%B")}
+    found = {value.isoformat()}
+    for d in days:
+        for y in years:
+            for m in months:
+                found |= {f"{d}{sep}{m}{sep}{y}" for sep in "./-"} | {f"{m}/{d}/{y}"}
+            for name in names:
+                found |= {f"{d} {name} {y}", f"{d}-{name}-{y}", f"{name} {d} {y}", f"{name} {d}, {y}"}
+    return {_norm(text) for text in found}
 
 
 def label_place(rows: list[Row], matches: Matches) -> Place | None:
