@@ -113,10 +113,13 @@ def parse(
     partners: PartnerRegistry,
     document_id: str | None = None,
     partner: PartnerProfile | None = None,
+    learned: Mapping[str, Sequence[LayoutHint]] | None = None,
 ) -> ParseResult:
-    """Parse a whole document into orders, interchange receipts and document issues."""
+    """Parse a whole document into orders, interchange receipts and document issues (see ``parse_stream``)."""
     stream = io.BytesIO(document) if isinstance(document, bytes) else document
-    fmt, events = parse_stream(stream, partners=partners, document_id=document_id, partner=partner)
+    fmt, events = parse_stream(
+        stream, partners=partners, document_id=document_id, partner=partner, learned=learned
+    )
     result = ParseResult(format=fmt)
     for event in events:
         result.add(event)

@@ -77,7 +77,7 @@ def label_place(rows: list[Row], matches: Matches) -> Place | None:
             left = _last_phrase(row.words[:start])
             if left is not None:
                 return Place(left, "right")
-            above = _title_above(rows, index, run, digits_ok=False, limit=3)
+            above = _title_above(rows, index, run, limit=3)
             if above is not None:
                 return Place(above, "below")
     return None
@@ -91,7 +91,7 @@ def column_place(rows: list[Row], matches: Matches, near: tuple[int, float] | No
         found = [f for f in found if rows[f[0]].page == page]
         found.sort(key=lambda f: abs(rows[f[0]].words[0].top - top))
     for index, run in found:
-        title = _title_above(rows, index, run, digits_ok=False, limit=MAX_TITLE_ROWS)
+        title = _title_above(rows, index, run, limit=MAX_TITLE_ROWS)
         if title is not None:
             return Place(title, "column")
     return None
@@ -109,15 +109,17 @@ def _runs(row: Row, matches: Matches) -> list[tuple[int, list[Word]]]:
 
 
 def _last_phrase(words: list[Word]) -> str | None:
-    """The phrase nearest left of a value: a label if it has letters and is not itself a number."""
+    """The phrase nearest left of a value, if it reads as a label: words with letters and no digits
+    (a phrase with digits is another value, and the label is then looked for above)."""
     if not words:
         return None
     label = _clean(" ".join(w.text for w in phrases(Row(words))[-1]))
-    return label if _is_label(label) else None
+    return label if _is_label(label) and not re.search(r"\d", label) else None
 
 
-def _title_above(rows: list[Row], index: int, run: list[Word], *, digits_ok: bool, limit: int) -> str | None:
-    """The nearest phrase above ``run`` on its page that overlaps it across and reads as a label."""
+def _title_above(rows: list[Row], index: int, run: list[Word], *, limit: int) -> str | None:
+    """The nearest phrase above ``run`` on its page that overlaps it across and reads as a label
+    (letters, no digits: rows of other values in between are passed over)."""
     x0, x1 = run[0].x0, run[-1].x1
     page = rows[index].page
     for above in reversed(rows[max(0, index - limit) : index]):
@@ -130,7 +132,7 @@ def _title_above(rows: list[Row], index: int, run: list[Word], *, digits_ok: boo
                 best = (overlap, _clean(" ".join(w.text for w in phrase)))
         if best is None:
             continue
-        if _is_label(best[1]) and (digits_ok or not re.search(r"\d", best[1])):
+        if _is_label(best[1]) and not re.search(r"\d", best[1]):
             return best[1]
     return None
 
