@@ -636,6 +636,9 @@ def check_partners(folder: Path | None) -> None:
 main.add_command(user)
 
 
+_PLACES = {"column": "in the column titled", "right": "right of the label", "below": "below the label"}
+
+
 @partners.command("layout")
 @click.argument("name")
 @pass_context
@@ -650,7 +653,7 @@ def partner_layout(ctx: _Context, name: str) -> None:
     if not records:
         raise click.ClickException(f"nothing learned for partner {name!r}")
     for row in records:
-        at = "the column titled" if row.geometry == "column" else f"the label ({row.geometry} of it)"
+        at = _PLACES.get(row.geometry, row.geometry)
         click.echo(
             f"# {row.kind} {row.field}: {at} {row.label!r}, from {row.support} correction"
             f"{'s' if row.support != 1 else ''}, last by {row.updated_by} on document {row.last_document_id}"

@@ -1,6 +1,7 @@
 """Partner profiles: the schema, the loader, the registry, the profiles themselves, and layout hints learned on the desk."""
 
 from ._learned import ANCHOR_FIELDS as ANCHOR_FIELDS
+from ._learned import APPLIED_GEOMETRIES as APPLIED_GEOMETRIES
 from ._learned import COLUMN_FIELDS as COLUMN_FIELDS
 from ._learned import HintKind as HintKind
 from ._learned import LayoutHint as LayoutHint

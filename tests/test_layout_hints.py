@@ -70,7 +70,8 @@ def test_profile_settings_win_over_learned_hints_and_only_applied_hints_count() 
     )
     hints = [
         LayoutHint("pdf", "po_number", "Vorgang", "right", 4),  # the profile names its own label
-        LayoutHint("pdf", "po_date", "Datum", "below", 2),
+        LayoutHint("pdf", "po_date", "Datum", "right", 2),
+        LayoutHint("pdf", "terms", "Zahlung", "below", 6),  # read from the right of a label only
         LayoutHint("pdf", "vendor_sku", "Teil", "column", 3),  # the profile pins that field already
         LayoutHint("pdf", "quantity", "Stk", "column", 1),
         LayoutHint("sheet", "buyer_part", "Kunde", "column", 5),  # a sheet's: not for PDFs
@@ -90,8 +91,11 @@ def test_exported_toml_loads_into_a_profile() -> None:
         LayoutHint("pdf", "vendor_sku", "Teil\\Nr.", "column", 1),
         LayoutHint("sheet", "vendor_sku", "Teil\\Nr.", "column", 3),
         LayoutHint("sheet", "quantity", "Stück", "column", 1),
+        LayoutHint("pdf", "po_date", "Datum", "below", 1),
     ]
-    settings = tomllib.loads(profile_toml(hints))
+    exported = profile_toml(hints)
+    assert '# not read yet: po_date below the label "Datum"' in exported
+    settings = tomllib.loads(exported)
     assert settings == {
         "pdf_anchors": {"po_number": 'Vorgang "Nr."'},
         "sheet_columns": {"Teil\\Nr.": "vendor_sku", "Stück": "quantity"},

@@ -2,9 +2,11 @@
 
 After a clerk corrects a value on an order read from a PDF or a sheet, the value is looked for
 in the document: on a PDF's pages, a header field's label (nearest left on its row, else right
-above it) or a line value's column title; in a sheet, a line value's column title. That place becomes a layout hint for the sender (``gateway.storage.
-learn_hint``, audited), and the sender's next documents are read with it. A value that cannot
-be found teaches nothing; the correction itself stands either way.
+above it) or a line value's column title; in a sheet, a line value's column title. That place
+becomes a layout hint for the sender (``gateway.storage.learn_hint``, audited), and the
+sender's next documents are read with it. A value that cannot be found, or a column the generic
+vocabulary already reads as that field, teaches nothing; the correction stands either way.
+Approving an order read with learned hints, their values as read, confirms them.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from parsers.layout import date_value
 from parsers.layout import label_place
 from parsers.layout import number_value
 from parsers.layout import text_value
+from partners import APPLIED_GEOMETRIES
 from partners import COLUMN_FIELDS
 from partners import HintKind
 from partners import LayoutHint
@@ -66,7 +69,10 @@ class Learned:
     def message(self) -> str:
         where = {"right": "follows", "below": "sits under", "column": "is in the column"}[self.geometry]
         times = "once" if self.support == 1 else f"{self.support} times"
-        return f"Learned for this sender: {_NAMES.get(self.field, self.field)} {where} “{self.label}” (seen {times})."
+        said = f"Learned for this sender: {_NAMES.get(self.field, self.field)} {where} “{self.label}” (seen {times})."
+        if self.geometry not in APPLIED_GEOMETRIES:
+            said += " It is kept, but not yet used: the reader takes a learned label's value from its right."
+        return said
 
 
 def learn_from_correction(
