@@ -33,7 +33,9 @@ from tests.layout_documents import layout_pdf
 from tests.layout_documents import layout_sheet
 from tests.test_web_desk_support import ERP
 from tests.test_web_desk_support import NOW
+from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
+from tests.test_web_desk_support import build_store
 from tests.test_web_desk_support import open_app
 from tests.test_web_desk_support import password
 from tests.test_web_desk_support import post
@@ -289,3 +291,19 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
         assert (read(third)[0], third.po_date, third.layout_learned_from) == (None, date(2026, 11, 6), 1)
     finally:
         engine.dispose()
+
+
+def test_an_edi_orders_po_number_is_not_corrected_on_the_desk(master_template: Path, tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    store = build_store(master_template, tmp_path / "store")
+    app, engine = open_app(store, tmp_path / "app")
+    try:
+        order_id = app.order_id(UNKNOWN_SKU_PO)
+        client = app.client("alice")
+        page = f"/orders/{order_id}"
+        assert 'data-testid="po-number-form"' not in client.get(page).text
+        response = post(client, f"{page}/po-number", {"version": 1, "po_number": "X-1"}, page=page)
+        assert response.status_code == 422 and "is the partner&#39;s own" in response.text
+        assert app.order(order_id).po_number == UNKNOWN_SKU_PO and app.order(order_id).version == 1
+    finally:
+        engine.dispose()  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+from gateway.model import Channel
 from gateway.model import DatedEvent
 from gateway.model import Order
 from gateway.model import OrderLine
@@ -43,7 +44,8 @@ def set_sku(order: Order, line_no: str, sku: str) -> Changes:
 
 
 def set_po_number(order: Order, value: str) -> Changes:
-    """The PO number as the customer wrote it (a misread or missing one)."""
+    """The PO number as the customer wrote it (a misread or missing one); not on an EDI order."""
+    _not_edi(order, "PO number")
     number = value.strip()
     if not number:
         raise InvalidChange("give the PO number")
@@ -55,10 +57,18 @@ def set_po_number(order: Order, value: str) -> Changes:
 
 
 def set_po_date(order: Order, value: date) -> Changes:
-    """The PO date as the customer wrote it."""
+    """The PO date as the customer wrote it; not on an EDI order."""
+    _not_edi(order, "PO date")
     before = {"po_date": order.po_date.isoformat() if order.po_date else None}
     order.po_date = value
     return _diff("", before, {"po_date": value.isoformat()})
+
+
+def _not_edi(order: Order, what: str) -> None:
+    if order.channel == Channel.X12:
+        raise InvalidChange(
+            f"an EDI order's {what} is the partner's own (BEG segment); it is not corrected here"
+        )
 
 
 def set_quantity(order: Order, line_no: str, quantity: Decimal | str | None, uom: str | None) -> Changes:
