@@ -51,6 +51,7 @@ from gateway.runner import Supervisor
 from gateway.shipping import partner_for
 from partners import PartnerRegistry
 from partners import ProfileError
+from partners import profile_toml
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_INBOX = FIXTURES / "inbox"
@@ -612,7 +613,7 @@ def _profiles_loudly(*, quiet: bool = False) -> PartnerRegistry:
 
 @main.group()
 def partners() -> None:
-    """Partner profiles: check a folder before it is deployed."""
+    """Partner profiles: check a folder before it is deployed; export or forget the layouts the desk learned."""
 
 
 @partners.command("check")
@@ -633,3 +634,47 @@ def check_partners(folder: Path | None) -> None:
 
 
 main.add_command(user)
+
+
+_PLACES = {"column": "in the column titled", "right": "right of the label", "below": "below the label"}
+
+
+@partners.command("layout")
+@click.argument("name")
+@pass_context
+def partner_layout(ctx: _Context, name: str) -> None:
+    """Print the layout NAME's documents taught the order desk, as TOML for its profile.
+
+    ``pdf_anchors`` (the labels its PDFs put header fields after) and ``sheet_columns`` (its own
+    column titles); the support of each hint is a comment above.
+    """
+    with ctx.existing_sessions() as session:
+        records = storage.hint_records(session, name)
+    if not records:
+        raise click.ClickException(f"nothing learned for partner {name!r}")
+    for row in records:
+        at = _PLACES.get(row.geometry, row.geometry)
+        click.echo(
+            f"# {row.kind} {row.field}: {at} {row.label!r}, from {row.support} correction"
+            f"{'s' if row.support != 1 else ''}, last by {row.updated_by} on document {row.last_document_id}"
+        )
+    click.echo(profile_toml(storage.learned_hints_of(records)), nl=False)
+
+
+@partners.command("forget-layout")
+@click.argument("name")
+@click.option("--field", default=None, help="Only this field's hint (po_number, vendor_sku...).")
+@click.option(
+    "--kind", type=click.Choice(["pdf", "sheet"]), default=None, help="Only PDF or only sheet hints."
+)
+@pass_context
+def forget_layout(ctx: _Context, name: str, field: str | None, kind: str | None) -> None:
+    """Forget the layout hints learned for NAME (each one is in the audit log, actor ``cli``)."""
+    with ctx.existing_sessions() as session, session.begin():
+        gone = storage.forget_hints(session, partner=name, actor="cli", at=clock()(), field=field, kind=kind)
+        for row in gone:
+            click.echo(
+                f"forgot {row.kind} {row.field}: {row.label!r} ({row.geometry}, support {row.support})"
+            )
+    if not gone:
+        raise click.ClickException(f"no learned layout hint for partner {name!r} matches")

@@ -240,7 +240,7 @@ class Order(Traced):
     partner: str | None
     channel: Channel
     document_id: str | None = None
-    po_number: str | None
+    po_number: str | None = None  # None: not found; left out of the stored JSON
     po_date: date | None = None
     purpose: OrderPurpose = OrderPurpose.ORIGINAL
     purpose_code: str | None = None

@@ -55,8 +55,11 @@ from parsers import ParsedInterchange
 from parsers import ParsedOrder
 from parsers import ReceivedAck
 from parsers import parse_stream
+from partners import HintKind
+from partners import LayoutHint
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from partners import learned_layout
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
 _TA1 = "TA1"
 _INTERCHANGE_ACKS = (_TA1, "997", "999")  # outbound kinds that answer an interchange
 _ORDER_SET = "850"
+_LAYOUT_KINDS: dict[Channel, HintKind] = {Channel.PDF: "pdf", Channel.EXCEL: "sheet"}
 _NO_CUSTOMER = "no customer: name one with `gateway ingest --partner NAME`, or send it from a known address"
 
 
@@ -101,6 +105,7 @@ class _Pending:
     order: Order
     customer_account: str | None
     total: Decimal | None = None
+    layout_learned_from: int | None = None  # the support of the learned layout hints it was read with
 
 
 @dataclass(slots=True)
@@ -122,6 +127,7 @@ class _Run:
     orders_rejected: int = 0
     first_rejection: tuple[str, str] | None = None  # (stable code, why)
     answered: set[tuple[str, str]] = field(default_factory=set)  # (TA1 or FA, "ISA13 n") already sent
+    learned: dict[str, list[LayoutHint]] = field(default_factory=dict)  # layout hints by partner
 
 
 class DocumentQueue(Protocol):
@@ -313,8 +319,9 @@ class Pipeline:
         _clear_previous_attempt(session, document_id)
         stream = storage.open_document(session, document_id)
         named = self._partners.get(document.partner) if document.partner else None
+        run.learned = storage.learned_hints(session)
         fmt, events = parse_stream(
-            stream, partners=self._partners, document_id=str(document_id), partner=named
+            stream, partners=self._partners, document_id=str(document_id), partner=named, learned=run.learned
         )
         for event in events:
             if isinstance(event, ParsedOrder):
@@ -364,7 +371,12 @@ class Pipeline:
         findings = [_issue_row(i, rejected=parsed.rejected) for i in (*transaction_issues, *parsed.issues)]
         profile = self._partners.get(order.partner)
         account = profile.customer_account if profile else None
-        run.pending.append(_Pending(parsed, status, findings, order, account))
+        pending = _Pending(parsed, status, findings, order, account)
+        kind = _LAYOUT_KINDS.get(order.channel)
+        if kind is not None and order.partner in run.learned:
+            learned = learned_layout(profile, run.learned[order.partner], kind).learned_from
+            pending.layout_learned_from = learned or None
+        run.pending.append(pending)
         if len(run.pending) >= _BATCH:
             self._flush(run)
 
@@ -638,6 +650,7 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "line_count": len(order.lines),
         "canonical": order.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
         "created_at": run.when,
+        "layout_learned_from": item.layout_learned_from,
     }
 
 

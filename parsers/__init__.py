@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from gateway.receipts import Issue
 from gateway.receipts import Level
+from partners import LayoutHint
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from partners import learned_layout
 
+from ._cell_locate import column_title as column_title
 from ._detect import CSV as CSV
 from ._detect import EMAIL as EMAIL
 from ._detect import PDF as PDF
@@ -32,13 +37,16 @@ from ._events import ReceivedAck as ReceivedAck
 from ._excel import WORKBOOK_ERRORS as WORKBOOK_ERRORS
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
+from ._excel import sheet_grids as sheet_grids
 from ._excel import workbook_refusal as workbook_refusal
 from ._pdf import parse_pdf_order as parse_pdf_order
+from ._pdf import pdf_rows as pdf_rows
 from ._pdf import pdf_template as pdf_template
 from ._pdf_budget import pdf_drawing_refusal as pdf_drawing_refusal
 from ._pdf_budget import pdf_inflation_refusal as pdf_inflation_refusal
 from ._pyx12 import check_interchange as check_interchange
 from ._result import ParseResult as ParseResult
+from ._vocabulary import match_column as match_column
 from .x12 import ParsedInterchange as ParsedInterchange
 from .x12 import read_x12
 
@@ -52,24 +60,32 @@ def parse_stream(
     partners: PartnerRegistry,
     document_id: str | None = None,
     partner: PartnerProfile | None = None,
+    learned: Mapping[str, Sequence[LayoutHint]] | None = None,
 ) -> tuple[str | None, Iterator[ParseEvent]]:
     """The document's format and a stream of its events; ``stream`` must be seekable.
 
-    X12 names its own partner in the ISA; other formats are read for ``partner``.
+    X12 names its own partner in the ISA; other formats are read for ``partner``. ``learned``
+    holds the layout hints learned on the desk, by partner name: a PDF or sheet is read with its
+    sender's, under what its profile says.
     """
     head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
     if fmt in (XLSX, CSV, PDF):
-        return fmt, _sheet_events(fmt, stream, partner, document_id)
+        hints = learned.get(partner.name, ()) if learned and partner else ()
+        return fmt, _sheet_events(fmt, stream, partner, document_id, hints)
     if fmt == EMAIL:
-        return fmt, read_email(stream.read(), partners=partners, document_id=document_id)
+        return fmt, read_email(stream.read(), partners=partners, document_id=document_id, learned=learned)
     # X12, or bytes of no known format: the X12 pre-pass says precisely why they are not X12.
     return fmt, read_x12(stream, partners=partners, document_id=document_id)
 
 
 def _sheet_events(
-    fmt: str, stream: BinaryIO, partner: PartnerProfile | None, document_id: str | None
+    fmt: str,
+    stream: BinaryIO,
+    partner: PartnerProfile | None,
+    document_id: str | None,
+    learned: Sequence[LayoutHint],
 ) -> Iterator[ParseEvent]:
     data = stream.read(MAX_SHEET_BYTES + 1)
     if len(data) > MAX_SHEET_BYTES:
@@ -78,12 +94,12 @@ def _sheet_events(
         return
     name = partner.name if partner else None
     if fmt == PDF:
-        found = parse_pdf_order(data, partner=name, document_id=document_id, template=pdf_template(partner))
+        template = pdf_template(partner, learned)
+        found = parse_pdf_order(data, partner=name, document_id=document_id, template=template)
     else:
         reader = parse_csv_order if fmt == CSV else parse_excel_order
-        found = reader(
-            data, partner=name, document_id=document_id, pinned=partner.sheet_columns if partner else None
-        )
+        pinned = learned_layout(partner, learned, "sheet").columns or None
+        found = reader(data, partner=name, document_id=document_id, pinned=pinned)
     if not found.orders:
         for issue in found.issues:
             yield DocumentIssue(issue)
@@ -97,10 +113,13 @@ def parse(
     partners: PartnerRegistry,
     document_id: str | None = None,
     partner: PartnerProfile | None = None,
+    learned: Mapping[str, Sequence[LayoutHint]] | None = None,
 ) -> ParseResult:
-    """Parse a whole document into orders, interchange receipts and document issues."""
+    """Parse a whole document into orders, interchange receipts and document issues (see ``parse_stream``)."""
     stream = io.BytesIO(document) if isinstance(document, bytes) else document
-    fmt, events = parse_stream(stream, partners=partners, document_id=document_id, partner=partner)
+    fmt, events = parse_stream(
+        stream, partners=partners, document_id=document_id, partner=partner, learned=learned
+    )
     result = ParseResult(format=fmt)
     for event in events:
         result.add(event)

@@ -12,6 +12,8 @@ import html
 import io
 import re
 from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from email import policy
 from email.message import EmailMessage
 from email.message import Message
@@ -23,8 +25,10 @@ from gateway.model import Traced
 from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
+from partners import LayoutHint
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from partners import learned_layout
 
 from ._detect import CSV
 from ._detect import PDF
@@ -61,7 +65,15 @@ def _issue(code: str, message: str, severity: Severity = Severity.ERROR) -> Docu
     return DocumentIssue(Issue(code=code, message=message, severity=severity, level=Level.DOCUMENT))
 
 
-def read_email(data: bytes, *, partners: PartnerRegistry, document_id: str | None) -> Iterator[Event]:
+def read_email(
+    data: bytes,
+    *,
+    partners: PartnerRegistry,
+    document_id: str | None,
+    learned: Mapping[str, Sequence[LayoutHint]] | None = None,
+) -> Iterator[Event]:
+    """The events of one message; its PDF and sheet attachments are read with the layout hints
+    ``learned`` on the desk for its sender (by partner name)."""
     refusal = nesting_refusal(data)
     if refusal is not None:  # only the top headers are read, to say who sent it
         headers = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
@@ -78,7 +90,8 @@ def read_email(data: bytes, *, partners: PartnerRegistry, document_id: str | Non
             f"unknown partner: the sender {sender or '(none)'} {why}; "
             "the message is stored and can be reprocessed once a profile lists it",
         )
-    reader = _Reader(partners, partner, document_id)
+    hints = learned.get(partner.name, ()) if learned and partner else ()
+    reader = _Reader(partners, partner, document_id, hints)
     ordinal = 0
     for event in reader.message(message, "1", depth=0):
         if isinstance(event, ParsedOrder):  # X12 attachments number their own orders from 0
@@ -173,10 +186,15 @@ def body_text(part: Message) -> str:
 
 class _Reader:
     def __init__(
-        self, partners: PartnerRegistry, partner: PartnerProfile | None, document_id: str | None
+        self,
+        partners: PartnerRegistry,
+        partner: PartnerProfile | None,
+        document_id: str | None,
+        learned: Sequence[LayoutHint] = (),
     ) -> None:
         self.partners = partners
         self.partner = partner
+        self.learned = learned
         self.document_id = document_id
         self.orders = 0
         self.parts = 0
@@ -268,12 +286,12 @@ class _Reader:
 
     def _document(self, fmt: str, payload: bytes) -> FoundOrders:
         if fmt == PDF:
-            template = pdf_template(self.partner)
+            template = pdf_template(self.partner, self.learned)
             return parse_pdf_order(
                 payload, partner=self._name(), document_id=self.document_id, template=template
             )
         reader = parse_csv_order if fmt == CSV else parse_excel_order
-        pinned = self.partner.sheet_columns if self.partner else None
+        pinned = learned_layout(self.partner, self.learned, "sheet").columns or None
         return reader(payload, partner=self._name(), document_id=self.document_id, pinned=pinned)
 
     def _order(self, order: Order, issues: list[Issue]) -> ParsedOrder:

@@ -238,3 +238,30 @@ def _best(
     if found.order is not None and found.order.lines:
         result.orders.append(found.order)
     return result
+
+
+def sheet_grids(data: bytes, *, is_csv: bool) -> list[Grid]:
+    """The filled cells of every sheet of a workbook, or of a CSV file, as the readers see them.
+
+    For the order desk to find a corrected value; raises what openpyxl raises on a workbook it
+    cannot read, and ``ValueError`` for one the readers refuse.
+    """
+    if is_csv:
+        text = data.decode("utf-8-sig", errors="replace")
+        grid = Grid("csv")
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+        for row_number, row in enumerate(rows, start=1):
+            if row_number > MAX_ROWS:
+                break
+            for column, value in enumerate(row[:MAX_COLUMNS], start=1):
+                if value.strip():
+                    grid.put(row_number, column, value.strip())
+        return [grid]
+    refusal = _zip_refusal(data)
+    if refusal is not None:
+        raise ValueError(refusal.issues[0].message)
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return _as_grids([g for g in (_grid(ws) for ws in workbook.worksheets) if g is not None])
+    finally:
+        workbook.close()

@@ -10,6 +10,7 @@ bounding box, and a confidence; failed cross-checks become findings.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import pdfplumber
@@ -18,7 +19,9 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfplumber.utils.exceptions import PdfminerException
 
+from partners import LayoutHint
 from partners import PartnerProfile
+from partners import learned_layout
 
 from ._events import FoundOrders
 from ._pdf_budget import OverBudget
@@ -33,13 +36,13 @@ from .layout._words import rows_of
 MAX_PAGES = 300
 
 
-def pdf_template(partner: PartnerProfile | None) -> PdfTemplate | None:
-    """The partner's PDF template from its profile: ``pdf_anchors`` and ``sheet_columns``."""
-    if partner is None or not (partner.pdf_anchors or partner.sheet_columns):
+def pdf_template(partner: PartnerProfile | None, learned: Sequence[LayoutHint] = ()) -> PdfTemplate | None:
+    """The partner's PDF template: its profile's ``pdf_anchors`` and ``sheet_columns``, then the
+    layout hints learned on the desk for its PDFs that the profile does not override."""
+    layout = learned_layout(partner, learned, "pdf")
+    if not (layout.anchors or layout.columns):
         return None
-    return PdfTemplate(
-        anchors={k: v for k, v in partner.pdf_anchors.items()}, columns=dict(partner.sheet_columns)
-    )
+    return PdfTemplate(anchors=layout.anchors, columns=layout.columns)
 
 
 def parse_pdf_order(
@@ -88,3 +91,14 @@ def _rows(page: Any, number: int, budget: PdfBudget) -> list[Row]:
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), number)
         for w in page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
     )
+
+
+def pdf_rows(data: bytes) -> list[Row]:
+    """Every page's rows of words as the reader sees them (for the desk to find a corrected value).
+
+    Raises what pdfplumber raises on a PDF it cannot read, and ``OverBudget``.
+    """
+    budget = PdfBudget()
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        pages = pdf.pages[:MAX_PAGES]
+        return [row for number, page in enumerate(pages, start=1) for row in _rows(page, number, budget)]

@@ -1,5 +1,13 @@
-"""Partner profiles: the schema, the loader, the registry, and the profiles themselves."""
+"""Partner profiles: the schema, the loader, the registry, the profiles themselves, and layout hints learned on the desk."""
 
+from ._learned import ANCHOR_FIELDS as ANCHOR_FIELDS
+from ._learned import APPLIED_GEOMETRIES as APPLIED_GEOMETRIES
+from ._learned import COLUMN_FIELDS as COLUMN_FIELDS
+from ._learned import HintKind as HintKind
+from ._learned import LayoutHint as LayoutHint
+from ._learned import LearnedLayout as LearnedLayout
+from ._learned import learned_layout as learned_layout
+from ._learned import profile_toml as profile_toml
 from ._profile import DEFAULT_MAX_SEGMENT_BYTES as DEFAULT_MAX_SEGMENT_BYTES
 from ._profile import InvoicePolicy as InvoicePolicy
 from ._profile import OutboundSeparators as OutboundSeparators

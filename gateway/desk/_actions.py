@@ -8,8 +8,11 @@ the time, and before/after of only the fields it changed.
 
 Decisions:
 
-- **Fixes** (SKU, quantity/UOM, date) edit the stored canonical order and its line rows; the
-  findings stay as they were until the order is approved and re-validated.
+- **Fixes** (PO number, PO date, SKU, quantity/UOM, date) edit the stored canonical order and
+  its line rows; the findings stay as they were until the order is approved and re-validated.
+  On an order read from a PDF, a fixed PO number, PO date, SKU or quantity is looked for in
+  the document, and where it sits is learned as the sender's layout (``_learning``); approving
+  an order read with learned hints, their values unchanged, confirms them.
 - **Accepting a price difference, releasing a credit hold, dismissing a duplicate** record an
   override (``order_override``) that re-validation honours; see ``_revalidation``.
 - **Approve** re-validates with the pipeline's validator and replaces the order's findings.
@@ -52,6 +55,7 @@ from sqlalchemy.orm import Session
 from gateway import storage
 from gateway.model import Channel
 from gateway.model import Order
+from gateway.model import po_key
 from gateway.pipeline import order_line_rows
 from gateway.pipeline import send_decision
 from gateway.storage import DeskUser
@@ -68,6 +72,9 @@ from ._catalog import search_catalog
 from ._errors import DeskError
 from ._errors import InvalidChange
 from ._errors import OrderNotFound
+from ._learning import Learned
+from ._learning import confirm_learned
+from ._learning import learn_from_correction
 from ._locking import SUBJECT
 from ._locking import bump
 from ._locking import lock_order
@@ -104,6 +111,7 @@ class DeskOutcome:
     audit_id: int
     findings: list[dict[str, Any]] = field(default_factory=list)
     outbound_ids: list[int] = field(default_factory=list)
+    learned: Learned | None = None  # the sender's layout learned from this fix
 
     @property
     def blocking(self) -> list[dict[str, Any]]:
@@ -147,6 +155,44 @@ class OrderDesk:
 
     # -- fixes ----------------------------------------------------------------------------
 
+    def correct_po_number(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, po_number: str
+    ) -> DeskOutcome:
+        """The PO number as the customer wrote it; the duplicate check compares the new one on approval."""
+        require_role(actor, *DESK_ROLES, doing="correct a PO number")
+        outcome = self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_po_number",
+            lambda o: _edits.set_po_number(o, po_number),
+            learn=("po_number", po_number.strip(), None),
+        )
+        stored = session.get(PurchaseOrder, order_id)
+        assert stored is not None  # locked by _edit
+        stored.po_number, stored.po_key = po_number.strip(), po_key(po_number.strip())
+        return outcome
+
+    def correct_po_date(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, po_date: date
+    ) -> DeskOutcome:
+        """The PO date as the customer wrote it."""
+        require_role(actor, *DESK_ROLES, doing="correct a PO date")
+        outcome = self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_po_date",
+            lambda o: _edits.set_po_date(o, po_date),
+            learn=("po_date", po_date, None),
+        )
+        stored = session.get(PurchaseOrder, order_id)
+        assert stored is not None
+        stored.po_date = po_date
+        return outcome
+
     def pick_sku(
         self, session: Session, order_id: int, version: int, actor: DeskUser, *, line_no: str, sku: str
     ) -> DeskOutcome:
@@ -154,7 +200,13 @@ class OrderDesk:
         require_role(actor, *DESK_ROLES, doing="change an order's SKU")
         product = _catalog_product(session, sku)
         return self._edit(
-            session, order_id, version, actor, "order.pick_sku", lambda o: _edits.set_sku(o, line_no, product)
+            session,
+            order_id,
+            version,
+            actor,
+            "order.pick_sku",
+            lambda o: _edits.set_sku(o, line_no, product),
+            learn=("vendor_sku", product, line_no),
         )
 
     def correct_quantity(
@@ -177,6 +229,7 @@ class OrderDesk:
             actor,
             "order.correct_quantity",
             lambda o: _edits.set_quantity(o, line_no, quantity, uom),
+            learn=("quantity", _edits.parse_quantity(quantity), line_no) if quantity is not None else None,
         )
 
     def correct_date(
@@ -376,6 +429,7 @@ class OrderDesk:
         outbound: list[int] = []
         if check.outcome == ACCEPTED:
             outbound = self._accept(session, stored, check, profile, actor, when, note)
+            confirm_learned(session, stored, check.order, actor=actor, when=when)
         after = {
             "findings": _summary(check.findings),
             "order_total": _money(check.total),
@@ -469,12 +523,23 @@ class OrderDesk:
         actor: DeskUser,
         action: str,
         edit: Callable[[Order], _edits.Changes],
+        learn: tuple[str, str | Decimal | date, str | None] | None = None,
     ) -> DeskOutcome:
+        """Make ``edit``; ``learn`` (field, value, line), if the edit changed it, is then looked for in the
+        document to learn the sender's layout from."""
         stored = lock_order(session, order_id, version)
         order = Order.model_validate(stored.canonical)
         before, after = edit(order)
         _store_order(session, stored, order)
-        return self._record(session, stored, actor, action, before, after, self._clock())
+        when = self._clock()
+        outcome = self._record(session, stored, actor, action, before, after, when)
+        changed = {key.rsplit(".", 1)[-1] for key in after}
+        if learn is not None and learn[0] in changed:  # a value left as read teaches nothing
+            name, value, line_no = learn
+            outcome.learned = learn_from_correction(
+                session, stored, order, field=name, value=value, line_no=line_no, actor=actor, when=when
+            )
+        return outcome
 
     def _record(
         self,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+from gateway.model import Channel
 from gateway.model import DatedEvent
 from gateway.model import Order
 from gateway.model import OrderLine
@@ -22,6 +23,7 @@ from ._errors import InvalidChange
 
 Changes = tuple[dict[str, Any], dict[str, Any]]
 _UOM_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+MAX_PO_NUMBER = 64  # purchase_order.po_number
 
 
 def find_line(order: Order, line_no: str) -> OrderLine:
@@ -41,13 +43,41 @@ def set_sku(order: Order, line_no: str, sku: str) -> Changes:
     return _diff(f"lines[{line_no}]", before, {"vendor_sku": sku, "sku": sku})
 
 
+def set_po_number(order: Order, value: str) -> Changes:
+    """The PO number as the customer wrote it (a misread or missing one); not on an EDI order."""
+    _not_edi(order, "PO number")
+    number = value.strip()
+    if not number:
+        raise InvalidChange("give the PO number")
+    if len(number) > MAX_PO_NUMBER:
+        raise InvalidChange(f"a PO number is at most {MAX_PO_NUMBER} characters")
+    before = {"po_number": order.po_number}
+    order.po_number = number
+    return _diff("", before, {"po_number": number})
+
+
+def set_po_date(order: Order, value: date) -> Changes:
+    """The PO date as the customer wrote it; not on an EDI order."""
+    _not_edi(order, "PO date")
+    before = {"po_date": order.po_date.isoformat() if order.po_date else None}
+    order.po_date = value
+    return _diff("", before, {"po_date": value.isoformat()})
+
+
+def _not_edi(order: Order, what: str) -> None:
+    if order.channel == Channel.X12:
+        raise InvalidChange(
+            f"an EDI order's {what} is the partner's own (BEG segment); it is not corrected here"
+        )
+
+
 def set_quantity(order: Order, line_no: str, quantity: Decimal | str | None, uom: str | None) -> Changes:
     """A new quantity, unit of measure, or both; the other part stays as it was."""
     if quantity is None and uom is None:
         raise InvalidChange("give a quantity, a unit of measure, or both")
     line = find_line(order, line_no)
     current = line.quantity
-    value = _quantity(quantity) if quantity is not None else current.value if current else None
+    value = parse_quantity(quantity) if quantity is not None else current.value if current else None
     unit = _uom(uom) if uom is not None else current.uom if current else None
     if value is None:
         raise InvalidChange(f"line {line_no} has no quantity: give one with the unit of measure")
@@ -76,7 +106,7 @@ def _replace(events: list[DatedEvent], old: DatedEvent, new: DatedEvent) -> None
     events[events.index(old)] = new
 
 
-def _quantity(raw: Decimal | str) -> Decimal:
+def parse_quantity(raw: Decimal | str) -> Decimal:
     try:
         value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
     except InvalidOperation:

@@ -1,4 +1,4 @@
-"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, SSCCs, audit.
+"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, SSCCs, audit, layout hints.
 
 Functions here take a session and never commit; the caller owns the unit of work.
 """
@@ -19,6 +19,13 @@ from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import retry_while_busy as retry_while_busy
 from ._engine import upgrade as upgrade
 from ._fit import fit_to_columns as fit_to_columns
+from ._layout_hints import HINT_SUBJECT as HINT_SUBJECT
+from ._layout_hints import confirm_hints as confirm_hints
+from ._layout_hints import forget_hints as forget_hints
+from ._layout_hints import hint_records as hint_records
+from ._layout_hints import learn_hint as learn_hint
+from ._layout_hints import learned_hints as learned_hints
+from ._layout_hints import learned_hints_of as learned_hints_of
 from ._models import Alert as Alert
 from ._models import As2Message as As2Message
 from ._models import As2SuspectMdn as As2SuspectMdn
@@ -33,6 +40,7 @@ from ._models import DocumentChunk as DocumentChunk
 from ._models import Finding as Finding
 from ._models import InventoryLevel as InventoryLevel
 from ._models import InvoiceRow as InvoiceRow
+from ._models import LayoutHintRecord as LayoutHintRecord
 from ._models import LoginFailure as LoginFailure
 from ._models import MasterDataRevision as MasterDataRevision
 from ._models import OrderLineRecord as OrderLineRecord

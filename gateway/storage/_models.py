@@ -117,6 +117,9 @@ class PurchaseOrder(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     duplicate_of: Mapped[int | None]
+    # The support of the layout hints learned on the desk that the PDF or sheet was read with
+    # (gateway.storage.learned_hints); None when it was read without any (migration 0015).
+    layout_learned_from: Mapped[int | None]
 
 
 class OrderLineRecord(Base):
@@ -501,3 +504,27 @@ class OrderOverride(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     order_total: Mapped[Decimal | None]
+
+
+class LayoutHintRecord(Base):
+    """Where one sender puts one value, learned from the desk's corrections (``partners.LayoutHint``).
+
+    ``kind`` is ``pdf`` or ``sheet``; ``label`` the label text a header field follows
+    (``geometry`` right or below) or the title of a line field's column (``column``). ``support``
+    counts the corrections and confirmations behind it; ``last_document_id`` is the latest.
+    Every change is in the audit log under subject ``layout_hint``.
+    """
+
+    __tablename__ = "layout_hint"
+    __table_args__ = (UniqueConstraint("partner", "kind", "field"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    field: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(255))
+    geometry: Mapped[str] = mapped_column(String(8))
+    support: Mapped[int]
+    last_document_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))

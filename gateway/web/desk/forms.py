@@ -61,6 +61,14 @@ class OrderForm(_Form):
     version = IntegerField("Version", [InputRequired("reload the order"), NumberRange(min=1)])
 
 
+class PoNumberForm(OrderForm):
+    po_number = StringField("PO number", [DataRequired("type the PO number"), Length(max=64)])
+
+
+class PoDateForm(OrderForm):
+    po_date = DateField("PO date", [InputRequired("pick a date")])
+
+
 class PickSkuForm(OrderForm):
     line_no = StringField("Line", _LINE_NO)
     sku = StringField("SKU", [DataRequired("pick or type a catalog SKU"), Length(max=64)])

@@ -61,6 +61,14 @@ class Action:
     done: Callable[[Any, DeskOutcome], str]
 
 
+def _po_number(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.correct_po_number(s, o, v, u, po_number=f.po_number.data)
+
+
+def _po_date(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.correct_po_date(s, o, v, u, po_date=f.po_date.data)
+
+
 def _pick_sku(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
     return d.pick_sku(s, o, v, u, line_no=f.line_no.data.strip(), sku=f.sku.data)
 
@@ -116,11 +124,28 @@ def _rejected(outcome: DeskOutcome) -> str:
     return "Rejected; this partner gets no 855, so nothing more is sent."
 
 
+def _learned(said: str, outcome: DeskOutcome) -> str:
+    """What a fix says, and what it taught about the sender's layout."""
+    return f"{said} {outcome.learned.message}" if outcome.learned else said
+
+
 ACTIONS: dict[str, Action] = {
-    "pick-sku": Action(
-        forms.PickSkuForm, _pick_sku, lambda f, _: f"Line {f.line_no.data} now orders {f.sku.data.strip()}."
+    "po-number": Action(
+        forms.PoNumberForm,
+        _po_number,
+        lambda f, o: _learned(f"The PO number is now {f.po_number.data.strip()}.", o),
     ),
-    "quantity": Action(forms.QuantityForm, _quantity, lambda f, _: f"Line {f.line_no.data} corrected."),
+    "po-date": Action(
+        forms.PoDateForm, _po_date, lambda f, o: _learned(f"The PO date is now {f.po_date.data:%Y-%m-%d}.", o)
+    ),
+    "pick-sku": Action(
+        forms.PickSkuForm,
+        _pick_sku,
+        lambda f, o: _learned(f"Line {f.line_no.data} now orders {f.sku.data.strip()}.", o),
+    ),
+    "quantity": Action(
+        forms.QuantityForm, _quantity, lambda f, o: _learned(f"Line {f.line_no.data} corrected.", o)
+    ),
     "date": Action(
         forms.DateForm, _date, lambda f, _: f"Date {f.qualifier.data} is now {f.value.data:%Y-%m-%d}."
     ),
