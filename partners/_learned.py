@@ -22,10 +22,8 @@ from ._profile import SheetField
 HintKind = Literal["pdf", "sheet"]
 Geometry = Literal["right", "below", "column"]
 ANCHOR_FIELDS: tuple[str, ...] = get_args(PdfField)  # header fields a label anchors
-# A template anchor is read as the text right of its label on the label's row (parsers.layout's
-# header fields); a label learned above its value would read the wrong text, so such hints are
-# kept and shown but not applied, nor exported as anchors, until the reader reads below anchors.
-APPLIED_GEOMETRIES: tuple[Geometry, ...] = ("right", "column")
+# A template anchor's value is read right of its label, else under it (parsers.layout's header fields).
+APPLIED_GEOMETRIES: tuple[Geometry, ...] = ("right", "below", "column")
 COLUMN_FIELDS: tuple[str, ...] = get_args(SheetField)  # line fields a column title pins
 
 
@@ -92,9 +90,7 @@ def profile_toml(hints: Sequence[LayoutHint]) -> str:
     columns: dict[str, LayoutHint] = {}
     out = ["# learned on the order desk; put these in the partner's profile"]
     for hint in sorted(hints, key=lambda h: -h.support):
-        if hint.geometry not in APPLIED_GEOMETRIES:
-            out.append(f"# not read yet: {hint.field} {hint.geometry} the label {_string(hint.label)}")
-        elif hint.geometry == "column" and hint.field in COLUMN_FIELDS:
+        if hint.geometry == "column" and hint.field in COLUMN_FIELDS:
             columns.setdefault(hint.label, hint)
         elif hint.kind == "pdf" and hint.field in ANCHOR_FIELDS:
             anchors.setdefault(hint.field, hint)

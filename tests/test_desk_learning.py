@@ -100,7 +100,7 @@ def test_a_corrected_po_number_and_part_teach_the_senders_next_pdf(
     learning: tuple[DeskApp, Pipeline, str],
 ) -> None:
     app, pipeline, url = learning
-    first = ingest(pipeline, layout_pdf("VK-2026-0117", "11/03/2026", FIRST), "acme", "req-0117.pdf")
+    first = ingest(pipeline, layout_pdf("VK-2026-0117", "11/13/2026", FIRST), "acme", "req-0117.pdf")
     # The generic reader knows neither the label nor the column title: nothing to learn from yet.
     assert read(first)[:2] == (None, [None, None]) and first.layout_learned_from is None
     assert first.status == "exception"
@@ -132,7 +132,7 @@ def test_a_corrected_po_number_and_part_teach_the_senders_next_pdf(
     }  # fmt: skip
 
     # The same layout from the same sender, other values: read right, and the desk says how.
-    second = ingest(pipeline, layout_pdf("VK-2026-0242", "11/05/2026", SECOND), "acme", "req-0242.pdf")
+    second = ingest(pipeline, layout_pdf("VK-2026-0242", "11/25/2026", SECOND), "acme", "req-0242.pdf")
     assert read(second) == (
         "VK-2026-0242",
         ["NW-20017", "NW-10042"],
@@ -143,7 +143,7 @@ def test_a_corrected_po_number_and_part_teach_the_senders_next_pdf(
     assert "Read with the layout learned from 2 corrections" in shown
 
     # Another sender's document of that layout is read the generic way.
-    other = ingest(pipeline, layout_pdf("VK-2026-0311", "11/06/2026", SECOND), "globex", "req-0311.pdf")
+    other = ingest(pipeline, layout_pdf("VK-2026-0311", "11/16/2026", SECOND), "globex", "req-0311.pdf")
     assert read(other)[:2] == (None, [None, None]) and other.layout_learned_from is None
     assert 'data-testid="learned-layout"' not in client.get(f"/orders/{other.id}").text
 
@@ -157,7 +157,7 @@ def test_a_corrected_po_number_and_part_teach_the_senders_next_pdf(
     acme = partners.get("acme")
     assert acme is not None
     profiled = acme.model_copy(update=settings)
-    again = parse(layout_pdf("VK-2026-0242", "11/05/2026", SECOND), partners=partners, partner=profiled)
+    again = parse(layout_pdf("VK-2026-0242", "11/25/2026", SECOND), partners=partners, partner=profiled)
     with pipeline.sessions() as session:
         stored = session.get(storage.PurchaseOrder, second.id)
         assert stored is not None
@@ -186,7 +186,7 @@ def test_an_order_read_without_a_po_number_shows_on_the_desk_and_takes_one(
 ) -> None:
     """Stored without a PO number (left out of its JSON), the order still reads back for the desk."""
     app, pipeline, _ = learning
-    stored = ingest(pipeline, layout_pdf("VK-2026-0500", "11/03/2026", FIRST), "acme", "req-0500.pdf")
+    stored = ingest(pipeline, layout_pdf("VK-2026-0500", "11/13/2026", FIRST), "acme", "req-0500.pdf")
     assert "po_number" not in stored.canonical and Order.model_validate(stored.canonical).po_number is None
     client = app.client("alice")
     page = f"/orders/{stored.id}"
@@ -264,17 +264,21 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
                 outcome: desk.DeskOutcome = getattr(order_desk, name)(session, order_id, version, alice, **kw)
                 return outcome
 
-        first = ingest(pipeline, layout_pdf("VK-1", "11/03/2026", FIRST), "acme", "a.pdf")
-        assert first.po_date != date(2026, 11, 3)  # the generic reader takes another date, or none
+        first = ingest(pipeline, layout_pdf("VK-1", "11/13/2026", FIRST), "acme", "a.pdf")
+        assert first.po_date != date(2026, 11, 13)  # the generic reader takes another date, or none
         assert act("correct_po_number", first.id, 1, po_number="VK-1").learned is not None
         unit = act("correct_quantity", first.id, 2, line_no="2", quantity="2", uom="CA")
         assert unit.learned is None  # the quantity stays as read (only its unit changed): nothing to learn
         assert act("correct_quantity", first.id, 3, line_no="2", quantity="3").learned is None  # not written
-        dated = act("correct_po_date", first.id, 4, po_date=date(2026, 11, 3)).learned
+        dated = act("correct_po_date", first.id, 4, po_date=date(2026, 11, 13)).learned
         assert dated is not None and (dated.label, dated.geometry, dated.support) == (DATE_LABEL, "right", 1)
 
-        second = ingest(pipeline, layout_pdf("VK-2", "11/05/2026", SECOND), "acme", "b.pdf")
-        assert (read(second)[0], second.po_date, second.layout_learned_from) == ("VK-2", date(2026, 11, 5), 2)
+        second = ingest(pipeline, layout_pdf("VK-2", "11/25/2026", SECOND), "acme", "b.pdf")
+        assert (read(second)[0], second.po_date, second.layout_learned_from) == (
+            "VK-2",
+            date(2026, 11, 25),
+            2,
+        )
         assert (
             act("correct_po_number", second.id, 1, po_number="VK-2x").learned is None
         )  # not in the document
@@ -287,8 +291,8 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
             ]
             gone = storage.forget_hints(session, partner="acme", actor="cli", at=NOW, field="po_number")
             assert [row.field for row in gone] == ["po_number"]
-        third = ingest(pipeline, layout_pdf("VK-3", "11/06/2026", SECOND), "acme", "c.pdf")
-        assert (read(third)[0], third.po_date, third.layout_learned_from) == (None, date(2026, 11, 6), 1)
+        third = ingest(pipeline, layout_pdf("VK-3", "11/16/2026", SECOND), "acme", "c.pdf")
+        assert (read(third)[0], third.po_date, third.layout_learned_from) == (None, date(2026, 11, 16), 1)
     finally:
         engine.dispose()
 

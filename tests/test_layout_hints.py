@@ -71,15 +71,15 @@ def test_profile_settings_win_over_learned_hints_and_only_applied_hints_count() 
     hints = [
         LayoutHint("pdf", "po_number", "Vorgang", "right", 4),  # the profile names its own label
         LayoutHint("pdf", "po_date", "Datum", "right", 2),
-        LayoutHint("pdf", "terms", "Zahlung", "below", 6),  # read from the right of a label only
+        LayoutHint("pdf", "terms", "Zahlung", "below", 6),  # a label above its value anchors too
         LayoutHint("pdf", "vendor_sku", "Teil", "column", 3),  # the profile pins that field already
         LayoutHint("pdf", "quantity", "Stk", "column", 1),
         LayoutHint("sheet", "buyer_part", "Kunde", "column", 5),  # a sheet's: not for PDFs
     ]
     pdf = learned_layout(profile, hints, "pdf")
-    assert pdf.anchors == {"po_number": "Order ref", "po_date": "Datum"}
+    assert pdf.anchors == {"po_number": "Order ref", "po_date": "Datum", "terms": "Zahlung"}
     assert pdf.columns == {"Art.": "vendor_sku", "Stk": "quantity"}
-    assert pdf.learned_from == 3
+    assert pdf.learned_from == 9
     sheet = learned_layout(None, [*hints, LayoutHint("sheet", "po_number", "PO", "right", 7)], "sheet")
     assert (sheet.anchors, sheet.columns, sheet.learned_from) == ({}, {"Kunde": "buyer_part"}, 5)
     assert learned_layout(profile, [], "pdf").learned_from == 0
@@ -94,10 +94,9 @@ def test_exported_toml_loads_into_a_profile() -> None:
         LayoutHint("pdf", "po_date", "Datum", "below", 1),
     ]
     exported = profile_toml(hints)
-    assert '# not read yet: po_date below the label "Datum"' in exported
     settings = tomllib.loads(exported)
     assert settings == {
-        "pdf_anchors": {"po_number": 'Vorgang "Nr."'},
+        "pdf_anchors": {"po_number": 'Vorgang "Nr."', "po_date": "Datum"},  # right of or under its label
         "sheet_columns": {"Teil\\Nr.": "vendor_sku", "Stück": "quantity"},
     }
     PartnerProfile.model_validate({**BASE, **settings})

@@ -39,7 +39,6 @@ from parsers.layout import date_value
 from parsers.layout import label_place
 from parsers.layout import number_value
 from parsers.layout import text_value
-from partners import APPLIED_GEOMETRIES
 from partners import COLUMN_FIELDS
 from partners import HintKind
 from partners import LayoutHint
@@ -69,10 +68,7 @@ class Learned:
     def message(self) -> str:
         where = {"right": "follows", "below": "sits under", "column": "is in the column"}[self.geometry]
         times = "once" if self.support == 1 else f"{self.support} times"
-        said = f"Learned for this sender: {_NAMES.get(self.field, self.field)} {where} “{self.label}” (seen {times})."
-        if self.geometry not in APPLIED_GEOMETRIES:
-            said += " It is kept, but not yet used: the reader takes a learned label's value from its right."
-        return said
+        return f"Learned for this sender: {_NAMES.get(self.field, self.field)} {where} “{self.label}” (seen {times})."
 
 
 def learn_from_correction(
