@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -23,8 +24,72 @@ def parse_number(value: Value) -> Decimal | None:
         return Decimal(repr(value))
     if not isinstance(value, str):
         return None
-    text = re.sub(r"[\s$€£]", "", value)
-    if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d{1,2}", text):
+    amount = read_amount(value)
+    return amount.value if amount is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """A number as printed, with the currency or unit written beside it ("5.05 USD", "510/EA", "$4.61/Ea")."""
+
+    value: Decimal
+    currency: str | None = None
+    uom: str | None = None
+
+
+CURRENCY_SIGNS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "RS": "INR",
+                  "RS.": "INR", "C$": "CAD", "A$": "AUD", "CHF": "CHF", "FR.": "CHF"}  # fmt: skip
+CURRENCY_CODES = frozenset(
+    "USD EUR GBP JPY CNY INR CAD AUD NZD CHF SEK NOK DKK PLN CZK HUF RON BGN MXN BRL ARS CLP COP PEN ZAR "
+    "KWD BHD OMR JOD TND LYD IQD AED SAR QAR TRY RUB UAH ILS EGP SGD HKD TWD KRW THB MYR IDR PHP VND PKR".split()
+)
+THREE_DECIMAL_CURRENCIES = frozenset({"KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD"})
+_AMOUNT = re.compile(
+    r"^(?P<pre>[A-Z]{3}|US\$|[CA]\$|Rs\.?|Fr\.|[$€£¥₹])?\s*"
+    r"(?P<neg>[-(])?(?P<num>\d[\d.,'’ ]*)(?P<neg2>[-)])?\s*"
+    r"(?P<post>[A-Za-z]{1,5}\.?|[$€£¥₹])?\s*(?:/\s*(?P<per>[A-Za-z]{1,5}))?$",
+    re.IGNORECASE,
+)
+
+
+def read_amount(text: str) -> Amount | None:
+    """A number with what is printed around it: a currency sign or code, or a unit of measure.
+
+    "1.250 KWD" keeps three decimals (a three-decimal currency); "1.428,000" and "1,428.000" are both
+    1428; a lone comma with one or two digits after it is a decimal comma ("12,50").
+    """
+    match = _AMOUNT.match(text.strip())
+    if match is None:
+        return None
+    currency: str | None = None
+    uom: str | None = None
+    for where in ("pre", "post"):
+        side = match.group(where)
+        if not side:
+            continue
+        key = side.upper()
+        if key in CURRENCY_SIGNS or key in CURRENCY_CODES:
+            currency = CURRENCY_SIGNS.get(key, key)
+        elif where == "post" and side.isalpha():
+            uom = key
+        else:
+            return None
+    if match.group("per"):
+        uom = match.group("per").upper()
+    digits = re.sub(r"[\s'’]", "", match.group("num"))
+    number = _plain_number(digits, three_decimals=currency in THREE_DECIMAL_CURRENCIES)
+    if number is None:
+        return None
+    if match.group("neg") or match.group("neg2"):
+        number = -number
+    return Amount(number, currency, uom)
+
+
+def _plain_number(text: str, *, three_decimals: bool = False) -> Decimal | None:
+    """Digits with separators: the last separator is the decimal mark unless it groups thousands."""
+    if three_decimals and re.fullmatch(r"\d+\.\d{3}", text):
+        pass
+    elif re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}|\d+,\d{4,}", text):
         text = text.replace(".", "").replace(",", ".")
     else:
         text = text.replace(",", "")
