@@ -52,7 +52,14 @@ _AMOUNT = re.compile(
 )
 
 
-def read_amount(text: str) -> Amount | None:
+def decimal_mark(texts: list[str]) -> str | None:
+    """The decimal mark a document uses, from its unambiguous numbers ("1,956.02" or "3.570,00"), if any."""
+    dots = sum(bool(re.search(r"\d,\d{3}\.\d|(?<![\d.,])\d+\.\d{1,2}$|\.\d{4,}$", t)) for t in texts)
+    commas = sum(bool(re.search(r"\d\.\d{3},\d|(?<![\d.,])\d+,\d{1,2}(?:\s*\D*)$", t)) for t in texts)
+    return "." if dots > commas else "," if commas > dots else None
+
+
+def read_amount(text: str, decimal: str | None = None) -> Amount | None:
     """A number with what is printed around it: a currency sign or code, or a unit of measure.
 
     "1.250 KWD" keeps three decimals (a three-decimal currency); "1.428,000" and "1,428.000" are both
@@ -76,8 +83,17 @@ def read_amount(text: str) -> Amount | None:
             return None
     if match.group("per"):
         uom = match.group("per").upper()
-    digits = re.sub(r"[\s'’]", "", match.group("num"))
-    number = _plain_number(digits, three_decimals=currency in THREE_DECIMAL_CURRENCIES)
+    raw = match.group("num").strip()
+    if " " in raw and not re.fullmatch(r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?", raw):
+        return None  # two numbers side by side, not one grouped by spaces
+    digits = re.sub(r"[\s'’]", "", raw)
+    if decimal == "." and re.fullmatch(r"\d{1,3}\.\d{3}", digits):
+        decimal_point = True
+    else:
+        decimal_point = currency in THREE_DECIMAL_CURRENCIES
+    if decimal == "," and re.fullmatch(r"\d{1,3},\d{3}", digits):
+        digits = digits.replace(",", ".")
+    number = _plain_number(digits, three_decimals=decimal_point)
     if number is None:
         return None
     if match.group("neg") or match.group("neg2"):

@@ -34,7 +34,7 @@ COLUMN_SYNONYMS: dict[str, list[str]] = {
                  "aantal", "hoeveelheid", "order qty.", "qty order", "pri qty"],
     "uom": ["uom", "unit", "unit of measure", "u/m", "um", "unidad", "ud", "uni", "me", "einheit", "unité", "eenheid",
             "uoM", "measure"],
-    "unit_price": ["unit price", "price", "price each", "rate", "unit cost", "each", "cost", "net price",
+    "unit_price": ["unit price", "price", "price each", "rate", "unit cost", "each", "cost", "net price", "price/unit",
                    "net price currency", "price per unit", "order unit price", "precio", "precio unitario",
                    "precio unitario sin iva", "precio unit", "p unitario", "preis", "einzelpreis", "stückpreis",
                    "prix", "prix unitaire", "p u ht", "pu ht", "prix unitaire ht", "prijs", "stukprijs",

@@ -78,7 +78,7 @@ def header_at(rows: list[Row], start: int, pinned: Mapping[str, str] | None = No
         previous = band[-1]
         if row.page != first.page or row.words[0].top - previous.words[0].top > 2.0 * height:
             break
-        if any(_is_value(w) for w in row.words):
+        if any(_is_value(w) for w in row.words) or not row.text.strip("_=*.- "):
             break
         spans = [(p[0].x0, p[-1].x1) for r in band for p in phrases(r)]
         stacked = any(_overlap(p[0].x0, p[-1].x1, *s) >= 0.3 for p in phrases(row) for s in spans)

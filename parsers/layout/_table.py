@@ -21,7 +21,9 @@ from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
 
+from .._values import CURRENCY_CODES
 from .._values import Amount
+from .._values import decimal_mark
 from .._values import read_amount
 from ._arithmetic import agrees
 from ._arithmetic import extension
@@ -37,18 +39,20 @@ from ._words import provenance
 
 _PAGE_FOOTER = re.compile(r"\b(?:page|p[aá]gina|seite)\s*:?\s*\d+\s*(?:(?:of|de|von|/)\s*\d+)?\b", re.IGNORECASE)
 # Summary rows: the document total (last wins), and rows that are neither lines nor the total.
-_TOTAL = re.compile(
+_GRAND_TOTAL = re.compile(
     r"^(?:grand\s+total|total\s+general|(?:purchase\s+)?order\s+total|total\s+(?:order|po\s+amount|amount|ttc|"
     r"due|net\s+value|value|general)|amount\s+due|tot\.?\s*net|gesamtbetrag|endbetrag|montant\s+total|"
-    r"importe\s+total|totaal|total)\b",
+    r"importe\s+total|totaal)\b",
     re.IGNORECASE,
 )
+_TOTAL = re.compile(r"^total\b", re.IGNORECASE)
 _NOT_TOTAL = re.compile(
     r"^(?:sub[\s-]*total|net\s+order|total\s+(?:ht|ivu|iva|vat|tva|tax|mwst|netto|excl)|zwischensumme|"
     r"sous[\s-]total)|\b(?:tax|taxes|ivu|iva|vat|tva|mwst|gst|hst|pst|freight|shipping|discount|handling|"
     r"flete|descuento|fracht|rabatt|remise|port)\b",
     re.IGNORECASE,
 )
+_RULE = re.compile(r"^[\s_=*.-]+$")
 _SECTION = re.compile(r"^\s*[-=*_]{2,}.*[-=*_]{2,}\s*$")
 _PART_LABEL = re.compile(
     r"^(?P<who>vendor|supplier|your|customer|buyer|seller|our)?\s*(?:material|mat\.?|item|part|article|"
@@ -102,6 +106,7 @@ class _Reader:
         self.lines: list[_Line] = []
         self.totals: list[Decimal] = []  # every total-like amount under the table, in order
         self.stated: Decimal | None = None
+        self.decimal: str | None = None  # the document's decimal mark, from its unambiguous numbers
         self.quantity_layer = header.layer_of("quantity") if header.layered else 0
 
     # -- rows -------------------------------------------------------------------------------------
@@ -109,6 +114,7 @@ class _Reader:
     def read(self, rows: list[Row], pinned: Mapping[str, str]) -> None:
         names = self.header.names
         has_prices = bool(names & {"unit_price", "amount"})
+        self.decimal = decimal_mark([w.text for row in rows[self.header.end :] for w in row.words])
         pending: list[Row] = []
         index, ended = self.header.end, None
         while index < len(rows):
@@ -116,7 +122,7 @@ class _Reader:
             index += 1
             if ended is not None and (row.page != ended.page or row.words[0].top - ended.words[0].top > 80):
                 break
-            if _PAGE_FOOTER.search(row.text) and len(row.words) <= 6:
+            if _PAGE_FOOTER.search(row.text) and len(row.words) <= 6 or _RULE.match(row.text):
                 continue
             repeat = header_at(rows, index - 1, pinned) if ended is None else None
             if repeat is not None and repeat.names & {"quantity"}:
@@ -146,7 +152,7 @@ class _Reader:
         columns = columns or self.header.columns
         cells: dict[str, list[Word]] = {}
         for phrase in phrases(row):
-            units = [[w] for w in phrase] if any(read_amount(w.text) for w in phrase) else [phrase]
+            units = [[w] for w in phrase] if any(read_amount(w.text, self.decimal) for w in phrase) else [phrase]
             for unit in units:
                 column = _column_of(unit[0].x0, unit[-1].x1, columns)
                 if column is not None:
@@ -165,17 +171,14 @@ class _Reader:
         described = _has_words(cells.get("description", []))
         if quantity is None and price is not None and amount is not None and described:
             return True  # a line whose quantity is not printed: read, and flagged
-        if quantity is not None and described and self._runs_together(cells):
-            return True
         if not self.lines and quantity is None and price is None and amount is not None and described:
-            return not cells.keys() & {"uom", "price_per"}  # a charge line with only its amount
+            money = re.search(r"\d[.,]\d{2}\b", " ".join(w.text for w in cells["amount"]))
+            return bool(money) and not cells.keys() & {"uom", "price_per"}  # a charge line with only its amount
         return False
 
-    def _runs_together(self, cells: dict[str, list[Word]]) -> bool:
-        return len(cells.get("quantity", [])) == 1 and "unit_price" not in cells and "amount" not in cells
-
     def _number(self, cells: dict[str, list[Word]], name: str) -> Amount | None:
-        found = _number_in(cells.get(name, []), next((c for c in self.header.columns if c.name == name), None))
+        column = next((c for c in self.header.columns if c.name == name), None)
+        found = _number_in(cells.get(name, []), column, self.decimal)
         return found[0] if found else None
 
     def _fused_quantity(self, cells: dict[str, list[Word]]) -> Amount | None:
@@ -210,7 +213,7 @@ class _Reader:
         for found in (quantity, price, amount):
             if found is not None and found.currency and self.order.currency is None:
                 self.order.currency = found.currency
-                self.order.provenance.setdefault("currency", provenance(row.words, 0.7))
+                self.order.provenance.setdefault("currency", provenance(row.words, 0.85))
         currency_words = cells.get("currency", [])
         if currency_words and self.order.currency is None and re.fullmatch(r"[A-Z]{3}", currency_words[0].text):
             self.order.currency = currency_words[0].text
@@ -219,7 +222,7 @@ class _Reader:
             line.quantity = Quantity(value=quantity.value, uom=uom or "EA")
             line.provenance["quantity"] = provenance(quantity_words, 0.9)
         else:
-            read.missing.append("quantity")
+            read.missing += ["quantity", "uom"]
         if price is not None:
             line.unit_price = price.value
             line.provenance["unit_price"] = provenance(cells["unit_price"], 0.9)
@@ -281,20 +284,21 @@ class _Reader:
     def _is_sub_header(self, row: Row) -> bool:
         """A row of titles inside the table (a schedule's "Ship To / Promised Date / Qty")."""
         found = [p for p in phrases(row) if _titled(p)]
-        return len(found) >= 2 and not any(read_amount(w.text) for w in row.words)
+        return len(found) >= 2 and not any(read_amount(w.text, self.decimal) for w in row.words)
 
     def _summary(self, row: Row, below: Row | None, quantity_here: bool = False) -> bool:
         """A total, subtotal, tax or freight row: never a line; the document total is the last total row."""
         for phrase in phrases(row):
             label = " ".join(w.text for w in phrase).strip(" :")
-            not_total = _NOT_TOTAL.search(label) and not _TOTAL.match(label) or label.lower().startswith("sub")
-            if not_total and not quantity_here:
-                amount = _last_amount(row)
+            kind = _summary_kind(label)
+            if kind == "part" and not quantity_here:
+                amount = _last_amount(row, self.decimal)
                 if amount is not None:
                     self.totals.append(amount[0].value)
                 return True
-            if _TOTAL.match(label) and not _NOT_TOTAL.match(label):
-                amount = _last_amount(row)
+            if kind == "total":
+                self._currency_named(row)
+                amount = _last_amount(row, self.decimal)
                 if amount is None and below is not None:
                     return True  # a total label whose amount is above or below it: picked up there
                 if amount is None:
@@ -302,13 +306,21 @@ class _Reader:
                 self._total(amount)
                 return True
         if not any(_has_words([w]) for w in row.words) and below is not None:
-            amount = _last_amount(row)
+            amount = _last_amount(row, self.decimal)
             labels = [" ".join(w.text for w in p) for p in phrases(below)]
-            if amount is not None and any(_TOTAL.match(t) and not _NOT_TOTAL.match(t) for t in labels):
-                if _last_amount(below) is None:
+            if amount is not None and any(_summary_kind(t) == "total" for t in labels):
+                self._currency_named(below)
+                if _last_amount(below, self.decimal) is None:
                     self._total(amount)
                     return True
         return False
+
+    def _currency_named(self, row: Row) -> None:
+        """A currency code printed beside the total's label ("Total General / USD")."""
+        codes = [w for w in row.words if w.text.upper() in CURRENCY_CODES]
+        if codes and self.order.currency is None:
+            self.order.currency = codes[0].text.upper()
+            self.order.provenance["currency"] = provenance(codes[:1], 0.85)
 
     def _total(self, amount: tuple[Amount, list[Word]]) -> None:
         self.stated = amount[0].value
@@ -329,8 +341,8 @@ class _Reader:
         for read in self.lines:
             line = read.line
             for name in read.missing + (["unit_price"] if line.unit_price is None else []):
-                what = {"quantity": "quantity", "unit_price": "unit price", "uom": "unit of measure"}[name]
-                assumed = "; EA assumed" if name == "uom" else ""
+                what = {"quantity": "quantity", "unit_price": "unit price", "uom": "quantity, so no unit"}[name]
+                assumed = ""
                 self.issues.append(Issue(
                     code="pdf.missing_value", message=f"line {line.line_no}: no {what} printed{assumed}",
                     level=Level.DOCUMENT, severity=Severity.WARNING, field=name, line_no=line.line_no,
@@ -401,6 +413,15 @@ class _Reader:
             read.missing.remove("unit_price")
 
 
+def _summary_kind(label: str) -> str | None:
+    """"total" for the document total's label, "part" for a subtotal, tax, freight or discount row."""
+    if _GRAND_TOTAL.match(label):
+        return "total"
+    if _NOT_TOTAL.search(label) or label.lower().startswith("sub"):
+        return "part"
+    return "total" if _TOTAL.match(label) else None
+
+
 def _column_of(x0: float, x1: float, columns: list[Column]) -> Column | None:
     """The column whose span, widened to the midpoints between neighbours, holds the centre of ``x0..x1``."""
     ordered = sorted(columns, key=lambda c: c.x0)
@@ -413,18 +434,18 @@ def _column_of(x0: float, x1: float, columns: list[Column]) -> Column | None:
     return ordered[-1]
 
 
-def _number_in(words: list[Word], column: Column | None) -> tuple[Amount, list[Word]] | None:
+def _number_in(words: list[Word], column: Column | None, decimal: str | None) -> tuple[Amount, list[Word]] | None:
     """The number in a cell: the whole cell, or its part that reads as a number nearest the column title."""
     if not words:
         return None
-    whole = read_amount(" ".join(w.text for w in words))
+    whole = read_amount(" ".join(w.text for w in words), decimal)
     if whole is not None:
         return whole, words
     found: list[tuple[float, Amount, list[Word]]] = []
     for i in range(len(words)):
         for j in range(i + 1, min(i + 3, len(words)) + 1):
             part = words[i:j]
-            amount = read_amount(" ".join(w.text for w in part))
+            amount = read_amount(" ".join(w.text for w in part), decimal)
             if amount is None:
                 continue
             centre = (part[0].x0 + part[-1].x1) / 2
@@ -436,7 +457,7 @@ def _number_in(words: list[Word], column: Column | None) -> tuple[Amount, list[W
     return best[1], best[2]
 
 
-def _last_amount(row: Row) -> tuple[Amount, list[Word]] | None:
+def _last_amount(row: Row, decimal: str | None) -> tuple[Amount, list[Word]] | None:
     """The rightmost amount on a summary row."""
     words = row.words
     for end in range(len(words), 0, -1):
@@ -444,7 +465,7 @@ def _last_amount(row: Row) -> tuple[Amount, list[Word]] | None:
             if start < 0:
                 continue
             part = words[start:end]
-            amount = read_amount(" ".join(w.text for w in part))
+            amount = read_amount(" ".join(w.text for w in part), decimal)
             if amount is not None and not _DATE.match(part[-1].text):
                 return amount, part
     return None
