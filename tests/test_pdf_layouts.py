@@ -7,6 +7,7 @@ test reads the visible real corpus in place and holds a floor on the line fields
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
@@ -17,13 +18,19 @@ from bench._field_score import Flag
 from bench._field_score import ReadLine
 from bench._field_score import ReadOrder
 from bench._field_score import score_document
+from parsers._events import FoundOrders
 from parsers._pdf import parse_pdf_order
+from parsers._values import Amount
+from parsers._values import decimal_mark
+from parsers._values import read_amount
+from parsers.layout._template import PdfTemplate
 from tests.conftest import CORPUS
 
-Cells = list[tuple[float, str]]  # (x in points, text) on one printed row
+Cells = Sequence[tuple[float, str]]  # (x in points, text) on one printed row
+Page = Sequence[tuple[float, Cells]]
 
 
-def _pdf(pages: list[list[tuple[float, Cells]]], size: int = 8) -> bytes:
+def _pdf(pages: Sequence[Page], size: int = 8) -> bytes:
     """A PDF with each page's rows of text at (x, y) points."""
     pdf = FPDF(unit="pt", format="letter")
     pdf.set_font("Helvetica", size=size)
@@ -35,7 +42,7 @@ def _pdf(pages: list[list[tuple[float, Cells]]], size: int = 8) -> bytes:
     return bytes(pdf.output())
 
 
-def _read(pages: list[list[tuple[float, Cells]]]) -> tuple[list[list[str | None]], object]:
+def _read(pages: Sequence[Page]) -> tuple[list[list[str | None]], FoundOrders]:
     result = parse_pdf_order(_pdf(pages), partner=None, document_id="t")
     assert result.orders, [i.message for i in result.issues]
     [order] = result.orders
@@ -121,7 +128,7 @@ def test_amounts_with_currency_signs_and_fused_units() -> None:
 
 @pytest.mark.parametrize(
     ("price", "amount", "expected", "currency"),
-    [("1.250 KWD", "12.500 KWD", "1.250", "KWD"), ("€ 12,50", "€ 125,00", "12.50", "EUR"),
+    [("1.250 KWD", "12.500 KWD", "1.250", "KWD"), ("12,50 EUR", "125,00 EUR", "12.50", "EUR"),
      ("Rs. 99.50", "Rs. 995.00", "99.50", "INR"), ("$4.61/Ea", "$46.10", "4.61", "USD")],
 )  # fmt: skip
 def test_currency_prefixes_and_suffixes(price: str, amount: str, expected: str, currency: str) -> None:
@@ -132,6 +139,24 @@ def test_currency_prefixes_and_suffixes(price: str, amount: str, expected: str, 
     lines, result = _read([rows])
     assert lines == [["Z-9", "10", "EA", expected]]
     assert result.orders[0].currency == currency
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "currency", "uom"),
+    [("1.250 KWD", "1.250", "KWD", None), ("€ 12,50", "12.50", "EUR", None), ("USD 1,234.00", "1234.00", "USD", None),
+     ("Rs. 99.50", "99.50", "INR", None), ("$4.61/Ea", "4.61", "USD", "EA"), ("3.0700 EA", "3.0700", None, "EA"),
+     ("5.05 USD", "5.05", "USD", None), ("510/EA", "510", None, "EA"), ("1.00 kg", "1.00", None, "KG"),
+     ("1,428.000", "1428.000", None, None), ("1.428,000", "1428.000", None, None), ("0,75 €", "0.75", "EUR", None)],
+)  # fmt: skip
+def test_amounts_read_with_what_is_printed_beside_them(text: str, value: str, currency: str | None,
+                                                       uom: str | None) -> None:  # fmt: skip
+    assert read_amount(text) == Amount(Decimal(value), currency, uom)
+
+
+def test_an_ambiguous_number_follows_the_documents_decimal_mark() -> None:
+    assert read_amount("3.881", decimal_mark(["1,956.02", "504"])) == Amount(Decimal("3.881"))
+    assert read_amount("3.881", decimal_mark(["1.956,02"])) == Amount(Decimal("3881"))
+    assert read_amount("504 1,956.02") is None  # two numbers side by side
 
 
 def test_columns_run_together_are_split_by_the_arithmetic() -> None:
@@ -159,7 +184,11 @@ def test_a_line_failing_both_checks_is_held_with_a_finding_naming_its_numbers() 
 
 def test_table_over_pages_skips_repeated_headers_and_footers_and_may_start_on_page_two() -> None:
     header = (120.0, [(40, "Item"), (150, "Description"), (262, "Qty"), (330, "Unit Price"), (440, "Amount")])
-    page1 = [*_TOP, (300.0, [(40, "Terms and conditions apply to this order.")]), (740.0, [(260, "Page 1 of 3")])]
+    page1 = [
+        *_TOP,
+        (300.0, [(40, "Terms and conditions apply to this order.")]),
+        (740.0, [(260, "Page 1 of 3")]),
+    ]
     page2 = [*_TOP, header,
              (140.0, [(40, "M-1"), (150, "Motor"), (262, "2"), (330, "100.00"), (440, "200.00")]),
              (740.0, [(260, "Page 2 of 3")])]  # fmt: skip
@@ -211,3 +240,24 @@ def test_real_corpus_line_fields_floor() -> None:
     assert right.get("unit_price", 0) >= 30
     assert right.get("part", 0) >= 30
     assert right.get("uom", 0) >= 30
+
+
+def test_a_partners_pinned_titles_match_also_when_they_span_two_rows() -> None:
+    rows = [*_TOP,
+            (120.0, [(40, "Teil"), (150, "Text"), (262, "Stück"), (330, "Preis je"), (440, "Wert")]),
+            (131.0, [(262, "zahl"), (330, "Einheit")]),
+            (150.0, [(40, "W-10"), (150, "Welle"), (262, "6"), (330, "2,50"), (440, "15,00")])]  # fmt: skip
+    pinned = {
+        "Teil": "vendor_sku",
+        "Text": "description",
+        "Stück zahl": "quantity",
+        "Preis je Einheit": "unit_price",
+    }
+    generic = parse_pdf_order(_pdf([rows]), partner=None, document_id="t")
+    assert not generic.orders
+    result = parse_pdf_order(
+        _pdf([rows]), partner=None, document_id="t", template=PdfTemplate(columns=pinned)
+    )
+    [line] = result.orders[0].lines
+    assert (line.vendor_sku, str(line.quantity.value if line.quantity else None), str(line.unit_price)) == (
+        "W-10", "6", "2.50")  # fmt: skip

@@ -20,7 +20,7 @@ def extension(quantity: Decimal, price: Decimal, per: Decimal | None = None) -> 
 
 def agrees(quantity: Decimal, price: Decimal, amount: Decimal, per: Decimal | None = None) -> bool:
     """Whether the printed extension is the product, within the rounding of the printed numbers."""
-    places = max(0, -int(price.as_tuple().exponent))  # type: ignore[arg-type]
+    places = max(0, -int(price.as_tuple().exponent))
     price_rounding = abs(quantity) * Decimal(5) / Decimal(10) ** (places + 1) / (per if per else 1)
     return abs(extension(quantity, price, per) - amount) <= max(CENT, price_rounding) + Decimal("0.005")
 
@@ -34,7 +34,7 @@ def split_run_together(text: str, amount: Decimal) -> tuple[Decimal, Decimal] | 
     found: list[tuple[Decimal, Decimal]] = []
     for cut in range(1, len(compact)):
         head, tail = compact[:cut], compact[cut:]
-        if not head[-1].isdigit() or not tail[0].isdigit() or tail.startswith("0") and tail[:2] != "0.":
+        if not head[-1].isdigit() or not tail[0].isdigit() or (tail.startswith("0") and tail[:2] != "0."):
             continue
         quantity, price = read_amount(head), read_amount(tail)
         if quantity is None or price is None or quantity.value <= 0 or price.value <= 0:

@@ -6,6 +6,7 @@ layers that mirror the rows of each line (item and material above, quantity and 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -57,7 +58,7 @@ def _match(text: str, exact: Mapping[str, str]) -> tuple[str, float] | None:
 def _is_value(word: Word) -> bool:
     """A word that reads as a printed value (a number, a date), which a header title never is."""
     text = word.text
-    return sum(ch.isdigit() for ch in text) >= 2 or read_amount(text) is not None and text not in {"#"}
+    return sum(ch.isdigit() for ch in text) >= 2 or (read_amount(text) is not None and text not in {"#"})
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -125,7 +126,7 @@ def _titles(row: Row, exact: Mapping[str, str]) -> list[list[Word]]:
 
 def _layered(band: list[Row], exact: Mapping[str, str]) -> bool:
     """Rows of titles that do not stand over each other: each header row heads its own row of a line."""
-    for above, row in zip(band, band[1:], strict=False):
+    for above, row in itertools.pairwise(band):
         top = [(p[0].x0, p[-1].x1) for p in _titles(above, exact)]
         low = [(p[0].x0, p[-1].x1) for p in _titles(row, exact)]
         if len(low) < 2:
@@ -145,7 +146,9 @@ def _layered_columns(band: list[Row], exact: Mapping[str, str]) -> list[Column]:
     return columns
 
 
-def _phrase_columns(phrase: list[Word], exact: Mapping[str, str], layer: int, taken: set[str]) -> list[Column]:
+def _phrase_columns(
+    phrase: list[Word], exact: Mapping[str, str], layer: int, taken: set[str]
+) -> list[Column]:
     """The columns one header phrase names: the whole phrase, or failing that each of its words."""
     found = _match(_text(phrase), exact)
     parts = [phrase] if found else [[w] for w in phrase]
@@ -205,6 +208,6 @@ def _line_numbers_titled_item(columns: list[Column]) -> None:
     """An "Item" column beside a material or part column numbers the lines (SAP's item 10, 20, ...)."""
     names = {c.name for c in columns}
     for column in columns:
-        if column.name == "vendor_sku" and column.title.lower().strip(" #.") == "item" and "line_no" not in names:
-            if "buyer_part" in names:
-                column.name = "line_no"
+        item = column.name == "vendor_sku" and column.title.lower().strip(" #.") == "item"
+        if item and "line_no" not in names and "buyer_part" in names:
+            column.name = "line_no"

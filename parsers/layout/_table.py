@@ -8,6 +8,7 @@ description, a labelled part number ("Vendor Material No:", "Supplier Item"), or
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .._values import CURRENCY_CODES
 from .._values import Amount
 from .._values import decimal_mark
 from .._values import read_amount
+from .._vocabulary import match_column
 from ._arithmetic import agrees
 from ._arithmetic import extension
 from ._arithmetic import split_run_together
@@ -37,7 +39,9 @@ from ._words import Word
 from ._words import phrases
 from ._words import provenance
 
-_PAGE_FOOTER = re.compile(r"\b(?:page|p[aá]gina|seite)\s*:?\s*\d+\s*(?:(?:of|de|von|/)\s*\d+)?\b", re.IGNORECASE)
+_PAGE_FOOTER = re.compile(
+    r"\b(?:page|p[aá]gina|seite)\s*:?\s*\d+\s*(?:(?:of|de|von|/)\s*\d+)?\b", re.IGNORECASE
+)
 # Summary rows: the document total (last wins), and rows that are neither lines nor the total.
 _GRAND_TOTAL = re.compile(
     r"^(?:grand\s+total|total\s+general|(?:purchase\s+)?order\s+total|total\s+(?:order|po\s+amount|amount|ttc|"
@@ -93,6 +97,8 @@ class _Line:
     amount: Decimal | None = None
     per: Decimal | None = None
     quantity_text: str = ""
+    price_text: str = ""
+    below_code: list[Word] = field(default_factory=list)  # an unlabelled code on a row under the line
     quantity_words: list[Word] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     in_sub_table: bool = False
@@ -122,11 +128,11 @@ class _Reader:
             index += 1
             if ended is not None and (row.page != ended.page or row.words[0].top - ended.words[0].top > 80):
                 break
-            if _PAGE_FOOTER.search(row.text) and len(row.words) <= 6 or _RULE.match(row.text):
+            if (_PAGE_FOOTER.search(row.text) and len(row.words) <= 6) or _RULE.match(row.text):
                 continue
             repeat = header_at(rows, index - 1, pinned) if ended is None else None
             if repeat is not None and repeat.names & {"quantity"}:
-                self._settle(pending)
+                self._settle([r for r in pending if r.page != row.page])  # not the page's own heading
                 pending, index = [], repeat.end
                 continue
             quantity_here = self._number(self._cells(row, self.quantity_layer), "quantity") is not None
@@ -152,7 +158,9 @@ class _Reader:
         columns = columns or self.header.columns
         cells: dict[str, list[Word]] = {}
         for phrase in phrases(row):
-            units = [[w] for w in phrase] if any(read_amount(w.text, self.decimal) for w in phrase) else [phrase]
+            units = (
+                [[w] for w in phrase] if any(read_amount(w.text, self.decimal) for w in phrase) else [phrase]
+            )
             for unit in units:
                 column = _column_of(unit[0].x0, unit[-1].x1, columns)
                 if column is not None:
@@ -165,7 +173,9 @@ class _Reader:
             quantity = self._fused_quantity(cells)
         price, amount = self._number(cells, "unit_price"), self._number(cells, "amount")
         if not has_prices:
-            return quantity is not None and bool(cells.keys() & {"vendor_sku", "buyer_part", "description", "upc"})
+            return quantity is not None and bool(
+                cells.keys() & {"vendor_sku", "buyer_part", "description", "upc"}
+            )
         if quantity is not None and (price is not None or amount is not None):
             return True
         described = _has_words(cells.get("description", []))
@@ -173,7 +183,10 @@ class _Reader:
             return True  # a line whose quantity is not printed: read, and flagged
         if not self.lines and quantity is None and price is None and amount is not None and described:
             money = re.search(r"\d[.,]\d{2}\b", " ".join(w.text for w in cells["amount"]))
-            return bool(money) and not cells.keys() & {"uom", "price_per"}  # a charge line with only its amount
+            return bool(money) and not cells.keys() & {
+                "uom",
+                "price_per",
+            }  # a charge line with only its amount
         return False
 
     def _number(self, cells: dict[str, list[Word]], name: str) -> Amount | None:
@@ -207,7 +220,11 @@ class _Reader:
         read.per = per.value if per and per.value > 0 else None
         read.quantity_text = " ".join(w.text for w in quantity_words)
         read.quantity_words = quantity_words
-        uom = _unit(cells.get("uom", [])) or (quantity.uom if quantity else None) or (price.uom if price else None)
+        uom = (
+            _unit(cells.get("uom", []))
+            or (quantity.uom if quantity else None)
+            or (price.uom if price else None)
+        )
         if quantity is None:
             uom = uom or _unit(quantity_words)
         for found in (quantity, price, amount):
@@ -215,7 +232,11 @@ class _Reader:
                 self.order.currency = found.currency
                 self.order.provenance.setdefault("currency", provenance(row.words, 0.85))
         currency_words = cells.get("currency", [])
-        if currency_words and self.order.currency is None and re.fullmatch(r"[A-Z]{3}", currency_words[0].text):
+        if (
+            currency_words
+            and self.order.currency is None
+            and re.fullmatch(r"[A-Z]{3}", currency_words[0].text)
+        ):
             self.order.currency = currency_words[0].text
             self.order.provenance.setdefault("currency", provenance(currency_words, 0.8))
         if quantity is not None:
@@ -223,6 +244,7 @@ class _Reader:
             line.provenance["quantity"] = provenance(quantity_words, 0.9)
         else:
             read.missing += ["quantity", "uom"]
+        read.price_text = " ".join(w.text for w in cells.get("unit_price", []))
         if price is not None:
             line.unit_price = price.value
             line.provenance["unit_price"] = provenance(cells["unit_price"], 0.9)
@@ -257,16 +279,17 @@ class _Reader:
                     line.provenance[name] = provenance(words, 0.8)
                 continue
             cells = self._cells(row, 0)
-            if self._is_sub_header(row) or cells.keys() & set(_NUMERIC) - {"price_per"}:
+            numbers = any(
+                self._number(cells, name) is not None for name in ("quantity", "unit_price", "amount")
+            )
+            if self._is_sub_header(row) or numbers:
                 read.in_sub_table = True  # a schedule, a tax row: not part of the line's text
                 continue
             if read.in_sub_table:
                 continue
             first = row.words[0]
-            if not _has_part(line) and _CODE.match(first.text) and not _DATE.match(first.text):
-                name = "vendor_sku"
-                line.vendor_sku = first.text
-                line.provenance[name] = provenance([first], 0.75)
+            if not read.below_code and _CODE.match(first.text) and not _DATE.match(first.text):
+                read.below_code = [first]
                 rest = row.words[1:]
             else:
                 rest = row.words
@@ -278,8 +301,15 @@ class _Reader:
                     line.provenance["description"] = provenance(rest, 0.7)
                 else:
                     box = where.bbox
-                    grown = (min(box[0], rest[0].x0), box[1], max(box[2], rest[-1].x1), max(w.bottom for w in rest))
-                    line.provenance["description"] = where._replace(bbox=grown, confidence=min(where.confidence, 0.7))
+                    grown = (
+                        min(box[0], rest[0].x0),
+                        box[1],
+                        max(box[2], rest[-1].x1),
+                        max(w.bottom for w in rest),
+                    )
+                    line.provenance["description"] = where._replace(
+                        bbox=grown, confidence=min(where.confidence or 0.7, 0.7)
+                    )
 
     def _is_sub_header(self, row: Row) -> bool:
         """A row of titles inside the table (a schedule's "Ship To / Promised Date / Qty")."""
@@ -335,13 +365,19 @@ class _Reader:
     def check(self) -> None:
         _line_numbers_read_as_parts(self.lines)
         for read in self.lines:
-            _part_from_description(read.line)
-            self.order.lines.append(read.line)
+            line = read.line
+            if not _has_part(line) and read.below_code:
+                line.vendor_sku = read.below_code[0].text
+                line.provenance["vendor_sku"] = provenance(read.below_code, 0.75)
+            _part_from_description(line)
+            self.order.lines.append(line)
         self._arithmetic()
         for read in self.lines:
             line = read.line
             for name in read.missing + (["unit_price"] if line.unit_price is None else []):
-                what = {"quantity": "quantity", "unit_price": "unit price", "uom": "quantity, so no unit"}[name]
+                what = {"quantity": "quantity", "unit_price": "unit price", "uom": "quantity, so no unit"}[
+                    name
+                ]
                 assumed = ""
                 self.issues.append(Issue(
                     code="pdf.missing_value", message=f"line {line.line_no}: no {what} printed{assumed}",
@@ -360,9 +396,11 @@ class _Reader:
             line = read.line
             if read.amount is None:
                 continue
-            if line.quantity is not None and line.unit_price is None and len(read.quantity_words) >= 1:
-                split = split_run_together(read.quantity_text, read.amount)
-                if split is not None and split[0] != line.quantity.value:
+            if (line.quantity is None) != (line.unit_price is None):
+                text = read.quantity_text if line.quantity is not None else read.price_text
+                split = split_run_together(text, read.amount)
+                if split is not None:
+                    read.quantity_text = text
                     self._split(read, *split)
                     continue
             if line.quantity is None or line.unit_price is None:
@@ -399,22 +437,23 @@ class _Reader:
 
     def _split(self, read: _Line, quantity: Decimal, price: Decimal) -> None:
         line = read.line
-        assert line.quantity is not None
+        uom = line.quantity.uom if line.quantity else "EA"
+        where = line.provenance.get("quantity") or line.provenance.get("unit_price")
         self.issues.append(Issue(
             code="pdf.columns_run_together",
             message=f"line {line.line_no}: {read.quantity_text!r} read as quantity {quantity} and unit price "
             f"{price}, which make the printed extension {read.amount}",
             level=Level.DOCUMENT, severity=Severity.WARNING, field="quantity", line_no=line.line_no,
         ))  # fmt: skip
-        line.quantity = Quantity(value=quantity, uom=line.quantity.uom)
+        line.quantity = Quantity(value=quantity, uom=uom)
         line.unit_price = price
-        line.provenance["unit_price"] = line.provenance["quantity"]._replace(confidence=0.6)
-        if "unit_price" in read.missing:
-            read.missing.remove("unit_price")
+        if where is not None:
+            line.provenance["quantity"] = line.provenance["unit_price"] = where._replace(confidence=0.6)
+        read.missing = [m for m in read.missing if m not in {"quantity", "uom", "unit_price"}]
 
 
 def _summary_kind(label: str) -> str | None:
-    """"total" for the document total's label, "part" for a subtotal, tax, freight or discount row."""
+    """ "total" for the document total's label, "part" for a subtotal, tax, freight or discount row."""
     if _GRAND_TOTAL.match(label):
         return "total"
     if _NOT_TOTAL.search(label) or label.lower().startswith("sub"):
@@ -428,13 +467,15 @@ def _column_of(x0: float, x1: float, columns: list[Column]) -> Column | None:
     centre = (x0 + x1) / 2
     if not ordered or centre < ordered[0].x0 - EDGE or centre > ordered[-1].x1 + EDGE:
         return None
-    for column, after in zip(ordered, ordered[1:], strict=False):
+    for column, after in itertools.pairwise(ordered):
         if centre < (column.x1 + after.x0) / 2:
             return column
     return ordered[-1]
 
 
-def _number_in(words: list[Word], column: Column | None, decimal: str | None) -> tuple[Amount, list[Word]] | None:
+def _number_in(
+    words: list[Word], column: Column | None, decimal: str | None
+) -> tuple[Amount, list[Word]] | None:
     """The number in a cell: the whole cell, or its part that reads as a number nearest the column title."""
     if not words:
         return None
@@ -481,8 +522,6 @@ def _has_words(words: list[Word]) -> bool:
 
 
 def _titled(phrase: list[Word]) -> bool:
-    from .._vocabulary import match_column
-
     return match_column(" ".join(w.text for w in phrase), {}) is not None
 
 
@@ -498,8 +537,10 @@ def _line_numbers_read_as_parts(lines: list[_Line]) -> None:
             continue
         numbers = [int(v) for v in values]
         step = numbers[1] - numbers[0] if len(numbers) > 1 else numbers[0]
-        if numbers[0] in {1, 10, 100} and step in {1, 10, 100} and all(
-            b - a == step for a, b in zip(numbers, numbers[1:], strict=False)
+        if (
+            numbers[0] in {1, 10, 100}
+            and step in {1, 10, 100}
+            and all(b - a == step for a, b in itertools.pairwise(numbers))
         ):
             for read in lines:
                 setattr(read.line, name, None)
