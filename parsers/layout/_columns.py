@@ -7,6 +7,7 @@ layers that mirror the rows of each line (item and material above, quantity and 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -50,8 +51,12 @@ class Header:
 
 
 def _match(text: str, exact: Mapping[str, str]) -> tuple[str, float] | None:
-    if "%" in text:
-        return ("other", 100.0)
+    if "%" in text:  # a discount (or tax) rate column, never a quantity or price
+        return (
+            ("discount", 100.0)
+            if re.search(r"dis|desc|dto|rab|rem", text, re.IGNORECASE)
+            else ("other", 100.0)
+        )
     return match_column(text, exact)
 
 

@@ -68,7 +68,7 @@ _DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$|^\d{1,2}[-. ][A-Za-z]{3}[
 _BRACKETED = re.compile(r"^\s*[\[*(](?P<code>[^\]*)\s]+)[\]*)]\s*(?P<rest>.*)$")
 _TRAILING_CODE = re.compile(r"^(?P<rest>.+?)\s+-\s+(?P<code>[A-Z0-9-]*\d{4,}[A-Z0-9-]*)$", re.IGNORECASE)
 _NUMERIC = ("quantity", "unit_price", "amount", "price_per")
-EDGE = 40.0  # points: words this far outside the outer columns are not in the table
+EDGE = 40.0  # points: words this far right of the last column are not in the table
 
 
 def find_header(rows: list[Row], pinned: Mapping[str, str]) -> Header | None:
@@ -98,6 +98,7 @@ class _Line:
     per: Decimal | None = None
     quantity_text: str = ""
     price_text: str = ""
+    discounts: list[Decimal] = field(default_factory=list)  # rates (%) printed in a discount column
     below_code: list[Word] = field(default_factory=list)  # an unlabelled code on a row under the line
     quantity_words: list[Word] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -143,7 +144,7 @@ class _Reader:
             if ended is not None:
                 continue
             cells = self._cells(row, self.quantity_layer)
-            if self._is_anchor(cells, has_prices):
+            if self._is_anchor(row, cells, has_prices):
                 upper = pending[len(pending) - self.quantity_layer :] if self.quantity_layer else []
                 self._settle(pending[: len(pending) - len(upper)])
                 pending = []
@@ -167,7 +168,14 @@ class _Reader:
                     cells.setdefault(column.name, []).extend(unit)
         return cells
 
-    def _is_anchor(self, cells: dict[str, list[Word]], has_prices: bool) -> bool:
+    def _is_anchor(self, row: Row, cells: dict[str, list[Word]], has_prices: bool) -> bool:
+        if self._prose(row):
+            return False
+        identified = self.header.layered or any(
+            cells.get(name) for name in ("line_no", "vendor_sku", "buyer_part", "upc", "description")
+        )
+        if not identified:
+            return False
         quantity = self._number(cells, "quantity")
         if quantity is None and "quantity" not in cells:
             quantity = self._fused_quantity(cells)
@@ -187,6 +195,20 @@ class _Reader:
                 "uom",
                 "price_per",
             }  # a charge line with only its amount
+        return False
+
+    def _prose(self, row: Row) -> bool:
+        """A sentence running across the table's columns (terms, notes): never a line."""
+        ordered = sorted(self.header.columns, key=lambda c: c.x0)
+        bounds = [(a.x1 + b.x0) / 2 for a, b in itertools.pairwise(ordered)]
+        for phrase in phrases(row):
+            crossed = sum(phrase[0].x0 < x < phrase[-1].x1 for x in bounds)
+            if (
+                len(phrase) >= 6
+                and crossed >= 3
+                and not any(read_amount(w.text, self.decimal) for w in phrase)
+            ):
+                return True
         return False
 
     def _number(self, cells: dict[str, list[Word]], name: str) -> Amount | None:
@@ -245,6 +267,8 @@ class _Reader:
         else:
             read.missing += ["quantity", "uom"]
         read.price_text = " ".join(w.text for w in cells.get("unit_price", []))
+        rates = [read_amount(w.text.rstrip("%"), self.decimal) for w in cells.get("discount", [])]
+        read.discounts = [r.value for r in rates if r is not None and 0 < r.value < 100]
         if price is not None:
             line.unit_price = price.value
             line.provenance["unit_price"] = provenance(cells["unit_price"], 0.9)
@@ -405,7 +429,7 @@ class _Reader:
                     continue
             if line.quantity is None or line.unit_price is None:
                 continue
-            if not agrees(line.quantity.value, line.unit_price, read.amount, read.per):
+            if not _agrees(read):
                 split = split_run_together(read.quantity_text, read.amount)
                 if split is not None:
                     self._split(read, *split)
@@ -452,6 +476,25 @@ class _Reader:
         read.missing = [m for m in read.missing if m not in {"quantity", "uom", "unit_price"}]
 
 
+def _agrees(read: _Line) -> bool:
+    """Quantity x price is the printed extension, also after a printed discount rate."""
+    line = read.line
+    if line.quantity is None or line.unit_price is None or read.amount is None:
+        return True
+    prices = [line.unit_price] + [line.unit_price * (100 - d) / 100 for d in read.discounts]
+    return any(agrees(line.quantity.value, price, read.amount, read.per) for price in prices)
+
+
+def _comes_to(read: _Line) -> Decimal:
+    """What a line adds to the order: its extension, or its printed amount where a discount applies."""
+    line = read.line
+    if line.quantity is None or line.unit_price is None:
+        return read.amount or Decimal(0)
+    if read.discounts and read.amount is not None and _agrees(read):
+        return read.amount
+    return extension(line.quantity.value, line.unit_price, read.per)
+
+
 def _summary_kind(label: str) -> str | None:
     """ "total" for the document total's label, "part" for a subtotal, tax, freight or discount row."""
     if _GRAND_TOTAL.match(label):
@@ -465,7 +508,7 @@ def _column_of(x0: float, x1: float, columns: list[Column]) -> Column | None:
     """The column whose span, widened to the midpoints between neighbours, holds the centre of ``x0..x1``."""
     ordered = sorted(columns, key=lambda c: c.x0)
     centre = (x0 + x1) / 2
-    if not ordered or centre < ordered[0].x0 - EDGE or centre > ordered[-1].x1 + EDGE:
+    if not ordered or centre > ordered[-1].x1 + EDGE:  # left of the first title is still the first column
         return None
     for column, after in itertools.pairwise(ordered):
         if centre < (column.x1 + after.x0) / 2:
