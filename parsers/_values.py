@@ -25,7 +25,9 @@ def parse_number(value: Value) -> Decimal | None:
     if not isinstance(value, str):
         return None
     amount = read_amount(value)
-    return amount.value if amount is not None else None
+    if amount is not None:
+        return amount.value
+    return _plain_number(re.sub(r"[\s$€£]", "", value))  # also scientific notation ("1E+20")
 
 
 @dataclass(frozen=True, slots=True)
