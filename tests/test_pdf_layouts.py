@@ -261,3 +261,17 @@ def test_a_partners_pinned_titles_match_also_when_they_span_two_rows() -> None:
     [line] = result.orders[0].lines
     assert (line.vendor_sku, str(line.quantity.value if line.quantity else None), str(line.unit_price)) == (
         "W-10", "6", "2.50")  # fmt: skip
+
+
+def test_a_part_number_printed_in_the_description_and_a_description_starting_with_total() -> None:
+    rows = [*_TOP,
+            (120.0, [(40, "QTY"), (80, "UNIT"), (130, "DESCRIPTION"), (390, "UNIT PRICE"), (480, "TOTAL")]),
+            (140.0, [(45, "10"), (80, "BX"), (130, "GLOVES NITRILE L  PN 4471-L"), (395, "8.25"), (480, "82.50")]),
+            (155.0, [(45, "1"), (80, "EA"), (130, "Total station tripod  P/N TS-900"), (395, "300.00"), (480, "300.00")]),
+            (190.0, [(390, "SUBTOTAL"), (480, "382.50")]),
+            (202.0, [(390, "TAX"), (480, "30.60")]),
+            (214.0, [(390, "TOTAL"), (480, "413.10")])]  # fmt: skip
+    lines, result = _read([rows])
+    assert lines == [["4471-L", "10", "BX", "8.25"], ["TS-900", "1", "EA", "300.00"]]
+    assert result.orders[0].stated_total == Decimal("413.10")
+    assert not [i for i in result.issues if i.code.endswith("mismatch")]

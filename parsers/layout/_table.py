@@ -66,6 +66,10 @@ _PART_LABEL = re.compile(
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*\d[A-Z0-9._/-]*$", re.IGNORECASE)
 _DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$|^\d{1,2}[-. ][A-Za-z]{3}[-. ]\d{2,4}$")
 _BRACKETED = re.compile(r"^\s*[\[*(](?P<code>[^\]*)\s]+)[\]*)]\s*(?P<rest>.*)$")
+_LABELLED_IN_TEXT = re.compile(
+    r"\b(?:p/?n|part\s*(?:no\.?|number|#)|item\s*(?:no\.?|#)|sku)\s*[:#]?\s*(?P<code>[A-Z0-9][\w./-]*\d[\w./-]*)",
+    re.IGNORECASE,
+)
 _TRAILING_CODE = re.compile(r"^(?P<rest>.+?)\s+-\s+(?P<code>[A-Z0-9-]*\d{4,}[A-Z0-9-]*)$", re.IGNORECASE)
 _NUMERIC = ("quantity", "unit_price", "amount", "price_per")
 EDGE = 40.0  # points: words this far right of the last column are not in the table
@@ -350,7 +354,7 @@ class _Reader:
                 if amount is not None:
                     self.totals.append(amount[0].value)
                 return True
-            if kind == "total":
+            if kind == "total" and not (quantity_here and not _GRAND_TOTAL.match(label)):
                 self._currency_named(row)
                 amount = _last_amount(row, self.decimal)
                 if amount is None and below is not None:
@@ -596,10 +600,13 @@ def _part_from_description(line: OrderLine) -> None:
         return
     text = line.description
     bracketed = _BRACKETED.match(text)
+    labelled = _LABELLED_IN_TEXT.search(text)
     trailing = _TRAILING_CODE.match(text)
     first, _, rest = text.partition(" ")
     if bracketed:
         line.vendor_sku, line.description = bracketed.group("code"), bracketed.group("rest") or None
+    elif labelled:
+        line.vendor_sku = labelled.group("code")
     elif trailing:
         line.vendor_sku, line.description = trailing.group("code"), trailing.group("rest")
     elif _CODE.match(first) and not _DATE.match(first) and sum(ch.isdigit() for ch in first) >= 4:
