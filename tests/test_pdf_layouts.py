@@ -275,3 +275,15 @@ def test_a_part_number_printed_in_the_description_and_a_description_starting_wit
     assert lines == [["4471-L", "10", "BX", "8.25"], ["TS-900", "1", "EA", "300.00"]]
     assert result.orders[0].stated_total == Decimal("413.10")
     assert not [i for i in result.issues if i.code.endswith("mismatch")]
+
+
+@pytest.mark.parametrize("label_at", [165.0, 185.0])
+def test_the_total_label_on_the_row_above_or_below_its_amount(label_at: float) -> None:
+    rows = [*_TOP,
+            (120.0, [(40, "Item"), (150, "Description"), (262, "Qty"), (330, "Unit Price"), (440, "Amount")]),
+            (140.0, [(40, "Q-1"), (150, "Gear"), (262, "10"), (330, "5.00"), (440, "50.00")]),
+            (label_at, [(380, "Total General / EUR")]),
+            (175.0, [(440, "50.00")])]  # fmt: skip
+    lines, result = _read([sorted(rows, key=lambda r: r[0])])
+    assert lines == [["Q-1", "10", "EA", "5.00"]]
+    assert (result.orders[0].stated_total, result.orders[0].currency) == (Decimal("50.00"), "EUR")

@@ -117,6 +117,7 @@ class _Reader:
         self.lines: list[_Line] = []
         self.totals: list[Decimal] = []  # every total-like amount under the table, in order
         self.stated: Decimal | None = None
+        self.total_label_above = False  # a total's label was read, its amount not yet
         self.decimal: str | None = None  # the document's decimal mark, from its unambiguous numbers
         self.quantity_layer = header.layer_of("quantity") if header.layered else 0
 
@@ -357,10 +358,15 @@ class _Reader:
             if kind == "total" and not (quantity_here and not _GRAND_TOTAL.match(label)):
                 self._currency_named(row)
                 amount = _last_amount(row, self.decimal)
-                if amount is None and below is not None:
-                    return True  # a total label whose amount is above or below it: picked up there
                 if amount is None:
+                    self.total_label_above = True  # its amount is on the row below (or was on the row above)
                     return True
+                self._total(amount)
+                return True
+        if self.total_label_above and not any(_has_words([w]) for w in row.words):
+            self.total_label_above = False
+            amount = _last_amount(row, self.decimal)
+            if amount is not None:
                 self._total(amount)
                 return True
         if not any(_has_words([w]) for w in row.words) and below is not None:
