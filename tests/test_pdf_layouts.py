@@ -287,3 +287,18 @@ def test_the_total_label_on_the_row_above_or_below_its_amount(label_at: float) -
     lines, result = _read([sorted(rows, key=lambda r: r[0])])
     assert lines == [["Q-1", "10", "EA", "5.00"]]
     assert (result.orders[0].stated_total, result.orders[0].currency) == (Decimal("50.00"), "EUR")
+
+
+def test_a_price_per_thousand_passes_the_extension_check() -> None:
+    rows = [*_TOP,
+            (120.0, [(40, "Item#"), (100, "Matl/Desc"), (230, "Quantity"), (290, "UOM"), (330, "Price"),
+                     (400, "Price"), (460, "Net")]),
+            (131.0, [(400, "Unit"), (460, "Amount")]),
+            (150.0, [(40, "10"), (100, "LBL-4x6"), (240, "5,000"), (290, "EA"), (330, "12.50"), (405, "1000"),
+                     (460, "62.50")]),
+            (161.0, [(100, "Label 4 x 6 thermal")]),
+            (185.0, [(400, "Total Amount"), (460, "$62.50")])]  # fmt: skip
+    lines, result = _read([rows])
+    assert lines == [["LBL-4x6", "5000", "EA", "12.50"]]
+    assert result.orders[0].lines[0].price_basis == "per 1000"
+    assert not [i for i in result.issues if i.code.endswith("mismatch")]

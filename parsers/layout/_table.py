@@ -403,7 +403,7 @@ class _Reader:
             if not _has_part(line) and read.below_code:
                 line.vendor_sku = read.below_code[0].text
                 line.provenance["vendor_sku"] = provenance(read.below_code, 0.75)
-            _part_from_description(line)
+            _part_from_description(line, self._combined_description())
             self.order.lines.append(line)
         self._arithmetic()
         for read in self.lines:
@@ -422,6 +422,11 @@ class _Reader:
                     code="pdf.missing_value", message=f"line {line.line_no}: no item or part number",
                     level=Level.DOCUMENT, severity=Severity.WARNING, field="vendor_sku", line_no=line.line_no,
                 ))  # fmt: skip
+
+    def _combined_description(self) -> bool:
+        """The description column's title also names the item ("Matl/Desc", "Item / Description")."""
+        titles = [c.title.lower() for c in self.header.columns if c.name == "description"]
+        return any(re.search(r"mat|item|part|art|code|sku", t) for t in titles)
 
     def _arithmetic(self) -> None:
         stated = self.stated
@@ -600,7 +605,7 @@ def _line_numbers_read_as_parts(lines: list[_Line]) -> None:
                 read.line.provenance.pop(name, None)
 
 
-def _part_from_description(line: OrderLine) -> None:
+def _part_from_description(line: OrderLine, combined: bool = False) -> None:
     """An item code printed in the description cell: "[FURN_7777] Chair", "*987123* Oil", "PALLET - 10800001"."""
     if _has_part(line) or not line.description:
         return
@@ -615,7 +620,9 @@ def _part_from_description(line: OrderLine) -> None:
         line.vendor_sku = labelled.group("code")
     elif trailing:
         line.vendor_sku, line.description = trailing.group("code"), trailing.group("rest")
-    elif _CODE.match(first) and not _DATE.match(first) and sum(ch.isdigit() for ch in first) >= 4:
+    elif (
+        _CODE.match(first) and not _DATE.match(first) and (combined or sum(ch.isdigit() for ch in first) >= 4)
+    ):
         line.vendor_sku, line.description = first, rest or None
     else:
         return
