@@ -218,7 +218,7 @@ CORPUS_DOCS = CORPUS / "documents"
 def test_real_corpus_line_fields_floor() -> None:
     expected = json.loads((CORPUS_DOCS / "expected.json").read_text())
     right: dict[str, int] = {}
-    silent = 0
+    totals = 0
     for key, truth in expected.items():
         if truth.get("kind") != "pdf":
             continue
@@ -235,11 +235,13 @@ def test_real_corpus_line_fields_floor() -> None:
         for _order, line, name, outcome in score.outcomes:
             if line is not None and outcome == "right":
                 right[name] = right.get(name, 0) + 1
-        silent += score.silent
-    assert right.get("quantity", 0) >= 30
-    assert right.get("unit_price", 0) >= 30
-    assert right.get("part", 0) >= 30
-    assert right.get("uom", 0) >= 30
+            totals += name == "total" and outcome == "right"
+    # 43 labelled PDF lines; measured 43 / 43 / 43 / 39 (the base reader: 6 / 9 / 6 / 9)
+    assert right.get("part", 0) >= 40
+    assert right.get("quantity", 0) >= 40
+    assert right.get("unit_price", 0) >= 40
+    assert right.get("uom", 0) >= 36
+    assert totals >= 12  # of 13 stated totals, measured 13
 
 
 def test_a_partners_pinned_titles_match_also_when_they_span_two_rows() -> None:
