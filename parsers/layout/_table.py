@@ -71,7 +71,6 @@ _LABELLED_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_CODE = re.compile(r"^(?P<rest>.+?)\s+-\s+(?P<code>[A-Z0-9-]*\d{4,}[A-Z0-9-]*)$", re.IGNORECASE)
-_NUMERIC = ("quantity", "unit_price", "amount", "price_per")
 EDGE = 40.0  # points: words this far right of the last column are not in the table
 
 
