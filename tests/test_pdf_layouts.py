@@ -304,3 +304,14 @@ def test_a_price_per_thousand_passes_the_extension_check() -> None:
     assert lines == [["LBL-4x6", "5000", "EA", "12.50"]]
     assert result.orders[0].lines[0].price_basis == "per 1000"
     assert not [i for i in result.issues if i.code.endswith("mismatch")]
+
+
+def test_a_line_with_a_part_and_quantity_but_no_price_is_read_and_flagged() -> None:
+    rows = [*_TOP,
+            (120.0, [(40, "Item"), (150, "Description"), (262, "Qty"), (330, "Unit Price"), (440, "Amount")]),
+            (140.0, [(40, "G-1"), (150, "Gasket"), (262, "4"), (330, "2.00"), (440, "8.00")]),
+            (155.0, [(40, "SMP-2"), (150, "Sample kit, no charge"), (262, "1")]),
+            (180.0, [(330, "Total"), (440, "8.00")])]  # fmt: skip
+    lines, result = _read([rows])
+    assert lines == [["G-1", "4", "EA", "2.00"], ["SMP-2", "1", "EA", None]]
+    assert [(i.field, i.line_no) for i in result.issues if i.code == "pdf.missing_value"] == [("unit_price", "2")]

@@ -191,6 +191,9 @@ class _Reader:
         if quantity is not None and (price is not None or amount is not None):
             return True
         described = _has_words(cells.get("description", []))
+        part = [w for name in PARTS for w in cells.get(name, [])]
+        if quantity is not None and price is None and amount is None and part and _CODE.match(part[0].text):
+            return not _DATE.match(part[0].text)  # a line with its part but no price: read, and flagged
         if quantity is None and price is not None and amount is not None and described:
             return True  # a line whose quantity is not printed: read, and flagged
         if not self.lines and quantity is None and price is None and amount is not None and described:
