@@ -314,4 +314,6 @@ def test_a_line_with_a_part_and_quantity_but_no_price_is_read_and_flagged() -> N
             (180.0, [(330, "Total"), (440, "8.00")])]  # fmt: skip
     lines, result = _read([rows])
     assert lines == [["G-1", "4", "EA", "2.00"], ["SMP-2", "1", "EA", None]]
-    assert [(i.field, i.line_no) for i in result.issues if i.code == "pdf.missing_value"] == [("unit_price", "2")]
+    assert [(i.field, i.line_no) for i in result.issues if i.code == "pdf.missing_value"] == [
+        ("unit_price", "2")
+    ]
