@@ -105,9 +105,9 @@ def test_oversized_csv_is_refused() -> None:
 
 
 def test_a_partner_can_pin_its_own_column_titles() -> None:
-    data = b"Artikel,Menge,Preis\nNW-10042,12,4.50\n"
+    data = b"Kennung,Stueckzahl,EP\nNW-10042,12,4.50\n"  # titles no vocabulary knows
     assert parse_csv_order(data, partner="a", document_id="1").orders == []
-    pinned = {"Artikel": "vendor_sku", "Menge": "quantity", "Preis": "unit_price"}
+    pinned = {"Kennung": "vendor_sku", "Stueckzahl": "quantity", "EP": "unit_price"}
     [order] = parse_csv_order(data, partner="a", document_id="1", pinned=pinned).orders
     line = order.lines[0]
     assert line.quantity is not None

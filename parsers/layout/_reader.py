@@ -10,7 +10,7 @@ from gateway.receipts import Level
 from .._confidence import low_confidence_issues
 from .._events import FoundOrders
 from ._header_fields import read_header_fields
-from ._table import find_table_header
+from ._table import find_header
 from ._table import read_line_table
 from ._template import PdfTemplate
 from ._words import Row
@@ -22,16 +22,18 @@ def read_order(
     """The order laid out in ``rows`` (every page, top to bottom), with the reader's findings."""
     result = FoundOrders()
     order = Order(partner=partner, channel=Channel.PDF, document_id=document_id, po_number=None)
-    header_at = find_table_header(rows, template.columns)
-    header_issues = read_header_fields(order, rows, template.anchors, table_at=header_at)
-    if header_at is None:
+    header = find_header(rows, template.columns)
+    header_issues = read_header_fields(
+        order, rows, template.anchors, table_at=header.start if header is not None else None
+    )
+    if header is None:
         result.issues.append(
             Issue(code="pdf.no_line_table", message="no line table found: no header row with a quantity "
                   "column and an item or description column", level=Level.DOCUMENT)
         )  # fmt: skip
         return result
     result.issues.extend(header_issues)
-    read_line_table(order, rows, header_at, template.columns, result.issues)
+    read_line_table(order, rows, header, template.columns, result.issues)
     result.issues.extend(low_confidence_issues(order))
     if order.lines:
         result.orders.append(order)
