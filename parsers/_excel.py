@@ -26,7 +26,8 @@ from gateway.receipts import Level
 from ._events import FoundOrders
 from ._sheet_orders import Grid
 from ._sheet_orders import find_header
-from ._sheet_orders import read_sheet_order
+from ._sheet_orders import infer_columns
+from ._sheet_orders import read_sheet_orders
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -230,11 +231,20 @@ def _best(
 ) -> FoundOrders:
     if not grids:
         return FoundOrders.failed("excel.empty", "the workbook has no filled cells")
-    ranked = sorted(grids, key=lambda g: -(h.score if (h := find_header(g, pinned)) else 0.0))
-    found = read_sheet_order(
+    ranked = sorted(grids, key=lambda g: -_table_score(g, pinned))
+    found = read_sheet_orders(
         ranked[0], partner=partner, channel=Channel.EXCEL, document_id=document_id, pinned=pinned
     )
     result = FoundOrders(issues=found.issues)
-    if found.order is not None and found.order.lines:
-        result.orders.append(found.order)
+    for order, issues in found.orders:
+        result.orders.append(order)
+        result.order_issues.append(issues)
     return result
+
+
+def _table_score(grid: Grid, pinned: Mapping[str, str] | None) -> float:
+    """How well a sheet reads as a line table: its header's match; inferred columns rank below any header."""
+    header = find_header(grid, pinned)
+    if header is not None:
+        return header.score
+    return 1.0 if infer_columns(grid) is not None else 0.0
