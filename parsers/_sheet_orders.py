@@ -40,7 +40,6 @@ from ._vocabulary import match_sheet_column
 from ._vocabulary import pinned_titles
 
 HEADER_SCAN_ROWS = 60
-DEFAULT_UOM = "EA"  # what a quantity with no unit is read as; every such line gets an issue
 INFER_SAMPLE_ROWS = 200  # rows a headerless table's columns are judged on
 INFERRED_SCORE = REVIEW_BELOW * 100  # columns guessed from content: shown as a guess, not a match
 _PLACEHOLDER = re.compile(r"^<.*>$|^[nmdy]{2}/[nmdy]{2}/[y]{2,4}$", re.IGNORECASE)
@@ -448,7 +447,7 @@ def _line(reader: _Reader, row: int, header: _Header) -> OrderLine:
             field="quantity", line_no=line.line_no,
         )  # fmt: skip
     else:
-        line.quantity = Quantity(value=quantity, uom=uom or DEFAULT_UOM)
+        line.quantity = Quantity(value=quantity, uom=uom or None)  # no unit: an issue, not a default
         line.provenance["quantity"] = reader.source(row, quantity_column, quantity_score)
         if uom:
             line.provenance["uom"] = reader.source(row, *uom_column)  # type: ignore[misc]
@@ -515,20 +514,18 @@ def _missing(reader: _Reader, order: Order, header: _Header, rows: list[int]) ->
                     Severity.WARNING, field="unit_price", line_no=line.line_no,
                 )  # fmt: skip
     units = header.column("uom")
-    defaulted = [line for line in order.lines if line.quantity is not None and "uom" not in line.provenance]
-    unitless = {id(line) for line in defaulted}
-    if defaulted and units is None:
+    unitless = [line for line in order.lines if line.quantity is not None and line.quantity.uom is None]
+    if unitless and units is None:
         reader.issue(
             "sheet.no_uom_column",
-            f"the table has no unit-of-measure column: the quantities of line(s) {_names(defaulted)} "
-            f"are read as {DEFAULT_UOM}",
+            f"the table has no unit-of-measure column: line(s) {_names(unitless)} give no unit of measure",
             header.row or first, 1, Severity.WARNING, field="uom",
         )  # fmt: skip
     elif units is not None:
         for line, row in zip(order.lines, rows, strict=True):
-            if id(line) in unitless:
+            if line.quantity is not None and line.quantity.uom is None:
                 reader.issue(
-                    "sheet.no_uom", f"the line gives no unit of measure; read as {DEFAULT_UOM}", row, units[0],
+                    "sheet.no_uom", "the line gives no unit of measure", row, units[0],
                     Severity.WARNING, field="uom", line_no=line.line_no,
                 )  # fmt: skip
 
