@@ -46,6 +46,22 @@ _PLACEHOLDER = re.compile(r"^<.*>$|^[nmdy]{2}/[nmdy]{2}/[y]{2,4}$", re.IGNORECAS
 _SUBTOTAL = re.compile(r"\b(sub)?total\b|\btax\b|\bfreight\b|\bshipping\b", re.IGNORECASE)
 _CODE = re.compile(r"[\w][\w./#-]{0,39}")  # one token with no spaces: a product code
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# A number with a word fused to it in one cell: "510/EA", "520 EA", "12.50 EUR", "USD 1,234.00".
+_NUMBER_WORD = re.compile(
+    r"^(?P<word1>[A-Za-z]{1,6}\.?)?\s*(?P<number>[-+]?[$€£]?\s*\d[\d.,' ]*)\s*/?\s*(?P<word2>[A-Za-z]{1,6}\.?)?$"
+)
+CURRENCY_CODES = frozenset({
+    "USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "JPY", "CNY", "HKD", "SGD", "INR", "SEK", "NOK", "DKK",
+    "PLN", "CZK", "HUF", "RON", "BGN", "TRY", "MXN", "BRL", "ARS", "CLP", "COP", "PEN", "ZAR", "AED", "SAR",
+    "KWD", "QAR", "BHD", "OMR", "ILS", "EGP", "KRW", "TWD", "THB", "MYR", "IDR", "PHP", "VND",
+})  # fmt: skip
+_CURRENCY_SIGNS = {"€": "EUR", "£": "GBP"}  # "$" names a dozen currencies: not read as one
+_TOTAL = re.compile(
+    r"\b(grand\s+)?total\b|\btotaal\b|\bgesamt(betrag|summe)?\b|\bimporte\s+total\b", re.IGNORECASE
+)
+_SUB_TOTAL = re.compile(r"\bsub\s*-?\s*total", re.IGNORECASE)
+_NOT_TOTAL = re.compile(r"\bsub|\btax\b|\bvat\b|\bfreight\b|\bshipping\b", re.IGNORECASE)
+_COUNT = re.compile(r"\bunits?\b|\bqty\b|\bquantit|\bpieces\b|\bitems\b|\blines\b", re.IGNORECASE)
 ITEM_FIELDS = ("vendor_sku", "buyer_part", "upc", "description")
 ORDER_FIELDS = ("po_number", "po_date", "customer", "ship_to", "currency")
 
@@ -104,6 +120,33 @@ def _code(value: Value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return _text(value)
+
+
+def _number_and_word(value: Value) -> tuple[Decimal, str] | None:
+    """A number with a unit or currency code fused to it in one cell, upper-cased: (510, "EA")."""
+    found = _NUMBER_WORD.match(_text(value)) if isinstance(value, str) else None
+    if found is None or bool(found["word1"]) == bool(found["word2"]):
+        return None
+    number = parse_number(found["number"])
+    word = (found["word1"] or found["word2"]).rstrip(".").upper()
+    return (number, word) if number is not None else None
+
+
+def _currency_of(value: Value) -> str | None:
+    """The currency a money cell names: an ISO code beside the number, or the euro or pound sign."""
+    fused = _number_and_word(value)
+    if fused is not None and fused[1] in CURRENCY_CODES:
+        return fused[1]
+    text = _text(value) if isinstance(value, str) else ""
+    return next((code for sign, code in _CURRENCY_SIGNS.items() if sign in text), None)
+
+
+def _money(value: Value) -> Decimal | None:
+    """An amount, also with a currency code or a unit beside it ("12.50 EUR", "4.61/Ea")."""
+    number = parse_number(value)
+    if number is None and (fused := _number_and_word(value)) is not None:
+        number = fused[0]
+    return number
 
 
 def _usable(value: Value) -> bool:
@@ -255,11 +298,16 @@ def read_sheet_orders(
         shared.issue("sheet.no_lines", "the line table has a header but no order lines", header.row, 1)
         return SheetOrders([], shared.issues)
     orders: list[tuple[Order, list[Issue]]] = []
-    for group in _by_po(grid, header, rows):
+    groups = _by_po(grid, header, rows)
+    for group in groups:
         reader = _Reader(grid)
         order = base.model_copy(deep=True)
         _order_columns(reader, order, header, group)
         order.lines = [_line(reader, row, header) for row in group]
+        if order.currency is None:
+            _money_currency(reader, order, header, group)
+        if len(groups) == 1:  # a total row below a flat export's lines would not say whose it is
+            _stated_total(reader, order, header, group)
         _missing(reader, order, header, group)
         reader.issues.extend(low_confidence_issues(order))
         orders.append((order, reader.issues))
@@ -271,7 +319,7 @@ def _header_fields(reader: _Reader, order: Order, header_row: int) -> None:
     for (row, column), value in sorted(grid.cells.items()):
         if row >= header_row or not isinstance(value, str):
             continue
-        matched = match_label(value.rstrip(":"))
+        matched = match_label(value.rstrip(":")) or _currency_label(value)
         if matched is None:
             continue
         found = _label_value(grid, row, column, header_row)
@@ -298,10 +346,18 @@ def _header_fields(reader: _Reader, order: Order, header_row: int) -> None:
                 order.provenance["po_date"] = where
         elif name == "ship_to" and order.ship_to is None:
             _ship_to(order, raw, where)
+        elif name == "currency" and order.currency is None:
+            _put_order_field(reader, order, name, raw, where, (vrow, vcol))
         elif name == "terms" and not order.terms:
             terms = Terms(description=_text(raw))
             terms.provenance["description"] = where
             order.terms.append(terms)
+
+
+def _currency_label(text: str) -> tuple[str, float] | None:
+    """A "Currency:" label (in any of the five languages) above the table."""
+    matched = match_sheet_column(text.rstrip(":"), {})
+    return matched if matched is not None and matched[0] == "currency" else None
 
 
 def _ship_to(order: Order, raw: Value, where: Provenance) -> None:
@@ -426,6 +482,66 @@ def _put_order_field(
         order.parties = [p for p in order.parties if p.role != "BY"] + [party]
 
 
+def _money_currency(reader: _Reader, order: Order, header: _Header, rows: list[int]) -> None:
+    """The currency the price or amount cells name ("12.50 EUR", "€ 12,50"); cells that disagree get an issue."""
+    found: dict[str, tuple[int, int]] = {}
+    for name in ("unit_price", "amount"):
+        if (located := header.column(name)) is not None:
+            for row in rows:
+                code = _currency_of(reader.grid.cells.get((row, located[0])))
+                if code is not None:
+                    found.setdefault(code, (row, located[0]))
+    if not found:
+        return
+    code, (row, column) = next(iter(found.items()))
+    order.currency = code
+    order.provenance["currency"] = reader.source(row, column, 90.0)
+    if len(found) > 1:
+        reader.issue(
+            "sheet.rows_disagree", f"the prices name currencies {', '.join(found)}; {code} is kept",
+            row, column, Severity.WARNING, field="currency",
+        )  # fmt: skip
+
+
+def _stated_total(reader: _Reader, order: Order, header: _Header, rows: list[int]) -> None:
+    """The order total a "Total" row under the table states, in the amount (else price) column,
+    checked against the lines: a subtotal row may carry the lines' sum when tax or freight follow."""
+    grid = reader.grid
+    located = header.column("amount") or header.column("unit_price")
+    if located is None:
+        return
+    column, _ = located
+    totals: list[tuple[int, Decimal, bool]] = []  # row, amount, a grand total (not a subtotal)
+    lines = set(rows)
+    for row in range(rows[0], min(grid.max_row, rows[-1] + 20) + 1):
+        labels = " ".join(_text(v) for c, v in grid.row(row) if c != column and isinstance(v, str))
+        if row in lines or not (_TOTAL.search(labels) or _SUB_TOTAL.search(labels)):
+            continue
+        amount = _money(grid.cells.get((row, column)))
+        if amount is not None and not _COUNT.search(labels):
+            totals.append((row, amount, not _NOT_TOTAL.search(labels)))
+    grand = [t for t in totals if t[2]]
+    if not grand:
+        return
+    row, total, _ = grand[-1]
+    order.stated_total = total
+    order.provenance["stated_total"] = reader.source(row, column, 90.0)
+    priced = [
+        (line.quantity.value, line.unit_price)
+        for line in order.lines
+        if line.quantity and line.unit_price is not None
+    ]
+    if len(priced) != len(order.lines):
+        return
+    lines_sum = sum((q * p for q, p in priced), Decimal(0))
+    if all(abs(lines_sum - amount) > Decimal("0.01") for _, amount, _ in totals):
+        reader.issue(
+            "sheet.total_mismatch",
+            f"the lines add up to {lines_sum}, but the sheet's total says {total}",
+            row, column, Severity.WARNING, field="total",
+        )  # fmt: skip
+
+
 def _line(reader: _Reader, row: int, header: _Header) -> OrderLine:
     grid = reader.grid
     line = OrderLine(line_no=str(row))
@@ -441,6 +557,11 @@ def _line(reader: _Reader, row: int, header: _Header) -> OrderLine:
     quantity = parse_number(grid.cells.get((row, quantity_column)))
     uom_column = header.column("uom")
     uom = _text(grid.cells.get((row, uom_column[0]))).upper() if uom_column else ""
+    fused = _number_and_word(grid.cells.get((row, quantity_column))) if quantity is None else None
+    if fused is not None and fused[1] not in CURRENCY_CODES:  # "520 EA": the unit is in the cell
+        quantity = fused[0]
+        if not uom:
+            uom, uom_column = fused[1], (quantity_column, quantity_score)
     if quantity is None:
         reader.issue(
             "sheet.no_quantity", "the line has no readable quantity", row, quantity_column,
@@ -458,13 +579,13 @@ def _line(reader: _Reader, row: int, header: _Header) -> OrderLine:
             )  # fmt: skip
     price = header.column("unit_price")
     if price is not None:
-        value = parse_number(grid.cells.get((row, price[0])))
+        value = _money(grid.cells.get((row, price[0])))
         if value is not None:
             line.unit_price = value
             line.provenance["unit_price"] = reader.source(row, *price)
     amount = header.column("amount")
     if amount is not None and quantity is not None and line.unit_price is not None:
-        stated = parse_number(grid.cells.get((row, amount[0])))
+        stated = _money(grid.cells.get((row, amount[0])))
         if stated is not None and abs(stated - quantity * line.unit_price) > Decimal("0.01"):
             reader.issue(
                 "sheet.extension_mismatch",
@@ -498,6 +619,16 @@ def _missing(reader: _Reader, order: Order, header: _Header, rows: list[int]) ->
             Severity.WARNING,
             field="po_date",
         )
+    if order.currency is None:
+        reader.issue(
+            "sheet.no_currency", "the sheet names no currency (no currency label, column or code beside a price)",
+            first, 1, Severity.WARNING, field="currency",
+        )  # fmt: skip
+    if order.stated_total is None:
+        reader.issue(
+            "sheet.no_total", "the sheet states no order total to check the lines against",
+            rows[-1], 1, Severity.WARNING, field="total",
+        )  # fmt: skip
     price = header.column("unit_price")
     unpriced = [line for line in order.lines if line.unit_price is None]
     if price is None:

@@ -76,10 +76,10 @@ def test_flat_export_with_three_pos_becomes_three_orders() -> None:
     assert first.provenance["po_number"].cell == "A2" and first.provenance["po_number"].sheet == "Export"
     assert first.lines[1].provenance["quantity"].cell == "G4"
     assert first.lines[1].unit_price is not None and str(first.lines[1].unit_price) == "0.5"
-    # Each order's issues are its own: only the missing unit column, no PO or date gaps.
+    # Each order's issues are its own: the units and the total the export lacks, no PO, date or currency gap.
     for index in range(3):
         codes = {i.code for i in found.issues_of(index)}
-        assert codes == {"sheet.no_uom_column"}, codes
+        assert codes == {"sheet.no_uom_column", "sheet.no_total"}, codes
 
 
 @pytest.mark.parametrize(
@@ -233,3 +233,56 @@ def test_real_corpus_sheets_have_no_silent_value(path: Path) -> None:
             assert line.unit_price is None and want["unit_price"] is None
             assert flagged("unit_price", line.line_no)
             assert want["uom"] == line.quantity.uom or flagged("uom", line.line_no)
+
+
+def test_units_and_currencies_fused_into_cells_are_read() -> None:
+    data = (
+        "Item;Qty;Price;Amount\nA-1;520 EA;3,07 EUR;1.596,40 EUR\nA-2;10/CS;12,00 EUR;120,00 EUR\n".encode()
+    )
+    found = parse_csv_order(data, partner="acme", document_id="1")
+    [order] = found.orders
+    assert [(str(line.quantity.value), line.quantity.uom) for line in order.lines if line.quantity] == [
+        ("520", "EA"),
+        ("10", "CS"),
+    ]
+    assert [str(line.unit_price) for line in order.lines] == ["3.07", "12.00"]
+    assert order.currency == "EUR" and order.provenance["currency"].cell == "C2"
+    assert named(found.issues_of(0), "currency") == [] and named(found.issues_of(0), "uom") == []
+
+
+def test_a_currency_label_above_the_table_is_read() -> None:
+    found = parse_excel_order(
+        xlsx([["Währung", "CHF"], [], ["Artikel", "Menge", "Preis"], ["A-1", 2, 5]]),
+        partner="acme",
+        document_id="1",
+    )
+    [order] = found.orders
+    assert order.currency == "CHF" and order.provenance["currency"].cell == "B1"
+
+
+def test_the_total_row_is_read_and_checked_against_the_lines() -> None:
+    rows: list[list[object]] = [
+        ["Item", "Qty", "Unit Price", "Amount"],
+        ["A-1", 2, 5, 10],
+        ["A-2", 1, 7.5, 7.5],
+        [None, "Subtotal", None, 17.5],
+        [None, "Sales tax", None, 1.4],
+        [None, "Total", None, 18.9],
+    ]
+    found = parse_excel_order(xlsx(rows), partner="acme", document_id="1")
+    [order] = found.orders
+    assert [line.vendor_sku for line in order.lines] == ["A-1", "A-2"]
+    assert str(order.stated_total) == "18.9" and order.provenance["stated_total"].cell == "D6"
+    assert named(found.issues_of(0), "total") == []  # the subtotal carries the lines' sum
+    rows[5][3] = 25
+    rows[3][3] = 20
+    found = parse_excel_order(xlsx(rows), partner="acme", document_id="1")
+    [mismatch] = named(found.issues_of(0), "total")
+    assert mismatch.code == "sheet.total_mismatch" and "add up to 17.5" in mismatch.message
+
+
+def test_no_currency_and_no_total_are_named() -> None:
+    found = parse_csv_order(b"Item,Qty,Price,UOM\nA-1,2,1.00,EA\n", partner="acme", document_id="1")
+    issues = found.issues_of(0)
+    assert [i.code for i in named(issues, "currency")] == ["sheet.no_currency"]
+    assert [i.code for i in named(issues, "total")] == ["sheet.no_total"]
