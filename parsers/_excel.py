@@ -22,6 +22,7 @@ from openpyxl.xml.constants import ARC_CONTENT_TYPES
 from gateway.model import Channel
 from gateway.receipts import Issue
 from gateway.receipts import Level
+from gateway.receipts import Severity
 
 from ._events import FoundOrders
 from ._sheet_orders import Grid
@@ -232,13 +233,41 @@ def _best(
     if not grids:
         return FoundOrders.failed("excel.empty", "the workbook has no filled cells")
     ranked = sorted(grids, key=lambda g: -_table_score(g, pinned))
-    found = read_sheet_orders(
+    best = read_sheet_orders(
         ranked[0], partner=partner, channel=Channel.EXCEL, document_id=document_id, pinned=pinned
     )
-    result = FoundOrders(issues=found.issues)
-    for order, issues in found.orders:
-        result.orders.append(order)
-        result.order_issues.append(issues)
+    read = [(ranked[0].name, best)] if best.orders else []
+    # Other sheets with a line table of ordered quantities are orders too, never dropped unseen.
+    for grid in ranked[1:]:
+        if find_header(grid, pinned) is None:
+            continue
+        more = read_sheet_orders(
+            grid, partner=partner, channel=Channel.EXCEL, document_id=document_id, pinned=pinned
+        )
+        if any(line.quantity and line.quantity.value > 0 for order, _ in more.orders for line in order.lines):
+            read.append((grid.name, more))
+    if len(read) <= 1:
+        sheet = read[0][1] if read else best
+        return FoundOrders(
+            orders=[order for order, _ in sheet.orders],
+            issues=sheet.issues,
+            order_issues=[issues for _, issues in sheet.orders],
+        )
+    names = ", ".join(f"{name!r} ({len(sheet.orders)} order(s))" for name, sheet in read)
+    result = FoundOrders(
+        issues=[
+            Issue(
+                code="excel.several_sheets",
+                message=f"the workbook holds line tables on several sheets, each read: {names}",
+                severity=Severity.WARNING,
+                level=Level.DOCUMENT,
+            )
+        ]
+    )
+    for _, sheet in read:
+        for order, issues in sheet.orders:
+            result.orders.append(order)
+            result.order_issues.append([*sheet.issues, *issues])
     return result
 
 

@@ -286,3 +286,25 @@ def test_no_currency_and_no_total_are_named() -> None:
     issues = found.issues_of(0)
     assert [i.code for i in named(issues, "currency")] == ["sheet.no_currency"]
     assert [i.code for i in named(issues, "total")] == ["sheet.no_total"]
+
+
+def test_every_sheet_with_ordered_lines_is_read() -> None:
+    workbook = Workbook()
+    notes = workbook.active
+    assert notes is not None
+    notes.title = "Read me"
+    notes.append(["Fill in the quantities and send the workbook back"])
+    for title, po, item in (("Plant 1", "P-100", "A-1"), ("Plant 2", "P-200", "B-2")):
+        sheet = workbook.create_sheet(title)
+        for row in (["PO Number", po], [], ["Item", "Qty", "Price"], [item, 3, 1.5]):
+            sheet.append(row)
+    catalog = workbook.create_sheet("Catalog")
+    for row in (["Item", "Description", "Qty"], ["A-1", "Widget", None], ["B-2", "Bolt", None]):
+        catalog.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    found = parse_excel_order(buffer.getvalue(), partner="acme", document_id="1")
+    assert [o.po_number for o in found.orders] == ["P-100", "P-200"]
+    assert [o.lines[0].provenance["quantity"].sheet for o in found.orders] == ["Plant 1", "Plant 2"]
+    [several] = [i for i in found.issues if i.code == "excel.several_sheets"]
+    assert not several.is_error and "'Plant 1'" in several.message and "Catalog" not in several.message
