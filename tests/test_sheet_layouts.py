@@ -236,9 +236,7 @@ def test_real_corpus_sheets_have_no_silent_value(path: Path) -> None:
 
 
 def test_units_and_currencies_fused_into_cells_are_read() -> None:
-    data = (
-        "Item;Qty;Price;Amount\nA-1;520 EA;3,07 EUR;1.596,40 EUR\nA-2;10/CS;12,00 EUR;120,00 EUR\n".encode()
-    )
+    data = b"Item;Qty;Price;Amount\nA-1;520 EA;3,07 EUR;1.596,40 EUR\nA-2;10/CS;12,00 EUR;120,00 EUR\n"
     found = parse_csv_order(data, partner="acme", document_id="1")
     [order] = found.orders
     assert [(str(line.quantity.value), line.quantity.uom) for line in order.lines if line.quantity] == [
@@ -296,10 +294,16 @@ def test_every_sheet_with_ordered_lines_is_read() -> None:
     notes.append(["Fill in the quantities and send the workbook back"])
     for title, po, item in (("Plant 1", "P-100", "A-1"), ("Plant 2", "P-200", "B-2")):
         sheet = workbook.create_sheet(title)
-        for row in (["PO Number", po], [], ["Item", "Qty", "Price"], [item, 3, 1.5]):
+        rows: list[list[object]] = [["PO Number", po], [], ["Item", "Qty", "Price"], [item, 3, 1.5]]
+        for row in rows:
             sheet.append(row)
     catalog = workbook.create_sheet("Catalog")
-    for row in (["Item", "Description", "Qty"], ["A-1", "Widget", None], ["B-2", "Bolt", None]):
+    listed: list[list[object]] = [
+        ["Item", "Description", "Qty"],
+        ["A-1", "Widget", None],
+        ["B-2", "Bolt", None],
+    ]
+    for row in listed:
         catalog.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
