@@ -102,7 +102,7 @@ def parse_excel_order(
 def parse_csv_order(
     data: bytes, *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None = None
 ) -> FoundOrders:
-    text = data.decode("utf-8-sig", errors="replace")
+    text = _csv_text(data)
     grid = Grid("csv")
     # newline="": the csv module splits rows itself, also on a lone CR (old Mac line ends).
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
@@ -120,6 +120,17 @@ def parse_csv_order(
             "csv.unreadable", f"the CSV file cannot be read at line {rows.line_num}: {exc}"
         )
     return _best([grid], partner=partner, document_id=document_id, pinned=pinned)
+
+
+def _csv_text(data: bytes) -> str:
+    """UTF-8 (with or without a BOM, or UTF-16 with one), else Windows-1252: what spreadsheet programs
+    save CSV in; "Quantité" saved by a European Excel is cp1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def _delimiter(text: str) -> str:

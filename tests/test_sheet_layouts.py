@@ -312,3 +312,11 @@ def test_every_sheet_with_ordered_lines_is_read() -> None:
     assert [o.lines[0].provenance["quantity"].sheet for o in found.orders] == ["Plant 1", "Plant 2"]
     [several] = [i for i in found.issues if i.code == "excel.several_sheets"]
     assert not several.is_error and "'Plant 1'" in several.message and "Catalog" not in several.message
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-8-sig"])
+def test_csv_saved_by_a_european_spreadsheet_program_is_read(encoding: str) -> None:
+    data = "Référence;Désignation;Quantité;Prix unitaire\nAB-1;Écrou;5;0,75\n".encode(encoding)
+    [order] = parse_csv_order(data, partner="acme", document_id="1").orders
+    [line] = order.lines
+    assert (line.vendor_sku, line.description, str(line.unit_price)) == ("AB-1", "Écrou", "0.75")
