@@ -173,23 +173,37 @@ class _Header:
 def find_header(grid: Grid, pinned: Mapping[str, str] | None = None) -> _Header | None:
     """The row that best reads as a line-table header: needs a quantity and an item or description.
 
-    ``pinned`` maps a partner's own column titles to fields; those titles match exactly.
+    A title may span two rows ("Unit" over "Price", "Qty" over "Ordered"): two rows of text only
+    are also read as one header, whose last row is the header row. ``pinned`` maps a partner's own
+    column titles to fields; those titles match exactly.
     """
     exact = pinned_titles(pinned)
     best: _Header | None = None
     for row in range(1, min(grid.max_row, HEADER_SCAN_ROWS) + 1):
-        columns: dict[int, tuple[str, float]] = {}
-        for column, value in grid.row(row):
-            if isinstance(value, str):
-                matched = match_sheet_column(value, exact)
-                if matched and matched[0] not in {f for f, _ in columns.values()}:
-                    columns[column] = matched
-        fields = {f for f, _ in columns.values()}
-        if "quantity" in fields and fields & set(ITEM_FIELDS):
-            header = _Header(row, columns)
-            if best is None or header.score > best.score:
+        titles = {c: v for c, v in grid.row(row) if isinstance(v, str)}
+        candidates = [(row, titles)]
+        above = dict(grid.row(row - 1))
+        if len(titles) >= 2 and above and all(isinstance(v, str) for v in above.values()):
+            joined = {
+                c: " ".join(_text(t) for t in (above.get(c), titles.get(c)) if t)
+                for c in above.keys() | titles
+            }
+            candidates.append((row, joined))
+        for at, texts in candidates:
+            header = _header_of(at, texts, exact)
+            if header is not None and (best is None or header.score > best.score):
                 best = header
     return best
+
+
+def _header_of(row: int, titles: Mapping[int, str], exact: Mapping[str, str]) -> _Header | None:
+    columns: dict[int, tuple[str, float]] = {}
+    for column, title in sorted(titles.items()):
+        matched = match_sheet_column(title, exact)
+        if matched and matched[0] not in {f for f, _ in columns.values()}:
+            columns[column] = matched
+    fields = {f for f, _ in columns.values()}
+    return _Header(row, columns) if "quantity" in fields and fields & set(ITEM_FIELDS) else None
 
 
 def infer_columns(grid: Grid) -> _Header | None:

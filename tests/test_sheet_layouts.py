@@ -320,3 +320,31 @@ def test_csv_saved_by_a_european_spreadsheet_program_is_read(encoding: str) -> N
     [order] = parse_csv_order(data, partner="acme", document_id="1").orders
     [line] = order.lines
     assert (line.vendor_sku, line.description, str(line.unit_price)) == ("AB-1", "Écrou", "0.75")
+
+
+def test_column_titles_over_two_rows_are_read_as_one_header() -> None:
+    rows: list[list[object]] = [
+        ["Purchase Order", "PO-77"],
+        [],
+        ["Part", None, "Qty", "Unit", "Extended"],
+        ["Number", "Description", "Ordered", "Price", "Price"],
+        ["NW-1", "Widget", 4, 2.5, 10],
+    ]
+    found = parse_excel_order(xlsx(rows), partner="acme", document_id="1")
+    [order] = found.orders
+    [line] = order.lines
+    assert line.quantity is not None
+    assert (
+        order.po_number,
+        line.vendor_sku,
+        line.description,
+        str(line.quantity.value),
+        str(line.unit_price),
+    ) == (
+        "PO-77",
+        "NW-1",
+        "Widget",
+        "4",
+        "2.5",
+    )
+    assert [i.code for i in found.issues_of(0) if i.code == "sheet.extension_mismatch"] == []
