@@ -161,6 +161,7 @@ class _Header:
     row: int
     columns: dict[int, tuple[str, float]]
     inferred: bool = False
+    second: dict[int, tuple[str, float]] = field(default_factory=dict)  # a field's other titles
 
     @property
     def score(self) -> float:
@@ -198,12 +199,37 @@ def find_header(grid: Grid, pinned: Mapping[str, str] | None = None) -> _Header 
 
 def _header_of(row: int, titles: Mapping[int, str], exact: Mapping[str, str]) -> _Header | None:
     columns: dict[int, tuple[str, float]] = {}
+    second: dict[int, tuple[str, float]] = {}
     for column, title in sorted(titles.items()):
         matched = match_sheet_column(title, exact)
         if matched and matched[0] not in {f for f, _ in columns.values()}:
             columns[column] = matched
+        elif matched:
+            second[column] = matched
     fields = {f for f, _ in columns.values()}
-    return _Header(row, columns) if "quantity" in fields and fields & set(ITEM_FIELDS) else None
+    return (
+        _Header(row, columns, second=second) if "quantity" in fields and fields & set(ITEM_FIELDS) else None
+    )
+
+
+def _settle_codes(grid: Grid, header: _Header) -> None:
+    """Two columns titled as the item ("material_id" and "Article"): the one holding codes (no spaces)
+    is the item, the one holding words its description when the table has none."""
+    located = header.column("vendor_sku")
+    other = next((c for c, (f, _) in header.second.items() if f == "vendor_sku"), None)
+    if located is None or other is None or header.column("description") is not None:
+        return
+    rows = range(header.row + 1, min(grid.max_row, header.row + 50) + 1)
+
+    def codes(column: int) -> int:
+        return sum(1 for r in rows if _CODE.fullmatch(_code(grid.cells.get((r, column)))))
+
+    scores = {located[0]: located[1], other: header.second[other][1]}
+    first = located[0]
+    if codes(other) > codes(first):
+        first, other = other, first
+    header.columns[first] = ("vendor_sku", scores[first])
+    header.columns[other] = ("description", scores[other])
 
 
 def infer_columns(grid: Grid) -> _Header | None:
@@ -281,6 +307,8 @@ def read_sheet_orders(
 ) -> SheetOrders:
     """The orders in ``grid`` (one per PO of a PO-number column), or none with an issue saying why."""
     header = find_header(grid, pinned) or infer_columns(grid)
+    if header is not None:
+        _settle_codes(grid, header)
     if header is None:
         return SheetOrders(
             [],

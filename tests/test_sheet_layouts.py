@@ -348,3 +348,16 @@ def test_column_titles_over_two_rows_are_read_as_one_header() -> None:
         "2.5",
     )
     assert [i.code for i in found.issues_of(0) if i.code == "sheet.extension_mismatch"] == []
+
+
+@pytest.mark.parametrize("order_of_columns", [("Article", "material_id"), ("material_id", "Article")])
+def test_of_two_item_columns_the_one_with_codes_is_the_item(order_of_columns: tuple[str, str]) -> None:
+    values = {"Article": "Widget blue 10 mm", "material_id": "MAT-4711"}
+    titles: list[object] = [*order_of_columns, "Qty", "Price/unit"]
+    found = parse_excel_order(
+        xlsx([titles, [values[order_of_columns[0]], values[order_of_columns[1]], 3, 2]]),
+        partner="a",
+        document_id="1",
+    )
+    [line] = found.orders[0].lines
+    assert (line.vendor_sku, line.description) == ("MAT-4711", "Widget blue 10 mm")
