@@ -162,13 +162,23 @@ class _Header:
     columns: dict[int, tuple[str, float]]
     inferred: bool = False
     second: dict[int, tuple[str, float]] = field(default_factory=dict)  # a field's other titles
+    _fields: dict[str, tuple[int, float]] | None = None
 
     @property
     def score(self) -> float:
         return sum(score for _, score in self.columns.values())
 
     def column(self, name: str) -> tuple[int, float] | None:
-        return next(((c, s) for c, (f, s) in self.columns.items() if f == name), None)
+        """The (first) column of field ``name``, with its match score."""
+        if self._fields is None:
+            self._fields = {}
+            for c, (f, s) in sorted(self.columns.items()):
+                self._fields.setdefault(f, (c, s))
+        return self._fields.get(name)
+
+    def assign(self, column: int, name: str, score: float) -> None:
+        self.columns[column] = (name, score)
+        self._fields = None
 
 
 def find_header(grid: Grid, pinned: Mapping[str, str] | None = None) -> _Header | None:
@@ -228,8 +238,8 @@ def _settle_codes(grid: Grid, header: _Header) -> None:
     first = located[0]
     if codes(other) > codes(first):
         first, other = other, first
-    header.columns[first] = ("vendor_sku", scores[first])
-    header.columns[other] = ("description", scores[other])
+    header.assign(first, "vendor_sku", scores[first])
+    header.assign(other, "description", scores[other])
 
 
 def infer_columns(grid: Grid) -> _Header | None:
