@@ -70,7 +70,7 @@ def changes_line(finding: Mapping[str, Any]) -> bool:
 
 
 def _line(line: OrderLine, findings: list[Mapping[str, Any]], rejected: bool) -> AckLine:
-    uom = line.quantity.uom if line.quantity else _DEFAULT_UOM
+    uom = (line.quantity.uom if line.quantity else None) or _DEFAULT_UOM
     now = line.quantity.value if line.quantity else Decimal(0)
     ordered = now
     statuses: list[LineStatus] = []

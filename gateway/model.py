@@ -101,7 +101,7 @@ class Quantity(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     value: Decimal
-    uom: str
+    uom: str | None = None  # None: the document states no unit (its reader says so); never a guessed default
 
 
 class Reference(Traced):

@@ -183,7 +183,7 @@ def render_order(detail: dict[str, Any]) -> str:
     out.append("  lines:")
     for line in detail["lines"]:
         out.append(
-            f"    {line['line_no']:>4}  {line['quantity']} {line['uom']}  {line['vendor_sku'] or '-'}"
+            f"    {line['line_no']:>4}  {line['quantity']} {line['uom'] or '-'}  {line['vendor_sku'] or '-'}"
             f"  buyer {line['buyer_part'] or '-'}  upc {line['upc'] or '-'}  @ {line['unit_price']}"
         )
     if detail["findings"]:

@@ -104,7 +104,7 @@ def _sheet_events(
         for issue in found.issues:
             yield DocumentIssue(issue)
     for ordinal, order in enumerate(found.orders):
-        yield ParsedOrder(order=order, issues=list(found.issues), ordinal=ordinal)
+        yield ParsedOrder(order=order, issues=found.issues_of(ordinal), ordinal=ordinal)
 
 
 def parse(

@@ -248,8 +248,8 @@ class _Reader:
 
     def _body(self, text: str, number: str) -> Iterator[Event]:
         found = parse_text_order(text, partner=self._name(), document_id=self.document_id, mime_part=number)
-        if found.order is not None:
-            yield self._order(found.order, found.issues)
+        for order, issues in found.orders:
+            yield self._order(order, issues)
 
     def _attachment(self, part: Message, number: str) -> Iterator[Event]:
         self.attachments += 1
@@ -272,9 +272,9 @@ class _Reader:
                 yield event
         elif fmt in (XLSX, CSV, PDF):
             found = self._document(fmt, payload)
-            for order in found.orders:
+            for index, order in enumerate(found.orders):
                 _stamp(order, number)
-                yield self._order(order, found.issues)
+                yield self._order(order, found.issues_of(index))
             if not found.orders:
                 for issue in found.issues:
                     issue.message = f"attachment {name!r}: {issue.message}"

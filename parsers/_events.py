@@ -54,10 +54,20 @@ class DocumentIssue:
 
 @dataclass(slots=True)
 class FoundOrders:
-    """What a whole-document reader (a sheet, a PDF) found: its orders and its issues."""
+    """What a whole-document reader (a sheet, a PDF) found: its orders and its issues.
+
+    ``issues`` concern the whole document; ``order_issues[i]``, when given, only ``orders[i]``
+    (a flat export's POs each have their own lines and gaps).
+    """
 
     orders: list[Order] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    order_issues: list[list[Issue]] = field(default_factory=list)
+
+    def issues_of(self, index: int) -> list[Issue]:
+        """The issues of ``orders[index]``: the document's and its own."""
+        own = self.order_issues[index] if index < len(self.order_issues) else []
+        return [*self.issues, *own]
 
     @classmethod
     def failed(cls, code: str, message: str) -> FoundOrders:

@@ -22,11 +22,13 @@ from openpyxl.xml.constants import ARC_CONTENT_TYPES
 from gateway.model import Channel
 from gateway.receipts import Issue
 from gateway.receipts import Level
+from gateway.receipts import Severity
 
 from ._events import FoundOrders
 from ._sheet_orders import Grid
 from ._sheet_orders import find_header
-from ._sheet_orders import read_sheet_order
+from ._sheet_orders import infer_columns
+from ._sheet_orders import read_sheet_orders
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -100,24 +102,48 @@ def parse_excel_order(
 def parse_csv_order(
     data: bytes, *, partner: str | None, document_id: str | None, pinned: Mapping[str, str] | None = None
 ) -> FoundOrders:
-    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        grid = _csv_grid(data)
+    except _TooManyRows:
+        return FoundOrders.failed(
+            "csv.too_large", f"the file has more than {MAX_ROWS} rows; split it or send it as EDI"
+        )
+    except csv.Error as exc:  # e.g. a field over the csv module's limit (an unclosed quote)
+        return FoundOrders.failed("csv.unreadable", f"the CSV file cannot be read: {exc}")
+    return _best([grid], partner=partner, document_id=document_id, pinned=pinned)
+
+
+class _TooManyRows(ValueError):
+    pass
+
+
+def _csv_grid(data: bytes) -> Grid:
+    """A CSV file's filled cells; raises ``_TooManyRows`` past ``MAX_ROWS``, or ``csv.Error``."""
+    text = _csv_text(data)
     grid = Grid("csv")
     # newline="": the csv module splits rows itself, also on a lone CR (old Mac line ends).
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         for row_number, row in enumerate(rows, start=1):
             if row_number > MAX_ROWS:
-                return FoundOrders.failed(
-                    "csv.too_large", f"the file has more than {MAX_ROWS} rows; split it or send it as EDI"
-                )
+                raise _TooManyRows(f"more than {MAX_ROWS} rows")
             for column, value in enumerate(row[:MAX_COLUMNS], start=1):
                 if value.strip():
                     grid.put(row_number, column, value.strip())
-    except csv.Error as exc:  # e.g. a field over the csv module's limit (an unclosed quote)
-        return FoundOrders.failed(
-            "csv.unreadable", f"the CSV file cannot be read at line {rows.line_num}: {exc}"
-        )
-    return _best([grid], partner=partner, document_id=document_id, pinned=pinned)
+    except csv.Error as exc:
+        raise csv.Error(f"at line {rows.line_num}: {exc}") from exc
+    return grid
+
+
+def _csv_text(data: bytes) -> str:
+    """UTF-8 (with or without a BOM, or UTF-16 with one), else Windows-1252: what spreadsheet programs
+    save CSV in; "Quantité" saved by a European Excel is cp1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def _delimiter(text: str) -> str:
@@ -230,13 +256,42 @@ def _best(
 ) -> FoundOrders:
     if not grids:
         return FoundOrders.failed("excel.empty", "the workbook has no filled cells")
-    ranked = sorted(grids, key=lambda g: -(h.score if (h := find_header(g, pinned)) else 0.0))
-    found = read_sheet_order(
+    ranked = sorted(grids, key=lambda g: -_table_score(g, pinned))
+    best = read_sheet_orders(
         ranked[0], partner=partner, channel=Channel.EXCEL, document_id=document_id, pinned=pinned
     )
-    result = FoundOrders(issues=found.issues)
-    if found.order is not None and found.order.lines:
-        result.orders.append(found.order)
+    read = [(ranked[0].name, best)] if best.orders else []
+    # Other sheets with a line table of ordered quantities are orders too, never dropped unseen.
+    for grid in ranked[1:]:
+        if find_header(grid, pinned) is None:
+            continue
+        more = read_sheet_orders(
+            grid, partner=partner, channel=Channel.EXCEL, document_id=document_id, pinned=pinned
+        )
+        if any(line.quantity and line.quantity.value > 0 for order, _ in more.orders for line in order.lines):
+            read.append((grid.name, more))
+    if len(read) <= 1:
+        sheet = read[0][1] if read else best
+        return FoundOrders(
+            orders=[order for order, _ in sheet.orders],
+            issues=sheet.issues,
+            order_issues=[issues for _, issues in sheet.orders],
+        )
+    names = ", ".join(f"{name!r} ({len(sheet.orders)} order(s))" for name, sheet in read)
+    result = FoundOrders(
+        issues=[
+            Issue(
+                code="excel.several_sheets",
+                message=f"the workbook holds line tables on several sheets, each read: {names}",
+                severity=Severity.WARNING,
+                level=Level.DOCUMENT,
+            )
+        ]
+    )
+    for _, sheet in read:
+        for order, issues in sheet.orders:
+            result.orders.append(order)
+            result.order_issues.append([*sheet.issues, *issues])
     return result
 
 
@@ -247,16 +302,7 @@ def sheet_grids(data: bytes, *, is_csv: bool) -> list[Grid]:
     cannot read, and ``ValueError`` for one the readers refuse.
     """
     if is_csv:
-        text = data.decode("utf-8-sig", errors="replace")
-        grid = Grid("csv")
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-        for row_number, row in enumerate(rows, start=1):
-            if row_number > MAX_ROWS:
-                break
-            for column, value in enumerate(row[:MAX_COLUMNS], start=1):
-                if value.strip():
-                    grid.put(row_number, column, value.strip())
-        return [grid]
+        return [_csv_grid(data)]
     refusal = _zip_refusal(data)
     if refusal is not None:
         raise ValueError(refusal.issues[0].message)
@@ -265,3 +311,11 @@ def sheet_grids(data: bytes, *, is_csv: bool) -> list[Grid]:
         return _as_grids([g for g in (_grid(ws) for ws in workbook.worksheets) if g is not None])
     finally:
         workbook.close()
+
+
+def _table_score(grid: Grid, pinned: Mapping[str, str] | None) -> float:
+    """How well a sheet reads as a line table: its header's match; inferred columns rank below any header."""
+    header = find_header(grid, pinned)
+    if header is not None:
+        return header.score
+    return 1.0 if infer_columns(grid) is not None else 0.0

@@ -19,7 +19,7 @@ from gateway.receipts import Issue
 
 from ._sheet_orders import Grid
 from ._sheet_orders import find_header
-from ._sheet_orders import read_sheet_order
+from ._sheet_orders import read_sheet_orders
 from ._values import parse_number
 
 _SKU = r"(?P<sku>[A-Z0-9][A-Z0-9._/-]*\d[A-Z0-9._/-]*)"
@@ -45,8 +45,9 @@ _UOM_CODES = {"ea": "EA", "each": "EA", "pc": "EA", "pcs": "EA", "case": "CA", "
 
 @dataclass(slots=True)
 class TextResult:
-    order: Order | None
-    issues: list[Issue] = field(default_factory=list)
+    """The orders typed into a body (a pasted table with a PO column holds several), each with its issues."""
+
+    orders: list[tuple[Order, list[Issue]]] = field(default_factory=list)
 
 
 def parse_text_order(
@@ -56,20 +57,22 @@ def parse_text_order(
     lines = _body_lines(text)
     table = _pasted_table(lines, mime_part)
     if table is not None:
-        found = read_sheet_order(table, partner=partner, channel=Channel.EMAIL, document_id=document_id)
-        if found.order is not None and found.order.lines:
-            _po_number(found.order, lines, mime_part)
-            issues = [
-                i for i in found.issues if not (i.code == "sheet.no_po_number" and found.order.po_number)
-            ]
-            return TextResult(found.order, issues)
+        found = read_sheet_orders(table, partner=partner, channel=Channel.EMAIL, document_id=document_id)
+        if found.orders:
+            result = TextResult()
+            for order, issues in found.orders:
+                if len(found.orders) == 1:  # a PO typed above the table is this order's
+                    _po_number(order, lines, mime_part)
+                own = [i for i in issues if not (i.field == "po_number" and order.po_number)]
+                result.orders.append((order, [*found.issues, *own]))
+            return result
     order = Order(partner=partner, channel=Channel.EMAIL, document_id=document_id, po_number=None)
     _po_number(order, lines, mime_part)
     for number, line in enumerate(lines, start=1):
         parsed = _order_line(line, number, mime_part)
         if parsed is not None:
             order.lines.append(parsed)
-    return TextResult(order if order.lines else None)
+    return TextResult([(order, [])] if order.lines else [])
 
 
 def _body_lines(text: str) -> list[str]:

@@ -5,6 +5,7 @@ One vocabulary for every reader of laid-out documents (sheets, CSV, PDF, OCR).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -13,37 +14,45 @@ from rapidfuzz import fuzz
 from rapidfuzz import process
 
 COLUMN_SYNONYMS: dict[str, list[str]] = {
-    "line_no": ["line", "line no", "ln", "#", "item no", "pos", "no", "no.", "line #", "position", "pos.", "posición",
-                "linea", "línea", "lin", "renglon", "regel", "ligne", "nr", "nr."],
-    "vendor_sku": ["item", "item #", "sku", "part no", "part number", "product", "product code", "code", "article",
-                   "our item", "vendor part", "vendor part #", "catalog no", "item number", "item code", "part #",
-                   "part", "vendor item", "supplier item", "supplier part", "vendor mat no", "vendor material",
-                   "mfr part", "articulo", "artículo", "código", "codigo", "referencia", "ref", "artikel",
-                   "artikelnummer", "artikel nr", "art nr", "art.-nr.", "référence", "article no", "code article",
-                   "artikelcode", "item #/description", "item id", "sku #"],
+    "line_no": ["line", "line no", "ln", "#", "item no", "pos", "no", "no.", "line #", "position", "pos.",
+                "posición", "linea", "línea", "lin", "renglon", "regel", "ligne", "nr", "nr.", "line number",
+                "posicion", "zeile", "positie"],
+    "vendor_sku": ["item", "item #", "sku", "part no", "part number", "product", "product code", "code",
+                   "article", "our item", "vendor part", "vendor part #", "catalog no", "item number",
+                   "item code", "part #", "part", "vendor item", "supplier item", "supplier part",
+                   "vendor mat no", "vendor material", "mfr part", "articulo", "artículo", "código", "codigo",
+                   "referencia", "ref", "artikel", "artikelnummer", "artikel nr", "art nr", "art.-nr.",
+                   "référence", "article no", "code article", "artikelcode", "item #/description", "item id",
+                   "sku #", "material id", "product id", "default code", "sku code", "artikelnr",
+                   "código de producto", "réf", "code produit", "productcode", "materiaal"],
     "buyer_part": ["your part", "customer part", "buyer part", "cust part", "customer item", "our part no",
                    "material", "material no", "material number", "matl", "our material", "r mat", "material #",
-                   "customer material", "materialnummer", "material nr", "matériel"],
-    "upc": ["upc", "gtin", "ean", "barcode"],
-    "description": ["description", "product description", "item description", "desc", "name", "material description",
-                    "matl desc", "matl/desc", "description / supplier item", "descripción", "descripcion",
-                    "beschreibung", "bezeichnung", "artikelbezeichnung", "désignation", "designation", "libellé",
-                    "omschrijving", "details", "item / description", "description of goods"],
+                   "customer material", "materialnummer", "material nr", "matériel", "customer part no",
+                   "kundenartikel", "kundenmaterial", "referencia cliente", "référence client", "klantartikel",
+                   "uw artikel"],
+    "upc": ["upc", "gtin", "ean", "barcode", "ean code", "ean13", "gtin13", "código de barras", "code barre",
+            "streepjescode"],
+    "description": ["description", "product description", "item description", "desc", "name",
+                    "material description", "matl desc", "matl/desc", "description / supplier item",
+                    "descripción", "descripcion", "beschreibung", "bezeichnung", "artikelbezeichnung",
+                    "désignation", "designation", "libellé", "omschrijving", "details", "item / description",
+                    "description of goods", "product name", "item name", "libelle"],
     "quantity": ["qty", "quantity", "order qty", "qty ordered", "units", "quantity ordered", "order quantity",
                  "ordered", "qty um", "qty uom", "order qty unit", "order qty /unit", "qty/unit", "qty.",
                  "cantidad", "cant", "cant.", "menge", "bestellmenge", "anzahl", "quantité", "qté", "nombre",
-                 "aantal", "hoeveelheid", "order qty.", "qty order", "pri qty"],
-    "uom": ["uom", "unit", "unit of measure", "u/m", "um", "unidad", "ud", "uni", "me", "einheit", "unité", "eenheid",
-            "uoM", "measure"],
-    "unit_price": ["unit price", "price", "price each", "rate", "unit cost", "each", "cost", "net price", "price/unit",
-                   "net price currency", "price per unit", "order unit price", "precio", "precio unitario",
-                   "precio unitario sin iva", "precio unit", "p unitario", "preis", "einzelpreis", "stückpreis",
-                   "prix", "prix unitaire", "p u ht", "pu ht", "prix unitaire ht", "prijs", "stukprijs",
-                   "eenheidsprijs", "unit price excl", "net unit price"],
+                 "aantal", "hoeveelheid", "order qty.", "qty order", "pri qty", "ordered qty", "quantite",
+                 "qte"],
+    "uom": ["uom", "unit", "unit of measure", "u/m", "um", "unidad", "ud", "uni", "me", "einheit", "unité",
+            "eenheid", "uoM", "measure", "mengeneinheit", "unidad de medida", "unite"],
+    "unit_price": ["unit price", "price", "price each", "rate", "unit cost", "each", "cost", "net price",
+                   "price/unit", "net price currency", "price per unit", "order unit price", "precio",
+                   "precio unitario", "precio unitario sin iva", "precio unit", "p unitario", "preis",
+                   "einzelpreis", "stückpreis", "prix", "prix unitaire", "p u ht", "pu ht", "prix unitaire ht",
+                   "prijs", "stukprijs", "eenheidsprijs", "unit price excl", "net unit price", "pu"],
     "amount": ["amount", "ext", "extended", "ext price", "line total", "total", "subtotal", "extension",
                "extended price", "extended cost", "extended amount", "net value", "net amount", "value",
                "total price", "importe", "valor", "total linea", "betrag", "gesamtpreis", "gesamt", "montant",
-               "montant ht", "total ht", "bedrag", "totaal", "line amount", "ext amount", "net"],
+               "montant ht", "total ht", "bedrag", "totaal", "line amount", "ext amount", "net", "price total"],
     "price_per": ["per", "price per", "price unit", "per unit", "per/unit", "price uom", "pe", "preiseinheit"],
     "currency": ["curr", "currency", "cur", "moneda", "währung", "devise", "valuta"],
     "other": ["delivery date", "due date", "req date", "required date", "date", "promised date", "ship date",
@@ -172,3 +181,81 @@ def match_column(text: str, exact: Mapping[str, str]) -> tuple[str, float] | Non
     """The field a column title names: a pinned title exactly, else the best fuzzy synonym."""
     title = text.strip().lower()
     return (exact[title], 100.0) if title in exact else _best_synonym(text, COLUMN_SYNONYMS)
+
+
+# Sheets and flat exports: columns that carry an order's header on every row (one row per line,
+# several POs in one file), and column names written as identifiers (product_uom_qty, default_code).
+ORDER_COLUMN_SYNONYMS: dict[str, list[str]] = {
+    "po_number": ["po", "po number", "po no", "po #", "po id", "purchase order", "purchase order number",
+                  "purchase order no", "order number", "order no", "order id", "order #", "order ref",
+                  "customer po", "customer po number", "client order ref", "bestellnummer", "bestellung",
+                  "bestell nr", "número de pedido", "numero de pedido", "pedido", "n° de commande",
+                  "numéro de commande", "commande", "bestelnummer", "bestelling", "ordernummer",
+                  "inkoopordernummer"],
+    "po_date": ["date", "po date", "order date", "date order", "bestelldatum", "datum", "fecha", "fecha pedido",
+                "fecha de pedido", "date de commande", "date commande", "besteldatum", "orderdatum"],
+    "delivery_date": ["delivery date", "ship date", "due date", "requested date", "need by", "required date",
+                      "liefertermin", "lieferdatum", "fecha de entrega", "fecha entrega", "date de livraison",
+                      "leverdatum", "afleverdatum"],
+    "customer": ["customer", "customer name", "customer id", "customer account", "client", "buyer", "sold to",
+                 "partner", "kunde", "kundenname", "kundennummer", "cliente", "acheteur", "klant"],
+    "ship_to": ["ship to", "ship-to", "delivery address", "deliver to", "shipping address", "lieferadresse",
+                "dirección de entrega", "adresse de livraison", "afleveradres", "leveradres"],
+    "currency": ["currency", "curr", "currency code", "währung", "waehrung", "moneda", "divisa", "devise",
+                 "monnaie", "valuta"],
+}  # fmt: skip
+# Where a sheet's titles mean otherwise than a printed table's: Odoo's price_unit is the unit price,
+# a material id in an export is the seller's article.
+SHEET_ONLY_SYNONYMS: dict[str, list[str]] = {
+    "unit_price": [*COLUMN_SYNONYMS["unit_price"], "price unit"],
+    "vendor_sku": [*COLUMN_SYNONYMS["vendor_sku"], "material"],
+    "buyer_part": [w for w in COLUMN_SYNONYMS["buyer_part"] if not w.startswith("material")],
+}
+# When a title matches no synonym whole, the first of these fields one of its words names wins:
+# "product_uom_qty" is a quantity, "price_subtotal" an amount, "customer_name" the customer.
+WORD_PRIORITY = ("quantity", "amount", "unit_price", "currency", "delivery_date", "po_date", "uom", "line_no",
+                 "po_number", "ship_to", "customer", "description", "upc", "buyer_part", "vendor_sku")  # fmt: skip
+WORD_SCORE = 85.0  # a title read from one of its words: the lowest whole-title match accepted
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, identifier separators as spaces: "Artículo_Nr" -> "articulo nr"."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", text)  # camelCase: productUomQty
+    text = unicodedata.normalize("NFKD", text.replace("_", " ").lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w#/°]", " ", text).split())
+
+
+@functools.cache
+def _sheet_vocabulary() -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+    """Folded synonyms of line and order columns, and the one-word synonyms of each field."""
+    whole = {
+        name: [_fold(w) for w in words]
+        for name, words in {**COLUMN_SYNONYMS, **ORDER_COLUMN_SYNONYMS, **SHEET_ONLY_SYNONYMS}.items()
+        if name not in ("other", "price_per")  # a PDF table's own columns
+    }
+    single = {name: {w for w in words if " " not in w and len(w) > 1} for name, words in whole.items()}
+    return whole, single
+
+
+def match_sheet_column(text: str, exact: Mapping[str, str]) -> tuple[str, float] | None:
+    """The line or order field a sheet's column title names: pinned, whole title, else its words."""
+    title = text.strip().lower()
+    if title in exact:
+        return exact[title], 100.0
+    folded = _fold(text)
+    if not folded or len(folded) > 60:
+        return None
+    whole, single = _sheet_vocabulary()
+    best: tuple[str, float] | None = None
+    for name, words in whole.items():
+        found = process.extractOne(folded, words, scorer=fuzz.ratio, score_cutoff=MATCH_CUTOFF)
+        if found and (best is None or found[1] > best[1]):
+            best = (name, float(found[1]))
+    if best is not None:
+        return best
+    tokens = folded.split()
+    if len(tokens) < 2:
+        return None
+    named = {name for name in WORD_PRIORITY for token in tokens if token in single[name]}
+    return next(((name, WORD_SCORE) for name in WORD_PRIORITY if name in named), None)

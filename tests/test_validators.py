@@ -50,7 +50,11 @@ CUSTOMER = Customer("C1", "Acme", credit_limit=D("1000.00"), open_ar=D("500.00")
 
 
 def line(
-    sku: str | None = "SKU-100", qty: str = "24", uom: str = "EA", price: str | None = "4.40", **kw: Any
+    sku: str | None = "SKU-100",
+    qty: str = "24",
+    uom: str | None = "EA",
+    price: str | None = "4.40",
+    **kw: Any,
 ) -> OrderLine:
     return OrderLine(
         line_no=kw.pop("line_no", "1"),
@@ -341,6 +345,25 @@ def test_a_missing_po_date_or_unit_price_is_never_silent() -> None:
     assert {f.action for f in held.findings if f.code == FindingCode.MISSING_FIELD} == {"hold"}
     assert held.outcome != "accepted"
     assert validators.validate(order(), context()).findings == []
+
+
+def test_a_line_without_a_unit_is_read_in_the_catalog_unit_and_said_so() -> None:
+    """A sheet that states no unit leaves it None: validation reads the catalog unit, with a finding."""
+    result = validators.validate(order(line(uom=None)), context())
+    [finding] = result.findings
+    assert (finding.code, finding.field, finding.line_no, finding.action) == (
+        FindingCode.MISSING_FIELD,
+        "uom",
+        "1",
+        "warn",
+    )
+    assert "catalog unit EA" in finding.message and result.total == D("105.60")
+    assert result.order.lines[0].quantity is not None and result.order.lines[0].quantity.uom is None
+    strict = validators.validate(order(line(uom=None)), context({"required": ["uom"]}))
+    assert [(f.field, f.action) for f in strict.findings] == [("uom", "hold")]
+    # A case pack ordered without a unit is checked against the pack as if in the catalog unit.
+    packs = validators.validate(order(line(sku="SKU-300", qty="6", uom=None, price="60.00")), context())
+    assert [f.field for f in packs.findings] == ["uom"]
 
 
 # Policy

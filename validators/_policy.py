@@ -14,7 +14,7 @@ from ._findings import Action
 from ._findings import FindingCode
 
 StockPolicy = Literal["backorder", "partial", "hold", "reject"]
-RequiredField = Literal["po_number", "po_date", "ship_to", "quantity", "unit_price", "item"]
+RequiredField = Literal["po_number", "po_date", "ship_to", "quantity", "unit_price", "item", "uom"]
 
 AUTO_FIXABLE = frozenset({FindingCode.UNKNOWN_ITEM, FindingCode.PRICE_MISMATCH, FindingCode.PACK_MULTIPLE})
 

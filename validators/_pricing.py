@@ -71,7 +71,7 @@ def check_price(
     base_quantity = line.quantity.value * factor
     per_unit, source, rule = agreed_price(context, product, base_quantity, day)
     expected = (per_unit * factor).quantize(Decimal("0.0001")).normalize()
-    uom = line.quantity.uom
+    uom = line.quantity.uom or product.uom
     rule_currency = rule.currency if rule else product.currency
     if rule_currency != currency:
         return expected, [

@@ -50,6 +50,8 @@ def missing_fields(order: Order, context: ValidationContext) -> list[Finding]:
     for line in order.lines:
         if "quantity" in required and (line.quantity is None or line.quantity.value <= 0):
             missing("a positive quantity", "quantity", line.line_no)
+        if "uom" in required and line.quantity is not None and line.quantity.uom is None:
+            missing("the unit of measure", "uom", line.line_no)
         if line.unit_price is None:
             missing("the unit price", "unit_price", line.line_no, optional="unit_price" not in required)
         if "item" in required and not (line.vendor_sku or line.buyer_part or line.upc or line.description):
@@ -155,7 +157,8 @@ def pack_multiple(line: OrderLine, product: Product, context: ValidationContext)
     assert line.quantity is not None
     pack = product.pack_size
     quantity = line.quantity.value
-    if pack <= 1 or line.quantity.uom.upper() != product.uom.upper() or quantity % pack == 0:
+    unit = line.quantity.uom or product.uom  # no unit given: read as the catalog's (see ``no_unit``)
+    if pack <= 1 or unit.upper() != product.uom.upper() or quantity % pack == 0:
         return []
     rounded = (quantity / pack).to_integral_value(rounding=ROUND_CEILING) * pack
     fixing = context.policy.action(FindingCode.PACK_MULTIPLE) == "auto_fix"
@@ -171,6 +174,20 @@ def pack_multiple(line: OrderLine, product: Product, context: ValidationContext)
     if fixing:
         line.quantity = line.quantity.model_copy(update={"value": rounded})
     return [finding]
+
+
+def no_unit(line: OrderLine, product: Product, context: ValidationContext) -> Finding:
+    """A quantity with no unit is read in the catalog's unit, and said so (``missing_fields`` holds it where
+    the policy requires a unit)."""
+    return context.finding(
+        FindingCode.MISSING_FIELD,
+        f"line {line.line_no}: no unit of measure is given; the quantity is read in {product.sku}'s "
+        f"catalog unit {product.uom}",
+        action="warn",
+        line_no=line.line_no,
+        field="uom",
+        expected=product.uom,
+    )
 
 
 def unconvertible_unit(line: OrderLine, product: Product, context: ValidationContext) -> Finding:

@@ -23,7 +23,7 @@ def check_stock(
         return wanted, []
     free = max(free, Decimal(0))
     policy = context.policy.short_stock
-    uom = line.quantity.uom
+    uom = line.quantity.uom or "units"
     can_ship = (free / factor).to_integral_value(rounding=ROUND_FLOOR) if factor else Decimal(0)
     remedy = {
         "backorder": f"; {show(line.quantity.value - can_ship)} {uom} go on backorder",

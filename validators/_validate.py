@@ -72,7 +72,9 @@ def validate(order: Order, context: ValidationContext) -> ValidationResult:
         if product is None or line.quantity is None or line.quantity.value <= 0:
             continue
         line.sku = product.sku
-        factor = units_per(line.quantity.uom, product)
+        if line.quantity.uom is None and "uom" not in context.policy.required:
+            findings.append(_rules.no_unit(line, product, context))
+        factor = units_per(line.quantity.uom or product.uom, product)
         if factor is None:
             findings.append(_rules.unconvertible_unit(line, product, context))
             continue
