@@ -1,8 +1,8 @@
 """Bytes -> canonical orders. ``parse`` is the front door; ``parse_stream`` streams large input.
 
-The format is told from the content: X12 is streamed; xlsx and CSV order sheets and PDF
-purchase orders are read whole (up to ``MAX_SHEET_BYTES``); email messages are read with
-their attachments.
+The format is told from the content: X12 is streamed; xlsx and CSV order sheets, PDF
+purchase orders and scanned images (TIFF, PNG, JPEG; read by OCR) are read whole (up to
+``MAX_SHEET_BYTES``); email messages are read with their attachments.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from partners import PartnerRegistry
 
 from ._detect import CSV as CSV
 from ._detect import EMAIL as EMAIL
+from ._detect import IMAGE as IMAGE
 from ._detect import PDF as PDF
 from ._detect import X12 as X12
 from ._detect import XLSX as XLSX
@@ -33,6 +34,11 @@ from ._excel import WORKBOOK_ERRORS as WORKBOOK_ERRORS
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
 from ._excel import workbook_refusal as workbook_refusal
+from ._image import parse_image_order as parse_image_order
+from ._ocr import PDFIUM_LOCK as PDFIUM_LOCK
+from ._ocr import OcrRefusal as OcrRefusal
+from ._ocr import OcrSettings as OcrSettings
+from ._ocr import image_pages as image_pages
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_template as pdf_template
 from ._pdf_budget import pdf_drawing_refusal as pdf_drawing_refusal
@@ -60,7 +66,7 @@ def parse_stream(
     head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
-    if fmt in (XLSX, CSV, PDF):
+    if fmt in (XLSX, CSV, PDF, IMAGE):
         return fmt, _sheet_events(fmt, stream, partner, document_id)
     if fmt == EMAIL:
         return fmt, read_email(stream.read(), partners=partners, document_id=document_id)
@@ -79,6 +85,8 @@ def _sheet_events(
     name = partner.name if partner else None
     if fmt == PDF:
         found = parse_pdf_order(data, partner=name, document_id=document_id, template=pdf_template(partner))
+    elif fmt == IMAGE:
+        found = parse_image_order(data, partner=name, document_id=document_id, template=pdf_template(partner))
     else:
         reader = parse_csv_order if fmt == CSV else parse_excel_order
         found = reader(
