@@ -34,11 +34,11 @@ from ._excel import WORKBOOK_ERRORS as WORKBOOK_ERRORS
 from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
 from ._excel import workbook_refusal as workbook_refusal
+from ._image import image_as_pdf as image_as_pdf
 from ._image import parse_image_order as parse_image_order
 from ._ocr import PDFIUM_LOCK as PDFIUM_LOCK
 from ._ocr import OcrRefusal as OcrRefusal
 from ._ocr import OcrSettings as OcrSettings
-from ._ocr import image_pages as image_pages
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_template as pdf_template
 from ._pdf_budget import pdf_drawing_refusal as pdf_drawing_refusal

@@ -7,7 +7,10 @@ page and box in those points, so a desk showing the image at its resolution line
 
 from __future__ import annotations
 
+import io
+
 from ._events import FoundOrders
+from ._ocr import MIN_DPI
 from ._ocr import OcrRefusal
 from ._ocr import OcrSettings
 from ._ocr import image_pages
@@ -33,3 +36,16 @@ def parse_image_order(
     if not rows:
         return FoundOrders.failed("image.no_text", "OCR found no words on the image's pages")
     return read_order(rows, partner=partner, document_id=document_id, template=template or PdfTemplate())
+
+
+def image_as_pdf(data: bytes) -> bytes:
+    """The image's pages as an image-only PDF, for showing them: each page as many points wide as
+    the scan is inches wide x 72, so the boxes OCR read (in points) lie on the same spots.
+
+    Drawn in gray at ``MIN_DPI``, within the OCR reader's bounds (``OcrRefusal`` beyond them).
+    """
+    pages = list(image_pages(data, OcrSettings(dpi=MIN_DPI)))
+    out = io.BytesIO()
+    first, *rest = (page.image for page in pages)
+    first.save(out, format="PDF", save_all=True, append_images=rest, resolution=pages[0].dpi)
+    return out.getvalue()

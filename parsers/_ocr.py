@@ -101,11 +101,14 @@ def ocr_words(page: PageImage, settings: OcrSettings) -> list[Word]:
             output_type=pytesseract.Output.DICT,
         )
     except pytesseract.TesseractNotFoundError as exc:
-        raise OcrRefusal("ocr.unavailable", "OCR is not available: the tesseract program is not installed") from exc
+        raise OcrRefusal(
+            "ocr.unavailable", "OCR is not available: the tesseract program is not installed"
+        ) from exc
     except pytesseract.TesseractError as exc:
         if "Failed loading language" in str(exc.message) or "load any languages" in str(exc.message):
             raise OcrRefusal(
-                "ocr.unavailable", f"OCR is not available: Tesseract has no language data for {settings.languages}"
+                "ocr.unavailable",
+                f"OCR is not available: Tesseract has no language data for {settings.languages}",
             ) from exc
         raise OcrRefusal("ocr.failed", f"Tesseract failed on page {page.page}: {exc.message}") from exc
     except RuntimeError as exc:  # pytesseract's timeout, the child killed
@@ -224,7 +227,8 @@ def pdf_page_images(
     """
     if len(pages) > settings.max_pages:
         raise OcrRefusal(
-            "ocr.too_many_pages", f"the PDF has {len(pages)} scanned pages; OCR reads at most {settings.max_pages}"
+            "ocr.too_many_pages",
+            f"the PDF has {len(pages)} scanned pages; OCR reads at most {settings.max_pages}",
         )
     for number, (x0, top, _, _) in pages:
         with PDFIUM_LOCK:
@@ -287,7 +291,9 @@ def _count_pages(picture: Image.Image, limit: int) -> None:
     except EOFError:
         picture.seek(0)
         return
-    raise OcrRefusal("ocr.too_many_pages", f"the image has more than {limit} pages; OCR reads at most {limit}")
+    raise OcrRefusal(
+        "ocr.too_many_pages", f"the image has more than {limit} pages; OCR reads at most {limit}"
+    )
 
 
 def _image_page(frame: Image.Image, number: int, settings: OcrSettings) -> PageImage:

@@ -15,9 +15,18 @@ from email.message import EmailMessage
 import pytest
 from fpdf import FPDF
 from PIL import Image
+from sqlalchemy import select
 
+from gateway import storage
+from gateway.desk.sources import PdfPane
+from gateway.desk.sources import RenderedPage
+from gateway.desk.sources import build_view
+from gateway.desk.sources import render_document_page
+from gateway.desk.sources import source_view
+from gateway.desk.sources._model import PdfBox
 from gateway.model import Order
 from gateway.model import Provenance
+from gateway.pipeline import Pipeline
 from parsers import IMAGE
 from parsers import OcrSettings
 from parsers import parse
@@ -98,7 +107,9 @@ def test_fax_tiff_attached_to_an_email_gives_an_order() -> None:
     mail["To"] = "orders@example.com"
     mail["Subject"] = "PO by fax"
     mail.set_content("Please see the attached fax.")
-    mail.add_attachment((SCANS / "fax-po.tif").read_bytes(), maintype="image", subtype="tiff", filename="fax.tif")
+    mail.add_attachment(
+        (SCANS / "fax-po.tif").read_bytes(), maintype="image", subtype="tiff", filename="fax.tif"
+    )
     result = parse(mail.as_bytes(), partners=PartnerRegistry.from_directory())
     [parsed] = result.orders
     assert parsed.order.partner == "acme"
@@ -131,7 +142,11 @@ def test_low_confidence_ocr_words_give_findings_naming_the_value() -> None:
         for line in order.lines
         for name, where in line.provenance.items()
         if where.confidence is not None and where.confidence < REVIEW_BELOW
-    ] + [(n, None) for n, w in order.provenance.items() if w.confidence is not None and w.confidence < REVIEW_BELOW]
+    ] + [
+        (n, None)
+        for n, w in order.provenance.items()
+        if w.confidence is not None and w.confidence < REVIEW_BELOW
+    ]
     assert doubtful  # the fax's noise leaves Tesseract unsure of some words
     flagged = {(i.field, i.line_no) for i in result.issues if i.code == "extraction.low_confidence"}
     assert set(doubtful) == flagged
@@ -144,7 +159,12 @@ def _png_header(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff"))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("side", [7_000, 100_000])  # over our cap; over Pillow's own too
@@ -189,7 +209,9 @@ def test_missing_tesseract_says_ocr_is_unavailable(monkeypatch: pytest.MonkeyPat
     assert [i.code for i in result.issues] == ["ocr.unavailable"]
 
 
-@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, b"II*\x00" + b"\xff" * 60, b"\xff\xd8\xff\xe0"])
+@pytest.mark.parametrize(
+    "data", [b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, b"II*\x00" + b"\xff" * 60, b"\xff\xd8\xff\xe0"]
+)
 def test_a_broken_image_gets_a_specific_error(data: bytes) -> None:
     result = parse_image_order(data, partner="a", document_id="1")
     assert [i.code for i in result.issues] == ["image.corrupt"]
@@ -203,3 +225,38 @@ def test_a_blank_scan_says_ocr_found_nothing() -> None:
     result = parse_pdf_order(bytes(pdf.output()), partner="a", document_id="1")
     assert [i.code for i in result.issues] == ["pdf.no_text"]
     assert "OCR found no words" in result.issues[0].message
+
+
+def test_the_desk_shows_a_bare_fax_with_its_boxes(pipeline: Pipeline) -> None:
+    outcome = pipeline.ingest_path(SCANS / "fax-po.tif", partner="acme")
+    with pipeline.sessions() as session:
+        [canonical] = session.scalars(
+            select(storage.PurchaseOrder.canonical).where(
+                storage.PurchaseOrder.document_id == outcome.document_id
+            )
+        )
+        view = source_view(session, outcome.document_id, canonical)
+        assert view.ok, view.problem
+        [pane] = view.panes
+        assert isinstance(pane, PdfPane) and pane.page_count == 2
+        placed = view.highlights_for("header.po_number") + view.highlights_for("lines[0].quantity")
+        assert len(placed) == 2
+        first = pane.pages[0]
+        rendered = render_document_page(session, outcome.document_id, 1, scale=first.scale)
+        assert isinstance(rendered, RenderedPage) and (rendered.width, rendered.height) == (
+            first.width,
+            first.height,
+        )
+        picture = Image.open(io.BytesIO(rendered.png)).convert("L")
+        for highlight in placed:
+            box = highlight.target
+            assert isinstance(box, PdfBox) and box.page == 1
+            # the box is drawn over ink: the words it came from are on the shown page
+            inked = picture.crop((int(box.x0), int(box.y0), int(box.x1) + 1, int(box.y1) + 1)).getextrema()
+            assert inked[0] < 100
+
+
+def test_the_desk_says_why_a_bomb_image_is_not_shown() -> None:
+    view = build_view(_png_header(100_000, 100_000))
+    assert not view.ok
+    assert view.problem is not None and view.problem.code == "ocr.too_large"
