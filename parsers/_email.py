@@ -273,9 +273,9 @@ class _Reader:
 
     def _document(self, fmt: str, payload: bytes) -> FoundOrders:
         if fmt in (PDF, IMAGE):
-            reader = parse_pdf_order if fmt == PDF else parse_image_order
+            read = parse_pdf_order if fmt == PDF else parse_image_order
             template = pdf_template(self.partner)
-            return reader(payload, partner=self._name(), document_id=self.document_id, template=template)
+            return read(payload, partner=self._name(), document_id=self.document_id, template=template)
         reader = parse_csv_order if fmt == CSV else parse_excel_order
         pinned = self.partner.sheet_columns if self.partner else None
         return reader(payload, partner=self._name(), document_id=self.document_id, pinned=pinned)

@@ -80,7 +80,8 @@ def parse_pdf_order(
                 rows += found
                 if not found and page.images:  # a picture of a page: read by OCR below
                     picture_refusal([_source_size(image) for image in page.images], number)
-                    scanned.append((number, tuple(float(v) for v in page.cropbox)))  # type: ignore[misc]
+                    x0, top, x1, bottom = (float(v) for v in page.cropbox)
+                    scanned.append((number, (x0, top, x1, bottom)))
             if scanned:
                 settings = ocr or OcrSettings()
                 rows += ocr_rows(pdf_page_images(data, scanned, settings), settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from decimal import Decimal
 from email.message import EmailMessage
 
 import pytest
@@ -24,8 +25,11 @@ from gateway.desk.sources import build_view
 from gateway.desk.sources import render_document_page
 from gateway.desk.sources import source_view
 from gateway.desk.sources._model import PdfBox
+from gateway.model import Channel
 from gateway.model import Order
+from gateway.model import OrderLine
 from gateway.model import Provenance
+from gateway.model import Quantity
 from gateway.pipeline import Pipeline
 from parsers import IMAGE
 from parsers import OcrSettings
@@ -54,13 +58,9 @@ def _on_page(where: Provenance, page: int = 1, size: tuple[float, float] = LETTE
 
 
 def test_low_confidence_findings_name_their_field_and_line() -> None:
-    order = Order(partner="a", channel="pdf", po_number="FX-1")
+    order = Order(partner="a", channel=Channel.PDF, po_number="FX-1")
     order.provenance["po_number"] = Provenance(page=1, bbox=(1, 1, 2, 2), confidence=0.4)
-    order.lines = []
-    from gateway.model import OrderLine
-    from gateway.model import Quantity
-
-    line = OrderLine(line_no="3", quantity=Quantity(value=2, uom="EA"))
+    line = OrderLine(line_no="3", quantity=Quantity(value=Decimal(2), uom="EA"))
     line.provenance["unit_price"] = Provenance(page=1, bbox=(1, 1, 2, 2), confidence=0.5)
     order.lines.append(line)
     issues = low_confidence_issues(order)
@@ -252,8 +252,10 @@ def test_the_desk_shows_a_bare_fax_with_its_boxes(pipeline: Pipeline) -> None:
             box = highlight.target
             assert isinstance(box, PdfBox) and box.page == 1
             # the box is drawn over ink: the words it came from are on the shown page
-            inked = picture.crop((int(box.x0), int(box.y0), int(box.x1) + 1, int(box.y1) + 1)).getextrema()
-            assert inked[0] < 100
+            darkest, _ = picture.crop(
+                (int(box.x0), int(box.y0), int(box.x1) + 1, int(box.y1) + 1)
+            ).getextrema()
+            assert isinstance(darkest, int) and darkest < 100
 
 
 def test_the_desk_says_why_a_bomb_image_is_not_shown() -> None:
