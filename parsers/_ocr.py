@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import struct
 import threading
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -271,8 +272,8 @@ def image_pages(data: bytes, settings: OcrSettings) -> Iterator[PageImage]:
         picture = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:  # Pillow's own cap, far above ours
         raise OcrRefusal("ocr.too_large", f"the image is refused unread: {exc}") from exc
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise OcrRefusal("image.corrupt", f"the image cannot be read: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error) as exc:
+        raise OcrRefusal("image.corrupt", f"the image cannot be read: {type(exc).__name__}: {exc}") from exc
     with picture:
         number = 0
         try:
@@ -280,8 +281,12 @@ def image_pages(data: bytes, settings: OcrSettings) -> Iterator[PageImage]:
             for frame in ImageSequence.Iterator(picture):
                 number += 1
                 yield _image_page(frame, number, settings)
-        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
-            raise OcrRefusal("image.corrupt", f"page {number} of the image cannot be decoded: {exc}") from exc
+        except OcrRefusal:
+            raise
+        except Exception as exc:  # Pillow has no one error for a damaged image (struct.error, KeyError...)
+            raise OcrRefusal(
+                "image.corrupt", f"page {number} of the image cannot be decoded: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def _count_pages(picture: Image.Image, limit: int) -> None:
