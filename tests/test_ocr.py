@@ -71,6 +71,7 @@ def test_low_confidence_findings_name_their_field_and_line() -> None:
 
 
 def test_image_only_pdf_gives_an_order_with_page_boxes() -> None:
+    """A ruled table: without ``without_rules`` Tesseract loses the header and no table is found."""
     result = parse_pdf_order((SCANS / "scanned-po.pdf").read_bytes(), partner="acme", document_id="1")
     order = _order(result.orders)
     assert str(order.po_date) == "2026-11-24"
@@ -262,3 +263,12 @@ def test_the_desk_says_why_a_bomb_image_is_not_shown() -> None:
     view = build_view(_png_header(100_000, 100_000))
     assert not view.ok
     assert view.problem is not None and view.problem.code == "ocr.too_large"
+
+
+def test_a_gray_scan_with_its_table_header_white_on_gray_is_read() -> None:
+    """Tesseract reads nothing of light text on a gray band: without ``without_shading`` no table."""
+    result = parse_image_order((SCANS / "shaded-po.jpg").read_bytes(), partner="acme", document_id="1")
+    order = _order(result.orders)
+    assert order.po_number == "FX-20931"
+    assert [ln.quantity.value for ln in order.lines if ln.quantity] == [24, 10]
+    assert order.lines[0].vendor_sku == "FX-10042"
