@@ -48,6 +48,7 @@ from bench._field_score import rows_of
 from bench._field_score import score_document
 from bench._markdown import Headline
 from bench._markdown import table
+from bench._memory import peak_rss_mb
 from gateway import storage
 from gateway.master_data import load_demo_master_data
 from gateway.model import Order
@@ -236,11 +237,13 @@ class CorpusResult:
 @dataclass(slots=True)
 class OcrSpeed:
     """OCR of the real scans per page: wall seconds, CPU seconds (this process and Tesseract's, which
-    a busy machine does not inflate), and the largest Tesseract child's peak RSS."""
+    a busy machine does not inflate), and peak RSS: this process's, and the children's (Tesseract's;
+    Linux counts a child's parent at fork in its ``ru_maxrss``, so that is an upper bound)."""
 
     seconds_per_page: list[float]
     cpu_per_page: list[float]
     tesseract_mb: float
+    own_mb: float
 
     @property
     def median(self) -> float | None:
@@ -251,7 +254,7 @@ class OcrSpeed:
             return "no scanned PDFs in the corpus"
         return (f"{self.median:.2f} s per page (median over {len(self.seconds_per_page)} scanned pages, "
                 f"slowest {max(self.seconds_per_page):.2f} s), {statistics.median(self.cpu_per_page):.2f} "
-                f"CPU s per page; Tesseract peak RSS {self.tesseract_mb:.0f} MB")  # fmt: skip
+                f"CPU s per page; peak RSS {self.own_mb:.0f} MB here, Tesseract at most {self.tesseract_mb:.0f} MB")  # fmt: skip
 
 
 def _cpu_seconds() -> float:
@@ -275,7 +278,7 @@ def ocr_speed(documents: Path = DOCUMENTS) -> OcrSpeed:
         seconds += [(time.perf_counter() - started) / pages] * pages
         cpu += [(_cpu_seconds() - cpu_started) / pages] * pages
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child: Tesseract
-    return OcrSpeed(seconds, cpu, children)
+    return OcrSpeed(seconds, cpu, children, peak_rss_mb())
 
 
 @dataclass(slots=True)
