@@ -10,9 +10,9 @@ import pytest
 from fpdf import FPDF
 
 from parsers._pdf import MAX_PAGES
-from parsers._pdf import PdfTemplate
 from parsers._pdf import parse_pdf_order
 from parsers._pdf import pdf_template
+from parsers.layout._template import PdfTemplate
 from partners import PartnerRegistry
 from tests.conftest import ROOT
 
