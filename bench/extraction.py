@@ -7,13 +7,16 @@ expected field comes out right, flagged (wrong or missing, but a finding says so
 (see ``bench._field_score`` for the rules). Per format, per document, and the lines invented.
 
 The fixtures with an ``.expected.json`` (PDFs, sheets, emails) keep their field-level precision
-and recall. Also times PDF extraction in seconds per page.
+and recall. Also times PDF extraction in seconds per page: text PDFs (the fixtures) and OCR of the
+real scans (kind ``pdf-scanned``: median seconds per page, and Tesseract's peak memory).
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import shutil
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -45,11 +48,13 @@ from bench._field_score import rows_of
 from bench._field_score import score_document
 from bench._markdown import Headline
 from bench._markdown import table
+from bench._memory import peak_rss_mb
 from gateway import storage
 from gateway.master_data import load_demo_master_data
 from gateway.model import Order
 from gateway.pipeline import Pipeline
 from parsers import parse
+from parsers import parse_pdf_order
 from partners import PartnerRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,19 +235,68 @@ class CorpusResult:
 
 
 @dataclass(slots=True)
+class OcrSpeed:
+    """OCR of the real scans per page: wall seconds, CPU seconds (this process and Tesseract's, which
+    a busy machine does not inflate), and peak RSS: this process's, and the children's (Tesseract's;
+    Linux counts a child's parent at fork in its ``ru_maxrss``, so that is an upper bound)."""
+
+    seconds_per_page: list[float]
+    cpu_per_page: list[float]
+    tesseract_mb: float
+    own_mb: float
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.seconds_per_page) if self.seconds_per_page else None
+
+    def summary(self) -> str:
+        if self.median is None:
+            return "no scanned PDFs in the corpus"
+        return (f"{self.median:.2f} s per page (median over {len(self.seconds_per_page)} scanned pages, "
+                f"slowest {max(self.seconds_per_page):.2f} s), {statistics.median(self.cpu_per_page):.2f} "
+                f"CPU s per page; peak RSS {self.own_mb:.0f} MB here, Tesseract at most {self.tesseract_mb:.0f} MB")  # fmt: skip
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def ocr_speed(documents: Path = DOCUMENTS) -> OcrSpeed:
+    """Reads each ``pdf-scanned`` document of the corpus once, timed per page."""
+    expected: dict[str, dict[str, Any]] = json.loads(
+        (documents / "expected.json").read_text(encoding="utf-8")
+    )
+    seconds: list[float] = []
+    cpu: list[float] = []
+    for path in sorted(p for p, e in expected.items() if e.get("kind") == "pdf-scanned"):
+        data = (documents / path).read_bytes()
+        with pdfplumber.open(documents / path) as pdf:
+            pages = len(pdf.pages)
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        parse_pdf_order(data, partner=PARTNER, document_id=None)
+        seconds += [(time.perf_counter() - started) / pages] * pages
+        cpu += [(_cpu_seconds() - cpu_started) / pages] * pages
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child: Tesseract
+    return OcrSpeed(seconds, cpu, children, peak_rss_mb())
+
+
+@dataclass(slots=True)
 class Result:
-    """The real corpus's field outcomes and the fixtures' precision/recall and PDF speed."""
+    """The real corpus's field outcomes, the fixtures' precision/recall and PDF speed, and OCR speed."""
 
     corpus: CorpusResult
     fixtures: FixtureResult
+    ocr: OcrSpeed
 
     def lines(self) -> list[str]:
-        return [*self.corpus.lines(), *self.fixtures.lines()]
+        return [*self.corpus.lines(), *self.fixtures.lines(), f"  ocr speed: {self.ocr.summary()}"]
 
     def markdown(self) -> str:
         return "\n\n".join(
-            ["### Real corpus", self.corpus.markdown(), "### Project fixtures", self.fixtures.markdown()]
-        )
+            ["### Real corpus", self.corpus.markdown(), "### Project fixtures", self.fixtures.markdown(),
+             f"OCR speed (the real scans, 2 cores shared): {self.ocr.summary()}."]
+        )  # fmt: skip
 
     def headlines(self) -> list[Headline]:
         total = self.corpus.total()
@@ -251,6 +305,7 @@ class Result:
                      f"{_percent(total.right, total.fields)} ({total.right}/{total.fields}; {total.flagged} flagged)"),
             Headline("silent values", f"{total.silent} fields, {total.invented_silent} invented lines"),
             *self.fixtures.headlines(),
+            Headline("OCR (scanned PDFs)", f"{self.ocr.median:.2f} s/page" if self.ocr.median is not None else "-"),
         ]  # fmt: skip
 
 
@@ -352,7 +407,7 @@ def score_corpus(documents: Path = DOCUMENTS) -> CorpusResult:
 
 
 def score() -> Result:
-    return Result(score_corpus(), score_fixtures())
+    return Result(score_corpus(), score_fixtures(), ocr_speed())
 
 
 def run() -> list[str]:

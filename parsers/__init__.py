@@ -1,8 +1,8 @@
 """Bytes -> canonical orders. ``parse`` is the front door; ``parse_stream`` streams large input.
 
-The format is told from the content: X12 is streamed; xlsx and CSV order sheets and PDF
-purchase orders are read whole (up to ``MAX_SHEET_BYTES``); email messages are read with
-their attachments.
+The format is told from the content: X12 is streamed; xlsx and CSV order sheets, PDF
+purchase orders and scanned images (TIFF, PNG, JPEG; read by OCR) are read whole (up to
+``MAX_SHEET_BYTES``); email messages are read with their attachments.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from partners import learned_layout
 from ._cell_locate import column_title as column_title
 from ._detect import CSV as CSV
 from ._detect import EMAIL as EMAIL
+from ._detect import IMAGE as IMAGE
 from ._detect import PDF as PDF
 from ._detect import X12 as X12
 from ._detect import XLSX as XLSX
@@ -39,6 +40,11 @@ from ._excel import parse_csv_order as parse_csv_order
 from ._excel import parse_excel_order as parse_excel_order
 from ._excel import sheet_grids as sheet_grids
 from ._excel import workbook_refusal as workbook_refusal
+from ._image import image_as_pdf as image_as_pdf
+from ._image import parse_image_order as parse_image_order
+from ._ocr import PDFIUM_LOCK as PDFIUM_LOCK
+from ._ocr import OcrRefusal as OcrRefusal
+from ._ocr import OcrSettings as OcrSettings
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_rows as pdf_rows
 from ._pdf import pdf_template as pdf_template
@@ -71,7 +77,7 @@ def parse_stream(
     head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
-    if fmt in (XLSX, CSV, PDF):
+    if fmt in (XLSX, CSV, PDF, IMAGE):
         hints = learned.get(partner.name, ()) if learned and partner else ()
         return fmt, _sheet_events(fmt, stream, partner, document_id, hints)
     if fmt == EMAIL:
@@ -96,6 +102,9 @@ def _sheet_events(
     if fmt == PDF:
         template = pdf_template(partner, learned)
         found = parse_pdf_order(data, partner=name, document_id=document_id, template=template)
+    elif fmt == IMAGE:
+        template = pdf_template(partner, learned)
+        found = parse_image_order(data, partner=name, document_id=document_id, template=template)
     else:
         reader = parse_csv_order if fmt == CSV else parse_excel_order
         pinned = learned_layout(partner, learned, "sheet").columns or None

@@ -10,9 +10,10 @@ REVIEW_BELOW = 0.8
 
 
 def low_confidence_issues(order: Order) -> list[Issue]:
-    """One issue per value whose provenance confidence is below ``REVIEW_BELOW``."""
+    """One issue per value whose provenance confidence is below ``REVIEW_BELOW``, naming its field and line."""
     found: list[Issue] = []
-    for label, traced in (("order", order), *((f"line {line.line_no}", line) for line in order.lines)):
+    traced_values = (("order", None, order), *((f"line {ln.line_no}", ln.line_no, ln) for ln in order.lines))
+    for label, line_no, traced in traced_values:
         for name, where in traced.provenance.items():
             if where.confidence is not None and where.confidence < REVIEW_BELOW:
                 place = f"page {where.page}" if where.page else where.cell or where.mime_part or "?"
@@ -22,6 +23,8 @@ def low_confidence_issues(order: Order) -> list[Issue]:
                         message=f"{label} {name} was read with confidence {where.confidence:.2f} ({place}); "
                         "please check it against the document",
                         level=Level.DOCUMENT,
+                        field=name,
+                        line_no=line_no,
                     )
                 )
     return found

@@ -12,6 +12,8 @@ XLSX = "xlsx"
 CSV = "csv"
 PDF = "pdf"
 EMAIL = "email"
+IMAGE = "image"  # a scanned or faxed page: TIFF (also multi-page), PNG or JPEG, read by OCR
+_IMAGE_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]", re.MULTILINE)
 _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"received:")
@@ -27,6 +29,8 @@ def detect_format(head: bytes, whole: bytes | None = None) -> str | None:
         return X12
     if text.startswith(b"%PDF"):
         return PDF
+    if text.startswith(_IMAGE_MAGIC):
+        return IMAGE
     if text.startswith(_OLE) or (text.startswith(b"PK\x03\x04") and _is_workbook(whole or head)):
         return XLSX
     if _looks_like_mail(stripped):

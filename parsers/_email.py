@@ -2,8 +2,9 @@
 
 The customer is found from From, Sender or Reply-To against the profiles' ``email_senders``
 (an address, or ``@domain``); for a forwarded message, from the original sender inside it.
-Nested messages are read to a bounded depth; inline images and other non-order parts are
-ignored.
+Nested messages are read to a bounded depth. An image attached as a file (a faxed TIFF, a
+scanned PNG or JPEG) is read by OCR; inline images (logos, signatures) are ignored, and an
+attached picture with no order in it only warns, since it is as likely a photo as an order.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from partners import PartnerRegistry
 from partners import learned_layout
 
 from ._detect import CSV
+from ._detect import IMAGE
 from ._detect import PDF
 from ._detect import X12
 from ._detect import XLSX
@@ -41,6 +43,7 @@ from ._events import ParsedOrder
 from ._events import ReceivedAck
 from ._excel import parse_csv_order
 from ._excel import parse_excel_order
+from ._image import parse_image_order
 from ._pdf import parse_pdf_order
 from ._pdf import pdf_template
 from ._text_orders import parse_text_order
@@ -242,8 +245,8 @@ class _Reader:
             self.body_read = True
             yield from self._body(body_text(part), number)
             return
-        if ctype.startswith(("image/", "multipart/")):
-            return  # logos, signatures and other pictures are not orders
+        if ctype.startswith("multipart/") or (ctype.startswith("image/") and not is_attachment(part)):
+            return  # logos, signatures and other pictures in the message are not orders
         yield from self._attachment(part, number)
 
     def _body(self, text: str, number: str) -> Iterator[Event]:
@@ -270,7 +273,7 @@ class _Reader:
                 if isinstance(event, ParsedOrder):
                     _stamp(event.order, number)
                 yield event
-        elif fmt in (XLSX, CSV, PDF):
+        elif fmt in (XLSX, CSV, PDF, IMAGE):
             found = self._document(fmt, payload)
             for index, order in enumerate(found.orders):
                 _stamp(order, number)
@@ -278,6 +281,8 @@ class _Reader:
             if not found.orders:
                 for issue in found.issues:
                     issue.message = f"attachment {name!r}: {issue.message}"
+                    if fmt == IMAGE:  # a picture need not be an order; email.no_order says if none came
+                        issue.severity = Severity.WARNING
                     yield DocumentIssue(issue)
         else:
             yield _issue(
@@ -285,11 +290,10 @@ class _Reader:
             )
 
     def _document(self, fmt: str, payload: bytes) -> FoundOrders:
-        if fmt == PDF:
+        if fmt in (PDF, IMAGE):
+            read = parse_pdf_order if fmt == PDF else parse_image_order
             template = pdf_template(self.partner, self.learned)
-            return parse_pdf_order(
-                payload, partner=self._name(), document_id=self.document_id, template=template
-            )
+            return read(payload, partner=self._name(), document_id=self.document_id, template=template)
         reader = parse_csv_order if fmt == CSV else parse_excel_order
         pinned = learned_layout(self.partner, self.learned, "sheet").columns or None
         return reader(payload, partner=self._name(), document_id=self.document_id, pinned=pinned)

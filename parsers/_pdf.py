@@ -5,6 +5,9 @@ column synonyms (as for sheets), its columns by the header words' x-ranges; late
 assigned to columns by position, wrapped text joins the line above, a repeated header on
 the next page is skipped, and the table ends at a total. Every value keeps its page and
 bounding box, and a confidence; failed cross-checks become findings.
+
+A page with no text but a picture (a scan, a fax) is read by OCR (``_ocr``): its words, in the
+same points as pdfplumber's, with Tesseract's confidences, go to the same layout reader.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ from partners import PartnerProfile
 from partners import learned_layout
 
 from ._events import FoundOrders
+from ._ocr import OcrRefusal
+from ._ocr import OcrSettings
+from ._ocr import ocr_rows
+from ._ocr import pdf_page_images
+from ._ocr import picture_refusal
 from ._pdf_budget import OverBudget
 from ._pdf_budget import PdfBudget
 from ._pdf_budget import pdf_inflation_refusal
@@ -46,10 +54,16 @@ def pdf_template(partner: PartnerProfile | None, learned: Sequence[LayoutHint] =
 
 
 def parse_pdf_order(
-    data: bytes, *, partner: str | None, document_id: str | None, template: PdfTemplate | None = None
+    data: bytes,
+    *,
+    partner: str | None,
+    document_id: str | None,
+    template: PdfTemplate | None = None,
+    ocr: OcrSettings | None = None,
 ) -> FoundOrders:
     """The order in a PDF, or a specific error: encrypted, corrupt, too long, too costly to read, no text.
 
+    Scanned pages are read by OCR within ``ocr``'s bounds (its ``ocr.*`` errors say which was hit).
     A partner's ``template`` is applied first; the generic layout reading fills in the rest.
     """
     refusal = pdf_inflation_refusal(data)
@@ -62,9 +76,21 @@ def parse_pdf_order(
                 return FoundOrders.failed(
                     "pdf.too_many_pages", f"the PDF has {len(pdf.pages)} pages; refused above {MAX_PAGES}"
                 )
-            rows = [
-                row for number, page in enumerate(pdf.pages, start=1) for row in _rows(page, number, budget)
-            ]
+            rows: list[Row] = []
+            scanned: list[tuple[int, tuple[float, float, float, float]]] = []
+            for number, page in enumerate(pdf.pages, start=1):
+                found = _rows(page, number, budget)
+                rows += found
+                if not found and page.images:  # a picture of a page: read by OCR below
+                    picture_refusal([_source_size(image) for image in page.images], number)
+                    x0, top, x1, bottom = (float(v) for v in page.cropbox)
+                    scanned.append((number, (x0, top, x1, bottom)))
+            if scanned:
+                settings = ocr or OcrSettings()
+                rows += ocr_rows(pdf_page_images(data, scanned, settings), settings)
+                rows.sort(key=lambda row: row.page)  # stable: each page's rows keep their order
+    except OcrRefusal as exc:
+        return FoundOrders.failed(exc.code, exc.message)
     except OverBudget as exc:
         return FoundOrders.failed("pdf.too_complex", f"{exc}: send it as EDI or a sheet, or split it")
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
@@ -80,9 +106,21 @@ def parse_pdf_order(
         return FoundOrders.failed("pdf.corrupt", f"the PDF cannot be read: {type(exc).__name__}: {exc}")
     if not rows:
         return FoundOrders.failed(
-            "pdf.no_text", "the PDF has no text layer (a scanned image); it needs OCR, which is not done here"
+            "pdf.no_text",
+            f"the PDF has no text layer, and OCR found no words on its {len(scanned)} scanned page(s)"
+            if scanned
+            else "the PDF has no text layer and no pictures to read by OCR: its pages are blank or drawn",
         )
     return read_order(rows, partner=partner, document_id=document_id, template=template or PdfTemplate())
+
+
+def _source_size(image: dict[str, Any]) -> tuple[int, int]:
+    """A picture's size in pixels as stored in the PDF (pdfplumber's ``srcsize``)."""
+    try:
+        width, height = image["srcsize"]
+        return int(width), int(height)
+    except (KeyError, TypeError, ValueError):
+        return 0, 0
 
 
 def _rows(page: Any, number: int, budget: PdfBudget) -> list[Row]:

@@ -66,13 +66,13 @@ def test_encrypted_pdf() -> None:
     assert [i.code for i in result.issues] == ["pdf.encrypted"]
 
 
-def test_scan_without_text_layer() -> None:
+def test_drawing_without_text_or_pictures() -> None:
     pdf = FPDF()
     pdf.add_page()
-    pdf.rect(20, 20, 100, 60, style="F")  # a picture of a page, no text
+    pdf.rect(20, 20, 100, 60, style="F")  # drawn shapes: no text, and no picture for OCR (tests/test_ocr.py)
     result = parse_pdf_order(pdf_bytes(pdf), partner="a", document_id="1")
     assert [i.code for i in result.issues] == ["pdf.no_text"]
-    assert "needs OCR" in result.issues[0].message
+    assert "no pictures to read by OCR" in result.issues[0].message
 
 
 def test_too_many_pages_is_refused() -> None:

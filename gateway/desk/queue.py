@@ -77,6 +77,7 @@ DOCUMENT_STATUSES: tuple[str, ...] = (UNKNOWN_PARTNER, FAILED, REJECTED, HELD)
 FORMAT_CHANNEL: dict[str, str] = {
     "x12": Channel.X12.value,
     "pdf": Channel.PDF.value,
+    "image": Channel.PDF.value,  # a scan read by OCR, as a scanned PDF is
     "xlsx": Channel.EXCEL.value,
     "csv": Channel.EXCEL.value,
     "email": Channel.EMAIL.value,

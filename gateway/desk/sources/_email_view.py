@@ -19,6 +19,7 @@ from functools import cached_property
 
 from gateway.storage import safe_filename
 from parsers import CSV
+from parsers import IMAGE
 from parsers import PDF
 from parsers import X12
 from parsers import XLSX
@@ -52,7 +53,7 @@ from ._text_view import text_pane
 MAX_DEPTH = 8
 MAX_PARTS = 200
 SUMMARY_HEADERS = ("From", "To", "Cc", "Date", "Subject")
-_KIND_FORMATS = {SEGMENT: (X12,), BOX: (PDF,), CELL: (XLSX, CSV)}
+_KIND_FORMATS = {SEGMENT: (X12,), BOX: (PDF, IMAGE), CELL: (XLSX, CSV)}
 
 
 @dataclass
@@ -245,7 +246,7 @@ def _part_panes(
     misses = [
         w.miss(f"its source is a text line, but part {part.number} is an attachment") for w in line_sources
     ]
-    if fmt == PDF:
+    if fmt in (PDF, IMAGE):
         pdf, hits, more = pdf_pane(data, others, key=next_key(), title=title, mime_part=part.number)
         return [pdf], hits, misses + more
     if fmt in (XLSX, CSV):

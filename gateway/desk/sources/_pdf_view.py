@@ -4,7 +4,10 @@ The parsers record a box as pdfplumber reports it: points from the top left of t
 displayed (rotation applied), in the frame of the page's boxes. A box becomes image pixels
 through the page's crop box in that same frame, since PDFium renders the crop box, rotated.
 
-PDFium is not thread-safe; every call into it holds one process-wide lock. Hostile input is
+A scanned image (TIFF, PNG, JPEG) is shown as the image-only PDF ``parsers.image_as_pdf`` makes of
+it, whose points are those its OCR boxes were read in.
+
+PDFium is not thread-safe; every call into it holds one process-wide lock (the parsers' too). Hostile input is
 bounded: at most ``MAX_PAGES`` pages are listed, and a page image is at most ``MAX_SIDE``
 pixels on its long side and ``MAX_PIXELS`` pixels in all, whatever the page claims to measure.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +28,11 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfplumber.utils.exceptions import PdfminerException
 
+from parsers import IMAGE
+from parsers import PDFIUM_LOCK
+from parsers import OcrRefusal
+from parsers import detect_format
+from parsers import image_as_pdf
 from parsers import pdf_drawing_refusal
 from parsers import pdf_inflation_refusal
 
@@ -43,7 +50,7 @@ MAX_SCALE = 4.0
 MAX_PAGES = 300
 MAX_SIDE = 2400
 MAX_PIXELS = 6_000_000
-_PDFIUM = threading.Lock()
+_PDFIUM = PDFIUM_LOCK
 _PDFPLUMBER_ERRORS = (
     PdfminerException,
     PDFSyntaxError,
@@ -77,6 +84,16 @@ def page_scale(width: float, height: float, scale: float = DEFAULT_SCALE) -> flo
 def _pixels(geometry: _Geometry, scale: float) -> tuple[int, int]:
     """The bitmap size PDFium makes: it rounds each side up."""
     return math.ceil(geometry.width * scale), math.ceil(geometry.height * scale)
+
+
+def _as_pdf(data: bytes) -> tuple[bytes, CannotShow | None]:
+    """``data`` itself, or a scanned image's pages as a PDF (or why they cannot be shown)."""
+    if detect_format(data[:8192]) != IMAGE:
+        return data, None
+    try:
+        return image_as_pdf(data), None
+    except OcrRefusal as exc:
+        return b"", CannotShow(exc.code, f"the image is not shown: {exc.message}")
 
 
 def _open(data: bytes) -> tuple[pdfium.PdfDocument | None, CannotShow | None]:
@@ -137,7 +154,8 @@ def pdf_pane(
     scale: float = DEFAULT_SCALE,
 ) -> tuple[PdfPane, list[Highlight], list[Unplaced]]:
     """The PDF's pages (size and boxes); the images come from ``render_pdf_page`` at each page's scale."""
-    geometries, count, problem = _geometries(data)
+    data, problem = _as_pdf(data)
+    geometries, count, problem = _geometries(data) if problem is None else ([], 0, problem)
     if problem is not None:
         pane = PdfPane(key=key, title=title, mime_part=mime_part, problem=problem)
         return pane, [], [w.miss(problem.message) for w in wanted]
@@ -212,6 +230,9 @@ def render_pdf_page(data: bytes, page: int, scale: float = DEFAULT_SCALE) -> Ren
     A page beyond the reader's budgets (``parsers.pdf_drawing_refusal``) is not drawn: PDFium,
     though faster, also draws forms drawing forms, and holds every inflated stream.
     """
+    data, problem = _as_pdf(data)
+    if problem is not None:
+        return problem
     refusal = pdf_drawing_refusal(data, page)
     if refusal is not None:
         return CannotShow("pdf.too_complex", f"page {page} is not shown: {refusal}")

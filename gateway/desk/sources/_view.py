@@ -22,6 +22,7 @@ from gateway.storage import document_bytes
 from gateway.storage import open_document
 from parsers import CSV
 from parsers import EMAIL
+from parsers import IMAGE
 from parsers import PDF
 from parsers import X12
 from parsers import XLSX
@@ -48,11 +49,12 @@ from ._sheet_view import sheet_panes
 
 MAX_VIEW_BYTES = 50 * 1024 * 1024
 MAX_LINES = 100  # an order's lines whose sources are highlighted at once: the order desk's page
-FORMATS = (PDF, XLSX, CSV, X12, EMAIL)
-_KIND_OF_FORMAT = {PDF: "pdf", XLSX: CELL, CSV: CELL, X12: SEGMENT}
+FORMATS = (PDF, IMAGE, XLSX, CSV, X12, EMAIL)
+_KIND_OF_FORMAT = {PDF: "pdf", IMAGE: "pdf", XLSX: CELL, CSV: CELL, X12: SEGMENT}
 _KIND_NAMES = {"pdf": "a box on a PDF page", CELL: "a sheet cell", LINE: "a line of an email body",
                SEGMENT: "an X12 segment", "part": "a MIME part"}  # fmt: skip
-_FORMAT_NAMES = {PDF: "a PDF", XLSX: "an xlsx workbook", CSV: "a CSV file", X12: "X12"}
+_FORMAT_NAMES = {PDF: "a PDF", IMAGE: "a scanned image", XLSX: "an xlsx workbook", CSV: "a CSV file",
+                 X12: "X12"}  # fmt: skip
 NO_PROVENANCE = "None of this order's values records where it came from, so nothing can be highlighted."
 
 
@@ -143,7 +145,7 @@ def build_view(
     if fmt not in FORMATS:
         problem = CannotShow(
             "format.unknown",
-            "the document is not X12, a PDF, an xlsx or CSV sheet, or an email, so it cannot be shown "
+            "the document is not X12, a PDF or scanned image, an xlsx or CSV sheet, or an email, so it cannot be shown "
             "here; download the raw bytes instead",
         )
         return SourceView(document_id, filename, fmt, problem=problem)
@@ -169,7 +171,7 @@ def build_view(
         fitting = [w for w in wanted if w.kind == _KIND_OF_FORMAT[fmt]]
         missed += [_misfit(w, fmt) for w in wanted if w.kind != _KIND_OF_FORMAT[fmt]]
         title = filename or (f"document {document_id}" if document_id is not None else "the document")
-        if fmt == PDF:
+        if fmt in (PDF, IMAGE):
             pane, placed, more = pdf_pane(_bytes(source), fitting, key=keys(), title=title, mime_part=None)
             panes = [pane]
         elif fmt == X12:
