@@ -119,7 +119,8 @@ def test_unknown_partner_is_stored_and_named(cli: CliRunner) -> None:
     ("content", "code"),
     [
         (b"", "x12.empty"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00 not an order", "x12.not_x12"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00 not an order", "image.corrupt"),
+        (b"\x7fELF\x02\x01\x01\x00 not an order", "x12.not_x12"),
         (b"ISA*00*  *00", "x12.isa_short"),
     ],
 )
