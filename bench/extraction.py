@@ -7,8 +7,8 @@ expected field comes out right, flagged (wrong or missing, but a finding says so
 (see ``bench._field_score`` for the rules). Per format, per document, and the lines invented.
 
 The fixtures with an ``.expected.json`` (PDFs, sheets, emails) keep their field-level precision
-and recall. Also times PDF extraction in seconds per page: text PDFs (the fixtures) and OCR of the
-real scans (kind ``pdf-scanned``: median seconds per page, and Tesseract's peak memory).
+and recall. Also times PDF extraction in seconds per page: the fixtures, the real text PDFs (median)
+and OCR of the real scans (kind ``pdf-scanned``: median seconds per page, and Tesseract's peak memory).
 """
 
 from __future__ import annotations
@@ -235,11 +235,13 @@ class CorpusResult:
 
 
 @dataclass(slots=True)
-class OcrSpeed:
-    """OCR of the real scans per page: wall seconds, CPU seconds (this process and Tesseract's, which
-    a busy machine does not inflate), and peak RSS: this process's, and the children's (Tesseract's;
-    Linux counts a child's parent at fork in its ``ru_maxrss``, so that is an upper bound)."""
+class PageSpeed:
+    """Reading the real PDFs of one kind, per page: wall seconds, CPU seconds (this process and
+    Tesseract's, which a busy machine does not inflate), and peak RSS: this process's, and the
+    children's (Tesseract's; Linux counts a child's parent at fork in its ``ru_maxrss``, so that is
+    an upper bound)."""
 
+    kind: str
     seconds_per_page: list[float]
     cpu_per_page: list[float]
     tesseract_mb: float
@@ -251,10 +253,13 @@ class OcrSpeed:
 
     def summary(self) -> str:
         if self.median is None:
-            return "no scanned PDFs in the corpus"
-        return (f"{self.median:.2f} s per page (median over {len(self.seconds_per_page)} scanned pages, "
-                f"slowest {max(self.seconds_per_page):.2f} s), {statistics.median(self.cpu_per_page):.2f} "
-                f"CPU s per page; peak RSS {self.own_mb:.0f} MB here, Tesseract at most {self.tesseract_mb:.0f} MB")  # fmt: skip
+            return f"no {self.kind} documents in the corpus"
+        memory = f"peak RSS {self.own_mb:.0f} MB here"
+        if self.kind == "pdf-scanned":
+            memory += f", Tesseract at most {self.tesseract_mb:.0f} MB"
+        return (f"{self.median:.3f} s per page (median over {len(self.seconds_per_page)} {self.kind} pages, "
+                f"slowest {max(self.seconds_per_page):.3f} s), {statistics.median(self.cpu_per_page):.3f} "
+                f"CPU s per page; {memory}")  # fmt: skip
 
 
 def _cpu_seconds() -> float:
@@ -262,14 +267,14 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def ocr_speed(documents: Path = DOCUMENTS) -> OcrSpeed:
-    """Reads each ``pdf-scanned`` document of the corpus once, timed per page."""
+def page_speed(kind: str, documents: Path = DOCUMENTS) -> PageSpeed:
+    """Reads each corpus document of ``kind`` (``pdf`` or ``pdf-scanned``) once, timed per page."""
     expected: dict[str, dict[str, Any]] = json.loads(
         (documents / "expected.json").read_text(encoding="utf-8")
     )
     seconds: list[float] = []
     cpu: list[float] = []
-    for path in sorted(p for p, e in expected.items() if e.get("kind") == "pdf-scanned"):
+    for path in sorted(p for p, e in expected.items() if e.get("kind") == kind):
         data = (documents / path).read_bytes()
         with pdfplumber.open(documents / path) as pdf:
             pages = len(pdf.pages)
@@ -278,7 +283,7 @@ def ocr_speed(documents: Path = DOCUMENTS) -> OcrSpeed:
         seconds += [(time.perf_counter() - started) / pages] * pages
         cpu += [(_cpu_seconds() - cpu_started) / pages] * pages
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child: Tesseract
-    return OcrSpeed(seconds, cpu, children, peak_rss_mb())
+    return PageSpeed(kind, seconds, cpu, children, peak_rss_mb())
 
 
 @dataclass(slots=True)
@@ -287,14 +292,17 @@ class Result:
 
     corpus: CorpusResult
     fixtures: FixtureResult
-    ocr: OcrSpeed
+    text: PageSpeed
+    ocr: PageSpeed
 
     def lines(self) -> list[str]:
-        return [*self.corpus.lines(), *self.fixtures.lines(), f"  ocr speed: {self.ocr.summary()}"]
+        return [*self.corpus.lines(), *self.fixtures.lines(), f"  real text PDF speed: {self.text.summary()}",
+                f"  ocr speed: {self.ocr.summary()}"]  # fmt: skip
 
     def markdown(self) -> str:
         return "\n\n".join(
             ["### Real corpus", self.corpus.markdown(), "### Project fixtures", self.fixtures.markdown(),
+             f"Text PDF speed (the real text PDFs): {self.text.summary()}.",
              f"OCR speed (the real scans, 2 cores shared): {self.ocr.summary()}."]
         )  # fmt: skip
 
@@ -305,6 +313,7 @@ class Result:
                      f"{_percent(total.right, total.fields)} ({total.right}/{total.fields}; {total.flagged} flagged)"),
             Headline("silent values", f"{total.silent} fields, {total.invented_silent} invented lines"),
             *self.fixtures.headlines(),
+            Headline("text PDFs (real)", f"{self.text.median:.3f} s/page" if self.text.median is not None else "-"),
             Headline("OCR (scanned PDFs)", f"{self.ocr.median:.2f} s/page" if self.ocr.median is not None else "-"),
         ]  # fmt: skip
 
@@ -407,7 +416,7 @@ def score_corpus(documents: Path = DOCUMENTS) -> CorpusResult:
 
 
 def score() -> Result:
-    return Result(score_corpus(), score_fixtures(), ocr_speed())
+    return Result(score_corpus(), score_fixtures(), page_speed("pdf"), page_speed("pdf-scanned"))
 
 
 def run() -> list[str]:

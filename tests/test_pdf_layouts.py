@@ -68,7 +68,9 @@ def test_two_and_three_row_headers_read_their_columns() -> None:
                      (425, "10.00")]),
             (190.0, [(360, "Order Total"), (425, "60.00")])]  # fmt: skip
     lines, result = _read([rows])
-    assert lines == [["AB-1001", "40", "EA", "1.25"], ["AB-1002", "100", "EA", "0.10"]]
+    assert lines == [["AB-1001", "40", None, "1.25"], ["AB-1002", "100", None, "0.10"]]
+    unprinted = [(i.field, i.line_no) for i in result.issues if i.code == "pdf.missing_value"]
+    assert unprinted == [("uom", "1"), ("uom", "2")], "a unit not printed is named, not assumed"
     assert result.orders[0].stated_total == Decimal("60.00")
 
 
@@ -80,7 +82,7 @@ def test_spanish_header_over_two_rows_with_decimal_commas() -> None:
             (150.0, [(40, "TX-77"), (120, "Tornillo"), (300, "1.428,000"), (360, "2,50"), (440, "3.570,00")]),
             (180.0, [(360, "Total General"), (440, "3.570,00")])]  # fmt: skip
     lines, _ = _read([rows])
-    assert lines == [["TX-77", "1428.000", "EA", "2.50"]]
+    assert lines == [["TX-77", "1428.000", None, "2.50"]]
 
 
 def test_item_number_on_the_row_below_the_quantity_and_price() -> None:
@@ -127,17 +129,19 @@ def test_amounts_with_currency_signs_and_fused_units() -> None:
 
 
 @pytest.mark.parametrize(
-    ("price", "amount", "expected", "currency"),
-    [("1.250 KWD", "12.500 KWD", "1.250", "KWD"), ("12,50 EUR", "125,00 EUR", "12.50", "EUR"),
-     ("Rs. 99.50", "Rs. 995.00", "99.50", "INR"), ("$4.61/Ea", "$46.10", "4.61", "USD")],
+    ("price", "amount", "expected", "currency", "uom"),
+    [("1.250 KWD", "12.500 KWD", "1.250", "KWD", None), ("12,50 EUR", "125,00 EUR", "12.50", "EUR", None),
+     ("Rs. 99.50", "Rs. 995.00", "99.50", "INR", None), ("$4.61/Ea", "$46.10", "4.61", "USD", "EA")],
 )  # fmt: skip
-def test_currency_prefixes_and_suffixes(price: str, amount: str, expected: str, currency: str) -> None:
+def test_currency_prefixes_and_suffixes(
+    price: str, amount: str, expected: str, currency: str, uom: str | None
+) -> None:
     rows = [*_TOP,
             (120.0, [(40, "Item"), (150, "Description"), (260, "Quantity"), (330, "Unit Price"),
                      (440, "Amount")]),
             (140.0, [(40, "Z-9"), (150, "Widget"), (270, "10"), (330, price), (440, amount)])]  # fmt: skip
     lines, result = _read([rows])
-    assert lines == [["Z-9", "10", "EA", expected]]
+    assert lines == [["Z-9", "10", uom, expected]]
     assert result.orders[0].currency == currency
 
 
@@ -165,7 +169,7 @@ def test_columns_run_together_are_split_by_the_arithmetic() -> None:
             (140.0, [(40, "R-5"), (150, "Rotor"), (262, "1212500.00"), (440, "150,000.00")]),
             (170.0, [(330, "Total"), (440, "150,000.00")])]  # fmt: skip
     lines, result = _read([rows])
-    assert lines == [["R-5", "12", "EA", "12500.00"]]
+    assert lines == [["R-5", "12", None, "12500.00"]]
     assert any(i.code == "pdf.columns_run_together" for i in result.issues)
 
 
@@ -176,10 +180,10 @@ def test_a_line_failing_both_checks_is_held_with_a_finding_naming_its_numbers() 
             (155.0, [(40, "Q-2"), (150, "Shaft"), (262, "2"), (330, "3.00"), (440, "6.00")]),
             (180.0, [(330, "Total"), (440, "76.00")])]  # fmt: skip
     lines, result = _read([rows])
-    assert lines[0] == ["Q-1", "10", "EA", "5.00"]
+    assert lines[0] == ["Q-1", "10", None, "5.00"]
     found = [i for i in result.issues if i.line_no == "1" and i.field in {"quantity", "unit_price"}]
     assert found and "10" in found[0].message and "5.00" in found[0].message and "70.00" in found[0].message
-    assert not [i for i in result.issues if i.line_no == "2"]
+    assert not [i for i in result.issues if i.line_no == "2" and i.field != "uom"]
 
 
 def test_table_over_pages_skips_repeated_headers_and_footers_and_may_start_on_page_two() -> None:
@@ -197,7 +201,7 @@ def test_table_over_pages_skips_repeated_headers_and_footers_and_may_start_on_pa
              (170.0, [(330, "Total"), (440, "300.00")]),
              (740.0, [(260, "Page 3 of 3")])]  # fmt: skip
     lines, result = _read([page1, page2, page3])
-    assert lines == [["M-1", "2", "EA", "100.00"], ["M-2", "4", "EA", "25.00"]]
+    assert lines == [["M-1", "2", None, "100.00"], ["M-2", "4", None, "25.00"]]
     assert result.orders[0].stated_total == Decimal("300.00")
 
 
@@ -287,7 +291,7 @@ def test_the_total_label_on_the_row_above_or_below_its_amount(label_at: float) -
             (label_at, [(380, "Total General / EUR")]),
             (175.0, [(440, "50.00")])]  # fmt: skip
     lines, result = _read([sorted(rows, key=lambda r: r[0])])
-    assert lines == [["Q-1", "10", "EA", "5.00"]]
+    assert lines == [["Q-1", "10", None, "5.00"]]
     assert (result.orders[0].stated_total, result.orders[0].currency) == (Decimal("50.00"), "EUR")
 
 
@@ -313,7 +317,62 @@ def test_a_line_with_a_part_and_quantity_but_no_price_is_read_and_flagged() -> N
             (155.0, [(40, "SMP-2"), (150, "Sample kit, no charge"), (262, "1")]),
             (180.0, [(330, "Total"), (440, "8.00")])]  # fmt: skip
     lines, result = _read([rows])
-    assert lines == [["G-1", "4", "EA", "2.00"], ["SMP-2", "1", "EA", None]]
+    assert lines == [["G-1", "4", None, "2.00"], ["SMP-2", "1", None, None]]
     assert [(i.field, i.line_no) for i in result.issues if i.code == "pdf.missing_value"] == [
-        ("unit_price", "2")
+        ("uom", "1"),
+        ("uom", "2"),
+        ("unit_price", "2"),
     ]
+
+
+def test_a_title_word_that_names_nothing_qualifies_the_title_beside_it() -> None:
+    """OCR and wide fonts set "Qty." and "Order" apart; "Order" alone is no column of its own."""
+    rows = [*_TOP,
+            (120.0, [(40, "Part"), (100, "Description"), (240, "Qty."), (261, "Order"), (330, "Unit Price"),
+                     (440, "Amount")]),
+            (140.0, [(40, "W-77"), (100, "Washer"), (262, "540.0000"), (330, "6.01348"), (440, "3,247.28")])]  # fmt: skip
+    lines, result = _read([rows])
+    assert lines == [["W-77", "540.0000", None, "6.01348"]]
+    assert not [i for i in result.issues if i.field == "quantity"]
+
+
+def test_a_total_of_goods_is_not_the_order_total() -> None:
+    rows = [*_TOP,
+            (120.0, [(40, "Item"), (150, "Description"), (262, "Qty"), (330, "Unit Price"), (440, "Amount")]),
+            (140.0, [(40, "Q-1"), (150, "Gear"), (262, "10"), (330, "5.00"), (440, "50.00")]),
+            (170.0, [(40, "TOTAL"), (70, "ORDER"), (262, "10"), (366, "TOTAL"), (394, "AMOUNT"), (440, "50.00")]),
+            (185.0, [(40, "TOTAL"), (70, "RECEIVED")]),
+            (197.0, [(262, "0")])]  # fmt: skip
+    lines, result = _read([rows])
+    assert lines == [["Q-1", "10", None, "5.00"]]
+    assert result.orders[0].stated_total == Decimal("50.00")
+    assert not [i for i in result.issues if i.code == "pdf.total_mismatch"]
+
+
+def test_an_order_printed_without_prices_is_read_and_its_prices_flagged() -> None:
+    """A faxed order with quantity, unit and a long description, no price; an address under the line."""
+    rows = [*_TOP,
+            (120.0, [(40, "Item No."), (110, "Ordered"), (175, "Unit"), (292, "Description"), (437, "Unit Price"),
+                     (509, "Amount")]),
+            (140.0, [(148, "120"), (168, "EACH"), (208, "CHEP PALLETS")]),
+            (152.0, [(208, "40x48 Blue Stringer Pallets")]),
+            (164.0, [(208, "We will arrange for pick up:")]),
+            (176.0, [(208, "333 Penno Road")]),
+            (188.0, [(208, "Kelowna BC")]),
+            (260.0, [(436, "Total Amount")])]  # fmt: skip
+    lines, result = _read([rows])
+    assert lines == [[None, "120", "EACH", None]]
+    [line] = result.orders[0].lines
+    assert line.description is not None and line.description.startswith("CHEP PALLETS 40x48")
+    flagged = {(i.field, i.line_no) for i in result.issues if i.code == "pdf.missing_value"}
+    assert flagged == {("unit_price", "1"), ("vendor_sku", "1")}
+
+
+def test_a_priced_table_does_not_take_a_priceless_row_for_a_line() -> None:
+    rows = [*_TOP,
+            (120.0, [(40, "Item"), (150, "Description"), (262, "Qty"), (300, "Unit"), (330, "Unit Price"),
+                     (440, "Amount")]),
+            (140.0, [(40, "Q-1"), (150, "Gear"), (262, "10"), (300, "EA"), (330, "5.00"), (440, "50.00")]),
+            (152.0, [(150, "Schedule"), (262, "4"), (300, "EA"), (150, "")])]  # fmt: skip
+    lines, _ = _read([rows])
+    assert lines == [["Q-1", "10", "EA", "5.00"]]

@@ -114,7 +114,8 @@ def _header_of(band: list[Row], start: int, exact: Mapping[str, str]) -> Header 
 
 
 def _titles(row: Row, exact: Mapping[str, str]) -> list[list[Word]]:
-    """A row's title phrases, two set a little apart joined where together they name a field ("Unit" "Price")."""
+    """A row's title phrases, two set a little apart joined where together they name a field ("Unit" "Price"),
+    or where the second names nothing and qualifies the first ("Qty." "Order")."""
     found = phrases(row)
     joined: list[list[Word]] = []
     for phrase in found:
@@ -122,7 +123,12 @@ def _titles(row: Row, exact: Mapping[str, str]) -> list[list[Word]]:
             last = joined[-1]
             gap = phrase[0].x0 - last[-1].x1
             both = _match(_text(last + phrase), exact)
-            if gap <= 1.0 * (phrase[0].bottom - phrase[0].top) and both and both[1] >= 99:
+            alone = _match(_text(last), exact)
+            qualifies = alone is not None and _match(_text(phrase), exact) is None  # "Qty." "Order"
+            named = both is not None and (
+                both[1] >= 99 or (qualifies and alone is not None and both[0] == alone[0])
+            )
+            if gap <= 1.0 * (phrase[0].bottom - phrase[0].top) and named:
                 joined[-1] = last + phrase
                 continue
         joined.append(phrase)

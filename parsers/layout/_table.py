@@ -50,6 +50,13 @@ _GRAND_TOTAL = re.compile(
     re.IGNORECASE,
 )
 _TOTAL = re.compile(r"^total\b", re.IGNORECASE)
+# A total that counts goods, not money ("Total received", "Total qty", "Cantidad total").
+_COUNT_TOTAL = re.compile(
+    r"^(?:total\s+(?:rec\w*|qty|quantit\w*|units?|pieces|pcs|weight|wt|items|lines|cartons|cases|pallets|"
+    r"boxes|volume|back\w*|remain\w*|cantidad|piezas|unidades|bultos|pi[eè]ces|colis|menge|st[uü]ck)|"
+    r"(?:cantidad|quantit[eé]|gesamtmenge|menge)\s+total\w*)\b",
+    re.IGNORECASE,
+)
 _NOT_TOTAL = re.compile(
     r"^(?:sub[\s-]*total|net\s+order|total\s+(?:ht|ivu|iva|vat|tva|tax|mwst|netto|excl)|zwischensumme|"
     r"sous[\s-]total)|\b(?:tax|taxes|ivu|iva|vat|tva|mwst|gst|hst|pst|freight|shipping|discount|handling|"
@@ -64,6 +71,7 @@ _PART_LABEL = re.compile(
     re.IGNORECASE,
 )
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*\d[A-Z0-9._/-]*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\d+(?:[.,]\d+)?(?:x\d+(?:[.,]\d+)?)+(?:mm|cm|in|m)?$", re.IGNORECASE)  # 40x48, a size
 _DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$|^\d{1,2}[-. ][A-Za-z]{3}[-. ]\d{2,4}$")
 _BRACKETED = re.compile(r"^\s*[\[*(](?P<code>[^\]*)\s]+)[\]*)]\s*(?P<rest>.*)$")
 _LABELLED_IN_TEXT = re.compile(
@@ -170,6 +178,7 @@ class _Reader:
                 column = _column_of(unit[0].x0, unit[-1].x1, columns)
                 if column is not None:
                     cells.setdefault(column.name, []).extend(unit)
+        _text_after_the_unit(cells, self.header.names)
         return cells
 
     def _is_anchor(self, row: Row, cells: dict[str, list[Word]], has_prices: bool) -> bool:
@@ -194,6 +203,11 @@ class _Reader:
         part = [w for name in PARTS for w in cells.get(name, [])]
         if quantity is not None and price is None and amount is None and part and _CODE.match(part[0].text):
             return not _DATE.match(part[0].text)  # a line with its part but no price: read, and flagged
+        priced = any(r.line.unit_price is not None or r.amount is not None for r in self.lines)
+        printed = self._number(cells, "quantity")
+        if printed is not None and price is None and amount is None and not priced and described:
+            unit = _unit(cells.get("uom", [])) or printed.uom
+            return unit is not None  # an order printed without prices: read, and its prices flagged
         if quantity is None and price is not None and amount is not None and described:
             return True  # a line whose quantity is not printed: read, and flagged
         if not self.lines and quantity is None and price is None and amount is not None and described:
@@ -269,8 +283,10 @@ class _Reader:
             self.order.currency = currency_words[0].text
             self.order.provenance.setdefault("currency", provenance(currency_words, 0.8))
         if quantity is not None:
-            line.quantity = Quantity(value=quantity.value, uom=uom or "EA")
+            line.quantity = Quantity(value=quantity.value, uom=uom)
             line.provenance["quantity"] = provenance(quantity_words, 0.9)
+            if uom is None:
+                read.missing.append("uom")
         else:
             read.missing += ["quantity", "uom"]
         read.price_text = " ".join(w.text for w in cells.get("unit_price", []))
@@ -296,7 +312,7 @@ class _Reader:
             return
         read = self.lines[-1]
         line = read.line
-        for row in rows:
+        for under, row in enumerate(rows):
             text = row.text.strip()
             if _SECTION.match(text):
                 continue
@@ -319,7 +335,10 @@ class _Reader:
             if read.in_sub_table:
                 continue
             first = row.words[0]
-            if not read.below_code and _CODE.match(first.text) and not _DATE.match(first.text):
+            code = _CODE.match(first.text) and not (_DATE.match(first.text) or _SIZE.match(first.text))
+            if (
+                not read.below_code and code and under < 2
+            ):  # a code starts the line's first rows, not an address
                 read.below_code = [first]
                 rest = row.words[1:]
             else:
@@ -349,9 +368,15 @@ class _Reader:
 
     def _summary(self, row: Row, below: Row | None, quantity_here: bool = False) -> bool:
         """A total, subtotal, tax or freight row: never a line; the document total is the last total row."""
-        for phrase in phrases(row):
+        found = phrases(row)
+        for phrase, after in zip(found, [*found[1:], None], strict=True):
             label = " ".join(w.text for w in phrase).strip(" :")
+            if after is not None and _has_words(after):  # OCR sets words wider apart: "TOTAL" "RECEIV"
+                joined = f"{label} {' '.join(w.text for w in after)}".strip(" :")
+                label = joined if _summary_kind(joined) else label
             kind = _summary_kind(label)
+            if kind == "count" and not quantity_here:
+                return True
             if kind == "part" and not quantity_here:
                 amount = _last_amount(row, self.decimal)
                 if amount is not None:
@@ -411,12 +436,11 @@ class _Reader:
         for read in self.lines:
             line = read.line
             for name in read.missing + (["unit_price"] if line.unit_price is None else []):
-                what = {"quantity": "quantity", "unit_price": "unit price", "uom": "quantity, so no unit"}[
-                    name
-                ]
-                assumed = ""
+                what = {"quantity": "quantity", "unit_price": "unit price", "uom": "unit of measure"}[name]
+                if name == "uom" and line.quantity is None:
+                    what = "quantity, so no unit"
                 self.issues.append(Issue(
-                    code="pdf.missing_value", message=f"line {line.line_no}: no {what} printed{assumed}",
+                    code="pdf.missing_value", message=f"line {line.line_no}: no {what} printed",
                     level=Level.DOCUMENT, severity=Severity.WARNING, field=name, line_no=line.line_no,
                 ))  # fmt: skip
             if not _has_part(line):
@@ -478,7 +502,7 @@ class _Reader:
 
     def _split(self, read: _Line, quantity: Decimal, price: Decimal) -> None:
         line = read.line
-        uom = line.quantity.uom if line.quantity else "EA"
+        uom = line.quantity.uom if line.quantity else None
         where = line.provenance.get("quantity") or line.provenance.get("unit_price")
         self.issues.append(Issue(
             code="pdf.columns_run_together",
@@ -490,7 +514,8 @@ class _Reader:
         line.unit_price = price
         if where is not None:
             line.provenance["quantity"] = line.provenance["unit_price"] = where._replace(confidence=0.6)
-        read.missing = [m for m in read.missing if m not in {"quantity", "uom", "unit_price"}]
+        settled = {"quantity", "unit_price"} | ({"uom"} if uom else set())
+        read.missing = [m for m in read.missing if m not in settled]
 
 
 def _agrees(read: _Line) -> bool:
@@ -513,9 +538,12 @@ def _comes_to(read: _Line) -> Decimal:
 
 
 def _summary_kind(label: str) -> str | None:
-    """ "total" for the document total's label, "part" for a subtotal, tax, freight or discount row."""
+    """ "total" for the document total's label, "part" for a subtotal, tax, freight or discount row,
+    "count" for a total of goods rather than money."""
     if _GRAND_TOTAL.match(label):
         return "total"
+    if _COUNT_TOTAL.match(label):
+        return "count"
     if _NOT_TOTAL.search(label) or label.lower().startswith("sub"):
         return "part"
     return "total" if _TOTAL.match(label) else None
@@ -575,6 +603,14 @@ def _last_amount(row: Row, decimal: str | None) -> tuple[Amount, list[Word]] | N
 def _unit(words: list[Word]) -> str | None:
     text = " ".join(w.text for w in words).strip()
     return text.upper() if re.fullmatch(r"[A-Za-z]{1,6}\.?", text) else None
+
+
+def _text_after_the_unit(cells: dict[str, list[Word]], names: set[str]) -> None:
+    """A description that starts under a wide unit column ("EACH  CHEP PALLETS") goes to the description."""
+    words = cells.get("uom", [])
+    if len(words) > 1 and "description" in names and _unit(words[:1]) and _has_words(words[1:]):
+        cells["uom"] = words[:1]
+        cells["description"] = sorted([*cells.get("description", []), *words[1:]], key=lambda w: w.x0)
 
 
 def _has_words(words: list[Word]) -> bool:
