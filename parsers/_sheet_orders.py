@@ -32,6 +32,7 @@ from gateway.receipts import Severity
 
 from ._confidence import REVIEW_BELOW
 from ._confidence import low_confidence_issues
+from ._values import CURRENCY_CODES
 from ._values import Value
 from ._values import parse_date
 from ._values import parse_number
@@ -50,11 +51,6 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _NUMBER_WORD = re.compile(
     r"^(?P<word1>[A-Za-z]{1,6}\.?)?\s*(?P<number>[-+]?[$€£]?\s*\d[\d.,' ]*)\s*/?\s*(?P<word2>[A-Za-z]{1,6}\.?)?$"
 )
-CURRENCY_CODES = frozenset({
-    "USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "JPY", "CNY", "HKD", "SGD", "INR", "SEK", "NOK", "DKK",
-    "PLN", "CZK", "HUF", "RON", "BGN", "TRY", "MXN", "BRL", "ARS", "CLP", "COP", "PEN", "ZAR", "AED", "SAR",
-    "KWD", "QAR", "BHD", "OMR", "ILS", "EGP", "KRW", "TWD", "THB", "MYR", "IDR", "PHP", "VND",
-})  # fmt: skip
 _CURRENCY_SIGNS = {"€": "EUR", "£": "GBP"}  # "$" names a dozen currencies: not read as one
 _TOTAL = re.compile(
     r"\b(grand\s+)?total\b|\btotaal\b|\bgesamt(betrag|summe)?\b|\bimporte\s+total\b", re.IGNORECASE

@@ -42,60 +42,14 @@ class Amount:
 
 CURRENCY_SIGNS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "RS": "INR",
                   "RS.": "INR", "C$": "CAD", "A$": "AUD", "CHF": "CHF", "FR.": "CHF"}  # fmt: skip
-CURRENCY_CODES = frozenset(
-    [
-        "USD",
-        "EUR",
-        "GBP",
-        "JPY",
-        "CNY",
-        "INR",
-        "CAD",
-        "AUD",
-        "NZD",
-        "CHF",
-        "SEK",
-        "NOK",
-        "DKK",
-        "PLN",
-        "CZK",
-        "HUF",
-        "RON",
-        "BGN",
-        "MXN",
-        "BRL",
-        "ARS",
-        "CLP",
-        "COP",
-        "PEN",
-        "ZAR",
-        "KWD",
-        "BHD",
-        "OMR",
-        "JOD",
-        "TND",
-        "LYD",
-        "IQD",
-        "AED",
-        "SAR",
-        "QAR",
-        "TRY",
-        "RUB",
-        "UAH",
-        "ILS",
-        "EGP",
-        "SGD",
-        "HKD",
-        "TWD",
-        "KRW",
-        "THB",
-        "MYR",
-        "IDR",
-        "PHP",
-        "VND",
-        "PKR",
-    ]
-)
+CURRENCY_CODES = frozenset((
+    "USD", "EUR", "GBP", "CAD", "MXN", "CHF", "JPY", "CNY", "RMB", "AUD", "NZD", "SEK", "NOK", "DKK", "ISK",
+    "PLN", "CZK", "HUF", "RON", "BGN", "HRK", "RSD", "UAH", "RUB", "TRY", "INR", "BRL", "ARS", "CLP", "COP",
+    "PEN", "ZAR", "KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD", "QAR", "AED", "SAR", "ILS", "EGP", "NGN",
+    "KES", "SGD", "HKD", "KRW", "TWD", "THB", "MYR", "IDR", "PHP", "VND", "PKR", "BDT", "LKR",
+))  # fmt: skip  # the one list of ISO 4217 codes the readers know ("ALL", "TOP" are words: left out)
+# Codes that are also words or abbreviations: a currency only beside a number or under a currency label.
+WORDLIKE_CODES = frozenset(("PEN", "RON", "COP", "SAR", "ARS", "KES", "ILS"))
 THREE_DECIMAL_CURRENCIES = frozenset({"KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD"})
 _AMOUNT = re.compile(
     r"^(?P<pre>[A-Z]{3}|US\$|[CA]\$|Rs\.?|Fr\.|[$€£¥₹])?\s*"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from gateway.model import Order
 
+from .._values import CURRENCY_CODES
+from .._values import WORDLIKE_CODES
 from .._vocabulary import CURRENCY_LABELS
 from .._vocabulary import label_key
 from ._labels import Label
@@ -21,15 +23,6 @@ from ._labels import right_of
 from ._words import Word
 from ._words import provenance
 
-ISO_CODES = frozenset((
-    "USD", "EUR", "GBP", "CAD", "MXN", "CHF", "JPY", "CNY", "RMB", "AUD", "NZD", "SEK", "NOK", "DKK", "ISK",
-    "PLN", "CZK", "HUF", "RON", "BGN", "HRK", "RSD", "UAH", "RUB", "INR", "BRL", "ARS", "CLP", "COP", "ZAR",
-    "KWD", "BHD", "OMR", "QAR", "AED", "SAR", "ILS", "EGP", "NGN", "KES", "SGD", "HKD", "KRW", "TWD", "THB",
-    "MYR", "IDR", "VND", "PKR", "BDT", "LKR",
-))  # fmt: skip  # codes that are not also common words ("ALL", "TOP", "PEN" are left out)
-_NAMES_TOO = frozenset(
-    ("RON", "COP", "SAR", "ARS", "KES", "ILS")
-)  # also names or abbreviations: only labelled
 _SIGNS = (  # sign -> code, score; longer signs first
     ("US$", "USD", 0.9), ("CA$", "CAD", 0.85), ("C$", "CAD", 0.85), ("AU$", "AUD", 0.85), ("A$", "AUD", 0.85),
     ("MX$", "MXN", 0.85), ("R$", "BRL", 0.85), ("€", "EUR", 0.85), ("£", "GBP", 0.85), ("₹", "INR", 0.85),
@@ -56,9 +49,9 @@ class _Evidence:
 def _code(word: Word, *, labelled: bool = False) -> str | None:
     match = _CODE.match(word.text)
     code = match and (match["a"] or match["b"] or match["c"])
-    if code and code in _NAMES_TOO and not labelled and not any(c.isdigit() for c in word.text):
+    if code and code in WORDLIKE_CODES and not labelled and not any(c.isdigit() for c in word.text):
         return None
-    return code if code in ISO_CODES else None
+    return code if code in CURRENCY_CODES else None
 
 
 def _named(words: list[Word]) -> _Evidence | None:
