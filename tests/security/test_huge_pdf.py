@@ -2,13 +2,12 @@
 
 pdfminer inflates every stream whole and interprets every operator in Python, so before the
 budget (``parsers/_pdf_budget.py``) a 2 MB file took 2 GB of memory and a 2 KB one minutes of
-CPU. Each case must end stored and rejected with a specific ``pdf.*`` error within seconds; a
-PDF order inside the budget still reads.
+CPU. Each case must end stored and rejected with a specific ``pdf.*`` error, refused by the
+budget (which counts bytes and characters, not seconds, so no test here times anything); a PDF
+order inside the budget still reads.
 """
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -22,14 +21,9 @@ from tests.security import _hostile as hostile
 from tests.security._stored import assert_refused
 from tests.security._stored import ingest
 
-SECONDS = 15  # each refusal on a loaded two-core machine; most take well under one
-
 
 def _ingest_pdf(store_pipeline: Pipeline, data: bytes, name: str) -> storage.Document:
-    started = time.monotonic()
-    document = ingest(store_pipeline, data, filename=f"{name}.pdf", channel="drop", partner="acme")
-    assert time.monotonic() - started < SECONDS, name
-    return document
+    return ingest(store_pipeline, data, filename=f"{name}.pdf", channel="drop", partner="acme")
 
 
 def test_a_pdf_order_inside_the_budget_still_reads(store_pipeline: Pipeline) -> None:
