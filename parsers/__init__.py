@@ -53,6 +53,7 @@ from ._pdf_budget import pdf_inflation_refusal as pdf_inflation_refusal
 from ._pyx12 import check_interchange as check_interchange
 from ._result import ParseResult as ParseResult
 from ._vocabulary import match_column as match_column
+from ._vocabulary import match_sheet_column as match_sheet_column
 from .x12 import ParsedInterchange as ParsedInterchange
 from .x12 import read_x12
 

@@ -311,3 +311,11 @@ def test_an_edi_orders_po_number_is_not_corrected_on_the_desk(master_template: P
         assert app.order(order_id).po_number == UNKNOWN_SKU_PO and app.order(order_id).version == 1
     finally:
         engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_a_sheet_column_the_generic_sheet_reader_already_names_is_not_learned() -> None:
+    """The sheet reader takes identifier titles ("product_uom_qty") that the PDF vocabulary does not."""
+    from gateway.desk._learning import _generic_title
+
+    assert _generic_title("sheet", "product_uom_qty") == "quantity"
+    assert _generic_title("pdf", "product_uom_qty") is None

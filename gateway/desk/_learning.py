@@ -30,6 +30,7 @@ from parsers import PDF
 from parsers import XLSX
 from parsers import column_title
 from parsers import match_column
+from parsers import match_sheet_column
 from parsers import pdf_rows
 from parsers import sheet_grids
 from parsers.layout import Matches
@@ -99,7 +100,7 @@ def learn_from_correction(
     except Exception:  # a document the reader read once; whatever fails now, the correction stands
         log.exception("cannot read document %s to learn from a correction", document.id)
         return None
-    if place is None or (place.geometry == "column" and _generic_title(place.label) == field):
+    if place is None or (place.geometry == "column" and _generic_title(kind, place.label) == field):
         return None  # the generic reading already takes that column for that field
     hint = LayoutHint(kind, field, place.label, place.geometry)
     record, _ = storage.learn_hint(
@@ -128,8 +129,9 @@ def _sheet_place(
     return Place(title, "column") if title else None
 
 
-def _generic_title(title: str) -> str | None:
-    found = match_column(title, {})
+def _generic_title(kind: str, title: str) -> str | None:
+    """The field the generic reader of ``kind`` already takes a column of this title for."""
+    found = (match_sheet_column if kind == "sheet" else match_column)(title, {})
     return found[0] if found else None
 
 
