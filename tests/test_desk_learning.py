@@ -19,6 +19,7 @@ from sqlalchemy import select
 from gateway import desk
 from gateway import storage
 from gateway.cli import main
+from gateway.desk._learning import _generic_title
 from gateway.master_data import load_demo_master_data
 from gateway.model import Order
 from gateway.pipeline import Pipeline
@@ -315,7 +316,5 @@ def test_an_edi_orders_po_number_is_not_corrected_on_the_desk(master_template: P
 
 def test_a_sheet_column_the_generic_sheet_reader_already_names_is_not_learned() -> None:
     """The sheet reader takes identifier titles ("product_uom_qty") that the PDF vocabulary does not."""
-    from gateway.desk._learning import _generic_title
-
     assert _generic_title("sheet", "product_uom_qty") == "quantity"
     assert _generic_title("pdf", "product_uom_qty") is None
