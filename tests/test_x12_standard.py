@@ -19,8 +19,10 @@ import pytest
 import pyx12.params
 import pyx12.x12n_document
 
+from parsers import parse
 from parsers.x12 import _mapgen
 from parsers.x12._map_dir import MAP_DIR
+from partners import PartnerRegistry
 from tests.conftest import INBOX
 
 
@@ -291,3 +293,13 @@ def test_the_860_and_865_maps_are_registered_for_both_versions() -> None:
         ("865", "004010", "CA", "865.4010.xml"),
         ("865", "005010", "CA", "865.5010.xml"),
     } <= registered
+
+
+def test_a_005010_850_with_n9_mtx_is_accepted_and_its_text_kept_as_a_note(partners: PartnerRegistry) -> None:
+    text = _with_segments(
+        "initech-INI-2026-0042.edi", "PER*BD*", ["N9*L1*NOTES", "MTX**DELIVER TO DOCK 4 BEFORE NOON"]
+    )
+    result = parse(text.encode(), partners=partners)
+    [parsed] = result.orders
+    assert not parsed.rejected, [i.message for i in result.all_issues]
+    assert "DELIVER TO DOCK 4 BEFORE NOON" in parsed.order.notes
