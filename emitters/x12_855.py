@@ -2,7 +2,8 @@
 
 BAK carries the order-level answer (AD, AC, RD); each PO1 echoes the ordered line at our
 price with one ACK per status (an accepted part and a backordered part are two ACKs).
-Reasons for changes or a rejection go in an N9/MSG loop, which every 855 reader shows.
+Reasons for changes or a rejection go in an N9 loop, which every 855 reader shows: as MSG in
+004010, as MTX (MTX02) in 005010, where the standard replaced MSG with MTX.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ._outbound import OutboundDocument
 KIND = "855"
 _SCHEDULED_SHIP = "068"  # DTM/ACK04: current schedule ship
 _MSG_LIMIT = 264
+_MTX_LIMIT = 4096
 
 
 def emit(
@@ -65,7 +67,7 @@ def body_segments(ack: OrderAcknowledgment, partner: PartnerProfile) -> list[Seg
         body.append(["CUR", "SE", ack.currency])
     if ack.reasons:
         body.append(["N9", "L1", "ACKNOWLEDGMENT NOTES"])
-        body.extend(["MSG", echo(reason, partner, _MSG_LIMIT)] for reason in ack.reasons)
+        body.extend(_text(reason, partner) for reason in ack.reasons)
     if ack.ship_to is not None:
         body.extend(_party(ack.ship_to, partner))
     quantity_total = Decimal(0)
@@ -75,6 +77,13 @@ def body_segments(ack: OrderAcknowledgment, partner: PartnerProfile) -> list[Seg
     if ack.lines:
         body.append(["CTT", str(len(ack.lines)), number(quantity_total)])
     return body
+
+
+def _text(reason: str, partner: PartnerProfile) -> Segment:
+    """One reason in the N9 loop: MSG01 in 004010, MTX02 in 005010."""
+    if partner.version >= "005010":
+        return ["MTX", "", echo(reason, partner, _MTX_LIMIT)]
+    return ["MSG", echo(reason, partner, _MSG_LIMIT)]
 
 
 def _party(party: Party, partner: PartnerProfile) -> list[Segment]:

@@ -237,6 +237,13 @@ def _msg(b: _Builder, seg: X12Segment) -> None:
         (b.line or b.order).notes.append(seg.get(1))
 
 
+def _mtx(b: _Builder, seg: X12Segment) -> None:
+    # 005010's free text: MTX02, with MTX03 as its continuation.
+    text = "".join(seg.get(p) for p in (2, 3))
+    if text:
+        (b.line or b.order).notes.append(text)
+
+
 def _nte(b: _Builder, seg: X12Segment) -> None:
     if seg.get(2):
         (b.line or b.order).notes.append(seg.get(2))
@@ -386,6 +393,7 @@ _HANDLERS: dict[str, Callable[[_Builder, X12Segment], None]] = {
     "FOB": _fob,
     "N9": _n9,
     "MSG": _msg,
+    "MTX": _mtx,
     "NTE": _nte,
     "N1": _n1,
     "N2": _n2,

@@ -1,17 +1,14 @@
 """The 855, 856 and 810 as data: what the gateway sends, checked by pyx12 before it leaves.
 
-Same notation as ``_map_table``. The segments the emitters write are defined element by
-element; the rest of each set's table is listed so that a partner's optional segments still
-have a place, with generic elements.
+Same notation as ``_map_table``: the segments only these sets use, element by element, with
+004010's forms where they differ (``V4010``). The structures are in ``_map_table_structures``.
 """
 
 from __future__ import annotations
 
-from ._map_table import _GENERIC
-from ._map_table import _PARTY
 from ._map_table import _PRODUCT_ID_PAIRS
-from ._map_table import Node
 from ._map_table import SetTable
+from ._map_table import _local
 
 DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "76": ("AN", 1, 22, "Invoice Number"),
@@ -24,11 +21,8 @@ DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "396": ("AN", 2, 30, "Shipment Identification"),
     "610": ("N2", 1, 15, "Amount"),
     "641": ("ID", 3, 3, "Status Reason Code"),
-    "646": ("R", 1, 9, "Quantity Shipped to Date"),
     "668": ("ID", 2, 2, "Line Item Status Code"),
-    "728": ("ID", 2, 2, "Returnable Container Load Make-Up Code"),
     "828": ("R", 1, 9, "Dollar Basis For Percent"),
-    "955": ("ID", 1, 2, "Tax Jurisdiction Code Qualifier"),
     "956": ("AN", 1, 10, "Tax Jurisdiction Code"),
     "963": ("ID", 2, 2, "Tax Type Code"),
     "1005": ("ID", 4, 4, "Hierarchical Structure Code"),
@@ -60,7 +54,7 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
     "PRF": ("Purchase Order Reference", ["324:M", "328", "327", "373", "350", "367", "92"], []),
     "BIG": (
         "Beginning Segment for Invoice",
-        ["373:M", "76:M", "373", "324", "328", "327", "640", "353", "306", "76"],
+        ["373:M", "76:M", "373", "324", "328", "327", "640", "353", "306", "76", *_local("BIG", 11)],
         [],
     ),
     "IT1": (
@@ -69,14 +63,9 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
         ["P020304", "C0504", *(f"P{n:02d}{n + 1:02d}" for n in range(6, 25, 2))],
     ),
     "TDS": ("Total Monetary Value Summary", ["610:M", "610", "610", "610"], []),
-    "TXI": (
-        "Tax Information",
-        ["963:M", "782", "954", "955", "956", "441", "662", "828", "325", "350"],
-        ["R020306", "C0405", "C0504", "C0803"],
-    ),
     "CAD": (
         "Carrier Detail",
-        ["91", "206", "207", "140", "387", "368", "128", "127", "284"],
+        ["91:M", "206", "207", "140", "387", "368", "128", "127", "284"],
         ["R0405", "P0708"],
     ),
     "ISS": (
@@ -84,234 +73,168 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
         ["382", "355", "81", "355", "183", "355", "380", "81"],
         ["P0102", "P0304", "P0506"],
     ),
-    **{
-        seg: (name, _GENERIC[:count], [])
-        for seg, name, count in [
-            ("TSD", "Trailer Shipment Details", 2),
-            ("PAL", "Pallet Information", 14),
-            ("ETD", "Excess Transportation Detail", 7),
-            ("CRC", "Conditions Indicator", 7),
-            ("SR", "Requested Service Schedule", 7),
-            ("L7", "Tariff Reference", 13),
-            ("YNQ", "Yes/No Question", 10),
-            ("DMG", "Demographic Information", 11),
-            ("BAL", "Balance Detail", 3),
-        ]
-    },
+    "YNQ": (
+        "Yes/No Question",
+        ["1321", "1073:M", "1250", "1251", "933", "933", "933", "1270", "1271", "933"],
+        [],
+    ),
+    "DMG": (
+        "Demographic Information",
+        ["1250", "1251", "1068", "1067", "C056", "1066", "26", "659", "380", "1270", "1271"],
+        [],
+    ),
+    "BAL": ("Balance Detail", ["951:M", "522:M", "782:M"], []),
+    "L7": (
+        "Tariff Reference",
+        [
+            "213",
+            "168",
+            "171",
+            "172",
+            "169",
+            "170",
+            "59",
+            "173",
+            "46",
+            "373",
+            "119",
+            "227",
+            "294",
+            "295",
+            "19",
+            "156",
+        ],
+        [],
+    ),
+    "V1": ("Vessel Identification", ["597", "182", "26", "55", "140", "249", "854", "897", "91"], []),
+    "CRC": ("Conditions Indicator", ["1136:M", "1073:M", "1321:M", "1321", "1321", "1321", "1321"], []),
+    "SR": (
+        "Requested Service Schedule",
+        ["350", *_local("SR", 2), "337", "337", *_local("SR", 5), "212", "380", "373", "373", "234", "234"],
+        [],
+    ),
+    "TSD": ("Trailer Shipment Details", _local("TSD", 1, 2), []),
+    "PAL": (
+        "Pallet Information",
+        [
+            *_local("PAL", 1, 2, 3),
+            "356",
+            "395",
+            "355",
+            "82",
+            "189",
+            "65",
+            "355",
+            "384",
+            "355",
+            "385",
+            "355",
+            *_local("PAL", 15),
+            "810",
+            *_local("PAL", 17),
+        ],
+        [],
+    ),
+    "ETD": (
+        "Excess Transportation Detail",
+        [*_local("ETD", 1, 2, mandatory=(1, 2)), "128", "127", *_local("ETD", 5)],
+        [],
+    ),
+    "LH1": (
+        "Hazardous Identification Information",
+        ["355:M", "80:M", "277", "254", *_local("LH1", *range(5, 12))],
+        [],
+    ),
+    "LH2": ("Hazardous Classification Information", ["215", "983", *_local("LH2", *range(3, 14))], []),
+    "LH3": ("Hazardous Material Shipping Name", ["224", "984", "985", "1073"], []),
+    "LH4": ("Canadian Dangerous Requirements", _local("LH4", *range(1, 13)), []),
+    "LHT": ("Transborder Hazardous Requirements", ["215", *_local("LHT", 2, 3)], []),
+    "LHR": ("Hazardous Material Identifying Reference Numbers", ["128:M", "127:M", "373"], []),
+    "LHE": (
+        "Empty Equipment Hazardous Material Information",
+        [*_local("LHE", 1, 2, mandatory=(1, 2)), "128:M", "127:M", *_local("LHE", 5)],
+        [],
+    ),
+    "LEP": ("EPA Required Data", _local("LEP", 1, 2, 3, 4), []),
+    "LFH": (
+        "Freeform Hazardous Material Information",
+        ["808:M", "809:M", "809", "1023", "355", "380", "380", "373"],
+        [],
+    ),
+    "CLD": ("Load Detail", ["622:M", "382:M", "103", "357", "355"], []),
+    "DTP": ("Date or Time or Period", ["374:M", "1250:M", "1251:M"], []),
+    "GF": (
+        "Furnished Goods and Services",
+        ["128", "127", "367", "782", "128", "127", "328", "128", "127"],
+        [],
+    ),
+    "R4": ("Port or Terminal", ["115:M", "309", "310", "114", "26", "174", "113", "156"], []),
+    "AT9": ("Trailer or Container Dimension and Weight", _local("AT9", *range(1, 9)), []),
+    "PD": (
+        "Pricing Data",
+        [
+            *_local("PD", 1, mandatory=(1,)),
+            "373:M",
+            "C001:M",
+            "380:M",
+            *_local("PD", 5, mandatory=(5,)),
+            "352",
+            *_local("PD", 7),
+            "127",
+            "352",
+            *_local("PD", 10),
+        ],
+        [],
+    ),
+    "PDD": ("Pricing Data Detail", ["350:M", "380", "782", *_local("PDD", 4, 5)], []),
 }
 
-_ACK_HEADER: list[Node] = [
-    (20, "BAK", "R", "1"),
-    (30, "CUR", "S", "1"),
-    (50, "REF", "S", ">1"),
-    (60, "PER", "S", "3"),
-    (70, "TAX", "S", ">1"),
-    (80, "FOB", "S", ">1"),
-    (90, "CTP", "S", ">1"),
-    (110, "CSH", "S", "5"),
-    ("loop", "SAC", "S", "25", [(120, "SAC", "R", "1"), (125, "CUR", "S", "1")]),
-    (130, "ITD", "S", ">1"),
-    (140, "DIS", "S", "20"),
-    (150, "DTM", "S", "10"),
-    (160, "LDT", "S", "12"),
-    (230, "TD1", "S", "2"),
-    (240, "TD5", "S", "12"),
-    (250, "TD3", "S", "12"),
-    (260, "TD4", "S", "5"),
-    (270, "MAN", "S", "10"),
-    (285, "TXI", "S", ">1"),
-    ("loop", "N9", "S", "1000", [(295, "N9", "R", "1"), (297, "DTM", "S", ">1"), (298, "MSG", "S", "1000")]),
-    ("loop", "N1", "S", "200", _PARTY),
-]
-
-_ACK_DETAIL: list[Node] = [
-    (
-        "loop",
-        "PO1",
-        "S",
-        "100000",
-        [
-            (10, "PO1", "R", "1"),
-            (15, "LIN", "S", ">1"),
-            (18, "SI", "S", ">1"),
-            (20, "CUR", "S", "1"),
-            (30, "PO3", "S", "25"),
-            (40, "CTP", "S", ">1"),
-            ("loop", "PID", "S", "1000", [(50, "PID", "R", "1"), (60, "MEA", "S", "10")]),
-            (90, "PO4", "S", ">1"),
-            (100, "REF", "S", ">1"),
-            (110, "PER", "S", "3"),
-            ("loop", "SAC", "S", "25", [(130, "SAC", "R", "1"), (135, "CUR", "S", "1")]),
-            (140, "IT8", "S", "1"),
-            (150, "DTM", "S", "10"),
-            (160, "TXI", "S", ">1"),
-            (220, "TD5", "S", "12"),
-            (270, "ACK", "S", "104"),
-            ("loop", "SCH", "S", "104", [(295, "SCH", "R", "1")]),
-            ("loop", "N1", "S", "200", [(300, "N1", "R", "1"), (320, "N3", "S", "2"), (330, "N4", "S", "1")]),
-        ],
+# 004010's forms of the segments above where they differ from 005010.
+V4010: dict[str, tuple[str, list[str], list[str]]] = {
+    "BIG": (
+        "Beginning Segment for Invoice",
+        ["373:M", "76:M", "373", "324", "328", "327", "640", "353", "306", "76"],
+        [],
     ),
-]
-
-_ACK_SUMMARY: list[Node] = [
-    ("loop", "CTT", "S", "1", [(10, "CTT", "R", "1"), (20, "AMT", "S", "1")]),
-]
-
-_SHIP_HEADER: list[Node] = [
-    (20, "BSN", "R", "1"),
-    (40, "DTM", "S", "10"),
-]
-
-_SHIP_DETAIL: list[Node] = [
-    (
-        "loop",
-        "HL",
-        "R",
-        "200000",
-        [
-            (10, "HL", "R", "1"),
-            (20, "LIN", "S", "1"),
-            (30, "SN1", "S", "1"),
-            (40, "SLN", "S", "1000"),
-            (50, "PRF", "S", "1"),
-            (60, "PO4", "S", "1"),
-            (70, "PID", "S", "200"),
-            (80, "MEA", "S", "40"),
-            (90, "PWK", "S", "25"),
-            (100, "PKG", "S", "25"),
-            (110, "TD1", "S", "20"),
-            (120, "TD5", "S", "12"),
-            (130, "TD3", "S", "12"),
-            (140, "TD4", "S", "5"),
-            (150, "TSD", "S", "1"),
-            (160, "REF", "S", ">1"),
-            (170, "PER", "S", "3"),
-            (190, "MAN", "S", ">1"),
-            (200, "DTM", "S", "10"),
-            (210, "FOB", "S", "1"),
-            (215, "PAL", "S", "1"),
-            (
-                "loop",
-                "N1",
-                "S",
-                "200",
-                [
-                    (220, "N1", "R", "1"),
-                    (230, "N2", "S", "2"),
-                    (240, "N3", "S", "2"),
-                    (250, "N4", "S", "1"),
-                    (260, "REF", "S", "12"),
-                    (270, "PER", "S", "3"),
-                    (280, "FOB", "S", "1"),
-                ],
-            ),
-            (290, "SDQ", "S", "50"),
-            (300, "ETD", "S", "1"),
-            (310, "CUR", "S", "1"),
-            ("loop", "SAC", "S", ">1", [(320, "SAC", "R", "1"), (325, "CUR", "S", "1")]),
-        ],
+    "CAD": (
+        "Carrier Detail",
+        ["91", "206", "207", "140", "387", "368", "128", "127", "284"],
+        ["R0405", "P0708"],
     ),
-]
-
-_SHIP_SUMMARY: list[Node] = [(10, "CTT", "S", "1")]
-
-_INVOICE_HEADER: list[Node] = [
-    (20, "BIG", "R", "1"),
-    (30, "NTE", "S", "100"),
-    (40, "CUR", "S", "1"),
-    (50, "REF", "S", "12"),
-    (53, "YNQ", "S", "10"),
-    (60, "PER", "S", "3"),
-    (
-        "loop",
-        "N1",
-        "S",
-        "200",
-        [
-            (70, "N1", "R", "1"),
-            (80, "N2", "S", "2"),
-            (90, "N3", "S", "2"),
-            (100, "N4", "S", "1"),
-            (110, "REF", "S", "12"),
-            (120, "PER", "S", "3"),
-            (125, "DMG", "S", "1"),
-        ],
+    "DMG": (
+        "Demographic Information",
+        ["1250", "1251", "1068", "1067", "1109", "1066", "26", "659", "380"],
+        [],
     ),
-    (130, "ITD", "S", ">1"),
-    (140, "DTM", "S", "10"),
-    (150, "FOB", "S", "1"),
-    (160, "PID", "S", "200"),
-    (170, "MEA", "S", "40"),
-    (180, "PWK", "S", "25"),
-    (190, "PKG", "S", "25"),
-    (200, "L7", "S", "1"),
-    (212, "BAL", "S", ">1"),
-    (220, "INC", "S", "1"),
-    (230, "PAM", "S", ">1"),
-]
-
-_INVOICE_DETAIL: list[Node] = [
-    (
-        "loop",
-        "IT1",
-        "S",
-        "200000",
-        [
-            (10, "IT1", "R", "1"),
-            (12, "CRC", "S", "1"),
-            (15, "QTY", "S", "5"),
-            (20, "CUR", "S", "1"),
-            (30, "IT3", "S", "5"),
-            (40, "TXI", "S", "10"),
-            (50, "CTP", "S", "25"),
-            (59, "PAM", "S", "10"),
-            ("loop", "PID", "S", "1000", [(60, "PID", "R", "1"), (70, "MEA", "S", "10")]),
-            (80, "PWK", "S", "25"),
-            (90, "PKG", "S", "25"),
-            (100, "PO4", "S", "1"),
-            (110, "ITD", "S", "2"),
-            (120, "REF", "S", ">1"),
-            (125, "YNQ", "S", "10"),
-            (130, "PER", "S", "5"),
-            (140, "SDQ", "S", "500"),
-            (150, "DTM", "S", "10"),
-            (160, "CAD", "S", ">1"),
-            (170, "L7", "S", ">1"),
-            (175, "SR", "S", "1"),
-            ("loop", "SAC", "S", "25", [(180, "SAC", "R", "1"), (190, "TXI", "S", "10")]),
-            (
-                "loop",
-                "SLN",
-                "S",
-                "1000",
-                [(200, "SLN", "R", "1"), (210, "DTM", "S", "1"), (220, "REF", "S", ">1")],
-            ),
-            ("loop", "N1", "S", "200", [(230, "N1", "R", "1"), (240, "N3", "S", "2"), (250, "N4", "S", "1")]),
-        ],
+    "LFH": (
+        "Freeform Hazardous Material Information",
+        ["808:M", "809:M", "809", "1023", "355", "380", "380"],
+        [],
     ),
-]
+    "LH2": ("Hazardous Classification Information", ["215", "983", *_local("LH2", *range(3, 12))], []),
+    "PAL": (
+        "Pallet Information",
+        [
+            *_local("PAL", 1, 2, 3),
+            "356",
+            "395",
+            "355",
+            "82",
+            "189",
+            "65",
+            "355",
+            "384",
+            "355",
+            "385",
+            "355",
+            *_local("PAL", 15),
+            "810",
+        ],
+        [],
+    ),
+}
 
-_INVOICE_SUMMARY: list[Node] = [
-    (10, "TDS", "R", "1"),
-    (20, "TXI", "S", "10"),
-    (30, "CAD", "S", "1"),
-    (35, "AMT", "S", ">1"),
-    ("loop", "SAC", "S", "25", [(40, "SAC", "R", "1"), (50, "TXI", "S", "10")]),
-    ("loop", "ISS", "S", ">1", [(60, "ISS", "R", "1"), (65, "PID", "S", "1")]),
-    (70, "CTT", "S", "1"),
-]
 
-ACKNOWLEDGMENT = SetTable(
-    "855", "Purchase Order Acknowledgment", "PR", _ACK_HEADER, _ACK_DETAIL, _ACK_SUMMARY, detail_usage="S"
-)
-SHIP_NOTICE = SetTable("856", "Ship Notice/Manifest", "SH", _SHIP_HEADER, _SHIP_DETAIL, _SHIP_SUMMARY)
-INVOICE = SetTable(
-    "810",
-    "Invoice",
-    "IN",
-    _INVOICE_HEADER,
-    _INVOICE_DETAIL,
-    _INVOICE_SUMMARY,
-    detail_usage="S",
-    summary_usage="R",
-)
+ACKNOWLEDGMENT = SetTable("855", "Purchase Order Acknowledgment", "PR")
+SHIP_NOTICE = SetTable("856", "Ship Notice/Manifest", "SH")
+INVOICE = SetTable("810", "Invoice", "IN")

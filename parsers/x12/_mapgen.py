@@ -1,4 +1,4 @@
-"""Writes the pyx12 maps for the 850, 855, 856 and 810 from ``_map_table`` and ``_map_table_outbound``.
+"""Writes the pyx12 maps for the 850, 860, 865, 855, 856 and 810 from ``_map_table`` and ``_map_table_outbound``.
 
 ``python -m parsers.x12._mapgen [DIR]`` writes into ``parsers/x12/maps/`` (or DIR): one
 map per set and version (``850.4010.xml``, ``855.5010.xml``, ...), ``maps.xml``, a
@@ -45,9 +45,21 @@ WIDENED: dict[str, dict[str, list[str] | None]] = {
 }
 SETS = {
     s.set_id: s
-    for s in (table.PURCHASE_ORDER, outbound.ACKNOWLEDGMENT, outbound.SHIP_NOTICE, outbound.INVOICE)
+    for s in (
+        table.PURCHASE_ORDER,
+        table.CHANGE_REQUEST,
+        table.CHANGE_ACKNOWLEDGMENT,
+        outbound.ACKNOWLEDGMENT,
+        outbound.SHIP_NOTICE,
+        outbound.INVOICE,
+    )
 }
 SEGMENTS = {**table.SEGMENTS, **outbound.SEGMENTS}
+# version -> the segments whose element list differs there from SEGMENTS (the 005010 form).
+OVERRIDES = {
+    version: {**(outbound.V4010 if version < "005010" else {}), **overrides}
+    for version, overrides in table.VERSION_OVERRIDES.items()
+}
 # (set id, version) -> map file; the 850 is also read in 003050, the others are only written.
 MAP_FILES = {
     ("850", "003050"): "850.3050.xml",
@@ -132,7 +144,7 @@ def _segment(
     parent: ET.Element, version: str, spec: tuple[Any, ...], names: dict[str, str], set_id: str
 ) -> None:
     position, seg_id, usage, max_use = spec
-    name, tokens, syntax = table.VERSION_OVERRIDES[version].get(seg_id, SEGMENTS[seg_id])
+    name, tokens, syntax = OVERRIDES[version].get(seg_id, SEGMENTS[seg_id])
     node = ET.SubElement(parent, "segment", xid=seg_id)
     _text(node, "name", name)
     _text(node, "usage", usage)
@@ -166,6 +178,11 @@ def _children(parent: ET.Element, version: str, nodes: list[Any], names: dict[st
 def _first_position(children: list[Any]) -> int:
     first = children[0]
     return _first_position(first[4]) if first[0] == "loop" else int(first[0])
+
+
+def _usage(nodes: list[Any]) -> str:
+    """A table is required when one of its top-level segments or loops is."""
+    return "R" if any(node[2] == "R" for node in nodes) else "S"
 
 
 def _wrapper(parent: ET.Element, xid: str, name: str, usage: str, position: int) -> ET.Element:
@@ -215,12 +232,13 @@ def build_map(spec: table.SetTable, version: str, names: dict[str, str]) -> ET.E
     for tag, value in (("name", "Transaction Set Header"), ("usage", "R"), ("pos", "030"), ("repeat", ">1")):
         _text(st_loop, tag, value)
     _segment(st_loop, version, (10, "ST", "R", "1"), names, set_id)
+    header_nodes, detail_nodes, summary_nodes = spec.structure(version)
     header = _wrapper(st_loop, "HEADER", "Table 1 - Header", "R", 20)
-    _children(header, version, spec.header, names, set_id)
-    detail = _wrapper(st_loop, "DETAIL", "Table 2 - Detail", spec.detail_usage, 30)
-    _children(detail, version, spec.detail, names, set_id)
-    footer = _wrapper(st_loop, "FOOTER", "Table 3 - Summary", spec.summary_usage, 40)
-    _children(footer, version, spec.summary, names, set_id)
+    _children(header, version, header_nodes, names, set_id)
+    detail = _wrapper(st_loop, "DETAIL", "Table 2 - Detail", _usage(detail_nodes), 30)
+    _children(detail, version, detail_nodes, names, set_id)
+    footer = _wrapper(st_loop, "FOOTER", "Table 3 - Summary", _usage(summary_nodes), 40)
+    _children(footer, version, summary_nodes, names, set_id)
     _segment(st_loop, version, (50, "SE", "R", "1"), names, set_id)
     gs_loop.append(copy.deepcopy(control["GE"]))
     isa_loop.append(copy.deepcopy(control["IEA"]))
@@ -274,7 +292,7 @@ def _serialize(root: ET.Element) -> bytes:
 
 
 def _check_defined(names: dict[str, str]) -> None:
-    specs = [*SEGMENTS.values(), *(o for v in table.VERSION_OVERRIDES.values() for o in v.values())]
+    specs = [*SEGMENTS.values(), *(o for v in OVERRIDES.values() for o in v.values())]
     used = {
         _token(token)[0]
         for _, tokens, _ in specs
