@@ -96,7 +96,7 @@ WALKED = sorted((s, v) for (s, v) in _mapgen.MAP_FILES if v in STANDARD)
 
 
 def _dictionary() -> dict[str, tuple[str, int, int]]:
-    root = safe_et.parse(MAP_DIR / "dataele.xml").getroot()
+    root = _parsed(MAP_DIR / "dataele.xml")
     return {
         node.get("ele_num", ""): (
             node.get("data_type", ""),
@@ -141,8 +141,14 @@ def _lines(nodes: list[Any], depth: int = 0) -> list[str]:
     return lines
 
 
+def _parsed(path: Path) -> ET.Element:
+    root = safe_et.parse(path).getroot()
+    assert root is not None, path
+    return root
+
+
 def _map_root(set_id: str, version: str) -> ET.Element:
-    return safe_et.parse(MAP_DIR / _mapgen.MAP_FILES[(set_id, version)]).getroot()
+    return _parsed(MAP_DIR / _mapgen.MAP_FILES[(set_id, version)])
 
 
 def _st_loop(root: ET.Element) -> list[Any]:
@@ -283,7 +289,7 @@ def test_a_small_865_validates_clean_through_our_map_directory(version: str) -> 
 
 
 def test_the_860_and_865_maps_are_registered_for_both_versions() -> None:
-    index = safe_et.parse(MAP_DIR / "maps.xml").getroot()
+    index = _parsed(MAP_DIR / "maps.xml")
     registered = {
         (node.get("abbr"), node.get("vriic"), node.get("fic"), node.text) for node in index.iter("map")
     }
