@@ -35,8 +35,9 @@ from gateway.receipts import Severity
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 
 # Checks the gateway makes itself: versions (003xxx/004030/004060 are read with a warning) and
-# the functional id (850s outside a PO group get a warning).
-_OWN_CHECKS = frozenset({"ISA11", "ISA12", "GS01", "GS08"})
+# the functional id (850s outside a PO group get a warning), and the separators ISA11 and ISA16
+# (the pre-pass reads them; X12 lets any character the data do not use delimit, control characters too).
+_OWN_CHECKS = frozenset({"ISA11", "ISA12", "ISA16", "GS01", "GS08"})
 # Before 004010, dates were YYMMDD; those versions are read with the 004010 map.
 _DATE_ELEMENTS = frozenset({"373", "29"})
 _LEGACY_BEFORE = "004010"
