@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.desk.sources._edi_view import segment_pane
 from gateway.pipeline import Pipeline
 from parsers import X12
 from parsers import detect_format
@@ -143,3 +144,13 @@ def test_an_003040_interchange_is_read_with_only_the_version_warning(gsrs: Partn
     [parsed] = result.orders
     assert not parsed.rejected and parsed.order.po_number == "GS-4404"
     assert {i.code for i in result.all_issues} == {"x12.version"}  # read with the 003050 map, said once
+
+
+def test_the_desk_shows_control_character_delimiters_as_their_pictures() -> None:
+    pane, _, _ = segment_pane(io.BytesIO(purchase_order()), [], key="edi", title="EDI", mime_part=None)
+    assert pane.problem is None
+    beg = next(line for line in pane.segments if line.segment_id == "BEG")
+    assert (beg.separator, beg.terminator) == ("\u241d", "\u241c")
+    assert beg.text == "BEG\u241d00\u241dSA\u241dGS-4404\u241d\u241d20261118"
+    isa = pane.segments[0]
+    assert isa.elements[-1].text == "\u241f"  # ISA16, the component separator
