@@ -15,12 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from emitters import x12_997
 from gateway import storage
 from gateway.desk.sources._edi_view import segment_pane
 from gateway.pipeline import Pipeline
 from parsers import X12
+from parsers import check_interchange
 from parsers import detect_format
 from parsers import parse
+from parsers.x12._map_dir import MAP_DIR
 from parsers.x12._prepass import InterchangeHeader
 from parsers.x12._prepass import RawSegment
 from parsers.x12._prepass import ScanIssue
@@ -28,6 +31,7 @@ from parsers.x12._prepass import scan
 from partners import PartnerRegistry
 from partners import load_profile
 from tests.conftest import FIXED_NOW
+from tests.test_acks import Counter
 
 GS, US, FS = "\x1d", "\x1f", "\x1c"  # element, component, segment terminator
 PROFILE = r"""
@@ -154,3 +158,17 @@ def test_the_desk_shows_control_character_delimiters_as_their_pictures() -> None
     assert beg.text == "BEG\u241d00\u241dSA\u241dGS-4404\u241d\u241d20261118"
     isa = pane.segments[0]
     assert isa.elements[-1].text == "\u241f"  # ISA16, the component separator
+
+
+def test_the_997_in_0x1d_and_0x1c_passes_pyx12(tmp_path: Path) -> None:
+    # pyx12 reads 0x1D/0x1C delimiters but calls a control character in ISA16 invalid, so the
+    # component separator here is ">" (the inbound file keeps 0x1F: ours is checked by hand above).
+    path = tmp_path / "gsrs.toml"
+    path.write_text(PROFILE.replace(r'component = "\u001F"', 'component = ">"'))
+    registry = PartnerRegistry([load_profile(path)])
+    partner = registry.get("gsrs")
+    assert partner is not None and partner.separators.element == GS
+    [interchange] = parse(purchase_order(), partners=registry).interchanges
+    ack = x12_997.emit(interchange.receipt, partner, numbers=Counter(), when=FIXED_NOW)
+    assert ack.content.count(FS.encode()) == 10 and b"AK5\x1dA" in ack.content
+    assert check_interchange(ack.content, MAP_DIR) == []
