@@ -48,6 +48,7 @@ from gateway.outbox import store_outbound
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
 from gateway.receipts import Level
+from gateway.receipts import Severity
 from gateway.validation import MasterDataCache
 from gateway.validation import StoreValidator
 from parsers import DocumentIssue
@@ -128,6 +129,7 @@ class _Run:
     first_rejection: tuple[str, str] | None = None  # (stable code, why)
     answered: set[tuple[str, str]] = field(default_factory=set)  # (TA1 or FA, "ISA13 n") already sent
     learned: dict[str, list[LayoutHint]] = field(default_factory=dict)  # layout hints by partner
+    reused_isa13: dict[tuple[str, str], Issue | None] = field(default_factory=dict)  # see _reused_interchange
 
 
 class DocumentQueue(Protocol):
@@ -369,6 +371,12 @@ class Pipeline:
         else:
             status = ORDER_EXCEPTION if parsed.needs_review else ORDER_ACCEPTED
         findings = [_issue_row(i, rejected=parsed.rejected) for i in (*transaction_issues, *parsed.issues)]
+        if parsed.interchange_control_number:
+            reused = _reused_interchange(run, order.partner, parsed.interchange_control_number)
+            if reused is not None:  # for the desk: a warning on each of its orders
+                findings.append(
+                    _issue_row(reused.model_copy(update={"severity": Severity.WARNING}), rejected=False)
+                )
         profile = self._partners.get(order.partner)
         account = profile.customer_account if profile else None
         pending = _Pending(parsed, status, findings, order, account)
@@ -479,6 +487,9 @@ class Pipeline:
             return
         if partner.name not in run.partners_seen:
             run.partners_seen.append(partner.name)
+        reused = _reused_interchange(run, partner.name, receipt.control_number)
+        if reused is not None:  # for the partner: a TA1 with note 025 (the interchange is still processed)
+            receipt.issues.append(reused)
         run.issues.extend(receipt.issues)
         for group in receipt.groups:
             run.issues.extend(group.issues)
@@ -487,6 +498,34 @@ class Pipeline:
                     run.issues.extend(transaction.issues)
         for document in _acks_for(receipt, partner, run):
             run.outbound_ids.append(_store_outbound(run, document))
+
+
+def _reused_interchange(run: _Run, partner: str, control_number: str) -> Issue | None:
+    """A possible duplicate interchange: the partner's ISA13 already came in another document.
+
+    The same bytes again are the same document (found by content hash) and never get here; so an
+    earlier document with this ISA13 carried other content: a resend with changes, or a control
+    number the partner used twice. Either way it is processed, and flagged for both sides.
+    """
+    key = (partner, control_number.strip())
+    if key not in run.reused_isa13:
+        earlier = storage.earlier_interchange(run.session, partner, key[1], run.document_id)
+        run.reused_isa13[key] = None
+        if earlier is not None:
+            name = f" ({earlier.filename})" if earlier.filename else ""
+            run.reused_isa13[key] = Issue(
+                code="x12.duplicate_interchange",
+                message=f"possible duplicate interchange: {partner}'s interchange control number {key[1]} "
+                f"was already received in document {earlier.id}{name} on {earlier.received_at:%Y-%m-%d %H:%M}, "
+                "with other content; this one is processed too: ask the partner whether it is a changed "
+                "resend or a control number used twice",
+                level=Level.INTERCHANGE,
+                x12_code="025",
+                segment="ISA",
+                element=13,
+                bad_value=key[1],
+            )
+    return run.reused_isa13[key]
 
 
 def _existing_outcome(session: Session, document_id: int, sha256: str, status: str) -> IngestOutcome:

@@ -35,12 +35,16 @@ from gateway.receipts import Severity
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 
 # Checks the gateway makes itself: versions (003xxx/004030/004060 are read with a warning) and
-# the functional id (850s outside a PO group get a warning).
-_OWN_CHECKS = frozenset({"ISA11", "ISA12", "GS01", "GS08"})
+# the functional id (850s outside a PO group get a warning), and the separators ISA11 and ISA16
+# (the pre-pass reads them; X12 lets any character the data do not use delimit, control characters too).
+_OWN_CHECKS = frozenset({"ISA11", "ISA12", "ISA16", "GS01", "GS08"})
 # Before 004010, dates were YYMMDD; those versions are read with the 004010 map.
 _DATE_ELEMENTS = frozenset({"373", "29"})
 _LEGACY_BEFORE = "004010"
 _TOO_SHORT = "4"
+_TOO_MANY = "3"  # AK403: too many data elements
+# AK304/IK304 for a segment not found where it stands (see _placement_code)
+_UNRECOGNIZED, _UNEXPECTED, _NOT_IN_SET, _OUT_OF_SEQUENCE = "1", "2", "6", "7"
 _ENVELOPE_LEVEL = {"isa": Level.INTERCHANGE, "gs": Level.GROUP, "st": Level.TRANSACTION}
 _NOT_ERRORS = {"SEG1"}
 
@@ -259,6 +263,10 @@ class InterchangeValidator:
             result.loop_id = _loop_id(node)
             if seg.id in _ENVELOPE_IDS or self._validating:
                 result.issues.extend(self._element_issues_cached(node, seg))
+        if self._validating:
+            empty = _empty_segment(seg)
+            if empty is not None:
+                result.issues.append(empty)
         for issue in result.issues:
             issue.segment_index = segment_index
             if issue.level in (Level.SEGMENT, Level.ELEMENT):
@@ -285,7 +293,10 @@ class InterchangeValidator:
         for error in errors:
             where = error.seg_data.get_seg_id() if error.seg_data is not None else seg_id
             loop = _loop_id(error.map_node) if error.map_node is not None else None
-            issue = _issue("x12.segment", error.err_str, Level.SEGMENT, error.err_cde, where)
+            code = error.err_cde
+            if code == _UNRECOGNIZED and where == seg_id:
+                code = _placement_code(self._map_dir, self._map_file, seg_id, self._node)
+            issue = _issue("x12.segment", error.err_str, Level.SEGMENT, code, where)
             issue.loop_id = loop
             issue.bad_value = error.err_val
             issues.append(issue)
@@ -317,7 +328,9 @@ class InterchangeValidator:
             refdes = error.refdes or ""
             if refdes in _OWN_CHECKS or self._legacy_date(error):
                 continue
-            if error.map_node is None:
+            if error.map_node is None and error.err_cde == _TOO_MANY and refdes[-2:].isdigit():
+                issue = _too_many_elements(error.err_str, segment, seg_id, int(refdes[-2:]))
+            elif error.map_node is None:
                 issue = _syntax_issue(error.err_str, node, segment, seg_id) or _issue(
                     "x12.segment", error.err_str, Level.SEGMENT, "8", seg_id
                 )
@@ -355,6 +368,69 @@ class InterchangeValidator:
             issue.segment_index = segment_index
             issues.append(issue)
         return issues
+
+
+def _too_many_elements(message: str, segment: Any, seg_id: str, first_extra: int) -> Issue:
+    """More elements than the segment defines: an element error (AK403 3) at the first extra one with data."""
+    position = next(
+        (p for p in range(first_extra, len(segment) + 1) if segment.get_value(f"{p:02d}") not in (None, "")),
+        first_extra,
+    )
+    issue = _issue("x12.element", message, Level.ELEMENT, _TOO_MANY, seg_id)
+    issue.element = position
+    issue.bad_value = segment.get_value(f"{position:02d}")
+    return issue
+
+
+def _empty_segment(seg: _Seg) -> Issue | None:
+    """A segment with no data element (``N4~``): X12 wants at least one; pyx12's own reader says the same."""
+    if seg.id in _ENVELOPE_IDS or not seg.segment.is_empty():
+        return None
+    return _issue(
+        "x12.segment", f"segment {seg.id} is empty: it holds no data element", Level.SEGMENT, "8", seg.id
+    )
+
+
+_SEGMENT_XID = re.compile(r'<segment\s+xid="([A-Z0-9]{2,3})"')
+
+
+@functools.cache
+def _known_segment_ids(map_dir: Path) -> frozenset[str]:
+    """The segment ids of the standard we can tell: those of every map, ours and pyx12's bundled ones."""
+    bundled = Path(pyx12.__file__).parent / "map"
+    found: set[str] = set()
+    for directory in (map_dir, bundled):
+        for path in sorted(directory.glob("*.xml")):
+            found.update(_SEGMENT_XID.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return frozenset(found)
+
+
+@functools.cache
+def _segment_order(map_dir: Path, map_file: str) -> dict[int, tuple[str, int]]:
+    """Every segment node of a map (by id()) with its segment id and its place in map order."""
+    order: dict[int, tuple[str, int]] = {}
+    for node in load_map(map_dir, map_file).loop_segment_iterator():
+        if isinstance(node, pyx12.map_if.segment_if):
+            order[id(node)] = (node.id, len(order))
+    return order
+
+
+def _placement_code(map_dir: Path, map_file: str | None, seg_id: str, current: Any) -> str:
+    """AK304/IK304 for a segment the walk did not find where it stands.
+
+    1: the id is not one of the standard's; 6: the standard has it but this transaction set does
+    not; 7: the set has it earlier than where the walk stands (out of sequence); 2: only further on.
+    """
+    if seg_id not in _known_segment_ids(map_dir):
+        return _UNRECOGNIZED
+    if map_file is None:
+        return _NOT_IN_SET
+    order = _segment_order(map_dir, map_file)
+    places = [place for sid, place in order.values() if sid == seg_id]
+    if not places:
+        return _NOT_IN_SET
+    here = order.get(id(current), ("", -1))[1]
+    return _OUT_OF_SEQUENCE if min(places) < here else _UNEXPECTED
 
 
 _SYNTAX = re.compile(r"Syntax Error \(([PRCLE])((?:\d\d)+)\)")

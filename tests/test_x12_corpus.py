@@ -168,11 +168,11 @@ EXPECTED = {
     ),
     "aaronhuggins__node-x12/test/test-data/855.edi": ("unknown_partner", [], ["partner.unknown"], [], []),
     "aaronhuggins__node-x12/test/test-data/856.edi": ("rejected", [], ["x12.unsupported"], [], ["997"]),
-    "kputnam__stupidedi/spec/fixtures/003010/PO850/fail/1.edi": (
+    "kputnam__stupidedi/spec/fixtures/003010/PO850/fail/1.edi": (  # SE01 28 and CTT01 1, for 2 PO1s
         "rejected",
         ["rejected"],
         ["x12.all_rejected"],
-        ["x12.st"],
+        ["x12.ctt_count", "x12.st"],
         ["TA1", "997"],
     ),
     "kputnam__stupidedi/spec/fixtures/003050/PO850/fail/1.edi": (

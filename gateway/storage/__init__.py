@@ -10,6 +10,7 @@ from ._config import sqlite_file as sqlite_file
 from ._control_numbers import ControlNumbers as ControlNumbers
 from ._control_numbers import allocate_control_number as allocate_control_number
 from ._documents import document_bytes as document_bytes
+from ._documents import earlier_interchange as earlier_interchange
 from ._documents import open_document as open_document
 from ._documents import safe_filename as safe_filename
 from ._documents import store_document as store_document

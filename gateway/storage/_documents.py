@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ._models import Document
 from ._models import DocumentChunk
+from ._models import PurchaseOrder
 
 CHUNK_SIZE = 1 << 20
 RECEIVED = "received"
@@ -154,3 +155,20 @@ def document_bytes(session: Session, document_id: int) -> bytes:
             .order_by(DocumentChunk.seq)
         )
     )
+
+
+def earlier_interchange(
+    session: Session, partner: str, control_number: str, document_id: int
+) -> Document | None:
+    """The first other document in which ``partner``'s interchange ``control_number`` (ISA13) brought orders."""
+    return session.scalars(
+        select(Document)
+        .join(PurchaseOrder, PurchaseOrder.document_id == Document.id)
+        .where(
+            PurchaseOrder.partner == partner,
+            PurchaseOrder.interchange_control_number == control_number,
+            Document.id != document_id,
+        )
+        .order_by(Document.id)
+        .limit(1)
+    ).first()

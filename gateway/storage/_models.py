@@ -70,6 +70,8 @@ class PurchaseOrder(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "ordinal"),
         Index("ix_purchase_order_partner_po", "partner", "po_number"),
+        # a partner's earlier interchange by ISA13 (gateway.storage.earlier_interchange); migration 0019
+        Index("ix_purchase_order_partner_isa13", "partner", "interchange_control_number"),
         Index("ix_purchase_order_customer_po", "customer_account", "po_number"),
         Index("ix_purchase_order_customer_po_key", "customer_account", "po_key"),
         Index("ix_purchase_order_customer_status", "customer_account", "status"),

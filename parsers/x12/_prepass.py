@@ -35,9 +35,20 @@ ISA_LENGTH = 106
 _ODD_SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u3000"
 _ODD_SPACE_TABLE = str.maketrans(dict.fromkeys(_ODD_SPACES, " "))
 _LINE_BREAKS = "\r\n"
-_KNOWN_ISA_VERSIONS = {
+_BLANKS = " \t\r\n"
+_ISA_HEAD = 7  # "ISA", the element separator, ISA01 (two digits) and the separator again
+_KNOWN_ISA_VERSIONS = {  # ISA12 (I11): one per X12 release, 00304 for 003040 and so on
     "00200",
+    "00201",
+    "00204",
     "00300",
+    "00301",
+    "00302",
+    "00303",
+    "00304",
+    "00305",
+    "00306",
+    "00307",
     "00400",
     "00401",
     "00402",
@@ -251,23 +262,46 @@ def _skip_to_isa(text: _Text) -> _Skipped:
     """Move to the next ISA; return what was skipped that is not whitespace or a BOM."""
     skipped = _Skipped()
     while True:
-        text.ensure(4)
+        text.ensure(_ISA_HEAD)
         buf, pos = text.buf, text.pos
         while pos < len(buf) and (buf[pos].isspace() or buf[pos] == "\ufeff"):
             pos += 1
         text.pos = pos
-        text.ensure(4)
+        text.ensure(_ISA_HEAD)
         if _isa_at(text.buf, text.pos) or text.pos >= len(text.buf):
             return skipped
         _next_isa(text, skipped)
 
 
-def _isa_at(buf: str, pos: int) -> bool:
-    return buf.startswith("ISA", pos) and pos + 3 < len(buf) and _can_separate(buf[pos + 3])
+def _isa_at(buf: str, pos: int, complete: bool = True) -> bool:
+    """Whether an ISA starts at ``pos``: ``ISA`` and a character that can be its element separator.
+
+    A control character is taken as the separator (X12 allows any character the data do not use)
+    only when ISA01's two digits and the same character follow, so binary content that happens to
+    hold ``ISA`` is not read as X12. ``complete=False``: more text may follow the buffer's end,
+    and an ISA that the end cuts is not decided yet (False).
+    """
+    if not buf.startswith("ISA", pos):
+        return False
+    head = buf[pos + 3 : pos + _ISA_HEAD]
+    if not head or (len(head) < _ISA_HEAD - 3 and not complete) or not _can_separate(head[0]):
+        return False
+    separator = head[0]
+    if separator.isprintable():
+        return True
+    return len(head) == _ISA_HEAD - 3 and head[1:3].isdigit() and head[3] == separator
 
 
 def _can_separate(char: str) -> bool:
-    return not (char.isalnum() or char.isspace())
+    """A delimiter is any character but a letter, a digit, a space or a line break.
+
+    Control characters count (``str.isspace`` calls 0x1C-0x1F spaces; X12 does not).
+    """
+    return not (char.isalnum() or char in _BLANKS or (char.isspace() and not _is_control(char)))
+
+
+def _is_control(char: str) -> bool:
+    return ord(char) < 0x20 or ord(char) == 0x7F
 
 
 def _next_isa(text: _Text, skipped: _Skipped) -> None:
@@ -280,22 +314,22 @@ def _next_isa(text: _Text, skipped: _Skipped) -> None:
     while True:
         buf = text.buf
         found = buf.find("ISA", start)
-        while found >= 0 and found + 3 < len(buf) and not _can_separate(buf[found + 3]):
+        while found >= 0 and not _isa_at(buf, found, complete=text.eof):
             found = buf.find("ISA", found + 1)
-        if found >= 0 and (found + 3 < len(buf) or text.eof):
-            end = found if found + 3 < len(buf) else len(buf)
-            skipped.add(buf[text.pos : end])
-            text.pos = end
+        if found >= 0:
+            skipped.add(buf[text.pos : found])
+            text.pos = found
             return
-        # no ISA yet: keep only the tail a cut "ISA" may begin in, and read on
-        end = max(text.pos, len(buf) - 3)
+        # no ISA yet: keep only the tail a cut ISA may begin in, and read on
+        end = max(text.pos, len(buf) - (_ISA_HEAD - 1))
         skipped.add(buf[text.pos : end])
         text.pos = end
-        start = end
-        if not text.fill():
-            skipped.add(text.buf[text.pos :])
-            text.pos = len(text.buf)
+        if text.eof:
+            skipped.add(buf[end:])
+            text.pos = len(buf)
             return
+        text.fill()  # may let go of what was searched: go on from ``pos``, not from an old offset
+        start = text.pos
 
 
 def _short_isa_issue(text: _Text, index: int) -> Issue:
@@ -441,7 +475,7 @@ def _separators(
     fields: list[str], element: str, component: str, terminator: str, index: int, issues: list[Issue]
 ) -> Separators:
     repetition: str | None = None
-    isa11 = fields[10].strip()
+    isa11 = fields[10].strip(" ")  # not strip(): it takes the control characters 0x1C-0x1F for spaces
     if fields[11].strip() >= "00402" and isa11 and not isa11.isalnum():
         repetition = isa11
     declared = {"element": element, "component": component, "segment terminator": terminator}

@@ -281,6 +281,10 @@ def _close_transaction(
             for seg, check in zip(ix.segments, checks, strict=True):
                 _narrow(ix.partner, seg, check.position, transaction)
     transaction.segment_count = len(ix.segments)
+    if transaction.set_id == _PO_SET:
+        count_issue = _ctt_count(ix.segments)
+        if count_issue is not None:
+            transaction.issues.append(count_issue)
     if ix.group is not None:
         ix.group.transactions.append(transaction)
     parsed: list[ParsedOrder | ReceivedAck] = []
@@ -314,6 +318,32 @@ def _ack(ix: _Interchange) -> list[ReceivedAck]:
         elif seg.id == "AK9" and found:
             found[-1].code = seg.get(1)
     return found
+
+
+def _ctt_count(segments: list[X12Segment]) -> Issue | None:
+    """CTT01 is the number of PO1 segments; a set where they differ may have lost or gained a line.
+
+    Answered as a count mismatch of the set (AK502/IK502 4), so the set is rejected and the order
+    carries the finding.
+    """
+    ctt = next((seg for seg in segments if seg.id == "CTT"), None)
+    declared = ctt.get(1).strip() if ctt is not None else ""
+    if ctt is None or not declared.isdigit():
+        return None  # no CTT, or a CTT01 pyx12 already finds wrong
+    lines = sum(seg.id == "PO1" for seg in segments)
+    if int(declared) == lines:
+        return None
+    return Issue(
+        code="x12.ctt_count",
+        message=f"CTT01 says {int(declared)} line items but the transaction set holds {lines} PO1 segments; "
+        "a line may have been lost or added on the way",
+        level=Level.TRANSACTION,
+        x12_code="4",
+        segment="CTT",
+        element=1,
+        bad_value=declared,
+        segment_index=ctt.index,
+    )
 
 
 def _no_group(header: InterchangeHeader) -> Issue:

@@ -100,8 +100,8 @@ def segment_pane(
             SegmentLine(
                 index=seg.index,
                 segment_id=seg.id,
-                separator=seg.separators.element,
-                terminator=seg.separators.segment if seg.separators.segment not in "\r\n" else "",
+                separator=_visible(seg.separators.element),
+                terminator=_visible(seg.separators.segment) if seg.separators.segment not in "\r\n" else "",
                 anchor=_anchor(key, seg.index),
                 elements=elements,
                 gap_before=seg.index - previous - 1,
@@ -180,6 +180,15 @@ def _window(stream: BinaryIO, targets: set[int], control: str | None) -> tuple[l
     return kept, False, seen_any
 
 
+# Control characters used as delimiters (0x1D, 0x1C, 0x1F...) as their Unicode pictures (U+241D...),
+# so a clerk sees where elements and components part instead of nothing.
+_PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+
+
+def _visible(text: str) -> str:
+    return text.translate(_PICTURES)
+
+
 def _shown(seg: _Seg, on_element: dict[tuple[int, int], list[Highlight]]) -> tuple[SegmentElement, ...]:
     """The elements of one line, each clipped, up to the line's budget; the last says what is left out."""
     shown: list[SegmentElement] = []
@@ -189,7 +198,7 @@ def _shown(seg: _Seg, on_element: dict[tuple[int, int], list[Highlight]]) -> tup
             left = len(seg.elements) - position
             shown.append(SegmentElement(position, f"… ({left:,} more elements not shown)", ()))
             break
-        clipped = _clip(text, min(MAX_ELEMENT_CHARS, budget))
+        clipped = _visible(_clip(text, min(MAX_ELEMENT_CHARS, budget)))
         budget -= len(clipped)
         shown.append(SegmentElement(position, clipped, tuple(on_element.get((seg.index, position), ()))))
     if seg.oversize is not None:
