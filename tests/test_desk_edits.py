@@ -380,3 +380,27 @@ def test_header_and_line_forms_on_a_pdf_order_key_the_values_shown_with_who_keye
     refused = post(client, f"{page}/split-line", {"version": 7, "line_no": "1", "quantity": "99"}, page=page)
     assert refused.status_code == 422 and "both parts must be above zero" in html.unescape(refused.text)
     assert app.order(order_id).version == 7
+
+
+def test_a_keyed_price_is_checked_against_the_agreement_on_approval(web: tuple[DeskApp, Pipeline]) -> None:
+    app, pipeline = web
+    clerk = Clerk(app)
+    order_id = pdf_order(pipeline).id
+    clerk("correct_po_number", order_id, po_number="VK-2026-0503")
+    clerk("pick_sku", order_id, line_no="1", sku="NW-10042")
+    clerk("pick_sku", order_id, line_no="2", sku="NW-30555")
+    done = clerk("correct_price", order_id, line_no="1", unit_price="3.10")
+    [entry] = [e for e in history(app, order_id) if e.id == done.audit_id]
+    assert (entry.before, entry.after) == (
+        {"version": 4, "lines[1].unit_price": "4.5"},
+        {"version": 5, "lines[1].unit_price": "3.1"},
+    )
+    assert canonical(app, order_id).lines[0].provenance["unit_price"].keyed_by == "alice"
+    held = clerk("approve", order_id)
+    assert held.status == "exception"
+    assert [(f["code"], f["line_no"]) for f in held.blocking] == [("price_mismatch", "1")]
+    client = app.client("alice")
+    page = f"/orders/{order_id}"
+    response = post(client, f"{page}/price", {"version": 6, "line_no": "1", "unit_price": "4.50"}, page=page)
+    assert response.status_code == 303
+    assert clerk("approve", order_id).status == "accepted"

@@ -232,6 +232,27 @@ class OrderDesk:
             learn=("quantity", _edits.parse_quantity(quantity), line_no) if quantity is not None else None,
         )
 
+    def correct_price(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        line_no: str,
+        unit_price: Decimal | str,
+    ) -> DeskOutcome:
+        """A line's unit price as the document has it (misread, or not read at all)."""
+        require_role(actor, *DESK_ROLES, doing="correct a price")
+        return self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_price",
+            lambda o: _edits.set_price(o, line_no, unit_price),
+        )
+
     def correct_date(
         self,
         session: Session,

@@ -79,7 +79,7 @@ def set_po_date(order: Order, value: date) -> Changes:
 def _not_edi(order: Order, what: str) -> None:
     if order.channel == Channel.X12:
         raise InvalidChange(
-            f"an EDI order's {what} is the partner's own (BEG segment); it is not corrected here"
+            f"an EDI order's {what} is the partner's own (its 850 says it); it is not corrected here"
         )
 
 
@@ -98,6 +98,17 @@ def set_quantity(order: Order, line_no: str, quantity: Decimal | str | None, uom
     before = {"quantity": _text(current.value) if current else None, "uom": current.uom if current else None}
     line.quantity = Quantity(value=value, uom=unit)
     return _diff(f"lines[{line_no}]", before, {"quantity": _text(value), "uom": unit})
+
+
+def set_price(order: Order, line_no: str, price: Decimal | str) -> Changes:
+    """A line's unit price as the document has it (a misread or missing one); an agreed price is
+    checked against it on approval, as the pipeline checks it. Not on an EDI order."""
+    _not_edi(order, "unit price")
+    line = find_line(order, line_no)
+    value = parse_price(price)
+    before = {"unit_price": _text(line.unit_price) if line.unit_price is not None else None}
+    line.unit_price = value
+    return _diff(f"lines[{line_no}]", before, {"unit_price": _text(value)})
 
 
 def set_date(order: Order, qualifier: str, value: date, line_no: str | None = None) -> Changes:

@@ -86,6 +86,7 @@ AUDIT_TITLES = {
     "order.correct_customer": "Changed the customer",
     "order.correct_currency": "Corrected the currency",
     "order.correct_ship_to": "Corrected the ship-to",
+    "order.correct_price": "Corrected a price",
     "order.add_line": "Added a line",
     "order.remove_line": "Removed a line",
     "order.split_line": "Split a line",

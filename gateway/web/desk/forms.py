@@ -121,6 +121,11 @@ class AddLineForm(OrderForm):
     unit_price = DecimalField("Unit price", [Optional()])
 
 
+class PriceForm(OrderForm):
+    line_no = StringField("Line", _LINE_NO)
+    unit_price = DecimalField("Unit price", [InputRequired("give the unit price")])
+
+
 class LineForm(OrderForm):
     """Remove a line."""
 

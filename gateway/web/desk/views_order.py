@@ -112,6 +112,10 @@ def _add_line(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> 
     )
 
 
+def _price(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.correct_price(s, o, v, u, line_no=f.line_no.data.strip(), unit_price=f.unit_price.data)
+
+
 def _remove_line(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
     return d.remove_line(s, o, v, u, line_no=f.line_no.data.strip())
 
@@ -195,6 +199,11 @@ ACTIONS: dict[str, Action] = {
     "ship-to": Action(forms.ShipToForm, _ship_to, lambda *_: "The ship-to is corrected."),
     "add-line": Action(
         forms.AddLineForm, _add_line, lambda f, _: f"A line ordering {f.sku.data.strip()} is added."
+    ),
+    "price": Action(
+        forms.PriceForm,
+        _price,
+        lambda f, _: f"Line {f.line_no.data.strip()} now costs {f.unit_price.data:f}.",
     ),
     "remove-line": Action(
         forms.LineForm, _remove_line, lambda f, _: f"Line {f.line_no.data.strip()} is removed."
