@@ -1,9 +1,12 @@
 """From a decided order to its 855: what each finding means to the partner, line by line.
 
-An accepted order with nothing changed is acknowledged AD; one whose quantities or prices
-were changed on the way (an auto-fix, a partial or backordered line) AC, with an ACK per
-change; a rejected one RD, every line IR, with the reasons. Orders still in the exception
-queue get no 855 until the order desk decides.
+An accepted order with nothing changed is acknowledged AD; one with anything changed on the
+way AC: a quantity or price (an auto-fix, a partial or backordered line, a desk correction), an
+item (IS), a line removed or cut to nothing (IR), a line split (one ACK per part), or a header
+value the desk corrected (ship-to, dates, currency). A rejected one is RD, every line IR, with
+the reasons. Each PO1 answers one line the buyer sent, with the buyer's line number and their
+identifiers as they sent them; the item we ship instead is named in the IS ACK. Orders still
+in the exception queue get no 855 until the order desk decides.
 """
 
 from __future__ import annotations
@@ -128,7 +131,8 @@ def _answer(
         ordered=ordered,
         uom=uom,
         unit_price=first.unit_price,
-        sku=sent.vendor_sku or (first.sku if not _substituted(sent, first, []) else None),
+        sku=sent.vendor_sku
+        or (None if _substituted(sent, first, by_line.get(first.line_no, [])) else first.sku),
         buyer_part=sent.buyer_part,
         upc=sent.upc,
         description=sent.description,

@@ -134,3 +134,20 @@ def test_a_rejected_order_answers_every_line_the_buyer_sent_as_they_sent_it() ->
     ack = acknowledgment_for(now, [], "rejected", TODAY, received=received)
     assert ack.ack_type == AckType.REJECTED and statuses(ack) == [("IR", "10"), ("IR", "6")]
     assert [s[6:8] for s in acks(body(ack)) if s[0] == "PO1"] == [["VN", "NW-99001"], ["BP", "AC-913"]]
+
+
+def test_an_item_auto_fixed_at_intake_is_a_substitution_too_and_our_sku_stays_out_of_the_po1() -> None:
+    now = order(line(sku=None, buyer_part="AC-1", qty="5"))
+    now.lines[0].sku = "NW-10042"  # the closest match, applied unasked
+    fixed = {
+        "code": "unknown_item",
+        "action": "auto_fix",
+        "line_no": "1",
+        "message": "matched",
+        "details": {},
+    }
+    ack = acknowledgment_for(now, [fixed], "accepted", TODAY)
+    assert ack.ack_type == AckType.CHANGED
+    po1, ack_segment = acks(body(ack))
+    assert po1[6:] == ["BP", "AC-1"]
+    assert ack_segment == ["ACK", "IS", "5", "EA", "", "", "", "BP", "AC-1", "VN", "NW-10042"]

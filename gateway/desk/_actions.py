@@ -8,8 +8,11 @@ the time, and before/after of only the fields it changed.
 
 Decisions:
 
-- **Fixes** (PO number, PO date, SKU, quantity/UOM, date) edit the stored canonical order and
-  its line rows; the findings stay as they were until the order is approved and re-validated.
+- **Fixes** (PO number, PO date, customer, currency, ship-to, requested dates; a line's SKU,
+  quantity/UOM, price; adding, removing or splitting a line) edit the stored canonical order
+  and its line rows; the findings stay as they were until the order is approved and
+  re-validated. Each changed value's provenance says who keyed it and when. The first fix keeps
+  the order as it stood (``received_canonical``): the 855 answers the buyer's lines from it.
   On an order read from a PDF, a fixed PO number, PO date, SKU or quantity is looked for in
   the document, and where it sits is learned as the sender's layout (``_learning``); approving
   an order read with learned hints, their values unchanged, confirms them.
