@@ -165,22 +165,28 @@ def set_ship_to(order: Order, values: dict[str, str | None]) -> Changes:
         if raw is None:
             continue
         text = (
-            " ".join(raw.split())
-            if name != "lines"
-            else "\n".join(" ".join(part.split()) for part in raw.splitlines() if part.strip())
+            "\n".join(" ".join(part.split()) for part in raw.splitlines() if part.strip())
+            if name == "lines"
+            else " ".join(raw.split())
         )
+        if (text or None) == current[name]:
+            continue  # as it was: only what the clerk changed is checked
         if any(len(part) > MAX_TEXT for part in text.splitlines() or [text]):
             raise InvalidChange(f"ship-to {name.replace('_', ' ')} is longer than {MAX_TEXT} characters")
+        if name == "country" and text and not re.fullmatch(r"[A-Za-z]{2,3}", text):
+            raise InvalidChange("the ship-to country is a two- or three-letter code, e.g. US or DE")
         wanted[name] = text or None
-    if wanted.get("country") and not re.fullmatch(r"[A-Za-z]{2,3}", wanted["country"] or ""):
-        raise InvalidChange("the ship-to country is a two- or three-letter code, e.g. US or DE")
-    if not (wanted.get("name") or wanted.get("id") or wanted.get("lines")):
+    if not any(wanted.values()):
         raise InvalidChange("give the ship-to a name, an id or an address")
     party.name, party.id = wanted["name"], wanted["id"]
     address.lines = (wanted["lines"] or "").splitlines()
     address.city, address.region = wanted["city"], wanted["region"]
     address.postal_code = wanted["postal_code"]
-    address.country = wanted["country"].upper() if wanted["country"] else None
+    address.country = (
+        wanted["country"].upper()
+        if wanted["country"] and wanted["country"] != current["country"]
+        else wanted["country"]
+    )
     party.address = address
     return _diff("ship_to", current, wanted)
 
