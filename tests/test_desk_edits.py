@@ -370,6 +370,7 @@ def test_header_and_line_forms_on_a_pdf_order_key_the_values_shown_with_who_keye
         assert response.status_code == 303, html.unescape(response.text)[-1500:]
     shown = html.unescape(client.get(page).text)
     assert "A line ordering NW-20017 is added." in shown
+    assert f"not read from the document: keyed by alice at {KEYED_AT}" in shown  # the source pane says so
     header = shown[shown.index('data-testid="header"') : shown.index('data-testid="lines"')]
     keyed = f"keyed by alice at {KEYED_AT}"
     for field in ("po_number", "partner", "currency", "name", "value"):
