@@ -112,5 +112,9 @@ def _line(line: AckLine, partner: PartnerProfile) -> list[Segment]:
         ack = ["ACK", part.status.value, number(part.quantity), part.uom]
         if part.ship_date is not None:
             ack += [_SCHEDULED_SHIP, date8(part.ship_date)]
+        if part.product_ids:  # ACK07 onwards, after ACK04-06 (date qualifier, date, request reference)
+            ack += [""] * (7 - len(ack))
+            for qualifier, value in part.product_ids:
+                ack += [qualifier, echo(value, partner, 48)]
         segments.append(ack)
     return segments

@@ -56,6 +56,15 @@ class Provenance(NamedTuple):
     cell: str | None = None
     mime_part: str | None = None
     confidence: float | None = None
+    # A value a person keyed on the order desk: who and when (ISO 8601, UTC). The locator
+    # fields, if any, still say where the document had the value the clerk replaced.
+    keyed_by: str | None = None
+    keyed_at: str | None = None
+
+    @property
+    def keyed(self) -> str | None:
+        """``keyed by USER at TIME`` for a value keyed on the desk, else None."""
+        return f"keyed by {self.keyed_by} at {self.keyed_at}" if self.keyed_by else None
 
     @property
     def is_x12_only(self) -> bool:
@@ -67,7 +76,7 @@ class Provenance(NamedTuple):
         )
 
 
-_NON_X12_FIELDS = ("page", "bbox", "sheet", "cell", "mime_part", "confidence")
+_NON_X12_FIELDS = ("page", "bbox", "sheet", "cell", "mime_part", "confidence", "keyed_by", "keyed_at")
 
 
 def _provenance_in(value: Any) -> Any:
@@ -212,6 +221,7 @@ class OrderLine(Traced):
     charges: list[Charge] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    split_from: str | None = None  # the line this one was split off on the order desk
 
 
 PO_KEY_LENGTH = 64

@@ -35,6 +35,7 @@ class LineStatus(StrEnum):
     PRICE_CHANGED = "IP"
     QUANTITY_CHANGED = "IQ"
     REJECTED = "IR"
+    SUBSTITUTED = "IS"  # another item ships in its place (ACK carries the buyer's part and ours)
 
 
 class LineAck(BaseModel):
@@ -44,6 +45,8 @@ class LineAck(BaseModel):
     quantity: Decimal
     uom: str
     ship_date: date | None = None
+    # ACK07 onwards: (qualifier, id) pairs; for IS the buyer's part (BP) and the item we ship (VN)
+    product_ids: list[tuple[str, str]] = Field(default_factory=list)
 
 
 class AckLine(BaseModel):

@@ -613,13 +613,15 @@ def send_decision(
     erp_kind: str | None,
     document_id: int | None,
     acknowledge: bool = True,
+    received: Order | None = None,
 ) -> DecisionSent:
     """What a decided order sends, whether the gateway or the order desk decided it.
 
     The 855 goes to EDI (X12) orders whose partner's profile asks for one, for an accepted or a
     rejected order; ``acknowledge=False`` withholds it (a set the 997 already rejects for syntax:
     for the partner it was never received). An accepted order's ERP payload is queued when the
-    gateway has an ERP (``erp_kind``). An order still in exception sends nothing.
+    gateway has an ERP (``erp_kind``). An order still in exception sends nothing. ``received`` is
+    the order before the order desk changed it, which the 855 answers line by line.
     """
     acknowledgment_id = None
     if (
@@ -629,7 +631,7 @@ def send_decision(
         and order.channel == Channel.X12
         and order.po_number
     ):
-        ack = acknowledgment_for(order, findings, status, when.date())
+        ack = acknowledgment_for(order, findings, status, when.date(), received=received)
         document = emitters.x12_855.emit(
             ack, partner, numbers=storage.ControlNumbers(session, partner.name), when=when
         )

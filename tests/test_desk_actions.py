@@ -162,9 +162,12 @@ def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_
     assert approved.outbound_ids == [ack.id, payload.id]
     assert (ack.kind, ack.status, ack.document_id) == ("855", "pending", stored.document_id)
     body = segments(ack.content)
-    assert next(s for s in body if s[0] == "BAK")[1:4] == ["00", "AD", "4500040001"]
+    # another item than the buyer's: changed (AC), line 3 substituted (IS) with ours in the ACK,
+    # while the PO1 echoes the item number the buyer sent
+    assert next(s for s in body if s[0] == "BAK")[1:4] == ["00", "AC", "4500040001"]
     po1s = [s for s in body if s[0] == "PO1"]
-    assert [s[7] for s in po1s] == ["NW-10042", "NW-20017", "NW-30555"]
+    assert [s[7] for s in po1s] == ["NW-10042", "NW-20017", "NW-99001"]
+    assert [s for s in body if s[0] == "ACK"][2] == ["ACK", "IS", "10", "EA", "", "", "", "VN", "NW-30555"]
     assert (payload.kind, payload.status) == (ERP, "pending")
     assert allocated(sessions, "NW-30555") - stock_before == 10
     with sessions() as session:
@@ -287,14 +290,14 @@ def test_correct_a_requested_date_then_approve(
     path = acme(tmp_path, "4500040004", "000040004", (b"DTM*002*20261201", b"DTM*002*20261101"))
     order_id = exception_order(intake, path)
     assert [f.code for f in findings(sessions, order_id)] == ["date_past"]
-    with pytest.raises(desk.InvalidChange, match="no date 010"):
+    with pytest.raises(desk.InvalidChange, match="no date 001"):  # a cancel date is not added on the desk
         act(
             sessions,
             order_desk.correct_date,
             order_id,
             1,
             staff["alice"],
-            qualifier="010",
+            qualifier="001",
             value=date(2026, 12, 1),
         )
     act(
@@ -315,6 +318,7 @@ def test_correct_a_requested_date_then_approve(
     assert approved.status == "accepted"
     ack, _ = outbox(sessions, order_id)
     assert ack.kind == "855"
+    assert "BAK*00*AC*4500040004" in ack.content.decode()  # the date differs from the buyer's
     assert order(sessions, order_id).canonical["dates"][0]["value"] == "2026-12-01"
 
 

@@ -1,7 +1,8 @@
 """The order desk: what staff may do to an order in exception, with audit and optimistic locking; the web queue calls it.
 
-``OrderDesk`` holds the actions (fix a SKU, quantity, UOM or date; accept a price; release
-credit; merge or dismiss a duplicate; approve; reject). Users and roles are in ``_users``;
+``OrderDesk`` holds the actions (fix a header field: PO number, PO date, customer, currency,
+ship-to, requested dates; fix a line's SKU, quantity, UOM, price or dates; add, remove or split
+a line; accept a price; release credit; merge or dismiss a duplicate; approve; reject). Users and roles are in ``_users``;
 ``gateway user add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the
 failed-login throttle in ``_throttle``. Functions take a session and never commit.
 """

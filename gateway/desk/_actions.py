@@ -8,8 +8,11 @@ the time, and before/after of only the fields it changed.
 
 Decisions:
 
-- **Fixes** (PO number, PO date, SKU, quantity/UOM, date) edit the stored canonical order and
-  its line rows; the findings stay as they were until the order is approved and re-validated.
+- **Fixes** (PO number, PO date, customer, currency, ship-to, requested dates; a line's SKU,
+  quantity/UOM, price; adding, removing or splitting a line) edit the stored canonical order
+  and its line rows; the findings stay as they were until the order is approved and
+  re-validated. Each changed value's provenance says who keyed it and when. The first fix keeps
+  the order as it stood (``received_canonical``): the 855 answers the buyer's lines from it.
   On an order read from a PDF, a fixed PO number, PO date, SKU or quantity is looked for in
   the document, and where it sits is learned as the sender's layout (``_learning``); approving
   an order read with learned hints, their values unchanged, confirms them.
@@ -232,6 +235,27 @@ class OrderDesk:
             learn=("quantity", _edits.parse_quantity(quantity), line_no) if quantity is not None else None,
         )
 
+    def correct_price(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        line_no: str,
+        unit_price: Decimal | str,
+    ) -> DeskOutcome:
+        """A line's unit price as the document has it (misread, or not read at all)."""
+        require_role(actor, *DESK_ROLES, doing="correct a price")
+        return self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_price",
+            lambda o: _edits.set_price(o, line_no, unit_price),
+        )
+
     def correct_date(
         self,
         session: Session,
@@ -252,6 +276,121 @@ class OrderDesk:
             actor,
             "order.correct_date",
             lambda o: _edits.set_date(o, qualifier, value, line_no),
+        )
+
+    def correct_customer(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, partner: str
+    ) -> DeskOutcome:
+        """The customer the order is from: one of the partner profiles (its account, prices, credit)."""
+        require_role(actor, *DESK_ROLES, doing="change an order's customer")
+        profile = self._partners.get(partner.strip())
+        if profile is None:
+            known = ", ".join(sorted(p.name for p in self._partners)) or "none"
+            raise InvalidChange(f"there is no partner {partner.strip()!r} (known partners: {known})")
+        outcome = self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_customer",
+            lambda o: _edits.set_customer(o, profile.name),
+        )
+        stored = session.get(PurchaseOrder, order_id)
+        assert stored is not None  # locked by _edit
+        stored.partner, stored.customer_account = profile.name, profile.customer_account
+        return outcome
+
+    def correct_currency(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, currency: str
+    ) -> DeskOutcome:
+        """The order's currency (ISO 4217); the prices are checked against the agreement on approval."""
+        require_role(actor, *DESK_ROLES, doing="correct a currency")
+        outcome = self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_currency",
+            lambda o: _edits.set_currency(o, currency),
+        )
+        stored = session.get(PurchaseOrder, order_id)
+        assert stored is not None
+        stored.currency = Order.model_validate(stored.canonical).currency
+        return outcome
+
+    def correct_ship_to(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        values: Mapping[str, str | None],
+    ) -> DeskOutcome:
+        """The ship-to party: name, id, address lines, city, region, postal code, country."""
+        require_role(actor, *DESK_ROLES, doing="correct a ship-to")
+        return self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.correct_ship_to",
+            lambda o: _edits.set_ship_to(o, dict(values)),
+        )
+
+    def add_line(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        sku: str,
+        quantity: Decimal | str,
+        uom: str | None = None,
+        unit_price: Decimal | str | None = None,
+    ) -> DeskOutcome:
+        """A line the reader missed: an active catalog SKU, a quantity (in the item's unit unless given), a price."""
+        require_role(actor, *DESK_ROLES, doing="add a line")
+        product = _catalog_product(session, sku)
+        unit = uom.strip() if uom and uom.strip() else _catalog_unit(session, product)
+        return self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.add_line",
+            lambda o: _edits.add_line(o, product, quantity, unit, unit_price),
+        )
+
+    def remove_line(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, line_no: str
+    ) -> DeskOutcome:
+        """Take a line off the order; an EDI partner's 855 answers it IR."""
+        require_role(actor, *DESK_ROLES, doing="remove a line")
+        return self._edit(
+            session, order_id, version, actor, "order.remove_line", lambda o: _edits.remove_line(o, line_no)
+        )
+
+    def split_line(
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        line_no: str,
+        quantity: Decimal | str,
+    ) -> DeskOutcome:
+        """Split ``quantity`` off a line into a new line (e.g. to ship it later or as another item)."""
+        require_role(actor, *DESK_ROLES, doing="split a line")
+        return self._edit(
+            session,
+            order_id,
+            version,
+            actor,
+            "order.split_line",
+            lambda o: _edits.split_line(o, line_no, quantity),
         )
 
     # -- overrides ------------------------------------------------------------------------
@@ -472,6 +611,7 @@ class OrderDesk:
                 when=when,
                 erp_kind=self._erp_kind,
                 document_id=stored.document_id,
+                received=as_received(stored),
             )
             outbound += [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
         else:
@@ -512,6 +652,7 @@ class OrderDesk:
             when=when,
             erp_kind=self._erp_kind,
             document_id=stored.document_id,
+            received=as_received(stored),
         )
         return [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
 
@@ -530,8 +671,11 @@ class OrderDesk:
         stored = lock_order(session, order_id, version)
         order = Order.model_validate(stored.canonical)
         before, after = edit(order)
-        _store_order(session, stored, order)
         when = self._clock()
+        _edits.mark_keyed(order, after, actor.username, when.isoformat(timespec="seconds"))
+        if stored.received_canonical is None:  # the order as it stood before the desk first changed it
+            stored.received_canonical = stored.canonical
+        _store_order(session, stored, order)
         outcome = self._record(session, stored, actor, action, before, after, when)
         changed = {key.rsplit(".", 1)[-1] for key in after}
         if learn is not None and learn[0] in changed:  # a value left as read teaches nothing
@@ -607,6 +751,18 @@ def _catalog_product(session: Session, sku: str) -> str:
     if not wanted or found is None:
         raise InvalidChange(f"SKU {wanted!r} is not an active item in the catalog")
     return found
+
+
+def _catalog_unit(session: Session, sku: str) -> str:
+    """The unit of measure the catalog sells ``sku`` in."""
+    unit = session.scalar(select(storage.Product.uom).where(storage.Product.sku == sku))
+    assert unit is not None  # _catalog_product found it
+    return unit
+
+
+def as_received(stored: PurchaseOrder) -> Order | None:
+    """The order as it stood before the desk first changed it; None when the desk changed nothing."""
+    return None if stored.received_canonical is None else Order.model_validate(stored.received_canonical)
 
 
 def _reason(text: str | None) -> str:

@@ -122,6 +122,9 @@ class PurchaseOrder(Base):
     # The support of the layout hints learned on the desk that the PDF or sheet was read with
     # (gateway.storage.learned_hints); None when it was read without any (migration 0015).
     layout_learned_from: Mapped[int | None]
+    # The canonical order as it stood before the desk's first change to it (the 855 answers
+    # what the buyer sent); None while the desk has changed nothing (migration 0016).
+    received_canonical: Mapped[dict[str, Any] | None]
 
 
 class OrderLineRecord(Base):

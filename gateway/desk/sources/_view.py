@@ -264,6 +264,8 @@ def _own(wanted: Sequence[Wanted], document_id: int | None) -> tuple[list[Wanted
 
 
 def _misfit(item: Wanted, fmt: str) -> Unplaced:
+    if item.kind is None and item.source.keyed:  # typed on the desk, not read from the document
+        return item.miss(f"not read from the document: {item.source.keyed}")
     if item.kind is None:
         return item.miss("its recorded source names no place")
     return item.miss(f"its source is {_KIND_NAMES[item.kind]}, but the document is {_FORMAT_NAMES[fmt]}")

@@ -81,6 +81,15 @@ AUDIT_TITLES = {
     "order.merge_duplicate": "Merged as a duplicate",
     "order.approve": "Approved",
     "order.reject": "Rejected",
+    "order.correct_po_number": "Corrected the PO number",
+    "order.correct_po_date": "Corrected the PO date",
+    "order.correct_customer": "Changed the customer",
+    "order.correct_currency": "Corrected the currency",
+    "order.correct_ship_to": "Corrected the ship-to",
+    "order.correct_price": "Corrected a price",
+    "order.add_line": "Added a line",
+    "order.remove_line": "Removed a line",
+    "order.split_line": "Split a line",
 }
 ACTION_TITLES = {
     "hold": "holds the order",

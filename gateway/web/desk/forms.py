@@ -94,6 +94,49 @@ class DateForm(OrderForm):
     value = DateField("New date", [InputRequired("pick a date")])
 
 
+class CustomerForm(OrderForm):
+    partner = StringField("Customer", [DataRequired("pick the customer"), Length(max=64)])
+
+
+class CurrencyForm(OrderForm):
+    currency = StringField("Currency", [DataRequired("type the currency, e.g. USD"), Length(max=3)])
+
+
+class ShipToForm(OrderForm):
+    """The ship-to; every field is sent (an empty one clears it)."""
+
+    name = StringField("Name", [Optional(), Length(max=80)])
+    party_id = StringField("Location id", [Optional(), Length(max=80)])
+    lines = TextAreaField("Street address", [Optional(), Length(max=400)])
+    city = StringField("City", [Optional(), Length(max=80)])
+    region = StringField("State or region", [Optional(), Length(max=80)])
+    postal_code = StringField("Postal code", [Optional(), Length(max=20)])
+    country = StringField("Country", [Optional(), Length(max=3)])
+
+
+class AddLineForm(OrderForm):
+    sku = StringField("SKU", [DataRequired("pick or type a catalog SKU"), Length(max=64)])
+    quantity = DecimalField("Quantity", [InputRequired("give the quantity")])
+    uom = StringField("Unit of measure", [Optional(), Length(max=8)])
+    unit_price = DecimalField("Unit price", [Optional()])
+
+
+class PriceForm(OrderForm):
+    line_no = StringField("Line", _LINE_NO)
+    unit_price = DecimalField("Unit price", [InputRequired("give the unit price")])
+
+
+class LineForm(OrderForm):
+    """Remove a line."""
+
+    line_no = StringField("Line", _LINE_NO)
+
+
+class SplitLineForm(OrderForm):
+    line_no = StringField("Line", _LINE_NO)
+    quantity = DecimalField("Quantity to split off", [InputRequired("give the quantity to split off")])
+
+
 class ReasonForm(OrderForm):
     """Accept a price (with ``line_no``), release credit, dismiss a duplicate, reject: a reason is required."""
 

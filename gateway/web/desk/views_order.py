@@ -18,6 +18,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import defer
 
@@ -81,6 +82,46 @@ def _quantity(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> 
 def _date(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
     line_no = (f.line_no.data or "").strip() or None
     return d.correct_date(s, o, v, u, qualifier=f.qualifier.data.strip(), value=f.value.data, line_no=line_no)
+
+
+def _customer(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.correct_customer(s, o, v, u, partner=f.partner.data)
+
+
+def _currency(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.correct_currency(s, o, v, u, currency=f.currency.data)
+
+
+def _ship_to(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    values = {
+        "name": f.name.data,
+        "id": f.party_id.data,
+        "lines": f.lines.data,
+        "city": f.city.data,
+        "region": f.region.data,
+        "postal_code": f.postal_code.data,
+        "country": f.country.data,
+    }
+    return d.correct_ship_to(s, o, v, u, values=values)
+
+
+def _add_line(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    uom = (f.uom.data or "").strip() or None
+    return d.add_line(
+        s, o, v, u, sku=f.sku.data, quantity=f.quantity.data, uom=uom, unit_price=f.unit_price.data
+    )
+
+
+def _price(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.correct_price(s, o, v, u, line_no=f.line_no.data.strip(), unit_price=f.unit_price.data)
+
+
+def _remove_line(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.remove_line(s, o, v, u, line_no=f.line_no.data.strip())
+
+
+def _split_line(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.split_line(s, o, v, u, line_no=f.line_no.data.strip(), quantity=f.quantity.data)
 
 
 def _accept_price(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
@@ -149,6 +190,29 @@ ACTIONS: dict[str, Action] = {
     "date": Action(
         forms.DateForm, _date, lambda f, _: f"Date {f.qualifier.data} is now {f.value.data:%Y-%m-%d}."
     ),
+    "customer": Action(
+        forms.CustomerForm, _customer, lambda f, _: f"The customer is now {f.partner.data.strip()}."
+    ),
+    "currency": Action(
+        forms.CurrencyForm, _currency, lambda f, _: f"The currency is now {f.currency.data.strip().upper()}."
+    ),
+    "ship-to": Action(forms.ShipToForm, _ship_to, lambda *_: "The ship-to is corrected."),
+    "add-line": Action(
+        forms.AddLineForm, _add_line, lambda f, _: f"A line ordering {f.sku.data.strip()} is added."
+    ),
+    "price": Action(
+        forms.PriceForm,
+        _price,
+        lambda f, _: f"Line {f.line_no.data.strip()} now costs {f.unit_price.data:f}.",
+    ),
+    "remove-line": Action(
+        forms.LineForm, _remove_line, lambda f, _: f"Line {f.line_no.data.strip()} is removed."
+    ),
+    "split-line": Action(
+        forms.SplitLineForm,
+        _split_line,
+        lambda f, _: f"Line {f.line_no.data.strip()} is split: {f.quantity.data:f} went to a new line.",
+    ),
     "accept-price": Action(
         forms.AcceptPriceForm, _accept_price, lambda f, _: f"The price on line {f.line_no.data} is accepted."
     ),
@@ -187,12 +251,23 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
         if status == 404:
             abort(404)
         return _show(order_id, error=str(exc), status=status, stale=isinstance(exc, StaleOrder))
+    except ValidationError as exc:  # the stored order does not read back as an order: say what, never 5xx
+        session.rollback()
+        return _show(order_id, error=_unreadable(exc), status=422)
     session.commit()
     message = chosen.done(form, outcome)
     still_held = action == "approve" and outcome.status != "accepted"
     flash(message, "warning" if still_held else "success")
     again: dict[str, Any] = paging_args(_page_number(), request.args.get("lines"))  # url_for's **values
     return redirect(url_for("desk.order", order_id=order_id, _anchor="top", **again), 303)
+
+
+def _unreadable(error: ValidationError) -> str:
+    """Which fields of the stored order are missing or wrong, in words."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'the order'}: {e['msg'].lower()}" for e in error.errors()[:5]
+    )
+    return f"the order as stored cannot be read ({problems}); correct those fields, or reject the order"
 
 
 def _page_number() -> int | None:
@@ -223,4 +298,5 @@ def _show(
         stale=stale,
         audit_changes=audit_changes,
         hint=AFTER_APPROVE_HINT,
+        partners=sorted(services().partners, key=lambda p: p.name),
     )
