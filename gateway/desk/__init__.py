@@ -1,7 +1,8 @@
 """The order desk: what staff may do to an order in exception, with audit and optimistic locking; the web queue calls it.
 
 ``OrderDesk`` holds the actions (fix a SKU, quantity, UOM or date; accept a price; release
-credit; merge or dismiss a duplicate; approve; reject). Users and roles are in ``_users``;
+credit; merge or dismiss a duplicate; approve; reject); ``send_reply`` sends the customer the
+drafted confirmation or rejection, as the clerk edited it. Users and roles are in ``_users``;
 ``gateway user add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the
 failed-login throttle in ``_throttle``. Functions take a session and never commit.
 """
@@ -22,7 +23,8 @@ from ._errors import PermissionDenied as PermissionDenied
 from ._errors import StaleOrder as StaleOrder
 from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
 from ._passwords import password_problem as password_problem
-from ._replies import rejection_text as rejection_text
+from ._replying import ReplyQueued as ReplyQueued
+from ._replying import send_reply as send_reply
 from ._reprocessing import reprocess_refusal as reprocess_refusal
 from ._throttle import Throttled as Throttled
 from ._throttle import clear_login_failures as clear_login_failures

@@ -18,13 +18,15 @@ Decisions:
 - **Approve** re-validates with the pipeline's validator and replaces the order's findings.
   Accepted: the stock is allocated, the order counts towards the customer's open orders, and
   ``gateway.pipeline.send_decision`` sends what the pipeline sends for an accepted order (855
-  AD/AC for X12 partners that want one, ERP payload when the gateway has an ERP). Still
+  AD/AC for X12 partners that want one, ERP payload when the gateway has an ERP); an order that
+  came as a PDF, sheet or email text gets a drafted confirmation listing what changed
+  (``gateway.replies``), which the clerk reads, may edit, and sends (``gateway.desk.send_reply``). Still
   blocked (hold or reject findings): the order stays in exception, nothing is sent, and the
   findings are returned. Approval never rejects; rejecting is the clerk's own action.
 - **Reject**: an X12 order gets a rejecting 855 (BAK02 = RD, reject with detail, every line
   IR) when the partner wants 855s, with the clerk's reason and the blocking findings as its
   messages; an X12 partner without 855s gets nothing more (its 997/999 went at intake). An
-  order that came as a PDF, sheet or email text gets a drafted email reply (``_replies``).
+  order that came as a PDF, sheet or email text gets a drafted email reply (``gateway.replies``).
   An order in exception holds no stock and does not count towards credit (the pipeline
   allocates only accepted orders), so there is nothing to release.
 - **Merge a duplicate** closes this order as a duplicate of order N: status ``rejected``,
@@ -58,6 +60,10 @@ from gateway.model import Order
 from gateway.model import po_key
 from gateway.pipeline import order_line_rows
 from gateway.pipeline import send_decision
+from gateway.replies import DRAFT
+from gateway.replies import as_received
+from gateway.replies import confirm_order
+from gateway.replies import draft_rejection
 from gateway.storage import DeskUser
 from gateway.storage import PurchaseOrder
 from gateway.validation import LiveStock
@@ -78,7 +84,6 @@ from ._learning import learn_from_correction
 from ._locking import SUBJECT
 from ._locking import bump
 from ._locking import lock_order
-from ._replies import draft_rejection
 from ._revalidation import ACCEPTED
 from ._revalidation import BLOCKING
 from ._revalidation import CREDIT_CODES
@@ -513,7 +518,22 @@ class OrderDesk:
             erp_kind=self._erp_kind,
             document_id=stored.document_id,
         )
-        return [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
+        made = [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
+        if check.order.channel != Channel.X12:  # the clerk reads, may edit, and sends it
+            made.append(
+                confirm_order(
+                    session,
+                    check.order,
+                    profile,
+                    order_id=stored.id,
+                    document_id=stored.document_id,
+                    received=as_received(stored),
+                    findings=check.findings,
+                    status=DRAFT,
+                    when=when,
+                )
+            )
+        return made
 
     def _edit(
         self,
@@ -691,7 +711,11 @@ def _replace_findings(
 
 
 def _store_order(session: Session, stored: PurchaseOrder, order: Order) -> None:
-    """Write the canonical order as the pipeline stores it, and its line rows."""
+    """Write the canonical order as the pipeline stores it, and its line rows.
+
+    The first change keeps the order as it was (as the customer sent it) for the reply's list of changes."""
+    if stored.received_canonical is None and order.channel != Channel.X12:
+        stored.received_canonical = stored.canonical
     stored.canonical = order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     stored.line_count = len(order.lines)
     session.execute(delete(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == stored.id))

@@ -120,6 +120,10 @@ class PurchaseOrder(Base):
     # The support of the layout hints learned on the desk that the PDF or sheet was read with
     # (gateway.storage.learned_hints); None when it was read without any (migration 0015).
     layout_learned_from: Mapped[int | None]
+    # The canonical order as the customer sent it (parsed, before validation's fixes and the
+    # desk's edits), kept only once something changed it; None while ``canonical`` is still
+    # what was sent. Replies to the customer list the changes from it (migration 0018).
+    received_canonical: Mapped[dict[str, Any] | None]
 
 
 class OrderLineRecord(Base):

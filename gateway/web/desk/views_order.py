@@ -8,11 +8,13 @@ your role, 409 someone else changed it first or it is already decided, 422 the c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import request
@@ -21,6 +23,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import defer
 
+from gateway import replies
 from gateway import storage
 from gateway.desk import DeskError
 from gateway.desk import DeskOutcome
@@ -30,11 +33,16 @@ from gateway.desk import OrderDesk
 from gateway.desk import OrderNotFound
 from gateway.desk import PermissionDenied
 from gateway.desk import StaleOrder
+from gateway.desk import send_reply as queue_reply
+from gateway.mailer import SmtpSettings
+from gateway.mailer import send_due_replies
+from gateway.outbox import DEAD
 from gateway.storage import DeskUser
 
 from . import forms
 from .context import db
 from .context import desk
+from .context import now
 from .context import render
 from .context import services
 from .context import user
@@ -215,6 +223,7 @@ def _show(
     if query and page.in_exception:
         page.catalog = services().order_desk.search_catalog(session, query, CATALOG_LIMIT, order_id=order_id)
         page.catalog_query, page.catalog_line = query, line
+    smtp, _ = _smtp()
     return render(
         "order.html",
         status,
@@ -223,4 +232,63 @@ def _show(
         stale=stale,
         audit_changes=audit_changes,
         hint=AFTER_APPROVE_HINT,
+        replies=[replies.read_reply(o) for o in page.outbound if o.kind == replies.KIND],
+        smtp_from=smtp.sender if smtp else None,
     )
+
+
+@desk.post("/orders/<int:order_id>/replies/<int:outbound_id>/send")
+def send_reply(order_id: int, outbound_id: int) -> ResponseReturnValue:
+    """Queue the reply as the clerk edited it, then try to send it at once; a failure stays in the outbox."""
+    form = forms.ReplyForm()
+    if not form.validate():
+        return _show(order_id, error=" ".join(form.problems()), status=422)
+    session = db()
+    try:
+        queued = queue_reply(
+            session,
+            order_id,
+            outbound_id,
+            user(),
+            to=form.to.data or "",
+            subject=form.subject.data or "",
+            body=form.body.data or "",
+            when=now(),
+        )
+    except DeskError as exc:
+        session.rollback()
+        status = next((code for kind, code in _STATUS_OF_ERROR if isinstance(exc, kind)), 422)
+        if status == 404:
+            abort(404)
+        return _show(order_id, error=str(exc), status=status)
+    session.commit()
+    smtp, problem = _smtp()
+    if smtp is None:
+        flash(
+            f"The reply is in the outbox but not sent: {problem}. It goes when the mail server is set.",
+            "warning",
+        )
+    else:
+        report = send_due_replies(services().sessions, smtp, now=now(), only=outbound_id)
+        row = session.get(storage.OutboundRecord, outbound_id)
+        if report.sent:
+            flash(f"Sent to {queued.to}.", "success")
+        elif row is not None and row.status == DEAD:
+            flash(f"Not sent: {row.last_error}. Correct the reply and send it again.", "error")
+        else:
+            error = row.last_error if row is not None else "unknown"
+            flash(f"Not sent yet: {error}. It stays in the outbox and is tried again.", "warning")
+    return redirect(url_for("desk.order", order_id=order_id, _anchor=f"reply-{outbound_id}"), 303)
+
+
+def _smtp() -> tuple[SmtpSettings | None, str]:
+    """The mail server from GATEWAY_SMTP_* (the app's config over the environment), or why there is none."""
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in current_app.config.items() if k.startswith("GATEWAY_SMTP_")},
+    }
+    try:
+        found = SmtpSettings.from_environment(env)
+    except ValueError as exc:
+        return None, str(exc)
+    return found, "no mail server is set (GATEWAY_SMTP_HOST)" if found is None else ""
