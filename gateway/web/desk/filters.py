@@ -81,6 +81,7 @@ AUDIT_TITLES = {
     "order.merge_duplicate": "Merged as a duplicate",
     "order.approve": "Approved",
     "order.reject": "Rejected",
+    "order.send_reply": "Sent the reply to the customer",
 }
 ACTION_TITLES = {
     "hold": "holds the order",
