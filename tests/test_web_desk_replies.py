@@ -142,7 +142,9 @@ def test_an_approved_email_order_with_a_fix_offers_the_confirmation_listing_the_
         == 303
     )
     assert post(client, f"{page}/approve", {"version": 2}, page=page).status_code == 303
-    section = reply_section(client.get(page).text)
+    shown = html.unescape(client.get(page).text)
+    assert "The confirmation to the customer is drafted below" in shown
+    section = reply_section(shown)
     body = textarea(section)
     assert "We accept it with the changes below:" in body
     assert "- Line 5, quantity: you sent 10 EA, we accept 12 EA" in body

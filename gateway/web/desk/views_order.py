@@ -20,6 +20,8 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import defer
 
@@ -117,16 +119,38 @@ def _reject(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> De
 
 def _approved(_: Any, outcome: DeskOutcome) -> str:
     if outcome.status == "accepted":
-        sent = len(outcome.outbound_ids)
-        return "Approved: the order is accepted" + (
-            f" and {sent} document{'s' if sent != 1 else ''} went to the outbox (see Sent below)."
-            if sent
-            else "."
+        drafted = _drafted_replies(outcome.outbound_ids)
+        sent = len(outcome.outbound_ids) - drafted
+        return (
+            "Approved: the order is accepted"
+            + (
+                f" and {sent} document{'s' if sent != 1 else ''} went to the outbox (see Sent below)."
+                if sent
+                else "."
+            )
+            + (
+                " The confirmation to the customer is drafted below: read it, edit it if needed, and send it."
+                if drafted
+                else ""
+            )
         )
     return "Checked again, but the order is still held; the findings left are shown below."
 
 
+def _drafted_replies(outbound_ids: list[int]) -> int:
+    """How many of ``outbound_ids`` are replies drafted for the clerk to send."""
+    if not outbound_ids:
+        return 0
+    record = storage.OutboundRecord
+    found = select(func.count()).where(record.id.in_(outbound_ids), record.status == replies.DRAFT)
+    return db().scalar(found) or 0
+
+
 def _rejected(outcome: DeskOutcome) -> str:
+    if _drafted_replies(outcome.outbound_ids):
+        return (
+            "Rejected; the reply to the customer is drafted below: read it, edit it if needed, and send it."
+        )
     if outcome.outbound_ids:
         return "Rejected; the answer to the customer is in the outbox (see Sent below)."
     return "Rejected; this partner gets no 855, so nothing more is sent."
