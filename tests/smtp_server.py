@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from email import policy
@@ -16,6 +17,8 @@ from email.parser import BytesParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import LoginPassword
 
 
 @dataclass
@@ -66,13 +69,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def running_smtp_server() -> Iterator[SmtpServer]:
-    """Start the server on a free loopback port; stop it when the generator is closed."""
+def running_smtp_server(users: Mapping[str, str] | None = None) -> Iterator[SmtpServer]:
+    """Start the server on a free loopback port; stop it when the generator is closed.
+
+    With ``users`` (name to password), it requires AUTH LOGIN/PLAIN (over plain SMTP: loopback only)."""
     server = SmtpServer("127.0.0.1", free_port())
-    # original_content: the bytes as they came, to check what went over the wire
-    controller = Controller(server, hostname=server.host, port=server.port, decode_data=False)
+    extra: dict[str, Any] = {}
+    if users is not None:
+
+        def authenticate(
+            _server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any
+        ) -> AuthResult:
+            ok = isinstance(data, LoginPassword) and users.get(_text(data.login)) == _text(data.password)
+            return AuthResult(success=ok, handled=False)  # not handled: the server answers 235 or 535
+
+        extra = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+    controller = Controller(server, hostname=server.host, port=server.port, decode_data=False, **extra)
     controller.start()
     try:
         yield server
     finally:
         controller.stop()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -545,3 +545,61 @@ def test_an_x12_route_leaves_replies_to_the_mailer(
     report = send_due(sessions, routed, {"sftp": Recording()}, now=FIXED_NOW)
     assert report.sent == 0 and handed == []
     assert replies_of(sessions, stored.id)[0].status == "pending"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback only
+def test_the_mailer_logs_in_with_the_configured_user_and_a_refused_login_is_dead_at_once(
+    sessions: sessionmaker[Session], staff: dict[str, DeskUser]
+) -> None:
+    partners = PartnerRegistry.from_directory()
+    stored = one_order(Pipeline(sessions, partners, clock=lambda: FIXED_NOW), EMAILS / "typed-lines.eml")
+    act(
+        sessions,
+        OrderDesk(partners, clock=lambda: FIXED_NOW).reject,
+        stored.id,
+        1,
+        staff["alice"],
+        reason="no",
+    )
+    [draft] = replies_of(sessions, stored.id)
+    shown = replies.read_reply(draft)
+    act(
+        sessions,
+        desk.send_reply,
+        stored.id,
+        draft.id,
+        staff["alice"],
+        to=shown.to,
+        subject=shown.subject,
+        body=shown.body,
+        when=FIXED_NOW,
+    )
+    for server in running_smtp_server(users={"desk": "s3cret"}):
+        wrong = SmtpSettings.from_environment(
+            server.settings(GATEWAY_SMTP_USER="desk", GATEWAY_SMTP_PASSWORD="guess")
+        )
+        assert wrong is not None
+        assert send_due_replies(sessions, wrong, now=FIXED_NOW).dead == 1  # repeating cannot help
+        [dead] = replies_of(sessions, stored.id)
+        assert (
+            dead.status == "dead"
+            and dead.last_error is not None
+            and dead.last_error.startswith("login refused: 535")
+        )
+        act(
+            sessions,
+            desk.send_reply,
+            stored.id,
+            dead.id,
+            staff["alice"],
+            to=shown.to,
+            subject=shown.subject,
+            body=shown.body,
+            when=FIXED_NOW,
+        )
+        right = SmtpSettings.from_environment(
+            server.settings(GATEWAY_SMTP_USER="desk", GATEWAY_SMTP_PASSWORD="s3cret")
+        )
+        assert right is not None
+        assert send_due_replies(sessions, right, now=FIXED_NOW).sent == 1
+        assert len(server.received) == 1 and server.received[0].recipients == ["orders@acme-retail.example"]
