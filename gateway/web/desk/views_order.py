@@ -4,6 +4,10 @@ Each fix is one ``OrderDesk`` action in one transaction. Success: the change is 
 the browser is sent back to the order (303) with a message saying what changed. Refused: the
 transaction is rolled back and the order is shown again, as it now stands, with why (403 not
 your role, 409 someone else changed it first or it is already decided, 422 the change itself).
+
+``POST /orders/<id>/replies/<outbound_id>/send``: the reply to the customer as the clerk edited it
+goes to the outbox and is sent by SMTP at once when ``GATEWAY_SMTP_*`` sets a mail server; what
+could not go stays in the outbox, retried by the worker, its error shown on the order.
 """
 
 from __future__ import annotations
