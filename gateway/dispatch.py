@@ -28,6 +28,7 @@ from gateway.outbox import ERP_KINDS
 from gateway.outbox import PENDING
 from gateway.outbox import SENT
 from gateway.outbox import start_ack_clock
+from gateway.replies import KIND as REPLY_KIND
 from gateway.retries import RetryPolicy
 from gateway.retries import record_failed_attempt
 from gateway.transport_status import record_failure
@@ -117,7 +118,7 @@ def _claim(
         select(outbound)
         .where(
             outbound.partner.in_(list(routes)),
-            outbound.kind.not_in(ERP_KINDS),
+            outbound.kind.not_in((*ERP_KINDS, REPLY_KIND)),  # those go by HTTP and by SMTP
             outbound.status.in_((PENDING, AWAITING_MDN)),
             or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
         )

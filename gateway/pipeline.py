@@ -36,6 +36,7 @@ from sqlalchemy.orm import sessionmaker
 
 import emitters
 import validators
+from gateway import replies
 from gateway import storage
 from gateway.acknowledgments import acknowledgment_for
 from gateway.errors import ReprocessRefused
@@ -130,6 +131,7 @@ class _Run:
     answered: set[tuple[str, str]] = field(default_factory=set)  # (TA1 or FA, "ISA13 n") already sent
     learned: dict[str, list[LayoutHint]] = field(default_factory=dict)  # layout hints by partner
     reused_isa13: dict[tuple[str, str], Issue | None] = field(default_factory=dict)  # see _reused_interchange
+    format: str | None = None  # the document's, as parse_stream tells it (stored at the end)
 
 
 class DocumentQueue(Protocol):
@@ -325,6 +327,7 @@ class Pipeline:
         fmt, events = parse_stream(
             stream, partners=self._partners, document_id=str(document_id), partner=named, learned=run.learned
         )
+        run.format = fmt
         for event in events:
             if isinstance(event, ParsedOrder):
                 self._take_order(run, event)
@@ -418,6 +421,21 @@ class Pipeline:
                 )
                 if sent.acknowledgment_id is not None:
                     run.outbound_ids.append(sent.acknowledgment_id)
+                if _confirms_touchless(item, profile):
+                    run.outbound_ids.append(
+                        replies.confirm_order(
+                            session,
+                            item.order,
+                            profile,
+                            order_id=order_id,
+                            document_id=run.document_id,
+                            received=item.parsed.order,
+                            findings=item.findings,
+                            status=replies.PENDING,
+                            when=run.when,
+                            document_format=run.format,
+                        )
+                    )
             line_rows.extend({**line, "order_id": order_id} for line in item_lines)
             finding_rows.extend(
                 {**f, "order_id": order_id, "document_id": run.document_id} for f in item.findings
@@ -692,7 +710,22 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "canonical": order.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
         "created_at": run.when,
         "layout_learned_from": item.layout_learned_from,
+        "received_canonical": _as_received(item),
     }
+
+
+def _as_received(item: _Pending) -> dict[str, Any] | None:
+    """The order as parsed, kept when validation changed what the customer sees (a price, a pack, an item)."""
+    if item.order.channel == Channel.X12 or not replies.order_changes(
+        item.parsed.order, item.order, item.findings
+    ):
+        return None
+    return item.parsed.order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
+def _confirms_touchless(item: _Pending, profile: PartnerProfile) -> bool:
+    """An order accepted with no clerk, not by EDI, for a partner whose profile asks for confirmations."""
+    return profile.confirm_touchless and item.status == ORDER_ACCEPTED and item.order.channel != Channel.X12
 
 
 def _fitted_order_row(run: _Run, item: _Pending, lines: list[dict[str, Any]]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from gateway.delivery import ErpSettings
 from gateway.dispatch import Sender
 from gateway.imap_intake import ImapPoller
 from gateway.imap_intake import ImapSettings
+from gateway.mailer import SmtpSettings
 from gateway.pipeline import Pipeline
 from gateway.runner import RunSettings
 from gateway.schedule import PollJob
@@ -143,7 +144,13 @@ def run_worker(settings: RunSettings) -> None:
 
     stop = _stop_on_sigterm()
     pipeline = pipeline_from_environment(queued=False)
-    worker = Worker(pipeline, senders(pipeline), ErpSettings.from_environment(), clock())
+    worker = Worker(
+        pipeline,
+        senders(pipeline),
+        ErpSettings.from_environment(),
+        clock(),
+        smtp=SmtpSettings.from_environment(),
+    )
     url = storage.database_url()
     if jobs.uses_job_queue(url):
         services = jobs.WorkerServices.of(worker, jobs.QueueSettings.from_environment())

@@ -1,6 +1,6 @@
 """Last success and last failure per partner and channel: what `gateway status` shows.
 
-Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``.
+Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``.
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 
 log = logging.getLogger(__name__)
-CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp")
+CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp")
 _TEXT_LIMIT = 2000
 
 

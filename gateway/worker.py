@@ -1,7 +1,8 @@
 """The worker: what happens after a document is stored, and everything that leaves.
 
 Each pass it processes documents a crash left stored but unprocessed, sends due X12 documents
-over each partner's route (SFTP or AS2), and posts due ERP payloads. A stop request is
+over each partner's route (SFTP or AS2), posts due ERP payloads, and mails due replies to
+customers (SMTP, ``gateway.mailer``). A stop request is
 honoured between passes. This is the embedded (SQLite) worker; on PostgreSQL the job queue
 (gateway.jobs) runs the same steps as jobs.
 """
@@ -26,6 +27,8 @@ from gateway.delivery import ErpSettings
 from gateway.delivery import deliver_due
 from gateway.dispatch import Sender
 from gateway.dispatch import send_due
+from gateway.mailer import SmtpSettings
+from gateway.mailer import send_due_replies
 from gateway.pipeline import RECEIVED
 from gateway.pipeline import Pipeline
 
@@ -40,10 +43,21 @@ class WorkReport:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    mailed: int = 0  # replies to customers sent by SMTP
 
     @property
     def busy(self) -> bool:
-        return any((self.recovered, self.sent, self.awaiting_mdn, self.delivered, self.retrying, self.dead))
+        return any(
+            (
+                self.recovered,
+                self.sent,
+                self.awaiting_mdn,
+                self.delivered,
+                self.retrying,
+                self.dead,
+                self.mailed,
+            )
+        )
 
 
 @dataclass(slots=True)
@@ -53,6 +67,7 @@ class Worker:
     erp: ErpSettings | None
     clock: Callable[[], datetime]
     stale_after: timedelta = timedelta(minutes=5)
+    smtp: SmtpSettings | None = None  # None: replies to customers wait in the outbox
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -68,7 +83,7 @@ class Worker:
         return report
 
     def send_out(self, client: httpx.Client) -> WorkReport:
-        """Send the X12 documents and post the ERP payloads that are due now."""
+        """Send the X12 documents, post the ERP payloads and mail the replies that are due now."""
         report = WorkReport()
         now = self.clock()
         dispatched = send_due(self.sessions, self.pipeline.partners, self.senders, now=now)
@@ -79,6 +94,11 @@ class Worker:
             report.delivered = delivered.delivered
             report.retrying += delivered.retrying
             report.dead += delivered.dead
+        if self.smtp is not None:
+            mailed = send_due_replies(self.sessions, self.smtp, now=now)
+            report.mailed = mailed.sent
+            report.retrying += mailed.retrying
+            report.dead += mailed.dead
         return report
 
     def run(self, stop: threading.Event, *, every: float = 5.0) -> None:

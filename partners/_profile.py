@@ -100,6 +100,11 @@ class PartnerProfile(BaseModel):
         "which for X12's single-byte character sets are bytes",
     )
     email_senders: list[str] = Field(default_factory=list)
+    confirm_touchless: bool = Field(
+        default=False,
+        description="an emailed, PDF or sheet order the gateway accepts with no clerk is confirmed to the "
+        "customer by email at once (SMTP, GATEWAY_SMTP_*); off: only orders the desk decides get a reply",
+    )
     sheet_columns: dict[str, SheetField] = Field(default_factory=dict)
     pdf_anchors: dict[PdfField, str] = Field(default_factory=dict)
     validation: ValidationPolicy = Field(default_factory=ValidationPolicy)

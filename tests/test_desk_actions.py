@@ -235,7 +235,7 @@ def test_search_the_catalog_by_fragment_by_near_miss_and_by_customer_part(
             order_desk.search_catalog(session, "hex", order_id=999_999)
 
 
-def test_correct_a_quantity_on_an_emailed_order_then_approve_queues_the_erp_payload_only(
+def test_correct_a_quantity_on_an_emailed_order_then_approve_queues_the_erp_payload_and_drafts_a_confirmation(
     sessions: sessionmaker[Session], intake: Pipeline, order_desk: OrderDesk, staff: dict[str, DeskUser]
 ) -> None:
     order_id = exception_order(intake, EMAILS / "typed-lines.eml")
@@ -255,8 +255,9 @@ def test_correct_a_quantity_on_an_emailed_order_then_approve_queues_the_erp_payl
     approved = act(sessions, order_desk.approve, order_id, fixed.version, staff["alice"], note="called Jane")
 
     assert approved.status == "accepted"
-    [payload] = outbox(sessions, order_id)  # no 855 for an order that came by email
-    assert payload.kind == ERP and approved.outbound_ids == [payload.id]
+    payload, draft = outbox(sessions, order_id)  # no 855 for an order that came by email
+    assert payload.kind == ERP and approved.outbound_ids == [payload.id, draft.id]
+    assert (draft.kind, draft.status) == ("email.reply", "draft")  # the confirmation, for the clerk to send
     assert order(sessions, order_id).decision_reason == "called Jane"
     correct, _ = history(sessions, order_id)
     assert correct.action == "order.correct_quantity"
@@ -659,7 +660,10 @@ def test_dismiss_a_duplicate_then_approve_a_pdf_order(
     assert approved.status == "accepted"
     [kept] = findings(sessions, order_id)
     assert kept.code == "duplicate_po" and kept.action == "warn"
-    assert [row.kind for row in outbox(sessions, order_id)] == [ERP]
+    assert [row.kind for row in outbox(sessions, order_id)] == [
+        ERP,
+        "email.reply",
+    ]  # and the draft confirmation
 
 
 def test_an_order_is_not_its_own_duplicate_when_approved(

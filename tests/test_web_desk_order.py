@@ -291,7 +291,7 @@ def test_reject_an_emailed_order_drafts_a_reply(desk: DeskApp) -> None:
     assert response.status_code == 303
     assert desk.order(order_id).status == "rejected"
     assert [o.kind for o in desk.outbound(order_id)] == ["email.reply"]
-    assert "the answer to the customer is in the outbox" in html.unescape(client.get(page).text)
+    assert "the reply to the customer is drafted below" in html.unescape(client.get(page).text)
 
 
 def test_catalog_search_offers_items_to_pick_without_javascript(desk: DeskApp) -> None:

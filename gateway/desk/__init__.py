@@ -2,7 +2,9 @@
 
 ``OrderDesk`` holds the actions (fix a header field: PO number, PO date, customer, currency,
 ship-to, requested dates; fix a line's SKU, quantity, UOM, price or dates; add, remove or split
-a line; accept a price; release credit; merge or dismiss a duplicate; approve; reject). Users and roles are in ``_users``;
+a line; accept a price; release credit; merge or dismiss a duplicate; approve; reject);
+``send_reply`` sends the customer the drafted confirmation or rejection, as the clerk edited
+it. Users and roles are in ``_users``;
 ``gateway user add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the
 failed-login throttle in ``_throttle``. Functions take a session and never commit.
 """
@@ -23,7 +25,8 @@ from ._errors import PermissionDenied as PermissionDenied
 from ._errors import StaleOrder as StaleOrder
 from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
 from ._passwords import password_problem as password_problem
-from ._replies import rejection_text as rejection_text
+from ._replying import ReplyQueued as ReplyQueued
+from ._replying import send_reply as send_reply
 from ._reprocessing import reprocess_refusal as reprocess_refusal
 from ._throttle import Throttled as Throttled
 from ._throttle import clear_login_failures as clear_login_failures

@@ -21,13 +21,15 @@ Decisions:
 - **Approve** re-validates with the pipeline's validator and replaces the order's findings.
   Accepted: the stock is allocated, the order counts towards the customer's open orders, and
   ``gateway.pipeline.send_decision`` sends what the pipeline sends for an accepted order (855
-  AD/AC for X12 partners that want one, ERP payload when the gateway has an ERP). Still
+  AD/AC for X12 partners that want one, ERP payload when the gateway has an ERP); an order that
+  came as a PDF, sheet or email text gets a drafted confirmation listing what changed
+  (``gateway.replies``), which the clerk reads, may edit, and sends (``gateway.desk.send_reply``). Still
   blocked (hold or reject findings): the order stays in exception, nothing is sent, and the
   findings are returned. Approval never rejects; rejecting is the clerk's own action.
 - **Reject**: an X12 order gets a rejecting 855 (BAK02 = RD, reject with detail, every line
   IR) when the partner wants 855s, with the clerk's reason and the blocking findings as its
   messages; an X12 partner without 855s gets nothing more (its 997/999 went at intake). An
-  order that came as a PDF, sheet or email text gets a drafted email reply (``_replies``).
+  order that came as a PDF, sheet or email text gets a drafted email reply (``gateway.replies``).
   An order in exception holds no stock and does not count towards credit (the pipeline
   allocates only accepted orders), so there is nothing to release.
 - **Merge a duplicate** closes this order as a duplicate of order N: status ``rejected``,
@@ -61,6 +63,10 @@ from gateway.model import Order
 from gateway.model import po_key
 from gateway.pipeline import order_line_rows
 from gateway.pipeline import send_decision
+from gateway.replies import DRAFT
+from gateway.replies import as_received
+from gateway.replies import confirm_order
+from gateway.replies import draft_rejection
 from gateway.storage import DeskUser
 from gateway.storage import PurchaseOrder
 from gateway.validation import LiveStock
@@ -81,7 +87,6 @@ from ._learning import learn_from_correction
 from ._locking import SUBJECT
 from ._locking import bump
 from ._locking import lock_order
-from ._replies import draft_rejection
 from ._revalidation import ACCEPTED
 from ._revalidation import BLOCKING
 from ._revalidation import CREDIT_CODES
@@ -654,7 +659,22 @@ class OrderDesk:
             document_id=stored.document_id,
             received=as_received(stored),
         )
-        return [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
+        made = [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
+        if check.order.channel != Channel.X12:  # the clerk reads, may edit, and sends it
+            made.append(
+                confirm_order(
+                    session,
+                    check.order,
+                    profile,
+                    order_id=stored.id,
+                    document_id=stored.document_id,
+                    received=as_received(stored),
+                    findings=check.findings,
+                    status=DRAFT,
+                    when=when,
+                )
+            )
+        return made
 
     def _edit(
         self,
@@ -673,8 +693,6 @@ class OrderDesk:
         before, after = edit(order)
         when = self._clock()
         _edits.mark_keyed(order, after, actor.username, when.isoformat(timespec="seconds"))
-        if stored.received_canonical is None:  # the order as it stood before the desk first changed it
-            stored.received_canonical = stored.canonical
         _store_order(session, stored, order)
         outcome = self._record(session, stored, actor, action, before, after, when)
         changed = {key.rsplit(".", 1)[-1] for key in after}
@@ -760,11 +778,6 @@ def _catalog_unit(session: Session, sku: str) -> str:
     return unit
 
 
-def as_received(stored: PurchaseOrder) -> Order | None:
-    """The order as it stood before the desk first changed it; None when the desk changed nothing."""
-    return None if stored.received_canonical is None else Order.model_validate(stored.received_canonical)
-
-
 def _reason(text: str | None) -> str:
     reason = (text or "").strip()
     if not reason:
@@ -847,7 +860,12 @@ def _replace_findings(
 
 
 def _store_order(session: Session, stored: PurchaseOrder, order: Order) -> None:
-    """Write the canonical order as the pipeline stores it, and its line rows."""
+    """Write the canonical order as the pipeline stores it, and its line rows.
+
+    The first change keeps the order as it was (as the customer sent it): the 855 answers the
+    buyer's lines from it, and the reply lists the changes from it."""
+    if stored.received_canonical is None:
+        stored.received_canonical = stored.canonical
     stored.canonical = order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     stored.line_count = len(order.lines)
     session.execute(delete(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == stored.id))

@@ -122,8 +122,10 @@ class PurchaseOrder(Base):
     # The support of the layout hints learned on the desk that the PDF or sheet was read with
     # (gateway.storage.learned_hints); None when it was read without any (migration 0015).
     layout_learned_from: Mapped[int | None]
-    # The canonical order as it stood before the desk's first change to it (the 855 answers
-    # what the buyer sent); None while the desk has changed nothing (migration 0016).
+    # The canonical order as the customer sent it (parsed, before validation's fixes and the
+    # desk's edits), kept once something changed it: at the desk's first change, or when
+    # validation fixed a value the customer would see; None while ``canonical`` is still what
+    # was sent. The 855 answers the buyer's lines from it; replies list the changes (0016).
     received_canonical: Mapped[dict[str, Any] | None]
 
 

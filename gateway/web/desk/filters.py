@@ -90,6 +90,7 @@ AUDIT_TITLES = {
     "order.add_line": "Added a line",
     "order.remove_line": "Removed a line",
     "order.split_line": "Split a line",
+    "order.send_reply": "Sent the reply to the customer",
 }
 ACTION_TITLES = {
     "hold": "holds the order",

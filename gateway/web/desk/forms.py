@@ -164,3 +164,11 @@ class ReprocessForm(_Form):
 
 class PlainForm(_Form):
     """A button: logout. Only its CSRF token matters."""
+
+
+class ReplyForm(_Form):
+    """The reply to the customer as the clerk sends it; ``gateway.desk.send_reply`` checks the values."""
+
+    to = StringField("To", [DataRequired("give the customer's email address"), Length(max=1000)])
+    subject = StringField("Subject", [DataRequired("give the reply a subject"), Length(max=200)])
+    body = TextAreaField("Text", [DataRequired("the reply has no text"), Length(max=100_000)])

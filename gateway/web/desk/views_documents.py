@@ -28,6 +28,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import replies
 from gateway import storage
 from gateway.desk import PermissionDenied
 from gateway.desk import reprocess_refusal
@@ -223,7 +224,7 @@ def outbound(outbound_id: int) -> ResponseReturnValue:
     if found is None:
         abort(404)
     # What we wrote ourselves is shown whole (escaped here), past the cap on values from outside.
-    text = Markup.escape(found.content.decode("utf-8", errors="replace"))
+    text = Markup.escape(_readable(found))
     return render("outbound.html", outbound=found, text=text)
 
 
@@ -237,6 +238,20 @@ def outbound_raw(outbound_id: int) -> ResponseReturnValue:
     return _attachment(
         found.content, f"{_kind_name(found.kind)}-{found.id}.{_outbound_extension(found.kind)}"
     )
+
+
+def _readable(found: storage.OutboundRecord) -> str:
+    """The document as a person reads it: a reply to a customer as its headers and decoded text, not MIME."""
+    if found.kind != replies.KIND:
+        return found.content.decode("utf-8", errors="replace")
+    reply = replies.read_reply(found)
+    head = [
+        ("From", reply.sender),
+        ("To", reply.to),
+        ("Subject", reply.subject),
+        ("In-Reply-To", reply.in_reply_to),
+    ]
+    return "".join(f"{name}: {value}\n" for name, value in head if value) + "\n" + reply.body
 
 
 def _document(session: Session, document_id: int) -> storage.Document:

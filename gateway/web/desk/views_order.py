@@ -4,24 +4,33 @@ Each fix is one ``OrderDesk`` action in one transaction. Success: the change is 
 the browser is sent back to the order (303) with a message saying what changed. Refused: the
 transaction is rolled back and the order is shown again, as it now stands, with why (403 not
 your role, 409 someone else changed it first or it is already decided, 422 the change itself).
+
+``POST /orders/<id>/replies/<outbound_id>/send``: the reply to the customer as the clerk edited it
+goes to the outbox and is sent by SMTP at once when ``GATEWAY_SMTP_*`` sets a mail server; what
+could not go stays in the outbox, retried by the worker, its error shown on the order.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import defer
 
+from gateway import replies
 from gateway import storage
 from gateway.desk import DeskError
 from gateway.desk import DeskOutcome
@@ -31,11 +40,16 @@ from gateway.desk import OrderDesk
 from gateway.desk import OrderNotFound
 from gateway.desk import PermissionDenied
 from gateway.desk import StaleOrder
+from gateway.desk import send_reply as queue_reply
+from gateway.mailer import SmtpSettings
+from gateway.mailer import send_due_replies
+from gateway.outbox import DEAD
 from gateway.storage import DeskUser
 
 from . import forms
 from .context import db
 from .context import desk
+from .context import now
 from .context import render
 from .context import services
 from .context import user
@@ -150,16 +164,38 @@ def _reject(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> De
 
 def _approved(_: Any, outcome: DeskOutcome) -> str:
     if outcome.status == "accepted":
-        sent = len(outcome.outbound_ids)
-        return "Approved: the order is accepted" + (
-            f" and {sent} document{'s' if sent != 1 else ''} went to the outbox (see Sent below)."
-            if sent
-            else "."
+        drafted = _drafted_replies(outcome.outbound_ids)
+        sent = len(outcome.outbound_ids) - drafted
+        return (
+            "Approved: the order is accepted"
+            + (
+                f" and {sent} document{'s' if sent != 1 else ''} went to the outbox (see Sent below)."
+                if sent
+                else "."
+            )
+            + (
+                " The confirmation to the customer is drafted below: read it, edit it if needed, and send it."
+                if drafted
+                else ""
+            )
         )
     return "Checked again, but the order is still held; the findings left are shown below."
 
 
+def _drafted_replies(outbound_ids: list[int]) -> int:
+    """How many of ``outbound_ids`` are replies drafted for the clerk to send."""
+    if not outbound_ids:
+        return 0
+    record = storage.OutboundRecord
+    found = select(func.count()).where(record.id.in_(outbound_ids), record.status == replies.DRAFT)
+    return db().scalar(found) or 0
+
+
 def _rejected(outcome: DeskOutcome) -> str:
+    if _drafted_replies(outcome.outbound_ids):
+        return (
+            "Rejected; the reply to the customer is drafted below: read it, edit it if needed, and send it."
+        )
     if outcome.outbound_ids:
         return "Rejected; the answer to the customer is in the outbox (see Sent below)."
     return "Rejected; this partner gets no 855, so nothing more is sent."
@@ -290,6 +326,7 @@ def _show(
     if query and page.in_exception:
         page.catalog = services().order_desk.search_catalog(session, query, CATALOG_LIMIT, order_id=order_id)
         page.catalog_query, page.catalog_line = query, line
+    smtp, _ = _smtp()
     return render(
         "order.html",
         status,
@@ -299,4 +336,63 @@ def _show(
         audit_changes=audit_changes,
         hint=AFTER_APPROVE_HINT,
         partners=sorted(services().partners, key=lambda p: p.name),
+        replies=[replies.read_reply(o) for o in page.outbound if o.kind == replies.KIND],
+        smtp_from=smtp.sender if smtp else None,
     )
+
+
+@desk.post("/orders/<int:order_id>/replies/<int:outbound_id>/send")
+def send_reply(order_id: int, outbound_id: int) -> ResponseReturnValue:
+    """Queue the reply as the clerk edited it, then try to send it at once; a failure stays in the outbox."""
+    form = forms.ReplyForm()
+    if not form.validate():
+        return _show(order_id, error=" ".join(form.problems()), status=422)
+    session = db()
+    try:
+        queued = queue_reply(
+            session,
+            order_id,
+            outbound_id,
+            user(),
+            to=form.to.data or "",
+            subject=form.subject.data or "",
+            body=form.body.data or "",
+            when=now(),
+        )
+    except DeskError as exc:
+        session.rollback()
+        status = next((code for kind, code in _STATUS_OF_ERROR if isinstance(exc, kind)), 422)
+        if status == 404:
+            abort(404)
+        return _show(order_id, error=str(exc), status=status)
+    session.commit()
+    smtp, problem = _smtp()
+    if smtp is None:
+        flash(
+            f"The reply is in the outbox but not sent: {problem}. It goes when the mail server is set.",
+            "warning",
+        )
+    else:
+        report = send_due_replies(services().sessions, smtp, now=now(), only=outbound_id)
+        row = session.get(storage.OutboundRecord, outbound_id)
+        if report.sent:
+            flash(f"Sent to {queued.to}.", "success")
+        elif row is not None and row.status == DEAD:
+            flash(f"Not sent: {row.last_error}. Correct the reply and send it again.", "error")
+        else:
+            error = row.last_error if row is not None else "unknown"
+            flash(f"Not sent yet: {error}. It stays in the outbox and is tried again.", "warning")
+    return redirect(url_for("desk.order", order_id=order_id, _anchor=f"reply-{outbound_id}"), 303)
+
+
+def _smtp() -> tuple[SmtpSettings | None, str]:
+    """The mail server from GATEWAY_SMTP_* (the app's config over the environment), or why there is none."""
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in current_app.config.items() if k.startswith("GATEWAY_SMTP_")},
+    }
+    try:
+        found = SmtpSettings.from_environment(env)
+    except ValueError as exc:
+        return None, str(exc)
+    return found, "no mail server is set (GATEWAY_SMTP_HOST)" if found is None else ""

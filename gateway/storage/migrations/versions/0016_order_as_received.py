@@ -1,4 +1,4 @@
-"""the order as it stood before the desk first changed it, for the 855's comparison
+"""the order as the customer sent it, kept once the desk or validation changed it (the 855 and the replies compare with it)
 
 Revision ID: 0016
 Revises: 0015
