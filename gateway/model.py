@@ -56,6 +56,8 @@ class Provenance(NamedTuple):
     cell: str | None = None
     mime_part: str | None = None
     confidence: float | None = None
+    keyed_by: str | None = None  # a person keyed the value in on the desk: who, and when (ISO 8601)
+    keyed_at: str | None = None
 
     @property
     def is_x12_only(self) -> bool:
@@ -67,7 +69,7 @@ class Provenance(NamedTuple):
         )
 
 
-_NON_X12_FIELDS = ("page", "bbox", "sheet", "cell", "mime_part", "confidence")
+_NON_X12_FIELDS = ("page", "bbox", "sheet", "cell", "mime_part", "confidence", "keyed_by", "keyed_at")
 
 
 def _provenance_in(value: Any) -> Any:
