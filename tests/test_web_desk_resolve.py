@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from fpdf import FPDF
 from sqlalchemy import func
@@ -31,7 +32,7 @@ from tests.test_web_desk_support import post
 NO_CUSTOMER_PDF = FIXTURES / "pdfs" / "quantity-first.pdf"
 NOTE = "note-from-jo.pdf"
 UNKNOWN_X12 = "unknown-sender.edi"
-REGION = "1:20.5,30,140.25,44"
+REGION = "1:0.1,0.05,0.45,0.0625"  # fractions of the page image, as the page's script sends them
 
 
 def unreadable_pdf() -> bytes:
@@ -47,6 +48,18 @@ def unreadable_pdf() -> bytes:
         "price. Our reference is HAND-0042 from 20 Nov 2026. Thanks, Jo",
     )
     return bytes(pdf.output())
+
+
+def page_size(data: bytes) -> tuple[float, float]:
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        x0, top, x1, bottom = pdf.pages[0].cropbox
+    assert (x0, top) == (0, 0)
+    return float(x1), float(bottom)
+
+
+def points(fractions: tuple[float, float, float, float], width: float, height: float) -> tuple[float, ...]:
+    x0, y0, x1, y1 = fractions
+    return (round(x0 * width, 2), round(y0 * height, 2), round(x1 * width, 2), round(y1 * height, 2))
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +136,7 @@ def keyed_form(**overrides: str) -> dict[str, object]:
         "line-0-quantity": "12",
         "line-0-uom": "CA",
         "line-0-price": "",
-        "region-line-0-quantity": "1:300,60,330,72",
+        "region-line-0-quantity": "1:0.5,0.1,0.55,0.125",
     }
     form.update(overrides)
     return form
@@ -207,10 +220,11 @@ def test_a_keyed_in_order_is_made_from_an_unreadable_pdf_with_provenance_and_val
     order = Order.model_validate(stored.canonical)
     keyed = order.provenance["po_number"]
     assert keyed.keyed_by == "alice" and keyed.keyed_at == "2026-11-23T15:30:00+00:00"
-    assert keyed.page == 1 and keyed.bbox == (20.5, 30.0, 140.25, 44.0)
+    width, height = page_size(unreadable_pdf())  # the region in the page's points, as readers' boxes are
+    assert keyed.page == 1 and keyed.bbox == points((0.1, 0.05, 0.45, 0.0625), width, height)
     [line] = order.lines
     assert line.vendor_sku == "NW-10042" and line.quantity is not None and line.quantity.uom == "CA"
-    assert line.provenance["quantity"].bbox == (300.0, 60.0, 330.0, 72.0)
+    assert line.provenance["quantity"].bbox == points((0.5, 0.1, 0.55, 0.125), width, height)
     assert line.provenance["vendor_sku"].keyed_by == "alice" and line.provenance["vendor_sku"].page is None
     with desk.sessions() as session:  # validated as the pipeline validates: the price is not acme's
         codes = set(

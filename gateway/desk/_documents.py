@@ -64,6 +64,7 @@ from ._edits import parse_quantity
 from ._errors import InvalidChange
 from ._users import ADMIN
 from ._users import require_role
+from .sources import page_frame
 
 # Statuses of a document that made no order and waits for a person (the queue's document rows).
 RESOLVABLE = (UNKNOWN_PARTNER, REJECTED, FAILED, HELD)
@@ -75,7 +76,6 @@ MAX_PROFILE_BYTES = 64 * 1024
 MAX_PREVIEW_SETS = 50
 MAX_PREVIEW_LINES = 200
 MAX_PAGE = 300
-MAX_COORDINATE = 100_000.0
 _PART = re.compile(r"^[^\x00-\x1f]{1,64}$")
 _UOM = re.compile(r"^[A-Z0-9]{1,8}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -141,7 +141,7 @@ class KeyedOrder:
 def keyed_order_from_form(form: Mapping[str, str], partners: PartnerRegistry) -> KeyedOrder:
     """Read the keyed-order form: ``partner``, ``po_number``, ``po_date``, ``currency``, and for each
     line ``i`` ``line-i-part``, ``line-i-quantity``, ``line-i-uom``, ``line-i-price``,
-    ``line-i-description``; ``region-<name>`` holds a marked region as ``page:x0,y0,x1,y1``.
+    ``line-i-description``; ``region-<name>`` holds a marked region as ``page:x0,y0,x1,y1``, fractions of the page image (see ``place_regions``).
 
     Rows left empty are skipped. Every problem is named at once in one ``InvalidChange``.
     """
@@ -251,11 +251,55 @@ def _region(raw: str) -> Region | None:
     except ValueError:
         return None
     numbers = (x0, y0, x1, y1)
-    if not 1 <= page <= MAX_PAGE or not all(math.isfinite(v) and 0 <= v <= MAX_COORDINATE for v in numbers):
+    if not 1 <= page <= MAX_PAGE or not all(math.isfinite(v) and 0 <= v <= 1 for v in numbers):
         return None
     if x1 <= x0 or y1 <= y0:
         return None
-    return Region(page, (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)))
+    return Region(page, (x0, y0, x1, y1))
+
+
+def place_regions(
+    keyed: KeyedOrder, frame: Callable[[int], tuple[float, float, float, float] | None]
+) -> KeyedOrder:
+    """The keyed order with its marked regions, given as fractions of the page image, in the page's
+    points (``frame(page)``: the crop box the image shows, as ``sources.page_frame`` gives it), as the
+    readers' boxes are. A page that cannot be read is an ``InvalidChange``."""
+    frames: dict[int, tuple[float, float, float, float] | None] = {}
+
+    def placed(region: Region) -> Region:
+        if region.page not in frames:
+            frames[region.page] = frame(region.page)
+        box = frames[region.page]
+        if box is None:
+            raise InvalidChange(
+                f"page {region.page} of the document cannot be read to place the region marked on it"
+            )
+        cx0, ctop, cx1, cbottom = box
+        fx0, fy0, fx1, fy1 = region.bbox
+        width, height = cx1 - cx0, cbottom - ctop
+        points = (cx0 + fx0 * width, ctop + fy0 * height, cx0 + fx1 * width, ctop + fy1 * height)
+        return Region(
+            region.page, (round(points[0], 2), round(points[1], 2), round(points[2], 2), round(points[3], 2))
+        )
+
+    lines = [
+        KeyedLine(
+            line.part,
+            line.quantity,
+            line.uom,
+            line.unit_price,
+            line.description,
+            {name: placed(r) for name, r in line.regions.items()},
+        )
+        for line in keyed.lines
+    ]
+    regions = {name: placed(r) for name, r in keyed.regions.items()}
+    return KeyedOrder(keyed.partner, keyed.po_number, keyed.po_date, keyed.currency, lines, regions)
+
+
+def _without_regions(keyed: KeyedOrder) -> KeyedOrder:
+    lines = [KeyedLine(x.part, x.quantity, x.uom, x.unit_price, x.description) for x in keyed.lines]
+    return KeyedOrder(keyed.partner, keyed.po_number, keyed.po_date, keyed.currency, lines)
 
 
 def keyed_canonical(
@@ -620,6 +664,11 @@ class DocumentDesk:
             before = {"partner": document.partner, "status": document.status, "error": document.error}
             parts = {line.part for line in keyed.lines}
             known = set(session.scalars(select(storage.Product.sku).where(storage.Product.sku.in_(parts))))
+            if document.format in ("pdf", "image"):
+                data = storage.document_bytes(session, document_id)
+                keyed = place_regions(keyed, lambda page: page_frame(data, page))
+            else:  # a sheet has no page; an email's pages belong to one of its parts
+                keyed = _without_regions(keyed)
         order = keyed_canonical(
             keyed, channel=channel, catalog=known.__contains__, actor=actor.username, at=at
         )

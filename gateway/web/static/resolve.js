@@ -1,8 +1,8 @@
 // Keying an order in beside its source (the document page). Without this script the form still
 // works, only without marked regions: "Mark" beside a field arms it, and a box dragged on a PDF
-// page is then stored in the field's hidden region input as "page:x0,y0,x1,y1" in the page's
-// points (the units of the page's SVG overlay, those the readers' boxes use). "Add a line" adds a
-// row to the lines table.
+// page is then stored in the field's hidden region input as "page:x0,y0,x1,y1", fractions of the
+// page image (the server turns them into the page's points, as the readers' boxes are). "Add a
+// line" adds a row to the lines table.
 (function () {
   "use strict";
 
@@ -124,7 +124,9 @@
         }
       }
       var input = document.querySelector("input[data-region-for='" + name + "']");
-      input.value = drag.page + ":" + [x0, y0, x1, y1].map(function (v) { return v.toFixed(2); }).join(",");
+      var view = drag.svg.viewBox.baseVal;
+      var fractions = [x0 / view.width, y0 / view.height, x1 / view.width, y1 / view.height];
+      input.value = drag.page + ":" + fractions.map(function (v) { return v.toFixed(5); }).join(",");
       var button = document.querySelector("button[data-mark='" + name + "']");
       button.classList.add("is-marked");
       button.textContent = "Marked p." + drag.page;
