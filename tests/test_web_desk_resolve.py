@@ -232,14 +232,13 @@ def test_a_keyed_in_order_is_made_from_an_unreadable_pdf_with_provenance_and_val
         )
     assert stored.status == "exception" and "price_mismatch" in codes, codes
     assert document(desk, document_id).status == "processed"
-    [entry] = audit(desk, "document.key_in")
-    assert (
-        entry.actor == "alice"
-        and entry.after["po_number"] == "HAND-0042"
-        and entry.after["order_ids"] == [stored.id]
-    )
-    order_page = client.get(f"/orders/{stored.id}")
-    assert order_page.status_code == 200 and "HAND-0042" in order_page.text
+    [entry] = audit(desk, "order.keyed_in")
+    assert (entry.subject_type, entry.subject_id) == ("purchase_order", str(stored.id))
+    assert entry.actor == "alice" and entry.after["po_number"] == "HAND-0042"
+    assert entry.after["document_id"] == document_id and entry.after["order_ids"] == [stored.id]
+    order_page = client.get(f"/orders/{stored.id}").text
+    assert "HAND-0042" in order_page and "Keyed in by hand from its document" in order_page
+    assert 'data-testid="keyed-by">keyed by alice at 2026-11-23T15:30:00+00:00</span>' in order_page
 
 
 def test_a_keyed_order_with_bad_values_is_a_422_naming_each_one(desk: DeskApp) -> None:
@@ -263,7 +262,7 @@ def test_a_keyed_order_with_bad_values_is_a_422_naming_each_one(desk: DeskApp) -
     ):
         assert message in text
     assert 'value="NW-10042"' in response.text  # what was typed is kept
-    assert orders_of(desk, document_id) == [] and audit(desk, "document.key_in") == []
+    assert orders_of(desk, document_id) == [] and audit(desk, "order.keyed_in") == []
     empty = post(client, f"{page}/key-in", {"partner": "acme", "po_number": "X1"}, page=page)
     assert empty.status_code == 422 and "key in at least one line" in empty.text
 

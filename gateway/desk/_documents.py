@@ -62,6 +62,7 @@ from ._actions import MAX_REASON
 from ._edits import MAX_PO_NUMBER
 from ._edits import parse_quantity
 from ._errors import InvalidChange
+from ._locking import SUBJECT
 from ._users import ADMIN
 from ._users import require_role
 from .sources import page_frame
@@ -679,7 +680,17 @@ class DocumentDesk:
             "lines": len(keyed.lines),
             "regions": sum(bool(line.regions) for line in keyed.lines) + len(keyed.regions),
         }
-        return self._audit("document.key_in", actor, document_id, before, outcome, after)
+        # On the order it made, so the order's history says who keyed it in, and from where.
+        [order_id] = outcome.order_ids
+        return self._audit(
+            "order.keyed_in",
+            actor,
+            document_id,
+            before,
+            outcome,
+            {**after, "document_id": document_id},
+            subject=(SUBJECT, str(order_id)),
+        )
 
     def dismiss(self, document_id: int, reason: str, actor: DeskUser) -> Resolution:
         """Close a document that made no order, with a reason: kept, out of the queue."""
@@ -776,14 +787,17 @@ class DocumentDesk:
         before: dict[str, Any],
         outcome: IngestOutcome,
         after: dict[str, Any],
+        *,
+        subject: tuple[str, str] | None = None,
     ) -> Resolution:
+        subject_type, subject_id = subject or ("document", str(document_id))
         with self._pipeline.sessions() as session, session.begin():
             entry = storage.record_audit(
                 session,
                 actor=actor.username,
                 action=action,
-                subject_type="document",
-                subject_id=str(document_id),
+                subject_type=subject_type,
+                subject_id=subject_id,
                 before=before,
                 after={**after, "status": outcome.status, "order_ids": outcome.order_ids},
                 at=self._clock(),

@@ -81,6 +81,7 @@ AUDIT_TITLES = {
     "order.merge_duplicate": "Merged as a duplicate",
     "order.approve": "Approved",
     "order.reject": "Rejected",
+    "order.keyed_in": "Keyed in by hand from its document",
 }
 ACTION_TITLES = {
     "hold": "holds the order",
