@@ -8,6 +8,7 @@ import html
 import io
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pdfplumber
@@ -17,13 +18,23 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from gateway import storage
+from gateway.desk import InvalidChange
+from gateway.desk import keyed_order_from_form
+from gateway.desk._documents import place_regions
+from gateway.desk._documents import x12_preview
+from gateway.desk.dashboard import dashboard
+from gateway.desk.queue import QueueFilter
 from gateway.desk.queue import count_waiting_documents
+from gateway.desk.queue import exception_queue
 from gateway.model import Order
 from gateway.pipeline import Pipeline
 from partners import PROFILES_DIR
 from partners import PartnerRegistry
+from partners import load_profile
 from tests.conftest import FIXED_NOW
+from tests.conftest import INBOX
 from tests.test_web_desk_support import FIXTURES
+from tests.test_web_desk_support import NOW
 from tests.test_web_desk_support import DeskApp
 from tests.test_web_desk_support import build_store
 from tests.test_web_desk_support import open_app
@@ -283,6 +294,7 @@ def test_a_dismissed_document_is_kept_audited_and_out_of_the_queue(desk: DeskApp
     page = f"/documents/{document_id}"
     with desk.sessions() as session:
         waiting = count_waiting_documents(session)
+        overdue = exception_queue(session, QueueFilter(), now=NOW).overdue
     queue = client.get("/queue?reason=parse_confidence").text
     assert f'href="/documents/{document_id}"' in queue
     empty = post(client, f"{page}/dismiss", {"reason": "  "}, page=page)
@@ -294,8 +306,10 @@ def test_a_dismissed_document_is_kept_audited_and_out_of_the_queue(desk: DeskApp
     assert stored.meta["dismissed"]["reason"] == "a note, not an order; Jo phoned it in"
     assert storage.document_bytes  # kept: the bytes are still served
     assert client.get(f"{page}/raw").data == unreadable_pdf()
-    with desk.sessions() as session:
+    with desk.sessions() as session:  # received 6 h ago: it was overdue, and counts no more
         assert count_waiting_documents(session) == waiting - 1
+        assert exception_queue(session, QueueFilter(), now=NOW).overdue == overdue - 1
+        assert dashboard(session, now=NOW).waiting_documents == waiting - 1
     assert f'href="/documents/{document_id}"' not in client.get("/queue").text
     [entry] = audit(desk, "document.dismiss")
     assert entry.actor == "alice" and entry.before == {"status": "rejected"}
@@ -363,3 +377,49 @@ def test_an_admin_creates_the_senders_profile_and_the_document_is_processed(
     [entry] = audit(desk, "partner.create")
     assert entry.actor == "root" and entry.after["profile"] == "strangerco" and entry.after["toml"] == good
     assert PartnerRegistry.from_directory(profiles).get("strangerco") is not None
+
+
+# -- the desk's logic alone -----------------------------------------------------------------
+
+
+def test_a_keyed_form_reads_lines_skips_empty_rows_and_places_regions_in_page_points() -> None:
+    keyed = keyed_order_from_form(
+        {
+            **{k: str(v) for k, v in keyed_form().items()},
+            "currency": "usd",
+            "line-1-part": "",  # an empty row between two lines is skipped
+            "line-2-part": "ACME-55",
+            "line-2-quantity": "1,200",
+            "line-2-uom": "ea",
+            "line-2-price": "0.0125",
+        },
+        PartnerRegistry.from_directory(),
+    )
+    assert keyed.currency == "USD" and [line.part for line in keyed.lines] == ["NW-10042", "ACME-55"]
+    assert keyed.lines[1].quantity == Decimal("1200") and keyed.lines[1].uom == "EA"
+    assert keyed.lines[1].unit_price == Decimal("0.0125") and keyed.lines[0].unit_price is None
+    placed = place_regions(keyed, lambda page: (10.0, 20.0, 210.0, 420.0))
+    assert placed.regions["po_number"].bbox == (30.0, 40.0, 100.0, 45.0)
+    assert placed.lines[0].regions["quantity"].bbox == (110.0, 60.0, 120.0, 70.0)
+    with pytest.raises(InvalidChange, match="page 1 of the document cannot be read"):
+        place_regions(keyed, lambda page: None)
+
+
+def test_the_drafted_profile_is_one_the_loader_takes(tmp_path: Path) -> None:
+    with (INBOX / UNKNOWN_X12).open("rb") as stream:
+        preview = x12_preview(stream, PartnerRegistry.from_directory(), document_id=7)
+    [interchange] = preview.unknown
+    assert interchange.sender == ("ZZ", "STRANGERCO") and interchange.receiver == ("ZZ", "NORTHWINDDIST")
+    [one] = interchange.sets
+    assert one.po_number == "UNK-1" and [line.part for line in one.lines] == ["NW-10042"]
+    assert preview.draft is not None and "from document 7" in preview.draft
+    (tmp_path / "strangerco.toml").write_text(
+        preview.draft.replace('customer_account = ""', 'customer_account = "C1"')
+    )
+    profile = load_profile(tmp_path / "strangerco.toml")
+    assert (
+        profile.isa.id == "STRANGERCO"
+        and profile.isa.gs_id == "STRANGERCO"
+        and profile.us.gs_id == "NORTHWIND"
+    )
+    assert profile.acks == ["997"] and profile.version == "004010"
