@@ -321,7 +321,6 @@ class Pipeline:
             if self._validate:
                 run.validator = StoreValidator(session, self._master.get(session), run.when.date())
             _clear_previous_attempt(session, document_id)
-            run.learned = {}
             self._take_order(run, ParsedOrder(order=order, issues=[], ordinal=0))
             self._flush(run)
             status, error_code, error = _verdict(run)

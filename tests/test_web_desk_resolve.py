@@ -423,3 +423,18 @@ def test_the_drafted_profile_is_one_the_loader_takes(tmp_path: Path) -> None:
         and profile.us.gs_id == "NORTHWIND"
     )
     assert profile.acks == ["997"] and profile.version == "004010"
+
+
+def test_an_order_is_keyed_in_from_an_email_that_made_none_without_regions(desk: DeskApp) -> None:
+    document_id = desk.document_id("broken-pdf.eml")
+    assert document(desk, document_id).status == "rejected" and orders_of(desk, document_id) == []
+    client = desk.client("root")
+    page = f"/documents/{document_id}"
+    shown = client.get(page).text
+    assert 'data-testid="key-in-form"' in shown and 'data-testid="mark-po_number"' not in shown
+    form = {k: v for k, v in keyed_form().items() if not k.startswith("region-")}
+    assert post(client, f"{page}/key-in", form, page=page).status_code == 303
+    [stored] = orders_of(desk, document_id)
+    order = Order.model_validate(stored.canonical)
+    assert stored.channel == "email" and order.provenance["po_number"].keyed_by == "root"
+    assert order.provenance["po_number"].page is None

@@ -1,10 +1,11 @@
 """The order desk: what staff may do to an order in exception, with audit and optimistic locking; the web queue calls it.
 
 ``OrderDesk`` holds the actions (fix a SKU, quantity, UOM or date; accept a price; release
-credit; merge or dismiss a duplicate; approve; reject); ``DocumentDesk`` resolves documents that
-made no order (assign the customer, key the order in, create an X12 sender's profile, dismiss). Users and roles are in ``_users``;
-``gateway user add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the
-failed-login throttle in ``_throttle``. Functions take a session and never commit.
+credit; merge or dismiss a duplicate; approve; reject). ``DocumentDesk`` (``_documents``)
+resolves documents that made no order: assign the customer, key the order in, create an X12
+sender's profile, dismiss. Users and roles are in ``_users``; ``gateway user
+add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the failed-login
+throttle in ``_throttle``. Functions take a session and never commit.
 """
 
 from ._actions import CREDIT_ROLES as CREDIT_ROLES
@@ -15,6 +16,8 @@ from ._actions import order_history as order_history
 from ._catalog import CatalogHit as CatalogHit
 from ._catalog import search_catalog as search_catalog
 from ._documents import ASSIGNABLE_FORMATS as ASSIGNABLE_FORMATS
+from ._documents import FORMAT_CHANNEL as FORMAT_CHANNEL
+from ._documents import MARKABLE_FORMATS as MARKABLE_FORMATS
 from ._documents import DocumentDesk as DocumentDesk
 from ._documents import KeyedOrder as KeyedOrder
 from ._documents import Resolution as Resolution

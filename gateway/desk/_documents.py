@@ -16,6 +16,7 @@ own envelope (``x12_preview``); reading it sends nothing.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import tomllib
@@ -67,11 +68,20 @@ from ._users import ADMIN
 from ._users import require_role
 from .sources import page_frame
 
+log = logging.getLogger(__name__)
 # Statuses of a document that made no order and waits for a person (the queue's document rows).
 RESOLVABLE = (UNKNOWN_PARTNER, REJECTED, FAILED, HELD)
 # Formats whose customer the document does not name itself: a customer can be assigned.
 ASSIGNABLE_FORMATS = ("pdf", "image", "xlsx", "csv")
-FORMAT_CHANNEL = {"pdf": Channel.PDF, "image": Channel.PDF, "xlsx": Channel.EXCEL, "csv": Channel.EXCEL}
+FORMAT_CHANNEL = {
+    "pdf": Channel.PDF,
+    "image": Channel.PDF,
+    "xlsx": Channel.EXCEL,
+    "csv": Channel.EXCEL,
+    "email": Channel.EMAIL,
+}
+MARKABLE_FORMATS = ("pdf", "image")  # regions are marked on the page images of these
+MAX_PREVIEW_BYTES = 5 * 1024 * 1024  # an interchange read for the page on every view
 MAX_KEYED_LINES = 200
 MAX_PROFILE_BYTES = 64 * 1024
 MAX_PREVIEW_SETS = 50
@@ -397,6 +407,7 @@ class X12Preview:
 
     interchanges: list[PreviewInterchange]
     draft: str | None  # the TOML profile for the first unknown sender
+    problem: str | None = None  # why it was not read
 
     @property
     def unknown(self) -> list[PreviewInterchange]:
@@ -657,15 +668,13 @@ class DocumentDesk:
         at = self._clock()
         with self._pipeline.sessions() as session:
             document = self._open(session, document_id)
-            channel = FORMAT_CHANNEL.get(
-                document.format or "", Channel.EMAIL if document.format == "email" else None
-            )
+            channel = FORMAT_CHANNEL.get(document.format or "")
             if channel is None:
                 raise InvalidChange(_not_keyable(document.format))
             before = {"partner": document.partner, "status": document.status, "error": document.error}
             parts = {line.part for line in keyed.lines}
             known = set(session.scalars(select(storage.Product.sku).where(storage.Product.sku.in_(parts))))
-            if document.format in ("pdf", "image"):
+            if document.format in MARKABLE_FORMATS:
                 data = storage.document_bytes(session, document_id)
                 keyed = place_regions(keyed, lambda page: page_frame(data, page))
             else:  # a sheet has no page; an email's pages belong to one of its parts
@@ -732,9 +741,17 @@ class DocumentDesk:
         document = session.get(storage.Document, document_id)
         if document is None or document.format != X12 or document.status != UNKNOWN_PARTNER:
             return None
-        return x12_preview(
-            storage.open_document(session, document_id), self.partners, document_id=document_id
-        )
+        if document.size > MAX_PREVIEW_BYTES:
+            return X12Preview(
+                [], None, f"the interchange is over {MAX_PREVIEW_BYTES >> 20} MB: not read here"
+            )
+        try:
+            return x12_preview(
+                storage.open_document(session, document_id), self.partners, document_id=document_id
+            )
+        except Exception as exc:  # the page still shows; the reader's own bug is logged, not a 500
+            log.exception("reading document %s for its preview failed", document_id)
+            return X12Preview([], None, f"the interchange could not be read: {type(exc).__name__}")
 
     def create_profile(self, document_id: int, text: str, actor: DeskUser) -> Resolution:
         """Save the profile of the document's unknown X12 sender, then process the document with it."""

@@ -42,6 +42,8 @@ from gateway.config import partners_dir
 from gateway.desk import ADMIN
 from gateway.desk import ASSIGNABLE_FORMATS
 from gateway.desk import DESK_ROLES
+from gateway.desk import FORMAT_CHANNEL
+from gateway.desk import MARKABLE_FORMATS
 from gateway.desk import DocumentDesk
 from gateway.desk import InvalidChange
 from gateway.desk import PermissionDenied
@@ -145,6 +147,7 @@ class ResolveView:
     open: bool  # the document made no order and waits for a person
     can_assign: bool  # its format does not name its customer (PDF, sheet, scan)
     can_key: bool  # an order can be keyed in from it
+    can_mark: bool  # regions can be marked on its page images
     partners: list[tuple[str, str]]  # (name, label) to pick the customer from
     preview: X12Preview | None  # an unknown X12 sender's interchange, read provisionally
     rows: int  # line rows of the keyed-order form
@@ -209,7 +212,8 @@ def _resolve_view(session: Session, found: storage.Document, form: dict[str, str
     return ResolveView(
         open=is_open,
         can_assign=found.format in ASSIGNABLE_FORMATS,
-        can_key=found.format in (*ASSIGNABLE_FORMATS, "email"),
+        can_key=found.format in FORMAT_CHANNEL,
+        can_mark=found.format in MARKABLE_FORMATS,
         partners=partners,
         preview=preview,
         rows=max(KEYED_ROWS, max(keyed_rows, default=-1) + 1),
