@@ -332,7 +332,8 @@ def keyed_canonical(
 
     lines: list[OrderLine] = []
     for number, line in enumerate(keyed.lines, start=1):
-        item = "vendor_sku" if catalog(line.part) else "buyer_part"
+        ours = catalog(line.part)  # our SKU, or the customer's own part number
+        item = "vendor_sku" if ours else "buyer_part"
         provenance = {
             item: source(line.regions.get("part")),
             "quantity": source(line.regions.get("quantity") or line.regions.get("uom")),
@@ -346,7 +347,8 @@ def keyed_canonical(
                 unit_price=line.unit_price,
                 description=line.description,
                 provenance=provenance,
-                **{item: line.part},
+                vendor_sku=line.part if ours else None,
+                buyer_part=None if ours else line.part,
             )
         )
     provenance = {"po_number": source(keyed.regions.get("po_number")), "partner": source(None)}
@@ -530,7 +532,7 @@ def _provisional_profile(
         us=X12Identity(
             qualifier=receipt.receiver_qualifier.strip(), id=receipt.receiver_id.strip(), gs_id=receiver_gs
         ),
-        version=gs_version if gs_version in ("004010", "005010") else "004010",
+        version="005010" if gs_version == "005010" else "004010",
         usage="T" if receipt.usage == "T" else "P",
         acks=["997"],
     )
