@@ -41,7 +41,9 @@ class OrderPurpose(StrEnum):
 class Provenance(NamedTuple):
     """Where one value came from. Only the locator fields of its channel are set.
 
-    ``document_id`` is left unset when the value comes from the order's own document. A plain
+    ``document_id`` is left unset when the value comes from the order's own document.
+    ``keyed_by``/``keyed_at`` say a person keyed the value in on the desk (with the page and box
+    they marked on the source, when they marked one). A plain
     tuple, because parsers make one for nearly every value they read. In JSON an X12
     location is written compactly as ``"PO104@18"`` (element PO104 of segment 18).
     """

@@ -71,6 +71,7 @@ REJECTED = "rejected"
 UNKNOWN_PARTNER = "unknown_partner"
 FAILED = "failed"
 HELD = "held"  # stored, not processed: a person decides (``process`` releases it)
+DISMISSED = "dismissed"  # made no order, and a person closed it with a reason (the desk)
 
 ORDER_ACCEPTED = "accepted"
 ORDER_REJECTED = "rejected"
@@ -82,7 +83,10 @@ _TA1 = "TA1"
 _INTERCHANGE_ACKS = (_TA1, "997", "999")  # outbound kinds that answer an interchange
 _ORDER_SET = "850"
 _LAYOUT_KINDS: dict[Channel, HintKind] = {Channel.PDF: "pdf", Channel.EXCEL: "sheet"}
-_NO_CUSTOMER = "no customer: name one with `gateway ingest --partner NAME`, or send it from a known address"
+_NO_CUSTOMER = (
+    "no customer: assign one on the order desk's document page (or `gateway ingest --partner NAME`), "
+    "or send it from a known address"
+)
 
 
 @dataclass(slots=True)
@@ -293,6 +297,47 @@ class Pipeline:
                 )
                 sha256 = session.get(storage.Document, document_id).sha256  # type: ignore[union-attr]
             return IngestOutcome(document_id, sha256, False, FAILED)
+
+    def store_keyed(
+        self,
+        document_id: int,
+        order: Order,
+        *,
+        refuse: Callable[[Session, int], str | None] | None = None,
+    ) -> IngestOutcome:
+        """Store an order a person keyed in from stored document ``document_id``, as if read from it.
+
+        It is validated, stored and decided as every order is (``_take_order``, ``_flush``): clean,
+        it is accepted and sends what an accepted order sends; with findings, it waits in the
+        queue. The document's row is locked first and ``refuse`` asked under the lock; a reason
+        raises ``ReprocessRefused``. The document keeps its format; its errors are replaced.
+        """
+        if order.partner is None or self._partners.get(order.partner) is None:
+            raise LookupError(f"a keyed order needs a known customer, not {order.partner!r}")
+        with self._sessions() as session, session.begin():
+            document = session.get(storage.Document, document_id, with_for_update=True)
+            if document is None:
+                raise LookupError(f"no document {document_id}")
+            refusal = refuse(session, document_id) if refuse is not None else None
+            if refusal is not None:
+                raise ReprocessRefused(refusal)
+            run = _Run(session=session, document_id=document_id, when=self._clock())
+            if self._validate:
+                run.validator = StoreValidator(session, self._master.get(session), run.when.date())
+            _clear_previous_attempt(session, document_id)
+            self._take_order(run, ParsedOrder(order=order, issues=[], ordinal=0))
+            self._flush(run)
+            status, error_code, error = _verdict(run)
+            _set_document(
+                session,
+                document_id,
+                status=status,
+                partner=order.partner,
+                error_code=error_code,
+                error=error,
+                errors=[_error_json(i) for i in run.issues if i.is_error],
+            )
+            return IngestOutcome(document_id, document.sha256, False, status, run.order_ids, run.outbound_ids)
 
     def _existing(self, document_id: int, sha256: str, status: str) -> IngestOutcome:
         with self._sessions() as session:

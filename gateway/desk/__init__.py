@@ -4,9 +4,11 @@
 ship-to, requested dates; fix a line's SKU, quantity, UOM, price or dates; add, remove or split
 a line; accept a price; release credit; merge or dismiss a duplicate; approve; reject);
 ``send_reply`` sends the customer the drafted confirmation or rejection, as the clerk edited
-it. Users and roles are in ``_users``;
-``gateway user add|password|disable|list`` in ``cli``; the password rule in ``_passwords``; the
-failed-login throttle in ``_throttle``. Functions take a session and never commit.
+it. ``DocumentDesk`` (``_documents``) resolves documents that made no order: assign the
+customer, key the order in, create an X12 sender's profile, dismiss. Users and roles are in
+``_users``; ``gateway user add|password|disable|list`` in ``cli``; the password rule in
+``_passwords``; the failed-login throttle in ``_throttle``. Functions take a session and never
+commit.
 """
 
 from ._actions import CREDIT_ROLES as CREDIT_ROLES
@@ -16,6 +18,15 @@ from ._actions import OrderDesk as OrderDesk
 from ._actions import order_history as order_history
 from ._catalog import CatalogHit as CatalogHit
 from ._catalog import search_catalog as search_catalog
+from ._documents import ASSIGNABLE_FORMATS as ASSIGNABLE_FORMATS
+from ._documents import FORMAT_CHANNEL as FORMAT_CHANNEL
+from ._documents import MARKABLE_FORMATS as MARKABLE_FORMATS
+from ._documents import DocumentDesk as DocumentDesk
+from ._documents import KeyedOrder as KeyedOrder
+from ._documents import Resolution as Resolution
+from ._documents import X12Preview as X12Preview
+from ._documents import keyed_order_from_form as keyed_order_from_form
+from ._documents import resolution_refusal as resolution_refusal
 from ._errors import DeskError as DeskError
 from ._errors import InvalidChange as InvalidChange
 from ._errors import InvalidUser as InvalidUser

@@ -147,7 +147,7 @@ REASONS: dict[str, ReasonSpec] = {
             "Unknown partner",
             _codes(FindingCode.UNKNOWN_PARTNER),
             frozenset({UNKNOWN_PARTNER}),
-            hint="Reprocess the document naming its customer, or add a partner profile.",
+            hint="On the document's page: assign its customer, or (admin) create the X12 sender's profile.",
         ),
     )
 }

@@ -31,6 +31,7 @@ from ._model import TextLine as TextLine
 from ._model import TextPane as TextPane
 from ._model import Unplaced as Unplaced
 from ._pdf_view import DEFAULT_SCALE as DEFAULT_SCALE
+from ._pdf_view import page_frame as page_frame
 from ._pdf_view import render_pdf_page as render_pdf_page
 from ._view import MAX_LINES as MAX_LINES
 from ._view import build_view as build_view

@@ -99,6 +99,8 @@ class Wanted:
             pane=pane,
             anchor=anchor,
             target=target,
+            keyed_by=self.source.keyed_by,
+            keyed_at=self.source.keyed_at,
         )
 
     def miss(self, reason: str) -> Unplaced:

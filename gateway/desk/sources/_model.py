@@ -95,6 +95,8 @@ class Highlight:
     pane: str
     anchor: str
     target: Target
+    keyed_by: str | None = None  # a person keyed the value in on the desk, at ``keyed_at`` (ISO 8601)
+    keyed_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

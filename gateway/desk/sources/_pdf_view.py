@@ -144,6 +144,13 @@ def _crop_boxes(data: bytes, pages: set[int]) -> dict[int, tuple[float, float, f
     return boxes
 
 
+def page_frame(data: bytes, page: int) -> tuple[float, float, float, float] | None:
+    """The frame the readers' boxes on ``page`` are in and its image shows: pdfplumber's crop box
+    (x0, top, x1, bottom) in points; None if the page cannot be read. A scan is its image-only PDF."""
+    data, problem = _as_pdf(data)
+    return None if problem is not None else _crop_boxes(data, {page}).get(page)
+
+
 def pdf_pane(
     data: bytes,
     wanted: Sequence[Wanted],

@@ -91,6 +91,7 @@ AUDIT_TITLES = {
     "order.remove_line": "Removed a line",
     "order.split_line": "Split a line",
     "order.send_reply": "Sent the reply to the customer",
+    "order.keyed_in": "Keyed in by hand from its document",
 }
 ACTION_TITLES = {
     "hold": "holds the order",

@@ -4,6 +4,12 @@
 an attachment), ``GET /documents/<id>/pages/<n>.png`` (a PDF page for the source view),
 ``POST /documents/<id>/reprocess``; ``GET /outbound/<id>`` and ``GET /outbound/<id>/raw``.
 
+A document that made no order is resolved on its page (``gateway.desk.DocumentDesk``):
+``POST /documents/<id>/assign`` (its customer, then processed), ``.../key-in`` (the order keyed
+in beside the source), ``.../partner-profile`` (an admin saves an unknown X12 sender's profile,
+then the document is processed) and ``.../dismiss`` (with a reason). A bad input answers 422
+with the page and the message; the wrong role 403.
+
 Raw bytes always go out as ``application/octet-stream`` attachments with a cleaned file name,
 so a hostile upload is never shown inline by the browser.
 """
@@ -12,9 +18,12 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import request
@@ -30,9 +39,20 @@ from sqlalchemy.orm import Session
 
 from gateway import replies
 from gateway import storage
+from gateway.config import partners_dir
+from gateway.desk import ADMIN
+from gateway.desk import ASSIGNABLE_FORMATS
+from gateway.desk import DESK_ROLES
+from gateway.desk import FORMAT_CHANNEL
+from gateway.desk import MARKABLE_FORMATS
+from gateway.desk import DocumentDesk
+from gateway.desk import InvalidChange
 from gateway.desk import PermissionDenied
+from gateway.desk import X12Preview
+from gateway.desk import keyed_order_from_form
 from gateway.desk import reprocess_refusal
 from gateway.desk import require_role
+from gateway.desk import resolution_refusal
 from gateway.desk.sources import CannotShow
 from gateway.desk.sources import render_document_page
 from gateway.desk.sources import source_view
@@ -41,13 +61,15 @@ from gateway.errors import ReprocessRefused
 from .auth import REPROCESS_ROLES
 from .context import db
 from .context import desk
+from .context import discard
 from .context import now
 from .context import render
 from .context import services
 from .context import user
 from .forms import ReprocessForm
 
-STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed")
+STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed", "dismissed")
+KEYED_ROWS = 3  # empty line rows the keyed-order form starts with
 PER_PAGE = 50
 LISTED = 200  # orders and errors a document's page lists at most
 MAX_PAGE = 10_000
@@ -116,6 +138,31 @@ def documents() -> ResponseReturnValue:
 
 @desk.get("/documents/<int:document_id>")
 def document(document_id: int) -> ResponseReturnValue:
+    return _document_page(document_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveView:
+    """What the document page offers to resolve a document that made no order."""
+
+    open: bool  # the document made no order and waits for a person
+    can_assign: bool  # its format does not name its customer (PDF, sheet, scan)
+    can_key: bool  # an order can be keyed in from it
+    can_mark: bool  # regions can be marked on its page images
+    partners: list[tuple[str, str]]  # (name, label) to pick the customer from
+    preview: X12Preview | None  # an unknown X12 sender's interchange, read provisionally
+    rows: int  # line rows of the keyed-order form
+
+
+def _document_page(
+    document_id: int,
+    status: int = 200,
+    *,
+    problem: str | None = None,
+    action: str | None = None,
+    form: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    """The document's page; after a refused action, with its ``problem`` and the ``form`` sent back."""
     session = db()
     found = _document(session, document_id)
     purchase_order = storage.PurchaseOrder
@@ -138,6 +185,7 @@ def document(document_id: int) -> ResponseReturnValue:
     )
     return render(
         "document.html",
+        status,
         document=found,
         orders=orders,
         order_count=order_count or 0,
@@ -146,7 +194,110 @@ def document(document_id: int) -> ResponseReturnValue:
         source=source_view(session, document_id, orders[0].canonical if len(orders) == 1 else None),
         refusal=reprocess_refusal(session, document_id),
         reprocess_form=ReprocessForm(),
+        resolve=_resolve_view(session, found, form),
+        resolve_problem=problem,
+        resolve_action=action,
+        resolve_form=form or {},
+        can_resolve=user().role in DESK_ROLES and not user().disabled,
+        can_create_profile=user().role == ADMIN and not user().disabled,
     )
+
+
+def _resolve_view(session: Session, found: storage.Document, form: dict[str, str] | None) -> ResolveView:
+    is_open = resolution_refusal(session, found.id) is None
+    partners = [(p.name, p.label) for p in services().pipeline.partners]
+    preview = _documents().preview(session, found.id) if is_open else None
+    keyed_rows = {
+        int(k.split("-")[1]) for k in (form or {}) if k.startswith("line-") and k.split("-")[1].isdigit()
+    }
+    return ResolveView(
+        open=is_open,
+        can_assign=found.format in ASSIGNABLE_FORMATS,
+        can_key=found.format in FORMAT_CHANNEL,
+        can_mark=found.format in MARKABLE_FORMATS,
+        partners=partners,
+        preview=preview,
+        rows=max(KEYED_ROWS, max(keyed_rows, default=-1) + 1),
+    )
+
+
+def _documents() -> DocumentDesk:
+    folder = current_app.config.get("DESK_PARTNERS_DIR") or partners_dir()
+    return DocumentDesk(services().pipeline, profiles_dir=Path(folder), clock=services().clock)
+
+
+def _resolved(document_id: int, message: str) -> ResponseReturnValue:
+    flash(message, "success")
+    return redirect(url_for("desk.document", document_id=document_id), 303)
+
+
+def _resolve(document_id: int, action: str, run: Callable[[DocumentDesk], str]) -> ResponseReturnValue:
+    """Run one resolving action: done, back to the page with its message; refused, the page with
+    the problem (422) and the form as sent; the wrong role, 403."""
+    session = db()
+    _document(session, document_id)
+    session.commit()  # the action works in its own transactions; on SQLite ours would block them
+    try:
+        message = run(_documents())
+    except PermissionDenied as exc:
+        abort(403, str(exc))
+    except (InvalidChange, ReprocessRefused) as exc:
+        discard()
+        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        return _document_page(document_id, 422, problem=str(exc), action=action, form=form)
+    return _resolved(document_id, message)
+
+
+def _orders_made(document_id: int, status: str, order_ids: list[int]) -> str:
+    count = len(order_ids)
+    return f"{status.replace('_', ' ').capitalize()}: {count} order{'s' if count != 1 else ''} made."
+
+
+@desk.post("/documents/<int:document_id>/assign")
+def assign_customer(document_id: int) -> ResponseReturnValue:
+    partner = request.form.get("partner", "")
+
+    def run(documents: DocumentDesk) -> str:
+        done = documents.assign_customer(document_id, partner, user())
+        return f"Customer {partner} assigned and the document processed. " + _orders_made(
+            document_id, done.status, done.order_ids
+        )
+
+    return _resolve(document_id, "assign", run)
+
+
+@desk.post("/documents/<int:document_id>/key-in")
+def key_in(document_id: int) -> ResponseReturnValue:
+    def run(documents: DocumentDesk) -> str:
+        keyed = keyed_order_from_form(request.form, documents.partners)
+        done = documents.key_in(document_id, keyed, user())
+        return f"Order {keyed.po_number} keyed in. " + _orders_made(document_id, done.status, done.order_ids)
+
+    return _resolve(document_id, "key-in", run)
+
+
+@desk.post("/documents/<int:document_id>/dismiss")
+def dismiss_document(document_id: int) -> ResponseReturnValue:
+    reason = request.form.get("reason", "")
+
+    def run(documents: DocumentDesk) -> str:
+        documents.dismiss(document_id, reason, user())
+        return "Dismissed: the document is kept, and out of the queue."
+
+    return _resolve(document_id, "dismiss", run)
+
+
+@desk.post("/documents/<int:document_id>/partner-profile")
+def create_partner_profile(document_id: int) -> ResponseReturnValue:
+    text = request.form.get("profile", "").replace("\r\n", "\n")
+
+    def run(documents: DocumentDesk) -> str:
+        done = documents.create_profile(document_id, text, user())
+        return f"Profile {done.profile} saved and the document processed. " + _orders_made(
+            document_id, done.status, done.order_ids
+        )
+
+    return _resolve(document_id, "partner-profile", run)
 
 
 @desk.get("/documents/<int:document_id>/raw")
