@@ -960,3 +960,40 @@ def test_a_parse_finding_still_holds_after_a_fix_until_someone_approves(
     }
     approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
     assert approved.status == "accepted"
+
+
+def test_the_top_suggestions_over_a_score_and_every_pack_rounded_are_one_action_each(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(
+        intake,
+        acme(tmp_path, "4500040083", "000040083", (b"NW-30555", b"NW-99001"), (b"PO1*1*24*", b"PO1*1*25*")),
+    )
+    held = {f.code: f for f in findings(sessions, order_id) if f.action == "hold"}
+    assert set(held) == {"unknown_item", "pack_multiple"}
+    score = float(held["unknown_item"].suggestions[0]["score"])
+    with pytest.raises(desk.InvalidChange, match="no unknown item .* scoring"):
+        act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=score + 0.5)
+    with pytest.raises(desk.InvalidChange, match="0 to 100"):
+        act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=101)
+    used = act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=score)
+    assert [f["code"] for f in used.blocking] == ["pack_multiple"]
+    rounded = act(sessions, order_desk.round_packs, order_id, 2, staff["alice"])
+    assert (rounded.version, rounded.blocking) == (3, [])
+    with pytest.raises(desk.InvalidChange, match="no quantity"):
+        act(sessions, order_desk.round_packs, order_id, 3, staff["alice"])
+    use, round_up = history(sessions, order_id)
+    assert (use.action, use.after) == (
+        "order.use_suggestions",
+        {"version": 2, "lines[3].vendor_sku": "NW-30555", "lines[3].sku": "NW-30555"},
+    )
+    assert (round_up.action, round_up.before, round_up.after) == (
+        "order.round_packs",
+        {"version": 2, "lines[1].quantity": "25"},
+        {"version": 3, "lines[1].quantity": "36"},
+    )
+    assert act(sessions, order_desk.approve, order_id, 3, staff["alice"]).status == "accepted"

@@ -46,6 +46,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -75,6 +76,7 @@ from validators import FindingCode
 
 from . import _edits
 from ._catalog import CatalogHit
+from ._catalog import catalog_items
 from ._catalog import search_catalog
 from ._errors import DeskError
 from ._errors import InvalidChange
@@ -121,6 +123,7 @@ class DeskOutcome:
     findings: list[dict[str, Any]] = field(default_factory=list)
     outbound_ids: list[int] = field(default_factory=list)
     learned: Learned | None = None  # the sender's layout learned from this fix
+    lines: list[str] = field(default_factory=list)  # the lines a bulk action changed
 
     @property
     def blocking(self) -> list[dict[str, Any]]:
@@ -160,7 +163,14 @@ class OrderDesk:
             if stored is None:
                 raise OrderNotFound(order_id)
             account = stored.customer_account
-        return search_catalog(self._master.get(session), text, limit, customer_account=account)
+        return _with_stock(
+            session, search_catalog(self._master.get(session), text, limit, customer_account=account)
+        )
+
+    def catalog_items(self, session: Session, skus: Sequence[str]) -> dict[str, CatalogHit]:
+        """Price, pack and free stock of each of ``skus`` the catalog has: what tells suggestions apart."""
+        found = catalog_items(self._master.get(session), skus)
+        return dict(zip(found, _with_stock(session, list(found.values())), strict=True))
 
     # -- fixes ----------------------------------------------------------------------------
 
@@ -375,7 +385,9 @@ class OrderDesk:
                 raise InvalidChange(f"order {stored.id} has no line {row['line_no']}")
             key, before[key], after[key] = _accept_line_price(session, stored, actor, line, reason, when)
         after["reason"] = reason
-        return self._record(session, stored, actor, "order.accept_prices", before, after, when)
+        outcome = self._record(session, stored, actor, "order.accept_prices", before, after, when)
+        outcome.lines = [row["line_no"] for row in held]
+        return outcome
 
     def use_top_suggestions(
         self, session: Session, order_id: int, version: int, actor: DeskUser, *, min_score: float
@@ -384,6 +396,7 @@ class OrderDesk:
         require_role(actor, *DESK_ROLES, doing="change an order's SKUs")
         if not 0 <= min_score <= 100:
             raise InvalidChange("a match score is from 0 to 100 %")
+        changed: list[str] = []
 
         def edit(order: Order) -> _edits.Changes:
             before: dict[str, Any] = {}
@@ -396,17 +409,21 @@ class OrderDesk:
                     )
                     before.update(was)
                     after.update(now)
+                    changed.append(row["line_no"] or "")
             if not after:
                 raise InvalidChange(
                     f"no unknown item on order {order_id} has a suggestion scoring {min_score:g} % or more"
                 )
             return before, after
 
-        return self._edit(session, order_id, version, actor, "order.use_suggestions", edit)
+        outcome = self._edit(session, order_id, version, actor, "order.use_suggestions", edit)
+        outcome.lines = changed
+        return outcome
 
     def round_packs(self, session: Session, order_id: int, version: int, actor: DeskUser) -> DeskOutcome:
         """Round up every quantity a pack-size finding holds to the whole packs validation named."""
         require_role(actor, *DESK_ROLES, doing="correct quantities")
+        changed: list[str] = []
 
         def edit(order: Order) -> _edits.Changes:
             before: dict[str, Any] = {}
@@ -421,13 +438,16 @@ class OrderDesk:
                 was, now = _edits.set_quantity(order, line.line_no, row["expected"], None)
                 before.update(was)
                 after.update(now)
+                changed.append(line.line_no)
             if not after:
                 raise InvalidChange(
                     f"no quantity on order {order_id} is held for a pack size it can be rounded to"
                 )
             return before, after
 
-        return self._edit(session, order_id, version, actor, "order.round_packs", edit)
+        outcome = self._edit(session, order_id, version, actor, "order.round_packs", edit)
+        outcome.lines = changed
+        return outcome
 
     # -- decisions ------------------------------------------------------------------------
 
@@ -694,6 +714,13 @@ def order_history(session: Session, order_id: int) -> list[storage.AuditEntry]:
             .order_by(entry.id)
         )
     )
+
+
+def _with_stock(session: Session, hits: list[CatalogHit]) -> list[CatalogHit]:
+    """``hits`` with their free stock, read in one go."""
+    stock = LiveStock(session)
+    stock.prefetch(hit.sku for hit in hits)
+    return [replace(hit, available=stock[hit.sku]) for hit in hits]
 
 
 def _catalog_product(session: Session, sku: str) -> str:
