@@ -976,7 +976,7 @@ def test_the_top_suggestions_over_a_score_and_every_pack_rounded_are_one_action_
     held = {f.code: f for f in findings(sessions, order_id) if f.action == "hold"}
     assert set(held) == {"unknown_item", "pack_multiple"}
     score = float(held["unknown_item"].suggestions[0]["score"])
-    with pytest.raises(desk.InvalidChange, match="no unknown item .* scoring"):
+    with pytest.raises(desk.InvalidChange, match=r"no unknown item .* scoring"):
         act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=score + 0.5)
     with pytest.raises(desk.InvalidChange, match="0 to 100"):
         act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=101)
