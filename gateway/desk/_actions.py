@@ -376,14 +376,18 @@ class OrderDesk:
         if not held:
             raise InvalidChange(f"no price difference holds order {stored.id}; there is nothing to accept")
         lines = {line.line_no: line for line in Order.model_validate(stored.canonical).lines}
-        when = self._clock()
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
+        prices: dict[str, str] = {}
         for row in held:
             line = lines.get(row["line_no"] or "")
-            if line is None:
-                raise InvalidChange(f"order {stored.id} has no line {row['line_no']}")
-            key, before[key], after[key] = _accept_line_price(session, stored, actor, line, reason, when)
+            if line is None or line.unit_price is None:
+                raise InvalidChange(f"line {row['line_no']} of order {stored.id} has no unit price to accept")
+            prices[line.line_no] = f"{line.unit_price.normalize():f}"
+        when = self._clock()
+        earlier = _set_line_overrides(
+            session, stored, actor, FindingCode.PRICE_MISMATCH.value, prices, reason, when
+        )
+        before: dict[str, Any] = {f"lines[{n}].accepted_price": earlier.get(n) for n in prices}
+        after: dict[str, Any] = {f"lines[{n}].accepted_price": price for n, price in prices.items()}
         after["reason"] = reason
         outcome = self._record(session, stored, actor, "order.accept_prices", before, after, when)
         outcome.lines = [row["line_no"] for row in held]
@@ -826,6 +830,38 @@ def _set_override(
         )
     )
     return (earlier.value or earlier.reason) if earlier is not None else None
+
+
+def _set_line_overrides(
+    session: Session,
+    stored: PurchaseOrder,
+    actor: DeskUser,
+    code: str,
+    values: Mapping[str, str],
+    reason: str,
+    when: datetime,
+) -> dict[str, str | None]:
+    """``_set_override`` for many lines at once (a bulk action): line -> the earlier value or reason."""
+    override = storage.OrderOverride
+    same = (override.order_id == stored.id, override.code == code, override.line_no.in_(list(values)))
+    earlier = {o.line_no or "": o.value or o.reason for o in session.scalars(select(override).where(*same))}
+    session.execute(delete(override).where(*same))
+    session.execute(
+        insert(override),
+        [
+            {
+                "order_id": stored.id,
+                "code": code,
+                "line_no": line_no,
+                "value": value,
+                "reason": reason,
+                "created_by": actor.username,
+                "created_at": when,
+            }
+            for line_no, value in values.items()
+        ],
+    )
+    return earlier
 
 
 def _replace_findings(
