@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -188,7 +189,7 @@ def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_
     assert pick.after == {"version": 2, "lines[3].vendor_sku": "NW-30555", "lines[3].sku": "NW-30555"}
     assert approve.before is not None and approve.after is not None
     assert approve.before["status"] == "exception" and approve.after["status"] == "accepted"
-    assert approve.before["findings"] == [{"code": "unknown_item", "line_no": "3", "action": "hold"}]
+    assert approve.before["findings"] == []  # the pick was checked at once: nothing held it any more
     assert approve.after["findings"] == [] and approve.after["decided_by"] == "alice"
     assert approve.after["outbound_ids"] == [ack.id, payload.id]
 
@@ -838,3 +839,169 @@ def test_migration_0011_gives_earlier_credit_releases_what_they_covered(
         assert act(sessions, order_desk.approve, order_id, 2, alice).status == "accepted"
     finally:
         engine.dispose()
+
+
+def priced_lines_850(po: str, control: str, count: int) -> bytes:
+    """The demo acme 850 with ``count`` lines of catalog items (whole packs, in stock), each priced 25 % over list."""
+    header = ACME.replace(b"4500012345", po.encode()).replace(b"000001001", control.encode()).decode()
+    head, tail = header[: header.index("PO1*1*")], header[header.index("CTT*") :]
+    stock: dict[str, int] = {}
+    for row in (ROOT / "fixtures" / "master" / "inventory.csv").read_text().splitlines()[1:]:
+        sku, _, on_hand, taken = row.split(",")
+        stock[sku] = stock.get(sku, 0) + int(Decimal(on_hand) - Decimal(taken))
+    segments_out: list[str] = []
+    total = Decimal(0)
+    for row in (ROOT / "fixtures" / "master" / "products.csv").read_text().splitlines()[1:]:
+        sku, description, _, uom, pack, price, _ = row.split(",")
+        small = Decimal(pack) * Decimal(price) <= 200  # 80 lines stay inside acme's credit limit
+        if uom != "EA" or not small or stock.get(sku, 0) < 100 or len(segments_out) // 2 >= count:
+            continue
+        quantity, unit_price = (
+            int(Decimal(pack)),
+            (Decimal(price) * Decimal("1.25")).quantize(Decimal("0.01")),
+        )
+        number = len(segments_out) // 2 + 1
+        segments_out += [f"PO1*{number}*{quantity}*EA*{unit_price}*PE*VN*{sku}", f"PID*F****{description}"]
+        total += quantity * unit_price
+    assert len(segments_out) == 2 * count
+    body = "".join(f"{s}~\n" for s in segments_out)
+    tail = re.sub(r"CTT\*\d+", f"CTT*{count}", tail)
+    tail = re.sub(r"AMT\*TT\*[\d.]+", f"AMT*TT*{total}", tail)
+    text = head + body + tail
+    st = text.index("ST*850")
+    segment_count = len([s for s in text[st:].split("~") if s.strip()][: text[st:].count("~")]) - 2  # GE, IEA
+    text = re.sub(r"SE\*\d+\*", f"SE*{segment_count}*", text)
+    return text.encode()
+
+
+def test_every_customer_price_on_an_order_is_accepted_in_one_action_with_one_reason(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "many.edi"
+    path.write_bytes(priced_lines_850("4500040080", "000040080", 80))
+    order_id = exception_order(intake, path)
+    held = [f for f in findings(sessions, order_id) if f.action == "hold"]
+    assert [(f.code, f.message) for f in held if f.code != "price_mismatch"] == []
+    assert len(held) == 80
+    with pytest.raises(desk.InvalidChange, match="reason"):
+        act(sessions, order_desk.accept_all_prices, order_id, 1, staff["alice"], reason=" ")
+    with pytest.raises(desk.PermissionDenied):
+        act(sessions, order_desk.accept_all_prices, order_id, 1, staff["carol"], reason="promo")
+
+    accepted = act(sessions, order_desk.accept_all_prices, order_id, 1, staff["alice"], reason="spring promo")
+
+    # one audited action, and the findings re-evaluated at once: nothing holds the order any more
+    assert (accepted.version, accepted.status, accepted.blocking) == (2, "exception", [])
+    [entry] = history(sessions, order_id)
+    assert entry.action == "order.accept_prices" and entry.after is not None
+    assert entry.after["reason"] == "spring promo"
+    assert len([k for k in entry.after if k.endswith(".accepted_price")]) == 80
+    now = findings(sessions, order_id)
+    assert len(now) == 80 and {(f.code, f.action) for f in now} == {("price_mismatch", "warn")}
+    assert all(f.details["override"]["reason"] == "spring promo" for f in now)
+    with pytest.raises(desk.InvalidChange, match="no price difference holds"):
+        act(sessions, order_desk.accept_all_prices, order_id, 2, staff["alice"], reason="again")
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert approved.status == "accepted"
+
+
+def test_a_fix_re_evaluates_the_findings_at_once_without_approving(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(
+        intake,
+        acme(tmp_path, "4500040081", "000040081", (b"NW-30555", b"NW-99001"), (b"*4.50*", b"*4.95*")),
+    )
+    assert {(f.code, f.line_no, f.action) for f in findings(sessions, order_id)} == {
+        ("unknown_item", "3", "hold"),
+        ("price_mismatch", "1", "hold"),
+    }
+    picked = act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="NW-30555")
+    assert [(f["code"], f["line_no"]) for f in picked.blocking] == [("price_mismatch", "1")]
+    assert {(f.code, f.action) for f in findings(sessions, order_id)} == {("price_mismatch", "hold")}
+    stored = order(sessions, order_id)
+    assert (stored.status, stored.decided_by) == ("exception", None)  # not approved
+    assert outbox(sessions, order_id) == []
+    [pick] = history(sessions, order_id)
+    assert pick.after == {"version": 2, "lines[3].vendor_sku": "NW-30555", "lines[3].sku": "NW-30555"}
+
+
+def test_a_parse_finding_still_holds_after_a_fix_until_someone_approves(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(intake, acme(tmp_path, "4500040082", "000040082", (b"*4.50*", b"*4.95*")))
+    with sessions() as session, session.begin():
+        stored = session.get(storage.PurchaseOrder, order_id)
+        assert stored is not None
+        session.add(
+            storage.Finding(
+                order_id=order_id,
+                document_id=stored.document_id,
+                code="low_confidence",
+                severity="error",
+                action="hold",
+                message="line 2: the quantity was read with 41 % confidence",
+                field="quantity",
+                line_no="2",
+                suggestions=[],
+                details={},
+                created_at=FIXED_NOW,
+            )
+        )
+    accepted = act(sessions, order_desk.accept_price, order_id, 1, staff["alice"], line_no="1", reason="ok")
+    assert [(f["code"], f["action"]) for f in accepted.blocking] == [("low_confidence", "hold")]
+    assert {(f.code, f.action) for f in findings(sessions, order_id)} == {
+        ("low_confidence", "hold"),  # only the clerk who approves has reviewed the values
+        ("price_mismatch", "warn"),
+    }
+    approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
+    assert approved.status == "accepted"
+
+
+def test_the_top_suggestions_over_a_score_and_every_pack_rounded_are_one_action_each(
+    sessions: sessionmaker[Session],
+    intake: Pipeline,
+    order_desk: OrderDesk,
+    staff: dict[str, DeskUser],
+    tmp_path: Path,
+) -> None:
+    order_id = exception_order(
+        intake,
+        acme(tmp_path, "4500040083", "000040083", (b"NW-30555", b"NW-99001"), (b"PO1*1*24*", b"PO1*1*25*")),
+    )
+    held = {f.code: f for f in findings(sessions, order_id) if f.action == "hold"}
+    assert set(held) == {"unknown_item", "pack_multiple"}
+    score = float(held["unknown_item"].suggestions[0]["score"])
+    with pytest.raises(desk.InvalidChange, match=r"no unknown item .* scoring"):
+        act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=score + 0.5)
+    with pytest.raises(desk.InvalidChange, match="0 to 100"):
+        act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=101)
+    used = act(sessions, order_desk.use_top_suggestions, order_id, 1, staff["alice"], min_score=score)
+    assert [f["code"] for f in used.blocking] == ["pack_multiple"]
+    rounded = act(sessions, order_desk.round_packs, order_id, 2, staff["alice"])
+    assert (rounded.version, rounded.blocking) == (3, [])
+    with pytest.raises(desk.InvalidChange, match="no quantity"):
+        act(sessions, order_desk.round_packs, order_id, 3, staff["alice"])
+    use, round_up = history(sessions, order_id)
+    assert (use.action, use.after) == (
+        "order.use_suggestions",
+        {"version": 2, "lines[3].vendor_sku": "NW-30555", "lines[3].sku": "NW-30555"},
+    )
+    assert (round_up.action, round_up.before, round_up.after) == (
+        "order.round_packs",
+        {"version": 2, "lines[1].quantity": "25"},
+        {"version": 3, "lines[1].quantity": "36"},
+    )
+    assert act(sessions, order_desk.approve, order_id, 3, staff["alice"]).status == "accepted"

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy import update
+from werkzeug.test import TestResponse
 
 from gateway import storage
 from tests.test_web_desk_support import ROLE_USER
@@ -18,6 +20,7 @@ from tests.test_web_desk_support import DeskApp
 from tests.test_web_desk_support import build_store
 from tests.test_web_desk_support import open_app
 from tests.test_web_desk_support import post
+from tests.test_web_desk_support import token
 
 HOSTILE = '<script>alert("po")</script>'
 
@@ -233,8 +236,9 @@ def test_release_a_credit_hold_as_credit_then_approve_as_clerk(desk: DeskApp) ->
         carol, f"{page}/release-credit", {"version": 1, "reason": "paid by wire today"}, page=page
     )
     assert response.status_code == 303
-    shown = carol.get(page).text
-    assert 'data-testid="override"' in shown and "paid by wire today" in shown
+    shown = html.unescape(carol.get(page).text)  # checked at once: the hold is answered, and shows who did it
+    assert "Accepted on the desk by carol: paid by wire today" in shown
+    assert "The credit hold is released. Nothing holds the order any more" in shown
     alice = desk.client("alice")
     response = post(alice, f"{page}/approve", {"version": 2}, page=page)
     assert response.status_code == 303
@@ -367,3 +371,116 @@ def test_the_history_lists_every_desk_action_with_before_and_after(desk: DeskApp
     assert entry.actor == "alice" and entry.after["lines[3].quantity"] == "20"
     history = client.get(page).text
     assert "Corrected a quantity" in history and "lines[3].quantity</span>: 10 → 20" in history
+
+
+HX = {"HX-Request": "true"}
+
+
+def hx_post(client: FlaskClient, path: str, data: dict[str, object], *, page: str) -> TestResponse:
+    """Send a form as htmx sends a boosted one: the same fields, with ``HX-Request``."""
+    return client.post(path, data={**data, "csrf_token": token(client, page)}, headers=HX)
+
+
+def test_a_fix_sent_in_place_answers_the_order_as_it_now_stands_with_what_still_holds_it(
+    desk: DeskApp,
+) -> None:
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    page = f"/orders/{order_id}"
+    client = desk.client("alice")
+    assert 'hx-boost="true"' in client.get(page).text and "htmx.min.js" in client.get(page).text
+    response = hx_post(
+        client, f"{page}/pick-sku", {"version": 1, "line_no": "3", "sku": "NW-30555"}, page=page
+    )
+    assert response.status_code == 200  # no redirect: htmx swaps the order in place
+    assert response.headers["HX-Replace-Url"] == page  # a reload shows the order, never posts again
+    text = html.unescape(response.text)
+    assert 'id="order-region"' in text and 'data-version="2"' in text
+    assert "Line 3 now orders NW-30555. Nothing holds the order any more: approve it to send it on." in text
+    assert "Nothing holds this order any more." in text and 'data-code="unknown_item"' not in text
+    assert "Line 3 now orders" not in client.get(page).text  # said once, not flashed for later
+    refused = hx_post(
+        client, f"{page}/pick-sku", {"version": 1, "line_no": "3", "sku": "NW-30555"}, page=page
+    )
+    assert refused.status_code == 409 and 'data-testid="desk-error"' in refused.text
+    assert 'id="order-region"' in refused.text
+
+
+def test_without_javascript_a_fix_still_redirects_and_says_what_still_holds(desk: DeskApp) -> None:
+    order_id = desk.order_id("GX-REPL-0042")
+    page = f"/orders/{order_id}"
+    client = desk.client("alice")
+    response = post(client, f"{page}/accept-price", {"version": 1, "line_no": "2", "reason": "ok"}, page=page)
+    assert response.status_code == 303
+    shown = html.unescape(client.get(page).text)
+    assert re.search(r"The price on line 2 is accepted\. \d+ findings? still holds? it\.", shown)
+
+
+def test_bulk_actions_are_offered_and_each_is_one_action(desk: DeskApp) -> None:
+    order_id = desk.order_id("GX-REPL-0042")
+    page = f"/orders/{order_id}"
+    client = desk.client("alice")
+    shown = client.get(page).text
+    assert 'data-testid="bulk-accept-prices-form"' in shown
+    assert 'data-testid="bulk-round-packs-form"' not in shown  # no pack finding holds this order
+    response = hx_post(
+        client, f"{page}/accept-prices", {"version": 1, "reason": "agreed by sales"}, page=page
+    )
+    assert response.status_code == 200
+    text = html.unescape(response.text)
+    assert re.search(r"Accepted the customer's price on \d+ lines?\.", text)
+    assert 'data-testid="bulk-accept-prices-form"' not in text
+    empty = hx_post(client, f"{page}/accept-prices", {"version": 2, "reason": "again"}, page=page)
+    assert empty.status_code == 422 and "no price difference holds" in html.unescape(empty.text)
+    low = hx_post(client, f"{page}/use-suggestions", {"version": 2, "min_score": "140"}, page=page)
+    assert low.status_code == 422 and 'data-testid="desk-error"' in low.text
+
+
+def _queue_order(desk: DeskApp) -> list[int]:
+    purchase_order = storage.PurchaseOrder
+    with desk.sessions() as session:
+        return list(
+            session.scalars(
+                select(purchase_order.id)
+                .where(purchase_order.status == "exception")
+                .order_by(purchase_order.created_at, purchase_order.id)
+            )
+        )
+
+
+def test_next_and_previous_follow_the_queue_and_approve_and_next_opens_the_next(desk: DeskApp) -> None:
+    queue = _queue_order(desk)
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    at = queue.index(order_id)
+    page = f"/orders/{order_id}"
+    client = desk.client("alice")
+    shown = client.get(page).text
+    if at > 0:
+        assert f'href="/orders/{queue[at - 1]}" data-testid="queue-previous"' in shown
+    middle = client.get(f"/orders/{queue[1]}").text
+    assert f'href="/orders/{queue[0]}" data-testid="queue-previous"' in middle
+    assert f'href="/orders/{queue[2]}" data-testid="queue-next"' in middle
+    post(client, f"{page}/pick-sku", {"version": 1, "line_no": "3", "sku": "NW-30555"}, page=page)
+    following = queue[at + 1] if at + 1 < len(queue) else None
+    response = hx_post(client, f"{page}/approve", {"version": 2, "then": "next"}, page=page)
+    assert response.status_code == 200 and desk.order(order_id).status == "accepted"
+    assert response.headers["HX-Redirect"] == (f"/orders/{following}" if following else "/queue")
+    held = desk.order_id("GX-REPL-0042")
+    plain = post(client, f"/orders/{held}/approve", {"version": 1, "then": "next"}, page=f"/orders/{held}")
+    assert plain.status_code == 303 and plain.headers["Location"].startswith(
+        f"/orders/{held}"
+    )  # still held: stays
+
+
+def test_suggestions_show_price_pack_and_stock_to_tell_same_named_items_apart(desk: DeskApp) -> None:
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    client = desk.client("alice")
+    shown = html.unescape(client.get(f"/orders/{order_id}").text)
+    finding = shown[shown.index('data-code="unknown_item"') :]
+    facts = dict(re.findall(r'data-sku="([^"]+)".*?data-testid="suggestion-facts">([^<]+)<', finding, re.S))
+    assert re.fullmatch(r"HEX KEY SET METRIC · 12\.00 USD list · pack of 1 EA · \d+ free", facts["NW-30555"])
+    # two catalog items named alike: the price, the pack and the stock tell them apart
+    searched = client.get(f"/orders/{order_id}", query_string={"q": "WIDGET BLUE 10MM", "line": "3"}).text
+    results = html.unescape(searched[searched.index('data-testid="catalog-results"') :])
+    facts = dict(re.findall(r'data-sku="([^"]+)".*?data-testid="suggestion-facts">([^<]+)<', results, re.S))
+    assert re.fullmatch(r"WIDGET BLUE 10MM · 4\.50 USD list · pack of 12 EA · \d+ free", facts["NW-10042"])
+    assert re.fullmatch(r"WIDGET BLUE 10MM · 134\.51 USD list · pack of 100 EA · \d+ free", facts["NW-60025"])

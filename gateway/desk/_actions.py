@@ -10,9 +10,15 @@ Decisions:
 
 - **Fixes** (PO number, PO date, customer, currency, ship-to, requested dates; a line's SKU,
   quantity/UOM, price; adding, removing or splitting a line) edit the stored canonical order
-  and its line rows; the findings stay as they were until the order is approved and
-  re-validated. Each changed value's provenance says who keyed it and when. The first fix keeps
-  the order as it stood (``received_canonical``): the 855 answers the buyer's lines from it.
+  and its line rows. Each changed value's provenance says who keyed it and when. The first fix
+  keeps the order as it stood (``received_canonical``): the 855 answers the buyer's lines from
+  it. After every action on an order that stays in exception (a fix, an override, a bulk
+  action) the order is validated again as it now stands and its findings replaced, so the desk
+  shows at once what still holds it; nothing is decided or sent until it is approved, and the
+  parser's own findings still hold until then (``_revalidation``).
+- **Bulk actions**: accept every customer price one reason answers, use the top suggestion on
+  every unknown item where it scores at least N, round every quantity up to whole packs. Each is
+  one action: one lock, one version, one audit entry listing every line it changed.
   On an order read from a PDF, a fixed PO number, PO date, SKU or quantity is looked for in
   the document, and where it sits is learned as the sender's layout (``_learning``); approving
   an order read with learned hints, their values unchanged, confirms them.
@@ -45,6 +51,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -60,6 +67,7 @@ from sqlalchemy.orm import Session
 from gateway import storage
 from gateway.model import Channel
 from gateway.model import Order
+from gateway.model import OrderLine
 from gateway.model import po_key
 from gateway.pipeline import order_line_rows
 from gateway.pipeline import send_decision
@@ -77,6 +85,7 @@ from validators import FindingCode
 
 from . import _edits
 from ._catalog import CatalogHit
+from ._catalog import catalog_items
 from ._catalog import search_catalog
 from ._errors import DeskError
 from ._errors import InvalidChange
@@ -90,6 +99,7 @@ from ._locking import lock_order
 from ._revalidation import ACCEPTED
 from ._revalidation import BLOCKING
 from ._revalidation import CREDIT_CODES
+from ._revalidation import EXCEPTION
 from ._revalidation import REJECTED
 from ._revalidation import Revalidation
 from ._revalidation import other_live_order
@@ -100,6 +110,7 @@ from ._users import CLERK
 from ._users import CREDIT
 from ._users import require_role
 
+_APPROVE = "order.approve"
 DESK_ROLES = (CLERK, ADMIN)  # fix, accept a price, handle duplicates, approve, reject
 CREDIT_ROLES = (CREDIT, ADMIN)  # release a credit hold
 MAX_REASON = 1000
@@ -120,6 +131,7 @@ class DeskOutcome:
     findings: list[dict[str, Any]] = field(default_factory=list)
     outbound_ids: list[int] = field(default_factory=list)
     learned: Learned | None = None  # the sender's layout learned from this fix
+    lines: list[str] = field(default_factory=list)  # the lines a bulk action changed
 
     @property
     def blocking(self) -> list[dict[str, Any]]:
@@ -159,7 +171,14 @@ class OrderDesk:
             if stored is None:
                 raise OrderNotFound(order_id)
             account = stored.customer_account
-        return search_catalog(self._master.get(session), text, limit, customer_account=account)
+        return _with_stock(
+            session, search_catalog(self._master.get(session), text, limit, customer_account=account)
+        )
+
+    def catalog_items(self, session: Session, skus: Sequence[str]) -> dict[str, CatalogHit]:
+        """Price, pack and free stock of each of ``skus`` the catalog has: what tells suggestions apart."""
+        found = catalog_items(self._master.get(session), skus)
+        return dict(zip(found, _with_stock(session, list(found.values())), strict=True))
 
     # -- fixes ----------------------------------------------------------------------------
 
@@ -409,14 +428,8 @@ class OrderDesk:
         stored = lock_order(session, order_id, version)
         _require_finding(session, stored, (FindingCode.PRICE_MISMATCH.value,), line_no, "a price difference")
         line = _edits.find_line(Order.model_validate(stored.canonical), line_no)
-        if line.unit_price is None:
-            raise InvalidChange(f"line {line_no} has no unit price to accept")
-        price = f"{line.unit_price.normalize():f}"
         when = self._clock()
-        previous = _set_override(
-            session, stored, actor, FindingCode.PRICE_MISMATCH.value, line_no, price, reason, when
-        )
-        key = f"lines[{line_no}].accepted_price"
+        key, previous, price = _accept_line_price(session, stored, actor, line, reason, when)
         return self._record(
             session,
             stored,
@@ -493,6 +506,96 @@ class OrderDesk:
             {"duplicate_dismissed": True, "reason": reason},
             when,
         )
+
+    # -- bulk actions ---------------------------------------------------------------------
+
+    def accept_all_prices(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, reason: str
+    ) -> DeskOutcome:
+        """Accept the customer's price on every line a price difference holds, for one reason."""
+        require_role(actor, *DESK_ROLES, doing="accept price differences")
+        reason = _reason(reason)
+        stored = lock_order(session, order_id, version)
+        held = [row for row in _findings(session, stored) if _holds(row, FindingCode.PRICE_MISMATCH)]
+        if not held:
+            raise InvalidChange(f"no price difference holds order {stored.id}; there is nothing to accept")
+        lines = {line.line_no: line for line in Order.model_validate(stored.canonical).lines}
+        prices: dict[str, str] = {}
+        for row in held:
+            line = lines.get(row["line_no"] or "")
+            if line is None or line.unit_price is None:
+                raise InvalidChange(f"line {row['line_no']} of order {stored.id} has no unit price to accept")
+            prices[line.line_no] = f"{line.unit_price.normalize():f}"
+        when = self._clock()
+        earlier = _set_line_overrides(
+            session, stored, actor, FindingCode.PRICE_MISMATCH.value, prices, reason, when
+        )
+        before: dict[str, Any] = {f"lines[{n}].accepted_price": earlier.get(n) for n in prices}
+        after: dict[str, Any] = {f"lines[{n}].accepted_price": price for n, price in prices.items()}
+        after["reason"] = reason
+        outcome = self._record(session, stored, actor, "order.accept_prices", before, after, when)
+        outcome.lines = [row["line_no"] for row in held]
+        return outcome
+
+    def use_top_suggestions(
+        self, session: Session, order_id: int, version: int, actor: DeskUser, *, min_score: float
+    ) -> DeskOutcome:
+        """Order the top suggestion on every line an unknown item holds where it scores ``min_score`` (0-100) or more."""
+        require_role(actor, *DESK_ROLES, doing="change an order's SKUs")
+        if not 0 <= min_score <= 100:
+            raise InvalidChange("a match score is from 0 to 100 %")
+        changed: list[str] = []
+
+        def edit(order: Order) -> _edits.Changes:
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
+            for row in _findings_of(session, order_id):
+                top = (row["suggestions"] or [None])[0]
+                if _holds(row, FindingCode.UNKNOWN_ITEM) and top and float(top["score"]) >= min_score:
+                    was, now = _edits.set_sku(
+                        order, row["line_no"] or "", _catalog_product(session, top["sku"])
+                    )
+                    before.update(was)
+                    after.update(now)
+                    changed.append(row["line_no"] or "")
+            if not after:
+                raise InvalidChange(
+                    f"no unknown item on order {order_id} has a suggestion scoring {min_score:g} % or more"
+                )
+            return before, after
+
+        outcome = self._edit(session, order_id, version, actor, "order.use_suggestions", edit)
+        outcome.lines = changed
+        return outcome
+
+    def round_packs(self, session: Session, order_id: int, version: int, actor: DeskUser) -> DeskOutcome:
+        """Round up every quantity a pack-size finding holds to the whole packs validation named."""
+        require_role(actor, *DESK_ROLES, doing="correct quantities")
+        changed: list[str] = []
+
+        def edit(order: Order) -> _edits.Changes:
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
+            lines = {line.line_no: line for line in order.lines}
+            for row in _findings_of(session, order_id):
+                line = lines.get(row["line_no"] or "")
+                if not _holds(row, FindingCode.PACK_MULTIPLE) or row["field"] != "quantity" or line is None:
+                    continue
+                if line.quantity is None or str(line.quantity.value) != row["received"]:
+                    continue  # the clerk changed the quantity since it was checked
+                was, now = _edits.set_quantity(order, line.line_no, row["expected"], None)
+                before.update(was)
+                after.update(now)
+                changed.append(line.line_no)
+            if not after:
+                raise InvalidChange(
+                    f"no quantity on order {order_id} is held for a pack size it can be rounded to"
+                )
+            return before, after
+
+        outcome = self._edit(session, order_id, version, actor, "order.round_packs", edit)
+        outcome.lines = changed
+        return outcome
 
     # -- decisions ------------------------------------------------------------------------
 
@@ -581,9 +684,7 @@ class OrderDesk:
         }
         if outbound:
             after["outbound_ids"] = outbound
-        outcome = self._record(
-            session, stored, actor, "order.approve", before, after, when, keep=("findings",)
-        )
+        outcome = self._record(session, stored, actor, _APPROVE, before, after, when, keep=("findings",))
         outcome.findings = check.findings
         outcome.outbound_ids = outbound
         return outcome
@@ -716,8 +817,12 @@ class OrderDesk:
     ) -> DeskOutcome:
         """Bump the version and write the audit entry with only what changed (and ``keep``).
 
-        A key only in ``after`` (a reason, the outbox rows made) is new: it has no before.
+        A key only in ``after`` (a reason, the outbox rows made) is new: it has no before. An order
+        still in exception after anything but an approval is validated again (``_evaluate``).
         """
+        findings = (
+            self._evaluate(session, stored, when) if stored.status == EXCEPTION and action != _APPROVE else []
+        )
         old = stored.version
         new = bump(stored)
         changed = [k for k in after if k in keep or before.get(k) != after[k]]
@@ -732,7 +837,28 @@ class OrderDesk:
             at=when,
         )
         session.flush()
-        return DeskOutcome(stored.id, new, stored.status, entry.id)
+        return DeskOutcome(stored.id, new, stored.status, entry.id, findings=findings)
+
+    def _evaluate(self, session: Session, stored: PurchaseOrder, when: datetime) -> list[dict[str, Any]]:
+        """Validate the order as it now stands and store its findings, deciding nothing and sending nothing."""
+        profile = self._partners.get(stored.partner or "")
+        if profile is None:  # nothing to validate against; approving says so
+            return _findings(session, stored)
+        session.flush()  # an override just made is what re-validation reads
+        check = revalidate(
+            session,
+            stored,
+            Order.model_validate(stored.canonical),
+            profile,
+            master=self._master.get(session),
+            today=when.date(),
+            previous=_findings(session, stored),
+            reviewer=None,
+        )
+        _replace_findings(session, stored, check.findings, when)
+        _store_order(session, stored, check.order)
+        stored.order_total = check.total
+        return check.findings
 
     def _profile(self, stored: PurchaseOrder) -> PartnerProfile:
         profile = self._partners.get(stored.partner or "")
@@ -754,6 +880,13 @@ def order_history(session: Session, order_id: int) -> list[storage.AuditEntry]:
             .order_by(entry.id)
         )
     )
+
+
+def _with_stock(session: Session, hits: list[CatalogHit]) -> list[CatalogHit]:
+    """``hits`` with their free stock, read in one go."""
+    stock = LiveStock(session)
+    stock.prefetch(hit.sku for hit in hits)
+    return [replace(hit, available=stock[hit.sku]) for hit in hits]
 
 
 def _catalog_product(session: Session, sku: str) -> str:
@@ -791,6 +924,29 @@ def _findings(session: Session, stored: PurchaseOrder) -> list[dict[str, Any]]:
     finding = storage.Finding
     rows = session.scalars(select(finding).where(finding.order_id == stored.id).order_by(finding.id))
     return [stored_row(f) for f in rows]
+
+
+def _findings_of(session: Session, order_id: int) -> list[dict[str, Any]]:
+    stored = session.get(PurchaseOrder, order_id)
+    return _findings(session, stored) if stored is not None else []
+
+
+def _holds(row: Mapping[str, Any], code: FindingCode) -> bool:
+    """Whether ``row`` is a finding of ``code`` on a line that holds the order."""
+    return row["code"] == code.value and row["action"] in BLOCKING and bool(row["line_no"])
+
+
+def _accept_line_price(
+    session: Session, stored: PurchaseOrder, actor: DeskUser, line: OrderLine, reason: str, when: datetime
+) -> tuple[str, str | None, str]:
+    """Record that the line's price is accepted as the customer sent it: (audit key, earlier value, price)."""
+    if line.unit_price is None:
+        raise InvalidChange(f"line {line.line_no} has no unit price to accept")
+    price = f"{line.unit_price.normalize():f}"
+    previous = _set_override(
+        session, stored, actor, FindingCode.PRICE_MISMATCH.value, line.line_no, price, reason, when
+    )
+    return f"lines[{line.line_no}].accepted_price", previous, price
 
 
 def _require_finding(
@@ -843,6 +999,40 @@ def _set_override(
         )
     )
     return (earlier.value or earlier.reason) if earlier is not None else None
+
+
+def _set_line_overrides(
+    session: Session,
+    stored: PurchaseOrder,
+    actor: DeskUser,
+    code: str,
+    values: Mapping[str, str],
+    reason: str,
+    when: datetime,
+) -> dict[str, str | None]:
+    """``_set_override`` for many lines at once (a bulk action): line -> the earlier value or reason."""
+    override = storage.OrderOverride
+    same = (override.order_id == stored.id, override.code == code, override.line_no.in_(list(values)))
+    earlier: dict[str, str | None] = {
+        o.line_no or "": o.value or o.reason for o in session.scalars(select(override).where(*same))
+    }
+    session.execute(delete(override).where(*same))
+    session.execute(
+        insert(override),
+        [
+            {
+                "order_id": stored.id,
+                "code": code,
+                "line_no": line_no,
+                "value": value,
+                "reason": reason,
+                "created_by": actor.username,
+                "created_at": when,
+            }
+            for line_no, value in values.items()
+        ],
+    )
+    return earlier
 
 
 def _replace_findings(

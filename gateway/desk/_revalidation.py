@@ -21,6 +21,7 @@ Findings of the earlier run that re-validation cannot see again are carried over
   so a price corrected at intake no longer differs, but the 855 must still say it changed);
 - the parser's own findings (``syntax``, ``low_confidence``): the clerk who approves has
   reviewed the values, so one that held the order becomes ``warn``, with ``details.reviewed_by``.
+  Evaluated after a fix (``reviewer=None``) nobody has approved yet, so they stand as they were.
 """
 
 from __future__ import annotations
@@ -102,9 +103,12 @@ def revalidate(
     master: validators.MasterData,
     today: date,
     previous: Sequence[Mapping[str, Any]],
-    reviewer: str,
+    reviewer: str | None,
 ) -> Revalidation:
-    """Validate ``order`` (the stored order as edited) as the pipeline would, then apply the desk's decisions."""
+    """Validate ``order`` (the stored order as edited) as the pipeline would, then apply the desk's decisions.
+
+    ``reviewer``: the user approving, who reviews the parser's findings; None to evaluate without approving.
+    """
     validator = StoreValidator(session, master, today)
     validator.prepare([(order, profile)], exclude_order_ids=[stored.id])
     result = validator.validate(order, profile, held=True)
@@ -203,11 +207,14 @@ def _amount(text: str | None) -> Decimal | None:
 
 
 def _carried_over(
-    old: Mapping[str, Any], seen: set[tuple[str, str | None]], lines: Mapping[str, OrderLine], reviewer: str
+    old: Mapping[str, Any],
+    seen: set[tuple[str, str | None]],
+    lines: Mapping[str, OrderLine],
+    reviewer: str | None,
 ) -> dict[str, Any] | None:
     row = dict(old)
     if row["code"] in PARSE_CODES:
-        if row["action"] == "hold":
+        if row["action"] == "hold" and reviewer is not None:
             row["action"], row["severity"] = "warn", "warning"
             row["details"] = {**(row.get("details") or {}), "reviewed_by": reviewer}
         return row

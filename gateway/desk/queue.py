@@ -347,6 +347,23 @@ def all_queue_rows(
     return _rows(session, keys, now=now, sla_hours=sla_hours)
 
 
+def queue_neighbours(session: Session, order_id: int) -> tuple[int | None, int | None]:
+    """The orders in exception just before and just after order ``order_id`` in the queue's order
+    (oldest first); the order itself need not be in the queue any more (just approved)."""
+    order = storage.PurchaseOrder
+    at = session.scalar(select(order.created_at).where(order.id == order_id))
+    if at is None:
+        return None, None
+    waiting = select(order.id).where(order.status == ORDER_EXCEPTION, order.id != order_id)
+    earlier = or_(order.created_at < at, and_(order.created_at == at, order.id < order_id))
+    later = or_(order.created_at > at, and_(order.created_at == at, order.id > order_id))
+    before = session.scalar(
+        waiting.where(earlier).order_by(order.created_at.desc(), order.id.desc()).limit(1)
+    )
+    after = session.scalar(waiting.where(later).order_by(order.created_at, order.id).limit(1))
+    return before, after
+
+
 def _queries(
     session: Session, filters: QueueFilter, now: datetime
 ) -> tuple[Select[Any, int, datetime], Select[Any, int, datetime] | None]:

@@ -154,6 +154,15 @@ class MergeForm(OrderForm):
 
 class ApproveForm(OrderForm):
     note = TextAreaField("Note", [Optional(), Length(max=MAX_REASON)])
+    then = StringField("Then", [Optional(), Regexp(r"^next$", message="only 'next'")])  # approve and next
+
+
+class MinScoreForm(OrderForm):
+    """Use the top suggestion wherever it scores at least this (0-100)."""
+
+    min_score = DecimalField(
+        "Match score", [InputRequired("give a score from 0 to 100"), NumberRange(0, 100)]
+    )
 
 
 class ReprocessForm(_Form):

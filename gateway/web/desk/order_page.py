@@ -301,6 +301,23 @@ def order_page(
     )
 
 
+def holding_counts(session: Session, order_id: int) -> dict[str, int]:
+    """Line findings holding the order, by code, that a bulk action answers (a pack size only on a quantity)."""
+    finding = storage.Finding
+    rows = session.execute(
+        select(finding.code, func.count())
+        .where(
+            finding.order_id == order_id,
+            finding.action.in_(BLOCKING),
+            finding.line_no.is_not(None),
+            finding.code.in_(("price_mismatch", "unknown_item", "pack_multiple")),
+            (finding.code != "pack_multiple") | (finding.field == "quantity"),
+        )
+        .group_by(finding.code)
+    )
+    return {code: count for code, count in rows}
+
+
 def _line_pages(session: Session, order_id: int, line_nos: list[str]) -> dict[str, int]:
     """The page of all lines each of ``line_nos`` is on."""
     if not line_nos:

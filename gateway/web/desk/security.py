@@ -7,7 +7,8 @@
   (``GATEWAY_SECURE_COOKIES=1``) or the request came over https. The API and the AS2 endpoint
   get no session at all, and are exempt from CSRF (they authenticate otherwise).
 - Every response says ``nosniff`` and ``DENY`` framing; the CSP allows scripts and styles only
-  from our own static files, so no inline script or style attribute runs.
+  from our own static files, so no inline script or style attribute runs, and requests from
+  scripts (htmx) only to ourselves.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
+        "connect-src 'self'",  # htmx asks our own server for the order page's answers
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",

@@ -1,9 +1,15 @@
 """The order screen and its fixes: ``GET /orders/<id>``, ``POST /orders/<id>/<action>``.
 
 Each fix is one ``OrderDesk`` action in one transaction. Success: the change is committed and
-the browser is sent back to the order (303) with a message saying what changed. Refused: the
-transaction is rolled back and the order is shown again, as it now stands, with why (403 not
-your role, 409 someone else changed it first or it is already decided, 422 the change itself).
+the browser is sent back to the order (303) with a message saying what changed and what still
+holds the order. Refused: the transaction is rolled back and the order is shown again, as it
+now stands, with why (403 not your role, 409 someone else changed it first or it is already
+decided, 422 the change itself).
+
+Sent by htmx (``HX-Request``: the order page boosts its forms), a fix is answered with the page
+at once, its message inside the order, and ``HX-Replace-Url`` so that a reload shows the order;
+htmx swaps the order's region in place, keeping the scroll. "Approve and next" (``then=next``)
+goes on to the next order of the queue once the order is accepted (``HX-Redirect`` for htmx).
 
 ``POST /orders/<id>/replies/<outbound_id>/send``: the reply to the customer as the clerk edited it
 goes to the outbox and is sent by SMTP at once when ``GATEWAY_SMTP_*`` sets a mail server; what
@@ -41,6 +47,7 @@ from gateway.desk import OrderNotFound
 from gateway.desk import PermissionDenied
 from gateway.desk import StaleOrder
 from gateway.desk import send_reply as queue_reply
+from gateway.desk.queue import queue_neighbours
 from gateway.mailer import SmtpSettings
 from gateway.mailer import send_due_replies
 from gateway.outbox import DEAD
@@ -54,6 +61,7 @@ from .context import render
 from .context import services
 from .context import user
 from .order_page import audit_changes
+from .order_page import holding_counts
 from .order_page import order_page
 from .order_page import paging_args
 
@@ -162,6 +170,23 @@ def _reject(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> De
     return d.reject(s, o, v, u, reason=f.reason.data)
 
 
+def _accept_prices(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.accept_all_prices(s, o, v, u, reason=f.reason.data)
+
+
+def _use_suggestions(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.use_top_suggestions(s, o, v, u, min_score=float(f.min_score.data))
+
+
+def _round_packs(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
+    return d.round_packs(s, o, v, u)
+
+
+def _lines(outcome: DeskOutcome) -> str:
+    count = len(outcome.lines)
+    return f"{count} line{'s' if count != 1 else ''}"
+
+
 def _approved(_: Any, outcome: DeskOutcome) -> str:
     if outcome.status == "accepted":
         drafted = _drafted_replies(outcome.outbound_ids)
@@ -261,8 +286,18 @@ ACTIONS: dict[str, Action] = {
     ),
     "approve": Action(forms.ApproveForm, _approve, _approved),
     "reject": Action(forms.ReasonForm, _reject, lambda _, o: _rejected(o)),
+    "accept-prices": Action(
+        forms.ReasonForm, _accept_prices, lambda _, o: f"Accepted the customer's price on {_lines(o)}."
+    ),
+    "use-suggestions": Action(
+        forms.MinScoreForm, _use_suggestions, lambda _, o: f"Used the top suggestion on {_lines(o)}."
+    ),
+    "round-packs": Action(
+        forms.OrderForm, _round_packs, lambda _, o: f"Rounded {_lines(o)} up to whole packs."
+    ),
 }
-AFTER_APPROVE_HINT = "Fixes are checked when you approve: the order is validated again then."
+DECISIONS = ("approve", "reject", "merge-duplicate")
+AFTER_APPROVE_HINT = "Each fix is checked at once; approving checks the order again and sends it on."
 
 
 @desk.get("/orders/<int:order_id>")
@@ -277,7 +312,7 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
         abort(404)
     form = chosen.form()
     if not form.validate() or (version := form.version.data) is None:  # InputRequired: never None here
-        return _show(order_id, error=" ".join(form.problems()), status=422)
+        return _refused(order_id, error=" ".join(form.problems()), status=422)
     session = db()
     try:
         outcome = chosen.act(services().order_desk, session, order_id, version, user(), form)
@@ -286,15 +321,29 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
         status = next((code for kind, code in _STATUS_OF_ERROR if isinstance(exc, kind)), 422)
         if status == 404:
             abort(404)
-        return _show(order_id, error=str(exc), status=status, stale=isinstance(exc, StaleOrder))
+        return _refused(order_id, error=str(exc), status=status, stale=isinstance(exc, StaleOrder))
     except ValidationError as exc:  # the stored order does not read back as an order: say what, never 5xx
         session.rollback()
-        return _show(order_id, error=_unreadable(exc), status=422)
+        return _refused(order_id, error=_unreadable(exc), status=422)
     session.commit()
     message = chosen.done(form, outcome)
+    if action not in DECISIONS and outcome.status == "exception":
+        message = f"{message} {_still_holding(outcome)}"
     still_held = action == "approve" and outcome.status != "accepted"
-    flash(message, "warning" if still_held else "success")
+    category = "warning" if still_held else "success"
     again: dict[str, Any] = paging_args(_page_number(), request.args.get("lines"))  # url_for's **values
+    here = url_for("desk.order", order_id=order_id, **again)
+    if action == "approve" and outcome.status == "accepted" and request.form.get("then") == "next":
+        _, following = queue_neighbours(session, order_id)
+        there = url_for("desk.order", order_id=following) if following else url_for("desk.queue")
+        flash(message, category)
+        if _from_htmx():
+            return "", 200, {"HX-Redirect": there}
+        return redirect(there, 303)
+    if _from_htmx():
+        body, status = _show(order_id, notice=(category, message))
+        return body, status, {"HX-Replace-Url": here}
+    flash(message, category)
     return redirect(url_for("desk.order", order_id=order_id, _anchor="top", **again), 303)
 
 
@@ -306,6 +355,27 @@ def _unreadable(error: ValidationError) -> str:
     return f"the order as stored cannot be read ({problems}); correct those fields, or reject the order"
 
 
+def _refused(order_id: int, *, error: str, status: int, stale: bool = False) -> ResponseReturnValue:
+    """The order as it stands, with why the change was not made; htmx keeps the order's address."""
+    body, code = _show(order_id, error=error, status=status, stale=stale)
+    again: dict[str, Any] = paging_args(_page_number(), request.args.get("lines"))  # url_for's **values
+    here = url_for("desk.order", order_id=order_id, **again)
+    return body, code, ({"HX-Replace-Url": here} if _from_htmx() else {})
+
+
+def _from_htmx() -> bool:
+    """Whether htmx sent the request (a boosted form of the order page): it swaps the answer in place."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def _still_holding(outcome: DeskOutcome) -> str:
+    """What the fix left, from the findings evaluated at once: "2 findings still hold it." """
+    count = len(outcome.blocking)
+    if count == 0:
+        return "Nothing holds the order any more: approve it to send it on."
+    return f"{count} finding{'s' if count != 1 else ''} still hold{'s' if count == 1 else ''} it."
+
+
 def _page_number() -> int | None:
     """``?page=N``: which page of the order's lines to show (None: the first, findings first)."""
     number = request.args.get("page", "")
@@ -313,8 +383,13 @@ def _page_number() -> int | None:
 
 
 def _show(
-    order_id: int, *, error: str | None = None, status: int = 200, stale: bool = False
-) -> ResponseReturnValue:
+    order_id: int,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    stale: bool = False,
+    notice: tuple[str, str] | None = None,
+) -> tuple[str, int]:
     session = db()
     # the canonical JSON is read in parts: the page's lines only
     stored = session.get(storage.PurchaseOrder, order_id, options=[defer(storage.PurchaseOrder.canonical)])
@@ -327,6 +402,10 @@ def _show(
         page.catalog = services().order_desk.search_catalog(session, query, CATALOG_LIMIT, order_id=order_id)
         page.catalog_query, page.catalog_line = query, line
     smtp, _ = _smtp()
+    previous, following = queue_neighbours(session, order_id)
+    suggested = [
+        str(s["sku"]) for f in page.findings if f.code == "unknown_item" for s in f.suggestions or []
+    ]
     return render(
         "order.html",
         status,
@@ -338,6 +417,11 @@ def _show(
         partners=sorted(services().partners, key=lambda p: p.name),
         replies=[replies.read_reply(o) for o in page.outbound if o.kind == replies.KIND],
         smtp_from=smtp.sender if smtp else None,
+        notice=notice,
+        queue_previous=previous,
+        queue_next=following,
+        suggested=services().order_desk.catalog_items(session, suggested) if page.in_exception else {},
+        holding=holding_counts(session, order_id) if page.in_exception else {},
     )
 
 

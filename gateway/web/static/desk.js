@@ -26,6 +26,9 @@
   });
 
   document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) {
+      return; // htmx sends it (a boosted form), and desk-keys.js asked on htmx:confirm
+    }
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
