@@ -46,7 +46,10 @@ from ._model import RenderedPage
 from ._model import Unplaced
 
 DEFAULT_SCALE = 1.5
+SHARP_SCALE = 3.0  # the page drawn again for zooming in (within MAX_SIDE and MAX_PIXELS)
+SCALES = (DEFAULT_SCALE, SHARP_SCALE)  # the only scales the desk's page route draws
 MAX_SCALE = 4.0
+SCAN_CHECK_PAGES = 20  # pages told text or picture (OCR reads at most as many scanned pages)
 MAX_PAGES = 300
 MAX_SIDE = 2400
 MAX_PIXELS = 6_000_000
@@ -70,6 +73,7 @@ class _Geometry:
 
     width: float
     height: float
+    scanned: bool = False
 
 
 def page_scale(width: float, height: float, scale: float = DEFAULT_SCALE) -> float:
@@ -119,13 +123,33 @@ def _geometries(data: bytes) -> tuple[list[_Geometry], int, CannotShow | None]:
         try:
             count = len(document)
             sizes = [document.get_page_size(i) for i in range(min(count, MAX_PAGES))]
+            scanned = [_scanned(document, i) for i in range(count)] if count <= SCAN_CHECK_PAGES else []
         except pdfium.PdfiumError as exc:
             return [], 0, CannotShow("pdf.corrupt", f"the PDF's pages cannot be read: {exc}")
         finally:
             document.close()
     if count == 0:
         return [], 0, CannotShow("pdf.no_pages", "the PDF has no pages")
-    return [_Geometry(float(w), float(h)) for w, h in sizes], count, None
+    return (
+        [_Geometry(float(w), float(h), i < len(scanned) and scanned[i]) for i, (w, h) in enumerate(sizes)],
+        count,
+        None,
+    )
+
+
+def _scanned(document: pdfium.PdfDocument, index: int) -> bool:
+    """Whether a page is a picture with no text layer, as the PDF reader reads by OCR. Hold ``_PDFIUM``."""
+    page = document[index]
+    try:
+        text = page.get_textpage()
+        try:
+            if text.count_chars() > 0:
+                return False
+        finally:
+            text.close()
+        return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
+    finally:
+        page.close()
 
 
 def _crop_boxes(data: bytes, pages: set[int]) -> dict[int, tuple[float, float, float, float]]:
@@ -154,6 +178,7 @@ def pdf_pane(
     scale: float = DEFAULT_SCALE,
 ) -> tuple[PdfPane, list[Highlight], list[Unplaced]]:
     """The PDF's pages (size and boxes); the images come from ``render_pdf_page`` at each page's scale."""
+    picture = detect_format(data[:8192]) == IMAGE
     data, problem = _as_pdf(data)
     geometries, count, problem = _geometries(data) if problem is None else ([], 0, problem)
     if problem is not None:
@@ -186,9 +211,24 @@ def pdf_pane(
         page_at = page_scale(geometry.width, geometry.height, scale)
         width, height = _pixels(geometry, page_at)
         pages.append(
-            PdfPage(number, width, height, page_at, f"{key}-page-{number}", tuple(on_page.get(number, ())))
+            PdfPage(
+                number,
+                width,
+                height,
+                page_at,
+                f"{key}-page-{number}",
+                tuple(on_page.get(number, ())),
+                scanned=picture or geometry.scanned,
+            )
         )
-    pane = PdfPane(key=key, title=title, mime_part=mime_part, page_count=count, pages=tuple(pages))
+    pane = PdfPane(
+        key=key,
+        title=title,
+        mime_part=mime_part,
+        page_count=count,
+        pages=tuple(pages),
+        sharp_scale=SHARP_SCALE,
+    )
     return pane, placed, missed
 
 
