@@ -32,6 +32,7 @@ _COLUMNS = {
     "unit_price": "price",
 }
 _HEADER = ("po_number", "po_date", "currency", "stated_total")
+MAX_MARKED = 50  # findings marked on one view, as many as the order page lists: the page stays small
 
 
 class FindingRow(Protocol):
@@ -45,6 +46,10 @@ class FindingRow(Protocol):
     field: str | None
     line_no: str | None
     details: dict[str, Any]
+
+
+_TYPES = {"N0": "whole-number", "N": "numeric", "N2": "numeric", "R": "decimal", "ID": "code", "AN": "text",
+          "DT": "date", "TM": "time"}  # fmt: skip
 
 
 def _element_name(name: str, ref: str) -> str:
@@ -141,8 +146,6 @@ _RULES: list[_Rule] = [
         lambda m: f"The {m['seg']} segment has {m['n']} elements; at most {m['max']} are allowed.",
     ),
 ]
-_TYPES = {"N0": "whole-number", "N": "numeric", "N2": "numeric", "R": "decimal", "ID": "code", "AN": "text",
-          "DT": "date", "TM": "time"}  # fmt: skip
 _PATH = re.compile(r"\s*Started at /\S*")
 
 
@@ -183,7 +186,12 @@ def place_of(details: dict[str, Any] | None) -> str | None:
 
 def mark_findings(view: SourceView, findings: Sequence[FindingRow]) -> SourceView:
     """``view`` with ``findings`` marked: X12 errors on their segment and element, the others on
-    the boxes, cells and lines of the values they concern; each in plain words (``view.findings``)."""
+    the boxes, cells and lines of the values they concern; each in plain words (``view.findings``).
+
+    The first ``MAX_MARKED`` findings are marked, then those that hold the order, up to as many again.
+    """
+    holding = [f for f in findings[MAX_MARKED:] if f.action in ("hold", "reject")]
+    findings = [*findings[:MAX_MARKED], *holding[:MAX_MARKED]]
     segments = {
         line.index: line for pane in view.panes if isinstance(pane, SegmentPane) for line in pane.segments
     }

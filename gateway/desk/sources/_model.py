@@ -283,6 +283,11 @@ class FindingMark:
     anchor: str | None
     element: int | None = None
 
+    @property
+    def holds(self) -> bool:
+        """Whether the finding holds or rejects the order (a warning does not)."""
+        return self.action in ("hold", "reject")
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:

@@ -23,9 +23,15 @@ from dataclasses import dataclass
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfdocument import PDFEncryptionError
 from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
 from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.pdftypes import PDFStream
+from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import LIT
 from pdfplumber.utils.exceptions import PdfminerException
 
 from parsers import IMAGE
@@ -123,33 +129,38 @@ def _geometries(data: bytes) -> tuple[list[_Geometry], int, CannotShow | None]:
         try:
             count = len(document)
             sizes = [document.get_page_size(i) for i in range(min(count, MAX_PAGES))]
-            scanned = [_scanned(document, i) for i in range(count)] if count <= SCAN_CHECK_PAGES else []
         except pdfium.PdfiumError as exc:
             return [], 0, CannotShow("pdf.corrupt", f"the PDF's pages cannot be read: {exc}")
         finally:
             document.close()
     if count == 0:
         return [], 0, CannotShow("pdf.no_pages", "the PDF has no pages")
-    return (
-        [_Geometry(float(w), float(h), i < len(scanned) and scanned[i]) for i, (w, h) in enumerate(sizes)],
-        count,
-        None,
-    )
+    scanned = _scanned_pages(data) if count <= SCAN_CHECK_PAGES else set()
+    return [_Geometry(float(w), float(h), i + 1 in scanned) for i, (w, h) in enumerate(sizes)], count, None
 
 
-def _scanned(document: pdfium.PdfDocument, index: int) -> bool:
-    """Whether a page is a picture with no text layer, as the PDF reader reads by OCR. Hold ``_PDFIUM``."""
-    page = document[index]
+def _scanned_pages(data: bytes) -> set[int]:
+    """The pages (from 1) that hold a picture and use no font: scans, read by OCR.
+
+    Told from each page's resources alone, never by running its content, so that a hostile page
+    costs nothing here (the OCR words route says so if such a page has text after all).
+    """
+    found: set[int] = set()
     try:
-        text = page.get_textpage()
-        try:
-            if text.count_chars() > 0:
-                return False
-        finally:
-            text.close()
-        return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2))
-    finally:
-        page.close()
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        for number, page in enumerate(PDFPage.create_pages(document), start=1):
+            if number > SCAN_CHECK_PAGES:
+                break
+            resources = resolve1(page.resources) or {}
+            fonts = resolve1(resources.get("Font")) if isinstance(resources, dict) else None
+            objects = resolve1(resources.get("XObject")) if isinstance(resources, dict) else None
+            pictures = [resolve1(x) for x in objects.values()] if isinstance(objects, dict) else []
+            images = any(isinstance(x, PDFStream) and x.get("Subtype") == LIT("Image") for x in pictures)
+            if images and not fonts:
+                found.add(number)
+    except Exception:  # pdfminer has no one error for a damaged file; the pane says what PDFium found
+        return set()
+    return found
 
 
 def _crop_boxes(data: bytes, pages: set[int]) -> dict[int, tuple[float, float, float, float]]:

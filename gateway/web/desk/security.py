@@ -45,6 +45,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
+        "connect-src 'self'",  # the PDF viewer fetches a scanned page's OCR words
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",

@@ -59,6 +59,9 @@ STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed")
 PER_PAGE = 50
 LISTED = 200  # orders and errors a document's page lists at most
 MAX_PAGE = 10_000
+# A page read as text has no OCR words: an answer, not an error. A missing page is not found.
+_WORDS_STATUS = {"ocr.text_layer": 200, "document.missing": 404, "email.no_part": 404, "ocr.no_page": 404,
+                 "pdf.no_page": 404}  # fmt: skip
 _EXTENSIONS = {"x12": "edi", "pdf": "pdf", "xlsx": "xlsx", "csv": "csv", "email": "eml"}
 
 
@@ -195,12 +198,8 @@ def document_page_ocr_words(document_id: int, page: int) -> ResponseReturnValue:
     found = document_page_words(session, document_id, page, mime_part=part)
     session.commit()
     if isinstance(found, CannotShow):
-        status = (
-            404 if found.code in ("document.missing", "email.no_part", "ocr.no_page", "pdf.no_page") else 422
-        )
-        return jsonify(
-            {"page": page, "words": [], "problem": {"code": found.code, "message": found.message}}
-        ), status
+        answer = {"page": page, "words": [], "problem": {"code": found.code, "message": found.message}}
+        return jsonify(answer), _WORDS_STATUS.get(found.code, 422)
     words = [
         {
             "text": w.text,
