@@ -2,7 +2,8 @@
 
 The page fits the panel's width, zooms (buttons, Ctrl + wheel) to where its text is readable
 and is drawn again sharp, pans by dragging; a value with a finding is boxed red; hovering a
-field lights its box and the other way round; a scanned page shows the words OCR read. Each
+field lights its box and the other way round; a scanned page shows the words OCR read; an X12 syntax error is red on its segment and links to
+its finding. Each
 state is saved as a screenshot under the test's tmp_path.
 """
 
@@ -17,6 +18,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from tests.browser import chromium
+from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.test_web_desk_browser import PDF_PO
 from tests.test_web_desk_browser import Desk
@@ -46,6 +48,7 @@ def test_the_pdf_is_readable_zoomable_and_linked_to_its_fields(
 ) -> None:
     server, password = desk
     fax = server.ingest(FAX, "--partner", "acme")
+    errors = server.ingest(INBOX / "acme-errors.edi")
     [fax_order] = fax["orders"]
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900})
@@ -132,4 +135,20 @@ def test_the_pdf_is_readable_zoomable_and_linked_to_its_fields(
         assert words.count() > 20, status.text_content()
         expect(status).to_be_hidden()
         page.screenshot(path=tmp_path / f"ocr-words-{width}.png")
+
+        # The EDI view: the segment in error is red, its finding is said plainly and links to the
+        # finding box; the 997 that answered the interchange is shown beside it.
+        [rejected] = [o for o in errors["orders"] if o["po_number"] == "4500012399"]
+        page.goto(f"/orders/{rejected['order_id']}")
+        segment = page.get_by_test_id("x12-error-segment").filter(has_text="ZZZ")
+        expect(segment).to_be_visible()
+        link = segment.get_by_test_id("x12-finding-link")
+        expect(link).to_have_attribute("title", re.compile(r"Started at /ISA_LOOP/GS_LOOP/"))
+        expect(link).not_to_contain_text("Started at")
+        expect(page.get_by_test_id("answers").locator("[data-kind='997']")).to_contain_text("rejected")
+        page.screenshot(path=tmp_path / f"edi-{width}.png")
+        link.click()
+        target = (link.get_attribute("href") or "#").lstrip("#")
+        assert target.startswith("finding-") and page.url.endswith(f"#{target}")
+        expect(page.locator(f"[id='{target}']")).to_be_in_viewport()
         context.close()
