@@ -45,6 +45,7 @@ from ._image import parse_image_order as parse_image_order
 from ._ocr import PDFIUM_LOCK as PDFIUM_LOCK
 from ._ocr import OcrRefusal as OcrRefusal
 from ._ocr import OcrSettings as OcrSettings
+from ._pdf import ocr_page_words as ocr_page_words
 from ._pdf import parse_pdf_order as parse_pdf_order
 from ._pdf import pdf_rows as pdf_rows
 from ._pdf import pdf_template as pdf_template
@@ -54,6 +55,7 @@ from ._pyx12 import check_interchange as check_interchange
 from ._result import ParseResult as ParseResult
 from ._vocabulary import match_column as match_column
 from ._vocabulary import match_sheet_column as match_sheet_column
+from .layout._words import Word as Word
 from .x12 import ParsedInterchange as ParsedInterchange
 from .x12 import read_x12
 

@@ -26,10 +26,14 @@ from partners import LayoutHint
 from partners import PartnerProfile
 from partners import learned_layout
 
+from ._detect import IMAGE
+from ._detect import detect_format
 from ._events import FoundOrders
 from ._ocr import OcrRefusal
 from ._ocr import OcrSettings
+from ._ocr import image_pages
 from ._ocr import ocr_rows
+from ._ocr import ocr_words
 from ._ocr import pdf_page_images
 from ._ocr import picture_refusal
 from ._pdf_budget import OverBudget
@@ -140,3 +144,30 @@ def pdf_rows(data: bytes) -> list[Row]:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         pages = pdf.pages[:MAX_PAGES]
         return [row for number, page in enumerate(pages, start=1) for row in _rows(page, number, budget)]
+
+
+def ocr_page_words(data: bytes, page: int, settings: OcrSettings | None = None) -> list[Word] | None:
+    """The words OCR reads on page ``page`` (from 1) of a scanned PDF or image, read as the order
+    was read (same resolution, same cleaning), in the points its values' boxes are in.
+
+    None when the page has a text layer, so that it was read as text and not by OCR. Raises
+    ``OcrRefusal`` at the OCR reader's bounds (``image.corrupt``, ``ocr.no_page`` for a page
+    beyond the last), and what pdfplumber raises on a PDF it cannot read.
+    """
+    settings = settings or OcrSettings()
+    if detect_format(data[:8192]) == IMAGE:
+        for found in image_pages(data, settings):
+            if found.page == page:
+                return ocr_words(found, settings)
+        raise OcrRefusal("ocr.no_page", f"the image has no page {page}")
+    budget = PdfBudget()
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        if not 1 <= page <= min(len(pdf.pages), MAX_PAGES):
+            raise OcrRefusal("ocr.no_page", f"the PDF has no page {page}")
+        shown = pdf.pages[page - 1]
+        if _rows(shown, page, budget) or not shown.images:
+            return None
+        picture_refusal([_source_size(image) for image in shown.images], page)
+        x0, top, x1, bottom = (float(v) for v in shown.cropbox)
+    [image] = pdf_page_images(data, [(page, (x0, top, x1, bottom))], settings)
+    return ocr_words(image, settings)

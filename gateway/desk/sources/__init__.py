@@ -1,15 +1,22 @@
 """What the order desk shows of an original document: PDF pages as images with boxes, sheets as grids, EDI as segments, email text; each with the places the order's values came from.
 
 No Flask here: ``source_view`` returns plain data for a template, which escapes every text;
-``render_document_page`` makes the PNG of one PDF page for an image route.
+``render_document_page`` makes the PNG of one PDF page for an image route, ``document_page_words``
+the words OCR read on a scanned page; ``mark_findings`` marks an order's findings on a view and
+``answers`` lists the 997/999/TA1 and 855s sent in answer to an X12 document.
 """
 
 from __future__ import annotations
 
+from ._answers import answers as answers
+from ._findings import mark_findings as mark_findings
+from ._findings import plain_message as plain_message
+from ._model import Answer as Answer
 from ._model import Attachment as Attachment
 from ._model import CannotShow as CannotShow
 from ._model import CellRef as CellRef
 from ._model import EmailSummary as EmailSummary
+from ._model import FindingMark as FindingMark
 from ._model import GridCell as GridCell
 from ._model import GridColumn as GridColumn
 from ._model import GridRow as GridRow
@@ -30,10 +37,15 @@ from ._model import Target as Target
 from ._model import TextLine as TextLine
 from ._model import TextPane as TextPane
 from ._model import Unplaced as Unplaced
+from ._ocr_words import OcrWord as OcrWord
+from ._ocr_words import PageWords as PageWords
 from ._pdf_view import DEFAULT_SCALE as DEFAULT_SCALE
+from ._pdf_view import SCALES as SCALES
+from ._pdf_view import SHARP_SCALE as SHARP_SCALE
 from ._pdf_view import page_frame as page_frame
 from ._pdf_view import render_pdf_page as render_pdf_page
 from ._view import MAX_LINES as MAX_LINES
 from ._view import build_view as build_view
+from ._view import document_page_words as document_page_words
 from ._view import render_document_page as render_document_page
 from ._view import source_view as source_view

@@ -8,7 +8,9 @@ place it points at.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import ClassVar
 
 
@@ -118,6 +120,7 @@ class PdfPage:
     scale: float
     anchor: str
     highlights: tuple[Highlight, ...] = ()
+    scanned: bool = False  # a picture with no text layer: its words were read by OCR
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,7 @@ class PdfPane:
     page_count: int = 0
     pages: tuple[PdfPage, ...] = ()
     problem: CannotShow | None = None
+    sharp_scale: float = 3.0  # the scale a page is drawn at again for zooming in
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +267,43 @@ class EmailSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class FindingMark:
+    """A finding as the document view marks it: in plain words, with where it points.
+
+    ``message`` is for the clerk; ``technical`` is the reader's own words (a validator's loop
+    path), kept for a tooltip, or None when the message says it all. ``anchor`` is the id of the
+    place in the view it concerns (a segment, a box, a cell), or None when none is shown.
+    """
+
+    finding_id: int | None
+    order_id: int | None
+    code: str
+    action: str | None
+    message: str
+    technical: str | None
+    place: str | None
+    anchor: str | None
+    element: int | None = None
+
+    @property
+    def holds(self) -> bool:
+        """Whether the finding holds or rejects the order (a warning does not)."""
+        return self.action in ("hold", "reject")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An acknowledgement or 855 we sent in answer to the document, and what it says of the order."""
+
+    outbound_id: int
+    kind: str
+    status: str
+    code: str | None  # AK5/AK9 (997), IK5 (999), TA104, BAK02 (855)
+    meaning: str
+    segments: tuple[str, ...]  # the segments that concern the order's transaction set (or the start)
+
+
+@dataclass(frozen=True, slots=True)
 class SourceView:
     """Everything the order desk shows of one original document for one order.
 
@@ -279,10 +320,24 @@ class SourceView:
     notices: tuple[str, ...] = ()
     problem: CannotShow | None = None
     email: EmailSummary | None = None
+    marks: dict[str, tuple[FindingMark, ...]] = field(default_factory=dict)  # by anchor or highlight key
+    findings: dict[int, FindingMark] = field(default_factory=dict)  # by finding id
+    answers: tuple[Answer, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+    def marks_at(self, key: str) -> tuple[FindingMark, ...]:
+        """The findings marked on a segment or highlight (by its anchor or key), or on ``<anchor>-e<n>``."""
+        return self.marks.get(key, ())
+
+    def marks_on(self, highlights: Sequence[Highlight]) -> tuple[FindingMark, ...]:
+        """The findings marked on any of ``highlights`` (the values one element or cell shows)."""
+        return tuple(m for h in highlights for m in self.marks.get(h.key, ()))
+
+    def mark_for(self, finding_id: int | None) -> FindingMark | None:
+        return self.findings.get(finding_id) if finding_id is not None else None
 
     def highlights_for(self, field_path: str) -> tuple[Highlight, ...]:
         """The highlights of one canonical field (``header.po_number``, ``lines[0].quantity``)."""

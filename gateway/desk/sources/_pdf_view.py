@@ -23,9 +23,15 @@ from dataclasses import dataclass
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfdocument import PDFEncryptionError
 from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
 from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.pdftypes import PDFStream
+from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import LIT
 from pdfplumber.utils.exceptions import PdfminerException
 
 from parsers import IMAGE
@@ -46,7 +52,10 @@ from ._model import RenderedPage
 from ._model import Unplaced
 
 DEFAULT_SCALE = 1.5
+SHARP_SCALE = 3.0  # the page drawn again for zooming in (within MAX_SIDE and MAX_PIXELS)
+SCALES = (DEFAULT_SCALE, SHARP_SCALE)  # the only scales the desk's page route draws
 MAX_SCALE = 4.0
+SCAN_CHECK_PAGES = 20  # pages told text or picture (OCR reads at most as many scanned pages)
 MAX_PAGES = 300
 MAX_SIDE = 2400
 MAX_PIXELS = 6_000_000
@@ -70,6 +79,7 @@ class _Geometry:
 
     width: float
     height: float
+    scanned: bool = False
 
 
 def page_scale(width: float, height: float, scale: float = DEFAULT_SCALE) -> float:
@@ -125,7 +135,32 @@ def _geometries(data: bytes) -> tuple[list[_Geometry], int, CannotShow | None]:
             document.close()
     if count == 0:
         return [], 0, CannotShow("pdf.no_pages", "the PDF has no pages")
-    return [_Geometry(float(w), float(h)) for w, h in sizes], count, None
+    scanned = _scanned_pages(data) if count <= SCAN_CHECK_PAGES else set()
+    return [_Geometry(float(w), float(h), i + 1 in scanned) for i, (w, h) in enumerate(sizes)], count, None
+
+
+def _scanned_pages(data: bytes) -> set[int]:
+    """The pages (from 1) that hold a picture and use no font: scans, read by OCR.
+
+    Told from each page's resources alone, never by running its content, so that a hostile page
+    costs nothing here (the OCR words route says so if such a page has text after all).
+    """
+    found: set[int] = set()
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        for number, page in enumerate(PDFPage.create_pages(document), start=1):
+            if number > SCAN_CHECK_PAGES:
+                break
+            resources = resolve1(page.resources) or {}
+            fonts = resolve1(resources.get("Font")) if isinstance(resources, dict) else None
+            objects = resolve1(resources.get("XObject")) if isinstance(resources, dict) else None
+            pictures = [resolve1(x) for x in objects.values()] if isinstance(objects, dict) else []
+            images = any(isinstance(x, PDFStream) and x.get("Subtype") == LIT("Image") for x in pictures)
+            if images and not fonts:
+                found.add(number)
+    except Exception:  # pdfminer has no one error for a damaged file; the pane says what PDFium found
+        return set()
+    return found
 
 
 def _crop_boxes(data: bytes, pages: set[int]) -> dict[int, tuple[float, float, float, float]]:
@@ -161,6 +196,7 @@ def pdf_pane(
     scale: float = DEFAULT_SCALE,
 ) -> tuple[PdfPane, list[Highlight], list[Unplaced]]:
     """The PDF's pages (size and boxes); the images come from ``render_pdf_page`` at each page's scale."""
+    picture = detect_format(data[:8192]) == IMAGE
     data, problem = _as_pdf(data)
     geometries, count, problem = _geometries(data) if problem is None else ([], 0, problem)
     if problem is not None:
@@ -193,9 +229,24 @@ def pdf_pane(
         page_at = page_scale(geometry.width, geometry.height, scale)
         width, height = _pixels(geometry, page_at)
         pages.append(
-            PdfPage(number, width, height, page_at, f"{key}-page-{number}", tuple(on_page.get(number, ())))
+            PdfPage(
+                number,
+                width,
+                height,
+                page_at,
+                f"{key}-page-{number}",
+                tuple(on_page.get(number, ())),
+                scanned=picture or geometry.scanned,
+            )
         )
-    pane = PdfPane(key=key, title=title, mime_part=mime_part, page_count=count, pages=tuple(pages))
+    pane = PdfPane(
+        key=key,
+        title=title,
+        mime_part=mime_part,
+        page_count=count,
+        pages=tuple(pages),
+        sharp_scale=SHARP_SCALE,
+    )
     return pane, placed, missed
 
 

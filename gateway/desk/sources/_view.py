@@ -42,6 +42,8 @@ from ._model import Pane
 from ._model import RenderedPage
 from ._model import SourceView
 from ._model import Unplaced
+from ._ocr_words import PageWords
+from ._ocr_words import page_words
 from ._pdf_view import DEFAULT_SCALE
 from ._pdf_view import pdf_pane
 from ._pdf_view import render_pdf_page
@@ -216,6 +218,30 @@ def render_document_page(
 
     ``etag`` is made from the document's SHA-256, so a response can be cached for good.
     """
+    found = _page_source(session, document_id, mime_part)
+    if isinstance(found, CannotShow):
+        return found
+    data, sha256 = found
+    rendered = render_pdf_page(data, page, scale)
+    if isinstance(rendered, CannotShow):
+        return rendered
+    etag = f"{sha256[:32]}-{mime_part or 0}-{rendered.page}-{rendered.scale}"
+    return RenderedPage(rendered.page, rendered.width, rendered.height, rendered.scale, rendered.png, etag)
+
+
+def document_page_words(
+    session: Session, document_id: int, page: int, *, mime_part: str | None = None
+) -> PageWords | CannotShow:
+    """The words OCR read on a scanned page of a stored PDF or image (or one in an email's MIME part)."""
+    found = _page_source(session, document_id, mime_part)
+    if isinstance(found, CannotShow):
+        return found
+    data, sha256 = found
+    return page_words(data, page, key=(sha256, mime_part))
+
+
+def _page_source(session: Session, document_id: int, mime_part: str | None) -> tuple[bytes, str] | CannotShow:
+    """The bytes of a stored document, or of its MIME part ``mime_part``, and the document's SHA-256."""
     document = session.get(Document, document_id)
     if document is None:
         return CannotShow("document.missing", f"document {document_id} is not stored")
@@ -228,11 +254,7 @@ def render_document_page(
         if part is None:
             return CannotShow("email.no_part", f"document {document_id} has no MIME part {mime_part}")
         data = part
-    rendered = render_pdf_page(data, page, scale)
-    if isinstance(rendered, CannotShow):
-        return rendered
-    etag = f"{document.sha256[:32]}-{mime_part or 0}-{rendered.page}-{rendered.scale}"
-    return RenderedPage(rendered.page, rendered.width, rendered.height, rendered.scale, rendered.png, etag)
+    return data, document.sha256
 
 
 def _bounded(

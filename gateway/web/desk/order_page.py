@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +30,8 @@ from gateway.desk import order_history
 from gateway.desk.sources import MAX_LINES
 from gateway.desk.sources import Highlight
 from gateway.desk.sources import SourceView
+from gateway.desk.sources import answers
+from gateway.desk.sources import mark_findings
 from gateway.desk.sources import source_view
 from gateway.model import Order
 from gateway.model import OrderLine
@@ -280,7 +283,7 @@ def order_page(
         header_findings=header,
         order_findings=general,
         lines=shown,
-        source=source_view(session, stored.document_id, part, ordinals) if document is not None else None,
+        source=_source(session, stored, part, ordinals, rows) if document is not None else None,
         outbound=list(
             session.scalars(select(outbound).where(outbound.order_id == stored.id).order_by(outbound.id))
         ),
@@ -316,6 +319,22 @@ def holding_counts(session: Session, order_id: int) -> dict[str, int]:
         .group_by(finding.code)
     )
     return {code: count for code, count in rows}
+
+
+def _source(
+    session: Session,
+    stored: storage.PurchaseOrder,
+    part: dict[str, Any],
+    ordinals: list[int],
+    findings: list[storage.Finding],
+) -> SourceView:
+    """The original document with the shown findings marked, and, for X12, what answered it."""
+    view = mark_findings(source_view(session, stored.document_id, part, ordinals), findings)
+    if view.format != "x12":
+        return view
+    control = str(part["control_number"]) if part.get("control_number") else None
+    found = answers(session, stored.document_id, order_id=stored.id, control_number=control)
+    return replace(view, answers=found)
 
 
 def _line_pages(session: Session, order_id: int, line_nos: list[str]) -> dict[str, int]:

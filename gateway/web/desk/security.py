@@ -46,7 +46,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
-        "connect-src 'self'",  # htmx asks our own server for the order page's answers
+        "connect-src 'self'",  # htmx's answers and a scanned page's OCR words, from our own server
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",

@@ -1,7 +1,8 @@
 """Inbound documents (every one, also those that made no order) and what we sent out.
 
 ``GET /documents``, ``GET /documents/<id>``, ``GET /documents/<id>/raw`` (the stored bytes, as
-an attachment), ``GET /documents/<id>/pages/<n>.png`` (a PDF page for the source view),
+an attachment), ``GET /documents/<id>/pages/<n>.png`` (a PDF page for the source view, ``?scale=3`` drawn sharp
+for zooming), ``GET /documents/<id>/pages/<n>/words.json`` (the words OCR read on a scanned page),
 ``POST /documents/<id>/reprocess``; ``GET /outbound/<id>`` and ``GET /outbound/<id>/raw``.
 
 A document that made no order is resolved on its page (``gateway.desk.DocumentDesk``):
@@ -20,11 +21,13 @@ import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import request
 from flask import send_file
@@ -53,7 +56,13 @@ from gateway.desk import keyed_order_from_form
 from gateway.desk import reprocess_refusal
 from gateway.desk import require_role
 from gateway.desk import resolution_refusal
+from gateway.desk.sources import DEFAULT_SCALE
+from gateway.desk.sources import SCALES
 from gateway.desk.sources import CannotShow
+from gateway.desk.sources import SourceView
+from gateway.desk.sources import answers
+from gateway.desk.sources import document_page_words
+from gateway.desk.sources import mark_findings
 from gateway.desk.sources import render_document_page
 from gateway.desk.sources import source_view
 from gateway.errors import ReprocessRefused
@@ -73,6 +82,9 @@ KEYED_ROWS = 3  # empty line rows the keyed-order form starts with
 PER_PAGE = 50
 LISTED = 200  # orders and errors a document's page lists at most
 MAX_PAGE = 10_000
+# A page read as text has no OCR words: an answer, not an error. A missing page is not found.
+_WORDS_STATUS = {"ocr.text_layer": 200, "document.missing": 404, "email.no_part": 404, "ocr.no_page": 404,
+                 "pdf.no_page": 404}  # fmt: skip
 _EXTENSIONS = {"x12": "edi", "pdf": "pdf", "xlsx": "xlsx", "csv": "csv", "email": "eml"}
 
 
@@ -191,7 +203,7 @@ def _document_page(
         order_count=order_count or 0,
         listed=LISTED,
         outbound=sent,
-        source=source_view(session, document_id, orders[0].canonical if len(orders) == 1 else None),
+        source=_document_source(session, found, orders),
         refusal=reprocess_refusal(session, document_id),
         reprocess_form=ReprocessForm(),
         resolve=_resolve_view(session, found, form),
@@ -316,8 +328,11 @@ def document_raw(document_id: int) -> ResponseReturnValue:
 @desk.get("/documents/<int:document_id>/pages/<int:page>.png")
 def document_page(document_id: int, page: int) -> ResponseReturnValue:
     part = request.args.get("part") or None
+    scale = _scale(request.args.get("scale"))
+    if scale is None:
+        abort(404, f"pages are drawn at scales {', '.join(f'{s:g}' for s in SCALES)} only")
     session = db()
-    rendered = render_document_page(session, document_id, page, mime_part=part)
+    rendered = render_document_page(session, document_id, page, mime_part=part, scale=scale)
     session.commit()
     if isinstance(rendered, CannotShow):
         abort(404, rendered.message)
@@ -325,6 +340,33 @@ def document_page(document_id: int, page: int) -> ResponseReturnValue:
     response.cache_control.private = True
     response.cache_control.public = False
     return response.make_conditional(request)
+
+
+@desk.get("/documents/<int:document_id>/pages/<int:page>/words.json")
+def document_page_ocr_words(document_id: int, page: int) -> ResponseReturnValue:
+    """The words OCR read on a scanned page, boxes in percent of the page image (read on demand)."""
+    part = request.args.get("part") or None
+    session = db()
+    found = document_page_words(session, document_id, page, mime_part=part)
+    session.commit()
+    if isinstance(found, CannotShow):
+        answer = {"page": page, "words": [], "problem": {"code": found.code, "message": found.message}}
+        return jsonify(answer), _WORDS_STATUS.get(found.code, 422)
+    words = [
+        {
+            "text": w.text,
+            "confidence": w.confidence,
+            "left": w.left,
+            "top": w.top,
+            "width": w.width,
+            "height": w.height,
+        }
+        for w in found.words
+    ]
+    response = jsonify({"page": page, "words": words, "problem": None})
+    response.cache_control.private = True
+    response.cache_control.max_age = 3600
+    return response
 
 
 @desk.post("/documents/<int:document_id>/reprocess")
@@ -403,6 +445,39 @@ def _readable(found: storage.OutboundRecord) -> str:
         ("In-Reply-To", reply.in_reply_to),
     ]
     return "".join(f"{name}: {value}\n" for name, value in head if value) + "\n" + reply.body
+
+
+def _document_source(
+    session: Session, found: storage.Document, orders: list[storage.PurchaseOrder]
+) -> SourceView:
+    """The document's view, highlighted for its one order, its findings marked and, for X12, its answers."""
+    finding = storage.Finding
+    view = source_view(session, found.id, orders[0].canonical if len(orders) == 1 else None)
+    rows = list(
+        session.scalars(
+            select(finding).where(finding.document_id == found.id).order_by(finding.id).limit(LISTED)
+        )
+    )
+    view = mark_findings(view, rows)
+    if view.format != "x12":
+        return view
+    control = orders[0].canonical.get("control_number") if len(orders) == 1 and orders[0].canonical else None
+    one = orders[0].id if len(orders) == 1 else None
+    return replace(
+        view,
+        answers=answers(session, found.id, order_id=one, control_number=str(control) if control else None),
+    )
+
+
+def _scale(raw: str | None) -> float | None:
+    """The page scale asked for: the default when none, one of ``SCALES``, or None."""
+    if raw is None:
+        return DEFAULT_SCALE
+    try:
+        asked = float(raw)
+    except ValueError:
+        return None
+    return asked if asked in SCALES else None
 
 
 def _document(session: Session, document_id: int) -> storage.Document:
