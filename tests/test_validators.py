@@ -296,6 +296,9 @@ def test_pack_multiples() -> None:
     assert codes(validators.validate(order(line(qty="1", uom="DZ", price="52.80")), context())) == []
     unconvertible = validators.validate(order(line(qty="1", uom="KG")), context())
     assert codes(unconvertible) == ["pack_multiple"] and unconvertible.findings[0].field == "uom"
+    unitless = validators.validate(order(line(qty="30", uom=None)), context())
+    [pack] = [f for f in unitless.findings if f.code == FindingCode.PACK_MULTIPLE]
+    assert "30 EA of SKU-100" in pack.message  # no unit printed: named in the catalog unit it is read in
 
 
 @pytest.mark.parametrize(

@@ -164,7 +164,7 @@ def pack_multiple(line: OrderLine, product: Product, context: ValidationContext)
     fixing = context.policy.action(FindingCode.PACK_MULTIPLE) == "auto_fix"
     finding = context.finding(
         FindingCode.PACK_MULTIPLE,
-        f"line {line.line_no}: {show(quantity)} {line.quantity.uom} of {product.sku} is not a multiple of its "
+        f"line {line.line_no}: {show(quantity)} {unit} of {product.sku} is not a multiple of its "
         f"pack of {show(pack)}" + (f"; rounded up to {show(rounded)}" if fixing else ""),
         line_no=line.line_no,
         field="quantity",
