@@ -14,6 +14,8 @@ from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from gateway import storage
+from gateway.web.desk.filters import finding_hint
+from gateway.web.desk.filters import finding_title
 from tests.test_web_desk_support import ROLE_USER
 from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
@@ -486,3 +488,10 @@ def test_suggestions_show_price_pack_and_stock_to_tell_same_named_items_apart(de
     facts = dict(re.findall(r'data-sku="([^"]+)".*?data-testid="suggestion-facts">([^<]+)<', results, re.S))
     assert re.fullmatch(r"WIDGET BLUE 10MM · 4\.50 USD list · pack of 12 EA · \d+ free", facts["NW-10042"])
     assert re.fullmatch(r"WIDGET BLUE 10MM · 134\.51 USD list · pack of 100 EA · \d+ free", facts["NW-60025"])
+
+
+def test_a_readers_finding_is_titled_a_reading_problem_and_an_x12_one_a_syntax_error() -> None:
+    assert finding_title("syntax", "pdf.missing_value") == "Reading problem"
+    assert "check it against the document" in finding_hint("syntax", "ocr.low_confidence")
+    assert finding_title("syntax", "x12.ctt_count") == "Syntax error"
+    assert finding_title("syntax") == "Syntax error" and finding_title("short_stock") == "Not enough stock"

@@ -37,6 +37,7 @@ FINDING_TITLES = {
     "low_confidence": "Read with low confidence",
     "unknown_partner": "Unknown partner",
     "syntax": "Syntax error",
+    "reading": "Reading problem",  # a syntax finding of a PDF, sheet, image or email reader
 }
 FINDING_HINTS = {
     "unknown_item": "Pick the item the customer meant from the suggestions, or search the catalog.",
@@ -59,6 +60,8 @@ FINDING_HINTS = {
     "Correct it if it is wrong; approving records that you checked it.",
     "syntax": "The document broke a rule of its format. If the order is still right, approving records that "
     "you reviewed it; if not, reject it.",
+    "reading": "The reader could not find or was unsure of this value: check it against the document and "
+    "correct it; approving records that you checked it.",
 }
 DATE_TITLES = {
     "001": "Cancel after",
@@ -162,11 +165,17 @@ def percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f} %"
 
 
-def finding_hint(code: str) -> str:
-    return FINDING_HINTS.get(code, "")
+def _kind(code: str, reason: str | None) -> str:
+    """A syntax finding that a document reader (not X12) raised is a reading problem."""
+    return "reading" if code == "syntax" and reason and not reason.startswith("x12.") else code
 
 
-def finding_title(code: str) -> str:
+def finding_hint(code: str, reason: str | None = None) -> str:
+    return FINDING_HINTS.get(_kind(code, reason), "")
+
+
+def finding_title(code: str, reason: str | None = None) -> str:
+    code = _kind(code, reason)
     return FINDING_TITLES.get(code, code.replace("_", " ").capitalize())
 
 
