@@ -21,13 +21,13 @@ from gateway import storage
 from gateway.desk import InvalidChange
 from gateway.desk import keyed_order_from_form
 from gateway.desk._documents import place_regions
-from gateway.desk._documents import x12_preview
 from gateway.desk.dashboard import dashboard
 from gateway.desk.queue import QueueFilter
 from gateway.desk.queue import count_waiting_documents
 from gateway.desk.queue import exception_queue
 from gateway.model import Order
 from gateway.pipeline import Pipeline
+from gateway.provisional import x12_preview
 from partners import PROFILES_DIR
 from partners import PartnerRegistry
 from partners import load_profile
