@@ -132,6 +132,9 @@ class _Run:
     issues: list[Issue] = field(default_factory=list)
     partners_seen: list[str] = field(default_factory=list)
     unknown_senders: list[str] = field(default_factory=list)
+    envelopes: list[ParsedInterchange] = field(
+        default_factory=list
+    )  # unknown senders', to read provisionally
     orders_stored: int = 0
     acks_received: int = 0
     orders_rejected: int = 0
@@ -382,6 +385,8 @@ class Pipeline:
                 self._take_order(run, event)
             elif isinstance(event, ParsedInterchange):
                 self._flush(run)
+                if event.partner is None:
+                    run.envelopes.append(event)
                 self._answer(run, event)
             elif isinstance(event, ReceivedAck):
                 self._take_ack(run, event)
@@ -396,6 +401,7 @@ class Pipeline:
                 document.size,
                 self._partners,
                 document_id=document_id,
+                envelopes=run.envelopes,
             )
             meta[PROVISIONAL] = provisional_json(reading)
         _set_document(

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -22,6 +23,7 @@ from typing import BinaryIO
 
 from gateway.model import Order
 from gateway.receipts import Issue
+from parsers import ParsedInterchange
 from parsers import parse
 from partners import PartnerProfile
 from partners import PartnerRegistry
@@ -97,14 +99,28 @@ class X12Preview:
         return [ix for ix in self.interchanges if ix.known_as is None]
 
 
-def x12_preview(stream: BinaryIO, partners: PartnerRegistry, *, document_id: int) -> X12Preview:
+def x12_preview(
+    stream: BinaryIO,
+    partners: PartnerRegistry,
+    *,
+    document_id: int,
+    envelopes: Sequence[ParsedInterchange] | None = None,
+) -> X12Preview:
     """Read the interchanges in ``stream``; senders with no profile are read with a provisional one
-    made from their own envelope. Nothing is stored or sent."""
-    first = parse(stream, partners=partners, document_id=str(document_id))
+    made from their own envelope. Nothing is stored or sent.
+
+    ``envelopes`` are the stream's interchanges as already read with ``partners`` (the pipeline's
+    own reading), which spares reading it twice; without them the stream is read for them first.
+    """
+    first = None
+    if envelopes is None:
+        first = parse(stream, partners=partners, document_id=str(document_id))
+        envelopes = first.interchanges
+        stream.seek(0)
     provisional: dict[tuple[str, str, str | None], PartnerProfile] = {}
     trial = PartnerRegistry(list(partners))
     taken = {p.name for p in partners}
-    for ix in first.interchanges:
+    for ix in envelopes:
         if ix.partner is not None:
             continue
         receipt = ix.receipt
@@ -119,8 +135,10 @@ def x12_preview(stream: BinaryIO, partners: PartnerRegistry, *, document_id: int
             continue
         taken.add(profile.name)
         provisional[key] = profile
-    stream.seek(0)
-    second = parse(stream, partners=trial, document_id=str(document_id)) if provisional else first
+    if provisional or first is None:
+        second = parse(stream, partners=trial, document_id=str(document_id))
+    else:
+        second = first
     orders_by_set: dict[tuple[str, str], Order] = {}
     for parsed in second.orders:
         if parsed.interchange_control_number and parsed.transaction is not None:
@@ -168,7 +186,12 @@ def x12_preview(stream: BinaryIO, partners: PartnerRegistry, *, document_id: int
 
 
 def read_unknown_x12(
-    open_stream: Callable[[], BinaryIO], size: int, partners: PartnerRegistry, *, document_id: int
+    open_stream: Callable[[], BinaryIO],
+    size: int,
+    partners: PartnerRegistry,
+    *,
+    document_id: int,
+    envelopes: Sequence[ParsedInterchange] | None = None,
 ) -> X12Preview:
     """``x12_preview`` of a stored interchange of ``size`` bytes, bounded and never raising.
 
@@ -178,7 +201,7 @@ def read_unknown_x12(
     if size > MAX_PREVIEW_BYTES:
         return X12Preview([], None, f"the interchange is over {MAX_PREVIEW_BYTES >> 20} MB: not read here")
     try:
-        return x12_preview(open_stream(), partners, document_id=document_id)
+        return x12_preview(open_stream(), partners, document_id=document_id, envelopes=envelopes)
     except Exception as exc:
         log.exception("reading document %s with a provisional profile failed", document_id)
         return X12Preview([], None, f"the interchange could not be read: {type(exc).__name__}")
