@@ -361,9 +361,23 @@ def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
 @main.command()
 @click.argument("order_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--document", "is_document", is_flag=True, help="The id is a document's: its status, errors and reading."
+)
 @pass_context
-def show(ctx: _Context, order_id: int, as_json: bool) -> None:
-    """Show one order with its lines, findings and provenance."""
+def show(ctx: _Context, order_id: int, as_json: bool, is_document: bool) -> None:
+    """Show one order with its lines, findings and provenance (or, with --document, one document).
+
+    An X12 document from a sender with no profile shows what it holds, read with a provisional
+    profile: interchanges, POs, lines and syntax problems.
+    """
+    if is_document:
+        with ctx.existing_sessions() as session:
+            document = reports.document_detail(session, order_id)
+        if document is None:
+            raise click.ClickException(f"no document {order_id}")
+        click.echo(json.dumps(document, default=str) if as_json else reports.render_document(document))
+        return
     with ctx.existing_sessions() as session:
         detail = reports.order_detail(session, order_id)
     if detail is None:

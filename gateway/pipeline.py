@@ -46,12 +46,15 @@ from gateway.model import po_key
 from gateway.outbox import queue_erp_payload
 from gateway.outbox import record_partner_ack
 from gateway.outbox import store_outbound
+from gateway.provisional import provisional_json
+from gateway.provisional import read_unknown_x12
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Severity
 from gateway.validation import MasterDataCache
 from gateway.validation import StoreValidator
+from parsers import X12
 from parsers import DocumentIssue
 from parsers import ParsedInterchange
 from parsers import ParsedOrder
@@ -72,6 +75,7 @@ UNKNOWN_PARTNER = "unknown_partner"
 FAILED = "failed"
 HELD = "held"  # stored, not processed: a person decides (``process`` releases it)
 DISMISSED = "dismissed"  # made no order, and a person closed it with a reason (the desk)
+PROVISIONAL = "provisional"  # the document's meta key: an unknown X12 sender's interchange as read
 
 ORDER_ACCEPTED = "accepted"
 ORDER_REJECTED = "rejected"
@@ -128,6 +132,9 @@ class _Run:
     issues: list[Issue] = field(default_factory=list)
     partners_seen: list[str] = field(default_factory=list)
     unknown_senders: list[str] = field(default_factory=list)
+    envelopes: list[ParsedInterchange] = field(
+        default_factory=list
+    )  # unknown senders', to read provisionally
     orders_stored: int = 0
     acks_received: int = 0
     orders_rejected: int = 0
@@ -378,6 +385,8 @@ class Pipeline:
                 self._take_order(run, event)
             elif isinstance(event, ParsedInterchange):
                 self._flush(run)
+                if event.partner is None:
+                    run.envelopes.append(event)
                 self._answer(run, event)
             elif isinstance(event, ReceivedAck):
                 self._take_ack(run, event)
@@ -385,11 +394,22 @@ class Pipeline:
                 run.issues.append(event.issue)
         self._flush(run)
         status, error_code, error = _verdict(run)
+        meta = {k: v for k, v in (document.meta or {}).items() if k != PROVISIONAL}
+        if status == UNKNOWN_PARTNER and fmt == X12:  # read for people; nothing sent, no order
+            reading = read_unknown_x12(
+                lambda: storage.open_document(session, document_id),
+                document.size,
+                self._partners,
+                document_id=document_id,
+                envelopes=run.envelopes,
+            )
+            meta[PROVISIONAL] = provisional_json(reading)
         _set_document(
             session,
             document_id,
             status=status,
             format=fmt,
+            meta=meta,
             partner=run.partners_seen[0] if run.partners_seen else document.partner,
             error_code=error_code,
             error=error,

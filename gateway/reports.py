@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.provisional import render_provisional
 from gateway.transport_status import status_rows
 from partners import PartnerProfile
 from partners import PartnerRegistry
@@ -45,7 +46,65 @@ def document_report(session: Session, outcome: IngestOutcome) -> dict[str, Any]:
         "errors": list(document.errors or []),
         "orders": orders,
         "outbound": outbound,
+        **_provisional(document),
     }
+
+
+def _provisional(document: storage.Document) -> dict[str, Any]:
+    """An unknown X12 sender's interchange as read provisionally, when it was (see gateway.provisional)."""
+    reading = (document.meta or {}).get("provisional")
+    return {"provisional": reading} if reading is not None else {}
+
+
+def document_detail(session: Session, document_id: int) -> dict[str, Any] | None:
+    """One document for ``gateway show --document``: status, error, orders made, acks sent."""
+    document = session.get(storage.Document, document_id)
+    if document is None:
+        return None
+    order_ids = list(
+        session.scalars(
+            select(storage.PurchaseOrder.id)
+            .where(storage.PurchaseOrder.document_id == document_id)
+            .order_by(storage.PurchaseOrder.ordinal)
+        )
+    )
+    outbound = [
+        {"kind": kind, "id": oid}
+        for oid, kind in session.execute(
+            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
+            .where(storage.OutboundRecord.document_id == document_id)
+            .order_by(storage.OutboundRecord.id)
+        )
+    ]
+    return {
+        "document_id": document.id,
+        "sha256": document.sha256,
+        "filename": document.filename,
+        "received_at": document.received_at,
+        "status": document.status,
+        "format": document.format,
+        "partner": document.partner,
+        "error": document.error,
+        "errors": list(document.errors or []),
+        "order_ids": order_ids,
+        "outbound": outbound,
+        **_provisional(document),
+    }
+
+
+def render_document(detail: dict[str, Any]) -> str:
+    out = [
+        f"document {detail['document_id']}  {detail['status']}  format {detail['format'] or '-'}"
+        f"  partner {detail['partner'] or '-'}",
+        f"  received {detail['received_at']}  file {detail['filename'] or '-'}",
+        f"  orders {', '.join(map(str, detail['order_ids'])) or 'none'}"
+        f"  sent {', '.join(o['kind'] for o in detail['outbound']) or 'nothing'}",
+    ]
+    for error in detail["errors"][:20]:
+        out.append(f"  {error['code']}: {error['message']}")
+    if "provisional" in detail:
+        out.extend(render_provisional(detail["provisional"]))
+    return "\n".join(out)
 
 
 def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str, Any]]:

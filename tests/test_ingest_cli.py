@@ -17,6 +17,8 @@ from sqlalchemy import select
 from gateway import desk
 from gateway import storage
 from gateway.cli import main
+from gateway.desk.queue import QueueFilter
+from gateway.desk.queue import all_queue_rows
 from partners import PROFILES_DIR
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
@@ -453,3 +455,110 @@ def test_a_named_home_without_a_store_is_not_created_by_a_read(cli: CliRunner, t
     result = cli.invoke(main, ["outbox"])
     assert result.exit_code == 1 and "no store at" in result.stderr
     assert not (tmp_path / "home" / "gateway.db").exists()
+
+
+# -- an unknown X12 sender, read with a provisional profile (issue 17, section 5) -----------------
+
+
+def _unknown_with_syntax_errors(tmp_path: Path) -> Path:
+    """unknown-sender.edi with a date that is no date (BEG05) and a quantity that is no number (PO102)."""
+    raw = (INBOX / "unknown-sender.edi").read_bytes()
+    bad = raw.replace(b"UNK-1**20261119", b"UNK-1**20261399")
+    bad = bad.replace(b"PO1*1*1*EA", b"PO1*1*ABC*EA")
+    assert bad != raw
+    path = tmp_path / "stranger-broken.edi"
+    path.write_bytes(bad)
+    return path
+
+
+def test_an_unknown_sender_is_read_provisionally_and_nothing_is_sent_or_ordered(cli: CliRunner) -> None:
+    [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
+    assert doc["status"] == "unknown_partner" and doc["orders"] == [] and doc["outbound"] == []
+    read = doc["provisional"]
+    assert read["problem"] is None and read["profile"] == "strangerco"
+    [interchange] = read["interchanges"]
+    assert interchange["sender"] == "ZZ/STRANGERCO" and interchange["receiver"] == "ZZ/NORTHWINDDIST"
+    assert interchange["gs_sender"] == "STRANGERCO" and interchange["version"] == "004010"
+    assert interchange["control_number"] == "000000009" and interchange["errors"] == []
+    [one] = interchange["sets"]
+    assert one["set_id"] == "850" and one["control_number"] == "0001"
+    assert one["po_number"] == "UNK-1" and one["po_date"] == "2026-11-19"
+    assert one["line_count"] == 1 and one["errors"] == []
+    assert one["lines"] == [
+        {
+            "line_no": "1",
+            "part": "NW-10042",
+            "description": None,
+            "quantity": "1",
+            "uom": "EA",
+            "unit_price": "1",
+        }
+    ]
+    # Nothing was acknowledged, ordered, allocated or queued as an order.
+    assert json.loads(cli.invoke(main, ["orders", "--json"]).stdout) == []
+    assert json.loads(cli.invoke(main, ["outbox", "--json"]).stdout) == []
+    home = Path(os.environ["GATEWAY_HOME"])
+    sessions = storage.make_sessionmaker(storage.make_engine(f"sqlite:///{home / 'gateway.db'}"))
+    with sessions() as session:
+        assert session.scalars(select(storage.PurchaseOrder)).all() == []
+        assert session.scalars(select(storage.OutboundRecord)).all() == []
+        rows = all_queue_rows(session, QueueFilter(), now=FIXED_NOW)
+    assert [(r.kind, r.document_id, r.status) for r in rows] == [
+        ("document", doc["document_id"], "unknown_partner")
+    ]
+
+
+def test_an_unknown_senders_syntax_problems_are_named(cli: CliRunner, tmp_path: Path) -> None:
+    [doc] = ingest_json(cli, _unknown_with_syntax_errors(tmp_path))
+    assert doc["status"] == "unknown_partner" and doc["outbound"] == [] and doc["orders"] == []
+    [one] = doc["provisional"]["interchanges"][0]["sets"]
+    assert one["po_number"] == "UNK-1" and one["line_count"] == 1
+    assert len(one["errors"]) == 2
+    beg, po1 = one["errors"]
+    assert beg["location"] == "segment 4 (BEG), element 05" and "invalid date (20261399)" in beg["message"]
+    assert po1["location"] == "segment 5 (PO1), element 02" and "(ABC)" in po1["message"]
+    assert {e["code"] for e in one["errors"]} == {"x12.element"} and beg["severity"] == "error"
+
+
+def test_gateway_show_document_prints_the_provisional_reading(cli: CliRunner, tmp_path: Path) -> None:
+    [doc] = ingest_json(cli, _unknown_with_syntax_errors(tmp_path))
+    shown = cli.invoke(main, ["show", "--document", str(doc["document_id"])])
+    assert shown.exit_code == 0, shown.output
+    text = shown.stdout
+    assert f"document {doc['document_id']}" in text and "unknown_partner" in text
+    assert "read with a provisional profile" in text and "nothing was sent" in text
+    assert "ISA sender ZZ/STRANGERCO" in text and "850 0001  PO UNK-1" in text and "1 lines" in text
+    assert "NW-10042" in text and text.count("error ") == 2
+    as_json = json.loads(cli.invoke(main, ["show", "--document", str(doc["document_id"]), "--json"]).stdout)
+    assert as_json["provisional"] == doc["provisional"] and as_json["status"] == "unknown_partner"
+    missing = cli.invoke(main, ["show", "--document", "999"])
+    assert missing.exit_code != 0 and "no document 999" in missing.output
+
+
+def test_a_huge_unknown_interchange_is_not_read_at_intake(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gateway.provisional.MAX_PREVIEW_BYTES", 100)
+    [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
+    assert doc["status"] == "unknown_partner" and doc["outbound"] == []
+    assert doc["provisional"]["interchanges"] == []
+    assert "not read" in doc["provisional"]["problem"]
+
+
+def test_the_provisional_reading_goes_once_a_profile_exists(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
+    assert doc["provisional"]["interchanges"]
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    for source in PROFILES_DIR.glob("*.toml"):
+        (profiles / source.name).write_text(source.read_text())
+    (profiles / "strangerco.toml").write_text(
+        'name = "strangerco"\ncustomer_account = "C9999"\n'
+        'isa = { qualifier = "ZZ", id = "STRANGERCO" }\nus = { qualifier = "ZZ", id = "NORTHWINDDIST" }\n'
+    )
+    monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(profiles))
+    assert cli.invoke(main, ["reprocess", str(doc["document_id"])]).exit_code == 0
+    shown = json.loads(cli.invoke(main, ["show", "--document", str(doc["document_id"]), "--json"]).stdout)
+    assert shown["status"] == "processed" and "provisional" not in shown

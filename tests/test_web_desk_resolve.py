@@ -21,13 +21,13 @@ from gateway import storage
 from gateway.desk import InvalidChange
 from gateway.desk import keyed_order_from_form
 from gateway.desk._documents import place_regions
-from gateway.desk._documents import x12_preview
 from gateway.desk.dashboard import dashboard
 from gateway.desk.queue import QueueFilter
 from gateway.desk.queue import count_waiting_documents
 from gateway.desk.queue import exception_queue
 from gateway.model import Order
 from gateway.pipeline import Pipeline
+from gateway.provisional import x12_preview
 from partners import PROFILES_DIR
 from partners import PartnerRegistry
 from partners import load_profile
@@ -331,6 +331,19 @@ def test_an_unknown_x12_sender_is_shown_read_provisionally_and_nothing_is_sent(d
     assert "Only an admin can create the partner" in preview and "name = &#34;strangerco&#34;" in preview
     assert outbound_count(desk, document_id) == sent_before == 0
     assert document(desk, document_id).status == "unknown_partner"
+
+
+def test_an_unknown_x12_senders_syntax_problems_are_named_on_the_page(desk: DeskApp) -> None:
+    raw = (INBOX / UNKNOWN_X12).read_bytes()
+    broken = raw.replace(b"UNK-1**20261119", b"UNK-1**20261399").replace(b"000000009", b"000000019")
+    pipeline = Pipeline(desk.sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW)
+    outcome = pipeline.ingest_stream(io.BytesIO(broken), channel="demo", filename="stranger-broken.edi")
+    assert outcome.status == "unknown_partner" and outcome.outbound_ids == [] and outcome.order_ids == []
+    shown = desk.client("alice").get(f"/documents/{outcome.document_id}").text
+    preview = shown[shown.index('data-testid="x12-preview"') :]
+    problems = preview[preview.index('data-testid="x12-problems"') :]
+    assert "segment 4 (BEG), element 05" in problems and "invalid date (20261399)" in problems
+    assert '<span class="mono" data-testid="x12-po">UNK-1</span>' in preview
 
 
 def test_an_admin_creates_the_senders_profile_and_the_document_is_processed(

@@ -10,13 +10,12 @@ and the document processed. Every action writes one audit entry. A bad input rai
 ``InvalidChange`` with a sentence for the clerk; nothing is changed then.
 
 An unknown X12 sender's interchange is shown as read with a provisional profile made from its
-own envelope (``x12_preview``); reading it sends nothing.
+own envelope (``gateway.provisional``, the reading the pipeline stores at intake); reading it
+sends nothing.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import re
 import tomllib
@@ -30,7 +29,6 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any
-from typing import BinaryIO
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -49,13 +47,14 @@ from gateway.pipeline import REJECTED
 from gateway.pipeline import UNKNOWN_PARTNER
 from gateway.pipeline import IngestOutcome
 from gateway.pipeline import Pipeline
+from gateway.provisional import X12Preview as X12Preview
+from gateway.provisional import read_unknown_x12
+from gateway.provisional import x12_preview as x12_preview
 from gateway.storage import DeskUser
 from parsers import X12
-from parsers import parse
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from partners import ProfileError
-from partners import X12Identity
 from partners import load_profile
 
 from ._actions import DESK_ROLES
@@ -68,7 +67,6 @@ from ._users import ADMIN
 from ._users import require_role
 from .sources import page_frame
 
-log = logging.getLogger(__name__)
 # Statuses of a document that made no order and waits for a person (the queue's document rows).
 RESOLVABLE = (UNKNOWN_PARTNER, REJECTED, FAILED, HELD)
 # Formats whose customer the document does not name itself: a customer can be assigned.
@@ -81,11 +79,8 @@ FORMAT_CHANNEL = {
     "email": Channel.EMAIL,
 }
 MARKABLE_FORMATS = ("pdf", "image")  # regions are marked on the page images of these
-MAX_PREVIEW_BYTES = 5 * 1024 * 1024  # an interchange read for the page on every view
 MAX_KEYED_LINES = 200
 MAX_PROFILE_BYTES = 64 * 1024
-MAX_PREVIEW_SETS = 50
-MAX_PREVIEW_LINES = 200
 MAX_PAGE = 300
 _PART = re.compile(r"^[^\x00-\x1f]{1,64}$")
 _UOM = re.compile(r"^[A-Z0-9]{1,8}$")
@@ -365,212 +360,6 @@ def keyed_canonical(
     )
 
 
-# -- an unknown X12 sender ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewLine:
-    line_no: str
-    part: str | None
-    description: str | None
-    quantity: str | None
-    uom: str | None
-    unit_price: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewSet:
-    set_id: str
-    control_number: str
-    po_number: str | None
-    po_date: str | None
-    errors: int
-    lines: list[PreviewLine]
-    more_lines: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewInterchange:
-    sender: tuple[str, str]  # ISA05, ISA06
-    receiver: tuple[str, str]  # ISA07, ISA08
-    gs_sender: str | None
-    gs_receiver: str | None
-    version: str
-    usage: str
-    control_number: str
-    known_as: str | None  # the profile that matches the sender, when one does
-    sets: list[PreviewSet]
-    more_sets: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class X12Preview:
-    """What an interchange from an unknown sender holds, read with a provisional profile."""
-
-    interchanges: list[PreviewInterchange]
-    draft: str | None  # the TOML profile for the first unknown sender
-    problem: str | None = None  # why it was not read
-
-    @property
-    def unknown(self) -> list[PreviewInterchange]:
-        return [ix for ix in self.interchanges if ix.known_as is None]
-
-
-def x12_preview(stream: BinaryIO, partners: PartnerRegistry, *, document_id: int) -> X12Preview:
-    """Read the interchanges in ``stream``; senders with no profile are read with a provisional one
-    made from their own envelope. Nothing is stored or sent."""
-    first = parse(stream, partners=partners, document_id=str(document_id))
-    provisional: dict[tuple[str, str, str | None], PartnerProfile] = {}
-    trial = PartnerRegistry(list(partners))
-    taken = {p.name for p in partners}
-    for ix in first.interchanges:
-        if ix.partner is not None:
-            continue
-        receipt = ix.receipt
-        group = receipt.groups[0] if receipt.groups else None
-        key = (receipt.sender_qualifier, receipt.sender_id, group.sender if group else None)
-        if key in provisional or not receipt.sender_id.strip():
-            continue
-        profile = _provisional_profile(receipt.sender_qualifier, receipt.sender_id, group, receipt, taken)
-        try:
-            trial.add(profile)
-        except ProfileError:
-            continue
-        taken.add(profile.name)
-        provisional[key] = profile
-    stream.seek(0)
-    second = parse(stream, partners=trial, document_id=str(document_id)) if provisional else first
-    orders_by_set: dict[tuple[str, str], Order] = {}
-    for parsed in second.orders:
-        if parsed.interchange_control_number and parsed.transaction is not None:
-            orders_by_set.setdefault(
-                (parsed.interchange_control_number, parsed.transaction.control_number), parsed.order
-            )
-    provisional_names = {p.name for p in provisional.values()}
-    shown: list[PreviewInterchange] = []
-    for ix in second.interchanges:
-        receipt = ix.receipt
-        group = receipt.groups[0] if receipt.groups else None
-        sets: list[PreviewSet] = []
-        total_sets = 0
-        for g in receipt.groups:
-            for transaction in g.transactions:
-                total_sets += 1
-                if len(sets) >= MAX_PREVIEW_SETS:
-                    continue
-                order = orders_by_set.get((receipt.control_number, transaction.control_number))
-                sets.append(_preview_set(transaction.set_id, transaction.control_number, transaction, order))
-        known = (
-            ix.partner.name if ix.partner is not None and ix.partner.name not in provisional_names else None
-        )
-        shown.append(
-            PreviewInterchange(
-                sender=(receipt.sender_qualifier, receipt.sender_id),
-                receiver=(receipt.receiver_qualifier, receipt.receiver_id),
-                gs_sender=group.sender if group else None,
-                gs_receiver=group.receiver if group else None,
-                version=group.version if group else receipt.version,
-                usage=receipt.usage,
-                control_number=receipt.control_number,
-                known_as=known,
-                sets=sets,
-                more_sets=total_sets - len(sets),
-            )
-        )
-    draft = None
-    if provisional:
-        profile = next(iter(provisional.values()))
-        draft = profile_draft(profile, document_id=document_id)
-    return X12Preview(shown, draft)
-
-
-def _preview_set(set_id: str, control: str, transaction: Any, order: Order | None) -> PreviewSet:
-    errors = sum(1 for i in transaction.issues if i.is_error)
-    if order is None:
-        return PreviewSet(set_id, control, None, None, errors, [])
-    lines = [
-        PreviewLine(
-            line.line_no,
-            line.vendor_sku or line.buyer_part or line.upc,
-            line.description,
-            _plain(line.quantity.value) if line.quantity else None,
-            line.quantity.uom if line.quantity else None,
-            _plain(line.unit_price) if line.unit_price is not None else None,
-        )
-        for line in order.lines[:MAX_PREVIEW_LINES]
-    ]
-    return PreviewSet(
-        set_id,
-        control,
-        order.po_number,
-        order.po_date.isoformat() if order.po_date else None,
-        errors,
-        lines,
-        max(0, len(order.lines) - MAX_PREVIEW_LINES),
-    )
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-def _provisional_profile(
-    qualifier: str, isa_id: str, group: Any, receipt: Any, taken: set[str]
-) -> PartnerProfile:
-    base = re.sub(r"[^a-z0-9_-]+", "-", isa_id.strip().lower()).strip("-_") or "partner"
-    name, n = base[:48], 2
-    while name in taken:
-        name, n = f"{base[:44]}-{n}", n + 1
-    gs_version = (group.version if group else "")[:6]
-    receiver_gs = group.receiver.strip() if group and len(group.receiver.strip()) >= 2 else None
-    sender_gs = group.sender.strip() if group and len(group.sender.strip()) >= 2 else None
-    return PartnerProfile(
-        name=name,
-        display_name=isa_id.strip(),
-        customer_account="",
-        isa=X12Identity(qualifier=qualifier.strip(), id=isa_id.strip(), gs_id=sender_gs),
-        us=X12Identity(
-            qualifier=receipt.receiver_qualifier.strip(), id=receipt.receiver_id.strip(), gs_id=receiver_gs
-        ),
-        version="005010" if gs_version == "005010" else "004010",
-        usage="T" if receipt.usage == "T" else "P",
-        acks=["997"],
-    )
-
-
-def _toml_string(text: str) -> str:
-    """A TOML basic string: JSON's escapes are TOML's."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _identity(identity: X12Identity) -> str:
-    parts = [f"qualifier = {_toml_string(identity.qualifier)}", f"id = {_toml_string(identity.id)}"]
-    if identity.gs_id:
-        parts.append(f"gs_id = {_toml_string(identity.gs_id)}")
-    return "{ " + ", ".join(parts) + " }"
-
-
-def profile_draft(profile: PartnerProfile, *, document_id: int) -> str:
-    """The profile file an integrator would write for ``profile``, as in partners/profiles/."""
-    return "\n".join(
-        [
-            f"# {profile.label}: drafted on the order desk from document {document_id}, "
-            f"ISA sender {profile.isa.qualifier}/{profile.isa.id}.",
-            "# Check every value, fill in customer_account, then save.",
-            f"name = {_toml_string(profile.name)}",
-            f"display_name = {_toml_string(profile.label)}",
-            'customer_account = ""                    # the customer\'s account in the ERP (required)',
-            f"version = {_toml_string(profile.version)}",
-            'acks = ["997"]                           # add "855" if they want purchase order acknowledgements',
-            'ta1 = "on_request"',
-            f"usage = {_toml_string(profile.usage)}",
-            f"isa = {_identity(profile.isa)}",
-            f"us = {_identity(profile.us)}",
-            "",
-        ]
-    )
-
-
 def check_profile_text(text: str, directory: Path, partners: PartnerRegistry) -> PartnerProfile:
     """The profile ``text`` as the loader reads it, or ``InvalidChange`` saying what is wrong with it.
 
@@ -743,17 +532,12 @@ class DocumentDesk:
         document = session.get(storage.Document, document_id)
         if document is None or document.format != X12 or document.status != UNKNOWN_PARTNER:
             return None
-        if document.size > MAX_PREVIEW_BYTES:
-            return X12Preview(
-                [], None, f"the interchange is over {MAX_PREVIEW_BYTES >> 20} MB: not read here"
-            )
-        try:
-            return x12_preview(
-                storage.open_document(session, document_id), self.partners, document_id=document_id
-            )
-        except Exception as exc:  # the page still shows; the reader's own bug is logged, not a 500
-            log.exception("reading document %s for its preview failed", document_id)
-            return X12Preview([], None, f"the interchange could not be read: {type(exc).__name__}")
+        return read_unknown_x12(
+            lambda: storage.open_document(session, document_id),
+            document.size,
+            self.partners,
+            document_id=document_id,
+        )
 
     def create_profile(self, document_id: int, text: str, actor: DeskUser) -> Resolution:
         """Save the profile of the document's unknown X12 sender, then process the document with it."""
