@@ -130,7 +130,6 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
         ("ours", "000000010/AK3*PO1*13*PO1*8", "ak303-loop"),
         ("ours", "000000010/AK3*PO4*30*PO1*8", "ak303-loop"),
         ("ours", "000000010/AK4*6*384*2", "ak4-elements"),
-        ("ours", "000000010/AK4*6*384*2", "ak4-elements"),
         ("ours", "000000010/AK4*7*234*2", "ak4-elements"),
         ("pyx12", "000000010/AK3*PO1*13**8", "ak303-loop"),
         ("pyx12", "000000010/AK3*PO4*30**8", "ak303-loop"),
@@ -185,10 +184,10 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
     ],
     "fixtures/inbox/acme-errors.edi": [
         ("ours", "0001/AK3*PO1*3*PO1*8", "ak303-loop"),
-        ("ours", "0001/AK3*PO1*4**8", "partner-codes"),
+        ("ours", "0001/AK3*PO1*4*PO1*8", "partner-codes"),
         ("ours", "0001/AK3*ZZZ*5*PO1*1", "ak303-loop"),
         ("ours", "0001/AK4*2*330*2", "ak4-elements"),
-        ("ours", "0001/AK4*3**7*XX", "partner-codes"),
+        ("ours", "0001/AK4*3*355*7*XX", "partner-codes"),
         ("ours", "AK9*P*2*2*1", "ak9-partial"),
         ("pyx12", "0001/AK3*PO1*3**8", "ak303-loop"),
         ("pyx12", "0001/AK3*ZZZ*5**1", "ak303-loop"),
@@ -381,3 +380,25 @@ def test_our_ack_agrees_with_pyx12(
     assert not new and not gone, (
         f"unlisted differences {new}; listed but no longer found {gone}\nours: {ours}\npyx12: {peer}"
     )
+
+
+def _ack_lines(sessions: sessionmaker[Session]) -> list[str]:
+    return normalise(our_acks(sessions))
+
+
+def test_one_ak4_per_element_in_error(corpus_pipeline: Pipeline, sessions: sessionmaker[Session]) -> None:
+    # PO406 is missing by two syntax notes (C0506 and P0607): one element error, one AK4.
+    corpus_pipeline.ingest_path(
+        CORPUS / "olmelabs__EdiEngine/EdiEngine.Tests/TestData/850.SyntaxNotes.ERR.edi"
+    )
+    assert _ack_lines(sessions).count("000000010/AK4*6*384*2") == 1
+
+
+def test_a_partner_code_error_names_its_loop_and_element(
+    corpus_pipeline: Pipeline, sessions: sessionmaker[Session]
+) -> None:
+    # PO103 XX is not one of the units agreed with ACME: AK303 the PO1 loop, AK402 355.
+    corpus_pipeline.ingest_path(INBOX / "acme-errors.edi")
+    found = _ack_lines(sessions)
+    assert "0001/AK3*PO1*4*PO1*8" in found
+    assert "0001/AK4*3*355*7*XX" in found
