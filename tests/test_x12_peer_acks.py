@@ -1,6 +1,6 @@
 """Our 997/999 against a peer's: pyx12 acknowledges the same X12 files with the same maps.
 
-For every X12 file of ../shared/corpus and fixtures/inbox that the gateway acknowledges, the
+For every X12 file of ../shared/corpus, fixtures/inbox and fixtures/x12 that the gateway acknowledges, the
 gateway's 997/999 (as the pipeline writes it) and pyx12's own 997/999 (x12n_document with a
 997 writer, reading our map directory) are reduced to their acknowledgement segments
 (AK1-AK5, AK9, IK3-IK5), and compared. Envelopes, control numbers, dates and times are left
@@ -39,6 +39,7 @@ from parsers.x12._prepass import scan
 from parsers.x12._reader import map_for_version
 from tests.conftest import CORPUS
 from tests.conftest import INBOX
+from tests.conftest import ROOT
 from tests.test_x12_corpus import EXPECTED
 
 _ACK_SEGMENTS = frozenset({"AK1", "AK2", "AK3", "AK4", "AK5", "AK9", "IK3", "IK4", "IK5"})
@@ -73,6 +74,17 @@ REASONS = {
         "pyx12's 999 writer stops after AK1 (its error_999 visitor raises 'Cannot create AK2: "
         "err_st.vriic was not set' for a plain 005010 850), so its 999 has no AK2/IK5/AK9; a 999 "
         "must answer every set (AK2 ... IK5) and close with AK9."
+    ),
+    "ak304-placement": (
+        "AK304 1 is 'unrecognized segment ID', an ID the standard does not have (ZZZ). A known ID "
+        "out of place is 7 'segment out of sequence' (the set has it earlier: PID after N1), 6 "
+        "'segment not in defined transaction set' (BSN in an 850) or 2 'unexpected segment'; "
+        "pyx12 sends 1 for all of them."
+    ),
+    "ctt-count": (
+        "CTT01 is the number of line items (PO1) in the set; a different count means lines were "
+        "lost or added, so the set is rejected (AK502 4, the count code, as no AK502 names CTT). "
+        "pyx12 checks no hash totals and accepts it."
     ),
     "ak303-loop": (
         "AK303 is the loop identifier of the loop holding the segment in error (X12.6, 997 "
@@ -193,6 +205,21 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
         ("pyx12", "0001/AK3*ZZZ*5**1", "ak303-loop"),
         ("pyx12", "AK9*R*2*2*1", "ak9-partial"),
     ],
+    "fixtures/x12/peer/acme-ack-codes.edi": [
+        ("ours", "0001/AK3*PID*13*N1*7", "ak304-placement"),
+        ("ours", "0002/AK3*CTP*14*CTP*8", "ak303-loop"),
+        ("ours", "0002/AK4*12**3*7", "ak4-elements"),  # AK403 3 too many; no AK402 past the last element
+        ("ours", "0003/AK3*N4*11*N1*8", "ak303-loop"),
+        ("ours", "0004/AK5*R*4", "ctt-count"),
+        ("ours", "0005/AK3*BSN*13*N1*6", "ak304-placement"),
+        ("ours", "AK9*P*6*6*1", "ak9-partial"),  # and 1 accepted, not 2: 0004 is rejected (ctt-count)
+        ("pyx12", "0001/AK3*PID*13**1", "ak304-placement"),
+        ("pyx12", "0002/AK3*CTP*14**8", "ak303-loop"),
+        ("pyx12", "0003/AK3*N4*11**8", "ak303-loop"),
+        ("pyx12", "0004/AK5*A", "ctt-count"),
+        ("pyx12", "0005/AK3*BSN*13**1", "ak304-placement"),
+        ("pyx12", "AK9*R*6*6*2", "ak9-partial"),
+    ],
     "fixtures/inbox/initech-INI-2026-0042.edi": [
         ("ours", "0001/IK5*A", "peer-999"),
         ("ours", "AK2*850*0001", "peer-999"),
@@ -202,16 +229,15 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
 
 
 def ack_files() -> list[str]:
-    """Every X12 file the gateway answers with a 997/999: corpus paths, then ``fixtures/inbox/...``."""
+    """Every X12 file the gateway answers with a 997/999: corpus paths, then fixture paths."""
     corpus = [path for path, expected in EXPECTED.items() if set(expected[4]) & set(_ACK_KINDS)]
-    inbox = [
-        f"fixtures/inbox/{p.name}" for p in sorted(INBOX.glob("*.edi")) if p.name != "unknown-sender.edi"
-    ]
-    return sorted(corpus) + inbox
+    inbox = [p for p in sorted(INBOX.glob("*.edi")) if p.name != "unknown-sender.edi"]
+    fixtures = [*inbox, *sorted((ROOT / "fixtures" / "x12").glob("**/*.edi"))]
+    return sorted(corpus) + [p.relative_to(ROOT).as_posix() for p in fixtures]
 
 
 def _source(name: str) -> Path:
-    return INBOX / Path(name).name if name.startswith("fixtures/inbox/") else CORPUS / name
+    return ROOT / name if name.startswith("fixtures/") else CORPUS / name
 
 
 def _segments(text: str) -> list[list[str]]:
