@@ -110,11 +110,14 @@ def _placed(dialect: Dialect, errors: list[Issue], partner: PartnerProfile) -> l
                 code,
             ]
         )
-        body.extend(
-            _element_error(dialect, i, partner)
-            for i in issues
-            if i.level is Level.ELEMENT and i.element is not None and i.x12_code
-        )
+        element_errors: list[Segment] = []
+        for issue in issues:
+            if issue.level is Level.ELEMENT and issue.element is not None and issue.x12_code:
+                # One AK4 per element and error: two syntax notes can find the same element missing.
+                segment = _element_error(dialect, issue, partner)
+                if segment not in element_errors:
+                    element_errors.append(segment)
+        body.extend(element_errors)
     return body
 
 

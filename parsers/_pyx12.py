@@ -161,6 +161,8 @@ class SegmentCheck:
     loop_id: str | None = None
     position: int = 0
     index: int = 0
+    # The data element reference number (AK402) of each element position, from the map.
+    element_refs: tuple[str | None, ...] = ()
 
 
 class InterchangeValidator:
@@ -261,6 +263,7 @@ class InterchangeValidator:
         result.index = segment_index
         if node is not None and isinstance(node, pyx12.map_if.segment_if):
             result.loop_id = _loop_id(node)
+            result.element_refs = _element_refs(node)
             if seg.id in _ENVELOPE_IDS or self._validating:
                 result.issues.extend(self._element_issues_cached(node, seg))
         if self._validating:
@@ -453,6 +456,18 @@ def _syntax_issue(message: str, node: Any, segment: Any, seg_id: str) -> Issue |
     issue.element = element
     issue.element_ref = _data_element(node.get_child_node_by_idx(element - 1))
     return issue
+
+
+_REFS: dict[int, tuple[str | None, ...]] = {}
+
+
+def _element_refs(node: Any) -> tuple[str | None, ...]:
+    """The data element reference of each element of a segment node, by position (cached per node)."""
+    refs = _REFS.get(id(node))
+    if refs is None:
+        refs = tuple(_data_element(node.get_child_node_by_idx(i)) for i in range(node.get_child_count()))
+        _REFS[id(node)] = refs
+    return refs
 
 
 def _data_element(element_node: Any) -> str | None:

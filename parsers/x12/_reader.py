@@ -279,7 +279,7 @@ def _close_transaction(
         _file(ix, checks)
         if ix.partner is not None and ix.partner.narrow:
             for seg, check in zip(ix.segments, checks, strict=True):
-                _narrow(ix.partner, seg, check.position, transaction)
+                _narrow(ix.partner, seg, check, transaction)
     transaction.segment_count = len(ix.segments)
     if transaction.set_id == _PO_SET:
         count_issue = _ctt_count(ix.segments)
@@ -430,7 +430,10 @@ def _unsupported(seg: X12Segment, what: str) -> Issue:
     )
 
 
-def _narrow(partner: PartnerProfile, seg: X12Segment, position: int, transaction: TransactionReceipt) -> None:
+def _narrow(
+    partner: PartnerProfile, seg: X12Segment, check: SegmentCheck, transaction: TransactionReceipt
+) -> None:
+    """Codes outside the partner's agreed list, placed as pyx12 placed the segment (loop, AK402)."""
     for key, allowed in partner.narrow.items():
         if not key.startswith(seg.id) or not key[len(seg.id) :].isdigit() or len(key) - len(seg.id) != 2:
             continue
@@ -445,8 +448,12 @@ def _narrow(partner: PartnerProfile, seg: X12Segment, position: int, transaction
                     level=Level.ELEMENT,
                     x12_code="7",
                     segment=seg.id,
-                    position=position,
+                    position=check.position,
+                    loop_id=check.loop_id,
                     element=element,
+                    element_ref=check.element_refs[element - 1]
+                    if element <= len(check.element_refs)
+                    else None,
                     bad_value=value,
                     segment_index=seg.index,
                 )
