@@ -1,0 +1,168 @@
+"""Change and cancel orders (850 BEG01 01/04/05): applied to the PO we hold, stock and credit recomputed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from gateway import storage
+from gateway.pipeline import Pipeline
+from parsers.x12 import MAP_DIR
+from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
+from tests.conftest import INBOX
+from tests.test_acks import pyx12_check
+
+ACME_ORDER = (INBOX / "acme-4500012345.edi").read_bytes()
+ACME_TOTAL = Decimal("544.80")
+
+
+@pytest.fixture
+def pipeline(master_sessions: sessionmaker[Session], partners: PartnerRegistry) -> Pipeline:
+    return Pipeline(master_sessions, partners, clock=lambda: FIXED_NOW)
+
+
+def acme(tmp_path: Path, po: str, control: str, *, purpose: str = "00", line1: str = "24") -> Path:
+    """The demo acme 850 under another PO, interchange number, BEG01 and line 1 quantity."""
+    content = (
+        ACME_ORDER.replace(b"4500012345", po.encode())
+        .replace(b"000001001", control.encode())
+        .replace(b"BEG*00*", f"BEG*{purpose}*".encode())
+        .replace(b"PO1*1*24*", f"PO1*1*{line1}*".encode())
+    )
+    path = tmp_path / f"{po}-{control}.edi"
+    path.write_bytes(content)
+    return path
+
+
+def allocated(sessions: sessionmaker[Session], sku: str) -> Decimal:
+    with sessions() as session:
+        total = session.scalar(
+            select(func.sum(storage.InventoryLevel.allocated)).where(storage.InventoryLevel.sku == sku)
+        )
+    assert total is not None
+    return Decimal(total)
+
+
+def exposure(sessions: sessionmaker[Session]) -> Decimal:
+    """Open accepted orders of acme's account: what the credit check counts."""
+    order = storage.PurchaseOrder
+    with sessions() as session:
+        return Decimal(
+            session.scalar(
+                select(func.coalesce(func.sum(order.order_total), 0)).where(
+                    order.customer_account == "C1001", order.status == "accepted", order.invoiced_at.is_(None)
+                )
+            )
+        )
+
+
+def orders_for(sessions: sessionmaker[Session], po: str) -> list[storage.PurchaseOrder]:
+    with sessions() as session:
+        rows = session.scalars(select(storage.PurchaseOrder).where(storage.PurchaseOrder.po_number == po))
+        return list(rows)
+
+
+def the_855(sessions: sessionmaker[Session], ids: list[int]) -> bytes:
+    with sessions() as session:
+        [record] = [
+            r
+            for r in session.scalars(select(storage.OutboundRecord).where(storage.OutboundRecord.id.in_(ids)))
+            if r.kind == "855"
+        ]
+        content = record.content
+    assert pyx12_check(content, MAP_DIR) == (True, [])
+    return bytes(content)
+
+
+def audit(sessions: sessionmaker[Session], order_id: int) -> list[storage.AuditEntry]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(storage.AuditEntry)
+                .where(storage.AuditEntry.subject_id == str(order_id))
+                .order_by(storage.AuditEntry.id)
+            )
+        )
+
+
+def test_a_cancellation_cancels_the_po_and_releases_its_stock_and_credit(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    stock_before, credit_before = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    pipeline.ingest_path(acme(tmp_path, "4500030001", "000003001"))
+    assert allocated(master_sessions, "NW-10042") - stock_before == 24
+    assert exposure(master_sessions) - credit_before == ACME_TOTAL
+
+    outcome = pipeline.ingest_path(acme(tmp_path, "4500030001", "000003002", purpose="01"))
+
+    [order] = orders_for(master_sessions, "4500030001")
+    assert order.status == "cancelled" and order.version == 2
+    assert allocated(master_sessions, "NW-10042") == stock_before
+    assert exposure(master_sessions) == credit_before
+    [entry] = audit(master_sessions, order.id)
+    assert entry.action == "partner_cancel" and entry.actor == "partner:acme"
+    assert entry.before == {"version": 1, "status": "accepted"}
+    assert entry.after is not None and entry.after["status"] == "cancelled"
+    assert entry.after["document_id"] == outcome.document_id
+    assert outcome.order_ids == [order.id] and outcome.status == "processed"
+    ack = the_855(master_sessions, outcome.outbound_ids)
+    assert b"BAK*01*AT*4500030001*" in ack
+
+
+@pytest.mark.parametrize("purpose", ["04", "05"])
+def test_a_change_is_a_new_version_of_the_po_with_stock_and_credit_recomputed(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path, purpose: str
+) -> None:
+    stock_before, credit_before = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    pipeline.ingest_path(acme(tmp_path, "4500030002", "000003003"))
+
+    outcome = pipeline.ingest_path(acme(tmp_path, "4500030002", "000003004", purpose=purpose, line1="48"))
+
+    [order] = orders_for(master_sessions, "4500030002")
+    assert order.status == "accepted" and order.version == 2
+    assert order.canonical["lines"][0]["quantity"]["value"] == "48"
+    assert order.order_total == ACME_TOTAL + 24 * Decimal("4.50")
+    assert allocated(master_sessions, "NW-10042") - stock_before == 48
+    assert exposure(master_sessions) - credit_before == ACME_TOTAL + 24 * Decimal("4.50")
+    [entry] = audit(master_sessions, order.id)
+    assert entry.action == "partner_change" and entry.actor == "partner:acme"
+    assert entry.before is not None and entry.after is not None
+    assert entry.before["lines"] == ["line 1: 24 EA"] and entry.after["lines"] == ["line 1: 48 EA"]
+    assert entry.after["document_id"] == outcome.document_id
+    ack = the_855(master_sessions, outcome.outbound_ids)
+    assert f"BAK*{purpose}*AD*4500030002*".encode() in ack and b"PO1*1*48*EA*" in ack
+
+
+def test_a_change_to_an_invoiced_po_is_held_for_the_desk_with_the_difference(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    first = pipeline.ingest_path(acme(tmp_path, "4500030003", "000003005"))
+    with master_sessions() as session, session.begin():
+        session.execute(
+            update(storage.PurchaseOrder)
+            .where(storage.PurchaseOrder.id == first.order_ids[0])
+            .values(invoiced_at=datetime(2026, 11, 21))
+        )
+    stock = allocated(master_sessions, "NW-10042")
+
+    outcome = pipeline.ingest_path(acme(tmp_path, "4500030003", "000003006", purpose="04", line1="48"))
+
+    original, change = orders_for(master_sessions, "4500030003")
+    assert original.version == 1 and original.status == "accepted"
+    assert change.status == "exception" and change.id in outcome.order_ids
+    assert allocated(master_sessions, "NW-10042") == stock
+    with master_sessions() as session:
+        codes = {
+            f.code: f.message
+            for f in session.scalars(select(storage.Finding).where(storage.Finding.order_id == change.id))
+        }
+    assert "line 1: 24 EA -> 48 EA" in codes["change_after_shipment"]
