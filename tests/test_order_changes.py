@@ -166,3 +166,45 @@ def test_a_change_to_an_invoiced_po_is_held_for_the_desk_with_the_difference(
             for f in session.scalars(select(storage.Finding).where(storage.Finding.order_id == change.id))
         }
     assert "line 1: 24 EA -> 48 EA" in codes["change_after_shipment"]
+
+
+def test_a_change_that_no_longer_validates_is_held_with_the_difference_and_gives_back_its_stock(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    stock_before, credit_before = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    pipeline.ingest_path(acme(tmp_path, "4500030004", "000003007"))
+    path = acme(tmp_path, "4500030004", "000003008", purpose="04")
+    path.write_bytes(path.read_bytes().replace(b"PO1*1*24*EA*4.50*", b"PO1*1*24*EA*9.99*"))
+
+    outcome = pipeline.ingest_path(path)
+
+    [order] = orders_for(master_sessions, "4500030004")
+    assert order.status == "exception" and order.version == 2 and order.allocations is None
+    assert allocated(master_sessions, "NW-10042") == stock_before
+    assert exposure(master_sessions) == credit_before
+    with master_sessions() as session:
+        codes = {
+            f.code: f.message
+            for f in session.scalars(select(storage.Finding).where(storage.Finding.order_id == order.id))
+        }
+    assert "price_mismatch" in codes
+    assert "line 1: 24 EA at 4.5 -> 24 EA at 9.99" in codes["order_changed"]
+    [entry] = audit(master_sessions, order.id)
+    assert entry.before == {"version": 1, "status": "accepted", "lines": ["line 1: 24 EA at 4.5"]}
+    with master_sessions() as session:
+        kinds = [session.get(storage.OutboundRecord, i).kind for i in outcome.outbound_ids]  # type: ignore[union-attr]
+    assert kinds == ["997"]  # held: no 855 until the desk decides
+
+
+def test_a_cancellation_of_a_po_never_received_keeps_unknown_order_ref(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    outcome = pipeline.ingest_path(acme(tmp_path, "4500030005", "000003009", purpose="01"))
+    [order] = orders_for(master_sessions, "4500030005")
+    assert order.status == "exception" and order.id in outcome.order_ids
+    with master_sessions() as session:
+        codes = {
+            f.code
+            for f in session.scalars(select(storage.Finding).where(storage.Finding.order_id == order.id))
+        }
+    assert codes == {"unknown_order_ref"}
