@@ -41,6 +41,50 @@ def original_of(session: Session, account: str, key: str) -> storage.PurchaseOrd
     ).first()
 
 
+def applied(old: Order, change: Order) -> Order:
+    """The order as the change leaves it: a whole order (850 BEG01 04/05) replaces the old one; an 860's
+    line changes (POC) apply to the old lines. The result keeps the original's purpose."""
+    keep = {"purpose": old.purpose, "purpose_code": old.purpose_code}
+    if not any(line.change for line in change.lines):
+        return change.model_copy(update=keep)
+    order = old.model_copy(deep=True, update=keep)
+    for field_name in ("po_date", "currency", "ship_to"):
+        if getattr(change, field_name) is not None:
+            setattr(order, field_name, getattr(change, field_name))
+    if change.dates:
+        order.dates = change.dates
+    for poc in change.lines:
+        code = (poc.change or "").upper()
+        index = next((i for i, line in enumerate(order.lines) if line.line_no == poc.line_no), None)
+        if code == "DI":
+            if index is not None:
+                del order.lines[index]
+            continue
+        if index is None:  # AI, or a change to a line the order lacks: the line as the 860 gives it
+            order.lines.append(poc.model_copy(update={"change": None}))
+            continue
+        line = order.lines[index]
+        updates = {
+            name: getattr(poc, name)
+            for name in (
+                "quantity",
+                "unit_price",
+                "price_basis",
+                "vendor_sku",
+                "buyer_part",
+                "upc",
+                "description",
+            )
+            if getattr(poc, name) is not None
+        }
+        if updates.get("quantity") is not None and updates["quantity"].uom is None and line.quantity:
+            updates["quantity"] = updates["quantity"].model_copy(update={"uom": line.quantity.uom})
+        if poc.requested_dates:
+            updates["requested_dates"] = poc.requested_dates
+        order.lines[index] = line.model_copy(update=updates)
+    return order
+
+
 def shipped(session: Session, stored: storage.PurchaseOrder) -> bool:
     """An 856 or an 810 went out for the order, or it is invoiced."""
     if stored.invoiced_at is not None:

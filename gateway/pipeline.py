@@ -83,7 +83,7 @@ _BATCH = 500
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
 _TA1 = "TA1"
 _INTERCHANGE_ACKS = (_TA1, "997", "999")  # outbound kinds that answer an interchange
-_ORDER_SET = "850"
+_ORDER_SETS = frozenset({"850", "860"})  # sets read as orders (an 860 changes one)
 _LAYOUT_KINDS: dict[Channel, HintKind] = {Channel.PDF: "pdf", Channel.EXCEL: "sheet"}
 _NO_CUSTOMER = (
     "no customer: assign one on the order desk's document page (or `gateway ingest --partner NAME`), "
@@ -595,7 +595,7 @@ class Pipeline:
                 )
             return
         held = item.status == ORDER_EXCEPTION
-        changed = item.order.model_copy(update={"purpose": old.purpose, "purpose_code": old.purpose_code})
+        changed = amendments.applied(old, item.order)
         result = validator.validate(changed, profile, held=held, amends=True)
         status = result.outcome if result.outcome == ORDER_REJECTED or not held else item.status
         findings = [*item.findings, *(_finding_row(f) for f in result.findings)]
@@ -701,7 +701,7 @@ class Pipeline:
         for group in receipt.groups:
             run.issues.extend(group.issues)
             for transaction in group.transactions:
-                if transaction.set_id != _ORDER_SET:
+                if transaction.set_id not in _ORDER_SETS:
                     run.issues.extend(transaction.issues)
         for document in _acks_for(receipt, partner, run):
             run.outbound_ids.append(_store_outbound(run, document))
@@ -729,7 +729,8 @@ def _amendment_difference(
     """What a change or cancellation would do to the stored order, before and after."""
     if order.purpose == OrderPurpose.CANCEL:
         return {"status": stored.status}, {"status": amendments.CANCELLED}
-    return amendments.differences(Order.model_validate(stored.canonical), order)
+    old = Order.model_validate(stored.canonical)
+    return amendments.differences(old, amendments.applied(old, order))
 
 
 def _reused_interchange(run: _Run, partner: str, control_number: str) -> Issue | None:

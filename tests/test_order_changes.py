@@ -208,3 +208,81 @@ def test_a_cancellation_of_a_po_never_received_keeps_unknown_order_ref(
             for f in session.scalars(select(storage.Finding).where(storage.Finding.order_id == order.id))
         }
     assert codes == {"unknown_order_ref"}
+
+
+def po_change(tmp_path: Path, po: str, control: str, version: str, body: list[str]) -> Path:
+    """An 860 from acme in ``version`` (004010 or 005010) with ``body`` between BCH and CTT."""
+    isa12 = "00401" if version == "004010" else "00501"
+    segments = [
+        f"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*NORTHWINDDIST  *261120*0930*U*{isa12}*{control}*0*P*>",
+        f"GS*PC*ACMERETAIL*NORTHWIND*20261120*0930*2001*X*{version}",
+        "ST*860*0001",
+        f"BCH*{body[0]}*SA*{po}***20261118",
+        *body[1:],
+        f"CTT*{len(body) - 1}",
+    ]
+    count = len(segments) - 2 + 1
+    segments += [f"SE*{count}*0001", "GE*1*2001", f"IEA*1*{control}"]
+    path = tmp_path / f"{po}-{control}.860"
+    path.write_text("~\n".join(segments) + "~\n")
+    return path
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_860_changes_lines_of_the_po_we_hold(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path, version: str
+) -> None:
+    widgets, keys = allocated(master_sessions, "NW-10042"), allocated(master_sessions, "NW-30555")
+    credit_before = exposure(master_sessions)
+    pipeline.ingest_path(acme(tmp_path, "4500030006", "000003010"))
+    assert allocated(master_sessions, "NW-30555") - keys == 10
+
+    outcome = pipeline.ingest_path(
+        po_change(
+            tmp_path,
+            "4500030006",
+            "000003011",
+            version,
+            [
+                "04",
+                "POC*1*QI*48*48*EA*4.50**VN*NW-10042",
+                "POC*3*DI*10*0*EA",
+                "POC*4*AI*2*2*CA*52.80**VN*NW-20017",
+            ],
+        )
+    )
+
+    assert outcome.status == "processed"
+    [order] = orders_for(master_sessions, "4500030006")
+    assert order.status == "accepted" and order.version == 2
+    assert [line["line_no"] for line in order.canonical["lines"]] == ["1", "2", "4"]
+    total = ACME_TOTAL + 24 * Decimal("4.50") - 10 * Decimal("12.00") + 2 * Decimal("52.80")
+    assert order.order_total == total
+    assert allocated(master_sessions, "NW-10042") - widgets == 48
+    assert allocated(master_sessions, "NW-30555") == keys
+    assert exposure(master_sessions) - credit_before == total
+    [entry] = audit(master_sessions, order.id)
+    assert entry.action == "partner_change" and entry.after is not None
+    assert entry.after["lines"] == ["line 1: 48 EA", "line 3: (none)", "line 4: 2 CA"]
+    with master_sessions() as session:
+        records = session.scalars(
+            select(storage.OutboundRecord).where(storage.OutboundRecord.id.in_(outcome.outbound_ids))
+        )
+        kinds = {record.kind: record.content for record in records}
+    assert b"AK5*A" in kinds["997"] and b"AK2*860*0001" in kinds["997"]
+    ack = the_855(master_sessions, outcome.outbound_ids)
+    assert b"BAK*04*AD*4500030006*" in ack
+
+
+def test_an_860_cancellation_cancels_the_po(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    widgets, credit_before = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    pipeline.ingest_path(acme(tmp_path, "4500030007", "000003012"))
+
+    outcome = pipeline.ingest_path(po_change(tmp_path, "4500030007", "000003013", "004010", ["01"]))
+
+    [order] = orders_for(master_sessions, "4500030007")
+    assert order.status == "cancelled" and order.version == 2
+    assert allocated(master_sessions, "NW-10042") == widgets and exposure(master_sessions) == credit_before
+    assert b"BAK*01*AT*4500030007*" in the_855(master_sessions, outcome.outbound_ids)
