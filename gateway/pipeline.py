@@ -565,7 +565,9 @@ class Pipeline:
             validator.release(profile.customer_account, stored.order_total or Decimal(0))
         run.order_ids.append(stored.id)
         run.orders_stored += 1
-        wants_855 = profile.wants_855 and item.order.channel == Channel.X12 and not item.parsed.rejected
+        changes = _answered_by_865(item, profile)
+        wants_ack = (profile.wants_855 or changes is not None) and item.order.channel == Channel.X12
+        wants_ack = wants_ack and not item.parsed.rejected
         if item.order.purpose == OrderPurpose.CANCEL:
             stored.status = amendments.CANCELLED
             amendments.record(
@@ -578,10 +580,13 @@ class Pipeline:
                 document_id=run.document_id,
                 when=run.when,
             )
-            if wants_855:
+            if wants_ack:
                 ack = amendments.cancellation_ack(stored, item.order, run.when)
-                document = emitters.x12_855.emit(
-                    ack, profile, numbers=storage.ControlNumbers(session, partner), when=run.when
+                numbers = storage.ControlNumbers(session, partner)
+                document = (
+                    emitters.x12_865.emit(ack, profile, numbers=numbers, when=run.when, changes=changes)
+                    if changes is not None
+                    else emitters.x12_855.emit(ack, profile, numbers=numbers, when=run.when)
                 )
                 run.outbound_ids.append(
                     store_outbound(
@@ -659,6 +664,7 @@ class Pipeline:
             document_id=run.document_id,
             acknowledge=not item.parsed.rejected,
             purpose=item.order.purpose_code or "04",
+            changes=changes,
         )
         if sent.acknowledgment_id is not None:
             run.outbound_ids.append(sent.acknowledgment_id)
@@ -713,6 +719,14 @@ def _insert_findings(session: Session, rows: list[dict[str, Any]], when: datetim
         for row in rows:
             storage.fit_to_columns(storage.Finding.__table__, row)  # a quoted value may be long
         session.execute(insert(storage.Finding), rows)
+
+
+def _answered_by_865(item: _Pending, profile: PartnerProfile) -> dict[str, str] | None:
+    """An 860's POC02 by line when the profile answers 860s with an 865; else None (an 855 if it wants one)."""
+    transaction = item.parsed.transaction
+    if "865" not in profile.acks or transaction is None or transaction.set_id != "860":
+        return None
+    return {line.line_no: line.change for line in item.order.lines if line.change}
 
 
 def _original(run: _Run, item: _Pending, profile: PartnerProfile) -> storage.PurchaseOrder | None:
@@ -848,6 +862,7 @@ def send_decision(
     acknowledge: bool = True,
     received: Order | None = None,
     purpose: str = "00",
+    changes: Mapping[str, str] | None = None,
 ) -> DecisionSent:
     """What a decided order sends, whether the gateway or the order desk decided it.
 
@@ -856,20 +871,24 @@ def send_decision(
     for the partner it was never received). An accepted order's ERP payload is queued when the
     gateway has an ERP (``erp_kind``). An order still in exception sends nothing. ``received`` is
     the order before the order desk changed it, which the 855 answers line by line. ``purpose`` is
-    the 855's BAK01: ``04`` answers a partner's change (``gateway.amendments``).
+    the 855's BAK01: ``04`` answers a partner's change (``gateway.amendments``). ``changes`` (an 860's
+    POC02 by line) asks for an 865 instead of the 855, for a profile whose acks list 865.
     """
     acknowledgment_id = None
     if (
         acknowledge
-        and partner.wants_855
+        and (partner.wants_855 or changes is not None)
         and status != ORDER_EXCEPTION
         and order.channel == Channel.X12
         and order.po_number
     ):
         ack = acknowledgment_for(order, findings, status, when.date(), received=received)
         ack.purpose = purpose
-        document = emitters.x12_855.emit(
-            ack, partner, numbers=storage.ControlNumbers(session, partner.name), when=when
+        numbers = storage.ControlNumbers(session, partner.name)
+        document = (
+            emitters.x12_865.emit(ack, partner, numbers=numbers, when=when, changes=changes)
+            if changes is not None
+            else emitters.x12_855.emit(ack, partner, numbers=numbers, when=when)
         )
         acknowledgment_id = store_outbound(
             session,

@@ -286,3 +286,38 @@ def test_an_860_cancellation_cancels_the_po(
     assert order.status == "cancelled" and order.version == 2
     assert allocated(master_sessions, "NW-10042") == widgets and exposure(master_sessions) == credit_before
     assert b"BAK*01*AT*4500030007*" in the_855(master_sessions, outcome.outbound_ids)
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_a_profile_that_lists_865_gets_an_865_for_an_860(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path, version: str
+) -> None:
+    acme_profile = partners.get("acme")
+    assert acme_profile is not None
+    registry = PartnerRegistry(
+        [
+            *(p for p in partners if p.name != "acme"),
+            acme_profile.model_copy(update={"acks": ["997", "855", "865"], "version": version}),
+        ]
+    )
+    pipeline = Pipeline(master_sessions, registry, clock=lambda: FIXED_NOW)
+    pipeline.ingest_path(acme(tmp_path, "4500030008", "000003014"))
+
+    outcome = pipeline.ingest_path(
+        po_change(tmp_path, "4500030008", "000003015", version, ["04", "POC*1*QD*12*12*EA*4.50**VN*NW-10042"])
+    )
+
+    with master_sessions() as session:
+        records = session.scalars(
+            select(storage.OutboundRecord).where(storage.OutboundRecord.id.in_(outcome.outbound_ids))
+        )
+        sent = {record.kind: (record.status, record.content) for record in records}
+    assert set(sent) == {"997", "865"}
+    status, content = sent["865"]
+    assert pyx12_check(content, MAP_DIR) == (True, []) and status == "pending"
+    assert b"BCA*04*AD*4500030008***20261118~" in content
+    assert (
+        b"POC*1*QD*12**EA*4.5**VN*NW-10042*" in content
+        and b"ACK*IA*12*EA~" in content
+        and b"POC*2*NC*6**CA*" in content
+    )
