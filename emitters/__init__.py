@@ -1,4 +1,4 @@
-"""Canonical objects -> outbound documents: 997/999/TA1, 855, 856, 810 and ERP payloads.
+"""Canonical objects -> outbound documents: 997/999/TA1, 855, 865, 856, 810 and ERP payloads.
 
 Each kind is a module with one ``emit(obj, partner, *, numbers, when) -> OutboundDocument``.
 """
@@ -11,6 +11,7 @@ from . import erp_netsuite as erp_netsuite
 from . import x12_810 as x12_810
 from . import x12_855 as x12_855
 from . import x12_856 as x12_856
+from . import x12_865 as x12_865
 from . import x12_997 as x12_997
 from . import x12_999 as x12_999
 from . import x12_ta1 as x12_ta1

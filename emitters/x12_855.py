@@ -52,7 +52,7 @@ def body_segments(ack: OrderAcknowledgment, partner: PartnerProfile) -> list[Seg
     body: list[Segment] = [
         [
             "BAK",
-            "00",
+            ack.purpose,
             ack.ack_type.value,
             echo(ack.po_number, partner, 22),
             date8(po_date),

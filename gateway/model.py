@@ -224,6 +224,9 @@ class OrderLine(Traced):
     parties: list[Party] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     split_from: str | None = None  # the line this one was split off on the order desk
+    # POC02 of an 860 PO change: AI add, DI delete, QI/QD quantity, PC price, CT dates, CA/RZ
+    # several (gateway.amendments applies it to the stored order); None on any whole order.
+    change: str | None = None
 
 
 PO_KEY_LENGTH = 64

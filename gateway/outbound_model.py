@@ -24,6 +24,7 @@ class AckType(StrEnum):
     ACCEPTED = "AD"  # with detail, no change
     CHANGED = "AC"  # with detail and change
     REJECTED = "RD"  # rejected, with detail
+    CANCELLED = "AT"  # accepted: answers a cancellation (BAK01 01), no detail
 
 
 class LineStatus(StrEnum):
@@ -68,6 +69,7 @@ class OrderAcknowledgment(BaseModel):
 
     po_number: str
     po_date: date | None = None
+    purpose: str = "00"  # BAK01: 00 a new order, 01 a cancellation, 04 a change, as the buyer's BEG01/BCH01
     ack_type: AckType
     ack_date: date
     currency: str | None = None

@@ -30,8 +30,8 @@ HELD = "held"  # checked, but kept back until a person releases it (an invoice o
 SENT = "sent"
 AWAITING_MDN = "awaiting_mdn"  # sent by AS2; the partner's asynchronous MDN has not come yet
 DEAD = "dead"
-CHECKED_KINDS = frozenset({"855", "856", "810"})
-KIND_OF_GROUP = {"PR": "855", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
+CHECKED_KINDS = frozenset({"855", "865", "856", "810"})
+KIND_OF_GROUP = {"PR": "855", "CA": "865", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
 _BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
 ERP_EMITTERS = {
     "erp.canonical": emitters.erp_canonical,

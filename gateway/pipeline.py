@@ -36,12 +36,14 @@ from sqlalchemy.orm import sessionmaker
 
 import emitters
 import validators
+from gateway import amendments
 from gateway import replies
 from gateway import storage
 from gateway.acknowledgments import acknowledgment_for
 from gateway.errors import ReprocessRefused
 from gateway.model import Channel
 from gateway.model import Order
+from gateway.model import OrderPurpose
 from gateway.model import po_key
 from gateway.outbox import queue_erp_payload
 from gateway.outbox import record_partner_ack
@@ -85,7 +87,7 @@ _BATCH = 500
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
 _TA1 = "TA1"
 _INTERCHANGE_ACKS = (_TA1, "997", "999")  # outbound kinds that answer an interchange
-_ORDER_SET = "850"
+_ORDER_SETS = frozenset({"850", "860"})  # sets read as orders (an 860 changes one)
 _LAYOUT_KINDS: dict[Channel, HintKind] = {Channel.PDF: "pdf", Channel.EXCEL: "sheet"}
 _NO_CUSTOMER = (
     "no customer: assign one on the order desk's document page (or `gateway ingest --partner NAME`), "
@@ -116,6 +118,8 @@ class _Pending:
     customer_account: str | None
     total: Decimal | None = None
     layout_learned_from: int | None = None  # the support of the learned layout hints it was read with
+    allocations: dict[str, Decimal] | None = None  # the stock it took, when accepted
+    amends: storage.PurchaseOrder | None = None  # the stored PO a change or cancellation applies to
 
 
 @dataclass(slots=True)
@@ -460,6 +464,11 @@ class Pipeline:
         if not run.pending:
             return
         self._validate_pending(run)
+        for item in [i for i in run.pending if i.amends is not None]:
+            self._amend(run, item)
+        run.pending = [i for i in run.pending if i.amends is None]
+        if not run.pending:
+            return
         session = run.session
         lines = [order_line_rows(0, item.order) for item in run.pending]
         rows = [
@@ -509,11 +518,7 @@ class Pipeline:
             run.orders_rejected += item.status == ORDER_REJECTED
         if line_rows:
             session.execute(insert(storage.OrderLineRecord), line_rows)
-        if finding_rows:
-            finding_rows = [{**f, "created_at": run.when} for f in finding_rows]
-            for row in finding_rows:
-                storage.fit_to_columns(storage.Finding.__table__, row)  # a quoted value may be long
-            session.execute(insert(storage.Finding), finding_rows)
+        _insert_findings(session, finding_rows, run.when)
         run.order_ids.extend(ids)
         run.pending.clear()
 
@@ -529,15 +534,160 @@ class Pipeline:
         ]
         validator.prepare((item.order, profile) for item, profile in todo)
         for item, profile in todo:
-            result = validator.validate(item.order, profile, held=item.status == ORDER_EXCEPTION)
+            original = _original(run, item, profile)
+            if original is not None and not amendments.shipped(run.session, original):
+                item.amends = original  # applied to the stored order (``_amend``), not stored as one
+                continue
+            held = item.status == ORDER_EXCEPTION
+            result = validator.validate(item.order, profile, held=held)
             item.order = result.order
             item.total = result.total
             item.findings.extend(_finding_row(f) for f in result.findings)
+            if result.outcome == ORDER_ACCEPTED and not held:
+                item.allocations = result.allocations
             if result.outcome == ORDER_REJECTED or item.status == ORDER_ACCEPTED:
                 item.status = result.outcome
+            if original is not None:  # shipped or invoiced: the change waits on the desk as its own order
+                before, after = _amendment_difference(original, item.parsed.order)
+                item.findings.append(
+                    amendments.change_finding(
+                        validators.FindingCode.CHANGE_AFTER_SHIPMENT.value,
+                        "hold",
+                        f"PO {original.po_number} (order {original.id}) was already shipped or invoiced, so this "
+                        f"{item.order.purpose.value} is not applied; it waits for the desk: "
+                        + amendments.described(before, after),
+                        before,
+                        after,
+                    )
+                )
+                if item.status == ORDER_ACCEPTED:
+                    item.status = ORDER_EXCEPTION
             if item.status == ORDER_REJECTED and run.first_rejection is None:
                 first = next(f for f in result.findings if f.action == "reject")
                 run.first_rejection = (first.code.value, first.message)
+
+    def _amend(self, run: _Run, item: _Pending) -> None:
+        """Apply a partner's change or cancellation to the stored order, as a new version.
+
+        The stock the order took goes back and its value stops counting towards credit; a change is
+        then validated as a new order would be (taking stock and counting again when accepted). The
+        answer is an 855 as the profile asks: BAK01 01 for a cancellation, the change's own BEG01
+        (04 or 05) for a change, AC/AD/RD as for any order.
+        """
+        stored, validator = item.amends, run.validator
+        profile = self._partners.get(item.order.partner or "")
+        assert stored is not None and validator is not None and profile is not None
+        session, partner = run.session, profile.name
+        old = Order.model_validate(stored.canonical)
+        old_status = stored.status
+        if old_status == ORDER_ACCEPTED:
+            amendments.release_stock(session, stored)
+            validator.release(profile.customer_account, stored.order_total or Decimal(0))
+        run.order_ids.append(stored.id)
+        run.orders_stored += 1
+        changes = _answered_by_865(item, profile)
+        wants_ack = (profile.wants_855 or changes is not None) and item.order.channel == Channel.X12
+        wants_ack = wants_ack and not item.parsed.rejected
+        if item.order.purpose == OrderPurpose.CANCEL:
+            stored.status = amendments.CANCELLED
+            amendments.record(
+                session,
+                stored,
+                partner=partner,
+                action="partner_cancel",
+                before={"status": old_status},
+                after={"status": stored.status},
+                document_id=run.document_id,
+                when=run.when,
+            )
+            if wants_ack:
+                ack = amendments.cancellation_ack(stored, item.order, run.when)
+                numbers = storage.ControlNumbers(session, partner)
+                document = (
+                    emitters.x12_865.emit(ack, profile, numbers=numbers, when=run.when, changes=changes)
+                    if changes is not None
+                    else emitters.x12_855.emit(ack, profile, numbers=numbers, when=run.when)
+                )
+                run.outbound_ids.append(
+                    store_outbound(
+                        session,
+                        document,
+                        when=run.when,
+                        document_id=run.document_id,
+                        order_id=stored.id,
+                        ack_window=timedelta(hours=profile.ack_window_hours),
+                    )
+                )
+            return
+        held = item.status == ORDER_EXCEPTION
+        changed = amendments.applied(old, item.order)
+        result = validator.validate(changed, profile, held=held, amends=True)
+        status = result.outcome if result.outcome == ORDER_REJECTED or not held else item.status
+        findings = [*item.findings, *(_finding_row(f) for f in result.findings)]
+        before, after = amendments.differences(old, result.order)
+        if status == ORDER_EXCEPTION:  # the desk sees what the partner changed beside why it is held
+            findings.append(
+                amendments.change_finding(
+                    validators.FindingCode.ORDER_CHANGED.value,
+                    "warn",
+                    f"the partner changed this order (document {run.document_id}): "
+                    + amendments.described(before, after),
+                    before,
+                    after,
+                )
+            )
+        stored.canonical = result.order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        stored.received_canonical = None  # what the partner sent last is now the order
+        stored.line_count = len(result.order.lines)
+        stored.order_total = result.total
+        stored.po_date = result.order.po_date
+        stored.currency = result.order.currency
+        stored.status = status
+        stored.allocations = (
+            amendments.allocations_json(result.allocations)
+            if result.outcome == ORDER_ACCEPTED and not held
+            else None
+        )
+        if old_status != status:
+            before, after = {"status": old_status, **before}, {"status": status, **after}
+        amendments.record(
+            session,
+            stored,
+            partner=partner,
+            action="partner_change",
+            before=before,
+            after=after,
+            document_id=run.document_id,
+            when=run.when,
+        )
+        session.execute(
+            storage.OrderLineRecord.__table__.delete().where(storage.OrderLineRecord.order_id == stored.id)
+        )
+        if result.order.lines:
+            session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, result.order))
+        session.execute(storage.Finding.__table__.delete().where(storage.Finding.order_id == stored.id))
+        _insert_findings(
+            session,
+            [{**f, "order_id": stored.id, "document_id": run.document_id} for f in findings],
+            run.when,
+        )
+        run.orders_rejected += status == ORDER_REJECTED
+        sent = send_decision(
+            session,
+            result.order,
+            profile,
+            order_id=stored.id,
+            status=status,
+            findings=findings,
+            when=run.when,
+            erp_kind=self._erp_kind,
+            document_id=run.document_id,
+            acknowledge=not item.parsed.rejected,
+            purpose=item.order.purpose_code or "04",
+            changes=changes,
+        )
+        if sent.acknowledgment_id is not None:
+            run.outbound_ids.append(sent.acknowledgment_id)
 
     def _take_ack(self, run: _Run, ack: ReceivedAck) -> None:
         """A partner's 997/999 about what we sent: the document it answers is acknowledged."""
@@ -577,10 +727,44 @@ class Pipeline:
         for group in receipt.groups:
             run.issues.extend(group.issues)
             for transaction in group.transactions:
-                if transaction.set_id != _ORDER_SET:
+                if transaction.set_id not in _ORDER_SETS:
                     run.issues.extend(transaction.issues)
         for document in _acks_for(receipt, partner, run):
             run.outbound_ids.append(_store_outbound(run, document))
+
+
+def _insert_findings(session: Session, rows: list[dict[str, Any]], when: datetime) -> None:
+    if rows:
+        rows = [{**f, "created_at": when} for f in rows]
+        for row in rows:
+            storage.fit_to_columns(storage.Finding.__table__, row)  # a quoted value may be long
+        session.execute(insert(storage.Finding), rows)
+
+
+def _answered_by_865(item: _Pending, profile: PartnerProfile) -> dict[str, str] | None:
+    """An 860's POC02 by line when the profile answers 860s with an 865; else None (an 855 if it wants one)."""
+    transaction = item.parsed.transaction
+    if "865" not in profile.acks or transaction is None or transaction.set_id != "860":
+        return None
+    return {line.line_no: line.change for line in item.order.lines if line.change}
+
+
+def _original(run: _Run, item: _Pending, profile: PartnerProfile) -> storage.PurchaseOrder | None:
+    """The open order a change or cancellation names (same customer, same PO), or None."""
+    key = po_key(item.order.po_number)
+    if item.order.purpose not in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) or not key:
+        return None
+    return amendments.original_of(run.session, profile.customer_account, key)
+
+
+def _amendment_difference(
+    stored: storage.PurchaseOrder, order: Order
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a change or cancellation would do to the stored order, before and after."""
+    if order.purpose == OrderPurpose.CANCEL:
+        return {"status": stored.status}, {"status": amendments.CANCELLED}
+    old = Order.model_validate(stored.canonical)
+    return amendments.differences(old, amendments.applied(old, order))
 
 
 def _reused_interchange(run: _Run, partner: str, control_number: str) -> Issue | None:
@@ -697,6 +881,8 @@ def send_decision(
     document_id: int | None,
     acknowledge: bool = True,
     received: Order | None = None,
+    purpose: str = "00",
+    changes: Mapping[str, str] | None = None,
 ) -> DecisionSent:
     """What a decided order sends, whether the gateway or the order desk decided it.
 
@@ -704,19 +890,25 @@ def send_decision(
     rejected order; ``acknowledge=False`` withholds it (a set the 997 already rejects for syntax:
     for the partner it was never received). An accepted order's ERP payload is queued when the
     gateway has an ERP (``erp_kind``). An order still in exception sends nothing. ``received`` is
-    the order before the order desk changed it, which the 855 answers line by line.
+    the order before the order desk changed it, which the 855 answers line by line. ``purpose`` is
+    the 855's BAK01: ``04`` answers a partner's change (``gateway.amendments``). ``changes`` (an 860's
+    POC02 by line) asks for an 865 instead of the 855, for a profile whose acks list 865.
     """
     acknowledgment_id = None
     if (
         acknowledge
-        and partner.wants_855
+        and (partner.wants_855 or changes is not None)
         and status != ORDER_EXCEPTION
         and order.channel == Channel.X12
         and order.po_number
     ):
         ack = acknowledgment_for(order, findings, status, when.date(), received=received)
-        document = emitters.x12_855.emit(
-            ack, partner, numbers=storage.ControlNumbers(session, partner.name), when=when
+        ack.purpose = purpose
+        numbers = storage.ControlNumbers(session, partner.name)
+        document = (
+            emitters.x12_865.emit(ack, partner, numbers=numbers, when=when, changes=changes)
+            if changes is not None
+            else emitters.x12_855.emit(ack, partner, numbers=numbers, when=when)
         )
         acknowledgment_id = store_outbound(
             session,
@@ -776,6 +968,7 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "created_at": run.when,
         "layout_learned_from": item.layout_learned_from,
         "received_canonical": _as_received(item),
+        "allocations": amendments.allocations_json(item.allocations or {}),
     }
 
 

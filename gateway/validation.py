@@ -141,11 +141,12 @@ class StoreValidator:
         self._stock.prefetch(line.vendor_sku for order, _ in batch for line in order.lines if line.vendor_sku)
 
     def validate(
-        self, order: Order, profile: PartnerProfile, *, held: bool = False
+        self, order: Order, profile: PartnerProfile, *, held: bool = False, amends: bool = False
     ) -> validators.ValidationResult:
         """Validate one prepared order; an accepted one counts towards credit and stock at once.
 
         ``held`` says the order goes to the queue whatever validation finds (a parse finding).
+        ``amends``: the order is a new version of the stored PO it names, so it is not its duplicate.
         """
         account = profile.customer_account
         number = po_key(order.po_number)
@@ -158,7 +159,7 @@ class StoreValidator:
             customer=self._customers.get(account),
             open_orders=self._open_orders.get(account, Decimal(0)),
             available=self._stock,
-            po_seen=key in self._seen,
+            po_seen=key in self._seen and not amends,
         )
         result = validators.validate(order, context)
         if result.outcome != REJECTED and number:
@@ -168,6 +169,11 @@ class StoreValidator:
             for sku, quantity in result.allocations.items():
                 self._stock.allocate(sku, quantity)
         return result
+
+    def release(self, account: str, total: Decimal) -> None:
+        """An accepted order of ``account`` worth ``total`` stopped counting towards its credit."""
+        if account in self._open_orders:
+            self._open_orders[account] -= total
 
     def _lock_customer(self, account: str) -> validators.Customer | None:
         credit = storage.CreditAccount

@@ -20,7 +20,7 @@ from ._transports import SftpPull
 from ._transports import SftpPush
 
 X12Version = Literal["004010", "005010"]
-AckKind = Literal["997", "999", "855"]
+AckKind = Literal["997", "999", "855", "865"]  # 865: an 860 PO change is answered by an 865
 PdfField = Literal["po_number", "po_date", "terms"]
 DEFAULT_MAX_SEGMENT_BYTES = 65536
 SheetField = Literal[

@@ -31,6 +31,8 @@ class FindingCode(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     UNKNOWN_PARTNER = "unknown_partner"
     SYNTAX = "syntax"
+    CHANGE_AFTER_SHIPMENT = "change_after_shipment"  # a partner's change to an order shipped or invoiced
+    ORDER_CHANGED = "order_changed"  # a partner's change held for the desk: what it changed
 
 
 Action = Literal["auto_fix", "warn", "hold", "reject"]

@@ -65,6 +65,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.amendments import allocations_json
 from gateway.model import Channel
 from gateway.model import Order
 from gateway.model import OrderLine
@@ -746,6 +747,7 @@ class OrderDesk:
         stock.prefetch(check.allocations)
         for sku, quantity in check.allocations.items():
             stock.allocate(sku, quantity)
+        stored.allocations = allocations_json(check.allocations)  # a partner's change or cancel gives it back
         stored.status = ACCEPTED  # with order_total set, it is among the customer's open orders
         _decide(stored, actor, when, note.strip() if note and note.strip() else None)
         sent = send_decision(

@@ -127,6 +127,9 @@ class PurchaseOrder(Base):
     # validation fixed a value the customer would see; None while ``canonical`` is still what
     # was sent. The 855 answers the buyer's lines from it; replies list the changes (0016).
     received_canonical: Mapped[dict[str, Any] | None]
+    # Catalog units per SKU (as strings) the accepted order took from stock, so a change or a
+    # cancellation from the partner gives back exactly that; None when it took none (0020).
+    allocations: Mapped[dict[str, Any] | None]
 
 
 class OrderLineRecord(Base):

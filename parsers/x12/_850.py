@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,10 +147,15 @@ def parse_x12_date(raw: str) -> date | None:
 
 
 def _beg(b: _Builder, seg: X12Segment) -> None:
-    for (_, position), name in _header_fields("BEG"):
+    for (_, position), name in _header_fields(seg.id):
         value: object = b.date(seg, position) if name == "po_date" else seg.get(position) or None
         b.put(b.order, name, value, seg, position)
     b.order.purpose = fields.PURPOSES.get(seg.get(1), OrderPurpose.OTHER)
+
+
+def _bch(b: _Builder, seg: X12Segment) -> None:
+    """The 860's BCH: a change (04) or cancellation (01) of the PO in BCH03, dated BCH06."""
+    _beg(b, seg)
 
 
 def _cur(b: _Builder, seg: X12Segment) -> None:
@@ -308,6 +314,24 @@ def _po1(b: _Builder, seg: X12Segment) -> None:
     b.party = None
 
 
+def _poc(b: _Builder, seg: X12Segment) -> None:
+    """One line change of an 860: the line, what changes (POC02) and its new values."""
+    line = OrderLine(line_no=seg.get(1) or str(len(b.order.lines) + 1))
+    for (_, position), name in fields.CHANGE_LINE.items():
+        value: object = b.decimal(seg, position) if name == "unit_price" else seg.get(position) or None
+        b.put(line, name, value, seg, position)
+    (_, qty_pos), (_, uom_pos) = fields.CHANGE_QUANTITY
+    quantity = b.decimal(seg, qty_pos)
+    if quantity is not None:
+        unit = re.match(r"[A-Za-z0-9]*", seg.get(uom_pos))
+        uom = unit.group(0) if unit else ""
+        b.put(line, "quantity", Quantity(value=quantity, uom=uom or None), seg, qty_pos)
+    _product_ids(b, line, seg)
+    b.order.lines.append(line)
+    b.line = line
+    b.party = None
+
+
 def _product_ids(b: _Builder, line: OrderLine, seg: X12Segment) -> None:
     for position in fields.PRODUCT_ID_PAIRS[seg.id]:
         qualifier, value = seg.get(position), seg.get(position + 1)
@@ -384,6 +408,8 @@ def _amt(b: _Builder, seg: X12Segment) -> None:
 
 _HANDLERS: dict[str, Callable[[_Builder, X12Segment], None]] = {
     "BEG": _beg,
+    "BCH": _bch,
+    "POC": _poc,
     "CUR": _cur,
     "REF": _ref,
     "DTM": _dtm,
@@ -409,7 +435,9 @@ _HANDLERS: dict[str, Callable[[_Builder, X12Segment], None]] = {
     "AMT": _amt,
 }
 # Segments that close an open N1 loop.
-_CLOSES_PARTY = frozenset({"PO1", "CTT", "SAC", "PID", "PO4", "SDQ", "AMT", "ITD", "TD5", "DTM", "FOB"})
+_CLOSES_PARTY = frozenset(
+    {"PO1", "POC", "CTT", "SAC", "PID", "PO4", "SDQ", "AMT", "ITD", "TD5", "DTM", "FOB"}
+)
 
 
 def build_850(

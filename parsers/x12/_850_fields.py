@@ -11,6 +11,11 @@ HEADER = {
     ("BEG", 4): "release_number",
     ("BEG", 5): "po_date",
     ("CUR", 2): "currency",
+    ("BCH", 1): "purpose_code",
+    ("BCH", 2): "po_type",
+    ("BCH", 3): "po_number",
+    ("BCH", 4): "release_number",
+    ("BCH", 6): "po_date",
 }
 LINE = {
     ("PO1", 1): "line_no",
@@ -19,7 +24,15 @@ LINE = {
 }
 LINE_DECIMALS = frozenset({"unit_price"})
 QUANTITY = (("PO1", 2), ("PO1", 3))
-PRODUCT_ID_PAIRS = {"PO1": range(6, 25, 2), "LIN": range(2, 31, 2)}
+PRODUCT_ID_PAIRS = {"PO1": range(6, 25, 2), "LIN": range(2, 31, 2), "POC": range(8, 27, 2)}
+# The 860's POC: line, change type (POC02), new quantity ordered, unit (POC05, a composite), price.
+CHANGE_LINE = {
+    ("POC", 1): "line_no",
+    ("POC", 2): "change",
+    ("POC", 6): "unit_price",
+    ("POC", 7): "price_basis",
+}
+CHANGE_QUANTITY = (("POC", 3), ("POC", 5))
 PRODUCT_ID_QUALIFIERS = {
     "VN": "vendor_sku",
     "VP": "vendor_sku",

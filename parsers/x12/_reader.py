@@ -35,6 +35,10 @@ MAPS = {"003050": "850.3050.xml", "004010": "850.4010.xml", "005010": "850.5010.
 _PO_GROUP = "PO"
 _ENDS_A_SET = frozenset({"ST", "GE", "GS", "IEA"})
 _PO_SET = "850"
+_CHANGE_SET = "860"  # PO change request (buyer initiated), read into the same order path
+_ORDER_SETS = frozenset({_PO_SET, _CHANGE_SET})
+_CHANGE_MAPS = {"004010": "860.4010.xml", "005010": "860.5010.xml"}
+_GROUP_OF = {_PO_SET: _PO_GROUP, _CHANGE_SET: "PC"}
 _ACK_SETS = frozenset({"997", "999"})
 
 
@@ -288,7 +292,7 @@ def _close_transaction(
     if ix.group is not None:
         ix.group.transactions.append(transaction)
     parsed: list[ParsedOrder | ReceivedAck] = []
-    if transaction.set_id == _PO_SET:
+    if transaction.set_id in _ORDER_SETS:
         parsed.append(_order(ix, transaction, document_id, ordinal))
     elif transaction.set_id in _ACK_SETS:
         parsed.extend(_ack(ix))
@@ -393,21 +397,23 @@ def _open_transaction(ix: _Interchange, seg: X12Segment) -> bool:
     if seg.get(1) in _ACK_SETS:
         ix.validator.start_transaction(None)
         return False
-    if seg.get(1) != _PO_SET:
+    set_id = seg.get(1)
+    if set_id not in _ORDER_SETS:
         ix.validator.start_transaction(None)
         assert ix.transaction is not None
-        ix.transaction.issues.append(_unsupported(seg, f"transaction set {seg.get(1)!r}"))
+        ix.transaction.issues.append(_unsupported(seg, f"transaction set {set_id!r}"))
         return False
-    ix.validator.start_transaction(ix.map_file)
+    ix.validator.start_transaction(_change_map(ix.map_file) if set_id == _CHANGE_SET else ix.map_file)
     if group is None:
         return True
     if ix.map_warning is not None and ix.map_warning not in group.issues:
         group.issues.append(ix.map_warning)
-    if group.functional_id != _PO_GROUP and not any(i.code == "x12.functional_id" for i in group.issues):
+    expected = _GROUP_OF[set_id]
+    if group.functional_id != expected and not any(i.code == "x12.functional_id" for i in group.issues):
         group.issues.append(
             Issue(
                 code="x12.functional_id",
-                message=f"850s belong in a PO functional group; GS01 is {group.functional_id!r}",
+                message=f"{set_id}s belong in a {expected} functional group; GS01 is {group.functional_id!r}",
                 severity=Severity.WARNING,
                 level=Level.GROUP,
                 segment="GS",
@@ -419,10 +425,16 @@ def _open_transaction(ix: _Interchange, seg: X12Segment) -> bool:
     return True
 
 
+def _change_map(po_map: str) -> str:
+    """The 860 map of the version whose 850 map is ``po_map`` (003050 is read with 004010's)."""
+    family = next((f for f, name in MAPS.items() if name == po_map), "004010")
+    return _CHANGE_MAPS.get(family, _CHANGE_MAPS["004010"])
+
+
 def _unsupported(seg: X12Segment, what: str) -> Issue:
     return Issue(
         code="x12.unsupported",
-        message=f"{what} is not accepted here: this gateway takes 850 purchase orders",
+        message=f"{what} is not accepted here: this gateway takes 850 purchase orders and 860 PO changes",
         level=Level.TRANSACTION,
         x12_code="1",
         segment=seg.id,

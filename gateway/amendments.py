@@ -1,0 +1,242 @@
+"""A partner's change or cancellation of a PO we hold (850 BEG01 01/04/05): what it does to the stored order.
+
+A cancellation cancels the order; a change replaces its canonical as a new version. Either way the
+stock the order took goes back and its value stops counting towards credit, in the caller's
+transaction; a change then takes stock and counts again as validation decides. An order already
+shipped or invoiced is not changed here: the change waits on the desk (``shipped``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from gateway import storage
+from gateway.model import Order
+from gateway.model import OrderLine
+from gateway.outbound_model import AckType
+from gateway.outbound_model import OrderAcknowledgment
+
+CANCELLED = "cancelled"
+SUBJECT = "purchase_order"  # the audit subject, as the desk's (gateway.desk._locking.SUBJECT)
+_OPEN = ("accepted", "exception")
+_SHIPPING_DOCUMENTS = ("856", "810")
+
+
+def original_of(session: Session, account: str, key: str) -> storage.PurchaseOrder | None:
+    """The open order (accepted or waiting on the desk) with PO ``key`` of customer ``account``, locked."""
+    order = storage.PurchaseOrder
+    return session.scalars(
+        select(order)
+        .where(order.customer_account == account, order.po_key == key, order.status.in_(_OPEN))
+        .order_by(order.id)
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def applied(old: Order, change: Order) -> Order:
+    """The order as the change leaves it: a whole order (850 BEG01 04/05) replaces the old one; an 860's
+    line changes (POC) apply to the old lines. The result keeps the original's purpose."""
+    keep = {"purpose": old.purpose, "purpose_code": old.purpose_code}
+    if not any(line.change for line in change.lines):
+        return change.model_copy(update=keep)
+    order = old.model_copy(deep=True, update=keep)
+    for field_name in ("po_date", "currency", "ship_to"):
+        if getattr(change, field_name) is not None:
+            setattr(order, field_name, getattr(change, field_name))
+    if change.dates:
+        order.dates = change.dates
+    for poc in change.lines:
+        code = (poc.change or "").upper()
+        index = next((i for i, line in enumerate(order.lines) if line.line_no == poc.line_no), None)
+        if code == "DI":
+            if index is not None:
+                del order.lines[index]
+            continue
+        if index is None:  # AI, or a change to a line the order lacks: the line as the 860 gives it
+            order.lines.append(poc.model_copy(update={"change": None}))
+            continue
+        line = order.lines[index]
+        updates = {
+            name: getattr(poc, name)
+            for name in (
+                "quantity",
+                "unit_price",
+                "price_basis",
+                "vendor_sku",
+                "buyer_part",
+                "upc",
+                "description",
+            )
+            if getattr(poc, name) is not None
+        }
+        if updates.get("quantity") is not None and updates["quantity"].uom is None and line.quantity:
+            updates["quantity"] = updates["quantity"].model_copy(update={"uom": line.quantity.uom})
+        if poc.requested_dates:
+            updates["requested_dates"] = poc.requested_dates
+        order.lines[index] = line.model_copy(update=updates)
+    return order
+
+
+def shipped(session: Session, stored: storage.PurchaseOrder) -> bool:
+    """An 856 or an 810 went out for the order, or it is invoiced."""
+    if stored.invoiced_at is not None:
+        return True
+    record = storage.OutboundRecord
+    sent = session.scalar(
+        select(func.count())
+        .select_from(record)
+        .where(record.order_id == stored.id, record.kind.in_(_SHIPPING_DOCUMENTS))
+    )
+    return bool(sent)
+
+
+def allocations_json(allocations: dict[str, Decimal]) -> dict[str, str] | None:
+    """How ``purchase_order.allocations`` keeps what an accepted order took."""
+    taken = {sku: str(quantity) for sku, quantity in allocations.items() if quantity > 0}
+    return taken or None
+
+
+def release_stock(session: Session, stored: storage.PurchaseOrder) -> None:
+    """Give back the stock the order took, from the warehouses holding the most allocated first."""
+    inventory = storage.InventoryLevel
+    for sku, text in (stored.allocations or {}).items():
+        left = Decimal(text)
+        rows = session.execute(
+            select(inventory.warehouse, inventory.allocated)
+            .where(inventory.sku == sku, inventory.allocated > 0)
+            .order_by(inventory.allocated.desc())
+        ).all()
+        for warehouse, allocated in rows:
+            if left <= 0:
+                break
+            back = min(left, Decimal(allocated))
+            session.execute(
+                update(inventory)
+                .where(inventory.sku == sku, inventory.warehouse == warehouse)
+                .values(allocated=inventory.allocated - back)
+            )
+            left -= back
+    stored.allocations = None
+
+
+def differences(old: Order, new: Order) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a change changes, before and after, in words: PO date, ship-to and each line that differs."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if old.po_date != new.po_date:
+        before["po_date"], after["po_date"] = _text(old.po_date), _text(new.po_date)
+    old_ship = old.ship_to.id if old.ship_to else None
+    new_ship = new.ship_to.id if new.ship_to else None
+    if old_ship != new_ship:
+        before["ship_to"], after["ship_to"] = old_ship, new_ship
+    old_lines = {line.line_no: line for line in old.lines}
+    new_lines = {line.line_no: line for line in new.lines}
+    was: list[str] = []
+    now: list[str] = []
+    for line_no in [*old_lines, *(n for n in new_lines if n not in old_lines)]:
+        first, second = old_lines.get(line_no), new_lines.get(line_no)
+        both = first is not None and second is not None
+        with_price = both and first.unit_price != second.unit_price  # type: ignore[union-attr]
+        with_item = both and _item(first) != _item(second)
+        shown = (_line(first, with_price, with_item), _line(second, with_price, with_item))
+        if shown[0] != shown[1]:
+            was.append(f"line {line_no}: {shown[0]}")
+            now.append(f"line {line_no}: {shown[1]}")
+    if was:
+        before["lines"], after["lines"] = was, now
+    return before, after
+
+
+def described(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """``line 1: 24 EA -> 48 EA; po_date: … -> …``: the difference in one line of text."""
+    parts: list[str] = []
+    for key, value in before.items():
+        if key == "lines":
+            parts += [f"{was} -> {now.split(': ', 1)[1]}" for was, now in zip(value, after[key], strict=True)]
+        else:
+            parts.append(f"{key}: {value} -> {after[key]}")
+    return "; ".join(parts) or "nothing the order keeps"
+
+
+def change_finding(
+    code: str, action: str, message: str, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, Any]:
+    """A finding row (as the pipeline stores them) carrying a change's difference."""
+    return {
+        "code": code,
+        "severity": "error" if action == "hold" else "warning",
+        "action": action,
+        "message": message,
+        "field": None,
+        "line_no": None,
+        "expected": None,
+        "received": None,
+        "suggestions": [],
+        "details": {"before": before, "after": after},
+    }
+
+
+def cancellation_ack(stored: storage.PurchaseOrder, order: Order, when: datetime) -> OrderAcknowledgment:
+    """The 855 answering a cancellation: BAK01 01 (cancellation), BAK02 AT (accepted), no lines."""
+    return OrderAcknowledgment(
+        po_number=order.po_number or stored.po_number or "",
+        po_date=stored.po_date or order.po_date,
+        purpose="01",
+        ack_type=AckType.CANCELLED,
+        ack_date=when.date(),
+        currency=stored.currency,
+    )
+
+
+def record(
+    session: Session,
+    stored: storage.PurchaseOrder,
+    *,
+    partner: str,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    document_id: int,
+    when: datetime,
+) -> None:
+    """Bump the order's version and write one audit entry, naming the partner's document."""
+    old = stored.version
+    stored.version = old + 1
+    storage.record_audit(
+        session,
+        actor=f"partner:{partner}",
+        action=action,
+        subject_type=SUBJECT,
+        subject_id=str(stored.id),
+        before={"version": old, **before},
+        after={"version": stored.version, **after, "document_id": document_id},
+        at=when,
+    )
+
+
+def _line(line: OrderLine | None, with_price: bool, with_item: bool) -> str:
+    if line is None:
+        return "(none)"
+    quantity = line.quantity
+    text = f"{_text(quantity.value)} {quantity.uom or ''}".strip() if quantity else "no quantity"
+    item = line.vendor_sku or line.buyer_part or line.upc
+    text = f"{text} of {item}" if with_item and item else text
+    return f"{text} at {_text(line.unit_price)}" if with_price else text
+
+
+def _item(line: OrderLine | None) -> tuple[str | None, ...]:
+    return (line.vendor_sku, line.buyer_part, line.upc) if line else ()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return "" if value is None else str(value)
