@@ -222,6 +222,20 @@ def record(
     )
 
 
+def applied_from(session: Session, stored: storage.PurchaseOrder, document_id: int) -> bool:
+    """Whether the partner's document ``document_id`` already changed or cancelled ``stored`` (it is
+    being processed again): a change applies once."""
+    entry = storage.AuditEntry
+    afters = session.scalars(
+        select(entry.after).where(
+            entry.subject_type == SUBJECT,
+            entry.subject_id == str(stored.id),
+            entry.action.in_(("partner_change", "partner_cancel")),
+        )
+    )
+    return any(after and after.get("document_id") == document_id for after in afters)
+
+
 def _line(line: OrderLine | None, with_price: bool, with_item: bool) -> str:
     if line is None:
         return "(none)"

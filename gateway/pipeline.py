@@ -578,6 +578,9 @@ class Pipeline:
         profile = self._partners.get(item.order.partner or "")
         assert stored is not None and validator is not None and profile is not None
         session, partner = run.session, profile.name
+        if amendments.applied_from(session, stored, run.document_id):  # the document processed again
+            run.order_ids.append(stored.id)
+            return
         old = Order.model_validate(stored.canonical)
         old_status = stored.status
         if old_status == ORDER_ACCEPTED:

@@ -321,3 +321,18 @@ def test_a_profile_that_lists_865_gets_an_865_for_an_860(
         and b"ACK*IA*12*EA~" in content
         and b"POC*2*NC*6**CA*" in content
     )
+
+
+def test_processing_a_change_document_again_does_not_apply_it_twice(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    pipeline.ingest_path(acme(tmp_path, "4500030009", "000003019"))
+    change = pipeline.ingest_path(acme(tmp_path, "4500030009", "000003020", purpose="04", line1="48"))
+    stock, credit = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+
+    again = pipeline.process(change.document_id, again=True)
+
+    [order] = orders_for(master_sessions, "4500030009")
+    assert order.version == 2 and order.id in again.order_ids
+    assert [e.action for e in audit(master_sessions, order.id)] == ["partner_change"]
+    assert (allocated(master_sessions, "NW-10042"), exposure(master_sessions)) == (stock, credit)
