@@ -456,6 +456,8 @@ class Pipeline:
         if kind is not None and order.partner in run.learned:
             learned = learned_layout(profile, run.learned[order.partner], kind).learned_from
             pending.layout_learned_from = learned or None
+        if _changes_a_pending_order(run, order):
+            self._flush(run)  # its original came earlier in this document: stored first, then changed
         run.pending.append(pending)
         if len(run.pending) >= _BATCH:
             self._flush(run)
@@ -750,6 +752,14 @@ def _answered_by_865(item: _Pending, profile: PartnerProfile) -> dict[str, str] 
     if "865" not in profile.acks or transaction is None or transaction.set_id != "860":
         return None
     return {line.line_no: line.change for line in item.order.lines if line.change}
+
+
+def _changes_a_pending_order(run: _Run, order: Order) -> bool:
+    """A change or cancellation of a PO read earlier in this document and not yet stored."""
+    key = po_key(order.po_number)
+    if order.purpose not in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) or not key:
+        return False
+    return any(po_key(item.order.po_number) == key for item in run.pending)
 
 
 def _original(run: _Run, item: _Pending, profile: PartnerProfile) -> storage.PurchaseOrder | None:

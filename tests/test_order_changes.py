@@ -336,3 +336,25 @@ def test_processing_a_change_document_again_does_not_apply_it_twice(
     assert order.version == 2 and order.id in again.order_ids
     assert [e.action for e in audit(master_sessions, order.id)] == ["partner_change"]
     assert (allocated(master_sessions, "NW-10042"), exposure(master_sessions)) == (stock, credit)
+
+
+def test_a_change_after_its_original_in_the_same_interchange_applies_to_it(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """The original is stored before the change that follows it in one file is applied."""
+    text = acme(tmp_path, "4500030011", "000003031").read_bytes()
+    head, rest = text.split(b"ST*850*0001", 1)
+    body, tail = rest.split(b"GE*1*", 1)
+    change = (
+        body.replace(b"BEG*00*", b"BEG*04*").replace(b"PO1*1*24*", b"PO1*1*48*").replace(b"0001", b"0002")
+    )
+    both = head + b"ST*850*0001" + body + b"ST*850*0002" + change + b"GE*2*" + tail
+    path = tmp_path / "original-and-change.edi"
+    path.write_bytes(both)
+
+    outcome = pipeline.ingest_path(path)
+
+    [order] = orders_for(master_sessions, "4500030011")
+    assert order.status == "accepted" and order.version == 2 and order.id in outcome.order_ids
+    assert order.canonical["lines"][0]["quantity"]["value"] == "48"
+    assert [e.action for e in audit(master_sessions, order.id)] == ["partner_change"]
