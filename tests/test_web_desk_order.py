@@ -14,8 +14,12 @@ from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from gateway import storage
+from gateway.pipeline import Pipeline
 from gateway.web.desk.filters import finding_hint
 from gateway.web.desk.filters import finding_title
+from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
+from tests.test_order_changes import acme
 from tests.test_web_desk_support import ROLE_USER
 from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
@@ -495,3 +499,22 @@ def test_a_readers_finding_is_titled_a_reading_problem_and_an_x12_one_a_syntax_e
     assert "check it against the document" in finding_hint("syntax", "ocr.low_confidence")
     assert finding_title("syntax", "x12.ctt_count") == "Syntax error"
     assert finding_title("syntax") == "Syntax error" and finding_title("short_stock") == "Not enough stock"
+
+
+def test_a_partners_change_to_an_invoiced_order_shows_on_the_desk_with_what_it_changes(
+    desk: DeskApp, partners: PartnerRegistry, tmp_path: Path
+) -> None:
+    pipeline = Pipeline(desk.sessions, partners, clock=lambda: FIXED_NOW)
+    first = pipeline.ingest_path(acme(tmp_path, "4500039901", "000009901"))
+    with desk.sessions() as session, session.begin():
+        session.execute(
+            update(storage.PurchaseOrder)
+            .where(storage.PurchaseOrder.id == first.order_ids[0])
+            .values(invoiced_at=FIXED_NOW)
+        )
+    pipeline.ingest_path(acme(tmp_path, "4500039901", "000009902", purpose="04", line1="48"))
+
+    page = html.unescape(desk.client("alice").get(f"/orders/{desk.order_id('4500039901')}").text)
+
+    assert "Changed after shipping or invoicing" in page and "line 1: 24 EA -> 48 EA" in page
+    assert "agree it with the partner" in page

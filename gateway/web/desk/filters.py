@@ -38,6 +38,8 @@ FINDING_TITLES = {
     "unknown_partner": "Unknown partner",
     "syntax": "Syntax error",
     "reading": "Reading problem",  # a syntax finding of a PDF, sheet, image or email reader
+    "change_after_shipment": "Changed after shipping or invoicing",
+    "order_changed": "Changed by the partner",
 }
 FINDING_HINTS = {
     "unknown_item": "Pick the item the customer meant from the suggestions, or search the catalog.",
@@ -62,6 +64,10 @@ FINDING_HINTS = {
     "you reviewed it; if not, reject it.",
     "reading": "The reader could not find or was unsure of this value: check it against the document and "
     "correct it; approving records that you checked it.",
+    "change_after_shipment": "The partner changed an order that has already shipped or been invoiced, so the "
+    "change was not applied: agree it with the partner, then approve it as a follow-up order or reject it.",
+    "order_changed": "The partner's change was applied, but the order no longer passes validation: fix what "
+    "holds it, or reject the change.",
 }
 DATE_TITLES = {
     "001": "Cancel after",
