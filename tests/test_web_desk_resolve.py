@@ -251,7 +251,7 @@ def test_a_keyed_in_order_is_made_from_an_unreadable_pdf_with_provenance_and_val
     assert entry.after["document_id"] == document_id and entry.after["order_ids"] == [stored.id]
     order_page = client.get(f"/orders/{stored.id}").text
     assert "HAND-0042" in order_page and "Keyed in by hand from its document" in order_page
-    assert 'data-testid="keyed-by">keyed by alice at 2026-11-23T15:30:00+00:00</span>' in order_page
+    assert 'data-field="po_number">keyed by alice at 2026-11-23T15:30:00+00:00</span>' in order_page
 
 
 def test_a_keyed_order_with_bad_values_is_a_422_naming_each_one(desk: DeskApp) -> None:

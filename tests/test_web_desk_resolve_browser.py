@@ -174,7 +174,7 @@ def test_a_keyed_in_order_is_produced_from_an_unreadable_document(
         assert abs(float(marked.get_attribute("x") or "nan") - fx0 * view_width) < 1.5
         assert abs(float(marked.get_attribute("y") or "nan") - fy0 * view_height) < 1.5
         assert abs(float(marked.get_attribute("width") or "nan") - (fx1 - fx0) * view_width) < 1.5
-        expect(page.get_by_test_id("keyed-by").first).to_contain_text("keyed by demo at 2026-11-23T09:30:00")
+        expect(page.get_by_test_id("keyed").first).to_contain_text("keyed by demo at 2026-11-23T09:30:00")
         expect(page.get_by_test_id("history")).to_contain_text("Keyed in by hand from its document")
         screenshots(page, tmp_path, "keyed-order")
         context.close()

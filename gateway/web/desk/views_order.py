@@ -430,7 +430,7 @@ def send_reply(order_id: int, outbound_id: int) -> ResponseReturnValue:
     """Queue the reply as the clerk edited it, then try to send it at once; a failure stays in the outbox."""
     form = forms.ReplyForm()
     if not form.validate():
-        return _show(order_id, error=" ".join(form.problems()), status=422)
+        return _refused(order_id, error=" ".join(form.problems()), status=422)
     session = db()
     try:
         queued = queue_reply(
@@ -448,25 +448,32 @@ def send_reply(order_id: int, outbound_id: int) -> ResponseReturnValue:
         status = next((code for kind, code in _STATUS_OF_ERROR if isinstance(exc, kind)), 422)
         if status == 404:
             abort(404)
-        return _show(order_id, error=str(exc), status=status)
+        return _refused(order_id, error=str(exc), status=status)
     session.commit()
+    category, message = _sent(session, outbound_id, queued.to)
+    if _from_htmx():  # swapped in place, the message inside the order
+        body, status = _show(order_id, notice=(category, message))
+        return body, status, {"HX-Replace-Url": url_for("desk.order", order_id=order_id)}
+    flash(message, category)
+    return redirect(url_for("desk.order", order_id=order_id, _anchor=f"reply-{outbound_id}"), 303)
+
+
+def _sent(session: Session, outbound_id: int, to: str) -> tuple[str, str]:
+    """Send the queued reply at once if a mail server is set; the message category and text saying how it went."""
     smtp, problem = _smtp()
     if smtp is None:
-        flash(
-            f"The reply is in the outbox but not sent: {problem}. It goes when the mail server is set.",
+        return (
             "warning",
+            f"The reply is in the outbox but not sent: {problem}. It goes when the mail server is set.",
         )
-    else:
-        report = send_due_replies(services().sessions, smtp, now=now(), only=outbound_id)
-        row = session.get(storage.OutboundRecord, outbound_id)
-        if report.sent:
-            flash(f"Sent to {queued.to}.", "success")
-        elif row is not None and row.status == DEAD:
-            flash(f"Not sent: {row.last_error}. Correct the reply and send it again.", "error")
-        else:
-            error = row.last_error if row is not None else "unknown"
-            flash(f"Not sent yet: {error}. It stays in the outbox and is tried again.", "warning")
-    return redirect(url_for("desk.order", order_id=order_id, _anchor=f"reply-{outbound_id}"), 303)
+    report = send_due_replies(services().sessions, smtp, now=now(), only=outbound_id)
+    row = session.get(storage.OutboundRecord, outbound_id)
+    if report.sent:
+        return "success", f"Sent to {to}."
+    if row is not None and row.status == DEAD:
+        return "error", f"Not sent: {row.last_error}. Correct the reply and send it again."
+    error = row.last_error if row is not None else "unknown"
+    return "warning", f"Not sent yet: {error}. It stays in the outbox and is tried again."
 
 
 def _smtp() -> tuple[SmtpSettings | None, str]:
