@@ -754,20 +754,22 @@ def _answered_by_865(item: _Pending, profile: PartnerProfile) -> dict[str, str] 
     return {line.line_no: line.change for line in item.order.lines if line.change}
 
 
+def _amended_po(order: Order) -> str | None:
+    """The PO key a change or cancellation names; None for any other order."""
+    key = po_key(order.po_number)
+    return key if key and order.purpose in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) else None
+
+
 def _changes_a_pending_order(run: _Run, order: Order) -> bool:
     """A change or cancellation of a PO read earlier in this document and not yet stored."""
-    key = po_key(order.po_number)
-    if order.purpose not in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) or not key:
-        return False
-    return any(po_key(item.order.po_number) == key for item in run.pending)
+    key = _amended_po(order)
+    return key is not None and any(po_key(item.order.po_number) == key for item in run.pending)
 
 
 def _original(run: _Run, item: _Pending, profile: PartnerProfile) -> storage.PurchaseOrder | None:
     """The open order a change or cancellation names (same customer, same PO), or None."""
-    key = po_key(item.order.po_number)
-    if item.order.purpose not in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) or not key:
-        return None
-    return amendments.original_of(run.session, profile.customer_account, key)
+    key = _amended_po(item.order)
+    return None if key is None else amendments.original_of(run.session, profile.customer_account, key)
 
 
 def _amendment_difference(
