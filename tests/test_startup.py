@@ -117,9 +117,7 @@ at_import = len(calls)
 desk._users._dummy_hash()
 print(json.dumps([at_import, len(calls)]))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == [0, 1]
 
 
