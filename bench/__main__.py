@@ -15,6 +15,7 @@ from bench import memory
 from bench import outbound
 from bench import scaling
 from bench import sftp_pull
+from bench import startup
 from bench import validation
 from bench import x12_ingest
 from bench.report import LATEST
@@ -37,6 +38,7 @@ BENCHES: dict[str, Bench] = {
     "sftp": Bench("SFTP pull", sftp_pull.run, Size("--sftp-files", 1_000, "files pulled (needs root: it runs sshd)")),
     "memory": Bench("Peak memory of a big ingest", memory.run, Size("--memory-mb", 200, "MB of the interchange ingested")),
     "scaling": Bench("Scale-out on PostgreSQL", scaling.run, Size("--scaling-documents", 400, "mixed documents per worker count")),
+    "startup": Bench("Start-up of gateway commands", startup.run, Size("--startup-runs", 5, "runs of each command (median reported)")),
     "fuzz": Bench("Fuzzing", fuzz.run, Size("--fuzz-seconds", 300.0, "seconds of fuzzing, every target at once")),
 }  # fmt: skip
 

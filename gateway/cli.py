@@ -1,4 +1,10 @@
-"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status, partners."""
+"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status, partners.
+
+Start-up is kept to click and this module: a command imports what it uses in its body, and
+``gateway.desk`` and ``parsers`` are lazy front doors (``gateway._lazy``). So ``gateway --help``
+loads no store, no reader and no web framework, and ``gateway ingest`` of an X12 file loads no
+PDF or sheet reader (tests/test_startup.py checks both).
+"""
 
 from __future__ import annotations
 
@@ -10,48 +16,30 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import click
-import httpx
-from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
 
 from gateway import desk
-from gateway import reports
-from gateway import storage
-from gateway.config import clock
-from gateway.config import partners_dir
-from gateway.delivery import ErpSettings
-from gateway.delivery import deliver_due
-from gateway.delivery import redeliver
 from gateway.demo import dated
 from gateway.demo import days_from_demo_day
 from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.errors import ReprocessRefused
-from gateway.imap_intake import ImapPoller
-from gateway.imap_intake import ImapSettings
-from gateway.invoicing import release_invoice
-from gateway.master_data import KINDS
-from gateway.master_data import import_file
-from gateway.master_data import load_demo_master_data
-from gateway.pipeline import RECEIVED
-from gateway.pipeline import IngestOutcome
-from gateway.pipeline import Pipeline
-from gateway.records import invoice_shipment
-from gateway.records import submit_invoice
-from gateway.records import submit_shipment
-from gateway.roles import pipeline_from_environment
 from gateway.runner import ROLES
-from gateway.runner import RunSettings
-from gateway.runner import Supervisor
-from gateway.shipping import partner_for
-from partners import PartnerRegistry
-from partners import ProfileError
-from partners import profile_toml
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway.delivery import ErpSettings
+    from gateway.pipeline import IngestOutcome
+    from gateway.pipeline import Pipeline
+    from partners import PartnerRegistry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_INBOX = FIXTURES / "inbox"
@@ -74,6 +62,8 @@ class _Context:
         return self._open(create=False)
 
     def _open(self, *, create: bool) -> sessionmaker[Session]:
+        from gateway import storage
+
         if self._sessions is None:
             url = storage.database_url()
             file = storage.sqlite_file(url)
@@ -98,6 +88,9 @@ class _Context:
 
     def pipeline(self, *, queued: bool = False) -> Pipeline:
         """Processes inline; ``queued`` (intake commands) hands processing to the job queue on PostgreSQL."""
+        from gateway.roles import pipeline_from_environment
+        from partners import ProfileError
+
         sessions = self.sessions
         try:
             return pipeline_from_environment(queued=queued, sessions=sessions)
@@ -106,6 +99,8 @@ class _Context:
 
     @property
     def erp(self) -> ErpSettings | None:
+        from gateway.delivery import ErpSettings
+
         try:
             return ErpSettings.from_environment()
         except ValueError as exc:
@@ -113,6 +108,21 @@ class _Context:
 
 
 pass_context = click.make_pass_decorator(_Context, ensure=True)
+
+
+class _LoadedChoice(click.Choice[str]):
+    """A ``click.Choice`` whose values live in a module the command imports anyway: loaded on first
+    use (its own help, or a value to check), never by ``gateway --help``."""
+
+    def __init__(self, load: Callable[[], Iterable[str]]) -> None:
+        self._load = load  # click.Choice.__init__ would set ``choices`` now
+        self.case_sensitive = True
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "choices":
+            raise AttributeError(name)
+        self.choices = tuple(self._load())
+        return self.choices
 
 
 def _waiting(doing: str) -> Callable[[Exception], None]:
@@ -138,6 +148,12 @@ def main() -> None:
 @pass_context
 def init(ctx: _Context, demo: bool) -> None:
     """Create or upgrade the database (under $GATEWAY_HOME, default ./var)."""
+    from gateway import storage
+    from gateway.config import clock
+    from gateway.master_data import load_demo_master_data
+    from gateway.records import submit_invoice
+    from gateway.records import submit_shipment
+
     sessions = ctx.sessions
     click.echo(f"database ready: {storage.database_url()}")
     _profiles_loudly()
@@ -174,6 +190,8 @@ DEMO_CREDENTIALS_FILE = "$GATEWAY_HOME/demo-user.txt"
 
 def _demo_user(sessions: sessionmaker[Session]) -> tuple[str, str]:
     """The demo admin: made once with a random password, kept (mode 0600) under the data home."""
+    from gateway import storage
+
     saved = storage.data_home() / "demo-user.txt"
     with sessions() as session, session.begin():
         if desk.find_user(session, DEMO_USER) is not None and saved.exists():
@@ -215,6 +233,9 @@ def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool, partner: str |
 
     On PostgreSQL they are stored and queued; `gateway worker` processes them.
     """
+    from gateway import reports
+    from gateway import storage
+
     pipeline = ctx.pipeline(queued=True)
     if partner is not None and pipeline.partners.get(partner) is None:
         raise click.BadParameter(f"no partner profile named {partner!r}", param_hint="--partner")
@@ -249,6 +270,8 @@ def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
 
 
 def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) -> str:
+    from gateway.pipeline import RECEIVED
+
     dup = " (already received)" if outcome.duplicate else ""
     if outcome.status == RECEIVED:
         return f"{path.name}: document {outcome.document_id} stored{dup}; queued for a worker"
@@ -259,12 +282,20 @@ def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) ->
     return text
 
 
+def _master_data_kinds() -> list[str]:
+    from gateway.master_data import KINDS
+
+    return sorted(KINDS)
+
+
 @main.command("import")
-@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.argument("kind", type=_LoadedChoice(_master_data_kinds))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
 def import_master_data(ctx: _Context, kind: str, path: Path) -> None:
     """Load master data from a CSV or xlsx export; bad rows are listed, good rows still load."""
+    from gateway.master_data import import_file
+
     with ctx.sessions() as session, session.begin():
         report = import_file(session, kind, path)
     click.echo(f"{kind}: {report.loaded} rows loaded, {len(report.errors)} rejected")
@@ -279,6 +310,9 @@ def import_master_data(ctx: _Context, kind: str, path: Path) -> None:
 @pass_context
 def poll_imap(ctx: _Context, once: bool) -> None:
     """Take order emails from an IMAP folder (settings from GATEWAY_IMAP_* variables)."""
+    from gateway.imap_intake import ImapPoller
+    from gateway.imap_intake import ImapSettings
+
     try:
         settings = ImapSettings.from_environment()
     except ValueError as exc:
@@ -309,6 +343,9 @@ def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool, resen
     A named document is processed again; an interchange it already answered keeps its TA1 and
     997/999 unless --resend-acks. --pending takes only what is still waiting when its turn comes.
     """
+    from gateway import reports
+    from gateway.pipeline import RECEIVED
+
     if not document_ids and not pending:
         raise click.UsageError("name DOCUMENT_IDS or use --pending")
     pipeline = ctx.pipeline()
@@ -346,6 +383,8 @@ def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool, resen
 @pass_context
 def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List stored orders, newest first."""
+    from gateway import reports
+
     with ctx.existing_sessions() as session:
         rows = reports.order_list(session, status=status)
     if as_json:
@@ -371,6 +410,8 @@ def show(ctx: _Context, order_id: int, as_json: bool, is_document: bool) -> None
     An X12 document from a sender with no profile shows what it holds, read with a provisional
     profile: interchanges, POs, lines and syntax problems.
     """
+    from gateway import reports
+
     if is_document:
         with ctx.existing_sessions() as session:
             document = reports.document_detail(session, order_id)
@@ -394,6 +435,9 @@ def show(ctx: _Context, order_id: int, as_json: bool, is_document: bool) -> None
 @pass_context
 def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
     """List outbound documents: acks, 855s, 856s, 810s and ERP payloads, with their state."""
+    from gateway import reports
+    from gateway.config import clock
+
     with ctx.existing_sessions() as session:
         rows = reports.outbox_list(session, now=clock()(), overdue_only=overdue)
     if as_json:
@@ -441,6 +485,9 @@ def _submit(as_json: bool, action: Callable[[], Any]) -> None:
 @pass_context
 def ship(ctx: _Context, path: Path, as_json: bool) -> None:
     """Record a shipment from the ERP/WMS (JSON) and queue its 856 ASN."""
+    from gateway.config import clock
+    from gateway.records import submit_shipment
+
     partners = ctx.pipeline().partners
     _submit(as_json, lambda: submit_shipment(ctx.sessions, partners, path.read_bytes(), when=clock()()))
 
@@ -464,6 +511,12 @@ def invoice(
 
     ``--release NUMBER --partner NAME`` lets an invoice held for its prices go as it is.
     """
+    from gateway.config import clock
+    from gateway.invoicing import release_invoice
+    from gateway.records import invoice_shipment
+    from gateway.records import submit_invoice
+    from gateway.shipping import partner_for
+
     partners = ctx.pipeline().partners
     if release is not None:
         if partner is None or path is not None or shipment_id is not None:
@@ -493,6 +546,11 @@ def invoice(
 @pass_context
 def deliver(ctx: _Context, once: bool) -> None:
     """POST queued ERP payloads to GATEWAY_ERP_URL, retrying with backoff; dead ones raise alerts."""
+    import httpx
+
+    from gateway.config import clock
+    from gateway.delivery import deliver_due
+
     settings = ctx.erp
     if settings is None:
         raise click.ClickException("set GATEWAY_ERP_URL (and GATEWAY_ERP_KIND, GATEWAY_ERP_TOKEN) to deliver")
@@ -520,6 +578,10 @@ def deliver(ctx: _Context, once: bool) -> None:
 @pass_context
 def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
     """Alerts a person must see: dead-lettered deliveries, payloads that could not be written."""
+    from gateway import reports
+    from gateway.config import clock
+    from gateway.delivery import redeliver
+
     if outbound_id is not None:
         with ctx.sessions() as session, session.begin():
             if not redeliver(session, outbound_id, now=clock()()):
@@ -544,6 +606,9 @@ def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
 )
 def run(roles: tuple[str, ...]) -> None:
     """Run the gateway: web server (API, AS2), pollers (SFTP, drop folders, IMAP) and worker, until SIGTERM."""
+    from gateway.runner import RunSettings
+    from gateway.runner import Supervisor
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(name)s: %(message)s"
     )
@@ -567,6 +632,7 @@ def worker(concurrency: int | None) -> None:
 
     It does not migrate the store: `gateway init` (or `gateway run`) does that once.
     """
+    from gateway.runner import RunSettings
     from gateway.runner import run_role
 
     if concurrency is not None:
@@ -587,6 +653,8 @@ def status(ctx: _Context, as_json: bool) -> None:
 
     A refused profile file is listed too, as REFUSED with its error.
     """
+    from gateway import reports
+
     partners = _profiles_loudly(quiet=as_json)
     with ctx.existing_sessions() as session:
         rows = reports.transport_status(session, partners)
@@ -612,6 +680,10 @@ def status(ctx: _Context, as_json: bool) -> None:
 
 def _profiles_loudly(*, quiet: bool = False) -> PartnerRegistry:
     """The profiles in use; each refused file is named on stderr (the others load); no folder stops."""
+    from gateway.config import partners_dir
+    from partners import PartnerRegistry
+    from partners import ProfileError
+
     try:
         registry = PartnerRegistry.from_directory(partners_dir())
     except ProfileError as exc:
@@ -634,6 +706,10 @@ def partners() -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check_partners(folder: Path | None) -> None:
     """Load every profile in FOLDER ($GATEWAY_PARTNERS_DIR by default); list each bad file and exit 1."""
+    from gateway.config import partners_dir
+    from partners import PartnerRegistry
+    from partners import ProfileError
+
     try:
         registry = PartnerRegistry.from_directory(folder or partners_dir())
     except ProfileError as exc:
@@ -662,6 +738,9 @@ def partner_layout(ctx: _Context, name: str) -> None:
     ``pdf_anchors`` (the labels its PDFs put header fields after) and ``sheet_columns`` (its own
     column titles); the support of each hint is a comment above.
     """
+    from gateway import storage
+    from partners import profile_toml
+
     with ctx.existing_sessions() as session:
         records = storage.hint_records(session, name)
     if not records:
@@ -684,6 +763,9 @@ def partner_layout(ctx: _Context, name: str) -> None:
 @pass_context
 def forget_layout(ctx: _Context, name: str, field: str | None, kind: str | None) -> None:
     """Forget the layout hints learned for NAME (each one is in the audit log, actor ``cli``)."""
+    from gateway import storage
+    from gateway.config import clock
+
     with ctx.existing_sessions() as session, session.begin():
         gone = storage.forget_hints(session, partner=name, actor="cli", at=clock()(), field=field, kind=kind)
         for row in gone:

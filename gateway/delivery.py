@@ -16,8 +16,8 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from gateway.retries import record_failed_attempt
 from gateway.retries import redeliver as redeliver
 from gateway.transport_status import record_failure
 from gateway.transport_status import record_success
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +124,8 @@ def _attempt(
     client: httpx.Client,
     report: DeliveryReport,
 ) -> None:
+    import httpx  # here, not at the top: every command reads ErpSettings from this module
+
     row.attempts += 1
     headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key or str(row.id)}
     if settings.token:

@@ -19,7 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import ValidationError
@@ -133,6 +132,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, {lower-case header: value}) for a CSV or xlsx export; the header is row 1."""
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):
+        import openpyxl  # here, not at the top: the pipeline imports this module for its snapshot
+
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             sheet = workbook.worksheets[0]

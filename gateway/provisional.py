@@ -18,17 +18,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import BinaryIO
 
+import parsers
 from gateway.model import Order
 from gateway.receipts import Issue
-from parsers import ParsedInterchange
-from parsers import parse
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from partners import ProfileError
 from partners import X12Identity
+
+if TYPE_CHECKING:
+    from parsers import ParsedInterchange
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ def x12_preview(
     """
     first = None
     if envelopes is None:
-        first = parse(stream, partners=partners, document_id=str(document_id))
+        first = parsers.parse(stream, partners=partners, document_id=str(document_id))
         envelopes = first.interchanges
         stream.seek(0)
     provisional: dict[tuple[str, str, str | None], PartnerProfile] = {}
@@ -136,7 +139,7 @@ def x12_preview(
         taken.add(profile.name)
         provisional[key] = profile
     if provisional or first is None:
-        second = parse(stream, partners=trial, document_id=str(document_id))
+        second = parsers.parse(stream, partners=trial, document_id=str(document_id))
     else:
         second = first
     orders_by_set: dict[tuple[str, str], Order] = {}

@@ -24,14 +24,11 @@ from gateway.config import clock
 from gateway.config import partners_dir
 from gateway.delivery import ErpSettings
 from gateway.dispatch import Sender
-from gateway.imap_intake import ImapPoller
-from gateway.imap_intake import ImapSettings
 from gateway.mailer import SmtpSettings
 from gateway.pipeline import Pipeline
 from gateway.runner import RunSettings
 from gateway.schedule import PollJob
 from gateway.schedule import run_polls
-from gateway.worker import Worker
 from partners import PartnerRegistry
 
 log = logging.getLogger(__name__)
@@ -77,6 +74,8 @@ def pipeline_from_environment(
 
 def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
     """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
+    from gateway.imap_intake import ImapPoller
+    from gateway.imap_intake import ImapSettings
     from gateway.transports.drop_inbox import DropWatcher
     from gateway.transports.sftp_pull import SftpPuller
 
@@ -141,6 +140,7 @@ def run_pollers(settings: RunSettings) -> None:
 def run_worker(settings: RunSettings) -> None:
     """On PostgreSQL a job-queue worker (any number, on any machines); on SQLite the inline one."""
     from gateway import jobs
+    from gateway.worker import Worker
 
     stop = _stop_on_sigterm()
     pipeline = pipeline_from_environment(queued=False)

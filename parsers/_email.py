@@ -21,6 +21,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 
+import parsers
 from gateway.model import Order
 from gateway.model import Traced
 from gateway.receipts import Issue
@@ -41,11 +42,6 @@ from ._events import DocumentIssue
 from ._events import FoundOrders
 from ._events import ParsedOrder
 from ._events import ReceivedAck
-from ._excel import parse_csv_order
-from ._excel import parse_excel_order
-from ._image import parse_image_order
-from ._pdf import parse_pdf_order
-from ._pdf import pdf_template
 from ._text_orders import parse_text_order
 from .x12 import ParsedInterchange
 from .x12 import read_x12
@@ -291,10 +287,10 @@ class _Reader:
 
     def _document(self, fmt: str, payload: bytes) -> FoundOrders:
         if fmt in (PDF, IMAGE):
-            read = parse_pdf_order if fmt == PDF else parse_image_order
-            template = pdf_template(self.partner, self.learned)
+            read = parsers.parse_pdf_order if fmt == PDF else parsers.parse_image_order
+            template = parsers.pdf_template(self.partner, self.learned)
             return read(payload, partner=self._name(), document_id=self.document_id, template=template)
-        reader = parse_csv_order if fmt == CSV else parse_excel_order
+        reader = parsers.parse_csv_order if fmt == CSV else parsers.parse_excel_order
         pinned = learned_layout(self.partner, self.learned, "sheet").columns or None
         return reader(payload, partner=self._name(), document_id=self.document_id, pinned=pinned)
 

@@ -9,49 +9,61 @@ customer, key the order in, create an X12 sender's profile, dismiss. Users and r
 ``_users``; ``gateway user add|password|disable|list`` in ``cli``; the password rule in
 ``_passwords``; the failed-login throttle in ``_throttle``. Functions take a session and never
 commit.
+
+Every export is imported on first use (``gateway._lazy``): ``gateway user`` and the other commands
+need not load the desk's actions, and with them the pipeline and every document reader.
 """
 
-from ._actions import CREDIT_ROLES as CREDIT_ROLES
-from ._actions import DESK_ROLES as DESK_ROLES
-from ._actions import DeskOutcome as DeskOutcome
-from ._actions import OrderDesk as OrderDesk
-from ._actions import order_history as order_history
-from ._catalog import CatalogHit as CatalogHit
-from ._catalog import search_catalog as search_catalog
-from ._documents import ASSIGNABLE_FORMATS as ASSIGNABLE_FORMATS
-from ._documents import FORMAT_CHANNEL as FORMAT_CHANNEL
-from ._documents import MARKABLE_FORMATS as MARKABLE_FORMATS
-from ._documents import DocumentDesk as DocumentDesk
-from ._documents import KeyedOrder as KeyedOrder
-from ._documents import Resolution as Resolution
-from ._documents import X12Preview as X12Preview
-from ._documents import keyed_order_from_form as keyed_order_from_form
-from ._documents import resolution_refusal as resolution_refusal
-from ._errors import DeskError as DeskError
-from ._errors import InvalidChange as InvalidChange
-from ._errors import InvalidUser as InvalidUser
-from ._errors import NotInException as NotInException
-from ._errors import OrderNotFound as OrderNotFound
-from ._errors import PermissionDenied as PermissionDenied
-from ._errors import StaleOrder as StaleOrder
-from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
-from ._passwords import password_problem as password_problem
-from ._replying import ReplyQueued as ReplyQueued
-from ._replying import send_reply as send_reply
-from ._reprocessing import reprocess_refusal as reprocess_refusal
-from ._throttle import Throttled as Throttled
-from ._throttle import clear_login_failures as clear_login_failures
-from ._throttle import login_throttle as login_throttle
-from ._throttle import record_login_failure as record_login_failure
-from ._users import ADMIN as ADMIN
-from ._users import CLERK as CLERK
-from ._users import CREDIT as CREDIT
-from ._users import ROLES as ROLES
-from ._users import add_user as add_user
-from ._users import authenticate as authenticate
-from ._users import disable_user as disable_user
-from ._users import end_sessions as end_sessions
-from ._users import find_user as find_user
-from ._users import list_users as list_users
-from ._users import require_role as require_role
-from ._users import set_password as set_password
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gateway._lazy import front_door
+
+if TYPE_CHECKING:
+    from ._actions import CREDIT_ROLES as CREDIT_ROLES
+    from ._actions import DESK_ROLES as DESK_ROLES
+    from ._actions import DeskOutcome as DeskOutcome
+    from ._actions import OrderDesk as OrderDesk
+    from ._actions import order_history as order_history
+    from ._catalog import CatalogHit as CatalogHit
+    from ._catalog import search_catalog as search_catalog
+    from ._documents import ASSIGNABLE_FORMATS as ASSIGNABLE_FORMATS
+    from ._documents import FORMAT_CHANNEL as FORMAT_CHANNEL
+    from ._documents import MARKABLE_FORMATS as MARKABLE_FORMATS
+    from ._documents import DocumentDesk as DocumentDesk
+    from ._documents import KeyedOrder as KeyedOrder
+    from ._documents import Resolution as Resolution
+    from ._documents import X12Preview as X12Preview
+    from ._documents import keyed_order_from_form as keyed_order_from_form
+    from ._documents import resolution_refusal as resolution_refusal
+    from ._errors import DeskError as DeskError
+    from ._errors import InvalidChange as InvalidChange
+    from ._errors import InvalidUser as InvalidUser
+    from ._errors import NotInException as NotInException
+    from ._errors import OrderNotFound as OrderNotFound
+    from ._errors import PermissionDenied as PermissionDenied
+    from ._errors import StaleOrder as StaleOrder
+    from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+    from ._passwords import password_problem as password_problem
+    from ._replying import ReplyQueued as ReplyQueued
+    from ._replying import send_reply as send_reply
+    from ._reprocessing import reprocess_refusal as reprocess_refusal
+    from ._roles import ADMIN as ADMIN
+    from ._roles import CLERK as CLERK
+    from ._roles import CREDIT as CREDIT
+    from ._roles import ROLES as ROLES
+    from ._throttle import Throttled as Throttled
+    from ._throttle import clear_login_failures as clear_login_failures
+    from ._throttle import login_throttle as login_throttle
+    from ._throttle import record_login_failure as record_login_failure
+    from ._users import add_user as add_user
+    from ._users import authenticate as authenticate
+    from ._users import disable_user as disable_user
+    from ._users import end_sessions as end_sessions
+    from ._users import find_user as find_user
+    from ._users import list_users as list_users
+    from ._users import require_role as require_role
+    from ._users import set_password as set_password
+
+__getattr__, __dir__ = front_door(__name__, __file__)

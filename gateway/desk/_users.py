@@ -24,11 +24,11 @@ from gateway.storage import DeskUser
 from ._errors import InvalidUser
 from ._errors import PermissionDenied
 from ._passwords import password_problem
+from ._roles import ADMIN as ADMIN
+from ._roles import CLERK as CLERK
+from ._roles import CREDIT as CREDIT
+from ._roles import ROLES as ROLES
 
-CLERK = "clerk"
-CREDIT = "credit"
-ADMIN = "admin"
-ROLES = (CLERK, CREDIT, ADMIN)
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 

@@ -1,25 +1,27 @@
-"""``gateway user add|password|disable|list``: desk users, created and managed from the command line."""
+"""``gateway user add|password|disable|list``: desk users, created and managed from the command line.
+
+As in ``gateway.cli``, a command imports the store and the users module in its body: ``gateway
+--help`` loads this module, and neither.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
-
-from gateway import storage
-from gateway.config import clock
 
 from ._errors import InvalidUser
-from ._users import ROLES
-from ._users import add_user
-from ._users import disable_user
-from ._users import list_users
-from ._users import set_password
+from ._roles import ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import sessionmaker
 
 
 def _sessions() -> sessionmaker[Session]:
+    from gateway import storage
+
     engine = storage.make_engine(storage.database_url())
     storage.upgrade(engine)
     return storage.make_sessionmaker(engine)
@@ -42,6 +44,10 @@ def add(username: str, role: str, password_stdin: bool) -> None:
     """Create USERNAME with ROLE; the password is prompted for twice, hidden, unless --password-stdin.
 
     A password has at least 12 characters, is hard to guess and is not built from the user name."""
+    from gateway.config import clock
+
+    from ._users import add_user
+
     password = _read_password(password_stdin)
     try:
         with _sessions()() as session, session.begin():
@@ -60,6 +66,10 @@ def add(username: str, role: str, password_stdin: bool) -> None:
 )
 def password(username: str, password_stdin: bool) -> None:
     """Give USERNAME a new password (same rule as `user add`); every session of theirs ends."""
+    from gateway.config import clock
+
+    from ._users import set_password
+
     new = _read_password(password_stdin)
     try:
         with _sessions()() as session, session.begin():
@@ -73,6 +83,10 @@ def password(username: str, password_stdin: bool) -> None:
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable USERNAME: no more logins, and every session of theirs ends at once."""
+    from gateway.config import clock
+
+    from ._users import disable_user
+
     try:
         with _sessions()() as session, session.begin():
             disable_user(session, username, actor="cli", at=clock()())
@@ -90,6 +104,8 @@ def _read_password(from_stdin: bool) -> str:
 @user.command("list")
 def list_() -> None:
     """Every desk user: name, role, created, and whether disabled."""
+    from ._users import list_users
+
     with _sessions()() as session:
         users = list_users(session)
         if not users:

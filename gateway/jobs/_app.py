@@ -27,11 +27,6 @@ _STORE_DOWN = RetryStrategy(
 _AHEAD_OF_DOCUMENTS = 10
 
 
-def uses_job_queue(url: str) -> bool:
-    """PostgreSQL stores run work through the queue; SQLite processes inline."""
-    return make_url(url).get_backend_name() == "postgresql"
-
-
 def conninfo(url: str) -> str:
     """The libpq connection string for the store's SQLAlchemy URL (any ``+driver`` dropped)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -1,15 +1,28 @@
-"""Deferring documents to the queue from any process that stores them (pollers, web, CLI)."""
+"""Deferring documents to the queue from any process that stores them (pollers, web, CLI).
+
+On SQLite there is no queue, and procrastinate is not imported: the app is reached through the
+package's lazy front door (``jobs.make_app``) only for a PostgreSQL store.
+"""
 
 from __future__ import annotations
 
-import procrastinate
+from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import make_url
+
+from gateway import jobs
 from gateway import storage
 
-from ._app import make_app
-from ._app import uses_job_queue
 from ._names import PROCESS_DOCUMENT
 from ._names import document_lock
+
+if TYPE_CHECKING:
+    import procrastinate
+
+
+def uses_job_queue(url: str) -> bool:
+    """PostgreSQL stores run work through the queue; SQLite processes inline."""
+    return make_url(url).get_backend_name() == "postgresql"
 
 
 class ProcrastinateQueue:
@@ -31,7 +44,7 @@ def queue_for(url: str) -> ProcrastinateQueue | None:
     """The queue when the store is PostgreSQL; None (process inline) for SQLite."""
     if not uses_job_queue(url):
         return None
-    return ProcrastinateQueue(make_app(url).open())
+    return ProcrastinateQueue(jobs.make_app(url).open())
 
 
 def queue_from_environment() -> ProcrastinateQueue | None:

@@ -13,7 +13,6 @@ SQLite has no queue, so nothing changes there.
 from __future__ import annotations
 
 from alembic import op
-from procrastinate.schema import SchemaManager
 
 revision = "0010"
 down_revision = "0009"
@@ -25,6 +24,9 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
+    # here, not at the top: every command that opens the store loads this file to find the head
+    from procrastinate.schema import SchemaManager
+
     with bind.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(SchemaManager.get_schema())  # no parameters: its '%' stay as they are
 
