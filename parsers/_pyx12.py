@@ -65,11 +65,47 @@ def _node(map_dir: Path, map_file: str, path: str) -> Any:
     return load_map(map_dir, map_file).getnodebypath(path)
 
 
+class _Seen(set[str | None]):
+    """Control numbers seen, for pyx12's bookkeeping: it appends to a list and searches it for each
+    new one, which grows quadratic with the sets in a group; a set answers in constant time."""
+
+    def append(self, control_number: str | None) -> None:
+        self.add(control_number)
+
+
 class _EnvelopeTracker(pyx12.x12file.X12Reader):  # type: ignore[misc]  # pyx12 ships no types
-    """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling."""
+    """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling.
+
+    pyx12 assigns a fresh list to ``isa_ids``/``gs_ids``/``st_ids`` at each ISA, GS and ST; the
+    properties keep each one a ``_Seen`` set instead.
+    """
 
     def __init__(self) -> None:
         pyx12.x12file.X12Base.__init__(self)
+
+    @property
+    def isa_ids(self) -> _Seen:
+        return self._isa_ids
+
+    @isa_ids.setter
+    def isa_ids(self, seen: list[str | None]) -> None:
+        self._isa_ids = _Seen(seen)
+
+    @property
+    def gs_ids(self) -> _Seen:
+        return self._gs_ids
+
+    @gs_ids.setter
+    def gs_ids(self, seen: list[str | None]) -> None:
+        self._gs_ids = _Seen(seen)
+
+    @property
+    def st_ids(self) -> _Seen:
+        return self._st_ids
+
+    @st_ids.setter
+    def st_ids(self, seen: list[str | None]) -> None:
+        self._st_ids = _Seen(seen)
 
 
 _GS_PATH = "/ISA_LOOP/GS_LOOP/GS"
