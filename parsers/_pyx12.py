@@ -111,7 +111,12 @@ class _EnvelopeTracker(pyx12.x12file.X12Reader):  # type: ignore[misc]  # pyx12 
 _GS_PATH = "/ISA_LOOP/GS_LOOP/GS"
 _CONTROL_MAP = "x12.control.00401.xml"
 _GROUP_ENVELOPE = {"GS": _GS_PATH, "GE": "/ISA_LOOP/GS_LOOP/GE"}
-_CACHE_LIMIT = 100_000
+# Entries each memo keeps before it starts again (they bound the reader's memory, whatever the
+# file's size): set shapes are few; segment texts are mostly unique (a PO number, a SKU), so
+# their memo is kept small and the value shapes, which repeat, do the work.
+_WALK_LIMIT = 2_000
+_TEXT_LIMIT = 5_000
+_SHAPE_LIMIT = 20_000
 _WALKS: dict[Any, list[tuple[Any, list[Issue]]]] = {}
 _ELEMENTS: dict[Any, list[Issue]] = {}
 _CLEAN: dict[Any, bool] = {}
@@ -157,8 +162,8 @@ def _shape(node: Any, text: str, element_separator: str) -> str:
     return element_separator.join(parts)
 
 
-def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(cache) >= _CACHE_LIMIT:
+def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
 
@@ -254,11 +259,12 @@ class InterchangeValidator:
                 node = self._locate(seg.segment, seg.id, issues)
                 walked.append((node, issues))
             if self._cache:
-                _remember(_WALKS, key, walked)
+                _remember(_WALKS, key, walked, _WALK_LIMIT)
         results: list[SegmentCheck] = []
         for seg, (_, index), (node, issues) in zip(segs, items, walked, strict=True):
             result = self._track(seg, index)
-            result.issues.extend(i.model_copy() for i in issues)
+            if issues:
+                result.issues.extend(i.model_copy() for i in issues)
             results.append(self._finish(node, seg, index, result))
         return results
 
@@ -303,7 +309,7 @@ class InterchangeValidator:
             if seg.id in _ENVELOPE_IDS or self._validating:
                 result.issues.extend(self._element_issues_cached(node, seg))
         if self._validating:
-            empty = _empty_segment(seg)
+            empty = _empty_segment(seg, self._separators)
             if empty is not None:
                 result.issues.append(empty)
         for issue in result.issues:
@@ -356,8 +362,8 @@ class InterchangeValidator:
             else:
                 found = self._element_issues(node, seg.segment, seg.id)
                 if not found:
-                    _remember(_CLEAN, shape, True)
-            _remember(_ELEMENTS, exact, found)
+                    _remember(_CLEAN, shape, True, _SHAPE_LIMIT)
+            _remember(_ELEMENTS, exact, found, _TEXT_LIMIT)
         return [i.model_copy() for i in found]
 
     def _element_issues(self, node: Any, segment: Any, seg_id: str) -> list[Issue]:
@@ -421,9 +427,13 @@ def _too_many_elements(message: str, segment: Any, seg_id: str, first_extra: int
     return issue
 
 
-def _empty_segment(seg: _Seg) -> Issue | None:
-    """A segment with no data element (``N4~``): X12 wants at least one; pyx12's own reader says the same."""
-    if seg.id in _ENVELOPE_IDS or not seg.segment.is_empty():
+def _empty_segment(seg: _Seg, separators: Separators) -> Issue | None:
+    """A segment with no data element (``N4~``): X12 wants at least one; pyx12's own reader says the same.
+
+    Empty as pyx12's ``Segment.is_empty`` has it: nothing but separators after the id (its
+    elements and their components all ``""``), read off the text without building the Segment.
+    """
+    if seg.id in _ENVELOPE_IDS or seg.text[len(seg.id) :].strip(separators.element + separators.component):
         return None
     return _issue(
         "x12.segment", f"segment {seg.id} is empty: it holds no data element", Level.SEGMENT, "8", seg.id
@@ -517,7 +527,18 @@ def _issue(code: str, message: str, level: Level, x12_code: str | None, segment:
     )
 
 
+_LOOP_IDS: dict[int, str | None] = {}
+
+
 def _loop_id(node: Any) -> str | None:
+    """The loop a map node stands in, as an AK3 names it (cached per node: maps live as long as the process)."""
+    key = id(node)
+    if key not in _LOOP_IDS:
+        _LOOP_IDS[key] = _find_loop_id(node)
+    return _LOOP_IDS[key]
+
+
+def _find_loop_id(node: Any) -> str | None:
     parent = getattr(node, "parent", None)
     while parent is not None and not isinstance(parent, pyx12.map_if.loop_if):
         parent = getattr(parent, "parent", None)
