@@ -224,6 +224,9 @@ class InterchangeValidator:
         self._map_file: str | None = None
         self._validating = False
         self._legacy_dates = False
+        # The last set's segments when its walk came from the memo: pyx12's walker did not see
+        # them, so a segment found after the set, outside any (``check``), replays them first.
+        self._unwalked: list[_Seg] = []
 
     def start_transaction(self, map_file: str | None) -> None:
         """Validate the coming transaction set against ``map_file``, or its envelope only when None.
@@ -232,6 +235,7 @@ class InterchangeValidator:
         nothing but its own segments and can be reused for the next set of the same shape.
         """
         self._validating = map_file is not None
+        self._unwalked = []
         if map_file is not None:
             self._map_file = map_file
             self._node = _node(self._map_dir, map_file, _GS_PATH)
@@ -244,6 +248,10 @@ class InterchangeValidator:
         if seg.id == "GS":
             self._legacy_dates = (seg.segment.get_value("GS08") or "")[:6] < _LEGACY_BEFORE
         result = self._track(seg, segment_index)
+        if self._unwalked:  # walk the set the memo answered for, as a run without memos did
+            unwalked, self._unwalked = self._unwalked, []
+            for earlier in unwalked:
+                self._locate(earlier.segment, earlier.id, [])
         node = self._locate(seg.segment, seg.id, result.issues)
         return self._finish(node, seg, segment_index, result)
 
@@ -260,6 +268,8 @@ class InterchangeValidator:
                 walked.append((node, issues))
             if self._cache:
                 _remember(_WALKS, key, walked, _WALK_LIMIT)
+        else:
+            self._unwalked = segs
         results: list[SegmentCheck] = []
         for seg, (_, index), (node, issues) in zip(segs, items, walked, strict=True):
             result = self._track(seg, index)
