@@ -84,6 +84,7 @@ ORDER_REJECTED = "rejected"
 ORDER_EXCEPTION = "exception"
 
 _BATCH = 500
+_BATCH_LINES = 2_000  # ...or fewer orders when they are long: a batch's memory grows with its lines
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
 _TA1 = "TA1"
 _INTERCHANGE_ACKS = (_TA1, "997", "999")  # outbound kinds that answer an interchange
@@ -459,7 +460,7 @@ class Pipeline:
         if _changes_a_pending_order(run, order):
             self._flush(run)  # its original came earlier in this document: stored first, then changed
         run.pending.append(pending)
-        if len(run.pending) >= _BATCH:
+        if len(run.pending) >= _BATCH or sum(len(i.order.lines) for i in run.pending) >= _BATCH_LINES:
             self._flush(run)
 
     def _flush(self, run: _Run) -> None:

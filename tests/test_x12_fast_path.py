@@ -47,7 +47,7 @@ def test_st02_seen_before_in_the_group_is_found_by_a_hashed_lookup() -> None:
 
 # Faults put into a generated interchange, one kind per set: (segment id, element, new value);
 # element 0 replaces the whole segment, None as value removes it.
-FAULTS: list[tuple[str, int, str | None]] = [
+FAULTS: list[tuple[str, int | None, str | None]] = [
     ("BEG", 5, "20261399"),  # not a date
     ("BEG", 1, "ZZ"),  # not a code BEG01 has
     ("CUR", 2, "DOLLARS"),  # too long
@@ -90,7 +90,7 @@ def _faulty_interchange(seed: int) -> bytes:
                     segments[i] = ""
                 elif element == 0:
                     segments[i] = value
-                elif element < len(parts):
+                elif element is not None and element < len(parts):
                     parts[element] = value
                     segments[i] = "*".join(parts)
                 break
