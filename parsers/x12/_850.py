@@ -337,7 +337,8 @@ def _poc(b: _Builder, seg: X12Segment) -> None:
 
 
 def _product_ids(b: _Builder, line: OrderLine, seg: X12Segment) -> None:
-    for position in fields.PRODUCT_ID_PAIRS[seg.id]:
+    pairs = fields.PRODUCT_ID_PAIRS[seg.id]
+    for position in range(pairs.start, min(pairs.stop, len(seg.elements) - 1), pairs.step):  # pairs it has
         qualifier, value = seg.get(position), seg.get(position + 1)
         if not (qualifier and value):
             continue
