@@ -70,15 +70,17 @@ class Provenance(NamedTuple):
 
     @property
     def is_x12_only(self) -> bool:
+        # one tuple comparison for the fields after ``element`` (the serializer asks for every value)
         return (
             self.segment_index is not None
             and self.element is not None
             and self.document_id is None
-            and all(getattr(self, name) is None for name in _NON_X12_FIELDS)
+            and self[_FIRST_NON_X12_FIELD:] == _NO_NON_X12_FIELDS
         )
 
 
-_NON_X12_FIELDS = ("page", "bbox", "sheet", "cell", "mime_part", "confidence", "keyed_by", "keyed_at")
+_FIRST_NON_X12_FIELD = Provenance._fields.index("page")
+_NO_NON_X12_FIELDS = (None,) * (len(Provenance._fields) - _FIRST_NON_X12_FIELD)
 
 
 def _provenance_in(value: Any) -> Any:

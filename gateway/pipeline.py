@@ -84,6 +84,7 @@ ORDER_REJECTED = "rejected"
 ORDER_EXCEPTION = "exception"
 
 _BATCH = 500
+_BATCH_LINES = 2_000  # ...or fewer orders when they are long: a batch's memory grows with its lines
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
 _TA1 = "TA1"
 _INTERCHANGE_ACKS = (_TA1, "997", "999")  # outbound kinds that answer an interchange
@@ -139,6 +140,7 @@ class _Run:
     envelopes: list[ParsedInterchange] = field(
         default_factory=list
     )  # unknown senders', to read provisionally
+    pending_lines: int = 0  # the lines of the orders in ``pending``
     orders_stored: int = 0
     acks_received: int = 0
     orders_rejected: int = 0
@@ -459,7 +461,8 @@ class Pipeline:
         if _changes_a_pending_order(run, order):
             self._flush(run)  # its original came earlier in this document: stored first, then changed
         run.pending.append(pending)
-        if len(run.pending) >= _BATCH:
+        run.pending_lines += len(order.lines)
+        if len(run.pending) >= _BATCH or run.pending_lines >= _BATCH_LINES:
             self._flush(run)
 
     def _flush(self, run: _Run) -> None:
@@ -470,6 +473,7 @@ class Pipeline:
             self._amend(run, item)
         run.pending = [i for i in run.pending if i.amends is None]
         if not run.pending:
+            run.pending_lines = 0
             return
         session = run.session
         lines = [order_line_rows(0, item.order) for item in run.pending]
@@ -523,6 +527,7 @@ class Pipeline:
         _insert_findings(session, finding_rows, run.when)
         run.order_ids.extend(ids)
         run.pending.clear()
+        run.pending_lines = 0
 
     def _validate_pending(self, run: _Run) -> None:
         """Business validation of the batch; a parse rejection is final, a parse hold stays held."""

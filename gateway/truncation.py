@@ -25,6 +25,24 @@ def capped(value: str, limit: int = VALUE_CAP, *, total: int | None = None) -> s
     return f"{value[:limit]} … (truncated: {length:,} characters, showing the first {limit:,})"
 
 
+def any_over_cap(value: Any, limit: int = VALUE_CAP) -> bool:
+    """Whether any string in ``value`` (JSON-like) is longer than ``limit``: a walk that builds nothing.
+
+    Most values hold none, and ``cap_strings`` rebuilds every dict and list it walks through.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) > limit:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
 def cap_strings(value: Any, limit: int = VALUE_CAP) -> tuple[Any, int]:
     """``value`` (JSON-like: dicts, lists, strings) with every string capped; and how many were cut."""
     if isinstance(value, str):

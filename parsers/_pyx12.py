@@ -65,17 +65,58 @@ def _node(map_dir: Path, map_file: str, path: str) -> Any:
     return load_map(map_dir, map_file).getnodebypath(path)
 
 
+class _Seen(set[str | None]):
+    """Control numbers seen, for pyx12's bookkeeping: it appends to a list and searches it for each
+    new one, which grows quadratic with the sets in a group; a set answers in constant time."""
+
+    def append(self, control_number: str | None) -> None:
+        self.add(control_number)
+
+
 class _EnvelopeTracker(pyx12.x12file.X12Reader):  # type: ignore[misc]  # pyx12 ships no types
-    """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling."""
+    """pyx12's reader bookkeeping (control numbers, counts, trailers) without its file handling.
+
+    pyx12 assigns a fresh list to ``isa_ids``/``gs_ids``/``st_ids`` at each ISA, GS and ST; the
+    properties keep each one a ``_Seen`` set instead.
+    """
 
     def __init__(self) -> None:
         pyx12.x12file.X12Base.__init__(self)
+
+    @property
+    def isa_ids(self) -> _Seen:
+        return self._isa_ids
+
+    @isa_ids.setter
+    def isa_ids(self, seen: list[str | None]) -> None:
+        self._isa_ids = _Seen(seen)
+
+    @property
+    def gs_ids(self) -> _Seen:
+        return self._gs_ids
+
+    @gs_ids.setter
+    def gs_ids(self, seen: list[str | None]) -> None:
+        self._gs_ids = _Seen(seen)
+
+    @property
+    def st_ids(self) -> _Seen:
+        return self._st_ids
+
+    @st_ids.setter
+    def st_ids(self, seen: list[str | None]) -> None:
+        self._st_ids = _Seen(seen)
 
 
 _GS_PATH = "/ISA_LOOP/GS_LOOP/GS"
 _CONTROL_MAP = "x12.control.00401.xml"
 _GROUP_ENVELOPE = {"GS": _GS_PATH, "GE": "/ISA_LOOP/GS_LOOP/GE"}
-_CACHE_LIMIT = 100_000
+# Entries each memo keeps before it starts again (they bound the reader's memory, whatever the
+# file's size): set shapes are few; segment texts are mostly unique (a PO number, a SKU), so
+# their memo is kept small and the value shapes, which repeat, do the work.
+_WALK_LIMIT = 2_000
+_TEXT_LIMIT = 5_000
+_SHAPE_LIMIT = 20_000
 _WALKS: dict[Any, list[tuple[Any, list[Issue]]]] = {}
 _ELEMENTS: dict[Any, list[Issue]] = {}
 _CLEAN: dict[Any, bool] = {}
@@ -121,8 +162,8 @@ def _shape(node: Any, text: str, element_separator: str) -> str:
     return element_separator.join(parts)
 
 
-def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(cache) >= _CACHE_LIMIT:
+def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
 
@@ -183,6 +224,9 @@ class InterchangeValidator:
         self._map_file: str | None = None
         self._validating = False
         self._legacy_dates = False
+        # The last set's segments when its walk came from the memo: pyx12's walker did not see
+        # them, so a segment found after the set, outside any (``check``), replays them first.
+        self._unwalked: list[_Seg] = []
 
     def start_transaction(self, map_file: str | None) -> None:
         """Validate the coming transaction set against ``map_file``, or its envelope only when None.
@@ -191,6 +235,7 @@ class InterchangeValidator:
         nothing but its own segments and can be reused for the next set of the same shape.
         """
         self._validating = map_file is not None
+        self._unwalked = []
         if map_file is not None:
             self._map_file = map_file
             self._node = _node(self._map_dir, map_file, _GS_PATH)
@@ -203,6 +248,10 @@ class InterchangeValidator:
         if seg.id == "GS":
             self._legacy_dates = (seg.segment.get_value("GS08") or "")[:6] < _LEGACY_BEFORE
         result = self._track(seg, segment_index)
+        if self._unwalked:  # walk the set the memo answered for, as a run without memos did
+            unwalked, self._unwalked = self._unwalked, []
+            for earlier in unwalked:
+                self._locate(earlier.segment, earlier.id, [])
         node = self._locate(seg.segment, seg.id, result.issues)
         return self._finish(node, seg, segment_index, result)
 
@@ -218,11 +267,14 @@ class InterchangeValidator:
                 node = self._locate(seg.segment, seg.id, issues)
                 walked.append((node, issues))
             if self._cache:
-                _remember(_WALKS, key, walked)
+                _remember(_WALKS, key, walked, _WALK_LIMIT)
+        else:
+            self._unwalked = segs
         results: list[SegmentCheck] = []
         for seg, (_, index), (node, issues) in zip(segs, items, walked, strict=True):
             result = self._track(seg, index)
-            result.issues.extend(i.model_copy() for i in issues)
+            if issues:
+                result.issues.extend(i.model_copy() for i in issues)
             results.append(self._finish(node, seg, index, result))
         return results
 
@@ -267,7 +319,7 @@ class InterchangeValidator:
             if seg.id in _ENVELOPE_IDS or self._validating:
                 result.issues.extend(self._element_issues_cached(node, seg))
         if self._validating:
-            empty = _empty_segment(seg)
+            empty = _empty_segment(seg, self._separators)
             if empty is not None:
                 result.issues.append(empty)
         for issue in result.issues:
@@ -320,8 +372,8 @@ class InterchangeValidator:
             else:
                 found = self._element_issues(node, seg.segment, seg.id)
                 if not found:
-                    _remember(_CLEAN, shape, True)
-            _remember(_ELEMENTS, exact, found)
+                    _remember(_CLEAN, shape, True, _SHAPE_LIMIT)
+            _remember(_ELEMENTS, exact, found, _TEXT_LIMIT)
         return [i.model_copy() for i in found]
 
     def _element_issues(self, node: Any, segment: Any, seg_id: str) -> list[Issue]:
@@ -385,9 +437,13 @@ def _too_many_elements(message: str, segment: Any, seg_id: str, first_extra: int
     return issue
 
 
-def _empty_segment(seg: _Seg) -> Issue | None:
-    """A segment with no data element (``N4~``): X12 wants at least one; pyx12's own reader says the same."""
-    if seg.id in _ENVELOPE_IDS or not seg.segment.is_empty():
+def _empty_segment(seg: _Seg, separators: Separators) -> Issue | None:
+    """A segment with no data element (``N4~``): X12 wants at least one; pyx12's own reader says the same.
+
+    Empty as pyx12's ``Segment.is_empty`` has it: nothing but separators after the id (its
+    elements and their components all ``""``), read off the text without building the Segment.
+    """
+    if seg.id in _ENVELOPE_IDS or seg.text[len(seg.id) :].strip(separators.element + separators.component):
         return None
     return _issue(
         "x12.segment", f"segment {seg.id} is empty: it holds no data element", Level.SEGMENT, "8", seg.id
@@ -481,7 +537,18 @@ def _issue(code: str, message: str, level: Level, x12_code: str | None, segment:
     )
 
 
+_LOOP_IDS: dict[int, str | None] = {}
+
+
 def _loop_id(node: Any) -> str | None:
+    """The loop a map node stands in, as an AK3 names it (cached per node: maps live as long as the process)."""
+    key = id(node)
+    if key not in _LOOP_IDS:
+        _LOOP_IDS[key] = _find_loop_id(node)
+    return _LOOP_IDS[key]
+
+
+def _find_loop_id(node: Any) -> str | None:
     parent = getattr(node, "parent", None)
     while parent is not None and not isinstance(parent, pyx12.map_if.loop_if):
         parent = getattr(parent, "parent", None)

@@ -4,6 +4,7 @@ held with a specific finding, the row carries what fits, and the canonical order
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from sqlalchemy import select
 
@@ -55,3 +56,16 @@ def test_text_and_json_past_the_cap_are_cut_with_a_note_once() -> None:
     assert capped("y" * 5000, total=52_428_800).endswith(
         "(truncated: 52,428,800 characters, showing the first 4,096)"
     )
+
+
+def test_a_long_text_deep_in_a_json_value_is_capped_and_one_at_the_cap_is_left_whole() -> None:
+    """JSON values are first walked for a string over the cap (``any_over_cap``, which builds nothing),
+    and capped only when one is found: deep in a list, quotes, accents; one at the cap exactly stays."""
+    for text in ("x" * (VALUE_CAP + 1), '"' * (VALUE_CAP + 1), "\u00e9" * (VALUE_CAP + 1)):
+        row: dict[str, Any] = {"canonical": {"lines": [{"notes": ["short", text]}], "po_number": "P1"}}
+        changed = storage.fit_to_columns(storage.PurchaseOrder.__table__, row)
+        assert row["canonical"]["lines"][0]["notes"] == ["short", capped(text)], text[:3]
+        assert [column for column, _ in changed] == ["canonical"]
+    whole: dict[str, Any] = {"canonical": {"notes": ["x" * VALUE_CAP, "y" * VALUE_CAP]}}
+    assert storage.fit_to_columns(storage.PurchaseOrder.__table__, whole) == []
+    assert whole["canonical"]["notes"] == ["x" * VALUE_CAP, "y" * VALUE_CAP]

@@ -103,6 +103,24 @@ def test_clean_order_is_accepted_with_its_total() -> None:
     assert result.order.lines[0].sku == "SKU-100"
 
 
+def test_the_order_validated_is_left_as_it_was_whatever_the_rules_change() -> None:
+    """validate works on a copy of the order and of each line (not a deep copy): the price auto-fix,
+    the pack rounding, the short-stock cut and the resolved SKU change the result's lines only."""
+    given = order(
+        line(sku=None, buyer_part="AC-778", qty="25", price="4.90"),
+        line(sku="SKU-200", qty="2000", price="0.75", line_no="2"),
+    )
+    before = given.model_copy(deep=True)
+    policy = {
+        "actions": {"price_mismatch": "auto_fix", "pack_multiple": "auto_fix"},
+        "short_stock": "partial",
+    }
+    result = validators.validate(given, context(policy, available={"SKU-100": D(1000), "SKU-200": D(10)}))
+    assert result.order.lines[0].sku == "SKU-100" and result.order.lines != before.lines
+    assert given == before
+    assert given.lines[0].provenance is not None and result.order.lines[0] is not given.lines[0]
+
+
 # Item identity
 
 

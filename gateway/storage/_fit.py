@@ -6,6 +6,7 @@ a longer one keeps its head and a note saying how long it was (``gateway.truncat
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
@@ -16,8 +17,27 @@ from sqlalchemy import String
 from sqlalchemy import Table
 
 from gateway.truncation import VALUE_CAP
+from gateway.truncation import any_over_cap
 from gateway.truncation import cap_strings
 from gateway.truncation import capped
+
+# What each kind of column needs checked: its width (text), the cap (JSON), its digits (numbers).
+_TEXT, _JSON, _NUMBER = "text", "json", "number"
+
+
+@functools.cache
+def _plan(table: Table) -> tuple[tuple[str, str, int], ...]:
+    """(column, kind, width or digits) for every column whose values may need fitting: once per table."""
+    plan: list[tuple[str, str, int]] = []
+    for column in table.columns:
+        kind = column.type
+        if isinstance(kind, String):
+            plan.append((column.name, _TEXT, kind.length or 0))
+        elif isinstance(kind, JSON):
+            plan.append((column.name, _JSON, 0))
+        elif isinstance(kind, Numeric) and kind.precision:
+            plan.append((column.name, _NUMBER, kind.precision - (kind.scale or 0)))
+    return tuple(plan)
 
 
 def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -27,28 +47,27 @@ def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
     cut only to fit their column stay whole in the canonical JSON, up to the cap.
     """
     changed: list[tuple[str, str]] = []
-    for column in table.columns:
-        value = row.get(column.name)
-        kind = column.type
-        if isinstance(value, str) and isinstance(kind, String) and kind.length and len(value) > kind.length:
-            row[column.name] = value[: kind.length]
-            changed.append((column.name, f"{len(value)} characters, more than its {kind.length}: cut"))
-        elif isinstance(value, str) and isinstance(kind, String) and len(value) > VALUE_CAP:
-            row[column.name] = capped(value)
-            changed.append((column.name, f"{len(value):,} characters, over {VALUE_CAP:,}: cut, noted"))
-        elif isinstance(kind, JSON) and isinstance(value, dict | list):
-            row[column.name], cut = cap_strings(value)
+    for name, kind, size in _plan(table):
+        value = row.get(name)
+        if value is None:
+            continue
+        if kind == _TEXT and isinstance(value, str):
+            if size and len(value) > size:
+                row[name] = value[:size]
+                changed.append((name, f"{len(value)} characters, more than its {size}: cut"))
+            elif len(value) > VALUE_CAP:
+                row[name] = capped(value)
+                changed.append((name, f"{len(value):,} characters, over {VALUE_CAP:,}: cut, noted"))
+        elif kind == _JSON and isinstance(value, dict | list) and any_over_cap(value):
+            row[name], cut = cap_strings(value)
             if cut:
-                changed.append((column.name, f"{cut} text(s) over {VALUE_CAP:,} characters: cut, noted"))
-        elif isinstance(value, int | float | Decimal) and isinstance(kind, Numeric) and kind.precision:
-            digits = kind.precision - (kind.scale or 0)
+                changed.append((name, f"{cut} text(s) over {VALUE_CAP:,} characters: cut, noted"))
+        elif kind == _NUMBER and isinstance(value, int | float | Decimal):
             try:
-                fits = Decimal(value).is_finite() and abs(Decimal(value)) < Decimal(10) ** digits
+                fits = Decimal(value).is_finite() and abs(Decimal(value)) < Decimal(10) ** size
             except InvalidOperation:
                 fits = False
             if not fits:
-                row[column.name] = None
-                changed.append(
-                    (column.name, f"{value} does not fit {digits} digits before the point: left out")
-                )
+                row[name] = None
+                changed.append((name, f"{value} does not fit {size} digits before the point: left out"))
     return changed

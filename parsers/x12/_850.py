@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -64,7 +65,13 @@ class X12Segment:
         return [p.strip() for p in parts]
 
     def ref(self, position: int) -> str:
-        return f"{self.id}{position:02d}"
+        return _element_ref(self.elements[0], position)
+
+
+@functools.lru_cache(maxsize=4096)
+def _element_ref(seg_id: str, position: int) -> str:
+    """``PO104``: made for nearly every value read, so made once per segment id and position."""
+    return f"{seg_id}{position:02d}"
 
 
 @dataclass(slots=True)
@@ -76,11 +83,8 @@ class _Builder:
     in_summary: bool = False
 
     def source(self, seg: X12Segment, position: int) -> Provenance:
-        return Provenance(
-            segment_index=seg.index,
-            segment_id=seg.id,
-            element=seg.ref(position),
-        )
+        seg_id = seg.elements[0]
+        return Provenance(None, seg.index, seg_id, _element_ref(seg_id, position))
 
     def put(self, target: Traced, name: str, value: object, seg: X12Segment, position: int) -> None:
         if value is None or value == "":
@@ -333,7 +337,8 @@ def _poc(b: _Builder, seg: X12Segment) -> None:
 
 
 def _product_ids(b: _Builder, line: OrderLine, seg: X12Segment) -> None:
-    for position in fields.PRODUCT_ID_PAIRS[seg.id]:
+    pairs = fields.PRODUCT_ID_PAIRS[seg.id]
+    for position in range(pairs.start, min(pairs.stop, len(seg.elements) - 1), pairs.step):  # pairs it has
         qualifier, value = seg.get(position), seg.get(position + 1)
         if not (qualifier and value):
             continue

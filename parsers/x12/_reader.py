@@ -282,8 +282,10 @@ def _close_transaction(
         checks = ix.validator.check_transaction(ix.texts)
         _file(ix, checks)
         if ix.partner is not None and ix.partner.narrow:
+            rules = _narrow_rules(ix.partner.narrow)
             for seg, check in zip(ix.segments, checks, strict=True):
-                _narrow(ix.partner, seg, check, transaction)
+                if seg.elements[0] in rules:
+                    _narrow(ix.partner, rules[seg.elements[0]], seg, check, transaction)
     transaction.segment_count = len(ix.segments)
     if transaction.set_id == _PO_SET:
         count_issue = _ctt_count(ix.segments)
@@ -442,14 +444,24 @@ def _unsupported(seg: X12Segment, what: str) -> Issue:
     )
 
 
+def _narrow_rules(narrow: dict[str, list[str]]) -> dict[str, list[tuple[str, int, list[str]]]]:
+    """A profile's ``[narrow]`` by segment id: ``PO103 = [...]`` is ("PO103", 3, [...]) under PO1."""
+    rules: dict[str, list[tuple[str, int, list[str]]]] = {}
+    for key, allowed in narrow.items():
+        if len(key) > 2 and key[-2:].isdigit():
+            rules.setdefault(key[:-2], []).append((key, int(key[-2:]), allowed))
+    return rules
+
+
 def _narrow(
-    partner: PartnerProfile, seg: X12Segment, check: SegmentCheck, transaction: TransactionReceipt
+    partner: PartnerProfile,
+    rules: list[tuple[str, int, list[str]]],
+    seg: X12Segment,
+    check: SegmentCheck,
+    transaction: TransactionReceipt,
 ) -> None:
     """Codes outside the partner's agreed list, placed as pyx12 placed the segment (loop, AK402)."""
-    for key, allowed in partner.narrow.items():
-        if not key.startswith(seg.id) or not key[len(seg.id) :].isdigit() or len(key) - len(seg.id) != 2:
-            continue
-        element = int(key[-2:])
+    for key, element, allowed in rules:
         value = seg.get(element)
         if value and value not in allowed:
             transaction.issues.append(
