@@ -130,6 +130,32 @@ class PurchaseOrder(Base):
     # Catalog units per SKU (as strings) the accepted order took from stock, so a change or a
     # cancellation from the partner gives back exactly that; None when it took none (0020).
     allocations: Mapped[dict[str, Any] | None]
+    # What the desk's tally (``order_day_tally``, ``open_order_tally``) counts this order as, so
+    # ``gateway.storage.tally_orders`` moves it between counts exactly once (migration 0022).
+    # The queue's PO, customer and partner search also has three indexes on the open orders,
+    # made by that migration only: their PostgreSQL form (COLLATE "C") is not SQLite's.
+    tallied_as: Mapped[list[Any] | None]
+
+
+class OrderDayTally(Base):
+    """Orders stored per UTC day of ``created_at``: per ``channel``, per ``partner``, and per
+    status of the ones the gateway decided alone (``alone``); kept by ``gateway.storage.tally_orders``."""
+
+    __tablename__ = "order_day_tally"
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    orders: Mapped[int]
+
+
+class OpenOrderTally(Base):
+    """Orders in exception now: per ``partner``, per ``channel``, and per set of blocking finding
+    ``codes`` (comma-separated, sorted; empty for none); kept by ``gateway.storage.tally_orders``."""
+
+    __tablename__ = "open_order_tally"
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    orders: Mapped[int]
 
 
 class OrderLineRecord(Base):
