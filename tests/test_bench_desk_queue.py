@@ -18,4 +18,4 @@ def test_desk_benchmark_times_each_page_over_http_on_a_small_and_a_big_store() -
     assert "1,000 orders" in lines[0] and "against 100" in lines[0] and "ratio" in lines[1]
     assert len(lines) == len(report.pages) + 2
     assert "| SQLite | `/dashboard` |" in report.markdown()
-    assert [h.measure for h in report.headlines()][0] == "desk /queue at 1,000 orders (SQLite)"
+    assert report.headlines()[0].measure == "desk /queue at 1,000 orders (SQLite)"

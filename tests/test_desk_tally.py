@@ -7,7 +7,6 @@ import shutil
 from collections import Counter
 from datetime import UTC
 from datetime import date
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,9 @@ def recount(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
     order, finding = storage.PurchaseOrder, storage.Finding
     codes: dict[int, set[str]] = {}
     for order_id, code in session.execute(
-        select(finding.order_id, finding.code).where(finding.action.in_(BLOCKING), finding.order_id.is_not(None))
+        select(finding.order_id, finding.code).where(
+            finding.action.in_(BLOCKING), finding.order_id.is_not(None)
+        )
     ):
         codes.setdefault(order_id, set()).add(code)
     days: Counter[tuple[str, date, str]] = Counter()
@@ -69,7 +70,11 @@ def tallied(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
         }
     )
     opened = Counter(
-        {(figure, key): n for figure, key, n in session.execute(select(held.figure, held.key, held.orders)) if n}
+        {
+            (figure, key): n
+            for figure, key, n in session.execute(select(held.figure, held.key, held.orders))
+            if n
+        }
     )
     return days, opened
 
@@ -155,7 +160,9 @@ def test_the_tally_equals_a_full_recount_after_every_ingest_change_and_desk_acti
         ).all()
     changed = held[0]
     with store() as session, session.begin():
-        order_desk.correct_po_number(session, changed.id, changed.version, staff["alice"], po_number="FIXED-1")
+        order_desk.correct_po_number(
+            session, changed.id, changed.version, staff["alice"], po_number="FIXED-1"
+        )
     assert_no_drift(store, "a fix and the re-validation it makes")
     with store() as session:  # rolled back: nothing it tallied stays
         order_desk.reject(session, held[-1].id, held[-1].version, staff["alice"], reason="rolled back")
@@ -193,4 +200,3 @@ def test_the_migration_builds_the_tally_of_the_orders_already_stored(
     with sessions() as session:
         assert sum(tallied(session)[0].values()) > 0
     engine.dispose()
-
