@@ -33,7 +33,7 @@ BLOCKING = ("hold", "reject")
 def recount(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[tuple[str, str]]]:
     """Every order counted from scratch, straight from its row and its findings."""
     order, finding = storage.PurchaseOrder, storage.Finding
-    codes: dict[int, set[str]] = {}
+    codes: dict[int | None, set[str]] = {}
     for order_id, code in session.execute(
         select(finding.order_id, finding.code).where(
             finding.action.in_(BLOCKING), finding.order_id.is_not(None)

@@ -12,10 +12,12 @@ Two kinds of row:
   or reply went back for it. An X12 interchange rejected with a 997/TA1 has been answered:
   its sender knows, so it is not in the queue (the documents screen still lists it).
 
-Everything is counted, ordered and paged in SQL over the indexes of migration 0009: only the
-page's rows are loaded, and the cost follows the open queue, not the orders stored (40 to 80
-ms per page, facets included, with 100,000 orders of which 10,000 in exception, SQLite on 2
-cores; ``bench/desk_queue.py``). Facets (the counts behind the filter dropdowns) cover the
+Everything is counted, ordered and paged in SQL over the indexes of migrations 0009 and 0022:
+only the page's rows are loaded. The whole queue's counts and its facets come from the tally
+(``gateway.storage._tally``), and a search is a union of index ranges over the open orders
+(a prefix of the PO number, customer account or partner), so a page's cost follows the page
+and the documents waiting, not the orders stored (``bench/desk_queue.py`` times ``/queue`` and
+a search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
 whole open queue, not the filtered part, so the dropdowns do not change under the clerk's
 hand. Age is counted from when the order was stored (for a document, when it was received);
 an item older than the SLA is ``overdue``.
@@ -497,7 +499,7 @@ class _Search:
         low, high = self.needle, _next_prefix(self.needle)
         branches = []
         for column in (order.po_number, order.customer_account, order.partner):
-            folded = func.lower(column)
+            folded: ColumnElement[str] = func.lower(column)
             if self.postgres:
                 folded = folded.collate("C")
             branches.append(select(order.id).where(held, folded >= low, folded < high))

@@ -38,7 +38,9 @@ class Document(Base):
     """One inbound document, keyed by the SHA-256 of its bytes."""
 
     __tablename__ = "document"
-    __table_args__ = (Index("ix_document_status_received", "status", "received_at"),)
+    # The queue's documents (gateway.desk.queue) by status, oldest first, counted per partner and
+    # format from the index alone; migration 0022 (0009 had status and received_at only).
+    __table_args__ = (Index("ix_document_waiting", "status", "received_at", "partner", "format"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)

@@ -9,6 +9,8 @@ Revises: 0020
   prefix of the PO number, customer account or partner, in any case) as an index range over
   the orders in exception only. On PostgreSQL the lower-cased value is indexed in the "C"
   collation, the byte order the search's range compares in; SQLite compares bytes already.
+- ``ix_document_waiting`` replaces 0009's ``ix_document_status_received``: the same order, plus
+  partner and format, so the queue's documents are counted per partner and format from it.
 """
 
 from __future__ import annotations
@@ -55,10 +57,14 @@ def upgrade() -> None:
             f"CREATE INDEX {name} ON purchase_order (status, (lower({column}){collate})) "
             "WHERE status = 'exception'"
         )
+    op.drop_index("ix_document_status_received", table_name="document")
+    op.create_index("ix_document_waiting", "document", ["status", "received_at", "partner", "format"])
     recount_tally(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_document_waiting", table_name="document")
+    op.create_index("ix_document_status_received", "document", ["status", "received_at"])
     for name, _ in reversed(SEARCH_INDEXES):
         op.drop_index(name, table_name="purchase_order")
     # Not in batch mode, as in 0016: a batch would copy the table and cascade to its overrides.
