@@ -525,6 +525,7 @@ class Pipeline:
         if line_rows:
             session.execute(insert(storage.OrderLineRecord), line_rows)
         _insert_findings(session, finding_rows, run.when)
+        storage.tally_orders(session, ids)
         run.order_ids.extend(ids)
         run.pending.clear()
         run.pending_lines = 0
@@ -610,6 +611,7 @@ class Pipeline:
                 document_id=run.document_id,
                 when=run.when,
             )
+            storage.tally_orders(session, [stored.id])
             if wants_ack:
                 ack = amendments.cancellation_ack(stored, item.order, run.when)
                 numbers = storage.ControlNumbers(session, partner)
@@ -681,6 +683,7 @@ class Pipeline:
             [{**f, "order_id": stored.id, "document_id": run.document_id} for f in findings],
             run.when,
         )
+        storage.tally_orders(session, [stored.id])
         run.orders_rejected += status == ORDER_REJECTED
         sent = send_decision(
             session,
@@ -951,6 +954,7 @@ def _clear_previous_attempt(session: Session, document_id: int) -> None:
     just stop pointing at the orders being replaced.
     """
     order_ids = select(storage.PurchaseOrder.id).where(storage.PurchaseOrder.document_id == document_id)
+    storage.tally_orders(session, session.scalars(order_ids), removing=True)
     session.execute(
         update(storage.OutboundRecord)
         .where(storage.OutboundRecord.order_id.in_(order_ids))

@@ -135,9 +135,17 @@ def test_each_benchmark_result_renders_tables_and_headlines() -> None:
         ),
         (
             desk_queue.Report(
-                1_000, 90, 300, 5, 1_000, 4.0, 0.7, 7, [desk_queue.Case("queue page 1", 2.0, 8.0)]
+                100_000,
+                1_000,
+                10_000,
+                45_000,
+                500,
+                100_000,
+                40.0,
+                7,
+                [desk_queue.Page("SQLite", "/queue", 20.0, 10.0, 26.0, 12.5)],
             ),
-            "| queue page 1 | 2.0 | 8.0 | 4.0x |",
+            "| SQLite | `/queue` | 20.0 / 10.0 | 26.0 / 12.5 | 1.30x / 1.25x |",
         ),
         (
             sftp_pull.Report(20, 0.7, 1.0, 0.25, 0.5, 20, 0, 300.0),

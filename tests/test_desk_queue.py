@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -329,6 +330,9 @@ def test_filter_by_partner_channel_and_age(queue_desk: Desk, filters: dict, expe
         ("po.pdf", ["broken-pdf"]),
         ("%", []),
         ("_", []),
+        ("ini_2026", []),
+        ("ini-2026-00429", []),
+        ("\U0010ffff", []),
         ("'; drop table purchase_order; --", []),
         ("   ", OLDEST_FIRST),
     ],
@@ -336,6 +340,34 @@ def test_filter_by_partner_channel_and_age(queue_desk: Desk, filters: dict, expe
 def test_search_by_po_number_prefix_or_customer(queue_desk: Desk, search: str, expected: list[str]) -> None:
     page = queue_desk.page(search=search)
     assert queue_desk.names(page) == expected and page.total == len(expected)
+
+
+def test_the_search_reads_index_ranges_of_the_open_orders_not_every_order(queue_desk: Desk) -> None:
+    engine = queue_desk.sessions.kw["bind"]
+    searched: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if "lower(purchase_order.po_number)" in statement:
+            searched.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert queue_desk.names(queue_desk.page(search="INI-2026")) == ["credit"]
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(searched) == 2, "the count and the page"
+    with engine.connect() as connection:
+        for statement, parameters in searched:
+            plan = " / ".join(
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            for index in (
+                "ix_purchase_order_open_po",
+                "ix_purchase_order_open_customer",
+                "ix_purchase_order_open_partner",
+            ):
+                assert f"USING INDEX {index}" in plan, plan
+            assert "SCAN purchase_order" not in plan and "ix_purchase_order_queue" not in plan, plan
 
 
 def test_pages_hold_per_page_rows_and_a_page_past_the_end_is_the_last(queue_desk: Desk) -> None:

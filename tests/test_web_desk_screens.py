@@ -112,6 +112,10 @@ def test_documents_list_every_document_with_its_error_and_orders(desk: DeskApp) 
     rejected = client.get("/documents?status=unknown_partner").text
     assert rejected.count('data-testid="document-row"') == 1 and "unknown-sender.edi" in rejected
     assert client.get("/documents?q=ruled").text.count('data-testid="document-row"') == 1
+    # % and _ are what the clerk typed, as in the queue's search: no file name holds them
+    assert client.get("/documents?q=%").text.count('data-testid="document-row"') == 0
+    assert client.get("/documents?q=ruled_simple").text.count('data-testid="document-row"') == 0
+    assert client.get("/documents?q=RULED-SIMPLE").text.count('data-testid="document-row"') == 1
     broken = desk.document_id("broken-pdf.eml")
     detail = client.get(f"/documents/{broken}").text
     assert 'data-testid="document-error"' in detail and "the PDF cannot be read" in detail

@@ -838,7 +838,7 @@ class OrderDesk:
             after={"version": new, **{k: after[k] for k in changed}},
             at=when,
         )
-        session.flush()
+        storage.tally_orders(session, [stored.id])  # flushes
         return DeskOutcome(stored.id, new, stored.status, entry.id, findings=findings)
 
     def _evaluate(self, session: Session, stored: PurchaseOrder, when: datetime) -> list[dict[str, Any]]:

@@ -15,9 +15,11 @@ decides an order when it stores it (``created_at``), a person when they approve 
 - **Failed deliveries**: outbound documents dead-lettered, plus open delivery alerts whose
   document is not (or no longer) dead, so one failure counts once.
 
-Everything is counted in SQL over the indexes of migration 0009, as index range counts: no
-sort over the window and no row loaded, so the cost grows with the orders in the window
-(about 65 ms with 100,000 of them in it, SQLite on 2 cores; ``bench/desk_queue.py``).
+Volume, the gateway's own decisions and the open exceptions are read from the tally
+(``gateway.storage._tally``: a few rows per day, channel and partner, kept in the transaction of
+every change), not counted over the orders; the people's decisions, acks, deliveries and
+waiting documents are index range counts. So the cost follows the days, partners and open
+documents, not the orders stored (``bench/desk_queue.py`` times it at 1,000 and 100,000 orders).
 """
 
 from __future__ import annotations
@@ -29,34 +31,25 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement
-from sqlalchemy import DateTime
-from sqlalchemy import Integer
-from sqlalchemy import ScalarSelect
-from sqlalchemy import Select
-from sqlalchemy import bindparam
 from sqlalchemy import extract
 from sqlalchemy import func
-from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import true
-from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 
 from gateway import storage
 from gateway.outbox import DEAD
 from gateway.pipeline import ORDER_ACCEPTED
-from gateway.pipeline import ORDER_EXCEPTION
 from gateway.pipeline import ORDER_REJECTED
 from gateway.reports import ack_overdue
 
 from .queue import as_utc
 from .queue import count_waiting_documents
 from .queue import open_reason_counts
+from .queue import waiting_groups
 
 DELIVERY_ALERTS = ("delivery_dead",)  # gateway.retries raises it when a document is dead-lettered
 MAX_DAYS = 366
@@ -98,12 +91,13 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
     now = as_utc(now)
     until = datetime.combine(now.date() + timedelta(days=1), time(), UTC)
     since = until - timedelta(days=days)
-    order = storage.PurchaseOrder
     median, by_people = _median_resolve_hours(session, since, until)
-    touchless, rejected_alone = _gateway_decisions(session, since, until)
+    alone = _totals(storage.day_counts(session, storage.TALLY_ALONE, since.date(), until.date()))
+    touchless, rejected_alone = alone.get(ORDER_ACCEPTED, 0), alone.get(ORDER_REJECTED, 0)
     decided = touchless + rejected_alone + by_people
     per_channel, daily = _volume_by_channel_and_day(session, since, days)
-    reasons = open_reason_counts(session)
+    waiting = waiting_groups(session)
+    reasons = open_reason_counts(session, waiting)
     return Dashboard(
         now=now,
         since=since,
@@ -113,39 +107,20 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
         touchless=touchless,
         decided=decided,
         exceptions_by_reason=list(reasons.items()),
-        open_exceptions=session.scalar(select(func.count()).where(order.status == ORDER_EXCEPTION)) or 0,
-        waiting_documents=count_waiting_documents(session),
+        open_exceptions=sum(storage.open_counts(session, storage.TALLY_CHANNEL).values()),
+        waiting_documents=count_waiting_documents(session, waiting),
         median_resolve_hours=median,
         resolved_by_people=by_people,
         volume_by_channel=_ranked(per_channel),
-        volume_by_partner=_ranked(_volume_by_partner(session, since, until)),
+        volume_by_partner=_ranked(
+            _totals(storage.day_counts(session, storage.TALLY_PARTNER, since.date(), until.date()))
+        ),
         daily_volume=daily,
         orders=sum(per_channel.values()),
         overdue_acks=_overdue_acks(session, now),
         failed_deliveries=_failed_deliveries(session),
         open_alerts=session.scalar(select(func.count()).where(storage.Alert.resolved_at.is_(None))) or 0,
     )
-
-
-def _gateway_decisions(session: Session, since: datetime, until: datetime) -> tuple[int, int]:
-    """Orders the gateway accepted, and rejected, on its own in the window: two index range counts."""
-    order = storage.PurchaseOrder
-
-    def alone(status: str) -> ScalarSelect[int]:
-        return (
-            select(func.count())
-            .select_from(order)
-            .where(
-                order.status == status,
-                order.decided_by.is_(None),
-                order.created_at >= since,
-                order.created_at < until,
-            )
-            .scalar_subquery()
-        )
-
-    accepted, rejected = session.execute(select(alone(ORDER_ACCEPTED), alone(ORDER_REJECTED))).one()
-    return int(accepted), int(rejected)
 
 
 def _median_resolve_hours(session: Session, since: datetime, until: datetime) -> tuple[float | None, int]:
@@ -171,84 +146,30 @@ def _hours_between(
     return extract("epoch", end - start) / 3600.0
 
 
-def _volume_by_partner(session: Session, since: datetime, until: datetime) -> dict[str, int]:
-    """Orders of the window per partner: a loose index scan with one range count per partner.
-
-    Each next partner is one seek on the ``(partner, created_at)`` index; its orders in the
-    window are one range of it. No sort, and nothing outside the window is read.
-    """
-    order = storage.PurchaseOrder
-    partners = _distinct_values(order.partner)
-    in_window = (
-        select(func.count())
-        .select_from(order)
-        .where(order.partner == partners.c.value, order.created_at >= since, order.created_at < until)
-        .scalar_subquery()
-    )
-    rows = session.execute(select(partners.c.value, in_window).where(partners.c.value.is_not(None)))
-    return {value: count for value, count in rows if count}
-
-
 def _volume_by_channel_and_day(
     session: Session, since: datetime, days: int
 ) -> tuple[dict[str, int], list[tuple[date, int]]]:
-    """Orders of the window per channel, and per UTC day: one range count per channel and day.
-
-    The channels come from a loose index scan, the counts from the ``(channel, created_at)``
-    index, all in one statement (built once per ``days``).
-    """
-    bounds: dict[str, datetime] = {}
-    for n in range(days):
-        bounds[f"start_{n}"], bounds[f"stop_{n}"] = since + timedelta(days=n), since + timedelta(days=n + 1)
+    """Orders of the window per channel, and per UTC day, from the tally."""
+    first = since.date()
     per_channel: dict[str, int] = {}
     per_day = [0] * days
-    for n, channel, count in session.execute(_channel_days(days), bounds):
+    for day, channel, count in storage.day_counts(
+        session, storage.TALLY_CHANNEL, first, first + timedelta(days=days)
+    ):
         per_channel[channel] = per_channel.get(channel, 0) + count
-        per_day[n] += count
-    first = since.date()
+        per_day[(day - first).days] += count
     return (
         {channel: count for channel, count in per_channel.items() if count},
         [(first + timedelta(days=n), count) for n, count in enumerate(per_day)],
     )
 
 
-@lru_cache(maxsize=8)
-def _channel_days(days: int) -> Select[int, str, int]:
-    """``(n, channel, orders)`` per day ``n`` of ``days`` (bound as ``start_n``, ``stop_n``) and channel."""
-    order = storage.PurchaseOrder
-    moment = DateTime(timezone=True)
-    day = union_all(
-        *(
-            select(
-                literal(n, Integer).label("n"),
-                bindparam(f"start_{n}", type_=moment).label("start"),
-                bindparam(f"stop_{n}", type_=moment).label("stop"),
-            )
-            for n in range(days)
-        )
-    ).cte("day")
-    channels = _distinct_values(order.channel)
-    in_day = (
-        select(func.count())
-        .select_from(order)
-        .where(
-            order.channel == channels.c.value, order.created_at >= day.c.start, order.created_at < day.c.stop
-        )
-        .scalar_subquery()
-    )
-    return (
-        select(day.c.n, channels.c.value, in_day)
-        .select_from(day)
-        .join(channels, true())
-        .where(channels.c.value.is_not(None))
-    )
-
-
-def _distinct_values(column: Any) -> Any:
-    """A recursive CTE of the distinct values of an indexed ``column`` (then a NULL), one seek each."""
-    values = select(func.min(column).label("value")).cte(f"{column.key}_scan", recursive=True)
-    following = select(func.min(column)).where(column > values.c.value).scalar_subquery()
-    return values.union_all(select(following).where(values.c.value.is_not(None)))
+def _totals(rows: list[tuple[date, str, int]]) -> dict[str, int]:
+    """The tally's (day, key, orders) rows added up per key."""
+    totals: dict[str, int] = {}
+    for _, key, count in rows:
+        totals[key] = totals.get(key, 0) + count
+    return {key: count for key, count in totals.items() if count}
 
 
 def _overdue_acks(session: Session, now: datetime) -> int:

@@ -12,10 +12,12 @@ Two kinds of row:
   or reply went back for it. An X12 interchange rejected with a 997/TA1 has been answered:
   its sender knows, so it is not in the queue (the documents screen still lists it).
 
-Everything is counted, ordered and paged in SQL over the indexes of migration 0009: only the
-page's rows are loaded, and the cost follows the open queue, not the orders stored (40 to 80
-ms per page, facets included, with 100,000 orders of which 10,000 in exception, SQLite on 2
-cores; ``bench/desk_queue.py``). Facets (the counts behind the filter dropdowns) cover the
+Everything is counted, ordered and paged in SQL over the indexes of migrations 0009 and 0022:
+only the page's rows are loaded. The whole queue's counts and its facets come from the tally
+(``gateway.storage._tally``), and a search is a union of index ranges over the open orders
+(a prefix of the PO number, customer account or partner), so a page's cost follows the page
+and the documents waiting, not the orders stored (``bench/desk_queue.py`` times ``/queue`` and
+a search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
 whole open queue, not the filtered part, so the dropdowns do not change under the clerk's
 hand. Age is counted from when the order was stored (for a document, when it was received);
 an item older than the SLA is ``overdue``.
@@ -40,12 +42,13 @@ from sqlalchemy import Select
 from sqlalchemy import SQLColumnExpression
 from sqlalchemy import and_
 from sqlalchemy import case
-from sqlalchemy import distinct
 from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import literal_column
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union
 from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 
@@ -307,10 +310,18 @@ def exception_queue(
     now = as_utc(now)
     overdue_before = now - timedelta(hours=sla_hours)
     orders, documents = _queries(session, filters, now)
-    total, overdue = _count(session, orders, storage.PurchaseOrder.created_at, overdue_before)
-    if documents is not None:
-        more, more_overdue = _count(session, documents, storage.Document.received_at, overdue_before)
-        total, overdue = total + more, overdue + more_overdue
+    waiting = waiting_groups(session, overdue_before)
+    if filters.active:
+        total, overdue = _count(session, orders, storage.PurchaseOrder.created_at, overdue_before)
+        if documents is not None:
+            more, more_overdue = _count(session, documents, storage.Document.received_at, overdue_before)
+            total, overdue = total + more, overdue + more_overdue
+    else:  # the whole queue: the tally's total, less the orders stored within the SLA (a short index range)
+        total = sum(storage.open_counts(session, storage.TALLY_CHANNEL).values())
+        recent = orders.where(storage.PurchaseOrder.created_at >= overdue_before)
+        overdue = total - _count(session, recent, storage.PurchaseOrder.created_at, overdue_before)[0]
+        total += sum(group.count for group in waiting)
+        overdue += sum(group.overdue for group in waiting)
     per_page = min(max(filters.per_page, 1), MAX_PER_PAGE)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(filters.page, 1), pages)
@@ -322,7 +333,7 @@ def exception_queue(
         page=page,
         per_page=per_page,
         pages=pages,
-        facets=queue_facets(session),
+        facets=queue_facets(session, waiting),
         overdue=overdue,
         sla_hours=sla_hours,
         filters=filters,
@@ -373,36 +384,23 @@ def _queries(
     if filters.channel is not None and filters.channel not in CHANNELS:
         raise ValueError(f"unknown channel {filters.channel!r}")
     needle = (filters.search or "").strip().lower()
-    search = _Search(needle, _customers_named(session, needle)) if needle else None
+    postgres = session.get_bind().dialect.name == "postgresql"
+    search = _Search(needle, _customers_named(session, needle), postgres) if needle else None
     return _order_query(filters, now, search), _document_query(filters, now, search)
 
 
-def queue_facets(session: Session) -> QueueFacets:
-    """Items per reason, partner and channel over the whole open queue."""
-    reasons = open_reason_counts(session)
-    order = storage.PurchaseOrder
-    document = storage.Document
-    partners: dict[str, int] = {}
-    channels: dict[str, int] = {}
-    total = 0
-    grouped = session.execute(
-        select(order.partner, order.channel, func.count())
-        .where(order.status == ORDER_EXCEPTION)
-        .group_by(order.partner, order.channel)
-    )
-    for partner, channel, count in grouped:
-        _add(partners, partner, count)
-        _add(channels, channel, count)
-        total += count
-    grouped = session.execute(
-        select(document.partner, document.format, func.count())
-        .where(*_waiting_documents())
-        .group_by(document.partner, document.format)
-    )
-    for partner, fmt, count in grouped:
-        _add(partners, partner, count)
-        _add(channels, FORMAT_CHANNEL.get(fmt or ""), count)
-        total += count
+def queue_facets(session: Session, waiting: list[WaitingGroup] | None = None) -> QueueFacets:
+    """Items per reason, partner and channel over the whole open queue (``waiting``: the documents' groups,
+    when the caller has them already)."""
+    waiting = waiting_groups(session) if waiting is None else waiting
+    reasons = open_reason_counts(session, waiting)
+    partners = dict(storage.open_counts(session, storage.TALLY_PARTNER))
+    channels = dict(storage.open_counts(session, storage.TALLY_CHANNEL))
+    total = sum(channels.values())
+    for group in waiting:
+        _add(partners, group.partner, group.count)
+        _add(channels, FORMAT_CHANNEL.get(group.format or ""), group.count)
+        total += group.count
     return QueueFacets(
         reasons=list(reasons.items()),
         partners=sorted(partners.items()),
@@ -411,35 +409,61 @@ def queue_facets(session: Session) -> QueueFacets:
     )
 
 
-def open_reason_counts(session: Session) -> dict[str, int]:
-    """Open items per reason, every reason of ``ALL_REASONS`` in order (0 when none)."""
-    order = storage.PurchaseOrder
-    finding = storage.Finding
-    reason = reason_case(finding.code)
+def open_reason_counts(session: Session, waiting: list[WaitingGroup] | None = None) -> dict[str, int]:
+    """Open items per reason, every reason of ``ALL_REASONS`` in order (0 when none).
+
+    The orders come from the tally of their blocking finding codes (``gateway.storage.open_counts``):
+    an order counts once under each reason its codes file under, under ``other`` when it has none.
+    """
     counts = dict.fromkeys(ALL_REASONS, 0)
-    grouped = session.execute(
-        select(reason, func.count(distinct(order.id)))
-        .select_from(order)
-        .outerjoin(finding, and_(finding.order_id == order.id, finding.action.in_(BLOCKING)))
-        .where(order.status == ORDER_EXCEPTION)
-        .group_by(reason)
-    )
-    for key, count in grouped:
-        counts[key] += count
-    document = storage.Document
-    grouped = session.execute(
-        select(document.status, func.count()).where(*_waiting_documents()).group_by(document.status)
-    )
-    for status, count in grouped:
-        counts[REASON_OF_STATUS[status]] += count
+    for codes, count in storage.open_counts(session, storage.TALLY_CODES).items():
+        for key in {reason_for_code(code) for code in codes.split(",") if code} or {OTHER}:
+            counts[key] += count
+    for group in waiting_groups(session) if waiting is None else waiting:
+        counts[REASON_OF_STATUS[group.status]] += group.count
     return counts
 
 
-def count_waiting_documents(session: Session) -> int:
-    """Documents that produced no order and wait for a person (the queue's ``document`` rows)."""
-    return (
-        session.scalar(select(func.count()).select_from(storage.Document).where(*_waiting_documents())) or 0
+@dataclass(frozen=True, slots=True)
+class WaitingGroup:
+    """Waiting documents of one status, partner and format: how many, and how many are overdue."""
+
+    status: str
+    partner: str | None
+    format: str | None
+    count: int
+    overdue: int
+
+
+def waiting_groups(session: Session, overdue_before: datetime | None = None) -> list[WaitingGroup]:
+    """The queue's ``document`` rows counted per status, partner and format (overdue: received before
+    ``overdue_before``; 0 without it): one grouped scan of the few documents that made no order."""
+    document = storage.Document
+    late = func.count().filter(document.received_at < overdue_before) if overdue_before else literal(0)
+    rows = session.execute(
+        select(document.status, document.partner, document.format, func.count(), late)
+        .where(*_waiting_documents())
+        .group_by(document.status, document.partner, document.format)
     )
+    return [
+        WaitingGroup(status, partner, fmt, count, int(overdue or 0))
+        for status, partner, fmt, count, overdue in rows
+    ]
+
+
+def count_waiting_documents(session: Session, waiting: list[WaitingGroup] | None = None) -> int:
+    """Documents that produced no order and wait for a person (the queue's ``document`` rows)."""
+    return sum(group.count for group in (waiting_groups(session) if waiting is None else waiting))
+
+
+def contains(column: SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
+    """SQL: ``column`` holds ``text`` in any case; ``%`` and ``_`` in it stand for themselves."""
+    return column.ilike(f"%{_like_escape(text)}%", escape="\\")
+
+
+def starts_with(column: SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
+    """SQL: ``column`` starts with ``text`` in any case; ``%`` and ``_`` in it stand for themselves."""
+    return column.ilike(f"{_like_escape(text)}%", escape="\\")
 
 
 def reason_case(code: SQLColumnExpression[str]) -> ColumnElement[str]:
@@ -457,18 +481,32 @@ def as_utc(moment: datetime) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """What the clerk typed, lower-cased, and the customers (account, partner) whose name holds it."""
+    """What the clerk typed, lower-cased, and the customers (account, partner) whose name holds it.
+
+    ``postgres``: compare in PostgreSQL's "C" collation (byte order, as SQLite compares).
+    """
 
     needle: str
     customers: list[tuple[str, str | None]]
+    postgres: bool = False
 
-    @property
-    def prefix(self) -> str:
-        return f"{_like_escape(self.needle)}%"
-
-    @property
-    def contains(self) -> str:
-        return f"%{_like_escape(self.needle)}%"
+    def hits(self) -> Any:
+        """The open orders whose PO number, customer account or partner starts with the needle (in any
+        case), or whose customer's name holds it: a union of index ranges (migration 0022's indexes)."""
+        order = storage.PurchaseOrder
+        # literal, so that the partial indexes (WHERE status = 'exception') match the query
+        held = order.status == literal(ORDER_EXCEPTION, literal_execute=True)
+        low, high = self.needle, _next_prefix(self.needle)
+        branches = []
+        for column in (order.po_number, order.customer_account, order.partner):
+            folded: ColumnElement[str] = func.lower(column)
+            if self.postgres:
+                folded = folded.collate("C")
+            branches.append(select(order.id).where(held, folded >= low, folded < high))
+        accounts = [account for account, _ in self.customers]
+        if accounts:
+            branches.append(select(order.id).where(held, order.customer_account.in_(accounts)))
+        return union(*branches).subquery("hits")
 
 
 def _order_query(filters: QueueFilter, now: datetime, search: _Search | None) -> Select[Any, int, datetime]:
@@ -488,15 +526,8 @@ def _order_query(filters: QueueFilter, now: datetime, search: _Search | None) ->
     if filters.reason is not None:
         query = query.where(_has_reason(filters.reason))
     if search is not None:
-        accounts = [account for account, _ in search.customers]
-        query = query.where(
-            or_(
-                order.po_number.ilike(search.prefix, escape="\\"),
-                order.customer_account.ilike(search.prefix, escape="\\"),
-                order.partner.ilike(search.prefix, escape="\\"),
-                *([order.customer_account.in_(accounts)] if accounts else []),
-            )
-        )
+        hits = search.hits()
+        query = query.join(hits, hits.c.id == order.id)
     return query
 
 
@@ -538,9 +569,9 @@ def _document_query(
         partners = sorted({partner for _, partner in search.customers if partner})
         query = query.where(
             or_(
-                document.partner.ilike(search.prefix, escape="\\"),
-                document.filename.ilike(search.contains, escape="\\"),
-                document.error.ilike(search.contains, escape="\\"),
+                starts_with(document.partner, search.needle),
+                contains(document.filename, search.needle),
+                contains(document.error, search.needle),
                 *([document.partner.in_(partners)] if partners else []),
             )
         )
@@ -723,7 +754,7 @@ def _customers_named(session: Session, needle: str) -> list[tuple[str, str | Non
         (number, partner)
         for number, partner in session.execute(
             select(account.account, account.partner)
-            .where(account.name.ilike(f"%{_like_escape(needle)}%", escape="\\"))
+            .where(contains(account.name, needle))
             .order_by(account.account)
             .limit(_CUSTOMER_NAMES_LIMIT)
         )
@@ -748,6 +779,16 @@ def _age_hours(received: datetime, now: datetime) -> float:
 def _add(counts: dict[str, int], key: str | None, count: int) -> None:
     if key:
         counts[key] = counts.get(key, 0) + count
+
+
+def _next_prefix(text: str) -> str:
+    """The least string after every string that starts with ``text`` (its last character plus one)."""
+    last = ord(text[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # no character there: the next one is U+E000
+        last = 0xE000
+    if last > 0x10FFFF:
+        return _next_prefix(text[:-1]) if len(text) > 1 else "\U0010ffff" * 2
+    return text[:-1] + chr(last)
 
 
 def _like_escape(text: str) -> str:

@@ -44,6 +44,8 @@ from ._models import InvoiceRow as InvoiceRow
 from ._models import LayoutHintRecord as LayoutHintRecord
 from ._models import LoginFailure as LoginFailure
 from ._models import MasterDataRevision as MasterDataRevision
+from ._models import OpenOrderTally as OpenOrderTally
+from ._models import OrderDayTally as OrderDayTally
 from ._models import OrderLineRecord as OrderLineRecord
 from ._models import OrderOverride as OrderOverride
 from ._models import OutboundRecord as OutboundRecord
@@ -57,3 +59,11 @@ from ._models import Sscc as Sscc
 from ._models import TransportStatus as TransportStatus
 from ._sscc import allocate_sscc as allocate_sscc
 from ._sscc import claim_sscc as claim_sscc
+from ._tally import TALLY_ALONE as TALLY_ALONE
+from ._tally import TALLY_CHANNEL as TALLY_CHANNEL
+from ._tally import TALLY_CODES as TALLY_CODES
+from ._tally import TALLY_PARTNER as TALLY_PARTNER
+from ._tally import day_counts as day_counts
+from ._tally import open_counts as open_counts
+from ._tally import recount_tally as recount_tally
+from ._tally import tally_orders as tally_orders

@@ -38,7 +38,9 @@ class Document(Base):
     """One inbound document, keyed by the SHA-256 of its bytes."""
 
     __tablename__ = "document"
-    __table_args__ = (Index("ix_document_status_received", "status", "received_at"),)
+    # The queue's documents (gateway.desk.queue) by status, oldest first, counted per partner and
+    # format from the index alone; migration 0022 (0009 had status and received_at only).
+    __table_args__ = (Index("ix_document_waiting", "status", "received_at", "partner", "format"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)
@@ -130,6 +132,32 @@ class PurchaseOrder(Base):
     # Catalog units per SKU (as strings) the accepted order took from stock, so a change or a
     # cancellation from the partner gives back exactly that; None when it took none (0020).
     allocations: Mapped[dict[str, Any] | None]
+    # What the desk's tally (``order_day_tally``, ``open_order_tally``) counts this order as, so
+    # ``gateway.storage.tally_orders`` moves it between counts exactly once (migration 0022).
+    # The queue's PO, customer and partner search also has three indexes on the open orders,
+    # made by that migration only: their PostgreSQL form (COLLATE "C") is not SQLite's.
+    tallied_as: Mapped[list[Any] | None]
+
+
+class OrderDayTally(Base):
+    """Orders stored per UTC day of ``created_at``: per ``channel``, per ``partner``, and per
+    status of the ones the gateway decided alone (``alone``); kept by ``gateway.storage.tally_orders``."""
+
+    __tablename__ = "order_day_tally"
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    orders: Mapped[int]
+
+
+class OpenOrderTally(Base):
+    """Orders in exception now: per ``partner``, per ``channel``, and per set of blocking finding
+    ``codes`` (comma-separated, sorted; empty for none); kept by ``gateway.storage.tally_orders``."""
+
+    __tablename__ = "open_order_tally"
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    orders: Mapped[int]
 
 
 class OrderLineRecord(Base):

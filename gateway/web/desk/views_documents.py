@@ -56,6 +56,7 @@ from gateway.desk import keyed_order_from_form
 from gateway.desk import reprocess_refusal
 from gateway.desk import require_role
 from gateway.desk import resolution_refusal
+from gateway.desk.queue import contains
 from gateway.desk.sources import DEFAULT_SCALE
 from gateway.desk.sources import SCALES
 from gateway.desk.sources import CannotShow
@@ -111,10 +112,9 @@ def document_list(session: Session, *, status: str, search: str, page: int) -> D
     if status:
         where.append(document.status == status)
     if search:
-        pattern = f"%{search.replace('%', '').replace('_', '')}%"
         alternatives: list[ColumnElement[bool]] = [
-            document.filename.ilike(pattern),
-            document.partner.ilike(pattern),
+            contains(document.filename, search),
+            contains(document.partner, search),
         ]
         if search.isdigit():
             alternatives.append(document.id == int(search))

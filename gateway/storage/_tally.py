@@ -1,0 +1,241 @@
+"""The desk's tally: small summary rows of the orders, kept in the transaction that changes them.
+
+The dashboard and the queue's facets read these rows instead of counting every order:
+
+- ``order_day_tally``: per UTC day of ``created_at``, the orders per ``channel`` and per
+  ``partner``, and per status the ones the gateway decided alone (``alone``: ``decided_by`` NULL).
+- ``open_order_tally``: the orders in exception now, per ``partner``, per ``channel`` and per
+  set of blocking finding ``codes`` (the desk maps codes to its reasons when it reads them).
+
+``tally_orders`` is the one bookkeeping function: every place that stores, changes or deletes
+an order (its status, decider or blocking findings) calls it with the order ids. Each order
+remembers what it is counted as (``purchase_order.tallied_as``), so the function moves it
+between counts exactly once, however often it is called. The changes to the counts are added
+up in the session and written just before it commits, in key order: two transactions never
+wait on each other's rows in opposite orders (a deadlock on PostgreSQL). Inside a savepoint
+they are written at once, so a savepoint rolled back takes them back too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy import bindparam
+from sqlalchemy import delete
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import SessionTransaction
+
+from ._models import Finding
+from ._models import OpenOrderTally
+from ._models import OrderDayTally
+from ._models import PurchaseOrder
+
+EXCEPTION = "exception"  # gateway.pipeline.ORDER_EXCEPTION (the pipeline imports storage, not the reverse)
+BLOCKING = ("hold", "reject")  # finding actions that hold an order (gateway.desk._revalidation.BLOCKING)
+TALLY_CHANNEL, TALLY_PARTNER, TALLY_ALONE, TALLY_CODES = "channel", "partner", "alone", "codes"
+_PENDING = "gateway.storage.tally"
+_CHUNK = 500
+
+# (table name, figure, day or None, key) -> change in orders
+Cell = tuple[str, str, date | None, str]
+
+
+def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool = False) -> None:
+    """Count these orders as they stand now; ``removing``: take them out (call it before deleting them)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return
+    session.flush()
+    changes: Counter[Cell] = Counter()
+    order = PurchaseOrder.__table__
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = session.execute(
+            select(
+                order.c.id,
+                order.c.created_at,
+                order.c.partner,
+                order.c.channel,
+                order.c.status,
+                order.c.decided_by,
+                order.c.tallied_as,
+            )
+            .where(order.c.id.in_(chunk))
+            .order_by(order.c.id)
+            .with_for_update()
+        ).all()
+        held = [] if removing else [row.id for row in rows if row.status == EXCEPTION]
+        codes = _blocking_codes(session, held)
+        moved = []
+        for row in rows:
+            now = None if removing else _facts(row, codes.get(row.id, ()))
+            if now == row.tallied_as:
+                continue
+            changes.subtract(_cells(row.tallied_as))
+            changes.update(_cells(now))
+            moved.append({"b_id": row.id, "b_facts": now})
+        if moved:
+            session.execute(
+                update(order).where(order.c.id == bindparam("b_id")).values(tallied_as=bindparam("b_facts")),
+                moved,
+            )
+    _record(session, changes)
+
+
+def recount_tally(session: Session) -> None:
+    """Build the tally again from every order stored (migration 0022, and a store filled by hand)."""
+    session.execute(delete(OrderDayTally))
+    session.execute(delete(OpenOrderTally))
+    session.execute(update(PurchaseOrder.__table__).values(tallied_as=None))
+    session.info.pop(_PENDING, None)
+    last = 0
+    while True:
+        order = PurchaseOrder.__table__
+        ids = list(
+            session.scalars(
+                select(order.c.id).where(order.c.id > last).order_by(order.c.id).limit(_CHUNK * 20)
+            )
+        )
+        if not ids:
+            break
+        tally_orders(session, ids)
+        last = ids[-1]
+    apply_pending(session)
+
+
+def day_counts(session: Session, figure: str, since: date, until: date) -> list[tuple[date, str, int]]:
+    """(day, key, orders) of ``figure`` (``TALLY_CHANNEL``, ``_PARTNER``, ``_ALONE``) in the days ``[since, until)``."""
+    apply_pending(session)
+    tally = OrderDayTally
+    rows = session.execute(
+        select(tally.day, tally.key, tally.orders).where(
+            tally.figure == figure, tally.day >= since, tally.day < until, tally.orders != 0
+        )
+    )
+    return [(day, key, orders) for day, key, orders in rows]
+
+
+def open_counts(session: Session, figure: str) -> dict[str, int]:
+    """Orders in exception now per key of ``figure`` (``TALLY_CHANNEL``, ``TALLY_PARTNER``, ``TALLY_CODES``)."""
+    apply_pending(session)
+    tally = OpenOrderTally
+    rows = session.execute(select(tally.key, tally.orders).where(tally.figure == figure, tally.orders != 0))
+    return {key: orders for key, orders in rows}
+
+
+def apply_pending(session: Session) -> None:
+    """Write the changes ``tally_orders`` added up in this session (done before every commit)."""
+    pending: Counter[Cell] | None = session.info.pop(_PENDING, None)
+    if pending:
+        _write(session, pending)
+
+
+def _record(session: Session, changes: Counter[Cell]) -> None:
+    changes = Counter({cell: n for cell, n in changes.items() if n})
+    if not changes:
+        return
+    if session.in_nested_transaction():
+        _write(session, changes)
+        return
+    pending: Counter[Cell] = session.info.setdefault(_PENDING, Counter())
+    pending.update(changes)
+
+
+def _write(session: Session, changes: Counter[Cell]) -> None:
+    """Add ``changes`` to the tally rows, creating missing ones, in key order."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    keys = (
+        (OrderDayTally.__table__, ("figure", "day", "key")),
+        (OpenOrderTally.__table__, ("figure", "key")),
+    )
+    for table, key_columns in keys:
+        rows = [
+            _row(table, figure, day, key, n)
+            for (name, figure, day, key), n in sorted(changes.items(), key=_order)
+            if name == table.name and n
+        ]
+        if rows:
+            statement = insert(table)
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=list(key_columns),
+                    set_={"orders": table.c.orders + statement.excluded.orders},
+                ),
+                rows,
+            )
+
+
+def _row(table: Table, figure: str, day: date | None, key: str, n: int) -> dict[str, Any]:
+    row: dict[str, Any] = {"figure": figure, "key": key, "orders": n}
+    if "day" in table.c:
+        row["day"] = day
+    return row
+
+
+def _order(item: tuple[Cell, int]) -> tuple[str, str, str, str]:
+    (name, figure, day, key), _ = item
+    return name, figure, day.isoformat() if day else "", key
+
+
+def _blocking_codes(session: Session, order_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    if not order_ids:
+        return {}
+    found: dict[int, set[str]] = {}
+    finding = Finding.__table__
+    for order_id, code in session.execute(
+        select(finding.c.order_id, finding.c.code).where(
+            finding.c.order_id.in_(order_ids), finding.c.action.in_(BLOCKING)
+        )
+    ):
+        found.setdefault(order_id, set()).add(code)
+    return {order_id: tuple(sorted(codes)) for order_id, codes in found.items()}
+
+
+def _facts(row: Any, codes: tuple[str, ...]) -> list[Any]:
+    """What an order is counted as: [day, partner, channel, status, decided alone, blocking codes]."""
+    created: datetime = row.created_at
+    day = (created.astimezone(UTC) if created.tzinfo else created).date()
+    held = list(codes) if row.status == EXCEPTION else []
+    return [day.isoformat(), row.partner, row.channel, row.status, row.decided_by is None, held]
+
+
+def _cells(facts: list[Any] | None) -> list[Cell]:
+    """The tally rows an order with these facts counts in (once each)."""
+    if facts is None:
+        return []
+    day_text, partner, channel, status, alone, codes = facts
+    day = date.fromisoformat(day_text)
+    cells: list[Cell] = [("order_day_tally", TALLY_CHANNEL, day, channel)]
+    if partner:
+        cells.append(("order_day_tally", TALLY_PARTNER, day, partner))
+    if alone:
+        cells.append(("order_day_tally", TALLY_ALONE, day, status))
+    if status == EXCEPTION:
+        cells.append(("open_order_tally", TALLY_CHANNEL, None, channel))
+        cells.append(("open_order_tally", TALLY_CODES, None, ",".join(codes)))
+        if partner:
+            cells.append(("open_order_tally", TALLY_PARTNER, None, partner))
+    return cells
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    apply_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (written above) or rolled back: nothing stays pending
+        session.info.pop(_PENDING, None)
