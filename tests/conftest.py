@@ -53,20 +53,33 @@ def three_po_interchange() -> bytes:
     return (head + sets + tail.replace("GE*1*", "GE*3*")).encode("ascii")
 
 
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = storage.make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store migrated to the newest schema, built once; tests copy it (a copy
+    takes milliseconds, migrating a store a second or more)."""
+    path = tmp_path_factory.mktemp("migrated") / "gateway.db"
+    engine = storage.make_engine(f"sqlite:///{path}")
     storage.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sessions(tmp_path: Path, migrated_template: Path) -> Iterator[sessionmaker[Session]]:
+    """A fresh, empty store at the newest schema."""
+    path = tmp_path / "gateway.db"
+    shutil.copyfile(migrated_template, path)
+    engine = storage.make_engine(f"sqlite:///{path}")
     yield storage.make_sessionmaker(engine)
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def master_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def master_template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Path:
     """A SQLite store holding the demo master data, built once; tests copy it."""
     path = tmp_path_factory.mktemp("master") / "gateway.db"
+    shutil.copyfile(migrated_template, path)
     engine = storage.make_engine(f"sqlite:///{path}")
-    storage.upgrade(engine)
     with storage.make_sessionmaker(engine)() as session, session.begin():
         load_demo_master_data(session, ROOT / "fixtures" / "master")
     engine.dispose()

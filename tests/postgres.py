@@ -12,9 +12,11 @@ from pathlib import Path
 
 import psycopg
 
+from gateway import storage
 from tests.dovecot import free_port
 
 USER = "gateway"
+MIGRATED = "gateway_migrated"  # the template a test's migrated database is cloned from
 
 
 def _binaries() -> Path:
@@ -95,6 +97,24 @@ class Postgres:
         """A new empty database; returns its SQLAlchemy URL."""
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+
+    def migrated_database(self, name: str) -> str:
+        """A new database at the newest schema; returns its SQLAlchemy URL.
+
+        The first call on a server migrates a template; the others clone it (CREATE DATABASE
+        ... TEMPLATE copies the files: milliseconds, where migrating takes seconds).
+        """
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (MIGRATED,)
+            ).fetchone()
+        if not exists:
+            engine = storage.make_engine(self.create_database(MIGRATED))
+            storage.upgrade(engine)
+            engine.dispose()  # a template must have no connections when it is cloned
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{MIGRATED}"')
         return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:

@@ -136,8 +136,7 @@ def fresh_database(postgres: Postgres, name: str) -> str:
     with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_TEMPLATE,)).fetchone()
     if not exists:
-        engine = storage.make_engine(postgres.create_database(_TEMPLATE))
-        storage.upgrade(engine)
+        engine = storage.make_engine(postgres.migrated_database(_TEMPLATE))
         with storage.make_sessionmaker(engine)() as session, session.begin():
             load_demo_master_data(session, FIXTURES / "master")
         engine.dispose()

@@ -89,7 +89,7 @@ def summaries(workers: list[subprocess.Popen[bytes]]) -> Iterator[dict[str, Any]
 
 
 def test_concurrent_emitters_never_share_or_skip_a_control_number(postgres: Postgres, tmp_path: Path) -> None:
-    url = postgres.create_database("control_number_race")
+    url = postgres.migrated_database("control_number_race")
     engine = storage.make_engine(url)
     storage.upgrade(engine)
     sessions = storage.make_sessionmaker(engine)

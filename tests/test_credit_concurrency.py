@@ -30,7 +30,7 @@ LIMIT = OPEN_AR + ORDER_TOTAL * 2 + Decimal("100.00")  # room for two orders, no
 
 
 def test_concurrent_orders_do_not_all_slip_under_the_credit_limit(postgres: Postgres, tmp_path: Path) -> None:
-    url = postgres.create_database("credit_race")
+    url = postgres.migrated_database("credit_race")
     engine = storage.make_engine(url)
     storage.upgrade(engine)
     sessions = storage.make_sessionmaker(engine)

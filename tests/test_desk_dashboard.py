@@ -185,7 +185,7 @@ def test_failed_deliveries_count_dead_documents_and_open_delivery_alerts_once(bo
 def test_postgresql_gives_the_same_queue_and_dashboard(
     postgres: Postgres, board_desk: Desk, tmp_path: Path
 ) -> None:
-    engine = storage.make_engine(postgres.create_database("desk_queue"))
+    engine = storage.make_engine(postgres.migrated_database("desk_queue"))
     storage.upgrade(engine)
     sessions = storage.make_sessionmaker(engine)
     with sessions() as session, session.begin():

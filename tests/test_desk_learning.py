@@ -248,7 +248,7 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'gateway.db'}"
     else:
-        url = request.getfixturevalue("postgres").create_database("desk_learning")
+        url = request.getfixturevalue("postgres").migrated_database("desk_learning")
     engine = storage.make_engine(url)
     try:
         storage.upgrade(engine)

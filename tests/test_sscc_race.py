@@ -24,7 +24,7 @@ EACH = 15
 
 @pytest.fixture
 def pg(postgres: Postgres, request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]]:
-    engine = storage.make_engine(postgres.create_database(request.node.name.lower()[:40]))
+    engine = storage.make_engine(postgres.migrated_database(request.node.name.lower()[:40]))
     storage.upgrade(engine)
     yield storage.make_sessionmaker(engine)
     engine.dispose()

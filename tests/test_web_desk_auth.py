@@ -517,7 +517,7 @@ def test_the_password_form_changes_it_and_ends_the_other_sessions(desk: DeskApp)
 
 def test_the_throttle_holds_across_workers_on_postgresql(postgres: Postgres, clock: Clock) -> None:
     """Two apps over one PostgreSQL store, as two web workers or two machines: one count."""
-    engine = storage.make_engine(postgres.create_database("desk_throttle"))
+    engine = storage.make_engine(postgres.migrated_database("desk_throttle"))
     try:
         storage.upgrade(engine)
         sessions = storage.make_sessionmaker(engine)

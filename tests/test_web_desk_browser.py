@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -83,10 +84,7 @@ class Desk:
             return False
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Iterator[tuple[Desk, str]]:
-    home = tmp_path / "home"
-    home.mkdir()
+def desk_env(home: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "GATEWAY_HOME": str(home),
@@ -97,19 +95,42 @@ def desk(tmp_path: Path) -> Iterator[tuple[Desk, str]]:
     }
     for name in ("GATEWAY_DATABASE_URL", "GATEWAY_IMAP_HOST", "GATEWAY_API_TOKEN"):
         env.pop(name, None)
-    running = Desk(home, env)
-    found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
-    assert found is not None and found.group(1) == "demo"
-    pdf = running.ingest(PDF, "--partner", "acme")
-    assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
-    typo = tmp_path / f"acme-{TYPO_PO}.edi"
-    typo.write_bytes(typo_850())
-    [order] = running.ingest(typo)["orders"]
-    assert order["status"] == "exception"
-    [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
-    assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU
+    return env
+
+
+_DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # built once per test run: the data folder and the password
+
+
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A data folder made by the real CLI (``gateway init --demo``, then the PDF and the mistyped 850
+    ingested, each an exception), once per run; each test serves its own copy of it."""
+    if "home" not in _DEMO_HOMES:
+        folder = tmp_path_factory.mktemp("desk-demo")
+        home = folder / "home"
+        home.mkdir()
+        running = Desk(home, desk_env(home))
+        found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
+        assert found is not None and found.group(1) == "demo"
+        pdf = running.ingest(PDF, "--partner", "acme")
+        assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
+        typo = folder / f"acme-{TYPO_PO}.edi"
+        typo.write_bytes(typo_850())
+        [order] = running.ingest(typo)["orders"]
+        assert order["status"] == "exception"
+        [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
+        assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU
+        _DEMO_HOMES["home"] = (home, found.group(2))
+    return _DEMO_HOMES["home"]
+
+
+@pytest.fixture
+def desk(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str]]:
+    built, password = demo_home(tmp_path_factory)
+    home = tmp_path / "home"
+    shutil.copytree(built, home)
+    running = Desk(home, desk_env(home))
     running.start()
-    yield running, found.group(2)
+    yield running, password
     if running.process is not None and running.process.poll() is None:
         running.process.terminate()
         running.process.wait(20)

@@ -2,7 +2,8 @@
 
 ``python -m tests.security._bomb_child STORE`` ingests every document of ``BOMBS`` through the
 real pipeline into a new SQLite store at ``STORE`` and prints one JSON object per document
-(``name``, ``status``, ``error_code``, ``reasons``, ``seconds``) and a last one with ``peak_mb``:
+(``name``, ``status``, ``error_code``, ``reasons``, ``calls``: the function calls its ingest
+made, see ``tests.work``; ``seconds``, for a person) and a last one with ``peak_mb``:
 the VmHWM of this process alone, which a pytest parent's own memory does not inflate.
 """
 
@@ -23,6 +24,7 @@ from gateway import storage
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.security import _hostile as hostile
+from tests.work import counted_calls
 
 GIB_BLOCKS = 2048  # 1 MiB blocks: each bomb inflates to 2 GiB
 
@@ -82,7 +84,10 @@ def main(store: Path) -> None:
     for name, (build, channel, partner) in BOMBS.items():
         data = build()
         started = time.monotonic()
-        outcome = pipeline.ingest_stream(io.BytesIO(data), channel=channel, filename=name, partner=partner)
+        with counted_calls() as calls:
+            outcome = pipeline.ingest_stream(
+                io.BytesIO(data), channel=channel, filename=name, partner=partner
+            )
         seconds = time.monotonic() - started
         with sessions() as session:
             document = session.get(storage.Document, outcome.document_id)
@@ -94,6 +99,7 @@ def main(store: Path) -> None:
                 "error_code": document.error_code,
                 "error": document.error,
                 "reasons": [e["reason"] for e in document.errors or []],
+                "calls": calls.total,
                 "seconds": round(seconds, 2),
                 "at": datetime.now(UTC).isoformat(),
             }

@@ -143,7 +143,7 @@ def test_a_page_of_lines_is_read_in_sql_on_both_databases(
         shutil.copyfile(master_template, path)
         url = f"sqlite:///{path}"
     else:
-        url = request.getfixturevalue("postgres").create_database("bounded_pages")
+        url = request.getfixturevalue("postgres").migrated_database("bounded_pages")
     engine = storage.make_engine(url)
     storage.upgrade(engine)
     sessions = storage.make_sessionmaker(engine)
