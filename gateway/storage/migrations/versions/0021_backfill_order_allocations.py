@@ -1,0 +1,37 @@
+"""the stock each order accepted before 0020 took, worked out from its stored lines
+
+Revision ID: 0021
+Revises: 0020
+
+An order accepted before 0020 took stock but did not record it (``allocations`` NULL), so a
+partner's change or cancellation gave back its credit and not its stock. Each such order now records
+what ``gateway.amendments.derived_allocations`` says it took, never more than the inventory still has
+allocated beyond what the orders that recorded theirs hold (``backfill_allocations``). From 0021 on,
+an accepted order records ``{}`` when it took nothing, so NULL no longer means two things.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+
+from alembic import op
+from sqlalchemy.orm import Session
+
+from gateway.amendments import backfill_allocations
+from gateway.master_data import load_snapshot
+
+revision = "0021"
+down_revision = "0020"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    session = Session(bind=op.get_bind())
+    backfill_allocations(session, load_snapshot(session), when=datetime.now(UTC))
+    session.close()  # the migration's own transaction, on the connection, commits it
+
+
+def downgrade() -> None:
+    pass  # data only: 0020's column keeps what was worked out
