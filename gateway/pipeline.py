@@ -595,6 +595,10 @@ class Pipeline:
         wants_ack = wants_ack and not item.parsed.rejected
         if item.order.purpose == OrderPurpose.CANCEL:
             stored.status = amendments.CANCELLED
+            if self._erp_kind:  # the ERP's cancel, when it had the order
+                queue_erp_payload(
+                    session, self._erp_kind, old, profile, order_id=stored.id, when=run.when, cancel=True
+                )
             amendments.record(
                 session,
                 stored,
