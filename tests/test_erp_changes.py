@@ -88,7 +88,11 @@ def test_netsuite_cancel_closes_every_line_of_the_sales_order_it_created(
     assert second.headers["Idempotency-Key"] == cancel.idempotency_key
     body = json.loads(second.body)
     assert [line["isClosed"] for line in body["item"]["items"]] == [True, True, True]
-    assert [line["item"]["externalId"] for line in body["item"]["items"]] == ["NW-10042", "NW-20017", "NW-30555"]
+    assert [line["item"]["externalId"] for line in body["item"]["items"]] == [
+        "NW-10042",
+        "NW-20017",
+        "NW-30555",
+    ]
     assert "externalId" not in body
     assert [row.status for row in payloads(master_sessions)] == [SENT, SENT]
 
@@ -118,7 +122,9 @@ def test_business_central_cancel_deletes_the_sales_order_it_finds_by_po_number(
 ) -> None:
     accepted_then(master_sessions, partners, tmp_path, "erp.business_central", "01")
     url = f"{erp.base}/api/v2.0/companies(c0)/salesOrders"
-    erp.found = [{"id": "b6f4017a-b749-ee11-ad0b-a1422c0f7f1f", "@odata.etag": 'W/"JzE5OzEn"', "number": "S-1"}]
+    erp.found = [
+        {"id": "b6f4017a-b749-ee11-ad0b-a1422c0f7f1f", "@odata.etag": 'W/"JzE5OzEn"', "number": "S-1"}
+    ]
     erp.replies = [Reply(201), Reply(204)]
 
     assert deliver(master_sessions, url) == (2, 0, 0)
