@@ -131,10 +131,17 @@ def address_lines(lines: Sequence[str], slots: int) -> list[str]:
     return [*kept[: slots - 1], ", ".join(kept[slots - 1 :])]
 
 
-def idempotency_key(kind: str, partner: str, order_id: int) -> str:
+def idempotency_key(kind: str, partner: str, order_id: int, sequence: int = 0) -> str:
     """The ``Idempotency-Key`` for delivering one order in one shape: same parts, same key.
 
-    A name-based UUID (RFC 4122 version 5) of the three parts: NetSuite's
-    ``X-NetSuite-Idempotency-Key`` wants a UUID, and to any other receiver it is an opaque string.
+    A name-based UUID (RFC 4122 version 5) of the parts: NetSuite's ``X-NetSuite-Idempotency-Key``
+    wants a UUID, and to any other receiver it is an opaque string. ``sequence`` counts the payloads
+    of the order before this one (0 for its create), so an update or cancel is never taken for it.
     """
-    return str(uuid.uuid5(_KEY_NAMESPACE, json.dumps([kind, partner, order_id])))
+    parts: list[str | int] = [kind, partner, order_id, *([sequence] if sequence else [])]
+    return str(uuid.uuid5(_KEY_NAMESPACE, json.dumps(parts)))
+
+
+def odata_literal(value: str) -> str:
+    """An OData string literal: quoted, a quote inside doubled."""
+    return "'" + value.replace("'", "''") + "'"

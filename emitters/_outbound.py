@@ -22,3 +22,7 @@ class OutboundDocument(BaseModel):
     group_control_number: int | None = None
     transaction_control_numbers: list[int] = Field(default_factory=list)
     refers_to: str | None = None
+    request: dict[str, str] | None = None
+    """An ERP payload's HTTP request when it is not a POST of ``content`` to the configured URL:
+    ``method``, ``path`` (appended to that URL; ``{id}`` is the ERP's own id of the order) and
+    ``find`` (an OData ``$filter`` that finds that id and its ETag first)."""

@@ -19,6 +19,16 @@ its default (work date, the customer's ship-to, the item's price) instead of ref
 ``quantity`` and ``unitPrice`` are OData decimals: JSON numbers written from the ``Decimal``
 digits, never through a float.
 
+A partner's change or cancellation: the order is found by ``GET salesOrders?$filter=
+externalDocumentNumber eq '<PO>' and customerNumber eq '<account>'``, then deleted (``DELETE
+salesOrders({id})`` with the found ``@odata.etag`` as ``If-Match``); a change then creates it again.
+Followed: "salesOrder resource type" (methods GET, POST, PATCH, DELETE; the one bound action is
+shipAndInvoice, so there is no cancel), "Delete salesOrders" (If-Match required, 204), "Update
+salesOrders" (PATCH of header fields, If-Match required), "Update salesOrderLines" (one line per
+request, by a line id). Not confirmed: the ``$filter`` on ``externalDocumentNumber`` (standard
+OData, no v2.0 page shows it on salesOrders); that deleting an order already shipped or invoiced is
+refused (the gateway holds such a change for the desk anyway).
+
 Not confirmed: the deep insert against a live tenant (the v2.0 reference pages show header and
 lines created in separate requests); that the items carry the partners' X12 unit codes as item
 units of measure (otherwise a code mapping is needed); field lengths (e.g. ``shipToCity`` 30
@@ -43,6 +53,7 @@ from ._erp import drop_none
 from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
+from ._erp import odata_literal
 from ._erp import party_contact
 from ._outbound import OutboundDocument
 
@@ -74,6 +85,44 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     return OutboundDocument(
         kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
     )
+
+
+def emit_update(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The partner's change: the sales order deleted, then created again as it now is.
+
+    API v2.0 creates lines with their order (deep insert) but changes them one request per line,
+    by a line id the gateway does not have; the two documented calls replace the order whole. Its
+    number in Business Central changes; ``externalDocumentNumber`` (the PO) stays.
+    """
+    return [
+        *emit_cancel(order, partner, order_id=order_id, when=when),
+        emit(order, partner, order_id=order_id, when=when),
+    ]
+
+
+def emit_cancel(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The partner cancelled: ``DELETE salesOrders({id})`` ("Delete salesOrders"; an open sales order
+    has no cancelled state in API v2.0). The id and the ``If-Match`` ETag come from a look-up of the
+    customer's order with this PO number (``$filter`` on ``externalDocumentNumber`` and ``customerNumber``)."""
+    if not order.po_number:
+        raise ErpPayloadError("an order without a PO number cannot be found in Business Central")
+    find = (
+        f"externalDocumentNumber eq {odata_literal(order.po_number)}"
+        f" and customerNumber eq {odata_literal(partner.customer_account)}"
+    )
+    return [
+        OutboundDocument(
+            kind=KIND,
+            partner=partner.name,
+            content=b"",
+            refers_to=order.po_number,
+            request={"method": "DELETE", "path": "({id})", "find": find},
+        )
+    ]
 
 
 def _line(line: OrderLine) -> dict[str, JsonValue]:

@@ -23,6 +23,9 @@ Amounts, prices, percents and quantities are strings holding the exact decimal (
 resolved (``OrderLine.sku``), else the partner's vendor SKU. ``amount`` is quantity × unit
 price, exact; ``total`` is the sum of the line amounts (charges are listed, not added) and is
 left out when a line has no price.
+
+A partner's change or cancellation of an order already sent is POSTed the same way, the order as it
+now is with one key more at the end: ``action``, ``update`` or ``cancel`` (a new order has none).
 """
 
 from __future__ import annotations
@@ -56,7 +59,31 @@ VERSION = 1
 
 def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
     """The canonical JSON of ``order``, stored by the gateway as order ``order_id``."""
-    body = drop_none(
+    return _document(order, partner, _body(order, partner, order_id, when))
+
+
+def emit_update(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The order as the partner's change leaves it, with ``"action": "update"``."""
+    return [_document(order, partner, {**_body(order, partner, order_id, when), "action": "update"})]
+
+
+def emit_cancel(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The order the partner cancelled, with ``"action": "cancel"``."""
+    return [_document(order, partner, {**_body(order, partner, order_id, when), "action": "cancel"})]
+
+
+def _document(order: Order, partner: PartnerProfile, body: dict[str, JsonValue]) -> OutboundDocument:
+    return OutboundDocument(
+        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
+    )
+
+
+def _body(order: Order, partner: PartnerProfile, order_id: int, when: datetime) -> dict[str, JsonValue]:
+    return drop_none(
         {
             "schema": SCHEMA,
             "version": VERSION,
@@ -84,9 +111,6 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
             "lines": [_line(line) for line in order.lines],
             "total": _text(order_total(order)),
         }
-    )
-    return OutboundDocument(
-        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
     )
 
 

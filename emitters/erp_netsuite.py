@@ -1,7 +1,16 @@
-"""NetSuite payload (kind ``erp.netsuite``): the body of a SuiteTalk REST ``salesOrder`` create.
+"""NetSuite payloads (kind ``erp.netsuite``): a SuiteTalk REST ``salesOrder`` create, update and close.
 
-The body for ``POST /services/rest/record/v1/salesOrder`` (REST Record API, record service v1).
-Followed: Oracle NetSuite Help Center, SuiteTalk REST Web Services: the record pages "Sales
+The body for ``POST /services/rest/record/v1/salesOrder`` (REST Record API, record service v1);
+a partner's change or cancellation is a ``PATCH`` of the same record by its external ID
+(``/salesOrder/eid:<externalId>?replace=item``). Followed for those: Oracle NetSuite Help Center,
+"Updating a Record Instance" (PATCH, 204, omitted fields unchanged), "Using External IDs" (``eid:``
+anywhere an internal ID goes in the URL), "Working with Sublists" / "Replacing a Sublist"
+(``?replace=item``: lines without a matching key are removed, the lines sent are added). A
+cancellation closes every line (``isClosed`` on the item sublist, which is how a NetSuite sales
+order is closed: the status follows its lines; seen in SuiteScript and SOAP samples, the REST
+record page only lists the field).
+
+For the create, followed: Oracle NetSuite Help Center, SuiteTalk REST Web Services: the record pages "Sales
 Order" and "Purchase Order" (``{"entity": {...}, "item": {"items": [{"item": {...}, "rate":
 ...}]}}``), "Working with Sublists", "Format of Sublists and Subrecords", "Using External IDs"
 and "Sending an Asynchronous Request Using an Idempotency Key"; field names as in the REST API
@@ -64,10 +73,59 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     """
     if order.purpose is not OrderPurpose.ORIGINAL:
         raise ErpPayloadError(f"a {order.purpose.value} order is not a new NetSuite sales order")
+    body = drop_none({"externalId": external_id(partner, order_id), **_fields(order, partner)})
+    return OutboundDocument(
+        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
+    )
+
+
+def emit_update(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The sales order as the partner's change leaves it: ``PATCH salesOrder/eid:<externalId>?replace=item``.
+
+    The body is the create's without ``externalId``; ``replace=item`` replaces the item sublist with
+    the lines sent ("Replacing a Sublist"), so a line the change removed goes.
+    """
+    body = _fields(order, partner)
+    return [_request(order, partner, order_id, body)]
+
+
+def emit_cancel(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The partner cancelled: every line of the sales order closed (``isClosed``), the same PATCH.
+
+    NetSuite closes a sales order by closing its lines; the lines go as created, each closed, since
+    the gateway does not know NetSuite's line keys (not confirmed: that a replaced line may arrive closed).
+    """
+    body: dict[str, JsonValue] = {
+        "item": {"items": [{**_item(line), "isClosed": True} for line in order.lines]}
+    }
+    return [_request(order, partner, order_id, body)]
+
+
+def external_id(partner: PartnerProfile, order_id: int) -> str:
+    """The sales order's ``externalId``: the gateway's order, by partner."""
+    return f"{partner.name}-{order_id}"
+
+
+def _request(
+    order: Order, partner: PartnerProfile, order_id: int, body: dict[str, JsonValue]
+) -> OutboundDocument:
+    return OutboundDocument(
+        kind=KIND,
+        partner=partner.name,
+        content=json_bytes(body),
+        refers_to=order.po_number,
+        request={"method": "PATCH", "path": f"/eid:{external_id(partner, order_id)}?replace=item"},
+    )
+
+
+def _fields(order: Order, partner: PartnerProfile) -> dict[str, JsonValue]:
     ship_date = first_date(order, SHIP_DATES)
-    body = drop_none(
+    return drop_none(
         {
-            "externalId": f"{partner.name}-{order_id}",
             "entity": {"externalId": partner.customer_account},
             "otherRefNum": order.po_number,
             "tranDate": order.po_date.isoformat() if order.po_date else None,
@@ -77,9 +135,6 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
             "shippingAddress": _address(order.ship_to),
             "item": {"items": [_item(line) for line in order.lines]},
         }
-    )
-    return OutboundDocument(
-        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
     )
 
 

@@ -8,24 +8,31 @@ shipped or invoiced is not changed here: the change waits on the desk (``shipped
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from collections.abc import Mapping
+from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+import validators
 from gateway import storage
 from gateway.model import Order
 from gateway.model import OrderLine
 from gateway.outbound_model import AckType
 from gateway.outbound_model import OrderAcknowledgment
 
+ACCEPTED = "accepted"
 CANCELLED = "cancelled"
 SUBJECT = "purchase_order"  # the audit subject, as the desk's (gateway.desk._locking.SUBJECT)
-_OPEN = ("accepted", "exception")
+_OPEN = (ACCEPTED, "exception")
 _SHIPPING_DOCUMENTS = ("856", "810")
 
 
@@ -98,14 +105,102 @@ def shipped(session: Session, stored: storage.PurchaseOrder) -> bool:
     return bool(sent)
 
 
-def allocations_json(allocations: dict[str, Decimal]) -> dict[str, str] | None:
-    """How ``purchase_order.allocations`` keeps what an accepted order took."""
-    taken = {sku: str(quantity) for sku, quantity in allocations.items() if quantity > 0}
-    return taken or None
+def allocations_json(allocations: Mapping[str, Decimal] | None) -> dict[str, str] | None:
+    """How ``purchase_order.allocations`` keeps what an order took: ``{}`` when it took nothing, None
+    when it takes nothing (not accepted) or, in a store from before 0020, when it is not known."""
+    if allocations is None:
+        return None
+    return {sku: str(quantity) for sku, quantity in allocations.items() if quantity > 0}
+
+
+def derived_allocations(
+    order: Order, short_stock: Mapping[str, Decimal], master: validators.MasterData, *, account: str | None
+) -> dict[str, Decimal]:
+    """What an accepted order took from stock, worked out again from the order as stored.
+
+    The order goes through ``validators.validate`` as the pipeline ran it, with unlimited stock, so each
+    line takes its quantity in catalog units; ``short_stock`` (line number -> quantity, from the order's
+    ``short_stock`` findings) caps a line stock could not cover to what it could. Lines keep the SKU
+    validation settled on, and nothing is auto-fixed again (the default policy).
+    """
+    order = order.model_copy(deep=True)
+    for line in order.lines:
+        if line.sku:
+            line.vendor_sku = line.sku
+        cap = short_stock.get(line.line_no or "")
+        if cap is not None and line.quantity is not None and cap < line.quantity.value:
+            line.quantity = line.quantity.model_copy(update={"value": max(cap, Decimal(0))})
+    context = validators.ValidationContext(
+        master=master,
+        policy=validators.ValidationPolicy(),
+        today=order.po_date or date.min,
+        customer_account=account,
+        available=_UNLIMITED,
+    )
+    return validators.validate(order, context).allocations
+
+
+def backfill_allocations(session: Session, master: validators.MasterData, *, when: datetime) -> int:
+    """Record what each accepted order from before 0020 took (``allocations`` NULL); returns how many.
+
+    Each gets what ``derived_allocations`` says, newest first, but never more of a SKU than is allocated
+    in the inventory and not held by the orders that recorded theirs: stock a reload of the inventory
+    already gave back (or that an order accepted before validation never took) is not given back twice.
+    It cannot tell stock the ERP allocated itself from a legacy order's. An order left with nothing
+    records ``{}``; one whose stored order cannot be read stays NULL, with an alert saying so.
+    """
+    order, inventory, finding = storage.PurchaseOrder, storage.InventoryLevel, storage.Finding
+    free = {
+        sku: Decimal(total)
+        for sku, total in session.execute(
+            select(inventory.sku, func.sum(inventory.allocated)).group_by(inventory.sku)
+        )
+    }
+    rows = session.execute(
+        select(order.id, order.partner, order.customer_account, order.canonical, order.allocations)
+        .where(order.status == ACCEPTED)
+        .order_by(order.id.desc())
+    ).all()
+    for row in rows:
+        for sku, text in (row.allocations or {}).items():
+            free[sku] = free.get(sku, Decimal(0)) - Decimal(text)
+    legacy = [row for row in rows if row.allocations is None]
+    for row in legacy:
+        try:
+            stored = Order.model_validate(row.canonical)
+        except ValidationError as exc:
+            session.execute(
+                insert(storage.Alert),
+                {
+                    "at": when,
+                    "kind": "allocations",
+                    "partner": row.partner,
+                    "message": f"order {row.id}: the stock it took is not known (its stored order cannot be "
+                    f"read: {exc.errors()[0]['msg']}); a change or cancellation gives back its credit only",
+                },
+            )
+            continue
+        short = {
+            line_no: Decimal(expected)
+            for line_no, expected in session.execute(
+                select(finding.line_no, finding.expected).where(
+                    finding.order_id == row.id,
+                    finding.code == validators.FindingCode.SHORT_STOCK.value,
+                )
+            )
+            if line_no is not None and expected is not None
+        }
+        given: dict[str, Decimal] = {}
+        for sku, quantity in derived_allocations(stored, short, master, account=row.customer_account).items():
+            given[sku] = min(quantity, max(free.get(sku, Decimal(0)), Decimal(0)))
+            free[sku] = free.get(sku, Decimal(0)) - given[sku]
+        session.execute(update(order).where(order.id == row.id).values(allocations=allocations_json(given)))
+    return len(legacy)
 
 
 def release_stock(session: Session, stored: storage.PurchaseOrder) -> None:
-    """Give back the stock the order took, from the warehouses holding the most allocated first."""
+    """Give back the stock the order took, from the warehouses holding the most allocated first (never
+    below zero: what a reload of the inventory already gave back is not given back again)."""
     inventory = storage.InventoryLevel
     for sku, text in (stored.allocations or {}).items():
         left = Decimal(text)
@@ -234,6 +329,22 @@ def applied_from(session: Session, stored: storage.PurchaseOrder, document_id: i
         )
     )
     return any(after and after.get("document_id") == document_id for after in afters)
+
+
+class _Unlimited(Mapping[str, Decimal]):
+    """Stock enough for any line: what ``derived_allocations`` validates against."""
+
+    def __getitem__(self, sku: str) -> Decimal:
+        return Decimal("Infinity")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_UNLIMITED = _Unlimited()
 
 
 def _line(line: OrderLine | None, with_price: bool, with_item: bool) -> str:

@@ -1,4 +1,7 @@
-"""ERP delivery: POST each queued payload with its idempotency key; retry with backoff; dead-letter loudly.
+"""ERP delivery: send each queued payload with its idempotency key; retry with backoff; dead-letter loudly.
+
+A create is a POST to the configured URL; an update or cancel goes as its ``erp_request`` says
+(PATCH or DELETE on a path under that URL, after a look-up of the ERP's id where it needs one).
 
 A 2xx (or a 409 that says the key was seen) is delivered. A 408, 425, 429, 5xx, timeout or
 connection failure is retried at ``base * 2**(attempt-1)`` seconds (capped; a Retry-After
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
@@ -88,19 +92,36 @@ class DeliveryReport:
 def deliver_due(
     sessions: sessionmaker[Session], settings: ErpSettings, *, now: datetime, client: httpx.Client
 ) -> DeliveryReport:
-    """Try every ERP payload that is due now, once; returns what became of them."""
+    """Try every ERP payload that is due now, once; returns what became of them.
+
+    A payload waits while an earlier payload of its order is still pending: the ERP hears of an
+    order's update or cancel only after the order. (After a create that went dead, the order's next
+    decision queues a create again; an update that still follows it fails loudly, into an alert.)
+    """
     report = DeliveryReport()
     while True:
+        delivered = report.delivered
         with sessions() as session, session.begin():
             rows = _claim(session, now)
             for row in rows:
                 _attempt(session, row, settings, now, client, report)
-        if len(rows) < _BATCH:
-            return report
+        if len(rows) < _BATCH and (report.delivered == delivered or not rows):
+            return report  # (a delivery may have let a later payload of its order go: claim again)
 
 
 def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
     outbound = storage.OutboundRecord
+    earlier = aliased(storage.OutboundRecord)
+    waiting = (
+        select(earlier.id)
+        .where(
+            earlier.order_id == outbound.order_id,
+            earlier.kind == outbound.kind,
+            earlier.id < outbound.id,
+            earlier.status == PENDING,
+        )
+        .exists()
+    )
     return list(
         session.scalars(
             select(outbound)
@@ -108,6 +129,7 @@ def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
                 outbound.kind.in_(ERP_KINDS),
                 outbound.status == PENDING,
                 or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
+                or_(outbound.order_id.is_(None), ~waiting),
             )
             .order_by(outbound.id)
             .limit(_BATCH)
@@ -130,13 +152,23 @@ def _attempt(
     headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key or str(row.id)}
     if settings.token:
         headers["Authorization"] = f"Bearer {settings.token}"
+    request = row.erp_request or {}
     retry_after: float | None = None
     try:
-        response = client.post(
-            settings.url, content=row.content, headers=headers, timeout=settings.timeout_seconds
+        url = settings.url + request.get("path", "")
+        if request.get("find"):
+            url = _found(client, settings, request["find"], url, headers)
+        response = client.request(
+            request.get("method", "POST"),
+            url,
+            content=row.content or None,
+            headers=headers,
+            timeout=settings.timeout_seconds,
         )
     except httpx.HTTPError as exc:
         error, retryable = f"{type(exc).__name__}: {exc or 'no detail'}", True
+    except _NotFound as exc:
+        error, retryable = str(exc), exc.retryable
     else:
         if response.is_success or response.status_code == 409:
             row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, now, None, None
@@ -163,6 +195,38 @@ def _attempt(
         report.dead += 1
     else:
         report.retrying += 1
+
+
+class _NotFound(Exception):
+    """The ERP's own id of the order could not be looked up."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _found(client: httpx.Client, settings: ErpSettings, find: str, url: str, headers: dict[str, str]) -> str:
+    """``url`` with the ERP's id of the one record ``find`` (an OData ``$filter``) selects; its ETag goes
+    in ``headers`` as ``If-Match``, which Business Central requires to change or delete it."""
+    response = client.get(
+        settings.url,
+        params={"$filter": find},
+        headers={k: v for k, v in headers.items() if k != "Content-Type"},
+        timeout=settings.timeout_seconds,
+    )
+    if not response.is_success:
+        raise _NotFound(
+            f"looking up {find}: HTTP {response.status_code}: {response.text[:300]}",
+            retryable=response.status_code in _RETRYABLE or response.status_code >= 500,
+        )
+    try:
+        found = response.json().get("value", [])
+    except ValueError:
+        raise _NotFound(f"looking up {find}: the answer is not JSON", retryable=False) from None
+    if len(found) != 1 or not found[0].get("id"):
+        raise _NotFound(f"{len(found)} records in the ERP match {find}; one was expected", retryable=False)
+    headers["If-Match"] = found[0].get("@odata.etag") or "*"
+    return url.replace("{id}", str(found[0]["id"]))
 
 
 def _retry_after(response: httpx.Response, now: datetime) -> float | None:

@@ -84,6 +84,7 @@ def store_outbound(
         if ack_window is not None and status != INVALID
         else None,
         "idempotency_key": idempotency_key,
+        "erp_request": document.request,
     }
     return int(
         session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row).scalar_one()
@@ -91,12 +92,35 @@ def store_outbound(
 
 
 def queue_erp_payload(
-    session: Session, kind: str, order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+    session: Session,
+    kind: str,
+    order: Order,
+    partner: PartnerProfile,
+    *,
+    order_id: int,
+    when: datetime,
+    cancel: bool = False,
 ) -> int | None:
-    """Queue the ERP payload of an accepted order; one that cannot be written raises an alert instead."""
+    """Queue what the ERP must hear of a decided order; returns the last payload's id, or None.
+
+    An order the ERP has not had (no earlier payload of it pending or sent) gets its create; one it
+    has gets the ERP's update, or with ``cancel`` its cancel (an order it never had needs none).
+    Each payload has its own idempotency key. One that cannot be written raises an alert instead.
+    """
     emitter = ERP_EMITTERS[kind]
+    outbound = storage.OutboundRecord
+    earlier = list(
+        session.scalars(select(outbound.status).where(outbound.order_id == order_id, outbound.kind == kind))
+    )
+    sent_before = any(status in (PENDING, SENT) for status in earlier)
+    if cancel and not sent_before:
+        return None
     try:
-        document = emitter.emit(order, partner, order_id=order_id, when=when)
+        if not sent_before:
+            documents = [emitter.emit(order, partner, order_id=order_id, when=when)]
+        else:
+            shape = emitter.emit_cancel if cancel else emitter.emit_update
+            documents = shape(order, partner, order_id=order_id, when=when)
     except emitters.ErpPayloadError as exc:
         session.execute(
             insert(storage.Alert),
@@ -108,13 +132,16 @@ def queue_erp_payload(
             },
         )
         return None
-    return store_outbound(
-        session,
-        document,
-        when=when,
-        order_id=order_id,
-        idempotency_key=emitters.idempotency_key(kind, partner.name, order_id),
-    )
+    last = None
+    for sequence, document in enumerate(documents, start=len(earlier)):
+        last = store_outbound(
+            session,
+            document,
+            when=when,
+            order_id=order_id,
+            idempotency_key=emitters.idempotency_key(kind, partner.name, order_id, sequence),
+        )
+    return last
 
 
 def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: datetime) -> str | None:

@@ -591,8 +591,8 @@ class Pipeline:
             return
         old = Order.model_validate(stored.canonical)
         old_status = stored.status
+        amendments.release_stock(session, stored)  # also what a held order took (a change after shipment)
         if old_status == ORDER_ACCEPTED:
-            amendments.release_stock(session, stored)
             validator.release(profile.customer_account, stored.order_total or Decimal(0))
         run.order_ids.append(stored.id)
         run.orders_stored += 1
@@ -601,6 +601,10 @@ class Pipeline:
         wants_ack = wants_ack and not item.parsed.rejected
         if item.order.purpose == OrderPurpose.CANCEL:
             stored.status = amendments.CANCELLED
+            if self._erp_kind:  # the ERP's cancel, when it had the order
+                queue_erp_payload(
+                    session, self._erp_kind, old, profile, order_id=stored.id, when=run.when, cancel=True
+                )
             amendments.record(
                 session,
                 stored,
@@ -992,7 +996,9 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "created_at": run.when,
         "layout_learned_from": item.layout_learned_from,
         "received_canonical": _as_received(item),
-        "allocations": amendments.allocations_json(item.allocations or {}),
+        "allocations": amendments.allocations_json(
+            {} if item.allocations is None and item.status == ORDER_ACCEPTED else item.allocations
+        ),
     }
 
 

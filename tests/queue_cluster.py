@@ -431,6 +431,8 @@ def exactly_once_problems(
         for status in ("received", "failed"):
             if (n := sum(s == status for s in stored.values())) > 0:
                 problems.append(f"{n} documents {status}")
+        errors = session.scalars(select(document.error).where(document.status == "failed").limit(3))
+        problems.extend(f"failed: {error}" for error in errors)
         orders = session.execute(select(order.id, order.document_id, order.status, order.channel)).all()
         per_document: dict[int, int] = {}
         for row in orders:

@@ -3,7 +3,8 @@
 AK304/IK304: 1 only for a segment id the standard does not have; a segment of the standard that
 the transaction set does not hold is 6; one the set holds but not there is 2 (it belongs further
 on) or 7 (it belongs earlier: out of sequence). Too many elements is an AK4 with AK403 3. A segment
-with no elements is in error (8). CTT01 must count the PO1s. A reused ISA13 is flagged.
+with no elements is in error (8). A CTT01 that miscounts the PO1s holds the order (no 997 code names
+it). A reused ISA13 is flagged.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -100,14 +102,28 @@ def test_a_segment_with_no_elements_is_in_error(partners: PartnerRegistry) -> No
     assert ack_lines(text, partners) == ["AK3*N4*11*N1*8", "AK5*R*5"]
 
 
-def test_ctt01_must_count_the_po1_segments(partners: PartnerRegistry) -> None:
+def test_a_ctt01_that_miscounts_the_po1s_holds_the_order_and_is_no_997_error(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path
+) -> None:
+    """AK502 4 says SE01 miscounts the set's segments (X12 element 718; pyx12 sends it for SE01 only), and
+    no AK5/AK3/AK4 code names CTT01's line count, an application check that pyx12's own 997 accepts. So
+    the 997 accepts the set, as pyx12's does, and the order waits on the desk with ``x12.ctt_count``."""
     text = ACME.replace("CTT*3~", "CTT*5~")
-    assert ack_lines(text, partners) == ["AK5*R*4"]
+    assert ack_lines(text, partners) == ["AK5*A"]
     [parsed] = parse(text.encode(), partners=partners).orders
-    assert parsed.transaction is not None
-    [issue] = [i for i in parsed.transaction.issues if i.is_error]
+    assert parsed.transaction is not None and not parsed.transaction.issues and not parsed.rejected
+    [issue] = [i for i in parsed.issues if i.is_error]
     assert (issue.code, issue.segment, issue.element, issue.bad_value) == ("x12.ctt_count", "CTT", 1, "5")
-    assert "3 PO1" in issue.message
+    assert "3 PO1" in issue.message and issue.x12_code is None and parsed.needs_review
+
+    path = tmp_path / "ctt.edi"
+    path.write_text(text)
+    outcome = Pipeline(master_sessions, partners, clock=lambda: FIXED_NOW).ingest_path(path)
+    with master_sessions() as session:
+        [order] = session.scalars(select(storage.PurchaseOrder)).all()
+        codes = {f.code: f.action for f in session.scalars(select(storage.Finding))}
+        kinds = [session.get(storage.OutboundRecord, i).kind for i in outcome.outbound_ids]  # type: ignore[union-attr]
+    assert order.status == "exception" and codes == {"syntax": "hold"} and kinds == ["997"]
 
 
 def test_a_right_ctt01_and_a_set_without_ctt_are_accepted(partners: PartnerRegistry) -> None:

@@ -2,7 +2,8 @@
 
 Regressions first: real purchase orders the old maps rejected (CTP with 11 elements, the
 005010 N9 loop with MTX). Then a walk of every generated map, segment by segment and element
-by element, against the reference table written once from the Bots grammars.
+by element, against the reference table written once from the Bots grammars, and each element's
+data element number where pyx12's own maps and dictionary give it unambiguously.
 """
 
 from __future__ import annotations
@@ -175,7 +176,9 @@ def _element_problems(
     standard: list[Any],
     dictionary: dict[str, tuple[str, int, int]],
     version: str,
+    numbers: dict[str, str],
 ) -> list[str]:
+    """``numbers``: the segment's data element numbers the table has (``data_elements``), by element name."""
     name, requirement = standard[0], standard[1]
     problems: list[str] = []
     usage = ours.findtext("usage")
@@ -188,11 +191,13 @@ def _element_problems(
         if len(components) != len(standard[2]):
             problems.append(f"{where} {name}: {len(components)} components, standard {len(standard[2])}")
         for component, spec in zip(components, standard[2], strict=False):
-            problems.extend(_element_problems(where, component, spec, dictionary, version))
+            problems.extend(_element_problems(where, component, spec, dictionary, version, numbers))
         return problems
     if ours.tag != "element":
         return [*problems, f"{where} {name}: a composite where the standard has a simple element"]
     number = ours.findtext("data_ele") or ""
+    if name in numbers and number != numbers[name]:
+        problems.append(f"{where} {name}: data element {number}, standard {numbers[name]}")
     data_type, low, high = dictionary[number]
     ref_low, ref_high, ref_format = standard[2], standard[3], standard[4]
     family = _FAMILY.get(data_type, data_type)
@@ -210,6 +215,7 @@ def _element_problems(
 def test_map_segments_are_the_standards_element_by_element(set_id: str, version: str) -> None:
     dictionary = _dictionary()
     reference = STANDARD[version]["segments"]
+    numbers = STANDARD["data_elements"][version]
     problems: list[str] = []
     seen: set[str] = set()
     for segment in _map_root(set_id, version).iter("segment"):
@@ -222,8 +228,30 @@ def test_map_segments_are_the_standards_element_by_element(set_id: str, version:
         if len(elements) != len(standard):
             problems.append(f"{seg_id}: {len(elements)} elements, standard {len(standard)}")
         for ours, spec in zip(elements, standard, strict=False):
-            problems.extend(_element_problems(seg_id, ours, spec, dictionary, version))
+            problems.extend(
+                _element_problems(seg_id, ours, spec, dictionary, version, numbers.get(seg_id, {}))
+            )
     assert not problems, "\n".join(problems)
+
+
+def test_the_table_numbers_the_elements_pyx12_numbers_unambiguously() -> None:
+    """``data_elements`` is what extract_pyx12_numbers.py derives from pyx12 as installed, and numbers
+    elements of every walked version, composites' components too."""
+    from tests.x12_standard.extract_pyx12_numbers import numbered
+
+    table = STANDARD["data_elements"]
+    assert {v: table[v] for v in ("004010", "005010")} == numbered(STANDARD)
+    for version in ("004010", "005010"):
+        named = {name for segment in table[version].values() for name in segment}
+        assert len(named) > 200 and any("." in name for name in named), version
+    assert table["004010"]["N1"] == {
+        "N101": "98",
+        "N102": "93",
+        "N103": "66",
+        "N104": "67",
+        "N105": "706",
+        "N106": "98",
+    }
 
 
 # --- the 860 and 865 maps ------------------------------------------------------------------

@@ -239,6 +239,7 @@ class OutboundRecord(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    erp_request: Mapped[dict[str, Any] | None]  # an ERP update or cancel: emitters.OutboundDocument.request
 
 
 class ShipmentRow(Base):

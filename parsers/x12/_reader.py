@@ -287,15 +287,15 @@ def _close_transaction(
                 if seg.elements[0] in rules:
                     _narrow(ix.partner, rules[seg.elements[0]], seg, check, transaction)
     transaction.segment_count = len(ix.segments)
-    if transaction.set_id == _PO_SET:
-        count_issue = _ctt_count(ix.segments)
-        if count_issue is not None:
-            transaction.issues.append(count_issue)
     if ix.group is not None:
         ix.group.transactions.append(transaction)
     parsed: list[ParsedOrder | ReceivedAck] = []
     if transaction.set_id in _ORDER_SETS:
-        parsed.append(_order(ix, transaction, document_id, ordinal))
+        order = _order(ix, transaction, document_id, ordinal)
+        count_issue = _ctt_count(ix.segments) if transaction.set_id == _PO_SET else None
+        if count_issue is not None:  # the order's, not the set's: no 997 code names it
+            order.issues.append(count_issue)
+        parsed.append(order)
     elif transaction.set_id in _ACK_SETS:
         parsed.extend(_ack(ix))
     ix.transaction = None
@@ -329,8 +329,9 @@ def _ack(ix: _Interchange) -> list[ReceivedAck]:
 def _ctt_count(segments: list[X12Segment]) -> Issue | None:
     """CTT01 is the number of PO1 segments; a set where they differ may have lost or gained a line.
 
-    Answered as a count mismatch of the set (AK502/IK502 4), so the set is rejected and the order
-    carries the finding.
+    An error of the order, held for the desk, and not of the set's syntax: AK502/IK502 4 ("number of
+    included segments does not match actual count", element 718) is SE01's count, and no AK5, AK3 or
+    AK4 code names CTT01, so the 997/999 accepts the set, as pyx12's own 997 does.
     """
     ctt = next((seg for seg in segments if seg.id == "CTT"), None)
     declared = ctt.get(1).strip() if ctt is not None else ""
@@ -344,7 +345,6 @@ def _ctt_count(segments: list[X12Segment]) -> Issue | None:
         message=f"CTT01 says {int(declared)} line items but the transaction set holds {lines} PO1 segments; "
         "a line may have been lost or added on the way",
         level=Level.TRANSACTION,
-        x12_code="4",
         segment="CTT",
         element=1,
         bad_value=declared,
