@@ -20,10 +20,25 @@ def process_cpu(pids: Iterable[int]) -> float:
     return total
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def tree_cpu(pid: int) -> float:
     """CPU seconds of ``pid`` and of its live children."""
+    return process_cpu([pid, *_children(pid)])
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds of a forking server (PostgreSQL's postmaster): itself, its live children, and
+    the children it has already reaped (a backend that ended meanwhile still counts)."""
+    tick = os.sysconf("SC_CLK_TCK")
     try:
-        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        children = []
-    return process_cpu([pid, *children])
+        return 0.0
+    reaped = (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
+    return reaped + process_cpu([pid, *_children(pid)])
