@@ -58,7 +58,7 @@ def _params() -> pyx12.params.params:
 @functools.cache
 def load_map(map_dir: Path, map_file: str) -> Any:
     """Load a pyx12 map once per process."""
-    return pyx12.map_if.load_map_file(map_file, _params(), str(map_dir))
+    return _PYX12_LOAD_MAP_FILE(map_file, _params(), str(map_dir))  # pyx12's, even mid-check_interchange
 
 
 @functools.cache

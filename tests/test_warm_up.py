@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import pyx12.map_if
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -40,14 +39,13 @@ def test_a_warmed_up_pipeline_parses_no_map_for_its_first_document(
     loaded = pipeline.warm_up()
     assert {"850.4010.xml", "855.4010.xml", "x12.control.00401.xml", "850.5010.xml"} <= set(loaded)
     parsed: list[str] = []
-    real = pyx12.map_if.load_map_file
+    real = _pyx12._PYX12_LOAD_MAP_FILE
 
     def counted(map_file: str, *args: Any) -> Any:
         parsed.append(map_file)
         return real(map_file, *args)
 
-    monkeypatch.setattr(pyx12.map_if, "load_map_file", counted)  # the reader's loader
-    monkeypatch.setattr(_pyx12, "_PYX12_LOAD_MAP_FILE", counted)  # the checker's
+    monkeypatch.setattr(_pyx12, "_PYX12_LOAD_MAP_FILE", counted)  # pyx12's loader, for reader and checker
 
     outcome = pipeline.ingest_path(INBOX / "acme-4500012345.edi")
 
@@ -59,3 +57,24 @@ def test_a_warmed_up_pipeline_parses_no_map_for_its_first_document(
         )
     assert kinds == ["855", "997"]  # the 855 was checked by pyx12 before it was stored
     assert parsed == []
+
+
+def test_a_cold_pipeline_parses_each_map_its_first_document_needs_once(
+    master_sessions: sessionmaker[Session], cold_maps: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a warm-up (``gateway ingest``), the reader and the 855's check share one parsed copy
+    of each map; the check, which swaps pyx12's loader for the shared one, must not call itself."""
+    parsed: list[str] = []
+    real = _pyx12._PYX12_LOAD_MAP_FILE
+
+    def counted(map_file: str, *args: Any) -> Any:
+        parsed.append(map_file)
+        return real(map_file, *args)
+
+    monkeypatch.setattr(_pyx12, "_PYX12_LOAD_MAP_FILE", counted)
+    pipeline = Pipeline(master_sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW)
+
+    outcome = pipeline.ingest_path(INBOX / "acme-4500012345.edi")
+
+    assert len(outcome.outbound_ids) == 2  # its 997 and 855
+    assert sorted(parsed) == ["850.4010.xml", "855.4010.xml", "x12.control.00401.xml"]
