@@ -144,9 +144,9 @@ def warm_up(pipeline: Pipeline) -> None:
 
 
 def run_pollers(settings: RunSettings) -> None:
-    stop = _stop_on_sigterm()
     pipeline = pipeline_from_environment()
     warm_up(pipeline)  # on SQLite the pollers process what they take: a 997 is due in a second
+    stop = _stop_on_sigterm()  # only now: SIGTERM during the warm-up ends us at once, nothing is in hand
     jobs = poll_jobs(pipeline, stop)
     if not jobs:
         log.info("no pollers configured (no sftp_pull or drop in any profile, no GATEWAY_IMAP_HOST)")
@@ -159,9 +159,9 @@ def run_worker(settings: RunSettings) -> None:
     """On PostgreSQL a job-queue worker (any number, on any machines); on SQLite the inline one."""
     from gateway import jobs
 
-    stop = _stop_on_sigterm()
     pipeline = pipeline_from_environment(queued=False)
     warm_up(pipeline)
+    stop = _stop_on_sigterm()  # only now: SIGTERM during the warm-up ends us at once, nothing is in hand
     worker = Worker(
         pipeline,
         senders(pipeline),
