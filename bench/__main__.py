@@ -11,6 +11,7 @@ from bench import as2_receive
 from bench import desk_queue
 from bench import extraction
 from bench import fuzz
+from bench import latency
 from bench import memory
 from bench import outbound
 from bench import scaling
@@ -37,6 +38,7 @@ BENCHES: dict[str, Bench] = {
     "desk": Bench("Order desk queue", desk_queue.run, Size("--desk-orders", 100_000, "orders in the desk's store")),
     "sftp": Bench("SFTP pull", sftp_pull.run, Size("--sftp-files", 1_000, "files pulled (needs root: it runs sshd)")),
     "memory": Bench("Peak memory of a big ingest", memory.run, Size("--memory-mb", 200, "MB of the interchange ingested")),
+    "latency": Bench("997 latency from the drop inbox", latency.run, Size("--latency-files", 50, "100-PO files dropped into a running gateway")),
     "scaling": Bench("Scale-out on PostgreSQL", scaling.run, Size("--scaling-documents", 400, "mixed documents per worker count")),
     "startup": Bench("Start-up of gateway commands", startup.run, Size("--startup-runs", 5, "runs of each command (median reported)")),
     "fuzz": Bench("Fuzzing", fuzz.run, Size("--fuzz-seconds", 300.0, "seconds of fuzzing, every target at once")),

@@ -2,9 +2,12 @@
 
 Each run gets a fresh database with the same mixed documents (X12 batches and partner files,
 PDFs, xlsx and CSV forms, emails) stored and queued first; then the workers start, and the
-rate is counted from the first document processed to the last (worker start-up is left
-out). The baseline is the same documents, stored the same way, processed one after another
-in this process on the same PostgreSQL: the pipeline with no queue.
+rate is counted from the first document processed to the last (worker start-up, warm-up
+included, is left out). Over the same window the CPU is counted, per document: the workers'
+(user + system, from /proc) and PostgreSQL's (the server and its backends, reaped ones
+included). The baseline is the same documents, stored the same way, processed one after
+another in this process on the same PostgreSQL: the pipeline with no queue (its CPU from
+``time.process_time``), warmed up as a worker is.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 
 import psycopg
 
+from bench._cpu import process_cpu
+from bench._cpu import server_cpu
 from bench._markdown import Headline
 from bench._markdown import table
 from gateway import storage
@@ -37,44 +42,87 @@ from tests.queue_cluster import waiting_documents
 WORKERS = (1, 2, 4)
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One run, from the first document processed to the last."""
+
+    rate: float  # documents per second
+    cpu: float  # the gateway's CPU seconds per document (the workers, or the inline process)
+    database_cpu: float  # PostgreSQL's CPU seconds per document
+
+
 @dataclass(slots=True)
 class Result:
     documents: int
-    inline_rate: float = 0.0
-    rates: dict[int, float] = field(default_factory=dict)
+    inline: Window = Window(0.0, 0.0, 0.0)
+    runs: dict[int, Window] = field(default_factory=dict)  # by number of workers
     server: str = ""
 
+    @property
+    def inline_rate(self) -> float:
+        return self.inline.rate
+
+    @property
+    def rates(self) -> dict[int, float]:
+        return {n: run.rate for n, run in self.runs.items()}
+
     def lines(self) -> list[str]:
+        inline = self.inline
         out = [f"scaling: {self.documents} mixed documents, {os.cpu_count()} CPUs, PostgreSQL {self.server}"]
-        out.append(f"  inline, one process (baseline): {self.inline_rate:.1f} docs/s")
-        for workers, rate in self.rates.items():
-            out.append(f"  {workers} workers: {rate:.1f} docs/s ({rate / self.inline_rate:.2f}x inline)")
+        out.append(
+            f"  inline, one process (baseline): {inline.rate:.1f} docs/s, {inline.cpu * 1000:.0f} ms CPU/doc "
+            f"(+ PostgreSQL {inline.database_cpu * 1000:.0f} ms)"
+        )
+        for workers, run in self.runs.items():
+            out.append(
+                f"  {workers} workers: {run.rate:.1f} docs/s ({run.rate / inline.rate:.2f}x inline), "
+                f"{run.cpu * 1000:.0f} ms CPU/doc ({run.cpu / inline.cpu:.2f}x inline) "
+                f"(+ PostgreSQL {run.database_cpu * 1000:.0f} ms)"
+            )
         return out
 
     def markdown(self) -> str:
-        rows = [["inline, one process (baseline)", f"{self.inline_rate:.1f}", "1.00x"]]
-        rows += [
-            [f"{n} `gateway worker`", f"{rate:.1f}", f"{rate / self.inline_rate:.2f}x"]
-            for n, rate in self.rates.items()
-        ]
+        inline = self.inline
+
+        def row(label: str, run: Window) -> list[str]:
+            return [
+                label,
+                f"{run.rate:.1f}",
+                f"{run.rate / inline.rate:.2f}x",
+                f"{run.cpu * 1000:.0f}",
+                f"{run.cpu / inline.cpu:.2f}x",
+                f"{run.database_cpu * 1000:.0f}",
+            ]
+
+        rows = [row("inline, one process (baseline)", inline)]
+        rows += [row(f"{n} `gateway worker`", run) for n, run in self.runs.items()]
         return "\n\n".join(
             [
                 f"{self.documents} mixed documents (X12, PDF, xlsx, CSV, email), queued before the "
-                f"workers start; rate from the first document processed to the last. "
+                f"workers start; rate and CPU from the first document processed to the last. "
                 f"{os.cpu_count()} CPUs: more workers than CPUs cannot add speed.",
-                table(["", "docs/s", "vs inline"], rows),
+                table(
+                    ["", "docs/s", "vs inline", "CPU ms/doc", "CPU vs inline", "PostgreSQL CPU ms/doc"], rows
+                ),
             ]
         )
 
     def headlines(self) -> list[Headline]:
-        top = max(self.rates)
+        top = max(self.runs)
+        one = self.runs[min(self.runs)]
         return [
             Headline(
                 f"scale-out: {top} workers on PostgreSQL",
-                f"{self.rates[top]:.1f} docs/s",
-                f"{self.rates[top] / self.inline_rate:.2f}x",
-                f"inline, one process, {self.inline_rate:.1f} docs/s",
-            )
+                f"{self.runs[top].rate:.1f} docs/s",
+                f"{self.runs[top].rate / self.inline.rate:.2f}x",
+                f"inline, one process, {self.inline.rate:.1f} docs/s",
+            ),
+            Headline(
+                f"CPU per document, {min(self.runs)} worker",
+                f"{one.cpu * 1000:.0f} ms",
+                f"{one.cpu / self.inline.cpu:.2f}x",
+                f"inline, {self.inline.cpu * 1000:.0f} ms",
+            ),
         ]
 
     def environment(self) -> dict[str, str]:
@@ -88,22 +136,29 @@ class _StoreOnly:
         pass
 
 
-def _inline_rate(server: Postgres, documents: list[Inbound]) -> float:
+def _postmaster(server: Postgres) -> int:
+    assert server.process is not None
+    return server.process.pid
+
+
+def _inline(server: Postgres, documents: list[Inbound]) -> Window:
     url = fresh_database(server, "scaling_inline")
     engine = storage.make_engine(url)
     pipeline = Pipeline(
         storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), queue=_StoreOnly()
     )
     stored = list(ingest_all(pipeline, documents))
-    started = time.perf_counter()
+    pipeline.warm_up()  # as `gateway worker` does before its first job
+    started, cpu, database = time.perf_counter(), time.process_time(), server_cpu(_postmaster(server))
     for document_id in stored:
         pipeline.process(document_id, again=False)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    database = server_cpu(_postmaster(server)) - database
     engine.dispose()
-    return len(documents) / seconds
+    return Window(len(documents) / seconds, cpu / len(documents), database / len(documents))
 
 
-def _workers_rate(server: Postgres, documents: list[Inbound], workers: int, logs: Path) -> float:
+def _workers(server: Postgres, documents: list[Inbound], workers: int, logs: Path) -> Window:
     url = fresh_database(server, f"scaling_{workers}")
     cluster = Cluster(url, logs / f"workers-{workers}")
     with queued_pipeline(url) as pipeline:
@@ -114,12 +169,17 @@ def _workers_rate(server: Postgres, documents: list[Inbound], workers: int, logs
             while not processed_count(pipeline.sessions) and waiting_documents(pipeline.sessions):
                 time.sleep(0.05)
             first = time.perf_counter()
+            cpu = process_cpu(w.pid for w in cluster.workers)
+            database = server_cpu(_postmaster(server))
             while waiting_documents(pipeline.sessions) != 0:
                 time.sleep(0.05)
             seconds = time.perf_counter() - first
+            cpu = process_cpu(w.pid for w in cluster.workers) - cpu
+            database = server_cpu(_postmaster(server)) - database
         finally:
             cluster.stop()
-    return len(documents) / seconds
+    count = len(documents)
+    return Window(count / seconds, cpu / count, database / count)
 
 
 def run(documents: int = 400, workers: tuple[int, ...] = WORKERS) -> Result:
@@ -130,10 +190,10 @@ def run(documents: int = 400, workers: tuple[int, ...] = WORKERS) -> Result:
             assert version is not None  # SHOW always answers one row
             result = Result(documents, server=str(version[0]))
         items = mixed_documents(documents)
-        result.inline_rate = _inline_rate(server, items)
+        result.inline = _inline(server, items)
         with tempfile.TemporaryDirectory(prefix="gateway-scaling-") as logs:
             for count in workers:
-                result.rates[count] = _workers_rate(server, items, count, Path(logs))
+                result.runs[count] = _workers(server, items, count, Path(logs))
     finally:
         server.stop()
     return result

@@ -79,7 +79,7 @@ def send_due(
     delays the document until the lease runs out.
     """
     report = DispatchReport()
-    routes = {p.name: p for p in partners if p.delivery is not None and p.delivery.via in senders}
+    routes = {p.name: p for p in partners if has_route(p, senders)}
     if not routes:
         return report
     with sessions() as session, session.begin():
@@ -102,6 +102,11 @@ def send_due(
         else:
             _succeeded(sessions, outbound_id, profile, channel, sent, now, report)
     return report
+
+
+def has_route(profile: PartnerProfile | None, senders: Mapping[str, Sender]) -> bool:
+    """Whether ``profile``'s X12 documents can leave: a ``[delivery]`` route this process has a sender for."""
+    return profile is not None and profile.delivery is not None and profile.delivery.via in senders
 
 
 def outbound_filename(partner: str, kind: str, outbound_id: int, interchange: int | None) -> str:

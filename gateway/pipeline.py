@@ -62,6 +62,8 @@ from parsers import ParsedInterchange
 from parsers import ParsedOrder
 from parsers import ReceivedAck
 from parsers import parse_stream
+from parsers import preload_x12_maps
+from parsers.x12 import MAP_DIR
 from partners import HintKind
 from partners import LayoutHint
 from partners import PartnerProfile
@@ -191,6 +193,16 @@ class Pipeline:
     @property
     def sessions(self) -> sessionmaker[Session]:
         return self._sessions
+
+    def warm_up(self) -> list[str]:
+        """Load now what the first document would load: the X12 maps of the partners' versions and
+        the master data snapshot. For long-running processes (pollers, workers), so their first
+        documents are as fast as the rest; returns the maps loaded."""
+        maps = preload_x12_maps(MAP_DIR, {profile.version for profile in self._partners})
+        if self._validate:
+            with self._sessions() as session:
+                self._master.get(session)
+        return maps
 
     def ingest_path(self, path: Path, *, channel: str = "file", partner: str | None = None) -> IngestOutcome:
         with path.open("rb") as source:

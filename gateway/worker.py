@@ -18,6 +18,7 @@ from datetime import datetime
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -26,11 +27,15 @@ from gateway import storage
 from gateway.delivery import ErpSettings
 from gateway.delivery import deliver_due
 from gateway.dispatch import Sender
+from gateway.dispatch import has_route
 from gateway.dispatch import send_due
 from gateway.mailer import SmtpSettings
 from gateway.mailer import send_due_replies
+from gateway.outbox import ERP_KINDS
+from gateway.outbox import PENDING
 from gateway.pipeline import RECEIVED
 from gateway.pipeline import Pipeline
+from gateway.replies import KIND as REPLY_KIND
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +105,31 @@ class Worker:
             report.retrying += mailed.retrying
             report.dead += mailed.dead
         return report
+
+    def can_send_any(self, document_id: int) -> bool:
+        """Whether a send pass now could send any outbox row of this document (its acks, its
+        orders' ERP payloads): a pending one with a way out from this worker (its partner's
+        ``[delivery]`` route, the ERP, SMTP). Without one a row waits in the outbox until a route
+        is set up, and a pass would find nothing to do."""
+        outbound, order = storage.OutboundRecord, storage.PurchaseOrder
+        its_orders = select(order.id).where(order.document_id == document_id).scalar_subquery()
+        with self.sessions() as session:
+            rows = session.execute(
+                select(outbound.partner, outbound.kind)
+                .where(
+                    or_(outbound.document_id == document_id, outbound.order_id.in_(its_orders)),
+                    outbound.status == PENDING,
+                )
+                .distinct()
+            ).all()
+        return any(self._has_way_out(partner, kind) for partner, kind in rows)
+
+    def _has_way_out(self, partner: str, kind: str) -> bool:
+        if kind in ERP_KINDS:
+            return self.erp is not None
+        if kind == REPLY_KIND:
+            return self.smtp is not None
+        return has_route(self.pipeline.partners.get(partner), self.senders)
 
     def run(self, stop: threading.Event, *, every: float = 5.0) -> None:
         with httpx.Client() as client:

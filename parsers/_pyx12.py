@@ -13,6 +13,7 @@ import logging
 import re
 import string
 import threading
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -57,7 +58,7 @@ def _params() -> pyx12.params.params:
 @functools.cache
 def load_map(map_dir: Path, map_file: str) -> Any:
     """Load a pyx12 map once per process."""
-    return pyx12.map_if.load_map_file(map_file, _params(), str(map_dir))
+    return _PYX12_LOAD_MAP_FILE(map_file, _params(), str(map_dir))  # pyx12's, even mid-check_interchange
 
 
 @functools.cache
@@ -586,7 +587,28 @@ _MAPS_LOADED_ONCE = threading.Lock()
 
 @functools.cache
 def _map_file_once(map_file: str, map_path: str | None) -> Any:
+    if map_path is not None:  # one parsed copy per file for the reader and the checker alike
+        return load_map(Path(map_path), map_file)
     return _PYX12_LOAD_MAP_FILE(map_file, _params(), map_path)
+
+
+def preload_x12_maps(map_dir: Path, versions: Iterable[str]) -> list[str]:
+    """Parse now every map in ``map_dir`` for ``versions`` (``004010``...), envelopes included.
+
+    For long-running processes (pollers, workers): the first documents they take are then not
+    slowed by parsing maps (about a second of CPU). Returns the files loaded.
+    """
+    codes = {version[2:6] for version in versions}  # 004010 -> 4010, as in 850.4010.xml
+    envelopes = {f"x12.control.{version[:5]}.xml" for version in versions}  # ISA12 00401
+    names = sorted(
+        path.name
+        for path in map_dir.glob("*.xml")
+        if path.name in envelopes
+        or any(f".{code}." in path.name or f".{code}X" in path.name for code in codes)
+    )
+    for name in names:
+        load_map(map_dir, name)
+    return names
 
 
 def _loaded_map_file(map_file: str, param: Any, map_path: str | None = None) -> Any:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from gateway import jobs
 from gateway import storage
+from gateway.delivery import ErpSettings
 from gateway.jobs import tasks
 from gateway.jobs._names import OUTBOUND_QUEUE
 from gateway.jobs._names import PROCESS_DOCUMENT
@@ -34,6 +35,7 @@ from gateway.pipeline import RECEIVED
 from gateway.pipeline import IngestOutcome
 from gateway.pipeline import Pipeline
 from gateway.worker import Worker
+from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
@@ -121,6 +123,54 @@ def test_recovery_and_sends_go_ahead_of_a_backlog_of_documents(postgres: Postgre
             return order
 
     assert asyncio.run(fetched_in_order()) == [SEND_OUTBOUND, RECOVER] + [PROCESS_DOCUMENT] * 5
+
+
+@pytest.mark.parametrize(
+    ("erp", "send_passes"),
+    [(None, 0), (ErpSettings(url="http://127.0.0.1:9/erp"), 1)],
+    ids=["nothing-can-leave", "to-the-erp"],
+)
+def test_a_processed_document_queues_a_send_pass_only_when_something_can_leave(
+    postgres: Postgres, erp: ErpSettings | None, send_passes: int
+) -> None:
+    """acme has no [delivery] route: its 997 and 855 wait in the outbox. A send pass queued after
+    each such document found nothing to send and cost the worker a whole job (a defer, a fetch,
+    a pass, a finish) per document; with an ERP to post the accepted order to, one is queued."""
+    database = f"queue_send_soon_{send_passes}"
+    url = fresh_database(postgres, database)
+    with queued_pipeline(url) as queued:
+        document_id = queued.ingest_path(INBOX / X12_FILES[0]).document_id
+    engine = storage.make_engine(url)
+    pipeline = Pipeline(
+        storage.make_sessionmaker(engine),
+        PartnerRegistry.from_directory(),
+        clock=lambda: FIXED_NOW,
+        erp_kind=erp.kind if erp else None,
+    )
+    services = jobs.WorkerServices.of(Worker(pipeline, {}, erp, lambda: FIXED_NOW), jobs.QueueSettings())
+    app = jobs.make_app(url)
+
+    async def process() -> str:
+        async with app.open_async():
+            worker = await app.job_manager.register_worker()
+            job = await app.job_manager.fetch_job(queues=None, worker_id=worker)
+            assert job is not None and job.task_name == PROCESS_DOCUMENT
+            context = JobContext(
+                app=app,
+                job=job,
+                start_timestamp=0.0,
+                abort_reason=lambda: None,
+                additional_context={"services": services},
+            )
+            return await tasks.process_document(context, document_id=document_id)
+
+    try:
+        assert asyncio.run(process()) == f"document {document_id}: processed"
+    finally:
+        services.client.close()
+        engine.dispose()
+    names = [name for name, _, _, _ in job_rows(postgres, database)]
+    assert names.count(SEND_OUTBOUND) == send_passes, names
 
 
 def test_recovery_carries_on_when_a_dead_workers_job_finishes_meanwhile(

@@ -36,6 +36,12 @@ class QueueSettings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessedDocument:
+    status: str
+    sendable: bool  # something it wrote can leave now: a send pass is worth queueing
+
+
 @dataclass(slots=True)
 class WorkerServices:
     """One per worker process, shared by its jobs (handed to them as procrastinate context)."""
@@ -47,6 +53,13 @@ class WorkerServices:
     @classmethod
     def of(cls, outbound: Worker, settings: QueueSettings) -> WorkerServices:
         return cls(outbound, settings, httpx.Client())
+
+    def process_and_check(self, document_id: int) -> ProcessedDocument:
+        """Process one document (in the job's thread), and say whether a send pass would send any of what it wrote."""
+        outcome = self.outbound.pipeline.process(document_id, again=False)
+        if outcome.duplicate:  # processed earlier: that run queued its sends
+            return ProcessedDocument(outcome.status, False)
+        return ProcessedDocument(outcome.status, self.outbound.can_send_any(document_id))
 
     def send_due(self) -> WorkReport:
         return self.outbound.send_out(self.client)

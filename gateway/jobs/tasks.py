@@ -35,10 +35,11 @@ def _services(context: JobContext) -> WorkerServices:
 
 
 async def process_document(context: JobContext, document_id: int) -> str:
-    """Process one stored document; its acks then go out without waiting for the next send pass."""
+    """Process one stored document; its acks then go out without waiting for the next send pass
+    (none is queued when nothing it wrote has a way out: that pass would be a job for nothing)."""
     services = _services(context)
-    outcome = await asyncio.to_thread(services.outbound.pipeline.process, document_id, again=False)
-    if outcome.outbound_ids and not outcome.duplicate:
+    outcome = await asyncio.to_thread(services.process_and_check, document_id)
+    if outcome.sendable:
         await send_soon(context.app)
     return f"document {document_id}: {outcome.status}"
 

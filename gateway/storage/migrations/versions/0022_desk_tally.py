@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.storage import recount_tally
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
