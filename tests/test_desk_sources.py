@@ -498,40 +498,36 @@ def _big_interchange(transactions: int) -> bytes:
     return ("~\n".join([isa, gs, *sets, f"GE*{transactions}*1001", iea]) + "~\n").encode()
 
 
+def _canonical_of_order(order: int) -> dict[str, object]:
+    """The canonical of the ``order``-th 850 of ``_big_interchange``: each set is 22 segments
+    after the two of the envelope, BEG is its 3rd and the PO1 its 14th."""
+    start = 2 + (order - 1) * 22
+    return {
+        "po_number": f"45000{order:05d}",
+        "control_number": f"{order:04d}",
+        "provenance": {"po_number": f"BEG03@{start + 2}"},
+        "lines": [
+            {
+                "line_no": "1",
+                "quantity": {"value": "24", "uom": "EA"},
+                "provenance": {"quantity": f"PO102@{start + 13}"},
+            }
+        ],
+    }
+
+
 @pytest.mark.slow
 def test_a_ten_thousand_segment_interchange_shows_a_window_around_the_order(pipeline: Pipeline) -> None:
     """The window costs work linear in the interchange, counted (``tests.work``): at most 15 times
     the calls for ten times the segments (measured: 8.5), not a pass over it per segment."""
     small = _big_interchange(46)
     small_id = _stored(pipeline.sessions, small, "small.edi")
-    small_canonical = {
-        "po_number": "4500000040",
-        "control_number": "0040",
-        "provenance": {"po_number": f"BEG03@{2 + 39 * 22 + 2}"},
-        "lines": [
-            {
-                "line_no": "1",
-                "quantity": {"value": "24", "uom": "EA"},
-                "provenance": {"quantity": f"PO102@{2 + 39 * 22 + 13}"},
-            }
-        ],
-    }
+    small_canonical = _canonical_of_order(40)
     with counted_calls() as small_calls:
         assert len(_view(pipeline.sessions, small_id, small_canonical).panes[0].segments) == 26  # type: ignore[union-attr]
     data = _big_interchange(460)
     document_id = _stored(pipeline.sessions, data, "big.edi")
-    canonical = {
-        "po_number": "4500000400",
-        "control_number": "0400",
-        "provenance": {"po_number": f"BEG03@{2 + 399 * 22 + 2}"},
-        "lines": [
-            {
-                "line_no": "1",
-                "quantity": {"value": "24", "uom": "EA"},
-                "provenance": {"quantity": f"PO102@{2 + 399 * 22 + 13}"},
-            }
-        ],
-    }
+    canonical = _canonical_of_order(400)
     with counted_calls() as calls:
         view = _view(pipeline.sessions, document_id, canonical)
     [pane] = view.panes
