@@ -131,25 +131,24 @@ _TEXT_SHAPE = str.maketrans(
 _NUMBER_SHAPE = str.maketrans(dict.fromkeys("0123456789", "9"))
 _VERBATIM_TYPES = frozenset({"DT", "TM", "D8", "D6", "RD8"})
 _VERBATIM_ELEMENTS = frozenset({"1250", "1251"})
-_PLANS: dict[int, list[dict[int, str] | None]] = {}
+# Caches per map node are keyed by the node itself (pyx12 nodes hash by identity), never by
+# id(): a map parsed again must not meet an older copy's results through a reused id.
 
 
+@functools.cache
 def _plan(node: Any) -> list[dict[int, str] | None]:
     """Per element position of ``node``: the translation table giving its shape, or None (verbatim)."""
-    plan = _PLANS.get(id(node))
-    if plan is None:
-        plan = []
-        for index in range(node.get_child_count()):
-            child = node.get_child_node_by_idx(index)
-            table: dict[int, str] | None = None
-            plain = isinstance(child, pyx12.map_if.element_if) and not child.valid_codes
-            if plain and child.data_ele not in _VERBATIM_ELEMENTS:
-                data_type = child.root.data_elements.get_by_elem_num(child.data_ele)["data_type"] or ""
-                if data_type not in _VERBATIM_TYPES:
-                    numeric = data_type == "R" or data_type.startswith("N")
-                    table = _NUMBER_SHAPE if numeric else _TEXT_SHAPE
-            plan.append(table)
-        _PLANS[id(node)] = plan
+    plan: list[dict[int, str] | None] = []
+    for index in range(node.get_child_count()):
+        child = node.get_child_node_by_idx(index)
+        table: dict[int, str] | None = None
+        plain = isinstance(child, pyx12.map_if.element_if) and not child.valid_codes
+        if plain and child.data_ele not in _VERBATIM_ELEMENTS:
+            data_type = child.root.data_elements.get_by_elem_num(child.data_ele)["data_type"] or ""
+            if data_type not in _VERBATIM_TYPES:
+                numeric = data_type == "R" or data_type.startswith("N")
+                table = _NUMBER_SHAPE if numeric else _TEXT_SHAPE
+        plan.append(table)
     return plan
 
 
@@ -259,7 +258,7 @@ class InterchangeValidator:
     def check_transaction(self, items: Sequence[tuple[str, int]]) -> list[SegmentCheck]:
         """Check a validated transaction set, ST through SE, given as (text, segment index) pairs."""
         segs = [_Seg(text, self._separators) for text, _ in items]
-        key = (self._map_file, tuple((seg.id, seg.first) for seg in segs))
+        key = (self._map_dir, self._map_file, tuple((seg.id, seg.first) for seg in segs))
         walked = _WALKS.get(key) if self._cache else None
         if walked is None:
             walked = []
@@ -364,10 +363,10 @@ class InterchangeValidator:
         """Element checks, reused for the same text, and (when clean) for the same value shapes."""
         if not self._cache:
             return self._element_issues(node, seg.segment, seg.id)
-        exact = (id(node), self._legacy_dates, self._separators.segment, seg.text)
+        exact = (node, self._legacy_dates, self._separators.segment, seg.text)
         found = _ELEMENTS.get(exact)
         if found is None:
-            shape = (id(node), self._legacy_dates, _shape(node, seg.text, self._separators.element))
+            shape = (node, self._legacy_dates, _shape(node, seg.text, self._separators.element))
             if shape in _CLEAN:
                 found = []
             else:
@@ -466,12 +465,12 @@ def _known_segment_ids(map_dir: Path) -> frozenset[str]:
 
 
 @functools.cache
-def _segment_order(map_dir: Path, map_file: str) -> dict[int, tuple[str, int]]:
-    """Every segment node of a map (by id()) with its segment id and its place in map order."""
-    order: dict[int, tuple[str, int]] = {}
-    for node in load_map(map_dir, map_file).loop_segment_iterator():
+def _segment_order(loaded_map: Any) -> dict[Any, tuple[str, int]]:
+    """Every segment node of a loaded map with its segment id and its place in map order."""
+    order: dict[Any, tuple[str, int]] = {}
+    for node in loaded_map.loop_segment_iterator():
         if isinstance(node, pyx12.map_if.segment_if):
-            order[id(node)] = (node.id, len(order))
+            order[node] = (node.id, len(order))
     return order
 
 
@@ -485,11 +484,11 @@ def _placement_code(map_dir: Path, map_file: str | None, seg_id: str, current: A
         return _UNRECOGNIZED
     if map_file is None:
         return _NOT_IN_SET
-    order = _segment_order(map_dir, map_file)
+    order = _segment_order(load_map(map_dir, map_file))
     places = [place for sid, place in order.values() if sid == seg_id]
     if not places:
         return _NOT_IN_SET
-    here = order.get(id(current), ("", -1))[1]
+    here = order.get(current, ("", -1))[1]
     return _OUT_OF_SEQUENCE if min(places) < here else _UNEXPECTED
 
 
@@ -515,16 +514,10 @@ def _syntax_issue(message: str, node: Any, segment: Any, seg_id: str) -> Issue |
     return issue
 
 
-_REFS: dict[int, tuple[str | None, ...]] = {}
-
-
+@functools.cache
 def _element_refs(node: Any) -> tuple[str | None, ...]:
-    """The data element reference of each element of a segment node, by position (cached per node)."""
-    refs = _REFS.get(id(node))
-    if refs is None:
-        refs = tuple(_data_element(node.get_child_node_by_idx(i)) for i in range(node.get_child_count()))
-        _REFS[id(node)] = refs
-    return refs
+    """The data element reference of each element of a segment node, by position."""
+    return tuple(_data_element(node.get_child_node_by_idx(i)) for i in range(node.get_child_count()))
 
 
 def _data_element(element_node: Any) -> str | None:
@@ -538,18 +531,9 @@ def _issue(code: str, message: str, level: Level, x12_code: str | None, segment:
     )
 
 
-_LOOP_IDS: dict[int, str | None] = {}
-
-
+@functools.cache
 def _loop_id(node: Any) -> str | None:
-    """The loop a map node stands in, as an AK3 names it (cached per node: maps live as long as the process)."""
-    key = id(node)
-    if key not in _LOOP_IDS:
-        _LOOP_IDS[key] = _find_loop_id(node)
-    return _LOOP_IDS[key]
-
-
-def _find_loop_id(node: Any) -> str | None:
+    """The loop a map node stands in, as an AK3 names it."""
     parent = getattr(node, "parent", None)
     while parent is not None and not isinstance(parent, pyx12.map_if.loop_if):
         parent = getattr(parent, "parent", None)
