@@ -19,9 +19,14 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+
+# The statuses of the documents that may wait in the desk's queue (gateway.desk.queue.DOCUMENT_STATUSES),
+# as the queue's query lists them: SQLite uses a partial index only when the query holds its text.
+WAITING_DOCUMENTS = "status IN ('failed', 'held', 'rejected', 'unknown_partner')"
 
 
 class Base(DeclarativeBase):
@@ -40,7 +45,17 @@ class Document(Base):
     __tablename__ = "document"
     # The queue's documents (gateway.desk.queue) by status, oldest first, counted per partner and
     # format from the index alone; migration 0022 (0009 had status and received_at only).
-    __table_args__ = (Index("ix_document_waiting", "status", "received_at", "partner", "format"),)
+    # The documents that may wait, in the queue's order (its page's merge with the open orders); 0024.
+    __table_args__ = (
+        Index("ix_document_waiting", "status", "received_at", "partner", "format"),
+        Index(
+            "ix_document_waiting_age",
+            "received_at",
+            "id",
+            sqlite_where=text(WAITING_DOCUMENTS),
+            postgresql_where=text(WAITING_DOCUMENTS),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)
@@ -91,6 +106,14 @@ class PurchaseOrder(Base):
         Index("ix_purchase_order_partner_created", "partner", "created_at"),
         Index("ix_purchase_order_channel_created", "channel", "created_at"),
         Index("ix_purchase_order_decided", "decided_at", "decided_by", "created_at"),
+        # The queue's open orders in its order (gateway.desk.queue._page_keys); migration 0024.
+        Index(
+            "ix_purchase_order_open_age",
+            "created_at",
+            "id",
+            sqlite_where=text("status = 'exception'"),
+            postgresql_where=text("status = 'exception'"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
