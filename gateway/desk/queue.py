@@ -12,8 +12,8 @@ Two kinds of row:
   or reply went back for it. An X12 interchange rejected with a 997/TA1 has been answered:
   its sender knows, so it is not in the queue (the documents screen still lists it).
 
-Everything is counted, ordered and paged in SQL over the indexes of migrations 0009 and 0022:
-only the page's rows are loaded. The whole queue's counts and its facets come from the tally
+Everything is counted, ordered and paged over the indexes of migrations 0009, 0022 and 0024:
+only the page's rows are loaded (each kind read in order up to the page's end, then merged). The whole queue's counts and its facets come from the tally
 (``gateway.storage._tally``), and a search is a union of index ranges over the open orders
 (a prefix of the PO number, customer account or partner), so a page's cost follows the page
 and the documents waiting, not the orders stored (``bench/desk_queue.py`` times ``/queue`` and
