@@ -13,8 +13,8 @@ Two kinds of row:
   its sender knows, so it is not in the queue (the documents screen still lists it).
 
 Everything is counted, ordered and paged over the indexes of migrations 0009, 0022 and 0024:
-only the page's rows are loaded (each kind read in order up to the page's end, then merged). The whole queue's counts and its facets come from the tally
-(``gateway.storage._tally``), and a search is a union of index ranges over the open orders
+only the page's rows are loaded (each kind read in order up to the page's end, then merged).
+The whole queue's counts and its facets come from the tally (``gateway.storage._tally``), and a search is a union of index ranges over the open orders
 (a prefix of the PO number, customer account or partner), so a page's cost follows the page
 and the documents waiting, not the orders stored (``bench/desk_queue.py`` times ``/queue`` and
 a search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
