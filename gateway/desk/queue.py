@@ -589,8 +589,7 @@ def _waiting_documents(statuses: Iterable[str] = DOCUMENT_STATUSES) -> list[Colu
     order = storage.PurchaseOrder
     outbound = storage.OutboundRecord
     return [
-        # literals, so that the partial index (migration 0024) matches the whole queue's query
-        document.status.in_([literal(status, literal_execute=True) for status in sorted(statuses)]),
+        document.status.in_(sorted(statuses)),
         ~exists().where(order.document_id == document.id),
         or_(document.status != REJECTED, ~exists().where(outbound.document_id == document.id)),
     ]
@@ -618,7 +617,7 @@ def _page_keys(
     offset: int,
 ) -> list[tuple[str, int]]:
     """(kind, id) of the page's items, oldest first (ties by id): the first ``offset + limit`` of each kind,
-    each read in order from its partial index (migration 0024) and stopped there, merged here.
+    each read in order (the orders from migration 0024's partial index) and stopped there, merged here.
 
     Not one ``UNION ALL ... ORDER BY ... LIMIT``: PostgreSQL plans that as an append of both whole
     scans and a top-N sort of every open order, where two ordered scans stop at the page's end.

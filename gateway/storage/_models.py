@@ -24,10 +24,6 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-# The statuses of the documents that may wait in the desk's queue (gateway.desk.queue.DOCUMENT_STATUSES),
-# as the queue's query lists them: SQLite uses a partial index only when the query holds its text.
-WAITING_DOCUMENTS = "status IN ('failed', 'held', 'rejected', 'unknown_partner')"
-
 
 class Base(DeclarativeBase):
     __table__: ClassVar[Table]  # every model here is declared on a Table, not another FromClause
@@ -45,17 +41,7 @@ class Document(Base):
     __tablename__ = "document"
     # The queue's documents (gateway.desk.queue) by status, oldest first, counted per partner and
     # format from the index alone; migration 0022 (0009 had status and received_at only).
-    # The documents that may wait, in the queue's order (its page's merge with the open orders); 0024.
-    __table_args__ = (
-        Index("ix_document_waiting", "status", "received_at", "partner", "format"),
-        Index(
-            "ix_document_waiting_age",
-            "received_at",
-            "id",
-            sqlite_where=text(WAITING_DOCUMENTS),
-            postgresql_where=text(WAITING_DOCUMENTS),
-        ),
-    )
+    __table_args__ = (Index("ix_document_waiting", "status", "received_at", "partner", "format"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)

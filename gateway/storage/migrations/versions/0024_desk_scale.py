@@ -8,8 +8,7 @@ Revises: 0022
   dashboard's median reads a few hundred rows a day instead of sorting every decision in its
   window. Built here from the orders already stored (``recount_tally``).
 - ``ix_purchase_order_open_age``: the open orders (status ``exception``) in the queue's order,
-  oldest first, ties by id; ``ix_document_waiting_age``: the same for the documents that may wait
-  for a person. A page of the queue reads its rows from both in order and stops at the page's
+  oldest first, ties by id. A page of the queue reads them in order and stops at the page's
   end, instead of sorting every open order (PostgreSQL did: a top-N sort of 10,000 rows).
 """
 
@@ -27,12 +26,7 @@ branch_labels = None
 depends_on = None
 
 OPEN = "status = 'exception'"
-# gateway.desk.queue.DOCUMENT_STATUSES, sorted as the queue's query lists them (SQLite matches the text)
-WAITING = "status IN ('failed', 'held', 'rejected', 'unknown_partner')"
-INDEXES = (
-    ("ix_purchase_order_open_age", "purchase_order", ["created_at", "id"], OPEN),
-    ("ix_document_waiting_age", "document", ["received_at", "id"], WAITING),
-)
+INDEXES = (("ix_purchase_order_open_age", "purchase_order", ["created_at", "id"], OPEN),)
 
 
 def upgrade() -> None:
