@@ -7,17 +7,23 @@ import shutil
 from collections import Counter
 from datetime import UTC
 from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.desk.dashboard import dashboard
 from gateway.master_data import load_demo_master_data
+from gateway.storage import resolve_bucket
 from partners import PartnerRegistry
 from tests.conftest import INBOX
 from tests.conftest import ROOT
@@ -43,10 +49,22 @@ def recount(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
     days: Counter[tuple[str, date, str]] = Counter()
     held: Counter[tuple[str, str]] = Counter()
     for row in session.execute(
-        select(order.id, order.created_at, order.partner, order.channel, order.status, order.decided_by)
+        select(
+            order.id,
+            order.created_at,
+            order.partner,
+            order.channel,
+            order.status,
+            order.decided_by,
+            order.decided_at,
+        )
     ):
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         day = created.astimezone(UTC).date()
+        if row.decided_by is not None and row.decided_at is not None:  # a person's decision
+            decided = row.decided_at if row.decided_at.tzinfo else row.decided_at.replace(tzinfo=UTC)
+            minutes = (decided - created).total_seconds() / 60
+            days["resolved", decided.astimezone(UTC).date(), str(resolve_bucket(minutes))] += 1
         days["channel", day, row.channel] += 1
         if row.partner:
             days["partner", day, row.partner] += 1
@@ -109,7 +127,8 @@ def store(request: pytest.FixtureRequest, master_template: Path, tmp_path: Path)
         shutil.copyfile(master_template, path)
         engine = storage.make_engine(f"sqlite:///{path}")
     else:
-        engine = storage.make_engine(request.getfixturevalue("postgres").create_database("desk_tally"))
+        name = f"desk_tally_{request.node.originalname[5:40]}"  # one database per test
+        engine = storage.make_engine(request.getfixturevalue("postgres").create_database(name))
     request.addfinalizer(engine.dispose)
     storage.upgrade(engine)
     sessions = storage.make_sessionmaker(engine)
@@ -200,3 +219,134 @@ def test_the_migration_builds_the_tally_of_the_orders_already_stored(
     with sessions() as session:
         assert sum(tallied(session)[0].values()) > 0
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("minutes", "bucket"),
+    [
+        (-5, 0),
+        (0.9, 0),
+        (29.99, 29),
+        (31, 30),
+        (34.9, 30),
+        (239, 235),
+        (240, 240),
+        (269, 240),
+        (1439, 1410),
+        (1440, 1440),
+        (1440 + 119, 1440),
+        (7 * 1440 - 1, 7 * 1440 - 120),
+        (7 * 1440 + 1439, 7 * 1440),
+    ],
+)
+def test_a_time_to_resolve_is_rounded_down_to_its_bucket(minutes: float, bucket: int) -> None:
+    assert resolve_bucket(minutes) == bucket
+
+
+# (hours from the order stored to a person's decision, days before NOW it was decided); None: the gateway's
+DECISIONS: list[tuple[float | None, float]] = [
+    (0.0125, 0.1),  # 45 s
+    (0.5, 0.2),
+    (1.9, 0.3),
+    (2.0, 1.5),
+    (3.228, 2.5),  # 3 h 13 min 41 s
+    (7.2277, 3.5),
+    (11.99, 4.5),
+    (15.5, 6.5),
+    (28.0, 8.5),
+    (30.1177, 10.5),
+    (49.999, 12.5),
+    (77.333, 20.5),
+    (350.25, 29.5),  # two weeks and more
+    (6.0, 31.5),  # decided before the 30 days: counts in neither window
+    (None, 1.0),
+    (None, 5.0),
+]
+
+
+def add_decided_orders(sessions: sessionmaker[Session]) -> list[int]:
+    """``DECISIONS`` as accepted orders (one document each), tallied as the desk's actions tally them."""
+    ids = []
+    with sessions() as session, session.begin():
+        for n, (hours, days_ago) in enumerate(DECISIONS):
+            decided = NOW - timedelta(days=days_ago)
+            created = decided - timedelta(hours=hours or 0)
+            document = storage.Document(
+                sha256=f"{n:064x}",
+                size=1,
+                channel="sftp",
+                filename=f"resolve-{n}.edi",
+                partner="acme",
+                received_at=created,
+                status="processed",
+                format="x12",
+            )
+            session.add(document)
+            session.flush()
+            order = storage.PurchaseOrder(
+                document_id=document.id,
+                ordinal=0,
+                partner="acme",
+                channel="x12",
+                po_number=f"RESOLVE-{n}",
+                purpose="original",
+                status="accepted" if n % 3 else "rejected",
+                line_count=0,
+                canonical={},
+                created_at=created,
+                decided_at=decided if hours is not None else None,
+                decided_by="alice" if hours is not None else None,
+            )
+            session.add(order)
+            session.flush()
+            ids.append(order.id)
+        storage.tally_orders(session, ids)
+    return ids
+
+
+def exact_resolve_hours(sessions: sessionmaker[Session], since: datetime, until: datetime) -> list[float]:
+    """Every person's decision in ``[since, until)``: hours from stored to decided, straight from the rows."""
+    order = storage.PurchaseOrder
+    with sessions() as session:
+        rows = session.execute(
+            select(order.created_at, order.decided_at).where(order.decided_by.is_not(None))
+        ).all()
+    aware = [tuple(moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in row) for row in rows]
+    return sorted(
+        (decided - created).total_seconds() / 3600 for created, decided in aware if since <= decided < until
+    )
+
+
+def test_the_dashboard_time_to_resolve_reads_the_tally_and_matches_a_recount_to_bucket_precision(
+    store: sessionmaker[Session],
+) -> None:
+    """The median and the count of people's decisions, from the tally's buckets, not from the orders:
+    the count exact, the median the exact one's bucket (rounded down: see ``resolve_bucket``)."""
+    add_decided_orders(store)
+    assert_no_drift(store, "orders decided by people")
+    engine = store.kw["bind"]
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    for days in (30, 7, 1):
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            with store() as session:
+                board = dashboard(session, now=NOW, days=days)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        scanned = [
+            statement.split("FROM ", 1)[1].split()[0] for statement in statements if "FROM " in statement
+        ]
+        assert "purchase_order" not in scanned, "no figure is counted over the orders (only checked by id)"
+        exact = exact_resolve_hours(store, board.since, board.until)
+        assert board.resolved_by_people == len(exact) > 0, f"{days} days"
+        middle = [exact[(len(exact) - 1) // 2], exact[len(exact) // 2]]
+        rounded = [resolve_bucket(hours * 60) / 60 for hours in middle]
+        assert board.median_resolve_hours == round(sum(rounded) / 2, 2), f"{days} days"
+        exact_median = sum(middle) / 2
+        assert board.median_resolve_hours is not None
+        assert exact_median - 2 <= board.median_resolve_hours <= exact_median, "within its bucket, below"

@@ -270,6 +270,7 @@ def test_the_dashboard_shows_the_figures_and_server_rendered_svg_charts(desk: De
     assert page.count('<rect class="bar"') >= 2 and '<polyline class="line"' in page
     assert "Open exceptions by reason" in page and "Credit" in page
     assert "<strong>7 days</strong>" in page
+    assert 'data-testid="median-precision">each time rounded down to the minute under 30 min' in page
     unoffered = desk.client("carol").get("/dashboard?days=5").text
     assert "<strong>30 days</strong>" in unoffered  # a window not offered falls back to the default
 

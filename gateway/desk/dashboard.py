@@ -9,17 +9,21 @@ decides an order when it stores it (``created_at``), a person when they approve 
   decision (accepted or rejected, by the gateway or by a person). Orders still in exception
   are not decided yet and count in neither.
 - **Median time to resolve**: ``decided_at - created_at`` over the orders people accepted or
-  rejected (merged duplicates included).
+  rejected (merged duplicates included), to the precision of the tally's buckets: each time is
+  rounded down to the minute under 30 min, to 5 min under 4 h, to 30 min under a day, to 2 h
+  under a week and to the day beyond (``gateway.storage.resolve_bucket``), and the median is
+  taken over those; the count of people's decisions is exact.
 - **Exceptions by reason**: what is open now, as the queue's facets count it.
 - **Overdue 997s**: ``gateway.reports.ack_overdue``, the rule ``gateway outbox --overdue`` uses.
 - **Failed deliveries**: outbound documents dead-lettered, plus open delivery alerts whose
   document is not (or no longer) dead, so one failure counts once.
 
-Volume, the gateway's own decisions and the open exceptions are read from the tally
-(``gateway.storage._tally``: a few rows per day, channel and partner, kept in the transaction of
-every change), not counted over the orders; the people's decisions, acks, deliveries and
-waiting documents are index range counts. So the cost follows the days, partners and open
-documents, not the orders stored (``bench/desk_queue.py`` times it at 1,000 and 100,000 orders).
+Volume, the gateway's and the people's decisions, the time to resolve and the open exceptions
+are read from the tally (``gateway.storage._tally``: a few rows per day, channel, partner and
+bucket of time to resolve, kept in the transaction of every change), not counted over the
+orders; acks, deliveries and waiting documents are index range counts. So the cost follows the
+days, partners and open documents, not the orders stored (``bench/desk_queue.py`` times it at
+1,000 and 100,000 orders).
 """
 
 from __future__ import annotations
@@ -30,11 +34,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
-from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import ColumnElement
-from sqlalchemy import extract
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -92,7 +92,7 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
     until = datetime.combine(now.date() + timedelta(days=1), time(), UTC)
     since = until - timedelta(days=days)
     median, by_people = _median_resolve_hours(session, since, until)
-    alone = _totals(storage.day_counts(session, storage.TALLY_ALONE, since.date(), until.date()))
+    alone = storage.figure_totals(session, storage.TALLY_ALONE, since.date(), until.date())
     touchless, rejected_alone = alone.get(ORDER_ACCEPTED, 0), alone.get(ORDER_REJECTED, 0)
     decided = touchless + rejected_alone + by_people
     per_channel, daily = _volume_by_channel_and_day(session, since, days)
@@ -113,7 +113,7 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
         resolved_by_people=by_people,
         volume_by_channel=_ranked(per_channel),
         volume_by_partner=_ranked(
-            _totals(storage.day_counts(session, storage.TALLY_PARTNER, since.date(), until.date()))
+            storage.figure_totals(session, storage.TALLY_PARTNER, since.date(), until.date())
         ),
         daily_volume=daily,
         orders=sum(per_channel.values()),
@@ -124,26 +124,24 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
 
 
 def _median_resolve_hours(session: Session, since: datetime, until: datetime) -> tuple[float | None, int]:
-    """The median hours from stored to decided over the people's decisions in the window, and their count."""
-    order = storage.PurchaseOrder
-    decided = (order.decided_at >= since, order.decided_at < until, order.decided_by.is_not(None))
-    count = session.scalar(select(func.count()).where(*decided)) or 0
+    """The median hours from stored to decided over the people's decisions in the window (to the
+    tally's bucket precision), and their count: from the tally's buckets, not the orders."""
+    buckets = sorted(
+        (int(minutes), count)
+        for minutes, count in storage.figure_totals(
+            session, storage.TALLY_RESOLVED, since.date(), until.date()
+        ).items()
+    )
+    count = sum(n for _, n in buckets)
     if not count:
         return None, 0
-    hours = _hours_between(session, order.created_at, order.decided_at)
-    middle = session.scalars(
-        select(hours).where(*decided).order_by(hours).offset((count - 1) // 2).limit(2 - count % 2)
-    ).all()
-    return round(sum(float(h) for h in middle) / len(middle), 2), count
-
-
-def _hours_between(
-    session: Session, start: Any, end: Any
-) -> ColumnElement[float | Decimal]:  # PostgreSQL: numeric
-    """SQL: hours from ``start`` to ``end``, in the database's own date arithmetic."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 24.0
-    return extract("epoch", end - start) / 3600.0
+    wanted = ((count - 1) // 2, count // 2)  # the two middle places (one when the count is odd)
+    middle: list[int] = []
+    seen = 0
+    for minutes, n in buckets:
+        middle.extend(minutes for place in wanted if seen <= place < seen + n)
+        seen += n
+    return round(sum(middle) / len(middle) / 60, 2), count
 
 
 def _volume_by_channel_and_day(
@@ -162,14 +160,6 @@ def _volume_by_channel_and_day(
         {channel: count for channel, count in per_channel.items() if count},
         [(first + timedelta(days=n), count) for n, count in enumerate(per_day)],
     )
-
-
-def _totals(rows: list[tuple[date, str, int]]) -> dict[str, int]:
-    """The tally's (day, key, orders) rows added up per key."""
-    totals: dict[str, int] = {}
-    for _, key, count in rows:
-        totals[key] = totals.get(key, 0) + count
-    return {key: count for key, count in totals.items() if count}
 
 
 def _overdue_acks(session: Session, now: datetime) -> int:

@@ -12,9 +12,9 @@ Two kinds of row:
   or reply went back for it. An X12 interchange rejected with a 997/TA1 has been answered:
   its sender knows, so it is not in the queue (the documents screen still lists it).
 
-Everything is counted, ordered and paged in SQL over the indexes of migrations 0009 and 0022:
-only the page's rows are loaded. The whole queue's counts and its facets come from the tally
-(``gateway.storage._tally``), and a search is a union of index ranges over the open orders
+Everything is counted, ordered and paged over the indexes of migrations 0009, 0022 and 0024:
+only the page's rows are loaded (each kind read in order up to the page's end, then merged).
+The whole queue's counts and its facets come from the tally (``gateway.storage._tally``), and a search is a union of index ranges over the open orders
 (a prefix of the PO number, customer account or partner), so a page's cost follows the page
 and the documents waiting, not the orders stored (``bench/desk_queue.py`` times ``/queue`` and
 a search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
@@ -25,6 +25,7 @@ an item older than the SLA is ``overdue``.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -49,7 +50,6 @@ from sqlalchemy import literal_column
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union
-from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 
 from gateway import storage
@@ -365,7 +365,7 @@ def queue_neighbours(session: Session, order_id: int) -> tuple[int | None, int |
     at = session.scalar(select(order.created_at).where(order.id == order_id))
     if at is None:
         return None, None
-    waiting = select(order.id).where(order.status == ORDER_EXCEPTION, order.id != order_id)
+    waiting = select(order.id).where(_open_order(), order.id != order_id)
     earlier = or_(order.created_at < at, and_(order.created_at == at, order.id < order_id))
     later = or_(order.created_at > at, and_(order.created_at == at, order.id > order_id))
     before = session.scalar(
@@ -494,8 +494,7 @@ class _Search:
         """The open orders whose PO number, customer account or partner starts with the needle (in any
         case), or whose customer's name holds it: a union of index ranges (migration 0022's indexes)."""
         order = storage.PurchaseOrder
-        # literal, so that the partial indexes (WHERE status = 'exception') match the query
-        held = order.status == literal(ORDER_EXCEPTION, literal_execute=True)
+        held = _open_order()
         low, high = self.needle, _next_prefix(self.needle)
         branches = []
         for column in (order.po_number, order.customer_account, order.partner):
@@ -514,7 +513,7 @@ def _order_query(filters: QueueFilter, now: datetime, search: _Search | None) ->
     query: Select[Any, int, datetime] = select(
         literal_column("'order'").label("kind"), order.id.label("id"), order.created_at.label("at")
     )
-    query = query.where(order.status == ORDER_EXCEPTION)
+    query = query.where(_open_order())
     if filters.partner is not None:
         query = query.where(order.partner == filters.partner)
     if filters.channel is not None:
@@ -529,6 +528,12 @@ def _order_query(filters: QueueFilter, now: datetime, search: _Search | None) ->
         hits = search.hits()
         query = query.join(hits, hits.c.id == order.id)
     return query
+
+
+def _open_order() -> ColumnElement[bool]:
+    """SQL: the order is in exception; a literal, so that the partial indexes (migrations 0022 and
+    0024: ``WHERE status = 'exception'``) match the query on PostgreSQL, where a parameter cannot."""
+    return storage.PurchaseOrder.status == literal(ORDER_EXCEPTION, literal_execute=True)
 
 
 def _has_reason(reason: str) -> ColumnElement[bool]:
@@ -611,14 +616,20 @@ def _page_keys(
     limit: int,
     offset: int,
 ) -> list[tuple[str, int]]:
-    """(kind, id) of the page's items, oldest first: a merge of the two index-ordered scans."""
-    if documents is None:
-        query = orders.order_by(storage.PurchaseOrder.created_at, storage.PurchaseOrder.id)
-        return [(kind, id_) for kind, id_, _ in session.execute(query.limit(limit).offset(offset))]
-    merged = union_all(orders, documents)
-    at, id_column = merged.selected_columns.at, merged.selected_columns.id
-    page = merged.order_by(at, id_column).limit(limit).offset(offset)
-    return [(kind, id_) for kind, id_, _ in session.execute(page)]
+    """(kind, id) of the page's items, oldest first (ties by id): the first ``offset + limit`` of each kind,
+    each read in order (the orders from migration 0024's partial index) and stopped there, merged here.
+
+    Not one ``UNION ALL ... ORDER BY ... LIMIT``: PostgreSQL plans that as an append of both whole
+    scans and a top-N sort of every open order, where two ordered scans stop at the page's end.
+    """
+    order = storage.PurchaseOrder
+    wanted = offset + limit
+    found = list(session.execute(orders.order_by(order.created_at, order.id).limit(wanted)))
+    if documents is not None:
+        document = storage.Document
+        waiting = session.execute(documents.order_by(document.received_at, document.id).limit(wanted))
+        found = list(heapq.merge(found, waiting, key=lambda row: (as_utc(row.at), row.id)))
+    return [(kind, id_) for kind, id_, _ in found[offset:wanted]]
 
 
 def _rows(

@@ -19,6 +19,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -91,6 +92,14 @@ class PurchaseOrder(Base):
         Index("ix_purchase_order_partner_created", "partner", "created_at"),
         Index("ix_purchase_order_channel_created", "channel", "created_at"),
         Index("ix_purchase_order_decided", "decided_at", "decided_by", "created_at"),
+        # The queue's open orders in its order (gateway.desk.queue._page_keys); migration 0024.
+        Index(
+            "ix_purchase_order_open_age",
+            "created_at",
+            "id",
+            sqlite_where=text("status = 'exception'"),
+            postgresql_where=text("status = 'exception'"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
