@@ -168,9 +168,11 @@ def test_a_change_to_an_invoiced_po_is_held_for_the_desk_with_the_difference(
     assert "line 1: 24 EA -> 48 EA" in codes["change_after_shipment"]
 
 
-def test_a_change_that_no_longer_validates_is_held_with_the_difference_and_gives_back_its_stock(
+def test_a_change_that_no_longer_validates_is_held_with_the_difference_keeping_the_stock_in_force(
     master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
 ) -> None:
+    """The version in force (the ERP's order) keeps its stock until the desk decides the change
+    (tests/test_order_changes_desk.py); held, the order stops counting towards credit."""
     stock_before, credit_before = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
     pipeline.ingest_path(acme(tmp_path, "4500030004", "000003007"))
     path = acme(tmp_path, "4500030004", "000003008", purpose="04")
@@ -179,9 +181,15 @@ def test_a_change_that_no_longer_validates_is_held_with_the_difference_and_gives
     outcome = pipeline.ingest_path(path)
 
     [order] = orders_for(master_sessions, "4500030004")
-    assert order.status == "exception" and order.version == 2 and order.allocations is None
-    assert allocated(master_sessions, "NW-10042") == stock_before
+    assert order.status == "exception" and order.version == 2
+    assert order.allocations == {"NW-10042": "24", "NW-20017": "6", "NW-30555": "10"}
+    assert allocated(master_sessions, "NW-10042") - stock_before == 24
     assert exposure(master_sessions) == credit_before
+    assert order.superseded is not None and Decimal(order.superseded["order_total"]) == ACME_TOTAL
+    assert (
+        order.superseded["purpose"] == "04"
+        and order.superseded["canonical"]["lines"][0]["unit_price"] == "4.50"
+    )
     with master_sessions() as session:
         codes = {
             f.code: f.message
@@ -358,3 +366,23 @@ def test_a_change_after_its_original_in_the_same_interchange_applies_to_it(
     assert order.status == "accepted" and order.version == 2 and order.id in outcome.order_ids
     assert order.canonical["lines"][0]["quantity"]["value"] == "48"
     assert [e.action for e in audit(master_sessions, order.id)] == ["partner_change"]
+
+
+def test_a_change_finds_the_stock_its_order_gives_back_free_in_the_same_transaction(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """No other stock left: a change asking what the order already holds is covered by that stock."""
+    pipeline.ingest_path(acme(tmp_path, "4500030012", "000003032"))
+    with master_sessions() as session, session.begin():
+        inventory = storage.InventoryLevel
+        session.execute(
+            update(inventory).where(inventory.sku == "NW-10042").values(on_hand=inventory.allocated)
+        )
+    stock = allocated(master_sessions, "NW-10042")
+
+    pipeline.ingest_path(acme(tmp_path, "4500030012", "000003033", purpose="04", line1="24"))
+
+    [order] = orders_for(master_sessions, "4500030012")
+    assert order.status == "accepted" and order.version == 2
+    assert order.allocations is not None and order.allocations["NW-10042"] == "24"
+    assert allocated(master_sessions, "NW-10042") == stock
