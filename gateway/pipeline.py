@@ -590,9 +590,12 @@ class Pipeline:
         """Apply a partner's change or cancellation to the stored order, as a new version.
 
         The stock the order took goes back and its value stops counting towards credit; a change is
-        then validated as a new order would be (taking stock and counting again when accepted). The
-        answer is an 855 as the profile asks: BAK01 01 for a cancellation, the change's own BEG01
-        (04 or 05) for a change, AC/AD/RD as for any order.
+        then validated as a new order would be (taking stock and counting again when accepted). A
+        change of the version in force (an accepted order) that validation holds waits on the desk
+        while that version keeps its stock (``superseded`` keeps it, for the desk to put back); one
+        it rejects is refused at once: the version in force stands, stock, credit and the ERP as
+        they were. The answer is an 855 as the profile asks (or an 865): BAK01 01 for a
+        cancellation, the change's own BEG01 (04 or 05) for a change, AC/AD/RD as for any order.
         """
         stored, validator = item.amends, run.validator
         profile = self._partners.get(item.order.partner or "")
@@ -655,6 +658,40 @@ class Pipeline:
         status = result.outcome if result.outcome == ORDER_REJECTED or not held else item.status
         findings = [*item.findings, *(_finding_row(f) for f in result.findings)]
         before, after = amendments.differences(old, result.order)
+        if status == ORDER_REJECTED and in_force is not None:  # refused: the version in force stands
+            stored.superseded = in_force
+            restore_in_force(session, stored, run.when)
+            amendments.retake_stock(validator.stock, stored, held_stock)
+            validator.restore(profile.customer_account, stored.order_total or Decimal(0))
+            refused = sorted({f["code"] for f in findings if f["action"] == "reject"})
+            amendments.record(
+                session,
+                stored,
+                partner=partner,
+                action="partner_change_refused",
+                before={"status": old_status, **before},
+                after={"status": stored.status, **after, "findings": refused},
+                document_id=run.document_id,
+                when=run.when,
+            )
+            storage.tally_orders(session, [stored.id])
+            sent = send_decision(
+                session,
+                result.order,
+                profile,
+                order_id=stored.id,
+                status=ORDER_REJECTED,
+                findings=findings,
+                when=run.when,
+                erp_kind=None,  # the ERP has the version in force
+                document_id=run.document_id,
+                acknowledge=not item.parsed.rejected,
+                purpose=item.order.purpose_code or "04",
+                changes=changes,
+            )
+            if sent.acknowledgment_id is not None:
+                run.outbound_ids.append(sent.acknowledgment_id)
+            return
         if status == ORDER_EXCEPTION:  # the desk sees what the partner changed beside why it is held
             findings.append(
                 amendments.change_finding(
@@ -973,6 +1010,33 @@ def send_decision(
     if erp_kind and status == ORDER_ACCEPTED:
         erp_payload_id = queue_erp_payload(session, erp_kind, order, partner, order_id=order_id, when=when)
     return DecisionSent(acknowledgment_id, erp_payload_id)
+
+
+def restore_in_force(session: Session, stored: storage.PurchaseOrder, when: datetime) -> Order:
+    """Put back the version in force a partner's change replaced (``stored.superseded``): its canonical,
+    total, lines and findings, accepted again. The stock it holds is the caller's; returns that order."""
+    kept = stored.superseded or {}
+    restored = Order.model_validate(kept["canonical"])
+    stored.canonical, stored.received_canonical = kept["canonical"], kept.get("received_canonical")
+    stored.order_total = None if kept.get("order_total") is None else Decimal(kept["order_total"])
+    stored.line_count, stored.po_date, stored.currency = (
+        len(restored.lines),
+        restored.po_date,
+        restored.currency,
+    )
+    line, finding = storage.OrderLineRecord.__table__, storage.Finding.__table__
+    session.execute(line.delete().where(line.c.order_id == stored.id))
+    if restored.lines:
+        session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, restored))
+    session.execute(finding.delete().where(finding.c.order_id == stored.id))
+    rows = [
+        {"document_id": stored.document_id, **row, "order_id": stored.id}
+        for row in kept.get("findings") or []
+    ]
+    _insert_findings(session, rows, when)
+    stored.superseded = None
+    stored.status = ORDER_ACCEPTED
+    return restored
 
 
 def cancel_order(

@@ -209,6 +209,10 @@ class StoreValidator:
         if account in self._open_orders:
             self._open_orders[account] -= total
 
+    def restore(self, account: str, total: Decimal) -> None:
+        """An order of ``account`` worth ``total`` counts towards its credit again (a refused change)."""
+        self.release(account, -total)
+
     def _lock_customer(self, account: str) -> validators.Customer | None:
         credit = storage.CreditAccount
         row = self._session.scalars(select(credit).where(credit.account == account).with_for_update()).first()

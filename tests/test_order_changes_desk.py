@@ -338,3 +338,35 @@ def test_desk_decisions_on_an_order_holding_stock_release_or_keep_it_in_one_tran
     changed_total = ACME_TOTAL + 24 * (Decimal("9.99") - Decimal("4.50"))
     assert exposure(store) - credit == changed_total + ACME_TOTAL
     assert [stored(store, i).status for i in ids] == ["accepted", "accepted", "rejected"]
+
+
+@pytest.mark.parametrize("kind", ERPS)
+def test_a_change_validation_rejects_is_refused_and_the_version_in_force_stands(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path, kind: str
+) -> None:
+    """A partner whose policy rejects a price difference: the change is refused (855 BAK01 04 RD), the
+    order stays as the ERP has it, with its stock and credit, and the ERP hears nothing."""
+    acme_profile = partners.get("acme")
+    assert acme_profile is not None
+    policy = acme_profile.validation.model_copy(update={"actions": {"price_mismatch": "reject"}})
+    registry = PartnerRegistry(
+        [*(p for p in partners if p.name != "acme"), acme_profile.model_copy(update={"validation": policy})]
+    )
+    stock, credit = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    flow = Pipeline(master_sessions, registry, clock=lambda: FIXED_NOW, erp_kind=kind)
+    [order_id] = ingest(flow, acme(tmp_path, "4500060201", "000006201"))
+
+    [same] = ingest(flow, acme(tmp_path, "4500060201", "000006202", purpose="04"), PRICE)
+
+    order = stored(master_sessions, order_id)
+    assert same == order_id and order.status == "accepted" and order.superseded is None
+    assert order.canonical["lines"][0]["unit_price"] == "4.50" and order.order_total == ACME_TOTAL
+    assert (
+        allocated(master_sessions, "NW-10042") - stock == 24
+        and exposure(master_sessions) - credit == ACME_TOTAL
+    )
+    assert [row.kind for row in outbox(master_sessions, order_id, "erp.%")] == [kind]
+    assert bak(master_sessions, order_id) == ["04", "RD", "4500060201"]
+    with master_sessions() as session:
+        [entry] = [e for e in desk.order_history(session, order_id) if e.action == "partner_change_refused"]
+    assert entry.after is not None and "price_mismatch" in entry.after["findings"]

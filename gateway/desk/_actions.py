@@ -75,6 +75,7 @@ from gateway.model import po_key
 from gateway.outbox import queue_erp_payload
 from gateway.pipeline import cancel_order
 from gateway.pipeline import order_line_rows
+from gateway.pipeline import restore_in_force
 from gateway.pipeline import send_decision
 from gateway.replies import DRAFT
 from gateway.replies import as_received
@@ -835,28 +836,7 @@ class OrderDesk:
         kept = stored.superseded or {}
         before = _decision_fields(stored) | {"order_total": _money(stored.order_total)}
         received = as_received(stored)
-        restored = Order.model_validate(kept["canonical"])
-        stored.canonical, stored.received_canonical = kept["canonical"], kept.get("received_canonical")
-        stored.order_total = None if kept.get("order_total") is None else Decimal(kept["order_total"])
-        stored.line_count, stored.po_date, stored.currency = (
-            len(restored.lines),
-            restored.po_date,
-            restored.currency,
-        )
-        session.execute(delete(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == stored.id))
-        if restored.lines:
-            session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, restored))
-        session.execute(delete(storage.Finding).where(storage.Finding.order_id == stored.id))
-        if kept.get("findings"):
-            session.execute(
-                insert(storage.Finding),
-                [
-                    {"document_id": stored.document_id, **row, "order_id": stored.id, "created_at": when}
-                    for row in kept["findings"]
-                ],
-            )
-        stored.superseded = None
-        stored.status = ACCEPTED
+        restore_in_force(session, stored, when)
         _decide(stored, actor, when, reason)
         outbound: list[int] = []
         if change.channel == Channel.X12:
