@@ -33,6 +33,7 @@ FINDING_TITLES = {
     "date_horizon": "Date too far ahead",
     "unknown_ship_to": "Unknown ship-to",
     "unknown_order_ref": "Unknown order reference",
+    "purpose_not_handled": "Not an order to fill",
     "missing_field": "Missing value",
     "low_confidence": "Read with low confidence",
     "unknown_partner": "Unknown partner",
@@ -57,6 +58,8 @@ FINDING_HINTS = {
     "unknown_ship_to": "The ship-to is not in the customer's address book: add it to the master data and "
     "approve, or reject the order.",
     "unknown_order_ref": "The order refers to something we do not know: check it with the customer, or reject.",
+    "purpose_not_handled": "The partner sent it as something other than an order to fill (a copy, a query, a "
+    "proposal): read it and answer the partner; reject it here, which sends no order to the ERP.",
     "missing_field": "A value the order needs is missing and cannot be added here: reject with a reason.",
     "low_confidence": "Check the value against the document (click a value to see where it came from). "
     "Correct it if it is wrong; approving records that you checked it.",
