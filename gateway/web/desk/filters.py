@@ -69,8 +69,8 @@ FINDING_HINTS = {
     "correct it; approving records that you checked it.",
     "change_after_shipment": "The partner changed an order that has already shipped or been invoiced, so the "
     "change was not applied: agree it with the partner, then approve it as a follow-up order or reject it.",
-    "order_changed": "The partner's change was applied, but the order no longer passes validation: fix what "
-    "holds it, or reject the change.",
+    "order_changed": "The partner's change no longer passes validation: fix what holds it and approve (the ERP "
+    "gets the update), or reject the change (the order goes back to the version the ERP has, with its stock).",
 }
 DATE_TITLES = {
     "001": "Cancel after",
