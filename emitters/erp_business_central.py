@@ -72,7 +72,7 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     and the same order always gives the same bytes. Only an original order becomes a new sales
     order.
     """
-    if order.purpose is not OrderPurpose.ORIGINAL:
+    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):  # 06: a phoned order
         raise ErpPayloadError(f"a {order.purpose.value} order is not a new Business Central sales order")
     delivery = first_date(order, DELIVERY_DATES)
     body = drop_none(

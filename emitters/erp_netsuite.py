@@ -75,9 +75,9 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     """The ``salesOrder`` create body for ``order``, stored by the gateway as order ``order_id``.
 
     ``when`` is not written: the same order always gives the same bytes, so a retry resends
-    exactly what was sent. Only an original order becomes a new sales order.
+    exactly what was sent. Only an original order (or the confirmation of one) becomes a new sales order.
     """
-    if order.purpose is not OrderPurpose.ORIGINAL:
+    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):  # 06: a phoned order
         raise ErpPayloadError(f"a {order.purpose.value} order is not a new NetSuite sales order")
     body = drop_none({"externalId": external_id(partner, order_id), **_fields(order, partner)})
     return OutboundDocument(

@@ -244,3 +244,16 @@ def test_each_erp_gets_the_idempotency_key_under_its_own_header(
     assert sent[header.lower()] == create.idempotency_key
     [other] = {"idempotency-key", "x-netsuite-idempotency-key"} - {header.lower()}
     assert other not in sent  # one key, under one name
+
+
+@pytest.mark.parametrize("kind", ["erp.netsuite", "erp.business_central", "erp.canonical"])
+def test_a_confirmation_of_a_new_po_is_created_in_the_erp(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path, kind: str
+) -> None:
+    """BEG01 06 confirms an order placed by phone: new to us, it is the order, and the ERP gets it."""
+    flow = pipeline(master_sessions, partners, kind)
+    [order_id] = flow.ingest_path(acme(tmp_path, PO, "000005006", purpose="06")).order_ids
+    [create] = payloads(master_sessions)
+    assert create.order_id == order_id and create.erp_request is None and create.status == PENDING
+    with master_sessions() as session:
+        assert session.scalars(select(storage.Alert)).all() == []
