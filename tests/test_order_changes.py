@@ -488,3 +488,14 @@ def test_an_860_changes_a_lines_price_and_another_lines_date(
     [entry] = audit(master_sessions, order.id)
     assert entry.after is not None and entry.after["lines"] == ["line 2: 6 CA at 52.81"]
     assert b"BAK*04*AD*4500030013*" in the_855(master_sessions, outcome.outbound_ids)
+
+
+def test_beg01_03_delete_cancels_the_po_as_01_does(
+    master_sessions: sessionmaker[Session], any_purpose: Pipeline, tmp_path: Path
+) -> None:
+    stock, credit = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    any_purpose.ingest_path(acme(tmp_path, "4500030014", "000003036"))
+    any_purpose.ingest_path(acme(tmp_path, "4500030014", "000003037", purpose="03"))
+    [order] = orders_for(master_sessions, "4500030014")
+    assert order.status == "cancelled" and order.version == 2
+    assert (allocated(master_sessions, "NW-10042"), exposure(master_sessions)) == (stock, credit)
