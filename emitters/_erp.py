@@ -132,7 +132,8 @@ def address_lines(lines: Sequence[str], slots: int) -> list[str]:
 
 
 def idempotency_key(kind: str, partner: str, order_id: int, sequence: int = 0) -> str:
-    """The ``Idempotency-Key`` for delivering one order in one shape: same parts, same key.
+    """The idempotency key for delivering one order in one shape: same parts, same key (sent under
+    each ERP emitter's ``IDEMPOTENCY_HEADER``).
 
     A name-based UUID (RFC 4122 version 5) of the parts: NetSuite's ``X-NetSuite-Idempotency-Key``
     wants a UUID, and to any other receiver it is an opaque string. ``sequence`` counts the payloads

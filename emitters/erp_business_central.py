@@ -32,7 +32,10 @@ refused (the gateway holds such a change for the desk anyway).
 Not confirmed: the deep insert against a live tenant (the v2.0 reference pages show header and
 lines created in separate requests); that the items carry the partners' X12 unit codes as item
 units of measure (otherwise a code mapping is needed); field lengths (e.g. ``shipToCity`` 30
-characters) are not enforced here.
+characters) are not enforced here. Business Central API v2.0 documents no idempotency header (its
+concurrency control is the ETag in ``If-Match``), so the key is sent as ``Idempotency-Key`` (the
+IETF httpapi draft's name), which it ignores; a retried create is kept from booking twice only by
+delivery's own bookkeeping.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from ._erp import party_contact
 from ._outbound import OutboundDocument
 
 KIND = "erp.business_central"
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # none of its own documented (see above)
 ENTITY_SET_PATH = "/api/v2.0/companies({company_id})/salesOrders"
 
 
@@ -68,7 +72,7 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     and the same order always gives the same bytes. Only an original order becomes a new sales
     order.
     """
-    if order.purpose is not OrderPurpose.ORIGINAL:
+    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):  # 06: a phoned order
         raise ErpPayloadError(f"a {order.purpose.value} order is not a new Business Central sales order")
     delivery = first_date(order, DELIVERY_DATES)
     body = drop_none(

@@ -53,6 +53,7 @@ from ._erp import order_total
 from ._outbound import OutboundDocument
 
 KIND = "erp.canonical"
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # the IETF httpapi draft's name, for our own receivers
 SCHEMA = "order-gateway/order"
 VERSION = 1
 

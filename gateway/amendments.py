@@ -28,6 +28,7 @@ from gateway.model import Order
 from gateway.model import OrderLine
 from gateway.outbound_model import AckType
 from gateway.outbound_model import OrderAcknowledgment
+from gateway.validation import LiveStock
 
 ACCEPTED = "accepted"
 CANCELLED = "cancelled"
@@ -198,28 +199,71 @@ def backfill_allocations(session: Session, master: validators.MasterData, *, whe
     return len(legacy)
 
 
-def release_stock(session: Session, stored: storage.PurchaseOrder) -> None:
-    """Give back the stock the order took, from the warehouses holding the most allocated first (never
-    below zero: what a reload of the inventory already gave back is not given back again)."""
-    inventory = storage.InventoryLevel
+def release_stock(session: Session, stored: storage.PurchaseOrder, stock: LiveStock | None = None) -> None:
+    """Give back the stock the order took (``LiveStock.release``: never below zero). ``stock``: the
+    validator's live figures, so an order validated later in the transaction sees it free."""
+    stock = stock or LiveStock(session)
     for sku, text in (stored.allocations or {}).items():
-        left = Decimal(text)
-        rows = session.execute(
-            select(inventory.warehouse, inventory.allocated)
-            .where(inventory.sku == sku, inventory.allocated > 0)
-            .order_by(inventory.allocated.desc())
-        ).all()
-        for warehouse, allocated in rows:
-            if left <= 0:
-                break
-            back = min(left, Decimal(allocated))
-            session.execute(
-                update(inventory)
-                .where(inventory.sku == sku, inventory.warehouse == warehouse)
-                .values(allocated=inventory.allocated - back)
-            )
-            left -= back
+        stock.release(sku, Decimal(text))
     stored.allocations = None
+
+
+def held_allocations(stored: storage.PurchaseOrder) -> dict[str, Decimal]:
+    """The stock the order holds, per SKU (``{}`` when none or not known)."""
+    return {sku: Decimal(text) for sku, text in (stored.allocations or {}).items()}
+
+
+def retake_stock(stock: LiveStock, stored: storage.PurchaseOrder, held: Mapping[str, Decimal]) -> None:
+    """Take ``held`` again (just given back in this transaction, so it is free) and record it."""
+    stock.prefetch(held)
+    for sku, quantity in held.items():
+        stock.allocate(sku, quantity)
+    stored.allocations = allocations_json(held)
+
+
+def finding_rows(session: Session, order_id: int) -> list[dict[str, Any]]:
+    """The order's findings as rows to store again (with the document each came from)."""
+    finding = storage.Finding
+    columns = (
+        "code",
+        "severity",
+        "action",
+        "message",
+        "field",
+        "line_no",
+        "expected",
+        "received",
+        "suggestions",
+        "details",
+        "document_id",
+    )
+    rows = session.execute(
+        select(*(getattr(finding, name) for name in columns))
+        .where(finding.order_id == order_id)
+        .order_by(finding.id)
+    )
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def superseded(
+    stored: storage.PurchaseOrder,
+    findings: list[dict[str, Any]],
+    *,
+    purpose: str,
+    changes: Mapping[str, str] | None,
+    document_id: int,
+) -> dict[str, Any]:
+    """The version in force of an accepted order whose partner change waits on the desk, as
+    ``purchase_order.superseded`` keeps it: what refusing the change puts back, and how to answer."""
+    return {
+        "canonical": stored.canonical,
+        "received_canonical": stored.received_canonical,
+        "order_total": None if stored.order_total is None else str(stored.order_total),
+        "findings": findings,
+        "purpose": purpose,
+        "changes": dict(changes) if changes is not None else None,
+        "document_id": document_id,
+    }
 
 
 def differences(old: Order, new: Order) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -299,15 +343,17 @@ def record(
     action: str,
     before: dict[str, Any],
     after: dict[str, Any],
-    document_id: int,
+    document_id: int | None,
     when: datetime,
+    actor: str | None = None,
 ) -> None:
-    """Bump the order's version and write one audit entry, naming the partner's document."""
+    """Bump the order's version and write one audit entry, naming the partner's document; the actor is
+    the partner unless a desk user (``actor``) applied it."""
     old = stored.version
     stored.version = old + 1
     storage.record_audit(
         session,
-        actor=f"partner:{partner}",
+        actor=actor or f"partner:{partner}",
         action=action,
         subject_type=SUBJECT,
         subject_id=str(stored.id),

@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.outbox import ERP_EMITTERS
 from gateway.outbox import ERP_KINDS
 from gateway.outbox import PENDING
 from gateway.outbox import SENT
@@ -149,7 +150,8 @@ def _attempt(
     import httpx  # here, not at the top: every command reads ErpSettings from this module
 
     row.attempts += 1
-    headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key or str(row.id)}
+    header = ERP_EMITTERS[row.kind].IDEMPOTENCY_HEADER  # the ERP's own where it documents one
+    headers = {"Content-Type": "application/json", header: row.idempotency_key or str(row.id)}
     if settings.token:
         headers["Authorization"] = f"Bearer {settings.token}"
     request = row.erp_request or {}

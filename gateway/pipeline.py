@@ -590,9 +590,12 @@ class Pipeline:
         """Apply a partner's change or cancellation to the stored order, as a new version.
 
         The stock the order took goes back and its value stops counting towards credit; a change is
-        then validated as a new order would be (taking stock and counting again when accepted). The
-        answer is an 855 as the profile asks: BAK01 01 for a cancellation, the change's own BEG01
-        (04 or 05) for a change, AC/AD/RD as for any order.
+        then validated as a new order would be (taking stock and counting again when accepted). A
+        change of the version in force (an accepted order) that validation holds waits on the desk
+        while that version keeps its stock (``superseded`` keeps it, for the desk to put back); one
+        it rejects is refused at once: the version in force stands, stock, credit and the ERP as
+        they were. The answer is an 855 as the profile asks (or an 865): BAK01 01 for a
+        cancellation, the change's own BEG01 (04 or 05) for a change, AC/AD/RD as for any order.
         """
         stored, validator = item.amends, run.validator
         profile = self._partners.get(item.order.partner or "")
@@ -603,7 +606,19 @@ class Pipeline:
             return
         old = Order.model_validate(stored.canonical)
         old_status = stored.status
-        amendments.release_stock(session, stored)  # also what a held order took (a change after shipment)
+        in_force = stored.superseded or (
+            amendments.superseded(
+                stored,
+                amendments.finding_rows(session, stored.id),
+                purpose=item.order.purpose_code or "04",
+                changes=_answered_by_865(item, profile),
+                document_id=run.document_id,
+            )
+            if old_status == ORDER_ACCEPTED
+            else None
+        )  # the version the ERP and the partner hold, while a change of it waits on the desk
+        held_stock = amendments.held_allocations(stored)
+        amendments.release_stock(session, stored, validator.stock)  # free for the change's validation
         if old_status == ORDER_ACCEPTED:
             validator.release(profile.customer_account, stored.order_total or Decimal(0))
         run.order_ids.append(stored.id)
@@ -612,11 +627,17 @@ class Pipeline:
         wants_ack = (profile.wants_855 or changes is not None) and item.order.channel == Channel.X12
         wants_ack = wants_ack and not item.parsed.rejected
         if item.order.purpose == OrderPurpose.CANCEL:
-            stored.status = amendments.CANCELLED
-            if self._erp_kind:  # the ERP's cancel, when it had the order
-                queue_erp_payload(
-                    session, self._erp_kind, old, profile, order_id=stored.id, when=run.when, cancel=True
-                )
+            ack_id = cancel_order(
+                session,
+                stored,
+                item.order,
+                profile,
+                erp_kind=self._erp_kind,
+                when=run.when,
+                document_id=run.document_id,
+                answer=wants_ack,
+                changes=changes,
+            )
             amendments.record(
                 session,
                 stored,
@@ -628,24 +649,8 @@ class Pipeline:
                 when=run.when,
             )
             storage.tally_orders(session, [stored.id])
-            if wants_ack:
-                ack = amendments.cancellation_ack(stored, item.order, run.when)
-                numbers = storage.ControlNumbers(session, partner)
-                document = (
-                    emitters.x12_865.emit(ack, profile, numbers=numbers, when=run.when, changes=changes)
-                    if changes is not None
-                    else emitters.x12_855.emit(ack, profile, numbers=numbers, when=run.when)
-                )
-                run.outbound_ids.append(
-                    store_outbound(
-                        session,
-                        document,
-                        when=run.when,
-                        document_id=run.document_id,
-                        order_id=stored.id,
-                        ack_window=timedelta(hours=profile.ack_window_hours),
-                    )
-                )
+            if ack_id is not None:
+                run.outbound_ids.append(ack_id)
             return
         held = item.status == ORDER_EXCEPTION
         changed = amendments.applied(old, item.order)
@@ -653,6 +658,40 @@ class Pipeline:
         status = result.outcome if result.outcome == ORDER_REJECTED or not held else item.status
         findings = [*item.findings, *(_finding_row(f) for f in result.findings)]
         before, after = amendments.differences(old, result.order)
+        if status == ORDER_REJECTED and in_force is not None:  # refused: the version in force stands
+            stored.superseded = in_force
+            restore_in_force(session, stored, run.when)
+            amendments.retake_stock(validator.stock, stored, held_stock)
+            validator.restore(profile.customer_account, stored.order_total or Decimal(0))
+            refused = sorted({f["code"] for f in findings if f["action"] == "reject"})
+            amendments.record(
+                session,
+                stored,
+                partner=partner,
+                action="partner_change_refused",
+                before={"status": old_status, **before},
+                after={"status": stored.status, **after, "findings": refused},
+                document_id=run.document_id,
+                when=run.when,
+            )
+            storage.tally_orders(session, [stored.id])
+            sent = send_decision(
+                session,
+                result.order,
+                profile,
+                order_id=stored.id,
+                status=ORDER_REJECTED,
+                findings=findings,
+                when=run.when,
+                erp_kind=None,  # the ERP has the version in force
+                document_id=run.document_id,
+                acknowledge=not item.parsed.rejected,
+                purpose=item.order.purpose_code or "04",
+                changes=changes,
+            )
+            if sent.acknowledgment_id is not None:
+                run.outbound_ids.append(sent.acknowledgment_id)
+            return
         if status == ORDER_EXCEPTION:  # the desk sees what the partner changed beside why it is held
             findings.append(
                 amendments.change_finding(
@@ -676,6 +715,16 @@ class Pipeline:
             if result.outcome == ORDER_ACCEPTED and not held
             else None
         )
+        stored.superseded = None
+        if status == ORDER_EXCEPTION and in_force is not None:  # it keeps its stock until the desk decides
+            amendments.retake_stock(validator.stock, stored, held_stock)
+            purpose = item.order.purpose_code or "04"  # the latest change is the one answered
+            stored.superseded = {
+                **in_force,
+                "purpose": purpose,
+                "changes": changes,
+                "document_id": run.document_id,
+            }
         if old_status != status:
             before, after = {"status": old_status, **before}, {"status": status, **after}
         amendments.record(
@@ -961,6 +1010,78 @@ def send_decision(
     if erp_kind and status == ORDER_ACCEPTED:
         erp_payload_id = queue_erp_payload(session, erp_kind, order, partner, order_id=order_id, when=when)
     return DecisionSent(acknowledgment_id, erp_payload_id)
+
+
+def restore_in_force(session: Session, stored: storage.PurchaseOrder, when: datetime) -> Order:
+    """Put back the version in force a partner's change replaced (``stored.superseded``): its canonical,
+    total, lines and findings, accepted again. The stock it holds is the caller's; returns that order."""
+    kept = stored.superseded or {}
+    restored = Order.model_validate(kept["canonical"])
+    stored.canonical, stored.received_canonical = kept["canonical"], kept.get("received_canonical")
+    stored.order_total = None if kept.get("order_total") is None else Decimal(kept["order_total"])
+    stored.line_count, stored.po_date, stored.currency = (
+        len(restored.lines),
+        restored.po_date,
+        restored.currency,
+    )
+    line, finding = storage.OrderLineRecord.__table__, storage.Finding.__table__
+    session.execute(line.delete().where(line.c.order_id == stored.id))
+    if restored.lines:
+        session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, restored))
+    session.execute(finding.delete().where(finding.c.order_id == stored.id))
+    rows = [
+        {"document_id": stored.document_id, **row, "order_id": stored.id}
+        for row in kept.get("findings") or []
+    ]
+    _insert_findings(session, rows, when)
+    stored.superseded = None
+    stored.status = ORDER_ACCEPTED
+    return restored
+
+
+def cancel_order(
+    session: Session,
+    stored: storage.PurchaseOrder,
+    cancellation: Order,
+    partner: PartnerProfile,
+    *,
+    erp_kind: str | None,
+    when: datetime,
+    document_id: int | None,
+    answer: bool,
+    changes: Mapping[str, str] | None = None,
+) -> int | None:
+    """Cancel a stored order as the partner's ``cancellation`` asks, whether the gateway applies it or
+    the order desk approves it; the caller writes the audit entry.
+
+    The order gives back its stock and, cancelled, stops counting towards credit. The ERP gets its
+    cancel of the version it holds (the one in force while a change waits on the desk) when it had
+    the order. With ``answer``, the partner gets an 855 BAK01 01 AT, or an 865 for ``changes`` (an
+    860's POC02 by line); returns that outbox row's id.
+    """
+    in_force = Order.model_validate((stored.superseded or {}).get("canonical") or stored.canonical)
+    amendments.release_stock(session, stored)
+    stored.status = amendments.CANCELLED
+    stored.superseded = None
+    if erp_kind:  # the ERP's cancel, when it had the order
+        queue_erp_payload(session, erp_kind, in_force, partner, order_id=stored.id, when=when, cancel=True)
+    if not answer:
+        return None
+    ack = amendments.cancellation_ack(stored, cancellation, when)
+    numbers = storage.ControlNumbers(session, partner.name)
+    document = (
+        emitters.x12_865.emit(ack, partner, numbers=numbers, when=when, changes=changes)
+        if changes is not None
+        else emitters.x12_855.emit(ack, partner, numbers=numbers, when=when)
+    )
+    return store_outbound(
+        session,
+        document,
+        when=when,
+        document_id=document_id,
+        order_id=stored.id,
+        ack_window=timedelta(hours=partner.ack_window_hours),
+    )
 
 
 def _clear_previous_attempt(session: Session, document_id: int) -> None:

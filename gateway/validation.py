@@ -47,11 +47,16 @@ class MasterDataCache:
 
 
 class LiveStock(Mapping[str, Decimal]):
-    """Free stock per SKU (on hand − allocated, all warehouses), read from the store on first use."""
+    """Free stock per SKU (on hand − allocated, all warehouses), read from the store on first use.
 
-    def __init__(self, session: Session) -> None:
+    ``own``: stock the order being validated already holds (an order on the desk keeping what its
+    version in force took), counted as free for it.
+    """
+
+    def __init__(self, session: Session, *, own: Mapping[str, Decimal] | None = None) -> None:
         self._session = session
         self._warehouses: dict[str, dict[str, Decimal]] = {}
+        self._own = dict(own or {})
 
     def prefetch(self, skus: Iterable[str]) -> None:
         wanted = sorted({sku for sku in skus if sku not in self._warehouses})
@@ -71,7 +76,7 @@ class LiveStock(Mapping[str, Decimal]):
     def __getitem__(self, sku: str) -> Decimal:
         if sku not in self._warehouses:
             self.prefetch([sku])
-        return sum(self._warehouses[sku].values(), Decimal(0))
+        return sum(self._warehouses[sku].values(), self._own.get(sku, Decimal(0)))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._warehouses)
@@ -97,18 +102,47 @@ class LiveStock(Mapping[str, Decimal]):
             warehouses[warehouse] -= taken
             quantity -= taken
 
+    def release(self, sku: str, quantity: Decimal) -> None:
+        """Give back ``quantity`` from the warehouses holding the most allocated first, never below zero
+        (what a reload of the inventory already gave back is not given back again), in the store too."""
+        inventory = storage.InventoryLevel
+        rows = self._session.execute(
+            select(inventory.warehouse, inventory.allocated)
+            .where(inventory.sku == sku, inventory.allocated > 0)
+            .order_by(inventory.allocated.desc(), inventory.warehouse)
+        ).all()
+        for warehouse, allocated in rows:
+            if quantity <= 0:
+                return
+            back = min(quantity, Decimal(allocated))
+            self._session.execute(
+                update(inventory)
+                .where(inventory.sku == sku, inventory.warehouse == warehouse)
+                .values(allocated=inventory.allocated - back)
+            )
+            if sku in self._warehouses:  # what a validation later in this transaction sees as free
+                self._warehouses[sku][warehouse] = self._warehouses[sku].get(warehouse, Decimal(0)) + back
+            quantity -= back
+
 
 class StoreValidator:
     """Validates the orders of one processing transaction, keeping credit and stock current."""
 
-    def __init__(self, session: Session, master: validators.MasterData, today: date) -> None:
+    def __init__(
+        self,
+        session: Session,
+        master: validators.MasterData,
+        today: date,
+        *,
+        own_stock: Mapping[str, Decimal] | None = None,
+    ) -> None:
         self._session = session
         self._master = master
         self._today = today
         self._customers: dict[str, validators.Customer | None] = {}
         self._open_orders: dict[str, Decimal] = {}
         self._seen: set[tuple[str, str]] = set()
-        self._stock = LiveStock(session)
+        self.stock = LiveStock(session, own=own_stock)  # one order on the desk: the stock it holds
 
     def prepare(
         self, orders: Iterable[tuple[Order, PartnerProfile]], *, exclude_order_ids: Iterable[int] = ()
@@ -138,7 +172,7 @@ class StoreValidator:
                     )
                 )
                 self._seen.update((account, key) for (key,) in rows if key is not None)
-        self._stock.prefetch(line.vendor_sku for order, _ in batch for line in order.lines if line.vendor_sku)
+        self.stock.prefetch(line.vendor_sku for order, _ in batch for line in order.lines if line.vendor_sku)
 
     def validate(
         self, order: Order, profile: PartnerProfile, *, held: bool = False, amends: bool = False
@@ -158,7 +192,7 @@ class StoreValidator:
             customer_account=account,
             customer=self._customers.get(account),
             open_orders=self._open_orders.get(account, Decimal(0)),
-            available=self._stock,
+            available=self.stock,
             po_seen=key in self._seen and not amends,
         )
         result = validators.validate(order, context)
@@ -167,13 +201,17 @@ class StoreValidator:
         if result.outcome == ACCEPTED and not held:
             self._open_orders[account] = self._open_orders.get(account, Decimal(0)) + result.total
             for sku, quantity in result.allocations.items():
-                self._stock.allocate(sku, quantity)
+                self.stock.allocate(sku, quantity)
         return result
 
     def release(self, account: str, total: Decimal) -> None:
         """An accepted order of ``account`` worth ``total`` stopped counting towards its credit."""
         if account in self._open_orders:
             self._open_orders[account] -= total
+
+    def restore(self, account: str, total: Decimal) -> None:
+        """An order of ``account`` worth ``total`` counts towards its credit again (a refused change)."""
+        self.release(account, -total)
 
     def _lock_customer(self, account: str) -> validators.Customer | None:
         credit = storage.CreditAccount

@@ -79,7 +79,7 @@ def test_retries_back_off_and_the_same_key_and_body_are_sent_each_time(
     assert run(queued, settings, timedelta(seconds=90)) == (1, 0, 0)
     row = payload(queued)
     assert row.status == SENT and row.attempts == 3 and row.last_error is None
-    keys = {headers["Idempotency-Key"] for headers, _ in erp.requests}
+    keys = {headers["X-NetSuite-Idempotency-Key"] for headers, _ in erp.requests}
     assert keys == {row.idempotency_key} and {body for _, body in erp.requests} == {row.content}
     assert all(headers["Authorization"] == "Bearer secret" for headers, _ in erp.requests)
     assert run(queued, settings, timedelta(hours=1)) == (0, 0, 0), "a delivered payload is never sent again"

@@ -85,7 +85,7 @@ def test_netsuite_cancel_closes_every_line_of_the_sales_order_it_created(
     assert (first.method, first.path) == ("POST", "/services/rest/record/v1/salesOrder")
     assert second.method == "PATCH"
     assert second.path == f"/services/rest/record/v1/salesOrder/eid:acme-{order_id}?replace=item"
-    assert second.headers["Idempotency-Key"] == cancel.idempotency_key
+    assert second.headers["X-NetSuite-Idempotency-Key"] == cancel.idempotency_key
     body = json.loads(second.body)
     assert [line["isClosed"] for line in body["item"]["items"]] == [True, True, True]
     assert [line["item"]["externalId"] for line in body["item"]["items"]] == [
@@ -114,7 +114,7 @@ def test_netsuite_change_updates_the_sales_order_replacing_its_lines(
     body = json.loads(patch.body)
     assert body["otherRefNum"] == PO and body["item"]["items"][0]["quantity"] == 48
     assert "isClosed" not in body["item"]["items"][0] and "externalId" not in body
-    assert patch.headers["Idempotency-Key"] == update.idempotency_key != create.idempotency_key
+    assert patch.headers["X-NetSuite-Idempotency-Key"] == update.idempotency_key != create.idempotency_key
 
 
 def test_business_central_cancel_deletes_the_sales_order_it_finds_by_po_number(
@@ -215,3 +215,45 @@ def test_a_cancel_of_an_order_never_sent_to_the_erp_sends_nothing(
         stored = session.get(storage.PurchaseOrder, order_id)
         assert stored is not None and stored.status == "cancelled"
     assert payloads(master_sessions) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "header"),
+    [
+        ("erp.netsuite", "X-NetSuite-Idempotency-Key"),  # NetSuite REST's own header
+        ("erp.business_central", "Idempotency-Key"),  # none documented: the IETF draft's name
+        ("erp.canonical", "Idempotency-Key"),
+    ],
+)
+def test_each_erp_gets_the_idempotency_key_under_its_own_header(
+    master_sessions: sessionmaker[Session],
+    partners: PartnerRegistry,
+    tmp_path: Path,
+    erp: ErpServer,
+    kind: str,
+    header: str,
+) -> None:
+    flow = pipeline(master_sessions, partners, kind)
+    flow.ingest_path(acme(tmp_path, PO, "000005005"))
+    [create] = payloads(master_sessions)
+
+    assert deliver(master_sessions, erp.url) == (1, 0, 0)
+
+    [call] = erp.calls
+    sent = {name.lower(): value for name, value in call.headers.items()}
+    assert sent[header.lower()] == create.idempotency_key
+    [other] = {"idempotency-key", "x-netsuite-idempotency-key"} - {header.lower()}
+    assert other not in sent  # one key, under one name
+
+
+@pytest.mark.parametrize("kind", ["erp.netsuite", "erp.business_central", "erp.canonical"])
+def test_a_confirmation_of_a_new_po_is_created_in_the_erp(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path, kind: str
+) -> None:
+    """BEG01 06 confirms an order placed by phone: new to us, it is the order, and the ERP gets it."""
+    flow = pipeline(master_sessions, partners, kind)
+    [order_id] = flow.ingest_path(acme(tmp_path, PO, "000005006", purpose="06")).order_ids
+    [create] = payloads(master_sessions)
+    assert create.order_id == order_id and create.erp_request is None and create.status == PENDING
+    with master_sessions() as session:
+        assert session.scalars(select(storage.Alert)).all() == []

@@ -30,6 +30,18 @@ def pipeline(master_sessions: sessionmaker[Session], partners: PartnerRegistry) 
     return Pipeline(master_sessions, partners, clock=lambda: FIXED_NOW)
 
 
+@pytest.fixture
+def any_purpose(master_sessions: sessionmaker[Session], partners: PartnerRegistry) -> Pipeline:
+    """acme without its BEG01 narrowing: every code the standard lists gets through the 997."""
+    profile = partners.get("acme")
+    assert profile is not None
+    narrow = {key: codes for key, codes in profile.narrow.items() if key != "BEG01"}
+    registry = PartnerRegistry(
+        [*(p for p in partners if p.name != "acme"), profile.model_copy(update={"narrow": narrow})]
+    )
+    return Pipeline(master_sessions, registry, clock=lambda: FIXED_NOW)
+
+
 def acme(tmp_path: Path, po: str, control: str, *, purpose: str = "00", line1: str = "24") -> Path:
     """The demo acme 850 under another PO, interchange number, BEG01 and line 1 quantity."""
     content = (
@@ -168,9 +180,11 @@ def test_a_change_to_an_invoiced_po_is_held_for_the_desk_with_the_difference(
     assert "line 1: 24 EA -> 48 EA" in codes["change_after_shipment"]
 
 
-def test_a_change_that_no_longer_validates_is_held_with_the_difference_and_gives_back_its_stock(
+def test_a_change_that_no_longer_validates_is_held_with_the_difference_keeping_the_stock_in_force(
     master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
 ) -> None:
+    """The version in force (the ERP's order) keeps its stock until the desk decides the change
+    (tests/test_order_changes_desk.py); held, the order stops counting towards credit."""
     stock_before, credit_before = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
     pipeline.ingest_path(acme(tmp_path, "4500030004", "000003007"))
     path = acme(tmp_path, "4500030004", "000003008", purpose="04")
@@ -179,9 +193,15 @@ def test_a_change_that_no_longer_validates_is_held_with_the_difference_and_gives
     outcome = pipeline.ingest_path(path)
 
     [order] = orders_for(master_sessions, "4500030004")
-    assert order.status == "exception" and order.version == 2 and order.allocations is None
-    assert allocated(master_sessions, "NW-10042") == stock_before
+    assert order.status == "exception" and order.version == 2
+    assert order.allocations == {"NW-10042": "24", "NW-20017": "6", "NW-30555": "10"}
+    assert allocated(master_sessions, "NW-10042") - stock_before == 24
     assert exposure(master_sessions) == credit_before
+    assert order.superseded is not None and Decimal(order.superseded["order_total"]) == ACME_TOTAL
+    assert (
+        order.superseded["purpose"] == "04"
+        and order.superseded["canonical"]["lines"][0]["unit_price"] == "4.50"
+    )
     with master_sessions() as session:
         codes = {
             f.code: f.message
@@ -358,3 +378,124 @@ def test_a_change_after_its_original_in_the_same_interchange_applies_to_it(
     assert order.status == "accepted" and order.version == 2 and order.id in outcome.order_ids
     assert order.canonical["lines"][0]["quantity"]["value"] == "48"
     assert [e.action for e in audit(master_sessions, order.id)] == ["partner_change"]
+
+
+def test_a_change_finds_the_stock_its_order_gives_back_free_in_the_same_transaction(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """No other stock left: a change asking what the order already holds is covered by that stock."""
+    pipeline.ingest_path(acme(tmp_path, "4500030012", "000003032"))
+    with master_sessions() as session, session.begin():
+        inventory = storage.InventoryLevel
+        session.execute(
+            update(inventory).where(inventory.sku == "NW-10042").values(on_hand=inventory.allocated)
+        )
+    stock = allocated(master_sessions, "NW-10042")
+
+    pipeline.ingest_path(acme(tmp_path, "4500030012", "000003033", purpose="04", line1="24"))
+
+    [order] = orders_for(master_sessions, "4500030012")
+    assert order.status == "accepted" and order.version == 2
+    assert order.allocations is not None and order.allocations["NW-10042"] == "24"
+    assert allocated(master_sessions, "NW-10042") == stock
+
+
+@pytest.mark.parametrize(
+    ("code", "purpose"), [("00", "original"), ("06", "confirmation"), ("07", "original")]
+)
+def test_a_new_po_with_beg01_original_confirmation_or_duplicate_takes_stock_and_credit(
+    master_sessions: sessionmaker[Session], any_purpose: Pipeline, tmp_path: Path, code: str, purpose: str
+) -> None:
+    stock, credit = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    any_purpose.ingest_path(acme(tmp_path, f"45000301{code}", f"0000031{code}", purpose=code))
+    [order] = orders_for(master_sessions, f"45000301{code}")
+    assert order.status == "accepted" and order.purpose == purpose
+    assert (
+        allocated(master_sessions, "NW-10042") - stock == 24
+        and exposure(master_sessions) - credit == ACME_TOTAL
+    )
+
+
+def test_a_confirmation_of_a_po_we_hold_is_no_second_order(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """BEG01 06 confirms an order placed before: for a PO we hold it is held as its duplicate."""
+    pipeline.ingest_path(acme(tmp_path, "4500030120", "000003120"))
+    stock, credit = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+
+    pipeline.ingest_path(acme(tmp_path, "4500030120", "000003121", purpose="06"))
+
+    original, confirmation = orders_for(master_sessions, "4500030120")
+    assert (original.status, confirmation.status) == ("accepted", "exception")
+    with master_sessions() as session:
+        codes = {
+            f.code
+            for f in session.scalars(
+                select(storage.Finding).where(storage.Finding.order_id == confirmation.id)
+            )
+        }
+    assert codes == {"duplicate_po"}
+    assert (allocated(master_sessions, "NW-10042"), exposure(master_sessions)) == (stock, credit)
+
+
+@pytest.mark.parametrize("code", ["02", "08", "16", "22", "27", "28"])
+def test_a_beg01_that_asks_for_no_order_to_be_filled_waits_on_the_desk(
+    master_sessions: sessionmaker[Session], any_purpose: Pipeline, tmp_path: Path, code: str
+) -> None:
+    """Add, status, proposed, information copy, verify, query...: read, kept, and never filled alone."""
+    stock = allocated(master_sessions, "NW-10042")
+    outcome = any_purpose.ingest_path(acme(tmp_path, f"45000302{code}", f"0000032{code}", purpose=code))
+    [order] = orders_for(master_sessions, f"45000302{code}")
+    assert order.status == "exception" and order.purpose == "other"
+    with master_sessions() as session:
+        messages = {
+            f.code: f.message
+            for f in session.scalars(select(storage.Finding).where(storage.Finding.order_id == order.id))
+        }
+        kinds = [session.get(storage.OutboundRecord, i).kind for i in outcome.outbound_ids]  # type: ignore[union-attr]
+    assert f"BEG01 {code}" in messages["purpose_not_handled"]
+    assert kinds == ["997"] and allocated(master_sessions, "NW-10042") == stock
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_860_changes_a_lines_price_and_another_lines_date(
+    master_sessions: sessionmaker[Session], pipeline: Pipeline, tmp_path: Path, version: str
+) -> None:
+    """POC02 PC (price) and CT (dates, the line's DTM): applied to the PO we hold, total recomputed."""
+    pipeline.ingest_path(acme(tmp_path, "4500030013", "000003034"))
+
+    outcome = pipeline.ingest_path(
+        po_change(
+            tmp_path,
+            "4500030013",
+            "000003035",
+            version,
+            [
+                "04",
+                "POC*2*PC*6*6*CA*52.81**VN*NW-20017",
+                "POC*1*CT*24*24*EA*4.50**VN*NW-10042",
+                "DTM*002*20261215",
+            ],
+        )
+    )
+
+    assert outcome.status == "processed"
+    [order] = orders_for(master_sessions, "4500030013")
+    assert order.status == "accepted" and order.version == 2
+    first, second, _ = order.canonical["lines"]
+    assert second["unit_price"] == "52.81" and order.order_total == ACME_TOTAL + 6 * Decimal("0.01")
+    assert [(d["qualifier"], d["value"]) for d in first["requested_dates"]] == [("002", "2026-12-15")]
+    [entry] = audit(master_sessions, order.id)
+    assert entry.after is not None and entry.after["lines"] == ["line 2: 6 CA at 52.81"]
+    assert b"BAK*04*AD*4500030013*" in the_855(master_sessions, outcome.outbound_ids)
+
+
+def test_beg01_03_delete_cancels_the_po_as_01_does(
+    master_sessions: sessionmaker[Session], any_purpose: Pipeline, tmp_path: Path
+) -> None:
+    stock, credit = allocated(master_sessions, "NW-10042"), exposure(master_sessions)
+    any_purpose.ingest_path(acme(tmp_path, "4500030014", "000003036"))
+    any_purpose.ingest_path(acme(tmp_path, "4500030014", "000003037", purpose="03"))
+    [order] = orders_for(master_sessions, "4500030014")
+    assert order.status == "cancelled" and order.version == 2
+    assert (allocated(master_sessions, "NW-10042"), exposure(master_sessions)) == (stock, credit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -304,6 +305,42 @@ def test_reject_an_emailed_order_drafts_a_reply(desk: DeskApp) -> None:
     assert desk.order(order_id).status == "rejected"
     assert [o.kind for o in desk.outbound(order_id)] == ["email.reply"]
     assert "the reply to the customer is drafted below" in html.unescape(client.get(page).text)
+
+
+def test_a_partners_held_change_is_rejected_as_a_change_or_with_its_whole_order(
+    desk: DeskApp, tmp_path: Path
+) -> None:
+    """The form says it refuses the change; ticked, the whole order goes and the ERP hears its cancel."""
+    flow = Pipeline(
+        desk.sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW, erp_kind="erp.canonical"
+    )
+    price = (b"PO1*1*24*EA*4.50*", b"PO1*1*24*EA*9.99*")
+    ids = []
+    for po in ("4500099001", "4500099002"):
+        [order_id] = flow.ingest_path(acme(tmp_path, po, po[-4:] + "00001")).order_ids
+        change = acme(tmp_path, po, po[-4:] + "00002", purpose="04")
+        change.write_bytes(change.read_bytes().replace(*price))
+        flow.ingest_path(change)
+        ids.append(order_id)
+    client = desk.client("alice")
+    kept, whole = (f"/orders/{i}" for i in ids)
+    shown = client.get(kept).text
+    assert 'data-testid="reject-whole-order"' in shown and "Reject the change" in shown
+
+    version = desk.order(ids[0]).version
+    assert (
+        post(client, f"{kept}/reject", {"version": version, "reason": "price"}, page=kept).status_code == 303
+    )
+    version = desk.order(ids[1]).version
+    data = {"version": version, "reason": "no", "whole_order": "y"}
+    assert post(client, f"{whole}/reject", data, page=whole).status_code == 303
+
+    assert [desk.order(i).status for i in ids] == ["accepted", "rejected"]
+    erp = [
+        [json.loads(o.content).get("action") for o in desk.outbound(i) if o.kind.startswith("erp.")]
+        for i in ids
+    ]
+    assert erp == [[None], [None, "cancel"]]
 
 
 def test_catalog_search_offers_items_to_pick_without_javascript(desk: DeskApp) -> None:

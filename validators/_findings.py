@@ -33,6 +33,7 @@ class FindingCode(StrEnum):
     SYNTAX = "syntax"
     CHANGE_AFTER_SHIPMENT = "change_after_shipment"  # a partner's change to an order shipped or invoiced
     ORDER_CHANGED = "order_changed"  # a partner's change held for the desk: what it changed
+    PURPOSE_NOT_HANDLED = "purpose_not_handled"  # BEG01 asks for no order to be filled (a copy, a query...)
 
 
 Action = Literal["auto_fix", "warn", "hold", "reject"]

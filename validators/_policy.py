@@ -31,6 +31,7 @@ DEFAULT_ACTIONS: dict[FindingCode, Action] = {
     FindingCode.DATE_HORIZON: "warn",
     FindingCode.UNKNOWN_SHIP_TO: "hold",
     FindingCode.UNKNOWN_ORDER_REF: "hold",
+    FindingCode.PURPOSE_NOT_HANDLED: "hold",
     FindingCode.MISSING_FIELD: "hold",
 }
 _STOCK_ACTIONS: dict[StockPolicy, Action] = {

@@ -59,8 +59,24 @@ def missing_fields(order: Order, context: ValidationContext) -> list[Finding]:
     return found
 
 
+NEW_ORDER = (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION)  # a confirmation (06) of one placed before
+
+
 def order_reference(order: Order, context: ValidationContext) -> list[Finding]:
-    """A new PO must be new to the customer; a change or cancel must refer to one we have."""
+    """A new PO (or the confirmation of one) must be new to the customer; a change or cancel must
+    refer to one we have; any other purpose (BEG01 02 add, 08 status, 22 information copy, 27 verify,
+    28 query...) asks for no order to be filled, so a person reads it."""
+    if order.purpose == OrderPurpose.OTHER:
+        code = order.purpose_code or "?"
+        return [
+            context.finding(
+                FindingCode.PURPOSE_NOT_HANDLED,
+                f"BEG01 {code} does not ask for an order to be filled (only 00 original, 01 cancellation, "
+                "04 change, 05 replace, 06 confirmation and 07 duplicate do); it is kept for the desk",
+                field="purpose_code",
+                received=code,
+            )
+        ]
     if not order.po_number:
         return []
     if order.purpose in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) and not context.po_seen:
@@ -73,7 +89,7 @@ def order_reference(order: Order, context: ValidationContext) -> list[Finding]:
                 received=order.po_number,
             )
         ]
-    if order.purpose == OrderPurpose.ORIGINAL and context.po_seen:
+    if order.purpose in NEW_ORDER and context.po_seen:
         return [
             context.finding(
                 FindingCode.DUPLICATE_PO,

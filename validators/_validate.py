@@ -85,7 +85,7 @@ def validate(order: Order, context: ValidationContext) -> ValidationResult:
         findings += price_findings
         lines.append((index, product.sku, factor, price))
     allocations: dict[str, Decimal] = {}
-    if order.purpose == OrderPurpose.ORIGINAL:
+    if order.purpose in _rules.NEW_ORDER:
         free = {sku: context.available.get(sku, Decimal(0)) for _, sku, _, _ in lines}
         for index, sku, factor, _ in lines:
             line = order.lines[index]
@@ -94,7 +94,7 @@ def validate(order: Order, context: ValidationContext) -> ValidationResult:
             free[sku] -= taken
             allocations[sku] = allocations.get(sku, Decimal(0)) + taken
     total = sum((_quantity(order, index) * price for index, _, _, price in lines), Decimal(0))
-    if order.purpose == OrderPurpose.ORIGINAL:
+    if order.purpose in _rules.NEW_ORDER:
         findings += _rules.minimum_value(total, currency, context)
         findings += check_credit(total, context)
     return ValidationResult(order, findings, total.quantize(Decimal("0.01")), allocations)

@@ -64,13 +64,18 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import amendments
 from gateway import storage
 from gateway.amendments import allocations_json
 from gateway.model import Channel
 from gateway.model import Order
 from gateway.model import OrderLine
+from gateway.model import OrderPurpose
 from gateway.model import po_key
+from gateway.outbox import queue_erp_payload
+from gateway.pipeline import cancel_order
 from gateway.pipeline import order_line_rows
+from gateway.pipeline import restore_in_force
 from gateway.pipeline import send_decision
 from gateway.replies import DRAFT
 from gateway.replies import as_received
@@ -655,6 +660,8 @@ class OrderDesk:
         stored = lock_order(session, order_id, version)
         profile = self._profile(stored)
         when = self._clock()
+        if Order.model_validate(stored.canonical).purpose == OrderPurpose.CANCEL:
+            return self._approve_cancellation(session, stored, profile, actor, when, note)
         previous = _findings(session, stored)
         check = revalidate(
             session,
@@ -691,9 +698,21 @@ class OrderDesk:
         return outcome
 
     def reject(
-        self, session: Session, order_id: int, version: int, actor: DeskUser, *, reason: str
+        self,
+        session: Session,
+        order_id: int,
+        version: int,
+        actor: DeskUser,
+        *,
+        reason: str,
+        whole_order: bool = False,
     ) -> DeskOutcome:
-        """Reject the order: a rejecting 855 (RD) for an X12 partner that wants 855s, else a drafted email reply."""
+        """Reject the order: a rejecting 855 (RD) for an X12 partner that wants 855s, else a drafted email reply.
+
+        An order waiting on the desk with a partner's change to the version in force (``superseded``)
+        has the change refused (``_reject_change``) unless ``whole_order``. A whole order rejected gives
+        back the stock it holds, and the ERP gets its cancel when it had the order.
+        """
         require_role(actor, *DESK_ROLES, doing="reject an order")
         reason = _reason(reason)
         stored = lock_order(session, order_id, version)
@@ -701,7 +720,12 @@ class OrderDesk:
         order = Order.model_validate(stored.canonical)
         findings = _findings(session, stored)
         when = self._clock()
+        if stored.superseded is not None and not whole_order:
+            return self._reject_change(session, stored, profile, order, findings, actor, when, reason)
         before = _decision_fields(stored)
+        in_force = Order.model_validate((stored.superseded or {}).get("canonical") or stored.canonical)
+        amendments.release_stock(session, stored)
+        stored.superseded = None
         stored.status = REJECTED
         _decide(stored, actor, when, reason)
         outbound: list[int] = []
@@ -719,12 +743,18 @@ class OrderDesk:
                 erp_kind=self._erp_kind,
                 document_id=stored.document_id,
                 received=as_received(stored),
+                purpose=_answered_purpose(order),
             )
             outbound += [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
         else:
             outbound.append(
                 draft_rejection(session, stored, order, profile, reason=reason, findings=findings, when=when)
             )
+        if self._erp_kind:  # the ERP's cancel of the version it has; nothing when it never had the order
+            cancel = queue_erp_payload(
+                session, self._erp_kind, in_force, profile, order_id=stored.id, when=when, cancel=True
+            )
+            outbound += [cancel] if cancel is not None else []
         after = _decision_fields(stored) | ({"outbound_ids": outbound} if outbound else {})
         outcome = self._record(session, stored, actor, "order.reject", before, after, when)
         outcome.outbound_ids = outbound
@@ -743,11 +773,18 @@ class OrderDesk:
         note: str | None,
     ) -> list[int]:
         """The approved order takes its stock and counts towards credit, then sends what accepted orders send."""
+        held = amendments.held_allocations(stored)  # a version in force kept it while the change waited
         stock = LiveStock(session)
-        stock.prefetch(check.allocations)
-        for sku, quantity in check.allocations.items():
-            stock.allocate(sku, quantity)
+        stock.prefetch({*check.allocations, *held})
+        for sku in sorted({*check.allocations, *held}):
+            more = check.allocations.get(sku, Decimal(0)) - held.get(sku, Decimal(0))
+            if more > 0:
+                stock.allocate(sku, more)
+            elif more < 0:
+                stock.release(sku, -more)
         stored.allocations = allocations_json(check.allocations)  # a partner's change or cancel gives it back
+        answering = stored.superseded or {}  # a partner's change: the 855 (or 865) answers it as such
+        stored.superseded = None
         stored.status = ACCEPTED  # with order_total set, it is among the customer's open orders
         _decide(stored, actor, when, note.strip() if note and note.strip() else None)
         sent = send_decision(
@@ -761,6 +798,8 @@ class OrderDesk:
             erp_kind=self._erp_kind,
             document_id=stored.document_id,
             received=as_received(stored),
+            purpose=answering.get("purpose") or _answered_purpose(check.order),
+            changes=answering.get("changes"),
         )
         made = [i for i in (sent.acknowledgment_id, sent.erp_payload_id) if i is not None]
         if check.order.channel != Channel.X12:  # the clerk reads, may edit, and sends it
@@ -778,6 +817,106 @@ class OrderDesk:
                 )
             )
         return made
+
+    def _reject_change(
+        self,
+        session: Session,
+        stored: PurchaseOrder,
+        profile: PartnerProfile,
+        change: Order,
+        findings: list[dict[str, Any]],
+        actor: DeskUser,
+        when: datetime,
+        reason: str,
+    ) -> DeskOutcome:
+        """Refuse a partner's change waiting on the desk: the version in force comes back as it was
+        (its lines, total and findings; it kept its stock meanwhile and counts towards credit again),
+        the partner gets the change rejected (BAK01 04/05 RD, or an 865), and the ERP, whose order is
+        that version, hears nothing."""
+        kept = stored.superseded or {}
+        before = _decision_fields(stored) | {"order_total": _money(stored.order_total)}
+        received = as_received(stored)
+        restore_in_force(session, stored, when)
+        _decide(stored, actor, when, reason)
+        outbound: list[int] = []
+        if change.channel == Channel.X12:
+            said = [{"code": "rejected", "action": "reject", "message": reason, "line_no": None}]
+            said += [{**f, "action": "reject"} for f in findings if f["action"] in BLOCKING]
+            sent = send_decision(
+                session,
+                change,
+                profile,
+                order_id=stored.id,
+                status=REJECTED,
+                findings=said,
+                when=when,
+                erp_kind=None,  # the ERP has the version in force
+                document_id=kept.get("document_id", stored.document_id),
+                received=received,
+                purpose=kept.get("purpose") or "04",
+                changes=kept.get("changes"),
+            )
+            outbound += [sent.acknowledgment_id] if sent.acknowledgment_id is not None else []
+        after = _decision_fields(stored) | {
+            "order_total": _money(stored.order_total),
+            "change_document_id": kept.get("document_id"),
+        }
+        after |= {"outbound_ids": outbound} if outbound else {}
+        outcome = self._record(session, stored, actor, "order.reject_change", before, after, when)
+        outcome.outbound_ids = outbound
+        return outcome
+
+    def _approve_cancellation(
+        self,
+        session: Session,
+        stored: PurchaseOrder,
+        profile: PartnerProfile,
+        actor: DeskUser,
+        when: datetime,
+        note: str | None,
+    ) -> DeskOutcome:
+        """A partner's cancellation held for the desk (its order had shipped or been invoiced), approved:
+        the open order it names is cancelled as the gateway cancels one (stock, credit, the ERP's cancel,
+        855 BAK01 01 AT), and the cancellation itself is closed as ``cancelled``; it never becomes an
+        order of its own."""
+        cancellation = Order.model_validate(stored.canonical)
+        target = amendments.original_of(session, stored.customer_account or "", stored.po_key or "")
+        if target is None or target.id == stored.id:
+            raise DeskError(
+                f"there is no open order with PO {stored.po_number} to cancel; reject the cancellation instead"
+            )
+        before = _decision_fields(stored)
+        old_status = target.status
+        ack_id = cancel_order(
+            session,
+            target,
+            cancellation,
+            profile,
+            erp_kind=self._erp_kind,
+            when=when,
+            document_id=stored.document_id,
+            answer=cancellation.channel == Channel.X12 and profile.wants_855,
+        )
+        amendments.record(
+            session,
+            target,
+            partner=profile.name,
+            actor=actor.username,
+            action="order.cancel",
+            before={"status": old_status},
+            after={"status": target.status, "cancellation_order_id": stored.id},
+            document_id=stored.document_id,
+            when=when,
+        )
+        storage.tally_orders(session, [target.id])
+        stored.status = amendments.CANCELLED
+        _decide(stored, actor, when, note.strip() if note and note.strip() else None)
+        outbound = [ack_id] if ack_id is not None else []
+        after = _decision_fields(stored) | {"cancelled_order_id": target.id}
+        after |= {"outbound_ids": outbound} if outbound else {}
+        outcome = self._record(session, stored, actor, _APPROVE, before, after, when)
+        outcome.outbound_ids = outbound
+        return outcome
 
     def _edit(
         self,
@@ -1063,6 +1202,14 @@ def _store_order(session: Session, stored: PurchaseOrder, order: Order) -> None:
     session.execute(delete(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == stored.id))
     if order.lines:
         session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, order))
+
+
+def _answered_purpose(order: Order) -> str:
+    """The 855's BAK01 for an order the desk decides: a partner's change or cancellation held as its
+    own order (after shipment, or of a PO never received) is answered as one (04/05, 01)."""
+    if order.purpose in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) and order.purpose_code:
+        return order.purpose_code
+    return "00"
 
 
 def _decide(stored: PurchaseOrder, actor: DeskUser, when: datetime, reason: str | None) -> None:

@@ -5,7 +5,9 @@ The order goes through ``gateway.validation.StoreValidator``, exactly as the pip
 
 - the order being re-validated is not its own duplicate: its PO number counts as seen only
   when *another* live order of the customer has it;
-- nothing is allocated here: the caller allocates the stock once the order is accepted.
+- nothing is allocated here: the caller allocates the stock once the order is accepted; stock the
+  order already holds (the version in force of a partner's change waiting on the desk) counts as
+  free for it.
 
 Then the desk's overrides (``order_override``) are applied: a finding an override answers
 (a price difference accepted on that line at that price, a credit hold released, a duplicate
@@ -40,6 +42,7 @@ from sqlalchemy.orm import Session
 
 import validators
 from gateway import storage
+from gateway.amendments import held_allocations
 from gateway.model import Order
 from gateway.model import OrderLine
 from gateway.validation import StoreValidator
@@ -109,7 +112,7 @@ def revalidate(
 
     ``reviewer``: the user approving, who reviews the parser's findings; None to evaluate without approving.
     """
-    validator = StoreValidator(session, master, today)
+    validator = StoreValidator(session, master, today, own_stock=held_allocations(stored))
     validator.prepare([(order, profile)], exclude_order_ids=[stored.id])
     result = validator.validate(order, profile, held=True)
     overrides = list(

@@ -141,6 +141,10 @@ class PurchaseOrder(Base):
     # Catalog units per SKU (as strings) the accepted order took from stock, so a change or a
     # cancellation from the partner gives back exactly that; None when it took none (0020).
     allocations: Mapped[dict[str, Any] | None]
+    # While a partner's change to an accepted order waits on the desk: the version in force before it
+    # (canonical, total, findings, the change's purpose and 865 line codes), which the desk puts back
+    # when it refuses the change; None otherwise (gateway.amendments.superseded, migration 0023).
+    superseded: Mapped[dict[str, Any] | None]
     # What the desk's tally (``order_day_tally``, ``open_order_tally``) counts this order as, so
     # ``gateway.storage.tally_orders`` moves it between counts exactly once (migration 0022).
     # The queue's PO, customer and partner search also has three indexes on the open orders,

@@ -33,6 +33,7 @@ FINDING_TITLES = {
     "date_horizon": "Date too far ahead",
     "unknown_ship_to": "Unknown ship-to",
     "unknown_order_ref": "Unknown order reference",
+    "purpose_not_handled": "Not an order to fill",
     "missing_field": "Missing value",
     "low_confidence": "Read with low confidence",
     "unknown_partner": "Unknown partner",
@@ -57,6 +58,8 @@ FINDING_HINTS = {
     "unknown_ship_to": "The ship-to is not in the customer's address book: add it to the master data and "
     "approve, or reject the order.",
     "unknown_order_ref": "The order refers to something we do not know: check it with the customer, or reject.",
+    "purpose_not_handled": "The partner sent it as something other than an order to fill (a copy, a query, a "
+    "proposal): read it and answer the partner; reject it here, which sends no order to the ERP.",
     "missing_field": "A value the order needs is missing and cannot be added here: reject with a reason.",
     "low_confidence": "Check the value against the document (click a value to see where it came from). "
     "Correct it if it is wrong; approving records that you checked it.",
@@ -66,8 +69,8 @@ FINDING_HINTS = {
     "correct it; approving records that you checked it.",
     "change_after_shipment": "The partner changed an order that has already shipped or been invoiced, so the "
     "change was not applied: agree it with the partner, then approve it as a follow-up order or reject it.",
-    "order_changed": "The partner's change was applied, but the order no longer passes validation: fix what "
-    "holds it, or reject the change.",
+    "order_changed": "The partner's change no longer passes validation: fix what holds it and approve (the ERP "
+    "gets the update), or reject the change (the order goes back to the version the ERP has, with its stock).",
 }
 DATE_TITLES = {
     "001": "Cancel after",

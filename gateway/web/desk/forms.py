@@ -143,6 +143,12 @@ class ReasonForm(OrderForm):
     reason = TextAreaField("Reason", [DataRequired("give a reason"), Length(max=MAX_REASON)])
 
 
+class RejectForm(ReasonForm):
+    """Reject; for a partner's change waiting on the desk, ``whole_order`` rejects the order, not just the change."""
+
+    whole_order = BooleanField("Reject the whole order, not just the change", default=False)
+
+
 class AcceptPriceForm(ReasonForm):
     line_no = StringField("Line", _LINE_NO)
 

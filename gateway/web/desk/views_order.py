@@ -167,7 +167,7 @@ def _approve(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> D
 
 
 def _reject(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
-    return d.reject(s, o, v, u, reason=f.reason.data)
+    return d.reject(s, o, v, u, reason=f.reason.data, whole_order=bool(f.whole_order.data))
 
 
 def _accept_prices(d: OrderDesk, s: Session, o: int, v: int, u: DeskUser, f: Any) -> DeskOutcome:
@@ -285,7 +285,7 @@ ACTIONS: dict[str, Action] = {
         forms.MergeForm, _merge, lambda *_: "Closed as a duplicate; nothing was sent to the customer."
     ),
     "approve": Action(forms.ApproveForm, _approve, _approved),
-    "reject": Action(forms.ReasonForm, _reject, lambda _, o: _rejected(o)),
+    "reject": Action(forms.RejectForm, _reject, lambda _, o: _rejected(o)),
     "accept-prices": Action(
         forms.ReasonForm, _accept_prices, lambda _, o: f"Accepted the customer's price on {_lines(o)}."
     ),
