@@ -1,7 +1,7 @@
 """the desk at 100,000 orders: time-to-resolve buckets in the tally, and the queue's order as partial indexes
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 
 - The tally (``gateway.storage._tally``) gains the ``resolved`` figure of ``order_day_tally``:
   per UTC day of a person's decision, the orders per bucket of their time to resolve, so the
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gateway.storage import recount_tally
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
