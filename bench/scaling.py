@@ -27,6 +27,7 @@ from bench._cpu import server_cpu
 from bench._markdown import Headline
 from bench._markdown import table
 from gateway import storage
+from gateway.jobs.services import QueueSettings
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.postgres import Postgres
@@ -40,6 +41,12 @@ from tests.queue_cluster import queued_pipeline
 from tests.queue_cluster import waiting_documents
 
 WORKERS = (1, 2, 4)
+# The workers' heartbeat and stall window as deployed (QueueSettings' defaults), not the test
+# suite's 1 s heartbeat, which cost a heartbeat row update per second per worker.
+PRODUCTION_TIMING = {
+    "GATEWAY_WORKER_HEARTBEAT_SECONDS": str(QueueSettings().heartbeat_seconds),
+    "GATEWAY_WORKER_STALLED_SECONDS": str(QueueSettings().stalled_seconds),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +167,7 @@ def _inline(server: Postgres, documents: list[Inbound]) -> Window:
 
 def _workers(server: Postgres, documents: list[Inbound], workers: int, logs: Path) -> Window:
     url = fresh_database(server, f"scaling_{workers}")
-    cluster = Cluster(url, logs / f"workers-{workers}")
+    cluster = Cluster(url, logs / f"workers-{workers}", env=dict(PRODUCTION_TIMING))
     with queued_pipeline(url) as pipeline:
         for _ in ingest_all(pipeline, documents):
             pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from pydantic import BaseModel
+from pydantic import ConfigDict
 from pydantic import Field
 
 
@@ -15,6 +16,7 @@ class ControlNumberSource(Protocol):
 
 
 class OutboundDocument(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     kind: str
     partner: str
     content: bytes

@@ -579,10 +579,11 @@ def deliver(ctx: _Context, once: bool) -> None:
 def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
     """Alerts a person must see: dead-lettered deliveries, payloads that could not be written."""
     from gateway import reports
-    from gateway.config import clock
-    from gateway.delivery import redeliver
 
     if outbound_id is not None:
+        from gateway.config import clock
+        from gateway.delivery import redeliver  # with the outbox's X12 checks: only to redeliver
+
         with ctx.sessions() as session, session.begin():
             if not redeliver(session, outbound_id, now=clock()()):
                 raise click.ClickException(f"outbound {outbound_id} is not a dead-lettered payload")

@@ -8,11 +8,11 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
-from partners import PROFILES_DIR
-
 
 def partners_dir() -> Path:
     """``$GATEWAY_PARTNERS_DIR``, else the profiles shipped in partners/profiles/."""
+    from partners import PROFILES_DIR  # with the profiles' models: not for the clock's users
+
     configured = os.environ.get("GATEWAY_PARTNERS_DIR")
     return Path(configured) if configured else PROFILES_DIR
 

@@ -36,7 +36,9 @@ from gateway import storage
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        defer_build=True, extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True
+    )
 
     @field_validator("*", mode="before")
     @classmethod

@@ -107,11 +107,15 @@ Source = Annotated[Provenance, BeforeValidator(_provenance_in), PlainSerializer(
 class Traced(BaseModel):
     """Base for canonical objects: ``provenance`` maps a field name to its source."""
 
+    # Every model of ours builds its schema on first use, not at import: a command that does
+    # not read a document does not pay for it (``tests/test_startup.py``).
+    model_config = ConfigDict(defer_build=True)
+
     provenance: dict[str, Source] = Field(default_factory=dict)
 
 
 class Quantity(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     value: Decimal
     uom: str | None = None  # None: the document states no unit (its reader says so); never a guessed default

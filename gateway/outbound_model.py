@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel
+from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import field_validator
 
@@ -42,6 +43,8 @@ class LineStatus(StrEnum):
 class LineAck(BaseModel):
     """One ACK segment: a status for ``quantity`` of the line, with the date it ships if known."""
 
+    model_config = ConfigDict(defer_build=True)
+
     status: LineStatus
     quantity: Decimal
     uom: str
@@ -52,6 +55,8 @@ class LineAck(BaseModel):
 
 class AckLine(BaseModel):
     """One PO1 as acknowledged: what was ordered, at our price, and one or more ACKs."""
+
+    model_config = ConfigDict(defer_build=True)
 
     line_no: str
     ordered: Decimal
@@ -67,6 +72,8 @@ class AckLine(BaseModel):
 class OrderAcknowledgment(BaseModel):
     """An 855: the answer to one purchase order."""
 
+    model_config = ConfigDict(defer_build=True)
+
     po_number: str
     po_date: date | None = None
     purpose: str = "00"  # BAK01: 00 a new order, 01 a cancellation, 04 a change, as the buyer's BEG01/BCH01
@@ -81,6 +88,8 @@ class OrderAcknowledgment(BaseModel):
 class Place(BaseModel):
     """A party on a shipment or invoice: SF ship-from, ST ship-to, BT bill-to, RI remit-to ..."""
 
+    model_config = ConfigDict(defer_build=True)
+
     role: str
     name: str
     id_qualifier: str | None = None
@@ -93,6 +102,7 @@ class Place(BaseModel):
 
 
 class Carrier(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     scac: str | None = None
     transport_method: str = "M"  # TD504: M motor (common carrier)
     routing: str | None = None
@@ -100,6 +110,8 @@ class Carrier(BaseModel):
 
 class ShippedItem(BaseModel):
     """Units of one PO line in one pack (or in the order, without packs)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     line_no: str
     quantity: Decimal = Field(gt=0)
@@ -112,6 +124,8 @@ class ShippedItem(BaseModel):
 
 class Pack(BaseModel):
     """One carton or pallet; ``sscc`` is assigned from the partner's GS1 prefix when left out."""
+
+    model_config = ConfigDict(defer_build=True)
 
     sscc: str | None = None
     weight: Decimal | None = None
@@ -128,6 +142,8 @@ class Pack(BaseModel):
 class ShippedOrder(BaseModel):
     """What one PO gets on this shipment: packs (SOPI), or bare items (SOI)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     po_number: str
     po_date: date | None = None
     packs: list[Pack] = Field(default_factory=list)
@@ -139,6 +155,8 @@ class ShippedOrder(BaseModel):
 
 class ShipmentRecord(BaseModel):
     """A shipment as the ERP or WMS reports it (``gateway ship FILE.json``, ``POST /api/shipments``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     shipment_id: str = Field(min_length=2, max_length=30)
     partner: str
@@ -157,6 +175,7 @@ class ShipmentRecord(BaseModel):
 
 
 class InvoiceLine(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     line_no: str
     quantity: Decimal = Field(gt=0)
     uom: str = "EA"
@@ -170,6 +189,8 @@ class InvoiceLine(BaseModel):
 class Allowance(BaseModel):
     """SAC: an allowance (A, subtracted) or a charge (C, added), e.g. C/D240 freight."""
 
+    model_config = ConfigDict(defer_build=True)
+
     indicator: str = Field(pattern="^[AC]$")
     code: str
     amount: Decimal = Field(ge=0)
@@ -179,12 +200,15 @@ class Allowance(BaseModel):
 class Tax(BaseModel):
     """TXI: a tax on the invoice, e.g. ST sales tax."""
 
+    model_config = ConfigDict(defer_build=True)
+
     type_code: str = "ST"
     amount: Decimal = Field(ge=0)
     percent: Decimal | None = None
 
 
 class InvoiceTerms(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     type_code: str = "01"  # ITD01: basic
     basis_date_code: str = "3"  # ITD02: invoice date
     discount_percent: Decimal | None = None
@@ -195,6 +219,8 @@ class InvoiceTerms(BaseModel):
 
 class InvoiceRecord(BaseModel):
     """An invoice as the ERP reports it (``gateway invoice FILE.json``), or built from a shipment."""
+
+    model_config = ConfigDict(defer_build=True)
 
     invoice_number: str = Field(min_length=1, max_length=22)
     partner: str

@@ -43,7 +43,7 @@ class Issue(BaseModel):
     message quoting a value of megabytes keeps its head and says it was cut.
     """
 
-    model_config = ConfigDict(validate_assignment=True)
+    model_config = ConfigDict(defer_build=True, validate_assignment=True)
 
     code: str
     message: str
@@ -84,6 +84,7 @@ class Issue(BaseModel):
 
 
 class Separators(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     element: str = "*"
     component: str = ":"
     repetition: str | None = None
@@ -110,6 +111,7 @@ class TransactionReceipt:
 
 
 class GroupReceipt(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     functional_id: str
     sender: str
     receiver: str
@@ -125,6 +127,7 @@ class GroupReceipt(BaseModel):
 
 
 class InterchangeReceipt(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     sender_qualifier: str
     sender_id: str
     receiver_qualifier: str

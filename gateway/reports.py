@@ -14,13 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.provisional import render_provisional
 from gateway.transport_status import status_rows
-from partners import PartnerProfile
-from partners import PartnerRegistry
 
 if TYPE_CHECKING:
     from gateway.pipeline import IngestOutcome
+    from partners import PartnerProfile
+    from partners import PartnerRegistry
 
 
 def document_report(session: Session, outcome: IngestOutcome) -> dict[str, Any]:
@@ -103,6 +102,8 @@ def render_document(detail: dict[str, Any]) -> str:
     for error in detail["errors"][:20]:
         out.append(f"  {error['code']}: {error['message']}")
     if "provisional" in detail:
+        from gateway.provisional import render_provisional  # the profiles and X12 reading: only here
+
         out.extend(render_provisional(detail["provisional"]))
     return "\n".join(out)
 

@@ -111,6 +111,8 @@ class Worker:
         orders' ERP payloads): a pending one with a way out from this worker (its partner's
         ``[delivery]`` route, the ERP, SMTP). Without one a row waits in the outbox until a route
         is set up, and a pass would find nothing to do."""
+        if not self._has_any_way_out():
+            return False  # nothing it wrote can leave: no need to ask the store what it wrote
         outbound, order = storage.OutboundRecord, storage.PurchaseOrder
         its_orders = select(order.id).where(order.document_id == document_id).scalar_subquery()
         with self.sessions() as session:
@@ -123,6 +125,12 @@ class Worker:
                 .distinct()
             ).all()
         return any(self._has_way_out(partner, kind) for partner, kind in rows)
+
+    def _has_any_way_out(self) -> bool:
+        """An ERP, SMTP or any partner's route: without one no outbox row can leave this worker."""
+        if self.erp is not None or self.smtp is not None:
+            return True
+        return any(has_route(profile, self.senders) for profile in self.pipeline.partners)
 
     def _has_way_out(self, partner: str, kind: str) -> bool:
         if kind in ERP_KINDS:

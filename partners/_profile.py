@@ -31,7 +31,7 @@ SheetField = Literal[
 class X12Identity(BaseModel):
     """An ISA qualifier and id, plus the GS application id that goes with them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     qualifier: str = Field(min_length=2, max_length=2)
     id: str = Field(min_length=1, max_length=15)
@@ -43,7 +43,7 @@ class X12Identity(BaseModel):
 
 
 class OutboundSeparators(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     element: str = Field(default="*", min_length=1, max_length=1)
     component: str = Field(default=">", min_length=1, max_length=1)
@@ -70,7 +70,7 @@ class InvoicePolicy(BaseModel):
     alert, until it is released (``gateway invoice --release``) or corrected under its number.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     price_tolerance: PriceTolerance = Field(default_factory=PriceTolerance)
     price_mismatch: Literal["refuse", "hold"] = "refuse"
@@ -79,7 +79,7 @@ class InvoicePolicy(BaseModel):
 class PartnerProfile(BaseModel):
     """How one trading partner reaches us and what it expects back."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     display_name: str | None = None

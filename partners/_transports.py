@@ -20,7 +20,7 @@ _FINGERPRINT = r"^SHA256:[A-Za-z0-9+/]{43}=?$"
 class SftpServer(BaseModel):
     """One SFTP server and how we log in; the host key is pinned by its SHA256 fingerprint."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     host: str
     port: int = Field(default=22, ge=1, le=65535)
@@ -66,7 +66,7 @@ class SftpPush(SftpServer):
 class DropInbox(BaseModel):
     """A folder the partner uploads into on our own SFTP server (its chroot)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     path: str
     patterns: list[str] = Field(default_factory=lambda: ["*"])
@@ -85,7 +85,7 @@ class DropInbox(BaseModel):
 class As2Link(BaseModel):
     """The partner's AS2 identity, certificate and endpoint, and what we require of its messages."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     as2_id: str = Field(min_length=1, max_length=128)
     url: str | None = Field(default=None, description="where we POST messages to the partner")
@@ -106,7 +106,7 @@ class As2Link(BaseModel):
 class Delivery(BaseModel):
     """How our X12 documents leave for this partner; none means they wait in the outbox."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     via: Literal["sftp", "as2"]
     max_attempts: int = Field(default=8, ge=1)

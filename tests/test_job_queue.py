@@ -19,6 +19,7 @@ from procrastinate import JobContext
 from procrastinate import PsycopgConnector
 from procrastinate.jobs import Job
 from procrastinate.jobs import Status
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -171,6 +172,29 @@ def test_a_processed_document_queues_a_send_pass_only_when_something_can_leave(
         engine.dispose()
     names = [name for name, _, _, _ in job_rows(postgres, database)]
     assert names.count(SEND_OUTBOUND) == send_passes, names
+
+
+@pytest.mark.parametrize("erp", [None, ErpSettings(url="http://127.0.0.1:9/erp")], ids=["no-way-out", "erp"])
+def test_a_worker_with_no_way_out_asks_the_store_nothing_after_a_document(
+    pipeline: Pipeline, erp: ErpSettings | None
+) -> None:
+    """With no partner route, no ERP and no SMTP nothing a document wrote can leave: asking the
+    store which of its rows could was a session and three round trips per document for nothing."""
+    document_id = pipeline.ingest_path(INBOX / X12_FILES[0]).document_id
+    worker = Worker(pipeline, {}, erp, lambda: FIXED_NOW)
+    engine = pipeline.sessions.kw["bind"]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        sendable = worker.can_send_any(document_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert not sendable  # the pipeline wrote no ERP payload (it was made without an ERP kind)
+    assert (statements == []) == (erp is None), statements
 
 
 def test_recovery_carries_on_when_a_dead_workers_job_finishes_meanwhile(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.conftest import INBOX
 from tests.conftest import ROOT
 
 # Runs `gateway ARGS...` as a user does, then writes the exit code and every module it imported.
+# Also the pydantic models whose schema was built (a deferred one is built on first use).
 _PROBE = """
 import json, sys
 from gateway.cli import main
@@ -27,8 +29,17 @@ try:
     main(sys.argv[2:], prog_name="gateway")
 except SystemExit as exc:
     code = exc.code
+built = []
+if "pydantic" in sys.modules:
+    todo = list(sys.modules["pydantic"].BaseModel.__subclasses__())
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        if model.__module__.split(".")[0] in ("gateway", "parsers", "validators", "emitters", "partners"):
+            if model.__pydantic_complete__:
+                built.append(model.__module__ + "." + model.__qualname__)
 with open(sys.argv[1], "w") as out:
-    json.dump({"exit": code, "modules": sorted(sys.modules)}, out)
+    json.dump({"exit": code, "modules": sorted(sys.modules), "built": sorted(set(built))}, out)
 """
 
 # Document readers and the libraries they read with.
@@ -54,6 +65,12 @@ LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs")
 
 def _gateway(tmp_path: Path, *args: str) -> tuple[Any, set[str], str]:
     """Exit code, imported modules and output of `gateway ARGS` in a child, on a store under tmp_path."""
+    code, modules, output, _ = _probe(tmp_path, *args)
+    return code, modules, output
+
+
+def _probe(tmp_path: Path, *args: str) -> tuple[Any, set[str], str, list[str]]:
+    """`_gateway`, plus the pydantic models of ours whose schema the command built."""
     report = tmp_path / "modules.json"
     env = {**os.environ, "GATEWAY_HOME": str(tmp_path / "home")}
     done = subprocess.run(
@@ -66,7 +83,8 @@ def _gateway(tmp_path: Path, *args: str) -> tuple[Any, set[str], str]:
     )
     assert report.exists(), done.stderr
     found = json.loads(report.read_text())
-    return found["exit"], set(found["modules"]), done.stdout + done.stderr
+    report.unlink()
+    return found["exit"], set(found["modules"]), done.stdout + done.stderr, found["built"]
 
 
 @pytest.mark.parametrize("args", [("--help",), ("ingest", "--help"), ("user", "add", "--help")])
@@ -83,6 +101,96 @@ def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
     assert code == 0 and "processed; 1 orders; 997" in output, output
     assert {"pyx12", "parsers.x12", "sqlalchemy.orm", "gateway.pipeline"} <= modules  # it did read and store
     assert sorted(modules & {*READERS, *OTHER_ROLES}) == []
+
+
+# Commands that read a store that is already at the newest schema, what each prints, and the
+# modules whose pydantic models it may build (status reads the partner profiles).
+STORE_READERS = [
+    (("orders",), "4500012345", ()),
+    (("show", "1"), "4500012345", ()),
+    (("alerts",), "", ()),
+    (("outbox",), "997", ()),
+    (("status",), "", ("partners.", "validators._policy.")),
+]
+# What a command that lists the store's rows has no use for: the profiles, the canonical model,
+# the validators and pydantic under them.
+CANONICAL = ("pydantic", "partners", "validators", "gateway.model", "gateway.receipts")
+
+
+@pytest.fixture(scope="module")
+def current_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding acme's PO 4500012345, at the newest schema (made by `gateway ingest`)."""
+    tmp = tmp_path_factory.mktemp("store")
+    code, modules, output = _gateway(tmp, "ingest", str(INBOX / "acme-4500012345.edi"))
+    assert code == 0 and "processed; 1 orders; 997" in output, output
+    assert "alembic" in modules  # the control: a new store is migrated, with Alembic
+    return tmp
+
+
+@pytest.mark.parametrize(
+    ("args", "expect", "builds"), STORE_READERS, ids=[" ".join(a) for a, _, _ in STORE_READERS]
+)
+def test_a_store_at_its_newest_schema_is_opened_without_alembic(
+    current_store: Path, args: tuple[str, ...], expect: str, builds: tuple[str, ...]
+) -> None:
+    """Alembic's machinery loads only to migrate; reading commands load no X12 maps, reader or web
+    framework, and build no pydantic schema they do not use."""
+    code, modules, output, built = _probe(current_store, *args)
+    assert code == 0 and expect in output, output
+    assert "sqlalchemy.orm" in modules  # it did open the store
+    assert sorted(modules & {"alembic", "pyx12", "parsers.x12", *READERS, *OTHER_ROLES}) == []
+    assert [model for model in built if not model.startswith(builds)] == []
+    if args[0] in ("orders", "alerts", "outbox"):
+        assert sorted(modules & set(CANONICAL)) == []
+
+
+def test_x12_ingest_into_a_current_store_loads_no_alembic(current_store: Path, tmp_path: Path) -> None:
+    shutil.copytree(current_store / "home", tmp_path / "home")
+    code, modules, output = _gateway(tmp_path, "ingest", str(INBOX / "globex-GX-778812.edi"))
+    assert code == 0 and "processed" in output, output
+    assert "pyx12" in modules and "alembic" not in modules
+
+
+def test_the_head_revision_is_alembics(tmp_path: Path) -> None:
+    """The head read from the versions' files is the one Alembic finds; a second head is an error."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from gateway.storage._engine import MIGRATIONS
+    from gateway.storage._engine import head_revisions
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revisions(MIGRATIONS / "versions") == set(ScriptDirectory.from_config(config).get_heads())
+    fork = tmp_path / "versions"
+    fork.mkdir()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        (fork / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (fork / "9999_fork.py").write_text('revision = "9999"\ndown_revision = "0001"\n', encoding="utf-8")
+    assert "9999" in head_revisions(fork) and len(head_revisions(fork)) == 2
+
+
+def test_every_model_of_ours_defers_its_schema() -> None:
+    """A model added without ``defer_build`` would build its schema at every command's start."""
+    import pydantic
+
+    import emitters
+    import gateway.master_data
+    import gateway.model
+    import gateway.outbound_model
+    import gateway.receipts
+    import partners
+    import validators
+
+    assert emitters and gateway and partners and validators  # imported for their models
+    ours, todo = [], list(pydantic.BaseModel.__subclasses__())
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        if model.__module__.split(".")[0] in ("gateway", "parsers", "validators", "emitters", "partners"):
+            ours.append(model)
+    assert len(ours) > 30
+    assert sorted(m.__qualname__ for m in ours if not m.model_config.get("defer_build")) == []
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def code_for_parse_issue(reason: str) -> FindingCode:
 
 
 class Suggestion(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     sku: str
     score: float
@@ -66,6 +66,8 @@ class Suggestion(BaseModel):
 
 class Finding(BaseModel):
     """One verdict about an order or one of its lines, with the action the partner's policy chose."""
+
+    model_config = ConfigDict(defer_build=True)
 
     code: FindingCode
     action: Action

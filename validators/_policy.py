@@ -45,7 +45,7 @@ _STOCK_ACTIONS: dict[StockPolicy, Action] = {
 class PriceTolerance(BaseModel):
     """A unit-price difference within either bound is accepted; beyond both it is a finding."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     absolute: Decimal = Field(default=Decimal("0.00"), ge=0)
     percent: Decimal = Field(default=Decimal("0"), ge=0)
@@ -64,7 +64,7 @@ class PriceTolerance(BaseModel):
 class ValidationPolicy(BaseModel):
     """The ``[validation]`` table of a partner profile; every key has a sane default."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     actions: dict[FindingCode, Action] = Field(default_factory=dict)
     auto_fix_score: float | None = Field(default=None, ge=50, le=100)

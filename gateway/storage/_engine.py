@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 from typing import TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -25,6 +25,9 @@ from ._config import sqlite_busy_seconds
 from ._config import sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A migration's own id and the one(s) it follows, as written at the top of each versions/ file.
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 READ_ONLY = "gateway_read_only"  # execution option: on SQLite, BEGIN without taking the write lock
 BUSY_PATIENCE_SECONDS = 600.0
 
@@ -106,20 +109,42 @@ def upgrade(engine: Engine) -> None:
     """Migrate the database to the newest schema; harmless when it is already there.
 
     The revision is read first without a write lock, so starting a command beside a long write
-    does not wait for it; only a store that is behind is migrated (under the write lock).
+    does not wait for it; only a store that is behind is migrated (under the write lock). Alembic
+    itself is imported only then: its machinery costs a command more start-up than the rest of
+    opening the store.
     """
+    if schema_is_current(engine):
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    if schema_is_current(engine, config):
-        return
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
-def schema_is_current(engine: Engine, config: Config) -> bool:
-    """Whether the store is at the newest revision; read-only."""
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the store is at the newest revision; read-only, from Alembic's own version table."""
     with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    return current == heads
+        if not inspect(connection).has_table("alembic_version"):  # a new store
+            return False
+        current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    return current == head_revisions(MIGRATIONS / "versions")
+
+
+@cache
+def head_revisions(versions: Path) -> frozenset[str]:
+    """The revisions no other follows, read from the migration files as Alembic's own script
+    directory would find them (``tests/test_startup.py`` checks that both agree)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in versions.glob("*.py"):
+        for name, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            found = _QUOTED.findall(value)
+            if name == "revision":
+                revisions.update(found[:1])
+            else:
+                followed.update(found)
+    return frozenset(revisions - followed)

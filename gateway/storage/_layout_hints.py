@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from partners import LayoutHint
-
 from ._audit import record_audit
 from ._models import AuditEntry
 from ._models import LayoutHintRecord
+
+if TYPE_CHECKING:
+    from partners import LayoutHint
 
 HINT_SUBJECT = "layout_hint"
 
@@ -150,6 +152,8 @@ def learned_hints_of(records: Iterable[LayoutHintRecord]) -> list[LayoutHint]:
 
 
 def _hint(row: LayoutHintRecord) -> LayoutHint:
+    from partners import LayoutHint  # with the profiles' models: not for every user of the store
+
     return LayoutHint(row.kind, row.field, row.label, row.geometry, row.support)  # type: ignore[arg-type]
 
 
