@@ -384,6 +384,15 @@ def _done_count(sessions: sessionmaker[Session]) -> int | None:
         return None
 
 
+def heartbeats(url: str) -> dict[int, float]:
+    """Seconds since each registered worker's last heartbeat."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        rows = connection.execute(
+            "SELECT id, extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers"
+        ).fetchall()
+    return {worker: float(age) for worker, age in rows}
+
+
 def stuck_report(sessions: sessionmaker[Session], url: str) -> str:
     """The documents still ``received`` and every job that names them, with its worker's heartbeat."""
     with sessions() as session:

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from tests.queue_cluster import Cluster
 from tests.queue_cluster import Starver
 from tests.queue_cluster import exactly_once_problems
 from tests.queue_cluster import fresh_database
+from tests.queue_cluster import heartbeats
 from tests.queue_cluster import ingest_all
 from tests.queue_cluster import mixed_documents
 from tests.queue_cluster import processed_count
@@ -81,15 +81,6 @@ class Chaos:
             self.cluster.start(1)
             self.kills += 1
             self._plan_next(processed)
-
-
-def heartbeats(url: str) -> dict[int, float]:
-    """Seconds since each registered worker's last heartbeat."""
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        rows = connection.execute(
-            "SELECT id, extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers"
-        ).fetchall()
-    return {worker: float(age) for worker, age in rows}
 
 
 def test_a_starved_worker_is_not_forgotten_by_a_worker_starting(postgres: Postgres, tmp_path: Path) -> None:
