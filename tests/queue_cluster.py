@@ -349,15 +349,17 @@ def wait_until_processed(
     *,
     patience: float = 180.0,
     during: Callable[[], Any] | None = None,
+    at_most: int = 0,
 ) -> float:
-    """Seconds until no document waits (``during`` runs every half second meanwhile).
+    """Seconds until no more than ``at_most`` documents wait (``during`` runs every half second
+    meanwhile).
 
     However slow the machine, this waits while documents keep getting processed; it fails only
     when none has been for ``patience`` seconds, naming the documents left and their jobs.
     """
     started = last_progress = time.monotonic()
     done = -1
-    while (waiting := waiting_documents(sessions)) != 0:
+    while (waiting := waiting_documents(sessions)) is None or waiting > at_most:
         now_done = _done_count(sessions)
         if now_done is not None and now_done != done:
             done, last_progress = now_done, time.monotonic()
