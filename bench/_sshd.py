@@ -148,7 +148,7 @@ class Sshd:
                 [str(SSHD), "-f", config, "-D", "-e"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 600  # only ends a hung start; a server that exits fails at once
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):

@@ -13,11 +13,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Browser
+from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# How long a page action or an ``expect`` waits for its condition. It only ends a hung test: a
+# condition met sooner returns at once, and a loaded machine (Playwright's 5 s default, or 10 s)
+# failed tests that would have passed a moment later.
+PATIENCE_MS = 120_000
+expect.set_options(timeout=PATIENCE_MS)
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

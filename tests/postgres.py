@@ -70,7 +70,7 @@ class Postgres:
             ],
             stdout=log, stderr=subprocess.STDOUT, user=self._user,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 600  # only ends a hung start: a loaded machine may take minutes
         while True:
             try:
                 psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()

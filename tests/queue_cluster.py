@@ -349,15 +349,17 @@ def wait_until_processed(
     *,
     patience: float = 180.0,
     during: Callable[[], Any] | None = None,
+    at_most: int = 0,
 ) -> float:
-    """Seconds until no document waits (``during`` runs every half second meanwhile).
+    """Seconds until no more than ``at_most`` documents wait (``during`` runs every half second
+    meanwhile).
 
     However slow the machine, this waits while documents keep getting processed; it fails only
     when none has been for ``patience`` seconds, naming the documents left and their jobs.
     """
     started = last_progress = time.monotonic()
     done = -1
-    while (waiting := waiting_documents(sessions)) != 0:
+    while (waiting := waiting_documents(sessions)) is None or waiting > at_most:
         now_done = _done_count(sessions)
         if now_done is not None and now_done != done:
             done, last_progress = now_done, time.monotonic()
@@ -382,6 +384,15 @@ def _done_count(sessions: sessionmaker[Session]) -> int | None:
             )
     except OperationalError:
         return None
+
+
+def heartbeats(url: str) -> dict[int, float]:
+    """Seconds since each registered worker's last heartbeat."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        rows = connection.execute(
+            "SELECT id, extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers"
+        ).fetchall()
+    return {worker: float(age) for worker, age in rows}
 
 
 def stuck_report(sessions: sessionmaker[Session], url: str) -> str:

@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.browser import PATIENCE_MS
 from tests.browser import SCREENSHOTS
 from tests.browser import chromium
 from tests.conftest import FIXED_NOW
@@ -148,7 +149,7 @@ def test_the_order_desk_in_a_browser(desk: tuple[Desk, str]) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
 

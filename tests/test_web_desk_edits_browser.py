@@ -14,6 +14,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.browser import PATIENCE_MS
 from tests.browser import chromium
 from tests.test_web_desk_browser import PDF_PO
 from tests.test_web_desk_browser import REAL_SKU
@@ -44,7 +45,7 @@ def test_edit_the_header_and_the_lines_then_the_855_answers_the_buyers_lines(
     server, demo_password = desk
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())  # "Remove line 2 from the order?"
         page.goto("/login")

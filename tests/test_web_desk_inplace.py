@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.browser import PATIENCE_MS
 from tests.browser import chromium
 from tests.test_desk_actions import priced_lines_850
 from tests.test_web_desk_browser import REAL_SKU
@@ -60,7 +61,7 @@ def test_an_unknown_item_is_resolved_from_the_queue_in_three_clicks_without_a_re
     server, password = desk
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = log_in(context, password)
         clicks = 0
 
@@ -119,7 +120,7 @@ def test_an_order_with_80_price_findings_is_resolved_in_three_actions(
     assert len([f for f in order["findings"] if f["code"] == "price_mismatch"]) == 80
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = log_in(context, password)
         page.goto(f"/orders/{order['order_id']}")
         mark(page)

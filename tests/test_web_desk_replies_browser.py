@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import PATIENCE_MS
 from tests.browser import chromium
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
@@ -71,7 +72,7 @@ def test_the_clerk_reads_edits_and_sends_the_reply_in_a_browser(
     server, demo_password, order_id = desk
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 900})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto("/")

@@ -18,6 +18,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from partners import PROFILES_DIR
+from tests.browser import PATIENCE_MS
 from tests.browser import chromium
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
@@ -87,7 +88,7 @@ def test_a_no_customer_pdf_is_assigned_and_processed_from_the_desk(
     server, password, ids = desk
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = context.new_page()
         log_in(page, password)
         page.goto("/queue")
@@ -119,7 +120,7 @@ def test_a_keyed_in_order_is_produced_from_an_unreadable_document(
     server, password, ids = desk
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = context.new_page()
         log_in(page, password)
         page.goto(f"/documents/{ids['unreadable']}")

@@ -17,6 +17,7 @@ from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.browser import PATIENCE_MS
 from tests.browser import chromium
 from tests.conftest import INBOX
 from tests.conftest import ROOT
@@ -52,7 +53,7 @@ def test_the_pdf_is_readable_zoomable_and_linked_to_its_fields(
     [fax_order] = fax["orders"]
     with chromium() as browser:
         context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(PATIENCE_MS)
         page = context.new_page()
         _log_in(page, password)
         open_queue_row(page, PDF_PO)
