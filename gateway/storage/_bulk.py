@@ -34,16 +34,21 @@ def insert_rows(
     """
     if not rows:
         return []
-    names = list(dict.fromkeys(name for row in rows for name in row))
+    first = rows[0].keys()
+    if all(row.keys() == first for row in rows):  # the usual case: nothing to fill in
+        names, uniform = list(first), list(rows)
+    else:
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        uniform = [{name: row.get(name) for name in names} for row in rows]
     defaults = {
         name: column.default
         for name in names
         if (column := table.c[name]).default is not None and not column.type.should_evaluate_none
     }
-    uniform = [{name: row.get(name) for name in names} for row in rows]
     for name, default in defaults.items():
-        for row in uniform:
+        for index, row in enumerate(uniform):
             if row[name] is None:
+                row = uniform[index] = dict(row)  # the caller's row stays as it was
                 row[name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
     statement = table.insert()
     if returning is None:
