@@ -22,6 +22,8 @@ from gateway import storage
 from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
+from tests.postgres import Postgres
+from tests.queue_cluster import fresh_database
 
 ORDERS = 600  # x 5 lines: two batches of at most 2,000 lines
 
@@ -47,22 +49,50 @@ def _interchange(tmp_path: Path) -> Path:
     return path
 
 
-def test_each_batch_of_an_interchange_is_one_insert_per_table(
-    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path
-) -> None:
-    pipeline = Pipeline(master_sessions, partners, clock=lambda: FIXED_NOW)
-    path = _interchange(tmp_path)
-    seen = _statements(master_sessions)
+def _check(sessions: sessionmaker[Session], pipeline: Pipeline, path: Path, *, paged: bool = False) -> None:
+    seen = _statements(sessions)
     outcome = pipeline.ingest_path(path)
     assert outcome.status == "processed" and len(outcome.order_ids) == ORDERS
-    with master_sessions() as session:
+    with sessions() as session:
         finding = storage.Finding
         with_line = session.scalar(select(func.count()).where(finding.line_no.is_not(None)))
         without_line = session.scalar(select(func.count()).where(finding.line_no.is_(None)))
         lines = session.scalar(select(func.count()).select_from(storage.OrderLineRecord))
-        ids = session.scalars(select(storage.PurchaseOrder.id).order_by(storage.PurchaseOrder.ordinal)).all()
+        stored = session.execute(
+            select(storage.PurchaseOrder.id, storage.PurchaseOrder.po_number).order_by(
+                storage.PurchaseOrder.ordinal
+            )
+        ).all()
     # the orders' findings with and without a line number, which the ORM's bulk insert split
     assert with_line and without_line and lines == ORDERS * 5
-    assert ids == outcome.order_ids  # each order's id is its own, in the document's order
-    for table in ("finding", "purchase_order", "order_line"):
-        assert seen[f"INSERT INTO {table}"] <= 2, seen
+    # each order's id is its own, in the document's order
+    assert [order_id for order_id, _ in stored] == outcome.order_ids
+    assert [po for _, po in stored] == [f"PO{n:08d}" for n in range(1, ORDERS + 1)]
+    # two batches; PostgreSQL's driver sends at most 1,000 rows a statement (SQLAlchemy's page)
+    rows = {"finding": with_line + without_line, "purchase_order": ORDERS, "order_line": lines}
+    for table, count in rows.items():
+        assert seen[f"INSERT INTO {table}"] <= 2 + (count // 1000 if paged else 0), seen
+
+
+def test_each_batch_of_an_interchange_is_one_insert_per_table(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path
+) -> None:
+    _check(
+        master_sessions, Pipeline(master_sessions, partners, clock=lambda: FIXED_NOW), _interchange(tmp_path)
+    )
+
+
+def test_each_batch_is_one_insert_per_table_on_postgresql(
+    postgres: Postgres, partners: PartnerRegistry, tmp_path: Path
+) -> None:
+    engine = storage.make_engine(fresh_database(postgres, "ingest_batches"))
+    sessions = storage.make_sessionmaker(engine)  # the demo master data loaded
+    try:
+        _check(
+            sessions,
+            Pipeline(sessions, partners, clock=lambda: FIXED_NOW),
+            _interchange(tmp_path),
+            paged=True,
+        )
+    finally:
+        engine.dispose()
