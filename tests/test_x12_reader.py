@@ -99,8 +99,8 @@ def test_20_mb_interchange_is_ingested_in_bounded_memory(tmp_path: Path) -> None
     """A non-streaming reader would hold the 21 MB text and ~12,000 parsed orders of 20 lines at
     once; streaming, the peak is the process (some 116 MB of it imports and maps, before the
     first byte) and a bounded rest: memos of a few thousand entries, a batch of at most 2,000
-    lines, a slotted receipt per set (121 MB measured; 157 MB before each batch was one INSERT per
-    table, 272 MB before the memos were bounded). `python -m bench --only memory` measures a 200 MB
+    lines, a slotted receipt per set (121 MB measured, as on main before issue 18's store batches;
+    272 MB before the memos were bounded). `python -m bench --only memory` measures a 200 MB
     interchange. The child is waited for however long a loaded machine takes (8 minutes at a load of 22)."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.big_ingest", str(tmp_path), "20"],
