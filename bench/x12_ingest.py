@@ -10,11 +10,18 @@ Times are CPU seconds of this process (``time.process_time``): the machines thes
 shared, so wall-clock time measures the neighbours. Each side loads its maps inside its timing:
 pyx12 on every call, the gateway once per process, so the gateway's load is timed once, first,
 and added to both of its figures.
+
+Then ``gateway ingest`` as a user runs it: the command in a child process (its start-up, the
+maps, validation against the demo master data, the 997 and its one-line summary) on a copy of
+a demo store, timed as the child's CPU seconds, against pyx12 writing its 997 above. It runs on
+``LINEAR_ORDERS`` POs too when the interchange is bigger, so the CPU per PO of the two sizes
+shows whether the ingest stays linear.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,6 +34,9 @@ from bench._markdown import Headline
 from bench._markdown import table
 from bench._memory import peak_rss_mb
 from bench.generate import write_file
+from bench.startup import GATEWAY
+from bench.startup import _demo_store
+from bench.startup import _launch
 from gateway import storage
 from gateway.master_data import load_demo_master_data
 from gateway.pipeline import Pipeline
@@ -35,7 +45,9 @@ from parsers.x12._map_dir import MAP_DIR
 from parsers.x12._reader import MAPS
 from partners import PartnerRegistry
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+LINEAR_ORDERS = 2_000  # the smaller size the command's CPU per PO is compared with
 
 
 @dataclass(slots=True)
@@ -48,6 +60,23 @@ class Result:
     peak_rss_mb_after_pyx12: float
     ingest_seconds: float = 0.0  # validation and acks too
     pyx12_997_seconds: float = 0.0  # x12n_document writing its 997
+    command_seconds: float = 0.0  # `gateway ingest` in a child process, start-up included
+    command_rss_mb: float = 0.0  # ... and its peak RSS
+    small_orders: int = 0  # LINEAR_ORDERS, when smaller than ``orders``
+    small_command_seconds: float = 0.0  # `gateway ingest` of the smaller interchange
+
+    @property
+    def command_rate(self) -> float:
+        return self.orders / self.command_seconds
+
+    def _linear(self) -> str:
+        if not self.small_orders:
+            return ""
+        small = self.small_orders / self.small_command_seconds
+        return (
+            f"{self.command_rate:,.0f} POs/s at {self.orders:,} POs against {small:,.0f} at "
+            f"{self.small_orders:,} ({self.command_rate / small:.2f}x per PO)"
+        )
 
     @property
     def ours_rate(self) -> float:
@@ -78,7 +107,10 @@ class Result:
             f"  ratio gateway ingest / pyx12 with 997: {self.ingest_rate / self.pyx12_997_rate:.2f}x",
             f"  peak RSS after gateway: {self.peak_rss_mb_after_ours:.0f} MB; "
             f"after pyx12: {self.peak_rss_mb_after_pyx12:.0f} MB",
-        ]
+            f"  `gateway ingest` as a user runs it (child process, start-up, demo master data, 997): "
+            f"{self.command_seconds:8.2f} s  {self.command_rate:8.0f} POs/s  {self.command_rss_mb:.0f} MB peak",
+            f"  ratio `gateway ingest` / pyx12 with 997: {self.command_rate / self.pyx12_997_rate:.2f}x",
+        ] + ([f"  linear: {self._linear()}"] if self.small_orders else [])
 
     def markdown(self) -> str:
         rows = [
@@ -98,6 +130,11 @@ class Result:
                 f"{self.pyx12_997_seconds:.2f}",
                 f"{self.pyx12_997_rate:,.0f}",
             ],
+            [
+                "`gateway ingest` command (child process: start-up, demo master data, 997)",
+                f"{self.command_seconds:.2f}",
+                f"{self.command_rate:,.0f}",
+            ],
         ]
         return "\n\n".join(
             [
@@ -105,8 +142,11 @@ class Result:
                 "CPU seconds.",
                 table(["", "CPU seconds", "POs/s"], rows),
                 f"Ratio gateway / pyx12: **{self.ours_rate / self.pyx12_rate:.2f}x** reading, "
-                f"**{self.ingest_rate / self.pyx12_997_rate:.2f}x** with validation and the 997. "
-                f"Peak RSS after the gateway: {self.peak_rss_mb_after_ours:.0f} MB; "
+                f"**{self.ingest_rate / self.pyx12_997_rate:.2f}x** with validation and the 997, "
+                f"**{self.command_rate / self.pyx12_997_rate:.2f}x** as the `gateway ingest` command "
+                f"(peak RSS {self.command_rss_mb:.0f} MB). "
+                + (f"Linear: {self._linear()}. " if self.small_orders else "")
+                + f"Peak RSS after the gateway: {self.peak_rss_mb_after_ours:.0f} MB; "
                 f"after pyx12: {self.peak_rss_mb_after_pyx12:.0f} MB.",
             ]
         )
@@ -123,6 +163,12 @@ class Result:
                 "ingest: + validation + 997",
                 f"{self.ingest_rate:,.0f} POs/s",
                 f"{self.ingest_rate / self.pyx12_997_rate:.2f}x",
+                f"pyx12 x12n_document writing its 997, {self.pyx12_997_rate:,.0f} POs/s",
+            ),
+            Headline(
+                "`gateway ingest` command (start-up included)",
+                f"{self.command_rate:,.0f} POs/s",
+                f"{self.command_rate / self.pyx12_997_rate:.2f}x",
                 f"pyx12 x12n_document writing its 997, {self.pyx12_997_rate:,.0f} POs/s",
             ),
         ]
@@ -181,6 +227,13 @@ def run(orders: int = 20_000) -> Result:
         theirs = _pyx12(path, ack=False)
         ingest = maps + _ours(validating, path, orders)
         theirs_997 = _pyx12(path, ack=True)
+        store = _demo_store(folder / "demo", ROOT)
+        command, command_rss = _command(store, folder / "command", path, orders)
+        small = LINEAR_ORDERS if orders > LINEAR_ORDERS else 0
+        small_seconds = 0.0
+        if small:
+            small_path = write_file(folder / "small.edi", orders=small)
+            small_seconds, _ = _command(store, folder / "command", small_path, small)
         return Result(
             orders,
             path.stat().st_size / 1e6,
@@ -190,4 +243,22 @@ def run(orders: int = 20_000) -> Result:
             peak_rss_mb(),
             ingest_seconds=ingest,
             pyx12_997_seconds=theirs_997,
+            command_seconds=command,
+            command_rss_mb=command_rss,
+            small_orders=small,
+            small_command_seconds=small_seconds,
         )
+
+
+def _command(store: Path, home: Path, path: Path, orders: int) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MB) of `gateway ingest PATH` on a fresh copy of the demo ``store``,
+    after one untimed run that writes the bytecode cache (on another copy)."""
+    figures = (0.0, 0)
+    for _ in range(2):
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(store, home)
+        cpu, rss_kb, output = _launch(["-c", GATEWAY, "ingest", str(path)], ROOT, home)
+        if f"processed; {orders} orders" not in output:
+            raise RuntimeError(f"`gateway ingest` did not process {orders} orders: {output[-2000:]}")
+        figures = (cpu, rss_kb)
+    return figures[0], figures[1] / 1024

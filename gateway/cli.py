@@ -245,7 +245,7 @@ def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool, partner: str |
         def take(path: Path = path) -> tuple[IngestOutcome, dict[str, Any]]:
             outcome = pipeline.ingest_path(path, partner=partner)
             with ctx.sessions() as session:
-                return outcome, reports.document_report(session, outcome)
+                return outcome, reports.document_report(session, outcome, orders=as_json)
 
         try:  # a busy store is waited for: taking the same bytes again is harmless
             outcome, report = storage.retry_while_busy(take, on_busy=_waiting(f"to store {path}"))
@@ -276,7 +276,7 @@ def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) ->
     if outcome.status == RECEIVED:
         return f"{path.name}: document {outcome.document_id} stored{dup}; queued for a worker"
     acks = ", ".join(o["kind"] for o in report["outbound"]) or "no ack"
-    text = f"{path.name}: document {outcome.document_id} {outcome.status}{dup}; {len(report['orders'])} orders; {acks}"
+    text = f"{path.name}: document {outcome.document_id} {outcome.status}{dup}; {report['order_count']} orders; {acks}"
     for error in report["errors"][:5]:
         text += f"\n  {error['code']}: {error['message']}"
     return text

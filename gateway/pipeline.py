@@ -493,7 +493,9 @@ class Pipeline:
             _fitted_order_row(run, item, item_lines)
             for item, item_lines in zip(run.pending, lines, strict=True)
         ]
-        ids = list(session.scalars(insert(storage.PurchaseOrder).returning(storage.PurchaseOrder.id), rows))
+        ids = storage.insert_rows(
+            session, storage.PurchaseOrder.__table__, rows, returning="id", key="ordinal"
+        )
         line_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
         for order_id, item, item_lines in zip(ids, run.pending, lines, strict=True):
@@ -534,8 +536,7 @@ class Pipeline:
             )
             run.orders_stored += 1
             run.orders_rejected += item.status == ORDER_REJECTED
-        if line_rows:
-            session.execute(insert(storage.OrderLineRecord), line_rows)
+        storage.insert_rows(session, storage.OrderLineRecord.__table__, line_rows)
         _insert_findings(session, finding_rows, run.when)
         storage.tally_orders(session, ids)
         run.order_ids.extend(ids)
@@ -812,11 +813,11 @@ class Pipeline:
 
 
 def _insert_findings(session: Session, rows: list[dict[str, Any]], when: datetime) -> None:
-    if rows:
-        rows = [{**f, "created_at": when} for f in rows]
-        for row in rows:
-            storage.fit_to_columns(storage.Finding.__table__, row)  # a quoted value may be long
-        session.execute(insert(storage.Finding), rows)
+    table = storage.Finding.__table__
+    rows = [{**f, "created_at": when} for f in rows]
+    for row in rows:
+        storage.fit_to_columns(table, row)  # a quoted value may be long
+    storage.insert_rows(session, table, rows)
 
 
 def _answered_by_865(item: _Pending, profile: PartnerProfile) -> dict[str, str] | None:

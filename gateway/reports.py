@@ -22,11 +22,19 @@ if TYPE_CHECKING:
     from partners import PartnerRegistry
 
 
-def document_report(session: Session, outcome: IngestOutcome) -> dict[str, Any]:
-    """The ``ingest --json`` object for one document."""
+def document_report(session: Session, outcome: IngestOutcome, *, orders: bool = True) -> dict[str, Any]:
+    """The ``ingest --json`` object for one document.
+
+    ``orders=False`` (the one-line summary) reads no order back: ``orders`` is then left out and
+    ``order_count`` says how many orders the document made.
+    """
     document = session.get(storage.Document, outcome.document_id)
     assert document is not None
-    orders = _orders_with_lines(session, outcome.order_ids)
+    made: dict[str, Any] = (
+        {"orders": _orders_with_lines(session, outcome.order_ids)}
+        if orders
+        else {"order_count": len(set(outcome.order_ids))}
+    )
     outbound = [
         {"kind": kind, "id": oid}
         for oid, kind in session.execute(
@@ -43,7 +51,7 @@ def document_report(session: Session, outcome: IngestOutcome) -> dict[str, Any]:
         "partner": document.partner,
         "duplicate": outcome.duplicate,
         "errors": list(document.errors or []),
-        "orders": orders,
+        **made,
         "outbound": outbound,
         **_provisional(document),
     }
@@ -111,40 +119,48 @@ def render_document(detail: dict[str, Any]) -> str:
 def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str, Any]]:
     if not order_ids:
         return []
+    order, finding = storage.PurchaseOrder, storage.Finding
     result: list[dict[str, Any]] = []
     for start in range(0, len(order_ids), 500):
         chunk = order_ids[start : start + 500]
-        findings = _group(
-            session.execute(
-                select(storage.Finding)
-                .where(storage.Finding.order_id.in_(chunk))
-                .order_by(storage.Finding.id)
-            ).scalars(),
-            "order_id",
-        )
-        orders = session.scalars(
-            select(storage.PurchaseOrder)
-            .where(storage.PurchaseOrder.id.in_(chunk))
-            .order_by(storage.PurchaseOrder.id)
-        )
-        for order in orders:
+        findings: dict[int, list[dict[str, Any]]] = {}
+        for row in session.execute(  # the columns the report shows, not whole ORM objects
+            select(*_FINDING_COLUMNS).where(finding.order_id.in_(chunk)).order_by(finding.id)
+        ):
+            findings.setdefault(row.order_id, []).append(_finding_json(row))
+        for row in session.execute(
+            select(order.id, order.po_number, order.status, order.canonical)
+            .where(order.id.in_(chunk))
+            .order_by(order.id)
+        ):
             result.append(
                 {
-                    "order_id": order.id,
-                    "po_number": order.po_number,
-                    "status": order.status,
-                    "lines": [_line_json(line) for line in order.canonical.get("lines", [])],
-                    "findings": [_finding_json(f) for f in findings.get(order.id, [])],
+                    "order_id": row.id,
+                    "po_number": row.po_number,
+                    "status": row.status,
+                    "lines": [_line_json(line) for line in row.canonical.get("lines", [])],
+                    "findings": findings.get(row.id, []),
                 }
             )
     return result
 
 
-def _group(rows: Any, key: str) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = {}
-    for row in rows:
-        grouped.setdefault(getattr(row, key), []).append(row)
-    return grouped
+_FINDING_COLUMNS = tuple(
+    getattr(storage.Finding, name)
+    for name in (
+        "order_id",
+        "code",
+        "severity",
+        "action",
+        "line_no",
+        "field",
+        "message",
+        "expected",
+        "received",
+        "suggestions",
+        "details",
+    )
+)
 
 
 def _line_json(line: dict[str, Any]) -> dict[str, Any]:

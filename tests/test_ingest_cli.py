@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine
+from sqlalchemy import event
 from sqlalchemy import select
 
 from gateway import desk
@@ -562,3 +564,22 @@ def test_the_provisional_reading_goes_once_a_profile_exists(
     assert cli.invoke(main, ["reprocess", str(doc["document_id"])]).exit_code == 0
     shown = json.loads(cli.invoke(main, ["show", "--document", str(doc["document_id"]), "--json"]).stdout)
     assert shown["status"] == "processed" and "provisional" not in shown
+
+
+def test_the_summary_line_reads_no_order_back(cli: CliRunner) -> None:
+    """`gateway ingest` without --json prints a count: it does not load every order and finding again."""
+    selects: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        result = cli.invoke(main, ["ingest", str(INBOX / "acme-errors.edi")])
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert result.exit_code == 0, result.output
+    assert "acme-errors.edi: document 1 processed; 2 orders; 855, 997" in result.output
+    # processing reads neither (the tally reads finding codes only); the --json report reads both
+    assert selects and not [s for s in selects if "finding.message" in s or "purchase_order.canonical" in s]

@@ -99,13 +99,13 @@ def test_20_mb_interchange_is_ingested_in_bounded_memory(tmp_path: Path) -> None
     """A non-streaming reader would hold the 21 MB text and ~12,000 parsed orders of 20 lines at
     once; streaming, the peak is the process (some 116 MB of it imports and maps, before the
     first byte) and a bounded rest: memos of a few thousand entries, a batch of at most 2,000
-    lines, a slotted receipt per set (157 MB measured; 272 MB before the memos were bounded).
-    `python -m bench --only memory` measures a 200 MB interchange."""
+    lines, a slotted receipt per set (121 MB measured, as on main before issue 18's store batches;
+    272 MB before the memos were bounded). `python -m bench --only memory` measures a 200 MB
+    interchange. The child is waited for however long a loaded machine takes (8 minutes at a load of 22)."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.big_ingest", str(tmp_path), "20"],
         capture_output=True,
         text=True,
-        timeout=600,
         check=False,
         cwd=Path(__file__).parent.parent,
     )
@@ -115,7 +115,7 @@ def test_20_mb_interchange_is_ingested_in_bounded_memory(tmp_path: Path) -> None
     assert facts["status"] == "processed"
     assert facts["orders"] == 11764
     assert facts["outbound"] == 1
-    assert facts["peak_rss_mb"] < 200, facts
+    assert facts["peak_rss_mb"] < 150, facts
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ Functions here take a session and never commit; the caller owns the unit of work
 """
 
 from ._audit import record_audit as record_audit
+from ._bulk import insert_rows as insert_rows
 from ._config import data_home as data_home
 from ._config import database_url as database_url
 from ._config import sqlite_file as sqlite_file
