@@ -25,6 +25,7 @@ from typing import TypeVar
 import pyx12.errors
 import pyx12.map_if
 import pyx12.params
+import pyx12.path
 import pyx12.segment
 import pyx12.x12file
 import pyx12.x12n_document
@@ -216,6 +217,30 @@ _ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 _TRAILERS = {"SE": ("ST", "transaction set"), "GE": ("GS", "functional group"), "IEA": ("ISA", "interchange")}
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_refdes(ref_des: str) -> tuple[str | None, int | None, int | None]:
+    path = pyx12.path.X12Path(ref_des)
+    return path.seg_id, path.ele_idx, path.subele_idx
+
+
+class _Segment(pyx12.segment.Segment):  # type: ignore[misc]  # pyx12 ships no types
+    """pyx12's Segment, with its reference designators ("ST02", "03-1") parsed once per process.
+
+    pyx12 parses one with ``X12Path`` on every ``get``/``get_value``, which its walker and element
+    checks call for each element; the parse depends on the designator alone, and what is done
+    with it here is what ``Segment._parse_refdes`` does.
+    """
+
+    def _parse_refdes(self, ref_des: str) -> tuple[int | None, int | None]:
+        seg_id, ele_idx, subele_idx = _parsed_refdes(ref_des)
+        if seg_id is not None and seg_id != self.seg_id:
+            raise pyx12.errors.EngineError(f"Invalid Reference Designator: {ref_des}, seg_id: {self.seg_id}")
+        return (
+            ele_idx - 1 if ele_idx is not None else None,
+            subele_idx - 1 if subele_idx is not None else None,
+        )
+
+
 class _Seg:
     """A segment's text (first repetitions only) and its elements, with pyx12's Segment built only
     when needed. ``parts`` may come split already (the reader splits each segment once)."""
@@ -240,7 +265,7 @@ class _Seg:
     def segment(self) -> Any:
         if self._parsed is None:
             seps = self._separators
-            self._parsed = pyx12.segment.Segment(self.text, seps.segment, seps.element, seps.component)
+            self._parsed = _Segment(self.text, seps.segment, seps.element, seps.component)
         return self._parsed
 
 
