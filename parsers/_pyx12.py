@@ -13,16 +13,19 @@ import logging
 import re
 import string
 import threading
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from typing import TypeVar
 
 import pyx12.errors
 import pyx12.map_if
 import pyx12.params
+import pyx12.path
 import pyx12.segment
 import pyx12.x12file
 import pyx12.x12n_document
@@ -118,7 +121,7 @@ _GROUP_ENVELOPE = {"GS": _GS_PATH, "GE": "/ISA_LOOP/GS_LOOP/GE"}
 _WALK_LIMIT = 2_000
 _TEXT_LIMIT = 5_000
 _SHAPE_LIMIT = 20_000
-_WALKS: dict[Any, list[tuple[Any, list[Issue]]]] = {}
+_WALKS: dict[Any, list[tuple[_Rule | None, list[Issue]]]] = {}
 _ELEMENTS: dict[Any, list[Issue]] = {}
 _CLEAN: dict[Any, bool] = {}
 # A value's shape keeps what pyx12's element checks look at (length, character classes,
@@ -131,11 +134,53 @@ _TEXT_SHAPE = str.maketrans(
 _NUMBER_SHAPE = str.maketrans(dict.fromkeys("0123456789", "9"))
 _VERBATIM_TYPES = frozenset({"DT", "TM", "D8", "D6", "RD8"})
 _VERBATIM_ELEMENTS = frozenset({"1250", "1251"})
-# Caches per map node are keyed by the node itself (pyx12 nodes hash by identity), never by
-# id(): a map parsed again must not meet an older copy's results through a reused id.
+
+_T = TypeVar("_T")
 
 
-@functools.cache
+def _by_identity(make: Callable[[Any], _T]) -> Callable[[Any], _T]:
+    """Memoize ``make`` per object identity.
+
+    pyx12's map nodes hash and compare by their id and their parent's id, so the ST of 004010's
+    850 map equals 005010's, and a map's N1 loops are all one key: a dict or functools.cache
+    keyed by the node would hand one map's results to another. The memo is keyed by ``id()``
+    and each entry holds its object, so the id cannot be reused while the entry lives, and
+    the entry is checked to be that very object.
+    """
+    entries: dict[int, tuple[Any, _T]] = {}
+
+    def memoized(obj: Any) -> _T:
+        entry = entries.get(id(obj))
+        if entry is None or entry[0] is not obj:
+            entry = (obj, make(obj))
+            entries[id(obj)] = entry
+        return entry[1]
+
+    return memoized
+
+
+class _Rule:
+    """What the checks need of one segment node of one loaded map, worked out once per node.
+
+    Memo keys hold the rule, which hashes by identity (``object``'s hash), never the node.
+    """
+
+    __slots__ = ("element_refs", "loop_id", "node", "plan")
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+        self.loop_id = _loop_id(node)
+        self.element_refs = tuple(
+            _data_element(node.get_child_node_by_idx(i)) for i in range(node.get_child_count())
+        )
+        self.plan = _plan(node)
+
+
+@_by_identity
+def _rule(node: Any) -> _Rule:
+    return _Rule(node)
+
+
 def _plan(node: Any) -> list[dict[int, str] | None]:
     """Per element position of ``node``: the translation table giving its shape, or None (verbatim)."""
     plan: list[dict[int, str] | None] = []
@@ -152,14 +197,13 @@ def _plan(node: Any) -> list[dict[int, str] | None]:
     return plan
 
 
-def _shape(node: Any, text: str, element_separator: str) -> str:
-    plan = _plan(node)
-    parts = text.split(element_separator)
-    for index in range(1, len(parts)):
-        table = plan[index - 1] if index - 1 < len(plan) else None
+def _shape(plan: list[dict[int, str] | None], parts: list[str], element_separator: str) -> str:
+    shaped = parts[:]
+    for index in range(1, min(len(shaped), len(plan) + 1)):
+        table = plan[index - 1]
         if table is not None:
-            parts[index] = parts[index].translate(table)
-    return element_separator.join(parts)
+            shaped[index] = shaped[index].translate(table)
+    return element_separator.join(shaped)
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
@@ -173,24 +217,55 @@ _ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 _TRAILERS = {"SE": ("ST", "transaction set"), "GE": ("GS", "functional group"), "IEA": ("ISA", "interchange")}
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_refdes(ref_des: str) -> tuple[str | None, int | None, int | None]:
+    path = pyx12.path.X12Path(ref_des)
+    return path.seg_id, path.ele_idx, path.subele_idx
+
+
+class _Segment(pyx12.segment.Segment):  # type: ignore[misc]  # pyx12 ships no types
+    """pyx12's Segment, with its reference designators ("ST02", "03-1") parsed once per process.
+
+    pyx12 parses one with ``X12Path`` on every ``get``/``get_value``, which its walker and element
+    checks call for each element; the parse depends on the designator alone, and what is done
+    with it here is what ``Segment._parse_refdes`` does.
+    """
+
+    def _parse_refdes(self, ref_des: str) -> tuple[int | None, int | None]:
+        seg_id, ele_idx, subele_idx = _parsed_refdes(ref_des)
+        if seg_id is not None and seg_id != self.seg_id:
+            raise pyx12.errors.EngineError(f"Invalid Reference Designator: {ref_des}, seg_id: {self.seg_id}")
+        return (
+            ele_idx - 1 if ele_idx is not None else None,
+            subele_idx - 1 if subele_idx is not None else None,
+        )
+
+
 class _Seg:
-    """A segment's text (first repetitions only), with pyx12's Segment built only when needed."""
+    """A segment's text (first repetitions only) and its elements, with pyx12's Segment built only
+    when needed. ``parts`` may come split already (the reader splits each segment once)."""
 
-    __slots__ = ("_parsed", "_separators", "first", "id", "text")
+    __slots__ = ("_parsed", "_separators", "id", "parts", "text")
 
-    def __init__(self, text: str, separators: Separators) -> None:
-        self.text = _first_repetition(text, separators)
+    def __init__(self, text: str, separators: Separators, parts: list[str] | None = None) -> None:
+        rep = separators.repetition
+        if rep and rep in text:
+            text, parts = _first_repetition(text, separators), None
+        self.text = text
+        self.parts = parts if parts is not None else text.split(separators.element)
+        self.id = self.parts[0]
         self._separators = separators
-        parts = self.text.split(separators.element, 2)
-        self.id = parts[0]
-        self.first = parts[1] if len(parts) > 1 else ""
         self._parsed: Any = None
+
+    @property
+    def first(self) -> str:
+        return self.parts[1] if len(self.parts) > 1 else ""
 
     @property
     def segment(self) -> Any:
         if self._parsed is None:
             seps = self._separators
-            self._parsed = pyx12.segment.Segment(self.text, seps.segment, seps.element, seps.component)
+            self._parsed = _Segment(self.text, seps.segment, seps.element, seps.component)
         return self._parsed
 
 
@@ -219,63 +294,93 @@ class InterchangeValidator:
         self._separators = separators
         self._cache = cache
         self._tracker = _EnvelopeTracker()
-        self._walker = walk_tree()
+        self._walker: Any = walk_tree()
         self._node: Any = _node(map_dir, _CONTROL_MAP, _GS_PATH)
         self._map_file: str | None = None
         self._validating = False
         self._legacy_dates = False
+        # What besides the node and the text pyx12's element checks depend on (memo keys).
+        self._scope = self._memo_scope()
         # The last set's segments when its walk came from the memo: pyx12's walker did not see
         # them, so a segment found after the set, outside any (``check``), replays them first.
         self._unwalked: list[_Seg] = []
+
+    def _memo_scope(self) -> tuple[bool, str, str, str]:
+        seps = self._separators
+        return (self._legacy_dates, seps.segment, seps.element, seps.component)
 
     def start_transaction(self, map_file: str | None) -> None:
         """Validate the coming transaction set against ``map_file``, or its envelope only when None.
 
         Every set is walked from its group's GS with a fresh walker, so a set's walk depends on
-        nothing but its own segments and can be reused for the next set of the same shape.
+        nothing but its own segments and can be reused for the next set of the same shape. The
+        walker is made when a segment is first walked: a set the memo answers needs none.
         """
         self._validating = map_file is not None
         self._unwalked = []
         if map_file is not None:
             self._map_file = map_file
             self._node = _node(self._map_dir, map_file, _GS_PATH)
+            self._walker = None
+
+    def _walk_tree(self) -> Any:
+        if self._walker is None:
             self._walker = walk_tree()
             self._walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", _GS_PATH)
+        return self._walker
 
     def check(self, text: str, segment_index: int) -> SegmentCheck:
         """Check one segment outside a validated transaction set (envelopes, unsupported sets)."""
         seg = _Seg(text, self._separators)
         if seg.id == "GS":
             self._legacy_dates = (seg.segment.get_value("GS08") or "")[:6] < _LEGACY_BEFORE
+            self._scope = self._memo_scope()
         result = self._track(seg, segment_index)
         if self._unwalked:  # walk the set the memo answered for, as a run without memos did
             unwalked, self._unwalked = self._unwalked, []
             for earlier in unwalked:
                 self._locate(earlier.segment, earlier.id, [])
         node = self._locate(seg.segment, seg.id, result.issues)
-        return self._finish(node, seg, segment_index, result)
+        return self._finish(_rule_of(node), seg, segment_index, result)
 
-    def check_transaction(self, items: Sequence[tuple[str, int]]) -> list[SegmentCheck]:
-        """Check a validated transaction set, ST through SE, given as (text, segment index) pairs."""
-        segs = [_Seg(text, self._separators) for text, _ in items]
-        key = (self._map_dir, self._map_file, tuple((seg.id, seg.first) for seg in segs))
+    def check_transaction(self, items: Sequence[tuple[str, int, list[str] | None]]) -> list[SegmentCheck]:
+        """Check a validated transaction set, ST through SE, given as (text, segment index, elements)
+        triples; elements is the text split by the element separator, or None to split it here."""
+        seps = self._separators
+        segs = [_Seg(text, seps, parts) for text, _, parts in items]
+        key = (self._map_dir, self._map_file, tuple([(seg.id, seg.first) for seg in segs]))
         walked = _WALKS.get(key) if self._cache else None
         if walked is None:
             walked = []
             for seg in segs:
                 issues: list[Issue] = []
                 node = self._locate(seg.segment, seg.id, issues)
-                walked.append((node, issues))
+                walked.append((_rule_of(node), issues))
             if self._cache:
                 _remember(_WALKS, key, walked, _WALK_LIMIT)
         else:
             self._unwalked = segs
         results: list[SegmentCheck] = []
-        for seg, (_, index), (node, issues) in zip(segs, items, walked, strict=True):
-            result = self._track(seg, index)
-            if issues:
-                result.issues.extend(i.model_copy() for i in issues)
-            results.append(self._finish(node, seg, index, result))
+        tracker = self._tracker
+        for seg, (_, index, _), (rule, issues) in zip(segs, items, walked, strict=True):
+            if issues or rule is None or seg.id in _ENVELOPE_IDS or not (self._cache and self._validating):
+                result = self._track(seg, index)
+                if issues:
+                    result.issues.extend(i.model_copy() for i in issues)
+                results.append(self._finish(rule, seg, index, result))
+                continue
+            # A body segment the walk placed without a fault, as ``_track`` and ``_finish`` do it,
+            # inline: this runs for nearly every segment of a file.
+            tracker.seg_count += 1
+            tracker.cur_line += 1
+            found = self._element_issues_cached(rule, seg)
+            empty = _empty_segment(seg, seps)
+            if empty is not None:
+                found.append(empty)
+            result = SegmentCheck(found, rule.loop_id, tracker.seg_count, index, rule.element_refs)
+            if found:
+                _place(result)
+            results.append(result)
         return results
 
     def finish(self) -> list[Issue]:
@@ -285,21 +390,22 @@ class InterchangeValidator:
 
     def _track(self, seg: _Seg, segment_index: int) -> SegmentCheck:
         result = SegmentCheck()
-        orphan = self._orphan_trailer(seg.id)
-        if orphan is not None:
+        seg_id = seg.id
+        tracker = self._tracker
+        if seg_id in _TRAILERS and (orphan := self._orphan_trailer(seg_id)) is not None:
             # pyx12's bookkeeping pops a loop per trailer and fails (IndexError) when none is open.
-            result.issues.append(_issue("x12.envelope", orphan, Level.INTERCHANGE, "024", seg.id))
-        elif seg.id in _ENVELOPE_IDS:
+            result.issues.append(_issue("x12.envelope", orphan, Level.INTERCHANGE, "024", seg_id))
+        elif seg_id in _ENVELOPE_IDS:
             try:
-                self._tracker._parse_segment(seg.segment)
+                tracker._parse_segment(seg.segment)
             except pyx12.errors.X12Error as exc:
-                result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg.id))
+                result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg_id))
             result.issues.extend(self._envelope_issues(segment_index))
         else:
             # What X12Base._parse_segment does for a body segment of an 850 (no HL, no LX).
-            self._tracker.seg_count += 1
-            self._tracker.cur_line += 1
-        result.position = self._tracker.get_seg_count()
+            tracker.seg_count += 1
+            tracker.cur_line += 1
+        result.position = tracker.seg_count
         return result
 
     def _orphan_trailer(self, seg_id: str) -> str | None:
@@ -311,22 +417,23 @@ class InterchangeValidator:
             return None
         return f"{seg_id} ends a {name} that was never started: there is no open {header} before it"
 
-    def _finish(self, node: Any, seg: _Seg, segment_index: int, result: SegmentCheck) -> SegmentCheck:
+    def _finish(
+        self, rule: _Rule | None, seg: _Seg, segment_index: int, result: SegmentCheck
+    ) -> SegmentCheck:
         result.index = segment_index
-        if node is not None and isinstance(node, pyx12.map_if.segment_if):
-            result.loop_id = _loop_id(node)
-            result.element_refs = _element_refs(node)
-            if seg.id in _ENVELOPE_IDS or self._validating:
-                result.issues.extend(self._element_issues_cached(node, seg))
+        issues = result.issues
+        if rule is not None:
+            result.loop_id = rule.loop_id
+            result.element_refs = rule.element_refs
+            if self._validating or seg.id in _ENVELOPE_IDS:
+                found = self._element_issues_cached(rule, seg)
+                if found:
+                    issues.extend(found)
         if self._validating:
             empty = _empty_segment(seg, self._separators)
             if empty is not None:
-                result.issues.append(empty)
-        for issue in result.issues:
-            issue.segment_index = segment_index
-            if issue.level in (Level.SEGMENT, Level.ELEMENT):
-                issue.position = result.position
-                issue.loop_id = issue.loop_id or result.loop_id
+                issues.append(empty)
+        _place(result)
         return result
 
     def _locate(self, segment: Any, seg_id: str, issues: list[Issue]) -> Any:
@@ -339,7 +446,7 @@ class InterchangeValidator:
         if not self._validating:
             return None
         try:
-            node, _, _, errors = self._walker.walk_errors(
+            node, _, _, errors = self._walk_tree().walk_errors(
                 self._node, segment, self._tracker.get_seg_count(), self._tracker.get_cur_line(), None
             )
         except pyx12.errors.EngineError as exc:
@@ -359,22 +466,22 @@ class InterchangeValidator:
             self._node = node
         return node
 
-    def _element_issues_cached(self, node: Any, seg: _Seg) -> list[Issue]:
+    def _element_issues_cached(self, rule: _Rule, seg: _Seg) -> list[Issue]:
         """Element checks, reused for the same text, and (when clean) for the same value shapes."""
         if not self._cache:
-            return self._element_issues(node, seg.segment, seg.id)
-        exact = (node, self._legacy_dates, self._separators.segment, seg.text)
+            return self._element_issues(rule.node, seg.segment, seg.id)
+        exact = (rule, self._scope, seg.text)
         found = _ELEMENTS.get(exact)
         if found is None:
-            shape = (node, self._legacy_dates, _shape(node, seg.text, self._separators.element))
+            shape = (rule, self._scope, _shape(rule.plan, seg.parts, self._separators.element))
             if shape in _CLEAN:
                 found = []
             else:
-                found = self._element_issues(node, seg.segment, seg.id)
+                found = self._element_issues(rule.node, seg.segment, seg.id)
                 if not found:
                     _remember(_CLEAN, shape, True, _SHAPE_LIMIT)
             _remember(_ELEMENTS, exact, found, _TEXT_LIMIT)
-        return [i.model_copy() for i in found]
+        return [i.model_copy() for i in found] if found else []
 
     def _element_issues(self, node: Any, segment: Any, seg_id: str) -> list[Issue]:
         found: list[Issue] = []
@@ -425,6 +532,15 @@ class InterchangeValidator:
         return issues
 
 
+def _place(result: SegmentCheck) -> None:
+    """Say on each issue of ``result`` which segment it is about and where that segment stands."""
+    for issue in result.issues:
+        issue.segment_index = result.index
+        if issue.level in (Level.SEGMENT, Level.ELEMENT):
+            issue.position = result.position
+            issue.loop_id = issue.loop_id or result.loop_id
+
+
 def _too_many_elements(message: str, segment: Any, seg_id: str, first_extra: int) -> Issue:
     """More elements than the segment defines: an element error (AK403 3) at the first extra one with data."""
     position = next(
@@ -464,13 +580,23 @@ def _known_segment_ids(map_dir: Path) -> frozenset[str]:
     return frozenset(found)
 
 
-@functools.cache
-def _segment_order(loaded_map: Any) -> dict[Any, tuple[str, int]]:
-    """Every segment node of a loaded map with its segment id and its place in map order."""
-    order: dict[Any, tuple[str, int]] = {}
+@dataclass(slots=True)
+class _MapOrder:
+    """A loaded map's segment nodes in map order: the first place of each segment id, and the place
+    of each node by ``id()`` (the memo holding this holds the map, and so every node in it)."""
+
+    first_place: dict[str, int]
+    place: dict[int, int]
+
+
+@_by_identity
+def _segment_order(loaded_map: Any) -> _MapOrder:
+    order = _MapOrder({}, {})
     for node in loaded_map.loop_segment_iterator():
         if isinstance(node, pyx12.map_if.segment_if):
-            order[node] = (node.id, len(order))
+            place = len(order.place)
+            order.place[id(node)] = place
+            order.first_place.setdefault(node.id, place)
     return order
 
 
@@ -485,11 +611,11 @@ def _placement_code(map_dir: Path, map_file: str | None, seg_id: str, current: A
     if map_file is None:
         return _NOT_IN_SET
     order = _segment_order(load_map(map_dir, map_file))
-    places = [place for sid, place in order.values() if sid == seg_id]
-    if not places:
+    first = order.first_place.get(seg_id)
+    if first is None:
         return _NOT_IN_SET
-    here = order.get(current, ("", -1))[1]
-    return _OUT_OF_SEQUENCE if min(places) < here else _UNEXPECTED
+    here = order.place.get(id(current), -1)
+    return _OUT_OF_SEQUENCE if first < here else _UNEXPECTED
 
 
 _SYNTAX = re.compile(r"Syntax Error \(([PRCLE])((?:\d\d)+)\)")
@@ -514,10 +640,9 @@ def _syntax_issue(message: str, node: Any, segment: Any, seg_id: str) -> Issue |
     return issue
 
 
-@functools.cache
-def _element_refs(node: Any) -> tuple[str | None, ...]:
-    """The data element reference of each element of a segment node, by position."""
-    return tuple(_data_element(node.get_child_node_by_idx(i)) for i in range(node.get_child_count()))
+def _rule_of(node: Any) -> _Rule | None:
+    """The rule of a segment node the walk found; None for no node or a loop's."""
+    return _rule(node) if isinstance(node, pyx12.map_if.segment_if) else None
 
 
 def _data_element(element_node: Any) -> str | None:
@@ -531,7 +656,6 @@ def _issue(code: str, message: str, level: Level, x12_code: str | None, segment:
     )
 
 
-@functools.cache
 def _loop_id(node: Any) -> str | None:
     """The loop a map node stands in, as an AK3 names it."""
     parent = getattr(node, "parent", None)

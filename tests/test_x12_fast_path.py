@@ -66,6 +66,47 @@ FAULTS: list[tuple[str, int | None, str | None]] = [
     ("PO1", 0, "PO1*1*1*EA*1.00*PE*VN*NW-1*BP*AC-1*UP*1*IN*2*CB*3*ZZ*4*XX*5*YY*6*QQ*7*EXTRA"),  # too many
     ("BEG", None, None),  # a mandatory segment missing
     ("SE", 1, "99"),  # wrong segment count
+    # dates and times (DT, TM)
+    ("DTM", 0, "DTM*002*20260229"),  # no 29 February in 2026
+    ("DTM", 0, "DTM*002*20261215*2599"),  # not a time
+    ("DTM", 0, "DTM*002*20261215*12"),  # a time too short
+    ("DTM", 0, "DTM*002*20261215*1230"),  # a good time: clean
+    # numbers (R, N0, N2) and lengths
+    ("ITD", 0, "ITD*01*3*2.5.1**30"),  # ITD03 (R) not a number
+    ("ITD", 0, "ITD*01*3*2**3X"),  # ITD05 (N0) not a number
+    ("ITD", 0, "ITD*01*3*2**30**60*1.5"),  # ITD08 (N2) with a decimal point
+    ("PO1", 4, "-1.00"),  # a negative price (R)
+    ("PO1", 4, "1E5"),  # an exponent (R)
+    ("PO1", 2, "1234567890123456"),  # PO102 (R) past its 15 digits
+    ("CTT", 1, "X"),  # CTT01 (N0) not a number
+    ("CTT", 1, "1234567"),  # CTT01 too long
+    ("REF", 1, "D"),  # REF01 too short
+    ("N1", 2, "X" * 61),  # N102 too long
+    ("N4", 3, "43"),  # N403 too short
+    # syntax notes: P (paired), R (at least one), C (conditional), L (list conditional)
+    ("DTM", 0, "DTM*002"),  # R020305: none of DTM02, 03, 05
+    ("DTM", 0, "DTM*002*20261215**ET"),  # C0403: DTM04 without DTM03
+    ("DTM", 0, "DTM*002*20261215****X"),  # P0506: DTM06 without DTM05
+    ("CUR", 0, "CUR*BY*USD*1.5*****20261215"),  # C0807: CUR08 without CUR07
+    ("CUR", 0, "CUR*BY*USD********ABC"),  # L101112: CUR10 with neither CUR11 nor CUR12
+    ("PO1", 0, "PO1*1*3*EA*1.09*PE*VN"),  # P0607: a qualifier without its id
+    ("PO1", 0, "PO1*1**EA*1.09*PE*VN*NW-1"),  # C0302: a unit without a quantity
+    ("REF", 0, "REF*DP"),  # R0203: neither REF02 nor REF03
+    ("PID", 0, "PID*F"),  # R0405: neither PID04 nor PID05
+    # repeats, loops and places
+    ("CUR", 0, "CUR*BY*USD~\nCUR*BY*USD"),  # CUR twice (max use 1)
+    ("PER", 0, "~\n".join(["PER*BD*Jane Buyer*TE*5551234567", *["SAC*A*C310"] * 26])),  # 26 SAC loops of 25
+    ("CTT", 0, "BEG*00*SA*PO9**20261120~\nCTT*1"),  # BEG out of sequence
+    ("CUR", 0, "N3*4100 Commerce Way"),  # N3 outside its N1 loop
+    ("PO1", None, None),  # the mandatory PO1 loop missing
+    ("N3", 0, "N3"),  # a bare N3
+    ("N3", 0, "N3*4100 Commerce Way*"),  # a trailing separator
+    ("REF", 0, "REF*DP*001***"),  # trailing separators
+    # characters
+    ("PO1", 3, "EA>X"),  # a component separator in a simple element
+    ("N1", 2, "ACME\x01STORE"),  # a control character
+    ("N3", 1, " 4100 Commerce Way"),  # a leading space
+    ("N3", 1, "4100 commerce way"),  # lower case
 ]
 
 
@@ -90,7 +131,8 @@ def _faulty_interchange(seed: int) -> bytes:
                     segments[i] = ""
                 elif element == 0:
                     segments[i] = value
-                elif element is not None and element < len(parts):
+                else:
+                    assert element is not None and element < len(parts), (seg_id, element, segment)
                     parts[element] = value
                     segments[i] = "*".join(parts)
                 break
@@ -125,3 +167,43 @@ def test_fast_path_finds_what_pyx12_finds_in_generated_faulty_files(seed: int) -
     assert len(rejected) >= len(FAULTS) * 4 // 3, [
         t.control_number for t in rejected
     ]  # 5 sets glued, TD5 clean
+
+
+def _st03_interchange(version: str) -> bytes:
+    """One 850 whose ST carries an ST03: an element 005010's ST has and 004010's does not."""
+    isa11, isa12 = ("^", "00501") if version == "005010" else ("U", "00401")
+    segments = [
+        f"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*NORTHWINDDIST  *261120*0930*{isa11}*{isa12}"
+        "*000000001*0*P*>",
+        f"GS*PO*ACMERETAIL*NORTHWIND*20261120*0930*1*X*{version}",
+        "ST*850*0001*X",
+        "BEG*00*SA*PO1**20261120",
+        "PO1*1*3*EA*1.09*PE*VN*NW-60009",
+        "CTT*1",
+        "SE*5*0001",
+        "GE*1*1",
+        "IEA*1*000000001",
+    ]
+    return ("~\n".join(segments) + "~\n").encode()
+
+
+def _st_errors(version: str) -> list[tuple[str | None, int | None, str | None]]:
+    [receipt] = [
+        e.receipt
+        for e in read_x12(
+            io.BytesIO(_st03_interchange(version)), partners=PartnerRegistry.from_directory(), document_id="1"
+        )
+        if isinstance(e, ParsedInterchange)
+    ]
+    return [(i.segment, i.element, i.x12_code) for t in receipt.groups[0].transactions for i in t.issues]
+
+
+def test_equal_looking_nodes_of_two_maps_do_not_share_results() -> None:
+    """pyx12's map nodes compare equal by their id and their parent's id, so 004010's ST and
+    005010's ST are equal keys: the memos must tell the two maps apart by identity, whichever
+    version a process reads first."""
+    too_many = [("ST", 3, "3")]
+    assert _st_errors("005010") == []
+    assert _st_errors("004010") == too_many
+    assert _st_errors("005010") == []
+    assert _st_errors("004010") == too_many

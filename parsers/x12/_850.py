@@ -74,6 +74,10 @@ def _element_ref(seg_id: str, position: int) -> str:
     return f"{seg_id}{position:02d}"
 
 
+_new_provenance = tuple.__new__
+_NO_MORE = (None,) * (len(Provenance._fields) - 4)  # the fields after ``element``
+
+
 @dataclass(slots=True)
 class _Builder:
     order: Order
@@ -84,7 +88,10 @@ class _Builder:
 
     def source(self, seg: X12Segment, position: int) -> Provenance:
         seg_id = seg.elements[0]
-        return Provenance(None, seg.index, seg_id, _element_ref(seg_id, position))
+        # tuple.__new__ with every field: Provenance(...) runs a Python __new__ for its defaults
+        return _new_provenance(
+            Provenance, (None, seg.index, seg_id, _element_ref(seg_id, position), *_NO_MORE)
+        )
 
     def put(self, target: Traced, name: str, value: object, seg: X12Segment, position: int) -> None:
         if value is None or value == "":
@@ -172,6 +179,7 @@ def _cur(b: _Builder, seg: X12Segment) -> None:
             b.put(b.order, name, seg.get(position) or None, seg, position)
 
 
+@functools.cache
 def _header_fields(seg_id: str) -> list[tuple[tuple[str, int], str]]:
     return [(key, name) for key, name in fields.HEADER.items() if key[0] == seg_id]
 

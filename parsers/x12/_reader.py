@@ -82,7 +82,7 @@ class _Interchange:
     group: GroupReceipt | None = None
     transaction: TransactionReceipt | None = None
     segments: list[X12Segment] = field(default_factory=list)
-    texts: list[tuple[str, int]] = field(default_factory=list)
+    texts: list[tuple[str, int, list[str] | None]] = field(default_factory=list)
     oversized: dict[int, Oversize] = field(default_factory=dict)
     validated: bool = False
     ta1_seen: bool = False
@@ -211,13 +211,15 @@ def _segment(
     ix: _Interchange, raw: RawSegment, document_id: str | None, ordinal: int
 ) -> list[ParsedOrder | ReceivedAck]:
     seps = ix.receipt.separators
-    seg = X12Segment(raw.index, raw.text.split(seps.element), seps.repetition)
+    parts = raw.text.split(seps.element)  # split once: the validator checks these same elements
+    seg = X12Segment(raw.index, parts, seps.repetition)
     if raw.oversize is not None:
         # Mapped values say they were cut; pyx12 checks the head as it is (see ``_file``).
         ix.oversized[raw.index] = raw.oversize
         element = raw.oversize.element
-        if element < len(seg.elements):
-            seg.elements[element] = capped(seg.elements[element], total=raw.oversize.element_length)
+        if element < len(parts):
+            seg.elements = parts[:]
+            seg.elements[element] = capped(parts[element], total=raw.oversize.element_length)
     seg_id = seg.id
     parsed: list[ParsedOrder | ReceivedAck] = []
     if ix.transaction is not None and seg_id in _ENDS_A_SET:
@@ -235,7 +237,7 @@ def _segment(
         ix.validated = _open_transaction(ix, seg)
     if ix.transaction is not None:
         ix.segments.append(seg)
-        ix.texts.append((raw.text, raw.index))
+        ix.texts.append((raw.text, raw.index, parts))
         if not ix.validated:
             _file(ix, [ix.validator.check(raw.text, raw.index)])
         if seg_id == "SE":
