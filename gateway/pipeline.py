@@ -607,12 +607,14 @@ class Pipeline:
             return
         old = Order.model_validate(stored.canonical)
         old_status = stored.status
+        purpose = item.order.purpose_code or "04"  # the latest change is the one answered
+        changes = _answered_by_865(item, profile)
         in_force = stored.superseded or (
             amendments.superseded(
                 stored,
                 amendments.finding_rows(session, stored.id),
-                purpose=item.order.purpose_code or "04",
-                changes=_answered_by_865(item, profile),
+                purpose=purpose,
+                changes=changes,
                 document_id=run.document_id,
             )
             if old_status == ORDER_ACCEPTED
@@ -624,7 +626,6 @@ class Pipeline:
             validator.release(profile.customer_account, stored.order_total or Decimal(0))
         run.order_ids.append(stored.id)
         run.orders_stored += 1
-        changes = _answered_by_865(item, profile)
         wants_ack = (profile.wants_855 or changes is not None) and item.order.channel == Channel.X12
         wants_ack = wants_ack and not item.parsed.rejected
         if item.order.purpose == OrderPurpose.CANCEL:
@@ -653,6 +654,25 @@ class Pipeline:
             if ack_id is not None:
                 run.outbound_ids.append(ack_id)
             return
+
+        def answer(order: Order, status: str, findings: list[dict[str, Any]], erp_kind: str | None) -> None:
+            sent = send_decision(
+                session,
+                order,
+                profile,
+                order_id=stored.id,
+                status=status,
+                findings=findings,
+                when=run.when,
+                erp_kind=erp_kind,
+                document_id=run.document_id,
+                acknowledge=not item.parsed.rejected,
+                purpose=purpose,
+                changes=changes,
+            )
+            if sent.acknowledgment_id is not None:
+                run.outbound_ids.append(sent.acknowledgment_id)
+
         held = item.status == ORDER_EXCEPTION
         changed = amendments.applied(old, item.order)
         result = validator.validate(changed, profile, held=held, amends=True)
@@ -676,22 +696,7 @@ class Pipeline:
                 when=run.when,
             )
             storage.tally_orders(session, [stored.id])
-            sent = send_decision(
-                session,
-                result.order,
-                profile,
-                order_id=stored.id,
-                status=ORDER_REJECTED,
-                findings=findings,
-                when=run.when,
-                erp_kind=None,  # the ERP has the version in force
-                document_id=run.document_id,
-                acknowledge=not item.parsed.rejected,
-                purpose=item.order.purpose_code or "04",
-                changes=changes,
-            )
-            if sent.acknowledgment_id is not None:
-                run.outbound_ids.append(sent.acknowledgment_id)
+            answer(result.order, ORDER_REJECTED, findings, erp_kind=None)  # the ERP has the version in force
             return
         if status == ORDER_EXCEPTION:  # the desk sees what the partner changed beside why it is held
             findings.append(
@@ -719,7 +724,6 @@ class Pipeline:
         stored.superseded = None
         if status == ORDER_EXCEPTION and in_force is not None:  # it keeps its stock until the desk decides
             amendments.retake_stock(validator.stock, stored, held_stock)
-            purpose = item.order.purpose_code or "04"  # the latest change is the one answered
             stored.superseded = {
                 **in_force,
                 "purpose": purpose,
@@ -751,22 +755,7 @@ class Pipeline:
         )
         storage.tally_orders(session, [stored.id])
         run.orders_rejected += status == ORDER_REJECTED
-        sent = send_decision(
-            session,
-            result.order,
-            profile,
-            order_id=stored.id,
-            status=status,
-            findings=findings,
-            when=run.when,
-            erp_kind=self._erp_kind,
-            document_id=run.document_id,
-            acknowledge=not item.parsed.rejected,
-            purpose=item.order.purpose_code or "04",
-            changes=changes,
-        )
-        if sent.acknowledgment_id is not None:
-            run.outbound_ids.append(sent.acknowledgment_id)
+        answer(result.order, status, findings, erp_kind=self._erp_kind)
 
     def _take_ack(self, run: _Run, ack: ReceivedAck) -> None:
         """A partner's 997/999 about what we sent: the document it answers is acknowledged."""
