@@ -8,30 +8,21 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy import event
 
 from gateway import storage
 from gateway.desk.queue import QueueFilter
 from gateway.desk.queue import exception_queue
 from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres
+from tests.work import sql_statements
 
 PAGE_KEYS = "ORDER BY purchase_order.created_at, purchase_order.id"
 
 
 def page_statements(engine: Engine) -> list[tuple[str, Any]]:
     """Every statement (and its parameters) the queue's first page runs."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with storage.make_sessionmaker(engine)() as session:
-            exception_queue(session, QueueFilter(), now=FIXED_NOW)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with sql_statements(engine) as seen, storage.make_sessionmaker(engine)() as session:
+        exception_queue(session, QueueFilter(), now=FIXED_NOW)
     return seen
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -35,6 +34,7 @@ from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.test_web_desk_support import password
+from tests.work import sql_statements
 from validators import FindingCode
 
 NOW = FIXED_NOW
@@ -344,17 +344,13 @@ def test_search_by_po_number_prefix_or_customer(queue_desk: Desk, search: str, e
 
 def test_the_search_reads_index_ranges_of_the_open_orders_not_every_order(queue_desk: Desk) -> None:
     engine = queue_desk.sessions.kw["bind"]
-    searched: list[tuple[str, Any]] = []
-
-    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if "lower(purchase_order.po_number)" in statement:
-            searched.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with sql_statements(engine) as seen:
         assert queue_desk.names(queue_desk.page(search="INI-2026")) == ["credit"]
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    searched = [
+        (statement, parameters)
+        for statement, parameters in seen
+        if "lower(purchase_order.po_number)" in statement
+    ]
     assert len(searched) == 2, "the count and the page"
     with engine.connect() as connection:
         for statement, parameters in searched:

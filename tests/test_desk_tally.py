@@ -10,12 +10,10 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -31,6 +29,7 @@ from tests.test_desk_queue import NOW
 from tests.test_desk_queue import Desk
 from tests.test_desk_queue import build_desk
 from tests.test_desk_queue import desk_on
+from tests.work import sql_statements
 
 ACME = (INBOX / "acme-4500012345.edi").read_bytes()
 BLOCKING = ("hold", "reject")
@@ -325,21 +324,11 @@ def test_the_dashboard_time_to_resolve_reads_the_tally_and_matches_a_recount_to_
     add_decided_orders(store)
     assert_no_drift(store, "orders decided by people")
     engine = store.kw["bind"]
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
     for days in (30, 7, 1):
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
-            with store() as session:
-                board = dashboard(session, now=NOW, days=days)
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
+        with sql_statements(engine) as statements, store() as session:
+            board = dashboard(session, now=NOW, days=days)
         scanned = [
-            statement.split("FROM ", 1)[1].split()[0] for statement in statements if "FROM " in statement
+            statement.split("FROM ", 1)[1].split()[0] for statement, _ in statements if "FROM " in statement
         ]
         assert "purchase_order" not in scanned, "no figure is counted over the orders (only checked by id)"
         exact = exact_resolve_hours(store, board.since, board.until)

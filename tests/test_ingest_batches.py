@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,21 +23,14 @@ from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres
 from tests.queue_cluster import fresh_database
+from tests.work import sql_statements
 
 ORDERS = 600  # x 5 lines: two batches of at most 2,000 lines
 
 
-def _statements(sessions: sessionmaker[Session]) -> Counter[str]:
-    """INSERTs and SELECTs run on the store from now on, by their first words."""
-    seen: Counter[str] = Counter()
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        words = statement.split()
-        if words[0] in ("INSERT", "SELECT"):
-            seen[" ".join(words[:3] if words[0] == "INSERT" else words[:1] + words[-3:])] += 1
-
-    event.listen(sessions.kw["bind"], "before_cursor_execute", count)
-    return seen
+def _inserts(statements: list[tuple[str, Any]]) -> Counter[str]:
+    """The INSERTs among ``statements``, by their first three words (``INSERT INTO table``)."""
+    return Counter(" ".join(s.split()[:3]) for s, _ in statements if s.lstrip().startswith("INSERT"))
 
 
 def _interchange(tmp_path: Path) -> Path:
@@ -50,8 +42,9 @@ def _interchange(tmp_path: Path) -> Path:
 
 
 def _check(sessions: sessionmaker[Session], pipeline: Pipeline, path: Path, *, paged: bool = False) -> None:
-    seen = _statements(sessions)
-    outcome = pipeline.ingest_path(path)
+    with sql_statements(sessions.kw["bind"]) as statements:
+        outcome = pipeline.ingest_path(path)
+    seen = _inserts(statements)
     assert outcome.status == "processed" and len(outcome.order_ids) == ORDERS
     with sessions() as session:
         finding = storage.Finding

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
-from sqlalchemy import event
 from sqlalchemy import select
 
 from gateway import desk
@@ -27,6 +26,7 @@ from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.conftest import gateway_command
 from tests.conftest import hold_write_lock
+from tests.work import sql_statements
 
 JSON_KEYS = {
     "document_id",
@@ -568,17 +568,9 @@ def test_the_provisional_reading_goes_once_a_profile_exists(
 
 def test_the_summary_line_reads_no_order_back(cli: CliRunner) -> None:
     """`gateway ingest` without --json prints a count: it does not load every order and finding again."""
-    selects: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            selects.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements(Engine) as seen:
         result = cli.invoke(main, ["ingest", str(INBOX / "acme-errors.edi")])
-    finally:
-        event.remove(Engine, "before_cursor_execute", seen)
+    selects = [statement for statement, _ in seen if statement.lstrip().upper().startswith("SELECT")]
     assert result.exit_code == 0, result.output
     assert "acme-errors.edi: document 1 processed; 2 orders; 855, 997" in result.output
     # processing reads neither (the tally reads finding codes only); the --json report reads both

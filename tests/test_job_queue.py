@@ -19,7 +19,6 @@ from procrastinate import JobContext
 from procrastinate import PsycopgConnector
 from procrastinate.jobs import Job
 from procrastinate.jobs import Status
-from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -54,6 +53,7 @@ from tests.queue_cluster import mixed_documents
 from tests.queue_cluster import queued_pipeline
 from tests.queue_cluster import wait_until_processed
 from tests.test_run import wait_for
+from tests.work import sql_statements
 
 X12_FILES = [f"{name}.edi" for name in X12_FIXTURES[:2]]
 
@@ -185,16 +185,8 @@ def test_a_worker_with_no_way_out_asks_the_store_nothing_after_a_document(
     document_id = pipeline.ingest_path(INBOX / X12_FILES[0]).document_id
     worker = Worker(pipeline, {}, erp, lambda: FIXED_NOW)
     engine = pipeline.sessions.kw["bind"]
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with sql_statements(engine) as statements:
         sendable = worker.can_send_any(document_id)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert not sendable  # the pipeline wrote no ERP payload (it was made without an ERP kind)
     assert (statements == []) == (erp is None), statements
 

@@ -1,4 +1,4 @@
-"""Work, not time: the function calls a piece of code makes, counted by cProfile (no tests here).
+"""Work, not time: the function calls a piece of code makes (counted by cProfile) and the SQL it runs.
 
 A bound on calls says "this input was refused before it was read" or "this page grows with its
 document, not faster" on any machine, however slow or loaded; a bound on seconds does not, and
@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
+
+from sqlalchemy import event
 
 
 @dataclass(repr=False)
@@ -48,3 +51,19 @@ def counted_calls() -> Iterator[Calls]:
         calls.total = stats.total_calls  # type: ignore[attr-defined]  # set by pstats, not in the stubs
         for (path, _, name), (_, ncalls, *_) in stats.stats.items():  # type: ignore[attr-defined]
             calls.by_function[path, name] = calls.by_function.get((path, name), 0) + ncalls
+
+
+@contextmanager
+def sql_statements(target: Any) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement, with its parameters, run inside the block by ``target``: an Engine,
+    or the Engine class for every engine (one a command builds for itself)."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(target, "before_cursor_execute", record)
