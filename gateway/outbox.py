@@ -86,9 +86,9 @@ def store_outbound(
         "idempotency_key": idempotency_key,
         "erp_request": document.request,
     }
-    return int(
-        session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row).scalar_one()
-    )
+    stored = session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row)
+    storage.tally_documents(session, [document_id])  # an answered document leaves the desk's queue
+    return int(stored.scalar_one())
 
 
 def queue_erp_payload(
