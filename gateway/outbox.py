@@ -87,7 +87,8 @@ def store_outbound(
         "erp_request": document.request,
     }
     stored = session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row)
-    storage.tally_documents(session, [document_id])  # an answered document leaves the desk's queue
+    if order_id is None:  # an answer to the document itself (a 997, a TA1) takes it out of the desk's queue
+        storage.tally_documents(session, [document_id])  # (one about an order: the document has an order)
     return int(stored.scalar_one())
 
 

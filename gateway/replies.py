@@ -278,9 +278,9 @@ def store_reply(
         "created_at": when,
         "refers_to": refers_to,
     }
-    stored = session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row)
-    storage.tally_documents(session, [document_id])  # an answered document leaves the desk's queue
-    return int(stored.scalar_one())
+    return int(
+        session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row).scalar_one()
+    )
 
 
 def draft_rejection(

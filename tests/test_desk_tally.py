@@ -427,3 +427,8 @@ def test_the_dashboard_time_to_resolve_reads_the_tally_and_matches_a_recount_to_
         exact_median = sum(middle) / 2
         assert board.median_resolve_hours is not None
         assert exact_median - 2 <= board.median_resolve_hours <= exact_median, "within its bucket, below"
+
+
+def test_the_tally_and_the_queue_agree_on_the_statuses_a_waiting_document_has() -> None:
+    """``gateway.storage`` cannot import the pipeline's names; its copy must not drift from the queue's."""
+    assert sorted(storage.WAITING_STATUSES) == sorted(DOCUMENT_STATUSES)

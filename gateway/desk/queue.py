@@ -15,10 +15,12 @@ Two kinds of row:
 
 Everything is counted, ordered and paged over the indexes of migrations 0009, 0022, 0024 and 0025:
 only the page's rows are loaded (each kind read in order up to the page's end, then merged).
-The whole queue's counts and its facets come from the tally (``gateway.storage._tally``), and a search is a union of index ranges over the open orders
-(a prefix of the PO number, customer account or partner), so a page's cost follows the page
-and the documents waiting, not the orders stored (``bench/desk_queue.py`` times ``/queue`` and
-a search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
+The whole queue's counts and its facets come from the tally (``gateway.storage._tally``), the
+waiting documents' too, and a search is a union of index ranges over the open orders (a prefix of
+the PO number, customer account or partner) plus one pass over the waiting documents' partial
+index (their text holds the needle anywhere: no index range finds that), so a page's cost follows
+the page, not the orders or documents stored (``bench/desk_queue.py`` times ``/queue`` and a
+search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
 whole open queue, not the filtered part, so the dropdowns do not change under the clerk's
 hand. Age is counted from when the order was stored (for a document, when it was received);
 an item older than the SLA is ``overdue``.
