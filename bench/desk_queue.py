@@ -2,7 +2,7 @@
 
 Two stores are filled with the same synthetic mix, ``small`` (1,000) and ``orders`` (100,000)
 purchase orders, through SQLAlchemy core executemany, and the desk's tally is then built as
-migration 0022 builds it: orders over the last 30 days (all inside the dashboard's window: its
+migrations 0022 and 0025 build it: orders over the last 30 days (all inside the dashboard's window: its
 worst case) from 20 partners, 200 customers and four channels (10% in exception with one to
 three blocking findings, 4% rejected, the rest accepted; 6% of the decided ones decided by a
 person), one document per order, a canonical JSON of about 2 KB per order as the pipeline
@@ -251,7 +251,7 @@ def _store(url: str, orders: int) -> Iterator[tuple[FlaskClient, dict[str, Any]]
                 connection.exec_driver_sql("VACUUM ANALYZE")
         sessions = storage.make_sessionmaker(engine)
         with sessions() as session, session.begin():
-            storage.recount_tally(session)  # as migration 0022 does for the orders already stored
+            storage.recount_tally(session)  # as migrations 0022 and 0025 do for what is already stored
             desk.add_user(session, USER, PASSWORD, desk.CLERK, at=NOW)
         app = create_app(
             sessions,

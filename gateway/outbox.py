@@ -86,9 +86,10 @@ def store_outbound(
         "idempotency_key": idempotency_key,
         "erp_request": document.request,
     }
-    return int(
-        session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row).scalar_one()
-    )
+    stored = session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row)
+    if order_id is None:  # an answer to the document itself (a 997, a TA1) takes it out of the desk's queue
+        storage.tally_documents(session, [document_id])  # (one about an order: the document has an order)
+    return int(stored.scalar_one())
 
 
 def queue_erp_payload(

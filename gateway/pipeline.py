@@ -232,6 +232,7 @@ class Pipeline:
             if newly_named:
                 document.partner = partner
                 document.status = RECEIVED
+                storage.tally_documents(session, [document.id])  # out of the desk's queue
         if not created and status != RECEIVED and not newly_named:
             return self._existing(document_id, sha256, status)
         if self._queue is not None:
@@ -269,6 +270,7 @@ class Pipeline:
             if created:
                 document.status, document.error_code, document.error = HELD, error_code, error
                 document.errors = [{"code": error_code, "message": error, "location": None}]
+                storage.tally_documents(session, [document.id])  # into the desk's queue
             return IngestOutcome(document.id, document.sha256, not created, document.status)
 
     def _defer(self, document_id: int) -> None:
@@ -1260,3 +1262,4 @@ def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
 def _set_document(session: Session, document_id: int, **values: Any) -> None:
     storage.fit_to_columns(storage.Document.__table__, values)  # an error may quote a long value
     session.execute(update(storage.Document).where(storage.Document.id == document_id).values(**values))
+    storage.tally_documents(session, [document_id])  # into or out of the desk's queue

@@ -150,6 +150,7 @@ def build_desk(
                 error="internal error while processing: BadZipFile: File is not a zip file",
             )
         )
+        storage.tally_documents(session, [failed.id])  # as the pipeline's failure path does
         documents["failed"] = failed.id
         for name, role in (("alice", "clerk"), ("carol", "credit")):
             desk.add_user(session, name, password(name), role, at=NOW)

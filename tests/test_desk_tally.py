@@ -1,8 +1,10 @@
 """The desk's tally never drifts: after pipeline ingests, partner changes and cancellations, reprocessing,
-and desk decisions and fixes, its rows equal a full recount of the orders (SQLite and PostgreSQL)."""
+desk decisions and fixes, and the desk's actions on documents, its rows equal a full recount of the orders
+and of the documents waiting for a person (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections import Counter
 from datetime import UTC
@@ -19,7 +21,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.desk import DocumentDesk
 from gateway.desk.dashboard import dashboard
+from gateway.desk.queue import DOCUMENT_STATUSES
+from gateway.desk.queue import QueueFilter
+from gateway.desk.queue import exception_queue
 from gateway.master_data import load_demo_master_data
 from gateway.storage import resolve_bucket
 from partners import PartnerRegistry
@@ -77,6 +83,29 @@ def recount(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
     return days, held
 
 
+def recount_waiting(session: Session) -> dict[int, tuple[str, str | None, str | None]]:
+    """The documents waiting for a person, by the queue's rule, from scratch: (status, partner, format) by id."""
+    document, order, outbound = storage.Document, storage.PurchaseOrder, storage.OutboundRecord
+    with_orders = set(session.scalars(select(order.document_id)))
+    answered = set(session.scalars(select(outbound.document_id).where(outbound.document_id.is_not(None))))
+    return {
+        row.id: (row.status, row.partner, row.format)
+        for row in session.execute(select(document.id, document.status, document.partner, document.format))
+        if row.status in DOCUMENT_STATUSES
+        and row.id not in with_orders
+        and not (row.status == "rejected" and row.id in answered)
+    }
+
+
+def tallied_waiting(session: Session) -> tuple[Counter[tuple[str, str | None, str | None]], set[int]]:
+    """The tally's waiting documents per (status, partner, format), and the ids it marks as waiting."""
+    counts = Counter(
+        {(status, partner, fmt): n for status, partner, fmt, n in storage.waiting_counts(session) if n}
+    )
+    document = storage.Document
+    return counts, set(session.scalars(select(document.id).where(document.tallied_as.is_not(None))))
+
+
 def tallied(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[tuple[str, str]]]:
     day, held = storage.OrderDayTally, storage.OpenOrderTally
     days = Counter(
@@ -90,7 +119,7 @@ def tallied(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
         {
             (figure, key): n
             for figure, key, n in session.execute(select(held.figure, held.key, held.orders))
-            if n
+            if n and figure != storage.TALLY_DOCUMENTS  # the documents: see tallied_waiting
         }
     )
     return days, opened
@@ -99,8 +128,11 @@ def tallied(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
 def assert_no_drift(sessions: sessionmaker[Session], step: str) -> None:
     with sessions() as session:
         expected, found = recount(session), tallied(session)
+        waiting, (counted, marked) = recount_waiting(session), tallied_waiting(session)
     assert found[0] == expected[0], f"order_day_tally drifted after {step}"
     assert found[1] == expected[1], f"open_order_tally drifted after {step}"
+    assert counted == Counter(waiting.values()), f"the waiting documents' tally drifted after {step}"
+    assert marked == set(waiting), f"the documents marked waiting drifted after {step}"
     assert sum(n for (figure, _), n in found[1].items() if figure == "channel") == sum(
         n for (figure, _), n in expected[1].items() if figure == "channel"
     )
@@ -196,6 +228,62 @@ def test_the_tally_equals_a_full_recount_after_every_ingest_change_and_desk_acti
         storage.recount_tally(session)
     with store() as session:
         assert tallied(session) == before, "built from scratch (migration 0022) = kept step by step"
+
+
+def test_the_waiting_documents_tally_follows_every_change_of_a_document(
+    store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Dismissed, given a customer, processed again, held, named by a later delivery, changed in a savepoint
+    rolled back: the documents the tally counts as waiting are the ones the queue's rule finds."""
+    desk: Desk = desk_on(store, *build_desk(store, PartnerRegistry.from_directory(), tmp_path))
+    assert_no_drift(store, "the pipeline's ingests, a failed document and an answered one")
+    with store() as session:
+        assert len(recount_waiting(session)) == 4, "the dataset holds waiting documents"
+        page = exception_queue(session, QueueFilter(), now=NOW)
+        assert sum(row.kind == "document" for row in page.rows) == 4
+    alice = desk.staff["alice"]
+    documents = DocumentDesk(desk.pipeline, profiles_dir=tmp_path / "profiles", clock=lambda: NOW)
+    documents.dismiss(desk.documents["broken-pdf"], "a note, not an order", alice)
+    assert_no_drift(store, "a document dismissed")
+    documents.assign_customer(desk.documents["no-customer-pdf"], "acme", alice)
+    assert_no_drift(store, "a customer assigned and the document processed with it")
+    desk.pipeline.process(desk.documents["failed"], again=True)
+    assert_no_drift(store, "a failed document processed again")
+    desk.pipeline.hold_stream(
+        io.BytesIO(ACME.replace(b"000001001", b"000009001")),
+        channel="as2",
+        filename="reused.edi",
+        partner="acme",
+        error_code="as2.message_id_reused",
+        error="AS2 Message-ID reused with other content",
+    )
+    assert_no_drift(store, "a document held for a person")
+    pdf = (ROOT / "fixtures" / "pdfs" / "ruled-simple.pdf").read_bytes() + b"\n%another copy\n"
+    unnamed = desk.pipeline.ingest_stream(io.BytesIO(pdf), channel="email", filename="again.pdf")
+    assert unnamed.status == "unknown_partner"
+    assert_no_drift(store, "a PDF of no known customer")
+    named = desk.pipeline.ingest_stream(
+        io.BytesIO(pdf), channel="email", filename="again.pdf", partner="acme"
+    )
+    assert named.document_id == unnamed.document_id and named.status != "unknown_partner"
+    assert_no_drift(store, "the same PDF delivered again for a customer")
+
+    with store() as session, session.begin():
+        [first, *_] = sorted(recount_waiting(session))
+        with session.begin_nested() as savepoint:
+            stored = session.get(storage.Document, first)
+            assert stored is not None
+            stored.status = "dismissed"
+            storage.tally_documents(session, [first])
+            assert first not in tallied_waiting(session)[1], "counted inside the savepoint"
+            savepoint.rollback()
+    assert_no_drift(store, "a dismissal rolled back in a savepoint")
+    with store() as session:
+        before = tallied_waiting(session)
+    with store() as session, session.begin():
+        storage.recount_tally(session)
+    with store() as session:
+        assert tallied_waiting(session) == before, "built from scratch (migration 0025) = kept step by step"
 
 
 def test_the_migration_builds_the_tally_of_the_orders_already_stored(
@@ -339,3 +427,8 @@ def test_the_dashboard_time_to_resolve_reads_the_tally_and_matches_a_recount_to_
         exact_median = sum(middle) / 2
         assert board.median_resolve_hours is not None
         assert exact_median - 2 <= board.median_resolve_hours <= exact_median, "within its bucket, below"
+
+
+def test_the_tally_and_the_queue_agree_on_the_statuses_a_waiting_document_has() -> None:
+    """``gateway.storage`` cannot import the pipeline's names; its copy must not drift from the queue's."""
+    assert sorted(storage.WAITING_STATUSES) == sorted(DOCUMENT_STATUSES)

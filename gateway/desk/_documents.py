@@ -448,6 +448,7 @@ class DocumentDesk:
                 raise InvalidChange(_not_assignable(document.format))
             before = {"partner": document.partner, "status": document.status, "error": document.error}
             document.partner = profile.name
+            storage.tally_documents(session, [document_id])  # counted under its customer while it waits
         outcome = self._pipeline.process(document_id, again=True, refuse=resolution_refusal)
         return self._audit(
             "document.assign_customer", actor, document_id, before, outcome, {"partner": profile.name}
@@ -505,6 +506,7 @@ class DocumentDesk:
             document = self._open(session, document_id, lock=True)
             before = {"status": document.status}
             document.status = DISMISSED
+            storage.tally_documents(session, [document_id])  # out of the desk's queue
             document.meta = {
                 **(document.meta or {}),
                 "dismissed": {

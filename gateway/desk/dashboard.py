@@ -18,12 +18,12 @@ decides an order when it stores it (``created_at``), a person when they approve 
 - **Failed deliveries**: outbound documents dead-lettered, plus open delivery alerts whose
   document is not (or no longer) dead, so one failure counts once.
 
-Volume, the gateway's and the people's decisions, the time to resolve and the open exceptions
-are read from the tally (``gateway.storage._tally``: a few rows per day, channel, partner and
-bucket of time to resolve, kept in the transaction of every change), not counted over the
-orders; acks, deliveries and waiting documents are index range counts. So the cost follows the
-days, partners and open documents, not the orders stored (``bench/desk_queue.py`` times it at
-1,000 and 100,000 orders).
+Volume, the gateway's and the people's decisions, the time to resolve, the open exceptions and
+the waiting documents are read from the tally (``gateway.storage._tally``: a few rows per day,
+channel, partner and bucket of time to resolve, kept in the transaction of every change), not
+counted over the orders and documents; acks and deliveries are index range counts. So the cost
+follows the days, partners and alerts, not the orders stored (``bench/desk_queue.py`` times it
+at 1,000 and 100,000 orders).
 """
 
 from __future__ import annotations

@@ -5,19 +5,22 @@ Two kinds of row:
 - ``order``: a purchase order in status ``exception``. Its reasons come from its blocking
   findings (action ``hold`` or ``reject``), each finding code mapped to one of ``REASONS``
   (codes no reason names, and an order held with no blocking finding, are ``other``).
-- ``document``: an inbound document that produced no order and that nobody has answered:
+- ``document``: an inbound document that produced no order and that nobody has answered
+  (``gateway.storage.tally_documents`` keeps which ones, with the other counts of the tally):
   ``unknown_partner`` (no profile matched its sender), ``failed`` (processing crashed),
   ``held`` (stored unprocessed for a person, e.g. an AS2 Message-ID reused with other content) and
   ``rejected`` (unreadable: a broken PDF, bytes of no known format) when no acknowledgment
   or reply went back for it. An X12 interchange rejected with a 997/TA1 has been answered:
   its sender knows, so it is not in the queue (the documents screen still lists it).
 
-Everything is counted, ordered and paged over the indexes of migrations 0009, 0022 and 0024:
+Everything is counted, ordered and paged over the indexes of migrations 0009, 0022, 0024 and 0025:
 only the page's rows are loaded (each kind read in order up to the page's end, then merged).
-The whole queue's counts and its facets come from the tally (``gateway.storage._tally``), and a search is a union of index ranges over the open orders
-(a prefix of the PO number, customer account or partner), so a page's cost follows the page
-and the documents waiting, not the orders stored (``bench/desk_queue.py`` times ``/queue`` and
-a search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
+The whole queue's counts and its facets come from the tally (``gateway.storage._tally``), the
+waiting documents' too, and a search is a union of index ranges over the open orders (a prefix of
+the PO number, customer account or partner) plus one pass over the waiting documents' partial
+index (their text holds the needle anywhere: no index range finds that), so a page's cost follows
+the page, not the orders or documents stored (``bench/desk_queue.py`` times ``/queue`` and a
+search at 1,000 and 100,000 orders). Facets (the counts behind the filter dropdowns) cover the
 whole open queue, not the filtered part, so the dropdowns do not change under the clerk's
 hand. Age is counted from when the order was stored (for a document, when it was received);
 an item older than the SLA is ``overdue``.
@@ -39,6 +42,7 @@ from typing import Any
 from typing import Literal
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import Row
 from sqlalchemy import Select
 from sqlalchemy import SQLColumnExpression
 from sqlalchemy import and_
@@ -310,22 +314,33 @@ def exception_queue(
     now = as_utc(now)
     overdue_before = now - timedelta(hours=sla_hours)
     orders, documents = _queries(session, filters, now)
-    waiting = waiting_groups(session, overdue_before)
+    waiting = waiting_groups(session)
+    matched: list[Row[Any]] | None = None
     if filters.active:
         total, overdue = _count(session, orders, storage.PurchaseOrder.created_at, overdue_before)
-        if documents is not None:
-            more, more_overdue = _count(session, documents, storage.Document.received_at, overdue_before)
-            total, overdue = total + more, overdue + more_overdue
-    else:  # the whole queue: the tally's total, less the orders stored within the SLA (a short index range)
+        if documents is not None:  # one pass over the waiting documents let through: counted, then paged
+            matched = list(session.execute(_oldest_first(documents)))
+            total += len(matched)
+            overdue += sum(as_utc(row.at) < overdue_before for row in matched)
+    else:  # the whole queue: the tally's totals, less the items stored within the SLA (short index ranges)
+        assert documents is not None
         total = sum(storage.open_counts(session, storage.TALLY_CHANNEL).values())
-        recent = orders.where(storage.PurchaseOrder.created_at >= overdue_before)
-        overdue = total - _count(session, recent, storage.PurchaseOrder.created_at, overdue_before)[0]
         total += sum(group.count for group in waiting)
-        overdue += sum(group.overdue for group in waiting)
+        recent_orders = orders.where(storage.PurchaseOrder.created_at >= overdue_before)
+        recent_documents = documents.where(storage.Document.received_at >= overdue_before)
+        overdue = total - sum(
+            _count(session, recent, moment, overdue_before)[0]
+            for recent, moment in (
+                (recent_orders, storage.PurchaseOrder.created_at),
+                (recent_documents, storage.Document.received_at),
+            )
+        )
     per_page = min(max(filters.per_page, 1), MAX_PER_PAGE)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(filters.page, 1), pages)
-    keys = _page_keys(session, orders, documents, limit=per_page, offset=(page - 1) * per_page)
+    keys = _page_keys(
+        session, orders, documents, limit=per_page, offset=(page - 1) * per_page, matched=matched
+    )
     rows = _rows(session, keys, now=now, sla_hours=sla_hours)
     return QueuePage(
         rows=rows,
@@ -426,29 +441,17 @@ def open_reason_counts(session: Session, waiting: list[WaitingGroup] | None = No
 
 @dataclass(frozen=True, slots=True)
 class WaitingGroup:
-    """Waiting documents of one status, partner and format: how many, and how many are overdue."""
+    """Waiting documents of one status, partner and format: how many."""
 
     status: str
     partner: str | None
     format: str | None
     count: int
-    overdue: int
 
 
-def waiting_groups(session: Session, overdue_before: datetime | None = None) -> list[WaitingGroup]:
-    """The queue's ``document`` rows counted per status, partner and format (overdue: received before
-    ``overdue_before``; 0 without it): one grouped scan of the few documents that made no order."""
-    document = storage.Document
-    late = func.count().filter(document.received_at < overdue_before) if overdue_before else literal(0)
-    rows = session.execute(
-        select(document.status, document.partner, document.format, func.count(), late)
-        .where(*_waiting_documents())
-        .group_by(document.status, document.partner, document.format)
-    )
-    return [
-        WaitingGroup(status, partner, fmt, count, int(overdue or 0))
-        for status, partner, fmt, count, overdue in rows
-    ]
+def waiting_groups(session: Session) -> list[WaitingGroup]:
+    """The queue's ``document`` rows counted per status, partner and format, from the tally."""
+    return [WaitingGroup(*counted) for counted in storage.waiting_counts(session)]
 
 
 def count_waiting_documents(session: Session, waiting: list[WaitingGroup] | None = None) -> int:
@@ -584,15 +587,15 @@ def _document_query(
 
 
 def _waiting_documents(statuses: Iterable[str] = DOCUMENT_STATUSES) -> list[ColumnElement[bool]]:
-    """Documents with no order that need a person: a rejected one only while nobody answered it."""
+    """Documents with no order that need a person (a rejected one only while nobody answered it): the ones
+    the tally counts (``gateway.storage.tally_documents``), read from migration 0025's partial index."""
     document = storage.Document
-    order = storage.PurchaseOrder
-    outbound = storage.OutboundRecord
-    return [
-        document.status.in_(sorted(statuses)),
-        ~exists().where(order.document_id == document.id),
-        or_(document.status != REJECTED, ~exists().where(outbound.document_id == document.id)),
-    ]
+    waiting: list[ColumnElement[bool]] = [
+        document.tallied_as.is_not(None)
+    ]  # the index's own condition, so that it is chosen
+    if set(statuses) != set(DOCUMENT_STATUSES):
+        waiting.append(document.status.in_(sorted(statuses)))
+    return waiting
 
 
 def _count(
@@ -615,9 +618,11 @@ def _page_keys(
     *,
     limit: int,
     offset: int,
+    matched: list[Row[Any]] | None = None,
 ) -> list[tuple[str, int]]:
     """(kind, id) of the page's items, oldest first (ties by id): the first ``offset + limit`` of each kind,
-    each read in order (the orders from migration 0024's partial index) and stopped there, merged here.
+    each read in order (the orders from migration 0024's partial index, the documents from 0025's) and
+    stopped there, merged here. ``matched``: every document ``documents`` finds, read already, oldest first.
 
     Not one ``UNION ALL ... ORDER BY ... LIMIT``: PostgreSQL plans that as an append of both whole
     scans and a top-N sort of every open order, where two ordered scans stop at the page's end.
@@ -626,10 +631,17 @@ def _page_keys(
     wanted = offset + limit
     found = list(session.execute(orders.order_by(order.created_at, order.id).limit(wanted)))
     if documents is not None:
-        document = storage.Document
-        waiting = session.execute(documents.order_by(document.received_at, document.id).limit(wanted))
+        waiting = (
+            matched[:wanted]
+            if matched is not None
+            else session.execute(_oldest_first(documents).limit(wanted))
+        )
         found = list(heapq.merge(found, waiting, key=lambda row: (as_utc(row.at), row.id)))
     return [(kind, id_) for kind, id_, _ in found[offset:wanted]]
+
+
+def _oldest_first(documents: Select[Any, int, datetime]) -> Select[Any, int, datetime]:
+    return documents.order_by(storage.Document.received_at, storage.Document.id)
 
 
 def _rows(

@@ -63,11 +63,15 @@ from ._sscc import claim_sscc as claim_sscc
 from ._tally import TALLY_ALONE as TALLY_ALONE
 from ._tally import TALLY_CHANNEL as TALLY_CHANNEL
 from ._tally import TALLY_CODES as TALLY_CODES
+from ._tally import TALLY_DOCUMENTS as TALLY_DOCUMENTS
 from ._tally import TALLY_PARTNER as TALLY_PARTNER
 from ._tally import TALLY_RESOLVED as TALLY_RESOLVED
+from ._tally import WAITING_STATUSES as WAITING_STATUSES
 from ._tally import day_counts as day_counts
 from ._tally import figure_totals as figure_totals
 from ._tally import open_counts as open_counts
 from ._tally import recount_tally as recount_tally
 from ._tally import resolve_bucket as resolve_bucket
+from ._tally import tally_documents as tally_documents
 from ._tally import tally_orders as tally_orders
+from ._tally import waiting_counts as waiting_counts

@@ -41,7 +41,34 @@ class Document(Base):
     __tablename__ = "document"
     # The queue's documents (gateway.desk.queue) by status, oldest first, counted per partner and
     # format from the index alone; migration 0022 (0009 had status and received_at only).
-    __table_args__ = (Index("ix_document_waiting", "status", "received_at", "partner", "format"),)
+    __table_args__ = (
+        Index("ix_document_waiting", "status", "received_at", "partner", "format"),
+        # The documents waiting for a person, oldest first (migration 0025): a queue page reads them
+        # in order and stops at its end, without asking per document whether it made an order.
+        Index(
+            "ix_document_queue",
+            "received_at",
+            "id",
+            "status",
+            "partner",
+            "format",
+            sqlite_where=text("tallied_as IS NOT NULL"),
+            postgresql_where=text("tallied_as IS NOT NULL"),
+        ),
+        # SQLite only: the same with what a search reads, so that it reads no table row (their pages lie
+        # among every other document's). PostgreSQL reads them from its buffers, and an error's text may
+        # be longer than one of its index entries can be.
+        Index(
+            "ix_document_queue_search",
+            "received_at",
+            "id",
+            "tallied_as",
+            "partner",
+            "filename",
+            "error",
+            sqlite_where=text("tallied_as IS NOT NULL"),
+        ).ddl_if(dialect="sqlite"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)
@@ -55,6 +82,10 @@ class Document(Base):
     error: Mapped[str | None] = mapped_column(Text)
     errors: Mapped[list[Any]] = mapped_column(default=list)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # While the document waits for a person (the queue's ``document`` rows): the key the desk's tally
+    # (``open_order_tally``, figure ``documents``) counts it under; NULL otherwise. Kept by
+    # ``gateway.storage.tally_documents`` (migration 0025).
+    tallied_as: Mapped[str | None] = mapped_column(String(200))
 
 
 class DocumentChunk(Base):
@@ -165,7 +196,9 @@ class OrderDayTally(Base):
 
 class OpenOrderTally(Base):
     """Orders in exception now: per ``partner``, per ``channel``, and per set of blocking finding
-    ``codes`` (comma-separated, sorted; empty for none); kept by ``gateway.storage.tally_orders``."""
+    ``codes`` (comma-separated, sorted; empty for none); kept by ``gateway.storage.tally_orders``.
+    Figure ``documents``: the documents waiting for a person per status, partner and format (the
+    ``orders`` column counts documents there); kept by ``gateway.storage.tally_documents``."""
 
     __tablename__ = "open_order_tally"
     figure: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -10,6 +10,10 @@ The dashboard and the queue's facets read these rows instead of counting every o
 - ``open_order_tally``: the orders in exception now, per ``partner``, per ``channel`` and per
   set of blocking finding ``codes`` (the desk maps codes to its reasons when it reads them).
 
+- ``open_order_tally``, figure ``documents``: the documents waiting for a person now (the desk
+  queue's ``document`` rows: status ``unknown_partner``, ``failed``, ``held`` or ``rejected``, no
+  order, and a rejected one only while nothing answered it), per status, partner and format.
+
 ``tally_orders`` is the one bookkeeping function: every place that stores, changes or deletes
 an order (its status, decider or blocking findings) calls it with the order ids. Each order
 remembers what it is counted as (``purchase_order.tallied_as``), so the function moves it
@@ -17,10 +21,17 @@ between counts exactly once, however often it is called. The changes to the coun
 up in the session and written just before it commits, in key order: two transactions never
 wait on each other's rows in opposite orders (a deadlock on PostgreSQL). Inside a savepoint
 they are written at once, so a savepoint rolled back takes them back too.
+
+Documents are tallied the same way, through ``tally_documents``: every place that changes a
+document's status, partner or format, stores or deletes its orders or answers it calls it with the
+document ids. It only notes them; each is read and moved between counts when the tally is
+written (before the commit), so it is counted as the transaction leaves it, once
+(``document.tallied_as`` remembers its key, NULL while it does not wait).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -34,6 +45,7 @@ from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import event
+from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -42,19 +54,27 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 
+from ._models import Document
 from ._models import Finding
 from ._models import OpenOrderTally
 from ._models import OrderDayTally
+from ._models import OutboundRecord
 from ._models import PurchaseOrder
 
 EXCEPTION = "exception"  # gateway.pipeline.ORDER_EXCEPTION (the pipeline imports storage, not the reverse)
 BLOCKING = ("hold", "reject")  # finding actions that hold an order (gateway.desk._revalidation.BLOCKING)
 TALLY_CHANNEL, TALLY_PARTNER, TALLY_ALONE, TALLY_CODES = "channel", "partner", "alone", "codes"
 TALLY_RESOLVED = "resolved"
+TALLY_DOCUMENTS = "documents"
+# Statuses of a document that made no order and may wait for a person (gateway.pipeline's
+# UNKNOWN_PARTNER, FAILED, HELD, REJECTED; the desk's queue.DOCUMENT_STATUSES).
+WAITING_STATUSES = ("failed", "held", "rejected", "unknown_partner")
+REJECTED = "rejected"
 # A time to resolve is counted in the bucket it falls in, rounded down: (below minutes, step).
 RESOLVE_STEPS = ((30, 1), (4 * 60, 5), (24 * 60, 30), (7 * 24 * 60, 120))
 RESOLVE_STEP_BEYOND = 24 * 60
 _PENDING = "gateway.storage.tally"
+_PENDING_DOCUMENTS = "gateway.storage.tally.documents"
 _CHUNK = 500
 
 # (table name, figure, day or None, key) -> change in orders
@@ -74,6 +94,7 @@ def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool =
         rows = session.execute(
             select(
                 order.c.id,
+                order.c.document_id,
                 order.c.created_at,
                 order.c.partner,
                 order.c.channel,
@@ -87,6 +108,8 @@ def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool =
             .with_for_update()
         ).all()
         held = [] if removing else [row.id for row in rows if row.status == EXCEPTION]
+        # an order stored (never counted yet) or removed changes whether its document waits
+        tally_documents(session, [row.document_id for row in rows if removing or row.tallied_as is None])
         codes = _blocking_codes(session, held)
         moved = []
         for row in rows:
@@ -104,6 +127,23 @@ def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool =
     _record(session, changes)
 
 
+def tally_documents(session: Session, document_ids: Iterable[int | None]) -> None:
+    """Count these documents as the transaction leaves them: noted now, read and counted when the tally
+    is written (before the commit, or before the session reads the tally)."""
+    ids = {id_ for id_ in document_ids if id_ is not None}
+    if ids:
+        session.info.setdefault(_PENDING_DOCUMENTS, set()).update(ids)
+
+
+def waiting_counts(session: Session) -> list[tuple[str, str | None, str | None, int]]:
+    """(status, partner, format, documents) of the documents waiting for a person, from the tally."""
+    return [
+        (status, partner, fmt, count)
+        for key, count in open_counts(session, TALLY_DOCUMENTS).items()
+        for status, partner, fmt in [json.loads(key)]
+    ]
+
+
 def resolve_bucket(minutes: float) -> int:
     """The bucket of a time to resolve, in whole minutes rounded down: to the minute under 30 min, to 5 min
     under 4 h, to 30 min under a day, to 2 h under a week, to the day beyond (none below 0)."""
@@ -112,24 +152,30 @@ def resolve_bucket(minutes: float) -> int:
     return whole - whole % step
 
 
-def recount_tally(session: Session) -> None:
-    """Build the tally again from every order stored (migration 0022, and a store filled by hand)."""
-    session.execute(delete(OrderDayTally))
-    session.execute(delete(OpenOrderTally))
-    session.execute(update(PurchaseOrder.__table__).values(tallied_as=None))
-    session.info.pop(_PENDING, None)
-    last = 0
-    while True:
+def recount_tally(session: Session, *, orders: bool = True, documents: bool = True) -> None:
+    """Build the tally again from every order and document stored (a store filled by hand, and the
+    migrations: 0022 and 0024 count the orders only, as they have no ``document.tallied_as``; 0025 the
+    documents only)."""
+    if orders:
+        session.execute(delete(OrderDayTally))
+        session.execute(delete(OpenOrderTally).where(OpenOrderTally.figure != TALLY_DOCUMENTS))
+        session.execute(update(PurchaseOrder.__table__).values(tallied_as=None))
+        session.info.pop(_PENDING, None)
         order = PurchaseOrder.__table__
-        ids = list(
+        last = 0
+        while ids := list(
             session.scalars(
                 select(order.c.id).where(order.c.id > last).order_by(order.c.id).limit(_CHUNK * 20)
             )
-        )
-        if not ids:
-            break
-        tally_orders(session, ids)
-        last = ids[-1]
+        ):
+            tally_orders(session, ids)
+            last = ids[-1]
+    session.info.pop(_PENDING_DOCUMENTS, None)  # the orders' notes: the documents are counted below
+    if documents:
+        session.execute(delete(OpenOrderTally).where(OpenOrderTally.figure == TALLY_DOCUMENTS))
+        session.execute(update(Document.__table__).values(tallied_as=None))
+        waiting = select(Document.id).where(Document.status.in_(WAITING_STATUSES))  # only these can wait
+        tally_documents(session, session.scalars(waiting))
     apply_pending(session)
 
 
@@ -168,10 +214,69 @@ def open_counts(session: Session, figure: str) -> dict[str, int]:
 
 
 def apply_pending(session: Session) -> None:
-    """Write the changes ``tally_orders`` added up in this session (done before every commit)."""
-    pending: Counter[Cell] | None = session.info.pop(_PENDING, None)
-    if pending:
-        _write(session, pending)
+    """Write the changes ``tally_orders`` added up and count the documents ``tally_documents`` noted in
+    this session (done before every commit)."""
+    changes = _document_changes(session)
+    changes.update(session.info.pop(_PENDING, None) or Counter())  # update, not +: that drops what is below 0
+    if changes:
+        _write(session, changes)
+
+
+def _document_changes(session: Session) -> Counter[Cell]:
+    """Move the noted documents to the counts they belong in now; their rows are locked first.
+
+    In a savepoint the notes are kept: what it writes goes if it is rolled back, and is looked at again.
+    """
+    noted: set[int] | None = session.info.get(_PENDING_DOCUMENTS)
+    if not noted:
+        return Counter()
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING_DOCUMENTS, None)
+    session.flush()
+    document = Document.__table__
+    order, outbound = PurchaseOrder.__table__, OutboundRecord.__table__
+    has_order = exists().where(order.c.document_id == document.c.id)
+    answered = exists().where(outbound.c.document_id == document.c.id)
+    changes: Counter[Cell] = Counter()
+    ids = sorted(noted)
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(
+                document.c.id,
+                document.c.status,
+                document.c.partner,
+                document.c.format,
+                document.c.tallied_as,
+                has_order.label("has_order"),
+                answered.label("answered"),
+            )
+            .where(document.c.id.in_(ids[start : start + _CHUNK]))
+            .order_by(document.c.id)
+            .with_for_update(of=document)
+        ).all()
+        moved = []
+        for row in rows:
+            waiting = (
+                row.status in WAITING_STATUSES
+                and not row.has_order
+                and not (row.status == REJECTED and row.answered)
+            )
+            now = json.dumps([row.status, row.partner, row.format], ensure_ascii=False) if waiting else None
+            if now == row.tallied_as:
+                continue
+            if row.tallied_as is not None:
+                changes[("open_order_tally", TALLY_DOCUMENTS, None, row.tallied_as)] -= 1
+            if now is not None:
+                changes[("open_order_tally", TALLY_DOCUMENTS, None, now)] += 1
+            moved.append({"b_id": row.id, "b_key": now})
+        if moved:
+            session.execute(
+                update(document)
+                .where(document.c.id == bindparam("b_id"))
+                .values(tallied_as=bindparam("b_key")),
+                moved,
+            )
+    return changes
 
 
 def _record(session: Session, changes: Counter[Cell]) -> None:
@@ -284,3 +389,4 @@ def _before_commit(session: Session) -> None:
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # committed (written above) or rolled back: nothing stays pending
         session.info.pop(_PENDING, None)
+        session.info.pop(_PENDING_DOCUMENTS, None)
