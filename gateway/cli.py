@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import os
-import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -25,12 +24,9 @@ from typing import Any
 import click
 
 from gateway import desk
-from gateway.demo import dated
-from gateway.demo import days_from_demo_day
 from gateway.desk.cli import user
 from gateway.errors import OutboundRefused
 from gateway.errors import ReprocessRefused
-from gateway.runner import ROLES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -150,6 +146,8 @@ def init(ctx: _Context, demo: bool) -> None:
     """Create or upgrade the database (under $GATEWAY_HOME, default ./var)."""
     from gateway import storage
     from gateway.config import clock
+    from gateway.demo import dated  # with the email package: only `init --demo` uses it
+    from gateway.demo import days_from_demo_day
     from gateway.master_data import load_demo_master_data
     from gateway.records import submit_invoice
     from gateway.records import submit_shipment
@@ -209,12 +207,16 @@ def _demo_user(sessions: sessionmaker[Session]) -> tuple[str, str]:
 def _demo_password() -> str:
     """24 random URL-safe characters that pass the desk's password rule (a draw that spells the
     user name, about one in 25,000, is drawn again)."""
+    import secrets
+
     while desk.password_problem(DEMO_USER, password := secrets.token_urlsafe(18)) is not None:
         pass
     return password
 
 
 def _demo_record(path: Path, days: int, submit: Callable[[bytes], dict[str, Any]]) -> None:
+    from gateway.demo import dated
+
     try:
         outcome = submit(dated(path, days))
     except OutboundRefused as exc:
@@ -597,12 +599,18 @@ def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
         click.echo(f"{row['id']:>5}  {row['at']}  {row['kind']:<{width}} {state}  {row['message']}")
 
 
+def _roles() -> tuple[str, ...]:
+    from gateway.runner import ROLES  # the supervisor's multiprocessing: only `gateway run` uses it
+
+    return ROLES
+
+
 @main.command()
 @click.option(
     "--role",
     "roles",
     multiple=True,
-    type=click.Choice(ROLES),
+    type=_LoadedChoice(_roles),
     help="Run only these parts (repeatable); default: web, pollers and worker.",
 )
 def run(roles: tuple[str, ...]) -> None:
@@ -618,7 +626,7 @@ def run(roles: tuple[str, ...]) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     _profiles_loudly()
-    sys.exit(Supervisor(roles or ROLES, settings).run())
+    sys.exit(Supervisor(roles or _roles(), settings).run())
 
 
 @main.command()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -26,10 +27,12 @@ from gateway.delivery import ErpSettings
 from gateway.dispatch import Sender
 from gateway.mailer import SmtpSettings
 from gateway.pipeline import Pipeline
-from gateway.runner import RunSettings
 from gateway.schedule import PollJob
 from gateway.schedule import run_polls
 from partners import PartnerRegistry
+
+if TYPE_CHECKING:
+    from gateway.runner import RunSettings  # the supervisor's multiprocessing: not for `gateway ingest`
 
 log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner

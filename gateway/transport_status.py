@@ -10,8 +10,6 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -65,10 +63,8 @@ def status_rows(session: Session) -> list[storage.TransportStatus]:
 def _row(session: Session, partner: str, channel: str) -> storage.TransportStatus:
     if channel not in CHANNELS:
         raise ValueError(f"unknown transport channel {channel!r}")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(storage.TransportStatus)
+        storage.conflict_insert(session)(storage.TransportStatus)
         .values(partner=partner, channel=channel, failures_in_a_row=0)
         .on_conflict_do_nothing()
     )

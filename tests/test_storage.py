@@ -119,6 +119,28 @@ def test_migrations_match_the_models_and_upgrade_twice_is_harmless(tmp_path: Pat
     assert diff == []
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_models_partial_index_is_partial_on_both_databases(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """``storage.PartialIndex`` gives each database its ``where`` only when that database asks
+    (so that declaring it loads no dialect): the schema made from the models has it on both."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'models.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("partial_index")
+    engine = storage.make_engine(url)
+    storage.Base.metadata.create_all(engine)
+    query = {
+        "sqlite": "SELECT sql FROM sqlite_master WHERE name = 'ix_purchase_order_open_age'",
+        "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_purchase_order_open_age'",
+    }[backend]
+    with engine.connect() as connection:
+        made = connection.scalar(text(query))
+    assert made is not None and "(created_at, id) WHERE" in made and "'exception'" in made, made
+    engine.dispose()
+
+
 def upgrade_to(engine: Engine, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(storage.MIGRATIONS))

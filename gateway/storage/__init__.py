@@ -16,6 +16,7 @@ from ._documents import open_document as open_document
 from ._documents import safe_filename as safe_filename
 from ._documents import store_document as store_document
 from ._engine import MIGRATIONS as MIGRATIONS
+from ._engine import conflict_insert as conflict_insert
 from ._engine import make_engine as make_engine
 from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import retry_while_busy as retry_while_busy
@@ -50,6 +51,7 @@ from ._models import OrderDayTally as OrderDayTally
 from ._models import OrderLineRecord as OrderLineRecord
 from ._models import OrderOverride as OrderOverride
 from ._models import OutboundRecord as OutboundRecord
+from ._models import PartialIndex as PartialIndex
 from ._models import PriceAgreement as PriceAgreement
 from ._models import Product as Product
 from ._models import PurchaseOrder as PurchaseOrder

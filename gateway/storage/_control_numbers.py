@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from gateway.errors import ControlNumberExhausted
 
+from ._engine import conflict_insert
 from ._models import ControlCounter
 
 MAXIMUM = 999_999_999
@@ -19,10 +18,8 @@ def allocate_control_number(session: Session, partner: str, kind: str) -> int:
     """The next number for (partner, kind). The row stays locked until the caller commits."""
     dialect = session.get_bind().dialect.name
     values = {"partner": partner, "kind": kind, "last_value": 0}
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(ControlCounter).values(**values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(ControlCounter).values(**values).on_conflict_do_nothing())
+    if dialect in ("postgresql", "sqlite"):
+        session.execute(conflict_insert(session)(ControlCounter).values(**values).on_conflict_do_nothing())
     elif session.get(ControlCounter, (partner, kind)) is None:
         session.execute(insert(ControlCounter).values(**values))
     number = session.scalar(

@@ -23,6 +23,29 @@ from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.sql.base import _DialectArgDict
+from sqlalchemy.util import PopulateDict
+
+
+class PartialIndex(Index):
+    """An index over the rows where ``where`` holds, on PostgreSQL and SQLite alike.
+
+    ``Index(..., postgresql_where=...)`` imports PostgreSQL's dialect to check its keyword, and with
+    it every PostgreSQL driver's module (asyncpg's asyncio too): about 0.12 s of CPU at every start
+    on SQLite. Here a database's ``where`` option is filled in when that database first asks for
+    its options (compiling the index's DDL), so declaring the index loads no dialect.
+    """
+
+    def __init__(self, name: str, *columns: str, where: str) -> None:
+        super().__init__(name, *columns)
+        self.where = where
+        self.__dict__["dialect_options"] = PopulateDict(self._options_of)  # Index's own is memoized there
+
+    def _options_of(self, dialect_name: str) -> _DialectArgDict:
+        options = self._kw_reg_for_dialect_cls(dialect_name)
+        if dialect_name in ("postgresql", "sqlite"):
+            options["where"] = text(self.where)
+        return options
 
 
 class Base(DeclarativeBase):
@@ -45,15 +68,14 @@ class Document(Base):
         Index("ix_document_waiting", "status", "received_at", "partner", "format"),
         # The documents waiting for a person, oldest first (migration 0025): a queue page reads them
         # in order and stops at its end, without asking per document whether it made an order.
-        Index(
+        PartialIndex(
             "ix_document_queue",
             "received_at",
             "id",
             "status",
             "partner",
             "format",
-            sqlite_where=text("tallied_as IS NOT NULL"),
-            postgresql_where=text("tallied_as IS NOT NULL"),
+            where="tallied_as IS NOT NULL",
         ),
         # SQLite only: the same with what a search reads, so that it reads no table row (their pages lie
         # among every other document's). PostgreSQL reads them from its buffers, and an error's text may
@@ -124,13 +146,7 @@ class PurchaseOrder(Base):
         Index("ix_purchase_order_channel_created", "channel", "created_at"),
         Index("ix_purchase_order_decided", "decided_at", "decided_by", "created_at"),
         # The queue's open orders in its order (gateway.desk.queue._page_keys); migration 0024.
-        Index(
-            "ix_purchase_order_open_age",
-            "created_at",
-            "id",
-            sqlite_where=text("status = 'exception'"),
-            postgresql_where=text("status = 'exception'"),
-        ),
+        PartialIndex("ix_purchase_order_open_age", "created_at", "id", where="status = 'exception'"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))

@@ -14,8 +14,6 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +23,7 @@ from gateway.gs1 import sscc
 from gateway.gs1 import sscc_body
 
 from ._control_numbers import allocate_control_number
+from ._engine import conflict_insert
 from ._models import ControlCounter
 from ._models import Sscc
 
@@ -51,7 +50,7 @@ def claim_sscc(
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         # PostgreSQL waits for a concurrent claim of the same SSCC to commit or roll back first
-        table = postgresql.insert(Sscc) if dialect == "postgresql" else sqlite.insert(Sscc)
+        table = conflict_insert(session)(Sscc)
         claimed = session.scalar(table.values(**row).on_conflict_do_nothing().returning(Sscc.sscc))
     else:
         try:

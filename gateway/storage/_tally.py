@@ -49,11 +49,10 @@ from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 
+from ._engine import conflict_insert
 from ._models import Document
 from ._models import Finding
 from ._models import OpenOrderTally
@@ -292,7 +291,7 @@ def _record(session: Session, changes: Counter[Cell]) -> None:
 
 def _write(session: Session, changes: Counter[Cell]) -> None:
     """Add ``changes`` to the tally rows, creating missing ones, in key order."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = conflict_insert(session)
     keys = (
         (OrderDayTally.__table__, ("figure", "day", "key")),
         (OpenOrderTally.__table__, ("figure", "key")),
