@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export GATEWAY_HOME ?= $(CURDIR)/var
+# The suite in three processes (pytest-xdist): its tests mostly wait on servers and children, so
+# three keep two cores busy. Idle workers take tests from busy ones, so one long test does not
+# hold the others back. `make test PYTEST_PARALLEL=` runs it in one process.
+PYTEST_PARALLEL ?= -n 3 --dist worksteal
 
 .PHONY: run test lint bench clean
 
@@ -27,7 +31,7 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

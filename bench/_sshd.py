@@ -9,6 +9,7 @@ runs never pull a user from under each other; every user gets the same known pas
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import shutil
@@ -60,7 +61,18 @@ def free_port() -> int:
 
 
 def ensure_user(name: str) -> pwd.struct_passwd:
-    """The OS user ``name``, created if missing (SFTP only: no home, no shell), with ``PASSWORD``."""
+    """The OS user ``name``, created if missing (SFTP only: no home, no shell), with ``PASSWORD``.
+
+    One run at a time (parallel test processes start their servers at once): useradd and
+    chpasswd each lock /etc/passwd and /etc/shadow and give up after a while when another holds it.
+    """
+    _PARENT.mkdir(mode=0o755, exist_ok=True)
+    with (_PARENT / ".users.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_user(name)
+
+
+def _ensure_user(name: str) -> pwd.struct_passwd:
     try:
         entry = pwd.getpwnam(name)
     except KeyError:

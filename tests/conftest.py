@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.orm import Session
@@ -20,6 +21,9 @@ from gateway.pipeline import Pipeline
 from partners import PartnerRegistry
 from partners import load_profile
 from tests.postgres import Postgres
+
+if TYPE_CHECKING:
+    from bench import extraction
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -102,6 +106,16 @@ def postgres() -> Iterator[Postgres]:
     server = Postgres().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def extraction_result() -> extraction.Result:
+    """``bench.extraction.score()`` once per run (the real corpus, the fixtures, OCR: half a minute
+    of CPU), read by the benchmark's own tests and by the report test that runs it through
+    ``python -m bench``."""
+    from bench import extraction  # pdfplumber and the OCR reader: only for the tests that score
+
+    return extraction.score()
 
 
 @pytest.fixture

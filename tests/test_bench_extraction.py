@@ -25,9 +25,9 @@ from bench._field_score import score_document
 from bench._markdown import cell
 
 
-@pytest.fixture(scope="module")
-def corpus() -> extraction.CorpusResult:
-    return extraction.score_corpus()
+@pytest.fixture
+def corpus(extraction_result: extraction.Result) -> extraction.CorpusResult:
+    return extraction_result.corpus
 
 
 def _expected() -> dict[str, dict[str, Any]]:
@@ -88,8 +88,10 @@ def test_the_report_has_the_per_format_and_per_document_tables(corpus: extractio
     assert len(printed) == 1 + len(corpus.kind_rows()) + len(corpus.documents)
 
 
-def test_the_benchmark_headlines_the_corpus_and_keeps_the_fixture_scores() -> None:
-    result = extraction.score()
+def test_the_benchmark_headlines_the_corpus_and_keeps_the_fixture_scores(
+    extraction_result: extraction.Result,
+) -> None:
+    result = extraction_result
     measures = [h.measure for h in result.headlines()]
     assert measures[:2] == ["% fields right on the real corpus", "silent values"]
     total = result.corpus.total()

@@ -34,5 +34,5 @@ def test_the_test_target_type_checks_after_ruff_and_before_pytest(tmp_path: Path
         f"{venv}/bin/ruff check .",
         f"{venv}/bin/ruff format --check .",
         f"{venv}/bin/mypy",
-        f"{venv}/bin/python -m pytest",
+        f"{venv}/bin/python -m pytest -n 3 --dist worksteal",
     ], dry

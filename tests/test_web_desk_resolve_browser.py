@@ -31,8 +31,10 @@ from tests.test_web_desk_resolve import unreadable_pdf
 WIDTHS = (1024, 1440)
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Iterator[tuple[Desk, str, dict[str, int]]]:
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, dict[str, int]]]:
+    """One store and server for the module: each test resolves a document of its own."""
+    tmp_path = tmp_path_factory.mktemp("resolve-desk")
     home = tmp_path / "home"
     home.mkdir()
     profiles = tmp_path / "profiles"
