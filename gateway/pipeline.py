@@ -1116,7 +1116,8 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "group_control_number": parsed.group_control_number,
         "interchange_control_number": parsed.interchange_control_number,
         "line_count": len(order.lines),
-        "canonical": order.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+        # written by pydantic as JSON text, stored as written (``storage.JsonText``)
+        "canonical": storage.JsonText(order.model_dump_json(exclude_none=True, exclude_defaults=True)),
         "created_at": run.when,
         "layout_learned_from": item.layout_learned_from,
         "received_canonical": _as_received(item),
