@@ -39,6 +39,7 @@ import validators
 from gateway import amendments
 from gateway import replies
 from gateway import storage
+from gateway._gc import few_collections
 from gateway.acknowledgments import acknowledgment_for
 from gateway.errors import ReprocessRefused
 from gateway.model import Channel
@@ -305,7 +306,7 @@ class Pipeline:
         ``received`` for a retry; any other failure is stored on the document.
         """
         try:
-            with self._sessions() as session, session.begin():
+            with few_collections(), self._sessions() as session, session.begin():
                 return self._process(
                     session, document_id, again=again, resend_acks=resend_acks, refuse=refuse
                 )
@@ -1117,7 +1118,8 @@ def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
         "group_control_number": parsed.group_control_number,
         "interchange_control_number": parsed.interchange_control_number,
         "line_count": len(order.lines),
-        "canonical": order.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+        # written by pydantic as JSON text, stored as written (``storage.JsonText``)
+        "canonical": storage.JsonText(order.model_dump_json(exclude_none=True, exclude_defaults=True)),
         "created_at": run.when,
         "layout_learned_from": item.layout_learned_from,
         "received_canonical": _as_received(item),

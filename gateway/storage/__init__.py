@@ -22,6 +22,7 @@ from ._engine import make_sessionmaker as make_sessionmaker
 from ._engine import retry_while_busy as retry_while_busy
 from ._engine import upgrade as upgrade
 from ._fit import fit_to_columns as fit_to_columns
+from ._json import JsonText as JsonText
 from ._layout_hints import HINT_SUBJECT as HINT_SUBJECT
 from ._layout_hints import confirm_hints as confirm_hints
 from ._layout_hints import forget_hints as forget_hints

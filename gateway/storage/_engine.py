@@ -24,6 +24,7 @@ from sqlalchemy.pool import StaticPool
 
 from ._config import sqlite_busy_seconds
 from ._config import sqlite_file
+from ._json import dumps
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
@@ -42,7 +43,7 @@ T = TypeVar("T")
 def make_engine(url: str) -> Engine:
     """An engine; SQLite gets WAL, foreign keys, full fsync and a busy timeout (GATEWAY_SQLITE_BUSY_SECONDS, 30 s)."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_serializer=dumps)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     file = sqlite_file(url)
     if file is not None:
@@ -52,6 +53,7 @@ def make_engine(url: str) -> Engine:
         url,
         connect_args={"timeout": busy, "check_same_thread": False},
         poolclass=StaticPool if in_memory else None,
+        json_serializer=dumps,
     )
     event.listen(engine, "connect", lambda dbapi, record: _sqlite_pragmas(dbapi, busy))
     event.listen(engine, "begin", _sqlite_begin_immediate)

@@ -7,6 +7,8 @@ a longer one keeps its head and a note saying how long it was (``gateway.truncat
 from __future__ import annotations
 
 import functools
+import json
+import re
 from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
@@ -21,6 +23,11 @@ from gateway.truncation import any_over_cap
 from gateway.truncation import cap_strings
 from gateway.truncation import capped
 
+from ._json import JsonText
+
+# A JSON string token longer than the cap, in JSON text: a string over the cap is at least as long
+# written (escapes only lengthen it), so text without such a token holds none.
+_LONG_TOKEN = re.compile(r'"(?:[^"\\]|\\.){' + str(VALUE_CAP + 1) + r',}"')
 # What each kind of column needs checked: its width (text), the cap (JSON), its digits (numbers).
 _TEXT, _JSON, _NUMBER = "text", "json", "number"
 
@@ -58,6 +65,14 @@ def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
             elif len(value) > VALUE_CAP:
                 row[name] = capped(value)
                 changed.append((name, f"{len(value):,} characters, over {VALUE_CAP:,}: cut, noted"))
+        elif kind == _JSON and isinstance(value, JsonText):
+            if (
+                len(value) > VALUE_CAP
+                and _LONG_TOKEN.search(value)
+                and any_over_cap(loaded := json.loads(value))
+            ):
+                row[name], cut = cap_strings(loaded)
+                changed.append((name, f"{cut} text(s) over {VALUE_CAP:,} characters: cut, noted"))
         elif kind == _JSON and isinstance(value, dict | list) and any_over_cap(value):
             row[name], cut = cap_strings(value)
             if cut:

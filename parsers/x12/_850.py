@@ -101,7 +101,9 @@ class _Builder:
         target.__dict__[name] = value
         target.__pydantic_fields_set__.add(name)
         seg_id = seg.elements[0]
-        target.provenance[name] = Provenance(None, seg.index, seg_id, _element_ref(seg_id, position))
+        target.provenance[name] = _new_provenance(
+            Provenance, (None, seg.index, seg_id, _element_ref(seg_id, position), *_NO_MORE)
+        )
 
     def decimal(self, seg: X12Segment, position: int) -> Decimal | None:
         raw = seg.get(position)
@@ -235,10 +237,15 @@ def _itd(b: _Builder, seg: X12Segment) -> None:
 
 def _td5(b: _Builder, seg: X12Segment) -> None:
     carrier = Carrier()
-    for position, name in fields.CARRIER.items():
-        if hasattr(carrier, name):
-            b.put(carrier, name, seg.get(position) or None, seg, position)
+    for position, name in _carrier_fields():
+        b.put(carrier, name, seg.get(position) or None, seg, position)
     b.order.carriers.append(carrier)
+
+
+@functools.cache
+def _carrier_fields() -> list[tuple[int, str]]:
+    """The TD5 elements a ``Carrier`` has a field for (asking the object costs an exception for each other)."""
+    return [(position, name) for position, name in fields.CARRIER.items() if name in Carrier.model_fields]
 
 
 def _fob(b: _Builder, seg: X12Segment) -> None:

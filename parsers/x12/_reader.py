@@ -88,6 +88,8 @@ class _Interchange:
     ta1_seen: bool = False
     map_file: str = MAPS["004010"]
     map_warning: Issue | None = None
+    # The partner's ``[narrow]`` by segment id, worked out once the partner is known.
+    narrow_rules: dict[str, list[tuple[str, int, list[str]]]] = field(default_factory=dict)
 
     def identify(self, gs_sender: str | None) -> None:
         if not self.identified:
@@ -95,6 +97,8 @@ class _Interchange:
                 self.receipt.sender_qualifier, self.receipt.sender_id, gs_sender
             )
             self.identified = True
+            if self.partner is not None and self.partner.narrow:
+                self.narrow_rules = _narrow_rules(self.partner.narrow)
 
     def file_issue(self, issue: Issue) -> None:
         if issue.level is Level.INTERCHANGE or (issue.level is Level.DOCUMENT):
@@ -283,8 +287,8 @@ def _close_transaction(
     if ix.validated:
         checks = ix.validator.check_transaction(ix.texts)
         _file(ix, checks)
-        if ix.partner is not None and ix.partner.narrow:
-            rules = _narrow_rules(ix.partner.narrow)
+        if ix.partner is not None and ix.narrow_rules:
+            rules = ix.narrow_rules
             for seg, check in zip(ix.segments, checks, strict=True):
                 if seg.elements[0] in rules:
                     _narrow(ix.partner, rules[seg.elements[0]], seg, check, transaction)
