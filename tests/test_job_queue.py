@@ -494,8 +494,9 @@ def test_a_document_job_takes_no_more_when_other_work_is_due(postgres: Postgres,
 def test_a_taken_document_whose_store_fails_goes_back_to_the_queue(
     postgres: Postgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The store failing on a document the job took: that document's job waits again (not left
-    as this live worker's, where recovery would never look), and the error is the job's."""
+    """The store going away (every connection of the worker cut) on a document the job took:
+    that document's job waits again, not left as this live worker's, where recovery would never
+    look (a store restart once left one so), and the error is the job's."""
     url = fresh_database(postgres, "queue_batch_fails")
     with queued_pipeline(url) as pipeline:
         ids = [pipeline.ingest_path(INBOX / name).document_id for name in X12_FILES]
@@ -504,6 +505,11 @@ def test_a_taken_document_whose_store_fails_goes_back_to_the_queue(
 
         def failing(self: Pipeline, document_id: int, **kwargs: Any) -> IngestOutcome:
             if document_id == ids[1]:
+                with psycopg.connect(postgres.dsn("queue_batch_fails"), autocommit=True) as connection:
+                    connection.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
                 raise OperationalError("SELECT", {}, Exception("the store went away"))
             return process(self, document_id, **kwargs)
 

@@ -1,8 +1,11 @@
-"""Taking the next document job from a job's own thread, as procrastinate's worker takes one.
+"""Taking the next document job from a job's own thread, with procrastinate's own fetch
+function (its per-document locks and its order hold).
 
-A taken job is marked ``doing`` under the worker's id by procrastinate's own fetch function (its
-per-document lock and order hold), so a worker that dies holding it leaves it to the recovery
-job; it is deleted once its document is processed, or put back to wait if that fails.
+The job is taken and deleted in one transaction that stays open while its document is
+processed: its row stays locked, so other workers skip it, and a worker that dies or loses the
+store meanwhile leaves it waiting again for any worker. (Taken and committed as ``doing``, it
+waited for the recovery job, which never looks at a live worker's jobs: a store restart left one
+stuck behind a worker that had lost the store while putting it back.)
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ class TakenJob:
 
 
 def take_document_job(connection: Connection, worker_id: int) -> TakenJob | None:
-    """The next waiting document job, now ``doing`` under ``worker_id``; None when none waits or
-    another queue's job is due. ``connection`` is in autocommit: the claim is durable at once."""
+    """The next waiting document job, locked by ``connection``'s transaction; None when none
+    waits or another queue's job is due."""
     row = connection.execute(_TAKE, {"documents": DOCUMENTS_QUEUE, "worker_id": worker_id}).one()
     if row.id is None:  # procrastinate's fetch answers a row of NULLs when it finds nothing
         return None
@@ -47,15 +50,7 @@ def take_document_job(connection: Connection, worker_id: int) -> TakenJob | None
 
 
 def finish_document_job(connection: Connection, job: TakenJob) -> None:
-    """Its document is processed: the job goes, as a successful job of this worker goes."""
+    """Its document is processed: the job goes when the transaction that took it commits."""
     connection.exec_driver_sql(
         sql.queries["finish_job"], {"job_id": job.id, "status": "succeeded", "delete_job": True}
-    )
-
-
-def put_back(connection: Connection, job: TakenJob) -> None:
-    """Back to the queue, to run now on any worker (this one is alive: recovery would not)."""
-    connection.exec_driver_sql(
-        sql.queries["retry_job"],
-        {"job_id": job.id, "retry_at": None, "new_priority": None, "new_queue_name": None, "new_lock": None},
     )

@@ -7,13 +7,13 @@ import threading
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import Engine
 
 from gateway.worker import Worker
 from gateway.worker import WorkReport
 from gateway.worker import received_documents
 
 from ._claim import finish_document_job
-from ._claim import put_back
 from ._claim import take_document_job
 
 
@@ -90,17 +90,16 @@ class WorkerServices:
             return ProcessedRun(first, sendable=first.sendable)
         taken, sendable = 0, False
         with self.outbound.sessions() as session:
-            connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            engine = session.get_bind()
+        assert isinstance(engine, Engine)  # the store's sessions are bound to its engine
+        with engine.connect() as connection:  # one connection for the run: a checkout pings the store
             while not sendable and not stop.is_set():
-                job = take_document_job(connection, worker_id)
-                if job is None:
-                    break
-                try:
+                with connection.begin():  # an error rolls back: the job waits again, for any worker
+                    job = take_document_job(connection, worker_id)
+                    if job is None:
+                        break
                     sendable = self.process_and_check(job.document_id).sendable
-                except BaseException:
-                    put_back(connection, job)
-                    raise
-                finish_document_job(connection, job)
+                    finish_document_job(connection, job)
                 taken += 1
         return ProcessedRun(first, taken, sendable)
 
