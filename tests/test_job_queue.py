@@ -21,6 +21,7 @@ from procrastinate.jobs import Job
 from procrastinate.jobs import Status
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from gateway import jobs
 from gateway import storage
@@ -395,3 +396,132 @@ def test_four_workers_process_200_mixed_documents_exactly_once(postgres: Postgre
     assert not problems, problems
     assert codes == [0, 0, 0, 0], cluster.log_tail()
     assert {"x12", "pdf", "xlsx", "csv", "email"} <= formats, formats
+
+
+def _run_first_document_job(
+    app: Any, services: jobs.WorkerServices, *, before: Any = None, stop: threading.Event | None = None
+) -> str:
+    """Fetch the first job as a worker would and run it (``before`` runs once it is taken)."""
+
+    async def run() -> str:
+        async with app.open_async():
+            worker = await app.job_manager.register_worker()
+            job = await app.job_manager.fetch_job(queues=None, worker_id=worker)
+            assert job is not None and job.task_name == PROCESS_DOCUMENT
+            if before is not None:
+                await before()
+            extra: dict[str, Any] = {"services": services}
+            if stop is not None:
+                extra["stop"] = stop
+            context = JobContext(
+                app=app, job=job, start_timestamp=0.0, abort_reason=lambda: None, additional_context=extra
+            )
+            return await tasks.process_document(context, document_id=job.task_kwargs["document_id"])
+
+    return asyncio.run(run())
+
+
+def _statuses(pipeline: Pipeline, ids: list[int]) -> list[str]:
+    with pipeline.sessions() as session:
+        found = dict(
+            session.execute(
+                select(storage.Document.id, storage.Document.status).where(storage.Document.id.in_(ids))
+            ).all()
+        )
+    return [found[i] for i in ids]
+
+
+def test_a_document_job_takes_the_documents_waiting_behind_it(postgres: Postgres) -> None:
+    """A job that holds a document goes on with the next waiting ones, each taken as the worker
+    takes a job (marked as its own, so a worker dying leaves it to recovery) and its job deleted
+    once processed: a job per document cost the worker a fetch, a finish and a thread hand-off."""
+    url = fresh_database(postgres, "queue_batch")
+    with queued_pipeline(url) as pipeline:
+        ids = list(ingest_all(pipeline, mixed_documents(4)))
+        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), jobs.QueueSettings())
+        try:
+            said = _run_first_document_job(jobs.make_app(url), services)
+        finally:
+            services.client.close()
+        statuses = _statuses(pipeline, ids)
+    assert said == f"document {ids[0]}: processed, and 3 documents waiting behind it"
+    assert RECEIVED not in statuses, statuses
+    # only the job being run is left; its worker finishes it
+    assert job_rows(postgres, "queue_batch") == [
+        (PROCESS_DOCUMENT, "doing", f"document:{ids[0]}", {"document_id": ids[0]})
+    ]
+
+
+@pytest.mark.parametrize("why", ["send-pass-waits", "worker-stopping", "something-can-leave"])
+def test_a_document_job_takes_no_more_when_other_work_is_due(postgres: Postgres, why: str) -> None:
+    """A send or recovery pass waiting goes ahead of documents (priority), a stopping worker takes
+    no more, and a document whose acks can leave ends the job so its send pass runs next."""
+    database = f"queue_batch_{why.replace('-', '_')}"
+    url = fresh_database(postgres, database)
+    with queued_pipeline(url) as pipeline:
+        ids = [pipeline.ingest_path(INBOX / name).document_id for name in X12_FILES]
+        erp = ErpSettings(url="http://127.0.0.1:9/erp") if why == "something-can-leave" else None
+        worker_pipeline = Pipeline(
+            pipeline.sessions,
+            pipeline.partners,
+            clock=lambda: FIXED_NOW,
+            erp_kind=erp.kind if erp else None,
+        )
+        services = jobs.WorkerServices.of(
+            Worker(worker_pipeline, {}, erp, lambda: FIXED_NOW), jobs.QueueSettings()
+        )
+        app = jobs.make_app(url)
+        stop = threading.Event()
+        if why == "worker-stopping":
+            stop.set()
+        try:
+            said = _run_first_document_job(
+                app,
+                services,
+                before=(lambda: tasks.send_soon(app)) if why == "send-pass-waits" else None,
+                stop=stop,
+            )
+        finally:
+            services.client.close()
+        statuses = _statuses(pipeline, ids)
+    assert said == f"document {ids[0]}: processed"
+    assert statuses == [PROCESSED, RECEIVED]
+    rows = [(name, status) for name, status, _, _ in job_rows(postgres, database)]
+    assert (PROCESS_DOCUMENT, "todo") in rows
+    assert (SEND_OUTBOUND, "todo") in rows or why == "worker-stopping"
+
+
+def test_a_taken_document_whose_store_fails_goes_back_to_the_queue(
+    postgres: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store going away (every connection of the worker cut) on a document the job took:
+    that document's job waits again, not left as this live worker's, where recovery would never
+    look (a store restart once left one so), and the error is the job's."""
+    url = fresh_database(postgres, "queue_batch_fails")
+    with queued_pipeline(url) as pipeline:
+        ids = [pipeline.ingest_path(INBOX / name).document_id for name in X12_FILES]
+        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), jobs.QueueSettings())
+        process = Pipeline.process
+
+        def failing(self: Pipeline, document_id: int, **kwargs: Any) -> IngestOutcome:
+            if document_id == ids[1]:
+                with psycopg.connect(postgres.dsn("queue_batch_fails"), autocommit=True) as connection:
+                    connection.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                raise OperationalError("SELECT", {}, Exception("the store went away"))
+            return process(self, document_id, **kwargs)
+
+        monkeypatch.setattr(Pipeline, "process", failing)
+        try:
+            with pytest.raises(OperationalError):
+                _run_first_document_job(jobs.make_app(url), services)
+        finally:
+            services.client.close()
+        statuses = _statuses(pipeline, ids)
+    assert statuses == [PROCESSED, RECEIVED]
+    assert job_rows(postgres, "queue_batch_fails") == [
+        (PROCESS_DOCUMENT, "doing", f"document:{ids[0]}", {"document_id": ids[0]}),
+        (PROCESS_DOCUMENT, "todo", f"document:{ids[1]}", {"document_id": ids[1]}),
+    ]

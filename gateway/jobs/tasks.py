@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 
 import psycopg
@@ -35,13 +36,15 @@ def _services(context: JobContext) -> WorkerServices:
 
 
 async def process_document(context: JobContext, document_id: int) -> str:
-    """Process one stored document; its acks then go out without waiting for the next send pass
-    (none is queued when nothing it wrote has a way out: that pass would be a job for nothing)."""
+    """Process one stored document, and the documents waiting behind it (``process_run``); their
+    acks then go out without waiting for the next send pass (none is queued when nothing they
+    wrote has a way out: that pass would be a job for nothing)."""
     services = _services(context)
-    outcome = await asyncio.to_thread(services.process_and_check, document_id)
-    if outcome.sendable:
+    stop = context.additional_context.get("stop") or threading.Event()  # never set: not stopping
+    run = await asyncio.to_thread(services.process_run, document_id, context.job.worker_id, stop)
+    if run.sendable:
         await send_soon(context.app)
-    return f"document {document_id}: {outcome.status}"
+    return run.summary(document_id)
 
 
 async def send_outbound(context: JobContext, timestamp: int) -> str:

@@ -59,7 +59,7 @@ async def _serve(app: procrastinate.App, services: WorkerServices, stop: threadi
         worker = asyncio.create_task(
             app.run_worker_async(
                 concurrency=settings.concurrency,
-                additional_context={"services": services},
+                additional_context={"services": services, "stop": stop},  # a stopping worker takes no more
                 delete_jobs="successful",
                 # LISTEN/NOTIFY wakes the event loop hundreds of times a second, and each wake
                 # takes the GIL from the job's thread: polling every 0.5 s processed 150
