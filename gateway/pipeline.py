@@ -39,6 +39,7 @@ import validators
 from gateway import amendments
 from gateway import replies
 from gateway import storage
+from gateway._heap import heap_frozen
 from gateway.acknowledgments import acknowledgment_for
 from gateway.errors import ReprocessRefused
 from gateway.model import Channel
@@ -303,7 +304,7 @@ class Pipeline:
         ``received`` for a retry; any other failure is stored on the document.
         """
         try:
-            with self._sessions() as session, session.begin():
+            with heap_frozen(), self._sessions() as session, session.begin():
                 return self._process(
                     session, document_id, again=again, resend_acks=resend_acks, refuse=refuse
                 )

@@ -10,15 +10,24 @@ allocation, so the figures do not depend on the machine's load.
 
 from __future__ import annotations
 
+import gc
+import io
 import tracemalloc
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
 
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from bench.generate import write_interchange
 from emitters import x12_997
 from emitters import x12_999
+from gateway.pipeline import Pipeline
 from gateway.receipts import GroupReceipt
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
@@ -27,6 +36,7 @@ from gateway.receipts import SetLog
 from gateway.receipts import Severity
 from gateway.receipts import TransactionReceipt
 from parsers._pyx12 import _EnvelopeTracker
+from partners import PartnerRegistry
 from tests.test_acks import Counter
 from tests.test_acks import profile
 from tests.test_acks import segments
@@ -186,3 +196,32 @@ def test_control_numbers_pyx12_checks_for_repeats_are_kept_as_runs() -> None:
     for number in range(30_000, 29_000, -1):  # numbers going down: none follows the last
         seen.append(str(number))
     assert "29001" in seen and "30000" in seen and "29000" not in seen and "030000" not in seen
+
+
+def test_collections_while_a_document_is_processed_skip_the_heap_it_started_with(
+    sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path
+) -> None:
+    """Python's full collections walk every object the process holds: the imports and pyx12's maps
+    (some 130,000 objects) each time, about a quarter of an ingest's CPU, and more as what an
+    interchange kept grew. What exists when processing starts is frozen out of them meanwhile."""
+    text = io.StringIO()
+    write_interchange(text, orders=300, lines=5)
+    path = tmp_path / "three-hundred.edi"
+    path.write_text(text.getvalue())
+    queued: list[int] = []
+    stored = Pipeline(sessions, partners, validate=False, queue=SimpleNamespace(defer=queued.append))
+    stored.ingest_path(path)  # stored, and queued for a worker
+    frozen: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            frozen.append(gc.get_freeze_count())
+
+    gc.callbacks.append(watch)
+    try:
+        outcome = Pipeline(sessions, partners, validate=False).process(queued[0], again=False)
+    finally:
+        gc.callbacks.remove(watch)
+    assert outcome.status == "processed" and len(outcome.order_ids) == 300
+    assert frozen and min(frozen) > 10_000, (len(frozen), frozen[:5])
+    assert gc.get_freeze_count() == 0  # and given back when it ends
