@@ -8,6 +8,7 @@ raises ``EnvelopeError``; values echoed from what a partner sent go through ``ec
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -34,10 +35,10 @@ class EnvelopeError(ValueError):
 
 @dataclass(slots=True)
 class TransactionSet:
-    """One set to write: ST and SE are added around ``body``."""
+    """One set to write: ST and SE are added around ``body``, which may be made as it is written."""
 
     set_id: str
-    body: list[Segment]
+    body: Iterable[Segment]
     implementation_ref: str | None = None
 
 
@@ -118,7 +119,9 @@ class _Writer:
         newline = seps.line_break and seps.segment != "\n"
         self.terminator = seps.segment + ("\n" if newline else "")
         self.forbidden = frozenset(delimiters(partner))
-        self.lines: list[str] = []
+        self.written = (
+            bytearray()
+        )  # ASCII, as ``check`` ensures: a 997 of 100,000 sets holds no list of lines
 
     def check(self, segment_id: str, index: int, value: str) -> None:
         bad = self.forbidden.intersection(value)
@@ -141,17 +144,17 @@ class _Writer:
             for part in parts:
                 self.check(segment_id, index, part)
             values.append(self.component.join(_trimmed(list(parts))))
-        self.lines.append(self.element.join(_trimmed(values)))
+        self._line(self.element.join(_trimmed(values)))
 
     def add_isa(self, elements: list[str], component: str) -> None:
         """ISA is fixed width: every element is written, padded; ISA11 (005010) and ISA16 are separators."""
         for index, value in enumerate(elements):
             if index != _ISA_REPETITION:
                 self.check("ISA", index, value)
-        self.lines.append(self.element.join(elements) + self.element + component)
+        self._line(self.element.join(elements) + self.element + component)
 
-    def text(self) -> str:
-        return "".join(line + self.terminator for line in self.lines)
+    def _line(self, segment: str) -> None:
+        self.written += (segment + self.terminator).encode("ascii")
 
 
 def _trimmed(values: list[str]) -> list[str]:
@@ -234,9 +237,11 @@ def build_interchange(
             set_numbers.append(st)
             st02 = f"{st:04d}"
             writer.add(["ST", transaction.set_id, st02, transaction.implementation_ref or ""])
+            count = 0  # counted as written: a body may be made as it goes
             for segment in transaction.body:
                 writer.add(segment)
-            writer.add(["SE", str(len(transaction.body) + 2), st02])
+                count += 1
+            writer.add(["SE", str(count + 2), st02])
         writer.add(["GE", str(len(group.sets)), str(gs06)])
     writer.add(["IEA", str(len(groups)), f"{isa13:09d}"])
-    return Interchange(writer.text().encode("ascii"), isa13, group_numbers, set_numbers)
+    return Interchange(bytes(writer.written), isa13, group_numbers, set_numbers)

@@ -22,6 +22,7 @@ sets we actually accept, so AK9 never contradicts the AK5s above it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -132,19 +133,25 @@ def _set_body(dialect: Dialect, transaction: TransactionReceipt, partner: Partne
 
 
 def _group_set(dialect: Dialect, group: GroupReceipt, partner: PartnerProfile) -> TransactionSet:
+    return TransactionSet(dialect.kind, _group_body(dialect, group, partner), dialect.implementation_ref)
+
+
+def _group_body(dialect: Dialect, group: GroupReceipt, partner: PartnerProfile) -> Iterator[Segment]:
+    """AK1, each set's AK2 and AK5 (AK3/AK4 for its errors), then AK9: written as they are made, since a
+    group may hold a hundred thousand sets."""
     ak1 = ["AK1", echo(group.functional_id, partner, 2), echo(group.control_number, partner, 9)]
     if dialect.ak1_has_version:
         ak1.append(echo(group.version, partner, 12))
-    body: list[Segment] = [ak1]
-    accepted = 0
+    yield ak1
+    accepted = received = 0
     for transaction in group.transactions:
         ak2 = ["AK2", echo(transaction.set_id, partner, 3), echo(transaction.control_number, partner, 9)]
         if dialect.ak2_has_reference:
             ak2.append(echo(transaction.implementation_ref, partner, 35))
-        body.append(ak2)
-        body.extend(_set_body(dialect, transaction, partner))
+        yield ak2
+        yield from _set_body(dialect, transaction, partner)
         accepted += not transaction.has_errors
-    received = len(group.transactions)
+        received += 1
     group_codes = _codes(group.issues, Level.GROUP)
     if received and accepted == received:
         status = "E" if group_codes else "A"
@@ -153,8 +160,7 @@ def _group_set(dialect: Dialect, group: GroupReceipt, partner: PartnerProfile) -
     else:
         status = "R"
     included = group.declared_count if group.declared_count is not None else received
-    body.append(["AK9", status, str(included), str(received), str(accepted), *group_codes[:_MAX_CODES]])
-    return TransactionSet(dialect.kind, body, dialect.implementation_ref)
+    yield ["AK9", status, str(included), str(received), str(accepted), *group_codes[:_MAX_CODES]]
 
 
 def emit_functional_ack(

@@ -6,6 +6,7 @@ pre-pass has already split, and turns every pyx12 finding into our ``Issue``.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
 import json
@@ -71,10 +72,70 @@ def _node(map_dir: Path, map_file: str, path: str) -> Any:
 
 class _Seen(set[str | None]):
     """Control numbers seen, for pyx12's bookkeeping: it appends to a list and searches it for each
-    new one, which grows quadratic with the sets in a group; a set answers in constant time."""
+    new one, which grows quadratic with the sets in a group; a set answers in constant time.
+
+    A group can hold a hundred thousand sets, so numbers that each follow the last (``0001``,
+    ``0002``, ...) are kept as runs, ``first`` to ``last`` written ``width`` digits wide; the set
+    itself holds the rest, and the numbers of runs too short to be worth one.
+    """
+
+    __slots__ = ("_first", "_last", "_runs", "_width")
+
+    def __init__(self, seen: Iterable[str | None] = ()) -> None:
+        super().__init__()
+        self._first = self._last = self._width = -1  # the open run, which the next number may extend
+        self._runs: dict[int, list[tuple[int, int]]] = {}  # ended runs by width: disjoint, in order
+        for control_number in seen:
+            self.append(control_number)
 
     def append(self, control_number: str | None) -> None:
-        self.add(control_number)
+        if control_number in self:  # pyx12 appends a repeat too (after reporting it)
+            return
+        number = _digits(control_number)
+        if number is None or control_number is None:
+            self.add(control_number)
+        elif number == self._last + 1 and control_number == str(number).zfill(self._width):
+            self._last = number
+        else:
+            self._end_run()
+            self._first = self._last = number
+            self._width = len(control_number)
+
+    def _end_run(self) -> None:
+        first, last, width = self._first, self._last, self._width
+        if last < 0:
+            return
+        if last - first < _SHORT_RUN:
+            self.update(str(number).zfill(width) for number in range(first, last + 1))
+        else:
+            bisect.insort(self._runs.setdefault(width, []), (first, last))
+
+    def __contains__(self, control_number: object) -> bool:
+        if super().__contains__(control_number):
+            return True
+        number = _digits(control_number)
+        if number is None:
+            return False
+        assert isinstance(control_number, str)
+        if self._first <= number <= self._last and control_number == str(number).zfill(self._width):
+            return True
+        # "0042" is written only 4 wide; "42" by any width up to 2 (zero padding adds nothing).
+        padded = control_number[0] == "0" and len(control_number) > 1
+        for width, runs in self._runs.items():
+            if width == len(control_number) if padded else width <= len(control_number):
+                at = bisect.bisect_right(runs, (number, _AFTER_ANY)) - 1
+                if at >= 0 and runs[at][1] >= number:
+                    return True
+        return False
+
+
+_SHORT_RUN = 16  # a run of fewer numbers is kept as its strings
+_AFTER_ANY = float("inf")  # sorts after any run that starts at the same number
+
+
+def _digits(value: object) -> int | None:
+    """A control number of ASCII digits as a number; None for anything else."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
 
 
 class _EnvelopeTracker(pyx12.x12file.X12Reader):  # type: ignore[misc]  # pyx12 ships no types

@@ -37,6 +37,7 @@ from gateway.receipts import GroupReceipt
 from gateway.receipts import InterchangeReceipt
 from gateway.receipts import Issue
 from gateway.receipts import Level
+from gateway.receipts import SetLog
 from gateway.receipts import Severity
 from gateway.receipts import TransactionReceipt
 from parsers.x12._map_dir import MAP_DIR
@@ -139,7 +140,7 @@ def receipt(
             receiver="NORTHWIND",
             control_number=number,
             version=group_version,
-            transactions=sets,
+            transactions=SetLog(sets),
             **more,
         )
 
@@ -361,10 +362,12 @@ def test_codes_are_capped_at_five_and_unplaced_errors_still_reject() -> None:
             receiver="R",
             control_number="7",
             version="004010X098A1",
-            transactions=[
-                TransactionReceipt(set_id="837", control_number="0001", issues=many),
-                TransactionReceipt(set_id="837", control_number="0002", issues=unplaced),
-            ],
+            transactions=SetLog(
+                [
+                    TransactionReceipt(set_id="837", control_number="0001", issues=many),
+                    TransactionReceipt(set_id="837", control_number="0002", issues=unplaced),
+                ]
+            ),
             issues=[err(Level.GROUP, str(code)) for code in (1, 2, 3, 4, 5, 6)],
         )
     ]
