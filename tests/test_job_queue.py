@@ -525,3 +525,22 @@ def test_a_taken_document_whose_store_fails_goes_back_to_the_queue(
         (PROCESS_DOCUMENT, "doing", f"document:{ids[0]}", {"document_id": ids[0]}),
         (PROCESS_DOCUMENT, "todo", f"document:{ids[1]}", {"document_id": ids[1]}),
     ]
+
+
+def test_the_recovery_pass_runs_as_often_as_the_settings_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every 10 s unless ``GATEWAY_WORKER_RECOVER_SECONDS`` says otherwise (the fault tests use 2 s,
+    so a worker they stop is rescued well inside its pause, however slow the machine)."""
+    assert jobs.QueueSettings.from_environment().recover_seconds == 10
+    monkeypatch.setenv("GATEWAY_WORKER_RECOVER_SECONDS", "2")
+    settings = jobs.QueueSettings.from_environment()
+    crons = {
+        name: task.cron
+        for (name, _), task in jobs.make_app(
+            "postgresql://u@127.0.0.1/db", settings
+        ).periodic_registry.periodic_tasks.items()
+    }
+    assert crons == {"send_outbound": "* * * * * */5", "recover": "* * * * * */2"}
+    for bad in ("0", "61", "1.5", "soon"):
+        monkeypatch.setenv("GATEWAY_WORKER_RECOVER_SECONDS", bad)
+        with pytest.raises(ValueError, match="GATEWAY_WORKER_RECOVER_SECONDS"):
+            jobs.QueueSettings.from_environment()

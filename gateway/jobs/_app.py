@@ -14,6 +14,7 @@ from ._names import OUTBOUND_QUEUE
 from ._names import PROCESS_DOCUMENT
 from ._names import RECOVER
 from ._names import SEND_OUTBOUND
+from .services import QueueSettings
 
 JOB_NAMES = (PROCESS_DOCUMENT, SEND_OUTBOUND, RECOVER)
 
@@ -32,13 +33,15 @@ def conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_app(url: str) -> procrastinate.App:
+def make_app(url: str, settings: QueueSettings | None = None) -> procrastinate.App:
     """An app on the store's database, with the gateway's three jobs registered on it.
 
     - ``process_document``: one document, locked per document so two never run at once;
     - ``send_outbound``: every 5 s, the X12 sends and ERP posts that are due;
-    - ``recover``: every 10 s, jobs of workers that died, and stored documents with no job.
+    - ``recover``: every ``settings.recover_seconds`` (10 s), jobs of workers that died, and
+      stored documents with no job.
     """
+    recover_seconds = (settings or QueueSettings()).recover_seconds
     connector = procrastinate.PsycopgConnector(
         conninfo=conninfo(url), min_size=1, max_size=4, kwargs={"connect_timeout": 10}
     )
@@ -61,5 +64,5 @@ def make_app(url: str) -> procrastinate.App:
         queueing_lock=RECOVER,
         priority=_AHEAD_OF_DOCUMENTS,
     )(tasks.recover)
-    app.periodic(cron="* * * * * */10", periodic_id=RECOVER)(recover)
+    app.periodic(cron=f"* * * * * */{recover_seconds}", periodic_id=RECOVER)(recover)
     return app

@@ -19,12 +19,14 @@ from ._claim import take_document_job
 
 @dataclass(frozen=True, slots=True)
 class QueueSettings:
-    """``GATEWAY_WORKER_*``: jobs at once per process, heartbeat, and when a silent worker is dead."""
+    """``GATEWAY_WORKER_*``: jobs at once per process, heartbeat, when a silent worker is dead, and
+    how often the recovery pass looks for dead workers' jobs."""
 
     concurrency: int = 1
     heartbeat_seconds: float = 10.0
     stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs run again elsewhere
     shutdown_seconds: float = 30.0
+    recover_seconds: int = 10  # a seconds step of a cron: 1 to 60
 
     @classmethod
     def from_environment(cls) -> QueueSettings:
@@ -33,11 +35,17 @@ class QueueSettings:
         stalled = float(env.get("GATEWAY_WORKER_STALLED_SECONDS", "30"))
         if stalled <= heartbeat:
             raise ValueError("GATEWAY_WORKER_STALLED_SECONDS must be longer than the heartbeat")
+        recover = env.get("GATEWAY_WORKER_RECOVER_SECONDS", "10")
+        if not recover.isdigit() or not 1 <= int(recover) <= 60:
+            raise ValueError(
+                f"GATEWAY_WORKER_RECOVER_SECONDS must be whole seconds from 1 to 60, not {recover!r}"
+            )
         return cls(
             concurrency=int(env.get("GATEWAY_WORKER_CONCURRENCY", "1")),
             heartbeat_seconds=heartbeat,
             stalled_seconds=stalled,
             shutdown_seconds=float(env.get("GATEWAY_SHUTDOWN_SECONDS", "30")),
+            recover_seconds=int(recover),
         )
 
 

@@ -35,7 +35,7 @@ def run_queue_worker(url: str, services: WorkerServices, stop: threading.Event) 
     while not stop.is_set():
         started = time.monotonic()
         try:
-            asyncio.run(_serve(make_app(url), services, stop))
+            asyncio.run(_serve(make_app(url, services.settings), services, stop))
         except Exception as exc:
             if not stop.is_set():
                 cause = exc.__cause__ or exc.__context__  # procrastinate's errors wrap psycopg's
