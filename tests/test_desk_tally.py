@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -27,6 +28,10 @@ from gateway.desk.queue import DOCUMENT_STATUSES
 from gateway.desk.queue import QueueFilter
 from gateway.desk.queue import exception_queue
 from gateway.master_data import load_demo_master_data
+from gateway.pipeline import FAILED
+from gateway.pipeline import HELD
+from gateway.pipeline import REJECTED
+from gateway.pipeline import UNKNOWN_PARTNER
 from gateway.storage import resolve_bucket
 from partners import PartnerRegistry
 from tests.conftest import INBOX
@@ -123,6 +128,18 @@ def tallied(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
         }
     )
     return days, opened
+
+
+def assert_recount_keeps(
+    sessions: sessionmaker[Session], read: Callable[[Session], object], message: str
+) -> None:
+    """What ``read`` finds in the tally is the same after ``recount_tally`` builds it again from scratch."""
+    with sessions() as session:
+        before = read(session)
+    with sessions() as session, session.begin():
+        storage.recount_tally(session)
+    with sessions() as session:
+        assert read(session) == before, message
 
 
 def assert_no_drift(sessions: sessionmaker[Session], step: str) -> None:
@@ -222,12 +239,7 @@ def test_the_tally_equals_a_full_recount_after_every_ingest_change_and_desk_acti
     desk.pipeline.process(desk.documents["sheet"], again=True)
     assert_no_drift(store, "a document processed again (its orders deleted and stored anew)")
 
-    with store() as session:
-        before = tallied(session)
-    with store() as session, session.begin():
-        storage.recount_tally(session)
-    with store() as session:
-        assert tallied(session) == before, "built from scratch (migration 0022) = kept step by step"
+    assert_recount_keeps(store, tallied, "built from scratch (migration 0022) = kept step by step")
 
 
 def test_the_waiting_documents_tally_follows_every_change_of_a_document(
@@ -278,12 +290,7 @@ def test_the_waiting_documents_tally_follows_every_change_of_a_document(
             assert first not in tallied_waiting(session)[1], "counted inside the savepoint"
             savepoint.rollback()
     assert_no_drift(store, "a dismissal rolled back in a savepoint")
-    with store() as session:
-        before = tallied_waiting(session)
-    with store() as session, session.begin():
-        storage.recount_tally(session)
-    with store() as session:
-        assert tallied_waiting(session) == before, "built from scratch (migration 0025) = kept step by step"
+    assert_recount_keeps(store, tallied_waiting, "built from scratch (migration 0025) = kept step by step")
 
 
 def test_the_migration_builds_the_tally_of_the_orders_already_stored(
@@ -430,5 +437,6 @@ def test_the_dashboard_time_to_resolve_reads_the_tally_and_matches_a_recount_to_
 
 
 def test_the_tally_and_the_queue_agree_on_the_statuses_a_waiting_document_has() -> None:
-    """``gateway.storage`` cannot import the pipeline's names; its copy must not drift from the queue's."""
-    assert sorted(storage.WAITING_STATUSES) == sorted(DOCUMENT_STATUSES)
+    """``gateway.storage`` cannot import the pipeline's names; its copy must not drift from them."""
+    assert sorted(storage.WAITING_STATUSES) == sorted((UNKNOWN_PARTNER, FAILED, REJECTED, HELD))
+    assert DOCUMENT_STATUSES == storage.WAITING_STATUSES

@@ -79,7 +79,7 @@ MAX_HOURS = 24.0 * 366 * 10
 MAX_SEARCH = 100
 MAX_NAME = 64
 CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
-DOCUMENT_STATUSES: tuple[str, ...] = (UNKNOWN_PARTNER, FAILED, REJECTED, HELD)
+DOCUMENT_STATUSES: tuple[str, ...] = storage.WAITING_STATUSES  # the ones the tally counts
 # A document's format (``parsers.detect_format``) as the channel its orders would have had.
 FORMAT_CHANNEL: dict[str, str] = {
     "x12": Channel.X12.value,
