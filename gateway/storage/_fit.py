@@ -58,6 +58,10 @@ def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
         value = row.get(name)
         if value is None:
             continue
+        if kind == _JSON and isinstance(value, JsonText):
+            if len(value) <= VALUE_CAP or not _LONG_TOKEN.search(value):
+                continue  # no string in it can be over the cap: stored as written
+            value = json.loads(value)  # capped below, like any other JSON value
         if kind == _TEXT and isinstance(value, str):
             if size and len(value) > size:
                 row[name] = value[:size]
@@ -65,14 +69,6 @@ def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
             elif len(value) > VALUE_CAP:
                 row[name] = capped(value)
                 changed.append((name, f"{len(value):,} characters, over {VALUE_CAP:,}: cut, noted"))
-        elif kind == _JSON and isinstance(value, JsonText):
-            if (
-                len(value) > VALUE_CAP
-                and _LONG_TOKEN.search(value)
-                and any_over_cap(loaded := json.loads(value))
-            ):
-                row[name], cut = cap_strings(loaded)
-                changed.append((name, f"{cut} text(s) over {VALUE_CAP:,} characters: cut, noted"))
         elif kind == _JSON and isinstance(value, dict | list) and any_over_cap(value):
             row[name], cut = cap_strings(value)
             if cut:
