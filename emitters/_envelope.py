@@ -119,9 +119,8 @@ class _Writer:
         newline = seps.line_break and seps.segment != "\n"
         self.terminator = seps.segment + ("\n" if newline else "")
         self.forbidden = frozenset(delimiters(partner))
-        self.written = (
-            bytearray()
-        )  # ASCII, as ``check`` ensures: a 997 of 100,000 sets holds no list of lines
+        # ASCII, as ``check`` ensures: a 997 of 100,000 sets holds no list of lines
+        self.written = bytearray()
 
     def check(self, segment_id: str, index: int, value: str) -> None:
         bad = self.forbidden.intersection(value)

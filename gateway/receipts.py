@@ -130,7 +130,7 @@ class _CleanRun:
 
     @classmethod
     def starting(cls, transaction: TransactionReceipt) -> _CleanRun | None:
-        number = _number(transaction.control_number)
+        number = control_number_value(transaction.control_number)
         if number is None or transaction.issues or not 0 <= transaction.segment_count < 2**32:
             return None
         counts = array("I", [transaction.segment_count])
@@ -157,9 +157,9 @@ class _CleanRun:
             yield TransactionReceipt(self.set_id, number, self.implementation_ref, count)
 
 
-def _number(control_number: str) -> int | None:
-    """An ST02 of ASCII digits as a number, None for anything else."""
-    return int(control_number) if control_number.isascii() and control_number.isdigit() else None
+def control_number_value(value: object) -> int | None:
+    """A control number of ASCII digits as a number; None for anything else."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
 
 
 class SetLog:

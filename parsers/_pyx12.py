@@ -36,6 +36,7 @@ from gateway.receipts import Issue
 from gateway.receipts import Level
 from gateway.receipts import Separators
 from gateway.receipts import Severity
+from gateway.receipts import control_number_value
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 
@@ -91,7 +92,7 @@ class _Seen(set[str | None]):
     def append(self, control_number: str | None) -> None:
         if control_number in self:  # pyx12 appends a repeat too (after reporting it)
             return
-        number = _digits(control_number)
+        number = control_number_value(control_number)
         if number is None or control_number is None:
             self.add(control_number)
         elif number == self._last + 1 and control_number == str(number).zfill(self._width):
@@ -113,7 +114,7 @@ class _Seen(set[str | None]):
     def __contains__(self, control_number: object) -> bool:
         if super().__contains__(control_number):
             return True
-        number = _digits(control_number)
+        number = control_number_value(control_number)
         if number is None:
             return False
         assert isinstance(control_number, str)
@@ -131,11 +132,6 @@ class _Seen(set[str | None]):
 
 _SHORT_RUN = 16  # a run of fewer numbers is kept as its strings
 _AFTER_ANY = float("inf")  # sorts after any run that starts at the same number
-
-
-def _digits(value: object) -> int | None:
-    """A control number of ASCII digits as a number; None for anything else."""
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
 
 
 class _EnvelopeTracker(pyx12.x12file.X12Reader):  # type: ignore[misc]  # pyx12 ships no types
