@@ -100,10 +100,7 @@ class _Builder:
         # without its dispatch: about a fifth of building an 850, at a hundred values an order.
         target.__dict__[name] = value
         target.__pydantic_fields_set__.add(name)
-        seg_id = seg.elements[0]
-        target.provenance[name] = _new_provenance(
-            Provenance, (None, seg.index, seg_id, _element_ref(seg_id, position), *_NO_MORE)
-        )
+        target.provenance[name] = self.source(seg, position)
 
     def decimal(self, seg: X12Segment, position: int) -> Decimal | None:
         raw = seg.get(position)
