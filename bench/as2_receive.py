@@ -37,8 +37,8 @@ from bench._markdown import Headline
 from bench._markdown import table
 from bench.generate import write_interchange
 from gateway import storage
-from gateway.pipeline import IngestOutcome
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import IngestOutcome
+from gateway.inbound.pipeline import Pipeline
 from gateway.transports.as2_identity import As2Identity
 from gateway.transports.as2_messages import http_message
 from gateway.web import create_app

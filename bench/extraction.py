@@ -50,9 +50,9 @@ from bench._markdown import Headline
 from bench._markdown import table
 from bench._memory import peak_rss_mb
 from gateway import storage
-from gateway.master_data import load_demo_master_data
-from gateway.model import Order
-from gateway.pipeline import Pipeline
+from gateway.inbound.master_data import load_demo_master_data
+from gateway.inbound.pipeline import Pipeline
+from gateway.model.order import Order
 from parsers import parse
 from parsers import parse_pdf_order
 from partners import PartnerRegistry

@@ -39,7 +39,7 @@ from bench._markdown import Headline
 from bench._markdown import table
 from bench.generate import write_interchange
 from gateway import storage
-from gateway.master_data import load_demo_master_data
+from gateway.inbound.master_data import load_demo_master_data
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY = Path(sys.executable).parent / "gateway"

@@ -26,7 +26,7 @@ from bench._sshd import REMOTE_USER
 from bench._sshd import Sshd
 from bench.generate import write_interchange
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from gateway.transports.sftp_pull import SftpPuller
 from partners import PartnerRegistry
 from partners import SftpPull

@@ -1,6 +1,6 @@
 """Start-up: CPU seconds and peak RSS of ``gateway`` commands from start to exit, against the interpreter's own.
 
-Each command runs as a user runs it, in a fresh process (``python -c "from gateway.cli import
+Each command runs as a user runs it, in a fresh process (``python -c "from gateway.cli.commands import
 main; main()" ARGS``, from this checkout). A tiny launcher process forks it and reads its
 ``wait4`` rusage: user + system CPU and ``ru_maxrss``. The launcher holds only the bare
 interpreter, so Linux's habit of counting the forking process's RSS in a child's ``ru_maxrss``
@@ -36,7 +36,7 @@ from bench.generate import write_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PYCACHE = ROOT / "bench" / "out" / "pycache"
-GATEWAY = "from gateway.cli import main; main()"
+GATEWAY = "from gateway.cli.commands import main; main()"
 INGEST_ORDERS = 100
 
 # Forks the command with only the interpreter loaded, waits, and adds a last line to its output:

@@ -25,11 +25,11 @@ import validators
 from bench._markdown import Headline
 from bench._markdown import table
 from bench._memory import peak_rss_mb
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Party
-from gateway.model import Quantity
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Party
+from gateway.model.order import Quantity
 from validators._pricing import agreed_price
 
 SKUS = 100_000

@@ -38,8 +38,8 @@ from bench.startup import GATEWAY
 from bench.startup import _demo_store
 from bench.startup import _launch
 from gateway import storage
-from gateway.master_data import load_demo_master_data
-from gateway.pipeline import Pipeline
+from gateway.inbound.master_data import load_demo_master_data
+from gateway.inbound.pipeline import Pipeline
 from parsers._pyx12 import load_map
 from parsers.x12._map_dir import MAP_DIR
 from parsers.x12._reader import MAPS

@@ -20,9 +20,9 @@ from decimal import Decimal
 from decimal import Inexact
 from typing import TypeAlias
 
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Party
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Party
 
 JsonValue: TypeAlias = "bool | int | str | Decimal | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 

@@ -26,11 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.receipts import GroupReceipt
-from gateway.receipts import InterchangeReceipt
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import TransactionReceipt
+from gateway.model.receipts import GroupReceipt
+from gateway.model.receipts import InterchangeReceipt
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import TransactionReceipt
 from partners import PartnerProfile
 
 from ._envelope import FunctionalGroup

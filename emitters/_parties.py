@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.outbound_model import Place
+from gateway.model.outbound import Place
 from partners import PartnerProfile
 
 from ._envelope import Segment

@@ -34,14 +34,14 @@ from datetime import date
 from datetime import datetime
 from decimal import Decimal
 
-from gateway.model import Address
-from gateway.model import Carrier
-from gateway.model import Charge
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Party
-from gateway.model import Reference
-from gateway.model import Terms
+from gateway.model.order import Address
+from gateway.model.order import Carrier
+from gateway.model.order import Charge
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Party
+from gateway.model.order import Reference
+from gateway.model.order import Terms
 from partners import PartnerProfile
 
 from ._erp import JsonValue

@@ -48,10 +48,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import OrderPurpose
-from gateway.model import Party
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
+from gateway.model.order import Party
 from partners import PartnerProfile
 
 from ._erp import DELIVERY_DATES

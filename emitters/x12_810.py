@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
-from gateway.outbound_model import InvoiceRecord
+from gateway.model.outbound import InvoiceRecord
 from partners import PartnerProfile
 
 from ._envelope import FunctionalGroup

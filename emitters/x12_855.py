@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from gateway.model import Party
-from gateway.outbound_model import AckLine
-from gateway.outbound_model import OrderAcknowledgment
+from gateway.model.order import Party
+from gateway.model.outbound import AckLine
+from gateway.model.outbound import OrderAcknowledgment
 from partners import PartnerProfile
 
 from ._envelope import FunctionalGroup

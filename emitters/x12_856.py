@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from gateway.outbound_model import ShipmentRecord
-from gateway.outbound_model import ShippedItem
+from gateway.model.outbound import ShipmentRecord
+from gateway.model.outbound import ShippedItem
 from partners import PartnerProfile
 
 from ._envelope import EnvelopeError

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from gateway.outbound_model import AckLine
-from gateway.outbound_model import OrderAcknowledgment
+from gateway.model.outbound import AckLine
+from gateway.model.outbound import OrderAcknowledgment
 from partners import PartnerProfile
 
 from ._envelope import FunctionalGroup

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.receipts import InterchangeReceipt
+from gateway.model.receipts import InterchangeReceipt
 from partners import PartnerProfile
 
 from ._functional_ack import ACK_997

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.receipts import InterchangeReceipt
-from gateway.receipts import Issue
-from gateway.receipts import Level
+from gateway.model.receipts import InterchangeReceipt
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
 from partners import PartnerProfile
 
 from ._envelope import build_interchange

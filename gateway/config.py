@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -25,3 +26,21 @@ def clock() -> Callable[[], datetime]:
     instant = datetime.fromisoformat(frozen)
     instant = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
     return lambda: instant
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    worker_seconds: float = 5.0
+    shutdown_seconds: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> RunSettings:
+        env = os.environ
+        return cls(
+            host=env.get("GATEWAY_HOST", "127.0.0.1"),
+            port=int(env.get("GATEWAY_PORT", "8080")),
+            worker_seconds=float(env.get("GATEWAY_WORKER_SECONDS", "5")),
+            shutdown_seconds=float(env.get("GATEWAY_SHUTDOWN_SECONDS", "30")),
+        )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gateway.model import Order
-from gateway.receipts import Issue
-from gateway.receipts import Level
+from gateway.model.order import Order
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
 
 REVIEW_BELOW = 0.8
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import BinaryIO
 
 import parsers
-from gateway.receipts import Issue
-from gateway.receipts import Level
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
 from partners import LayoutHint
 from partners import PartnerProfile
 from partners import PartnerRegistry

@@ -22,11 +22,11 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 import parsers
-from gateway.model import Order
-from gateway.model import Traced
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Severity
+from gateway.model.order import Order
+from gateway.model.order import Traced
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Severity
 from partners import LayoutHint
 from partners import PartnerProfile
 from partners import PartnerRegistry

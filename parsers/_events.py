@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 
-from gateway.model import Order
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import TransactionReceipt
+from gateway.model.order import Order
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import TransactionReceipt
 
 
 @dataclass(slots=True)

@@ -19,10 +19,10 @@ from openpyxl.reader.excel import _find_workbook_part  # type: ignore[attr-defin
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.constants import ARC_CONTENT_TYPES
 
-from gateway.model import Channel
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Severity
+from gateway.model.order import Channel
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Severity
 
 from ._events import FoundOrders
 from ._sheet_orders import Grid

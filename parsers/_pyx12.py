@@ -32,11 +32,11 @@ import pyx12.x12file
 import pyx12.x12n_document
 from pyx12.map_walker import walk_tree
 
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Separators
-from gateway.receipts import Severity
-from gateway.receipts import control_number_value
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Separators
+from gateway.model.receipts import Severity
+from gateway.model.receipts import control_number_value
 
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 

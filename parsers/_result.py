@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 
-from gateway.receipts import Issue
+from gateway.model.receipts import Issue
 
 from ._events import DocumentIssue
 from ._events import ParsedOrder

@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
-from gateway.model import Address
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Party
-from gateway.model import Provenance
-from gateway.model import Quantity
-from gateway.model import Terms
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Severity
+from gateway.model.order import Address
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Party
+from gateway.model.order import Provenance
+from gateway.model.order import Quantity
+from gateway.model.order import Terms
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Severity
 
 from ._confidence import REVIEW_BELOW
 from ._confidence import low_confidence_issues

@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 from dataclasses import field
 
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Provenance
-from gateway.model import Quantity
-from gateway.receipts import Issue
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Provenance
+from gateway.model.order import Quantity
+from gateway.model.receipts import Issue
 
 from ._sheet_orders import Grid
 from ._sheet_orders import find_header

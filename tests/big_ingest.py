@@ -13,7 +13,7 @@ from pathlib import Path
 from bench._memory import peak_rss_mb
 from bench.generate import write_file
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 
 

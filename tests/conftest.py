@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.master_data import load_demo_master_data
-from gateway.pipeline import Pipeline
+from gateway.inbound.master_data import load_demo_master_data
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from partners import load_profile
 from tests.postgres import Postgres
@@ -34,7 +34,7 @@ FIXED_NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 def gateway_command(*args: str) -> list[str]:
     """The ``gateway`` command as a child process; run with ``cwd=ROOT``, it imports this checkout's code."""
-    return [sys.executable, "-c", "from gateway.cli import main; main()", *args]
+    return [sys.executable, "-c", "from gateway.cli.commands import main; main()", *args]
 
 
 def hold_write_lock(path: Path) -> sqlite3.Connection:

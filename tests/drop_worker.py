@@ -10,7 +10,7 @@ import json
 import sys
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from gateway.transports.drop_inbox import DropWatcher
 from partners import PartnerProfile
 from partners import PartnerRegistry

@@ -45,8 +45,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.pipeline import Pipeline
-from gateway.receipts import Issue
+from gateway.inbound.pipeline import Pipeline
+from gateway.model.receipts import Issue
 from parsers import DocumentIssue
 from parsers import ParsedInterchange
 from parsers import ParsedOrder

@@ -32,8 +32,8 @@ from sqlalchemy.orm import sessionmaker
 from bench.generate import write_interchange
 from gateway import jobs
 from gateway import storage
-from gateway.master_data import load_demo_master_data
-from gateway.pipeline import Pipeline
+from gateway.inbound.master_data import load_demo_master_data
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres

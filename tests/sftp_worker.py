@@ -11,7 +11,7 @@ import signal
 import sys
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from gateway.transports._sftp_connect import SftpConnection
 from gateway.transports._sftp_connect import open_sftp
 from gateway.transports.sftp_pull import SftpPuller

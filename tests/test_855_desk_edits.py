@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 
 from emitters import x12_855
-from gateway.acknowledgments import acknowledgment_for
-from gateway.model import Order
-from gateway.model import Party
-from gateway.model import Quantity
-from gateway.outbound_model import AckType
-from gateway.outbound_model import OrderAcknowledgment
+from gateway.model.order import Order
+from gateway.model.order import Party
+from gateway.model.order import Quantity
+from gateway.model.outbound import AckType
+from gateway.model.outbound import OrderAcknowledgment
+from gateway.outbound.acknowledgments import acknowledgment_for
 from parsers.x12 import MAP_DIR
 from tests.test_855 import decided
 from tests.test_855 import statuses

@@ -22,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from emitters import x12_997
 from emitters import x12_999
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers import parse
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW

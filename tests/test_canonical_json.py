@@ -13,12 +13,12 @@ from decimal import Decimal
 import pytest
 
 from bench.generate import write_interchange
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Party
-from gateway.model import Provenance
-from gateway.model import Quantity
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Party
+from gateway.model.order import Provenance
+from gateway.model.order import Quantity
 from parsers import ParsedOrder
 from parsers.x12 import read_x12
 from partners import PartnerRegistry

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway import storage
-from gateway.pipeline import Pipeline
-from gateway.truncation import VALUE_CAP
-from gateway.truncation import capped
+from gateway.inbound.pipeline import Pipeline
+from gateway.model.truncation import VALUE_CAP
+from gateway.model.truncation import capped
 from partners import PartnerRegistry
 from tests.postgres import Postgres
 from tests.queue_cluster import fresh_database

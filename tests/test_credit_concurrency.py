@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from gateway import storage
-from gateway.master_data import load_demo_master_data
+from gateway.inbound.master_data import load_demo_master_data
 from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.postgres import Postgres

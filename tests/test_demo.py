@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from gateway.cli import main
-from gateway.demo import DEMO_DAY
-from gateway.demo import shift_email
-from gateway.demo import shift_record
-from gateway.demo import shift_x12
+from gateway.cli.commands import main
+from gateway.cli.demo import DEMO_DAY
+from gateway.cli.demo import shift_email
+from gateway.cli.demo import shift_record
+from gateway.cli.demo import shift_x12
 from parsers import ParsedInterchange
 from parsers.x12 import read_x12
 from partners import PartnerRegistry

@@ -19,8 +19,8 @@ from sqlalchemy import update
 from gateway import desk
 from gateway import storage
 from gateway.desk import OrderDesk
-from gateway.model import Order
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
+from gateway.model.order import Order
 from partners import PartnerRegistry
 from tests.conftest import INBOX
 from tests.layout_documents import layout_pdf

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from gateway import desk
 from gateway import storage
-from gateway.cli import main
+from gateway.cli.commands import main
 from gateway.desk._learning import _generic_title
-from gateway.master_data import load_demo_master_data
-from gateway.model import Order
-from gateway.pipeline import Pipeline
+from gateway.inbound.master_data import load_demo_master_data
+from gateway.inbound.pipeline import Pipeline
+from gateway.model.order import Order
 from parsers import parse
 from partners import LayoutHint
 from partners import PartnerRegistry

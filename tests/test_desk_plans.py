@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from gateway import storage
 from gateway.desk.dashboard import dashboard
-from gateway.desk.queue import QueueFilter
-from gateway.desk.queue import exception_queue
+from gateway.desk.exception_queue import QueueFilter
+from gateway.desk.exception_queue import exception_queue
 from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres
 from tests.work import sql_statements

@@ -32,7 +32,7 @@ from gateway.desk.sources import render_document_page
 from gateway.desk.sources import render_pdf_page
 from gateway.desk.sources import source_view
 from gateway.desk.sources._email_view import part_payload
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers._pdf import parse_pdf_order
 from parsers._values import parse_number
 from tests.conftest import CORPUS

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import desk
 from gateway import storage
-from gateway.cli import main
+from gateway.cli.commands import main
 from tests.conftest import FIXED_NOW
 
 

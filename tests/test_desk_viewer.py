@@ -19,7 +19,7 @@ from gateway import storage
 from gateway.desk.sources import build_view
 from gateway.desk.sources import mark_findings
 from gateway.desk.sources import plain_message
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers import parse_pdf_order
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW

@@ -16,17 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway import outbox
-from gateway import reports
 from gateway import storage
-from gateway.dispatch import DispatchReport
-from gateway.dispatch import Sent
-from gateway.dispatch import outbound_filename
-from gateway.dispatch import send_due
+from gateway.cli import reports
 from gateway.errors import TransportError
-from gateway.pipeline import Pipeline
-from gateway.retries import redeliver
-from gateway.transport_status import status_rows
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound import outbox
+from gateway.outbound.dispatch import DispatchReport
+from gateway.outbound.dispatch import Sent
+from gateway.outbound.dispatch import outbound_filename
+from gateway.outbound.dispatch import send_due
+from gateway.outbound.retries import redeliver
+from gateway.outbound.transport_status import status_rows
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW

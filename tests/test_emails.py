@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway import reports
-from gateway.pipeline import Pipeline
+from gateway.cli import reports
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import ROOT
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.delivery import ErpSettings
-from gateway.delivery import deliver_due
-from gateway.outbox import DEAD
-from gateway.outbox import PENDING
-from gateway.outbox import SENT
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.delivery import ErpSettings
+from gateway.outbound.delivery import deliver_due
+from gateway.outbound.outbox import DEAD
+from gateway.outbound.outbox import PENDING
+from gateway.outbound.outbox import SENT
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.erp_server import ErpServer

@@ -27,10 +27,10 @@ from emitters import erp_netsuite
 from emitters._erp import ErpPayloadError
 from emitters._erp import idempotency_key
 from emitters._erp import json_bytes
-from gateway.model import Address
-from gateway.model import Order
-from gateway.model import OrderPurpose
-from gateway.model import Quantity
+from gateway.model.order import Address
+from gateway.model.order import Order
+from gateway.model.order import OrderPurpose
+from gateway.model.order import Quantity
 from parsers import parse
 from partners import PartnerProfile
 from partners import PartnerRegistry

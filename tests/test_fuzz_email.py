@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example
 from hypothesis import given
 
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers import parse
 from partners import PartnerRegistry
 from tests.fuzz_inputs import REGRESSIONS

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.imap_intake import ImapPoller
-from gateway.imap_intake import ImapSettings
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
+from gateway.transports.imap import ImapPoller
+from gateway.transports.imap import ImapSettings
 from tests.conftest import ROOT
 from tests.dovecot import PASSWORD
 from tests.dovecot import USER
@@ -119,7 +119,7 @@ def test_dropped_connection_mid_poll_loses_nothing(
 def test_poll_imap_command(dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from gateway.cli import main
+    from gateway.cli.commands import main
 
     dovecot.deliver(EMAILS[0].read_bytes())
     for name, value in {"HOME": str(tmp_path / "home"), "IMAP_HOST": "127.0.0.1", "IMAP_PORT": str(dovecot.port),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.generate import write_interchange
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres

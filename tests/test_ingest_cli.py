@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from gateway import desk
 from gateway import storage
-from gateway.cli import main
-from gateway.desk.queue import QueueFilter
-from gateway.desk.queue import all_queue_rows
+from gateway.cli.commands import main
+from gateway.desk.exception_queue import QueueFilter
+from gateway.desk.exception_queue import all_queue_rows
 from partners import PROFILES_DIR
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
@@ -249,7 +249,7 @@ def test_crash_before_processing_is_resumed(
     def crash(self: object, document_id: int, *, again: bool) -> None:
         raise KeyboardInterrupt  # the process dies after the store committed
 
-    monkeypatch.setattr("gateway.pipeline.Pipeline.process", crash)
+    monkeypatch.setattr("gateway.inbound.pipeline.Pipeline.process", crash)
     crashed = cli.invoke(main, ["ingest", str(INBOX / "acme-4500012345.edi")])
     assert crashed.exit_code != 0
     monkeypatch.undo()
@@ -540,7 +540,7 @@ def test_gateway_show_document_prints_the_provisional_reading(cli: CliRunner, tm
 def test_a_huge_unknown_interchange_is_not_read_at_intake(
     cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gateway.provisional.MAX_PREVIEW_BYTES", 100)
+    monkeypatch.setattr("gateway.inbound.provisional.MAX_PREVIEW_BYTES", 100)
     [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
     assert doc["status"] == "unknown_partner" and doc["outbound"] == []
     assert doc["provisional"]["interchanges"] == []

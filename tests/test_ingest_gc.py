@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway import _gc
-from gateway import pipeline as pipeline_module
-from gateway.pipeline import Pipeline
+from gateway.inbound import _gc
+from gateway.inbound import pipeline as pipeline_module
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import three_po_interchange

@@ -25,17 +25,17 @@ from sqlalchemy.exc import OperationalError
 
 from gateway import jobs
 from gateway import storage
-from gateway.delivery import ErpSettings
+from gateway.inbound.pipeline import PROCESSED
+from gateway.inbound.pipeline import RECEIVED
+from gateway.inbound.pipeline import IngestOutcome
+from gateway.inbound.pipeline import Pipeline
 from gateway.jobs import tasks
 from gateway.jobs._names import OUTBOUND_QUEUE
 from gateway.jobs._names import PROCESS_DOCUMENT
 from gateway.jobs._names import RECOVER
 from gateway.jobs._names import SEND_OUTBOUND
-from gateway.pipeline import PROCESSED
-from gateway.pipeline import RECEIVED
-from gateway.pipeline import IngestOutcome
-from gateway.pipeline import Pipeline
-from gateway.worker import Worker
+from gateway.jobs.inline import Worker
+from gateway.outbound.delivery import ErpSettings
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX

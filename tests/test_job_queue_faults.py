@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.outbox import SENT
+from gateway.outbound.outbox import SENT
 from tests.erp_server import ErpServer
 from tests.postgres import Postgres
 from tests.queue_cluster import Cluster

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.cli import main
-from gateway.master_data import import_file
+from gateway.cli.commands import main
+from gateway.inbound.master_data import import_file
 from tests.conftest import ROOT
 
 

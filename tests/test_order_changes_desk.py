@@ -27,8 +27,8 @@ from sqlalchemy.orm import sessionmaker
 from gateway import desk
 from gateway import storage
 from gateway.desk import OrderDesk
-from gateway.master_data import load_demo_master_data
-from gateway.pipeline import Pipeline
+from gateway.inbound.master_data import load_demo_master_data
+from gateway.inbound.pipeline import Pipeline
 from gateway.storage import DeskUser
 from parsers.x12 import MAP_DIR
 from partners import PartnerRegistry

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway import reports
 from gateway import storage
-from gateway.dispatch import send_due
-from gateway.pipeline import Pipeline
-from gateway.records import submit_shipment
+from gateway.cli import reports
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.dispatch import send_due
+from gateway.outbound.records import submit_shipment
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX

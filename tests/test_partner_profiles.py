@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.cli import main
-from gateway.pipeline import Pipeline
+from gateway.cli.commands import main
+from gateway.inbound.pipeline import Pipeline
 from partners import PROFILES_DIR
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW

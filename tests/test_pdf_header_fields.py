@@ -16,8 +16,8 @@ import pdfplumber
 import pytest
 from fpdf import FPDF
 
-from gateway.model import Channel
-from gateway.model import Order
+from gateway.model.order import Channel
+from gateway.model.order import Order
 from parsers._confidence import REVIEW_BELOW
 from parsers._events import FoundOrders
 from parsers._pdf import parse_pdf_order

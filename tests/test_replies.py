@@ -20,19 +20,19 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import desk
-from gateway import replies
 from gateway import storage
 from gateway.desk import OrderDesk
-from gateway.dispatch import Sent
-from gateway.mailer import SmtpSettings
-from gateway.mailer import send_due_replies
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Quantity
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
+from gateway.jobs.inline import Worker
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Quantity
+from gateway.outbound import replies
+from gateway.outbound.dispatch import Sent
+from gateway.outbound.mailer import SmtpSettings
+from gateway.outbound.mailer import send_due_replies
 from gateway.storage import DeskUser
-from gateway.worker import Worker
 from partners import Delivery
 from partners import PartnerProfile
 from partners import PartnerRegistry
@@ -540,7 +540,7 @@ def test_an_x12_route_leaves_replies_to_the_mailer(
             handed.append(filename)
             return Sent("uploaded")
 
-    from gateway.dispatch import send_due
+    from gateway.outbound.dispatch import send_due
 
     report = send_due(sessions, routed, {"sftp": Recording()}, now=FIXED_NOW)
     assert report.sent == 0 and handed == []

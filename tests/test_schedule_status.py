@@ -14,16 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway import reports
 from gateway import storage
-from gateway.cli import main
+from gateway.cli import reports
+from gateway.cli.commands import main
 from gateway.errors import TransportError
-from gateway.pipeline import Pipeline
-from gateway.schedule import PollJob
-from gateway.schedule import run_one
-from gateway.schedule import run_polls
+from gateway.inbound.pipeline import Pipeline
+from gateway.jobs.inline import Worker
+from gateway.run.schedule import PollJob
+from gateway.run.schedule import run_one
+from gateway.run.schedule import run_polls
 from gateway.transports.drop_inbox import DropWatcher
-from gateway.worker import Worker
 from partners import DropInbox
 from partners import PartnerProfile
 from partners import PartnerRegistry

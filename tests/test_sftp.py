@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.dispatch import send_due
 from gateway.errors import TransportError
-from gateway.pipeline import Pipeline
-from gateway.transport_status import status_rows
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.dispatch import send_due
+from gateway.outbound.transport_status import status_rows
 from gateway.transports._sftp_connect import SftpConnection
 from gateway.transports._sftp_connect import open_sftp
 from gateway.transports.drop_inbox import CLAIM_DIR

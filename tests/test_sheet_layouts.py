@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from gateway.receipts import Issue
+from gateway.model.receipts import Issue
 from parsers._events import FoundOrders
 from parsers._excel import parse_csv_order
 from parsers._excel import parse_excel_order

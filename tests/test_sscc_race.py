@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.gs1 import sscc
+from gateway.outbound.gs1 import sscc
 from tests.conftest import FIXED_NOW
 from tests.postgres import Postgres
 

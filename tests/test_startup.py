@@ -24,7 +24,7 @@ from tests.conftest import ROOT
 # Also the pydantic models whose schema was built (a deferred one is built on first use).
 _PROBE = """
 import json, sys
-from gateway.cli import main
+from gateway.cli.commands import main
 try:
     main(sys.argv[2:], prog_name="gateway")
 except SystemExit as exc:
@@ -59,14 +59,22 @@ READERS = (
 # Libraries of other commands and roles: the web desk, the job queue, IMAP, HTTP delivery.
 OTHER_ROLES = ("flask", "werkzeug", "jinja2", "procrastinate", "psycopg", "imapclient", "httpx", "zxcvbn")
 # What a command that opens the store needs, and `--help` does not.
-STORE = ("sqlalchemy", "alembic", "pydantic", "pyx12", "rapidfuzz", "gateway.storage", "gateway.pipeline")
+STORE = (
+    "sqlalchemy",
+    "alembic",
+    "pydantic",
+    "pyx12",
+    "rapidfuzz",
+    "gateway.storage",
+    "gateway.inbound.pipeline",
+)
 LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs")
 # What a store on SQLite has no use for: PostgreSQL's dialect (its package imports every driver's
 # module).
 POSTGRESQL = ("sqlalchemy.dialects.postgresql",)
 # What only `gateway run`, `worker` and `init --demo` use: the supervisor's processes and the
 # demo's dated copies (with the email package).
-OTHER_COMMANDS = ("gateway.runner", "multiprocessing", "gateway.demo")
+OTHER_COMMANDS = ("gateway.run.supervisor", "multiprocessing", "gateway.cli.demo")
 
 
 def _gateway(tmp_path: Path, *args: str) -> tuple[Any, set[str], str]:
@@ -97,7 +105,7 @@ def _probe(tmp_path: Path, *args: str) -> tuple[Any, set[str], str, list[str]]:
 def test_help_loads_no_store_no_reader_and_no_web_framework(tmp_path: Path, args: tuple[str, ...]) -> None:
     code, modules, output = _gateway(tmp_path, *args)
     assert code == 0 and "Usage: gateway" in output, output
-    assert "gateway.cli" in modules and "click" in modules  # the probe did run the command
+    assert "gateway.cli.commands" in modules and "click" in modules  # the probe did run the command
     assert sorted(modules & {*READERS, *OTHER_ROLES, *STORE, *OTHER_COMMANDS, "email", "secrets"}) == []
     assert not (tmp_path / "home").exists()  # nor does it make a store
 
@@ -105,7 +113,12 @@ def test_help_loads_no_store_no_reader_and_no_web_framework(tmp_path: Path, args
 def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
     code, modules, output = _gateway(tmp_path, "ingest", str(INBOX / "acme-4500012345.edi"))
     assert code == 0 and "processed; 1 orders; 997" in output, output
-    assert {"pyx12", "parsers.x12", "sqlalchemy.orm", "gateway.pipeline"} <= modules  # it did read and store
+    assert {
+        "pyx12",
+        "parsers.x12",
+        "sqlalchemy.orm",
+        "gateway.inbound.pipeline",
+    } <= modules  # it did read and store
     assert sorted(modules & {*READERS, *OTHER_ROLES, *OTHER_COMMANDS}) == []  # (Alembic loads every dialect)
 
 
@@ -120,7 +133,7 @@ STORE_READERS = [
 ]
 # What a command that lists the store's rows has no use for: the profiles, the canonical model,
 # the validators and pydantic under them.
-CANONICAL = ("pydantic", "partners", "validators", "gateway.model", "gateway.receipts")
+CANONICAL = ("pydantic", "partners", "validators", "gateway.model.order", "gateway.model.receipts")
 
 
 @pytest.fixture(scope="module")
@@ -183,10 +196,10 @@ def test_every_model_of_ours_defers_its_schema() -> None:
     import pydantic
 
     import emitters
-    import gateway.master_data
-    import gateway.model
-    import gateway.outbound_model
-    import gateway.receipts
+    import gateway.inbound.master_data
+    import gateway.model.order
+    import gateway.model.outbound
+    import gateway.model.receipts
     import partners
     import validators
 
@@ -225,7 +238,7 @@ def counting(*args, **kwargs):
     calls.append(1)
     return real(*args, **kwargs)
 hashlib.scrypt = counting
-import gateway.cli
+import gateway.cli.commands
 import gateway.desk as desk
 for name in dir(desk):
     getattr(desk, name)

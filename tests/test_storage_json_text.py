@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.truncation import VALUE_CAP
+from gateway.model.truncation import VALUE_CAP
 from tests.postgres import Postgres
 from tests.queue_cluster import fresh_database
 

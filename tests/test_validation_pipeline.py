@@ -12,11 +12,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway import reports
 from gateway import storage
-from gateway.master_data import import_file
-from gateway.model import po_key
-from gateway.pipeline import Pipeline
+from gateway.cli import reports
+from gateway.inbound.master_data import import_file
+from gateway.inbound.pipeline import Pipeline
+from gateway.model.order import po_key
 from partners import PartnerRegistry
 from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW

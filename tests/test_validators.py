@@ -11,14 +11,14 @@ import pytest
 from pydantic import ValidationError
 
 import validators
-from gateway.model import Channel
-from gateway.model import DatedEvent
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import OrderPurpose
-from gateway.model import Party
-from gateway.model import Quantity
-from gateway.model import StoreQuantity
+from gateway.model.order import Channel
+from gateway.model.order import DatedEvent
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
+from gateway.model.order import Party
+from gateway.model.order import Quantity
+from gateway.model.order import StoreQuantity
 from validators import Customer
 from validators import FindingCode
 from validators import MasterData

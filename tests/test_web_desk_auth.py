@@ -19,7 +19,7 @@ from sqlalchemy import update
 from gateway import desk as gateway_desk
 from gateway import storage
 from gateway.web import create_app
-from gateway.web.desk import security
+from gateway.web.desk_pages import security
 from partners import PartnerRegistry
 from tests.postgres import Postgres
 from tests.security._routes import desk_routes
@@ -266,7 +266,7 @@ def _login_cookie(client: Any, base_url: str) -> str:
 
 
 def test_settings_from_the_environment() -> None:
-    from gateway.web.desk import settings
+    from gateway.web.desk_pages import settings
 
     assert settings.from_environment({}) == {}
     assert settings.from_environment({"GATEWAY_SLA_HOURS": "2.5", "GATEWAY_SECURE_COOKIES": "1"}) == {

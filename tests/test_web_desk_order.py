@@ -15,9 +15,9 @@ from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from gateway import storage
-from gateway.pipeline import Pipeline
-from gateway.web.desk.filters import finding_hint
-from gateway.web.desk.filters import finding_title
+from gateway.inbound.pipeline import Pipeline
+from gateway.web.desk_pages.filters import finding_hint
+from gateway.web.desk_pages.filters import finding_title
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.test_order_changes import acme

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway import replies
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound import replies
 from partners import PartnerRegistry
 from tests.smtp_server import SmtpServer
 from tests.smtp_server import free_port

@@ -27,7 +27,7 @@ from werkzeug.test import TestResponse
 
 from gateway import desk
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from gateway.web import create_app
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from emitters import x12_997
 from gateway import storage
 from gateway.desk.sources._edi_view import segment_pane
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers import X12
 from parsers import check_interchange
 from parsers import detect_format

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway import reports
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.cli import reports
+from gateway.inbound.pipeline import Pipeline
 from tests.conftest import CORPUS
 
 # path -> (document status, order statuses, document error codes, order error codes, acks written).

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from bench.generate import write_interchange
-from gateway.receipts import Separators
+from gateway.model.receipts import Separators
 from parsers import ParsedInterchange
 from parsers._pyx12 import InterchangeValidator
 from parsers.x12 import read_x12

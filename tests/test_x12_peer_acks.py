@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers.x12._map_dir import MAP_DIR
 from parsers.x12._prepass import InterchangeHeader
 from parsers.x12._prepass import RawSegment

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers import ParsedInterchange
 from parsers import parse
 from parsers.x12 import read_x12

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.model import OrderLine
+from gateway.model.order import OrderLine
 
 from ._context import ValidationContext
 from ._findings import Action

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from gateway.model import OrderLine
+from gateway.model.order import OrderLine
 
 from ._context import ValidationContext
 from ._context import money

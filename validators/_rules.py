@@ -6,9 +6,9 @@ from datetime import timedelta
 from decimal import ROUND_CEILING
 from decimal import Decimal
 
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import OrderPurpose
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
 
 from ._context import ValidationContext
 from ._context import money

@@ -7,8 +7,8 @@ from dataclasses import field
 from decimal import Decimal
 from typing import Literal
 
-from gateway.model import Order
-from gateway.model import OrderPurpose
+from gateway.model.order import Order
+from gateway.model.order import OrderPurpose
 
 from . import _rules
 from ._context import ValidationContext

@@ -26,16 +26,16 @@ Decisions:
   override (``order_override``) that re-validation honours; see ``_revalidation``.
 - **Approve** re-validates with the pipeline's validator and replaces the order's findings.
   Accepted: the stock is allocated, the order counts towards the customer's open orders, and
-  ``gateway.pipeline.send_decision`` sends what the pipeline sends for an accepted order (855
+  ``gateway.inbound.pipeline.send_decision`` sends what the pipeline sends for an accepted order (855
   AD/AC for X12 partners that want one, ERP payload when the gateway has an ERP); an order that
   came as a PDF, sheet or email text gets a drafted confirmation listing what changed
-  (``gateway.replies``), which the clerk reads, may edit, and sends (``gateway.desk.send_reply``). Still
+  (``gateway.outbound.replies``), which the clerk reads, may edit, and sends (``gateway.desk.send_reply``). Still
   blocked (hold or reject findings): the order stays in exception, nothing is sent, and the
   findings are returned. Approval never rejects; rejecting is the clerk's own action.
 - **Reject**: an X12 order gets a rejecting 855 (BAK02 = RD, reject with detail, every line
   IR) when the partner wants 855s, with the clerk's reason and the blocking findings as its
   messages; an X12 partner without 855s gets nothing more (its 997/999 went at intake). An
-  order that came as a PDF, sheet or email text gets a drafted email reply (``gateway.replies``).
+  order that came as a PDF, sheet or email text gets a drafted email reply (``gateway.outbound.replies``).
   An order in exception holds no stock and does not count towards credit (the pipeline
   allocates only accepted orders), so there is nothing to release.
 - **Merge a duplicate** closes this order as a duplicate of order N: status ``rejected``,
@@ -64,27 +64,27 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import amendments
 from gateway import storage
-from gateway.amendments import allocations_json
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import OrderPurpose
-from gateway.model import po_key
-from gateway.outbox import queue_erp_payload
-from gateway.pipeline import cancel_order
-from gateway.pipeline import order_line_rows
-from gateway.pipeline import restore_in_force
-from gateway.pipeline import send_decision
-from gateway.replies import DRAFT
-from gateway.replies import as_received
-from gateway.replies import confirm_order
-from gateway.replies import draft_rejection
+from gateway.inbound import amendments
+from gateway.inbound.amendments import allocations_json
+from gateway.inbound.pipeline import cancel_order
+from gateway.inbound.pipeline import order_line_rows
+from gateway.inbound.pipeline import restore_in_force
+from gateway.inbound.pipeline import send_decision
+from gateway.inbound.validation import LiveStock
+from gateway.inbound.validation import MasterDataCache
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
+from gateway.model.order import po_key
+from gateway.outbound.outbox import queue_erp_payload
+from gateway.outbound.replies import DRAFT
+from gateway.outbound.replies import as_received
+from gateway.outbound.replies import confirm_order
+from gateway.outbound.replies import draft_rejection
 from gateway.storage import DeskUser
 from gateway.storage import PurchaseOrder
-from gateway.validation import LiveStock
-from gateway.validation import MasterDataCache
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from validators import FindingCode

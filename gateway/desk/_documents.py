@@ -10,7 +10,7 @@ and the document processed. Every action writes one audit entry. A bad input rai
 ``InvalidChange`` with a sentence for the clerk; nothing is changed then.
 
 An unknown X12 sender's interchange is shown as read with a provisional profile made from its
-own envelope (``gateway.provisional``, the reading the pipeline stores at intake); reading it
+own envelope (``gateway.inbound.provisional``, the reading the pipeline stores at intake); reading it
 sends nothing.
 """
 
@@ -35,21 +35,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Provenance
-from gateway.model import Quantity
-from gateway.pipeline import DISMISSED
-from gateway.pipeline import FAILED
-from gateway.pipeline import HELD
-from gateway.pipeline import REJECTED
-from gateway.pipeline import UNKNOWN_PARTNER
-from gateway.pipeline import IngestOutcome
-from gateway.pipeline import Pipeline
-from gateway.provisional import X12Preview as X12Preview
-from gateway.provisional import read_unknown_x12
-from gateway.provisional import x12_preview as x12_preview
+from gateway.inbound.pipeline import DISMISSED
+from gateway.inbound.pipeline import FAILED
+from gateway.inbound.pipeline import HELD
+from gateway.inbound.pipeline import REJECTED
+from gateway.inbound.pipeline import UNKNOWN_PARTNER
+from gateway.inbound.pipeline import IngestOutcome
+from gateway.inbound.pipeline import Pipeline
+from gateway.inbound.provisional import X12Preview as X12Preview
+from gateway.inbound.provisional import read_unknown_x12
+from gateway.inbound.provisional import x12_preview as x12_preview
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Provenance
+from gateway.model.order import Quantity
 from gateway.storage import DeskUser
 from parsers import X12
 from partners import PartnerProfile

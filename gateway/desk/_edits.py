@@ -1,6 +1,6 @@
 """Field edits on a canonical order: values in, the changed fields' before and after out.
 
-Pure functions over ``gateway.model.Order``; the caller loads and stores the order. Changed
+Pure functions over ``gateway.model.order.Order``; the caller loads and stores the order. Changed
 fields are named as paths a screen can show: ``lines[3].vendor_sku``, ``dates[002]``,
 ``lines[3].dates[002]``, ``ship_to.city``, ``lines[4-2]`` (a whole line added, split off or
 removed). ``mark_keyed`` then stamps each changed value's provenance "keyed by USER at TIME",
@@ -16,15 +16,15 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
-from gateway.model import Address
-from gateway.model import Channel
-from gateway.model import DatedEvent
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Party
-from gateway.model import Provenance
-from gateway.model import Quantity
-from gateway.model import Traced
+from gateway.model.order import Address
+from gateway.model.order import Channel
+from gateway.model.order import DatedEvent
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Party
+from gateway.model.order import Provenance
+from gateway.model.order import Quantity
+from gateway.model.order import Traced
 
 from ._errors import InvalidChange
 

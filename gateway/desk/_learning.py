@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.model import Channel
-from gateway.model import Order
+from gateway.model.order import Channel
+from gateway.model.order import Order
 from gateway.storage import DeskUser
 from gateway.storage import PurchaseOrder
 from parsers import CSV

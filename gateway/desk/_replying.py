@@ -1,7 +1,7 @@
 """The clerk sends a reply to the customer: the drafted confirmation or rejection, as read and edited.
 
 ``send_reply`` takes the clerk's To, Subject and text, writes them over the stored reply (its
-threading headers kept), and puts it in the outbox as ``pending`` for ``gateway.mailer``; a reply
+threading headers kept), and puts it in the outbox as ``pending`` for ``gateway.outbound.mailer``; a reply
 that could not be sent (``dead``) may be corrected and sent again the same way, which closes its
 alert. One audit entry on the order says who sent what, when: the address, the subject, the text,
 and whether the clerk changed the draft. The caller commits, then may send it at once.
@@ -16,10 +16,10 @@ from email.utils import getaddresses
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import replies
 from gateway import storage
-from gateway.outbox import DEAD
-from gateway.outbox import PENDING
+from gateway.outbound import replies
+from gateway.outbound.outbox import DEAD
+from gateway.outbound.outbox import PENDING
 from gateway.storage import DeskUser
 
 from ._errors import InvalidChange

@@ -1,6 +1,6 @@
 """Re-validation of an edited order: the pipeline's validator, the desk's overrides, and what still stands.
 
-The order goes through ``gateway.validation.StoreValidator``, exactly as the pipeline runs it
+The order goes through ``gateway.inbound.validation.StoreValidator``, exactly as the pipeline runs it
 (customer row locked, live open orders, live stock), with two differences:
 
 - the order being re-validated is not its own duplicate: its PO number counts as seen only
@@ -42,10 +42,10 @@ from sqlalchemy.orm import Session
 
 import validators
 from gateway import storage
-from gateway.amendments import held_allocations
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.validation import StoreValidator
+from gateway.inbound.amendments import held_allocations
+from gateway.inbound.validation import StoreValidator
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
 from partners import PartnerProfile
 from validators import FindingCode
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from gateway.storage import LoginFailure
 
-from .queue import as_utc
+from .exception_queue import as_utc
 
 LIMIT = 5
 WINDOW = timedelta(minutes=15)

@@ -14,7 +14,7 @@ decides an order when it stores it (``created_at``), a person when they approve 
   under a week and to the day beyond (``gateway.storage.resolve_bucket``), and the median is
   taken over those; the count of people's decisions is exact.
 - **Exceptions by reason**: what is open now, as the queue's facets count it.
-- **Overdue 997s**: ``gateway.reports.ack_overdue``, the rule ``gateway outbox --overdue`` uses.
+- **Overdue 997s**: ``gateway.cli.reports.ack_overdue``, the rule ``gateway outbox --overdue`` uses.
 - **Failed deliveries**: outbound documents dead-lettered, plus open delivery alerts whose
   document is not (or no longer) dead, so one failure counts once.
 
@@ -41,17 +41,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.outbox import DEAD
-from gateway.pipeline import ORDER_ACCEPTED
-from gateway.pipeline import ORDER_REJECTED
-from gateway.reports import ack_overdue
+from gateway.cli.reports import ack_overdue
+from gateway.inbound.pipeline import ORDER_ACCEPTED
+from gateway.inbound.pipeline import ORDER_REJECTED
+from gateway.outbound.outbox import DEAD
 
-from .queue import as_utc
-from .queue import count_waiting_documents
-from .queue import open_reason_counts
-from .queue import waiting_groups
+from .exception_queue import as_utc
+from .exception_queue import count_waiting_documents
+from .exception_queue import open_reason_counts
+from .exception_queue import waiting_groups
 
-DELIVERY_ALERTS = ("delivery_dead",)  # gateway.retries raises it when a document is dead-lettered
+DELIVERY_ALERTS = ("delivery_dead",)  # gateway.outbound.retries raises it when a document is dead-lettered
 MAX_DAYS = 366
 
 

@@ -1,7 +1,7 @@
 """The job queue for scale-out: on PostgreSQL, procrastinate runs document processing and the
 outbound sends as jobs, for any number of ``gateway worker`` processes on any machines.
 
-The embedded SQLite default has no queue: it processes inline (gateway.worker).
+The embedded SQLite default has no queue: it processes inline (gateway.jobs.inline).
 
 Every export is imported on first use (``gateway._lazy``): a command on SQLite never loads
 procrastinate or psycopg.

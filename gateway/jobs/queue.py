@@ -26,7 +26,7 @@ def uses_job_queue(url: str) -> bool:
 
 
 class ProcrastinateQueue:
-    """A ``gateway.pipeline.DocumentQueue`` on procrastinate, with a small synchronous pool."""
+    """A ``gateway.inbound.pipeline.DocumentQueue`` on procrastinate, with a small synchronous pool."""
 
     def __init__(self, app: procrastinate.App) -> None:
         self._app = app

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import Engine
 
-from gateway.worker import Worker
-from gateway.worker import WorkReport
-from gateway.worker import received_documents
+from gateway.jobs.inline import Worker
+from gateway.jobs.inline import WorkReport
+from gateway.jobs.inline import received_documents
 
 from ._claim import finish_document_job
 from ._claim import take_document_job

@@ -1,7 +1,7 @@
 """Making a row's values fit its table's columns, as PostgreSQL insists (SQLite does not), and the cap.
 
 No text, nor any string inside a JSON value, is stored longer than ``VALUE_CAP`` characters:
-a longer one keeps its head and a note saying how long it was (``gateway.truncation``).
+a longer one keeps its head and a note saying how long it was (``gateway.model.truncation``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Table
 
-from gateway.truncation import VALUE_CAP
-from gateway.truncation import any_over_cap
-from gateway.truncation import cap_strings
-from gateway.truncation import capped
+from gateway.model.truncation import VALUE_CAP
+from gateway.model.truncation import any_over_cap
+from gateway.model.truncation import cap_strings
+from gateway.model.truncation import capped
 
 from ._json import JsonText
 

@@ -62,7 +62,7 @@ class Document(Base):
     """One inbound document, keyed by the SHA-256 of its bytes."""
 
     __tablename__ = "document"
-    # The queue's documents (gateway.desk.queue) by status, oldest first, counted per partner and
+    # The queue's documents (gateway.desk.exception_queue) by status, oldest first, counted per partner and
     # format from the index alone; migration 0022 (0009 had status and received_at only).
     __table_args__ = (
         Index("ix_document_waiting", "status", "received_at", "partner", "format"),
@@ -131,7 +131,7 @@ class PurchaseOrder(Base):
         Index("ix_purchase_order_customer_po", "customer_account", "po_number"),
         Index("ix_purchase_order_customer_po_key", "customer_account", "po_key"),
         Index("ix_purchase_order_customer_status", "customer_account", "status"),
-        # The order desk (gateway.desk.queue, gateway.desk.dashboard); migration 0009.
+        # The order desk (gateway.desk.exception_queue, gateway.desk.dashboard); migration 0009.
         Index(
             "ix_purchase_order_queue",
             "status",
@@ -145,7 +145,7 @@ class PurchaseOrder(Base):
         Index("ix_purchase_order_partner_created", "partner", "created_at"),
         Index("ix_purchase_order_channel_created", "channel", "created_at"),
         Index("ix_purchase_order_decided", "decided_at", "decided_by", "created_at"),
-        # The queue's open orders in its order (gateway.desk.queue._page_keys); migration 0024.
+        # The queue's open orders in its order (gateway.desk.exception_queue._page_keys); migration 0024.
         PartialIndex("ix_purchase_order_open_age", "created_at", "id", where="status = 'exception'"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,7 +154,7 @@ class PurchaseOrder(Base):
     partner: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     po_number: Mapped[str | None] = mapped_column(String(64))
-    # gateway.model.po_key(po_number): what the duplicate check compares (migration 0012)
+    # gateway.model.order.po_key(po_number): what the duplicate check compares (migration 0012)
     po_key: Mapped[str | None] = mapped_column(String(64))
     po_date: Mapped[date | None]
     purpose: Mapped[str] = mapped_column(String(16))
@@ -190,7 +190,7 @@ class PurchaseOrder(Base):
     allocations: Mapped[dict[str, Any] | None]
     # While a partner's change to an accepted order waits on the desk: the version in force before it
     # (canonical, total, findings, the change's purpose and 865 line codes), which the desk puts back
-    # when it refuses the change; None otherwise (gateway.amendments.superseded, migration 0023).
+    # when it refuses the change; None otherwise (gateway.inbound.amendments.superseded, migration 0023).
     superseded: Mapped[dict[str, Any] | None]
     # What the desk's tally (``order_day_tally``, ``open_order_tally``) counts this order as, so
     # ``gateway.storage.tally_orders`` moves it between counts exactly once (migration 0022).

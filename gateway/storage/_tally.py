@@ -60,12 +60,14 @@ from ._models import OrderDayTally
 from ._models import OutboundRecord
 from ._models import PurchaseOrder
 
-EXCEPTION = "exception"  # gateway.pipeline.ORDER_EXCEPTION (the pipeline imports storage, not the reverse)
+EXCEPTION = (
+    "exception"  # gateway.inbound.pipeline.ORDER_EXCEPTION (the pipeline imports storage, not the reverse)
+)
 BLOCKING = ("hold", "reject")  # finding actions that hold an order (gateway.desk._revalidation.BLOCKING)
 TALLY_CHANNEL, TALLY_PARTNER, TALLY_ALONE, TALLY_CODES = "channel", "partner", "alone", "codes"
 TALLY_RESOLVED = "resolved"
 TALLY_DOCUMENTS = "documents"
-# Statuses of a document that made no order and may wait for a person (gateway.pipeline's
+# Statuses of a document that made no order and may wait for a person (gateway.inbound.pipeline's
 # UNKNOWN_PARTNER, FAILED, HELD, REJECTED; the desk's queue.DOCUMENT_STATUSES).
 WAITING_STATUSES = ("failed", "held", "rejected", "unknown_partner")
 REJECTED = "rejected"

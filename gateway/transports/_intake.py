@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
-from gateway.pipeline import IngestOutcome
+from gateway.inbound.pipeline import IngestOutcome
 
 
 def wanted(name: str, patterns: Iterable[str], ignore: Iterable[str]) -> bool:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.transport_status import record_failure
-from gateway.transport_status import record_success
+from gateway.outbound.transport_status import record_failure
+from gateway.outbound.transport_status import record_success
 
 from .as2_messages import split_http_message
 from .as2_messages import update

@@ -50,13 +50,13 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.errors import ConfigError
-from gateway.outbox import AWAITING_MDN
-from gateway.outbox import confirm_delivery
-from gateway.pipeline import Pipeline
-from gateway.retries import RetryPolicy
-from gateway.retries import record_failed_attempt
-from gateway.transport_status import record_failure
-from gateway.transport_status import record_success
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.outbox import AWAITING_MDN
+from gateway.outbound.outbox import confirm_delivery
+from gateway.outbound.retries import RetryPolicy
+from gateway.outbound.retries import record_failed_attempt
+from gateway.outbound.transport_status import record_failure
+from gateway.outbound.transport_status import record_success
 from parsers import nesting_refusal
 from partners import PartnerProfile
 from partners import PartnerRegistry

@@ -37,9 +37,9 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import config
 from gateway import storage
-from gateway.dispatch import Sent
 from gateway.errors import ConfigError
 from gateway.errors import TransportError
+from gateway.outbound.dispatch import Sent
 from partners import PartnerProfile
 
 from . import as2_messages as messages

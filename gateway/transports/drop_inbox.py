@@ -50,8 +50,8 @@ from pathlib import Path
 
 from gateway.config import partners_dir
 from gateway.errors import TransportError
-from gateway.pipeline import Pipeline
-from gateway.transport_status import record_outcome
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile

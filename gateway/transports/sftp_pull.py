@@ -33,8 +33,8 @@ from datetime import datetime
 import paramiko
 
 from gateway.errors import TransportError
-from gateway.pipeline import Pipeline
-from gateway.transport_status import record_outcome
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile

@@ -16,8 +16,8 @@ import io
 
 import paramiko
 
-from gateway.dispatch import Sent
 from gateway.errors import TransportError
+from gateway.outbound.dispatch import Sent
 from gateway.transports._sftp_connect import Connect
 from gateway.transports._sftp_connect import open_sftp
 from gateway.transports._sftp_connect import remote_path

@@ -1,7 +1,7 @@
 """The gateway's web server: the order desk, the JSON API the ERP and WMS post to, and the AS2 endpoint.
 
 ``create_app`` builds the Flask app around a store and the partner profiles. The desk
-(``gateway.web.desk``) is served at ``/`` with sessions and CSRF; the API (bearer token) and
+(``gateway.web.desk_pages``) is served at ``/`` with sessions and CSRF; the API (bearer token) and
 AS2 (signatures) are session-less and exempt from CSRF.
 """
 
@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway.desk import OrderDesk
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from gateway.transports.as2_identity import As2Identity
 from gateway.transports.as2_inbox import As2Inbox
 from gateway.transports.as2_receive import as2
 from partners import PartnerRegistry
 
 from .api import api
-from .desk import DeskServices
-from .desk import init_desk
+from .desk_pages import DeskServices
+from .desk_pages import init_desk
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
@@ -47,7 +47,7 @@ def create_app(
     what the desk reprocesses, goes through ``pipeline`` (default: one over ``sessions`` and
     ``partners``, validating). ``erp_kind`` is the ERP payload an order approved on the desk
     queues (the pipeline's own setting). ``config`` overrides Flask and desk settings
-    (``SECRET_KEY``, ``DESK_SLA_HOURS``...; see ``gateway.web.desk.settings``).
+    (``SECRET_KEY``, ``DESK_SLA_HOURS``...; see ``gateway.web.desk_pages.settings``).
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

@@ -18,8 +18,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.errors import OutboundRefused
-from gateway.records import submit_invoice
-from gateway.records import submit_shipment
+from gateway.outbound.records import submit_invoice
+from gateway.outbound.records import submit_shipment
 
 api = Blueprint("api", __name__, url_prefix="/api")
 

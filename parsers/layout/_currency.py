@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gateway.model import Order
+from gateway.model.order import Order
 
 from .._values import CURRENCY_CODES
 from .._values import WORDLIKE_CODES

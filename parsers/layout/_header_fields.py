@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from gateway.model import Address
-from gateway.model import Order
-from gateway.model import Party
-from gateway.model import Terms
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Severity
+from gateway.model.order import Address
+from gateway.model.order import Order
+from gateway.model.order import Party
+from gateway.model.order import Terms
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Severity
 
 from .._values import date_readings
 from ._currency import read_currency

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gateway.model import Channel
-from gateway.model import Order
-from gateway.receipts import Issue
-from gateway.receipts import Level
+from gateway.model.order import Channel
+from gateway.model.order import Order
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
 
 from .._confidence import low_confidence_issues
 from .._events import FoundOrders

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import Quantity
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Severity
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import Quantity
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Severity
 
 from .._values import CURRENCY_CODES
 from .._values import Amount

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gateway.model import Provenance
+from gateway.model.order import Provenance
 
 ROW_TOLERANCE = 3.0  # points: words whose tops differ by at most this share a row
 

@@ -12,26 +12,26 @@ from datetime import date
 from decimal import Decimal
 from decimal import InvalidOperation
 
-from gateway.model import Address
-from gateway.model import Carrier
-from gateway.model import Channel
-from gateway.model import Charge
-from gateway.model import Contact
-from gateway.model import DatedEvent
-from gateway.model import Order
-from gateway.model import OrderLine
-from gateway.model import OrderPurpose
-from gateway.model import PackInfo
-from gateway.model import Party
-from gateway.model import Provenance
-from gateway.model import Quantity
-from gateway.model import Reference
-from gateway.model import StoreQuantity
-from gateway.model import Terms
-from gateway.model import Traced
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Severity
+from gateway.model.order import Address
+from gateway.model.order import Carrier
+from gateway.model.order import Channel
+from gateway.model.order import Charge
+from gateway.model.order import Contact
+from gateway.model.order import DatedEvent
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
+from gateway.model.order import PackInfo
+from gateway.model.order import Party
+from gateway.model.order import Provenance
+from gateway.model.order import Quantity
+from gateway.model.order import Reference
+from gateway.model.order import StoreQuantity
+from gateway.model.order import Terms
+from gateway.model.order import Traced
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Severity
 
 from . import _850_fields as fields
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.model import OrderPurpose
+from gateway.model.order import OrderPurpose
 
 HEADER = {
     ("BEG", 1): "purpose_code",

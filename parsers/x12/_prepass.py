@@ -22,11 +22,11 @@ from dataclasses import field
 from typing import BinaryIO
 from typing import ClassVar
 
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Separators
-from gateway.receipts import Severity
-from gateway.truncation import VALUE_CAP
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Separators
+from gateway.model.receipts import Severity
+from gateway.model.truncation import VALUE_CAP
 from partners import DEFAULT_MAX_SEGMENT_BYTES
 
 CHUNK_SIZE = 1 << 20

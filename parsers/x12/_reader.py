@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import BinaryIO
 
-from gateway.receipts import GroupReceipt
-from gateway.receipts import InterchangeReceipt
-from gateway.receipts import Issue
-from gateway.receipts import Level
-from gateway.receipts import Severity
-from gateway.receipts import TransactionReceipt
-from gateway.truncation import capped
+from gateway.model.receipts import GroupReceipt
+from gateway.model.receipts import InterchangeReceipt
+from gateway.model.receipts import Issue
+from gateway.model.receipts import Level
+from gateway.model.receipts import Severity
+from gateway.model.receipts import TransactionReceipt
+from gateway.model.truncation import capped
 from partners import PartnerProfile
 from partners import PartnerRegistry
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench._memory import peak_rss_mb
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.security import _hostile as hostile
 from tests.work import counted_calls

@@ -11,7 +11,7 @@ import json
 import sys
 
 from bench._memory import peak_rss_mb
-from gateway.cli import main as gateway
+from gateway.cli.commands import main as gateway
 
 
 def main(path: str) -> None:

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from gateway import storage
-from gateway.web.desk.views_order import ACTIONS
+from gateway.web.desk_pages.views_order import ACTIONS
 from tests.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.test_web_desk_support import DeskApp
 

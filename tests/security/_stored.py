@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 
 from gateway import storage
-from gateway.pipeline import REJECTED
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import REJECTED
+from gateway.inbound.pipeline import Pipeline
 
 INTERNAL_ERROR = "internal_error"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.test_web_desk_support import DeskApp

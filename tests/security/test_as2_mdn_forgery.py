@@ -17,12 +17,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from gateway import reports
 from gateway import storage
-from gateway.dispatch import send_due
+from gateway.cli import reports
 from gateway.errors import TransportError
-from gateway.outbox import AWAITING_MDN
-from gateway.outbox import SENT
+from gateway.outbound.dispatch import send_due
+from gateway.outbound.outbox import AWAITING_MDN
+from gateway.outbound.outbox import SENT
 from tests.as2_partner import KeyPair
 from tests.conftest import FIXED_NOW
 from tests.test_as2 import World

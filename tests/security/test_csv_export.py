@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import update
 
 from gateway import storage
-from gateway.desk.queue_csv import COLUMNS
-from gateway.desk.queue_csv import FORMULA_STARTS
-from gateway.desk.queue_csv import neutralise
-from gateway.pipeline import Pipeline
+from gateway.desk.exception_queue_csv import COLUMNS
+from gateway.desk.exception_queue_csv import FORMULA_STARTS
+from gateway.desk.exception_queue_csv import neutralise
+from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.test_web_desk_support import NOW
 from tests.test_web_desk_support import DeskApp

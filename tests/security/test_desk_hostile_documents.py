@@ -18,7 +18,7 @@ import pytest
 
 from gateway import desk as order_desk
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from gateway.storage import safe_filename
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW

@@ -25,7 +25,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from gateway.storage import safe_filename
 from gateway.transports.drop_inbox import CLAIM_DIR
 from gateway.transports.drop_inbox import DropWatcher

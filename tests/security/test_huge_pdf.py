@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers._pdf import MAX_PAGES
 from parsers._pdf_budget import MAX_CONTENT_BYTES
 from parsers._pdf_budget import MAX_GLYPHS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers import nesting_refusal
 from parsers._email import MAX_CONTAINERS
 from tests.security import _hostile as hostile

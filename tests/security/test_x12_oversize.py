@@ -26,9 +26,9 @@ from sqlalchemy import text
 
 from gateway import desk as order_desk
 from gateway import storage
-from gateway.pipeline import Pipeline
-from gateway.receipts import Level
-from gateway.truncation import VALUE_CAP
+from gateway.inbound.pipeline import Pipeline
+from gateway.model.receipts import Level
+from gateway.model.truncation import VALUE_CAP
 from parsers import ParsedOrder
 from parsers.x12 import read_x12
 from partners import PartnerRegistry

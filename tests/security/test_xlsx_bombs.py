@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway import storage
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from parsers._excel import MAX_ROWS
 from parsers._excel import MAX_WHOLE_PART
 from tests.security import _hostile as hostile

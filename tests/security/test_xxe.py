@@ -25,7 +25,7 @@ import openpyxl
 import pytest
 from defusedxml import DefusedXmlException
 
-from gateway.pipeline import Pipeline
+from gateway.inbound.pipeline import Pipeline
 from tests.conftest import ROOT
 from tests.security import _hostile as hostile
 from tests.security._stored import assert_refused

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway import storage
 
-from ._model import Answer
+from ._panes import Answer
 
 ACKS = ("TA1", "997", "999")
 MAX_ANSWERS = 10

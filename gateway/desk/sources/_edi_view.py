@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from gateway.receipts import Separators
+from gateway.model.receipts import Separators
 from parsers.x12 import InterchangeHeader
 from parsers.x12 import Oversize
 from parsers.x12 import RawSegment
@@ -25,13 +25,13 @@ from parsers.x12 import scan
 
 from ._highlights import Wanted
 from ._highlights import element_position
-from ._model import CannotShow
-from ._model import Highlight
-from ._model import SegmentElement
-from ._model import SegmentLine
-from ._model import SegmentPane
-from ._model import SegmentRef
-from ._model import Unplaced
+from ._panes import CannotShow
+from ._panes import Highlight
+from ._panes import SegmentElement
+from ._panes import SegmentLine
+from ._panes import SegmentPane
+from ._panes import SegmentRef
+from ._panes import Unplaced
 
 MAX_SEGMENTS = 2000
 HARD_LIMIT = 2 * MAX_SEGMENTS

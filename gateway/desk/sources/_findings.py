@@ -15,10 +15,10 @@ from dataclasses import replace
 from typing import Any
 from typing import Protocol
 
-from ._model import FindingMark
-from ._model import Highlight
-from ._model import SegmentPane
-from ._model import SourceView
+from ._panes import FindingMark
+from ._panes import Highlight
+from ._panes import SegmentPane
+from ._panes import SourceView
 
 # The line column a finding's field and a value's field belong to (as the order screen groups them).
 _COLUMNS = {

@@ -17,12 +17,12 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic import ValidationError
 
-from gateway.model import Provenance
-from gateway.model import Source
+from gateway.model.order import Provenance
+from gateway.model.order import Source
 
-from ._model import Highlight
-from ._model import Target
-from ._model import Unplaced
+from ._panes import Highlight
+from ._panes import Target
+from ._panes import Unplaced
 
 PDF = "pdf"
 CELL = "cell"

@@ -23,7 +23,7 @@ from parsers import detect_format
 from parsers import ocr_page_words
 from parsers import pdf_drawing_refusal
 
-from ._model import CannotShow
+from ._panes import CannotShow
 from ._pdf_view import DEFAULT_SCALE
 from ._pdf_view import _as_pdf
 from ._pdf_view import _box

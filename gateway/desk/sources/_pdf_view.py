@@ -43,13 +43,13 @@ from parsers import pdf_drawing_refusal
 from parsers import pdf_inflation_refusal
 
 from ._highlights import Wanted
-from ._model import CannotShow
-from ._model import Highlight
-from ._model import PdfBox
-from ._model import PdfPage
-from ._model import PdfPane
-from ._model import RenderedPage
-from ._model import Unplaced
+from ._panes import CannotShow
+from ._panes import Highlight
+from ._panes import PdfBox
+from ._panes import PdfPage
+from ._panes import PdfPane
+from ._panes import RenderedPage
+from ._panes import Unplaced
 
 DEFAULT_SCALE = 1.5
 SHARP_SCALE = 3.0  # the page drawn again for zooming in (within MAX_SIDE and MAX_PIXELS)

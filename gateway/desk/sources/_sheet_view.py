@@ -26,14 +26,14 @@ from parsers import workbook_refusal
 from ._highlights import Wanted
 from ._highlights import column_letter
 from ._highlights import split_cell
-from ._model import CannotShow
-from ._model import CellRef
-from ._model import GridCell
-from ._model import GridColumn
-from ._model import GridRow
-from ._model import Highlight
-from ._model import SheetPane
-from ._model import Unplaced
+from ._panes import CannotShow
+from ._panes import CellRef
+from ._panes import GridCell
+from ._panes import GridColumn
+from ._panes import GridRow
+from ._panes import Highlight
+from ._panes import SheetPane
+from ._panes import Unplaced
 from ._window import gaps
 from ._window import window
 

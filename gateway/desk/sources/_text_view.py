@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from ._highlights import Wanted
 from ._highlights import text_line
-from ._model import Highlight
-from ._model import LineRef
-from ._model import TextLine
-from ._model import TextPane
-from ._model import Unplaced
+from ._panes import Highlight
+from ._panes import LineRef
+from ._panes import TextLine
+from ._panes import TextPane
+from ._panes import Unplaced
 from ._window import gaps
 from ._window import window
 

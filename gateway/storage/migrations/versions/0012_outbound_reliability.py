@@ -3,7 +3,7 @@
 Revision ID: 0012
 Revises: 0011
 
-- ``purchase_order.po_key``: ``gateway.model.po_key(po_number)``, what the duplicate-PO check
+- ``purchase_order.po_key``: ``gateway.model.order.po_key(po_number)``, what the duplicate-PO check
   compares (case, whitespace and punctuation do not count); indexed with the customer, and
   filled here for the orders already stored. ``po_number`` keeps the value as sent.
 - ``sscc``: every SSCC-18 used, supplied or allocated, keyed on the SSCC, so none is used twice;
@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.model import po_key
+from gateway.model.order import po_key
 
 revision = "0012"
 down_revision = "0011"

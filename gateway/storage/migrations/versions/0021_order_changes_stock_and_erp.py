@@ -8,7 +8,7 @@ Revises: 0020
 
 An order accepted before 0020 took stock but did not record it (``allocations`` NULL), so a
 partner's change or cancellation gave back its credit and not its stock. Each such order now records
-what ``gateway.amendments.derived_allocations`` says it took, never more than the inventory still has
+what ``gateway.inbound.amendments.derived_allocations`` says it took, never more than the inventory still has
 allocated beyond what the orders that recorded theirs hold (``backfill_allocations``). From 0021 on,
 an accepted order records ``{}`` when it took nothing, so NULL no longer means two things.
 """
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-from gateway.amendments import backfill_allocations
-from gateway.master_data import load_snapshot
+from gateway.inbound.amendments import backfill_allocations
+from gateway.inbound.master_data import load_snapshot
 
 revision = "0021"
 down_revision = "0020"

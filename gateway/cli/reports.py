@@ -1,0 +1,416 @@
+"""Read-side views of the store for the CLI: plain dicts, ready for JSON or text."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import storage
+from gateway.outbound.transport_status import status_rows
+
+if TYPE_CHECKING:
+    from gateway.inbound.pipeline import IngestOutcome
+    from partners import PartnerProfile
+    from partners import PartnerRegistry
+
+
+def document_report(session: Session, outcome: IngestOutcome, *, orders: bool = True) -> dict[str, Any]:
+    """The ``ingest --json`` object for one document.
+
+    ``orders=False`` (the one-line summary) reads no order back: ``orders`` is then left out and
+    ``order_count`` says how many orders the document made.
+    """
+    document = session.get(storage.Document, outcome.document_id)
+    assert document is not None
+    made: dict[str, Any] = (
+        {"orders": _orders_with_lines(session, outcome.order_ids)}
+        if orders
+        else {"order_count": len(set(outcome.order_ids))}
+    )
+    outbound = [
+        {"kind": kind, "id": oid}
+        for oid, kind in session.execute(
+            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
+            .where(storage.OutboundRecord.id.in_(outcome.outbound_ids))
+            .order_by(storage.OutboundRecord.id)
+        )
+    ]
+    return {
+        "document_id": document.id,
+        "sha256": document.sha256,
+        "status": document.status,
+        "format": document.format,
+        "partner": document.partner,
+        "duplicate": outcome.duplicate,
+        "errors": list(document.errors or []),
+        **made,
+        "outbound": outbound,
+        **_provisional(document),
+    }
+
+
+def _provisional(document: storage.Document) -> dict[str, Any]:
+    """An unknown X12 sender's interchange as read provisionally, when it was (see gateway.inbound.provisional)."""
+    reading = (document.meta or {}).get("provisional")
+    return {"provisional": reading} if reading is not None else {}
+
+
+def document_detail(session: Session, document_id: int) -> dict[str, Any] | None:
+    """One document for ``gateway show --document``: status, error, orders made, acks sent."""
+    document = session.get(storage.Document, document_id)
+    if document is None:
+        return None
+    order_ids = list(
+        session.scalars(
+            select(storage.PurchaseOrder.id)
+            .where(storage.PurchaseOrder.document_id == document_id)
+            .order_by(storage.PurchaseOrder.ordinal)
+        )
+    )
+    outbound = [
+        {"kind": kind, "id": oid}
+        for oid, kind in session.execute(
+            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
+            .where(storage.OutboundRecord.document_id == document_id)
+            .order_by(storage.OutboundRecord.id)
+        )
+    ]
+    return {
+        "document_id": document.id,
+        "sha256": document.sha256,
+        "filename": document.filename,
+        "received_at": document.received_at,
+        "status": document.status,
+        "format": document.format,
+        "partner": document.partner,
+        "error": document.error,
+        "errors": list(document.errors or []),
+        "order_ids": order_ids,
+        "outbound": outbound,
+        **_provisional(document),
+    }
+
+
+def render_document(detail: dict[str, Any]) -> str:
+    out = [
+        f"document {detail['document_id']}  {detail['status']}  format {detail['format'] or '-'}"
+        f"  partner {detail['partner'] or '-'}",
+        f"  received {detail['received_at']}  file {detail['filename'] or '-'}",
+        f"  orders {', '.join(map(str, detail['order_ids'])) or 'none'}"
+        f"  sent {', '.join(o['kind'] for o in detail['outbound']) or 'nothing'}",
+    ]
+    for error in detail["errors"][:20]:
+        out.append(f"  {error['code']}: {error['message']}")
+    if "provisional" in detail:
+        from gateway.inbound.provisional import render_provisional  # the profiles and X12 reading: only here
+
+        out.extend(render_provisional(detail["provisional"]))
+    return "\n".join(out)
+
+
+def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str, Any]]:
+    if not order_ids:
+        return []
+    order, finding = storage.PurchaseOrder, storage.Finding
+    result: list[dict[str, Any]] = []
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start : start + 500]
+        findings: dict[int, list[dict[str, Any]]] = {}
+        for row in session.execute(  # the columns the report shows, not whole ORM objects
+            select(*_FINDING_COLUMNS).where(finding.order_id.in_(chunk)).order_by(finding.id)
+        ):
+            findings.setdefault(row.order_id, []).append(_finding_json(row))
+        for row in session.execute(
+            select(order.id, order.po_number, order.status, order.canonical)
+            .where(order.id.in_(chunk))
+            .order_by(order.id)
+        ):
+            result.append(
+                {
+                    "order_id": row.id,
+                    "po_number": row.po_number,
+                    "status": row.status,
+                    "lines": [_line_json(line) for line in row.canonical.get("lines", [])],
+                    "findings": findings.get(row.id, []),
+                }
+            )
+    return result
+
+
+_FINDING_COLUMNS = tuple(
+    getattr(storage.Finding, name)
+    for name in (
+        "order_id",
+        "code",
+        "severity",
+        "action",
+        "line_no",
+        "field",
+        "message",
+        "expected",
+        "received",
+        "suggestions",
+        "details",
+    )
+)
+
+
+def _line_json(line: dict[str, Any]) -> dict[str, Any]:
+    """A line as parsed: values exactly as the document wrote them."""
+    quantity = line.get("quantity") or {}
+    return {
+        "line_no": line.get("line_no"),
+        "buyer_part": line.get("buyer_part"),
+        "vendor_sku": line.get("vendor_sku"),
+        "sku": line.get("sku"),
+        "upc": line.get("upc"),
+        "quantity": quantity.get("value"),
+        "uom": quantity.get("uom"),
+        "unit_price": line.get("unit_price"),
+    }
+
+
+def _finding_json(finding: Any) -> dict[str, Any]:
+    """The finding contract of issue 4, plus what the policy did and, for parse issues, the reason."""
+    details = finding.details or {}
+    return {
+        "code": finding.code,
+        "severity": finding.severity,
+        "action": finding.action,
+        "line_no": finding.line_no,
+        "field": finding.field,
+        "message": finding.message,
+        "expected": finding.expected,
+        "received": finding.received,
+        "suggestions": [{"sku": s["sku"], "score": s["score"]} for s in finding.suggestions or []],
+        "reason": details.get("reason"),
+        "location": details.get("segment_index") and f"segment {details['segment_index']}",
+    }
+
+
+def order_list(session: Session, *, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    findings = (
+        select(storage.Finding.order_id, func.count().label("n"))
+        .group_by(storage.Finding.order_id)
+        .subquery()
+    )
+    query = (
+        select(storage.PurchaseOrder, func.coalesce(findings.c.n, 0))
+        .outerjoin(findings, findings.c.order_id == storage.PurchaseOrder.id)
+        .order_by(storage.PurchaseOrder.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(storage.PurchaseOrder.status == status)
+    return [
+        {
+            "order_id": order.id,
+            "document_id": order.document_id,
+            "partner": order.partner,
+            "channel": order.channel,
+            "po_number": order.po_number,
+            "po_date": order.po_date,
+            "status": order.status,
+            "total": order.order_total,
+            "line_count": order.line_count,
+            "findings": count,
+        }
+        for order, count in session.execute(query)
+    ]
+
+
+def order_detail(session: Session, order_id: int) -> dict[str, Any] | None:
+    order = session.get(storage.PurchaseOrder, order_id)
+    if order is None:
+        return None
+    detail = _orders_with_lines(session, [order_id])[0]
+    detail.update(
+        {
+            "document_id": order.document_id,
+            "partner": order.partner,
+            "channel": order.channel,
+            "po_date": order.po_date,
+            "canonical": order.canonical,
+        }
+    )
+    return detail
+
+
+def render_order(detail: dict[str, Any]) -> str:
+    canonical = detail["canonical"]
+    out = [
+        f"order {detail['order_id']}  PO {detail['po_number']}  {detail['status']}",
+        f"  partner {detail['partner']}  channel {detail['channel']}  document {detail['document_id']}",
+        f"  po date {detail['po_date']}  currency {canonical.get('currency', '-')}",
+    ]
+    for party in canonical.get("parties", []):
+        out.append(f"  party {party['role']}: {party.get('name', '')} {party.get('id', '')}".rstrip())
+    provenance = canonical.get("provenance", {})
+    if "po_number" in provenance:
+        out.append(f"  po number from {provenance['po_number']}")
+    out.append("  lines:")
+    for line in detail["lines"]:
+        out.append(
+            f"    {line['line_no']:>4}  {line['quantity']} {line['uom'] or '-'}  {line['vendor_sku'] or '-'}"
+            f"  buyer {line['buyer_part'] or '-'}  upc {line['upc'] or '-'}  @ {line['unit_price']}"
+        )
+    if detail["findings"]:
+        out.append("  findings:")
+        for finding in detail["findings"]:
+            out.append(
+                f"    [{finding['action'] or finding['severity']}] {finding['code']}: {finding['message']}"
+            )
+            if finding["suggestions"]:
+                out.append(
+                    "      suggestions: "
+                    + ", ".join(f"{s['sku']} ({s['score']:g})" for s in finding["suggestions"])
+                )
+    return "\n".join(out)
+
+
+def outbox_list(
+    session: Session, *, now: datetime, overdue_only: bool = False, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Outbound documents, newest first; ``overdue`` when a 997/999 was due before ``now`` and none came.
+
+    ``ack`` says where the partner's answer stands: ``not sent`` (its clock starts when the
+    document leaves), ``due``, ``overdue``, ``received``, or None when none is expected.
+    """
+    outbound = storage.OutboundRecord
+    query = select(outbound).order_by(outbound.id.desc()).limit(limit)
+    if overdue_only:
+        query = query.where(ack_overdue(now))
+    return [
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "partner": row.partner,
+            "document_id": row.document_id,
+            "order_id": row.order_id,
+            "refers_to": row.refers_to,
+            "interchange_control_number": row.interchange_control_number,
+            "status": row.status,
+            "errors": row.errors,
+            "created_at": row.created_at,
+            "delivered_at": row.delivered_at,
+            "ack_due_at": row.ack_due_at,
+            "ack_received_at": row.ack_received_at,
+            "ack_code": row.ack_code,
+            "ack": ack_state(row, now),
+            "overdue": _overdue(row, now),
+            "content": row.content.decode("latin-1"),
+        }
+        for row in session.scalars(query)
+    ]
+
+
+def ack_overdue(now: datetime) -> ColumnElement[bool]:
+    """Outbound documents whose 997/999 was due before ``now`` and has not come (SQL; indexed)."""
+    outbound = storage.OutboundRecord
+    return and_(outbound.ack_received_at.is_(None), outbound.ack_due_at < now)
+
+
+def ack_state(row: storage.OutboundRecord, now: datetime) -> str | None:
+    """Where the partner's 997/999 to ``row`` stands (see ``outbox_list``)."""
+    if row.ack_received_at is not None:
+        return "received"
+    if row.ack_window_seconds is None:
+        return None
+    if row.ack_due_at is None:
+        return "not sent"
+    return "overdue" if _overdue(row, now) else "due"
+
+
+def _overdue(row: storage.OutboundRecord, now: datetime) -> bool:
+    if row.ack_due_at is None or row.ack_received_at is not None:
+        return False
+    due = row.ack_due_at if row.ack_due_at.tzinfo else row.ack_due_at.replace(tzinfo=UTC)
+    return due < now
+
+
+def document_ids(session: Session, *, status: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(storage.Document.id).where(storage.Document.status == status).order_by(storage.Document.id)
+        )
+    )
+
+
+def alert_list(session: Session, *, include_resolved: bool = False, limit: int = 500) -> list[dict[str, Any]]:
+    """Alerts, newest first; open ones only unless ``include_resolved``."""
+    alert = storage.Alert
+    query = select(alert).order_by(alert.id.desc()).limit(limit)
+    if not include_resolved:
+        query = query.where(alert.resolved_at.is_(None))
+    return [
+        {
+            "id": row.id,
+            "at": row.at,
+            "kind": row.kind,
+            "partner": row.partner,
+            "outbound_id": row.outbound_id,
+            "message": row.message,
+            "resolved_at": row.resolved_at,
+        }
+        for row in session.scalars(query)
+    ]
+
+
+def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
+    """Last success and last error per partner and channel; configured channels never run show too.
+
+    A refused profile file is a row of its own: channel ``profile``, named by its file, its
+    error as ``last_error``.
+    """
+    seen = {(row.partner, row.channel): row for row in status_rows(session)}
+    configured = {(p.name, channel) for p in partners for channel in configured_channels(p)}
+    result = []
+    for partner, channel in sorted(configured | set(seen)):
+        row = seen.get((partner, channel))
+        result.append(
+            {
+                "partner": partner,
+                "channel": channel,
+                "configured": (partner, channel) in configured,
+                "last_success_at": row.last_success_at if row else None,
+                "last_success": row.last_success if row else None,
+                "last_error_at": row.last_error_at if row else None,
+                "last_error": row.last_error if row else None,
+                "failures_in_a_row": row.failures_in_a_row if row else 0,
+            }
+        )
+    for refused in partners.refused:
+        result.append(
+            {
+                "partner": refused.path.name,
+                "channel": "profile",
+                "configured": False,
+                "last_success_at": None,
+                "last_success": None,
+                "last_error_at": None,
+                "last_error": refused.error,
+                "failures_in_a_row": 1,
+            }
+        )
+    return result
+
+
+def configured_channels(profile: PartnerProfile) -> list[str]:
+    channels = []
+    if profile.sftp_pull:
+        channels.append("sftp-pull")
+    if profile.drop:
+        channels.append("drop")
+    if profile.as2:
+        channels.append("as2-in")
+    if profile.delivery:
+        channels.append("sftp-push" if profile.delivery.via == "sftp" else "as2-out")
+    return channels

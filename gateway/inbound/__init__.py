@@ -1,0 +1,1 @@
+"""From a stored document to decided orders: the pipeline, validation against the store, master data."""

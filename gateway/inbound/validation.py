@@ -1,0 +1,237 @@
+"""Validation against the store: the cached master data snapshot, and live credit, stock and PO figures.
+
+Credit is the figure two concurrent orders must not both slip under: the customer's
+credit account row is locked (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already
+serializes writers) before its open orders are summed, and the lock is held until the
+processing transaction that stores the accepted order commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+import validators
+from gateway import storage
+from gateway.inbound import master_data
+from gateway.model.order import Order
+from gateway.model.order import po_key
+from partners import PartnerProfile
+
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+_CHUNK = 500
+
+
+class MasterDataCache:
+    """One process's snapshot of master data, reloaded when an import bumped the revision."""
+
+    def __init__(self) -> None:
+        self._revision = -1
+        self._snapshot = validators.MasterData(())
+
+    def get(self, session: Session) -> validators.MasterData:
+        current = master_data.revision(session)
+        if current != self._revision:
+            self._snapshot = master_data.load_snapshot(session)
+            self._revision = current
+        return self._snapshot
+
+
+class LiveStock(Mapping[str, Decimal]):
+    """Free stock per SKU (on hand − allocated, all warehouses), read from the store on first use.
+
+    ``own``: stock the order being validated already holds (an order on the desk keeping what its
+    version in force took), counted as free for it.
+    """
+
+    def __init__(self, session: Session, *, own: Mapping[str, Decimal] | None = None) -> None:
+        self._session = session
+        self._warehouses: dict[str, dict[str, Decimal]] = {}
+        self._own = dict(own or {})
+
+    def prefetch(self, skus: Iterable[str]) -> None:
+        wanted = sorted({sku for sku in skus if sku not in self._warehouses})
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            for sku in chunk:
+                self._warehouses[sku] = {}
+            inventory = storage.InventoryLevel
+            rows = self._session.execute(
+                select(inventory.sku, inventory.warehouse, inventory.on_hand - inventory.allocated).where(
+                    inventory.sku.in_(chunk)
+                )
+            )
+            for sku, warehouse, free in rows:
+                self._warehouses[sku][warehouse] = Decimal(free)
+
+    def __getitem__(self, sku: str) -> Decimal:
+        if sku not in self._warehouses:
+            self.prefetch([sku])
+        return sum(self._warehouses[sku].values(), self._own.get(sku, Decimal(0)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._warehouses)
+
+    def __len__(self) -> int:
+        return len(self._warehouses)
+
+    def allocate(self, sku: str, quantity: Decimal) -> None:
+        """Take ``quantity`` from the warehouses with the most free stock first, in the store too."""
+        warehouses = self._warehouses.setdefault(sku, {})
+        for warehouse in sorted(warehouses, key=lambda w: -warehouses[w]):
+            if quantity <= 0:
+                return
+            taken = min(quantity, warehouses[warehouse])
+            if taken <= 0:
+                return
+            inventory = storage.InventoryLevel
+            self._session.execute(
+                update(inventory)
+                .where(inventory.sku == sku, inventory.warehouse == warehouse)
+                .values(allocated=inventory.allocated + taken)
+            )
+            warehouses[warehouse] -= taken
+            quantity -= taken
+
+    def release(self, sku: str, quantity: Decimal) -> None:
+        """Give back ``quantity`` from the warehouses holding the most allocated first, never below zero
+        (what a reload of the inventory already gave back is not given back again), in the store too."""
+        inventory = storage.InventoryLevel
+        rows = self._session.execute(
+            select(inventory.warehouse, inventory.allocated)
+            .where(inventory.sku == sku, inventory.allocated > 0)
+            .order_by(inventory.allocated.desc(), inventory.warehouse)
+        ).all()
+        for warehouse, allocated in rows:
+            if quantity <= 0:
+                return
+            back = min(quantity, Decimal(allocated))
+            self._session.execute(
+                update(inventory)
+                .where(inventory.sku == sku, inventory.warehouse == warehouse)
+                .values(allocated=inventory.allocated - back)
+            )
+            if sku in self._warehouses:  # what a validation later in this transaction sees as free
+                self._warehouses[sku][warehouse] = self._warehouses[sku].get(warehouse, Decimal(0)) + back
+            quantity -= back
+
+
+class StoreValidator:
+    """Validates the orders of one processing transaction, keeping credit and stock current."""
+
+    def __init__(
+        self,
+        session: Session,
+        master: validators.MasterData,
+        today: date,
+        *,
+        own_stock: Mapping[str, Decimal] | None = None,
+    ) -> None:
+        self._session = session
+        self._master = master
+        self._today = today
+        self._customers: dict[str, validators.Customer | None] = {}
+        self._open_orders: dict[str, Decimal] = {}
+        self._seen: set[tuple[str, str]] = set()
+        self.stock = LiveStock(session, own=own_stock)  # one order on the desk: the stock it holds
+
+    def prepare(
+        self, orders: Iterable[tuple[Order, PartnerProfile]], *, exclude_order_ids: Iterable[int] = ()
+    ) -> None:
+        """Lock and read the customers, and read the POs and stock a batch of orders will ask about.
+
+        ``exclude_order_ids``: stored orders being validated again, which are not their own duplicates.
+        """
+        excluded = list(exclude_order_ids)
+        batch = list(orders)
+        for account in sorted({p.customer_account for _, p in batch} - set(self._customers)):
+            self._customers[account] = self._lock_customer(account)
+        keys: dict[str, list[str]] = {}
+        for order, profile in batch:
+            key = po_key(order.po_number)
+            if key:
+                keys.setdefault(profile.customer_account, []).append(key)
+        purchase_order = storage.PurchaseOrder
+        for account, pos in keys.items():
+            for start in range(0, len(pos), _CHUNK):
+                rows = self._session.execute(
+                    select(purchase_order.po_key).where(
+                        purchase_order.customer_account == account,
+                        purchase_order.po_key.in_(pos[start : start + _CHUNK]),
+                        purchase_order.status != REJECTED,
+                        purchase_order.id.not_in(excluded),
+                    )
+                )
+                self._seen.update((account, key) for (key,) in rows if key is not None)
+        self.stock.prefetch(line.vendor_sku for order, _ in batch for line in order.lines if line.vendor_sku)
+
+    def validate(
+        self, order: Order, profile: PartnerProfile, *, held: bool = False, amends: bool = False
+    ) -> validators.ValidationResult:
+        """Validate one prepared order; an accepted one counts towards credit and stock at once.
+
+        ``held`` says the order goes to the queue whatever validation finds (a parse finding).
+        ``amends``: the order is a new version of the stored PO it names, so it is not its duplicate.
+        """
+        account = profile.customer_account
+        number = po_key(order.po_number)
+        key = (account, number or "")
+        context = validators.ValidationContext(
+            master=self._master,
+            policy=profile.validation,
+            today=self._today,
+            customer_account=account,
+            customer=self._customers.get(account),
+            open_orders=self._open_orders.get(account, Decimal(0)),
+            available=self.stock,
+            po_seen=key in self._seen and not amends,
+        )
+        result = validators.validate(order, context)
+        if result.outcome != REJECTED and number:
+            self._seen.add(key)
+        if result.outcome == ACCEPTED and not held:
+            self._open_orders[account] = self._open_orders.get(account, Decimal(0)) + result.total
+            for sku, quantity in result.allocations.items():
+                self.stock.allocate(sku, quantity)
+        return result
+
+    def release(self, account: str, total: Decimal) -> None:
+        """An accepted order of ``account`` worth ``total`` stopped counting towards its credit."""
+        if account in self._open_orders:
+            self._open_orders[account] -= total
+
+    def restore(self, account: str, total: Decimal) -> None:
+        """An order of ``account`` worth ``total`` counts towards its credit again (a refused change)."""
+        self.release(account, -total)
+
+    def _lock_customer(self, account: str) -> validators.Customer | None:
+        credit = storage.CreditAccount
+        row = self._session.scalars(select(credit).where(credit.account == account).with_for_update()).first()
+        order = storage.PurchaseOrder
+        self._open_orders[account] = Decimal(
+            self._session.scalar(
+                select(func.coalesce(func.sum(order.order_total), 0)).where(
+                    order.customer_account == account, order.status == ACCEPTED, order.invoiced_at.is_(None)
+                )
+            )
+        )
+        if row is None:
+            return None
+        return validators.Customer(
+            account=row.account,
+            name=row.name,
+            credit_limit=row.credit_limit,
+            open_ar=row.open_ar,
+            currency=row.currency,
+            on_hold=row.on_hold,
+            group=row.customer_group,
+        )

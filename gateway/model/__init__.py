@@ -1,0 +1,1 @@
+"""The canonical objects every stage speaks: orders in, what an interchange held, documents out."""

@@ -1,0 +1,243 @@
+"""ERP delivery: send each queued payload with its idempotency key; retry with backoff; dead-letter loudly.
+
+A create is a POST to the configured URL; an update or cancel goes as its ``erp_request`` says
+(PATCH or DELETE on a path under that URL, after a look-up of the ERP's id where it needs one).
+
+A 2xx (or a 409 that says the key was seen) is delivered. A 408, 425, 429, 5xx, timeout or
+connection failure is retried at ``base * 2**(attempt-1)`` seconds (capped; a Retry-After
+header is honoured when longer). Any other 4xx cannot succeed by repeating it and, like the
+last failed retry, moves the payload to ``dead`` and raises an alert: logged at ERROR and
+stored in the ``alert`` table (``gateway alerts``). Rows are claimed with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several deliverers never send one payload twice
+at once; the receiver's idempotency key covers a crash between its answer and our commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm import sessionmaker
+
+from gateway import storage
+from gateway.outbound.outbox import ERP_EMITTERS
+from gateway.outbound.outbox import ERP_KINDS
+from gateway.outbound.outbox import PENDING
+from gateway.outbound.outbox import SENT
+from gateway.outbound.retries import RetryPolicy
+from gateway.outbound.retries import record_failed_attempt
+from gateway.outbound.retries import redeliver as redeliver
+from gateway.outbound.transport_status import record_failure
+from gateway.outbound.transport_status import record_success
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE = frozenset({408, 425, 429})
+_BATCH = 50
+ERP_STATUS = "(erp)"  # the status row of the ERP, which belongs to no one partner
+
+
+@dataclass(frozen=True, slots=True)
+class ErpSettings:
+    url: str
+    kind: str = "erp.canonical"
+    token: str | None = None
+    max_attempts: int = 8
+    backoff_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+    timeout_seconds: float = 20.0
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
+
+    @classmethod
+    def from_environment(cls) -> ErpSettings | None:
+        """From GATEWAY_ERP_*; None when GATEWAY_ERP_URL is unset (no ERP payloads are queued)."""
+        env = os.environ
+        url = env.get("GATEWAY_ERP_URL")
+        if not url:
+            return None
+        kind = env.get("GATEWAY_ERP_KIND", "erp.canonical")
+        if kind not in ERP_KINDS:
+            raise ValueError(f"GATEWAY_ERP_KIND must be one of {', '.join(ERP_KINDS)}, not {kind!r}")
+        return cls(
+            url=url,
+            kind=kind,
+            token=env.get("GATEWAY_ERP_TOKEN") or None,
+            max_attempts=int(env.get("GATEWAY_ERP_MAX_ATTEMPTS", "8")),
+            backoff_seconds=float(env.get("GATEWAY_ERP_BACKOFF_SECONDS", "30")),
+            backoff_cap_seconds=float(env.get("GATEWAY_ERP_BACKOFF_CAP_SECONDS", "3600")),
+            timeout_seconds=float(env.get("GATEWAY_ERP_TIMEOUT_SECONDS", "20")),
+        )
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+
+def deliver_due(
+    sessions: sessionmaker[Session], settings: ErpSettings, *, now: datetime, client: httpx.Client
+) -> DeliveryReport:
+    """Try every ERP payload that is due now, once; returns what became of them.
+
+    A payload waits while an earlier payload of its order is still pending: the ERP hears of an
+    order's update or cancel only after the order. (After a create that went dead, the order's next
+    decision queues a create again; an update that still follows it fails loudly, into an alert.)
+    """
+    report = DeliveryReport()
+    while True:
+        delivered = report.delivered
+        with sessions() as session, session.begin():
+            rows = _claim(session, now)
+            for row in rows:
+                _attempt(session, row, settings, now, client, report)
+        if len(rows) < _BATCH and (report.delivered == delivered or not rows):
+            return report  # (a delivery may have let a later payload of its order go: claim again)
+
+
+def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
+    outbound = storage.OutboundRecord
+    earlier = aliased(storage.OutboundRecord)
+    waiting = (
+        select(earlier.id)
+        .where(
+            earlier.order_id == outbound.order_id,
+            earlier.kind == outbound.kind,
+            earlier.id < outbound.id,
+            earlier.status == PENDING,
+        )
+        .exists()
+    )
+    return list(
+        session.scalars(
+            select(outbound)
+            .where(
+                outbound.kind.in_(ERP_KINDS),
+                outbound.status == PENDING,
+                or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
+                or_(outbound.order_id.is_(None), ~waiting),
+            )
+            .order_by(outbound.id)
+            .limit(_BATCH)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def _attempt(
+    session: Session,
+    row: storage.OutboundRecord,
+    settings: ErpSettings,
+    now: datetime,
+    client: httpx.Client,
+    report: DeliveryReport,
+) -> None:
+    import httpx  # here, not at the top: every command reads ErpSettings from this module
+
+    row.attempts += 1
+    header = ERP_EMITTERS[row.kind].IDEMPOTENCY_HEADER  # the ERP's own where it documents one
+    headers = {"Content-Type": "application/json", header: row.idempotency_key or str(row.id)}
+    if settings.token:
+        headers["Authorization"] = f"Bearer {settings.token}"
+    request = row.erp_request or {}
+    retry_after: float | None = None
+    try:
+        url = settings.url + request.get("path", "")
+        if request.get("find"):
+            url = _found(client, settings, request["find"], url, headers)
+        response = client.request(
+            request.get("method", "POST"),
+            url,
+            content=row.content or None,
+            headers=headers,
+            timeout=settings.timeout_seconds,
+        )
+    except httpx.HTTPError as exc:
+        error, retryable = f"{type(exc).__name__}: {exc or 'no detail'}", True
+    except _NotFound as exc:
+        error, retryable = str(exc), exc.retryable
+    else:
+        if response.is_success or response.status_code == 409:
+            row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, now, None, None
+            record_success(session, partner=ERP_STATUS, channel="erp", at=now, detail=f"{row.kind} {row.id}")
+            report.delivered += 1
+            return
+        error = f"HTTP {response.status_code}: {response.text[:300]}"
+        retryable = response.status_code in _RETRYABLE or response.status_code >= 500
+        retry_after = _retry_after(response, now)
+    record_failure(session, partner=ERP_STATUS, channel="erp", at=now, error=f"{row.kind} {row.id}: {error}")
+    if (
+        record_failed_attempt(
+            session,
+            row,
+            error,
+            policy=settings.policy,
+            retryable=retryable,
+            now=now,
+            retry_after=retry_after,
+            refused_by="the ERP",
+        )
+        == "dead"
+    ):
+        report.dead += 1
+    else:
+        report.retrying += 1
+
+
+class _NotFound(Exception):
+    """The ERP's own id of the order could not be looked up."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _found(client: httpx.Client, settings: ErpSettings, find: str, url: str, headers: dict[str, str]) -> str:
+    """``url`` with the ERP's id of the one record ``find`` (an OData ``$filter``) selects; its ETag goes
+    in ``headers`` as ``If-Match``, which Business Central requires to change or delete it."""
+    response = client.get(
+        settings.url,
+        params={"$filter": find},
+        headers={k: v for k, v in headers.items() if k != "Content-Type"},
+        timeout=settings.timeout_seconds,
+    )
+    if not response.is_success:
+        raise _NotFound(
+            f"looking up {find}: HTTP {response.status_code}: {response.text[:300]}",
+            retryable=response.status_code in _RETRYABLE or response.status_code >= 500,
+        )
+    try:
+        found = response.json().get("value", [])
+    except ValueError:
+        raise _NotFound(f"looking up {find}: the answer is not JSON", retryable=False) from None
+    if len(found) != 1 or not found[0].get("id"):
+        raise _NotFound(f"{len(found)} records in the ERP match {find}; one was expected", retryable=False)
+    headers["If-Match"] = found[0].get("@odata.etag") or "*"
+    return url.replace("{id}", str(found[0]["id"]))
+
+
+def _retry_after(response: httpx.Response, now: datetime) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        return max((parsedate_to_datetime(value) - now).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,84 @@
+"""What happens to an outbound document after a failed send: back off and retry, or dead-letter loudly.
+
+The n-th failure waits ``backoff * 2**(n-1)`` seconds (capped; longer when the receiver asked
+for it). A failure that repeating cannot cure, or the last allowed attempt, moves the document
+to ``dead`` and raises an alert: logged at ERROR and stored in the ``alert`` table. A person
+puts it back with ``redeliver`` once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import storage
+from gateway.outbound.outbox import DEAD
+from gateway.outbound.outbox import PENDING
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    backoff_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+
+    def delay(self, attempts: int) -> float:
+        return min(self.backoff_seconds * 2 ** (attempts - 1), self.backoff_cap_seconds)
+
+
+def record_failed_attempt(
+    session: Session,
+    row: storage.OutboundRecord,
+    error: str,
+    *,
+    policy: RetryPolicy,
+    retryable: bool,
+    now: datetime,
+    retry_after: float | None = None,
+    refused_by: str = "the receiver",
+) -> Literal["retrying", "dead"]:
+    """Book a failed attempt (``row.attempts`` already counts it): schedule the next, or dead-letter."""
+    row.last_error = error
+    if retryable and row.attempts < policy.max_attempts:
+        row.status = PENDING
+        row.next_attempt_at = now + timedelta(seconds=max(policy.delay(row.attempts), retry_after or 0))
+        return "retrying"
+    row.status, row.next_attempt_at = DEAD, None
+    why = f"{refused_by} refused it" if not retryable else f"{row.attempts} attempts failed"
+    message = f"{row.kind} {row.id} for {row.refers_to or row.partner} is dead-lettered: {why}; last: {error}"
+    log.error(message)
+    session.execute(
+        insert(storage.Alert),
+        {
+            "at": now,
+            "kind": "delivery_dead",
+            "partner": row.partner,
+            "outbound_id": row.id,
+            "message": message,
+        },
+    )
+    return "dead"
+
+
+def redeliver(session: Session, outbound_id: int, *, now: datetime) -> bool:
+    """Put a dead document back in the queue, due now (once the cause is fixed); resolves its alert."""
+    row = session.get(storage.OutboundRecord, outbound_id)
+    if row is None or row.status != DEAD:
+        return False
+    row.status, row.attempts, row.next_attempt_at = PENDING, 0, None
+    for alert in session.scalars(
+        select(storage.Alert).where(
+            storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None)
+        )
+    ):
+        alert.resolved_at = now
+    return True

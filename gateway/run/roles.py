@@ -1,0 +1,220 @@
+"""What each `gateway run` child does: serve the web app, run the pollers, or run the worker.
+
+Everything is built from the environment, as the CLI builds it: the store
+(``GATEWAY_DATABASE_URL`` or ``$GATEWAY_HOME``), the profiles (``GATEWAY_PARTNERS_DIR``), the ERP
+route (``GATEWAY_ERP_*``), IMAP (``GATEWAY_IMAP_*``) and our AS2 identity (``GATEWAY_AS2_*``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from types import FrameType
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+from gateway import storage
+from gateway.config import RunSettings
+from gateway.config import clock
+from gateway.config import partners_dir
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.delivery import ErpSettings
+from gateway.outbound.dispatch import Sender
+from gateway.outbound.mailer import SmtpSettings
+from gateway.run.schedule import PollJob
+from gateway.run.schedule import run_polls
+from partners import PartnerRegistry
+
+log = logging.getLogger(__name__)
+IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
+
+
+def migrate_from_environment() -> None:
+    """Bring the store to the newest schema: once, in the supervisor, before any child starts."""
+    engine = storage.make_engine(storage.database_url())
+    storage.upgrade(engine)
+    engine.dispose()
+
+
+def partners_from_environment() -> PartnerRegistry:
+    """The profiles in ``GATEWAY_PARTNERS_DIR``; each refused file is logged as an error, the rest trade."""
+    registry = PartnerRegistry.from_directory(partners_dir())
+    for refused in registry.refused:
+        log.error(
+            "partner profile refused; that partner cannot trade until it is fixed: %s: %s",
+            refused.path,
+            refused.error,
+        )
+    return registry
+
+
+def pipeline_from_environment(
+    *, queued: bool = True, sessions: sessionmaker[Session] | None = None
+) -> Pipeline:
+    """The pipeline every role and command uses; ``queued`` defers processing to the job queue
+    on PostgreSQL. The worker's own pipeline (``queued=False``) processes what the queue hands it.
+    """
+    from gateway.jobs import queue_from_environment
+
+    erp = ErpSettings.from_environment()
+    return Pipeline(
+        sessions or storage.make_sessionmaker(storage.make_engine(storage.database_url())),
+        partners_from_environment(),
+        clock=clock(),
+        erp_kind=erp.kind if erp else None,
+        queue=queue_from_environment() if queued else None,
+    )
+
+
+def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
+    """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
+    from gateway.transports.drop_inbox import DropWatcher
+    from gateway.transports.imap import ImapPoller
+    from gateway.transports.imap import ImapSettings
+    from gateway.transports.sftp_pull import SftpPuller
+
+    jobs: list[PollJob] = []
+    for profile in pipeline.partners:
+        if profile.sftp_pull is not None:
+            puller = SftpPuller(profile, pipeline, clock=clock())
+            jobs.append(
+                PollJob(
+                    profile.name, "sftp-pull", profile.sftp_pull.poll_seconds, partial(puller.poll_once, stop)
+                )
+            )
+        if profile.drop is not None:
+            watcher = DropWatcher(profile, pipeline, clock=clock())
+            poll = partial(watcher.poll_once, stop)
+            jobs.append(
+                PollJob(profile.name, "drop", profile.drop.poll_seconds, poll, wake_fd=watcher.fileno())
+            )
+    if os.environ.get("GATEWAY_IMAP_HOST"):
+        settings = ImapSettings.from_environment()
+        imap = ImapPoller(settings, pipeline)
+        jobs.append(
+            PollJob(
+                IMAP_STATUS,
+                "imap",
+                settings.poll_seconds,
+                imap.poll_once,
+                lambda r: f"{len(r.taken)} messages taken, {r.new_documents} new documents",
+            )
+        )
+    return jobs
+
+
+def senders(pipeline: Pipeline) -> dict[str, Sender]:
+    from gateway.transports.as2_send import As2Sender
+    from gateway.transports.sftp_push import SftpSender
+
+    return {"sftp": SftpSender(), "as2": As2Sender.from_environment(pipeline.sessions)}
+
+
+def _stop_on_sigterm() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def warm_up(pipeline: Pipeline) -> None:
+    """Load the maps and master data before the first document, not during it; a failure (the
+    store still starting) only costs that first document the time."""
+    started = time.process_time()
+    try:
+        maps = pipeline.warm_up()
+    except Exception as exc:
+        log.warning(
+            "warm-up skipped (%s: %s): the first documents load what they need", type(exc).__name__, exc
+        )
+        return
+    log.info(
+        "warmed up: %d X12 maps and the master data in %.1f s CPU", len(maps), time.process_time() - started
+    )
+
+
+def run_pollers(settings: RunSettings) -> None:
+    pipeline = pipeline_from_environment()
+    warm_up(pipeline)  # on SQLite the pollers process what they take: a 997 is due in a second
+    stop = _stop_on_sigterm()  # only now: SIGTERM during the warm-up ends us at once, nothing is in hand
+    jobs = poll_jobs(pipeline, stop)
+    if not jobs:
+        log.info("no pollers configured (no sftp_pull or drop in any profile, no GATEWAY_IMAP_HOST)")
+    for job in jobs:
+        log.info("polling %s every %.0f s", job.label, job.every)
+    run_polls(jobs, pipeline.sessions, stop, clock=clock())
+
+
+def run_worker(settings: RunSettings) -> None:
+    """On PostgreSQL a job-queue worker (any number, on any machines); on SQLite the inline one."""
+    from gateway import jobs
+    from gateway.jobs.inline import Worker
+
+    pipeline = pipeline_from_environment(queued=False)
+    warm_up(pipeline)
+    stop = _stop_on_sigterm()  # only now: SIGTERM during the warm-up ends us at once, nothing is in hand
+    worker = Worker(
+        pipeline,
+        senders(pipeline),
+        ErpSettings.from_environment(),
+        clock(),
+        smtp=SmtpSettings.from_environment(),
+    )
+    url = storage.database_url()
+    if jobs.uses_job_queue(url):
+        services = jobs.WorkerServices.of(worker, jobs.QueueSettings.from_environment())
+        jobs.run_queue_worker(url, services, stop)
+    else:
+        worker.run(stop, every=settings.worker_seconds)
+
+
+def run_web(settings: RunSettings) -> None:
+    from waitress.server import create_server
+
+    from gateway.transports.as2_identity import As2Identity
+    from gateway.web import create_app
+    from gateway.web.desk_pages.security import load_secret_key
+
+    pipeline = pipeline_from_environment()
+    identity = As2Identity.from_environment(at=clock()())
+    erp = ErpSettings.from_environment()
+    app = create_app(
+        pipeline.sessions,
+        pipeline.partners,
+        api_token=os.environ.get("GATEWAY_API_TOKEN"),
+        clock=clock(),
+        as2_identity=identity,
+        pipeline=pipeline,
+        erp_kind=erp.kind if erp else None,
+        config={"SECRET_KEY": load_secret_key()},  # read (or made) now: a bad key stops the start
+    )
+    inbox = app.extensions["gateway"]["as2"]
+    if inbox is not None:
+        inbox.redeliver_mdns()  # async MDNs stored but not delivered before a restart
+    server = create_server(app, host=settings.host, port=settings.port, threads=8)
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)  # waitress stops accepting and lets requests in flight finish
+
+    signal.signal(signal.SIGTERM, handler)
+    log.info("web server on http://%s:%s", settings.host, settings.port)
+    server.run()
+    deadline = time.monotonic() + settings.shutdown_seconds
+    while server.task_dispatcher.threads and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+ROLE_BODIES: dict[str, Callable[[RunSettings], None]] = {
+    "web": run_web,
+    "pollers": run_pollers,
+    "worker": run_worker,
+}

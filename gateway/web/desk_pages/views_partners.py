@@ -1,0 +1,123 @@
+"""Partner profiles, read-only, with each partner's recent traffic and last errors.
+
+``GET /partners`` and ``GET /partners/<name>``; profile files that were refused are listed
+with their error above the partners. A profile holds no secret by design: passwords
+and passphrases are named by the environment variable that holds them, and only that name
+is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from flask import abort
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func
+from sqlalchemy import select
+
+from gateway import storage
+from gateway.cli import reports
+
+from .context import db
+from .context import desk
+from .context import now
+from .context import render
+from .context import services
+
+RECENT = 20
+TRAFFIC_DAYS = 7
+
+
+@desk.get("/partners")
+def partners() -> ResponseReturnValue:
+    session = db()
+    since = now() - timedelta(days=TRAFFIC_DAYS)
+    document = storage.Document
+    purchase_order = storage.PurchaseOrder
+    received = dict(
+        session.execute(
+            select(document.partner, func.count())
+            .where(document.received_at >= since)
+            .group_by(document.partner)
+        ).all()
+    )
+    waiting = dict(
+        session.execute(
+            select(purchase_order.partner, func.count())
+            .where(purchase_order.status == "exception")
+            .group_by(purchase_order.partner)
+        ).all()
+    )
+    status = reports.transport_status(session, services().partners)
+    errors: dict[str, int] = {}
+    for row in status:
+        if row["failures_in_a_row"]:
+            errors[row["partner"]] = errors.get(row["partner"], 0) + 1
+    return render(
+        "partners.html",
+        profiles=sorted(services().partners, key=lambda p: p.name),
+        received=received,
+        waiting=waiting,
+        failing=errors,
+        channels=reports.configured_channels,
+        days=TRAFFIC_DAYS,
+        refused=services().partners.refused,
+    )
+
+
+@desk.get("/partners/<name>")
+def partner(name: str) -> ResponseReturnValue:
+    profile = services().partners.get(name)
+    if profile is None:
+        abort(404)
+    session = db()
+    document = storage.Document
+    outbound = storage.OutboundRecord
+    alert = storage.Alert
+    documents = list(
+        session.scalars(
+            select(document).where(document.partner == name).order_by(document.id.desc()).limit(RECENT)
+        )
+    )
+    sent = list(
+        session.scalars(
+            select(outbound).where(outbound.partner == name).order_by(outbound.id.desc()).limit(RECENT)
+        )
+    )
+    alerts = list(
+        session.scalars(
+            select(alert)
+            .where(alert.partner == name, alert.resolved_at.is_(None))
+            .order_by(alert.id.desc())
+            .limit(RECENT)
+        )
+    )
+    transport = [
+        row for row in reports.transport_status(session, services().partners) if row["partner"] == name
+    ]
+    return render(
+        "partner.html",
+        profile=profile,
+        settings=list(flatten(profile.model_dump(mode="json"))),
+        documents=documents,
+        outbound=sent,
+        alerts=alerts,
+        transport=transport,
+    )
+
+
+def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """A profile as (dotted key, text) rows; empty tables and lists left out."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from flatten(inner, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        if value and all(not isinstance(v, dict | list) for v in value):
+            yield prefix, ", ".join(str(v) for v in value)
+        else:
+            for index, inner in enumerate(value):
+                yield from flatten(inner, f"{prefix}[{index}]")
+    elif value is not None:
+        yield prefix, "yes" if value is True else "no" if value is False else str(value)
