@@ -5,6 +5,9 @@ Each kind is a module with one ``emit(obj, partner, *, numbers, when) -> Outboun
 
 from __future__ import annotations
 
+from gateway.errors import EnvelopeError as EnvelopeError
+from gateway.errors import ErpPayloadError as ErpPayloadError
+
 from . import erp_business_central as erp_business_central
 from . import erp_canonical as erp_canonical
 from . import erp_netsuite as erp_netsuite
@@ -15,8 +18,6 @@ from . import x12_865 as x12_865
 from . import x12_997 as x12_997
 from . import x12_999 as x12_999
 from . import x12_ta1 as x12_ta1
-from ._envelope import EnvelopeError as EnvelopeError
-from ._erp import ErpPayloadError as ErpPayloadError
 from ._erp import idempotency_key as idempotency_key
 from ._outbound import ControlNumberSource as ControlNumberSource
 from ._outbound import OutboundDocument as OutboundDocument

@@ -16,6 +16,7 @@ from datetime import date
 from datetime import datetime
 from decimal import Decimal
 
+from gateway.errors import EnvelopeError
 from partners import PartnerProfile
 
 from ._outbound import ControlNumberSource
@@ -27,10 +28,6 @@ Segment = Sequence[Element]
 ISA_VERSIONS = {"004010": "00401", "005010": "00501"}
 _MAX_CONTROL = 999_999_999
 _ISA_REPETITION = 11
-
-
-class EnvelopeError(ValueError):
-    """A value cannot be written without corrupting the interchange."""
 
 
 @dataclass(slots=True)

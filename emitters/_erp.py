@@ -20,6 +20,7 @@ from decimal import Decimal
 from decimal import Inexact
 from typing import TypeAlias
 
+from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import Party
@@ -34,10 +35,6 @@ SHIP_DATES = ("010", "037")  # requested ship, ship not before
 _EXACT = Context(prec=MAX_PREC, traps=[Inexact])
 # Fixed, so a key never changes between releases: it is stored by the receivers of our requests.
 _KEY_NAMESPACE = uuid.UUID("98029b0d-94a5-489e-8816-83c62fed562e")
-
-
-class ErpPayloadError(ValueError):
-    """An accepted order lacks something no ERP payload can be written without."""
 
 
 def json_bytes(value: JsonValue) -> bytes:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import OrderPurpose
@@ -56,7 +57,6 @@ from partners import PartnerProfile
 
 from ._erp import DELIVERY_DATES
 from ._erp import SHIP_DATES
-from ._erp import ErpPayloadError
 from ._erp import JsonValue
 from ._erp import address_lines
 from ._erp import drop_none

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
+from gateway.errors import EnvelopeError
 from gateway.model.outbound import ShipmentRecord
 from gateway.model.outbound import ShippedItem
 from partners import PartnerProfile
 
-from ._envelope import EnvelopeError
 from ._envelope import FunctionalGroup
 from ._envelope import Segment
 from ._envelope import TransactionSet

@@ -1,16 +1,25 @@
-"""The gateway's exception tree.
+"""The gateway's exception tree: every error any package raises on purpose descends from ``GatewayError``.
 
 Raise only when processing cannot go on; faults a 997 or 855 must report are ``Issue``
 values, not exceptions::
 
     GatewayError
-    ├── ConfigError            settings or partner profiles that cannot be used
-    ├── StorageError           the store refused or failed a write
-    │   └── ControlNumberExhausted
-    ├── InboundError           a document that cannot be taken in at all
-    ├── OutboundRefused        a shipment or invoice that cannot become an ASN or 810
-    ├── ReprocessRefused       processing a document again would replace a decision or a desk edit
-    └── TransportError         a connection, login, transfer or MDN that failed
+    ├── ConfigError              settings or partner profiles that cannot be used
+    │   └── ProfileError         (partners) a profile file that cannot be read or does not fit the schema
+    ├── ControlNumberExhausted   (storage) a partner's control numbers have run out
+    ├── InboundError             a document a reader stopped at one of its bounds
+    │   ├── OverBudget           (parsers) a PDF that costs more to read than the budget allows
+    │   └── OcrRefusal           (parsers) OCR not done, or stopped at a bound; ``code`` says which
+    ├── EnvelopeError            (emitters) a value that cannot be written without corrupting the interchange
+    │   └── AsnError             (emitters) a shipment an 856 cannot be written from
+    ├── ErpPayloadError          (emitters) an accepted order lacking what every ERP payload needs
+    ├── OutboundRefused          a shipment or invoice that cannot become an ASN or 810
+    ├── ReprocessRefused         processing a document again would replace a decision or a desk edit
+    ├── TransportError           a connection, login, transfer or MDN that failed
+    └── DeskError                (gateway.desk) what the order desk refuses; its subtree is drawn there
+
+The pure packages (parsers, emitters, partners) define their own classes on these bases, so a
+caller can catch one of them, or ``GatewayError`` for all, and never needs ``ValueError``.
 """
 
 from __future__ import annotations
@@ -24,16 +33,20 @@ class ConfigError(GatewayError):
     pass
 
 
-class StorageError(GatewayError):
-    pass
-
-
-class ControlNumberExhausted(StorageError):
+class ControlNumberExhausted(GatewayError):
     pass
 
 
 class InboundError(GatewayError):
     pass
+
+
+class EnvelopeError(GatewayError):
+    """A value cannot be written without corrupting the interchange."""
+
+
+class ErpPayloadError(GatewayError):
+    """An accepted order lacks something no ERP payload can be written without."""
 
 
 class OutboundRefused(GatewayError):

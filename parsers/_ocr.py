@@ -35,6 +35,8 @@ from PIL import ImageFilter
 from PIL import ImageSequence
 from PIL import UnidentifiedImageError
 
+from gateway.errors import InboundError
+
 from .layout._words import Row
 from .layout._words import Word
 
@@ -56,7 +58,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 PDFIUM_LOCK = threading.Lock()
 
 
-class OcrRefusal(Exception):
+class OcrRefusal(InboundError):
     """OCR could not be done, or was stopped at a bound; ``code`` says which."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -48,6 +48,8 @@ from pdfplumber.page import Page
 from pdfplumber.page import PDFPageAggregatorWithMarkedContent
 from pdfplumber.utils.exceptions import PdfminerException
 
+from gateway.errors import InboundError
+
 MAX_STREAM_BYTES = 64 << 20  # one stream, inflated
 MAX_INFLATED_BYTES = 512 << 20  # every stream of the file, inflated
 MAX_CORRUPT_WORK = 1 << 30  # input x output bytes of a damaged stream (pdfminer's fallback is quadratic)
@@ -59,7 +61,7 @@ _STREAM = re.compile(rb"(?<!end)stream[^\r\n]*(?:\r\n|\n|\r)")
 _CHUNK = 1 << 20
 
 
-class OverBudget(Exception):
+class OverBudget(InboundError):
     """The PDF costs more to read than the budget allows; the message says what."""
 
 

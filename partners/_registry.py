@@ -18,13 +18,15 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from gateway.errors import ConfigError
+
 from ._profile import DEFAULT_MAX_SEGMENT_BYTES
 from ._profile import PartnerProfile
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
 
-class ProfileError(ValueError):
+class ProfileError(ConfigError):
     """A profile file that cannot be read or does not fit the schema."""
 
 

@@ -24,9 +24,9 @@ from emitters import OutboundDocument
 from emitters import erp_business_central
 from emitters import erp_canonical
 from emitters import erp_netsuite
-from emitters._erp import ErpPayloadError
 from emitters._erp import idempotency_key
 from emitters._erp import json_bytes
+from gateway.errors import ErpPayloadError
 from gateway.model.order import Address
 from gateway.model.order import Order
 from gateway.model.order import OrderPurpose
