@@ -12,11 +12,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from pdfminer.pdfdocument import PDFEncryptionError
-from pdfminer.pdfdocument import PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfplumber.utils.exceptions import PdfminerException
-
 from parsers import IMAGE
 from parsers import OcrRefusal
 from parsers import detect_format
@@ -25,6 +20,7 @@ from parsers import pdf_drawing_refusal
 
 from ._panes import CannotShow
 from ._pdf_view import DEFAULT_SCALE
+from ._pdf_view import PDFPLUMBER_ERRORS
 from ._pdf_view import _as_pdf
 from ._pdf_view import _box
 from ._pdf_view import _crop_boxes
@@ -33,17 +29,6 @@ from ._pdf_view import page_scale
 
 CACHED = 32
 LOW_CONFIDENCE = 0.8  # as the readers flag a value (``low_confidence``)
-_READ_ERRORS = (
-    PdfminerException,
-    PDFSyntaxError,
-    PDFPasswordIncorrect,
-    PDFEncryptionError,
-    ValueError,
-    KeyError,
-    TypeError,
-    AttributeError,
-    IndexError,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +88,7 @@ def _page_words(data: bytes, page: int) -> PageWords | CannotShow:
         words = ocr_page_words(data, page)
     except OcrRefusal as exc:
         return CannotShow(exc.code, exc.message)
-    except _READ_ERRORS as exc:
+    except PDFPLUMBER_ERRORS as exc:
         return CannotShow("pdf.corrupt", f"the PDF cannot be read: {type(exc).__name__}")
     if words is None:
         return CannotShow(

@@ -60,7 +60,7 @@ MAX_PAGES = 300
 MAX_SIDE = 2400
 MAX_PIXELS = 6_000_000
 _PDFIUM = PDFIUM_LOCK
-_PDFPLUMBER_ERRORS = (
+PDFPLUMBER_ERRORS = (
     PdfminerException,
     PDFSyntaxError,
     PDFPasswordIncorrect,
@@ -174,7 +174,7 @@ def _crop_boxes(data: bytes, pages: set[int]) -> dict[int, tuple[float, float, f
                 if number <= len(pdf.pages):
                     x0, top, x1, bottom = pdf.pages[number - 1].cropbox
                     boxes[number] = (float(x0), float(top), float(x1), float(bottom))
-    except _PDFPLUMBER_ERRORS:
+    except PDFPLUMBER_ERRORS:
         return {}
     return boxes
 
