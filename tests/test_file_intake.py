@@ -13,6 +13,7 @@ from gateway.outbound.transport_status import status_rows
 from gateway.transports._intake import Intake
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
+from partners import DropInbox
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 
@@ -31,15 +32,8 @@ REGULAR, FOLDER, FIFO = stat.S_IFREG | 0o640, stat.S_IFDIR | 0o750, stat.S_IFIFO
 
 
 def intake(pipeline: Pipeline) -> Intake:
-    return Intake(
-        pipeline,
-        partner="acme",
-        channel="drop",
-        status_channel="drop",
-        clock=lambda: FIXED_NOW,
-        patterns=("*.edi", "*.pdf"),
-        ignore=("*.part.edi",),
-    )
+    settings = DropInbox(path="inbox", patterns=["*.edi", "*.pdf"], ignore=["*.part.edi"])
+    return Intake(pipeline, "acme", settings, lambda: FIXED_NOW, channel="drop", status_channel="drop")
 
 
 def test_only_wanted_regular_files_that_stayed_still_are_complete(pipeline: Pipeline) -> None:
