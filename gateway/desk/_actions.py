@@ -26,7 +26,7 @@ Decisions:
   override (``order_override``) that re-validation honours; see ``_revalidation``.
 - **Approve** re-validates with the pipeline's validator and replaces the order's findings.
   Accepted: the stock is allocated, the order counts towards the customer's open orders, and
-  ``gateway.inbound.pipeline.send_decision`` sends what the pipeline sends for an accepted order (855
+  ``gateway.outbound.outbox.send_decision`` sends what the pipeline sends for an accepted order (855
   AD/AC for X12 partners that want one, ERP payload when the gateway has an ERP); an order that
   came as a PDF, sheet or email text gets a drafted confirmation listing what changed
   (``gateway.outbound.replies``), which the clerk reads, may edit, and sends (``gateway.desk.send_reply``). Still
@@ -67,10 +67,11 @@ from sqlalchemy.orm import Session
 from gateway import storage
 from gateway.inbound import amendments
 from gateway.inbound.amendments import allocations_json
-from gateway.inbound.pipeline import cancel_order
-from gateway.inbound.pipeline import order_line_rows
-from gateway.inbound.pipeline import restore_in_force
-from gateway.inbound.pipeline import send_decision
+from gateway.inbound.amendments import cancel_order
+from gateway.inbound.amendments import restore_in_force
+from gateway.inbound.rows import replace_findings
+from gateway.inbound.rows import replace_lines
+from gateway.inbound.rows import stored_finding_row
 from gateway.inbound.validation import LiveStock
 from gateway.inbound.validation import MasterDataCache
 from gateway.model.order import Channel
@@ -79,6 +80,7 @@ from gateway.model.order import OrderLine
 from gateway.model.order import OrderPurpose
 from gateway.model.order import po_key
 from gateway.outbound.outbox import queue_erp_payload
+from gateway.outbound.outbox import send_decision
 from gateway.outbound.replies import DRAFT
 from gateway.outbound.replies import as_received
 from gateway.outbound.replies import confirm_order
@@ -110,7 +112,6 @@ from ._revalidation import REJECTED
 from ._revalidation import Revalidation
 from ._revalidation import other_live_order
 from ._revalidation import revalidate
-from ._revalidation import stored_row
 from ._users import ADMIN
 from ._users import CLERK
 from ._users import CREDIT
@@ -678,7 +679,7 @@ class OrderDesk:
             "order_total": _money(stored.order_total),
             **_decision_fields(stored),
         }
-        _replace_findings(session, stored, check.findings, when)
+        replace_findings(session, stored.id, check.findings, document_id=stored.document_id, when=when)
         _store_order(session, stored, check.order)
         stored.order_total = check.total
         outbound: list[int] = []
@@ -996,7 +997,7 @@ class OrderDesk:
             previous=_findings(session, stored),
             reviewer=None,
         )
-        _replace_findings(session, stored, check.findings, when)
+        replace_findings(session, stored.id, check.findings, document_id=stored.document_id, when=when)
         _store_order(session, stored, check.order)
         stored.order_total = check.total
         return check.findings
@@ -1064,7 +1065,7 @@ def _reason(text: str | None) -> str:
 def _findings(session: Session, stored: PurchaseOrder) -> list[dict[str, Any]]:
     finding = storage.Finding
     rows = session.scalars(select(finding).where(finding.order_id == stored.id).order_by(finding.id))
-    return [stored_row(f) for f in rows]
+    return [stored_finding_row(f) for f in rows]
 
 
 def _findings_of(session: Session, order_id: int) -> list[dict[str, Any]]:
@@ -1176,20 +1177,6 @@ def _set_line_overrides(
     return earlier
 
 
-def _replace_findings(
-    session: Session, stored: PurchaseOrder, findings: Sequence[Mapping[str, Any]], when: datetime
-) -> None:
-    session.execute(delete(storage.Finding).where(storage.Finding.order_id == stored.id))
-    if findings:
-        session.execute(
-            insert(storage.Finding),
-            [
-                {**f, "order_id": stored.id, "document_id": stored.document_id, "created_at": when}
-                for f in findings
-            ],
-        )
-
-
 def _store_order(session: Session, stored: PurchaseOrder, order: Order) -> None:
     """Write the canonical order as the pipeline stores it, and its line rows.
 
@@ -1199,9 +1186,7 @@ def _store_order(session: Session, stored: PurchaseOrder, order: Order) -> None:
         stored.received_canonical = stored.canonical
     stored.canonical = order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     stored.line_count = len(order.lines)
-    session.execute(delete(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == stored.id))
-    if order.lines:
-        session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, order))
+    replace_lines(session, stored.id, order)
 
 
 def _answered_purpose(order: Order) -> str:

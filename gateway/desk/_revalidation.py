@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 import validators
 from gateway import storage
 from gateway.inbound.amendments import held_allocations
+from gateway.inbound.rows import finding_row
 from gateway.inbound.validation import StoreValidator
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
@@ -127,26 +128,6 @@ def revalidate(
     lines = {line.line_no: line for line in result.order.lines}
     carried = [row for old in previous if (row := _carried_over(old, seen, lines, reviewer)) is not None]
     return Revalidation(result.order, carried + fresh, result.total, dict(result.allocations))
-
-
-def finding_row(finding: validators.Finding) -> dict[str, Any]:
-    """A validation finding as the ``finding`` table stores it (the pipeline's shape)."""
-    return {**finding.model_dump(mode="json"), "severity": finding.severity}
-
-
-def stored_row(finding: storage.Finding) -> dict[str, Any]:
-    return {
-        "code": finding.code,
-        "severity": finding.severity,
-        "action": finding.action,
-        "message": finding.message,
-        "field": finding.field,
-        "line_no": finding.line_no,
-        "expected": finding.expected,
-        "received": finding.received,
-        "suggestions": list(finding.suggestions or []),
-        "details": dict(finding.details or {}),
-    }
 
 
 def _overridden(

@@ -24,11 +24,16 @@ from sqlalchemy.orm import Session
 
 import validators
 from gateway import storage
+from gateway.inbound.rows import replace_findings
+from gateway.inbound.rows import replace_lines
 from gateway.inbound.validation import LiveStock
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.outbound import AckType
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.outbound.outbox import queue_erp_payload
+from gateway.outbound.outbox import store_acknowledgment
+from partners import PartnerProfile
 
 ACCEPTED = "accepted"
 CANCELLED = "cancelled"
@@ -221,30 +226,6 @@ def retake_stock(stock: LiveStock, stored: storage.PurchaseOrder, held: Mapping[
     stored.allocations = allocations_json(held)
 
 
-def finding_rows(session: Session, order_id: int) -> list[dict[str, Any]]:
-    """The order's findings as rows to store again (with the document each came from)."""
-    finding = storage.Finding
-    columns = (
-        "code",
-        "severity",
-        "action",
-        "message",
-        "field",
-        "line_no",
-        "expected",
-        "received",
-        "suggestions",
-        "details",
-        "document_id",
-    )
-    rows = session.execute(
-        select(*(getattr(finding, name) for name in columns))
-        .where(finding.order_id == order_id)
-        .order_by(finding.id)
-    )
-    return [dict(zip(columns, row, strict=True)) for row in rows]
-
-
 def superseded(
     stored: storage.PurchaseOrder,
     findings: list[dict[str, Any]],
@@ -305,22 +286,58 @@ def described(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "; ".join(parts) or "nothing the order keeps"
 
 
-def change_finding(
-    code: str, action: str, message: str, before: dict[str, Any], after: dict[str, Any]
-) -> dict[str, Any]:
-    """A finding row (as the pipeline stores them) carrying a change's difference."""
-    return {
-        "code": code,
-        "severity": "error" if action == "hold" else "warning",
-        "action": action,
-        "message": message,
-        "field": None,
-        "line_no": None,
-        "expected": None,
-        "received": None,
-        "suggestions": [],
-        "details": {"before": before, "after": after},
-    }
+def restore_in_force(session: Session, stored: storage.PurchaseOrder, when: datetime) -> Order:
+    """Put back the version in force a partner's change replaced (``stored.superseded``): its canonical,
+    total, lines and findings, accepted again. The stock it holds is the caller's; returns that order."""
+    kept = stored.superseded or {}
+    restored = Order.model_validate(kept["canonical"])
+    stored.canonical, stored.received_canonical = kept["canonical"], kept.get("received_canonical")
+    stored.order_total = None if kept.get("order_total") is None else Decimal(kept["order_total"])
+    stored.line_count, stored.po_date, stored.currency = (
+        len(restored.lines),
+        restored.po_date,
+        restored.currency,
+    )
+    replace_lines(session, stored.id, restored)
+    findings = kept.get("findings") or []  # each with the document it came from
+    replace_findings(session, stored.id, findings, document_id=stored.document_id, when=when)
+    stored.superseded = None
+    stored.status = ACCEPTED
+    return restored
+
+
+def cancel_order(
+    session: Session,
+    stored: storage.PurchaseOrder,
+    cancellation: Order,
+    partner: PartnerProfile,
+    *,
+    erp_kind: str | None,
+    when: datetime,
+    document_id: int | None,
+    answer: bool,
+    changes: Mapping[str, str] | None = None,
+) -> int | None:
+    """Cancel a stored order as the partner's ``cancellation`` asks, whether the gateway applies it or
+    the order desk approves it; the caller writes the audit entry.
+
+    The order gives back its stock and, cancelled, stops counting towards credit. The ERP gets its
+    cancel of the version it holds (the one in force while a change waits on the desk) when it had
+    the order. With ``answer``, the partner gets an 855 BAK01 01 AT, or an 865 for ``changes`` (an
+    860's POC02 by line); returns that outbox row's id.
+    """
+    in_force = Order.model_validate((stored.superseded or {}).get("canonical") or stored.canonical)
+    release_stock(session, stored)
+    stored.status = CANCELLED
+    stored.superseded = None
+    if erp_kind:  # the ERP's cancel, when it had the order
+        queue_erp_payload(session, erp_kind, in_force, partner, order_id=stored.id, when=when, cancel=True)
+    if not answer:
+        return None
+    ack = cancellation_ack(stored, cancellation, when)
+    return store_acknowledgment(
+        session, ack, partner, when=when, document_id=document_id, order_id=stored.id, changes=changes
+    )
 
 
 def cancellation_ack(stored: storage.PurchaseOrder, order: Order, when: datetime) -> OrderAcknowledgment:

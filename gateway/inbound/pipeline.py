@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from collections.abc import Mapping
-from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
 from typing import Any
 from typing import Protocol
 
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import InterfaceError
@@ -39,6 +35,7 @@ import validators
 from gateway import storage
 from gateway.errors import ReprocessRefused
 from gateway.inbound import amendments
+from gateway.inbound import rows
 from gateway.inbound._gc import few_collections
 from gateway.inbound.provisional import provisional_json
 from gateway.inbound.provisional import read_unknown_x12
@@ -53,10 +50,9 @@ from gateway.model.receipts import Issue
 from gateway.model.receipts import Level
 from gateway.model.receipts import Severity
 from gateway.outbound import replies
-from gateway.outbound.acknowledgments import acknowledgment_for
-from gateway.outbound.outbox import queue_erp_payload
+from gateway.outbound.outbox import emit_and_store
 from gateway.outbound.outbox import record_partner_ack
-from gateway.outbound.outbox import store_outbound
+from gateway.outbound.outbox import send_decision
 from parsers import X12
 from parsers import DocumentIssue
 from parsers import ParsedInterchange
@@ -86,6 +82,8 @@ ORDER_ACCEPTED = "accepted"
 ORDER_REJECTED = "rejected"
 ORDER_EXCEPTION = "exception"
 
+# writes one outbound document, given the partner's control numbers (``emit_and_store``)
+_Emit = Callable[[emitters.ControlNumberSource], emitters.OutboundDocument]
 _BATCH = 500
 _BATCH_LINES = 2_000  # ...or fewer orders when they are long: a batch's memory grows with its lines
 _ACK_GROUP = "FA"  # acknowledgements are never acknowledged
@@ -459,12 +457,16 @@ class Pipeline:
                 run.first_rejection = (validators.FindingCode.SYNTAX.value, f"{first.message}{where}")
         else:
             status = ORDER_EXCEPTION if parsed.needs_review else ORDER_ACCEPTED
-        findings = [_issue_row(i, rejected=parsed.rejected) for i in (*transaction_issues, *parsed.issues)]
+        findings = [
+            rows.issue_finding(i, rejected=parsed.rejected) for i in (*transaction_issues, *parsed.issues)
+        ]
         if parsed.interchange_control_number:
             reused = _reused_interchange(run, order.partner, parsed.interchange_control_number)
             if reused is not None:  # for the desk: a warning on each of its orders
                 findings.append(
-                    _issue_row(reused.model_copy(update={"severity": Severity.WARNING}), rejected=False)
+                    rows.issue_finding(
+                        reused.model_copy(update={"severity": Severity.WARNING}), rejected=False
+                    )
                 )
         profile = self._partners.get(order.partner)
         account = profile.customer_account if profile else None
@@ -491,13 +493,13 @@ class Pipeline:
             run.pending_lines = 0
             return
         session = run.session
-        lines = [order_line_rows(0, item.order) for item in run.pending]
-        rows = [
+        lines = [rows.order_line_rows(0, item.order) for item in run.pending]
+        order_rows = [
             _fitted_order_row(run, item, item_lines)
             for item, item_lines in zip(run.pending, lines, strict=True)
         ]
         ids = storage.insert_rows(
-            session, storage.PurchaseOrder.__table__, rows, returning="id", key="ordinal"
+            session, storage.PurchaseOrder.__table__, order_rows, returning="id", key="ordinal"
         )
         line_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
@@ -534,13 +536,11 @@ class Pipeline:
                         )
                     )
             line_rows.extend({**line, "order_id": order_id} for line in item_lines)
-            finding_rows.extend(
-                {**f, "order_id": order_id, "document_id": run.document_id} for f in item.findings
-            )
+            finding_rows.extend(rows.of_order(item.findings, order_id=order_id, document_id=run.document_id))
             run.orders_stored += 1
             run.orders_rejected += item.status == ORDER_REJECTED
         storage.insert_rows(session, storage.OrderLineRecord.__table__, line_rows)
-        _insert_findings(session, finding_rows, run.when)
+        rows.insert_findings(session, finding_rows, run.when)
         storage.tally_orders(session, ids)
         run.order_ids.extend(ids)
         run.pending.clear()
@@ -566,7 +566,7 @@ class Pipeline:
             result = validator.validate(item.order, profile, held=held)
             item.order = result.order
             item.total = result.total
-            item.findings.extend(_finding_row(f) for f in result.findings)
+            item.findings.extend(rows.finding_row(f) for f in result.findings)
             if result.outcome == ORDER_ACCEPTED and not held:
                 item.allocations = result.allocations
             if result.outcome == ORDER_REJECTED or item.status == ORDER_ACCEPTED:
@@ -574,7 +574,7 @@ class Pipeline:
             if original is not None:  # shipped or invoiced: the change waits on the desk as its own order
                 before, after = _amendment_difference(original, item.parsed.order)
                 item.findings.append(
-                    amendments.change_finding(
+                    rows.change_finding(
                         validators.FindingCode.CHANGE_AFTER_SHIPMENT.value,
                         "hold",
                         f"PO {original.po_number} (order {original.id}) was already shipped or invoiced, so this "
@@ -615,7 +615,7 @@ class Pipeline:
         in_force = stored.superseded or (
             amendments.superseded(
                 stored,
-                amendments.finding_rows(session, stored.id),
+                rows.finding_rows(session, stored.id),
                 purpose=purpose,
                 changes=changes,
                 document_id=run.document_id,
@@ -632,7 +632,7 @@ class Pipeline:
         wants_ack = (profile.wants_855 or changes is not None) and item.order.channel == Channel.X12
         wants_ack = wants_ack and not item.parsed.rejected
         if item.order.purpose == OrderPurpose.CANCEL:
-            ack_id = cancel_order(
+            ack_id = amendments.cancel_order(
                 session,
                 stored,
                 item.order,
@@ -680,11 +680,11 @@ class Pipeline:
         changed = amendments.applied(old, item.order)
         result = validator.validate(changed, profile, held=held, amends=True)
         status = result.outcome if result.outcome == ORDER_REJECTED or not held else item.status
-        findings = [*item.findings, *(_finding_row(f) for f in result.findings)]
+        findings = [*item.findings, *(rows.finding_row(f) for f in result.findings)]
         before, after = amendments.differences(old, result.order)
         if status == ORDER_REJECTED and in_force is not None:  # refused: the version in force stands
             stored.superseded = in_force
-            restore_in_force(session, stored, run.when)
+            amendments.restore_in_force(session, stored, run.when)
             amendments.retake_stock(validator.stock, stored, held_stock)
             validator.restore(profile.customer_account, stored.order_total or Decimal(0))
             refused = sorted({f["code"] for f in findings if f["action"] == "reject"})
@@ -703,7 +703,7 @@ class Pipeline:
             return
         if status == ORDER_EXCEPTION:  # the desk sees what the partner changed beside why it is held
             findings.append(
-                amendments.change_finding(
+                rows.change_finding(
                     validators.FindingCode.ORDER_CHANGED.value,
                     "warn",
                     f"the partner changed this order (document {run.document_id}): "
@@ -745,17 +745,8 @@ class Pipeline:
             document_id=run.document_id,
             when=run.when,
         )
-        session.execute(
-            storage.OrderLineRecord.__table__.delete().where(storage.OrderLineRecord.order_id == stored.id)
-        )
-        if result.order.lines:
-            session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, result.order))
-        session.execute(storage.Finding.__table__.delete().where(storage.Finding.order_id == stored.id))
-        _insert_findings(
-            session,
-            [{**f, "order_id": stored.id, "document_id": run.document_id} for f in findings],
-            run.when,
-        )
+        rows.replace_lines(session, stored.id, result.order)
+        rows.replace_findings(session, stored.id, findings, document_id=run.document_id, when=run.when)
         storage.tally_orders(session, [stored.id])
         run.orders_rejected += status == ORDER_REJECTED
         answer(result.order, status, findings, erp_kind=self._erp_kind)
@@ -800,16 +791,10 @@ class Pipeline:
             for transaction in group.transactions:
                 if transaction.set_id not in _ORDER_SETS:
                     run.issues.extend(transaction.issues)
-        for document in _acks_for(receipt, partner, run):
-            run.outbound_ids.append(_store_outbound(run, document))
-
-
-def _insert_findings(session: Session, rows: list[dict[str, Any]], when: datetime) -> None:
-    table = storage.Finding.__table__
-    rows = [{**f, "created_at": when} for f in rows]
-    for row in rows:
-        storage.fit_to_columns(table, row)  # a quoted value may be long
-    storage.insert_rows(session, table, rows)
+        for emit in _acks_for(receipt, partner, run):
+            run.outbound_ids.append(
+                emit_and_store(run.session, partner, emit, when=run.when, document_id=run.document_id)
+            )
 
 
 def _answered_by_865(item: _Pending, profile: PartnerProfile) -> dict[str, str] | None:
@@ -895,27 +880,27 @@ def _existing_outcome(session: Session, document_id: int, sha256: str, status: s
     return IngestOutcome(document_id, sha256, True, status, order_ids, outbound_ids)
 
 
-def _acks_for(
-    receipt: InterchangeReceipt, partner: PartnerProfile, run: _Run
-) -> list[emitters.OutboundDocument]:
-    """TA1 as the profile asks, and a 997/999 for every group that is not itself an acknowledgement.
+def _acks_for(receipt: InterchangeReceipt, partner: PartnerProfile, run: _Run) -> list[_Emit]:
+    """TA1 as the profile asks, and a 997/999 for every group that is not itself an acknowledgement,
+    each to be emitted with the partner's control numbers (``emit_and_store``), in that order.
 
     An interchange this document already answered (``run.answered``) is not answered again.
     """
-    numbers = storage.ControlNumbers(run.session, partner.name)
-    answers: list[emitters.OutboundDocument] = []
+    answers: list[_Emit] = []
     interchange = _interchange_reference(receipt.control_number)
     wants_ta1 = partner.ta1 == "always" or (
         partner.ta1 == "on_request" and (receipt.ack_requested or receipt.has_errors)
     )
     if wants_ta1 and (_TA1, interchange) not in run.answered:
-        answers.append(emitters.x12_ta1.emit(receipt, partner, numbers=numbers, when=run.when))
+        answers.append(
+            lambda numbers: emitters.x12_ta1.emit(receipt, partner, numbers=numbers, when=run.when)
+        )
     kind = partner.functional_ack
     groups = [g for g in receipt.groups if g.functional_id != _ACK_GROUP]
     if groups and kind is not None and (_ACK_GROUP, interchange) not in run.answered:
         emitter = emitters.x12_999 if kind == "999" else emitters.x12_997
         answered = receipt.model_copy(update={"groups": groups})
-        answers.append(emitter.emit(answered, partner, numbers=numbers, when=run.when))
+        answers.append(lambda numbers: emitter.emit(answered, partner, numbers=numbers, when=run.when))
     return answers
 
 
@@ -927,154 +912,14 @@ def _interchange_reference(control_number: str) -> str:
 def _answered_interchanges(session: Session, document_id: int) -> set[tuple[str, str]]:
     """The document's interchanges already answered: (``TA1`` or ``FA`` for a 997/999, reference)."""
     record = storage.OutboundRecord
-    rows = session.execute(
+    sent = session.execute(
         select(record.kind, record.refers_to).where(
             record.document_id == document_id,
             record.kind.in_(_INTERCHANGE_ACKS),
             record.refers_to.is_not(None),
         )
     )
-    return {(_TA1 if kind == _TA1 else _ACK_GROUP, str(refers_to)) for kind, refers_to in rows}
-
-
-def _store_outbound(run: _Run, document: emitters.OutboundDocument) -> int:
-    return store_outbound(run.session, document, when=run.when, document_id=run.document_id)
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionSent:
-    """The outbox rows a decided order produced: its 855 and its ERP payload, when it got them."""
-
-    acknowledgment_id: int | None = None
-    erp_payload_id: int | None = None
-
-
-def send_decision(
-    session: Session,
-    order: Order,
-    partner: PartnerProfile,
-    *,
-    order_id: int,
-    status: str,
-    findings: Sequence[Mapping[str, Any]],
-    when: datetime,
-    erp_kind: str | None,
-    document_id: int | None,
-    acknowledge: bool = True,
-    received: Order | None = None,
-    purpose: str = "00",
-    changes: Mapping[str, str] | None = None,
-) -> DecisionSent:
-    """What a decided order sends, whether the gateway or the order desk decided it.
-
-    The 855 goes to EDI (X12) orders whose partner's profile asks for one, for an accepted or a
-    rejected order; ``acknowledge=False`` withholds it (a set the 997 already rejects for syntax:
-    for the partner it was never received). An accepted order's ERP payload is queued when the
-    gateway has an ERP (``erp_kind``). An order still in exception sends nothing. ``received`` is
-    the order before the order desk changed it, which the 855 answers line by line. ``purpose`` is
-    the 855's BAK01: ``04`` answers a partner's change (``gateway.inbound.amendments``). ``changes`` (an 860's
-    POC02 by line) asks for an 865 instead of the 855, for a profile whose acks list 865.
-    """
-    acknowledgment_id = None
-    if (
-        acknowledge
-        and (partner.wants_855 or changes is not None)
-        and status != ORDER_EXCEPTION
-        and order.channel == Channel.X12
-        and order.po_number
-    ):
-        ack = acknowledgment_for(order, findings, status, when.date(), received=received)
-        ack.purpose = purpose
-        numbers = storage.ControlNumbers(session, partner.name)
-        document = (
-            emitters.x12_865.emit(ack, partner, numbers=numbers, when=when, changes=changes)
-            if changes is not None
-            else emitters.x12_855.emit(ack, partner, numbers=numbers, when=when)
-        )
-        acknowledgment_id = store_outbound(
-            session,
-            document,
-            when=when,
-            document_id=document_id,
-            order_id=order_id,
-            ack_window=timedelta(hours=partner.ack_window_hours),
-        )
-    erp_payload_id = None
-    if erp_kind and status == ORDER_ACCEPTED:
-        erp_payload_id = queue_erp_payload(session, erp_kind, order, partner, order_id=order_id, when=when)
-    return DecisionSent(acknowledgment_id, erp_payload_id)
-
-
-def restore_in_force(session: Session, stored: storage.PurchaseOrder, when: datetime) -> Order:
-    """Put back the version in force a partner's change replaced (``stored.superseded``): its canonical,
-    total, lines and findings, accepted again. The stock it holds is the caller's; returns that order."""
-    kept = stored.superseded or {}
-    restored = Order.model_validate(kept["canonical"])
-    stored.canonical, stored.received_canonical = kept["canonical"], kept.get("received_canonical")
-    stored.order_total = None if kept.get("order_total") is None else Decimal(kept["order_total"])
-    stored.line_count, stored.po_date, stored.currency = (
-        len(restored.lines),
-        restored.po_date,
-        restored.currency,
-    )
-    line, finding = storage.OrderLineRecord.__table__, storage.Finding.__table__
-    session.execute(line.delete().where(line.c.order_id == stored.id))
-    if restored.lines:
-        session.execute(insert(storage.OrderLineRecord), order_line_rows(stored.id, restored))
-    session.execute(finding.delete().where(finding.c.order_id == stored.id))
-    rows = [
-        {"document_id": stored.document_id, **row, "order_id": stored.id}
-        for row in kept.get("findings") or []
-    ]
-    _insert_findings(session, rows, when)
-    stored.superseded = None
-    stored.status = ORDER_ACCEPTED
-    return restored
-
-
-def cancel_order(
-    session: Session,
-    stored: storage.PurchaseOrder,
-    cancellation: Order,
-    partner: PartnerProfile,
-    *,
-    erp_kind: str | None,
-    when: datetime,
-    document_id: int | None,
-    answer: bool,
-    changes: Mapping[str, str] | None = None,
-) -> int | None:
-    """Cancel a stored order as the partner's ``cancellation`` asks, whether the gateway applies it or
-    the order desk approves it; the caller writes the audit entry.
-
-    The order gives back its stock and, cancelled, stops counting towards credit. The ERP gets its
-    cancel of the version it holds (the one in force while a change waits on the desk) when it had
-    the order. With ``answer``, the partner gets an 855 BAK01 01 AT, or an 865 for ``changes`` (an
-    860's POC02 by line); returns that outbox row's id.
-    """
-    in_force = Order.model_validate((stored.superseded or {}).get("canonical") or stored.canonical)
-    amendments.release_stock(session, stored)
-    stored.status = amendments.CANCELLED
-    stored.superseded = None
-    if erp_kind:  # the ERP's cancel, when it had the order
-        queue_erp_payload(session, erp_kind, in_force, partner, order_id=stored.id, when=when, cancel=True)
-    if not answer:
-        return None
-    ack = amendments.cancellation_ack(stored, cancellation, when)
-    numbers = storage.ControlNumbers(session, partner.name)
-    document = (
-        emitters.x12_865.emit(ack, partner, numbers=numbers, when=when, changes=changes)
-        if changes is not None
-        else emitters.x12_855.emit(ack, partner, numbers=numbers, when=when)
-    )
-    return store_outbound(
-        session,
-        document,
-        when=when,
-        document_id=document_id,
-        order_id=stored.id,
-        ack_window=timedelta(hours=partner.ack_window_hours),
-    )
+    return {(_TA1 if kind == _TA1 else _ACK_GROUP, str(refers_to)) for kind, refers_to in sent}
 
 
 def _clear_previous_attempt(session: Session, document_id: int) -> None:
@@ -1099,36 +944,6 @@ def _clear_previous_attempt(session: Session, document_id: int) -> None:
     )
 
 
-def _order_row(run: _Run, item: _Pending) -> dict[str, Any]:
-    order, parsed = item.order, item.parsed
-    return {
-        "document_id": run.document_id,
-        "ordinal": parsed.ordinal,
-        "partner": order.partner,
-        "customer_account": item.customer_account,
-        "channel": order.channel.value,
-        "po_number": order.po_number,
-        "po_key": po_key(order.po_number),
-        "po_date": order.po_date,
-        "purpose": order.purpose.value,
-        "status": item.status,
-        "currency": order.currency,
-        "order_total": item.total,
-        "control_number": parsed.transaction.control_number if parsed.transaction else None,
-        "group_control_number": parsed.group_control_number,
-        "interchange_control_number": parsed.interchange_control_number,
-        "line_count": len(order.lines),
-        # written by pydantic as JSON text, stored as written (``storage.JsonText``)
-        "canonical": storage.JsonText(order.model_dump_json(exclude_none=True, exclude_defaults=True)),
-        "created_at": run.when,
-        "layout_learned_from": item.layout_learned_from,
-        "received_canonical": _as_received(item),
-        "allocations": amendments.allocations_json(
-            {} if item.allocations is None and item.status == ORDER_ACCEPTED else item.allocations
-        ),
-    }
-
-
 def _as_received(item: _Pending) -> dict[str, Any] | None:
     """The order as parsed, kept when validation changed what the customer sees (a price, a pack, an item)."""
     if item.order.channel == Channel.X12 or not replies.order_changes(
@@ -1145,91 +960,26 @@ def _confirms_touchless(item: _Pending, profile: PartnerProfile) -> bool:
 
 def _fitted_order_row(run: _Run, item: _Pending, lines: list[dict[str, Any]]) -> dict[str, Any]:
     """The order's row, its line rows fitted to their columns; a value that did not fit holds the order."""
-    row = _order_row(run, item)
-    changed = storage.fit_to_columns(storage.PurchaseOrder.__table__, row)
-    for line in lines:
-        changed += [
-            (f"line {line['line_no']} {column}", what)
-            for column, what in storage.fit_to_columns(storage.OrderLineRecord.__table__, line)
-        ]
-    if changed:
-        item.findings.append(_too_wide_finding(changed))
+    row = rows.order_row(
+        item.order,
+        item.parsed,
+        document_id=run.document_id,
+        status=item.status,
+        customer_account=item.customer_account,
+        total=item.total,
+        created_at=run.when,
+        layout_learned_from=item.layout_learned_from,
+        received_canonical=_as_received(item),
+        allocations=amendments.allocations_json(
+            {} if item.allocations is None and item.status == ORDER_ACCEPTED else item.allocations
+        ),
+    )
+    too_wide = rows.fit_order(row, lines)
+    if too_wide is not None:
+        item.findings.append(too_wide)
         if item.status == ORDER_ACCEPTED:
             item.status = row["status"] = ORDER_EXCEPTION
     return row
-
-
-def _too_wide_finding(changed: list[tuple[str, str]]) -> dict[str, Any]:
-    where = "; ".join(f"{column}: {what}" for column, what in changed[:5])
-    return {
-        "code": validators.FindingCode.SYNTAX.value,
-        "severity": "error",
-        "action": "hold",
-        "message": f"values too large to store as they are (the original document keeps them whole): {where}",
-        "field": changed[0][0][:64],
-        "line_no": None,
-        "expected": None,
-        "received": None,
-        "suggestions": [],
-        "details": {"reason": "value.too_large", "columns": [c for c, _ in changed]},
-    }
-
-
-def order_line_rows(order_id: int, order: Order) -> list[dict[str, Any]]:
-    """The ``order_line`` rows of a stored order: the pipeline's and the order desk's."""
-    return [
-        {
-            "order_id": order_id,
-            "ordinal": ordinal,
-            "line_no": line.line_no,
-            "buyer_part": line.buyer_part,
-            "vendor_sku": line.vendor_sku,
-            "sku": line.sku,
-            "upc": line.upc,
-            "description": line.description,
-            "quantity": line.quantity.value if line.quantity else None,
-            "uom": line.quantity.uom if line.quantity else None,
-            "unit_price": line.unit_price,
-        }
-        for ordinal, line in enumerate(order.lines)
-    ]
-
-
-def _issue_row(issue: Issue, *, rejected: bool) -> dict[str, Any]:
-    """A parser's issue as a finding: its stable code, and its own code kept as ``reason``."""
-    action = ("reject" if rejected else "hold") if issue.is_error else "warn"
-    return {
-        "code": validators.code_for_parse_issue(issue.code).value,
-        "severity": issue.severity.value,
-        "action": action,
-        "message": issue.message,
-        "field": issue.field or _x12_place(issue),
-        "line_no": issue.line_no,
-        "expected": None,
-        "received": None,
-        "suggestions": [],
-        "details": {"reason": issue.code, **issue.model_dump(mode="json", exclude_none=True)},
-    }
-
-
-def _x12_place(issue: Issue) -> str | None:
-    """An X12 issue's place as a field name: ``BEG03``, or the segment alone."""
-    return f"{issue.segment}{issue.element:02d}" if issue.segment and issue.element else issue.segment
-
-
-def _finding_row(finding: validators.Finding) -> dict[str, Any]:
-    return {
-        "code": finding.code.value,
-        "severity": finding.severity,
-        "action": finding.action,
-        "message": finding.message,
-        "field": finding.field,
-        "line_no": finding.line_no,
-        "expected": finding.expected,
-        "received": finding.received,
-        "suggestions": [s.model_dump(mode="json") for s in finding.suggestions],
-        "details": finding.details,
-    }
 
 
 def _error_json(issue: Issue) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert
@@ -38,7 +37,7 @@ from gateway.model.outbound import ShipmentRecord
 from gateway.outbound.outbox import HELD
 from gateway.outbound.outbox import INVALID
 from gateway.outbound.outbox import PENDING
-from gateway.outbound.outbox import store_outbound
+from gateway.outbound.outbox import emit_and_store
 from gateway.outbound.shipping import partner_for
 from partners import PartnerProfile
 from partners import PartnerRegistry
@@ -105,15 +104,12 @@ def record_invoice(
     order = _accepted_order(session, partner, invoice.po_number)
     held = _check_lines(session, order, invoice, partner)
     invoice.po_date = invoice.po_date or order.po_date
-    document = emitters.x12_810.emit(
-        invoice, partner, numbers=storage.ControlNumbers(session, partner.name), when=when
-    )
-    outbound_id = store_outbound(
+    outbound_id = emit_and_store(
         session,
-        document,
+        partner,
+        lambda numbers: emitters.x12_810.emit(invoice, partner, numbers=numbers, when=when),
         when=when,
         order_id=order.id,
-        ack_window=timedelta(hours=partner.ack_window_hours),
         hold=held,
     )
     pk = int(

@@ -5,13 +5,20 @@ that fails stays in the outbox as ``invalid`` with pyx12's errors beside it. Doc
 partner must answer with a 997/999 carry the partner's window; the answer falls due that long
 after the document is sent (``start_ack_clock``), so an answer that never comes is seen, and a
 document that never left is shown as not sent instead of overdue.
+
+A document with control numbers is emitted and stored in one step (``emit_and_store``), and what a
+decided order sends (its 855 or 865, its ERP payload) is ``send_decision``'s, whoever decided it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -20,7 +27,10 @@ from sqlalchemy.orm import Session
 import emitters
 import parsers
 from gateway import storage
+from gateway.model.order import Channel
 from gateway.model.order import Order
+from gateway.model.outbound import OrderAcknowledgment
+from gateway.outbound.acknowledgments import acknowledgment_for
 from parsers.x12 import MAP_DIR
 from partners import PartnerProfile
 
@@ -32,6 +42,9 @@ AWAITING_MDN = "awaiting_mdn"  # sent by AS2; the partner's asynchronous MDN has
 DEAD = "dead"
 CHECKED_KINDS = frozenset({"855", "865", "856", "810"})
 KIND_OF_GROUP = {"PR": "855", "CA": "865", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
+_ANSWERED_KINDS = frozenset(KIND_OF_GROUP.values())  # what a partner's 997/999 answers (record_partner_ack)
+_ORDER_ACCEPTED = "accepted"  # the order statuses send_decision tells apart (gateway.inbound.pipeline's)
+_ORDER_EXCEPTION = "exception"
 _BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
 ERP_EMITTERS = {
     "erp.canonical": emitters.erp_canonical,
@@ -90,6 +103,114 @@ def store_outbound(
     if order_id is None:  # an answer to the document itself (a 997, a TA1) takes it out of the desk's queue
         storage.tally_documents(session, [document_id])  # (one about an order: the document has an order)
     return int(stored.scalar_one())
+
+
+def emit_and_store(
+    session: Session,
+    partner: PartnerProfile,
+    emit: Callable[[emitters.ControlNumberSource], emitters.OutboundDocument],
+    *,
+    when: datetime,
+    document_id: int | None = None,
+    order_id: int | None = None,
+    hold: Sequence[str] = (),
+) -> int:
+    """Emit a document to ``partner`` with its next control numbers, then store it (``store_outbound``).
+
+    ``emit`` is given the partner's control numbers, drawn in the caller's transaction: spent once it
+    commits, also by a document pyx12 refuses (kept ``invalid``), and given back if it rolls back. A
+    document the partner answers with a 997/999 (855, 865, 856, 810) is due that answer the partner's
+    ``ack_window_hours`` after it is sent; our own acknowledgments (TA1, 997, 999) wait for nothing.
+    """
+    document = emit(storage.ControlNumbers(session, partner.name))
+    answered = document.kind in _ANSWERED_KINDS
+    return store_outbound(
+        session,
+        document,
+        when=when,
+        document_id=document_id,
+        order_id=order_id,
+        ack_window=timedelta(hours=partner.ack_window_hours) if answered else None,
+        hold=hold,
+    )
+
+
+def store_acknowledgment(
+    session: Session,
+    ack: OrderAcknowledgment,
+    partner: PartnerProfile,
+    *,
+    when: datetime,
+    document_id: int | None,
+    order_id: int,
+    changes: Mapping[str, str] | None = None,
+) -> int:
+    """An order's 855 to ``partner``, or an 865 for ``changes`` (an 860's POC02 by line), emitted and stored."""
+    return emit_and_store(
+        session,
+        partner,
+        lambda numbers: (
+            emitters.x12_865.emit(ack, partner, numbers=numbers, when=when, changes=changes)
+            if changes is not None
+            else emitters.x12_855.emit(ack, partner, numbers=numbers, when=when)
+        ),
+        when=when,
+        document_id=document_id,
+        order_id=order_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSent:
+    """The outbox rows a decided order produced: its 855 and its ERP payload, when it got them."""
+
+    acknowledgment_id: int | None = None
+    erp_payload_id: int | None = None
+
+
+def send_decision(
+    session: Session,
+    order: Order,
+    partner: PartnerProfile,
+    *,
+    order_id: int,
+    status: str,
+    findings: Sequence[Mapping[str, Any]],
+    when: datetime,
+    erp_kind: str | None,
+    document_id: int | None,
+    acknowledge: bool = True,
+    received: Order | None = None,
+    purpose: str = "00",
+    changes: Mapping[str, str] | None = None,
+) -> DecisionSent:
+    """What a decided order sends, whether the gateway or the order desk decided it.
+
+    The 855 goes to EDI (X12) orders whose partner's profile asks for one, for an accepted or a
+    rejected order; ``acknowledge=False`` withholds it (a set the 997 already rejects for syntax:
+    for the partner it was never received). An accepted order's ERP payload is queued when the
+    gateway has an ERP (``erp_kind``). An order still in exception sends nothing. ``received`` is
+    the order before the order desk changed it, which the 855 answers line by line. ``purpose`` is
+    the 855's BAK01: ``04`` answers a partner's change (``gateway.inbound.amendments``). ``changes`` (an 860's
+    POC02 by line) asks for an 865 instead of the 855, for a profile whose acks list 865.
+    """
+    acknowledgment_id = None
+    if (
+        acknowledge
+        and (partner.wants_855 or changes is not None)
+        and status != _ORDER_EXCEPTION
+        and order.channel == Channel.X12
+        and order.po_number
+    ):
+        ack = acknowledgment_for(order, findings, status, when.date(), received=received)
+        ack.purpose = purpose
+        acknowledgment_id = store_acknowledgment(
+            session, ack, partner, when=when, document_id=document_id, order_id=order_id, changes=changes
+        )
+    erp_payload_id = None
+    if erp_kind and status == _ORDER_ACCEPTED:
+        erp_payload_id = queue_erp_payload(session, erp_kind, order, partner, order_id=order_id, when=when)
+    return DecisionSent(acknowledgment_id, erp_payload_id)
 
 
 def queue_erp_payload(

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +36,7 @@ from gateway.model.outbound import ShippedItem
 from gateway.model.outbound import ShippedOrder
 from gateway.outbound.gs1 import is_valid_sscc
 from gateway.outbound.outbox import INVALID
-from gateway.outbound.outbox import store_outbound
+from gateway.outbound.outbox import emit_and_store
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
@@ -106,16 +105,17 @@ def record_shipment(
         shipment.ship_to = _ship_to_of(session, order_ids[shipment.orders[0].po_number])
     if problems:
         raise OutboundRefused(problems)
-    numbers = storage.ControlNumbers(session, partner.name)
     try:
-        document = emitters.x12_856.emit(
-            shipment, partner, structure=partner.asn_structure, numbers=numbers, when=when
+        outbound_id = emit_and_store(
+            session,
+            partner,
+            lambda numbers: emitters.x12_856.emit(
+                shipment, partner, structure=partner.asn_structure, numbers=numbers, when=when
+            ),
+            when=when,
         )
     except AsnError as exc:
         raise OutboundRefused([str(exc)]) from exc
-    outbound_id = store_outbound(
-        session, document, when=when, ack_window=timedelta(hours=partner.ack_window_hours)
-    )
     pk = int(
         session.execute(
             insert(storage.ShipmentRow).returning(storage.ShipmentRow.id),

@@ -1,23 +1,37 @@
-"""What the SFTP pull and the drop inbox share: which names to take, when a file is complete, the report.
+"""What the SFTP pull and the drop inbox share: which listed files are complete, the store, the report.
 
 A file is judged complete from a listing (its signature: size and mtime, unchanged for
 ``stable_seconds``, or closed by its writer where that can be seen), then read. What was read
 is stored only if it is the file judged complete: as many bytes as listed, and the same
 signature after the read (``changed_while_read``). Otherwise the file is left where it was,
 the reason is reported as a problem (so ``gateway status`` shows it), and a later poll tries again.
+``Intake`` holds those steps for one partner: ``complete_files`` sorts a listing, ``store`` commits
+what was read, ``record_problems`` tells the poll's problems to the transport status.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import stat
+import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Hashable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
+from typing import IO
+from typing import Protocol
+from typing import TypeVar
 
 from gateway.inbound.pipeline import IngestOutcome
+from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.transport_status import record_outcome
+
+SPOOL_BYTES = 8 << 20  # a file read larger than this spills from memory to a temporary file
+Signature = TypeVar("Signature", bound=Hashable)
 
 
 def wanted(name: str, patterns: Iterable[str], ignore: Iterable[str]) -> bool:
@@ -109,3 +123,90 @@ class IntakeReport:
         if self.problems:
             text += f", {len(self.problems)} problems: " + "; ".join(self.problems[:3])
         return text
+
+
+class Globs(Protocol):
+    """Which names a folder's settings take (``partners.SftpPull``, ``partners.DropInbox``)."""
+
+    @property
+    def patterns(self) -> Sequence[str]: ...
+
+    @property
+    def ignore(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """One partner's files into the pipeline: stored under ``channel``, problems told to ``status_channel``."""
+
+    pipeline: Pipeline
+    partner: str
+    settings: Globs
+    clock: Callable[[], datetime]
+    channel: str  # the stored documents' channel
+    status_channel: str  # the transport status row ``gateway status`` shows
+
+    def complete_files(
+        self,
+        names: Sequence[str],
+        report: IntakeReport,
+        *,
+        gate: StabilityGate,
+        look: Callable[[str], tuple[int, Signature] | None],
+        refused: Callable[[str, int], str],
+        complete: Callable[[str, Signature], bool],
+    ) -> list[tuple[str, Signature]]:
+        """The files of a listing (``names``, in the order to take them) that are whole now, with their signatures.
+
+        Only wanted names are looked at: ``look`` gives a file's mode and signature, or None for one
+        gone or not to be taken (``look`` reports why, if anyone should know). A folder is passed
+        over; any other file that is not a regular one is left alone and reported (``refused``
+        words it); a regular file waits until ``complete`` says so. ``gate`` forgets what is no
+        longer listed.
+        """
+        ready: list[tuple[str, Signature]] = []
+        for name in names:
+            if not wanted(name, self.settings.patterns, self.settings.ignore):
+                continue
+            seen = look(name)
+            if seen is None:
+                continue
+            mode, signature = seen
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                report.problems.append(refused(name, mode))
+            elif complete(name, signature):
+                ready.append((name, signature))
+            else:
+                report.waiting.append(name)
+        gate.keep_only(names)
+        return ready
+
+    def spool(self) -> IO[bytes]:
+        """Where a file is read before it is stored: memory, or a temporary file past ``SPOOL_BYTES``."""
+        return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+
+    def store(
+        self, spool: IO[bytes], name: str, size: int, report: IntakeReport, *, gate: StabilityGate
+    ) -> IngestOutcome:
+        """Store the ``size`` bytes read into ``spool`` (checked: the file judged complete) as the partner's
+        file ``name``; committed when this returns, so the caller may then remove the file."""
+        spool.seek(0)
+        outcome = self.pipeline.ingest_stream(
+            spool, channel=self.channel, filename=name, partner=self.partner
+        )
+        report.taken.append(TakenFile(name, size, outcome))
+        gate.forget(name)
+        return outcome
+
+    def record_problems(self, report: IntakeReport) -> None:
+        """Each problem of the poll goes to the transport status, so ``gateway status`` shows it."""
+        for problem in report.problems:
+            record_outcome(
+                self.pipeline.sessions,
+                partner=self.partner,
+                channel=self.status_channel,
+                at=self.clock(),
+                error=problem,
+            )

@@ -41,7 +41,6 @@ import errno
 import os
 import shutil
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -51,12 +50,10 @@ from pathlib import Path
 from gateway.config import partners_dir
 from gateway.errors import TransportError
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.transport_status import record_outcome
+from gateway.transports._intake import Intake
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
-from gateway.transports._intake import TakenFile
 from gateway.transports._intake import changed_while_read
-from gateway.transports._intake import wanted
 from gateway.transports._local_writers import CloseEvents
 from gateway.transports._local_writers import open_for_writing
 from gateway.transports._local_writers import writers
@@ -65,7 +62,6 @@ from partners import PartnerProfile
 
 CHANNEL = "drop"  # the stored documents' channel, and the transport status channel
 CLAIM_DIR = ".gateway-claimed"
-SPOOL_BYTES = 8 << 20
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _Signature = tuple[int, int, int]  # inode, size, mtime in ns
 
@@ -87,10 +83,8 @@ class DropWatcher:
     ) -> None:
         if profile.drop is None:
             raise ValueError(f"partner {profile.name} has no [drop] table")
-        self._profile = profile
         self._settings: DropInbox = profile.drop
-        self._pipeline = pipeline
-        self._clock = clock
+        self._intake = Intake(pipeline, profile.name, self._settings, clock, CHANNEL, status_channel=CHANNEL)
         self._inbox_gate = StabilityGate(self._settings.stable_seconds, monotonic)
         self._claimed_gate = StabilityGate(self._settings.stable_seconds, monotonic)
         self._events = CloseEvents()
@@ -131,14 +125,7 @@ class DropWatcher:
                 os.close(claim_fd)
         finally:
             os.close(inbox_fd)
-        for problem in report.problems:
-            record_outcome(
-                self._pipeline.sessions,
-                partner=self._profile.name,
-                channel=CHANNEL,
-                at=self._clock(),
-                error=problem,
-            )
+        self._intake.record_problems(report)
         return report
 
     def _leftovers(self, inbox_fd: int, claim_fd: int, report: DropReport) -> None:
@@ -158,30 +145,29 @@ class DropWatcher:
         self._claimed_gate.keep_only(names)
 
     def _complete_files(self, inbox_fd: int, report: DropReport) -> list[tuple[str, _Signature]]:
-        settings = self._settings
-        names = sorted(os.listdir(inbox_fd))
-        ready = []
-        for name in names:
-            if name == CLAIM_DIR or not wanted(name, settings.patterns, settings.ignore):
-                continue
+        def look(name: str) -> tuple[int, _Signature] | None:
+            if name == CLAIM_DIR:
+                return None
             try:
                 info = os.stat(name, dir_fd=inbox_fd, follow_symlinks=False)
             except FileNotFoundError:
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                report.problems.append(f"refused {_kind(info.st_mode)} {name!r} in {self.inbox}: left alone")
-                continue
-            stable = self._inbox_gate.ready(name, _signature(info))
-            if (stable or self._events.closed(name)) and self._nobody_writes(
+                return None
+            return info.st_mode, _signature(info)
+
+        def complete(name: str, signature: _Signature) -> bool:
+            stable = self._inbox_gate.ready(name, signature)
+            return (stable or self._events.closed(name)) and self._nobody_writes(
                 inbox_fd, name, self._inbox_gate, report
-            ):
-                ready.append((name, _signature(info)))
-            else:
-                report.waiting.append(name)
-        self._inbox_gate.keep_only(names)
-        return ready
+            )
+
+        return self._intake.complete_files(
+            sorted(os.listdir(inbox_fd)),
+            report,
+            gate=self._inbox_gate,
+            look=look,
+            refused=lambda name, mode: f"refused {_kind(mode)} {name!r} in {self.inbox}: left alone",
+            complete=complete,
+        )
 
     def _nobody_writes(self, folder_fd: int, name: str, gate: StabilityGate, report: DropReport) -> bool:
         """True unless a process holds ``name`` open for writing (a stalled one is reported)."""
@@ -258,7 +244,7 @@ class DropWatcher:
             os.close(fd)
             self._give_back(inbox_fd, claim_fd, name, _kind(before.st_mode), report)
             return
-        with os.fdopen(fd, "rb") as source, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with os.fdopen(fd, "rb") as source, self._intake.spool() as spool:
             if not self._writer_check(fd, name, self._claimed_gate, report):
                 self._still_open(inbox_fd, claim_fd, name, report, fresh=fresh)
                 return
@@ -274,12 +260,7 @@ class DropWatcher:
                 self._claimed_gate.forget(name)  # still being written: next poll
                 report.waiting.append(name)
                 return
-            spool.seek(0)
-            outcome = self._pipeline.ingest_stream(
-                spool, channel=CHANNEL, filename=name, partner=self._profile.name
-            )
-        report.taken.append(TakenFile(name, size, outcome))
-        self._claimed_gate.forget(name)
+            outcome = self._intake.store(spool, name, size, report, gate=self._claimed_gate)
         try:
             os.unlink(name, dir_fd=claim_fd)  # only now: the bytes are committed
         except FileNotFoundError:

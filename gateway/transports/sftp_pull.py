@@ -23,8 +23,6 @@ the login folder unless absolute, as in any SFTP client.
 
 from __future__ import annotations
 
-import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -34,12 +32,10 @@ import paramiko
 
 from gateway.errors import TransportError
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.transport_status import record_outcome
+from gateway.transports._intake import Intake
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
-from gateway.transports._intake import TakenFile
 from gateway.transports._intake import changed_while_read
-from gateway.transports._intake import wanted
 from gateway.transports._sftp_connect import Connect
 from gateway.transports._sftp_connect import SftpConnection
 from gateway.transports._sftp_connect import open_sftp
@@ -49,7 +45,6 @@ from partners import SftpPull
 
 CHANNEL = "sftp"  # the stored documents' channel
 STATUS_CHANNEL = "sftp-pull"
-SPOOL_BYTES = 8 << 20  # larger downloads spill from memory to a temporary file
 PREFETCH_REQUESTS = 64  # read requests in flight per file (32 KiB each)
 
 
@@ -72,12 +67,12 @@ class SftpPuller:
         """``connect`` opens the session (default: ``open_sftp``, keys relative to the profiles folder)."""
         if profile.sftp_pull is None:
             raise ValueError(f"partner {profile.name} has no [sftp_pull] table")
-        self._profile = profile
         self._settings: SftpPull = profile.sftp_pull
-        self._pipeline = pipeline
-        self._clock = clock
         self._connect = connect or open_sftp
         self._gate = StabilityGate(self._settings.stable_seconds, monotonic)
+        self._intake = Intake(
+            pipeline, profile.name, self._settings, clock, CHANNEL, status_channel=STATUS_CHANNEL
+        )
 
     def poll_once(self, stop: threading.Event | None = None) -> PullReport:
         """One pass, ended early between files once ``stop`` is set.
@@ -90,19 +85,11 @@ class SftpPuller:
                 if stop is not None and stop.is_set():
                     break
                 self._take(conn, entry, report)
-        for problem in report.problems:
-            record_outcome(
-                self._pipeline.sessions,
-                partner=self._profile.name,
-                channel=STATUS_CHANNEL,
-                at=self._clock(),
-                error=problem,
-            )
+        self._intake.record_problems(report)
         return report
 
     def _complete_files(self, conn: SftpConnection, report: PullReport) -> list[paramiko.SFTPAttributes]:
-        settings = self._settings
-        folder = settings.remote_dir
+        folder = self._settings.remote_dir
         try:
             entries = conn.sftp.listdir_attr(folder)
         except UnicodeDecodeError as exc:
@@ -112,32 +99,30 @@ class SftpPuller:
             ) from exc
         except Exception as exc:
             raise conn.failure(exc, f"listing {folder}") from exc
-        ready = []
-        for entry in sorted(entries, key=lambda e: (e.st_mtime or 0, e.filename)):
-            name = entry.filename
-            if not wanted(name, settings.patterns, settings.ignore):
-                continue
+        listed = {e.filename: e for e in sorted(entries, key=lambda e: (e.st_mtime or 0, e.filename))}
+
+        def look(name: str) -> tuple[int, tuple[int | None, int | None]] | None:
             if "/" in name or "\0" in name:
                 report.problems.append(f"refused a remote file name holding '/': {name!r}")
-                continue
-            mode = entry.st_mode or 0
-            if stat.S_ISDIR(mode):
-                continue  # e.g. the move_to folder inside remote_dir
-            if not stat.S_ISREG(mode):
-                report.problems.append(f"{remote_path(folder, name)} is not a regular file: left alone")
-                continue
-            if self._gate.ready(name, (entry.st_size, entry.st_mtime)):
-                ready.append(entry)
-            else:
-                report.waiting.append(name)
-        self._gate.keep_only(e.filename for e in entries)
-        return ready
+                return None
+            entry = listed[name]
+            return entry.st_mode or 0, (entry.st_size, entry.st_mtime)
+
+        ready = self._intake.complete_files(  # a folder (e.g. move_to inside remote_dir) is passed over
+            list(listed),
+            report,
+            gate=self._gate,
+            look=look,
+            refused=lambda name, mode: f"{remote_path(folder, name)} is not a regular file: left alone",
+            complete=self._gate.ready,
+        )
+        return [listed[name] for name, _ in ready]
 
     def _take(self, conn: SftpConnection, entry: paramiko.SFTPAttributes, report: PullReport) -> None:
         name = entry.filename
         path = remote_path(self._settings.remote_dir, name)
         listed = (entry.st_size, entry.st_mtime)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with self._intake.spool() as spool:
             try:
                 size = conn.sftp.getfo(path, spool, max_concurrent_prefetch_requests=PREFETCH_REQUESTS)
                 after = conn.sftp.stat(path)
@@ -162,12 +147,7 @@ class SftpPuller:
                     f"{path}: {changed}; left on the server, taken once it is stable again"
                 )
                 return
-            spool.seek(0)
-            outcome = self._pipeline.ingest_stream(
-                spool, channel=CHANNEL, filename=name, partner=self._profile.name
-            )
-        report.taken.append(TakenFile(name, size, outcome))
-        self._gate.forget(name)
+            outcome = self._intake.store(spool, name, size, report, gate=self._gate)
         if self._changed_since(conn, path, name, listed, outcome.document_id, report):
             return
         self._release(conn, path, name, outcome.document_id, report)  # only now: the bytes are committed
