@@ -64,7 +64,10 @@ def pipeline_from_environment(
     on PostgreSQL. The worker's own pipeline (``queued=False``) processes what the queue hands it.
     """
     from gateway.jobs import queue_from_environment
+    from gateway.map_cache import map_store_from_environment
+    from parsers import use_map_store
 
+    use_map_store(map_store_from_environment())
     erp = ErpSettings.from_environment()
     return Pipeline(
         sessions or storage.make_sessionmaker(storage.make_engine(storage.database_url())),
