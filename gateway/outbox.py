@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from datetime import timedelta
+from types import ModuleType
 
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -33,12 +34,18 @@ DEAD = "dead"
 CHECKED_KINDS = frozenset({"855", "865", "856", "810"})
 KIND_OF_GROUP = {"PR": "855", "CA": "865", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
 _BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
-ERP_EMITTERS = {
-    "erp.canonical": emitters.erp_canonical,
-    "erp.netsuite": emitters.erp_netsuite,
-    "erp.business_central": emitters.erp_business_central,
+_ERP_EMITTERS = {  # kind -> its module in emitters, imported when the first payload of it is written
+    "erp.canonical": "erp_canonical",
+    "erp.netsuite": "erp_netsuite",
+    "erp.business_central": "erp_business_central",
 }
-ERP_KINDS = tuple(ERP_EMITTERS)
+ERP_KINDS = tuple(_ERP_EMITTERS)
+
+
+def erp_emitter(kind: str) -> ModuleType:
+    """The emitter of ERP payloads of ``kind`` (one of ``ERP_KINDS``)."""
+    module: ModuleType = getattr(emitters, _ERP_EMITTERS[kind])
+    return module
 
 
 def pre_send_errors(document: emitters.OutboundDocument) -> list[str]:
@@ -108,7 +115,7 @@ def queue_erp_payload(
     has gets the ERP's update, or with ``cancel`` its cancel (an order it never had needs none).
     Each payload has its own idempotency key. One that cannot be written raises an alert instead.
     """
-    emitter = ERP_EMITTERS[kind]
+    emitter = erp_emitter(kind)
     outbound = storage.OutboundRecord
     earlier = list(
         session.scalars(select(outbound.status).where(outbound.order_id == order_id, outbound.kind == kind))

@@ -24,15 +24,13 @@ from gateway import storage
 from gateway.config import clock
 from gateway.config import partners_dir
 from gateway.delivery import ErpSettings
-from gateway.dispatch import Sender
-from gateway.mailer import SmtpSettings
 from gateway.pipeline import Pipeline
-from gateway.schedule import PollJob
-from gateway.schedule import run_polls
 from partners import PartnerRegistry
 
-if TYPE_CHECKING:
-    from gateway.runner import RunSettings  # the supervisor's multiprocessing: not for `gateway ingest`
+if TYPE_CHECKING:  # the roles' own machinery: imported by the role that runs it, not by `gateway ingest`
+    from gateway.dispatch import Sender
+    from gateway.runner import RunSettings  # the supervisor's multiprocessing
+    from gateway.schedule import PollJob
 
 log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
@@ -82,6 +80,7 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
     """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
     from gateway.imap_intake import ImapPoller
     from gateway.imap_intake import ImapSettings
+    from gateway.schedule import PollJob
     from gateway.transports.drop_inbox import DropWatcher
     from gateway.transports.sftp_pull import SftpPuller
 
@@ -149,6 +148,8 @@ def warm_up(pipeline: Pipeline) -> None:
 
 
 def run_pollers(settings: RunSettings) -> None:
+    from gateway.schedule import run_polls
+
     pipeline = pipeline_from_environment()
     warm_up(pipeline)  # on SQLite the pollers process what they take: a 997 is due in a second
     stop = _stop_on_sigterm()  # only now: SIGTERM during the warm-up ends us at once, nothing is in hand
@@ -163,6 +164,7 @@ def run_pollers(settings: RunSettings) -> None:
 def run_worker(settings: RunSettings) -> None:
     """On PostgreSQL a job-queue worker (any number, on any machines); on SQLite the inline one."""
     from gateway import jobs
+    from gateway.mailer import SmtpSettings
     from gateway.worker import Worker
 
     pipeline = pipeline_from_environment(queued=False)
