@@ -8,7 +8,8 @@ mypy sees each one typed, and ends with::
 
 ``front_door`` reads that block from the package's source and imports an export's module when
 the name is first looked up: ``parsers.parse_pdf_order`` imports pdfplumber only when a PDF
-arrives, and ``gateway --help`` imports neither. This is the pattern of Scientific Python's
+arrives, and ``gateway --help`` imports neither. A submodule can be an export too
+(``from . import x12_856 as x12_856``): ``emitters.x12_856`` is imported when an 856 is written. This is the pattern of Scientific Python's
 SPEC 1 (lazy_loader's ``attach_stub``), with the list kept in the ``__init__`` itself.
 """
 
@@ -30,7 +31,10 @@ def front_door(package: str, init_file: str) -> tuple[Callable[[str], Any], Call
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, package), name)
+        if module.strip("."):
+            value = getattr(importlib.import_module(module, package), name)
+        else:  # `from . import module as module`: the submodule itself
+            value = importlib.import_module(module + name, package)
         setattr(sys.modules[package], name, value)  # every later use is a plain attribute lookup
         return value
 
@@ -41,7 +45,10 @@ def front_door(package: str, init_file: str) -> tuple[Callable[[str], Any], Call
 
 
 def lazy_exports(source: str) -> dict[str, str]:
-    """Exported name -> relative module, from ``from .module import name as name`` under ``if TYPE_CHECKING:``."""
+    """Exported name -> relative module, from ``from .module import name as name`` under ``if TYPE_CHECKING:``.
+
+    A submodule exported as itself (``from . import module as module``) maps to the dots alone.
+    """
     exports: dict[str, str] = {}
     for node in ast.parse(source).body:
         if not (
@@ -49,11 +56,11 @@ def lazy_exports(source: str) -> dict[str, str]:
         ):
             continue
         for statement in node.body:
-            if not isinstance(statement, ast.ImportFrom) or not statement.level or not statement.module:
+            if not isinstance(statement, ast.ImportFrom) or not statement.level:
                 raise ValueError(
                     f"line {statement.lineno}: a lazy export is a `from .module import name as name`"
                 )
-            module = "." * statement.level + statement.module
+            module = "." * statement.level + (statement.module or "")
             for alias in statement.names:
                 if alias.asname != alias.name:
                     raise ValueError(

@@ -50,8 +50,10 @@ if TYPE_CHECKING:
     from ._pdf import pdf_template as pdf_template
     from ._pdf_budget import pdf_drawing_refusal as pdf_drawing_refusal
     from ._pdf_budget import pdf_inflation_refusal as pdf_inflation_refusal
+    from ._pyx12 import MapStore as MapStore
     from ._pyx12 import check_interchange as check_interchange
     from ._pyx12 import preload_x12_maps as preload_x12_maps
+    from ._pyx12 import use_map_store as use_map_store
     from ._result import ParseResult as ParseResult
     from ._vocabulary import match_column as match_column
     from ._vocabulary import match_sheet_column as match_sheet_column

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from typing import Protocol
 from typing import TypeVar
 
+import pyx12
 import pyx12.errors
 import pyx12.map_if
 import pyx12.params
@@ -60,10 +62,34 @@ def _params() -> pyx12.params.params:
     return pyx12.params.params()
 
 
+class MapStore(Protocol):
+    """Where the gateway keeps parsed maps between processes. ``load`` returns the map made from
+    ``sources`` (the map file first, then the files pyx12 reads beside it) by this ``version`` of
+    pyx12, calling ``parse`` when it holds none made from these files' present content."""
+
+    def load(self, sources: Sequence[Path], version: str, parse: Callable[[], Any]) -> Any: ...
+
+
+_MAP_STORE: list[MapStore] = []  # at most one, set by the gateway (parsers do no I/O of their own)
+_MAP_SIDE_FILES = ("codes.xml", "dataele.xml")  # pyx12's map root reads these from the map folder
+
+
+def use_map_store(store: MapStore | None) -> None:
+    """Load maps through ``store`` from now on (None: parse each from its XML)."""
+    _MAP_STORE[:] = [] if store is None else [store]
+
+
 @functools.cache
 def load_map(map_dir: Path, map_file: str) -> Any:
-    """Load a pyx12 map once per process."""
-    return _PYX12_LOAD_MAP_FILE(map_file, _params(), str(map_dir))  # pyx12's, even mid-check_interchange
+    """Load a pyx12 map once per process (through the gateway's map store when it set one)."""
+
+    def parse() -> Any:  # pyx12's, even mid-check_interchange
+        return _PYX12_LOAD_MAP_FILE(map_file, _params(), str(map_dir))
+
+    if not _MAP_STORE:
+        return parse()
+    sources = [map_dir / map_file, *(map_dir / name for name in _MAP_SIDE_FILES)]
+    return _MAP_STORE[0].load(sources, pyx12.__version__, parse)
 
 
 @functools.cache

@@ -40,7 +40,14 @@ CLASSES = _public_exception_classes()
 
 def test_the_scan_finds_the_known_errors() -> None:
     names = {name for _, name in CLASSES}
-    assert {"ProfileError", "OverBudget", "OcrRefusal", "AsnError", "PermissionDenied", "TransportError"} <= names
+    assert {
+        "ProfileError",
+        "OverBudget",
+        "OcrRefusal",
+        "AsnError",
+        "PermissionDenied",
+        "TransportError",
+    } <= names
 
 
 @pytest.mark.parametrize(("module", "name"), CLASSES, ids=[f"{m}.{n}" for m, n in CLASSES])
@@ -52,7 +59,9 @@ def test_every_public_error_is_a_gateway_error(module: str, name: str) -> None:
 def test_the_drawn_trees_name_every_gateway_error() -> None:
     drawn = f"{errors.__doc__}\n{desk_errors.__doc__}"
     for module, name in CLASSES:
-        assert f" {name} " in drawn.replace("\n", " "), f"{module}.{name} is not drawn in gateway.errors or gateway.desk._errors"
+        assert f" {name} " in drawn.replace("\n", " "), (
+            f"{module}.{name} is not drawn in gateway.errors or gateway.desk._errors"
+        )
 
 
 def test_pure_packages_raise_errors_a_caller_catches_without_value_error() -> None:

@@ -68,7 +68,7 @@ STORE = (
     "gateway.storage",
     "gateway.inbound.pipeline",
 )
-LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs")
+LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs", "emitters")
 # What a store on SQLite has no use for: PostgreSQL's dialect (its package imports every driver's
 # module).
 POSTGRESQL = ("sqlalchemy.dialects.postgresql",)
@@ -120,6 +120,29 @@ def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
         "gateway.inbound.pipeline",
     } <= modules  # it did read and store
     assert sorted(modules & {*READERS, *OTHER_ROLES, *OTHER_COMMANDS}) == []  # (Alembic loads every dialect)
+
+
+# What an X12 ingest answered with a 997 has no use for: the emitters of other kinds (imported when
+# one is first written), the mailer and the outbound dispatcher, the pollers' scheduler.
+NOT_FOR_AN_X12_INGEST = (
+    "emitters.x12_810",
+    "emitters.x12_856",
+    "emitters.x12_865",
+    "emitters.erp_canonical",
+    "emitters.erp_netsuite",
+    "emitters.erp_business_central",
+    "gateway.outbound.mailer",
+    "smtplib",
+    "gateway.outbound.dispatch",
+    "gateway.run.schedule",
+)
+
+
+def test_x12_ingest_loads_only_the_emitters_it_writes(tmp_path: Path) -> None:
+    code, modules, output = _gateway(tmp_path, "ingest", str(INBOX / "acme-4500012345.edi"))
+    assert code == 0 and "processed; 1 orders; 997" in output, output
+    assert "emitters.x12_997" in modules  # the control: the 997 it wrote
+    assert sorted(modules & set(NOT_FOR_AN_X12_INGEST)) == []
 
 
 # Commands that read a store that is already at the newest schema, what each prints, and the
@@ -258,7 +281,7 @@ def test_every_lazy_export_resolves(package: str) -> None:
     assert exports and set(exports) <= set(dir(module))
     for name, source in exports.items():
         value = getattr(module, name)
-        holder = __import__(package + source if source.startswith(".") else source, fromlist=["_"])
+        holder = __import__((package + source).rstrip("."), fromlist=["_"])  # `from . import module` too
         assert value is getattr(holder, name), name
     with pytest.raises(AttributeError, match="no attribute 'not_an_export'"):
         getattr(module, "not_an_export")  # noqa: B009

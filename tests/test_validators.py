@@ -407,3 +407,29 @@ def test_an_incoherent_policy_is_refused(policy: dict[str, Any]) -> None:
 def test_a_reject_action_rejects_the_order() -> None:
     result = validators.validate(order(), context({"actions": {"credit_hold": "reject"}}, customer=None))
     assert result.outcome == "rejected" and result.findings[0].severity == "error"
+
+
+def test_the_gtin_index_is_built_when_a_line_first_names_a_upc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking every catalog UPC's digits costs a command's start-up; orders by SKU never need it."""
+    from validators import _master
+
+    checked: list[str] = []
+    real = _master.gtin14
+
+    def counting(code: str) -> str | None:
+        checked.append(code)
+        return real(code)
+
+    monkeypatch.setattr(_master, "gtin14", counting)
+    upcs = ["12345", "036000291452", "0", "4006381333931", "99"]  # two real ones: a UPC-A, an EAN-13
+    products = [
+        _master.Product(f"SKU-{n}", "widget", upc, "EA", Decimal(1), Decimal(1), "USD")
+        for n, upc in enumerate(upcs)
+    ]
+    master = _master.MasterData(products)
+    assert master.product("SKU-1") is products[1] and checked == []
+    assert master.by_gtin("36000291452") is None  # 11 digits: not a GTIN
+    assert master.by_gtin("00036000291452") is products[1]
+    assert len(checked) == 2 + len(products)  # each code asked for, and the catalog's UPCs once
+    assert master.by_gtin("4006381333931") is products[3]
+    assert len(checked) == 3 + len(products)

@@ -77,7 +77,7 @@ class MasterData:
         ship_tos: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.products: dict[str, Product] = {p.sku: p for p in products}
-        self._by_gtin = {g: p for p in self.products.values() if p.upc and (g := gtin14(p.upc))}
+        self._by_gtin: dict[str, Product] | None = None  # made when a line first names a UPC
         self._by_upper_sku = {sku.upper(): p for sku, p in self.products.items()}
         self._xref: dict[str, dict[str, str]] = {}
         for customer, part, sku in xref:
@@ -98,7 +98,11 @@ class MasterData:
 
     def by_gtin(self, code: str) -> Product | None:
         normal = gtin14(code)
-        return self._by_gtin.get(normal) if normal else None
+        if not normal:
+            return None
+        if self._by_gtin is None:  # orders by SKU never need it; two threads at once build the same
+            self._by_gtin = {g: p for p in self.products.values() if p.upc and (g := gtin14(p.upc))}
+        return self._by_gtin.get(normal)
 
     def by_customer_part(self, customer: str, part: str) -> Product | None:
         sku = self._xref.get(customer, {}).get(part.strip().upper())

@@ -28,10 +28,10 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.outbound.outbox import ERP_EMITTERS
 from gateway.outbound.outbox import ERP_KINDS
 from gateway.outbound.outbox import PENDING
 from gateway.outbound.outbox import SENT
+from gateway.outbound.outbox import erp_emitter
 from gateway.outbound.retries import RetryPolicy
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.retries import redeliver as redeliver
@@ -150,7 +150,7 @@ def _attempt(
     import httpx  # here, not at the top: every command reads ErpSettings from this module
 
     row.attempts += 1
-    header = ERP_EMITTERS[row.kind].IDEMPOTENCY_HEADER  # the ERP's own where it documents one
+    header = erp_emitter(row.kind).IDEMPOTENCY_HEADER  # the ERP's own where it documents one
     headers = {"Content-Type": "application/json", header: row.idempotency_key or str(row.id)}
     if settings.token:
         headers["Authorization"] = f"Bearer {settings.token}"

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import insert
@@ -46,12 +47,18 @@ _ANSWERED_KINDS = frozenset(KIND_OF_GROUP.values())  # what a partner's 997/999 
 _ORDER_ACCEPTED = "accepted"  # the order statuses send_decision tells apart (gateway.inbound.pipeline's)
 _ORDER_EXCEPTION = "exception"
 _BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
-ERP_EMITTERS = {
-    "erp.canonical": emitters.erp_canonical,
-    "erp.netsuite": emitters.erp_netsuite,
-    "erp.business_central": emitters.erp_business_central,
+_ERP_EMITTERS = {  # kind -> its module in emitters, imported when the first payload of it is written
+    "erp.canonical": "erp_canonical",
+    "erp.netsuite": "erp_netsuite",
+    "erp.business_central": "erp_business_central",
 }
-ERP_KINDS = tuple(ERP_EMITTERS)
+ERP_KINDS = tuple(_ERP_EMITTERS)
+
+
+def erp_emitter(kind: str) -> ModuleType:
+    """The emitter of ERP payloads of ``kind`` (one of ``ERP_KINDS``)."""
+    module: ModuleType = getattr(emitters, _ERP_EMITTERS[kind])
+    return module
 
 
 def pre_send_errors(document: emitters.OutboundDocument) -> list[str]:
@@ -229,7 +236,7 @@ def queue_erp_payload(
     has gets the ERP's update, or with ``cancel`` its cancel (an order it never had needs none).
     Each payload has its own idempotency key. One that cannot be written raises an alert instead.
     """
-    emitter = ERP_EMITTERS[kind]
+    emitter = erp_emitter(kind)
     outbound = storage.OutboundRecord
     earlier = list(
         session.scalars(select(outbound.status).where(outbound.order_id == order_id, outbound.kind == kind))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -25,11 +26,11 @@ from gateway.config import clock
 from gateway.config import partners_dir
 from gateway.inbound.pipeline import Pipeline
 from gateway.outbound.delivery import ErpSettings
-from gateway.outbound.dispatch import Sender
-from gateway.outbound.mailer import SmtpSettings
-from gateway.run.schedule import PollJob
-from gateway.run.schedule import run_polls
 from partners import PartnerRegistry
+
+if TYPE_CHECKING:  # the roles' own machinery: imported by the role that runs it, not by `gateway ingest`
+    from gateway.outbound.dispatch import Sender
+    from gateway.run.schedule import PollJob
 
 log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
@@ -60,8 +61,11 @@ def pipeline_from_environment(
     """The pipeline every role and command uses; ``queued`` defers processing to the job queue
     on PostgreSQL. The worker's own pipeline (``queued=False``) processes what the queue hands it.
     """
+    from gateway.inbound.map_cache import map_store_from_environment
     from gateway.jobs import queue_from_environment
+    from parsers import use_map_store
 
+    use_map_store(map_store_from_environment())
     erp = ErpSettings.from_environment()
     return Pipeline(
         sessions or storage.make_sessionmaker(storage.make_engine(storage.database_url())),
@@ -74,6 +78,7 @@ def pipeline_from_environment(
 
 def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
     """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
+    from gateway.run.schedule import PollJob
     from gateway.transports.drop_inbox import DropWatcher
     from gateway.transports.imap import ImapPoller
     from gateway.transports.imap import ImapSettings
@@ -143,6 +148,8 @@ def warm_up(pipeline: Pipeline) -> None:
 
 
 def run_pollers(settings: RunSettings) -> None:
+    from gateway.run.schedule import run_polls
+
     pipeline = pipeline_from_environment()
     warm_up(pipeline)  # on SQLite the pollers process what they take: a 997 is due in a second
     stop = _stop_on_sigterm()  # only now: SIGTERM during the warm-up ends us at once, nothing is in hand
@@ -158,6 +165,7 @@ def run_worker(settings: RunSettings) -> None:
     """On PostgreSQL a job-queue worker (any number, on any machines); on SQLite the inline one."""
     from gateway import jobs
     from gateway.jobs.inline import Worker
+    from gateway.outbound.mailer import SmtpSettings
 
     pipeline = pipeline_from_environment(queued=False)
     warm_up(pipeline)
