@@ -256,7 +256,8 @@ class _Rule:
         self.element_refs = tuple(
             _data_element(node.get_child_node_by_idx(i)) for i in range(node.get_child_count())
         )
-        self.plan = _plan(node)
+        # (element position, its shape's table) for the elements shaped, in order; the rest stay verbatim
+        self.plan = tuple((index + 1, table) for index, table in enumerate(_plan(node)) if table is not None)
 
 
 @_by_identity
@@ -280,12 +281,13 @@ def _plan(node: Any) -> list[dict[int, str] | None]:
     return plan
 
 
-def _shape(plan: list[dict[int, str] | None], parts: list[str], element_separator: str) -> str:
+def _shape(plan: tuple[tuple[int, dict[int, str]], ...], parts: list[str], element_separator: str) -> str:
     shaped = parts[:]
-    for index in range(1, min(len(shaped), len(plan) + 1)):
-        table = plan[index - 1]
-        if table is not None:
-            shaped[index] = shaped[index].translate(table)
+    count = len(shaped)
+    for position, table in plan:
+        if position >= count:
+            break
+        shaped[position] = shaped[position].translate(table)
     return element_separator.join(shaped)
 
 
@@ -642,6 +644,9 @@ def _empty_segment(seg: _Seg, separators: Separators) -> Issue | None:
     Empty as pyx12's ``Segment.is_empty`` has it: nothing but separators after the id (its
     elements and their components all ``""``), read off the text without building the Segment.
     """
+    parts = seg.parts
+    if len(parts) > 1 and parts[1][:1] not in ("", separators.component):
+        return None  # the first element starts with data (nearly every segment): decided without the text
     if seg.id in _ENVELOPE_IDS or seg.text[len(seg.id) :].strip(separators.element + separators.component):
         return None
     return _issue(
