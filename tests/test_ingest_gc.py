@@ -11,12 +11,14 @@ import gc
 import io
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from bench.generate import write_file
 from gateway.inbound import _gc
 from gateway.inbound import pipeline as pipeline_module
 from gateway.inbound.pipeline import Pipeline
@@ -96,3 +98,30 @@ def test_thresholds_set_higher_by_the_program_are_left_alone() -> None:
         assert gc.get_threshold() == (_gc.YOUNG_THRESHOLD * 2, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_full_batch_of_orders_is_read_and_stored_without_a_collection(
+    sessions: sessionmaker[Session],
+    partners: PartnerRegistry,
+    default_thresholds: tuple[int, int, int],
+    tmp_path: Path,
+) -> None:
+    """The orders of a batch stay alive until it is stored: a threshold below the objects they hold
+    (50,000 was, at about 150 per order) ran a young collection over them every few dozen orders,
+    each one scanning them all again: 28 collections and 0.13 s of CPU per 2,000 POs."""
+    path = write_file(tmp_path / "batch.edi", orders=pipeline_module._BATCH_LINES // 5, lines=5)
+    pipeline = Pipeline(sessions, partners, clock=lambda: FIXED_NOW)
+    inside: list[int] = []  # the generations collected while the document was processed
+
+    def count(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and gc.get_threshold()[0] >= _gc.YOUNG_THRESHOLD:
+            inside.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        outcome = pipeline.ingest_path(path)
+    finally:
+        gc.callbacks.remove(count)
+    assert outcome.status == "processed" and len(outcome.order_ids) == pipeline_module._BATCH_LINES // 5
+    assert inside == [], f"{len(inside)} collections (generations {inside})"
