@@ -108,3 +108,29 @@ def test_no_cache_without_a_data_home(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "None", done.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_maps_in_a_folder_others_may_write_are_neither_read_nor_written(tmp_path: Path) -> None:
+    """Loading a pickle runs code: a kept map is trusted only in a folder private to this user."""
+    sources = [tmp_path / "850.4010.xml"]
+    sources[0].write_text("<map/>")
+    folder, calls = tmp_path / "cache", []
+
+    def parse() -> dict[str, int]:
+        calls.append(1)
+        return {"map": len(calls)}
+
+    assert PickledMaps(folder).load(sources, "4.0.0", parse) == {"map": 1}
+    assert folder.stat().st_mode & 0o777 == 0o700 and len(list(folder.iterdir())) == 1
+    folder.chmod(0o777)  # anyone could have put a file there now
+    assert PickledMaps(folder).load(sources, "4.0.0", parse) == {"map": 2}  # parsed, not read
+    folder.chmod(0o700)
+    assert PickledMaps(folder).load(sources, "4.0.0", parse) == {"map": 1}  # the control: the kept one, read
+
+
+def test_a_folder_that_cannot_be_written_still_gives_the_parsed_map(tmp_path: Path) -> None:
+    sources = [tmp_path / "850.4010.xml"]
+    sources[0].write_text("<map/>")
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("in the way")
+    assert PickledMaps(blocked / "cache").load(sources, "4.0.0", lambda: {"map": 1}) == {"map": 1}

@@ -5,8 +5,8 @@ reading them back pickled costs about 0.02 s. A map is kept under the data home
 (``$GATEWAY_HOME/cache/x12-maps/``), in a file named after the SHA-256 of everything it was
 made from: pyx12's version, the Python version, and the bytes of the map file and of the files
 pyx12 reads beside it. A changed map, pyx12 or Python makes a new name, so a stale map is never
-read; an unreadable file is parsed again and rewritten. The folder belongs to the gateway like
-its database: whoever can write there can already change the gateway's data.
+read; an unreadable file is parsed again and rewritten. Loading a pickle runs code, so a kept map
+is read, and one is written, only in a folder this user owns that nobody else may write to.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import pickle
+import stat
 import sys
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -41,8 +42,9 @@ class PickledMaps:
     def load(self, sources: Sequence[Path], version: str, parse: Callable[[], Any]) -> Any:
         path = self._folder / f"{sources[0].name}.{_digest(sources, version)}.pickle"
         try:
-            with path.open("rb") as kept:
-                return pickle.load(kept)
+            if _private(self._folder):
+                with path.open("rb") as kept:
+                    return pickle.load(kept)
         except FileNotFoundError:
             pass
         except Exception as exc:  # a torn or foreign file: parse the XML and write it again
@@ -56,7 +58,12 @@ class PickledMaps:
             import tempfile  # only to write: reading commands do without it
 
             data = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
-            self._folder.mkdir(parents=True, exist_ok=True)
+            self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not _private(self._folder):
+                log.warning(
+                    "%s is not private to this user: parsed X12 maps are not kept there", self._folder
+                )
+                return
             # written aside, then renamed: a process reading at the same time sees all of it or nothing
             fd, temporary = tempfile.mkstemp(dir=self._folder, prefix=".", suffix=".tmp")
             try:
@@ -70,6 +77,16 @@ class PickledMaps:
                     stale.unlink(missing_ok=True)
         except (OSError, pickle.PicklingError, RecursionError) as exc:  # the map still serves this process
             log.warning("could not keep the parsed X12 map %s: %s", path, exc)
+
+
+def _private(folder: Path) -> bool:
+    """A folder this user owns, that neither its group nor others may write to."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return stat.S_ISDIR(info.st_mode) and mine and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _digest(sources: Sequence[Path], version: str) -> str:
