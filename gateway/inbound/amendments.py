@@ -29,11 +29,10 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.outbound import AckType
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.model.status import OrderStatus
 
-ACCEPTED = "accepted"
-CANCELLED = "cancelled"
 SUBJECT = "purchase_order"  # the audit subject, as the desk's (gateway.desk._locking.SUBJECT)
-_OPEN = (ACCEPTED, "exception")
+_OPEN = (OrderStatus.ACCEPTED, OrderStatus.EXCEPTION)
 _SHIPPING_DOCUMENTS = ("856", "810")
 
 
@@ -159,7 +158,7 @@ def backfill_allocations(session: Session, master: validators.MasterData, *, whe
     }
     rows = session.execute(
         select(order.id, order.partner, order.customer_account, order.canonical, order.allocations)
-        .where(order.status == ACCEPTED)
+        .where(order.status == OrderStatus.ACCEPTED)
         .order_by(order.id.desc())
     ).all()
     for row in rows:

@@ -21,15 +21,10 @@ import emitters
 import parsers
 from gateway import storage
 from gateway.model.order import Order
+from gateway.model.status import OutboxStatus
 from parsers.x12 import MAP_DIR
 from partners import PartnerProfile
 
-PENDING = "pending"
-INVALID = "invalid"
-HELD = "held"  # checked, but kept back until a person releases it (an invoice off the order's price)
-SENT = "sent"
-AWAITING_MDN = "awaiting_mdn"  # sent by AS2; the partner's asynchronous MDN has not come yet
-DEAD = "dead"
 CHECKED_KINDS = frozenset({"855", "865", "856", "810"})
 KIND_OF_GROUP = {"PR": "855", "CA": "865", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
 _BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
@@ -65,7 +60,7 @@ def store_outbound(
     ``hold``: why it must wait for a person; it is stored ``held`` (``invalid`` wins) with those reasons.
     """
     checked = pre_send_errors(document)
-    status = INVALID if checked else HELD if hold else PENDING
+    status = OutboxStatus.INVALID if checked else OutboxStatus.HELD if hold else OutboxStatus.PENDING
     errors = [*checked, *hold]
     row = {
         "partner": document.partner,
@@ -81,7 +76,7 @@ def store_outbound(
         "created_at": when,
         "refers_to": document.refers_to,
         "ack_window_seconds": round(ack_window.total_seconds())
-        if ack_window is not None and status != INVALID
+        if ack_window is not None and status != OutboxStatus.INVALID
         else None,
         "idempotency_key": idempotency_key,
         "erp_request": document.request,
@@ -113,7 +108,7 @@ def queue_erp_payload(
     earlier = list(
         session.scalars(select(outbound.status).where(outbound.order_id == order_id, outbound.kind == kind))
     )
-    sent_before = any(status in (PENDING, SENT) for status in earlier)
+    sent_before = any(status in (OutboxStatus.PENDING, OutboxStatus.SENT) for status in earlier)
     if cancel and not sent_before:
         return None
     try:
@@ -191,8 +186,8 @@ def start_ack_clock(row: storage.OutboundRecord, *, at: datetime) -> None:
 def confirm_delivery(session: Session, outbound_id: int, *, at: datetime) -> bool:
     """Mark a document that waited for its receipt (an async MDN) as sent; False if it was not waiting."""
     row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-    if row is None or row.status not in (AWAITING_MDN, PENDING):
+    if row is None or row.status not in (OutboxStatus.AWAITING_MDN, OutboxStatus.PENDING):
         return False
-    row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, at, None, None
+    row.status, row.delivered_at, row.next_attempt_at, row.last_error = OutboxStatus.SENT, at, None, None
     start_ack_clock(row, at=at)
     return True
