@@ -22,9 +22,8 @@ from gateway import storage
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.outbound import AckType
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.model.status import OutboxStatus
 from gateway.outbound.acknowledgments import acknowledgment_for
-from gateway.outbound.outbox import INVALID
-from gateway.outbound.outbox import PENDING
 from gateway.outbound.outbox import store_outbound
 from parsers.x12 import MAP_DIR
 from partners import PartnerProfile
@@ -157,9 +156,11 @@ def test_an_invalid_855_stays_in_the_outbox_with_pyx12s_errors(sessions: session
     with sessions() as session:
         ok, bad = session.get(storage.OutboundRecord, ok_id), session.get(storage.OutboundRecord, bad_id)
         assert ok is not None and bad is not None
-        assert ok.status == PENDING and ok.errors == []
+        assert ok.status == OutboxStatus.PENDING and ok.errors == []
         assert ok.ack_window_seconds == 4 * 3600 and ok.ack_due_at is None, "due once it is sent"
-        assert bad.status == INVALID and any("BAK02" in e or "BAK" in e for e in bad.errors), bad.errors
+        assert bad.status == OutboxStatus.INVALID and any("BAK02" in e or "BAK" in e for e in bad.errors), (
+            bad.errors
+        )
         assert bad.ack_due_at is None and bad.ack_window_seconds is None
 
 
@@ -189,7 +190,11 @@ def test_the_pipeline_sends_an_855_for_an_accepted_edi_order(master_sessions: se
     records = outbox(master_sessions)
     assert [r.kind for r in records] == ["855", "997"]
     ack = records[0]
-    assert ack.status == PENDING and ack.order_id == outcome.order_ids[0] and ack.refers_to == "4500012345"
+    assert (
+        ack.status == OutboxStatus.PENDING
+        and ack.order_id == outcome.order_ids[0]
+        and ack.refers_to == "4500012345"
+    )
     assert ack.ack_window_seconds == 24 * 3600 and ack.ack_due_at is None, (
         "acme's 997 is due 24 h after the send"
     )

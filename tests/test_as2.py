@@ -6,6 +6,7 @@ instance behind its own. Edge cases that need no partner server use the Flask te
 
 from __future__ import annotations
 
+from gateway.model.status import OutboxStatus
 from gateway.transports import _oscrypto_compat
 
 # isort: split
@@ -43,10 +44,6 @@ from gateway.errors import TransportError
 from gateway.inbound.pipeline import IngestOutcome
 from gateway.inbound.pipeline import Pipeline
 from gateway.outbound.dispatch import send_due
-from gateway.outbound.outbox import AWAITING_MDN
-from gateway.outbound.outbox import DEAD
-from gateway.outbound.outbox import PENDING
-from gateway.outbound.outbox import SENT
 from gateway.transports.as2_courier import MdnCourier
 from gateway.transports.as2_identity import As2Identity
 from gateway.transports.as2_inbox import As2Inbox
@@ -133,7 +130,12 @@ class World:
     def outbound(self, content: bytes = b"ISA*outbound~") -> int:
         with self.sessions() as session, session.begin():
             row = storage.OutboundRecord(
-                partner="acme", kind="856", content=content, status=PENDING, created_at=FIXED_NOW, attempts=0
+                partner="acme",
+                kind="856",
+                content=content,
+                status=OutboxStatus.PENDING,
+                created_at=FIXED_NOW,
+                attempts=0,
             )
             session.add(row)
             session.flush()
@@ -581,13 +583,13 @@ def test_async_mdn_is_matched_to_the_outbound_document(world: Callable[..., Worl
     assert report.awaiting_mdn == 1
     assert (
         w.scalar(select(storage.OutboundRecord.status).where(storage.OutboundRecord.id == outbound_id))
-        == AWAITING_MDN
+        == OutboxStatus.AWAITING_MDN
     )
     [answer] = w.partner.deliver_async_mdns()
     assert answer.status_code == 200 and answer.text.rstrip().endswith("; processed")
     assert (
         w.scalar(select(storage.OutboundRecord.status).where(storage.OutboundRecord.id == outbound_id))
-        == SENT
+        == OutboxStatus.SENT
     )
     [row] = w.rows(storage.As2Message)
     assert (
@@ -637,7 +639,7 @@ def test_negative_async_mdn_dead_letters_the_document_at_once(world: Callable[..
     row = w.rows(storage.OutboundRecord)[0]
     assert (
         row.id == outbound_id
-        and row.status == DEAD
+        and row.status == OutboxStatus.DEAD
         and "insufficient-message-security" in (row.last_error or "")
     )
     [message] = w.rows(storage.As2Message)

@@ -15,12 +15,10 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.cli import reports
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.status import OutboxStatus
 from gateway.outbound.delivery import ErpSettings
 from gateway.outbound.delivery import deliver_due
 from gateway.outbound.delivery import redeliver
-from gateway.outbound.outbox import DEAD
-from gateway.outbound.outbox import PENDING
-from gateway.outbound.outbox import SENT
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
@@ -62,7 +60,7 @@ def run(sessions: sessionmaker[Session], settings: ErpSettings, at: timedelta) -
 
 def test_an_accepted_order_queues_its_payload_with_a_stable_key(queued: sessionmaker[Session]) -> None:
     row = payload(queued)
-    assert row.status == PENDING and row.idempotency_key and row.order_id is not None
+    assert row.status == OutboxStatus.PENDING and row.idempotency_key and row.order_id is not None
     assert json.loads(row.content)["otherRefNum"] == "4500012345"
 
 
@@ -78,7 +76,7 @@ def test_retries_back_off_and_the_same_key_and_body_are_sent_each_time(
     assert payload(queued).next_attempt_at.replace(tzinfo=T0.tzinfo) == T0 + timedelta(seconds=90)  # type: ignore[union-attr]
     assert run(queued, settings, timedelta(seconds=90)) == (1, 0, 0)
     row = payload(queued)
-    assert row.status == SENT and row.attempts == 3 and row.last_error is None
+    assert row.status == OutboxStatus.SENT and row.attempts == 3 and row.last_error is None
     keys = {headers["X-NetSuite-Idempotency-Key"] for headers, _ in erp.requests}
     assert keys == {row.idempotency_key} and {body for _, body in erp.requests} == {row.content}
     assert all(headers["Authorization"] == "Bearer secret" for headers, _ in erp.requests)
@@ -92,7 +90,7 @@ def test_a_refusal_is_dead_lettered_at_once_with_an_alert_and_can_be_redelivered
     settings = ErpSettings(url=erp.url)
     assert run(queued, settings, timedelta(0)) == (0, 0, 1)
     row = payload(queued)
-    assert row.status == DEAD and "HTTP 400" in (row.last_error or "")
+    assert row.status == OutboxStatus.DEAD and "HTTP 400" in (row.last_error or "")
     with queued() as session:
         [alert] = reports.alert_list(session)
     assert (
@@ -114,7 +112,7 @@ def test_retries_run_out_into_the_dead_letter_state(queued: sessionmaker[Session
     erp.replies = [Reply(500)]
     settings = ErpSettings(url=erp.url, max_attempts=3, backoff_seconds=1)
     assert [run(queued, settings, timedelta(hours=h)) for h in range(3)] == [(0, 1, 0), (0, 1, 0), (0, 0, 1)]
-    assert payload(queued).status == DEAD and len(erp.requests) == 3
+    assert payload(queued).status == OutboxStatus.DEAD and len(erp.requests) == 3
     with queued() as session:
         [alert] = reports.alert_list(session)
     assert "3 attempts failed" in alert["message"] and "HTTP 500" in alert["message"]

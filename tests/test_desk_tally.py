@@ -24,14 +24,12 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.desk import DocumentDesk
 from gateway.desk.dashboard import dashboard
-from gateway.desk.exception_queue import DOCUMENT_STATUSES
+from gateway.desk.exception_queue import REASON_OF_STATUS
 from gateway.desk.exception_queue import QueueFilter
 from gateway.desk.exception_queue import exception_queue
 from gateway.inbound.master_data import load_demo_master_data
-from gateway.inbound.pipeline import FAILED
-from gateway.inbound.pipeline import HELD
-from gateway.inbound.pipeline import REJECTED
-from gateway.inbound.pipeline import UNKNOWN_PARTNER
+from gateway.model.status import WAITING_DOCUMENTS
+from gateway.model.status import DocumentStatus
 from gateway.storage import resolve_bucket
 from partners import PartnerRegistry
 from tests.conftest import INBOX
@@ -96,7 +94,7 @@ def recount_waiting(session: Session) -> dict[int, tuple[str, str | None, str | 
     return {
         row.id: (row.status, row.partner, row.format)
         for row in session.execute(select(document.id, document.status, document.partner, document.format))
-        if row.status in DOCUMENT_STATUSES
+        if row.status in WAITING_DOCUMENTS
         and row.id not in with_orders
         and not (row.status == "rejected" and row.id in answered)
     }
@@ -437,6 +435,13 @@ def test_the_dashboard_time_to_resolve_reads_the_tally_and_matches_a_recount_to_
 
 
 def test_the_tally_and_the_queue_agree_on_the_statuses_a_waiting_document_has() -> None:
-    """``gateway.storage`` cannot import the pipeline's names; its copy must not drift from them."""
-    assert sorted(storage.WAITING_STATUSES) == sorted((UNKNOWN_PARTNER, FAILED, REJECTED, HELD))
-    assert DOCUMENT_STATUSES == storage.WAITING_STATUSES
+    """The tally and the queue read one list (``gateway.model.status``): the documents that made no
+    order and wait for a person, each filed under one of the queue's reasons."""
+    waiting = (
+        DocumentStatus.UNKNOWN_PARTNER,
+        DocumentStatus.FAILED,
+        DocumentStatus.REJECTED,
+        DocumentStatus.HELD,
+    )
+    assert sorted(WAITING_DOCUMENTS) == sorted(waiting)
+    assert set(REASON_OF_STATUS) == set(WAITING_DOCUMENTS)

@@ -20,6 +20,7 @@ from gateway import storage
 from gateway.cli import reports
 from gateway.errors import TransportError
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.status import OutboxStatus
 from gateway.outbound import outbox
 from gateway.outbound.dispatch import DispatchReport
 from gateway.outbound.dispatch import Sent
@@ -100,7 +101,7 @@ def test_each_pending_x12_document_is_sent_once_under_a_stable_name(
     sender, registry = ScriptedSender(), routed("sftp")
     assert run(acme_outbox, registry, sender, timedelta(0)).sent == 2
     kinds = {row.kind: row for row in rows(acme_outbox)}
-    assert set(kinds) == {"997", "855"} and all(r.status == outbox.SENT for r in kinds.values())
+    assert set(kinds) == {"997", "855"} and all(r.status == OutboxStatus.SENT for r in kinds.values())
     assert sorted(c["content"] for c in sender.calls) == sorted(r.content for r in kinds.values())
     row = kinds["855"]
     assert {c["filename"] for c in sender.calls} >= {
@@ -117,7 +118,7 @@ def test_partners_without_a_route_keep_their_documents_in_the_outbox(
 ) -> None:
     sender = ScriptedSender()
     assert run(acme_outbox, PartnerRegistry.from_directory(), sender, timedelta(0)) == DispatchReport()
-    assert sender.calls == [] and {r.status for r in rows(acme_outbox)} == {outbox.PENDING}
+    assert sender.calls == [] and {r.status for r in rows(acme_outbox)} == {OutboxStatus.PENDING}
 
 
 def test_failures_back_off_then_dead_letter_with_an_alert_and_a_visible_status(
@@ -134,7 +135,7 @@ def test_failures_back_off_then_dead_letter_with_an_alert_and_a_visible_status(
     assert run(acme_outbox, registry, sender, timedelta(seconds=30)) == DispatchReport(), "not due yet"
     assert run(acme_outbox, registry, sender, timedelta(seconds=60)).retrying == 2
     assert run(acme_outbox, registry, sender, timedelta(seconds=180)).dead == 2
-    assert {r.status for r in rows(acme_outbox)} == {outbox.DEAD} and len(sender.calls) == 6
+    assert {r.status for r in rows(acme_outbox)} == {OutboxStatus.DEAD} and len(sender.calls) == 6
     with acme_outbox() as session:
         alerts = reports.alert_list(session)
         [status] = status_rows(session)
@@ -150,14 +151,14 @@ def test_a_failure_repeating_cannot_cure_is_dead_at_once_and_redelivery_sends_it
     registry = routed("sftp")
     report = run(acme_outbox, registry, sender, timedelta(0))
     assert (report.dead, report.sent) == (1, 1)
-    [dead] = [r for r in rows(acme_outbox) if r.status == outbox.DEAD]
+    [dead] = [r for r in rows(acme_outbox) if r.status == OutboxStatus.DEAD]
     with acme_outbox() as session:
         [alert] = reports.alert_list(session)
     assert "Acme Retail refused it" in alert["message"] and "host key mismatch" in alert["message"]
     with acme_outbox() as session, session.begin():
         assert redeliver(session, dead.id, now=T0 + timedelta(minutes=1))
     assert run(acme_outbox, registry, sender, timedelta(minutes=1)).sent == 1
-    assert {r.status for r in rows(acme_outbox)} == {outbox.SENT}
+    assert {r.status for r in rows(acme_outbox)} == {OutboxStatus.SENT}
 
 
 def test_an_async_mdn_confirms_and_a_missing_one_resends_until_the_attempts_run_out(
@@ -166,7 +167,7 @@ def test_an_async_mdn_confirms_and_a_missing_one_resends_until_the_attempts_run_
     sender, registry = ScriptedSender([Sent("posted; MDN due", confirmed=False)]), routed("as2")
     assert run(acme_outbox, registry, sender, timedelta(0)).awaiting_mdn == 2
     first, second = rows(acme_outbox)
-    assert first.status == second.status == outbox.AWAITING_MDN
+    assert first.status == second.status == OutboxStatus.AWAITING_MDN
     with acme_outbox() as session, session.begin():
         assert outbox.confirm_delivery(session, first.id, at=T0 + timedelta(minutes=5))
     assert run(acme_outbox, registry, sender, timedelta(minutes=10)) == DispatchReport(), "window still open"
@@ -176,7 +177,7 @@ def test_an_async_mdn_confirms_and_a_missing_one_resends_until_the_attempts_run_
     assert run(acme_outbox, registry, sender, timedelta(minutes=40)).awaiting_mdn == 1
     assert run(acme_outbox, registry, sender, timedelta(minutes=60)) == DispatchReport()
     first, second = rows(acme_outbox)
-    assert first.status == outbox.SENT and second.status == outbox.DEAD and len(sender.calls) == 4
+    assert first.status == OutboxStatus.SENT and second.status == OutboxStatus.DEAD and len(sender.calls) == 4
     with acme_outbox() as session:
         [alert] = reports.alert_list(session)
     assert "3 attempts failed" in alert["message"] and "no MDN" in alert["message"]
@@ -195,7 +196,7 @@ def test_a_crash_mid_transfer_only_delays_the_document_until_its_lease_ends(
     registry = routed("sftp")
     with pytest.raises(Crash):
         send_due(acme_outbox, registry, {"sftp": CrashingSender()}, now=T0)
-    assert {r.status for r in rows(acme_outbox)} == {outbox.PENDING}
+    assert {r.status for r in rows(acme_outbox)} == {OutboxStatus.PENDING}
     sender = ScriptedSender()
     assert run(acme_outbox, registry, sender, timedelta(minutes=5)) == DispatchReport(), "leased"
     assert run(acme_outbox, registry, sender, timedelta(minutes=10)).sent == 2

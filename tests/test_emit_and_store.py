@@ -16,9 +16,7 @@ from emitters import OutboundDocument
 from emitters import x12_855
 from emitters import x12_997
 from gateway import storage
-from gateway.outbound.outbox import HELD
-from gateway.outbound.outbox import INVALID
-from gateway.outbound.outbox import PENDING
+from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import emit_and_store
 from partners import PartnerProfile
 from tests.test_855 import WHEN
@@ -65,7 +63,7 @@ def test_a_document_takes_the_partners_next_numbers_and_is_due_a_window_after_it
         second = emit_and_store(session, to, an_855(to), when=WHEN)
     with sessions() as session:
         one, two = row(session, first), row(session, second)
-        assert (one.status, one.errors, two.status) == (PENDING, [], PENDING)
+        assert (one.status, one.errors, two.status) == (OutboxStatus.PENDING, [], OutboxStatus.PENDING)
         assert (one.interchange_control_number, two.interchange_control_number) == (1, 2)
         assert (one.group_control_number, two.group_control_number) == (1, 2)
         assert one.kind == "855" and one.partner == to.name and one.created_at == WHEN.replace(tzinfo=None)
@@ -84,10 +82,12 @@ def test_a_document_pyx12_refuses_is_kept_invalid_and_its_numbers_stay_spent(
         good = emit_and_store(session, to, an_855(to), when=WHEN)
     with sessions() as session:
         refused, after = row(session, bad), row(session, good)
-        assert refused.status == INVALID and any("BAK" in e for e in refused.errors), refused.errors
+        assert refused.status == OutboxStatus.INVALID and any("BAK" in e for e in refused.errors), (
+            refused.errors
+        )
         assert refused.ack_window_seconds is None, "a document that never leaves is never due an answer"
         assert refused.interchange_control_number == 1 and after.interchange_control_number == 2
-        assert after.status == PENDING
+        assert after.status == OutboxStatus.PENDING
 
 
 def test_hold_keeps_a_checked_document_for_a_person_and_invalid_wins(sessions: sessionmaker[Session]) -> None:
@@ -97,9 +97,9 @@ def test_hold_keeps_a_checked_document_for_a_person_and_invalid_wins(sessions: s
         held = emit_and_store(session, to, an_855(to), when=WHEN, hold=why)
         both = emit_and_store(session, to, broken(an_855(to)), when=WHEN, hold=why)
     with sessions() as session:
-        assert (row(session, held).status, row(session, held).errors) == (HELD, why)
+        assert (row(session, held).status, row(session, held).errors) == (OutboxStatus.HELD, why)
         assert row(session, held).ack_window_seconds == 6 * 3600
-        assert row(session, both).status == INVALID and row(session, both).errors[-1] == why[0]
+        assert row(session, both).status == OutboxStatus.INVALID and row(session, both).errors[-1] == why[0]
 
 
 def test_an_acknowledgment_of_ours_is_not_waiting_for_an_answer(sessions: sessionmaker[Session]) -> None:
@@ -118,7 +118,7 @@ def test_an_acknowledgment_of_ours_is_not_waiting_for_an_answer(sessions: sessio
         )
     with sessions() as session:
         found = row(session, ack)
-        assert (found.kind, found.status, found.document_id) == ("997", PENDING, stored)
+        assert (found.kind, found.status, found.document_id) == ("997", OutboxStatus.PENDING, stored)
         assert found.ack_window_seconds is None and found.refers_to == "ISA13 000001001"
 
 

@@ -18,11 +18,9 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.status import OutboxStatus
 from gateway.outbound.delivery import ErpSettings
 from gateway.outbound.delivery import deliver_due
-from gateway.outbound.outbox import DEAD
-from gateway.outbound.outbox import PENDING
-from gateway.outbound.outbox import SENT
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.erp_server import ErpServer
@@ -76,7 +74,10 @@ def test_netsuite_cancel_closes_every_line_of_the_sales_order_it_created(
 ) -> None:
     order_id = accepted_then(master_sessions, partners, tmp_path, "erp.netsuite", "01")
     create, cancel = payloads(master_sessions)
-    assert (create.status, cancel.status) == (PENDING, PENDING) and cancel.order_id == order_id
+    assert (create.status, cancel.status) == (
+        OutboxStatus.PENDING,
+        OutboxStatus.PENDING,
+    ) and cancel.order_id == order_id
     assert create.idempotency_key != cancel.idempotency_key
 
     assert deliver(master_sessions, erp.url) == (2, 0, 0)
@@ -94,7 +95,7 @@ def test_netsuite_cancel_closes_every_line_of_the_sales_order_it_created(
         "NW-30555",
     ]
     assert "externalId" not in body
-    assert [row.status for row in payloads(master_sessions)] == [SENT, SENT]
+    assert [row.status for row in payloads(master_sessions)] == [OutboxStatus.SENT, OutboxStatus.SENT]
 
 
 def test_netsuite_change_updates_the_sales_order_replacing_its_lines(
@@ -184,7 +185,7 @@ def test_a_cancel_of_an_order_the_erp_does_not_know_dead_letters_with_an_alert(
     assert deliver(master_sessions, f"{erp.base}/api/v2.0/companies(c0)/salesOrders") == (1, 0, 1)
 
     create, cancel = payloads(master_sessions)
-    assert (create.status, cancel.status) == (SENT, DEAD)
+    assert (create.status, cancel.status) == (OutboxStatus.SENT, OutboxStatus.DEAD)
     assert cancel.last_error is not None and f"externalDocumentNumber eq '{PO}'" in cancel.last_error
     with master_sessions() as session:
         alerts = [a.message for a in session.scalars(select(storage.Alert))]
@@ -254,6 +255,8 @@ def test_a_confirmation_of_a_new_po_is_created_in_the_erp(
     flow = pipeline(master_sessions, partners, kind)
     [order_id] = flow.ingest_path(acme(tmp_path, PO, "000005006", purpose="06")).order_ids
     [create] = payloads(master_sessions)
-    assert create.order_id == order_id and create.erp_request is None and create.status == PENDING
+    assert (
+        create.order_id == order_id and create.erp_request is None and create.status == OutboxStatus.PENDING
+    )
     with master_sessions() as session:
         assert session.scalars(select(storage.Alert)).all() == []

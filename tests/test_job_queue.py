@@ -25,8 +25,6 @@ from sqlalchemy.exc import OperationalError
 
 from gateway import jobs
 from gateway import storage
-from gateway.inbound.pipeline import PROCESSED
-from gateway.inbound.pipeline import RECEIVED
 from gateway.inbound.pipeline import IngestOutcome
 from gateway.inbound.pipeline import Pipeline
 from gateway.jobs import tasks
@@ -35,6 +33,7 @@ from gateway.jobs._names import PROCESS_DOCUMENT
 from gateway.jobs._names import RECOVER
 from gateway.jobs._names import SEND_OUTBOUND
 from gateway.jobs.inline import Worker
+from gateway.model.status import DocumentStatus
 from gateway.outbound.delivery import ErpSettings
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
@@ -76,7 +75,7 @@ def test_ingest_on_postgresql_stores_and_queues_one_locked_job(postgres: Postgre
     with queued_pipeline(url) as pipeline:
         outcome = pipeline.ingest_path(INBOX / "acme-4500012345.edi")
         again = pipeline.ingest_path(INBOX / "acme-4500012345.edi")  # still waiting: queued again, harmlessly
-    assert (outcome.status, outcome.order_ids, outcome.outbound_ids) == (RECEIVED, [], [])
+    assert (outcome.status, outcome.order_ids, outcome.outbound_ids) == (DocumentStatus.RECEIVED, [], [])
     assert again.duplicate and again.document_id == outcome.document_id
     lock = f"document:{outcome.document_id}"
     assert (
@@ -104,7 +103,7 @@ def test_a_document_processed_by_two_jobs_at_once_is_processed_once(postgres: Po
             )
             orders = session.scalar(select(func.count()).select_from(storage.PurchaseOrder))
     assert sorted(o.duplicate for o in outcomes) == [False, True, True, True]
-    assert {o.status for o in outcomes} == {PROCESSED}
+    assert {o.status for o in outcomes} == {DocumentStatus.PROCESSED}
     assert (kinds, orders) == (["855", "997"], 1)
 
 
@@ -445,7 +444,7 @@ def test_a_document_job_takes_the_documents_waiting_behind_it(postgres: Postgres
             services.client.close()
         statuses = _statuses(pipeline, ids)
     assert said == f"document {ids[0]}: processed, and 3 documents waiting behind it"
-    assert RECEIVED not in statuses, statuses
+    assert DocumentStatus.RECEIVED not in statuses, statuses
     # only the job being run is left; its worker finishes it
     assert job_rows(postgres, "queue_batch") == [
         (PROCESS_DOCUMENT, "doing", f"document:{ids[0]}", {"document_id": ids[0]})
@@ -485,7 +484,7 @@ def test_a_document_job_takes_no_more_when_other_work_is_due(postgres: Postgres,
             services.client.close()
         statuses = _statuses(pipeline, ids)
     assert said == f"document {ids[0]}: processed"
-    assert statuses == [PROCESSED, RECEIVED]
+    assert statuses == [DocumentStatus.PROCESSED, DocumentStatus.RECEIVED]
     rows = [(name, status) for name, status, _, _ in job_rows(postgres, database)]
     assert (PROCESS_DOCUMENT, "todo") in rows
     assert (SEND_OUTBOUND, "todo") in rows or why == "worker-stopping"
@@ -520,7 +519,7 @@ def test_a_taken_document_whose_store_fails_goes_back_to_the_queue(
         finally:
             services.client.close()
         statuses = _statuses(pipeline, ids)
-    assert statuses == [PROCESSED, RECEIVED]
+    assert statuses == [DocumentStatus.PROCESSED, DocumentStatus.RECEIVED]
     assert job_rows(postgres, "queue_batch_fails") == [
         (PROCESS_DOCUMENT, "doing", f"document:{ids[0]}", {"document_id": ids[0]}),
         (PROCESS_DOCUMENT, "todo", f"document:{ids[1]}", {"document_id": ids[1]}),

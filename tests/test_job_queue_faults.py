@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.outbound.outbox import SENT
+from gateway.model.status import OutboxStatus
 from tests.erp_server import ErpServer
 from tests.postgres import Postgres
 from tests.queue_cluster import Cluster
@@ -45,7 +45,7 @@ def erp_rows(sessions: sessionmaker[Session]) -> list[tuple[str, str | None]]:
 def wait_until_delivered(sessions: sessionmaker[Session], cluster: Cluster, patience: float = 120.0) -> None:
     """Until every ERP payload is sent; fails only when none has been for ``patience`` seconds."""
     last, last_progress = -1, time.monotonic()
-    while (sent := [status == SENT for status, _ in erp_rows(sessions)]) and not all(sent):
+    while (sent := [status == OutboxStatus.SENT for status, _ in erp_rows(sessions)]) and not all(sent):
         if sum(sent) != last:
             last, last_progress = sum(sent), time.monotonic()
         assert time.monotonic() - last_progress < patience, (

@@ -24,12 +24,10 @@ from gateway.errors import OutboundRefused
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.outbound import InvoiceRecord
 from gateway.model.outbound import ShipmentRecord
+from gateway.model.status import OutboxStatus
 from gateway.outbound.gs1 import is_valid_sscc
 from gateway.outbound.gs1 import sscc
 from gateway.outbound.invoicing import release_invoice
-from gateway.outbound.outbox import HELD
-from gateway.outbound.outbox import INVALID
-from gateway.outbound.outbox import PENDING
 from gateway.outbound.records import invoice_shipment
 from gateway.outbound.records import submit_invoice
 from gateway.outbound.records import submit_shipment
@@ -101,7 +99,7 @@ def test_sscc_has_the_gs1_check_digit() -> None:
 
 def test_a_shipment_becomes_a_valid_sopi_asn_that_reconciles_to_the_po(shop: sessionmaker[Session]) -> None:
     outcome = submit_shipment(shop, PartnerRegistry.from_directory(), SHIPMENT.read_bytes(), when=LATER)
-    assert outcome["status"] == PENDING and outcome["errors"] == [] and not outcome["duplicate"]
+    assert outcome["status"] == OutboxStatus.PENDING and outcome["errors"] == [] and not outcome["duplicate"]
     segments = x12(shop, outcome["outbound_id"])
     with shop() as session:
         content = session.get(storage.OutboundRecord, outcome["outbound_id"]).content  # type: ignore[union-attr]
@@ -168,7 +166,7 @@ def test_a_partial_shipment_then_the_rest(shop: sessionmaker[Session]) -> None:
     submit_shipment(shop, partners, json.dumps(record), when=LATER)
     record["shipment_id"] = "SH-26003"
     record["orders"][0]["packs"] = [{"items": [{"line_no": "1", "quantity": "4", "uom": "EA"}]}]
-    assert submit_shipment(shop, partners, json.dumps(record), when=LATER)["status"] == PENDING
+    assert submit_shipment(shop, partners, json.dumps(record), when=LATER)["status"] == OutboxStatus.PENDING
     record["shipment_id"] = "SH-26004"
     record["orders"][0]["packs"] = [{"items": [{"line_no": "1", "quantity": "1", "uom": "EA"}]}]
     assert (
@@ -206,7 +204,7 @@ def test_an_soi_partner_gets_no_pack_level_and_a_5010_one_a_valid_5010_asn(
         **{'asn_structure = "SOPI"': 'asn_structure = "SOI"', 'version = "004010"': 'version = "005010"'},
     )
     outcome = submit_shipment(shop, partners, SHIPMENT.read_bytes(), when=LATER)
-    assert outcome["status"] == PENDING, outcome["errors"]
+    assert outcome["status"] == OutboxStatus.PENDING, outcome["errors"]
     segments = x12(shop, outcome["outbound_id"])
     asn = body(segments)
     assert [s[3] for s in asn if s[0] == "HL"] == ["S", "O", "I", "I", "I"]
@@ -248,7 +246,7 @@ def test_an_allocated_sscc_never_equals_one_supplied_in_the_same_shipment(
     supplied = sscc(PREFIX, 1)  # what the counter would hand out first
     record = packed("SH-26101", (None, units("1", 2)), (supplied, units("1", 2)))
     outcome = submit_shipment(shop, PartnerRegistry.from_directory(), record, when=LATER)
-    assert outcome["status"] == PENDING, outcome["errors"]
+    assert outcome["status"] == OutboxStatus.PENDING, outcome["errors"]
     assert outcome["ssccs"] == [sscc(PREFIX, 2), supplied]
     labels = [s[2] for s in body(x12(shop, outcome["outbound_id"])) if s[0] == "MAN"]
     assert labels == outcome["ssccs"] and len(set(labels)) == 2
@@ -268,7 +266,7 @@ def test_an_sscc_is_used_once_ever_whoever_chose_it(shop: sessionmaker[Session])
         f"SSCC {sscc(PREFIX, 7)} is on two packs of shipment SH-26104; an SSCC is never used twice"
     ]
     supplied = packed("SH-26105", (sscc(PREFIX, 2), units("1", 1)), (sscc(PREFIX, 3), units("1", 1)))
-    assert submit_shipment(shop, partners, supplied, when=LATER)["status"] == PENDING
+    assert submit_shipment(shop, partners, supplied, when=LATER)["status"] == OutboxStatus.PENDING
     later = submit_shipment(shop, partners, packed("SH-26106", (None, units("1", 1))), when=LATER)
     assert later["ssccs"] == [sscc(PREFIX, 4)], "the serials supplied meanwhile are skipped"
     with shop() as session:
@@ -288,9 +286,9 @@ def test_a_corrected_shipment_whose_856_never_left_keeps_its_ssccs(shop: session
     with shop() as session, session.begin():  # as if it had failed its pre-send check
         row = session.get(storage.OutboundRecord, first["outbound_id"])
         assert row is not None
-        row.status = INVALID
+        row.status = OutboxStatus.INVALID
     corrected = submit_shipment(shop, partners, packed("SH-26107", (label, units("1", 3))), when=LATER)
-    assert corrected["status"] == PENDING and corrected["ssccs"] == [label]
+    assert corrected["status"] == OutboxStatus.PENDING and corrected["ssccs"] == [label]
 
 
 def test_sscc_serials_count_per_company_prefix_not_per_partner(sessions: sessionmaker[Session]) -> None:
@@ -389,7 +387,7 @@ def assert_same_relative_order(ours: list[list[str]], theirs: list[list[str]], m
 
 def test_an_invoice_totals_reconcile_and_pass_pyx12(shop: sessionmaker[Session]) -> None:
     outcome = submit_invoice(shop, PartnerRegistry.from_directory(), INVOICE.read_bytes(), when=LATER)
-    assert outcome["status"] == PENDING and outcome["errors"] == []
+    assert outcome["status"] == OutboxStatus.PENDING and outcome["errors"] == []
     segments = x12(shop, outcome["outbound_id"])
     with shop() as session:
         row = session.get(storage.OutboundRecord, outcome["outbound_id"])
@@ -478,7 +476,7 @@ def test_the_partners_tolerance_allows_a_rounding_difference(
 ) -> None:
     partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"refuse"')})
     outcome = submit_invoice(shop, partners, only_line("INV-90012", "4.51", 0), when=LATER)
-    assert outcome["status"] == PENDING and outcome["errors"] == []
+    assert outcome["status"] == OutboxStatus.PENDING and outcome["errors"] == []
     problems = refused(lambda: submit_invoice(shop, partners, only_line("INV-90013", "12.02", 2), when=LATER))
     assert problems == [
         "PO 4500012345 line 3: invoiced at 12.02, the accepted order price is 12.00 "
@@ -492,33 +490,42 @@ def test_a_held_invoice_waits_with_an_alert_until_released_or_corrected(
     partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD})
     outcome = submit_invoice(shop, partners, only_line("INV-90014", "5.99", 0), when=LATER)
     finding = "PO 4500012345 line 1: invoiced at 5.99, the accepted order price is 4.50 (Acme Retail's tolerance: 0.01)"
-    assert outcome["status"] == HELD and outcome["errors"] == [finding]
+    assert outcome["status"] == OutboxStatus.HELD and outcome["errors"] == [finding]
     with shop() as session:
         row = session.get(storage.OutboundRecord, outcome["outbound_id"])
-        assert row is not None and row.status == HELD and row.errors == [finding] and row.ack_due_at is None
+        assert (
+            row is not None
+            and row.status == OutboxStatus.HELD
+            and row.errors == [finding]
+            and row.ack_due_at is None
+        )
         [alert] = session.scalars(select(storage.Alert)).all()
         assert alert.kind == "invoice_held" and alert.outbound_id == row.id and finding in alert.message
         assert "INV-90014" in alert.message and alert.resolved_at is None
         assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is None, "not sent yet"
     again = submit_invoice(shop, partners, only_line("INV-90014", "5.99", 0), when=LATER)
-    assert again["duplicate"] and again["status"] == HELD and again["outbound_id"] == outcome["outbound_id"]
+    assert (
+        again["duplicate"]
+        and again["status"] == OutboxStatus.HELD
+        and again["outbound_id"] == outcome["outbound_id"]
+    )
 
     corrected = submit_invoice(shop, partners, only_line("INV-90014", "4.50", 0), when=LATER)
-    assert corrected["status"] == PENDING and corrected["outbound_id"] != outcome["outbound_id"]
+    assert corrected["status"] == OutboxStatus.PENDING and corrected["outbound_id"] != outcome["outbound_id"]
     with shop() as session:
         assert session.scalars(select(storage.Alert)).one().resolved_at is not None
         assert session.scalars(select(storage.PurchaseOrder)).one().invoiced_at is not None
         assert len(session.scalars(select(storage.InvoiceRow)).all()) == 1, "the correction took the number"
 
     held = submit_invoice(shop, partners, only_line("INV-90015", "14.00", 2), when=LATER)
-    assert held["status"] == HELD
+    assert held["status"] == OutboxStatus.HELD
     acme = partners.get("acme")
     assert acme is not None
     with shop() as session, session.begin():
         assert release_invoice(session, acme, "INV-90015", now=LATER) == held["outbound_id"]
     with shop() as session:
         row = session.get(storage.OutboundRecord, held["outbound_id"])
-        assert row is not None and row.status == PENDING
+        assert row is not None and row.status == OutboxStatus.PENDING
         assert (row.ack_window_seconds, row.ack_due_at) == (86400, None), "997 clock starts when it is sent"
         assert all(a.resolved_at is not None for a in session.scalars(select(storage.Alert)))
         [audit] = session.scalars(select(storage.AuditEntry)).all()
@@ -542,7 +549,7 @@ def test_invoices_from_a_shipment_use_the_accepted_prices(shop: sessionmaker[Ses
     record["orders"][0]["packs"] = [{"items": [{"line_no": "2", "quantity": "4", "uom": "CA"}]}]
     submit_shipment(shop, partners, json.dumps(record), when=LATER)
     [outcome] = invoice_shipment(shop, partners, "acme", "SH-26001", when=LATER)
-    assert outcome["status"] == PENDING and outcome["invoice_number"] == "IN00000001"
+    assert outcome["status"] == OutboxStatus.PENDING and outcome["invoice_number"] == "IN00000001"
     assert Decimal(outcome["total"]) == Decimal("211.20")  # 4 cases at 52.80
     invoice = body(x12(shop, outcome["outbound_id"]))
     assert ["IT1", "2", "4", "CA", "52.8", "", "VN", "NW-20017", "BP", "AC-913"] in invoice
@@ -579,7 +586,7 @@ def test_the_shipment_endpoint_records_and_answers(shop: sessionmaker[Session]) 
     created = api.post(
         "/api/shipments", data=SHIPMENT.read_bytes(), headers=auth, content_type="application/json"
     )
-    assert created.status_code == 201 and created.json["status"] == PENDING  # type: ignore[index]
+    assert created.status_code == 201 and created.json["status"] == OutboxStatus.PENDING  # type: ignore[index]
     again = api.post(
         "/api/shipments", data=SHIPMENT.read_bytes(), headers=auth, content_type="application/json"
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
-from typing import Literal
 
 from gateway.model.order import Order
 from gateway.model.order import OrderPurpose
+from gateway.model.status import OrderStatus
 
 from . import _rules
 from ._context import ValidationContext
@@ -19,8 +19,6 @@ from ._items import resolve_item
 from ._pricing import check_price
 from ._pricing import units_per
 from ._stock import check_stock
-
-Outcome = Literal["accepted", "exception", "rejected"]
 
 
 @dataclass(slots=True)
@@ -37,11 +35,11 @@ class ValidationResult:
     allocations: dict[str, Decimal] = field(default_factory=dict)
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> OrderStatus:
         actions = {f.action for f in self.findings}
         if "reject" in actions:
-            return "rejected"
-        return "exception" if "hold" in actions else "accepted"
+            return OrderStatus.REJECTED
+        return OrderStatus.EXCEPTION if "hold" in actions else OrderStatus.ACCEPTED
 
 
 def validate(order: Order, context: ValidationContext) -> ValidationResult:

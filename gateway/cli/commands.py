@@ -272,10 +272,10 @@ def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
 
 
 def _summary_line(path: Path, outcome: IngestOutcome, report: dict[str, Any]) -> str:
-    from gateway.inbound.pipeline import RECEIVED
+    from gateway.model.status import DocumentStatus
 
     dup = " (already received)" if outcome.duplicate else ""
-    if outcome.status == RECEIVED:
+    if outcome.status == DocumentStatus.RECEIVED:
         return f"{path.name}: document {outcome.document_id} stored{dup}; queued for a worker"
     acks = ", ".join(o["kind"] for o in report["outbound"]) or "no ack"
     text = f"{path.name}: document {outcome.document_id} {outcome.status}{dup}; {report['order_count']} orders; {acks}"
@@ -346,14 +346,14 @@ def reprocess(ctx: _Context, document_ids: tuple[int, ...], pending: bool, resen
     997/999 unless --resend-acks. --pending takes only what is still waiting when its turn comes.
     """
     from gateway.cli import reports
-    from gateway.inbound.pipeline import RECEIVED
+    from gateway.model.status import DocumentStatus
 
     if not document_ids and not pending:
         raise click.UsageError("name DOCUMENT_IDS or use --pending")
     pipeline = ctx.pipeline()
     if pending:
         with ctx.sessions() as session:
-            waiting = reports.document_ids(session, status=RECEIVED)
+            waiting = reports.document_ids(session, status=DocumentStatus.RECEIVED)
         if not waiting:
             click.echo("nothing pending")
         for document_id in waiting:

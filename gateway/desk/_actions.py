@@ -79,9 +79,10 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import OrderPurpose
 from gateway.model.order import po_key
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import queue_erp_payload
 from gateway.outbound.outbox import send_decision
-from gateway.outbound.replies import DRAFT
 from gateway.outbound.replies import as_received
 from gateway.outbound.replies import confirm_order
 from gateway.outbound.replies import draft_rejection
@@ -104,11 +105,8 @@ from ._learning import learn_from_correction
 from ._locking import SUBJECT
 from ._locking import bump
 from ._locking import lock_order
-from ._revalidation import ACCEPTED
 from ._revalidation import BLOCKING
 from ._revalidation import CREDIT_CODES
-from ._revalidation import EXCEPTION
-from ._revalidation import REJECTED
 from ._revalidation import Revalidation
 from ._revalidation import other_live_order
 from ._revalidation import revalidate
@@ -636,14 +634,14 @@ class OrderDesk:
                 f"order {target_id} is {target.customer_account}'s, not {stored.customer_account}'s; "
                 "only the same customer's orders are duplicates"
             )
-        if target.status == REJECTED:
+        if target.status == OrderStatus.REJECTED:
             raise InvalidChange(f"order {target_id} is rejected; merge into the order that stands")
         when = self._clock()
         why = f"duplicate of order {target.id} (PO {target.po_number})"
         if reason and reason.strip():
             why += f": {_reason(reason)}"
         before = _decision_fields(stored) | {"duplicate_of": stored.duplicate_of}
-        stored.status = REJECTED
+        stored.status = OrderStatus.REJECTED
         stored.duplicate_of = target.id
         _decide(stored, actor, when, why)
         after = _decision_fields(stored) | {"duplicate_of": target.id}
@@ -683,7 +681,7 @@ class OrderDesk:
         _store_order(session, stored, check.order)
         stored.order_total = check.total
         outbound: list[int] = []
-        if check.outcome == ACCEPTED:
+        if check.outcome == OrderStatus.ACCEPTED:
             outbound = self._accept(session, stored, check, profile, actor, when, note)
             confirm_learned(session, stored, check.order, actor=actor, when=when)
         after = {
@@ -727,7 +725,7 @@ class OrderDesk:
         in_force = Order.model_validate((stored.superseded or {}).get("canonical") or stored.canonical)
         amendments.release_stock(session, stored)
         stored.superseded = None
-        stored.status = REJECTED
+        stored.status = OrderStatus.REJECTED
         _decide(stored, actor, when, reason)
         outbound: list[int] = []
         if order.channel == Channel.X12:
@@ -738,7 +736,7 @@ class OrderDesk:
                 order,
                 profile,
                 order_id=stored.id,
-                status=REJECTED,
+                status=OrderStatus.REJECTED,
                 findings=said,
                 when=when,
                 erp_kind=self._erp_kind,
@@ -786,14 +784,14 @@ class OrderDesk:
         stored.allocations = allocations_json(check.allocations)  # a partner's change or cancel gives it back
         answering = stored.superseded or {}  # a partner's change: the 855 (or 865) answers it as such
         stored.superseded = None
-        stored.status = ACCEPTED  # with order_total set, it is among the customer's open orders
+        stored.status = OrderStatus.ACCEPTED  # with order_total set, it is among the customer's open orders
         _decide(stored, actor, when, note.strip() if note and note.strip() else None)
         sent = send_decision(
             session,
             check.order,
             profile,
             order_id=stored.id,
-            status=ACCEPTED,
+            status=OrderStatus.ACCEPTED,
             findings=check.findings,
             when=when,
             erp_kind=self._erp_kind,
@@ -813,7 +811,7 @@ class OrderDesk:
                     document_id=stored.document_id,
                     received=as_received(stored),
                     findings=check.findings,
-                    status=DRAFT,
+                    status=OutboxStatus.DRAFT,
                     when=when,
                 )
             )
@@ -848,7 +846,7 @@ class OrderDesk:
                 change,
                 profile,
                 order_id=stored.id,
-                status=REJECTED,
+                status=OrderStatus.REJECTED,
                 findings=said,
                 when=when,
                 erp_kind=None,  # the ERP has the version in force
@@ -910,7 +908,7 @@ class OrderDesk:
             when=when,
         )
         storage.tally_orders(session, [target.id])
-        stored.status = amendments.CANCELLED
+        stored.status = OrderStatus.CANCELLED
         _decide(stored, actor, when, note.strip() if note and note.strip() else None)
         outbound = [ack_id] if ack_id is not None else []
         after = _decision_fields(stored) | {"cancelled_order_id": target.id}
@@ -963,7 +961,9 @@ class OrderDesk:
         still in exception after anything but an approval is validated again (``_evaluate``).
         """
         findings = (
-            self._evaluate(session, stored, when) if stored.status == EXCEPTION and action != _APPROVE else []
+            self._evaluate(session, stored, when)
+            if stored.status == OrderStatus.EXCEPTION and action != _APPROVE
+            else []
         )
         old = stored.version
         new = bump(stored)

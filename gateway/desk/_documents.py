@@ -35,11 +35,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.inbound.pipeline import DISMISSED
-from gateway.inbound.pipeline import FAILED
-from gateway.inbound.pipeline import HELD
-from gateway.inbound.pipeline import REJECTED
-from gateway.inbound.pipeline import UNKNOWN_PARTNER
 from gateway.inbound.pipeline import IngestOutcome
 from gateway.inbound.pipeline import Pipeline
 from gateway.inbound.provisional import X12Preview as X12Preview
@@ -50,6 +45,7 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import Provenance
 from gateway.model.order import Quantity
+from gateway.model.status import DocumentStatus
 from gateway.storage import DeskUser
 from parsers import X12
 from partners import PartnerProfile
@@ -68,7 +64,12 @@ from ._users import require_role
 from .sources import page_frame
 
 # Statuses of a document that made no order and waits for a person (the queue's document rows).
-RESOLVABLE = (UNKNOWN_PARTNER, REJECTED, FAILED, HELD)
+RESOLVABLE = (
+    DocumentStatus.UNKNOWN_PARTNER,
+    DocumentStatus.REJECTED,
+    DocumentStatus.FAILED,
+    DocumentStatus.HELD,
+)
 # Formats whose customer the document does not name itself: a customer can be assigned.
 ASSIGNABLE_FORMATS = ("pdf", "image", "xlsx", "csv")
 FORMAT_CHANNEL = {
@@ -505,7 +506,7 @@ class DocumentDesk:
         with self._pipeline.sessions() as session, session.begin():
             document = self._open(session, document_id, lock=True)
             before = {"status": document.status}
-            document.status = DISMISSED
+            document.status = DocumentStatus.DISMISSED
             storage.tally_documents(session, [document_id])  # out of the desk's queue
             document.meta = {
                 **(document.meta or {}),
@@ -523,16 +524,16 @@ class DocumentDesk:
                 subject_type="document",
                 subject_id=str(document_id),
                 before=before,
-                after={"status": DISMISSED, "reason": why},
+                after={"status": DocumentStatus.DISMISSED, "reason": why},
                 at=at,
             )
             session.flush()
-            return Resolution(document_id, DISMISSED, [], entry.id)
+            return Resolution(document_id, DocumentStatus.DISMISSED, [], entry.id)
 
     def preview(self, session: Session, document_id: int) -> X12Preview | None:
         """What an X12 document from an unknown sender holds; None for any other document."""
         document = session.get(storage.Document, document_id)
-        if document is None or document.format != X12 or document.status != UNKNOWN_PARTNER:
+        if document is None or document.format != X12 or document.status != DocumentStatus.UNKNOWN_PARTNER:
             return None
         return read_unknown_x12(
             lambda: storage.open_document(session, document_id),
@@ -546,7 +547,7 @@ class DocumentDesk:
         require_role(actor, ADMIN, doing="create a partner profile")
         with self._pipeline.sessions() as session:
             document = self._open(session, document_id)
-            if document.format != X12 or document.status != UNKNOWN_PARTNER:
+            if document.format != X12 or document.status != DocumentStatus.UNKNOWN_PARTNER:
                 raise InvalidChange("only an X12 document from an unknown sender gets a new profile here")
             preview = self.preview(session, document_id)
         profile = check_profile_text(text, self._profiles_dir, self.partners)
@@ -569,7 +570,7 @@ class DocumentDesk:
         outcome = self._pipeline.process(document_id, again=True, refuse=resolution_refusal)
         after = {"profile": profile.name, "file": str(path), "toml": text}
         resolution = self._audit(
-            "partner.create", actor, document_id, {"status": UNKNOWN_PARTNER}, outcome, after
+            "partner.create", actor, document_id, {"status": DocumentStatus.UNKNOWN_PARTNER}, outcome, after
         )
         return Resolution(
             resolution.document_id, resolution.status, resolution.order_ids, resolution.audit_id, profile.name

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.model.status import OrderStatus
 from gateway.storage import PurchaseOrder
 
 from ._errors import NotInException
 from ._errors import OrderNotFound
 from ._errors import StaleOrder
 
-EXCEPTION = "exception"
 SUBJECT = "purchase_order"
 
 
@@ -37,7 +37,7 @@ def lock_order(session: Session, order_id: int, version: int, *, in_exception: b
             changed_by=last.actor if last else None,
             changed_at=last.at if last else None,
         )
-    if in_exception and order.status != EXCEPTION:
+    if in_exception and order.status != OrderStatus.EXCEPTION:
         raise NotInException(order_id, order.status)
     return order
 

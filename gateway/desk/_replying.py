@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.model.status import OutboxStatus
 from gateway.outbound import replies
-from gateway.outbound.outbox import DEAD
-from gateway.outbound.outbox import PENDING
 from gateway.storage import DeskUser
 
 from ._errors import InvalidChange
@@ -31,7 +30,7 @@ from ._users import require_role
 
 MAX_SUBJECT = 200
 MAX_BODY = 100_000
-SENDABLE = (replies.DRAFT, DEAD)
+SENDABLE = (OutboxStatus.DRAFT, OutboxStatus.DEAD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +60,12 @@ def send_reply(
     if row is None or row.order_id != order_id or row.kind != replies.KIND:
         raise InvalidChange(f"order {order_id} has no reply {outbound_id}")
     if row.status not in SENDABLE:
-        state = "sent already" if row.status == "sent" else f"{row.status}, on its way"
+        state = "sent already" if row.status == OutboxStatus.SENT else f"{row.status}, on its way"
         raise InvalidChange(f"reply {outbound_id} is {state}; it is not sent again")
     to, subject, body = _address(to), _subject(subject), _body(body)
     was = replies.read_reply(row)
     row.content = replies.revised(row.content, to=to, subject=subject, body=body).as_bytes()
-    row.status, row.attempts, row.next_attempt_at, row.last_error = PENDING, 0, None, None
+    row.status, row.attempts, row.next_attempt_at, row.last_error = OutboxStatus.PENDING, 0, None, None
     for alert in session.scalars(
         select(storage.Alert).where(
             storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None)
@@ -82,7 +81,7 @@ def send_reply(
         subject_id=str(order_id),
         before={"reply": was.status, "to": was.to, "subject": was.subject},
         after={
-            "reply": PENDING,
+            "reply": OutboxStatus.PENDING,
             "outbound_id": outbound_id,
             "to": to,
             "subject": subject,

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.model.status import OrderStatus
 
 
 def reprocess_refusal(session: Session, document_id: int) -> str | None:
@@ -20,7 +21,7 @@ def reprocess_refusal(session: Session, document_id: int) -> str | None:
         .order_by(storage.PurchaseOrder.id)
     )
     for found in orders:
-        if found.status != "exception":
+        if found.status != OrderStatus.EXCEPTION:
             return f"Order {found.id} from this document is already {found.status}; processing again would replace it."
         if found.version > 1:
             return f"Order {found.id} from this document was changed on the desk; processing again would undo that."

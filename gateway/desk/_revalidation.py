@@ -47,12 +47,10 @@ from gateway.inbound.rows import finding_row
 from gateway.inbound.validation import StoreValidator
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
+from gateway.model.status import OrderStatus
 from partners import PartnerProfile
 from validators import FindingCode
 
-ACCEPTED = "accepted"
-EXCEPTION = "exception"
-REJECTED = "rejected"
 BLOCKING = frozenset({"hold", "reject"})
 PARSE_CODES = frozenset({FindingCode.SYNTAX.value, FindingCode.LOW_CONFIDENCE.value})
 CREDIT_CODES = (FindingCode.CREDIT_HOLD.value, FindingCode.CREDIT_LIMIT.value)
@@ -69,11 +67,11 @@ class Revalidation:
     allocations: dict[str, Decimal] = field(default_factory=dict)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> OrderStatus:
         actions = {f["action"] for f in self.findings}
         if "reject" in actions:
-            return REJECTED
-        return EXCEPTION if "hold" in actions else ACCEPTED
+            return OrderStatus.REJECTED
+        return OrderStatus.EXCEPTION if "hold" in actions else OrderStatus.ACCEPTED
 
     @property
     def blocking(self) -> list[dict[str, Any]]:
@@ -90,7 +88,7 @@ def other_live_order(session: Session, order: storage.PurchaseOrder) -> int | No
         .where(
             purchase_order.customer_account == order.customer_account,
             purchase_order.po_key == order.po_key,
-            purchase_order.status != REJECTED,
+            purchase_order.status != OrderStatus.REJECTED,
             purchase_order.id != order.id,
         )
         .order_by(purchase_order.id)

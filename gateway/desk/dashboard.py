@@ -42,9 +42,8 @@ from sqlalchemy.orm import Session
 
 from gateway import storage
 from gateway.cli.reports import ack_overdue
-from gateway.inbound.pipeline import ORDER_ACCEPTED
-from gateway.inbound.pipeline import ORDER_REJECTED
-from gateway.outbound.outbox import DEAD
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 
 from .exception_queue import as_utc
 from .exception_queue import count_waiting_documents
@@ -93,7 +92,7 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
     since = until - timedelta(days=days)
     median, by_people = _median_resolve_hours(session, since, until)
     alone = storage.figure_totals(session, storage.TALLY_ALONE, since.date(), until.date())
-    touchless, rejected_alone = alone.get(ORDER_ACCEPTED, 0), alone.get(ORDER_REJECTED, 0)
+    touchless, rejected_alone = alone.get(OrderStatus.ACCEPTED, 0), alone.get(OrderStatus.REJECTED, 0)
     decided = touchless + rejected_alone + by_people
     per_channel, daily = _volume_by_channel_and_day(session, since, days)
     waiting = waiting_groups(session)
@@ -171,7 +170,7 @@ def _overdue_acks(session: Session, now: datetime) -> int:
 def _failed_deliveries(session: Session) -> int:
     outbound = storage.OutboundRecord
     alert = storage.Alert
-    dead = session.scalar(select(func.count()).where(outbound.status == DEAD)) or 0
+    dead = session.scalar(select(func.count()).where(outbound.status == OutboxStatus.DEAD)) or 0
     alerts = session.scalar(
         select(func.count())
         .select_from(alert)
@@ -179,7 +178,7 @@ def _failed_deliveries(session: Session) -> int:
         .where(
             alert.resolved_at.is_(None),
             alert.kind.in_(DELIVERY_ALERTS),
-            or_(outbound.id.is_(None), outbound.status != DEAD),
+            or_(outbound.id.is_(None), outbound.status != OutboxStatus.DEAD),
         )
     )
     return dead + (alerts or 0)

@@ -57,12 +57,10 @@ from sqlalchemy import union
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.inbound.pipeline import FAILED
-from gateway.inbound.pipeline import HELD
-from gateway.inbound.pipeline import ORDER_EXCEPTION
-from gateway.inbound.pipeline import REJECTED
-from gateway.inbound.pipeline import UNKNOWN_PARTNER
 from gateway.model.order import Channel
+from gateway.model.status import WAITING_DOCUMENTS
+from gateway.model.status import DocumentStatus
+from gateway.model.status import OrderStatus
 from validators import FindingCode
 
 from ._revalidation import BLOCKING
@@ -79,7 +77,6 @@ MAX_HOURS = 24.0 * 366 * 10
 MAX_SEARCH = 100
 MAX_NAME = 64
 CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
-DOCUMENT_STATUSES: tuple[str, ...] = storage.WAITING_STATUSES  # the ones the tally counts
 # A document's format (``parsers.detect_format``) as the channel its orders would have had.
 FORMAT_CHANNEL: dict[str, str] = {
     "x12": Channel.X12.value,
@@ -138,7 +135,7 @@ REASONS: dict[str, ReasonSpec] = {
             "duplicate",
             "Duplicate PO",
             _codes(FindingCode.DUPLICATE_PO),
-            frozenset({HELD}),
+            frozenset({DocumentStatus.HELD}),
             hint="Merge it into the earlier order, or dismiss the duplicate. A held document: "
             "process it if it is new, otherwise leave it.",
         ),
@@ -146,14 +143,14 @@ REASONS: dict[str, ReasonSpec] = {
             "parse_confidence",
             "Parse confidence",
             _codes(FindingCode.LOW_CONFIDENCE, FindingCode.SYNTAX),
-            frozenset({REJECTED}),
+            frozenset({DocumentStatus.REJECTED}),
             hint="Check the values read against the original document.",
         ),
         ReasonSpec(
             "unknown_partner",
             "Unknown partner",
             _codes(FindingCode.UNKNOWN_PARTNER),
-            frozenset({UNKNOWN_PARTNER}),
+            frozenset({DocumentStatus.UNKNOWN_PARTNER}),
             hint="On the document's page: assign its customer, or (admin) create the X12 sender's profile.",
         ),
     )
@@ -163,7 +160,7 @@ OTHER_REASON = ReasonSpec(
     OTHER,
     "Other",
     frozenset(code.value for code in FindingCode) - frozenset().union(*(s.codes for s in REASONS.values())),
-    frozenset({FAILED}),
+    frozenset({DocumentStatus.FAILED}),
     hint="Read the findings: order rules such as minimums, pack sizes, dates and ship-to.",
 )
 ALL_REASONS: dict[str, ReasonSpec] = {**REASONS, OTHER: OTHER_REASON}
@@ -265,7 +262,7 @@ class QueueRow:
     summary: str
     version: int | None
     customer_name: str | None = None
-    status: str = ORDER_EXCEPTION
+    status: str = OrderStatus.EXCEPTION
     filename: str | None = None
     codes: list[str] = field(default_factory=list)
 
@@ -536,7 +533,7 @@ def _order_query(filters: QueueFilter, now: datetime, search: _Search | None) ->
 def _open_order() -> ColumnElement[bool]:
     """SQL: the order is in exception; a literal, so that the partial indexes (migrations 0022 and
     0024: ``WHERE status = 'exception'``) match the query on PostgreSQL, where a parameter cannot."""
-    return storage.PurchaseOrder.status == literal(ORDER_EXCEPTION, literal_execute=True)
+    return storage.PurchaseOrder.status == literal(OrderStatus.EXCEPTION, literal_execute=True)
 
 
 def _has_reason(reason: str) -> ColumnElement[bool]:
@@ -556,7 +553,7 @@ def _document_query(
 ) -> Select[Any, int, datetime] | None:
     """Waiting documents the filters let through; None when they let none through."""
     document = storage.Document
-    statuses = set(DOCUMENT_STATUSES)
+    statuses = set(WAITING_DOCUMENTS)
     if filters.reason is not None:
         statuses &= ALL_REASONS[filters.reason].document_statuses
     if not statuses:
@@ -586,14 +583,14 @@ def _document_query(
     return query
 
 
-def _waiting_documents(statuses: Iterable[str] = DOCUMENT_STATUSES) -> list[ColumnElement[bool]]:
+def _waiting_documents(statuses: Iterable[str] = WAITING_DOCUMENTS) -> list[ColumnElement[bool]]:
     """Documents with no order that need a person (a rejected one only while nobody answered it): the ones
     the tally counts (``gateway.storage.tally_documents``), read from migration 0025's partial index."""
     document = storage.Document
     waiting: list[ColumnElement[bool]] = [
         document.tallied_as.is_not(None)
     ]  # the index's own condition, so that it is chosen
-    if set(statuses) != set(DOCUMENT_STATUSES):
+    if set(statuses) != set(WAITING_DOCUMENTS):
         waiting.append(document.status.in_(sorted(statuses)))
     return waiting
 

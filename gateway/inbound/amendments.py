@@ -31,14 +31,13 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.outbound import AckType
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.model.status import OrderStatus
 from gateway.outbound.outbox import queue_erp_payload
 from gateway.outbound.outbox import store_acknowledgment
 from partners import PartnerProfile
 
-ACCEPTED = "accepted"
-CANCELLED = "cancelled"
 SUBJECT = "purchase_order"  # the audit subject, as the desk's (gateway.desk._locking.SUBJECT)
-_OPEN = (ACCEPTED, "exception")
+_OPEN = (OrderStatus.ACCEPTED, OrderStatus.EXCEPTION)
 _SHIPPING_DOCUMENTS = ("856", "810")
 
 
@@ -164,7 +163,7 @@ def backfill_allocations(session: Session, master: validators.MasterData, *, whe
     }
     rows = session.execute(
         select(order.id, order.partner, order.customer_account, order.canonical, order.allocations)
-        .where(order.status == ACCEPTED)
+        .where(order.status == OrderStatus.ACCEPTED)
         .order_by(order.id.desc())
     ).all()
     for row in rows:
@@ -302,7 +301,7 @@ def restore_in_force(session: Session, stored: storage.PurchaseOrder, when: date
     findings = kept.get("findings") or []  # each with the document it came from
     replace_findings(session, stored.id, findings, document_id=stored.document_id, when=when)
     stored.superseded = None
-    stored.status = ACCEPTED
+    stored.status = OrderStatus.ACCEPTED
     return restored
 
 
@@ -328,7 +327,7 @@ def cancel_order(
     """
     in_force = Order.model_validate((stored.superseded or {}).get("canonical") or stored.canonical)
     release_stock(session, stored)
-    stored.status = CANCELLED
+    stored.status = OrderStatus.CANCELLED
     stored.superseded = None
     if erp_kind:  # the ERP's cancel, when it had the order
         queue_erp_payload(session, erp_kind, in_force, partner, order_id=stored.id, when=when, cancel=True)

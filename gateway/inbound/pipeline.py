@@ -49,6 +49,9 @@ from gateway.model.receipts import InterchangeReceipt
 from gateway.model.receipts import Issue
 from gateway.model.receipts import Level
 from gateway.model.receipts import Severity
+from gateway.model.status import DocumentStatus
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 from gateway.outbound import replies
 from gateway.outbound.outbox import emit_and_store
 from gateway.outbound.outbox import record_partner_ack
@@ -69,18 +72,8 @@ from partners import learned_layout
 
 log = logging.getLogger(__name__)
 
-RECEIVED = "received"
-PROCESSED = "processed"
-REJECTED = "rejected"
-UNKNOWN_PARTNER = "unknown_partner"
-FAILED = "failed"
-HELD = "held"  # stored, not processed: a person decides (``process`` releases it)
-DISMISSED = "dismissed"  # made no order, and a person closed it with a reason (the desk)
 PROVISIONAL = "provisional"  # the document's meta key: an unknown X12 sender's interchange as read
 
-ORDER_ACCEPTED = "accepted"
-ORDER_REJECTED = "rejected"
-ORDER_EXCEPTION = "exception"
 
 # writes one outbound document, given the partner's control numbers (``emit_and_store``)
 _Emit = Callable[[emitters.ControlNumberSource], emitters.OutboundDocument]
@@ -226,17 +219,20 @@ class Pipeline:
             )
             document_id, sha256, status = document.id, document.sha256, document.status
             newly_named = (
-                not created and status == UNKNOWN_PARTNER and partner and document.partner != partner
+                not created
+                and status == DocumentStatus.UNKNOWN_PARTNER
+                and partner
+                and document.partner != partner
             )
             if newly_named:
                 document.partner = partner
-                document.status = RECEIVED
+                document.status = DocumentStatus.RECEIVED
                 storage.tally_documents(session, [document.id])  # out of the desk's queue
-        if not created and status != RECEIVED and not newly_named:
+        if not created and status != DocumentStatus.RECEIVED and not newly_named:
             return self._existing(document_id, sha256, status)
         if self._queue is not None:
             self._defer(document_id)
-            return IngestOutcome(document_id, sha256, not created, RECEIVED)
+            return IngestOutcome(document_id, sha256, not created, DocumentStatus.RECEIVED)
         outcome = self.process(document_id, again=False)
         outcome.duplicate = not created
         return outcome
@@ -267,7 +263,7 @@ class Pipeline:
                 meta=meta,
             )
             if created:
-                document.status, document.error_code, document.error = HELD, error_code, error
+                document.status, document.error_code, document.error = DocumentStatus.HELD, error_code, error
                 document.errors = [{"code": error_code, "message": error, "location": None}]
                 storage.tally_documents(session, [document.id])  # into the desk's queue
             return IngestOutcome(document.id, document.sha256, not created, document.status)
@@ -316,13 +312,13 @@ class Pipeline:
                 _set_document(
                     session,
                     document_id,
-                    status=FAILED,
+                    status=DocumentStatus.FAILED,
                     error_code="internal_error",
                     error=f"internal error while processing: {type(exc).__name__}: {exc}",
                     errors=[{"code": "internal_error", "message": str(exc), "location": None}],
                 )
                 sha256 = session.get(storage.Document, document_id).sha256  # type: ignore[union-attr]
-            return IngestOutcome(document_id, sha256, False, FAILED)
+            return IngestOutcome(document_id, sha256, False, DocumentStatus.FAILED)
 
     def store_keyed(
         self,
@@ -381,7 +377,7 @@ class Pipeline:
         document = session.get(storage.Document, document_id, with_for_update=True)
         if document is None:
             raise LookupError(f"no document {document_id}")
-        if not again and document.status != RECEIVED:
+        if not again and document.status != DocumentStatus.RECEIVED:
             return _existing_outcome(session, document_id, document.sha256, document.status)
         refusal = refuse(session, document_id) if refuse is not None else None
         if refusal is not None:
@@ -414,7 +410,7 @@ class Pipeline:
         self._flush(run)
         status, error_code, error = _verdict(run)
         meta = {k: v for k, v in (document.meta or {}).items() if k != PROVISIONAL}
-        if status == UNKNOWN_PARTNER and fmt == X12:  # read for people; nothing sent, no order
+        if status == DocumentStatus.UNKNOWN_PARTNER and fmt == X12:  # read for people; nothing sent, no order
             reading = read_unknown_x12(
                 lambda: storage.open_document(session, document_id),
                 document.size,
@@ -450,13 +446,13 @@ class Pipeline:
             run.partners_seen.append(order.partner)
         transaction_issues = parsed.transaction.issues if parsed.transaction else []
         if parsed.rejected:
-            status = ORDER_REJECTED
+            status = OrderStatus.REJECTED
             if run.first_rejection is None:
                 first = next(i for i in transaction_issues if i.is_error)
                 where = f" at {first.location}" if first.location else ""
                 run.first_rejection = (validators.FindingCode.SYNTAX.value, f"{first.message}{where}")
         else:
-            status = ORDER_EXCEPTION if parsed.needs_review else ORDER_ACCEPTED
+            status = OrderStatus.EXCEPTION if parsed.needs_review else OrderStatus.ACCEPTED
         findings = [
             rows.issue_finding(i, rejected=parsed.rejected) for i in (*transaction_issues, *parsed.issues)
         ]
@@ -530,7 +526,7 @@ class Pipeline:
                             document_id=run.document_id,
                             received=item.parsed.order,
                             findings=item.findings,
-                            status=replies.PENDING,
+                            status=OutboxStatus.PENDING,
                             when=run.when,
                             document_format=run.format,
                         )
@@ -538,7 +534,7 @@ class Pipeline:
             line_rows.extend({**line, "order_id": order_id} for line in item_lines)
             finding_rows.extend(rows.of_order(item.findings, order_id=order_id, document_id=run.document_id))
             run.orders_stored += 1
-            run.orders_rejected += item.status == ORDER_REJECTED
+            run.orders_rejected += item.status == OrderStatus.REJECTED
         storage.insert_rows(session, storage.OrderLineRecord.__table__, line_rows)
         rows.insert_findings(session, finding_rows, run.when)
         storage.tally_orders(session, ids)
@@ -554,7 +550,8 @@ class Pipeline:
         todo = [
             (item, profile)
             for item in run.pending
-            if item.status != ORDER_REJECTED and (profile := self._partners.get(item.order.partner or ""))
+            if item.status != OrderStatus.REJECTED
+            and (profile := self._partners.get(item.order.partner or ""))
         ]
         validator.prepare((item.order, profile) for item, profile in todo)
         for item, profile in todo:
@@ -562,14 +559,14 @@ class Pipeline:
             if original is not None and not amendments.shipped(run.session, original):
                 item.amends = original  # applied to the stored order (``_amend``), not stored as one
                 continue
-            held = item.status == ORDER_EXCEPTION
+            held = item.status == OrderStatus.EXCEPTION
             result = validator.validate(item.order, profile, held=held)
             item.order = result.order
             item.total = result.total
             item.findings.extend(rows.finding_row(f) for f in result.findings)
-            if result.outcome == ORDER_ACCEPTED and not held:
+            if result.outcome == OrderStatus.ACCEPTED and not held:
                 item.allocations = result.allocations
-            if result.outcome == ORDER_REJECTED or item.status == ORDER_ACCEPTED:
+            if result.outcome == OrderStatus.REJECTED or item.status == OrderStatus.ACCEPTED:
                 item.status = result.outcome
             if original is not None:  # shipped or invoiced: the change waits on the desk as its own order
                 before, after = _amendment_difference(original, item.parsed.order)
@@ -584,9 +581,9 @@ class Pipeline:
                         after,
                     )
                 )
-                if item.status == ORDER_ACCEPTED:
-                    item.status = ORDER_EXCEPTION
-            if item.status == ORDER_REJECTED and run.first_rejection is None:
+                if item.status == OrderStatus.ACCEPTED:
+                    item.status = OrderStatus.EXCEPTION
+            if item.status == OrderStatus.REJECTED and run.first_rejection is None:
                 first = next(f for f in result.findings if f.action == "reject")
                 run.first_rejection = (first.code.value, first.message)
 
@@ -620,12 +617,12 @@ class Pipeline:
                 changes=changes,
                 document_id=run.document_id,
             )
-            if old_status == ORDER_ACCEPTED
+            if old_status == OrderStatus.ACCEPTED
             else None
         )  # the version the ERP and the partner hold, while a change of it waits on the desk
         held_stock = amendments.held_allocations(stored)
         amendments.release_stock(session, stored, validator.stock)  # free for the change's validation
-        if old_status == ORDER_ACCEPTED:
+        if old_status == OrderStatus.ACCEPTED:
             validator.release(profile.customer_account, stored.order_total or Decimal(0))
         run.order_ids.append(stored.id)
         run.orders_stored += 1
@@ -676,13 +673,13 @@ class Pipeline:
             if sent.acknowledgment_id is not None:
                 run.outbound_ids.append(sent.acknowledgment_id)
 
-        held = item.status == ORDER_EXCEPTION
+        held = item.status == OrderStatus.EXCEPTION
         changed = amendments.applied(old, item.order)
         result = validator.validate(changed, profile, held=held, amends=True)
-        status = result.outcome if result.outcome == ORDER_REJECTED or not held else item.status
+        status = result.outcome if result.outcome == OrderStatus.REJECTED or not held else item.status
         findings = [*item.findings, *(rows.finding_row(f) for f in result.findings)]
         before, after = amendments.differences(old, result.order)
-        if status == ORDER_REJECTED and in_force is not None:  # refused: the version in force stands
+        if status == OrderStatus.REJECTED and in_force is not None:  # refused: the version in force stands
             stored.superseded = in_force
             amendments.restore_in_force(session, stored, run.when)
             amendments.retake_stock(validator.stock, stored, held_stock)
@@ -699,9 +696,10 @@ class Pipeline:
                 when=run.when,
             )
             storage.tally_orders(session, [stored.id])
-            answer(result.order, ORDER_REJECTED, findings, erp_kind=None)  # the ERP has the version in force
+            # the ERP has the version in force
+            answer(result.order, OrderStatus.REJECTED, findings, erp_kind=None)
             return
-        if status == ORDER_EXCEPTION:  # the desk sees what the partner changed beside why it is held
+        if status == OrderStatus.EXCEPTION:  # the desk sees what the partner changed beside why it is held
             findings.append(
                 rows.change_finding(
                     validators.FindingCode.ORDER_CHANGED.value,
@@ -721,11 +719,13 @@ class Pipeline:
         stored.status = status
         stored.allocations = (
             amendments.allocations_json(result.allocations)
-            if result.outcome == ORDER_ACCEPTED and not held
+            if result.outcome == OrderStatus.ACCEPTED and not held
             else None
         )
         stored.superseded = None
-        if status == ORDER_EXCEPTION and in_force is not None:  # it keeps its stock until the desk decides
+        if (
+            status == OrderStatus.EXCEPTION and in_force is not None
+        ):  # it keeps its stock until the desk decides
             amendments.retake_stock(validator.stock, stored, held_stock)
             stored.superseded = {
                 **in_force,
@@ -748,7 +748,7 @@ class Pipeline:
         rows.replace_lines(session, stored.id, result.order)
         rows.replace_findings(session, stored.id, findings, document_id=run.document_id, when=run.when)
         storage.tally_orders(session, [stored.id])
-        run.orders_rejected += status == ORDER_REJECTED
+        run.orders_rejected += status == OrderStatus.REJECTED
         answer(result.order, status, findings, erp_kind=self._erp_kind)
 
     def _take_ack(self, run: _Run, ack: ReceivedAck) -> None:
@@ -828,7 +828,7 @@ def _amendment_difference(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a change or cancellation would do to the stored order, before and after."""
     if order.purpose == OrderPurpose.CANCEL:
-        return {"status": stored.status}, {"status": amendments.CANCELLED}
+        return {"status": stored.status}, {"status": OrderStatus.CANCELLED}
     old = Order.model_validate(stored.canonical)
     return amendments.differences(old, amendments.applied(old, order))
 
@@ -955,7 +955,11 @@ def _as_received(item: _Pending) -> dict[str, Any] | None:
 
 def _confirms_touchless(item: _Pending, profile: PartnerProfile) -> bool:
     """An order accepted with no clerk, not by EDI, for a partner whose profile asks for confirmations."""
-    return profile.confirm_touchless and item.status == ORDER_ACCEPTED and item.order.channel != Channel.X12
+    return (
+        profile.confirm_touchless
+        and item.status == OrderStatus.ACCEPTED
+        and item.order.channel != Channel.X12
+    )
 
 
 def _fitted_order_row(run: _Run, item: _Pending, lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -971,14 +975,14 @@ def _fitted_order_row(run: _Run, item: _Pending, lines: list[dict[str, Any]]) ->
         layout_learned_from=item.layout_learned_from,
         received_canonical=_as_received(item),
         allocations=amendments.allocations_json(
-            {} if item.allocations is None and item.status == ORDER_ACCEPTED else item.allocations
+            {} if item.allocations is None and item.status == OrderStatus.ACCEPTED else item.allocations
         ),
     )
     too_wide = rows.fit_order(row, lines)
     if too_wide is not None:
         item.findings.append(too_wide)
-        if item.status == ORDER_ACCEPTED:
-            item.status = row["status"] = ORDER_EXCEPTION
+        if item.status == OrderStatus.ACCEPTED:
+            item.status = row["status"] = OrderStatus.EXCEPTION
     return row
 
 
@@ -992,12 +996,16 @@ def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
     if run.unknown_senders and not run.partners_seen:
         named = next((i for i in run.issues if i.code == "partner.unknown"), None)
         message = named.message if named else f"unknown partner: {', '.join(run.unknown_senders)}"
-        return UNKNOWN_PARTNER, validators.FindingCode.UNKNOWN_PARTNER.value, message
+        return DocumentStatus.UNKNOWN_PARTNER, validators.FindingCode.UNKNOWN_PARTNER.value, message
     if run.orders_stored > run.orders_rejected or (run.acks_received and not run.orders_stored):
-        return PROCESSED, None, None
+        return DocumentStatus.PROCESSED, None, None
     errors = [i for i in run.issues if i.is_error]
     if errors:
-        return REJECTED, validators.code_for_parse_issue(errors[0].code).value, errors[0].message
+        return (
+            DocumentStatus.REJECTED,
+            validators.code_for_parse_issue(errors[0].code).value,
+            errors[0].message,
+        )
     if run.first_rejection is not None:
         code, why = run.first_rejection
         headline = Issue(
@@ -1005,10 +1013,10 @@ def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
             message=f"every purchase order in the document was rejected; the first because {why}",
         )
         run.issues.append(headline)
-        return REJECTED, code, headline.message
+        return DocumentStatus.REJECTED, code, headline.message
     headline = Issue(code="x12.no_orders", message="the document holds no 850 purchase order")
     run.issues.append(headline)
-    return REJECTED, validators.FindingCode.SYNTAX.value, headline.message
+    return DocumentStatus.REJECTED, validators.FindingCode.SYNTAX.value, headline.message
 
 
 def _set_document(session: Session, document_id: int, **values: Any) -> None:

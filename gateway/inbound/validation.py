@@ -24,10 +24,9 @@ from gateway import storage
 from gateway.inbound import master_data
 from gateway.model.order import Order
 from gateway.model.order import po_key
+from gateway.model.status import OrderStatus
 from partners import PartnerProfile
 
-ACCEPTED = "accepted"
-REJECTED = "rejected"
 _CHUNK = 500
 
 
@@ -167,7 +166,7 @@ class StoreValidator:
                     select(purchase_order.po_key).where(
                         purchase_order.customer_account == account,
                         purchase_order.po_key.in_(pos[start : start + _CHUNK]),
-                        purchase_order.status != REJECTED,
+                        purchase_order.status != OrderStatus.REJECTED,
                         purchase_order.id.not_in(excluded),
                     )
                 )
@@ -196,9 +195,9 @@ class StoreValidator:
             po_seen=key in self._seen and not amends,
         )
         result = validators.validate(order, context)
-        if result.outcome != REJECTED and number:
+        if result.outcome != OrderStatus.REJECTED and number:
             self._seen.add(key)
-        if result.outcome == ACCEPTED and not held:
+        if result.outcome == OrderStatus.ACCEPTED and not held:
             self._open_orders[account] = self._open_orders.get(account, Decimal(0)) + result.total
             for sku, quantity in result.allocations.items():
                 self.stock.allocate(sku, quantity)
@@ -220,7 +219,9 @@ class StoreValidator:
         self._open_orders[account] = Decimal(
             self._session.scalar(
                 select(func.coalesce(func.sum(order.order_total), 0)).where(
-                    order.customer_account == account, order.status == ACCEPTED, order.invoiced_at.is_(None)
+                    order.customer_account == account,
+                    order.status == OrderStatus.ACCEPTED,
+                    order.invoiced_at.is_(None),
                 )
             )
         )

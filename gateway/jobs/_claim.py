@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from procrastinate import sql
+from procrastinate.jobs import Status
 from sqlalchemy import Connection
 from sqlalchemy import text
 
@@ -52,5 +53,5 @@ def take_document_job(connection: Connection, worker_id: int) -> TakenJob | None
 def finish_document_job(connection: Connection, job: TakenJob) -> None:
     """Its document is processed: the job goes when the transaction that took it commits."""
     connection.exec_driver_sql(
-        sql.queries["finish_job"], {"job_id": job.id, "status": "succeeded", "delete_job": True}
+        sql.queries["finish_job"], {"job_id": job.id, "status": Status.SUCCEEDED.value, "delete_job": True}
     )

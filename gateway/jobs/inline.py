@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.inbound.pipeline import RECEIVED
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.status import DocumentStatus
+from gateway.model.status import OutboxStatus
 from gateway.outbound.delivery import ErpSettings
 from gateway.outbound.delivery import deliver_due
 from gateway.outbound.dispatch import Sender
@@ -34,7 +35,6 @@ from gateway.outbound.dispatch import send_due
 from gateway.outbound.mailer import SmtpSettings
 from gateway.outbound.mailer import send_due_replies
 from gateway.outbound.outbox import ERP_KINDS
-from gateway.outbound.outbox import PENDING
 from gateway.outbound.replies import KIND as REPLY_KIND
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class Worker:
                 select(outbound.partner, outbound.kind)
                 .where(
                     or_(outbound.document_id == document_id, outbound.order_id.in_(its_orders)),
-                    outbound.status == PENDING,
+                    outbound.status == OutboxStatus.PENDING,
                 )
                 .distinct()
             ).all()
@@ -161,7 +161,7 @@ def received_documents(
 ) -> list[int]:
     """Documents still waiting to be processed, oldest first."""
     document = storage.Document
-    query = select(document.id).where(document.status == RECEIVED)
+    query = select(document.id).where(document.status == DocumentStatus.RECEIVED)
     if received_before is not None:
         query = query.where(document.received_at <= received_before)
     with sessions() as session:

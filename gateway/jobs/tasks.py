@@ -28,7 +28,7 @@ from ._names import document_lock
 from .services import WorkerServices
 
 log = logging.getLogger(__name__)
-_WAITING = ("todo", "doing")
+_WAITING = (Status.TODO.value, Status.DOING.value)  # procrastinate's job statuses, not ours
 
 
 def _services(context: JobContext) -> WorkerServices:

@@ -27,9 +27,8 @@ from gateway.model.outbound import AckType
 from gateway.model.outbound import LineAck
 from gateway.model.outbound import LineStatus
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.model.status import OrderStatus
 
-ACCEPTED = "accepted"
-REJECTED = "rejected"
 _DEFAULT_UOM = "EA"
 _HEADER = ("po_number", "po_date", "currency", "dates", "parties", "partner")
 
@@ -48,8 +47,10 @@ def acknowledgment_for(
     its lines is answered once, by the buyer's line number and identifiers: a line the desk
     removed is IR, a line it split has one ACK per part, a line with another item IS.
     """
-    if status not in (ACCEPTED, REJECTED):
-        raise ValueError(f"an order {status!r} is not decided; only accepted or rejected orders get an 855")
+    if status not in (OrderStatus.ACCEPTED, OrderStatus.REJECTED):
+        raise ValueError(
+            f"an order {str(status)!r} is not decided; only accepted or rejected orders get an 855"
+        )
     sent = received or order
     by_line: dict[str, list[Mapping[str, Any]]] = {}
     for finding in findings:
@@ -64,7 +65,7 @@ def acknowledgment_for(
             parts.setdefault(origin, []).append(line)
         else:
             added.append(line)
-    rejected = status == REJECTED
+    rejected = status == OrderStatus.REJECTED
     lines = [_answer(line, parts.get(line.line_no, []), by_line, rejected) for line in sent.lines]
     changed = (
         any(a.status != LineStatus.ACCEPTED for line in lines for a in line.acks)

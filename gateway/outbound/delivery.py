@@ -28,9 +28,8 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import ERP_KINDS
-from gateway.outbound.outbox import PENDING
-from gateway.outbound.outbox import SENT
 from gateway.outbound.outbox import erp_emitter
 from gateway.outbound.retries import RetryPolicy
 from gateway.outbound.retries import record_failed_attempt
@@ -119,7 +118,7 @@ def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
             earlier.order_id == outbound.order_id,
             earlier.kind == outbound.kind,
             earlier.id < outbound.id,
-            earlier.status == PENDING,
+            earlier.status == OutboxStatus.PENDING,
         )
         .exists()
     )
@@ -128,7 +127,7 @@ def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
             select(outbound)
             .where(
                 outbound.kind.in_(ERP_KINDS),
-                outbound.status == PENDING,
+                outbound.status == OutboxStatus.PENDING,
                 or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
                 or_(outbound.order_id.is_(None), ~waiting),
             )
@@ -173,7 +172,8 @@ def _attempt(
         error, retryable = str(exc), exc.retryable
     else:
         if response.is_success or response.status_code == 409:
-            row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, now, None, None
+            row.status = OutboxStatus.SENT
+            row.delivered_at, row.next_attempt_at, row.last_error = now, None, None
             record_success(session, partner=ERP_STATUS, channel="erp", at=now, detail=f"{row.kind} {row.id}")
             report.delivered += 1
             return
@@ -192,7 +192,7 @@ def _attempt(
             retry_after=retry_after,
             refused_by="the ERP",
         )
-        == "dead"
+        == OutboxStatus.DEAD
     ):
         report.dead += 1
     else:

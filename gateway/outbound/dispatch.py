@@ -23,10 +23,8 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.errors import TransportError
-from gateway.outbound.outbox import AWAITING_MDN
+from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import ERP_KINDS
-from gateway.outbound.outbox import PENDING
-from gateway.outbound.outbox import SENT
 from gateway.outbound.outbox import start_ack_clock
 from gateway.outbound.replies import KIND as REPLY_KIND
 from gateway.outbound.retries import RetryPolicy
@@ -124,7 +122,7 @@ def _claim(
         .where(
             outbound.partner.in_(list(routes)),
             outbound.kind.not_in((*ERP_KINDS, REPLY_KIND)),  # those go by HTTP and by SMTP
-            outbound.status.in_((PENDING, AWAITING_MDN)),
+            outbound.status.in_((OutboxStatus.PENDING, OutboxStatus.AWAITING_MDN)),
             or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
         )
         .order_by(outbound.id)
@@ -133,7 +131,7 @@ def _claim(
     ).all()
     claimed = []
     for row in rows:
-        if row.status == AWAITING_MDN:
+        if row.status == OutboxStatus.AWAITING_MDN:
             policy = _policy(routes[row.partner])
             window = _mdn_window(routes[row.partner])
             error = f"no MDN came within {window:g} minutes of attempt {row.attempts}"
@@ -160,13 +158,14 @@ def _succeeded(
     with sessions() as session, session.begin():
         row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
         assert row is not None
-        if sent.confirmed or row.status == SENT:  # an async MDN may already have confirmed it
-            if row.status != SENT:
-                row.status, row.delivered_at = SENT, now
+        if sent.confirmed or row.status == OutboxStatus.SENT:  # an async MDN may already have confirmed it
+            if row.status != OutboxStatus.SENT:
+                row.status, row.delivered_at = OutboxStatus.SENT, now
             row.next_attempt_at, row.last_error = None, None
             report.sent += 1
         else:
-            row.status, row.next_attempt_at = AWAITING_MDN, now + timedelta(minutes=_mdn_window(profile))
+            row.status = OutboxStatus.AWAITING_MDN
+            row.next_attempt_at = now + timedelta(minutes=_mdn_window(profile))
             report.awaiting_mdn += 1
         start_ack_clock(row, at=now)  # it left now, confirmed or not: the partner can answer it
         record_success(session, partner=profile.name, channel=channel, at=now, detail=sent.detail)
@@ -186,13 +185,13 @@ def _failed(
     with sessions() as session, session.begin():
         row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
         assert row is not None
-        if row.status == SENT:  # confirmed meanwhile (an async MDN for an earlier attempt)
+        if row.status == OutboxStatus.SENT:  # confirmed meanwhile (an async MDN for an earlier attempt)
             return
         outcome = record_failed_attempt(
             session, row, error, policy=policy, retryable=retryable, now=now, refused_by=profile.label
         )
         record_failure(session, partner=profile.name, channel=channel, at=now, error=error)
-    if outcome == "dead":
+    if outcome == OutboxStatus.DEAD:
         report.dead += 1
     else:
         report.retrying += 1

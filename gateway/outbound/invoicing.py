@@ -34,15 +34,13 @@ from gateway.model.outbound import InvoiceLine
 from gateway.model.outbound import InvoiceRecord
 from gateway.model.outbound import Place
 from gateway.model.outbound import ShipmentRecord
-from gateway.outbound.outbox import HELD
-from gateway.outbound.outbox import INVALID
-from gateway.outbound.outbox import PENDING
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import emit_and_store
 from gateway.outbound.shipping import partner_for
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
-ACCEPTED = "accepted"
 _NUMBER_KIND = "INVOICE"
 
 
@@ -77,11 +75,14 @@ def record_invoice(
     if (
         existing is not None
         and outbound is not None
-        and (outbound.status == INVALID or (outbound.status == HELD and existing.record != received))
+        and (
+            outbound.status == OutboxStatus.INVALID
+            or (outbound.status == OutboxStatus.HELD and existing.record != received)
+        )
     ):
         # its 810 never left: a corrected record takes the number (the same one held is a duplicate)
-        if outbound.status == HELD:
-            outbound.status = INVALID
+        if outbound.status == OutboxStatus.HELD:
+            outbound.status = OutboxStatus.INVALID
             outbound.errors = [
                 *outbound.errors,
                 f"replaced: invoice {record.invoice_number} was sent again corrected",
@@ -128,7 +129,7 @@ def record_invoice(
     )
     outbound = session.get(storage.OutboundRecord, outbound_id)
     assert outbound is not None
-    if outbound.status == HELD:
+    if outbound.status == OutboxStatus.HELD:
         session.execute(
             insert(storage.Alert),
             {
@@ -156,7 +157,7 @@ def _accepted_order(session: Session, partner: PartnerProfile, po_number: str) -
         .order_by(po.id.desc())
         .with_for_update()
     ).all()
-    accepted = next((row for row in rows if row.status == ACCEPTED), None)
+    accepted = next((row for row in rows if row.status == OrderStatus.ACCEPTED), None)
     if accepted is not None:
         return accepted
     if rows:
@@ -180,7 +181,7 @@ def release_invoice(
         raise OutboundRefused([f"no invoice {invoice_number} was recorded for {partner.label}"])
     outbound = session.get(storage.OutboundRecord, row.outbound_id, with_for_update=True)
     assert outbound is not None
-    if outbound.status != HELD:
+    if outbound.status != OutboxStatus.HELD:
         raise OutboundRefused([f"invoice {invoice_number} is not held: its 810 is {outbound.status}"])
     storage.record_audit(
         session,
@@ -188,11 +189,11 @@ def release_invoice(
         action="invoice.release",
         subject_type="outbound",
         subject_id=str(outbound.id),
-        before={"status": HELD, "errors": outbound.errors},
-        after={"status": PENDING},
+        before={"status": OutboxStatus.HELD, "errors": outbound.errors},
+        after={"status": OutboxStatus.PENDING},
         at=now,
     )
-    outbound.status, outbound.errors = PENDING, []
+    outbound.status, outbound.errors = OutboxStatus.PENDING, []
     _resolve_alerts(session, outbound.id, now)
     if row.order_id is not None:
         _mark_invoiced(session, row.order_id, now)

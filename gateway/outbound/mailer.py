@@ -40,8 +40,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.errors import TransportError
-from gateway.outbound.outbox import PENDING
-from gateway.outbound.outbox import SENT
+from gateway.model.status import OutboxStatus
 from gateway.outbound.replies import KIND
 from gateway.outbound.replies import parse
 from gateway.outbound.retries import RetryPolicy
@@ -184,7 +183,7 @@ def _claim(session: Session, now: datetime, only: int | None) -> list[tuple[int,
     outbound = storage.OutboundRecord
     query = select(outbound).where(
         outbound.kind == KIND,
-        outbound.status == PENDING,
+        outbound.status == OutboxStatus.PENDING,
         or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
     )
     if only is not None:
@@ -207,7 +206,7 @@ def _succeeded(
     with sessions() as session, session.begin():
         row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
         assert row is not None
-        row.content, row.status, row.delivered_at = sent, SENT, now
+        row.content, row.status, row.delivered_at = sent, OutboxStatus.SENT, now
         row.next_attempt_at, row.last_error = None, None
         record_success(
             session,
@@ -243,7 +242,7 @@ def _failed(
         record_failure(
             session, partner=partner, channel=CHANNEL, at=now, error=f"reply {outbound_id}: {error}"
         )
-    if outcome == "dead":
+    if outcome == OutboxStatus.DEAD:
         report.dead += 1
     else:
         report.retrying += 1

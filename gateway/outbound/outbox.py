@@ -31,21 +31,15 @@ from gateway import storage
 from gateway.model.order import Channel
 from gateway.model.order import Order
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 from gateway.outbound.acknowledgments import acknowledgment_for
 from parsers.x12 import MAP_DIR
 from partners import PartnerProfile
 
-PENDING = "pending"
-INVALID = "invalid"
-HELD = "held"  # checked, but kept back until a person releases it (an invoice off the order's price)
-SENT = "sent"
-AWAITING_MDN = "awaiting_mdn"  # sent by AS2; the partner's asynchronous MDN has not come yet
-DEAD = "dead"
 CHECKED_KINDS = frozenset({"855", "865", "856", "810"})
 KIND_OF_GROUP = {"PR": "855", "CA": "865", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
 _ANSWERED_KINDS = frozenset(KIND_OF_GROUP.values())  # what a partner's 997/999 answers (record_partner_ack)
-_ORDER_ACCEPTED = "accepted"  # the order statuses send_decision tells apart (gateway.inbound.pipeline's)
-_ORDER_EXCEPTION = "exception"
 _BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
 _ERP_EMITTERS = {  # kind -> its module in emitters, imported when the first payload of it is written
     "erp.canonical": "erp_canonical",
@@ -85,7 +79,7 @@ def store_outbound(
     ``hold``: why it must wait for a person; it is stored ``held`` (``invalid`` wins) with those reasons.
     """
     checked = pre_send_errors(document)
-    status = INVALID if checked else HELD if hold else PENDING
+    status = OutboxStatus.INVALID if checked else OutboxStatus.HELD if hold else OutboxStatus.PENDING
     errors = [*checked, *hold]
     row = {
         "partner": document.partner,
@@ -101,7 +95,7 @@ def store_outbound(
         "created_at": when,
         "refers_to": document.refers_to,
         "ack_window_seconds": round(ack_window.total_seconds())
-        if ack_window is not None and status != INVALID
+        if ack_window is not None and status != OutboxStatus.INVALID
         else None,
         "idempotency_key": idempotency_key,
         "erp_request": document.request,
@@ -205,7 +199,7 @@ def send_decision(
     if (
         acknowledge
         and (partner.wants_855 or changes is not None)
-        and status != _ORDER_EXCEPTION
+        and status != OrderStatus.EXCEPTION
         and order.channel == Channel.X12
         and order.po_number
     ):
@@ -215,7 +209,7 @@ def send_decision(
             session, ack, partner, when=when, document_id=document_id, order_id=order_id, changes=changes
         )
     erp_payload_id = None
-    if erp_kind and status == _ORDER_ACCEPTED:
+    if erp_kind and status == OrderStatus.ACCEPTED:
         erp_payload_id = queue_erp_payload(session, erp_kind, order, partner, order_id=order_id, when=when)
     return DecisionSent(acknowledgment_id, erp_payload_id)
 
@@ -241,7 +235,7 @@ def queue_erp_payload(
     earlier = list(
         session.scalars(select(outbound.status).where(outbound.order_id == order_id, outbound.kind == kind))
     )
-    sent_before = any(status in (PENDING, SENT) for status in earlier)
+    sent_before = any(status in (OutboxStatus.PENDING, OutboxStatus.SENT) for status in earlier)
     if cancel and not sent_before:
         return None
     try:
@@ -319,8 +313,8 @@ def start_ack_clock(row: storage.OutboundRecord, *, at: datetime) -> None:
 def confirm_delivery(session: Session, outbound_id: int, *, at: datetime) -> bool:
     """Mark a document that waited for its receipt (an async MDN) as sent; False if it was not waiting."""
     row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-    if row is None or row.status not in (AWAITING_MDN, PENDING):
+    if row is None or row.status not in (OutboxStatus.AWAITING_MDN, OutboxStatus.PENDING):
         return False
-    row.status, row.delivered_at, row.next_attempt_at, row.last_error = SENT, at, None, None
+    row.status, row.delivered_at, row.next_attempt_at, row.last_error = OutboxStatus.SENT, at, None, None
     start_ack_clock(row, at=at)
     return True

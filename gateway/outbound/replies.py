@@ -41,11 +41,10 @@ from sqlalchemy.orm import Session
 from gateway import storage
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
+from gateway.model.status import OutboxStatus
 from partners import PartnerProfile
 
 KIND = "email.reply"
-DRAFT = "draft"
-PENDING = "pending"  # gateway.outbound.outbox.PENDING: the mailer sends it
 _HEADER_BYTES = 256 * 1024  # headers end well before this; the attachments are not read
 LISTED_LINES = 200  # order lines a confirmation lists at most (the changes are always listed whole)
 
@@ -302,7 +301,7 @@ def draft_rejection(
         document_id=stored.document_id,
         order_id=stored.id,
         refers_to=order.po_number,
-        status=DRAFT,
+        status=OutboxStatus.DRAFT,
         when=when,
     )
 
@@ -362,7 +361,7 @@ class ReplyView:
     @property
     def editable(self) -> bool:
         """A draft, or a reply that could not be sent: the clerk may correct it and send it (again)."""
-        return self.status in (DRAFT, "dead")
+        return self.status in (OutboxStatus.DRAFT, OutboxStatus.DEAD)
 
 
 def read_reply(row: storage.OutboundRecord) -> ReplyView:

@@ -12,15 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
-from typing import Literal
 
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.outbound.outbox import DEAD
-from gateway.outbound.outbox import PENDING
+from gateway.model.status import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +43,15 @@ def record_failed_attempt(
     now: datetime,
     retry_after: float | None = None,
     refused_by: str = "the receiver",
-) -> Literal["retrying", "dead"]:
-    """Book a failed attempt (``row.attempts`` already counts it): schedule the next, or dead-letter."""
+) -> OutboxStatus:
+    """Book a failed attempt (``row.attempts`` already counts it): schedule the next, or dead-letter.
+    Returns the row's new status: ``PENDING`` (it is retried) or ``DEAD``."""
     row.last_error = error
     if retryable and row.attempts < policy.max_attempts:
-        row.status = PENDING
+        row.status = OutboxStatus.PENDING
         row.next_attempt_at = now + timedelta(seconds=max(policy.delay(row.attempts), retry_after or 0))
-        return "retrying"
-    row.status, row.next_attempt_at = DEAD, None
+        return OutboxStatus.PENDING
+    row.status, row.next_attempt_at = OutboxStatus.DEAD, None
     why = f"{refused_by} refused it" if not retryable else f"{row.attempts} attempts failed"
     message = f"{row.kind} {row.id} for {row.refers_to or row.partner} is dead-lettered: {why}; last: {error}"
     log.error(message)
@@ -66,15 +65,15 @@ def record_failed_attempt(
             "message": message,
         },
     )
-    return "dead"
+    return OutboxStatus.DEAD
 
 
 def redeliver(session: Session, outbound_id: int, *, now: datetime) -> bool:
     """Put a dead document back in the queue, due now (once the cause is fixed); resolves its alert."""
     row = session.get(storage.OutboundRecord, outbound_id)
-    if row is None or row.status != DEAD:
+    if row is None or row.status != OutboxStatus.DEAD:
         return False
-    row.status, row.attempts, row.next_attempt_at = PENDING, 0, None
+    row.status, row.attempts, row.next_attempt_at = OutboxStatus.PENDING, 0, None
     for alert in session.scalars(
         select(storage.Alert).where(
             storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None)

@@ -34,13 +34,12 @@ from gateway.model.outbound import Place
 from gateway.model.outbound import ShipmentRecord
 from gateway.model.outbound import ShippedItem
 from gateway.model.outbound import ShippedOrder
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 from gateway.outbound.gs1 import is_valid_sscc
-from gateway.outbound.outbox import INVALID
 from gateway.outbound.outbox import emit_and_store
 from partners import PartnerProfile
 from partners import PartnerRegistry
-
-ACCEPTED = "accepted"
 
 
 @dataclass(slots=True)
@@ -76,7 +75,7 @@ def record_shipment(
         if existing and existing.outbound_id
         else None
     )
-    if existing is not None and outbound is not None and outbound.status == INVALID:
+    if existing is not None and outbound is not None and outbound.status == OutboxStatus.INVALID:
         # its 856 never left: a corrected record takes the shipment id
         session.execute(delete(storage.ShippedLine).where(storage.ShippedLine.shipment_pk == existing.id))
         session.execute(  # nor did its labels: the corrected record may carry the same ones
@@ -169,7 +168,7 @@ def _check_order(
         .order_by(po.id.desc())
         .with_for_update()
     ).all()
-    accepted = next((row for row in rows if row.status == ACCEPTED), None)
+    accepted = next((row for row in rows if row.status == OrderStatus.ACCEPTED), None)
     if accepted is None:
         if rows:
             problems.append(f"PO {order.po_number} is {rows[0].status}, not accepted: it cannot ship")

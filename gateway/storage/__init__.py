@@ -69,7 +69,6 @@ from ._tally import TALLY_CODES as TALLY_CODES
 from ._tally import TALLY_DOCUMENTS as TALLY_DOCUMENTS
 from ._tally import TALLY_PARTNER as TALLY_PARTNER
 from ._tally import TALLY_RESOLVED as TALLY_RESOLVED
-from ._tally import WAITING_STATUSES as WAITING_STATUSES
 from ._tally import day_counts as day_counts
 from ._tally import figure_totals as figure_totals
 from ._tally import open_counts as open_counts

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.model.status import DocumentStatus
+
 from ._models import Document
 from ._models import DocumentChunk
 from ._models import PurchaseOrder
 
 CHUNK_SIZE = 1 << 20
-RECEIVED = "received"
 _UNSAFE = re.compile(r"[^\w.\- ()+@,=]")
 
 
@@ -74,7 +75,7 @@ def store_document(
                 filename=clean,
                 partner=partner,
                 received_at=received_at,
-                status=RECEIVED,
+                status=DocumentStatus.RECEIVED,
                 errors=[],
                 meta=meta,
             )

@@ -26,6 +26,8 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.sql.base import _DialectArgDict
 from sqlalchemy.util import PopulateDict
 
+from gateway.model.status import OrderStatus
+
 
 class PartialIndex(Index):
     """An index over the rows where ``where`` holds, on PostgreSQL and SQLite alike.
@@ -146,7 +148,9 @@ class PurchaseOrder(Base):
         Index("ix_purchase_order_channel_created", "channel", "created_at"),
         Index("ix_purchase_order_decided", "decided_at", "decided_by", "created_at"),
         # The queue's open orders in its order (gateway.desk.exception_queue._page_keys); migration 0024.
-        PartialIndex("ix_purchase_order_open_age", "created_at", "id", where="status = 'exception'"),
+        PartialIndex(
+            "ix_purchase_order_open_age", "created_at", "id", where=f"status = '{OrderStatus.EXCEPTION}'"
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))

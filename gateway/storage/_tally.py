@@ -52,6 +52,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 
+from gateway.model.status import WAITING_DOCUMENTS
+from gateway.model.status import DocumentStatus
+from gateway.model.status import OrderStatus
+
 from ._engine import conflict_insert
 from ._models import Document
 from ._models import Finding
@@ -60,17 +64,10 @@ from ._models import OrderDayTally
 from ._models import OutboundRecord
 from ._models import PurchaseOrder
 
-EXCEPTION = (
-    "exception"  # gateway.inbound.pipeline.ORDER_EXCEPTION (the pipeline imports storage, not the reverse)
-)
 BLOCKING = ("hold", "reject")  # finding actions that hold an order (gateway.desk._revalidation.BLOCKING)
 TALLY_CHANNEL, TALLY_PARTNER, TALLY_ALONE, TALLY_CODES = "channel", "partner", "alone", "codes"
 TALLY_RESOLVED = "resolved"
 TALLY_DOCUMENTS = "documents"
-# Statuses of a document that made no order and may wait for a person (gateway.inbound.pipeline's
-# UNKNOWN_PARTNER, FAILED, HELD, REJECTED; the desk's queue.DOCUMENT_STATUSES).
-WAITING_STATUSES = ("failed", "held", "rejected", "unknown_partner")
-REJECTED = "rejected"
 # A time to resolve is counted in the bucket it falls in, rounded down: (below minutes, step).
 RESOLVE_STEPS = ((30, 1), (4 * 60, 5), (24 * 60, 30), (7 * 24 * 60, 120))
 RESOLVE_STEP_BEYOND = 24 * 60
@@ -108,7 +105,7 @@ def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool =
             .order_by(order.c.id)
             .with_for_update()
         ).all()
-        held = [] if removing else [row.id for row in rows if row.status == EXCEPTION]
+        held = [] if removing else [row.id for row in rows if row.status == OrderStatus.EXCEPTION]
         # an order stored (never counted yet) or removed changes whether its document waits
         tally_documents(session, [row.document_id for row in rows if removing or row.tallied_as is None])
         codes = _blocking_codes(session, held)
@@ -175,7 +172,7 @@ def recount_tally(session: Session, *, orders: bool = True, documents: bool = Tr
     if documents:
         session.execute(delete(OpenOrderTally).where(OpenOrderTally.figure == TALLY_DOCUMENTS))
         session.execute(update(Document.__table__).values(tallied_as=None))
-        waiting = select(Document.id).where(Document.status.in_(WAITING_STATUSES))  # only these can wait
+        waiting = select(Document.id).where(Document.status.in_(WAITING_DOCUMENTS))  # only these can wait
         tally_documents(session, session.scalars(waiting))
     apply_pending(session)
 
@@ -258,9 +255,9 @@ def _document_changes(session: Session) -> Counter[Cell]:
         moved = []
         for row in rows:
             waiting = (
-                row.status in WAITING_STATUSES
+                row.status in WAITING_DOCUMENTS
                 and not row.has_order
-                and not (row.status == REJECTED and row.answered)
+                and not (row.status == DocumentStatus.REJECTED and row.answered)
             )
             now = json.dumps([row.status, row.partner, row.format], ensure_ascii=False) if waiting else None
             if now == row.tallied_as:
@@ -345,7 +342,7 @@ def _facts(row: Any, codes: tuple[str, ...]) -> list[Any]:
     """What an order is counted as: [day, partner, channel, status, decided alone, blocking codes,
     day a person decided it, its time to resolve's bucket] (the last two None unless a person did)."""
     created = _utc(row.created_at)
-    held = list(codes) if row.status == EXCEPTION else []
+    held = list(codes) if row.status == OrderStatus.EXCEPTION else []
     facts = [created.date().isoformat(), row.partner, row.channel, row.status, row.decided_by is None, held]
     if row.decided_by is not None and row.decided_at is not None:
         decided = _utc(row.decided_at)
@@ -373,7 +370,7 @@ def _cells(facts: list[Any] | None) -> list[Cell]:
         cells.append(("order_day_tally", TALLY_PARTNER, day, partner))
     if alone:
         cells.append(("order_day_tally", TALLY_ALONE, day, status))
-    if status == EXCEPTION:
+    if status == OrderStatus.EXCEPTION:
         cells.append(("open_order_tally", TALLY_CHANNEL, None, channel))
         cells.append(("open_order_tally", TALLY_CODES, None, ",".join(codes)))
         if partner:

@@ -23,6 +23,8 @@ logged, and alerted (``gateway alerts``).
 
 from __future__ import annotations
 
+from gateway.model.status import As2Status
+from gateway.model.status import OutboxStatus
 from gateway.transports import _oscrypto_compat  # noqa: F401 - before pyas2lib: see its docstring
 
 # isort: split
@@ -51,7 +53,6 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.errors import ConfigError
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.outbox import AWAITING_MDN
 from gateway.outbound.outbox import confirm_delivery
 from gateway.outbound.retries import RetryPolicy
 from gateway.outbound.retries import record_failed_attempt
@@ -182,7 +183,7 @@ class As2Inbox:
             )
         message = Message()
         try:
-            status, (problem, _), mdn = message.parse(
+            disposition, (problem, _), mdn = message.parse(
                 raw,
                 find_org_cb=lambda as2_id: organization if as2_id == organization.as2_name else None,
                 find_partner_cb=lambda as2_id: sender if as2_id == sender.as2_name else None,
@@ -192,8 +193,8 @@ class As2Inbox:
             return self._reject(
                 400, profile.name, f"cannot read the AS2 message: {type(exc).__name__}: {exc}", now
             )
-        if problem is not None or status != "processed":  # the processed message's row stays as it is
-            return self._refuse(profile, message, status, problem, mdn, now, claim=seen is None)
+        if problem is not None or disposition != "processed":  # the processed message's row stays as it is
+            return self._refuse(profile, message, disposition, problem, mdn, now, claim=seen is None)
         if seen is not None:
             return self._reused(profile, message, seen, mdn, now)
         return self._accept(profile, message, _Receipt.of(mdn), now)
@@ -216,7 +217,14 @@ class As2Inbox:
                 with self._sessions() as session, session.begin():
                     detail = f"{error}: {exc}"
                     self._claim(
-                        session, profile, message, None, messages.FAILED, now, filename=filename, error=detail
+                        session,
+                        profile,
+                        message,
+                        None,
+                        As2Status.FAILED,
+                        now,
+                        filename=filename,
+                        error=detail,
                     )
                     record_failure(session, partner=profile.name, channel=IN_CHANNEL, at=now, error=detail)
             except Exception:  # the store is down: the partner still hears why
@@ -229,7 +237,7 @@ class As2Inbox:
                 profile,
                 message,
                 mdn,
-                messages.PROCESSED,
+                As2Status.PROCESSED,
                 now,
                 filename=filename,
                 document_id=outcome.document_id,
@@ -300,7 +308,7 @@ class As2Inbox:
         with self._sessions() as session, session.begin():
             row_id = None
             if claim:
-                row = self._claim(session, profile, message, receipt, messages.REFUSED, now, error=error)
+                row = self._claim(session, profile, message, receipt, As2Status.REFUSED, now, error=error)
                 row_id = row.id
             record_failure(session, partner=profile.name, channel=IN_CHANNEL, at=now, error=error)
         if receipt is None:
@@ -433,7 +441,7 @@ class As2Inbox:
                 suspect = self._keep_apart(session, profile, row, raw, text, now)
                 return Reply.text(403, f"{text}; kept apart as suspect MDN {suspect}, nothing changed")
             if row.mdn is not None:  # answered already: one MDN per message, and the first one stays
-                if raw == row.mdn or verdict.delivered == (row.status == messages.DELIVERED):
+                if raw == row.mdn or verdict.delivered == (row.status == As2Status.DELIVERED):
                     log.info("%s: MDN for AS2 message %s repeated; nothing changes", profile.name, original)
                     return Reply.text(200, f"MDN for AS2 message {original}: already answered ({row.status})")
                 error = (
@@ -445,12 +453,12 @@ class As2Inbox:
             messages.store_mdn(row, raw, at=now)
             row.updated_at = now
             if verdict.delivered:
-                row.status, row.error = messages.DELIVERED, None
+                row.status, row.error = As2Status.DELIVERED, None
                 if row.outbound_id is not None:
                     confirm_delivery(session, row.outbound_id, at=now)
                 record_success(session, partner=profile.name, channel=OUT_CHANNEL, at=now, detail=text)
             else:
-                row.status = messages.REFUSED
+                row.status = As2Status.REFUSED
                 messages.update(row, error=text)
                 self._undelivered(session, profile, row.outbound_id, text, verdict.retryable, now)
                 record_failure(session, partner=profile.name, channel=OUT_CHANNEL, at=now, error=text)
@@ -494,7 +502,7 @@ class As2Inbox:
     ) -> None:
         """A negative async MDN: the document waiting for it is retried or dead-lettered now."""
         row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True) if outbound_id else None
-        if row is None or row.status != AWAITING_MDN:
+        if row is None or row.status != OutboxStatus.AWAITING_MDN:
             return
         delivery = profile.delivery
         policy = (

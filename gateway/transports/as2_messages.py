@@ -20,17 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.model.status import As2Status
 
 IN, OUT = "in", "out"
 SUSPECT_MDN_ALERT = "as2_suspect_mdn"
-# inbound
-PROCESSED = "processed"
-REFUSED = "refused"
-FAILED = "failed"
-# outbound (also REFUSED and FAILED)
-SENDING = "sending"
-AWAITING_MDN = "awaiting_mdn"
-DELIVERED = "delivered"
 
 _SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
 _TEXT_LIMIT = 4000
@@ -111,7 +104,7 @@ def processed(session: Session, partner_as2_id: str, message_id: str) -> Process
             message.direction == IN,
         )
     ).first()
-    if found is None or found.status != PROCESSED:
+    if found is None or found.status != As2Status.PROCESSED:
         return None
     return Processed(found.document_id, found.sha256)
 
@@ -203,7 +196,7 @@ def unanswered_message_id(session: Session, outbound_id: int) -> str | None:
     last = session.scalar(
         select(message).where(message.outbound_id == outbound_id).order_by(message.id.desc()).limit(1)
     )
-    if last is None or last.mdn is not None or last.status == DELIVERED:
+    if last is None or last.mdn is not None or last.status == As2Status.DELIVERED:
         return None
     return last.message_id
 

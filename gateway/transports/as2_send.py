@@ -14,6 +14,7 @@ dispatcher records each attempt's success or failure on the ``as2-out`` status r
 
 from __future__ import annotations
 
+from gateway.model.status import As2Status
 from gateway.transports import _oscrypto_compat  # noqa: F401 - before pyas2lib: see its docstring
 
 # isort: split
@@ -195,7 +196,7 @@ class As2Sender:
                 partner=profile.name,
                 partner_as2_id=link.as2_id,
                 message_id=message.message_id,
-                status=messages.SENDING,
+                status=As2Status.SENDING,
                 at=self._clock(),
                 outbound_id=outbound_id,
                 filename=filename,
@@ -232,8 +233,8 @@ class As2Sender:
             )
         with self._sessions() as session, session.begin():
             sent = session.get(storage.As2Message, row_id, with_for_update=True)
-            if sent is not None and sent.status == messages.SENDING:  # an MDN may have come already
-                sent.status, sent.updated_at = messages.AWAITING_MDN, self._clock()
+            if sent is not None and sent.status == As2Status.SENDING:  # an MDN may have come already
+                sent.status, sent.updated_at = As2Status.AWAITING_MDN, self._clock()
         return Sent(f"{where}; asynchronous MDN due at {mdn_url}", confirmed=False)
 
     def _build(
@@ -276,7 +277,7 @@ class As2Sender:
             verdict = mdn_verdict(status, detail, sent_mic=bare_mic(row.mic), facts=messages.mdn_facts(raw))
             if verdict.verified:  # judged first: only an MDN that verifies is the message's MDN
                 messages.store_mdn(row, raw, at=now)
-                row.status = messages.DELIVERED if verdict.delivered else messages.REFUSED
+                row.status = As2Status.DELIVERED if verdict.delivered else As2Status.REFUSED
             else:  # no usable answer; the partner may hold the message, so a resend keeps its id
                 suspect = messages.keep_suspect_mdn(
                     session,
@@ -289,7 +290,7 @@ class As2Sender:
                     at=now,
                 )
                 log.warning("%s: %s; kept apart as suspect MDN %d", where, verdict.reason, suspect.id)
-                row.status = messages.FAILED
+                row.status = As2Status.FAILED
             row.error = None if verdict.delivered else verdict.reason[:4000]
             row.updated_at = now
         if not verdict.delivered:
@@ -299,6 +300,6 @@ class As2Sender:
     def _failed(self, row_id: int, error: str, *, retryable: bool) -> NoReturn:
         with self._sessions() as session, session.begin():
             row = session.get(storage.As2Message, row_id, with_for_update=True)
-            if row is not None and row.status == messages.SENDING:
-                messages.update(row, status=messages.FAILED, error=error, updated_at=self._clock())
+            if row is not None and row.status == As2Status.SENDING:
+                messages.update(row, status=As2Status.FAILED, error=error, updated_at=self._clock())
         raise TransportError(error, retryable=retryable)

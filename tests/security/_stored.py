@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 
 from gateway import storage
-from gateway.inbound.pipeline import REJECTED
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.status import DocumentStatus
 
 INTERNAL_ERROR = "internal_error"
 
@@ -37,6 +37,6 @@ def reasons(document: storage.Document) -> list[str]:
 def assert_refused(document: storage.Document, reason: str, *, says: str = "") -> None:
     """Rejected with ``reason`` as the headline error, its message saying ``says``."""
     assert document.error_code != INTERNAL_ERROR, document.error
-    assert document.status == REJECTED, (document.status, document.error)
+    assert document.status == DocumentStatus.REJECTED, (document.status, document.error)
     assert reasons(document)[:1] == [reason], (reasons(document), document.error)
     assert document.error and says in document.error, document.error

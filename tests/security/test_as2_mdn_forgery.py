@@ -20,9 +20,8 @@ from sqlalchemy import select
 from gateway import storage
 from gateway.cli import reports
 from gateway.errors import TransportError
+from gateway.model.status import OutboxStatus
 from gateway.outbound.dispatch import send_due
-from gateway.outbound.outbox import AWAITING_MDN
-from gateway.outbound.outbox import SENT
 from tests.as2_partner import KeyPair
 from tests.conftest import FIXED_NOW
 from tests.test_as2 import World
@@ -53,7 +52,7 @@ def _unchanged(w: World, before: storage.As2Message, outbound_id: int) -> None:
     )
     assert (
         w.scalar(select(storage.OutboundRecord.status).where(storage.OutboundRecord.id == outbound_id))
-        == SENT
+        == OutboxStatus.SENT
     )
 
 
@@ -114,14 +113,14 @@ def test_an_unsigned_mdn_never_counts_while_the_profile_asks_for_signed_ones(
     [row] = w.rows(storage.As2Message)
     assert row.status == "awaiting_mdn" and row.mdn is None
     status = select(storage.OutboundRecord.status).where(storage.OutboundRecord.id == outbound_id)
-    assert w.scalar(status) == AWAITING_MDN
+    assert w.scalar(status) == OutboxStatus.AWAITING_MDN
     assert len(w.rows(storage.As2SuspectMdn)) == 1
 
     [genuine] = w.partner.deliver_async_mdns()
 
     assert genuine.status_code == 200 and genuine.text.rstrip().endswith("; processed")
     [row] = w.rows(storage.As2Message)
-    assert row.status == "delivered" and row.mdn_signature and w.scalar(status) == SENT
+    assert row.status == "delivered" and row.mdn_signature and w.scalar(status) == OutboxStatus.SENT
 
 
 def test_the_genuine_mdn_posted_again_changes_nothing_and_raises_no_alert(

@@ -16,6 +16,9 @@ from typing import Any
 from flask import Flask
 from markupsafe import Markup
 
+from gateway.model.status import DocumentStatus
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 from gateway.model.truncation import VALUE_CAP
 from gateway.model.truncation import capped
 
@@ -216,6 +219,10 @@ def shown(value: Any) -> Any:
 
 def register(app: Flask) -> None:
     app.jinja_env.finalize = shown
+    # templates compare a status to its member (``reply.status == OutboxStatus.SENT``), never to a string
+    app.jinja_env.globals.update(
+        DocumentStatus=DocumentStatus, OrderStatus=OrderStatus, OutboxStatus=OutboxStatus
+    )
     for name, function in (
         ("when", when),
         ("age", age),

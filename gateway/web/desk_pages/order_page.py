@@ -35,11 +35,10 @@ from gateway.desk.sources import mark_findings
 from gateway.desk.sources import source_view
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
+from gateway.model.status import OrderStatus
 
 HEADER_FIELDS = ("po_number", "po_date", "customer", "currency", "ship_to", "total")
 BLOCKING = ("hold", "reject")
-EXCEPTION = "exception"
-REJECTED = "rejected"
 # The line column a finding's field belongs to.
 LINE_COLUMNS = {
     "sku": "item",
@@ -127,7 +126,7 @@ class OrderPage:
 
     @property
     def in_exception(self) -> bool:
-        return self.stored.status == EXCEPTION
+        return self.stored.status == OrderStatus.EXCEPTION
 
     @property
     def findings(self) -> list[storage.Finding]:

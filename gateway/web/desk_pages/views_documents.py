@@ -66,6 +66,7 @@ from gateway.desk.sources import mark_findings
 from gateway.desk.sources import render_document_page
 from gateway.desk.sources import source_view
 from gateway.errors import ReprocessRefused
+from gateway.model.status import DocumentStatus
 from gateway.outbound import replies
 
 from .auth import REPROCESS_ROLES
@@ -78,7 +79,15 @@ from .context import services
 from .context import user
 from .forms import ReprocessForm
 
-STATUSES = ("received", "processed", "rejected", "unknown_partner", "failed", "dismissed")
+# the documents page's status filter, in this order (it has never offered ``held``)
+STATUSES = (
+    DocumentStatus.RECEIVED,
+    DocumentStatus.PROCESSED,
+    DocumentStatus.REJECTED,
+    DocumentStatus.UNKNOWN_PARTNER,
+    DocumentStatus.FAILED,
+    DocumentStatus.DISMISSED,
+)
 KEYED_ROWS = 3  # empty line rows the keyed-order form starts with
 PER_PAGE = 50
 LISTED = 200  # orders and errors a document's page lists at most

@@ -47,10 +47,11 @@ from gateway.desk import PermissionDenied
 from gateway.desk import StaleOrder
 from gateway.desk import send_reply as queue_reply
 from gateway.desk.exception_queue import queue_neighbours
+from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
 from gateway.outbound import replies
 from gateway.outbound.mailer import SmtpSettings
 from gateway.outbound.mailer import send_due_replies
-from gateway.outbound.outbox import DEAD
 from gateway.storage import DeskUser
 
 from . import forms
@@ -188,7 +189,7 @@ def _lines(outcome: DeskOutcome) -> str:
 
 
 def _approved(_: Any, outcome: DeskOutcome) -> str:
-    if outcome.status == "accepted":
+    if outcome.status == OrderStatus.ACCEPTED:
         drafted = _drafted_replies(outcome.outbound_ids)
         sent = len(outcome.outbound_ids) - drafted
         return (
@@ -212,7 +213,7 @@ def _drafted_replies(outbound_ids: list[int]) -> int:
     if not outbound_ids:
         return 0
     record = storage.OutboundRecord
-    found = select(func.count()).where(record.id.in_(outbound_ids), record.status == replies.DRAFT)
+    found = select(func.count()).where(record.id.in_(outbound_ids), record.status == OutboxStatus.DRAFT)
     return db().scalar(found) or 0
 
 
@@ -327,13 +328,13 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
         return _refused(order_id, error=_unreadable(exc), status=422)
     session.commit()
     message = chosen.done(form, outcome)
-    if action not in DECISIONS and outcome.status == "exception":
+    if action not in DECISIONS and outcome.status == OrderStatus.EXCEPTION:
         message = f"{message} {_still_holding(outcome)}"
-    still_held = action == "approve" and outcome.status != "accepted"
+    still_held = action == "approve" and outcome.status != OrderStatus.ACCEPTED
     category = "warning" if still_held else "success"
     again: dict[str, Any] = paging_args(_page_number(), request.args.get("lines"))  # url_for's **values
     here = url_for("desk.order", order_id=order_id, **again)
-    if action == "approve" and outcome.status == "accepted" and request.form.get("then") == "next":
+    if action == "approve" and outcome.status == OrderStatus.ACCEPTED and request.form.get("then") == "next":
         _, following = queue_neighbours(session, order_id)
         there = url_for("desk.order", order_id=following) if following else url_for("desk.queue")
         flash(message, category)
@@ -470,7 +471,7 @@ def _sent(session: Session, outbound_id: int, to: str) -> tuple[str, str]:
     row = session.get(storage.OutboundRecord, outbound_id)
     if report.sent:
         return "success", f"Sent to {to}."
-    if row is not None and row.status == DEAD:
+    if row is not None and row.status == OutboxStatus.DEAD:
         return "error", f"Not sent: {row.last_error}. Correct the reply and send it again."
     error = row.last_error if row is not None else "unknown"
     return "warning", f"Not sent yet: {error}. It stays in the outbox and is tried again."

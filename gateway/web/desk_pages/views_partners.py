@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from gateway import storage
 from gateway.cli import reports
+from gateway.model.status import OrderStatus
 
 from .context import db
 from .context import desk
@@ -46,7 +47,7 @@ def partners() -> ResponseReturnValue:
     waiting = dict(
         session.execute(
             select(purchase_order.partner, func.count())
-            .where(purchase_order.status == "exception")
+            .where(purchase_order.status == OrderStatus.EXCEPTION)
             .group_by(purchase_order.partner)
         ).all()
     )

@@ -1,0 +1,66 @@
+"""Every status the store keeps in a ``status`` column, one enum per column; the one place they are spelled.
+
+Members are ``str`` (``StrEnum``): the database, the JSON and the CLI's output hold the plain
+values, ``Document.status == DocumentStatus.PROCESSED`` compares in SQL and in Python alike, and
+a value read back from the store (a plain ``str``) equals its member. This module imports only
+the standard library: storage, the CLI's reading commands and the desk import it freely.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DocumentStatus(StrEnum):
+    """``document.status``: where an inbound document stands."""
+
+    RECEIVED = "received"  # stored, not processed yet
+    PROCESSED = "processed"  # read: its orders (if any) are stored
+    REJECTED = "rejected"  # unreadable, or refused as a whole
+    UNKNOWN_PARTNER = "unknown_partner"  # no partner profile or customer could be found for it
+    FAILED = "failed"  # processing broke; ``error`` says how
+    HELD = "held"  # stored, not processed: a person decides (``process`` releases it)
+    DISMISSED = "dismissed"  # made no order, and a person closed it with a reason (the desk)
+
+
+# The documents that made no order and may wait for a person: the desk's queue shows them (a
+# rejected one only while nobody answered it) and ``gateway.storage.tally_documents`` counts them.
+WAITING_DOCUMENTS: tuple[DocumentStatus, ...] = (
+    DocumentStatus.FAILED,
+    DocumentStatus.HELD,
+    DocumentStatus.REJECTED,
+    DocumentStatus.UNKNOWN_PARTNER,
+)
+
+
+class OrderStatus(StrEnum):
+    """``purchase_order.status``; validation's outcome (``validators.Outcome``) speaks the same words."""
+
+    ACCEPTED = "accepted"  # decided: it goes to the ERP
+    REJECTED = "rejected"  # decided: it does not
+    EXCEPTION = "exception"  # held for a person on the desk
+    CANCELLED = "cancelled"  # the partner cancelled it (an 850 or 860 saying so): its stock went back
+
+
+class OutboxStatus(StrEnum):
+    """``outbound_document.status``: a document we send (an ack, ASN, invoice, ERP payload, reply)."""
+
+    PENDING = "pending"  # may leave: the next send pass takes it
+    INVALID = "invalid"  # failed its pre-send check, or a held invoice replaced by its correction
+    HELD = "held"  # checked, but kept back until a person releases it (an invoice off the order's price)
+    DRAFT = "draft"  # a reply to a customer, waiting for the desk to send it
+    SENT = "sent"
+    AWAITING_MDN = "awaiting_mdn"  # sent by AS2; the partner's asynchronous MDN has not come yet
+    DEAD = "dead"  # delivery gave up; ``redeliver`` puts it back
+
+
+class As2Status(StrEnum):
+    """``as2_message.status``. In: processed, refused or failed; out: sending, awaiting_mdn,
+    delivered, refused or failed (``gateway.storage.As2Message`` tells what each means)."""
+
+    PROCESSED = "processed"  # in: stored, positive MDN
+    REFUSED = "refused"  # negative MDN
+    FAILED = "failed"  # in: our store failed (no MDN); out: no usable answer
+    SENDING = "sending"
+    AWAITING_MDN = "awaiting_mdn"
+    DELIVERED = "delivered"  # out: positive MDN
