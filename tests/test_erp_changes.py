@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.config import ErpSettings
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.delivery import ErpSettings
 from gateway.outbound.delivery import deliver_due
 from gateway.outbound.outbox import DEAD
 from gateway.outbound.outbox import PENDING

@@ -7,8 +7,6 @@ every transaction holds the write lock until it ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,30 +15,12 @@ from flask import current_app
 from flask import g
 from flask import render_template
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
 
-from gateway.desk import OrderDesk
-from gateway.inbound.pipeline import Pipeline
 from gateway.storage import DeskUser
-from partners import PartnerRegistry
+
+from ..services import services as services
 
 desk = Blueprint("desk", __name__)
-EXTENSION = "desk"
-
-
-@dataclass(frozen=True, slots=True)
-class DeskServices:
-    """What the desk's views need, bound once when the app is made."""
-
-    sessions: sessionmaker[Session]
-    partners: PartnerRegistry
-    clock: Callable[[], datetime]
-    order_desk: OrderDesk
-    pipeline: Pipeline
-
-
-def services() -> DeskServices:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
 def db() -> Session:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import defer
 
 from gateway import storage
+from gateway.config import SmtpSettings
 from gateway.desk import DeskError
 from gateway.desk import DeskOutcome
 from gateway.desk import InvalidChange
@@ -48,7 +49,6 @@ from gateway.desk import StaleOrder
 from gateway.desk import send_reply as queue_reply
 from gateway.desk.exception_queue import queue_neighbours
 from gateway.outbound import replies
-from gateway.outbound.mailer import SmtpSettings
 from gateway.outbound.mailer import send_due_replies
 from gateway.outbound.outbox import DEAD
 from gateway.storage import DeskUser
