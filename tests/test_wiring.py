@@ -1,5 +1,5 @@
 """The one wiring point: the app built from the environment by ``create_app()``, the engine built in
-``gateway.config`` only.
+``gateway.config`` only, and helpers that write inside the caller's transaction without committing it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import desk
 from gateway import storage
+from gateway.outbound.transport_status import record_outcome
 from gateway.web import create_app
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
@@ -116,3 +117,55 @@ def test_create_app_with_no_config_builds_everything_from_the_environment(
     assert refused.status_code == 401  # the token is set (unset, the API answers 503)
     assert client.post("/as2", data=b"x").status_code == 503  # no GATEWAY_AS2_ID
     bound.sessions.kw["bind"].dispose()
+
+
+def _status(sessions: sessionmaker[Session]) -> list[tuple[str, str, str | None]]:
+    with sessions() as session:
+        rows = session.scalars(select(storage.TransportStatus)).all()
+        return [(row.partner, row.channel, row.last_error) for row in rows]
+
+
+def test_record_outcome_writes_in_the_callers_transaction_and_never_commits(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        record_outcome(session, partner="acme", channel="sftp-pull", at=FIXED_NOW, error="refused")
+        session.rollback()  # the caller's rollback discards it
+    assert _status(sessions) == []
+    with sessions() as session:
+        record_outcome(session, partner="acme", channel="sftp-pull", at=FIXED_NOW, error="refused")
+        session.commit()  # the caller's commit keeps it
+    assert _status(sessions) == [("acme", "sftp-pull", "refused")]
+
+
+def test_a_failed_record_outcome_leaves_the_callers_transaction_usable(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        record_outcome(session, partner="acme", channel="drop", at=FIXED_NOW, error="first")
+        record_outcome(session, partner="acme", channel="no-such-channel", at=FIXED_NOW, error="x")
+        session.commit()
+    assert _status(sessions) == [("acme", "drop", "first")]
+
+
+def test_render_does_not_commit_what_the_view_wrote(tmp_path: Path, migrated_template: Path) -> None:
+    """The view owns its transaction: rendering ends nothing, a rollback after it discards the write."""
+    from gateway.config import WebConfig
+    from gateway.web.desk_pages.context import db
+    from gateway.web.desk_pages.context import discard
+    from gateway.web.desk_pages.context import render
+    from partners import PartnerRegistry
+
+    shutil.copyfile(migrated_template, tmp_path / "gateway.db")
+    engine = storage.make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    sessions = storage.make_sessionmaker(engine)
+    app = create_app(
+        WebConfig(sessions, PartnerRegistry(), lambda: FIXED_NOW, flask={"SECRET_KEY": "s" * 32})
+    )
+    with app.test_request_context("/"):
+        desk.add_user(db(), "bob", "violet-kite-harbour-17", desk.CLERK, at=FIXED_NOW)
+        render("error.html", 400, title="t", message=None, detail=None)
+        discard()
+    with sessions() as session:
+        assert session.scalar(select(storage.DeskUser.username)) is None
+    engine.dispose()

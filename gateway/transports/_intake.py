@@ -16,8 +16,14 @@ from collections.abc import Hashable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from gateway.inbound.pipeline import IngestOutcome
+from gateway.outbound.transport_status import log_unrecorded
+from gateway.outbound.transport_status import record_outcome
 
 
 def wanted(name: str, patterns: Iterable[str], ignore: Iterable[str]) -> bool:
@@ -109,3 +115,23 @@ class IntakeReport:
         if self.problems:
             text += f", {len(self.problems)} problems: " + "; ".join(self.problems[:3])
         return text
+
+
+def record_problems(
+    sessions: sessionmaker[Session],
+    partner: str,
+    channel: str,
+    problems: list[str],
+    *,
+    clock: Callable[[], datetime],
+) -> None:
+    """A poll's problems as failures on its status row, in one transaction of the poll's (each
+    under its own savepoint); a store that is down is only logged, the poll's report stands."""
+    if not problems:
+        return
+    try:
+        with sessions() as session, session.begin():
+            for problem in problems:
+                record_outcome(session, partner=partner, channel=channel, at=clock(), error=problem)
+    except Exception:
+        log_unrecorded(partner, channel)

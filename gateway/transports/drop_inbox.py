@@ -51,11 +51,11 @@ from pathlib import Path
 from gateway.config import partners_dir
 from gateway.errors import TransportError
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile
 from gateway.transports._intake import changed_while_read
+from gateway.transports._intake import record_problems
 from gateway.transports._intake import wanted
 from gateway.transports._local_writers import CloseEvents
 from gateway.transports._local_writers import open_for_writing
@@ -131,14 +131,9 @@ class DropWatcher:
                 os.close(claim_fd)
         finally:
             os.close(inbox_fd)
-        for problem in report.problems:
-            record_outcome(
-                self._pipeline.sessions,
-                partner=self._profile.name,
-                channel=CHANNEL,
-                at=self._clock(),
-                error=problem,
-            )
+        record_problems(
+            self._pipeline.sessions, self._profile.name, CHANNEL, report.problems, clock=self._clock
+        )
         return report
 
     def _leftovers(self, inbox_fd: int, claim_fd: int, report: DropReport) -> None:

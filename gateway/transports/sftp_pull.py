@@ -34,11 +34,11 @@ import paramiko
 
 from gateway.errors import TransportError
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.transport_status import record_outcome
 from gateway.transports._intake import IntakeReport
 from gateway.transports._intake import StabilityGate
 from gateway.transports._intake import TakenFile
 from gateway.transports._intake import changed_while_read
+from gateway.transports._intake import record_problems
 from gateway.transports._intake import wanted
 from gateway.transports._sftp_connect import Connect
 from gateway.transports._sftp_connect import SftpConnection
@@ -90,14 +90,9 @@ class SftpPuller:
                 if stop is not None and stop.is_set():
                     break
                 self._take(conn, entry, report)
-        for problem in report.problems:
-            record_outcome(
-                self._pipeline.sessions,
-                partner=self._profile.name,
-                channel=STATUS_CHANNEL,
-                at=self._clock(),
-                error=problem,
-            )
+        record_problems(
+            self._pipeline.sessions, self._profile.name, STATUS_CHANNEL, report.problems, clock=self._clock
+        )
         return report
 
     def _complete_files(self, conn: SftpConnection, report: PullReport) -> list[paramiko.SFTPAttributes]:

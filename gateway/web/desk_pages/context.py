@@ -1,8 +1,9 @@
 """The ``desk`` blueprint and what each of its requests works with: one store session, the user, the services.
 
-One session per request (``db()``), closed on teardown. A view that changes data commits it;
-a view that only reads ends its transaction before rendering (``render``), because on SQLite
-every transaction holds the write lock until it ends.
+One session per request (``db()``), closed on teardown. The view owns the transaction: one
+that changes data commits it, and one that only reads commits too before it renders (ending
+the transaction, its objects stay loaded), because on SQLite every transaction holds the write
+lock until it ends. ``render`` and ``discard`` never commit.
 """
 
 from __future__ import annotations
@@ -54,12 +55,7 @@ def sla_hours() -> float:
 
 
 def render(template: str, status: int = 200, /, **values: Any) -> tuple[str, int]:
-    """End the read transaction (objects stay loaded), then render the template.
-
-    Only for views that wrote nothing, or committed or rolled back what they wrote already.
-    """
-    if "desk_db" in g:
-        g.desk_db.commit()
+    """The template rendered, with the status; the view has committed or rolled back already."""
     return render_template(template, **values), status
 
 

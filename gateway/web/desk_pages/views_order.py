@@ -406,6 +406,10 @@ def _show(
     suggested = [
         str(s["sku"]) for f in page.findings if f.code == "unknown_item" for s in f.suggestions or []
     ]
+    sent_replies = [replies.read_reply(o) for o in page.outbound if o.kind == replies.KIND]
+    catalog_items = services().order_desk.catalog_items(session, suggested) if page.in_exception else {}
+    holding = holding_counts(session, order_id) if page.in_exception else {}
+    db().commit()  # end the read before rendering
     return render(
         "order.html",
         status,
@@ -415,13 +419,13 @@ def _show(
         audit_changes=audit_changes,
         hint=AFTER_APPROVE_HINT,
         partners=sorted(services().partners, key=lambda p: p.name),
-        replies=[replies.read_reply(o) for o in page.outbound if o.kind == replies.KIND],
+        replies=sent_replies,
         smtp_from=smtp.sender if smtp else None,
         notice=notice,
         queue_previous=previous,
         queue_next=following,
-        suggested=services().order_desk.catalog_items(session, suggested) if page.in_exception else {},
-        holding=holding_counts(session, order_id) if page.in_exception else {},
+        suggested=catalog_items,
+        holding=holding,
     )
 
 
