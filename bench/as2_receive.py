@@ -37,6 +37,7 @@ from bench._markdown import Headline
 from bench._markdown import table
 from bench.generate import write_interchange
 from gateway import storage
+from gateway.config import WebConfig
 from gateway.inbound.pipeline import IngestOutcome
 from gateway.inbound.pipeline import Pipeline
 from gateway.transports.as2_identity import As2Identity
@@ -182,9 +183,7 @@ def _run(counts: dict[str, int]) -> Report:
         sessions = storage.make_sessionmaker(engine)
         clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
         pipeline = _TimedPipeline(sessions, registry, clock, validate=False)
-        app = create_app(
-            sessions, registry, api_token=None, clock=clock, as2_identity=identity, pipeline=pipeline
-        )
+        app = create_app(WebConfig(sessions, registry, clock, as2_identity=identity, pipeline=pipeline))
         partner = As2Partner(PARTNER_ID, theirs, GATEWAY_ID, ours.cert_pem)
         results, verified, control = [], 0, 0
         with serve(app) as url, httpx.Client(timeout=120) as client:

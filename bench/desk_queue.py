@@ -49,6 +49,7 @@ from bench._markdown import Headline
 from bench._markdown import table
 from gateway import desk
 from gateway import storage
+from gateway.config import WebConfig
 from gateway.web import create_app
 from partners import PartnerRegistry
 from tests.postgres import Postgres
@@ -254,11 +255,12 @@ def _store(url: str, orders: int) -> Iterator[tuple[FlaskClient, dict[str, Any]]
             storage.recount_tally(session)  # as migrations 0022 and 0025 do for what is already stored
             desk.add_user(session, USER, PASSWORD, desk.CLERK, at=NOW)
         app = create_app(
-            sessions,
-            PartnerRegistry.from_directory(),
-            api_token=None,
-            clock=lambda: NOW,
-            config={"SECRET_KEY": "bench-desk-secret-key-0123456789abcdef"},
+            WebConfig(
+                sessions,
+                PartnerRegistry.from_directory(),
+                lambda: NOW,
+                flask={"SECRET_KEY": "bench-desk-secret-key-0123456789abcdef"},
+            )
         )
         client = app.test_client()
         login = client.get("/login").text

@@ -27,8 +27,8 @@ from bench._cpu import server_cpu
 from bench._markdown import Headline
 from bench._markdown import table
 from gateway import storage
+from gateway.config import QueueSettings
 from gateway.inbound.pipeline import Pipeline
-from gateway.jobs.services import QueueSettings
 from partners import PartnerRegistry
 from tests.postgres import Postgres
 from tests.queue_cluster import Cluster

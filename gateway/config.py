@@ -1,13 +1,43 @@
-"""Settings read from the environment (besides the store's, which gateway.storage reads)."""
+"""The one wiring point: every setting read from the environment, and the store built from it.
+
+Each ``*Settings`` class reads its ``GATEWAY_*`` variables in ``from_environment``; the store's
+engine and sessionmaker are built here only (``sessions_from_environment``), from the URL that
+``gateway.storage`` reads (``GATEWAY_DATABASE_URL``, else the SQLite file under ``GATEWAY_HOME``).
+``WebConfig`` is what ``gateway.web.create_app`` is built from.
+
+Start-up stays light: ``gateway --help`` may import this module, so it imports no ORM, no
+pydantic and no ``email`` at module level; each function imports what it builds.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway.inbound.pipeline import Pipeline
+    from gateway.jobs import ProcrastinateQueue
+    from gateway.outbound.retries import RetryPolicy
+    from gateway.transports.as2_identity import As2Identity
+    from partners import PartnerRegistry
+
+Security = Literal["none", "starttls", "tls"]
+SMTP_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}
+log = logging.getLogger(__name__)
 
 
 def partners_dir() -> Path:
@@ -28,6 +58,184 @@ def clock() -> Callable[[], datetime]:
     return lambda: instant
 
 
+# -- the store -------------------------------------------------------------------------------------
+
+
+def engine_from_environment() -> Engine:
+    """The store's engine: the one place it is built from the environment. A bad
+    ``GATEWAY_SQLITE_BUSY_SECONDS`` raises ``ValueError``."""
+    from gateway import storage
+
+    return storage.make_engine(storage.database_url())
+
+
+def sessions_from_environment(*, migrate: Callable[[Engine], None] | None = None) -> sessionmaker[Session]:
+    """The store's sessionmaker, over a new engine; ``migrate`` (e.g. ``storage.upgrade``) runs on
+    the engine first."""
+    from gateway import storage
+
+    engine = engine_from_environment()
+    if migrate is not None:
+        migrate(engine)
+    return storage.make_sessionmaker(engine)
+
+
+def migrate_from_environment() -> None:
+    """Bring the store to the newest schema: once, in the supervisor, before any child starts."""
+    from gateway import storage
+
+    engine = engine_from_environment()
+    storage.upgrade(engine)
+    engine.dispose()
+
+
+def partners_from_environment() -> PartnerRegistry:
+    """The profiles in ``GATEWAY_PARTNERS_DIR``; each refused file is logged as an error, the rest trade."""
+    from partners import PartnerRegistry
+
+    registry = PartnerRegistry.from_directory(partners_dir())
+    for refused in registry.refused:
+        log.error(
+            "partner profile refused; that partner cannot trade until it is fixed: %s: %s",
+            refused.path,
+            refused.error,
+        )
+    return registry
+
+
+def pipeline_from_environment(
+    *, queued: bool = True, sessions: sessionmaker[Session] | None = None
+) -> Pipeline:
+    """The pipeline every role and command uses; ``queued`` defers processing to the job queue
+    on PostgreSQL. The worker's own pipeline (``queued=False``) processes what the queue hands it.
+    """
+    from gateway.inbound.map_cache import map_store_from_environment
+    from gateway.inbound.pipeline import Pipeline
+    from parsers import use_map_store
+
+    use_map_store(map_store_from_environment())
+    erp = ErpSettings.from_environment()
+    return Pipeline(
+        sessions or sessions_from_environment(),
+        partners_from_environment(),
+        clock=clock(),
+        erp_kind=erp.kind if erp else None,
+        queue=queue_from_environment() if queued else None,
+    )
+
+
+def queue_from_environment() -> ProcrastinateQueue | None:
+    """The job queue when the store is PostgreSQL; None (process inline) for SQLite."""
+    from gateway import jobs
+    from gateway import storage
+
+    return jobs.queue_for(storage.database_url())
+
+
+# -- the web app -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    """What ``gateway.web.create_app`` builds the app from; ``from_environment`` is what it uses
+    when given none (tests build one around their own store).
+
+    ``api_token``: the bearer token API clients must send (None: the API answers 503).
+    ``as2_identity``: us in AS2 (None: ``POST /as2`` answers 503). What arrives by AS2, and what
+    the desk reprocesses, goes through ``pipeline`` (default: one over ``sessions`` and
+    ``partners``, validating). ``erp_kind``: the ERP payload an order approved on the desk queues
+    (the pipeline's own setting). ``flask``: Flask and desk settings over the environment's
+    (``SECRET_KEY``, ``DESK_SLA_HOURS``...; see ``gateway.web.desk_pages.settings``).
+    """
+
+    sessions: sessionmaker[Session]
+    partners: PartnerRegistry
+    clock: Callable[[], datetime]
+    api_token: str | None = None
+    as2_identity: As2Identity | None = None
+    pipeline: Pipeline | None = None
+    erp_kind: str | None = None
+    flask: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls) -> WebConfig:
+        """The store, profiles, ERP kind, AS2 identity (``GATEWAY_AS2_*``), API token
+        (``GATEWAY_API_TOKEN``) and secret key: the secret key is read (or made) now, so a bad one
+        stops the start."""
+        from gateway.web.desk_pages.security import load_secret_key
+
+        pipeline = pipeline_from_environment()
+        now = clock()
+        identity = as2_identity_from_environment(at=now())
+        erp = ErpSettings.from_environment()
+        return cls(
+            pipeline.sessions,
+            pipeline.partners,
+            now,
+            api_token=os.environ.get("GATEWAY_API_TOKEN"),
+            as2_identity=identity,
+            pipeline=pipeline,
+            erp_kind=erp.kind if erp else None,
+            flask={"SECRET_KEY": load_secret_key()},
+        )
+
+
+# -- the settings of each role and channel ---------------------------------------------------------
+
+
+def desk_settings_from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The desk's Flask settings the environment sets, over ``gateway.web.desk_pages.settings``'
+    defaults: ``GATEWAY_SECURE_COOKIES`` and ``GATEWAY_SLA_HOURS``. A bad value raises
+    ``ValueError`` naming the variable."""
+    env = os.environ if env is None else env
+    settings: dict[str, Any] = {}
+    secure = env.get("GATEWAY_SECURE_COOKIES", "").strip().lower()
+    if secure:
+        if secure not in ("1", "0", "true", "false", "yes", "no"):
+            raise ValueError(f"GATEWAY_SECURE_COOKIES must be 1 or 0, not {secure!r}")
+        settings["SESSION_COOKIE_SECURE"] = secure in ("1", "true", "yes")
+    sla = env.get("GATEWAY_SLA_HOURS", "").strip()
+    if sla:
+        try:
+            hours = float(sla)
+        except ValueError:
+            raise ValueError(f"GATEWAY_SLA_HOURS must be a number of hours, not {sla!r}") from None
+        if not 0 < hours < 24 * 365:
+            raise ValueError(f"GATEWAY_SLA_HOURS must be above 0 and under a year, not {sla}")
+        settings["DESK_SLA_HOURS"] = hours
+    return settings
+
+
+def as2_identity_from_environment(
+    environ: Mapping[str, str] | None = None, *, at: datetime | None = None
+) -> As2Identity | None:
+    """Us in AS2, as the ``GATEWAY_AS2_*`` variables describe; None when ``GATEWAY_AS2_ID`` is unset.
+
+    A key or certificate that cannot be used raises ``ConfigError``.
+    """
+    from gateway.errors import ConfigError
+    from gateway.transports.as2_identity import As2Identity
+
+    env = os.environ if environ is None else environ
+    as2_id = env.get("GATEWAY_AS2_ID", "").strip()
+    if not as2_id:
+        return None
+    key_file = env.get("GATEWAY_AS2_KEY_FILE")
+    if not key_file:
+        raise ConfigError("GATEWAY_AS2_ID is set but GATEWAY_AS2_KEY_FILE is not")
+    cert_file = env.get("GATEWAY_AS2_CERT_FILE")
+    return As2Identity.from_files(
+        as2_id,
+        Path(key_file),
+        Path(cert_file) if cert_file else None,
+        key_password=env.get("GATEWAY_AS2_KEY_PASSWORD") or None,
+        mdn_url=env.get("GATEWAY_AS2_MDN_URL") or None,
+        domain=env.get("GATEWAY_AS2_DOMAIN") or None,
+        email=env.get("GATEWAY_AS2_EMAIL") or None,
+        at=at,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
     host: str = "127.0.0.1"
@@ -43,4 +251,165 @@ class RunSettings:
             port=int(env.get("GATEWAY_PORT", "8080")),
             worker_seconds=float(env.get("GATEWAY_WORKER_SECONDS", "5")),
             shutdown_seconds=float(env.get("GATEWAY_SHUTDOWN_SECONDS", "30")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    """``GATEWAY_WORKER_*``: jobs at once per process, heartbeat, when a silent worker is dead, and
+    how often the recovery pass looks for dead workers' jobs."""
+
+    concurrency: int = 1
+    heartbeat_seconds: float = 10.0
+    stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs run again elsewhere
+    shutdown_seconds: float = 30.0
+    recover_seconds: int = 10  # a seconds step of a cron: 1 to 60
+
+    @classmethod
+    def from_environment(cls) -> QueueSettings:
+        env = os.environ
+        heartbeat = float(env.get("GATEWAY_WORKER_HEARTBEAT_SECONDS", "10"))
+        stalled = float(env.get("GATEWAY_WORKER_STALLED_SECONDS", "30"))
+        if stalled <= heartbeat:
+            raise ValueError("GATEWAY_WORKER_STALLED_SECONDS must be longer than the heartbeat")
+        recover = env.get("GATEWAY_WORKER_RECOVER_SECONDS", "10")
+        if not recover.isdigit() or not 1 <= int(recover) <= 60:
+            raise ValueError(
+                f"GATEWAY_WORKER_RECOVER_SECONDS must be whole seconds from 1 to 60, not {recover!r}"
+            )
+        return cls(
+            concurrency=int(env.get("GATEWAY_WORKER_CONCURRENCY", "1")),
+            heartbeat_seconds=heartbeat,
+            stalled_seconds=stalled,
+            shutdown_seconds=float(env.get("GATEWAY_SHUTDOWN_SECONDS", "30")),
+            recover_seconds=int(recover),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ErpSettings:
+    url: str
+    kind: str = "erp.canonical"
+    token: str | None = None
+    max_attempts: int = 8
+    backoff_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+    timeout_seconds: float = 20.0
+
+    @property
+    def policy(self) -> RetryPolicy:
+        from gateway.outbound.retries import RetryPolicy
+
+        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
+
+    @classmethod
+    def from_environment(cls) -> ErpSettings | None:
+        """From GATEWAY_ERP_*; None when GATEWAY_ERP_URL is unset (no ERP payloads are queued)."""
+        env = os.environ
+        url = env.get("GATEWAY_ERP_URL")
+        if not url:
+            return None
+        from gateway.outbound.outbox import ERP_KINDS
+
+        kind = env.get("GATEWAY_ERP_KIND", "erp.canonical")
+        if kind not in ERP_KINDS:
+            raise ValueError(f"GATEWAY_ERP_KIND must be one of {', '.join(ERP_KINDS)}, not {kind!r}")
+        return cls(
+            url=url,
+            kind=kind,
+            token=env.get("GATEWAY_ERP_TOKEN") or None,
+            max_attempts=int(env.get("GATEWAY_ERP_MAX_ATTEMPTS", "8")),
+            backoff_seconds=float(env.get("GATEWAY_ERP_BACKOFF_SECONDS", "30")),
+            backoff_cap_seconds=float(env.get("GATEWAY_ERP_BACKOFF_CAP_SECONDS", "3600")),
+            timeout_seconds=float(env.get("GATEWAY_ERP_TIMEOUT_SECONDS", "20")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str
+    sender: str
+    port: int = 587
+    security: Security = "starttls"
+    user: str | None = None
+    password: str | None = None
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8
+    backoff_seconds: float = 60.0
+    backoff_cap_seconds: float = 3600.0
+
+    @property
+    def policy(self) -> RetryPolicy:
+        from gateway.outbound.retries import RetryPolicy
+
+        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
+        """From GATEWAY_SMTP_*; None when GATEWAY_SMTP_HOST is unset. A bad value raises ``ValueError``."""
+        from email.utils import getaddresses  # the email package: not for `gateway --help`
+
+        env = os.environ if env is None else env
+        host = env.get("GATEWAY_SMTP_HOST", "").strip()
+        if not host:
+            return None
+        security = env.get("GATEWAY_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
+        if security not in SMTP_PORTS:
+            raise ValueError(f"GATEWAY_SMTP_SECURITY must be none, starttls or tls, not {security!r}")
+        port = env.get("GATEWAY_SMTP_PORT", "").strip()
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"GATEWAY_SMTP_PORT must be a port number, not {port!r}")
+        sender = env.get("GATEWAY_SMTP_FROM", "").strip()
+        if not any("@" in address for _, address in getaddresses([sender])):
+            raise ValueError(
+                "GATEWAY_SMTP_FROM must be the address replies come from, e.g. orders@example.com"
+            )
+        return cls(
+            host=host,
+            sender=sender,
+            port=int(port) if port else SMTP_PORTS[security],
+            security=security,  # type: ignore[arg-type]  # checked against SMTP_PORTS above
+            user=env.get("GATEWAY_SMTP_USER") or None,
+            password=env.get("GATEWAY_SMTP_PASSWORD") or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImapSettings:
+    host: str
+    username: str
+    password: str
+    port: int = 993
+    security: Literal["tls", "starttls", "plain"] = "tls"
+    folder: str = "INBOX"
+    mark: Literal["move", "seen"] = "move"
+    processed_folder: str = "Processed"
+    poll_seconds: float = 60.0
+    max_backoff_seconds: float = 300.0
+    ca_file: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> ImapSettings:
+        """From GATEWAY_IMAP_* variables; plain text only when asked for (a local server)."""
+        env = os.environ
+        missing = [n for n in ("HOST", "USER", "PASSWORD") if not env.get(f"GATEWAY_IMAP_{n}")]
+        if missing:
+            raise ValueError("set " + ", ".join(f"GATEWAY_IMAP_{n}" for n in missing) + " to poll IMAP")
+        security = env.get("GATEWAY_IMAP_SECURITY", "tls")
+        if security not in ("tls", "starttls", "plain"):
+            raise ValueError(f"GATEWAY_IMAP_SECURITY must be tls, starttls or plain, not {security!r}")
+        mark = env.get("GATEWAY_IMAP_MARK", "move")
+        if mark not in ("move", "seen"):
+            raise ValueError(f"GATEWAY_IMAP_MARK must be move or seen, not {mark!r}")
+        return cls(
+            host=env["GATEWAY_IMAP_HOST"],
+            username=env["GATEWAY_IMAP_USER"],
+            password=env["GATEWAY_IMAP_PASSWORD"],
+            port=int(env.get("GATEWAY_IMAP_PORT", "993" if security == "tls" else "143")),
+            security=security,  # type: ignore[arg-type]
+            folder=env.get("GATEWAY_IMAP_FOLDER", "INBOX"),
+            mark=mark,  # type: ignore[arg-type]
+            processed_folder=env.get("GATEWAY_IMAP_PROCESSED_FOLDER", "Processed"),
+            poll_seconds=float(env.get("GATEWAY_IMAP_POLL_SECONDS", "60")),
+            ca_file=env.get("GATEWAY_IMAP_CA_FILE") or None,
         )

@@ -38,6 +38,8 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.cli import reports
 from gateway.cli.commands import main
+from gateway.config import WebConfig
+from gateway.config import as2_identity_from_environment
 from gateway.desk.exception_queue import count_waiting_documents
 from gateway.errors import ConfigError
 from gateway.errors import TransportError
@@ -49,6 +51,7 @@ from gateway.transports.as2_identity import As2Identity
 from gateway.transports.as2_inbox import As2Inbox
 from gateway.transports.as2_send import As2Sender
 from gateway.web import create_app
+from gateway.web.services import services
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from tests.as2_partner import As2Partner
@@ -80,6 +83,13 @@ def keys() -> dict[str, KeyPair]:
     }
 
 
+def _inbox(app: Flask) -> As2Inbox:
+    """The app's AS2 inbox (these apps all have an AS2 identity)."""
+    found = services(app).as2
+    assert found is not None
+    return found
+
+
 @dataclass
 class World:
     """The gateway (served over HTTP), its store and profiles, and the partner (also served)."""
@@ -93,7 +103,7 @@ class World:
 
     @property
     def inbox(self) -> As2Inbox:
-        return self.app.extensions["gateway"]["as2"]
+        return _inbox(self.app)
 
     def post(self, headers: dict[str, str], body: bytes, path: str = "/as2") -> Any:
         """Through the Flask test client: for the edge cases."""
@@ -198,16 +208,15 @@ def world(
                 GATEWAY_ID, key_file, cert_file, mdn_url=f"{url}/as2", domain="gateway.test", at=FIXED_NOW
             )
             app = create_app(
-                master_sessions,
-                registry,
-                api_token=None,
-                clock=lambda: FIXED_NOW,
-                as2_identity=identity,
-                pipeline=pipeline(registry) if pipeline else None,
+                WebConfig(
+                    master_sessions,
+                    registry,
+                    lambda: FIXED_NOW,
+                    as2_identity=identity,
+                    pipeline=pipeline(registry) if pipeline else None,
+                )
             )
-            app.extensions["gateway"]["as2"].courier = MdnCourier(
-                master_sessions, lambda: FIXED_NOW, retry_delays=(0.05, 0.05)
-            )
+            _inbox(app).courier = MdnCourier(master_sessions, lambda: FIXED_NOW, retry_delays=(0.05, 0.05))
             apps.append(app)
             partner.gateway_url = url
             return World(master_sessions, registry, identity, app, partner, url)
@@ -389,12 +398,12 @@ def test_our_own_expired_certificate_is_refused_when_loaded(tmp_path: Path, keys
     good_key, _ = keys["gateway"].write(tmp_path, "gw")
     with pytest.raises(ConfigError, match="does not hold the key"):
         As2Identity.from_files(GATEWAY_ID, good_key, other_cert, at=FIXED_NOW)
-    assert As2Identity.from_environment({}) is None
+    assert as2_identity_from_environment({}) is None
     env = {"GATEWAY_AS2_ID": GATEWAY_ID, "GATEWAY_AS2_KEY_FILE": str(good_key)}
     with pytest.raises(ConfigError, match="no PEM certificate"):
-        As2Identity.from_environment(env, at=FIXED_NOW)
+        as2_identity_from_environment(env, at=FIXED_NOW)
     _, gw_cert = keys["gateway"].write(tmp_path, "gw")
-    loaded = As2Identity.from_environment({**env, "GATEWAY_AS2_CERT_FILE": str(gw_cert)}, at=FIXED_NOW)
+    loaded = as2_identity_from_environment({**env, "GATEWAY_AS2_CERT_FILE": str(gw_cert)}, at=FIXED_NOW)
     assert loaded is not None and loaded.as2_id == GATEWAY_ID
 
 
@@ -552,7 +561,7 @@ def test_bad_requests_get_a_clear_4xx_and_are_recorded(world: Callable[..., Worl
 def test_the_endpoint_says_what_to_set_when_as2_is_not_configured(
     master_sessions: sessionmaker[Session],
 ) -> None:
-    app = create_app(master_sessions, PartnerRegistry(), api_token=None, clock=lambda: FIXED_NOW)
+    app = create_app(WebConfig(master_sessions, PartnerRegistry(), lambda: FIXED_NOW))
     response = app.test_client().post("/as2", data=b"x", headers={"AS2-From": "A"})
     assert response.status_code == 503 and "GATEWAY_AS2_ID" in response.text
 

@@ -14,9 +14,9 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.cli import reports
+from gateway.config import ErpSettings
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.status import OutboxStatus
-from gateway.outbound.delivery import ErpSettings
 from gateway.outbound.delivery import deliver_due
 from gateway.outbound.delivery import redeliver
 from partners import PartnerRegistry

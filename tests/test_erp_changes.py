@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.config import ErpSettings
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.status import OutboxStatus
-from gateway.outbound.delivery import ErpSettings
 from gateway.outbound.delivery import deliver_due
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.config import ImapSettings
 from gateway.inbound.pipeline import Pipeline
 from gateway.transports.imap import ImapPoller
-from gateway.transports.imap import ImapSettings
 from tests.conftest import ROOT
 from tests.dovecot import PASSWORD
 from tests.dovecot import USER

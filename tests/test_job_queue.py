@@ -25,6 +25,8 @@ from sqlalchemy.exc import OperationalError
 
 from gateway import jobs
 from gateway import storage
+from gateway.config import ErpSettings
+from gateway.config import QueueSettings
 from gateway.inbound.pipeline import IngestOutcome
 from gateway.inbound.pipeline import Pipeline
 from gateway.jobs import tasks
@@ -34,7 +36,6 @@ from gateway.jobs._names import RECOVER
 from gateway.jobs._names import SEND_OUTBOUND
 from gateway.jobs.inline import Worker
 from gateway.model.status import DocumentStatus
-from gateway.outbound.delivery import ErpSettings
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
@@ -150,7 +151,7 @@ def test_a_processed_document_queues_a_send_pass_only_when_something_can_leave(
         clock=lambda: FIXED_NOW,
         erp_kind=erp.kind if erp else None,
     )
-    services = jobs.WorkerServices.of(Worker(pipeline, {}, erp, lambda: FIXED_NOW), jobs.QueueSettings())
+    services = jobs.WorkerServices.of(Worker(pipeline, {}, erp, lambda: FIXED_NOW), QueueSettings())
     app = jobs.make_app(url)
 
     async def process() -> str:
@@ -199,7 +200,7 @@ def test_recovery_carries_on_when_a_dead_workers_job_finishes_meanwhile(
     url = fresh_database(postgres, "queue_recover_race")
     with queued_pipeline(url) as pipeline:
         first, second = (pipeline.ingest_path(INBOX / name).document_id for name in X12_FILES)
-        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), jobs.QueueSettings())
+        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), QueueSettings())
         app = jobs.make_app(url)
 
         async def recover() -> str:
@@ -250,7 +251,7 @@ def test_a_dead_workers_send_pass_does_not_stop_recovery(postgres: Postgres) -> 
     url = fresh_database(postgres, "queue_dead_send")
     with queued_pipeline(url) as pipeline:
         document_id = pipeline.ingest_path(INBOX / X12_FILES[0]).document_id
-        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), jobs.QueueSettings())
+        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), QueueSettings())
         app = jobs.make_app(url)
 
         async def recover() -> str:
@@ -437,7 +438,7 @@ def test_a_document_job_takes_the_documents_waiting_behind_it(postgres: Postgres
     url = fresh_database(postgres, "queue_batch")
     with queued_pipeline(url) as pipeline:
         ids = list(ingest_all(pipeline, mixed_documents(4)))
-        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), jobs.QueueSettings())
+        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), QueueSettings())
         try:
             said = _run_first_document_job(jobs.make_app(url), services)
         finally:
@@ -467,7 +468,7 @@ def test_a_document_job_takes_no_more_when_other_work_is_due(postgres: Postgres,
             erp_kind=erp.kind if erp else None,
         )
         services = jobs.WorkerServices.of(
-            Worker(worker_pipeline, {}, erp, lambda: FIXED_NOW), jobs.QueueSettings()
+            Worker(worker_pipeline, {}, erp, lambda: FIXED_NOW), QueueSettings()
         )
         app = jobs.make_app(url)
         stop = threading.Event()
@@ -499,7 +500,7 @@ def test_a_taken_document_whose_store_fails_goes_back_to_the_queue(
     url = fresh_database(postgres, "queue_batch_fails")
     with queued_pipeline(url) as pipeline:
         ids = [pipeline.ingest_path(INBOX / name).document_id for name in X12_FILES]
-        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), jobs.QueueSettings())
+        services = jobs.WorkerServices.of(Worker(pipeline, {}, None, lambda: FIXED_NOW), QueueSettings())
         process = Pipeline.process
 
         def failing(self: Pipeline, document_id: int, **kwargs: Any) -> IngestOutcome:
@@ -529,9 +530,9 @@ def test_a_taken_document_whose_store_fails_goes_back_to_the_queue(
 def test_the_recovery_pass_runs_as_often_as_the_settings_say(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every 10 s unless ``GATEWAY_WORKER_RECOVER_SECONDS`` says otherwise (the fault tests use 2 s,
     so a worker they stop is rescued well inside its pause, however slow the machine)."""
-    assert jobs.QueueSettings.from_environment().recover_seconds == 10
+    assert QueueSettings.from_environment().recover_seconds == 10
     monkeypatch.setenv("GATEWAY_WORKER_RECOVER_SECONDS", "2")
-    settings = jobs.QueueSettings.from_environment()
+    settings = QueueSettings.from_environment()
     crons = {
         name: task.cron
         for (name, _), task in jobs.make_app(
@@ -542,4 +543,4 @@ def test_the_recovery_pass_runs_as_often_as_the_settings_say(monkeypatch: pytest
     for bad in ("0", "61", "1.5", "soon"):
         monkeypatch.setenv("GATEWAY_WORKER_RECOVER_SECONDS", bad)
         with pytest.raises(ValueError, match="GATEWAY_WORKER_RECOVER_SECONDS"):
-            jobs.QueueSettings.from_environment()
+            QueueSettings.from_environment()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import desk
 from gateway import storage
+from gateway.config import SmtpSettings
 from gateway.desk import OrderDesk
 from gateway.inbound.pipeline import Pipeline
 from gateway.jobs.inline import Worker
@@ -30,7 +31,6 @@ from gateway.model.order import OrderLine
 from gateway.model.order import Quantity
 from gateway.outbound import replies
 from gateway.outbound.dispatch import Sent
-from gateway.outbound.mailer import SmtpSettings
 from gateway.outbound.mailer import send_due_replies
 from gateway.storage import DeskUser
 from partners import Delivery

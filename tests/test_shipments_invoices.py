@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 from emitters import x12_856
 from emitters._envelope import Segment
 from gateway import storage
+from gateway.config import WebConfig
 from gateway.errors import ControlNumberExhausted
 from gateway.errors import OutboundRefused
 from gateway.inbound.pipeline import Pipeline
@@ -576,7 +577,7 @@ def test_the_invoice_follows_the_order_of_a_real_810(shop: sessionmaker[Session]
 
 
 def client(sessions: sessionmaker[Session], token: str | None = TOKEN) -> FlaskClient:
-    app = create_app(sessions, PartnerRegistry.from_directory(), api_token=token, clock=lambda: LATER)
+    app = create_app(WebConfig(sessions, PartnerRegistry.from_directory(), lambda: LATER, api_token=token))
     return app.test_client()
 
 

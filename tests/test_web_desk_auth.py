@@ -18,8 +18,10 @@ from sqlalchemy import update
 
 from gateway import desk as gateway_desk
 from gateway import storage
+from gateway.config import WebConfig
 from gateway.web import create_app
 from gateway.web.desk_pages import security
+from gateway.web.services import services
 from partners import PartnerRegistry
 from tests.postgres import Postgres
 from tests.security._routes import desk_routes
@@ -266,10 +268,10 @@ def _login_cookie(client: Any, base_url: str) -> str:
 
 
 def test_settings_from_the_environment() -> None:
-    from gateway.web.desk_pages import settings
+    from gateway.config import desk_settings_from_environment
 
-    assert settings.from_environment({}) == {}
-    assert settings.from_environment({"GATEWAY_SLA_HOURS": "2.5", "GATEWAY_SECURE_COOKIES": "1"}) == {
+    assert desk_settings_from_environment({}) == {}
+    assert desk_settings_from_environment({"GATEWAY_SLA_HOURS": "2.5", "GATEWAY_SECURE_COOKIES": "1"}) == {
         "DESK_SLA_HOURS": 2.5,
         "SESSION_COOKIE_SECURE": True,
     }
@@ -279,7 +281,7 @@ def test_settings_from_the_environment() -> None:
         {"GATEWAY_SECURE_COOKIES": "maybe"},
     ):
         with pytest.raises(ValueError, match="GATEWAY_"):
-            settings.from_environment(bad)
+            desk_settings_from_environment(bad)
 
 
 # -- CSRF -----------------------------------------------------------------------------------------
@@ -450,11 +452,13 @@ def test_a_success_does_not_reset_the_address_count_for_other_names(timed_desk: 
 def test_the_throttle_holds_across_app_processes_sharing_the_store(timed_desk: DeskApp, clock: Clock) -> None:
     """Two apps over one store stand for two web workers: the failures are counted in the store."""
     other = create_app(
-        timed_desk.sessions,
-        timed_desk.app.extensions["desk"].partners,
-        api_token="api-token",
-        clock=clock,
-        config={"SECRET_KEY": "another-worker-secret-0123456789"},
+        WebConfig(
+            timed_desk.sessions,
+            services(timed_desk.app).partners,
+            clock,
+            api_token="api-token",
+            flask={"SECRET_KEY": "another-worker-secret-0123456789"},
+        )
     )
     second = DeskApp(other, timed_desk.sessions)
     for desk in (timed_desk, second, timed_desk, second, timed_desk):
@@ -526,11 +530,13 @@ def test_the_throttle_holds_across_workers_on_postgresql(postgres: Postgres, clo
         workers = [
             DeskApp(
                 create_app(
-                    sessions,
-                    PartnerRegistry.from_directory(),
-                    api_token="api-token",
-                    clock=clock,
-                    config={"SECRET_KEY": SECRET},
+                    WebConfig(
+                        sessions,
+                        PartnerRegistry.from_directory(),
+                        clock,
+                        api_token="api-token",
+                        flask={"SECRET_KEY": SECRET},
+                    )
                 ),
                 sessions,
             )

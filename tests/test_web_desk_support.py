@@ -27,6 +27,7 @@ from werkzeug.test import TestResponse
 
 from gateway import desk
 from gateway import storage
+from gateway.config import WebConfig
 from gateway.inbound.pipeline import Pipeline
 from gateway.web import create_app
 from partners import PartnerRegistry
@@ -170,13 +171,15 @@ def open_app(
     partners = partners or PartnerRegistry.from_directory()
     pipeline = Pipeline(sessions, partners, clock=lambda: NOW, erp_kind=ERP)
     app = create_app(
-        sessions,
-        partners,
-        api_token="api-token",
-        clock=clock,
-        pipeline=pipeline,
-        erp_kind=ERP,
-        config={"SECRET_KEY": SECRET, **(config or {})},
+        WebConfig(
+            sessions,
+            partners,
+            clock,
+            api_token="api-token",
+            pipeline=pipeline,
+            erp_kind=ERP,
+            flask={"SECRET_KEY": SECRET, **(config or {})},
+        )
     )
     app.jinja_env.bytecode_cache = _TEMPLATES
     return DeskApp(app, sessions), engine

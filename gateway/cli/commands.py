@@ -29,12 +29,13 @@ from gateway.errors import OutboundRefused
 from gateway.errors import ReprocessRefused
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
     from sqlalchemy.orm import sessionmaker
 
+    from gateway.config import ErpSettings
     from gateway.inbound.pipeline import IngestOutcome
     from gateway.inbound.pipeline import Pipeline
-    from gateway.outbound.delivery import ErpSettings
     from partners import PartnerRegistry
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -58,6 +59,7 @@ class _Context:
         return self._open(create=False)
 
     def _open(self, *, create: bool) -> sessionmaker[Session]:
+        from gateway import config
         from gateway import storage
 
         if self._sessions is None:
@@ -74,17 +76,21 @@ class _Context:
                         f"creating a new store at {file} (GATEWAY_HOME is not set and ./var holds no store)",
                         err=True,
                     )
+
+            def migrate(engine: Engine) -> None:
+                storage.retry_while_busy(
+                    lambda: storage.upgrade(engine), on_busy=_waiting("to open the store")
+                )
+
             try:
-                engine = storage.make_engine(url)
+                self._sessions = config.sessions_from_environment(migrate=migrate)
             except ValueError as exc:  # a bad GATEWAY_SQLITE_BUSY_SECONDS
                 raise click.ClickException(str(exc)) from exc
-            storage.retry_while_busy(lambda: storage.upgrade(engine), on_busy=_waiting("to open the store"))
-            self._sessions = storage.make_sessionmaker(engine)
         return self._sessions
 
     def pipeline(self, *, queued: bool = False) -> Pipeline:
         """Processes inline; ``queued`` (intake commands) hands processing to the job queue on PostgreSQL."""
-        from gateway.run.roles import pipeline_from_environment
+        from gateway.config import pipeline_from_environment
         from partners import ProfileError
 
         sessions = self.sessions
@@ -95,7 +101,7 @@ class _Context:
 
     @property
     def erp(self) -> ErpSettings | None:
-        from gateway.outbound.delivery import ErpSettings
+        from gateway.config import ErpSettings
 
         try:
             return ErpSettings.from_environment()
@@ -312,8 +318,8 @@ def import_master_data(ctx: _Context, kind: str, path: Path) -> None:
 @pass_context
 def poll_imap(ctx: _Context, once: bool) -> None:
     """Take order emails from an IMAP folder (settings from GATEWAY_IMAP_* variables)."""
+    from gateway.config import ImapSettings
     from gateway.transports.imap import ImapPoller
-    from gateway.transports.imap import ImapSettings
 
     try:
         settings = ImapSettings.from_environment()

@@ -20,11 +20,10 @@ if TYPE_CHECKING:
 
 
 def _sessions() -> sessionmaker[Session]:
+    from gateway import config
     from gateway import storage
 
-    engine = storage.make_engine(storage.database_url())
-    storage.upgrade(engine)
-    return storage.make_sessionmaker(engine)
+    return config.sessions_from_environment(migrate=storage.upgrade)
 
 
 @click.group()

@@ -18,9 +18,7 @@ if TYPE_CHECKING:
     from ._app import make_app as make_app
     from .queue import ProcrastinateQueue as ProcrastinateQueue
     from .queue import queue_for as queue_for
-    from .queue import queue_from_environment as queue_from_environment
     from .queue import uses_job_queue as uses_job_queue
-    from .services import QueueSettings as QueueSettings
     from .services import WorkerServices as WorkerServices
     from .worker import run_queue_worker as run_queue_worker
 

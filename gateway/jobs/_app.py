@@ -8,13 +8,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 
+from gateway.config import QueueSettings
+
 from . import tasks
 from ._names import DOCUMENTS_QUEUE
 from ._names import OUTBOUND_QUEUE
 from ._names import PROCESS_DOCUMENT
 from ._names import RECOVER
 from ._names import SEND_OUTBOUND
-from .services import QueueSettings
 
 JOB_NAMES = (PROCESS_DOCUMENT, SEND_OUTBOUND, RECOVER)
 

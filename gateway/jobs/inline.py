@@ -24,15 +24,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.config import ErpSettings
+from gateway.config import SmtpSettings
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OutboxStatus
-from gateway.outbound.delivery import ErpSettings
 from gateway.outbound.delivery import deliver_due
 from gateway.outbound.dispatch import Sender
 from gateway.outbound.dispatch import has_route
 from gateway.outbound.dispatch import send_due
-from gateway.outbound.mailer import SmtpSettings
 from gateway.outbound.mailer import send_due_replies
 from gateway.outbound.outbox import ERP_KINDS
 from gateway.outbound.replies import KIND as REPLY_KIND

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from gateway import jobs
-from gateway import storage
 
 from ._names import PROCESS_DOCUMENT
 from ._names import document_lock
@@ -45,7 +44,3 @@ def queue_for(url: str) -> ProcrastinateQueue | None:
     if not uses_job_queue(url):
         return None
     return ProcrastinateQueue(jobs.make_app(url).open())
-
-
-def queue_from_environment() -> ProcrastinateQueue | None:
-    return queue_for(storage.database_url())

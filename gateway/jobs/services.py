@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Engine
 
+from gateway.config import QueueSettings
 from gateway.jobs.inline import Worker
 from gateway.jobs.inline import WorkReport
 from gateway.jobs.inline import received_documents
 
 from ._claim import finish_document_job
 from ._claim import take_document_job
-
-
-@dataclass(frozen=True, slots=True)
-class QueueSettings:
-    """``GATEWAY_WORKER_*``: jobs at once per process, heartbeat, when a silent worker is dead, and
-    how often the recovery pass looks for dead workers' jobs."""
-
-    concurrency: int = 1
-    heartbeat_seconds: float = 10.0
-    stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs run again elsewhere
-    shutdown_seconds: float = 30.0
-    recover_seconds: int = 10  # a seconds step of a cron: 1 to 60
-
-    @classmethod
-    def from_environment(cls) -> QueueSettings:
-        env = os.environ
-        heartbeat = float(env.get("GATEWAY_WORKER_HEARTBEAT_SECONDS", "10"))
-        stalled = float(env.get("GATEWAY_WORKER_STALLED_SECONDS", "30"))
-        if stalled <= heartbeat:
-            raise ValueError("GATEWAY_WORKER_STALLED_SECONDS must be longer than the heartbeat")
-        recover = env.get("GATEWAY_WORKER_RECOVER_SECONDS", "10")
-        if not recover.isdigit() or not 1 <= int(recover) <= 60:
-            raise ValueError(
-                f"GATEWAY_WORKER_RECOVER_SECONDS must be whole seconds from 1 to 60, not {recover!r}"
-            )
-        return cls(
-            concurrency=int(env.get("GATEWAY_WORKER_CONCURRENCY", "1")),
-            heartbeat_seconds=heartbeat,
-            stalled_seconds=stalled,
-            shutdown_seconds=float(env.get("GATEWAY_SHUTDOWN_SECONDS", "30")),
-            recover_seconds=int(recover),
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ at once; the receiver's idempotency key covers a crash between its answer and ou
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -28,10 +27,10 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.config import ErpSettings
 from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import ERP_KINDS
 from gateway.outbound.outbox import erp_emitter
-from gateway.outbound.retries import RetryPolicy
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.retries import redeliver as redeliver
 from gateway.outbound.transport_status import record_failure
@@ -45,41 +44,6 @@ log = logging.getLogger(__name__)
 _RETRYABLE = frozenset({408, 425, 429})
 _BATCH = 50
 ERP_STATUS = "(erp)"  # the status row of the ERP, which belongs to no one partner
-
-
-@dataclass(frozen=True, slots=True)
-class ErpSettings:
-    url: str
-    kind: str = "erp.canonical"
-    token: str | None = None
-    max_attempts: int = 8
-    backoff_seconds: float = 30.0
-    backoff_cap_seconds: float = 3600.0
-    timeout_seconds: float = 20.0
-
-    @property
-    def policy(self) -> RetryPolicy:
-        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
-
-    @classmethod
-    def from_environment(cls) -> ErpSettings | None:
-        """From GATEWAY_ERP_*; None when GATEWAY_ERP_URL is unset (no ERP payloads are queued)."""
-        env = os.environ
-        url = env.get("GATEWAY_ERP_URL")
-        if not url:
-            return None
-        kind = env.get("GATEWAY_ERP_KIND", "erp.canonical")
-        if kind not in ERP_KINDS:
-            raise ValueError(f"GATEWAY_ERP_KIND must be one of {', '.join(ERP_KINDS)}, not {kind!r}")
-        return cls(
-            url=url,
-            kind=kind,
-            token=env.get("GATEWAY_ERP_TOKEN") or None,
-            max_attempts=int(env.get("GATEWAY_ERP_MAX_ATTEMPTS", "8")),
-            backoff_seconds=float(env.get("GATEWAY_ERP_BACKOFF_SECONDS", "30")),
-            backoff_cap_seconds=float(env.get("GATEWAY_ERP_BACKOFF_CAP_SECONDS", "3600")),
-            timeout_seconds=float(env.get("GATEWAY_ERP_TIMEOUT_SECONDS", "20")),
-        )
 
 
 @dataclass(slots=True)
@@ -146,7 +110,7 @@ def _attempt(
     client: httpx.Client,
     report: DeliveryReport,
 ) -> None:
-    import httpx  # here, not at the top: every command reads ErpSettings from this module
+    import httpx  # here, not at the top: only a delivery sends
 
     row.attempts += 1
     header = erp_emitter(row.kind).IDEMPOTENCY_HEADER  # the ERP's own where it documents one

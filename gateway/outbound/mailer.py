@@ -19,10 +19,8 @@ beside it, where the order page shows it and the clerk may correct and send it a
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -31,7 +29,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from email.utils import getaddresses
 from email.utils import make_msgid
-from typing import Literal
 
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -39,66 +36,19 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.config import SmtpSettings
 from gateway.errors import TransportError
 from gateway.model.status import OutboxStatus
 from gateway.outbound.replies import KIND
 from gateway.outbound.replies import parse
-from gateway.outbound.retries import RetryPolicy
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.transport_status import record_failure
 from gateway.outbound.transport_status import record_success
 
 log = logging.getLogger(__name__)
 CHANNEL = "smtp"
-Security = Literal["none", "starttls", "tls"]
-_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}
 _LEASE = timedelta(minutes=10)
 _BATCH = 50
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpSettings:
-    host: str
-    sender: str
-    port: int = 587
-    security: Security = "starttls"
-    user: str | None = None
-    password: str | None = None
-    timeout_seconds: float = 30.0
-    max_attempts: int = 8
-    backoff_seconds: float = 60.0
-    backoff_cap_seconds: float = 3600.0
-
-    @property
-    def policy(self) -> RetryPolicy:
-        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
-
-    @classmethod
-    def from_environment(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
-        """From GATEWAY_SMTP_*; None when GATEWAY_SMTP_HOST is unset. A bad value raises ``ValueError``."""
-        env = os.environ if env is None else env
-        host = env.get("GATEWAY_SMTP_HOST", "").strip()
-        if not host:
-            return None
-        security = env.get("GATEWAY_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
-        if security not in _PORTS:
-            raise ValueError(f"GATEWAY_SMTP_SECURITY must be none, starttls or tls, not {security!r}")
-        port = env.get("GATEWAY_SMTP_PORT", "").strip()
-        if port and not (port.isdigit() and 0 < int(port) < 65536):
-            raise ValueError(f"GATEWAY_SMTP_PORT must be a port number, not {port!r}")
-        sender = env.get("GATEWAY_SMTP_FROM", "").strip()
-        if not any("@" in address for _, address in getaddresses([sender])):
-            raise ValueError(
-                "GATEWAY_SMTP_FROM must be the address replies come from, e.g. orders@example.com"
-            )
-        return cls(
-            host=host,
-            sender=sender,
-            port=int(port) if port else _PORTS[security],
-            security=security,  # type: ignore[arg-type]  # checked against _PORTS above
-            user=env.get("GATEWAY_SMTP_USER") or None,
-            password=env.get("GATEWAY_SMTP_PASSWORD") or None,
-        )
 
 
 def send_message(settings: SmtpSettings, content: bytes, *, now: datetime) -> bytes:

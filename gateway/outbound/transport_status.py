@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 
@@ -33,7 +32,7 @@ def record_failure(session: Session, *, partner: str, channel: str, at: datetime
 
 
 def record_outcome(
-    sessions: sessionmaker[Session],
+    session: Session,
     *,
     partner: str,
     channel: str,
@@ -41,18 +40,26 @@ def record_outcome(
     detail: str | None = None,
     error: str | None = None,
 ) -> None:
-    """Record a success (``detail``) or a failure (``error``) in its own transaction; never raises.
+    """Record a success (``detail``) or a failure (``error``) in the caller's transaction, which
+    the caller commits; never raises.
 
-    The status row is a courtesy: a store that is down must not stop the transfer that reports it.
+    The status row is a courtesy: it is written under a savepoint, so a failure to write it is
+    logged and undoes only the row, never the caller's own work. (A caller that records in a
+    transaction of its own also catches the store being down: see ``log_unrecorded``.)
     """
     try:
-        with sessions() as session, session.begin():
+        with session.begin_nested():
             if error is None:
                 record_success(session, partner=partner, channel=channel, at=at, detail=detail or "")
             else:
                 record_failure(session, partner=partner, channel=channel, at=at, error=error)
     except Exception:
-        log.exception("could not record the %s status of %s", channel, partner)
+        log_unrecorded(partner, channel)
+
+
+def log_unrecorded(partner: str, channel: str) -> None:
+    """Log, with the exception being handled, that a status row could not be recorded."""
+    log.exception("could not record the %s status of %s", channel, partner)
 
 
 def status_rows(session: Session) -> list[storage.TransportStatus]:

@@ -17,16 +17,13 @@ from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
-
 from gateway import storage
+from gateway.config import ErpSettings
+from gateway.config import QueueSettings
 from gateway.config import RunSettings
 from gateway.config import clock
-from gateway.config import partners_dir
+from gateway.config import pipeline_from_environment
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.delivery import ErpSettings
-from partners import PartnerRegistry
 
 if TYPE_CHECKING:  # the roles' own machinery: imported by the role that runs it, not by `gateway ingest`
     from gateway.outbound.dispatch import Sender
@@ -36,52 +33,12 @@ log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
 
 
-def migrate_from_environment() -> None:
-    """Bring the store to the newest schema: once, in the supervisor, before any child starts."""
-    engine = storage.make_engine(storage.database_url())
-    storage.upgrade(engine)
-    engine.dispose()
-
-
-def partners_from_environment() -> PartnerRegistry:
-    """The profiles in ``GATEWAY_PARTNERS_DIR``; each refused file is logged as an error, the rest trade."""
-    registry = PartnerRegistry.from_directory(partners_dir())
-    for refused in registry.refused:
-        log.error(
-            "partner profile refused; that partner cannot trade until it is fixed: %s: %s",
-            refused.path,
-            refused.error,
-        )
-    return registry
-
-
-def pipeline_from_environment(
-    *, queued: bool = True, sessions: sessionmaker[Session] | None = None
-) -> Pipeline:
-    """The pipeline every role and command uses; ``queued`` defers processing to the job queue
-    on PostgreSQL. The worker's own pipeline (``queued=False``) processes what the queue hands it.
-    """
-    from gateway.inbound.map_cache import map_store_from_environment
-    from gateway.jobs import queue_from_environment
-    from parsers import use_map_store
-
-    use_map_store(map_store_from_environment())
-    erp = ErpSettings.from_environment()
-    return Pipeline(
-        sessions or storage.make_sessionmaker(storage.make_engine(storage.database_url())),
-        partners_from_environment(),
-        clock=clock(),
-        erp_kind=erp.kind if erp else None,
-        queue=queue_from_environment() if queued else None,
-    )
-
-
 def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
     """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
+    from gateway.config import ImapSettings
     from gateway.run.schedule import PollJob
     from gateway.transports.drop_inbox import DropWatcher
     from gateway.transports.imap import ImapPoller
-    from gateway.transports.imap import ImapSettings
     from gateway.transports.sftp_pull import SftpPuller
 
     jobs: list[PollJob] = []
@@ -179,7 +136,7 @@ def run_worker(settings: RunSettings) -> None:
     )
     url = storage.database_url()
     if jobs.uses_job_queue(url):
-        services = jobs.WorkerServices.of(worker, jobs.QueueSettings.from_environment())
+        services = jobs.WorkerServices.of(worker, QueueSettings.from_environment())
         jobs.run_queue_worker(url, services, stop)
     else:
         worker.run(stop, every=settings.worker_seconds)
@@ -188,24 +145,11 @@ def run_worker(settings: RunSettings) -> None:
 def run_web(settings: RunSettings) -> None:
     from waitress.server import create_server
 
-    from gateway.transports.as2_identity import As2Identity
     from gateway.web import create_app
-    from gateway.web.desk_pages.security import load_secret_key
+    from gateway.web.services import services
 
-    pipeline = pipeline_from_environment()
-    identity = As2Identity.from_environment(at=clock()())
-    erp = ErpSettings.from_environment()
-    app = create_app(
-        pipeline.sessions,
-        pipeline.partners,
-        api_token=os.environ.get("GATEWAY_API_TOKEN"),
-        clock=clock(),
-        as2_identity=identity,
-        pipeline=pipeline,
-        erp_kind=erp.kind if erp else None,
-        config={"SECRET_KEY": load_secret_key()},  # read (or made) now: a bad key stops the start
-    )
-    inbox = app.extensions["gateway"]["as2"]
+    app = create_app()  # from the environment (gateway.config.WebConfig)
+    inbox = services(app).as2
     if inbox is not None:
         inbox.redeliver_mdns()  # async MDNs stored but not delivered before a restart
     server = create_server(app, host=settings.host, port=settings.port, threads=8)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from gateway.outbound.transport_status import log_unrecorded
 from gateway.outbound.transport_status import record_outcome
 
 log = logging.getLogger(__name__)
@@ -95,10 +96,28 @@ def run_one(
         job.due = monotonic() + delay
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         log.warning("%s failed (%s); next try in %.0f s", job.label, error, delay)
-        record_outcome(sessions, partner=job.partner, channel=job.channel, at=clock(), error=error)
+        _record(sessions, job, at=clock(), error=error)
         return False
     job.failures, job.due = 0, monotonic() + job.every
     detail = job.describe(report)
     log.info("%s: %s", job.label, detail)
-    record_outcome(sessions, partner=job.partner, channel=job.channel, at=clock(), detail=detail)
+    _record(sessions, job, at=clock(), detail=detail)
     return True
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    job: PollJob,
+    *,
+    at: datetime,
+    detail: str | None = None,
+    error: str | None = None,
+) -> None:
+    """The poll's status row, in a transaction of its own; a store that is down only gets logged."""
+    try:
+        with sessions() as session, session.begin():
+            record_outcome(
+                session, partner=job.partner, channel=job.channel, at=at, detail=detail, error=error
+            )
+    except Exception:
+        log_unrecorded(job.partner, job.channel)

@@ -50,7 +50,7 @@ class Supervisor:
 
     def run(self) -> int:
         """Migrate the store, start the children and watch them until SIGTERM/SIGINT; returns the exit code."""
-        from gateway.run.roles import migrate_from_environment
+        from gateway.config import migrate_from_environment
 
         migrate_from_environment()
         for signum in (signal.SIGTERM, signal.SIGINT):

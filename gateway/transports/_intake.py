@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from gateway.inbound.pipeline import IngestOutcome
 from gateway.inbound.pipeline import Pipeline
+from gateway.outbound.transport_status import log_unrecorded
 from gateway.outbound.transport_status import record_outcome
 
 SPOOL_BYTES = 8 << 20  # a file read larger than this spills from memory to a temporary file
@@ -201,12 +202,19 @@ class Intake:
         return outcome
 
     def record_problems(self, report: IntakeReport) -> None:
-        """Each problem of the poll goes to the transport status, so ``gateway status`` shows it."""
-        for problem in report.problems:
-            record_outcome(
-                self.pipeline.sessions,
-                partner=self.partner,
-                channel=self.status_channel,
-                at=self.clock(),
-                error=problem,
-            )
+        """The poll's problems as failures on its status row, so ``gateway status`` shows them: in one
+        transaction (each under its own savepoint); a store that is down is only logged, the report stands."""
+        if not report.problems:
+            return
+        try:
+            with self.pipeline.sessions() as session, session.begin():
+                for problem in report.problems:
+                    record_outcome(
+                        session,
+                        partner=self.partner,
+                        channel=self.status_channel,
+                        at=self.clock(),
+                        error=problem,
+                    )
+        except Exception:
+            log_unrecorded(self.partner, self.status_channel)

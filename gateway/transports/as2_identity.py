@@ -22,9 +22,7 @@ from gateway.transports import _oscrypto_compat  # noqa: F401 - before pyas2lib:
 # isort: split
 
 import copy
-import os
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -89,30 +87,6 @@ class As2Identity:
         if signer[0].public_key.asn1.dump() != ours or signer[1].asn1.public_key.dump() != ours:
             raise ConfigError(f"AS2 key file {key_file} does not hold the key of certificate {cert_file}")
         return identity
-
-    @classmethod
-    def from_environment(
-        cls, environ: Mapping[str, str] | None = None, *, at: datetime | None = None
-    ) -> As2Identity | None:
-        """The identity the ``GATEWAY_AS2_*`` variables describe; None when ``GATEWAY_AS2_ID`` is unset."""
-        env = os.environ if environ is None else environ
-        as2_id = env.get("GATEWAY_AS2_ID", "").strip()
-        if not as2_id:
-            return None
-        key_file = env.get("GATEWAY_AS2_KEY_FILE")
-        if not key_file:
-            raise ConfigError("GATEWAY_AS2_ID is set but GATEWAY_AS2_KEY_FILE is not")
-        cert_file = env.get("GATEWAY_AS2_CERT_FILE")
-        return cls.from_files(
-            as2_id,
-            Path(key_file),
-            Path(cert_file) if cert_file else None,
-            key_password=env.get("GATEWAY_AS2_KEY_PASSWORD") or None,
-            mdn_url=env.get("GATEWAY_AS2_MDN_URL") or None,
-            domain=env.get("GATEWAY_AS2_DOMAIN") or None,
-            email=env.get("GATEWAY_AS2_EMAIL") or None,
-            at=at,
-        )
 
     @property
     def message_domain(self) -> str:

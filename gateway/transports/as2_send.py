@@ -162,13 +162,13 @@ class As2Sender:
         """
         now = config.clock()
         try:
-            identity = As2Identity.from_environment(environ, at=now())
+            identity = config.as2_identity_from_environment(environ, at=now())
             problem = "AS2 is not configured: set GATEWAY_AS2_ID and GATEWAY_AS2_KEY_FILE"
         except ConfigError as exc:
             log.error("AS2 sending is off: %s", exc)
             identity, problem = None, f"AS2 is misconfigured: {exc}"
         if sessions is None:
-            sessions = storage.make_sessionmaker(storage.make_engine(storage.database_url()))
+            sessions = config.sessions_from_environment()
         return cls(sessions, identity, clock=now, unconfigured=problem)
 
     def close(self) -> None:

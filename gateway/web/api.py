@@ -21,16 +21,14 @@ from gateway.errors import OutboundRefused
 from gateway.outbound.records import submit_invoice
 from gateway.outbound.records import submit_shipment
 
+from .services import services
+
 api = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _gateway() -> dict[str, Any]:
-    return current_app.extensions["gateway"]
 
 
 @api.before_request
 def _authenticate() -> ResponseReturnValue | None:
-    token = _gateway()["api_token"]
+    token = services().api_token
     if not token:
         return _problem(503, ["the API is disabled: set GATEWAY_API_TOKEN to enable it"])
     sent = request.headers.get("Authorization", "")
@@ -58,11 +56,9 @@ def invoices() -> ResponseReturnValue:
 
 
 def _submit(action: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
-    gateway = _gateway()
+    bound = services()
     try:
-        outcome = action(
-            gateway["sessions"], gateway["partners"], request.get_data(), when=gateway["clock"]()
-        )
+        outcome = action(bound.sessions, bound.partners, request.get_data(), when=bound.clock())
     except OutboundRefused as exc:
         return _problem(422, exc.problems)
     return jsonify(outcome), 200 if outcome["duplicate"] else 201

@@ -17,6 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from gateway import storage
+from gateway.config import WebConfig
 from gateway.web import create_app
 from partners import PartnerRegistry
 from tests.security._routes import PUBLIC
@@ -129,9 +130,7 @@ def test_the_api_refuses_a_missing_or_wrong_bearer_token(desk: DeskApp, authoriz
 
 
 def test_the_api_without_a_configured_token_refuses_everyone(desk: DeskApp) -> None:
-    app = create_app(
-        desk.sessions, PartnerRegistry.from_directory(), api_token=None, clock=lambda: datetime.now(UTC)
-    )
+    app = create_app(WebConfig(desk.sessions, PartnerRegistry.from_directory(), lambda: datetime.now(UTC)))
     for route in (r for r in every_route(desk) if r.blueprint in TOKEN_BLUEPRINTS):
         for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"}):
             response = app.test_client().open(route.url, method=route.method, json={}, headers=headers)

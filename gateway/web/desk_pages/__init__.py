@@ -3,7 +3,7 @@
 Screens: login, the exception queue, an order beside its original document with the fixes,
 inbound documents, the dashboard, partners. Server-rendered with Jinja (``gateway/web/templates``);
 the only script scrolls the document view to a field's source. ``init_desk`` binds the
-services, the sessions, CSRF and the security headers; see ``security`` and ``settings``.
+settings, CSRF and the security headers; see ``security`` and ``settings``.
 """
 
 from __future__ import annotations
@@ -15,5 +15,4 @@ from . import views_order as views_order
 from . import views_partners as views_partners
 from . import views_queue as views_queue
 from ._setup import init_desk as init_desk
-from .context import DeskServices as DeskServices
 from .context import desk as desk

@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from gateway.config import desk_settings_from_environment
+
 from . import filters
 from . import settings
-from .context import EXTENSION
-from .context import DeskServices
 from .context import desk
 from .context import discard
 from .context import render
@@ -32,17 +32,16 @@ ERROR_TITLES = {
 
 def init_desk(
     app: Flask,
-    services: DeskServices,
     *,
     exempt: tuple[Blueprint, ...],
     config: Mapping[str, Any] | None = None,
 ) -> None:
     """Settings (defaults, then the environment, then ``config``), CSRF with ``exempt`` blueprints
-    left out, security headers, template filters, and the ``desk`` blueprint at ``/``."""
+    left out, security headers, template filters, and the ``desk`` blueprint at ``/``. The views'
+    services are the app's (``gateway.web.services``)."""
     app.config.update(settings.defaults())  # over Flask's own defaults (cookie name, SameSite...)
-    app.config.update(settings.from_environment())
+    app.config.update(desk_settings_from_environment())
     app.config.update(config or {})
-    app.extensions[EXTENSION] = services
     init_security(app, exempt=exempt)
     filters.register(app)
     app.register_blueprint(desk)

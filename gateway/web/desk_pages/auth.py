@@ -142,12 +142,15 @@ def login() -> ResponseReturnValue:
         if g.user is not None:
             return redirect(target or url_for("desk.queue"))
         form.next.data = target or ""
+        db().commit()  # end the read before rendering
         return render("login.html", form=form)
     if not form.validate():
+        db().commit()  # end the read before rendering
         return render("login.html", 400, form=form, error=" ".join(form.problems()))
     username, address, when = form.username.data or "", request.remote_addr or "unknown", now()
     throttled = _throttled(username, address, when)
     if throttled is not None:
+        db().commit()  # end the read before rendering
         page, status = render("login.html", 429, form=form, error=_too_many(throttled))
         return page, status, {"Retry-After": str(throttled.retry_after)}
     found = authenticate(db(), username, form.password.data or "")
@@ -204,6 +207,7 @@ def password() -> ResponseReturnValue:
 
 
 def _password_page(form: PasswordForm, status: int = 200, *, error: str | None = None) -> tuple[str, int]:
+    db().commit()  # end the read before rendering
     return render("password.html", status, form=form, error=error, min_length=MIN_PASSWORD_LENGTH)
 
 

@@ -1,14 +1,13 @@
 """The ``desk`` blueprint and what each of its requests works with: one store session, the user, the services.
 
-One session per request (``db()``), closed on teardown. A view that changes data commits it;
-a view that only reads ends its transaction before rendering (``render``), because on SQLite
-every transaction holds the write lock until it ends.
+One session per request (``db()``), closed on teardown. The view owns the transaction: one
+that changes data commits it, and one that only reads commits too before it renders (ending
+the transaction, its objects stay loaded), because on SQLite every transaction holds the write
+lock until it ends. ``render`` and ``discard`` never commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,30 +16,12 @@ from flask import current_app
 from flask import g
 from flask import render_template
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
 
-from gateway.desk import OrderDesk
-from gateway.inbound.pipeline import Pipeline
 from gateway.storage import DeskUser
-from partners import PartnerRegistry
+
+from ..services import services as services
 
 desk = Blueprint("desk", __name__)
-EXTENSION = "desk"
-
-
-@dataclass(frozen=True, slots=True)
-class DeskServices:
-    """What the desk's views need, bound once when the app is made."""
-
-    sessions: sessionmaker[Session]
-    partners: PartnerRegistry
-    clock: Callable[[], datetime]
-    order_desk: OrderDesk
-    pipeline: Pipeline
-
-
-def services() -> DeskServices:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
 def db() -> Session:
@@ -74,12 +55,7 @@ def sla_hours() -> float:
 
 
 def render(template: str, status: int = 200, /, **values: Any) -> tuple[str, int]:
-    """End the read transaction (objects stay loaded), then render the template.
-
-    Only for views that wrote nothing, or committed or rolled back what they wrote already.
-    """
-    if "desk_db" in g:
-        g.desk_db.commit()
+    """The template rendered, with the status; the view has committed or rolled back already."""
     return render_template(template, **values), status
 
 

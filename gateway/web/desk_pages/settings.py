@@ -1,4 +1,5 @@
-"""The desk's Flask settings: defaults, and what the environment changes.
+"""The desk's Flask settings: defaults here, and over them what the environment changes
+(``gateway.config.desk_settings_from_environment``):
 
 - ``GATEWAY_SLA_HOURS``: how old an exception may get before the queue marks it overdue (4);
 - ``GATEWAY_SECURE_COOKIES=1``: the session cookie is sent over https only (also on plain
@@ -8,8 +9,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -29,24 +28,3 @@ def defaults() -> dict[str, Any]:
         "DESK_SLA_HOURS": DEFAULT_SLA_HOURS,
         "DESK_PAGE_SIZE": 50,
     }
-
-
-def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The settings the environment sets; a bad value raises ``ValueError`` naming the variable."""
-    env = os.environ if env is None else env
-    settings: dict[str, Any] = {}
-    secure = env.get("GATEWAY_SECURE_COOKIES", "").strip().lower()
-    if secure:
-        if secure not in ("1", "0", "true", "false", "yes", "no"):
-            raise ValueError(f"GATEWAY_SECURE_COOKIES must be 1 or 0, not {secure!r}")
-        settings["SESSION_COOKIE_SECURE"] = secure in ("1", "true", "yes")
-    sla = env.get("GATEWAY_SLA_HOURS", "").strip()
-    if sla:
-        try:
-            hours = float(sla)
-        except ValueError:
-            raise ValueError(f"GATEWAY_SLA_HOURS must be a number of hours, not {sla!r}") from None
-        if not 0 < hours < 24 * 365:
-            raise ValueError(f"GATEWAY_SLA_HOURS must be above 0 and under a year, not {sla}")
-        settings["DESK_SLA_HOURS"] = hours
-    return settings

@@ -27,6 +27,7 @@ def dashboard() -> ResponseReturnValue:
     days = int(raw) if raw.isdigit() and int(raw) in WINDOWS else DEFAULT_DAYS
     figures = dashboard_figures(db(), now=now(), days=days)
     reasons = [(reason_label(key), count) for key, count in figures.exceptions_by_reason]
+    db().commit()  # end the read before rendering
     return render(
         "dashboard.html",
         figures=figures,

@@ -154,6 +154,7 @@ def documents() -> ResponseReturnValue:
     search = request.args.get("q", "").strip()[:100]
     page = _page_number(request.args.get("page"))
     listing = document_list(db(), status=status, search=search, page=page)
+    db().commit()  # end the read before rendering
     return render("documents.html", listing=listing, statuses=STATUSES)
 
 
@@ -204,6 +205,10 @@ def _document_page(
             select(outbound).where(outbound.document_id == document_id).order_by(outbound.id).limit(LISTED)
         )
     )
+    source = _document_source(session, found, orders)
+    refusal = reprocess_refusal(session, document_id)
+    resolve = _resolve_view(session, found, form)
+    db().commit()  # end the read before rendering
     return render(
         "document.html",
         status,
@@ -212,10 +217,10 @@ def _document_page(
         order_count=order_count or 0,
         listed=LISTED,
         outbound=sent,
-        source=_document_source(session, found, orders),
-        refusal=reprocess_refusal(session, document_id),
+        source=source,
+        refusal=refusal,
         reprocess_form=ReprocessForm(),
-        resolve=_resolve_view(session, found, form),
+        resolve=resolve,
         resolve_problem=problem,
         resolve_action=action,
         resolve_form=form or {},
@@ -427,6 +432,7 @@ def outbound(outbound_id: int) -> ResponseReturnValue:
         abort(404)
     # What we wrote ourselves is shown whole (escaped here), past the cap on values from outside.
     text = Markup.escape(_readable(found))
+    db().commit()  # end the read before rendering
     return render("outbound.html", outbound=found, text=text)
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import defer
 
 from gateway import storage
+from gateway.config import SmtpSettings
 from gateway.desk import DeskError
 from gateway.desk import DeskOutcome
 from gateway.desk import InvalidChange
@@ -50,7 +51,6 @@ from gateway.desk.exception_queue import queue_neighbours
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 from gateway.outbound import replies
-from gateway.outbound.mailer import SmtpSettings
 from gateway.outbound.mailer import send_due_replies
 from gateway.storage import DeskUser
 
@@ -407,6 +407,10 @@ def _show(
     suggested = [
         str(s["sku"]) for f in page.findings if f.code == "unknown_item" for s in f.suggestions or []
     ]
+    sent_replies = [replies.read_reply(o) for o in page.outbound if o.kind == replies.KIND]
+    catalog_items = services().order_desk.catalog_items(session, suggested) if page.in_exception else {}
+    holding = holding_counts(session, order_id) if page.in_exception else {}
+    db().commit()  # end the read before rendering
     return render(
         "order.html",
         status,
@@ -416,13 +420,13 @@ def _show(
         audit_changes=audit_changes,
         hint=AFTER_APPROVE_HINT,
         partners=sorted(services().partners, key=lambda p: p.name),
-        replies=[replies.read_reply(o) for o in page.outbound if o.kind == replies.KIND],
+        replies=sent_replies,
         smtp_from=smtp.sender if smtp else None,
         notice=notice,
         queue_previous=previous,
         queue_next=following,
-        suggested=services().order_desk.catalog_items(session, suggested) if page.in_exception else {},
-        holding=holding_counts(session, order_id) if page.in_exception else {},
+        suggested=catalog_items,
+        holding=holding,
     )
 
 

@@ -56,6 +56,7 @@ def partners() -> ResponseReturnValue:
     for row in status:
         if row["failures_in_a_row"]:
             errors[row["partner"]] = errors.get(row["partner"], 0) + 1
+    db().commit()  # end the read before rendering
     return render(
         "partners.html",
         profiles=sorted(services().partners, key=lambda p: p.name),
@@ -98,6 +99,7 @@ def partner(name: str) -> ResponseReturnValue:
     transport = [
         row for row in reports.transport_status(session, services().partners) if row["partner"] == name
     ]
+    db().commit()  # end the read before rendering
     return render(
         "partner.html",
         profile=profile,

@@ -42,6 +42,7 @@ def queue() -> ResponseReturnValue:
     sla = sla_hours()
     page = exception_queue(db(), filters, now=now(), sla_hours=sla)
     ages = sorted({sla, *AGE_CHOICES})
+    db().commit()  # end the read before rendering
     return render(
         "queue.html",
         page=page,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .as2_inbox import As2Inbox
-from .as2_inbox import Reply
+from gateway.transports.as2_inbox import Reply
+
+from .services import services
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _NOT_CONFIGURED = (
@@ -41,14 +41,14 @@ def receive_mdn() -> Response:
 @as2.errorhandler(RequestEntityTooLarge)
 def _too_large(_: RequestEntityTooLarge) -> Response:
     error = f"the AS2 message is larger than {MAX_BODY_BYTES} bytes"
-    inbox: As2Inbox | None = current_app.extensions["gateway"].get("as2")
+    inbox = services().as2
     if inbox is None:
         return _response(Reply.text(413, error))
     return _response(inbox.refuse(request.headers.items(), 413, error))
 
 
 def _handle(*, mdn_only: bool) -> Response:
-    inbox: As2Inbox | None = current_app.extensions["gateway"].get("as2")
+    inbox = services().as2
     if inbox is None:
         return _response(Reply.text(503, _NOT_CONFIGURED))
     body = request.get_data(cache=False)
