@@ -103,11 +103,15 @@ def _literals(node: ast.AST) -> Iterator[ast.Constant]:
 def bare_statuses(source: str) -> Iterator[tuple[int, str]]:
     """(line, what) for each status spelled as a string where a status is compared, written or declared."""
     tree = ast.parse(source)
-    # a module's own copy of a status: ``PENDING = "pending"``, ``_OPEN = (..., "exception")``
+    # a module's own copy of a status: ``PENDING = "pending"``, ``_OPEN = ("accepted", "exception")``;
+    # not a tuple of other words that holds one by chance (a finding's ``received`` column)
     for statement in tree.body:
         if isinstance(statement, ast.Assign | ast.AnnAssign) and statement.value is not None:
-            for literal in _literals(statement.value):
-                yield literal.lineno, f"module constant {literal.value!r}"
+            value = statement.value
+            elements = value.elts if isinstance(value, ast.Tuple | ast.List | ast.Set) else [value]
+            if not any(isinstance(e, ast.Constant) and e.value not in VALUES for e in elements):
+                for literal in _literals(value):
+                    yield literal.lineno, f"module constant {literal.value!r}"
     for node in ast.walk(tree):
         found: list[ast.Constant] = []
         if isinstance(node, ast.Compare) and any(map(_is_status, [node.left, *node.comparators])):
@@ -187,5 +191,6 @@ def f(row, order, outcome: Literal["retrying", "dead"]):
     query.where(order.status.in_(("accepted", "exception")))
     store(status="held")
     return {"status": "rejected", "received": "processed"}
+COLUMNS = ("code", "received", "expected")
 """
     assert sorted(line for line, _ in bare_statuses(source)) == [2, 3, 4, 5, 5, 6, 7, 7, 8, 9]
