@@ -23,10 +23,10 @@ from sqlalchemy.orm import sessionmaker
 from gateway import desk
 from gateway import storage
 from gateway.desk import OrderDesk
+from gateway.desk import order_page
 from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from gateway.storage import DeskUser
-from gateway.web.desk_pages.order_page import order_page
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX

@@ -122,6 +122,30 @@ def test_documents_list_every_document_with_its_error_and_orders(desk: DeskApp) 
     assert 'data-testid="source-view"' in detail
 
 
+def test_a_search_holding_percent_and_underscore_matches_them_literally_on_both_pages(desk: DeskApp) -> None:
+    """``PO_45%7`` finds the order and the file named so, and not ``POX45Y7``, which a wildcard
+    would match; nor does either page drop the two characters (``PO457`` would match then)."""
+    order = storage.PurchaseOrder
+    document = storage.Document
+    with desk.sessions() as session, session.begin():
+        held = list(session.scalars(select(order.id).where(order.status == "exception").order_by(order.id)))
+        files = list(session.scalars(select(document.id).order_by(document.id)))
+        assert len(held) >= 3 and len(files) >= 3
+        named = {held[0]: "PO_45%7", held[1]: "POX45Y7", held[2]: "PO457"}
+        for order_id, po_number in named.items():
+            session.execute(update(order).where(order.id == order_id).values(po_number=po_number))
+        files_named = {files[0]: "PO_45%7.edi", files[1]: "POX45Y7.edi", files[2]: "PO457.edi"}
+        for document_id, filename in files_named.items():
+            session.execute(update(document).where(document.id == document_id).values(filename=filename))
+    client = desk.client("alice")
+    for search in ("PO_45%", "po_45%7"):
+        queue = _rows(client.get("/queue", query_string={"search": search}).text)
+        assert [int(i) for kind, i in queue if kind == "order"] == [held[0]], search
+        listing = client.get("/documents", query_string={"q": search}).text
+        found = re.findall(r'data-testid="document-row" data-document-id="(\d+)"', listing)
+        assert [int(i) for i in found] == [files[0]], search
+
+
 def test_download_sends_the_raw_bytes_as_an_attachment_with_a_safe_name(desk: DeskApp) -> None:
     document_id = desk.document_id("acme-4500012345.edi")
     client = desk.client("alice")

@@ -10,6 +10,13 @@ customer, key the order in, create an X12 sender's profile, dismiss. Users and r
 ``_passwords``; the failed-login throttle in ``_throttle``. Functions take a session and never
 commit.
 
+The desk's read models hold every query its screens run; the web's views parse the request, call
+one, and render: the exception queue (``exception_queue``), the dashboard (``dashboard``), an
+order's screen (``order_page``, ``_order_read``), the documents and outbound screens
+(``document_list``, ``document_detail``..., ``_documents_read``) and the partners screens
+(``partner_traffic``, ``partner_activity``, ``_partners_read``). Their one LIKE helper is
+``_like``: what the clerk typed matches literally, ``%`` and ``_`` included.
+
 Every export is imported on first use (``gateway._lazy``): ``gateway user`` and the other commands
 need not load the desk's actions, and with them the pipeline and every document reader.
 """
@@ -37,6 +44,14 @@ if TYPE_CHECKING:
     from ._documents import X12Preview as X12Preview
     from ._documents import keyed_order_from_form as keyed_order_from_form
     from ._documents import resolution_refusal as resolution_refusal
+    from ._documents_read import DocumentDetail as DocumentDetail
+    from ._documents_read import DocumentList as DocumentList
+    from ._documents_read import DocumentRow as DocumentRow
+    from ._documents_read import document_detail as document_detail
+    from ._documents_read import document_list as document_list
+    from ._documents_read import document_source as document_source
+    from ._documents_read import find_document as find_document
+    from ._documents_read import find_outbound as find_outbound
     from ._errors import DeskError as DeskError
     from ._errors import InvalidChange as InvalidChange
     from ._errors import InvalidUser as InvalidUser
@@ -44,6 +59,19 @@ if TYPE_CHECKING:
     from ._errors import OrderNotFound as OrderNotFound
     from ._errors import PermissionDenied as PermissionDenied
     from ._errors import StaleOrder as StaleOrder
+    from ._order_read import LinePaging as LinePaging
+    from ._order_read import LineView as LineView
+    from ._order_read import OrderPage as OrderPage
+    from ._order_read import audit_changes as audit_changes
+    from ._order_read import drafted_reply_count as drafted_reply_count
+    from ._order_read import holding_counts as holding_counts
+    from ._order_read import order_for_page as order_for_page
+    from ._order_read import order_page as order_page
+    from ._order_read import paging_args as paging_args
+    from ._partners_read import PartnerActivity as PartnerActivity
+    from ._partners_read import PartnerTraffic as PartnerTraffic
+    from ._partners_read import partner_activity as partner_activity
+    from ._partners_read import partner_traffic as partner_traffic
     from ._passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
     from ._passwords import password_problem as password_problem
     from ._replying import ReplyQueued as ReplyQueued
@@ -62,6 +90,7 @@ if TYPE_CHECKING:
     from ._users import disable_user as disable_user
     from ._users import end_sessions as end_sessions
     from ._users import find_user as find_user
+    from ._users import find_user_by_id as find_user_by_id
     from ._users import list_users as list_users
     from ._users import require_role as require_role
     from ._users import set_password as set_password

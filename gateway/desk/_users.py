@@ -132,6 +132,11 @@ def find_user(session: Session, username: str) -> DeskUser | None:
     return session.scalars(select(DeskUser).where(DeskUser.username == username)).first()
 
 
+def find_user_by_id(session: Session, user_id: int) -> DeskUser | None:
+    """The user a desk session names (its cookie holds the id)."""
+    return session.get(DeskUser, user_id)
+
+
 def list_users(session: Session) -> list[DeskUser]:
     return list(session.scalars(select(DeskUser).order_by(DeskUser.username)))
 

@@ -63,6 +63,8 @@ from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from validators import FindingCode
 
+from ._like import contains
+from ._like import starts_with
 from ._revalidation import BLOCKING
 
 RowKind = Literal["order", "document"]
@@ -456,16 +458,6 @@ def count_waiting_documents(session: Session, waiting: list[WaitingGroup] | None
     return sum(group.count for group in (waiting_groups(session) if waiting is None else waiting))
 
 
-def contains(column: SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
-    """SQL: ``column`` holds ``text`` in any case; ``%`` and ``_`` in it stand for themselves."""
-    return column.ilike(f"%{_like_escape(text)}%", escape="\\")
-
-
-def starts_with(column: SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
-    """SQL: ``column`` starts with ``text`` in any case; ``%`` and ``_`` in it stand for themselves."""
-    return column.ilike(f"{_like_escape(text)}%", escape="\\")
-
-
 def reason_case(code: SQLColumnExpression[str]) -> ColumnElement[str]:
     """SQL: the reason key of a finding code (``other`` for codes no reason names, and for NULL)."""
     return case(REASON_OF_CODE, value=code, else_=OTHER)
@@ -809,10 +801,6 @@ def _next_prefix(text: str) -> str:
     if last > 0x10FFFF:
         return _next_prefix(text[:-1]) if len(text) > 1 else "\U0010ffff" * 2
     return text[:-1] + chr(last)
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _raw(args: Mapping[str, Any], key: str) -> Any:

@@ -18,9 +18,9 @@ from sqlalchemy.orm import defer
 
 from gateway import desk as order_desk
 from gateway import storage
+from gateway.desk import order_page
 from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
-from gateway.web.desk_pages.order_page import order_page
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT

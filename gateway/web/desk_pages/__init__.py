@@ -3,7 +3,9 @@
 Screens: login, the exception queue, an order beside its original document with the fixes,
 inbound documents, the dashboard, partners. Server-rendered with Jinja (``gateway/web/templates``);
 the only script scrolls the document view to a field's source. ``init_desk`` binds the
-settings, CSRF and the security headers; see ``security`` and ``settings``.
+services, the sessions, CSRF and the security headers; see ``security`` and ``settings``.
+The views parse the request, call a read model of ``gateway.desk`` (every query a screen runs is
+there) or one of its actions, and render; no SQL is written here (``tests/test_web_desk_no_sql.py``).
 """
 
 from __future__ import annotations

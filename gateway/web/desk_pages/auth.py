@@ -34,6 +34,7 @@ from gateway.desk import Throttled
 from gateway.desk import authenticate
 from gateway.desk import clear_login_failures
 from gateway.desk import end_sessions
+from gateway.desk import find_user_by_id
 from gateway.desk import login_throttle
 from gateway.desk import record_login_failure
 from gateway.desk import set_password
@@ -79,7 +80,7 @@ def _session_user() -> DeskUser | None:
     user_id = session.get("user")
     if not isinstance(user_id, int):
         return None
-    found = db().get(DeskUser, user_id)
+    found = find_user_by_id(db(), user_id)
     fingerprint = session.get("auth", "")
     if (
         found is None

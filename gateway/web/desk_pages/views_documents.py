@@ -18,10 +18,8 @@ so a hostile upload is never shown inline by the browser.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import replace
 from pathlib import Path
 
 from flask import abort
@@ -34,10 +32,6 @@ from flask import send_file
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from sqlalchemy import ColumnElement
-from sqlalchemy import func
-from sqlalchemy import or_
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
@@ -51,20 +45,20 @@ from gateway.desk import DocumentDesk
 from gateway.desk import InvalidChange
 from gateway.desk import PermissionDenied
 from gateway.desk import X12Preview
+from gateway.desk import document_detail
+from gateway.desk import document_list
+from gateway.desk import document_source
+from gateway.desk import find_document
+from gateway.desk import find_outbound
 from gateway.desk import keyed_order_from_form
 from gateway.desk import reprocess_refusal
 from gateway.desk import require_role
 from gateway.desk import resolution_refusal
-from gateway.desk.exception_queue import contains
 from gateway.desk.sources import DEFAULT_SCALE
 from gateway.desk.sources import SCALES
 from gateway.desk.sources import CannotShow
-from gateway.desk.sources import SourceView
-from gateway.desk.sources import answers
 from gateway.desk.sources import document_page_words
-from gateway.desk.sources import mark_findings
 from gateway.desk.sources import render_document_page
-from gateway.desk.sources import source_view
 from gateway.errors import ReprocessRefused
 from gateway.model.status import DocumentStatus
 from gateway.outbound import replies
@@ -89,62 +83,11 @@ STATUSES = (
     DocumentStatus.DISMISSED,
 )
 KEYED_ROWS = 3  # empty line rows the keyed-order form starts with
-PER_PAGE = 50
-LISTED = 200  # orders and errors a document's page lists at most
 MAX_PAGE = 10_000
 # A page read as text has no OCR words: an answer, not an error. A missing page is not found.
 _WORDS_STATUS = {"ocr.text_layer": 200, "document.missing": 404, "email.no_part": 404, "ocr.no_page": 404,
                  "pdf.no_page": 404}  # fmt: skip
 _EXTENSIONS = {"x12": "edi", "pdf": "pdf", "xlsx": "xlsx", "csv": "csv", "email": "eml"}
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRow:
-    document: storage.Document
-    orders: int
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentList:
-    rows: list[DocumentRow]
-    total: int
-    page: int
-    pages: int
-    status: str
-    search: str
-
-
-def document_list(session: Session, *, status: str, search: str, page: int) -> DocumentList:
-    """Documents newest first, by status and by a search over id, file name and partner."""
-    document = storage.Document
-    where: list[ColumnElement[bool]] = []
-    if status:
-        where.append(document.status == status)
-    if search:
-        alternatives: list[ColumnElement[bool]] = [
-            contains(document.filename, search),
-            contains(document.partner, search),
-        ]
-        if search.isdigit():
-            alternatives.append(document.id == int(search))
-        where.append(or_(*alternatives))
-    total = session.scalar(select(func.count()).select_from(document).where(*where)) or 0
-    pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(1, page), pages)
-    orders = (
-        select(storage.PurchaseOrder.document_id, func.count().label("n"))
-        .group_by(storage.PurchaseOrder.document_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(document, func.coalesce(orders.c.n, 0))
-        .outerjoin(orders, orders.c.document_id == document.id)
-        .where(*where)
-        .order_by(document.id.desc())
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    )
-    return DocumentList([DocumentRow(d, n) for d, n in rows], total, page, pages, status, search)
 
 
 @desk.get("/documents")
@@ -187,25 +130,8 @@ def _document_page(
     """The document's page; after a refused action, with its ``problem`` and the ``form`` sent back."""
     session = db()
     found = _document(session, document_id)
-    purchase_order = storage.PurchaseOrder
-    outbound = storage.OutboundRecord
-    orders = list(
-        session.scalars(
-            select(purchase_order)
-            .where(purchase_order.document_id == document_id)
-            .order_by(purchase_order.ordinal)
-            .limit(LISTED)
-        )
-    )
-    order_count = session.scalar(
-        select(func.count()).select_from(purchase_order).where(purchase_order.document_id == document_id)
-    )
-    sent = list(
-        session.scalars(
-            select(outbound).where(outbound.document_id == document_id).order_by(outbound.id).limit(LISTED)
-        )
-    )
-    source = _document_source(session, found, orders)
+    detail = document_detail(session, document_id)
+    source = document_source(session, found, detail.orders)
     refusal = reprocess_refusal(session, document_id)
     resolve = _resolve_view(session, found, form)
     db().commit()  # end the read before rendering
@@ -213,10 +139,10 @@ def _document_page(
         "document.html",
         status,
         document=found,
-        orders=orders,
-        order_count=order_count or 0,
-        listed=LISTED,
-        outbound=sent,
+        orders=detail.orders,
+        order_count=detail.order_count,
+        listed=detail.listed,
+        outbound=detail.outbound,
         source=source,
         refusal=refusal,
         reprocess_form=ReprocessForm(),
@@ -427,7 +353,7 @@ def reprocess(document_id: int) -> ResponseReturnValue:
 
 @desk.get("/outbound/<int:outbound_id>")
 def outbound(outbound_id: int) -> ResponseReturnValue:
-    found = db().get(storage.OutboundRecord, outbound_id)
+    found = find_outbound(db(), outbound_id)
     if found is None:
         abort(404)
     # What we wrote ourselves is shown whole (escaped here), past the cap on values from outside.
@@ -439,7 +365,7 @@ def outbound(outbound_id: int) -> ResponseReturnValue:
 @desk.get("/outbound/<int:outbound_id>/raw")
 def outbound_raw(outbound_id: int) -> ResponseReturnValue:
     session = db()
-    found = session.get(storage.OutboundRecord, outbound_id)
+    found = find_outbound(session, outbound_id)
     if found is None:
         abort(404)
     session.commit()
@@ -462,28 +388,6 @@ def _readable(found: storage.OutboundRecord) -> str:
     return "".join(f"{name}: {value}\n" for name, value in head if value) + "\n" + reply.body
 
 
-def _document_source(
-    session: Session, found: storage.Document, orders: list[storage.PurchaseOrder]
-) -> SourceView:
-    """The document's view, highlighted for its one order, its findings marked and, for X12, its answers."""
-    finding = storage.Finding
-    view = source_view(session, found.id, orders[0].canonical if len(orders) == 1 else None)
-    rows = list(
-        session.scalars(
-            select(finding).where(finding.document_id == found.id).order_by(finding.id).limit(LISTED)
-        )
-    )
-    view = mark_findings(view, rows)
-    if view.format != "x12":
-        return view
-    control = orders[0].canonical.get("control_number") if len(orders) == 1 and orders[0].canonical else None
-    one = orders[0].id if len(orders) == 1 else None
-    return replace(
-        view,
-        answers=answers(session, found.id, order_id=one, control_number=str(control) if control else None),
-    )
-
-
 def _scale(raw: str | None) -> float | None:
     """The page scale asked for: the default when none, one of ``SCALES``, or None."""
     if raw is None:
@@ -496,7 +400,7 @@ def _scale(raw: str | None) -> float | None:
 
 
 def _document(session: Session, document_id: int) -> storage.Document:
-    found = session.get(storage.Document, document_id)
+    found = find_document(session, document_id)
     if found is None:
         abort(404)
     return found

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from flask import abort
@@ -31,12 +32,8 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from sqlalchemy import func
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import defer
 
-from gateway import storage
 from gateway.config import SmtpSettings
 from gateway.desk import DeskError
 from gateway.desk import DeskOutcome
@@ -46,6 +43,13 @@ from gateway.desk import OrderDesk
 from gateway.desk import OrderNotFound
 from gateway.desk import PermissionDenied
 from gateway.desk import StaleOrder
+from gateway.desk import audit_changes
+from gateway.desk import drafted_reply_count
+from gateway.desk import find_outbound
+from gateway.desk import holding_counts
+from gateway.desk import order_for_page
+from gateway.desk import order_page
+from gateway.desk import paging_args
 from gateway.desk import send_reply as queue_reply
 from gateway.desk.exception_queue import queue_neighbours
 from gateway.model.status import OrderStatus
@@ -61,10 +65,6 @@ from .context import now
 from .context import render
 from .context import services
 from .context import user
-from .order_page import audit_changes
-from .order_page import holding_counts
-from .order_page import order_page
-from .order_page import paging_args
 
 CATALOG_LIMIT = 12
 _STATUS_OF_ERROR: tuple[tuple[type[DeskError], int], ...] = (
@@ -190,7 +190,7 @@ def _lines(outcome: DeskOutcome) -> str:
 
 def _approved(_: Any, outcome: DeskOutcome) -> str:
     if outcome.status == OrderStatus.ACCEPTED:
-        drafted = _drafted_replies(outcome.outbound_ids)
+        drafted = drafted_reply_count(db(), outcome.outbound_ids)
         sent = len(outcome.outbound_ids) - drafted
         return (
             "Approved: the order is accepted"
@@ -208,17 +208,8 @@ def _approved(_: Any, outcome: DeskOutcome) -> str:
     return "Checked again, but the order is still held; the findings left are shown below."
 
 
-def _drafted_replies(outbound_ids: list[int]) -> int:
-    """How many of ``outbound_ids`` are replies drafted for the clerk to send."""
-    if not outbound_ids:
-        return 0
-    record = storage.OutboundRecord
-    found = select(func.count()).where(record.id.in_(outbound_ids), record.status == OutboxStatus.DRAFT)
-    return db().scalar(found) or 0
-
-
 def _rejected(outcome: DeskOutcome) -> str:
-    if _drafted_replies(outcome.outbound_ids):
+    if drafted_reply_count(db(), outcome.outbound_ids):
         return (
             "Rejected; the reply to the customer is drafted below: read it, edit it if needed, and send it."
         )
@@ -392,16 +383,15 @@ def _show(
     notice: tuple[str, str] | None = None,
 ) -> tuple[str, int]:
     session = db()
-    # the canonical JSON is read in parts: the page's lines only
-    stored = session.get(storage.PurchaseOrder, order_id, options=[defer(storage.PurchaseOrder.canonical)])
+    stored = order_for_page(session, order_id)  # its canonical JSON read in parts: the page's lines only
     if stored is None:
         abort(404)
     page = order_page(session, stored, page=_page_number(), lines=request.args.get("lines"))
     query = request.args.get("q", "").strip()[:100]
     line = request.args.get("line", "").strip()[:32] or None
     if query and page.in_exception:
-        page.catalog = services().order_desk.search_catalog(session, query, CATALOG_LIMIT, order_id=order_id)
-        page.catalog_query, page.catalog_line = query, line
+        catalog = services().order_desk.search_catalog(session, query, CATALOG_LIMIT, order_id=order_id)
+        page = replace(page, catalog=catalog, catalog_query=query, catalog_line=line)
     smtp, _ = _smtp()
     previous, following = queue_neighbours(session, order_id)
     suggested = [
@@ -472,7 +462,7 @@ def _sent(session: Session, outbound_id: int, to: str) -> tuple[str, str]:
             f"The reply is in the outbox but not sent: {problem}. It goes when the mail server is set.",
         )
     report = send_due_replies(services().sessions, smtp, now=now(), only=outbound_id)
-    row = session.get(storage.OutboundRecord, outbound_id)
+    row = find_outbound(session, outbound_id)
     if report.sent:
         return "success", f"Sent to {to}."
     if row is not None and row.status == OutboxStatus.DEAD:

@@ -14,12 +14,10 @@ from typing import Any
 
 from flask import abort
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func
-from sqlalchemy import select
 
-from gateway import storage
 from gateway.cli import reports
-from gateway.model.status import OrderStatus
+from gateway.desk import partner_activity
+from gateway.desk import partner_traffic
 
 from .context import db
 from .context import desk
@@ -27,30 +25,13 @@ from .context import now
 from .context import render
 from .context import services
 
-RECENT = 20
 TRAFFIC_DAYS = 7
 
 
 @desk.get("/partners")
 def partners() -> ResponseReturnValue:
     session = db()
-    since = now() - timedelta(days=TRAFFIC_DAYS)
-    document = storage.Document
-    purchase_order = storage.PurchaseOrder
-    received = dict(
-        session.execute(
-            select(document.partner, func.count())
-            .where(document.received_at >= since)
-            .group_by(document.partner)
-        ).all()
-    )
-    waiting = dict(
-        session.execute(
-            select(purchase_order.partner, func.count())
-            .where(purchase_order.status == OrderStatus.EXCEPTION)
-            .group_by(purchase_order.partner)
-        ).all()
-    )
+    traffic = partner_traffic(session, since=now() - timedelta(days=TRAFFIC_DAYS))
     status = reports.transport_status(session, services().partners)
     errors: dict[str, int] = {}
     for row in status:
@@ -60,8 +41,8 @@ def partners() -> ResponseReturnValue:
     return render(
         "partners.html",
         profiles=sorted(services().partners, key=lambda p: p.name),
-        received=received,
-        waiting=waiting,
+        received=traffic.received,
+        waiting=traffic.waiting,
         failing=errors,
         channels=reports.configured_channels,
         days=TRAFFIC_DAYS,
@@ -75,27 +56,7 @@ def partner(name: str) -> ResponseReturnValue:
     if profile is None:
         abort(404)
     session = db()
-    document = storage.Document
-    outbound = storage.OutboundRecord
-    alert = storage.Alert
-    documents = list(
-        session.scalars(
-            select(document).where(document.partner == name).order_by(document.id.desc()).limit(RECENT)
-        )
-    )
-    sent = list(
-        session.scalars(
-            select(outbound).where(outbound.partner == name).order_by(outbound.id.desc()).limit(RECENT)
-        )
-    )
-    alerts = list(
-        session.scalars(
-            select(alert)
-            .where(alert.partner == name, alert.resolved_at.is_(None))
-            .order_by(alert.id.desc())
-            .limit(RECENT)
-        )
-    )
+    activity = partner_activity(session, name)
     transport = [
         row for row in reports.transport_status(session, services().partners) if row["partner"] == name
     ]
@@ -104,9 +65,9 @@ def partner(name: str) -> ResponseReturnValue:
         "partner.html",
         profile=profile,
         settings=list(flatten(profile.model_dump(mode="json"))),
-        documents=documents,
-        outbound=sent,
-        alerts=alerts,
+        documents=activity.documents,
+        outbound=activity.outbound,
+        alerts=activity.alerts,
         transport=transport,
     )
 

@@ -1,5 +1,6 @@
 """What the order screen shows: the order, its findings placed beside the fields they concern,
-the original document's view, what was sent, and the order's history. Reads only.
+the original document's view, what was sent, and the order's history. Reads only: functions take
+a session and never commit; the web's ``/orders`` views parse the request and render.
 
 A finding names its field (``sku``, ``quantity``, ``unit_price``, ``date_002``, ``po_number``,
 ``ship_to``, ``total``...) and, for a line, its ``line_no``. Header findings whose field the
@@ -23,19 +24,22 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import defer
 
 from gateway import storage
-from gateway.desk import CatalogHit
-from gateway.desk import order_history
-from gateway.desk.sources import MAX_LINES
-from gateway.desk.sources import Highlight
-from gateway.desk.sources import SourceView
-from gateway.desk.sources import answers
-from gateway.desk.sources import mark_findings
-from gateway.desk.sources import source_view
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.status import OrderStatus
+from gateway.model.status import OutboxStatus
+
+from ._actions import order_history
+from ._catalog import CatalogHit
+from .sources import MAX_LINES
+from .sources import Highlight
+from .sources import SourceView
+from .sources import answers
+from .sources import mark_findings
+from .sources import source_view
 
 HEADER_FIELDS = ("po_number", "po_date", "customer", "currency", "ship_to", "total")
 BLOCKING = ("hold", "reject")
@@ -100,7 +104,7 @@ class LinePaging:
         return self.total > LINES_PER_PAGE
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OrderPage:
     stored: storage.PurchaseOrder
     order: Order | None
@@ -218,6 +222,11 @@ def paging_args(page: int | None, lines: str | None) -> dict[str, str]:
     return found | ({"lines": lines} if lines in ("all", "findings") else {})
 
 
+def order_for_page(session: Session, order_id: int) -> storage.PurchaseOrder | None:
+    """The stored order, its canonical JSON left unread: ``order_page`` reads the page's part of it."""
+    return session.get(storage.PurchaseOrder, order_id, options=[defer(storage.PurchaseOrder.canonical)])
+
+
 def order_page(
     session: Session, stored: storage.PurchaseOrder, *, page: int | None = None, lines: str | None = None
 ) -> OrderPage:
@@ -318,6 +327,15 @@ def holding_counts(session: Session, order_id: int) -> dict[str, int]:
         .group_by(finding.code)
     )
     return {code: count for code, count in rows}
+
+
+def drafted_reply_count(session: Session, outbound_ids: list[int]) -> int:
+    """How many of ``outbound_ids`` are replies drafted for the clerk to send."""
+    if not outbound_ids:
+        return 0
+    record = storage.OutboundRecord
+    found = select(func.count()).where(record.id.in_(outbound_ids), record.status == OutboxStatus.DRAFT)
+    return session.scalar(found) or 0
 
 
 def _source(
