@@ -23,9 +23,9 @@ from gateway.errors import TransportError
 from gateway.outbound.dispatch import send_due
 from gateway.outbound.outbox import AWAITING_MDN
 from gateway.outbound.outbox import SENT
-from tests.as2_partner import KeyPair
 from tests.conftest import FIXED_NOW
-from tests.test_as2 import World
+from tests.servers.as2_partner import KeyPair
+from tests.transports.test_as2 import World
 
 
 def _delivered(w: World) -> tuple[storage.As2Message, int]:
