@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import NamedTuple
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,385 +16,40 @@ from gateway.cli import reports
 from gateway.inbound.pipeline import Pipeline
 from tests.conftest import CORPUS
 
-# path -> (document status, order statuses, document error codes, order error codes, acks written).
-# Non-850 files from senders with no profile are stored as unknown_partner; known senders'
-# 855/856/810 sets get a 997 that rejects them as not supported.
-EXPECTED = {
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/Example1_PGWGlass.txt": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/Example2_Adobe_TLP.txt": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/Example3_Adobe_CLP.txt": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/Example4_Adobe_ShrinkWrapped.txt": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/From_aojuk.txt": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_855/855SSimmons.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_855/Example1_Adobe.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_856/Example1.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_856/Example2.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_856/Example3.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_856/Example4.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_856/FromGregarican.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_856/edi1Source.txt": (
-        "rejected",
-        [],
-        ["x12.unsupported"],
-        [],
-        ["997"],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_810/Example5_Walmart.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_810/Example3_MultiInvoice.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_810/2011110815164104.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_810/Example4_Adobe.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/Acknowledgments/TechnicalAcknowledgment_Sample1.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/Acknowledgments/TechnicalAcknowledgment_SampleFromJeffN825.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/Acknowledgments/_999/DHS_Wisconsin_Sample.txt": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "aaronhuggins__node-x12/test/test-data/850.edi": ("processed", ["accepted"], [], [], ["997"]),
-    "aaronhuggins__node-x12/test/test-data/850_2.edi": ("processed", ["accepted"], [], [], ["997"]),
-    "aaronhuggins__node-x12/test/test-data/850_3.edi": ("processed", ["accepted"], [], [], ["997"]),
-    "aaronhuggins__node-x12/test/test-data/850_fat.edi": (
-        "processed",
-        ["accepted", "accepted"],  # parse-only; the repeated PO is a validation finding
-        ["x12.duplicate_interchange"],
-        [],
-        ["997", "TA1", "997"],
-    ),
-    "aaronhuggins__node-x12/test/test-data/855.edi": ("unknown_partner", [], ["partner.unknown"], [], []),
-    "aaronhuggins__node-x12/test/test-data/856.edi": ("rejected", [], ["x12.unsupported"], [], ["997"]),
-    "kputnam__stupidedi/spec/fixtures/003010/PO850/fail/1.edi": (  # SE01 28 and CTT01 1, for 2 PO1s
-        "rejected",
-        ["rejected"],
-        ["x12.all_rejected"],
-        ["x12.ctt_count", "x12.st"],
-        ["TA1", "997"],
-    ),
-    "kputnam__stupidedi/spec/fixtures/003050/PO850/fail/1.edi": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["TA1", "997"],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/PO850/pass/1.edi": ("processed", ["accepted"], [], [], ["997"]),
-    "kputnam__stupidedi/spec/fixtures/004010/X357 SC850 Aerospace Industry Purchase Order/pass/basic-po.edi": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/X357 SC850 Aerospace Industry Purchase Order/pass/taxexempt-po.edi": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/FA997/pass/1.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/IN810/pass/1.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/PR855/pass/1.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/PR855/fail/2.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/X358 SC855 Aerospace Industry Purchase Order Acknowledgment/pass/po-ack-minor-changes.edi": (
-        "rejected",
-        [],
-        ["x12.unsupported"],
-        [],
-        ["997"],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/SH856/fail/2.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "kputnam__stupidedi/spec/fixtures/002001/SH856/fail/1.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "kputnam__stupidedi/spec/fixtures/004010/X348 SC810 Aerospace Industry Invoice/pass/basic-invoice.edi": (
-        "rejected",
-        [],
-        ["x12.unsupported"],
-        [],
-        ["997"],
-    ),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/850.OK.edi": ("processed", ["accepted"], [], [], ["997"]),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/850.SyntaxNotes.ERR.edi": (
-        "rejected",
-        ["rejected"],
-        ["x12.all_rejected"],
-        ["x12.syntax"],
-        ["997"],
-    ),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/850.Composite.SLN.OK.edi": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["997"],
-    ),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/856.Crossdock.OK.edi": (
-        "rejected",
-        [],
-        ["x12.unsupported"],
-        [],
-        ["997"],
-    ),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/ControlNumbersMismatch.edi": (
-        "rejected",
-        [],
-        ["x12.gs", "x12.isa", "x12.st", "x12.unsupported"],
-        [],
-        ["TA1", "997"],
-    ),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/WrongGroupsAndTranCount.edi": (
-        "rejected",
-        [],
-        ["x12.element", "x12.gs", "x12.isa", "x12.unsupported"],
-        [],
-        ["TA1", "997"],
-    ),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/MultipleInterchangesAndGroups.edi": (
-        "rejected",
-        [],
-        ["x12.element", "x12.isa", "x12.unsupported"],
-        [],
-        ["TA1", "997", "TA1", "997"],
-    ),
-    "olmelabs__EdiEngine/EdiEngine.Tests/TestData/NonEdi.edi": ("rejected", [], ["x12.not_x12"], [], []),
-    "xlate__staedi/src/test/resources/x12/invoice810_po850_dual.edi": (
-        "rejected",
-        ["rejected"],
-        ["x12.unsupported"],
-        ["x12.syntax"],
-        ["997"],
-    ),
-    "xlate__staedi/src/test/resources/x12/simple810.edi": ("rejected", [], ["x12.unsupported"], [], ["997"]),
-    "xlate__staedi/src/test/resources/x12/simple997.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/extraDelimiter997.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/invalid997.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/invalid997_min.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/empty997.edi": ("unknown_partner", [], ["partner.unknown"], [], []),
-    "xlate__staedi/src/test/resources/x12/simple997-multiple-interchanges.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/simple999.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/invalid999.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/issue128/ts210_80char.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/issue109/ts214_ellipses_segterm.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "xlate__staedi/src/test/resources/x12/issue590/multi-tx-transaction-type.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-    "Stedi-Demos__bootstrap-archived/src/resources/X12/5010/850/input.edi": (
-        "processed",
-        ["accepted"],
-        [],
-        [],
-        ["999"],
-    ),
-    "Stedi-Demos__bootstrap-archived/src/resources/X12/5010/855/inbound.edi": (
-        "unknown_partner",
-        [],
-        ["partner.unknown"],
-        [],
-        [],
-    ),
-}
+EXPECTED_FILE = Path(__file__).with_name("x12_corpus.expected.json")
+_FIELDS = {"status", "orders", "document_errors", "order_errors", "acks"}
+
+
+class Expected(NamedTuple):
+    """What one corpus file must end as: document status, order statuses, document error codes,
+    order error codes (severity error), and the kinds of the acks written, in order."""
+
+    status: str
+    orders: list[str]
+    document_errors: list[str]
+    order_errors: list[str]
+    acks: list[str]
+
+
+def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are unique: a repeated path would hide one of its two outcomes."""
+    keys = [key for key, _ in pairs]
+    assert len(set(keys)) == len(keys), f"repeated keys: {sorted({k for k in keys if keys.count(k) > 1})}"
+    return dict(pairs)
+
+
+def load_expected(path: Path = EXPECTED_FILE) -> dict[str, Expected]:
+    """x12_corpus.expected.json: one entry per corpus file, keyed by its path under ../shared/corpus.
+    Non-850 files from senders with no profile are stored as unknown_partner; known senders'
+    855/856/810 sets get a 997 that rejects them as not supported. "note" says why, where it is not plain."""
+    expected: dict[str, Expected] = {}
+    for name, entry in json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_repeats).items():
+        assert set(entry) - {"note"} == _FIELDS, f"{name}: fields {sorted(entry)}"
+        expected[name] = Expected(**{field: entry[field] for field in _FIELDS})
+    return expected
+
+
+EXPECTED = load_expected()
 
 
 X12_FILES = sorted(

@@ -223,7 +223,7 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
 
 def ack_files() -> list[str]:
     """Every X12 file the gateway answers with a 997/999: corpus paths, then fixture paths."""
-    corpus = [path for path, expected in EXPECTED.items() if set(expected[4]) & set(_ACK_KINDS)]
+    corpus = [path for path, expected in EXPECTED.items() if set(expected.acks) & set(_ACK_KINDS)]
     inbox = [p for p in sorted(INBOX.glob("*.edi")) if p.name != "unknown-sender.edi"]
     fixtures = [*inbox, *sorted((ROOT / "fixtures" / "x12").glob("**/*.edi"))]
     return sorted(corpus) + [p.relative_to(ROOT).as_posix() for p in fixtures]
