@@ -69,7 +69,7 @@ def test_encrypted_pdf() -> None:
 def test_drawing_without_text_or_pictures() -> None:
     pdf = FPDF()
     pdf.add_page()
-    pdf.rect(20, 20, 100, 60, style="F")  # drawn shapes: no text, and no picture for OCR (tests/documents/test_ocr.py)
+    pdf.rect(20, 20, 100, 60, style="F")  # drawn shapes: no text, and no picture for OCR (test_ocr.py)
     result = parse_pdf_order(pdf_bytes(pdf), partner="a", document_id="1")
     assert [i.code for i in result.issues] == ["pdf.no_text"]
     assert "no pictures to read by OCR" in result.issues[0].message
