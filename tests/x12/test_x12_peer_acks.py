@@ -1,6 +1,6 @@
 """Our 997/999 against a peer's: pyx12 acknowledges the same X12 files with the same maps.
 
-For every X12 file of ../shared/corpus, fixtures/inbox and fixtures/x12 that the gateway acknowledges, the
+For every X12 file of ../shared/corpus and fixtures/x12 that the gateway acknowledges, the
 gateway's 997/999 (as the pipeline writes it) and pyx12's own 997/999 (x12n_document with a
 997 writer, reading our map directory) are reduced to their acknowledgement segments
 (AK1-AK5, AK9, IK3-IK5), and compared. Envelopes, control numbers, dates and times are left
@@ -17,6 +17,7 @@ the segments as our pre-pass splits them (see ``peer_input``).
 from __future__ import annotations
 
 import io
+import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -189,7 +190,7 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
         ("pyx12", "000000002/AK5*A", "unsupported"),
         ("pyx12", "AK9*A*2*2*2", "unsupported"),
     ],
-    "fixtures/inbox/acme-errors.edi": [
+    "fixtures/x12/004010/850/fail/acme-errors.edi": [
         ("ours", "0001/AK3*PO1*3*PO1*8", "ak303-loop"),
         ("ours", "0001/AK3*PO1*4*PO1*8", "partner-codes"),
         ("ours", "0001/AK3*ZZZ*5*PO1*1", "ak303-loop"),
@@ -200,7 +201,7 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
         ("pyx12", "0001/AK3*ZZZ*5**1", "ak303-loop"),
         ("pyx12", "AK9*R*2*2*1", "ak9-partial"),
     ],
-    "fixtures/x12/peer/acme-ack-codes.edi": [
+    "fixtures/x12/004010/850/fail/acme-ack-codes.edi": [
         ("ours", "0001/AK3*PID*13*N1*7", "ak304-placement"),
         ("ours", "0002/AK3*CTP*14*CTP*8", "ak303-loop"),
         ("ours", "0002/AK4*12**3*7", "ak4-elements"),  # AK403 3 too many; no AK402 past the last element
@@ -213,7 +214,7 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
         ("pyx12", "0005/AK3*BSN*13**1", "ak304-placement"),
         ("pyx12", "AK9*R*6*6*2", "ak9-partial"),
     ],
-    "fixtures/inbox/initech-INI-2026-0042.edi": [
+    "fixtures/x12/005010/850/pass/initech-INI-2026-0042.edi": [
         ("ours", "0001/IK5*A", "peer-999"),
         ("ours", "AK2*850*0001", "peer-999"),
         ("ours", "AK9*A*1*1*1", "peer-999"),
@@ -224,8 +225,11 @@ DIFFERENCES: dict[str, list[tuple[str, str, str]]] = {
 def ack_files() -> list[str]:
     """Every X12 file the gateway answers with a 997/999: corpus paths, then fixture paths."""
     corpus = [path for path, expected in EXPECTED.items() if set(expected.acks) & set(_ACK_KINDS)]
-    inbox = [p for p in sorted(INBOX.glob("*.edi")) if p.name != "unknown-sender.edi"]
-    fixtures = [*inbox, *sorted((ROOT / "fixtures" / "x12").glob("**/*.edi"))]
+    fixtures = [
+        path
+        for path in sorted((ROOT / "fixtures" / "x12").glob("*/*/*/*.edi"))
+        if set(json.loads(path.with_suffix(".expected.json").read_text())["acks"]) & set(_ACK_KINDS)
+    ]
     return sorted(corpus) + [p.relative_to(ROOT).as_posix() for p in fixtures]
 
 
@@ -233,7 +237,7 @@ def _source(name: str) -> Path:
     return ROOT / name if name.startswith("fixtures/") else CORPUS / name
 
 
-def _segments(text: str) -> list[list[str]]:
+def segments(text: str) -> list[list[str]]:
     """An ack's segments split with the separators its ISA declares."""
     start = text.find("ISA")
     element, terminator = text[start + 3], text[start + 105]
@@ -245,7 +249,7 @@ def normalise(texts: list[str]) -> list[str]:
     found: list[str] = []
     control = ""
     for text in texts:
-        for segment in _segments(text):
+        for segment in segments(text):
             if segment[0] not in _ACK_SEGMENTS:
                 continue
             while len(segment) > 1 and segment[-1] == "":
