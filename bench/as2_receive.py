@@ -44,9 +44,9 @@ from gateway.transports.as2_identity import As2Identity
 from gateway.transports.as2_messages import http_message
 from gateway.web import create_app
 from partners import PartnerRegistry
-from tests.as2_partner import As2Partner
-from tests.as2_partner import make_key_pair
-from tests.as2_partner import serve
+from tests.servers.as2_partner import As2Partner
+from tests.servers.as2_partner import make_key_pair
+from tests.servers.as2_partner import serve
 
 GATEWAY_ID = "NORTHWIND"
 PARTNER_ID = "ACMEAS2"

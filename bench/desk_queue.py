@@ -16,7 +16,7 @@ turn so that a change in the machine's load falls on both; the medians of wall t
 time (``time.process_time``, plus on PostgreSQL the CPU its server processes spent, from
 ``/proc/<pid>/schedstat``) are reported, and the big store's time over the small one's: the
 goal is at most 1.5x (and under 200 ms wall on an idle machine). SQLite always; PostgreSQL too
-when its server can be started (``tests/postgres.py``: Debian's binaries).
+when its server can be started (``tests/servers/postgres.py``: Debian's binaries).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from gateway import storage
 from gateway.config import WebConfig
 from gateway.web import create_app
 from partners import PartnerRegistry
-from tests.postgres import Postgres
+from tests.servers.postgres import Postgres
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 RUNS = 7

@@ -2,7 +2,7 @@
 
 ``run(seconds)`` fuzzes for about ``seconds`` of wall time. Meanwhile one atheris subprocess per
 target (atheris.Fuzz never returns) runs the reader under coverage guidance, seeded with the real
-documents and examples of the strategies in ``tests/fuzz_inputs.py``; xlsx inputs are mutated
+documents and examples of the strategies in ``tests/fuzz/fuzz_inputs.py``; xlsx inputs are mutated
 inside their zip, part by part. This process runs those strategies with hypothesis through the
 whole pipeline (SQLite), one target after another. An input that breaks a reader is kept once
 per distinct failure in ``var/fuzz/crashes/`` beside its traceback; so is an input that hangs a
@@ -203,7 +203,7 @@ def _executions(log: bytes) -> int:
 
 def _seed_corpus(target: str) -> Path:
     """Real documents plus examples of the target's strategy; libFuzzer adds what it finds here."""
-    from tests import fuzz_inputs
+    from tests.fuzz import fuzz_inputs
 
     corpus = OUT / "corpus" / target
     corpus.mkdir(parents=True, exist_ok=True)
@@ -231,7 +231,7 @@ def _child(target: str, crashes: Path, deadline: float, count: Path, libfuzzer_a
     with atheris.instrument_imports(include=_INSTRUMENTED[target]):
         import parsers  # noqa: F401 - imported here to be instrumented
     from partners import PartnerRegistry
-    from tests import fuzz_inputs
+    from tests.fuzz import fuzz_inputs
 
     logging.disable(logging.CRITICAL)
     partners = PartnerRegistry.from_directory()
@@ -285,11 +285,11 @@ def _zip_aware_mutator(data: bytes, max_size: int, seed: int) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# hypothesis: the strategies of tests/fuzz_inputs.py through the pipeline, with fresh seeds.
+# hypothesis: the strategies of tests/fuzz/fuzz_inputs.py through the pipeline, with fresh seeds.
 
 
 def _strategy(target: str) -> st.SearchStrategy[bytes]:
-    from tests import fuzz_inputs
+    from tests.fuzz import fuzz_inputs
 
     return {
         "x12": fuzz_inputs.x12_inputs,
@@ -306,7 +306,7 @@ def _hypothesis(target: str, deadline: float, crashes: Path) -> TargetRun:
     from hypothesis import settings
 
     from partners import PartnerRegistry
-    from tests import fuzz_inputs
+    from tests.fuzz import fuzz_inputs
 
     partners = PartnerRegistry.from_directory()
     lower: dict[str, Callable[[bytes], object]] = {
@@ -377,7 +377,7 @@ def _new_inputs(crashes: Path, before: set[Path], prefix: str) -> list[Path]:
 def _signature(prefix: str, exc: BaseException) -> str:
     """What tells one failure from another: target and engine, exception type, innermost frame.
 
-    A broken property (an assertion of tests/fuzz_inputs.py) adds what it says, without numbers.
+    A broken property (an assertion of tests/fuzz/fuzz_inputs.py) adds what it says, without numbers.
     """
     frames = traceback.extract_tb(exc.__traceback__)
     where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"

@@ -1,6 +1,6 @@
 """Peak memory ingesting one big X12 interchange (200 MB of 850s by default) into SQLite.
 
-The interchange is written and ingested by ``tests/big_ingest.py`` (the runner the bounded-
+The interchange is written and ingested by ``tests/workers/big_ingest.py`` (the runner the bounded-
 memory test uses) in a child process, so the peak RSS is the child's own ``VmHWM``: Linux's
 ``ru_maxrss`` would also count this parent's RSS at the fork. The ingest is the pipeline's
 parse, canonical orders and store, without business validation, as in the X12 ingest bench.
@@ -86,7 +86,7 @@ def run(megabytes: int = 200) -> Result:
     cpu_before = _children_cpu()
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         child = subprocess.run(
-            [sys.executable, "-m", "tests.big_ingest", tmp, str(megabytes)],
+            [sys.executable, "-m", "tests.workers.big_ingest", tmp, str(megabytes)],
             capture_output=True,
             text=True,
             check=False,

@@ -30,15 +30,15 @@ from gateway import storage
 from gateway.config import QueueSettings
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
-from tests.postgres import Postgres
-from tests.queue_cluster import Cluster
-from tests.queue_cluster import Inbound
-from tests.queue_cluster import fresh_database
-from tests.queue_cluster import ingest_all
-from tests.queue_cluster import mixed_documents
-from tests.queue_cluster import processed_count
-from tests.queue_cluster import queued_pipeline
-from tests.queue_cluster import waiting_documents
+from tests.servers.postgres import Postgres
+from tests.servers.queue_cluster import Cluster
+from tests.servers.queue_cluster import Inbound
+from tests.servers.queue_cluster import fresh_database
+from tests.servers.queue_cluster import ingest_all
+from tests.servers.queue_cluster import mixed_documents
+from tests.servers.queue_cluster import processed_count
+from tests.servers.queue_cluster import queued_pipeline
+from tests.servers.queue_cluster import waiting_documents
 
 WORKERS = (1, 2, 4)
 # The workers' heartbeat and stall window as deployed (QueueSettings' defaults), not the test

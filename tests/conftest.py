@@ -20,7 +20,7 @@ from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from partners import load_profile
-from tests.postgres import Postgres
+from tests.servers.postgres import Postgres
 
 if TYPE_CHECKING:
     from bench import extraction

@@ -3,7 +3,7 @@
 Start-up is kept to click and this module: a command imports what it uses in its body, and
 ``gateway.desk`` and ``parsers`` are lazy front doors (``gateway._lazy``). So ``gateway --help``
 loads no store, no reader and no web framework, and ``gateway ingest`` of an X12 file loads no
-PDF or sheet reader (tests/test_startup.py checks both).
+PDF or sheet reader (tests/cli/test_startup.py checks both).
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ class Traced(BaseModel):
     """Base for canonical objects: ``provenance`` maps a field name to its source."""
 
     # Every model of ours builds its schema on first use, not at import: a command that does
-    # not read a document does not pay for it (``tests/test_startup.py``).
+    # not read a document does not pay for it (``tests/cli/test_startup.py``).
     model_config = ConfigDict(defer_build=True)
 
     provenance: Annotated[dict[str, Source], PlainSerializer(_provenances_out)] = Field(default_factory=dict)

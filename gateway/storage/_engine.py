@@ -159,7 +159,7 @@ def schema_is_current(engine: Engine) -> bool:
 @cache
 def head_revisions(versions: Path) -> frozenset[str]:
     """The revisions no other follows, read from the migration files as Alembic's own script
-    directory would find them (``tests/test_startup.py`` checks that both agree)."""
+    directory would find them (``tests/cli/test_startup.py`` checks that both agree)."""
     revisions: set[str] = set()
     followed: set[str] = set()
     for path in versions.glob("*.py"):

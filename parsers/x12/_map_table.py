@@ -2,7 +2,7 @@
 
 The 850, 860 and 865 segments live here and are shared with the outbound sets
 (``_map_table_outbound``); each set's structure is in ``_map_table_structures``. All of it is
-checked against an independent table of the standard by ``tests/test_x12_standard.py``.
+checked against an independent table of the standard by ``tests/x12/test_x12_standard.py``.
 
 Segments list their elements as ``"<data element>[:M]"`` tokens (``:M`` mandatory, else
 optional); ``C`` tokens are composites. An element whose data element number is not recorded
@@ -523,7 +523,7 @@ SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
     "LQ": ("Industry Code", ["1270", "1271"], []),
     "SPI": (
         "Specification Identifier",
-        # numbers as pyx12's own 004010 maps give them (tests/x12_standard, data_elements)
+        # numbers as pyx12's own 004010 maps give them (tests/x12/x12_standard, data_elements)
         [
             "786:M",
             "128",

@@ -1,7 +1,7 @@
 """Each set's segment and loop structure, by version: the input of ``_mapgen``.
 
-Written once from the reference table of the standard (tests/x12_standard/standard.json, the Bots
-grammars) and kept here as data; ``tests/test_x12_standard.py`` walks the generated maps against
+Written once from the reference table of the standard (tests/x12/x12_standard/standard.json, the Bots
+grammars) and kept here as data; ``tests/x12/test_x12_standard.py`` walks the generated maps against
 that reference. Each entry: (position, segment id, usage R/S, max use) or ("loop", id, usage,
 repeat, [children]), a loop's first child being its required opening segment. 850 only: the
 floating NTE (X12 requirement "F") keeps a place in the header and the PO1 loop.

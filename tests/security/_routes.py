@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from gateway import storage
 from gateway.web.desk_pages.views_order import ACTIONS
-from tests.test_web_desk_support import UNKNOWN_SKU_PO
-from tests.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
+from tests.web.test_web_desk_support import DeskApp
 
 PUBLIC = frozenset({"static", "desk.login"})
 TOKEN_BLUEPRINTS = frozenset({"api"})

@@ -11,8 +11,8 @@ from gateway import storage
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
-from tests.test_web_desk_support import DeskApp
-from tests.test_web_desk_support import open_app
+from tests.web.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import open_app
 
 
 @pytest.fixture
@@ -39,6 +39,6 @@ def store_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipelin
 
 
 # The AS2 world (our endpoint and a real pyas2lib partner, both served on loopback) and its keys,
-# shared with tests/test_as2.py rather than copied.
-from tests.test_as2 import keys as keys  # noqa: E402
-from tests.test_as2 import world as world  # noqa: E402
+# shared with tests/transports/test_as2.py rather than copied.
+from tests.transports.test_as2 import keys as keys  # noqa: E402
+from tests.transports.test_as2 import world as world  # noqa: E402

@@ -22,9 +22,9 @@ from gateway.cli import reports
 from gateway.errors import TransportError
 from gateway.model.status import OutboxStatus
 from gateway.outbound.dispatch import send_due
-from tests.as2_partner import KeyPair
 from tests.conftest import FIXED_NOW
-from tests.test_as2 import World
+from tests.servers.as2_partner import KeyPair
+from tests.transports.test_as2 import World
 
 
 def _delivered(w: World) -> tuple[storage.As2Message, int]:

@@ -1,7 +1,7 @@
 """AS2 from a partner whose profile requires signed messages: whatever arrives without a valid
 signature gets a negative MDN saying why, and nothing is stored, processed or answered with a 997.
 
-Cases beyond ``tests/test_as2.py``'s encrypted-but-unsigned one: plain EDI with AS2 headers,
+Cases beyond ``tests/transports/test_as2.py``'s encrypted-but-unsigned one: plain EDI with AS2 headers,
 compressed only, encrypted and compressed, a multipart/signed whose signature part is missing
 or garbage. A message nesting thousands of multiparts is refused as unreadable, not a 500, and
 a payload's file name only ever names the stored document.
@@ -18,12 +18,12 @@ import httpx
 import pytest
 
 from gateway import storage
-from tests.as2_partner import raw_message
 from tests.security import _hostile as hostile
-from tests.test_as2 import GATEWAY_ID
-from tests.test_as2 import PARTNER_ID
-from tests.test_as2 import PO
-from tests.test_as2 import World
+from tests.servers.as2_partner import raw_message
+from tests.transports.test_as2 import GATEWAY_ID
+from tests.transports.test_as2 import PARTNER_ID
+from tests.transports.test_as2 import PO
+from tests.transports.test_as2 import World
 
 _SIGNATURE_PART = re.compile(
     rb"(--[^\r\n]+)\r?\nContent-Type: application/(?:x-)?pkcs7-signature.*?(?=\r?\n--)",

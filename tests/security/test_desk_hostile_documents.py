@@ -27,8 +27,8 @@ from tests.security import _bomb_child as bombs
 from tests.security import _hostile as hostile
 from tests.security.test_hostile_names import HOSTILE
 from tests.security.test_xlsx_bombs import _random_texts
-from tests.test_web_desk_support import DeskApp
-from tests.test_web_desk_support import password
+from tests.web.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import password
 from tests.work import counted_calls
 
 # A document page takes 8,000 to 30,000 calls once the app is warm; the desk reading a bomb

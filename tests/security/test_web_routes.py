@@ -3,7 +3,7 @@ anything without a CSRF token, and the API opens only to its bearer token.
 
 A route added later is covered without editing this file; one whose blueprint, method or URL
 argument the tests do not know fails ``test_every_route_is_filed`` until someone decides.
-(Role checks per page are in ``tests/test_web_desk_auth.py``; AS2 signatures in
+(Role checks per page are in ``tests/web/test_web_desk_auth.py``; AS2 signatures in
 ``test_as2_signatures``.)
 """
 
@@ -26,11 +26,11 @@ from tests.security._routes import TOKEN_BLUEPRINTS
 from tests.security._routes import Route
 from tests.security._routes import desk_routes
 from tests.security._routes import every_route
-from tests.test_web_desk_support import UNKNOWN_SKU_PO
-from tests.test_web_desk_support import DeskApp
-from tests.test_web_desk_support import build_store
-from tests.test_web_desk_support import password
-from tests.test_web_desk_support import token
+from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
+from tests.web.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import password
+from tests.web.test_web_desk_support import token
 
 API_TOKEN = "api-token"  # what open_app gives the app
 

@@ -38,8 +38,8 @@ from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 from tests.security import _hostile as hostile
 from tests.security._stored import ingest
-from tests.test_web_desk_support import DeskApp
-from tests.test_web_desk_support import password
+from tests.web.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import password
 
 SIZE = 300_000  # past the 64 KiB default; the child process test reads 50 MB
 UNDER = 60_000  # a long element in a segment the limit still lets through

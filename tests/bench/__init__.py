@@ -1,0 +1,1 @@
+"""Each benchmark of bench/ runs at a tiny size."""

@@ -1,0 +1,1 @@
+"""The `gateway` command line, the demo, start-up imports and the Makefile."""

@@ -1,0 +1,1 @@
+"""The order desk's actions and read models (gateway/desk), without a browser."""

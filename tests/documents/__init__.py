@@ -1,0 +1,1 @@
+"""PDF, sheet, email and scanned orders: the readers and the layouts they learn."""

@@ -1,0 +1,1 @@
+"""Short fuzz runs over the readers, and the inputs that once broke them."""

@@ -1,0 +1,1 @@
+"""The job queue on PostgreSQL with real `gateway worker` processes."""

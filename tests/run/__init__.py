@@ -1,0 +1,1 @@
+"""`gateway run`, its roles, scheduling and warm-up."""

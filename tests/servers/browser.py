@@ -1,0 +1,47 @@
+"""Headless Chromium for the order desk's end-to-end tests: Debian's chromium driven by Playwright.
+
+Playwright never downloads a browser here: ``executable_path`` points at /usr/bin/chromium,
+which ``scripts/system-packages.sh`` installs. The flags keep Chromium off the network it
+would otherwise try to reach at start. Screenshots go to ``SCREENSHOTS`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser
+from playwright.sync_api import expect
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# How long a page action or an ``expect`` waits for its condition. It only ends a hung test: a
+# condition met sooner returns at once, and a loaded machine (Playwright's 5 s default, or 10 s)
+# failed tests that would have passed a moment later.
+PATIENCE_MS = 120_000
+expect.set_options(timeout=PATIENCE_MS)
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"Chromium is not installed at {CHROMIUM}: run scripts/system-packages.sh as root")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,0 +1,128 @@
+"""A real PostgreSQL server on 127.0.0.1 for tests, in its own folder, started from Debian's binaries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from gateway import storage
+from tests.servers.dovecot import free_port
+
+USER = "gateway"
+MIGRATED = "gateway_migrated"  # the template a test's migrated database is cloned from
+
+
+def _binaries() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        raise RuntimeError(
+            "PostgreSQL is not installed: `make test` installs Debian's postgresql (needs root)"
+        )
+    return found[-1].parent
+
+
+class Postgres:
+    """initdb + postgres on a free loopback port; as root the server runs as the ``postgres`` user."""
+
+    def __init__(self) -> None:
+        self.bin = _binaries()
+        self.home = Path(tempfile.mkdtemp(prefix="gateway-postgres-"))
+        self.data = self.home / "data"
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._user = "postgres" if os.geteuid() == 0 else None
+        if self._user:
+            shutil.chown(self.home, self._user)
+            self.home.chmod(0o755)
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(args, check=True, capture_output=True, user=self._user)
+
+    def start(self) -> Postgres:
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            USER,
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        return self._launch()
+
+    def _launch(self) -> Postgres:
+        log = (self.home / "postgres.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.home}",
+                "-c", "fsync=off", "-c", "max_connections=200",
+            ],
+            stdout=log, stderr=subprocess.STDOUT, user=self._user,
+        )  # fmt: skip
+        deadline = time.monotonic() + 600  # only ends a hung start: a loaded machine may take minutes
+        while True:
+            try:
+                psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "PostgreSQL did not start: " + (self.home / "postgres.log").read_text()[-2000:]
+                    ) from None
+                time.sleep(0.2)
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        """A fast shutdown (every client disconnected, as in a real restart), a pause, and up again."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        time.sleep(down_seconds)
+        self._launch()
+
+    def dsn(self, database: str) -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+
+    def migrated_database(self, name: str) -> str:
+        """A new database at the newest schema; returns its SQLAlchemy URL.
+
+        The first call on a server migrates a template; the others clone it (CREATE DATABASE
+        ... TEMPLATE copies the files: milliseconds, where migrating takes seconds).
+        """
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (MIGRATED,)
+            ).fetchone()
+        if not exists:
+            engine = storage.make_engine(self.create_database(MIGRATED))
+            storage.upgrade(engine)
+            engine.dispose()  # a template must have no connections when it is cloned
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{MIGRATED}"')
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.home, ignore_errors=True)

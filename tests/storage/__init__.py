@@ -1,0 +1,1 @@
+"""The store: documents, JSON text, column widths, migrations."""
