@@ -7,17 +7,27 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
+def _cpu(stat: str) -> float:
+    """User + system CPU seconds of a /proc ``stat`` file; 0 when it is gone."""
+    try:
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def process_cpu(pids: Iterable[int]) -> float:
     """User + system CPU seconds of each live process in ``pids`` (a gone one counts 0)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+    return sum(_cpu(f"/proc/{pid}/stat") for pid in pids)
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of each live thread of ``pid``, by thread id (the main thread's is ``pid``)."""
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return {}
+    return {tid: _cpu(f"/proc/{pid}/task/{tid}/stat") for tid in tids}
 
 
 def _children(pid: int) -> list[int]:

@@ -5,9 +5,16 @@ PDFs, xlsx and CSV forms, emails) stored and queued first; then the workers star
 rate is counted from the first document processed to the last (worker start-up, warm-up
 included, is left out). Over the same window the CPU is counted, per document: the workers'
 (user + system, from /proc) and PostgreSQL's (the server and its backends, reaped ones
-included). The baseline is the same documents, stored the same way, processed one after
+included), and the workers' CPU by thread: the main thread is procrastinate's event loop, the
+others run the jobs. The baseline is the same documents, stored the same way, processed one after
 another in this process on the same PostgreSQL: the pipeline with no queue (its CPU from
-``time.process_time``), warmed up as a worker is.
+``time.process_time``), warmed up as a worker is. It runs again just before each worker count,
+and that count is compared with it: on a shared machine the load moves between runs.
+
+The workers run with the deployed queue settings (``QueueSettings``' defaults). The end is found
+by asking PostgreSQL how many documents wait, every half second, and more often as the estimated
+end nears: asking 20 times a second, as before, cost a PostgreSQL backend 3 to 5 ms of CPU per
+document on two cores, which the inline baseline did not pay.
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ from dataclasses import field
 from pathlib import Path
 
 import psycopg
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from bench._cpu import process_cpu
 from bench._cpu import server_cpu
+from bench._cpu import thread_cpu
 from bench._markdown import Headline
 from bench._markdown import table
 from gateway import storage
@@ -36,17 +46,26 @@ from tests.servers.queue_cluster import Inbound
 from tests.servers.queue_cluster import fresh_database
 from tests.servers.queue_cluster import ingest_all
 from tests.servers.queue_cluster import mixed_documents
-from tests.servers.queue_cluster import processed_count
 from tests.servers.queue_cluster import queued_pipeline
 from tests.servers.queue_cluster import waiting_documents
 
 WORKERS = (1, 2, 4)
-# The workers' heartbeat and stall window as deployed (QueueSettings' defaults), not the test
-# suite's 1 s heartbeat, which cost a heartbeat row update per second per worker.
-PRODUCTION_TIMING = {
-    "GATEWAY_WORKER_HEARTBEAT_SECONDS": str(QueueSettings().heartbeat_seconds),
-    "GATEWAY_WORKER_STALLED_SECONDS": str(QueueSettings().stalled_seconds),
-}
+_FIRST_POLL = 0.05  # seconds between looks for the first document processed (start-up, not measured)
+_POLL = (0.05, 0.5)  # the shortest and longest wait between looks for the end
+
+
+def deployed_timing() -> dict[str, str]:
+    """The workers' heartbeat, stall window, recovery cadence and shutdown as deployed
+    (QueueSettings' defaults), not the test cluster's: its 1 s heartbeat cost a row update per
+    second per worker, and its recovery pass every 2 s listed every waiting job and ended a
+    document job's run five times as often."""
+    deployed = QueueSettings()
+    return {
+        "GATEWAY_WORKER_HEARTBEAT_SECONDS": str(deployed.heartbeat_seconds),
+        "GATEWAY_WORKER_STALLED_SECONDS": str(deployed.stalled_seconds),
+        "GATEWAY_WORKER_RECOVER_SECONDS": str(deployed.recover_seconds),
+        "GATEWAY_SHUTDOWN_SECONDS": str(deployed.shutdown_seconds),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +75,31 @@ class Window:
     rate: float  # documents per second
     cpu: float  # the gateway's CPU seconds per document (the workers, or the inline process)
     database_cpu: float  # PostgreSQL's CPU seconds per document
+    event_loop_cpu: float = 0.0  # of ``cpu``: the workers' main threads (procrastinate's event loop)
+    load: tuple[float, float] = (0.0, 0.0)  # the 1-minute load average at the start and at the end
+
+    @property
+    def job_cpu(self) -> float:
+        """Of ``cpu``: the threads that run the jobs (all of it, inline)."""
+        return self.cpu - self.event_loop_cpu
+
+    @property
+    def load_range(self) -> str:
+        low, high = sorted(self.load)
+        return f"{low:.1f}-{high:.1f}"
 
 
 @dataclass(slots=True)
 class Result:
     documents: int
-    inline: Window = Window(0.0, 0.0, 0.0)
     runs: dict[int, Window] = field(default_factory=dict)  # by number of workers
+    baselines: dict[int, Window] = field(default_factory=dict)  # inline, run just before each count
     server: str = ""
+
+    @property
+    def inline(self) -> Window:
+        """The first inline run."""
+        return next(iter(self.baselines.values()))
 
     @property
     def inline_rate(self) -> float:
@@ -74,61 +110,66 @@ class Result:
         return {n: run.rate for n, run in self.runs.items()}
 
     def lines(self) -> list[str]:
-        inline = self.inline
         out = [f"scaling: {self.documents} mixed documents, {os.cpu_count()} CPUs, PostgreSQL {self.server}"]
-        out.append(
-            f"  inline, one process (baseline): {inline.rate:.1f} docs/s, {inline.cpu * 1000:.0f} ms CPU/doc "
-            f"(+ PostgreSQL {inline.database_cpu * 1000:.0f} ms)"
-        )
         for workers, run in self.runs.items():
+            inline = self.baselines[workers]
+            out.append(
+                f"  inline, one process (baseline): {inline.rate:.1f} docs/s, {inline.cpu * 1000:.1f} ms CPU/doc "
+                f"(+ PostgreSQL {inline.database_cpu * 1000:.1f} ms), load {inline.load_range}"
+            )
             out.append(
                 f"  {workers} workers: {run.rate:.1f} docs/s ({run.rate / inline.rate:.2f}x inline), "
-                f"{run.cpu * 1000:.0f} ms CPU/doc ({run.cpu / inline.cpu:.2f}x inline) "
-                f"(+ PostgreSQL {run.database_cpu * 1000:.0f} ms)"
+                f"{run.cpu * 1000:.1f} ms CPU/doc ({run.cpu / inline.cpu:.2f}x inline: "
+                f"jobs {run.job_cpu * 1000:.1f}, event loop {run.event_loop_cpu * 1000:.1f}) "
+                f"(+ PostgreSQL {run.database_cpu * 1000:.1f} ms), load {run.load_range}"
             )
         return out
 
     def markdown(self) -> str:
-        inline = self.inline
-
-        def row(label: str, run: Window) -> list[str]:
+        def row(label: str, run: Window, inline: Window) -> list[str]:
             return [
                 label,
                 f"{run.rate:.1f}",
                 f"{run.rate / inline.rate:.2f}x",
-                f"{run.cpu * 1000:.0f}",
+                f"{run.cpu * 1000:.1f}",
                 f"{run.cpu / inline.cpu:.2f}x",
-                f"{run.database_cpu * 1000:.0f}",
+                f"{run.job_cpu * 1000:.1f}",
+                f"{run.event_loop_cpu * 1000:.1f}",
+                f"{run.database_cpu * 1000:.1f}",
+                run.load_range,
             ]
 
-        rows = [row("inline, one process (baseline)", inline)]
-        rows += [row(f"{n} `gateway worker`", run) for n, run in self.runs.items()]
+        rows = []
+        for workers, run in self.runs.items():
+            inline = self.baselines[workers]
+            rows.append(row("inline, one process (baseline)", inline, inline))
+            rows.append(row(f"{workers} `gateway worker`", run, inline))
+        headers = ["", "docs/s", "vs inline", "CPU ms/doc", "CPU vs inline", "jobs' threads", "event loop"]
         return "\n\n".join(
             [
                 f"{self.documents} mixed documents (X12, PDF, xlsx, CSV, email), queued before the "
-                f"workers start; rate and CPU from the first document processed to the last. "
-                f"{os.cpu_count()} CPUs: more workers than CPUs cannot add speed.",
-                table(
-                    ["", "docs/s", "vs inline", "CPU ms/doc", "CPU vs inline", "PostgreSQL CPU ms/doc"], rows
-                ),
+                f"workers start; rate and CPU from the first document processed to the last. Each worker "
+                f"count is compared with the inline run just before it. {os.cpu_count()} CPUs: more "
+                f"workers than CPUs cannot add speed.",
+                table([*headers, "PostgreSQL CPU ms/doc", "load"], rows),
             ]
         )
 
     def headlines(self) -> list[Headline]:
-        top = max(self.runs)
-        one = self.runs[min(self.runs)]
+        top, least = max(self.runs), min(self.runs)
+        one, inline_one, inline_top = self.runs[least], self.baselines[least], self.baselines[top]
         return [
             Headline(
                 f"scale-out: {top} workers on PostgreSQL",
                 f"{self.runs[top].rate:.1f} docs/s",
-                f"{self.runs[top].rate / self.inline.rate:.2f}x",
-                f"inline, one process, {self.inline.rate:.1f} docs/s",
+                f"{self.runs[top].rate / inline_top.rate:.2f}x",
+                f"inline, one process, {inline_top.rate:.1f} docs/s",
             ),
             Headline(
-                f"CPU per document, {min(self.runs)} worker",
+                f"CPU per document, {least} worker",
                 f"{one.cpu * 1000:.0f} ms",
-                f"{one.cpu / self.inline.cpu:.2f}x",
-                f"inline, {self.inline.cpu * 1000:.0f} ms",
+                f"{one.cpu / inline_one.cpu:.2f}x",
+                f"inline, {inline_one.cpu * 1000:.0f} ms",
             ),
         ]
 
@@ -148,45 +189,66 @@ def _postmaster(server: Postgres) -> int:
     return server.process.pid
 
 
-def _inline(server: Postgres, documents: list[Inbound]) -> Window:
-    url = fresh_database(server, "scaling_inline")
+def _inline(server: Postgres, documents: list[Inbound], name: str) -> Window:
+    url = fresh_database(server, name)
     engine = storage.make_engine(url)
     pipeline = Pipeline(
         storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), queue=_StoreOnly()
     )
     stored = list(ingest_all(pipeline, documents))
     pipeline.warm_up()  # as `gateway worker` does before its first job
+    load = os.getloadavg()[0]
     started, cpu, database = time.perf_counter(), time.process_time(), server_cpu(_postmaster(server))
     for document_id in stored:
         pipeline.process(document_id, again=False)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     database = server_cpu(_postmaster(server)) - database
     engine.dispose()
-    return Window(len(documents) / seconds, cpu / len(documents), database / len(documents))
+    count = len(documents)
+    return Window(count / seconds, cpu / count, database / count, load=(load, os.getloadavg()[0]))
+
+
+def _event_loops(cluster: Cluster) -> float:
+    """CPU seconds of the workers' main threads, where procrastinate's event loop runs."""
+    return sum(thread_cpu(w.pid).get(w.pid, 0.0) for w in cluster.workers)
+
+
+def _wait_until_none_waits(sessions: sessionmaker[Session], started: float, count: int) -> None:
+    """Until no document waits: a look every half second, more often as the end nears (each
+    look is a query, which costs PostgreSQL CPU the inline baseline does not pay)."""
+    while (waiting := waiting_documents(sessions)) != 0:
+        done = count - (waiting or count)
+        rate = done / (time.perf_counter() - started)
+        end_in = waiting / rate if rate and waiting else _POLL[1]
+        time.sleep(min(max(end_in / 2, _POLL[0]), _POLL[1]))
 
 
 def _workers(server: Postgres, documents: list[Inbound], workers: int, logs: Path) -> Window:
     url = fresh_database(server, f"scaling_{workers}")
-    cluster = Cluster(url, logs / f"workers-{workers}", env=dict(PRODUCTION_TIMING))
+    cluster = Cluster(url, logs / f"workers-{workers}", env=deployed_timing())
     with queued_pipeline(url) as pipeline:
         for _ in ingest_all(pipeline, documents):
             pass
         cluster.start(workers)
         try:
-            while not processed_count(pipeline.sessions) and waiting_documents(pipeline.sessions):
-                time.sleep(0.05)
+            while (count := waiting_documents(pipeline.sessions)) == len(documents) or count is None:
+                time.sleep(_FIRST_POLL)
+            load_before = os.getloadavg()[0]
             first = time.perf_counter()
             cpu = process_cpu(w.pid for w in cluster.workers)
+            loops = _event_loops(cluster)
             database = server_cpu(_postmaster(server))
-            while waiting_documents(pipeline.sessions) != 0:
-                time.sleep(0.05)
+            _wait_until_none_waits(pipeline.sessions, first, count)
             seconds = time.perf_counter() - first
             cpu = process_cpu(w.pid for w in cluster.workers) - cpu
+            loops = _event_loops(cluster) - loops
             database = server_cpu(_postmaster(server)) - database
+            load = (load_before, os.getloadavg()[0])
         finally:
             cluster.stop()
-    count = len(documents)
-    return Window(count / seconds, cpu / count, database / count)
+    if not count:
+        raise RuntimeError(f"{workers} workers processed every document before the first look")
+    return Window(count / seconds, cpu / count, database / count, loops / count, load)
 
 
 def run(documents: int = 400, workers: tuple[int, ...] = WORKERS) -> Result:
@@ -197,9 +259,9 @@ def run(documents: int = 400, workers: tuple[int, ...] = WORKERS) -> Result:
             assert version is not None  # SHOW always answers one row
             result = Result(documents, server=str(version[0]))
         items = mixed_documents(documents)
-        result.inline = _inline(server, items)
         with tempfile.TemporaryDirectory(prefix="gateway-scaling-") as logs:
             for count in workers:
+                result.baselines[count] = _inline(server, items, f"scaling_inline_{count}")
                 result.runs[count] = _workers(server, items, count, Path(logs))
     finally:
         server.stop()

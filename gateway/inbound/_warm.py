@@ -1,0 +1,45 @@
+"""What a long-running process (pollers, a worker) loads before its first document, beside the X12
+maps and master data (``Pipeline.warm_up``): the readers of every format and the schemas of the
+pydantic models. Both are otherwise loaded by the first document that needs them (``gateway
+ingest`` and ``--help`` start faster so), which cost a fresh `gateway worker` about 1 s of CPU
+over its first documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
+import parsers
+
+# The readers ``parsers._dispatch`` reaches through the package's lazy front door, by format.
+READERS = (
+    "parse_pdf_order",
+    "pdf_template",
+    "parse_image_order",
+    "parse_excel_order",
+    "parse_csv_order",
+    "read_email",
+)
+_OURS = ("gateway.", "parsers.", "partners.", "validators.", "emitters.")
+
+
+def load_readers() -> None:
+    """Import every format's reader and the library it reads with."""
+    for name in READERS:
+        getattr(parsers, name)
+
+
+def _models(cls: type[BaseModel] = BaseModel) -> Iterator[type[BaseModel]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _models(sub)
+
+
+def complete_models() -> int:
+    """Build the schema of each of our pydantic models loaded so far (they are ``defer_build``);
+    returns how many were built."""
+    deferred = {m for m in _models() if m.__module__.startswith(_OURS) and not m.__pydantic_complete__}
+    for model in deferred:
+        model.model_rebuild(raise_errors=False)
+    return len(deferred)
