@@ -1,6 +1,6 @@
 """What a long-running process (pollers, a worker) loads before its first document, beside the X12
 maps and master data (``Pipeline.warm_up``): the readers of every format and the schemas of the
-pydantic models. Both are otherwise loaded by the first document that needs them (``gateway
+pydantic models, and every emitter. All are otherwise loaded by the first document that needs them (``gateway
 ingest`` and ``--help`` start faster so), which cost a fresh `gateway worker` about 1 s of CPU
 over its first documents."""
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel
 
+import emitters
 import parsers
 
 # The readers ``parsers._dispatch`` reaches through the package's lazy front door, by format.
@@ -28,6 +29,12 @@ def load_readers() -> None:
     """Import every format's reader and the library it reads with."""
     for name in READERS:
         getattr(parsers, name)
+
+
+def load_emitters() -> None:
+    """Import every emitter (the package's front door imports each one when first used)."""
+    for name in dir(emitters):
+        getattr(emitters, name)
 
 
 def _models(cls: type[BaseModel] = BaseModel) -> Iterator[type[BaseModel]]:
