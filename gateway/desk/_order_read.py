@@ -34,6 +34,7 @@ from gateway.model.status import OutboxStatus
 
 from ._actions import order_history
 from ._catalog import CatalogHit
+from .sources import LINE_COLUMNS
 from .sources import MAX_LINES
 from .sources import Highlight
 from .sources import SourceView
@@ -43,17 +44,6 @@ from .sources import source_view
 
 HEADER_FIELDS = ("po_number", "po_date", "customer", "currency", "ship_to", "total")
 BLOCKING = ("hold", "reject")
-# The line column a finding's field belongs to.
-LINE_COLUMNS = {
-    "sku": "item",
-    "vendor_sku": "item",
-    "buyer_part": "item",
-    "upc": "item",
-    "description": "description",
-    "quantity": "quantity",
-    "uom": "quantity",
-    "unit_price": "price",
-}
 ITEM_PATHS = ("vendor_sku", "buyer_part", "upc", "sku")
 LISTED = 50  # findings about the whole order shown at most (a broken set can have hundreds)
 LINES_PER_PAGE = MAX_LINES  # order lines shown at once; the source view highlights as many

@@ -9,6 +9,7 @@ the words OCR read on a scanned page; ``mark_findings`` marks an order's finding
 from __future__ import annotations
 
 from ._answers import answers as answers
+from ._findings import LINE_COLUMNS as LINE_COLUMNS
 from ._findings import mark_findings as mark_findings
 from ._findings import plain_message as plain_message
 from ._ocr_words import OcrWord as OcrWord

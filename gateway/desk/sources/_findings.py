@@ -21,7 +21,7 @@ from ._panes import SegmentPane
 from ._panes import SourceView
 
 # The line column a finding's field and a value's field belong to (as the order screen groups them).
-_COLUMNS = {
+LINE_COLUMNS = {
     "sku": "item",
     "vendor_sku": "item",
     "buyer_part": "item",
@@ -235,11 +235,11 @@ def _concerns(finding: FindingRow, highlight: Highlight) -> bool:
     """Whether ``finding`` is about the value ``highlight`` shows."""
     name = finding.field or ""
     if finding.line_no is not None:
-        column = _COLUMNS.get(name)
+        column = LINE_COLUMNS.get(name)
         return (
             highlight.line_no == finding.line_no
             and column is not None
-            and _COLUMNS.get(highlight.field) == column
+            and LINE_COLUMNS.get(highlight.field) == column
         )
     if highlight.line_index is not None:
         return False
