@@ -140,3 +140,13 @@ def pipeline(sessions: sessionmaker[Session], partners: PartnerRegistry) -> Pipe
 @pytest.fixture
 def corpus_pipeline(sessions: sessionmaker[Session], corpus_partners: PartnerRegistry) -> Pipeline:
     return Pipeline(sessions, corpus_partners, clock=lambda: FIXED_NOW, validate=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_map_store_after_the_test() -> Iterator[None]:
+    """A test that wires a pipeline from the environment gives this process a map store under its
+    temporary data home; the next test starts without one, as a fresh command would."""
+    yield
+    from parsers import use_map_store
+
+    use_map_store(None)

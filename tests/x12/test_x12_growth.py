@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -200,11 +201,16 @@ def test_control_numbers_pyx12_checks_for_repeats_are_kept_as_runs() -> None:
 
 
 def test_collections_while_a_document_is_processed_skip_the_heap_it_started_with(
-    sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path
+    sessions: sessionmaker[Session],
+    partners: PartnerRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Python's full collections walk every object the process holds: the imports and pyx12's maps
     (some 130,000 objects) each time, about a quarter of an ingest's CPU, and more as what an
-    interchange kept grew. What exists when processing starts is frozen out of them meanwhile."""
+    interchange kept grew. What exists when processing starts is frozen out of them meanwhile.
+    The young threshold is lowered here so that collections happen within 300 orders at all."""
+    monkeypatch.setattr(_gc, "YOUNG_THRESHOLD", 2_000)
     text = io.StringIO()
     write_interchange(text, orders=300, lines=5)
     path = tmp_path / "three-hundred.edi"
