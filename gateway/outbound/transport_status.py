@@ -7,10 +7,13 @@ A failure is also logged; the row keeps the newest of each and a count of failur
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 
@@ -44,8 +47,8 @@ def record_outcome(
     the caller commits; never raises.
 
     The status row is a courtesy: it is written under a savepoint, so a failure to write it is
-    logged and undoes only the row, never the caller's own work. (A caller that records in a
-    transaction of its own also catches the store being down: see ``log_unrecorded``.)
+    logged and undoes only the row, never the caller's own work. A caller with no transaction of
+    its own records in ``status_transaction``.
     """
     try:
         with session.begin_nested():
@@ -53,6 +56,17 @@ def record_outcome(
                 record_success(session, partner=partner, channel=channel, at=at, detail=detail or "")
             else:
                 record_failure(session, partner=partner, channel=channel, at=at, error=error)
+    except Exception:
+        log_unrecorded(partner, channel)
+
+
+@contextmanager
+def status_transaction(sessions: sessionmaker[Session], partner: str, channel: str) -> Iterator[Session]:
+    """A transaction of its own for status rows (``record_outcome``): a store that is down is only
+    logged, never raised to the poll or send that is being recorded."""
+    try:
+        with sessions() as session, session.begin():
+            yield session
     except Exception:
         log_unrecorded(partner, channel)
 

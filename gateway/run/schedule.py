@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
-from gateway.outbound.transport_status import log_unrecorded
 from gateway.outbound.transport_status import record_outcome
+from gateway.outbound.transport_status import status_transaction
 
 log = logging.getLogger(__name__)
 _FIRST_RETRY_SECONDS = 2.0
@@ -114,10 +114,5 @@ def _record(
     error: str | None = None,
 ) -> None:
     """The poll's status row, in a transaction of its own; a store that is down only gets logged."""
-    try:
-        with sessions() as session, session.begin():
-            record_outcome(
-                session, partner=job.partner, channel=job.channel, at=at, detail=detail, error=error
-            )
-    except Exception:
-        log_unrecorded(job.partner, job.channel)
+    with status_transaction(sessions, job.partner, job.channel) as session:
+        record_outcome(session, partner=job.partner, channel=job.channel, at=at, detail=detail, error=error)

@@ -28,8 +28,8 @@ from typing import TypeVar
 
 from gateway.inbound.pipeline import IngestOutcome
 from gateway.inbound.pipeline import Pipeline
-from gateway.outbound.transport_status import log_unrecorded
 from gateway.outbound.transport_status import record_outcome
+from gateway.outbound.transport_status import status_transaction
 
 SPOOL_BYTES = 8 << 20  # a file read larger than this spills from memory to a temporary file
 Signature = TypeVar("Signature", bound=Hashable)
@@ -206,15 +206,8 @@ class Intake:
         transaction (each under its own savepoint); a store that is down is only logged, the report stands."""
         if not report.problems:
             return
-        try:
-            with self.pipeline.sessions() as session, session.begin():
-                for problem in report.problems:
-                    record_outcome(
-                        session,
-                        partner=self.partner,
-                        channel=self.status_channel,
-                        at=self.clock(),
-                        error=problem,
-                    )
-        except Exception:
-            log_unrecorded(self.partner, self.status_channel)
+        with status_transaction(self.pipeline.sessions, self.partner, self.status_channel) as session:
+            for problem in report.problems:
+                record_outcome(
+                    session, partner=self.partner, channel=self.status_channel, at=self.clock(), error=problem
+                )
