@@ -186,8 +186,8 @@ def test_the_database_restarting_mid_run_is_survived(tmp_path: Path) -> None:
 def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     postgres: Postgres, tmp_path: Path
 ) -> None:
-    """After each wave of documents, a worker is stopped (SIGSTOP) for longer than the stalled
-    threshold while a database backend stalls: the stopped worker is judged dead and its job runs
+    """With each wave of documents, a worker caught holding one is stopped (SIGSTOP) for longer
+    than the stalled threshold while a database backend stalls: the stopped worker is judged dead and its job runs
     again elsewhere while it still holds the document. Every document is still processed once."""
     url = fresh_database(postgres, "queue_starved")
     erp = ErpServer()
@@ -199,8 +199,8 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
         with queued_pipeline(url) as pipeline:
             ids: list[int] = []
             for wave in range(0, len(documents), 48):
-                ids.extend(ingest_all(pipeline, documents[wave : wave + 48]))
-                starver.starve_once()  # with the wave still being processed
+                with starver.starving():  # watches from the wave's start, stops a worker mid-job
+                    ids.extend(ingest_all(pipeline, documents[wave : wave + 48]))
             wait_until_processed(pipeline.sessions, cluster)
             wait_until_delivered(pipeline.sessions, cluster)
             problems = exactly_once_problems(pipeline.sessions, documents, ids, erp=True)
@@ -216,4 +216,5 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     logs = cluster.log_tail(100_000)
     assert "lost the job queue" not in logs, logs  # a starved worker is not mistaken for gone
     rerun = cluster.reruns()
-    assert (starver.worker_pauses, starver.database_pauses) == (5, 5) and rerun >= 1, rerun
+    assert (starver.worker_pauses, starver.database_pauses) == (5, 5)
+    assert starver.caught_mid_job >= 1 and rerun >= 1, (starver.caught_mid_job, rerun)

@@ -12,6 +12,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -221,10 +222,10 @@ RERUN = "was left by a dead worker: running it again"  # gateway.jobs.tasks logs
 
 
 class Starver:
-    """CPU starvation, made deterministic. ``starve_once`` SIGSTOPs a random worker for longer
-    than the stalled threshold (its heartbeat stops, so it is judged dead and its job runs again
-    elsewhere while it still holds it), and meanwhile a random database backend of the store for
-    a moment (a slow database, holding whatever locks it holds); everything runs again after."""
+    """CPU starvation, made deterministic. ``starving`` SIGSTOPs a worker caught holding a document
+    for longer than the stalled threshold (its heartbeat stops, so it is judged dead and its job runs
+    again elsewhere while it still holds it), and meanwhile a random database backend of the store
+    for a moment (a slow database, holding whatever locks it holds); everything runs again after."""
 
     def __init__(self, cluster: Cluster, *, worker_pause: tuple[float, float], seed: int) -> None:
         self.cluster = cluster
@@ -232,14 +233,41 @@ class Starver:
         self.rng = random.Random(seed)
         self.worker_pauses = 0
         self.database_pauses = 0
+        self.caught_mid_job = 0
 
-    def starve_once(self) -> None:
-        """Stop a worker caught mid-job (one still comes when the wave is done: any worker).
+    @contextmanager
+    def starving(self) -> Iterator[None]:
+        """Starve once while the body queues a wave of documents. The starver watches from the
+        wave's start, so the stop lands mid-job however fast the machine works the wave off; only
+        when the body is done and no worker has held a document for 5 s is any worker stopped."""
+        body_done = threading.Event()
+        failures: list[BaseException] = []
 
-        The pause is fixed, not "until its job has run again": the other workers may all be
+        def starve() -> None:
+            try:
+                self._starve_once(body_done)
+            except BaseException as error:  # re-raised in the test's thread
+                failures.append(error)
+
+        thread = threading.Thread(target=starve, name="starver", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            body_done.set()
+            thread.join()
+        if failures:
+            raise failures[0]
+
+    def _starve_once(self, body_done: threading.Event) -> None:
+        """The pause is fixed, not "until its job has run again": the other workers may all be
         waiting on the row locks it holds, and then no recovery pass can run until it goes on.
         With the cluster's 2 s recovery interval a pause still sees several passes."""
-        worker = self._worker_mid_job() or self.rng.choice(self.cluster.alive())
+        worker = self._worker_mid_job(body_done)
+        if worker is not None:
+            self.caught_mid_job += 1
+        else:
+            worker = self.rng.choice(self.cluster.alive())
         seconds = self.rng.uniform(*self.worker_pause)
         started = time.monotonic()
         with _stopped(worker.pid):
@@ -251,14 +279,14 @@ class Starver:
                     time.sleep(self.rng.uniform(0.5, 3.0))
             time.sleep(max(seconds - (time.monotonic() - started), 0.0))
 
-    def _worker_mid_job(self) -> subprocess.Popen[bytes] | None:
+    def _worker_mid_job(self, body_done: threading.Event) -> subprocess.Popen[bytes] | None:
         """A worker whose connection holds a document's row lock (processing locks it first),
-        found by matching the backend's client port to the worker's own sockets; None once no
-        worker has held one for a while (the wave is done)."""
+        found by matching the backend's client port to the worker's own sockets; None once the
+        body is done and no worker has held one for 5 s (the wave is worked off)."""
         dsn = self.cluster.url.replace("postgresql+psycopg://", "postgresql://")
         idle_since = time.monotonic()
         with psycopg.connect(dsn, autocommit=True) as connection:
-            while time.monotonic() - idle_since < 5.0:
+            while not body_done.is_set() or time.monotonic() - idle_since < 5.0:
                 ports = {
                     int(port)
                     for (port,) in connection.execute(
@@ -270,7 +298,7 @@ class Starver:
                 holders = [w for w in self.cluster.alive() if ports & _local_ports(w.pid)]
                 if holders:
                     return self.rng.choice(holders)
-                if ports:
+                if ports or not body_done.is_set():
                     idle_since = time.monotonic()
                 time.sleep(0.01)
         return None
