@@ -28,6 +28,7 @@ import emitters
 from bench._markdown import Headline
 from bench._markdown import table
 from bench._memory import peak_rss_mb
+from gateway.model.gs1 import sscc
 from gateway.model.outbound import Allowance
 from gateway.model.outbound import Carrier
 from gateway.model.outbound import InvoiceLine
@@ -39,7 +40,6 @@ from gateway.model.outbound import ShipmentRecord
 from gateway.model.outbound import ShippedItem
 from gateway.model.outbound import ShippedOrder
 from gateway.model.outbound import Tax
-from gateway.outbound.gs1 import sscc
 from gateway.outbound.outbox import pre_send_errors
 from partners import PartnerProfile
 from partners import PartnerRegistry

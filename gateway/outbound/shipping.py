@@ -30,13 +30,13 @@ from emitters.x12_856 import AsnError
 from gateway import storage
 from gateway.errors import ControlNumberExhausted
 from gateway.errors import OutboundRefused
+from gateway.model.gs1 import is_valid_sscc
 from gateway.model.outbound import Place
 from gateway.model.outbound import ShipmentRecord
 from gateway.model.outbound import ShippedItem
 from gateway.model.outbound import ShippedOrder
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
-from gateway.outbound.gs1 import is_valid_sscc
 from gateway.outbound.outbox import emit_and_store
 from partners import PartnerProfile
 from partners import PartnerRegistry

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.errors import ControlNumberExhausted
-from gateway.outbound.gs1 import serial_digits
-from gateway.outbound.gs1 import sscc
-from gateway.outbound.gs1 import sscc_body
+from gateway.model.gs1 import serial_digits
+from gateway.model.gs1 import sscc
+from gateway.model.gs1 import sscc_body
 
 from ._control_numbers import allocate_control_number
 from ._engine import conflict_insert

@@ -23,11 +23,11 @@ from gateway.config import WebConfig
 from gateway.errors import ControlNumberExhausted
 from gateway.errors import OutboundRefused
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.gs1 import is_valid_sscc
+from gateway.model.gs1 import sscc
 from gateway.model.outbound import InvoiceRecord
 from gateway.model.outbound import ShipmentRecord
 from gateway.model.status import OutboxStatus
-from gateway.outbound.gs1 import is_valid_sscc
-from gateway.outbound.gs1 import sscc
 from gateway.outbound.invoicing import release_invoice
 from gateway.outbound.records import invoice_shipment
 from gateway.outbound.records import submit_invoice

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.outbound.gs1 import sscc
+from gateway.model.gs1 import sscc
 from tests.conftest import FIXED_NOW
 from tests.servers.postgres import Postgres
 
