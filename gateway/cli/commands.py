@@ -670,11 +670,11 @@ def status(ctx: _Context, as_json: bool) -> None:
 
     A refused profile file is listed too, as REFUSED with its error.
     """
-    from gateway.cli import reports
+    from gateway.outbound import transport_status
 
     partners = _profiles_loudly(quiet=as_json)
     with ctx.existing_sessions() as session:
-        rows = reports.transport_status(session, partners)
+        rows = transport_status.status_report(session, partners)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return

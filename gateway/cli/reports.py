@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
-from sqlalchemy import ColumnElement
-from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.outbound.transport_status import status_rows
+from gateway.outbound.ack_window import ack_overdue
+from gateway.outbound.ack_window import ack_state
+from gateway.outbound.ack_window import is_overdue
 
 if TYPE_CHECKING:
     from gateway.inbound.pipeline import IngestOutcome
-    from partners import PartnerProfile
-    from partners import PartnerRegistry
 
 
 def document_report(session: Session, outcome: IngestOutcome, *, orders: bool = True) -> dict[str, Any]:
@@ -305,35 +302,11 @@ def outbox_list(
             "ack_received_at": row.ack_received_at,
             "ack_code": row.ack_code,
             "ack": ack_state(row, now),
-            "overdue": _overdue(row, now),
+            "overdue": is_overdue(row, now),
             "content": row.content.decode("latin-1"),
         }
         for row in session.scalars(query)
     ]
-
-
-def ack_overdue(now: datetime) -> ColumnElement[bool]:
-    """Outbound documents whose 997/999 was due before ``now`` and has not come (SQL; indexed)."""
-    outbound = storage.OutboundRecord
-    return and_(outbound.ack_received_at.is_(None), outbound.ack_due_at < now)
-
-
-def ack_state(row: storage.OutboundRecord, now: datetime) -> str | None:
-    """Where the partner's 997/999 to ``row`` stands (see ``outbox_list``)."""
-    if row.ack_received_at is not None:
-        return "received"
-    if row.ack_window_seconds is None:
-        return None
-    if row.ack_due_at is None:
-        return "not sent"
-    return "overdue" if _overdue(row, now) else "due"
-
-
-def _overdue(row: storage.OutboundRecord, now: datetime) -> bool:
-    if row.ack_due_at is None or row.ack_received_at is not None:
-        return False
-    due = row.ack_due_at if row.ack_due_at.tzinfo else row.ack_due_at.replace(tzinfo=UTC)
-    return due < now
 
 
 def document_ids(session: Session, *, status: str) -> list[int]:
@@ -362,55 +335,3 @@ def alert_list(session: Session, *, include_resolved: bool = False, limit: int =
         }
         for row in session.scalars(query)
     ]
-
-
-def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
-    """Last success and last error per partner and channel; configured channels never run show too.
-
-    A refused profile file is a row of its own: channel ``profile``, named by its file, its
-    error as ``last_error``.
-    """
-    seen = {(row.partner, row.channel): row for row in status_rows(session)}
-    configured = {(p.name, channel) for p in partners for channel in configured_channels(p)}
-    result = []
-    for partner, channel in sorted(configured | set(seen)):
-        row = seen.get((partner, channel))
-        result.append(
-            {
-                "partner": partner,
-                "channel": channel,
-                "configured": (partner, channel) in configured,
-                "last_success_at": row.last_success_at if row else None,
-                "last_success": row.last_success if row else None,
-                "last_error_at": row.last_error_at if row else None,
-                "last_error": row.last_error if row else None,
-                "failures_in_a_row": row.failures_in_a_row if row else 0,
-            }
-        )
-    for refused in partners.refused:
-        result.append(
-            {
-                "partner": refused.path.name,
-                "channel": "profile",
-                "configured": False,
-                "last_success_at": None,
-                "last_success": None,
-                "last_error_at": None,
-                "last_error": refused.error,
-                "failures_in_a_row": 1,
-            }
-        )
-    return result
-
-
-def configured_channels(profile: PartnerProfile) -> list[str]:
-    channels = []
-    if profile.sftp_pull:
-        channels.append("sftp-pull")
-    if profile.drop:
-        channels.append("drop")
-    if profile.as2:
-        channels.append("as2-in")
-    if profile.delivery:
-        channels.append("sftp-push" if profile.delivery.via == "sftp" else "as2-out")
-    return channels

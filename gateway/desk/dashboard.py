@@ -14,7 +14,7 @@ decides an order when it stores it (``created_at``), a person when they approve 
   under a week and to the day beyond (``gateway.storage.resolve_bucket``), and the median is
   taken over those; the count of people's decisions is exact.
 - **Exceptions by reason**: what is open now, as the queue's facets count it.
-- **Overdue 997s**: ``gateway.cli.reports.ack_overdue``, the rule ``gateway outbox --overdue`` uses.
+- **Overdue 997s**: ``gateway.outbound.ack_window.ack_overdue``, the rule ``gateway outbox --overdue`` uses.
 - **Failed deliveries**: outbound documents dead-lettered, plus open delivery alerts whose
   document is not (or no longer) dead, so one failure counts once.
 
@@ -41,9 +41,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
-from gateway.cli.reports import ack_overdue
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
+from gateway.outbound.ack_window import ack_overdue
 
 from .exception_queue import as_utc
 from .exception_queue import count_waiting_documents

@@ -10,12 +10,18 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+
+if TYPE_CHECKING:
+    from partners import PartnerProfile
+    from partners import PartnerRegistry
 
 log = logging.getLogger(__name__)
 CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp")
@@ -92,3 +98,55 @@ def _row(session: Session, partner: str, channel: str) -> storage.TransportStatu
     row = session.get(storage.TransportStatus, (partner, channel), with_for_update=True)
     assert row is not None
     return row
+
+
+def status_report(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
+    """Last success and last error per partner and channel; configured channels never run show too.
+
+    A refused profile file is a row of its own: channel ``profile``, named by its file, its
+    error as ``last_error``.
+    """
+    seen = {(row.partner, row.channel): row for row in status_rows(session)}
+    configured = {(p.name, channel) for p in partners for channel in configured_channels(p)}
+    result = []
+    for partner, channel in sorted(configured | set(seen)):
+        row = seen.get((partner, channel))
+        result.append(
+            {
+                "partner": partner,
+                "channel": channel,
+                "configured": (partner, channel) in configured,
+                "last_success_at": row.last_success_at if row else None,
+                "last_success": row.last_success if row else None,
+                "last_error_at": row.last_error_at if row else None,
+                "last_error": row.last_error if row else None,
+                "failures_in_a_row": row.failures_in_a_row if row else 0,
+            }
+        )
+    for refused in partners.refused:
+        result.append(
+            {
+                "partner": refused.path.name,
+                "channel": "profile",
+                "configured": False,
+                "last_success_at": None,
+                "last_success": None,
+                "last_error_at": None,
+                "last_error": refused.error,
+                "failures_in_a_row": 1,
+            }
+        )
+    return result
+
+
+def configured_channels(profile: PartnerProfile) -> list[str]:
+    channels = []
+    if profile.sftp_pull:
+        channels.append("sftp-pull")
+    if profile.drop:
+        channels.append("drop")
+    if profile.as2:
+        channels.append("as2-in")
+    if profile.delivery:
+        channels.append("sftp-push" if profile.delivery.via == "sftp" else "as2-out")
+    return channels

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.cli import reports
 from gateway.cli.commands import main
 from gateway.errors import TransportError
 from gateway.inbound.pipeline import Pipeline
 from gateway.jobs.inline import Worker
+from gateway.outbound import transport_status
 from gateway.run.schedule import PollJob
 from gateway.run.schedule import run_one
 from gateway.run.schedule import run_polls
@@ -58,13 +58,13 @@ def test_a_failing_poll_backs_off_up_to_its_interval_and_success_resets_it(
         delays.append(job.due - monotonic.now)
     assert delays == [2, 4, 8, 16, 30, 30]
     with sessions() as session:
-        [row] = reports.transport_status(session, PartnerRegistry())
+        [row] = transport_status.status_report(session, PartnerRegistry())
     assert row["failures_in_a_row"] == 6 and "TransportError: connection refused" in row["last_error"]
     assert row["last_success_at"] is None
     assert run_one(job, sessions, clock=lambda: FIXED_NOW + timedelta(minutes=1), monotonic=monotonic)
     assert job.due - monotonic.now == 30 and job.failures == 0
     with sessions() as session:
-        [row] = reports.transport_status(session, PartnerRegistry())
+        [row] = transport_status.status_report(session, PartnerRegistry())
     assert row["failures_in_a_row"] == 0 and row["last_success"] == "3 files taken"
     assert row["last_error"], "the last error stays visible after a success"
 
@@ -131,7 +131,7 @@ def test_status_lists_configured_channels_that_never_ran(sessions: sessionmaker[
             profile = PartnerProfile.model_validate(data)
         registry.add(profile)
     with sessions() as session:
-        rows = reports.transport_status(session, registry)
+        rows = transport_status.status_report(session, registry)
     assert [(r["partner"], r["channel"], r["last_success_at"]) for r in rows] == [("globex", "drop", None)]
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from flask import abort
 from flask.typing import ResponseReturnValue
 
-from gateway.cli import reports
 from gateway.desk import partner_activity
 from gateway.desk import partner_traffic
+from gateway.outbound import transport_status
 
 from .context import db
 from .context import desk
@@ -32,7 +32,7 @@ TRAFFIC_DAYS = 7
 def partners() -> ResponseReturnValue:
     session = db()
     traffic = partner_traffic(session, since=now() - timedelta(days=TRAFFIC_DAYS))
-    status = reports.transport_status(session, services().partners)
+    status = transport_status.status_report(session, services().partners)
     errors: dict[str, int] = {}
     for row in status:
         if row["failures_in_a_row"]:
@@ -44,7 +44,7 @@ def partners() -> ResponseReturnValue:
         received=traffic.received,
         waiting=traffic.waiting,
         failing=errors,
-        channels=reports.configured_channels,
+        channels=transport_status.configured_channels,
         days=TRAFFIC_DAYS,
         refused=services().partners.refused,
     )
@@ -58,7 +58,7 @@ def partner(name: str) -> ResponseReturnValue:
     session = db()
     activity = partner_activity(session, name)
     transport = [
-        row for row in reports.transport_status(session, services().partners) if row["partner"] == name
+        row for row in transport_status.status_report(session, services().partners) if row["partner"] == name
     ]
     db().commit()  # end the read before rendering
     return render(
