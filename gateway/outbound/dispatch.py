@@ -28,6 +28,7 @@ from gateway.outbound.outbox import ERP_KINDS
 from gateway.outbound.outbox import start_ack_clock
 from gateway.outbound.replies import KIND as REPLY_KIND
 from gateway.outbound.retries import RetryPolicy
+from gateway.outbound.retries import RetryTally
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.transport_status import record_failure
 from gateway.outbound.transport_status import record_success
@@ -55,11 +56,9 @@ class Sender(Protocol):
 
 
 @dataclass(slots=True)
-class DispatchReport:
+class DispatchReport(RetryTally):
     sent: int = 0
     awaiting_mdn: int = 0
-    retrying: int = 0
-    dead: int = 0
 
 
 def send_due(
@@ -191,10 +190,7 @@ def _failed(
             session, row, error, policy=policy, retryable=retryable, now=now, refused_by=profile.label
         )
         record_failure(session, partner=profile.name, channel=channel, at=now, error=error)
-    if outcome == OutboxStatus.DEAD:
-        report.dead += 1
-    else:
-        report.retrying += 1
+    report.count_failure(outcome)
 
 
 def _policy(profile: PartnerProfile) -> RetryPolicy:

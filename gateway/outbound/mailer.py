@@ -41,6 +41,7 @@ from gateway.errors import TransportError
 from gateway.model.status import OutboxStatus
 from gateway.outbound.replies import KIND
 from gateway.outbound.replies import parse
+from gateway.outbound.retries import RetryTally
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.transport_status import record_failure
 from gateway.outbound.transport_status import record_success
@@ -87,10 +88,8 @@ def send_message(settings: SmtpSettings, content: bytes, *, now: datetime) -> by
 
 
 @dataclass(slots=True)
-class MailReport:
+class MailReport(RetryTally):
     sent: int = 0
-    retrying: int = 0
-    dead: int = 0
 
 
 def send_due_replies(
@@ -192,10 +191,7 @@ def _failed(
         record_failure(
             session, partner=partner, channel=CHANNEL, at=now, error=f"reply {outbound_id}: {error}"
         )
-    if outcome == OutboxStatus.DEAD:
-        report.dead += 1
-    else:
-        report.retrying += 1
+    report.count_failure(outcome)
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

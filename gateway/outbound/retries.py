@@ -33,6 +33,24 @@ class RetryPolicy:
         return min(self.backoff_seconds * 2 ** (attempts - 1), self.backoff_cap_seconds)
 
 
+@dataclass(slots=True)
+class RetryTally:
+    """What a sending pass left of its failed attempts: to be retried, or dead-lettered.
+
+    Each sender's report (dispatch, ERP delivery, mail) adds what it counts as gone.
+    """
+
+    retrying: int = 0
+    dead: int = 0
+
+    def count_failure(self, outcome: OutboxStatus) -> None:
+        """Count what ``record_failed_attempt`` returned."""
+        if outcome == OutboxStatus.DEAD:
+            self.dead += 1
+        else:
+            self.retrying += 1
+
+
 def record_failed_attempt(
     session: Session,
     row: storage.OutboundRecord,
