@@ -29,6 +29,7 @@ from gateway.outbound.outbox import start_ack_clock
 from gateway.outbound.replies import KIND as REPLY_KIND
 from gateway.outbound.retries import RetryPolicy
 from gateway.outbound.retries import RetryTally
+from gateway.outbound.retries import locked_outbound
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.transport_status import record_failure
 from gateway.outbound.transport_status import record_success
@@ -154,9 +155,7 @@ def _succeeded(
     now: datetime,
     report: DispatchReport,
 ) -> None:
-    with sessions() as session, session.begin():
-        row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-        assert row is not None
+    with locked_outbound(sessions, outbound_id) as (session, row):
         if sent.confirmed or row.status == OutboxStatus.SENT:  # an async MDN may already have confirmed it
             if row.status != OutboxStatus.SENT:
                 row.status, row.delivered_at = OutboxStatus.SENT, now
@@ -181,9 +180,7 @@ def _failed(
     report: DispatchReport,
 ) -> None:
     policy = _policy(profile)
-    with sessions() as session, session.begin():
-        row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-        assert row is not None
+    with locked_outbound(sessions, outbound_id) as (session, row):
         if row.status == OutboxStatus.SENT:  # confirmed meanwhile (an async MDN for an earlier attempt)
             return
         outcome = record_failed_attempt(
