@@ -12,7 +12,6 @@ import contextlib
 import fcntl
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import paramiko
+
+from bench._server_process import ServerProcess
 
 SSHD = Path("/usr/sbin/sshd")
 PASSWORD = "gwtest-Pw-7d3f"
@@ -103,7 +104,7 @@ def fingerprint(public_key: Path) -> str:
     return out.stdout.split()[1]
 
 
-class Sshd:
+class Sshd(ServerProcess):
     """One sshd with chrooted SFTP users; each user's chroot holds folders it owns."""
 
     def __init__(self, users: dict[str, tuple[str, ...]] | None = None) -> None:
@@ -193,16 +194,6 @@ class Sshd:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         return len(pids)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
-        self.process = None
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.home, ignore_errors=True)
 
     @contextlib.contextmanager
     def client(self, user: str, *, password: bool = False) -> Iterator[paramiko.SFTPClient]:

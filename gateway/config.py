@@ -286,8 +286,23 @@ class QueueSettings:
         )
 
 
+class _Retried:
+    """Settings of a sender that retries: its ``RetryPolicy`` from its own three fields."""
+
+    __slots__ = ()
+    max_attempts: int
+    backoff_seconds: float
+    backoff_cap_seconds: float
+
+    @property
+    def policy(self) -> RetryPolicy:
+        from gateway.outbound.retries import RetryPolicy
+
+        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
+
+
 @dataclass(frozen=True, slots=True)
-class ErpSettings:
+class ErpSettings(_Retried):
     url: str
     kind: str = "erp.canonical"
     token: str | None = None
@@ -295,12 +310,6 @@ class ErpSettings:
     backoff_seconds: float = 30.0
     backoff_cap_seconds: float = 3600.0
     timeout_seconds: float = 20.0
-
-    @property
-    def policy(self) -> RetryPolicy:
-        from gateway.outbound.retries import RetryPolicy
-
-        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
 
     @classmethod
     def from_environment(cls) -> ErpSettings | None:
@@ -326,7 +335,7 @@ class ErpSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class SmtpSettings:
+class SmtpSettings(_Retried):
     host: str
     sender: str
     port: int = 587
@@ -337,12 +346,6 @@ class SmtpSettings:
     max_attempts: int = 8
     backoff_seconds: float = 60.0
     backoff_cap_seconds: float = 3600.0
-
-    @property
-    def policy(self) -> RetryPolicy:
-        from gateway.outbound.retries import RetryPolicy
-
-        return RetryPolicy(self.max_attempts, self.backoff_seconds, self.backoff_cap_seconds)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:

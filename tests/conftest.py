@@ -8,10 +8,13 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -37,12 +40,54 @@ def gateway_command(*args: str) -> list[str]:
     return [sys.executable, "-c", "from gateway.cli.commands import main; main()", *args]
 
 
+def allocated(sessions: sessionmaker[Session], sku: str) -> Decimal:
+    """How much of ``sku`` the store holds for orders, over every warehouse."""
+    with sessions() as session:
+        total = session.scalar(
+            select(func.sum(storage.InventoryLevel.allocated)).where(storage.InventoryLevel.sku == sku)
+        )
+    assert total is not None
+    return Decimal(total)
+
+
+def acme_changed(folder: Path, changes: dict[str, str]) -> Path:
+    """Write ``folder/acme.toml``: the shipped acme profile with each text ``old`` in ``changes``
+    (which must be in it) replaced by its ``new``; returns ``folder`` (made if need be)."""
+    folder.mkdir(exist_ok=True)
+    acme = (ROOT / "partners" / "profiles" / "acme.toml").read_text()
+    for old, new in changes.items():
+        assert old in acme, old
+        acme = acme.replace(old, new)
+    (folder / "acme.toml").write_text(acme)
+    return folder
+
+
+def acme_with(tmp_path: Path, **changes: str) -> PartnerRegistry:
+    """A registry of acme alone, its profile changed as ``acme_changed`` says."""
+    return PartnerRegistry.from_directory(acme_changed(tmp_path / "profiles", changes))
+
+
 def hold_write_lock(path: Path) -> sqlite3.Connection:
     """Another process's long write transaction on a SQLite store: its write lock, held until COMMIT."""
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("UPDATE document SET status = status WHERE id < 0")
     return holder
+
+
+def acme_850(
+    folder: Path, po: str, control: str, *changes: tuple[bytes, bytes], name: str | None = None
+) -> Path:
+    """The demo acme 850 under PO ``po`` and interchange number ``control``, each (old, new) of
+    ``changes`` replaced (old must be in it), written to ``folder/name`` (default PO-CONTROL.edi)."""
+    data = (INBOX / "acme-4500012345.edi").read_bytes()
+    data = data.replace(b"4500012345", po.encode()).replace(b"000001001", control.encode())
+    for old, new in changes:
+        assert old in data, old
+        data = data.replace(old, new)
+    path = folder / (name or f"{po}-{control}.edi")
+    path.write_bytes(data)
+    return path
 
 
 def three_po_interchange() -> bytes:
@@ -71,11 +116,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def sessions(tmp_path: Path, migrated_template: Path) -> Iterator[sessionmaker[Session]]:
     """A fresh, empty store at the newest schema."""
-    path = tmp_path / "gateway.db"
-    shutil.copyfile(migrated_template, path)
-    engine = storage.make_engine(f"sqlite:///{path}")
-    yield storage.make_sessionmaker(engine)
-    engine.dispose()
+    yield from _copy_of(migrated_template, tmp_path / "gateway.db")
 
 
 @pytest.fixture(scope="session")
@@ -93,8 +134,12 @@ def master_template(tmp_path_factory: pytest.TempPathFactory, migrated_template:
 @pytest.fixture
 def master_sessions(tmp_path: Path, master_template: Path) -> Iterator[sessionmaker[Session]]:
     """A fresh store with the demo master data loaded."""
-    path = tmp_path / "gateway.db"
-    shutil.copyfile(master_template, path)
+    yield from _copy_of(master_template, tmp_path / "gateway.db")
+
+
+def _copy_of(template: Path, path: Path) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a copy of the SQLite store ``template`` at ``path``, its engine disposed after."""
+    shutil.copyfile(template, path)
     engine = storage.make_engine(f"sqlite:///{path}")
     yield storage.make_sessionmaker(engine)
     engine.dispose()

@@ -32,14 +32,7 @@ def document_report(session: Session, outcome: IngestOutcome, *, orders: bool = 
         if orders
         else {"order_count": len(set(outcome.order_ids))}
     )
-    outbound = [
-        {"kind": kind, "id": oid}
-        for oid, kind in session.execute(
-            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
-            .where(storage.OutboundRecord.id.in_(outcome.outbound_ids))
-            .order_by(storage.OutboundRecord.id)
-        )
-    ]
+    outbound = _outbound(session, storage.OutboundRecord.id.in_(outcome.outbound_ids))
     return {
         "document_id": document.id,
         "sha256": document.sha256,
@@ -52,6 +45,18 @@ def document_report(session: Session, outcome: IngestOutcome, *, orders: bool = 
         "outbound": outbound,
         **_provisional(document),
     }
+
+
+def _outbound(session: Session, which: ColumnElement[bool]) -> list[dict[str, Any]]:
+    """Kind and id of the outbox rows ``which`` selects, in the order they were made."""
+    return [
+        {"kind": kind, "id": oid}
+        for oid, kind in session.execute(
+            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
+            .where(which)
+            .order_by(storage.OutboundRecord.id)
+        )
+    ]
 
 
 def _provisional(document: storage.Document) -> dict[str, Any]:
@@ -72,14 +77,7 @@ def document_detail(session: Session, document_id: int) -> dict[str, Any] | None
             .order_by(storage.PurchaseOrder.ordinal)
         )
     )
-    outbound = [
-        {"kind": kind, "id": oid}
-        for oid, kind in session.execute(
-            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
-            .where(storage.OutboundRecord.document_id == document_id)
-            .order_by(storage.OutboundRecord.id)
-        )
-    ]
+    outbound = _outbound(session, storage.OutboundRecord.document_id == document_id)
     return {
         "document_id": document.id,
         "sha256": document.sha256,

@@ -126,22 +126,20 @@ def bar_chart(
 ) -> Chart:
     """Bars for ``(label, value)`` pairs in the order given; horizontal bars leave room for long labels."""
     width, height = max(int(width), MIN_WIDTH), max(int(height), MIN_HEIGHT)
+    if not data:
+        return _empty("bar", title, width, height)
     fmt = fmt or format_value
     values = [_clean(value) for _, value in data]
     labels = [str(label) for label, _ in data]
     top = _TITLE if title else _PAD
     title_at = _title(title, width)
-    if not data:
-        return _empty(
-            "bar", title, width, height, Box(_PAD, top, width - 2 * _PAD, height - top - _PAD), title_at
-        )
     maximum, steps = nice_scale(max(values))
     value_labels = [fmt(v) for v in values]
     if horizontal:
         label_w = min(max(len(_short(label)) for label in labels) * CHAR_WIDTH + _PAD, width * 0.35)
         value_w = max(len(text) for text in value_labels) * CHAR_WIDTH + _PAD
         plot = Box(_PAD + label_w, top, width - 2 * _PAD - label_w - value_w, height - top - _AXIS)
-        plot = Box(plot.x, plot.y, max(plot.w, 1.0), max(plot.h, 1.0))
+        plot = _at_least_a_pixel(plot)
         band = plot.h / len(values)
         thickness = min(band * 0.7, 28.0)
         bars = []
@@ -168,7 +166,7 @@ def bar_chart(
         plot = Box(
             _PAD + tick_w, top + _AXIS / 2, width - 2 * _PAD - tick_w, height - top - _AXIS * 1.5 - _AXIS
         )
-        plot = Box(plot.x, plot.y, max(plot.w, 1.0), max(plot.h, 1.0))
+        plot = _at_least_a_pixel(plot)
         band = plot.w / len(values)
         thickness = min(band * 0.7, 48.0)
         bars = []
@@ -214,13 +212,11 @@ def line_chart(
 ) -> Chart:
     """A line through ``(label, value)`` points spaced evenly; category labels thinned so none overlap."""
     width, height = max(int(width), MIN_WIDTH), max(int(height), MIN_HEIGHT)
+    if not points:
+        return _empty("line", title, width, height)
     fmt = fmt or format_value
     top = _TITLE if title else _PAD
     title_at = _title(title, width)
-    if not points:
-        return _empty(
-            "line", title, width, height, Box(_PAD, top, width - 2 * _PAD, height - top - _PAD), title_at
-        )
     values = [_clean(value) for _, value in points]
     labels = [str(label) for label, _ in points]
     maximum, steps = nice_scale(max(values))
@@ -230,7 +226,7 @@ def line_chart(
     plot = Box(
         _PAD + left, top + _PAD / 2, width - 2 * _PAD - left - widest / 2, height - top - _PAD / 2 - _AXIS
     )
-    plot = Box(plot.x, plot.y, max(plot.w, 1.0), max(plot.h, 1.0))
+    plot = _at_least_a_pixel(plot)
     count = len(values)
     gap = plot.w / (count - 1) if count > 1 else 0.0
     markers = []
@@ -309,9 +305,10 @@ def _horizontal_tick(value: float, maximum: float, plot: Box, fmt: Callable[[flo
     )
 
 
-def _empty(
-    kind: Literal["bar", "line"], title: str, width: int, height: int, plot: Box, title_at: Text | None
-) -> Chart:
+def _empty(kind: Literal["bar", "line"], title: str, width: int, height: int) -> Chart:
+    """A chart of no data: its frame and title, and "No data" in the middle."""
+    top = _TITLE if title else _PAD
+    plot = Box(_PAD, top, width - 2 * _PAD, height - top - _PAD)
     note = Text(_r(width / 2), _r(plot.y + plot.h / 2), "No data", "middle")
     return Chart(
         kind=kind,
@@ -319,10 +316,15 @@ def _empty(
         width=width,
         height=height,
         plot=_box(plot),
-        title_at=title_at,
+        title_at=_title(title, width),
         empty=True,
         note=note,
     )
+
+
+def _at_least_a_pixel(plot: Box) -> Box:
+    """``plot`` kept one pixel wide and high at the least, however small the chart."""
+    return Box(plot.x, plot.y, max(plot.w, 1.0), max(plot.h, 1.0))
 
 
 def _title(title: str, width: int) -> Text | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import procrastinate
 from procrastinate import RetryStrategy
 from sqlalchemy.engine import make_url
@@ -50,20 +53,19 @@ def make_app(url: str, settings: QueueSettings | None = None) -> procrastinate.A
     app.task(name=PROCESS_DOCUMENT, queue=DOCUMENTS_QUEUE, pass_context=True, retry=_STORE_DOWN)(
         tasks.process_document
     )
-    send = app.task(
-        name=SEND_OUTBOUND,
-        queue=OUTBOUND_QUEUE,
-        pass_context=True,
-        queueing_lock=SEND_OUTBOUND,
-        priority=_AHEAD_OF_DOCUMENTS,
-    )(tasks.send_outbound)
-    app.periodic(cron="* * * * * */5", periodic_id=SEND_OUTBOUND)(send)
-    recover = app.task(
-        name=RECOVER,
-        queue=OUTBOUND_QUEUE,
-        pass_context=True,
-        queueing_lock=RECOVER,
-        priority=_AHEAD_OF_DOCUMENTS,
-    )(tasks.recover)
-    app.periodic(cron=f"* * * * * */{recover_seconds}", periodic_id=RECOVER)(recover)
+    _every(app, 5, SEND_OUTBOUND, tasks.send_outbound)
+    _every(app, recover_seconds, RECOVER, tasks.recover)
     return app
+
+
+def _every(app: procrastinate.App, seconds: int, name: str, task: Callable[..., Any]) -> None:
+    """Register ``task`` as ``name`` on the outbound queue, ahead of documents, at most one
+    waiting at a time, deferred every ``seconds``."""
+    registered = app.task(
+        name=name,
+        queue=OUTBOUND_QUEUE,
+        pass_context=True,
+        queueing_lock=name,
+        priority=_AHEAD_OF_DOCUMENTS,
+    )(task)
+    app.periodic(cron=f"* * * * * */{seconds}", periodic_id=name)(registered)

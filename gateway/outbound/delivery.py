@@ -31,6 +31,7 @@ from gateway.config import ErpSettings
 from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import ERP_KINDS
 from gateway.outbound.outbox import erp_emitter
+from gateway.outbound.retries import RetryTally
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.retries import redeliver as redeliver
 from gateway.outbound.transport_status import record_failure
@@ -47,10 +48,8 @@ ERP_STATUS = "(erp)"  # the status row of the ERP, which belongs to no one partn
 
 
 @dataclass(slots=True)
-class DeliveryReport:
+class DeliveryReport(RetryTally):
     delivered: int = 0
-    retrying: int = 0
-    dead: int = 0
 
 
 def deliver_due(
@@ -145,7 +144,7 @@ def _attempt(
         retryable = response.status_code in _RETRYABLE or response.status_code >= 500
         retry_after = _retry_after(response, now)
     record_failure(session, partner=ERP_STATUS, channel="erp", at=now, error=f"{row.kind} {row.id}: {error}")
-    if (
+    report.count_failure(
         record_failed_attempt(
             session,
             row,
@@ -156,11 +155,7 @@ def _attempt(
             retry_after=retry_after,
             refused_by="the ERP",
         )
-        == OutboxStatus.DEAD
-    ):
-        report.dead += 1
-    else:
-        report.retrying += 1
+    )
 
 
 class _NotFound(Exception):

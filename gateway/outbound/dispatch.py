@@ -28,6 +28,8 @@ from gateway.outbound.outbox import ERP_KINDS
 from gateway.outbound.outbox import start_ack_clock
 from gateway.outbound.replies import KIND as REPLY_KIND
 from gateway.outbound.retries import RetryPolicy
+from gateway.outbound.retries import RetryTally
+from gateway.outbound.retries import locked_outbound
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.transport_status import record_failure
 from gateway.outbound.transport_status import record_success
@@ -55,11 +57,9 @@ class Sender(Protocol):
 
 
 @dataclass(slots=True)
-class DispatchReport:
+class DispatchReport(RetryTally):
     sent: int = 0
     awaiting_mdn: int = 0
-    retrying: int = 0
-    dead: int = 0
 
 
 def send_due(
@@ -155,9 +155,7 @@ def _succeeded(
     now: datetime,
     report: DispatchReport,
 ) -> None:
-    with sessions() as session, session.begin():
-        row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-        assert row is not None
+    with locked_outbound(sessions, outbound_id) as (session, row):
         if sent.confirmed or row.status == OutboxStatus.SENT:  # an async MDN may already have confirmed it
             if row.status != OutboxStatus.SENT:
                 row.status, row.delivered_at = OutboxStatus.SENT, now
@@ -182,19 +180,14 @@ def _failed(
     report: DispatchReport,
 ) -> None:
     policy = _policy(profile)
-    with sessions() as session, session.begin():
-        row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-        assert row is not None
+    with locked_outbound(sessions, outbound_id) as (session, row):
         if row.status == OutboxStatus.SENT:  # confirmed meanwhile (an async MDN for an earlier attempt)
             return
         outcome = record_failed_attempt(
             session, row, error, policy=policy, retryable=retryable, now=now, refused_by=profile.label
         )
         record_failure(session, partner=profile.name, channel=channel, at=now, error=error)
-    if outcome == OutboxStatus.DEAD:
-        report.dead += 1
-    else:
-        report.retrying += 1
+    report.count_failure(outcome)
 
 
 def _policy(profile: PartnerProfile) -> RetryPolicy:

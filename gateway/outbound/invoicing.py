@@ -38,6 +38,7 @@ from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import emit_and_store
 from gateway.outbound.shipping import partner_for
+from gateway.outbound.shipping import sent_before
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
@@ -61,16 +62,8 @@ def record_invoice(
     """Check ``record``, write its 810 into the outbox and mark the order invoiced (caller commits)."""
     partner = partner_for(partners, record.partner)
     received = record.model_dump(mode="json")
-    existing = session.scalars(
-        select(storage.InvoiceRow).where(
-            storage.InvoiceRow.partner == partner.name,
-            storage.InvoiceRow.invoice_number == record.invoice_number,
-        )
-    ).first()
-    outbound = (
-        session.get(storage.OutboundRecord, existing.outbound_id)
-        if existing and existing.outbound_id
-        else None
+    existing, outbound = sent_before(
+        session, storage.InvoiceRow, partner, storage.InvoiceRow.invoice_number, record.invoice_number
     )
     if (
         existing is not None

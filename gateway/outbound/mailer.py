@@ -41,6 +41,8 @@ from gateway.errors import TransportError
 from gateway.model.status import OutboxStatus
 from gateway.outbound.replies import KIND
 from gateway.outbound.replies import parse
+from gateway.outbound.retries import RetryTally
+from gateway.outbound.retries import locked_outbound
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.transport_status import record_failure
 from gateway.outbound.transport_status import record_success
@@ -87,10 +89,8 @@ def send_message(settings: SmtpSettings, content: bytes, *, now: datetime) -> by
 
 
 @dataclass(slots=True)
-class MailReport:
+class MailReport(RetryTally):
     sent: int = 0
-    retrying: int = 0
-    dead: int = 0
 
 
 def send_due_replies(
@@ -153,9 +153,7 @@ def _succeeded(
     settings: SmtpSettings,
     now: datetime,
 ) -> None:
-    with sessions() as session, session.begin():
-        row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-        assert row is not None
+    with locked_outbound(sessions, outbound_id) as (session, row):
         row.content, row.status, row.delivered_at = sent, OutboxStatus.SENT, now
         row.next_attempt_at, row.last_error = None, None
         record_success(
@@ -177,9 +175,7 @@ def _failed(
     now: datetime,
     report: MailReport,
 ) -> None:
-    with sessions() as session, session.begin():
-        row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
-        assert row is not None
+    with locked_outbound(sessions, outbound_id) as (session, row):
         outcome = record_failed_attempt(
             session,
             row,
@@ -192,10 +188,7 @@ def _failed(
         record_failure(
             session, partner=partner, channel=CHANNEL, at=now, error=f"reply {outbound_id}: {error}"
         )
-    if outcome == OutboxStatus.DEAD:
-        report.dead += 1
-    else:
-        report.retrying += 1
+    report.count_failure(outcome)
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

@@ -9,6 +9,8 @@ puts it back with ``redeliver`` once the cause is fixed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -16,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.model.status import OutboxStatus
@@ -31,6 +34,36 @@ class RetryPolicy:
 
     def delay(self, attempts: int) -> float:
         return min(self.backoff_seconds * 2 ** (attempts - 1), self.backoff_cap_seconds)
+
+
+@dataclass(slots=True)
+class RetryTally:
+    """What a sending pass left of its failed attempts: to be retried, or dead-lettered.
+
+    Each sender's report (dispatch, ERP delivery, mail) adds what it counts as gone.
+    """
+
+    retrying: int = 0
+    dead: int = 0
+
+    def count_failure(self, outcome: OutboxStatus) -> None:
+        """Count what ``record_failed_attempt`` returned."""
+        if outcome == OutboxStatus.DEAD:
+            self.dead += 1
+        else:
+            self.retrying += 1
+
+
+@contextmanager
+def locked_outbound(
+    sessions: sessionmaker[Session], outbound_id: int
+) -> Iterator[tuple[Session, storage.OutboundRecord]]:
+    """A transaction holding outbox row ``outbound_id`` locked, to book how an attempt to send it went.
+    The row was claimed earlier in the pass, so it exists; the transaction commits on leaving."""
+    with sessions() as session, session.begin():
+        row = session.get(storage.OutboundRecord, outbound_id, with_for_update=True)
+        assert row is not None
+        yield session, row
 
 
 def record_failed_attempt(

@@ -18,6 +18,7 @@ from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -59,21 +60,35 @@ def partner_for(partners: PartnerRegistry, name: str) -> PartnerProfile:
     return partner
 
 
+_Sent = TypeVar("_Sent", storage.ShipmentRow, storage.InvoiceRow)
+
+
+def sent_before(
+    session: Session, model: type[_Sent], partner: PartnerProfile, number: Any, value: str
+) -> tuple[_Sent | None, storage.OutboundRecord | None]:
+    """The row an earlier record numbered ``value`` (in column ``number``) left for ``partner``,
+    and the outbox row of the document it sent (None if there is none)."""
+    existing = session.scalars(select(model).where(model.partner == partner.name, number == value)).first()
+    return existing, outbound_of(session, existing)
+
+
+def outbound_of(
+    session: Session, row: storage.ShipmentRow | storage.InvoiceRow | None
+) -> storage.OutboundRecord | None:
+    """The outbox row of the 856 or 810 that ``row`` sent, if it sent one."""
+    if row is None or not row.outbound_id:
+        return None
+    return session.get(storage.OutboundRecord, row.outbound_id)
+
+
 def record_shipment(
     session: Session, record: ShipmentRecord, partners: PartnerRegistry, *, when: datetime
 ) -> ShipmentOutcome:
     """Check ``record``, write its 856 into the outbox and remember what shipped (caller commits)."""
     partner = partner_for(partners, record.partner)
     received = record.model_dump(mode="json")
-    existing = session.scalars(
-        select(storage.ShipmentRow).where(
-            storage.ShipmentRow.partner == partner.name, storage.ShipmentRow.shipment_id == record.shipment_id
-        )
-    ).first()
-    outbound = (
-        session.get(storage.OutboundRecord, existing.outbound_id)
-        if existing and existing.outbound_id
-        else None
+    existing, outbound = sent_before(
+        session, storage.ShipmentRow, partner, storage.ShipmentRow.shipment_id, record.shipment_id
     )
     if existing is not None and outbound is not None and outbound.status == OutboxStatus.INVALID:
         # its 856 never left: a corrected record takes the shipment id
@@ -147,7 +162,7 @@ def record_shipment(
 
 
 def _outcome_of(session: Session, row: storage.ShipmentRow) -> ShipmentOutcome:
-    outbound = session.get(storage.OutboundRecord, row.outbound_id) if row.outbound_id else None
+    outbound = outbound_of(session, row)
     return ShipmentOutcome(
         row.id,
         row.outbound_id,

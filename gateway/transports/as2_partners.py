@@ -72,37 +72,39 @@ def certificate_path(link: As2Link, base_dir: Path | None = None) -> Path:
 def inbound_partner(profile: PartnerProfile, *, at: datetime, base_dir: Path | None = None) -> PinnedPartner:
     """How we check what ``profile`` sends us: its pinned certificate and what we require."""
     link = link_of(profile)
-    certificate, problem = _certificate(profile, link, at, base_dir)
-    return PinnedPartner(
-        as2_name=link.as2_id,
-        verify_cert=certificate,
-        encrypt_cert=certificate,
-        validate_certs=False,
-        sign=link.require_signed,
-        encrypt=link.require_encrypted,
-        digest_alg=link.digest_alg,
-        enc_alg=link.encryption_alg,
-        certificate_problem=problem,
-    )
+    return _pinned(profile, link, at, base_dir, sign=link.require_signed, encrypt=link.require_encrypted)
 
 
 def outbound_partner(profile: PartnerProfile, *, at: datetime, base_dir: Path | None = None) -> PinnedPartner:
     """How we send to ``profile``: sign, encrypt, compress, and the MDN we ask for."""
     link = link_of(profile)
+    return _pinned(
+        profile,
+        link,
+        at,
+        base_dir,
+        sign=link.sign,
+        encrypt=link.encrypt,
+        compress=link.compress,
+        mdn_mode="ASYNC" if link.mdn_mode == "async" else "SYNC",
+        mdn_digest_alg=link.digest_alg if link.mdn_signed else None,
+    )
+
+
+def _pinned(
+    profile: PartnerProfile, link: As2Link, at: datetime, base_dir: Path | None, **direction: Any
+) -> PinnedPartner:
+    """What both directions share (the pinned certificate, the algorithms), plus ``direction``'s own settings."""
     certificate, problem = _certificate(profile, link, at, base_dir)
     return PinnedPartner(
         as2_name=link.as2_id,
         verify_cert=certificate,
         encrypt_cert=certificate,
         validate_certs=False,
-        sign=link.sign,
-        encrypt=link.encrypt,
-        compress=link.compress,
         digest_alg=link.digest_alg,
         enc_alg=link.encryption_alg,
-        mdn_mode="ASYNC" if link.mdn_mode == "async" else "SYNC",
-        mdn_digest_alg=link.digest_alg if link.mdn_signed else None,
         certificate_problem=problem,
+        **direction,
     )
 
 

@@ -24,6 +24,7 @@ from partners import PROFILES_DIR
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import acme_changed
 from tests.conftest import gateway_command
 from tests.conftest import hold_write_lock
 from tests.work import sql_statements
@@ -220,12 +221,9 @@ def test_ship_invoice_outbox_and_alerts_on_the_command_line(cli: CliRunner, tmp_
     assert cli.invoke(main, ["alerts"]).stdout == ""
 
 
-def test_unknown_partner_document_is_reprocessed_once_a_profile_exists(
-    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
-    assert doc["status"] == "unknown_partner"
-    profiles = tmp_path / "profiles"
+def profile_strangerco(profiles: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped profiles plus one for STRANGERCO (unknown-sender.edi's sender), in ``profiles``,
+    which the gateway now reads."""
     profiles.mkdir()
     for source in PROFILES_DIR.glob("*.toml"):
         (profiles / source.name).write_text(source.read_text())
@@ -234,6 +232,14 @@ def test_unknown_partner_document_is_reprocessed_once_a_profile_exists(
         'isa = { qualifier = "ZZ", id = "STRANGERCO" }\nus = { qualifier = "ZZ", id = "NORTHWINDDIST" }\n'
     )
     monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(profiles))
+
+
+def test_unknown_partner_document_is_reprocessed_once_a_profile_exists(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
+    assert doc["status"] == "unknown_partner"
+    profile_strangerco(tmp_path / "profiles", monkeypatch)
     result = cli.invoke(main, ["reprocess", str(doc["document_id"])])
     assert result.exit_code == 0, result.output
     assert "processed, 1 orders" in result.stdout
@@ -326,11 +332,8 @@ def test_reprocess_refuses_a_document_whose_orders_were_decided(cli: CliRunner) 
 def test_a_held_invoice_is_released_from_the_command_line(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    acme = (ROOT / "partners" / "profiles" / "acme.toml").read_text()
-    (profiles / "acme.toml").write_text(
-        acme.replace("[narrow]", '[invoicing]\nprice_mismatch = "hold"\n\n[narrow]')
+    profiles = acme_changed(
+        tmp_path / "profiles", {"[narrow]": '[invoicing]\nprice_mismatch = "hold"\n\n[narrow]'}
     )
     monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(profiles))
     ingest_json(cli, INBOX / "acme-4500012345.edi")
@@ -552,15 +555,7 @@ def test_the_provisional_reading_goes_once_a_profile_exists(
 ) -> None:
     [doc] = ingest_json(cli, INBOX / "unknown-sender.edi")
     assert doc["provisional"]["interchanges"]
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    for source in PROFILES_DIR.glob("*.toml"):
-        (profiles / source.name).write_text(source.read_text())
-    (profiles / "strangerco.toml").write_text(
-        'name = "strangerco"\ncustomer_account = "C9999"\n'
-        'isa = { qualifier = "ZZ", id = "STRANGERCO" }\nus = { qualifier = "ZZ", id = "NORTHWINDDIST" }\n'
-    )
-    monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(profiles))
+    profile_strangerco(tmp_path / "profiles", monkeypatch)
     assert cli.invoke(main, ["reprocess", str(doc["document_id"])]).exit_code == 0
     shown = json.loads(cli.invoke(main, ["show", "--document", str(doc["document_id"]), "--json"]).stdout)
     assert shown["status"] == "processed" and "provisional" not in shown

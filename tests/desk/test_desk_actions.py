@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from alembic import command as alembic_command
 from alembic.config import Config
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -24,18 +23,23 @@ from gateway import desk
 from gateway import storage
 from gateway.desk import OrderDesk
 from gateway.desk import order_page
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from gateway.storage import DeskUser
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import acme_850
+from tests.conftest import allocated
+from tests.servers.postgres import store_url
 from tests.web.test_web_desk_support import password
+from tests.web.test_web_desk_support import staffed_store
 
 ACME = (INBOX / "acme-4500012345.edi").read_bytes()
 EMAILS = ROOT / "fixtures" / "emails"
 ERP = "erp.canonical"
+UNKNOWN_ITEM = (b"NW-30555", b"NW-99001")  # line 3 orders a SKU nobody sells
+DEARER = (b"*4.50*", b"*4.95*")  # line 1 priced over the agreement
 
 
 @pytest.fixture
@@ -65,13 +69,7 @@ def staff(sessions: sessionmaker[Session]) -> dict[str, DeskUser]:
 def acme(tmp_path: Path, po: str, control: str, *changes: tuple[bytes, bytes]) -> Path:
     """The demo acme 850 under another PO and interchange number (same lengths), with ``changes``."""
     assert len(po) == 10 and len(control) == 9
-    data = ACME.replace(b"4500012345", po.encode()).replace(b"000001001", control.encode())
-    for old, new in changes:
-        assert old in data
-        data = data.replace(old, new)
-    path = tmp_path / f"{po}.edi"
-    path.write_bytes(data)
-    return path
+    return acme_850(tmp_path, po, control, *changes, name=f"{po}.edi")
 
 
 def exception_order(intake: Pipeline, path: Path, **kw: str) -> int:
@@ -81,6 +79,25 @@ def exception_order(intake: Pipeline, path: Path, **kw: str) -> int:
         stored = session.get(storage.PurchaseOrder, order_id)
         assert stored is not None and stored.status == "exception" and stored.version == 1
     return order_id
+
+
+def sent_twice(
+    intake: Pipeline, tmp_path: Path, first: tuple[str, str], again: tuple[str, str]
+) -> tuple[int, int]:
+    """The acme 850 as (PO, interchange) ``first``, accepted, then ``again``: the second order is held
+    as a duplicate. Returns both order ids."""
+    accepted = intake.ingest_path(acme(tmp_path, *first)).order_ids[0]
+    resend = tmp_path / "resend"
+    resend.mkdir()
+    return accepted, exception_order(intake, acme(resend, *again))
+
+
+def hold_credit(sessions: sessionmaker[Session], account: str = "C1001") -> None:
+    """Put the customer ``account`` (acme's by default) on credit hold."""
+    with sessions() as session, session.begin():
+        session.execute(
+            update(storage.CreditAccount).where(storage.CreditAccount.account == account).values(on_hold=True)
+        )
 
 
 def act(sessions: sessionmaker[Session], action: Callable[..., Any], *args: Any, **kw: Any) -> Any:
@@ -121,15 +138,6 @@ def segments(content: bytes) -> list[list[str]]:
     return [s.strip().split("*") for s in content.decode().split("~") if s.strip()]
 
 
-def allocated(sessions: sessionmaker[Session], sku: str) -> Decimal:
-    with sessions() as session:
-        total = session.scalar(
-            select(func.sum(storage.InventoryLevel.allocated)).where(storage.InventoryLevel.sku == sku)
-        )
-    assert total is not None
-    return Decimal(total)
-
-
 def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_erp_payload(
     sessions: sessionmaker[Session],
     intake: Pipeline,
@@ -137,7 +145,7 @@ def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040001", "000040001", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040001", "000040001", UNKNOWN_ITEM))
     [unknown] = findings(sessions, order_id)
     assert unknown.code == "unknown_item" and unknown.line_no == "3"
     suggested = unknown.suggestions[0]["sku"]
@@ -201,7 +209,7 @@ def test_a_sku_must_be_an_active_catalog_item(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040002", "000040002", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040002", "000040002", UNKNOWN_ITEM))
     with pytest.raises(desk.InvalidChange, match=r"NW-77777.*not an active item"):
         act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="NW-77777")
     with pytest.raises(desk.InvalidChange, match="no line 9"):
@@ -217,7 +225,7 @@ def test_search_the_catalog_by_fragment_by_near_miss_and_by_customer_part(
     order_desk: OrderDesk,
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040003", "000040003", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040003", "000040003", UNKNOWN_ITEM))
     with sessions() as session:
         [hit] = order_desk.search_catalog(session, "hex key set", 5)
         assert (hit.sku, hit.description, hit.matched) == (
@@ -367,7 +375,7 @@ def test_approve_with_problems_left_keeps_the_order_and_returns_them_then_an_acc
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040005", "000040005", (b"*4.50*", b"*4.95*")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040005", "000040005", DEARER))
     still = act(sessions, order_desk.approve, order_id, 1, staff["alice"])
     assert (still.status, still.version) == ("exception", 2)
     [blocking] = still.blocking
@@ -421,7 +429,7 @@ def test_an_accepted_price_holds_only_for_that_price(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040006", "000040006", (b"*4.50*", b"*4.95*")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040006", "000040006", DEARER))
     act(sessions, order_desk.accept_price, order_id, 1, staff["alice"], line_no="1", reason="promo")
     with sessions() as session, session.begin():  # the customer's price changes again before approval
         stored = session.get(storage.PurchaseOrder, order_id)
@@ -441,10 +449,7 @@ def test_only_credit_or_admin_release_a_credit_hold_then_a_clerk_approves(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    with sessions() as session, session.begin():
-        session.execute(
-            update(storage.CreditAccount).where(storage.CreditAccount.account == "C1001").values(on_hold=True)
-        )
+    hold_credit(sessions)
     order_id = exception_order(intake, acme(tmp_path, "4500040007", "000040007"))
     assert [f.code for f in findings(sessions, order_id)] == ["credit_hold"]
     with pytest.raises(
@@ -477,13 +482,10 @@ def test_an_admin_may_release_credit_and_nobody_may_without_a_hold(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040008", "000040008", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040008", "000040008", UNKNOWN_ITEM))
     with pytest.raises(desk.InvalidChange, match="not held for a credit hold"):
         act(sessions, order_desk.release_credit, order_id, 1, staff["root"], reason="fine")
-    with sessions() as session, session.begin():
-        session.execute(
-            update(storage.CreditAccount).where(storage.CreditAccount.account == "C1001").values(on_hold=True)
-        )
+    hold_credit(sessions)
     held = exception_order(intake, acme(tmp_path, "4500040009", "000040009"))
     assert act(sessions, order_desk.release_credit, held, 1, staff["root"], reason="ok").version == 2
 
@@ -577,10 +579,7 @@ def test_a_released_credit_hold_reopens_when_the_order_grows(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    with sessions() as session, session.begin():
-        session.execute(
-            update(storage.CreditAccount).where(storage.CreditAccount.account == "C1001").values(on_hold=True)
-        )
+    hold_credit(sessions)
     order_id = exception_order(intake, acme(tmp_path, "4500040017", "000040017"))
     released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="cheque received")
     line_no = order(sessions, order_id).canonical["lines"][0]["line_no"]
@@ -606,10 +605,7 @@ def test_merge_a_duplicate_850_closes_it_without_sending_anything(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    first = intake.ingest_path(acme(tmp_path, "4500040010", "000040010")).order_ids[0]
-    resend = tmp_path / "resend"
-    resend.mkdir()
-    duplicate = exception_order(intake, acme(resend, "4500040010", "000040011"))
+    first, duplicate = sent_twice(intake, tmp_path, ("4500040010", "000040010"), ("4500040010", "000040011"))
     assert [f.code for f in findings(sessions, duplicate)] == ["duplicate_po"]
     with pytest.raises(desk.InvalidChange, match="itself"):
         act(sessions, order_desk.merge_duplicate, duplicate, 1, staff["alice"], into=duplicate)
@@ -635,10 +631,7 @@ def test_a_duplicate_in_other_case_is_found_by_revalidation_and_merge(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    first = intake.ingest_path(acme(tmp_path, "B-77812-AA", "000040021")).order_ids[0]
-    resend = tmp_path / "resend"
-    resend.mkdir()
-    duplicate = exception_order(intake, acme(resend, "b-77812-aa", "000040022"))
+    first, duplicate = sent_twice(intake, tmp_path, ("B-77812-AA", "000040021"), ("b-77812-aa", "000040022"))
     with sessions() as session:
         page = order_page(session, order(sessions, duplicate))
         assert [o.id for o in page.duplicates] == [first], "the order screen lists it to merge into"
@@ -674,7 +667,7 @@ def test_an_order_is_not_its_own_duplicate_when_approved(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040012", "000040012", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040012", "000040012", UNKNOWN_ITEM))
     act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="NW-30555")
     approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
     assert "duplicate_po" not in {f["code"] for f in approved.findings}
@@ -687,7 +680,7 @@ def test_reject_an_edi_order_sends_a_rejecting_855_with_the_reason(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040013", "000040013", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040013", "000040013", UNKNOWN_ITEM))
     with pytest.raises(desk.InvalidChange, match="reason"):
         act(sessions, order_desk.reject, order_id, 1, staff["alice"], reason="")
     rejected = act(sessions, order_desk.reject, order_id, 1, staff["alice"], reason="item discontinued")
@@ -746,7 +739,7 @@ def test_two_clerks_on_one_order_the_second_is_told_who_changed_it(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040014", "000040014", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040014", "000040014", UNKNOWN_ITEM))
     seen_by_alice = seen_by_bob = order(sessions, order_id).version
     act(sessions, order_desk.pick_sku, order_id, seen_by_alice, staff["alice"], line_no="3", sku="NW-30555")
     with pytest.raises(desk.StaleOrder) as stale:
@@ -771,7 +764,7 @@ def test_roles_disabled_users_and_decided_orders_are_refused(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040015", "000040015", (b"NW-30555", b"NW-99001")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040015", "000040015", UNKNOWN_ITEM))
     carol = staff["carol"]
     for action, kw in (
         (order_desk.pick_sku, {"line_no": "3", "sku": "NW-30555"}),
@@ -806,18 +799,11 @@ def test_migration_0011_gives_earlier_credit_releases_what_they_covered(
 ) -> None:
     """A release made before 0011 (no order total, no exposure) covers what its findings showed,
     on SQLite and PostgreSQL; 0011 also downgrades."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database("migration_0011")
+    url = store_url(backend, request, tmp_path, "migration_0011")
     engine = storage.make_engine(url)
     try:
-        storage.upgrade(engine)
-        sessions = storage.make_sessionmaker(engine)
-        with sessions() as session, session.begin():
-            load_demo_master_data(session, ROOT / "fixtures" / "master")
-            carol = desk.add_user(session, "carol", password("carol"), "credit", at=FIXED_NOW)
-            alice = desk.add_user(session, "alice", password("alice"), "clerk", at=FIXED_NOW)
+        sessions, users = staffed_store(engine, {"carol": "credit", "alice": "clerk"}, at=FIXED_NOW)
+        carol, alice = users["carol"], users["alice"]
         intake = Pipeline(sessions, partners, clock=lambda: FIXED_NOW, erp_kind=ERP)
         order_desk = OrderDesk(partners, erp_kind=ERP, clock=lambda: FIXED_NOW)
         order_id = exception_order(intake, INBOX / "initech-INI-2026-0042.edi")
@@ -918,7 +904,7 @@ def test_a_fix_re_evaluates_the_findings_at_once_without_approving(
 ) -> None:
     order_id = exception_order(
         intake,
-        acme(tmp_path, "4500040081", "000040081", (b"NW-30555", b"NW-99001"), (b"*4.50*", b"*4.95*")),
+        acme(tmp_path, "4500040081", "000040081", UNKNOWN_ITEM, DEARER),
     )
     assert {(f.code, f.line_no, f.action) for f in findings(sessions, order_id)} == {
         ("unknown_item", "3", "hold"),
@@ -941,7 +927,7 @@ def test_a_parse_finding_still_holds_after_a_fix_until_someone_approves(
     staff: dict[str, DeskUser],
     tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040082", "000040082", (b"*4.50*", b"*4.95*")))
+    order_id = exception_order(intake, acme(tmp_path, "4500040082", "000040082", DEARER))
     with sessions() as session, session.begin():
         stored = session.get(storage.PurchaseOrder, order_id)
         assert stored is not None
@@ -979,7 +965,7 @@ def test_the_top_suggestions_over_a_score_and_every_pack_rounded_are_one_action_
 ) -> None:
     order_id = exception_order(
         intake,
-        acme(tmp_path, "4500040083", "000040083", (b"NW-30555", b"NW-99001"), (b"PO1*1*24*", b"PO1*1*25*")),
+        acme(tmp_path, "4500040083", "000040083", UNKNOWN_ITEM, (b"PO1*1*24*", b"PO1*1*25*")),
     )
     held = {f.code: f for f in findings(sessions, order_id) if f.action == "hold"}
     assert set(held) == {"unknown_item", "pack_multiple"}

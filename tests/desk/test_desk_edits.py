@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -28,8 +27,8 @@ from tests.documents.layout_documents import layout_pdf
 from tests.web.test_web_desk_support import ERP
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import DeskApp
+from tests.web.test_web_desk_support import clerk_store
 from tests.web.test_web_desk_support import open_app
-from tests.web.test_web_desk_support import password
 from tests.web.test_web_desk_support import post
 
 KEYED_AT = NOW.isoformat(timespec="seconds")
@@ -38,13 +37,7 @@ KEYED_AT = NOW.isoformat(timespec="seconds")
 @pytest.fixture
 def web(master_template: Path, tmp_path: Path) -> Iterator[tuple[DeskApp, Pipeline]]:
     """The desk app over a store with the demo master data and a clerk, and a pipeline on the same store."""
-    store = tmp_path / "store.db"
-    shutil.copyfile(master_template, store)
-    engine = storage.make_engine(f"sqlite:///{store}")
-    storage.upgrade(engine)
-    with storage.make_sessionmaker(engine)() as session, session.begin():
-        desk.add_user(session, "alice", password("alice"), "clerk", at=NOW)
-    engine.dispose()
+    store = clerk_store(master_template, tmp_path)
     partners = PartnerRegistry.from_directory()
     app, app_engine = open_app(store, tmp_path / "app", partners=partners)
     yield app, Pipeline(app.sessions, partners, clock=lambda: NOW, erp_kind=ERP)

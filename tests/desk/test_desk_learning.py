@@ -5,7 +5,6 @@ exported into the profile or forgotten."""
 from __future__ import annotations
 
 import io
-import shutil
 import tomllib
 from collections.abc import Iterator
 from datetime import date
@@ -20,26 +19,26 @@ from gateway import desk
 from gateway import storage
 from gateway.cli.commands import main
 from gateway.desk._learning import _generic_title
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.order import Order
 from parsers import parse
 from partners import LayoutHint
 from partners import PartnerRegistry
-from tests.conftest import ROOT
 from tests.documents.layout_documents import DATE_LABEL
 from tests.documents.layout_documents import PART_TITLE
 from tests.documents.layout_documents import PO_LABEL
 from tests.documents.layout_documents import layout_pdf
 from tests.documents.layout_documents import layout_sheet
+from tests.servers.postgres import store_url
 from tests.web.test_web_desk_support import ERP
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.web.test_web_desk_support import DeskApp
 from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import clerk_store
 from tests.web.test_web_desk_support import open_app
-from tests.web.test_web_desk_support import password
 from tests.web.test_web_desk_support import post
+from tests.web.test_web_desk_support import staffed_store
 
 FIRST = [
     ("NW-10042", "WIDGET BLUE 10MM", 24, Decimal("4.50")),
@@ -52,13 +51,7 @@ SECOND = [("NW-20017", "BOLT M8X40 ZINC CASE/100", 3, Decimal("52.80")),
 @pytest.fixture
 def learning(master_template: Path, tmp_path: Path) -> Iterator[tuple[DeskApp, Pipeline, str]]:
     """The desk app over a store with the demo master data and a clerk, a pipeline on the same store, its URL."""
-    store = tmp_path / "store.db"
-    shutil.copyfile(master_template, store)
-    engine = storage.make_engine(f"sqlite:///{store}")
-    storage.upgrade(engine)
-    with storage.make_sessionmaker(engine)() as session, session.begin():
-        desk.add_user(session, "alice", password("alice"), "clerk", at=NOW)
-    engine.dispose()
+    store = clerk_store(master_template, tmp_path)
     partners = PartnerRegistry.from_directory()
     app, app_engine = open_app(store, tmp_path / "app", partners=partners)
     pipeline = Pipeline(app.sessions, partners, clock=lambda: NOW, erp_kind=ERP)
@@ -245,17 +238,11 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
     """The desk's actions and the pipeline on SQLite and PostgreSQL: a corrected PO date teaches its
     label, which then wins over the generic reading; a value left as read or not in the document
     teaches nothing; a second correction of the same place adds support."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    else:
-        url = request.getfixturevalue("postgres").migrated_database("desk_learning")
+    url = store_url(backend, request, tmp_path, "desk_learning", migrated=True)
     engine = storage.make_engine(url)
     try:
-        storage.upgrade(engine)
-        sessions = storage.make_sessionmaker(engine)
-        with sessions() as session, session.begin():
-            load_demo_master_data(session, ROOT / "fixtures" / "master")
-            alice = desk.add_user(session, "alice", password("alice"), "clerk", at=NOW)
+        sessions, users = staffed_store(engine, {"alice": "clerk"}, at=NOW)
+        alice = users["alice"]
         partners = PartnerRegistry.from_directory()
         pipeline = Pipeline(sessions, partners, clock=lambda: NOW, erp_kind=ERP)
         order_desk = desk.OrderDesk(partners, erp_kind=ERP, clock=lambda: NOW)

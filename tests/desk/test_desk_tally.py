@@ -34,6 +34,7 @@ from gateway.storage import resolve_bucket
 from partners import PartnerRegistry
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import acme_850
 from tests.desk.test_desk_queue import NOW
 from tests.desk.test_desk_queue import Desk
 from tests.desk.test_desk_queue import build_desk
@@ -155,15 +156,8 @@ def assert_no_drift(sessions: sessionmaker[Session], step: str) -> None:
 
 def acme(tmp_path: Path, po: str, control: str, *, purpose: str = "00", price: str = "4.50") -> Path:
     """The demo acme 850 under another PO and interchange number, BEG01 and line 1 price."""
-    content = (
-        ACME.replace(b"4500012345", po.encode())
-        .replace(b"000001001", control.encode())
-        .replace(b"BEG*00*", f"BEG*{purpose}*".encode())
-        .replace(b"PO1*1*24*EA*4.50*", f"PO1*1*24*EA*{price}*".encode())
-    )
-    path = tmp_path / f"{po}-{control}.edi"
-    path.write_bytes(content)
-    return path
+    beg = (b"BEG*00*", f"BEG*{purpose}*".encode())
+    return acme_850(tmp_path, po, control, beg, (b"PO1*1*24*EA*4.50*", f"PO1*1*24*EA*{price}*".encode()))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

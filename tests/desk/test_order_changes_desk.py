@@ -34,9 +34,9 @@ from parsers.x12 import MAP_DIR
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
+from tests.conftest import allocated
 from tests.inbound.test_order_changes import ACME_TOTAL
 from tests.inbound.test_order_changes import acme
-from tests.inbound.test_order_changes import allocated
 from tests.inbound.test_order_changes import exposure
 from tests.inbound.test_order_changes import po_change
 from tests.web.test_web_desk_support import password

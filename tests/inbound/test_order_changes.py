@@ -18,10 +18,10 @@ from gateway.inbound.pipeline import Pipeline
 from parsers.x12 import MAP_DIR
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
-from tests.conftest import INBOX
+from tests.conftest import acme_850
+from tests.conftest import allocated
 from tests.x12.test_acks import pyx12_check
 
-ACME_ORDER = (INBOX / "acme-4500012345.edi").read_bytes()
 ACME_TOTAL = Decimal("544.80")
 
 
@@ -44,24 +44,8 @@ def any_purpose(master_sessions: sessionmaker[Session], partners: PartnerRegistr
 
 def acme(tmp_path: Path, po: str, control: str, *, purpose: str = "00", line1: str = "24") -> Path:
     """The demo acme 850 under another PO, interchange number, BEG01 and line 1 quantity."""
-    content = (
-        ACME_ORDER.replace(b"4500012345", po.encode())
-        .replace(b"000001001", control.encode())
-        .replace(b"BEG*00*", f"BEG*{purpose}*".encode())
-        .replace(b"PO1*1*24*", f"PO1*1*{line1}*".encode())
-    )
-    path = tmp_path / f"{po}-{control}.edi"
-    path.write_bytes(content)
-    return path
-
-
-def allocated(sessions: sessionmaker[Session], sku: str) -> Decimal:
-    with sessions() as session:
-        total = session.scalar(
-            select(func.sum(storage.InventoryLevel.allocated)).where(storage.InventoryLevel.sku == sku)
-        )
-    assert total is not None
-    return Decimal(total)
+    beg = (b"BEG*00*", f"BEG*{purpose}*".encode())
+    return acme_850(tmp_path, po, control, beg, (b"PO1*1*24*", f"PO1*1*{line1}*".encode()))
 
 
 def exposure(sessions: sessionmaker[Session]) -> Decimal:

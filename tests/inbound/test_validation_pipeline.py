@@ -22,6 +22,7 @@ from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import acme_changed
 
 ACME_ORDER = (INBOX / "acme-4500012345.edi").read_bytes()
 ACME_TOTAL = Decimal("544.80")  # 24 x 4.50 + 6 x 52.80 + 10 x 12.00
@@ -167,12 +168,9 @@ def test_master_data_imported_later_is_used_on_reprocess(
 def test_a_reject_policy_rejects_the_order_and_the_document_says_why(
     master: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    acme = (ROOT / "partners" / "profiles" / "acme.toml").read_text()
-    assert "\n[validation]\n" in acme
-    rejecting = acme.replace("\n[validation]\n", '\n[validation]\nactions = { credit_hold = "reject" }\n')
-    (profiles / "acme.toml").write_text(rejecting)
+    profiles = acme_changed(
+        tmp_path / "profiles", {"\n[validation]\n": '\n[validation]\nactions = { credit_hold = "reject" }\n'}
+    )
     set_credit(master, on_hold=True)
     pipeline = Pipeline(master, PartnerRegistry.from_directory(profiles), clock=lambda: FIXED_NOW)
     doc = report(master, pipeline, INBOX / "acme-4500012345.edi")

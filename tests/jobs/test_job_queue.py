@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from procrastinate import App
 from procrastinate import JobContext
 from procrastinate import PsycopgConnector
 from procrastinate.jobs import Job
@@ -159,13 +160,7 @@ def test_a_processed_document_queues_a_send_pass_only_when_something_can_leave(
             worker = await app.job_manager.register_worker()
             job = await app.job_manager.fetch_job(queues=None, worker_id=worker)
             assert job is not None and job.task_name == PROCESS_DOCUMENT
-            context = JobContext(
-                app=app,
-                job=job,
-                start_timestamp=0.0,
-                abort_reason=lambda: None,
-                additional_context={"services": services},
-            )
+            context = job_context(app, job, {"services": services})
             return await tasks.process_document(context, document_id=document_id)
 
     try:
@@ -209,15 +204,12 @@ def test_recovery_carries_on_when_a_dead_workers_job_finishes_meanwhile(
                 slow = await manager.register_worker()
                 job = await manager.fetch_job(queues=None, worker_id=slow)
                 assert job is not None and job.task_kwargs == {"document_id": first}
-                assert isinstance(app.connector, PsycopgConnector)
-                async with app.connector.pool.connection() as connection:
-                    await connection.execute(
-                        "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
-                    )
+                await on_queue_database(
+                    app,
+                    (WORKERS_GONE_SILENT, ()),
                     # the second document was stored while the queue was down: it has no job
-                    await connection.execute(
-                        "DELETE FROM procrastinate_jobs WHERE lock = %s", (f"document:{second}",)
-                    )
+                    ("DELETE FROM procrastinate_jobs WHERE lock = %s", (f"document:{second}",)),
+                )
                 listed = manager.get_stalled_jobs
 
                 async def listed_then_finished(**kwargs: Any) -> list[Job]:
@@ -226,13 +218,7 @@ def test_recovery_carries_on_when_a_dead_workers_job_finishes_meanwhile(
                     return stalled
 
                 monkeypatch.setattr(manager, "get_stalled_jobs", listed_then_finished)
-                context = JobContext(
-                    app=app,
-                    job=job,
-                    start_timestamp=0.0,
-                    abort_reason=lambda: None,
-                    additional_context={"services": services},
-                )
+                context = job_context(app, job, {"services": services})
                 return await tasks.recover(context, timestamp=0)
 
         outcome = asyncio.run(recover())
@@ -261,23 +247,13 @@ def test_a_dead_workers_send_pass_does_not_stop_recovery(postgres: Postgres) -> 
                 await tasks.send_soon(app)
                 taken = [await manager.fetch_job(queues=None, worker_id=dead) for _ in range(2)]
                 assert [job.task_name for job in taken if job] == [SEND_OUTBOUND, PROCESS_DOCUMENT]
-                assert isinstance(app.connector, PsycopgConnector)
-                async with app.connector.pool.connection() as connection:
-                    await connection.execute(
-                        "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
-                    )
+                await on_queue_database(app, (WORKERS_GONE_SILENT, ()))
                 await app.configure_task(RECOVER).defer_async(timestamp=0)
                 alive = await manager.register_worker()
                 this = await manager.fetch_job(queues=[OUTBOUND_QUEUE], worker_id=alive)
                 assert this is not None and this.task_name == RECOVER
                 await tasks.send_soon(app)  # the next pass waits
-                context = JobContext(
-                    app=app,
-                    job=this,
-                    start_timestamp=0.0,
-                    abort_reason=lambda: None,
-                    additional_context={"services": services},
-                )
+                context = job_context(app, this, {"services": services})
                 return await tasks.recover(context, timestamp=0)
 
         outcome = asyncio.run(recover())
@@ -413,12 +389,28 @@ def _run_first_document_job(
             extra: dict[str, Any] = {"services": services}
             if stop is not None:
                 extra["stop"] = stop
-            context = JobContext(
-                app=app, job=job, start_timestamp=0.0, abort_reason=lambda: None, additional_context=extra
-            )
+            context = job_context(app, job, extra)
             return await tasks.process_document(context, document_id=job.task_kwargs["document_id"])
 
     return asyncio.run(run())
+
+
+WORKERS_GONE_SILENT = "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
+
+
+async def on_queue_database(app: App, *statements: tuple[str, tuple[Any, ...]]) -> None:
+    """Run ``statements`` (SQL, parameters) in one connection of the queue's own pool."""
+    assert isinstance(app.connector, PsycopgConnector)
+    async with app.connector.pool.connection() as connection:
+        for sql, parameters in statements:
+            await connection.execute(sql, parameters or None)
+
+
+def job_context(app: App, job: Job, extra: dict[str, Any]) -> JobContext:
+    """What procrastinate hands a task it runs ``job`` with; ``extra`` is its additional context."""
+    return JobContext(
+        app=app, job=job, start_timestamp=0.0, abort_reason=lambda: None, additional_context=extra
+    )
 
 
 def _statuses(pipeline: Pipeline, ids: list[int]) -> list[str]:

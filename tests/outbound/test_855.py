@@ -31,7 +31,7 @@ from partners import PartnerRegistry
 from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
-from tests.conftest import ROOT
+from tests.conftest import acme_with
 from tests.inbound.test_validators import context
 from tests.inbound.test_validators import line
 from tests.inbound.test_validators import order
@@ -163,17 +163,6 @@ def test_an_invalid_855_stays_in_the_outbox_with_pyx12s_errors(sessions: session
             bad.errors
         )
         assert bad.ack_due_at is None and bad.ack_window_seconds is None
-
-
-def acme_with(tmp_path: Path, **changes: str) -> PartnerRegistry:
-    folder = tmp_path / "profiles"
-    folder.mkdir()
-    acme = (ROOT / "partners" / "profiles" / "acme.toml").read_text()
-    for old, new in changes.items():
-        assert old in acme
-        acme = acme.replace(old, new)
-    (folder / "acme.toml").write_text(acme)
-    return PartnerRegistry.from_directory(folder)
 
 
 def outbox(sessions: sessionmaker[Session]) -> list[storage.OutboundRecord]:

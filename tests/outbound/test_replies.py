@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -111,6 +112,59 @@ def act(sessions: sessionmaker[Session], action: Any, *args: Any, **kw: Any) -> 
         return action(session, *args, **kw)
 
 
+def desk_over(sessions: sessionmaker[Session], partners: PartnerRegistry) -> tuple[Pipeline, OrderDesk]:
+    """The pipeline and the order desk over `partners`, both at the fixed clock."""
+    return Pipeline(sessions, partners, clock=lambda: FIXED_NOW), OrderDesk(partners, clock=lambda: FIXED_NOW)
+
+
+def queue_reply(
+    sessions: sessionmaker[Session],
+    order_id: int,
+    outbound_id: int,
+    user: DeskUser,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    when: datetime = FIXED_NOW,
+) -> Any:
+    """The clerk presses send on a reply: ``desk.send_reply`` in its own transaction."""
+    return act(
+        sessions, desk.send_reply, order_id, outbound_id, user, to=to, subject=subject, body=body, when=when
+    )
+
+
+def queue_as_shown(
+    sessions: sessionmaker[Session],
+    order_id: int,
+    outbound_id: int,
+    user: DeskUser,
+    when: datetime = FIXED_NOW,
+) -> replies.ReplyView:
+    """Send a reply as it is drafted: its address, subject and text unchanged; returns what was shown."""
+    with sessions() as session:
+        record = session.get(storage.OutboundRecord, outbound_id)
+        assert record is not None
+        shown = replies.read_reply(record)
+    queue_reply(
+        sessions, order_id, outbound_id, user, to=shown.to, subject=shown.subject, body=shown.body, when=when
+    )
+    return shown
+
+
+def rejected_typed_lines(
+    sessions: sessionmaker[Session], user: DeskUser, reason: str
+) -> tuple[PartnerRegistry, storage.PurchaseOrder]:
+    """typed-lines.eml stored, rejected with ``reason``, its drafted reply queued as drafted."""
+    partners = PartnerRegistry.from_directory()
+    pipeline, order_desk = desk_over(sessions, partners)
+    stored = one_order(pipeline, EMAILS / "typed-lines.eml")
+    act(sessions, order_desk.reject, stored.id, 1, user, reason=reason)
+    [draft] = replies_of(sessions, stored.id)
+    queue_as_shown(sessions, stored.id, draft.id, user)
+    return partners, stored
+
+
 # -- what changed, as the customer reads it ----------------------------------------------------
 
 
@@ -201,9 +255,7 @@ def test_smtp_settings_come_from_the_environment_and_a_bad_one_is_named() -> Non
 def test_a_changed_and_approved_email_order_gets_a_confirmation_the_clerk_edits_and_sends(
     sessions: sessionmaker[Session], staff: dict[str, DeskUser], smtp: SmtpServer
 ) -> None:
-    partners = PartnerRegistry.from_directory()
-    pipeline = Pipeline(sessions, partners, clock=lambda: FIXED_NOW)
-    order_desk = OrderDesk(partners, clock=lambda: FIXED_NOW)
+    pipeline, order_desk = desk_over(sessions, PartnerRegistry.from_directory())
     stored = one_order(pipeline, EMAILS / "typed-lines.eml")
     assert stored.status == "exception"  # line 5: 10 EA of NW-10042, a pack of 12
     act(sessions, order_desk.correct_quantity, stored.id, 1, staff["alice"], line_no="5", quantity="12")
@@ -224,39 +276,17 @@ def test_a_changed_and_approved_email_order_gets_a_confirmation_the_clerk_edits_
 
     edited = shown.body.replace("Kind regards,", "Your goods leave on Monday.\n\nKind regards,")
     with pytest.raises(desk.PermissionDenied):
-        act(
-            sessions,
-            desk.send_reply,
-            stored.id,
-            draft.id,
-            staff["carol"],
-            to=shown.to,
-            subject="x",
-            body="y",
-            when=FIXED_NOW,
-        )
+        queue_reply(sessions, stored.id, draft.id, staff["carol"], to=shown.to, subject="x", body="y")
     with pytest.raises(desk.InvalidChange, match="not an email address"):
-        act(
-            sessions,
-            desk.send_reply,
-            stored.id,
-            draft.id,
-            staff["alice"],
-            to="jane at acme",
-            subject="x",
-            body="y",
-            when=FIXED_NOW,
-        )
-    queued = act(
+        queue_reply(sessions, stored.id, draft.id, staff["alice"], to="jane at acme", subject="x", body="y")
+    queued = queue_reply(
         sessions,
-        desk.send_reply,
         stored.id,
         draft.id,
         staff["alice"],
         to=shown.to,
         subject="Re: PO 778812 – confirmed",
         body=edited,
-        when=FIXED_NOW,
     )
     assert queued.edited
     report = send_due_replies(sessions, settings_for(smtp), now=FIXED_NOW + timedelta(minutes=1))
@@ -296,25 +326,13 @@ def test_a_changed_and_approved_email_order_gets_a_confirmation_the_clerk_edits_
     )
     assert (entry.before["reply"], entry.after["to"]) == ("draft", "orders@acme-retail.example")
     with pytest.raises(desk.InvalidChange, match="sent already"):
-        act(
-            sessions,
-            desk.send_reply,
-            stored.id,
-            sent.id,
-            staff["alice"],
-            to=shown.to,
-            subject="x",
-            body="y",
-            when=FIXED_NOW,
-        )
+        queue_reply(sessions, stored.id, sent.id, staff["alice"], to=shown.to, subject="x", body="y")
 
 
 def test_a_substituted_item_is_listed_and_the_order_as_received_is_kept(
     sessions: sessionmaker[Session], staff: dict[str, DeskUser]
 ) -> None:
-    partners = PartnerRegistry.from_directory()
-    pipeline = Pipeline(sessions, partners, clock=lambda: FIXED_NOW)
-    order_desk = OrderDesk(partners, clock=lambda: FIXED_NOW)
+    pipeline, order_desk = desk_over(sessions, PartnerRegistry.from_directory())
     stored = one_order(pipeline, EMAILS / "typed-lines.eml")
     assert stored.received_canonical is None  # nothing changed it yet
     act(sessions, order_desk.correct_quantity, stored.id, 1, staff["alice"], line_no="5", quantity="12")
@@ -336,28 +354,15 @@ def test_a_substituted_item_is_listed_and_the_order_as_received_is_kept(
 def test_a_rejection_is_drafted_readably_and_goes_as_the_clerk_sends_it(
     sessions: sessionmaker[Session], staff: dict[str, DeskUser], smtp: SmtpServer
 ) -> None:
-    partners = PartnerRegistry.from_directory()
-    pipeline = Pipeline(sessions, partners, clock=lambda: FIXED_NOW)
-    order_desk = OrderDesk(partners, clock=lambda: FIXED_NOW)
+    pipeline, order_desk = desk_over(sessions, PartnerRegistry.from_directory())
     stored = one_order(pipeline, EMAILS / "typed-lines.eml")
     reason = "Wir liefern NW-10042 nur in ganzen Kartons à 12 Stück; bitte bestellen Sie 12 oder 24 statt 10 Stück – danke!"
     rejected = act(sessions, order_desk.reject, stored.id, 1, staff["alice"], reason=reason)
     [draft] = replies_of(sessions, stored.id)
     assert rejected.outbound_ids == [draft.id]
     assert b"=\r\n" in draft.content  # the MIME is quoted-printable, soft line breaks and all...
-    shown = replies.read_reply(draft)
+    shown = queue_as_shown(sessions, stored.id, draft.id, staff["alice"])
     assert f"Reason: {reason}" in shown.body and "=\n" not in shown.body  # ...the preview is not
-    act(
-        sessions,
-        desk.send_reply,
-        stored.id,
-        draft.id,
-        staff["alice"],
-        to=shown.to,
-        subject=shown.subject,
-        body=shown.body,
-        when=FIXED_NOW,
-    )
     assert send_due_replies(sessions, settings_for(smtp), now=FIXED_NOW).sent == 1
     [received] = smtp.received
     body = received.message.get_body(preferencelist=("plain",))
@@ -371,24 +376,7 @@ def test_a_rejection_is_drafted_readably_and_goes_as_the_clerk_sends_it(
 def test_a_reply_the_server_cannot_take_is_retried_then_refused_for_good_is_dead_with_an_alert(
     sessions: sessionmaker[Session], staff: dict[str, DeskUser], smtp: SmtpServer
 ) -> None:
-    partners = PartnerRegistry.from_directory()
-    pipeline = Pipeline(sessions, partners, clock=lambda: FIXED_NOW)
-    order_desk = OrderDesk(partners, clock=lambda: FIXED_NOW)
-    stored = one_order(pipeline, EMAILS / "typed-lines.eml")
-    act(sessions, order_desk.reject, stored.id, 1, staff["alice"], reason="no single units")
-    [draft] = replies_of(sessions, stored.id)
-    shown = replies.read_reply(draft)
-    act(
-        sessions,
-        desk.send_reply,
-        stored.id,
-        draft.id,
-        staff["alice"],
-        to=shown.to,
-        subject=shown.subject,
-        body=shown.body,
-        when=FIXED_NOW,
-    )
+    _, stored = rejected_typed_lines(sessions, staff["alice"], "no single units")
 
     nobody = SmtpSettings.from_environment({**smtp.settings(), "GATEWAY_SMTP_PORT": str(free_port())})
     assert nobody is not None
@@ -417,17 +405,7 @@ def test_a_reply_the_server_cannot_take_is_retried_then_refused_for_good_is_dead
 
     # the clerk corrects it and sends it again: the alert is closed, the message goes
     assert replies.read_reply(dead).editable
-    act(
-        sessions,
-        desk.send_reply,
-        stored.id,
-        dead.id,
-        staff["alice"],
-        to=shown.to,
-        subject=shown.subject,
-        body=shown.body,
-        when=later,
-    )
+    queue_as_shown(sessions, stored.id, dead.id, staff["alice"], when=later)
     smtp.answer = "250 OK"
     assert send_due_replies(sessions, settings_for(smtp), now=later).sent == 1
     with sessions() as session:
@@ -502,29 +480,7 @@ def test_an_x12_route_leaves_replies_to_the_mailer(
     sessions: sessionmaker[Session], staff: dict[str, DeskUser]
 ) -> None:
     """A partner that takes EDI by SFTP may also order by email: its replies never go down the EDI route."""
-    partners = PartnerRegistry.from_directory()
-    stored = one_order(Pipeline(sessions, partners, clock=lambda: FIXED_NOW), EMAILS / "typed-lines.eml")
-    act(
-        sessions,
-        OrderDesk(partners, clock=lambda: FIXED_NOW).reject,
-        stored.id,
-        1,
-        staff["alice"],
-        reason="no",
-    )
-    [draft] = replies_of(sessions, stored.id)
-    shown = replies.read_reply(draft)
-    act(
-        sessions,
-        desk.send_reply,
-        stored.id,
-        draft.id,
-        staff["alice"],
-        to=shown.to,
-        subject=shown.subject,
-        body=shown.body,
-        when=FIXED_NOW,
-    )
+    partners, stored = rejected_typed_lines(sessions, staff["alice"], "no")
     acme = partners.get("acme")
     assert acme is not None
     routed = PartnerRegistry(
@@ -551,29 +507,7 @@ def test_an_x12_route_leaves_replies_to_the_mailer(
 def test_the_mailer_logs_in_with_the_configured_user_and_a_refused_login_is_dead_at_once(
     sessions: sessionmaker[Session], staff: dict[str, DeskUser]
 ) -> None:
-    partners = PartnerRegistry.from_directory()
-    stored = one_order(Pipeline(sessions, partners, clock=lambda: FIXED_NOW), EMAILS / "typed-lines.eml")
-    act(
-        sessions,
-        OrderDesk(partners, clock=lambda: FIXED_NOW).reject,
-        stored.id,
-        1,
-        staff["alice"],
-        reason="no",
-    )
-    [draft] = replies_of(sessions, stored.id)
-    shown = replies.read_reply(draft)
-    act(
-        sessions,
-        desk.send_reply,
-        stored.id,
-        draft.id,
-        staff["alice"],
-        to=shown.to,
-        subject=shown.subject,
-        body=shown.body,
-        when=FIXED_NOW,
-    )
+    _, stored = rejected_typed_lines(sessions, staff["alice"], "no")
     for server in running_smtp_server(users={"desk": "s3cret"}):
         wrong = SmtpSettings.from_environment(
             server.settings(GATEWAY_SMTP_USER="desk", GATEWAY_SMTP_PASSWORD="guess")
@@ -586,17 +520,7 @@ def test_the_mailer_logs_in_with_the_configured_user_and_a_refused_login_is_dead
             and dead.last_error is not None
             and dead.last_error.startswith("login refused: 535")
         )
-        act(
-            sessions,
-            desk.send_reply,
-            stored.id,
-            dead.id,
-            staff["alice"],
-            to=shown.to,
-            subject=shown.subject,
-            body=shown.body,
-            when=FIXED_NOW,
-        )
+        queue_as_shown(sessions, stored.id, dead.id, staff["alice"])
         right = SmtpSettings.from_environment(
             server.settings(GATEWAY_SMTP_USER="desk", GATEWAY_SMTP_PASSWORD="s3cret")
         )

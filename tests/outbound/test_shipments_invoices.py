@@ -39,6 +39,7 @@ from tests.conftest import CORPUS
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import acme_with
 from tests.x12.test_acks import pyx12_check
 
 SHIPMENT = ROOT / "fixtures" / "shipments" / "acme-SH-26001.json"
@@ -186,21 +187,10 @@ def test_a_rejected_or_held_po_cannot_ship(shop: sessionmaker[Session]) -> None:
     assert problems == ["PO 4500012345 is exception, not accepted: it cannot ship"]
 
 
-def with_profile(tmp_path: Path, **changes: str) -> PartnerRegistry:
-    folder = tmp_path / "profiles"
-    folder.mkdir(exist_ok=True)
-    acme = (ROOT / "partners" / "profiles" / "acme.toml").read_text()
-    for old, new in changes.items():
-        assert old in acme
-        acme = acme.replace(old, new)
-    (folder / "acme.toml").write_text(acme)
-    return PartnerRegistry.from_directory(folder)
-
-
 def test_an_soi_partner_gets_no_pack_level_and_a_5010_one_a_valid_5010_asn(
     shop: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    partners = with_profile(
+    partners = acme_with(
         tmp_path,
         **{'asn_structure = "SOPI"': 'asn_structure = "SOI"', 'version = "004010"': 'version = "005010"'},
     )
@@ -214,7 +204,7 @@ def test_an_soi_partner_gets_no_pack_level_and_a_5010_one_a_valid_5010_asn(
 
 
 def test_packs_need_an_sscc_or_a_prefix_to_make_one(shop: sessionmaker[Session], tmp_path: Path) -> None:
-    partners = with_profile(tmp_path, **{'gs1_company_prefix = "0614141"': ""})
+    partners = acme_with(tmp_path, **{'gs1_company_prefix = "0614141"': ""})
     problems = refused(lambda: submit_shipment(shop, partners, SHIPMENT.read_bytes(), when=LATER))
     assert "sets no gs1_company_prefix" in problems[0]
     record = json.loads(SHIPMENT.read_text())
@@ -475,7 +465,7 @@ def test_an_invoice_above_the_accepted_price_is_refused_naming_po_line_and_price
 def test_the_partners_tolerance_allows_a_rounding_difference(
     shop: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"refuse"')})
+    partners = acme_with(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"refuse"')})
     outcome = submit_invoice(shop, partners, only_line("INV-90012", "4.51", 0), when=LATER)
     assert outcome["status"] == OutboxStatus.PENDING and outcome["errors"] == []
     problems = refused(lambda: submit_invoice(shop, partners, only_line("INV-90013", "12.02", 2), when=LATER))
@@ -488,7 +478,7 @@ def test_the_partners_tolerance_allows_a_rounding_difference(
 def test_a_held_invoice_waits_with_an_alert_until_released_or_corrected(
     shop: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    partners = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD})
+    partners = acme_with(tmp_path, **{"[narrow]": INVOICE_HOLD})
     outcome = submit_invoice(shop, partners, only_line("INV-90014", "5.99", 0), when=LATER)
     finding = "PO 4500012345 line 1: invoiced at 5.99, the accepted order price is 4.50 (Acme Retail's tolerance: 0.01)"
     assert outcome["status"] == OutboxStatus.HELD and outcome["errors"] == [finding]
@@ -537,7 +527,7 @@ def test_a_held_invoice_waits_with_an_alert_until_released_or_corrected(
 
 
 def test_invoice_policy_is_checked_when_the_profile_loads(tmp_path: Path) -> None:
-    registry = with_profile(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"ignore"')})
+    registry = acme_with(tmp_path, **{"[narrow]": INVOICE_HOLD.replace('"hold"', '"ignore"')})
     assert registry.get("acme") is None
     [refused] = registry.refused
     assert "price_mismatch" in refused.refusal

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Browser
+from playwright.sync_api import Page
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
 
@@ -45,3 +46,27 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def desk_page(url: str, password: str, *, width: int = 1024, confirm: bool = False) -> Iterator[Page]:
+    """A page on the order desk at ``url``, ``width`` by 900, logged in as ``demo`` with ``password``;
+    with ``confirm`` it accepts every dialog (``confirm()``) the desk opens."""
+    with chromium() as browser:
+        context = browser.new_context(base_url=url, viewport={"width": width, "height": 900})
+        context.set_default_timeout(PATIENCE_MS)
+        page = context.new_page()
+        if confirm:
+            page.on("dialog", lambda dialog: dialog.accept())
+        log_in(page, password)
+        yield page
+        context.close()
+
+
+def log_in(page: Page, password: str) -> None:
+    """Log in through the login form as ``demo``."""
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill("demo")
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("current-user")).to_contain_text("demo")

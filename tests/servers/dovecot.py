@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -12,6 +10,8 @@ import time
 from pathlib import Path
 
 from imapclient import IMAPClient
+
+from bench._server_process import ServerProcess
 
 USER = "orders@northwind.test"
 PASSWORD = "s3cret"
@@ -63,7 +63,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Dovecot:
+class Dovecot(ServerProcess):
     def __init__(self) -> None:
         binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
         if not Path(binary).exists():
@@ -108,17 +108,6 @@ class Dovecot:
                 time.sleep(0.1)
         log = (self.home / "dovecot.log").read_text() if (self.home / "dovecot.log").exists() else ""
         raise RuntimeError(f"dovecot did not start on port {self.port}: {log[-2000:]}")
-
-    def stop(self) -> None:
-        """Stop the server and every session it serves, as a crash or restart would."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
-        self.process = None
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.home, ignore_errors=True)
 
     def client(self) -> IMAPClient:
         client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)

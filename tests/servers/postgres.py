@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from gateway import storage
 from tests.servers.dovecot import free_port
@@ -126,3 +127,15 @@ class Postgres:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def store_url(
+    backend: str, request: pytest.FixtureRequest, folder: Path, name: str, *, migrated: bool = False
+) -> str:
+    """The URL of a new store for a test that runs on each backend (``sqlite`` or ``postgresql``):
+    a SQLite file in ``folder``, or the session's PostgreSQL database ``name``, empty or, with
+    ``migrated``, at the newest schema."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'gateway.db'}"
+    server: Postgres = request.getfixturevalue("postgres")
+    return server.migrated_database(name) if migrated else server.create_database(name)

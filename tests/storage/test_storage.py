@@ -27,6 +27,7 @@ from gateway import storage
 from gateway.storage._engine import MIGRATIONS
 from tests.conftest import FIXED_NOW
 from tests.conftest import hold_write_lock
+from tests.servers.postgres import store_url
 
 
 def store(sessions: sessionmaker[Session], data: bytes, filename: str = "a.edi") -> tuple[int, bool]:
@@ -125,10 +126,7 @@ def test_the_models_partial_index_is_partial_on_both_databases(
 ) -> None:
     """``storage.PartialIndex`` gives each database its ``where`` only when that database asks
     (so that declaring it loads no dialect): the schema made from the models has it on both."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'models.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database("partial_index")
+    url = store_url(backend, request, tmp_path, "partial_index")
     engine = storage.make_engine(url)
     storage.Base.metadata.create_all(engine)
     query = {
@@ -149,16 +147,18 @@ def upgrade_to(engine: Engine, revision: str) -> None:
         command.upgrade(config, revision)
 
 
+def store_at(backend: str, request: pytest.FixtureRequest, folder: Path, name: str, revision: str) -> Engine:
+    """A new store on ``backend`` migrated up to ``revision`` only, for a later migration to find."""
+    engine = storage.make_engine(store_url(backend, request, folder, name))
+    upgrade_to(engine, revision)
+    return engine
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_migration_keys_the_po_numbers_already_stored(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database("po_key_migration")
-    engine = storage.make_engine(url)
-    upgrade_to(engine, "0010")
+    engine = store_at(backend, request, tmp_path, "po_key_migration", "0010")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -187,12 +187,7 @@ def test_the_migration_keys_the_po_numbers_already_stored(
 def test_the_migration_records_the_ssccs_of_the_856s_already_sent(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database("sscc_migration")
-    engine = storage.make_engine(url)
-    upgrade_to(engine, "0010")
+    engine = store_at(backend, request, tmp_path, "sscc_migration", "0010")
     isa = "ISA|00|          |00|          |ZZ|NORTHWINDDIST  |ZZ|ACMERETAIL     |261124|1430|U|00401|000000001|0|P|>"
     assert len(isa) == 105
     content = f"{isa}!GS|SH|X!ST|856|0001!MAN|GM|006141410000000012!MAN|GM|106141411234567897!SE|4|0001!"

@@ -14,8 +14,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.servers.browser import PATIENCE_MS
-from tests.servers.browser import chromium
+from tests.servers.browser import desk_page
 from tests.web.test_web_desk_browser import PDF_PO
 from tests.web.test_web_desk_browser import REAL_SKU
 from tests.web.test_web_desk_browser import TYPO_PO
@@ -43,17 +42,8 @@ def test_edit_the_header_and_the_lines_then_the_855_answers_the_buyers_lines(
     desk: tuple[Desk, str], tmp_path: Path
 ) -> None:
     server, demo_password = desk
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())  # "Remove line 2 from the order?"
-        page.goto("/login")
-        page.get_by_test_id("login-username").fill("demo")
-        page.get_by_test_id("login-password").fill(demo_password)
-        page.get_by_test_id("login-submit").click()
-        expect(page.get_by_test_id("current-user")).to_contain_text("demo")
-
+    # confirm: "Remove line 2 from the order?"
+    with desk_page(server.url, demo_password, width=1440, confirm=True) as page:
         # The PDF order: correct the ship-to's city, split the first line.
         open_queue_row(page, PDF_PO)
         open_details(page, "ship-to-form")

@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from tests.desk.test_desk_actions import priced_lines_850
-from tests.servers.browser import PATIENCE_MS
-from tests.servers.browser import chromium
+from tests.servers.browser import desk_page
 from tests.web.test_web_desk_browser import REAL_SKU
 from tests.web.test_web_desk_browser import TYPO_PO
 from tests.web.test_web_desk_browser import Desk
@@ -26,17 +24,6 @@ from tests.web.test_web_desk_browser import open_queue_row
 
 MARKER = "window.__deskMarker"
 WIDTHS = (1024, 1440)
-
-
-def log_in(context: BrowserContext, password: str) -> Page:
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.goto("/login")
-    page.get_by_test_id("login-username").fill("demo")
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("current-user")).to_contain_text("demo")
-    return page
 
 
 def screenshots(page: Page, folder: Path, name: str) -> None:
@@ -59,10 +46,7 @@ def test_an_unknown_item_is_resolved_from_the_queue_in_three_clicks_without_a_re
     desk: tuple[Desk, str], tmp_path: Path
 ) -> None:
     server, password = desk
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = log_in(context, password)
+    with desk_page(server.url, password, width=1440, confirm=True) as page:
         clicks = 0
 
         open_queue_row(page, TYPO_PO)  # click 1: open it from the queue
@@ -106,7 +90,6 @@ def test_an_unknown_item_is_resolved_from_the_queue_in_three_clicks_without_a_re
         expect(page.get_by_test_id("desk-error")).to_have_count(0)
         assert clicks <= 3
         screenshots(page, tmp_path, "unknown-item-approved")
-        context.close()
 
 
 def test_an_order_with_80_price_findings_is_resolved_in_three_actions(
@@ -118,10 +101,7 @@ def test_an_order_with_80_price_findings_is_resolved_in_three_actions(
     [order] = server.ingest(path)["orders"]
     assert order["status"] == "exception"
     assert len([f for f in order["findings"] if f["code"] == "price_mismatch"]) == 80
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = log_in(context, password)
+    with desk_page(server.url, password, width=1440, confirm=True) as page:
         page.goto(f"/orders/{order['order_id']}")
         mark(page)
         expect(page.get_by_test_id("why")).to_contain_text("80 findings hold it")
@@ -152,4 +132,3 @@ def test_an_order_with_80_price_findings_is_resolved_in_three_actions(
         page.goto(f"/orders/{order['order_id']}")
         expect(page.get_by_test_id("decided")).to_contain_text("Accepted")
         expect(page.get_by_test_id("sent-855")).to_be_visible()
-        context.close()

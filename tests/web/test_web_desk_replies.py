@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from gateway import storage
 from gateway.inbound.pipeline import Pipeline
@@ -65,6 +67,31 @@ def email_order(desk: DeskApp) -> int:
     return order_id
 
 
+def the_reply(desk: DeskApp, order_id: int) -> storage.OutboundRecord:
+    """The order's one reply to the customer in the outbox."""
+    [row] = [o for o in desk.outbound(order_id) if o.kind == replies.KIND]
+    return row
+
+
+def rejected_email_order(desk: DeskApp, reason: str) -> tuple[FlaskClient, str, int, storage.OutboundRecord]:
+    """The email order, rejected by alice with ``reason`` on its page: her browser, the page, the
+    order's id and its draft reply."""
+    order_id = email_order(desk)
+    page = f"/orders/{order_id}"
+    client = desk.client("alice")
+    assert post(client, f"{page}/reject", {"version": 1, "reason": reason}, page=page).status_code == 303
+    return client, page, order_id, the_reply(desk, order_id)
+
+
+def send_reply(
+    client: FlaskClient, page: str, reply_id: int, to: str, subject: str, body: str
+) -> TestResponse:
+    """Press Send on the reply form of ``page``."""
+    return post(
+        client, f"{page}/replies/{reply_id}/send", {"to": to, "subject": subject, "body": body}, page=page
+    )
+
+
 def reply_section(page: str) -> str:
     start = page.index('data-testid="reply"')
     return page[start : page.index("</section>", start)]
@@ -85,11 +112,7 @@ def textarea(section: str) -> str:
 def test_a_rejected_email_order_shows_a_readable_reply_that_send_delivers_as_edited(
     desk: DeskApp, smtp: SmtpServer
 ) -> None:
-    order_id = email_order(desk)
-    page = f"/orders/{order_id}"
-    client = desk.client("alice")
-    assert post(client, f"{page}/reject", {"version": 1, "reason": REASON}, page=page).status_code == 303
-    [row] = [o for o in desk.outbound(order_id) if o.kind == replies.KIND]
+    client, page, _, row = rejected_email_order(desk, REASON)
     assert b"=\r\n" in row.content  # stored as quoted-printable MIME...
 
     section = reply_section(client.get(page).text)
@@ -105,11 +128,8 @@ def test_a_rejected_email_order_shows_a_readable_reply_that_send_delivers_as_edi
     assert "Content-Transfer-Encoding" not in outbound
 
     edited = body.replace("Kind regards,", "Ruf uns gern an: +49 30 1234.\n\nKind regards,")
-    response = post(
-        client,
-        f"{page}/replies/{row.id}/send",
-        {"to": "Jane Buyer <orders@acme-retail.example>", "subject": "Re: PO 778812", "body": edited},
-        page=page,
+    response = send_reply(
+        client, page, row.id, "Jane Buyer <orders@acme-retail.example>", "Re: PO 778812", edited
     )
     assert response.status_code == 303 and response.headers["Location"].endswith(f"#reply-{row.id}")
     [received] = smtp.received
@@ -149,36 +169,16 @@ def test_an_approved_email_order_with_a_fix_offers_the_confirmation_listing_the_
     body = textarea(section)
     assert "We accept it with the changes below:" in body
     assert "- Line 5, quantity: you sent 10 EA, we accept 12 EA" in body
-    [row] = [o for o in desk.outbound(order_id) if o.kind == replies.KIND]
-    assert (
-        post(
-            client,
-            f"{page}/replies/{row.id}/send",
-            {
-                "to": field_value(section, "reply-to"),
-                "subject": field_value(section, "reply-subject"),
-                "body": body,
-            },
-            page=page,
-        ).status_code
-        == 303
-    )
+    row = the_reply(desk, order_id)
+    to, subject = field_value(section, "reply-to"), field_value(section, "reply-subject")
+    assert send_reply(client, page, row.id, to, subject, body).status_code == 303
     [received] = smtp.received
     assert received.message["Subject"] == "Re: PO 778812"
 
 
 def test_a_bad_address_is_answered_on_the_page_and_nothing_is_sent(desk: DeskApp, smtp: SmtpServer) -> None:
-    order_id = email_order(desk)
-    page = f"/orders/{order_id}"
-    client = desk.client("alice")
-    post(client, f"{page}/reject", {"version": 1, "reason": "no"}, page=page)
-    [row] = [o for o in desk.outbound(order_id) if o.kind == replies.KIND]
-    response = post(
-        client,
-        f"{page}/replies/{row.id}/send",
-        {"to": "jane at acme", "subject": "Re", "body": "x"},
-        page=page,
-    )
+    client, page, order_id, row = rejected_email_order(desk, "no")
+    response = send_reply(client, page, row.id, "jane at acme", "Re", "x")
     assert response.status_code == 422
     assert "is not an email address" in html.unescape(response.text)
     assert smtp.received == [] and desk.outbound(order_id)[-1].status == "draft"
@@ -194,17 +194,8 @@ def test_when_the_mail_server_is_down_the_page_says_so_and_the_reply_waits_in_th
     store: Path, tmp_path: Path, smtp: SmtpServer
 ) -> None:
     for desk in opened(store, tmp_path, smtp.settings(GATEWAY_SMTP_PORT=str(free_port()))):
-        order_id = email_order(desk)
-        page = f"/orders/{order_id}"
-        client = desk.client("alice")
-        post(client, f"{page}/reject", {"version": 1, "reason": "no single units"}, page=page)
-        [row] = [o for o in desk.outbound(order_id) if o.kind == replies.KIND]
-        response = post(
-            client,
-            f"{page}/replies/{row.id}/send",
-            {"to": "orders@acme-retail.example", "subject": "Re: PO 778812", "body": "Sorry."},
-            page=page,
-        )
+        client, page, _, row = rejected_email_order(desk, "no single units")
+        response = send_reply(client, page, row.id, "orders@acme-retail.example", "Re: PO 778812", "Sorry.")
         assert response.status_code == 303
         shown = html.unescape(client.get(page).text)
         assert "Not sent yet: ConnectionRefusedError" in shown and "tried again" in shown

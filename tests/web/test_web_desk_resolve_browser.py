@@ -21,8 +21,7 @@ from partners import PROFILES_DIR
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 from tests.run.test_run import free_port
-from tests.servers.browser import PATIENCE_MS
-from tests.servers.browser import chromium
+from tests.servers.browser import desk_page
 from tests.web.test_web_desk_browser import Desk
 from tests.web.test_web_desk_resolve import NO_CUSTOMER_PDF
 from tests.web.test_web_desk_resolve import NOTE
@@ -68,14 +67,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, 
         running.process.wait(20)
 
 
-def log_in(page: Page, password: str) -> None:
-    page.goto("/login")
-    page.get_by_test_id("login-username").fill("demo")
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("current-user")).to_contain_text("demo")
-
-
 def screenshots(page: Page, folder: Path, name: str) -> None:
     """The page at each width, whole; the page is left at the first width."""
     for width in (*WIDTHS[1:], WIDTHS[0]):
@@ -88,11 +79,7 @@ def test_a_no_customer_pdf_is_assigned_and_processed_from_the_desk(
     desk: tuple[Desk, str, dict[str, int]], tmp_path: Path
 ) -> None:
     server, password, ids = desk
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
-        log_in(page, password)
+    with desk_page(server.url, password) as page:
         page.goto("/queue")
         page.locator(f"a[href='/documents/{ids['no_customer']}']").first.click()
         expect(page.get_by_test_id("document-error")).to_contain_text("no customer")
@@ -113,18 +100,13 @@ def test_a_no_customer_pdf_is_assigned_and_processed_from_the_desk(
         orders.first.locator("a").click()
         expect(page.get_by_test_id("order")).to_be_visible()
         expect(page.get_by_test_id("order")).to_contain_text("acme", ignore_case=True)
-        context.close()
 
 
 def test_a_keyed_in_order_is_produced_from_an_unreadable_document(
     desk: tuple[Desk, str, dict[str, int]], tmp_path: Path
 ) -> None:
     server, password, ids = desk
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
-        log_in(page, password)
+    with desk_page(server.url, password) as page:
         page.goto(f"/documents/{ids['unreadable']}")
         expect(page.get_by_test_id("document-error")).to_contain_text("no line table found")
         page.get_by_test_id("key-in").locator("summary").click()
@@ -180,4 +162,3 @@ def test_a_keyed_in_order_is_produced_from_an_unreadable_document(
         expect(page.get_by_test_id("keyed").first).to_contain_text("keyed by demo at 2026-11-23T09:30:00")
         expect(page.get_by_test_id("history")).to_contain_text("Keyed in by hand from its document")
         screenshots(page, tmp_path, "keyed-order")
-        context.close()

@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+from sqlalchemy import Engine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -28,6 +29,7 @@ from werkzeug.test import TestResponse
 from gateway import desk
 from gateway import storage
 from gateway.config import WebConfig
+from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from gateway.web import create_app
 from partners import PartnerRegistry
@@ -86,6 +88,32 @@ def build_store(master_template: Path, folder: Path) -> Path:
             desk.add_user(session, name, password(name), role, at=FIXED_NOW)
     engine.dispose()
     return path
+
+
+def clerk_store(master_template: Path, folder: Path) -> Path:
+    """A store file with the demo master data and one clerk, alice; returns its path."""
+    path = folder / "store.db"
+    shutil.copyfile(master_template, path)
+    engine = storage.make_engine(f"sqlite:///{path}")
+    storage.upgrade(engine)
+    with storage.make_sessionmaker(engine)() as session, session.begin():
+        desk.add_user(session, "alice", password("alice"), "clerk", at=NOW)
+    engine.dispose()
+    return path
+
+
+def staffed_store(
+    engine: Engine, users: dict[str, str], *, at: datetime
+) -> tuple[sessionmaker[Session], dict[str, storage.DeskUser]]:
+    """Migrate ``engine``'s store, load the demo master data and add ``users`` (name: role)."""
+    storage.upgrade(engine)
+    sessions = storage.make_sessionmaker(engine)
+    with sessions() as session, session.begin():
+        load_demo_master_data(session, ROOT / "fixtures" / "master")
+        added = {
+            name: desk.add_user(session, name, password(name), role, at=at) for name, role in users.items()
+        }
+    return sessions, added
 
 
 @dataclass

@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator
-from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from tests.conftest import INBOX
 from tests.conftest import ROOT
-from tests.servers.browser import PATIENCE_MS
-from tests.servers.browser import chromium
+from tests.servers.browser import desk_page
 from tests.web.test_web_desk_browser import PDF_PO
 from tests.web.test_web_desk_browser import Desk
 from tests.web.test_web_desk_browser import desk as desk  # the fixture: a store, the real server
@@ -35,14 +33,6 @@ def _width(image: Locator) -> float:
     return float(image.evaluate("img => img.getBoundingClientRect().width"))
 
 
-def _log_in(page: Page, password: str) -> None:
-    page.goto("/login")
-    page.get_by_test_id("login-username").fill("demo")
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("current-user")).to_contain_text("demo")
-
-
 @pytest.mark.parametrize("width", [1024, 1440])
 def test_the_pdf_is_readable_zoomable_and_linked_to_its_fields(
     desk: tuple[Desk, str], width: int, tmp_path: Path
@@ -51,11 +41,7 @@ def test_the_pdf_is_readable_zoomable_and_linked_to_its_fields(
     fax = server.ingest(FAX, "--partner", "acme")
     errors = server.ingest(INBOX / "acme-errors.edi")
     [fax_order] = fax["orders"]
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
-        _log_in(page, password)
+    with desk_page(server.url, password, width=width) as page:
         open_queue_row(page, PDF_PO)
         image = page.get_by_test_id("pdf-page").first
         page.wait_for_function(LOADED, arg=image.element_handle())
@@ -152,4 +138,3 @@ def test_the_pdf_is_readable_zoomable_and_linked_to_its_fields(
         target = (link.get_attribute("href") or "#").lstrip("#")
         assert target.startswith("finding-") and page.url.endswith(f"#{target}")
         expect(page.locator(f"[id='{target}']")).to_be_in_viewport()
-        context.close()
