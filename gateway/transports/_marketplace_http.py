@@ -16,10 +16,12 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from typing import ClassVar
 
 import httpx
 
 from gateway.errors import TransportError
+from gateway.transports.marketplace_channel import MarketplaceChannel
 
 _FIRST_BACKOFF_SECONDS = 1.0
 _EARLY_SECONDS = 60.0  # a token is renewed this long before its stated expiry
@@ -93,6 +95,26 @@ class MarketplaceHttp:
                 f"{self._name}: {doing}: HTTP {status}: {_message(response)}", retryable=False
             )
         raise AssertionError("unreachable: the last try returns or raises")
+
+    def get_authorized(
+        self,
+        url: str,
+        *,
+        doing: str,
+        token: AccessToken,
+        headers: Callable[[str], Mapping[str, str]],
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """GET with ``headers(access token)``; a token refused before its time is renewed once."""
+        for renewed in (False, True):
+            sent = headers(token.get())  # a token endpoint refusing our credentials is not tried twice
+            try:
+                return self.send("GET", url, doing=doing, headers=sent, params=params)
+            except MarketplaceAuthError:
+                if renewed:
+                    raise
+                token.forget()
+        raise AssertionError("unreachable: the second try returns or raises")
 
     def _delay(self, response: httpx.Response, attempt: int) -> float:
         """``Retry-After`` in seconds when the server gives one, else the backoff; never above the cap."""
@@ -190,3 +212,36 @@ def stop_aware_sleep(stop: threading.Event | None) -> Callable[[float], None]:
             raise TransportError("stopped while waiting to try again")
 
     return wait
+
+
+class MarketplaceReader:
+    """What a marketplace's order reader holds: its channel, its HTTP with retries, its access token.
+
+    A subclass sets ``kind`` and says how a token is fetched (``fetch_token``).
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        channel: MarketplaceChannel,
+        client: httpx.Client,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if channel.kind != self.kind:
+            raise ValueError(f"{channel.partner}: a {channel.kind} channel, not {self.kind}")
+        self._channel = channel
+        self._http = MarketplaceHttp(
+            f"{channel.kind} ({channel.partner})",
+            client,
+            max_attempts=channel.max_attempts,
+            max_backoff_seconds=channel.max_backoff_seconds,
+            sleep=sleep,
+        )
+        self._token = AccessToken(self.fetch_token, monotonic)
+
+    def fetch_token(self) -> tuple[str, float]:
+        """A new access token and how many seconds it is valid."""
+        raise NotImplementedError

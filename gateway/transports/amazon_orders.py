@@ -11,8 +11,6 @@ refuses it. ``gateway.transports.marketplaces.poller_for`` wires it into a polle
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -21,40 +19,19 @@ from urllib.parse import quote
 import httpx
 
 from gateway.errors import TransportError
-from gateway.transports._marketplace_http import AccessToken
-from gateway.transports._marketplace_http import MarketplaceAuthError
-from gateway.transports._marketplace_http import MarketplaceHttp
+from gateway.transports._marketplace_http import MarketplaceReader
 from gateway.transports._marketplace_http import order_bytes
 from gateway.transports._marketplace_http import response_json
 from gateway.transports._marketplace_http import token_reply
 from gateway.transports._marketplace_poll import MarketplaceOrder
 from gateway.transports._marketplace_poll import iso
 from gateway.transports._marketplace_poll import parse_instant
-from gateway.transports.marketplace_channel import MarketplaceChannel
 
 
-class AmazonOrders:
+class AmazonOrders(MarketplaceReader):
     """Reads one seller's orders from SP-API Orders v0."""
 
-    def __init__(
-        self,
-        channel: MarketplaceChannel,
-        client: httpx.Client,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if channel.kind != "amazon":
-            raise ValueError(f"{channel.partner}: not an Amazon channel ({channel.kind})")
-        self._channel = channel
-        self._http = MarketplaceHttp(
-            f"amazon ({channel.partner})",
-            client,
-            max_attempts=channel.max_attempts,
-            max_backoff_seconds=channel.max_backoff_seconds,
-            sleep=sleep,
-        )
-        self._token = AccessToken(self._lwa_token, monotonic)
+    kind = "amazon"
 
     def orders(self, since: datetime) -> Iterator[MarketplaceOrder]:
         ids = ",".join(self._channel.marketplace_ids)
@@ -87,19 +64,15 @@ class AmazonOrders:
             params = {"NextToken": token}
 
     def _get(self, path: str, params: dict[str, str], doing: str) -> httpx.Response:
-        """GET with the access token; a token refused before its time is renewed once."""
-        url = self._channel.base_url + path
-        for renewed in (False, True):
-            headers = {"x-amz-access-token": self._token.get(), "Accept": "application/json"}
-            try:
-                return self._http.send("GET", url, doing=doing, headers=headers, params=params)
-            except MarketplaceAuthError:
-                if renewed:
-                    raise
-                self._token.forget()
-        raise AssertionError("unreachable")
+        return self._http.get_authorized(
+            self._channel.base_url + path,
+            doing=doing,
+            token=self._token,
+            headers=lambda token: {"x-amz-access-token": token, "Accept": "application/json"},
+            params=params,
+        )
 
-    def _lwa_token(self) -> tuple[str, float]:
+    def fetch_token(self) -> tuple[str, float]:
         channel = self._channel
         assert channel.refresh_token_env is not None  # the channel's validator requires it
         doing = "LWA token exchange"

@@ -11,9 +11,7 @@ gives 900 s) and fetched anew when the API refuses it.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -23,41 +21,20 @@ from typing import Any
 import httpx
 
 from gateway.errors import TransportError
-from gateway.transports._marketplace_http import AccessToken
-from gateway.transports._marketplace_http import MarketplaceAuthError
-from gateway.transports._marketplace_http import MarketplaceHttp
+from gateway.transports._marketplace_http import MarketplaceReader
 from gateway.transports._marketplace_http import order_bytes
 from gateway.transports._marketplace_http import response_json
 from gateway.transports._marketplace_http import token_reply
 from gateway.transports._marketplace_poll import MarketplaceOrder
 from gateway.transports._marketplace_poll import iso
-from gateway.transports.marketplace_channel import MarketplaceChannel
 
 ORDERS_PATH = "/v3/orders"
 
 
-class WalmartOrders:
+class WalmartOrders(MarketplaceReader):
     """Reads one seller's purchase orders from the Walmart Marketplace Orders API."""
 
-    def __init__(
-        self,
-        channel: MarketplaceChannel,
-        client: httpx.Client,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if channel.kind != "walmart":
-            raise ValueError(f"{channel.partner}: not a Walmart channel ({channel.kind})")
-        self._channel = channel
-        self._http = MarketplaceHttp(
-            f"walmart ({channel.partner})",
-            client,
-            max_attempts=channel.max_attempts,
-            max_backoff_seconds=channel.max_backoff_seconds,
-            sleep=sleep,
-        )
-        self._token = AccessToken(self._client_token, monotonic)
+    kind = "walmart"
 
     def orders(self, since: datetime) -> Iterator[MarketplaceOrder]:
         url = self._channel.base_url + ORDERS_PATH
@@ -80,16 +57,13 @@ class WalmartOrders:
             params = None
 
     def _get(self, url: str, params: dict[str, str] | None) -> httpx.Response:
-        """GET with the access token; a token refused before its time is renewed once."""
-        for renewed in (False, True):
-            headers = self._headers() | {"WM_SEC.ACCESS_TOKEN": self._token.get()}
-            try:
-                return self._http.send("GET", url, doing="list orders", headers=headers, params=params)
-            except MarketplaceAuthError:
-                if renewed:
-                    raise
-                self._token.forget()
-        raise AssertionError("unreachable")
+        return self._http.get_authorized(
+            url,
+            doing="list orders",
+            token=self._token,
+            headers=lambda token: self._headers() | {"WM_SEC.ACCESS_TOKEN": token},
+            params=params,
+        )
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -98,7 +72,7 @@ class WalmartOrders:
             "Accept": "application/json",
         }
 
-    def _client_token(self) -> tuple[str, float]:
+    def fetch_token(self) -> tuple[str, float]:
         channel = self._channel
         doing = "token request"
         response = self._http.send(
