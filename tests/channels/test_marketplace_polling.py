@@ -410,3 +410,26 @@ def test_poll_channel_command(
 def test_poller_is_one_class_for_both(server: MarketplaceServer, pipeline: Pipeline) -> None:
     for channel in (amazon_channel(server), walmart_channel(server)):
         assert isinstance(poller_for(channel, pipeline, clock=lambda: FIXED_NOW), MarketplacePoller)
+
+
+def test_a_lost_connection_is_tried_again_then_reported(
+    server: MarketplaceServer, pipeline: Pipeline
+) -> None:
+    sleeps: list[float] = []
+    closed = MarketplaceServer()
+    closed.stop()  # nothing listens on its port any more
+    channel = walmart_channel(server).model_copy(update={"api_url": closed.base, "max_attempts": 4})
+    poller = poller_for(channel, pipeline, clock=lambda: FIXED_NOW, sleep=sleeps.append)
+    with pytest.raises(TransportError, match="token request: ConnectError") as raised:
+        poller.poll_once()
+    assert raised.value.retryable and sleeps == [1.0, 2.0, 4.0]
+
+
+def test_a_stop_during_a_backoff_ends_the_poll_at_once(server: MarketplaceServer, pipeline: Pipeline) -> None:
+    stop = threading.Event()
+    stop.set()
+    poller = poller_for(amazon_channel(server), pipeline, clock=lambda: FIXED_NOW, stop=stop)
+    server.fail_next("/orders/v0/orders", 429, {"Retry-After": "3600"})
+    with pytest.raises(TransportError, match="stopped while waiting"):
+        poller.poll_once(stop)
+    assert documents(pipeline.sessions) == []
