@@ -16,6 +16,7 @@ values, not exceptions::
     ├── OutboundRefused          a shipment or invoice that cannot become an ASN or 810
     ├── ReprocessRefused         processing a document again would replace a decision or a desk edit
     ├── TransportError           a connection, login, transfer or MDN that failed
+    │   └── MarketplaceAuthError (transports) Amazon or Walmart refused our credentials or token (401/403)
     └── DeskError                (gateway.desk) what the order desk refuses; its subtree is drawn there
 
 The pure packages (parsers, emitters, partners) define their own classes on these bases, so a

@@ -1,4 +1,4 @@
-"""The ``gateway`` command line: init, ingest, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status, partners.
+"""The ``gateway`` command line: init, ingest, poll-channel, orders, show, outbox, ship, invoice, deliver, alerts, run, worker, status, partners.
 
 Start-up is kept to click and this module: a command imports what it uses in its body, and
 ``gateway.desk`` and ``parsers`` are lazy front doors (``gateway._lazy``). So ``gateway --help``
@@ -334,6 +334,59 @@ def poll_imap(ctx: _Context, once: bool) -> None:
         f"polling {settings.host}:{settings.port}/{settings.folder} every {settings.poll_seconds:.0f} s"
     )
     poller.run()
+
+
+@main.command("poll-channel")
+@click.argument("partner")
+@click.option("--json", "as_json", is_flag=True, help="The orders read, as one JSON object.")
+@pass_context
+def poll_channel(ctx: _Context, partner: str, as_json: bool) -> None:
+    """Poll PARTNER's marketplace (Amazon or Walmart) once: store each new or changed order, then move its cursor.
+
+    Settings from GATEWAY_AMAZON_* or GATEWAY_WALMART_* (see the README's "Marketplace polling").
+    """
+    from gateway.config import clock
+    from gateway.config import marketplace_channels_from_environment
+    from gateway.errors import GatewayError
+    from gateway.outbound.transport_status import record_outcome
+    from gateway.outbound.transport_status import status_transaction
+    from gateway.transports.marketplaces import poller_for
+
+    try:
+        channels = [c for c in marketplace_channels_from_environment() if c.partner == partner]
+    except GatewayError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not channels:
+        raise click.UsageError(
+            f"no marketplace is polled for {partner}: set GATEWAY_AMAZON_PARTNER or GATEWAY_WALMART_PARTNER to it"
+        )
+    pipeline = ctx.pipeline(queued=True)
+    now = clock()
+    failed = False
+    for channel in channels:
+        poller = poller_for(channel, pipeline, clock=now)
+        try:
+            report = poller.poll_once()
+        except GatewayError as exc:
+            failed = True
+            with status_transaction(pipeline.sessions, partner, poller.label) as session:
+                record_outcome(session, partner=partner, channel=poller.label, at=now(), error=str(exc))
+            click.echo(f"{channel.kind}: {exc}", err=True)
+            continue
+        with status_transaction(pipeline.sessions, partner, poller.label) as session:
+            record_outcome(session, partner=partner, channel=poller.label, at=now(), detail=str(report))
+        if as_json:
+            taken = [
+                {"order_id": t.order_id, "document_id": t.document_id, "duplicate": t.duplicate}
+                for t in report.taken
+            ]
+            click.echo(
+                json.dumps({"channel": channel.kind, "cursor": report.cursor.isoformat(), "orders": taken})
+            )
+        else:
+            click.echo(f"{channel.kind}: {report}")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

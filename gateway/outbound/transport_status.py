@@ -1,6 +1,7 @@
 """Last success and last failure per partner and channel: what `gateway status` shows.
 
-Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``.
+Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``,
+and the polled marketplaces ``amazon`` and ``walmart``.
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
 """
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from partners import PartnerRegistry
 
 log = logging.getLogger(__name__)
-CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp")
+CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp", "amazon", "walmart")
 _TEXT_LIMIT = 2000
 
 

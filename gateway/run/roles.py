@@ -2,7 +2,8 @@
 
 Everything is built from the environment, as the CLI builds it: the store
 (``GATEWAY_DATABASE_URL`` or ``$GATEWAY_HOME``), the profiles (``GATEWAY_PARTNERS_DIR``), the ERP
-route (``GATEWAY_ERP_*``), IMAP (``GATEWAY_IMAP_*``) and our AS2 identity (``GATEWAY_AS2_*``).
+route (``GATEWAY_ERP_*``), IMAP (``GATEWAY_IMAP_*``), the polled marketplaces (``GATEWAY_AMAZON_*``,
+``GATEWAY_WALMART_*``) and our AS2 identity (``GATEWAY_AS2_*``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one pa
 
 
 def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
-    """One job per partner SFTP server and drop inbox, plus IMAP when it is configured."""
+    """One job per partner SFTP server, drop inbox and polled marketplace, plus IMAP when configured."""
     from gateway.config import ImapSettings
     from gateway.run.schedule import PollJob
     from gateway.transports.drop_inbox import DropWatcher
@@ -56,6 +57,7 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
             jobs.append(
                 PollJob(profile.name, "drop", profile.drop.poll_seconds, poll, wake_fd=watcher.fileno())
             )
+    jobs.extend(marketplace_jobs(pipeline, stop))
     if os.environ.get("GATEWAY_IMAP_HOST"):
         settings = ImapSettings.from_environment()
         imap = ImapPoller(settings, pipeline)
@@ -67,6 +69,25 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
                 imap.poll_once,
                 lambda r: f"{len(r.taken)} messages taken, {r.new_documents} new documents",
             )
+        )
+    return jobs
+
+
+def marketplace_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
+    """One job per polled marketplace account (``GATEWAY_AMAZON_*``, ``GATEWAY_WALMART_*``)."""
+    from gateway.config import marketplace_channels_from_environment
+    from gateway.run.schedule import PollJob
+    from gateway.transports.marketplaces import poller_for
+
+    jobs: list[PollJob] = []
+    for channel in marketplace_channels_from_environment():
+        if pipeline.partners.get(channel.partner) is None:
+            log.warning(
+                "%s orders are polled for %s, which has no partner profile", channel.kind, channel.partner
+            )
+        poller = poller_for(channel, pipeline, clock=clock(), stop=stop)
+        jobs.append(
+            PollJob(channel.partner, poller.label, channel.poll_seconds, partial(poller.poll_once, stop))
         )
     return jobs
 
@@ -112,7 +133,10 @@ def run_pollers(settings: RunSettings) -> None:
     stop = _stop_on_sigterm()  # only now: SIGTERM during the warm-up ends us at once, nothing is in hand
     jobs = poll_jobs(pipeline, stop)
     if not jobs:
-        log.info("no pollers configured (no sftp_pull or drop in any profile, no GATEWAY_IMAP_HOST)")
+        log.info(
+            "no pollers configured (no sftp_pull or drop in any profile, no GATEWAY_IMAP_HOST, "
+            "no GATEWAY_AMAZON_PARTNER or GATEWAY_WALMART_PARTNER)"
+        )
     for job in jobs:
         log.info("polling %s every %.0f s", job.label, job.every)
     run_polls(jobs, pipeline.sessions, stop, clock=clock())

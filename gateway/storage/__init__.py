@@ -1,4 +1,4 @@
-"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, SSCCs, audit, layout hints.
+"""The store: SQLAlchemy models, engine and migrations, raw documents, control numbers, SSCCs, audit, layout hints, poll cursors.
 
 Functions here take a session and never commit; the caller owns the unit of work.
 """
@@ -53,6 +53,7 @@ from ._models import OrderLineRecord as OrderLineRecord
 from ._models import OrderOverride as OrderOverride
 from ._models import OutboundRecord as OutboundRecord
 from ._models import PartialIndex as PartialIndex
+from ._models import PollCursor as PollCursor
 from ._models import PriceAgreement as PriceAgreement
 from ._models import Product as Product
 from ._models import PurchaseOrder as PurchaseOrder
@@ -61,6 +62,8 @@ from ._models import ShippedLine as ShippedLine
 from ._models import ShipTo as ShipTo
 from ._models import Sscc as Sscc
 from ._models import TransportStatus as TransportStatus
+from ._poll_cursors import poll_cursor as poll_cursor
+from ._poll_cursors import save_poll_cursor as save_poll_cursor
 from ._sscc import allocate_sscc as allocate_sscc
 from ._sscc import claim_sscc as claim_sscc
 from ._tally import TALLY_ALONE as TALLY_ALONE

@@ -496,6 +496,20 @@ class TransportStatus(Base):
     failures_in_a_row: Mapped[int] = mapped_column(default=0)
 
 
+class PollCursor(Base):
+    """How far a polled marketplace has been read for one partner: the next poll asks from here.
+
+    ``position`` is the API's own lower bound (an ISO 8601 instant for Amazon's ``LastUpdatedAfter``
+    and Walmart's ``createdStartDate``); it only moves after every order up to it is stored.
+    """
+
+    __tablename__ = "poll_cursor"
+    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    position: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
 class As2Message(Base):
     """One AS2 message received (``in``) or sent (``out``), with its MDN kept for non-repudiation.
 
