@@ -404,7 +404,9 @@ def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[s
 
 
 def configured_channels(profile: PartnerProfile) -> list[str]:
-    channels = []
+    channels: list[str] = []
+    if profile.channel:
+        channels.append(profile.channel.kind)
     if profile.sftp_pull:
         channels.append("sftp-pull")
     if profile.drop:
