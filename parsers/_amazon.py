@@ -46,8 +46,9 @@ def parse_amazon_order(root: Node, options: ChannelOptions) -> FoundOrders:
     number = root.get("AmazonOrderId")
     reading.put(order, "po_number", number, reading.text(number, field_name="po_number"))
     if order.po_number is None:
-        reading.problem("missing_order_number", "the order has no AmazonOrderId", root.pointer,
-                        field_name="po_number")  # fmt: skip
+        reading.problem(
+            "missing_order_number", "the order has no AmazonOrderId", root.pointer, field_name="po_number"
+        )
     reading.put(order, "po_date", root.get("PurchaseDate"), reading.day(root.get("PurchaseDate")))
     status = root.get("OrderStatus")
     if reading.text(status) == CANCELED:

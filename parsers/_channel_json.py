@@ -202,8 +202,13 @@ class Reading:
     def quantity(self, node: Node | None, *, line_no: str, required_at: str) -> Decimal | None:
         """A line's quantity: present, a number, and above zero; else an error on the line."""
         if node is None:
-            self.problem("missing_quantity", f"line {line_no} has no quantity", required_at, line_no=line_no,
-                         field_name="quantity")  # fmt: skip
+            self.problem(
+                "missing_quantity",
+                f"line {line_no} has no quantity",
+                required_at,
+                line_no=line_no,
+                field_name="quantity",
+            )
             return None
         number = self.decimal(node, what="the quantity", line_no=line_no, field_name="quantity")
         if number is not None and number <= 0:
@@ -238,8 +243,12 @@ class Reading:
         try:
             return datetime.fromtimestamp(float(number / 1000), tz=UTC).date()
         except (OverflowError, OSError, ValueError):
-            self.problem("bad_date", f"{number} is not a timestamp in milliseconds", node.pointer,
-                         field_name=field_name)  # fmt: skip
+            self.problem(
+                "bad_date",
+                f"{number} is not a timestamp in milliseconds",
+                node.pointer,
+                field_name=field_name,
+            )
             return None
 
     def reference(self, qualifier: str, node: Node | None) -> Reference | None:

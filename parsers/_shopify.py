@@ -42,8 +42,12 @@ def parse_shopify_order(root: Node, options: ChannelOptions) -> FoundOrders:
     name = node.get("name")
     reading.put(order, "po_number", name, reading.text(name, field_name="po_number"))
     if order.po_number is None:
-        reading.problem("missing_order_number", "the order has no name (its order number)", node.pointer,
-                        field_name="po_number")  # fmt: skip
+        reading.problem(
+            "missing_order_number",
+            "the order has no name (its order number)",
+            node.pointer,
+            field_name="po_number",
+        )
     reading.put(order, "po_date", node.get("created_at"), reading.day(node.get("created_at")))
     currency = node.get("currency")
     reading.put(order, "currency", currency, reading.text(currency, field_name="currency"))
@@ -83,7 +87,11 @@ def parse_shopify_order(root: Node, options: ChannelOptions) -> FoundOrders:
         if line is None:
             continue
         price = item.get("price")
-        reading.put(line, "unit_price", price, reading.decimal(price, what="the price", line_no=line_no,
-                                                                field_name="unit_price"))  # fmt: skip
+        reading.put(
+            line,
+            "unit_price",
+            price,
+            reading.decimal(price, what="the price", line_no=line_no, field_name="unit_price"),
+        )
         order.lines.append(line)
     return FoundOrders(orders=[order], issues=reading.issues)

@@ -47,8 +47,9 @@ def parse_walmart_order(root: Node, options: ChannelOptions) -> FoundOrders:
     number = root.get("purchaseOrderId")
     reading.put(order, "po_number", number, reading.text(number, field_name="po_number"))
     if order.po_number is None:
-        reading.problem("missing_order_number", "the order has no purchaseOrderId", root.pointer,
-                        field_name="po_number")  # fmt: skip
+        reading.problem(
+            "missing_order_number", "the order has no purchaseOrderId", root.pointer, field_name="po_number"
+        )
     reading.put(order, "po_date", root.get("orderDate"), reading.epoch_day(root.get("orderDate")))
     reference = reading.reference("customer_order_id", root.get("customerOrderId"))
     if reference is not None:

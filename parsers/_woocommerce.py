@@ -83,7 +83,11 @@ def parse_woocommerce_order(root: Node, options: ChannelOptions) -> FoundOrders:
         if line is None:
             continue
         price = item.get("price")
-        reading.put(line, "unit_price", price, reading.decimal(price, what="the price", line_no=line_no,
-                                                                field_name="unit_price"))  # fmt: skip
+        reading.put(
+            line,
+            "unit_price",
+            price,
+            reading.decimal(price, what="the price", line_no=line_no, field_name="unit_price"),
+        )
         order.lines.append(line)
     return FoundOrders(orders=[order], issues=reading.issues)
