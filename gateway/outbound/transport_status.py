@@ -1,6 +1,7 @@
 """Last success and last failure per partner and channel: what `gateway status` shows.
 
-Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``.
+Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``,
+and the web shops' webhooks ``shopify-in`` and ``woocommerce-in``.
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
 """
 
@@ -18,7 +19,18 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 
 log = logging.getLogger(__name__)
-CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp")
+CHANNELS = (
+    "sftp-pull",
+    "drop",
+    "sftp-push",
+    "as2-in",
+    "as2-out",
+    "imap",
+    "erp",
+    "smtp",
+    "shopify-in",
+    "woocommerce-in",
+)
 _TEXT_LIMIT = 2000
 
 
