@@ -19,6 +19,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+from gateway.errors import InboundError
 from gateway.model.order import Address
 from gateway.model.order import Channel
 from gateway.model.order import Contact
@@ -34,8 +35,8 @@ from gateway.model.receipts import Level
 from gateway.model.receipts import Severity
 
 
-class JsonRefusal(ValueError):
-    """Bytes that are not one well-formed JSON document (kept local: it becomes an ``Issue``)."""
+class JsonRefusal(InboundError):
+    """Bytes that are not one well-formed JSON document (``parse_channel_order`` makes it an ``Issue``)."""
 
 
 def _no_constant(name: str) -> Any:
