@@ -43,31 +43,24 @@ def parse_amazon_order(root: Node, options: ChannelOptions) -> FoundOrders:
     """The order in an Amazon ``Order`` object with its ``OrderItems``."""
     reading = Reading("amazon", options.document_id)
     order = channel_order(Channel.AMAZON, options)
-    number = root.get("AmazonOrderId")
-    reading.put(order, "po_number", number, reading.text(number, field_name="po_number"))
-    if order.po_number is None:
-        reading.problem(
-            "missing_order_number", "the order has no AmazonOrderId", root.pointer, field_name="po_number"
-        )
+    reading.order_number(order, root.get("AmazonOrderId"), within=root, named="AmazonOrderId")
     reading.put(order, "po_date", root.get("PurchaseDate"), reading.day(root.get("PurchaseDate")))
     status = root.get("OrderStatus")
     if reading.text(status) == CANCELED:
         reading.put(order, "purpose", status, OrderPurpose.CANCEL)
-    for qualifier, key in (
-        ("order_status", "OrderStatus"),
-        ("marketplace_id", "MarketplaceId"),
-        ("sales_channel", "SalesChannel"),
-        ("seller_order_id", "SellerOrderId"),
-    ):
-        reference = reading.reference(qualifier, root.get(key))
-        if reference is not None:
-            order.references.append(reference)
-    ship_to = reading.party("ST", root.get("ShippingAddress"), _ADDRESS)
-    if ship_to is not None:
-        order.parties.append(ship_to)
-    buyer = reading.party("BY", root.get("BuyerInfo"), _BUYER)
-    if buyer is not None:
-        order.parties.append(buyer)
+    reading.references(
+        order,
+        root,
+        {
+            "order_status": "OrderStatus",
+            "marketplace_id": "MarketplaceId",
+            "sales_channel": "SalesChannel",
+            "seller_order_id": "SellerOrderId",
+        },
+    )
+    reading.parties(
+        order, [("ST", root.get("ShippingAddress"), _ADDRESS), ("BY", root.get("BuyerInfo"), _BUYER)]
+    )
     currency = root.path("OrderTotal", "CurrencyCode")
     reading.put(order, "currency", currency, reading.text(currency, field_name="currency"))
     items = root.get(ITEMS_KEY)
@@ -92,8 +85,6 @@ def parse_amazon_order(root: Node, options: ChannelOptions) -> FoundOrders:
             description=item.get("Title"),
             other_ids={"asin": item.get("ASIN"), "amazon_order_item_id": item.get("OrderItemId")},
         )
-        if line is None:
-            continue
         amount = item.path("ItemPrice", "Amount")
         total = reading.decimal(amount, what="ItemPrice.Amount", line_no=line_no, field_name="unit_price")
         if total is not None and amount is not None and line.quantity is not None:

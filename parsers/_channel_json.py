@@ -252,6 +252,27 @@ class Reading:
             )
             return None
 
+    def order_number(self, order: Order, node: Node | None, *, within: Node, named: str) -> None:
+        """The order's number (``po_number``), or an error saying the order lacks ``named``."""
+        self.put(order, "po_number", node, self.text(node, field_name="po_number"))
+        if order.po_number is None:
+            self.problem(
+                "missing_order_number", f"the order has no {named}", within.pointer, field_name="po_number"
+            )
+
+    def references(self, order: Order, within: Node, keys: dict[str, str]) -> None:
+        """The channel's own ids and statuses as references: qualifier by key."""
+        for qualifier, key in keys.items():
+            reference = self.reference(qualifier, within.get(key))
+            if reference is not None:
+                order.references.append(reference)
+
+    def parties(self, order: Order, found: list[tuple[str, Node | None, AddressKeys]]) -> None:
+        for role, node, keys in found:
+            party = self.party(role, node, keys)
+            if party is not None:
+                order.parties.append(party)
+
     def reference(self, qualifier: str, node: Node | None) -> Reference | None:
         value = self.text(node)
         if value is None or node is None:
@@ -354,7 +375,7 @@ def channel_line(
     description: Node | None,
     uom: str | None = None,
     other_ids: dict[str, Node | None] | None = None,
-) -> OrderLine | None:
+) -> OrderLine:
     """One order line: the channel's SKU as the buyer's part number (resolved through the xref, and as our
     SKU first when ``own_skus``), its quantity, description and other ids; the caller sets the price."""
     line = OrderLine(line_no=line_no)
@@ -385,3 +406,29 @@ def channel_line(
 
 def channel_order(channel: Channel, options: ChannelOptions) -> Order:
     return Order(partner=options.partner, channel=channel, document_id=options.document_id)
+
+
+def unit_priced_lines(
+    reading: Reading, options: ChannelOptions, order: Order, within: Node, *, ids: dict[str, str]
+) -> None:
+    """``line_items[]`` with ``sku``, ``quantity``, ``price`` (the unit price) and ``name``, as Shopify and
+    WooCommerce both write them; ``ids`` names the other ids kept (``other_ids`` name by key)."""
+    items = within.get("line_items")
+    if items is None or not items.items():
+        reading.problem("no_lines", "the order has no line_items", within.pointer)
+    for index, item in enumerate(items.items() if items else [], start=1):
+        line_no = str(index)
+        line = channel_line(
+            reading,
+            options,
+            item,
+            line_no=line_no,
+            sku=item.get("sku"),
+            quantity=item.get("quantity"),
+            description=item.get("name") or item.get("title"),
+            other_ids={name: item.get(key) for name, key in ids.items()},
+        )
+        price = item.get("price")
+        unit = reading.decimal(price, what="the price", line_no=line_no, field_name="unit_price")
+        reading.put(line, "unit_price", price, unit)
+        order.lines.append(line)

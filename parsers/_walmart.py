@@ -44,20 +44,10 @@ def parse_walmart_order(root: Node, options: ChannelOptions) -> FoundOrders:
     """The order in one Walmart ``order`` object."""
     reading = Reading("walmart", options.document_id)
     order = channel_order(Channel.WALMART, options)
-    number = root.get("purchaseOrderId")
-    reading.put(order, "po_number", number, reading.text(number, field_name="po_number"))
-    if order.po_number is None:
-        reading.problem(
-            "missing_order_number", "the order has no purchaseOrderId", root.pointer, field_name="po_number"
-        )
+    reading.order_number(order, root.get("purchaseOrderId"), within=root, named="purchaseOrderId")
     reading.put(order, "po_date", root.get("orderDate"), reading.epoch_day(root.get("orderDate")))
-    reference = reading.reference("customer_order_id", root.get("customerOrderId"))
-    if reference is not None:
-        order.references.append(reference)
-    shipping = root.get("shippingInfo")
-    ship_to = reading.party("ST", shipping.get("postalAddress") if shipping else None, _ADDRESS)
-    if ship_to is not None:
-        order.parties.append(ship_to)
+    reading.references(order, root, {"customer_order_id": "customerOrderId"})
+    reading.parties(order, [("ST", root.path("shippingInfo", "postalAddress"), _ADDRESS)])
     lines = root.path("orderLines", "orderLine")
     if lines is None or not lines.items():
         reading.problem("no_lines", "the order has no orderLines.orderLine", root.pointer)
@@ -77,8 +67,6 @@ def parse_walmart_order(root: Node, options: ChannelOptions) -> FoundOrders:
             description=item.path("item", "productName"),
             uom=_UNITS.get(unit.upper(), unit.upper()[:8]) if unit else None,
         )
-        if line is None:
-            continue
         _product_price(reading, order, item, line)
         found = item.path("orderLineStatuses", "orderLineStatus")
         statuses.extend(reading.text(status.get("status")) for status in (found.items() if found else []))

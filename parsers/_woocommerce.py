@@ -15,8 +15,8 @@ from ._channel_json import AddressKeys
 from ._channel_json import ChannelOptions
 from ._channel_json import Node
 from ._channel_json import Reading
-from ._channel_json import channel_line
 from ._channel_json import channel_order
+from ._channel_json import unit_priced_lines
 from ._events import FoundOrders
 
 _ADDRESS = AddressKeys(
@@ -37,12 +37,7 @@ def parse_woocommerce_order(root: Node, options: ChannelOptions) -> FoundOrders:
     """The order in a WooCommerce order document."""
     reading = Reading("woocommerce", options.document_id)
     order = channel_order(Channel.WOOCOMMERCE, options)
-    number = root.get("number") or root.get("id")
-    reading.put(order, "po_number", number, reading.text(number, field_name="po_number"))
-    if order.po_number is None:
-        reading.problem(
-            "missing_order_number", "the order has no number", root.pointer, field_name="po_number"
-        )
+    reading.order_number(order, root.get("number") or root.get("id"), within=root, named="number")
     created = root.get("date_created") or root.get("date_created_gmt")  # the shop's own day first
     reading.put(order, "po_date", created, reading.day(created))
     currency = root.get("currency")
@@ -50,44 +45,15 @@ def parse_woocommerce_order(root: Node, options: ChannelOptions) -> FoundOrders:
     status = root.get("status")
     if reading.text(status) == CANCELLED:
         reading.put(order, "purpose", status, OrderPurpose.CANCEL)
-    for qualifier, key in (("channel_order_id", "id"), ("order_status", "status")):
-        reference = reading.reference(qualifier, root.get(key))
-        if reference is not None:
-            order.references.append(reference)
-    for role, key in (("ST", "shipping"), ("BT", "billing")):
-        party = reading.party(role, root.get(key), _ADDRESS)
-        if party is not None:
-            order.parties.append(party)
+    reading.references(order, root, {"channel_order_id": "id", "order_status": "status"})
+    reading.parties(order, [("ST", root.get("shipping"), _ADDRESS), ("BT", root.get("billing"), _ADDRESS)])
     note = reading.text(root.get("customer_note"))
     if note:
         order.notes.append(note)
-    items = root.get("line_items")
-    if items is None or not items.items():
-        reading.problem("no_lines", "the order has no line_items", root.pointer)
-    for index, item in enumerate(items.items() if items else [], start=1):
-        line_no = str(index)
-        line = channel_line(
-            reading,
-            options,
-            item,
-            line_no=line_no,
-            sku=item.get("sku"),
-            quantity=item.get("quantity"),
-            description=item.get("name"),
-            other_ids={
-                "woocommerce_product_id": item.get("product_id"),
-                "woocommerce_variation_id": item.get("variation_id"),
-                "woocommerce_line_id": item.get("id"),
-            },
-        )
-        if line is None:
-            continue
-        price = item.get("price")
-        reading.put(
-            line,
-            "unit_price",
-            price,
-            reading.decimal(price, what="the price", line_no=line_no, field_name="unit_price"),
-        )
-        order.lines.append(line)
+    ids = {
+        "woocommerce_product_id": "product_id",
+        "woocommerce_variation_id": "variation_id",
+        "woocommerce_line_id": "id",
+    }
+    unit_priced_lines(reading, options, order, root, ids=ids)
     return FoundOrders(orders=[order], issues=reading.issues)
