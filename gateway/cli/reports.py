@@ -404,9 +404,11 @@ def transport_status(session: Session, partners: PartnerRegistry) -> list[dict[s
 
 
 def configured_channels(profile: PartnerProfile) -> list[str]:
+    from partners import WEBHOOK_KINDS  # loaded already: the profile is one
+
     channels: list[str] = []
-    if profile.channel:
-        channels.append(profile.channel.kind)
+    if profile.channel and profile.channel.kind in WEBHOOK_KINDS:
+        channels.append(f"{profile.channel.kind}-in")  # the webhook's status row (gateway.web.channels)
     if profile.sftp_pull:
         channels.append("sftp-pull")
     if profile.drop:
