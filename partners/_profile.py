@@ -124,7 +124,7 @@ class PartnerProfile(BaseModel):
     @classmethod
     def _channel_defaults(cls, data: object) -> object:
         """A channel's orders are prepaid: its credit rules are off unless ``[validation] credit`` says so."""
-        if isinstance(data, dict) and isinstance(data.get("channel"), dict):
+        if isinstance(data, dict) and isinstance(data.get("channel"), dict | ChannelLink):
             validation = data.get("validation")
             if validation is None:
                 return {**data, "validation": {"credit": False}}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from partners import PROFILES_DIR
+from partners import ChannelLink
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from partners import ProfileError
@@ -38,6 +39,8 @@ def test_a_channel_needs_no_isa_and_has_credit_off() -> None:
     assert profile.channel is not None and profile.channel.kind == "shopify"
     assert profile.validation.credit is False
     assert PartnerProfile.model_validate(EDI).validation.credit is True
+    built = PartnerProfile(name="amz", customer_account="C9", channel=ChannelLink(kind="amazon"))
+    assert built.validation.credit is False  # also when built in code, not read from a file
 
 
 def test_credit_can_be_turned_on_for_a_channel_and_other_rules_stay() -> None:
