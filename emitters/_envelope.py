@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from gateway.errors import EnvelopeError
 from partners import PartnerProfile
+from partners import X12Identity
 
 from ._outbound import ControlNumberSource
 from ._outbound import OutboundDocument
@@ -166,18 +167,28 @@ def _fixed(value: str, width: int, what: str) -> str:
     return value.ljust(width)
 
 
+def _identities(partner: PartnerProfile) -> tuple[X12Identity, X12Identity]:
+    """(them, us) in X12; a [channel] profile has none, and nothing X12 is written to it."""
+    if partner.isa is None or partner.us is None:
+        raise EnvelopeError(
+            f"partner {partner.name!r} has no ISA identities (isa, us): no X12 can be sent to it"
+        )
+    return partner.isa, partner.us
+
+
 def _isa(partner: PartnerProfile, when: datetime, control: int) -> list[str]:
     version = ISA_VERSIONS[partner.version]
+    them, us = _identities(partner)
     return [
         "ISA",
         "00",
         " " * 10,
         "00",
         " " * 10,
-        _fixed(partner.us.qualifier, 2, "ISA05"),
-        _fixed(partner.us.id, 15, "ISA06"),
-        _fixed(partner.isa.qualifier, 2, "ISA07"),
-        _fixed(partner.isa.id, 15, "ISA08"),
+        _fixed(us.qualifier, 2, "ISA05"),
+        _fixed(us.id, 15, "ISA06"),
+        _fixed(them.qualifier, 2, "ISA07"),
+        _fixed(them.id, 15, "ISA08"),
         when.strftime("%y%m%d"),
         when.strftime("%H%M"),
         partner.separators.repetition if partner.version >= "005010" else "U",
@@ -203,6 +214,7 @@ def build_interchange(
     """
     if not groups and not leading:
         raise EnvelopeError("an interchange needs at least one functional group or a TA1")
+    them, us = _identities(partner)
     writer = _Writer(partner)
     isa13 = _control(numbers, "ISA")
     writer.add_isa(_isa(partner, when, isa13), partner.separators.component)
@@ -219,8 +231,8 @@ def build_interchange(
             [
                 "GS",
                 group.functional_id,
-                partner.us.application_id,
-                partner.isa.application_id,
+                us.application_id,
+                them.application_id,
                 when.strftime("%Y%m%d"),
                 when.strftime("%H%M"),
                 str(gs06),

@@ -136,6 +136,12 @@ def queue_from_environment() -> ProcrastinateQueue | None:
 # -- the web app -----------------------------------------------------------------------------------
 
 
+def channel_secret(variable: str) -> str | None:
+    """The value of the environment variable a channel profile names for its secret (``secret_env``);
+    None when it is unset or empty. Read at each use, so a rotated secret needs no restart."""
+    return os.environ.get(variable) or None
+
+
 @dataclass(frozen=True, slots=True)
 class WebConfig:
     """What ``gateway.web.create_app`` builds the app from; ``from_environment`` is what it uses
@@ -147,6 +153,7 @@ class WebConfig:
     ``partners``, validating). ``erp_kind``: the ERP payload an order approved on the desk queues
     (the pipeline's own setting). ``flask``: Flask and desk settings over the environment's
     (``SECRET_KEY``, ``DESK_SLA_HOURS``...; see ``gateway.web.desk_pages.settings``).
+    ``secrets``: a channel's secret by the variable its profile names (default: the environment).
     """
 
     sessions: sessionmaker[Session]
@@ -157,6 +164,7 @@ class WebConfig:
     pipeline: Pipeline | None = None
     erp_kind: str | None = None
     flask: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Callable[[str], str | None] = channel_secret
 
     @classmethod
     def from_environment(cls) -> WebConfig:

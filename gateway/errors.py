@@ -9,7 +9,8 @@ values, not exceptions::
     ├── ControlNumberExhausted   (storage) a partner's control numbers have run out
     ├── InboundError             a document a reader stopped at one of its bounds
     │   ├── OverBudget           (parsers) a PDF that costs more to read than the budget allows
-    │   └── OcrRefusal           (parsers) OCR not done, or stopped at a bound; ``code`` says which
+    │   ├── OcrRefusal           (parsers) OCR not done, or stopped at a bound; ``code`` says which
+    │   └── JsonRefusal          (parsers) bytes that are not one well-formed JSON document (a channel order)
     ├── EnvelopeError            (emitters) a value that cannot be written without corrupting the interchange
     │   └── AsnError             (emitters) a shipment an 856 cannot be written from
     ├── ErpPayloadError          (emitters) an accepted order lacking what every ERP payload needs

@@ -16,9 +16,12 @@ from gateway._lazy import front_door
 
 if TYPE_CHECKING:
     from ._cell_locate import column_title as column_title
+    from ._channels import channel_kind as channel_kind
+    from ._channels import parse_channel_order as parse_channel_order
     from ._detect import CSV as CSV
     from ._detect import EMAIL as EMAIL
     from ._detect import IMAGE as IMAGE
+    from ._detect import JSON as JSON
     from ._detect import PDF as PDF
     from ._detect import X12 as X12
     from ._detect import XLSX as XLSX

@@ -12,6 +12,7 @@ XLSX = "xlsx"
 CSV = "csv"
 PDF = "pdf"
 EMAIL = "email"
+JSON = "json"  # a web-shop or marketplace order (Shopify, WooCommerce, Amazon, Walmart): parsers/_channels.py
 IMAGE = "image"  # a scanned or faxed page: TIFF (also multi-page), PNG or JPEG, read by OCR
 _IMAGE_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -33,6 +34,8 @@ def detect_format(head: bytes, whole: bytes | None = None) -> str | None:
         return IMAGE
     if text.startswith(_OLE) or (text.startswith(b"PK\x03\x04") and _is_workbook(whole or head)):
         return XLSX
+    if stripped.startswith((b"{", b"[")):
+        return JSON  # which channel's order, if any, is told from its keys once it is read whole
     if _looks_like_mail(stripped):
         return EMAIL
     if _looks_like_csv(stripped):

@@ -23,6 +23,7 @@ from partners import learned_layout
 from ._detect import CSV
 from ._detect import EMAIL
 from ._detect import IMAGE
+from ._detect import JSON
 from ._detect import PDF
 from ._detect import XLSX
 from ._detect import detect_format
@@ -54,7 +55,7 @@ def parse_stream(
     head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
-    if fmt in (XLSX, CSV, PDF, IMAGE):
+    if fmt in (XLSX, CSV, PDF, IMAGE, JSON):
         hints = learned.get(partner.name, ()) if learned and partner else ()
         return fmt, _sheet_events(fmt, stream, partner, document_id, hints)
     if fmt == EMAIL:
@@ -81,6 +82,8 @@ def _sheet_events(
     if fmt == PDF:
         template = parsers.pdf_template(partner, learned)
         found = parsers.parse_pdf_order(data, partner=name, document_id=document_id, template=template)
+    elif fmt == JSON:
+        found = parsers.parse_channel_order(data, profile=partner, document_id=document_id)
     elif fmt == IMAGE:
         template = parsers.pdf_template(partner, learned)
         found = parsers.parse_image_order(data, partner=name, document_id=document_id, template=template)

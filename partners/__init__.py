@@ -1,5 +1,8 @@
 """Partner profiles: the schema, the loader, the registry, the profiles themselves, and layout hints learned on the desk."""
 
+from ._channel import WEBHOOK_KINDS as WEBHOOK_KINDS
+from ._channel import ChannelKind as ChannelKind
+from ._channel import ChannelLink as ChannelLink
 from ._learned import ANCHOR_FIELDS as ANCHOR_FIELDS
 from ._learned import APPLIED_GEOMETRIES as APPLIED_GEOMETRIES
 from ._learned import COLUMN_FIELDS as COLUMN_FIELDS

@@ -13,6 +13,7 @@ from pydantic import model_validator
 from validators import PriceTolerance
 from validators import ValidationPolicy
 
+from ._channel import ChannelLink
 from ._transports import As2Link
 from ._transports import Delivery
 from ._transports import DropInbox
@@ -84,8 +85,9 @@ class PartnerProfile(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     display_name: str | None = None
     customer_account: str
-    isa: X12Identity
-    us: X12Identity
+    isa: X12Identity | None = None  # required unless the profile is a [channel]
+    us: X12Identity | None = None
+    channel: ChannelLink | None = None
     version: X12Version = "004010"
     separators: OutboundSeparators = Field(default_factory=OutboundSeparators)
     acks: list[AckKind] = Field(default_factory=lambda: list[AckKind](["997"]))
@@ -117,6 +119,32 @@ class PartnerProfile(BaseModel):
     drop: DropInbox | None = None
     as2: As2Link | None = None
     delivery: Delivery | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_defaults(cls, data: object) -> object:
+        """A channel's orders are prepaid: its credit rules are off unless ``[validation] credit`` says so."""
+        if isinstance(data, dict) and isinstance(data.get("channel"), dict | ChannelLink):
+            validation = data.get("validation")
+            if validation is None:
+                return {**data, "validation": {"credit": False}}
+            if isinstance(validation, dict) and "credit" not in validation:
+                return {**data, "validation": {**validation, "credit": False}}
+            if isinstance(validation, ValidationPolicy) and "credit" not in validation.model_fields_set:
+                return {**data, "validation": validation.model_copy(update={"credit": False})}
+        return data
+
+    @model_validator(mode="after")
+    def _identities(self) -> PartnerProfile:
+        """An EDI partner needs its ISA identities; a channel trades no X12 and needs none."""
+        if self.channel is None:
+            missing = [name for name in ("isa", "us") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(missing)} required: an EDI partner needs its ISA identities "
+                    "(only a [channel] profile trades without them)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _delivery_route(self) -> PartnerProfile:

@@ -124,13 +124,15 @@ class PartnerRegistry:
     def add(self, profile: PartnerProfile) -> None:
         if profile.name in self._by_name:
             raise ProfileError(f"two profiles are named {profile.name!r}")
-        same_isa = self._by_isa.setdefault(_key(profile.isa.qualifier, profile.isa.id), [])
-        if any(p.isa.gs_id == profile.isa.gs_id for p in same_isa):
-            raise ProfileError(
-                f"profiles {profile.name!r} and {same_isa[0].name!r} share ISA "
-                f"{profile.isa.qualifier}/{profile.isa.id} and GS id {profile.isa.gs_id}"
-            )
-        same_isa.append(profile)
+        isa = profile.isa
+        if isa is not None:  # a [channel] profile trades no X12: no ISA sender to be found by
+            same_isa = self._by_isa.setdefault(_key(isa.qualifier, isa.id), [])
+            if any(p.isa is not None and p.isa.gs_id == isa.gs_id for p in same_isa):
+                raise ProfileError(
+                    f"profiles {profile.name!r} and {same_isa[0].name!r} share ISA "
+                    f"{isa.qualifier}/{isa.id} and GS id {isa.gs_id}"
+                )
+            same_isa.append(profile)
         self._by_name[profile.name] = profile
 
     def get(self, name: str) -> PartnerProfile | None:
@@ -146,10 +148,10 @@ class PartnerRegistry:
         if gs_sender is None and len(candidates) == 1:
             return candidates[0]
         gs = (gs_sender or "").strip().upper()
-        exact = [p for p in candidates if p.isa.gs_id and p.isa.gs_id.upper() == gs]
+        exact = [p for p in candidates if p.isa and p.isa.gs_id and p.isa.gs_id.upper() == gs]
         if exact:
             return exact[0]
-        return next((p for p in candidates if p.isa.gs_id is None), None)
+        return next((p for p in candidates if p.isa and p.isa.gs_id is None), None)
 
     def max_segment_bytes(self, qualifier: str, isa_id: str) -> int:
         """The longest X12 segment an ISA sender may send: the most any of its profiles allows."""

@@ -76,6 +76,9 @@ class ValidationPolicy(BaseModel):
         default_factory=lambda: list[RequiredField](["po_number", "quantity", "item"])
     )
     missing: Literal["warn", "hold"] = "warn"  # a PO date or unit price absent though not required
+    # the credit rules (credit_limit, credit_hold); a [channel] profile turns them off unless it says
+    # otherwise: web-shop and marketplace orders are paid when placed
+    credit: bool = True
 
     @model_validator(mode="after")
     def _coherent(self) -> ValidationPolicy:

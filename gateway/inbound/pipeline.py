@@ -41,6 +41,7 @@ from gateway.inbound.provisional import provisional_json
 from gateway.inbound.provisional import read_unknown_x12
 from gateway.inbound.validation import MasterDataCache
 from gateway.inbound.validation import StoreValidator
+from gateway.model.order import SHOP_CHANNELS
 from gateway.model.order import Channel
 from gateway.model.order import Order
 from gateway.model.order import OrderPurpose
@@ -115,6 +116,7 @@ class _Pending:
     layout_learned_from: int | None = None  # the support of the learned layout hints it was read with
     allocations: dict[str, Decimal] | None = None  # the stock it took, when accepted
     amends: storage.PurchaseOrder | None = None  # the stored PO a change or cancellation applies to
+    resent: storage.PurchaseOrder | None = None  # the stored channel order this one repeats unchanged
 
 
 @dataclass(slots=True)
@@ -138,6 +140,7 @@ class _Run:
     orders_stored: int = 0
     acks_received: int = 0
     orders_rejected: int = 0
+    orders_resent: int = 0  # channel orders that repeat a stored one unchanged: no second order
     first_rejection: tuple[str, str] | None = None  # (stable code, why)
     answered: set[tuple[str, str]] = field(default_factory=set)  # (TA1 or FA, "ISA13 n") already sent
     learned: dict[str, list[LayoutHint]] = field(default_factory=dict)  # layout hints by partner
@@ -490,7 +493,9 @@ class Pipeline:
         self._validate_pending(run)
         for item in [i for i in run.pending if i.amends is not None]:
             self._amend(run, item)
-        run.pending = [i for i in run.pending if i.amends is None]
+        for item in [i for i in run.pending if i.resent is not None]:
+            _resent(run, item)
+        run.pending = [i for i in run.pending if i.amends is None and i.resent is None]
         if not run.pending:
             run.pending_lines = 0
             return
@@ -562,6 +567,11 @@ class Pipeline:
         validator.prepare((item.order, profile) for item, profile in todo)
         for item, profile in todo:
             original = _original(run, item, profile)
+            if original is not None and _is_channel_snapshot(item.order):
+                if _repeats(original, item.order):  # a webhook retried, or an update that changes no line
+                    item.resent = original
+                    continue
+                item.order = item.order.model_copy(update={"purpose": OrderPurpose.CHANGE})
             if original is not None and not amendments.shipped(run.session, original):
                 item.amends = original  # applied to the stored order (``_amend``), not stored as one
                 continue
@@ -812,9 +822,40 @@ def _answered_by_865(item: _Pending, profile: PartnerProfile) -> dict[str, str] 
 
 
 def _amended_po(order: Order) -> str | None:
-    """The PO key a change or cancellation names; None for any other order."""
+    """The PO key a change or cancellation names, or any web-shop or marketplace order (whose every
+    copy is the order as it stands now); None for any other order."""
     key = po_key(order.po_number)
-    return key if key and order.purpose in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) else None
+    amends = order.purpose in (OrderPurpose.CHANGE, OrderPurpose.CANCEL) or _is_channel_snapshot(order)
+    return key if key and amends else None
+
+
+def _is_channel_snapshot(order: Order) -> bool:
+    """A web-shop or marketplace order as it stands (a new one, a retried webhook or an ``orders/updated``)."""
+    return order.channel in SHOP_CHANNELS and order.purpose == OrderPurpose.ORIGINAL
+
+
+def _repeats(stored: storage.PurchaseOrder, order: Order) -> bool:
+    """The channel order says what the channel last sent of the stored order: date, ship-to and lines."""
+    sent = Order.model_validate(stored.received_canonical or stored.canonical)
+    before, after = amendments.differences(sent, order)
+    return not before and not after
+
+
+def _resent(run: _Run, item: _Pending) -> None:
+    """A channel order already stored and unchanged: no second order, an audit entry on the first."""
+    stored = item.resent
+    assert stored is not None
+    run.order_ids.append(stored.id)
+    run.orders_resent += 1
+    storage.record_audit(
+        run.session,
+        actor=f"partner:{item.order.partner}",
+        action="channel_resent",
+        subject_type=amendments.SUBJECT,
+        subject_id=str(stored.id),
+        after={"document_id": run.document_id, "po_number": item.order.po_number},
+        at=run.when,
+    )
 
 
 def _changes_a_pending_order(run: _Run, order: Order) -> bool:
@@ -1003,7 +1044,11 @@ def _verdict(run: _Run) -> tuple[str, str | None, str | None]:
         named = next((i for i in run.issues if i.code == "partner.unknown"), None)
         message = named.message if named else f"unknown partner: {', '.join(run.unknown_senders)}"
         return DocumentStatus.UNKNOWN_PARTNER, validators.FindingCode.UNKNOWN_PARTNER.value, message
-    if run.orders_stored > run.orders_rejected or (run.acks_received and not run.orders_stored):
+    if (
+        run.orders_stored > run.orders_rejected
+        or run.orders_resent
+        or (run.acks_received and not run.orders_stored)
+    ):
         return DocumentStatus.PROCESSED, None, None
     errors = [i for i in run.issues if i.is_error]
     if errors:

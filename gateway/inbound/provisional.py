@@ -381,10 +381,12 @@ def _identity(identity: X12Identity) -> str:
 
 def profile_draft(profile: PartnerProfile, *, document_id: int) -> str:
     """The profile file an integrator would write for ``profile``, as in partners/profiles/."""
+    isa, us = profile.isa, profile.us
+    assert isa is not None and us is not None  # drafted from an interchange's envelope
     return "\n".join(
         [
             f"# {profile.label}: drafted on the order desk from document {document_id}, "
-            f"ISA sender {profile.isa.qualifier}/{profile.isa.id}.",
+            f"ISA sender {isa.qualifier}/{isa.id}.",
             "# Check every value, fill in customer_account, then save.",
             f"name = {_toml_string(profile.name)}",
             f"display_name = {_toml_string(profile.label)}",
@@ -393,8 +395,8 @@ def profile_draft(profile: PartnerProfile, *, document_id: int) -> str:
             'acks = ["997"]                           # add "855" if they want purchase order acknowledgements',
             'ta1 = "on_request"',
             f"usage = {_toml_string(profile.usage)}",
-            f"isa = {_identity(profile.isa)}",
-            f"us = {_identity(profile.us)}",
+            f"isa = {_identity(isa)}",
+            f"us = {_identity(us)}",
             "",
         ]
     )

@@ -26,6 +26,14 @@ class Channel(StrEnum):
     PDF = "pdf"
     EXCEL = "excel"
     EMAIL = "email"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    AMAZON = "amazon"
+    WALMART = "walmart"
+
+
+# Web-shop and marketplace channels: their orders come as JSON, from a channel partner profile.
+SHOP_CHANNELS = frozenset({Channel.SHOPIFY, Channel.WOOCOMMERCE, Channel.AMAZON, Channel.WALMART})
 
 
 class OrderPurpose(StrEnum):
@@ -62,6 +70,9 @@ class Provenance(NamedTuple):
     # fields, if any, still say where the document had the value the clerk replaced.
     keyed_by: str | None = None
     keyed_at: str | None = None
+    # A value read from a JSON document (a web-shop or marketplace order): its RFC 6901 JSON
+    # pointer, e.g. ``/line_items/2/quantity``.
+    pointer: str | None = None
 
     @property
     def keyed(self) -> str | None:

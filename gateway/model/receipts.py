@@ -68,6 +68,7 @@ class Issue(BaseModel):
     segment_index: int | None = None
     field: str | None = None  # a document reader's canonical field ("po_date", "unit_price")
     line_no: str | None = None  # ... and the order line it is on
+    pointer: str | None = None  # in a JSON document (a channel order): the RFC 6901 pointer of the value
 
     @field_validator("message", "bad_value")
     @classmethod
@@ -81,6 +82,8 @@ class Issue(BaseModel):
     @property
     def location(self) -> str | None:
         """A short human locator: ``segment 14 (PO1), element 3``."""
+        if self.pointer is not None:
+            return self.pointer or "/"  # "" points at the whole document
         parts: list[str] = []
         if self.segment_index is not None:
             parts.append(f"segment {self.segment_index}")

@@ -1,7 +1,8 @@
 """Last success and last failure per partner and channel: what `gateway status` shows.
 
 Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``,
-and the polled marketplaces ``amazon`` and ``walmart``.
+the polled marketplaces ``amazon`` and ``walmart``, and the web shops' webhooks ``shopify-in`` and
+``woocommerce-in``.
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
 """
 
@@ -25,7 +26,20 @@ if TYPE_CHECKING:
     from partners import PartnerRegistry
 
 log = logging.getLogger(__name__)
-CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp", "amazon", "walmart")
+CHANNELS = (
+    "sftp-pull",
+    "drop",
+    "sftp-push",
+    "as2-in",
+    "as2-out",
+    "imap",
+    "erp",
+    "smtp",
+    "amazon",
+    "walmart",
+    "shopify-in",
+    "woocommerce-in",
+)
 _TEXT_LIMIT = 2000
 
 
@@ -141,7 +155,11 @@ def status_report(session: Session, partners: PartnerRegistry) -> list[dict[str,
 
 
 def configured_channels(profile: PartnerProfile) -> list[str]:
-    channels = []
+    from partners import WEBHOOK_KINDS  # loaded already: the profile is one
+
+    channels: list[str] = []
+    if profile.channel and profile.channel.kind in WEBHOOK_KINDS:
+        channels.append(f"{profile.channel.kind}-in")  # the webhook's status row (gateway.web.channels)
     if profile.sftp_pull:
         channels.append("sftp-pull")
     if profile.drop:

@@ -1,11 +1,11 @@
-"""The gateway's web server: the order desk, the JSON API the ERP and WMS post to, and the AS2 endpoint.
+"""The gateway's web server: the order desk, the JSON API the ERP and WMS post to, AS2, and shop webhooks.
 
 ``create_app(config=None)`` builds the Flask app (Flask's app-factory convention): with no
 config, everything is read from the environment (``gateway.config.WebConfig.from_environment``);
 tests pass a ``WebConfig`` around their own store. Its views reach the store, profiles and clock
 through ``gateway.web.services.services()``. The desk (``gateway.web.desk_pages``) is served at
-``/`` with sessions and CSRF; the API (bearer token) and AS2 (signatures) are session-less and
-exempt from CSRF.
+``/`` with sessions and CSRF; the API (bearer token), AS2 and the channels' webhooks (signatures)
+are session-less and exempt from CSRF.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from gateway.transports.as2_inbox import As2Inbox
 
 from .api import api
 from .as2 import as2
+from .channels import channels
 from .desk_pages import init_desk
 from .services import EXTENSION
 from .services import WebServices
@@ -43,8 +44,10 @@ def create_app(config: WebConfig | None = None) -> Flask:
         else As2Inbox(sessions, partners, config.as2_identity, pipeline=pipeline, clock=clock),
         order_desk=OrderDesk(partners, erp_kind=config.erp_kind, clock=clock),
         pipeline=pipeline,
+        secrets=config.secrets,
     )
     app.register_blueprint(api)
     app.register_blueprint(as2)
-    init_desk(app, exempt=(api, as2), config=config.flask)
+    app.register_blueprint(channels)
+    init_desk(app, exempt=(api, as2, channels), config=config.flask)
     return app

@@ -24,6 +24,7 @@ class WebServices:
     """The store, the profiles and the clock, and what the API, AS2 and the desk act through.
 
     ``api_token``: None, the API answers 503. ``as2``: None, ``POST /as2`` answers 503.
+    ``secrets``: a channel's webhook secret by the environment variable its profile names.
     """
 
     sessions: sessionmaker[Session]
@@ -33,6 +34,7 @@ class WebServices:
     as2: As2Inbox | None
     order_desk: OrderDesk
     pipeline: Pipeline
+    secrets: Callable[[str], str | None]
 
 
 def services(app: Flask | None = None) -> WebServices:

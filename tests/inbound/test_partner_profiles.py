@@ -44,7 +44,7 @@ def profiles(tmp_path: Path) -> Path:
 
 def test_bad_files_are_refused_with_their_error_and_the_good_ones_load(profiles: Path) -> None:
     registry = PartnerRegistry.from_directory(profiles)
-    assert [p.name for p in registry] == ["acme", "globex", "initech"]
+    assert [p.name for p in registry] == ["acme", "globex", "initech", "northwind-shop"]
     refused = {r.path.name: r.error for r in registry.refused}
     assert set(refused) == {"brokenco.toml", "strangerco.toml", "zz-acme-again.toml"}
     assert "acks" in refused["strangerco.toml"] and "998" in refused["strangerco.toml"]
@@ -77,9 +77,9 @@ def test_partners_check_lists_each_bad_file_and_exits_non_zero(profiles: Path) -
     assert bad.exit_code == 1, bad.output
     for name in ("brokenco.toml", "strangerco.toml", "zz-acme-again.toml"):
         assert name in bad.stderr
-    assert "3 of 6 profile files refused" in bad.stderr
+    assert "3 of 7 profile files refused" in bad.stderr
     good = cli.invoke(main, ["partners", "check", str(PROFILES_DIR)])
-    assert good.exit_code == 0 and "3 profiles ok" in good.stdout, good.output
+    assert good.exit_code == 0 and "4 profiles ok" in good.stdout, good.output
     empty = cli.invoke(main, ["partners", "check", str(profiles / "no-such-folder")])
     assert empty.exit_code != 0
 

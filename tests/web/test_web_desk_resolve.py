@@ -432,6 +432,7 @@ def test_the_drafted_profile_is_one_the_loader_takes(tmp_path: Path) -> None:
         preview.draft.replace('customer_account = ""', 'customer_account = "C1"')
     )
     profile = load_profile(tmp_path / "strangerco.toml")
+    assert profile.isa is not None and profile.us is not None
     assert (
         profile.isa.id == "STRANGERCO"
         and profile.isa.gs_id == "STRANGERCO"

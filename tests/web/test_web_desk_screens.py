@@ -326,8 +326,11 @@ def test_partners_show_profiles_traffic_and_errors_but_no_secret(
             )
         client = opened.client("carol")
         listing = client.get("/partners").text
-        assert listing.count('data-testid="partner-row"') == 3
+        assert listing.count('data-testid="partner-row"') == 4  # acme, globex, initech and the web shop
         assert "1 failing" in listing
+        assert "shopify channel" in listing and "shopify-in" in listing
+        shop = client.get("/partners/northwind-shop").text
+        assert "SHOPIFY_SECRET_NORTHWIND" in shop
         page = client.get("/partners/acme").text
         assert "ACME_SFTP_PASSWORD" in page and "hunter2" not in page
         assert "connection refused by &lt;sftp.acme.example&gt;" in page and "3 in a row" in page
@@ -347,4 +350,4 @@ def test_the_partners_page_shows_refused_profile_files_with_their_error(store: P
     finally:
         engine.dispose()  # type: ignore[attr-defined]
     assert 'data-testid="refused-profiles"' in page and "brokenco.toml" in page and "998" in page
-    assert page.count('data-testid="partner-row"') == 3, "the good profiles are listed as before"
+    assert page.count('data-testid="partner-row"') == 4, "the good profiles are listed as before"

@@ -1,0 +1,117 @@
+"""Web-shop webhooks: ``POST /channels/<profile>/shopify`` and ``POST /channels/<profile>/woocommerce``.
+
+Each body is checked before anything else: the base64 HMAC-SHA256 of the raw body under the
+channel's secret (named by the profile's ``secret_env``) must equal the signature header
+(``X-Shopify-Hmac-Sha256``, ``X-WC-Webhook-Signature``), compared in constant time. A body that
+fails is answered 401, logged and counted on the channel's status row (``shopify-in``,
+``woocommerce-in``), and never stored as an order. A verified body is stored durably through the
+pipeline (``ingest_stream``) before the 200 goes back, so a crash before the answer only makes the
+shop send it again, and the same bytes are one document. WooCommerce's ping at webhook creation
+(the form body ``webhook_id=N``, which WooCommerce sends unsigned) is answered 200 and not stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import logging
+import re
+
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from gateway.outbound.transport_status import record_outcome
+from gateway.outbound.transport_status import status_transaction
+from partners import PartnerProfile
+
+from .services import services
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a Shopify order of 250 lines is a few hundred kB
+SIGNATURE_HEADERS = {"shopify": "X-Shopify-Hmac-Sha256", "woocommerce": "X-WC-Webhook-Signature"}
+_PING = re.compile(rb"^webhook_id=[0-9]{1,20}$")
+
+channels = Blueprint("channels", __name__, url_prefix="/channels")
+
+
+def signature(body: bytes, secret: str) -> str:
+    """The base64 HMAC-SHA256 of ``body`` under ``secret``: what Shopify and WooCommerce send."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def verified(body: bytes, secret: str, sent: str | None) -> bool:
+    """The sent signature matches the body's, compared in constant time."""
+    return sent is not None and hmac.compare_digest(signature(body, secret).encode(), sent.strip().encode())
+
+
+@channels.before_request
+def _body_limit() -> None:
+    request.max_content_length = MAX_BODY_BYTES
+
+
+@channels.errorhandler(RequestEntityTooLarge)
+def _too_large(_: RequestEntityTooLarge) -> tuple[Response, int]:
+    return _answer(413, f"the body is larger than {MAX_BODY_BYTES} bytes; refused, not stored")
+
+
+@channels.post("/<name>/shopify")
+def shopify(name: str) -> tuple[Response, int]:
+    return _webhook(name, "shopify")
+
+
+@channels.post("/<name>/woocommerce")
+def woocommerce(name: str) -> tuple[Response, int]:
+    return _webhook(name, "woocommerce")
+
+
+def _webhook(name: str, kind: str) -> tuple[Response, int]:
+    found = services()
+    profile = found.partners.get(name)
+    if profile is None or profile.channel is None or profile.channel.kind != kind:
+        return _answer(404, f"no {kind} channel profile is named {name!r}")
+    variable = profile.channel.secret_env
+    secret = found.secrets(variable) if variable else None
+    if not secret:
+        log.error("the %s webhook of %s cannot be checked: %s is not set", kind, name, variable)
+        return _answer(503, f"the channel's secret is not configured (set {variable})")
+    body = request.get_data(cache=False)
+    if kind == "woocommerce" and _PING.match(body):
+        return _answer(200, "ping received; nothing stored")
+    if not verified(body, secret, request.headers.get(SIGNATURE_HEADERS[kind])):
+        _refused(profile, kind, f"{SIGNATURE_HEADERS[kind]} missing or wrong for a body of {len(body)} bytes")
+        return _answer(401, "signature check failed; the body was not stored")
+    outcome = found.pipeline.ingest_stream(io.BytesIO(body), channel=kind, filename=None, partner=name)
+    with status_transaction(found.sessions, name, f"{kind}-in") as session:
+        record_outcome(
+            session,
+            partner=name,
+            channel=f"{kind}-in",
+            at=found.clock(),
+            detail=f"document {outcome.document_id}: {outcome.status}",
+        )
+    response = jsonify(
+        document_id=outcome.document_id,
+        status=str(outcome.status),
+        duplicate=outcome.duplicate,
+        order_ids=outcome.order_ids,
+    )
+    return response, 200
+
+
+def _refused(profile: PartnerProfile, kind: str, why: str) -> None:
+    """Log and count a body whose signature failed (the status row's failures in a row)."""
+    found = services()
+    log.warning("refused a %s webhook for %s from %s: %s", kind, profile.name, request.remote_addr, why)
+    with status_transaction(found.sessions, profile.name, f"{kind}-in") as session:
+        record_outcome(session, partner=profile.name, channel=f"{kind}-in", at=found.clock(), error=why)
+
+
+def _answer(status: int, message: str) -> tuple[Response, int]:
+    return jsonify(message=message), status

@@ -1,0 +1,55 @@
+"""A channel order on the order desk: its page and its document's page render (no ISA, JSON pointers)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from pathlib import Path
+
+import pytest
+
+from partners import PartnerProfile
+from partners import PartnerRegistry
+from tests.conftest import ROOT
+from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import open_app
+
+SECRET = "desk test secret"
+
+
+def test_a_shopify_order_is_shown_on_the_desk(
+    master_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "DESK_SHOP_SECRET", SECRET
+    )  # the default: a channel's secret is read from the environment
+    registry = PartnerRegistry.from_directory()
+    registry.add(
+        PartnerProfile.model_validate(
+            {
+                "name": "deskshop",
+                "customer_account": "C1001",
+                "channel": {"kind": "shopify", "secret_env": "DESK_SHOP_SECRET"},
+            }
+        )
+    )
+    (tmp_path / "store").mkdir()
+    store = build_store(master_template, tmp_path / "store")
+    opened, engine = open_app(store, tmp_path / "app", partners=registry)
+    try:
+        raw = (ROOT / "fixtures" / "channels" / "shopify" / "order-create-webhook.json").read_bytes()
+        signature = base64.b64encode(hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()).decode()
+        answer = opened.client().post(
+            "/channels/deskshop/shopify", data=raw, headers={"X-Shopify-Hmac-Sha256": signature}
+        )
+        assert answer.status_code == 200 and answer.json is not None
+        [order_id] = answer.json["order_ids"]
+        carol = opened.client("carol")
+        page = carol.get(f"/orders/{order_id}")
+        assert page.status_code == 200 and "#9999" in page.text and "IPOD2008PINK" in page.text
+        document = carol.get(f"/documents/{answer.json['document_id']}")
+        assert document.status_code == 200
+        assert carol.get("/queue").status_code == 200
+    finally:
+        engine.dispose()  # type: ignore[attr-defined]
