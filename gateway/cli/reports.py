@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
