@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from gateway.jobs import ProcrastinateQueue
     from gateway.outbound.retries import RetryPolicy
     from gateway.transports.as2_identity import As2Identity
-    from gateway.transports.marketplace_channel import MarketplaceChannel
     from partners import PartnerRegistry
 
 Security = Literal["none", "starttls", "tls"]
@@ -425,50 +424,3 @@ class ImapSettings:
             poll_seconds=float(env.get("GATEWAY_IMAP_POLL_SECONDS", "60")),
             ca_file=env.get("GATEWAY_IMAP_CA_FILE") or None,
         )
-
-
-def marketplace_channels_from_environment(env: Mapping[str, str] | None = None) -> list[MarketplaceChannel]:
-    """The polled marketplace accounts: Amazon when ``GATEWAY_AMAZON_PARTNER`` names a profile,
-    Walmart when ``GATEWAY_WALMART_PARTNER`` does. A bad value raises ``ConfigError``.
-
-    Amazon: ``GATEWAY_AMAZON_MARKETPLACE_IDS`` (comma-separated), ``GATEWAY_AMAZON_API_URL``,
-    ``GATEWAY_AMAZON_LWA_URL``, ``GATEWAY_AMAZON_POLL_SECONDS``; its secrets are read, at each
-    token exchange, from ``GATEWAY_AMAZON_LWA_CLIENT_ID``, ``GATEWAY_AMAZON_LWA_CLIENT_SECRET`` and
-    ``GATEWAY_AMAZON_LWA_REFRESH_TOKEN``. Walmart: ``GATEWAY_WALMART_API_URL``,
-    ``GATEWAY_WALMART_POLL_SECONDS``; secrets ``GATEWAY_WALMART_CLIENT_ID`` and
-    ``GATEWAY_WALMART_CLIENT_SECRET``. Stands in for the profiles' ``[channel]`` table until it exists.
-    """
-    from pydantic import ValidationError
-
-    from gateway.errors import ConfigError
-    from gateway.transports.marketplace_channel import MarketplaceChannel
-
-    env = os.environ if env is None else env
-    found: list[MarketplaceChannel] = []
-    for kind in ("amazon", "walmart"):
-        prefix = f"GATEWAY_{kind.upper()}_"
-        partner = env.get(prefix + "PARTNER", "").strip()
-        if not partner:
-            continue
-        values: dict[str, Any] = {"kind": kind, "partner": partner}
-        if kind == "amazon":
-            values |= {
-                "client_id_env": prefix + "LWA_CLIENT_ID",
-                "client_secret_env": prefix + "LWA_CLIENT_SECRET",
-                "refresh_token_env": prefix + "LWA_REFRESH_TOKEN",
-                "marketplace_ids": [
-                    m.strip() for m in env.get(prefix + "MARKETPLACE_IDS", "").split(",") if m.strip()
-                ],
-            }
-            if env.get(prefix + "LWA_URL"):
-                values["lwa_url"] = env[prefix + "LWA_URL"]
-        else:
-            values |= {"client_id_env": prefix + "CLIENT_ID", "client_secret_env": prefix + "CLIENT_SECRET"}
-        for key in ("API_URL", "POLL_SECONDS"):
-            if env.get(prefix + key):
-                values[key.lower()] = env[prefix + key]
-        try:
-            found.append(MarketplaceChannel.model_validate(values))
-        except ValidationError as exc:
-            raise ConfigError(f"{prefix}* settings: {exc}") from exc
-    return found

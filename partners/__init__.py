@@ -1,8 +1,13 @@
 """Partner profiles: the schema, the loader, the registry, the profiles themselves, and layout hints learned on the desk."""
 
+from ._channel import AMAZON_API_URL as AMAZON_API_URL
+from ._channel import AMAZON_LWA_URL as AMAZON_LWA_URL
+from ._channel import POLLED_KINDS as POLLED_KINDS
+from ._channel import WALMART_API_URL as WALMART_API_URL
 from ._channel import WEBHOOK_KINDS as WEBHOOK_KINDS
 from ._channel import ChannelKind as ChannelKind
 from ._channel import ChannelLink as ChannelLink
+from ._channel import MarketplacePoll as MarketplacePoll
 from ._learned import ANCHOR_FIELDS as ANCHOR_FIELDS
 from ._learned import APPLIED_GEOMETRIES as APPLIED_GEOMETRIES
 from ._learned import COLUMN_FIELDS as COLUMN_FIELDS

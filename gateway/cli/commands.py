@@ -343,24 +343,22 @@ def poll_imap(ctx: _Context, once: bool) -> None:
 def poll_channel(ctx: _Context, partner: str, as_json: bool) -> None:
     """Poll PARTNER's marketplace (Amazon or Walmart) once: store each new or changed order, then move its cursor.
 
-    Settings from GATEWAY_AMAZON_* or GATEWAY_WALMART_* (see the README's "Marketplace polling").
+    Settings from the partner's profile, its [channel.poll] table (see the README's "Marketplace polling").
     """
     from gateway.config import clock
-    from gateway.config import marketplace_channels_from_environment
     from gateway.errors import GatewayError
     from gateway.outbound.transport_status import record_outcome
     from gateway.outbound.transport_status import status_transaction
+    from gateway.transports.marketplace_channel import marketplace_channels
     from gateway.transports.marketplaces import poller_for
 
-    try:
-        channels = [c for c in marketplace_channels_from_environment() if c.partner == partner]
-    except GatewayError as exc:
-        raise click.UsageError(str(exc)) from exc
+    pipeline = ctx.pipeline(queued=True)
+    channels = [c for c in marketplace_channels(pipeline.partners) if c.partner == partner]
     if not channels:
         raise click.UsageError(
-            f"no marketplace is polled for {partner}: set GATEWAY_AMAZON_PARTNER or GATEWAY_WALMART_PARTNER to it"
+            f"no marketplace is polled for {partner}: its profile needs [channel] kind = "
+            '"amazon" or "walmart" and a [channel.poll] table'
         )
-    pipeline = ctx.pipeline(queued=True)
     now = clock()
     failed = False
     for channel in channels:

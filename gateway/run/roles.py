@@ -74,17 +74,13 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
 
 
 def marketplace_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
-    """One job per polled marketplace account (``GATEWAY_AMAZON_*``, ``GATEWAY_WALMART_*``)."""
-    from gateway.config import marketplace_channels_from_environment
+    """One job per polled marketplace account: each profile whose ``[channel]`` is Amazon or Walmart."""
     from gateway.run.schedule import PollJob
+    from gateway.transports.marketplace_channel import marketplace_channels
     from gateway.transports.marketplaces import poller_for
 
     jobs: list[PollJob] = []
-    for channel in marketplace_channels_from_environment():
-        if pipeline.partners.get(channel.partner) is None:
-            log.warning(
-                "%s orders are polled for %s, which has no partner profile", channel.kind, channel.partner
-            )
+    for channel in marketplace_channels(pipeline.partners):
         poller = poller_for(channel, pipeline, clock=clock(), stop=stop)
         jobs.append(
             PollJob(channel.partner, poller.label, channel.poll_seconds, partial(poller.poll_once, stop))

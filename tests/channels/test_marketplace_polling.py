@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.config import marketplace_channels_from_environment
 from gateway.errors import ConfigError
 from gateway.errors import TransportError
 from gateway.inbound.pipeline import IngestOutcome
@@ -31,9 +31,11 @@ from gateway.outbound.transport_status import status_rows
 from gateway.run.schedule import PollJob
 from gateway.run.schedule import run_one
 from gateway.transports._marketplace_http import MarketplaceAuthError
+from gateway.transports.marketplace_channel import marketplace_channels
 from gateway.transports.marketplaces import MarketplaceChannel
 from gateway.transports.marketplaces import MarketplacePoller
 from gateway.transports.marketplaces import poller_for
+from partners import PartnerProfile
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
@@ -79,27 +81,49 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MarketplaceServer]:
     server.stop()
 
 
+def amazon_profile(server: MarketplaceServer) -> dict[str, Any]:
+    """A partner profile for an Amazon seller account polled from ``server``."""
+    poll = {
+        "client_id_env": "TEST_LWA_CLIENT_ID",
+        "client_secret_env": "TEST_LWA_CLIENT_SECRET",
+        "refresh_token_env": "TEST_LWA_REFRESH_TOKEN",
+        "marketplace_ids": ["ATVPDKIKX0DER"],
+        "api_url": server.base,
+        "lwa_url": server.base,
+    }
+    return {
+        "name": "amazon-us",
+        "customer_account": "C9101",
+        "acks": [],
+        "channel": {"kind": "amazon", "poll": poll},
+    }
+
+
+def walmart_profile(server: MarketplaceServer) -> dict[str, Any]:
+    poll = {
+        "client_id_env": "TEST_WALMART_CLIENT_ID",
+        "client_secret_env": "TEST_WALMART_CLIENT_SECRET",
+        "api_url": server.base,
+    }
+    return {
+        "name": "walmart-us",
+        "customer_account": "C9102",
+        "acks": [],
+        "channel": {"kind": "walmart", "poll": poll},
+    }
+
+
+def channel_of(profile: dict[str, Any]) -> MarketplaceChannel:
+    (channel,) = marketplace_channels(PartnerRegistry([PartnerProfile.model_validate(profile)]))
+    return channel
+
+
 def amazon_channel(server: MarketplaceServer) -> MarketplaceChannel:
-    return MarketplaceChannel(
-        kind="amazon",
-        partner="amazon-us",
-        client_id_env="TEST_LWA_CLIENT_ID",
-        client_secret_env="TEST_LWA_CLIENT_SECRET",
-        refresh_token_env="TEST_LWA_REFRESH_TOKEN",
-        marketplace_ids=["ATVPDKIKX0DER"],
-        api_url=server.base,
-        lwa_url=server.base,
-    )
+    return channel_of(amazon_profile(server))
 
 
 def walmart_channel(server: MarketplaceServer) -> MarketplaceChannel:
-    return MarketplaceChannel(
-        kind="walmart",
-        partner="walmart-us",
-        client_id_env="TEST_WALMART_CLIENT_ID",
-        client_secret_env="TEST_WALMART_CLIENT_SECRET",
-        api_url=server.base,
-    )
+    return channel_of(walmart_profile(server))
 
 
 def documents(sessions: sessionmaker[Session]) -> list[storage.Document]:
@@ -336,25 +360,55 @@ def test_walmart_refused_token_is_renewed_once(server: MarketplaceServer, pipeli
     assert len(server.calls_to("/v3/token")) == 2
 
 
-def test_settings_from_the_environment() -> None:
-    env = {
-        "GATEWAY_AMAZON_PARTNER": "amazon-us",
-        "GATEWAY_AMAZON_MARKETPLACE_IDS": "ATVPDKIKX0DER, A2EUQ1WTGCTBG2",
-        "GATEWAY_AMAZON_API_URL": "http://127.0.0.1:9/",
-        "GATEWAY_WALMART_PARTNER": "walmart-us",
-        "GATEWAY_WALMART_POLL_SECONDS": "60",
+def test_the_polled_accounts_come_from_the_profiles_channel_tables(server: MarketplaceServer) -> None:
+    amazon = amazon_profile(server)
+    amazon["channel"]["poll"] |= {
+        "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
+        "api_url": "http://127.0.0.1:9/",
     }
-    amazon, walmart = marketplace_channels_from_environment(env)
-    assert amazon.marketplace_ids == ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"]
-    assert (amazon.base_url, amazon.refresh_token_env) == (
-        "http://127.0.0.1:9",
-        "GATEWAY_AMAZON_LWA_REFRESH_TOKEN",
+    shop: dict[str, Any] = {
+        "name": "shop",
+        "customer_account": "C1",
+        "channel": {"kind": "shopify", "secret_env": "SHOP_SECRET"},
+    }
+    registry = PartnerRegistry(
+        [PartnerProfile.model_validate(p) for p in (amazon, walmart_profile(server), shop)]
     )
-    assert (walmart.base_url, walmart.poll_seconds) == ("https://marketplace.walmartapis.com", 60)
-    assert walmart.client_secret_env == "GATEWAY_WALMART_CLIENT_SECRET"
-    assert marketplace_channels_from_environment({}) == []
-    with pytest.raises(ConfigError, match="marketplace_ids"):
-        marketplace_channels_from_environment({"GATEWAY_AMAZON_PARTNER": "amazon-us"})
+    first, second = marketplace_channels(registry)  # the shop sends webhooks: it is not polled
+    assert (first.kind, first.partner, first.marketplace_ids) == (
+        "amazon",
+        "amazon-us",
+        ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
+    )
+    assert (first.base_url, first.refresh_token_env) == ("http://127.0.0.1:9", "TEST_LWA_REFRESH_TOKEN")
+    assert (second.kind, second.poll_seconds, second.client_secret_env) == (
+        "walmart",
+        300,
+        "TEST_WALMART_CLIENT_SECRET",
+    )
+    assert (
+        channel_of(
+            {
+                **walmart_profile(server),
+                "channel": {"kind": "walmart", "poll": {"client_id_env": "A", "client_secret_env": "B"}},
+            }
+        ).base_url
+        == "https://marketplace.walmartapis.com"
+    )
+    refused: dict[str, dict[str, Any]] = {
+        "marketplace_ids": {
+            **amazon["channel"],
+            "poll": {**amazon["channel"]["poll"], "marketplace_ids": []},
+        },
+        "it is not polled": {**shop["channel"], "poll": walmart_profile(server)["channel"]["poll"]},
+        "client_secret_env": {
+            "kind": "walmart",
+            "poll": {"client_id_env": "A", "client_secret_env": "not a name"},
+        },
+    }
+    for reason, channel in refused.items():
+        with pytest.raises(ValidationError, match=reason):
+            PartnerProfile.model_validate({**amazon, "channel": channel})
 
 
 def test_gateway_run_schedules_a_poll_per_configured_marketplace(
@@ -363,10 +417,7 @@ def test_gateway_run_schedules_a_poll_per_configured_marketplace(
     from gateway.run.roles import marketplace_jobs
 
     monkeypatch.setenv("GATEWAY_NOW", FIXED_NOW.isoformat())
-    monkeypatch.setenv("GATEWAY_WALMART_PARTNER", "walmart-us")
-    monkeypatch.setenv("GATEWAY_WALMART_API_URL", server.base)
-    monkeypatch.setenv("GATEWAY_WALMART_CLIENT_ID", WALMART_CLIENT[0])
-    monkeypatch.setenv("GATEWAY_WALMART_CLIENT_SECRET", WALMART_CLIENT[1])
+    pipeline.partners.add(PartnerProfile.model_validate(walmart_profile(server)))
     (job,) = marketplace_jobs(pipeline, threading.Event())
     assert (job.partner, job.channel, job.every) == ("walmart-us", "walmart", 300)
     assert run_one(job, pipeline.sessions, clock=lambda: FIXED_NOW)
@@ -382,12 +433,15 @@ def test_poll_channel_command(
 
     monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GATEWAY_NOW", FIXED_NOW.isoformat())
-    monkeypatch.setenv("GATEWAY_AMAZON_PARTNER", "amazon-us")
-    monkeypatch.setenv("GATEWAY_AMAZON_MARKETPLACE_IDS", "ATVPDKIKX0DER")
-    monkeypatch.setenv("GATEWAY_AMAZON_API_URL", server.base)
-    monkeypatch.setenv("GATEWAY_AMAZON_LWA_URL", server.base)
-    for suffix, value in zip(("CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN"), AMAZON_CLIENT, strict=True):
-        monkeypatch.setenv(f"GATEWAY_AMAZON_LWA_{suffix}", value)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "amazon-us.toml").write_text(
+        'name = "amazon-us"\ncustomer_account = "C9101"\nacks = []\n[channel]\nkind = "amazon"\n[channel.poll]\n'
+        'client_id_env = "TEST_LWA_CLIENT_ID"\nclient_secret_env = "TEST_LWA_CLIENT_SECRET"\n'
+        f'refresh_token_env = "TEST_LWA_REFRESH_TOKEN"\nmarketplace_ids = ["ATVPDKIKX0DER"]\n'
+        f'api_url = "{server.base}"\nlwa_url = "{server.base}"\n'
+    )
+    monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(profiles))
     cli = CliRunner()
 
     result = cli.invoke(main, ["poll-channel", "amazon-us", "--json"])
@@ -397,9 +451,9 @@ def test_poll_channel_command(
     assert answer["cursor"] == "2026-11-23T07:45:55+00:00"
 
     unknown = cli.invoke(main, ["poll-channel", "nobody"])
-    assert unknown.exit_code == 2 and "GATEWAY_AMAZON_PARTNER" in unknown.output
+    assert unknown.exit_code == 2 and "[channel.poll]" in unknown.output
 
-    monkeypatch.setenv("GATEWAY_AMAZON_LWA_CLIENT_SECRET", "wrong")
+    monkeypatch.setenv("TEST_LWA_CLIENT_SECRET", "wrong")
     server.revoke_tokens()
     refused = cli.invoke(main, ["poll-channel", "amazon-us"])
     assert refused.exit_code == 1 and "credentials refused" in refused.output
