@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -108,7 +107,9 @@ def advise(session: Session, profile: PartnerProfile, *, now: datetime) -> int |
             for sku in sorted(sending)
         ],
     )
-    outbox_id = emit_and_store(session, profile, partial(x12_846.emit, advice, profile, when=now), when=now)
+    outbox_id = emit_and_store(
+        session, profile, lambda numbers: x12_846.emit(advice, profile, numbers=numbers, when=now), when=now
+    )
     after = {
         "atp": {**told.get("atp", {}), **{sku: str(figures[sku]) for sku in sending}},
         "scheduled_at": now.isoformat() if reason is AdviceReason.SCHEDULE else told.get("scheduled_at"),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 
 log = logging.getLogger(__name__)
-CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp")
+CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp", "846")
 _TEXT_LIMIT = 2000
 
 
