@@ -10,6 +10,15 @@ from ._map_table import _PRODUCT_ID_PAIRS
 from ._map_table import SetTable
 from ._map_table import _local
 
+
+def _unnumbered(segment: str, specs: list[tuple[str, int, int]]) -> dict[str, tuple[str, int, int, str]]:
+    """Dictionary entries for a segment keyed by reference designator (``_local``): (type, min, max) each."""
+    return {
+        f"{segment}{n:02d}": (kind, low, high, f"{segment}{n:02d} (element number not recorded)")
+        for n, (kind, low, high) in enumerate(specs, start=1)
+    }
+
+
 DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "76": ("AN", 1, 22, "Invoice Number"),
     "140": ("ID", 2, 4, "Standard Carrier Alpha Code"),
@@ -28,50 +37,44 @@ DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "1005": ("ID", 4, 4, "Hierarchical Structure Code"),
     "1271": ("AN", 1, 30, "Industry Code"),
     "755": ("ID", 2, 2, "Report Type Code"),
-    **{
-        f"CS{n:02d}": (kind, low, high, f"CS{n:02d} (element number not recorded)")
-        for n, (kind, low, high) in enumerate(
-            [
-                ("AN", 1, 30),
-                ("AN", 1, 8),
-                ("AN", 1, 30),
-                ("AN", 2, 3),
-                ("AN", 1, 50),
-                ("AN", 1, 22),
-                ("AN", 2, 10),
-                ("AN", 2, 2),
-                ("R", 1, 10),
-                ("R", 1, 10),
-                ("R", 1, 18),
-                ("AN", 2, 2),
-                ("AN", 2, 10),
-                ("AN", 2, 2),
-                ("R", 1, 17),
-                ("AN", 2, 2),
-                ("AN", 1, 1),
-                ("AN", 1, 1),
-            ],
-            start=1,
-        )
-    },
-    **{
-        f"DD{n:02d}": (kind, low, high, f"DD{n:02d} (element number not recorded)")
-        for n, (kind, low, high) in enumerate(
-            [
-                ("AN", 1, 30),
-                ("AN", 1, 3),
-                ("AN", 2, 3),
-                ("AN", 1, 50),
-                ("AN", 1, 30),
-                ("AN", 1, 3),
-                ("R", 1, 15),
-                ("AN", 1, 1),
-                ("AN", 1, 30),
-                ("AN", 1, 3),
-            ],
-            start=1,
-        )
-    },
+    **_unnumbered(
+        "CS",
+        [
+            ("AN", 1, 30),
+            ("AN", 1, 8),
+            ("AN", 1, 30),
+            ("AN", 2, 3),
+            ("AN", 1, 50),
+            ("AN", 1, 22),
+            ("AN", 2, 10),
+            ("AN", 2, 2),
+            ("R", 1, 10),
+            ("R", 1, 10),
+            ("R", 1, 18),
+            ("AN", 2, 2),
+            ("AN", 2, 10),
+            ("AN", 2, 2),
+            ("R", 1, 17),
+            ("AN", 2, 2),
+            ("AN", 1, 1),
+            ("AN", 1, 1),
+        ],
+    ),
+    **_unnumbered(
+        "DD",
+        [
+            ("AN", 1, 30),
+            ("AN", 1, 3),
+            ("AN", 2, 3),
+            ("AN", 1, 50),
+            ("AN", 1, 30),
+            ("AN", 1, 3),
+            ("R", 1, 15),
+            ("AN", 1, 1),
+            ("AN", 1, 30),
+            ("AN", 1, 3),
+        ],
+    ),
 }
 
 SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
