@@ -6,6 +6,8 @@ same transaction as its outbox row: its ``after`` holds every figure the partner
 SKU the partner buys (the SKUs of its cross-references and of its orders); an on-change 846 only
 those whose ATP now differs from what the partner was told, and no sooner than
 ``debounce_minutes`` after the previous 846, so a burst of orders makes one 846, not one each.
+An 846 pyx12 refuses stays ``invalid`` in the outbox and tells the partner nothing: its figures
+go again with the next on-change 846 (still no sooner than the debounce).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from gateway.inbound.atp import atp
 from gateway.model.outbound import AdviceReason
 from gateway.model.outbound import InventoryAdvice
 from gateway.model.outbound import StockLine
+from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import emit_and_store
 from partners import PartnerProfile
 
@@ -110,13 +113,18 @@ def advise(session: Session, profile: PartnerProfile, *, now: datetime) -> int |
     outbox_id = emit_and_store(
         session, profile, lambda numbers: x12_846.emit(advice, profile, numbers=numbers, when=now), when=now
     )
-    after = {
-        "atp": {**told.get("atp", {}), **{sku: str(figures[sku]) for sku in sending}},
+    record = session.get(storage.OutboundRecord, outbox_id)
+    refused = (
+        record is not None and record.status == OutboxStatus.INVALID
+    )  # pyx12 refused it: it cannot leave
+    after = {  # a refused 846 told the partner nothing: its figures are not recorded, so they go again
+        "atp": {**told.get("atp", {}), **({} if refused else {sku: str(figures[sku]) for sku in sending})},
         "scheduled_at": now.isoformat() if reason is AdviceReason.SCHEDULE else told.get("scheduled_at"),
         "at": now.isoformat(),
         "reason": reason.value,
         "outbox_id": outbox_id,
         "skus": len(sending),
+        "refused": refused,
     }
     storage.record_audit(
         session,

@@ -250,3 +250,18 @@ def test_gateway_run_polls_the_846_job_like_any_poller(master_sessions: sessionm
         assert session.scalars(select(storage.OutboundRecord.kind)).all() == ["846"]
         status = session.scalars(select(storage.TransportStatus)).one()
     assert status.channel == "846" and status.last_success == "1 inventory advices (846) queued"
+
+
+def test_an_846_pyx12_refuses_tells_the_partner_nothing(
+    master_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme = _acme(on_change=True, debounce_minutes=15)
+    monkeypatch.setattr(x12_846, "_REPORT_TYPE", "")  # BIA02 is mandatory
+    refused = _run(master_sessions, acme, FIXED_NOW)
+    with master_sessions() as session:
+        row = session.get(storage.OutboundRecord, refused)
+        assert row is not None and row.status == OutboxStatus.INVALID and row.errors
+    assert _run(master_sessions, acme, FIXED_NOW + timedelta(minutes=5)) is None  # debounced all the same
+    monkeypatch.undo()
+    again = _sent(master_sessions, _run(master_sessions, acme, FIXED_NOW + timedelta(minutes=15)))
+    assert set(_skus(again)) == set(ACME_SKUS)  # the figures the refused 846 carried, sent again
