@@ -1,4 +1,4 @@
-"""Canonical objects -> outbound documents: 997/999/TA1, 855, 865, 856, 810 and ERP payloads.
+"""Canonical objects -> outbound documents: 997/999/TA1, 855, 865, 856, 810, 846 and ERP payloads.
 
 Each kind is a module with one ``emit(obj, partner, *, numbers, when) -> OutboundDocument``.
 A lazy front door (``gateway._lazy``): an emitter is imported when its kind is first written, so
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from . import erp_canonical as erp_canonical
     from . import erp_netsuite as erp_netsuite
     from . import x12_810 as x12_810
+    from . import x12_846 as x12_846
     from . import x12_855 as x12_855
     from . import x12_856 as x12_856
     from . import x12_865 as x12_865

@@ -17,9 +17,11 @@ from ._learned import LearnedLayout as LearnedLayout
 from ._learned import learned_layout as learned_layout
 from ._learned import profile_toml as profile_toml
 from ._profile import DEFAULT_MAX_SEGMENT_BYTES as DEFAULT_MAX_SEGMENT_BYTES
+from ._profile import InventoryAdviceSettings as InventoryAdviceSettings
 from ._profile import InvoicePolicy as InvoicePolicy
 from ._profile import OutboundSeparators as OutboundSeparators
 from ._profile import PartnerProfile as PartnerProfile
+from ._profile import StockSettings as StockSettings
 from ._profile import X12Identity as X12Identity
 from ._registry import PROFILES_DIR as PROFILES_DIR
 from ._registry import PartnerRegistry as PartnerRegistry

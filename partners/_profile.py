@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel
@@ -77,6 +79,64 @@ class InvoicePolicy(BaseModel):
     price_mismatch: Literal["refuse", "hold"] = "refuse"
 
 
+class StockSettings(BaseModel):
+    """The ``[stock]`` table: the safety stock held back from this partner or channel.
+
+    ``safety`` is one number for every SKU (``safety = 5``) or a table by SKU
+    (``safety = {"WID-1" = 5, "*" = 2}``; ``"*"`` is every SKU the table does not name).
+    Default 0. Available to promise to this partner is on hand − allocated − safety, never below 0.
+    """
+
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
+
+    safety: Decimal | dict[str, Decimal] = Decimal(0)
+
+    @field_validator("safety")
+    @classmethod
+    def _not_negative(cls, value: Decimal | dict[str, Decimal]) -> Decimal | dict[str, Decimal]:
+        amounts = value.values() if isinstance(value, dict) else [value]
+        if any(amount < 0 for amount in amounts):
+            raise ValueError("safety stock cannot be negative")
+        return value
+
+    def safety_for(self, sku: str) -> Decimal:
+        """The safety stock of ``sku`` for this partner."""
+        if isinstance(self.safety, dict):
+            return self.safety.get(sku, self.safety.get("*", Decimal(0)))
+        return self.safety
+
+
+_DAILY = re.compile(r"^daily ([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+class InventoryAdviceSettings(BaseModel):
+    """The ``inventory_advice`` key: when this partner gets an 846 with our available-to-promise.
+
+    ``schedule`` (``"daily HH:MM"``, the gateway's clock, UTC) sends every SKU the partner buys;
+    ``on_change`` sends the SKUs whose figure changed since the last 846, at most one every
+    ``debounce_minutes``.
+    """
+
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
+
+    schedule: str | None = None
+    on_change: bool = False
+    debounce_minutes: float = Field(default=15, gt=0)
+
+    @field_validator("schedule")
+    @classmethod
+    def _daily(cls, value: str | None) -> str | None:
+        if value is not None and not _DAILY.match(value):
+            raise ValueError(f'schedule must be "daily HH:MM" (24-hour), got {value!r}')
+        return value
+
+    @property
+    def daily_at(self) -> tuple[int, int] | None:
+        """(hour, minute) of the daily 846, or None."""
+        found = _DAILY.match(self.schedule or "")
+        return (int(found.group(1)), int(found.group(2))) if found else None
+
+
 class PartnerProfile(BaseModel):
     """How one trading partner reaches us and what it expects back."""
 
@@ -119,6 +179,8 @@ class PartnerProfile(BaseModel):
     drop: DropInbox | None = None
     as2: As2Link | None = None
     delivery: Delivery | None = None
+    stock: StockSettings = Field(default_factory=StockSettings)
+    inventory_advice: InventoryAdviceSettings | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -4,6 +4,12 @@ Credit is the figure two concurrent orders must not both slip under: the custome
 credit account row is locked (``SELECT … FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already
 serializes writers) before its open orders are summed, and the lock is held until the
 processing transaction that stores the accepted order commits.
+
+Stock is the other such figure, and it crosses customers: two partners' orders for the last unit
+lock different credit rows. So the inventory rows an order reads are locked too (``FOR UPDATE``,
+in SKU and warehouse order) until its transaction commits; the second order then reads what the
+first left, and gets ``short_stock``. What validation may promise a partner is its available to
+promise (``gateway.inbound.atp``): free stock less the profile's ``[stock] safety``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from sqlalchemy.orm import Session
 import validators
 from gateway import storage
 from gateway.inbound import master_data
+from gateway.inbound.atp import NO_SAFETY
+from gateway.inbound.atp import PromisableStock
 from gateway.model.order import Order
 from gateway.model.order import po_key
 from gateway.model.status import OrderStatus
@@ -65,9 +73,10 @@ class LiveStock(Mapping[str, Decimal]):
                 self._warehouses[sku] = {}
             inventory = storage.InventoryLevel
             rows = self._session.execute(
-                select(inventory.sku, inventory.warehouse, inventory.on_hand - inventory.allocated).where(
-                    inventory.sku.in_(chunk)
-                )
+                select(inventory.sku, inventory.warehouse, inventory.on_hand - inventory.allocated)
+                .where(inventory.sku.in_(chunk))
+                .order_by(inventory.sku, inventory.warehouse)
+                .with_for_update()  # held to the commit: another order cannot read this stock meanwhile
             )
             for sku, warehouse, free in rows:
                 self._warehouses[sku][warehouse] = Decimal(free)
@@ -191,7 +200,9 @@ class StoreValidator:
             customer_account=account,
             customer=self._customers.get(account),
             open_orders=self._open_orders.get(account, Decimal(0)),
-            available=self.stock,
+            available=PromisableStock(self.stock, profile.stock)
+            if profile.stock != NO_SAFETY
+            else self.stock,
             po_seen=key in self._seen and not amends,
         )
         result = validators.validate(order, context)

@@ -1,5 +1,5 @@
 """The canonical outbound objects emitters write from: a PO acknowledgment (855), a shipment
-(856) and an invoice (810), and the records the ERP or WMS hands in for the last two.
+(856), an invoice (810), an inventory advice (846), and the records the ERP or WMS hands in for the last two.
 
 Like the inbound model, money and quantities are ``Decimal``.
 """
@@ -7,6 +7,7 @@ Like the inbound model, money and quantities are ``Decimal``.
 from __future__ import annotations
 
 from datetime import date
+from datetime import datetime
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
@@ -250,3 +251,33 @@ class InvoiceRecord(BaseModel):
             Decimal(0),
         )
         return self.line_total + signed + sum((t.amount for t in self.taxes), Decimal(0))
+
+
+class AdviceReason(StrEnum):
+    """Why an 846 was sent: the partner's daily schedule, or a change of the figures it was told."""
+
+    SCHEDULE = "schedule"
+    CHANGE = "change"
+
+
+class StockLine(BaseModel):
+    """One SKU of an 846: the quantity available to promise to the partner, in the catalog unit."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    sku: str
+    available: Decimal
+    uom: str = "EA"
+    buyer_part: str | None = None
+    upc: str | None = None
+
+
+class InventoryAdvice(BaseModel):
+    """An 846: available to promise for some SKUs, as of one moment."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    reference: str
+    as_of: datetime
+    reason: AdviceReason
+    lines: list[StockLine]

@@ -1,1 +1,1 @@
-"""Everything the gateway sends: the outbox, 855/856/810, replies by email, ERP delivery, dispatch."""
+"""Everything the gateway sends: the outbox, 855/856/810, 846 inventory advice, replies by email, ERP delivery, dispatch."""

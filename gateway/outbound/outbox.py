@@ -1,6 +1,6 @@
 """The outbox: every document the gateway sends is stored here first, checked, then delivered.
 
-An 855, 856 or 810 is run through pyx12 with the project's own maps before it may leave; one
+An 855, 856, 810 or 846 is run through pyx12 with the project's own maps before it may leave; one
 that fails stays in the outbox as ``invalid`` with pyx12's errors beside it. Documents the
 partner must answer with a 997/999 carry the partner's window; the answer falls due that long
 after the document is sent (``start_ack_clock``), so an answer that never comes is seen, and a
@@ -37,8 +37,14 @@ from gateway.outbound.acknowledgments import acknowledgment_for
 from parsers.x12 import MAP_DIR
 from partners import PartnerProfile
 
-CHECKED_KINDS = frozenset({"855", "865", "856", "810"})
-KIND_OF_GROUP = {"PR": "855", "CA": "865", "SH": "856", "IN": "810"}  # GS01 -> the set it carries
+CHECKED_KINDS = frozenset({"855", "865", "856", "810", "846"})
+KIND_OF_GROUP = {
+    "PR": "855",
+    "CA": "865",
+    "SH": "856",
+    "IN": "810",
+    "IB": "846",
+}  # GS01 -> the set it carries
 _ANSWERED_KINDS = frozenset(KIND_OF_GROUP.values())  # what a partner's 997/999 answers (record_partner_ack)
 _BAD_VERDICTS = {"R": "rejected", "P": "partially accepted", "E": "accepted with errors"}
 _ERP_EMITTERS = {  # kind -> its module in emitters, imported when the first payload of it is written

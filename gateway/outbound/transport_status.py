@@ -2,7 +2,7 @@
 
 Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``,
 the polled marketplaces ``amazon`` and ``walmart``, and the web shops' webhooks ``shopify-in`` and
-``woocommerce-in``.
+``woocommerce-in``, and ``846`` (the inventory advice pass).
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
 """
 
@@ -39,6 +39,7 @@ CHANNELS = (
     "walmart",
     "shopify-in",
     "woocommerce-in",
+    "846",
 )
 _TEXT_LIMIT = 2000
 

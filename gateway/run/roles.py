@@ -32,10 +32,13 @@ if TYPE_CHECKING:  # the roles' own machinery: imported by the role that runs it
 
 log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
+INVENTORY_ADVICE_STATUS = "(846)"  # the 846 job's status row: one job for every partner that wants one
+INVENTORY_ADVICE_SECONDS = 60.0  # how often it looks; each partner's debounce_minutes spaces its 846s
 
 
 def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
-    """One job per partner SFTP server, drop inbox and polled marketplace, plus IMAP when configured."""
+    """One job per partner SFTP server, drop inbox and polled marketplace, one for 846s if a profile
+    asks, plus IMAP when configured."""
     from gateway.config import ImapSettings
     from gateway.run.schedule import PollJob
     from gateway.transports.drop_inbox import DropWatcher
@@ -58,6 +61,19 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
                 PollJob(profile.name, "drop", profile.drop.poll_seconds, poll, wake_fd=watcher.fileno())
             )
     jobs.extend(marketplace_jobs(pipeline, stop))
+    advised = [profile for profile in pipeline.partners if profile.inventory_advice is not None]
+    if advised:
+        from gateway.outbound.inventory_advice import advise_all
+
+        jobs.append(
+            PollJob(
+                INVENTORY_ADVICE_STATUS,
+                "846",
+                INVENTORY_ADVICE_SECONDS,
+                partial(advise_all, pipeline.sessions, advised, clock=clock()),
+                lambda queued: f"{len(queued)} inventory advices (846) queued",
+            )
+        )
     if os.environ.get("GATEWAY_IMAP_HOST"):
         settings = ImapSettings.from_environment()
         imap = ImapPoller(settings, pipeline)

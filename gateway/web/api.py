@@ -1,7 +1,12 @@
-"""``POST /api/shipments`` and ``POST /api/invoices``: shipment and invoice records in, 856/810 queued.
+"""``POST /api/shipments`` and ``POST /api/invoices``: shipment and invoice records in, 856/810 queued;
+``GET /api/atp``: the available-to-promise snapshot for shops.
 
 Bearer-token authenticated. 201 with the outcome when recorded, 200 when the same record was
 already recorded, 422 with every reason when refused, 401/415/503 for the request itself.
+``GET /api/atp`` answers ``{"as_of", "partner", "atp": {sku: "12", ...}, "next"}``, quantities as
+exact decimal strings, one page of SKUs in SKU order: ``?limit=`` (default 1000, at most 10000),
+then ``?after=<next>`` for the next page (``next`` is null on the last); ``?sku=`` one SKU;
+``?partner=`` that partner's or channel's safety stock held back (none by default).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.errors import OutboundRefused
+from gateway.inbound.atp import NO_SAFETY
+from gateway.inbound.atp import atp_page
 from gateway.outbound.records import submit_invoice
 from gateway.outbound.records import submit_shipment
 
@@ -53,6 +60,47 @@ def shipments() -> ResponseReturnValue:
 @api.post("/invoices")
 def invoices() -> ResponseReturnValue:
     return _submit(submit_invoice)
+
+
+ATP_PAGE = 1000
+ATP_PAGE_MAX = 10000
+
+
+@api.get("/atp")
+def available_to_promise() -> ResponseReturnValue:
+    bound = services()
+    stock = NO_SAFETY
+    partner = request.args.get("partner")
+    if partner is not None:
+        profile = bound.partners.get(partner)
+        if profile is None:
+            return _problem(404, [f"no partner profile named {partner!r}"])
+        stock = profile.stock
+    try:
+        limit = int(request.args.get("limit", ATP_PAGE))
+    except ValueError:
+        return _problem(400, ["limit must be a whole number"])
+    if not 1 <= limit <= ATP_PAGE_MAX:
+        return _problem(400, [f"limit must be between 1 and {ATP_PAGE_MAX}"])
+    as_of = bound.clock()
+    with bound.sessions() as session:
+        page = atp_page(
+            session,
+            after=request.args.get("after"),
+            limit=limit + 1,
+            sku=request.args.get("sku"),
+            stock=stock,
+        )
+    more = len(page) > limit
+    page = page[:limit]
+    return jsonify(
+        {
+            "as_of": as_of.isoformat(),
+            "partner": partner,
+            "atp": {sku: f"{value.normalize():f}" for sku, value in page},
+            "next": page[-1][0] if more else None,
+        }
+    )
 
 
 def _submit(action: Callable[..., dict[str, Any]]) -> ResponseReturnValue:

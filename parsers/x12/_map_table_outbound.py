@@ -1,4 +1,4 @@
-"""The 855, 856 and 810 as data: what the gateway sends, checked by pyx12 before it leaves.
+"""The 855, 856, 810 and 846 as data: what the gateway sends, checked by pyx12 before it leaves.
 
 Same notation as ``_map_table``: the segments only these sets use, element by element, with
 004010's forms where they differ (``V4010``). The structures are in ``_map_table_structures``.
@@ -9,6 +9,15 @@ from __future__ import annotations
 from ._map_table import _PRODUCT_ID_PAIRS
 from ._map_table import SetTable
 from ._map_table import _local
+
+
+def _unnumbered(segment: str, specs: list[tuple[str, int, int]]) -> dict[str, tuple[str, int, int, str]]:
+    """Dictionary entries for a segment keyed by reference designator (``_local``): (type, min, max) each."""
+    return {
+        f"{segment}{n:02d}": (kind, low, high, f"{segment}{n:02d} (element number not recorded)")
+        for n, (kind, low, high) in enumerate(specs, start=1)
+    }
+
 
 DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "76": ("AN", 1, 22, "Invoice Number"),
@@ -27,9 +36,56 @@ DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "963": ("ID", 2, 2, "Tax Type Code"),
     "1005": ("ID", 4, 4, "Hierarchical Structure Code"),
     "1271": ("AN", 1, 30, "Industry Code"),
+    "755": ("ID", 2, 2, "Report Type Code"),
+    **_unnumbered(
+        "CS",
+        [
+            ("AN", 1, 30),
+            ("AN", 1, 8),
+            ("AN", 1, 30),
+            ("AN", 2, 3),
+            ("AN", 1, 50),
+            ("AN", 1, 22),
+            ("AN", 2, 10),
+            ("AN", 2, 2),
+            ("R", 1, 10),
+            ("R", 1, 10),
+            ("R", 1, 18),
+            ("AN", 2, 2),
+            ("AN", 2, 10),
+            ("AN", 2, 2),
+            ("R", 1, 17),
+            ("AN", 2, 2),
+            ("AN", 1, 1),
+            ("AN", 1, 1),
+        ],
+    ),
+    **_unnumbered(
+        "DD",
+        [
+            ("AN", 1, 30),
+            ("AN", 1, 3),
+            ("AN", 2, 3),
+            ("AN", 1, 50),
+            ("AN", 1, 30),
+            ("AN", 1, 3),
+            ("R", 1, 15),
+            ("AN", 1, 1),
+            ("AN", 1, 30),
+            ("AN", 1, 3),
+        ],
+    ),
 }
 
 SEGMENTS: dict[str, tuple[str, list[str], list[str]]] = {
+    "BIA": (
+        "Beginning Segment for Inventory Inquiry/Advice",
+        ["353:M", "755:M", "127:M", "373:M", "337", "306"],
+        [],
+    ),
+    "UIT": ("Unit Detail", ["C001:M", "212", "639"], []),
+    "CS": ("Contract Summary", _local("CS", *range(1, 19)), []),
+    "DD": ("Demand Detail", _local("DD", *range(1, 11)), []),
     "BAK": (
         "Beginning Segment for Purchase Order Acknowledgment",
         ["353:M", "587:M", "324:M", "373:M", "328", "326", "367", "127", "373", "640"],
@@ -238,3 +294,4 @@ V4010: dict[str, tuple[str, list[str], list[str]]] = {
 ACKNOWLEDGMENT = SetTable("855", "Purchase Order Acknowledgment", "PR")
 SHIP_NOTICE = SetTable("856", "Ship Notice/Manifest", "SH")
 INVOICE = SetTable("810", "Invoice", "IN")
+INVENTORY_ADVICE = SetTable("846", "Inventory Inquiry/Advice", "IB")

@@ -1,4 +1,4 @@
-"""Writes the pyx12 maps for the 850, 860, 865, 855, 856 and 810 from ``_map_table`` and ``_map_table_outbound``.
+"""Writes the pyx12 maps for the 850, 860, 865, 855, 856, 810 and 846 from ``_map_table`` and ``_map_table_outbound``.
 
 ``python -m parsers.x12._mapgen [DIR]`` writes into ``parsers/x12/maps/`` (or DIR): one
 map per set and version (``850.4010.xml``, ``855.5010.xml``, ...), ``maps.xml``, a
@@ -52,6 +52,7 @@ SETS = {
         outbound.ACKNOWLEDGMENT,
         outbound.SHIP_NOTICE,
         outbound.INVOICE,
+        outbound.INVENTORY_ADVICE,
     )
 }
 SEGMENTS = {**table.SEGMENTS, **outbound.SEGMENTS}

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SETS = ("810", "850", "855", "856", "860", "865")
+SETS = ("810", "846", "850", "855", "856", "860", "865")
 VERSIONS = {"004010": "4010", "005010": "5010"}
 _NAMES = {"ID": "ID", "MIN": "MIN", "MAX": "MAX", "LEVEL": "LEVEL"}
 
