@@ -60,6 +60,7 @@ class ErpServer:
         self.sap_login: dict[str, str] | None = None  # the credentials that open a session
         self.sessions: set[str] = set()  # the live B1SESSION ids
         self.logins = 0  # accepted logins
+        self.expire_next = 0  # this many of the next requests find their session timed out
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -93,6 +94,9 @@ class ErpServer:
                         200, json.dumps({"SessionId": session, "SessionTimeout": 30}).encode(), cookie
                     )
                     return True
+                if server.expire_next:
+                    server.expire_next -= 1
+                    server.sessions.clear()
                 jar: SimpleCookie = SimpleCookie(self.headers.get("Cookie", ""))
                 if "B1SESSION" not in jar or jar["B1SESSION"].value not in server.sessions:
                     self._answer(401, SAP_INVALID_SESSION, {})
