@@ -45,6 +45,7 @@ from ._erp import DELIVERY_DATES
 from ._erp import SHIP_DATES
 from ._erp import JsonValue
 from ._erp import address_lines
+from ._erp import changes_not_sent
 from ._erp import decimal_text
 from ._erp import drop_none
 from ._erp import first_date
@@ -81,18 +82,8 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     )
 
 
-def emit_update(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a change is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("changes to an order already in Fortnox are not sent; change it in Fortnox")
-
-
-def emit_cancel(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a cancellation is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("cancellations of an order already in Fortnox are not sent; cancel it in Fortnox")
+# Not built (see the module docstring): each raises an alert for the desk.
+emit_update, emit_cancel = changes_not_sent("Fortnox")
 
 
 def _row(line: OrderLine) -> dict[str, JsonValue]:

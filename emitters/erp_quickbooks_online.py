@@ -46,6 +46,7 @@ from ._erp import DELIVERY_DATES
 from ._erp import SHIP_DATES
 from ._erp import JsonValue
 from ._erp import address_lines
+from ._erp import changes_not_sent
 from ._erp import drop_none
 from ._erp import first_date
 from ._erp import item_number
@@ -80,20 +81,8 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     )
 
 
-def emit_update(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a change is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("changes to an order already in QuickBooks Online are not sent; change it there")
-
-
-def emit_cancel(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a cancellation is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError(
-        "cancellations of an order already in QuickBooks Online are not sent; void it there"
-    )
+# Not built (see the module docstring): each raises an alert for the desk.
+emit_update, emit_cancel = changes_not_sent("QuickBooks Online")
 
 
 def _line(line: OrderLine) -> dict[str, JsonValue]:

@@ -52,6 +52,7 @@ from gateway.model.order import OrderLine
 from gateway.model.order import OrderPurpose
 from partners import PartnerProfile
 
+from ._erp import changes_not_sent
 from ._erp import decimal_text
 from ._erp import idempotency_key
 from ._erp import item_number
@@ -88,18 +89,8 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     return OutboundDocument(kind=KIND, partner=partner.name, content=content, refers_to=order.po_number)
 
 
-def emit_update(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a change is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("changes to an order already in Sage Intacct are not sent; change it in Intacct")
-
-
-def emit_cancel(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a cancellation is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("cancellations of an order already in Sage Intacct are not sent; cancel it there")
+# Not built (see the module docstring): each raises an alert for the desk.
+emit_update, emit_cancel = changes_not_sent("Sage Intacct")
 
 
 def _transaction(order: Order, partner: PartnerProfile, when: datetime) -> ET.Element:

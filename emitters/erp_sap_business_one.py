@@ -47,6 +47,7 @@ from partners import PartnerProfile
 from ._erp import DELIVERY_DATES
 from ._erp import SHIP_DATES
 from ._erp import JsonValue
+from ._erp import changes_not_sent
 from ._erp import drop_none
 from ._erp import first_date
 from ._erp import item_number
@@ -82,20 +83,8 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     )
 
 
-def emit_update(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a change is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("changes to an order already in SAP Business One are not sent; change it in SAP")
-
-
-def emit_cancel(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a cancellation is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError(
-        "cancellations of an order already in SAP Business One are not sent; cancel it in SAP"
-    )
+# Not built (see the module docstring): each raises an alert for the desk.
+emit_update, emit_cancel = changes_not_sent("SAP Business One")
 
 
 def _line(line: OrderLine) -> dict[str, JsonValue]:

@@ -44,6 +44,7 @@ from partners import PartnerProfile
 from ._erp import DELIVERY_DATES
 from ._erp import SHIP_DATES
 from ._erp import JsonValue
+from ._erp import changes_not_sent
 from ._erp import drop_none
 from ._erp import first_date
 from ._erp import item_number
@@ -78,18 +79,8 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     )
 
 
-def emit_update(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a change is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("changes to an order already in Visma.net are not sent; change it in Visma.net")
-
-
-def emit_cancel(
-    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-) -> list[OutboundDocument]:
-    """Not built: a cancellation is raised as an alert for the desk (see the module docstring)."""
-    raise ErpPayloadError("cancellations of an order already in Visma.net are not sent; cancel it there")
+# Not built (see the module docstring): each raises an alert for the desk.
+emit_update, emit_cancel = changes_not_sent("Visma.net")
 
 
 def _wrapped(fields: dict[str, JsonValue]) -> dict[str, JsonValue]:

@@ -29,11 +29,8 @@ from emitters._erp import idempotency_key
 from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderPurpose
-from parsers import parse
 from partners import PartnerProfile
-from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
-from tests.conftest import INBOX
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "fixtures" / "erp_schemas"
 JSON_SHAPES = {
@@ -43,23 +40,6 @@ JSON_SHAPES = {
     erp_visma_net: "visma_net",
 }
 ALL_SHAPES = [*JSON_SHAPES, erp_sage_intacct]
-
-
-@pytest.fixture
-def acme(partners: PartnerRegistry) -> PartnerProfile:
-    profile = partners.get("acme")
-    assert profile is not None
-    return profile
-
-
-@pytest.fixture
-def order(partners: PartnerRegistry) -> Order:
-    """The demo PO 4500012345, after validation resolved every line's SKU."""
-    result = parse((INBOX / "acme-4500012345.edi").read_bytes(), partners=partners, document_id="7")
-    [parsed] = result.orders
-    for line in parsed.order.lines:
-        line.sku = line.vendor_sku
-    return parsed.order
 
 
 def emit(shape: ModuleType, order: Order, partner: PartnerProfile) -> OutboundDocument:
