@@ -122,7 +122,7 @@ def _attempt(
     key = row.idempotency_key or str(row.id)
     header = erp_emitter(row.kind).IDEMPOTENCY_HEADER  # the ERP's own where it documents one
     headers = {"Content-Type": erp_http.content_type(row.kind), header: key}
-    if settings.token and row.kind != erp_http.SAP:
+    if settings.token and row.kind not in (erp_http.SAP, erp_http.INTACCT):  # those log in their own way
         headers["Authorization"] = f"Bearer {settings.token}"
     request = row.erp_request or {}
     retry_after: float | None = None
