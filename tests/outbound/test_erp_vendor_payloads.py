@@ -18,6 +18,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from emitters import OutboundDocument
 from emitters import erp_fortnox
@@ -26,11 +29,17 @@ from emitters import erp_sage_intacct
 from emitters import erp_sap_business_one
 from emitters import erp_visma_net
 from emitters._erp import idempotency_key
+from gateway import storage
+from gateway.cli import reports
 from gateway.errors import ErpPayloadError
+from gateway.inbound.pipeline import Pipeline
 from gateway.model.order import Order
 from gateway.model.order import OrderPurpose
+from gateway.outbound.outbox import queue_erp_payload
 from partners import PartnerProfile
+from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
+from tests.conftest import INBOX
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "fixtures" / "erp_schemas"
 JSON_SHAPES = {
@@ -276,3 +285,28 @@ def test_intacct_refuses_text_xml_cannot_carry(order: Order, acme: PartnerProfil
     order.lines[0].description = "BELL\x07"
     with pytest.raises(ErpPayloadError, match="control character"):
         emit(erp_sage_intacct, order, acme)
+
+
+@pytest.mark.parametrize("shape", ALL_SHAPES, ids=lambda m: m.KIND)
+def test_a_change_to_an_order_already_queued_becomes_an_alert_not_silence(
+    shape: ModuleType, order: Order, acme: PartnerProfile, master_sessions: sessionmaker[Session]
+) -> None:
+    """Through the pipeline and the outbox: the accepted order's create is queued; the partner's later
+    cancel has no request to go as, and the desk is told which order to cancel in the ERP by hand."""
+    pipeline = Pipeline(
+        master_sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW, erp_kind=shape.KIND
+    )
+    pipeline.ingest_path(INBOX / "acme-4500012345.edi")
+    with master_sessions() as session, session.begin():
+        erp_rows = select(storage.OutboundRecord.order_id).where(storage.OutboundRecord.kind == shape.KIND)
+        [order_id] = session.scalars(erp_rows)
+        assert order_id is not None
+        later = queue_erp_payload(
+            session, shape.KIND, order, acme, order_id=order_id, when=FIXED_NOW, cancel=True
+        )
+        assert later is None
+        [alert] = reports.alert_list(session)
+        assert len(list(session.scalars(erp_rows))) == 1, "no second payload"
+    assert alert["kind"] == "erp_payload"
+    assert f"order {order_id} (PO 4500012345) cannot go to the ERP" in alert["message"]
+    assert "cancel it in" in alert["message"]
