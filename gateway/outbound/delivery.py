@@ -138,7 +138,8 @@ def _attempt(
             return client.request(
                 request.get("method", "POST"),
                 url,
-                params=erp_http.query(row.kind, key),
+                params=erp_http.query(row.kind, key)
+                or None,  # (an empty mapping would drop the query of `url`)
                 content=content,
                 headers=headers,
                 timeout=settings.timeout_seconds,
