@@ -131,6 +131,7 @@ def _attempt(
         if request.get("find"):
             url = _found(client, settings, request["find"], url, headers)
         content = erp_http.body(row.kind, row.content, settings) or None
+        params = erp_http.query(row.kind, key) or None  # (an empty mapping would drop the query of `url`)
 
         def send(*, fresh_login: bool = False) -> httpx.Response:
             if row.kind == erp_http.SAP:
@@ -138,8 +139,7 @@ def _attempt(
             return client.request(
                 request.get("method", "POST"),
                 url,
-                params=erp_http.query(row.kind, key)
-                or None,  # (an empty mapping would drop the query of `url`)
+                params=params,
                 content=content,
                 headers=headers,
                 timeout=settings.timeout_seconds,
