@@ -16,7 +16,12 @@ from gateway.errors import ErpPayloadError as ErpPayloadError
 if TYPE_CHECKING:
     from . import erp_business_central as erp_business_central
     from . import erp_canonical as erp_canonical
+    from . import erp_fortnox as erp_fortnox
     from . import erp_netsuite as erp_netsuite
+    from . import erp_quickbooks_online as erp_quickbooks_online
+    from . import erp_sage_intacct as erp_sage_intacct
+    from . import erp_sap_business_one as erp_sap_business_one
+    from . import erp_visma_net as erp_visma_net
     from . import x12_810 as x12_810
     from . import x12_846 as x12_846
     from . import x12_855 as x12_855

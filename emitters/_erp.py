@@ -14,16 +14,21 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import date
+from datetime import datetime
 from decimal import MAX_PREC
 from decimal import Context
 from decimal import Decimal
 from decimal import Inexact
+from typing import Protocol
 from typing import TypeAlias
 
 from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import Party
+from partners import PartnerProfile
+
+from ._outbound import OutboundDocument
 
 JsonValue: TypeAlias = "bool | int | str | Decimal | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 
@@ -143,3 +148,31 @@ def idempotency_key(kind: str, partner: str, order_id: int, sequence: int = 0) -
 def odata_literal(value: str) -> str:
     """An OData string literal: quoted, a quote inside doubled."""
     return "'" + value.replace("'", "''") + "'"
+
+
+class ChangeEmitter(Protocol):
+    """An ERP emitter's ``emit_update`` or ``emit_cancel``."""
+
+    def __call__(
+        self, order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+    ) -> list[OutboundDocument]: ...
+
+
+def changes_not_sent(erp: str) -> tuple[ChangeEmitter, ChangeEmitter]:
+    """``emit_update`` and ``emit_cancel`` for an ERP whose change requests are not built yet.
+
+    Each raises ``ErpPayloadError``, which the outbox turns into an alert for the desk ("cannot go to
+    the ERP"), so a partner's change is never dropped in silence: a person makes it in ``erp`` by hand.
+    """
+
+    def emit_update(
+        order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+    ) -> list[OutboundDocument]:
+        raise ErpPayloadError(f"changes to an order already in {erp} are not sent; make the change in {erp}")
+
+    def emit_cancel(
+        order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+    ) -> list[OutboundDocument]:
+        raise ErpPayloadError(f"cancellations of an order already in {erp} are not sent; cancel it in {erp}")
+
+    return emit_update, emit_cancel

@@ -314,6 +314,11 @@ class ErpSettings(_Retried):
     url: str
     kind: str = "erp.canonical"
     token: str | None = None
+    user: str | None = None  # SAP Business One and Sage Intacct logins
+    password: str | None = None
+    company: str | None = None  # SAP's CompanyDB, Intacct's company id
+    sender_id: str | None = None  # Sage Intacct's Web Services sender
+    sender_password: str | None = None
     max_attempts: int = 8
     backoff_seconds: float = 30.0
     backoff_cap_seconds: float = 3600.0
@@ -331,15 +336,40 @@ class ErpSettings(_Retried):
         kind = env.get("GATEWAY_ERP_KIND", "erp.canonical")
         if kind not in ERP_KINDS:
             raise ValueError(f"GATEWAY_ERP_KIND must be one of {', '.join(ERP_KINDS)}, not {kind!r}")
-        return cls(
+        settings = cls(
             url=url,
             kind=kind,
             token=env.get("GATEWAY_ERP_TOKEN") or None,
+            user=env.get("GATEWAY_ERP_USER") or None,
+            password=env.get("GATEWAY_ERP_PASSWORD") or None,
+            company=env.get("GATEWAY_ERP_COMPANY") or None,
+            sender_id=env.get("GATEWAY_ERP_SENDER_ID") or None,
+            sender_password=env.get("GATEWAY_ERP_SENDER_PASSWORD") or None,
             max_attempts=int(env.get("GATEWAY_ERP_MAX_ATTEMPTS", "8")),
             backoff_seconds=float(env.get("GATEWAY_ERP_BACKOFF_SECONDS", "30")),
             backoff_cap_seconds=float(env.get("GATEWAY_ERP_BACKOFF_CAP_SECONDS", "3600")),
             timeout_seconds=float(env.get("GATEWAY_ERP_TIMEOUT_SECONDS", "20")),
         )
+        if missing := settings.missing():
+            raise ValueError(f"GATEWAY_ERP_KIND {kind} needs {', '.join(missing)}")
+        return settings
+
+    def missing(self) -> list[str]:
+        """What this kind of ERP needs that is not set (environment names; URL shape)."""
+        needs = {
+            "erp.sap_business_one": ("user", "password", "company"),
+            "erp.sage_intacct": ("user", "password", "company", "sender_id", "sender_password"),
+            "erp.quickbooks_online": ("token",),
+            "erp.fortnox": ("token",),
+            "erp.visma_net": ("token",),
+        }.get(self.kind, ())
+        missing = [f"GATEWAY_ERP_{name.upper()}" for name in needs if not getattr(self, name)]
+        if self.kind == "erp.quickbooks_online" and self.url.rstrip("/").rsplit("/", 1)[-1] not in (
+            "estimate",
+            "salesreceipt",
+        ):
+            missing.append("a GATEWAY_ERP_URL ending in /estimate or /salesreceipt")
+        return missing
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,8 +169,8 @@ class Pipeline:
     ) -> None:
         """``validate=False`` stores orders as parsed: for tests and benchmarks of the readers alone.
 
-        ``erp_kind`` (``erp.canonical``, ``erp.netsuite``, ``erp.business_central``) queues that
-        payload for every accepted order; None queues none. With a ``queue``, ingesting stores
+        ``erp_kind`` (one of ``gateway.outbound.outbox.ERP_KINDS``: ``erp.canonical``, ``erp.netsuite``,
+        ``erp.sap_business_one``, ...) queues that payload for every accepted order; None queues none. With a ``queue``, ingesting stores
         the document and defers its processing to a worker; without one it processes inline.
         """
         self._sessions = sessions

@@ -3,7 +3,9 @@
 A create is a POST to the configured URL; an update or cancel goes as its ``erp_request`` says
 (PATCH or DELETE on a path under that URL, after a look-up of the ERP's id where it needs one).
 
-A 2xx (or a 409 that says the key was seen) is delivered. A 408, 425, 429, 5xx, timeout or
+How each vendor is spoken to (credentials, where the key goes, what its answer means: Sage
+Intacct answers failures with HTTP 200) is ``gateway.outbound.erp_http``'s. A 2xx (or a 409
+that says the key was seen) is delivered. A 408, 425, 429, 5xx, timeout or
 connection failure is retried at ``base * 2**(attempt-1)`` seconds (capped; a Retry-After
 header is honoured when longer). Any other 4xx cannot succeed by repeating it and, like the
 last failed retry, moves the payload to ``dead`` and raises an alert: logged at ERROR and
@@ -28,7 +30,9 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.config import ErpSettings
+from gateway.errors import TransportError
 from gateway.model.status import OutboxStatus
+from gateway.outbound import erp_http
 from gateway.outbound.outbox import ERP_KINDS
 from gateway.outbound.outbox import erp_emitter
 from gateway.outbound.retries import RetryTally
@@ -42,7 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_RETRYABLE = frozenset({408, 425, 429})
+_RETRYABLE = erp_http.RETRYABLE
 _BATCH = 50
 ERP_STATUS = "(erp)"  # the status row of the ERP, which belongs to no one partner
 
@@ -62,12 +66,13 @@ def deliver_due(
     decision queues a create again; an update that still follows it fails loudly, into an alert.)
     """
     report = DeliveryReport()
+    logins = erp_http.Sessions()  # SAP Business One sessions, kept for the run
     while True:
         delivered = report.delivered
         with sessions() as session, session.begin():
             rows = _claim(session, now)
             for row in rows:
-                _attempt(session, row, settings, now, client, report)
+                _attempt(session, row, settings, now, client, report, logins)
         if len(rows) < _BATCH and (report.delivered == delivered or not rows):
             return report  # (a delivery may have let a later payload of its order go: claim again)
 
@@ -108,13 +113,15 @@ def _attempt(
     now: datetime,
     client: httpx.Client,
     report: DeliveryReport,
+    logins: erp_http.Sessions,
 ) -> None:
     import httpx  # here, not at the top: only a delivery sends
 
     row.attempts += 1
+    key = row.idempotency_key or str(row.id)
     header = erp_emitter(row.kind).IDEMPOTENCY_HEADER  # the ERP's own where it documents one
-    headers = {"Content-Type": "application/json", header: row.idempotency_key or str(row.id)}
-    if settings.token:
+    headers = {"Content-Type": erp_http.content_type(row.kind), header: key}
+    if settings.token and row.kind not in (erp_http.SAP, erp_http.INTACCT):  # those log in their own way
         headers["Authorization"] = f"Bearer {settings.token}"
     request = row.erp_request or {}
     retry_after: float | None = None
@@ -122,26 +129,37 @@ def _attempt(
         url = settings.url + request.get("path", "")
         if request.get("find"):
             url = _found(client, settings, request["find"], url, headers)
-        response = client.request(
-            request.get("method", "POST"),
-            url,
-            content=row.content or None,
-            headers=headers,
-            timeout=settings.timeout_seconds,
-        )
+        content = erp_http.body(row.kind, row.content, settings) or None
+        params = erp_http.query(row.kind, key) or None  # (an empty mapping would drop the query of `url`)
+
+        def send(*, fresh_login: bool = False) -> httpx.Response:
+            if row.kind == erp_http.SAP:
+                headers["Cookie"] = logins.cookie(client, settings, fresh=fresh_login)
+            return client.request(
+                request.get("method", "POST"),
+                url,
+                params=params,
+                content=content,
+                headers=headers,
+                timeout=settings.timeout_seconds,
+            )
+
+        response = send()
+        if response.status_code == 401 and row.kind == erp_http.SAP:  # the session ended: log in once more
+            response = send(fresh_login=True)
     except httpx.HTTPError as exc:
         error, retryable = f"{type(exc).__name__}: {exc or 'no detail'}", True
-    except _NotFound as exc:
+    except (_NotFound, TransportError) as exc:
         error, retryable = str(exc), exc.retryable
     else:
-        if response.is_success or response.status_code == 409:
+        verdict = erp_http.judge(row.kind, response)
+        if verdict.delivered:
             row.status = OutboxStatus.SENT
             row.delivered_at, row.next_attempt_at, row.last_error = now, None, None
             record_success(session, partner=ERP_STATUS, channel="erp", at=now, detail=f"{row.kind} {row.id}")
             report.delivered += 1
             return
-        error = f"HTTP {response.status_code}: {response.text[:300]}"
-        retryable = response.status_code in _RETRYABLE or response.status_code >= 500
+        error, retryable = verdict.error or "refused", verdict.retryable
         retry_after = _retry_after(response, now)
     record_failure(session, partner=ERP_STATUS, channel="erp", at=now, error=f"{row.kind} {row.id}: {error}")
     report.count_failure(

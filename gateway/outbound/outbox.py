@@ -51,6 +51,11 @@ _ERP_EMITTERS = {  # kind -> its module in emitters, imported when the first pay
     "erp.canonical": "erp_canonical",
     "erp.netsuite": "erp_netsuite",
     "erp.business_central": "erp_business_central",
+    "erp.sap_business_one": "erp_sap_business_one",
+    "erp.quickbooks_online": "erp_quickbooks_online",
+    "erp.sage_intacct": "erp_sage_intacct",
+    "erp.fortnox": "erp_fortnox",
+    "erp.visma_net": "erp_visma_net",
 }
 ERP_KINDS = tuple(_ERP_EMITTERS)
 

@@ -1,0 +1,110 @@
+"""Fortnox payload (kind ``erp.fortnox``): an ``orders`` create.
+
+The body for ``POST https://api.fortnox.se/3/orders``, ``{"Order": {...}}``, sent with an OAuth 2.0
+bearer token (``GATEWAY_ERP_TOKEN``). Followed: Fortnox Developer, API reference "Orders" (create:
+``CustomerNumber`` required, ``OrderRows`` [{``ArticleNumber``, ``OrderedQuantity``, ``Price``,
+``Description``}]) and "Errors" (an error is ``{"ErrorInformation": {"error", "message", "code"}}``).
+
+Mapping: ``CustomerNumber`` partner.customer_account; ``YourOrderNumber`` the PO number;
+``OrderDate`` the PO date; ``DeliveryDate`` the requested delivery date (DTM 002/074/106, else the
+ship date 010/037); ``Currency`` the ISO code; ``DeliveryName``, ``DeliveryAddress1``/``2`` (more
+street lines are comma-joined into 2), ``DeliveryZipCode``, ``DeliveryCity``; ``Remarks`` partner
+and PO; ``OrderRows`` [{``ArticleNumber`` the catalog SKU (else the vendor SKU), ``Description``,
+``OrderedQuantity``, ``Price``}]. A value the order lacks is left out, never null.
+
+Money and quantities: ``Price`` is a JSON number written with the ``Decimal``'s own digits (the
+reference types it a number). ``OrderedQuantity`` is written as a *string* holding the exact
+decimal ("24"), as Fortnox itself returns it and as its reference types it ("string"); either way
+no float is involved on our side.
+
+Not confirmed, to check against a sandbox before production:
+
+- ``OrderedQuantity`` accepted as a string on create (Fortnox answers with strings; the reference's
+  create example is not unambiguous).
+- The delivery country is not sent: ``DeliveryCountry`` takes the country's *name* in Fortnox'
+  language, not an ISO code.
+- No unit is sent (``Unit`` takes Fortnox' unit codes, not X12's EA/CA).
+- Fortnox documents no idempotency key; ``Idempotency-Key`` is sent and ignored, so a retry after a
+  lost answer can book the order twice (``YourOrderNumber`` is not unique in Fortnox).
+- Changes and cancellations (``PUT /3/orders/{DocumentNumber}``, ``PUT .../cancel``) are not built:
+  they raise an alert for the desk to change the order in Fortnox by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.errors import ErpPayloadError
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
+from gateway.model.order import Party
+from partners import PartnerProfile
+
+from ._erp import DELIVERY_DATES
+from ._erp import SHIP_DATES
+from ._erp import JsonValue
+from ._erp import address_lines
+from ._erp import changes_not_sent
+from ._erp import decimal_text
+from ._erp import drop_none
+from ._erp import first_date
+from ._erp import item_number
+from ._erp import json_bytes
+from ._outbound import OutboundDocument
+
+KIND = "erp.fortnox"
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # none of its own documented (see above)
+RESOURCE_PATH = "/3/orders"
+
+
+def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
+    """The ``{"Order": ...}`` create body for ``order``; ``order_id`` and ``when`` are not written."""
+    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
+        raise ErpPayloadError(f"a {order.purpose.value} order is not a new Fortnox order")
+    delivery = first_date(order, DELIVERY_DATES) or first_date(order, SHIP_DATES)
+    body = {
+        "Order": drop_none(
+            {
+                "CustomerNumber": partner.customer_account,
+                "YourOrderNumber": order.po_number,
+                "OrderDate": order.po_date.isoformat() if order.po_date else None,
+                "DeliveryDate": delivery.isoformat() if delivery else None,
+                "Currency": order.currency,
+                **_delivery_address(order.ship_to),
+                "Remarks": f"{partner.label} PO {order.po_number}" if order.po_number else None,
+                "OrderRows": [_row(line) for line in order.lines],
+            }
+        )
+    }
+    return OutboundDocument(
+        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
+    )
+
+
+# Not built (see the module docstring): each raises an alert for the desk.
+emit_update, emit_cancel = changes_not_sent("Fortnox")
+
+
+def _row(line: OrderLine) -> dict[str, JsonValue]:
+    return drop_none(
+        {
+            "ArticleNumber": item_number(line),
+            "Description": line.description,
+            "OrderedQuantity": decimal_text(line.quantity.value) if line.quantity else None,
+            "Price": line.unit_price,
+        }
+    )
+
+
+def _delivery_address(party: Party | None) -> dict[str, JsonValue]:
+    if party is None:
+        return {}
+    address = party.address
+    street = address_lines(address.lines, 2) if address else []
+    return {
+        "DeliveryName": party.name,
+        **{f"DeliveryAddress{number}": text for number, text in enumerate(street, start=1)},
+        "DeliveryZipCode": address.postal_code if address else None,
+        "DeliveryCity": address.city if address else None,
+    }

@@ -1,0 +1,102 @@
+"""Visma.net ERP payload (kind ``erp.visma_net``): a ``salesorder`` create.
+
+The body for ``POST /controller/api/v1/salesorder`` (Visma.net ERP Service API), sent with an
+OAuth 2.0 bearer token from Visma Connect (``GATEWAY_ERP_TOKEN``). Visma's update DTOs wrap every
+field in ``{"value": ...}`` and mark each line with an ``operation``; followed: the Service API's
+Swagger / OpenAPI description (``SalesOrderUpdateDto``: ``orderType``, ``customer``,
+``customerRefNo``, ``date``, ``requestedOn``, ``currency``, ``lines`` of
+``SalesOrderLineUpdateDto`` {``operation``, ``inventoryNumber``, ``quantity``, ``unitPrice``,
+``lineDescription``}) and its error body (``{"ExceptionType", "ExceptionMessage",
+"ExceptionFaultCode", ...}`` or ``{"message"}``).
+
+Mapping: ``orderType`` "SO" (Visma's standard sales order type); ``customer`` partner.customer_account;
+``customerRefNo`` the PO number; ``date`` the PO date; ``requestedOn`` the requested delivery
+date (DTM 002/074/106, else the ship date 010/037); ``currency`` the ISO code; ``description``
+partner and PO; ``lines`` [{``operation`` "Insert", ``inventoryNumber`` the catalog SKU (else the
+vendor SKU), ``lineDescription``, ``quantity``, ``unitPrice``}]. A value the order lacks is left
+out, never null. ``quantity`` and ``unitPrice`` are JSON numbers inside their wrappers, written
+with the ``Decimal``'s own digits (the DTO types them as numbers).
+
+Not confirmed, to check against a test company before production:
+
+- The order type: "SO" is the default type; companies may use their own, and no setting for it exists yet.
+- Dates as plain ISO dates (``2026-11-18``); the DTO types them date-time.
+- The ship-to address is not sent: Visma takes it as an override (``soShippingAddress`` with
+  ``overrideAddress``), whose shape could not be confirmed.
+- The tenant: with a Visma Connect client-credentials token the company is in the token; the older
+  ``ipp-company-id`` header is not sent.
+- Visma.net documents no idempotency key; ``Idempotency-Key`` is sent and ignored, so a retry after
+  a lost answer can book the order twice.
+- Changes and cancellations (``PUT salesorder/{orderNbr}``, the cancel action) are not built: they
+  raise an alert for the desk to change the order in Visma.net by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.errors import ErpPayloadError
+from gateway.model.order import Order
+from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
+from partners import PartnerProfile
+
+from ._erp import DELIVERY_DATES
+from ._erp import SHIP_DATES
+from ._erp import JsonValue
+from ._erp import changes_not_sent
+from ._erp import drop_none
+from ._erp import first_date
+from ._erp import item_number
+from ._erp import json_bytes
+from ._outbound import OutboundDocument
+
+KIND = "erp.visma_net"
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # none of its own documented (see above)
+RESOURCE_PATH = "/controller/api/v1/salesorder"
+ORDER_TYPE = "SO"
+
+
+def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
+    """The ``salesorder`` create body for ``order``; ``order_id`` and ``when`` are not written."""
+    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
+        raise ErpPayloadError(f"a {order.purpose.value} order is not a new Visma.net sales order")
+    requested = first_date(order, DELIVERY_DATES) or first_date(order, SHIP_DATES)
+    body = _wrapped(
+        {
+            "orderType": ORDER_TYPE,
+            "customer": partner.customer_account,
+            "customerRefNo": order.po_number,
+            "date": order.po_date.isoformat() if order.po_date else None,
+            "requestedOn": requested.isoformat() if requested else None,
+            "currency": order.currency,
+            "description": f"{partner.label} PO {order.po_number}" if order.po_number else None,
+        }
+    )
+    body["lines"] = [_line(line) for line in order.lines]
+    return OutboundDocument(
+        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
+    )
+
+
+# Not built (see the module docstring): each raises an alert for the desk.
+emit_update, emit_cancel = changes_not_sent("Visma.net")
+
+
+def _wrapped(fields: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """Each known field as Visma's ``{"value": ...}``; the unknown left out."""
+    return {key: {"value": value} for key, value in drop_none(fields).items()}
+
+
+def _line(line: OrderLine) -> dict[str, JsonValue]:
+    return {
+        "operation": "Insert",
+        **_wrapped(
+            {
+                "inventoryNumber": item_number(line),
+                "lineDescription": line.description,
+                "quantity": line.quantity.value if line.quantity else None,
+                "unitPrice": line.unit_price,
+            }
+        ),
+    }
