@@ -1,8 +1,7 @@
 """poll cursors of the polled marketplaces (Amazon, Walmart)
 
-Revision ID: 0027
-Revises: 0025 (given as 0026 by the plan: 0026 is another branch's, not on main when this was
-written; the integrator sets ``down_revision`` to whatever precedes this one after the merge)
+Revision ID: 0026
+Revises: 0025
 
 - ``poll_cursor``: per partner and channel, the lower bound the next poll asks the marketplace
   from; moved only after every order up to it is stored.
@@ -13,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
+revision = "0026"
 down_revision = "0025"
 branch_labels = None
 depends_on = None
