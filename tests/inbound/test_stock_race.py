@@ -3,7 +3,8 @@
 Their customers differ, so their credit locks do not order them: the inventory rows do. The first
 order's transaction locks and allocates the last units; the second, started while the first is
 still open, waits on that lock (seen in ``pg_locks``, not assumed after a sleep), then reads what the
-first left and gets ``short_stock``. The partners are parameters: channel profiles race the same way.
+first left and gets ``short_stock``. Two EDI partners race, and two channels selling the same
+stock: the demo Shopify shop and an Amazon seller account.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import Quantity
 from gateway.model.status import OrderStatus
+from partners import PartnerProfile
 from partners import PartnerRegistry
 from tests.conftest import ROOT
 from tests.servers.postgres import Postgres
@@ -37,16 +39,17 @@ D = Decimal
 TODAY = date(2026, 11, 23)
 SKU = "NW-40001"  # EA, pack of 1, list price 18.75: no contract price for any demo customer
 LAST = D(3)  # what is left, all of it in one warehouse; each order wants all of it
-RACERS = [("acme", "initech")]  # the integrator switches these to two channel profiles
+RACERS = [("acme", "initech"), ("northwind-shop", "amazon-us")]
+AMAZON_SELLER = {"name": "amazon-us", "customer_account": "C9101", "acks": [], "channel": {"kind": "amazon"}}
 
 
-def _order(partner: str, po_number: str) -> Order:
+def _order(profile: PartnerProfile, po_number: str) -> Order:
     line = OrderLine(
         line_no="1", vendor_sku=SKU, quantity=Quantity(value=LAST, uom="EA"), unit_price=D("18.75")
     )
     return Order(
-        partner=partner,
-        channel=Channel.X12,
+        partner=profile.name,
+        channel=Channel(profile.channel.kind) if profile.channel else Channel.X12,
         po_number=po_number,
         po_date=TODAY,
         currency="USD",
@@ -81,10 +84,11 @@ def test_two_partners_cannot_both_take_the_last_units(
         )
     with sessions() as session:
         master = MasterDataCache().get(session)
+    partners.add(PartnerProfile.model_validate(AMAZON_SELLER))
     profile_a, profile_b = partners.get(first), partners.get(second)
     assert profile_a is not None and profile_b is not None
     assert profile_a.customer_account != profile_b.customer_account  # no shared credit lock orders them
-    order_a, order_b = _order(first, "RACE-A"), _order(second, "RACE-B")
+    order_a, order_b = _order(profile_a, "RACE-A"), _order(profile_b, "RACE-B")
     outcome: dict[str, validators.ValidationResult | BaseException] = {}
 
     def second_order() -> None:
