@@ -178,30 +178,6 @@ def token_reply(response: httpx.Response, doing: str) -> tuple[str, float]:
     return token, seconds
 
 
-def order_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON of one order as read (``response_json``): a ``Decimal`` keeps its own digits."""
-    return "".join(_chunks(value)).encode("utf-8")
-
-
-def _chunks(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        yield str(value)  # the digits as received: 2.40 stays 2.40
-    elif isinstance(value, dict):
-        yield "{"
-        for index, (key, item) in enumerate(value.items()):
-            yield ("," if index else "") + json.dumps(key, ensure_ascii=False) + ":"
-            yield from _chunks(item)
-        yield "}"
-    elif isinstance(value, list):
-        yield "["
-        for index, item in enumerate(value):
-            yield "," if index else ""
-            yield from _chunks(item)
-        yield "]"
-    else:
-        yield json.dumps(value, ensure_ascii=False)
-
-
 def stop_aware_sleep(stop: threading.Event | None) -> Callable[[float], None]:
     """Waits out a backoff, or raises ``TransportError`` at once when ``stop`` is set."""
 

@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 import httpx
 
+from emitters import json_bytes
 from gateway.errors import TransportError
 from gateway.transports._marketplace_http import MarketplaceReader
-from gateway.transports._marketplace_http import order_bytes
 from gateway.transports._marketplace_http import response_json
 from gateway.transports._marketplace_http import token_reply
 from gateway.transports._marketplace_poll import MarketplaceOrder
@@ -44,7 +44,7 @@ class AmazonOrders(MarketplaceReader):
                     raise TransportError("getOrders: an order without AmazonOrderId", retryable=False)
                 stored = dict(order)
                 stored["OrderItems"] = self._items(order_id)
-                yield MarketplaceOrder(order_id, order_bytes(stored), _changed_at(order, since))
+                yield MarketplaceOrder(order_id, json_bytes(stored), _changed_at(order, since))
             token = payload.get("NextToken")
             if not token:
                 return

@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
+from emitters import json_bytes
 from gateway.errors import TransportError
 from gateway.transports._marketplace_http import MarketplaceReader
-from gateway.transports._marketplace_http import order_bytes
 from gateway.transports._marketplace_http import response_json
 from gateway.transports._marketplace_http import token_reply
 from gateway.transports._marketplace_poll import MarketplaceOrder
@@ -48,7 +48,7 @@ class WalmartOrders(MarketplaceReader):
                 order_id = order.get("purchaseOrderId") if isinstance(order, dict) else None
                 if not isinstance(order_id, str | int) or not str(order_id):
                     raise TransportError("list orders: an order without purchaseOrderId", retryable=False)
-                yield MarketplaceOrder(str(order_id), order_bytes(order), _created_at(order, since))
+                yield MarketplaceOrder(str(order_id), json_bytes(order), _created_at(order, since))
             meta = listing.get("meta")
             cursor = meta.get("nextCursor") if isinstance(meta, dict) else None
             if not isinstance(cursor, str) or not cursor:
