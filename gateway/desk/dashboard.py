@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from gateway import storage
 from gateway.cli.reports import ack_overdue
+from gateway.model.status import AlertKind
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 
@@ -50,7 +51,9 @@ from .exception_queue import count_waiting_documents
 from .exception_queue import open_reason_counts
 from .exception_queue import waiting_groups
 
-DELIVERY_ALERTS = ("delivery_dead",)  # gateway.outbound.retries raises it when a document is dead-lettered
+DELIVERY_ALERTS = (
+    AlertKind.DELIVERY_DEAD,
+)  # gateway.outbound.retries raises it when a document is dead-lettered
 MAX_DAYS = 366
 
 

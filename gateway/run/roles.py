@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from gateway import storage
+from gateway.config import AlertSettings
 from gateway.config import ErpSettings
 from gateway.config import QueueSettings
 from gateway.config import RunSettings
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the roles' own machinery: imported by the role that runs it
 
 log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
+ALERTS_STATUS = "(alerts)"  # the alert checks' status row
 
 
 def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
@@ -56,6 +58,7 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
             jobs.append(
                 PollJob(profile.name, "drop", profile.drop.poll_seconds, poll, wake_fd=watcher.fileno())
             )
+    jobs.append(alert_checks(pipeline))
     if os.environ.get("GATEWAY_IMAP_HOST"):
         settings = ImapSettings.from_environment()
         imap = ImapPoller(settings, pipeline)
@@ -69,6 +72,22 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
             )
         )
     return jobs
+
+
+def alert_checks(pipeline: Pipeline) -> PollJob:
+    """The time-based alerts (overdue 997/999, documents stuck in ``received``, refused profiles)
+    and the daily digest, every ``GATEWAY_ALERT_CHECK_SECONDS``; its status row is ``(alerts)``."""
+    from gateway.alerts.checks import run_checks
+    from gateway.run.schedule import PollJob
+
+    settings = AlertSettings.from_environment()
+    now = clock()
+    return PollJob(
+        ALERTS_STATUS,
+        "alerts",
+        settings.check_seconds,
+        lambda: run_checks(pipeline.sessions, pipeline.partners, settings, now=now()),
+    )
 
 
 def senders(pipeline: Pipeline) -> dict[str, Sender]:
@@ -133,6 +152,7 @@ def run_worker(settings: RunSettings) -> None:
         ErpSettings.from_environment(),
         clock(),
         smtp=SmtpSettings.from_environment(),
+        alerts=AlertSettings.from_environment(),
     )
     url = storage.database_url()
     if jobs.uses_job_queue(url):
