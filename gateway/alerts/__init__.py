@@ -16,3 +16,5 @@ from __future__ import annotations
 
 from ._raise import raise_alert as raise_alert
 from ._raise import resolve_alerts as resolve_alerts
+from ._text import desk_path as desk_path
+from ._text import title as title

@@ -2,8 +2,9 @@
 
 Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``,
 and ``alerts`` (the alert checks' own pass). A failure is also logged; the row keeps the newest of
-each and a count of failures in a row. ``FAILURES_BEFORE_ALERT`` failures in a row raise a
-``poller_failing`` alert (one while they go on); the next success resolves it.
+each and a count of failures in a row. ``FAILURES_BEFORE_ALERT`` failures in a row of a poller
+(``POLLED``) raise a ``poller_failing`` alert (one while they go on); its next success resolves
+it. What we send (push, AS2 out, ERP, SMTP) has its own alert when a document is dead-lettered.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from gateway.model.status import AlertKind
 
 log = logging.getLogger(__name__)
 CHANNELS = ("sftp-pull", "drop", "sftp-push", "as2-in", "as2-out", "imap", "erp", "smtp", "alerts")
+POLLED = frozenset({"sftp-pull", "drop", "imap", "alerts"})  # what `gateway run` polls
 FAILURES_BEFORE_ALERT = 3
 _TEXT_LIMIT = 2000
 
 
 def record_success(session: Session, *, partner: str, channel: str, at: datetime, detail: str) -> None:
     row = _row(session, partner, channel)
-    failing = row.failures_in_a_row >= FAILURES_BEFORE_ALERT
+    failing = channel in POLLED and row.failures_in_a_row >= FAILURES_BEFORE_ALERT
     row.last_success_at, row.last_success, row.failures_in_a_row = at, detail[:_TEXT_LIMIT], 0
     if failing:
         resolve_alerts(
@@ -43,7 +45,7 @@ def record_failure(session: Session, *, partner: str, channel: str, at: datetime
     row = _row(session, partner, channel)
     row.last_error_at, row.last_error = at, error[:_TEXT_LIMIT]
     row.failures_in_a_row += 1
-    if row.failures_in_a_row >= FAILURES_BEFORE_ALERT:
+    if channel in POLLED and row.failures_in_a_row >= FAILURES_BEFORE_ALERT:
         raise_alert(
             session,
             kind=AlertKind.POLLER_FAILING,
