@@ -116,21 +116,12 @@ def default_key(
 
 def queue_digest(session: Session, *, body: str, at: datetime) -> None:
     """Queue the daily digest (its text written now) for the channels configured when it is sent."""
-    session.add(
-        storage.AlertNotification(
-            alert_id=None,
-            event=AlertEvent.DIGEST,
-            channel=None,
-            status=NotificationStatus.PENDING,
-            attempts=0,
-            next_at=None,
-            created_at=at,
-            body=body,
-        )
-    )
+    _queue(session, None, AlertEvent.DIGEST, at, body=body)
 
 
-def _queue(session: Session, alert_id: int, event: AlertEvent, at: datetime) -> None:
+def _queue(
+    session: Session, alert_id: int | None, event: AlertEvent, at: datetime, *, body: str | None = None
+) -> None:
     session.add(
         storage.AlertNotification(
             alert_id=alert_id,
@@ -140,5 +131,6 @@ def _queue(session: Session, alert_id: int, event: AlertEvent, at: datetime) -> 
             attempts=0,
             next_at=None,
             created_at=at,
+            body=body,
         )
     )
