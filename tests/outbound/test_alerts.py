@@ -28,10 +28,13 @@ from gateway.alerts.sending import NoticeReport
 from gateway.alerts.sending import send_due_notifications
 from gateway.config import AlertSettings
 from gateway.config import SmtpSettings
+from gateway.inbound.pipeline import Pipeline
+from gateway.jobs.inline import Worker
 from gateway.model.status import AlertChannel
 from gateway.model.status import AlertEvent
 from gateway.model.status import AlertKind
 from gateway.model.status import NotificationStatus
+from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.servers.erp_server import ErpServer
 from tests.servers.erp_server import Reply
@@ -309,3 +312,16 @@ def test_settings_come_from_the_environment_and_bad_values_are_named() -> None:
     ]:
         with pytest.raises(ValueError, match=name):
             AlertSettings.from_environment({name: value})
+
+
+def test_the_worker_send_pass_sends_the_notices(
+    sessions: sessionmaker[Session], smtp: SmtpServer, hook: ErpServer
+) -> None:
+    pipeline = Pipeline(sessions, PartnerRegistry.from_directory(), clock=lambda: T0)
+    worker = Worker(pipeline, {}, None, lambda: T0, smtp=smtp_settings(smtp), alerts=alert_settings(hook))
+    with sessions() as session, session.begin():
+        failing_poller(session)
+    with httpx.Client() as client:
+        report = worker.send_out(client)
+    assert report.notified == 2 and report.busy
+    assert len(smtp.received) == 1 and len(hook.requests) == 1
