@@ -330,6 +330,8 @@ def alert_list(session: Session, *, include_resolved: bool = False, limit: int =
             "partner": row.partner,
             "outbound_id": row.outbound_id,
             "message": row.message,
+            "action": row.action,
+            "repeats": row.repeats,
             "resolved_at": row.resolved_at,
         }
         for row in session.scalars(query)

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.desk._alerts_read import OpenAlert
+from gateway.desk._alerts_read import open_alerts
 from gateway.model.status import OrderStatus
 
 RECENT = 20  # documents, outbound documents and alerts a partner's page lists at most
@@ -34,7 +36,7 @@ class PartnerActivity:
 
     documents: list[storage.Document]
     outbound: list[storage.OutboundRecord]
-    alerts: list[storage.Alert]
+    alerts: list[OpenAlert]
 
 
 def partner_traffic(session: Session, *, since: datetime) -> PartnerTraffic:
@@ -60,7 +62,6 @@ def partner_traffic(session: Session, *, since: datetime) -> PartnerTraffic:
 def partner_activity(session: Session, name: str) -> PartnerActivity:
     document = storage.Document
     outbound = storage.OutboundRecord
-    alert = storage.Alert
     documents = list(
         session.scalars(
             select(document).where(document.partner == name).order_by(document.id.desc()).limit(RECENT)
@@ -71,12 +72,4 @@ def partner_activity(session: Session, name: str) -> PartnerActivity:
             select(outbound).where(outbound.partner == name).order_by(outbound.id.desc()).limit(RECENT)
         )
     )
-    alerts = list(
-        session.scalars(
-            select(alert)
-            .where(alert.partner == name, alert.resolved_at.is_(None))
-            .order_by(alert.id.desc())
-            .limit(RECENT)
-        )
-    )
-    return PartnerActivity(documents, sent, alerts)
+    return PartnerActivity(documents, sent, open_alerts(session, partner=name, limit=RECENT))

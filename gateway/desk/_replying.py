@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import getaddresses
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.alerts import resolve_alerts
 from gateway.model.status import OutboxStatus
 from gateway.outbound import replies
 from gateway.storage import DeskUser
@@ -66,12 +66,7 @@ def send_reply(
     was = replies.read_reply(row)
     row.content = replies.revised(row.content, to=to, subject=subject, body=body).as_bytes()
     row.status, row.attempts, row.next_attempt_at, row.last_error = OutboxStatus.PENDING, 0, None, None
-    for alert in session.scalars(
-        select(storage.Alert).where(
-            storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None)
-        )
-    ):
-        alert.resolved_at = when  # the clerk has seen it and sends it again
+    resolve_alerts(session, at=when, outbound_id=outbound_id)  # the clerk has seen it and sends it again
     edited = (was.to, was.subject, was.body.strip()) != (to, subject, body.strip())
     entry = storage.record_audit(
         session,

@@ -41,6 +41,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.desk._alerts_read import OpenAlert
+from gateway.desk._alerts_read import open_alerts
+from gateway.model.status import AlertKind
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 from gateway.outbound.ack_window import ack_overdue
@@ -50,8 +53,11 @@ from .exception_queue import count_waiting_documents
 from .exception_queue import open_reason_counts
 from .exception_queue import waiting_groups
 
-DELIVERY_ALERTS = ("delivery_dead",)  # gateway.outbound.retries raises it when a document is dead-lettered
+DELIVERY_ALERTS = (
+    AlertKind.DELIVERY_DEAD,
+)  # gateway.outbound.retries raises it when a document is dead-lettered
 MAX_DAYS = 366
+SHOWN_ALERTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,7 @@ class Dashboard:
     overdue_acks: int
     failed_deliveries: int
     open_alerts: int
+    alerts: list[OpenAlert]  # the newest open ones, with their action and desk page
 
 
 def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
@@ -119,6 +126,7 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
         overdue_acks=_overdue_acks(session, now),
         failed_deliveries=_failed_deliveries(session),
         open_alerts=session.scalar(select(func.count()).where(storage.Alert.resolved_at.is_(None))) or 0,
+        alerts=open_alerts(session, limit=SHOWN_ALERTS),
     )
 
 

@@ -31,6 +31,7 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.outbound import AckType
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.model.status import AlertKind
 from gateway.model.status import OrderStatus
 from gateway.outbound.outbox import queue_erp_payload
 from gateway.outbound.outbox import store_acknowledgment
@@ -174,11 +175,13 @@ def backfill_allocations(session: Session, master: validators.MasterData, *, whe
         try:
             stored = Order.model_validate(row.canonical)
         except ValidationError as exc:
+            # Only migration 0021 runs this, before ``alert`` had its later columns and notifications:
+            # so the row is written with 0021's columns, not by ``gateway.alerts.raise_alert``.
             session.execute(
                 insert(storage.Alert),
                 {
                     "at": when,
-                    "kind": "allocations",
+                    "kind": AlertKind.ALLOCATIONS,
                     "partner": row.partner,
                     "message": f"order {row.id}: the stock it took is not known (its stored order cannot be "
                     f"read: {exc.errors()[0]['msg']}); a change or cancellation gives back its credit only",

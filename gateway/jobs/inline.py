@@ -2,7 +2,8 @@
 
 Each pass it processes documents a crash left stored but unprocessed, sends due X12 documents
 over each partner's route (SFTP or AS2), posts due ERP payloads, and mails due replies to
-customers (SMTP, ``gateway.outbound.mailer``). A stop request is
+customers (SMTP, ``gateway.outbound.mailer``) and the alert notifications that are due (email
+and webhook, ``gateway.alerts.sending``). A stop request is
 honoured between passes. This is the embedded (SQLite) worker; on PostgreSQL the job queue
 (gateway.jobs) runs the same steps as jobs.
 """
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.alerts.sending import send_due_notifications
+from gateway.config import AlertSettings
 from gateway.config import ErpSettings
 from gateway.config import SmtpSettings
 from gateway.inbound.pipeline import Pipeline
@@ -49,6 +52,7 @@ class WorkReport:
     retrying: int = 0
     dead: int = 0
     mailed: int = 0  # replies to customers sent by SMTP
+    notified: int = 0  # alert notifications sent (email, webhook)
 
     @property
     def busy(self) -> bool:
@@ -61,6 +65,7 @@ class WorkReport:
                 self.retrying,
                 self.dead,
                 self.mailed,
+                self.notified,
             )
         )
 
@@ -73,6 +78,7 @@ class Worker:
     clock: Callable[[], datetime]
     stale_after: timedelta = timedelta(minutes=5)
     smtp: SmtpSettings | None = None  # None: replies to customers wait in the outbox
+    alerts: AlertSettings | None = None  # None (or no channel in it): alert notifications wait
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -88,7 +94,8 @@ class Worker:
         return report
 
     def send_out(self, client: httpx.Client) -> WorkReport:
-        """Send the X12 documents, post the ERP payloads and mail the replies that are due now."""
+        """Send the X12 documents, post the ERP payloads, mail the replies and send the alert
+        notifications that are due now."""
         report = WorkReport()
         now = self.clock()
         dispatched = send_due(self.sessions, self.pipeline.partners, self.senders, now=now)
@@ -104,6 +111,9 @@ class Worker:
             report.mailed = mailed.sent
             report.retrying += mailed.retrying
             report.dead += mailed.dead
+        if self.alerts is not None and self.alerts.channels:
+            notified = send_due_notifications(self.sessions, self.alerts, self.smtp, now=now, client=client)
+            report.notified = notified.sent
         return report
 
     def can_send_any(self, document_id: int) -> bool:

@@ -64,3 +64,42 @@ class As2Status(StrEnum):
     SENDING = "sending"
     AWAITING_MDN = "awaiting_mdn"
     DELIVERED = "delivered"  # out: positive MDN
+
+
+class AlertKind(StrEnum):
+    """``alert.kind``: what a person is told about (``gateway.alerts`` raises each, README "Alerts")."""
+
+    DELIVERY_DEAD = "delivery_dead"  # an outbound document (ack, ASN, invoice, ERP payload, reply) gave up
+    ACK_REJECTED = "ack_rejected"  # the partner's 997/999 rejected our document, or accepted it in part
+    ACK_OVERDUE = "ack_overdue"  # the partner's 997/999 for our document is later than its window
+    ERP_PAYLOAD = "erp_payload"  # an accepted order's ERP payload cannot be written
+    POLLER_FAILING = "poller_failing"  # a transport failed several times in a row
+    DOCUMENT_STUCK = "document_stuck"  # a document still ``received`` long after it was stored
+    PROFILE_REFUSED = "profile_refused"  # a partner profile file that does not load
+    INVOICE_HELD = "invoice_held"  # an 810 kept back until a person releases it
+    ALLOCATIONS = "allocations"  # the stock an order took is not known
+    AS2_SUSPECT_MDN = "as2_suspect_mdn"  # an MDN that does not fit the message it names
+    AS2_DUPLICATE_ID = "as2_duplicate_id"  # an AS2 Message-ID reused with other content
+
+
+class AlertEvent(StrEnum):
+    """``alert_notification.event``: what a notification says."""
+
+    RAISED = "raised"
+    RESOLVED = "resolved"
+    DIGEST = "digest"  # the daily summary of what is open
+
+
+class AlertChannel(StrEnum):
+    """``alert_notification.channel``: how a person is told (NULL: not fanned out yet)."""
+
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class NotificationStatus(StrEnum):
+    """``alert_notification.status``: a message to a person on one channel (email, webhook)."""
+
+    PENDING = "pending"  # the next send pass takes it (``next_at`` reached)
+    SENT = "sent"
+    DEAD = "dead"  # the channel refused it for good (a 5xx SMTP answer, a 4xx webhook answer)

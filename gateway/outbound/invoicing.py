@@ -29,11 +29,14 @@ from sqlalchemy.orm import Session
 import emitters
 import validators
 from gateway import storage
+from gateway.alerts import raise_alert
+from gateway.alerts import resolve_alerts
 from gateway.errors import OutboundRefused
 from gateway.model.outbound import InvoiceLine
 from gateway.model.outbound import InvoiceRecord
 from gateway.model.outbound import Place
 from gateway.model.outbound import ShipmentRecord
+from gateway.model.status import AlertKind
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 from gateway.outbound.outbox import emit_and_store
@@ -80,7 +83,7 @@ def record_invoice(
                 *outbound.errors,
                 f"replaced: invoice {record.invoice_number} was sent again corrected",
             ]
-            _resolve_alerts(session, outbound.id, when)
+            resolve_alerts(session, at=when, outbound_id=outbound.id)
         session.delete(existing)
         session.flush()
     elif existing is not None:
@@ -123,17 +126,16 @@ def record_invoice(
     outbound = session.get(storage.OutboundRecord, outbound_id)
     assert outbound is not None
     if outbound.status == OutboxStatus.HELD:
-        session.execute(
-            insert(storage.Alert),
-            {
-                "at": when,
-                "kind": "invoice_held",
-                "partner": partner.name,
-                "outbound_id": outbound_id,
-                "message": f"invoice {record.invoice_number} to {partner.label} is held: {'; '.join(held)}. "
-                f"Release it (gateway invoice --release {record.invoice_number} --partner {partner.name}) "
-                "or send it corrected under the same number",
-            },
+        raise_alert(
+            session,
+            kind=AlertKind.INVOICE_HELD,
+            partner=partner.name,
+            outbound_id=outbound_id,
+            order_id=order.id,
+            message=f"invoice {record.invoice_number} to {partner.label} is held: {'; '.join(held)}",
+            action=f"release it (gateway invoice --release {record.invoice_number} --partner {partner.name}) "
+            "or send it corrected under the same number",
+            at=when,
         )
     else:
         _mark_invoiced(session, order.id, when)
@@ -187,7 +189,7 @@ def release_invoice(
         at=now,
     )
     outbound.status, outbound.errors = OutboxStatus.PENDING, []
-    _resolve_alerts(session, outbound.id, now)
+    resolve_alerts(session, at=now, outbound_id=outbound.id)
     if row.order_id is not None:
         _mark_invoiced(session, row.order_id, now)
     return outbound.id
@@ -198,14 +200,6 @@ def _mark_invoiced(session: Session, order_id: int, when: datetime) -> None:
         update(storage.PurchaseOrder)
         .where(storage.PurchaseOrder.id == order_id, storage.PurchaseOrder.invoiced_at.is_(None))
         .values(invoiced_at=when)
-    )
-
-
-def _resolve_alerts(session: Session, outbound_id: int, when: datetime) -> None:
-    session.execute(
-        update(storage.Alert)
-        .where(storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None))
-        .values(resolved_at=when)
     )
 
 

@@ -66,6 +66,15 @@ def send_message(settings: SmtpSettings, content: bytes, *, now: datetime) -> by
     message["Message-ID"] = make_msgid(domain=_domain(settings.sender))
     if not any(address for _, address in getaddresses(message.get_all("To", []))):
         raise TransportError("the reply has no To address", retryable=False)
+    deliver(settings, message)
+    return _bytes(message)
+
+
+def deliver(settings: SmtpSettings, message: EmailMessage) -> None:
+    """Hand one message to the SMTP server as it is (its headers set by the caller).
+
+    Raises ``TransportError`` (``retryable=False`` when the server refused it for good).
+    """
     try:
         with _connect(settings) as client:
             if settings.user:
@@ -85,7 +94,6 @@ def send_message(settings: SmtpSettings, content: bytes, *, now: datetime) -> by
         ) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise TransportError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
-    return _bytes(message)
 
 
 @dataclass(slots=True)

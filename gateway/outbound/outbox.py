@@ -28,9 +28,12 @@ from sqlalchemy.orm import Session
 import emitters
 import parsers
 from gateway import storage
+from gateway.alerts import raise_alert
+from gateway.alerts import resolve_alerts
 from gateway.model.order import Channel
 from gateway.model.order import Order
 from gateway.model.outbound import OrderAcknowledgment
+from gateway.model.status import AlertKind
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 from gateway.outbound.acknowledgments import acknowledgment_for
@@ -256,14 +259,15 @@ def queue_erp_payload(
             shape = emitter.emit_cancel if cancel else emitter.emit_update
             documents = shape(order, partner, order_id=order_id, when=when)
     except emitters.ErpPayloadError as exc:
-        session.execute(
-            insert(storage.Alert),
-            {
-                "at": when,
-                "kind": "erp_payload",
-                "partner": partner.name,
-                "message": f"order {order_id} (PO {order.po_number}) cannot go to the ERP: {exc}",
-            },
+        raise_alert(
+            session,
+            kind=AlertKind.ERP_PAYLOAD,
+            partner=partner.name,
+            order_id=order_id,
+            message=f"order {order_id} (PO {order.po_number}) cannot go to the ERP: {exc}",
+            action="correct the order (or the ERP field map) so the payload can be written, "
+            "then approve it again on the desk",
+            at=when,
         )
         return None
     last = None
@@ -298,19 +302,21 @@ def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: date
         return f"the 997/999 answers {kind} group {ack.group_control_number}, which we never sent to {ack.partner}"
     for row in rows:
         row.ack_received_at, row.ack_code = when, ack.code or None
+        resolve_alerts(session, at=when, outbound_id=row.id, kind=AlertKind.ACK_OVERDUE)
         verdict = _BAD_VERDICTS.get(ack.code)
         if verdict:
             rejected = ", ".join(f"set {n} {code}" for n, code in sorted(ack.sets.items()) if code != "A")
-            session.execute(
-                insert(storage.Alert),
-                {
-                    "at": when,
-                    "kind": "ack_rejected",
-                    "partner": ack.partner,
-                    "outbound_id": row.id,
-                    "message": f"{ack.partner} {verdict} our {kind} {row.refers_to} (group {ack.group_control_number})"
-                    + (f": {rejected}" if rejected else ""),
-                },
+            raise_alert(
+                session,
+                kind=AlertKind.ACK_REJECTED,
+                partner=ack.partner,
+                outbound_id=row.id,
+                order_id=row.order_id,
+                message=f"{ack.partner} {verdict} our {kind} {row.refers_to} (group {ack.group_control_number})"
+                + (f": {rejected}" if rejected else ""),
+                action=f"read the partner's 997/999 (AK3/AK4 say what was wrong), correct our {kind} "
+                "and send it again",
+                at=when,
             )
     return None
 

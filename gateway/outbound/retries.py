@@ -2,7 +2,7 @@
 
 The n-th failure waits ``backoff * 2**(n-1)`` seconds (capped; longer when the receiver asked
 for it). A failure that repeating cannot cure, or the last allowed attempt, moves the document
-to ``dead`` and raises an alert: logged at ERROR and stored in the ``alert`` table. A person
+to ``dead`` and raises an alert (``gateway.alerts``: logged at ERROR, stored, sent to a person). A person
 puts it back with ``redeliver`` once the cause is fixed.
 """
 
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
-from sqlalchemy import insert
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.alerts import raise_alert
+from gateway.alerts import resolve_alerts
+from gateway.model.status import AlertKind
 from gateway.model.status import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -87,16 +88,16 @@ def record_failed_attempt(
     row.status, row.next_attempt_at = OutboxStatus.DEAD, None
     why = f"{refused_by} refused it" if not retryable else f"{row.attempts} attempts failed"
     message = f"{row.kind} {row.id} for {row.refers_to or row.partner} is dead-lettered: {why}; last: {error}"
-    log.error(message)
-    session.execute(
-        insert(storage.Alert),
-        {
-            "at": now,
-            "kind": "delivery_dead",
-            "partner": row.partner,
-            "outbound_id": row.id,
-            "message": message,
-        },
+    raise_alert(
+        session,
+        kind=AlertKind.DELIVERY_DEAD,
+        partner=row.partner,
+        outbound_id=row.id,
+        order_id=row.order_id,
+        message=message,
+        action="fix the cause (the error says what was refused), then queue it again: "
+        f"`gateway alerts --redeliver {row.id}`, or from the desk",
+        at=now,
     )
     return OutboxStatus.DEAD
 
@@ -107,10 +108,5 @@ def redeliver(session: Session, outbound_id: int, *, now: datetime) -> bool:
     if row is None or row.status != OutboxStatus.DEAD:
         return False
     row.status, row.attempts, row.next_attempt_at = OutboxStatus.PENDING, 0, None
-    for alert in session.scalars(
-        select(storage.Alert).where(
-            storage.Alert.outbound_id == outbound_id, storage.Alert.resolved_at.is_(None)
-        )
-    ):
-        alert.resolved_at = now
+    resolve_alerts(session, at=now, outbound_id=outbound_id)
     return True

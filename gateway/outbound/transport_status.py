@@ -1,9 +1,12 @@
 """Last success and last failure per partner and channel: what `gateway status` shows.
 
 Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``,
-the polled marketplaces ``amazon`` and ``walmart``, and the web shops' webhooks ``shopify-in`` and
-``woocommerce-in``, and ``846`` (the inventory advice pass).
+the polled marketplaces ``amazon`` and ``walmart``, the web shops' webhooks ``shopify-in`` and
+``woocommerce-in``, ``846`` (the inventory advice pass) and ``alerts`` (the alert checks' own pass).
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
+``FAILURES_BEFORE_ALERT`` failures in a row of a poller (``POLLED``) raise a ``poller_failing``
+alert (one while they go on); its next success resolves it. What we send (push, AS2 out, ERP,
+SMTP) has its own alert when a document is dead-lettered.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.alerts import raise_alert
+from gateway.alerts import resolve_alerts
+from gateway.model.status import AlertKind
 
 if TYPE_CHECKING:
     from partners import PartnerProfile
@@ -40,13 +46,23 @@ CHANNELS = (
     "shopify-in",
     "woocommerce-in",
     "846",
+    "alerts",
 )
+POLLED = frozenset(
+    {"sftp-pull", "drop", "imap", "amazon", "walmart", "846", "alerts"}
+)  # what `gateway run` polls
+FAILURES_BEFORE_ALERT = 3
 _TEXT_LIMIT = 2000
 
 
 def record_success(session: Session, *, partner: str, channel: str, at: datetime, detail: str) -> None:
     row = _row(session, partner, channel)
+    failing = channel in POLLED and row.failures_in_a_row >= FAILURES_BEFORE_ALERT
     row.last_success_at, row.last_success, row.failures_in_a_row = at, detail[:_TEXT_LIMIT], 0
+    if failing:
+        resolve_alerts(
+            session, at=at, dedupe_key=failing_key(partner, channel), kind=AlertKind.POLLER_FAILING
+        )
 
 
 def record_failure(session: Session, *, partner: str, channel: str, at: datetime, error: str) -> None:
@@ -54,6 +70,21 @@ def record_failure(session: Session, *, partner: str, channel: str, at: datetime
     row = _row(session, partner, channel)
     row.last_error_at, row.last_error = at, error[:_TEXT_LIMIT]
     row.failures_in_a_row += 1
+    if channel in POLLED and row.failures_in_a_row >= FAILURES_BEFORE_ALERT:
+        raise_alert(
+            session,
+            kind=AlertKind.POLLER_FAILING,
+            partner=partner,
+            message=f"{channel} of {partner} failed {row.failures_in_a_row} times in a row; last: {error}",
+            action=f"check the {channel} connection of {partner} (server, address, credentials; "
+            "`gateway status` shows each try); it is retried with backoff meanwhile",
+            at=at,
+            dedupe_key=failing_key(partner, channel),
+        )
+
+
+def failing_key(partner: str, channel: str) -> str:
+    return f"{AlertKind.POLLER_FAILING}:{partner}:{channel}"
 
 
 def record_outcome(

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from gateway import storage
+from gateway.config import AlertSettings
 from gateway.config import ErpSettings
 from gateway.config import QueueSettings
 from gateway.config import RunSettings
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 IMAP_STATUS = "(imap)"  # the IMAP mailbox's status row: it belongs to no one partner
 INVENTORY_ADVICE_STATUS = "(846)"  # the 846 job's status row: one job for every partner that wants one
 INVENTORY_ADVICE_SECONDS = 60.0  # how often it looks; each partner's debounce_minutes spaces its 846s
+ALERTS_STATUS = "(alerts)"  # the alert checks' status row
 
 
 def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
@@ -74,6 +76,7 @@ def poll_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]:
                 lambda queued: f"{len(queued)} inventory advices (846) queued",
             )
         )
+    jobs.append(alert_checks(pipeline))
     if os.environ.get("GATEWAY_IMAP_HOST"):
         settings = ImapSettings.from_environment()
         imap = ImapPoller(settings, pipeline)
@@ -102,6 +105,22 @@ def marketplace_jobs(pipeline: Pipeline, stop: threading.Event) -> list[PollJob]
             PollJob(channel.partner, poller.label, channel.poll_seconds, partial(poller.poll_once, stop))
         )
     return jobs
+
+
+def alert_checks(pipeline: Pipeline) -> PollJob:
+    """The time-based alerts (overdue 997/999, documents stuck in ``received``, refused profiles)
+    and the daily digest, every ``GATEWAY_ALERT_CHECK_SECONDS``; its status row is ``(alerts)``."""
+    from gateway.alerts.checks import run_checks
+    from gateway.run.schedule import PollJob
+
+    settings = AlertSettings.from_environment()
+    now = clock()
+    return PollJob(
+        ALERTS_STATUS,
+        "alerts",
+        settings.check_seconds,
+        lambda: run_checks(pipeline.sessions, pipeline.partners, settings, now=now()),
+    )
 
 
 def senders(pipeline: Pipeline) -> dict[str, Sender]:
@@ -169,6 +188,7 @@ def run_worker(settings: RunSettings) -> None:
         ErpSettings.from_environment(),
         clock(),
         smtp=SmtpSettings.from_environment(),
+        alerts=AlertSettings.from_environment(),
     )
     url = storage.database_url()
     if jobs.uses_job_queue(url):

@@ -31,6 +31,7 @@ from ._layout_hints import learn_hint as learn_hint
 from ._layout_hints import learned_hints as learned_hints
 from ._layout_hints import learned_hints_of as learned_hints_of
 from ._models import Alert as Alert
+from ._models import AlertNotification as AlertNotification
 from ._models import As2Message as As2Message
 from ._models import As2SuspectMdn as As2SuspectMdn
 from ._models import AuditEntry as AuditEntry

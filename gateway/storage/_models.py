@@ -377,6 +377,36 @@ class Alert(Base):
     outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
     message: Mapped[str] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    action: Mapped[str | None] = mapped_column(Text)  # what a person should do about it
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), index=True)  # one open alert per key
+    # raised again while open: counted, not sent again. A server default: migration 0021 writes alerts
+    # through this model before the column exists, naming only the columns it had.
+    repeats: Mapped[int] = mapped_column(server_default=text("0"))
+    last_at: Mapped[datetime | None]
+
+
+class AlertNotification(Base):
+    """One message to a person about an alert (raised, resolved) or the daily digest, on one channel.
+
+    ``channel`` is NULL until the send pass fans the row out to the channels configured then; a
+    failed send waits for ``next_at``; nothing is deleted but that fanned-out row.
+    """
+
+    __tablename__ = "alert_notification"
+    __table_args__ = (Index("ix_alert_notification_due", "status", "next_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    body: Mapped[str | None] = mapped_column(Text)  # the digest's text, written when it was made
 
 
 class ControlCounter(Base):

@@ -23,6 +23,8 @@ logged, and alerted (``gateway alerts``).
 
 from __future__ import annotations
 
+from gateway.alerts import raise_alert
+from gateway.model.status import AlertKind
 from gateway.model.status import As2Status
 from gateway.model.status import OutboxStatus
 from gateway.transports import _oscrypto_compat  # noqa: F401 - before pyas2lib: see its docstring
@@ -46,7 +48,6 @@ from pyas2lib import Mdn
 from pyas2lib import Message
 from pyas2lib.exceptions import AS2Exception
 from pyas2lib.exceptions import DuplicateDocument
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -78,7 +79,7 @@ IN_CHANNEL, OUT_CHANNEL = "as2-in", "as2-out"
 UNKNOWN_SENDER = "(unknown)"  # the status row of senders no profile matches
 _TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 DUPLICATE_MESSAGE_ID = "as2.duplicate_message_id"  # the held document's error code
-DUPLICATE_ID_ALERT = "as2_duplicate_id"
+DUPLICATE_ID_ALERT = AlertKind.AS2_DUPLICATE_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,14 +369,15 @@ class As2Inbox:
         log.warning("%s: AS2 Message-ID %s reused with other content: %s", profile.name, message_id, what)
         with self._sessions() as session, session.begin():
             if not outcome.duplicate:
-                session.execute(
-                    insert(storage.Alert),
-                    {
-                        "at": now,
-                        "kind": DUPLICATE_ID_ALERT,
-                        "partner": profile.name,
-                        "message": f"document {document_id}: {error}",
-                    },
+                raise_alert(
+                    session,
+                    kind=AlertKind.AS2_DUPLICATE_ID,
+                    partner=profile.name,
+                    document_id=document_id,
+                    message=f"document {document_id}: {error}",
+                    action=f"compare it with the earlier message on the desk; process it (`gateway reprocess "
+                    f"{document_id}`) if it is a new order, and ask {profile.name} to use a new Message-ID",
+                    at=now,
                 )
             record_success(
                 session,

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import storage
+from gateway.alerts import raise_alert
+from gateway.model.status import AlertKind
 from gateway.model.status import As2Status
 
 IN, OUT = "in", "out"
-SUSPECT_MDN_ALERT = "as2_suspect_mdn"
+SUSPECT_MDN_ALERT = AlertKind.AS2_SUSPECT_MDN
 
 _SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
 _TEXT_LIMIT = 4000
@@ -245,15 +246,16 @@ def keep_suspect_mdn(
     )
     session.add(suspect)
     session.flush()
-    session.execute(
-        insert(storage.Alert),
-        {
-            "at": at,
-            "kind": SUSPECT_MDN_ALERT,
-            "partner": partner,
-            "outbound_id": sent.outbound_id if sent is not None else None,
-            "message": f"suspect MDN {suspect.id} from {partner} for AS2 message {original_message_id} "
-            f"changed nothing: {reason}"[:_TEXT_LIMIT],
-        },
+    raise_alert(
+        session,
+        kind=AlertKind.AS2_SUSPECT_MDN,
+        partner=partner,
+        outbound_id=sent.outbound_id if sent is not None else None,
+        message=f"suspect MDN {suspect.id} from {partner} for AS2 message {original_message_id} "
+        f"changed nothing: {reason}"[:_TEXT_LIMIT],
+        action=f"ask {partner} whether they sent it (compare their AS2 certificate and log); "
+        "the message it names keeps its state",
+        at=at,
+        dedupe_key=f"{AlertKind.AS2_SUSPECT_MDN}:{suspect.id}",
     )
     return suspect

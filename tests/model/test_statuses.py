@@ -11,8 +11,10 @@ from pathlib import Path
 
 from gateway.desk.exception_queue import REASON_OF_STATUS
 from gateway.model.status import WAITING_DOCUMENTS
+from gateway.model.status import AlertKind
 from gateway.model.status import As2Status
 from gateway.model.status import DocumentStatus
+from gateway.model.status import NotificationStatus
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 from gateway.web.desk_pages.views_documents import STATUSES as DOCUMENT_FILTER
@@ -21,13 +23,15 @@ from tests.conftest import ROOT
 GATEWAY = ROOT / "gateway"
 STATUS_MODULE = GATEWAY / "model" / "status.py"
 MIGRATIONS = GATEWAY / "storage" / "migrations"
-ENUMS = (DocumentStatus, OrderStatus, OutboxStatus, As2Status)
+ENUMS = (DocumentStatus, OrderStatus, OutboxStatus, As2Status, NotificationStatus)
 VALUES = frozenset(member.value for enum in ENUMS for member in enum)
 # Where a status is read or written: ``x.status``, ``x.outcome`` (validation's), a local ``status``.
 STATUS_NAMES = frozenset({"status", "outcome"})
 
 
-def _values(enum: type[DocumentStatus | OrderStatus | OutboxStatus | As2Status]) -> set[str]:
+def _values(
+    enum: type[DocumentStatus | OrderStatus | OutboxStatus | As2Status | NotificationStatus],
+) -> set[str]:
     return {member.value for member in enum}
 
 
@@ -194,3 +198,36 @@ def f(row, order, outcome: Literal["retrying", "dead"]):
 COLUMNS = ("code", "received", "expected")
 """
     assert sorted(line for line, _ in bare_statuses(source)) == [2, 3, 4, 5, 5, 6, 7, 7, 8, 9]
+
+
+def test_no_module_spells_an_alert_kind_as_a_string() -> None:
+    """Alerts are raised and compared with ``AlertKind`` members: no module of ``gateway/`` passes
+    ``kind="delivery_dead"``, writes ``{"kind": "..."}`` or compares ``x.kind == "..."`` with a kind's value."""
+    kinds = {member.value for member in AlertKind}
+
+    def spelled(node: ast.AST) -> list[ast.AST]:
+        if isinstance(node, ast.keyword) and node.arg == "kind":
+            return [node.value]
+        if isinstance(node, ast.Dict):
+            return [
+                v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and k.value == "kind"
+            ]
+        if (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Attribute)
+            and node.left.attr == "kind"
+        ):
+            return list(node.comparators)
+        return []
+
+    found = [
+        f"{path.relative_to(ROOT)}:{value.lineno}: {value.value!r}"
+        for path in sorted(GATEWAY.rglob("*.py"))
+        if path != STATUS_MODULE and MIGRATIONS not in path.parents
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for value in spelled(node)
+        if isinstance(value, ast.Constant) and value.value in kinds
+    ]
+    assert found == []

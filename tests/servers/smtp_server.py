@@ -69,11 +69,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def running_smtp_server(users: Mapping[str, str] | None = None) -> Iterator[SmtpServer]:
-    """Start the server on a free loopback port; stop it when the generator is closed.
+def running_smtp_server(
+    users: Mapping[str, str] | None = None, *, port: int | None = None
+) -> Iterator[SmtpServer]:
+    """Start the server on a free loopback port (or ``port``: a server that comes back after an
+    outage); stop it when the generator is closed.
 
     With ``users`` (name to password), it requires AUTH LOGIN/PLAIN (over plain SMTP: loopback only)."""
-    server = SmtpServer("127.0.0.1", free_port())
+    server = SmtpServer("127.0.0.1", port or free_port())
     extra: dict[str, Any] = {}
     if users is not None:
 
