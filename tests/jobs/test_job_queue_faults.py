@@ -192,7 +192,7 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     url = fresh_database(postgres, "queue_starved")
     erp = ErpServer()
     cluster = Cluster(url, tmp_path / "workers", env={"GATEWAY_ERP_URL": erp.url})
-    documents = mixed_documents(144, seed=11)
+    documents = mixed_documents(240, seed=11)
     starver = Starver(cluster, worker_pause=(12.0, 16.0), seed=3)  # stalled after 4 s; recover every 2 s
     cluster.start(3)
     try:
@@ -216,5 +216,5 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     logs = cluster.log_tail(100_000)
     assert "lost the job queue" not in logs, logs  # a starved worker is not mistaken for gone
     rerun = cluster.reruns()
-    assert (starver.worker_pauses, starver.database_pauses) == (3, 3)  # one per wave
+    assert (starver.worker_pauses, starver.database_pauses) == (5, 5)
     assert starver.caught_mid_job >= 1 and rerun >= 1, (starver.caught_mid_job, rerun)
