@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 
 import pytest
 from sqlalchemy import func
@@ -24,6 +25,7 @@ from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from partners import load_profile
 from tests.servers.postgres import Postgres
+from tests.slow_first import slow_first
 
 if TYPE_CHECKING:
     from bench import extraction
@@ -195,3 +197,21 @@ def _no_map_store_after_the_test() -> Iterator[None]:
     from parsers import use_map_store
 
     use_map_store(None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist's controller tells each process how tests are handed out: a process sees its
+    own ``--dist`` as "no"."""
+    node.workerinput["dist"] = node.config.getoption("dist")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist worksteal``, each xdist process's run starts with its share of the known
+    slow files (tests/slow_first.py); a run in one process keeps the collection order."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None or workerinput.get("dist") != "worksteal":
+        return
+    files = [item.nodeid.split("::", 1)[0] for item in items]
+    items[:] = slow_first(items, files, int(workerinput["workercount"]))

@@ -14,8 +14,8 @@ from tests.servers.queue_cluster import Cluster
 
 @pytest.mark.slow
 def test_scaling_bench_measures_each_worker_count_against_inline() -> None:
-    result = scaling.run(documents=12, workers=(1, 2))  # the bench itself runs 1, 2 and 4
-    assert set(result.rates) == {1, 2}
+    result = scaling.run(documents=12, workers=(2,))  # the bench itself runs 1, 2 and 4
+    assert set(result.rates) == set(result.baselines) == {2}
     assert result.inline_rate > 0 and all(rate > 0 for rate in result.rates.values())
     assert "| 2 `gateway worker` |" in result.markdown()
     assert result.environment()["PostgreSQL server"]

@@ -55,7 +55,7 @@ def wait_until_delivered(sessions: sessionmaker[Session], cluster: Cluster, pati
 
 
 class Chaos:
-    """SIGKILLs a random worker that has been up for 2 s, once 10 to 40 more documents have been
+    """SIGKILLs a random worker that has been up for 2 s, once 5 to 20 more documents have been
     processed since the last kill and 1 to 3 s have passed, and starts a fresh one in its place.
 
     Waiting for progress keeps the kills at random points of real work, however slowly
@@ -70,7 +70,7 @@ class Chaos:
         self._plan_next(0)
 
     def _plan_next(self, processed: int) -> None:
-        self._after_documents = processed + self.rng.randint(10, 40)
+        self._after_documents = processed + self.rng.randint(5, 20)
         self._after_time = time.monotonic() + self.rng.uniform(1.0, 3.0)
 
     def __call__(self) -> None:
@@ -163,11 +163,11 @@ def test_the_database_restarting_mid_run_is_survived(tmp_path: Path) -> None:
     try:
         url = fresh_database(server, "queue_restart")
         cluster = Cluster(url, tmp_path / "workers")
-        documents = mixed_documents(300, seed=10)
+        documents = mixed_documents(150, seed=10)
         with queued_pipeline(url) as pipeline:
             ids = list(ingest_all(pipeline, documents))
             cluster.start(2)
-            while processed_count(pipeline.sessions) < 60:
+            while processed_count(pipeline.sessions) < 30:
                 time.sleep(0.2)
             server.restart(down_seconds=3)
             wait_until_processed(pipeline.sessions, cluster)
@@ -178,7 +178,7 @@ def test_the_database_restarting_mid_run_is_survived(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert not problems, problems
-    assert orders is not None and orders > 300 and codes == [0, 0], cluster.log_tail()
+    assert orders is not None and orders > len(documents) and codes == [0, 0], cluster.log_tail()
     logs = cluster.log_tail(10_000)
     assert "Connection refused" in logs or "shutting down" in logs  # the workers saw the outage
 
