@@ -187,8 +187,14 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     postgres: Postgres, tmp_path: Path
 ) -> None:
     """With each wave of documents, a worker caught holding one is stopped (SIGSTOP) for longer
-    than the stalled threshold while a database backend stalls: the stopped worker is judged dead and its job runs
-    again elsewhere while it still holds the document. Every document is still processed once."""
+    than the stalled threshold while a database backend stalls. Every document is still processed
+    once, nothing is posted twice, and no starved worker is taken for gone.
+
+    Whether its job also runs again elsewhere meanwhile depends on a free worker: the others soon
+    wait on the row locks it holds (the partner's control numbers, the customer's credit, the
+    stock of shared SKUs), and a waiting worker runs no recovery pass. So reruns are counted, not
+    required; a job run twice while its first run holds the document is made to happen, and
+    checked, in ``test_job_queue.py::test_a_document_processed_by_two_jobs_at_once_is_processed_once``."""
     url = fresh_database(postgres, "queue_starved")
     erp = ErpServer()
     cluster = Cluster(url, tmp_path / "workers", env={"GATEWAY_ERP_URL": erp.url})
@@ -215,6 +221,5 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     assert codes == [0, 0, 0], cluster.log_tail()
     logs = cluster.log_tail(100_000)
     assert "lost the job queue" not in logs, logs  # a starved worker is not mistaken for gone
-    rerun = cluster.reruns()
     assert (starver.worker_pauses, starver.database_pauses) == (5, 5)
-    assert starver.caught_mid_job >= 1 and rerun >= 1, (starver.caught_mid_job, rerun)
+    assert starver.caught_mid_job >= 1, (starver.caught_mid_job, cluster.reruns())  # stopped in real work
