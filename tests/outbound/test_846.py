@@ -244,7 +244,10 @@ def test_gateway_run_polls_the_846_job_like_any_poller(master_sessions: sessionm
     acme = _acme(schedule="daily 06:00")
     pipeline = Pipeline(master_sessions, PartnerRegistry([acme]), clock=lambda: FIXED_NOW)
     jobs = roles.poll_jobs(pipeline, threading.Event())
-    assert [(job.partner, job.channel) for job in jobs] == [(roles.INVENTORY_ADVICE_STATUS, "846")]
+    assert [(job.partner, job.channel) for job in jobs] == [
+        (roles.INVENTORY_ADVICE_STATUS, "846"),
+        (roles.ALERTS_STATUS, "alerts"),  # always polled
+    ]
     assert run_one(jobs[0], master_sessions, clock=lambda: FIXED_NOW)
     with master_sessions() as session:
         assert session.scalars(select(storage.OutboundRecord.kind)).all() == ["846"]

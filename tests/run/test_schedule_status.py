@@ -132,7 +132,10 @@ def test_status_lists_configured_channels_that_never_ran(sessions: sessionmaker[
         registry.add(profile)
     with sessions() as session:
         rows = transport_status.status_report(session, registry)
-    assert [(r["partner"], r["channel"], r["last_success_at"]) for r in rows] == [("globex", "drop", None)]
+    assert [(r["partner"], r["channel"], r["last_success_at"]) for r in rows] == [
+        ("globex", "drop", None),
+        ("northwind-shop", "shopify-in", None),  # the demo shop's webhook
+    ]
 
 
 def test_status_command_shows_success_and_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -139,7 +139,19 @@ def test_the_api_without_a_configured_token_refuses_everyone(desk: DeskApp) -> N
 
 def test_as2_routes_take_nothing_without_an_as2_identity(desk: DeskApp) -> None:
     before = _state(desk)
-    for route in (r for r in every_route(desk) if r.blueprint in SIGNED_BLUEPRINTS):
+    for route in (r for r in every_route(desk) if r.blueprint == "as2"):
         response = desk.app.test_client().open(route.url, method=route.method, data=b"ISA*00*~")
         assert response.status_code == 503, route
+    assert _state(desk) == before
+
+
+def test_shop_webhooks_take_nothing_unsigned(desk: DeskApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unsigned, to a profile that is no shop (404) or to the demo shop (401): nothing is stored."""
+    monkeypatch.setenv("SHOPIFY_SECRET_NORTHWIND", "the shop's secret")
+    before = _state(desk)
+    for route in (r for r in every_route(desk) if r.blueprint == "channels"):
+        for url, refused in ((route.url, 404), (route.url.replace("/acme/", "/northwind-shop/"), 401)):
+            response = desk.app.test_client().open(url, method=route.method, data=b'{"id": 1}')
+            expected = 404 if "woocommerce" in url and refused == 401 else refused  # the demo shop is Shopify
+            assert response.status_code == expected, (url, response.status_code)
     assert _state(desk) == before

@@ -372,7 +372,12 @@ def test_an_admin_creates_the_senders_profile_and_the_document_is_processed(
     )
     mismatch = post(admin, f"{page}/partner-profile", {"profile": other}, page=page)
     assert mismatch.status_code == 422 and "does not match the document" in mismatch.text
-    assert sorted(p.name for p in profiles.iterdir()) == ["acme.toml", "globex.toml", "initech.toml"]
+    assert sorted(p.name for p in profiles.iterdir()) == [
+        "acme.toml",
+        "globex.toml",
+        "initech.toml",
+        "northwind-shop.toml",
+    ]
     good = draft.replace('customer_account = ""', 'customer_account = "C9009"')
     response = post(admin, f"{page}/partner-profile", {"profile": good}, page=page)
     assert response.status_code == 303, response.text
