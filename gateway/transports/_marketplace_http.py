@@ -141,6 +141,15 @@ def response_json(response: httpx.Response, doing: str) -> Any:
         raise TransportError(f"{doing}: the answer is not JSON: {exc}", retryable=False) from exc
 
 
+def response_object(response: httpx.Response, doing: str, key: str) -> dict[str, Any]:
+    """The JSON object under ``key`` of the body (``payload``, ``list``); anything else is a ``TransportError``."""
+    body = response_json(response, doing)
+    found = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(found, dict):
+        raise TransportError(f"{doing}: the answer has no {key} object", retryable=False)
+    return found
+
+
 class AccessToken:
     """One access token, fetched by ``fetch`` (token, seconds valid) and kept until shortly before expiry."""
 

@@ -21,7 +21,7 @@ import httpx
 from emitters import json_bytes
 from gateway.errors import TransportError
 from gateway.transports._marketplace_http import MarketplaceReader
-from gateway.transports._marketplace_http import response_json
+from gateway.transports._marketplace_http import response_object
 from gateway.transports._marketplace_http import token_reply
 from gateway.transports._marketplace_poll import MarketplaceOrder
 from gateway.transports._marketplace_poll import iso
@@ -37,7 +37,9 @@ class AmazonOrders(MarketplaceReader):
         ids = ",".join(self._channel.marketplace_ids)
         params = {"MarketplaceIds": ids, "LastUpdatedAfter": iso(since)}
         while True:
-            payload = self._payload(self._get("/orders/v0/orders", params, "getOrders"), "getOrders")
+            payload = response_object(
+                self._get("/orders/v0/orders", params, "getOrders"), "getOrders", "payload"
+            )
             for order in _list(payload, "Orders", "getOrders"):
                 order_id = order.get("AmazonOrderId") if isinstance(order, dict) else None
                 if not isinstance(order_id, str) or not order_id:
@@ -56,7 +58,7 @@ class AmazonOrders(MarketplaceReader):
         items: list[Any] = []
         params: dict[str, str] = {}
         while True:
-            payload = self._payload(self._get(path, params, doing), doing)
+            payload = response_object(self._get(path, params, doing), doing, "payload")
             items.extend(_list(payload, "OrderItems", doing))
             token = payload.get("NextToken")
             if not token:
@@ -88,14 +90,6 @@ class AmazonOrders(MarketplaceReader):
             },
         )
         return token_reply(response, doing)
-
-    @staticmethod
-    def _payload(response: httpx.Response, doing: str) -> dict[str, Any]:
-        body = response_json(response, doing)
-        payload = body.get("payload") if isinstance(body, dict) else None
-        if not isinstance(payload, dict):
-            raise TransportError(f"{doing}: the answer has no payload object", retryable=False)
-        return payload
 
 
 def _list(payload: dict[str, Any], key: str, doing: str) -> list[Any]:

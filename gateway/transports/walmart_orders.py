@@ -23,7 +23,7 @@ import httpx
 from emitters import json_bytes
 from gateway.errors import TransportError
 from gateway.transports._marketplace_http import MarketplaceReader
-from gateway.transports._marketplace_http import response_json
+from gateway.transports._marketplace_http import response_object
 from gateway.transports._marketplace_http import token_reply
 from gateway.transports._marketplace_poll import MarketplaceOrder
 from gateway.transports._marketplace_poll import iso
@@ -43,7 +43,7 @@ class WalmartOrders(MarketplaceReader):
             "limit": str(self._channel.page_size),
         }
         while True:
-            listing = self._list(self._get(url, params), "list orders")
+            listing = response_object(self._get(url, params), "list orders", "list")
             for order in _orders(listing):
                 order_id = order.get("purchaseOrderId") if isinstance(order, dict) else None
                 if not isinstance(order_id, str | int) or not str(order_id):
@@ -84,14 +84,6 @@ class WalmartOrders(MarketplaceReader):
             auth=(channel.secret(channel.client_id_env), channel.secret(channel.client_secret_env)),
         )
         return token_reply(response, doing)
-
-    @staticmethod
-    def _list(response: httpx.Response, doing: str) -> dict[str, Any]:
-        body = response_json(response, doing)
-        listing = body.get("list") if isinstance(body, dict) else None
-        if not isinstance(listing, dict):
-            raise TransportError(f"{doing}: the answer has no list object", retryable=False)
-        return listing
 
 
 def _orders(listing: dict[str, Any]) -> list[Any]:
