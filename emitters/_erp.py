@@ -25,6 +25,7 @@ from typing import TypeAlias
 from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
+from gateway.model.order import OrderPurpose
 from gateway.model.order import Party
 from partners import PartnerProfile
 
@@ -78,6 +79,13 @@ def decimal_text(value: Decimal) -> str:
     if not value.is_finite():
         raise ErpPayloadError(f"{value} is not an amount")
     return format(value, "f")
+
+
+def require_new(order: Order, what: str) -> None:
+    """Refuse to write ``order`` as a create (``what``: "a new NetSuite sales order") unless it is an
+    original or a confirmation (BEG01 06, a phoned order); a change or cancellation has its own payload."""
+    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
+        raise ErpPayloadError(f"a {order.purpose.value} order is not {what}")
 
 
 def drop_none(fields: Mapping[str, JsonValue]) -> dict[str, JsonValue]:

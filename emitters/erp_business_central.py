@@ -45,7 +45,6 @@ from datetime import datetime
 from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
-from gateway.model.order import OrderPurpose
 from gateway.model.order import Party
 from partners import PartnerProfile
 
@@ -58,6 +57,7 @@ from ._erp import item_number
 from ._erp import json_bytes
 from ._erp import odata_literal
 from ._erp import party_contact
+from ._erp import require_new
 from ._outbound import OutboundDocument
 
 KIND = "erp.business_central"
@@ -72,8 +72,7 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     and the same order always gives the same bytes. Only an original order becomes a new sales
     order.
     """
-    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):  # 06: a phoned order
-        raise ErpPayloadError(f"a {order.purpose.value} order is not a new Business Central sales order")
+    require_new(order, "a new Business Central sales order")
     delivery = first_date(order, DELIVERY_DATES)
     body = drop_none(
         {

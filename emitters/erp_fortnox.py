@@ -34,10 +34,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
-from gateway.model.order import OrderPurpose
 from gateway.model.order import Party
 from partners import PartnerProfile
 
@@ -51,6 +49,7 @@ from ._erp import drop_none
 from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
+from ._erp import require_new
 from ._outbound import OutboundDocument
 
 KIND = "erp.fortnox"
@@ -60,8 +59,7 @@ RESOURCE_PATH = "/3/orders"
 
 def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
     """The ``{"Order": ...}`` create body for ``order``; ``order_id`` and ``when`` are not written."""
-    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
-        raise ErpPayloadError(f"a {order.purpose.value} order is not a new Fortnox order")
+    require_new(order, "a new Fortnox order")
     delivery = first_date(order, DELIVERY_DATES) or first_date(order, SHIP_DATES)
     body = {
         "Order": drop_none(

@@ -48,10 +48,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
-from gateway.model.order import OrderPurpose
 from gateway.model.order import Party
 from partners import PartnerProfile
 
@@ -64,6 +62,7 @@ from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
 from ._erp import party_contact
+from ._erp import require_new
 from ._outbound import OutboundDocument
 
 KIND = "erp.netsuite"
@@ -77,8 +76,7 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     ``when`` is not written: the same order always gives the same bytes, so a retry resends
     exactly what was sent. Only an original order (or the confirmation of one) becomes a new sales order.
     """
-    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):  # 06: a phoned order
-        raise ErpPayloadError(f"a {order.purpose.value} order is not a new NetSuite sales order")
+    require_new(order, "a new NetSuite sales order")
     body = drop_none({"externalId": external_id(partner, order_id), **_fields(order, partner)})
     return OutboundDocument(
         kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number

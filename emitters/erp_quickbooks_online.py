@@ -38,7 +38,6 @@ from datetime import datetime
 from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
-from gateway.model.order import OrderPurpose
 from gateway.model.order import Party
 from partners import PartnerProfile
 
@@ -52,6 +51,7 @@ from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
 from ._erp import line_amount
+from ._erp import require_new
 from ._outbound import OutboundDocument
 
 KIND = "erp.quickbooks_online"
@@ -62,8 +62,7 @@ ENTITIES = ("estimate", "salesreceipt")  # the last path segment of the configur
 
 def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
     """The Estimate / SalesReceipt create body for ``order``; ``order_id`` and ``when`` are not written."""
-    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
-        raise ErpPayloadError(f"a {order.purpose.value} order is not a new QuickBooks Online estimate")
+    require_new(order, "a new QuickBooks Online estimate")
     ship = first_date(order, SHIP_DATES) or first_date(order, DELIVERY_DATES)
     body = drop_none(
         {

@@ -49,13 +49,13 @@ from datetime import datetime
 from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
-from gateway.model.order import OrderPurpose
 from partners import PartnerProfile
 
 from ._erp import changes_not_sent
 from ._erp import decimal_text
 from ._erp import idempotency_key
 from ._erp import item_number
+from ._erp import require_new
 from ._outbound import OutboundDocument
 
 KIND = "erp.sage_intacct"
@@ -68,8 +68,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
     """The XML API request that creates ``order`` as a sales order, credentials left empty."""
-    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
-        raise ErpPayloadError(f"a {order.purpose.value} order is not a new Sage Intacct sales order")
+    require_new(order, "a new Sage Intacct sales order")
     key = idempotency_key(KIND, partner.name, order_id)  # what the outbox stores as its key
     request = ET.Element("request")
     control = ET.SubElement(request, "control")

@@ -40,7 +40,6 @@ from datetime import datetime
 from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
-from gateway.model.order import OrderPurpose
 from gateway.model.order import Party
 from partners import PartnerProfile
 
@@ -52,6 +51,7 @@ from ._erp import drop_none
 from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
+from ._erp import require_new
 from ._outbound import OutboundDocument
 
 KIND = "erp.sap_business_one"
@@ -61,8 +61,7 @@ ENTITY_PATH = "/b1s/v1/Orders"
 
 def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
     """The ``Orders`` create body for ``order``; ``order_id`` and ``when`` are not written."""
-    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
-        raise ErpPayloadError(f"a {order.purpose.value} order is not a new SAP Business One sales order")
+    require_new(order, "a new SAP Business One sales order")
     due = first_date(order, DELIVERY_DATES) or first_date(order, SHIP_DATES)
     if due is None:
         raise ErpPayloadError("SAP Business One needs a delivery date (DocDueDate); the order has none")

@@ -35,10 +35,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
-from gateway.model.order import OrderPurpose
 from partners import PartnerProfile
 
 from ._erp import DELIVERY_DATES
@@ -49,6 +47,7 @@ from ._erp import drop_none
 from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
+from ._erp import require_new
 from ._outbound import OutboundDocument
 
 KIND = "erp.visma_net"
@@ -59,8 +58,7 @@ ORDER_TYPE = "SO"
 
 def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
     """The ``salesorder`` create body for ``order``; ``order_id`` and ``when`` are not written."""
-    if order.purpose not in (OrderPurpose.ORIGINAL, OrderPurpose.CONFIRMATION):
-        raise ErpPayloadError(f"a {order.purpose.value} order is not a new Visma.net sales order")
+    require_new(order, "a new Visma.net sales order")
     requested = first_date(order, DELIVERY_DATES) or first_date(order, SHIP_DATES)
     body = _wrapped(
         {
