@@ -2,7 +2,8 @@
 
 An alert is raised once per ``dedupe_key`` while it is open: raising it again counts a repeat
 (``repeats``, ``last_at``, the newest message) and queues nothing. A new alert, and each one
-resolved, queues an ``alert_notification`` with no channel yet; the send pass
+resolved (by its condition ending, or by a person: ``resolve_alert``, whose name and note the
+"resolved" notice carries), queues an ``alert_notification`` with no channel yet; the send pass
 (``gateway.alerts.sending``) fans it out to the channels configured and sends it, outside the
 transaction that raised it. Nothing here commits or touches the network.
 """
@@ -99,6 +100,21 @@ def resolve_alerts(
         row.resolved_at = at
         _queue(session, row.id, AlertEvent.RESOLVED, at)
     return len(rows)
+
+
+def resolve_alert(
+    session: Session, alert_id: int, *, at: datetime, by: str, note: str = ""
+) -> storage.Alert | None:
+    """A person resolves one open alert (the desk, ``gateway alerts --resolve``): its "resolved"
+    notice says who and why. Returns it, or None when no open alert has that id. A condition that
+    is still true raises it again (a new alert) at the next check or failure."""
+    row = session.get(storage.Alert, alert_id, with_for_update=True)
+    if row is None or row.resolved_at is not None:
+        return None
+    row.resolved_at = at
+    said = f"Resolved by {by}" + (f": {note.strip()}" if note.strip() else "")
+    _queue(session, row.id, AlertEvent.RESOLVED, at, body=said[:_TEXT_LIMIT])
+    return row
 
 
 def default_key(

@@ -76,8 +76,11 @@ def subjects(alert: storage.Alert) -> str:
     return ", ".join(part for part in parts if part) or "the gateway"
 
 
-def alert_notice(alert: storage.Alert, event: str, public_url: str | None) -> Notice:
-    """A raised or resolved alert, named by partner, subject, what failed and what to do."""
+def alert_notice(
+    alert: storage.Alert, event: str, public_url: str | None, *, said: str | None = None
+) -> Notice:
+    """A raised or resolved alert, named by partner, subject, what failed and what to do; ``said``:
+    who resolved it by hand, and their note (the notification's ``body``)."""
     url = link(public_url, desk_path(alert))
     about = subjects(alert)
     if event == AlertEvent.RESOLVED:
@@ -86,6 +89,8 @@ def alert_notice(alert: storage.Alert, event: str, public_url: str | None) -> No
             f"Resolved at {_when(alert.resolved_at)}: {title(alert.kind)} ({about}).",
             f"It said: {alert.message}",
         ]
+        if said:
+            lines.append(f"{said}.")
     else:
         subject = f"[gateway] {title(alert.kind)} ({about})"
         lines = [
@@ -109,6 +114,7 @@ def alert_notice(alert: storage.Alert, event: str, public_url: str | None) -> No
         "raised_at": _when(alert.at),
         "resolved_at": _when(alert.resolved_at) if alert.resolved_at else None,
         "repeats": alert.repeats,
+        "resolution": said if event == AlertEvent.RESOLVED else None,
     }
     return Notice(str(event), subject, "\n".join(lines), url, fields)
 

@@ -203,7 +203,7 @@ def _claim(
         else:
             alert = session.get(storage.Alert, row.alert_id)
             assert alert is not None
-            text = alert_notice(alert, row.event, settings.public_url)
+            text = alert_notice(alert, row.event, settings.public_url, said=row.body)
         claimed.append(_Claimed(row.id, str(row.channel), text))
     return claimed
 

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from ._actions import DeskOutcome as DeskOutcome
     from ._actions import OrderDesk as OrderDesk
     from ._actions import order_history as order_history
+    from ._alert_actions import ALERT_ROLES as ALERT_ROLES
+    from ._alert_actions import AlertNotOpen as AlertNotOpen
+    from ._alert_actions import resolve_by_hand as resolve_by_hand
+    from ._alerts_read import OpenAlert as OpenAlert
+    from ._alerts_read import count_open_alerts as count_open_alerts
+    from ._alerts_read import open_alerts as open_alerts
     from ._catalog import CatalogHit as CatalogHit
     from ._catalog import search_catalog as search_catalog
     from ._documents import ASSIGNABLE_FORMATS as ASSIGNABLE_FORMATS

@@ -53,6 +53,7 @@ def argument_values(desk: DeskApp) -> dict[str, list[Any]]:
         "name": ["acme"],
         "action": sorted(ACTIONS),
         "filename": ["desk.css"],
+        "alert_id": [1],  # resolving an alert that is not open is refused with a message, not an error
     }
 
 

@@ -1,7 +1,7 @@
 """The order desk in the browser: the ``desk`` blueprint, mounted at ``/``.
 
 Screens: login, the exception queue, an order beside its original document with the fixes,
-inbound documents, the dashboard, partners. Server-rendered with Jinja (``gateway/web/templates``);
+inbound documents, the dashboard, the open alerts, partners. Server-rendered with Jinja (``gateway/web/templates``);
 the only script scrolls the document view to a field's source. ``init_desk`` binds the
 services, the sessions, CSRF and the security headers; see ``security`` and ``settings``.
 The views parse the request, call a read model of ``gateway.desk`` (every query a screen runs is
@@ -11,6 +11,7 @@ there) or one of its actions, and render; no SQL is written here (``tests/test_w
 from __future__ import annotations
 
 from . import auth as auth
+from . import views_alerts as views_alerts
 from . import views_dashboard as views_dashboard
 from . import views_documents as views_documents
 from . import views_order as views_order

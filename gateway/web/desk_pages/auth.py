@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway import storage
 from gateway.desk import ADMIN
+from gateway.desk import ALERT_ROLES
 from gateway.desk import CLERK
 from gateway.desk import CREDIT_ROLES
 from gateway.desk import DESK_ROLES
@@ -103,6 +104,7 @@ def _who() -> dict[str, object]:
         "can_fix": role in DESK_ROLES,
         "can_release_credit": role in CREDIT_ROLES,
         "can_reprocess": role in REPROCESS_ROLES,
+        "can_resolve_alerts": role in ALERT_ROLES,
         "logout_form": PlainForm(),
     }
 

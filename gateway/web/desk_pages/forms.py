@@ -181,6 +181,13 @@ class PlainForm(_Form):
     """A button: logout. Only its CSRF token matters."""
 
 
+class ResolveAlertForm(_Form):
+    """Resolve an alert by hand; the note (optional) goes into the audit log and the "resolved" notice."""
+
+    note = TextAreaField("Note", [Optional(), Length(max=MAX_REASON)])
+    back = HiddenField()
+
+
 class ReplyForm(_Form):
     """The reply to the customer as the clerk sends it; ``gateway.desk.send_reply`` checks the values."""
 
