@@ -467,6 +467,10 @@ class AlertSettings:
     JSON object per notification (``slack``: ``{"text": ...}``). A failed send is tried again
     after ``backoff_seconds * 2**(n-1)`` (capped), for as long as it takes; an answer that refuses
     it for good (5xx SMTP, 4xx HTTP but 408/429) stops it (``dead``, kept with the error).
+
+    The thresholds (``poller_failures``, ``stuck_minutes``, ``ack_window_hours``) are read where
+    they apply, each time; ``gateway`` checks them once before any command, so a bad value stops
+    it at start-up with the variable named, never later inside a poll.
     """
 
     public_url: str | None = None
@@ -474,6 +478,8 @@ class AlertSettings:
     webhook_url: str | None = None
     webhook_format: AlertFormat = "json"
     stuck_minutes: float = 30.0  # a document still ``received`` this long after it was stored
+    poller_failures: int = 3  # a poller failing this many times in a row raises ``poller_failing``
+    ack_window_hours: float = 24.0  # a 997/999 is overdue this long after sending, unless the profile says
     digest_hour: int = 7  # UTC hour from which the day's digest goes
     check_seconds: float = 60.0  # how often the pollers run the time-based checks
     backoff_seconds: float = 30.0
@@ -518,11 +524,22 @@ class AlertSettings:
             webhook_url=hook,
             webhook_format=form,  # type: ignore[arg-type]  # checked above
             stuck_minutes=_positive(env, "GATEWAY_ALERT_STUCK_MINUTES", 30.0),
+            poller_failures=_whole(env, "GATEWAY_ALERT_POLLER_FAILURES", 3),
+            ack_window_hours=_positive(env, "GATEWAY_ALERT_ACK_WINDOW_HOURS", 24.0),
             digest_hour=int(hour),
             check_seconds=_positive(env, "GATEWAY_ALERT_CHECK_SECONDS", 60.0),
             backoff_seconds=_positive(env, "GATEWAY_ALERT_BACKOFF_SECONDS", 30.0),
             backoff_cap_seconds=_positive(env, "GATEWAY_ALERT_BACKOFF_CAP_SECONDS", 3600.0),
         )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number from 1, not {raw!r}")
+    return int(raw)
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:

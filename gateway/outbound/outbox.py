@@ -30,6 +30,7 @@ import parsers
 from gateway import storage
 from gateway.alerts import raise_alert
 from gateway.alerts import resolve_alerts
+from gateway.config import AlertSettings
 from gateway.model.order import Channel
 from gateway.model.order import Order
 from gateway.model.outbound import OrderAcknowledgment
@@ -135,7 +136,8 @@ def emit_and_store(
     ``emit`` is given the partner's control numbers, drawn in the caller's transaction: spent once it
     commits, also by a document pyx12 refuses (kept ``invalid``), and given back if it rolls back. A
     document the partner answers with a 997/999 (855, 865, 856, 810) is due that answer the partner's
-    ``ack_window_hours`` after it is sent; our own acknowledgments (TA1, 997, 999) wait for nothing.
+    ``ack_window_hours`` after it is sent (a profile that sets none: ``GATEWAY_ALERT_ACK_WINDOW_HOURS``,
+    24); our own acknowledgments (TA1, 997, 999) wait for nothing.
     """
     document = emit(storage.ControlNumbers(session, partner.name))
     answered = document.kind in _ANSWERED_KINDS
@@ -145,9 +147,17 @@ def emit_and_store(
         when=when,
         document_id=document_id,
         order_id=order_id,
-        ack_window=timedelta(hours=partner.ack_window_hours) if answered else None,
+        ack_window=timedelta(hours=ack_window_hours(partner)) if answered else None,
         hold=hold,
     )
+
+
+def ack_window_hours(partner: PartnerProfile) -> float:
+    """How long after sending the partner's 997/999 is due: the profile's ``ack_window_hours`` when
+    it sets one, else ``GATEWAY_ALERT_ACK_WINDOW_HOURS`` (24)."""
+    if "ack_window_hours" in partner.model_fields_set:
+        return partner.ack_window_hours
+    return AlertSettings.from_environment().ack_window_hours
 
 
 def store_acknowledgment(

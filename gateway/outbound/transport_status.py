@@ -4,8 +4,8 @@ Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``ima
 the polled marketplaces ``amazon`` and ``walmart``, the web shops' webhooks ``shopify-in`` and
 ``woocommerce-in``, ``846`` (the inventory advice pass) and ``alerts`` (the alert checks' own pass).
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
-``FAILURES_BEFORE_ALERT`` failures in a row of a poller (``POLLED``) raise a ``poller_failing``
-alert (one while they go on); its next success resolves it. What we send (push, AS2 out, ERP,
+``GATEWAY_ALERT_POLLER_FAILURES`` (3) failures in a row of a poller (``POLLED``) raise a
+``poller_failing`` alert (one while they go on); its next success resolves it. What we send (push, AS2 out, ERP,
 SMTP) has its own alert when a document is dead-lettered.
 """
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.alerts import raise_alert
 from gateway.alerts import resolve_alerts
+from gateway.config import AlertSettings
 from gateway.model.status import AlertKind
 
 if TYPE_CHECKING:
@@ -51,13 +52,12 @@ CHANNELS = (
 POLLED = frozenset(
     {"sftp-pull", "drop", "imap", "amazon", "walmart", "846", "alerts"}
 )  # what `gateway run` polls
-FAILURES_BEFORE_ALERT = 3
 _TEXT_LIMIT = 2000
 
 
 def record_success(session: Session, *, partner: str, channel: str, at: datetime, detail: str) -> None:
     row = _row(session, partner, channel)
-    failing = channel in POLLED and row.failures_in_a_row >= FAILURES_BEFORE_ALERT
+    failing = channel in POLLED and row.failures_in_a_row > 0  # whatever the threshold was then
     row.last_success_at, row.last_success, row.failures_in_a_row = at, detail[:_TEXT_LIMIT], 0
     if failing:
         resolve_alerts(
@@ -70,7 +70,7 @@ def record_failure(session: Session, *, partner: str, channel: str, at: datetime
     row = _row(session, partner, channel)
     row.last_error_at, row.last_error = at, error[:_TEXT_LIMIT]
     row.failures_in_a_row += 1
-    if channel in POLLED and row.failures_in_a_row >= FAILURES_BEFORE_ALERT:
+    if channel in POLLED and row.failures_in_a_row >= failures_before_alert():
         raise_alert(
             session,
             kind=AlertKind.POLLER_FAILING,
@@ -81,6 +81,11 @@ def record_failure(session: Session, *, partner: str, channel: str, at: datetime
             at=at,
             dedupe_key=failing_key(partner, channel),
         )
+
+
+def failures_before_alert() -> int:
+    """``GATEWAY_ALERT_POLLER_FAILURES``: failures in a row of a poller before its alert."""
+    return AlertSettings.from_environment().poller_failures
 
 
 def failing_key(partner: str, channel: str) -> str:

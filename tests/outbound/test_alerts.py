@@ -296,8 +296,12 @@ def test_settings_come_from_the_environment_and_bad_values_are_named() -> None:
             "GATEWAY_ALERT_WEBHOOK_FORMAT": "slack",
             "GATEWAY_ALERT_STUCK_MINUTES": "15",
             "GATEWAY_ALERT_DIGEST_HOUR": "6",
+            "GATEWAY_ALERT_POLLER_FAILURES": "5",
+            "GATEWAY_ALERT_ACK_WINDOW_HOURS": "36",
         }
     )
+    assert (settings.poller_failures, settings.ack_window_hours) == (5, 36.0)
+    assert (AlertSettings().poller_failures, AlertSettings().ack_window_hours) == (3, 24.0)
     assert settings.public_url == "https://desk.example"
     assert settings.email_to == ("ops@example.com", "oncall@example.com")
     assert settings.channels == (AlertChannel.EMAIL, AlertChannel.WEBHOOK)
@@ -309,6 +313,9 @@ def test_settings_come_from_the_environment_and_bad_values_are_named() -> None:
         ("GATEWAY_ALERT_WEBHOOK_URL", "ftp://x"),
         ("GATEWAY_ALERT_DIGEST_HOUR", "24"),
         ("GATEWAY_ALERT_STUCK_MINUTES", "-1"),
+        ("GATEWAY_ALERT_POLLER_FAILURES", "0"),
+        ("GATEWAY_ALERT_POLLER_FAILURES", "2.5"),
+        ("GATEWAY_ALERT_ACK_WINDOW_HOURS", "soon"),
     ]:
         with pytest.raises(ValueError, match=name):
             AlertSettings.from_environment({name: value})

@@ -29,7 +29,6 @@ from gateway.outbound.delivery import deliver_due
 from gateway.outbound.delivery import redeliver
 from gateway.outbound.dispatch import send_due
 from gateway.outbound.outbox import queue_erp_payload
-from gateway.outbound.transport_status import FAILURES_BEFORE_ALERT
 from gateway.run.schedule import PollJob
 from gateway.run.schedule import run_one
 from partners import PartnerRegistry
@@ -155,17 +154,22 @@ def test_an_order_that_cannot_go_to_the_erp_raises_one_naming_the_order(
     )
 
 
-def test_a_poller_failing_n_times_in_a_row_raises_one_and_its_next_success_resolves_it(
-    sessions: sessionmaker[Session],
-) -> None:
+def refused_poll() -> PollJob:
     closed = free_port()  # nobody listens: every poll is refused
 
     def poll() -> str:
         with socket.create_connection(("127.0.0.1", closed), timeout=5):
             return "connected"
 
-    job = PollJob("acme", "sftp-pull", 60.0, poll)
-    for attempt in range(1, FAILURES_BEFORE_ALERT):
+    return PollJob("acme", "sftp-pull", 60.0, poll)
+
+
+def test_a_poller_failing_n_times_in_a_row_raises_one_and_its_next_success_resolves_it(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GATEWAY_ALERT_POLLER_FAILURES", raising=False)  # the default: 3
+    job = refused_poll()
+    for attempt in range(1, 3):
         assert not run_one(job, sessions, clock=lambda: T0)
         assert open_alerts(sessions) == [], f"{attempt} failure(s) are not yet an alert"
     assert not run_one(job, sessions, clock=lambda: T0)
@@ -181,6 +185,25 @@ def test_a_poller_failing_n_times_in_a_row_raises_one_and_its_next_success_resol
     assert run_one(job, sessions, clock=lambda: T0 + timedelta(minutes=5))
     assert open_alerts(sessions) == []
     assert events(sessions, alert.id) == [AlertEvent.RAISED, AlertEvent.RESOLVED]
+
+
+def test_the_poller_threshold_is_gateway_alert_poller_failures(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_ALERT_POLLER_FAILURES", "5")
+    job = refused_poll()
+    for attempt in range(1, 5):
+        assert not run_one(job, sessions, clock=lambda: T0)
+        assert open_alerts(sessions) == [], f"{attempt} failure(s) are not yet an alert"
+    assert not run_one(job, sessions, clock=lambda: T0)
+    [alert] = open_alerts(sessions)
+    assert "sftp-pull of acme failed 5 times in a row" in alert.message
+    monkeypatch.setenv(
+        "GATEWAY_ALERT_POLLER_FAILURES", "9"
+    )  # raised since: the next success still resolves it
+    job.poll = lambda: "3 files taken"
+    assert run_one(job, sessions, clock=lambda: T0 + timedelta(minutes=5))
+    assert open_alerts(sessions) == []
 
 
 def test_a_document_stuck_in_received_is_raised_after_the_threshold_and_resolved_once_processed(

@@ -138,3 +138,23 @@ def test_an_emitter_that_fails_stores_nothing_and_its_numbers_roll_back_with_the
         again = emit_and_store(session, to, an_855(to), when=WHEN)
     with sessions() as session:
         assert row(session, again).interchange_control_number == 1
+
+
+def test_a_profile_without_its_own_window_is_due_the_environment_window(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overdue-997 window comes from the profile when it sets ``ack_window_hours``, else from
+    ``GATEWAY_ALERT_ACK_WINDOW_HOURS`` (24 when unset)."""
+    plain = profile()
+    assert "ack_window_hours" not in plain.model_fields_set
+    with sessions() as session, session.begin():
+        default = emit_and_store(session, plain, an_855(plain), when=WHEN)
+    monkeypatch.setenv("GATEWAY_ALERT_ACK_WINDOW_HOURS", "48")
+    own = partner()
+    with sessions() as session, session.begin():
+        configured = emit_and_store(session, plain, an_855(plain), when=WHEN)
+        profiles_own = emit_and_store(session, own, an_855(own), when=WHEN)
+    with sessions() as session:
+        assert row(session, default).ack_window_seconds == 24 * 3600
+        assert row(session, configured).ack_window_seconds == 48 * 3600
+        assert row(session, profiles_own).ack_window_seconds == 6 * 3600, "the profile's own window wins"
