@@ -8,6 +8,7 @@ PDF or sheet reader (tests/cli/test_startup.py checks both).
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
 import logging
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from sqlalchemy.orm import sessionmaker
 
+    from gateway.config import AlertSettings
     from gateway.config import ErpSettings
     from gateway.inbound.pipeline import IngestOutcome
     from gateway.inbound.pipeline import Pipeline
@@ -139,6 +141,16 @@ def _waiting(doing: str) -> Callable[[Exception], None]:
 @click.group()
 def main() -> None:
     """B2B order gateway: orders in (X12, PDF, sheets, email), validated; 997/999, 855, 856, 810 and ERP payloads out."""
+    _alert_settings()  # the alert thresholds are read where they apply: a bad one stops us here, named
+
+
+def _alert_settings() -> AlertSettings:
+    from gateway.config import AlertSettings
+
+    try:
+        return AlertSettings.from_environment()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
@@ -627,6 +639,9 @@ def deliver(ctx: _Context, once: bool) -> None:
 
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Also resolved alerts.")
+@click.option("--kind", default=None, help="Only alerts of this kind (delivery_dead, ack_overdue, ...).")
+@click.option("--partner", default=None, help="Only alerts about this partner.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, the same fields as the text.")
 @click.option(
     "--redeliver",
     "outbound_id",
@@ -634,13 +649,25 @@ def deliver(ctx: _Context, once: bool) -> None:
     default=None,
     help="Queue a dead-lettered document (ERP payload or X12 send) again.",
 )
+@click.option("--resolve", "resolve_id", type=int, default=None, help="Resolve this open alert by hand.")
+@click.option("--note", default="", help="With --resolve: why (audited, and said in the 'resolved' notice).")
 @pass_context
-def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
-    """Alerts a person must see: dead-lettered deliveries, payloads that could not be written."""
+def alerts(
+    ctx: _Context,
+    show_all: bool,
+    kind: str | None,
+    partner: str | None,
+    as_json: bool,
+    outbound_id: int | None,
+    resolve_id: int | None,
+    note: str,
+) -> None:
+    """Alerts a person must act on: what failed, the action to take, how often, since when, and the desk link."""
     from gateway.cli import reports
+    from gateway.config import clock
+    from gateway.model.status import AlertKind
 
     if outbound_id is not None:
-        from gateway.config import clock
         from gateway.outbound.delivery import redeliver  # with the outbox's X12 checks: only to redeliver
 
         with ctx.sessions() as session, session.begin():
@@ -648,12 +675,38 @@ def alerts(ctx: _Context, show_all: bool, outbound_id: int | None) -> None:
                 raise click.ClickException(f"outbound {outbound_id} is not a dead-lettered payload")
         click.echo(f"outbound {outbound_id} queued again")
         return
+    if resolve_id is not None:
+        from gateway.desk._alert_actions import AlertNotOpen
+        from gateway.desk._alert_actions import resolve_by_hand
+
+        actor = f"{getpass.getuser()} (command line)"
+        with ctx.existing_sessions() as session, session.begin():
+            try:
+                resolve_by_hand(session, resolve_id, actor=actor, note=note, at=clock()())
+            except AlertNotOpen as exc:
+                raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"alert {resolve_id} resolved; if what it is about is still wrong, the next check raises it again"
+        )
+        return
+    if kind is not None and kind not in set(AlertKind):
+        raise click.ClickException(f"--kind must be one of {', '.join(AlertKind)}, not {kind!r}")
+    public_url = _alert_settings().public_url
     with ctx.existing_sessions() as session:
-        rows = reports.alert_list(session, include_resolved=show_all)
-    width = max((len(row["kind"]) for row in rows), default=0)
+        rows = reports.alert_list(
+            session, include_resolved=show_all, kind=kind, partner=partner, public_url=public_url
+        )
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
     for row in rows:
-        state = f"resolved {row['resolved_at']}" if row["resolved_at"] else "OPEN"
-        click.echo(f"{row['id']:>5}  {row['at']}  {row['kind']:<{width}} {state}  {row['message']}")
+        state = f"resolved {row['resolved_at']:%Y-%m-%d %H:%M}" if row["resolved_at"] else "OPEN"
+        click.echo(f"#{row['id']} {state} {row['kind']} ({row['partner'] or '-'}): {row['message']}")
+        click.echo(f"    action: {row['action'] or 'look at it on the desk'}")
+        click.echo(
+            f"    seen {row['repeats'] + 1}x, first {row['first_seen']:%Y-%m-%d %H:%M}, "
+            f"last {row['last_seen']:%Y-%m-%d %H:%M} UTC; desk: {row['link']}"
+        )
 
 
 def _roles() -> tuple[str, ...]:

@@ -316,22 +316,45 @@ def document_ids(session: Session, *, status: str) -> list[int]:
     )
 
 
-def alert_list(session: Session, *, include_resolved: bool = False, limit: int = 500) -> list[dict[str, Any]]:
-    """Alerts, newest first; open ones only unless ``include_resolved``."""
+def alert_list(
+    session: Session,
+    *,
+    include_resolved: bool = False,
+    limit: int = 500,
+    kind: str | None = None,
+    partner: str | None = None,
+    public_url: str | None = None,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first; open ones only unless ``include_resolved``; of one kind or partner if
+    named. Each with the action to take, the repeat count, first and last seen, and its desk link
+    (``public_url`` + the page; the page alone without one)."""
+    from gateway.alerts import desk_path
+    from gateway.alerts import title
+
     alert = storage.Alert
     query = select(alert).order_by(alert.id.desc()).limit(limit)
     if not include_resolved:
         query = query.where(alert.resolved_at.is_(None))
+    if kind is not None:
+        query = query.where(alert.kind == kind)
+    if partner is not None:
+        query = query.where(alert.partner == partner)
     return [
         {
             "id": row.id,
             "at": row.at,
             "kind": row.kind,
+            "title": title(row.kind),
             "partner": row.partner,
             "outbound_id": row.outbound_id,
+            "order_id": row.order_id,
+            "document_id": row.document_id,
             "message": row.message,
             "action": row.action,
             "repeats": row.repeats,
+            "first_seen": row.at,
+            "last_seen": row.last_at or row.at,
+            "link": f"{public_url or ''}{desk_path(row)}",
             "resolved_at": row.resolved_at,
         }
         for row in session.scalars(query)
