@@ -218,14 +218,7 @@ class Pipeline:
         PDF); a document stored earlier without one is processed again once it is given.
         """
         with self._sessions() as session, session.begin():
-            document, created = storage.store_document(
-                session,
-                source,
-                channel=channel,
-                filename=filename,
-                received_at=self._clock(),
-                partner=partner,
-            )
+            document, created = self._store(session, source, channel, filename, partner)
             document_id, sha256, status = document.id, document.sha256, document.status
             newly_named = (
                 not created
@@ -262,20 +255,32 @@ class Pipeline:
         Bytes stored already stay one document, as they are (``duplicate`` says so).
         """
         with self._sessions() as session, session.begin():
-            document, created = storage.store_document(
-                session,
-                source,
-                channel=channel,
-                filename=filename,
-                received_at=self._clock(),
-                partner=partner,
-                meta=meta,
-            )
+            document, created = self._store(session, source, channel, filename, partner, meta)
             if created:
                 document.status, document.error_code, document.error = DocumentStatus.HELD, error_code, error
                 document.errors = [{"code": error_code, "message": error, "location": None}]
                 storage.tally_documents(session, [document.id])  # into the desk's queue
             return IngestOutcome(document.id, document.sha256, not created, document.status)
+
+    def _store(
+        self,
+        session: Session,
+        source: IO[bytes],
+        channel: str,
+        filename: str | None,
+        partner: str | None,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[storage.Document, bool]:
+        """Store ``source`` as received now by this pipeline's clock (``storage.store_document``)."""
+        return storage.store_document(
+            session,
+            source,
+            channel=channel,
+            filename=filename,
+            received_at=self._clock(),
+            partner=partner,
+            meta=meta,
+        )
 
     def _defer(self, document_id: int) -> None:
         """Queue a stored document; if the queue is down, the worker's recovery pass queues it later."""
