@@ -17,10 +17,11 @@ from gateway.model.order import OrderPurpose
 
 from ._channel_json import AddressKeys
 from ._channel_json import ChannelOptions
+from ._channel_json import LineNodes
 from ._channel_json import Node
 from ._channel_json import Reading
-from ._channel_json import channel_line
 from ._channel_json import channel_order
+from ._channel_json import numbered_lines
 from ._channel_json import unit_price_of_line
 from ._events import FoundOrders
 
@@ -73,18 +74,7 @@ def parse_amazon_order(root: Node, options: ChannelOptions) -> FoundOrders:
         )
     elif not items.items():
         reading.problem("no_lines", f"{ITEMS_KEY} is empty", items.pointer)
-    for index, item in enumerate(items.items() if items else [], start=1):
-        line_no = str(index)
-        line = channel_line(
-            reading,
-            options,
-            item,
-            line_no=line_no,
-            sku=item.get("SellerSKU"),
-            quantity=item.get("QuantityOrdered"),
-            description=item.get("Title"),
-            other_ids={"asin": item.get("ASIN"), "amazon_order_item_id": item.get("OrderItemId")},
-        )
+    for line_no, item, line in numbered_lines(reading, options, items, _line_nodes):
         amount = item.path("ItemPrice", "Amount")
         total = reading.decimal(amount, what="ItemPrice.Amount", line_no=line_no, field_name="unit_price")
         if total is not None and amount is not None and line.quantity is not None:
@@ -95,3 +85,13 @@ def parse_amazon_order(root: Node, options: ChannelOptions) -> FoundOrders:
             reading.put(order, "currency", code, reading.text(code, field_name="currency"))
         order.lines.append(line)
     return FoundOrders(orders=[order], issues=reading.issues)
+
+
+def _line_nodes(item: Node) -> LineNodes:
+    """An ``OrderItems[]`` entry: ``SellerSKU``, ``QuantityOrdered``, ``Title``, and its ASIN and item id."""
+    return LineNodes(
+        sku=item.get("SellerSKU"),
+        quantity=item.get("QuantityOrdered"),
+        description=item.get("Title"),
+        other_ids={"asin": item.get("ASIN"), "amazon_order_item_id": item.get("OrderItemId")},
+    )

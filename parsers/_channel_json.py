@@ -10,6 +10,8 @@ float; ``NaN`` and ``Infinity`` are refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -408,6 +410,37 @@ def channel_order(channel: Channel, options: ChannelOptions) -> Order:
     return Order(partner=options.partner, channel=channel, document_id=options.document_id)
 
 
+@dataclass(frozen=True, slots=True)
+class LineNodes:
+    """Where one channel item keeps what ``channel_line`` reads."""
+
+    sku: Node | None
+    quantity: Node | None
+    description: Node | None
+    other_ids: dict[str, Node | None] = field(default_factory=dict)
+
+
+def numbered_lines(
+    reading: Reading, options: ChannelOptions, items: Node | None, nodes: Callable[[Node], LineNodes]
+) -> Iterator[tuple[str, Node, OrderLine]]:
+    """Each item of ``items`` as (its line number, from 1; the item; its ``channel_line`` read from
+    the ``nodes`` of it): the order lines of Amazon, Shopify and WooCommerce. The caller prices each."""
+    for index, item in enumerate(items.items() if items else [], start=1):
+        line_no = str(index)
+        found = nodes(item)
+        line = channel_line(
+            reading,
+            options,
+            item,
+            line_no=line_no,
+            sku=found.sku,
+            quantity=found.quantity,
+            description=found.description,
+            other_ids=found.other_ids,
+        )
+        yield line_no, item, line
+
+
 def unit_priced_lines(
     reading: Reading, options: ChannelOptions, order: Order, within: Node, *, ids: dict[str, str]
 ) -> None:
@@ -416,18 +449,16 @@ def unit_priced_lines(
     items = within.get("line_items")
     if items is None or not items.items():
         reading.problem("no_lines", "the order has no line_items", within.pointer)
-    for index, item in enumerate(items.items() if items else [], start=1):
-        line_no = str(index)
-        line = channel_line(
-            reading,
-            options,
-            item,
-            line_no=line_no,
+
+    def nodes(item: Node) -> LineNodes:
+        return LineNodes(
             sku=item.get("sku"),
             quantity=item.get("quantity"),
             description=item.get("name") or item.get("title"),
             other_ids={name: item.get(key) for name, key in ids.items()},
         )
+
+    for line_no, item, line in numbered_lines(reading, options, items, nodes):
         price = item.get("price")
         unit = reading.decimal(price, what="the price", line_no=line_no, field_name="unit_price")
         reading.put(line, "unit_price", price, unit)
