@@ -19,6 +19,7 @@ import pytest
 from gateway._lazy import lazy_exports
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.workers.probe import run_probe
 
 # Runs `gateway ARGS...` as a user does, then writes the exit code and every module it imported.
 # Also the pydantic models whose schema was built (a deferred one is built on first use).
@@ -85,19 +86,8 @@ def _gateway(tmp_path: Path, *args: str) -> tuple[Any, set[str], str]:
 
 def _probe(tmp_path: Path, *args: str) -> tuple[Any, set[str], str, list[str]]:
     """`_gateway`, plus the pydantic models of ours whose schema the command built."""
-    report = tmp_path / "modules.json"
     env = {**os.environ, "GATEWAY_HOME": str(tmp_path / "home")}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(report), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert report.exists(), done.stderr
-    found = json.loads(report.read_text())
-    report.unlink()
+    found, done = run_probe(_PROBE, tmp_path / "modules.json", *args, env=env)
     return found["exit"], set(found["modules"]), done.stdout + done.stderr, found["built"]
 
 

@@ -6,7 +6,6 @@ Checked in real child processes (a command is one process): pyx12's map loader i
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from typing import Any
 from gateway.inbound.map_cache import PickledMaps
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.workers.probe import run_probe
 
 # Runs `gateway ARGS...` with pyx12's map loader counted; writes the count and the store's outbound
 # documents and findings.
@@ -46,16 +46,7 @@ with open(sys.argv[1], "w") as out:
 def _ingest(home: Path, document: Path) -> dict[str, Any]:
     report = home.parent / f"{home.name}.json"
     env = {**os.environ, "GATEWAY_HOME": str(home), "GATEWAY_NOW": "2026-11-20T10:00:00+00:00"}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(report), str(home / "gateway.db"), "ingest", str(document)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert report.exists(), done.stderr
-    found: dict[str, Any] = json.loads(report.read_text())
+    found, done = run_probe(_PROBE, report, str(home / "gateway.db"), "ingest", str(document), env=env)
     assert found["exit"] in (0, None), done.stdout + done.stderr
     return found
 
