@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 from email import policy
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command as alembic_command
@@ -31,6 +30,9 @@ from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.conftest import acme_850
 from tests.conftest import allocated
+from tests.desk._orders import act
+from tests.desk._orders import only_order
+from tests.desk._orders import stored_order as order
 from tests.servers.postgres import store_url
 from tests.web.test_web_desk_support import password
 from tests.web.test_web_desk_support import staffed_store
@@ -72,13 +74,18 @@ def acme(tmp_path: Path, po: str, control: str, *changes: tuple[bytes, bytes]) -
     return acme_850(tmp_path, po, control, *changes, name=f"{po}.edi")
 
 
+Held = Callable[..., int]
+
+
+@pytest.fixture
+def held_order(intake: Pipeline, tmp_path: Path) -> Held:
+    """``held_order(po, control, *changes)``: the acme 850 under that PO and interchange, with ``changes``,
+    ingested and held for the desk (``exception_order``); returns the order's id."""
+    return lambda po, control, *changes: exception_order(intake, acme(tmp_path, po, control, *changes))
+
+
 def exception_order(intake: Pipeline, path: Path, **kw: str) -> int:
-    outcome = intake.ingest_path(path, **kw)
-    [order_id] = outcome.order_ids
-    with intake.sessions() as session:
-        stored = session.get(storage.PurchaseOrder, order_id)
-        assert stored is not None and stored.status == "exception" and stored.version == 1
-    return order_id
+    return only_order(intake.sessions, intake.ingest_path(path, **kw).order_ids, status="exception").id
 
 
 def sent_twice(
@@ -98,19 +105,6 @@ def hold_credit(sessions: sessionmaker[Session], account: str = "C1001") -> None
         session.execute(
             update(storage.CreditAccount).where(storage.CreditAccount.account == account).values(on_hold=True)
         )
-
-
-def act(sessions: sessionmaker[Session], action: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-    """One action in its own committed transaction, as a web request runs it."""
-    with sessions() as session, session.begin():
-        return action(session, *args, **kw)
-
-
-def order(sessions: sessionmaker[Session], order_id: int) -> storage.PurchaseOrder:
-    with sessions() as session:
-        stored = session.get(storage.PurchaseOrder, order_id)
-        assert stored is not None
-        return stored
 
 
 def findings(sessions: sessionmaker[Session], order_id: int) -> list[storage.Finding]:
@@ -140,12 +134,11 @@ def segments(content: bytes) -> list[list[str]]:
 
 def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_erp_payload(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040001", "000040001", UNKNOWN_ITEM))
+    order_id = held_order("4500040001", "000040001", UNKNOWN_ITEM)
     [unknown] = findings(sessions, order_id)
     assert unknown.code == "unknown_item" and unknown.line_no == "3"
     suggested = unknown.suggestions[0]["sku"]
@@ -204,12 +197,11 @@ def test_fix_an_unknown_sku_from_the_suggestions_then_approve_sends_the_855_and_
 
 def test_a_sku_must_be_an_active_catalog_item(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040002", "000040002", UNKNOWN_ITEM))
+    order_id = held_order("4500040002", "000040002", UNKNOWN_ITEM)
     with pytest.raises(desk.InvalidChange, match=r"NW-77777.*not an active item"):
         act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="NW-77777")
     with pytest.raises(desk.InvalidChange, match="no line 9"):
@@ -221,11 +213,10 @@ def test_a_sku_must_be_an_active_catalog_item(
 
 def test_search_the_catalog_by_fragment_by_near_miss_and_by_customer_part(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040003", "000040003", UNKNOWN_ITEM))
+    order_id = held_order("4500040003", "000040003", UNKNOWN_ITEM)
     with sessions() as session:
         [hit] = order_desk.search_catalog(session, "hex key set", 5)
         assert (hit.sku, hit.description, hit.matched) == (
@@ -370,12 +361,11 @@ def test_an_auto_fix_made_at_intake_still_shows_in_the_855_after_approval(
 
 def test_approve_with_problems_left_keeps_the_order_and_returns_them_then_an_accepted_price_lets_it_go(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040005", "000040005", DEARER))
+    order_id = held_order("4500040005", "000040005", DEARER)
     still = act(sessions, order_desk.approve, order_id, 1, staff["alice"])
     assert (still.status, still.version) == ("exception", 2)
     [blocking] = still.blocking
@@ -424,12 +414,11 @@ def test_approve_with_problems_left_keeps_the_order_and_returns_them_then_an_acc
 
 def test_an_accepted_price_holds_only_for_that_price(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040006", "000040006", DEARER))
+    order_id = held_order("4500040006", "000040006", DEARER)
     act(sessions, order_desk.accept_price, order_id, 1, staff["alice"], line_no="1", reason="promo")
     with sessions() as session, session.begin():  # the customer's price changes again before approval
         stored = session.get(storage.PurchaseOrder, order_id)
@@ -444,13 +433,12 @@ def test_an_accepted_price_holds_only_for_that_price(
 
 def test_only_credit_or_admin_release_a_credit_hold_then_a_clerk_approves(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
     hold_credit(sessions)
-    order_id = exception_order(intake, acme(tmp_path, "4500040007", "000040007"))
+    order_id = held_order("4500040007", "000040007")
     assert [f.code for f in findings(sessions, order_id)] == ["credit_hold"]
     with pytest.raises(
         desk.PermissionDenied, match=r"alice \(clerk\) may not release a credit hold.*credit or admin"
@@ -477,16 +465,15 @@ def test_only_credit_or_admin_release_a_credit_hold_then_a_clerk_approves(
 
 def test_an_admin_may_release_credit_and_nobody_may_without_a_hold(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040008", "000040008", UNKNOWN_ITEM))
+    order_id = held_order("4500040008", "000040008", UNKNOWN_ITEM)
     with pytest.raises(desk.InvalidChange, match="not held for a credit hold"):
         act(sessions, order_desk.release_credit, order_id, 1, staff["root"], reason="fine")
     hold_credit(sessions)
-    held = exception_order(intake, acme(tmp_path, "4500040009", "000040009"))
+    held = held_order("4500040009", "000040009")
     assert act(sessions, order_desk.release_credit, held, 1, staff["root"], reason="ok").version == 2
 
 
@@ -574,13 +561,12 @@ def test_a_credit_release_still_covers_an_order_made_smaller(
 
 def test_a_released_credit_hold_reopens_when_the_order_grows(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
     hold_credit(sessions)
-    order_id = exception_order(intake, acme(tmp_path, "4500040017", "000040017"))
+    order_id = held_order("4500040017", "000040017")
     released = act(sessions, order_desk.release_credit, order_id, 1, staff["carol"], reason="cheque received")
     line_no = order(sessions, order_id).canonical["lines"][0]["line_no"]
     quantity = Decimal(order(sessions, order_id).canonical["lines"][0]["quantity"]["value"])
@@ -662,12 +648,11 @@ def test_dismiss_a_duplicate_then_approve_a_pdf_order(
 
 def test_an_order_is_not_its_own_duplicate_when_approved(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040012", "000040012", UNKNOWN_ITEM))
+    order_id = held_order("4500040012", "000040012", UNKNOWN_ITEM)
     act(sessions, order_desk.pick_sku, order_id, 1, staff["alice"], line_no="3", sku="NW-30555")
     approved = act(sessions, order_desk.approve, order_id, 2, staff["alice"])
     assert "duplicate_po" not in {f["code"] for f in approved.findings}
@@ -675,12 +660,11 @@ def test_an_order_is_not_its_own_duplicate_when_approved(
 
 def test_reject_an_edi_order_sends_a_rejecting_855_with_the_reason(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040013", "000040013", UNKNOWN_ITEM))
+    order_id = held_order("4500040013", "000040013", UNKNOWN_ITEM)
     with pytest.raises(desk.InvalidChange, match="reason"):
         act(sessions, order_desk.reject, order_id, 1, staff["alice"], reason="")
     rejected = act(sessions, order_desk.reject, order_id, 1, staff["alice"], reason="item discontinued")
@@ -734,12 +718,11 @@ def test_reject_an_emailed_order_drafts_a_reply_to_the_sender(
 
 def test_two_clerks_on_one_order_the_second_is_told_who_changed_it(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040014", "000040014", UNKNOWN_ITEM))
+    order_id = held_order("4500040014", "000040014", UNKNOWN_ITEM)
     seen_by_alice = seen_by_bob = order(sessions, order_id).version
     act(sessions, order_desk.pick_sku, order_id, seen_by_alice, staff["alice"], line_no="3", sku="NW-30555")
     with pytest.raises(desk.StaleOrder) as stale:
@@ -759,12 +742,11 @@ def test_two_clerks_on_one_order_the_second_is_told_who_changed_it(
 
 def test_roles_disabled_users_and_decided_orders_are_refused(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040015", "000040015", UNKNOWN_ITEM))
+    order_id = held_order("4500040015", "000040015", UNKNOWN_ITEM)
     carol = staff["carol"]
     for action, kw in (
         (order_desk.pick_sku, {"line_no": "3", "sku": "NW-30555"}),
@@ -897,15 +879,11 @@ def test_every_customer_price_on_an_order_is_accepted_in_one_action_with_one_rea
 
 def test_a_fix_re_evaluates_the_findings_at_once_without_approving(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(
-        intake,
-        acme(tmp_path, "4500040081", "000040081", UNKNOWN_ITEM, DEARER),
-    )
+    order_id = held_order("4500040081", "000040081", UNKNOWN_ITEM, DEARER)
     assert {(f.code, f.line_no, f.action) for f in findings(sessions, order_id)} == {
         ("unknown_item", "3", "hold"),
         ("price_mismatch", "1", "hold"),
@@ -922,12 +900,11 @@ def test_a_fix_re_evaluates_the_findings_at_once_without_approving(
 
 def test_a_parse_finding_still_holds_after_a_fix_until_someone_approves(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(intake, acme(tmp_path, "4500040082", "000040082", DEARER))
+    order_id = held_order("4500040082", "000040082", DEARER)
     with sessions() as session, session.begin():
         stored = session.get(storage.PurchaseOrder, order_id)
         assert stored is not None
@@ -958,15 +935,11 @@ def test_a_parse_finding_still_holds_after_a_fix_until_someone_approves(
 
 def test_the_top_suggestions_over_a_score_and_every_pack_rounded_are_one_action_each(
     sessions: sessionmaker[Session],
-    intake: Pipeline,
+    held_order: Held,
     order_desk: OrderDesk,
     staff: dict[str, DeskUser],
-    tmp_path: Path,
 ) -> None:
-    order_id = exception_order(
-        intake,
-        acme(tmp_path, "4500040083", "000040083", UNKNOWN_ITEM, (b"PO1*1*24*", b"PO1*1*25*")),
-    )
+    order_id = held_order("4500040083", "000040083", UNKNOWN_ITEM, (b"PO1*1*24*", b"PO1*1*25*"))
     held = {f.code: f for f in findings(sessions, order_id) if f.action == "hold"}
     assert set(held) == {"unknown_item", "pack_multiple"}
     score = float(held["unknown_item"].suggestions[0]["score"])

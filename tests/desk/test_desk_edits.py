@@ -22,6 +22,7 @@ from gateway.inbound.pipeline import Pipeline
 from gateway.model.order import Order
 from partners import PartnerRegistry
 from tests.conftest import INBOX
+from tests.desk._orders import only_order
 from tests.desk.test_desk_learning import FIRST
 from tests.documents.layout_documents import layout_pdf
 from tests.web.test_web_desk_support import ERP
@@ -48,11 +49,7 @@ def pdf_order(pipeline: Pipeline, po: str = "VK-2026-0500") -> storage.PurchaseO
     """A PDF order whose PO number the reader does not find (its label is not one it knows)."""
     data = layout_pdf(po, "11/13/2026", FIRST)
     outcome = pipeline.ingest_stream(io.BytesIO(data), channel="demo", filename=f"{po}.pdf", partner="acme")
-    [order_id] = outcome.order_ids
-    with pipeline.sessions() as session:
-        stored = session.get(storage.PurchaseOrder, order_id)
-        assert stored is not None
-        return stored
+    return only_order(pipeline.sessions, outcome.order_ids)
 
 
 def test_approving_a_pdf_order_without_a_po_number_holds_it_on_the_field_and_the_clerk_keys_it(
@@ -82,11 +79,9 @@ def edi_order(pipeline: Pipeline, tmp_path: Path, po: str = "4500060001") -> sto
     data = data.replace(b"4500012345", po.encode()).replace(b"000001001", b"0" + po[-8:].encode())
     path = tmp_path / f"{po}.edi"
     path.write_bytes(data.replace(b"NW-30555", b"NW-99001"))
-    [order_id] = pipeline.ingest_path(path, channel="demo").order_ids
-    with pipeline.sessions() as session:
-        stored = session.get(storage.PurchaseOrder, order_id)
-        assert stored is not None and stored.status == "exception"
-        return stored
+    return only_order(
+        pipeline.sessions, pipeline.ingest_path(path, channel="demo").order_ids, status="exception"
+    )
 
 
 def canonical(app: DeskApp, order_id: int) -> Order:

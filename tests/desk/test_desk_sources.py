@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,16 @@ def _check_order(sessions: sessionmaker[Session], document_id: int, canonical: d
     return view
 
 
+def _checked_views(pipeline: Pipeline, path: Path, *, channel: str = "file") -> Iterator[SourceView]:
+    """Ingest ``path``, then each of its orders' source view, its key values checked (``_check_order``);
+    the document made at least one order."""
+    outcome = pipeline.ingest_path(path, channel=channel)
+    orders = _orders(pipeline.sessions, outcome.document_id)
+    assert orders
+    for canonical in orders:
+        yield _check_order(pipeline.sessions, outcome.document_id, canonical)
+
+
 def _anchored(view: SourceView) -> list[str]:
     found = [h.anchor for h in view.highlights] + [h.key for h in view.highlights]
     for pane in view.panes:
@@ -187,22 +198,14 @@ def test_pdf_and_sheet_orders_highlight_their_key_values(pipeline: Pipeline, pat
 
 @pytest.mark.parametrize("path", EMAILS, ids=lambda p: p.name)
 def test_email_orders_highlight_their_key_values(pipeline: Pipeline, path: Path) -> None:
-    outcome = pipeline.ingest_path(path, channel="email")
-    orders = _orders(pipeline.sessions, outcome.document_id)
-    assert orders
-    for canonical in orders:
-        view = _check_order(pipeline.sessions, outcome.document_id, canonical)
+    for view in _checked_views(pipeline, path, channel="email"):
         assert view.email is not None and [n for n, _ in view.email.headers][:1] == ["From"]
         assert isinstance(view.panes[0], TextPane)  # the message body comes first
 
 
 @pytest.mark.parametrize("path", EDI, ids=lambda p: p.name)
 def test_edi_orders_highlight_their_key_values(pipeline: Pipeline, path: Path) -> None:
-    outcome = pipeline.ingest_path(path)
-    orders = _orders(pipeline.sessions, outcome.document_id)
-    assert orders
-    for canonical in orders:
-        view = _check_order(pipeline.sessions, outcome.document_id, canonical)
+    for view in _checked_views(pipeline, path):
         [pane] = view.panes
         assert isinstance(pane, SegmentPane)
         ids = [s.segment_id for s in pane.segments]
@@ -215,11 +218,7 @@ def test_edi_orders_highlight_their_key_values(pipeline: Pipeline, path: Path) -
 def test_corpus_850s_with_odd_separators_show_their_segments(
     corpus_pipeline: Pipeline, relative: str
 ) -> None:
-    outcome = corpus_pipeline.ingest_path(CORPUS / relative)
-    orders = _orders(corpus_pipeline.sessions, outcome.document_id)
-    assert orders
-    for canonical in orders:
-        view = _check_order(corpus_pipeline.sessions, outcome.document_id, canonical)
+    for view in _checked_views(corpus_pipeline, CORPUS / relative):
         [pane] = view.panes
         assert isinstance(pane, SegmentPane)
         [po] = view.highlights_for("header.po_number")

@@ -35,6 +35,8 @@ from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 from tests.conftest import allocated
+from tests.desk._orders import act
+from tests.desk._orders import stored_order as stored
 from tests.inbound.test_order_changes import ACME_TOTAL
 from tests.inbound.test_order_changes import acme
 from tests.inbound.test_order_changes import exposure
@@ -58,18 +60,6 @@ def ingest(flow: Pipeline, path: Path, *replace: tuple[bytes, bytes]) -> list[in
 def clerk(sessions: sessionmaker[Session]) -> DeskUser:
     with sessions() as session, session.begin():
         return desk.add_user(session, "alice", password("alice"), "clerk", at=FIXED_NOW)
-
-
-def act(sessions: sessionmaker[Session], action: object, *args: object, **kw: object) -> desk.DeskOutcome:
-    with sessions() as session, session.begin():
-        return action(session, *args, **kw)  # type: ignore[operator, no-any-return]
-
-
-def stored(sessions: sessionmaker[Session], order_id: int) -> storage.PurchaseOrder:
-    with sessions() as session:
-        row = session.get(storage.PurchaseOrder, order_id)
-        assert row is not None
-        return row
 
 
 def outbox(sessions: sessionmaker[Session], order_id: int, prefix: str) -> list[storage.OutboundRecord]:
