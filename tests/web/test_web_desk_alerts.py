@@ -36,18 +36,28 @@ def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
     engine.dispose()  # type: ignore[attr-defined]
 
 
-def test_open_alerts_show_on_the_dashboard_and_the_partner_page_with_action_and_link(desk: DeskApp) -> None:
-    order_id = desk.order_id(UNKNOWN_SKU_PO)
+def erp_alert(desk: DeskApp, order_id: int, *, message: str = "", action: str = "correct the order") -> int:
+    """An ``erp_payload`` alert about acme's order ``order_id``; returns its id."""
     with desk.sessions() as session, session.begin():
-        raise_alert(
+        return raise_alert(
             session,
             kind=AlertKind.ERP_PAYLOAD,
             partner="acme",
             order_id=order_id,
-            message=f"order {order_id} cannot go to the ERP: line 1 has <no> SKU",
-            action="correct the order, then approve it again on the desk",
+            message=message or f"order {order_id} cannot go to the ERP",
+            action=action,
             at=NOW,
-        )
+        ).id
+
+
+def test_open_alerts_show_on_the_dashboard_and_the_partner_page_with_action_and_link(desk: DeskApp) -> None:
+    order_id = desk.order_id(UNKNOWN_SKU_PO)
+    erp_alert(
+        desk,
+        order_id,
+        message=f"order {order_id} cannot go to the ERP: line 1 has <no> SKU",
+        action="correct the order, then approve it again on the desk",
+    )
     client = desk.client("alice")
     for page in (client.get("/dashboard").text, client.get("/partners/acme").text):
         assert 'data-alert-kind="erp_payload"' in page
@@ -65,22 +75,9 @@ def test_open_alerts_show_on_the_dashboard_and_the_partner_page_with_action_and_
     assert 'data-alert-kind="erp_payload"' not in client.get("/partners/acme").text
 
 
-def _erp_alert(desk: DeskApp, order_id: int) -> int:
-    with desk.sessions() as session, session.begin():
-        return raise_alert(
-            session,
-            kind=AlertKind.ERP_PAYLOAD,
-            partner="acme",
-            order_id=order_id,
-            message=f"order {order_id} cannot go to the ERP",
-            action="correct the order",
-            at=NOW,
-        ).id
-
-
 def test_a_clerk_resolves_an_alert_on_the_alerts_page_audited_and_notified(desk: DeskApp) -> None:
     order_id = desk.order_id(UNKNOWN_SKU_PO)
-    alert_id = _erp_alert(desk, order_id)
+    alert_id = erp_alert(desk, order_id)
     client = desk.client("alice")
     page = client.get("/alerts?kind=erp_payload&partner=acme").text
     assert f'data-alert-id="{alert_id}"' in page
@@ -121,11 +118,11 @@ def test_a_clerk_resolves_an_alert_on_the_alerts_page_audited_and_notified(desk:
 
     again = post(client, f"/alerts/{alert_id}/resolve", {"note": ""}, page="/alerts")
     assert "is not open" in client.get(again.headers["Location"]).text
-    assert _erp_alert(desk, order_id) != alert_id, "a condition still true is raised again, as a new alert"
+    assert erp_alert(desk, order_id) != alert_id, "a condition still true is raised again, as a new alert"
 
 
 def test_the_credit_role_sees_alerts_but_may_not_resolve_them(desk: DeskApp) -> None:
-    alert_id = _erp_alert(desk, desk.order_id(UNKNOWN_SKU_PO))
+    alert_id = erp_alert(desk, desk.order_id(UNKNOWN_SKU_PO))
     client = desk.client("carol")
     page = client.get("/alerts").text
     assert f'data-alert-id="{alert_id}"' in page
