@@ -208,8 +208,9 @@ def send_decision(
     The 855 goes to EDI (X12) orders whose partner's profile asks for one, for an accepted or a
     rejected order; ``acknowledge=False`` withholds it (a set the 997 already rejects for syntax:
     for the partner it was never received). An accepted order's ERP payload is queued when the
-    gateway has an ERP (``erp_kind``, the default's) or the profile routes it to one. An order still in exception sends nothing. ``received`` is
-    the order before the order desk changed it, which the 855 answers line by line. ``purpose`` is
+    gateway has a default ERP (``erp_kind``) or the profile routes it to one (``[erp]``). An order
+    still in exception sends nothing. ``received`` is the order before the order desk changed it,
+    which the 855 answers line by line. ``purpose`` is
     the 855's BAK01: ``04`` answers a partner's change (``gateway.inbound.amendments``). ``changes`` (an 860's
     POC02 by line) asks for an 865 instead of the 855, for a profile whose acks list 865.
     """

@@ -319,3 +319,34 @@ def test_a_partner_without_a_target_still_goes_to_the_default_erp(
         rows["(erp:fortnox-se)", "erp"]["configured"]
         and rows["(erp:fortnox-se)", "erp"]["last_success"] is None
     )
+
+
+def test_gateway_deliver_status_and_outbox_show_each_target(
+    master_sessions: sessionmaker[Session],
+    servers: tuple[ErpServer, ErpServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli.commands import main
+
+    netsuite, fortnox = servers
+    partners = profiles(tmp_path, two_targets(netsuite, fortnox))
+    two_orders(master_sessions, partners, tmp_path)
+    fortnox.replies = [Reply(503, {"Retry-After": "600"})]
+    for name, value in {"HOME": str(tmp_path), "PARTNERS_DIR": str(tmp_path / "profiles"), "NOW": T0.isoformat()}.items():  # fmt: skip
+        monkeypatch.setenv(f"GATEWAY_{name}", value)
+    monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
+
+    delivered = CliRunner().invoke(main, ["deliver", "--once"])
+    assert delivered.exit_code == 0, delivered.output
+    assert "delivered 1, retrying 1, dead-lettered 0" in delivered.stdout
+    status = CliRunner().invoke(main, ["status"])
+    assert status.exit_code == 0, status.output
+    lines = status.stdout.splitlines()
+    assert any(line.startswith("(erp:ns-us)") and " ok " in line for line in lines), status.stdout
+    assert any(line.startswith("(erp:fortnox-se)") for line in lines) and "HTTP 503" in status.stdout
+    outbox = CliRunner().invoke(main, ["outbox"])
+    assert outbox.exit_code == 0, outbox.output
+    assert "to ERP target ns-us" in outbox.stdout and "to ERP target fortnox-se" in outbox.stdout
