@@ -86,7 +86,9 @@ class ErpTarget(BaseModel):
             f"{need}_env" for need in CREDENTIALS.get(self.kind, ()) if not getattr(self, f"{need}_env")
         ]
         if missing:
-            raise ValueError(f"an ERP target of kind {self.kind} needs {', '.join(missing)} (the environment variables)")
+            raise ValueError(
+                f"an ERP target of kind {self.kind} needs {', '.join(missing)} (the environment variables)"
+            )
         if self.kind == "erp.quickbooks_online" and self.url.rstrip("/").rsplit("/", 1)[-1] not in (
             "estimate",
             "salesreceipt",

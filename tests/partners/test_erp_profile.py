@@ -52,7 +52,10 @@ def test_own_and_per_customer_targets_load(tmp_path: Path) -> None:
             NETSUITE.replace('"ns-us"', '"default"'),
             "the target name 'default' is the GATEWAY_ERP_* default's",
         ),
-        (NETSUITE.replace("erp.netsuite", "erp.fortnox"), "an ERP target of kind erp.fortnox needs token_env"),
+        (
+            NETSUITE.replace("erp.netsuite", "erp.fortnox"),
+            "an ERP target of kind erp.fortnox needs token_env",
+        ),
         (NETSUITE + 'token_env = "acme token"\n', "erp.target.token_env: String should match pattern"),
         (NETSUITE.replace("https://", "ftp://"), "erp.target.url: String should match pattern"),
         ("[erp]\n", "[erp] names no target"),
