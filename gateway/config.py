@@ -392,13 +392,9 @@ class ErpSettings(_Retried):
 
     def missing(self) -> list[str]:
         """What this kind of ERP needs that is not set (environment names; URL shape)."""
-        needs = {
-            "erp.sap_business_one": ("user", "password", "company"),
-            "erp.sage_intacct": ("user", "password", "company", "sender_id", "sender_password"),
-            "erp.quickbooks_online": ("token",),
-            "erp.fortnox": ("token",),
-            "erp.visma_net": ("token",),
-        }.get(self.kind, ())
+        from partners import ERP_CREDENTIALS  # one table, also a profile's [erp] target's
+
+        needs = ERP_CREDENTIALS.get(self.kind, ())
         missing = [f"GATEWAY_ERP_{name.upper()}" for name in needs if not getattr(self, name)]
         if self.kind == "erp.quickbooks_online" and self.url.rstrip("/").rsplit("/", 1)[-1] not in (
             "estimate",

@@ -9,6 +9,7 @@ from ._channel import ChannelKind as ChannelKind
 from ._channel import ChannelLink as ChannelLink
 from ._channel import MarketplacePoll as MarketplacePoll
 from ._erp import DEFAULT_TARGET as DEFAULT_TARGET
+from ._erp import ERP_CREDENTIALS as ERP_CREDENTIALS
 from ._erp import ErpFieldMap as ErpFieldMap
 from ._erp import ErpRouting as ErpRouting
 from ._erp import ErpTarget as ErpTarget

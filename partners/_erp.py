@@ -30,7 +30,7 @@ ErpKind = Literal[
     "erp.fortnox",
     "erp.visma_net",
 ]
-CREDENTIALS: dict[str, tuple[str, ...]] = {  # kind -> the credentials it cannot be sent without
+ERP_CREDENTIALS: dict[str, tuple[str, ...]] = {  # kind -> the credentials it cannot be sent without
     "erp.sap_business_one": ("user", "password", "company"),
     "erp.sage_intacct": ("user", "password", "company", "sender_id", "sender_password"),
     "erp.quickbooks_online": ("token",),
@@ -83,7 +83,7 @@ class ErpTarget(BaseModel):
         if self.name == DEFAULT_TARGET:
             raise ValueError(f"the target name {DEFAULT_TARGET!r} is the GATEWAY_ERP_* default's")
         missing = [
-            f"{need}_env" for need in CREDENTIALS.get(self.kind, ()) if not getattr(self, f"{need}_env")
+            f"{need}_env" for need in ERP_CREDENTIALS.get(self.kind, ()) if not getattr(self, f"{need}_env")
         ]
         if missing:
             raise ValueError(

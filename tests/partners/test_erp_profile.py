@@ -70,3 +70,12 @@ def test_a_bad_erp_table_refuses_the_profile(tmp_path: Path, table: str, error: 
     with pytest.raises(ProfileError) as refused:
         load(tmp_path, table)
     assert error in str(refused.value)
+
+
+def test_the_kinds_a_target_may_name_are_the_erp_emitters() -> None:
+    from typing import get_args
+
+    from gateway.outbound.outbox import ERP_KINDS
+    from partners._erp import ErpKind
+
+    assert set(get_args(ErpKind)) == set(ERP_KINDS)
