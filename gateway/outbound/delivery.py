@@ -31,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.alerts import raise_alert
+from gateway.alerts import resolve_alerts
 from gateway.config import ErpSettings
 from gateway.errors import ConfigError
 from gateway.errors import TransportError
@@ -181,7 +182,7 @@ def _attempt(
             action="set the environment variable or fix the [erp] table of the partner's profile, "
             "then restart the deliverer; the payload is retried until then",
             at=now,
-            dedupe_key=f"{AlertKind.ERP_PAYLOAD}:target:{row.erp_target}:{row.partner}",
+            dedupe_key=_unresolved_key(row),
         )
         return _failed(session, row, error, retryable, None, status, now, report, policy=None)
     key = row.idempotency_key or str(row.id)
@@ -222,11 +223,18 @@ def _attempt(
             row.status = OutboxStatus.SENT
             row.delivered_at, row.next_attempt_at, row.last_error = now, None, None
             record_success(session, partner=status, channel="erp", at=now, detail=f"{row.kind} {row.id}")
+            if row.attempts > 1:  # it may have failed as unresolvable: that target's alert is over
+                resolve_alerts(session, at=now, dedupe_key=_unresolved_key(row), kind=AlertKind.ERP_PAYLOAD)
             report.delivered += 1
             return True
         error, retryable = verdict.error or "refused", verdict.retryable
         retry_after = _retry_after(response, now)
     return _failed(session, row, error, retryable, retry_after, status, now, report, policy=settings)
+
+
+def _unresolved_key(row: storage.OutboundRecord) -> str:
+    """One open alert per partner and target that cannot be resolved, however many payloads wait."""
+    return f"{AlertKind.ERP_PAYLOAD}:target:{row.erp_target or DEFAULT_TARGET}:{row.partner}"
 
 
 def _failed(

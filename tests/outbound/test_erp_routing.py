@@ -230,6 +230,8 @@ def test_a_missing_credential_raises_the_erp_alert_and_the_payload_waits(
     monkeypatch.setenv("ACME_FORTNOX_TOKEN", FORTNOX_TOKEN)  # set, and the deliverer restarted
     assert deliver(master_sessions, partners, timedelta(seconds=31)) == (1, 0, 0)
     assert fortnox.requests[0][0]["Authorization"] == f"Bearer {FORTNOX_TOKEN}"
+    [resolved] = alerts(master_sessions, AlertKind.ERP_PAYLOAD)
+    assert resolved.resolved_at is not None, "the target resolves again: its alert says so"
 
 
 def test_a_target_the_profile_no_longer_names_raises_the_erp_alert(
