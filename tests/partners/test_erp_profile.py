@@ -79,3 +79,17 @@ def test_the_kinds_a_target_may_name_are_the_erp_emitters() -> None:
     from partners._erp import ErpKind
 
     assert set(get_args(ErpKind)) == set(ERP_KINDS)
+
+
+def test_one_target_name_is_one_erp_across_profiles(tmp_path: Path) -> None:
+    """Two profiles may share a target by repeating it; the same name with other keys is refused."""
+    from partners import PartnerRegistry
+
+    for name, url in (("a", "https://ns.example/salesOrder"), ("b", "https://ns.example/salesOrder"), ("c", "https://other.example/")):  # fmt: skip
+        head = HEAD.replace('"edi"', f'"{name}"').replace('id = "EDI"', f'id = "EDI{name.upper()}"')
+        (tmp_path / f"{name}.toml").write_text(head + NETSUITE.replace("https://ns.example/salesOrder", url))
+    registry = PartnerRegistry.from_directory(tmp_path)
+    assert [p.name for p in registry] == ["a", "b"]
+    [refused] = registry.refused
+    assert refused.path.name == "c.toml"
+    assert "ERP target 'ns-us' is defined differently in profile 'a'" in refused.error
