@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from . import x12_997 as x12_997
     from . import x12_999 as x12_999
     from . import x12_ta1 as x12_ta1
+    from ._erp import apply_field_map as apply_field_map
     from ._erp import idempotency_key as idempotency_key
     from ._erp import json_bytes as json_bytes
     from ._outbound import ControlNumberSource as ControlNumberSource

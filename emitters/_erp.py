@@ -27,6 +27,7 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import OrderPurpose
 from gateway.model.order import Party
+from partners import ErpFieldMap
 from partners import PartnerProfile
 
 from ._outbound import OutboundDocument
@@ -141,16 +142,49 @@ def address_lines(lines: Sequence[str], slots: int) -> list[str]:
     return [*kept[: slots - 1], ", ".join(kept[slots - 1 :])]
 
 
-def idempotency_key(kind: str, partner: str, order_id: int, sequence: int = 0) -> str:
-    """The idempotency key for delivering one order in one shape: same parts, same key (sent under
-    each ERP emitter's ``IDEMPOTENCY_HEADER``).
+def idempotency_key(
+    kind: str, partner: str, order_id: int, sequence: int = 0, *, target: str | None = None
+) -> str:
+    """The idempotency key for delivering one order in one shape to one target: same parts, same key
+    (sent under each ERP emitter's ``IDEMPOTENCY_HEADER``).
 
     A name-based UUID (RFC 4122 version 5) of the parts: NetSuite's ``X-NetSuite-Idempotency-Key``
     wants a UUID, and to any other receiver it is an opaque string. ``sequence`` counts the payloads
     of the order before this one (0 for its create), so an update or cancel is never taken for it.
+    ``target`` is a named ERP target (``partners.ErpTarget.name``); None for the default ERP, whose
+    keys stay what they were before targets existed.
     """
     parts: list[str | int] = [kind, partner, order_id, *([sequence] if sequence else [])]
+    parts += [f"target:{target}"] if target else []
     return str(uuid.uuid5(_KEY_NAMESPACE, json.dumps(parts)))
+
+
+def apply_field_map(
+    order: Order, partner: PartnerProfile, field_map: ErpFieldMap
+) -> tuple[Order, PartnerProfile]:
+    """``order`` and ``partner`` as an ERP target's field map wants them read: the customer reference
+    in ``partner.customer_account`` (which every emitter writes as the ERP's customer) and the item
+    code in each line's ``sku``. A field the map names that the order lacks is an ``ErpPayloadError``."""
+    if field_map.customer_reference != "customer_account":
+        roles = ("BT",) if field_map.customer_reference == "bill_to" else ("SO", "BY")
+        party = next((p for p in (order.party(role) for role in roles) if p is not None and p.id), None)
+        if party is None or party.id is None:
+            raise ErpPayloadError(
+                f"the ERP's customer reference is the {field_map.customer_reference.replace('_', '-')} "
+                f"party's id (N1 {' or '.join(roles)}), which the order does not carry"
+            )
+        partner = partner.model_copy(update={"customer_account": party.id})
+    if field_map.item_code != "sku":
+        lines = []
+        for line in order.lines:
+            code = getattr(line, field_map.item_code)
+            if not code:
+                raise ErpPayloadError(
+                    f"line {line.line_no} has no {field_map.item_code} for the ERP's item code"
+                )
+            lines.append(line.model_copy(update={"sku": code}))
+        order = order.model_copy(update={"lines": lines})
+    return order, partner
 
 
 def odata_literal(value: str) -> str:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gateway.jobs import ProcrastinateQueue
     from gateway.outbound.retries import RetryPolicy
     from gateway.transports.as2_identity import As2Identity
+    from partners import ErpTarget
     from partners import PartnerRegistry
 
 Security = Literal["none", "starttls", "tls"]
@@ -323,6 +324,41 @@ class ErpSettings(_Retried):
     backoff_seconds: float = 30.0
     backoff_cap_seconds: float = 3600.0
     timeout_seconds: float = 20.0
+    name: str = "default"  # the target: partners.DEFAULT_TARGET, or a profile's [erp] target name
+
+    @classmethod
+    def for_target(cls, target: ErpTarget, env: Mapping[str, str] | None = None) -> ErpSettings:
+        """A partner profile's ERP target with its credentials read from the variables it names.
+
+        A variable it names that is unset or empty raises ``ConfigError`` naming it (the secret is
+        never in the profile, so it can only be missing here)."""
+        from gateway.errors import ConfigError
+
+        env = os.environ if env is None else env
+        values: dict[str, str | None] = {}
+        unset: list[str] = []
+        for credential in ("token", "user", "password", "company", "sender_id", "sender_password"):
+            variable = getattr(target, f"{credential}_env")
+            values[credential] = env.get(variable) or None if variable else None
+            if variable and values[credential] is None:
+                unset.append(variable)
+        if unset:
+            raise ConfigError(f"ERP target {target.name!r} needs {', '.join(unset)}, which is not set")
+        return cls(
+            url=target.url,
+            kind=target.kind,
+            token=values["token"],
+            user=values["user"],
+            password=values["password"],
+            company=values["company"],
+            sender_id=values["sender_id"],
+            sender_password=values["sender_password"],
+            max_attempts=target.max_attempts,
+            backoff_seconds=target.backoff_seconds,
+            backoff_cap_seconds=target.backoff_cap_seconds,
+            timeout_seconds=target.timeout_seconds,
+            name=target.name,
+        )
 
     @classmethod
     def from_environment(cls) -> ErpSettings | None:
@@ -356,13 +392,9 @@ class ErpSettings(_Retried):
 
     def missing(self) -> list[str]:
         """What this kind of ERP needs that is not set (environment names; URL shape)."""
-        needs = {
-            "erp.sap_business_one": ("user", "password", "company"),
-            "erp.sage_intacct": ("user", "password", "company", "sender_id", "sender_password"),
-            "erp.quickbooks_online": ("token",),
-            "erp.fortnox": ("token",),
-            "erp.visma_net": ("token",),
-        }.get(self.kind, ())
+        from partners import ERP_CREDENTIALS  # one table, also a profile's [erp] target's
+
+        needs = ERP_CREDENTIALS.get(self.kind, ())
         missing = [f"GATEWAY_ERP_{name.upper()}" for name in needs if not getattr(self, name)]
         if self.kind == "erp.quickbooks_online" and self.url.rstrip("/").rsplit("/", 1)[-1] not in (
             "estimate",

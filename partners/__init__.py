@@ -8,6 +8,11 @@ from ._channel import WEBHOOK_KINDS as WEBHOOK_KINDS
 from ._channel import ChannelKind as ChannelKind
 from ._channel import ChannelLink as ChannelLink
 from ._channel import MarketplacePoll as MarketplacePoll
+from ._erp import DEFAULT_TARGET as DEFAULT_TARGET
+from ._erp import ERP_CREDENTIALS as ERP_CREDENTIALS
+from ._erp import ErpFieldMap as ErpFieldMap
+from ._erp import ErpRouting as ErpRouting
+from ._erp import ErpTarget as ErpTarget
 from ._learned import ANCHOR_FIELDS as ANCHOR_FIELDS
 from ._learned import APPLIED_GEOMETRIES as APPLIED_GEOMETRIES
 from ._learned import COLUMN_FIELDS as COLUMN_FIELDS

@@ -16,6 +16,7 @@ from validators import PriceTolerance
 from validators import ValidationPolicy
 
 from ._channel import ChannelLink
+from ._erp import ErpRouting
 from ._transports import As2Link
 from ._transports import Delivery
 from ._transports import DropInbox
@@ -181,6 +182,7 @@ class PartnerProfile(BaseModel):
     delivery: Delivery | None = None
     stock: StockSettings = Field(default_factory=StockSettings)
     inventory_advice: InventoryAdviceSettings | None = None
+    erp: ErpRouting | None = None  # None: the orders go to the default ERP (GATEWAY_ERP_*), if any
 
     @model_validator(mode="before")
     @classmethod

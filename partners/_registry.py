@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from gateway.errors import ConfigError
 
+from ._erp import ErpTarget
 from ._profile import DEFAULT_MAX_SEGMENT_BYTES
 from ._profile import PartnerProfile
 
@@ -99,6 +100,7 @@ class PartnerRegistry:
     def __init__(self, profiles: Iterable[PartnerProfile] = ()) -> None:
         self._by_name: dict[str, PartnerProfile] = {}
         self._by_isa: dict[tuple[str, str], list[PartnerProfile]] = {}
+        self._erp_targets: dict[str, tuple[ErpTarget, str]] = {}  # name -> the target, the profile naming it
         self.refused: list[RefusedProfile] = []
         for profile in profiles:
             self.add(profile)
@@ -124,6 +126,14 @@ class PartnerRegistry:
     def add(self, profile: PartnerProfile) -> None:
         if profile.name in self._by_name:
             raise ProfileError(f"two profiles are named {profile.name!r}")
+        targets = profile.erp.targets() if profile.erp is not None else []
+        for target in targets:  # one name is one ERP (one status row, one rest after a failure)
+            known, named_by = self._erp_targets.get(target.name, (target, profile.name))
+            if known != target:
+                raise ProfileError(
+                    f"ERP target {target.name!r} is defined differently in profile {named_by!r}: "
+                    "give this one another name, or the same keys"
+                )
         isa = profile.isa
         if isa is not None:  # a [channel] profile trades no X12: no ISA sender to be found by
             same_isa = self._by_isa.setdefault(_key(isa.qualifier, isa.id), [])
@@ -134,6 +144,8 @@ class PartnerRegistry:
                 )
             same_isa.append(profile)
         self._by_name[profile.name] = profile
+        for target in targets:
+            self._erp_targets.setdefault(target.name, (target, profile.name))
 
     def get(self, name: str) -> PartnerProfile | None:
         return self._by_name.get(name)

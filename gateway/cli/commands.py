@@ -516,6 +516,7 @@ def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
         return
     for row in rows:
         about = f"answers document {row['document_id']}" if row["document_id"] else f"for {row['refers_to']}"
+        about += f"  to ERP target {row['erp_target']}" if row["erp_target"] else ""
         flags = {"overdue": "  997 OVERDUE", "not sent": "  not sent (997 clock starts when sent)"}.get(
             row["ack"] or "", ""
         )
@@ -616,18 +617,23 @@ def invoice(
 @click.option("--once", is_flag=True, help="One pass over what is due, then exit.")
 @pass_context
 def deliver(ctx: _Context, once: bool) -> None:
-    """POST queued ERP payloads to GATEWAY_ERP_URL, retrying with backoff; dead ones raise alerts."""
+    """POST queued ERP payloads to their targets (GATEWAY_ERP_URL, or a profile's [erp]), retrying
+    with backoff; dead ones raise alerts."""
     import httpx
 
     from gateway.config import clock
     from gateway.outbound.delivery import deliver_due
+    from gateway.outbound.delivery import routes_any
 
     settings = ctx.erp
-    if settings is None:
-        raise click.ClickException("set GATEWAY_ERP_URL (and GATEWAY_ERP_KIND, GATEWAY_ERP_TOKEN) to deliver")
+    partners = ctx.pipeline().partners
+    if settings is None and not routes_any(partners):
+        raise click.ClickException(
+            "set GATEWAY_ERP_URL (and GATEWAY_ERP_KIND, GATEWAY_ERP_TOKEN), or an [erp] table in a profile, to deliver"
+        )
     with httpx.Client() as client:
         while True:
-            report = deliver_due(ctx.sessions, settings, now=clock()(), client=client)
+            report = deliver_due(ctx.sessions, settings, now=clock()(), client=client, partners=partners)
             if report.delivered or report.retrying or report.dead or once:
                 click.echo(
                     f"delivered {report.delivered}, retrying {report.retrying}, dead-lettered {report.dead}"

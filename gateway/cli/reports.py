@@ -289,6 +289,7 @@ def outbox_list(
             "id": row.id,
             "kind": row.kind,
             "partner": row.partner,
+            "erp_target": row.erp_target,
             "document_id": row.document_id,
             "order_id": row.order_id,
             "refers_to": row.refers_to,

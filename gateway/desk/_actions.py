@@ -749,11 +749,11 @@ class OrderDesk:
             outbound.append(
                 draft_rejection(session, stored, order, profile, reason=reason, findings=findings, when=when)
             )
-        if self._erp_kind:  # the ERP's cancel of the version it has; nothing when it never had the order
-            cancel = queue_erp_payload(
-                session, self._erp_kind, in_force, profile, order_id=stored.id, when=when, cancel=True
-            )
-            outbound += [cancel] if cancel is not None else []
+        # the ERP's cancel of the version it has, to the target that had it; nothing when none had the order
+        cancel = queue_erp_payload(
+            session, self._erp_kind, in_force, profile, order_id=stored.id, when=when, cancel=True
+        )
+        outbound += [cancel] if cancel is not None else []
         after = _decision_fields(stored) | ({"outbound_ids": outbound} if outbound else {})
         outcome = self._record(session, stored, actor, "order.reject", before, after, when)
         outcome.outbound_ids = outbound

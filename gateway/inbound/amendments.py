@@ -332,8 +332,8 @@ def cancel_order(
     release_stock(session, stored)
     stored.status = OrderStatus.CANCELLED
     stored.superseded = None
-    if erp_kind:  # the ERP's cancel, when it had the order
-        queue_erp_payload(session, erp_kind, in_force, partner, order_id=stored.id, when=when, cancel=True)
+    # the ERP's cancel, to the target that had the order (nothing when none had it)
+    queue_erp_payload(session, erp_kind, in_force, partner, order_id=stored.id, when=when, cancel=True)
     if not answer:
         return None
     ack = cancellation_ack(stored, cancellation, when)

@@ -33,6 +33,7 @@ from gateway.inbound.pipeline import Pipeline
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OutboxStatus
 from gateway.outbound.delivery import deliver_due
+from gateway.outbound.delivery import routes_any
 from gateway.outbound.dispatch import Sender
 from gateway.outbound.dispatch import has_route
 from gateway.outbound.dispatch import send_due
@@ -101,8 +102,10 @@ class Worker:
         dispatched = send_due(self.sessions, self.pipeline.partners, self.senders, now=now)
         report.sent, report.awaiting_mdn = dispatched.sent, dispatched.awaiting_mdn
         report.retrying, report.dead = dispatched.retrying, dispatched.dead
-        if self.erp is not None:
-            delivered = deliver_due(self.sessions, self.erp, now=now, client=client)
+        if self.erp is not None or routes_any(self.pipeline.partners):
+            delivered = deliver_due(
+                self.sessions, self.erp, now=now, client=client, partners=self.pipeline.partners
+            )
             report.delivered = delivered.delivered
             report.retrying += delivered.retrying
             report.dead += delivered.dead
@@ -138,13 +141,14 @@ class Worker:
 
     def _has_any_way_out(self) -> bool:
         """An ERP, SMTP or any partner's route: without one no outbox row can leave this worker."""
-        if self.erp is not None or self.smtp is not None:
+        if self.erp is not None or self.smtp is not None or routes_any(self.pipeline.partners):
             return True
         return any(has_route(profile, self.senders) for profile in self.pipeline.partners)
 
     def _has_way_out(self, partner: str, kind: str) -> bool:
-        if kind in ERP_KINDS:
-            return self.erp is not None
+        if kind in ERP_KINDS:  # the default ERP, or a target of the partner's own
+            profile = self.pipeline.partners.get(partner)
+            return self.erp is not None or (profile is not None and profile.erp is not None)
         if kind == REPLY_KIND:
             return self.smtp is not None
         return has_route(self.pipeline.partners.get(partner), self.senders)

@@ -22,6 +22,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,8 +30,12 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
+from gateway.alerts import raise_alert
+from gateway.alerts import resolve_alerts
 from gateway.config import ErpSettings
+from gateway.errors import ConfigError
 from gateway.errors import TransportError
+from gateway.model.status import AlertKind
 from gateway.model.status import OutboxStatus
 from gateway.outbound import erp_http
 from gateway.outbound.outbox import ERP_KINDS
@@ -38,17 +43,26 @@ from gateway.outbound.outbox import erp_emitter
 from gateway.outbound.retries import RetryTally
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.retries import redeliver as redeliver
+from gateway.outbound.transport_status import ERP_STATUS as ERP_STATUS
+from gateway.outbound.transport_status import erp_status_row
 from gateway.outbound.transport_status import record_failure
 from gateway.outbound.transport_status import record_success
+from partners import DEFAULT_TARGET
 
 if TYPE_CHECKING:
     import httpx
+
+    from partners import PartnerRegistry
 
 log = logging.getLogger(__name__)
 
 _RETRYABLE = erp_http.RETRYABLE
 _BATCH = 50
-ERP_STATUS = "(erp)"  # the status row of the ERP, which belongs to no one partner
+
+
+def routes_any(partners: PartnerRegistry) -> bool:
+    """Whether any partner's profile names an ERP target of its own (an ``[erp]`` table)."""
+    return any(profile.erp is not None for profile in partners)
 
 
 @dataclass(slots=True)
@@ -57,9 +71,20 @@ class DeliveryReport(RetryTally):
 
 
 def deliver_due(
-    sessions: sessionmaker[Session], settings: ErpSettings, *, now: datetime, client: httpx.Client
+    sessions: sessionmaker[Session],
+    settings: ErpSettings | None,
+    *,
+    now: datetime,
+    client: httpx.Client,
+    partners: PartnerRegistry | None = None,
 ) -> DeliveryReport:
     """Try every ERP payload that is due now, once; returns what became of them.
+
+    Each payload goes to its own target (``erp_target``): ``settings`` for the default (None: the
+    default's payloads wait), else the target its partner's profile in ``partners`` names, with the
+    credentials from the variables it names. A target whose payload could not be sent for a reason
+    repeating may cure (down, 5xx, Retry-After, timeout, unresolvable) is left alone for the rest of
+    this run, so one target down costs one attempt and never holds up another's payloads.
 
     A payload waits while an earlier payload of its order is still pending: the ERP hears of an
     order's update or cancel only after the order. (After a create that went dead, the order's next
@@ -67,17 +92,41 @@ def deliver_due(
     """
     report = DeliveryReport()
     logins = erp_http.Sessions()  # SAP Business One sessions, kept for the run
+    resting: set[str] = set() if settings is not None else {DEFAULT_TARGET}
     while True:
         delivered = report.delivered
         with sessions() as session, session.begin():
-            rows = _claim(session, now)
+            rows = _claim(session, now, resting)
             for row in rows:
-                _attempt(session, row, settings, now, client, report, logins)
+                target = row.erp_target or DEFAULT_TARGET
+                if target in resting:
+                    continue  # its target failed earlier in this run: the row waits, untouched
+                if not _attempt(
+                    session, row, _target_settings(row, settings, partners), now, client, report, logins
+                ):
+                    resting.add(target)
         if len(rows) < _BATCH and (report.delivered == delivered or not rows):
             return report  # (a delivery may have let a later payload of its order go: claim again)
 
 
-def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
+def _target_settings(
+    row: storage.OutboundRecord, default: ErpSettings | None, partners: PartnerRegistry | None
+) -> ErpSettings | ConfigError:
+    """The settings of the row's target, or why it cannot be resolved."""
+    name = row.erp_target or DEFAULT_TARGET
+    if name == DEFAULT_TARGET:
+        return default if default is not None else ConfigError("no default ERP: GATEWAY_ERP_URL is unset")
+    profile = partners.get(row.partner) if partners is not None else None
+    target = profile.erp.named(name) if profile is not None and profile.erp is not None else None
+    if target is None:
+        return ConfigError(f"ERP target {name!r} is not named in the [erp] table of {row.partner}'s profile")
+    try:
+        return ErpSettings.for_target(target)
+    except ConfigError as exc:
+        return exc
+
+
+def _claim(session: Session, now: datetime, resting: set[str]) -> list[storage.OutboundRecord]:
     outbound = storage.OutboundRecord
     earlier = aliased(storage.OutboundRecord)
     waiting = (
@@ -98,6 +147,7 @@ def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
                 outbound.status == OutboxStatus.PENDING,
                 or_(outbound.next_attempt_at.is_(None), outbound.next_attempt_at <= now),
                 or_(outbound.order_id.is_(None), ~waiting),
+                func.coalesce(outbound.erp_target, DEFAULT_TARGET).not_in(resting),
             )
             .order_by(outbound.id)
             .limit(_BATCH)
@@ -109,22 +159,38 @@ def _claim(session: Session, now: datetime) -> list[storage.OutboundRecord]:
 def _attempt(
     session: Session,
     row: storage.OutboundRecord,
-    settings: ErpSettings,
+    settings: ErpSettings | ConfigError,
     now: datetime,
     client: httpx.Client,
     report: DeliveryReport,
     logins: erp_http.Sessions,
-) -> None:
+) -> bool:
+    """Send ``row`` once; False when its target failed in a way that a retry may cure."""
     import httpx  # here, not at the top: only a delivery sends
 
     row.attempts += 1
+    status = erp_status_row(row.erp_target or DEFAULT_TARGET)
+    retry_after: float | None = None
+    if isinstance(settings, ConfigError):
+        error, retryable = f"the ERP target cannot be resolved: {settings}", True
+        raise_alert(
+            session,
+            kind=AlertKind.ERP_PAYLOAD,
+            partner=row.partner,
+            order_id=row.order_id,
+            message=f"ERP payload {row.id} ({row.kind}) cannot go to the ERP: {settings}",
+            action="set the environment variable or fix the [erp] table of the partner's profile, "
+            "then restart the deliverer; the payload is retried until then",
+            at=now,
+            dedupe_key=_unresolved_key(row),
+        )
+        return _failed(session, row, error, retryable, None, status, now, report, policy=None)
     key = row.idempotency_key or str(row.id)
     header = erp_emitter(row.kind).IDEMPOTENCY_HEADER  # the ERP's own where it documents one
     headers = {"Content-Type": erp_http.content_type(row.kind), header: key}
     if settings.token and row.kind not in (erp_http.SAP, erp_http.INTACCT):  # those log in their own way
         headers["Authorization"] = f"Bearer {settings.token}"
     request = row.erp_request or {}
-    retry_after: float | None = None
     try:
         url = settings.url + request.get("path", "")
         if request.get("find"):
@@ -156,24 +222,48 @@ def _attempt(
         if verdict.delivered:
             row.status = OutboxStatus.SENT
             row.delivered_at, row.next_attempt_at, row.last_error = now, None, None
-            record_success(session, partner=ERP_STATUS, channel="erp", at=now, detail=f"{row.kind} {row.id}")
+            record_success(session, partner=status, channel="erp", at=now, detail=f"{row.kind} {row.id}")
+            if row.attempts > 1:  # it may have failed as unresolvable: that target's alert is over
+                resolve_alerts(session, at=now, dedupe_key=_unresolved_key(row), kind=AlertKind.ERP_PAYLOAD)
             report.delivered += 1
-            return
+            return True
         error, retryable = verdict.error or "refused", verdict.retryable
         retry_after = _retry_after(response, now)
-    record_failure(session, partner=ERP_STATUS, channel="erp", at=now, error=f"{row.kind} {row.id}: {error}")
+    return _failed(session, row, error, retryable, retry_after, status, now, report, policy=settings)
+
+
+def _unresolved_key(row: storage.OutboundRecord) -> str:
+    """One open alert per partner and target that cannot be resolved, however many payloads wait."""
+    return f"{AlertKind.ERP_PAYLOAD}:target:{row.erp_target or DEFAULT_TARGET}:{row.partner}"
+
+
+def _failed(
+    session: Session,
+    row: storage.OutboundRecord,
+    error: str,
+    retryable: bool,
+    retry_after: float | None,
+    status: str,
+    now: datetime,
+    report: DeliveryReport,
+    *,
+    policy: ErpSettings | None,
+) -> bool:
+    """Record a failed attempt on the row and its target's status row; False when a retry may cure it."""
+    record_failure(session, partner=status, channel="erp", at=now, error=f"{row.kind} {row.id}: {error}")
     report.count_failure(
         record_failed_attempt(
             session,
             row,
             error,
-            policy=settings.policy,
+            policy=(policy or ErpSettings(url="")).policy,  # unresolved: the default policy's backoff
             retryable=retryable,
             now=now,
             retry_after=retry_after,
             refused_by="the ERP",
         )
     )
+    return not retryable
 
 
 class _NotFound(Exception):

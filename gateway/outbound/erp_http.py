@@ -50,16 +50,17 @@ class Verdict:
 
 @dataclass(slots=True)
 class Sessions:
-    """The SAP Business One sessions opened during one delivery run, by login URL."""
+    """The SAP Business One sessions opened during one delivery run, by ERP target and login URL."""
 
-    cookies: dict[str, str] = field(default_factory=dict)
+    cookies: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def cookie(self, client: httpx.Client, settings: ErpSettings, *, fresh: bool = False) -> str:
         """The ``Cookie`` header of a Service Layer session; logs in when there is none (or ``fresh``)."""
         url = login_url(settings.url)
-        if fresh or url not in self.cookies:
-            self.cookies[url] = _login(client, settings, url)
-        return self.cookies[url]
+        key = (settings.name, url)  # two targets on one Service Layer may log in as different users
+        if fresh or key not in self.cookies:
+            self.cookies[key] = _login(client, settings, url)
+        return self.cookies[key]
 
 
 def login_url(orders_url: str) -> str:

@@ -39,6 +39,8 @@ from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
 from gateway.outbound.acknowledgments import acknowledgment_for
 from parsers.x12 import MAP_DIR
+from partners import DEFAULT_TARGET
+from partners import ErpTarget
 from partners import PartnerProfile
 
 CHECKED_KINDS = frozenset({"855", "865", "856", "810", "846"})
@@ -87,6 +89,7 @@ def store_outbound(
     ack_window: timedelta | None = None,
     idempotency_key: str | None = None,
     hold: Sequence[str] = (),
+    erp_target: str | None = None,
 ) -> int:
     """Store ``document`` in the outbox, checked; returns its id.
 
@@ -114,6 +117,7 @@ def store_outbound(
         else None,
         "idempotency_key": idempotency_key,
         "erp_request": document.request,
+        "erp_target": erp_target,
     }
     stored = session.execute(insert(storage.OutboundRecord).returning(storage.OutboundRecord.id), row)
     if order_id is None:  # an answer to the document itself (a 997, a TA1) takes it out of the desk's queue
@@ -214,8 +218,9 @@ def send_decision(
     The 855 goes to EDI (X12) orders whose partner's profile asks for one, for an accepted or a
     rejected order; ``acknowledge=False`` withholds it (a set the 997 already rejects for syntax:
     for the partner it was never received). An accepted order's ERP payload is queued when the
-    gateway has an ERP (``erp_kind``). An order still in exception sends nothing. ``received`` is
-    the order before the order desk changed it, which the 855 answers line by line. ``purpose`` is
+    gateway has a default ERP (``erp_kind``) or the profile routes it to one (``[erp]``). An order
+    still in exception sends nothing. ``received`` is the order before the order desk changed it,
+    which the 855 answers line by line. ``purpose`` is
     the 855's BAK01: ``04`` answers a partner's change (``gateway.inbound.amendments``). ``changes`` (an 860's
     POC02 by line) asks for an 865 instead of the 855, for a profile whose acks list 865.
     """
@@ -233,14 +238,14 @@ def send_decision(
             session, ack, partner, when=when, document_id=document_id, order_id=order_id, changes=changes
         )
     erp_payload_id = None
-    if erp_kind and status == OrderStatus.ACCEPTED:
+    if status == OrderStatus.ACCEPTED and (erp_kind or partner.erp is not None):
         erp_payload_id = queue_erp_payload(session, erp_kind, order, partner, order_id=order_id, when=when)
     return DecisionSent(acknowledgment_id, erp_payload_id)
 
 
 def queue_erp_payload(
     session: Session,
-    kind: str,
+    kind: str | None,
     order: Order,
     partner: PartnerProfile,
     *,
@@ -250,46 +255,101 @@ def queue_erp_payload(
 ) -> int | None:
     """Queue what the ERP must hear of a decided order; returns the last payload's id, or None.
 
-    An order the ERP has not had (no earlier payload of it pending or sent) gets its create; one it
-    has gets the ERP's update, or with ``cancel`` its cancel (an order it never had needs none).
-    Each payload has its own idempotency key. One that cannot be written raises an alert instead.
+    ``kind`` is the default ERP's (``GATEWAY_ERP_KIND``; None: no default). An order the ERP has not
+    had (no earlier payload of it pending or sent) gets its create, for the target its profile routes
+    it to (``partners.ErpRouting.route``: its bill-to / sold-to account's, the partner's own, else the
+    default); one it has gets that same target's update, or with ``cancel`` its cancel (an order it
+    never had needs none). Each payload has its own idempotency key, stable per target and order. One
+    that cannot be written, or whose target the profile no longer names, raises an alert instead.
     """
-    emitter = erp_emitter(kind)
     outbound = storage.OutboundRecord
-    earlier = list(
-        session.scalars(select(outbound.status).where(outbound.order_id == order_id, outbound.kind == kind))
-    )
-    sent_before = any(status in (OutboxStatus.PENDING, OutboxStatus.SENT) for status in earlier)
-    if cancel and not sent_before:
+    earlier = session.execute(
+        select(outbound.kind, outbound.erp_target, outbound.status)
+        .where(outbound.order_id == order_id, outbound.kind.in_(ERP_KINDS))
+        .order_by(outbound.id)
+    ).all()
+    had = [row for row in earlier if row.status in (OutboxStatus.PENDING, OutboxStatus.SENT)]
+    if cancel and not had:
         return None
+    target: ErpTarget | None = None
+    if had:  # a change or cancel goes where the create went
+        kind, name = had[-1].kind, had[-1].erp_target or DEFAULT_TARGET
+        if name != DEFAULT_TARGET:
+            target = partner.erp.named(name) if partner.erp else None
+            if target is None:
+                _cannot_go(
+                    session,
+                    order,
+                    partner,
+                    order_id,
+                    when,
+                    f"it went to ERP target {name!r}, which the profile no longer names",
+                    action=f"name target {name!r} in the [erp] table of {partner.name}'s profile again, "
+                    "or make the change in that ERP by hand",
+                )
+                return None
+    else:
+        target = partner.erp.route(order, partner.customer_account) if partner.erp else None
+        kind, name = (target.kind, target.name) if target else (kind, DEFAULT_TARGET)
+        if kind is None:
+            return None  # no ERP for this order: no target names it and there is no default
+    emitter = erp_emitter(kind)
+    same = [row for row in earlier if row.kind == kind and (row.erp_target or DEFAULT_TARGET) == name]
     try:
-        if not sent_before:
-            documents = [emitter.emit(order, partner, order_id=order_id, when=when)]
+        shaped, profile = (
+            (order, partner) if target is None else emitters.apply_field_map(order, partner, target.field_map)
+        )
+        if not had:
+            documents = [emitter.emit(shaped, profile, order_id=order_id, when=when)]
         else:
             shape = emitter.emit_cancel if cancel else emitter.emit_update
-            documents = shape(order, partner, order_id=order_id, when=when)
+            documents = shape(shaped, profile, order_id=order_id, when=when)
     except emitters.ErpPayloadError as exc:
-        raise_alert(
+        _cannot_go(
             session,
-            kind=AlertKind.ERP_PAYLOAD,
-            partner=partner.name,
-            order_id=order_id,
-            message=f"order {order_id} (PO {order.po_number}) cannot go to the ERP: {exc}",
+            order,
+            partner,
+            order_id,
+            when,
+            str(exc),
             action="correct the order (or the ERP field map) so the payload can be written, "
             "then approve it again on the desk",
-            at=when,
         )
         return None
     last = None
-    for sequence, document in enumerate(documents, start=len(earlier)):
+    for sequence, document in enumerate(documents, start=len(same)):
         last = store_outbound(
             session,
             document,
             when=when,
             order_id=order_id,
-            idempotency_key=emitters.idempotency_key(kind, partner.name, order_id, sequence),
+            idempotency_key=emitters.idempotency_key(
+                kind, partner.name, order_id, sequence, target=None if name == DEFAULT_TARGET else name
+            ),
+            erp_target=name,
         )
     return last
+
+
+def _cannot_go(
+    session: Session,
+    order: Order,
+    partner: PartnerProfile,
+    order_id: int,
+    when: datetime,
+    why: str,
+    *,
+    action: str,
+) -> None:
+    raise_alert(
+        session,
+        kind=AlertKind.ERP_PAYLOAD,
+        partner=partner.name,
+        order_id=order_id,
+        message=f"order {order_id} (PO {order.po_number}) cannot go to the ERP: {why}",
+        action=action,
+        at=when,
+    )
 
 
 def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: datetime) -> str | None:

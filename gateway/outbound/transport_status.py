@@ -53,6 +53,7 @@ POLLED = frozenset(
     {"sftp-pull", "drop", "imap", "amazon", "walmart", "846", "alerts"}
 )  # what `gateway run` polls
 _TEXT_LIMIT = 2000
+ERP_STATUS = "(erp)"  # the status row of the default ERP
 
 
 def record_success(session: Session, *, partner: str, channel: str, at: datetime, detail: str) -> None:
@@ -152,6 +153,14 @@ def _row(session: Session, partner: str, channel: str) -> storage.TransportStatu
     return row
 
 
+def erp_status_row(target: str) -> str:
+    """The status row of an ERP target, which belongs to no one partner: ``(erp)`` for the default
+    (GATEWAY_ERP_*), ``(erp:NAME)`` for a target a profile's ``[erp]`` table names."""
+    from partners import DEFAULT_TARGET  # (the profiles' models: not at import, for `gateway --help`)
+
+    return ERP_STATUS if target == DEFAULT_TARGET else f"(erp:{target})"
+
+
 def status_report(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
     """Last success and last error per partner and channel; configured channels never run show too.
 
@@ -160,6 +169,7 @@ def status_report(session: Session, partners: PartnerRegistry) -> list[dict[str,
     """
     seen = {(row.partner, row.channel): row for row in status_rows(session)}
     configured = {(p.name, channel) for p in partners for channel in configured_channels(p)}
+    configured |= {(erp_status_row(t.name), "erp") for p in partners if p.erp for t in p.erp.targets()}
     result = []
     for partner, channel in sorted(configured | set(seen)):
         row = seen.get((partner, channel))

@@ -278,7 +278,7 @@ class OutboundRecord(Base):
     order's price, waiting for a person; ``errors`` says why), ``sent``, ``dead`` (delivery
     gave up). X12 documents the partner must answer with a 997/999 carry ``ack_window_seconds``;
     ``ack_due_at`` is set from it when the document is sent (never before: what has not left
-    cannot be answered), ``ack_received_at`` when one came.
+    cannot be answered), ``ack_received_at`` when one came. An ERP payload names its ``erp_target``.
     """
 
     __tablename__ = "outbound_document"
@@ -306,6 +306,9 @@ class OutboundRecord(Base):
     delivered_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     erp_request: Mapped[dict[str, Any] | None]  # an ERP update or cancel: emitters.OutboundDocument.request
+    erp_target: Mapped[str | None] = mapped_column(
+        String(40)
+    )  # an ERP payload's target: partners.ErpTarget.name, or "default"
 
 
 class ShipmentRow(Base):
