@@ -35,7 +35,6 @@ from gateway import storage
 from gateway.errors import OutboundRefused
 from gateway.model.status import DocumentStatus
 from gateway.outbound.carrier_shipments import record_booking
-from gateway.outbound.carrier_webhooks import PLATFORMS
 from gateway.outbound.carrier_webhooks import read_booking
 from gateway.outbound.transport_status import record_outcome
 from gateway.outbound.transport_status import status_transaction
@@ -63,11 +62,18 @@ def _too_large(_: RequestEntityTooLarge) -> tuple[Response, int]:
     return _answer(413, message=f"the body is larger than {MAX_BODY_BYTES} bytes; refused, not stored")
 
 
-@shipment_webhooks.post("/<name>/<platform>")
-def booking(name: str, platform: str) -> tuple[Response, int]:
+@shipment_webhooks.post("/<name>/nshift")
+def nshift(name: str) -> tuple[Response, int]:
+    return _webhook(name, "nshift")
+
+
+@shipment_webhooks.post("/<name>/ingrid")
+def ingrid(name: str) -> tuple[Response, int]:
+    return _webhook(name, "ingrid")
+
+
+def _webhook(name: str, platform: str) -> tuple[Response, int]:
     found = services()
-    if platform not in PLATFORMS:
-        return _answer(404, message=f"no shipment webhook for {platform!r}: {', '.join(PLATFORMS)}")
     if found.partners.get(name) is None:
         return _answer(404, message=f"no partner profile is named {name!r}")
     variable = SECRET_VARIABLES[platform]
