@@ -15,7 +15,6 @@ import hashlib
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,7 @@ from gateway.outbound.shipping import ShipmentOutcome
 from gateway.outbound.shipping import outbound_of
 from gateway.outbound.shipping import partner_for
 from gateway.outbound.shipping import record_shipment
+from gateway.outbound.shipping import shipped_so_far
 from partners import PartnerProfile
 from partners import PartnerRegistry
 
@@ -155,15 +155,7 @@ def _items(session: Session, order: storage.PurchaseOrder, booking: CarrierBooki
         if problems:
             raise OutboundRefused(problems)
         return items
-    shipped = storage.ShippedLine
-    before: dict[str, Decimal] = {
-        line_no: Decimal(total)
-        for line_no, total in session.execute(
-            select(shipped.line_no, func.sum(shipped.quantity))
-            .where(shipped.order_id == order.id)
-            .group_by(shipped.line_no)
-        )
-    }
+    before = shipped_so_far(session, order.id)
     open_items = [
         ShippedItem(line_no=line.line_no, quantity=left, uom=line.uom or "EA")
         for line in lines

@@ -197,15 +197,7 @@ def _check_order(
             select(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == accepted.id)
         )
     }
-    shipped = storage.ShippedLine
-    before: dict[str, Decimal] = {
-        line_no: Decimal(total)
-        for line_no, total in session.execute(
-            select(shipped.line_no, func.sum(shipped.quantity))
-            .where(shipped.order_id == accepted.id)
-            .group_by(shipped.line_no)
-        )
-    }
+    before = shipped_so_far(session, accepted.id)
     now: dict[str, Decimal] = {}
     for item in order.all_items():
         line = lines.get(item.line_no)
@@ -227,6 +219,19 @@ def _check_order(
                 f"already shipped {earlier.normalize():f}; that is more than was ordered"
             )
     return accepted.id
+
+
+def shipped_so_far(session: Session, order_id: int) -> dict[str, Decimal]:
+    """The units of each line of the order that earlier shipments took, by line number."""
+    shipped = storage.ShippedLine
+    return {
+        line_no: Decimal(total)
+        for line_no, total in session.execute(
+            select(shipped.line_no, func.sum(shipped.quantity))
+            .where(shipped.order_id == order_id)
+            .group_by(shipped.line_no)
+        )
+    }
 
 
 def _fill(item: ShippedItem, line: storage.OrderLineRecord) -> None:
