@@ -226,12 +226,17 @@ def update_inventory(session: Session, update: Any) -> list[dict[str, str]]:
     if not isinstance(items, list) or not items:
         raise InventoryRefused([*problems, "/items: a non-empty list of items is expected"])
     table = storage.InventoryLevel
-    skus = {item.get("sku") for item in items if isinstance(item, dict) and isinstance(item.get("sku"), str)}
+    skus = sorted(
+        {item["sku"] for item in items if isinstance(item, dict) and isinstance(item.get("sku"), str)}
+    )
     stocked: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
-    for sku, warehouse, on_hand, allocated in session.execute(
-        select(table.sku, table.warehouse, table.on_hand, table.allocated).where(table.sku.in_(sorted(skus)))
-    ):
-        stocked.setdefault(sku, {})[warehouse] = (Decimal(on_hand), Decimal(allocated))
+    for start in range(0, len(skus), _IMPORT_BATCH):
+        for sku, warehouse, on_hand, allocated in session.execute(
+            select(table.sku, table.warehouse, table.on_hand, table.allocated).where(
+                table.sku.in_(skus[start : start + _IMPORT_BATCH])
+            )
+        ):
+            stocked.setdefault(sku, {})[warehouse] = (Decimal(on_hand), Decimal(allocated))
     spec = KINDS["inventory"]
     batch: dict[tuple[Any, ...], dict[str, Any]] = {}
     for n, item in enumerate(items):
@@ -249,7 +254,10 @@ def update_inventory(session: Session, update: Any) -> list[dict[str, str]]:
         {k: f"{v.normalize():f}" if isinstance(v, Decimal) else v for k, v in values.items()}
         for values in batch.values()
     ]
-    _replace(session, spec, batch)
+    rows = list(batch.values())
+    for start in range(0, len(rows), _IMPORT_BATCH):  # as the import writes: a bounded statement each
+        chunk = {(row["sku"], row["warehouse"]): row for row in rows[start : start + _IMPORT_BATCH]}
+        _replace(session, spec, chunk)
     bump_revision(session)
     return written
 

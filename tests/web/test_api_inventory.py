@@ -148,6 +148,17 @@ def test_a_malformed_update_is_refused(
     assert _stock(master_sessions) == before
 
 
+def test_a_whole_catalog_count_is_one_update(master_sessions: sessionmaker[Session]) -> None:
+    items = [{"sku": f"COUNT-{n:05d}", "warehouse": "COL", "on_hand": str(n)} for n in range(2000)]
+    response = _post(_client(master_sessions), {"items": items})
+    assert response.status_code == 200, response.get_json()
+    stock = _stock(master_sessions)
+    assert (
+        stock[("COUNT-01999", "COL")] == (Decimal(1999), Decimal(0))
+        and len(response.get_json()["atp"]) == 2000
+    )
+
+
 def test_too_large_a_body_is_refused(master_sessions: sessionmaker[Session]) -> None:
     huge = '{"items": [' + " " * (5 * 1024 * 1024) + "]}"
     assert _post(_client(master_sessions), huge).status_code == 413
