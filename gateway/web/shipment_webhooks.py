@@ -10,8 +10,9 @@ and an unauthenticated one is answered 401 and never stored (as ``channels`` doe
   ``Authorization: Bearer <GATEWAY_INGRID_WEBHOOK_SECRET>``, compared in constant time.
 
 An authenticated body is stored durably (``storage.store_document``, channel ``nshift``/``ingrid``)
-before it is read, so nothing is lost: a refused one keeps its reasons beside it (status
-``rejected``, ``error``), shown on the desk, and is answered 422 with every reason. The same bytes
+in the transaction that records its shipment, before the answer, so nothing is lost: a refused
+one is stored with its reasons beside it (status ``rejected``, ``error``), shown on the desk, and
+answered 422 with every reason. The same bytes
 again are the same document and get its first answer; the same tracking number again is the same
 shipment (``carrier_shipments``): one shipment, one 856. An event with nothing shipped yet (no
 tracking number) is stored, answered 200 and records nothing.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hmac
 import io
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -29,6 +31,7 @@ from flask import Response
 from flask import jsonify
 from flask import request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway import storage
@@ -90,29 +93,10 @@ def _webhook(name: str, platform: str) -> tuple[Response, int]:
         with status_transaction(found.sessions, name, f"{platform}-in") as session:
             record_outcome(session, partner=name, channel=f"{platform}-in", at=found.clock(), error=why)
         return _answer(401, message="authentication failed; the body was not stored")
-    with found.sessions() as session, session.begin():
-        document, created = storage.store_document(
-            session,
-            io.BytesIO(body),
-            channel=platform,
-            filename=None,
-            received_at=found.clock(),
-            partner=name,
-        )
-        document_id, status, meta, errors = (
-            document.id,
-            document.status,
-            dict(document.meta),
-            list(document.errors),
-        )
-        if created:
-            document.format = platform
-    if not created and status != DocumentStatus.RECEIVED:
-        return _stored_answer(document_id, status, meta, errors)
     try:
-        return _record(name, platform, body, document_id)
+        return _record(name, platform, body)
     except IntegrityError:  # the same booking recorded by a delivery running at the same time
-        return _record(name, platform, body, document_id)
+        return _record(name, platform, body)
 
 
 def _authentic(platform: str, body: bytes, secret: str) -> bool:
@@ -122,13 +106,21 @@ def _authentic(platform: str, body: bytes, secret: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), secret.encode())
 
 
-def _record(name: str, platform: str, body: bytes, document_id: int) -> tuple[Response, int]:
-    """Read and record the stored body; its document says what became of it."""
+def _record(name: str, platform: str, body: bytes) -> tuple[Response, int]:
+    """Store the body and record its booking in one transaction, or store it with why it is refused.
+
+    One transaction: a crash leaves either nothing (unanswered, so the platform sends it again)
+    or the document with what became of it; never a stored body waiting for a reader (the order
+    pipeline's recovery pass takes every document left ``received``).
+    """
     found = services()
     when = found.clock()
     try:
         booking = read_booking(platform, body)
         with found.sessions() as session, session.begin():
+            document, created = _stored(session, body, platform, name, when)
+            if not created and document.status != DocumentStatus.RECEIVED:
+                return _stored_answer(document)
             meta: dict[str, Any] = {"recorded": False}
             if booking is not None:
                 shipment_id, outcome = record_booking(session, booking, found.partners, name, when=when)
@@ -140,43 +132,52 @@ def _record(name: str, platform: str, body: bytes, document_id: int) -> tuple[Re
                     "duplicate": outcome.duplicate,
                     "provenance": booking.provenance,
                 }
-            document = session.get(storage.Document, document_id)
-            assert document is not None
             document.status, document.meta = DocumentStatus.PROCESSED, {**document.meta, **meta}
+            answer = _stored_answer(document)
     except OutboundRefused as exc:
         with found.sessions() as session, session.begin():
-            document = session.get(storage.Document, document_id)
-            assert document is not None
+            document, created = _stored(session, body, platform, name, when)
+            if not created and document.status != DocumentStatus.RECEIVED:
+                return _stored_answer(document)
             document.status, document.error_code = DocumentStatus.REJECTED, REFUSED
             document.error = "; ".join(exc.problems)
             document.errors = [{"code": REFUSED, "message": p, "location": None} for p in exc.problems]
-            storage.tally_documents(session, [document_id])  # onto the desk's queue
+            storage.tally_documents(session, [document.id])  # onto the desk's queue
+            answer = _stored_answer(document)
         with status_transaction(found.sessions, name, f"{platform}-in") as session:
-            record_outcome(session, partner=name, channel=f"{platform}-in", at=when, error=document.error)
-        return _answer(422, document_id=document_id, refused=exc.problems)
+            record_outcome(
+                session, partner=name, channel=f"{platform}-in", at=when, error="; ".join(exc.problems)
+            )
+        return answer
     with status_transaction(found.sessions, name, f"{platform}-in") as session:
-        record_outcome(
-            session,
-            partner=name,
-            channel=f"{platform}-in",
-            at=when,
-            detail=f"document {document_id}: shipment {meta.get('shipment_id') or 'none yet'}",
-        )
-    return _stored_answer(document_id, DocumentStatus.PROCESSED, meta, [])
+        detail = f"shipment {meta['shipment_id']}" if meta.get("recorded") else "nothing shipped yet"
+        record_outcome(session, partner=name, channel=f"{platform}-in", at=when, detail=detail)
+    return answer
 
 
-def _stored_answer(
-    document_id: int, status: str, meta: dict[str, Any], errors: list[Any]
-) -> tuple[Response, int]:
-    if status == DocumentStatus.REJECTED:
-        return _answer(
-            422, document_id=document_id, refused=[e.get("message") for e in errors], duplicate=True
-        )
-    if status != DocumentStatus.PROCESSED:
-        return _answer(409, document_id=document_id, message=f"the document is {status}")
+def _stored(
+    session: Session, body: bytes, platform: str, name: str, when: datetime
+) -> tuple[storage.Document, bool]:
+    """The body as a document (the one already stored for the same bytes, if any)."""
+    document, created = storage.store_document(
+        session, io.BytesIO(body), channel=platform, filename=None, received_at=when, partner=name
+    )
+    if created:
+        document.format = platform
+    return document, created
+
+
+def _stored_answer(document: storage.Document) -> tuple[Response, int]:
+    """The answer for what became of the document: the same for the same bytes, every time."""
+    if document.status == DocumentStatus.REJECTED:
+        refused = [error.get("message") for error in document.errors]
+        return _answer(422, document_id=document.id, refused=refused)
+    if document.status != DocumentStatus.PROCESSED:
+        return _answer(409, document_id=document.id, message=f"the document is {document.status}")
+    meta = document.meta
     return _answer(
         200,
-        document_id=document_id,
+        document_id=document.id,
         recorded=bool(meta.get("recorded")),
         shipment_id=meta.get("shipment_id"),
         outbound_id=meta.get("outbound_id"),

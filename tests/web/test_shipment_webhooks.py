@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.config import WebConfig
 from gateway.inbound.pipeline import Pipeline
+from gateway.jobs.inline import received_documents
 from gateway.model.status import DocumentStatus
 from gateway.web import create_app
 from parsers.x12 import MAP_DIR
@@ -150,6 +151,7 @@ def test_the_same_booking_twice_is_one_shipment_and_one_856(shop: sessionmaker[S
             .where(storage.OutboundRecord.kind == "856")
         )
     assert asns == 1
+    assert received_documents(shop) == [], "nothing is left for the order pipeline's recovery pass"
 
 
 def test_an_unknown_order_is_refused_and_the_body_kept_with_the_reason(shop: sessionmaker[Session]) -> None:
@@ -167,6 +169,7 @@ def test_an_unknown_order_is_refused_and_the_body_kept_with_the_reason(shop: ses
         assert storage.open_document(session, document.id).read() == body, "the raw body, kept"
     assert _count(shop, storage.ShipmentRow) == 0
     assert _nshift(_client(shop), body).status_code == 422, "the same body again gets the same answer"
+    assert received_documents(shop) == [], "nothing is left for the order pipeline's recovery pass"
 
 
 def test_a_body_missing_its_fields_is_refused_naming_each_pointer(shop: sessionmaker[Session]) -> None:
