@@ -5,7 +5,7 @@ webhook's URL names. It ships the lines it lists (by our line number or by SKU),
 line of the order: what was ordered less what earlier shipments took. The shipment id is the
 first tracking number (cut to a hash where longer than BSN02's 30 characters), so the same
 booking reported twice, by the same event again or by a later event with the same tracking
-number, is one shipment with one 856. Everything else is ``gateway.outbound.shipping``'s
+number, is one shipment with one 856; ``earlier_event`` finds an event id seen before. Everything else is ``gateway.outbound.shipping``'s
 ``record_shipment``: the same pre-flight checks, SSCCs and outbox.
 """
 
@@ -26,6 +26,7 @@ from gateway.model.outbound import Place
 from gateway.model.outbound import ShipmentRecord
 from gateway.model.outbound import ShippedItem
 from gateway.model.outbound import ShippedOrder
+from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.outbound.shipping import ShipmentOutcome
 from gateway.outbound.shipping import outbound_of
@@ -46,6 +47,22 @@ def shipment_id_of(booking: CarrierBooking) -> str:
     if 2 <= len(tracking) <= _SHIPMENT_ID_MAX:
         return tracking
     return "T" + hashlib.sha256(tracking.encode()).hexdigest()[: _SHIPMENT_ID_MAX - 1].upper()
+
+
+def earlier_event(session: Session, platform: str, partner: str, event_id: str) -> storage.Document | None:
+    """The processed document that already carried this event of the platform for the partner, if any."""
+    document = storage.Document
+    return session.scalars(
+        select(document)
+        .where(
+            document.channel == platform,
+            document.partner == partner,
+            document.status == DocumentStatus.PROCESSED,
+            document.meta["event_id"].as_string() == event_id,
+        )
+        .order_by(document.id)
+        .limit(1)
+    ).first()
 
 
 def record_booking(

@@ -13,8 +13,9 @@ An authenticated body is stored durably (``storage.store_document``, channel ``n
 in the transaction that records its shipment, before the answer, so nothing is lost: a refused
 one is stored with its reasons beside it (status ``rejected``, ``error``), shown on the desk, and
 answered 422 with every reason. The same bytes
-again are the same document and get its first answer; the same tracking number again is the same
-shipment (``carrier_shipments``): one shipment, one 856. An event with nothing shipped yet (no
+again are the same document and get its first answer; the same event id again (other bytes) gets
+the first event's shipment, and the same tracking number again is the same shipment
+(``carrier_shipments``): one shipment, one 856. An event with nothing shipped yet (no
 tracking number) is stored, answered 200 and records nothing.
 """
 
@@ -37,6 +38,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gateway import storage
 from gateway.errors import OutboundRefused
 from gateway.model.status import DocumentStatus
+from gateway.outbound.carrier_shipments import earlier_event
 from gateway.outbound.carrier_shipments import record_booking
 from gateway.outbound.carrier_webhooks import read_booking
 from gateway.outbound.transport_status import record_outcome
@@ -122,7 +124,10 @@ def _record(name: str, platform: str, body: bytes) -> tuple[Response, int]:
             if not created and document.status != DocumentStatus.RECEIVED:
                 return _stored_answer(document)
             meta: dict[str, Any] = {"recorded": False}
-            if booking is not None:
+            earlier = None if booking is None else earlier_event(session, platform, name, booking.event_id)
+            if earlier is not None:  # the same event again, in other bytes: its first answer
+                meta = {**earlier.meta, "duplicate": True, "duplicate_of": earlier.id}
+            elif booking is not None:
                 shipment_id, outcome = record_booking(session, booking, found.partners, name, when=when)
                 meta = {
                     "recorded": True,

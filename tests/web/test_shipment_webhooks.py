@@ -143,6 +143,11 @@ def test_the_same_booking_twice_is_one_shipment_and_one_856(shop: sessionmaker[S
     later = _nshift(client, json.dumps(redelivered).encode()).get_json()
     assert later["duplicate"] and later["outbound_id"] == first["outbound_id"]
     assert later["document_id"] != first["document_id"]
+    resent = json.loads(body)
+    resent["shipment"]["shipmentNo"] = "1Z999AA10123456800"  # the same event id, now naming other parcels
+    resent["shipment"]["parcels"] = [{"parcelNo": "1Z999AA10123456800"}]
+    same_event = _nshift(client, json.dumps(resent).encode()).get_json()
+    assert same_event["duplicate"] and same_event["shipment_id"] == first["shipment_id"]
     assert _count(shop, storage.ShipmentRow) == 1
     with shop() as session:
         asns = session.scalar(
