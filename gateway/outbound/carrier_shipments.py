@@ -29,9 +29,10 @@ from gateway.model.outbound import ShippedOrder
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.outbound.shipping import ShipmentOutcome
-from gateway.outbound.shipping import outbound_of
+from gateway.outbound.shipping import outcome_of
 from gateway.outbound.shipping import partner_for
 from gateway.outbound.shipping import record_shipment
+from gateway.outbound.shipping import sent_before
 from gateway.outbound.shipping import shipped_so_far
 from partners import PartnerProfile
 from partners import PartnerRegistry
@@ -71,20 +72,11 @@ def record_booking(
     """Record the booking's shipment and queue its 856 (caller commits); refused with every reason."""
     partner = partner_for(partners, partner_name)
     shipment_id = shipment_id_of(booking)
-    existing = session.scalars(
-        select(storage.ShipmentRow).where(
-            storage.ShipmentRow.partner == partner.name, storage.ShipmentRow.shipment_id == shipment_id
-        )
-    ).first()
+    existing, _ = sent_before(
+        session, storage.ShipmentRow, partner, storage.ShipmentRow.shipment_id, shipment_id
+    )
     if existing is not None:
-        outbound = outbound_of(session, existing)
-        return shipment_id, ShipmentOutcome(
-            existing.id,
-            existing.outbound_id,
-            outbound.status if outbound else "unknown",
-            duplicate=True,
-            errors=list(outbound.errors) if outbound else [],
-        )
+        return shipment_id, outcome_of(session, existing)
     order = _order(session, partner, booking.order_reference)
     items = _items(session, order, booking)
     po_number = order.po_number or booking.order_reference

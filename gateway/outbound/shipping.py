@@ -105,7 +105,7 @@ def record_shipment(
             raise OutboundRefused(
                 [f"shipment {record.shipment_id} was already sent with other contents; use a new shipment id"]
             )
-        return _outcome_of(session, existing)
+        return outcome_of(session, existing)
     shipment = record.model_copy(deep=True)
     problems: list[str] = []
     order_ids: dict[str, int] = {}
@@ -161,7 +161,8 @@ def record_shipment(
     return ShipmentOutcome(pk, outbound_id, outbound.status, errors=list(outbound.errors), ssccs=ssccs)
 
 
-def _outcome_of(session: Session, row: storage.ShipmentRow) -> ShipmentOutcome:
+def outcome_of(session: Session, row: storage.ShipmentRow) -> ShipmentOutcome:
+    """What an earlier record of the same shipment left: the outcome a repeat of it answers with."""
     outbound = outbound_of(session, row)
     return ShipmentOutcome(
         row.id,
