@@ -1,6 +1,7 @@
 """The 856 ship notice (ASN): Shipment/Order/Pack/Item (SOPI) or Shipment/Order/Item (SOI).
 
-The shipment level carries TD1 (packaging, lading quantity, gross weight), TD5 (carrier),
+The shipment level carries TD1 (packaging, lading quantity, gross weight), TD5 (carrier by SCAC
+under TD502 2, else by its own code under ZZ; the service as TD505 routing),
 REF*BM and REF*CN, the ship and delivery dates and the SF/ST parties; each order level a PRF
 back to the PO; each pack a MAN*GM with its SSCC-18; each item LIN/SN1/PID naming the PO line
 it ships. ``hierarchy_errors`` checks the HL parent chain of what was written before it leaves.
@@ -81,8 +82,17 @@ def body_segments(shipment: ShipmentRecord, partner: PartnerProfile, structure: 
         td1 += ["", "", "", "G", number(shipment.gross_weight), shipment.weight_uom]
     body.append(td1)
     carrier = shipment.carrier
-    if carrier.scac or carrier.routing:
-        td5 = ["TD5", "", "2" if carrier.scac else "", carrier.scac or "", carrier.transport_method]
+    if carrier.scac or carrier.code or carrier.routing:
+        qualifier, identity = (
+            ("2", carrier.scac) if carrier.scac else ("ZZ", carrier.code) if carrier.code else ("", "")
+        )
+        td5 = [
+            "TD5",
+            "",
+            qualifier,
+            echo(identity, partner, 80) if identity else "",
+            carrier.transport_method,
+        ]
         if carrier.routing:
             td5.append(echo(carrier.routing, partner, 35))
         body.append(td5)

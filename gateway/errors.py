@@ -10,7 +10,8 @@ values, not exceptions::
     ├── InboundError             a document a reader stopped at one of its bounds
     │   ├── OverBudget           (parsers) a PDF that costs more to read than the budget allows
     │   ├── OcrRefusal           (parsers) OCR not done, or stopped at a bound; ``code`` says which
-    │   └── JsonRefusal          (parsers) bytes that are not one well-formed JSON document (a channel order)
+    │   ├── JsonRefusal          (parsers) bytes that are not one well-formed JSON document (a channel order)
+    │   └── InventoryRefused     an inventory update with a bad row: nothing of it is applied
     ├── EnvelopeError            (emitters) a value that cannot be written without corrupting the interchange
     │   └── AsnError             (emitters) a shipment an 856 cannot be written from
     ├── ErpPayloadError          (emitters) an accepted order lacking what every ERP payload needs
@@ -41,6 +42,14 @@ class ControlNumberExhausted(GatewayError):
 
 class InboundError(GatewayError):
     pass
+
+
+class InventoryRefused(InboundError):
+    """An inventory update refused as a whole; ``problems`` lists every reason, each with its JSON pointer."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 class EnvelopeError(GatewayError):

@@ -3,6 +3,10 @@
 The import column headers are the contract in issue 4: matched case-insensitively, extra
 columns ignored. Importing the same file twice leaves the same rows; bad rows are reported by
 number. Every import bumps a revision, so a process holding a snapshot knows to reload it.
+
+``update_inventory`` is the inventory import for ``POST /api/inventory``, all or nothing: every
+row is read with the import's own row model first, one bad row refuses the whole update with
+every reason (by JSON pointer), and the good ones are written as the import writes them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session
 
 import validators
 from gateway import storage
+from gateway.errors import InventoryRefused
 
 
 class _Row(BaseModel):
@@ -197,6 +202,109 @@ def _replace(session: Session, spec: _Kind, batch: dict[tuple[Any, ...], dict[st
         session.execute(delete(spec.table).where(or_(*matches)))
     session.execute(insert(spec.table), list(batch.values()))
     batch.clear()
+
+
+INVENTORY_MODES = ("absolute", "delta")
+
+
+def update_inventory(session: Session, update: Any) -> list[dict[str, str]]:
+    """Apply ``{"mode"?, "items": [{"sku", "warehouse"?, "on_hand", "allocated"?}]}`` (caller commits).
+
+    ``absolute`` (the default): ``on_hand`` is the count now. ``delta``: ``on_hand`` is added to
+    the count (negative takes away). ``allocated`` is kept unless given (absolute only): it is the
+    gateway's own reservation for open orders. ``warehouse`` may be left out for a SKU stocked in
+    one warehouse only. Raises ``InventoryRefused`` with every reason and writes nothing when a
+    row is bad; returns the rows as written (quantities as exact decimal strings).
+    """
+    if not isinstance(update, dict):
+        raise InventoryRefused(["/: a JSON object with items is expected"])
+    mode = update.get("mode", "absolute")
+    problems: list[str] = []
+    if mode not in INVENTORY_MODES:
+        problems.append(f"/mode: {mode!r} is not one of {', '.join(INVENTORY_MODES)}")
+    items = update.get("items")
+    if not isinstance(items, list) or not items:
+        raise InventoryRefused([*problems, "/items: a non-empty list of items is expected"])
+    table = storage.InventoryLevel
+    skus = sorted(
+        {item["sku"] for item in items if isinstance(item, dict) and isinstance(item.get("sku"), str)}
+    )
+    stocked: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+    for start in range(0, len(skus), _IMPORT_BATCH):
+        for sku, warehouse, on_hand, allocated in session.execute(
+            select(table.sku, table.warehouse, table.on_hand, table.allocated).where(
+                table.sku.in_(skus[start : start + _IMPORT_BATCH])
+            )
+        ):
+            stocked.setdefault(sku, {})[warehouse] = (Decimal(on_hand), Decimal(allocated))
+    spec = KINDS["inventory"]
+    batch: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for n, item in enumerate(items):
+        row = _inventory_row(n, item, mode, stocked, problems)
+        if row is None:
+            continue
+        key = (row.sku, row.warehouse)
+        if key in batch:
+            problems.append(f"/items/{n}: {row.sku} in {row.warehouse} is named twice")
+            continue
+        batch[key] = row.model_dump()
+    if problems:
+        raise InventoryRefused(problems)
+    written = [
+        {k: f"{v.normalize():f}" if isinstance(v, Decimal) else v for k, v in values.items()}
+        for values in batch.values()
+    ]
+    rows = list(batch.values())
+    for start in range(0, len(rows), _IMPORT_BATCH):  # as the import writes: a bounded statement each
+        chunk = {(row["sku"], row["warehouse"]): row for row in rows[start : start + _IMPORT_BATCH]}
+        _replace(session, spec, chunk)
+    bump_revision(session)
+    return written
+
+
+def _inventory_row(
+    n: int,
+    item: Any,
+    mode: str,
+    stocked: dict[str, dict[str, tuple[Decimal, Decimal]]],
+    problems: list[str],
+) -> InventoryRow | None:
+    """Item ``n`` as the import's row, its warehouse found and its delta applied; None with its problems noted."""
+    if not isinstance(item, dict):
+        problems.append(f"/items/{n}: an object is expected")
+        return None
+    raw = dict(item)
+    for name in ("on_hand", "allocated"):
+        value = raw.get(name)
+        if isinstance(value, float | bool):
+            problems.append(f"/items/{n}/{name}: {value!r} is not an exact quantity; send a decimal string")
+            return None
+    if mode == "delta" and "allocated" in raw:
+        problems.append(f"/items/{n}/allocated: a delta update changes on_hand only")
+        return None
+    sku = raw.get("sku")
+    homes = stocked.get(sku, {}) if isinstance(sku, str) else {}
+    if raw.get("warehouse") in (None, "") and isinstance(sku, str):
+        if len(homes) != 1:
+            where = "no warehouse" if not homes else f"{len(homes)} warehouses ({', '.join(sorted(homes))})"
+            problems.append(f"/items/{n}/warehouse: {sku} is stocked in {where}; name the warehouse")
+            return None
+        raw["warehouse"] = next(iter(homes))
+    before_on_hand, before_allocated = homes.get(str(raw.get("warehouse")), (Decimal(0), Decimal(0)))
+    raw.setdefault("allocated", before_allocated)
+    try:
+        row = InventoryRow.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(f"/items/{n}/{'/'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return None
+    if mode == "delta":
+        row.on_hand = before_on_hand + row.on_hand
+    for name, value in (("on_hand", row.on_hand), ("allocated", row.allocated)):
+        if not value.is_finite() or value < 0:
+            said = "the count would become" if mode == "delta" and name == "on_hand" else "is"
+            problems.append(f"/items/{n}/{name}: {row.sku} in {row.warehouse} {said} {value}, below zero")
+            return None
+    return row
 
 
 def bump_revision(session: Session) -> None:

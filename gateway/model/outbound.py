@@ -103,10 +103,13 @@ class Place(BaseModel):
 
 
 class Carrier(BaseModel):
+    """TD5: the carrier by SCAC (TD502 2), else by its own code (TD502 ZZ, mutually defined), and the service."""
+
     model_config = ConfigDict(defer_build=True)
     scac: str | None = None
+    code: str | None = None  # the carrier's code where no SCAC is known (TD503 under TD502 ZZ)
     transport_method: str = "M"  # TD504: M motor (common carrier)
-    routing: str | None = None
+    routing: str | None = None  # TD505: the service (routing), free text
 
 
 class ShippedItem(BaseModel):
@@ -173,6 +176,38 @@ class ShipmentRecord(BaseModel):
     ship_from: Place
     ship_to: Place | None = None
     orders: list[ShippedOrder] = Field(min_length=1)
+
+
+class BookedItem(BaseModel):
+    """Units of one order line a carrier booking names, by our line number or by SKU."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    line_no: str | None = None
+    sku: str | None = None
+    quantity: Decimal = Field(gt=0)
+
+
+class CarrierBooking(BaseModel):
+    """A shipment booked on a carrier platform (nShift, Ingrid), as its webhook reports it.
+
+    ``order_reference`` is our PO number (or the gateway's order id); no ``items`` means the
+    order's open lines. ``provenance`` maps each field read to the JSON pointer it came from.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+    platform: str
+    event_id: str
+    order_reference: str
+    carrier: str
+    service: str | None = None
+    tracking_numbers: list[str] = Field(min_length=1)
+    ship_date: date | None = None
+    sender: Place | None = None
+    weight: Decimal | None = None
+    items: list[BookedItem] = Field(default_factory=list)
+    provenance: dict[str, str] = Field(default_factory=dict)
 
 
 class InvoiceLine(BaseModel):

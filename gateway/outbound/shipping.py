@@ -105,7 +105,7 @@ def record_shipment(
             raise OutboundRefused(
                 [f"shipment {record.shipment_id} was already sent with other contents; use a new shipment id"]
             )
-        return _outcome_of(session, existing)
+        return outcome_of(session, existing)
     shipment = record.model_copy(deep=True)
     problems: list[str] = []
     order_ids: dict[str, int] = {}
@@ -161,7 +161,8 @@ def record_shipment(
     return ShipmentOutcome(pk, outbound_id, outbound.status, errors=list(outbound.errors), ssccs=ssccs)
 
 
-def _outcome_of(session: Session, row: storage.ShipmentRow) -> ShipmentOutcome:
+def outcome_of(session: Session, row: storage.ShipmentRow) -> ShipmentOutcome:
+    """What an earlier record of the same shipment left: the outcome a repeat of it answers with."""
     outbound = outbound_of(session, row)
     return ShipmentOutcome(
         row.id,
@@ -197,15 +198,7 @@ def _check_order(
             select(storage.OrderLineRecord).where(storage.OrderLineRecord.order_id == accepted.id)
         )
     }
-    shipped = storage.ShippedLine
-    before: dict[str, Decimal] = {
-        line_no: Decimal(total)
-        for line_no, total in session.execute(
-            select(shipped.line_no, func.sum(shipped.quantity))
-            .where(shipped.order_id == accepted.id)
-            .group_by(shipped.line_no)
-        )
-    }
+    before = shipped_so_far(session, accepted.id)
     now: dict[str, Decimal] = {}
     for item in order.all_items():
         line = lines.get(item.line_no)
@@ -227,6 +220,19 @@ def _check_order(
                 f"already shipped {earlier.normalize():f}; that is more than was ordered"
             )
     return accepted.id
+
+
+def shipped_so_far(session: Session, order_id: int) -> dict[str, Decimal]:
+    """The units of each line of the order that earlier shipments took, by line number."""
+    shipped = storage.ShippedLine
+    return {
+        line_no: Decimal(total)
+        for line_no, total in session.execute(
+            select(shipped.line_no, func.sum(shipped.quantity))
+            .where(shipped.order_id == order_id)
+            .group_by(shipped.line_no)
+        )
+    }
 
 
 def _fill(item: ShippedItem, line: storage.OrderLineRecord) -> None:

@@ -2,7 +2,7 @@
 
 Channels: ``sftp-pull``, ``drop``, ``sftp-push``, ``as2-in``, ``as2-out``, ``imap``, ``erp``, ``smtp``,
 the polled marketplaces ``amazon`` and ``walmart``, the web shops' webhooks ``shopify-in`` and
-``woocommerce-in``, ``846`` (the inventory advice pass) and ``alerts`` (the alert checks' own pass).
+``woocommerce-in``, the carrier platforms' shipment webhooks ``nshift-in`` and ``ingrid-in``, ``846`` (the inventory advice pass) and ``alerts`` (the alert checks' own pass).
 A failure is also logged; the row keeps the newest of each and a count of failures in a row.
 ``GATEWAY_ALERT_POLLER_FAILURES`` (3) failures in a row of a poller (``POLLED``) raise a
 ``poller_failing`` alert (one while they go on); its next success resolves it. What we send (push, AS2 out, ERP,
@@ -46,6 +46,8 @@ CHANNELS = (
     "walmart",
     "shopify-in",
     "woocommerce-in",
+    "nshift-in",
+    "ingrid-in",
     "846",
     "alerts",
 )

@@ -4,7 +4,7 @@
 config, everything is read from the environment (``gateway.config.WebConfig.from_environment``);
 tests pass a ``WebConfig`` around their own store. Its views reach the store, profiles and clock
 through ``gateway.web.services.services()``. The desk (``gateway.web.desk_pages``) is served at
-``/`` with sessions and CSRF; the API (bearer token), AS2 and the channels' webhooks (signatures)
+``/`` with sessions and CSRF; the API (bearer token), AS2, the channels' and carriers' webhooks (signatures)
 are session-less and exempt from CSRF.
 """
 
@@ -23,6 +23,7 @@ from .channels import channels
 from .desk_pages import init_desk
 from .services import EXTENSION
 from .services import WebServices
+from .shipment_webhooks import shipment_webhooks
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
@@ -49,5 +50,6 @@ def create_app(config: WebConfig | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(as2)
     app.register_blueprint(channels)
-    init_desk(app, exempt=(api, as2, channels), config=config.flask)
+    app.register_blueprint(shipment_webhooks)
+    init_desk(app, exempt=(api, as2, channels, shipment_webhooks), config=config.flask)
     return app

@@ -1,5 +1,5 @@
 """``POST /api/shipments`` and ``POST /api/invoices``: shipment and invoice records in, 856/810 queued;
-``GET /api/atp``: the available-to-promise snapshot for shops.
+``GET /api/atp``: the available-to-promise snapshot for shops; ``POST /api/inventory``: stock counts in.
 
 Bearer-token authenticated. 201 with the outcome when recorded, 200 when the same record was
 already recorded, 422 with every reason when refused, 401/415/503 for the request itself.
@@ -7,12 +7,19 @@ already recorded, 422 with every reason when refused, 401/415/503 for the reques
 exact decimal strings, one page of SKUs in SKU order: ``?limit=`` (default 1000, at most 10000),
 then ``?after=<next>`` for the next page (``next`` is null on the last); ``?sku=`` one SKU;
 ``?partner=`` that partner's or channel's safety stock held back (none by default).
+``POST /api/inventory`` takes ``{"mode": "absolute"|"delta", "items": [{"sku", "warehouse"?,
+"on_hand", "allocated"?}]}`` (``gateway.inbound.master_data.update_inventory``), quantities as
+decimal strings (a JSON number is read as an exact decimal, never a float), in one transaction:
+200 with the rows written, or 422 with every reason and nothing changed. The 846 on-change
+advice follows as after ``gateway import inventory``: the scheduler's ``846`` pass sees the new ATP.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint
@@ -22,9 +29,12 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from gateway.errors import InventoryRefused
 from gateway.errors import OutboundRefused
 from gateway.inbound.atp import NO_SAFETY
+from gateway.inbound.atp import atp
 from gateway.inbound.atp import atp_page
+from gateway.inbound.master_data import update_inventory
 from gateway.outbound.records import submit_invoice
 from gateway.outbound.records import submit_shipment
 
@@ -99,6 +109,28 @@ def available_to_promise() -> ResponseReturnValue:
             "partner": partner,
             "atp": {sku: f"{value.normalize():f}" for sku, value in page},
             "next": page[-1][0] if more else None,
+        }
+    )
+
+
+@api.post("/inventory")
+def inventory() -> ResponseReturnValue:
+    bound = services()
+    try:
+        update = json.loads(request.get_data(), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _problem(400, [f"the body is not JSON: {exc}"])
+    try:
+        with bound.sessions() as session, session.begin():
+            written = update_inventory(session, update)
+            figures = atp(session, {row["sku"] for row in written})
+    except InventoryRefused as exc:
+        return _problem(422, exc.problems)
+    return jsonify(
+        {
+            "mode": update.get("mode", "absolute"),
+            "inventory": written,
+            "atp": {sku: f"{value.normalize():f}" for sku, value in sorted(figures.items())},
         }
     )
 

@@ -3,7 +3,8 @@
 A new route is covered by the route tests as soon as it exists. Each is filed by who may call
 it: ``PUBLIC`` endpoints, the bearer-token ``api`` blueprint, the ``as2`` blueprint (signed
 messages, tested in ``test_as2_signatures``), the ``channels`` blueprint (HMAC-signed shop
-webhooks, tested in ``tests/channels/test_channel_webhooks.py``), and everything else, which is the desk: behind
+webhooks, tested in ``tests/channels/test_channel_webhooks.py``), the ``shipment_webhooks`` blueprint
+(nShift and Ingrid, tested in ``tests/web/test_shipment_webhooks.py``), and everything else, which is the desk: behind
 the login, and behind a CSRF token when it changes anything.
 """
 
@@ -22,7 +23,7 @@ from tests.web.test_web_desk_support import DeskApp
 
 PUBLIC = frozenset({"static", "desk.login"})
 TOKEN_BLUEPRINTS = frozenset({"api"})
-SIGNED_BLUEPRINTS = frozenset({"as2", "channels"})
+SIGNED_BLUEPRINTS = frozenset({"as2", "channels", "shipment_webhooks"})
 CHECKED_METHODS = frozenset({"GET", "POST"})
 
 

@@ -155,3 +155,20 @@ def test_shop_webhooks_take_nothing_unsigned(desk: DeskApp, monkeypatch: pytest.
             expected = 404 if "woocommerce" in url and refused == 401 else refused  # the demo shop is Shopify
             assert response.status_code == expected, (url, response.status_code)
     assert _state(desk) == before
+
+
+def test_carrier_webhooks_take_nothing_unauthenticated(
+    desk: DeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unsigned nShift and Ingrid bodies: 503 with no secret set, 401 with one; nothing is stored."""
+    before = _state(desk)
+    routes = [r for r in every_route(desk) if r.blueprint == "shipment_webhooks"]
+    assert sorted(r.url for r in routes) == ["/webhooks/acme/ingrid", "/webhooks/acme/nshift"]
+    for refused in (503, 401):
+        if refused == 401:
+            monkeypatch.setenv("GATEWAY_NSHIFT_WEBHOOK_SECRET", "nshift secret")
+            monkeypatch.setenv("GATEWAY_INGRID_WEBHOOK_SECRET", "ingrid secret")
+        for route in routes:
+            response = desk.app.test_client().open(route.url, method=route.method, data=b'{"id": 1}')
+            assert response.status_code == refused, (route.url, response.status_code)
+    assert _state(desk) == before
