@@ -226,6 +226,44 @@ def test_json_is_told_from_bytes_not_the_name() -> None:
     assert parsers.detect_format(b"ISA*00*") == parsers.X12
 
 
+def test_a_sheet_whose_first_cell_is_bracketed_is_read_as_csv_not_json() -> None:
+    raw = b"[Item],[Description],[Qty],[Price]\nNW-60010,WIDGET GREEN 8MM,36,1.25\nNW-60011,WIDGET 10MM,24,1.40\n"
+    result = parsers.parse(raw, partners=PartnerRegistry(), document_id="7")
+    assert result.format == parsers.CSV and not result.issues
+    [parsed] = result.orders
+    line = parsed.order.lines[0]
+    assert line.quantity is not None and line.quantity.value == Decimal("36")
+    assert (line.vendor_sku, line.unit_price) == ("NW-60010", Decimal("1.25"))
+    assert line.provenance["quantity"].cell == "C2"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'[{"id": 1}]',
+        b'{"id": 1, "line_items": [',  # cut off where the head ends
+        b'{"id": 1,, "broken": true}',  # malformed: the JSON reader says where
+        b'\n  {\n  "id": 1\n}',
+        b"[1, 2]",
+    ],
+)
+def test_json_openings_stay_json(head: bytes) -> None:
+    assert parsers.detect_format(head) == parsers.JSON
+
+
+@pytest.mark.parametrize(
+    "head", [b"[Item];[Qty]\nA-1;3\nB-2;4\n", b"{SKU}\t{Qty}\nA-1\t3\nB-2\t4\n", b"[1],[2]\n[3],[4]\n"]
+)
+def test_bracketed_rows_are_not_json(head: bytes) -> None:
+    assert parsers.detect_format(head) == parsers.CSV
+
+
+def test_malformed_json_gets_the_json_error() -> None:
+    result = parsers.parse(b'{"id": 1,, "x": 2}', partners=PartnerRegistry(), document_id="7")
+    assert result.format == parsers.JSON
+    assert [issue.code for issue in result.issues] == ["json.malformed"]
+
+
 def test_canonical_json_round_trip_keeps_pointers() -> None:
     order, _ = parse_one(read("walmart/order-1796277083968.json"))
     again = Order.model_validate(order.model_dump(mode="json"))
