@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gateway.model.order import OrderPurpose
+from gateway.model.order import Provenance
 from gateway.model.receipts import Issue
 from gateway.model.receipts import Level
 from partners import PartnerProfile
+from partners import TopicUse
+from partners import topic_use
 
 from ._amazon import ITEMS_KEY
 from ._amazon import parse_amazon_order
@@ -23,6 +27,7 @@ from ._channel_json import load_json
 from ._events import FoundOrders
 from ._shopify import parse_shopify_order
 from ._walmart import parse_walmart_order
+from ._woocommerce import parse_woocommerce_deletion
 from ._woocommerce import parse_woocommerce_order
 
 _Reader = Callable[[Node, ChannelOptions], FoundOrders]
@@ -59,9 +64,14 @@ def channel_kind(root: Node) -> str | None:
 
 
 def parse_channel_order(
-    raw: bytes, *, profile: PartnerProfile | None, document_id: str | None
+    raw: bytes, *, profile: PartnerProfile | None, document_id: str | None, topic: str | None = None
 ) -> FoundOrders:
-    """The order in one channel JSON document, read for ``profile`` (None: a sender with no profile)."""
+    """The order in one channel JSON document, read for ``profile`` (None: a sender with no profile).
+
+    ``topic`` is the webhook topic the body came with (None: no topic, or not a webhook): a cancelling
+    topic makes the order a cancellation whatever its body's status says; a topic the gateway does
+    not read is refused here too (the webhook acknowledges it without storing it).
+    """
     try:
         document = load_json(raw)
     except JsonRefusal as exc:
@@ -74,7 +84,23 @@ def parse_channel_order(
             f"the JSON document is {shape}, not one order object: a channel document holds one order "
             "(Shopify's or WooCommerce's order, an Amazon Order with its OrderItems, one Walmart order)",
         )
+    link = profile.channel if profile is not None else None
     kind = channel_kind(root)
+    use = topic_use(link.kind if link is not None else kind or "", topic)
+    if use is TopicUse.IGNORED:
+        return FoundOrders.failed(
+            "channel.topic_not_handled",
+            f"the webhook topic {topic!r} is no order event the gateway reads; nothing was read as an order",
+        )
+    options = ChannelOptions(
+        partner=profile.name if profile is not None else None,
+        document_id=document_id,
+        uom=link.uom if link is not None else "EA",
+        own_skus=link.own_skus if link is not None else False,
+    )
+    woo_deletion = link is not None and link.kind == "woocommerce" and set(root.keys()) == {"id"}
+    if use is TopicUse.CANCEL and kind is None and woo_deletion:
+        return parse_woocommerce_deletion(root, options)
     if kind is None:
         keys = ", ".join(sorted(root.keys())[:12]) or "none"
         return FoundOrders.failed(
@@ -83,7 +109,6 @@ def parse_channel_order(
             f"(line_items with billing...), Amazon (AmazonOrderId, {ITEMS_KEY}) or Walmart (purchaseOrderId, "
             f"orderLines); its keys: {keys}",
         )
-    link = profile.channel if profile is not None else None
     if link is not None and link.kind != kind:
         return FoundOrders(
             issues=[
@@ -95,10 +120,19 @@ def parse_channel_order(
                 )
             ]
         )
-    options = ChannelOptions(
-        partner=profile.name if profile is not None else None,
-        document_id=document_id,
-        uom=link.uom if link is not None else "EA",
-        own_skus=link.own_skus if link is not None else False,
-    )
-    return READERS[kind](root, options)
+    found = READERS[kind](root, options)
+    if use is TopicUse.CANCEL:
+        _cancelled_by_topic(found, topic or "")
+    return found
+
+
+def _cancelled_by_topic(found: FoundOrders, topic: str) -> None:
+    """Each order a cancellation: the topic says so even where the body's status is missing or odd.
+
+    The cancellation's provenance is the whole document (the pointer ``""``): the header is no part of it.
+    """
+    for order in found.orders:
+        if order.purpose != OrderPurpose.CANCEL:
+            order.purpose = OrderPurpose.CANCEL
+            order.provenance["purpose"] = Provenance(pointer="")
+            order.notes.append(f"cancelled by the webhook topic {topic}")

@@ -8,6 +8,11 @@ fails is answered 401, logged and counted on the channel's status row (``shopify
 pipeline (``ingest_stream``) before the 200 goes back, so a crash before the answer only makes the
 shop send it again, and the same bytes are one document. WooCommerce's ping at webhook creation
 (the form body ``webhook_id=N``, which WooCommerce sends unsigned) is answered 200 and not stored.
+
+The topic header (``X-Shopify-Topic``, ``X-WC-Webhook-Topic``; ``partners.topic_use``) is kept on the
+stored document, so a cancelling topic cancels when the document is read, also when it is read again.
+A verified body whose topic the gateway does not read is answered 200 (so the shop stops retrying),
+logged, counted on the status row and audited with its topic and digest, and not stored as an order.
 """
 
 from __future__ import annotations
@@ -25,9 +30,15 @@ from flask import jsonify
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from gateway import storage
 from gateway.outbound.transport_status import record_outcome
 from gateway.outbound.transport_status import status_transaction
+from partners import TOPIC_HEADERS
+from partners import WEBHOOK_TOPIC
 from partners import PartnerProfile
+from partners import TopicUse
+from partners import handled_topics
+from partners import topic_use
 
 from .services import services
 
@@ -35,6 +46,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a Shopify order of 250 lines is a few hundred kB
 SIGNATURE_HEADERS = {"shopify": "X-Shopify-Hmac-Sha256", "woocommerce": "X-WC-Webhook-Signature"}
+IGNORED_TOPIC_ACTION = "channel_topic_ignored"  # the audit entry of a body acknowledged and not stored
 _PING = re.compile(rb"^webhook_id=[0-9]{1,20}$")
 
 channels = Blueprint("channels", __name__, url_prefix="/channels")
@@ -87,7 +99,13 @@ def _webhook(name: str, kind: str) -> tuple[Response, int]:
     if not verified(body, secret, request.headers.get(SIGNATURE_HEADERS[kind])):
         _refused(profile, kind, f"{SIGNATURE_HEADERS[kind]} missing or wrong for a body of {len(body)} bytes")
         return _answer(401, "signature check failed; the body was not stored")
-    outcome = found.pipeline.ingest_stream(io.BytesIO(body), channel=kind, filename=None, partner=name)
+    topic = request.headers.get(TOPIC_HEADERS[kind])
+    if topic_use(kind, topic) is TopicUse.IGNORED:
+        return _ignored(profile, kind, topic or "", body)
+    meta = {WEBHOOK_TOPIC: topic.strip().lower()} if topic and topic.strip() else None
+    outcome = found.pipeline.ingest_stream(
+        io.BytesIO(body), channel=kind, filename=None, partner=name, meta=meta
+    )
     with status_transaction(found.sessions, name, f"{kind}-in") as session:
         record_outcome(
             session,
@@ -101,6 +119,36 @@ def _webhook(name: str, kind: str) -> tuple[Response, int]:
         status=str(outcome.status),
         duplicate=outcome.duplicate,
         order_ids=outcome.order_ids,
+    )
+    return response, 200
+
+
+def _ignored(profile: PartnerProfile, kind: str, topic: str, body: bytes) -> tuple[Response, int]:
+    """A verified body of a topic the gateway does not read: acknowledged and recorded, not stored."""
+    found = services()
+    digest = hashlib.sha256(body).hexdigest()
+    log.info(
+        "acknowledged a %s webhook for %s with topic %r (%d bytes): not an order event",
+        kind,
+        profile.name,
+        topic,
+        len(body),
+    )
+    detail = f"topic {topic[:80]!r} acknowledged, not stored (reads {', '.join(handled_topics(kind))})"
+    with found.sessions() as session, session.begin():  # not recorded: a 500, and the shop sends it again
+        storage.record_audit(
+            session,
+            actor=f"partner:{profile.name}",
+            action=IGNORED_TOPIC_ACTION,
+            subject_type="channel",
+            subject_id=profile.name,
+            after={"topic": topic[:200], "bytes": len(body), "sha256": digest},
+            at=found.clock(),
+        )
+    with status_transaction(found.sessions, profile.name, f"{kind}-in") as session:
+        record_outcome(session, partner=profile.name, channel=f"{kind}-in", at=found.clock(), detail=detail)
+    response = jsonify(
+        message=f"topic {topic!r} acknowledged; not an order event, nothing stored", topic=topic
     )
     return response, 200
 

@@ -1,5 +1,7 @@
 """The shops' webhooks on the real Flask app, through the real pipeline and store: signatures, durable
-store before the 200, validation with credit off, the xref, duplicates, updates and cancellations."""
+store before the 200, validation with credit off, the xref, duplicates, updates and cancellations, and
+the webhook topics: a cancelling topic cancels whatever the body's status says, a topic the gateway does
+not read is acknowledged and audited but never stored, a body without a topic is read as before."""
 
 from __future__ import annotations
 
@@ -18,16 +20,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+import parsers
 from gateway import storage
 from gateway.config import WebConfig
 from gateway.inbound.master_data import import_file
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.order import OrderPurpose
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.web import create_app
+from gateway.web.channels import IGNORED_TOPIC_ACTION
 from gateway.web.channels import MAX_BODY_BYTES
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from partners import TopicUse
+from partners import topic_use
+from tests.channels.test_channel_parsers import channel_profile
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 
@@ -323,3 +331,137 @@ def test_signed_bad_json_is_stored_with_its_error(client: FlaskClient, store: se
         assert document is not None and document.status == DocumentStatus.REJECTED
         assert document.error is not None and "malformed JSON at line 1" in document.error
         assert [e["reason"] for e in document.errors] == ["json.malformed"]
+
+
+def post_topic(client: FlaskClient, url: str, raw: bytes, topic: str | None) -> Any:
+    shopify = url == SHOPIFY_URL
+    secret = SECRETS["SHOP_SECRET" if shopify else "WOO_SECRET"]
+    headers = {("X-Shopify-Hmac-Sha256" if shopify else "X-WC-Webhook-Signature"): sign(raw, secret)}
+    if topic is not None:
+        headers["X-Shopify-Topic" if shopify else "X-WC-Webhook-Topic"] = topic
+    answer = client.post(url, data=raw, headers=headers, content_type="application/json")
+    assert answer.status_code == 200, answer.json
+    return answer
+
+
+def audited(store: sessionmaker[Session], action: str) -> list[storage.AuditEntry]:
+    with store() as session:
+        entries = list(session.scalars(select(storage.AuditEntry).where(storage.AuditEntry.action == action)))
+        session.expunge_all()
+        return entries
+
+
+@pytest.mark.parametrize(
+    ("kind", "topic", "use"),
+    [
+        ("shopify", "orders/create", TopicUse.ORDER),
+        ("shopify", " Orders/Cancelled ", TopicUse.CANCEL),
+        ("shopify", "orders/fulfilled", TopicUse.IGNORED),
+        ("shopify", "order.created", TopicUse.IGNORED),  # WooCommerce's spelling on a Shopify channel
+        ("woocommerce", "order.deleted", TopicUse.CANCEL),
+        ("woocommerce", "order.restored", TopicUse.ORDER),
+        ("woocommerce", "product.updated", TopicUse.IGNORED),
+        ("woocommerce", None, TopicUse.ORDER),
+        ("shopify", "  ", TopicUse.ORDER),
+    ],
+)
+def test_topic_use(kind: str, topic: str | None, use: TopicUse) -> None:
+    assert topic_use(kind, topic) is use
+
+
+def test_the_cancelled_topic_cancels_though_the_body_says_nothing(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, SHOPIFY_URL, encode(shopify_body()), "orders/create")
+    [order_id] = created.json["order_ids"]
+    body = shopify_body(updated_at="2026-03-03T09:00:00-05:00")  # no cancelled_at, an odd financial_status
+    body["financial_status"] = "voided?"
+    body.pop("cancelled_at", None)
+    cancelled = post_topic(client, SHOPIFY_URL, encode(body), "orders/cancelled")
+    assert cancelled.json["order_ids"] == [order_id]
+    assert order_row(store, order_id).status == OrderStatus.CANCELLED
+    assert count(store, storage.PurchaseOrder) == 1
+    with store() as session:
+        document = session.get(storage.Document, cancelled.json["document_id"])
+        assert document is not None and document.meta["webhook_topic"] == "orders/cancelled"
+
+
+def test_the_same_body_without_a_topic_is_read_as_before(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, SHOPIFY_URL, encode(shopify_body()), None)
+    [order_id] = created.json["order_ids"]
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+    body = shopify_body(updated_at="2026-03-03T09:00:00-05:00")
+    body.pop("cancelled_at", None)
+    again = post_topic(client, SHOPIFY_URL, encode(body), None)  # no topic: the body alone says what it is
+    assert again.json["order_ids"] == [order_id]
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    ("url", "topic"),
+    [(SHOPIFY_URL, "orders/fulfilled"), (SHOPIFY_URL, "products/update"), (WOO_URL, "order.refunded")],
+)
+def test_a_topic_not_read_is_acknowledged_audited_and_not_stored(
+    client: FlaskClient, store: sessionmaker[Session], url: str, topic: str
+) -> None:
+    raw = (
+        encode(shopify_body())
+        if url == SHOPIFY_URL
+        else (FIXTURES / "woocommerce" / "order-727.json").read_bytes()
+    )
+    answer = post_topic(client, url, raw, topic)
+    assert answer.json["topic"] == topic and "nothing stored" in answer.json["message"]
+    assert count(store, storage.Document) == 0 and count(store, storage.PurchaseOrder) == 0
+    [entry] = audited(store, IGNORED_TOPIC_ACTION)
+    partner = "webshop" if url == SHOPIFY_URL else "woo"
+    assert entry.subject_id == partner and entry.actor == f"partner:{partner}"
+    assert entry.after == {"topic": topic, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+    with store() as session:
+        kind = "shopify" if url == SHOPIFY_URL else "woocommerce"
+        status = session.get(storage.TransportStatus, (partner, f"{kind}-in"))
+        assert status is not None and topic in (status.last_success or "")
+
+
+def test_a_bad_signature_is_refused_before_the_topic_is_looked_at(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    raw = encode(shopify_body())
+    headers = {"X-Shopify-Hmac-Sha256": sign(raw, "wrong"), "X-Shopify-Topic": "orders/fulfilled"}
+    assert client.post(SHOPIFY_URL, data=raw, headers=headers).status_code == 401
+    assert audited(store, IGNORED_TOPIC_ACTION) == [] and count(store, storage.Document) == 0
+
+
+def test_woocommerce_order_deleted_with_only_its_id_cancels_the_order(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    raw = (FIXTURES / "woocommerce" / "order-727.json").read_bytes()
+    created = post_topic(client, WOO_URL, raw, "order.created")
+    [order_id] = created.json["order_ids"]
+    deleted = post_topic(client, WOO_URL, b'{"id":727}', "order.deleted")  # WooCommerce sends only the id
+    assert deleted.json["order_ids"] == [order_id]
+    assert order_row(store, order_id).status == OrderStatus.CANCELLED
+    assert count(store, storage.PurchaseOrder) == 1
+
+
+def test_a_cancelling_topic_is_a_cancellation_with_the_whole_document_as_provenance() -> None:
+    raw = json.dumps(shopify_body()).encode()
+    result = parsers.parse(
+        raw,
+        partners=PartnerRegistry(),
+        partner=channel_profile("shopify"),
+        document_id="7",
+        topic="orders/cancelled",
+    )
+    [parsed] = result.orders
+    assert parsed.order.purpose == OrderPurpose.CANCEL
+    assert parsed.order.provenance["purpose"].pointer == ""
+    assert "cancelled by the webhook topic orders/cancelled" in parsed.order.notes
+
+
+def test_a_deletion_body_without_the_topic_is_no_order() -> None:
+    result = parsers.parse(
+        b'{"id": 727}', partners=PartnerRegistry(), partner=channel_profile("woocommerce"), document_id="7"
+    )
+    assert result.orders == [] and [issue.code for issue in result.issues] == ["channel.unknown_json"]
