@@ -16,6 +16,7 @@ from gateway._lazy import front_door
 
 if TYPE_CHECKING:
     from ._cell_locate import column_title as column_title
+    from ._channel_json import pointer_token as pointer_token
     from ._channels import channel_kind as channel_kind
     from ._channels import parse_channel_order as parse_channel_order
     from ._detect import CSV as CSV
