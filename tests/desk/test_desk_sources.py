@@ -714,3 +714,11 @@ def test_a_long_sheet_shows_its_head_and_the_rows_around_the_order_with_gaps() -
     assert pane.rows[30].gap_before == 3998 - 31
     [sku] = view.highlights_for("lines[0].vendor_sku")
     assert sku.anchor == "src-1-A4000" and pane.rows[32].cells[0].highlights == (sku,)
+
+
+def test_json_nested_deeper_than_an_order_is_shown_as_its_text() -> None:
+    raw = b'{"a": ' + b"[" * 300 + b"]" * 300 + b"}"
+    view = build_view(raw, fmt="json", document_id=5)
+    [pane] = view.panes
+    assert isinstance(pane, JsonPane) and pane.note is not None and "too deeply" in pane.note
+    assert [line.text for line in pane.lines] == [raw.decode()]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.errors import GatewayError
 from parsers import pointer_token
 
 from ._highlights import Wanted
@@ -42,8 +43,8 @@ class _Pairs(list[tuple[str, Any]]):
     """An object's members in the document's order, repeated keys included."""
 
 
-class _TooDeep(Exception):
-    pass
+class _TooDeep(GatewayError):
+    """The document nests deeper than ``MAX_DEPTH``: it is shown as text (never raised out of here)."""
 
 
 @dataclass(slots=True)
