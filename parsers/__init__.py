@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from ._pyx12 import preload_x12_maps as preload_x12_maps
     from ._pyx12 import use_map_store as use_map_store
     from ._result import ParseResult as ParseResult
+    from ._topic_check import TopicCheck as TopicCheck
+    from ._topic_check import cancel_topic_check as cancel_topic_check
     from ._vocabulary import match_column as match_column
     from ._vocabulary import match_sheet_column as match_sheet_column
     from .layout._words import Word as Word

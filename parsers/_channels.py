@@ -26,6 +26,7 @@ from ._channel_json import Node
 from ._channel_json import load_json
 from ._events import FoundOrders
 from ._shopify import parse_shopify_order
+from ._topic_check import cancel_check
 from ._walmart import parse_walmart_order
 from ._woocommerce import parse_woocommerce_deletion
 from ._woocommerce import parse_woocommerce_order
@@ -68,8 +69,9 @@ def parse_channel_order(
 ) -> FoundOrders:
     """The order in one channel JSON document, read for ``profile`` (None: a sender with no profile).
 
-    ``topic`` is the webhook topic the body came with (None: no topic, or not a webhook): a cancelling
-    topic makes the order a cancellation whatever its body's status says; a topic the gateway does
+    ``topic`` is the webhook topic the body came with (None: no topic, or not a webhook). The header is
+    not signed, so a cancelling topic cancels only where the body agrees (``cancel_check``); under a
+    body that is a live order it is noted and the order read as what it is. A topic the gateway does
     not read is refused here too (the webhook acknowledges it without storing it).
     """
     try:
@@ -122,17 +124,24 @@ def parse_channel_order(
         )
     found = READERS[kind](root, options)
     if use is TopicUse.CANCEL:
-        _cancelled_by_topic(found, topic or "")
+        _read_cancel_topic(found, kind, root, topic or "")
     return found
 
 
-def _cancelled_by_topic(found: FoundOrders, topic: str) -> None:
-    """Each order a cancellation: the topic says so even where the body's status is missing or odd.
+def _read_cancel_topic(found: FoundOrders, kind: str, root: Node, topic: str) -> None:
+    """A cancelling topic cancels each order only where its body agrees; otherwise it is noted.
 
-    The cancellation's provenance is the whole document (the pointer ``""``): the header is no part of it.
+    A WooCommerce order in the trash is a cancellation under ``order.deleted`` (its provenance is its
+    ``status``); a body that is a live order is read as what it says (see ``parsers._topic_check``).
     """
+    check = cancel_check(kind, root)
     for order in found.orders:
-        if order.purpose != OrderPurpose.CANCEL:
+        if not check.agrees:
+            order.notes.append(
+                f"the webhook topic {topic} came with a body that is no cancellation ({check.said}): "
+                "read as the order it is, not cancelled"
+            )
+        elif order.purpose != OrderPurpose.CANCEL and check.evidence is not None:
             order.purpose = OrderPurpose.CANCEL
-            order.provenance["purpose"] = Provenance(pointer="")
-            order.notes.append(f"cancelled by the webhook topic {topic}")
+            order.provenance["purpose"] = Provenance(pointer=check.evidence)
+            order.notes.append(f"cancelled: webhook topic {topic}, body {check.said}")

@@ -1,6 +1,7 @@
 """The shops' webhooks on the real Flask app, through the real pipeline and store: signatures, durable
 store before the 200, validation with credit off, the xref, duplicates, updates and cancellations, and
-the webhook topics: a cancelling topic cancels whatever the body's status says, a topic the gateway does
+the webhook topics: a cancelling topic cancels only where the signed body agrees (a replayed live
+body with the header changed is read as what it is and raises an alert), a topic the gateway does
 not read is acknowledged and audited but never stored, a body without a topic is read as before."""
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from gateway.config import WebConfig
 from gateway.inbound.master_data import import_file
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.order import OrderPurpose
+from gateway.model.status import AlertKind
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.web import create_app
 from gateway.web.channels import IGNORED_TOPIC_ACTION
 from gateway.web.channels import MAX_BODY_BYTES
+from gateway.web.channels import MISMATCH_ACTION
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from partners import TopicUse
@@ -369,21 +372,100 @@ def test_topic_use(kind: str, topic: str | None, use: TopicUse) -> None:
     assert topic_use(kind, topic) is use
 
 
-def test_the_cancelled_topic_cancels_though_the_body_says_nothing(
+def alerts(store: sessionmaker[Session]) -> list[storage.Alert]:
+    with store() as session:
+        rows = list(session.scalars(select(storage.Alert).order_by(storage.Alert.id)))
+        session.expunge_all()
+        return rows
+
+
+def test_a_signed_create_body_replayed_as_cancelled_does_not_cancel_and_raises_an_alert(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    """The hole: the topic header is not signed. A captured signed body (here one the gateway has not seen
+    yet, as an ``orders/updated`` delivery would be) sent again with ``X-Shopify-Topic: orders/cancelled``."""
+    created = post_topic(client, SHOPIFY_URL, encode(shopify_body()), "orders/create")
+    [order_id] = created.json["order_ids"]
+    assert alerts(store) == []
+    captured = encode(shopify_body(updated_at="2026-03-03T09:00:00-05:00"))  # cancelled_at: null
+    replayed = post_topic(client, SHOPIFY_URL, captured, "orders/cancelled")
+    assert replayed.json["topic_mismatch"] is True and replayed.json["order_ids"] == [order_id]
+    stored = order_row(store, order_id)
+    assert stored.status == OrderStatus.ACCEPTED and count(store, storage.PurchaseOrder) == 1
+    [alert] = alerts(store)
+    assert alert.kind == AlertKind.CHANNEL_TOPIC_MISMATCH and alert.partner == "webshop"
+    assert alert.order_id == order_id and alert.document_id == replayed.json["document_id"]
+    assert "order #9999" in alert.message and "orders/cancelled" in alert.message
+    [entry] = audited(store, MISMATCH_ACTION)
+    assert entry.subject_id == str(replayed.json["document_id"]) and entry.actor == "partner:webshop"
+    assert entry.after is not None
+    assert {k: entry.after[k] for k in ("topic", "bytes", "sha256", "order")} == {
+        "topic": "orders/cancelled",
+        "bytes": len(captured),
+        "sha256": hashlib.sha256(captured).hexdigest(),
+        "order": "#9999",
+    }
+
+
+def test_the_exact_create_bytes_replayed_as_cancelled_are_one_document_and_alerted(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    raw = encode(shopify_body())
+    created = post_topic(client, SHOPIFY_URL, raw, "orders/create")
+    [order_id] = created.json["order_ids"]
+    replayed = post_topic(client, SHOPIFY_URL, raw, "orders/cancelled")
+    assert replayed.json["duplicate"] and replayed.json["document_id"] == created.json["document_id"]
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+    [alert] = alerts(store)
+    assert alert.kind == AlertKind.CHANNEL_TOPIC_MISMATCH and alert.order_id == order_id
+
+
+def test_a_replayed_body_stored_first_under_the_cancelled_topic_is_no_cancellation_when_read_again(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    """The topic kept on the document is checked against the body on every reading, not only at receipt."""
+    raw = encode(shopify_body())
+    first = post_topic(client, SHOPIFY_URL, raw, "orders/cancelled")  # before the genuine orders/create
+    [order_id] = first.json["order_ids"]
+    with store() as session:
+        document = session.get(storage.Document, first.json["document_id"])
+        assert document is not None and document.meta["webhook_topic"] == "orders/cancelled"
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+    result = parsers.parse(
+        raw, partners=PartnerRegistry(), partner=channel_profile("shopify"), topic="orders/cancelled"
+    )
+    assert [parsed.order.purpose for parsed in result.orders] != [OrderPurpose.CANCEL]
+
+
+def test_a_genuine_cancellation_cancels_and_raises_no_alert(
     client: FlaskClient, store: sessionmaker[Session]
 ) -> None:
     created = post_topic(client, SHOPIFY_URL, encode(shopify_body()), "orders/create")
     [order_id] = created.json["order_ids"]
-    body = shopify_body(updated_at="2026-03-03T09:00:00-05:00")  # no cancelled_at, an odd financial_status
-    body["financial_status"] = "voided?"
-    body.pop("cancelled_at", None)
-    cancelled = post_topic(client, SHOPIFY_URL, encode(body), "orders/cancelled")
-    assert cancelled.json["order_ids"] == [order_id]
+    body = shopify_body(cancelled_at="2026-03-03T09:00:00-05:00", cancel_reason="customer")
+    raw = encode(body)
+    signed = sign(raw, SECRETS["SHOP_SECRET"])
+    cancelled = client.post(
+        SHOPIFY_URL,
+        data=raw,
+        content_type="application/json",
+        headers={
+            "X-Shopify-Hmac-Sha256": signed,
+            "X-Shopify-Topic": "orders/cancelled",
+            "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        },
+    )
+    assert cancelled.status_code == 200 and cancelled.json is not None
+    assert cancelled.json["topic_mismatch"] is False and cancelled.json["order_ids"] == [order_id]
     assert order_row(store, order_id).status == OrderStatus.CANCELLED
-    assert count(store, storage.PurchaseOrder) == 1
+    assert count(store, storage.PurchaseOrder) == 1 and alerts(store) == []
+    assert audited(store, MISMATCH_ACTION) == []
     with store() as session:
         document = session.get(storage.Document, cancelled.json["document_id"])
-        assert document is not None and document.meta["webhook_topic"] == "orders/cancelled"
+        assert document is not None and document.meta == {
+            "webhook_topic": "orders/cancelled",
+            "webhook_delivery": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        }
 
 
 def test_the_same_body_without_a_topic_is_read_as_before(
@@ -440,24 +522,76 @@ def test_woocommerce_order_deleted_with_only_its_id_cancels_the_order(
     created = post_topic(client, WOO_URL, raw, "order.created")
     [order_id] = created.json["order_ids"]
     deleted = post_topic(client, WOO_URL, b'{"id":727}', "order.deleted")  # WooCommerce sends only the id
-    assert deleted.json["order_ids"] == [order_id]
+    assert deleted.json["order_ids"] == [order_id] and deleted.json["topic_mismatch"] is False
     assert order_row(store, order_id).status == OrderStatus.CANCELLED
-    assert count(store, storage.PurchaseOrder) == 1
+    assert count(store, storage.PurchaseOrder) == 1 and alerts(store) == []
 
 
-def test_a_cancelling_topic_is_a_cancellation_with_the_whole_document_as_provenance() -> None:
-    raw = json.dumps(shopify_body()).encode()
-    result = parsers.parse(
-        raw,
-        partners=PartnerRegistry(),
-        partner=channel_profile("shopify"),
-        document_id="7",
-        topic="orders/cancelled",
-    )
-    [parsed] = result.orders
-    assert parsed.order.purpose == OrderPurpose.CANCEL
-    assert parsed.order.provenance["purpose"].pointer == ""
-    assert "cancelled by the webhook topic orders/cancelled" in parsed.order.notes
+def woo_body(**changes: Any) -> bytes:
+    body = json.loads((FIXTURES / "woocommerce" / "order-727.json").read_bytes())
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+def test_woocommerce_order_deleted_on_a_live_order_does_not_cancel_and_raises_an_alert(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, WOO_URL, woo_body(), "order.created")
+    [order_id] = created.json["order_ids"]
+    before = order_row(store, order_id).status
+    replayed = post_topic(client, WOO_URL, woo_body(date_modified="2026-03-03T09:00:00"), "order.deleted")
+    assert replayed.json["topic_mismatch"] is True
+    assert order_row(store, order_id).status == before != OrderStatus.CANCELLED
+    [alert] = alerts(store)
+    assert alert.kind == AlertKind.CHANNEL_TOPIC_MISMATCH and alert.partner == "woo"
+    assert "order 727" in alert.message and "status 'processing'" in alert.message
+
+
+def test_woocommerce_order_deleted_with_a_trashed_order_cancels(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, WOO_URL, woo_body(), "order.created")
+    [order_id] = created.json["order_ids"]
+    trashed = post_topic(client, WOO_URL, woo_body(status="trash"), "order.deleted")
+    assert trashed.json["topic_mismatch"] is False and trashed.json["order_ids"] == [order_id]
+    assert order_row(store, order_id).status == OrderStatus.CANCELLED and alerts(store) == []
+
+
+def test_a_cancelling_topic_cancels_with_the_bodys_own_pointer_as_provenance() -> None:
+    profile = channel_profile("shopify")
+    live = json.dumps(shopify_body()).encode()
+    [read] = parsers.parse(live, partners=PartnerRegistry(), partner=profile, topic="orders/cancelled").orders
+    assert read.order.purpose != OrderPurpose.CANCEL
+    assert any("came with a body that is no cancellation" in note for note in read.order.notes)
+    woo = channel_profile("woocommerce")
+    trashed = woo_body(status="trash")
+    [gone] = parsers.parse(trashed, partners=PartnerRegistry(), partner=woo, topic="order.deleted").orders
+    assert gone.order.purpose == OrderPurpose.CANCEL
+    assert gone.order.provenance["purpose"].pointer == "/status"
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "agrees"),
+    [
+        ("shopify", {"name": "#1", "cancelled_at": "2026-03-03T09:00:00-05:00"}, True),
+        ("shopify", {"order": {"name": "#1", "cancelled_at": "2026-03-03T09:00:00-05:00"}}, True),
+        ("shopify", {"name": "#1", "cancelled_at": None}, False),
+        ("shopify", {"name": "#1", "cancelled_at": ""}, False),
+        ("shopify", {"name": "#1"}, False),
+        ("woocommerce", {"id": 727}, True),
+        ("woocommerce", {"id": 727, "status": "cancelled"}, True),
+        ("woocommerce", {"id": 727, "status": "Trash"}, True),
+        ("woocommerce", {"id": 727, "status": "processing"}, False),
+        ("woocommerce", {"id": 727, "line_items": []}, False),
+    ],
+)
+def test_cancel_topic_check(kind: str, body: dict[str, Any], agrees: bool) -> None:
+    assert parsers.cancel_topic_check(kind, json.dumps(body).encode()).agrees is agrees
+
+
+def test_cancel_topic_check_of_a_body_that_is_no_json_object() -> None:
+    assert not parsers.cancel_topic_check("woocommerce", b"[1, 2]").agrees
+    assert not parsers.cancel_topic_check("shopify", b"{not json").agrees
 
 
 def test_a_deletion_body_without_the_topic_is_no_order() -> None:
