@@ -16,6 +16,7 @@ from gateway._lazy import front_door
 
 if TYPE_CHECKING:
     from ._cell_locate import column_title as column_title
+    from ._channel_json import pointer_token as pointer_token
     from ._channels import channel_kind as channel_kind
     from ._channels import parse_channel_order as parse_channel_order
     from ._detect import CSV as CSV
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
     from ._pyx12 import preload_x12_maps as preload_x12_maps
     from ._pyx12 import use_map_store as use_map_store
     from ._result import ParseResult as ParseResult
+    from ._topic_check import TopicCheck as TopicCheck
+    from ._topic_check import cancel_topic_check as cancel_topic_check
     from ._vocabulary import match_column as match_column
     from ._vocabulary import match_sheet_column as match_sheet_column
     from .layout._words import Word as Word

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import re
 import zipfile
 
@@ -17,6 +18,9 @@ IMAGE = "image"  # a scanned or faxed page: TIFF (also multi-page), PNG or JPEG,
 _IMAGE_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]", re.MULTILINE)
+_OBJECT_NEXT = frozenset('"}')
+_ARRAY_NEXT = frozenset('{["]-0123456789tfn')
+_DECODER = json.JSONDecoder()
 _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"received:")
 
 
@@ -34,7 +38,7 @@ def detect_format(head: bytes, whole: bytes | None = None) -> str | None:
         return IMAGE
     if text.startswith(_OLE) or (text.startswith(b"PK\x03\x04") and _is_workbook(whole or head)):
         return XLSX
-    if stripped.startswith((b"{", b"[")):
+    if stripped.startswith((b"{", b"[")) and _looks_like_json(stripped):
         return JSON  # which channel's order, if any, is told from its keys once it is read whole
     if _looks_like_mail(stripped):
         return EMAIL
@@ -49,6 +53,25 @@ def _is_workbook(data: bytes) -> bool:
             return any(name.startswith("xl/") for name in archive.namelist())
     except Exception:  # zipfile has no one error for a damaged archive (see _excel._zip_refusal)
         return True  # a damaged zip is most likely a workbook; its reader says what is wrong
+
+
+def _looks_like_json(text: bytes) -> bool:
+    """``text`` (starting ``{`` or ``[``) opens a JSON document, not a sheet whose first cell is ``[Item]``.
+
+    The opening bracket must be followed by a JSON token (``{"``, ``{}``, ``[{``, ``[1``...). A
+    malformed or cut-off document with a JSON opening is still JSON, so its reader names where it
+    breaks; one complete value followed by more text (``[1],[2]`` on every line) is JSON only when
+    the text does not read as delimited rows.
+    """
+    sample = text[:8192].decode("utf-8", errors="replace")
+    follows = sample[1:].lstrip(" \t\r\n")[:1]
+    if not follows or follows not in (_OBJECT_NEXT if sample[0] == "{" else _ARRAY_NEXT):
+        return not follows  # a lone bracket is a (cut-off) JSON document
+    try:
+        _, end = _DECODER.raw_decode(sample)
+    except json.JSONDecodeError:
+        return True  # malformed or cut off at the head's end: the JSON reader says where
+    return not sample[end:].strip() or not _looks_like_csv(text)
 
 
 def _looks_like_mail(text: bytes) -> bool:

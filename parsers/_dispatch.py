@@ -45,19 +45,20 @@ def parse_stream(
     document_id: str | None = None,
     partner: PartnerProfile | None = None,
     learned: Mapping[str, Sequence[LayoutHint]] | None = None,
+    topic: str | None = None,
 ) -> tuple[str | None, Iterator[ParseEvent]]:
     """The document's format and a stream of its events; ``stream`` must be seekable.
 
     X12 names its own partner in the ISA; other formats are read for ``partner``. ``learned``
     holds the layout hints learned on the desk, by partner name: a PDF or sheet is read with its
-    sender's, under what its profile says.
+    sender's, under what its profile says. ``topic`` is a shop webhook's topic (JSON orders only).
     """
     head = stream.read(8192)
     stream.seek(0)
     fmt = detect_format(head)
     if fmt in (XLSX, CSV, PDF, IMAGE, JSON):
         hints = learned.get(partner.name, ()) if learned and partner else ()
-        return fmt, _sheet_events(fmt, stream, partner, document_id, hints)
+        return fmt, _sheet_events(fmt, stream, partner, document_id, hints, topic)
     if fmt == EMAIL:
         return fmt, parsers.read_email(
             stream.read(), partners=partners, document_id=document_id, learned=learned
@@ -72,6 +73,7 @@ def _sheet_events(
     partner: PartnerProfile | None,
     document_id: str | None,
     learned: Sequence[LayoutHint],
+    topic: str | None = None,
 ) -> Iterator[ParseEvent]:
     data = stream.read(MAX_SHEET_BYTES + 1)
     if len(data) > MAX_SHEET_BYTES:
@@ -83,7 +85,7 @@ def _sheet_events(
         template = parsers.pdf_template(partner, learned)
         found = parsers.parse_pdf_order(data, partner=name, document_id=document_id, template=template)
     elif fmt == JSON:
-        found = parsers.parse_channel_order(data, profile=partner, document_id=document_id)
+        found = parsers.parse_channel_order(data, profile=partner, document_id=document_id, topic=topic)
     elif fmt == IMAGE:
         template = parsers.pdf_template(partner, learned)
         found = parsers.parse_image_order(data, partner=name, document_id=document_id, template=template)
@@ -105,11 +107,12 @@ def parse(
     document_id: str | None = None,
     partner: PartnerProfile | None = None,
     learned: Mapping[str, Sequence[LayoutHint]] | None = None,
+    topic: str | None = None,
 ) -> ParseResult:
     """Parse a whole document into orders, interchange receipts and document issues (see ``parse_stream``)."""
     stream = io.BytesIO(document) if isinstance(document, bytes) else document
     fmt, events = parse_stream(
-        stream, partners=partners, document_id=document_id, partner=partner, learned=learned
+        stream, partners=partners, document_id=document_id, partner=partner, learned=learned, topic=topic
     )
     result = ParseResult(format=fmt)
     for event in events:

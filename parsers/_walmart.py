@@ -6,7 +6,10 @@ The document is one order object as in ``list.elements.order[]`` of ``GET /v3/or
 ``orderLineQuantity`` (``amount`` a string, ``unitOfMeasurement`` "EACH") and ``charges.charge[]``:
 the ``PRODUCT`` charges' ``chargeAmount.amount`` is the line's product amount, so the unit price is
 that over the quantity. ``orderDate`` is milliseconds since 1970 (UTC). An order whose every line
-is ``Cancelled`` is a cancellation.
+is ``Cancelled`` is a cancellation. Walmart cancels by line (``orderLineStatuses.orderLineStatus[]``
+with ``status`` ``Cancelled`` and a ``statusQuantity``): in an order that stays open, a line whose
+whole quantity is cancelled is left out and a partly cancelled line keeps what is left, each said in
+a note with the status's pointer, so a re-read order amends the stored one as any channel snapshot.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def parse_walmart_order(root: Node, options: ChannelOptions) -> FoundOrders:
     if lines is None or not lines.items():
         reading.problem("no_lines", "the order has no orderLines.orderLine", root.pointer)
     statuses: list[str | None] = []
+    kept: list[tuple[OrderLine, tuple[Decimal, str] | None]] = []
     for index, item in enumerate(lines.items() if lines else [], start=1):
         number_node = item.get("lineNumber")
         line_no = reading.text(number_node) or str(index)
@@ -69,11 +73,52 @@ def parse_walmart_order(root: Node, options: ChannelOptions) -> FoundOrders:
         )
         _product_price(reading, order, item, line)
         found = item.path("orderLineStatuses", "orderLineStatus")
-        statuses.extend(reading.text(status.get("status")) for status in (found.items() if found else []))
-        order.lines.append(line)
+        line_statuses = found.items() if found else []
+        statuses.extend(reading.text(status.get("status")) for status in line_statuses)
+        kept.append((line, _cancelled(reading, line, line_statuses)))
     if statuses and all(status == CANCELLED for status in statuses) and lines is not None:
         reading.put(order, "purpose", lines, OrderPurpose.CANCEL)
+        order.lines = [line for line, _ in kept]
+    else:
+        order.lines = [line for line, cancelled in kept if not _less(order, line, cancelled)]
     return FoundOrders(orders=[order], issues=reading.issues)
+
+
+def _cancelled(reading: Reading, line: OrderLine, statuses: list[Node]) -> tuple[Decimal, str] | None:
+    """How much of the line Walmart cancelled, and the pointer saying so; None if nothing.
+
+    A ``Cancelled`` status without a readable ``statusQuantity.amount`` cancels the whole line.
+    """
+    total = Decimal(0)
+    pointer: str | None = None
+    for status in statuses:
+        if reading.text(status.get("status")) != CANCELLED:
+            continue
+        amount = status.path("statusQuantity", "amount")
+        pointer = amount.pointer if amount is not None else status.pointer
+        value = (
+            reading.decimal(amount, what="statusQuantity.amount", line_no=line.line_no) if amount else None
+        )
+        if value is None:
+            return (line.quantity.value if line.quantity else Decimal(0)), status.pointer
+        total += value
+    return (total, pointer) if pointer is not None else None
+
+
+def _less(order: Order, line: OrderLine, cancelled: tuple[Decimal, str] | None) -> bool:
+    """Take the cancelled quantity off ``line`` (noted on the order); True when nothing is left of it."""
+    if cancelled is None or line.quantity is None:
+        return False
+    amount, pointer = cancelled
+    left = line.quantity.value - amount
+    if left <= 0:
+        order.notes.append(f"line {line.line_no} was cancelled on Walmart ({pointer})")
+        return True
+    order.notes.append(
+        f"line {line.line_no}: {amount} of {line.quantity.value} cancelled on Walmart ({pointer})"
+    )
+    line.quantity = line.quantity.model_copy(update={"value": left})
+    return False
 
 
 def _product_price(reading: Reading, order: Order, item: Node, line: OrderLine) -> None:

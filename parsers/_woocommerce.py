@@ -3,7 +3,9 @@
 ``number`` is the order number; ``id`` is kept as the reference ``channel_order_id`` and ``status``
 as one of its own. A line's ``price`` (a JSON number) is its unit price in the order's
 ``currency``; ``billing`` and ``shipping`` are the bill-to and ship-to. A ``cancelled`` order is a
-cancellation of the order of that number.
+cancellation of the order of that number. The ``order.deleted`` webhook (the order moved to the
+trash) carries only ``{"id": N}``: a cancellation of order number N, as WooCommerce numbers an order
+by its id unless a plugin renumbers them (then the cancellation names no stored order, and says so).
 """
 
 from __future__ import annotations
@@ -56,4 +58,14 @@ def parse_woocommerce_order(root: Node, options: ChannelOptions) -> FoundOrders:
         "woocommerce_line_id": "id",
     }
     unit_priced_lines(reading, options, order, root, ids=ids)
+    return FoundOrders(orders=[order], issues=reading.issues)
+
+
+def parse_woocommerce_deletion(root: Node, options: ChannelOptions) -> FoundOrders:
+    """The cancellation an ``order.deleted`` body (``{"id": N}``) stands for: order number N."""
+    reading = Reading("woocommerce", options.document_id)
+    order = channel_order(Channel.WOOCOMMERCE, options)
+    reading.order_number(order, root.get("id"), within=root, named="id")
+    reading.put(order, "purpose", root, OrderPurpose.CANCEL)
+    reading.references(order, root, {"channel_order_id": "id"})
     return FoundOrders(orders=[order], issues=reading.issues)

@@ -39,3 +39,10 @@ from ._transports import DropInbox as DropInbox
 from ._transports import SftpPull as SftpPull
 from ._transports import SftpPush as SftpPush
 from ._transports import SftpServer as SftpServer
+from ._webhook_topics import DELIVERY_HEADERS as DELIVERY_HEADERS
+from ._webhook_topics import TOPIC_HEADERS as TOPIC_HEADERS
+from ._webhook_topics import WEBHOOK_DELIVERY as WEBHOOK_DELIVERY
+from ._webhook_topics import WEBHOOK_TOPIC as WEBHOOK_TOPIC
+from ._webhook_topics import TopicUse as TopicUse
+from ._webhook_topics import handled_topics as handled_topics
+from ._webhook_topics import topic_use as topic_use

@@ -22,6 +22,7 @@ TITLES: dict[str, str] = {
     AlertKind.ALLOCATIONS: "an order's stock is not known",
     AlertKind.AS2_SUSPECT_MDN: "a suspect AS2 MDN",
     AlertKind.AS2_DUPLICATE_ID: "an AS2 Message-ID was reused",
+    AlertKind.CHANNEL_TOPIC_MISMATCH: "a shop webhook said cancelled, its signed body did not",
 }
 
 

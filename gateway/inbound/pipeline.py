@@ -65,6 +65,7 @@ from parsers import ReceivedAck
 from parsers import parse_stream
 from parsers import preload_x12_maps
 from parsers.x12 import MAP_DIR
+from partners import WEBHOOK_TOPIC
 from partners import HintKind
 from partners import LayoutHint
 from partners import PartnerProfile
@@ -210,15 +211,22 @@ class Pipeline:
             return self.ingest_stream(source, channel=channel, filename=path.name, partner=partner)
 
     def ingest_stream(
-        self, source: IO[bytes], *, channel: str, filename: str | None, partner: str | None = None
+        self,
+        source: IO[bytes],
+        *,
+        channel: str,
+        filename: str | None,
+        partner: str | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> IngestOutcome:
         """Store ``source`` durably, then process it unless the same bytes were already processed.
 
         ``partner`` names the customer of a document that does not name it itself (a sheet or
-        PDF); a document stored earlier without one is processed again once it is given.
+        PDF); a document stored earlier without one is processed again once it is given. ``meta``
+        is kept on a new document (a shop webhook's topic, read again whenever it is processed).
         """
         with self._sessions() as session, session.begin():
-            document, created = self._store(session, source, channel, filename, partner)
+            document, created = self._store(session, source, channel, filename, partner, meta)
             document_id, sha256, status = document.id, document.sha256, document.status
             newly_named = (
                 not created
@@ -406,7 +414,12 @@ class Pipeline:
         named = self._partners.get(document.partner) if document.partner else None
         run.learned = storage.learned_hints(session)
         fmt, events = parse_stream(
-            stream, partners=self._partners, document_id=str(document_id), partner=named, learned=run.learned
+            stream,
+            partners=self._partners,
+            document_id=str(document_id),
+            partner=named,
+            learned=run.learned,
+            topic=(document.meta or {}).get(WEBHOOK_TOPIC),
         )
         run.format = fmt
         for event in events:

@@ -80,6 +80,7 @@ class AlertKind(StrEnum):
     ALLOCATIONS = "allocations"  # the stock an order took is not known
     AS2_SUSPECT_MDN = "as2_suspect_mdn"  # an MDN that does not fit the message it names
     AS2_DUPLICATE_ID = "as2_duplicate_id"  # an AS2 Message-ID reused with other content
+    CHANNEL_TOPIC_MISMATCH = "channel_topic_mismatch"  # a cancelling webhook topic on a live order
 
 
 class AlertEvent(StrEnum):

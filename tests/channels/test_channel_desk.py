@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,21 @@ def test_a_shopify_order_is_shown_on_the_desk(
         carol = opened.client("carol")
         page = carol.get(f"/orders/{order_id}")
         assert page.status_code == 200 and "#9999" in page.text and "IPOD2008PINK" in page.text
+        # the source pane is the JSON as sent, pretty-printed; each field links to its line by pointer
+        assert 'data-testid="pane-json"' in page.text
+        links = dict(
+            re.findall(
+                r'href="#([^"]+)" data-source="[^"]+" data-testid="source-link" data-field="([^"]+)"',
+                page.text,
+            )
+        )
+        by_field = {field: anchor for anchor, field in links.items()}
+        lines = dict(re.findall(r'<li value="\d+" id="([^"]+)" data-pointer="([^"]*)"', page.text))
+        assert by_field["header.po_number"] in lines and lines[by_field["header.po_number"]] == "/name"
+        assert lines[by_field["lines[0].quantity"]] == "/line_items/0/quantity"
+        assert all(anchor in lines for anchor in links), set(links) - set(lines)
         document = carol.get(f"/documents/{answer.json['document_id']}")
-        assert document.status_code == 200
+        assert document.status_code == 200 and 'data-testid="pane-json"' in document.text
         assert carol.get("/queue").status_code == 200
     finally:
         engine.dispose()  # type: ignore[attr-defined]

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 import parsers
+from gateway import storage
+from gateway.inbound.pipeline import Pipeline
 from gateway.model.order import Channel
 from gateway.model.order import Order
 from gateway.model.order import OrderPurpose
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "fixtures" / "channels"
@@ -156,6 +164,54 @@ def test_walmart_all_lines_cancelled_is_a_cancellation() -> None:
     assert order.purpose == OrderPurpose.CANCEL
 
 
+def walmart_lines(*quantities_and_cancelled: tuple[int, list[int | None]]) -> dict[str, Any]:
+    """The sample Walmart order with one line per (ordered, [cancelled amounts]); None: no statusQuantity."""
+    body: dict[str, Any] = json.loads(read("walmart/order-1796277083968.json"))
+    [sample] = body["orderLines"]["orderLine"]
+    lines = []
+    for number, (ordered, cancelled) in enumerate(quantities_and_cancelled, start=1):
+        line = json.loads(json.dumps(sample))
+        line["lineNumber"] = str(number)
+        line["orderLineQuantity"]["amount"] = str(ordered)
+        line["charges"]["charge"][0]["chargeAmount"]["amount"] = f"{ordered * 10}.00"
+        statuses = [
+            {"status": "Cancelled", "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(n)}}
+            if n is not None
+            else {"status": "Cancelled"}
+            for n in cancelled
+        ]
+        left = ordered - sum(n or ordered for n in cancelled)
+        if left > 0:
+            statuses.insert(
+                0, {"status": "Created", "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(left)}}
+            )
+        line["orderLineStatuses"]["orderLineStatus"] = statuses
+        lines.append(line)
+    body["orderLines"]["orderLine"] = lines
+    return body
+
+
+def test_walmart_cancelled_lines_leave_the_order_or_lessen_it() -> None:
+    body = walmart_lines((1, []), (3, [1]), (2, [2]), (4, [None]))
+    order, issues = parse_one(json.dumps(body).encode())
+    assert order.purpose == OrderPurpose.ORIGINAL and issues == []
+    assert [(line.line_no, line.quantity.value if line.quantity else None) for line in order.lines] == [
+        ("1", Decimal("1")),
+        ("2", Decimal("2")),
+    ]
+    assert order.lines[1].unit_price == Decimal("10.00")  # the price per unit as ordered
+    assert order.notes == [
+        "line 2: 1 of 3 cancelled on Walmart (/orderLines/orderLine/1/orderLineStatuses/orderLineStatus/1/statusQuantity/amount)",
+        "line 3 was cancelled on Walmart (/orderLines/orderLine/2/orderLineStatuses/orderLineStatus/0/statusQuantity/amount)",
+        "line 4 was cancelled on Walmart (/orderLines/orderLine/3/orderLineStatuses/orderLineStatus/0)",
+    ]
+
+
+def test_walmart_every_line_cancelled_keeps_its_lines_in_the_cancellation() -> None:
+    order, _ = parse_one(json.dumps(walmart_lines((3, [3]), (1, [None]))).encode())
+    assert order.purpose == OrderPurpose.CANCEL and [line.line_no for line in order.lines] == ["1", "2"]
+
+
 def test_amazon_rounded_unit_price_is_a_warning() -> None:
     body = json.loads(read("amazon/order-902-3159896-1390916.json"))
     body["OrderItems"][1]["QuantityOrdered"] = 3
@@ -226,6 +282,44 @@ def test_json_is_told_from_bytes_not_the_name() -> None:
     assert parsers.detect_format(b"ISA*00*") == parsers.X12
 
 
+def test_a_sheet_whose_first_cell_is_bracketed_is_read_as_csv_not_json() -> None:
+    raw = b"[Item],[Description],[Qty],[Price]\nNW-60010,WIDGET GREEN 8MM,36,1.25\nNW-60011,WIDGET 10MM,24,1.40\n"
+    result = parsers.parse(raw, partners=PartnerRegistry(), document_id="7")
+    assert result.format == parsers.CSV and not result.issues
+    [parsed] = result.orders
+    line = parsed.order.lines[0]
+    assert line.quantity is not None and line.quantity.value == Decimal("36")
+    assert (line.vendor_sku, line.unit_price) == ("NW-60010", Decimal("1.25"))
+    assert line.provenance["quantity"].cell == "C2"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'[{"id": 1}]',
+        b'{"id": 1, "line_items": [',  # cut off where the head ends
+        b'{"id": 1,, "broken": true}',  # malformed: the JSON reader says where
+        b'\n  {\n  "id": 1\n}',
+        b"[1, 2]",
+    ],
+)
+def test_json_openings_stay_json(head: bytes) -> None:
+    assert parsers.detect_format(head) == parsers.JSON
+
+
+@pytest.mark.parametrize(
+    "head", [b"[Item];[Qty]\nA-1;3\nB-2;4\n", b"{SKU}\t{Qty}\nA-1\t3\nB-2\t4\n", b"[1],[2]\n[3],[4]\n"]
+)
+def test_bracketed_rows_are_not_json(head: bytes) -> None:
+    assert parsers.detect_format(head) == parsers.CSV
+
+
+def test_malformed_json_gets_the_json_error() -> None:
+    result = parsers.parse(b'{"id": 1,, "x": 2}', partners=PartnerRegistry(), document_id="7")
+    assert result.format == parsers.JSON
+    assert [issue.code for issue in result.issues] == ["json.malformed"]
+
+
 def test_canonical_json_round_trip_keeps_pointers() -> None:
     order, _ = parse_one(read("walmart/order-1796277083968.json"))
     again = Order.model_validate(order.model_dump(mode="json"))
@@ -236,3 +330,29 @@ def test_canonical_json_round_trip_keeps_pointers() -> None:
 def test_fixtures_exist_for_every_channel() -> None:
     kinds = {path.parent.name for path in Path(FIXTURES).glob("*/*.json")}
     assert kinds == {"shopify", "woocommerce", "amazon", "walmart"}
+
+
+def test_a_walmart_order_read_again_with_a_cancelled_line_amends_the_stored_order(
+    master_sessions: sessionmaker[Session],
+) -> None:
+    pipeline = Pipeline(master_sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW)
+    first = pipeline.ingest_stream(
+        io.BytesIO(json.dumps(walmart_lines((1, []), (3, []))).encode()),
+        channel="walmart",
+        filename=None,
+        partner="acme",
+    )
+    [order_id] = first.order_ids
+    again = pipeline.ingest_stream(
+        io.BytesIO(json.dumps(walmart_lines((1, [1]), (3, [1]))).encode()),
+        channel="walmart",
+        filename=None,
+        partner="acme",
+    )
+    assert again.order_ids == [order_id]
+    with pipeline.sessions() as session:
+        stored = session.get(storage.PurchaseOrder, order_id)
+        assert stored is not None and stored.version == 2
+        lines = [(line["line_no"], line["quantity"]["value"]) for line in stored.canonical["lines"]]
+        assert lines == [("2", "2")]
+        assert session.scalar(select(func.count()).select_from(storage.PurchaseOrder)) == 1

@@ -1,5 +1,8 @@
 """The shops' webhooks on the real Flask app, through the real pipeline and store: signatures, durable
-store before the 200, validation with credit off, the xref, duplicates, updates and cancellations."""
+store before the 200, validation with credit off, the xref, duplicates, updates and cancellations, and
+the webhook topics: a cancelling topic cancels only where the signed body agrees (a replayed live
+body with the header changed is read as what it is and raises an alert), a topic the gateway does
+not read is acknowledged and audited but never stored, a body without a topic is read as before."""
 
 from __future__ import annotations
 
@@ -18,16 +21,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+import parsers
 from gateway import storage
 from gateway.config import WebConfig
 from gateway.inbound.master_data import import_file
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.order import OrderPurpose
+from gateway.model.status import AlertKind
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.web import create_app
+from gateway.web.channels import IGNORED_TOPIC_ACTION
 from gateway.web.channels import MAX_BODY_BYTES
+from gateway.web.channels import MISMATCH_ACTION
 from partners import PartnerProfile
 from partners import PartnerRegistry
+from partners import TopicUse
+from partners import topic_use
+from tests.channels.test_channel_parsers import channel_profile
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 
@@ -323,3 +334,268 @@ def test_signed_bad_json_is_stored_with_its_error(client: FlaskClient, store: se
         assert document is not None and document.status == DocumentStatus.REJECTED
         assert document.error is not None and "malformed JSON at line 1" in document.error
         assert [e["reason"] for e in document.errors] == ["json.malformed"]
+
+
+def post_topic(client: FlaskClient, url: str, raw: bytes, topic: str | None) -> Any:
+    shopify = url == SHOPIFY_URL
+    secret = SECRETS["SHOP_SECRET" if shopify else "WOO_SECRET"]
+    headers = {("X-Shopify-Hmac-Sha256" if shopify else "X-WC-Webhook-Signature"): sign(raw, secret)}
+    if topic is not None:
+        headers["X-Shopify-Topic" if shopify else "X-WC-Webhook-Topic"] = topic
+    answer = client.post(url, data=raw, headers=headers, content_type="application/json")
+    assert answer.status_code == 200, answer.json
+    return answer
+
+
+def audited(store: sessionmaker[Session], action: str) -> list[storage.AuditEntry]:
+    with store() as session:
+        entries = list(session.scalars(select(storage.AuditEntry).where(storage.AuditEntry.action == action)))
+        session.expunge_all()
+        return entries
+
+
+@pytest.mark.parametrize(
+    ("kind", "topic", "use"),
+    [
+        ("shopify", "orders/create", TopicUse.ORDER),
+        ("shopify", " Orders/Cancelled ", TopicUse.CANCEL),
+        ("shopify", "orders/fulfilled", TopicUse.IGNORED),
+        ("shopify", "order.created", TopicUse.IGNORED),  # WooCommerce's spelling on a Shopify channel
+        ("woocommerce", "order.deleted", TopicUse.CANCEL),
+        ("woocommerce", "order.restored", TopicUse.ORDER),
+        ("woocommerce", "product.updated", TopicUse.IGNORED),
+        ("woocommerce", None, TopicUse.ORDER),
+        ("shopify", "  ", TopicUse.ORDER),
+    ],
+)
+def test_topic_use(kind: str, topic: str | None, use: TopicUse) -> None:
+    assert topic_use(kind, topic) is use
+
+
+def alerts(store: sessionmaker[Session]) -> list[storage.Alert]:
+    with store() as session:
+        rows = list(session.scalars(select(storage.Alert).order_by(storage.Alert.id)))
+        session.expunge_all()
+        return rows
+
+
+def test_a_signed_create_body_replayed_as_cancelled_does_not_cancel_and_raises_an_alert(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    """The hole: the topic header is not signed. A captured signed body (here one the gateway has not seen
+    yet, as an ``orders/updated`` delivery would be) sent again with ``X-Shopify-Topic: orders/cancelled``."""
+    created = post_topic(client, SHOPIFY_URL, encode(shopify_body()), "orders/create")
+    [order_id] = created.json["order_ids"]
+    assert alerts(store) == []
+    captured = encode(shopify_body(updated_at="2026-03-03T09:00:00-05:00"))  # cancelled_at: null
+    replayed = post_topic(client, SHOPIFY_URL, captured, "orders/cancelled")
+    assert replayed.json["topic_mismatch"] is True and replayed.json["order_ids"] == [order_id]
+    stored = order_row(store, order_id)
+    assert stored.status == OrderStatus.ACCEPTED and count(store, storage.PurchaseOrder) == 1
+    [alert] = alerts(store)
+    assert alert.kind == AlertKind.CHANNEL_TOPIC_MISMATCH and alert.partner == "webshop"
+    assert alert.order_id == order_id and alert.document_id == replayed.json["document_id"]
+    assert "order #9999" in alert.message and "orders/cancelled" in alert.message
+    [entry] = audited(store, MISMATCH_ACTION)
+    assert entry.subject_id == str(replayed.json["document_id"]) and entry.actor == "partner:webshop"
+    assert entry.after is not None
+    assert {k: entry.after[k] for k in ("topic", "bytes", "sha256", "order")} == {
+        "topic": "orders/cancelled",
+        "bytes": len(captured),
+        "sha256": hashlib.sha256(captured).hexdigest(),
+        "order": "#9999",
+    }
+
+
+def test_the_exact_create_bytes_replayed_as_cancelled_are_one_document_and_alerted(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    raw = encode(shopify_body())
+    created = post_topic(client, SHOPIFY_URL, raw, "orders/create")
+    [order_id] = created.json["order_ids"]
+    replayed = post_topic(client, SHOPIFY_URL, raw, "orders/cancelled")
+    assert replayed.json["duplicate"] and replayed.json["document_id"] == created.json["document_id"]
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+    [alert] = alerts(store)
+    assert alert.kind == AlertKind.CHANNEL_TOPIC_MISMATCH and alert.order_id == order_id
+
+
+def test_a_replayed_body_stored_first_under_the_cancelled_topic_is_no_cancellation_when_read_again(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    """The topic kept on the document is checked against the body on every reading, not only at receipt."""
+    raw = encode(shopify_body())
+    first = post_topic(client, SHOPIFY_URL, raw, "orders/cancelled")  # before the genuine orders/create
+    [order_id] = first.json["order_ids"]
+    with store() as session:
+        document = session.get(storage.Document, first.json["document_id"])
+        assert document is not None and document.meta["webhook_topic"] == "orders/cancelled"
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+    result = parsers.parse(
+        raw, partners=PartnerRegistry(), partner=channel_profile("shopify"), topic="orders/cancelled"
+    )
+    assert [parsed.order.purpose for parsed in result.orders] != [OrderPurpose.CANCEL]
+
+
+def test_a_genuine_cancellation_cancels_and_raises_no_alert(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, SHOPIFY_URL, encode(shopify_body()), "orders/create")
+    [order_id] = created.json["order_ids"]
+    body = shopify_body(cancelled_at="2026-03-03T09:00:00-05:00", cancel_reason="customer")
+    raw = encode(body)
+    signed = sign(raw, SECRETS["SHOP_SECRET"])
+    cancelled = client.post(
+        SHOPIFY_URL,
+        data=raw,
+        content_type="application/json",
+        headers={
+            "X-Shopify-Hmac-Sha256": signed,
+            "X-Shopify-Topic": "orders/cancelled",
+            "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        },
+    )
+    assert cancelled.status_code == 200 and cancelled.json is not None
+    assert cancelled.json["topic_mismatch"] is False and cancelled.json["order_ids"] == [order_id]
+    assert order_row(store, order_id).status == OrderStatus.CANCELLED
+    assert count(store, storage.PurchaseOrder) == 1 and alerts(store) == []
+    assert audited(store, MISMATCH_ACTION) == []
+    with store() as session:
+        document = session.get(storage.Document, cancelled.json["document_id"])
+        assert document is not None and document.meta == {
+            "webhook_topic": "orders/cancelled",
+            "webhook_delivery": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        }
+
+
+def test_the_same_body_without_a_topic_is_read_as_before(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, SHOPIFY_URL, encode(shopify_body()), None)
+    [order_id] = created.json["order_ids"]
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+    body = shopify_body(updated_at="2026-03-03T09:00:00-05:00")
+    body.pop("cancelled_at", None)
+    again = post_topic(client, SHOPIFY_URL, encode(body), None)  # no topic: the body alone says what it is
+    assert again.json["order_ids"] == [order_id]
+    assert order_row(store, order_id).status == OrderStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    ("url", "topic"),
+    [(SHOPIFY_URL, "orders/fulfilled"), (SHOPIFY_URL, "products/update"), (WOO_URL, "order.refunded")],
+)
+def test_a_topic_not_read_is_acknowledged_audited_and_not_stored(
+    client: FlaskClient, store: sessionmaker[Session], url: str, topic: str
+) -> None:
+    raw = (
+        encode(shopify_body())
+        if url == SHOPIFY_URL
+        else (FIXTURES / "woocommerce" / "order-727.json").read_bytes()
+    )
+    answer = post_topic(client, url, raw, topic)
+    assert answer.json["topic"] == topic and "nothing stored" in answer.json["message"]
+    assert count(store, storage.Document) == 0 and count(store, storage.PurchaseOrder) == 0
+    [entry] = audited(store, IGNORED_TOPIC_ACTION)
+    partner = "webshop" if url == SHOPIFY_URL else "woo"
+    assert entry.subject_id == partner and entry.actor == f"partner:{partner}"
+    assert entry.after == {"topic": topic, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+    with store() as session:
+        kind = "shopify" if url == SHOPIFY_URL else "woocommerce"
+        status = session.get(storage.TransportStatus, (partner, f"{kind}-in"))
+        assert status is not None and topic in (status.last_success or "")
+
+
+def test_a_bad_signature_is_refused_before_the_topic_is_looked_at(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    raw = encode(shopify_body())
+    headers = {"X-Shopify-Hmac-Sha256": sign(raw, "wrong"), "X-Shopify-Topic": "orders/fulfilled"}
+    assert client.post(SHOPIFY_URL, data=raw, headers=headers).status_code == 401
+    assert audited(store, IGNORED_TOPIC_ACTION) == [] and count(store, storage.Document) == 0
+
+
+def test_woocommerce_order_deleted_with_only_its_id_cancels_the_order(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    raw = (FIXTURES / "woocommerce" / "order-727.json").read_bytes()
+    created = post_topic(client, WOO_URL, raw, "order.created")
+    [order_id] = created.json["order_ids"]
+    deleted = post_topic(client, WOO_URL, b'{"id":727}', "order.deleted")  # WooCommerce sends only the id
+    assert deleted.json["order_ids"] == [order_id] and deleted.json["topic_mismatch"] is False
+    assert order_row(store, order_id).status == OrderStatus.CANCELLED
+    assert count(store, storage.PurchaseOrder) == 1 and alerts(store) == []
+
+
+def woo_body(**changes: Any) -> bytes:
+    body = json.loads((FIXTURES / "woocommerce" / "order-727.json").read_bytes())
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+def test_woocommerce_order_deleted_on_a_live_order_does_not_cancel_and_raises_an_alert(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, WOO_URL, woo_body(), "order.created")
+    [order_id] = created.json["order_ids"]
+    before = order_row(store, order_id).status
+    replayed = post_topic(client, WOO_URL, woo_body(date_modified="2026-03-03T09:00:00"), "order.deleted")
+    assert replayed.json["topic_mismatch"] is True
+    assert order_row(store, order_id).status == before != OrderStatus.CANCELLED
+    [alert] = alerts(store)
+    assert alert.kind == AlertKind.CHANNEL_TOPIC_MISMATCH and alert.partner == "woo"
+    assert "order 727" in alert.message and "status 'processing'" in alert.message
+
+
+def test_woocommerce_order_deleted_with_a_trashed_order_cancels(
+    client: FlaskClient, store: sessionmaker[Session]
+) -> None:
+    created = post_topic(client, WOO_URL, woo_body(), "order.created")
+    [order_id] = created.json["order_ids"]
+    trashed = post_topic(client, WOO_URL, woo_body(status="trash"), "order.deleted")
+    assert trashed.json["topic_mismatch"] is False and trashed.json["order_ids"] == [order_id]
+    assert order_row(store, order_id).status == OrderStatus.CANCELLED and alerts(store) == []
+
+
+def test_a_cancelling_topic_cancels_with_the_bodys_own_pointer_as_provenance() -> None:
+    profile = channel_profile("shopify")
+    live = json.dumps(shopify_body()).encode()
+    [read] = parsers.parse(live, partners=PartnerRegistry(), partner=profile, topic="orders/cancelled").orders
+    assert read.order.purpose != OrderPurpose.CANCEL
+    assert any("came with a body that is no cancellation" in note for note in read.order.notes)
+    woo = channel_profile("woocommerce")
+    trashed = woo_body(status="trash")
+    [gone] = parsers.parse(trashed, partners=PartnerRegistry(), partner=woo, topic="order.deleted").orders
+    assert gone.order.purpose == OrderPurpose.CANCEL
+    assert gone.order.provenance["purpose"].pointer == "/status"
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "agrees"),
+    [
+        ("shopify", {"name": "#1", "cancelled_at": "2026-03-03T09:00:00-05:00"}, True),
+        ("shopify", {"order": {"name": "#1", "cancelled_at": "2026-03-03T09:00:00-05:00"}}, True),
+        ("shopify", {"name": "#1", "cancelled_at": None}, False),
+        ("shopify", {"name": "#1", "cancelled_at": ""}, False),
+        ("shopify", {"name": "#1"}, False),
+        ("woocommerce", {"id": 727}, True),
+        ("woocommerce", {"id": 727, "status": "cancelled"}, True),
+        ("woocommerce", {"id": 727, "status": "Trash"}, True),
+        ("woocommerce", {"id": 727, "status": "processing"}, False),
+        ("woocommerce", {"id": 727, "line_items": []}, False),
+    ],
+)
+def test_cancel_topic_check(kind: str, body: dict[str, Any], agrees: bool) -> None:
+    assert parsers.cancel_topic_check(kind, json.dumps(body).encode()).agrees is agrees
+
+
+def test_cancel_topic_check_of_a_body_that_is_no_json_object() -> None:
+    assert not parsers.cancel_topic_check("woocommerce", b"[1, 2]").agrees
+    assert not parsers.cancel_topic_check("shopify", b"{not json").agrees
+
+
+def test_a_deletion_body_without_the_topic_is_no_order() -> None:
+    result = parsers.parse(
+        b'{"id": 727}', partners=PartnerRegistry(), partner=channel_profile("woocommerce"), document_id="7"
+    )
+    assert result.orders == [] and [issue.code for issue in result.issues] == ["channel.unknown_json"]

@@ -269,12 +269,18 @@ class FailingStore(Pipeline):
         self.stored = 0
 
     def ingest_stream(
-        self, source: IO[bytes], *, channel: str, filename: str | None, partner: str | None = None
+        self,
+        source: IO[bytes],
+        *,
+        channel: str,
+        filename: str | None,
+        partner: str | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> IngestOutcome:
         self.stored += 1
         if self.stored == self.fail_at:
             raise OSError("disk gone")
-        return super().ingest_stream(source, channel=channel, filename=filename, partner=partner)
+        return super().ingest_stream(source, channel=channel, filename=filename, partner=partner, meta=meta)
 
 
 def test_a_crash_between_fetch_and_store_loses_nothing(

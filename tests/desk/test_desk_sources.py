@@ -22,7 +22,9 @@ from sqlalchemy.orm import sessionmaker
 from gateway import storage
 from gateway.desk.sources import CannotShow
 from gateway.desk.sources import Highlight
+from gateway.desk.sources import JsonPane
 from gateway.desk.sources import PdfPane
+from gateway.desk.sources import PointerRef
 from gateway.desk.sources import RenderedPage
 from gateway.desk.sources import SegmentPane
 from gateway.desk.sources import SheetPane
@@ -54,6 +56,12 @@ EMAILS = sorted(
     p for p in (FIXTURES / "emails").glob("*.eml") if p.stem not in ("broken-pdf", "unknown-sender")
 )
 EDI = sorted(p for p in (FIXTURES / "inbox").glob("*.edi") if p.stem != "unknown-sender")
+CHANNEL_ORDERS = [
+    FIXTURES / "channels" / "shopify" / "order-create-webhook.json",
+    FIXTURES / "channels" / "woocommerce" / "order-727.json",
+    FIXTURES / "channels" / "amazon" / "order-902-3159896-1390916.json",
+    FIXTURES / "channels" / "walmart" / "order-1796277083968.json",
+]
 CORPUS_850 = [
     "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/Example1_PGWGlass.txt",
     "Inteligenz__X12Parser/tests/OopFactory.X12.Tests.Unit/Parsing/_SampleEdiFiles/ORD/_850/Example2_Adobe_TLP.txt",
@@ -124,6 +132,8 @@ def _text_at(view: SourceView, highlight: Highlight, pdf: bytes | None) -> str:
         return next(c.text for r in pane.rows for c in r.cells if highlight in c.highlights)
     if isinstance(pane, TextPane):
         return next(line.text for line in pane.lines if highlight in line.highlights)
+    if isinstance(pane, JsonPane):
+        return next(line.text for line in pane.lines if highlight in line.highlights)
     if isinstance(pane, SegmentPane):
         segment = next(s for s in pane.segments if highlight in s.highlights)
         position = highlight.target.position  # type: ignore[union-attr]
@@ -182,9 +192,120 @@ def _anchored(view: SourceView) -> list[str]:
             found += [r.anchor for r in pane.rows] + [c.anchor for r in pane.rows for c in r.cells]
         elif isinstance(pane, SegmentPane):
             found += [s.anchor for s in pane.segments]
-        elif isinstance(pane, TextPane):
+        elif isinstance(pane, TextPane | JsonPane):
             found += [line.anchor for line in pane.lines]
     return found
+
+
+@pytest.mark.parametrize("path", CHANNEL_ORDERS, ids=lambda p: p.parent.name)
+def test_channel_orders_highlight_their_key_values_by_json_pointer(pipeline: Pipeline, path: Path) -> None:
+    outcome = pipeline.ingest_path(path, partner="acme")
+    [canonical] = _orders(pipeline.sessions, outcome.document_id)
+    view = _check_order(pipeline.sessions, outcome.document_id, canonical)
+    [pane] = view.panes
+    assert isinstance(pane, JsonPane) and view.format == "json" and pane.note is None
+    for highlight in view.highlights:  # each on the line that opens the value its pointer names
+        target = highlight.target
+        assert isinstance(target, PointerRef)
+        [line] = [line for line in pane.lines if line.number == target.line]
+        assert line.pointer == target.pointer and highlight in line.highlights
+        assert line.anchor == highlight.anchor
+    pointers = {h.field_path: h.target.pointer for h in view.highlights}  # type: ignore[union-attr]
+    assert pointers["header.po_number"] == canonical["provenance"]["po_number"]["pointer"]
+
+
+def test_the_json_pane_shows_numbers_as_the_document_wrote_them() -> None:
+    raw = (
+        b'{"name": "#7", "financial_status": "paid", "total_weight": 1.10, "big": 1E+2, "tiny": 0.000001,\n'
+        b' "line_items": [{"sku": "A-1", "quantity": 3, "price": 19.990}], "a/b~c": {"x": "\\u00e9"}, "empty": {}}'
+    )
+    canonical = {
+        "po_number": "#7",
+        "provenance": {"po_number": {"pointer": "/name"}, "purpose": {"pointer": ""}},
+        "lines": [
+            {
+                "line_no": "1",
+                "quantity": {"value": "3"},
+                "unit_price": "19.990",
+                "provenance": {
+                    "quantity": {"pointer": "/line_items/0/quantity"},
+                    "unit_price": {"pointer": "/line_items/0/price"},
+                },
+            }
+        ],
+    }
+    view = build_view(raw, canonical=canonical, document_id=9)
+    [pane] = view.panes
+    assert isinstance(pane, JsonPane)
+    text = "\n".join(line.text for line in pane.lines)
+    for literal in (
+        '"total_weight": 1.10,',
+        '"big": 1E+2,',
+        '"tiny": 0.000001,',
+        '"price": 19.990',
+        '"empty": {}',
+    ):
+        assert literal in text, text
+    by_pointer = {line.pointer: line for line in pane.lines if line.pointer is not None}
+    assert by_pointer["/a~1b~0c/x"].text.strip() == '"x": "é"'  # RFC 6901 escapes; the string decoded
+    [price] = view.highlights_for("lines[0].unit_price")
+    assert price.anchor == by_pointer["/line_items/0/price"].anchor
+    [purpose] = view.highlights_for("header.purpose")  # the pointer "" is the whole document: its first line
+    assert purpose.target == PointerRef("", 1) and pane.lines[0].text == "{"
+    assert not view.unplaced
+
+
+def test_a_pointer_the_json_does_not_hold_is_reported_not_guessed() -> None:
+    canonical = {
+        "po_number": "1",
+        "provenance": {"po_number": {"pointer": "/number"}, "currency": {"pointer": "/nope/0"}},
+    }
+    view = build_view(b'{"number": 1}', canonical=canonical, document_id=3)
+    assert [h.field_path for h in view.highlights] == ["header.po_number"]
+    [missing] = view.unplaced
+    assert missing.field_path == "header.currency" and "/nope/0" in missing.reason
+
+
+def test_broken_json_is_shown_as_its_text_with_a_note(sessions: sessionmaker[Session]) -> None:
+    raw = b'{"name": "#1",\n "line_items": [{"sku": "X", "quantity": 1,}]}'
+    document_id = _stored(sessions, raw, "broken.json")
+    with sessions() as session:
+        session.get(storage.Document, document_id).format = "json"  # type: ignore[union-attr]
+        session.commit()
+    view = _view(sessions, document_id, None)
+    assert view.ok
+    [pane] = view.panes
+    assert isinstance(pane, JsonPane) and pane.note is not None and "line 2" in pane.note
+    assert [line.text for line in pane.lines] == [
+        '{"name": "#1",',
+        ' "line_items": [{"sku": "X", "quantity": 1,}]}',
+    ]
+
+
+def test_a_long_json_order_shows_its_head_and_the_lines_around_a_late_value() -> None:
+    items = ",".join(f'{{"sku": "S-{n}", "quantity": {n}, "price": "1.00"}}' for n in range(3000))
+    raw = f'{{"name": "#8", "line_items": [{items}]}}'.encode()
+    canonical = {
+        "po_number": "#8",
+        "provenance": {"po_number": {"pointer": "/name"}},
+        "lines": [
+            {
+                "line_no": "2999",
+                "quantity": {"value": "2999"},
+                "provenance": {"quantity": {"pointer": "/line_items/2999/quantity"}},
+            }
+        ],
+    }
+    view = build_view(raw, canonical=canonical, document_id=4)
+    [pane] = view.panes
+    assert isinstance(pane, JsonPane) and len(pane.lines) < 400 and pane.more_lines
+    [quantity] = view.highlights_for("lines[0].quantity")
+    [line] = [line for line in pane.lines if quantity in line.highlights]
+    assert line.text.strip() == '"quantity": 2999,'
+    gap = next(
+        shown for shown in pane.lines if shown.gap_before
+    )  # the head, then a gap, then the value's lines
+    assert gap.number < line.number <= gap.number + 3
 
 
 @pytest.mark.parametrize("path", SHEETS_AND_PDFS, ids=lambda p: p.name)
@@ -592,3 +713,11 @@ def test_a_long_sheet_shows_its_head_and_the_rows_around_the_order_with_gaps() -
     assert pane.rows[30].gap_before == 3998 - 31
     [sku] = view.highlights_for("lines[0].vendor_sku")
     assert sku.anchor == "src-1-A4000" and pane.rows[32].cells[0].highlights == (sku,)
+
+
+def test_json_nested_deeper_than_an_order_is_shown_as_its_text() -> None:
+    raw = b'{"a": ' + b"[" * 300 + b"]" * 300 + b"}"
+    view = build_view(raw, fmt="json", document_id=5)
+    [pane] = view.panes
+    assert isinstance(pane, JsonPane) and pane.note is not None and "too deeply" in pane.note
+    assert [line.text for line in pane.lines] == [raw.decode()]

@@ -1,4 +1,4 @@
-"""What the order desk shows of an original document: PDF pages as images with boxes, sheets as grids, EDI as segments, email text; each with the places the order's values came from.
+"""What the order desk shows of an original document: PDF pages as images with boxes, sheets as grids, EDI as segments, email text, a channel's JSON pretty-printed; each with the places the order's values came from.
 
 No Flask here: ``source_view`` returns plain data for a template, which escapes every text;
 ``render_document_page`` makes the PNG of one PDF page for an image route, ``document_page_words``
@@ -24,11 +24,14 @@ from ._panes import GridCell as GridCell
 from ._panes import GridColumn as GridColumn
 from ._panes import GridRow as GridRow
 from ._panes import Highlight as Highlight
+from ._panes import JsonLine as JsonLine
+from ._panes import JsonPane as JsonPane
 from ._panes import LineRef as LineRef
 from ._panes import Pane as Pane
 from ._panes import PdfBox as PdfBox
 from ._panes import PdfPage as PdfPage
 from ._panes import PdfPane as PdfPane
+from ._panes import PointerRef as PointerRef
 from ._panes import RenderedPage as RenderedPage
 from ._panes import SegmentElement as SegmentElement
 from ._panes import SegmentLine as SegmentLine

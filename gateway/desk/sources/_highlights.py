@@ -29,6 +29,7 @@ CELL = "cell"
 LINE = "line"
 SEGMENT = "segment"
 PART = "part"
+POINTER = "pointer"
 _SOURCE = TypeAdapter(Source)
 _TEXT_LINE = re.compile(r"^line (\d+)$")
 _CELL = re.compile(r"^([A-Z]{1,3})(\d+)$")
@@ -108,7 +109,7 @@ class Wanted:
 
 
 def source_kind(source: Provenance) -> str | None:
-    """What a source points at: a PDF box, a sheet cell, a text line, an X12 segment, a MIME part."""
+    """What a source points at: a PDF box, a sheet cell, a text line, an X12 segment, a MIME part, a JSON pointer."""
     if source.page is not None and source.bbox is not None:
         return PDF
     if source.sheet is not None and source.cell is not None:
@@ -119,6 +120,8 @@ def source_kind(source: Provenance) -> str | None:
         return SEGMENT
     if source.mime_part is not None:
         return PART
+    if source.pointer is not None:
+        return POINTER
     return None
 
 

@@ -73,7 +73,16 @@ class LineRef:
     line: int
 
 
-Target = PdfBox | CellRef | SegmentRef | LineRef
+@dataclass(frozen=True, slots=True)
+class PointerRef:
+    """A value's place in a JSON document: its RFC 6901 ``pointer`` and the pretty-printed ``line`` (from 1)."""
+
+    kind: ClassVar[str] = "pointer"
+    pointer: str
+    line: int
+
+
+Target = PdfBox | CellRef | SegmentRef | LineRef | PointerRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +253,33 @@ class TextPane:
     problem: CannotShow | None = None
 
 
-Pane = PdfPane | SheetPane | SegmentPane | TextPane
+@dataclass(frozen=True, slots=True)
+class JsonLine:
+    """One pretty-printed line; ``pointer`` is the value it opens (None on a closing bracket)."""
+
+    number: int
+    text: str
+    anchor: str
+    pointer: str | None
+    gap_before: int = 0
+    highlights: tuple[Highlight, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JsonPane:
+    """A JSON order pretty-printed from its raw bytes, one member per line; ``note`` says when it is not JSON."""
+
+    kind: ClassVar[str] = "json"
+    key: str
+    title: str
+    mime_part: str | None
+    lines: tuple[JsonLine, ...] = ()
+    more_lines: bool = False
+    note: str | None = None
+    problem: CannotShow | None = None
+
+
+Pane = PdfPane | SheetPane | SegmentPane | TextPane | JsonPane
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The front door: a stored document plus an order's canonical JSON -> a ``SourceView``.
 
-The view is told by the document's format: PDF, xlsx and CSV are read whole (up to
-``MAX_VIEW_BYTES``, the parsers' own limit), X12 is streamed, and an email is split into
+The view is told by the document's format: PDF, xlsx, CSV and a channel's JSON are read whole (up
+to ``MAX_VIEW_BYTES``, the parsers' own limit), X12 is streamed, and an email is split into
 its body and the attachments its order's values came from. Whatever goes wrong (a missing
 document, an unknown format, a corrupt or encrypted file) becomes a ``CannotShow`` in the
 view, never an exception.
@@ -23,6 +23,7 @@ from gateway.storage import open_document
 from parsers import CSV
 from parsers import EMAIL
 from parsers import IMAGE
+from parsers import JSON
 from parsers import PDF
 from parsers import X12
 from parsers import XLSX
@@ -33,9 +34,11 @@ from ._email_view import email_view
 from ._email_view import part_payload
 from ._highlights import CELL
 from ._highlights import LINE
+from ._highlights import POINTER
 from ._highlights import SEGMENT
 from ._highlights import Wanted
 from ._highlights import collect
+from ._json_view import json_pane
 from ._ocr_words import PageWords
 from ._ocr_words import page_words
 from ._panes import CannotShow
@@ -51,12 +54,12 @@ from ._sheet_view import sheet_panes
 
 MAX_VIEW_BYTES = 50 * 1024 * 1024
 MAX_LINES = 100  # an order's lines whose sources are highlighted at once: the order desk's page
-FORMATS = (PDF, IMAGE, XLSX, CSV, X12, EMAIL)
-_KIND_OF_FORMAT = {PDF: "pdf", IMAGE: "pdf", XLSX: CELL, CSV: CELL, X12: SEGMENT}
+FORMATS = (PDF, IMAGE, XLSX, CSV, X12, EMAIL, JSON)
+_KIND_OF_FORMAT = {PDF: "pdf", IMAGE: "pdf", XLSX: CELL, CSV: CELL, X12: SEGMENT, JSON: POINTER}
 _KIND_NAMES = {"pdf": "a box on a PDF page", CELL: "a sheet cell", LINE: "a line of an email body",
-               SEGMENT: "an X12 segment", "part": "a MIME part"}  # fmt: skip
+               SEGMENT: "an X12 segment", "part": "a MIME part", POINTER: "a JSON pointer"}  # fmt: skip
 _FORMAT_NAMES = {PDF: "a PDF", IMAGE: "a scanned image", XLSX: "an xlsx workbook", CSV: "a CSV file",
-                 X12: "X12"}  # fmt: skip
+                 X12: "X12", JSON: "JSON"}  # fmt: skip
 NO_PROVENANCE = "None of this order's values records where it came from, so nothing can be highlighted."
 
 
@@ -147,8 +150,8 @@ def build_view(
     if fmt not in FORMATS:
         problem = CannotShow(
             "format.unknown",
-            "the document is not X12, a PDF or scanned image, an xlsx or CSV sheet, or an email, so it cannot be shown "
-            "here; download the raw bytes instead",
+            "the document is not X12, a PDF or scanned image, an xlsx or CSV sheet, an email or a channel's JSON, "
+            "so it cannot be shown here; download the raw bytes instead",
         )
         return SourceView(document_id, filename, fmt, problem=problem)
     collected = collect(canonical, line_indexes)
@@ -182,6 +185,9 @@ def build_view(
                 stream, fitting, key=keys(), title=title, mime_part=None, control_number=control
             )
             panes = [edi]
+        elif fmt == JSON:
+            shown, placed, more = json_pane(_bytes(source), fitting, key=keys(), title=title, mime_part=None)
+            panes = [shown]
         else:
             sheets, placed, more = sheet_panes(
                 _bytes(source), fmt, fitting, key=keys(), title=title, mime_part=None
