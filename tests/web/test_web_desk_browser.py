@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -29,9 +30,8 @@ from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.run.test_run import free_port
 from tests.run.test_run import wait_for
-from tests.servers.browser import PATIENCE_MS
 from tests.servers.browser import SCREENSHOTS
-from tests.servers.browser import chromium
+from tests.servers.browser import new_page
 
 GATEWAY = Path(sys.executable).parent / "gateway"
 PDF = ROOT / "fixtures" / "pdfs" / "buyer-parts-landscape.pdf"
@@ -144,13 +144,10 @@ def open_queue_row(page: Page, po_number: str) -> None:
     expect(page.get_by_test_id("po-number")).to_contain_text(po_number)
 
 
-def test_the_order_desk_in_a_browser(desk: tuple[Desk, str]) -> None:
+def test_the_order_desk_in_a_browser(desk: tuple[Desk, str], browser: Browser) -> None:
     server, demo_password = desk
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
+    with new_page(browser, server.url, width=1400, height=1000) as page:
         page.on("dialog", lambda dialog: dialog.accept())
 
         page.goto("/")
@@ -225,4 +222,3 @@ def test_the_order_desk_in_a_browser(desk: tuple[Desk, str]) -> None:
         page.goto("/partners")
         expect(page.get_by_test_id("partner-row").first).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "partners.png", full_page=True)
-        context.close()

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from playwright.sync_api import expect
 
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 from tests.run.test_run import free_port
-from tests.servers.browser import PATIENCE_MS
-from tests.servers.browser import chromium
+from tests.servers.browser import new_page
 from tests.servers.smtp_server import SmtpServer
 from tests.servers.smtp_server import running_smtp_server
 from tests.web.test_web_desk_browser import Desk
@@ -67,13 +67,10 @@ def desk(tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[Desk, str, int]]:
 
 
 def test_the_clerk_reads_edits_and_sends_the_reply_in_a_browser(
-    desk: tuple[Desk, str, int], smtp: SmtpServer, tmp_path: Path
+    desk: tuple[Desk, str, int], smtp: SmtpServer, browser: Browser, tmp_path: Path
 ) -> None:
     server, demo_password, order_id = desk
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
+    with new_page(browser, server.url, width=1024) as page:
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto("/")
         page.get_by_test_id("login-username").fill("demo")

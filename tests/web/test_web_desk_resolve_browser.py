@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -76,10 +77,10 @@ def screenshots(page: Page, folder: Path, name: str) -> None:
 
 
 def test_a_no_customer_pdf_is_assigned_and_processed_from_the_desk(
-    desk: tuple[Desk, str, dict[str, int]], tmp_path: Path
+    desk: tuple[Desk, str, dict[str, int]], browser: Browser, tmp_path: Path
 ) -> None:
     server, password, ids = desk
-    with desk_page(server.url, password) as page:
+    with desk_page(browser, server.url, password) as page:
         page.goto("/queue")
         page.locator(f"a[href='/documents/{ids['no_customer']}']").first.click()
         expect(page.get_by_test_id("document-error")).to_contain_text("no customer")
@@ -103,10 +104,10 @@ def test_a_no_customer_pdf_is_assigned_and_processed_from_the_desk(
 
 
 def test_a_keyed_in_order_is_produced_from_an_unreadable_document(
-    desk: tuple[Desk, str, dict[str, int]], tmp_path: Path
+    desk: tuple[Desk, str, dict[str, int]], browser: Browser, tmp_path: Path
 ) -> None:
     server, password, ids = desk
-    with desk_page(server.url, password) as page:
+    with desk_page(browser, server.url, password) as page:
         page.goto(f"/documents/{ids['unreadable']}")
         expect(page.get_by_test_id("document-error")).to_contain_text("no line table found")
         page.get_by_test_id("key-in").locator("summary").click()
