@@ -9,6 +9,7 @@ Chromium not starting is a failure, never a skip.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -99,29 +100,49 @@ def desk_env(home: Path) -> dict[str, str]:
     return env
 
 
-_DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # built once per test run: the data folder and the password
+_DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # this process's: the data folder and the password
+
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's temporary folder: under pytest-xdist every process's own is a subfolder of it."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A data folder made by the real CLI (``gateway init --demo``, then the PDF and the mistyped 850
-    ingested, each an exception), once per run; each test serves its own copy of it."""
+    ingested, each an exception), once per run however many xdist processes ask: the first builds it
+    under a lock on the run's folder, the others wait on that lock (no deadline), then read it. Each
+    test serves its own copy of it."""
     if "home" not in _DEMO_HOMES:
-        folder = tmp_path_factory.mktemp("desk-demo")
-        home = folder / "home"
-        home.mkdir()
-        running = Desk(home, desk_env(home))
-        found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
-        assert found is not None and found.group(1) == "demo"
-        pdf = running.ingest(PDF, "--partner", "acme")
-        assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
-        typo = folder / f"acme-{TYPO_PO}.edi"
-        typo.write_bytes(typo_850())
-        [order] = running.ingest(typo)["orders"]
-        assert order["status"] == "exception"
-        [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
-        assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU
-        _DEMO_HOMES["home"] = (home, found.group(2))
+        folder = run_folder(tmp_path_factory) / "desk-demo"
+        with (run_folder(tmp_path_factory) / "desk-demo.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            built = folder / "password"  # written last: the folder is complete
+            if not built.exists():
+                shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another process
+                folder.mkdir()
+                built.write_text(build_demo_home(folder))
+            _DEMO_HOMES["home"] = (folder / "home", built.read_text())
     return _DEMO_HOMES["home"]
+
+
+def build_demo_home(folder: Path) -> str:
+    """Build the demo data folder in ``folder/home``; returns the demo user's password."""
+    home = folder / "home"
+    home.mkdir()
+    running = Desk(home, desk_env(home))
+    found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
+    assert found is not None and found.group(1) == "demo"
+    pdf = running.ingest(PDF, "--partner", "acme")
+    assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
+    typo = folder / f"acme-{TYPO_PO}.edi"
+    typo.write_bytes(typo_850())
+    [order] = running.ingest(typo)["orders"]
+    assert order["status"] == "exception"
+    [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
+    assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU
+    return found.group(2)
 
 
 @pytest.fixture
