@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,7 @@ def desk_env(home: Path) -> dict[str, str]:
     return env
 
 
-_DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # this process's: the data folder and the password
+_DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # this process's: each data folder and its password
 
 
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -109,22 +110,46 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A data folder made by the real CLI (``gateway init --demo``, then the PDF and the mistyped 850
-    ingested, each an exception), once per run however many xdist processes ask: the first builds it
-    under a lock on the run's folder, the others wait on that lock (no deadline), then read it. Each
-    test serves its own copy of it."""
-    if "home" not in _DEMO_HOMES:
-        folder = run_folder(tmp_path_factory) / "desk-demo"
-        with (run_folder(tmp_path_factory) / "desk-demo.lock").open("a") as lock:
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], str]
+) -> tuple[Path, str]:
+    """``folder/home`` and the demo password that ``build(folder)`` made and returned, once per run
+    however many xdist processes ask: the first builds it under a lock on the run's folder, the
+    others wait on that lock (no deadline), then read it. Tests copy the home, never change it."""
+    if name not in _DEMO_HOMES:
+        folder = run_folder(tmp_path_factory) / name
+        with (run_folder(tmp_path_factory) / f"{name}.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
             built = folder / "password"  # written last: the folder is complete
             if not built.exists():
                 shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another process
                 folder.mkdir()
-                built.write_text(build_demo_home(folder))
-            _DEMO_HOMES["home"] = (folder / "home", built.read_text())
-    return _DEMO_HOMES["home"]
+                built.write_text(build(folder))
+            _DEMO_HOMES[name] = (folder / "home", built.read_text())
+    return _DEMO_HOMES[name]
+
+
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A data folder made by the real CLI (``gateway init --demo``, then the PDF and the mistyped 850
+    ingested, each an exception), once per run; each test serves its own copy of it."""
+    return built_once(tmp_path_factory, "desk-demo", build_demo_home)
+
+
+def plain_demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A data folder as ``gateway init --demo`` leaves it with no ERP configured, once per run; a
+    fixture copies it and adds its own documents."""
+    return built_once(tmp_path_factory, "plain-demo", build_plain_demo_home)
+
+
+def build_plain_demo_home(folder: Path) -> str:
+    home = folder / "home"
+    home.mkdir()
+    env = desk_env(home)
+    del env["GATEWAY_ERP_URL"]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    found = re.search(r"order desk demo user: (\S+) / (\S+)", Desk(home, env).cli("init", "--demo"))
+    assert found is not None and found.group(1) == "demo"
+    return found.group(2)
 
 
 def build_demo_home(folder: Path) -> str:

@@ -24,6 +24,7 @@ from tests.conftest import ROOT
 from tests.run.test_run import free_port
 from tests.servers.browser import desk_page
 from tests.web.test_web_desk_browser import Desk
+from tests.web.test_web_desk_browser import plain_demo_home
 from tests.web.test_web_desk_resolve import NO_CUSTOMER_PDF
 from tests.web.test_web_desk_resolve import NOTE
 from tests.web.test_web_desk_resolve import unreadable_pdf
@@ -35,8 +36,9 @@ WIDTHS = (1024, 1440)
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, dict[str, int]]]:
     """One store and server for the module: each test resolves a document of its own."""
     tmp_path = tmp_path_factory.mktemp("resolve-desk")
+    built, password = plain_demo_home(tmp_path_factory)  # gateway init --demo, once per run
     home = tmp_path / "home"
-    home.mkdir()
+    shutil.copytree(built, home)
     profiles = tmp_path / "profiles"
     shutil.copytree(PROFILES_DIR, profiles)
     env = {
@@ -50,8 +52,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, 
     for name in ("GATEWAY_DATABASE_URL", "GATEWAY_IMAP_HOST", "GATEWAY_API_TOKEN", "GATEWAY_ERP_URL"):
         env.pop(name, None)
     running = Desk(home, env)
-    found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
-    assert found is not None
     pdf = tmp_path / "from-nobody.pdf"  # bytes of their own: the demo already holds the fixture
     pdf.write_bytes(NO_CUSTOMER_PDF.read_bytes() + b"\n% sent with no customer\n")
     no_customer = running.ingest(pdf)
@@ -62,7 +62,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, 
     assert unreadable["status"] == "rejected" and unreadable["orders"] == []
     running.start()
     ids = {"no_customer": no_customer["document_id"], "unreadable": unreadable["document_id"]}
-    yield running, found.group(2), ids
+    yield running, password, ids
     if running.process is not None and running.process.poll() is None:
         running.process.terminate()
         running.process.wait(20)
