@@ -3,6 +3,8 @@
 Playwright never downloads a browser here: ``executable_path`` points at /usr/bin/chromium,
 which ``scripts/system-packages.sh`` installs. The flags keep Chromium off the network it
 would otherwise try to reach at start. Screenshots go to ``SCREENSHOTS`` for a person to look at.
+The tests share one Chromium per test module (the ``browser`` fixture in tests/web/conftest.py)
+and each opens a context of its own: its own cookies, storage and pages.
 """
 
 from __future__ import annotations
@@ -49,18 +51,29 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def desk_page(url: str, password: str, *, width: int = 1024, confirm: bool = False) -> Iterator[Page]:
+def new_page(browser: Browser, url: str, *, width: int, height: int = 900) -> Iterator[Page]:
+    """A page in a new context of ``browser`` (nothing shared with other tests' pages: cookies,
+    storage, cache), ``width`` by ``height``, its paths relative to ``url``; the context is
+    closed after, whatever the test did."""
+    context = browser.new_context(base_url=url, viewport={"width": width, "height": height})
+    try:
+        context.set_default_timeout(PATIENCE_MS)
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@contextmanager
+def desk_page(
+    browser: Browser, url: str, password: str, *, width: int = 1024, confirm: bool = False
+) -> Iterator[Page]:
     """A page on the order desk at ``url``, ``width`` by 900, logged in as ``demo`` with ``password``;
     with ``confirm`` it accepts every dialog (``confirm()``) the desk opens."""
-    with chromium() as browser:
-        context = browser.new_context(base_url=url, viewport={"width": width, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
+    with new_page(browser, url, width=width) as page:
         if confirm:
             page.on("dialog", lambda dialog: dialog.accept())
         log_in(page, password)
         yield page
-        context.close()
 
 
 def log_in(page: Page, password: str) -> None:

@@ -9,18 +9,21 @@ Chromium not starting is a failure, never a skip.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -29,9 +32,8 @@ from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.run.test_run import free_port
 from tests.run.test_run import wait_for
-from tests.servers.browser import PATIENCE_MS
 from tests.servers.browser import SCREENSHOTS
-from tests.servers.browser import chromium
+from tests.servers.browser import new_page
 
 GATEWAY = Path(sys.executable).parent / "gateway"
 PDF = ROOT / "fixtures" / "pdfs" / "buyer-parts-landscape.pdf"
@@ -99,29 +101,73 @@ def desk_env(home: Path) -> dict[str, str]:
     return env
 
 
-_DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # built once per test run: the data folder and the password
+_DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # this process's: each data folder and its password
+
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's temporary folder: under pytest-xdist every process's own is a subfolder of it."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], str]
+) -> tuple[Path, str]:
+    """``folder/home`` and the demo password that ``build(folder)`` made and returned, once per run
+    however many xdist processes ask: the first builds it under a lock on the run's folder, the
+    others wait on that lock (no deadline), then read it. Tests copy the home, never change it."""
+    if name not in _DEMO_HOMES:
+        folder = run_folder(tmp_path_factory) / name
+        with (run_folder(tmp_path_factory) / f"{name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            built = folder / "password"  # written last: the folder is complete
+            if not built.exists():
+                shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another process
+                folder.mkdir()
+                built.write_text(build(folder))
+            _DEMO_HOMES[name] = (folder / "home", built.read_text())
+    return _DEMO_HOMES[name]
 
 
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A data folder made by the real CLI (``gateway init --demo``, then the PDF and the mistyped 850
     ingested, each an exception), once per run; each test serves its own copy of it."""
-    if "home" not in _DEMO_HOMES:
-        folder = tmp_path_factory.mktemp("desk-demo")
-        home = folder / "home"
-        home.mkdir()
-        running = Desk(home, desk_env(home))
-        found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
-        assert found is not None and found.group(1) == "demo"
-        pdf = running.ingest(PDF, "--partner", "acme")
-        assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
-        typo = folder / f"acme-{TYPO_PO}.edi"
-        typo.write_bytes(typo_850())
-        [order] = running.ingest(typo)["orders"]
-        assert order["status"] == "exception"
-        [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
-        assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU
-        _DEMO_HOMES["home"] = (home, found.group(2))
-    return _DEMO_HOMES["home"]
+    return built_once(tmp_path_factory, "desk-demo", build_demo_home)
+
+
+def plain_demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A data folder as ``gateway init --demo`` leaves it with no ERP configured, once per run; a
+    fixture copies it and adds its own documents."""
+    return built_once(tmp_path_factory, "plain-demo", build_plain_demo_home)
+
+
+def build_plain_demo_home(folder: Path) -> str:
+    home = folder / "home"
+    home.mkdir()
+    env = desk_env(home)
+    del env["GATEWAY_ERP_URL"]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    found = re.search(r"order desk demo user: (\S+) / (\S+)", Desk(home, env).cli("init", "--demo"))
+    assert found is not None and found.group(1) == "demo"
+    return found.group(2)
+
+
+def build_demo_home(folder: Path) -> str:
+    """Build the demo data folder in ``folder/home``; returns the demo user's password."""
+    home = folder / "home"
+    home.mkdir()
+    running = Desk(home, desk_env(home))
+    found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
+    assert found is not None and found.group(1) == "demo"
+    pdf = running.ingest(PDF, "--partner", "acme")
+    assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
+    typo = folder / f"acme-{TYPO_PO}.edi"
+    typo.write_bytes(typo_850())
+    [order] = running.ingest(typo)["orders"]
+    assert order["status"] == "exception"
+    [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
+    assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU
+    return found.group(2)
 
 
 @pytest.fixture
@@ -144,13 +190,10 @@ def open_queue_row(page: Page, po_number: str) -> None:
     expect(page.get_by_test_id("po-number")).to_contain_text(po_number)
 
 
-def test_the_order_desk_in_a_browser(desk: tuple[Desk, str]) -> None:
+def test_the_order_desk_in_a_browser(desk: tuple[Desk, str], browser: Browser) -> None:
     server, demo_password = desk
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
+    with new_page(browser, server.url, width=1400, height=1000) as page:
         page.on("dialog", lambda dialog: dialog.accept())
 
         page.goto("/")
@@ -225,4 +268,3 @@ def test_the_order_desk_in_a_browser(desk: tuple[Desk, str]) -> None:
         page.goto("/partners")
         expect(page.get_by_test_id("partner-row").first).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "partners.png", full_page=True)
-        context.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -39,11 +40,11 @@ def shots(page: Page, folder: Path, name: str) -> None:
 
 
 def test_edit_the_header_and_the_lines_then_the_855_answers_the_buyers_lines(
-    desk: tuple[Desk, str], tmp_path: Path
+    desk: tuple[Desk, str], browser: Browser, tmp_path: Path
 ) -> None:
     server, demo_password = desk
     # confirm: "Remove line 2 from the order?"
-    with desk_page(server.url, demo_password, width=1440, confirm=True) as page:
+    with desk_page(browser, server.url, demo_password, width=1440, confirm=True) as page:
         # The PDF order: correct the ship-to's city, split the first line.
         open_queue_row(page, PDF_PO)
         open_details(page, "ship-to-form")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -43,10 +44,10 @@ def still_the_same_page(page: Page) -> None:
 
 
 def test_an_unknown_item_is_resolved_from_the_queue_in_three_clicks_without_a_reload(
-    desk: tuple[Desk, str], tmp_path: Path
+    desk: tuple[Desk, str], browser: Browser, tmp_path: Path
 ) -> None:
     server, password = desk
-    with desk_page(server.url, password, width=1440, confirm=True) as page:
+    with desk_page(browser, server.url, password, width=1440, confirm=True) as page:
         clicks = 0
 
         open_queue_row(page, TYPO_PO)  # click 1: open it from the queue
@@ -93,7 +94,7 @@ def test_an_unknown_item_is_resolved_from_the_queue_in_three_clicks_without_a_re
 
 
 def test_an_order_with_80_price_findings_is_resolved_in_three_actions(
-    desk: tuple[Desk, str], tmp_path: Path
+    desk: tuple[Desk, str], browser: Browser, tmp_path: Path
 ) -> None:
     server, password = desk
     path = tmp_path / "acme-4500040080.edi"
@@ -101,7 +102,7 @@ def test_an_order_with_80_price_findings_is_resolved_in_three_actions(
     [order] = server.ingest(path)["orders"]
     assert order["status"] == "exception"
     assert len([f for f in order["findings"] if f["code"] == "price_mismatch"]) == 80
-    with desk_page(server.url, password, width=1440, confirm=True) as page:
+    with desk_page(browser, server.url, password, width=1440, confirm=True) as page:
         page.goto(f"/orders/{order['order_id']}")
         mark(page)
         expect(page.get_by_test_id("why")).to_contain_text("80 findings hold it")

@@ -9,21 +9,22 @@ it; the server receives it as edited, threaded to the customer's email. Screensh
 from __future__ import annotations
 
 import os
-import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from playwright.sync_api import expect
 
 from tests.conftest import FIXED_NOW
 from tests.conftest import ROOT
 from tests.run.test_run import free_port
-from tests.servers.browser import PATIENCE_MS
-from tests.servers.browser import chromium
+from tests.servers.browser import new_page
 from tests.servers.smtp_server import SmtpServer
 from tests.servers.smtp_server import running_smtp_server
 from tests.web.test_web_desk_browser import Desk
+from tests.web.test_web_desk_browser import plain_demo_home
 
 EMAIL_ORDER = ROOT / "fixtures" / "emails" / "typed-lines.eml"
 PO = "778812"
@@ -39,9 +40,12 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def desk(tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[Desk, str, int]]:
+def desk(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> Iterator[tuple[Desk, str, int]]:
+    built, password = plain_demo_home(tmp_path_factory)  # gateway init --demo, once per run
     home = tmp_path / "home"
-    home.mkdir()
+    shutil.copytree(built, home)
     env = {
         **os.environ,
         "GATEWAY_HOME": str(home),
@@ -55,25 +59,20 @@ def desk(tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[Desk, str, int]]:
     for name in ("GATEWAY_DATABASE_URL", "GATEWAY_IMAP_HOST", "GATEWAY_API_TOKEN", "GATEWAY_ERP_URL"):
         env.pop(name, None)
     running = Desk(home, env)
-    found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
-    assert found is not None
     [order] = running.ingest(EMAIL_ORDER)["orders"]
     assert (order["po_number"], order["status"]) == (PO, "exception")
     running.start()
-    yield running, found.group(2), int(order["order_id"])
+    yield running, password, int(order["order_id"])
     if running.process is not None and running.process.poll() is None:
         running.process.terminate()
         running.process.wait(20)
 
 
 def test_the_clerk_reads_edits_and_sends_the_reply_in_a_browser(
-    desk: tuple[Desk, str, int], smtp: SmtpServer, tmp_path: Path
+    desk: tuple[Desk, str, int], smtp: SmtpServer, browser: Browser, tmp_path: Path
 ) -> None:
     server, demo_password, order_id = desk
-    with chromium() as browser:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 900})
-        context.set_default_timeout(PATIENCE_MS)
-        page = context.new_page()
+    with new_page(browser, server.url, width=1024) as page:
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto("/")
         page.get_by_test_id("login-username").fill("demo")

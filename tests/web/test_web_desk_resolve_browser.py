@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -23,6 +24,7 @@ from tests.conftest import ROOT
 from tests.run.test_run import free_port
 from tests.servers.browser import desk_page
 from tests.web.test_web_desk_browser import Desk
+from tests.web.test_web_desk_browser import plain_demo_home
 from tests.web.test_web_desk_resolve import NO_CUSTOMER_PDF
 from tests.web.test_web_desk_resolve import NOTE
 from tests.web.test_web_desk_resolve import unreadable_pdf
@@ -34,8 +36,9 @@ WIDTHS = (1024, 1440)
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, dict[str, int]]]:
     """One store and server for the module: each test resolves a document of its own."""
     tmp_path = tmp_path_factory.mktemp("resolve-desk")
+    built, password = plain_demo_home(tmp_path_factory)  # gateway init --demo, once per run
     home = tmp_path / "home"
-    home.mkdir()
+    shutil.copytree(built, home)
     profiles = tmp_path / "profiles"
     shutil.copytree(PROFILES_DIR, profiles)
     env = {
@@ -49,8 +52,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, 
     for name in ("GATEWAY_DATABASE_URL", "GATEWAY_IMAP_HOST", "GATEWAY_API_TOKEN", "GATEWAY_ERP_URL"):
         env.pop(name, None)
     running = Desk(home, env)
-    found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
-    assert found is not None
     pdf = tmp_path / "from-nobody.pdf"  # bytes of their own: the demo already holds the fixture
     pdf.write_bytes(NO_CUSTOMER_PDF.read_bytes() + b"\n% sent with no customer\n")
     no_customer = running.ingest(pdf)
@@ -61,7 +62,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str, 
     assert unreadable["status"] == "rejected" and unreadable["orders"] == []
     running.start()
     ids = {"no_customer": no_customer["document_id"], "unreadable": unreadable["document_id"]}
-    yield running, found.group(2), ids
+    yield running, password, ids
     if running.process is not None and running.process.poll() is None:
         running.process.terminate()
         running.process.wait(20)
@@ -76,10 +77,10 @@ def screenshots(page: Page, folder: Path, name: str) -> None:
 
 
 def test_a_no_customer_pdf_is_assigned_and_processed_from_the_desk(
-    desk: tuple[Desk, str, dict[str, int]], tmp_path: Path
+    desk: tuple[Desk, str, dict[str, int]], browser: Browser, tmp_path: Path
 ) -> None:
     server, password, ids = desk
-    with desk_page(server.url, password) as page:
+    with desk_page(browser, server.url, password) as page:
         page.goto("/queue")
         page.locator(f"a[href='/documents/{ids['no_customer']}']").first.click()
         expect(page.get_by_test_id("document-error")).to_contain_text("no customer")
@@ -103,10 +104,10 @@ def test_a_no_customer_pdf_is_assigned_and_processed_from_the_desk(
 
 
 def test_a_keyed_in_order_is_produced_from_an_unreadable_document(
-    desk: tuple[Desk, str, dict[str, int]], tmp_path: Path
+    desk: tuple[Desk, str, dict[str, int]], browser: Browser, tmp_path: Path
 ) -> None:
     server, password, ids = desk
-    with desk_page(server.url, password) as page:
+    with desk_page(browser, server.url, password) as page:
         page.goto(f"/documents/{ids['unreadable']}")
         expect(page.get_by_test_id("document-error")).to_contain_text("no line table found")
         page.get_by_test_id("key-in").locator("summary").click()

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from playwright.sync_api import Locator
 from playwright.sync_api import expect
 
@@ -35,13 +36,13 @@ def _width(image: Locator) -> float:
 
 @pytest.mark.parametrize("width", [1024, 1440])
 def test_the_pdf_is_readable_zoomable_and_linked_to_its_fields(
-    desk: tuple[Desk, str], width: int, tmp_path: Path
+    desk: tuple[Desk, str], browser: Browser, width: int, tmp_path: Path
 ) -> None:
     server, password = desk
     fax = server.ingest(FAX, "--partner", "acme")
     errors = server.ingest(INBOX / "acme-errors.edi")
     [fax_order] = fax["orders"]
-    with desk_page(server.url, password, width=width) as page:
+    with desk_page(browser, server.url, password, width=width) as page:
         open_queue_row(page, PDF_PO)
         image = page.get_by_test_id("pdf-page").first
         page.wait_for_function(LOADED, arg=image.element_handle())
