@@ -156,6 +156,7 @@ def _attempt(
         if verdict.delivered:
             row.status = OutboxStatus.SENT
             row.delivered_at, row.next_attempt_at, row.last_error = now, None, None
+            storage.tally_erp_delivery(session, row, at=now)  # the dashboard's receipt-to-ERP KPI
             record_success(session, partner=ERP_STATUS, channel="erp", at=now, detail=f"{row.kind} {row.id}")
             report.delivered += 1
             return
