@@ -303,7 +303,8 @@ def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: date
     for row in rows:
         if row.ack_received_at is None:  # the first answer times the turnaround (the dashboard's KPI)
             storage.tally_ack(session, row, at=when)
-        row.ack_received_at, row.ack_code = when, ack.code or None
+        # the first answer's time is kept (migration 0030 times the turnaround from it); the last verdict
+        row.ack_received_at, row.ack_code = row.ack_received_at or when, ack.code or None
         resolve_alerts(session, at=when, outbound_id=row.id, kind=AlertKind.ACK_OVERDUE)
         verdict = _BAD_VERDICTS.get(ack.code)
         if verdict:

@@ -292,7 +292,7 @@ class OutboundRecord(Base):
     order's price, waiting for a person; ``errors`` says why), ``sent``, ``dead`` (delivery
     gave up). X12 documents the partner must answer with a 997/999 carry ``ack_window_seconds``;
     ``ack_due_at`` is set from it when the document is sent (never before: what has not left
-    cannot be answered), ``ack_received_at`` when one came.
+    cannot be answered), ``ack_received_at`` when the first one came.
     """
 
     __tablename__ = "outbound_document"
