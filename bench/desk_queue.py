@@ -426,7 +426,7 @@ def _fill(engine: Engine, orders: int, rng: random.Random) -> dict[str, Any]:
                         alerts.append(_alert(partner, created, outbound_id))
             if status == "accepted":
                 outbound_id += 1
-                outbound.append(_erp_payload(outbound_id, partner, order_id, created, erp_rng))
+                outbound.append(_erp_payload(outbound_id, partner, document_id, order_id, created, erp_rng))
             if order_id % 200 == 0:
                 document_id += 1
                 kind = rng.choices(("unknown_partner", "rejected", "failed"), (6, 3, 1))[0]
@@ -512,11 +512,12 @@ def _outbound(
         "ack_due_at": due,
         "ack_received_at": when + timedelta(hours=2) if answered else None,
         "attempts": 1,
+        "delivered_at": None,  # the keys of every row alike (one executemany), as the ERP payloads'
     }
 
 
 def _erp_payload(
-    outbound_id: int, partner: str, order_id: int, when: datetime, rng: random.Random
+    outbound_id: int, partner: str, document_id: int, order_id: int, when: datetime, rng: random.Random
 ) -> dict[str, Any]:
     """An accepted order's ERP payload, delivered seconds to hours after it came (the KPI's spread)."""
     delivered = when + timedelta(seconds=rng.choice((rng.uniform(1, 60), rng.uniform(60, 4 * 3600))))
@@ -525,11 +526,14 @@ def _erp_payload(
         "partner": partner,
         "kind": "erp.canonical",
         "content": b"{}",
+        "document_id": None,
         "order_id": order_id,
         "status": "sent",
         "created_at": when,
         "errors": [],
         "transaction_control_numbers": [],
+        "ack_due_at": None,
+        "ack_received_at": None,
         "attempts": 1,
         "delivered_at": delivered,
     }
