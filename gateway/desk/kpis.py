@@ -6,7 +6,8 @@ The window is whole UTC days ``[since, until)``; ``partner`` narrows every figur
 - **Order accuracy**: orders accepted without any change ÷ the orders stored in the window that are
   no longer in exception (accepted, rejected or cancelled; an order still waiting on the desk is not
   decided yet and counts in neither). An order *changed* when its audit trail holds any entry but a
-  person approving it as it stands, a reply to its sender or the same order arriving again: so a desk
+  person approving it as it stands, a reply to its sender, the same order arriving again or a clerk
+  keying it in from an unreadable document (its first version, not a change): so a desk
   edit (and with it the revalidation every desk action but approving runs), releasing a hold, a
   partner's change, cancellation or refused change, and a reject all make it inaccurate
   (``gateway.storage._tally.UNCHANGING``). Per day of the order's receipt.
@@ -17,7 +18,7 @@ The window is whole UTC days ``[since, until)``; ``partner`` narrows every figur
   on the day the 997/999 came.
 
 Times are kept in buckets (``gateway.storage.duration_bucket``: to the second under a minute, to 10 s
-under an hour, then as the time to resolve is), and the median (the mean of the two middle ones when
+under 10 min, to the minute under an hour, then as the time to resolve is), and the median (the mean of the two middle ones when
 the count is even) and 90th percentile (nearest rank) are taken over those buckets.
 """
 
@@ -72,9 +73,9 @@ def kpis(session: Session, *, since: date, until: date, partner: str | None = No
     erp = storage.kpi_counts(session, storage.KPI_ERP, since, until, partner=partner)
     ship = storage.kpi_counts(session, storage.KPI_SHIP, since, until, partner=partner)
     acks = storage.kpi_counts(session, storage.KPI_ACK, since, until, partner=partner)
-    per_partner: dict[str, Counter[int]] = {}
-    for _, who, bucket, events in acks:
-        per_partner.setdefault(who, Counter())[bucket] += events
+    per_partner = storage.kpi_partner_totals(session, storage.KPI_ACK, since, until)
+    if partner is not None:
+        per_partner = {partner: per_partner[partner]} if partner in per_partner else {}
     by_partner = [(who, timing(buckets)) for who, buckets in per_partner.items()]
     erp_days: dict[date, Counter[int]] = {}
     for day, _, bucket, events in erp:

@@ -28,6 +28,7 @@ from ._kpi_tally import KPI_ERP as KPI_ERP
 from ._kpi_tally import KPI_SHIP as KPI_SHIP
 from ._kpi_tally import duration_bucket as duration_bucket
 from ._kpi_tally import kpi_counts as kpi_counts
+from ._kpi_tally import kpi_partner_totals as kpi_partner_totals
 from ._kpi_tally import recount_kpis as recount_kpis
 from ._kpi_tally import tally_ack as tally_ack
 from ._kpi_tally import tally_erp_delivery as tally_erp_delivery

@@ -8,8 +8,10 @@
 - ``ack``: the first 997/999 a partner sends to an X12 document of ours: from when it left (its 997
   clock, ``ack_due_at - ack_window_seconds``; else ``delivered_at``, else ``created_at``) to receipt.
 
-Each is kept under the UTC day it happened and its partner, in a bucket of ``duration_bucket``
-(seconds), written with the rest of the tally just before the commit.
+Each is kept under the UTC day it happened, in a bucket of ``duration_bucket`` (seconds), twice: once
+for every partner (key: the bucket) and once per partner (figure ``<figure>/p``, key: [partner,
+bucket]), so the dashboard's totals read at most a few hundred rows a day whatever the partners;
+written with the rest of the tally just before the commit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,8 +47,10 @@ from ._tally import resolve_bucket
 
 KPI_ERP, KPI_SHIP, KPI_ACK = "erp", "ship", "ack"
 TABLE = "kpi_day_tally"
-# Under a minute to the second, under an hour to 10 s, beyond as a time to resolve is (resolve_bucket).
-_FINE = ((60, 1), (60 * 60, 10))
+# Under a minute to the second, under 10 min to 10 s, under an hour to the minute, beyond as a time
+# to resolve is (resolve_bucket): a few hundred buckets at most, so a day holds at most that many rows.
+_FINE = ((60, 1), (10 * 60, 10), (60 * 60, 60))
+PER_PARTNER = "/p"  # the figure's per-partner rows: ``erp/p``, keyed [partner, bucket]
 
 
 def duration_bucket(seconds: float) -> int:
@@ -65,9 +70,11 @@ def tally_kpi(
         return
     end = _utc(end)
     seconds = (end - _utc(start)).total_seconds()
-    key = json.dumps([partner or "", duration_bucket(seconds)], ensure_ascii=False)
-    cell: Cell = (TABLE, figure, end.date(), key)
-    _record(session, Counter({cell: 1}))
+    bucket = duration_bucket(seconds)
+    key = json.dumps([partner or "", bucket], ensure_ascii=False)
+    cells: Counter[Cell] = Counter({(TABLE, figure, end.date(), str(bucket)): 1})
+    cells[(TABLE, figure + PER_PARTNER, end.date(), key)] += 1
+    _record(session, cells)
 
 
 def tally_erp_delivery(session: Session, row: OutboundRecord, *, at: datetime) -> None:
@@ -92,20 +99,44 @@ def tally_ack(session: Session, row: OutboundRecord, *, at: datetime) -> None:
 def kpi_counts(
     session: Session, figure: str, since: date, until: date, *, partner: str | None = None
 ) -> list[tuple[date, str, int, int]]:
-    """(day, partner, bucket in seconds, events) of ``figure`` in the days ``[since, until)``."""
+    """(day, partner, bucket in seconds, events) of ``figure`` in the days ``[since, until)``: of every
+    partner (partner "") from the rows of all partners, or of ``partner`` from the per-partner rows."""
     apply_pending(session)
     tally = KpiDayTally
     rows = session.execute(
         select(tally.day, tally.key, tally.events).where(
-            tally.figure == figure, tally.day >= since, tally.day < until, tally.events != 0
+            tally.figure == (figure if partner is None else figure + PER_PARTNER),
+            tally.day >= since,
+            tally.day < until,
+            tally.events != 0,
         )
     )
+    if partner is None:
+        return [(day, "", int(key), events) for day, key, events in rows]
     counts = []
     for day, key, events in rows:
         who, bucket = json.loads(key)
-        if partner is None or who == partner:
+        if who == partner:
             counts.append((day, who, int(bucket), events))
     return counts
+
+
+def kpi_partner_totals(session: Session, figure: str, since: date, until: date) -> dict[str, Counter[int]]:
+    """Events per partner and bucket of ``figure`` over the days ``[since, until)``, added up in SQL."""
+    apply_pending(session)
+    tally = KpiDayTally
+    total = func.sum(tally.events)
+    rows = session.execute(
+        select(tally.key, total)
+        .where(tally.figure == figure + PER_PARTNER, tally.day >= since, tally.day < until)
+        .group_by(tally.key)
+        .having(total != 0)
+    )
+    found: dict[str, Counter[int]] = {}
+    for key, events in rows:
+        who, bucket = json.loads(key)
+        found.setdefault(who, Counter())[int(bucket)] += int(events)
+    return found
 
 
 def recount_kpis(session: Session, *, erp_kinds: Sequence[str]) -> None:

@@ -218,7 +218,8 @@ class KpiDayTally(Base):
     """The desk's KPIs of time, per UTC day the event happened: figure ``erp`` (an order's first ERP
     payload delivered: its document's receipt to the delivery), ``ship`` (an 856 stored for an order:
     receipt to the 856) and ``ack`` (a partner's first 997/999 to an X12 document of ours: sent to
-    received); ``key`` is ``[partner, bucket in seconds]`` as JSON, ``events`` how many fell in it.
+    received); ``key`` is the bucket in seconds, and under figure ``<figure>/p`` ``[partner, bucket]`` as
+    JSON; ``events`` how many fell in it.
     Kept by ``gateway.storage.tally_kpi`` (migration 0030)."""
 
     __tablename__ = "kpi_day_tally"

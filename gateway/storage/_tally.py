@@ -82,9 +82,10 @@ TALLY_RESOLVED = "resolved"
 TALLY_DOCUMENTS = "documents"
 TALLY_SETTLED, TALLY_ACCURATE = "settled", "accurate"
 # Audit actions on an order that change nothing in it: a person approving it as it stands, a reply
-# to its sender, the same order coming again by another channel (gateway.desk._actions, _replying,
-# gateway.inbound.pipeline). Any other entry on an order is a change.
-UNCHANGING = ("order.approve", "order.send_reply", "channel_resent")
+# to its sender, the same order coming again by another channel, a clerk keying in what an unreadable
+# document says (its first version: written after it is stored, at version 1) (gateway.desk._actions,
+# _replying, _documents, gateway.inbound.pipeline). Any other entry on an order is a change.
+UNCHANGING = ("order.approve", "order.send_reply", "channel_resent", "order.keyed_in")
 ORDER_SUBJECT = "purchase_order"  # the audit subject of an order (gateway.desk._locking.SUBJECT)
 # A time to resolve is counted in the bucket it falls in, rounded down: (below minutes, step).
 RESOLVE_STEPS = ((30, 1), (4 * 60, 5), (24 * 60, 30), (7 * 24 * 60, 120))

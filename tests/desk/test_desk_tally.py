@@ -61,7 +61,7 @@ def recount(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
         for subject, action in session.execute(
             select(audit.subject_id, audit.action).where(audit.subject_type == "purchase_order")
         )
-        if action not in ("order.approve", "order.send_reply", "channel_resent")
+        if action not in ("order.approve", "order.send_reply", "channel_resent", "order.keyed_in")
     }
     days: Counter[tuple[str, date, str]] = Counter()
     held: Counter[tuple[str, str]] = Counter()
