@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
@@ -59,7 +58,6 @@ class Kpis:
     accuracy: float | None
     daily_accuracy: list[tuple[date, float | None]]
     to_erp: Timing
-    daily_to_erp: list[tuple[date, float | None]]  # the median seconds of each day's deliveries
     to_ship: Timing
     ack_turnaround: Timing
     ack_by_partner: list[tuple[str, Timing]]  # slowest median first
@@ -70,16 +68,11 @@ def kpis(session: Session, *, since: date, until: date, partner: str | None = No
     days = [since + timedelta(days=n) for n in range((until - since).days)]
     settled = _per_day(session, storage.TALLY_SETTLED, since, until, partner)
     accurate = _per_day(session, storage.TALLY_ACCURATE, since, until, partner)
-    erp = storage.kpi_counts(session, storage.KPI_ERP, since, until, partner=partner)
-    ship = storage.kpi_counts(session, storage.KPI_SHIP, since, until, partner=partner)
-    acks = storage.kpi_counts(session, storage.KPI_ACK, since, until, partner=partner)
+    erp, ship, acks = (_totals(session, figure, since, until, partner) for figure in storage.KPI_FIGURES)
     per_partner = storage.kpi_partner_totals(session, storage.KPI_ACK, since, until)
     if partner is not None:
         per_partner = {partner: per_partner[partner]} if partner in per_partner else {}
     by_partner = [(who, timing(buckets)) for who, buckets in per_partner.items()]
-    erp_days: dict[date, Counter[int]] = {}
-    for day, _, bucket, events in erp:
-        erp_days.setdefault(day, Counter())[bucket] += events
     total_settled, total_accurate = sum(settled.values()), sum(accurate.values())
     return Kpis(
         since=since,
@@ -89,10 +82,9 @@ def kpis(session: Session, *, since: date, until: date, partner: str | None = No
         settled=total_settled,
         accuracy=_ratio(total_accurate, total_settled),
         daily_accuracy=[(day, _ratio(accurate.get(day, 0), settled.get(day, 0))) for day in days],
-        to_erp=timing(_buckets(erp)),
-        daily_to_erp=[(day, timing(erp_days.get(day, Counter())).median) for day in days],
-        to_ship=timing(_buckets(ship)),
-        ack_turnaround=timing(_buckets(acks)),
+        to_erp=timing(erp),
+        to_ship=timing(ship),
+        ack_turnaround=timing(acks),
         ack_by_partner=sorted(by_partner, key=lambda item: (-(item[1].median or 0), item[0])),
     )
 
@@ -146,9 +138,12 @@ def _per_day(session: Session, figure: str, since: date, until: date, partner: s
     return dict(counts)
 
 
-def _buckets(counts: Iterable[tuple[date, str, int, int]]) -> Counter[int]:
+def _totals(session: Session, figure: str, since: date, until: date, partner: str | None) -> Counter[int]:
+    """Events per bucket: every partner's added up in SQL (a few hundred rows), or one partner's."""
+    if partner is None:
+        return storage.kpi_totals(session, figure, since, until)
     buckets: Counter[int] = Counter()
-    for _, _, bucket, events in counts:
+    for _, _, bucket, events in storage.kpi_counts(session, figure, since, until, partner=partner):
         buckets[bucket] += events
     return buckets
 

@@ -25,10 +25,12 @@ from ._fit import fit_to_columns as fit_to_columns
 from ._json import JsonText as JsonText
 from ._kpi_tally import KPI_ACK as KPI_ACK
 from ._kpi_tally import KPI_ERP as KPI_ERP
+from ._kpi_tally import KPI_FIGURES as KPI_FIGURES
 from ._kpi_tally import KPI_SHIP as KPI_SHIP
 from ._kpi_tally import duration_bucket as duration_bucket
 from ._kpi_tally import kpi_counts as kpi_counts
 from ._kpi_tally import kpi_partner_totals as kpi_partner_totals
+from ._kpi_tally import kpi_totals as kpi_totals
 from ._kpi_tally import recount_kpis as recount_kpis
 from ._kpi_tally import tally_ack as tally_ack
 from ._kpi_tally import tally_erp_delivery as tally_erp_delivery

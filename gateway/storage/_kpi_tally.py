@@ -46,6 +46,7 @@ from ._tally import apply_pending
 from ._tally import resolve_bucket
 
 KPI_ERP, KPI_SHIP, KPI_ACK = "erp", "ship", "ack"
+KPI_FIGURES = (KPI_ERP, KPI_SHIP, KPI_ACK)
 TABLE = "kpi_day_tally"
 # Under a minute to the second, under 10 min to 10 s, under an hour to the minute, beyond as a time
 # to resolve is (resolve_bucket): a few hundred buckets at most, so a day holds at most that many rows.
@@ -119,6 +120,20 @@ def kpi_counts(
         if who == partner:
             counts.append((day, who, int(bucket), events))
     return counts
+
+
+def kpi_totals(session: Session, figure: str, since: date, until: date) -> Counter[int]:
+    """Events per bucket of ``figure`` over the days ``[since, until)``, every partner, added up in SQL."""
+    apply_pending(session)
+    tally = KpiDayTally
+    total = func.sum(tally.events)
+    rows = session.execute(
+        select(tally.key, total)
+        .where(tally.figure == figure, tally.day >= since, tally.day < until)
+        .group_by(tally.key)
+        .having(total != 0)
+    )
+    return Counter({int(key): int(events) for key, events in rows})
 
 
 def kpi_partner_totals(session: Session, figure: str, since: date, until: date) -> dict[str, Counter[int]]:

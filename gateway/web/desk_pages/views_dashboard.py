@@ -45,9 +45,6 @@ def dashboard() -> ResponseReturnValue:
         accuracy_chart=charts.line_chart(
             [(f"{day:%d %b}", (share or 0) * 100) for day, share in kpis.daily_accuracy], fmt=_percent
         ),
-        erp_chart=charts.line_chart(
-            [(f"{day:%d %b}", (seconds or 0) / 60) for day, seconds in kpis.daily_to_erp]
-        ),
         ack_chart=charts.bar_chart(
             [
                 (partner, (timing.median or 0) / 3600)
