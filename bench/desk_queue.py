@@ -7,7 +7,8 @@ worst case) from 20 partners, 200 customers and four channels (10% in exception 
 three blocking findings, 4% rejected, the rest accepted; 6% of the decided ones decided by a
 person), one document per order, a canonical JSON of about 2 KB per order as the pipeline
 stores it, warn findings on a quarter of the accepted orders, a 997 (and an 855 with its 997
-due) for each X12 order, some of them overdue and a few dead-lettered with their alerts, and
+due) for each X12 order, some of them overdue and a few dead-lettered with their alerts, an ERP
+payload delivered for each accepted order (a second to four hours after it came; the KPIs), and
 one waiting document (unknown partner, unreadable, failed) per 200 orders.
 
 Each page is asked through the Flask app (its test client, logged in as a clerk: routing,
@@ -253,6 +254,7 @@ def _store(url: str, orders: int) -> Iterator[tuple[FlaskClient, dict[str, Any]]
         sessions = storage.make_sessionmaker(engine)
         with sessions() as session, session.begin():
             storage.recount_tally(session)  # as migrations 0022 and 0025 do for what is already stored
+            storage.recount_kpis(session, erp_kinds=("erp.canonical",))  # and 0030
             desk.add_user(session, USER, PASSWORD, desk.CLERK, at=NOW)
         app = create_app(
             WebConfig(
@@ -336,6 +338,7 @@ def _fill(engine: Engine, orders: int, rng: random.Random) -> dict[str, Any]:
     channel_weights = [w for _, w in CHANNELS]
     hold_codes = [c for c, _ in HOLDS]
     hold_weights = [w for _, w in HOLDS]
+    erp_rng = random.Random(12)  # the ERP payloads' delays: the mix above draws what it drew before
     with engine.begin() as connection:
         connection.execute(
             insert(storage.CreditAccount),
@@ -421,6 +424,9 @@ def _fill(engine: Engine, orders: int, rng: random.Random) -> dict[str, Any]:
                     )
                     if outbound[-1]["status"] == "dead":
                         alerts.append(_alert(partner, created, outbound_id))
+            if status == "accepted":
+                outbound_id += 1
+                outbound.append(_erp_payload(outbound_id, partner, document_id, order_id, created, erp_rng))
             if order_id % 200 == 0:
                 document_id += 1
                 kind = rng.choices(("unknown_partner", "rejected", "failed"), (6, 3, 1))[0]
@@ -506,6 +512,30 @@ def _outbound(
         "ack_due_at": due,
         "ack_received_at": when + timedelta(hours=2) if answered else None,
         "attempts": 1,
+        "delivered_at": None,  # the keys of every row alike (one executemany), as the ERP payloads'
+    }
+
+
+def _erp_payload(
+    outbound_id: int, partner: str, document_id: int, order_id: int, when: datetime, rng: random.Random
+) -> dict[str, Any]:
+    """An accepted order's ERP payload, delivered seconds to hours after it came (the KPI's spread)."""
+    delivered = when + timedelta(seconds=rng.choice((rng.uniform(1, 60), rng.uniform(60, 4 * 3600))))
+    return {
+        "id": outbound_id,
+        "partner": partner,
+        "kind": "erp.canonical",
+        "content": b"{}",
+        "document_id": None,
+        "order_id": order_id,
+        "status": "sent",
+        "created_at": when,
+        "errors": [],
+        "transaction_control_numbers": [],
+        "ack_due_at": None,
+        "ack_received_at": None,
+        "attempts": 1,
+        "delivered_at": delivered,
     }
 
 

@@ -528,6 +528,24 @@ def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
             click.echo(f"        ! {error}")
 
 
+@main.command()
+@click.option(
+    "--days", default=30, show_default=True, type=click.IntRange(1, 366), help="The last N UTC days."
+)
+@click.option("--partner", default=None, help="One partner's figures only.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def report(ctx: _Context, days: int, partner: str | None, as_json: bool) -> None:
+    """The desk's KPIs: order accuracy, receipt to ERP, time to ship, 997 turnaround by partner."""
+    from gateway.cli.kpi_report import kpi_report
+    from gateway.cli.kpi_report import render_kpis
+    from gateway.config import clock
+
+    with ctx.existing_sessions() as session:
+        figures = kpi_report(session, now=clock()(), days=days, partner=partner)
+    click.echo(json.dumps(figures) if as_json else render_kpis(figures))
+
+
 def _submit(as_json: bool, action: Callable[[], Any]) -> None:
     """Run a shipment or invoice submission; a refusal lists its reasons and exits 1."""
     try:

@@ -17,9 +17,13 @@ decides an order when it stores it (``created_at``), a person when they approve 
 - **Overdue 997s**: ``gateway.outbound.ack_window.ack_overdue``, the rule ``gateway outbox --overdue`` uses.
 - **Failed deliveries**: outbound documents dead-lettered, plus open delivery alerts whose
   document is not (or no longer) dead, so one failure counts once.
+- **KPIs** (``kpis``, from ``gateway.desk.kpis``, which defines each precisely): order accuracy
+  (orders accepted without any change, i.e. no desk edit or revalidation, no partner change or
+  cancellation, no reject, ÷ the orders of the window no longer in exception), receipt to ERP
+  delivery, receipt to the 856 and our X12's 997 turnaround by partner, as medians and 90th percentiles.
 
-Volume, the gateway's and the people's decisions, the time to resolve, the open exceptions and
-the waiting documents are read from the tally (``gateway.storage._tally``: a few rows per day,
+Volume, the gateway's and the people's decisions, the time to resolve, the KPIs, the open exceptions
+and the waiting documents are read from the tally (``gateway.storage._tally``: a few rows per day,
 channel, partner and bucket of time to resolve, kept in the transaction of every change), not
 counted over the orders and documents; acks and deliveries are index range counts. So the cost
 follows the days, partners and alerts, not the orders stored (``bench/desk_queue.py`` times it
@@ -28,6 +32,7 @@ at 1,000 and 100,000 orders).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
@@ -52,6 +57,9 @@ from .exception_queue import as_utc
 from .exception_queue import count_waiting_documents
 from .exception_queue import open_reason_counts
 from .exception_queue import waiting_groups
+from .kpis import Kpis
+from .kpis import kpis
+from .kpis import median
 
 DELIVERY_ALERTS = (
     AlertKind.DELIVERY_DEAD,
@@ -88,6 +96,7 @@ class Dashboard:
     failed_deliveries: int
     open_alerts: int
     alerts: list[OpenAlert]  # the newest open ones, with their action and desk page
+    kpis: Kpis
 
 
 def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
@@ -127,28 +136,23 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> Dashboard:
         failed_deliveries=_failed_deliveries(session),
         open_alerts=session.scalar(select(func.count()).where(storage.Alert.resolved_at.is_(None))) or 0,
         alerts=open_alerts(session, limit=SHOWN_ALERTS),
+        kpis=kpis(session, since=since.date(), until=until.date()),
     )
 
 
 def _median_resolve_hours(session: Session, since: datetime, until: datetime) -> tuple[float | None, int]:
     """The median hours from stored to decided over the people's decisions in the window (to the
     tally's bucket precision), and their count: from the tally's buckets, not the orders."""
-    buckets = sorted(
-        (int(minutes), count)
-        for minutes, count in storage.figure_totals(
-            session, storage.TALLY_RESOLVED, since.date(), until.date()
-        ).items()
+    buckets = Counter(
+        {
+            int(minutes): count
+            for minutes, count in storage.figure_totals(
+                session, storage.TALLY_RESOLVED, since.date(), until.date()
+            ).items()
+        }
     )
-    count = sum(n for _, n in buckets)
-    if not count:
-        return None, 0
-    wanted = ((count - 1) // 2, count // 2)  # the two middle places (one when the count is odd)
-    middle: list[int] = []
-    seen = 0
-    for minutes, n in buckets:
-        middle.extend(minutes for place in wanted if seen <= place < seen + n)
-        seen += n
-    return round(sum(middle) / len(middle) / 60, 2), count
+    middle = median(buckets)
+    return (None, 0) if middle is None else (round(middle / 60, 2), sum(buckets.values()))
 
 
 def _volume_by_channel_and_day(

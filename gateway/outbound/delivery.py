@@ -222,6 +222,7 @@ def _attempt(
         if verdict.delivered:
             row.status = OutboxStatus.SENT
             row.delivered_at, row.next_attempt_at, row.last_error = now, None, None
+            storage.tally_erp_delivery(session, row, at=now)  # the dashboard's receipt-to-ERP KPI
             record_success(session, partner=status, channel="erp", at=now, detail=f"{row.kind} {row.id}")
             if row.attempts > 1:  # it may have failed as unresolvable: that target's alert is over
                 resolve_alerts(session, at=now, dedupe_key=_unresolved_key(row), kind=AlertKind.ERP_PAYLOAD)

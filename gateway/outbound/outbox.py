@@ -371,7 +371,10 @@ def record_partner_ack(session: Session, ack: parsers.ReceivedAck, *, when: date
     if not rows:
         return f"the 997/999 answers {kind} group {ack.group_control_number}, which we never sent to {ack.partner}"
     for row in rows:
-        row.ack_received_at, row.ack_code = when, ack.code or None
+        if row.ack_received_at is None:  # the first answer times the turnaround (the dashboard's KPI)
+            storage.tally_ack(session, row, at=when)
+        # the first answer's time is kept (migration 0030 times the turnaround from it); the last verdict
+        row.ack_received_at, row.ack_code = row.ack_received_at or when, ack.code or None
         resolve_alerts(session, at=when, outbound_id=row.id, kind=AlertKind.ACK_OVERDUE)
         verdict = _BAD_VERDICTS.get(ack.code)
         if verdict:

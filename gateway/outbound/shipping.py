@@ -158,6 +158,8 @@ def record_shipment(
     )
     outbound = session.get(storage.OutboundRecord, outbound_id)
     assert outbound is not None
+    if outbound.status != OutboxStatus.INVALID:  # an 856 that may leave: the dashboard's time to ship
+        storage.tally_shipment(session, order_ids.values(), at=when)
     return ShipmentOutcome(pk, outbound_id, outbound.status, errors=list(outbound.errors), ssccs=ssccs)
 
 

@@ -214,6 +214,21 @@ class OrderDayTally(Base):
     orders: Mapped[int]
 
 
+class KpiDayTally(Base):
+    """The desk's KPIs of time, per UTC day the event happened: figure ``erp`` (an order's first ERP
+    payload delivered: its document's receipt to the delivery), ``ship`` (an 856 stored for an order:
+    receipt to the 856) and ``ack`` (a partner's first 997/999 to an X12 document of ours: sent to
+    received); ``key`` is the bucket in seconds, and under figure ``<figure>/p`` ``[partner, bucket]`` as
+    JSON; ``events`` how many fell in it.
+    Kept by ``gateway.storage.tally_kpi`` (migration 0030)."""
+
+    __tablename__ = "kpi_day_tally"
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    events: Mapped[int]
+
+
 class OpenOrderTally(Base):
     """Orders in exception now: per ``partner``, per ``channel``, and per set of blocking finding
     ``codes`` (comma-separated, sorted; empty for none); kept by ``gateway.storage.tally_orders``.
@@ -278,7 +293,8 @@ class OutboundRecord(Base):
     order's price, waiting for a person; ``errors`` says why), ``sent``, ``dead`` (delivery
     gave up). X12 documents the partner must answer with a 997/999 carry ``ack_window_seconds``;
     ``ack_due_at`` is set from it when the document is sent (never before: what has not left
-    cannot be answered), ``ack_received_at`` when one came. An ERP payload names its ``erp_target``.
+    cannot be answered), ``ack_received_at`` when the first one came. An ERP payload names its
+    ``erp_target``.
     """
 
     __tablename__ = "outbound_document"
@@ -427,6 +443,8 @@ class ControlCounter(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
+    # what happened to one order or document (the desk's tally asks whether an order changed); 0030
+    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(64))

@@ -6,7 +6,9 @@ The dashboard and the queue's facets read these rows instead of counting every o
   ``partner``, and per status the ones the gateway decided alone (``alone``: ``decided_by`` NULL);
   per UTC day of ``decided_at``, the orders people decided per bucket of their time to resolve
   (``resolved``: ``decided_at - created_at`` rounded down by ``resolve_bucket``, key in minutes),
-  so the dashboard's median reads at most a few hundred rows a day, whatever the orders stored.
+  so the dashboard's median reads at most a few hundred rows a day, whatever the orders stored;
+  per UTC day of ``created_at`` and ``partner`` ("" for none), the orders no longer in exception
+  (``settled``) and those of them accepted without any change (``accurate``, see ``UNCHANGING``).
 - ``open_order_tally``: the orders in exception now, per ``partner``, per ``channel`` and per
   set of blocking finding ``codes`` (the desk maps codes to its reasons when it reads them).
 
@@ -21,6 +23,14 @@ between counts exactly once, however often it is called. The changes to the coun
 up in the session and written just before it commits, in key order: two transactions never
 wait on each other's rows in opposite orders (a deadlock on PostgreSQL). Inside a savepoint
 they are written at once, so a savepoint rolled back takes them back too.
+
+An order changed when its audit trail holds an entry other than those in ``UNCHANGING``: a desk edit
+(every desk action but approving re-validates the order, so a revalidation is one), a partner's
+change, cancellation or refused change, a reject. Every such entry bumps ``purchase_order.version``,
+so only orders past version 1 are looked up in the audit log.
+
+``tally_kpi`` adds one timed event (an ERP delivery, an 856, a partner's 997) to ``kpi_day_tally``,
+written with the rest before the commit; those events happen once each, so they are not moved.
 
 Documents are tallied the same way, through ``tally_documents``: every place that changes a
 document's status, partner or format, stores or deletes its orders or answers it calls it with the
@@ -57,8 +67,10 @@ from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 
 from ._engine import conflict_insert
+from ._models import AuditEntry
 from ._models import Document
 from ._models import Finding
+from ._models import KpiDayTally
 from ._models import OpenOrderTally
 from ._models import OrderDayTally
 from ._models import OutboundRecord
@@ -68,12 +80,20 @@ BLOCKING = ("hold", "reject")  # finding actions that hold an order (gateway.des
 TALLY_CHANNEL, TALLY_PARTNER, TALLY_ALONE, TALLY_CODES = "channel", "partner", "alone", "codes"
 TALLY_RESOLVED = "resolved"
 TALLY_DOCUMENTS = "documents"
+TALLY_SETTLED, TALLY_ACCURATE = "settled", "accurate"
+# Audit actions on an order that change nothing in it: a person approving it as it stands, a reply
+# to its sender, the same order coming again by another channel, a clerk keying in what an unreadable
+# document says (its first version: written after it is stored, at version 1) (gateway.desk._actions,
+# _replying, _documents, gateway.inbound.pipeline). Any other entry on an order is a change.
+UNCHANGING = ("order.approve", "order.send_reply", "channel_resent", "order.keyed_in")
+ORDER_SUBJECT = "purchase_order"  # the audit subject of an order (gateway.desk._locking.SUBJECT)
 # A time to resolve is counted in the bucket it falls in, rounded down: (below minutes, step).
 RESOLVE_STEPS = ((30, 1), (4 * 60, 5), (24 * 60, 30), (7 * 24 * 60, 120))
 RESOLVE_STEP_BEYOND = 24 * 60
 _PENDING = "gateway.storage.tally"
 _PENDING_DOCUMENTS = "gateway.storage.tally.documents"
 _CHUNK = 500
+_COUNTED = {"kpi_day_tally": "events"}  # the column a tally table counts in, if not ``orders``
 
 # (table name, figure, day or None, key) -> change in orders
 Cell = tuple[str, str, date | None, str]
@@ -99,6 +119,7 @@ def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool =
                 order.c.status,
                 order.c.decided_by,
                 order.c.decided_at,
+                order.c.version,
                 order.c.tallied_as,
             )
             .where(order.c.id.in_(chunk))
@@ -109,9 +130,10 @@ def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool =
         # an order stored (never counted yet) or removed changes whether its document waits
         tally_documents(session, [row.document_id for row in rows if removing or row.tallied_as is None])
         codes = _blocking_codes(session, held)
+        changed = set() if removing else _changed(session, [row.id for row in rows if row.version > 1])
         moved = []
         for row in rows:
-            now = None if removing else _facts(row, codes.get(row.id, ()))
+            now = None if removing else _facts(row, codes.get(row.id, ()), row.id in changed)
             if now == row.tallied_as:
                 continue
             changes.subtract(_cells(row.tallied_as))
@@ -294,8 +316,10 @@ def _write(session: Session, changes: Counter[Cell]) -> None:
     keys = (
         (OrderDayTally.__table__, ("figure", "day", "key")),
         (OpenOrderTally.__table__, ("figure", "key")),
+        (KpiDayTally.__table__, ("figure", "day", "key")),
     )
     for table, key_columns in keys:
+        counted = table.c[_COUNTED.get(table.name, "orders")]
         rows = [
             _row(table, figure, day, key, n)
             for (name, figure, day, key), n in sorted(changes.items(), key=_order)
@@ -306,14 +330,14 @@ def _write(session: Session, changes: Counter[Cell]) -> None:
             session.execute(
                 statement.on_conflict_do_update(
                     index_elements=list(key_columns),
-                    set_={"orders": table.c.orders + statement.excluded.orders},
+                    set_={counted.name: counted + statement.excluded[counted.name]},
                 ),
                 rows,
             )
 
 
 def _row(table: Table, figure: str, day: date | None, key: str, n: int) -> dict[str, Any]:
-    row: dict[str, Any] = {"figure": figure, "key": key, "orders": n}
+    row: dict[str, Any] = {"figure": figure, "key": key, _COUNTED.get(table.name, "orders"): n}
     if "day" in table.c:
         row["day"] = day
     return row
@@ -338,17 +362,38 @@ def _blocking_codes(session: Session, order_ids: Sequence[int]) -> dict[int, tup
     return {order_id: tuple(sorted(codes)) for order_id, codes in found.items()}
 
 
-def _facts(row: Any, codes: tuple[str, ...]) -> list[Any]:
+def _changed(session: Session, order_ids: Sequence[int]) -> set[int]:
+    """The orders among these whose audit trail holds a change (an entry not in ``UNCHANGING``)."""
+    if not order_ids:
+        return set()
+    audit = AuditEntry.__table__
+    subjects = session.scalars(
+        select(audit.c.subject_id)
+        .where(
+            audit.c.subject_type == ORDER_SUBJECT,
+            audit.c.subject_id.in_([str(id_) for id_ in order_ids]),
+            audit.c.action.not_in(UNCHANGING),
+        )
+        .distinct()
+    )
+    return {int(subject) for subject in subjects}
+
+
+def _facts(row: Any, codes: tuple[str, ...], changed: bool) -> list[Any]:
     """What an order is counted as: [day, partner, channel, status, decided alone, blocking codes,
-    day a person decided it, its time to resolve's bucket] (the last two None unless a person did)."""
+    day a person decided it, its time to resolve's bucket, accurate] (the two before last None unless
+    a person decided it; the last None while it is in exception, else whether it was accepted unchanged)."""
     created = _utc(row.created_at)
     held = list(codes) if row.status == OrderStatus.EXCEPTION else []
     facts = [created.date().isoformat(), row.partner, row.channel, row.status, row.decided_by is None, held]
+    accurate = (
+        None if row.status == OrderStatus.EXCEPTION else row.status == OrderStatus.ACCEPTED and not changed
+    )
     if row.decided_by is not None and row.decided_at is not None:
         decided = _utc(row.decided_at)
         minutes = (decided - created).total_seconds() / 60
-        return [*facts, decided.date().isoformat(), resolve_bucket(minutes)]
-    return [*facts, None, None]
+        return [*facts, decided.date().isoformat(), resolve_bucket(minutes), accurate]
+    return [*facts, None, None, accurate]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -362,6 +407,7 @@ def _cells(facts: list[Any] | None) -> list[Cell]:
         return []
     day_text, partner, channel, status, alone, codes = facts[:6]
     decided, bucket = facts[6:8] if len(facts) >= 8 else (None, None)  # 0022 wrote six facts
+    accurate = facts[8] if len(facts) >= 9 else None  # 0030 added the ninth
     day = date.fromisoformat(day_text)
     cells: list[Cell] = [("order_day_tally", TALLY_CHANNEL, day, channel)]
     if decided is not None:
@@ -370,6 +416,10 @@ def _cells(facts: list[Any] | None) -> list[Cell]:
         cells.append(("order_day_tally", TALLY_PARTNER, day, partner))
     if alone:
         cells.append(("order_day_tally", TALLY_ALONE, day, status))
+    if accurate is not None:
+        cells.append(("order_day_tally", TALLY_SETTLED, day, partner or ""))
+        if accurate:
+            cells.append(("order_day_tally", TALLY_ACCURATE, day, partner or ""))
     if status == OrderStatus.EXCEPTION:
         cells.append(("open_order_tally", TALLY_CHANNEL, None, channel))
         cells.append(("open_order_tally", TALLY_CODES, None, ",".join(codes)))

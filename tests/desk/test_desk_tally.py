@@ -55,6 +55,14 @@ def recount(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
         )
     ):
         codes.setdefault(order_id, set()).add(code)
+    audit = storage.AuditEntry
+    changed = {
+        int(subject)
+        for subject, action in session.execute(
+            select(audit.subject_id, audit.action).where(audit.subject_type == "purchase_order")
+        )
+        if action not in ("order.approve", "order.send_reply", "channel_resent", "order.keyed_in")
+    }
     days: Counter[tuple[str, date, str]] = Counter()
     held: Counter[tuple[str, str]] = Counter()
     for row in session.execute(
@@ -79,6 +87,10 @@ def recount(session: Session) -> tuple[Counter[tuple[str, date, str]], Counter[t
             days["partner", day, row.partner] += 1
         if row.decided_by is None:
             days["alone", day, row.status] += 1
+        if row.status != "exception":  # decided: accurate if accepted with nothing in its audit changing it
+            days["settled", day, row.partner or ""] += 1
+            if row.status == "accepted" and row.id not in changed:
+                days["accurate", day, row.partner or ""] += 1
         if row.status == "exception":
             held["channel", row.channel] += 1
             held["codes", ",".join(sorted(codes.get(row.id, ())))] += 1

@@ -16,6 +16,8 @@ from typing import Any
 from flask import Flask
 from markupsafe import Markup
 
+from gateway.desk.kpis import format_duration
+from gateway.desk.kpis import format_share
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
@@ -230,6 +232,8 @@ def register(app: Flask) -> None:
         ("number", number),
         ("count", count),
         ("percent", percent),
+        ("duration", format_duration),
+        ("share", format_share),
         ("finding_title", finding_title),
         ("finding_hint", finding_hint),
         ("action_title", action_title),

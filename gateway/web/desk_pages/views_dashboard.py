@@ -26,6 +26,7 @@ def dashboard() -> ResponseReturnValue:
     raw = request.args.get("days", "")
     days = int(raw) if raw.isdigit() and int(raw) in WINDOWS else DEFAULT_DAYS
     figures = dashboard_figures(db(), now=now(), days=days)
+    kpis = figures.kpis
     reasons = [(reason_label(key), count) for key, count in figures.exceptions_by_reason]
     db().commit()  # end the read before rendering
     return render(
@@ -40,4 +41,19 @@ def dashboard() -> ResponseReturnValue:
             [(label(channel), count) for channel, count in figures.volume_by_channel], height=160
         ),
         partner_chart=charts.bar_chart(figures.volume_by_partner[:MAX_PARTNERS], height=200),
+        # The KPIs per day (a day with nothing to measure draws at 0) and the 997 turnaround by partner.
+        accuracy_chart=charts.line_chart(
+            [(f"{day:%d %b}", (share or 0) * 100) for day, share in kpis.daily_accuracy], fmt=_percent
+        ),
+        ack_chart=charts.bar_chart(
+            [
+                (partner, (timing.median or 0) / 3600)
+                for partner, timing in kpis.ack_by_partner[:MAX_PARTNERS]
+            ],
+            height=200,
+        ),
     )
+
+
+def _percent(value: float) -> str:
+    return f"{charts.format_value(value)}%"
