@@ -700,8 +700,8 @@ def alerts(
         click.echo(f"outbound {outbound_id} queued again")
         return
     if resolve_id is not None:
-        from gateway.desk._alert_actions import AlertNotOpen
         from gateway.desk._alert_actions import resolve_by_hand
+        from gateway.desk._errors import AlertNotOpen
 
         actor = f"{getpass.getuser()} (command line)"
         with ctx.existing_sessions() as session, session.begin():

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from ._actions import OrderDesk as OrderDesk
     from ._actions import order_history as order_history
     from ._alert_actions import ALERT_ROLES as ALERT_ROLES
-    from ._alert_actions import AlertNotOpen as AlertNotOpen
     from ._alert_actions import resolve_by_hand as resolve_by_hand
     from ._alerts_read import OpenAlert as OpenAlert
     from ._alerts_read import count_open_alerts as count_open_alerts
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from ._documents_read import document_source as document_source
     from ._documents_read import find_document as find_document
     from ._documents_read import find_outbound as find_outbound
+    from ._errors import AlertNotOpen as AlertNotOpen
     from ._errors import DeskError as DeskError
     from ._errors import InvalidChange as InvalidChange
     from ._errors import InvalidUser as InvalidUser

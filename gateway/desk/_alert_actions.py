@@ -14,16 +14,12 @@ from sqlalchemy.orm import Session
 from gateway import storage
 from gateway.alerts import resolve_alert
 
-from ._errors import DeskError
+from ._errors import AlertNotOpen
 from ._roles import ADMIN
 from ._roles import CLERK
 
 ALERT_ROLES = (CLERK, ADMIN)  # who may resolve an alert on the desk
 MAX_NOTE = 1000
-
-
-class AlertNotOpen(DeskError):
-    """No open alert has that id (never raised, or resolved already)."""
 
 
 def resolve_by_hand(session: Session, alert_id: int, *, actor: str, note: str, at: datetime) -> storage.Alert:

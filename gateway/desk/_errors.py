@@ -7,6 +7,7 @@ GatewayError
     ├── StaleOrder         someone changed the order since this user opened it
     ├── NotInException     the order is already decided
     ├── InvalidChange      the change itself is wrong: unknown line, SKU, quantity, reason...
+    ├── AlertNotOpen       no open alert has that id (never raised, or resolved already)
     └── InvalidUser        a user that cannot be created: bad name, role or password, taken name
 """
 
@@ -20,6 +21,10 @@ from gateway.errors import GatewayError
 
 class DeskError(GatewayError):
     """Base of everything the order desk refuses."""
+
+
+class AlertNotOpen(DeskError):
+    """No open alert has that id (never raised, or resolved already)."""
 
 
 class PermissionDenied(DeskError):

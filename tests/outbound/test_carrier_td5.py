@@ -27,7 +27,7 @@ from tests.conftest import ROOT
 from tests.x12.test_acks import Counter
 from tests.x12.test_acks import pyx12_check
 
-SHIPMENTS = ROOT / "fixtures" / "shipments"
+SHIPMENTS = ROOT / "fixtures" / "carrier_webhooks"
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 

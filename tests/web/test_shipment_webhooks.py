@@ -30,7 +30,7 @@ from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.x12.test_acks import pyx12_check
 
-SHIPMENTS = ROOT / "fixtures" / "shipments"
+SHIPMENTS = ROOT / "fixtures" / "carrier_webhooks"
 NSHIFT_SECRET = "nshift-shared-secret"
 INGRID_SECRET = "ingrid-configured-header-secret"
 SECRETS = {"GATEWAY_NSHIFT_WEBHOOK_SECRET": NSHIFT_SECRET, "GATEWAY_INGRID_WEBHOOK_SECRET": INGRID_SECRET}
