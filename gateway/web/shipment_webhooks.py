@@ -9,8 +9,8 @@ and an unauthenticated one is answered 401 and never stored (as ``channels`` doe
 - Ingrid: Ingrid's webhooks send the headers configured for them (documented); configure
   ``Authorization: Bearer <GATEWAY_INGRID_WEBHOOK_SECRET>``, compared in constant time.
 
-An authenticated body is stored durably (``storage.store_document``, channel ``nshift``/``ingrid``)
-in the transaction that records its shipment, before the answer, so nothing is lost: a refused
+An authenticated body is stored durably (channel ``nshift``/``ingrid``) in the transaction that
+records its shipment (``gateway.outbound.carrier_intake``), before the answer, so nothing is lost: a refused
 one is stored with its reasons beside it (status ``rejected``, ``error``), shown on the desk, and
 answered 422 with every reason. The same bytes
 again are the same document and get its first answer; the same event id again (other bytes) gets
@@ -22,25 +22,18 @@ tracking number) is stored, answered 200 and records nothing.
 from __future__ import annotations
 
 import hmac
-import io
 import logging
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway import storage
-from gateway.errors import OutboundRefused
 from gateway.model.status import DocumentStatus
-from gateway.outbound.carrier_shipments import earlier_event
-from gateway.outbound.carrier_shipments import record_booking
-from gateway.outbound.carrier_webhooks import read_booking
+from gateway.outbound.carrier_intake import StoredBooking
+from gateway.outbound.carrier_intake import take_booking
 from gateway.outbound.transport_status import record_outcome
 from gateway.outbound.transport_status import status_transaction
 
@@ -52,7 +45,6 @@ log = logging.getLogger(__name__)
 
 SECRET_VARIABLES = {"nshift": "GATEWAY_NSHIFT_WEBHOOK_SECRET", "ingrid": "GATEWAY_INGRID_WEBHOOK_SECRET"}
 NSHIFT_SIGNATURE = "X-Nshift-Signature"
-REFUSED = "shipment_refused"
 
 shipment_webhooks = Blueprint("shipment_webhooks", __name__, url_prefix="/webhooks")
 
@@ -95,10 +87,18 @@ def _webhook(name: str, platform: str) -> tuple[Response, int]:
         with status_transaction(found.sessions, name, f"{platform}-in") as session:
             record_outcome(session, partner=name, channel=f"{platform}-in", at=found.clock(), error=why)
         return _answer(401, message="authentication failed; the body was not stored")
-    try:
-        return _record(name, platform, body)
-    except IntegrityError:  # the same booking recorded by a delivery running at the same time
-        return _record(name, platform, body)
+    when = found.clock()
+    outcome = take_booking(found.sessions, found.partners, name, platform, body, when=when)
+    if outcome.fresh:
+        with status_transaction(found.sessions, name, f"{platform}-in") as session:
+            if outcome.status == DocumentStatus.REJECTED:
+                error = "; ".join(outcome.refused)
+                record_outcome(session, partner=name, channel=f"{platform}-in", at=when, error=error)
+            else:
+                recorded = outcome.meta.get("recorded")
+                detail = f"shipment {outcome.meta['shipment_id']}" if recorded else "nothing shipped yet"
+                record_outcome(session, partner=name, channel=f"{platform}-in", at=when, detail=detail)
+    return _stored_answer(outcome)
 
 
 def _authentic(platform: str, body: bytes, secret: str) -> bool:
@@ -108,81 +108,16 @@ def _authentic(platform: str, body: bytes, secret: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), secret.encode())
 
 
-def _record(name: str, platform: str, body: bytes) -> tuple[Response, int]:
-    """Store the body and record its booking in one transaction, or store it with why it is refused.
-
-    One transaction: a crash leaves either nothing (unanswered, so the platform sends it again)
-    or the document with what became of it; never a stored body waiting for a reader (the order
-    pipeline's recovery pass takes every document left ``received``).
-    """
-    found = services()
-    when = found.clock()
-    try:
-        booking = read_booking(platform, body)
-        with found.sessions() as session, session.begin():
-            document, created = _stored(session, body, platform, name, when)
-            if not created and document.status != DocumentStatus.RECEIVED:
-                return _stored_answer(document)
-            meta: dict[str, Any] = {"recorded": False}
-            earlier = None if booking is None else earlier_event(session, platform, name, booking.event_id)
-            if earlier is not None:  # the same event again, in other bytes: its first answer
-                meta = {**earlier.meta, "duplicate": True, "duplicate_of": earlier.id}
-            elif booking is not None:
-                shipment_id, outcome = record_booking(session, booking, found.partners, name, when=when)
-                meta = {
-                    "recorded": True,
-                    "event_id": booking.event_id,
-                    "shipment_id": shipment_id,
-                    "outbound_id": outcome.outbound_id,
-                    "duplicate": outcome.duplicate,
-                    "provenance": booking.provenance,
-                }
-            document.status, document.meta = DocumentStatus.PROCESSED, {**document.meta, **meta}
-            answer = _stored_answer(document)
-    except OutboundRefused as exc:
-        with found.sessions() as session, session.begin():
-            document, created = _stored(session, body, platform, name, when)
-            if not created and document.status != DocumentStatus.RECEIVED:
-                return _stored_answer(document)
-            document.status, document.error_code = DocumentStatus.REJECTED, REFUSED
-            document.error = "; ".join(exc.problems)
-            document.errors = [{"code": REFUSED, "message": p, "location": None} for p in exc.problems]
-            storage.tally_documents(session, [document.id])  # onto the desk's queue
-            answer = _stored_answer(document)
-        with status_transaction(found.sessions, name, f"{platform}-in") as session:
-            record_outcome(
-                session, partner=name, channel=f"{platform}-in", at=when, error="; ".join(exc.problems)
-            )
-        return answer
-    with status_transaction(found.sessions, name, f"{platform}-in") as session:
-        detail = f"shipment {meta['shipment_id']}" if meta.get("recorded") else "nothing shipped yet"
-        record_outcome(session, partner=name, channel=f"{platform}-in", at=when, detail=detail)
-    return answer
-
-
-def _stored(
-    session: Session, body: bytes, platform: str, name: str, when: datetime
-) -> tuple[storage.Document, bool]:
-    """The body as a document (the one already stored for the same bytes, if any)."""
-    document, created = storage.store_document(
-        session, io.BytesIO(body), channel=platform, filename=None, received_at=when, partner=name
-    )
-    if created:
-        document.format = platform
-    return document, created
-
-
-def _stored_answer(document: storage.Document) -> tuple[Response, int]:
+def _stored_answer(outcome: StoredBooking) -> tuple[Response, int]:
     """The answer for what became of the document: the same for the same bytes, every time."""
-    if document.status == DocumentStatus.REJECTED:
-        refused = [error.get("message") for error in document.errors]
-        return _answer(422, document_id=document.id, refused=refused)
-    if document.status != DocumentStatus.PROCESSED:
-        return _answer(409, document_id=document.id, message=f"the document is {document.status}")
-    meta = document.meta
+    if outcome.status == DocumentStatus.REJECTED:
+        return _answer(422, document_id=outcome.document_id, refused=outcome.refused)
+    if outcome.status != DocumentStatus.PROCESSED:
+        return _answer(409, document_id=outcome.document_id, message=f"the document is {outcome.status}")
+    meta = outcome.meta
     return _answer(
         200,
-        document_id=document.id,
+        document_id=outcome.document_id,
         recorded=bool(meta.get("recorded")),
         shipment_id=meta.get("shipment_id"),
         outbound_id=meta.get("outbound_id"),
