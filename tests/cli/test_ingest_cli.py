@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -45,16 +44,6 @@ FINDING_KEYS = {
     "code", "severity", "action", "line_no", "field", "message", "expected", "received", "suggestions",
     "reason", "location",
 }  # fmt: skip
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, master_template: Path) -> CliRunner:
-    (tmp_path / "home").mkdir()
-    shutil.copyfile(master_template, tmp_path / "home" / "gateway.db")
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("GATEWAY_NOW", FIXED_NOW.isoformat())
-    monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
-    return CliRunner()
 
 
 def ingest_json(cli: CliRunner, *paths: Path) -> list[dict[str, Any]]:

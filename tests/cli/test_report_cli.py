@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from gateway import storage
@@ -16,16 +13,6 @@ from gateway.cli.commands import main
 from gateway.config import engine_from_environment
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, master_template: Path) -> CliRunner:
-    (tmp_path / "home").mkdir()
-    shutil.copyfile(master_template, tmp_path / "home" / "gateway.db")
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("GATEWAY_NOW", FIXED_NOW.isoformat())
-    monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
-    return CliRunner()
 
 
 def report(cli: CliRunner, *args: str) -> dict[str, Any]:
