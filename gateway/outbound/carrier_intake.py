@@ -50,54 +50,52 @@ def take_booking(
     body: bytes,
     *,
     when: datetime,
+    again: bool = False,
 ) -> StoredBooking:
-    """Store ``body`` and record its booking for partner ``name``, or store it with why it is refused."""
+    """Store ``body`` and record its booking for partner ``name``, or store it with why it is refused.
+
+    A delivery of the same booking committing first (an ``IntegrityError`` here) is met by trying
+    once ``again``: the stored document then gives its outcome.
+    """
     try:
-        return _take(sessions, partners, name, platform, body, when)
+        try:
+            booking = read_booking(platform, body)
+            with sessions() as session, session.begin():
+                document, created = _stored(session, body, platform, name, when)
+                if not created and document.status != DocumentStatus.RECEIVED:
+                    return _outcome(document, fresh=False)
+                meta: dict[str, Any] = {"recorded": False}
+                earlier = (
+                    None if booking is None else earlier_event(session, platform, name, booking.event_id)
+                )
+                if earlier is not None:  # the same event again, in other bytes: its first answer
+                    meta = {**earlier.meta, "duplicate": True, "duplicate_of": earlier.id}
+                elif booking is not None:
+                    shipment_id, outcome = record_booking(session, booking, partners, name, when=when)
+                    meta = {
+                        "recorded": True,
+                        "event_id": booking.event_id,
+                        "shipment_id": shipment_id,
+                        "outbound_id": outcome.outbound_id,
+                        "duplicate": outcome.duplicate,
+                        "provenance": booking.provenance,
+                    }
+                document.status, document.meta = DocumentStatus.PROCESSED, {**document.meta, **meta}
+                return _outcome(document)
+        except OutboundRefused as exc:
+            with sessions() as session, session.begin():
+                document, created = _stored(session, body, platform, name, when)
+                if not created and document.status != DocumentStatus.RECEIVED:
+                    return _outcome(document, fresh=False)
+                document.status, document.error_code = DocumentStatus.REJECTED, REFUSED
+                document.error = "; ".join(exc.problems)
+                document.errors = [{"code": REFUSED, "message": p, "location": None} for p in exc.problems]
+                storage.tally_documents(session, [document.id])  # onto the desk's queue
+                return _outcome(document)
     except IntegrityError:  # the same booking recorded by a delivery running at the same time
-        return _take(sessions, partners, name, platform, body, when)
-
-
-def _take(
-    sessions: sessionmaker[Session],
-    partners: PartnerRegistry,
-    name: str,
-    platform: str,
-    body: bytes,
-    when: datetime,
-) -> StoredBooking:
-    try:
-        booking = read_booking(platform, body)
-        with sessions() as session, session.begin():
-            document, created = _stored(session, body, platform, name, when)
-            if not created and document.status != DocumentStatus.RECEIVED:
-                return _outcome(document, fresh=False)
-            meta: dict[str, Any] = {"recorded": False}
-            earlier = None if booking is None else earlier_event(session, platform, name, booking.event_id)
-            if earlier is not None:  # the same event again, in other bytes: its first answer
-                meta = {**earlier.meta, "duplicate": True, "duplicate_of": earlier.id}
-            elif booking is not None:
-                shipment_id, outcome = record_booking(session, booking, partners, name, when=when)
-                meta = {
-                    "recorded": True,
-                    "event_id": booking.event_id,
-                    "shipment_id": shipment_id,
-                    "outbound_id": outcome.outbound_id,
-                    "duplicate": outcome.duplicate,
-                    "provenance": booking.provenance,
-                }
-            document.status, document.meta = DocumentStatus.PROCESSED, {**document.meta, **meta}
-            return _outcome(document)
-    except OutboundRefused as exc:
-        with sessions() as session, session.begin():
-            document, created = _stored(session, body, platform, name, when)
-            if not created and document.status != DocumentStatus.RECEIVED:
-                return _outcome(document, fresh=False)
-            document.status, document.error_code = DocumentStatus.REJECTED, REFUSED
-            document.error = "; ".join(exc.problems)
-            document.errors = [{"code": REFUSED, "message": p, "location": None} for p in exc.problems]
-            storage.tally_documents(session, [document.id])  # onto the desk's queue
-            return _outcome(document)
+        if again:
+            raise
+        return take_booking(sessions, partners, name, platform, body, when=when, again=True)
 
 
 def _stored(
