@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.errors import OutboundRefused
+from gateway.model.json_path import follow
 from gateway.model.outbound import BookedItem
 from gateway.model.outbound import Carrier
 from gateway.model.outbound import CarrierBooking
@@ -79,15 +80,7 @@ class _Reader:
         self.provenance: dict[str, str] = {}
 
     def get(self, pointer: str) -> Any:
-        value: Any = self.document
-        for part in pointer.strip("/").split("/"):
-            if isinstance(value, dict):
-                value = value.get(part)
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                return None
-        return value
+        return follow(self.document, pointer.strip("/").split("/"))
 
     def text(self, field: str, *pointers: str, required: bool = True) -> str | None:
         """The first non-empty string (or integer) at ``pointers``, noted as ``field``'s source."""

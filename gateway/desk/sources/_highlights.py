@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic import ValidationError
 
+from gateway.model.json_path import follow
 from gateway.model.order import Provenance
 from gateway.model.order import Source
 
@@ -278,14 +279,7 @@ def _display(obj: dict[str, Any], name: str) -> str | None:
             (v for k, v in obj.items() if k != "provenance" and isinstance(v, dict) and name in v), None
         )
         obj = inner if inner is not None else obj
-    value: Any = obj
-    for part in re.findall(r"[^.\[\]]+", name):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
+    value = follow(obj, re.findall(r"[^.\[\]]+", name))
     if value is None:
         return None
     if isinstance(value, dict) and "value" in value:
