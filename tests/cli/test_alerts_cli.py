@@ -5,7 +5,6 @@ a bad alert threshold stops every command at start-up, named."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,13 +24,9 @@ from tests.conftest import FIXED_NOW
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, master_template: Path) -> Path:
-    (tmp_path / "home").mkdir()
-    shutil.copyfile(master_template, tmp_path / "home" / "gateway.db")
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("GATEWAY_NOW", FIXED_NOW.isoformat())
+def home(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The ``cli`` fixture's home, with the desk's public address set for the alerts' links."""
     monkeypatch.setenv("GATEWAY_PUBLIC_URL", "https://desk.example")
-    monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
     return tmp_path / "home"
 
 
