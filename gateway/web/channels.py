@@ -17,7 +17,7 @@ The topic is not covered by the HMAC, so a cancelling topic cancels only where t
 order's body (a captured body replayed with the header changed) is stored and read as the order it is
 (one order per channel order id, as a resend or an update), answered 200 so the shop stops retrying,
 and recorded loudly: an audit entry (topic, size, SHA-256, delivery) and a ``channel_topic_mismatch``
-alert naming the partner and the order. A verified body whose topic the gateway does not read is
+alert naming the partner and the order (`gateway.inbound.channel_topics`). A verified body whose topic the gateway does not read is
 answered 200, logged, counted on the status row and audited with its topic and digest, and not stored.
 """
 
@@ -29,7 +29,6 @@ import hmac
 import io
 import logging
 import re
-from typing import TYPE_CHECKING
 
 from flask import Blueprint
 from flask import Response
@@ -38,9 +37,8 @@ from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import parsers
-from gateway import storage
-from gateway.alerts import raise_alert
-from gateway.model.status import AlertKind
+from gateway.inbound.channel_topics import record_ignored_topic
+from gateway.inbound.channel_topics import record_topic_mismatch
 from gateway.outbound.transport_status import record_outcome
 from gateway.outbound.transport_status import status_transaction
 from partners import DELIVERY_HEADERS
@@ -54,15 +52,10 @@ from partners import topic_use
 
 from .services import services
 
-if TYPE_CHECKING:
-    from gateway.inbound.pipeline import IngestOutcome
-
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a Shopify order of 250 lines is a few hundred kB
 SIGNATURE_HEADERS = {"shopify": "X-Shopify-Hmac-Sha256", "woocommerce": "X-WC-Webhook-Signature"}
-IGNORED_TOPIC_ACTION = "channel_topic_ignored"  # the audit entry of a body acknowledged and not stored
-MISMATCH_ACTION = "channel_topic_mismatch"  # the audit entry of a cancelling topic on a live order's body
 _PING = re.compile(rb"^webhook_id=[0-9]{1,20}$")
 
 channels = Blueprint("channels", __name__, url_prefix="/channels")
@@ -137,7 +130,19 @@ def _webhook(name: str, kind: str) -> tuple[Response, int]:
         )
     mismatch = check is not None and not check.agrees
     if check is not None and mismatch:
-        _mismatch(profile, kind, topic or "", body, check, outcome, delivery)
+        record_topic_mismatch(
+            found.sessions,
+            profile,
+            kind=kind,
+            topic=topic or "",
+            body=body,
+            check=check,
+            document_id=outcome.document_id,
+            status=str(outcome.status),
+            order_id=outcome.order_ids[0] if outcome.order_ids else None,
+            delivery=delivery,
+            at=found.clock(),
+        )
     response = jsonify(
         document_id=outcome.document_id,
         status=str(outcome.status),
@@ -146,56 +151,6 @@ def _webhook(name: str, kind: str) -> tuple[Response, int]:
         topic_mismatch=mismatch,
     )
     return response, 200
-
-
-def _mismatch(
-    profile: PartnerProfile,
-    kind: str,
-    topic: str,
-    body: bytes,
-    check: parsers.TopicCheck,
-    outcome: IngestOutcome,
-    delivery: str,
-) -> None:
-    """A cancelling topic whose signed body is a live order: audited and alerted, nothing cancelled.
-
-    The body was stored and read as what it says; a person checks the shop (and the secret).
-    """
-    found = services()
-    facts = _body_facts(topic, body)
-    order = check.order or "(no order number in the body)"
-    message = (
-        f"{profile.name}'s {kind} webhook came with the topic {topic[:80]!r} but its signed body is no "
-        f"cancellation ({check.said}) for order {order}: nothing was cancelled; the body was stored as "
-        f"document {outcome.document_id} and read as the order it is ({outcome.status}). The topic header "
-        "is not signed: this may be a captured body replayed with the header changed."
-    )
-    action = (
-        f"Check in {kind} whether order {order} is cancelled. If it is, cancel it on the desk; if it is not, "
-        f"treat the channel's secret ({profile.channel.secret_env if profile.channel else '-'}) as leaked "
-        "and rotate it."
-    )
-    log.error("%s (sha256 %s, %d bytes, delivery %r)", message, facts["sha256"], len(body), delivery)
-    with found.sessions() as session, session.begin():  # not recorded: a 500, and the shop sends it again
-        storage.record_audit(
-            session,
-            actor=f"partner:{profile.name}",
-            action=MISMATCH_ACTION,
-            subject_type="document",
-            subject_id=str(outcome.document_id),
-            after={**facts, "order": check.order, "body_says": check.said, "delivery": delivery or None},
-            at=found.clock(),
-        )
-        raise_alert(
-            session,
-            kind=AlertKind.CHANNEL_TOPIC_MISMATCH,
-            message=message,
-            action=action,
-            at=found.clock(),
-            partner=profile.name,
-            order_id=outcome.order_ids[0] if outcome.order_ids else None,
-            document_id=outcome.document_id,
-        )
 
 
 def _ignored(profile: PartnerProfile, kind: str, topic: str, body: bytes) -> tuple[Response, int]:
@@ -209,27 +164,13 @@ def _ignored(profile: PartnerProfile, kind: str, topic: str, body: bytes) -> tup
         len(body),
     )
     detail = f"topic {topic[:80]!r} acknowledged, not stored (reads {', '.join(handled_topics(kind))})"
-    with found.sessions() as session, session.begin():  # not recorded: a 500, and the shop sends it again
-        storage.record_audit(
-            session,
-            actor=f"partner:{profile.name}",
-            action=IGNORED_TOPIC_ACTION,
-            subject_type="channel",
-            subject_id=profile.name,
-            after=_body_facts(topic, body),
-            at=found.clock(),
-        )
+    record_ignored_topic(found.sessions, profile.name, topic, body, at=found.clock())
     with status_transaction(found.sessions, profile.name, f"{kind}-in") as session:
         record_outcome(session, partner=profile.name, channel=f"{kind}-in", at=found.clock(), detail=detail)
     response = jsonify(
         message=f"topic {topic!r} acknowledged; not an order event, nothing stored", topic=topic
     )
     return response, 200
-
-
-def _body_facts(topic: str, body: bytes) -> dict[str, str | int]:
-    """What an audit entry keeps of a body acknowledged with a topic: the topic, its size and digest."""
-    return {"topic": topic[:200], "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
 
 
 def _refused(profile: PartnerProfile, kind: str, why: str) -> None:

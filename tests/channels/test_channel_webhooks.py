@@ -24,6 +24,8 @@ from sqlalchemy.orm import sessionmaker
 import parsers
 from gateway import storage
 from gateway.config import WebConfig
+from gateway.inbound.channel_topics import IGNORED_TOPIC_ACTION
+from gateway.inbound.channel_topics import MISMATCH_ACTION
 from gateway.inbound.master_data import import_file
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.order import OrderPurpose
@@ -31,9 +33,7 @@ from gateway.model.status import AlertKind
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.web import create_app
-from gateway.web.channels import IGNORED_TOPIC_ACTION
 from gateway.web.channels import MAX_BODY_BYTES
-from gateway.web.channels import MISMATCH_ACTION
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from partners import TopicUse
