@@ -73,7 +73,10 @@ def show(quantity: Decimal) -> str:
     return f"{quantity.normalize():f}"
 
 
+_CENT = Decimal("0.01")
+
+
 def money(amount: Decimal) -> str:
     """An amount with at least two decimals: ``4.50``, ``0.125``, ``5033.00``."""
-    cents = amount.quantize(Decimal("0.01"))
+    cents = amount.quantize(_CENT)
     return f"{cents if cents == amount else amount.normalize():f}"

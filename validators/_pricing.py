@@ -17,6 +17,7 @@ from ._master import Product
 PACK_UNITS = frozenset({"CA", "BX", "PK", "CT", "PL", "BG", "RL"})
 FIXED_UNITS = {"DZ": Decimal(12), "GR": Decimal(144)}
 EACH_UNITS = frozenset({"EA", "PC", "UN"})
+_TEN_THOUSANDTH = Decimal("0.0001")
 
 
 def units_per(uom: str, product: Product) -> Decimal | None:
@@ -70,7 +71,7 @@ def check_price(
     assert line.quantity is not None
     base_quantity = line.quantity.value * factor
     per_unit, source, rule = agreed_price(context, product, base_quantity, day)
-    expected = (per_unit * factor).quantize(Decimal("0.0001")).normalize()
+    expected = (per_unit * factor).quantize(_TEN_THOUSANDTH).normalize()
     uom = line.quantity.uom or product.uom
     rule_currency = rule.currency if rule else product.currency
     if rule_currency != currency:
@@ -89,15 +90,15 @@ def check_price(
     if received is None or context.policy.price_tolerance.allows(expected, received):
         return (received if received is not None else expected), []
     fixing = context.policy.action(FindingCode.PRICE_MISMATCH) == "auto_fix"
-    outcome = f"; corrected to {money(expected)}" if fixing else ""
+    shown, sent = money(expected), money(received)  # each written once, for the message and the fields
+    outcome = f"; corrected to {shown}" if fixing else ""
     finding = context.finding(
         FindingCode.PRICE_MISMATCH,
-        f"line {line.line_no}: unit price {money(received)}/{uom} but the {source} gives "
-        f"{money(expected)}/{uom}{outcome}",
+        f"line {line.line_no}: unit price {sent}/{uom} but the {source} gives {shown}/{uom}{outcome}",
         line_no=line.line_no,
         field="unit_price",
-        expected=money(expected),
-        received=money(received),
+        expected=shown,
+        received=sent,
         agreement=source,
         agreement_id=rule.id if rule else None,
     )

@@ -6,6 +6,7 @@ over its first documents."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 from pydantic import BaseModel
@@ -14,6 +15,9 @@ import emitters
 import parsers
 
 _OURS = ("gateway.", "parsers.", "partners.", "validators.", "emitters.")
+# What the pipeline imports where it is first used, as an X12 ingest answered by a 997 never does:
+# the reading of an unknown sender's X12, and the replies to orders that came by email, PDF or sheet.
+RARE = ("gateway.inbound.provisional", "gateway.outbound.replies")
 
 
 def load_readers() -> None:
@@ -27,6 +31,12 @@ def load_emitters() -> None:
     """Import every emitter (the package's front door imports each one when first used)."""
     for name in dir(emitters):
         getattr(emitters, name)
+
+
+def load_rare() -> None:
+    """Import what the pipeline imports only when a document first needs it (``RARE``)."""
+    for module in RARE:
+        importlib.import_module(module)
 
 
 def _models(cls: type[BaseModel] = BaseModel) -> Iterator[type[BaseModel]]:

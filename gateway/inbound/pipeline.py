@@ -37,8 +37,6 @@ from gateway.errors import ReprocessRefused
 from gateway.inbound import amendments
 from gateway.inbound import rows
 from gateway.inbound._gc import few_collections
-from gateway.inbound.provisional import provisional_json
-from gateway.inbound.provisional import read_unknown_x12
 from gateway.inbound.validation import MasterDataCache
 from gateway.inbound.validation import StoreValidator
 from gateway.model.order import SHOP_CHANNELS
@@ -53,7 +51,6 @@ from gateway.model.receipts import Severity
 from gateway.model.status import DocumentStatus
 from gateway.model.status import OrderStatus
 from gateway.model.status import OutboxStatus
-from gateway.outbound import replies
 from gateway.outbound.outbox import emit_and_store
 from gateway.outbound.outbox import record_partner_ack
 from gateway.outbound.outbox import send_decision
@@ -200,6 +197,7 @@ class Pipeline:
         maps = preload_x12_maps(MAP_DIR, {profile.version for profile in self._partners})
         _warm.load_readers()
         _warm.load_emitters()
+        _warm.load_rare()
         _warm.complete_models()
         if self._validate:
             with self._sessions() as session:
@@ -438,6 +436,9 @@ class Pipeline:
         status, error_code, error = _verdict(run)
         meta = {k: v for k, v in (document.meta or {}).items() if k != PROVISIONAL}
         if status == DocumentStatus.UNKNOWN_PARTNER and fmt == X12:  # read for people; nothing sent, no order
+            from gateway.inbound.provisional import provisional_json  # (lazy: see ``_warm.load_rare``)
+            from gateway.inbound.provisional import read_unknown_x12
+
             reading = read_unknown_x12(
                 lambda: storage.open_document(session, document_id),
                 document.size,
@@ -546,6 +547,8 @@ class Pipeline:
                 if sent.acknowledgment_id is not None:
                     run.outbound_ids.append(sent.acknowledgment_id)
                 if _confirms_touchless(item, profile):
+                    from gateway.outbound import replies  # not for EDI (lazy: see ``_warm.load_rare``)
+
                     run.outbound_ids.append(
                         replies.confirm_order(
                             session,
@@ -1011,9 +1014,11 @@ def _clear_previous_attempt(session: Session, document_id: int) -> None:
 
 def _as_received(item: _Pending) -> dict[str, Any] | None:
     """The order as parsed, kept when validation changed what the customer sees (a price, a pack, an item)."""
-    if item.order.channel == Channel.X12 or not replies.order_changes(
-        item.parsed.order, item.order, item.findings
-    ):
+    if item.order.channel == Channel.X12:
+        return None
+    from gateway.outbound import replies  # not for EDI (lazy: see ``_warm.load_rare``)
+
+    if not replies.order_changes(item.parsed.order, item.order, item.findings):
         return None
     return item.parsed.order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 

@@ -130,6 +130,11 @@ NOT_FOR_AN_X12_INGEST = (
     "smtplib",
     "gateway.outbound.dispatch",
     "gateway.run.schedule",
+    # the reading of an unknown sender's X12, and replies to orders that came by email, PDF or sheet
+    # (with the email package's parser): imported where first used (``gateway.inbound._warm.RARE``)
+    "gateway.inbound.provisional",
+    "gateway.outbound.replies",
+    "email.parser",
 )
 
 

@@ -234,6 +234,18 @@ def test_price_auto_fix_records_the_change() -> None:
     assert result.order.lines[0].unit_price == D("4.4") and result.outcome == "accepted"
 
 
+@pytest.mark.parametrize(
+    ("policy", "outcome"), [({}, ""), ({"actions": {"price_mismatch": "auto_fix"}}, "; corrected to 4.40")]
+)
+def test_a_price_finding_says_both_prices_as_money(policy: dict[str, Any], outcome: str) -> None:
+    """The message and the expected/received fields quote the same money figures (written once)."""
+    [finding] = validators.validate(order(line(price="5.00")), context(policy)).findings
+    agreement = "contract price for C1, SKU-100 from 1, valid 2026-01-01 to 2026-12-31"
+    assert finding.message == f"line 1: unit price 5.00/EA but the {agreement} gives 4.40/EA{outcome}"
+    assert (finding.field, finding.expected, finding.received) == ("unit_price", "4.40", "5.00")
+    assert finding.details == {"agreement": agreement, "agreement_id": 1}
+
+
 def test_currency_must_match() -> None:
     result = validators.validate(order(line(sku="SKU-400", qty="1", price="10")), context())
     assert codes(result) == ["currency_mismatch"]

@@ -77,3 +77,16 @@ def test_json_text_whose_strings_fit_is_left_as_written() -> None:
         assert len(text) > VALUE_CAP
         value, changed = _fit(text)
         assert changed == [] and value == text and isinstance(value, storage.JsonText)
+
+
+def test_empty_lists_and_objects_are_written_as_json_dumps_writes_them() -> None:
+    """An empty list or object (most findings' suggestions and details) skips the encoder, same text."""
+    from gateway.storage._json import dumps
+
+    class Listing(list[int]):
+        pass
+
+    for value in ([], {}, [1], {"a": None}, 0, "", None, False, Listing()):
+        assert dumps(value) == json.dumps(value), value
+    with_text = storage.JsonText("[]")
+    assert dumps(with_text) is with_text
