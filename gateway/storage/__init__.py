@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._engine import conflict_insert as conflict_insert
     from ._engine import make_engine as make_engine
     from ._engine import make_sessionmaker as make_sessionmaker
+    from ._engine import reading as reading
     from ._engine import retry_while_busy as retry_while_busy
     from ._engine import upgrade as upgrade
     from ._fit import fit_to_columns as fit_to_columns
