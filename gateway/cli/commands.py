@@ -827,8 +827,8 @@ def status(ctx: _Context, as_json: bool) -> None:
     from gateway.outbound import transport_status
 
     partners = _profiles_loudly(quiet=as_json)
-    with ctx.existing_sessions() as session:
-        rows = transport_status.status_report(session, partners)
+    with ctx.reading() as connection:
+        rows = transport_status.status_report(connection, partners)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return
