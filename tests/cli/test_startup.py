@@ -153,10 +153,10 @@ STORE_READERS = [
 # What a command that lists the store's rows has no use for: the profiles, the canonical model,
 # the validators and pydantic under them.
 CANONICAL = ("pydantic", "partners", "validators", "gateway.model.order", "gateway.model.receipts")
-# What a command that lists the store's rows reads them without: SQLAlchemy's ORM and our mapped classes
-# (it queries the Core tables of gateway.storage.tables, on a read-only connection).
+# What a command that lists the store's rows (`status`: its transports') reads them without: SQLAlchemy's
+# ORM and our mapped classes (it queries the Core tables of gateway.storage.tables, read-only).
 ORM = ("sqlalchemy.orm", "gateway.storage._models")
-LISTINGS = ("orders", "show", "alerts", "outbox")
+LISTINGS = ("orders", "show", "alerts", "outbox", "status")
 
 
 @pytest.fixture(scope="module")
