@@ -75,10 +75,16 @@ def sessions_from_environment(*, migrate: Callable[[Engine], None] | None = None
     the engine first."""
     from gateway import storage
 
+    return storage.make_sessionmaker(migrated_engine_from_environment(migrate=migrate))
+
+
+def migrated_engine_from_environment(*, migrate: Callable[[Engine], None] | None = None) -> Engine:
+    """The store's engine with ``migrate`` run on it first: what a command that only reads opens
+    (``storage.reading``), without a sessionmaker and so without SQLAlchemy's ORM."""
     engine = engine_from_environment()
     if migrate is not None:
         migrate(engine)
-    return storage.make_sessionmaker(engine)
+    return engine
 
 
 def migrate_from_environment() -> None:

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from gateway import storage
 from gateway.model.status import AlertEvent
 from gateway.model.status import AlertKind
 from gateway.model.status import NotificationStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _TEXT_LIMIT = 4000

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from gateway import storage
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 from gateway.model.status import AlertEvent
 from gateway.model.status import AlertKind
 
@@ -46,9 +50,9 @@ class Notice:
         }
 
 
-def desk_path(alert: storage.Alert) -> str:
+def desk_path(alert: storage.Alert | Row[Any]) -> str:
     """The desk page of what the alert is about: the order, the outbound document, the document,
-    the partner, else the dashboard."""
+    the partner, else the dashboard (of a mapped alert, or of a row read from the table)."""
     if alert.order_id is not None:
         return f"/orders/{alert.order_id}"
     if alert.outbound_id is not None:

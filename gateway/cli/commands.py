@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 
 import click
 
@@ -30,6 +31,7 @@ from gateway.errors import OutboundRefused
 from gateway.errors import ReprocessRefused
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
     from sqlalchemy.orm import sessionmaker
@@ -44,11 +46,13 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEMO_INBOX = FIXTURES / "inbox"
 DEMO_EMAILS = FIXTURES / "emails"
 DEMO_PDFS = FIXTURES / "pdfs"
+T = TypeVar("T")
 
 
 class _Context:
     def __init__(self) -> None:
         self._sessions: sessionmaker[Session] | None = None
+        self._engine: Engine | None = None
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -60,35 +64,57 @@ class _Context:
         """The store, for a command that only reads: a missing one is an error, never made empty."""
         return self._open(create=False)
 
-    def _open(self, *, create: bool) -> sessionmaker[Session]:
+    def reading(self) -> Connection:
+        """A read-only Core connection to the existing store (``with ctx.reading() as connection:``).
+
+        A listing queries ``storage.tables`` through it, so it loads neither SQLAlchemy's ORM nor
+        the mapped classes; a missing store is an error, never made empty.
+        """
         from gateway import config
         from gateway import storage
 
+        if self._engine is None:
+            self._check_store(create=False)
+            self._engine = self._built(config.migrated_engine_from_environment)
+        return storage.reading(self._engine)
+
+    def _open(self, *, create: bool) -> sessionmaker[Session]:
+        from gateway import config
+
         if self._sessions is None:
-            url = storage.database_url()
-            file = storage.sqlite_file(url)
-            if file is not None and not file.exists():
-                if not create:
-                    raise click.ClickException(
-                        f"no store at {file}: set GATEWAY_HOME to the gateway's data folder "
-                        "(or GATEWAY_DATABASE_URL), or make one with `gateway init`"
-                    )
-                if not os.environ.get("GATEWAY_HOME") and not os.environ.get("GATEWAY_DATABASE_URL"):
-                    click.echo(
-                        f"creating a new store at {file} (GATEWAY_HOME is not set and ./var holds no store)",
-                        err=True,
-                    )
-
-            def migrate(engine: Engine) -> None:
-                storage.retry_while_busy(
-                    lambda: storage.upgrade(engine), on_busy=_waiting("to open the store")
-                )
-
-            try:
-                self._sessions = config.sessions_from_environment(migrate=migrate)
-            except ValueError as exc:  # a bad GATEWAY_SQLITE_BUSY_SECONDS
-                raise click.ClickException(str(exc)) from exc
+            self._check_store(create=create)
+            self._sessions = self._built(config.sessions_from_environment)
         return self._sessions
+
+    def _check_store(self, *, create: bool) -> None:
+        """A missing SQLite store: an error unless ``create``, else said where it is made."""
+        from gateway import storage
+
+        file = storage.sqlite_file(storage.database_url())
+        if file is None or file.exists():
+            return
+        if not create:
+            raise click.ClickException(
+                f"no store at {file}: set GATEWAY_HOME to the gateway's data folder "
+                "(or GATEWAY_DATABASE_URL), or make one with `gateway init`"
+            )
+        if not os.environ.get("GATEWAY_HOME") and not os.environ.get("GATEWAY_DATABASE_URL"):
+            click.echo(
+                f"creating a new store at {file} (GATEWAY_HOME is not set and ./var holds no store)",
+                err=True,
+            )
+
+    def _built(self, build: Callable[..., T]) -> T:
+        """``build(migrate=...)`` with the store brought to the newest schema, waiting while it is busy."""
+        from gateway import storage
+
+        def migrate(engine: Engine) -> None:
+            storage.retry_while_busy(lambda: storage.upgrade(engine), on_busy=_waiting("to open the store"))
+
+        try:
+            return build(migrate=migrate)
+        except ValueError as exc:  # a bad GATEWAY_SQLITE_BUSY_SECONDS
+            raise click.ClickException(str(exc)) from exc
 
     def pipeline(self, *, queued: bool = False) -> Pipeline:
         """Processes inline; ``queued`` (intake commands) hands processing to the job queue on PostgreSQL."""
@@ -456,8 +482,8 @@ def orders(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List stored orders, newest first."""
     from gateway.cli import reports
 
-    with ctx.existing_sessions() as session:
-        rows = reports.order_list(session, status=status)
+    with ctx.reading() as connection:
+        rows = reports.order_list(connection, status=status)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return
@@ -484,14 +510,14 @@ def show(ctx: _Context, order_id: int, as_json: bool, is_document: bool) -> None
     from gateway.cli import reports
 
     if is_document:
-        with ctx.existing_sessions() as session:
-            document = reports.document_detail(session, order_id)
+        with ctx.reading() as connection:
+            document = reports.document_detail(connection, order_id)
         if document is None:
             raise click.ClickException(f"no document {order_id}")
         click.echo(json.dumps(document, default=str) if as_json else reports.render_document(document))
         return
-    with ctx.existing_sessions() as session:
-        detail = reports.order_detail(session, order_id)
+    with ctx.reading() as connection:
+        detail = reports.order_detail(connection, order_id)
     if detail is None:
         raise click.ClickException(f"no order {order_id}")
     if as_json:
@@ -509,8 +535,8 @@ def outbox(ctx: _Context, as_json: bool, overdue: bool) -> None:
     from gateway.cli import reports
     from gateway.config import clock
 
-    with ctx.existing_sessions() as session:
-        rows = reports.outbox_list(session, now=clock()(), overdue_only=overdue)
+    with ctx.reading() as connection:
+        rows = reports.outbox_list(connection, now=clock()(), overdue_only=overdue)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return
@@ -716,9 +742,9 @@ def alerts(
     if kind is not None and kind not in set(AlertKind):
         raise click.ClickException(f"--kind must be one of {', '.join(AlertKind)}, not {kind!r}")
     public_url = _alert_settings().public_url
-    with ctx.existing_sessions() as session:
+    with ctx.reading() as connection:
         rows = reports.alert_list(
-            session, include_resolved=show_all, kind=kind, partner=partner, public_url=public_url
+            connection, include_resolved=show_all, kind=kind, partner=partner, public_url=public_url
         )
     if as_json:
         click.echo(json.dumps(rows, default=str, indent=2))
@@ -801,8 +827,8 @@ def status(ctx: _Context, as_json: bool) -> None:
     from gateway.outbound import transport_status
 
     partners = _profiles_loudly(quiet=as_json)
-    with ctx.existing_sessions() as session:
-        rows = transport_status.status_report(session, partners)
+    with ctx.reading() as connection:
+        rows = transport_status.status_report(connection, partners)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return

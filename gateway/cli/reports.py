@@ -1,4 +1,9 @@
-"""Read-side views of the store for the CLI: plain dicts, ready for JSON or text."""
+"""Read-side views of the store for the CLI: plain dicts, ready for JSON or text.
+
+They query the Core tables (``gateway.storage.tables``), so a listing command runs them on a
+read-only connection (``storage.reading``) without loading SQLAlchemy's ORM or the mapped classes;
+a session works as well (``gateway ingest`` reports in its own).
+"""
 
 from __future__ import annotations
 
@@ -7,33 +12,44 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import Row
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from gateway import storage
 from gateway.outbound.ack_window import ack_overdue
 from gateway.outbound.ack_window import ack_state
 from gateway.outbound.ack_window import is_overdue
+from gateway.storage import tables
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
     from gateway.inbound.pipeline import IngestOutcome
 
+    Reader = Connection | Session  # a read-only connection, or the session a command works in
 
-def document_report(session: Session, outcome: IngestOutcome, *, orders: bool = True) -> dict[str, Any]:
+_document = tables.document
+_order = tables.purchase_order
+_finding = tables.finding
+_outbound_document = tables.outbound_document
+_alert = tables.alert
+
+
+def document_report(session: Reader, outcome: IngestOutcome, *, orders: bool = True) -> dict[str, Any]:
     """The ``ingest --json`` object for one document.
 
     ``orders=False`` (the one-line summary) reads no order back: ``orders`` is then left out and
     ``order_count`` says how many orders the document made.
     """
-    document = session.get(storage.Document, outcome.document_id)
+    document = _document_row(session, outcome.document_id)
     assert document is not None
     made: dict[str, Any] = (
         {"orders": _orders_with_lines(session, outcome.order_ids)}
         if orders
         else {"order_count": len(set(outcome.order_ids))}
     )
-    outbound = _outbound(session, storage.OutboundRecord.id.in_(outcome.outbound_ids))
+    outbound = _outbound(session, _outbound_document.c.id.in_(outcome.outbound_ids))
     return {
         "document_id": document.id,
         "sha256": document.sha256,
@@ -48,37 +64,39 @@ def document_report(session: Session, outcome: IngestOutcome, *, orders: bool = 
     }
 
 
-def _outbound(session: Session, which: ColumnElement[bool]) -> list[dict[str, Any]]:
+def _document_row(session: Reader, document_id: int) -> Row[Any] | None:
+    return session.execute(select(_document).where(_document.c.id == document_id)).first()
+
+
+def _outbound(session: Reader, which: ColumnElement[bool]) -> list[dict[str, Any]]:
     """Kind and id of the outbox rows ``which`` selects, in the order they were made."""
     return [
         {"kind": kind, "id": oid}
         for oid, kind in session.execute(
-            select(storage.OutboundRecord.id, storage.OutboundRecord.kind)
+            select(_outbound_document.c.id, _outbound_document.c.kind)
             .where(which)
-            .order_by(storage.OutboundRecord.id)
+            .order_by(_outbound_document.c.id)
         )
     ]
 
 
-def _provisional(document: storage.Document) -> dict[str, Any]:
+def _provisional(document: Row[Any]) -> dict[str, Any]:
     """An unknown X12 sender's interchange as read provisionally, when it was (see gateway.inbound.provisional)."""
     reading = (document.meta or {}).get("provisional")
     return {"provisional": reading} if reading is not None else {}
 
 
-def document_detail(session: Session, document_id: int) -> dict[str, Any] | None:
+def document_detail(session: Reader, document_id: int) -> dict[str, Any] | None:
     """One document for ``gateway show --document``: status, error, orders made, acks sent."""
-    document = session.get(storage.Document, document_id)
+    document = _document_row(session, document_id)
     if document is None:
         return None
     order_ids = list(
         session.scalars(
-            select(storage.PurchaseOrder.id)
-            .where(storage.PurchaseOrder.document_id == document_id)
-            .order_by(storage.PurchaseOrder.ordinal)
+            select(_order.c.id).where(_order.c.document_id == document_id).order_by(_order.c.ordinal)
         )
     )
-    outbound = _outbound(session, storage.OutboundRecord.document_id == document_id)
+    outbound = _outbound(session, _outbound_document.c.document_id == document_id)
     return {
         "document_id": document.id,
         "sha256": document.sha256,
@@ -112,10 +130,10 @@ def render_document(detail: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str, Any]]:
+def _orders_with_lines(session: Reader, order_ids: list[int]) -> list[dict[str, Any]]:
     if not order_ids:
         return []
-    order, finding = storage.PurchaseOrder, storage.Finding
+    order, finding = _order.c, _finding.c
     result: list[dict[str, Any]] = []
     for start in range(0, len(order_ids), 500):
         chunk = order_ids[start : start + 500]
@@ -142,7 +160,7 @@ def _orders_with_lines(session: Session, order_ids: list[int]) -> list[dict[str,
 
 
 _FINDING_COLUMNS = tuple(
-    getattr(storage.Finding, name)
+    _finding.c[name]
     for name in (
         "order_id",
         "code",
@@ -192,39 +210,51 @@ def _finding_json(finding: Any) -> dict[str, Any]:
     }
 
 
-def order_list(session: Session, *, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    findings = (
-        select(storage.Finding.order_id, func.count().label("n"))
-        .group_by(storage.Finding.order_id)
-        .subquery()
-    )
+def order_list(session: Reader, *, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    findings = select(_finding.c.order_id, func.count().label("n")).group_by(_finding.c.order_id).subquery()
+    order = _order.c
     query = (
-        select(storage.PurchaseOrder, func.coalesce(findings.c.n, 0))
-        .outerjoin(findings, findings.c.order_id == storage.PurchaseOrder.id)
-        .order_by(storage.PurchaseOrder.id.desc())
+        select(
+            order.id,
+            order.document_id,
+            order.partner,
+            order.channel,
+            order.po_number,
+            order.po_date,
+            order.status,
+            order.order_total,
+            order.line_count,
+            func.coalesce(findings.c.n, 0).label("findings"),
+        )
+        .outerjoin_from(_order, findings, findings.c.order_id == order.id)
+        .order_by(order.id.desc())
         .limit(limit)
     )
     if status:
-        query = query.where(storage.PurchaseOrder.status == status)
+        query = query.where(order.status == status)
     return [
         {
-            "order_id": order.id,
-            "document_id": order.document_id,
-            "partner": order.partner,
-            "channel": order.channel,
-            "po_number": order.po_number,
-            "po_date": order.po_date,
-            "status": order.status,
-            "total": order.order_total,
-            "line_count": order.line_count,
-            "findings": count,
+            "order_id": row.id,
+            "document_id": row.document_id,
+            "partner": row.partner,
+            "channel": row.channel,
+            "po_number": row.po_number,
+            "po_date": row.po_date,
+            "status": row.status,
+            "total": row.order_total,
+            "line_count": row.line_count,
+            "findings": row.findings,
         }
-        for order, count in session.execute(query)
+        for row in session.execute(query)
     ]
 
 
-def order_detail(session: Session, order_id: int) -> dict[str, Any] | None:
-    order = session.get(storage.PurchaseOrder, order_id)
+def order_detail(session: Reader, order_id: int) -> dict[str, Any] | None:
+    order = session.execute(
+        select(
+            _order.c.document_id, _order.c.partner, _order.c.channel, _order.c.po_date, _order.c.canonical
+        ).where(_order.c.id == order_id)
+    ).first()
     if order is None:
         return None
     detail = _orders_with_lines(session, [order_id])[0]
@@ -273,15 +303,14 @@ def render_order(detail: dict[str, Any]) -> str:
 
 
 def outbox_list(
-    session: Session, *, now: datetime, overdue_only: bool = False, limit: int = 500
+    session: Reader, *, now: datetime, overdue_only: bool = False, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Outbound documents, newest first; ``overdue`` when a 997/999 was due before ``now`` and none came.
 
     ``ack`` says where the partner's answer stands: ``not sent`` (its clock starts when the
     document leaves), ``due``, ``overdue``, ``received``, or None when none is expected.
     """
-    outbound = storage.OutboundRecord
-    query = select(outbound).order_by(outbound.id.desc()).limit(limit)
+    query = select(_outbound_document).order_by(_outbound_document.c.id.desc()).limit(limit)
     if overdue_only:
         query = query.where(ack_overdue(now))
     return [
@@ -305,20 +334,18 @@ def outbox_list(
             "overdue": is_overdue(row, now),
             "content": row.content.decode("latin-1"),
         }
-        for row in session.scalars(query)
+        for row in session.execute(query)
     ]
 
 
-def document_ids(session: Session, *, status: str) -> list[int]:
+def document_ids(session: Reader, *, status: str) -> list[int]:
     return list(
-        session.scalars(
-            select(storage.Document.id).where(storage.Document.status == status).order_by(storage.Document.id)
-        )
+        session.scalars(select(_document.c.id).where(_document.c.status == status).order_by(_document.c.id))
     )
 
 
 def alert_list(
-    session: Session,
+    session: Reader,
     *,
     include_resolved: bool = False,
     limit: int = 500,
@@ -332,8 +359,8 @@ def alert_list(
     from gateway.alerts import desk_path
     from gateway.alerts import title
 
-    alert = storage.Alert
-    query = select(alert).order_by(alert.id.desc()).limit(limit)
+    alert = _alert.c
+    query = select(_alert).order_by(alert.id.desc()).limit(limit)
     if not include_resolved:
         query = query.where(alert.resolved_at.is_(None))
     if kind is not None:
@@ -358,5 +385,5 @@ def alert_list(
             "link": f"{public_url or ''}{desk_path(row)}",
             "resolved_at": row.resolved_at,
         }
-        for row in session.scalars(query)
+        for row in session.execute(query)
     ]

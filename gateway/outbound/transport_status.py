@@ -18,9 +18,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.alerts import raise_alert
@@ -29,6 +28,10 @@ from gateway.config import AlertSettings
 from gateway.model.status import AlertKind
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import sessionmaker
+
     from partners import PartnerProfile
     from partners import PartnerRegistry
 
@@ -137,9 +140,11 @@ def log_unrecorded(partner: str, channel: str) -> None:
     log.exception("could not record the %s status of %s", channel, partner)
 
 
-def status_rows(session: Session) -> list[storage.TransportStatus]:
-    status = storage.TransportStatus
-    return list(session.scalars(select(status).order_by(status.partner, status.channel)))
+def status_rows(session: Session | Connection) -> list[Row[Any]]:
+    """Every status row, by partner and channel; read from the table, so `gateway status` reads them
+    on a read-only connection without SQLAlchemy's ORM (a session works as well)."""
+    status = storage.tables.transport_status
+    return list(session.execute(select(status).order_by(status.c.partner, status.c.channel)))
 
 
 def _row(session: Session, partner: str, channel: str) -> storage.TransportStatus:
@@ -163,7 +168,7 @@ def erp_status_row(target: str) -> str:
     return ERP_STATUS if target == DEFAULT_TARGET else f"(erp:{target})"
 
 
-def status_report(session: Session, partners: PartnerRegistry) -> list[dict[str, Any]]:
+def status_report(session: Session | Connection, partners: PartnerRegistry) -> list[dict[str, Any]]:
     """Last success and last error per partner and channel; configured channels never run show too.
 
     A refused profile file is a row of its own: channel ``profile``, named by its file, its

@@ -1,4 +1,8 @@
-"""Builds the engine and sessionmaker once from a URL, and migrates the schema with Alembic."""
+"""Builds the engine and sessionmaker once from a URL, and migrates the schema with Alembic.
+
+SQLAlchemy's ORM is imported only to make a sessionmaker: a command that only reads the store
+opens a read-only Core connection (``reading``) and never loads it.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,6 @@ from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from ._config import sqlite_busy_seconds
@@ -27,8 +29,11 @@ from ._config import sqlite_file
 from ._json import dumps
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # A migration's own id and the one(s) it follows, as written at the top of each versions/ file.
@@ -124,7 +129,15 @@ def conflict_insert(session: Session) -> Callable[[Any], PostgresqlInsert | Sqli
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker  # the ORM: not for a command that only reads (``reading``)
+
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reading(engine: Engine) -> Connection:
+    """A Core connection that only reads: on SQLite its BEGIN takes no write lock, so a listing
+    beside a long write does not wait for it. Use it as ``with reading(engine) as connection:``."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def upgrade(engine: Engine) -> None:
@@ -149,7 +162,7 @@ def upgrade(engine: Engine) -> None:
 
 def schema_is_current(engine: Engine) -> bool:
     """Whether the store is at the newest revision; read-only, from Alembic's own version table."""
-    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+    with reading(engine) as connection:
         if not inspect(connection).has_table("alembic_version"):  # a new store
             return False
         current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))

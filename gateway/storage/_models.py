@@ -1,4 +1,9 @@
-"""The tables: documents and their raw bytes, orders, findings, outbound, counters, audit, master data."""
+"""The ORM classes, mapped onto the Core tables of ``gateway.storage.tables``: what each row means.
+
+Each class is declared on its table (``__table__ = tables.x``, SQLAlchemy's declarative with an
+imperative table), so the columns, keys and indexes are written once, there. The ``Mapped[...]``
+annotations restate no column: they type the attributes for mypy and the code that reads them.
+"""
 
 from __future__ import annotations
 
@@ -8,198 +13,80 @@ from decimal import Decimal
 from typing import Any
 from typing import ClassVar
 
-from sqlalchemy import JSON
-from sqlalchemy import BigInteger
-from sqlalchemy import DateTime
-from sqlalchemy import ForeignKey
-from sqlalchemy import Index
-from sqlalchemy import LargeBinary
-from sqlalchemy import Numeric
-from sqlalchemy import String
 from sqlalchemy import Table
-from sqlalchemy import Text
-from sqlalchemy import UniqueConstraint
-from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
-from sqlalchemy.sql.base import _DialectArgDict
-from sqlalchemy.util import PopulateDict
 
-from gateway.model.status import OrderStatus
-
-
-class PartialIndex(Index):
-    """An index over the rows where ``where`` holds, on PostgreSQL and SQLite alike.
-
-    ``Index(..., postgresql_where=...)`` imports PostgreSQL's dialect to check its keyword, and with
-    it every PostgreSQL driver's module (asyncpg's asyncio too): about 0.12 s of CPU at every start
-    on SQLite. Here a database's ``where`` option is filled in when that database first asks for
-    its options (compiling the index's DDL), so declaring the index loads no dialect.
-    """
-
-    def __init__(self, name: str, *columns: str, where: str) -> None:
-        super().__init__(name, *columns)
-        self.where = where
-        self.__dict__["dialect_options"] = PopulateDict(self._options_of)  # Index's own is memoized there
-
-    def _options_of(self, dialect_name: str) -> _DialectArgDict:
-        options = self._kw_reg_for_dialect_cls(dialect_name)
-        if dialect_name in ("postgresql", "sqlite"):
-            options["where"] = text(self.where)
-        return options
+from . import tables
 
 
 class Base(DeclarativeBase):
+    metadata = tables.metadata
     __table__: ClassVar[Table]  # every model here is declared on a Table, not another FromClause
-    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
-        Decimal: Numeric(18, 4),
-        datetime: DateTime(timezone=True),
-        dict[str, Any]: JSON,
-        list[Any]: JSON,
-    }
 
 
 class Document(Base):
     """One inbound document, keyed by the SHA-256 of its bytes."""
 
-    __tablename__ = "document"
-    # The queue's documents (gateway.desk.exception_queue) by status, oldest first, counted per partner and
-    # format from the index alone; migration 0022 (0009 had status and received_at only).
-    __table_args__ = (
-        Index("ix_document_waiting", "status", "received_at", "partner", "format"),
-        # The documents waiting for a person, oldest first (migration 0025): a queue page reads them
-        # in order and stops at its end, without asking per document whether it made an order.
-        PartialIndex(
-            "ix_document_queue",
-            "received_at",
-            "id",
-            "status",
-            "partner",
-            "format",
-            where="tallied_as IS NOT NULL",
-        ),
-        # SQLite only: the same with what a search reads, so that it reads no table row (their pages lie
-        # among every other document's). PostgreSQL reads them from its buffers, and an error's text may
-        # be longer than one of its index entries can be.
-        Index(
-            "ix_document_queue_search",
-            "received_at",
-            "id",
-            "tallied_as",
-            "partner",
-            "filename",
-            "error",
-            sqlite_where=text("tallied_as IS NOT NULL"),
-        ).ddl_if(dialect="sqlite"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    channel: Mapped[str] = mapped_column(String(32))
-    filename: Mapped[str | None] = mapped_column(String(255))
-    partner: Mapped[str | None] = mapped_column(String(64), index=True)
+    __table__ = tables.document
+    id: Mapped[int]
+    sha256: Mapped[str]
+    size: Mapped[int]
+    channel: Mapped[str]
+    filename: Mapped[str | None]
+    partner: Mapped[str | None]
     received_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(32), index=True)
-    format: Mapped[str | None] = mapped_column(String(16))
-    error_code: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text)
-    errors: Mapped[list[Any]] = mapped_column(default=list)
-    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # While the document waits for a person (the queue's ``document`` rows): the key the desk's tally
-    # (``open_order_tally``, figure ``documents``) counts it under; NULL otherwise. Kept by
-    # ``gateway.storage.tally_documents`` (migration 0025).
-    tallied_as: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str]
+    format: Mapped[str | None]
+    error_code: Mapped[str | None]
+    error: Mapped[str | None]
+    errors: Mapped[list[Any]]
+    meta: Mapped[dict[str, Any]]
+    tallied_as: Mapped[str | None]
 
 
 class DocumentChunk(Base):
     """The raw bytes of a document, in order, 1 MiB at a time."""
 
-    __tablename__ = "document_chunk"
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), primary_key=True)
-    seq: Mapped[int] = mapped_column(primary_key=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    __table__ = tables.document_chunk
+    document_id: Mapped[int]
+    seq: Mapped[int]
+    data: Mapped[bytes]
 
 
 class PurchaseOrder(Base):
     """A canonical order; (document_id, ordinal) makes storing it idempotent."""
 
-    __tablename__ = "purchase_order"
-    __table_args__ = (
-        UniqueConstraint("document_id", "ordinal"),
-        Index("ix_purchase_order_partner_po", "partner", "po_number"),
-        # a partner's earlier interchange by ISA13 (gateway.storage.earlier_interchange); migration 0019
-        Index("ix_purchase_order_partner_isa13", "partner", "interchange_control_number"),
-        Index("ix_purchase_order_customer_po", "customer_account", "po_number"),
-        Index("ix_purchase_order_customer_po_key", "customer_account", "po_key"),
-        Index("ix_purchase_order_customer_status", "customer_account", "status"),
-        # The order desk (gateway.desk.exception_queue, gateway.desk.dashboard); migration 0009.
-        Index(
-            "ix_purchase_order_queue",
-            "status",
-            "created_at",
-            "partner",
-            "channel",
-            "customer_account",
-            "po_number",
-            "decided_by",
-        ),
-        Index("ix_purchase_order_partner_created", "partner", "created_at"),
-        Index("ix_purchase_order_channel_created", "channel", "created_at"),
-        Index("ix_purchase_order_decided", "decided_at", "decided_by", "created_at"),
-        # The queue's open orders in its order (gateway.desk.exception_queue._page_keys); migration 0024.
-        PartialIndex(
-            "ix_purchase_order_open_age", "created_at", "id", where=f"status = '{OrderStatus.EXCEPTION}'"
-        ),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    __table__ = tables.purchase_order
+    id: Mapped[int]
+    document_id: Mapped[int]
     ordinal: Mapped[int]
-    partner: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(16))
-    po_number: Mapped[str | None] = mapped_column(String(64))
-    # gateway.model.order.po_key(po_number): what the duplicate check compares (migration 0012)
-    po_key: Mapped[str | None] = mapped_column(String(64))
+    partner: Mapped[str | None]
+    channel: Mapped[str]
+    po_number: Mapped[str | None]
+    po_key: Mapped[str | None]
     po_date: Mapped[date | None]
-    purpose: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    currency: Mapped[str | None] = mapped_column(String(3))
-    control_number: Mapped[str | None] = mapped_column(String(16))
-    group_control_number: Mapped[str | None] = mapped_column(String(16))
-    interchange_control_number: Mapped[str | None] = mapped_column(String(16))
+    purpose: Mapped[str]
+    status: Mapped[str]
+    currency: Mapped[str | None]
+    control_number: Mapped[str | None]
+    group_control_number: Mapped[str | None]
+    interchange_control_number: Mapped[str | None]
     line_count: Mapped[int]
     canonical: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
-    customer_account: Mapped[str | None] = mapped_column(String(32))
+    customer_account: Mapped[str | None]
     order_total: Mapped[Decimal | None]
     invoiced_at: Mapped[datetime | None]
-    # The order desk (gateway.desk): ``version`` is bumped by every desk action (optimistic
-    # locking); ``decided_by`` is the desk user who accepted or rejected the order, None when the
-    # gateway decided it alone; ``duplicate_of`` is the order this one was merged into.
-    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    version: Mapped[int]
     decided_at: Mapped[datetime | None]
-    decided_by: Mapped[str | None] = mapped_column(String(64))
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None]
+    decision_reason: Mapped[str | None]
     duplicate_of: Mapped[int | None]
-    # The support of the layout hints learned on the desk that the PDF or sheet was read with
-    # (gateway.storage.learned_hints); None when it was read without any (migration 0015).
     layout_learned_from: Mapped[int | None]
-    # The canonical order as the customer sent it (parsed, before validation's fixes and the
-    # desk's edits), kept once something changed it: at the desk's first change, or when
-    # validation fixed a value the customer would see; None while ``canonical`` is still what
-    # was sent. The 855 answers the buyer's lines from it; replies list the changes (0016).
     received_canonical: Mapped[dict[str, Any] | None]
-    # Catalog units per SKU (as strings) the accepted order took from stock, so a change or a
-    # cancellation from the partner gives back exactly that; None when it took none (0020).
     allocations: Mapped[dict[str, Any] | None]
-    # While a partner's change to an accepted order waits on the desk: the version in force before it
-    # (canonical, total, findings, the change's purpose and 865 line codes), which the desk puts back
-    # when it refuses the change; None otherwise (gateway.inbound.amendments.superseded, migration 0023).
     superseded: Mapped[dict[str, Any] | None]
-    # What the desk's tally (``order_day_tally``, ``open_order_tally``) counts this order as, so
-    # ``gateway.storage.tally_orders`` moves it between counts exactly once (migration 0022).
-    # The queue's PO, customer and partner search also has three indexes on the open orders,
-    # made by that migration only: their PostgreSQL form (COLLATE "C") is not SQLite's.
     tallied_as: Mapped[list[Any] | None]
 
 
@@ -207,10 +94,10 @@ class OrderDayTally(Base):
     """Orders stored per UTC day of ``created_at``: per ``channel``, per ``partner``, and per
     status of the ones the gateway decided alone (``alone``); kept by ``gateway.storage.tally_orders``."""
 
-    __tablename__ = "order_day_tally"
-    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    __table__ = tables.order_day_tally
+    figure: Mapped[str]
+    day: Mapped[date]
+    key: Mapped[str]
     orders: Mapped[int]
 
 
@@ -222,10 +109,10 @@ class KpiDayTally(Base):
     JSON; ``events`` how many fell in it.
     Kept by ``gateway.storage.tally_kpi`` (migration 0030)."""
 
-    __tablename__ = "kpi_day_tally"
-    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    __table__ = tables.kpi_day_tally
+    figure: Mapped[str]
+    day: Mapped[date]
+    key: Mapped[str]
     events: Mapped[int]
 
 
@@ -235,26 +122,25 @@ class OpenOrderTally(Base):
     Figure ``documents``: the documents waiting for a person per status, partner and format (the
     ``orders`` column counts documents there); kept by ``gateway.storage.tally_documents``."""
 
-    __tablename__ = "open_order_tally"
-    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
-    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    __table__ = tables.open_order_tally
+    figure: Mapped[str]
+    key: Mapped[str]
     orders: Mapped[int]
 
 
 class OrderLineRecord(Base):
-    __tablename__ = "order_line"
-    __table_args__ = (UniqueConstraint("order_id", "ordinal"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"))
+    __table__ = tables.order_line
+    id: Mapped[int]
+    order_id: Mapped[int]
     ordinal: Mapped[int]
-    line_no: Mapped[str] = mapped_column(String(32))
-    buyer_part: Mapped[str | None] = mapped_column(String(64))
-    vendor_sku: Mapped[str | None] = mapped_column(String(64), index=True)
-    sku: Mapped[str | None] = mapped_column(String(64))
-    upc: Mapped[str | None] = mapped_column(String(32))
-    description: Mapped[str | None] = mapped_column(Text)
+    line_no: Mapped[str]
+    buyer_part: Mapped[str | None]
+    vendor_sku: Mapped[str | None]
+    sku: Mapped[str | None]
+    upc: Mapped[str | None]
+    description: Mapped[str | None]
     quantity: Mapped[Decimal | None]
-    uom: Mapped[str | None] = mapped_column(String(8))
+    uom: Mapped[str | None]
     unit_price: Mapped[Decimal | None]
 
 
@@ -265,24 +151,21 @@ class Finding(Base):
     with it (auto_fix, warn, hold, reject).
     """
 
-    __tablename__ = "finding"
-    __table_args__ = (Index("ix_finding_order_code_action", "order_id", "code", "action"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int | None] = mapped_column(
-        ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True
-    )
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
-    code: Mapped[str] = mapped_column(String(64))
-    severity: Mapped[str] = mapped_column(String(16))
-    message: Mapped[str] = mapped_column(Text)
-    field: Mapped[str | None] = mapped_column(String(64))
-    line_no: Mapped[str | None] = mapped_column(String(32))
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    __table__ = tables.finding
+    id: Mapped[int]
+    order_id: Mapped[int | None]
+    document_id: Mapped[int | None]
+    code: Mapped[str]
+    severity: Mapped[str]
+    message: Mapped[str]
+    field: Mapped[str | None]
+    line_no: Mapped[str | None]
+    details: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
-    action: Mapped[str | None] = mapped_column(String(16))
-    expected: Mapped[str | None] = mapped_column(Text)
-    received: Mapped[str | None] = mapped_column(Text)
-    suggestions: Mapped[list[Any]] = mapped_column(default=list)
+    action: Mapped[str | None]
+    expected: Mapped[str | None]
+    received: Mapped[str | None]
+    suggestions: Mapped[list[Any]]
 
 
 class OutboundRecord(Base):
@@ -297,46 +180,42 @@ class OutboundRecord(Base):
     ``erp_target``.
     """
 
-    __tablename__ = "outbound_document"
-    __table_args__ = (Index("ix_outbound_document_ack_due", "ack_received_at", "ack_due_at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partner: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    interchange_control_number: Mapped[int | None] = mapped_column(BigInteger)
-    group_control_number: Mapped[int | None] = mapped_column(BigInteger)
-    transaction_control_numbers: Mapped[list[Any]] = mapped_column(default=list)
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    refers_to: Mapped[str | None] = mapped_column(String(64))
+    __table__ = tables.outbound_document
+    id: Mapped[int]
+    partner: Mapped[str]
+    kind: Mapped[str]
+    content: Mapped[bytes]
+    interchange_control_number: Mapped[int | None]
+    group_control_number: Mapped[int | None]
+    transaction_control_numbers: Mapped[list[Any]]
+    document_id: Mapped[int | None]
+    order_id: Mapped[int | None]
+    status: Mapped[str]
+    refers_to: Mapped[str | None]
     created_at: Mapped[datetime]
-    errors: Mapped[list[Any]] = mapped_column(default=list)
+    errors: Mapped[list[Any]]
     ack_window_seconds: Mapped[int | None]
     ack_due_at: Mapped[datetime | None]
     ack_received_at: Mapped[datetime | None]
-    ack_code: Mapped[str | None] = mapped_column(String(2))
-    attempts: Mapped[int] = mapped_column(default=0)
+    ack_code: Mapped[str | None]
+    attempts: Mapped[int]
     next_attempt_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None]
     delivered_at: Mapped[datetime | None]
-    idempotency_key: Mapped[str | None] = mapped_column(String(64))
-    erp_request: Mapped[dict[str, Any] | None]  # an ERP update or cancel: emitters.OutboundDocument.request
-    erp_target: Mapped[str | None] = mapped_column(
-        String(40)
-    )  # an ERP payload's target: partners.ErpTarget.name, or "default"
+    idempotency_key: Mapped[str | None]
+    erp_request: Mapped[dict[str, Any] | None]
+    erp_target: Mapped[str | None]
 
 
 class ShipmentRow(Base):
     """A shipment the ERP or WMS reported; ``record`` is the ShipmentRecord as received."""
 
-    __tablename__ = "shipment"
-    __table_args__ = (UniqueConstraint("partner", "shipment_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partner: Mapped[str] = mapped_column(String(64))
-    shipment_id: Mapped[str] = mapped_column(String(30))
+    __table__ = tables.shipment
+    id: Mapped[int]
+    partner: Mapped[str]
+    shipment_id: Mapped[str]
     record: Mapped[dict[str, Any]]
-    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
+    outbound_id: Mapped[int | None]
     created_at: Mapped[datetime]
 
 
@@ -348,11 +227,10 @@ class Sscc(Base):
     company prefix (and extension). ``allocated`` tells ours from the supplied ones.
     """
 
-    __tablename__ = "sscc"
-    __table_args__ = (Index("ix_sscc_partner_shipment", "partner", "shipment_id"),)
-    sscc: Mapped[str] = mapped_column(String(18), primary_key=True)
-    partner: Mapped[str] = mapped_column(String(64))
-    shipment_id: Mapped[str] = mapped_column(String(30))
+    __table__ = tables.sscc
+    sscc: Mapped[str]
+    partner: Mapped[str]
+    shipment_id: Mapped[str]
     allocated: Mapped[bool]
     created_at: Mapped[datetime]
 
@@ -360,49 +238,45 @@ class Sscc(Base):
 class ShippedLine(Base):
     """Units of one PO line on one shipment: what the over-shipment check sums."""
 
-    __tablename__ = "shipped_line"
-    __table_args__ = (Index("ix_shipped_line_order_line", "order_id", "line_no"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_pk: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), index=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"))
-    line_no: Mapped[str] = mapped_column(String(32))
+    __table__ = tables.shipped_line
+    id: Mapped[int]
+    shipment_pk: Mapped[int]
+    order_id: Mapped[int]
+    line_no: Mapped[str]
     quantity: Mapped[Decimal]
-    uom: Mapped[str] = mapped_column(String(8))
+    uom: Mapped[str]
 
 
 class InvoiceRow(Base):
     """An invoice sent; ``record`` is the InvoiceRecord, ``total`` what TDS stated."""
 
-    __tablename__ = "invoice"
-    __table_args__ = (UniqueConstraint("partner", "invoice_number"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partner: Mapped[str] = mapped_column(String(64))
-    invoice_number: Mapped[str] = mapped_column(String(22))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"), index=True)
+    __table__ = tables.invoice
+    id: Mapped[int]
+    partner: Mapped[str]
+    invoice_number: Mapped[str]
+    order_id: Mapped[int | None]
     record: Mapped[dict[str, Any]]
     total: Mapped[Decimal]
-    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
+    outbound_id: Mapped[int | None]
     created_at: Mapped[datetime]
 
 
 class Alert(Base):
     """Something a person must see: a delivery that gave up, an overdue 997. Open until resolved."""
 
-    __tablename__ = "alert"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    __table__ = tables.alert
+    id: Mapped[int]
     at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(32))
-    partner: Mapped[str | None] = mapped_column(String(64))
-    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"))
-    message: Mapped[str] = mapped_column(Text)
-    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id"))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
-    action: Mapped[str | None] = mapped_column(Text)  # what a person should do about it
-    dedupe_key: Mapped[str | None] = mapped_column(String(200), index=True)  # one open alert per key
-    # raised again while open: counted, not sent again. A server default: migration 0021 writes alerts
-    # through this model before the column exists, naming only the columns it had.
-    repeats: Mapped[int] = mapped_column(server_default=text("0"))
+    kind: Mapped[str]
+    partner: Mapped[str | None]
+    outbound_id: Mapped[int | None]
+    message: Mapped[str]
+    resolved_at: Mapped[datetime | None]
+    order_id: Mapped[int | None]
+    document_id: Mapped[int | None]
+    action: Mapped[str | None]
+    dedupe_key: Mapped[str | None]
+    repeats: Mapped[int]
     last_at: Mapped[datetime | None]
 
 
@@ -413,19 +287,18 @@ class AlertNotification(Base):
     failed send waits for ``next_at``; nothing is deleted but that fanned-out row.
     """
 
-    __tablename__ = "alert_notification"
-    __table_args__ = (Index("ix_alert_notification_due", "status", "next_at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"), index=True)
-    event: Mapped[str] = mapped_column(String(16))
-    channel: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(default=0)
+    __table__ = tables.alert_notification
+    id: Mapped[int]
+    alert_id: Mapped[int | None]
+    event: Mapped[str]
+    channel: Mapped[str | None]
+    status: Mapped[str]
+    attempts: Mapped[int]
     next_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
-    body: Mapped[str | None] = mapped_column(Text)  # the digest's text, written when it was made
+    body: Mapped[str | None]
 
 
 class ControlCounter(Base):
@@ -435,22 +308,20 @@ class ControlCounter(Base):
     (no partner name has a colon).
     """
 
-    __tablename__ = "control_counter"
-    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
-    last_value: Mapped[int] = mapped_column(BigInteger)
+    __table__ = tables.control_counter
+    partner: Mapped[str]
+    kind: Mapped[str]
+    last_value: Mapped[int]
 
 
 class AuditEntry(Base):
-    __tablename__ = "audit_log"
-    # what happened to one order or document (the desk's tally asks whether an order changed); 0030
-    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
-    subject_type: Mapped[str] = mapped_column(String(32))
-    subject_id: Mapped[str] = mapped_column(String(64))
+    __table__ = tables.audit_log
+    id: Mapped[int]
+    at: Mapped[datetime]
+    actor: Mapped[str]
+    action: Mapped[str]
+    subject_type: Mapped[str]
+    subject_id: Mapped[str]
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
 
@@ -458,64 +329,62 @@ class AuditEntry(Base):
 class MasterDataRevision(Base):
     """Bumped by every master data import, so a cached copy knows it is stale."""
 
-    __tablename__ = "master_data_revision"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    revision: Mapped[int] = mapped_column(BigInteger)
+    __table__ = tables.master_data_revision
+    id: Mapped[int]
+    revision: Mapped[int]
     changed_at: Mapped[datetime]
 
 
 class Product(Base):
-    __tablename__ = "product"
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    description: Mapped[str] = mapped_column(Text)
-    upc: Mapped[str | None] = mapped_column(String(32), index=True)
-    uom: Mapped[str] = mapped_column(String(8))
+    __table__ = tables.product
+    sku: Mapped[str]
+    description: Mapped[str]
+    upc: Mapped[str | None]
+    uom: Mapped[str]
     pack_size: Mapped[Decimal]
     list_price: Mapped[Decimal]
-    currency: Mapped[str] = mapped_column(String(3))
-    active: Mapped[bool] = mapped_column(default=True)
+    currency: Mapped[str]
+    active: Mapped[bool]
 
 
 class CustomerPartXref(Base):
-    __tablename__ = "customer_part_xref"
-    __table_args__ = (UniqueConstraint("customer_account", "customer_part"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    customer_account: Mapped[str] = mapped_column(String(32))
-    customer_part: Mapped[str] = mapped_column(String(64))
-    sku: Mapped[str] = mapped_column(String(64))
+    __table__ = tables.customer_part_xref
+    id: Mapped[int]
+    customer_account: Mapped[str]
+    customer_part: Mapped[str]
+    sku: Mapped[str]
 
 
 class PriceAgreement(Base):
-    __tablename__ = "price_agreement"
-    __table_args__ = (Index("ix_price_agreement_sku", "sku", "customer_account", "customer_group"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    customer_account: Mapped[str | None] = mapped_column(String(32))
-    customer_group: Mapped[str | None] = mapped_column(String(32))
-    sku: Mapped[str] = mapped_column(String(64))
-    uom: Mapped[str | None] = mapped_column(String(8))
+    __table__ = tables.price_agreement
+    id: Mapped[int]
+    customer_account: Mapped[str | None]
+    customer_group: Mapped[str | None]
+    sku: Mapped[str]
+    uom: Mapped[str | None]
     min_quantity: Mapped[Decimal]
     unit_price: Mapped[Decimal]
-    currency: Mapped[str] = mapped_column(String(3))
+    currency: Mapped[str]
     valid_from: Mapped[date | None]
     valid_to: Mapped[date | None]
 
 
 class CreditAccount(Base):
-    __tablename__ = "credit_account"
-    account: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128))
-    partner: Mapped[str | None] = mapped_column(String(64), index=True)
-    customer_group: Mapped[str | None] = mapped_column(String(32))
+    __table__ = tables.credit_account
+    account: Mapped[str]
+    name: Mapped[str]
+    partner: Mapped[str | None]
+    customer_group: Mapped[str | None]
     credit_limit: Mapped[Decimal]
     open_ar: Mapped[Decimal]
-    currency: Mapped[str] = mapped_column(String(3))
-    on_hold: Mapped[bool] = mapped_column(default=False)
+    currency: Mapped[str]
+    on_hold: Mapped[bool]
 
 
 class InventoryLevel(Base):
-    __tablename__ = "inventory"
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    warehouse: Mapped[str] = mapped_column(String(16), primary_key=True)
+    __table__ = tables.inventory
+    sku: Mapped[str]
+    warehouse: Mapped[str]
     on_hand: Mapped[Decimal]
     allocated: Mapped[Decimal]
 
@@ -523,28 +392,28 @@ class InventoryLevel(Base):
 class ShipTo(Base):
     """A customer's address book: store and DC codes an order may ship to."""
 
-    __tablename__ = "ship_to"
-    customer_account: Mapped[str] = mapped_column(String(32), primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str | None] = mapped_column(String(128))
-    address1: Mapped[str | None] = mapped_column(String(128))
-    city: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str | None] = mapped_column(String(32))
-    postal_code: Mapped[str | None] = mapped_column(String(16))
-    country: Mapped[str | None] = mapped_column(String(3))
+    __table__ = tables.ship_to
+    customer_account: Mapped[str]
+    code: Mapped[str]
+    name: Mapped[str | None]
+    address1: Mapped[str | None]
+    city: Mapped[str | None]
+    state: Mapped[str | None]
+    postal_code: Mapped[str | None]
+    country: Mapped[str | None]
 
 
 class TransportStatus(Base):
     """The last success and last failure of one partner's channel (``sftp-pull``, ``as2-in``...)."""
 
-    __tablename__ = "transport_status"
-    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    __table__ = tables.transport_status
+    partner: Mapped[str]
+    channel: Mapped[str]
     last_success_at: Mapped[datetime | None]
-    last_success: Mapped[str | None] = mapped_column(Text)
+    last_success: Mapped[str | None]
     last_error_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    failures_in_a_row: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None]
+    failures_in_a_row: Mapped[int]
 
 
 class PollCursor(Base):
@@ -554,10 +423,10 @@ class PollCursor(Base):
     and Walmart's ``createdStartDate``); it only moves after every order up to it is stored.
     """
 
-    __tablename__ = "poll_cursor"
-    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    position: Mapped[str] = mapped_column(String(64))
+    __table__ = tables.poll_cursor
+    partner: Mapped[str]
+    channel: Mapped[str]
+    position: Mapped[str]
     updated_at: Mapped[datetime]
 
 
@@ -572,31 +441,30 @@ class As2Message(Base):
     async MDN still to be delivered has ``mdn`` but no ``mdn_at``. ``mic`` is ``base64, alg``.
     """
 
-    __tablename__ = "as2_message"
-    __table_args__ = (UniqueConstraint("partner_as2_id", "message_id", "direction"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    direction: Mapped[str] = mapped_column(String(3))
-    partner: Mapped[str] = mapped_column(String(64), index=True)
-    partner_as2_id: Mapped[str] = mapped_column(String(128))
-    message_id: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
-    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_document.id"), index=True)
-    filename: Mapped[str | None] = mapped_column(String(255))
-    signed: Mapped[bool] = mapped_column(default=False)
-    encrypted: Mapped[bool] = mapped_column(default=False)
-    compressed: Mapped[bool] = mapped_column(default=False)
-    mic: Mapped[str | None] = mapped_column(String(160))
-    mdn_mode: Mapped[str | None] = mapped_column(String(8))
-    mdn_url: Mapped[str | None] = mapped_column(Text)
-    mdn: Mapped[bytes | None] = mapped_column(LargeBinary)
-    mdn_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
-    mdn_message_id: Mapped[str | None] = mapped_column(String(255))
-    mdn_disposition: Mapped[str | None] = mapped_column(Text)
-    mdn_mic: Mapped[str | None] = mapped_column(String(160))
+    __table__ = tables.as2_message
+    id: Mapped[int]
+    direction: Mapped[str]
+    partner: Mapped[str]
+    partner_as2_id: Mapped[str]
+    message_id: Mapped[str]
+    status: Mapped[str]
+    document_id: Mapped[int | None]
+    outbound_id: Mapped[int | None]
+    filename: Mapped[str | None]
+    signed: Mapped[bool]
+    encrypted: Mapped[bool]
+    compressed: Mapped[bool]
+    mic: Mapped[str | None]
+    mdn_mode: Mapped[str | None]
+    mdn_url: Mapped[str | None]
+    mdn: Mapped[bytes | None]
+    mdn_signature: Mapped[bytes | None]
+    mdn_message_id: Mapped[str | None]
+    mdn_disposition: Mapped[str | None]
+    mdn_mic: Mapped[str | None]
     mdn_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None]
+    attempts: Mapped[int]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -608,17 +476,17 @@ class As2SuspectMdn(Base):
     An open alert points here.
     """
 
-    __tablename__ = "as2_suspect_mdn"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    __table__ = tables.as2_suspect_mdn
+    id: Mapped[int]
     received_at: Mapped[datetime]
-    partner: Mapped[str] = mapped_column(String(64), index=True)
-    partner_as2_id: Mapped[str] = mapped_column(String(128))
-    original_message_id: Mapped[str] = mapped_column(String(255))
-    as2_message_id: Mapped[int | None] = mapped_column(ForeignKey("as2_message.id"), index=True)
-    mdn_message_id: Mapped[str | None] = mapped_column(String(255))
-    disposition: Mapped[str | None] = mapped_column(Text)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
-    reason: Mapped[str] = mapped_column(Text)
+    partner: Mapped[str]
+    partner_as2_id: Mapped[str]
+    original_message_id: Mapped[str]
+    as2_message_id: Mapped[int | None]
+    mdn_message_id: Mapped[str | None]
+    disposition: Mapped[str | None]
+    raw: Mapped[bytes]
+    reason: Mapped[str]
 
 
 class DeskUser(Base):
@@ -628,14 +496,14 @@ class DeskUser(Base):
     password, disabling) ends every session made before.
     """
 
-    __tablename__ = "desk_user"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
+    __table__ = tables.desk_user
+    id: Mapped[int]
+    username: Mapped[str]
+    password_hash: Mapped[str]
+    role: Mapped[str]
     created_at: Mapped[datetime]
-    disabled: Mapped[bool] = mapped_column(default=False)
-    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    disabled: Mapped[bool]
+    session_generation: Mapped[int]
 
 
 class LoginFailure(Base):
@@ -644,14 +512,10 @@ class LoginFailure(Base):
     The login throttle counts these rows per name and per address, so it holds across web workers.
     """
 
-    __tablename__ = "login_failure"
-    __table_args__ = (
-        Index("ix_login_failure_username_at", "username", "at"),
-        Index("ix_login_failure_address_at", "address", "at"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    address: Mapped[str] = mapped_column(String(64))
+    __table__ = tables.login_failure
+    id: Mapped[int]
+    username: Mapped[str]
+    address: Mapped[str]
     at: Mapped[datetime]
 
 
@@ -664,14 +528,14 @@ class OrderOverride(Base):
     higher value (or exposure) later is not covered.
     """
 
-    __tablename__ = "order_override"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True)
-    code: Mapped[str] = mapped_column(String(64))
-    line_no: Mapped[str | None] = mapped_column(String(32))
-    value: Mapped[str | None] = mapped_column(Text)
-    reason: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(64))
+    __table__ = tables.order_override
+    id: Mapped[int]
+    order_id: Mapped[int]
+    code: Mapped[str]
+    line_no: Mapped[str | None]
+    value: Mapped[str | None]
+    reason: Mapped[str]
+    created_by: Mapped[str]
     created_at: Mapped[datetime]
     order_total: Mapped[Decimal | None]
 
@@ -685,16 +549,15 @@ class LayoutHintRecord(Base):
     Every change is in the audit log under subject ``layout_hint``.
     """
 
-    __tablename__ = "layout_hint"
-    __table_args__ = (UniqueConstraint("partner", "kind", "field"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partner: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(8))
-    field: Mapped[str] = mapped_column(String(32))
-    label: Mapped[str] = mapped_column(String(255))
-    geometry: Mapped[str] = mapped_column(String(8))
+    __table__ = tables.layout_hint
+    id: Mapped[int]
+    partner: Mapped[str]
+    kind: Mapped[str]
+    field: Mapped[str]
+    label: Mapped[str]
+    geometry: Mapped[str]
     support: Mapped[int]
     last_document_id: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_by: Mapped[str]
