@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.model.status import OutboxStatus
+from tests.run.test_run import wait_for
 from tests.servers.erp_server import ErpServer
 from tests.servers.postgres import Postgres
 from tests.servers.queue_cluster import Cluster
@@ -127,6 +128,9 @@ def test_workers_killed_at_random_points_lose_and_double_nothing(postgres: Postg
     documents = mixed_documents(1000, seed=9)
     cluster.start(3)
     try:
+        # Registered before the first document: on a busy machine a worker's start-up can take
+        # minutes, and the waits below count only time the workers could have worked.
+        wait_for(lambda: len(heartbeats(url)) >= 3, "three workers to register")
         with queued_pipeline(url) as pipeline:
             chaos = Chaos(cluster, pipeline.sessions, seed=1)
             ids = []
@@ -202,6 +206,9 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     starver = Starver(cluster, worker_pause=(12.0, 16.0), seed=3)  # stalled after 4 s; recover every 2 s
     cluster.start(3)
     try:
+        # Registered before the first wave, so that a wave's stop can land mid-job: a starver that
+        # finds no document held (workers still starting on a busy machine) stops an idle worker.
+        wait_for(lambda: len(heartbeats(url)) >= 3, "three workers to register")
         with queued_pipeline(url) as pipeline:
             ids: list[int] = []
             for wave in range(0, len(documents), 48):
