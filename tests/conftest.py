@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
 import sys
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -153,6 +156,38 @@ def postgres() -> Iterator[Postgres]:
     server = Postgres().start()
     yield server
     server.stop()
+
+
+# What a long-running process's warm-up loads first (gateway.inbound.pipeline.Pipeline.warm_up):
+# the X12 maps of the shipped profiles' versions, kept pickled under GATEWAY_HOME as it runs.
+_KEEP_X12_MAPS = """
+from gateway.inbound.map_cache import map_store_from_environment
+from parsers.x12 import MAP_DIR
+from parsers import preload_x12_maps, use_map_store
+from partners import PartnerRegistry
+use_map_store(map_store_from_environment())
+preload_x12_maps(MAP_DIR, {profile.version for profile in PartnerRegistry.from_directory()})
+"""
+
+
+@pytest.fixture(scope="session")
+def x12_maps(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]:
+    """Gives a data home the parsed X12 maps that its first `gateway worker` or `gateway run`
+    would otherwise parse from pyx12's XML at warm-up: 19 maps, about 4 s of CPU in every such
+    process, 0.4 s read back pickled (gateway/inbound/map_cache.py; a pickle's name is the hash
+    of the map, pyx12 and Python, so a copy is never stale). Kept once per process by a child,
+    as a first worker keeps them; each home gets its own copy."""
+    home = tmp_path_factory.mktemp("x12-maps")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(GATEWAY_HOME=str(home), PYTHONPATH=str(ROOT))  # this checkout's code and profiles
+    subprocess.run([sys.executable, "-c", _KEEP_X12_MAPS], env=env, cwd=ROOT, check=True)
+    kept = home / "cache" / "x12-maps"
+    assert any(kept.glob("*.pickle")), "no X12 map was kept"
+
+    def give(data_home: Path) -> None:
+        shutil.copytree(kept, data_home / "cache" / "x12-maps", dirs_exist_ok=True)  # private, as kept
+
+    return give
 
 
 @pytest.fixture(scope="session")

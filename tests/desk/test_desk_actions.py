@@ -781,7 +781,7 @@ def test_migration_0011_gives_earlier_credit_releases_what_they_covered(
 ) -> None:
     """A release made before 0011 (no order total, no exposure) covers what its findings showed,
     on SQLite and PostgreSQL; 0011 also downgrades."""
-    url = store_url(backend, request, tmp_path, "migration_0011")
+    url = store_url(backend, request, tmp_path, "migration_0011", seeded=True)
     engine = storage.make_engine(url)
     try:
         sessions, users = staffed_store(engine, {"carol": "credit", "alice": "clerk"}, at=FIXED_NOW)

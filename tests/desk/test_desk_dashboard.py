@@ -21,13 +21,11 @@ from gateway.desk.dashboard import dashboard
 from gateway.desk.exception_queue import ALL_REASONS
 from gateway.desk.exception_queue import QueueFilter
 from gateway.desk.exception_queue import reason_label
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.outbound.outbox import start_ack_clock
 from gateway.outbound.retries import RetryPolicy
 from gateway.outbound.retries import record_failed_attempt
 from gateway.outbound.retries import redeliver
 from partners import PartnerRegistry
-from tests.conftest import ROOT
 from tests.desk.test_desk_queue import NOW
 from tests.desk.test_desk_queue import Desk
 from tests.desk.test_desk_queue import Template
@@ -185,11 +183,8 @@ def test_failed_deliveries_count_dead_documents_and_open_delivery_alerts_once(bo
 def test_postgresql_gives_the_same_queue_and_dashboard(
     postgres: Postgres, board_desk: Desk, tmp_path: Path
 ) -> None:
-    engine = storage.make_engine(postgres.migrated_database("desk_queue"))
-    storage.upgrade(engine)
+    engine = storage.make_engine(postgres.seeded_database("desk_queue"))
     sessions = storage.make_sessionmaker(engine)
-    with sessions() as session, session.begin():
-        load_demo_master_data(session, ROOT / "fixtures" / "master")
     on_postgres = desk_on(sessions, *build_desk(sessions, PartnerRegistry.from_directory(), tmp_path))
     for dataset in (board_desk, on_postgres):
         decide(dataset)

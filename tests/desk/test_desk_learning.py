@@ -238,7 +238,7 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
     """The desk's actions and the pipeline on SQLite and PostgreSQL: a corrected PO date teaches its
     label, which then wins over the generic reading; a value left as read or not in the document
     teaches nothing; a second correction of the same place adds support."""
-    url = store_url(backend, request, tmp_path, "desk_learning", migrated=True)
+    url = store_url(backend, request, tmp_path, "desk_learning", seeded=True)
     engine = storage.make_engine(url)
     try:
         sessions, users = staffed_store(engine, {"alice": "clerk"}, at=NOW)

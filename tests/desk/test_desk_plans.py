@@ -15,7 +15,7 @@ from gateway.desk.dashboard import dashboard
 from gateway.desk.exception_queue import QueueFilter
 from gateway.desk.exception_queue import exception_queue
 from tests.conftest import FIXED_NOW
-from tests.servers.postgres import Postgres
+from tests.servers.postgres import store_url
 from tests.work import sql_statements
 
 PAGE_KEYS = "ORDER BY purchase_order.created_at, purchase_order.id"
@@ -46,12 +46,8 @@ def plan(engine: Engine, statement: str, parameters: Any) -> list[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "sqlite":
-        made = storage.make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
-        storage.upgrade(made)
-    else:
-        server: Postgres = request.getfixturevalue("postgres")
-        made = storage.make_engine(server.migrated_database(f"desk_plans_{abs(hash(request.node.name))}"))
+    name = f"desk_plans_{abs(hash(request.node.name))}"
+    made = storage.make_engine(store_url(request.param, request, tmp_path, name, migrated=True))
     request.addfinalizer(made.dispose)
     return made
 

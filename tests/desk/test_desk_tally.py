@@ -27,7 +27,6 @@ from gateway.desk.dashboard import dashboard
 from gateway.desk.exception_queue import REASON_OF_STATUS
 from gateway.desk.exception_queue import QueueFilter
 from gateway.desk.exception_queue import exception_queue
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.model.status import WAITING_DOCUMENTS
 from gateway.model.status import DocumentStatus
 from gateway.storage import resolve_bucket
@@ -39,6 +38,7 @@ from tests.desk.test_desk_queue import NOW
 from tests.desk.test_desk_queue import Desk
 from tests.desk.test_desk_queue import build_desk
 from tests.desk.test_desk_queue import desk_on
+from tests.servers.postgres import store_url
 from tests.work import sql_statements
 
 ACME = (INBOX / "acme-4500012345.edi").read_bytes()
@@ -173,21 +173,12 @@ def acme(tmp_path: Path, po: str, control: str, *, purpose: str = "00", price: s
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, master_template: Path, tmp_path: Path) -> sessionmaker[Session]:
-    if request.param == "sqlite":
-        path = tmp_path / "gateway.db"
-        shutil.copyfile(master_template, path)
-        engine = storage.make_engine(f"sqlite:///{path}")
-    else:
-        name = f"desk_tally_{request.node.originalname[5:40]}"  # one database per test
-        engine = storage.make_engine(request.getfixturevalue("postgres").create_database(name))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
+    """A store at the newest schema with the demo master data, on each backend."""
+    name = f"desk_tally_{request.node.originalname[5:40]}"  # one database per test
+    engine = storage.make_engine(store_url(request.param, request, tmp_path, name, seeded=True))
     request.addfinalizer(engine.dispose)
-    storage.upgrade(engine)
-    sessions = storage.make_sessionmaker(engine)
-    if request.param == "postgresql":
-        with sessions() as session, session.begin():
-            load_demo_master_data(session, ROOT / "fixtures" / "master")
-    return sessions
+    return storage.make_sessionmaker(engine)
 
 
 def test_the_tally_equals_a_full_recount_after_every_ingest_change_and_desk_action(

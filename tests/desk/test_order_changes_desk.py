@@ -27,13 +27,11 @@ from sqlalchemy.orm import sessionmaker
 from gateway import desk
 from gateway import storage
 from gateway.desk import OrderDesk
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from gateway.storage import DeskUser
 from parsers.x12 import MAP_DIR
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
-from tests.conftest import ROOT
 from tests.conftest import allocated
 from tests.desk._orders import act
 from tests.desk._orders import stored_order as stored
@@ -41,6 +39,7 @@ from tests.inbound.test_order_changes import ACME_TOTAL
 from tests.inbound.test_order_changes import acme
 from tests.inbound.test_order_changes import exposure
 from tests.inbound.test_order_changes import po_change
+from tests.servers.postgres import store_url
 from tests.web.test_web_desk_support import password
 from tests.x12.test_acks import pyx12_check
 
@@ -291,16 +290,10 @@ def test_rejecting_a_held_cancellation_leaves_the_original_and_the_erp_alone(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"desk_stock_{uuid4().hex[:12]}")
+    """A store at the newest schema with the demo master data, on each backend."""
+    url = store_url(request.param, request, tmp_path, f"desk_stock_{uuid4().hex[:12]}", seeded=True)
     engine: Engine = storage.make_engine(url)
-    storage.upgrade(engine)
-    sessions = storage.make_sessionmaker(engine)
-    with sessions() as session, session.begin():
-        load_demo_master_data(session, ROOT / "fixtures" / "master")
-    yield sessions
+    yield storage.make_sessionmaker(engine)
     engine.dispose()
 
 

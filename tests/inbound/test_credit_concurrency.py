@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from gateway import storage
-from gateway.inbound.master_data import load_demo_master_data
 from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.servers.postgres import Postgres
@@ -30,12 +29,10 @@ LIMIT = OPEN_AR + ORDER_TOTAL * 2 + Decimal("100.00")  # room for two orders, no
 
 
 def test_concurrent_orders_do_not_all_slip_under_the_credit_limit(postgres: Postgres, tmp_path: Path) -> None:
-    url = postgres.migrated_database("credit_race")
+    url = postgres.seeded_database("credit_race")
     engine = storage.make_engine(url)
-    storage.upgrade(engine)
     sessions = storage.make_sessionmaker(engine)
     with sessions() as session, session.begin():
-        load_demo_master_data(session, ROOT / "fixtures" / "master")
         session.execute(
             update(storage.CreditAccount)
             .where(storage.CreditAccount.account == "C1001")

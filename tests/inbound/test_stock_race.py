@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 import validators
 from gateway import storage
 from gateway.inbound.atp import atp
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.validation import MasterDataCache
 from gateway.inbound.validation import StoreValidator
 from gateway.model.order import Channel
@@ -32,7 +31,6 @@ from gateway.model.order import Quantity
 from gateway.model.status import OrderStatus
 from partners import PartnerProfile
 from partners import PartnerRegistry
-from tests.conftest import ROOT
 from tests.servers.postgres import Postgres
 
 D = Decimal
@@ -73,11 +71,10 @@ def _waiting_backends(engine: Engine) -> int:
 def test_two_partners_cannot_both_take_the_last_units(
     postgres: Postgres, partners: PartnerRegistry, first: str, second: str
 ) -> None:
-    engine = storage.make_engine(postgres.migrated_database(f"stock_race_{first}_{second}".replace("-", "_")))
+    engine = storage.make_engine(postgres.seeded_database(f"stock_race_{first}_{second}".replace("-", "_")))
     sessions = storage.make_sessionmaker(engine)
     inventory = storage.InventoryLevel
     with sessions() as session, session.begin():
-        load_demo_master_data(session, ROOT / "fixtures" / "master")
         session.execute(update(inventory).where(inventory.sku == SKU).values(on_hand=0, allocated=0))
         session.execute(
             update(inventory).where(inventory.sku == SKU, inventory.warehouse == "COL").values(on_hand=LAST)

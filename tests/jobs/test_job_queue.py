@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -348,10 +349,13 @@ def test_reprocess_does_not_answer_again_what_a_worker_is_processing(
 
 
 @pytest.mark.slow
-def test_four_workers_process_200_mixed_documents_exactly_once(postgres: Postgres, tmp_path: Path) -> None:
+def test_four_workers_process_200_mixed_documents_exactly_once(
+    postgres: Postgres, tmp_path: Path, x12_maps: Callable[[Path], None]
+) -> None:
     url = fresh_database(postgres, "queue_four")
     erp = ErpServer()
     cluster = Cluster(url, tmp_path / "workers", env={"GATEWAY_ERP_URL": erp.url})
+    x12_maps(cluster.logs)  # the workers' data home: they read the maps kept, not parse the XML
     # 200, not 2,000: 25 of each of the 8 kinds keep all four workers (registered before the first
     # document) taking jobs at once for the whole run, so job fetches, document locks and control
     # numbers still race hundreds of times; ten times as many only repeated that, for 10+ minutes.

@@ -7,6 +7,7 @@ import random
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
 from gateway.model.status import OutboxStatus
+from tests.run.test_run import wait_for
 from tests.servers.erp_server import ErpServer
 from tests.servers.postgres import Postgres
 from tests.servers.queue_cluster import Cluster
@@ -83,12 +85,15 @@ class Chaos:
             self._plan_next(processed)
 
 
-def test_a_starved_worker_is_not_forgotten_by_a_worker_starting(postgres: Postgres, tmp_path: Path) -> None:
+def test_a_starved_worker_is_not_forgotten_by_a_worker_starting(
+    postgres: Postgres, tmp_path: Path, x12_maps: Callable[[Path], None]
+) -> None:
     """A worker starting forgets the workers silent past the stalled threshold. One that was only
     starved of CPU then woke to a queue that no longer knew it, and its next job fetch failed
     (a foreign key on the job's worker): it stopped and started again, its jobs aborted."""
     url = fresh_database(postgres, "queue_forgotten")
     cluster = Cluster(url, tmp_path / "workers")
+    x12_maps(cluster.logs)  # the workers' data home: they read the maps kept, not parse the XML
     cluster.start(1)
     try:
         while len(heartbeats(url)) < 1:
@@ -120,13 +125,19 @@ def test_a_starved_worker_is_not_forgotten_by_a_worker_starting(postgres: Postgr
 
 
 @pytest.mark.slow
-def test_workers_killed_at_random_points_lose_and_double_nothing(postgres: Postgres, tmp_path: Path) -> None:
+def test_workers_killed_at_random_points_lose_and_double_nothing(
+    postgres: Postgres, tmp_path: Path, x12_maps: Callable[[Path], None]
+) -> None:
     url = fresh_database(postgres, "queue_crash")
     erp = ErpServer()
     cluster = Cluster(url, tmp_path / "workers", env={"GATEWAY_ERP_URL": erp.url})
+    x12_maps(cluster.logs)  # the workers' data home: they read the maps kept, not parse the XML
     documents = mixed_documents(1000, seed=9)
     cluster.start(3)
     try:
+        # Registered before the first document: on a busy machine a worker's start-up can take
+        # minutes, and the waits below count only time the workers could have worked.
+        wait_for(lambda: len(heartbeats(url)) >= 3, "three workers to register")
         with queued_pipeline(url) as pipeline:
             chaos = Chaos(cluster, pipeline.sessions, seed=1)
             ids = []
@@ -158,11 +169,14 @@ def test_workers_killed_at_random_points_lose_and_double_nothing(postgres: Postg
 
 
 @pytest.mark.slow
-def test_the_database_restarting_mid_run_is_survived(tmp_path: Path) -> None:
+def test_the_database_restarting_mid_run_is_survived(
+    tmp_path: Path, x12_maps: Callable[[Path], None]
+) -> None:
     server = Postgres().start()  # its own server: the others' tests keep theirs
     try:
         url = fresh_database(server, "queue_restart")
         cluster = Cluster(url, tmp_path / "workers")
+        x12_maps(cluster.logs)  # the workers' data home: they read the maps kept, not parse the XML
         documents = mixed_documents(150, seed=10)
         with queued_pipeline(url) as pipeline:
             ids = list(ingest_all(pipeline, documents))
@@ -184,7 +198,7 @@ def test_the_database_restarting_mid_run_is_survived(tmp_path: Path) -> None:
 
 
 def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
-    postgres: Postgres, tmp_path: Path
+    postgres: Postgres, tmp_path: Path, x12_maps: Callable[[Path], None]
 ) -> None:
     """With each wave of documents, a worker caught holding one is stopped (SIGSTOP) for longer
     than the stalled threshold while a database backend stalls. Every document is still processed
@@ -198,10 +212,14 @@ def test_starved_workers_and_a_slow_database_lose_and_double_nothing(
     url = fresh_database(postgres, "queue_starved")
     erp = ErpServer()
     cluster = Cluster(url, tmp_path / "workers", env={"GATEWAY_ERP_URL": erp.url})
+    x12_maps(cluster.logs)  # the workers' data home: they read the maps kept, not parse the XML
     documents = mixed_documents(240, seed=11)
     starver = Starver(cluster, worker_pause=(12.0, 16.0), seed=3)  # stalled after 4 s; recover every 2 s
     cluster.start(3)
     try:
+        # Registered before the first wave, so that a wave's stop can land mid-job: a starver that
+        # finds no document held (workers still starting on a busy machine) stops an idle worker.
+        wait_for(lambda: len(heartbeats(url)) >= 3, "three workers to register")
         with queued_pipeline(url) as pipeline:
             ids: list[int] = []
             for wave in range(0, len(documents), 48):

@@ -102,9 +102,10 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Gateway]:
+def gateway(tmp_path: Path, x12_maps: Callable[[Path], None]) -> Iterator[Gateway]:
     home, profiles, inbox = tmp_path / "home", tmp_path / "profiles", tmp_path / "drop" / "acme"
     home.mkdir()
+    x12_maps(home)  # its pollers and worker read the maps kept, not parse the XML at each start
     inbox.mkdir(parents=True)
     shutil.copytree(ROOT / "partners" / "profiles", profiles)
     with (profiles / "acme.toml").open("a") as acme:

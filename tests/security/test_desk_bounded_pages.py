@@ -19,12 +19,11 @@ from sqlalchemy.orm import defer
 from gateway import desk as order_desk
 from gateway import storage
 from gateway.desk import order_page
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
-from tests.conftest import ROOT
 from tests.security._stored import ingest
+from tests.servers.postgres import store_url
 from tests.web.test_web_desk_support import DeskApp
 from tests.web.test_web_desk_support import open_app
 from tests.web.test_web_desk_support import password
@@ -135,21 +134,11 @@ def test_the_line_that_holds_the_order_comes_first_and_can_be_corrected(desk: De
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_page_of_lines_is_read_in_sql_on_both_databases(
-    database: str, master_template: Path, tmp_path: Path, request: pytest.FixtureRequest
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """The page's lines come out of the canonical JSON in SQL (json_each / json_array_elements)."""
-    if database == "sqlite":
-        path = tmp_path / "store.db"
-        shutil.copyfile(master_template, path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres").migrated_database("bounded_pages")
-    engine = storage.make_engine(url)
-    storage.upgrade(engine)
+    engine = storage.make_engine(store_url(database, request, tmp_path, "bounded_pages", seeded=True))
     sessions = storage.make_sessionmaker(engine)
-    if database != "sqlite":
-        with sessions() as session, session.begin():
-            load_demo_master_data(session, ROOT / "fixtures" / "master")
     pipeline = Pipeline(sessions, PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW)
     ingest(pipeline, _x12(250), filename="250.edi", channel="drop")
     with sessions() as session:

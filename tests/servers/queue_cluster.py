@@ -33,7 +33,6 @@ from sqlalchemy.orm import sessionmaker
 from bench.generate import write_interchange
 from gateway import jobs
 from gateway import storage
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
@@ -126,24 +125,10 @@ def mixed_documents(count: int, *, seed: int = 8) -> list[Inbound]:
     return documents
 
 
-_TEMPLATE = "gateway_template"
-
-
 def fresh_database(postgres: Postgres, name: str) -> str:
-    """A new database, migrated and with the demo master data; returns its SQLAlchemy URL.
-
-    The first call on a server builds a template (migrations, master data); the others copy it.
-    """
-    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_TEMPLATE,)).fetchone()
-    if not exists:
-        engine = storage.make_engine(postgres.migrated_database(_TEMPLATE))
-        with storage.make_sessionmaker(engine)() as session, session.begin():
-            load_demo_master_data(session, FIXTURES / "master")
-        engine.dispose()
-    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
-    return postgres.dsn(name).replace("postgresql://", "postgresql+psycopg://")
+    """A new database, migrated and with the demo master data (a clone of the server's seeded
+    template, ``Postgres.seeded_database``); returns its SQLAlchemy URL."""
+    return postgres.seeded_database(name)
 
 
 @dataclass

@@ -20,26 +20,21 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from gateway import storage
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
-from tests.conftest import ROOT
 from tests.inbound.test_order_changes import acme
+from tests.servers.postgres import store_url
 
 SKUS = ("NW-10042", "NW-20017", "NW-30555")  # the demo acme 850: 24 EA, 6 CA, 10 EA
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"legacy_{uuid4().hex[:12]}")
-    engine = storage.make_engine(url)
-    storage.upgrade(engine)
-    with storage.make_sessionmaker(engine)() as session, session.begin():
-        load_demo_master_data(session, ROOT / "fixtures" / "master")
+    """A store at the newest schema with the demo master data, on each backend."""
+    engine = storage.make_engine(
+        store_url(request.param, request, tmp_path, f"legacy_{uuid4().hex[:12]}", seeded=True)
+    )
     yield engine
     engine.dispose()
 

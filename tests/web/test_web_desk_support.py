@@ -29,7 +29,6 @@ from werkzeug.test import TestResponse
 from gateway import desk
 from gateway import storage
 from gateway.config import WebConfig
-from gateway.inbound.master_data import load_demo_master_data
 from gateway.inbound.pipeline import Pipeline
 from gateway.web import create_app
 from partners import PartnerRegistry
@@ -105,11 +104,10 @@ def clerk_store(master_template: Path, folder: Path) -> Path:
 def staffed_store(
     engine: Engine, users: dict[str, str], *, at: datetime
 ) -> tuple[sessionmaker[Session], dict[str, storage.DeskUser]]:
-    """Migrate ``engine``'s store, load the demo master data and add ``users`` (name: role)."""
-    storage.upgrade(engine)
+    """Add ``users`` (name: role) to ``engine``'s store, at the newest schema with the demo master
+    data (``store_url(..., seeded=True)``)."""
     sessions = storage.make_sessionmaker(engine)
     with sessions() as session, session.begin():
-        load_demo_master_data(session, ROOT / "fixtures" / "master")
         added = {
             name: desk.add_user(session, name, password(name), role, at=at) for name, role in users.items()
         }
