@@ -353,6 +353,68 @@ class _Seg:
             self._parsed = _Segment(self.text, seps.segment, seps.element, seps.component)
         return self._parsed
 
+    @property
+    def for_tracker(self) -> Any:
+        """What pyx12's envelope bookkeeping reads of an ST or SE: a ``_Plain`` when it holds data
+        and no element has components (nearly always), else pyx12's Segment (which also gives the
+        text of an error message about an empty segment)."""
+        parts = self.parts
+        if (
+            self._parsed is None
+            and self.id in _PLAIN_IDS
+            and self._separators.component not in self.text
+            and any(parts[1:])
+        ):
+            return _Plain(parts)
+        return self.segment
+
+
+# The segments whose envelope bookkeeping may read a ``_Plain``: pyx12's ``_parse_segment`` asks
+# an ST or SE for its id, emptiness, id validity and element values, nothing else.
+_PLAIN_IDS = frozenset({"ST", "SE"})
+
+
+class _Plain:
+    """An ST or SE with no component separator in it, answering what pyx12's ``X12Base`` and
+    ``X12Reader._parse_segment`` ask, as its Segment would: building that Segment (an object per
+    element and component) was most of the bookkeeping's cost, twice per set.
+
+    Without a component separator each element is one component, so its value is the element's
+    text (``Composite.format`` of a single element), and the segment is empty when every element is.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+
+    def get_seg_id(self) -> str:
+        return self.parts[0]
+
+    def is_empty(self) -> bool:
+        return not any(self.parts[1:])
+
+    def is_seg_id_valid(self) -> bool:
+        return pyx12.segment.Segment.is_seg_id_valid(self)
+
+    @property
+    def seg_id(self) -> str:
+        return self.parts[0]
+
+    def get_value(self, ref_des: str) -> str | None:
+        seg_id, element, component = _parsed_refdes(ref_des)
+        if seg_id is not None and seg_id != self.parts[0]:
+            raise pyx12.errors.EngineError(
+                f"Invalid Reference Designator: {ref_des}, seg_id: {self.parts[0]}"
+            )
+        if element is None:
+            raise IndexError(f"{ref_des} is not a valid element index")
+        if element >= len(self.parts):
+            return None
+        if component is not None and component > 1:
+            return None
+        return self.parts[element]
+
 
 @dataclass(slots=True)
 class SegmentCheck:
@@ -482,7 +544,7 @@ class InterchangeValidator:
             result.issues.append(_issue("x12.envelope", orphan, Level.INTERCHANGE, "024", seg_id))
         elif seg_id in _ENVELOPE_IDS:
             try:
-                tracker._parse_segment(seg.segment)
+                tracker._parse_segment(seg.for_tracker)
             except pyx12.errors.X12Error as exc:
                 result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg_id))
             result.issues.extend(self._envelope_issues(segment_index))
