@@ -395,7 +395,7 @@ class _Plain:
         return not any(self.parts[1:])
 
     def is_seg_id_valid(self) -> bool:
-        return pyx12.segment.Segment.is_seg_id_valid(self)
+        return bool(pyx12.segment.Segment.is_seg_id_valid(self))
 
     @property
     def seg_id(self) -> str:
