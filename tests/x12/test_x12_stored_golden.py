@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from bench.generate import write_interchange
 from gateway import storage
 from gateway.inbound.pipeline import Pipeline
+from gateway.model.order import Provenance
 from partners import PartnerRegistry
 from partners import load_profile
 from tests.conftest import CORPUS
@@ -161,3 +162,21 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def test_a_value_read_from_an_850_has_a_whole_provenance() -> None:
+    """The 850 builder writes a Provenance tuple field by field: it must stay equal to one made by
+    name, whatever fields Provenance gains."""
+    from parsers.x12._850 import X12Segment
+    from parsers.x12._850 import build_850
+
+    order, _ = build_850(
+        [X12Segment(4, ["BEG", "00", "SA", "PO1"]), X12Segment(5, ["PO1", "1", "2", "EA"])],
+        partner="acme",
+        document_id=None,
+        control_number=None,
+    )
+    assert order.provenance["po_number"] == Provenance(segment_index=4, segment_id="BEG", element="BEG03")
+    assert order.lines[0].provenance["quantity"] == Provenance(
+        segment_index=5, segment_id="PO1", element="PO102"
+    )
