@@ -438,6 +438,10 @@ class InterchangeValidator:
 
     def __init__(self, map_dir: Path, separators: Separators, *, cache: bool = True) -> None:
         self._map_dir = map_dir
+        # Per map file, the node its sets are walked from; and the map folder as a memo key's
+        # text: both asked once per set, where a Path is hashed in Python each time.
+        self._starts: dict[str, Any] = {}
+        self._map_key = str(map_dir)
         self._separators = separators
         self._cache = cache
         self._tracker = _EnvelopeTracker()
@@ -467,7 +471,10 @@ class InterchangeValidator:
         self._unwalked = []
         if map_file is not None:
             self._map_file = map_file
-            self._node = _node(self._map_dir, map_file, _GS_PATH)
+            start = self._starts.get(map_file)
+            if start is None:
+                start = self._starts[map_file] = _node(self._map_dir, map_file, _GS_PATH)
+            self._node = start
             self._walker = None
 
     def _walk_tree(self) -> Any:
@@ -495,7 +502,7 @@ class InterchangeValidator:
         triples; elements is the text split by the element separator, or None to split it here."""
         seps = self._separators
         segs = [_Seg(text, seps, parts) for text, _, parts in items]
-        key = (self._map_dir, self._map_file, tuple([(seg.id, seg.first) for seg in segs]))
+        key = (self._map_key, self._map_file, tuple([(seg.id, seg.first) for seg in segs]))
         walked = _WALKS.get(key) if self._cache else None
         if walked is None:
             walked = []
@@ -509,8 +516,10 @@ class InterchangeValidator:
             self._unwalked = segs
         results: list[SegmentCheck] = []
         tracker = self._tracker
+        inline = self._cache and self._validating
+        component = seps.component
         for seg, (_, index, _), (rule, issues) in zip(segs, items, walked, strict=True):
-            if issues or rule is None or seg.id in _ENVELOPE_IDS or not (self._cache and self._validating):
+            if issues or rule is None or not inline or seg.id in _ENVELOPE_IDS:
                 result = self._track(seg, index)
                 if issues:
                     result.issues.extend(i.model_copy() for i in issues)
@@ -521,9 +530,11 @@ class InterchangeValidator:
             tracker.seg_count += 1
             tracker.cur_line += 1
             found = self._element_issues_cached(rule, seg)
-            empty = _empty_segment(seg, seps)
-            if empty is not None:
-                found.append(empty)
+            parts = seg.parts
+            if len(parts) < 2 or parts[1][:1] in ("", component):  # else not empty: see _empty_segment
+                empty = _empty_segment(seg, seps)
+                if empty is not None:
+                    found.append(empty)
             result = SegmentCheck(found, rule.loop_id, tracker.seg_count, index, rule.element_refs)
             if found:
                 _place(result)
