@@ -555,7 +555,8 @@ class InterchangeValidator:
             result.issues.append(_issue("x12.envelope", orphan, Level.INTERCHANGE, "024", seg_id))
         elif seg_id in _ENVELOPE_IDS:
             try:
-                tracker._parse_segment(seg.for_tracker)
+                # ``cache=False`` hands pyx12 its own Segment: the runs the fast path is compared with
+                tracker._parse_segment(seg.for_tracker if self._cache else seg.segment)
             except pyx12.errors.X12Error as exc:
                 result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg_id))
             result.issues.extend(self._envelope_issues(segment_index))
