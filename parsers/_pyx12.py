@@ -353,6 +353,68 @@ class _Seg:
             self._parsed = _Segment(self.text, seps.segment, seps.element, seps.component)
         return self._parsed
 
+    @property
+    def for_tracker(self) -> Any:
+        """What pyx12's envelope bookkeeping reads of an ST or SE: a ``_Plain`` when it holds data
+        and no element has components (nearly always), else pyx12's Segment (which also gives the
+        text of an error message about an empty segment)."""
+        parts = self.parts
+        if (
+            self._parsed is None
+            and self.id in _PLAIN_IDS
+            and self._separators.component not in self.text
+            and any(parts[1:])
+        ):
+            return _Plain(parts)
+        return self.segment
+
+
+# The segments whose envelope bookkeeping may read a ``_Plain``: pyx12's ``_parse_segment`` asks
+# an ST or SE for its id, emptiness, id validity and element values, nothing else.
+_PLAIN_IDS = frozenset({"ST", "SE"})
+
+
+class _Plain:
+    """An ST or SE with no component separator in it, answering what pyx12's ``X12Base`` and
+    ``X12Reader._parse_segment`` ask, as its Segment would: building that Segment (an object per
+    element and component) was most of the bookkeeping's cost, twice per set.
+
+    Without a component separator each element is one component, so its value is the element's
+    text (``Composite.format`` of a single element), and the segment is empty when every element is.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+
+    def get_seg_id(self) -> str:
+        return self.parts[0]
+
+    def is_empty(self) -> bool:
+        return not any(self.parts[1:])
+
+    def is_seg_id_valid(self) -> bool:
+        return bool(pyx12.segment.Segment.is_seg_id_valid(self))
+
+    @property
+    def seg_id(self) -> str:
+        return self.parts[0]
+
+    def get_value(self, ref_des: str) -> str | None:
+        seg_id, element, component = _parsed_refdes(ref_des)
+        if seg_id is not None and seg_id != self.parts[0]:
+            raise pyx12.errors.EngineError(
+                f"Invalid Reference Designator: {ref_des}, seg_id: {self.parts[0]}"
+            )
+        if element is None:
+            raise IndexError(f"{ref_des} is not a valid element index")
+        if element >= len(self.parts):
+            return None
+        if component is not None and component > 1:
+            return None
+        return self.parts[element]
+
 
 @dataclass(slots=True)
 class SegmentCheck:
@@ -376,6 +438,10 @@ class InterchangeValidator:
 
     def __init__(self, map_dir: Path, separators: Separators, *, cache: bool = True) -> None:
         self._map_dir = map_dir
+        # Per map file, the node its sets are walked from; and the map folder as a memo key's
+        # text: both asked once per set, where a Path is hashed in Python each time.
+        self._starts: dict[str, Any] = {}
+        self._map_key = str(map_dir)
         self._separators = separators
         self._cache = cache
         self._tracker = _EnvelopeTracker()
@@ -405,7 +471,10 @@ class InterchangeValidator:
         self._unwalked = []
         if map_file is not None:
             self._map_file = map_file
-            self._node = _node(self._map_dir, map_file, _GS_PATH)
+            start = self._starts.get(map_file)
+            if start is None:
+                start = self._starts[map_file] = _node(self._map_dir, map_file, _GS_PATH)
+            self._node = start
             self._walker = None
 
     def _walk_tree(self) -> Any:
@@ -433,7 +502,7 @@ class InterchangeValidator:
         triples; elements is the text split by the element separator, or None to split it here."""
         seps = self._separators
         segs = [_Seg(text, seps, parts) for text, _, parts in items]
-        key = (self._map_dir, self._map_file, tuple([(seg.id, seg.first) for seg in segs]))
+        key = (self._map_key, self._map_file, tuple([(seg.id, seg.first) for seg in segs]))
         walked = _WALKS.get(key) if self._cache else None
         if walked is None:
             walked = []
@@ -447,8 +516,10 @@ class InterchangeValidator:
             self._unwalked = segs
         results: list[SegmentCheck] = []
         tracker = self._tracker
+        inline = self._cache and self._validating
+        component = seps.component
         for seg, (_, index, _), (rule, issues) in zip(segs, items, walked, strict=True):
-            if issues or rule is None or seg.id in _ENVELOPE_IDS or not (self._cache and self._validating):
+            if issues or rule is None or not inline or seg.id in _ENVELOPE_IDS:
                 result = self._track(seg, index)
                 if issues:
                     result.issues.extend(i.model_copy() for i in issues)
@@ -459,9 +530,11 @@ class InterchangeValidator:
             tracker.seg_count += 1
             tracker.cur_line += 1
             found = self._element_issues_cached(rule, seg)
-            empty = _empty_segment(seg, seps)
-            if empty is not None:
-                found.append(empty)
+            parts = seg.parts
+            if len(parts) < 2 or parts[1][:1] in ("", component):  # else not empty: see _empty_segment
+                empty = _empty_segment(seg, seps)
+                if empty is not None:
+                    found.append(empty)
             result = SegmentCheck(found, rule.loop_id, tracker.seg_count, index, rule.element_refs)
             if found:
                 _place(result)
@@ -482,7 +555,8 @@ class InterchangeValidator:
             result.issues.append(_issue("x12.envelope", orphan, Level.INTERCHANGE, "024", seg_id))
         elif seg_id in _ENVELOPE_IDS:
             try:
-                tracker._parse_segment(seg.segment)
+                # ``cache=False`` hands pyx12 its own Segment: the runs the fast path is compared with
+                tracker._parse_segment(seg.for_tracker if self._cache else seg.segment)
             except pyx12.errors.X12Error as exc:
                 result.issues.append(_issue("x12.envelope", str(exc), Level.INTERCHANGE, "024", seg_id))
             result.issues.extend(self._envelope_issues(segment_index))

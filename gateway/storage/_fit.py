@@ -33,17 +33,21 @@ _TEXT, _JSON, _NUMBER = "text", "json", "number"
 
 
 @functools.cache
-def _plan(table: Table) -> tuple[tuple[str, str, int], ...]:
-    """(column, kind, width or digits) for every column whose values may need fitting: once per table."""
-    plan: list[tuple[str, str, int]] = []
+def _plan(table: Table) -> tuple[tuple[str, str, int, Any], ...]:
+    """(column, kind, width or digits, bound) for every column whose values may need fitting, once
+    per table. The bound lets a value be passed at a glance: the longest text that needs no cut,
+    or the first number too large (``10 ** digits``)."""
+    plan: list[tuple[str, str, int, Any]] = []
     for column in table.columns:
         kind = column.type
         if isinstance(kind, String):
-            plan.append((column.name, _TEXT, kind.length or 0))
+            size = kind.length or 0
+            plan.append((column.name, _TEXT, size, min(size, VALUE_CAP) if size else VALUE_CAP))
         elif isinstance(kind, JSON):
-            plan.append((column.name, _JSON, 0))
+            plan.append((column.name, _JSON, 0, None))
         elif isinstance(kind, Numeric) and kind.precision:
-            plan.append((column.name, _NUMBER, kind.precision - (kind.scale or 0)))
+            digits = kind.precision - (kind.scale or 0)
+            plan.append((column.name, _NUMBER, digits, Decimal(10) ** digits))
     return tuple(plan)
 
 
@@ -54,10 +58,10 @@ def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
     cut only to fit their column stay whole in the canonical JSON, up to the cap.
     """
     changed: list[tuple[str, str]] = []
-    for name, kind, size in _plan(table):
+    for name, kind, size, bound in _plan(table):
         value = row.get(name)
-        if value is None:
-            continue
+        if value is None or (kind is _TEXT and isinstance(value, str) and len(value) <= bound):
+            continue  # (nearly every value: decided before the checks below)
         if kind == _JSON and isinstance(value, JsonText):
             if len(value) <= VALUE_CAP or not _LONG_TOKEN.search(value):
                 continue  # no string in it can be over the cap: stored as written
@@ -75,7 +79,7 @@ def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
                 changed.append((name, f"{cut} text(s) over {VALUE_CAP:,} characters: cut, noted"))
         elif kind == _NUMBER and isinstance(value, int | float | Decimal):
             try:
-                fits = Decimal(value).is_finite() and abs(Decimal(value)) < Decimal(10) ** size
+                fits = Decimal(value).is_finite() and abs(Decimal(value)) < bound
             except InvalidOperation:
                 fits = False
             if not fits:

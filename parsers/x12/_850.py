@@ -50,11 +50,13 @@ class X12Segment:
 
     def get(self, position: int) -> str:
         """Element ``position``; of a repeated (5010) element, its first occurrence."""
-        if position >= len(self.elements):
+        elements = self.elements
+        if position >= len(elements):
             return ""
-        value = self.elements[position]
-        if self.repetition and self.repetition in value:
-            value = value.split(self.repetition, 1)[0]
+        value = elements[position]
+        repetition = self.repetition
+        if repetition and repetition in value:
+            value = value.split(repetition, 1)[0]
         return value.strip()
 
     def repetitions(self, position: int) -> list[str]:
@@ -75,7 +77,16 @@ def _element_ref(seg_id: str, position: int) -> str:
 
 
 _new_provenance = tuple.__new__
-_NO_MORE = (None,) * (len(Provenance._fields) - 4)  # the fields after ``element``
+_REF_POSITIONS = 100  # element positions named ahead per segment id; a longer segment's are made as read
+_REFS: dict[str, tuple[str, ...]] = {}
+
+
+def _refs(seg_id: str) -> tuple[str, ...]:
+    """``PO100`` to ``PO199`` for ``PO1``: only ids with a handler ask, so the table stays small."""
+    refs = _REFS.get(seg_id)
+    if refs is None:
+        refs = _REFS[seg_id] = tuple(_element_ref(seg_id, p) for p in range(_REF_POSITIONS))
+    return refs
 
 
 @dataclass(slots=True)
@@ -88,9 +99,12 @@ class _Builder:
 
     def source(self, seg: X12Segment, position: int) -> Provenance:
         seg_id = seg.elements[0]
-        # tuple.__new__ with every field: Provenance(...) runs a Python __new__ for its defaults
+        ref = _refs(seg_id)[position] if position < _REF_POSITIONS else _element_ref(seg_id, position)
+        # tuple.__new__ with every field written out: Provenance(...) runs a Python __new__ for its
+        # defaults, and this runs for nearly every value read (a fifth of building an 850)
         return _new_provenance(
-            Provenance, (None, seg.index, seg_id, _element_ref(seg_id, position), *_NO_MORE)
+            Provenance,
+            (None, seg.index, seg_id, ref, None, None, None, None, None, None, None, None, None),
         )
 
     def put(self, target: Traced, name: str, value: object, seg: X12Segment, position: int) -> None:
@@ -147,6 +161,7 @@ class _Builder:
         return self.order
 
 
+@functools.lru_cache(maxsize=1024)  # an interchange's dates repeat; a date is immutable
 def parse_x12_date(raw: str) -> date | None:
     digits = raw.strip()
     if not digits.isdigit() or len(digits) not in (6, 8):
@@ -196,13 +211,13 @@ def _ref(b: _Builder, seg: X12Segment) -> None:
 
 
 def _dtm(b: _Builder, seg: X12Segment) -> None:
-    target = b.line if b.line is not None and b.party is None else b.order
+    line = b.line if b.party is None else None  # (no isinstance: pydantic's ABC metaclass makes it slow)
     event = DatedEvent(qualifier=seg.get(1), value=b.date(seg, 2), raw=seg.get(2), time=seg.get(3) or None)
     event.provenance["value"] = b.source(seg, 2)
-    if isinstance(target, OrderLine):
-        target.requested_dates.append(event)
+    if line is not None:
+        line.requested_dates.append(event)
     else:
-        target.dates.append(event)
+        b.order.dates.append(event)
 
 
 def _per(b: _Builder, seg: X12Segment) -> None:
@@ -359,7 +374,7 @@ def _product_ids(b: _Builder, line: OrderLine, seg: X12Segment) -> None:
         if not (qualifier and value):
             continue
         name = fields.PRODUCT_ID_QUALIFIERS.get(qualifier)
-        if name and getattr(line, name) is None:
+        if name and line.__dict__[name] is None:
             b.put(line, name, value, seg, position + 1)
         else:
             line.other_ids.setdefault(qualifier, value)
@@ -474,9 +489,10 @@ def build_850(
     )
     builder.order.control_number = control_number
     for seg in segments:
-        if seg.id in _CLOSES_PARTY:
+        seg_id = seg.elements[0]
+        if seg_id in _CLOSES_PARTY:
             builder.party = None
-        handler = _HANDLERS.get(seg.id)
+        handler = _HANDLERS.get(seg_id)
         if handler is not None:
             handler(builder, seg)
     return builder.order, builder.issues

@@ -224,7 +224,7 @@ def _segment(
         if element < len(parts):
             seg.elements = parts[:]
             seg.elements[element] = capped(parts[element], total=raw.oversize.element_length)
-    seg_id = seg.id
+    seg_id = seg.elements[0]
     parsed: list[ParsedOrder | ReceivedAck] = []
     if ix.transaction is not None and seg_id in _ENDS_A_SET:
         ix.transaction.issues.append(_unterminated(ix.transaction, seg))
@@ -256,11 +256,13 @@ def _segment(
 
 
 def _file(ix: _Interchange, checks: list[SegmentCheck]) -> None:
+    oversized = ix.oversized
     for check in checks:
         issues = check.issues
-        oversize = ix.oversized.pop(check.index, None)
-        if oversize is not None:
-            issues = _with_oversize(oversize, check)
+        if oversized:  # (nearly always empty: no lookup per segment then)
+            oversize = oversized.pop(check.index, None)
+            if oversize is not None:
+                issues = _with_oversize(oversize, check)
         for issue in issues:
             ix.file_issue(issue)
 
@@ -339,11 +341,17 @@ def _ctt_count(segments: list[X12Segment]) -> Issue | None:
     included segments does not match actual count", element 718) is SE01's count, and no AK5, AK3 or
     AK4 code names CTT01, so the 997/999 accepts the set, as pyx12's own 997 does.
     """
-    ctt = next((seg for seg in segments if seg.id == "CTT"), None)
+    ctt: X12Segment | None = None
+    lines = 0
+    for seg in segments:  # one pass, reading ids as split (this runs for every 850)
+        seg_id = seg.elements[0]
+        if seg_id == "PO1":
+            lines += 1
+        elif seg_id == "CTT" and ctt is None:
+            ctt = seg
     declared = ctt.get(1).strip() if ctt is not None else ""
     if ctt is None or not declared.isdigit():
         return None  # no CTT, or a CTT01 pyx12 already finds wrong
-    lines = sum(seg.id == "PO1" for seg in segments)
     if int(declared) == lines:
         return None
     return Issue(
