@@ -1,6 +1,6 @@
 """What a long-running process (pollers, a worker) loads before its first document, beside the X12
 maps and master data (``Pipeline.warm_up``): the readers of every format and the schemas of the
-pydantic models, and every emitter. All are otherwise loaded by the first document that needs them (``gateway
+pydantic models, every emitter and the store's modules. All are otherwise loaded by the first document that needs them (``gateway
 ingest`` and ``--help`` start faster so), which cost a fresh `gateway worker` about 1 s of CPU
 over its first documents."""
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 import emitters
 import parsers
+from gateway import storage
 
 _OURS = ("gateway.", "parsers.", "partners.", "validators.", "emitters.")
 # What the pipeline imports where it is first used, as an X12 ingest answered by a 997 never does:
@@ -20,17 +21,13 @@ _OURS = ("gateway.", "parsers.", "partners.", "validators.", "emitters.")
 RARE = ("gateway.inbound.provisional", "gateway.outbound.replies")
 
 
-def load_readers() -> None:
-    """Import every format's reader and the library it reads with: every export of the parsers'
-    front door, so a reader added there is warmed up too."""
-    for name in dir(parsers):
-        getattr(parsers, name)
-
-
-def load_emitters() -> None:
-    """Import every emitter (the package's front door imports each one when first used)."""
-    for name in dir(emitters):
-        getattr(emitters, name)
+def load_exports() -> None:
+    """Import every export of the lazy front doors (``gateway._lazy``) a document goes through: each
+    format's reader with the library it reads with, every emitter, and the store's modules, so one
+    added there is warmed up too."""
+    for package in (parsers, emitters, storage):
+        for name in dir(package):
+            getattr(package, name)
 
 
 def load_rare() -> None:

@@ -191,12 +191,11 @@ class Pipeline:
         """Load now what the first document would load: the X12 maps of the partners' versions and
         the master data snapshot. For long-running processes (pollers, workers), so their first
         documents are as fast as the rest; returns the maps loaded. Every format's reader, every
-        emitter and the models' schemas are loaded too (``gateway.inbound._warm``)."""
+        emitter, the store's modules and the models' schemas are loaded too (``gateway.inbound._warm``)."""
         from gateway.inbound import _warm  # the readers' libraries: not for `gateway ingest` of an X12 file
 
         maps = preload_x12_maps(MAP_DIR, {profile.version for profile in self._partners})
-        _warm.load_readers()
-        _warm.load_emitters()
+        _warm.load_exports()
         _warm.load_rare()
         _warm.complete_models()
         if self._validate:

@@ -240,7 +240,12 @@ def test_a_rolled_back_advice_leaves_no_846_and_no_record_of_telling(
     )  # told nothing yet: sent again
 
 
-def test_gateway_run_polls_the_846_job_like_any_poller(master_sessions: sessionmaker[Session]) -> None:
+def test_gateway_run_polls_the_846_job_like_any_poller(
+    master_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "GATEWAY_NOW", FIXED_NOW.isoformat()
+    )  # the jobs' clock: past 06:00, at any hour the test runs
     acme = _acme(schedule="daily 06:00")
     pipeline = Pipeline(master_sessions, PartnerRegistry([acme]), clock=lambda: FIXED_NOW)
     jobs = roles.poll_jobs(pipeline, threading.Event())
