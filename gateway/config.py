@@ -271,14 +271,16 @@ class RunSettings:
 
 @dataclass(frozen=True, slots=True)
 class QueueSettings:
-    """``GATEWAY_WORKER_*``: jobs at once per process, heartbeat, when a silent worker is dead, and
-    how often the recovery pass looks for dead workers' jobs."""
+    """``GATEWAY_WORKER_*``: jobs at once per process, heartbeat, when a silent worker is dead, how
+    often the recovery pass looks for dead workers' jobs, and how long a worker waits for a database
+    connection from its pool before it drops the queue and starts again."""
 
     concurrency: int = 1
     heartbeat_seconds: float = 10.0
     stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs run again elsewhere
     shutdown_seconds: float = 30.0
     recover_seconds: int = 10  # a seconds step of a cron: 1 to 60
+    pool_timeout_seconds: float = 30.0  # psycopg_pool's own default
 
     @classmethod
     def from_environment(cls) -> QueueSettings:
@@ -298,6 +300,7 @@ class QueueSettings:
             stalled_seconds=stalled,
             shutdown_seconds=float(env.get("GATEWAY_SHUTDOWN_SECONDS", "30")),
             recover_seconds=int(recover),
+            pool_timeout_seconds=float(env.get("GATEWAY_WORKER_POOL_TIMEOUT_SECONDS", "30")),
         )
 
 

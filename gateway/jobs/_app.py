@@ -44,10 +44,17 @@ def make_app(url: str, settings: QueueSettings | None = None) -> procrastinate.A
     - ``send_outbound``: every 5 s, the X12 sends and ERP posts that are due;
     - ``recover``: every ``settings.recover_seconds`` (10 s), jobs of workers that died, and
       stored documents with no job.
+
+    A connection is waited for up to ``settings.pool_timeout_seconds`` (30 s).
     """
-    recover_seconds = (settings or QueueSettings()).recover_seconds
+    settings = settings or QueueSettings()
+    recover_seconds = settings.recover_seconds
     connector = procrastinate.PsycopgConnector(
-        conninfo=conninfo(url), min_size=1, max_size=4, kwargs={"connect_timeout": 10}
+        conninfo=conninfo(url),
+        min_size=1,
+        max_size=4,
+        timeout=settings.pool_timeout_seconds,
+        kwargs={"connect_timeout": 10},
     )
     app = procrastinate.App(connector=connector)
     app.task(name=PROCESS_DOCUMENT, queue=DOCUMENTS_QUEUE, pass_context=True, retry=_STORE_DOWN)(

@@ -302,7 +302,7 @@ def test_reprocess_does_not_answer_again_what_a_worker_is_processing(
 
     def held_clock() -> datetime:
         locked.set()  # the worker holds the document's row lock from here on...
-        release.wait(120)  # ...until the reprocess is waiting behind it
+        release.wait(600)  # ...until the reprocess is waiting behind it
         return FIXED_NOW
 
     with queued_pipeline(url) as pipeline:
@@ -310,7 +310,7 @@ def test_reprocess_does_not_answer_again_what_a_worker_is_processing(
         worker = Pipeline(pipeline.sessions, pipeline.partners, clock=held_clock)
         working = threading.Thread(target=lambda: worker.process(document_id, again=False))
         working.start()
-        assert locked.wait(60)
+        assert locked.wait(600)
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         env |= {
             "GATEWAY_DATABASE_URL": url,
@@ -325,13 +325,15 @@ def test_reprocess_does_not_answer_again_what_a_worker_is_processing(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 120
+        deadline = (
+            time.monotonic() + 600
+        )  # only ends a hung run: `gateway reprocess` may take minutes to start
         while reprocess.poll() is None and not _lock_waiters(postgres, database):
             assert time.monotonic() < deadline, "reprocess neither waited for the worker nor finished"
             time.sleep(0.05)
         release.set()
         working.join()
-        out, err = reprocess.communicate(timeout=120)
+        out, err = reprocess.communicate(timeout=600)
         with pipeline.sessions() as session:
             sent = session.execute(
                 select(storage.OutboundRecord.kind, storage.OutboundRecord.refers_to)
@@ -540,3 +542,23 @@ def test_the_recovery_pass_runs_as_often_as_the_settings_say(monkeypatch: pytest
         monkeypatch.setenv("GATEWAY_WORKER_RECOVER_SECONDS", bad)
         with pytest.raises(ValueError, match="GATEWAY_WORKER_RECOVER_SECONDS"):
             QueueSettings.from_environment()
+
+
+def test_a_worker_waits_for_a_pooled_connection_as_long_as_the_settings_say(
+    postgres: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """30 s unless ``GATEWAY_WORKER_POOL_TIMEOUT_SECONDS`` says otherwise: the fault tests give
+    600 s, so a worker they stop while it waits for a connection does not wake to a timeout."""
+    monkeypatch.delenv("GATEWAY_WORKER_POOL_TIMEOUT_SECONDS", raising=False)
+    url = postgres.create_database("queue_pool_timeout")
+
+    async def pool_timeout(settings: QueueSettings) -> float:
+        app = jobs.make_app(url, settings)
+        async with app.open_async():
+            connector = app.connector
+            assert isinstance(connector, PsycopgConnector)
+            return connector.pool.timeout
+
+    assert asyncio.run(pool_timeout(QueueSettings.from_environment())) == 30
+    monkeypatch.setenv("GATEWAY_WORKER_POOL_TIMEOUT_SECONDS", "600")
+    assert asyncio.run(pool_timeout(QueueSettings.from_environment())) == 600

@@ -90,7 +90,7 @@ class Postgres:
         """A fast shutdown (every client disconnected, as in a real restart), a pause, and up again."""
         assert self.process is not None
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=600)  # only ends a hung shutdown: a loaded machine may take minutes
         time.sleep(down_seconds)
         self._launch()
 
