@@ -55,7 +55,7 @@ _POLL = (0.05, 0.5)  # the shortest and longest wait between looks for the end
 
 
 def deployed_timing() -> dict[str, str]:
-    """The workers' heartbeat, stall window, recovery cadence and shutdown as deployed
+    """The workers' heartbeat, stall window, recovery cadence, pool wait and shutdown as deployed
     (QueueSettings' defaults), not the test cluster's: its 1 s heartbeat cost a row update per
     second per worker, and its recovery pass every 2 s listed every waiting job and ended a
     document job's run five times as often."""
@@ -65,6 +65,7 @@ def deployed_timing() -> dict[str, str]:
         "GATEWAY_WORKER_STALLED_SECONDS": str(deployed.stalled_seconds),
         "GATEWAY_WORKER_RECOVER_SECONDS": str(deployed.recover_seconds),
         "GATEWAY_SHUTDOWN_SECONDS": str(deployed.shutdown_seconds),
+        "GATEWAY_WORKER_POOL_TIMEOUT_SECONDS": str(deployed.pool_timeout_seconds),
     }
 
 
