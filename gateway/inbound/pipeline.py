@@ -523,6 +523,8 @@ class Pipeline:
             _fitted_order_row(run, item, item_lines)
             for item, item_lines in zip(run.pending, lines, strict=True)
         ]
+        for row, item in zip(order_rows, run.pending, strict=True):  # counted as stored: no read-back
+            row["tallied_as"] = storage.new_order_facts(row, item.findings)
         ids = storage.insert_rows(
             session, storage.PurchaseOrder.__table__, order_rows, returning="id", key="ordinal"
         )
@@ -568,7 +570,7 @@ class Pipeline:
             run.orders_rejected += item.status == OrderStatus.REJECTED
         storage.insert_rows(session, storage.OrderLineRecord.__table__, line_rows)
         rows.insert_findings(session, finding_rows, run.when)
-        storage.tally_orders(session, ids)
+        storage.tally_new_orders(session, (row["tallied_as"] for row in order_rows), [run.document_id])
         run.order_ids.extend(ids)
         run.pending.clear()
         run.pending_lines = 0

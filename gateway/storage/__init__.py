@@ -103,10 +103,12 @@ if TYPE_CHECKING:
     from ._tally import TALLY_SETTLED as TALLY_SETTLED
     from ._tally import day_counts as day_counts
     from ._tally import figure_totals as figure_totals
+    from ._tally import new_order_facts as new_order_facts
     from ._tally import open_counts as open_counts
     from ._tally import recount_tally as recount_tally
     from ._tally import resolve_bucket as resolve_bucket
     from ._tally import tally_documents as tally_documents
+    from ._tally import tally_new_orders as tally_new_orders
     from ._tally import tally_orders as tally_orders
     from ._tally import waiting_counts as waiting_counts
     from .tables import PartialIndex as PartialIndex

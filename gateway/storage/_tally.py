@@ -45,6 +45,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import date
@@ -144,6 +145,27 @@ def tally_orders(session: Session, order_ids: Iterable[int], *, removing: bool =
                 update(order).where(order.c.id == bindparam("b_id")).values(tallied_as=bindparam("b_facts")),
                 moved,
             )
+    _record(session, changes)
+
+
+def new_order_facts(row: Mapping[str, Any], findings: Iterable[Mapping[str, Any]]) -> list[Any]:
+    """What an order about to be stored is counted as, from its ``purchase_order`` row (fitted to its
+    columns) and its finding rows: its ``tallied_as``, written with the INSERT. A new order is at
+    version 1 and decided by no person; ``tally_new_orders`` then counts it, without reading back
+    what was just written (``tally_orders`` reads the same facts from the stored rows)."""
+    codes = tuple(sorted({f["code"] for f in findings if f["action"] in BLOCKING}))
+    return _facts_of(
+        row["created_at"], row["partner"], row["channel"], row["status"], None, None, codes, False
+    )
+
+
+def tally_new_orders(session: Session, facts: Iterable[list[Any]], document_ids: Iterable[int]) -> None:
+    """Count orders just stored with ``tallied_as`` set to ``facts`` (``new_order_facts``), from
+    ``document_ids``: what ``tally_orders`` does for them after reading them back."""
+    changes: Counter[Cell] = Counter()
+    for order_facts in facts:
+        changes.update(_cells(order_facts))
+    tally_documents(session, document_ids)  # an order stored changes whether its document waits
     _record(session, changes)
 
 
@@ -380,17 +402,31 @@ def _changed(session: Session, order_ids: Sequence[int]) -> set[int]:
 
 
 def _facts(row: Any, codes: tuple[str, ...], changed: bool) -> list[Any]:
+    """What a stored order (a row read back) is counted as: see ``_facts_of``."""
+    return _facts_of(
+        row.created_at, row.partner, row.channel, row.status, row.decided_by, row.decided_at, codes, changed
+    )
+
+
+def _facts_of(
+    created_at: datetime,
+    partner: str | None,
+    channel: str,
+    status: str,
+    decided_by: str | None,
+    decided_at: datetime | None,
+    codes: tuple[str, ...],
+    changed: bool,
+) -> list[Any]:
     """What an order is counted as: [day, partner, channel, status, decided alone, blocking codes,
     day a person decided it, its time to resolve's bucket, accurate] (the two before last None unless
     a person decided it; the last None while it is in exception, else whether it was accepted unchanged)."""
-    created = _utc(row.created_at)
-    held = list(codes) if row.status == OrderStatus.EXCEPTION else []
-    facts = [created.date().isoformat(), row.partner, row.channel, row.status, row.decided_by is None, held]
-    accurate = (
-        None if row.status == OrderStatus.EXCEPTION else row.status == OrderStatus.ACCEPTED and not changed
-    )
-    if row.decided_by is not None and row.decided_at is not None:
-        decided = _utc(row.decided_at)
+    created = _utc(created_at)
+    held = list(codes) if status == OrderStatus.EXCEPTION else []
+    facts = [created.date().isoformat(), partner, channel, status, decided_by is None, held]
+    accurate = None if status == OrderStatus.EXCEPTION else status == OrderStatus.ACCEPTED and not changed
+    if decided_by is not None and decided_at is not None:
+        decided = _utc(decided_at)
         minutes = (decided - created).total_seconds() / 60
         return [*facts, decided.date().isoformat(), resolve_bucket(minutes), accurate]
     return [*facts, None, None, accurate]

@@ -33,10 +33,10 @@ def _inserts(statements: list[tuple[str, Any]]) -> Counter[str]:
     return Counter(" ".join(s.split()[:3]) for s, _ in statements if s.lstrip().startswith("INSERT"))
 
 
-def _interchange(tmp_path: Path) -> Path:
+def _interchange(tmp_path: Path, *, control: int = 1) -> Path:
     text = io.StringIO()
-    write_interchange(text, orders=ORDERS)
-    path = tmp_path / "many.edi"
+    write_interchange(text, orders=ORDERS, control=control)
+    path = tmp_path / f"many{control}.edi"
     path.write_text(text.getvalue())
     return path
 
@@ -89,3 +89,46 @@ def test_each_batch_is_one_insert_per_table_on_postgresql(
         )
     finally:
         engine.dispose()
+
+
+def test_each_order_is_counted_as_it_is_stored_without_reading_it_back(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path
+) -> None:
+    """``tallied_as`` goes in with the order's INSERT; a recount from the stored rows finds the same."""
+    path = _interchange(tmp_path)
+    validating = Pipeline(master_sessions, partners, clock=lambda: FIXED_NOW)
+    reading = Pipeline(master_sessions, partners, clock=lambda: FIXED_NOW, validate=False)
+    order = storage.PurchaseOrder
+    with sql_statements(master_sessions.kw["bind"]) as statements:
+        held = validating.ingest_path(path)
+        accepted = reading.ingest_path(_interchange(tmp_path, control=2))
+    assert not [s for s, _ in statements if s.lstrip().startswith("UPDATE purchase_order")]
+    with master_sessions() as session:
+        kept = dict(session.execute(select(order.id, order.tallied_as)).all())
+        statuses = Counter(session.scalars(select(order.status)))
+    assert len(kept) == 2 * ORDERS and statuses == {"exception": ORDERS, "accepted": ORDERS}, statuses
+    assert {held.status, accepted.status} == {"processed"}
+    assert all(facts[5] for id_, facts in kept.items() if id_ in held.order_ids), "held with their codes"
+    before = _tally_rows(master_sessions)
+    with master_sessions() as session, session.begin():
+        storage.recount_tally(session)  # every order's tallied_as and the counts, from the stored rows
+    with master_sessions() as session:
+        assert dict(session.execute(select(order.id, order.tallied_as)).all()) == kept
+    assert _tally_rows(master_sessions) == before
+
+
+def _tally_rows(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, int]]:
+    """Every count of the desk's tally that is not 0, in key order: (figure, day, key, orders)."""
+    day, open_ = storage.OrderDayTally, storage.OpenOrderTally
+    with sessions() as session:
+        rows = [
+            *(
+                (figure, str(on), key, n)
+                for figure, on, key, n in session.execute(select(day.figure, day.day, day.key, day.orders))
+            ),
+            *(
+                (figure, "", key, n)
+                for figure, key, n in session.execute(select(open_.figure, open_.key, open_.orders))
+            ),
+        ]
+    return sorted(row for row in rows if row[3])
