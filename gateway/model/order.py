@@ -90,6 +90,20 @@ class Provenance(NamedTuple):
         )
 
 
+class X12Source(Provenance):
+    """A ``Provenance`` that locates one X12 element and nothing else: ``segment_index``,
+    ``segment_id`` and ``element`` set, every other field None. The X12 reader makes one for nearly
+    every value it reads; its JSON form (``"PO104@18"``) is then written from its type, without
+    comparing its other fields. Only the reader makes these; ``_replace`` (and ``_make``) give a
+    plain ``Provenance``, as a replaced field may be any."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _make(cls, iterable: Any) -> Provenance:  # type: ignore[override]  # a plain one, on purpose
+        return Provenance._make(iterable)
+
+
 _FIRST_NON_X12_FIELD = Provenance._fields.index("page")
 _NO_NON_X12_FIELDS = (None,) * (len(Provenance._fields) - _FIRST_NON_X12_FIELD)
 
@@ -117,6 +131,9 @@ def _provenances_out(values: dict[str, Provenance]) -> dict[str, Any]:
     called from pydantic's Rust code, and a canonical order holds a hundred values or so."""
     out: dict[str, Any] = {}
     for name, value in values.items():
+        if type(value) is X12Source:  # (nearly every value of an X12 order: decided by its type)
+            out[name] = f"{value[3]}@{value[1]}"
+            continue
         if value[_FIRST_NON_X12_FIELD:] == _NO_NON_X12_FIELDS and value[0] is None and value[1] is not None:
             element = value[3]
             if element is not None:

@@ -19,6 +19,7 @@ from gateway.model.order import OrderLine
 from gateway.model.order import Party
 from gateway.model.order import Provenance
 from gateway.model.order import Quantity
+from gateway.model.order import X12Source
 from parsers import ParsedOrder
 from parsers.x12 import read_x12
 from partners import PartnerRegistry
@@ -103,3 +104,26 @@ def test_an_unread_order_keeps_an_empty_provenance_out_of_its_json() -> None:
     assert json.loads(order.model_dump_json(exclude_none=True, exclude_defaults=True)) == order.model_dump(
         mode="json", exclude_none=True, exclude_defaults=True
     )
+
+
+def test_an_x12_place_replaced_by_a_clerk_is_written_in_full(partners: PartnerRegistry) -> None:
+    """The reader's ``X12Source`` is written from its type; one a clerk keyed over is a plain ``Provenance``."""
+    [order, *_] = _x12_orders(_generated(), partners)
+    line = order.lines[0]
+    read = line.provenance["unit_price"]
+    assert type(read) is X12Source and read == Provenance(
+        segment_index=read.segment_index, segment_id="PO1", element="PO104"
+    )
+    keyed = read._replace(keyed_by="ann", keyed_at="2026-11-23T09:30:00Z")
+    assert type(keyed) is Provenance
+    line.provenance["unit_price"] = keyed
+    dumped = order.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    assert json.loads(order.model_dump_json(exclude_none=True, exclude_defaults=True)) == dumped
+    assert dumped["lines"][0]["provenance"]["unit_price"] == {
+        "segment_index": read.segment_index,
+        "segment_id": "PO1",
+        "element": "PO104",
+        "keyed_by": "ann",
+        "keyed_at": "2026-11-23T09:30:00Z",
+    }
+    assert dumped["lines"][0]["provenance"]["quantity"] == f"PO102@{read.segment_index}"

@@ -104,7 +104,7 @@ def test_each_order_is_counted_as_it_is_stored_without_reading_it_back(
         accepted = reading.ingest_path(_interchange(tmp_path, control=2))
     assert not [s for s, _ in statements if s.lstrip().startswith("UPDATE purchase_order")]
     with master_sessions() as session:
-        kept = dict(session.execute(select(order.id, order.tallied_as)).all())
+        kept: dict[int, Any] = dict(session.execute(select(order.id, order.tallied_as)).all())
         statuses = Counter(session.scalars(select(order.status)))
     assert len(kept) == 2 * ORDERS and statuses == {"exception": ORDERS, "accepted": ORDERS}, statuses
     assert {held.status, accepted.status} == {"processed"}
