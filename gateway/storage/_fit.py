@@ -60,8 +60,15 @@ def fit_to_columns(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
     changed: list[tuple[str, str]] = []
     for name, kind, size, bound in _plan(table):
         value = row.get(name)
-        if value is None or (kind is _TEXT and isinstance(value, str) and len(value) <= bound):
-            continue  # (nearly every value: decided before the checks below)
+        if value is None:
+            continue
+        # nearly every value is decided here, before the checks below: a text within its bound, a
+        # finite Decimal below its column's first number too large
+        if kind is _TEXT:
+            if isinstance(value, str) and len(value) <= bound:
+                continue
+        elif kind is _NUMBER and value.__class__ is Decimal and value.is_finite() and abs(value) < bound:
+            continue
         if kind == _JSON and isinstance(value, JsonText):
             if len(value) <= VALUE_CAP or not _LONG_TOKEN.search(value):
                 continue  # no string in it can be over the cap: stored as written

@@ -541,7 +541,7 @@ def _read_segments(
         at_end = end < 0
         raw = text.buf[text.pos :] if at_end else text.buf[text.pos : end]
         segment = _clean(raw, newline_mode, strip_chars)
-        if _isa_at(segment, 0):
+        if segment.startswith("ISA") and _isa_at(segment, 0):  # (a call less for every other segment)
             text.pos += len(raw) - len(raw.lstrip())
             return
         text.pos = len(text.buf) if at_end else end + len(terminator)

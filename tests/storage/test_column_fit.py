@@ -4,6 +4,7 @@ held with a specific finding, the row carries what fits, and the canonical order
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -69,3 +70,25 @@ def test_a_long_text_deep_in_a_json_value_is_capped_and_one_at_the_cap_is_left_w
     whole: dict[str, Any] = {"canonical": {"notes": ["x" * VALUE_CAP, "y" * VALUE_CAP]}}
     assert storage.fit_to_columns(storage.PurchaseOrder.__table__, whole) == []
     assert whole["canonical"]["notes"] == ["x" * VALUE_CAP, "y" * VALUE_CAP]
+
+
+def test_a_number_is_kept_only_when_finite_and_below_its_columns_first_too_large_value() -> None:
+    table = storage.PurchaseOrder.__table__  # order_total: Numeric(18, 4), 14 digits before the point
+    bound = Decimal(10) ** 14
+    kept = [Decimal("0"), Decimal("-12.5"), bound - Decimal("0.0001"), -(bound - 1), 99]
+    dropped = [
+        bound,
+        -bound,
+        Decimal("NaN"),
+        Decimal("sNaN"),
+        Decimal("Infinity"),
+        Decimal("-Infinity"),
+        10**14,
+    ]
+    for value in kept:
+        row: dict[str, Any] = {"order_total": value}
+        assert storage.fit_to_columns(table, row) == [] and row["order_total"] == value
+    for value in dropped:
+        row = {"order_total": value}
+        [(column, what)] = storage.fit_to_columns(table, row)
+        assert column == "order_total" and row["order_total"] is None and "14 digits" in what, value
