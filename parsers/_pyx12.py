@@ -502,7 +502,12 @@ class InterchangeValidator:
         triples; elements is the text split by the element separator, or None to split it here."""
         seps = self._separators
         segs = [_Seg(text, seps, parts) for text, _, parts in items]
-        key = (self._map_key, self._map_file, tuple([(seg.id, seg.first) for seg in segs]))
+        # (seg.id, seg.first), written out: a property call less per segment
+        key = (
+            self._map_key,
+            self._map_file,
+            tuple([(seg.id, seg.parts[1] if len(seg.parts) > 1 else "") for seg in segs]),
+        )
         walked = _WALKS.get(key) if self._cache else None
         if walked is None:
             walked = []
@@ -518,6 +523,7 @@ class InterchangeValidator:
         tracker = self._tracker
         inline = self._cache and self._validating
         component = seps.component
+        scope = self._scope
         for seg, (_, index, _), (rule, issues) in zip(segs, items, walked, strict=True):
             if issues or rule is None or not inline or seg.id in _ENVELOPE_IDS:
                 result = self._track(seg, index)
@@ -529,7 +535,12 @@ class InterchangeValidator:
             # inline: this runs for nearly every segment of a file.
             tracker.seg_count += 1
             tracker.cur_line += 1
-            found = self._element_issues_cached(rule, seg)
+            # ``_element_issues_cached``'s first look, written out: a text seen before answers here
+            found = _ELEMENTS.get((rule, scope, seg.text))
+            if found is None:
+                found = self._element_issues_cached(rule, seg)
+            else:
+                found = [i.model_copy() for i in found] if found else []
             parts = seg.parts
             if len(parts) < 2 or parts[1][:1] in ("", component):  # else not empty: see _empty_segment
                 empty = _empty_segment(seg, seps)
