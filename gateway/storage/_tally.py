@@ -19,7 +19,9 @@ The dashboard and the queue's facets read these rows instead of counting every o
 ``tally_orders`` is the one bookkeeping function: every place that stores, changes or deletes
 an order (its status, decider or blocking findings) calls it with the order ids. Each order
 remembers what it is counted as (``purchase_order.tallied_as``), so the function moves it
-between counts exactly once, however often it is called. The changes to the counts are added
+between counts exactly once, however often it is called. The ingest's new orders are the one
+shortcut: their ``tallied_as`` is written with their INSERT (``new_order_facts``, the same facts
+from the row and its findings) and counted by ``tally_new_orders``, without reading them back. The changes to the counts are added
 up in the session and written just before it commits, in key order: two transactions never
 wait on each other's rows in opposite orders (a deadlock on PostgreSQL). Inside a savepoint
 they are written at once, so a savepoint rolled back takes them back too.
