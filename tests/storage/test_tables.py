@@ -8,6 +8,7 @@ restated in the ORM, left untyped, or typed with a nullability its column does n
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 import typing
@@ -73,3 +74,27 @@ def test_the_tables_load_no_orm() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[false, true]"
+
+
+def test_each_declared_table_has_its_builder_and_name() -> None:
+    """The names declared at the top of tables.py are the tables built below, each under its own name."""
+    declared = {name for name, kind in tables.__annotations__.items() if kind == "Table"}
+    assert declared == set(tables._BUILDERS) == set(tables.metadata.tables)
+    for name in declared:
+        assert getattr(tables, name) is tables.metadata.tables[name]
+    with pytest.raises(AttributeError, match="no attribute 'not_a_table'"):
+        tables.not_a_table  # noqa: B018
+
+
+def test_a_table_is_built_on_first_use_with_those_its_keys_name() -> None:
+    """In a fresh process: importing builds no table; a look-up builds that table and the tables its
+    foreign keys name (so a join without ON finds them); ``metadata`` builds every one."""
+    probe = (
+        "import json; from gateway.storage import tables; built = lambda: sorted(tables._metadata.tables); "
+        "steps = [built()]; tables.finding; steps.append(built()); "
+        "steps.append(len(tables.metadata.tables)); print(json.dumps(steps))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    targets = sorted({key.column.table.name for key in tables.finding.foreign_keys} | {"finding"})
+    assert targets == ["document", "finding", "purchase_order"]  # the control: finding names two tables
+    assert json.loads(done.stdout) == [[], targets, len(tables._BUILDERS)]
