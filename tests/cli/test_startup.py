@@ -72,7 +72,7 @@ STORE = (
     "gateway.storage",
     "gateway.inbound.pipeline",
 )
-LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs", "emitters", "gateway.storage")
+LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs", "emitters", "gateway.storage", "gateway.config")
 # What a store on SQLite has no use for: PostgreSQL's dialect (its package imports every driver's
 # module).
 POSTGRESQL = ("sqlalchemy.dialects.postgresql",)
@@ -117,6 +117,7 @@ def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
         "parsers.x12",
         "sqlalchemy.orm",
         "gateway.inbound.pipeline",
+        "gateway.config._senders",  # the pipeline's ERP settings: the control for the listings' check below
     } <= modules  # it did read and store
     assert sorted(modules & {*READERS, *OTHER_ROLES, *OTHER_COMMANDS}) == []  # (Alembic loads every dialect)
 
@@ -175,6 +176,14 @@ CANONICAL = ("pydantic", "partners", "validators", "gateway.model.order", "gatew
 # gateway.storage.tables, read-only).
 ORM = ("sqlalchemy.orm", "gateway.storage._models")
 LISTINGS = ("orders", "show", "alerts", "outbox", "status", "report")
+# The settings a listing has no use for (each frozen dataclass costs about 2 ms to define): it reads
+# the alert thresholds (every command does) and opens the store, nothing else of gateway.config.
+OTHER_SETTINGS = (
+    "gateway.config._web",
+    "gateway.config._roles",
+    "gateway.config._senders",
+    "gateway.config._imap",
+)
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +214,8 @@ def test_a_store_at_its_newest_schema_is_opened_without_alembic(
         assert sorted(modules & set(CANONICAL)) == []
     if args[0] in LISTINGS:
         assert sorted(modules & set(ORM)) == []
+        assert {"gateway.config._alerts", "gateway.config._store"} <= modules
+        assert sorted(modules & set(OTHER_SETTINGS)) == []
     assert tables and sorted(tables - reads) == []  # it built what it queried, and no other table
 
 
