@@ -86,7 +86,6 @@ if TYPE_CHECKING:
     from ._poll_cursors import save_poll_cursor as save_poll_cursor
     from ._sscc import allocate_sscc as allocate_sscc
     from ._sscc import claim_sscc as claim_sscc
-    from ._tally import figure_totals as figure_totals
     from ._tally import open_counts as open_counts
     from ._tally import recount_tally as recount_tally
     from ._tally import resolve_bucket as resolve_bucket
@@ -106,6 +105,7 @@ if TYPE_CHECKING:
     from ._tally_read import TALLY_RESOLVED as TALLY_RESOLVED
     from ._tally_read import TALLY_SETTLED as TALLY_SETTLED
     from ._tally_read import day_counts as day_counts
+    from ._tally_read import figure_totals as figure_totals
     from ._tally_read import kpi_counts as kpi_counts
     from ._tally_read import kpi_partner_totals as kpi_partner_totals
     from ._tally_read import kpi_totals as kpi_totals

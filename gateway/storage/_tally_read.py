@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
+from sqlalchemy import Table
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -31,6 +32,7 @@ TALLY_SETTLED, TALLY_ACCURATE = "settled", "accurate"
 KPI_ERP, KPI_SHIP, KPI_ACK = "erp", "ship", "ack"
 KPI_FIGURES = (KPI_ERP, KPI_SHIP, KPI_ACK)
 PER_PARTNER = "/p"  # the figure's per-partner rows: ``erp/p``, keyed [partner, bucket]
+_COUNTED = {"kpi_day_tally": "events"}  # the column a tally table counts in, if not ``orders``
 
 
 def day_counts(reader: Reader, figure: str, since: date, until: date) -> list[tuple[date, str, int]]:
@@ -70,36 +72,39 @@ def kpi_counts(
     return counts
 
 
+def figure_totals(reader: Reader, figure: str, since: date, until: date) -> dict[str, int]:
+    """Orders per key of ``figure`` over the days ``[since, until)``, added up in SQL (keys with none left out)."""
+    return {key: total for key, total in _key_totals(reader, tables.order_day_tally, figure, since, until)}
+
+
 def kpi_totals(reader: Reader, figure: str, since: date, until: date) -> Counter[int]:
     """Events per bucket of ``figure`` over the days ``[since, until)``, every partner, added up in SQL."""
-    _written(reader)
-    tally = tables.kpi_day_tally.c
-    total = func.sum(tally.events)
-    rows = reader.execute(
-        select(tally.key, total)
-        .where(tally.figure == figure, tally.day >= since, tally.day < until)
-        .group_by(tally.key)
-        .having(total != 0)
+    return Counter(
+        {int(key): total for key, total in _key_totals(reader, tables.kpi_day_tally, figure, since, until)}
     )
-    return Counter({int(key): int(events) for key, events in rows})
 
 
 def kpi_partner_totals(reader: Reader, figure: str, since: date, until: date) -> dict[str, Counter[int]]:
     """Events per partner and bucket of ``figure`` over the days ``[since, until)``, added up in SQL."""
+    found: dict[str, Counter[int]] = {}
+    for key, total in _key_totals(reader, tables.kpi_day_tally, figure + PER_PARTNER, since, until):
+        who, bucket = json.loads(key)
+        found.setdefault(who, Counter())[int(bucket)] += total
+    return found
+
+
+def _key_totals(reader: Reader, tally: Table, figure: str, since: date, until: date) -> list[tuple[str, int]]:
+    """(key, count added up over the days ``[since, until)``) of ``figure`` in a tally table; keys that add up to 0 left out."""
     _written(reader)
-    tally = tables.kpi_day_tally.c
-    total = func.sum(tally.events)
+    counted = tally.c[_COUNTED.get(tally.name, "orders")]
+    total = func.sum(counted)
     rows = reader.execute(
-        select(tally.key, total)
-        .where(tally.figure == figure + PER_PARTNER, tally.day >= since, tally.day < until)
-        .group_by(tally.key)
+        select(tally.c.key, total)
+        .where(tally.c.figure == figure, tally.c.day >= since, tally.c.day < until)
+        .group_by(tally.c.key)
         .having(total != 0)
     )
-    found: dict[str, Counter[int]] = {}
-    for key, events in rows:
-        who, bucket = json.loads(key)
-        found.setdefault(who, Counter())[int(bucket)] += int(events)
-    return found
+    return [(key, int(count)) for key, count in rows]
 
 
 def _written(reader: Reader) -> None:

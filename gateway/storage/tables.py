@@ -171,8 +171,9 @@ def _document() -> Table:
         ),
         # SQLite only: the same with what a search reads, so that it reads no table row (their pages lie
         # among every other document's). PostgreSQL reads them from its buffers, and an error's text may
-        # be longer than one of its index entries can be.
-        Index(
+        # be longer than one of its index entries can be. (A PartialIndex: ``sqlite_where=`` would import
+        # SQLite's dialect to check its keyword, on PostgreSQL too.)
+        PartialIndex(
             "ix_document_queue_search",
             "received_at",
             "id",
@@ -180,7 +181,7 @@ def _document() -> Table:
             "partner",
             "filename",
             "error",
-            sqlite_where=text("tallied_as IS NOT NULL"),
+            where="tallied_as IS NOT NULL",
         ).ddl_if(dialect="sqlite"),
     )
 

@@ -98,3 +98,20 @@ def test_a_table_is_built_on_first_use_with_those_its_keys_name() -> None:
     targets = sorted({key.column.table.name for key in tables.finding.foreign_keys} | {"finding"})
     assert targets == ["document", "finding", "purchase_order"]  # the control: finding names two tables
     assert json.loads(done.stdout) == [[], targets, len(tables._BUILDERS)]
+
+
+def test_the_schema_loads_no_dialect() -> None:
+    """Every table built, neither SQLite's nor PostgreSQL's dialect is imported (a store loads its own);
+    the control: SQLite's search index still compiles partial, and only for SQLite."""
+    probe = (
+        "import sys, json; from gateway.storage import tables; tables.metadata; "
+        "print(json.dumps([m for m in ('sqlalchemy.dialects.sqlite', 'sqlalchemy.dialects.postgresql') if m in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == []
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    (search,) = [index for index in tables.document.indexes if index.name == "ix_document_queue_search"]
+    assert str(CreateIndex(search).compile(dialect=sqlite.dialect())).endswith("WHERE tallied_as IS NOT NULL")
+    assert search._ddl_if is not None and search._ddl_if.dialect == "sqlite"
