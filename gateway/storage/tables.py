@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from threading import RLock
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
@@ -104,21 +105,22 @@ def _schema(build: Callable[[], Table]) -> Callable[[], Table]:
     return build
 
 
-def __getattr__(name: str) -> Table | MetaData:
-    """A table, built on its first look-up with those its foreign keys name; ``metadata``, with every table."""
-    global metadata
-    if name == "metadata":
-        for table in _BUILDERS:
-            _table(table)
-        metadata = _metadata  # every later look-up is a plain attribute
-        return metadata
-    if name not in _BUILDERS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return _table(name)
+if not TYPE_CHECKING:  # mypy sees the names declared above only: a misspelt table is an error
 
+    def __getattr__(name: str) -> Table | MetaData:
+        """A table, built on its first look-up with those its foreign keys name; ``metadata``, with every table."""
+        global metadata
+        if name == "metadata":
+            for table in _BUILDERS:
+                _table(table)
+            metadata = _metadata  # every later look-up is a plain attribute
+            return metadata
+        if name not in _BUILDERS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _table(name)
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), "metadata", *_BUILDERS})
+    def __dir__() -> list[str]:
+        return sorted({*globals(), "metadata", *_BUILDERS})
 
 
 def _table(name: str) -> Table:
