@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from gateway import storage
+from gateway.model.status import AlertEvent
+from gateway.model.status import AlertKind
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
-from gateway.model.status import AlertEvent
-from gateway.model.status import AlertKind
 
 TITLES: dict[str, str] = {
     AlertKind.DELIVERY_DEAD: "delivery gave up",

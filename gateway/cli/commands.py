@@ -567,8 +567,8 @@ def report(ctx: _Context, days: int, partner: str | None, as_json: bool) -> None
     from gateway.cli.kpi_report import render_kpis
     from gateway.config import clock
 
-    with ctx.existing_sessions() as session:
-        figures = kpi_report(session, now=clock()(), days=days, partner=partner)
+    with ctx.reading() as connection:
+        figures = kpi_report(connection, now=clock()(), days=days, partner=partner)
     click.echo(json.dumps(figures) if as_json else render_kpis(figures))
 
 

@@ -1,33 +1,37 @@
 """``gateway report``: the desk's KPIs over the last N UTC days, as a plain dict (JSON) or a text table.
 
 The figures and their definitions are ``gateway.desk.kpis``'s, the ones the dashboard shows; the window
-is the dashboard's too: the last ``days`` whole UTC days, today included.
+is the dashboard's too: the last ``days`` whole UTC days, today included. The command reads them on a
+read-only connection (``storage.reading``), so it loads neither SQLAlchemy's ORM nor the mapped classes.
 """
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from gateway.desk.exception_queue import as_utc
 from gateway.desk.kpis import Timing
 from gateway.desk.kpis import format_duration
 from gateway.desk.kpis import format_share
 from gateway.desk.kpis import kpis
 
+if TYPE_CHECKING:
+    from gateway.desk.kpis import Reader
+
 MAX_DAYS = 366
 
 
 def kpi_report(
-    session: Session, *, now: datetime, days: int = 30, partner: str | None = None
+    session: Reader, *, now: datetime, days: int = 30, partner: str | None = None
 ) -> dict[str, Any]:
-    """The KPIs of the last ``days`` UTC days up to ``now`` (1 to 366), of ``partner`` or of all."""
+    """The KPIs of the last ``days`` UTC days up to ``now`` (aware: the gateway's clock; 1 to 366 days),
+    of ``partner`` or of all."""
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be between 1 and {MAX_DAYS}, not {days}")
-    until = as_utc(now).date() + timedelta(days=1)
+    until = now.astimezone(UTC).date() + timedelta(days=1)
     figures = kpis(session, since=until - timedelta(days=days), until=until, partner=partner)
     return {
         "since": figures.since.isoformat(),

@@ -29,12 +29,6 @@ if TYPE_CHECKING:
 
     Reader = Connection | Session  # a read-only connection, or the session a command works in
 
-_document = tables.document
-_order = tables.purchase_order
-_finding = tables.finding
-_outbound_document = tables.outbound_document
-_alert = tables.alert
-
 
 def document_report(session: Reader, outcome: IngestOutcome, *, orders: bool = True) -> dict[str, Any]:
     """The ``ingest --json`` object for one document.
@@ -49,7 +43,7 @@ def document_report(session: Reader, outcome: IngestOutcome, *, orders: bool = T
         if orders
         else {"order_count": len(set(outcome.order_ids))}
     )
-    outbound = _outbound(session, _outbound_document.c.id.in_(outcome.outbound_ids))
+    outbound = _outbound(session, tables.outbound_document.c.id.in_(outcome.outbound_ids))
     return {
         "document_id": document.id,
         "sha256": document.sha256,
@@ -65,7 +59,7 @@ def document_report(session: Reader, outcome: IngestOutcome, *, orders: bool = T
 
 
 def _document_row(session: Reader, document_id: int) -> Row[Any] | None:
-    return session.execute(select(_document).where(_document.c.id == document_id)).first()
+    return session.execute(select(tables.document).where(tables.document.c.id == document_id)).first()
 
 
 def _outbound(session: Reader, which: ColumnElement[bool]) -> list[dict[str, Any]]:
@@ -73,9 +67,9 @@ def _outbound(session: Reader, which: ColumnElement[bool]) -> list[dict[str, Any
     return [
         {"kind": kind, "id": oid}
         for oid, kind in session.execute(
-            select(_outbound_document.c.id, _outbound_document.c.kind)
+            select(tables.outbound_document.c.id, tables.outbound_document.c.kind)
             .where(which)
-            .order_by(_outbound_document.c.id)
+            .order_by(tables.outbound_document.c.id)
         )
     ]
 
@@ -93,10 +87,12 @@ def document_detail(session: Reader, document_id: int) -> dict[str, Any] | None:
         return None
     order_ids = list(
         session.scalars(
-            select(_order.c.id).where(_order.c.document_id == document_id).order_by(_order.c.ordinal)
+            select(tables.purchase_order.c.id)
+            .where(tables.purchase_order.c.document_id == document_id)
+            .order_by(tables.purchase_order.c.ordinal)
         )
     )
-    outbound = _outbound(session, _outbound_document.c.document_id == document_id)
+    outbound = _outbound(session, tables.outbound_document.c.document_id == document_id)
     return {
         "document_id": document.id,
         "sha256": document.sha256,
@@ -133,13 +129,15 @@ def render_document(detail: dict[str, Any]) -> str:
 def _orders_with_lines(session: Reader, order_ids: list[int]) -> list[dict[str, Any]]:
     if not order_ids:
         return []
-    order, finding = _order.c, _finding.c
+    order, finding = tables.purchase_order.c, tables.finding.c
     result: list[dict[str, Any]] = []
     for start in range(0, len(order_ids), 500):
         chunk = order_ids[start : start + 500]
         findings: dict[int, list[dict[str, Any]]] = {}
         for row in session.execute(  # the columns the report shows, not whole ORM objects
-            select(*_FINDING_COLUMNS).where(finding.order_id.in_(chunk)).order_by(finding.id)
+            select(*(finding[name] for name in _FINDING_COLUMNS))
+            .where(finding.order_id.in_(chunk))
+            .order_by(finding.id)
         ):
             findings.setdefault(row.order_id, []).append(_finding_json(row))
         for row in session.execute(
@@ -159,21 +157,18 @@ def _orders_with_lines(session: Reader, order_ids: list[int]) -> list[dict[str, 
     return result
 
 
-_FINDING_COLUMNS = tuple(
-    _finding.c[name]
-    for name in (
-        "order_id",
-        "code",
-        "severity",
-        "action",
-        "line_no",
-        "field",
-        "message",
-        "expected",
-        "received",
-        "suggestions",
-        "details",
-    )
+_FINDING_COLUMNS = (  # of tables.finding
+    "order_id",
+    "code",
+    "severity",
+    "action",
+    "line_no",
+    "field",
+    "message",
+    "expected",
+    "received",
+    "suggestions",
+    "details",
 )
 
 
@@ -211,8 +206,12 @@ def _finding_json(finding: Any) -> dict[str, Any]:
 
 
 def order_list(session: Reader, *, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    findings = select(_finding.c.order_id, func.count().label("n")).group_by(_finding.c.order_id).subquery()
-    order = _order.c
+    findings = (
+        select(tables.finding.c.order_id, func.count().label("n"))
+        .group_by(tables.finding.c.order_id)
+        .subquery()
+    )
+    order = tables.purchase_order.c
     query = (
         select(
             order.id,
@@ -226,7 +225,7 @@ def order_list(session: Reader, *, status: str | None = None, limit: int = 500) 
             order.line_count,
             func.coalesce(findings.c.n, 0).label("findings"),
         )
-        .outerjoin_from(_order, findings, findings.c.order_id == order.id)
+        .outerjoin_from(tables.purchase_order, findings, findings.c.order_id == order.id)
         .order_by(order.id.desc())
         .limit(limit)
     )
@@ -252,8 +251,12 @@ def order_list(session: Reader, *, status: str | None = None, limit: int = 500) 
 def order_detail(session: Reader, order_id: int) -> dict[str, Any] | None:
     order = session.execute(
         select(
-            _order.c.document_id, _order.c.partner, _order.c.channel, _order.c.po_date, _order.c.canonical
-        ).where(_order.c.id == order_id)
+            tables.purchase_order.c.document_id,
+            tables.purchase_order.c.partner,
+            tables.purchase_order.c.channel,
+            tables.purchase_order.c.po_date,
+            tables.purchase_order.c.canonical,
+        ).where(tables.purchase_order.c.id == order_id)
     ).first()
     if order is None:
         return None
@@ -310,7 +313,7 @@ def outbox_list(
     ``ack`` says where the partner's answer stands: ``not sent`` (its clock starts when the
     document leaves), ``due``, ``overdue``, ``received``, or None when none is expected.
     """
-    query = select(_outbound_document).order_by(_outbound_document.c.id.desc()).limit(limit)
+    query = select(tables.outbound_document).order_by(tables.outbound_document.c.id.desc()).limit(limit)
     if overdue_only:
         query = query.where(ack_overdue(now))
     return [
@@ -340,7 +343,11 @@ def outbox_list(
 
 def document_ids(session: Reader, *, status: str) -> list[int]:
     return list(
-        session.scalars(select(_document.c.id).where(_document.c.status == status).order_by(_document.c.id))
+        session.scalars(
+            select(tables.document.c.id)
+            .where(tables.document.c.status == status)
+            .order_by(tables.document.c.id)
+        )
     )
 
 
@@ -359,8 +366,8 @@ def alert_list(
     from gateway.alerts import desk_path
     from gateway.alerts import title
 
-    alert = _alert.c
-    query = select(_alert).order_by(alert.id.desc()).limit(limit)
+    alert = tables.alert.c
+    query = select(tables.alert).order_by(alert.id.desc()).limit(limit)
     if not include_resolved:
         query = query.where(alert.resolved_at.is_(None))
     if kind is not None:

@@ -29,10 +29,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from gateway import storage
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    Reader = Connection | Session  # the dashboard's session, or ``gateway report``'s read-only connection
 
 NONE = "—"  # a figure with nothing to measure
 
@@ -63,7 +68,7 @@ class Kpis:
     ack_by_partner: list[tuple[str, Timing]]  # slowest median first
 
 
-def kpis(session: Session, *, since: date, until: date, partner: str | None = None) -> Kpis:
+def kpis(session: Reader, *, since: date, until: date, partner: str | None = None) -> Kpis:
     """The KPIs of the UTC days ``[since, until)``, of every partner or of ``partner`` only."""
     days = [since + timedelta(days=n) for n in range((until - since).days)]
     settled = _per_day(session, storage.TALLY_SETTLED, since, until, partner)
@@ -130,7 +135,7 @@ def _at_places(buckets: Counter[int], places: set[int]) -> list[int]:
     return found
 
 
-def _per_day(session: Session, figure: str, since: date, until: date, partner: str | None) -> dict[date, int]:
+def _per_day(session: Reader, figure: str, since: date, until: date, partner: str | None) -> dict[date, int]:
     counts: Counter[date] = Counter()
     for day, key, orders in storage.day_counts(session, figure, since, until):
         if partner is None or key == partner:
@@ -138,7 +143,7 @@ def _per_day(session: Session, figure: str, since: date, until: date, partner: s
     return dict(counts)
 
 
-def _totals(session: Session, figure: str, since: date, until: date, partner: str | None) -> Counter[int]:
+def _totals(session: Reader, figure: str, since: date, until: date, partner: str | None) -> Counter[int]:
     """Events per bucket: every partner's added up in SQL (a few hundred rows), or one partner's."""
     if partner is None:
         return storage.kpi_totals(session, figure, since, until)

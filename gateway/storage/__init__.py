@@ -36,14 +36,7 @@ if TYPE_CHECKING:
     from ._engine import upgrade as upgrade
     from ._fit import fit_to_columns as fit_to_columns
     from ._json import JsonText as JsonText
-    from ._kpi_tally import KPI_ACK as KPI_ACK
-    from ._kpi_tally import KPI_ERP as KPI_ERP
-    from ._kpi_tally import KPI_FIGURES as KPI_FIGURES
-    from ._kpi_tally import KPI_SHIP as KPI_SHIP
     from ._kpi_tally import duration_bucket as duration_bucket
-    from ._kpi_tally import kpi_counts as kpi_counts
-    from ._kpi_tally import kpi_partner_totals as kpi_partner_totals
-    from ._kpi_tally import kpi_totals as kpi_totals
     from ._kpi_tally import recount_kpis as recount_kpis
     from ._kpi_tally import tally_ack as tally_ack
     from ._kpi_tally import tally_erp_delivery as tally_erp_delivery
@@ -93,16 +86,6 @@ if TYPE_CHECKING:
     from ._poll_cursors import save_poll_cursor as save_poll_cursor
     from ._sscc import allocate_sscc as allocate_sscc
     from ._sscc import claim_sscc as claim_sscc
-    from ._tally import TALLY_ACCURATE as TALLY_ACCURATE
-    from ._tally import TALLY_ALONE as TALLY_ALONE
-    from ._tally import TALLY_CHANNEL as TALLY_CHANNEL
-    from ._tally import TALLY_CODES as TALLY_CODES
-    from ._tally import TALLY_DOCUMENTS as TALLY_DOCUMENTS
-    from ._tally import TALLY_PARTNER as TALLY_PARTNER
-    from ._tally import TALLY_RESOLVED as TALLY_RESOLVED
-    from ._tally import TALLY_SETTLED as TALLY_SETTLED
-    from ._tally import day_counts as day_counts
-    from ._tally import figure_totals as figure_totals
     from ._tally import new_order_facts as new_order_facts
     from ._tally import open_counts as open_counts
     from ._tally import recount_tally as recount_tally
@@ -111,6 +94,23 @@ if TYPE_CHECKING:
     from ._tally import tally_new_orders as tally_new_orders
     from ._tally import tally_orders as tally_orders
     from ._tally import waiting_counts as waiting_counts
+    from ._tally_read import KPI_ACK as KPI_ACK
+    from ._tally_read import KPI_ERP as KPI_ERP
+    from ._tally_read import KPI_FIGURES as KPI_FIGURES
+    from ._tally_read import KPI_SHIP as KPI_SHIP
+    from ._tally_read import TALLY_ACCURATE as TALLY_ACCURATE
+    from ._tally_read import TALLY_ALONE as TALLY_ALONE
+    from ._tally_read import TALLY_CHANNEL as TALLY_CHANNEL
+    from ._tally_read import TALLY_CODES as TALLY_CODES
+    from ._tally_read import TALLY_DOCUMENTS as TALLY_DOCUMENTS
+    from ._tally_read import TALLY_PARTNER as TALLY_PARTNER
+    from ._tally_read import TALLY_RESOLVED as TALLY_RESOLVED
+    from ._tally_read import TALLY_SETTLED as TALLY_SETTLED
+    from ._tally_read import day_counts as day_counts
+    from ._tally_read import figure_totals as figure_totals
+    from ._tally_read import kpi_counts as kpi_counts
+    from ._tally_read import kpi_partner_totals as kpi_partner_totals
+    from ._tally_read import kpi_totals as kpi_totals
     from .tables import PartialIndex as PartialIndex
 
 __getattr__, __dir__ = front_door(__name__, __file__)

@@ -21,13 +21,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Sequence
-from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,14 +42,15 @@ from ._tally import _record
 from ._tally import _utc
 from ._tally import apply_pending
 from ._tally import resolve_bucket
+from ._tally_read import KPI_ACK
+from ._tally_read import KPI_ERP
+from ._tally_read import KPI_SHIP
+from ._tally_read import PER_PARTNER
 
-KPI_ERP, KPI_SHIP, KPI_ACK = "erp", "ship", "ack"
-KPI_FIGURES = (KPI_ERP, KPI_SHIP, KPI_ACK)
 TABLE = "kpi_day_tally"
 # Under a minute to the second, under 10 min to 10 s, under an hour to the minute, beyond as a time
 # to resolve is (resolve_bucket): a few hundred buckets at most, so a day holds at most that many rows.
 _FINE = ((60, 1), (10 * 60, 10), (60 * 60, 60))
-PER_PARTNER = "/p"  # the figure's per-partner rows: ``erp/p``, keyed [partner, bucket]
 
 
 def duration_bucket(seconds: float) -> int:
@@ -95,63 +94,6 @@ def tally_shipment(session: Session, order_ids: Iterable[int], *, at: datetime) 
 def tally_ack(session: Session, row: OutboundRecord, *, at: datetime) -> None:
     """The partner's first 997/999 to ``row`` came at ``at`` (call it only for the first)."""
     tally_kpi(session, KPI_ACK, partner=row.partner, start=_left_at(row), end=at)
-
-
-def kpi_counts(
-    session: Session, figure: str, since: date, until: date, *, partner: str | None = None
-) -> list[tuple[date, str, int, int]]:
-    """(day, partner, bucket in seconds, events) of ``figure`` in the days ``[since, until)``: of every
-    partner (partner "") from the rows of all partners, or of ``partner`` from the per-partner rows."""
-    apply_pending(session)
-    tally = KpiDayTally
-    rows = session.execute(
-        select(tally.day, tally.key, tally.events).where(
-            tally.figure == (figure if partner is None else figure + PER_PARTNER),
-            tally.day >= since,
-            tally.day < until,
-            tally.events != 0,
-        )
-    )
-    if partner is None:
-        return [(day, "", int(key), events) for day, key, events in rows]
-    counts = []
-    for day, key, events in rows:
-        who, bucket = json.loads(key)
-        if who == partner:
-            counts.append((day, who, int(bucket), events))
-    return counts
-
-
-def kpi_totals(session: Session, figure: str, since: date, until: date) -> Counter[int]:
-    """Events per bucket of ``figure`` over the days ``[since, until)``, every partner, added up in SQL."""
-    apply_pending(session)
-    tally = KpiDayTally
-    total = func.sum(tally.events)
-    rows = session.execute(
-        select(tally.key, total)
-        .where(tally.figure == figure, tally.day >= since, tally.day < until)
-        .group_by(tally.key)
-        .having(total != 0)
-    )
-    return Counter({int(key): int(events) for key, events in rows})
-
-
-def kpi_partner_totals(session: Session, figure: str, since: date, until: date) -> dict[str, Counter[int]]:
-    """Events per partner and bucket of ``figure`` over the days ``[since, until)``, added up in SQL."""
-    apply_pending(session)
-    tally = KpiDayTally
-    total = func.sum(tally.events)
-    rows = session.execute(
-        select(tally.key, total)
-        .where(tally.figure == figure + PER_PARTNER, tally.day >= since, tally.day < until)
-        .group_by(tally.key)
-        .having(total != 0)
-    )
-    found: dict[str, Counter[int]] = {}
-    for key, events in rows:
-        who, bucket = json.loads(key)
-        found.setdefault(who, Counter())[int(bucket)] += int(events)
-    return found
 
 
 def recount_kpis(session: Session, *, erp_kinds: Sequence[str]) -> None:

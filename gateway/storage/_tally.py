@@ -59,7 +59,6 @@ from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import event
 from sqlalchemy import exists
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -78,12 +77,17 @@ from ._models import OpenOrderTally
 from ._models import OrderDayTally
 from ._models import OutboundRecord
 from ._models import PurchaseOrder
+from ._tally_read import _COUNTED
+from ._tally_read import TALLY_ACCURATE
+from ._tally_read import TALLY_ALONE
+from ._tally_read import TALLY_CHANNEL
+from ._tally_read import TALLY_CODES
+from ._tally_read import TALLY_DOCUMENTS
+from ._tally_read import TALLY_PARTNER
+from ._tally_read import TALLY_RESOLVED
+from ._tally_read import TALLY_SETTLED
 
 BLOCKING = ("hold", "reject")  # finding actions that hold an order (gateway.desk._revalidation.BLOCKING)
-TALLY_CHANNEL, TALLY_PARTNER, TALLY_ALONE, TALLY_CODES = "channel", "partner", "alone", "codes"
-TALLY_RESOLVED = "resolved"
-TALLY_DOCUMENTS = "documents"
-TALLY_SETTLED, TALLY_ACCURATE = "settled", "accurate"
 # Audit actions on an order that change nothing in it: a person approving it as it stands, a reply
 # to its sender, the same order coming again by another channel, a clerk keying in what an unreadable
 # document says (its first version: written after it is stored, at version 1) (gateway.desk._actions,
@@ -96,7 +100,6 @@ RESOLVE_STEP_BEYOND = 24 * 60
 _PENDING = "gateway.storage.tally"
 _PENDING_DOCUMENTS = "gateway.storage.tally.documents"
 _CHUNK = 500
-_COUNTED = {"kpi_day_tally": "events"}  # the column a tally table counts in, if not ``orders``
 
 # (table name, figure, day or None, key) -> change in orders
 Cell = tuple[str, str, date | None, str]
@@ -221,32 +224,6 @@ def recount_tally(session: Session, *, orders: bool = True, documents: bool = Tr
         waiting = select(Document.id).where(Document.status.in_(WAITING_DOCUMENTS))  # only these can wait
         tally_documents(session, session.scalars(waiting))
     apply_pending(session)
-
-
-def day_counts(session: Session, figure: str, since: date, until: date) -> list[tuple[date, str, int]]:
-    """(day, key, orders) of ``figure`` (``TALLY_CHANNEL``, ``_PARTNER``, ``_ALONE``) in the days ``[since, until)``."""
-    apply_pending(session)
-    tally = OrderDayTally
-    rows = session.execute(
-        select(tally.day, tally.key, tally.orders).where(
-            tally.figure == figure, tally.day >= since, tally.day < until, tally.orders != 0
-        )
-    )
-    return [(day, key, orders) for day, key, orders in rows]
-
-
-def figure_totals(session: Session, figure: str, since: date, until: date) -> dict[str, int]:
-    """Orders per key of ``figure`` over the days ``[since, until)``, added up in SQL (keys with none left out)."""
-    apply_pending(session)
-    tally = OrderDayTally
-    total = func.sum(tally.orders)
-    rows = session.execute(
-        select(tally.key, total)
-        .where(tally.figure == figure, tally.day >= since, tally.day < until)
-        .group_by(tally.key)
-        .having(total != 0)
-    )
-    return {key: int(orders) for key, orders in rows}
 
 
 def open_counts(session: Session, figure: str) -> dict[str, int]:

@@ -22,7 +22,8 @@ from tests.conftest import ROOT
 from tests.workers.probe import run_probe
 
 # Runs `gateway ARGS...` as a user does, then writes the exit code and every module it imported.
-# Also the pydantic models whose schema was built (a deferred one is built on first use).
+# Also the pydantic models whose schema was built (a deferred one is built on first use), and the
+# store's tables built (``gateway.storage.tables`` builds each on first use).
 _PROBE = """
 import json, sys
 from gateway.cli.commands import main
@@ -39,8 +40,10 @@ if "pydantic" in sys.modules:
         if model.__module__.split(".")[0] in ("gateway", "parsers", "validators", "emitters", "partners"):
             if model.__pydantic_complete__:
                 built.append(model.__module__ + "." + model.__qualname__)
+schema = sys.modules.get("gateway.storage.tables")
+tables = sorted(schema._metadata.tables) if schema else []
 with open(sys.argv[1], "w") as out:
-    json.dump({"exit": code, "modules": sorted(sys.modules), "built": sorted(set(built))}, out)
+    json.dump({"exit": code, "modules": sorted(sys.modules), "built": sorted(set(built)), "tables": tables}, out)
 """
 
 # Document readers and the libraries they read with.
@@ -69,7 +72,7 @@ STORE = (
     "gateway.storage",
     "gateway.inbound.pipeline",
 )
-LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs", "emitters", "gateway.storage")
+LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs", "emitters", "gateway.storage", "gateway.config")
 # What a store on SQLite has no use for: PostgreSQL's dialect (its package imports every driver's
 # module).
 POSTGRESQL = ("sqlalchemy.dialects.postgresql",)
@@ -80,15 +83,21 @@ OTHER_COMMANDS = ("gateway.run.supervisor", "multiprocessing", "gateway.cli.demo
 
 def _gateway(tmp_path: Path, *args: str) -> tuple[Any, set[str], str]:
     """Exit code, imported modules and output of `gateway ARGS` in a child, on a store under tmp_path."""
-    code, modules, output, _ = _probe(tmp_path, *args)
+    code, modules, output, _, _ = _probe(tmp_path, *args)
     return code, modules, output
 
 
-def _probe(tmp_path: Path, *args: str) -> tuple[Any, set[str], str, list[str]]:
-    """`_gateway`, plus the pydantic models of ours whose schema the command built."""
+def _probe(tmp_path: Path, *args: str) -> tuple[Any, set[str], str, list[str], set[str]]:
+    """`_gateway`, plus the pydantic models of ours whose schema the command built and the tables it built."""
     env = {**os.environ, "GATEWAY_HOME": str(tmp_path / "home")}
     found, done = run_probe(_PROBE, tmp_path / "modules.json", *args, env=env)
-    return found["exit"], set(found["modules"]), done.stdout + done.stderr, found["built"]
+    return (
+        found["exit"],
+        set(found["modules"]),
+        done.stdout + done.stderr,
+        found["built"],
+        set(found["tables"]),
+    )
 
 
 @pytest.mark.parametrize("args", [("--help",), ("ingest", "--help"), ("user", "add", "--help")])
@@ -108,6 +117,7 @@ def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
         "parsers.x12",
         "sqlalchemy.orm",
         "gateway.inbound.pipeline",
+        "gateway.config._senders",  # the pipeline's ERP settings: the control for the listings' check below
     } <= modules  # it did read and store
     assert sorted(modules & {*READERS, *OTHER_ROLES, *OTHER_COMMANDS}) == []  # (Alembic loads every dialect)
 
@@ -145,23 +155,35 @@ def test_x12_ingest_loads_only_the_emitters_it_writes(tmp_path: Path) -> None:
     assert sorted(modules & set(NOT_FOR_AN_X12_INGEST)) == []
 
 
-# Commands that read a store that is already at the newest schema, what each prints, and the
-# modules whose pydantic models it may build (status reads the partner profiles).
+# Commands that read a store that is already at the newest schema, what each prints, the modules
+# whose pydantic models it may build (status reads the partner profiles), and the tables it may
+# build: those it queries and those their foreign keys name (not the other 25 or more).
+ORDERS = {"purchase_order", "document"}
 STORE_READERS = [
-    (("orders",), "4500012345", ()),
-    (("show", "1"), "4500012345", ()),
-    (("show", "--document", "1"), "processed", ()),
-    (("alerts", "--all"), "", ()),
-    (("outbox",), "997", ()),
-    (("status",), "", ("partners.", "validators._policy.")),
+    (("orders",), "4500012345", (), {*ORDERS, "finding"}),
+    (("show", "1"), "4500012345", (), {*ORDERS, "finding"}),
+    (("show", "--document", "1"), "processed", (), {*ORDERS, "outbound_document"}),
+    (("alerts", "--all"), "", (), {*ORDERS, "alert", "outbound_document"}),
+    (("outbox",), "997", (), {*ORDERS, "outbound_document"}),
+    (("status",), "", ("partners.", "validators._policy."), {"transport_status"}),
+    (("report",), "997 turnaround", (), {"order_day_tally", "kpi_day_tally"}),
 ]
 # What a command that lists the store's rows has no use for: the profiles, the canonical model,
 # the validators and pydantic under them.
 CANONICAL = ("pydantic", "partners", "validators", "gateway.model.order", "gateway.model.receipts")
-# What a command that lists the store's rows (`status`: its transports') reads them without: SQLAlchemy's
-# ORM and our mapped classes (it queries the Core tables of gateway.storage.tables, read-only).
+# What a command that lists the store's rows (`status`: its transports'; `report`: the KPI tallies) reads
+# them without: SQLAlchemy's ORM and our mapped classes (it queries the Core tables of
+# gateway.storage.tables, read-only).
 ORM = ("sqlalchemy.orm", "gateway.storage._models")
-LISTINGS = ("orders", "show", "alerts", "outbox", "status")
+LISTINGS = ("orders", "show", "alerts", "outbox", "status", "report")
+# The settings a listing has no use for (each frozen dataclass costs about 2 ms to define): it reads
+# the alert thresholds (every command does) and opens the store, nothing else of gateway.config.
+OTHER_SETTINGS = (
+    "gateway.config._web",
+    "gateway.config._roles",
+    "gateway.config._senders",
+    "gateway.config._imap",
+)
 
 
 @pytest.fixture(scope="module")
@@ -175,32 +197,39 @@ def current_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("args", "expect", "builds"), STORE_READERS, ids=[" ".join(a) for a, _, _ in STORE_READERS]
+    ("args", "expect", "builds", "reads"), STORE_READERS, ids=[" ".join(a) for a, _, _, _ in STORE_READERS]
 )
 def test_a_store_at_its_newest_schema_is_opened_without_alembic(
-    current_store: Path, args: tuple[str, ...], expect: str, builds: tuple[str, ...]
+    current_store: Path, args: tuple[str, ...], expect: str, builds: tuple[str, ...], reads: set[str]
 ) -> None:
     """Alembic's machinery loads only to migrate; reading commands load no X12 maps, reader or web
-    framework, and build no pydantic schema they do not use."""
-    code, modules, output, built = _probe(current_store, *args)
+    framework, and build no pydantic schema and no table they do not use."""
+    code, modules, output, built, tables = _probe(current_store, *args)
     assert code == 0 and expect in output, output
     assert {"sqlalchemy.engine", "gateway.storage.tables"} <= modules  # it did open the store
     assert sorted(modules & {"alembic", "pyx12", "parsers.x12", *READERS, *OTHER_ROLES, *POSTGRESQL}) == []
     assert sorted(modules & set(OTHER_COMMANDS)) == []
     assert [model for model in built if not model.startswith(builds)] == []
-    if args[0] in ("orders", "alerts", "outbox"):
+    if args[0] in ("orders", "alerts", "outbox", "report"):
         assert sorted(modules & set(CANONICAL)) == []
     if args[0] in LISTINGS:
         assert sorted(modules & set(ORM)) == []
+        assert {"gateway.config._alerts", "gateway.config._store"} <= modules
+        assert sorted(modules & set(OTHER_SETTINGS)) == []
+    assert tables and sorted(tables - reads) == []  # it built what it queried, and no other table
 
 
 def test_the_same_probe_sees_the_orm_where_a_command_uses_it(current_store: Path, tmp_path: Path) -> None:
     """The control for the listings above: a command that writes (here resolving an alert by hand,
-    which goes through the desk's ORM code) does load it, so its absence there means something."""
+    which goes through the desk's ORM code) does load it, and with it every table, so their absence
+    there means something."""
+    from gateway.storage import tables as schema
+
     shutil.copytree(current_store / "home", tmp_path / "home")
-    code, modules, output = _gateway(tmp_path, "alerts", "--resolve", "999", "--note", "probe")
+    code, modules, output, _, tables = _probe(tmp_path, "alerts", "--resolve", "999", "--note", "probe")
     assert code != 0 and "999" in output, output  # no such alert: refused, after opening the store
     assert set(ORM) <= modules
+    assert tables == set(schema.metadata.tables)
 
 
 def test_x12_ingest_into_a_current_store_loads_no_alembic(current_store: Path, tmp_path: Path) -> None:

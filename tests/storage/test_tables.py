@@ -8,6 +8,7 @@ restated in the ORM, left untyped, or typed with a nullability its column does n
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 import typing
@@ -73,3 +74,44 @@ def test_the_tables_load_no_orm() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[false, true]"
+
+
+def test_each_declared_table_has_its_builder_and_name() -> None:
+    """The names declared at the top of tables.py are the tables built below, each under its own name."""
+    declared = {name for name, kind in tables.__annotations__.items() if kind == "Table"}
+    assert declared == set(tables._BUILDERS) == set(tables.metadata.tables)
+    for name in declared:
+        assert getattr(tables, name) is tables.metadata.tables[name]
+    with pytest.raises(AttributeError, match="no attribute 'not_a_table'"):
+        getattr(tables, "not_a_table")  # noqa: B009
+
+
+def test_a_table_is_built_on_first_use_with_those_its_keys_name() -> None:
+    """In a fresh process: importing builds no table; a look-up builds that table and the tables its
+    foreign keys name (so a join without ON finds them); ``metadata`` builds every one."""
+    probe = (
+        "import json; from gateway.storage import tables; built = lambda: sorted(tables._metadata.tables); "
+        "steps = [built()]; tables.finding; steps.append(built()); "
+        "steps.append(len(tables.metadata.tables)); print(json.dumps(steps))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    targets = sorted({key.column.table.name for key in tables.finding.foreign_keys} | {"finding"})
+    assert targets == ["document", "finding", "purchase_order"]  # the control: finding names two tables
+    assert json.loads(done.stdout) == [[], targets, len(tables._BUILDERS)]
+
+
+def test_the_schema_loads_no_dialect() -> None:
+    """Every table built, neither SQLite's nor PostgreSQL's dialect is imported (a store loads its own);
+    the control: SQLite's search index still compiles partial, and only for SQLite."""
+    probe = (
+        "import sys, json; from gateway.storage import tables; tables.metadata; "
+        "print(json.dumps([m for m in ('sqlalchemy.dialects.sqlite', 'sqlalchemy.dialects.postgresql') if m in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == []
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    (search,) = [index for index in tables.document.indexes if index.name == "ix_document_queue_search"]
+    assert str(CreateIndex(search).compile(dialect=sqlite.dialect())).endswith("WHERE tallied_as IS NOT NULL")
+    assert search._ddl_if is not None and search._ddl_if.dialect == "sqlite"
