@@ -55,10 +55,12 @@ class ValidationContext:
             message=message,
             line_no=line_no,
             field=field,
-            expected=None if expected is None else _text(expected),
-            received=None if received is None else _text(received),
+            expected=expected if expected is None or type(expected) is str else _text(expected),
+            received=received if received is None or type(received) is str else _text(received),
             suggestions=suggestions or [],
-            details={k: _text(v) if isinstance(v, Decimal | date) else v for k, v in details.items()},
+            details={k: _text(v) if isinstance(v, Decimal | date) else v for k, v in details.items()}
+            if details
+            else {},
         )
 
 

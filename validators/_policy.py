@@ -34,6 +34,10 @@ DEFAULT_ACTIONS: dict[FindingCode, Action] = {
     FindingCode.PURPOSE_NOT_HANDLED: "hold",
     FindingCode.MISSING_FIELD: "hold",
 }
+# ``action`` runs for every finding: an enum member read from its class and an enum's hash are each a
+# Python call in 3.11, so the defaults are looked up by the code's text and SHORT_STOCK is kept here.
+_DEFAULT_BY_TEXT: dict[str, Action] = {code.value: action for code, action in DEFAULT_ACTIONS.items()}
+_SHORT_STOCK = FindingCode.SHORT_STOCK
 _STOCK_ACTIONS: dict[StockPolicy, Action] = {
     "backorder": "warn",
     "partial": "auto_fix",
@@ -93,6 +97,7 @@ class ValidationPolicy(BaseModel):
         return self
 
     def action(self, code: FindingCode) -> Action:
-        if code == FindingCode.SHORT_STOCK:
+        if code == _SHORT_STOCK:
             return _STOCK_ACTIONS[self.short_stock]
-        return self.actions.get(code) or DEFAULT_ACTIONS.get(code, "hold")
+        chosen = self.actions.get(code) if self.actions else None
+        return chosen or _DEFAULT_BY_TEXT.get(code._value_ if isinstance(code, FindingCode) else code, "hold")

@@ -18,6 +18,7 @@ PACK_UNITS = frozenset({"CA", "BX", "PK", "CT", "PL", "BG", "RL"})
 FIXED_UNITS = {"DZ": Decimal(12), "GR": Decimal(144)}
 EACH_UNITS = frozenset({"EA", "PC", "UN"})
 _TEN_THOUSANDTH = Decimal("0.0001")
+_PRICE_MISMATCH = FindingCode.PRICE_MISMATCH  # read once: an enum member read from its class is a Python call
 
 
 def units_per(uom: str, product: Product) -> Decimal | None:
@@ -89,11 +90,11 @@ def check_price(
     received = line.unit_price
     if received is None or context.policy.price_tolerance.allows(expected, received):
         return (received if received is not None else expected), []
-    fixing = context.policy.action(FindingCode.PRICE_MISMATCH) == "auto_fix"
+    fixing = context.policy.action(_PRICE_MISMATCH) == "auto_fix"
     shown, sent = money(expected), money(received)  # each written once, for the message and the fields
     outcome = f"; corrected to {shown}" if fixing else ""
     finding = context.finding(
-        FindingCode.PRICE_MISMATCH,
+        _PRICE_MISMATCH,
         f"line {line.line_no}: unit price {sent}/{uom} but the {source} gives {shown}/{uom}{outcome}",
         line_no=line.line_no,
         field="unit_price",

@@ -17,6 +17,8 @@ from ._findings import Finding
 from ._findings import FindingCode
 from ._master import Product
 
+# Codes of the checks run per line, read once: an enum member read from its class is a Python call in 3.11.
+_PACK_MULTIPLE, _UNKNOWN_SHIP_TO = FindingCode.PACK_MULTIPLE, FindingCode.UNKNOWN_SHIP_TO
 # DTM/DTM-like qualifiers that ask for a delivery or shipment date.
 REQUESTED_DATES = frozenset({"002", "010", "037", "038", "063", "064", "074", "106", "118"})
 
@@ -158,7 +160,7 @@ def ship_to(order: Order, context: ValidationContext) -> list[Finding]:
         where = f"line {line_no}: store" if line_no else "ship-to"
         found.append(
             context.finding(
-                FindingCode.UNKNOWN_SHIP_TO,
+                _UNKNOWN_SHIP_TO,
                 f"{where} {code} is not in {context.customer_account}'s address book",
                 line_no=line_no,
                 field="ship_to",
@@ -177,15 +179,16 @@ def pack_multiple(line: OrderLine, product: Product, context: ValidationContext)
     if pack <= 1 or unit.upper() != product.uom.upper() or quantity % pack == 0:
         return []
     rounded = (quantity / pack).to_integral_value(rounding=ROUND_CEILING) * pack
-    fixing = context.policy.action(FindingCode.PACK_MULTIPLE) == "auto_fix"
+    fixing = context.policy.action(_PACK_MULTIPLE) == "auto_fix"
+    sent, whole = show(quantity), show(rounded)  # each written once, for the message and the fields
     finding = context.finding(
-        FindingCode.PACK_MULTIPLE,
-        f"line {line.line_no}: {show(quantity)} {unit} of {product.sku} is not a multiple of its "
-        f"pack of {show(pack)}" + (f"; rounded up to {show(rounded)}" if fixing else ""),
+        _PACK_MULTIPLE,
+        f"line {line.line_no}: {sent} {unit} of {product.sku} is not a multiple of its "
+        f"pack of {show(pack)}" + (f"; rounded up to {whole}" if fixing else ""),
         line_no=line.line_no,
         field="quantity",
-        expected=rounded,
-        received=quantity,
+        expected=whole,
+        received=sent,
     )
     if fixing:
         line.quantity = line.quantity.model_copy(update={"value": rounded})

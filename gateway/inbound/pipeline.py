@@ -587,6 +587,12 @@ class Pipeline:
             and (profile := self._partners.get(item.order.partner or ""))
         ]
         validator.prepare((item.order, profile) for item, profile in todo)
+        with validator.stock.batched():  # the batch's allocations: one UPDATE per SKU and warehouse
+            self._validate_each(run, validator, todo)
+
+    def _validate_each(
+        self, run: _Run, validator: StoreValidator, todo: list[tuple[_Pending, PartnerProfile]]
+    ) -> None:
         for item, profile in todo:
             original = _original(run, item, profile)
             if original is not None and _is_channel_snapshot(item.order):

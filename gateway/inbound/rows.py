@@ -150,16 +150,19 @@ def _x12_place(issue: Issue) -> str | None:
 
 def finding_row(finding: validators.Finding) -> dict[str, Any]:
     """A validation finding, whether the pipeline or the desk's re-validation made it."""
+    action = finding.action
     return {
-        "code": finding.code.value,
+        "code": str(finding.code),  # a StrEnum: its value
         "severity": finding.severity,
-        "action": finding.action,
+        "action": action,
         "message": finding.message,
         "field": finding.field,
         "line_no": finding.line_no,
         "expected": finding.expected,
         "received": finding.received,
-        "suggestions": [s.model_dump(mode="json") for s in finding.suggestions],
+        "suggestions": [s.model_dump(mode="json") for s in finding.suggestions]
+        if finding.suggestions
+        else [],
         "details": finding.details,
     }
 
@@ -212,10 +215,10 @@ def of_order(
 def insert_findings(session: Session, rows: Sequence[Mapping[str, Any]], when: datetime) -> None:
     """Store finding rows (``of_order``'s), made at ``when``; a value too long for its column is cut."""
     table = storage.Finding.__table__
-    stored = [{**f, "created_at": when} for f in rows]
+    stored = [dict(f) for f in rows]
     for row in stored:
         storage.fit_to_columns(table, row)  # a quoted value may be long
-    storage.insert_rows(session, table, stored)
+    storage.insert_rows(session, table, stored, same={"created_at": when})
 
 
 def replace_lines(session: Session, order_id: int, order: Order) -> None:

@@ -9,7 +9,10 @@ Stock is the other such figure, and it crosses customers: two partners' orders f
 lock different credit rows. So the inventory rows an order reads are locked too (``FOR UPDATE``,
 in SKU and warehouse order) until its transaction commits; the second order then reads what the
 first left, and gets ``short_stock``. What validation may promise a partner is its available to
-promise (``gateway.inbound.atp``): free stock less the profile's ``[stock] safety``.
+promise (``gateway.inbound.atp``): free stock less the profile's ``[stock] safety``. While the
+pipeline validates a batch (``LiveStock.batched``), what the accepted orders take is written when
+the batch ends, one UPDATE per SKU and warehouse, instead of one per order's line and warehouse;
+the rows were locked when read, and a release reads them only after the writes.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -64,6 +69,7 @@ class LiveStock(Mapping[str, Decimal]):
         self._session = session
         self._warehouses: dict[str, dict[str, Decimal]] = {}
         self._own = dict(own or {})
+        self._pending: dict[tuple[str, str], Decimal] | None = None  # taken, not yet written (``batched``)
 
     def prefetch(self, skus: Iterable[str]) -> None:
         wanted = sorted({sku for sku in skus if sku not in self._warehouses})
@@ -86,6 +92,10 @@ class LiveStock(Mapping[str, Decimal]):
             self.prefetch([sku])
         return sum(self._warehouses[sku].values(), self._own.get(sku, Decimal(0)))
 
+    def get(self, sku: str, default: Decimal | None = None) -> Decimal:  # type: ignore[override]
+        """Free stock of ``sku`` (every SKU has a figure: an unknown one has none free)."""
+        return self[sku]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._warehouses)
 
@@ -101,18 +111,22 @@ class LiveStock(Mapping[str, Decimal]):
             taken = min(quantity, warehouses[warehouse])
             if taken <= 0:
                 return
-            inventory = storage.InventoryLevel
-            self._session.execute(
-                update(inventory)
-                .where(inventory.sku == sku, inventory.warehouse == warehouse)
-                .values(allocated=inventory.allocated + taken)
-            )
+            if self._pending is not None:
+                self._pending[(sku, warehouse)] = self._pending.get((sku, warehouse), Decimal(0)) + taken
+            else:
+                inventory = storage.InventoryLevel
+                self._session.execute(
+                    update(inventory)
+                    .where(inventory.sku == sku, inventory.warehouse == warehouse)
+                    .values(allocated=inventory.allocated + taken)
+                )
             warehouses[warehouse] -= taken
             quantity -= taken
 
     def release(self, sku: str, quantity: Decimal) -> None:
         """Give back ``quantity`` from the warehouses holding the most allocated first, never below zero
         (what a reload of the inventory already gave back is not given back again), in the store too."""
+        self.write()  # what this transaction took is read back below
         inventory = storage.InventoryLevel
         rows = self._session.execute(
             select(inventory.warehouse, inventory.allocated)
@@ -131,6 +145,33 @@ class LiveStock(Mapping[str, Decimal]):
             if sku in self._warehouses:  # what a validation later in this transaction sees as free
                 self._warehouses[sku][warehouse] = self._warehouses[sku].get(warehouse, Decimal(0)) + back
             quantity -= back
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Allocations inside the block are written when it ends, summed per SKU and warehouse
+        (left unwritten if it raises: the transaction is rolled back)."""
+        self._pending = {}
+        try:
+            yield
+            self.write()
+        finally:
+            self._pending = None
+
+    def write(self) -> None:
+        """Write the allocations taken inside ``batched`` so far: one UPDATE per SKU and warehouse."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        inventory = storage.InventoryLevel.__table__
+        self._session.execute(
+            update(inventory)
+            .where(inventory.c.sku == bindparam("b_sku"), inventory.c.warehouse == bindparam("b_warehouse"))
+            .values(allocated=inventory.c.allocated + bindparam("b_taken", type_=inventory.c.allocated.type)),
+            [
+                {"b_sku": sku, "b_warehouse": warehouse, "b_taken": taken}
+                for (sku, warehouse), taken in sorted(pending.items())
+            ],
+        )
 
 
 class StoreValidator:

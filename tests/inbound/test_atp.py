@@ -28,6 +28,7 @@ from partners import PartnerRegistry
 from partners import StockSettings
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
+from tests.work import sql_statements
 
 D = Decimal
 SKU = "NW-40001"  # demo stock: COL 1277 on hand, 6 allocated; RNO 1868 on hand, 41 allocated
@@ -167,3 +168,38 @@ def test_validation_promises_a_partner_only_what_its_safety_stock_leaves(
         assert [f.code.value for f in held_back.findings] == ["short_stock"]
         assert held_back.allocations.get(SKU, D(0)) == D(2)  # backorder: 2 of the 4 (10 − 8 safety)
         assert atp(session, [SKU], careful.stock) == {SKU: D(0)}
+
+
+def _take(sessions: sessionmaker[Session], *, batched: bool) -> tuple[dict[str, Decimal], list[str]]:
+    """Three accepted orders for SKU validated in one transaction: ATP after them, and the UPDATEs run."""
+    acme = PartnerRegistry.from_directory().get("acme")
+    assert acme is not None
+    with sessions() as session:
+        _stock(session, (10, 0), (8, 1))
+        master = MasterDataCache().get(session)
+        validator = StoreValidator(session, master, FIXED_NOW.date())
+        orders = [
+            _order("acme", quantity).model_copy(update={"po_number": f"ATP-{quantity}"})
+            for quantity in (3, 4, 6)
+        ]
+        validator.prepare([(order, acme) for order in orders])
+        with sql_statements(sessions.kw["bind"]) as statements:
+            if batched:
+                with validator.stock.batched():
+                    results = [validator.validate(order, acme) for order in orders]
+            else:
+                results = [validator.validate(order, acme) for order in orders]
+        assert [r.outcome for r in results] == [OrderStatus.ACCEPTED] * 3
+        left = atp(session, [SKU])
+        session.rollback()
+    return left, [s for s, _ in statements if s.lstrip().upper().startswith("UPDATE")]
+
+
+def test_a_batch_writes_its_allocations_once_per_sku_and_warehouse(
+    master_sessions: sessionmaker[Session],
+) -> None:
+    one_by_one, updates = _take(master_sessions, batched=False)
+    together, batched_updates = _take(master_sessions, batched=True)
+    assert one_by_one == together == {SKU: D(17 - 13)}  # 3 + 4 (from COL) + 6 (from RNO) taken from 17 free
+    # one UPDATE per order (each from one warehouse) against one executemany for COL and RNO
+    assert len(updates) == 3 and len(batched_updates) == 1
