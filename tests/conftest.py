@@ -114,7 +114,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
     """The folder ``run_folder/name`` that ``build(folder)`` filled, once per run however many
     xdist processes ask: the first builds it under a lock on the run's folder, the others wait on
     that lock (no deadline), then use it. Tests copy what it holds, never change it."""
