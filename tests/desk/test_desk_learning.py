@@ -34,8 +34,8 @@ from tests.web.test_web_desk_support import ERP
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
 from tests.web.test_web_desk_support import clerk_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import open_app
 from tests.web.test_web_desk_support import post
 from tests.web.test_web_desk_support import staffed_store
@@ -285,9 +285,10 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
         engine.dispose()
 
 
-def test_an_edi_orders_po_number_is_not_corrected_on_the_desk(master_template: Path, tmp_path: Path) -> None:
-    (tmp_path / "store").mkdir()
-    store = build_store(master_template, tmp_path / "store")
+def test_an_edi_orders_po_number_is_not_corrected_on_the_desk(
+    master_template: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    store = desk_store(master_template, tmp_path_factory)
     app, engine = open_app(store, tmp_path / "app")
     try:
         order_id = app.order_id(UNKNOWN_SKU_PO)

@@ -98,6 +98,13 @@ def desk_store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) 
     return built_once(tmp_path_factory, "desk-store", partial(build_store, master_template)) / "desk.db"
 
 
+def own_desk_store(master_template: Path, tmp_path_factory: pytest.TempPathFactory, folder: Path) -> Path:
+    """A copy of ``desk_store`` at ``folder/desk.db``, for a module that adds to it; returns its path."""
+    path = folder / "desk.db"
+    shutil.copyfile(desk_store(master_template, tmp_path_factory), path)
+    return path
+
+
 def clerk_store(master_template: Path, folder: Path) -> Path:
     """A store file with the demo master data and one clerk, alice; returns its path."""
     path = folder / "store.db"
