@@ -117,6 +117,12 @@ def clerk_store(master_template: Path, folder: Path) -> Path:
     return path
 
 
+def shared_clerk_store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``clerk_store``'s store, built once per run (alice's scrypt hash is a noticeable moment); tests
+    copy it (``open_app``), never change it."""
+    return built_once(tmp_path_factory, "clerk-store", partial(clerk_store, master_template)) / "store.db"
+
+
 def staffed_store(
     engine: Engine, users: dict[str, str], *, at: datetime
 ) -> tuple[sessionmaker[Session], dict[str, storage.DeskUser]]:
