@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -107,42 +108,70 @@ def three_po_interchange() -> bytes:
     return (head + sets + tail.replace("GE*1*", "GE*3*")).encode("ascii")
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty SQLite store migrated to the newest schema, built once; tests copy it (a copy
-    takes milliseconds, migrating a store a second or more)."""
-    path = tmp_path_factory.mktemp("migrated") / "gateway.db"
-    engine = storage.make_engine(f"sqlite:///{path}")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's temporary folder: under pytest-xdist every process's own is a subfolder of it."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """The folder ``run_folder/name`` that ``build(folder)`` filled, once per run however many
+    xdist processes ask: the first builds it under a lock on the run's folder, the others wait on
+    that lock (no deadline), then use it. Tests copy what it holds, never change it."""
+    folder = run_folder(tmp_path_factory) / name
+    built = folder.parent / f"{name}.built"  # written last: the folder is complete
+    if not built.exists():
+        with (folder.parent / f"{name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not built.exists():
+                shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another process
+                folder.mkdir()
+                build(folder)
+                built.touch()
+    return folder
+
+
+def _migrate(folder: Path) -> None:
+    engine = storage.make_engine(f"sqlite:///{folder / 'gateway.db'}")
     storage.upgrade(engine)
     engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store migrated to the newest schema, built once per run; tests copy it (a
+    copy takes milliseconds, migrating a store a second or more)."""
+    return built_once(tmp_path_factory, "migrated", _migrate) / "gateway.db"
 
 
 @pytest.fixture
 def sessions(tmp_path: Path, migrated_template: Path) -> Iterator[sessionmaker[Session]]:
     """A fresh, empty store at the newest schema."""
-    yield from _copy_of(migrated_template, tmp_path / "gateway.db")
+    yield from copy_of(migrated_template, tmp_path / "gateway.db")
 
 
 @pytest.fixture(scope="session")
 def master_template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Path:
-    """A SQLite store holding the demo master data, built once; tests copy it."""
-    path = tmp_path_factory.mktemp("master") / "gateway.db"
-    shutil.copyfile(migrated_template, path)
-    engine = storage.make_engine(f"sqlite:///{path}")
-    with storage.make_sessionmaker(engine)() as session, session.begin():
-        load_demo_master_data(session, ROOT / "fixtures" / "master")
-    engine.dispose()
-    return path
+    """A SQLite store holding the demo master data, built once per run (about 4 s of CPU); tests
+    copy it."""
+
+    def build(folder: Path) -> None:
+        shutil.copyfile(migrated_template, folder / "gateway.db")
+        engine = storage.make_engine(f"sqlite:///{folder / 'gateway.db'}")
+        with storage.make_sessionmaker(engine)() as session, session.begin():
+            load_demo_master_data(session, ROOT / "fixtures" / "master")
+        engine.dispose()
+
+    return built_once(tmp_path_factory, "master", build) / "gateway.db"
 
 
 @pytest.fixture
 def master_sessions(tmp_path: Path, master_template: Path) -> Iterator[sessionmaker[Session]]:
     """A fresh store with the demo master data loaded."""
-    yield from _copy_of(master_template, tmp_path / "gateway.db")
+    yield from copy_of(master_template, tmp_path / "gateway.db")
 
 
-def _copy_of(template: Path, path: Path) -> Iterator[sessionmaker[Session]]:
+def copy_of(template: Path, path: Path) -> Iterator[sessionmaker[Session]]:
     """Sessions on a copy of the SQLite store ``template`` at ``path``, its engine disposed after."""
     shutil.copyfile(template, path)
     engine = storage.make_engine(f"sqlite:///{path}")

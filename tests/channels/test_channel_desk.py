@@ -13,14 +13,17 @@ import pytest
 from partners import PartnerProfile
 from partners import PartnerRegistry
 from tests.conftest import ROOT
-from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import open_app
 
 SECRET = "desk test secret"
 
 
 def test_a_shopify_order_is_shown_on_the_desk(
-    master_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    master_template: Path,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(
         "DESK_SHOP_SECRET", SECRET
@@ -35,8 +38,7 @@ def test_a_shopify_order_is_shown_on_the_desk(
             }
         )
     )
-    (tmp_path / "store").mkdir()
-    store = build_store(master_template, tmp_path / "store")
+    store = desk_store(master_template, tmp_path_factory)
     opened, engine = open_app(store, tmp_path / "app", partners=registry)
     try:
         raw = (ROOT / "fixtures" / "channels" / "shopify" / "order-create-webhook.json").read_bytes()

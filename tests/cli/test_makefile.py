@@ -33,6 +33,7 @@ def test_the_test_target_type_checks_after_ruff_and_before_pytest(tmp_path: Path
     assert steps == [
         f"{venv}/bin/ruff check .",
         f"{venv}/bin/ruff format --check .",
-        f"{venv}/bin/mypy",
+        f"{venv}/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null & collecting=$!;"
+        f" {venv}/bin/mypy && {{ wait $collecting || true; }}",
         f"{venv}/bin/python -m pytest -n 3 --dist worksteal",
     ], dry

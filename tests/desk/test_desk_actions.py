@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import email
 import re
+import shutil
 from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from email import policy
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,8 @@ from tests.conftest import INBOX
 from tests.conftest import ROOT
 from tests.conftest import acme_850
 from tests.conftest import allocated
+from tests.conftest import built_once
+from tests.conftest import copy_of
 from tests.desk._orders import act
 from tests.desk._orders import only_order
 from tests.desk._orders import stored_order as order
@@ -44,9 +49,32 @@ UNKNOWN_ITEM = (b"NW-30555", b"NW-99001")  # line 3 orders a SKU nobody sells
 DEARER = (b"*4.50*", b"*4.95*")  # line 1 priced over the agreement
 
 
+STAFF = (("alice", "clerk"), ("bob", "clerk"), ("carol", "credit"), ("root", "admin"))
+
+
+def _add_staff(master_template: Path, folder: Path) -> None:
+    shutil.copyfile(master_template, folder / "gateway.db")
+    engine = storage.make_engine(f"sqlite:///{folder / 'gateway.db'}")
+    with storage.make_sessionmaker(engine)() as session, session.begin():
+        for name, role in STAFF:
+            desk.add_user(session, name, password(name), role, at=FIXED_NOW)
+    engine.dispose()
+
+
 @pytest.fixture
-def sessions(master_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    return master_sessions
+def sessions(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    master_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[sessionmaker[Session]]:
+    """A copy of the demo master data's store; a test that asks for ``staff`` gets the store with
+    the four users added once per run (each user's scrypt hash is a noticeable moment of CPU)."""
+    template = master_template
+    if "staff" in request.fixturenames:
+        template = built_once(tmp_path_factory, "desk-actions-staff", partial(_add_staff, master_template))
+        template /= "gateway.db"
+    yield from copy_of(template, tmp_path / "gateway.db")
 
 
 @pytest.fixture
@@ -61,11 +89,11 @@ def order_desk(partners: PartnerRegistry) -> OrderDesk:
 
 @pytest.fixture
 def staff(sessions: sessionmaker[Session]) -> dict[str, DeskUser]:
-    with sessions() as session, session.begin():
-        return {
-            name: desk.add_user(session, name, password(name), role, at=FIXED_NOW)
-            for name, role in (("alice", "clerk"), ("bob", "clerk"), ("carol", "credit"), ("root", "admin"))
-        }
+    """The four users ``sessions`` holds (added by ``desk.add_user`` at FIXED_NOW)."""
+    with sessions() as session:
+        found = {name: desk.find_user(session, name) for name, _ in STAFF}
+    assert all(user is not None for user in found.values()), found
+    return {name: user for name, user in found.items() if user is not None}
 
 
 def acme(tmp_path: Path, po: str, control: str, *changes: tuple[bytes, bytes]) -> Path:

@@ -28,17 +28,19 @@ from tests.documents.layout_documents import layout_pdf
 from tests.web.test_web_desk_support import ERP
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import clerk_store
 from tests.web.test_web_desk_support import open_app
 from tests.web.test_web_desk_support import post
+from tests.web.test_web_desk_support import shared_clerk_store
 
 KEYED_AT = NOW.isoformat(timespec="seconds")
 
 
 @pytest.fixture
-def web(master_template: Path, tmp_path: Path) -> Iterator[tuple[DeskApp, Pipeline]]:
+def web(
+    master_template: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[DeskApp, Pipeline]]:
     """The desk app over a store with the demo master data and a clerk, and a pipeline on the same store."""
-    store = clerk_store(master_template, tmp_path)
+    store = shared_clerk_store(master_template, tmp_path_factory)
     partners = PartnerRegistry.from_directory()
     app, app_engine = open_app(store, tmp_path / "app", partners=partners)
     yield app, Pipeline(app.sessions, partners, clock=lambda: NOW, erp_kind=ERP)

@@ -34,10 +34,10 @@ from tests.web.test_web_desk_support import ERP
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
-from tests.web.test_web_desk_support import clerk_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import open_app
 from tests.web.test_web_desk_support import post
+from tests.web.test_web_desk_support import shared_clerk_store
 from tests.web.test_web_desk_support import staffed_store
 
 FIRST = [
@@ -49,9 +49,11 @@ SECOND = [("NW-20017", "BOLT M8X40 ZINC CASE/100", 3, Decimal("52.80")),
 
 
 @pytest.fixture
-def learning(master_template: Path, tmp_path: Path) -> Iterator[tuple[DeskApp, Pipeline, str]]:
+def learning(
+    master_template: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[DeskApp, Pipeline, str]]:
     """The desk app over a store with the demo master data and a clerk, a pipeline on the same store, its URL."""
-    store = clerk_store(master_template, tmp_path)
+    store = shared_clerk_store(master_template, tmp_path_factory)
     partners = PartnerRegistry.from_directory()
     app, app_engine = open_app(store, tmp_path / "app", partners=partners)
     pipeline = Pipeline(app.sessions, partners, clock=lambda: NOW, erp_kind=ERP)
@@ -285,9 +287,10 @@ def test_learning_forgetting_and_reading_with_the_hints_on_each_store(
         engine.dispose()
 
 
-def test_an_edi_orders_po_number_is_not_corrected_on_the_desk(master_template: Path, tmp_path: Path) -> None:
-    (tmp_path / "store").mkdir()
-    store = build_store(master_template, tmp_path / "store")
+def test_an_edi_orders_po_number_is_not_corrected_on_the_desk(
+    master_template: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    store = desk_store(master_template, tmp_path_factory)
     app, engine = open_app(store, tmp_path / "app")
     try:
         order_id = app.order_id(UNKNOWN_SKU_PO)

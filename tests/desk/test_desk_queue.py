@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import built_once
 from tests.web.test_web_desk_support import password
 from tests.work import sql_statements
 from validators import FindingCode
@@ -159,15 +162,20 @@ def build_desk(
 
 @pytest.fixture(scope="module")
 def desk_template(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """The dataset, ingested once per module; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("desk") / "gateway.db"
+    """The dataset, ingested once per run for the three modules that read it, whichever xdist
+    processes run them; each test works on its own copy."""
+    folder = built_once(tmp_path_factory, "desk-queue", partial(_build_template, master_template))
+    orders, documents = json.loads((folder / "ids.json").read_text())
+    return folder / "gateway.db", orders, documents
+
+
+def _build_template(master_template: Path, folder: Path) -> None:
+    path = folder / "gateway.db"
     shutil.copyfile(master_template, path)
     engine = storage.make_engine(f"sqlite:///{path}")
-    orders, documents = build_desk(
-        storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), path.parent
-    )
+    ids = build_desk(storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), folder)
     engine.dispose()
-    return path, orders, documents
+    (folder / "ids.json").write_text(json.dumps(ids))
 
 
 def desk_on(sessions: sessionmaker[Session], orders: dict[str, int], documents: dict[str, int]) -> Desk:

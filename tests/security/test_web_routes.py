@@ -28,7 +28,7 @@ from tests.security._routes import desk_routes
 from tests.security._routes import every_route
 from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import password
 from tests.web.test_web_desk_support import token
 
@@ -37,7 +37,7 @@ API_TOKEN = "api-token"  # what open_app gives the app
 
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(master_template, tmp_path_factory.mktemp("routes"))
+    return desk_store(master_template, tmp_path_factory)
 
 
 def _state(desk: DeskApp) -> tuple[object, ...]:

@@ -19,14 +19,14 @@ from gateway.model.status import AlertKind
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import open_app
 from tests.web.test_web_desk_support import post
 
 
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(master_template, tmp_path_factory.mktemp("desk-alerts"))
+    return desk_store(master_template, tmp_path_factory)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from tests.web.test_web_desk_support import ROLE_USER
 from tests.web.test_web_desk_support import SECRET
 from tests.web.test_web_desk_support import UNKNOWN_SKU_PO
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import open_app
 from tests.web.test_web_desk_support import password
 from tests.web.test_web_desk_support import post
@@ -39,7 +39,7 @@ from tests.web.test_web_desk_support import token
 
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(master_template, tmp_path_factory.mktemp("desk-auth"))
+    return desk_store(master_template, tmp_path_factory)
 
 
 @pytest.fixture

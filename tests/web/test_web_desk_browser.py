@@ -9,7 +9,6 @@ Chromium not starting is a failure, never a skip.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -30,6 +29,7 @@ from playwright.sync_api import expect
 from tests.conftest import FIXED_NOW
 from tests.conftest import INBOX
 from tests.conftest import ROOT
+from tests.conftest import built_once
 from tests.run.test_run import free_port
 from tests.run.test_run import wait_for
 from tests.servers.browser import SCREENSHOTS
@@ -104,41 +104,31 @@ def desk_env(home: Path) -> dict[str, str]:
 _DEMO_HOMES: dict[str, tuple[Path, str]] = {}  # this process's: each data folder and its password
 
 
-def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The run's temporary folder: under pytest-xdist every process's own is a subfolder of it."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-def built_once(
+def demo_built_once(
     tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], str]
 ) -> tuple[Path, str]:
     """``folder/home`` and the demo password that ``build(folder)`` made and returned, once per run
-    however many xdist processes ask: the first builds it under a lock on the run's folder, the
-    others wait on that lock (no deadline), then read it. Tests copy the home, never change it."""
+    however many xdist processes ask (``built_once``). Tests copy the home, never change it."""
     if name not in _DEMO_HOMES:
-        folder = run_folder(tmp_path_factory) / name
-        with (run_folder(tmp_path_factory) / f"{name}.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            built = folder / "password"  # written last: the folder is complete
-            if not built.exists():
-                shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another process
-                folder.mkdir()
-                built.write_text(build(folder))
-            _DEMO_HOMES[name] = (folder / "home", built.read_text())
+
+        def build_with_password(folder: Path) -> None:
+            (folder / "password").write_text(build(folder))
+
+        folder = built_once(tmp_path_factory, name, build_with_password)
+        _DEMO_HOMES[name] = (folder / "home", (folder / "password").read_text())
     return _DEMO_HOMES[name]
 
 
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A data folder made by the real CLI (``gateway init --demo``, then the PDF and the mistyped 850
     ingested, each an exception), once per run; each test serves its own copy of it."""
-    return built_once(tmp_path_factory, "desk-demo", build_demo_home)
+    return demo_built_once(tmp_path_factory, "desk-demo", build_demo_home)
 
 
 def plain_demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A data folder as ``gateway init --demo`` leaves it with no ERP configured, once per run; a
     fixture copies it and adds its own documents."""
-    return built_once(tmp_path_factory, "plain-demo", build_plain_demo_home)
+    return demo_built_once(tmp_path_factory, "plain-demo", build_plain_demo_home)
 
 
 def build_plain_demo_home(folder: Path) -> str:

@@ -14,13 +14,13 @@ from gateway.desk.dashboard import dashboard
 from gateway.desk.kpis import format_share
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import open_app
 
 
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(master_template, tmp_path_factory.mktemp("desk-kpis"))
+    return desk_store(master_template, tmp_path_factory)
 
 
 @pytest.fixture

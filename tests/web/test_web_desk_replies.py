@@ -25,7 +25,7 @@ from tests.servers.smtp_server import free_port
 from tests.servers.smtp_server import running_smtp_server
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
+from tests.web.test_web_desk_support import desk_store
 from tests.web.test_web_desk_support import open_app
 from tests.web.test_web_desk_support import post
 from tests.web.test_web_desk_support import token
@@ -40,7 +40,7 @@ REASON = (
 
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(master_template, tmp_path_factory.mktemp("desk-replies"))
+    return desk_store(master_template, tmp_path_factory)
 
 
 @pytest.fixture

@@ -36,8 +36,8 @@ from tests.conftest import INBOX
 from tests.web.test_web_desk_support import FIXTURES
 from tests.web.test_web_desk_support import NOW
 from tests.web.test_web_desk_support import DeskApp
-from tests.web.test_web_desk_support import build_store
 from tests.web.test_web_desk_support import open_app
+from tests.web.test_web_desk_support import own_desk_store
 from tests.web.test_web_desk_support import post
 
 NO_CUSTOMER_PDF = FIXTURES / "pdfs" / "quantity-first.pdf"
@@ -76,7 +76,7 @@ def points(fractions: tuple[float, float, float, float], width: float, height: f
 @pytest.fixture(scope="module")
 def store(master_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("desk-resolve")
-    path = build_store(master_template, folder)
+    path = own_desk_store(master_template, tmp_path_factory, folder)
     engine = storage.make_engine(f"sqlite:///{path}")
     pipeline = Pipeline(
         storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), clock=lambda: FIXED_NOW
