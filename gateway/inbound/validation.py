@@ -69,7 +69,8 @@ class LiveStock(Mapping[str, Decimal]):
         self._session = session
         self._warehouses: dict[str, dict[str, Decimal]] = {}
         self._own = dict(own or {})
-        self._pending: dict[tuple[str, str], Decimal] | None = None  # taken, not yet written (``batched``)
+        self._pending: dict[tuple[str, str], Decimal] = {}  # allocated (+) or given back (−), not yet written
+        self._batched = False
 
     def prefetch(self, skus: Iterable[str]) -> None:
         wanted = sorted({sku for sku in skus if sku not in self._warehouses})
@@ -106,22 +107,14 @@ class LiveStock(Mapping[str, Decimal]):
         """Take ``quantity`` from the warehouses with the most free stock first, in the store too."""
         warehouses = self._warehouses.setdefault(sku, {})
         for warehouse in sorted(warehouses, key=lambda w: -warehouses[w]):
-            if quantity <= 0:
-                return
             taken = min(quantity, warehouses[warehouse])
             if taken <= 0:
-                return
-            if self._pending is not None:
-                self._pending[(sku, warehouse)] = self._pending.get((sku, warehouse), Decimal(0)) + taken
-            else:
-                inventory = storage.InventoryLevel
-                self._session.execute(
-                    update(inventory)
-                    .where(inventory.sku == sku, inventory.warehouse == warehouse)
-                    .values(allocated=inventory.allocated + taken)
-                )
+                break
+            self._pending[(sku, warehouse)] = self._pending.get((sku, warehouse), Decimal(0)) + taken
             warehouses[warehouse] -= taken
             quantity -= taken
+        if not self._batched:
+            self.write()
 
     def release(self, sku: str, quantity: Decimal) -> None:
         """Give back ``quantity`` from the warehouses holding the most allocated first, never below zero
@@ -135,30 +128,28 @@ class LiveStock(Mapping[str, Decimal]):
         ).all()
         for warehouse, allocated in rows:
             if quantity <= 0:
-                return
+                break
             back = min(quantity, Decimal(allocated))
-            self._session.execute(
-                update(inventory)
-                .where(inventory.sku == sku, inventory.warehouse == warehouse)
-                .values(allocated=inventory.allocated - back)
-            )
+            self._pending[(sku, warehouse)] = -back
             if sku in self._warehouses:  # what a validation later in this transaction sees as free
                 self._warehouses[sku][warehouse] = self._warehouses[sku].get(warehouse, Decimal(0)) + back
             quantity -= back
+        self.write()
 
     @contextmanager
     def batched(self) -> Iterator[None]:
         """Allocations inside the block are written when it ends, summed per SKU and warehouse
         (left unwritten if it raises: the transaction is rolled back)."""
-        self._pending = {}
+        self._batched = True
         try:
             yield
             self.write()
         finally:
-            self._pending = None
+            self._batched = False
+            self._pending = {}
 
     def write(self) -> None:
-        """Write the allocations taken inside ``batched`` so far: one UPDATE per SKU and warehouse."""
+        """Write the allocations taken or given back so far: one UPDATE per SKU and warehouse."""
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
