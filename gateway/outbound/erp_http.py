@@ -140,12 +140,14 @@ def _intacct(response: httpx.Response) -> Verdict:
         root = SafeET.fromstring(response.content)
     except SafeET.ParseError:
         return Verdict(False, f"the answer is not Intacct XML: {response.text[:300]}", retryable=False)
-    for level in ("control", "operation/authentication", "operation/result"):
-        status = root.findtext(f"{level}/status")
-        if status != "success":
-            return Verdict(
-                False, f"Intacct {level.rsplit('/', 1)[-1]} {status or 'missing'}: {_intacct_errors(root)}"
-            )
+    levels = [root.find("control"), root.find("operation/authentication"), *root.findall("operation/result")]
+    if len(levels) == 2:
+        levels.append(None)  # no result at all: missing
+    for number, level in enumerate(levels):
+        name = ("control", "authentication")[number] if number < 2 else "result"
+        status = level.findtext("status") if level is not None else None
+        if status != "success":  # every function's result: a change is two (delete, create)
+            return Verdict(False, f"Intacct {name} {status or 'missing'}: {_intacct_errors(root)}")
     return Verdict(delivered=True)
 
 

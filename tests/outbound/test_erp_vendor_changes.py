@@ -31,6 +31,7 @@ from gateway import storage
 from gateway.config import ErpSettings
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.status import OutboxStatus
+from gateway.outbound import erp_http
 from gateway.outbound.delivery import deliver_due
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
@@ -464,3 +465,18 @@ def test_a_cancel_the_erp_already_made_is_not_sent_again(
 
     assert [is_look_up(kind, call) for call in sent(erp)] == [False, True]
     assert [row.status for row in payloads(master_sessions)] == [OutboxStatus.SENT] * 2
+
+
+def test_an_intacct_change_counts_as_made_only_when_each_of_its_functions_succeeded() -> None:
+    """A change is two functions (delete, create) in one transaction: the create's failure is the answer."""
+    answer = INTACCT_OK.replace(
+        b"</result>",
+        b"</result><result><status>failure</status><function>create_sotransaction</function>"
+        b"<errormessage><error><errorno>BL03000018</errorno><description>Invalid Customer</description>"
+        b"</error></errormessage></result>",
+    )
+    verdict = erp_http.judge(INTACCT, httpx.Response(200, content=answer))
+    assert (
+        not verdict.delivered and verdict.error is not None and "result failure: BL03000018" in verdict.error
+    )
+    assert erp_http.judge(INTACCT, httpx.Response(200, content=INTACCT_OK)).delivered
