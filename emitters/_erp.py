@@ -1,4 +1,4 @@
-"""What the three ERP payload emitters share: exact-decimal JSON, line amounts, dates, keys.
+"""What the ERP payload emitters share: exact-decimal JSON, line amounts, dates, keys, look-ups.
 
 Money and quantities stay ``Decimal`` from the canonical order to the bytes. ``json_bytes``
 writes a ``Decimal`` as a JSON number with exactly its own digits (``52.80`` stays ``52.80``,

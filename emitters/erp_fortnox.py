@@ -1,4 +1,4 @@
-"""Fortnox payload (kind ``erp.fortnox``): an ``orders`` create.
+"""Fortnox payload (kind ``erp.fortnox``): an ``orders`` create, change and cancel.
 
 The body for ``POST https://api.fortnox.se/3/orders``, ``{"Order": {...}}``, sent with an OAuth 2.0
 bearer token (``GATEWAY_ERP_TOKEN``). Followed: Fortnox Developer, API reference "Orders" (create:

@@ -1,4 +1,4 @@
-"""QuickBooks Online payload (kind ``erp.quickbooks_online``): an ``estimate`` or ``salesreceipt`` create.
+"""QuickBooks Online payload (kind ``erp.quickbooks_online``): an ``estimate`` / ``salesreceipt``, updated, deleted.
 
 The Accounting API has no sales order, so an accepted order becomes an Estimate (``POST
 /v3/company/{realmId}/estimate``) or a SalesReceipt (``.../salesreceipt``); which one is chosen by

@@ -1,4 +1,4 @@
-"""Sage Intacct payload (kind ``erp.sage_intacct``): ``create_sotransaction`` in the XML API request envelope.
+"""Sage Intacct payload (kind ``erp.sage_intacct``): create / delete ``sotransaction`` in XML API envelopes.
 
 The body for ``POST https://api.intacct.com/ia/xml/xmlgw.phtml`` (XML API, DTD version 3.0).
 Followed: Sage Intacct Developer, "XML Requests" (``request`` → ``control`` {``senderid``,

@@ -1,4 +1,4 @@
-"""SAP Business One payload (kind ``erp.sap_business_one``): a Service Layer ``Orders`` create.
+"""SAP Business One payload (kind ``erp.sap_business_one``): a Service Layer ``Orders`` create, change, cancel.
 
 The body for ``POST /b1s/v1/Orders`` (Service Layer, OData), sent in the session that ``POST
 /b1s/v1/Login`` opens (``{"CompanyDB", "UserName", "Password"}``, answered with a ``B1SESSION``

@@ -1,4 +1,4 @@
-"""Visma.net ERP payload (kind ``erp.visma_net``): a ``salesorder`` create.
+"""Visma.net ERP payload (kind ``erp.visma_net``): a ``salesorder`` create, change and cancel.
 
 The body for ``POST /controller/api/v1/salesorder`` (Visma.net ERP Service API), sent with an
 OAuth 2.0 bearer token from Visma Connect (``GATEWAY_ERP_TOKEN``). Visma's update DTOs wrap every

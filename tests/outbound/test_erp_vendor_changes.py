@@ -32,12 +32,12 @@ from gateway.config import ErpSettings
 from gateway.inbound.pipeline import Pipeline
 from gateway.model.status import OutboxStatus
 from gateway.outbound import erp_http
-from gateway.outbound.delivery import deliver_due
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
 from tests.inbound.test_order_changes import acme
 from tests.outbound.test_erp_vendor_delivery import INTACCT_OK
 from tests.outbound.test_erp_vendor_delivery import SAP_LOGIN
+from tests.outbound.test_erp_vendor_delivery import run as deliver
 from tests.outbound.test_erp_vendor_payloads import SCHEMAS
 from tests.servers.erp_server import Call
 from tests.servers.erp_server import ErpServer
@@ -220,14 +220,6 @@ def payloads(sessions: sessionmaker[Session]) -> list[storage.OutboundRecord]:
     with sessions() as session:
         query = select(storage.OutboundRecord).where(storage.OutboundRecord.kind.like("erp.%"))
         return list(session.scalars(query.order_by(storage.OutboundRecord.id)))
-
-
-def deliver(
-    sessions: sessionmaker[Session], settings: ErpSettings, at: timedelta = timedelta(0)
-) -> tuple[int, int, int]:
-    with httpx.Client() as client:
-        report = deliver_due(sessions, settings, now=T0 + at, client=client)
-    return report.delivered, report.retrying, report.dead
 
 
 def sent(erp: ErpServer) -> list[Call]:
