@@ -45,6 +45,8 @@ language and which fields are filterable).
 Not confirmed for changes: that a repeated ``requestid`` on an update answers as the first did
 (Intuit documents it for every write); the void body (``Id`` and ``SyncToken``, as for the delete);
 query paging (at most 1000 records; a customer with more estimates on one PO date is not expected).
+A change of the PO date itself is not found (the query asks for the date the order now has): it
+becomes the same alert as none found.
 """
 
 from __future__ import annotations
