@@ -36,6 +36,7 @@ from gateway.alerts import raise_alert
 from gateway.alerts import resolve_alerts
 from gateway.config import ErpSettings
 from gateway.errors import ConfigError
+from gateway.errors import ErpLookupFailed
 from gateway.errors import TransportError
 from gateway.model.status import AlertKind
 from gateway.model.status import OutboxStatus
@@ -229,7 +230,7 @@ def _attempt(
             response = send(fresh_login=True)  # the session ended: log in once more
     except httpx.HTTPError as exc:
         error, retryable = f"{type(exc).__name__}: {exc or 'no detail'}", True
-    except (_NotFound, erp_http.LookupFailed, TransportError) as exc:
+    except TransportError as exc:  # (ErpLookupFailed too: a look-up that found not one order)
         error, retryable = str(exc), exc.retryable
     else:
         verdict = erp_http.Verdict(delivered=True) if response is None else erp_http.judge(row.kind, response)
@@ -281,14 +282,6 @@ def _failed(
     return not retryable
 
 
-class _NotFound(Exception):
-    """The ERP's own id of the order could not be looked up."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
 def _found(client: httpx.Client, settings: ErpSettings, find: str, url: str, headers: dict[str, str]) -> str:
     """``url`` with the ERP's id of the one record ``find`` (an OData ``$filter``) selects; its ETag goes
     in ``headers`` as ``If-Match``, which Business Central requires to change or delete it."""
@@ -299,21 +292,23 @@ def _found(client: httpx.Client, settings: ErpSettings, find: str, url: str, hea
         timeout=settings.timeout_seconds,
     )
     if not response.is_success:
-        raise _NotFound(
+        raise ErpLookupFailed(
             f"looking up {find}: HTTP {response.status_code}: {response.text[:300]}",
             retryable=response.status_code in _RETRYABLE or response.status_code >= 500,
         )
     try:
         found = response.json().get("value", [])
     except ValueError:
-        raise _NotFound(f"looking up {find}: the answer is not JSON", retryable=False) from None
+        raise ErpLookupFailed(f"looking up {find}: the answer is not JSON", retryable=False) from None
     if len(found) != 1 or not found[0].get("id"):
-        raise _NotFound(f"{len(found)} records in the ERP match {find}; one was expected", retryable=False)
+        raise ErpLookupFailed(
+            f"{len(found)} records in the ERP match {find}; one was expected", retryable=False
+        )
     headers["If-Match"] = found[0].get("@odata.etag") or "*"
     return url.replace("{id}", str(found[0]["id"]))
 
 
-class _SessionEnded(erp_http.LookupFailed):
+class _SessionEnded(ErpLookupFailed):
     """SAP answered the look-up 401: the Service Layer session ended."""
 
 
@@ -325,7 +320,7 @@ def _look_up(
     headers: dict[str, str],
     key: str,
 ) -> erp_http.Found:
-    """The one open record the ERP holds for ``find`` (``emitters._erp.find_one``), or ``LookupFailed``."""
+    """The one open record the ERP holds for ``find`` (``emitters._erp.find_one``), or ``ErpLookupFailed``."""
     method, url, params, what = erp_http.look_up_request(kind, settings.url, find)
     body = find.get("body")
     response = client.request(

@@ -26,6 +26,7 @@ from typing import Any
 
 import defusedxml.ElementTree as SafeET
 
+from gateway.errors import ErpLookupFailed
 from gateway.errors import TransportError
 
 if TYPE_CHECKING:
@@ -194,14 +195,6 @@ def _json_message(data: dict[str, Any]) -> str | None:
     return None
 
 
-class LookupFailed(Exception):
-    """The ERP's own id of an order could not be looked up: none or several found, or the look-up failed."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
 @dataclass(frozen=True, slots=True)
 class Found:
     """The one record a look-up found: its id, its fields, and whether the cancel asked for is already made."""
@@ -230,10 +223,10 @@ def look_up_request(kind: str, url: str, find: Mapping[str, Any]) -> tuple[str, 
 
 
 def read_found(kind: str, url: str, find: Mapping[str, Any], response: httpx.Response) -> Found:
-    """The one open record ``response`` (the look-up's answer) holds, or ``LookupFailed`` saying why not."""
+    """The one open record ``response`` (the look-up's answer) holds, or ``ErpLookupFailed`` saying why not."""
     what = look_up_request(kind, url, find)[3]
     if not response.is_success:
-        raise LookupFailed(
+        raise ErpLookupFailed(
             f"looking up {what}: HTTP {response.status_code}: {error_text(response)}",
             retryable=response.status_code in RETRYABLE or response.status_code >= 500,
         )
@@ -249,12 +242,12 @@ def read_found(kind: str, url: str, find: Mapping[str, Any], response: httpx.Res
         record = (open_ or matching)[0]
         key = _field(record, str(find["key"]))
         if key is None or key == "":
-            raise LookupFailed(f"the record found for {what} has no {find['key']}", retryable=False)
+            raise ErpLookupFailed(f"the record found for {what} has no {find['key']}", retryable=False)
         return Found(str(key), record, done=not open_)
     cancelled = (
         f" ({len(matching) - len(open_)} more already cancelled)" if len(matching) > len(open_) else ""
     )
-    raise LookupFailed(
+    raise ErpLookupFailed(
         f"{len(open_)} open records in the ERP match {what}{cancelled}; one was expected", retryable=False
     )
 
@@ -305,7 +298,7 @@ def _json_records(response: httpx.Response, items: str) -> list[Mapping[str, Any
     try:
         data: Any = json.loads(response.content)
     except ValueError:
-        raise LookupFailed(
+        raise ErpLookupFailed(
             f"the look-up's answer is not JSON: {response.text[:300]}", retryable=False
         ) from None
     for name in filter(None, items.split(".")):
@@ -313,14 +306,14 @@ def _json_records(response: httpx.Response, items: str) -> list[Mapping[str, Any
     if data is None:
         return []  # QuickBooks leaves the entity out of an empty QueryResponse
     if not isinstance(data, list):
-        raise LookupFailed(f"the look-up's answer has no list at {items or 'its top'}", retryable=False)
+        raise ErpLookupFailed(f"the look-up's answer has no list at {items or 'its top'}", retryable=False)
     return [record for record in data if isinstance(record, dict)]
 
 
 def _intacct_records(response: httpx.Response, items: str) -> list[Mapping[str, Any]]:
     verdict = _intacct(response)
     if not verdict.delivered:
-        raise LookupFailed(f"the look-up was refused: {verdict.error}", retryable=verdict.retryable)
+        raise ErpLookupFailed(f"the look-up was refused: {verdict.error}", retryable=verdict.retryable)
     root = SafeET.fromstring(response.content)
     data = root.find(items)
     return [{child.tag: child.text for child in record} for record in (data if data is not None else [])]
