@@ -224,10 +224,11 @@ def _attempt(
 
         try:
             response = send()
-        except _SessionEnded:  # the SAP session ended during the look-up: log in once more
+            ended = response is not None and response.status_code == 401 and row.kind == erp_http.SAP
+        except _SessionEnded:  # during the look-up
+            ended = True
+        if ended:  # the SAP session ended: log in once more, and only once
             response = send(fresh_login=True)
-        if response is not None and response.status_code == 401 and row.kind == erp_http.SAP:
-            response = send(fresh_login=True)  # the session ended: log in once more
     except httpx.HTTPError as exc:
         error, retryable = f"{type(exc).__name__}: {exc or 'no detail'}", True
     except TransportError as exc:  # (ErpLookupFailed too: a look-up that found not one order)

@@ -472,3 +472,28 @@ def test_an_intacct_change_counts_as_made_only_when_each_of_its_functions_succee
         not verdict.delivered and verdict.error is not None and "result failure: BL03000018" in verdict.error
     )
     assert erp_http.judge(INTACCT, httpx.Response(200, content=INTACCT_OK)).delivered
+
+
+def test_an_sap_session_that_ends_at_the_look_up_is_opened_again_once(
+    master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path, erp: ErpServer
+) -> None:
+    vendor, po = VENDORS[SAP], "4500070005"
+    erp.sap_login = SAP_LOGIN
+    flow = Pipeline(master_sessions, partners, clock=lambda: T0, erp_kind=SAP)
+    flow.ingest_path(acme(tmp_path, po, "000007051"))
+    assert deliver(master_sessions, vendor.settings(erp)) == (1, 0, 0)
+    flow.ingest_path(acme(tmp_path, po, "000007052", purpose="01"))
+    found(erp, vendor, po, "17")
+    erp.calls.clear()
+    erp.expire_next = 1  # the session (opened by this run's login) has ended when the look-up comes
+
+    assert deliver(master_sessions, vendor.settings(erp)) == (1, 0, 0)
+
+    assert [(call.method, urlsplit(call.path).path) for call in erp.calls] == [
+        ("POST", "/b1s/v1/Login"),
+        ("GET", "/b1s/v1/Orders"),
+        ("POST", "/b1s/v1/Login"),
+        ("GET", "/b1s/v1/Orders"),
+        ("POST", "/b1s/v1/Orders(17)/Cancel"),
+    ]
+    assert erp.logins == 3

@@ -119,6 +119,8 @@ class ErpServer:
 
             def do_GET(self) -> None:
                 server.calls.append(Call("GET", self.path, dict(self.headers.items()), b""))
+                if server.sap_login is not None and self._sap_session(b""):
+                    return
                 listing = server.listing() if server.listing else json.dumps({"value": server.found}).encode()
                 self._answer(200, listing, {})
 
