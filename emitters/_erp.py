@@ -1,4 +1,4 @@
-"""What the three ERP payload emitters share: exact-decimal JSON, line amounts, dates, keys.
+"""What the ERP payload emitters share: exact-decimal JSON, line amounts, dates, keys, look-ups.
 
 Money and quantities stay ``Decimal`` from the canonical order to the bytes. ``json_bytes``
 writes a ``Decimal`` as a JSON number with exactly its own digits (``52.80`` stays ``52.80``,
@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import date
-from datetime import datetime
 from decimal import MAX_PREC
 from decimal import Context
 from decimal import Decimal
 from decimal import Inexact
-from typing import Protocol
 from typing import TypeAlias
 
 from gateway.errors import ErpPayloadError
@@ -192,29 +190,73 @@ def odata_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class ChangeEmitter(Protocol):
-    """An ERP emitter's ``emit_update`` or ``emit_cancel``."""
+def require_po(order: Order, erp: str) -> str:
+    """The PO number by which a change or cancel finds the order in ``erp``; refused when there is none."""
+    if not order.po_number:
+        raise ErpPayloadError(f"an order without a PO number cannot be found in {erp}")
+    return order.po_number
 
-    def __call__(
-        self, order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-    ) -> list[OutboundDocument]: ...
 
+def find_one(
+    *,
+    what: str,
+    key: str,
+    match: Mapping[str, JsonValue],
+    items: str = "",
+    params: Mapping[str, str] | None = None,
+    sibling: str | None = None,
+    method: str = "GET",
+    body: str | None = None,
+    closed: Mapping[str, JsonValue] | None = None,
+    done_when_closed: bool = False,
+) -> dict[str, JsonValue]:
+    """How delivery looks up the ERP's own id of the order before a change or cancel (``request["find"]``).
 
-def changes_not_sent(erp: str) -> tuple[ChangeEmitter, ChangeEmitter]:
-    """``emit_update`` and ``emit_cancel`` for an ERP whose change requests are not built yet.
-
-    Each raises ``ErpPayloadError``, which the outbox turns into an alert for the desk ("cannot go to
-    the ERP"), so a partner's change is never dropped in silence: a person makes it in ``erp`` by hand.
+    ``what`` names what is looked for (it goes into the alert when none or several match); ``method``
+    and ``params`` (and ``body``: Intacct's query is a POST) the look-up request, sent to the configured
+    URL, or to ``sibling`` in its place (QuickBooks' ``query`` beside ``estimate``); ``items`` the
+    dotted path to the list of records in the answer (``""``: the answer is the list; an XML answer's
+    children of that element); ``match`` dotted fields each record found must carry exactly (the
+    vendors' searches are broad, e.g. Fortnox' is a LIKE); ``key`` the field holding the id. A record
+    whose fields equal ``closed`` is already cancelled: it is never changed, and with
+    ``done_when_closed`` (a cancel) finding only such records means the cancel was already made.
     """
+    return drop_none(
+        {
+            "what": what,
+            "method": method,
+            "sibling": sibling,
+            "params": dict(params) if params else None,
+            "body": body,
+            "items": items,
+            "key": key,
+            "match": dict(match),
+            "closed": dict(closed) if closed else None,
+            "done_when_closed": done_when_closed or None,
+        }
+    )
 
-    def emit_update(
-        order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-    ) -> list[OutboundDocument]:
-        raise ErpPayloadError(f"changes to an order already in {erp} are not sent; make the change in {erp}")
 
-    def emit_cancel(
-        order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
-    ) -> list[OutboundDocument]:
-        raise ErpPayloadError(f"cancellations of an order already in {erp} are not sent; cancel it in {erp}")
+def change_request(
+    kind: str,
+    partner: PartnerProfile,
+    order: Order,
+    content: bytes,
+    *,
+    method: str,
+    path: str,
+    find: Mapping[str, JsonValue],
+    **extra: JsonValue,
+) -> OutboundDocument:
+    """An ERP change or cancel: ``method`` on the configured URL + ``path`` (``{id}`` the id ``find`` looks up).
 
-    return emit_update, emit_cancel
+    ``extra`` says what the record found adds (``fill``: its fields copied into the JSON body;
+    ``replace_lines``; ``headers``; ``operation``), as ``gateway.outbound.erp_http.complete`` reads it.
+    """
+    return OutboundDocument(
+        kind=kind,
+        partner=partner.name,
+        content=content,
+        refers_to=order.po_number,
+        request={"method": method, "path": path, "find": dict(find), **extra},
+    )

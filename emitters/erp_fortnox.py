@@ -1,4 +1,4 @@
-"""Fortnox payload (kind ``erp.fortnox``): an ``orders`` create.
+"""Fortnox payload (kind ``erp.fortnox``): an ``orders`` create, change and cancel.
 
 The body for ``POST https://api.fortnox.se/3/orders``, ``{"Order": {...}}``, sent with an OAuth 2.0
 bearer token (``GATEWAY_ERP_TOKEN``). Followed: Fortnox Developer, API reference "Orders" (create:
@@ -26,8 +26,22 @@ Not confirmed, to check against a sandbox before production:
 - No unit is sent (``Unit`` takes Fortnox' unit codes, not X12's EA/CA).
 - Fortnox documents no idempotency key; ``Idempotency-Key`` is sent and ignored, so a retry after a
   lost answer can book the order twice (``YourOrderNumber`` is not unique in Fortnox).
-- Changes and cancellations (``PUT /3/orders/{DocumentNumber}``, ``PUT .../cancel``) are not built:
-  they raise an alert for the desk to change the order in Fortnox by hand.
+
+A partner's change or cancellation of an order Fortnox already has: the order is found by ``GET
+/3/orders?yourordernumber=<PO>`` (Fortnox' searches are LIKE matches, so only an order whose
+``YourOrderNumber`` and ``CustomerNumber`` are exactly the PO and the customer counts, and a
+``Cancelled`` one is never changed), then changed by ``PUT /3/orders/<DocumentNumber>`` with the
+create's body (``OrderRows`` sent replace every row, so a retry leaves the same rows), or cancelled by
+``PUT /3/orders/<DocumentNumber>/cancel`` (no body). A cancel whose look-up finds the order already
+cancelled (an earlier answer lost) is delivered without sending it again. None or several open
+orders found: an alert naming the PO and the customer. Followed: Fortnox Developer, "Orders"
+(update, the ``cancel`` action, the list's fields) and "Parameters" (search by a lower-case field
+name as a query parameter, a LIKE).
+
+Not confirmed for changes: that ``yourordernumber`` is among the order list's searchable fields, and
+that the list carries ``YourOrderNumber`` (else the look-up finds none and the desk is told); that a
+``PUT`` may carry ``CustomerNumber`` unchanged; the list's paging (100 a page; more orders with one
+PO number are not expected).
 """
 
 from __future__ import annotations
@@ -43,13 +57,15 @@ from ._erp import DELIVERY_DATES
 from ._erp import SHIP_DATES
 from ._erp import JsonValue
 from ._erp import address_lines
-from ._erp import changes_not_sent
+from ._erp import change_request
 from ._erp import decimal_text
 from ._erp import drop_none
+from ._erp import find_one
 from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
 from ._erp import require_new
+from ._erp import require_po
 from ._outbound import OutboundDocument
 
 KIND = "erp.fortnox"
@@ -60,8 +76,45 @@ RESOURCE_PATH = "/3/orders"
 def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime) -> OutboundDocument:
     """The ``{"Order": ...}`` create body for ``order``; ``order_id`` and ``when`` are not written."""
     require_new(order, "a new Fortnox order")
+    return OutboundDocument(
+        kind=KIND, partner=partner.name, content=json_bytes(_body(order, partner)), refers_to=order.po_number
+    )
+
+
+def emit_update(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The partner's change: ``PUT /3/orders/<DocumentNumber>`` with the order as it now is."""
+    content = json_bytes(_body(order, partner))
+    return [
+        change_request(KIND, partner, order, content, method="PUT", path="/{id}", find=_find(order, partner))
+    ]
+
+
+def emit_cancel(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The partner cancelled: ``PUT /3/orders/<DocumentNumber>/cancel``."""
+    find = _find(order, partner, cancel=True)
+    return [change_request(KIND, partner, order, b"", method="PUT", path="/{id}/cancel", find=find)]
+
+
+def _find(order: Order, partner: PartnerProfile, *, cancel: bool = False) -> dict[str, JsonValue]:
+    po = require_po(order, "Fortnox")
+    return find_one(
+        what=f"an order with YourOrderNumber {po!r} for customer {partner.customer_account!r}",
+        params={"yourordernumber": po},
+        items="Orders",
+        key="DocumentNumber",
+        match={"YourOrderNumber": po, "CustomerNumber": partner.customer_account},
+        closed={"Cancelled": True},
+        done_when_closed=cancel,
+    )
+
+
+def _body(order: Order, partner: PartnerProfile) -> dict[str, JsonValue]:
     delivery = first_date(order, DELIVERY_DATES) or first_date(order, SHIP_DATES)
-    body = {
+    return {
         "Order": drop_none(
             {
                 "CustomerNumber": partner.customer_account,
@@ -75,13 +128,6 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
             }
         )
     }
-    return OutboundDocument(
-        kind=KIND, partner=partner.name, content=json_bytes(body), refers_to=order.po_number
-    )
-
-
-# Not built (see the module docstring): each raises an alert for the desk.
-emit_update, emit_cancel = changes_not_sent("Fortnox")
 
 
 def _row(line: OrderLine) -> dict[str, JsonValue]:

@@ -1,4 +1,4 @@
-"""Sage Intacct payload (kind ``erp.sage_intacct``): ``create_sotransaction`` in the XML API request envelope.
+"""Sage Intacct payload (kind ``erp.sage_intacct``): create / delete ``sotransaction`` in XML API envelopes.
 
 The body for ``POST https://api.intacct.com/ia/xml/xmlgw.phtml`` (XML API, DTD version 3.0).
 Followed: Sage Intacct Developer, "XML Requests" (``request`` → ``control`` {``senderid``,
@@ -36,7 +36,27 @@ Not confirmed, to check against a sandbox company before production:
   that must exist in Intacct).
 - The error number Intacct gives a repeated ``controlid``; delivery treats it as any failure (dead
   letter with the message), so an answer lost after success needs a person to check.
-- Changes and cancellations are not built: they raise an alert for the desk.
+
+A partner's change or cancellation of an order Intacct already has: the order is found with
+``readByQuery`` (object ``SODOCUMENT``, fields ``DOCID,PONUMBER,CUSTVENDID``, query ``DOCPARID = 'Sales
+Order' AND PONUMBER = '<PO>' AND CUSTVENDID = '<account>'``, in its own request envelope, the
+credentials filled in as it is sent); only a record whose ``PONUMBER`` and ``CUSTVENDID`` are exactly
+those counts. A cancel is ``delete_sotransaction key="<DOCID>"``. A change is, in one request whose
+``operation`` is ``transaction="true"`` (all functions or none), ``delete_sotransaction`` of that
+``DOCID`` then the create's ``create_sotransaction``: as for Business Central, the order is replaced
+whole, because ``update_sotransaction`` changes lines by ``line_num`` (``updatesotransitem``), which
+would need the old lines read and matched; its document number changes, ``referenceno`` (the PO)
+stays. The ``DOCID`` is written into the stored request's ``key="{id}"``, and the payload's idempotency
+key into its ``controlid``s (``{key}``), when it is sent (``gateway.outbound.erp_http``); ``uniqueid``
+with that ``controlid`` keeps a repeat from being executed twice. None or several orders found: an alert naming the PO and the customer.
+Followed: Sage Intacct Developer, "Order Entry Transactions" (``SODOCUMENT``: ``DOCID``,
+``PONUMBER`` is the transaction's reference number, ``CUSTVENDID``; "Update Order Entry Transaction
+(Legacy)", "Delete Order Entry Transaction (Legacy)" keyed by the ``DOCID``), "Queries"
+(``readByQuery``) and "XML Requests" (``transaction="true"`` on ``operation``).
+
+Not confirmed for changes: the quoting of a quote inside a ``readByQuery`` value (doubled here, as in
+SQL); that a sales order already converted (shipped, invoiced) refuses the delete (the error is kept,
+dead letter, and the transaction creates nothing).
 """
 
 from __future__ import annotations
@@ -51,17 +71,23 @@ from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from partners import PartnerProfile
 
-from ._erp import changes_not_sent
+from ._erp import JsonValue
+from ._erp import change_request
 from ._erp import decimal_text
+from ._erp import find_one
 from ._erp import idempotency_key
 from ._erp import item_number
 from ._erp import require_new
+from ._erp import require_po
 from ._outbound import OutboundDocument
 
 KIND = "erp.sage_intacct"
 IDEMPOTENCY_HEADER = "Idempotency-Key"  # not Intacct's: its key is the controlid in the body (above)
 DTD_VERSION = "3.0"
 TRANSACTION_TYPE = "Sales Order"
+# A change's or cancel's control ids: delivery writes the payload's idempotency key in its place as it sends
+# it (the emitter does not know how many payloads of the order came before).
+KEY_SLOT = "{key}"
 # Characters XML 1.0 cannot carry (C0 controls other than tab, newline, carriage return; FFFE/FFFF).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -70,26 +96,81 @@ def emit(order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
     """The XML API request that creates ``order`` as a sales order, credentials left empty."""
     require_new(order, "a new Sage Intacct sales order")
     key = idempotency_key(KIND, partner.name, order_id)  # what the outbox stores as its key
+    content = _envelope(key, [_transaction(order, partner, when)])
+    return OutboundDocument(kind=KIND, partner=partner.name, content=content, refers_to=order.po_number)
+
+
+def emit_update(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The partner's change: in one all-or-nothing request, the order found deleted and created as it now is."""
+    content = _envelope(KEY_SLOT, [_delete(), _transaction(order, partner, when)], transaction=True)
+    return [change_request(KIND, partner, order, content, method="POST", path="", find=_find(order, partner))]
+
+
+def emit_cancel(
+    order: Order, partner: PartnerProfile, *, order_id: int, when: datetime
+) -> list[OutboundDocument]:
+    """The partner cancelled: ``delete_sotransaction`` of the order found."""
+    content = _envelope(KEY_SLOT, [_delete()])
+    return [change_request(KIND, partner, order, content, method="POST", path="", find=_find(order, partner))]
+
+
+def _envelope(
+    key: str, functions: list[ET.Element], *, transaction: bool = False, unique: bool = True
+) -> bytes:
+    """The XML API request around ``functions``, each in a ``function`` whose ``controlid`` derives from
+    ``key``; ``unique``: Intacct refuses to execute that ``controlid`` twice (a read need not be)."""
     request = ET.Element("request")
     control = ET.SubElement(request, "control")
     for tag in ("senderid", "password"):
         ET.SubElement(control, tag)
     _add(control, "controlid", key)
-    _add(control, "uniqueid", "true")
+    _add(control, "uniqueid", "true" if unique else "false")
     _add(control, "dtdversion", DTD_VERSION)
     _add(control, "includewhitespace", "false")
-    operation = ET.SubElement(request, "operation")
+    operation = ET.SubElement(request, "operation", {"transaction": "true"} if transaction else {})
     login = ET.SubElement(ET.SubElement(operation, "authentication"), "login")
     for tag in ("userid", "companyid", "password"):
         ET.SubElement(login, tag)
-    function = ET.SubElement(ET.SubElement(operation, "content"), "function", controlid=key)
-    function.append(_transaction(order, partner, when))
-    content = ET.tostring(request, encoding="utf-8", xml_declaration=True)
-    return OutboundDocument(kind=KIND, partner=partner.name, content=content, refers_to=order.po_number)
+    content = ET.SubElement(operation, "content")
+    for number, body in enumerate(functions):
+        controlid = key if len(functions) == 1 else f"{key}-{number + 1}"
+        ET.SubElement(content, "function", controlid=controlid).append(body)
+    written: bytes = ET.tostring(request, encoding="utf-8", xml_declaration=True)
+    return written
 
 
-# Not built (see the module docstring): each raises an alert for the desk.
-emit_update, emit_cancel = changes_not_sent("Sage Intacct")
+def _delete() -> ET.Element:
+    """``delete_sotransaction`` of the order the look-up finds (its ``DOCID`` replaces ``{id}`` when sent)."""
+    return ET.Element("delete_sotransaction", key="{id}")
+
+
+def _find(order: Order, partner: PartnerProfile) -> dict[str, JsonValue]:
+    po = require_po(order, "Sage Intacct")
+    account = partner.customer_account
+    query = ET.Element("readByQuery")
+    _add(query, "object", "SODOCUMENT")
+    _add(query, "fields", "DOCID,PONUMBER,CUSTVENDID")
+    _add(
+        query,
+        "query",
+        f"DOCPARID = {_quoted(TRANSACTION_TYPE)} AND PONUMBER = {_quoted(po)} AND CUSTVENDID = {_quoted(account)}",
+    )
+    _add(query, "pagesize", "2")  # one is expected; a second is enough to refuse a guess
+    look_up = _envelope(f"{KEY_SLOT}-find", [query], unique=False)
+    return find_one(
+        what=f"a {TRANSACTION_TYPE} with PONUMBER {po!r} for customer {account!r}",
+        method="POST",
+        body=look_up.decode("utf-8"),
+        items="operation/result/data",
+        key="DOCID",
+        match={"PONUMBER": po, "CUSTVENDID": account},
+    )
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _transaction(order: Order, partner: PartnerProfile, when: datetime) -> ET.Element:

@@ -18,7 +18,8 @@ values, not exceptions::
     ├── OutboundRefused          a shipment or invoice that cannot become an ASN or 810
     ├── ReprocessRefused         processing a document again would replace a decision or a desk edit
     ├── TransportError           a connection, login, transfer or MDN that failed
-    │   └── MarketplaceAuthError (transports) Amazon or Walmart refused our credentials or token (401/403)
+    │   ├── MarketplaceAuthError (transports) Amazon or Walmart refused our credentials or token (401/403)
+    │   └── ErpLookupFailed      (gateway.outbound) not one open ERP order found to change or cancel
     └── DeskError                (gateway.desk) what the order desk refuses; its subtree is drawn there
 
 The pure packages (parsers, emitters, partners) define their own classes on these bases, so a
@@ -78,3 +79,8 @@ class TransportError(GatewayError):
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         self.retryable = retryable
         super().__init__(message)
+
+
+class ErpLookupFailed(TransportError):
+    """The ERP's own id of an order to change or cancel: none or several open orders found, or the look-up
+    itself failed (``retryable`` when repeating it may cure that: a 5xx, a 429)."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
+from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -34,6 +36,7 @@ from gateway.alerts import raise_alert
 from gateway.alerts import resolve_alerts
 from gateway.config import ErpSettings
 from gateway.errors import ConfigError
+from gateway.errors import ErpLookupFailed
 from gateway.errors import TransportError
 from gateway.model.status import AlertKind
 from gateway.model.status import OutboxStatus
@@ -193,32 +196,45 @@ def _attempt(
     request = row.erp_request or {}
     try:
         url = settings.url + request.get("path", "")
-        if request.get("find"):
-            url = _found(client, settings, request["find"], url, headers)
-        content = erp_http.body(row.kind, row.content, settings) or None
-        params = erp_http.query(row.kind, key) or None  # (an empty mapping would drop the query of `url`)
+        params = {**erp_http.query(row.kind, key), **erp_http.operation(row.kind, request, settings.url)}
 
-        def send(*, fresh_login: bool = False) -> httpx.Response:
+        def send(*, fresh_login: bool = False) -> httpx.Response | None:
+            """One attempt: the look-up (if any), then the request; None when the look-up found the
+            change already made (a cancelled order: an earlier attempt's answer was lost)."""
             if row.kind == erp_http.SAP:
                 headers["Cookie"] = logins.cookie(client, settings, fresh=fresh_login)
+            target, content = url, row.content
+            find = request.get("find")
+            if isinstance(find, str):  # Business Central: an OData $filter, the id and its ETag
+                target = _found(client, settings, find, url, headers)
+            elif find:
+                found = _look_up(client, settings, row.kind, find, headers, key)
+                if found.done:
+                    return None
+                target = url.replace("{id}", quote(found.key, safe=""))
+                content = erp_http.complete(row.kind, request, content, found)
             return client.request(
                 request.get("method", "POST"),
-                url,
-                params=params,
-                content=content,
-                headers=headers,
+                target,
+                params=params or None,  # (an empty mapping would drop the query of `target`)
+                content=erp_http.body(row.kind, content, settings, key) or None,
+                headers={**headers, **request.get("headers", {})},
                 timeout=settings.timeout_seconds,
             )
 
-        response = send()
-        if response.status_code == 401 and row.kind == erp_http.SAP:  # the session ended: log in once more
+        try:
+            response = send()
+            ended = response is not None and response.status_code == 401 and row.kind == erp_http.SAP
+        except _SessionEnded:  # during the look-up
+            ended = True
+        if ended:  # the SAP session ended: log in once more, and only once
             response = send(fresh_login=True)
     except httpx.HTTPError as exc:
         error, retryable = f"{type(exc).__name__}: {exc or 'no detail'}", True
-    except (_NotFound, TransportError) as exc:
+    except TransportError as exc:  # (ErpLookupFailed too: a look-up that found not one order)
         error, retryable = str(exc), exc.retryable
     else:
-        verdict = erp_http.judge(row.kind, response)
+        verdict = erp_http.Verdict(delivered=True) if response is None else erp_http.judge(row.kind, response)
         if verdict.delivered:
             row.status = OutboxStatus.SENT
             row.delivered_at, row.next_attempt_at, row.last_error = now, None, None
@@ -229,7 +245,7 @@ def _attempt(
             report.delivered += 1
             return True
         error, retryable = verdict.error or "refused", verdict.retryable
-        retry_after = _retry_after(response, now)
+        retry_after = _retry_after(response, now) if response is not None else None
     return _failed(session, row, error, retryable, retry_after, status, now, report, policy=settings)
 
 
@@ -267,14 +283,6 @@ def _failed(
     return not retryable
 
 
-class _NotFound(Exception):
-    """The ERP's own id of the order could not be looked up."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
 def _found(client: httpx.Client, settings: ErpSettings, find: str, url: str, headers: dict[str, str]) -> str:
     """``url`` with the ERP's id of the one record ``find`` (an OData ``$filter``) selects; its ETag goes
     in ``headers`` as ``If-Match``, which Business Central requires to change or delete it."""
@@ -285,18 +293,48 @@ def _found(client: httpx.Client, settings: ErpSettings, find: str, url: str, hea
         timeout=settings.timeout_seconds,
     )
     if not response.is_success:
-        raise _NotFound(
+        raise ErpLookupFailed(
             f"looking up {find}: HTTP {response.status_code}: {response.text[:300]}",
             retryable=response.status_code in _RETRYABLE or response.status_code >= 500,
         )
     try:
         found = response.json().get("value", [])
     except ValueError:
-        raise _NotFound(f"looking up {find}: the answer is not JSON", retryable=False) from None
+        raise ErpLookupFailed(f"looking up {find}: the answer is not JSON", retryable=False) from None
     if len(found) != 1 or not found[0].get("id"):
-        raise _NotFound(f"{len(found)} records in the ERP match {find}; one was expected", retryable=False)
+        raise ErpLookupFailed(
+            f"{len(found)} records in the ERP match {find}; one was expected", retryable=False
+        )
     headers["If-Match"] = found[0].get("@odata.etag") or "*"
     return url.replace("{id}", str(found[0]["id"]))
+
+
+class _SessionEnded(ErpLookupFailed):
+    """SAP answered the look-up 401: the Service Layer session ended."""
+
+
+def _look_up(
+    client: httpx.Client,
+    settings: ErpSettings,
+    kind: str,
+    find: dict[str, Any],
+    headers: dict[str, str],
+    key: str,
+) -> erp_http.Found:
+    """The one open record the ERP holds for ``find`` (``emitters._erp.find_one``), or ``ErpLookupFailed``."""
+    method, url, params, what = erp_http.look_up_request(kind, settings.url, find)
+    body = find.get("body")
+    response = client.request(
+        method,
+        url,
+        params=params or None,
+        content=erp_http.body(kind, body.encode("utf-8"), settings, key) if body else None,
+        headers=headers if body else {k: v for k, v in headers.items() if k != "Content-Type"},
+        timeout=settings.timeout_seconds,
+    )
+    if response.status_code == 401 and kind == erp_http.SAP:
+        raise _SessionEnded(f"looking up {what}: HTTP 401: {erp_http.error_text(response)}", retryable=False)
+    return erp_http.read_found(kind, settings.url, find, response)
 
 
 def _retry_after(response: httpx.Response, now: datetime) -> float | None:

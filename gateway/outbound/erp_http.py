@@ -17,13 +17,16 @@ vendors:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
 
+from gateway.errors import ErpLookupFailed
 from gateway.errors import TransportError
 
 if TYPE_CHECKING:
@@ -92,11 +95,17 @@ def query(kind: str, key: str) -> dict[str, str]:
     return {"requestid": key} if kind == QUICKBOOKS else {}
 
 
-def body(kind: str, content: bytes, settings: ErpSettings) -> bytes:
-    """The bytes to send: the stored payload, with Intacct's credentials filled into its envelope."""
+def body(kind: str, content: bytes, settings: ErpSettings, key: str = "") -> bytes:
+    """The bytes to send: the stored payload, with Intacct's credentials filled into its envelope (and a
+    change's control ids, ``{key}``, made the payload's idempotency ``key``)."""
     if kind != INTACCT or not content:
         return content
     request = SafeET.fromstring(content)
+    for element in request.iter():  # a change or cancel: its controlids wait for the payload's key
+        if element.get("controlid", "").startswith("{key}"):
+            element.set("controlid", key + element.get("controlid", "")[len("{key}") :])
+        if element.tag == "controlid" and (element.text or "").startswith("{key}"):
+            element.text = key + (element.text or "")[len("{key}") :]
     _fill(request, "control/senderid", settings.sender_id)
     _fill(request, "control/password", settings.sender_password)
     _fill(request, "operation/authentication/login/userid", settings.user)
@@ -132,12 +141,14 @@ def _intacct(response: httpx.Response) -> Verdict:
         root = SafeET.fromstring(response.content)
     except SafeET.ParseError:
         return Verdict(False, f"the answer is not Intacct XML: {response.text[:300]}", retryable=False)
-    for level in ("control", "operation/authentication", "operation/result"):
-        status = root.findtext(f"{level}/status")
-        if status != "success":
-            return Verdict(
-                False, f"Intacct {level.rsplit('/', 1)[-1]} {status or 'missing'}: {_intacct_errors(root)}"
-            )
+    levels = [root.find("control"), root.find("operation/authentication"), *root.findall("operation/result")]
+    if len(levels) == 2:
+        levels.append(None)  # no result at all: missing
+    for number, level in enumerate(levels):
+        name = ("control", "authentication")[number] if number < 2 else "result"
+        status = level.findtext("status") if level is not None else None
+        if status != "success":  # every function's result: a change is two (delete, create)
+            return Verdict(False, f"Intacct {name} {status or 'missing'}: {_intacct_errors(root)}")
     return Verdict(delivered=True)
 
 
@@ -182,3 +193,141 @@ def _json_message(data: dict[str, Any]) -> str | None:
         if isinstance(lowered.get(key), str):
             return str(lowered[key])
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The one record a look-up found: its id, its fields, and whether the cancel asked for is already made."""
+
+    key: str
+    record: Mapping[str, Any]
+    done: bool = False
+
+
+def look_up_request(kind: str, url: str, find: Mapping[str, Any]) -> tuple[str, str, dict[str, str], str]:
+    """The look-up's method, URL, query and what it looks for, from the stored ``find`` (``emitters._erp.find_one``).
+
+    The URL is the configured one, or ``find["sibling"]`` in place of its last segment; QuickBooks' query
+    names the entity the URL ends in (``{entity}``)."""
+    entity = _quickbooks_entity(url) if kind == QUICKBOOKS else ""
+    target = url.rstrip("/").rsplit("/", 1)[0] + "/" + find["sibling"] if find.get("sibling") else url
+    params = {
+        name: str(value).replace("{entity}", entity) for name, value in (find.get("params") or {}).items()
+    }
+    return (
+        find.get("method", "GET"),
+        target,
+        params,
+        str(find.get("what", "the order")).replace("{entity}", entity),
+    )
+
+
+def read_found(kind: str, url: str, find: Mapping[str, Any], response: httpx.Response) -> Found:
+    """The one open record ``response`` (the look-up's answer) holds, or ``ErpLookupFailed`` saying why not."""
+    what = look_up_request(kind, url, find)[3]
+    if not response.is_success:
+        raise ErpLookupFailed(
+            f"looking up {what}: HTTP {response.status_code}: {error_text(response)}",
+            retryable=response.status_code in RETRYABLE or response.status_code >= 500,
+        )
+    items = str(find.get("items", "")).replace(
+        "{entity}", _quickbooks_entity(url) if kind == QUICKBOOKS else ""
+    )
+    records = _intacct_records(response, items) if kind == INTACCT else _json_records(response, items)
+    match: Mapping[str, Any] = find.get("match") or {}
+    closed: Mapping[str, Any] = find.get("closed") or {}
+    matching = [r for r in records if all(_same(_field(r, name), value) for name, value in match.items())]
+    open_ = [r for r in matching if not (closed and all(_same(_field(r, n), v) for n, v in closed.items()))]
+    if len(open_) == 1 or (not open_ and matching and find.get("done_when_closed")):
+        record = (open_ or matching)[0]
+        key = _field(record, str(find["key"]))
+        if key is None or key == "":
+            raise ErpLookupFailed(f"the record found for {what} has no {find['key']}", retryable=False)
+        return Found(str(key), record, done=not open_)
+    cancelled = (
+        f" ({len(matching) - len(open_)} more already cancelled)" if len(matching) > len(open_) else ""
+    )
+    raise ErpLookupFailed(
+        f"{len(open_)} open records in the ERP match {what}{cancelled}; one was expected", retryable=False
+    )
+
+
+def complete(kind: str, request: Mapping[str, Any], content: bytes, found: Found) -> bytes:
+    """The stored change or cancel with what the look-up found written in: QuickBooks' ``Id`` and
+    ``SyncToken`` (``fill``), Visma's old lines deleted (``replace_lines``), Intacct's ``DOCID`` (``key``)."""
+    if kind == INTACCT:
+        root = SafeET.fromstring(content)
+        for element in root.iter():
+            if element.get("key") == "{id}":
+                element.set("key", found.key)
+        import xml.etree.ElementTree as ET  # writing only: the tree was parsed safely above
+
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    fill: list[str] = request.get("fill") or []
+    replace: Mapping[str, str] = request.get("replace_lines") or {}
+    if not fill and not replace:
+        return content
+    from emitters import json_bytes  # exact decimals back into bytes, as the emitter wrote them
+
+    body = json.loads(content, parse_float=Decimal)
+    if replace:
+        old = [_field(line, replace["number"]) for line in found.record.get(replace["lines"]) or []]
+        deletes = [
+            {"operation": "Delete", "lineNumber": {"value": number}} for number in old if number is not None
+        ]
+        body[replace["lines"]] = [*deletes, *body.get(replace["lines"], [])]
+    body = {**{name: found.record.get(name) for name in fill}, **body}
+    return json_bytes(body)
+
+
+def operation(kind: str, request: Mapping[str, Any], url: str) -> dict[str, str]:
+    """Query parameters a request's ``operation`` adds: QuickBooks' delete (an estimate) or void (a receipt)."""
+    operations: Mapping[str, str] = request.get("operation") or {}
+    entity = url.rstrip("/").rsplit("/", 1)[-1].lower()
+    return {"operation": operations[entity]} if entity in operations else {}
+
+
+def _quickbooks_entity(url: str) -> str:
+    from emitters.erp_quickbooks_online import QUERY_NAMES
+
+    segment = url.rstrip("/").rsplit("/", 1)[-1].lower()
+    return QUERY_NAMES.get(segment, "Estimate")
+
+
+def _json_records(response: httpx.Response, items: str) -> list[Mapping[str, Any]]:
+    try:
+        data: Any = json.loads(response.content)
+    except ValueError:
+        raise ErpLookupFailed(
+            f"the look-up's answer is not JSON: {response.text[:300]}", retryable=False
+        ) from None
+    for name in filter(None, items.split(".")):
+        data = data.get(name) if isinstance(data, dict) else None
+    if data is None:
+        return []  # QuickBooks leaves the entity out of an empty QueryResponse
+    if not isinstance(data, list):
+        raise ErpLookupFailed(f"the look-up's answer has no list at {items or 'its top'}", retryable=False)
+    return [record for record in data if isinstance(record, dict)]
+
+
+def _intacct_records(response: httpx.Response, items: str) -> list[Mapping[str, Any]]:
+    verdict = _intacct(response)
+    if not verdict.delivered:
+        raise ErpLookupFailed(f"the look-up was refused: {verdict.error}", retryable=verdict.retryable)
+    root = SafeET.fromstring(response.content)
+    data = root.find(items)
+    return [{child.tag: child.text for child in record} for record in (data if data is not None else [])]
+
+
+def _field(record: Mapping[str, Any], path: str) -> Any:
+    value: Any = record
+    for name in path.split("."):
+        value = value.get(name) if isinstance(value, Mapping) else None
+    return value
+
+
+def _same(found: Any, expected: Any) -> bool:
+    """Equal, with numbers and ids compared as the strings they are written as (Visma's ``lineNbr`` 1 is "1")."""
+    if isinstance(expected, bool) or isinstance(found, bool):
+        return found is expected
+    return found is not None and str(found) == str(expected)

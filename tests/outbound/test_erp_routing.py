@@ -352,3 +352,36 @@ def test_gateway_deliver_status_and_outbox_show_each_target(
     outbox = CliRunner().invoke(main, ["outbox"])
     assert outbox.exit_code == 0, outbox.output
     assert "to ERP target ns-us" in outbox.stdout and "to ERP target fortnox-se" in outbox.stdout
+
+
+def test_a_cancel_routed_to_fortnox_is_looked_up_and_sent_there_with_its_token_and_field_map(
+    master_sessions: sessionmaker[Session], servers: tuple[ErpServer, ErpServer], tmp_path: Path
+) -> None:
+    """The AP02 order went to Fortnox (its customer reference the bill-to id, by the target's field map):
+    the partner's cancel finds it there by PO and that customer, and cancels it there; NetSuite hears nothing."""
+    netsuite, fortnox = servers
+    table = two_targets(netsuite, fortnox) + 'field_map = { customer_reference = "bill_to" }\n'
+    partners = profiles(tmp_path, table)
+    flow = Pipeline(master_sessions, partners, clock=lambda: T0, erp_kind=None)
+    flow.ingest_path(acme_850(tmp_path, "4500070011", "000007011", BILL_TO_AP02))
+    flow.ingest_path(acme_850(tmp_path, "4500070011", "000007012", BILL_TO_AP02, (b"BEG*00*", b"BEG*01*")))
+    create, cancel = payloads(master_sessions)
+    assert (create.erp_target, cancel.erp_target) == ("fortnox-se", "fortnox-se")
+    record = {
+        "DocumentNumber": "41",
+        "YourOrderNumber": "4500070011",
+        "CustomerNumber": "AP02",
+        "Cancelled": False,
+    }
+    fortnox.listing = lambda: json.dumps({"Orders": [record]}).encode()
+    fortnox.replies = [Reply(201), Reply(200)]
+
+    assert deliver(master_sessions, partners) == (2, 0, 0)
+
+    assert [(c.method, c.path.split("?")[0]) for c in fortnox.calls] == [
+        ("POST", "/3/orders"),
+        ("GET", "/3/orders"),
+        ("PUT", "/3/orders/41/cancel"),
+    ]
+    assert all(c.headers["Authorization"] == f"Bearer {FORTNOX_TOKEN}" for c in fortnox.calls)
+    assert netsuite.calls == []

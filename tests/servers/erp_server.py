@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from http.cookies import SimpleCookie
@@ -49,18 +50,11 @@ SAP_INVALID_SESSION = json.dumps(
 
 
 class ErpServer:
-    """A loopback HTTP server answering POST, PATCH and DELETE with scripted replies (the last one
-    repeats), and GET (a look-up by ``$filter``) with ``{"value": found}``."""
+    """A loopback HTTP server answering POST, PATCH, PUT and DELETE with scripted replies (the last one
+    repeats), and GET (a look-up) with ``listing`` when set, else ``{"value": found}``."""
 
     def __init__(self) -> None:
-        self.replies: list[Reply] = [Reply(201)]
-        self.requests: list[tuple[dict[str, str], bytes]] = []  # the POSTs (not the logins)
-        self.calls: list[Call] = []  # every request, look-ups and logins too
-        self.found: list[dict[str, Any]] = []
-        self.sap_login: dict[str, str] | None = None  # the credentials that open a session
-        self.sessions: set[str] = set()  # the live B1SESSION ids
-        self.logins = 0  # accepted logins
-        self.expire_next = 0  # this many of the next requests find their session timed out
+        self.reset()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -121,11 +115,14 @@ class ErpServer:
                 except BrokenPipeError:  # the client timed out on purpose
                     pass
 
-            do_POST = do_PATCH = do_DELETE = _scripted
+            do_POST = do_PATCH = do_PUT = do_DELETE = _scripted
 
             def do_GET(self) -> None:
                 server.calls.append(Call("GET", self.path, dict(self.headers.items()), b""))
-                self._answer(200, json.dumps({"value": server.found}).encode(), {})
+                if server.sap_login is not None and self._sap_session(b""):
+                    return
+                listing = server.listing() if server.listing else json.dumps({"value": server.found}).encode()
+                self._answer(200, listing, {})
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -135,6 +132,18 @@ class ErpServer:
         self.url = f"{self.base}/services/rest/record/v1/salesOrder"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def reset(self) -> None:
+        """As new: one server can serve a whole test module."""
+        self.replies: list[Reply] = [Reply(201)]
+        self.requests: list[tuple[dict[str, str], bytes]] = []  # the POSTs (not the logins)
+        self.calls: list[Call] = []  # every request, look-ups and logins too
+        self.found: list[dict[str, Any]] = []
+        self.listing: Callable[[], bytes] | None = None  # a vendor's own look-up answer, made when asked
+        self.sap_login: dict[str, str] | None = None  # the credentials that open a session
+        self.sessions: set[str] = set()  # the live B1SESSION ids
+        self.logins = 0  # accepted logins
+        self.expire_next = 0  # this many of the next requests find their session timed out
 
     def end_sessions(self) -> None:
         """Every SAP session times out (the next request is answered 401)."""
