@@ -219,6 +219,52 @@ def test_a_store_at_its_newest_schema_is_opened_without_alembic(
     assert tables and sorted(tables - reads) == []  # it built what it queried, and no other table
 
 
+# Runs `gateway ARGS...` with the collector off (so nothing is collected by chance), then counts the
+# SQLite connections still open; at exit, after the CLI's own exit handler (last in, first out),
+# writes them with how many objects were frozen. ``control`` (the first argument) turns both the
+# closing and the freezing off, to show the probe sees an open connection and an unfrozen exit.
+_EXIT_PROBE = """
+import atexit, gc, json, sqlite3, sys
+gc.disable()
+from gateway.cli import commands
+report = {}
+def write():
+    report["frozen"] = gc.get_freeze_count()
+    with open(sys.argv[1], "w") as out:
+        json.dump(report, out)
+atexit.register(write)
+if sys.argv[2] == "control":
+    commands._Context.close = lambda self: None
+    commands._end_without_collection = lambda: None
+try:
+    commands.main(sys.argv[3:], prog_name="gateway")
+except SystemExit as exc:
+    report["exit"] = exc.code
+def is_open(connection):
+    try:
+        return connection.total_changes >= 0
+    except sqlite3.ProgrammingError:  # closed
+        return False
+report["open"] = sum(1 for o in gc.get_objects() if isinstance(o, sqlite3.Connection) and is_open(o))
+"""
+
+
+@pytest.mark.parametrize("args", [("orders",), ("alerts", "--resolve", "999", "--note", "probe")])
+def test_a_command_closes_the_store_and_ends_without_collecting(
+    current_store: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """The store's connections are closed when the command ends (a listing's read-only one, and a
+    session's), and the objects alive at exit are frozen, so the interpreter's last collections
+    skip them; the control, with both turned off, sees an open connection and nothing frozen."""
+    shutil.copytree(current_store / "home", tmp_path / "home")
+    env = {**os.environ, "GATEWAY_HOME": str(tmp_path / "home")}
+    found, done = run_probe(_EXIT_PROBE, tmp_path / "exit.json", "real", *args, env=env)
+    control, _ = run_probe(_EXIT_PROBE, tmp_path / "exit.json", "control", *args, env=env)
+    assert found["exit"] == control["exit"] == (0 if args == ("orders",) else 1), done.stderr
+    assert (found["open"], control["open"]) == (0, 1)
+    assert found["frozen"] > 20_000 and control["frozen"] == 0  # `import sqlalchemy` alone leaves 31,000
+
+
 def test_the_same_probe_sees_the_orm_where_a_command_uses_it(current_store: Path, tmp_path: Path) -> None:
     """The control for the listings above: a command that writes (here resolving an alert by hand,
     which goes through the desk's ORM code) does load it, and with it every table, so their absence
