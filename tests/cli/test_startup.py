@@ -72,7 +72,16 @@ STORE = (
     "gateway.storage",
     "gateway.inbound.pipeline",
 )
-LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs", "emitters", "gateway.storage", "gateway.config")
+LAZY_PACKAGES = (
+    "parsers",
+    "gateway.desk",
+    "gateway.jobs",
+    "emitters",
+    "gateway.storage",
+    "gateway.config",
+    "validators",
+    "partners",
+)
 # What a store on SQLite has no use for: PostgreSQL's dialect (its package imports every driver's
 # module).
 POSTGRESQL = ("sqlalchemy.dialects.postgresql",)
@@ -119,6 +128,7 @@ def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
         "gateway.inbound.pipeline",
         "gateway.config._senders",  # the pipeline's ERP settings: the control for the listings' check below
     } <= modules  # it did read and store
+    assert set(NOT_FOR_PROFILES[:4]) <= modules  # it validated: the control for the profiles' check below
     assert sorted(modules & {*READERS, *OTHER_ROLES, *OTHER_COMMANDS}) == []  # (Alembic loads every dialect)
 
 
@@ -217,6 +227,30 @@ def test_a_store_at_its_newest_schema_is_opened_without_alembic(
         assert {"gateway.config._alerts", "gateway.config._store"} <= modules
         assert sorted(modules & set(OTHER_SETTINGS)) == []
     assert tables and sorted(tables - reads) == []  # it built what it queried, and no other table
+
+
+# What loading the partner profiles has no use for: the validators' checks and master data (with
+# python-stdnum and rapidfuzz), the canonical order, and the layouts learned on the desk.
+NOT_FOR_PROFILES = (
+    "validators._validate",
+    "validators._master",
+    "rapidfuzz",
+    "stdnum",
+    "gateway.model.order",
+    "partners._learned",
+)
+
+
+@pytest.mark.parametrize("args", [("status",), ("partners", "check")])
+def test_loading_the_profiles_loads_only_the_policy_of_validators(
+    current_store: Path, args: tuple[str, ...]
+) -> None:
+    """A profile holds two policy models of ``validators``: the lazy front door loads their module
+    alone. (The X12 ingest above is the control: it loads each of the first four.)"""
+    code, modules, output = _gateway(current_store, *args)
+    assert code == 0 and ("4 profiles ok" in output or "shopify-in" in output), output
+    assert {"partners._registry", "partners._profile", "validators._policy"} <= modules  # it loaded them
+    assert sorted(modules & set(NOT_FOR_PROFILES)) == []
 
 
 # Runs `gateway ARGS...` with the collector off (so nothing is collected by chance), then counts the
