@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import getpass
 import io
 import json
 import logging
@@ -756,6 +755,8 @@ def alerts(
         click.echo(f"outbound {outbound_id} queued again")
         return
     if resolve_id is not None:
+        import getpass  # with termios: only to name who resolved
+
         from gateway.desk._alert_actions import resolve_by_hand
         from gateway.desk._errors import AlertNotOpen
 
