@@ -81,7 +81,8 @@ class _Context:
 
     def close(self) -> None:
         """Close the store's connections: called when the command ends (``main`` registers it), so
-        nothing is left for the interpreter's last garbage collection to close (``_end_without_collection``)."""
+        nothing is left for the interpreter's last garbage collection to close
+        (``_end_without_collection``)."""
         if self._engine is not None:
             self._engine.dispose()
         if self._sessions is not None:

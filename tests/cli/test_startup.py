@@ -259,7 +259,8 @@ def test_loading_the_profiles_loads_only_the_policy_of_validators(
 # Runs `gateway ARGS...` with the collector off (so nothing is collected by chance), then counts the
 # SQLite connections still open; at exit, after the CLI's own exit handler (last in, first out),
 # writes them with how many objects were frozen. ``control`` (the first argument) turns both the
-# closing and the freezing off, to show the probe sees an open connection and an unfrozen exit.
+# closing (every engine's ``dispose``) and the freezing off, to show the probe sees an open
+# connection and an unfrozen exit.
 _EXIT_PROBE = """
 import atexit, gc, json, sqlite3, sys
 gc.disable()
@@ -271,7 +272,8 @@ def write():
         json.dump(report, out)
 atexit.register(write)
 if sys.argv[2] == "control":
-    commands._Context.close = lambda self: None
+    from sqlalchemy import Engine
+    Engine.dispose = lambda self, close=True: None
     commands._end_without_collection = lambda: None
 try:
     commands.main(sys.argv[3:], prog_name="gateway")
@@ -286,18 +288,21 @@ report["open"] = sum(1 for o in gc.get_objects() if isinstance(o, sqlite3.Connec
 """
 
 
-@pytest.mark.parametrize("args", [("orders",), ("alerts", "--resolve", "999", "--note", "probe")])
+@pytest.mark.parametrize(
+    "args", [("orders",), ("alerts", "--resolve", "999", "--note", "probe"), ("user", "list")]
+)
 def test_a_command_closes_the_store_and_ends_without_collecting(
     current_store: Path, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    """The store's connections are closed when the command ends (a listing's read-only one, and a
-    session's), and the objects alive at exit are frozen, so the interpreter's last collections
-    skip them; the control, with both turned off, sees an open connection and nothing frozen."""
+    """The store's connections are closed when the command ends (a listing's read-only one, a
+    session's, the users' commands' own), and the objects alive at exit are frozen, so the
+    interpreter's last collections skip them; the control, with both turned off, sees an open
+    connection and nothing frozen."""
     shutil.copytree(current_store / "home", tmp_path / "home")
     env = {**os.environ, "GATEWAY_HOME": str(tmp_path / "home")}
     found, done = run_probe(_EXIT_PROBE, tmp_path / "exit.json", "real", *args, env=env)
     control, _ = run_probe(_EXIT_PROBE, tmp_path / "exit.json", "control", *args, env=env)
-    assert found["exit"] == control["exit"] == (0 if args == ("orders",) else 1), done.stderr
+    assert found["exit"] == control["exit"] == (1 if args[0] == "alerts" else 0), done.stderr
     assert (found["open"], control["open"]) == (0, 1)
     assert found["frozen"] > 20_000 and control["frozen"] == 0  # `import sqlalchemy` alone leaves 31,000
 
