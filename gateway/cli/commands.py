@@ -8,7 +8,8 @@ PDF or sheet reader (tests/cli/test_startup.py checks both).
 
 from __future__ import annotations
 
-import getpass
+import atexit
+import gc
 import io
 import json
 import logging
@@ -77,6 +78,15 @@ class _Context:
             self._check_store(create=False)
             self._engine = self._built(config.migrated_engine_from_environment)
         return storage.reading(self._engine)
+
+    def close(self) -> None:
+        """Close the store's connections: called when the command ends (``main`` registers it), so
+        nothing is left for the interpreter's last garbage collection to close
+        (``_end_without_collection``)."""
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._sessions is not None:
+            self._sessions.kw["bind"].dispose()
 
     def _open(self, *, create: bool) -> sessionmaker[Session]:
         from gateway import config
@@ -168,6 +178,26 @@ def _waiting(doing: str) -> Callable[[Exception], None]:
 def main() -> None:
     """B2B order gateway: orders in (X12, PDF, sheets, email), validated; 997/999, 855, 856, 810 and ERP payloads out."""
     _alert_settings()  # the alert thresholds are read where they apply: a bad one stops us here, named
+    command = click.get_current_context()
+    command.call_on_close(command.ensure_object(_Context).close)  # the store, closed when the command ends
+    _end_without_collection()
+
+
+def _end_without_collection() -> None:
+    """When the process exits, the interpreter skips its garbage collections over what is alive then.
+
+    At exit CPython collects garbage over every object still alive before it frees the modules:
+    `import sqlalchemy` alone leaves about 31,000 tracked objects, and those collections cost about
+    0.07 s of CPU, a seventh of a listing's start to end, for a process that ends anyway.
+    ``gc.freeze()`` at exit moves the live objects to the permanent generation, which those
+    collections skip; the operating system takes the memory back. The cost, named where freeze was
+    added (CPython issue #75739): an object in a reference cycle is then never collected, so its
+    ``__del__`` does not run. Nothing here relies on one: a command commits or rolls back in its
+    own ``with`` blocks, the store's connections are closed when the command ends
+    (``_Context.close``), and atexit handlers (logging's flush) still run.
+    """
+    atexit.unregister(gc.freeze)  # once, however many commands one process runs (tests run many)
+    atexit.register(gc.freeze)
 
 
 def _alert_settings() -> AlertSettings:
@@ -726,6 +756,8 @@ def alerts(
         click.echo(f"outbound {outbound_id} queued again")
         return
     if resolve_id is not None:
+        import getpass  # with termios: only to name who resolved
+
         from gateway.desk._alert_actions import resolve_by_hand
         from gateway.desk._errors import AlertNotOpen
 

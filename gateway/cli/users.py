@@ -20,10 +20,15 @@ if TYPE_CHECKING:
 
 
 def _sessions() -> sessionmaker[Session]:
+    """The store, closed when the command ends (as ``gateway.cli.commands._Context`` closes its own)."""
     from gateway import config
     from gateway import storage
 
-    return config.sessions_from_environment(migrate=storage.upgrade)
+    sessions = config.sessions_from_environment(migrate=storage.upgrade)
+    context = click.get_current_context(silent=True)
+    if context is not None:  # outside a command (a test calling this), the caller disposes it
+        context.call_on_close(sessions.kw["bind"].dispose)
+    return sessions
 
 
 @click.group()

@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 import emitters
 import parsers
+import partners
+import validators
 from gateway import storage
 
 _OURS = ("gateway.", "parsers.", "partners.", "validators.", "emitters.")
@@ -23,9 +25,9 @@ RARE = ("gateway.inbound.provisional", "gateway.outbound.replies")
 
 def load_exports() -> None:
     """Import every export of the lazy front doors (``gateway._lazy``) a document goes through: each
-    format's reader with the library it reads with, every emitter, and the store's modules, so one
-    added there is warmed up too."""
-    for package in (parsers, emitters, storage):
+    format's reader with the library it reads with, every emitter, the store's modules, the
+    validators and the partner profiles' modules, so one added there is warmed up too."""
+    for package in (parsers, emitters, storage, validators, partners):
         for name in dir(package):
             getattr(package, name)
 

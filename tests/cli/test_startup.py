@@ -72,7 +72,16 @@ STORE = (
     "gateway.storage",
     "gateway.inbound.pipeline",
 )
-LAZY_PACKAGES = ("parsers", "gateway.desk", "gateway.jobs", "emitters", "gateway.storage", "gateway.config")
+LAZY_PACKAGES = (
+    "parsers",
+    "gateway.desk",
+    "gateway.jobs",
+    "emitters",
+    "gateway.storage",
+    "gateway.config",
+    "validators",
+    "partners",
+)
 # What a store on SQLite has no use for: PostgreSQL's dialect (its package imports every driver's
 # module).
 POSTGRESQL = ("sqlalchemy.dialects.postgresql",)
@@ -105,7 +114,10 @@ def test_help_loads_no_store_no_reader_and_no_web_framework(tmp_path: Path, args
     code, modules, output = _gateway(tmp_path, *args)
     assert code == 0 and "Usage: gateway" in output, output
     assert "gateway.cli.commands" in modules and "click" in modules  # the probe did run the command
-    assert sorted(modules & {*READERS, *OTHER_ROLES, *STORE, *OTHER_COMMANDS, "email", "secrets"}) == []
+    assert (
+        sorted(modules & {*READERS, *OTHER_ROLES, *STORE, *OTHER_COMMANDS, "email", "secrets", "getpass"})
+        == []
+    )
     assert not (tmp_path / "home").exists()  # nor does it make a store
 
 
@@ -119,6 +131,7 @@ def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
         "gateway.inbound.pipeline",
         "gateway.config._senders",  # the pipeline's ERP settings: the control for the listings' check below
     } <= modules  # it did read and store
+    assert set(NOT_FOR_PROFILES[:4]) <= modules  # it validated: the control for the profiles' check below
     assert sorted(modules & {*READERS, *OTHER_ROLES, *OTHER_COMMANDS}) == []  # (Alembic loads every dialect)
 
 
@@ -208,7 +221,7 @@ def test_a_store_at_its_newest_schema_is_opened_without_alembic(
     assert code == 0 and expect in output, output
     assert {"sqlalchemy.engine", "gateway.storage.tables"} <= modules  # it did open the store
     assert sorted(modules & {"alembic", "pyx12", "parsers.x12", *READERS, *OTHER_ROLES, *POSTGRESQL}) == []
-    assert sorted(modules & set(OTHER_COMMANDS)) == []
+    assert sorted(modules & {*OTHER_COMMANDS, "getpass"}) == []  # (getpass: who resolves an alert)
     assert [model for model in built if not model.startswith(builds)] == []
     if args[0] in ("orders", "alerts", "outbox", "report"):
         assert sorted(modules & set(CANONICAL)) == []
@@ -217,6 +230,81 @@ def test_a_store_at_its_newest_schema_is_opened_without_alembic(
         assert {"gateway.config._alerts", "gateway.config._store"} <= modules
         assert sorted(modules & set(OTHER_SETTINGS)) == []
     assert tables and sorted(tables - reads) == []  # it built what it queried, and no other table
+
+
+# What loading the partner profiles has no use for: the validators' checks and master data (with
+# python-stdnum and rapidfuzz), the canonical order, and the layouts learned on the desk.
+NOT_FOR_PROFILES = (
+    "validators._validate",
+    "validators._master",
+    "rapidfuzz",
+    "stdnum",
+    "gateway.model.order",
+    "partners._learned",
+)
+
+
+@pytest.mark.parametrize("args", [("status",), ("partners", "check")])
+def test_loading_the_profiles_loads_only_the_policy_of_validators(
+    current_store: Path, args: tuple[str, ...]
+) -> None:
+    """A profile holds two policy models of ``validators``: the lazy front door loads their module
+    alone. (The X12 ingest above is the control: it loads each of the first four.)"""
+    code, modules, output = _gateway(current_store, *args)
+    assert code == 0 and ("4 profiles ok" in output or "shopify-in" in output), output
+    assert {"partners._registry", "partners._profile", "validators._policy"} <= modules  # it loaded them
+    assert sorted(modules & set(NOT_FOR_PROFILES)) == []
+
+
+# Runs `gateway ARGS...` with the collector off (so nothing is collected by chance), then counts the
+# SQLite connections still open; at exit, after the CLI's own exit handler (last in, first out),
+# writes them with how many objects were frozen. ``control`` (the first argument) turns both the
+# closing (every engine's ``dispose``) and the freezing off, to show the probe sees an open
+# connection and an unfrozen exit.
+_EXIT_PROBE = """
+import atexit, gc, json, sqlite3, sys
+gc.disable()
+from gateway.cli import commands
+report = {}
+def write():
+    report["frozen"] = gc.get_freeze_count()
+    with open(sys.argv[1], "w") as out:
+        json.dump(report, out)
+atexit.register(write)
+if sys.argv[2] == "control":
+    from sqlalchemy import Engine
+    Engine.dispose = lambda self, close=True: None
+    commands._end_without_collection = lambda: None
+try:
+    commands.main(sys.argv[3:], prog_name="gateway")
+except SystemExit as exc:
+    report["exit"] = exc.code
+def is_open(connection):
+    try:
+        return connection.total_changes >= 0
+    except sqlite3.ProgrammingError:  # closed
+        return False
+report["open"] = sum(1 for o in gc.get_objects() if isinstance(o, sqlite3.Connection) and is_open(o))
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [("orders",), ("alerts", "--resolve", "999", "--note", "probe"), ("user", "list")]
+)
+def test_a_command_closes_the_store_and_ends_without_collecting(
+    current_store: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """The store's connections are closed when the command ends (a listing's read-only one, a
+    session's, the users' commands' own), and the objects alive at exit are frozen, so the
+    interpreter's last collections skip them; the control, with both turned off, sees an open
+    connection and nothing frozen."""
+    shutil.copytree(current_store / "home", tmp_path / "home")
+    env = {**os.environ, "GATEWAY_HOME": str(tmp_path / "home")}
+    found, done = run_probe(_EXIT_PROBE, tmp_path / "exit.json", "real", *args, env=env)
+    control, _ = run_probe(_EXIT_PROBE, tmp_path / "exit.json", "control", *args, env=env)
+    assert found["exit"] == control["exit"] == (1 if args[0] == "alerts" else 0), done.stderr
+    assert (found["open"], control["open"]) == (0, 1)
+    assert found["frozen"] > 20_000 and control["frozen"] == 0  # `import sqlalchemy` alone leaves 31,000
 
 
 def test_the_same_probe_sees_the_orm_where_a_command_uses_it(current_store: Path, tmp_path: Path) -> None:
@@ -228,7 +316,7 @@ def test_the_same_probe_sees_the_orm_where_a_command_uses_it(current_store: Path
     shutil.copytree(current_store / "home", tmp_path / "home")
     code, modules, output, _, tables = _probe(tmp_path, "alerts", "--resolve", "999", "--note", "probe")
     assert code != 0 and "999" in output, output  # no such alert: refused, after opening the store
-    assert set(ORM) <= modules
+    assert {*ORM, "getpass"} <= modules
     assert tables == set(schema.metadata.tables)
 
 
