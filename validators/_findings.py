@@ -82,3 +82,72 @@ class Finding(BaseModel):
     @property
     def severity(self) -> Severity:
         return SEVERITY_OF[self.action]
+
+
+_FIELDS = tuple(Finding.model_fields)  # code, action, message, line_no, field, expected, received, ...
+_new = object.__new__
+_set = object.__setattr__
+
+
+def make_finding(
+    code: FindingCode,
+    action: Action,
+    message: str,
+    line_no: str | None,
+    field: str | None,
+    expected: str | None,
+    received: str | None,
+    suggestions: list[Suggestion],
+    details: dict[str, Any],
+) -> Finding:
+    """``Finding(code=..., ...)`` with every field given: the same model, made without pydantic's
+    validator when each value already has the exact type validation would leave it with.
+
+    A validated order carries about ten findings, and validating one took about 9 µs; this takes
+    about 2. Validation would copy ``suggestions`` and ``details`` into new containers and keep
+    the values as they are, so this copies them too. Anything else (a code or action as other
+    text, a ``str`` subclass, a suggestion) goes through validation as before, and is checked there.
+    """
+    if not (
+        type(code) is FindingCode
+        and type(action) is str
+        and action in SEVERITY_OF
+        and type(message) is str
+        and (line_no is None or type(line_no) is str)
+        and (field is None or type(field) is str)
+        and (expected is None or type(expected) is str)
+        and (received is None or type(received) is str)
+        and not suggestions
+        and all(type(key) is str for key in details)
+    ):
+        return Finding(
+            code=code,
+            action=action,
+            message=message,
+            line_no=line_no,
+            field=field,
+            expected=expected,
+            received=received,
+            suggestions=suggestions,
+            details=details,
+        )
+    finding = _new(Finding)
+    _set(
+        finding,
+        "__dict__",
+        {
+            "code": code,
+            "action": action,
+            "message": message,
+            "line_no": line_no,
+            "field": field,
+            "expected": expected,
+            "received": received,
+            "suggestions": [],
+            "details": dict(details),
+        },
+    )
+    _set(finding, "__pydantic_fields_set__", set(_FIELDS))  # as validation sets it: every field was given
+    _set(finding, "__pydantic_extra__", None)
+    _set(finding, "__pydantic_private__", None)
+    return finding

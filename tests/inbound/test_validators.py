@@ -445,3 +445,60 @@ def test_the_gtin_index_is_built_when_a_line_first_names_a_upc(monkeypatch: pyte
     assert len(checked) == 2 + len(products)  # each code asked for, and the catalog's UPCs once
     assert master.by_gtin("4006381333931") is products[3]
     assert len(checked) == 3 + len(products)
+
+
+class _Text(str):
+    """A str subclass: validation would turn it into a plain str."""
+
+
+_FINDING: dict[str, Any] = {
+    "code": FindingCode.PRICE_MISMATCH,
+    "action": "hold",
+    "message": "line 1: 4.50 against the contract's 4.20",
+    "line_no": "1",
+    "field": "unit_price",
+    "expected": "4.20",
+    "received": "4.50",
+    "suggestions": [],
+    "details": {"rule": "contract price for C1", "tolerance": "0"},
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"line_no": None, "field": None, "expected": None, "received": None, "details": {}},
+        {"action": "auto_fix"},
+        {"details": {"list": [1, 2], "none": None, "nested": {"a": "b"}}},
+        # Values validation changes, or checks: they take the validating path.
+        {"code": "price_mismatch"},
+        {"message": _Text("a subclass")},
+        {"expected": _Text("4.20")},
+        {"suggestions": [validators.Suggestion(sku="SKU-100", score=91.5, matched="SKU-100")]},
+        {"action": "warn", "code": FindingCode.SHORT_STOCK},
+    ],
+)
+def test_make_finding_is_the_validated_finding(changes: dict[str, Any]) -> None:
+    """``make_finding`` skips pydantic's validator only where validation would change nothing: the same
+    fields, the same fields-set, equal, the same JSON, and containers of its own."""
+    from validators._findings import make_finding
+
+    values = {**_FINDING, **changes}
+    made = make_finding(**values)
+    validated = validators.Finding(**values)
+    assert type(made) is validators.Finding
+    assert vars(made) == vars(validated) and made == validated
+    assert [type(v) for v in vars(made).values()] == [type(v) for v in vars(validated).values()]
+    assert made.__pydantic_fields_set__ == validated.__pydantic_fields_set__
+    assert made.model_dump_json() == validated.model_dump_json() and repr(made) == repr(validated)
+    assert made.details is not values["details"] and made.suggestions is not values["suggestions"]
+
+
+def test_make_finding_still_refuses_what_validation_refuses() -> None:
+    from validators._findings import make_finding
+
+    with pytest.raises(ValidationError):
+        make_finding(**{**_FINDING, "action": "ignore"})
+    with pytest.raises(ValidationError):
+        make_finding(**{**_FINDING, "code": "no_such_code"})
