@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -355,13 +356,55 @@ def load_snapshot(session: Session) -> validators.MasterData:
                 R.c.currency,
                 R.c.valid_from,
                 R.c.valid_to,
-            )
+            ).order_by(R.c.id)  # the order ties between rules are met in, as the partial snapshot's
         ).all()
     )
     ship_tos = session.execute(select(S.c.customer_account, S.c.code)).all()
     return validators.MasterData(
         products, ((a, b, c) for a, b, c in xref), prices, ((a, b) for a, b in ship_tos)
     )
+
+
+def load_partial_snapshot(
+    session: Session, skus: Collection[str], accounts: Collection[str]
+) -> validators.MasterData:
+    """The snapshot's products named ``skus`` exactly, with their prices, and the ship-tos of
+    ``accounts``; no cross-references. Enough to validate lines that each name a catalog SKU exactly
+    (``StoreValidator`` checks that before using it): a few rows for a small document instead of
+    the whole catalog. ``skus`` is at most a few hundred (one ``IN`` list)."""
+    tables = storage.tables
+    P, R, S = tables.product, tables.price_agreement, tables.ship_to
+    product, price_rule = validators.Product, validators.PriceRule
+    wanted = sorted(skus)
+    products = [
+        product(*row)
+        for row in session.execute(
+            select(
+                P.c.sku, P.c.description, P.c.upc, P.c.uom, P.c.pack_size, P.c.list_price, P.c.currency
+            ).where(P.c.active, P.c.sku.in_(wanted))
+        ).all()
+    ]
+    prices = (
+        price_rule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
+        for rule_id, sku, customer, min_quantity, unit_price, currency, valid_from, valid_to in session.execute(
+            select(
+                R.c.id,
+                R.c.sku,
+                R.c.customer_account,
+                R.c.min_quantity,
+                R.c.unit_price,
+                R.c.currency,
+                R.c.valid_from,
+                R.c.valid_to,
+            )
+            .where(R.c.sku.in_([p.sku for p in products]))
+            .order_by(R.c.id)
+        ).all()
+    )
+    ship_tos = session.execute(
+        select(S.c.customer_account, S.c.code).where(S.c.customer_account.in_(sorted(accounts)))
+    ).all()
+    return validators.MasterData(products, (), prices, ((a, b) for a, b in ship_tos))
 
 
 def load_demo_master_data(session: Session, folder: Path) -> dict[str, int]:
