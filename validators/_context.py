@@ -13,7 +13,6 @@ from ._findings import Action
 from ._findings import Finding
 from ._findings import FindingCode
 from ._findings import Suggestion
-from ._findings import make_finding
 from ._master import Customer
 from ._master import MasterData
 from ._policy import ValidationPolicy
@@ -50,16 +49,16 @@ class ValidationContext:
         suggestions: list[Suggestion] | None = None,
         **details: Any,
     ) -> Finding:
-        return make_finding(
-            code,
-            action or self.policy.action(code),
-            message,
-            line_no,
-            field,
-            expected if expected is None or type(expected) is str else _text(expected),
-            received if received is None or type(received) is str else _text(received),
-            suggestions or [],
-            {k: _text(v) if isinstance(v, Decimal | date) else v for k, v in details.items()}
+        return Finding(
+            code=code,
+            action=action or self.policy.action(code),
+            message=message,
+            line_no=line_no,
+            field=field,
+            expected=expected if expected is None or type(expected) is str else _text(expected),
+            received=received if received is None or type(received) is str else _text(received),
+            suggestions=suggestions or [],
+            details={k: _text(v) if isinstance(v, Decimal | date) else v for k, v in details.items()}
             if details
             else {},
         )
