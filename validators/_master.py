@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from stdnum import ean
 
-from ._suggest import SuggestionIndex
+if TYPE_CHECKING:
+    from ._suggest import SuggestionIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,10 @@ class MasterData:
     @property
     def suggestions(self) -> SuggestionIndex:
         if self._suggestions is None:
+            # Imported here: rapidfuzz is needed only when a line matches nothing exactly, and
+            # importing it is about 20 ms of CPU at every start of a command that validates.
+            from ._suggest import SuggestionIndex
+
             self._suggestions = SuggestionIndex(
                 ((p.sku, p.description) for p in self.products.values()), self._xref
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -320,47 +321,90 @@ def bump_revision(session: Session) -> None:
 
 def revision(session: Session) -> int:
     """The master data revision: 0 before the first import."""
-    return (
-        session.scalar(select(storage.MasterDataRevision.revision).where(storage.MasterDataRevision.id == 1))
-        or 0
-    )
+    table = storage.tables.master_data_revision  # Core: asked before every document is validated
+    return session.scalar(select(table.c.revision).where(table.c.id == 1)) or 0
 
 
 def load_snapshot(session: Session) -> validators.MasterData:
-    """Catalog, cross-references, prices and address books as validation reads them."""
-    P, R = storage.Product, storage.PriceAgreement
+    """Catalog, cross-references, prices and address books as validation reads them.
+
+    Read from the Core tables (``storage.tables``): the same rows as through the mapped classes,
+    without the ORM's compiling and per-row work. A process's first snapshot of the demo's 2,360
+    products and 2,390 prices took 0.12 s of CPU that way, 0.07 s this way.
+    """
+    tables = storage.tables
+    P, X, R, S = tables.product, tables.customer_part_xref, tables.price_agreement, tables.ship_to
+    product, price_rule = validators.Product, validators.PriceRule
     products = (
-        validators.Product(sku, description, upc, uom, pack_size, list_price, currency)
-        for sku, description, upc, uom, pack_size, list_price, currency in session.execute(
-            select(P.sku, P.description, P.upc, P.uom, P.pack_size, P.list_price, P.currency).where(P.active)
-        )
+        product(*row)
+        for row in session.execute(
+            select(
+                P.c.sku, P.c.description, P.c.upc, P.c.uom, P.c.pack_size, P.c.list_price, P.c.currency
+            ).where(P.c.active)
+        ).all()  # one fetchall: iterating a result fetches row by row
     )
-    xref = session.execute(
-        select(
-            storage.CustomerPartXref.customer_account,
-            storage.CustomerPartXref.customer_part,
-            storage.CustomerPartXref.sku,
-        )
-    )
+    xref = session.execute(select(X.c.customer_account, X.c.customer_part, X.c.sku)).all()
     prices = (
-        validators.PriceRule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
+        price_rule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
         for rule_id, sku, customer, min_quantity, unit_price, currency, valid_from, valid_to in session.execute(
             select(
-                R.id,
-                R.sku,
-                R.customer_account,
-                R.min_quantity,
-                R.unit_price,
-                R.currency,
-                R.valid_from,
-                R.valid_to,
-            )
-        )
+                R.c.id,
+                R.c.sku,
+                R.c.customer_account,
+                R.c.min_quantity,
+                R.c.unit_price,
+                R.c.currency,
+                R.c.valid_from,
+                R.c.valid_to,
+            ).order_by(R.c.id)  # the order ties between rules are met in, as the partial snapshot's
+        ).all()
     )
-    ship_tos = session.execute(select(storage.ShipTo.customer_account, storage.ShipTo.code))
+    ship_tos = session.execute(select(S.c.customer_account, S.c.code)).all()
     return validators.MasterData(
         products, ((a, b, c) for a, b, c in xref), prices, ((a, b) for a, b in ship_tos)
     )
+
+
+def load_partial_snapshot(
+    session: Session, skus: Collection[str], accounts: Collection[str]
+) -> validators.MasterData:
+    """The snapshot's products named ``skus`` exactly, with their prices, and the ship-tos of
+    ``accounts``; no cross-references. Enough to validate lines that each name a catalog SKU exactly
+    (``StoreValidator`` checks that before using it): a few rows for a small document instead of
+    the whole catalog. ``skus`` is at most a few hundred (one ``IN`` list)."""
+    tables = storage.tables
+    P, R, S = tables.product, tables.price_agreement, tables.ship_to
+    product, price_rule = validators.Product, validators.PriceRule
+    wanted = sorted(skus)
+    products = [
+        product(*row)
+        for row in session.execute(
+            select(
+                P.c.sku, P.c.description, P.c.upc, P.c.uom, P.c.pack_size, P.c.list_price, P.c.currency
+            ).where(P.c.active, P.c.sku.in_(wanted))
+        ).all()
+    ]
+    prices = (
+        price_rule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
+        for rule_id, sku, customer, min_quantity, unit_price, currency, valid_from, valid_to in session.execute(
+            select(
+                R.c.id,
+                R.c.sku,
+                R.c.customer_account,
+                R.c.min_quantity,
+                R.c.unit_price,
+                R.c.currency,
+                R.c.valid_from,
+                R.c.valid_to,
+            )
+            .where(R.c.sku.in_([p.sku for p in products]))
+            .order_by(R.c.id)
+        ).all()
+    )
+    ship_tos = session.execute(
+        select(S.c.customer_account, S.c.code).where(S.c.customer_account.in_(sorted(accounts)))
+    ).all()
+    return validators.MasterData(products, (), prices, ((a, b) for a, b in ship_tos))
 
 
 def load_demo_master_data(session: Session, folder: Path) -> dict[str, int]:

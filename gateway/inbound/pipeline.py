@@ -364,7 +364,7 @@ class Pipeline:
                 raise ReprocessRefused(refusal)
             run = _Run(session=session, document_id=document_id, when=self._clock())
             if self._validate:
-                run.validator = StoreValidator(session, self._master.get(session), run.when.date())
+                run.validator = StoreValidator(session, self._master, run.when.date())
             _clear_previous_attempt(session, document_id)
             self._take_order(run, ParsedOrder(order=order, issues=[], ordinal=0))
             self._flush(run)
@@ -405,7 +405,7 @@ class Pipeline:
         if not resend_acks:
             run.answered = _answered_interchanges(session, document_id)
         if self._validate:
-            run.validator = StoreValidator(session, self._master.get(session), run.when.date())
+            run.validator = StoreValidator(session, self._master, run.when.date())
         _clear_previous_attempt(session, document_id)
         stream = storage.open_document(session, document_id)
         named = self._partners.get(document.partner) if document.partner else None

@@ -43,12 +43,22 @@ from partners import PartnerProfile
 _CHUNK = 500
 
 
+# A batch naming at most this many SKUs may be validated from a partial snapshot (its rows only).
+PARTIAL_SKUS = 100
+
+
 class MasterDataCache:
-    """One process's snapshot of master data, reloaded when an import bumped the revision."""
+    """One process's snapshot of master data, reloaded when an import bumped the revision.
+
+    ``for_batch`` serves a process's first small batch of a revision (``gateway ingest`` of one
+    document) from a partial snapshot, the rows its lines name, instead of loading the whole
+    catalog for it; any later batch at that revision loads and keeps the whole snapshot.
+    """
 
     def __init__(self) -> None:
         self._revision = -1
         self._snapshot = validators.MasterData(())
+        self._partial_revision = -1
 
     def get(self, session: Session) -> validators.MasterData:
         current = master_data.revision(session)
@@ -56,6 +66,18 @@ class MasterDataCache:
             self._snapshot = master_data.load_snapshot(session)
             self._revision = current
         return self._snapshot
+
+    def for_batch(
+        self, session: Session, skus: set[str] | None, accounts: set[str]
+    ) -> tuple[validators.MasterData, bool]:
+        """The snapshot for a batch whose lines name ``skus`` (None: a line names none), and whether
+        it is partial: only those products (named exactly), their prices and the ship-tos of ``accounts``."""
+        current = master_data.revision(session)
+        whole = current == self._revision or self._partial_revision == current
+        if whole or skus is None or len(skus) > PARTIAL_SKUS:
+            return self.get(session), False
+        self._partial_revision = current
+        return master_data.load_partial_snapshot(session, skus, accounts), True
 
 
 class LiveStock(Mapping[str, Decimal]):
@@ -171,13 +193,17 @@ class StoreValidator:
     def __init__(
         self,
         session: Session,
-        master: validators.MasterData,
+        master: validators.MasterData | MasterDataCache,
         today: date,
         *,
         own_stock: Mapping[str, Decimal] | None = None,
     ) -> None:
+        """``master``: the snapshot, or the cache to take it from when the first batch is prepared
+        (a small batch may then be validated from a partial snapshot of the rows it names)."""
         self._session = session
-        self._master = master
+        self._cache = master if isinstance(master, MasterDataCache) else None
+        self._master = master if isinstance(master, validators.MasterData) else None
+        self._partial: frozenset[str] | None = None  # a partial snapshot's accounts (ship-tos loaded)
         self._today = today
         self._customers: dict[str, validators.Customer | None] = {}
         self._open_orders: dict[str, Decimal] = {}
@@ -193,6 +219,12 @@ class StoreValidator:
         """
         excluded = list(exclude_order_ids)
         batch = list(orders)
+        if self._master is None and self._cache is not None:
+            named = {line.vendor_sku for order, _ in batch for line in order.lines}
+            skus = {sku for sku in named if sku is not None} if None not in named else None
+            accounts = {p.customer_account for _, p in batch}
+            self._master, partial = self._cache.for_batch(self._session, skus, accounts)
+            self._partial = frozenset(accounts) if partial else None
         for account in sorted({p.customer_account for _, p in batch} - set(self._customers)):
             self._customers[account] = self._lock_customer(account)
         keys: dict[str, list[str]] = {}
@@ -226,7 +258,7 @@ class StoreValidator:
         number = po_key(order.po_number)
         key = (account, number or "")
         context = validators.ValidationContext(
-            master=self._master,
+            master=self._snapshot_for(order, account),
             policy=profile.validation,
             today=self._today,
             customer_account=account,
@@ -245,6 +277,23 @@ class StoreValidator:
             for sku, quantity in result.allocations.items():
                 self.stock.allocate(sku, quantity)
         return result
+
+    def _snapshot_for(self, order: Order, account: str) -> validators.MasterData:
+        """The snapshot ``order`` is validated against: the whole one unless a partial one holds
+        every product its lines name (exactly, by SKU) and its customer's ship-tos."""
+        master = self._master
+        if master is not None and self._partial is not None:
+            products = master.products
+            if account in self._partial and all(
+                line.vendor_sku is not None and line.vendor_sku in products for line in order.lines
+            ):
+                return master
+            master = None
+        if master is None:
+            assert self._cache is not None  # a StoreValidator holds a snapshot or a cache
+            master, self._partial = self._cache.get(self._session), None
+            self._master = master
+        return master
 
     def release(self, account: str, total: Decimal) -> None:
         """An accepted order of ``account`` worth ``total`` stopped counting towards its credit."""

@@ -168,6 +168,50 @@ def test_x12_ingest_loads_only_the_emitters_it_writes(tmp_path: Path) -> None:
     assert sorted(modules & set(NOT_FOR_AN_X12_INGEST)) == []
 
 
+# What only suggestions for a line that matches no item need: the fuzzy matcher.
+SUGGESTIONS = ("rapidfuzz", "validators._suggest")
+
+# Makes a store holding the demo master data in one child process (one interpreter for all the imports).
+_DEMO_STORE = """
+import sys
+from pathlib import Path
+from gateway.cli.commands import main
+for kind in ("products", "xref", "prices", "customers", "inventory", "shiptos"):
+    try:
+        main(["import", kind, str(Path("fixtures") / "master" / f"{kind}.csv")], prog_name="gateway")
+    except SystemExit as exc:
+        if exc.code:
+            raise
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_master_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the demo master data (``fixtures/master``), at the newest schema."""
+    tmp = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "GATEWAY_HOME": str(tmp / "home")}
+    subprocess.run([sys.executable, "-c", _DEMO_STORE], cwd=ROOT, env=env, check=True, capture_output=True)
+    return tmp
+
+
+@pytest.mark.parametrize(("sku", "suggests"), [("NW-30555", False), ("NW-99999", True)])
+def test_x12_ingest_loads_the_fuzzy_matcher_only_for_an_unknown_item(
+    demo_master_store: Path, tmp_path: Path, sku: str, suggests: bool
+) -> None:
+    """Against the demo master data, acme's PO, whose lines are all in the catalog, loads no rapidfuzz;
+    the same PO with a SKU the catalog does not know (the control) does, for its suggestions."""
+    shutil.copytree(demo_master_store / "home", tmp_path / "home")
+    document = tmp_path / "po.edi"
+    document.write_bytes(
+        (INBOX / "acme-4500012345.edi").read_bytes().replace(b"*VN*NW-30555", b"*VN*" + sku.encode())
+    )
+    code, modules, output = _gateway(tmp_path, "ingest", "--json", str(document))
+    assert code == 0 and '"processed"' in output, output
+    assert "validators._master" in modules  # it did validate against the master data
+    assert sorted(modules & set(SUGGESTIONS)) == (sorted(SUGGESTIONS) if suggests else [])
+    assert ("unknown_item" in output) is suggests
+
+
 # Commands that read a store that is already at the newest schema, what each prints, the modules
 # whose pydantic models it may build (status reads the partner profiles), and the tables it may
 # build: those it queries and those their foreign keys name (not the other 25 or more).
