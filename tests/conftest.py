@@ -180,8 +180,15 @@ def copy_of(template: Path, path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """One PostgreSQL server for the session; each test makes its own database."""
+def postgres(request: pytest.FixtureRequest) -> Iterator[Postgres]:
+    """A PostgreSQL server; each test makes its own database. Under pytest-xdist it is the run's one
+    server, which the controller started (``pytest_configure_node``), and this process's databases
+    carry its name as a prefix; a run in one process starts its own."""
+    shared = getattr(request.config, "workerinput", {}).get("postgres")
+    if shared is not None:
+        worker = request.config.workerinput["workerid"]  # type: ignore[attr-defined]
+        yield Postgres.shared(Path(shared["home"]), int(shared["port"]), prefix=f"{worker}_")
+        return
     server = Postgres().start()
     yield server
     server.stop()
@@ -263,11 +270,31 @@ def _no_map_store_after_the_test() -> Iterator[None]:
     use_map_store(None)
 
 
+_RUN_POSTGRES = pytest.StashKey[Postgres | None]()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist's controller tells each process how tests are handed out: a process sees its
-    own ``--dist`` as "no"."""
-    node.workerinput["dist"] = node.config.getoption("dist")
+    """pytest-xdist's controller tells each process how tests are handed out (a process sees its
+    own ``--dist`` as "no") and where the run's PostgreSQL server is.
+
+    The controller starts that one server before the first process (about a second of CPU, paid
+    by a run that never uses it); each process starting and seeding its own cost about 8 s of CPU.
+    The controller stops it, and so counts its CPU, at the end of the run."""
+    config = node.config
+    node.workerinput["dist"] = config.getoption("dist")
+    if _RUN_POSTGRES not in config.stash:
+        try:
+            config.stash[_RUN_POSTGRES] = Postgres().start()
+        except RuntimeError:  # not installed: each process's postgres fixture says so to its tests
+            config.stash[_RUN_POSTGRES] = None
+    if (server := config.stash[_RUN_POSTGRES]) is not None:
+        node.workerinput["postgres"] = server.sharing()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if (server := config.stash.get(_RUN_POSTGRES, None)) is not None:
+        server.stop()
 
 
 @pytest.hookimpl(trylast=True)
