@@ -211,14 +211,16 @@ def x12_maps(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]
     """Gives a data home the parsed X12 maps that its first `gateway worker` or `gateway run`
     would otherwise parse from pyx12's XML at warm-up: 19 maps, about 4 s of CPU in every such
     process, 0.4 s read back pickled (gateway/inbound/map_cache.py; a pickle's name is the hash
-    of the map, pyx12 and Python, so a copy is never stale). Kept once per process by a child,
-    as a first worker keeps them; each home gets its own copy."""
-    home = tmp_path_factory.mktemp("x12-maps")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(GATEWAY_HOME=str(home), PYTHONPATH=str(ROOT))  # this checkout's code and profiles
-    subprocess.run([sys.executable, "-c", _KEEP_X12_MAPS], env=env, cwd=ROOT, check=True)
-    kept = home / "cache" / "x12-maps"
-    assert any(kept.glob("*.pickle")), "no X12 map was kept"
+    of the map, pyx12 and Python, so a copy is never stale). Kept once per run (``built_once``)
+    by a child, as a first worker keeps them; each home gets its own copy."""
+
+    def keep(home: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        env.update(GATEWAY_HOME=str(home), PYTHONPATH=str(ROOT))  # this checkout's code and profiles
+        subprocess.run([sys.executable, "-c", _KEEP_X12_MAPS], env=env, cwd=ROOT, check=True)
+        assert any((home / "cache" / "x12-maps").glob("*.pickle")), "no X12 map was kept"
+
+    kept = built_once(tmp_path_factory, "x12-maps", keep) / "cache" / "x12-maps"
 
     def give(data_home: Path) -> None:
         shutil.copytree(kept, data_home / "cache" / "x12-maps", dirs_exist_ok=True)  # private, as kept
