@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
@@ -187,7 +188,7 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[Postgres]:
     shared = getattr(request.config, "workerinput", {}).get("postgres")
     if shared is not None:
         worker = request.config.workerinput["workerid"]  # type: ignore[attr-defined]
-        yield Postgres.shared(Path(shared["home"]), int(shared["port"]), prefix=f"{worker}_")
+        yield Postgres.shared(Path(shared["home"]), int(shared["port"]), prefix=f"{worker}_").wait_until_up()
         return
     server = Postgres().start()
     yield server
@@ -272,7 +273,7 @@ def _no_map_store_after_the_test() -> Iterator[None]:
     use_map_store(None)
 
 
-_RUN_POSTGRES = pytest.StashKey[Postgres | None]()
+_RUN_POSTGRES = pytest.StashKey[tuple[Postgres, threading.Thread] | None]()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -280,22 +281,29 @@ def pytest_configure_node(node: Any) -> None:
     """pytest-xdist's controller tells each process how tests are handed out (a process sees its
     own ``--dist`` as "no") and where the run's PostgreSQL server is.
 
-    The controller starts that one server before the first process (about a second of CPU, paid
-    by a run that never uses it); each process starting and seeding its own cost about 8 s of CPU.
-    The controller stops it, and so counts its CPU, at the end of the run."""
+    The controller starts that one server, in a thread while the processes start and collect
+    (about a second of CPU, paid by a run that never uses it); each process starting and seeding
+    its own cost about 8 s of CPU. A process's ``postgres`` fixture waits for it to accept
+    connections. The controller stops it, and so counts its CPU, at the end of the run."""
     config = node.config
     node.workerinput["dist"] = config.getoption("dist")
     if _RUN_POSTGRES not in config.stash:
         try:
-            config.stash[_RUN_POSTGRES] = Postgres().start()
+            server = Postgres()  # its folder and port, known before it starts
         except RuntimeError:  # not installed: each process's postgres fixture says so to its tests
             config.stash[_RUN_POSTGRES] = None
-    if (server := config.stash[_RUN_POSTGRES]) is not None:
-        node.workerinput["postgres"] = server.sharing()
+        else:
+            starting = threading.Thread(target=server.start_for_others, name="postgres", daemon=True)
+            starting.start()
+            config.stash[_RUN_POSTGRES] = (server, starting)
+    if (run := config.stash[_RUN_POSTGRES]) is not None:
+        node.workerinput["postgres"] = run[0].sharing()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if (server := config.stash.get(_RUN_POSTGRES, None)) is not None:
+    if (run := config.stash.get(_RUN_POSTGRES, None)) is not None:
+        server, starting = run
+        starting.join()
         server.stop()
 
 

@@ -73,6 +73,29 @@ class Postgres:
         """What ``shared`` needs to reach this server from another process."""
         return {"home": str(self.home), "port": str(self.port)}
 
+    def start_for_others(self) -> None:
+        """``start``, in a thread of the process that shares the server: a failure is written to
+        the server's folder for the others' ``wait_until_up``."""
+        try:
+            self.start()
+        except BaseException as error:
+            (self.home / "failed").write_text(f"PostgreSQL did not start: {error}")
+            raise
+
+    def wait_until_up(self) -> Postgres:
+        """Waits until the shared server accepts connections (another process is starting it)."""
+        deadline = time.monotonic() + 600  # only ends a hung start: a loaded machine may take minutes
+        while True:
+            if (failed := self.home / "failed").exists():
+                raise RuntimeError(failed.read_text())
+            try:
+                psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the run's PostgreSQL did not start within 600 s") from None
+                time.sleep(0.2)
+
     def _run(self, *args: str) -> None:
         subprocess.run(args, check=True, capture_output=True, user=self._user)
 
