@@ -204,13 +204,39 @@ class Postgres:
         (about 10,000 rows through the ORM: seconds of CPU); the others clone it in milliseconds.
         """
         with self._templates_locked():
-            if not self._exists(SEEDED):
-                self._build_migrated()
-                engine = storage.make_engine(self._clone(SEEDED, MIGRATED))
-                with storage.make_sessionmaker(engine)() as session, session.begin():
-                    load_demo_master_data(session, MASTER)
-                engine.dispose()  # a template must have no connections when it is cloned
+            self._build_seeded()
         return self._clone(name, SEEDED)
+
+    def _build_seeded(self) -> None:
+        """The seeded template, unless it exists (called with the templates' lock held)."""
+        if not self._exists(SEEDED):
+            self._build_migrated()
+            engine = storage.make_engine(self._clone(SEEDED, MIGRATED))
+            with storage.make_sessionmaker(engine)() as session, session.begin():
+                load_demo_master_data(session, MASTER)
+            engine.dispose()  # a template must have no connections when it is cloned
+
+    def seeded_copy_of(self, source: Postgres, name: str) -> str:
+        """A new database on this server holding what ``source``'s seeded template holds (as
+        ``seeded_database`` there); returns its SQLAlchemy URL. For a test with a server of its own:
+        pg_dump | pg_restore takes a fraction of a second of CPU, where migrating and seeding on a
+        new server take about 6."""
+        with source._templates_locked():
+            source._build_seeded()
+        url = self.create_database(name)
+        dump = subprocess.Popen(
+            [str(source.bin / "pg_dump"), "-Fc", "-d", source.dsn(SEEDED)], stdout=subprocess.PIPE
+        )
+        restored = subprocess.run(
+            [str(self.bin / "pg_restore"), "--no-owner", "--exit-on-error", "-d", self.dsn(name)],
+            stdin=dump.stdout,
+            capture_output=True,
+        )
+        assert dump.stdout is not None
+        dump.stdout.close()
+        dumped = dump.wait()
+        assert dumped == 0 and restored.returncode == 0, f"pg_dump {dumped}, pg_restore: {restored.stderr!r}"
+        return url
 
     def stop(self) -> None:
         """Stops the server this object started; a shared one is stopped by the process that started it."""
