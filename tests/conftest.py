@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
@@ -180,8 +181,15 @@ def copy_of(template: Path, path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """One PostgreSQL server for the session; each test makes its own database."""
+def postgres(request: pytest.FixtureRequest) -> Iterator[Postgres]:
+    """A PostgreSQL server; each test makes its own database. Under pytest-xdist it is the run's one
+    server, which the controller started (``pytest_configure_node``), and this process's databases
+    carry its name as a prefix; a run in one process starts its own."""
+    shared = getattr(request.config, "workerinput", {}).get("postgres")
+    if shared is not None:
+        worker = request.config.workerinput["workerid"]  # type: ignore[attr-defined]
+        yield Postgres.shared(Path(shared["home"]), int(shared["port"]), prefix=f"{worker}_").wait_until_up()
+        return
     server = Postgres().start()
     yield server
     server.stop()
@@ -204,14 +212,16 @@ def x12_maps(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]
     """Gives a data home the parsed X12 maps that its first `gateway worker` or `gateway run`
     would otherwise parse from pyx12's XML at warm-up: 19 maps, about 4 s of CPU in every such
     process, 0.4 s read back pickled (gateway/inbound/map_cache.py; a pickle's name is the hash
-    of the map, pyx12 and Python, so a copy is never stale). Kept once per process by a child,
-    as a first worker keeps them; each home gets its own copy."""
-    home = tmp_path_factory.mktemp("x12-maps")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(GATEWAY_HOME=str(home), PYTHONPATH=str(ROOT))  # this checkout's code and profiles
-    subprocess.run([sys.executable, "-c", _KEEP_X12_MAPS], env=env, cwd=ROOT, check=True)
-    kept = home / "cache" / "x12-maps"
-    assert any(kept.glob("*.pickle")), "no X12 map was kept"
+    of the map, pyx12 and Python, so a copy is never stale). Kept once per run (``built_once``)
+    by a child, as a first worker keeps them; each home gets its own copy."""
+
+    def keep(home: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        env.update(GATEWAY_HOME=str(home), PYTHONPATH=str(ROOT))  # this checkout's code and profiles
+        subprocess.run([sys.executable, "-c", _KEEP_X12_MAPS], env=env, cwd=ROOT, check=True)
+        assert any((home / "cache" / "x12-maps").glob("*.pickle")), "no X12 map was kept"
+
+    kept = built_once(tmp_path_factory, "x12-maps", keep) / "cache" / "x12-maps"
 
     def give(data_home: Path) -> None:
         shutil.copytree(kept, data_home / "cache" / "x12-maps", dirs_exist_ok=True)  # private, as kept
@@ -263,11 +273,38 @@ def _no_map_store_after_the_test() -> Iterator[None]:
     use_map_store(None)
 
 
+_RUN_POSTGRES = pytest.StashKey[tuple[Postgres, threading.Thread] | None]()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist's controller tells each process how tests are handed out: a process sees its
-    own ``--dist`` as "no"."""
-    node.workerinput["dist"] = node.config.getoption("dist")
+    """pytest-xdist's controller tells each process how tests are handed out (a process sees its
+    own ``--dist`` as "no") and where the run's PostgreSQL server is.
+
+    The controller starts that one server, in a thread while the processes start and collect
+    (about a second of CPU, paid by a run that never uses it); each process starting and seeding
+    its own cost about 8 s of CPU. A process's ``postgres`` fixture waits for it to accept
+    connections. The controller stops it, and so counts its CPU, at the end of the run."""
+    config = node.config
+    node.workerinput["dist"] = config.getoption("dist")
+    if _RUN_POSTGRES not in config.stash:
+        try:
+            server = Postgres()  # its folder and port, known before it starts
+        except RuntimeError:  # not installed: each process's postgres fixture says so to its tests
+            config.stash[_RUN_POSTGRES] = None
+        else:
+            starting = threading.Thread(target=server.start_for_others, name="postgres", daemon=True)
+            starting.start()
+            config.stash[_RUN_POSTGRES] = (server, starting)
+    if (run := config.stash[_RUN_POSTGRES]) is not None:
+        node.workerinput["postgres"] = run[0].sharing()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if (run := config.stash.get(_RUN_POSTGRES, None)) is not None:
+        server, starting = run
+        starting.join()
+        server.stop()
 
 
 @pytest.hookimpl(trylast=True)

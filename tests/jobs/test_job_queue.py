@@ -272,8 +272,8 @@ def test_a_dead_workers_send_pass_does_not_stop_recovery(postgres: Postgres) -> 
 def _lock_waiters(postgres: Postgres, database: str) -> int:
     with psycopg.connect(postgres.dsn(database)) as connection:
         row = connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
-            (database,),
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
         ).fetchone()
     return int(row[0]) if row else 0
 

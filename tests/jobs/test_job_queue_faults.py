@@ -170,11 +170,11 @@ def test_workers_killed_at_random_points_lose_and_double_nothing(
 
 @pytest.mark.slow
 def test_the_database_restarting_mid_run_is_survived(
-    tmp_path: Path, x12_maps: Callable[[Path], None]
+    postgres: Postgres, tmp_path: Path, x12_maps: Callable[[Path], None]
 ) -> None:
     server = Postgres().start()  # its own server: the others' tests keep theirs
     try:
-        url = fresh_database(server, "queue_restart")
+        url = server.seeded_copy_of(postgres, "queue_restart")  # as fresh_database, not seeded again
         cluster = Cluster(url, tmp_path / "workers")
         x12_maps(cluster.logs)  # the workers' data home: they read the maps kept, not parse the XML
         documents = mixed_documents(150, seed=10)

@@ -91,7 +91,8 @@ def test_a_claim_racing_an_uncommitted_one_is_told_who_holds_it(pg: sessionmaker
     thread.start()
     with pg() as watcher:  # the second claim is waiting on the first's uncommitted key
         query = text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sscc%'"
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database() AND query LIKE 'INSERT INTO sscc%'"
         )
         give_up = time.monotonic() + 120  # a guard against hanging, not a measurement
         while not watcher.scalar(query):

@@ -1,13 +1,21 @@
-"""A real PostgreSQL server on 127.0.0.1 for tests, in its own folder, started from Debian's binaries."""
+"""A real PostgreSQL server on 127.0.0.1 for tests, in its own folder, started from Debian's binaries.
+
+Under pytest-xdist the run's controller starts one server (tests/conftest.py) and each test
+process uses it through ``Postgres.shared``: its databases carry the process's prefix, and the
+migrated and seeded templates are built once per run under a file lock.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -33,7 +41,10 @@ def _binaries() -> Path:
 
 
 class Postgres:
-    """initdb + postgres on a free loopback port; as root the server runs as the ``postgres`` user."""
+    """initdb + postgres on a free loopback port; as root the server runs as the ``postgres`` user.
+
+    A test names its databases as it likes; on a server shared by the run's processes each name
+    is given the process's ``prefix`` (``dsn`` and the ``*_database`` methods do it alike)."""
 
     def __init__(self) -> None:
         self.bin = _binaries()
@@ -41,10 +52,49 @@ class Postgres:
         self.data = self.home / "data"
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.prefix = ""
+        self._owned = True  # this object started the server and stops it
         self._user = "postgres" if os.geteuid() == 0 else None
         if self._user:
             shutil.chown(self.home, self._user)
             self.home.chmod(0o755)
+
+    @classmethod
+    def shared(cls, home: Path, port: int, prefix: str) -> Postgres:
+        """The server another process started in ``home`` on ``port`` (``started_by`` below); this
+        process's databases are named ``prefix`` + the test's name, and ``stop`` leaves it running."""
+        server = cls.__new__(cls)
+        server.bin, server.home, server.data, server.port = _binaries(), home, home / "data", port
+        server.process, server.prefix, server._owned = None, prefix, False
+        server._user = "postgres" if os.geteuid() == 0 else None
+        return server
+
+    def sharing(self) -> dict[str, str]:
+        """What ``shared`` needs to reach this server from another process."""
+        return {"home": str(self.home), "port": str(self.port)}
+
+    def start_for_others(self) -> None:
+        """``start``, in a thread of the process that shares the server: a failure is written to
+        the server's folder for the others' ``wait_until_up``."""
+        try:
+            self.start()
+        except BaseException as error:
+            (self.home / "failed").write_text(f"PostgreSQL did not start: {error}")
+            raise
+
+    def wait_until_up(self) -> Postgres:
+        """Waits until the shared server accepts connections (another process is starting it)."""
+        deadline = time.monotonic() + 600  # only ends a hung start: a loaded machine may take minutes
+        while True:
+            if (failed := self.home / "failed").exists():
+                raise RuntimeError(failed.read_text())
+            try:
+                psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the run's PostgreSQL did not start within 600 s") from None
+                time.sleep(0.2)
 
     def _run(self, *args: str) -> None:
         subprocess.run(args, check=True, capture_output=True, user=self._user)
@@ -70,7 +120,7 @@ class Postgres:
             [
                 str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.home}",
-                "-c", "fsync=off", "-c", "max_connections=200",
+                "-c", "fsync=off", "-c", "max_connections=400",  # three test processes' pools
             ],
             stdout=log, stderr=subprocess.STDOUT, user=self._user,
         )  # fmt: skip
@@ -94,14 +144,35 @@ class Postgres:
         time.sleep(down_seconds)
         self._launch()
 
+    def database(self, name: str) -> str:
+        """The server's name for a test's database ``name`` (the templates and ``postgres`` are the
+        server's own)."""
+        return name if name in ("postgres", MIGRATED, SEEDED) else self.prefix + name
+
     def dsn(self, database: str) -> str:
-        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{self.database(database)}"
+
+    def url(self, database: str) -> str:
+        """The SQLAlchemy URL of ``database``."""
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{self.database(database)}"
 
     def create_database(self, name: str) -> str:
         """A new empty database; returns its SQLAlchemy URL."""
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+            connection.execute(f'CREATE DATABASE "{self.database(name)}"')
+        return self.url(name)
+
+    @contextlib.contextmanager
+    def _templates_locked(self) -> Iterator[None]:
+        """Held while a template is looked for and built: the run's processes share the server's."""
+        with (self.home / "templates.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # no deadline: a loaded machine may build for minutes
+            yield
+
+    def _clone(self, name: str, template: str) -> str:
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{self.database(name)}" TEMPLATE "{template}"')
+        return self.url(name)
 
     def migrated_database(self, name: str) -> str:
         """A new database at the newest schema; returns its SQLAlchemy URL.
@@ -109,17 +180,21 @@ class Postgres:
         The first call on a server migrates a template; the others clone it (CREATE DATABASE
         ... TEMPLATE copies the files: milliseconds, where migrating takes seconds).
         """
-        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (MIGRATED,)
-            ).fetchone()
-        if not exists:
+        with self._templates_locked():
+            self._build_migrated()
+        return self._clone(name, MIGRATED)
+
+    def _build_migrated(self) -> None:
+        """The migrated template, unless it exists (called with the templates' lock held)."""
+        if not self._exists(MIGRATED):
             engine = storage.make_engine(self.create_database(MIGRATED))
             storage.upgrade(engine)
             engine.dispose()  # a template must have no connections when it is cloned
+
+    def _exists(self, database: str) -> bool:
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{MIGRATED}"')
-        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+            found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+            return found.fetchone() is not None
 
     def seeded_database(self, name: str) -> str:
         """A new database at the newest schema holding the demo master data; returns its
@@ -128,18 +203,45 @@ class Postgres:
         The first call on a server builds a template from a migrated database and the master data
         (about 10,000 rows through the ORM: seconds of CPU); the others clone it in milliseconds.
         """
-        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
-            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (SEEDED,)).fetchone()
-        if not exists:
-            engine = storage.make_engine(self.migrated_database(SEEDED))
+        with self._templates_locked():
+            self._build_seeded()
+        return self._clone(name, SEEDED)
+
+    def _build_seeded(self) -> None:
+        """The seeded template, unless it exists (called with the templates' lock held)."""
+        if not self._exists(SEEDED):
+            self._build_migrated()
+            engine = storage.make_engine(self._clone(SEEDED, MIGRATED))
             with storage.make_sessionmaker(engine)() as session, session.begin():
                 load_demo_master_data(session, MASTER)
             engine.dispose()  # a template must have no connections when it is cloned
-        with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{SEEDED}"')
-        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+
+    def seeded_copy_of(self, source: Postgres, name: str) -> str:
+        """A new database on this server holding what ``source``'s seeded template holds (as
+        ``seeded_database`` there); returns its SQLAlchemy URL. For a test with a server of its own:
+        pg_dump | pg_restore takes a fraction of a second of CPU, where migrating and seeding on a
+        new server take about 6."""
+        with source._templates_locked():
+            source._build_seeded()
+        url = self.create_database(name)
+        dump = subprocess.Popen(
+            [str(source.bin / "pg_dump"), "-Fc", "-d", source.dsn(SEEDED)], stdout=subprocess.PIPE
+        )
+        restored = subprocess.run(
+            [str(self.bin / "pg_restore"), "--no-owner", "--exit-on-error", "-d", self.dsn(name)],
+            stdin=dump.stdout,
+            capture_output=True,
+        )
+        assert dump.stdout is not None
+        dump.stdout.close()
+        dumped = dump.wait()
+        assert dumped == 0 and restored.returncode == 0, f"pg_dump {dumped}, pg_restore: {restored.stderr!r}"
+        return url
 
     def stop(self) -> None:
+        """Stops the server this object started; a shared one is stopped by the process that started it."""
+        if not self._owned:
+            return
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -162,7 +264,7 @@ def store_url(
     """The URL of a new store for a test that runs on each backend (``sqlite`` or ``postgresql``):
     a SQLite file in ``folder``, or the session's PostgreSQL database ``name``; empty, or with
     ``migrated`` at the newest schema, or with ``seeded`` at the newest schema and holding the
-    demo master data. Migrated and seeded stores are copies of templates built once per process
+    demo master data. Migrated and seeded stores are copies of templates built once per run
     (tests/conftest.py's ``migrated_template`` and ``master_template``, ``Postgres``'s templates)."""
     if backend == "sqlite":
         path = folder / "gateway.db"
