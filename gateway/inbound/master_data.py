@@ -325,8 +325,15 @@ def revision(session: Session) -> int:
     return session.scalar(select(table.c.revision).where(table.c.id == 1)) or 0
 
 
-def load_snapshot(session: Session) -> validators.MasterData:
+def load_snapshot(
+    session: Session, *, skus: Collection[str] | None = None, accounts: Collection[str] = ()
+) -> validators.MasterData:
     """Catalog, cross-references, prices and address books as validation reads them.
+
+    With ``skus``, a partial snapshot: only the products named ``skus`` exactly, their prices and the
+    ship-tos of ``accounts``, no cross-references. Enough to validate lines that each name a catalog
+    SKU exactly (``StoreValidator`` checks that before using it): a few rows for a small document
+    instead of the whole catalog; ``skus`` is at most a few hundred (one ``IN`` list).
 
     Read from the Core tables (``storage.tables``): the same rows as through the mapped classes,
     without the ORM's compiling and per-row work. A process's first snapshot of the demo's 2,360
@@ -335,76 +342,41 @@ def load_snapshot(session: Session) -> validators.MasterData:
     tables = storage.tables
     P, X, R, S = tables.product, tables.customer_part_xref, tables.price_agreement, tables.ship_to
     product, price_rule = validators.Product, validators.PriceRule
-    products = (
-        product(*row)
-        for row in session.execute(
-            select(
-                P.c.sku, P.c.description, P.c.upc, P.c.uom, P.c.pack_size, P.c.list_price, P.c.currency
-            ).where(P.c.active)
-        ).all()  # one fetchall: iterating a result fetches row by row
-    )
-    xref = session.execute(select(X.c.customer_account, X.c.customer_part, X.c.sku)).all()
-    prices = (
-        price_rule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
-        for rule_id, sku, customer, min_quantity, unit_price, currency, valid_from, valid_to in session.execute(
-            select(
-                R.c.id,
-                R.c.sku,
-                R.c.customer_account,
-                R.c.min_quantity,
-                R.c.unit_price,
-                R.c.currency,
-                R.c.valid_from,
-                R.c.valid_to,
-            ).order_by(R.c.id)  # the order ties between rules are met in, as the partial snapshot's
-        ).all()
-    )
-    ship_tos = session.execute(select(S.c.customer_account, S.c.code)).all()
+    products = select(P.c.sku, P.c.description, P.c.upc, P.c.uom, P.c.pack_size, P.c.list_price, P.c.currency)
+    prices = select(
+        R.c.id,
+        R.c.sku,
+        R.c.customer_account,
+        R.c.min_quantity,
+        R.c.unit_price,
+        R.c.currency,
+        R.c.valid_from,
+        R.c.valid_to,
+    ).order_by(R.c.id)  # the order ties between rules are met in, whole or partial
+    ship_tos = select(S.c.customer_account, S.c.code)
+    xref: list[tuple[str, str, str]] = []
+    if skus is None:
+        xref = [
+            (a, b, c)
+            for a, b, c in session.execute(select(X.c.customer_account, X.c.customer_part, X.c.sku)).all()
+        ]
+    else:
+        wanted = sorted(skus)
+        products = products.where(P.c.sku.in_(wanted))
+        prices = prices.where(R.c.sku.in_(wanted))
+        ship_tos = ship_tos.where(S.c.customer_account.in_(sorted(accounts)))
     return validators.MasterData(
-        products, ((a, b, c) for a, b, c in xref), prices, ((a, b) for a, b in ship_tos)
+        # one fetchall each: iterating a result fetches row by row
+        (product(*row) for row in session.execute(products.where(P.c.active)).all()),
+        xref,
+        (
+            price_rule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
+            for rule_id, sku, customer, min_quantity, unit_price, currency, valid_from, valid_to in session.execute(
+                prices
+            ).all()
+        ),
+        ((a, b) for a, b in session.execute(ship_tos).all()),
     )
-
-
-def load_partial_snapshot(
-    session: Session, skus: Collection[str], accounts: Collection[str]
-) -> validators.MasterData:
-    """The snapshot's products named ``skus`` exactly, with their prices, and the ship-tos of
-    ``accounts``; no cross-references. Enough to validate lines that each name a catalog SKU exactly
-    (``StoreValidator`` checks that before using it): a few rows for a small document instead of
-    the whole catalog. ``skus`` is at most a few hundred (one ``IN`` list)."""
-    tables = storage.tables
-    P, R, S = tables.product, tables.price_agreement, tables.ship_to
-    product, price_rule = validators.Product, validators.PriceRule
-    wanted = sorted(skus)
-    products = [
-        product(*row)
-        for row in session.execute(
-            select(
-                P.c.sku, P.c.description, P.c.upc, P.c.uom, P.c.pack_size, P.c.list_price, P.c.currency
-            ).where(P.c.active, P.c.sku.in_(wanted))
-        ).all()
-    ]
-    prices = (
-        price_rule(sku, customer, min_quantity, unit_price, currency, valid_from, valid_to, rule_id)
-        for rule_id, sku, customer, min_quantity, unit_price, currency, valid_from, valid_to in session.execute(
-            select(
-                R.c.id,
-                R.c.sku,
-                R.c.customer_account,
-                R.c.min_quantity,
-                R.c.unit_price,
-                R.c.currency,
-                R.c.valid_from,
-                R.c.valid_to,
-            )
-            .where(R.c.sku.in_([p.sku for p in products]))
-            .order_by(R.c.id)
-        ).all()
-    )
-    ship_tos = session.execute(
-        select(S.c.customer_account, S.c.code).where(S.c.customer_account.in_(sorted(accounts)))
-    ).all()
-    return validators.MasterData(products, (), prices, ((a, b) for a, b in ship_tos))
 
 
 def load_demo_master_data(session: Session, folder: Path) -> dict[str, int]:

@@ -77,7 +77,7 @@ class MasterDataCache:
         if whole or skus is None or len(skus) > PARTIAL_SKUS:
             return self.get(session), False
         self._partial_revision = current
-        return master_data.load_partial_snapshot(session, skus, accounts), True
+        return master_data.load_snapshot(session, skus=skus, accounts=accounts), True
 
 
 class LiveStock(Mapping[str, Decimal]):
