@@ -28,6 +28,7 @@ import defusedxml.ElementTree as SafeET
 
 from gateway.errors import ErpLookupFailed
 from gateway.errors import TransportError
+from gateway.model.json_path import follow
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -236,11 +237,17 @@ def read_found(kind: str, url: str, find: Mapping[str, Any], response: httpx.Res
     records = _intacct_records(response, items) if kind == INTACCT else _json_records(response, items)
     match: Mapping[str, Any] = find.get("match") or {}
     closed: Mapping[str, Any] = find.get("closed") or {}
-    matching = [r for r in records if all(_same(_field(r, name), value) for name, value in match.items())]
-    open_ = [r for r in matching if not (closed and all(_same(_field(r, n), v) for n, v in closed.items()))]
+    matching = [
+        r for r in records if all(_same(follow(r, name.split(".")), value) for name, value in match.items())
+    ]
+    open_ = [
+        r
+        for r in matching
+        if not (closed and all(_same(follow(r, n.split(".")), v) for n, v in closed.items()))
+    ]
     if len(open_) == 1 or (not open_ and matching and find.get("done_when_closed")):
         record = (open_ or matching)[0]
-        key = _field(record, str(find["key"]))
+        key = follow(record, str(find["key"]).split("."))
         if key is None or key == "":
             raise ErpLookupFailed(f"the record found for {what} has no {find['key']}", retryable=False)
         return Found(str(key), record, done=not open_)
@@ -271,7 +278,9 @@ def complete(kind: str, request: Mapping[str, Any], content: bytes, found: Found
 
     body = json.loads(content, parse_float=Decimal)
     if replace:
-        old = [_field(line, replace["number"]) for line in found.record.get(replace["lines"]) or []]
+        old = [
+            follow(line, replace["number"].split(".")) for line in found.record.get(replace["lines"]) or []
+        ]
         deletes = [
             {"operation": "Delete", "lineNumber": {"value": number}} for number in old if number is not None
         ]
@@ -301,8 +310,7 @@ def _json_records(response: httpx.Response, items: str) -> list[Mapping[str, Any
         raise ErpLookupFailed(
             f"the look-up's answer is not JSON: {response.text[:300]}", retryable=False
         ) from None
-    for name in filter(None, items.split(".")):
-        data = data.get(name) if isinstance(data, dict) else None
+    data = follow(data, filter(None, items.split(".")))
     if data is None:
         return []  # QuickBooks leaves the entity out of an empty QueryResponse
     if not isinstance(data, list):
@@ -317,13 +325,6 @@ def _intacct_records(response: httpx.Response, items: str) -> list[Mapping[str, 
     root = SafeET.fromstring(response.content)
     data = root.find(items)
     return [{child.tag: child.text for child in record} for record in (data if data is not None else [])]
-
-
-def _field(record: Mapping[str, Any], path: str) -> Any:
-    value: Any = record
-    for name in path.split("."):
-        value = value.get(name) if isinstance(value, Mapping) else None
-    return value
 
 
 def _same(found: Any, expected: Any) -> bool:
