@@ -42,7 +42,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.errors import ErpPayloadError
 from gateway.model.order import Order
 from gateway.model.order import OrderLine
 from gateway.model.order import Party
@@ -58,6 +57,7 @@ from ._erp import json_bytes
 from ._erp import odata_literal
 from ._erp import party_contact
 from ._erp import require_new
+from ._erp import require_po
 from ._outbound import OutboundDocument
 
 KIND = "erp.business_central"
@@ -111,10 +111,9 @@ def emit_cancel(
     """The partner cancelled: ``DELETE salesOrders({id})`` ("Delete salesOrders"; an open sales order
     has no cancelled state in API v2.0). The id and the ``If-Match`` ETag come from a look-up of the
     customer's order with this PO number (``$filter`` on ``externalDocumentNumber`` and ``customerNumber``)."""
-    if not order.po_number:
-        raise ErpPayloadError("an order without a PO number cannot be found in Business Central")
+    po_number = require_po(order, "Business Central")
     find = (
-        f"externalDocumentNumber eq {odata_literal(order.po_number)}"
+        f"externalDocumentNumber eq {odata_literal(po_number)}"
         f" and customerNumber eq {odata_literal(partner.customer_account)}"
     )
     return [
@@ -122,7 +121,7 @@ def emit_cancel(
             kind=KIND,
             partner=partner.name,
             content=b"",
-            refers_to=order.po_number,
+            refers_to=po_number,
             request={"method": "DELETE", "path": "({id})", "find": find},
         )
     ]
