@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,16 +47,18 @@ class Postgres:
     A test names its databases as it likes; on a server shared by the run's processes each name
     is given the process's ``prefix`` (``dsn`` and the ``*_database`` methods do it alike)."""
 
-    def __init__(self) -> None:
+    def __init__(self, home: Path | None = None, port: int | None = None, prefix: str = "") -> None:
+        """A new server in a folder of its own, or (``home`` and ``port`` given) the one another
+        process started there (``shared``)."""
         self.bin = _binaries()
-        self.home = Path(tempfile.mkdtemp(prefix="gateway-postgres-"))
+        self._owned = home is None  # this object starts the server and stops it
+        self.home = home or Path(tempfile.mkdtemp(prefix="gateway-postgres-"))
         self.data = self.home / "data"
-        self.port = free_port()
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self.prefix = ""
-        self._owned = True  # this object started the server and stops it
+        self.prefix = prefix
         self._user = "postgres" if os.geteuid() == 0 else None
-        if self._user:
+        if self._user and self._owned:
             shutil.chown(self.home, self._user)
             self.home.chmod(0o755)
 
@@ -63,11 +66,7 @@ class Postgres:
     def shared(cls, home: Path, port: int, prefix: str) -> Postgres:
         """The server another process started in ``home`` on ``port`` (``started_by`` below); this
         process's databases are named ``prefix`` + the test's name, and ``stop`` leaves it running."""
-        server = cls.__new__(cls)
-        server.bin, server.home, server.data, server.port = _binaries(), home, home / "data", port
-        server.process, server.prefix, server._owned = None, prefix, False
-        server._user = "postgres" if os.geteuid() == 0 else None
-        return server
+        return cls(home, port, prefix)
 
     def sharing(self) -> dict[str, str]:
         """What ``shared`` needs to reach this server from another process."""
@@ -84,16 +83,21 @@ class Postgres:
 
     def wait_until_up(self) -> Postgres:
         """Waits until the shared server accepts connections (another process is starting it)."""
+        failed = self.home / "failed"
+        return self._accepting(lambda: failed.read_text() if failed.exists() else None)
+
+    def _accepting(self, failure: Callable[[], str | None]) -> Postgres:
+        """Returns once the server accepts connections; raises when ``failure`` names one."""
         deadline = time.monotonic() + 600  # only ends a hung start: a loaded machine may take minutes
         while True:
-            if (failed := self.home / "failed").exists():
-                raise RuntimeError(failed.read_text())
             try:
                 psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()
                 return self
             except psycopg.OperationalError:
+                if (why := failure()) is not None:
+                    raise RuntimeError(why) from None
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the run's PostgreSQL did not start within 600 s") from None
+                    raise RuntimeError("PostgreSQL did not start within 600 s") from None
                 time.sleep(0.2)
 
     def _run(self, *args: str) -> None:
@@ -124,17 +128,14 @@ class Postgres:
             ],
             stdout=log, stderr=subprocess.STDOUT, user=self._user,
         )  # fmt: skip
-        deadline = time.monotonic() + 600  # only ends a hung start: a loaded machine may take minutes
-        while True:
-            try:
-                psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()
-                return self
-            except psycopg.OperationalError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "PostgreSQL did not start: " + (self.home / "postgres.log").read_text()[-2000:]
-                    ) from None
-                time.sleep(0.2)
+        return self._accepting(self._exited)
+
+    def _exited(self) -> str | None:
+        """Why the server this object launched is not running, or None while it is."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            return None
+        return "PostgreSQL did not start: " + (self.home / "postgres.log").read_text()[-2000:]
 
     def restart(self, down_seconds: float = 1.0) -> None:
         """A fast shutdown (every client disconnected, as in a real restart), a pause, and up again."""
