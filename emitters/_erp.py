@@ -209,6 +209,7 @@ def find_one(
     body: str | None = None,
     closed: Mapping[str, JsonValue] | None = None,
     done_when_closed: bool = False,
+    if_match: str | None = None,
 ) -> dict[str, JsonValue]:
     """How delivery looks up the ERP's own id of the order before a change or cancel (``request["find"]``).
 
@@ -220,6 +221,8 @@ def find_one(
     vendors' searches are broad, e.g. Fortnox' is a LIKE); ``key`` the field holding the id. A record
     whose fields equal ``closed`` is already cancelled: it is never changed, and with
     ``done_when_closed`` (a cancel) finding only such records means the cancel was already made.
+    ``if_match`` names the record's field sent as the request's ``If-Match`` (its ETag: Business Central
+    changes or deletes a record only with it).
     """
     return drop_none(
         {
@@ -233,6 +236,7 @@ def find_one(
             "match": dict(match),
             "closed": dict(closed) if closed else None,
             "done_when_closed": done_when_closed or None,
+            "if_match": if_match,
         }
     )
 

@@ -50,7 +50,9 @@ from partners import PartnerProfile
 from ._erp import DELIVERY_DATES
 from ._erp import JsonValue
 from ._erp import address_lines
+from ._erp import change_request
 from ._erp import drop_none
+from ._erp import find_one
 from ._erp import first_date
 from ._erp import item_number
 from ._erp import json_bytes
@@ -111,20 +113,20 @@ def emit_cancel(
     """The partner cancelled: ``DELETE salesOrders({id})`` ("Delete salesOrders"; an open sales order
     has no cancelled state in API v2.0). The id and the ``If-Match`` ETag come from a look-up of the
     customer's order with this PO number (``$filter`` on ``externalDocumentNumber`` and ``customerNumber``)."""
-    po_number = require_po(order, "Business Central")
-    find = (
-        f"externalDocumentNumber eq {odata_literal(po_number)}"
-        f" and customerNumber eq {odata_literal(partner.customer_account)}"
+    po = require_po(order, "Business Central")
+    account = partner.customer_account
+    find = find_one(
+        what=f"a sales order with externalDocumentNumber {po!r} for customerNumber {account!r}",
+        params={
+            "$filter": f"externalDocumentNumber eq {odata_literal(po)}"
+            f" and customerNumber eq {odata_literal(account)}"
+        },
+        items="value",
+        key="id",
+        match={"externalDocumentNumber": po, "customerNumber": account},
+        if_match="@odata.etag",
     )
-    return [
-        OutboundDocument(
-            kind=KIND,
-            partner=partner.name,
-            content=b"",
-            refers_to=po_number,
-            request={"method": "DELETE", "path": "({id})", "find": find},
-        )
-    ]
+    return [change_request(KIND, partner, order, b"", method="DELETE", path="({id})", find=find)]
 
 
 def _line(line: OrderLine) -> dict[str, JsonValue]:

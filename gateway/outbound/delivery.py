@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_RETRYABLE = erp_http.RETRYABLE
 _BATCH = 50
 
 
@@ -203,22 +202,20 @@ def _attempt(
             change already made (a cancelled order: an earlier attempt's answer was lost)."""
             if row.kind == erp_http.SAP:
                 headers["Cookie"] = logins.cookie(client, settings, fresh=fresh_login)
-            target, content = url, row.content
-            find = request.get("find")
-            if isinstance(find, str):  # Business Central: an OData $filter, the id and its ETag
-                target = _found(client, settings, find, url, headers)
-            elif find:
+            target, content, found_headers = url, row.content, {}
+            if find := request.get("find"):
                 found = _look_up(client, settings, row.kind, find, headers, key)
                 if found.done:
                     return None
                 target = url.replace("{id}", quote(found.key, safe=""))
                 content = erp_http.complete(row.kind, request, content, found)
+                found_headers = erp_http.found_headers(find, found)
             return client.request(
                 request.get("method", "POST"),
                 target,
                 params=params or None,  # (an empty mapping would drop the query of `target`)
                 content=erp_http.body(row.kind, content, settings, key) or None,
-                headers={**headers, **request.get("headers", {})},
+                headers={**headers, **request.get("headers", {}), **found_headers},
                 timeout=settings.timeout_seconds,
             )
 
@@ -281,32 +278,6 @@ def _failed(
         )
     )
     return not retryable
-
-
-def _found(client: httpx.Client, settings: ErpSettings, find: str, url: str, headers: dict[str, str]) -> str:
-    """``url`` with the ERP's id of the one record ``find`` (an OData ``$filter``) selects; its ETag goes
-    in ``headers`` as ``If-Match``, which Business Central requires to change or delete it."""
-    response = client.get(
-        settings.url,
-        params={"$filter": find},
-        headers={k: v for k, v in headers.items() if k != "Content-Type"},
-        timeout=settings.timeout_seconds,
-    )
-    if not response.is_success:
-        raise ErpLookupFailed(
-            f"looking up {find}: HTTP {response.status_code}: {response.text[:300]}",
-            retryable=response.status_code in _RETRYABLE or response.status_code >= 500,
-        )
-    try:
-        found = response.json().get("value", [])
-    except ValueError:
-        raise ErpLookupFailed(f"looking up {find}: the answer is not JSON", retryable=False) from None
-    if len(found) != 1 or not found[0].get("id"):
-        raise ErpLookupFailed(
-            f"{len(found)} records in the ERP match {find}; one was expected", retryable=False
-        )
-    headers["If-Match"] = found[0].get("@odata.etag") or "*"
-    return url.replace("{id}", str(found[0]["id"]))
 
 
 class _SessionEnded(ErpLookupFailed):

@@ -259,6 +259,13 @@ def read_found(kind: str, url: str, find: Mapping[str, Any], response: httpx.Res
     )
 
 
+def found_headers(find: Mapping[str, Any], found: Found) -> dict[str, str]:
+    """Headers the record found adds to the request: its ETag as ``If-Match`` (``find["if_match"]``; ``*``
+    when the answer carries none)."""
+    field = find.get("if_match")
+    return {"If-Match": str(found.record.get(field) or "*")} if field else {}
+
+
 def complete(kind: str, request: Mapping[str, Any], content: bytes, found: Found) -> bytes:
     """The stored change or cancel with what the look-up found written in: QuickBooks' ``Id`` and
     ``SyncToken`` (``fill``), Visma's old lines deleted (``replace_lines``), Intacct's ``DOCID`` (``key``)."""

@@ -124,7 +124,13 @@ def test_business_central_cancel_deletes_the_sales_order_it_finds_by_po_number(
     accepted_then(master_sessions, partners, tmp_path, "erp.business_central", "01")
     url = f"{erp.base}/api/v2.0/companies(c0)/salesOrders"
     erp.found = [
-        {"id": "b6f4017a-b749-ee11-ad0b-a1422c0f7f1f", "@odata.etag": 'W/"JzE5OzEn"', "number": "S-1"}
+        {
+            "id": "b6f4017a-b749-ee11-ad0b-a1422c0f7f1f",
+            "@odata.etag": 'W/"JzE5OzEn"',
+            "number": "S-1",
+            "externalDocumentNumber": PO,
+            "customerNumber": "C1001",
+        }
     ]
     erp.replies = [Reply(201), Reply(204)]
 
@@ -151,7 +157,14 @@ def test_business_central_change_replaces_the_sales_order(
     a change deletes the order and creates it again as it now is."""
     accepted_then(master_sessions, partners, tmp_path, "erp.business_central", "04")
     url = f"{erp.base}/api/v2.0/companies(c0)/salesOrders"
-    erp.found = [{"id": "11111111-2222-3333-4444-555555555555", "@odata.etag": 'W/"JzI7MSc="'}]
+    erp.found = [
+        {
+            "id": "11111111-2222-3333-4444-555555555555",
+            "@odata.etag": 'W/"JzI7MSc="',
+            "externalDocumentNumber": PO,
+            "customerNumber": "C1001",
+        }
+    ]
     erp.replies = [Reply(201), Reply(204), Reply(201)]
 
     assert deliver(master_sessions, url) == (3, 0, 0)
@@ -180,13 +193,15 @@ def test_a_cancel_of_an_order_the_erp_does_not_know_dead_letters_with_an_alert(
     master_sessions: sessionmaker[Session], partners: PartnerRegistry, tmp_path: Path, erp: ErpServer
 ) -> None:
     accepted_then(master_sessions, partners, tmp_path, "erp.business_central", "01")
-    erp.found = []  # deleted in the ERP by hand meanwhile
+    # deleted in the ERP by hand meanwhile; the ERP answers with another customer's order of that PO
+    erp.found = [{"id": "9", "@odata.etag": "W/1", "externalDocumentNumber": PO, "customerNumber": "C2002"}]
 
     assert deliver(master_sessions, f"{erp.base}/api/v2.0/companies(c0)/salesOrders") == (1, 0, 1)
 
     create, cancel = payloads(master_sessions)
     assert (create.status, cancel.status) == (OutboxStatus.SENT, OutboxStatus.DEAD)
-    assert cancel.last_error is not None and f"externalDocumentNumber eq '{PO}'" in cancel.last_error
+    assert [call.method for call in erp.calls] == ["POST", "GET"]  # nothing deleted
+    assert cancel.last_error is not None and f"externalDocumentNumber '{PO}'" in cancel.last_error
     with master_sessions() as session:
         alerts = [a.message for a in session.scalars(select(storage.Alert))]
     assert any(str(cancel.id) in message or PO in message for message in alerts)
