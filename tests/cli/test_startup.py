@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,26 @@ def test_help_loads_no_store_no_reader_and_no_web_framework(tmp_path: Path, args
     assert not (tmp_path / "home").exists()  # nor does it make a store
 
 
-def test_x12_ingest_loads_no_pdf_or_sheet_reader(tmp_path: Path) -> None:
-    code, modules, output = _gateway(tmp_path, "ingest", str(INBOX / "acme-4500012345.edi"))
+@dataclass(frozen=True, slots=True)
+class FirstIngest:
+    """`gateway ingest` of acme's PO into a new store: where (its ``home`` under ``tmp``), and what it loaded."""
+
+    tmp: Path
+    modules: set[str]
+
+
+@pytest.fixture(scope="module")
+def first_ingest(tmp_path_factory: pytest.TempPathFactory) -> FirstIngest:
+    """One child per module for what the X12 checks below read from the same command: each asks
+    its own question of the modules it imported, and the store it leaves is ``current_store``."""
+    tmp = tmp_path_factory.mktemp("store")
+    code, modules, output = _gateway(tmp, "ingest", str(INBOX / "acme-4500012345.edi"))
     assert code == 0 and "processed; 1 orders; 997" in output, output
+    return FirstIngest(tmp, modules)
+
+
+def test_x12_ingest_loads_no_pdf_or_sheet_reader(first_ingest: FirstIngest) -> None:
+    modules = first_ingest.modules
     assert {
         "pyx12",
         "parsers.x12",
@@ -161,9 +179,8 @@ NOT_FOR_AN_X12_INGEST = (
 )
 
 
-def test_x12_ingest_loads_only_the_emitters_it_writes(tmp_path: Path) -> None:
-    code, modules, output = _gateway(tmp_path, "ingest", str(INBOX / "acme-4500012345.edi"))
-    assert code == 0 and "processed; 1 orders; 997" in output, output
+def test_x12_ingest_loads_only_the_emitters_it_writes(first_ingest: FirstIngest) -> None:
+    modules = first_ingest.modules
     assert "emitters.x12_997" in modules  # the control: the 997 it wrote
     assert sorted(modules & set(NOT_FOR_AN_X12_INGEST)) == []
 
@@ -171,36 +188,24 @@ def test_x12_ingest_loads_only_the_emitters_it_writes(tmp_path: Path) -> None:
 # What only suggestions for a line that matches no item need: the fuzzy matcher.
 SUGGESTIONS = ("rapidfuzz", "validators._suggest")
 
-# Makes a store holding the demo master data in one child process (one interpreter for all the imports).
-_DEMO_STORE = """
-import sys
-from pathlib import Path
-from gateway.cli.commands import main
-for kind in ("products", "xref", "prices", "customers", "inventory", "shiptos"):
-    try:
-        main(["import", kind, str(Path("fixtures") / "master" / f"{kind}.csv")], prog_name="gateway")
-    except SystemExit as exc:
-        if exc.code:
-            raise
-"""
 
-
-@pytest.fixture(scope="module")
-def demo_master_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store holding the demo master data (``fixtures/master``), at the newest schema."""
-    tmp = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "GATEWAY_HOME": str(tmp / "home")}
-    subprocess.run([sys.executable, "-c", _DEMO_STORE], cwd=ROOT, env=env, check=True, capture_output=True)
-    return tmp
+@pytest.fixture
+def demo_master_home(tmp_path: Path, master_template: Path) -> Path:
+    """A data home whose store holds the demo master data (``fixtures/master``), at the newest
+    schema: a copy of the run's ``master_template``, loaded once per run by the same
+    ``import_file`` that `gateway import` runs."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(master_template, home / "gateway.db")
+    return home
 
 
 @pytest.mark.parametrize(("sku", "suggests"), [("NW-30555", False), ("NW-99999", True)])
 def test_x12_ingest_loads_the_fuzzy_matcher_only_for_an_unknown_item(
-    demo_master_store: Path, tmp_path: Path, sku: str, suggests: bool
+    demo_master_home: Path, tmp_path: Path, sku: str, suggests: bool
 ) -> None:
     """Against the demo master data, acme's PO, whose lines are all in the catalog, loads no rapidfuzz;
     the same PO with a SKU the catalog does not know (the control) does, for its suggestions."""
-    shutil.copytree(demo_master_store / "home", tmp_path / "home")
     document = tmp_path / "po.edi"
     document.write_bytes(
         (INBOX / "acme-4500012345.edi").read_bytes().replace(b"*VN*NW-30555", b"*VN*" + sku.encode())
@@ -244,13 +249,10 @@ OTHER_SETTINGS = (
 
 
 @pytest.fixture(scope="module")
-def current_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def current_store(first_ingest: FirstIngest) -> Path:
     """A store holding acme's PO 4500012345, at the newest schema (made by `gateway ingest`)."""
-    tmp = tmp_path_factory.mktemp("store")
-    code, modules, output = _gateway(tmp, "ingest", str(INBOX / "acme-4500012345.edi"))
-    assert code == 0 and "processed; 1 orders; 997" in output, output
-    assert "alembic" in modules  # the control: a new store is migrated, with Alembic
-    return tmp
+    assert "alembic" in first_ingest.modules  # the control: a new store is migrated, with Alembic
+    return first_ingest.tmp
 
 
 @pytest.mark.parametrize(

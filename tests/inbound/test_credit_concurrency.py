@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,10 +55,14 @@ def test_concurrent_orders_do_not_all_slip_under_the_credit_limit(postgres: Post
                 stderr=subprocess.PIPE,
             )
         )
-    time.sleep(2.0)  # every worker has imported and is waiting
+    for worker in workers:  # every worker has imported, connected and is polling for the go file
+        assert worker.stdout is not None and worker.stderr is not None
+        ready = worker.stdout.readline()
+        assert ready, worker.stderr.read().decode()
+        assert json.loads(ready)["event"] == "ready"
     go.touch()
     for worker in workers:
-        out, err = worker.communicate(timeout=120)
+        out, err = worker.communicate(timeout=600)  # only ends a hung run
         assert worker.returncode == 0, err.decode()
         assert json.loads(out)["status"] == "processed"
     with sessions() as session:

@@ -78,7 +78,7 @@ def envelope(content: bytes) -> tuple[str, int, int, list[int]]:
 
 def summaries(workers: list[subprocess.Popen[bytes]]) -> Iterator[dict[str, Any]]:
     for worker, (_, crash_after, _) in zip(workers, PLAN, strict=True):
-        out, err = worker.communicate(timeout=120)
+        out, err = worker.communicate(timeout=600)  # only ends a hung run
         last = json.loads(out.decode().splitlines()[-1])
         if crash_after is None:
             assert worker.returncode == 0 and last["event"] == "done", err.decode()

@@ -1,4 +1,4 @@
-"""Fixtures of the security suite: one store per test module (migrating a store takes a second)."""
+"""Fixtures of the security suite: one store per test module."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway import storage
 from gateway.inbound.pipeline import Pipeline
 from partners import PartnerRegistry
 from tests.conftest import FIXED_NOW
+from tests.conftest import copy_of
 from tests.web.test_web_desk_support import DeskApp
 from tests.web.test_web_desk_support import open_app
 
@@ -24,18 +24,14 @@ def desk(store: Path, tmp_path: Path) -> Iterator[DeskApp]:
 
 
 @pytest.fixture(scope="module")
-def store_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    """A parse-only pipeline (as the readers' own tests use) over a store shared by the module's tests.
+def store_pipeline(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[Pipeline]:
+    """A parse-only pipeline (as the readers' own tests use) over a store shared by the module's tests:
+    a copy of the run's migrated template (migrating costs a second, copying milliseconds).
 
     Each hostile document is its own bytes, so tests do not see each other's documents.
     """
-    path = tmp_path_factory.mktemp("security") / "gateway.db"
-    engine = storage.make_engine(f"sqlite:///{path}")
-    storage.upgrade(engine)
-    yield Pipeline(
-        storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), lambda: FIXED_NOW, validate=False
-    )
-    engine.dispose()
+    for sessions in copy_of(migrated_template, tmp_path_factory.mktemp("security") / "gateway.db"):
+        yield Pipeline(sessions, PartnerRegistry.from_directory(), lambda: FIXED_NOW, validate=False)
 
 
 # The AS2 world (our endpoint and a real pyas2lib partner, both served on loopback) and its keys,

@@ -496,7 +496,7 @@ class PausingUpload:
                 upload.write(content[:cut])
                 upload.flush()
                 self.paused.set()
-                if not self.resume.wait(timeout=60):
+                if not self.resume.wait(timeout=600):  # only ends a hung run
                     raise TimeoutError("never told to resume")
                 upload.write(content[cut:])
                 upload.close()
@@ -508,17 +508,17 @@ class PausingUpload:
 
     def __enter__(self) -> PausingUpload:
         self._thread.start()
-        assert self.paused.wait(timeout=30) and self.failure is None, self.failure
+        assert self.paused.wait(timeout=600) and self.failure is None, self.failure  # a ceiling only
         return self
 
     def finish(self) -> None:
         """Let the upload go on, and wait until its file is closed."""
         self.resume.set()
-        assert self.done.wait(timeout=30) and self.failure is None, self.failure
+        assert self.done.wait(timeout=600) and self.failure is None, self.failure
 
     def __exit__(self, *exc: object) -> None:
         self.resume.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=600)
 
 
 def test_a_drop_upload_that_pauses_is_taken_only_once_its_writer_closes_it(

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,8 @@ def demo_built_once(
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A data folder made by the real CLI (``gateway init --demo``, then the PDF and the mistyped 850
     ingested, each an exception), once per run; each test serves its own copy of it."""
-    return demo_built_once(tmp_path_factory, "desk-demo", build_demo_home)
+    plain, password = plain_demo_home(tmp_path_factory)  # init --demo once per run, not once per home
+    return demo_built_once(tmp_path_factory, "desk-demo", partial(build_demo_home, plain, password))
 
 
 def plain_demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
@@ -142,13 +144,12 @@ def build_plain_demo_home(folder: Path) -> str:
     return found.group(2)
 
 
-def build_demo_home(folder: Path) -> str:
-    """Build the demo data folder in ``folder/home``; returns the demo user's password."""
+def build_demo_home(plain: Path, password: str, folder: Path) -> str:
+    """Build the demo data folder in ``folder/home`` from a copy of the ``plain`` one that
+    ``gateway init --demo`` made; returns the demo user's ``password``."""
     home = folder / "home"
-    home.mkdir()
+    shutil.copytree(plain, home)
     running = Desk(home, desk_env(home))
-    found = re.search(r"order desk demo user: (\S+) / (\S+)", running.cli("init", "--demo"))
-    assert found is not None and found.group(1) == "demo"
     pdf = running.ingest(PDF, "--partner", "acme")
     assert [(o["po_number"], o["status"]) for o in pdf["orders"]] == [(PDF_PO, "exception")]
     typo = folder / f"acme-{TYPO_PO}.edi"
@@ -157,7 +158,7 @@ def build_demo_home(folder: Path) -> str:
     assert order["status"] == "exception"
     [finding] = [f for f in order["findings"] if f["code"] == "unknown_item"]
     assert finding["received"] == TYPO_SKU and finding["suggestions"][0]["sku"] == REAL_SKU
-    return found.group(2)
+    return password
 
 
 @pytest.fixture

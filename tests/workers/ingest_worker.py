@@ -1,4 +1,5 @@
-"""One gateway process for concurrency tests: waits for a start signal, ingests files, prints JSON.
+"""One gateway process for concurrency tests: says it is ready, waits for a start signal, ingests
+files, prints JSON.
 
 ``python -m tests.workers.ingest_worker DATABASE_URL GO_FILE PATH...``
 """
@@ -21,6 +22,8 @@ def main(url: str, go: Path, paths: list[Path]) -> None:
     pipeline = Pipeline(
         storage.make_sessionmaker(engine), PartnerRegistry.from_directory(), lambda: FIXED_NOW
     )
+    engine.connect().close()
+    print(json.dumps({"event": "ready"}), flush=True)  # imported and connected: the parent may say go
     deadline = time.monotonic() + 600  # only ends a child whose parent died: siblings start slowly under load
     while not go.exists():
         if time.monotonic() > deadline:
