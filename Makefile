@@ -12,7 +12,16 @@ PYTEST_PARALLEL ?= -n 3 --dist worksteal
 # collection: about 23 s of CPU where 9 s reads them back) and every child compiles the gateway.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean compiled
+
+# The X12 reading path's own modules compiled with mypyc (scripts/build_compiled.py lists them):
+# about 17% fewer instructions per PO read (README, issue 18, sixth round). The script rebuilds
+# whenever a listed source differs from the one its extensions were built from (an extension
+# shadows its .py), and does nothing otherwise. The suite needs the build (gcc and python3-dev
+# come with scripts/system-packages.sh); the demo and the bench fall back to the pure Python
+# modules on a machine without a compiler.
+compiled: $(BIN)/.installed
+	$(BIN)/python scripts/build_compiled.py
 
 # pip prints its own progress: the first install downloads and builds for a few minutes.
 $(BIN)/.installed: pyproject.toml
@@ -26,6 +35,7 @@ $(BIN)/.installed: pyproject.toml
 	@echo "== installed"
 
 run: $(BIN)/.installed
+	$(BIN)/python scripts/build_compiled.py --if-possible
 	$(BIN)/gateway init --demo
 	@echo "order desk: http://$${GATEWAY_HOST:-127.0.0.1}:$${GATEWAY_PORT:-8080}  (stop with Ctrl-C)"
 	$(BIN)/gateway run
@@ -34,6 +44,7 @@ run: $(BIN)/.installed
 # that follows it.
 test: $(BIN)/.installed
 	scripts/system-packages.sh
+	$(BIN)/python scripts/build_compiled.py
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@echo "== mypy; meanwhile, on the other core, pytest collects the suite once, writing its bytecode for the test processes"
@@ -41,7 +52,9 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 bench: $(BIN)/.installed
+	$(BIN)/python scripts/build_compiled.py --if-possible
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var
+	$(PYTHON) scripts/build_compiled.py --remove
+	rm -rf $(VENV) var build

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from typing import BinaryIO
-from typing import ClassVar
 
 from gateway.model.receipts import Issue
 from gateway.model.receipts import Level
@@ -244,18 +243,20 @@ def scan(
         )
 
 
+_SKIPPED_SHOWN = 200  # characters of skipped content kept to show (a module constant: mypyc)
+
+
 @dataclass(slots=True)
 class _Skipped:
-    """Non-X12 content passed over: its first ``SHOWN`` characters and how many there were."""
+    """Non-X12 content passed over: its first ``_SKIPPED_SHOWN`` characters and how many there were."""
 
-    SHOWN: ClassVar[int] = 200
     head: str = ""
     count: int = 0
 
     def add(self, part: str) -> None:
         self.count += len(part)
-        if len(self.head) < self.SHOWN:
-            self.head += part[: self.SHOWN - len(self.head)]
+        if len(self.head) < _SKIPPED_SHOWN:
+            self.head += part[: _SKIPPED_SHOWN - len(self.head)]
 
 
 def _skip_to_isa(text: _Text) -> _Skipped:

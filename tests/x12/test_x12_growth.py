@@ -37,7 +37,7 @@ from gateway.model.receipts import Level
 from gateway.model.receipts import SetLog
 from gateway.model.receipts import Severity
 from gateway.model.receipts import TransactionReceipt
-from parsers._pyx12 import _EnvelopeTracker
+from parsers._pyx12_classes import _EnvelopeTracker
 from partners import PartnerRegistry
 from tests.x12.test_acks import Counter
 from tests.x12.test_acks import profile

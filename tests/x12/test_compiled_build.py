@@ -1,0 +1,93 @@
+"""The mypyc build of the X12 reading path (``scripts/build_compiled.py``): an extension never
+shadows a source edited since it was built, and the modules imported are the ones built.
+
+The suite runs on what ``make test`` built just before it; a source edited since fails here
+(``make compiled`` rebuilds). The check itself is proven on a copy of the tree, edited.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from mypy.version import __version__ as mypy_version
+
+from scripts import build_compiled
+from scripts.build_compiled import COMPILED
+from scripts.build_compiled import RECORD
+from scripts.build_compiled import extension_of
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def test_no_compiled_module_is_older_than_its_source() -> None:
+    problems = build_compiled.stale(ROOT, mypy_version=mypy_version)
+    assert problems == [], "run `make compiled` (python scripts/build_compiled.py) to rebuild"
+
+
+@pytest.mark.parametrize("source", COMPILED)
+def test_a_built_module_is_imported_from_its_extension(source: str) -> None:
+    """Built, the suite tests the extensions; not built, the pure Python modules."""
+    module = importlib.import_module(source.removesuffix(".py").replace("/", "."))
+    built = (ROOT / RECORD).exists()
+    expected = ROOT / (extension_of(source) if built else source)
+    assert Path(module.__file__ or "") == expected
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the listed sources with stand-ins for their extensions and the shared library,
+    recorded as a build records them."""
+    for source in COMPILED:
+        (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / source, tmp_path / source)
+        (tmp_path / extension_of(source)).write_bytes(b"built from " + source.encode())
+    (tmp_path / (build_compiled.GROUP + "__mypyc" + build_compiled.SUFFIX)).write_bytes(b"shared")
+    build_compiled.record(
+        tmp_path, {source: build_compiled._sha256(tmp_path / source) for source in COMPILED}
+    )
+    return tmp_path
+
+
+def test_a_fresh_build_is_not_stale(tree: Path) -> None:
+    assert build_compiled.stale(tree, mypy_version=mypy_version) == []
+    written = json.loads((tree / RECORD).read_text())["written"]
+    assert sorted(written) == sorted(
+        [extension_of(source) for source in COMPILED]
+        + [build_compiled.GROUP + "__mypyc" + build_compiled.SUFFIX]
+    )
+
+
+def test_an_edited_source_makes_its_extension_stale(tree: Path) -> None:
+    source = tree / "parsers/x12/_850.py"
+    source.write_text(source.read_text() + "\n# edited\n")
+    assert build_compiled.stale(tree) == [
+        "parsers/x12/_850.py changed since its extension "
+        + extension_of("parsers/x12/_850.py")
+        + " was built"
+    ]
+
+
+def test_a_replaced_missing_or_stray_extension_is_stale(tree: Path) -> None:
+    (tree / extension_of("parsers/x12/_reader.py")).write_bytes(b"a hand-run mypyc's")
+    (tree / extension_of("parsers/_pyx12.py")).unlink()
+    (tree / "parsers/_values.py").write_text("")
+    (tree / extension_of("parsers/_values.py")).write_bytes(b"not in the list")
+    assert build_compiled.stale(tree) == [
+        f"{extension_of('parsers/_values.py')} is not one this build wrote",
+        f"{extension_of('parsers/x12/_reader.py')} was replaced since the build",
+        f"{extension_of('parsers/_pyx12.py')}, written by the build, is missing",
+    ]
+
+
+def test_extensions_without_a_record_or_built_by_another_mypy_are_stale(tree: Path) -> None:
+    assert build_compiled.stale(tree, mypy_version="0.0") == [
+        f"built with mypy {mypy_version}, mypy 0.0 is installed"
+    ]
+    (tree / RECORD).unlink()
+    assert len(build_compiled.stale(tree)) == len(COMPILED) + 1  # each extension and the shared library
+    build_compiled.remove(tree)
+    assert build_compiled.stale(tree) == []  # nothing built: the pure Python modules run
