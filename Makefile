@@ -17,9 +17,10 @@ unexport PYTHONDONTWRITEBYTECODE
 # The X12 reading path's own modules compiled with mypyc (scripts/build_compiled.py lists them):
 # about 17% fewer instructions per PO read (README, issue 18, sixth round). The script rebuilds
 # whenever a listed source differs from the one its extensions were built from (an extension
-# shadows its .py), and does nothing otherwise. The suite needs the build (gcc and python3-dev
-# come with scripts/system-packages.sh); the demo and the bench fall back to the pure Python
-# modules on a machine without a compiler.
+# shadows its .py), and does nothing otherwise; importing `parsers` refuses a source edited since
+# (parsers/_compiled.py). The suite needs the build (gcc, and the Python headers, come with
+# scripts/system-packages.sh); the demo and the bench fall back to the pure Python modules on a
+# machine without a compiler.
 compiled: $(BIN)/.installed
 	$(BIN)/python scripts/build_compiled.py
 
@@ -42,13 +43,17 @@ run: $(BIN)/.installed
 
 # The collection beside mypy only writes bytecode: a collection error is reported by the pytest run
 # that follows it.
+# The compiled modules are built beside mypy (mypyc keeps a mypy cache of its own); pytest starts
+# once both are done.
 test: $(BIN)/.installed
-	scripts/system-packages.sh
-	$(BIN)/python scripts/build_compiled.py
+	scripts/system-packages.sh $(BIN)/python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@echo "== mypy; meanwhile, on the other core, pytest collects the suite once, writing its bytecode for the test processes"
-	$(BIN)/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null & collecting=$$!; $(BIN)/mypy && { wait $$collecting || true; }
+	@echo "== mypy and the compiled modules; meanwhile pytest collects the suite once, writing its bytecode for the test processes"
+	$(BIN)/python scripts/build_compiled.py & building=$$!; \
+	$(BIN)/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null & collecting=$$!; \
+	$(BIN)/mypy; checked=$$?; wait $$building; built=$$?; wait $$collecting || true; \
+	[ $$checked -eq 0 ] && [ $$built -eq 0 ]
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 bench: $(BIN)/.installed

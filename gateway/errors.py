@@ -5,7 +5,8 @@ values, not exceptions::
 
     GatewayError
     ├── ConfigError              settings or partner profiles that cannot be used
-    │   └── ProfileError         (partners) a profile file that cannot be read or does not fit the schema
+    │   ├── ProfileError         (partners) a profile file that cannot be read or does not fit the schema
+    │   └── StaleBuild           (parsers) a module compiled with mypyc before its source last changed
     ├── ControlNumberExhausted   (storage) a partner's control numbers have run out
     ├── InboundError             a document a reader stopped at one of its bounds
     │   ├── OverBudget           (parsers) a PDF that costs more to read than the budget allows

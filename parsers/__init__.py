@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING
 
 from gateway._lazy import front_door
 
+from ._compiled import refuse_stale_build
+
 if TYPE_CHECKING:
     from ._cell_locate import column_title as column_title
     from ._channel_json import pointer_token as pointer_token
     from ._channels import channel_kind as channel_kind
     from ._channels import parse_channel_order as parse_channel_order
+    from ._compiled import StaleBuild as StaleBuild
     from ._detect import CSV as CSV
     from ._detect import EMAIL as EMAIL
     from ._detect import IMAGE as IMAGE
@@ -68,3 +71,4 @@ if TYPE_CHECKING:
     from .x12 import read_x12 as read_x12
 
 __getattr__, __dir__ = front_door(__name__, __file__)
+refuse_stale_build()  # before any compiled module of the X12 reading path is imported

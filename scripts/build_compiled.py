@@ -100,6 +100,12 @@ def stale(root: Path = ROOT, *, mypy_version: str | None = None) -> list[str]:
     return problems
 
 
+def mark_checked(root: Path = ROOT) -> None:
+    """Touch ``RECORD`` of a build found current: sources rewritten unchanged (a checkout) are then
+    not refused by ``parsers._compiled``, which compares their times with the record's."""
+    (root / RECORD).touch()
+
+
 def remove(root: Path = ROOT) -> None:
     for path in _written(root):
         path.unlink()
@@ -123,6 +129,9 @@ def build(root: Path = ROOT) -> None:
 
     remove(root)
     sources = {source: _sha256(root / source) for source in COMPILED}
+    os.environ["MYPY_CACHE_DIR"] = str(
+        root / BUILD_DIR / "cache"
+    )  # not the project mypy's, which may run beside
     here = Path.cwd()
     os.chdir(root)
     try:
@@ -169,6 +178,7 @@ def main() -> int:
             print(f"stale: {problem}", file=sys.stderr)
         return 1 if problems else 0
     if built and not problems:
+        mark_checked()
         return 0
     missing = can_compile()
     if missing is not None:

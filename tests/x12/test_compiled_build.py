@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from mypy.version import __version__ as mypy_version
 
+from parsers._compiled import StaleBuild
+from parsers._compiled import refuse_stale_build
 from scripts import build_compiled
 from scripts.build_compiled import COMPILED
 from scripts.build_compiled import RECORD
@@ -91,3 +94,31 @@ def test_extensions_without_a_record_or_built_by_another_mypy_are_stale(tree: Pa
     assert len(build_compiled.stale(tree)) == len(COMPILED) + 1  # each extension and the shared library
     build_compiled.remove(tree)
     assert build_compiled.stale(tree) == []  # nothing built: the pure Python modules run
+
+
+def test_importing_parsers_refuses_a_source_edited_after_the_build(tree: Path) -> None:
+    """Outside the suite too: ``parsers`` will not run an extension older than its source."""
+    refuse_stale_build(tree)  # as built
+    source = tree / "parsers/x12/_reader.py"
+    built_at = (tree / RECORD).stat().st_mtime_ns
+    source.write_text(source.read_text() + "\n# edited\n")
+    os.utime(source, ns=(built_at + 1_000_000_000, built_at + 1_000_000_000))
+    with pytest.raises(StaleBuild, match=r"parsers/x12/_reader\.py changed after .*`make compiled`"):
+        refuse_stale_build(tree)
+    os.utime(tree / RECORD, ns=(built_at + 2_000_000_000, built_at + 2_000_000_000))  # a later build
+    refuse_stale_build(tree)
+    build_compiled.remove(tree)
+    source.write_text(source.read_text() + "\n# edited again\n")
+    refuse_stale_build(tree)  # nothing built: the pure Python modules run
+
+
+def test_a_source_touched_unchanged_is_refused_until_the_script_checks_the_build(tree: Path) -> None:
+    """A checkout rewrites sources unchanged: the script finds the build current and marks its record
+    checked, and importing ``parsers`` agrees."""
+    earlier = (tree / RECORD).stat().st_mtime_ns - 10_000_000_000  # the sources now look newer
+    os.utime(tree / RECORD, ns=(earlier, earlier))
+    with pytest.raises(StaleBuild):
+        refuse_stale_build(tree)
+    assert build_compiled.stale(tree) == []
+    build_compiled.mark_checked(tree)
+    refuse_stale_build(tree)
