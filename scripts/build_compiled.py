@@ -1,7 +1,7 @@
 """Compiles the X12 reading path's own modules with mypyc, and tells whether a build is stale.
 
 Each module in ``COMPILED`` becomes a C extension beside its source (plus one shared library,
-``parsers_x12__mypyc``, at the top of the tree). An extension shadows the ``.py`` of the same
+``parsers/x12_compiled__mypyc``). An extension shadows the ``.py`` of the same
 name, so a build records the SHA-256 of every source it compiled and of every file it wrote in
 ``RECORD``; an edited source then shows as stale here, in ``tests/x12/test_compiled_build.py``
 and to ``make``, which rebuilds before the suite and the demo run.
@@ -37,10 +37,13 @@ COMPILED = (
     "parsers/x12/_prepass.py",
     "parsers/_pyx12.py",
 )
-GROUP = "parsers_x12"  # the shared library's name: parsers_x12__mypyc
+# The modules' shared library, parsers/x12_compiled__mypyc: inside a package, since an installed
+# gateway finds its packages, not the tree's root (the editable install maps packages only).
+GROUP = "parsers.x12_compiled"
 BUILD_DIR = "build/mypyc"
 RECORD = "build/mypyc/built.json"
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]  # .cpython-311-x86_64-linux-gnu.so
+SHARED_LIBRARY = GROUP.replace(".", "/") + "__mypyc" + SUFFIX
 
 
 def _sha256(path: Path) -> str:
