@@ -305,7 +305,7 @@ def _look_up(
     )
     if response.status_code == 401 and kind == erp_http.SAP:
         raise _SessionEnded(f"looking up {what}: HTTP 401: {erp_http.error_text(response)}", retryable=False)
-    return erp_http.read_found(kind, settings.url, find, response)
+    return erp_http.read_found(kind, settings.url, find, what, response)
 
 
 def _retry_after(response: httpx.Response, now: datetime) -> float | None:

@@ -142,13 +142,17 @@ def _intacct(response: httpx.Response) -> Verdict:
         root = SafeET.fromstring(response.content)
     except SafeET.ParseError:
         return Verdict(False, f"the answer is not Intacct XML: {response.text[:300]}", retryable=False)
-    levels = [root.find("control"), root.find("operation/authentication"), *root.findall("operation/result")]
-    if len(levels) == 2:
-        levels.append(None)  # no result at all: missing
-    for number, level in enumerate(levels):
-        name = ("control", "authentication")[number] if number < 2 else "result"
+    results = root.findall("operation/result")  # every function's: a change has two (delete, create)
+    levels: list[tuple[str, ET.Element | None]] = [
+        ("control", root.find("control")),
+        ("authentication", root.find("operation/authentication")),
+        *[("result", result) for result in results],
+    ]
+    if not results:
+        levels.append(("result", None))  # no result at all: missing
+    for name, level in levels:
         status = level.findtext("status") if level is not None else None
-        if status != "success":  # every function's result: a change is two (delete, create)
+        if status != "success":
             return Verdict(False, f"Intacct {name} {status or 'missing'}: {_intacct_errors(root)}")
     return Verdict(delivered=True)
 
@@ -223,9 +227,9 @@ def look_up_request(kind: str, url: str, find: Mapping[str, Any]) -> tuple[str, 
     )
 
 
-def read_found(kind: str, url: str, find: Mapping[str, Any], response: httpx.Response) -> Found:
-    """The one open record ``response`` (the look-up's answer) holds, or ``ErpLookupFailed`` saying why not."""
-    what = look_up_request(kind, url, find)[3]
+def read_found(kind: str, url: str, find: Mapping[str, Any], what: str, response: httpx.Response) -> Found:
+    """The one open record ``response`` (the answer to the look-up of ``what``, as ``look_up_request``
+    names it) holds, or ``ErpLookupFailed`` saying why not."""
     if not response.is_success:
         raise ErpLookupFailed(
             f"looking up {what}: HTTP {response.status_code}: {error_text(response)}",
@@ -237,14 +241,8 @@ def read_found(kind: str, url: str, find: Mapping[str, Any], response: httpx.Res
     records = _intacct_records(response, items) if kind == INTACCT else _json_records(response, items)
     match: Mapping[str, Any] = find.get("match") or {}
     closed: Mapping[str, Any] = find.get("closed") or {}
-    matching = [
-        r for r in records if all(_same(follow(r, name.split(".")), value) for name, value in match.items())
-    ]
-    open_ = [
-        r
-        for r in matching
-        if not (closed and all(_same(follow(r, n.split(".")), v) for n, v in closed.items()))
-    ]
+    matching = [r for r in records if _carries(r, match)]
+    open_ = [r for r in matching if not (closed and _carries(r, closed))]
     if len(open_) == 1 or (not open_ and matching and find.get("done_when_closed")):
         record = (open_ or matching)[0]
         key = follow(record, str(find["key"]).split("."))
@@ -332,6 +330,11 @@ def _intacct_records(response: httpx.Response, items: str) -> list[Mapping[str, 
     root = SafeET.fromstring(response.content)
     data = root.find(items)
     return [{child.tag: child.text for child in record} for record in (data if data is not None else [])]
+
+
+def _carries(record: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    """Whether ``record`` holds each of ``fields`` (dotted names) as ``_same`` compares them."""
+    return all(_same(follow(record, name.split(".")), value) for name, value in fields.items())
 
 
 def _same(found: Any, expected: Any) -> bool:
