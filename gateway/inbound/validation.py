@@ -219,13 +219,13 @@ class StoreValidator:
         """
         excluded = list(exclude_order_ids)
         batch = list(orders)
+        accounts = {p.customer_account for _, p in batch}
         if self._master is None and self._cache is not None:
             named = {line.vendor_sku for order, _ in batch for line in order.lines}
             skus = {sku for sku in named if sku is not None} if None not in named else None
-            accounts = {p.customer_account for _, p in batch}
             self._master, partial = self._cache.for_batch(self._session, skus, accounts)
             self._partial = frozenset(accounts) if partial else None
-        for account in sorted({p.customer_account for _, p in batch} - set(self._customers)):
+        for account in sorted(accounts - set(self._customers)):
             self._customers[account] = self._lock_customer(account)
         keys: dict[str, list[str]] = {}
         for order, profile in batch:
