@@ -36,13 +36,13 @@ from gateway.errors import TransportError
 from gateway.model.status import AlertChannel
 from gateway.model.status import AlertEvent
 from gateway.model.status import NotificationStatus
+from gateway.outbound.http_status import worth_retrying
 from gateway.outbound.mailer import deliver
 
 log = logging.getLogger(__name__)
 _LEASE = timedelta(minutes=5)
 _BATCH = 50
 _TEXT_LIMIT = 2000
-_RETRYABLE_HTTP = frozenset({408, 425, 429})
 
 
 @dataclass(slots=True)
@@ -170,7 +170,7 @@ def post_webhook(client: httpx.Client, settings: AlertSettings, notice: Notice) 
         return _Failure(f"webhook: {type(exc).__name__}: {exc or 'no detail'}", True, None)
     if answer.is_success:
         return None
-    retryable = answer.status_code >= 500 or answer.status_code in _RETRYABLE_HTTP
+    retryable = worth_retrying(answer.status_code)
     wait = answer.headers.get("Retry-After", "").strip()
     return _Failure(
         f"webhook answered {answer.status_code}: {answer.text[:200]}",

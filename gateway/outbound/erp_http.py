@@ -29,6 +29,7 @@ import defusedxml.ElementTree as SafeET
 from gateway.errors import ErpLookupFailed
 from gateway.errors import TransportError
 from gateway.model.json_path import follow
+from gateway.outbound.http_status import worth_retrying
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 SAP = "erp.sap_business_one"
 INTACCT = "erp.sage_intacct"
 QUICKBOOKS = "erp.quickbooks_online"
-RETRYABLE = frozenset({408, 425, 429})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,7 @@ def _login(client: httpx.Client, settings: ErpSettings, url: str) -> str:
         raise TransportError(
             f"SAP Business One login as {settings.user!r} to {settings.company!r} refused: "
             f"HTTP {response.status_code}: {error_text(response)}",
-            retryable=response.status_code in RETRYABLE or response.status_code >= 500,
+            retryable=worth_retrying(response.status_code),
         )
     cookies = dict(response.cookies.items())
     if "B1SESSION" not in cookies:
@@ -133,7 +133,7 @@ def judge(kind: str, response: httpx.Response) -> Verdict:
     return Verdict(
         delivered=False,
         error=f"HTTP {response.status_code}: {error_text(response)}",
-        retryable=response.status_code in RETRYABLE or response.status_code >= 500,
+        retryable=worth_retrying(response.status_code),
     )
 
 
@@ -233,7 +233,7 @@ def read_found(kind: str, url: str, find: Mapping[str, Any], what: str, response
     if not response.is_success:
         raise ErpLookupFailed(
             f"looking up {what}: HTTP {response.status_code}: {error_text(response)}",
-            retryable=response.status_code in RETRYABLE or response.status_code >= 500,
+            retryable=worth_retrying(response.status_code),
         )
     items = str(find.get("items", "")).replace(
         "{entity}", _quickbooks_entity(url) if kind == QUICKBOOKS else ""

@@ -21,6 +21,7 @@ from typing import ClassVar
 import httpx
 
 from gateway.errors import TransportError
+from gateway.outbound.http_status import worth_retrying
 from gateway.transports.marketplace_channel import MarketplaceChannel
 
 _FIRST_BACKOFF_SECONDS = 1.0
@@ -84,7 +85,7 @@ class MarketplaceHttp:
                 raise MarketplaceAuthError(
                     f"{self._name}: {doing}: HTTP {status} (credentials refused): {_message(response)}"
                 )
-            if status == 429 or status >= 500:
+            if worth_retrying(status):
                 if last:
                     raise TransportError(
                         f"{self._name}: {doing}: HTTP {status} after {attempt} tries: {_message(response)}"

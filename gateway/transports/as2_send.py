@@ -41,6 +41,7 @@ from gateway import storage
 from gateway.errors import ConfigError
 from gateway.errors import TransportError
 from gateway.outbound.dispatch import Sent
+from gateway.outbound.http_status import worth_retrying
 from partners import PartnerProfile
 
 from . import as2_messages as messages
@@ -222,7 +223,7 @@ class As2Sender:
             self._failed(
                 row_id,
                 f"{where}: HTTP {code}: {response.text[:300].strip()}",
-                retryable=code >= 500 or code in (408, 429),
+                retryable=worth_retrying(code),
             )
         if response.headers.get("content-type", "").split(";")[0].strip().lower() in _MDN_TYPES:
             raw = messages.http_message(response.headers.multi_items(), response.content)

@@ -223,6 +223,19 @@ def test_429_waits_for_retry_after_and_5xx_backs_off(server: MarketplaceServer, 
     assert len(documents(pipeline.sessions)) == 3
 
 
+@pytest.mark.parametrize("status", [408, 425])
+def test_a_request_timeout_or_too_early_is_sent_again(
+    server: MarketplaceServer, pipeline: Pipeline, status: int
+) -> None:
+    sleeps: list[float] = []
+    poller = poller_for(amazon_channel(server), pipeline, clock=lambda: FIXED_NOW, sleep=sleeps.append)
+    server.fail_next("/orders/v0/orders", status)
+    report = poller.poll_once()
+
+    assert report.new_documents == 3
+    assert sleeps == [1.0], "sent again after the first backoff"
+
+
 def test_a_quota_that_never_clears_fails_the_poll_and_moves_nothing(
     server: MarketplaceServer, pipeline: Pipeline
 ) -> None:
