@@ -106,6 +106,18 @@ def test_the_benchmark_headlines_the_corpus_and_keeps_the_fixture_scores(
     assert "### Real corpus" in result.markdown() and "### Project fixtures" in result.markdown()
 
 
+def test_every_real_pdf_is_timed_once_as_the_corpus_run_ingests_it(
+    extraction_result: extraction.Result,
+) -> None:
+    corpus = extraction_result.corpus
+    for kind, speed in (("pdf", extraction_result.text), ("pdf-scanned", extraction_result.ocr)):
+        documents = [d for d in corpus.documents if d.kind == kind]
+        timed = [t for t in corpus.read_times if t.kind == kind]
+        assert len(timed) == len(documents), kind
+        assert all(t.pages >= 1 and t.seconds > 0 and t.cpu > 0 for t in timed), kind
+        assert len(speed.seconds_per_page) == sum(t.pages for t in timed), kind
+
+
 # The classifier on small synthetic orders.
 
 LINE: dict[str, Any] = {
