@@ -36,7 +36,7 @@ class _Base(DeclarativeBase):
     metadata = tables._metadata  # the tables' own MetaData, holding each table once it is built
     __table__: ClassVar[Table]  # every model here is declared on a Table, not another FromClause
 
-    def __init_subclass__(cls, table: str = "", **kw: Any) -> None:
+    def __init_subclass__(cls, table: str, **kw: Any) -> None:
         """Records the class and its table; ``_mapped`` maps it (DeclarativeBase's hook would now)."""
         _declared[cls.__name__] = (cls, table)
 
