@@ -7,7 +7,7 @@ reads them.
 
 A class is mapped, with its table built, the first time it is looked up here (PEP 562, as
 ``tables`` builds its tables): mapping all 32 took about a tenth of an X12 ingest's start-up,
-which uses 18. ``Base`` is the whole schema: looking it up maps every class and builds every table
+which uses 14. ``Base`` is the whole schema: looking it up maps every class and builds every table
 (what Alembic and the whole-schema checks read).
 """
 
