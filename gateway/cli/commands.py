@@ -128,14 +128,20 @@ class _Context:
 
     def pipeline(self, *, queued: bool = False) -> Pipeline:
         """Processes inline; ``queued`` (intake commands) hands processing to the job queue on PostgreSQL."""
-        from gateway.config import pipeline_from_environment
-        from partners import ProfileError
+        from gateway.inbound._gc import few_collections
 
-        sessions = self.sessions
-        try:
-            return pipeline_from_environment(queued=queued, sessions=sessions)
-        except (ProfileError, ValueError) as exc:  # a broken profile or GATEWAY_ERP_* setting
-            raise click.ClickException(str(exc)) from exc
+        # Building it imports SQLAlchemy, maps the store's classes and loads the profiles: some
+        # hundreds of thousands of objects that live until exit, which the default young threshold
+        # would scan a hundred times and promote; the thresholds are back before any work starts.
+        with few_collections():
+            from gateway.config import pipeline_from_environment
+            from partners import ProfileError
+
+            sessions = self.sessions
+            try:
+                return pipeline_from_environment(queued=queued, sessions=sessions)
+            except (ProfileError, ValueError) as exc:  # a broken profile or GATEWAY_ERP_* setting
+                raise click.ClickException(str(exc)) from exc
 
     @property
     def erp(self) -> ErpSettings | None:
@@ -309,10 +315,11 @@ def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool, partner: str |
 
     On PostgreSQL they are stored and queued; `gateway worker` processes them.
     """
+    pipeline = ctx.pipeline(queued=True)  # first: it imports SQLAlchemy with the collector held back
+
     from gateway import storage
     from gateway.cli import reports
 
-    pipeline = ctx.pipeline(queued=True)
     if partner is not None and pipeline.partners.get(partner) is None:
         raise click.BadParameter(f"no partner profile named {partner!r}", param_hint="--partner")
     failed = 0

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import ValidationError
 from pydantic import field_validator
+from sqlalchemy import Table
 from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import insert
@@ -110,22 +111,22 @@ class ShipToRow(_Row):
 @dataclass(frozen=True, slots=True)
 class _Kind:
     row: type[_Row]
-    table: Any
+    table: Table  # Core: importing this module maps no class (an X12 ingest maps two of the six)
     columns: dict[str, str]  # contract column -> table column, where they differ
     key: tuple[str, ...]  # table columns that identify a row
 
 
 KINDS: dict[str, _Kind] = {
-    "products": _Kind(ProductRow, storage.Product, {}, ("sku",)),
-    "xref": _Kind(XrefRow, storage.CustomerPartXref, {"customer": "customer_account"},
+    "products": _Kind(ProductRow, storage.tables.product, {}, ("sku",)),
+    "xref": _Kind(XrefRow, storage.tables.customer_part_xref, {"customer": "customer_account"},
                   ("customer_account", "customer_part")),
-    "prices": _Kind(PriceRow, storage.PriceAgreement,
+    "prices": _Kind(PriceRow, storage.tables.price_agreement,
                     {"customer": "customer_account", "min_qty": "min_quantity", "price": "unit_price"},
                     ("customer_account", "sku", "min_quantity", "valid_from")),
-    "customers": _Kind(CustomerRow, storage.CreditAccount, {"customer": "account", "group": "customer_group"},
+    "customers": _Kind(CustomerRow, storage.tables.credit_account, {"customer": "account", "group": "customer_group"},
                        ("account",)),
-    "inventory": _Kind(InventoryRow, storage.InventoryLevel, {}, ("sku", "warehouse")),
-    "shiptos": _Kind(ShipToRow, storage.ShipTo, {"customer": "customer_account"}, ("customer_account", "code")),
+    "inventory": _Kind(InventoryRow, storage.tables.inventory, {}, ("sku", "warehouse")),
+    "shiptos": _Kind(ShipToRow, storage.tables.ship_to, {"customer": "customer_account"}, ("customer_account", "code")),
 }  # fmt: skip
 
 
@@ -195,7 +196,7 @@ _IMPORT_BATCH = 200
 def _replace(session: Session, spec: _Kind, batch: dict[tuple[Any, ...], dict[str, Any]]) -> None:
     if not batch:
         return
-    columns = [getattr(spec.table, k) for k in spec.key]
+    columns = [spec.table.c[k] for k in spec.key]
     if len(columns) == 1:
         session.execute(delete(spec.table).where(columns[0].in_([key[0] for key in batch])))
     else:

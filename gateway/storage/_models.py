@@ -1,15 +1,24 @@
 """The ORM classes, mapped onto the Core tables of ``gateway.storage.tables``: what each row means.
 
-Each class is declared on its table (``__table__ = tables.x``, SQLAlchemy's declarative with an
-imperative table), so the columns, keys and indexes are written once, there. The ``Mapped[...]``
-annotations restate no column: they type the attributes for mypy and the code that reads them.
+Each class names its table (``class Document(_Base, table="document")``: SQLAlchemy's declarative
+with an imperative table), so the columns, keys and indexes are written once, there. The
+``Mapped[...]`` annotations restate no column: they type the attributes for mypy and the code that
+reads them.
+
+A class is mapped, with its table built, the first time it is looked up here (PEP 562, as
+``tables`` builds its tables): mapping all 32 took about a tenth of an X12 ingest's start-up,
+which uses 14. ``Base`` is the whole schema: looking it up maps every class and builds every table
+(what Alembic and the whole-schema checks read).
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
+from threading import RLock
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 
@@ -19,16 +28,22 @@ from sqlalchemy.orm import Mapped
 
 from . import tables
 
+_declared: dict[str, tuple[type[_Base], str]] = {}  # a class's name -> the class, unmapped, and its table
+_mapping = RLock()
 
-class Base(DeclarativeBase):
-    metadata = tables.metadata
+
+class _Base(DeclarativeBase):
+    metadata = tables._metadata  # the tables' own MetaData, holding each table once it is built
     __table__: ClassVar[Table]  # every model here is declared on a Table, not another FromClause
 
+    def __init_subclass__(cls, table: str, **kw: Any) -> None:
+        """Records the class and its table; ``_mapped`` maps it (DeclarativeBase's hook would now)."""
+        _declared[cls.__name__] = (cls, table)
 
-class Document(Base):
+
+class Document(_Base, table="document"):
     """One inbound document, keyed by the SHA-256 of its bytes."""
 
-    __table__ = tables.document
     id: Mapped[int]
     sha256: Mapped[str]
     size: Mapped[int]
@@ -45,19 +60,17 @@ class Document(Base):
     tallied_as: Mapped[str | None]
 
 
-class DocumentChunk(Base):
+class DocumentChunk(_Base, table="document_chunk"):
     """The raw bytes of a document, in order, 1 MiB at a time."""
 
-    __table__ = tables.document_chunk
     document_id: Mapped[int]
     seq: Mapped[int]
     data: Mapped[bytes]
 
 
-class PurchaseOrder(Base):
+class PurchaseOrder(_Base, table="purchase_order"):
     """A canonical order; (document_id, ordinal) makes storing it idempotent."""
 
-    __table__ = tables.purchase_order
     id: Mapped[int]
     document_id: Mapped[int]
     ordinal: Mapped[int]
@@ -90,18 +103,17 @@ class PurchaseOrder(Base):
     tallied_as: Mapped[list[Any] | None]
 
 
-class OrderDayTally(Base):
+class OrderDayTally(_Base, table="order_day_tally"):
     """Orders stored per UTC day of ``created_at``: per ``channel``, per ``partner``, and per
     status of the ones the gateway decided alone (``alone``); kept by ``gateway.storage.tally_orders``."""
 
-    __table__ = tables.order_day_tally
     figure: Mapped[str]
     day: Mapped[date]
     key: Mapped[str]
     orders: Mapped[int]
 
 
-class KpiDayTally(Base):
+class KpiDayTally(_Base, table="kpi_day_tally"):
     """The desk's KPIs of time, per UTC day the event happened: figure ``erp`` (an order's first ERP
     payload delivered: its document's receipt to the delivery), ``ship`` (an 856 stored for an order:
     receipt to the 856) and ``ack`` (a partner's first 997/999 to an X12 document of ours: sent to
@@ -109,27 +121,24 @@ class KpiDayTally(Base):
     JSON; ``events`` how many fell in it.
     Kept by ``gateway.storage.tally_kpi`` (migration 0030)."""
 
-    __table__ = tables.kpi_day_tally
     figure: Mapped[str]
     day: Mapped[date]
     key: Mapped[str]
     events: Mapped[int]
 
 
-class OpenOrderTally(Base):
+class OpenOrderTally(_Base, table="open_order_tally"):
     """Orders in exception now: per ``partner``, per ``channel``, and per set of blocking finding
     ``codes`` (comma-separated, sorted; empty for none); kept by ``gateway.storage.tally_orders``.
     Figure ``documents``: the documents waiting for a person per status, partner and format (the
     ``orders`` column counts documents there); kept by ``gateway.storage.tally_documents``."""
 
-    __table__ = tables.open_order_tally
     figure: Mapped[str]
     key: Mapped[str]
     orders: Mapped[int]
 
 
-class OrderLineRecord(Base):
-    __table__ = tables.order_line
+class OrderLineRecord(_Base, table="order_line"):
     id: Mapped[int]
     order_id: Mapped[int]
     ordinal: Mapped[int]
@@ -144,14 +153,13 @@ class OrderLineRecord(Base):
     unit_price: Mapped[Decimal | None]
 
 
-class Finding(Base):
+class Finding(_Base, table="finding"):
     """Something found about a document or an order: a parse issue or a validation finding.
 
     ``code`` is one of the stable finding codes; ``action`` is what the partner's policy did
     with it (auto_fix, warn, hold, reject).
     """
 
-    __table__ = tables.finding
     id: Mapped[int]
     order_id: Mapped[int | None]
     document_id: Mapped[int | None]
@@ -168,7 +176,7 @@ class Finding(Base):
     suggestions: Mapped[list[Any]]
 
 
-class OutboundRecord(Base):
+class OutboundRecord(_Base, table="outbound_document"):
     """A document we send (997/999/TA1, 855, 856, 810, ERP payload) and where it stands.
 
     ``status``: ``pending`` (may leave), ``invalid`` (failed its pre-send check, or a held
@@ -180,7 +188,6 @@ class OutboundRecord(Base):
     ``erp_target``.
     """
 
-    __table__ = tables.outbound_document
     id: Mapped[int]
     partner: Mapped[str]
     kind: Mapped[str]
@@ -207,10 +214,9 @@ class OutboundRecord(Base):
     erp_target: Mapped[str | None]
 
 
-class ShipmentRow(Base):
+class ShipmentRow(_Base, table="shipment"):
     """A shipment the ERP or WMS reported; ``record`` is the ShipmentRecord as received."""
 
-    __table__ = tables.shipment
     id: Mapped[int]
     partner: Mapped[str]
     shipment_id: Mapped[str]
@@ -219,7 +225,7 @@ class ShipmentRow(Base):
     created_at: Mapped[datetime]
 
 
-class Sscc(Base):
+class Sscc(_Base, table="sscc"):
     """Every SSCC-18 put on an ASN, supplied by the WMS or allocated by us: each is used once, ever.
 
     The 18 digits hold the extension digit, the GS1 company prefix and the serial, and GS1
@@ -227,7 +233,6 @@ class Sscc(Base):
     company prefix (and extension). ``allocated`` tells ours from the supplied ones.
     """
 
-    __table__ = tables.sscc
     sscc: Mapped[str]
     partner: Mapped[str]
     shipment_id: Mapped[str]
@@ -235,10 +240,9 @@ class Sscc(Base):
     created_at: Mapped[datetime]
 
 
-class ShippedLine(Base):
+class ShippedLine(_Base, table="shipped_line"):
     """Units of one PO line on one shipment: what the over-shipment check sums."""
 
-    __table__ = tables.shipped_line
     id: Mapped[int]
     shipment_pk: Mapped[int]
     order_id: Mapped[int]
@@ -247,10 +251,9 @@ class ShippedLine(Base):
     uom: Mapped[str]
 
 
-class InvoiceRow(Base):
+class InvoiceRow(_Base, table="invoice"):
     """An invoice sent; ``record`` is the InvoiceRecord, ``total`` what TDS stated."""
 
-    __table__ = tables.invoice
     id: Mapped[int]
     partner: Mapped[str]
     invoice_number: Mapped[str]
@@ -261,10 +264,9 @@ class InvoiceRow(Base):
     created_at: Mapped[datetime]
 
 
-class Alert(Base):
+class Alert(_Base, table="alert"):
     """Something a person must see: a delivery that gave up, an overdue 997. Open until resolved."""
 
-    __table__ = tables.alert
     id: Mapped[int]
     at: Mapped[datetime]
     kind: Mapped[str]
@@ -280,14 +282,13 @@ class Alert(Base):
     last_at: Mapped[datetime | None]
 
 
-class AlertNotification(Base):
+class AlertNotification(_Base, table="alert_notification"):
     """One message to a person about an alert (raised, resolved) or the daily digest, on one channel.
 
     ``channel`` is NULL until the send pass fans the row out to the channels configured then; a
     failed send waits for ``next_at``; nothing is deleted but that fanned-out row.
     """
 
-    __table__ = tables.alert_notification
     id: Mapped[int]
     alert_id: Mapped[int | None]
     event: Mapped[str]
@@ -301,21 +302,19 @@ class AlertNotification(Base):
     body: Mapped[str | None]
 
 
-class ControlCounter(Base):
+class ControlCounter(_Base, table="control_counter"):
     """The last control number handed out per partner and kind (ISA, GS, ST, INVOICE).
 
     Also the last SSCC serial per GS1 company prefix: partner ``gs1:<prefix>``, kind ``SSCC``
     (no partner name has a colon).
     """
 
-    __table__ = tables.control_counter
     partner: Mapped[str]
     kind: Mapped[str]
     last_value: Mapped[int]
 
 
-class AuditEntry(Base):
-    __table__ = tables.audit_log
+class AuditEntry(_Base, table="audit_log"):
     id: Mapped[int]
     at: Mapped[datetime]
     actor: Mapped[str]
@@ -326,17 +325,15 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None]
 
 
-class MasterDataRevision(Base):
+class MasterDataRevision(_Base, table="master_data_revision"):
     """Bumped by every master data import, so a cached copy knows it is stale."""
 
-    __table__ = tables.master_data_revision
     id: Mapped[int]
     revision: Mapped[int]
     changed_at: Mapped[datetime]
 
 
-class Product(Base):
-    __table__ = tables.product
+class Product(_Base, table="product"):
     sku: Mapped[str]
     description: Mapped[str]
     upc: Mapped[str | None]
@@ -347,16 +344,14 @@ class Product(Base):
     active: Mapped[bool]
 
 
-class CustomerPartXref(Base):
-    __table__ = tables.customer_part_xref
+class CustomerPartXref(_Base, table="customer_part_xref"):
     id: Mapped[int]
     customer_account: Mapped[str]
     customer_part: Mapped[str]
     sku: Mapped[str]
 
 
-class PriceAgreement(Base):
-    __table__ = tables.price_agreement
+class PriceAgreement(_Base, table="price_agreement"):
     id: Mapped[int]
     customer_account: Mapped[str | None]
     customer_group: Mapped[str | None]
@@ -369,8 +364,7 @@ class PriceAgreement(Base):
     valid_to: Mapped[date | None]
 
 
-class CreditAccount(Base):
-    __table__ = tables.credit_account
+class CreditAccount(_Base, table="credit_account"):
     account: Mapped[str]
     name: Mapped[str]
     partner: Mapped[str | None]
@@ -381,18 +375,16 @@ class CreditAccount(Base):
     on_hold: Mapped[bool]
 
 
-class InventoryLevel(Base):
-    __table__ = tables.inventory
+class InventoryLevel(_Base, table="inventory"):
     sku: Mapped[str]
     warehouse: Mapped[str]
     on_hand: Mapped[Decimal]
     allocated: Mapped[Decimal]
 
 
-class ShipTo(Base):
+class ShipTo(_Base, table="ship_to"):
     """A customer's address book: store and DC codes an order may ship to."""
 
-    __table__ = tables.ship_to
     customer_account: Mapped[str]
     code: Mapped[str]
     name: Mapped[str | None]
@@ -403,10 +395,9 @@ class ShipTo(Base):
     country: Mapped[str | None]
 
 
-class TransportStatus(Base):
+class TransportStatus(_Base, table="transport_status"):
     """The last success and last failure of one partner's channel (``sftp-pull``, ``as2-in``...)."""
 
-    __table__ = tables.transport_status
     partner: Mapped[str]
     channel: Mapped[str]
     last_success_at: Mapped[datetime | None]
@@ -416,21 +407,20 @@ class TransportStatus(Base):
     failures_in_a_row: Mapped[int]
 
 
-class PollCursor(Base):
+class PollCursor(_Base, table="poll_cursor"):
     """How far a polled marketplace has been read for one partner: the next poll asks from here.
 
     ``position`` is the API's own lower bound (an ISO 8601 instant for Amazon's ``LastUpdatedAfter``
     and Walmart's ``createdStartDate``); it only moves after every order up to it is stored.
     """
 
-    __table__ = tables.poll_cursor
     partner: Mapped[str]
     channel: Mapped[str]
     position: Mapped[str]
     updated_at: Mapped[datetime]
 
 
-class As2Message(Base):
+class As2Message(_Base, table="as2_message"):
     """One AS2 message received (``in``) or sent (``out``), with its MDN kept for non-repudiation.
 
     ``status`` in: ``processed`` (stored, positive MDN), ``refused`` (negative MDN), ``failed``
@@ -441,7 +431,6 @@ class As2Message(Base):
     async MDN still to be delivered has ``mdn`` but no ``mdn_at``. ``mic`` is ``base64, alg``.
     """
 
-    __table__ = tables.as2_message
     id: Mapped[int]
     direction: Mapped[str]
     partner: Mapped[str]
@@ -469,14 +458,13 @@ class As2Message(Base):
     updated_at: Mapped[datetime]
 
 
-class As2SuspectMdn(Base):
+class As2SuspectMdn(_Base, table="as2_suspect_mdn"):
     """An MDN that changed nothing: it did not verify, or contradicts the one already kept. For a person.
 
     ``raw`` is its headers and body as received; ``as2_message_id`` the outbound message it names.
     An open alert points here.
     """
 
-    __table__ = tables.as2_suspect_mdn
     id: Mapped[int]
     received_at: Mapped[datetime]
     partner: Mapped[str]
@@ -489,14 +477,13 @@ class As2SuspectMdn(Base):
     reason: Mapped[str]
 
 
-class DeskUser(Base):
+class DeskUser(_Base, table="desk_user"):
     """A person who works the order desk; ``role`` is clerk, credit or admin. Disabled users cannot log in.
 
     ``session_generation`` is copied into each login's session; raising it (logout, a new
     password, disabling) ends every session made before.
     """
 
-    __table__ = tables.desk_user
     id: Mapped[int]
     username: Mapped[str]
     password_hash: Mapped[str]
@@ -506,20 +493,19 @@ class DeskUser(Base):
     session_generation: Mapped[int]
 
 
-class LoginFailure(Base):
+class LoginFailure(_Base, table="login_failure"):
     """One failed desk login: the name tried and the client address, kept while it counts (15 minutes).
 
     The login throttle counts these rows per name and per address, so it holds across web workers.
     """
 
-    __table__ = tables.login_failure
     id: Mapped[int]
     username: Mapped[str]
     address: Mapped[str]
     at: Mapped[datetime]
 
 
-class OrderOverride(Base):
+class OrderOverride(_Base, table="order_override"):
     """A desk decision that re-validation honours: a price accepted, a credit hold released, a duplicate dismissed.
 
     ``code`` is the finding code it answers, ``line_no`` the line (None: the whole order), and
@@ -528,7 +514,6 @@ class OrderOverride(Base):
     higher value (or exposure) later is not covered.
     """
 
-    __table__ = tables.order_override
     id: Mapped[int]
     order_id: Mapped[int]
     code: Mapped[str]
@@ -540,7 +525,7 @@ class OrderOverride(Base):
     order_total: Mapped[Decimal | None]
 
 
-class LayoutHintRecord(Base):
+class LayoutHintRecord(_Base, table="layout_hint"):
     """Where one sender puts one value, learned from the desk's corrections (``partners.LayoutHint``).
 
     ``kind`` is ``pdf`` or ``sheet``; ``label`` the label text a header field follows
@@ -549,7 +534,6 @@ class LayoutHintRecord(Base):
     Every change is in the audit log under subject ``layout_hint``.
     """
 
-    __table__ = tables.layout_hint
     id: Mapped[int]
     partner: Mapped[str]
     kind: Mapped[str]
@@ -561,3 +545,36 @@ class LayoutHintRecord(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[str]
+
+
+if TYPE_CHECKING:
+    Base = _Base
+else:
+    for _name in _declared:  # a class is found by its first look-up (``__getattr__``), which maps it
+        delattr(sys.modules[__name__], _name)
+
+    def __getattr__(name: str) -> type[_Base]:
+        """A class, mapped on its first look-up; ``Base``, with every class mapped."""
+        if name == "Base":
+            for declared in _declared:
+                _mapped(declared)
+            tables.metadata  # noqa: B018  (and every table without a class, if one is ever added)
+            setattr(sys.modules[__name__], name, _Base)  # every later look-up is a plain attribute
+            return _Base
+        if name not in _declared:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _mapped(name)
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), "Base", *_declared})
+
+
+def _mapped(name: str) -> type[_Base]:
+    """The class ``name``, mapped once onto its table (under a lock: the desk and the workers run threads)."""
+    with _mapping:
+        cls, table = _declared[name]
+        if "__mapper__" not in cls.__dict__:
+            cls.__table__ = getattr(tables, table)
+            _Base.registry.map_declaratively(cls)
+            setattr(sys.modules[__name__], name, cls)  # every later look-up is a plain attribute
+        return cls
