@@ -7,11 +7,11 @@ import pytest
 from gateway.outbound.http_status import worth_retrying
 
 
-@pytest.mark.parametrize(
-    ("status", "again"),
-    [(408, True), (425, True), (429, True), (500, True), (502, True), (503, True), (599, True)]
-    + [(200, False), (301, False), (400, False), (401, False), (403, False), (404, False), (409, False)]
-    + [(410, False), (422, False), (499, False)],
-)
-def test_worth_retrying(status: int, again: bool) -> None:
-    assert worth_retrying(status) is again
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 599])
+def test_a_timeout_too_early_too_many_or_a_server_error_is_worth_retrying(status: int) -> None:
+    assert worth_retrying(status)
+
+
+@pytest.mark.parametrize("status", [200, 301, 400, 401, 403, 404, 409, 410, 422, 499])
+def test_success_or_any_other_client_error_is_not(status: int) -> None:
+    assert not worth_retrying(status)
