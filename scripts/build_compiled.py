@@ -36,6 +36,18 @@ COMPILED = (
     "parsers/x12/_850_fields.py",
     "parsers/x12/_prepass.py",
     "parsers/_pyx12.py",
+    # The validating path (seventh round): the checks, and the finding rows' fitting and insert.
+    "validators/_context.py",
+    "validators/_rules.py",
+    "validators/_pricing.py",
+    "validators/_items.py",
+    "validators/_stock.py",
+    "validators/_credit.py",
+    "validators/_validate.py",
+    "gateway/model/truncation.py",
+    "gateway/storage/_fit.py",
+    "gateway/storage/_bulk.py",
+    "gateway/inbound/rows.py",
 )
 # The modules' shared library, parsers/x12_compiled__mypyc: inside a package, since an installed
 # gateway finds its packages, not the tree's root (the editable install maps packages only).
