@@ -214,13 +214,13 @@ def of_order(
     return [{"document_id": document_id, **f, "order_id": order_id} for f in findings]
 
 
-def insert_findings(session: Session, rows: Sequence[Mapping[str, Any]], when: datetime) -> None:
-    """Store finding rows (``of_order``'s), made at ``when``; a value too long for its column is cut."""
+def insert_findings(session: Session, rows: Sequence[dict[str, Any]], when: datetime) -> None:
+    """Store finding rows (``of_order``'s, made for it), made at ``when``; a value too long for its
+    column is cut in the row itself."""
     table = storage.Finding.__table__
-    stored = [dict(f) for f in rows]
-    for row in stored:
+    for row in rows:
         fit_to_columns(table, row)  # a quoted value may be long
-    insert_rows(session, table, stored, same={"created_at": when})
+    insert_rows(session, table, rows, same={"created_at": when})
 
 
 def replace_lines(session: Session, order_id: int, order: Order) -> None:
