@@ -140,16 +140,12 @@ def _parameters(
             fixed[name] = processor(fixed[name])  # once for the whole batch
         else:
             per_row.append((index, processor))
-    # each row's own values taken in one go; the batch's (``fixed``) put in at their places after
-    own = [name for name in plan.binds if name not in fixed]
-    put = [(index, fixed[name]) for index, name in enumerate(plan.binds) if name in fixed]
-    get = operator.itemgetter(*own) if own else None
+    get = operator.itemgetter(*plan.binds)
+    single = len(plan.binds) == 1
     made: list[tuple[Any, ...]] = []
     for row in rows:
-        taken = get(row) if get is not None else ()
-        values: list[Any] = [taken] if len(own) == 1 else list(taken)
-        for index, value in put:
-            values.insert(index, value)
+        taken = get({**row, **fixed} if fixed else row)
+        values: list[Any] = [taken] if single else list(taken)
         for index, processor in per_row:
             values[index] = processor(values[index])
         made.append(tuple(values))
