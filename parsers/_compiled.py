@@ -1,10 +1,11 @@
-"""Refuses to read X12 through compiled modules built before their sources last changed.
+"""Refuses to run compiled modules built before their sources last changed.
 
-``scripts/build_compiled.py`` compiles the X12 reading path with mypyc into C extensions beside the
+``scripts/build_compiled.py`` compiles the X12 reading and validating paths with mypyc into C extensions beside the
 sources, where an extension shadows the ``.py`` of its name, and records the build in
 ``build/mypyc/built.json``; the script touches that record whenever it finds the build current. A
 listed source modified after the record is refused when ``parsers`` is imported, instead of being
-run from the old build.
+run from the old build. Every extension, a validator's or a storage module's too, imports the build's
+shared library in ``parsers`` before it runs, so this check comes first whichever package is imported first.
 """
 
 from __future__ import annotations

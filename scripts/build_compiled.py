@@ -1,4 +1,4 @@
-"""Compiles the X12 reading path's own modules with mypyc, and tells whether a build is stale.
+"""Compiles the X12 reading and validating paths' own modules with mypyc, and tells whether a build is stale.
 
 Each module in ``COMPILED`` becomes a C extension beside its source (plus one shared library,
 ``parsers/x12_compiled__mypyc``). An extension shadows the ``.py`` of the same
@@ -8,6 +8,11 @@ and to ``make``, which rebuilds before the suite and the demo run.
 
 The compiled modules reach every other module only at run time (no ``Final`` constants are
 inlined from them), so their own sources are all a build depends on, with mypy's version.
+
+Every extension loads the one shared library, which lives in ``parsers``: importing any compiled
+module imports ``parsers`` first, whose stale check (``parsers/_compiled.py``) then covers them all.
+A compiled module calls another compiled module's names from that module itself, never through a
+lazy front door: mypyc would call the function without importing (initialising) its module.
 
     python scripts/build_compiled.py            # build if anything is stale or missing
     python scripts/build_compiled.py --check    # exit 1, saying what, when stale
@@ -29,13 +34,26 @@ import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Leaf modules of the reading path, no pydantic models and no lazy front doors (issue 18, sixth round).
+# No pydantic models, no lazy front doors, nothing tests patch inside (issue 18): the reading path's
+# leaf modules (sixth round), then the validating path's (seventh).
 COMPILED = (
     "parsers/x12/_reader.py",
     "parsers/x12/_850.py",
     "parsers/x12/_850_fields.py",
     "parsers/x12/_prepass.py",
     "parsers/_pyx12.py",
+    # The validating path (seventh round): the checks, and the finding rows' fitting and insert.
+    "validators/_context.py",
+    "validators/_rules.py",
+    "validators/_pricing.py",
+    "validators/_items.py",
+    "validators/_stock.py",
+    "validators/_credit.py",
+    "validators/_validate.py",
+    "gateway/model/truncation.py",
+    "gateway/storage/_fit.py",
+    "gateway/storage/_bulk.py",
+    "gateway/inbound/rows.py",
 )
 # The modules' shared library, parsers/x12_compiled__mypyc: inside a package, since an installed
 # gateway finds its packages, not the tree's root (the editable install maps packages only).

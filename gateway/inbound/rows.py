@@ -23,6 +23,8 @@ from gateway import storage
 from gateway.model.order import Order
 from gateway.model.order import po_key
 from gateway.model.receipts import Issue
+from gateway.storage._bulk import insert_rows
+from gateway.storage._fit import fit_to_columns
 from parsers import ParsedOrder
 
 FINDING_FIELDS = (
@@ -101,11 +103,11 @@ def order_line_rows(order_id: int, order: Order) -> list[dict[str, Any]]:
 
 def fit_order(row: dict[str, Any], lines: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """Fit an order's row and its line rows to their columns, in place; the finding saying what did not fit, or None."""
-    changed = storage.fit_to_columns(storage.PurchaseOrder.__table__, row)
+    changed = fit_to_columns(storage.PurchaseOrder.__table__, row)
     for line in lines:
         changed += [
             (f"line {line['line_no']} {column}", what)
-            for column, what in storage.fit_to_columns(storage.OrderLineRecord.__table__, line)
+            for column, what in fit_to_columns(storage.OrderLineRecord.__table__, line)
         ]
     return _too_wide_finding(changed) if changed else None
 
@@ -212,13 +214,13 @@ def of_order(
     return [{"document_id": document_id, **f, "order_id": order_id} for f in findings]
 
 
-def insert_findings(session: Session, rows: Sequence[Mapping[str, Any]], when: datetime) -> None:
-    """Store finding rows (``of_order``'s), made at ``when``; a value too long for its column is cut."""
+def insert_findings(session: Session, rows: Sequence[dict[str, Any]], when: datetime) -> None:
+    """Store finding rows (``of_order``'s, made for it), made at ``when``; a value too long for its
+    column is cut in the row itself."""
     table = storage.Finding.__table__
-    stored = [dict(f) for f in rows]
-    for row in stored:
-        storage.fit_to_columns(table, row)  # a quoted value may be long
-    storage.insert_rows(session, table, stored, same={"created_at": when})
+    for row in rows:
+        fit_to_columns(table, row)  # a quoted value may be long
+    insert_rows(session, table, rows, same={"created_at": when})
 
 
 def replace_lines(session: Session, order_id: int, order: Order) -> None:

@@ -7,7 +7,9 @@ The suite runs on what ``make test`` built just before it; a source edited since
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 from mypy.version import __version__ as mypy_version
 
+from gateway._lazy import lazy_exports
 from parsers._compiled import StaleBuild
 from parsers._compiled import refuse_stale_build
 from scripts import build_compiled
@@ -144,3 +147,88 @@ def test_the_installed_gateway_imports_its_compiled_modules_from_any_folder(tmp_
         text=True,
     )
     assert child.returncode == 0, child.stderr
+
+
+def _lazy_packages() -> dict[str, dict[str, str]]:
+    """Every lazy front door (``gateway._lazy``) of the tree: its exports, name -> absolute module."""
+    doors: dict[str, dict[str, str]] = {}
+    for init in sorted(ROOT.glob("*/**/__init__.py")):
+        source = init.read_text(encoding="utf-8")
+        if "front_door(__name__" not in source:
+            continue
+        package = ".".join(init.relative_to(ROOT).parent.parts)
+        doors[package] = {
+            name: importlib.util.resolve_name(module + name if not module.strip(".") else module, package)
+            for name, module in lazy_exports(source).items()
+        }
+    return doors
+
+
+def _front_doors_used(tree: ast.Module, doors: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The names a module binds to a lazy package (``import validators``, ``from gateway import storage``)."""
+    bound: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in doors:
+                    bound[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in doors:
+                    bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return bound
+
+
+@pytest.mark.parametrize("source", COMPILED)
+def test_a_compiled_module_reaches_no_other_compiled_module_through_a_lazy_front_door(source: str) -> None:
+    """mypyc calls a name that a front door re-exports under ``TYPE_CHECKING`` straight in its compiled
+    module, without importing that module: ``storage.fit_to_columns(...)`` in a compiled module ran
+    ``_fit`` uninitialised (a segmentation fault) whenever nothing had imported ``gateway.storage._fit``
+    yet. A compiled module imports what it calls of another compiled module from that module itself."""
+    doors = _lazy_packages()
+    compiled = {name.removesuffix(".py").replace("/", ".") for name in COMPILED}
+    tree = ast.parse((ROOT / source).read_text(encoding="utf-8"))
+    bound = _front_doors_used(tree, doors)
+    reached = sorted(
+        f"{node.value.id}.{node.attr} ({doors[bound[node.value.id]][node.attr]})"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in bound
+        and doors[bound[node.value.id]].get(node.attr) in compiled
+    )
+    assert reached == []
+
+
+def test_the_front_door_check_finds_a_compiled_function_reached_through_storage() -> None:
+    """The control: the way rows.py first called ``_fit`` is found."""
+    doors = _lazy_packages()
+    tree = ast.parse("from gateway import storage\nstorage.fit_to_columns(table, row)\n")
+    bound = _front_doors_used(tree, doors)
+    assert bound == {"storage": "gateway.storage"}
+    assert doors["gateway.storage"]["fit_to_columns"] == "gateway.storage._fit"
+
+
+@pytest.mark.parametrize("source", [source for source in COMPILED if not source.startswith("parsers/")])
+def test_a_compiled_module_outside_parsers_is_guarded_whichever_package_comes_first(source: str) -> None:
+    """Every extension loads the build's shared library, which lives in ``parsers``: importing a
+    validator or a storage module first (in a process that never names ``parsers``) imports ``parsers``,
+    whose stale check refuses an edited source, before the extension runs."""
+    module = source.removesuffix(".py").replace("/", ".")
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, {module} as m; print(m.__file__); print('parsers._compiled' in sys.modules)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert child.returncode == 0, child.stderr
+    loaded, guarded = child.stdout.split()
+    if (ROOT / RECORD).exists():
+        assert Path(loaded).name == Path(extension_of(source)).name
+        assert guarded == "True"
+    else:
+        assert Path(loaded) == ROOT / source  # nothing built: the source runs, nothing to guard
