@@ -158,7 +158,9 @@ def build(root: Path = ROOT) -> None:
     try:
         setup(
             name="gateway-compiled",
-            ext_modules=mypycify(list(COMPILED), group_name=GROUP, target_dir=BUILD_DIR),
+            # gcc -O1, not mypyc's -O3: the build took 81 s of CPU against 120 s, and the validating
+            # path's instructions per PO were within the noise (5.81 against 5.99 million).
+            ext_modules=mypycify(list(COMPILED), group_name=GROUP, target_dir=BUILD_DIR, opt_level="1"),
             script_args=["--quiet", "build_ext", "--inplace", "--build-temp", BUILD_DIR],
             py_modules=[],
         )
