@@ -14,7 +14,7 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint bench clean compiled
 
-# The X12 reading path's own modules compiled with mypyc (scripts/build_compiled.py lists them):
+# The X12 reading and validating paths' own modules compiled with mypyc (scripts/build_compiled.py lists them):
 # about 17% fewer instructions per PO read (README, issue 18, sixth round). The script rebuilds
 # whenever a listed source differs from the one its extensions were built from (an extension
 # shadows its .py), and does nothing otherwise; importing `parsers` refuses a source edited since
