@@ -11,6 +11,9 @@ the name is first looked up: ``parsers.parse_pdf_order`` imports pdfplumber only
 arrives, and ``gateway --help`` imports neither. A submodule can be an export too
 (``from . import x12_856 as x12_856``): ``emitters.x12_856`` is imported when an 856 is written. This is the pattern of Scientific Python's
 SPEC 1 (lazy_loader's ``attach_stub``), with the list kept in the ``__init__`` itself.
+
+``built_on_look_up`` is the same hook for values a module builds itself, one by one: the store's
+tables and mapped classes (``gateway.storage.tables``, ``_models``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import ast
 import importlib
 import sys
 from collections.abc import Callable
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,34 @@ def front_door(package: str, init_file: str) -> tuple[Callable[[str], Any], Call
 
     def __dir__() -> list[str]:
         return sorted({*vars(sys.modules[package]), *exports})
+
+    return __getattr__, __dir__
+
+
+def built_on_look_up(
+    module: str,
+    names: Collection[str],
+    build: Callable[[str], Any],
+    whole: str,
+    build_whole: Callable[[], Any],
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for ``module``, whose ``names`` are each built on their first
+    look-up by ``build`` (which also sets the name on the module, so a later look-up is a plain
+    attribute); ``whole`` builds them all and is ``build_whole()``'s value."""
+
+    def __getattr__(name: str) -> Any:
+        if name == whole:
+            for each in names:
+                build(each)
+            value = build_whole()
+            setattr(sys.modules[module], name, value)  # every later look-up is a plain attribute
+            return value
+        if name not in names:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        return build(name)
+
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[module]), whole, *names})
 
     return __getattr__, __dir__
 

@@ -26,6 +26,8 @@ from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 
+from gateway._lazy import built_on_look_up
+
 from . import tables
 
 _declared: dict[str, tuple[type[_Base], str]] = {}  # a class's name -> the class, unmapped, and its table
@@ -553,21 +555,6 @@ else:
     for _name in _declared:  # a class is found by its first look-up (``__getattr__``), which maps it
         delattr(sys.modules[__name__], _name)
 
-    def __getattr__(name: str) -> type[_Base]:
-        """A class, mapped on its first look-up; ``Base``, with every class mapped."""
-        if name == "Base":
-            for declared in _declared:
-                _mapped(declared)
-            tables.metadata  # noqa: B018  (and every table without a class, if one is ever added)
-            setattr(sys.modules[__name__], name, _Base)  # every later look-up is a plain attribute
-            return _Base
-        if name not in _declared:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        return _mapped(name)
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), "Base", *_declared})
-
 
 def _mapped(name: str) -> type[_Base]:
     """The class ``name``, mapped once onto its table (under a lock: the desk and the workers run threads)."""
@@ -578,3 +565,14 @@ def _mapped(name: str) -> type[_Base]:
             _Base.registry.map_declaratively(cls)
             setattr(sys.modules[__name__], name, cls)  # every later look-up is a plain attribute
         return cls
+
+
+def _whole_schema() -> type[_Base]:
+    """``Base``, once every class is mapped: with every table built too, if one ever has no class."""
+    tables.metadata  # noqa: B018
+    return _Base
+
+
+if not TYPE_CHECKING:
+    # A class, mapped on its first look-up; ``Base``, with every class mapped.
+    __getattr__, __dir__ = built_on_look_up(__name__, _declared, _mapped, "Base", _whole_schema)

@@ -34,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.sql.base import _DialectArgDict
 from sqlalchemy.util import PopulateDict
 
+from gateway._lazy import built_on_look_up
 from gateway.model.status import OrderStatus
 
 _metadata = MetaData()
@@ -103,24 +104,6 @@ def _schema(build: Callable[[], Table]) -> Callable[[], Table]:
     """Registers ``build`` (named ``_`` + its table's name) as the one way its table is made."""
     _BUILDERS[build.__name__.removeprefix("_")] = build
     return build
-
-
-if not TYPE_CHECKING:  # mypy sees the names declared above only: a misspelt table is an error
-
-    def __getattr__(name: str) -> Table | MetaData:
-        """A table, built on its first look-up with those its foreign keys name; ``metadata``, with every table."""
-        global metadata
-        if name == "metadata":
-            for table in _BUILDERS:
-                _table(table)
-            metadata = _metadata  # every later look-up is a plain attribute
-            return metadata
-        if name not in _BUILDERS:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        return _table(name)
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), "metadata", *_BUILDERS})
 
 
 def _table(name: str) -> Table:
@@ -780,3 +763,8 @@ def _layout_hint() -> Table:
         Column("updated_by", String(64), nullable=False),
         UniqueConstraint("partner", "kind", "field"),
     )
+
+
+if not TYPE_CHECKING:  # mypy sees the names declared above only: a misspelt table is an error
+    # A table, built on its first look-up with those its foreign keys name; ``metadata``, with every table.
+    __getattr__, __dir__ = built_on_look_up(__name__, _BUILDERS, _table, "metadata", lambda: _metadata)
